@@ -1,0 +1,64 @@
+# siommu: the two commands a newcomer needs are `make demo` and `make check`.
+# Both install missing Debian packages first (apt-get, as root or via sudo).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+BENCH_BUILD?= build-release
+MESON      ?= meson
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build demo check check-asan tsan valgrind bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+$(ASAN_BUILD)/build.ninja:
+	$(MESON) setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+$(TSAN_BUILD)/build.ninja:
+	CC=clang $(MESON) setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false
+
+$(BENCH_BUILD)/build.ninja:
+	$(MESON) setup $(BENCH_BUILD) --buildtype=release
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j$(JOBS)
+
+# The main job. Until scenarios land it is the page-table benchmark.
+demo: build
+	$(BUILD)/tools/siommu bench pt
+
+# Default suites on the debug-optimised build, then the unit suite under
+# ASan+UBSan; one closing line sums both runs.
+check: build $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) -j$(JOBS)
+	rc=0; \
+	$(MESON) test -C $(BUILD) --no-rebuild --print-errorlogs \
+		--suite unit --suite integrity --suite stress --suite fuzz || rc=1; \
+	cp $(BUILD)/meson-logs/testlog.json $(BUILD)/meson-logs/check-default.json; \
+	$(MESON) test -C $(ASAN_BUILD) --no-rebuild --print-errorlogs --setup asan \
+		--suite unit || rc=1; \
+	cp $(ASAN_BUILD)/meson-logs/testlog-asan.json $(ASAN_BUILD)/meson-logs/check-asan.json; \
+	scripts/test-summary $(BUILD)/meson-logs/check-default.json \
+		$(ASAN_BUILD)/meson-logs/check-asan.json || rc=1; \
+	exit $$rc
+
+tsan: deps $(TSAN_BUILD)/build.ninja
+	ninja -C $(TSAN_BUILD) -j$(JOBS)
+	$(MESON) test -C $(TSAN_BUILD) --no-rebuild --print-errorlogs --setup tsan --suite stress
+
+valgrind: build
+	$(MESON) test -C $(BUILD) --no-rebuild --print-errorlogs --setup valgrind --suite unit --suite integrity
+
+bench: deps $(BENCH_BUILD)/build.ninja
+	ninja -C $(BENCH_BUILD) -j$(JOBS)
+	$(BENCH_BUILD)/tools/siommu bench all
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BENCH_BUILD)

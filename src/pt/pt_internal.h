@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal view of an I/O page table.
+ *
+ * The generic walker (pt_generic.h) is compiled once per format: each format
+ * file defines its codec as inline functions and then includes the walker,
+ * which produces that format's struct pt_ops. The walker knows nothing of
+ * bits; a codec knows nothing of walking.
+ *
+ * Levels are numbered from 0 (4K leaves) to top_level; level L translates
+ * 12 + 9 * L bits and its entries span 2^(12 + 9 * L) bytes.
+ */
+#ifndef SIOMMU_PT_INTERNAL_H
+#define SIOMMU_PT_INTERNAL_H
+
+#include <siommu/pt.h>
+#include "mem/mem_internal.h"
+
+#define PT_MAX_LEVELS 5
+#define PT_ENTRIES 512
+
+struct siommu_pt;
+
+struct pt_ops {
+	/* Validate a prot for this format (0 or -EINVAL). */
+	int (*prot_ok)(const struct siommu_pt *pt, unsigned int prot);
+	/* Map [iova, last]; on failure *fail_at is the first address not
+	 * mapped by this call (everything below it, from iova, was). */
+	int (*map)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
+		   uint64_t pa, unsigned int prot, uint64_t *fail_at);
+	void (*unmap)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
+		      struct siommu_pt_gather *gather, uint64_t *unmapped);
+	/* Lock-free lookup; caller is inside an RCU read-side section. */
+	int (*lookup)(struct siommu_pt *pt, uint64_t iova,
+		      struct siommu_pt_leaf *leaf);
+	int (*for_each)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
+			siommu_pt_run_fn fn, void *arg);
+	int (*dirty)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
+		     unsigned int flags, siommu_pt_dirty_fn fn, void *arg);
+	/* Free every level below the root (not the root). */
+	void (*free_levels)(struct siommu_pt *pt);
+	bool has_dirty;
+};
+
+/*
+ * One page table. Everything but table_pages is constant after create; the
+ * table itself is shared lock-free (see siommu/pt.h for the rules).
+ */
+struct siommu_pt {
+	struct siommu_mem *mem;
+	const struct pt_ops *ops;
+	struct siommu_pt_cfg cfg;
+	uint64_t root_pa;
+	uint64_t *root;
+	unsigned int top_level;
+	uint64_t max_iova;	/* last input address that can be mapped */
+	uint64_t max_pa;	/* last output address */
+	uint32_t leaf_levels;	/* bit L set: level L may hold leaves */
+	uint64_t table_pages;	/* atomic */
+};
+
+extern const struct pt_ops pt_x86_64_ops;
+extern const struct pt_ops pt_vtd_ss_ops;
+extern const struct pt_ops pt_arm_s1_ops;
+extern const struct pt_ops pt_arm_s2_ops;
+
+static inline_hot unsigned int pt_shift(unsigned int lvl)
+{
+	return 12 + 9 * lvl;
+}
+
+static inline_hot unsigned int pt_index(uint64_t iova, unsigned int lvl)
+{
+	return (iova >> pt_shift(lvl)) & (PT_ENTRIES - 1);
+}
+
+#endif

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Concurrent map/unmap of disjoint ranges with lock-free readers.
+ *
+ * Mapper threads own interleaved 16K chunks of one window, so they share leaf
+ * tables and race to install new levels. A "levels" thread maps 2M blocks
+ * (as one 2M leaf, or as 4K leaves in a fresh table) and unmaps them whole,
+ * freeing levels through a gather. Readers translate random addresses of the
+ * whole window all the while. Every mapping of iova points at iova + OFF, so
+ * a reader that walked a freed or reused level, or saw a torn entry, gets a
+ * different PA and fails. Also meant for ThreadSanitizer (make tsan).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include <siommu/pt.h>
+
+#include "test.h"
+
+#define OFF (5ull * SIOMMU_SZ_2M)
+#define BASE (1ull << 30)
+#define CHUNK 0x4000ull
+#define SMALL_SPAN (32ull << 20)	/* chunks of the mapper threads */
+#define BIG_BASE (BASE + SMALL_SPAN)
+#define NR_BIG 8
+#define NR_MAPPERS 2
+#define NR_READERS 2
+#define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
+
+struct shared {
+	struct siommu_pt *pt;
+	volatile int stop;
+	uint64_t reads, hits;
+};
+
+struct mapper {
+	struct shared *sh;
+	unsigned int id;
+	uint8_t mapped[SMALL_SPAN / CHUNK];
+	uint64_t ops;
+};
+
+static void *mapper_fn(void *arg)
+{
+	struct mapper *m = arg;
+	struct test_rng r = { 0x1234567ull * (m->id + 1) };
+	uint64_t nchunks = SMALL_SPAN / CHUNK;
+
+	while (!__atomic_load_n(&m->sh->stop, __ATOMIC_RELAXED)) {
+		uint64_t c = test_rand_below(&r, nchunks / NR_MAPPERS) * NR_MAPPERS + m->id;
+		uint64_t iova = BASE + c * CHUNK, done;
+
+		if (m->mapped[c]) {
+			CHECK_OK(siommu_pt_unmap(m->sh->pt, iova, CHUNK, NULL, &done));
+			CHECK_EQ(done, CHUNK);
+		} else {
+			CHECK_OK(siommu_pt_map(m->sh->pt, iova, iova + OFF, CHUNK, RW));
+		}
+		m->mapped[c] ^= 1;
+		m->ops++;
+	}
+	return NULL;
+}
+
+static void *levels_fn(void *arg)
+{
+	struct mapper *m = arg;
+	struct test_rng r = { 0xabcdefull };
+
+	while (!__atomic_load_n(&m->sh->stop, __ATOMIC_RELAXED)) {
+		uint64_t b = test_rand_below(&r, NR_BIG);
+		uint64_t iova = BIG_BASE + b * SIOMMU_SZ_2M, done;
+		struct siommu_pt_gather g;
+
+		if (m->mapped[b]) {
+			siommu_pt_gather_init(&g);
+			CHECK_OK(siommu_pt_unmap(m->sh->pt, iova, SIOMMU_SZ_2M, &g, &done));
+			CHECK_EQ(done, SIOMMU_SZ_2M);
+			siommu_pt_gather_release(&g);
+		} else if (test_rand_below(&r, 2)) {
+			CHECK_OK(siommu_pt_map(m->sh->pt, iova, iova + OFF, SIOMMU_SZ_2M, RW));
+		} else {
+			/* Two calls: 4K leaves in a new level. */
+			CHECK_OK(siommu_pt_map(m->sh->pt, iova, iova + OFF, SIOMMU_SZ_2M / 2, RW));
+			CHECK_OK(siommu_pt_map(m->sh->pt, iova + SIOMMU_SZ_2M / 2,
+					       iova + SIOMMU_SZ_2M / 2 + OFF,
+					       SIOMMU_SZ_2M / 2, RW));
+		}
+		m->mapped[b] ^= 1;
+		m->ops++;
+	}
+	return NULL;
+}
+
+static void *reader_fn(void *arg)
+{
+	struct shared *sh = arg;
+	struct test_rng r = { (uint64_t)(uintptr_t)&r | 1 };
+	uint64_t reads = 0, hits = 0;
+	uint64_t span = SMALL_SPAN + NR_BIG * SIOMMU_SZ_2M;
+
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+		uint64_t iova = BASE + (test_rand_below(&r, span >> 12) << 12), pa;
+		int ret = siommu_pt_iova_to_phys(sh->pt, iova, &pa, NULL);
+
+		if (ret) {
+			CHECK_EQ(ret, -ENOENT);
+		} else {
+			CHECK_EQ(pa, iova + OFF);
+			hits++;
+		}
+		reads++;
+	}
+	__atomic_fetch_add(&sh->reads, reads, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sh->hits, hits, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void run(enum siommu_pt_format f, unsigned int ms)
+{
+	struct siommu_pt_cfg cfg = { .format = f };
+	static struct mapper mappers[NR_MAPPERS + 1];
+	pthread_t mt[NR_MAPPERS + 1], rt[NR_READERS];
+	struct shared sh = { 0 };
+	struct siommu_mem *mem;
+	struct siommu_mem_stats st;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	uint64_t c, ops = 0, pa;
+	unsigned int i;
+
+	CHECK_OK(siommu_mem_create(NULL, &mem));
+	CHECK_OK(siommu_pt_create(mem, &cfg, &sh.pt));
+	memset(mappers, 0, sizeof(mappers));
+	for (i = 0; i <= NR_MAPPERS; i++) {
+		mappers[i].sh = &sh;
+		mappers[i].id = i;
+		CHECK_OK(pthread_create(&mt[i], NULL, i < NR_MAPPERS ? mapper_fn : levels_fn,
+					&mappers[i]));
+	}
+	for (i = 0; i < NR_READERS; i++)
+		CHECK_OK(pthread_create(&rt[i], NULL, reader_fn, &sh));
+	nanosleep(&ts, NULL);
+	__atomic_store_n(&sh.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i <= NR_MAPPERS; i++) {
+		pthread_join(mt[i], NULL);
+		ops += mappers[i].ops;
+	}
+	for (i = 0; i < NR_READERS; i++)
+		pthread_join(rt[i], NULL);
+
+	/* The final state is what each owner believes it is. */
+	for (c = 0; c < SMALL_SPAN / CHUNK; c++) {
+		uint64_t iova = BASE + c * CHUNK;
+		int ret = siommu_pt_iova_to_phys(sh.pt, iova + CHUNK - 0x1000, &pa, NULL);
+
+		if (mappers[c % NR_MAPPERS].mapped[c])
+			CHECK(!ret && pa == iova + CHUNK - 0x1000 + OFF);
+		else
+			CHECK_EQ(ret, -ENOENT);
+	}
+	fprintf(stderr, "%s: %" PRIu64 " map/unmap ops, %" PRIu64 " lookups (%" PRIu64
+		" hits), %" PRIu64 " table pages\n", siommu_pt_format_name(f), ops,
+		sh.reads, sh.hits, siommu_pt_table_pages(sh.pt));
+	CHECK(ops > 100 && sh.reads > 100 && sh.hits > 0);
+	siommu_pt_destroy(sh.pt);
+	siommu_mem_get_stats(mem, &st);
+	CHECK_EQ(st.in_use[SIOMMU_MEM_PT], 0);
+	siommu_mem_destroy(mem);
+}
+
+int main(void)
+{
+	const char *e = getenv("SIOMMU_STRESS_MS");
+	unsigned int ms = e ? atoi(e) : 1000;
+
+	run(SIOMMU_PT_X86_64, ms);
+	run(SIOMMU_PT_VTD_SS, ms);
+	run(SIOMMU_PT_ARM_S1, ms);
+	return 0;
+}

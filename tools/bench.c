@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+unsigned int bench_rounds(const struct bench_opts *o)
+{
+	return o->quick ? 3 : 31;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void bench_record(struct bench_report *rep, const char *name, double ns,
+		  const char *base_name, double base_ns, double target)
+{
+	struct bench_result *r;
+
+	if (rep->n >= sizeof(rep->r) / sizeof(rep->r[0]))
+		return;
+	r = &rep->r[rep->n++];
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->baseline, sizeof(r->baseline), "%s", base_name);
+	r->ns = ns;
+	r->baseline_ns = base_ns;
+	r->target = target;
+}
+
+void bench_pair(struct bench_report *rep, const char *name, bench_fn subj,
+		void *sarg, const char *base_name, bench_fn base, void *barg,
+		uint64_t iters, double target)
+{
+	unsigned int rounds = bench_rounds(rep->opts), i;
+	double s[64], b[64];
+
+	if (rep->opts->quick)
+		iters = iters / 16 ? iters / 16 : 1;
+	/* Warm both up once: caches, page faults, lazy allocations. */
+	subj(sarg, iters);
+	base(barg, iters);
+	for (i = 0; i < rounds; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		subj(sarg, iters);
+		uint64_t t1 = bench_now_ns();
+
+		base(barg, iters);
+		uint64_t t2 = bench_now_ns();
+
+		s[i] = (double)(t1 - t0) / iters;
+		b[i] = (double)(t2 - t1) / iters;
+	}
+	bench_record(rep, name, median(s, rounds), base_name, median(b, rounds),
+		     target);
+}
+
+int bench_print(const struct bench_report *rep)
+{
+	unsigned int i;
+
+	if (rep->opts->json) {
+		printf("{\"bench\":\"%s\",\"results\":[", rep->bench);
+		for (i = 0; i < rep->n; i++) {
+			const struct bench_result *r = &rep->r[i];
+
+			printf("%s{\"name\":\"%s\",\"ns\":%.3f,\"baseline\":\"%s\","
+			       "\"baseline_ns\":%.3f,\"ratio\":%.3f",
+			       i ? "," : "", r->name, r->ns, r->baseline,
+			       r->baseline_ns, r->ns / r->baseline_ns);
+			if (r->target > 0)
+				printf(",\"target\":%.2f", r->target);
+			printf("}");
+		}
+		printf("]}\n");
+		return 0;
+	}
+	printf("%-32s %12s  %-18s %12s %8s %8s\n", "benchmark", "ns/op",
+	       "baseline", "ns/op", "ratio", "target");
+	for (i = 0; i < rep->n; i++) {
+		const struct bench_result *r = &rep->r[i];
+		double ratio = r->ns / r->baseline_ns;
+		char tgt[16] = "-";
+
+		if (r->target > 0)
+			snprintf(tgt, sizeof(tgt), "%s%.2f",
+				 ratio <= r->target ? "<=" : "MISS ", r->target);
+		printf("%-32s %12.2f  %-18s %12.2f %8.2f %8s\n", r->name, r->ns,
+		       r->baseline, r->baseline_ns, ratio, tgt);
+	}
+	return 0;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Benchmark harness for `siommu bench NAME`.
+ *
+ * Every result is a subject measured against a bare baseline in the same run,
+ * interleaved round by round (subject batch, baseline batch, ...), and
+ * reported as the ratio of their median per-operation times. Timings drift on
+ * a shared machine; interleaving exposes both to the same drift, so ratios
+ * are what is compared across runs and machines.
+ */
+#ifndef SIOMMU_TOOLS_BENCH_H
+#define SIOMMU_TOOLS_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Runs @iters operations. Must do all of its work in the call. */
+typedef void (*bench_fn)(void *arg, uint64_t iters);
+
+struct bench_opts {
+	bool json;
+	bool quick;		/* few rounds: a smoke test, not a measurement */
+};
+
+struct bench_result {
+	char name[64];
+	double ns;
+	char baseline[32];
+	double baseline_ns;
+	double target;		/* ratio target, 0 = report only */
+};
+
+struct bench_report {
+	const char *bench;
+	const struct bench_opts *opts;
+	unsigned int n;
+	struct bench_result r[96];
+};
+
+/*
+ * Measure @subj against @base: @rounds rounds of @iters operations each,
+ * alternating; records the median ns/op of each under @name.
+ */
+void bench_pair(struct bench_report *rep, const char *name, bench_fn subj,
+		void *sarg, const char *base_name, bench_fn base, void *barg,
+		uint64_t iters, double target);
+
+/* Record a measured pair directly (e.g. scaling: 2 threads against 1). */
+void bench_record(struct bench_report *rep, const char *name, double ns,
+		  const char *base_name, double base_ns, double target);
+
+/* Rounds per pair for the options given. */
+unsigned int bench_rounds(const struct bench_opts *o);
+
+/* Print the report: a table, or one JSON object. Returns 0. */
+int bench_print(const struct bench_report *rep);
+
+uint64_t bench_now_ns(void);
+
+/* Keep a value alive without letting the compiler see through it. */
+static inline void bench_sink(uint64_t v)
+{
+	__asm__ volatile("" : : "r"(v) : "memory");
+}
+
+/* Bare baselines (bench_baselines.c). Each has a setup and an op. */
+struct walk4;	/* 4 hot table pages, a chain of 4 dependent loads */
+struct walk4 *walk4_create(void);
+void walk4_destroy(struct walk4 *w);
+void walk4_run(void *w, uint64_t iters);
+
+struct hash_probe;	/* open-addressing table of @capacity keys */
+struct hash_probe *hash_probe_create(unsigned int capacity);
+void hash_probe_destroy(struct hash_probe *h);
+void hash_probe_run(void *h, uint64_t iters);
+
+void memcpy_4k_run(void *arg, uint64_t iters);		/* arg: 8K buffer */
+void stack_pop_push_run(void *arg, uint64_t iters);	/* arg: NULL */
+void bitmap_set_clear_run(void *arg, uint64_t iters);	/* arg: NULL */
+
+/* The benches. Each fills @rep; returns 0 or a negative errno. */
+int bench_pt(struct bench_report *rep);
+
+#endif
