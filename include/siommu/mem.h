@@ -113,7 +113,8 @@ int siommu_mem_add_ram(struct siommu_mem *mem, uint64_t pa, uint64_t size,
 
 /*
  * siommu_mem_remove_ram - remove the region that starts at @pa with @size.
- * Returns 0, -ENOENT (no such region), -EBUSY (it is the frame pool).
+ * Returns 0, -ENOENT (no such region), -EBUSY (it is the frame pool),
+ * -ENOMEM (the new region table; nothing changed).
  * Waits for concurrent lookups that may have found the region.
  */
 int siommu_mem_remove_ram(struct siommu_mem *mem, uint64_t pa, uint64_t size);

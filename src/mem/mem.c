@@ -79,7 +79,12 @@ static int regions_insert(struct siommu_mem *mem, const struct mem_region *nr)
 		t->r[j++] = *nr;
 	t->n = j;
 
-	rcu_assign_pointer(mem->regions, t);
+	/*
+	 * A release store, not rcu_assign_pointer(): liburcu 0.13 implements
+	 * that as a volatile store, which races (for C11 and for TSan) with the
+	 * atomic load in rcu_dereference().
+	 */
+	STORE_RELEASE(mem->regions, t);
 	siommu_synchronize_rcu();
 	free(old);
 	return 0;
@@ -226,7 +231,7 @@ int SIOMMU_EXPORT siommu_mem_remove_ram(struct siommu_mem *mem, uint64_t pa,
 	 * The copy has one slot fewer; this allocation is the only fallible
 	 * step and comes before anything changes.
 	 */
-	t = table_alloc(old->n - 1);
+	t = mem_should_fail(mem) ? NULL : table_alloc(old->n - 1);
 	if (!t) {
 		ret = -ENOMEM;
 		goto out_unlock;
@@ -236,7 +241,7 @@ int SIOMMU_EXPORT siommu_mem_remove_ram(struct siommu_mem *mem, uint64_t pa,
 		if ((int)i != at)
 			t->r[j++] = old->r[i];
 	t->n = j;
-	rcu_assign_pointer(mem->regions, t);
+	STORE_RELEASE(mem->regions, t);	/* as in regions_insert() */
 	siommu_synchronize_rcu();
 	free(old);
 	if (victim.owned)

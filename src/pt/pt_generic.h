@@ -88,6 +88,23 @@ static uint64_t *gen_child(struct siommu_pt *pt, uint64_t *slot,
 	return gen_host(pt, npa);
 }
 
+/*
+ * Fill table[i..end] with leaves leaf, leaf + step, ... up to the first entry
+ * that is not empty; returns the index after the last one filled. Each leaf
+ * is published with one single-copy-atomic store for lock-free walkers.
+ */
+static inline_hot unsigned int gen_fill(uint64_t *table, unsigned int i,
+					unsigned int end, uint64_t leaf,
+					uint64_t step)
+{
+	for (; i <= end; i++, leaf += step) {
+		if (unlikely(READ_ONCE(table[i])))
+			break;
+		WRITE_ONCE(table[i], leaf);
+	}
+	return i;
+}
+
 static int gen_map_level(struct siommu_pt *pt, unsigned int lvl, uint64_t *table,
 			 uint64_t iova, uint64_t last, uint64_t pa,
 			 const uint64_t *bits, uint64_t *fail_at)
@@ -95,16 +112,13 @@ static int gen_map_level(struct siommu_pt *pt, unsigned int lvl, uint64_t *table
 	unsigned int idx = pt_index(iova, lvl);
 
 	if (lvl == 0) {
-		/* The hot loop: consecutive 4K leaves in one table. */
+		/* The hot path: consecutive 4K leaves in one table. */
 		unsigned int end = idx + ((last - iova) >> 12);
-		uint64_t leaf = bits[0] | pa;
+		unsigned int i = gen_fill(table, idx, end, bits[0] | pa, SIOMMU_SZ_4K);
 
-		for (; idx <= end; idx++, leaf += SIOMMU_SZ_4K, iova += SIOMMU_SZ_4K) {
-			if (unlikely(READ_ONCE(table[idx]))) {
-				*fail_at = iova;
-				return -EEXIST;
-			}
-			WRITE_ONCE(table[idx], leaf);
+		if (unlikely(i <= end)) {
+			*fail_at = iova + ((uint64_t)(i - idx) << 12);
+			return -EEXIST;
 		}
 		return 0;
 	}
@@ -121,14 +135,8 @@ static int gen_map_level(struct siommu_pt *pt, unsigned int lvl, uint64_t *table
 			 * entries wholly inside [iova, last]; the caller bounded
 			 * last to this table's span. */
 			unsigned int end = idx - 1 + ((last - iova + 1) >> pt_shift(lvl));
-			uint64_t leaf = bits[lvl] | pa;
-			unsigned int i = idx;
+			unsigned int i = gen_fill(table, idx, end, bits[lvl] | pa, size);
 
-			for (; i <= end; i++, leaf += size) {
-				if (unlikely(READ_ONCE(table[i])))
-					break;
-				WRITE_ONCE(table[i], leaf);
-			}
 			pa += (uint64_t)(i - idx) << pt_shift(lvl);
 			iova += (uint64_t)(i - idx) << pt_shift(lvl);
 			if (iova - 1 == last)

@@ -259,8 +259,8 @@ static void test_alloc_basic(void)
 /*
  * Fill the pool so that every reallocation must return what was just freed,
  * then check that each kind of reuse reads back zero: a 4K frame, a 2M run
- * assembled from 4K frees, a 2M run, a 1G run assembled from 2M and 4K
- * frees, and a 1G run.
+ * assembled from 4K frees, a 2M run, a 1G run assembled from 2M frees, and
+ * a 1G run.
  */
 static void test_zeroing(void)
 {

@@ -143,14 +143,10 @@ static void test_create(void)
 
 	/* An address space that exists must not be disturbed by bad creates. */
 	keep = mem_new(POOL_BASE, POOL_SIZE);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		mem = NULL;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_EQ(siommu_mem_create(&bad[i], &mem), -EINVAL);
-		CHECK(mem == NULL);
-	}
 	check_pool_only(keep, POOL_BASE, POOL_SIZE);
 	siommu_mem_destroy(keep);
-	siommu_mem_destroy(NULL);
 }
 
 /* Address spaces in one process share nothing, not even at equal PAs. */
@@ -490,9 +486,11 @@ static void test_atomics(void)
 {
 	const uint64_t r = 16ull << 20, size = 2 * SZ_4K;
 	struct siommu_mem *mem = mem_new(POOL_BASE, POOL_SIZE);
-	const uint64_t good[] = {
-		r, r + size - 8, POOL_BASE, POOL_BASE + POOL_SIZE - 8,
-		UINT64_MAX - 7,
+	/* Misaligned probes stay inside the region: below an entry at its end. */
+	const struct { uint64_t pa; bool at_end; } good[] = {
+		{ r, false }, { r + size - 8, true },
+		{ POOL_BASE, false }, { POOL_BASE + POOL_SIZE - 8, true },
+		{ UINT64_MAX - 7, true },
 	};
 	const uint64_t holes[] = {
 		0, r - 8, r + size, POOL_BASE - 8, POOL_BASE + POOL_SIZE,
@@ -506,7 +504,7 @@ static void test_atomics(void)
 	CHECK_OK(siommu_mem_add_ram(mem, PA_TOP, SZ_4K, NULL));
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		uint64_t pa = good[i];
+		uint64_t pa = good[i].pa, mis = good[i].at_end ? pa - 8 : pa;
 
 		CHECK_OK(siommu_mem_store64(mem, pa, expected_bytes));
 		CHECK_OK(siommu_mem_read(mem, pa, bytes, 8));
@@ -528,14 +526,10 @@ static void test_atomics(void)
 		CHECK_EQ(v, 7);
 
 		for (k = 1; k < 8; k++) {
-			v = 0x1234;
-			CHECK_EQ(siommu_mem_load64(mem, pa + k - 8 * (i == 4), &v),
-				 -EINVAL);
-			CHECK_EQ(siommu_mem_store64(mem, pa + k - 8 * (i == 4), 5),
-				 -EINVAL);
+			CHECK_EQ(siommu_mem_load64(mem, mis + k, &v), -EINVAL);
+			CHECK_EQ(siommu_mem_store64(mem, mis + k, 5), -EINVAL);
 			e = 7;
-			CHECK_EQ(siommu_mem_cmpxchg64(mem, pa + k - 8 * (i == 4),
-						      &e, 5), -EINVAL);
+			CHECK_EQ(siommu_mem_cmpxchg64(mem, mis + k, &e, 5), -EINVAL);
 			CHECK_EQ(e, 7);
 		}
 		CHECK_OK(siommu_mem_load64(mem, pa, &v));
