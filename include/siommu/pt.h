@@ -182,7 +182,9 @@ int siommu_pt_iova_to_phys(struct siommu_pt *pt, uint64_t iova, uint64_t *pa,
  * hardware update racing with it is never lost. The caller flushes the IOTLB
  * afterwards so that the hardware marks the pages dirty again.
  * Returns 0, -EOPNOTSUPP (format or table without dirty tracking), or the
- * errors of unmap for the range.
+ * errors of unmap for the range. @fn runs inside an RCU read-side section:
+ * it must not wait for a grace period (gather_release, pt_destroy).
+ * May run concurrently with map/unmap of other ranges and with readers.
  */
 #define SIOMMU_PT_DIRTY_NO_CLEAR (1u << 0)
 typedef void (*siommu_pt_dirty_fn)(void *arg, uint64_t iova, uint64_t length);
@@ -194,7 +196,8 @@ int siommu_pt_read_and_clear_dirty(struct siommu_pt *pt, uint64_t iova,
  * siommu_pt_for_each - call @fn for each mapped run in [iova, iova + length),
  * in IOVA order. Leaves that continue each other in IOVA and PA with the same
  * permissions are merged into one run. @fn returning non-zero stops the walk
- * and that value is returned. Lock-free, like iova_to_phys.
+ * and that value is returned. Lock-free, like iova_to_phys; @fn runs inside
+ * an RCU read-side section and must not wait for a grace period.
  */
 struct siommu_pt_run {
 	uint64_t iova;
