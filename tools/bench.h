@@ -80,5 +80,7 @@ void bitmap_set_clear_run(void *arg, uint64_t iters);	/* arg: NULL */
 
 /* The benches. Each fills @rep; returns 0 or a negative errno. */
 int bench_pt(struct bench_report *rep);
+int bench_iova(struct bench_report *rep);
+int bench_pasid(struct bench_report *rep);
 
 #endif

@@ -17,6 +17,8 @@ struct bench_entry {
 
 static const struct bench_entry benches[] = {
 	{ "pt", bench_pt, "I/O page tables: map, unmap, iova_to_phys per format" },
+	{ "iova", bench_iova, "IOVA allocator: cached and tree alloc+free" },
+	{ "pasid", bench_pasid, "PASID allocator: alloc+free" },
 };
 
 static void usage(FILE *f)

@@ -19,7 +19,8 @@
  *    address space destroyed;
  *  - the frame pool: one library region, created with the address space,
  *    from which siommu_mem_frame_alloc() hands out 4K pages and physically
- *    contiguous 2M and 1G runs (table pages, queues, DMA buffers).
+ *    contiguous power-of-two runs up to 1G (table pages, queues, DMA
+ *    buffers).
  *
  * Every access is bounds-checked against one region: an access that touches
  * a hole or runs past a region's end fails with -EFAULT and transfers
@@ -153,7 +154,8 @@ int siommu_mem_cmpxchg64(struct siommu_mem *mem, uint64_t pa,
 
 /*
  * siommu_mem_frame_alloc - allocate a zeroed, naturally aligned, physically
- * contiguous run of @size bytes (4K, 2M or 1G) from the frame pool.
+ * contiguous run of @size bytes (a power of two from 4K to 1G) from the
+ * frame pool.
  * Returns 0 with *pa set, -EINVAL (other size, bad purpose), -ENOMEM (pool
  * exhausted or injected failure).
  */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Frame pool: a binary buddy allocator over one contiguous, lazily committed
- * host mapping. Orders 0 (4K) to 18 (1G); callers ask for 4K, 2M or 1G runs.
+ * host mapping. Orders 0 (4K) to 18 (1G): callers ask for any power-of-two
+ * run in between (4K table pages, 128K PASID directories, 2M/1G buffers).
  *
  * Metadata lives in a separate array (struct frame_meta), one entry a frame,
  * so the allocator never writes into a frame it does not hand out: a page
@@ -89,14 +90,12 @@ void frame_pool_fini(struct frame_pool *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
+/* Order of a run of @size bytes: a power of two from 4K to 1G; else -1. */
 static int size_to_order(uint64_t size)
 {
-	switch (size) {
-	case SIOMMU_SZ_4K: return 0;
-	case SIOMMU_SZ_2M: return 9;
-	case SIOMMU_SZ_1G: return 18;
-	default: return -1;
-	}
+	if (size < SIOMMU_SZ_4K || size > SIOMMU_SZ_1G || (size & (size - 1)))
+		return -1;
+	return __builtin_ctzll(size) - SIOMMU_PAGE_SHIFT;
 }
 
 int SIOMMU_EXPORT siommu_mem_frame_alloc(struct siommu_mem *mem, uint64_t size,

@@ -208,9 +208,11 @@ struct run {
 
 static void test_alloc_basic(void)
 {
-	static const uint64_t sizes[] = { SZ_4K, SZ_2M, SZ_1G };
+	static const uint64_t sizes[] = {
+		SZ_4K, 2 * SZ_4K, 128 * SZ_4K, 1ull << 20, SZ_2M, 4ull << 20, SZ_1G,
+	};
 	static const uint64_t bad_sizes[] = {
-		0, 1, SZ_4K - 1, SZ_4K + 1, 2 * SZ_4K, 1ull << 20, 4ull << 20,
+		0, 1, SZ_4K - 1, SZ_4K + 1, 3 * SZ_4K, (1ull << 20) + SZ_4K,
 		SZ_1G + SZ_4K, 2 * SZ_1G, 1ull << 63, UINT64_MAX,
 	};
 	static const int bad_purposes[] = { NP, NP + 1, -1, 1000 };
@@ -220,7 +222,7 @@ static void test_alloc_basic(void)
 	unsigned int i, p;
 	uint64_t pa;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint64_t size = sizes[i];
 
 		for (p = 0; p < NP; p++) {
@@ -474,7 +476,8 @@ static void test_no_pool(void)
 		CHECK_EQ(siommu_mem_frame_alloc(mem, SZ_4K, p, &pa), -ENOMEM);
 		CHECK_EQ(siommu_mem_frame_alloc(mem, SZ_2M, p, &pa), -ENOMEM);
 		CHECK_EQ(siommu_mem_frame_alloc(mem, SZ_1G, p, &pa), -ENOMEM);
-		CHECK_EQ(siommu_mem_frame_alloc(mem, 2 * SZ_4K, p, &pa), -EINVAL);
+		CHECK_EQ(siommu_mem_frame_alloc(mem, 2 * SZ_4K, p, &pa), -ENOMEM);
+		CHECK_EQ(siommu_mem_frame_alloc(mem, 3 * SZ_4K, p, &pa), -EINVAL);
 	}
 	st = stats_of(mem);
 	CHECK_EQ(st.pool_bytes, 0);

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * siommu/core.h - the OS half: contexts, IOMMU units, devices, groups,
+ * domains, and attaching a domain to a device or a device+PASID.
+ *
+ * Concepts
+ * --------
+ * A struct siommu_ctx owns everything: a physical memory (siommu/mem.h), the
+ * PASID space (siommu/pasid.h), the IOMMU units, the devices behind them and
+ * the domains. Contexts share nothing; several can live in one process.
+ *
+ * A unit is one IOMMU: a hardware model instance plus the driver that
+ * programs it the way a kernel driver programs real hardware, through its
+ * registers and through tables in memory. Today units are Intel VT-d in
+ * scalable mode (siommu_unit_add_vtd()).
+ *
+ * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
+ * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can
+ * only issue PASID-tagged DMA), ATS, PRI.
+ *
+ * Groups: devices that cannot be isolated from each other form one group,
+ * and the RID traffic of a group goes to one domain. Two devices share a
+ * group when they declare the same non-zero isolation key (e.g. they sit
+ * below one bridge without ACS), or when one's requests may carry the
+ * other's RID (alias_rid, e.g. behind a PCIe-to-PCI bridge). A device that
+ * supports PASIDs may share a group with one that does not.
+ *
+ * Domains are what DMA is translated by: BLOCKED (every access faults),
+ * IDENTITY (pass-through: IOVA = PA), PAGING (an I/O page table, siommu/pt.h,
+ * in the format the driver picks: VT-d first stage where the unit has it,
+ * else second stage). A domain is attached to
+ *   - a device's RID: siommu_device_attach() switches the whole group;
+ *   - a device+PASID: siommu_device_attach_pasid(); the PASID comes from the
+ *     context's PASID space and the attachment holds a reference to it, so a
+ *     freed PASID is not reused while any attachment remains.
+ * Attaching over an existing attachment replaces it atomically: DMA is
+ * translated by the old domain until it is translated by the new one, never
+ * blocked in between, and nothing of the old domain stays cached.
+ * One domain may be attached to many devices and PASIDs, on several units.
+ *
+ * Unmapping is strict here: siommu_domain_unmap() invalidates the IOTLB (and
+ * device TLBs) of every attachment and waits before it returns, and only
+ * then frees emptied table levels. (The DMA API adds a lazy policy.)
+ *
+ * Faults the hardware records are read by the driver and passed to the
+ * handler registered for the device (siommu_device_set_fault_handler()).
+ *
+ * Errors: 0 or a negative errno; nothing changes on failure. Teardown
+ * (detach, free, remove, destroy) never fails.
+ *
+ * Concurrency
+ * -----------
+ * Configuration calls (units, devices, domains, attach/detach) may run
+ * concurrently from any threads; they serialise on the context. Map and
+ * unmap of one domain may run concurrently on disjoint ranges and with
+ * attach/detach. Device DMA (through the unit's model) runs concurrently
+ * with all of it. Fault handlers run in the thread whose DMA faulted, with
+ * no lock of the core held; they must not call back into the core
+ * synchronously for the same device's attachments.
+ * Lock order: context lock, then domain lock, then unit queue lock.
+ */
+#ifndef SIOMMU_CORE_H
+#define SIOMMU_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <siommu/mem.h>
+#include <siommu/pasid.h>
+#include <siommu/pt.h>
+#include <siommu/vtd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct siommu_ctx;
+struct siommu_unit;
+struct siommu_device;
+struct siommu_group;
+struct siommu_domain;
+
+struct siommu_ctx_cfg {
+	struct siommu_mem *mem;	/* NULL: the context creates and owns one */
+	const struct siommu_mem_cfg *mem_cfg;	/* for that one; NULL: defaults */
+};
+
+/*
+ * siommu_ctx_create - a context with no units (cfg NULL: defaults).
+ * A caller-provided mem must outlive the context.
+ * Returns 0, -ENOMEM, -EINVAL.
+ */
+int siommu_ctx_create(const struct siommu_ctx_cfg *cfg, struct siommu_ctx **out);
+
+/*
+ * siommu_ctx_destroy - tear everything down, leaves first: PASID and RID
+ * attachments, devices, domains, units. Never fails. Nothing else may be
+ * running on the context.
+ */
+void siommu_ctx_destroy(struct siommu_ctx *ctx);
+
+struct siommu_mem *siommu_ctx_mem(struct siommu_ctx *ctx);
+struct siommu_pasid_space *siommu_ctx_pasids(struct siommu_ctx *ctx);
+
+/*
+ * siommu_unit_add_vtd - create a VT-d model on the context's memory with
+ * @cfg (NULL: defaults) and bring it up with its driver: root table,
+ * queued invalidation, fault reporting, translation enabled.
+ * Returns 0, -EINVAL (configuration), -ENOMEM, -EIO (the unit did not come
+ * up as the driver programmed it).
+ */
+int siommu_unit_add_vtd(struct siommu_ctx *ctx, const struct siommu_vtd_cfg *cfg,
+			struct siommu_unit **out);
+
+/* The model behind a unit: where devices send their DMA. */
+struct siommu_vtd *siommu_unit_vtd(struct siommu_unit *unit);
+
+struct siommu_unit_stats {
+	uint64_t inv_descriptors;	/* invalidation descriptors queued */
+	uint64_t inv_waits;		/* wait descriptors completed */
+	uint64_t faults;		/* fault records read */
+	uint64_t faults_unhandled;	/* ... with no handler registered */
+};
+void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
+
+/* Device capabilities (struct siommu_device_cfg.flags). */
+#define SIOMMU_DEV_PASID_ONLY	(1u << 0)	/* DMA only with a PASID */
+#define SIOMMU_DEV_ATS		(1u << 1)	/* caches translations (device TLB) */
+#define SIOMMU_DEV_PRI		(1u << 2)	/* issues page requests */
+
+#define SIOMMU_NO_ALIAS (-1)
+
+struct siommu_device_cfg {
+	uint16_t rid;		/* bus << 8 | devfn */
+	unsigned int pasid_bits;	/* 0: no PASID; at most 20 */
+	unsigned int flags;	/* SIOMMU_DEV_* */
+	uint32_t isolation_key;	/* same non-zero key: same group */
+	int32_t alias_rid;	/* a second RID the device's DMA may carry,
+				 * or SIOMMU_NO_ALIAS */
+};
+
+/*
+ * siommu_device_add - put a device behind @unit. Its RID (and alias RID)
+ * start attached to the BLOCKED domain, or to the domain its group's RID
+ * is attached to.
+ * Returns 0, -EINVAL (bad cfg, or PASID-only without a PASID width),
+ * -EEXIST (RID or alias already taken on the unit), -EOPNOTSUPP (ATS/PRI
+ * on a unit without them), -ENOMEM.
+ */
+int siommu_device_add(struct siommu_unit *unit, const struct siommu_device_cfg *cfg,
+		      struct siommu_device **out);
+
+/*
+ * siommu_device_remove - detach every PASID and remove the device. Never
+ * fails. Its group loses it (and goes away with its last device).
+ */
+void siommu_device_remove(struct siommu_device *dev);
+
+struct siommu_device_info {
+	uint16_t rid;
+	unsigned int pasid_bits;	/* usable: min(device, unit); 0 = none */
+	uint32_t max_pasid;		/* largest PASID usable, 0 = none */
+	uint64_t pgsize_bitmap;		/* page sizes of the unit's paging domains */
+	unsigned int ias;		/* input address width of paging domains */
+	bool multiple_spaces;		/* RID and PASIDs may use different domains */
+	bool ats, pri, pasid_only;
+	unsigned int group_size;	/* devices in its group */
+};
+int siommu_device_get_info(struct siommu_device *dev, struct siommu_device_info *info);
+
+struct siommu_group *siommu_device_group(struct siommu_device *dev);
+
+/* A DMA fault, as the hardware recorded it. */
+struct siommu_fault {
+	uint16_t rid;
+	bool pasid_present;
+	uint32_t pasid;
+	uint64_t addr;		/* faulting page address */
+	uint32_t reason;	/* unit-specific code (siommu/vtd.h SIOMMU_VTD_FR_*) */
+	bool write;
+};
+typedef void (*siommu_fault_fn)(void *arg, struct siommu_device *dev,
+				const struct siommu_fault *fault);
+/* Register (fn NULL: remove) the fault handler of @dev. Never fails. */
+void siommu_device_set_fault_handler(struct siommu_device *dev, siommu_fault_fn fn,
+				     void *arg);
+
+enum siommu_domain_type {
+	SIOMMU_DOMAIN_BLOCKED,
+	SIOMMU_DOMAIN_IDENTITY,
+	SIOMMU_DOMAIN_PAGING,
+};
+
+/* Page-table choice for a paging domain (struct siommu_domain_cfg.stage). */
+enum siommu_domain_stage {
+	SIOMMU_STAGE_AUTO,	/* the driver's choice (VT-d: first stage) */
+	SIOMMU_STAGE_FIRST,	/* VT-d first stage: x86-64 format */
+	SIOMMU_STAGE_SECOND,	/* VT-d second stage */
+};
+
+struct siommu_domain_cfg {
+	enum siommu_domain_type type;
+	enum siommu_domain_stage stage;
+	unsigned int ias;	/* 0: the unit's width */
+};
+
+/*
+ * siommu_domain_alloc - a domain for devices behind @unit (and behind other
+ * units that can use its page-table format and width).
+ * Returns 0, -EINVAL, -EOPNOTSUPP (type or stage the unit lacks), -ENOMEM.
+ */
+int siommu_domain_alloc(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,
+			struct siommu_domain **out);
+
+/* siommu_domain_free - -EBUSY while attached anywhere; else 0. */
+int siommu_domain_free(struct siommu_domain *dom);
+
+enum siommu_domain_type siommu_domain_type(const struct siommu_domain *dom);
+/* The page table of a paging domain (NULL otherwise). */
+struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom);
+
+/*
+ * siommu_domain_map / siommu_domain_unmap - change a paging domain's
+ * mappings (errors as siommu_pt_map / siommu_pt_unmap; -EINVAL on a domain
+ * that is not paging). Unmap invalidates every attachment's caches and
+ * waits before returning; *unmapped (optional) gets the bytes unmapped.
+ * The VT-d unit does not cache non-present entries (CM=0), so map needs no
+ * invalidation; with caching mode it invalidates too.
+ */
+int siommu_domain_map(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
+		      uint64_t length, unsigned int prot);
+int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t length,
+			uint64_t *unmapped);
+
+/*
+ * siommu_device_attach - attach @dom to the RID of @dev's group (every
+ * device of the group, and alias RIDs), replacing what was there.
+ * Returns 0, -EINVAL (domain incompatible with the unit: format, width),
+ * -ENOMEM. On failure the old attachment stays.
+ */
+int siommu_device_attach(struct siommu_device *dev, struct siommu_domain *dom);
+
+/* siommu_device_detach - the group's RID goes back to BLOCKED. */
+void siommu_device_detach(struct siommu_device *dev);
+
+/*
+ * siommu_device_attach_pasid - attach @dom to (@dev, @pasid), replacing
+ * what was there. @pasid must be allocated in the context's PASID space.
+ * Returns 0; -EOPNOTSUPP (device or unit without PASID support, or a device
+ * whose DMA may carry an alias RID: a PASID prefix does not cross a
+ * PCIe-to-PCI bridge, so isolation by PASID cannot be guaranteed); -ERANGE
+ * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated);
+ * -EINVAL (incompatible domain); -ENOMEM. Nothing changes on failure.
+ */
+int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
+			       struct siommu_domain *dom);
+
+/* siommu_device_detach_pasid - -ENOENT if nothing is attached there. */
+int siommu_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
+
+/* The domain attached to (@dev, @pasid) (pasid 0: the RID), or NULL. */
+struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t pasid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIOMMU_CORE_H */

@@ -1,0 +1,781 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The OS half's objects: contexts, units, devices, groups, domains and
+ * attachments. Hardware is programmed only by the driver (vtd_drv.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core_internal.h"
+
+int SIOMMU_EXPORT siommu_ctx_create(const struct siommu_ctx_cfg *cfg,
+				    struct siommu_ctx **out)
+{
+	struct siommu_ctx *ctx;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	pthread_mutex_init(&ctx->lock, NULL);
+	CDS_INIT_LIST_HEAD(&ctx->domains);
+	if (cfg && cfg->mem) {
+		ctx->mem = cfg->mem;
+	} else {
+		ret = siommu_mem_create(cfg ? cfg->mem_cfg : NULL, &ctx->mem);
+		if (ret)
+			goto out_free_ctx;
+		ctx->own_mem = true;
+	}
+	ret = siommu_pasid_space_create(ctx->mem, &ctx->pasids);
+	if (ret)
+		goto out_free_mem;
+	*out = ctx;
+	return 0;
+
+out_free_mem:
+	if (ctx->own_mem)
+		siommu_mem_destroy(ctx->mem);
+out_free_ctx:
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+	return ret;
+}
+
+struct siommu_mem SIOMMU_EXPORT *siommu_ctx_mem(struct siommu_ctx *ctx)
+{
+	return ctx->mem;
+}
+
+struct siommu_pasid_space SIOMMU_EXPORT *siommu_ctx_pasids(struct siommu_ctx *ctx)
+{
+	return ctx->pasids;
+}
+
+int SIOMMU_EXPORT siommu_unit_add_vtd(struct siommu_ctx *ctx,
+				      const struct siommu_vtd_cfg *cfg,
+				      struct siommu_unit **out)
+{
+	struct siommu_unit *unit;
+	int ret;
+
+	if (!ctx || !out)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->nr_units >= CORE_MAX_UNITS) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	if (mem_should_fail(ctx->mem)) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	unit = calloc(1, sizeof(*unit));
+	if (!unit) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	unit->ctx = ctx;
+	unit->index = ctx->nr_units;
+	CDS_INIT_LIST_HEAD(&unit->devices);
+	pthread_mutex_init(&unit->rid_lock, NULL);
+	ret = vtd_drv_init(unit, cfg);
+	if (ret) {
+		pthread_mutex_destroy(&unit->rid_lock);
+		free(unit);
+		goto out_unlock;
+	}
+	/* Published: nothing can fail from here. */
+	ctx->units[ctx->nr_units] = unit;
+	__atomic_store_n(&ctx->nr_units, ctx->nr_units + 1, __ATOMIC_RELEASE);
+	*out = unit;
+out_unlock:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+struct siommu_vtd SIOMMU_EXPORT *siommu_unit_vtd(struct siommu_unit *unit)
+{
+	return vtd_drv_hw(unit);
+}
+
+void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
+					 struct siommu_unit_stats *st)
+{
+	vtd_drv_get_stats(unit, st);
+}
+
+/* Attachment table -------------------------------------------------------- */
+
+struct core_att *core_att_get(struct siommu_device *dev, uint32_t pasid)
+{
+	unsigned int c = pasid >> ATT_CHUNK_SHIFT;
+
+	if (c >= dev->nr_chunks || !dev->att[c])
+		return NULL;
+	return dev->att[c][pasid & (ATT_CHUNK - 1)];
+}
+
+/* Make room for (dev, pasid) in the table; the only fallible step. */
+static int att_slot_prepare(struct siommu_device *dev, uint32_t pasid)
+{
+	unsigned int c = pasid >> ATT_CHUNK_SHIFT;
+
+	SIOMMU_ASSERT(c < dev->nr_chunks);
+	if (dev->att[c])
+		return 0;
+	if (mem_should_fail(dev->unit->ctx->mem))
+		return -ENOMEM;
+	dev->att[c] = calloc(ATT_CHUNK, sizeof(struct core_att *));
+	return dev->att[c] ? 0 : -ENOMEM;
+}
+
+static void att_slot_set(struct siommu_device *dev, uint32_t pasid,
+			 struct core_att *att)
+{
+	dev->att[pasid >> ATT_CHUNK_SHIFT][pasid & (ATT_CHUNK - 1)] = att;
+}
+
+/* Domain IDs: one per (domain, unit) while attached through that unit. */
+static int dom_did_get(struct siommu_domain *dom, struct siommu_unit *unit)
+{
+	unsigned int ui = unit->index;
+	int ret = 0;
+
+	pthread_mutex_lock(&dom->lock);
+	if (!dom->did_users[ui])
+		ret = vtd_drv_did_alloc(unit, &dom->did[ui]);
+	if (!ret)
+		dom->did_users[ui]++;
+	pthread_mutex_unlock(&dom->lock);
+	return ret;
+}
+
+static void dom_did_put(struct siommu_domain *dom, struct siommu_unit *unit)
+{
+	unsigned int ui = unit->index;
+
+	pthread_mutex_lock(&dom->lock);
+	if (!--dom->did_users[ui]) {
+		vtd_drv_did_free(unit, dom->did[ui]);
+		dom->did[ui] = 0;
+	}
+	pthread_mutex_unlock(&dom->lock);
+}
+
+/*
+ * Point (dev, pasid) at @dom (NULL: blocked), replacing what is there.
+ * Caller holds ctx->lock and has prepared the table slot, the PASID table
+ * page and @newatt (NULL when dom is NULL). Cannot fail.
+ */
+static void att_switch(struct siommu_device *dev, uint32_t pasid,
+		       struct siommu_domain *dom, struct core_att *newatt)
+{
+	struct core_att *old = core_att_get(dev, pasid);
+	struct siommu_domain *odom = old ? old->dom : NULL;
+
+	if (newatt) {
+		*newatt = (struct core_att){ .dev = dev, .pasid = pasid, .dom = dom };
+		pthread_mutex_lock(&dom->lock);
+		cds_list_add_tail(&newatt->dom_node, &dom->atts);
+		dom->nr_atts++;
+		pthread_mutex_unlock(&dom->lock);
+	}
+	/* The entry changes only after the new domain's unmaps flush this
+	 * attachment too, and the old domain's flushes keep covering it
+	 * until it is unlinked below. */
+	vtd_drv_set_pasid(dev, pasid, odom, dom);
+	att_slot_set(dev, pasid, newatt);
+	if (old) {
+		pthread_mutex_lock(&odom->lock);
+		cds_list_del(&old->dom_node);
+		odom->nr_atts--;
+		pthread_mutex_unlock(&odom->lock);
+		dom_did_put(odom, dev->unit);
+		free(old);
+	}
+}
+
+/*
+ * Everything (dev, pasid) -> dom needs that can fail, done before anything
+ * changes: table slot, PASID table page, attachment record, DID.
+ */
+static int att_prepare(struct siommu_device *dev, uint32_t pasid,
+		       struct siommu_domain *dom, struct core_att **newatt)
+{
+	int ret;
+
+	*newatt = NULL;
+	ret = att_slot_prepare(dev, pasid);
+	if (ret)
+		return ret;
+	ret = vtd_drv_pasid_prepare(dev, pasid);
+	if (ret)
+		return ret;
+	if (!dom)
+		return 0;
+	ret = vtd_drv_domain_check(dev->unit, dom);
+	if (ret)
+		return ret;
+	if (mem_should_fail(dev->unit->ctx->mem))
+		return -ENOMEM;
+	*newatt = malloc(sizeof(**newatt));
+	if (!*newatt)
+		return -ENOMEM;
+	ret = dom_did_get(dom, dev->unit);
+	if (ret) {
+		free(*newatt);
+		*newatt = NULL;
+	}
+	return ret;
+}
+
+/* Devices and groups ------------------------------------------------------ */
+
+static struct siommu_device *unit_find_rid(struct siommu_unit *unit, uint16_t rid)
+{
+	struct siommu_device *d;
+
+	cds_list_for_each_entry(d, &unit->devices, unit_node)
+		if (d->cfg.rid == rid ||
+		    (d->cfg.alias_rid >= 0 && (uint16_t)d->cfg.alias_rid == rid))
+			return d;
+	return NULL;
+}
+
+/* The group @cfg puts a new device in, or NULL for a new group. */
+static struct siommu_group *find_group(struct siommu_unit *unit,
+				       const struct siommu_device_cfg *cfg)
+{
+	struct siommu_device *d;
+
+	cds_list_for_each_entry(d, &unit->devices, unit_node) {
+		if (cfg->isolation_key && d->group->key == cfg->isolation_key)
+			return d->group;
+		/* Aliasing either way: one's DMA may carry the other's RID. */
+		if (cfg->alias_rid >= 0 && (uint16_t)cfg->alias_rid == d->cfg.rid)
+			return d->group;
+		if (d->cfg.alias_rid >= 0 && (uint16_t)d->cfg.alias_rid == cfg->rid)
+			return d->group;
+	}
+	return NULL;
+}
+
+int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
+				    const struct siommu_device_cfg *cfg,
+				    struct siommu_device **out)
+{
+	struct siommu_ctx *ctx;
+	struct siommu_device *dev;
+	struct siommu_group *group, *newgroup = NULL;
+	struct core_att *att = NULL;
+	int ret;
+
+	if (!unit || !cfg || !out || cfg->pasid_bits > SIOMMU_PASID_BITS ||
+	    (cfg->flags & ~(SIOMMU_DEV_PASID_ONLY | SIOMMU_DEV_ATS | SIOMMU_DEV_PRI)) ||
+	    cfg->alias_rid < SIOMMU_NO_ALIAS || cfg->alias_rid > 0xffff ||
+	    cfg->alias_rid == cfg->rid)
+		return -EINVAL;
+	if ((cfg->flags & SIOMMU_DEV_PASID_ONLY) && !cfg->pasid_bits)
+		return -EINVAL;
+	ctx = unit->ctx;
+	if (((cfg->flags & SIOMMU_DEV_ATS) && !vtd_drv_has(unit, SIOMMU_VTD_CAP_DT)) ||
+	    ((cfg->flags & SIOMMU_DEV_PRI) && !vtd_drv_has(unit, SIOMMU_VTD_CAP_PRS)))
+		return -EOPNOTSUPP;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (unit_find_rid(unit, cfg->rid) ||
+	    (cfg->alias_rid >= 0 && unit_find_rid(unit, (uint16_t)cfg->alias_rid))) {
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	if (mem_should_fail(ctx->mem)) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	dev->unit = unit;
+	dev->cfg = *cfg;
+	dev->pasid_bits = cfg->pasid_bits < vtd_drv_pasid_bits(unit) ?
+			  cfg->pasid_bits : vtd_drv_pasid_bits(unit);
+	dev->max_pasid = dev->pasid_bits ? (1u << dev->pasid_bits) - 1 : 0;
+	dev->nr_chunks = (dev->max_pasid >> ATT_CHUNK_SHIFT) + 1;
+	if (mem_should_fail(ctx->mem)) {
+		ret = -ENOMEM;
+		goto out_free_dev;
+	}
+	dev->att = calloc(dev->nr_chunks, sizeof(*dev->att));
+	if (!dev->att) {
+		ret = -ENOMEM;
+		goto out_free_dev;
+	}
+	group = find_group(unit, cfg);
+	if (!group) {
+		if (mem_should_fail(ctx->mem)) {
+			ret = -ENOMEM;
+			goto out_free_att;
+		}
+		newgroup = calloc(1, sizeof(*newgroup));
+		if (!newgroup) {
+			ret = -ENOMEM;
+			goto out_free_att;
+		}
+		CDS_INIT_LIST_HEAD(&newgroup->devices);
+		newgroup->key = cfg->isolation_key;
+		group = newgroup;
+	}
+	dev->group = group;
+	ret = vtd_drv_dev_init(dev);
+	if (ret)
+		goto out_free_group;
+	/* The RID follows the group's domain; everything else is blocked. */
+	ret = att_prepare(dev, 0, group->rid_dom, &att);
+	if (ret)
+		goto out_fini_dev;
+	/* Published: nothing can fail from here. */
+	pthread_mutex_lock(&unit->rid_lock);
+	cds_list_add_tail(&dev->unit_node, &unit->devices);
+	pthread_mutex_unlock(&unit->rid_lock);
+	cds_list_add_tail(&dev->group_node, &group->devices);
+	group->nr_devices++;
+	if (group->rid_dom)
+		att_switch(dev, 0, group->rid_dom, att);
+	*out = dev;
+	pthread_mutex_unlock(&ctx->lock);
+	return 0;
+
+out_fini_dev:
+	vtd_drv_dev_fini(dev);
+out_free_group:
+	free(newgroup);
+out_free_att:
+	free(dev->att[0]);
+	free(dev->att);
+out_free_dev:
+	free(dev);
+out_unlock:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+static void device_remove_locked(struct siommu_device *dev)
+{
+	struct siommu_group *group = dev->group;
+	uint32_t p;
+	unsigned int c;
+
+	/* Leaves first: PASIDs, then the RID, then the device. */
+	for (c = 0; c < dev->nr_chunks; c++) {
+		if (!dev->att[c])
+			continue;
+		for (p = 0; p < ATT_CHUNK; p++) {
+			uint32_t pasid = c * ATT_CHUNK + p;
+
+			if (pasid && core_att_get(dev, pasid)) {
+				att_switch(dev, pasid, NULL, NULL);
+				siommu_pasid_put(dev->unit->ctx->pasids, pasid);
+			}
+		}
+	}
+	if (core_att_get(dev, 0))
+		att_switch(dev, 0, NULL, NULL);
+	vtd_drv_dev_fini(dev);
+	pthread_mutex_lock(&dev->unit->rid_lock);
+	cds_list_del(&dev->unit_node);
+	pthread_mutex_unlock(&dev->unit->rid_lock);
+	cds_list_del(&dev->group_node);
+	if (!--group->nr_devices)
+		free(group);
+	for (c = 0; c < dev->nr_chunks; c++)
+		free(dev->att[c]);
+	free(dev->att);
+	free(dev);
+}
+
+void SIOMMU_EXPORT siommu_device_remove(struct siommu_device *dev)
+{
+	struct siommu_ctx *ctx;
+
+	if (!dev)
+		return;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	device_remove_locked(dev);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
+					 struct siommu_device_info *info)
+{
+	struct siommu_unit *unit = dev->unit;
+
+	memset(info, 0, sizeof(*info));
+	info->rid = dev->cfg.rid;
+	info->pasid_bits = dev->cfg.alias_rid >= 0 ? 0 : dev->pasid_bits;
+	info->max_pasid = info->pasid_bits ? dev->max_pasid : 0;
+	info->ias = vtd_drv_aw(unit);
+	info->pgsize_bitmap = SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_2M;
+	if (vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ? vtd_drv_has(unit, SIOMMU_VTD_CAP_FS1G)
+						 : vtd_drv_has(unit, SIOMMU_VTD_CAP_SSLP))
+		info->pgsize_bitmap |= SIOMMU_PGSIZE_1G;
+	info->multiple_spaces = info->pasid_bits > 0;
+	info->ats = dev->cfg.flags & SIOMMU_DEV_ATS;
+	info->pri = dev->cfg.flags & SIOMMU_DEV_PRI;
+	info->pasid_only = dev->cfg.flags & SIOMMU_DEV_PASID_ONLY;
+	pthread_mutex_lock(&unit->ctx->lock);
+	info->group_size = dev->group->nr_devices;
+	pthread_mutex_unlock(&unit->ctx->lock);
+	return 0;
+}
+
+struct siommu_group SIOMMU_EXPORT *siommu_device_group(struct siommu_device *dev)
+{
+	return dev->group;
+}
+
+void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
+						   siommu_fault_fn fn, void *arg)
+{
+	pthread_mutex_lock(&dev->unit->ctx->lock);
+	__atomic_store_n(&dev->fault_arg, arg, __ATOMIC_RELEASE);
+	__atomic_store_n(&dev->fault_fn, fn, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&dev->unit->ctx->lock);
+}
+
+/* Domains ----------------------------------------------------------------- */
+
+int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
+				      const struct siommu_domain_cfg *cfg,
+				      struct siommu_domain **out)
+{
+	struct siommu_ctx *ctx;
+	struct siommu_domain *dom;
+	int ret;
+
+	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
+	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND)
+		return -EINVAL;
+	ctx = unit->ctx;
+	if (mem_should_fail(ctx->mem))
+		return -ENOMEM;
+	dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return -ENOMEM;
+	dom->ctx = ctx;
+	dom->type = cfg->type;
+	pthread_mutex_init(&dom->lock, NULL);
+	CDS_INIT_LIST_HEAD(&dom->atts);
+	if (cfg->type == SIOMMU_DOMAIN_PAGING) {
+		struct siommu_pt_cfg pc = { 0 };
+
+		dom->stage = cfg->stage;
+		if (dom->stage == SIOMMU_STAGE_AUTO)
+			dom->stage = vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ?
+				     SIOMMU_STAGE_FIRST : SIOMMU_STAGE_SECOND;
+		dom->ias = cfg->ias ? cfg->ias : vtd_drv_aw(unit);
+		if (dom->stage == SIOMMU_STAGE_FIRST) {
+			/* First stage is 4- or 5-level x86-64 paging. */
+			if (dom->ias != 48 && dom->ias != 57)
+				dom->ias = dom->ias > 48 ? 57 : 48;
+			pc.format = SIOMMU_PT_X86_64;
+			if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_FS1G))
+				pc.pgsize_bitmap = SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_2M;
+		} else {
+			pc.format = SIOMMU_PT_VTD_SS;
+			if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_SSLP))
+				pc.pgsize_bitmap = SIOMMU_PGSIZE_4K;
+		}
+		pc.ias = dom->ias;
+		ret = vtd_drv_domain_check(unit, dom);
+		if (!ret)
+			ret = siommu_pt_create(ctx->mem, &pc, &dom->pt);
+		if (ret)
+			goto out_free_dom;
+	} else {
+		ret = vtd_drv_domain_check(unit, dom);
+		if (ret)
+			goto out_free_dom;
+	}
+	pthread_mutex_lock(&ctx->lock);
+	cds_list_add_tail(&dom->node, &ctx->domains);
+	pthread_mutex_unlock(&ctx->lock);
+	*out = dom;
+	return 0;
+
+out_free_dom:
+	pthread_mutex_destroy(&dom->lock);
+	free(dom);
+	return ret;
+}
+
+static void domain_free_locked(struct siommu_domain *dom)
+{
+	cds_list_del(&dom->node);
+	siommu_pt_destroy(dom->pt);
+	pthread_mutex_destroy(&dom->lock);
+	free(dom);
+}
+
+int SIOMMU_EXPORT siommu_domain_free(struct siommu_domain *dom)
+{
+	struct siommu_ctx *ctx;
+
+	if (!dom)
+		return 0;
+	ctx = dom->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	/* A group's RID domain is attached to each of its devices, so a
+	 * domain with no attachment is nobody's RID domain either. */
+	if (dom->nr_atts) {
+		pthread_mutex_unlock(&ctx->lock);
+		return -EBUSY;
+	}
+	domain_free_locked(dom);
+	pthread_mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+enum siommu_domain_type SIOMMU_EXPORT siommu_domain_type(const struct siommu_domain *dom)
+{
+	return dom->type;
+}
+
+struct siommu_pt SIOMMU_EXPORT *siommu_domain_pt(struct siommu_domain *dom)
+{
+	return dom->pt;
+}
+
+int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
+				    uint64_t pa, uint64_t length, unsigned int prot)
+{
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	/* CM=0: the unit never caches non-present entries, so a new mapping
+	 * needs no invalidation (VT-d 6.1). Units here run with CM=0 only
+	 * unless configured otherwise; caching mode is handled by the flush
+	 * below. */
+	return siommu_pt_map(dom->pt, iova, pa, length, prot);
+}
+
+/* Flush [start, last] of @dom on every unit it is attached through. */
+static void domain_flush(struct siommu_domain *dom, uint64_t start, uint64_t last,
+			 bool leaf_only)
+{
+	struct siommu_ctx *ctx = dom->ctx;
+	unsigned int i, n = __atomic_load_n(&ctx->nr_units, __ATOMIC_ACQUIRE);
+
+	/* Without ctx->lock, which unmap must not wait for: see nr_units. */
+	for (i = 0; i < n; i++)
+		if (dom->did_users[i])
+			vtd_drv_flush(ctx->units[i], dom, start, last, leaf_only);
+}
+
+int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
+				      uint64_t length, uint64_t *unmapped)
+{
+	struct siommu_pt_gather g;
+	int ret;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	siommu_pt_gather_init(&g);
+	ret = siommu_pt_unmap(dom->pt, iova, length, &g, unmapped);
+	if (ret)
+		return ret;
+	if (g.start <= g.last) {
+		/* The attachment list is stable under dom->lock: an attach
+		 * that lands after this flush sees the new page table. */
+		pthread_mutex_lock(&dom->lock);
+		domain_flush(dom, g.start, g.last, g.leaf_only);
+		pthread_mutex_unlock(&dom->lock);
+	}
+	siommu_pt_gather_release(&g);
+	return 0;
+}
+
+/* Attach ------------------------------------------------------------------ */
+
+int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
+				       struct siommu_domain *dom)
+{
+	struct siommu_ctx *ctx;
+	struct siommu_group *group;
+	struct siommu_device *d;
+	struct core_att **atts;
+	unsigned int i = 0, n;
+	int ret = 0;
+
+	if (!dev || !dom)
+		return -EINVAL;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	group = dev->group;
+	n = group->nr_devices;
+	if (mem_should_fail(ctx->mem)) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	atts = calloc(n, sizeof(*atts));
+	if (!atts) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	/* Prepare every device of the group before changing any. */
+	cds_list_for_each_entry(d, &group->devices, group_node) {
+		ret = att_prepare(d, 0, dom, &atts[i]);
+		if (ret)
+			break;
+		i++;
+	}
+	if (ret) {
+		struct siommu_device *u;
+		unsigned int j = 0;
+
+		cds_list_for_each_entry(u, &group->devices, group_node) {
+			if (j == i)
+				break;
+			dom_did_put(dom, u->unit);
+			free(atts[j++]);
+		}
+		free(atts);
+		goto out_unlock;
+	}
+	i = 0;
+	cds_list_for_each_entry(d, &group->devices, group_node)
+		att_switch(d, 0, dom, atts[i++]);
+	group->rid_dom = dom;
+	free(atts);
+out_unlock:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+void SIOMMU_EXPORT siommu_device_detach(struct siommu_device *dev)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	struct siommu_device *d;
+
+	pthread_mutex_lock(&ctx->lock);
+	cds_list_for_each_entry(d, &dev->group->devices, group_node)
+		if (core_att_get(d, 0))
+			att_switch(d, 0, NULL, NULL);
+	dev->group->rid_dom = NULL;
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
+					     uint32_t pasid,
+					     struct siommu_domain *dom)
+{
+	struct siommu_ctx *ctx;
+	struct core_att *att;
+	bool had;
+	int ret;
+
+	if (!dev || !dom)
+		return -EINVAL;
+	/* PASID prefixes do not cross a PCIe-to-PCI bridge: a device whose
+	 * DMA may carry an alias RID cannot be isolated by PASID. */
+	if (!dev->pasid_bits || dev->cfg.alias_rid >= 0)
+		return -EOPNOTSUPP;
+	if (!pasid || pasid > dev->max_pasid)
+		return -ERANGE;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	had = core_att_get(dev, pasid) != NULL;
+	/* Each attachment holds a reference: the PASID is not reused while
+	 * any device still translates with it. */
+	if (!had) {
+		ret = siommu_pasid_get(ctx->pasids, pasid);
+		if (ret) {
+			ret = ret == -EINVAL ? -ERANGE : ret;
+			goto out_unlock;
+		}
+	}
+	ret = att_prepare(dev, pasid, dom, &att);
+	if (ret) {
+		if (!had)
+			siommu_pasid_put(ctx->pasids, pasid);
+		goto out_unlock;
+	}
+	att_switch(dev, pasid, dom, att);
+	if (!had)
+		dev->nr_pasid_atts++;
+out_unlock:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
+					     uint32_t pasid)
+{
+	struct siommu_ctx *ctx;
+	int ret = 0;
+
+	if (!dev || !pasid || pasid > dev->max_pasid)
+		return -ENOENT;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	if (!core_att_get(dev, pasid)) {
+		ret = -ENOENT;
+	} else {
+		att_switch(dev, pasid, NULL, NULL);
+		dev->nr_pasid_atts--;
+		siommu_pasid_put(ctx->pasids, pasid);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *dev,
+							 uint32_t pasid)
+{
+	struct siommu_domain *dom = NULL;
+	struct core_att *att;
+
+	if (pasid > dev->max_pasid)
+		return NULL;
+	pthread_mutex_lock(&dev->unit->ctx->lock);
+	att = core_att_get(dev, pasid);
+	if (att)
+		dom = att->dom;
+	pthread_mutex_unlock(&dev->unit->ctx->lock);
+	return dom;
+}
+
+void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
+{
+	struct siommu_domain *dom, *dn;
+	unsigned int i;
+
+	if (!ctx)
+		return;
+	pthread_mutex_lock(&ctx->lock);
+	for (i = 0; i < ctx->nr_units; i++) {
+		struct siommu_unit *unit = ctx->units[i];
+
+		while (!cds_list_empty(&unit->devices))
+			device_remove_locked(cds_list_first_entry(&unit->devices,
+					struct siommu_device, unit_node));
+	}
+	cds_list_for_each_entry_safe(dom, dn, &ctx->domains, node)
+		domain_free_locked(dom);
+	for (i = 0; i < ctx->nr_units; i++) {
+		vtd_drv_fini(ctx->units[i]);
+		pthread_mutex_destroy(&ctx->units[i]->rid_lock);
+		free(ctx->units[i]);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	siommu_pasid_space_destroy(ctx->pasids);
+	if (ctx->own_mem)
+		siommu_mem_destroy(ctx->mem);
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+}

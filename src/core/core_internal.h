@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal view of the OS half: the objects of siommu/core.h and the
+ * interface between the core and its drivers.
+ *
+ * Ownership: the context owns units and domains; a unit owns its devices;
+ * groups are owned by their devices (freed with the last one). Attachments
+ * (struct core_att) are owned by the device they are on and linked into the
+ * domain they point at.
+ *
+ * Locking: ctx->lock serialises every configuration change: units, devices,
+ * groups, domains' lifetime and every attachment change, and the driver's
+ * table writes for them. A domain's attachment list changes only under both
+ * ctx->lock and dom->lock, so unmap (which must not wait for configuration
+ * calls) iterates it under dom->lock alone. The driver's invalidation queue
+ * has its own lock, taken last. Fault handlers are read with acquire loads
+ * and called with no lock held.
+ */
+#ifndef SIOMMU_CORE_INTERNAL_H
+#define SIOMMU_CORE_INTERNAL_H
+
+#include <pthread.h>
+#include <urcu/list.h>
+
+#include <siommu/core.h>
+#include "mem/mem_internal.h"
+
+#define CORE_MAX_UNITS 16	/* units one domain may be used on at once */
+
+struct core_vtd;	/* the VT-d driver's per-unit state (vtd_drv.c) */
+struct core_vtd_dev;	/* ... and per-device state */
+
+struct siommu_ctx {
+	pthread_mutex_t lock;
+	struct siommu_mem *mem;
+	bool own_mem;
+	struct siommu_pasid_space *pasids;
+	struct cds_list_head domains;	/* siommu_domain.node */
+	/* Units are only added while the context lives, each published with
+	 * a release store of nr_units: unmap walks them without the lock. */
+	struct siommu_unit *units[CORE_MAX_UNITS];
+	unsigned int nr_units;
+};
+
+struct siommu_unit {
+	struct siommu_ctx *ctx;
+	/* devices changes under ctx->lock and rid_lock; the fault path looks
+	 * RIDs up under rid_lock alone, which is never held across a wait
+	 * (a faulting DMA thread may sit in an RCU read section). */
+	pthread_mutex_t rid_lock;
+	struct cds_list_head devices;	/* siommu_device.unit_node */
+	unsigned int index;		/* in ctx, for per-domain DIDs */
+	struct core_vtd *vtd;
+};
+
+struct siommu_group {
+	struct cds_list_head devices;	/* siommu_device.group_node */
+	unsigned int nr_devices;
+	uint32_t key;
+	struct siommu_domain *rid_dom;	/* NULL: blocked */
+};
+
+/*
+ * An attachment of a domain to (dev, pasid); pasid 0 is the RID. Lives in
+ * the device's table and in the domain's list.
+ */
+struct core_att {
+	struct siommu_device *dev;
+	uint32_t pasid;
+	struct siommu_domain *dom;
+	struct cds_list_head dom_node;
+};
+
+#define ATT_CHUNK_SHIFT 10
+#define ATT_CHUNK (1u << ATT_CHUNK_SHIFT)
+
+struct siommu_device {
+	struct siommu_unit *unit;
+	struct siommu_group *group;
+	struct cds_list_head unit_node, group_node;
+	struct siommu_device_cfg cfg;
+	unsigned int pasid_bits;	/* usable */
+	uint32_t max_pasid;
+	/* Attachments by PASID: chunks of ATT_CHUNK pointers, lazily. */
+	struct core_att ***att;
+	unsigned int nr_chunks;
+	unsigned int nr_pasid_atts;	/* PASID attachments (pasid != 0) */
+	siommu_fault_fn fault_fn;	/* atomic with fault_arg under ctx->lock */
+	void *fault_arg;
+	struct core_vtd_dev *vdev;
+};
+
+struct siommu_domain {
+	struct siommu_ctx *ctx;
+	struct cds_list_head node;
+	enum siommu_domain_type type;
+	enum siommu_domain_stage stage;	/* resolved: FIRST or SECOND */
+	unsigned int ias;
+	struct siommu_pt *pt;
+	pthread_mutex_t lock;
+	struct cds_list_head atts;	/* core_att.dom_node */
+	unsigned int nr_atts;
+	/* Domain ID on each unit (index by siommu_unit.index), 0 = none,
+	 * with the number of attachments through that unit; changed under
+	 * ctx->lock and lock, read by unmap under lock. */
+	uint16_t did[CORE_MAX_UNITS];
+	unsigned int did_users[CORE_MAX_UNITS];
+};
+
+/* Attachment table of a device. */
+struct core_att *core_att_get(struct siommu_device *dev, uint32_t pasid);
+
+/*
+ * The VT-d driver (vtd_drv.c). All calls but flush and the MSI path run
+ * under ctx->lock.
+ */
+int vtd_drv_init(struct siommu_unit *unit, const struct siommu_vtd_cfg *cfg);
+void vtd_drv_fini(struct siommu_unit *unit);
+struct siommu_vtd *vtd_drv_hw(struct siommu_unit *unit);
+unsigned int vtd_drv_pasid_bits(struct siommu_unit *unit);
+unsigned int vtd_drv_aw(struct siommu_unit *unit);
+bool vtd_drv_has(struct siommu_unit *unit, uint32_t vtd_cap);
+int vtd_drv_dev_init(struct siommu_device *dev);
+void vtd_drv_dev_fini(struct siommu_device *dev);
+/* Can @dom be attached through this unit? 0 or -EINVAL/-EOPNOTSUPP. */
+int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom);
+int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did);
+void vtd_drv_did_free(struct siommu_unit *unit, uint16_t did);
+/*
+ * Make (dev, pasid) translate through @dom (NULL: blocked), replacing
+ * @old (NULL: blocked) without a blocked window. Needs the PASID table page;
+ * vtd_drv_pasid_prepare() allocates it first so this cannot fail.
+ */
+int vtd_drv_pasid_prepare(struct siommu_device *dev, uint32_t pasid);
+void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
+		       struct siommu_domain *old, struct siommu_domain *dom);
+/* Invalidate [start, last] of @dom for every attachment on @unit. */
+void vtd_drv_flush(struct siommu_unit *unit, struct siommu_domain *dom,
+		   uint64_t start, uint64_t last, bool leaf_only);
+void vtd_drv_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
+
+#endif

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VT-d caches: context cache, PASID cache and IOTLB (VT-d 6.5), and the
+ * counters. The slot protocol and the stale-fill rule are described at
+ * struct ctx_slot in vtd_internal.h.
+ *
+ * Only successful translations are cached, whatever CAP.CM says: caching
+ * mode allows caching not-present entries but never requires it, and with
+ * CM = 0 negative entries must not be cached (VT-d 6.1, trap 8).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/vtd/vtd_internal.h"
+
+#define CTX_SLOTS 256
+#define PASID_SLOTS 1024
+
+/* ---- counters ---------------------------------------------------------- */
+
+void vtd_stat_add(struct siommu_vtd *v, enum vtd_stat s, uint64_t n)
+{
+	vtd_stat_add_inline(v, s, n);
+}
+
+void SIOMMU_EXPORT siommu_vtd_get_stats(struct siommu_vtd *v,
+					struct siommu_vtd_stats *st)
+{
+	uint64_t sum[ST_NR] = { 0 };
+	unsigned int i, j;
+
+	for (i = 0; i < VTD_STRIPES; i++)
+		for (j = 0; j < ST_NR; j++)
+			sum[j] += __atomic_load_n(&v->stats[i].c[j], __ATOMIC_RELAXED);
+	memset(st, 0, sizeof(*st));
+	st->iotlb_hit = sum[ST_IOTLB_HIT];
+	st->iotlb_miss = sum[ST_IOTLB_MISS];
+	st->walks = sum[ST_WALK];
+	st->faults = sum[ST_FAULT];
+	st->faults_recorded = sum[ST_FAULT_REC];
+	st->ctx_hit = sum[ST_CTX_HIT];
+	st->ctx_miss = sum[ST_CTX_MISS];
+	st->pasid_hit = sum[ST_PASID_HIT];
+	st->pasid_miss = sum[ST_PASID_MISS];
+	st->inv_descriptors = sum[ST_INV_DESC];
+	st->iotlb_inv_entries = sum[ST_IOTLB_INV];
+	st->waits = sum[ST_WAIT];
+	st->page_requests = sum[ST_PRQ];
+}
+
+/* ---- slot writers -------------------------------------------------------- */
+
+/* Take a slot for a fill; fails if someone else holds it. */
+static bool slot_trylock(uint32_t *seq, uint32_t *held)
+{
+	uint32_t s = __atomic_load_n(seq, __ATOMIC_RELAXED);
+
+	if (s & 1)
+		return false;
+	if (!__atomic_compare_exchange_n(seq, &s, s + 1, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_RELAXED))
+		return false;
+	*held = s + 1;
+	return true;
+}
+
+/* Take a slot for an invalidation: holders only run a few stores. */
+static uint32_t slot_lock(uint32_t *seq)
+{
+	unsigned int spins = 0;
+	uint32_t held;
+
+	while (!slot_trylock(seq, &held)) {
+		if (++spins > 64) {
+			sched_yield();
+			spins = 0;
+		}
+	}
+	return held;
+}
+
+static void slot_unlock(uint32_t *seq, uint32_t held)
+{
+	__atomic_store_n(seq, held + 1, __ATOMIC_RELEASE);
+}
+
+/* A fill may proceed only if no invalidation started since @gen. */
+static bool fill_begin(struct siommu_vtd *v, uint32_t *seq, uint64_t gen,
+		       uint32_t *held)
+{
+	if (!slot_trylock(seq, held))
+		return false;
+	if (vtd_gen(v) != gen) {
+		slot_unlock(seq, *held);
+		return false;
+	}
+	return true;
+}
+
+static void inv_begin(struct siommu_vtd *v)
+{
+	__atomic_fetch_add(&v->inv_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+#define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define ST(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+
+/* ---- context cache ------------------------------------------------------- */
+
+static unsigned int ctx_index(struct siommu_vtd *v, uint16_t sid)
+{
+	return ((sid * 0x9e37u) >> 8 ^ sid) & v->ctx_mask;
+}
+
+bool vtd_ctx_lookup(struct siommu_vtd *v, uint16_t sid, uint64_t *q0, uint64_t *q1)
+{
+	struct ctx_slot *s = &v->ctx[ctx_index(v, sid)];
+	uint32_t seq = slot_read_begin(&s->seq);
+	uint64_t key = LD(s->key);
+
+	*q0 = LD(s->q0);
+	*q1 = LD(s->q1);
+	if (slot_read_retry(&s->seq, seq) || key != (CTX_KEY_VALID | sid)) {
+		vtd_stat_inc(v, ST_CTX_MISS);
+		return false;
+	}
+	vtd_stat_inc(v, ST_CTX_HIT);
+	return true;
+}
+
+void vtd_ctx_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid, uint64_t q0,
+		  uint64_t q1)
+{
+	struct ctx_slot *s = &v->ctx[ctx_index(v, sid)];
+	uint32_t held;
+
+	if (!fill_begin(v, &s->seq, gen, &held))
+		return;
+	ST(s->key, CTX_KEY_VALID | sid);
+	ST(s->q0, q0);
+	ST(s->q1, q1);
+	slot_unlock(&s->seq, held);
+}
+
+void vtd_ctx_inv(struct siommu_vtd *v, bool all, uint16_t sid, uint16_t sid_mask)
+{
+	unsigned int i;
+
+	inv_begin(v);
+	for (i = 0; i <= v->ctx_mask; i++) {
+		struct ctx_slot *s = &v->ctx[i];
+		uint32_t held;
+		uint64_t key;
+
+		held = slot_lock(&s->seq);
+		key = LD(s->key);
+		if ((key & CTX_KEY_VALID) &&
+		    (all || ((uint16_t)key & sid_mask) == (sid & sid_mask)))
+			ST(s->key, 0);
+		slot_unlock(&s->seq, held);
+	}
+}
+
+/* ---- PASID cache ---------------------------------------------------------- */
+
+static unsigned int pasid_index(struct siommu_vtd *v, uint16_t sid, uint32_t pasid)
+{
+	uint64_t h = (((uint64_t)sid << 20) | pasid) * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned int)(h >> 40) & v->pasid_mask;
+}
+
+#define PASID_KEY(sid, pasid) (PASID_KEY_VALID | ((uint64_t)(sid) << 20) | (pasid))
+
+bool vtd_pasid_lookup(struct siommu_vtd *v, uint16_t sid, uint32_t pasid,
+		      uint64_t q[3], uint64_t *fpd)
+{
+	struct pasid_slot *s = &v->pasid[pasid_index(v, sid, pasid)];
+	uint32_t seq = slot_read_begin(&s->seq);
+	uint64_t key = LD(s->key);
+
+	q[0] = LD(s->q0);
+	q[1] = LD(s->q1);
+	q[2] = LD(s->q2);
+	*fpd = LD(s->fpd);
+	if (slot_read_retry(&s->seq, seq) || key != PASID_KEY(sid, pasid)) {
+		vtd_stat_inc(v, ST_PASID_MISS);
+		return false;
+	}
+	vtd_stat_inc(v, ST_PASID_HIT);
+	return true;
+}
+
+void vtd_pasid_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid,
+		    uint32_t pasid, const uint64_t q[3], uint64_t fpd)
+{
+	struct pasid_slot *s = &v->pasid[pasid_index(v, sid, pasid)];
+	uint32_t held;
+
+	if (!fill_begin(v, &s->seq, gen, &held))
+		return;
+	ST(s->key, PASID_KEY(sid, pasid));
+	ST(s->did, PTE1_DID(q[1]));
+	ST(s->q0, q[0]);
+	ST(s->q1, q[1]);
+	ST(s->q2, q[2]);
+	ST(s->fpd, fpd);
+	slot_unlock(&s->seq, held);
+}
+
+/* VT-d 6.5.2.4 / 7.7: PASID-cache invalidation, G = 0 domain, 1 PASID, 3 all. */
+void vtd_pasid_inv(struct siommu_vtd *v, unsigned int g, uint16_t did,
+		   uint32_t pasid)
+{
+	unsigned int i;
+
+	inv_begin(v);
+	for (i = 0; i <= v->pasid_mask; i++) {
+		struct pasid_slot *s = &v->pasid[i];
+		uint32_t held = slot_lock(&s->seq);
+		uint64_t key = LD(s->key);
+		bool hit = false;
+
+		if (key & PASID_KEY_VALID) {
+			if (g == 3)
+				hit = true;
+			else if (LD(s->did) == did)
+				hit = g == 0 || (uint32_t)(key & 0xfffff) == pasid;
+		}
+		if (hit)
+			ST(s->key, 0);
+		slot_unlock(&s->seq, held);
+	}
+}
+
+void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask)
+{
+	unsigned int i;
+
+	inv_begin(v);
+	for (i = 0; i <= v->pasid_mask; i++) {
+		struct pasid_slot *s = &v->pasid[i];
+		uint32_t held = slot_lock(&s->seq);
+		uint64_t key = LD(s->key);
+
+		if ((key & PASID_KEY_VALID) &&
+		    ((uint16_t)(key >> 20) & sid_mask) == (sid & sid_mask))
+			ST(s->key, 0);
+		slot_unlock(&s->seq, held);
+	}
+}
+
+/* ---- IOTLB ---------------------------------------------------------------- */
+
+void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *e)
+{
+	uint64_t key = IOTLB_KEY(e->sid, e->pp, e->req_pasid, e->level);
+	struct iotlb_slot *set = iotlb_set(v, key, e->page), *s = NULL;
+	unsigned int w, ways = v->cfg.iotlb_ways;
+	uint32_t held;
+	uint64_t out;
+
+	/* Same tag first (a refill after a D update), then a free way. */
+	for (w = 0; w < ways && !s; w++) {
+		uint64_t k = LD(set[w].key);
+
+		if ((k & IOTLB_KEY_MATCH_MASK) == key && LD(set[w].page) == e->page)
+			s = &set[w];
+	}
+	for (w = 0; w < ways && !s; w++)
+		if (!(LD(set[w].key) & IOTLB_KEY_VALID))
+			s = &set[w];
+	if (!s) {
+		/* Round-robin victim; a lost update only repeats a choice. */
+		uint64_t rr = __atomic_load_n(&v->fill_rr, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&v->fill_rr, rr + 1, __ATOMIC_RELAXED);
+		s = &set[rr % ways];
+	}
+
+	out = e->out | e->perm_u | (e->perm_s << 3) |
+	      (e->dirty ? IOTLB_OUT_DIRTY : 0) | ((uint64_t)e->pgtt << 7);
+	if (e->out <= INTR_LAST && e->out + level_size(e->level) - 1 >= INTR_BASE)
+		out |= IOTLB_OUT_INTR;
+	if (!(READ_ONCE(v->iotlb_levels) & (1u << e->level)))
+		__atomic_fetch_or(&v->iotlb_levels, 1u << e->level, __ATOMIC_RELAXED);
+	if (!fill_begin(v, &s->seq, gen, &held))
+		return;
+	ST(s->key, key | IOTLB_KEY_SET_DID(e->did));
+	ST(s->page, e->page);
+	ST(s->out, out);
+	ST(s->pasid, e->pasid);
+	slot_unlock(&s->seq, held);
+}
+
+static bool iotlb_match(const struct iotlb_match *m, uint64_t key, uint32_t pasid,
+			uint64_t page, uint64_t out)
+{
+	uint64_t last = page + level_size((unsigned int)((key >> 37) & 3)) - 1;
+	unsigned int pgtt = IOTLB_OUT_PGTT(out);
+	bool fs = pgtt == PGTT_FS || pgtt == PGTT_NEST;
+
+	if (m->kind == IM_ALL)
+		return true;
+	if (IOTLB_KEY_DID(key) != m->did)
+		return false;
+	switch (m->kind) {
+	case IM_DID:
+		return true;
+	case IM_DID_PAGE_SM:
+		/* VT-d 6.5.2.3: in scalable mode a page-selective IOTLB
+		 * invalidation drops every first-stage and nested entry of
+		 * the domain, whatever the address (trap 2). */
+		if (fs)
+			return true;
+		return page <= m->addr + m->mask && last >= m->addr;
+	case IM_DID_PASID:
+		return pasid == m->pasid;
+	case IM_DID_PASID_PAGE:
+		/* VT-d 6.5.2.4: only first-stage and nested mappings. */
+		return fs && pasid == m->pasid && page <= m->addr + m->mask &&
+		       last >= m->addr;
+	default:
+		return false;
+	}
+}
+
+uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m)
+{
+	uint64_t n = (uint64_t)v->cfg.iotlb_sets * v->cfg.iotlb_ways, i, removed = 0;
+
+	inv_begin(v);
+	for (i = 0; i < n; i++) {
+		struct iotlb_slot *s = &v->iotlb[i];
+		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
+		uint64_t key, page, out;
+		uint32_t pasid, held;
+
+		if (!(seq & 1)) {
+			key = LD(s->key);
+			page = LD(s->page);
+			out = LD(s->out);
+			pasid = LD(s->pasid);
+			if (!slot_read_retry(&s->seq, seq) &&
+			    (!(key & IOTLB_KEY_VALID) ||
+			     !iotlb_match(m, key, pasid, page, out)))
+				continue;
+		}
+		held = slot_lock(&s->seq);
+		key = LD(s->key);
+		page = LD(s->page);
+		out = LD(s->out);
+		pasid = LD(s->pasid);
+		if ((key & IOTLB_KEY_VALID) && iotlb_match(m, key, pasid, page, out)) {
+			ST(s->key, 0);
+			removed++;
+		}
+		slot_unlock(&s->seq, held);
+	}
+	vtd_stat_add(v, ST_IOTLB_INV, removed);
+	return removed;
+}
+
+void vtd_caches_flush_all(struct siommu_vtd *v)
+{
+	struct iotlb_match all = { .kind = IM_ALL };
+
+	vtd_ctx_inv(v, true, 0, 0);
+	vtd_pasid_inv(v, 3, 0, 0);
+	vtd_iotlb_inv(v, &all);
+}
+
+int vtd_caches_init(struct siommu_vtd *v)
+{
+	size_t n = (size_t)v->cfg.iotlb_sets * v->cfg.iotlb_ways;
+
+	v->ctx_mask = CTX_SLOTS - 1;
+	v->pasid_mask = PASID_SLOTS - 1;
+	v->iotlb = aligned_alloc(64, (n * sizeof(*v->iotlb) + 63) & ~(size_t)63);
+	if (!v->iotlb)
+		goto out;
+	memset(v->iotlb, 0, n * sizeof(*v->iotlb));
+	v->ctx = calloc(CTX_SLOTS, sizeof(*v->ctx));
+	if (!v->ctx)
+		goto out_free_iotlb;
+	v->pasid = calloc(PASID_SLOTS, sizeof(*v->pasid));
+	if (!v->pasid)
+		goto out_free_ctx;
+	return 0;
+
+out_free_ctx:
+	free(v->ctx);
+out_free_iotlb:
+	free(v->iotlb);
+out:
+	return -ENOMEM;
+}
+
+void vtd_caches_fini(struct siommu_vtd *v)
+{
+	free(v->pasid);
+	free(v->ctx);
+	free(v->iotlb);
+}

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VT-d model internals (scalable mode).
+ *
+ * Files: vtd.c (instance, registers, fault log, interrupts, devices),
+ * cache.c (context cache, PASID cache, IOTLB, counters), walk.c (structure
+ * and page-table walks), xlate.c (translate, DMA, access, ATS), qi.c
+ * (invalidation queue), prq.c (page request queue).
+ */
+#ifndef SIOMMU_HW_VTD_INTERNAL_H
+#define SIOMMU_HW_VTD_INTERNAL_H
+
+#include <pthread.h>
+#include <siommu/vtd.h>
+#include "util/compiler.h"
+#include "util/rcu.h"
+
+/* ---- Entry formats (VT-d 9.4-9.9) ---------------------------------- */
+
+#define BIT64(n) (1ull << (n))
+#define GENMASK64(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
+
+/* Scalable-mode root entry (VT-d 9.2). */
+#define SM_ROOT_LP	BIT64(0)
+#define SM_ROOT_RSVD	GENMASK64(11, 1)
+
+/* Scalable-mode context entry (VT-d 9.4). */
+#define SM_CTX_P	BIT64(0)
+#define SM_CTX_FPD	BIT64(1)
+#define SM_CTX_DTE	BIT64(2)
+#define SM_CTX_PASIDE	BIT64(3)
+#define SM_CTX_PRE	BIT64(4)
+#define SM_CTX_RSVD0	GENMASK64(8, 5)
+#define SM_CTX_PDTS(q0)	(((q0) >> 9) & 7)
+#define SM_CTX_RIDPASID(q1) ((uint32_t)((q1) & 0xfffff))
+#define SM_CTX_RIDPRIV	BIT64(20)		/* in qw1 */
+#define SM_CTX_RSVD1	GENMASK64(63, 21)	/* in qw1 */
+
+/* PASID directory entry (VT-d 9.5). */
+#define PDIR_P		BIT64(0)
+#define PDIR_FPD	BIT64(1)
+#define PDIR_RSVD	GENMASK64(11, 2)
+
+/* Scalable-mode PASID table entry (VT-d 9.6). */
+#define PTE0_P		BIT64(0)
+#define PTE0_FPD	BIT64(1)
+#define PTE0_AW(q0)	(((q0) >> 2) & 7)
+#define PTE0_SSEE	BIT64(5)
+#define PTE0_PGTT(q0)	(((q0) >> 6) & 7)
+#define PTE0_SSADE	BIT64(9)
+#define PTE0_RSVD	GENMASK64(11, 10)
+#define PTE1_DID(q1)	((uint16_t)((q1) & 0xffff))
+#define PTE1_RSVD	GENMASK64(22, 16)
+#define PTE2_SRE	BIT64(0)
+#define PTE2_ERE	BIT64(1)
+#define PTE2_FSPM(q2)	(((q2) >> 2) & 3)
+#define PTE2_WPE	BIT64(4)
+#define PTE2_RSVD	(GENMASK64(6, 5) | GENMASK64(11, 8))
+
+enum {
+	PGTT_FS = 1,
+	PGTT_SS = 2,
+	PGTT_NEST = 3,
+	PGTT_PT = 4,
+};
+
+/* First-stage (x86-64) entries (VT-d 9.7). */
+#define FS_P	BIT64(0)
+#define FS_RW	BIT64(1)
+#define FS_US	BIT64(2)
+#define FS_A	BIT64(5)
+#define FS_D	BIT64(6)
+#define FS_PS	BIT64(7)
+#define FS_XD	BIT64(63)
+
+/* Second-stage entries (VT-d 9.8). */
+#define SS_R	BIT64(0)
+#define SS_W	BIT64(1)
+#define SS_X	BIT64(2)
+#define SS_PS	BIT64(7)
+#define SS_A	BIT64(8)
+#define SS_D	BIT64(9)
+#define SS_SNP	BIT64(11)
+#define SS_TM	BIT64(62)
+
+/* Interrupt address window (VT-d 3.14). */
+#define INTR_BASE 0xfee00000ull
+#define INTR_LAST 0xfeefffffull
+
+/* ---- Registers -------------------------------------------------------- */
+
+#define VTD_FRO 0x22	/* FRCD[0] at 0x220 */
+#define VTD_IRO 0x0f	/* IVA at 0xf0 */
+
+/* ---- Caches ------------------------------------------------------------ */
+
+/*
+ * Every cache slot is a sequence count followed by 64-bit words, copied by
+ * value: a reader loads the count, the words, and the count again, and
+ * trusts the copy only if the count was even and unchanged. A writer owns a
+ * slot while its count is odd (taken with compare-and-swap), so writers of
+ * one slot exclude each other without a lock. All accesses are atomics, so
+ * concurrent readers and writers are race-free in the C11 sense.
+ *
+ * Stale fills (trap 22): a walk samples v->inv_gen before it reads any
+ * table; a fill takes the slot, then re-checks inv_gen and gives up if an
+ * invalidation started meanwhile. Invalidations bump inv_gen before they
+ * scan. The gen bump, the scan's count load, the fill's CAS and its gen
+ * load are all sequentially consistent, so either the scan sees the slot
+ * taken (and waits for it), or the fill sees the new generation.
+ */
+struct ctx_slot {
+	uint32_t seq;
+	uint32_t pad;
+	uint64_t key;		/* CTX_KEY_VALID | sid */
+	uint64_t q0, q1;	/* validated context entry words 0 and 1 */
+};
+#define CTX_KEY_VALID BIT64(63)
+
+struct pasid_slot {
+	uint32_t seq;
+	uint32_t did;		/* for invalidation matching */
+	uint64_t key;		/* PASID_KEY_VALID | sid << 20 | pasid */
+	uint64_t q0, q1, q2;	/* validated PASID entry words */
+	uint64_t fpd;		/* FPD of the directory or table entry */
+};
+#define PASID_KEY_VALID BIT64(63)
+
+/*
+ * IOTLB entry. Tag: requester (sid, PASID present, the request's PASID),
+ * page and level; stored alongside: DID, the PASID actually used (RID_PASID
+ * for requests without one) and PGTT, for invalidation matching (trap 1/3).
+ * Permissions are kept for user and supervisor requests separately.
+ */
+struct iotlb_slot {
+	uint32_t seq;
+	uint32_t pasid;		/* effective PASID */
+	uint64_t key;		/* see IOTLB_KEY */
+	uint64_t page;		/* input page base (level-aligned) */
+	uint64_t out;		/* output page base | IOTLB_OUT_* */
+};
+#define IOTLB_KEY_VALID BIT64(63)
+#define IOTLB_KEY(sid, pp, pasid, level) \
+	(IOTLB_KEY_VALID | (uint64_t)(sid) | ((uint64_t)(pp) << 16) | \
+	 ((uint64_t)(pasid) << 17) | ((uint64_t)(level) << 37))
+#define IOTLB_KEY_DID(k)	((uint16_t)((k) >> 40))
+#define IOTLB_KEY_SET_DID(did)	((uint64_t)(did) << 40)
+#define IOTLB_KEY_MATCH_MASK	(IOTLB_KEY_VALID | GENMASK64(38, 0))
+/* out low bits */
+#define IOTLB_OUT_PERM_U(o)	((uint32_t)((o) & 7))
+#define IOTLB_OUT_PERM_S(o)	((uint32_t)(((o) >> 3) & 7))
+#define IOTLB_OUT_DIRTY		BIT64(6)	/* write needs no D update */
+#define IOTLB_OUT_PGTT(o)	((unsigned int)(((o) >> 7) & 7))
+#define IOTLB_OUT_INTR		BIT64(10)	/* page overlaps 0xFEEx_xxxx */
+#define IOTLB_OUT_MASK		GENMASK64(11, 0)
+
+enum vtd_stat {
+	ST_IOTLB_HIT,
+	ST_IOTLB_MISS,
+	ST_WALK,
+	ST_FAULT,
+	ST_FAULT_REC,
+	ST_CTX_HIT,
+	ST_CTX_MISS,
+	ST_PASID_HIT,
+	ST_PASID_MISS,
+	ST_INV_DESC,
+	ST_IOTLB_INV,
+	ST_WAIT,
+	ST_PRQ,
+	ST_NR
+};
+
+#define VTD_STRIPES 16
+struct vtd_stripe {
+	uint64_t c[ST_NR];
+} __attribute__((aligned(64)));
+
+struct vtd_dev {
+	struct vtd_dev *next;
+	uint16_t rid;
+	struct siommu_vtd_dev_ops ops;
+	void *opaque;
+	unsigned int busy;	/* callbacks running; dev_lock */
+};
+
+/*
+ * The unit.
+ *
+ * Locks, in the order taken: lock -> prq_lock -> fault_lock -> dev_lock.
+ *  - lock: the register file (regs below unless noted), invalidation queue
+ *    processing (held across the wait descriptor's grace period), and
+ *    msi_pending for deliveries made under it.
+ *  - fault_lock: FSTS, FECTL.IP, the fault recording registers and the
+ *    fault log index. Translation threads take it only to log a fault,
+ *    never inside an RCU read-side section of theirs.
+ *  - prq_lock: PQH, PQT, PQA, PRS, PECTL.IP (page requests arrive from
+ *    device threads).
+ *  - dev_lock: the device list and each device's busy count; dev_cond
+ *    signals busy counts dropping to zero.
+ * Lock-free: the translation state word xl (TE, root pointer, TTM; written
+ * under lock, read with acquire), the caches (per-slot sequence counts),
+ * inv_gen, the counters.
+ */
+struct siommu_vtd {
+	struct siommu_mem *mem;
+	struct siommu_vtd_cfg cfg;
+	uint64_t cap, ecap;
+	uint64_t haw_mask;		/* valid output address bits */
+	unsigned int iotlb_set_shift;	/* 64 - log2(sets) */
+	unsigned int ctx_mask, pasid_mask;
+
+	/* read-mostly, used by every translation */
+	uint64_t xl;			/* XL_TE | root pa | XL_SMT */
+	uint32_t iotlb_levels;		/* bit L: entries of level L may exist */
+	struct iotlb_slot *iotlb;	/* sets * ways */
+	struct ctx_slot *ctx;
+	struct pasid_slot *pasid;
+	uint64_t inv_gen __attribute__((aligned(64)));
+	uint64_t fill_rr;
+
+	struct vtd_stripe stats[VTD_STRIPES];
+
+	siommu_vtd_msi_fn msi_fn;
+	void *msi_opaque;
+
+	pthread_mutex_t lock __attribute__((aligned(64)));
+	uint32_t gsts;
+	uint64_t rtaddr;
+	uint64_t iqh, iqt, iqa, iqer;
+	uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
+	uint32_t fedata, feaddr, feuaddr;
+	uint32_t pedata, peaddr, peuaddr;
+	uint64_t iva, iotlb_reg, ccmd;
+	bool need_sync;			/* invalidations since the last grace period */
+
+	pthread_mutex_t fault_lock;
+	uint32_t fsts, fectl;
+	unsigned int fault_next;
+	uint64_t *frcd;			/* 2 words per record */
+
+	pthread_mutex_t prq_lock;
+	uint64_t pqh, pqt, pqa;
+	uint32_t prs, pectl;
+
+	pthread_mutex_t dev_lock;
+	pthread_cond_t dev_cond;
+	struct vtd_dev *devs;
+};
+
+#define XL_TE		BIT64(0)
+#define XL_SMT		BIT64(1)
+#define XL_ROOT_MASK	GENMASK64(63, 12)
+
+/* ---- cache.c ------------------------------------------------------------ */
+
+/*
+ * Counters are striped by thread, without thread-local storage: threads run
+ * on different stacks (megabytes apart), so the stack address selects a
+ * stripe and threads mostly count in lines of their own. A plain load and
+ * store, not a locked add, keeps counting as cheap as a cache hit; two
+ * threads that hash to the same stripe can lose counts, never add any.
+ * (sched_getcpu() would stripe by CPU but costs as much as an IOTLB hit.)
+ */
+static inline_hot void vtd_stat_add_inline(struct siommu_vtd *v, enum vtd_stat s,
+					   uint64_t n)
+{
+	uintptr_t sp;
+	uint64_t *c;
+
+#if defined(__x86_64__)
+	/* The stack pointer itself: no frame pointer forced on the caller. */
+	__asm__("mov %%rsp, %0" : "=r"(sp));
+#else
+	sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+	sp >>= 21;
+	c = &v->stats[(sp ^ (sp >> 4) ^ (sp >> 8)) % VTD_STRIPES].c[s];
+
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+static inline_hot void vtd_stat_inc(struct siommu_vtd *v, enum vtd_stat s)
+{
+	vtd_stat_add_inline(v, s, 1);
+}
+
+void vtd_stat_add(struct siommu_vtd *v, enum vtd_stat s, uint64_t n);
+
+static inline_hot uint64_t vtd_gen(struct siommu_vtd *v)
+{
+	return __atomic_load_n(&v->inv_gen, __ATOMIC_SEQ_CST);
+}
+
+bool vtd_ctx_lookup(struct siommu_vtd *v, uint16_t sid, uint64_t *q0, uint64_t *q1);
+void vtd_ctx_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid, uint64_t q0,
+		  uint64_t q1);
+bool vtd_pasid_lookup(struct siommu_vtd *v, uint16_t sid, uint32_t pasid,
+		      uint64_t q[3], uint64_t *fpd);
+void vtd_pasid_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid,
+		    uint32_t pasid, const uint64_t q[3], uint64_t fpd);
+
+/* One cached translation, unpacked. */
+struct iotlb_ent {
+	uint16_t sid;
+	bool pp;
+	uint32_t req_pasid;
+	uint32_t pasid;
+	uint16_t did;
+	unsigned int level;	/* 0 = 4K, 1 = 2M, 2 = 1G */
+	unsigned int pgtt;
+	uint64_t page;
+	uint64_t out;
+	uint32_t perm_u, perm_s;
+	bool dirty;
+};
+
+/* Sequence-count slot protocol (see struct ctx_slot). */
+static inline_hot uint32_t slot_read_begin(const uint32_t *seq)
+{
+	return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+}
+
+static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (s & 1) || __atomic_load_n(seq, __ATOMIC_RELAXED) != s;
+}
+
+static inline_hot uint64_t iotlb_hash(uint64_t key, uint64_t page)
+{
+	return ((key & IOTLB_KEY_MATCH_MASK) ^ (page >> 12) ^ (page >> 29)) *
+	       0x9e3779b97f4a7c15ull;
+}
+
+static inline_hot struct iotlb_slot *iotlb_set(struct siommu_vtd *v,
+						   uint64_t key, uint64_t page)
+{
+	uint64_t set = (iotlb_hash(key, page) >> 40) & (v->cfg.iotlb_sets - 1);
+
+	return &v->iotlb[set * v->cfg.iotlb_ways];
+}
+
+static inline_hot uint64_t level_size(unsigned int level)
+{
+	return 1ull << (12 + 9 * level);
+}
+
+/*
+ * IOTLB lookup: lock-free, no RCU section; the entry is copied by value.
+ * Probes each page size that may be cached (trap 17: entries live at their
+ * level-aligned address).
+ */
+static inline_hot bool vtd_iotlb_lookup(struct siommu_vtd *v, uint16_t sid,
+					   bool pp, uint32_t pasid, uint64_t iova,
+					   struct iotlb_ent *e)
+{
+	uint32_t levels = READ_ONCE(v->iotlb_levels);
+	unsigned int level, w, ways = v->cfg.iotlb_ways;
+
+	for (level = 0; level < 3; level++) {
+		uint64_t key = IOTLB_KEY(sid, pp, pasid, level);
+		uint64_t page = iova & ~(level_size(level) - 1);
+		struct iotlb_slot *s;
+
+		if (!(levels & (1u << level)))
+			continue;
+		s = iotlb_set(v, key, page);
+		for (w = 0; w < ways; w++, s++) {
+			uint32_t seq = slot_read_begin(&s->seq);
+			uint64_t k = __atomic_load_n(&s->key, __ATOMIC_RELAXED);
+			uint64_t pg = __atomic_load_n(&s->page, __ATOMIC_RELAXED);
+			uint64_t out;
+			uint32_t epasid;
+
+			if ((k & IOTLB_KEY_MATCH_MASK) != key || pg != page)
+				continue;
+			out = __atomic_load_n(&s->out, __ATOMIC_RELAXED);
+			epasid = __atomic_load_n(&s->pasid, __ATOMIC_RELAXED);
+			if (slot_read_retry(&s->seq, seq))
+				continue;
+			e->sid = sid;
+			e->pp = pp;
+			e->req_pasid = pasid;
+			e->pasid = epasid;
+			e->did = IOTLB_KEY_DID(k);
+			e->level = level;
+			e->pgtt = IOTLB_OUT_PGTT(out);
+			e->page = page;
+			e->out = out & ~IOTLB_OUT_MASK;
+			e->perm_u = IOTLB_OUT_PERM_U(out);
+			e->perm_s = IOTLB_OUT_PERM_S(out);
+			e->dirty = out & IOTLB_OUT_DIRTY;
+			return true;
+		}
+	}
+	return false;
+}
+void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *e);
+
+/* Invalidation matchers; each bumps inv_gen first. */
+struct iotlb_match {
+	enum { IM_ALL, IM_DID, IM_DID_PAGE_SM, IM_DID_PASID,
+	       IM_DID_PASID_PAGE } kind;
+	uint16_t did;
+	uint32_t pasid;
+	uint64_t addr, mask;	/* page-selective: [addr, addr + mask] */
+};
+uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m);
+void vtd_ctx_inv(struct siommu_vtd *v, bool all, uint16_t sid, uint16_t sid_mask);
+/* kind: 0 domain, 1 PASID-selective, 3 global (type 7 G values) */
+void vtd_pasid_inv(struct siommu_vtd *v, unsigned int g, uint16_t did,
+		   uint32_t pasid);
+void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask);
+void vtd_caches_flush_all(struct siommu_vtd *v);
+
+int vtd_caches_init(struct siommu_vtd *v);
+void vtd_caches_fini(struct siommu_vtd *v);
+
+/* ---- walk.c ------------------------------------------------------------ */
+
+/* Request kinds for the walk. */
+enum vtd_kind { KIND_UNTRANSLATED, KIND_ATS };
+
+struct vtd_walk_out {
+	struct iotlb_ent ent;
+	bool fpd;		/* faults of this request are suppressed */
+	bool cacheable;
+};
+
+/*
+ * Walk for @req (must run inside an RCU read-side section). Returns 0 with
+ * *o filled (ent.perm_* describe the mapping; the caller checks the
+ * request's access against them), or a fault reason with o->fpd telling
+ * whether it is a qualified fault under FPD.
+ */
+uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,
+		  enum vtd_kind kind, uint64_t gen, struct vtd_walk_out *o);
+
+/* Context-level checks for page requests: returns a fault reason or 0. */
+uint32_t vtd_prq_check(struct siommu_vtd *v, const struct siommu_vtd_page_req *req,
+		       bool *fpd);
+
+/* ---- vtd.c ------------------------------------------------------------- */
+
+#define MSI_FAULT (1u << SIOMMU_VTD_IRQ_FAULT)
+#define MSI_INV (1u << SIOMMU_VTD_IRQ_INV)
+#define MSI_PRQ (1u << SIOMMU_VTD_IRQ_PRQ)
+
+struct vtd_fault {
+	uint16_t sid;
+	bool pp;
+	uint32_t pasid;
+	uint64_t addr;
+	uint8_t reason;
+	bool write;
+	bool fpd;
+};
+
+/* Log a fault (takes fault_lock); returns whether it was recorded. */
+bool vtd_fault_record(struct siommu_vtd *v, const struct vtd_fault *f,
+		      unsigned int *msi);
+/* Set FSTS bits (IQE/ICE/ITE) with event generation; takes fault_lock. */
+void vtd_fsts_set(struct siommu_vtd *v, uint32_t bits, unsigned int *msi);
+void vtd_msi_deliver(struct siommu_vtd *v, unsigned int msi);
+
+/* An event for an interrupt control register (xxCTL): IM set -> IP
+ * (VT-d 7.3.1, 6.5.2.11, 7.5.1.5). */
+static inline void vtd_event(uint32_t *ctl, unsigned int bit, unsigned int *msi)
+{
+	if (*ctl & SIOMMU_VTD_ECTL_IM)
+		*ctl |= SIOMMU_VTD_ECTL_IP;
+	else
+		*msi |= bit;
+}
+
+/* A write to an xxCTL register: IM is RW, IP read-only. */
+void vtd_ectl_write(uint32_t *ctl, uint32_t val, unsigned int bit, unsigned int *msi);
+
+/* Byte mask of an address-mask (AM) range: 2^(12 + am) - 1, for any am
+ * up to 63 (trap 5: 64-bit arithmetic throughout). */
+static inline uint64_t vtd_am_mask(unsigned int am)
+{
+	return 12 + am >= 64 ? ~0ull : (1ull << (12 + am)) - 1;
+}
+
+/* Source-ID mask for a function mask FM (VT-d 6.5.2.1; FM=1 ignores SID
+ * bit 2, FM=2 bits 2:1, FM=3 bits 2:0). */
+static inline uint16_t vtd_sid_fm_mask(unsigned int fm)
+{
+	return (uint16_t)(0xffffu & ~(((1u << fm) - 1) << (3 - fm)));
+}
+
+/* Device callbacks; call with no unit lock held except `lock` (QI path). */
+void vtd_dev_devtlb_inv(struct siommu_vtd *v, const struct siommu_vtd_devtlb_inv *inv);
+void vtd_dev_page_resp(struct siommu_vtd *v, const struct siommu_vtd_page_resp *r);
+
+/* ---- qi.c / prq.c ---------------------------------------------------------- */
+
+/* Process the invalidation queue; called with lock held. */
+void vtd_qi_process(struct siommu_vtd *v, unsigned int *msi);
+
+uint64_t vtd_prq_reg_read(struct siommu_vtd *v, uint64_t off);
+void vtd_prq_reg_write(struct siommu_vtd *v, uint64_t off, uint64_t val,
+		       uint64_t wmask, unsigned int *msi);
+
+#endif

@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VT-d scalable-mode walks, written from the specification: request routing
+ * (VT-d 3.4: root entry -> scalable context entry -> PASID directory ->
+ * PASID table entry), then the page tables selected by PGTT (VT-d 9.6):
+ * first stage (x86-64 4/5-level paging, VT-d 3.6 and 9.7), second stage
+ * (VT-d 3.7 and 9.8), nested (VT-d 3.8) and pass-through.
+ *
+ * Everything read here is guest-controlled: each entry is fetched through
+ * the physical memory's bounds checks and a hole becomes an access-error
+ * fault. All loops are bounded by the level count; A/D updates retry their
+ * compare-and-swap a bounded number of times.
+ *
+ * Runs inside the caller's RCU read-side section, so the table pages it
+ * reads are not freed under it by software that follows the
+ * invalidate-then-wait protocol.
+ */
+#include <errno.h>
+#include <siommu/vtd.h>
+
+#include "mem/mem_internal.h"
+#include "hw/vtd/vtd_internal.h"
+
+#define ADDR_MASK	GENMASK64(63, 12)
+#define PTE_ADDR_MASK	GENMASK64(51, 12)
+#define AD_RETRIES	16
+
+/* Faults that FPD cannot suppress (VT-d 7.2.1: non-qualified faults). */
+static bool fault_qualified(uint32_t r)
+{
+	switch (r) {
+	case SIOMMU_VTD_FR_RTA_INVALID:
+	case SIOMMU_VTD_FR_LEGACY_PASID:
+	case SIOMMU_VTD_FR_ROOT_ACCESS:
+	case SIOMMU_VTD_FR_ROOT_NP:
+	case SIOMMU_VTD_FR_ROOT_RSVD:
+	case SIOMMU_VTD_FR_CTX_ACCESS:
+	case SIOMMU_VTD_FR_PDIR_ACCESS:
+	case SIOMMU_VTD_FR_PTE_ACCESS:
+	case SIOMMU_VTD_FR_FS_ACCESS:
+	case SIOMMU_VTD_FR_SS_ACCESS:
+		return false;
+	default:
+		return true;
+	}
+}
+
+struct walk {
+	struct siommu_vtd *v;
+	uint64_t gen;
+	bool fpd;
+};
+
+static int rd64(struct siommu_vtd *v, uint64_t pa, uint64_t *val)
+{
+	uint64_t *p = mem_entry_ptr(v->mem, pa);
+
+	if (!p)
+		return -EFAULT;
+	*val = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+static int rd_words(struct siommu_vtd *v, uint64_t pa, uint64_t *w, unsigned int n)
+{
+	uint64_t *p = siommu_mem_host(v->mem, pa, 8ull * n);
+	unsigned int i;
+
+	if (!p)
+		return -EFAULT;
+	for (i = 0; i < n; i++)
+		w[i] = __atomic_load_n(&p[i], __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+/* ---- root and context (VT-d 9.2, 9.4) ---------------------------------- */
+
+static uint32_t ctx_fetch(struct walk *w, uint16_t sid, uint64_t *c0, uint64_t *c1)
+{
+	struct siommu_vtd *v = w->v;
+	uint64_t xl = LOAD_ACQUIRE(v->xl), re, c[4];
+	unsigned int devfn = sid & 0xff;
+
+	if (vtd_ctx_lookup(v, sid, c0, c1))
+		return 0;
+	if (!(xl & XL_SMT))
+		return SIOMMU_VTD_FR_RTA_INVALID;
+	/* Scalable root entry: lower half for devfn 0-127, upper for 128-255. */
+	if (rd64(v, (xl & XL_ROOT_MASK) + (sid >> 8) * 16 + (devfn >= 128 ? 8 : 0), &re))
+		return SIOMMU_VTD_FR_ROOT_ACCESS;
+	if (!(re & SM_ROOT_LP))
+		return SIOMMU_VTD_FR_ROOT_NP;
+	if ((re & SM_ROOT_RSVD) || (re & ADDR_MASK & ~v->haw_mask))
+		return SIOMMU_VTD_FR_ROOT_RSVD;
+	if (rd_words(v, (re & ADDR_MASK) + (devfn & 0x7f) * 32, c, 4))
+		return SIOMMU_VTD_FR_CTX_ACCESS;
+	if (!(c[0] & SM_CTX_P))
+		return SIOMMU_VTD_FR_CTX_NP;
+	if ((c[0] & SM_CTX_RSVD0) || (c[0] & ADDR_MASK & ~v->haw_mask) ||
+	    (c[1] & SM_CTX_RSVD1) || c[2] || c[3] ||
+	    (!(v->ecap & BIT64(2)) && (c[0] & SM_CTX_DTE)) ||
+	    (!(v->ecap & BIT64(29)) && (c[0] & SM_CTX_PRE)))
+		return SIOMMU_VTD_FR_CTX_RSVD;
+	*c0 = c[0];
+	*c1 = c[1];
+	vtd_ctx_fill(v, w->gen, sid, c[0], c[1]);
+	return 0;
+}
+
+/* ---- PASID directory and table (VT-d 9.5, 9.6) ---------------------------- */
+
+static bool pgtt_valid(struct siommu_vtd *v, const uint64_t q[3])
+{
+	uint32_t caps = v->cfg.caps;
+	unsigned int pgtt = PTE0_PGTT(q[0]);
+	bool fs_ok = PTE2_FSPM(q[2]) == 0 || (PTE2_FSPM(q[2]) == 1 && v->cfg.aw == 57);
+	unsigned int aw = PTE0_AW(q[0]);
+	bool ss_ok = aw >= 1 && aw <= 3 && 30 + 9 * aw <= v->cfg.aw;
+
+	switch (pgtt) {
+	case PGTT_FS:
+		return (caps & SIOMMU_VTD_CAP_FS) && fs_ok;
+	case PGTT_SS:
+		return (caps & SIOMMU_VTD_CAP_SS) && ss_ok;
+	case PGTT_NEST:
+		return (caps & SIOMMU_VTD_CAP_NEST) && fs_ok && ss_ok;
+	case PGTT_PT:
+		return caps & SIOMMU_VTD_CAP_PT;
+	default:
+		return false;
+	}
+}
+
+static uint32_t pasid_fetch(struct walk *w, uint16_t sid, uint64_t c0,
+			    uint32_t pasid, uint64_t q[3])
+{
+	struct siommu_vtd *v = w->v;
+	uint64_t de, e[8], fpd;
+	unsigned int i;
+
+	if (vtd_pasid_lookup(v, sid, pasid, q, &fpd)) {
+		w->fpd |= fpd;
+		return 0;
+	}
+	if (rd64(v, (c0 & ADDR_MASK) + (uint64_t)(pasid >> 6) * 8, &de))
+		return SIOMMU_VTD_FR_PDIR_ACCESS;
+	if (!(de & PDIR_P))
+		return SIOMMU_VTD_FR_PDIR_NP;
+	if ((de & PDIR_RSVD) || (de & ADDR_MASK & ~v->haw_mask))
+		return SIOMMU_VTD_FR_PDIR_RSVD;
+	w->fpd |= de & PDIR_FPD;
+	if (rd_words(v, (de & ADDR_MASK) + (pasid & 0x3f) * 64ull, e, 8))
+		return SIOMMU_VTD_FR_PTE_ACCESS;
+	if (!(e[0] & PTE0_P))
+		return SIOMMU_VTD_FR_PTE_NP;
+	for (i = 3; i < 8; i++)
+		if (e[i])
+			return SIOMMU_VTD_FR_PTE_RSVD;
+	if ((e[0] & PTE0_RSVD) || (e[1] & PTE1_RSVD) || (e[2] & PTE2_RSVD) ||
+	    ((e[0] & PTE0_SSADE) && !(v->cfg.caps & SIOMMU_VTD_CAP_SSAD)) ||
+	    ((e[2] & PTE2_ERE) && !(v->cfg.caps & SIOMMU_VTD_CAP_ERS)) ||
+	    ((e[2] & PTE2_SRE) && !(v->cfg.caps & SIOMMU_VTD_CAP_SRS)))
+		return SIOMMU_VTD_FR_PTE_RSVD;
+	w->fpd |= e[0] & PTE0_FPD;
+	q[0] = e[0];
+	q[1] = e[1];
+	q[2] = e[2];
+	if (!pgtt_valid(v, q))
+		return SIOMMU_VTD_FR_PTE_INVALID;
+	vtd_pasid_fill(v, w->gen, sid, pasid, q, (de & PDIR_FPD) | (e[0] & PTE0_FPD));
+	return 0;
+}
+
+/* ---- A/D updates (VT-d 3.6.2, 3.7.2; trap 9) ------------------------------ */
+
+/*
+ * Set @bits in the entry at @p, which was read as *e, with compare-and-swap
+ * so a concurrent software update is never lost. Returns 0 with *e the value
+ * now in memory, 1 if the entry changed (the caller re-validates *e), or
+ * -EAGAIN after too many lost races.
+ */
+static int ad_update(uint64_t *p, uint64_t *e, uint64_t bits, unsigned int *tries)
+{
+	uint64_t want = *e | bits;
+
+	if (__atomic_compare_exchange_n(p, e, want, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_ACQUIRE)) {
+		*e = want;
+		return 0;
+	}
+	return ++*tries > AD_RETRIES ? -EAGAIN : 1;
+}
+
+/* ---- second stage (VT-d 9.8) ---------------------------------------------- */
+
+struct ss_result {
+	uint64_t out;		/* output address of the input */
+	unsigned int level;	/* 0 4K, 1 2M, 2 1G */
+	uint32_t perm;		/* READ/WRITE/EXEC */
+	bool dirty;		/* D set (or no A/D tracking) */
+};
+
+static uint32_t ss_walk(struct walk *w, const uint64_t q[3], uint64_t gpa,
+			uint32_t access, struct ss_result *r)
+{
+	struct siommu_vtd *v = w->v;
+	unsigned int aw = PTE0_AW(q[0]), level = aw + 2, tries = 0;
+	bool ssad = q[0] & PTE0_SSADE, ssee = q[0] & PTE0_SSEE;
+	uint64_t table = q[0] & ADDR_MASK;
+	uint32_t perm = SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC;
+
+	if (gpa >> (30 + 9 * aw))
+		return SIOMMU_VTD_FR_ADDR_BEYOND;
+	if (table & ~v->haw_mask)
+		return SIOMMU_VTD_FR_SS_PTR;
+	while (level--) {
+		unsigned int shift = 12 + 9 * level;
+		uint64_t *p = mem_entry_ptr(v->mem, table + ((gpa >> shift) & 511) * 8);
+		uint64_t e, rsvd, bits;
+		bool leaf;
+		int ret;
+
+		if (!p)
+			return SIOMMU_VTD_FR_SS_ACCESS;
+		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+again:
+		/* No present bit: an entry is present iff R or W (VT-d 9.8). */
+		if (!(e & (SS_R | SS_W)))
+			return SIOMMU_VTD_FR_SS_NP;
+		leaf = level == 0 || (e & SS_PS);
+		/* SNP is reserved without ECAP.SC, TM without legacy DT use. */
+		rsvd = (PTE_ADDR_MASK & ~v->haw_mask) | SS_SNP | SS_TM;
+		if (level >= 3 && (e & SS_PS))
+			return SIOMMU_VTD_FR_SS_RSVD;
+		if (level >= 1 && (e & SS_PS) &&
+		    !(v->cfg.caps & SIOMMU_VTD_CAP_SSLP))
+			return SIOMMU_VTD_FR_SS_RSVD;
+		if (leaf && level)
+			rsvd |= GENMASK64(shift - 1, 12);
+		if (e & rsvd)
+			return SIOMMU_VTD_FR_SS_RSVD;
+		bits = 0;
+		if (ssad) {
+			bits = SS_A;
+			if (leaf && (access & SIOMMU_VTD_WRITE) &&
+			    (perm & SIOMMU_VTD_WRITE) && (e & SS_W))
+				bits |= SS_D;
+		}
+		if ((e & bits) != bits) {
+			ret = ad_update(p, &e, bits, &tries);
+			if (ret < 0)
+				return SIOMMU_VTD_FR_AD_UPDATE;
+			if (ret)
+				goto again;
+		}
+		if (!(e & SS_R))
+			perm &= ~(uint32_t)SIOMMU_VTD_READ;
+		if (!(e & SS_W))
+			perm &= ~(uint32_t)SIOMMU_VTD_WRITE;
+		if (!ssee || !(e & SS_X))
+			perm &= ~(uint32_t)SIOMMU_VTD_EXEC;
+		if (leaf) {
+			uint64_t size = 1ull << shift;
+
+			r->out = (e & PTE_ADDR_MASK & ~(size - 1)) | (gpa & (size - 1));
+			r->level = level;
+			r->perm = perm;
+			r->dirty = !ssad || (e & SS_D);
+			return 0;
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return SIOMMU_VTD_FR_SS_RSVD;	/* not reached: level 0 is a leaf */
+}
+
+/* Request access against a result's permissions: 0 or a fault reason. */
+static uint32_t perm_check(uint32_t access, uint32_t perm)
+{
+	if ((access & SIOMMU_VTD_WRITE) && !(perm & SIOMMU_VTD_WRITE))
+		return SIOMMU_VTD_FR_WRITE;
+	if ((access & SIOMMU_VTD_EXEC) && !(perm & SIOMMU_VTD_EXEC))
+		return SIOMMU_VTD_FR_EXEC;
+	if ((access & (SIOMMU_VTD_READ | SIOMMU_VTD_EXEC)) && !(perm & SIOMMU_VTD_READ))
+		return SIOMMU_VTD_FR_READ;
+	return 0;
+}
+
+/* ---- first stage (VT-d 9.7), optionally nested (VT-d 3.8) -------------------- */
+
+struct fs_result {
+	uint64_t out;
+	unsigned int level;
+	uint32_t perm_u, perm_s;
+	bool dirty;
+};
+
+/* Translate the GPA of a first-stage table through the second stage. */
+static uint32_t nest_table(struct walk *w, const uint64_t q[3], uint64_t gpa,
+			   uint32_t access, bool top, uint64_t *hpa)
+{
+	struct ss_result r;
+	uint32_t fr = ss_walk(w, q, gpa, access, &r);
+
+	switch (fr) {
+	case 0:
+		break;
+	case SIOMMU_VTD_FR_ADDR_BEYOND:
+		return SIOMMU_VTD_FR_NEST_FS_BEYOND;
+	case SIOMMU_VTD_FR_SS_NP:
+		return top ? SIOMMU_VTD_FR_NEST_FS_ROOT : SIOMMU_VTD_FR_NEST_FS_READ;
+	default:
+		return fr;
+	}
+	if (!(r.perm & SIOMMU_VTD_READ))
+		return top ? SIOMMU_VTD_FR_NEST_FS_ROOT : SIOMMU_VTD_FR_NEST_FS_READ;
+	if ((access & SIOMMU_VTD_WRITE) && !(r.perm & SIOMMU_VTD_WRITE))
+		return SIOMMU_VTD_FR_NEST_FS_WRITE;
+	*hpa = r.out;
+	return 0;
+}
+
+static uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nested,
+			uint64_t iova, uint32_t access, bool priv,
+			struct fs_result *r)
+{
+	struct siommu_vtd *v = w->v;
+	unsigned int levels = 4 + (unsigned int)PTE2_FSPM(q[2]), level = levels;
+	unsigned int width = levels == 5 ? 57 : 48, tries = 0;
+	uint64_t table = q[2] & ADDR_MASK;
+	bool rw = true, us = true, xd = false, wpe = q[2] & PTE2_WPE;
+	bool write = access & SIOMMU_VTD_WRITE;
+	int64_t sext = (int64_t)(iova << (64 - width)) >> (64 - width);
+
+	/* VT-d 3.6.1: the input must be canonical for the paging mode. */
+	if ((uint64_t)sext != iova)
+		return SIOMMU_VTD_FR_FS_CANONICAL;
+	if (!nested && (table & ~v->haw_mask))
+		return SIOMMU_VTD_FR_FS_RSVD;
+	while (level--) {
+		unsigned int shift = 12 + 9 * level;
+		uint64_t gpa = table + ((iova >> shift) & 511) * 8, epa = gpa;
+		uint64_t *p, e, rsvd, bits;
+		bool leaf, wr_ok;
+		uint32_t fr;
+		int ret;
+
+		if (nested) {
+			fr = nest_table(w, q, gpa, SIOMMU_VTD_READ, level == levels - 1,
+					&epa);
+			if (fr)
+				return fr;
+		}
+		p = mem_entry_ptr(v->mem, epa);
+		if (!p)
+			return SIOMMU_VTD_FR_FS_ACCESS;
+		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+again:
+		if (!(e & FS_P))
+			return SIOMMU_VTD_FR_FS_NP;
+		leaf = level == 0 || (e & FS_PS);
+		rsvd = PTE_ADDR_MASK & ~v->haw_mask;
+		if (level >= 3 && (e & FS_PS))
+			return SIOMMU_VTD_FR_FS_RSVD;
+		if (level == 2 && (e & FS_PS) && !(v->cfg.caps & SIOMMU_VTD_CAP_FS1G))
+			return SIOMMU_VTD_FR_FS_RSVD;
+		/* Large leaves: bit 12 is PAT, the bits up to the page size are
+		 * reserved. */
+		if (leaf && level)
+			rsvd |= GENMASK64(shift - 1, 13);
+		if (e & rsvd)
+			return SIOMMU_VTD_FR_FS_RSVD;
+		wr_ok = rw && (e & FS_RW) && (priv ? true : us && (e & FS_US));
+		if (priv && !wpe)
+			wr_ok = true;
+		bits = FS_A;
+		if (leaf && write && wr_ok)
+			bits |= FS_D;
+		if ((e & bits) != bits) {
+			if (nested) {
+				fr = nest_table(w, q, gpa, SIOMMU_VTD_WRITE, false, &epa);
+				if (fr)
+					return fr;
+			}
+			ret = ad_update(p, &e, bits, &tries);
+			if (ret < 0)
+				return SIOMMU_VTD_FR_AD_UPDATE;
+			if (ret)
+				goto again;
+		}
+		rw = rw && (e & FS_RW);
+		us = us && (e & FS_US);
+		xd = xd || (e & FS_XD);
+		if (leaf) {
+			uint64_t size = 1ull << shift;
+			uint32_t x = (q[2] & PTE2_ERE) && !xd ? SIOMMU_VTD_EXEC : 0;
+
+			r->out = (e & PTE_ADDR_MASK & ~(size - 1)) | (iova & (size - 1));
+			r->level = level;
+			/* VT-d 3.6.2: user access needs U/S at every level;
+			 * supervisor writes to read-only pages only with WPE = 0. */
+			r->perm_u = us ? SIOMMU_VTD_READ | x | (rw ? SIOMMU_VTD_WRITE : 0) : 0;
+			r->perm_s = SIOMMU_VTD_READ | x |
+				    (rw || !wpe ? SIOMMU_VTD_WRITE : 0);
+			if (!(q[2] & PTE2_SRE))
+				r->perm_s = 0;
+			r->dirty = e & FS_D;
+			return 0;
+		}
+		table = e & PTE_ADDR_MASK;
+		if (!nested && (table & ~v->haw_mask))
+			return SIOMMU_VTD_FR_FS_RSVD;
+	}
+	return SIOMMU_VTD_FR_FS_RSVD;	/* not reached */
+}
+
+/* ---- dispatch --------------------------------------------------------------- */
+
+static uint32_t walk_stages(struct walk *w, const uint64_t q[3], uint64_t iova,
+			    uint32_t access, bool priv, struct iotlb_ent *ent)
+{
+	struct siommu_vtd *v = w->v;
+	unsigned int pgtt = PTE0_PGTT(q[0]);
+	struct fs_result fr_;
+	struct ss_result sr;
+	uint32_t fr, perm;
+
+	ent->pgtt = pgtt;
+	switch (pgtt) {
+	case PGTT_PT:
+		if (iova & ~v->haw_mask)
+			return SIOMMU_VTD_FR_ADDR_BEYOND;
+		ent->level = 0;
+		ent->out = iova & ~0xfffull;
+		ent->perm_u = SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC;
+		ent->perm_s = (q[2] & PTE2_SRE) ? ent->perm_u : 0;
+		ent->dirty = true;
+		return 0;
+	case PGTT_SS:
+		fr = ss_walk(w, q, iova, access, &sr);
+		if (fr)
+			return fr;
+		ent->level = sr.level;
+		ent->out = sr.out & ~(level_size(sr.level) - 1);
+		/* Requests without PASID are untranslated for SS; the
+		 * privilege of the request does not change SS permissions. */
+		ent->perm_u = sr.perm;
+		ent->perm_s = (q[2] & PTE2_SRE) ? sr.perm : 0;
+		ent->dirty = sr.dirty;
+		return 0;
+	case PGTT_FS:
+	case PGTT_NEST:
+		fr = fs_walk(w, q, pgtt == PGTT_NEST, iova, access, priv, &fr_);
+		if (fr)
+			return fr;
+		if (pgtt == PGTT_FS) {
+			ent->level = fr_.level;
+			ent->out = fr_.out & ~(level_size(fr_.level) - 1);
+			ent->perm_u = fr_.perm_u;
+			ent->perm_s = fr_.perm_s;
+			ent->dirty = fr_.dirty;
+			return 0;
+		}
+		/* Nested: the first-stage output is a GPA (VT-d 3.8). Only the
+		 * access this request is allowed by the first stage is asked of
+		 * the second, so a refused write at FS faults as an FS fault. */
+		perm = priv ? fr_.perm_s : fr_.perm_u;
+		fr = perm_check(access, perm);
+		if (fr)
+			return fr;
+		fr = ss_walk(w, q, fr_.out, access, &sr);
+		if (fr)
+			return fr;
+		ent->level = fr_.level < sr.level ? fr_.level : sr.level;
+		ent->out = sr.out & ~(level_size(ent->level) - 1);
+		ent->perm_u = fr_.perm_u & sr.perm;
+		ent->perm_s = fr_.perm_s & sr.perm;
+		ent->dirty = fr_.dirty && sr.dirty;
+		return 0;
+	default:
+		return SIOMMU_VTD_FR_PTE_INVALID;
+	}
+}
+
+/* Context checks shared by translation and page requests. */
+static uint32_t route(struct walk *w, uint16_t sid, bool pp, uint32_t req_pasid,
+		      uint64_t *c0, uint64_t *c1, uint32_t *pasid)
+{
+	struct siommu_vtd *v = w->v;
+	uint32_t fr = ctx_fetch(w, sid, c0, c1);
+	uint64_t max;
+
+	if (fr) {
+		if (fr == SIOMMU_VTD_FR_RTA_INVALID && pp)
+			fr = SIOMMU_VTD_FR_LEGACY_PASID;
+		return fr;
+	}
+	w->fpd = *c0 & SM_CTX_FPD;
+	/* VT-d 9.4: PDTS gives 2^(PDTS + 7) directory entries of 64 PASIDs. */
+	max = 1ull << (SM_CTX_PDTS(*c0) + 7 + 6);
+	if (max > 1ull << v->cfg.pasid_bits)
+		max = 1ull << v->cfg.pasid_bits;
+	if (pp) {
+		if (!(*c0 & SM_CTX_PASIDE))
+			return SIOMMU_VTD_FR_CTX_PASIDE;
+		if (req_pasid >= max)
+			return SIOMMU_VTD_FR_CTX_PASID_RANGE;
+		*pasid = req_pasid;
+	} else {
+		/* Requests without PASID use RID_PASID (VT-d 9.4, trap 3). */
+		*pasid = SM_CTX_RIDPASID(*c1);
+		if (*pasid >= max)
+			return SIOMMU_VTD_FR_RID_PASID;
+	}
+	return 0;
+}
+
+uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,
+		  enum vtd_kind kind, uint64_t gen, struct vtd_walk_out *o)
+{
+	struct walk w = { .v = v, .gen = gen };
+	uint64_t c0 = 0, c1 = 0, q[3];
+	uint32_t pasid = 0, fr;
+	bool priv;
+
+	vtd_stat_inc(v, ST_WALK);
+	o->cacheable = false;
+	fr = route(&w, req->rid, req->pasid_present, req->pasid, &c0, &c1, &pasid);
+	if (fr)
+		goto out_fault;
+	if (kind == KIND_ATS && !(c0 & SM_CTX_DTE)) {
+		fr = SIOMMU_VTD_FR_CTX_DTE;
+		goto out_fault;
+	}
+	fr = pasid_fetch(&w, req->rid, c0, pasid, q);
+	if (fr)
+		goto out_fault;
+	priv = req->pasid_present ? req->priv : (c1 & SM_CTX_RIDPRIV);
+	/* VT-d 9.6: ERE and SRE gate execute and supervisor requests. */
+	if ((req->access & SIOMMU_VTD_EXEC) && !(q[2] & PTE2_ERE)) {
+		fr = SIOMMU_VTD_FR_ERE;
+		goto out_fault;
+	}
+	if (priv && !(q[2] & PTE2_SRE)) {
+		fr = SIOMMU_VTD_FR_SRE;
+		goto out_fault;
+	}
+	o->ent.sid = req->rid;
+	o->ent.pp = req->pasid_present;
+	o->ent.req_pasid = req->pasid_present ? req->pasid : 0;
+	o->ent.pasid = pasid;
+	o->ent.did = PTE1_DID(q[1]);
+	fr = walk_stages(&w, q, req->iova, req->access, priv, &o->ent);
+	if (fr)
+		goto out_fault;
+	/* The privilege of a request without PASID is the context's
+	 * RID_PRIV, unknown on an IOTLB hit: cache the one that applies. */
+	if (!req->pasid_present) {
+		if (priv)
+			o->ent.perm_u = o->ent.perm_s;
+		else
+			o->ent.perm_s = o->ent.perm_u;
+	}
+	o->ent.page = req->iova & ~(level_size(o->ent.level) - 1);
+	o->cacheable = true;
+	o->fpd = w.fpd;
+	return 0;
+
+out_fault:
+	o->fpd = w.fpd && fault_qualified(fr);
+	return fr;
+}
+
+uint32_t vtd_prq_check(struct siommu_vtd *v, const struct siommu_vtd_page_req *req,
+		       bool *fpd)
+{
+	struct walk w = { .v = v, .gen = vtd_gen(v) };
+	uint64_t c0 = 0, c1 = 0;
+	uint32_t pasid, fr;
+
+	siommu_rcu_read_lock();
+	fr = route(&w, req->rid, req->pasid_present, req->pasid, &c0, &c1, &pasid);
+	if (!fr && !(c0 & SM_CTX_PRE))
+		fr = SIOMMU_VTD_FR_CTX_PRE;
+	siommu_rcu_read_unlock();
+	*fpd = w.fpd && fault_qualified(fr);
+	return fr;
+}

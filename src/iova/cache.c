@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-CPU magazine caches with a shared depot, after Peleg, Morrison,
+ * Serebrin and Tsafrir, "Utilizing the IOMMU Scalably" (USENIX ATC'15),
+ * section 4, and Linux's IOVA rcache (drivers/iommu/iova.c) which adopted it.
+ *
+ * Each cache slot has, per cacheable order, a `loaded` and a `prev`
+ * magazine. An allocation pops from loaded; if it is empty and prev is not,
+ * the two swap; if both are empty the slot trades its empty loaded magazine
+ * for a full one from the depot. A free pushes onto loaded; if it is full and
+ * prev is not, they swap; if both are full the slot trades its full loaded
+ * magazine for an empty one from the depot, and if the depot has no empty
+ * magazine the loaded one is drained into the tree. Peleg et al. show that
+ * with two magazines a slot goes to the depot at most once per
+ * IOVA_MAG_SIZE operations, however allocations and frees interleave.
+ *
+ * The fast paths (iova_cache_get/put) are inline in iova_internal.h; this
+ * file has the slow paths: depot trades, draining into the tree, flushing,
+ * and the live map's pages.
+ *
+ * Unlike Linux, the depot is a fixed set of magazines allocated with the
+ * allocator: a free never allocates (teardown must not fail) and the
+ * magazines a depot holds are bounded (Linux bounds them by a timer).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/sysinfo.h>
+
+#include "iova/iova_internal.h"
+
+/* Enough for the machines this runs on; more CPUs share slots. */
+#define IOVA_MAX_CACHES 256
+
+#define LIVE_DIR_ENTRIES (1u << IOVA_LIVE_DIR_SHIFT)
+#define LIVE_LEAF_BYTES (1u << IOVA_LIVE_LEAF_SHIFT)
+
+int iova_live_prepare(struct siommu_iova *iovad, uint64_t pfn)
+{
+	uint64_t idx = pfn - iovad->start_pfn;
+	void **dir = iovad->live.root;
+	unsigned int l = iovad->live.levels;
+
+	while (l--) {
+		void **slot = &dir[iova_live_index(l, idx)];
+		void *next = READ_ONCE(*slot);
+
+		if (!next) {
+			if (iova_should_fail(iovad))
+				return -ENOMEM;
+			next = calloc(1, l ? LIVE_DIR_ENTRIES * sizeof(void *)
+					   : LIVE_LEAF_BYTES);
+			if (!next)
+				return -ENOMEM;
+			/* Lock-free readers load it with acquire. */
+			STORE_RELEASE(*slot, next);
+		}
+		dir = next;
+	}
+	return 0;
+}
+
+static void live_free(void **dir, unsigned int level)
+{
+	unsigned int i;
+
+	if (level)
+		for (i = 0; i < LIVE_DIR_ENTRIES; i++)
+			if (dir[i])
+				live_free(dir[i], level - 1);
+	free(dir);
+}
+
+/* Return every range in @m to the tree and empty it. The caller holds the
+ * magazine's slot or depot lock; takes tree_lock. */
+void iova_mag_drain(struct siommu_iova *iovad, struct iova_mag *m)
+{
+	uint64_t i;
+
+	if (!m->n)
+		return;
+	pthread_mutex_lock(&iovad->tree_lock);
+	for (i = 0; i < m->n; i++) {
+		struct iova_node *node = iova_tree_find(iovad, m->pfn[i]);
+
+		SIOMMU_ASSERT(node && node->kind == IOVA_CACHED);
+		if (node)
+			iova_tree_remove(iovad, node);
+	}
+	pthread_mutex_unlock(&iovad->tree_lock);
+	m->n = 0;
+}
+
+/* Trade the slot's empty magazine *@mp for a full one from the depot. */
+void iova_depot_take_full(struct siommu_iova *iovad, unsigned int order,
+			  struct iova_mag **mp)
+{
+	struct iova_depot *d = &iovad->depot[order];
+
+	pthread_mutex_lock(&d->lock);
+	if (d->nfull) {
+		struct iova_mag *full = d->mags[--d->nfull];
+
+		d->mags[d->nfull] = *mp;
+		*mp = full;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Trade the slot's full magazine *@mp for an empty one; false if the depot
+ * has none. */
+bool iova_depot_give_full(struct siommu_iova *iovad, unsigned int order,
+			  struct iova_mag **mp)
+{
+	struct iova_depot *d = &iovad->depot[order];
+	bool ok = false;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->nfull < IOVA_DEPOT_MAGS) {
+		struct iova_mag *empty = d->mags[d->nfull];
+
+		d->mags[d->nfull++] = *mp;
+		*mp = empty;
+		ok = true;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ok;
+}
+
+void iova_cache_flush(struct siommu_iova *iovad)
+{
+	unsigned int i, o, k;
+
+	for (i = 0; i < iovad->nr_caches; i++) {
+		struct iova_cpu_cache *c = &iovad->caches[i];
+
+		iova_slot_lock(c);
+		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
+			iova_mag_drain(iovad, c->loaded[o]);
+			iova_mag_drain(iovad, c->prev[o]);
+		}
+		iova_slot_unlock(c);
+	}
+	for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
+		struct iova_depot *d = &iovad->depot[o];
+
+		pthread_mutex_lock(&d->lock);
+		for (k = 0; k < d->nfull; k++)
+			iova_mag_drain(iovad, d->mags[k]);
+		d->nfull = 0;
+		pthread_mutex_unlock(&d->lock);
+	}
+}
+
+void iova_cache_count(struct siommu_iova *iovad, uint64_t *cached_pfns,
+		      uint64_t *hits, uint64_t *misses)
+{
+	uint64_t pfns = 0, h = 0, m = 0;
+	unsigned int i, o, k;
+
+	for (i = 0; i < iovad->nr_caches; i++) {
+		struct iova_cpu_cache *c = &iovad->caches[i];
+
+		iova_slot_lock(c);
+		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++)
+			pfns += (c->loaded[o]->n + c->prev[o]->n) << o;
+		h += c->hits;
+		m += c->misses;
+		iova_slot_unlock(c);
+	}
+	for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
+		struct iova_depot *d = &iovad->depot[o];
+
+		pthread_mutex_lock(&d->lock);
+		for (k = 0; k < d->nfull; k++)
+			pfns += d->mags[k]->n << o;
+		pthread_mutex_unlock(&d->lock);
+	}
+	*cached_pfns = pfns;
+	*hits = h;
+	*misses = m;
+}
+
+static unsigned int live_levels(const struct siommu_iova *iovad)
+{
+	uint64_t span = iovad->last_pfn - iovad->start_pfn;
+	unsigned int bits = span ? 64 - __builtin_clzll(span) : 0, levels = 1;
+
+	while (bits > IOVA_LIVE_LEAF_SHIFT + IOVA_LIVE_DIR_SHIFT * levels)
+		levels++;
+	return levels;
+}
+
+int iova_cache_init(struct siommu_iova *iovad)
+{
+	unsigned int n = 1, i, o, k, nmags;
+	int ncpu = get_nprocs_conf();
+	struct iova_mag *m;
+
+	while (n < (unsigned int)(ncpu > 0 ? ncpu : 1) && n < IOVA_MAX_CACHES)
+		n <<= 1;
+	nmags = SIOMMU_IOVA_CACHE_ORDERS * (2 * n + IOVA_DEPOT_MAGS);
+
+	if (iova_should_fail(iovad))
+		return -ENOMEM;
+	iovad->caches = aligned_alloc(64, n * sizeof(*iovad->caches));
+	if (!iovad->caches)
+		return -ENOMEM;
+	if (iova_should_fail(iovad))
+		goto out_free_caches;
+	iovad->depot = aligned_alloc(64, SIOMMU_IOVA_CACHE_ORDERS *
+					 sizeof(*iovad->depot));
+	if (!iovad->depot)
+		goto out_free_caches;
+	if (iova_should_fail(iovad))
+		goto out_free_depot;
+	iovad->mag_store = calloc(nmags, sizeof(*iovad->mag_store));
+	if (!iovad->mag_store)
+		goto out_free_depot;
+	iovad->live.levels = live_levels(iovad);
+	if (iova_should_fail(iovad))
+		goto out_free_mags;
+	iovad->live.root = calloc(LIVE_DIR_ENTRIES, sizeof(void *));
+	if (!iovad->live.root)
+		goto out_free_mags;
+
+	m = iovad->mag_store;
+	for (i = 0; i < n; i++) {
+		struct iova_cpu_cache *c = &iovad->caches[i];
+
+		c->lock = 0;
+		c->hits = c->misses = 0;
+		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
+			c->loaded[o] = m++;
+			c->prev[o] = m++;
+		}
+	}
+	for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
+		struct iova_depot *d = &iovad->depot[o];
+
+		pthread_mutex_init(&d->lock, NULL);
+		d->nfull = 0;
+		for (k = 0; k < IOVA_DEPOT_MAGS; k++)
+			d->mags[k] = m++;
+	}
+	SIOMMU_ASSERT(m == iovad->mag_store + nmags);
+	iovad->nr_caches = n;
+	return 0;
+
+out_free_mags:
+	free(iovad->mag_store);
+	iovad->mag_store = NULL;
+out_free_depot:
+	free(iovad->depot);
+	iovad->depot = NULL;
+out_free_caches:
+	free(iovad->caches);
+	iovad->caches = NULL;
+	return -ENOMEM;
+}
+
+/* The tree goes separately (iova_tree_fini): cached ranges are its nodes. */
+void iova_cache_fini(struct siommu_iova *iovad)
+{
+	unsigned int o;
+
+	if (!iovad->caches)
+		return;
+	for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++)
+		pthread_mutex_destroy(&iovad->depot[o].lock);
+	live_free(iovad->live.root, iovad->live.levels);
+	free(iovad->mag_store);
+	free(iovad->depot);
+	free(iovad->caches);
+	iovad->caches = NULL;
+	iovad->nr_caches = 0;
+}

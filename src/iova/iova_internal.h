@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal view of the IOVA allocator (src/iova/).
+ *
+ * Everything is counted in pfns (IOVA >> granule shift) inside the library:
+ * with a granule of at least 4K the largest pfn is below 2^52, so pfn + 1
+ * never wraps and the tree can keep an anchor node just above the aperture.
+ *
+ * Three layers, each under its own lock (taken in this order):
+ *  1. per-CPU caches (struct iova_cpu_cache, cache.c): two magazines per
+ *     cacheable order, `loaded` and `prev`, as in Peleg et al.;
+ *  2. the depot (struct iova_depot), one per order: a fixed set of
+ *     magazines, full ones first;
+ *  3. the tree (tree.c): every range that is not free in the tree, i.e.
+ *     allocated, cached or reserved.
+ * A cached range is a node of kind IOVA_CACHED in the tree whether a caller
+ * or a magazine holds it; the live map (cache.c) tells the two apart, so a
+ * free through the cache can refuse a range that is not live without taking
+ * the tree lock.
+ */
+#ifndef SIOMMU_IOVA_INTERNAL_H
+#define SIOMMU_IOVA_INTERNAL_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <siommu/iova.h>
+
+#include "util/compiler.h"
+#include "util/fail.h"
+
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>
+#define IOVA_HAVE_RSEQ 1
+#endif
+
+/*
+ * libbsd's <bsd/sys/tree.h> calls RB_AUGMENT(x) on every node whose children
+ * it changes (rotations, the parent of an inserted or removed node); the
+ * hook recomputes that node's max_gap from its children. It does not walk
+ * to the root by itself, so tree.c does after each insert and remove.
+ * libbsd is used header-only: the RB_* macros need neither its library nor
+ * the overlay include flags, so meson adds no dependency (see meson.build).
+ */
+struct iova_node;
+static inline void iova_node_augment(struct iova_node *x);
+#define RB_AUGMENT(x) iova_node_augment(x)
+#include <bsd/sys/tree.h>
+
+enum iova_kind {
+	IOVA_ANCHOR,	/* one node at last_pfn + 1: the gap below it is the
+			 * free space at the top of the aperture */
+	IOVA_RESERVED,
+	IOVA_TREE,	/* a caller's allocation, freed through the tree */
+	IOVA_CACHED,	/* a cacheable-size range: a caller's or a magazine's */
+};
+
+struct iova_node {
+	RB_ENTRY(iova_node) rb;
+	uint64_t lo, hi;	/* pfns, inclusive */
+	/* Free pfns between the previous node's hi (or start_pfn) and lo. */
+	uint64_t gap;
+	/* Largest gap in this node's subtree: the augmentation. */
+	uint64_t max_gap;
+	enum iova_kind kind;
+};
+
+RB_HEAD(iova_tree, iova_node);
+
+static inline uint64_t iova_node_max_gap(const struct iova_node *x)
+{
+	return x ? x->max_gap : 0;
+}
+
+static inline void iova_node_augment(struct iova_node *x)
+{
+	uint64_t m = x->gap, l = iova_node_max_gap(x->rb.rbe_left),
+		 r = iova_node_max_gap(x->rb.rbe_right);
+
+	if (l > m)
+		m = l;
+	if (r > m)
+		m = r;
+	x->max_gap = m;
+}
+
+/* A magazine: a stack of free pfns of one order (Peleg et al. section 4). */
+#define IOVA_MAG_SIZE 127
+struct iova_mag {
+	uint64_t n;
+	uint64_t pfn[IOVA_MAG_SIZE];
+};
+
+/*
+ * One cache slot, used by the threads running on CPUs that map to it.
+ * `lock` (a spinlock, see cache.c) protects every field; a slot is shared
+ * only between threads that land on the same CPU (preemption, migration),
+ * so it is nearly never contended. Aligned so that slots do not share cache
+ * lines.
+ */
+struct iova_cpu_cache {
+	int lock;
+	struct iova_mag *loaded[SIOMMU_IOVA_CACHE_ORDERS];
+	struct iova_mag *prev[SIOMMU_IOVA_CACHE_ORDERS];
+	uint64_t hits, misses;
+} __attribute__((aligned(64)));
+
+/*
+ * The depot of one order: always IOVA_DEPOT_MAGS magazines, the nfull full
+ * ones in mags[0, nfull), the empty ones after them. A slot trades a
+ * magazine for one of the other kind, so the count never changes and no
+ * trade allocates. `lock` protects nfull, mags[] and the magazines' contents.
+ */
+#define IOVA_DEPOT_MAGS 32
+struct iova_depot {
+	pthread_mutex_t lock;
+	unsigned int nfull;
+	struct iova_mag *mags[IOVA_DEPOT_MAGS];
+} __attribute__((aligned(64)));
+
+/*
+ * Live map: one byte per granule of the aperture, order + 1 while a caller
+ * holds the cacheable range starting there, 0 otherwise. A radix tree of
+ * 512-entry directories over 4096-byte leaves, installed under the tree lock
+ * with release stores and read without a lock (acquire loads). Leaves are
+ * created on the first cacheable allocation in their 4096 granules and kept
+ * until destroy: the top-down policy keeps allocations in few leaves.
+ */
+#define IOVA_LIVE_LEAF_SHIFT 12
+#define IOVA_LIVE_DIR_SHIFT 9
+struct iova_live {
+	unsigned int levels;	/* directory levels, >= 1 */
+	void **root;
+};
+
+/*
+ * The allocator.
+ * Lock order: caches[i].lock, then depot[o].lock, then tree_lock; a thread
+ * holds at most one cache slot lock and one depot lock at a time.
+ *  - tree_lock protects tree, every node, and installing live map pages.
+ *  - Everything else is fixed at creation.
+ */
+struct siommu_iova {
+	pthread_mutex_t tree_lock;
+	struct iova_tree tree;
+	struct iova_node *anchor;
+
+	uint64_t start_pfn, last_pfn;
+	unsigned int shift;
+	unsigned int flags;
+
+	/* Caches: NULL / 0 with SIOMMU_IOVA_NO_CACHE. */
+	struct iova_cpu_cache *caches;
+	unsigned int nr_caches;
+	struct iova_depot *depot;	/* [SIOMMU_IOVA_CACHE_ORDERS] */
+	struct iova_mag *mag_store;	/* every magazine, one allocation */
+	struct iova_live live;
+
+	struct fail_nth *fail;		/* own_fail or cfg.mem's */
+	struct fail_nth own_fail;
+};
+
+static inline bool iova_should_fail(struct siommu_iova *iovad)
+{
+	return should_fail(iovad->fail);
+}
+
+static inline bool iova_cached(const struct siommu_iova *iovad)
+{
+	return iovad->caches != NULL;
+}
+
+/* tree.c; the caller holds tree_lock where it says so. */
+int iova_tree_init(struct siommu_iova *iovad);
+void iova_tree_fini(struct siommu_iova *iovad);
+/* Takes tree_lock: the highest fit of n pfns aligned to align (a power of
+ * two) ending at or below max_pfn; inserts a node of @kind (for
+ * IOVA_CACHED, with its live byte prepared, still 0). -ENOSPC, -ENOMEM. */
+int iova_tree_alloc(struct siommu_iova *iovad, uint64_t n, uint64_t align,
+		    uint64_t max_pfn, enum iova_kind kind, uint64_t *pfn);
+/* Under tree_lock: the node starting at pfn, or NULL. */
+struct iova_node *iova_tree_find(struct siommu_iova *iovad, uint64_t pfn);
+/* Under tree_lock: unlink and free a node (not the anchor). */
+void iova_tree_remove(struct siommu_iova *iovad, struct iova_node *node);
+/* Takes tree_lock. */
+int iova_tree_reserve(struct siommu_iova *iovad, uint64_t lo, uint64_t hi);
+
+/* Takes tree_lock: pfns reserved, held (allocated or cached) and free, the
+ * largest free gap, and the number of nodes but the anchor. */
+void iova_tree_count(struct siommu_iova *iovad, uint64_t *reserved,
+		     uint64_t *held, uint64_t *free_pfns, uint64_t *largest,
+		     uint64_t *nodes);
+
+/*
+ * Test hook (not exported): check every tree invariant (order, no overlap,
+ * gaps, augmentation, anchor, aperture) under tree_lock. Returns 0 or a
+ * negative number naming the first broken invariant.
+ */
+int iova_tree_check(struct siommu_iova *iovad);
+
+/* cache.c */
+int iova_cache_init(struct siommu_iova *iovad);
+void iova_cache_fini(struct siommu_iova *iovad);
+/* Slow paths of the caches, called with the slot lock held. */
+void iova_depot_take_full(struct siommu_iova *iovad, unsigned int order,
+			  struct iova_mag **mp);
+bool iova_depot_give_full(struct siommu_iova *iovad, unsigned int order,
+			  struct iova_mag **mp);
+void iova_mag_drain(struct siommu_iova *iovad, struct iova_mag *m);
+void iova_cache_flush(struct siommu_iova *iovad);
+/* Under tree_lock: make sure the live byte of pfn exists. -ENOMEM. */
+int iova_live_prepare(struct siommu_iova *iovad, uint64_t pfn);
+
+static inline unsigned int iova_live_index(unsigned int level, uint64_t idx)
+{
+	return (idx >> (IOVA_LIVE_LEAF_SHIFT + IOVA_LIVE_DIR_SHIFT * level)) &
+	       ((1u << IOVA_LIVE_DIR_SHIFT) - 1);
+}
+
+/* The live byte of pfn (in the aperture), or NULL if none was prepared.
+ * Lock-free; inline because every cached free walks it. */
+static inline uint8_t *iova_live_byte(struct siommu_iova *iovad, uint64_t pfn)
+{
+	uint64_t idx = pfn - iovad->start_pfn;
+	void **dir = iovad->live.root;
+	unsigned int l = iovad->live.levels;
+
+	while (l--) {
+		dir = LOAD_ACQUIRE(dir[iova_live_index(l, idx)]);
+		if (!dir)
+			return NULL;
+	}
+	return (uint8_t *)dir + (idx & ((1u << IOVA_LIVE_LEAF_SHIFT) - 1));
+}
+/* Cached ranges and hit/miss counters, for stats; takes the cache locks. */
+void iova_cache_count(struct siommu_iova *iovad, uint64_t *cached_pfns,
+		      uint64_t *hits, uint64_t *misses);
+
+/*
+ * The fast paths of the per-CPU caches (Peleg et al. section 4; see
+ * cache.c), inline: a cache hit is a handful of loads and stores around one
+ * atomic exchange, and call overhead would be a fair share of it.
+ */
+
+/*
+ * The CPU the caller runs on, as a slot index hint. glibc (2.35+) registers
+ * an rseq area for every thread, where the kernel keeps the current CPU;
+ * reading it directly is what sched_getcpu() does, without the call. Any
+ * answer is correct (slots are locked), a stale one only slower.
+ */
+static inline unsigned int iova_cpu(void)
+{
+	int cpu;
+
+#ifdef IOVA_HAVE_RSEQ
+	if (likely(__rseq_size)) {
+		const struct rseq *rs = (const struct rseq *)
+			((char *)__builtin_thread_pointer() + __rseq_offset);
+
+		cpu = (int)READ_ONCE(rs->cpu_id);
+		if (likely(cpu >= 0))
+			return cpu;
+	}
+#endif
+	cpu = sched_getcpu();
+	return cpu < 0 ? 0 : cpu;
+}
+
+static inline struct iova_cpu_cache *iova_cache_slot(struct siommu_iova *iovad)
+{
+	return &iovad->caches[iova_cpu() & (iovad->nr_caches - 1)];
+}
+
+/*
+ * Slot locks are spinlocks: one atomic exchange to take, a release store to
+ * drop, where a pthread mutex costs two atomic read-modify-writes, and on
+ * this kind of machine each costs as much as the rest of a cache hit. A
+ * waiter yields instead of spinning: the holder is most likely a thread
+ * preempted on the same CPU.
+ */
+static inline void iova_slot_lock(struct iova_cpu_cache *c)
+{
+	while (unlikely(__atomic_exchange_n(&c->lock, 1, __ATOMIC_ACQUIRE)))
+		while (READ_ONCE(c->lock))
+			sched_yield();
+}
+
+static inline void iova_slot_unlock(struct iova_cpu_cache *c)
+{
+	__atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Pop a pfn <= @max_pfn. The top is taken when it qualifies (always, for a
+ * caller without a narrow limit); otherwise the magazine is searched, as
+ * Linux's iova_magazine_pop() does, before falling back to the tree.
+ */
+static inline bool iova_mag_pop(struct iova_mag *m, uint64_t max_pfn,
+				uint64_t *pfn)
+{
+	uint64_t i = m->n;
+
+	while (i--) {
+		if (likely(m->pfn[i] <= max_pfn)) {
+			*pfn = m->pfn[i];
+			m->pfn[i] = m->pfn[--m->n];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A cached range of @order at or below @max_pfn (its first pfn), if the
+ * calling CPU's slot or the depot has one. */
+static inline bool iova_cache_get(struct siommu_iova *iovad, unsigned int order,
+				  uint64_t max_pfn, uint64_t *pfn)
+{
+	struct iova_cpu_cache *c = iova_cache_slot(iovad);
+	struct iova_mag *m;
+	bool hit;
+
+	iova_slot_lock(c);
+	m = c->loaded[order];
+	if (unlikely(!m->n)) {
+		if (c->prev[order]->n) {
+			c->loaded[order] = c->prev[order];
+			c->prev[order] = m;
+		} else {
+			iova_depot_take_full(iovad, order, &c->loaded[order]);
+		}
+		m = c->loaded[order];
+	}
+	hit = iova_mag_pop(m, max_pfn, pfn);
+	if (likely(hit))
+		c->hits++;
+	else
+		c->misses++;
+	iova_slot_unlock(c);
+	return hit;
+}
+
+/* Cache a freed range of @order; never fails: with both magazines full and
+ * no empty one in the depot, the loaded magazine drains into the tree. */
+static inline void iova_cache_put(struct siommu_iova *iovad, unsigned int order,
+				  uint64_t pfn)
+{
+	struct iova_cpu_cache *c = iova_cache_slot(iovad);
+	struct iova_mag *m;
+
+	iova_slot_lock(c);
+	m = c->loaded[order];
+	if (unlikely(m->n == IOVA_MAG_SIZE)) {
+		if (c->prev[order]->n < IOVA_MAG_SIZE) {
+			c->loaded[order] = c->prev[order];
+			c->prev[order] = m;
+		} else if (!iova_depot_give_full(iovad, order,
+						 &c->loaded[order])) {
+			iova_mag_drain(iovad, m);
+		}
+		m = c->loaded[order];
+	}
+	m->pfn[m->n++] = pfn;
+	iova_slot_unlock(c);
+}
+
+#endif

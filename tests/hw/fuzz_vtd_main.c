@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plain driver for fuzz_vtd.c, for compilers without libFuzzer: replays the
+ * files named on the command line, or a fixed number of pseudo-random
+ * inputs (SIOMMU_SEED picks the sequence). The 'fuzz' suite runs it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "test.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int replay_file(const char *name)
+{
+	static uint8_t buf[1 << 20];
+	FILE *f = fopen(name, "rb");
+	size_t n;
+
+	if (!f) {
+		perror(name);
+		return 1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	LLVMFuzzerTestOneInput(buf, n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t buf[4096];
+	struct test_rng rng;
+	uint64_t i, n = test_scale(3000);
+	int a;
+
+	if (argc > 1) {
+		for (a = 1; a < argc; a++)
+			if (replay_file(argv[a]))
+				return 1;
+		return 0;
+	}
+	rng = test_rng_init(0xf0220);
+	for (i = 0; i < n; i++) {
+		size_t len = (size_t)test_rand_below(&rng, sizeof(buf)), j;
+
+		for (j = 0; j < len; j++)
+			buf[j] = (uint8_t)test_rand(&rng);
+		LLVMFuzzerTestOneInput(buf, len);
+	}
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DMA through the unit: page by page across boundaries, partial transfers
+ * on a fault, targets that are not RAM, translate-and-access.
+ */
+#include "vtd_test.h"
+
+#define RID 0x0400
+
+struct fixture {
+	struct vt t;
+	uint64_t fs;
+	uint64_t pg[3];
+};
+
+/* iova 0x10000..0x12fff -> three scattered pages; 0x13000 unmapped;
+ * 0x20000 read-only; 0x30000 -> a PA that is not RAM. */
+static void setup(struct fixture *f)
+{
+	unsigned int i;
+
+	vt_init(&f->t, NULL);
+	vt_ctx(&f->t, RID, true, 0);
+	f->fs = vt_pasid_fs(&f->t, RID, 0, 1, 4);
+	for (i = 0; i < 3; i++) {
+		f->pg[2 - i] = vt_page(&f->t);
+		vt_page(&f->t);
+	}
+	for (i = 0; i < 3; i++)
+		CHECK_OK(siommu_vtd_build_map(f->t.mem, SIOMMU_VTD_FMT_FS, f->fs, 4,
+					      0x10000 + i * 0x1000, f->pg[i],
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+					      SIOMMU_VTD_WRITE | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(f->t.mem, SIOMMU_VTD_FMT_FS, f->fs, 4, 0x20000,
+				      f->pg[0], SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(f->t.mem, SIOMMU_VTD_FMT_FS, f->fs, 4, 0x30000,
+				      0x5000, SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_WRITE | SIOMMU_VTD_BUILD_USER));
+}
+
+static void test_rw(void)
+{
+	static uint8_t buf[3 * 4096], back[3 * 4096], page[4096];
+	struct siommu_vtd_req r = vt_req(RID, false, 0, 0x10100, 0);
+	struct siommu_vtd_xlate x;
+	struct fixture f;
+	size_t done, i;
+	uint64_t pa, size, e;
+
+	setup(&f);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	CHECK_OK(siommu_vtd_dma_write(f.t.v, &r, buf, 0x2e00, &done, &x));
+	CHECK_EQ(done, 0x2e00);
+	/* The bytes landed page by page in the scattered frames. */
+	CHECK_OK(siommu_mem_read(f.t.mem, f.pg[1], page, 4096));
+	CHECK(!memcmp(page, buf + 0xf00, 4096));
+	CHECK_OK(siommu_mem_read(f.t.mem, f.pg[0] + 0x100, page, 0xf00));
+	CHECK(!memcmp(page, buf, 0xf00));
+	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 0x2e00, &done, &x));
+	CHECK_EQ(done, 0x2e00);
+	CHECK(!memcmp(back, buf, 0x2e00));
+	/* The write set D in the leaves. */
+	CHECK_OK(siommu_vtd_build_leaf(f.t.mem, SIOMMU_VTD_FMT_FS, f.fs, 4, 0x12000,
+				       &pa, &size));
+	CHECK_OK(siommu_mem_load64(f.t.mem, pa, &e));
+	CHECK(e & (1 << 6));
+	/* Part-way fault: 0x12f00 + 0x200 crosses into unmapped 0x13000. */
+	r.iova = 0x12f00;
+	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, back, 0x200, &done, &x), -EFAULT);
+	CHECK_EQ(done, 0x100);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_FS_NP);
+	CHECK(x.fault_recorded);
+	CHECK_EQ(vt_rd(&f.t, SIOMMU_VTD_REG_FRCD, 8), 0x13000);
+	/* Write to a read-only page: nothing transferred. */
+	r.iova = 0x20000;
+	CHECK_EQ(siommu_vtd_dma_write(f.t.v, &r, buf, 16, &done, &x), -EFAULT);
+	CHECK_EQ(done, 0);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_WRITE);
+	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 16, &done, NULL));
+	/* The translation is fine but the target is not RAM. */
+	r.iova = 0x30000;
+	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, back, 16, &done, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, 0);
+	/* Zero length; wrap-around. */
+	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 0, &done, NULL));
+	CHECK_EQ(done, 0);
+	r.iova = ~0ull - 10;
+	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, back, 100, &done, NULL), -EINVAL);
+	vt_fini(&f.t);
+}
+
+struct acc {
+	unsigned int calls;
+	size_t total;
+	size_t offs[8];
+	int stop_at;
+};
+
+static int acc_fn(void *arg, void *host, size_t len, size_t off)
+{
+	struct acc *a = arg;
+
+	if (a->calls < 8)
+		a->offs[a->calls] = off;
+	a->calls++;
+	a->total += len;
+	memset(host, 0x5a, len);
+	return a->calls == (unsigned int)a->stop_at ? 42 : 0;
+}
+
+static void test_access(void)
+{
+	struct siommu_vtd_req r = vt_req(RID, false, 0, 0x10800, SIOMMU_VTD_WRITE);
+	struct siommu_vtd_xlate x;
+	struct acc a = { 0 };
+	struct fixture f;
+	uint8_t b;
+
+	setup(&f);
+	r.len = 0x1000;
+	CHECK_OK(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x));
+	CHECK_EQ(a.calls, 2);
+	CHECK_EQ(a.total, 0x1000);
+	CHECK_EQ(a.offs[1], 0x800);
+	CHECK_OK(siommu_mem_read(f.t.mem, f.pg[1] + 0x7ff, &b, 1));
+	CHECK_EQ(b, 0x5a);
+	/* The callback's result stops the walk. */
+	a = (struct acc){ .stop_at = 1 };
+	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), 42);
+	CHECK_EQ(a.calls, 1);
+	/* Fault on the second page. */
+	a = (struct acc){ 0 };
+	r.iova = 0x12800;
+	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), -EFAULT);
+	CHECK_EQ(a.calls, 1);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_FS_NP);
+	vt_fini(&f.t);
+}
+
+int main(void)
+{
+	test_rw();
+	test_access();
+	return 0;
+}

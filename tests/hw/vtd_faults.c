@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VT-d scalable-mode fault reasons (VT-d 7.1.3), one scenario each, built
+ * by corrupting well-formed structures; FPD suppression of qualified faults
+ * and the fault record contents.
+ */
+#include "vtd_test.h"
+
+#define RID 0x0210
+#define HOLE 0x3000		/* below the frame pool: not RAM */
+
+static uint64_t ctx_pa(struct vt *t, uint16_t rid)
+{
+	uint64_t re;
+
+	CHECK_OK(siommu_mem_load64(t->mem, t->root + (rid >> 8) * 16 +
+				   ((rid & 0x80) ? 8 : 0), &re));
+	return (re & ~0xfffull) + (rid & 0x7f) * 32;
+}
+
+static uint64_t dir_pa(struct vt *t, uint16_t rid, uint32_t pasid)
+{
+	uint64_t c0;
+
+	CHECK_OK(siommu_mem_load64(t->mem, ctx_pa(t, rid), &c0));
+	return (c0 & ~0xfffull) + (pasid >> 6) * 8;
+}
+
+static uint64_t pte_pa(struct vt *t, uint16_t rid, uint32_t pasid)
+{
+	uint64_t de;
+
+	CHECK_OK(siommu_mem_load64(t->mem, dir_pa(t, rid, pasid), &de));
+	return (de & ~0xfffull) + (pasid & 63) * 64;
+}
+
+static void flush_all(struct vt *t)
+{
+	vt_inv(t, siommu_vtd_desc_cc(1, 0, 0, 0));
+	vt_inv(t, siommu_vtd_desc_pc(3, 0, 0));
+	vt_inv(t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	vt_clear_faults(t);
+}
+
+static void poke(struct vt *t, uint64_t pa, uint64_t set, uint64_t clear)
+{
+	uint64_t v;
+
+	CHECK_OK(siommu_mem_load64(t->mem, pa, &v));
+	CHECK_OK(siommu_mem_store64(t->mem, pa, (v & ~clear) | set));
+	flush_all(t);
+}
+
+static uint32_t rd(struct vt *t, uint32_t pasid, uint64_t iova)
+{
+	return vt_xlate(t, RID, true, pasid, iova, SIOMMU_VTD_READ, NULL);
+}
+
+static void test_root_ctx(void)
+{
+	struct vt t;
+	uint64_t v;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	vt_pasid_fs(&t, RID, 1, 1, 4);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
+
+	/* 0x30 / 0x31: legacy TTM is not modelled. */
+	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, t.root);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE |
+	      SIOMMU_VTD_GCMD_SRTP);
+	CHECK_EQ(vt_xlate(&t, RID, false, 0, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_RTA_INVALID);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_LEGACY_PASID);
+	/* 0x38: root table not in RAM. */
+	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, HOLE | SIOMMU_VTD_RTADDR_SMT);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE |
+	      SIOMMU_VTD_GCMD_SRTP);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_ROOT_ACCESS);
+	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, t.root | SIOMMU_VTD_RTADDR_SMT);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE |
+	      SIOMMU_VTD_GCMD_SRTP);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
+
+	/* 0x39: the upper half of bus 2 is not present. */
+	CHECK_EQ(vt_xlate(&t, RID | 0x80, true, 1, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_ROOT_NP);
+	/* 0x3a: reserved bit in the root entry. */
+	poke(&t, t.root + 2 * 16, 1 << 3, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_ROOT_RSVD);
+	poke(&t, t.root + 2 * 16, 0, 1 << 3);
+	/* 0x40: context table not in RAM. */
+	CHECK_OK(siommu_mem_load64(t.mem, t.root + 2 * 16, &v));
+	poke(&t, t.root + 2 * 16, HOLE | 1, ~0ull);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_ACCESS);
+	poke(&t, t.root + 2 * 16, v, ~0ull);
+	/* 0x41: another function's context entry is not present. */
+	CHECK_EQ(vt_xlate(&t, RID + 1, true, 1, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_CTX_NP);
+	/* 0x42: reserved bits in the context entry (bit 5; qw2). */
+	poke(&t, ctx_pa(&t, RID), 1 << 5, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_RSVD);
+	poke(&t, ctx_pa(&t, RID), 0, 1 << 5);
+	poke(&t, ctx_pa(&t, RID) + 16, 1, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_RSVD);
+	poke(&t, ctx_pa(&t, RID) + 16, 0, 1);
+	/* 0x44: ATS without DTE. */
+	poke(&t, ctx_pa(&t, RID), 0, 1 << 2);
+	{
+		struct siommu_vtd_req r = vt_req(RID, true, 1, 0, SIOMMU_VTD_READ);
+		struct siommu_vtd_xlate x;
+
+		CHECK_EQ(siommu_vtd_ats_translate(t.v, &r, &x), -EFAULT);
+		CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_CTX_DTE);
+		CHECK(x.fault_recorded);
+	}
+	/* 0x45: PASIDE clear. */
+	poke(&t, ctx_pa(&t, RID), 0, 1 << 3);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_PASIDE);
+	poke(&t, ctx_pa(&t, RID), 1 << 3, 0);
+	/* 0x46: PASID beyond PDTS. */
+	poke(&t, ctx_pa(&t, RID), 0, 7 << 9);
+	CHECK_EQ(rd(&t, 8192, 0), SIOMMU_VTD_FR_CTX_PASID_RANGE);
+	poke(&t, ctx_pa(&t, RID), 7 << 9, 0);
+	vt_fini(&t);
+}
+
+static void test_pasid_structs(void)
+{
+	struct vt t;
+	uint64_t v;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	vt_pasid_fs(&t, RID, 1, 1, 4);
+	/* 0x50: PASID directory not in RAM. */
+	CHECK_OK(siommu_mem_load64(t.mem, ctx_pa(&t, RID), &v));
+	poke(&t, ctx_pa(&t, RID), (v & 0xfff) | HOLE, ~0ull);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PDIR_ACCESS);
+	poke(&t, ctx_pa(&t, RID), v, ~0ull);
+	/* 0x51: directory entry not present. */
+	CHECK_EQ(rd(&t, 64, 0), SIOMMU_VTD_FR_PDIR_NP);
+	/* 0x52: directory entry reserved bit. */
+	poke(&t, dir_pa(&t, RID, 1), 1 << 2, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PDIR_RSVD);
+	poke(&t, dir_pa(&t, RID, 1), 0, 1 << 2);
+	/* 0x58: PASID table not in RAM. */
+	CHECK_OK(siommu_mem_load64(t.mem, dir_pa(&t, RID, 1), &v));
+	poke(&t, dir_pa(&t, RID, 1), HOLE | 1, ~0ull);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_ACCESS);
+	poke(&t, dir_pa(&t, RID, 1), v, ~0ull);
+	/* 0x59: PASID entry not present. */
+	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_PTE_NP);
+	/* 0x5a: reserved (qw0 bit 10; qw5). */
+	poke(&t, pte_pa(&t, RID, 1), 1 << 10, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
+	poke(&t, pte_pa(&t, RID, 1), 0, 1 << 10);
+	poke(&t, pte_pa(&t, RID, 1) + 40, 1, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
+	poke(&t, pte_pa(&t, RID, 1) + 40, 0, 1);
+	/* 0x5b: PGTT 0, PGTT 5, FSPM 5-level on a 48-bit unit, SS AW 57. */
+	poke(&t, pte_pa(&t, RID, 1), 0, 7 << 6);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_INVALID);
+	poke(&t, pte_pa(&t, RID, 1), 5 << 6, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_INVALID);
+	poke(&t, pte_pa(&t, RID, 1), 1 << 6, 7 << 6);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 1 << 2, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_INVALID);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1 << 2);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
+	poke(&t, pte_pa(&t, RID, 1), (2 << 6) | (3 << 2), (7 << 6) | (7 << 2));
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_INVALID);
+	vt_fini(&t);
+}
+
+static void test_page_tables(void)
+{
+	struct siommu_vtd_cfg c = { .caps = SIOMMU_VTD_CAP_ALL & ~SIOMMU_VTD_CAP_FS1G };
+	struct vt t;
+	uint64_t fs, ss, pa, size, pg;
+
+	vt_init(&t, &c);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 1, 1, 4);
+	ss = vt_pasid_ss(&t, RID, 2, 2, 4);
+	pg = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+	CHECK_EQ(rd(&t, 1, 0), 0);
+	CHECK_EQ(rd(&t, 2, 0), 0);
+	/* 0x72: PS in a PML4E; address above HAW; 1G without FS1GP. */
+	poke(&t, fs, 1 << 7, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+	poke(&t, fs, 0, 1 << 7);
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0, &pa, &size));
+	poke(&t, pa, 1ull << 49, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+	poke(&t, pa, 0, 1ull << 49);
+	{
+		uint64_t pdpt;
+
+		CHECK_OK(siommu_mem_load64(t.mem, fs, &pdpt));
+		pdpt &= ~0xfffull;
+		poke(&t, pdpt + 8, SIOMMU_SZ_1G | 0x87, ~0ull);
+		CHECK_EQ(rd(&t, 1, SIOMMU_SZ_1G), SIOMMU_VTD_FR_FS_RSVD);
+	}
+	/* 0x70: FS table not in RAM. */
+	poke(&t, fs + 8, HOLE | 7, ~0ull);
+	CHECK_EQ(rd(&t, 1, 1ull << 39), SIOMMU_VTD_FR_FS_ACCESS);
+	/* 0x78: SS table not in RAM. */
+	poke(&t, ss + 8, HOLE | 3, ~0ull);
+	CHECK_EQ(rd(&t, 2, 1ull << 39), SIOMMU_VTD_FR_SS_ACCESS);
+	/* 0x7a: SNP without ECAP.SC; 2M leaf with bit 12 set. */
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, &pa, &size));
+	poke(&t, pa, 1 << 11, 0);
+	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_RSVD);
+	poke(&t, pa, 0, 1 << 11);
+	CHECK_EQ(rd(&t, 2, 0), 0);
+	/* 0x7b: SS root above HAW. */
+	poke(&t, pte_pa(&t, RID, 2), 1ull << 50, 0);
+	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_PTR);
+	vt_fini(&t);
+}
+
+/* FPD suppresses qualified faults only (VT-d 7.2.1). */
+static void test_fpd(void)
+{
+	struct siommu_vtd_ctx_desc cd = { .pdts = 7, .paside = true, .fpd = true };
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_FS, .did = 1,
+					   .fs_levels = 4, .fpd = true };
+	struct siommu_vtd_xlate x;
+	struct siommu_vtd_stats st;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, RID, &cd, NULL));
+	vt_pasid_fs(&t, RID, 1, 1, 4);
+	/* Context FPD: PASID entry not present is qualified -> not logged. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 2, 0, SIOMMU_VTD_READ, &x), SIOMMU_VTD_FR_PTE_NP);
+	CHECK(!x.fault_recorded);
+	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_PPF));
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 0);
+	/* An access error is not qualified: logged despite FPD. */
+	poke(&t, dir_pa(&t, RID, 1), HOLE | 1, ~0ull);
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0, SIOMMU_VTD_READ, &x),
+		 SIOMMU_VTD_FR_PTE_ACCESS);
+	CHECK(x.fault_recorded);
+	siommu_vtd_get_stats(t.v, &st);
+	CHECK_EQ(st.faults, 2);
+	CHECK_EQ(st.faults_recorded, 1);
+	vt_fini(&t);
+
+	/* FPD in the PASID entry only. */
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.fs_root));
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 1, &p));
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0, SIOMMU_VTD_READ, &x), SIOMMU_VTD_FR_FS_NP);
+	CHECK(!x.fault_recorded);
+	/* Another PASID of the same device still logs. */
+	vt_pasid_fs(&t, RID, 3, 1, 4);
+	CHECK_EQ(vt_xlate(&t, RID, true, 3, 0, SIOMMU_VTD_READ, &x), SIOMMU_VTD_FR_FS_NP);
+	CHECK(x.fault_recorded);
+	vt_fini(&t);
+}
+
+int main(void)
+{
+	test_root_ctx();
+	test_pasid_structs();
+	test_page_tables();
+	test_fpd();
+	return 0;
+}

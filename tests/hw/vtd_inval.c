@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Invalidation queue: each granularity removes exactly what it names (what
+ * goes and what stays, judged by IOTLB hits), the context and PASID caches,
+ * device-TLB and page group response delivery, wait descriptor flags and
+ * queue errors (VT-d 6.5.2).
+ */
+#include "vtd_test.h"
+
+#define RA 0x0100
+#define RB 0x0200
+
+struct probe {
+	uint16_t rid;
+	bool pp;
+	uint32_t pasid;
+	uint64_t iova;
+	const char *name;
+};
+
+/* A/1 FS DID1; A/2 SS DID1; A/3 FS DID2; B no-PASID SS DID1; A/4 PT DID1. */
+static const struct probe probes[] = {
+	{ RA, true, 1, 0x1000, "fs1 0x1000" },
+	{ RA, true, 1, 0x2000, "fs1 0x2000" },
+	{ RA, true, 2, 0x1000, "ss2 0x1000" },
+	{ RA, true, 2, 0x2000, "ss2 0x2000" },
+	{ RA, true, 3, 0x1000, "fs3(did2) 0x1000" },
+	{ RB, false, 0, 0x1000, "B 0x1000" },
+	{ RB, false, 0, 0x2000, "B 0x2000" },
+	{ RA, true, 4, 0x1000, "pt4 0x1000" },
+	{ RA, true, 4, 0x2000, "pt4 0x2000" },
+};
+#define NP (sizeof(probes) / sizeof(probes[0]))
+
+static void fixture(struct vt *t)
+{
+	uint64_t fs1, ss2, fs3, ssb, pg = 0;
+	struct siommu_vtd_pasid_desc pt = { .pgtt = SIOMMU_VTD_PGTT_PT, .did = 1 };
+	uint64_t a;
+	unsigned int i;
+
+	vt_init(t, NULL);
+	vt_ctx(t, RA, true, 0);
+	vt_ctx(t, RB, false, 0);
+	fs1 = vt_pasid_fs(t, RA, 1, 1, 4);
+	ss2 = vt_pasid_ss(t, RA, 2, 1, 4);
+	fs3 = vt_pasid_fs(t, RA, 3, 2, 4);
+	ssb = vt_pasid_ss(t, RB, 0, 1, 4);
+	CHECK_OK(siommu_vtd_build_pasid(t->mem, t->root, RA, 4, &pt));
+	for (a = 0x1000; a <= 0x2000; a += 0x1000) {
+		pg = vt_page(t);
+		CHECK_OK(siommu_vtd_build_map(t->mem, SIOMMU_VTD_FMT_FS, fs1, 4, a, pg,
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+					      SIOMMU_VTD_BUILD_USER));
+		CHECK_OK(siommu_vtd_build_map(t->mem, SIOMMU_VTD_FMT_FS, fs3, 4, a, pg,
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+					      SIOMMU_VTD_BUILD_USER));
+		CHECK_OK(siommu_vtd_build_map(t->mem, SIOMMU_VTD_FMT_SS, ss2, 4, a, pg,
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+		CHECK_OK(siommu_vtd_build_map(t->mem, SIOMMU_VTD_FMT_SS, ssb, 4, a, pg,
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+	}
+	for (i = 0; i < NP; i++)
+		vt_xlate_ok(t, probes[i].rid, probes[i].pp, probes[i].pasid,
+			    probes[i].iova, SIOMMU_VTD_READ);
+}
+
+static bool stays(struct vt *t, const struct probe *p)
+{
+	struct siommu_vtd_stats a, b;
+
+	siommu_vtd_get_stats(t->v, &a);
+	vt_xlate_ok(t, p->rid, p->pp, p->pasid, p->iova, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t->v, &b);
+	return b.iotlb_hit == a.iotlb_hit + 1;
+}
+
+/* @gone: bitmap of probes the descriptor must remove; all others stay. */
+static void check_inv(struct siommu_vtd_desc d, unsigned int gone, int line)
+{
+	struct vt t;
+	unsigned int i;
+
+	fixture(&t);
+	vt_inv(&t, d);
+	for (i = 0; i < NP; i++) {
+		bool want = !(gone & (1u << i));
+
+		if (stays(&t, &probes[i]) != want) {
+			fprintf(stderr, "line %d: %s should %s\n", line, probes[i].name,
+				want ? "stay" : "go");
+			exit(1);
+		}
+	}
+	vt_fini(&t);
+}
+
+#define P(i) (1u << (i))
+
+static void test_iotlb_granularity(void)
+{
+	/* Global. */
+	check_inv(siommu_vtd_desc_iotlb(1, 0, 0, 0, false), 0x1ff, __LINE__);
+	/* Domain 1: everything but the DID 2 entry. */
+	check_inv(siommu_vtd_desc_iotlb(2, 1, 0, 0, false), 0x1ff & ~P(4), __LINE__);
+	check_inv(siommu_vtd_desc_iotlb(2, 2, 0, 0, false), P(4), __LINE__);
+	check_inv(siommu_vtd_desc_iotlb(2, 9, 0, 0, false), 0, __LINE__);
+	/* Page 0x1000 of DID 1: the SS/PT entries of that page, and every
+	 * first-stage entry of the domain (trap 2). */
+	check_inv(siommu_vtd_desc_iotlb(3, 1, 0x1000, 0, false),
+		  P(0) | P(1) | P(2) | P(5) | P(7), __LINE__);
+	/* AM masks the address: 0x1000 with AM 1 is [0, 0x2000). */
+	check_inv(siommu_vtd_desc_iotlb(3, 1, 0x1000, 1, false),
+		  P(0) | P(1) | P(2) | P(5) | P(7), __LINE__);
+	check_inv(siommu_vtd_desc_iotlb(3, 1, 0x2000, 2, false),
+		  P(0) | P(1) | P(2) | P(3) | P(5) | P(6) | P(7) | P(8), __LINE__);
+	check_inv(siommu_vtd_desc_iotlb(3, 1, 0x3000, 0, false), P(0) | P(1), __LINE__);
+}
+
+static void test_piotlb_granularity(void)
+{
+	/* All of (DID 1, PASID 1). */
+	check_inv(siommu_vtd_desc_piotlb(2, 1, 1, 0, 0, false), P(0) | P(1), __LINE__);
+	/* PASID 3 belongs to DID 2: wrong DID removes nothing. */
+	check_inv(siommu_vtd_desc_piotlb(2, 1, 3, 0, 0, false), 0, __LINE__);
+	/* Requests without PASID were cached under RID_PASID 0. */
+	check_inv(siommu_vtd_desc_piotlb(2, 1, 0, 0, 0, false), P(5) | P(6), __LINE__);
+	/* Pass-through entries of PASID 4 go with G=2... */
+	check_inv(siommu_vtd_desc_piotlb(2, 1, 4, 0, 0, false), P(7) | P(8), __LINE__);
+	/* ...but page-selective only touches first-stage entries (trap 2). */
+	check_inv(siommu_vtd_desc_piotlb(3, 1, 1, 0x1000, 0, false), P(0), __LINE__);
+	check_inv(siommu_vtd_desc_piotlb(3, 1, 1, 0x1000, 1, false), P(0), __LINE__);
+	check_inv(siommu_vtd_desc_piotlb(3, 1, 1, 0x0000, 2, false), P(0) | P(1), __LINE__);
+	check_inv(siommu_vtd_desc_piotlb(3, 1, 2, 0x1000, 0, false), 0, __LINE__);
+	check_inv(siommu_vtd_desc_piotlb(3, 1, 4, 0x1000, 0, false), 0, __LINE__);
+}
+
+/* Context and PASID caches, judged by their hit counters on a re-walk. */
+static void test_structure_caches(void)
+{
+	struct siommu_vtd_stats a, b;
+	struct vt t;
+
+	fixture(&t);
+	/* PASID-selective PASID-cache invalidation of (DID 1, PASID 1). */
+	vt_inv(&t, siommu_vtd_desc_pc(1, 1, 1));
+	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	siommu_vtd_get_stats(t.v, &a);
+	vt_xlate_ok(&t, RA, true, 1, 0x1000, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t.v, &b);
+	CHECK_EQ(b.pasid_miss - a.pasid_miss, 1);
+	CHECK_EQ(b.ctx_hit - a.ctx_hit, 1);
+	vt_xlate_ok(&t, RA, true, 2, 0x1000, SIOMMU_VTD_READ);
+	vt_xlate_ok(&t, RA, true, 3, 0x1000, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t.v, &a);
+	CHECK_EQ(a.pasid_hit - b.pasid_hit, 2);
+	/* Domain-selective (DID 2) leaves DID 1 alone. */
+	vt_inv(&t, siommu_vtd_desc_pc(0, 2, 0));
+	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	siommu_vtd_get_stats(t.v, &a);
+	vt_xlate_ok(&t, RA, true, 3, 0x1000, SIOMMU_VTD_READ);
+	vt_xlate_ok(&t, RA, true, 2, 0x1000, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t.v, &b);
+	CHECK_EQ(b.pasid_miss - a.pasid_miss, 1);
+	CHECK_EQ(b.pasid_hit - a.pasid_hit, 1);
+	/* Device-selective context invalidation with FM=3: 0x0107 covers 0x0100. */
+	vt_inv(&t, siommu_vtd_desc_cc(3, 0, 0x0107, 3));
+	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	siommu_vtd_get_stats(t.v, &a);
+	vt_xlate_ok(&t, RA, true, 2, 0x1000, SIOMMU_VTD_READ);
+	vt_xlate_ok(&t, RB, false, 0, 0x1000, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t.v, &b);
+	CHECK_EQ(b.ctx_miss - a.ctx_miss, 1);
+	CHECK_EQ(b.ctx_hit - a.ctx_hit, 1);
+	/* FM=0: 0x0107 does not cover 0x0100. */
+	vt_inv(&t, siommu_vtd_desc_cc(3, 0, 0x0107, 0));
+	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	siommu_vtd_get_stats(t.v, &a);
+	vt_xlate_ok(&t, RA, true, 2, 0x1000, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t.v, &b);
+	CHECK_EQ(b.ctx_hit - a.ctx_hit, 1);
+	vt_fini(&t);
+}
+
+struct devlog {
+	unsigned int ninv, nresp;
+	struct siommu_vtd_devtlb_inv inv;
+	struct siommu_vtd_page_resp resp;
+};
+
+static void dev_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+{
+	struct devlog *l = opaque;
+
+	l->ninv++;
+	l->inv = *inv;
+}
+
+static void dev_resp(void *opaque, const struct siommu_vtd_page_resp *r)
+{
+	struct devlog *l = opaque;
+
+	l->nresp++;
+	l->resp = *r;
+}
+
+static void test_device_descriptors(void)
+{
+	struct siommu_vtd_dev_ops ops = { dev_inv, dev_resp };
+	struct devlog l = { 0 };
+	struct vt t;
+
+	vt_init(&t, NULL);
+	CHECK_OK(siommu_vtd_dev_register(t.v, RA, &ops, &l));
+	CHECK_EQ(siommu_vtd_dev_register(t.v, RA, &ops, &l), -EEXIST);
+	vt_inv(&t, siommu_vtd_desc_devtlb(RA, 0x5000, false));
+	CHECK_EQ(l.ninv, 1);
+	CHECK_EQ(l.inv.rid, RA);
+	CHECK(!l.inv.pasid_present);
+	CHECK_EQ(l.inv.addr, 0x5000);
+	CHECK_EQ(l.inv.size, 0x1000);
+	/* S=1, bits 13:12 = 01: 16K at 0x10000. */
+	vt_inv(&t, siommu_vtd_desc_devtlb(RA, 0x11000, true));
+	CHECK_EQ(l.inv.addr, 0x10000);
+	CHECK_EQ(l.inv.size, 0x4000);
+	/* S=1, bit 12 = 0: 8K. */
+	vt_inv(&t, siommu_vtd_desc_devtlb(RA, 0x12000, true));
+	CHECK_EQ(l.inv.addr, 0x12000);
+	CHECK_EQ(l.inv.size, 0x2000);
+	/* Another device's descriptor does not reach this one. */
+	vt_inv(&t, siommu_vtd_desc_devtlb(RB, 0x5000, false));
+	CHECK_EQ(l.ninv, 3);
+	/* PASID-based, all addresses, all PASIDs. */
+	vt_inv(&t, siommu_vtd_desc_pdevtlb(RA, 77, true, ~0ull, true));
+	CHECK_EQ(l.ninv, 4);
+	CHECK(l.inv.pasid_present);
+	CHECK_EQ(l.inv.pasid, 77);
+	CHECK(l.inv.all_pasids);
+	CHECK(l.inv.all_addresses);
+	vt_inv(&t, siommu_vtd_desc_pdevtlb(RA, 78, false, 0x7000, false));
+	CHECK(!l.inv.all_pasids);
+	CHECK(!l.inv.all_addresses);
+	CHECK_EQ(l.inv.pasid, 78);
+	CHECK_EQ(l.inv.addr, 0x7000);
+	/* Page group response. */
+	vt_inv(&t, siommu_vtd_desc_page_resp(RA, true, 0x12345, 0x1ab, 0xf, true));
+	CHECK_EQ(l.nresp, 1);
+	CHECK_EQ(l.resp.rid, RA);
+	CHECK(l.resp.pasid_present);
+	CHECK_EQ(l.resp.pasid, 0x12345);
+	CHECK_EQ(l.resp.prgi, 0x1ab);
+	CHECK_EQ(l.resp.code, 0xf);
+	CHECK(!l.resp.auto_response);
+	siommu_vtd_dev_unregister(t.v, RA);
+	vt_inv(&t, siommu_vtd_desc_devtlb(RA, 0x5000, false));
+	CHECK_EQ(l.ninv, 5);
+	vt_fini(&t);
+}
+
+static void test_wait(void)
+{
+	struct siommu_vtd_desc d[3];
+	struct vt t;
+	uint32_t st;
+
+	vt_init(&t, NULL);
+	vt_wr(&t, SIOMMU_VTD_REG_IEDATA, 4, 0x42);
+	/* SW=0, IF=0: a pure fence is legal (trap 6). */
+	d[0] = siommu_vtd_desc_wait(false, false, true, false, 0, 0);
+	vt_submit(&t, d, 1);
+	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_IQE));
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 32);
+	/* IF: ICS.IWC and the completion MSI; SW and IF together. */
+	d[0] = siommu_vtd_desc_wait(true, true, false, true, t.status, 0xabc);
+	vt_submit(&t, d, 1);
+	CHECK_OK(siommu_mem_read(t.mem, t.status, &st, 4));
+	CHECK_EQ(st, 0xabc);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_ICS, 4), SIOMMU_VTD_ICS_IWC);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_INV], 1);
+	CHECK_EQ(t.msi_data, 0x42);
+	/* IWC still set: no new interrupt. */
+	d[0] = siommu_vtd_desc_wait(false, true, false, false, 0, 0);
+	vt_submit(&t, d, 1);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_INV], 1);
+	vt_wr(&t, SIOMMU_VTD_REG_ICS, 4, SIOMMU_VTD_ICS_IWC);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_ICS, 4), 0);
+	/* Masked: IP, delivered on unmask. */
+	vt_wr(&t, SIOMMU_VTD_REG_IECTL, 4, SIOMMU_VTD_ECTL_IM);
+	vt_submit(&t, d, 1);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_INV], 1);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IECTL, 4), SIOMMU_VTD_ECTL_IM | SIOMMU_VTD_ECTL_IP);
+	vt_wr(&t, SIOMMU_VTD_REG_IECTL, 4, 0);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_INV], 2);
+	/* Several descriptors in one IQT write, wrapping the queue. */
+	while (vt_rd(&t, SIOMMU_VTD_REG_IQT, 8) != 4096 - 32)
+		vt_submit(&t, d, 1);
+	d[0] = siommu_vtd_desc_iotlb(1, 0, 0, 0, false);
+	d[1] = siommu_vtd_desc_pc(3, 0, 0);
+	d[2] = siommu_vtd_desc_wait(true, false, false, false, t.status, 0xdef);
+	vt_submit(&t, d, 3);
+	CHECK_OK(siommu_mem_read(t.mem, t.status, &st, 4));
+	CHECK_EQ(st, 0xdef);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 64);
+	vt_fini(&t);
+}
+
+static void expect_iqe(struct vt *t, uint64_t iqh, unsigned int iqei)
+{
+	CHECK(vt_rd(t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_IQE);
+	CHECK_EQ(vt_rd(t, SIOMMU_VTD_REG_IQER, 8) & 0xf, iqei);
+	CHECK_EQ(vt_rd(t, SIOMMU_VTD_REG_IQH, 8), iqh);
+}
+
+static void test_queue_errors(void)
+{
+	struct siommu_vtd_cfg c = { .mamv = 4 };
+	struct siommu_vtd_desc d[3];
+	struct vt t;
+	uint32_t st = 0;
+
+	vt_init(&t, &c);
+	/* Reserved bit: the queue stops at it; the wait after it waits. */
+	d[0] = siommu_vtd_desc_iotlb(1, 0, 0, 0, false);
+	d[1] = siommu_vtd_desc_iotlb(1, 0, 0, 0, false);
+	d[1].qw[0] |= 1ull << 40;
+	d[2] = siommu_vtd_desc_wait(true, false, false, false, t.status, 0x99);
+	vt_submit(&t, d, 3);
+	expect_iqe(&t, 32, SIOMMU_VTD_IQEI_RSVD);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 1);
+	CHECK_OK(siommu_mem_read(t.mem, t.status, &st, 4));
+	CHECK_EQ(st, 0);
+	/* More IQT writes do nothing while IQE is set. */
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 96);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 32);
+	/* Software replaces the bad descriptor and clears IQE: resumes. */
+	d[0] = siommu_vtd_desc_wait(false, false, false, false, 0, 0);
+	CHECK_OK(siommu_mem_write(t.mem, t.iq + 32, &d[0], 32));
+	vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_IQE);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 96);
+	CHECK_OK(siommu_mem_read(t.mem, t.status, &st, 4));
+	CHECK_EQ(st, 0x99);
+	/* AM above MAMV. */
+	d[0] = siommu_vtd_desc_iotlb(3, 1, 0, 5, false);
+	vt_submit(&t, d, 1);
+	expect_iqe(&t, 96, SIOMMU_VTD_IQEI_MASK);
+	d[0] = siommu_vtd_desc_iotlb(3, 1, 0, 4, false);
+	CHECK_OK(siommu_mem_write(t.mem, t.iq + 96, &d[0], 32));
+	vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_IQE);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 128);
+	/* Unknown type; interrupt-entry-cache (no IR); bad granularities. */
+	d[0].qw[0] = 0xf;
+	d[0].qw[1] = 0;
+	vt_submit(&t, d, 1);
+	expect_iqe(&t, 128, SIOMMU_VTD_IQEI_TYPE);
+	d[0] = siommu_vtd_desc_wait(false, false, false, false, 0, 0);
+	CHECK_OK(siommu_mem_write(t.mem, t.iq + 128, &d[0], 32));
+	vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_IQE);
+	d[0] = siommu_vtd_desc_piotlb(1, 1, 1, 0, 0, false);
+	vt_submit(&t, d, 1);
+	expect_iqe(&t, 160, SIOMMU_VTD_IQEI_RSVD);
+	vt_fini(&t);
+
+	/* IQT bit 4 with 256-bit descriptors. */
+	vt_init(&t, NULL);
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 0x10);
+	expect_iqe(&t, 0, SIOMMU_VTD_IQEI_TAIL);
+	vt_fini(&t);
+
+	/* Queue base not in RAM. */
+	vt_init(&t, NULL);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE);
+	vt_wr(&t, SIOMMU_VTD_REG_IQA, 8, 0x5000 | SIOMMU_VTD_IQA_DW);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 0x20);
+	expect_iqe(&t, 0, SIOMMU_VTD_IQEI_FETCH);
+	vt_fini(&t);
+
+	/* 128-bit queue: 16-byte descriptors work; PASID-based ones do not. */
+	vt_init(&t, NULL);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE);
+	vt_wr(&t, SIOMMU_VTD_REG_IQA, 8, t.iq);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
+	d[0] = siommu_vtd_desc_iotlb(1, 0, 0, 0, false);
+	d[1] = siommu_vtd_desc_wait(true, false, false, false, t.status, 0x55);
+	CHECK_OK(siommu_mem_write(t.mem, t.iq, &d[0], 16));
+	CHECK_OK(siommu_mem_write(t.mem, t.iq + 16, &d[1], 16));
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 32);
+	CHECK_OK(siommu_mem_read(t.mem, t.status, &st, 4));
+	CHECK_EQ(st, 0x55);
+	d[0] = siommu_vtd_desc_pc(3, 0, 0);
+	CHECK_OK(siommu_mem_write(t.mem, t.iq + 32, &d[0], 16));
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 48);
+	expect_iqe(&t, 32, SIOMMU_VTD_IQEI_WIDTH);
+	vt_fini(&t);
+}
+
+int main(void)
+{
+	test_iotlb_granularity();
+	test_piotlb_granularity();
+	test_structure_caches();
+	test_device_descriptors();
+	test_wait();
+	test_queue_errors();
+	return 0;
+}

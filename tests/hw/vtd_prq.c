@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page requests (VT-d 7.5): descriptors in the page request queue, PRS and
+ * the page request event, PRE, overflow with automatic responses; ATS
+ * translation requests (VT-d 4.2).
+ */
+#include "vtd_test.h"
+
+#define RID 0x0308
+
+struct devlog {
+	unsigned int nresp;
+	struct siommu_vtd_page_resp resp;
+};
+
+static void dev_resp(void *opaque, const struct siommu_vtd_page_resp *r)
+{
+	struct devlog *l = opaque;
+
+	l->nresp++;
+	l->resp = *r;
+}
+
+static struct siommu_vtd_page_req preq(uint32_t pasid, uint64_t addr, uint16_t prgi,
+				       bool last)
+{
+	struct siommu_vtd_page_req r = { .rid = RID, .pasid_present = true,
+					 .pasid = pasid, .addr = addr,
+					 .access = SIOMMU_VTD_READ | SIOMMU_VTD_WRITE,
+					 .prgi = prgi, .last = last };
+	return r;
+}
+
+static void test_queue(void)
+{
+	struct siommu_vtd_dev_ops ops = { .page_resp = dev_resp };
+	struct siommu_vtd_page_req r = preq(0x54321, 0x7654321abc, 0x155, true);
+	struct devlog l = { 0 };
+	uint64_t d[4];
+	struct vt t;
+	unsigned int i;
+
+	vt_init(&t, NULL);
+	CHECK_OK(siommu_vtd_dev_register(t.v, RID, &ops, &l));
+	vt_ctx(&t, RID, true, 0);
+	vt_wr(&t, SIOMMU_VTD_REG_PEDATA, 4, 0x31);
+	r.priv = true;
+	r.access |= SIOMMU_VTD_EXEC;
+	r.priv_data_present = true;
+	r.priv_data[0] = 0x1111;
+	r.priv_data[1] = 0x2222;
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 32);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4), SIOMMU_VTD_PRS_PPR);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_PRQ], 1);
+	CHECK_EQ(t.msi_data, 0x31);
+	CHECK_OK(siommu_mem_read(t.mem, t.prq, d, 32));
+	CHECK_EQ(d[0] & 0xff, 1);
+	CHECK(d[0] & (1 << 8));				/* PASID present */
+	CHECK(d[0] & (1 << 9));				/* private data */
+	CHECK_EQ((d[0] >> 16) & 0xffff, RID);
+	CHECK_EQ((d[0] >> 32) & 0xfffff, 0x54321);
+	CHECK(d[0] & (1ull << 52));			/* exec */
+	CHECK(d[0] & (1ull << 53));			/* privileged */
+	CHECK_EQ(d[1] & 7, 7);				/* R, W, LPIG */
+	CHECK_EQ((d[1] >> 3) & 0x1ff, 0x155);
+	CHECK_EQ(d[1] & ~0xfffull, 0x7654321000ull);
+	CHECK_EQ(d[2], 0x1111);
+	CHECK_EQ(d[3], 0x2222);
+	/* PPR still set: no new event. */
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_PRQ], 1);
+	vt_wr(&t, SIOMMU_VTD_REG_PRS, 4, SIOMMU_VTD_PRS_PPR);
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_PRQ], 2);
+	CHECK_EQ(l.nresp, 0);
+	/* The response comes back through the invalidation queue. */
+	vt_inv(&t, siommu_vtd_desc_page_resp(RID, true, 0x54321, 0x155, 0, true));
+	CHECK_EQ(l.nresp, 1);
+	CHECK_EQ(l.resp.code, 0);
+	/* Fill the queue (one page: 128 slots, 127 usable). */
+	vt_wr(&t, SIOMMU_VTD_REG_PQH, 8, 96);
+	r = preq(7, 0x1000, 1, false);
+	for (i = 0; i < 127; i++)
+		CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 64);
+	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4) & SIOMMU_VTD_PRS_PRO));
+	/* Full: not last in group -> dropped, no response. */
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -ENOSPC);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4) & SIOMMU_VTD_PRS_PRO);
+	CHECK_EQ(l.nresp, 1);
+	/* Last in group: the unit answers success so the device retries. */
+	r = preq(7, 0x1000, 2, true);
+	vt_wr(&t, SIOMMU_VTD_REG_PQH, 8, 0);	/* space again, but PRO is set */
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -ENOSPC);
+	CHECK_EQ(l.nresp, 2);
+	CHECK(l.resp.auto_response);
+	CHECK_EQ(l.resp.code, 0);
+	CHECK_EQ(l.resp.prgi, 2);
+	CHECK_EQ(l.resp.pasid, 7);
+	/* A stop marker (last, no R/W) gets no response. */
+	r.access = 0;
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -ENOSPC);
+	CHECK_EQ(l.nresp, 2);
+	/* Clearing PRO queues again. */
+	vt_wr(&t, SIOMMU_VTD_REG_PRS, 4, SIOMMU_VTD_PRS_PRO);
+	r.access = SIOMMU_VTD_READ;
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	/* Bad arguments. */
+	r.prgi = 512;
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -EINVAL);
+	siommu_vtd_dev_unregister(t.v, RID);
+	vt_fini(&t);
+}
+
+static void test_pre(void)
+{
+	struct siommu_vtd_dev_ops ops = { .page_resp = dev_resp };
+	struct siommu_vtd_ctx_desc cd = { .pdts = 7, .paside = true };
+	struct siommu_vtd_page_req r = preq(5, 0x2000, 3, true);
+	struct siommu_vtd_cfg c = { .caps = SIOMMU_VTD_CAP_ALL & ~SIOMMU_VTD_CAP_PRS };
+	struct devlog l = { 0 };
+	uint64_t hi;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	CHECK_OK(siommu_vtd_dev_register(t.v, RID, &ops, &l));
+	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, RID, &cd, NULL));
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -EFAULT);
+	hi = vt_rd(&t, SIOMMU_VTD_REG_FRCD + 8, 8);
+	CHECK_EQ((hi >> 32) & 0xff, SIOMMU_VTD_FR_CTX_PRE);
+	CHECK_EQ(l.nresp, 1);
+	CHECK_EQ(l.resp.code, 1);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 0);
+	siommu_vtd_dev_unregister(t.v, RID);
+	vt_fini(&t);
+
+	vt_init(&t, &c);
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -ENOTSUP);
+	vt_fini(&t);
+}
+
+static void test_ats(void)
+{
+	struct siommu_vtd_req q = vt_req(RID, true, 1, 0x5000, SIOMMU_VTD_WRITE);
+	struct siommu_vtd_cfg c = { .caps = SIOMMU_VTD_CAP_ALL & ~SIOMMU_VTD_CAP_DT };
+	struct siommu_vtd_xlate x;
+	uint64_t fs, pg;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 1, 1, 4);
+	pg = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x5000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	/* Read-only page: a write translation request returns R only. */
+	CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
+	CHECK_EQ(x.addr, pg);
+	CHECK_EQ(x.perm, SIOMMU_VTD_READ);
+	/* Unmapped: success without permissions, no fault logged. */
+	q.iova = 0x9000;
+	CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
+	CHECK_EQ(x.perm, 0);
+	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_PPF));
+	vt_fini(&t);
+
+	vt_init(&t, &c);
+	CHECK_EQ(siommu_vtd_ats_translate(t.v, &q, &x), -ENOTSUP);
+	vt_fini(&t);
+}
+
+int main(void)
+{
+	test_queue();
+	test_pre();
+	test_ats();
+	return 0;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VT-d register file: configuration -> CAP/ECAP, read-only, write-1-to-clear
+ * and reserved bits, GCMD/GSTS, interrupt masking, fault recording
+ * registers (layout, overflow, trap 4), access sizes.
+ */
+#include "vtd_test.h"
+
+static void test_config(void)
+{
+	struct siommu_mem *mem;
+	struct siommu_vtd *v;
+	struct siommu_vtd_cfg c = { 0 };
+
+	CHECK_OK(siommu_mem_create(NULL, &mem));
+	c.aw = 40;
+	CHECK_EQ(siommu_vtd_create(mem, &c, &v), -EINVAL);
+	c.aw = 48;
+	c.iotlb_sets = 3;
+	CHECK_EQ(siommu_vtd_create(mem, &c, &v), -EINVAL);
+	c.iotlb_sets = 0;
+	c.pasid_bits = 21;
+	CHECK_EQ(siommu_vtd_create(mem, &c, &v), -EINVAL);
+	c.pasid_bits = 0;
+	c.caps = SIOMMU_VTD_CAP_NEST | SIOMMU_VTD_CAP_FS;
+	CHECK_EQ(siommu_vtd_create(mem, &c, &v), -EINVAL);
+	c.caps = 1u << 20;
+	CHECK_EQ(siommu_vtd_create(mem, &c, &v), -EINVAL);
+	c.caps = 0;
+	c.nr_fault_records = 257;
+	CHECK_EQ(siommu_vtd_create(mem, &c, &v), -EINVAL);
+	siommu_mem_destroy(mem);
+}
+
+static void test_cap_ecap(void)
+{
+	struct siommu_vtd_cfg c = { .aw = 57, .pasid_bits = 10, .nr_fault_records = 4,
+				    .mamv = 9 };
+	struct vt t;
+	uint64_t cap, ecap;
+
+	vt_create(&t, &c);
+	cap = vt_rd(&t, SIOMMU_VTD_REG_CAP, 8);
+	ecap = vt_rd(&t, SIOMMU_VTD_REG_ECAP, 8);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_VER, 4), 0x30);
+	CHECK_EQ(cap & 7, 6);				/* ND */
+	CHECK_EQ((cap >> 8) & 0x1f, 0xe);		/* SAGAW 39/48/57 */
+	CHECK_EQ((cap >> 16) & 0x3f, 56);		/* MGAW */
+	CHECK_EQ(((cap >> 24) & 0x3ff) * 16, SIOMMU_VTD_REG_FRCD);
+	CHECK_EQ((cap >> 40) & 0xff, 3);		/* NFR */
+	CHECK_EQ((cap >> 48) & 0x3f, 9);		/* MAMV */
+	CHECK(cap & (1ull << 39));			/* PSI */
+	CHECK(cap & (1ull << 60));			/* FS5LP */
+	CHECK(cap & (1ull << 56));			/* FS1GP */
+	CHECK(!(cap & (1ull << 7)));			/* CM off */
+	CHECK_EQ(((ecap >> 8) & 0x3ff) * 16, SIOMMU_VTD_REG_IVA);
+	CHECK_EQ((ecap >> 35) & 0x1f, 9);		/* PSS */
+	CHECK(ecap & (1ull << 43));			/* SMTS */
+	CHECK(ecap & (1ull << 40));			/* PASID */
+	CHECK(ecap & (1ull << 1));			/* QI */
+	CHECK(ecap & (1ull << 26));			/* NEST */
+	/* Read-only: writes are ignored. */
+	vt_wr(&t, SIOMMU_VTD_REG_CAP, 8, 0);
+	vt_wr(&t, SIOMMU_VTD_REG_ECAP + 4, 4, 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_CAP, 8), cap);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_ECAP, 8), ecap);
+	/* 32-bit halves of a 64-bit register. */
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_CAP, 4), (uint32_t)cap);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_CAP + 4, 4), cap >> 32);
+	vt_fini(&t);
+
+	c = (struct siommu_vtd_cfg){ .aw = 39, .caps = SIOMMU_VTD_CAP_FS | SIOMMU_VTD_CAP_CM };
+	vt_create(&t, &c);
+	cap = vt_rd(&t, SIOMMU_VTD_REG_CAP, 8);
+	ecap = vt_rd(&t, SIOMMU_VTD_REG_ECAP, 8);
+	CHECK_EQ((cap >> 8) & 0x1f, 0x2);
+	CHECK(cap & (1ull << 7));
+	CHECK(!(cap & (1ull << 56)));
+	CHECK(!(ecap & ((1ull << 26) | (1ull << 29) | (1ull << 2) | (1ull << 6) |
+			(1ull << 46))));
+	CHECK(ecap & (1ull << 47));
+	vt_fini(&t);
+}
+
+static void test_access_rules(void)
+{
+	struct vt t;
+	uint64_t val;
+
+	vt_create(&t, NULL);
+	CHECK_EQ(siommu_vtd_mmio_read(t.v, 0x2, 4, &val), -EINVAL);
+	CHECK_EQ(siommu_vtd_mmio_read(t.v, 0x4, 8, &val), -EINVAL);
+	CHECK_EQ(siommu_vtd_mmio_read(t.v, 0x0, 2, &val), -EINVAL);
+	CHECK_EQ(siommu_vtd_mmio_read(t.v, SIOMMU_VTD_MMIO_SIZE, 4, &val), -EINVAL);
+	CHECK_EQ(siommu_vtd_mmio_write(t.v, 0x1, 4, 0), -EINVAL);
+	/* Unimplemented and reserved registers read as zero, ignore writes. */
+	vt_wr(&t, 0x300, 8, ~0ull);
+	CHECK_EQ(vt_rd(&t, 0x300, 8), 0);
+	CHECK_EQ(vt_rd(&t, 0x058, 8), 0);
+	/* GCMD is write-only. */
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_QIE);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_GCMD, 4), 0);
+	/* RTADDR keeps the address and TTM, drops bits 9:0. */
+	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, 0x123456000ull | 0xfff);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_RTADDR, 8), 0x123456c00ull);
+	/* 32-bit writes to halves of RTADDR. */
+	vt_wr(&t, SIOMMU_VTD_REG_RTADDR + 4, 4, 0x1);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_RTADDR, 8), 0x123456c00ull | (1ull << 32));
+	/* Above HAW is reserved. */
+	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, 1ull << 60);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_RTADDR, 8), 0);
+	/* IQA: base, DW and QS only; IQH read-only. */
+	vt_wr(&t, SIOMMU_VTD_REG_IQA, 8, 0x5000 | (1 << 11) | 0x7f0 | 7);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQA, 8), 0x5000 | (1 << 11) | 7);
+	vt_wr(&t, SIOMMU_VTD_REG_IQH, 8, 0x40);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 0);
+	/* PQH keeps bits 18:5; PQT is read-only. */
+	vt_wr(&t, SIOMMU_VTD_REG_PQH, 8, 0xffffffff);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQH, 8), 0x7ffe0);
+	vt_wr(&t, SIOMMU_VTD_REG_PQT, 8, 0x40);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 0);
+	/* Event control: IM resets to 1; IP is read-only. */
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4), SIOMMU_VTD_ECTL_IM);
+	vt_wr(&t, SIOMMU_VTD_REG_FECTL, 4, SIOMMU_VTD_ECTL_IP);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4), 0);
+	/* MSI address/data registers are plain RW (address dword aligned). */
+	vt_wr(&t, SIOMMU_VTD_REG_FEDATA, 4, 0x1234);
+	vt_wr(&t, SIOMMU_VTD_REG_FEADDR, 4, 0xfee00003);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FEDATA, 4), 0x1234);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FEADDR, 4), 0xfee00000);
+	/* A 64-bit write to two 32-bit registers. */
+	vt_wr(&t, SIOMMU_VTD_REG_IEADDR, 8, 1ull << 32 | 0xfee01000);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IEUADDR, 4), 1);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IEADDR, 4), 0xfee01000);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IEADDR, 8), 1ull << 32 | 0xfee01000);
+	vt_fini(&t);
+}
+
+static void test_gcmd(void)
+{
+	struct vt t;
+	uint64_t root;
+
+	vt_create(&t, NULL);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_GSTS, 4), 0);
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &root));
+	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, root | SIOMMU_VTD_RTADDR_SMT);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_SRTP);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_GSTS, 4), SIOMMU_VTD_GCMD_SRTP);
+	/* Linux style: GSTS | command bit. */
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, vt_rd(&t, SIOMMU_VTD_REG_GSTS, 4) |
+	      SIOMMU_VTD_GCMD_TE);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_GSTS, 4) & SIOMMU_VTD_GCMD_TE);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_GSTS, 4) & SIOMMU_VTD_GCMD_QIE);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_QIE);
+	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_GSTS, 4) & SIOMMU_VTD_GCMD_TE));
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, 0);
+	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_GSTS, 4) & SIOMMU_VTD_GCMD_QIE));
+	vt_fini(&t);
+}
+
+/* Faults: FRCD layout, PPF/FRI, W1C, overflow, interrupt masking. */
+static void test_fault_log(void)
+{
+	struct siommu_vtd_cfg c = { .nr_fault_records = 2 };
+	struct vt t;
+	uint64_t lo, hi;
+	uint32_t fsts;
+	unsigned int i;
+
+	vt_init(&t, &c);
+	vt_wr(&t, SIOMMU_VTD_REG_FEDATA, 4, 0x77);
+	vt_wr(&t, SIOMMU_VTD_REG_FEADDR, 4, 0xfee00000);
+	/* Root entry of bus 3 not present: 0x39, a non-qualified fault. */
+	CHECK_EQ(vt_xlate(&t, 0x0310, true, 0xabcde, 0x7000123, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_ROOT_NP);
+	fsts = (uint32_t)vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4);
+	CHECK(fsts & SIOMMU_VTD_FSTS_PPF);
+	CHECK_EQ(SIOMMU_VTD_FSTS_FRI(fsts), 0);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 1);
+	CHECK_EQ(t.msi_data, 0x77);
+	CHECK_EQ(t.msi_addr, 0xfee00000);
+	lo = vt_rd(&t, SIOMMU_VTD_REG_FRCD, 8);
+	hi = vt_rd(&t, SIOMMU_VTD_REG_FRCD + 8, 8);
+	CHECK_EQ(lo, 0x7000000);
+	CHECK_EQ(hi & 0xffff, 0x0310);			/* SID */
+	CHECK(hi & (1ull << 31));			/* PP */
+	CHECK_EQ((hi >> 32) & 0xff, 0x39);		/* FR */
+	CHECK_EQ((hi >> 40) & 0xfffff, 0xabcde);	/* PV, 20 bits (trap 4) */
+	CHECK(hi & (1ull << 62));			/* T: read */
+	CHECK(hi & (1ull << 63));			/* F */
+	/* F is RW1C; other bits are read-only. */
+	vt_wr(&t, SIOMMU_VTD_REG_FRCD + 8, 8, 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FRCD + 8, 8), hi);
+	/* A second fault while PPF is pending: recorded, no new interrupt. */
+	CHECK_EQ(vt_xlate(&t, 0x0400, false, 0, 0x1000, SIOMMU_VTD_WRITE, NULL),
+		 SIOMMU_VTD_FR_ROOT_NP);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 1);
+	hi = vt_rd(&t, SIOMMU_VTD_REG_FRCD + 16 + 8, 8);
+	CHECK(!(hi & (1ull << 31)));
+	CHECK(!(hi & (1ull << 62)));			/* T: write */
+	CHECK_EQ((hi >> 40) & 0xfffff, 0);
+	/* Third: both records full -> PFO, not recorded. */
+	CHECK_EQ(vt_xlate(&t, 0x0500, false, 0, 0x1000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_ROOT_NP);
+	fsts = (uint32_t)vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4);
+	CHECK(fsts & SIOMMU_VTD_FSTS_PFO);
+	/* Clearing record 0 (32-bit write of the top dword) keeps PPF, FRI=1. */
+	vt_wr(&t, SIOMMU_VTD_REG_FRCD + 12, 4, 1u << 31);
+	fsts = (uint32_t)vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4);
+	CHECK(fsts & SIOMMU_VTD_FSTS_PPF);
+	CHECK_EQ(SIOMMU_VTD_FSTS_FRI(fsts), 1);
+	/* PFO still set: faults are dropped. */
+	{
+		struct siommu_vtd_xlate x;
+
+		CHECK_EQ(vt_xlate(&t, 0x0600, false, 0, 0, SIOMMU_VTD_READ, &x),
+			 SIOMMU_VTD_FR_ROOT_NP);
+		CHECK(!x.fault_recorded);
+	}
+	vt_wr(&t, SIOMMU_VTD_REG_FRCD + 16 + 8, 8, 1ull << 63);
+	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_PPF));
+	vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_PFO | SIOMMU_VTD_FSTS_PPF);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & 0xff, 0);
+	/* Masked: IP set instead of an MSI, delivered on unmask. */
+	vt_wr(&t, SIOMMU_VTD_REG_FECTL, 4, SIOMMU_VTD_ECTL_IM);
+	CHECK_EQ(vt_xlate(&t, 0x0700, false, 0, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_ROOT_NP);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 1);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4),
+		 SIOMMU_VTD_ECTL_IM | SIOMMU_VTD_ECTL_IP);
+	vt_wr(&t, SIOMMU_VTD_REG_FECTL, 4, 0);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 2);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4), 0);
+	/* Many faults: the log wraps, never more than its records. */
+	vt_clear_faults(&t);
+	for (i = 0; i < 10; i++)
+		vt_xlate(&t, 0x0800, false, 0, 0, SIOMMU_VTD_READ, NULL);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_PFO);
+	vt_fini(&t);
+}
+
+/* Register-based invalidation (VT-d 10.4.7, 10.4.8), with QI disabled. */
+static void test_register_invalidation(void)
+{
+	struct vt t;
+	uint64_t root, fs, pg;
+	struct siommu_vtd_ctx_desc cd = { .pdts = 7, .paside = true };
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_FS, .did = 5,
+					   .fs_levels = 4 };
+
+	vt_create(&t, NULL);
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &root));
+	t.root = root;
+	CHECK_OK(siommu_vtd_build_context(t.mem, root, 0x10, &cd, NULL));
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &fs));
+	p.fs_root = fs;
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, root, 0x10, 1, &p));
+	pg = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x8000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, root | SIOMMU_VTD_RTADDR_SMT);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_SRTP);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE);
+	CHECK_EQ(vt_xlate_ok(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ), pg);
+	CHECK_OK(siommu_vtd_build_unmap(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x8000));
+	CHECK_EQ(vt_xlate_ok(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ), pg);
+	/* Domain 6: not ours, the entry stays. IVT reads back clear, with
+	 * the actual granularity in IAIG. */
+	vt_wr(&t, SIOMMU_VTD_REG_IOTLB, 8, 1ull << 63 | 2ull << 60 | 6ull << 32);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IOTLB, 8) >> 63, 0);
+	CHECK_EQ((vt_rd(&t, SIOMMU_VTD_REG_IOTLB, 8) >> 57) & 3, 2);
+	CHECK_EQ(vt_xlate_ok(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ), pg);
+	/* Domain 5 goes. */
+	vt_wr(&t, SIOMMU_VTD_REG_IOTLB, 8, 1ull << 63 | 2ull << 60 | 5ull << 32);
+	CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	/* Context-cache invalidation through CCMD: device 0x10 only. */
+	cd.paside = false;
+	CHECK_OK(siommu_vtd_build_context(t.mem, root, 0x10, &cd, NULL));
+	CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	vt_wr(&t, SIOMMU_VTD_REG_CCMD, 8, 1ull << 63 | 3ull << 61 | 0x11ull << 16);
+	CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	vt_wr(&t, SIOMMU_VTD_REG_CCMD, 8, 1ull << 63 | 3ull << 61 | 0x10ull << 16);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_CCMD, 8) >> 63, 0);
+	CHECK_EQ((vt_rd(&t, SIOMMU_VTD_REG_CCMD, 8) >> 59) & 3, 3);
+	CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_CTX_PASIDE);
+	vt_fini(&t);
+}
+
+int main(void)
+{
+	test_register_invalidation();
+	test_config();
+	test_cap_ecap();
+	test_access_rules();
+	test_gcmd();
+	test_fault_log();
+	return 0;
+}

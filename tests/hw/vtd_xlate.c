@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VT-d translation: first stage 4/5-level with 4K/2M/1G pages, second stage
+ * 3/4/5-level, nested, pass-through, RID_PASID, A/D updates, permissions,
+ * translation disabled, PASID width, the IOTLB, the interrupt window.
+ */
+#include "vtd_test.h"
+
+#define RID 0x0108	/* 01:01.0 */
+#define RID_HI 0x01a3	/* devfn >= 128: upper context table */
+
+static uint64_t entry(struct vt *t, enum siommu_vtd_fmt fmt, uint64_t root,
+		      unsigned int levels, uint64_t iova)
+{
+	uint64_t pa, size, e;
+
+	CHECK_OK(siommu_vtd_build_leaf(t->mem, fmt, root, levels, iova, &pa, &size));
+	CHECK_OK(siommu_mem_load64(t->mem, pa, &e));
+	return e;
+}
+
+static void test_fs(unsigned int levels)
+{
+	struct siommu_vtd_cfg c = { .aw = levels == 5 ? 57 : 48 };
+	uint64_t base = levels == 5 ? 1ull << 55 : 1ull << 40;
+	uint64_t fs, p4k, p2m, p1g, e, a;
+	struct siommu_vtd_xlate x;
+	struct vt t;
+
+	vt_init(&t, &c);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 5, 1, levels);
+	p4k = vt_page(&t);
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &p2m));
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_1G, SIOMMU_MEM_DMA, &p1g));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, levels, base, p4k,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE |
+				      SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, levels,
+				      base + SIOMMU_SZ_2M, p2m, SIOMMU_SZ_2M,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, levels,
+				      base + SIOMMU_SZ_1G, p1g, SIOMMU_SZ_1G,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+
+	/* 4K, user read: A set at every level, D not. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 5, base + 0x123, SIOMMU_VTD_READ, &x), 0);
+	CHECK_EQ(x.addr, p4k + 0x123);
+	CHECK_EQ(x.size, SIOMMU_SZ_4K);
+	CHECK_EQ(x.iova_base, base);
+	CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE);
+	e = entry(&t, SIOMMU_VTD_FMT_FS, fs, levels, base);
+	CHECK(e & (1 << 5));
+	CHECK(!(e & (1 << 6)));
+	{
+		/* Every level's A bit. */
+		uint64_t table = fs, ent;
+		unsigned int l;
+
+		for (l = levels; l-- > 0;) {
+			CHECK_OK(siommu_mem_load64(t.mem, table +
+						   ((base >> (12 + 9 * l)) & 511) * 8,
+						   &ent));
+			CHECK(ent & (1 << 5));
+			table = ent & 0xffffffffff000ull;
+		}
+	}
+	/* Write: D set on the leaf (the cached entry had D clear: re-walk). */
+	CHECK_EQ(vt_xlate_ok(&t, RID, true, 5, base + 8, SIOMMU_VTD_WRITE), p4k + 8);
+	e = entry(&t, SIOMMU_VTD_FMT_FS, fs, levels, base);
+	CHECK(e & (1 << 6));
+
+	/* 2M read-only user page. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 5, base + SIOMMU_SZ_2M + 0x12345,
+			  SIOMMU_VTD_READ, &x), 0);
+	CHECK_EQ(x.addr, p2m + 0x12345);
+	CHECK_EQ(x.size, SIOMMU_SZ_2M);
+	CHECK_EQ(vt_xlate(&t, RID, true, 5, base + SIOMMU_SZ_2M, SIOMMU_VTD_WRITE, NULL),
+		 SIOMMU_VTD_FR_WRITE);
+	e = entry(&t, SIOMMU_VTD_FMT_FS, fs, levels, base + SIOMMU_SZ_2M);
+	CHECK(!(e & (1 << 6)));		/* no D for a refused write */
+
+	/* 1G supervisor-only page: a user request faults 0x81. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 5, base + SIOMMU_SZ_1G + 0x3456789,
+			  SIOMMU_VTD_READ, NULL), SIOMMU_VTD_FR_FS_USER);
+	{
+		struct siommu_vtd_req r = vt_req(RID, true, 5,
+						 base + SIOMMU_SZ_1G + 0x3456789,
+						 SIOMMU_VTD_WRITE);
+
+		r.priv = true;
+		CHECK_OK(siommu_vtd_translate(t.v, &r, &x));
+		CHECK_EQ(x.addr, p1g + 0x3456789);
+		CHECK_EQ(x.size, SIOMMU_SZ_1G);
+	}
+	/* Execute: XD set by the builder for non-exec mappings. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 5, base, SIOMMU_VTD_EXEC, NULL),
+		 SIOMMU_VTD_FR_EXEC);
+	/* Not mapped -> 0x71. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 5, base + 0x1000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	/* Non-canonical input -> 0x80. */
+	a = 1ull << (levels == 5 ? 56 : 47);
+	CHECK_EQ(vt_xlate(&t, RID, true, 5, a, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_CANONICAL);
+	/* The upper canonical half is valid input. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 5, ~0ull << (levels == 5 ? 56 : 47),
+			  SIOMMU_VTD_READ, NULL), SIOMMU_VTD_FR_FS_NP);
+	vt_fini(&t);
+}
+
+static void test_wpe(void)
+{
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_FS, .did = 3,
+					   .fs_levels = 4, .sre = true };
+	struct siommu_vtd_req r = vt_req(RID, true, 9, 0x10000, SIOMMU_VTD_WRITE);
+	struct siommu_vtd_xlate x;
+	struct vt t;
+	uint64_t pg;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.fs_root));
+	pg = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x10000,
+				      pg, SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+	/* WPE = 0: a supervisor write to a read-only page is allowed. */
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 9, &p));
+	r.priv = true;
+	CHECK_OK(siommu_vtd_translate(t.v, &r, &x));
+	/* WPE = 1: it is not. */
+	p.wpe = true;
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 9, &p));
+	vt_inv(&t, siommu_vtd_desc_pc(1, 3, 9));
+	vt_inv(&t, siommu_vtd_desc_piotlb(2, 3, 9, 0, 0, false));
+	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_WRITE);
+	/* SRE = 0: supervisor requests fault 0x5d; ERE = 0: exec 0x5c. */
+	p.sre = false;
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 9, &p));
+	vt_inv(&t, siommu_vtd_desc_pc(1, 3, 9));
+	vt_inv(&t, siommu_vtd_desc_piotlb(2, 3, 9, 0, 0, false));
+	r.access = SIOMMU_VTD_READ;
+	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_SRE);
+	r.priv = false;
+	r.access = SIOMMU_VTD_EXEC;
+	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_ERE);
+	vt_fini(&t);
+}
+
+static void test_ss(unsigned int levels)
+{
+	struct siommu_vtd_cfg c = { .aw = 30 + 9 * (levels - 2) };
+	uint64_t ss, p4k, p2m, p1g, e, top = 1ull << c.aw;
+	struct siommu_vtd_xlate x;
+	struct vt t;
+
+	vt_init(&t, &c);
+	vt_ctx(&t, RID_HI, true, 0);
+	ss = vt_pasid_ss(&t, RID_HI, 0, 7, levels);
+	p4k = vt_page(&t);
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &p2m));
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_1G, SIOMMU_MEM_DMA, &p1g));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, ss, levels,
+				      top - SIOMMU_SZ_4K, p4k, SIOMMU_SZ_4K,
+				      SIOMMU_VTD_READ));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, ss, levels,
+				      SIOMMU_SZ_2M, p2m, SIOMMU_SZ_2M,
+				      SIOMMU_VTD_WRITE));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, ss, levels,
+				      SIOMMU_SZ_1G, p1g, SIOMMU_SZ_1G,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE |
+				      SIOMMU_VTD_EXEC));
+	/* Requests without PASID use RID_PASID 0. */
+	CHECK_EQ(vt_xlate_ok(&t, RID_HI, false, 0, top - 1, SIOMMU_VTD_READ),
+		 p4k + 0xfff);
+	CHECK_EQ(vt_xlate(&t, RID_HI, false, 0, top - 1, SIOMMU_VTD_WRITE, NULL),
+		 SIOMMU_VTD_FR_WRITE);
+	/* Write-only 2M page: reads fault 0x86. */
+	CHECK_EQ(vt_xlate(&t, RID_HI, true, 0, SIOMMU_SZ_2M + 5, SIOMMU_VTD_WRITE, &x), 0);
+	CHECK_EQ(x.addr, p2m + 5);
+	CHECK_EQ(x.size, SIOMMU_SZ_2M);
+	CHECK_EQ(vt_xlate(&t, RID_HI, true, 0, SIOMMU_SZ_2M, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_READ);
+	CHECK_EQ(vt_xlate(&t, RID_HI, true, 0, SIOMMU_SZ_1G + 0x1234567,
+			  SIOMMU_VTD_READ | SIOMMU_VTD_EXEC, &x), 0);
+	CHECK_EQ(x.addr, p1g + 0x1234567);
+	CHECK_EQ(x.size, SIOMMU_SZ_1G);
+	/* No A/D without SSADE. */
+	e = entry(&t, SIOMMU_VTD_FMT_SS, ss, levels, SIOMMU_SZ_1G);
+	CHECK(!(e & (1 << 8)));
+	/* Beyond the width: 0x83. */
+	if (levels < 5)
+		CHECK_EQ(vt_xlate(&t, RID_HI, true, 0, top, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_ADDR_BEYOND);
+	/* R = W = 0 is not present: 0x79. */
+	CHECK_EQ(vt_xlate(&t, RID_HI, true, 0, 0x5000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_SS_NP);
+	vt_fini(&t);
+}
+
+static void test_ss_ad(void)
+{
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_SS, .did = 2,
+					   .ss_levels = 4, .ssade = true };
+	struct vt t;
+	uint64_t pg, e;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, false, 0);
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.ss_root));
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 0, &p));
+	pg = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x7000,
+				      pg, SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+	vt_xlate_ok(&t, RID, false, 0, 0x7000, SIOMMU_VTD_READ);
+	e = entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x7000);
+	CHECK((e & (3 << 8)) == (1 << 8));
+	vt_xlate_ok(&t, RID, false, 0, 0x7000, SIOMMU_VTD_WRITE);
+	e = entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x7000);
+	CHECK((e & (3 << 8)) == (3 << 8));
+	vt_fini(&t);
+}
+
+/* Nested: FS tables and output are GPAs translated by SS (VT-d 3.8). */
+static void test_nested(void)
+{
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_NEST, .did = 4,
+					   .fs_levels = 4, .ss_levels = 4 };
+	const uint64_t gpa = 0x40000000, gpa_ro = 0x40200000, gpa_none = 0x40400000;
+	uint64_t hpa, hpa_ro, g;
+	struct siommu_vtd_xlate x;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.fs_root));
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.ss_root));
+	/* SS: identity for the frame pool (where FS tables live), 1G pages. */
+	for (g = SIOMMU_MEM_DEFAULT_POOL_BASE;
+	     g < SIOMMU_MEM_DEFAULT_POOL_BASE + SIOMMU_MEM_DEFAULT_POOL_SIZE;
+	     g += SIOMMU_SZ_1G)
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4,
+					      g, g, SIOMMU_SZ_1G,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+	hpa = vt_page(&t);
+	hpa_ro = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4, gpa, hpa,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4, gpa_ro,
+				      hpa_ro, SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x1000,
+				      gpa, SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_WRITE | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x2000,
+				      gpa_ro, SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_WRITE | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x3000,
+				      gpa_none, SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 1, &p));
+
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x1abc, SIOMMU_VTD_WRITE, &x), 0);
+	CHECK_EQ(x.addr, hpa + 0xabc);
+	CHECK_EQ(x.size, SIOMMU_SZ_4K);
+	/* FS allows write, SS does not. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x2000, SIOMMU_VTD_READ, &x), 0);
+	CHECK_EQ(x.addr, hpa_ro);
+	CHECK_EQ(x.perm, SIOMMU_VTD_READ);
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x2000, SIOMMU_VTD_WRITE, NULL),
+		 SIOMMU_VTD_FR_WRITE);
+	/* FS output GPA not mapped by SS. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x3000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_SS_NP);
+	/* FS root GPA not mapped by SS. */
+	p.fs_root = 0x80000000;
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 2, &p));
+	CHECK_EQ(vt_xlate(&t, RID, true, 2, 0x1000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_NEST_FS_ROOT);
+	/* FS root GPA beyond the SS width. */
+	p.fs_root = 1ull << 50;
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 3, &p));
+	CHECK_EQ(vt_xlate(&t, RID, true, 3, 0x1000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_NEST_FS_BEYOND);
+	vt_fini(&t);
+}
+
+static void test_pt_and_te(void)
+{
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_PT, .did = 9 };
+	struct siommu_vtd_xlate x;
+	struct siommu_vtd_cfg c = { .caps = SIOMMU_VTD_CAP_ALL & ~SIOMMU_VTD_CAP_PT };
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, false, 17);
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 17, &p));
+	CHECK_EQ(vt_xlate(&t, RID, false, 0, 0x123456789ull, SIOMMU_VTD_WRITE, &x), 0);
+	CHECK_EQ(x.addr, 0x123456789ull);
+	/* Beyond HAW. */
+	CHECK_EQ(vt_xlate(&t, RID, false, 0, 1ull << 50, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_ADDR_BEYOND);
+	/* Output in the interrupt range (request with PASID is translated). */
+	vt_ctx(&t, RID, true, 17);
+	vt_inv(&t, siommu_vtd_desc_cc(3, 0, RID, 0));
+	CHECK_EQ(vt_xlate(&t, RID, true, 17, 0xfee00010, SIOMMU_VTD_WRITE, NULL),
+		 SIOMMU_VTD_FR_INTR_RANGE);
+	/* Without PASID that address is an interrupt request. */
+	{
+		struct siommu_vtd_req r = vt_req(RID, false, 0, 0xfee00000,
+						 SIOMMU_VTD_WRITE);
+
+		CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -ENOTSUP);
+	}
+	/* TE off: untranslated. */
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_QIE);
+	CHECK_EQ(vt_xlate_ok(&t, 0x4242, true, 77, 0x9999000, SIOMMU_VTD_READ), 0x9999000);
+	vt_fini(&t);
+
+	/* PGTT pass-through without ECAP.PT: invalid PASID entry. */
+	vt_init(&t, &c);
+	vt_ctx(&t, RID, false, 0);
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 0, &p));
+	CHECK_EQ(vt_xlate(&t, RID, false, 0, 0x1000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_PTE_INVALID);
+	vt_fini(&t);
+}
+
+/* RID_PASID selects the PASID entry; with-PASID requests need PASIDE. */
+static void test_rid_pasid(void)
+{
+	struct vt t;
+	uint64_t fs, p1, p2;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, false, 300);
+	fs = vt_pasid_fs(&t, RID, 300, 1, 4);
+	p1 = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x1000, p1,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	fs = vt_pasid_fs(&t, RID, 0, 2, 4);
+	p2 = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x1000, p2,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_EQ(vt_xlate_ok(&t, RID, false, 0, 0x1000, SIOMMU_VTD_READ), p1);
+	/* PASIDE clear: requests with PASID fault 0x45. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 0, 0x1000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_CTX_PASIDE);
+	vt_ctx(&t, RID, true, 300);
+	vt_inv(&t, siommu_vtd_desc_cc(1, 0, 0, 0));
+	CHECK_EQ(vt_xlate_ok(&t, RID, true, 0, 0x1000, SIOMMU_VTD_READ), p2);
+	CHECK_EQ(vt_xlate_ok(&t, RID, true, 300, 0x1000, SIOMMU_VTD_READ), p1);
+	CHECK_EQ(vt_xlate_ok(&t, RID, false, 0, 0x1000, SIOMMU_VTD_READ), p1);
+	vt_fini(&t);
+}
+
+/* PASID width: ECAP.PSS and the context's PDTS bound the PASID. */
+static void test_pasid_width(void)
+{
+	struct siommu_vtd_cfg c = { .pasid_bits = 8 };
+	struct siommu_vtd_ctx_desc cd = { .pdts = 0, .paside = true };
+	struct vt t;
+
+	vt_init(&t, &c);
+	vt_ctx(&t, RID, true, 0);
+	vt_pasid_fs(&t, RID, 255, 1, 4);
+	CHECK_EQ(vt_xlate(&t, RID, true, 255, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	CHECK_EQ(vt_xlate(&t, RID, true, 256, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_CTX_PASID_RANGE);
+	{
+		struct siommu_vtd_req r = vt_req(RID, true, 1u << 20, 0, SIOMMU_VTD_READ);
+		struct siommu_vtd_xlate x;
+
+		CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EINVAL);
+	}
+	/* PDTS = 0: 2^7 directory entries of 64 PASIDs = 8192 PASIDs. */
+	vt_fini(&t);
+	vt_init(&t, NULL);
+	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, RID, &cd, NULL));
+	vt_pasid_fs(&t, RID, 8191, 1, 4);
+	CHECK_EQ(siommu_vtd_build_pasid(t.mem, t.root, RID, 8192,
+					&(struct siommu_vtd_pasid_desc){
+						.pgtt = 4 }), -ERANGE);
+	CHECK_EQ(vt_xlate(&t, RID, true, 8191, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	CHECK_EQ(vt_xlate(&t, RID, true, 8192, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_CTX_PASID_RANGE);
+	/* RID_PASID beyond the directory: 0x48. */
+	cd.rid_pasid = 9000;
+	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, RID, &cd, NULL));
+	vt_inv(&t, siommu_vtd_desc_cc(1, 0, 0, 0));
+	CHECK_EQ(vt_xlate(&t, RID, false, 0, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_RID_PASID);
+	vt_fini(&t);
+}
+
+/* Caching: hits are counted; only successes are cached (CM = 0). */
+static void test_iotlb(void)
+{
+	struct siommu_vtd_stats st;
+	struct vt t;
+	uint64_t fs, pg;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 1, 1, 4);
+	pg = vt_page(&t);
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x4000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	/* Not-present -> present needs no invalidation with CM = 0. */
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x4000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	siommu_vtd_get_stats(t.v, &st);
+	CHECK_EQ(st.iotlb_hit, 0);
+	CHECK_EQ(vt_xlate_ok(&t, RID, true, 1, 0x4000, SIOMMU_VTD_READ), pg);
+	CHECK_EQ(vt_xlate_ok(&t, RID, true, 1, 0x4008, SIOMMU_VTD_READ), pg + 8);
+	siommu_vtd_get_stats(t.v, &st);
+	CHECK_EQ(st.iotlb_hit, 1);
+	CHECK_EQ(st.iotlb_miss, 2);
+	CHECK(st.faults >= 1);
+	/* Cached: an unmap without invalidation is not seen... */
+	CHECK_OK(siommu_vtd_build_unmap(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x4000));
+	CHECK_EQ(vt_xlate_ok(&t, RID, true, 1, 0x4000, SIOMMU_VTD_READ), pg);
+	/* ...until the IOTLB is invalidated. */
+	vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 1, 0x4000, 0, false));
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x4000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	siommu_vtd_get_stats(t.v, &st);
+	CHECK_EQ(st.iotlb_inv_entries, 1);
+	vt_fini(&t);
+}
+
+int main(void)
+{
+	test_fs(4);
+	test_fs(5);
+	test_wpe();
+	test_ss(3);
+	test_ss(4);
+	test_ss(5);
+	test_ss_ad();
+	test_nested();
+	test_pt_and_te();
+	test_rid_pasid();
+	test_pasid_width();
+	test_iotlb();
+	return 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fragmentation sweep: long random runs of allocations and frees of mixed
+ * sizes (mostly cacheable 4K..128K, some up to 64M, some below a 32-bit
+ * style limit) over a 4G aperture. Live ranges never overlap, are
+ * size-aligned and the tree stays consistent; when everything is freed and
+ * the caches flushed, no space is lost: the tree is empty and the whole
+ * aperture is allocatable again in one piece.
+ */
+#include <errno.h>
+
+#include <siommu/iova.h>
+
+#include "test.h"
+
+struct siommu_iova;
+int iova_tree_check(struct siommu_iova *iovad);
+
+#define APERTURE (1ull << 32)
+#define MAX_LIVE 4096
+
+struct live {
+	uint64_t iova, size;
+};
+
+static int cmp_live(const void *a, const void *b)
+{
+	const struct live *x = a, *y = b;
+
+	return (x->iova > y->iova) - (x->iova < y->iova);
+}
+
+static uint64_t rounded(uint64_t size)
+{
+	uint64_t n = (size + 4095) >> 12, p2 = 1;
+
+	while (p2 < n)
+		p2 <<= 1;
+	return (n <= SIOMMU_IOVA_CACHE_MAX_SIZE ? p2 : n) << 12;
+}
+
+static void check_disjoint(struct live *live, unsigned int n)
+{
+	unsigned int i;
+
+	qsort(live, n, sizeof(*live), cmp_live);
+	for (i = 1; i < n; i++)
+		CHECK(live[i - 1].iova + rounded(live[i - 1].size) <= live[i].iova);
+}
+
+static void sweep(struct test_rng *rng, unsigned int flags, uint64_t ops)
+{
+	struct siommu_iova_cfg cfg = { .start = 0, .last = APERTURE - 1,
+				       .flags = flags };
+	static struct live live[MAX_LIVE];
+	struct siommu_iova_stats st;
+	struct siommu_iova *iovad;
+	unsigned int nlive = 0;
+	uint64_t op, x, nospc = 0;
+
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	for (op = 0; op < ops; op++) {
+		uint64_t r = test_rand_below(rng, 100);
+
+		/* Bias towards allocation until the aperture is busy. */
+		if (nlive < MAX_LIVE && (r < 55 || nlive < 64)) {
+			uint64_t sz, p2, limit = UINT64_MAX;
+			int ret;
+
+			if (r < 90)
+				sz = 1 + test_rand_below(rng, 128 << 10);
+			else
+				sz = 1 + test_rand_below(rng, 64 << 20);
+			if (r % 10 == 0)
+				limit = 0xffffffull;	/* a 24-bit device */
+			ret = siommu_iova_alloc(iovad, sz, limit, &x);
+			if (ret == -ENOSPC) {
+				nospc++;
+				continue;
+			}
+			CHECK_OK(ret);
+			for (p2 = 1; p2 < rounded(sz); p2 <<= 1)
+				;
+			if (p2 > (1ull << (12 + SIOMMU_IOVA_MAX_ALIGN_ORDER)))
+				p2 = 1ull << (12 + SIOMMU_IOVA_MAX_ALIGN_ORDER);
+			CHECK_EQ(x % p2, 0);
+			CHECK(x + rounded(sz) - 1 <= limit);
+			live[nlive++] = (struct live){ x, sz };
+		} else if (nlive) {
+			unsigned int i = test_rand_below(rng, nlive);
+
+			CHECK_OK(siommu_iova_free(iovad, live[i].iova, live[i].size));
+			live[i] = live[--nlive];
+		}
+		if (op % 8192 == 0) {
+			CHECK_OK(iova_tree_check(iovad));
+			check_disjoint(live, nlive);
+		}
+	}
+	check_disjoint(live, nlive);
+	while (nlive) {
+		nlive--;
+		CHECK_OK(siommu_iova_free(iovad, live[nlive].iova, live[nlive].size));
+	}
+	siommu_iova_flush_caches(iovad);
+	CHECK_OK(iova_tree_check(iovad));
+	siommu_iova_get_stats(iovad, &st);
+	CHECK_EQ(st.nodes, 0);
+	CHECK_EQ(st.allocated_bytes, 0);
+	CHECK_EQ(st.cached_bytes, 0);
+	CHECK_EQ(st.free_bytes, APERTURE);
+	CHECK_EQ(st.largest_free_bytes, APERTURE);
+	CHECK_OK(siommu_iova_alloc(iovad, APERTURE, UINT64_MAX, &x));
+	CHECK_EQ(x, 0);
+	CHECK_OK(siommu_iova_free(iovad, 0, APERTURE));
+	siommu_iova_destroy(iovad);
+	fprintf(stderr, "flags %u: %" PRIu64 " ops, %" PRIu64 " -ENOSPC\n",
+		flags, ops, nospc);
+}
+
+int main(void)
+{
+	struct test_rng rng = test_rng_init(0xf4a6);
+
+	sweep(&rng, 0, test_scale(400000));
+	sweep(&rng, SIOMMU_IOVA_NO_CACHE, test_scale(200000));
+	return 0;
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `siommu bench vtd`: the VT-d model's request paths against bare
+ * baselines measured in the same run.
+ *
+ *   translate_hit       IOTLB hit, against hash_probe over a table of the
+ *                       IOTLB's capacity
+ *   translate_miss      context and PASID entries cached, IOTLB miss, a
+ *                       4-level first-stage walk; against walk4
+ *   dma_read_4k         a 4K DMA read through a cached translation, against
+ *                       memcpy_4k
+ *   inv_page_wait       one page-selective PASID-based IOTLB invalidation and
+ *                       a wait descriptor, submitted through IQT; against
+ *                       walk4 (reported only)
+ *   translate_hit.scaling_2t  per-operation time of translate_hit with two
+ *                       threads against one
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <siommu/mem.h>
+#include <siommu/vtd.h>
+#include <siommu/vtd_build.h>
+
+#include "bench.h"
+
+#define RID 0x0100
+#define PASID 1
+#define HIT_PAGES 256
+#define IOVA_BASE 0x40000000ull
+
+struct unit {
+	struct siommu_mem *mem;
+	struct siommu_vtd *v;
+	uint64_t root, fs, iq, status, data;
+	uint64_t tail;
+	uint32_t cookie;
+};
+
+static int unit_create(struct unit *u, struct siommu_mem *mem,
+		       const struct siommu_vtd_cfg *cfg, unsigned int pages)
+{
+	struct siommu_vtd_ctx_desc cd = { .pdts = 7, .paside = true };
+	struct siommu_vtd_pasid_desc pd = { .pgtt = SIOMMU_VTD_PGTT_FS, .did = 1,
+					    .fs_levels = 4 };
+	unsigned int i;
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	u->mem = mem;
+	ret = siommu_vtd_create(mem, cfg, &u->v);
+	if (ret)
+		return ret;
+	ret = siommu_vtd_build_table_alloc(mem, &u->root);
+	ret = ret ? ret : siommu_vtd_build_table_alloc(mem, &u->iq);
+	ret = ret ? ret : siommu_vtd_build_table_alloc(mem, &u->status);
+	ret = ret ? ret : siommu_vtd_build_table_alloc(mem, &u->data);
+	ret = ret ? ret : siommu_vtd_build_table_alloc(mem, &pd.fs_root);
+	ret = ret ? ret : siommu_vtd_build_context(mem, u->root, RID, &cd, NULL);
+	ret = ret ? ret : siommu_vtd_build_pasid(mem, u->root, RID, PASID, &pd);
+	for (i = 0; i < pages && !ret; i++)
+		ret = siommu_vtd_build_map(mem, SIOMMU_VTD_FMT_FS, pd.fs_root, 4,
+					   IOVA_BASE + i * 4096ull, u->data, SIOMMU_SZ_4K,
+					   SIOMMU_VTD_READ | SIOMMU_VTD_WRITE |
+					   SIOMMU_VTD_BUILD_USER);
+	if (ret) {
+		siommu_vtd_destroy(u->v);
+		return ret;
+	}
+	u->fs = pd.fs_root;
+	siommu_vtd_mmio_write(u->v, SIOMMU_VTD_REG_RTADDR, 8,
+			      u->root | SIOMMU_VTD_RTADDR_SMT);
+	siommu_vtd_mmio_write(u->v, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_SRTP);
+	siommu_vtd_mmio_write(u->v, SIOMMU_VTD_REG_IQA, 8, u->iq | SIOMMU_VTD_IQA_DW);
+	siommu_vtd_mmio_write(u->v, SIOMMU_VTD_REG_GCMD, 4,
+			      SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
+	return 0;
+}
+
+static struct siommu_vtd_req req_at(uint64_t iova)
+{
+	struct siommu_vtd_req r = { .rid = RID, .pasid_present = true,
+				    .pasid = PASID, .iova = iova, .len = 8,
+				    .access = SIOMMU_VTD_READ };
+	return r;
+}
+
+struct hit_arg {
+	struct siommu_vtd *v;
+	uint64_t n;
+	int err;
+};
+
+static void hit_run(void *arg, uint64_t iters)
+{
+	struct hit_arg *a = arg;
+	struct siommu_vtd_xlate x;
+	uint64_t n = a->n, acc = 0;
+
+	while (iters--) {
+		struct siommu_vtd_req r = req_at(IOVA_BASE + (n % HIT_PAGES) * 4096);
+
+		if (siommu_vtd_translate(a->v, &r, &x))
+			a->err = -EIO;
+		acc += x.addr;
+		n++;
+	}
+	a->n = n;
+	bench_sink(acc);
+}
+
+/* Two pages through a 1-entry IOTLB: every translation walks. */
+static void miss_run(void *arg, uint64_t iters)
+{
+	struct hit_arg *a = arg;
+	struct siommu_vtd_xlate x;
+	uint64_t n = a->n, acc = 0;
+
+	while (iters--) {
+		struct siommu_vtd_req r = req_at(IOVA_BASE + (n & 1) * 4096);
+
+		if (siommu_vtd_translate(a->v, &r, &x))
+			a->err = -EIO;
+		acc += x.addr;
+		n++;
+	}
+	a->n = n;
+	bench_sink(acc);
+}
+
+struct dma_arg {
+	struct siommu_vtd *v;
+	char buf[4096];
+	int err;
+};
+
+static void dma_run(void *arg, uint64_t iters)
+{
+	struct dma_arg *a = arg;
+	struct siommu_vtd_req r = req_at(IOVA_BASE);
+	size_t done;
+
+	while (iters--) {
+		if (siommu_vtd_dma_read(a->v, &r, a->buf, 4096, &done, NULL))
+			a->err = -EIO;
+		bench_sink((uint64_t)(uintptr_t)a->buf);
+	}
+}
+
+static void inv_run(void *arg, uint64_t iters)
+{
+	struct unit *u = arg;
+
+	while (iters--) {
+		struct siommu_vtd_desc d[2] = {
+			siommu_vtd_desc_piotlb(3, 1, PASID, IOVA_BASE, 0, false),
+			siommu_vtd_desc_wait(true, false, false, false, u->status,
+					     ++u->cookie),
+		};
+
+		siommu_mem_write(u->mem, u->iq + u->tail, d, sizeof(d));
+		u->tail = (u->tail + sizeof(d)) % 4096;
+		siommu_vtd_mmio_write(u->v, SIOMMU_VTD_REG_IQT, 8, u->tail);
+	}
+}
+
+struct thr {
+	struct hit_arg a;
+	uint64_t iters;
+	pthread_barrier_t *bar;
+	uint64_t t0, t1;
+};
+
+static void *thr_run(void *p)
+{
+	struct thr *t = p;
+
+	pthread_barrier_wait(t->bar);
+	t->t0 = bench_now_ns();
+	hit_run(&t->a, t->iters);
+	t->t1 = bench_now_ns();
+	return NULL;
+}
+
+/* Wall time per operation of @nthreads threads running hit_run at once. */
+static double hit_threads(struct siommu_vtd *v, unsigned int nthreads, uint64_t iters)
+{
+	struct thr t[2];
+	pthread_t th[2];
+	pthread_barrier_t bar;
+	uint64_t first = UINT64_MAX, last = 0;
+	unsigned int i;
+
+	pthread_barrier_init(&bar, NULL, nthreads);
+	for (i = 0; i < nthreads; i++) {
+		t[i] = (struct thr){ .a = { .v = v, .n = i * 7 }, .iters = iters,
+				     .bar = &bar };
+		pthread_create(&th[i], NULL, thr_run, &t[i]);
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		if (t[i].t0 < first)
+			first = t[i].t0;
+		if (t[i].t1 > last)
+			last = t[i].t1;
+	}
+	pthread_barrier_destroy(&bar);
+	return (double)(last - first) / ((double)iters * nthreads);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int bench_vtd(struct bench_report *rep)
+{
+	struct siommu_vtd_cfg hit_cfg = { .iotlb_sets = 256, .iotlb_ways = 4 };
+	struct siommu_vtd_cfg miss_cfg = { .iotlb_sets = 1, .iotlb_ways = 1 };
+	struct hit_arg ha = { 0 }, ma = { 0 };
+	struct dma_arg *da = NULL;
+	struct hash_probe *hp = NULL;
+	struct walk4 *w = NULL;
+	struct siommu_mem *mem;
+	struct unit hu, mu;
+	double one[16], two[16];
+	unsigned int rounds = bench_rounds(rep->opts), r;
+	char *cbuf = NULL;
+	int ret;
+
+	ret = siommu_mem_create(NULL, &mem);
+	if (ret)
+		return ret;
+	ret = unit_create(&hu, mem, &hit_cfg, HIT_PAGES);
+	if (ret)
+		goto out_mem;
+	ret = unit_create(&mu, mem, &miss_cfg, 2);
+	if (ret)
+		goto out_hit;
+	ret = -ENOMEM;
+	hp = hash_probe_create(hit_cfg.iotlb_sets * hit_cfg.iotlb_ways);
+	w = walk4_create();
+	da = calloc(1, sizeof(*da));
+	cbuf = calloc(1, 8192);
+	if (!hp || !w || !da || !cbuf)
+		goto out_free;
+
+	ha.v = hu.v;
+	hit_run(&ha, HIT_PAGES);	/* fill the IOTLB */
+	bench_pair(rep, "translate_hit", hit_run, &ha, "hash_probe", hash_probe_run,
+		   hp, 1 << 16, 1.5);
+	ma.v = mu.v;
+	bench_pair(rep, "translate_miss", miss_run, &ma, "walk4", walk4_run, w,
+		   1 << 14, 6);
+	da->v = hu.v;
+	bench_pair(rep, "dma_read_4k", dma_run, da, "memcpy_4k", memcpy_4k_run, cbuf,
+		   1 << 12, 1.3);
+	bench_pair(rep, "inv_page_wait", inv_run, &hu, "walk4", walk4_run, w,
+		   rep->opts->quick ? 16 : 256, 0);
+
+	if (rounds > 16)
+		rounds = 16;
+	for (r = 0; r < rounds; r++) {
+		one[r] = hit_threads(hu.v, 1, 1 << 18);
+		two[r] = hit_threads(hu.v, 2, 1 << 18);
+	}
+	qsort(one, rounds, sizeof(one[0]), cmp_double);
+	qsort(two, rounds, sizeof(two[0]), cmp_double);
+	bench_record(rep, "translate_hit.scaling_2t", two[rounds / 2], "translate_hit_1t",
+		     one[rounds / 2], 0.6);
+	ret = ha.err ? ha.err : ma.err ? ma.err : da->err;
+
+out_free:
+	free(cbuf);
+	free(da);
+	if (w)
+		walk4_destroy(w);
+	if (hp)
+		hash_probe_destroy(hp);
+	siommu_vtd_destroy(mu.v);
+out_hit:
+	siommu_vtd_destroy(hu.v);
+out_mem:
+	siommu_mem_destroy(mem);
+	return ret;
+}
