@@ -155,14 +155,21 @@ static int bench_format(struct bench_report *rep, struct siommu_mem *mem,
 	unsigned int i;
 	int ret;
 
+	/* A table of its own for each shape: levels a 4K shape leaves behind
+	 * would turn the 2M shape's leaves into 4K ones (siommu_pt_map fills
+	 * an existing level with smaller pages). */
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		ret = siommu_pt_create(mem, &fc->cfg, &pt);
+		if (ret)
+			return ret;
+		ret = bench_shape(rep, fc->name, pt, w, &shapes[i]);
+		siommu_pt_destroy(pt);
+		if (ret)
+			return ret;
+	}
 	ret = siommu_pt_create(mem, &fc->cfg, &pt);
 	if (ret)
 		return ret;
-	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		ret = bench_shape(rep, fc->name, pt, w, &shapes[i]);
-		if (ret)
-			goto out_destroy;
-	}
 
 	/* iova_to_phys over 8M of 4K pages: 4 table pages hot, as for walk4. */
 	la.pt = pt;

@@ -265,19 +265,25 @@ int SIOMMU_EXPORT siommu_pt_iova_to_phys(struct siommu_pt *pt, uint64_t iova,
 					 uint64_t *pa, struct siommu_pt_leaf *leaf)
 {
 	struct siommu_pt_leaf l;
+	uint64_t out;
 	int ret;
 
 	if (iova > pt->max_iova)
 		return -ERANGE;
 	siommu_rcu_read_lock();
-	ret = pt->ops->lookup(pt, iova, &l);
+	if (leaf)
+		ret = pt->ops->lookup(pt, iova, &l);
+	else
+		ret = pt->ops->phys(pt, iova, &out);
 	siommu_rcu_read_unlock();
 	if (ret)
 		return ret;
-	if (pa)
-		*pa = l.pa + (iova - l.iova);
-	if (leaf)
+	if (leaf) {
+		out = l.pa + (iova - l.iova);
 		*leaf = l;
+	}
+	if (pa)
+		*pa = out;
 	return 0;
 }
 

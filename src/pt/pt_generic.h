@@ -309,6 +309,36 @@ static int gen_lookup(struct siommu_pt *pt, uint64_t iova,
 	}
 }
 
+/*
+ * The hot lookup: output address only. The pool's geometry is copied into
+ * locals first: after each acquire load the compiler may not reuse values it
+ * read through pointers before it, so reading them per level costs four
+ * loads a level.
+ */
+static int gen_phys(struct siommu_pt *pt, uint64_t iova, uint64_t *pa)
+{
+	const uint8_t *phost = pt->mem->pool.host;
+	const uint64_t pbase = pt->mem->pool.base, psize = pt->mem->pool.size;
+	const uint64_t *table = pt->root;
+	unsigned int lvl = pt->top_level;
+
+	for (;;) {
+		uint64_t pte = gen_load(&table[pt_index(iova, lvl)]), off;
+
+		if (!fmt_present(pte))
+			return -ENOENT;
+		if (gen_is_leaf(pte, lvl)) {
+			*pa = fmt_oa(pte, lvl) | (iova & ((1ull << pt_shift(lvl)) - 1));
+			return 0;
+		}
+		off = gen_table_pa(pte) - pbase;
+		if (unlikely(off >= psize))
+			return -EFAULT;	/* tables are pool frames: never here */
+		table = (const uint64_t *)(phost + off);
+		lvl--;
+	}
+}
+
 /* Merges consecutive leaves into runs for for_each and dirty reporting. */
 struct gen_runs {
 	struct siommu_pt_run cur;	/* length 0: none pending */
@@ -473,6 +503,7 @@ const struct pt_ops PT_OPS_NAME = {
 	.map = gen_map,
 	.unmap = gen_unmap,
 	.lookup = gen_lookup,
+	.phys = gen_phys,
 	.for_each = gen_for_each,
 	.dirty = gen_dirty,
 	.free_levels = gen_free_levels,

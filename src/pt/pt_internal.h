@@ -30,9 +30,11 @@ struct pt_ops {
 		   uint64_t pa, unsigned int prot, uint64_t *fail_at);
 	void (*unmap)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 		      struct siommu_pt_gather *gather, uint64_t *unmapped);
-	/* Lock-free lookup; caller is inside an RCU read-side section. */
+	/* Lock-free lookups; caller is inside an RCU read-side section.
+	 * phys() gives only the output address, for the hot path. */
 	int (*lookup)(struct siommu_pt *pt, uint64_t iova,
 		      struct siommu_pt_leaf *leaf);
+	int (*phys)(struct siommu_pt *pt, uint64_t iova, uint64_t *pa);
 	int (*for_each)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 			siommu_pt_run_fn fn, void *arg);
 	int (*dirty)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
