@@ -82,5 +82,6 @@ void bitmap_set_clear_run(void *arg, uint64_t iters);	/* arg: NULL */
 int bench_pt(struct bench_report *rep);
 int bench_iova(struct bench_report *rep);
 int bench_pasid(struct bench_report *rep);
+int bench_vtd(struct bench_report *rep);
 
 #endif

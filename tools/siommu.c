@@ -19,6 +19,7 @@ static const struct bench_entry benches[] = {
 	{ "pt", bench_pt, "I/O page tables: map, unmap, iova_to_phys per format" },
 	{ "iova", bench_iova, "IOVA allocator: cached and tree alloc+free" },
 	{ "pasid", bench_pasid, "PASID allocator: alloc+free" },
+	{ "vtd", bench_vtd, "VT-d model: IOTLB hit and miss, DMA, invalidation" },
 };
 
 static void usage(FILE *f)

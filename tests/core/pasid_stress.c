@@ -193,9 +193,18 @@ int main(void)
 	}
 	for (i = 1; i <= WINDOW; i++)
 		CHECK_EQ(claims[i], 0);
-	/* Every thread met both limits. */
-	for (i = 0; i < NR_THREADS; i++)
-		CHECK(w[i].nospc > 0 && w[i].dquot > 0);
+	/* The run met both limits. Which thread meets them depends on the
+	 * scheduler (a thread that runs alone may never see a full window),
+	 * so this is checked over the run, not per thread. */
+	{
+		uint64_t nospc = 0, dquot = 0;
+
+		for (i = 0; i < NR_THREADS; i++) {
+			nospc += w[i].nospc;
+			dquot += w[i].dquot;
+		}
+		CHECK(nospc > 0 && dquot > 0);
+	}
 	siommu_pasid_get_stats(space, &st);
 	CHECK_EQ(st.in_use, 0);
 	CHECK_EQ(st.owners, NR_THREADS);	/* their quotas remain */

@@ -3,6 +3,10 @@
  * DMA through the unit: page by page across boundaries, partial transfers
  * on a fault, targets that are not RAM, translate-and-access.
  */
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
 #include "vtd_test.h"
 
 #define RID 0x0400
@@ -139,9 +143,78 @@ static void test_access(void)
 	vt_fini(&f.t);
 }
 
+/*
+ * A wait descriptor does not complete while an access callback that may
+ * use the invalidated translation is still running.
+ */
+struct hold {
+	struct fixture *f;
+	int inside, release;		/* atomics */
+	int status_seen_inside;		/* atomic */
+};
+
+static int hold_fn(void *arg, void *host, size_t len, size_t off)
+{
+	struct hold *h = arg;
+	uint32_t st;
+
+	__atomic_store_n(&h->inside, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&h->release, __ATOMIC_ACQUIRE)) {
+		CHECK_OK(siommu_mem_read(h->f->t.mem, h->f->t.status, &st, 4));
+		if (st)
+			__atomic_store_n(&h->status_seen_inside, 1, __ATOMIC_RELAXED);
+		sched_yield();
+	}
+	return 0;
+}
+
+static void *hold_thread(void *arg)
+{
+	struct hold *h = arg;
+	struct siommu_vtd_req r = vt_req(RID, false, 0, 0x10000, SIOMMU_VTD_READ);
+
+	r.len = 16;
+	CHECK_OK(siommu_vtd_access(h->f->t.v, &r, hold_fn, h, NULL));
+	return NULL;
+}
+
+static void *release_thread(void *arg)
+{
+	struct hold *h = arg;
+
+	usleep(50000);
+	__atomic_store_n(&h->release, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_access_vs_wait(void)
+{
+	struct fixture f;
+	struct hold h = { .f = &f };
+	pthread_t a, b;
+	uint32_t st = 0;
+
+	setup(&f);
+	CHECK_OK(pthread_create(&a, NULL, hold_thread, &h));
+	while (!__atomic_load_n(&h.inside, __ATOMIC_ACQUIRE))
+		sched_yield();
+	CHECK_OK(pthread_create(&b, NULL, release_thread, &h));
+	CHECK_OK(siommu_vtd_build_unmap(f.t.mem, SIOMMU_VTD_FMT_FS, f.fs, 4, 0x10000));
+	vt_inv(&f.t, siommu_vtd_desc_piotlb(3, 1, 0, 0x10000, 0, false));
+	/* vt_inv returned: the callback must have finished first. */
+	CHECK(__atomic_load_n(&h.release, __ATOMIC_ACQUIRE));
+	CHECK(!__atomic_load_n(&h.status_seen_inside, __ATOMIC_RELAXED));
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	CHECK_OK(siommu_mem_read(f.t.mem, f.t.status, &st, 4));
+	CHECK(st != 0);
+	vt_fini(&f.t);
+}
+
 int main(void)
 {
 	test_rw();
 	test_access();
+	test_access_vs_wait();
 	return 0;
 }

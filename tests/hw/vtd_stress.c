@@ -17,7 +17,7 @@
 #include "vtd_test.h"
 
 #define RID 0x0500
-#define NPAGES 64
+#define NPAGES 64	/* at most */
 #define READERS 2
 
 struct stress {
@@ -29,6 +29,7 @@ struct stress {
 	int done;			/* atomic */
 	uint64_t violations;		/* atomic */
 	uint64_t samples;		/* atomic */
+	unsigned int npages;
 };
 
 static void *reader(void *arg)
@@ -39,7 +40,7 @@ static void *reader(void *arg)
 	uint8_t buf[64];
 
 	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
-		unsigned int p = (unsigned int)test_rand_below(&rng, NPAGES);
+		unsigned int p = (unsigned int)test_rand_below(&rng, s->npages);
 		uint64_t iova = 0x100000 + p * 4096ull + test_rand_below(&rng, 4096);
 		struct siommu_vtd_req r = vt_req(RID, true, 1, iova, SIOMMU_VTD_READ);
 		struct siommu_vtd_xlate x;
@@ -77,7 +78,7 @@ static void writer(struct stress *s, uint64_t cycles)
 	uint64_t i;
 
 	for (i = 0; i < cycles; i++) {
-		unsigned int p = (unsigned int)test_rand_below(&rng, NPAGES);
+		unsigned int p = (unsigned int)test_rand_below(&rng, s->npages);
 		uint64_t iova = 0x100000 + p * 4096ull;
 		uint64_t old = s->frame[p][cur[p]];
 		struct siommu_vtd_desc d;
@@ -107,16 +108,24 @@ static void writer(struct stress *s, uint64_t cycles)
 	}
 }
 
-int main(void)
+/*
+ * @cfg: the IOTLB geometry. A tiny IOTLB and few pages make nearly every
+ * translation a walk and a fill of a page the writer is changing, so fills
+ * race with invalidations all the time.
+ */
+static void run(const struct siommu_vtd_cfg *cfg, unsigned int npages,
+		uint64_t cycles)
 {
 	static struct stress s;
 	pthread_t th[READERS];
 	unsigned int p, i;
 
-	vt_init(&s.t, NULL);
+	memset(&s, 0, sizeof(s));
+	s.npages = npages;
+	vt_init(&s.t, cfg);
 	vt_ctx(&s.t, RID, true, 0);
 	s.fs = vt_pasid_fs(&s.t, RID, 1, 1, 4);
-	for (p = 0; p < NPAGES; p++) {
+	for (p = 0; p < npages; p++) {
 		s.frame[p][0] = vt_page(&s.t);
 		s.frame[p][1] = vt_page(&s.t);
 		CHECK_OK(siommu_vtd_build_map(s.t.mem, SIOMMU_VTD_FMT_FS, s.fs, 4,
@@ -128,7 +137,7 @@ int main(void)
 	vt_wr(&s.t, SIOMMU_VTD_REG_FECTL, 4, SIOMMU_VTD_ECTL_IM);
 	for (i = 0; i < READERS; i++)
 		CHECK_OK(pthread_create(&th[i], NULL, reader, &s));
-	writer(&s, test_scale(20000));
+	writer(&s, cycles);
 	__atomic_store_n(&s.done, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < READERS; i++)
 		pthread_join(th[i], NULL);
@@ -137,5 +146,13 @@ int main(void)
 	CHECK_EQ(s.violations, 0);
 	CHECK(s.samples > 0);
 	vt_fini(&s.t);
+}
+
+int main(void)
+{
+	struct siommu_vtd_cfg tiny = { .iotlb_sets = 4, .iotlb_ways = 1 };
+
+	run(NULL, NPAGES, test_scale(5000));
+	run(&tiny, 4, test_scale(5000));
 	return 0;
 }

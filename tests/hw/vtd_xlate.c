@@ -274,6 +274,47 @@ static void test_nested(void)
 	/* FS output GPA not mapped by SS. */
 	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x3000, SIOMMU_VTD_READ, NULL),
 		 SIOMMU_VTD_FR_SS_NP);
+	/* SS must allow reading each FS table and writing it for A/D. */
+	{
+		struct siommu_vtd_pasid_desc q = p;
+		uint64_t t4, t3, t2, t1, e;
+
+		CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &q.fs_root));
+		CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &q.ss_root));
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, q.fs_root, 4,
+					      0x1000, gpa, SIOMMU_SZ_4K,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, q.ss_root, 4,
+					      gpa, hpa, SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+		t4 = q.fs_root;
+		CHECK_OK(siommu_mem_load64(t.mem, t4, &e));
+		t3 = e & 0xffffffffff000ull;
+		CHECK_OK(siommu_mem_load64(t.mem, t3, &e));
+		t2 = e & 0xffffffffff000ull;
+		CHECK_OK(siommu_mem_load64(t.mem, t2, &e));
+		t1 = e & 0xffffffffff000ull;
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, q.ss_root, 4, t4,
+					      t4, SIOMMU_SZ_4K,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, q.ss_root, 4, t3,
+					      t3, SIOMMU_SZ_4K,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, q.ss_root, 4, t2,
+					      t2, SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+		CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 5, &q));
+		/* The PD entry needs its A bit set; its table is read-only. */
+		CHECK_EQ(vt_xlate(&t, RID, true, 5, 0x1000, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_NEST_FS_WRITE);
+		CHECK_OK(siommu_mem_load64(t.mem, t2, &e));
+		CHECK_OK(siommu_mem_store64(t.mem, t2, e | (1 << 5)));
+		/* Now the last FS table is not mapped by SS at all. */
+		CHECK_EQ(vt_xlate(&t, RID, true, 5, 0x1000, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_NEST_FS_READ);
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, q.ss_root, 4, t1,
+					      t1, SIOMMU_SZ_4K,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+		CHECK_EQ(vt_xlate_ok(&t, RID, true, 5, 0x1000, SIOMMU_VTD_READ), hpa);
+	}
 	/* FS root GPA not mapped by SS. */
 	p.fs_root = 0x80000000;
 	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 2, &p));

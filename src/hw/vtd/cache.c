@@ -376,6 +376,8 @@ int vtd_caches_init(struct siommu_vtd *v)
 {
 	size_t n = (size_t)v->cfg.iotlb_sets * v->cfg.iotlb_ways;
 
+	v->iotlb_set_mask = v->cfg.iotlb_sets - 1;
+	v->iotlb_ways = v->cfg.iotlb_ways;
 	v->ctx_mask = CTX_SLOTS - 1;
 	v->pasid_mask = PASID_SLOTS - 1;
 	v->iotlb = aligned_alloc(64, (n * sizeof(*v->iotlb) + 63) & ~(size_t)63);

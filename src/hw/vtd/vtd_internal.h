@@ -207,12 +207,13 @@ struct siommu_vtd {
 	struct siommu_vtd_cfg cfg;
 	uint64_t cap, ecap;
 	uint64_t haw_mask;		/* valid output address bits */
-	unsigned int iotlb_set_shift;	/* 64 - log2(sets) */
 	unsigned int ctx_mask, pasid_mask;
 
 	/* read-mostly, used by every translation */
 	uint64_t xl;			/* XL_TE | root pa | XL_SMT */
 	uint32_t iotlb_levels;		/* bit L: entries of level L may exist */
+	uint32_t iotlb_set_mask;	/* sets - 1 */
+	uint32_t iotlb_ways;
 	struct iotlb_slot *iotlb;	/* sets * ways */
 	struct ctx_slot *ctx;
 	struct pasid_slot *pasid;
@@ -274,8 +275,8 @@ static inline_hot void vtd_stat_add_inline(struct siommu_vtd *v, enum vtd_stat s
 #else
 	sp = (uintptr_t)__builtin_frame_address(0);
 #endif
-	sp >>= 21;
-	c = &v->stats[(sp ^ (sp >> 4) ^ (sp >> 8)) % VTD_STRIPES].c[s];
+	/* Default thread stacks are 8M apart: bit 23 up tells them apart. */
+	c = &v->stats[(sp >> 23) % VTD_STRIPES].c[s];
 
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
 			 __ATOMIC_RELAXED);
@@ -328,18 +329,13 @@ static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
 	return (s & 1) || __atomic_load_n(seq, __ATOMIC_RELAXED) != s;
 }
 
-static inline_hot uint64_t iotlb_hash(uint64_t key, uint64_t page)
-{
-	return ((key & IOTLB_KEY_MATCH_MASK) ^ (page >> 12) ^ (page >> 29)) *
-	       0x9e3779b97f4a7c15ull;
-}
-
+/* @key is a tag as IOTLB_KEY() builds it (no DID bits). */
 static inline_hot struct iotlb_slot *iotlb_set(struct siommu_vtd *v,
-						   uint64_t key, uint64_t page)
+					       uint64_t key, uint64_t page)
 {
-	uint64_t set = (iotlb_hash(key, page) >> 40) & (v->cfg.iotlb_sets - 1);
+	uint64_t h = (key ^ (page >> 12)) * 0x9e3779b97f4a7c15ull;
 
-	return &v->iotlb[set * v->cfg.iotlb_ways];
+	return &v->iotlb[((h >> 40) & v->iotlb_set_mask) * v->iotlb_ways];
 }
 
 static inline_hot uint64_t level_size(unsigned int level)
@@ -357,7 +353,7 @@ static inline_hot bool vtd_iotlb_lookup(struct siommu_vtd *v, uint16_t sid,
 					   struct iotlb_ent *e)
 {
 	uint32_t levels = READ_ONCE(v->iotlb_levels);
-	unsigned int level, w, ways = v->cfg.iotlb_ways;
+	unsigned int level, w, ways = v->iotlb_ways;
 
 	for (level = 0; level < 3; level++) {
 		uint64_t key = IOTLB_KEY(sid, pp, pasid, level);

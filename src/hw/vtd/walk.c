@@ -326,9 +326,11 @@ static uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nested,
 	struct siommu_vtd *v = w->v;
 	unsigned int levels = 4 + (unsigned int)PTE2_FSPM(q[2]), level = levels;
 	unsigned int width = levels == 5 ? 57 : 48, tries = 0;
-	uint64_t table = q[2] & ADDR_MASK;
-	bool rw = true, us = true, xd = false, wpe = q[2] & PTE2_WPE;
-	bool write = access & SIOMMU_VTD_WRITE;
+	uint64_t table = q[2] & ADDR_MASK, rsvd_base = PTE_ADDR_MASK & ~v->haw_mask;
+	/* R/W and U/S are ANDed over the levels, XD is ORed (VT-d 3.6.2). */
+	uint64_t and_acc = FS_RW | FS_US, or_acc = 0;
+	bool wpe = q[2] & PTE2_WPE, write = access & SIOMMU_VTD_WRITE;
+	bool fs1g = v->cfg.caps & SIOMMU_VTD_CAP_FS1G;
 	int64_t sext = (int64_t)(iova << (64 - width)) >> (64 - width);
 
 	/* VT-d 3.6.1: the input must be canonical for the paging mode. */
@@ -340,7 +342,7 @@ static uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nested,
 		unsigned int shift = 12 + 9 * level;
 		uint64_t gpa = table + ((iova >> shift) & 511) * 8, epa = gpa;
 		uint64_t *p, e, rsvd, bits;
-		bool leaf, wr_ok;
+		bool leaf;
 		uint32_t fr;
 		int ret;
 
@@ -357,25 +359,29 @@ static uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nested,
 again:
 		if (!(e & FS_P))
 			return SIOMMU_VTD_FR_FS_NP;
-		leaf = level == 0 || (e & FS_PS);
-		rsvd = PTE_ADDR_MASK & ~v->haw_mask;
-		if (level >= 3 && (e & FS_PS))
-			return SIOMMU_VTD_FR_FS_RSVD;
-		if (level == 2 && (e & FS_PS) && !(v->cfg.caps & SIOMMU_VTD_CAP_FS1G))
-			return SIOMMU_VTD_FR_FS_RSVD;
-		/* Large leaves: bit 12 is PAT, the bits up to the page size are
-		 * reserved. */
-		if (leaf && level)
+		rsvd = rsvd_base;
+		leaf = level == 0;
+		if (e & FS_PS) {
+			/* PS is reserved in PML5E/PML4E, and in PDPTEs without
+			 * CAP.FS1GP. Large leaves: bit 12 is PAT, the bits up to
+			 * the page size are reserved. */
+			if (level >= 3 || (level == 2 && !fs1g))
+				return SIOMMU_VTD_FR_FS_RSVD;
+			leaf = true;
 			rsvd |= GENMASK64(shift - 1, 13);
+		}
 		if (e & rsvd)
 			return SIOMMU_VTD_FR_FS_RSVD;
-		wr_ok = rw && (e & FS_RW) && (priv ? true : us && (e & FS_US));
-		if (priv && !wpe)
-			wr_ok = true;
 		bits = FS_A;
-		if (leaf && write && wr_ok)
-			bits |= FS_D;
-		if ((e & bits) != bits) {
+		if (leaf && write) {
+			uint64_t acc = and_acc & e;
+			bool wr_ok = priv ? !wpe || (acc & FS_RW) :
+				     (acc & (FS_RW | FS_US)) == (FS_RW | FS_US);
+
+			if (wr_ok)
+				bits |= FS_D;
+		}
+		if (unlikely((e & bits) != bits)) {
 			if (nested) {
 				fr = nest_table(w, q, gpa, SIOMMU_VTD_WRITE, false, &epa);
 				if (fr)
@@ -387,12 +393,13 @@ again:
 			if (ret)
 				goto again;
 		}
-		rw = rw && (e & FS_RW);
-		us = us && (e & FS_US);
-		xd = xd || (e & FS_XD);
+		and_acc &= e;
+		or_acc |= e;
 		if (leaf) {
 			uint64_t size = 1ull << shift;
-			uint32_t x = (q[2] & PTE2_ERE) && !xd ? SIOMMU_VTD_EXEC : 0;
+			bool rw = and_acc & FS_RW, us = and_acc & FS_US;
+			uint32_t x = (q[2] & PTE2_ERE) && !(or_acc & FS_XD) ?
+				     SIOMMU_VTD_EXEC : 0;
 
 			r->out = (e & PTE_ADDR_MASK & ~(size - 1)) | (iova & (size - 1));
 			r->level = level;
@@ -407,10 +414,8 @@ again:
 			return 0;
 		}
 		table = e & PTE_ADDR_MASK;
-		if (!nested && (table & ~v->haw_mask))
-			return SIOMMU_VTD_FR_FS_RSVD;
 	}
-	return SIOMMU_VTD_FR_FS_RSVD;	/* not reached */
+	return SIOMMU_VTD_FR_FS_RSVD;	/* not reached: level 0 is a leaf */
 }
 
 /* ---- dispatch --------------------------------------------------------------- */

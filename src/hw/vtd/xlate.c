@@ -59,7 +59,7 @@ static inline_hot int probe_level(struct siommu_vtd *v, uint64_t key, uint64_t p
 				  uint64_t *out)
 {
 	struct iotlb_slot *s = iotlb_set(v, key, page);
-	unsigned int w, ways = v->cfg.iotlb_ways;
+	unsigned int w, ways = v->iotlb_ways;
 
 	for (w = 0; w < ways; w++, s++) {
 		uint32_t seq = slot_read_begin(&s->seq);
