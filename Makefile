@@ -54,7 +54,7 @@ tsan: deps $(TSAN_BUILD)/build.ninja
 	$(MESON) test -C $(TSAN_BUILD) --no-rebuild --print-errorlogs --setup tsan --suite stress
 
 valgrind: build
-	$(MESON) test -C $(BUILD) --no-rebuild --print-errorlogs --setup valgrind --suite unit --suite integrity
+	$(MESON) test -C $(BUILD) --no-rebuild --print-errorlogs --setup valgrind --suite unit --suite integrity --no-suite meta
 
 bench: deps $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD) -j$(JOBS)
