@@ -27,7 +27,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, unsigned int n)
+double bench_median(double *v, unsigned int n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -72,7 +72,7 @@ void bench_pair(struct bench_report *rep, const char *name, bench_fn subj,
 		s[i] = (double)(t1 - t0) / iters;
 		b[i] = (double)(t2 - t1) / iters;
 	}
-	bench_record(rep, name, median(s, rounds), base_name, median(b, rounds),
+	bench_record(rep, name, bench_median(s, rounds), base_name, bench_median(b, rounds),
 		     target);
 }
 

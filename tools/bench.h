@@ -57,6 +57,9 @@ int bench_print(const struct bench_report *rep);
 
 uint64_t bench_now_ns(void);
 
+/* Median of @n values (reorders them). */
+double bench_median(double *v, unsigned int n);
+
 /* Keep a value alive without letting the compiler see through it. */
 static inline void bench_sink(uint64_t v)
 {

@@ -33,19 +33,6 @@ static const struct fmt_case cases[] = {
 	{ "arm_s2", { .format = SIOMMU_PT_ARM_S2, .ias = 48 } },
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* walk4 ns/op for one batch. */
 static double time_walk4(struct walk4 *w, uint64_t iters)
 {
@@ -106,13 +93,13 @@ static int bench_shape(struct bench_report *rep, const char *fmt,
 		tu[r - 1] = (double)(t2 - t1) / s->calls;
 		tb[r - 1] = time_walk4(w, 4096);
 	}
-	double b = median(tb, rounds);
+	double b = bench_median(tb, rounds);
 
 	snprintf(name, sizeof(name), "%s.%s", fmt, s->map_name);
-	bench_record(rep, name, median(tm, rounds), "walk4", b, s->map_target);
+	bench_record(rep, name, bench_median(tm, rounds), "walk4", b, s->map_target);
 	if (s->unmap_name) {
 		snprintf(name, sizeof(name), "%s.%s", fmt, s->unmap_name);
-		bench_record(rep, name, median(tu, rounds), "walk4", b,
+		bench_record(rep, name, bench_median(tu, rounds), "walk4", b,
 			     s->unmap_target);
 	}
 	return 0;

@@ -210,13 +210,6 @@ static double hit_threads(struct siommu_vtd *v, unsigned int nthreads, uint64_t 
 	return (double)(last - first) / ((double)iters * nthreads);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int bench_vtd(struct bench_report *rep)
 {
 	struct siommu_vtd_cfg hit_cfg = { .iotlb_sets = 256, .iotlb_ways = 4 };
@@ -268,10 +261,8 @@ int bench_vtd(struct bench_report *rep)
 		one[r] = hit_threads(hu.v, 1, 1 << 18);
 		two[r] = hit_threads(hu.v, 2, 1 << 18);
 	}
-	qsort(one, rounds, sizeof(one[0]), cmp_double);
-	qsort(two, rounds, sizeof(two[0]), cmp_double);
-	bench_record(rep, "translate_hit.scaling_2t", two[rounds / 2], "translate_hit_1t",
-		     one[rounds / 2], 0.6);
+	bench_record(rep, "translate_hit.scaling_2t", bench_median(two, rounds),
+		     "translate_hit_1t", bench_median(one, rounds), 0.6);
 	ret = ha.err ? ha.err : ma.err ? ma.err : da->err;
 
 out_free:

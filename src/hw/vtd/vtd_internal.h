@@ -440,6 +440,19 @@ uint32_t vtd_prq_check(struct siommu_vtd *v, const struct siommu_vtd_page_req *r
 
 /* ---- vtd.c ------------------------------------------------------------- */
 
+/* Request access against a translation's permissions: 0 or the fault
+ * reason (VT-d 7.1.3: write, then execute, then read). */
+static inline uint32_t vtd_perm_check(uint32_t access, uint32_t perm)
+{
+	if ((access & SIOMMU_VTD_WRITE) && !(perm & SIOMMU_VTD_WRITE))
+		return SIOMMU_VTD_FR_WRITE;
+	if ((access & SIOMMU_VTD_EXEC) && !(perm & SIOMMU_VTD_EXEC))
+		return SIOMMU_VTD_FR_EXEC;
+	if ((access & (SIOMMU_VTD_READ | SIOMMU_VTD_EXEC)) && !(perm & SIOMMU_VTD_READ))
+		return SIOMMU_VTD_FR_READ;
+	return 0;
+}
+
 #define MSI_FAULT (1u << SIOMMU_VTD_IRQ_FAULT)
 #define MSI_INV (1u << SIOMMU_VTD_IRQ_INV)
 #define MSI_PRQ (1u << SIOMMU_VTD_IRQ_PRQ)

@@ -273,18 +273,6 @@ again:
 	return SIOMMU_VTD_FR_SS_RSVD;	/* not reached: level 0 is a leaf */
 }
 
-/* Request access against a result's permissions: 0 or a fault reason. */
-static uint32_t perm_check(uint32_t access, uint32_t perm)
-{
-	if ((access & SIOMMU_VTD_WRITE) && !(perm & SIOMMU_VTD_WRITE))
-		return SIOMMU_VTD_FR_WRITE;
-	if ((access & SIOMMU_VTD_EXEC) && !(perm & SIOMMU_VTD_EXEC))
-		return SIOMMU_VTD_FR_EXEC;
-	if ((access & (SIOMMU_VTD_READ | SIOMMU_VTD_EXEC)) && !(perm & SIOMMU_VTD_READ))
-		return SIOMMU_VTD_FR_READ;
-	return 0;
-}
-
 /* ---- first stage (VT-d 9.7), optionally nested (VT-d 3.8) -------------------- */
 
 struct fs_result {
@@ -469,7 +457,7 @@ static uint32_t walk_stages(struct walk *w, const uint64_t q[3], uint64_t iova,
 		 * access this request is allowed by the first stage is asked of
 		 * the second, so a refused write at FS faults as an FS fault. */
 		perm = priv ? fr_.perm_s : fr_.perm_u;
-		fr = perm_check(access, perm);
+		fr = vtd_perm_check(access, perm);
 		if (fr)
 			return fr;
 		fr = ss_walk(w, q, fr_.out, access, &sr);

@@ -30,13 +30,7 @@ static uint32_t access_fault(const struct iotlb_ent *e, uint32_t access, bool pr
 	 * mapping. */
 	if (!priv && !perm && (e->pgtt == PGTT_FS || e->pgtt == PGTT_NEST))
 		return SIOMMU_VTD_FR_FS_USER;
-	if ((access & SIOMMU_VTD_WRITE) && !(perm & SIOMMU_VTD_WRITE))
-		return SIOMMU_VTD_FR_WRITE;
-	if ((access & SIOMMU_VTD_EXEC) && !(perm & SIOMMU_VTD_EXEC))
-		return SIOMMU_VTD_FR_EXEC;
-	if ((access & (SIOMMU_VTD_READ | SIOMMU_VTD_EXEC)) && !(perm & SIOMMU_VTD_READ))
-		return SIOMMU_VTD_FR_READ;
-	return 0;
+	return vtd_perm_check(access, perm);
 }
 
 static void fault_fill(struct vtd_fault *f, const struct siommu_vtd_req *req,
