@@ -86,5 +86,7 @@ int bench_pt(struct bench_report *rep);
 int bench_iova(struct bench_report *rep);
 int bench_pasid(struct bench_report *rep);
 int bench_vtd(struct bench_report *rep);
+/* The PASID allocator (bench_pasid), then strict map/unmap and PASID attach. */
+int bench_core(struct bench_report *rep);
 
 #endif

@@ -20,6 +20,7 @@ static const struct bench_entry benches[] = {
 	{ "iova", bench_iova, "IOVA allocator: cached and tree alloc+free" },
 	{ "pasid", bench_pasid, "PASID allocator: alloc+free" },
 	{ "vtd", bench_vtd, "VT-d model: IOTLB hit and miss, DMA, invalidation" },
+	{ "core", bench_core, "IOMMU core: PASID alloc, strict map+unmap, PASID attach" },
 };
 
 static void usage(FILE *f)

@@ -176,19 +176,37 @@ static void att_switch(struct siommu_device *dev, uint32_t pasid,
 {
 	struct core_att *old = core_att_get(dev, pasid);
 	struct siommu_domain *odom = old ? old->dom : NULL;
+	unsigned int ui = dev->unit->index;
+	/* Both entries present, with different DIDs: walks during the
+	 * rewrite may cache either domain's translations under either DID
+	 * until the replace's own invalidation, so the unmaps of both
+	 * domains flush both DIDs meanwhile. */
+	bool mixed = odom && dom && odom->type != SIOMMU_DOMAIN_BLOCKED &&
+		     dom->type != SIOMMU_DOMAIN_BLOCKED && odom->did[ui] != dom->did[ui];
 
 	if (newatt) {
-		*newatt = (struct core_att){ .dev = dev, .pasid = pasid, .dom = dom };
+		*newatt = (struct core_att){ .dev = dev, .pasid = pasid, .dom = dom,
+					     .alt_did = mixed ? odom->did[ui] : 0 };
 		pthread_mutex_lock(&dom->lock);
 		cds_list_add_tail(&newatt->dom_node, &dom->atts);
 		dom->nr_atts++;
 		pthread_mutex_unlock(&dom->lock);
+	}
+	if (mixed) {
+		pthread_mutex_lock(&odom->lock);
+		old->alt_did = dom->did[ui];
+		pthread_mutex_unlock(&odom->lock);
 	}
 	/* The entry changes only after the new domain's unmaps flush this
 	 * attachment too, and the old domain's flushes keep covering it
 	 * until it is unlinked below. */
 	vtd_drv_set_pasid(dev, pasid, odom, dom);
 	att_slot_set(dev, pasid, newatt);
+	if (mixed) {
+		pthread_mutex_lock(&dom->lock);
+		newatt->alt_did = 0;
+		pthread_mutex_unlock(&dom->lock);
+	}
 	if (old) {
 		pthread_mutex_lock(&odom->lock);
 		cds_list_del(&old->dom_node);
@@ -201,7 +219,9 @@ static void att_switch(struct siommu_device *dev, uint32_t pasid,
 
 /*
  * Everything (dev, pasid) -> dom needs that can fail, done before anything
- * changes: table slot, PASID table page, attachment record, DID.
+ * changes: table slot, attachment record, PASID table page, DID. The PASID
+ * table page comes after the record so that a failed attach does not leave
+ * a new page in the PASID directory (nothing observable changes).
  */
 static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 		       struct siommu_domain *dom, struct core_att **newatt)
@@ -212,24 +232,29 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 	ret = att_slot_prepare(dev, pasid);
 	if (ret)
 		return ret;
+	if (dom) {
+		ret = vtd_drv_domain_check(dev->unit, dom);
+		if (ret)
+			return ret;
+		if (mem_should_fail(dev->unit->ctx->mem))
+			return -ENOMEM;
+		*newatt = malloc(sizeof(**newatt));
+		if (!*newatt)
+			return -ENOMEM;
+	}
 	ret = vtd_drv_pasid_prepare(dev, pasid);
 	if (ret)
-		return ret;
-	if (!dom)
-		return 0;
-	ret = vtd_drv_domain_check(dev->unit, dom);
-	if (ret)
-		return ret;
-	if (mem_should_fail(dev->unit->ctx->mem))
-		return -ENOMEM;
-	*newatt = malloc(sizeof(**newatt));
-	if (!*newatt)
-		return -ENOMEM;
-	ret = dom_did_get(dom, dev->unit);
-	if (ret) {
-		free(*newatt);
-		*newatt = NULL;
+		goto out_free_att;
+	if (dom) {
+		ret = dom_did_get(dom, dev->unit);
+		if (ret)
+			goto out_free_att;
 	}
+	return 0;
+
+out_free_att:
+	free(*newatt);
+	*newatt = NULL;
 	return ret;
 }
 

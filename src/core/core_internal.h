@@ -69,6 +69,11 @@ struct core_att {
 	uint32_t pasid;
 	struct siommu_domain *dom;
 	struct cds_list_head dom_node;
+	/* While a replace between two present entries is in flight: the DID
+	 * of the other side (else 0). A walk that reads the entry half
+	 * rewritten may cache this domain's translations under that DID, so
+	 * unmap flushes it too. Changed under ctx->lock and dom->lock. */
+	uint16_t alt_did;
 };
 
 #define ATT_CHUNK_SHIFT 10

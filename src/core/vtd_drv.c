@@ -13,17 +13,20 @@
  * PASID entry 0, like Linux's IOMMU_NO_PASID.
  *
  * Replacing a present PASID entry without a blocked window (VT-d 6.5.3.3
- * leaves updates of present entries to software): the entry is rewritten in
- * 64-bit stores ordered so that any mix of old and new quadwords a walk can
- * read is either the old translation or the new one:
- *   1. qw2 (first-stage pointer and mode) if the new type uses it;
- *   2. qw1 (DID);
- *   3. qw0 (present, PGTT, second-stage pointer) in one store;
- *   4. what the new type leaves unused is cleared.
- * A walk may thus have cached new translations under the old DID, or old
- * ones under the new DID; the PASID-cache and PASID-based IOTLB
- * invalidations that follow cover both DIDs, and the wait completes only
- * after walks that read the entry before it have finished.
+ * leaves updates of present entries to software): the entry is rewritten
+ * with 64-bit stores, the table pointer (qw2) first, then the DID (qw1), then
+ * present/PGTT/second-stage pointer (qw0) in one store. A walk reads qw0
+ * before the rest, so it may pair either domain's table with either DID and
+ * cache one domain's translations under the other's DID. Therefore:
+ *   - while the replace is in flight, unmaps of either domain also flush
+ *     the other side's DID for this PASID (core_att.alt_did);
+ *   - the replace ends with PASID-cache and PASID-based IOTLB invalidations
+ *     for both DIDs, and a wait that completes only after walks that read
+ *     the entry before it have finished;
+ *   - detaching clears only the present bit, so no walk can pair the old
+ *     table with DID 0, which no invalidation would name.
+ * DMA is thus translated by the old domain or the new one at every moment,
+ * never blocked, and nothing of the old domain survives the replace.
  */
 #include <errno.h>
 #include <sched.h>
@@ -80,6 +83,7 @@ struct core_vtd {
 	uint32_t gcmd;
 	uint64_t root_pa;
 	uint64_t ctx_pa[256][2];	/* lower/upper context table per bus */
+	uint8_t ctx_users[256][2];	/* present entries in each (<= 128) */
 	uint64_t *did_map;		/* 65536 bits; DID 0 reserved */
 	pthread_mutex_t q_lock;
 	uint64_t iq_pa, status_pa;
@@ -533,6 +537,7 @@ static int ctx_write(struct core_vtd *v, struct siommu_device *dev, uint16_t rid
 	siommu_mem_store64(v->mem, epa + 16, 0);
 	siommu_mem_store64(v->mem, epa + 24, 0);
 	siommu_mem_store64(v->mem, epa, qw0);
+	v->ctx_users[rid >> 8][(rid >> 7) & 1]++;
 	qi_run(v, fill_ctx_inv, &ci);
 	return 0;
 }
@@ -546,6 +551,15 @@ static void ctx_clear(struct core_vtd *v, uint16_t rid)
 		return;
 	siommu_mem_store64(v->mem, v->ctx_pa[bus][half] + (rid & 0x7f) * 32, 0);
 	qi_run(v, fill_ctx_inv, &ci);
+	if (--v->ctx_users[bus][half])
+		return;
+	/* The table's last entry is gone: unlink and free it, so that a
+	 * device add that fails (or a remove) leaves no table behind. The
+	 * wait orders the free after walks that read the root entry. */
+	siommu_mem_store64(v->mem, v->root_pa + bus * 16 + half * 8, 0);
+	qi_run(v, fill_ctx_inv, &ci);
+	siommu_mem_frame_free(v->mem, v->ctx_pa[bus][half], SIOMMU_SZ_4K, SIOMMU_MEM_HW);
+	v->ctx_pa[bus][half] = 0;
 }
 
 int vtd_drv_dev_init(struct siommu_device *dev)
@@ -720,12 +734,20 @@ void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 
 	SIOMMU_ASSERT(d->tables[pasid >> 6]);
 	pasid_entry(v, dom, new_did, q);
-	if (q[2])
-		siommu_mem_store64(v->mem, epa + 16, q[2]);
-	siommu_mem_store64(v->mem, epa + 8, q[1]);
-	siommu_mem_store64(v->mem, epa, q[0]);
-	if (!q[2])
-		siommu_mem_store64(v->mem, epa + 16, 0);
+	if (!q[0]) {
+		/* Blocked: only P is cleared. A walk reads qw0 first (9.6
+		 * order) and may read the rest after our stores; with qw1
+		 * cleared it could cache the old translation under DID 0,
+		 * which no invalidation below names. */
+		siommu_mem_store64(v->mem, epa, 0);
+	} else {
+		if (q[2])
+			siommu_mem_store64(v->mem, epa + 16, q[2]);
+		siommu_mem_store64(v->mem, epa + 8, q[1]);
+		siommu_mem_store64(v->mem, epa, q[0]);
+		if (!q[2])
+			siommu_mem_store64(v->mem, epa + 16, 0);
+	}
 	if (!pi.did[0])
 		pi.did[0] = new_did;
 	if (!pi.did[1])
@@ -781,6 +803,18 @@ static void fill_dom_flush(struct core_vtd *v, void *arg)
 
 		if (dev->unit != f->unit)
 			continue;
+		/* A replace in flight: this domain's translations may also
+		 * be cached under the other side's DID (see core_att). */
+		if (att->alt_did) {
+			uint64_t alt = (uint64_t)att->alt_did << 16;
+			uint64_t g = psi ? 3ull << 4 : 2ull << 4;
+			uint64_t a = psi ? addr | ih | am : 0;
+
+			if (f->dom->stage == SIOMMU_STAGE_SECOND)
+				qi_push(v, QI_IOTLB | g | alt, a);
+			else
+				qi_push(v, QI_PIOTLB | g | alt | (uint64_t)att->pasid << 32, a);
+		}
 		/* First stage: PASID-based IOTLB per attachment (6.5.2.4;
 		 * a type-2 PSI would drop every first-stage entry of the DID,
 		 * trap 2). */

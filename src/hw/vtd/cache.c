@@ -266,7 +266,7 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 	for (w = 0; w < ways && !s; w++) {
 		uint64_t k = LD(set[w].key);
 
-		if ((k & IOTLB_KEY_MATCH_MASK) == key && LD(set[w].page) == e->page)
+		if (IOTLB_KEY_MATCH(k, key) && LD(set[w].page) == e->page)
 			s = &set[w];
 	}
 	for (w = 0; w < ways && !s; w++)
@@ -282,8 +282,13 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 
 	out = e->out | e->perm_u | (e->perm_s << 3) |
 	      (e->dirty ? IOTLB_OUT_DIRTY : 0) | ((uint64_t)e->pgtt << 7);
-	if (e->out <= INTR_LAST && e->out + level_size(e->level) - 1 >= INTR_BASE)
+	if (e->out <= INTR_LAST && e->out + level_size(e->level) - 1 >= INTR_BASE) {
 		out |= IOTLB_OUT_INTR;
+	} else {
+		uint32_t nd = e->dirty ? 0 : SIOMMU_VTD_WRITE;
+
+		out |= IOTLB_OUT_FAST(e->perm_u & ~nd, e->perm_s & ~nd);
+	}
 	if (!(READ_ONCE(v->iotlb_levels) & (1u << e->level)))
 		__atomic_fetch_or(&v->iotlb_levels, 1u << e->level, __ATOMIC_RELAXED);
 	if (!fill_begin(v, &s->seq, gen, &held))
@@ -298,7 +303,7 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 static bool iotlb_match(const struct iotlb_match *m, uint64_t key, uint32_t pasid,
 			uint64_t page, uint64_t out)
 {
-	uint64_t last = page + level_size((unsigned int)((key >> 37) & 3)) - 1;
+	uint64_t last = page + level_size(IOTLB_KEY_LEVEL(key)) - 1;
 	unsigned int pgtt = IOTLB_OUT_PGTT(out);
 	bool fs = pgtt == PGTT_FS || pgtt == PGTT_NEST;
 
@@ -378,6 +383,8 @@ int vtd_caches_init(struct siommu_vtd *v)
 
 	v->iotlb_set_mask = v->cfg.iotlb_sets - 1;
 	v->iotlb_ways = v->cfg.iotlb_ways;
+	v->iotlb_set_bytes = (uint64_t)v->cfg.iotlb_ways * sizeof(*v->iotlb);
+	v->iotlb_last_way = v->iotlb_set_bytes - sizeof(*v->iotlb);
 	v->ctx_mask = CTX_SLOTS - 1;
 	v->pasid_mask = PASID_SLOTS - 1;
 	v->iotlb = aligned_alloc(64, (n * sizeof(*v->iotlb) + 63) & ~(size_t)63);

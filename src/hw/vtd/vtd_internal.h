@@ -139,20 +139,37 @@ struct iotlb_slot {
 	uint64_t page;		/* input page base (level-aligned) */
 	uint64_t out;		/* output page base | IOTLB_OUT_* */
 };
-#define IOTLB_KEY_VALID BIT64(63)
+/*
+ * The tag (valid bit included) fills bits 0-39 and the DID sits above it,
+ * so a probe compares tags by shifting the DID out: no mask to keep in a
+ * register.
+ */
+#define IOTLB_KEY_VALID BIT64(39)
 #define IOTLB_KEY(sid, pp, pasid, level) \
 	(IOTLB_KEY_VALID | (uint64_t)(sid) | ((uint64_t)(pp) << 16) | \
 	 ((uint64_t)(pasid) << 17) | ((uint64_t)(level) << 37))
+#define IOTLB_KEY_LEVEL(k)	((unsigned int)((k) >> 37) & 3)
 #define IOTLB_KEY_DID(k)	((uint16_t)((k) >> 40))
 #define IOTLB_KEY_SET_DID(did)	((uint64_t)(did) << 40)
-#define IOTLB_KEY_MATCH_MASK	(IOTLB_KEY_VALID | GENMASK64(38, 0))
+/* Whether slot key @k carries tag @key (IOTLB_KEY(), no DID). */
+#define IOTLB_KEY_MATCH(k, key)	((((k) ^ (key)) << 24) == 0)
 /* out low bits */
 #define IOTLB_OUT_PERM_U(o)	((uint32_t)((o) & 7))
 #define IOTLB_OUT_PERM_S(o)	((uint32_t)(((o) >> 3) & 7))
 #define IOTLB_OUT_DIRTY		BIT64(6)	/* write needs no D update */
 #define IOTLB_OUT_PGTT(o)	((unsigned int)(((o) >> 7) & 7))
 #define IOTLB_OUT_INTR		BIT64(10)	/* page overlaps 0xFEEx_xxxx */
-#define IOTLB_OUT_MASK		GENMASK64(11, 0)
+/*
+ * Bits 52-57 (above any output address, HAW <= 52): the accesses an IOTLB
+ * hit may grant without further checks, for user requests (52-54) and
+ * supervisor requests (55-57): the permissions, less write while D is
+ * clear, none when the page touches the interrupt range. The hit path
+ * tests a request against them with one AND.
+ */
+#define IOTLB_OUT_FAST_SHIFT	52
+#define IOTLB_OUT_FAST(perm_u, perm_s) \
+	(((uint64_t)(perm_u) | (uint64_t)(perm_s) << 3) << IOTLB_OUT_FAST_SHIFT)
+#define IOTLB_OUT_MASK		(GENMASK64(11, 0) | GENMASK64(63, 52))
 
 enum vtd_stat {
 	ST_IOTLB_HIT,
@@ -214,6 +231,8 @@ struct siommu_vtd {
 	uint32_t iotlb_levels;		/* bit L: entries of level L may exist */
 	uint32_t iotlb_set_mask;	/* sets - 1 */
 	uint32_t iotlb_ways;
+	uint64_t iotlb_set_bytes;	/* ways * sizeof(struct iotlb_slot) */
+	uint64_t iotlb_last_way;	/* (ways - 1) * sizeof(struct iotlb_slot) */
 	struct iotlb_slot *iotlb;	/* sets * ways */
 	struct ctx_slot *ctx;
 	struct pasid_slot *pasid;
@@ -278,8 +297,16 @@ static inline_hot void vtd_stat_add_inline(struct siommu_vtd *v, enum vtd_stat s
 	/* Default thread stacks are 8M apart: bit 23 up tells them apart. */
 	c = &v->stats[(sp >> 23) % VTD_STRIPES].c[s];
 
+#if defined(__x86_64__) && !defined(SIOMMU_TSAN)
+	/* The same unlocked load and store as below, as one add to memory
+	 * (compilers do not fuse atomic loads and stores); an aligned 8-byte
+	 * access is single-copy atomic, so readers never see a torn count.
+	 * Sanitizer builds keep the atomics, which they can see. */
+	__asm__("addq %1, %0" : "+m"(*c) : "er"(n));
+#else
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
 			 __ATOMIC_RELAXED);
+#endif
 }
 
 static inline_hot void vtd_stat_inc(struct siommu_vtd *v, enum vtd_stat s)
@@ -335,12 +362,41 @@ static inline_hot struct iotlb_slot *iotlb_set(struct siommu_vtd *v,
 {
 	uint64_t h = (key ^ (page >> 12)) * 0x9e3779b97f4a7c15ull;
 
-	return &v->iotlb[((h >> 40) & v->iotlb_set_mask) * v->iotlb_ways];
+	return (struct iotlb_slot *)((char *)v->iotlb +
+				     ((h >> 40) & v->iotlb_set_mask) * v->iotlb_set_bytes);
 }
 
 static inline_hot uint64_t level_size(unsigned int level)
 {
 	return 1ull << (12 + 9 * level);
+}
+
+/*
+ * Probe the slots of set @s, the last one at byte offset @last, for
+ * (@key, @page). Returns 1 with *out the entry's output word copied under
+ * its sequence count, 0 if no slot holds the tag, -1 if the one that does
+ * is being written. Tag and page are compared in one test: the probe is
+ * most of an IOTLB hit.
+ */
+static inline_hot int iotlb_probe(const struct iotlb_slot *s, uint64_t last,
+				  uint64_t key, uint64_t page, uint64_t *out)
+{
+	const struct iotlb_slot *end = (const struct iotlb_slot *)((const char *)s + last);
+
+	for (;;) {
+		uint32_t seq = slot_read_begin(&s->seq);
+		uint64_t k = __atomic_load_n(&s->key, __ATOMIC_RELAXED);
+		uint64_t pg = __atomic_load_n(&s->page, __ATOMIC_RELAXED);
+
+		/* IOTLB_KEY_MATCH(k, key) && pg == page, with one branch. */
+		if ((((k ^ key) << 24) | (pg ^ page)) == 0) {
+			*out = __atomic_load_n(&s->out, __ATOMIC_RELAXED);
+			return slot_read_retry(&s->seq, seq) ? -1 : 1;
+		}
+		if (s == end)
+			return 0;
+		s++;
+	}
 }
 
 /*
@@ -370,7 +426,7 @@ static inline_hot bool vtd_iotlb_lookup(struct siommu_vtd *v, uint16_t sid,
 			uint64_t out;
 			uint32_t epasid;
 
-			if ((k & IOTLB_KEY_MATCH_MASK) != key || pg != page)
+			if (!IOTLB_KEY_MATCH(k, key) || pg != page)
 				continue;
 			out = __atomic_load_n(&s->out, __ATOMIC_RELAXED);
 			epasid = __atomic_load_n(&s->pasid, __ATOMIC_RELAXED);

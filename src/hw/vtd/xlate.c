@@ -17,6 +17,8 @@
 
 #define ACCESS_ALL (SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC)
 
+_Static_assert(ACCESS_ALL == 7, "access bits");
+
 static bool in_intr_window(uint64_t addr, uint64_t last)
 {
 	return addr <= INTR_LAST && last >= INTR_BASE;
@@ -46,72 +48,71 @@ static void fault_fill(struct vtd_fault *f, const struct siommu_vtd_req *req,
 }
 
 /*
- * Probe one page size: on a match, *out gets the entry's output word copied
- * under its sequence count. Returns 1 hit, 0 no entry, -1 entry busy.
+ * What the IOTLB-hit path needs of a request, derived once per call (a DMA
+ * of many pages uses it for each): the level-0 tag, the access placed over
+ * the entry's fast-path permissions (IOTLB_OUT_FAST) for this kind of
+ * requester, and where its permissions are.
  */
-static inline_hot int probe_level(struct siommu_vtd *v, uint64_t key, uint64_t page,
-				  uint64_t *out)
+struct hit_req {
+	uint64_t key0;		/* IOTLB_KEY(rid, pp, pasid, 0) */
+	uint64_t need;		/* access << (IOTLB_OUT_FAST_SHIFT + perm_shift) */
+	unsigned int perm_shift; /* 3 for privileged requests with PASID */
+};
+
+static inline_hot void hit_req_init(struct hit_req *h, const struct siommu_vtd_req *req,
+				    uint32_t access)
 {
-	struct iotlb_slot *s = iotlb_set(v, key, page);
-	unsigned int w, ways = v->iotlb_ways;
+	bool pp = req->pasid_present;
 
-	for (w = 0; w < ways; w++, s++) {
-		uint32_t seq = slot_read_begin(&s->seq);
-		uint64_t k = __atomic_load_n(&s->key, __ATOMIC_RELAXED);
-		uint64_t pg = __atomic_load_n(&s->page, __ATOMIC_RELAXED);
-
-		if ((k & IOTLB_KEY_MATCH_MASK) != key || pg != page)
-			continue;
-		*out = __atomic_load_n(&s->out, __ATOMIC_RELAXED);
-		return slot_read_retry(&s->seq, seq) ? -1 : 1;
-	}
-	return 0;
+	h->key0 = IOTLB_KEY(req->rid, pp, pp ? req->pasid : 0, 0);
+	/* Without PASID the cached permissions already are RID_PRIV's. */
+	h->perm_shift = 3u * (pp & req->priv);
+	h->need = (uint64_t)access << (IOTLB_OUT_FAST_SHIFT + h->perm_shift);
 }
 
 /*
- * The IOTLB-hit path: no lock, no RCU section, the entry copied by value
- * under its sequence count. Returns true with *res filled when a cached
- * entry grants the access without an A/D update and its page is clear of
- * the interrupt range; anything else goes the slow way (xlate_slow()).
+ * A hit's last steps: the access against the entry's fast-path
+ * permissions (anything they refuse, including writes that must set D and
+ * pages touching the interrupt range, takes the slow path), then *res.
  */
-static inline_hot bool xlate_hit(struct siommu_vtd *v, const struct siommu_vtd_req *req,
-				 struct siommu_vtd_xlate *res)
+static inline_hot bool hit_finish(struct siommu_vtd *v, const struct hit_req *h,
+				  uint64_t iova, uint64_t page, uint64_t size,
+				  uint64_t out, struct siommu_vtd_xlate *res)
 {
-	uint32_t levels = READ_ONCE(v->iotlb_levels), perm;
-	bool pp = req->pasid_present;
-	uint64_t key0 = IOTLB_KEY(req->rid, pp, pp ? req->pasid : 0, 0);
-	uint64_t page, size, out = 0;
-	unsigned int level;
-	int hit;
+	uint64_t base = out & ~IOTLB_OUT_MASK;
 
-	if (unlikely(!(LOAD_ACQUIRE(v->xl) & XL_TE)))
+	if (unlikely(h->need & ~out))
 		return false;
-	/* 4K first: the common case costs one probe. */
-	page = req->iova & ~0xfffull;
-	size = SIOMMU_SZ_4K;
-	hit = (levels & 1) ? probe_level(v, key0, page, &out) : 0;
-	for (level = 1; !hit && level < 3; level++) {
-		if (!(levels & (1u << level)))
-			continue;
-		size = level_size(level);
-		page = req->iova & ~(size - 1);
-		hit = probe_level(v, key0 | ((uint64_t)level << 37), page, &out);
-	}
-	if (hit <= 0)
-		return false;
-	perm = pp && req->priv ? IOTLB_OUT_PERM_S(out) : IOTLB_OUT_PERM_U(out);
-	/* Pages that touch the interrupt range take the slow path, which
-	 * checks the bytes requested. */
-	if ((req->access & ~perm) || (out & IOTLB_OUT_INTR) ||
-	    ((req->access & SIOMMU_VTD_WRITE) && !(out & IOTLB_OUT_DIRTY)))
-		return false;
-	res->addr = (out & ~IOTLB_OUT_MASK) + (req->iova - page);
+	res->addr = base + (iova - page);
 	res->iova_base = page;
-	res->addr_base = out & ~IOTLB_OUT_MASK;
+	res->addr_base = base;
 	res->size = size;
-	res->perm = perm;
+	res->perm = (uint32_t)(out >> h->perm_shift) & 7;
 	vtd_stat_inc(v, ST_IOTLB_HIT);
 	return true;
+}
+
+/* The hit path for 2M and 1G entries, out of line so that the 4K probe
+ * stays small. */
+static __attribute__((noinline)) bool
+xlate_hit_large(struct siommu_vtd *v, struct hit_req hr, uint32_t levels,
+		uint64_t iova, struct siommu_vtd_xlate *res)
+{
+	const struct hit_req *h = &hr;
+	unsigned int level;
+
+	for (level = 1; level < 3; level++) {
+		uint64_t key = h->key0 | ((uint64_t)level << 37);
+		uint64_t size = level_size(level), page = iova & ~(size - 1), out;
+		int hit;
+
+		if (!(levels & (1u << level)))
+			continue;
+		hit = iotlb_probe(iotlb_set(v, key, page), v->iotlb_last_way, key, page, &out);
+		if (hit)
+			return hit > 0 && hit_finish(v, h, iova, page, size, out, res);
+	}
+	return false;
 }
 
 /*
@@ -195,15 +196,6 @@ out_found:
 	return 0;
 }
 
-static inline_hot int xlate(struct siommu_vtd *v, const struct siommu_vtd_req *req,
-			     enum vtd_kind kind, struct siommu_vtd_xlate *res,
-			     struct vtd_fault *f)
-{
-	if (likely(kind == KIND_UNTRANSLATED && xlate_hit(v, req, res)))
-		return 0;
-	return xlate_slow(v, req, kind, res, f);
-}
-
 /* Host pointer for [pa, pa + len): the frame pool without a lookup. */
 static inline_hot void *dma_host(struct siommu_mem *mem, uint64_t pa, uint64_t len)
 {
@@ -264,21 +256,68 @@ translate_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 	return ret;
 }
 
-int SIOMMU_EXPORT siommu_vtd_translate(struct siommu_vtd *v,
-				       const struct siommu_vtd_req *req,
-				       struct siommu_vtd_xlate *res)
+/* siommu_vtd_translate() past a 4K probe that found nothing: large pages,
+ * then the slow path. */
+static __attribute__((noinline)) int
+translate_large(struct siommu_vtd *v, const struct siommu_vtd_req *req,
+		struct siommu_vtd_xlate *res, uint32_t levels)
 {
-	/* The hit path stays small: anything unusual (bad arguments, the
-	 * interrupt window, a miss) is sorted out by translate_slow(). */
-	if (likely(req && res && req->access &&
-		   !(req->access & ~ACCESS_ALL) &&
-		   (req->pasid_present ? req->pasid <= 0xfffff :
-		    !(req->iova >= INTR_BASE && req->iova <= INTR_LAST)) &&
-		   xlate_hit(v, req, res))) {
+	struct hit_req h;
+
+	hit_req_init(&h, req, req->access);
+	if (xlate_hit_large(v, h, levels, req->iova, res)) {
 		res->fault_reason = 0;
 		res->fault_recorded = false;
 		return 0;
 	}
+	return translate_slow(v, req, res);
+}
+
+int SIOMMU_EXPORT siommu_vtd_translate(struct siommu_vtd *v,
+				       const struct siommu_vtd_req *req,
+				       struct siommu_vtd_xlate *res)
+{
+	uint32_t levels;
+
+	/*
+	 * The IOTLB-hit path: no lock, no RCU section, the entry copied by
+	 * value under its sequence count. It stays small: every way out of
+	 * it is a return or a tail call, and anything unusual (bad
+	 * arguments, the interrupt window, a miss, an access the entry's
+	 * fast-path permissions refuse) is sorted out by translate_slow().
+	 *
+	 * TE is not tested here: turning translation off (or pointing
+	 * RTADDR elsewhere) flushes the IOTLB, and xlate_slow() fills
+	 * nothing while TE is clear, so a hit comes from an entry that was
+	 * valid when the GCMD write began; a request racing with that
+	 * write may see either state.
+	 */
+	if (unlikely(!req || !res || req->access - 1u >= ACCESS_ALL ||
+		     (req->pasid_present ? req->pasid > 0xfffff :
+		      req->iova - INTR_BASE <= INTR_LAST - INTR_BASE)))
+		return translate_slow(v, req, res);
+	levels = READ_ONCE(v->iotlb_levels);
+	if (likely(levels & 1)) {
+		uint64_t page = req->iova & ~0xfffull, out;
+		struct hit_req h;
+		int hit;
+
+		hit_req_init(&h, req, req->access);
+		hit = iotlb_probe(iotlb_set(v, h.key0, page), v->iotlb_last_way, h.key0,
+				  page, &out);
+		if (likely(hit > 0)) {
+			if (unlikely(!hit_finish(v, &h, req->iova, page, SIOMMU_SZ_4K,
+						 out, res)))
+				return translate_slow(v, req, res);
+			res->fault_reason = 0;
+			res->fault_recorded = false;
+			return 0;
+		}
+		if (hit < 0)
+			return translate_slow(v, req, res);
+	}
+	if (levels & 6)
+		return translate_large(v, req, res, levels);
 	return translate_slow(v, req, res);
 }
 
@@ -297,15 +336,77 @@ int SIOMMU_EXPORT siommu_vtd_ats_translate(struct siommu_vtd *v,
 		return -ENOTSUP;
 	res->fault_reason = 0;
 	res->fault_recorded = false;
-	ret = xlate(v, req, KIND_ATS, res, &f);
+	ret = xlate_slow(v, req, KIND_ATS, res, &f);
 	if (ret)
 		fault_report(v, &f, res);
 	return ret;
 }
 
+/* A long transfer reopens its RCU section this often, so that a wait
+ * descriptor is not held off for the whole of it. */
+#define PIECES_PER_SECTION 16
+
+/* Where a piece of a transfer goes: the output address of its first byte
+ * and the bytes of its page from there on (0: no translation). */
+struct piece {
+	uint64_t addr;
+	uint64_t avail;
+};
+
+/* A transfer's IOTLB hit on a 4K entry, kept in registers (TE needs no
+ * test: see siommu_vtd_translate()). */
+static inline_hot bool piece_hit(struct siommu_vtd *v, const struct hit_req *h,
+				 uint64_t iova, struct piece *p)
+{
+	uint32_t levels = READ_ONCE(v->iotlb_levels);
+	uint64_t page = iova & ~0xfffull, out;
+
+	if (likely(levels & 1) &&
+	    likely(iotlb_probe(iotlb_set(v, h->key0, page), v->iotlb_last_way,
+			       h->key0, page, &out) > 0) &&
+	    likely(!(h->need & ~out))) {
+		p->addr = (out & ~IOTLB_OUT_MASK) + (iova & 0xfff);
+		p->avail = SIOMMU_SZ_4K - (iova & 0xfff);
+		vtd_stat_inc(v, ST_IOTLB_HIT);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Any other translation of a transfer's piece: large pages, then the slow
+ * path. Returns the piece, or avail 0 with *ret the error and *f the
+ * fault to report.
+ */
+static __attribute__((noinline)) struct piece
+piece_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req, struct hit_req h,
+	   uint32_t access, uint64_t iova, uint64_t left, int *ret, struct vtd_fault *f)
+{
+	uint32_t levels = READ_ONCE(v->iotlb_levels);
+	struct siommu_vtd_xlate x;
+	struct piece p = { 0, 0 };
+
+	if (!((levels & 6) && xlate_hit_large(v, h, levels, iova, &x))) {
+		struct siommu_vtd_req r = *req;
+
+		r.access = access;
+		r.iova = iova;
+		r.len = left;
+		*ret = xlate_slow(v, &r, KIND_UNTRANSLATED, &x, f);
+		if (*ret)
+			return p;
+	}
+	p.addr = x.addr;
+	p.avail = x.iova_base + x.size - iova;
+	return p;
+}
+
 /*
  * Walks [req->iova, + len) page by page; @copy runs on each piece inside
- * the RCU read-side section that covers its translation.
+ * an RCU read-side section that also covers its translation. One section
+ * serves up to PIECES_PER_SECTION pieces: a wait descriptor waits for the
+ * whole section, so each piece's copy still finishes before a wait that
+ * removes its translation completes.
  */
 static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 				      uint32_t access, size_t len, size_t *done,
@@ -313,9 +414,8 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 				      int (*copy)(void *arg, void *host, size_t n, size_t off),
 				      void *arg)
 {
-	struct siommu_vtd_req r = *req;
-	struct siommu_vtd_xlate x;
-	struct vtd_fault f;
+	struct hit_req h;
+	unsigned int pieces = 0;
 	uint64_t last;
 	size_t off = 0;
 	int ret = 0;
@@ -324,39 +424,47 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 		memset(res, 0, sizeof(*res));
 	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
 		return -EINVAL;
-	r.access = access;
+	hit_req_init(&h, req, access);
+	siommu_rcu_read_lock();
 	while (off < len) {
-		uint64_t chunk;
+		uint64_t iova = req->iova + off, chunk;
+		struct piece p;
 		void *host;
 
-		r.iova = req->iova + off;
-		r.len = len - off;
-		if (no_pasid_intr(&r, r.iova)) {
+		if (no_pasid_intr(req, iova)) {
 			ret = -ENOTSUP;
 			break;
 		}
-		siommu_rcu_read_lock();
-		ret = xlate(v, &r, KIND_UNTRANSLATED, &x, &f);
-		if (ret) {
-			siommu_rcu_read_unlock();
-			fault_report(v, &f, res);
-			break;
+		if (unlikely(!piece_hit(v, &h, iova, &p))) {
+			struct vtd_fault f;
+
+			p = piece_slow(v, req, h, access, iova, len - off, &ret, &f);
+			if (!p.avail) {
+				/* fault_lock is never taken inside a read-side
+				 * section of ours. */
+				siommu_rcu_read_unlock();
+				fault_report(v, &f, res);
+				goto out;
+			}
 		}
-		chunk = x.iova_base + x.size - r.iova;
-		if (chunk > len - off)
-			chunk = len - off;
-		host = dma_host(v->mem, x.addr, chunk);
+		chunk = p.avail < len - off ? p.avail : len - off;
+		host = dma_host(v->mem, p.addr, chunk);
 		if (!host) {
-			siommu_rcu_read_unlock();
 			ret = -EFAULT;
 			break;
 		}
 		ret = copy(arg, host, (size_t)chunk, off);
-		siommu_rcu_read_unlock();
 		if (ret)
 			break;
 		off += (size_t)chunk;
+		if (unlikely(++pieces == PIECES_PER_SECTION)) {
+			pieces = 0;
+			siommu_rcu_read_unlock();
+			siommu_rcu_read_lock();
+		}
 	}
+	siommu_rcu_read_unlock();
+out:
 	if (done)
 		*done = off;
 	return ret;
