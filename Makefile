@@ -30,9 +30,9 @@ $(BENCH_BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j$(JOBS)
 
-# The main job. Until scenarios land it is the page-table benchmark.
+# The main job: the built-in demo.
 demo: build
-	$(BUILD)/tools/siommu bench pt
+	$(BUILD)/tools/siommu demo
 
 # Default suites on the debug-optimised build, then the unit and e2e suites
 # under ASan+UBSan; one closing line sums both runs.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "demo.h"
 
 struct bench_entry {
 	const char *name;
@@ -28,7 +29,8 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f,
-		"usage: siommu bench NAME|all [--json] [--quick]\n"
+		"usage: siommu demo\n"
+		"       siommu bench NAME|all [--json] [--quick]\n"
 		"       siommu help\n\n"
 		"benchmarks:\n");
 	for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
@@ -92,6 +94,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "bench"))
 		return cmd_bench(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "demo")) {
+		int ret = demo_run(stdout);
+
+		if (ret)
+			fprintf(stderr, "siommu demo: %s\n", strerror(-ret));
+		return ret ? 1 : 0;
+	}
 	fprintf(stderr, "siommu: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

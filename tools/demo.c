@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `siommu demo`: the system doing its job, in a few seconds.
+ *
+ * One VT-d unit in scalable mode, programmed by the OS half's driver, and
+ * software devices that DMA through it:
+ *   - a copy engine with a shared work queue, used by two tenants, each with
+ *     its own PASID and its own address space;
+ *   - an accelerator that can only issue PASID-tagged DMA, which the OS
+ *     gives a PASID on its DMA domain;
+ *   - a NIC without PASID support in one group with a PASID-capable crypto
+ *     engine;
+ *   - tenant A's job reaching for tenant B's buffer: blocked, and the fault
+ *     shown with its reason.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <siommu/core.h>
+
+#include "demo.h"
+
+#define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
+#define JOB (64u << 10)		/* bytes a copy job moves */
+
+struct dev_stats {
+	const char *name;
+	uint16_t rid;
+	uint32_t pasid;
+	const char *space;
+	uint64_t dmas, bytes, faults;
+};
+
+struct demo {
+	struct siommu_ctx *ctx;
+	struct siommu_unit *unit;
+	struct siommu_vtd *hw;
+	struct siommu_mem *mem;
+	struct dev_stats row[8];
+	unsigned int nrows;
+	unsigned int faults_seen;
+	struct siommu_fault last_fault;
+};
+
+static void on_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
+{
+	struct demo *d = arg;
+
+	d->faults_seen++;
+	d->last_fault = *f;
+}
+
+static struct dev_stats *row(struct demo *d, const char *name, uint16_t rid,
+			     uint32_t pasid, const char *space)
+{
+	struct dev_stats *r = &d->row[d->nrows++];
+
+	*r = (struct dev_stats){ .name = name, .rid = rid, .pasid = pasid, .space = space };
+	return r;
+}
+
+/* DMA @len bytes between @buf and @iova as (rid, pasid); counts in @r. */
+static int dma(struct demo *d, struct dev_stats *r, bool write, uint64_t iova,
+	       void *buf, size_t len)
+{
+	struct siommu_vtd_req req = {
+		.rid = r->rid, .pasid_present = r->pasid != 0, .pasid = r->pasid,
+		.iova = iova,
+	};
+	struct siommu_vtd_xlate res;
+	size_t done = 0;
+	int ret;
+
+	ret = write ? siommu_vtd_dma_write(d->hw, &req, buf, len, &done, &res)
+		    : siommu_vtd_dma_read(d->hw, &req, buf, len, &done, &res);
+	r->dmas++;
+	r->bytes += done;
+	if (ret)
+		r->faults++;
+	return ret;
+}
+
+/* A buffer of @size in memory, filled with @byte; its PA. */
+static int buffer(struct demo *d, uint64_t size, int byte, uint64_t *pa)
+{
+	int ret = siommu_mem_frame_alloc(d->mem, size, SIOMMU_MEM_DMA, pa);
+
+	if (!ret)
+		memset(siommu_mem_host(d->mem, *pa, size), byte, size);
+	return ret;
+}
+
+static int paging(struct demo *d, struct siommu_domain **dom)
+{
+	return siommu_domain_alloc(d->unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, dom);
+}
+
+static const char *reason_text(uint32_t r)
+{
+	switch (r) {
+	case SIOMMU_VTD_FR_FS_NP: return "first-stage entry not present";
+	case SIOMMU_VTD_FR_SS_NP: return "second-stage entry not present";
+	case SIOMMU_VTD_FR_PTE_NP: return "PASID entry not present";
+	case SIOMMU_VTD_FR_WRITE: return "write not permitted";
+	case SIOMMU_VTD_FR_READ: return "read not permitted";
+	case SIOMMU_VTD_FR_CTX_PASIDE: return "requests with PASID not enabled";
+	default: return "see VT-d 7.1.3";
+	}
+}
+
+#define CHECK_DEMO(expr)                                                 \
+	do {                                                             \
+		int _r = (expr);                                         \
+		if (_r) {                                                \
+			fprintf(stderr, "siommu demo: %s: %s\n", #expr,  \
+				strerror(_r < 0 ? -_r : _r));            \
+			return _r < 0 ? _r : -EIO;                       \
+		}                                                        \
+	} while (0)
+
+static int run(struct demo *d, FILE *out)
+{
+	struct siommu_device *ce, *acc, *nic, *crypto;
+	struct siommu_domain *ten_a, *ten_b, *acc_dma, *grp, *crypto_ctx;
+	struct dev_stats *ra, *rb, *racc, *rnic, *rcr, *rattack;
+	struct siommu_pasid_space *ps;
+	uint64_t a_src, a_dst, b_src, b_dst, acc_buf, nic_buf, cr_buf;
+	uint32_t pa_a, pa_b, pa_acc, pa_cr;
+	static uint8_t job[JOB], check[JOB];
+	int ret;
+
+	ps = siommu_ctx_pasids(d->ctx);
+	fprintf(out, "siommu demo: one VT-d unit in scalable mode, programmed by the OS "
+		"half through its registers and tables in memory.\n\n");
+
+	/* Devices, as the platform enumerates them. */
+	CHECK_DEMO(siommu_device_add(d->unit, &(struct siommu_device_cfg){
+		.rid = 0x0008, .pasid_bits = 20, .flags = SIOMMU_DEV_ATS,
+		.alias_rid = SIOMMU_NO_ALIAS }, &ce));
+	CHECK_DEMO(siommu_device_add(d->unit, &(struct siommu_device_cfg){
+		.rid = 0x0010, .pasid_bits = 8, .flags = SIOMMU_DEV_PASID_ONLY,
+		.alias_rid = SIOMMU_NO_ALIAS }, &acc));
+	CHECK_DEMO(siommu_device_add(d->unit, &(struct siommu_device_cfg){
+		.rid = 0x0018, .isolation_key = 3, .alias_rid = SIOMMU_NO_ALIAS }, &nic));
+	CHECK_DEMO(siommu_device_add(d->unit, &(struct siommu_device_cfg){
+		.rid = 0x0019, .pasid_bits = 16, .isolation_key = 3,
+		.alias_rid = SIOMMU_NO_ALIAS }, &crypto));
+	siommu_device_set_fault_handler(ce, on_fault, d);
+	fprintf(out, "devices: 00:01.0 copy engine (PASID 20 bits, ATS), 00:02.0 accelerator "
+		"(PASID-only, 8 bits),\n         00:03.0 NIC (no PASID) and 00:03.1 crypto "
+		"(PASID 16 bits) below one bridge without ACS: one group\n\n");
+
+	/* 1. Two tenants share the copy engine's work queue. */
+	CHECK_DEMO(paging(d, &ten_a));
+	CHECK_DEMO(paging(d, &ten_b));
+	CHECK_DEMO(siommu_pasid_alloc(ps, 1, SIOMMU_PASID_MAX, 100, &pa_a));
+	CHECK_DEMO(siommu_pasid_alloc(ps, 1, SIOMMU_PASID_MAX, 200, &pa_b));
+	CHECK_DEMO(buffer(d, JOB, 'a', &a_src));
+	CHECK_DEMO(buffer(d, JOB, 0, &a_dst));
+	CHECK_DEMO(buffer(d, JOB, 'b', &b_src));
+	CHECK_DEMO(buffer(d, JOB, 0, &b_dst));
+	/* Each tenant sees its buffers at the same IOVAs in its own space. */
+	CHECK_DEMO(siommu_domain_map(ten_a, 0x100000, a_src, JOB, SIOMMU_PROT_READ));
+	CHECK_DEMO(siommu_domain_map(ten_a, 0x200000, a_dst, JOB, RW));
+	CHECK_DEMO(siommu_domain_map(ten_b, 0x100000, b_src, JOB, SIOMMU_PROT_READ));
+	CHECK_DEMO(siommu_domain_map(ten_b, 0x200000, b_dst, JOB, RW));
+	/* B's destination also sits at 0x300000 in B's space only. */
+	CHECK_DEMO(siommu_domain_map(ten_b, 0x300000, b_dst, JOB, RW));
+	CHECK_DEMO(siommu_device_attach_pasid(ce, pa_a, ten_a));
+	CHECK_DEMO(siommu_device_attach_pasid(ce, pa_b, ten_b));
+	ra = row(d, "copy engine", 0x0008, pa_a, "tenant A");
+	rb = row(d, "copy engine", 0x0008, pa_b, "tenant B");
+	for (int i = 0; i < 32; i++) {
+		CHECK_DEMO(dma(d, ra, false, 0x100000, job, JOB));
+		CHECK_DEMO(dma(d, ra, true, 0x200000, job, JOB));
+		CHECK_DEMO(dma(d, rb, false, 0x100000, job, JOB));
+		CHECK_DEMO(dma(d, rb, true, 0x200000, job, JOB));
+	}
+	siommu_mem_read(d->mem, a_dst, check, JOB);
+	ret = check[0] == 'a' && check[JOB - 1] == 'a';
+	siommu_mem_read(d->mem, b_dst, check, JOB);
+	ret = ret && check[0] == 'b' && check[JOB - 1] == 'b';
+	fprintf(out, "1. copy engine, shared work queue: tenant A on PASID %u and tenant B on "
+		"PASID %u,\n   each in its own address space (the same IOVAs 0x100000 -> "
+		"0x200000 mean different memory):\n   32 jobs of 64 KiB each: %s\n\n",
+		pa_a, pa_b, ret ? "every byte where it belongs" : "WRONG DATA");
+	if (!ret)
+		return -EIO;
+
+	/* 2. A PASID-only device: its DMA domain gets a PASID. */
+	CHECK_DEMO(paging(d, &acc_dma));
+	CHECK_DEMO(buffer(d, SIOMMU_SZ_4K, 'x', &acc_buf));
+	CHECK_DEMO(siommu_domain_map(acc_dma, 0x7000, acc_buf, SIOMMU_SZ_4K, RW));
+	CHECK_DEMO(siommu_device_attach(acc, acc_dma));
+	CHECK_DEMO(siommu_pasid_alloc(ps, 1, (1u << 8) - 1, 0, &pa_acc));
+	CHECK_DEMO(siommu_device_attach_pasid(acc, pa_acc, acc_dma));
+	racc = row(d, "accelerator", 0x0010, pa_acc, "its DMA domain");
+	for (int i = 0; i < 64; i++)
+		CHECK_DEMO(dma(d, racc, i & 1, 0x7000, job, SIOMMU_SZ_4K));
+	fprintf(out, "2. accelerator (PASID-only): the OS attached its DMA domain at PASID %u,\n"
+		"   so its PASID-tagged DMA uses the same mappings as RID DMA would: 64 DMAs ok\n\n",
+		pa_acc);
+
+	/* 3. A group with a PASID-less NIC and a PASID-capable crypto engine. */
+	CHECK_DEMO(paging(d, &grp));
+	CHECK_DEMO(paging(d, &crypto_ctx));
+	CHECK_DEMO(buffer(d, SIOMMU_SZ_4K, 'n', &nic_buf));
+	CHECK_DEMO(buffer(d, SIOMMU_SZ_4K, 'c', &cr_buf));
+	CHECK_DEMO(siommu_domain_map(grp, 0x9000, nic_buf, SIOMMU_SZ_4K, RW));
+	CHECK_DEMO(siommu_domain_map(crypto_ctx, 0x9000, cr_buf, SIOMMU_SZ_4K, RW));
+	CHECK_DEMO(siommu_device_attach(nic, grp));
+	CHECK_DEMO(siommu_pasid_alloc(ps, 1, (1u << 16) - 1, 300, &pa_cr));
+	CHECK_DEMO(siommu_device_attach_pasid(crypto, pa_cr, crypto_ctx));
+	rnic = row(d, "NIC", 0x0018, 0, "group RID domain");
+	rcr = row(d, "crypto", 0x0019, pa_cr, "crypto context");
+	for (int i = 0; i < 16; i++) {
+		CHECK_DEMO(dma(d, rnic, true, 0x9000, job, 1500));
+		CHECK_DEMO(dma(d, rcr, false, 0x9000, job, SIOMMU_SZ_4K));
+	}
+	fprintf(out, "3. NIC (no PASID) and crypto engine (PASID) in one group: the group's RID "
+		"traffic uses one\n   domain; the crypto engine also has PASID %u with a domain "
+		"of its own: 32 DMAs ok\n\n", pa_cr);
+
+	/* 4. Tenant A's job reaches for tenant B's buffer. */
+	rattack = row(d, "copy engine", 0x0008, pa_a, "A -> B's 0x300000");
+	ret = dma(d, rattack, false, 0x300000, job, 64);
+	if (ret != -EFAULT || !d->faults_seen)
+		return -EIO;
+	fprintf(out, "4. tenant A's job reads IOVA 0x300000, where only tenant B maps memory:\n"
+		"   blocked. Fault record: requester %02x:%02x.%x, PASID %u, page 0x%" PRIx64
+		", reason 0x%02x (%s)\n\n", d->last_fault.rid >> 8, (d->last_fault.rid >> 3) & 0x1f,
+		d->last_fault.rid & 7, d->last_fault.pasid, d->last_fault.addr,
+		d->last_fault.reason, reason_text(d->last_fault.reason));
+	return 0;
+}
+
+static void summary(struct demo *d, FILE *out)
+{
+	struct siommu_vtd_stats vs;
+	struct siommu_unit_stats us;
+	struct siommu_mem_stats ms;
+	unsigned int i;
+
+	fprintf(out, "%-12s %-8s %-6s %-20s %8s %12s %7s\n", "device", "RID", "PASID",
+		"address space", "DMAs", "bytes", "faults");
+	for (i = 0; i < d->nrows; i++) {
+		const struct dev_stats *r = &d->row[i];
+		char pasid[12] = "-";
+
+		if (r->pasid)
+			snprintf(pasid, sizeof(pasid), "%u", r->pasid);
+		fprintf(out, "%-12s %02x:%02x.%x  %-6s %-20s %8" PRIu64 " %12" PRIu64 " %7" PRIu64 "\n",
+			r->name, r->rid >> 8, (r->rid >> 3) & 0x1f, r->rid & 7, pasid, r->space,
+			r->dmas, r->bytes, r->faults);
+	}
+	siommu_vtd_get_stats(d->hw, &vs);
+	siommu_unit_get_stats(d->unit, &us);
+	siommu_mem_get_stats(d->mem, &ms);
+	fprintf(out, "\nunit: IOTLB %.1f%% hits (%" PRIu64 " hits, %" PRIu64 " misses), %" PRIu64
+		" faults; driver: %" PRIu64 " invalidation descriptors, %" PRIu64
+		" waits;\npage-table pages in use: %" PRIu64 ", hardware structures: %" PRIu64 " KiB\n",
+		100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss ? vs.iotlb_hit + vs.iotlb_miss : 1),
+		vs.iotlb_hit, vs.iotlb_miss, vs.faults, us.inv_descriptors, us.inv_waits,
+		ms.in_use[SIOMMU_MEM_PT] >> 12, ms.in_use[SIOMMU_MEM_HW] >> 10);
+}
+
+int demo_run(FILE *out)
+{
+	struct demo d = { 0 };
+	int ret;
+
+	ret = siommu_ctx_create(NULL, &d.ctx);
+	if (ret)
+		return ret;
+	d.mem = siommu_ctx_mem(d.ctx);
+	ret = siommu_unit_add_vtd(d.ctx, NULL, &d.unit);
+	if (!ret) {
+		d.hw = siommu_unit_vtd(d.unit);
+		ret = run(&d, out);
+	}
+	if (!ret)
+		summary(&d, out);
+	siommu_ctx_destroy(d.ctx);
+	return ret;
+}
