@@ -4,11 +4,15 @@
  * the demo and dumps).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "demo.h"
+#include "scenario.h"
 
 struct bench_entry {
 	const char *name;
@@ -30,6 +34,8 @@ static void usage(FILE *f)
 
 	fprintf(f,
 		"usage: siommu demo\n"
+		"       siommu run FILE [--json] [--no-progress]   (exit 3: an 'expect' failed)\n"
+		"       siommu dump FILE [-o PREFIX]\n"
 		"       siommu bench NAME|all [--json] [--quick]\n"
 		"       siommu help\n\n"
 		"benchmarks:\n");
@@ -86,6 +92,116 @@ static int cmd_bench(int argc, char **argv)
 	return ret;
 }
 
+/* Load and run a scenario; prints the error and returns NULL on failure. */
+static struct scenario *load_and_run(const char *file, bool progress)
+{
+	char err[512];
+	struct scenario *sc = scenario_load(file, err, sizeof(err));
+
+	if (!sc) {
+		fprintf(stderr, "siommu: %s\n", err);
+		return NULL;
+	}
+	if (scenario_run(sc, progress, err, sizeof(err))) {
+		fprintf(stderr, "siommu: %s\n", err);
+		scenario_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	bool json = false, progress = isatty(2);
+	const char *file = NULL;
+	struct scenario *sc;
+	uint64_t unexpected;
+	int j;
+
+	for (j = 0; j < argc; j++) {
+		if (!strcmp(argv[j], "--json"))
+			json = true;
+		else if (!strcmp(argv[j], "--no-progress"))
+			progress = false;
+		else if (argv[j][0] == '-' || file) {
+			usage(stderr);
+			return 2;
+		} else
+			file = argv[j];
+	}
+	if (!file) {
+		usage(stderr);
+		return 2;
+	}
+	sc = load_and_run(file, progress);
+	if (!sc)
+		return 1;
+	scenario_report(sc, stdout, json);
+	unexpected = scenario_unexpected(sc);
+	if (unexpected)
+		fprintf(stderr, "siommu: %s: %" PRIu64 " DMAs did not end as their "
+			"'expect' says\n", file, unexpected);
+	scenario_free(sc);
+	return unexpected ? 3 : 0;
+}
+
+static int write_file(const char *path, struct scenario *sc,
+		      void (*fn)(struct scenario *, FILE *))
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fprintf(stderr, "siommu: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	fn(sc, f);
+	return fclose(f) ? 1 : 0;
+}
+
+/* The structure after a scenario: PREFIX.dot, PREFIX.txt, and PREFIX.svg
+ * when Graphviz's dot is installed; the text also goes to stdout. */
+static int cmd_dump(int argc, char **argv)
+{
+	const char *file = NULL, *prefix = "siommu-dump";
+	char path[4096], cmd[8300];
+	struct scenario *sc;
+	int j, ret = 0;
+
+	for (j = 0; j < argc; j++) {
+		if (!strcmp(argv[j], "-o") && j + 1 < argc)
+			prefix = argv[++j];
+		else if (argv[j][0] == '-' || file) {
+			usage(stderr);
+			return 2;
+		} else
+			file = argv[j];
+	}
+	if (!file) {
+		usage(stderr);
+		return 2;
+	}
+	sc = load_and_run(file, false);
+	if (!sc)
+		return 1;
+	scenario_dump_text(sc, stdout);
+	snprintf(path, sizeof(path), "%s.txt", prefix);
+	ret |= write_file(path, sc, scenario_dump_text);
+	snprintf(path, sizeof(path), "%s.dot", prefix);
+	ret |= write_file(path, sc, scenario_dump_dot);
+	if (!ret && !system("command -v dot >/dev/null 2>&1")) {
+		snprintf(cmd, sizeof(cmd), "dot -Tsvg '%s' -o '%s.svg'", path, prefix);
+		if (system(cmd))
+			fprintf(stderr, "siommu: dot could not draw %s\n", path);
+		else
+			fprintf(stderr, "wrote %s.txt, %s.dot and %s.svg\n", prefix, prefix, prefix);
+	} else if (!ret) {
+		fprintf(stderr, "wrote %s.txt and %s.dot (install graphviz for SVG)\n",
+			prefix, prefix);
+	}
+	scenario_free(sc);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help")) {
@@ -94,6 +210,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "bench"))
 		return cmd_bench(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "dump"))
+		return cmd_dump(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "demo")) {
 		int ret = demo_run(stdout);
 

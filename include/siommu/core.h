@@ -261,6 +261,17 @@ int siommu_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
 /* The domain attached to (@dev, @pasid) (pasid 0: the RID), or NULL. */
 struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t pasid);
 
+/*
+ * siommu_device_for_each_attachment - call @fn for each attachment of @dev
+ * in PASID order (pasid 0 is the RID). @fn returning non-zero stops the
+ * walk and that value is returned. Runs under the context lock: @fn must not
+ * call configuration functions of the context.
+ */
+typedef int (*siommu_attachment_fn)(void *arg, uint32_t pasid,
+				    struct siommu_domain *dom);
+int siommu_device_for_each_attachment(struct siommu_device *dev,
+				      siommu_attachment_fn fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

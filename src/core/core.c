@@ -775,6 +775,27 @@ struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *d
 	return dom;
 }
 
+int SIOMMU_EXPORT siommu_device_for_each_attachment(struct siommu_device *dev,
+						   siommu_attachment_fn fn, void *arg)
+{
+	unsigned int c, p;
+	int ret = 0;
+
+	pthread_mutex_lock(&dev->unit->ctx->lock);
+	for (c = 0; c < dev->nr_chunks && !ret; c++) {
+		if (!dev->att[c])
+			continue;
+		for (p = 0; p < ATT_CHUNK && !ret; p++) {
+			struct core_att *att = dev->att[c][p];
+
+			if (att)
+				ret = fn(arg, c * ATT_CHUNK + p, att->dom);
+		}
+	}
+	pthread_mutex_unlock(&dev->unit->ctx->lock);
+	return ret;
+}
+
 void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 {
 	struct siommu_domain *dom, *dn;

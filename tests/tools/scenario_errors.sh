@@ -1,0 +1,151 @@
+#!/bin/sh
+# Scenario files with mistakes: `siommu run` must refuse each one, exit 1,
+# and say where (FILE:LINE), which field, and what it expected.
+set -u
+siommu=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fails=0
+
+# expect NAME 'message pattern' <<YAML
+expect() {
+	name=$1 pattern=$2
+	cat > "$dir/$name.yaml"
+	out=$("$siommu" run --no-progress "$dir/$name.yaml" 2>&1)
+	rc=$?
+	if [ $rc -ne 1 ] || ! printf '%s\n' "$out" | grep -q -- "$pattern"; then
+		echo "FAIL $name: exit $rc, expected 1 and /$pattern/; got: $out"
+		fails=$((fails + 1))
+	else
+		echo "ok   $name: $out"
+	fi
+}
+
+good_head='units:
+  - { name: u0 }
+devices:
+  - { name: d0, unit: u0, rid: "00:01.0", pasid_bits: 8 }'
+
+expect syntax "syntax.yaml:3: YAML syntax" <<'Y'
+units:
+  - name: u0
+   bad: indent
+Y
+expect missing_units "missing_units.yaml:1: units: missing" <<'Y'
+devices: []
+Y
+expect unknown_top "unknown_top.yaml:2: unitz: unknown field in a scenario" <<'Y'
+units: [{ name: u0 }]
+unitz: []
+Y
+expect bad_aw "bad_aw.yaml:2: aw: expected 39, 48 or 57" <<'Y'
+units:
+  - { name: u0, aw: 40 }
+devices: []
+domains: []
+attach: []
+Y
+expect bad_rid "bad_rid.yaml:4: rid: expected a requester ID like 00:01.0" <<'Y'
+units:
+  - { name: u0 }
+devices:
+  - { name: d0, unit: u0, rid: "0:1:2" }
+domains: []
+attach: []
+Y
+expect unknown_unit "unknown_unit.yaml:4: unit: no unit named 'u9'" <<'Y'
+units:
+  - { name: u0 }
+devices:
+  - { name: d0, unit: u9, rid: "00:01.0" }
+domains: []
+attach: []
+Y
+expect typo_field "typo_field.yaml:4: pasid_bit: unknown field in a device" <<'Y'
+units:
+  - { name: u0 }
+devices:
+  - { name: d0, unit: u0, rid: "00:01.0", pasid_bit: 8 }
+domains: []
+attach: []
+Y
+expect bad_number "bad_number.yaml:9: size: expected a number" <<Y
+$good_head
+domains:
+  - name: dom
+    unit: u0
+    mappings:
+      - { iova: 0x1000, size: lots, prot: rw }
+attach: []
+Y
+expect bad_prot "bad_prot.yaml:9: prot: expected |r|w|rw" <<Y
+$good_head
+domains:
+  - name: dom
+    unit: u0
+    mappings:
+      - { iova: 0x1000, size: 4K, prot: x }
+attach: []
+Y
+expect unaligned "unaligned.yaml:9: size: iova and size must be 4K-aligned" <<Y
+$good_head
+domains:
+  - name: dom
+    unit: u0
+    mappings:
+      - { iova: 0x1001, size: 4K, prot: rw }
+attach: []
+Y
+expect mappings_on_identity "mappings_on_identity.yaml:10: mappings: only a paging domain" <<Y
+$good_head
+domains:
+  - name: dom
+    unit: u0
+    type: identity
+    mappings:
+      - { iova: 0x1000, size: 4K }
+attach: []
+Y
+expect unknown_pasid_name "unknown_pasid_name.yaml:12: pasid: expected a PASID number or a name" <<Y
+$good_head
+domains:
+  - { name: dom, unit: u0 }
+attach:
+  - { device: d0, domain: dom, pasid: auto, as: p }
+workload:
+  - { device: d0, pasid: p, op: read, iova: 0x1000 }
+  - { device: d0, op: read, iova: 0x1000 }
+  - { device: d0, pasid: q, op: read, iova: 0x1000 }
+Y
+expect bad_op "bad_op.yaml:10: op: expected read|write" <<Y
+$good_head
+domains:
+  - { name: dom, unit: u0 }
+attach:
+  - { device: d0, domain: dom }
+workload:
+  - { device: d0, op: copy, iova: 0x1000 }
+Y
+# Well-formed, but the library refuses a step: the error points at it.
+expect pasid_too_wide "pasid_too_wide.yaml:9: attach: Numerical result out of range" <<Y
+$good_head
+domains:
+  - { name: dom, unit: u0 }
+attach:
+  - { device: d0, domain: dom }
+  - { device: d0, domain: dom, pasid: 300 }
+Y
+expect empty "empty.yaml:1: file: empty" < /dev/null
+out=$("$siommu" run --no-progress "$dir/nonexistent.yaml" 2>&1)
+if [ $? -ne 1 ] || ! printf '%s\n' "$out" | grep -q "nonexistent.yaml: No such file"; then
+	echo "FAIL nonexistent: $out"
+	fails=$((fails + 1))
+else
+	echo "ok   nonexistent: $out"
+fi
+
+if [ $fails -ne 0 ]; then
+	echo "$fails scenario error checks failed"
+	exit 1
+fi
+echo "all scenario error checks passed"

@@ -1,0 +1,1046 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenario files: parsing (libyaml's document API, so every node keeps its
+ * line for error messages), building the described system with the OS half,
+ * running the DMA workload through the hardware model, and reporting.
+ *
+ * A file is one mapping with these keys (all lists):
+ *   units:    name, aw (39|48|57), pasid_bits, iotlb_sets, iotlb_ways
+ *   devices:  name, unit, rid ("bb:dd.f"), pasid_bits, pasid_only, ats, pri,
+ *             group (isolation key), alias ("bb:dd.f")
+ *   domains:  name, unit, type (paging|identity|blocked), stage
+ *             (auto|first|second), mappings: [iova, size, prot (r|w|rw),
+ *             fill (byte)]
+ *   attach:   device, domain, pasid (a number, "auto", or absent for the
+ *             RID), as (a name for the PASID, used by the workload)
+ *   workload: device, pasid (number or name; absent: no PASID), op
+ *             (read|write), iova, size, count (per thread), threads, stride,
+ *             span, expect (any|ok|fault)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include <siommu/core.h>
+
+#include "scenario.h"
+
+#define NAME_LEN 32
+#define MAX_ITEMS 64
+
+struct sc_unit {
+	char name[NAME_LEN];
+	int line;
+	struct siommu_vtd_cfg cfg;
+	struct siommu_unit *unit;
+};
+
+struct sc_device {
+	char name[NAME_LEN];
+	int line, unit;
+	struct siommu_device_cfg cfg;
+	struct siommu_device *dev;
+};
+
+struct sc_mapping {
+	uint64_t iova, size, pa, run;
+	unsigned int prot;
+	int fill;
+};
+
+struct sc_domain {
+	char name[NAME_LEN];
+	int line, unit;
+	struct siommu_domain_cfg cfg;
+	struct sc_mapping map[MAX_ITEMS];
+	unsigned int nmaps;
+	struct siommu_domain *dom;
+};
+
+struct sc_attach {
+	int line, device, domain;
+	bool has_pasid, auto_pasid;
+	uint32_t pasid;
+	char as[NAME_LEN];
+};
+
+enum { EXPECT_ANY, EXPECT_OK, EXPECT_FAULT };
+
+struct sc_work {
+	int line, device;
+	char pasid_name[NAME_LEN];
+	bool has_pasid;
+	uint32_t pasid;
+	bool write;
+	uint64_t iova, size, count, threads, stride, span;
+	int expect;
+	/* results, updated with atomics by the workload threads */
+	uint64_t dmas, bytes, faults, unexpected;
+	uint64_t by_reason[256];
+};
+
+struct scenario {
+	char file[256];
+	struct sc_unit unit[MAX_ITEMS];
+	struct sc_device dev[MAX_ITEMS];
+	struct sc_domain dom[MAX_ITEMS];
+	struct sc_attach att[MAX_ITEMS];
+	struct sc_work work[MAX_ITEMS];
+	unsigned int nunits, ndevs, ndoms, natts, nwork;
+	struct siommu_ctx *ctx;
+	uint64_t total_ops, done_ops;
+};
+
+/* Parsing ----------------------------------------------------------------- */
+
+struct parser {
+	const char *file;
+	yaml_document_t doc;
+	char *err;
+	size_t errlen;
+};
+
+static int perr(struct parser *p, const yaml_node_t *n, const char *field,
+		const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%zu: %s: %s", p->file,
+		 n ? n->start_mark.line + 1 : 1, field, msg);
+	return -EINVAL;
+}
+
+static yaml_node_t *pnode(struct parser *p, int idx)
+{
+	return yaml_document_get_node(&p->doc, idx);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *map_get(struct parser *p, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *pr;
+
+	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+		const char *k = scalar(pnode(p, pr->key));
+
+		if (k && !strcmp(k, key))
+			return pnode(p, pr->value);
+	}
+	return NULL;
+}
+
+/* Refuse keys that are not in @allowed: a typo must not pass silently. */
+static int check_keys(struct parser *p, yaml_node_t *map, const char *what,
+		      const char *const *allowed)
+{
+	yaml_node_pair_t *pr;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return perr(p, map, what, "expected a mapping of fields");
+	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+		yaml_node_t *kn = pnode(p, pr->key);
+		const char *k = scalar(kn);
+		const char *const *a;
+		char list[256] = "";
+
+		if (!k)
+			return perr(p, kn, what, "expected a field name");
+		for (a = allowed; *a; a++)
+			if (!strcmp(*a, k))
+				break;
+		if (*a)
+			continue;
+		for (a = allowed; *a; a++) {
+			strncat(list, *a, sizeof(list) - strlen(list) - 3);
+			if (a[1])
+				strcat(list, ", ");
+		}
+		return perr(p, kn, k, "unknown field in %s (expected one of: %s)", what, list);
+	}
+	return 0;
+}
+
+/* A number: decimal or 0x hex, with an optional K, M or G suffix. */
+static int get_u64(struct parser *p, yaml_node_t *map, const char *key,
+		   bool required, uint64_t dflt, uint64_t *out)
+{
+	yaml_node_t *n = map_get(p, map, key);
+	const char *s = scalar(n);
+	char *end;
+	unsigned long long v;
+
+	if (!n) {
+		if (required)
+			return perr(p, map, key, "missing (expected a number)");
+		*out = dflt;
+		return 0;
+	}
+	if (!s || !*s || *s == '-')
+		return perr(p, n, key, "expected a number, like 4096, 0x1000 or 4K");
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return perr(p, n, key, "number out of range: '%s'", s);
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M')
+		v <<= 20, end++;
+	else if (*end == 'G')
+		v <<= 30, end++;
+	if (*end)
+		return perr(p, n, key, "expected a number, like 4096, 0x1000 or 4K; got '%s'", s);
+	*out = v;
+	return 0;
+}
+
+static int get_bool(struct parser *p, yaml_node_t *map, const char *key, bool *out)
+{
+	yaml_node_t *n = map_get(p, map, key);
+	const char *s = scalar(n);
+
+	*out = false;
+	if (!n)
+		return 0;
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes")))
+		*out = true;
+	else if (!s || (strcmp(s, "false") && strcmp(s, "no")))
+		return perr(p, n, key, "expected true or false");
+	return 0;
+}
+
+static int get_name(struct parser *p, yaml_node_t *map, const char *key,
+		    bool required, char *out)
+{
+	yaml_node_t *n = map_get(p, map, key);
+	const char *s = scalar(n);
+
+	out[0] = 0;
+	if (!n) {
+		if (required)
+			return perr(p, map, key, "missing (expected a name)");
+		return 0;
+	}
+	if (!s || !*s || strlen(s) >= NAME_LEN)
+		return perr(p, n, key, "expected a name of 1 to %d characters", NAME_LEN - 1);
+	strcpy(out, s);
+	return 0;
+}
+
+static int get_enum(struct parser *p, yaml_node_t *map, const char *key,
+		    const char *const *names, int dflt, int *out)
+{
+	yaml_node_t *n = map_get(p, map, key);
+	const char *s = scalar(n);
+	int i;
+
+	*out = dflt;
+	if (!n)
+		return 0;
+	for (i = 0; s && names[i]; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	{
+		char list[128] = "";
+
+		for (i = 0; names[i]; i++) {
+			strcat(list, names[i]);
+			if (names[i + 1])
+				strcat(list, "|");
+		}
+		return perr(p, n, key, "expected %s", list);
+	}
+}
+
+/* "bb:dd.f" -> bus << 8 | dev << 3 | fn. */
+static int get_rid(struct parser *p, yaml_node_t *map, const char *key,
+		   bool required, int32_t *out)
+{
+	yaml_node_t *n = map_get(p, map, key);
+	const char *s = scalar(n);
+	unsigned int b, d, f;
+	char tail;
+
+	*out = -1;
+	if (!n) {
+		if (required)
+			return perr(p, map, key, "missing (expected a requester ID like 00:01.0)");
+		return 0;
+	}
+	if (!s || sscanf(s, "%x:%x.%x%c", &b, &d, &f, &tail) != 3 || b > 255 || d > 31 || f > 7)
+		return perr(p, n, key, "expected a requester ID like 00:01.0 (bus:device.function)");
+	*out = (int32_t)(b << 8 | d << 3 | f);
+	return 0;
+}
+
+/* Index of the item called @name in a list already parsed, or an error. */
+#define FIND(p, n, key, arr, cnt, what, out)                                     \
+	({                                                                       \
+		char _nm[NAME_LEN];                                              \
+		int _r = get_name(p, n, key, true, _nm), _i;                     \
+		for (_i = 0; !_r && _i < (int)(cnt); _i++)                       \
+			if (!strcmp((arr)[_i].name, _nm))                        \
+				break;                                           \
+		if (!_r && _i == (int)(cnt))                                     \
+			_r = perr(p, map_get(p, n, key), key,                    \
+				  "no " what " named '%s' is defined above", _nm); \
+		*(out) = _i;                                                     \
+		_r;                                                              \
+	})
+
+static yaml_node_t *list_item(struct parser *p, yaml_node_t *seq, unsigned int i)
+{
+	return pnode(p, seq->data.sequence.items.start[i]);
+}
+
+static unsigned int list_len(yaml_node_t *seq)
+{
+	return seq->data.sequence.items.top - seq->data.sequence.items.start;
+}
+
+static int get_list(struct parser *p, yaml_node_t *root, const char *key,
+		    bool required, yaml_node_t **out)
+{
+	yaml_node_t *n = map_get(p, root, key);
+
+	*out = n;
+	if (!n) {
+		if (required)
+			return perr(p, root, key, "missing (expected a list)");
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return perr(p, n, key, "expected a list (items starting with '- ')");
+	if (list_len(n) > MAX_ITEMS)
+		return perr(p, n, key, "at most %d items", MAX_ITEMS);
+	return 0;
+}
+
+static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "name", "aw", "pasid_bits", "iotlb_sets",
+					    "iotlb_ways", NULL };
+	yaml_node_t *l;
+	unsigned int i;
+	int ret = get_list(p, root, "units", true, &l);
+
+	for (i = 0; !ret && i < list_len(l); i++) {
+		yaml_node_t *n = list_item(p, l, i);
+		struct sc_unit *u = &sc->unit[sc->nunits++];
+		uint64_t v = 0;
+
+		u->line = n->start_mark.line + 1;
+		ret = check_keys(p, n, "a unit", keys);
+		ret = ret ?: get_name(p, n, "name", true, u->name);
+		ret = ret ?: get_u64(p, n, "aw", false, 48, &v);
+		if (!ret && v != 39 && v != 48 && v != 57)
+			ret = perr(p, map_get(p, n, "aw"), "aw", "expected 39, 48 or 57");
+		u->cfg.aw = v;
+		ret = ret ?: get_u64(p, n, "pasid_bits", false, 20, &v);
+		if (!ret && (v < 1 || v > 20))
+			ret = perr(p, map_get(p, n, "pasid_bits"), "pasid_bits", "expected 1 to 20");
+		u->cfg.pasid_bits = v;
+		ret = ret ?: get_u64(p, n, "iotlb_sets", false, 0, &v);
+		u->cfg.iotlb_sets = v;
+		ret = ret ?: get_u64(p, n, "iotlb_ways", false, 0, &v);
+		u->cfg.iotlb_ways = v;
+	}
+	if (!ret && !sc->nunits)
+		ret = perr(p, l, "units", "at least one unit is needed");
+	return ret;
+}
+
+static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "name", "unit", "rid", "pasid_bits", "pasid_only",
+					    "ats", "pri", "group", "alias", NULL };
+	yaml_node_t *l;
+	unsigned int i;
+	int ret = get_list(p, root, "devices", true, &l);
+
+	for (i = 0; !ret && i < list_len(l); i++) {
+		yaml_node_t *n = list_item(p, l, i);
+		struct sc_device *d = &sc->dev[sc->ndevs++];
+		bool po = false, ats = false, pri = false;
+		int32_t rid = 0;
+		uint64_t v = 0;
+
+		d->line = n->start_mark.line + 1;
+		ret = check_keys(p, n, "a device", keys);
+		ret = ret ?: get_name(p, n, "name", true, d->name);
+		ret = ret ?: FIND(p, n, "unit", sc->unit, sc->nunits, "unit", &d->unit);
+		ret = ret ?: get_rid(p, n, "rid", true, &rid);
+		d->cfg.rid = (uint16_t)rid;
+		ret = ret ?: get_u64(p, n, "pasid_bits", false, 0, &v);
+		if (!ret && v > 20)
+			ret = perr(p, map_get(p, n, "pasid_bits"), "pasid_bits", "expected 0 to 20");
+		d->cfg.pasid_bits = v;
+		ret = ret ?: get_bool(p, n, "pasid_only", &po);
+		ret = ret ?: get_bool(p, n, "ats", &ats);
+		ret = ret ?: get_bool(p, n, "pri", &pri);
+		d->cfg.flags = (po ? SIOMMU_DEV_PASID_ONLY : 0) | (ats ? SIOMMU_DEV_ATS : 0) |
+			       (pri ? SIOMMU_DEV_PRI : 0);
+		ret = ret ?: get_u64(p, n, "group", false, 0, &v);
+		d->cfg.isolation_key = (uint32_t)v;
+		ret = ret ?: get_rid(p, n, "alias", false, &d->cfg.alias_rid);
+	}
+	return ret;
+}
+
+static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "name", "unit", "type", "stage", "mappings", NULL };
+	static const char *const mkeys[] = { "iova", "size", "prot", "fill", NULL };
+	static const char *const types[] = { "blocked", "identity", "paging", NULL };
+	static const char *const stages[] = { "auto", "first", "second", NULL };
+	static const char *const prots[] = { "", "r", "w", "rw", NULL };
+	yaml_node_t *l;
+	unsigned int i, j;
+	int ret = get_list(p, root, "domains", true, &l);
+
+	for (i = 0; !ret && i < list_len(l); i++) {
+		yaml_node_t *n = list_item(p, l, i), *ml;
+		struct sc_domain *d = &sc->dom[sc->ndoms++];
+		int t = 0, s = 0;
+
+		d->line = n->start_mark.line + 1;
+		ret = check_keys(p, n, "a domain", keys);
+		ret = ret ?: get_name(p, n, "name", true, d->name);
+		ret = ret ?: FIND(p, n, "unit", sc->unit, sc->nunits, "unit", &d->unit);
+		ret = ret ?: get_enum(p, n, "type", types, 2, &t);
+		ret = ret ?: get_enum(p, n, "stage", stages, 0, &s);
+		d->cfg.type = t;
+		d->cfg.stage = s;
+		ret = ret ?: get_list(p, n, "mappings", false, &ml);
+		if (ret || !ml)
+			continue;
+		if (t != SIOMMU_DOMAIN_PAGING)
+			return perr(p, ml, "mappings", "only a paging domain has mappings");
+		for (j = 0; !ret && j < list_len(ml); j++) {
+			yaml_node_t *m = list_item(p, ml, j);
+			struct sc_mapping *mp = &d->map[d->nmaps++];
+			uint64_t v = 0;
+			int pr = 0;
+
+			ret = check_keys(p, m, "a mapping", mkeys);
+			ret = ret ?: get_u64(p, m, "iova", true, 0, &mp->iova);
+			ret = ret ?: get_u64(p, m, "size", true, 0, &mp->size);
+			if (!ret && (!mp->size || mp->size > SIOMMU_SZ_1G || (mp->size | mp->iova) & 0xfff))
+				ret = perr(p, m, "size", "iova and size must be 4K-aligned, size 4K to 1G");
+			ret = ret ?: get_enum(p, m, "prot", prots, 3, &pr);
+			if (!ret && !pr)
+				ret = perr(p, map_get(p, m, "prot"), "prot", "expected r, w or rw");
+			mp->prot = pr;
+			ret = ret ?: get_u64(p, m, "fill", false, 0, &v);
+			mp->fill = (int)(v & 0xff);
+		}
+	}
+	return ret;
+}
+
+static int parse_attach(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "device", "domain", "pasid", "as", NULL };
+	yaml_node_t *l;
+	unsigned int i;
+	int ret = get_list(p, root, "attach", true, &l);
+
+	for (i = 0; !ret && i < list_len(l); i++) {
+		yaml_node_t *n = list_item(p, l, i), *pn;
+		struct sc_attach *a = &sc->att[sc->natts++];
+
+		a->line = n->start_mark.line + 1;
+		ret = check_keys(p, n, "an attachment", keys);
+		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &a->device);
+		ret = ret ?: FIND(p, n, "domain", sc->dom, sc->ndoms, "domain", &a->domain);
+		pn = map_get(p, n, "pasid");
+		if (!ret && pn) {
+			uint64_t v = 0;
+
+			a->has_pasid = true;
+			if (scalar(pn) && !strcmp(scalar(pn), "auto"))
+				a->auto_pasid = true;
+			else
+				ret = get_u64(p, n, "pasid", true, 0, &v);
+			if (!ret && !a->auto_pasid && (v < 1 || v > SIOMMU_PASID_MAX))
+				ret = perr(p, pn, "pasid", "expected 1 to %u, or auto", SIOMMU_PASID_MAX);
+			a->pasid = (uint32_t)v;
+		}
+		ret = ret ?: get_name(p, n, "as", false, a->as);
+		if (!ret && a->as[0] && !a->has_pasid)
+			ret = perr(p, map_get(p, n, "as"), "as", "names a PASID: give 'pasid' too");
+	}
+	return ret;
+}
+
+static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "device", "pasid", "op", "iova", "size", "count",
+					    "threads", "stride", "span", "expect", NULL };
+	static const char *const ops[] = { "read", "write", NULL };
+	static const char *const expects[] = { "any", "ok", "fault", NULL };
+	yaml_node_t *l;
+	unsigned int i;
+	int ret = get_list(p, root, "workload", false, &l);
+
+	for (i = 0; !ret && l && i < list_len(l); i++) {
+		yaml_node_t *n = list_item(p, l, i), *pn;
+		struct sc_work *w = &sc->work[sc->nwork++];
+		int op = 0;
+
+		w->line = n->start_mark.line + 1;
+		ret = check_keys(p, n, "a workload item", keys);
+		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &w->device);
+		pn = map_get(p, n, "pasid");
+		if (!ret && pn) {
+			const char *s = scalar(pn);
+			unsigned int k;
+
+			w->has_pasid = true;
+			for (k = 0; s && k < sc->natts; k++)
+				if (sc->att[k].as[0] && !strcmp(sc->att[k].as, s))
+					break;
+			if (s && k < sc->natts)
+				strcpy(w->pasid_name, s);
+			else {
+				uint64_t v = 0;
+
+				ret = get_u64(p, n, "pasid", true, 0, &v);
+				if (ret)
+					ret = perr(p, pn, "pasid", "expected a PASID number or a name "
+						   "given with 'as' in attach");
+				w->pasid = (uint32_t)v;
+			}
+		}
+		ret = ret ?: get_enum(p, n, "op", ops, 0, &op);
+		w->write = op == 1;
+		ret = ret ?: get_u64(p, n, "iova", true, 0, &w->iova);
+		ret = ret ?: get_u64(p, n, "size", false, 4096, &w->size);
+		if (!ret && (!w->size || w->size > (1u << 20)))
+			ret = perr(p, map_get(p, n, "size"), "size", "expected 1 byte to 1M");
+		ret = ret ?: get_u64(p, n, "count", false, 1, &w->count);
+		ret = ret ?: get_u64(p, n, "threads", false, 1, &w->threads);
+		if (!ret && (!w->threads || w->threads > 16))
+			ret = perr(p, map_get(p, n, "threads"), "threads", "expected 1 to 16");
+		ret = ret ?: get_u64(p, n, "stride", false, 0, &w->stride);
+		ret = ret ?: get_u64(p, n, "span", false, 0, &w->span);
+		ret = ret ?: get_enum(p, n, "expect", expects, EXPECT_ANY, &w->expect);
+		sc->total_ops += w->count * w->threads;
+	}
+	return ret;
+}
+
+struct scenario *scenario_load(const char *path, char *err, size_t errlen)
+{
+	static const char *const top[] = { "units", "devices", "domains", "attach", "workload",
+					   NULL };
+	struct parser p = { .file = path, .err = err, .errlen = errlen };
+	yaml_parser_t yp;
+	struct scenario *sc;
+	yaml_node_t *root;
+	FILE *f;
+	int ret;
+
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	sc = calloc(1, sizeof(*sc));
+	if (!sc || !yaml_parser_initialize(&yp)) {
+		fclose(f);
+		free(sc);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	snprintf(sc->file, sizeof(sc->file), "%s", path);
+	yaml_parser_set_input_file(&yp, f);
+	if (!yaml_parser_load(&yp, &p.doc)) {
+		snprintf(err, errlen, "%s:%zu: YAML syntax: %s", path,
+			 yp.problem_mark.line + 1, yp.problem ? yp.problem : "unreadable");
+		yaml_parser_delete(&yp);
+		fclose(f);
+		free(sc);
+		return NULL;
+	}
+	yaml_parser_delete(&yp);
+	fclose(f);
+	root = yaml_document_get_root_node(&p.doc);
+	if (!root)
+		ret = perr(&p, NULL, "file", "empty: expected units, devices, domains, attach");
+	else
+		ret = check_keys(&p, root, "a scenario", top);
+	ret = ret ?: parse_units(&p, root, sc);
+	ret = ret ?: parse_devices(&p, root, sc);
+	ret = ret ?: parse_domains(&p, root, sc);
+	ret = ret ?: parse_attach(&p, root, sc);
+	ret = ret ?: parse_workload(&p, root, sc);
+	yaml_document_delete(&p.doc);
+	if (ret) {
+		free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void scenario_free(struct scenario *sc)
+{
+	if (!sc)
+		return;
+	siommu_ctx_destroy(sc->ctx);
+	free(sc);
+}
+
+/* Running ----------------------------------------------------------------- */
+
+static int rerr(struct scenario *sc, char *err, size_t errlen, int line,
+		const char *what, int ret)
+{
+	snprintf(err, errlen, "%s:%d: %s: %s", sc->file, line, what, strerror(-ret));
+	return ret;
+}
+
+static int build(struct scenario *sc, char *err, size_t errlen)
+{
+	unsigned int i, j;
+	int ret;
+
+	ret = siommu_ctx_create(NULL, &sc->ctx);
+	if (ret)
+		return rerr(sc, err, errlen, 0, "context", ret);
+	for (i = 0; i < sc->nunits; i++) {
+		ret = siommu_unit_add_vtd(sc->ctx, &sc->unit[i].cfg, &sc->unit[i].unit);
+		if (ret)
+			return rerr(sc, err, errlen, sc->unit[i].line, "unit", ret);
+	}
+	for (i = 0; i < sc->ndevs; i++) {
+		struct sc_device *d = &sc->dev[i];
+
+		ret = siommu_device_add(sc->unit[d->unit].unit, &d->cfg, &d->dev);
+		if (ret)
+			return rerr(sc, err, errlen, d->line, "device", ret);
+	}
+	for (i = 0; i < sc->ndoms; i++) {
+		struct sc_domain *d = &sc->dom[i];
+		struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+
+		ret = siommu_domain_alloc(sc->unit[d->unit].unit, &d->cfg, &d->dom);
+		if (ret)
+			return rerr(sc, err, errlen, d->line, "domain", ret);
+		for (j = 0; j < d->nmaps; j++) {
+			struct sc_mapping *m = &d->map[j];
+
+			/* Each mapping gets a buffer of its own, filled. */
+			m->run = 4096;
+			while (m->run < m->size)
+				m->run <<= 1;
+			ret = siommu_mem_frame_alloc(mem, m->run, SIOMMU_MEM_DMA, &m->pa);
+			if (ret)
+				return rerr(sc, err, errlen, d->line, "mapping buffer", ret);
+			memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
+			ret = siommu_domain_map(d->dom, m->iova, m->pa, m->size,
+						(m->prot & 1 ? SIOMMU_PROT_READ : 0) |
+						(m->prot & 2 ? SIOMMU_PROT_WRITE : 0));
+			if (ret)
+				return rerr(sc, err, errlen, d->line, "mapping", ret);
+		}
+	}
+	for (i = 0; i < sc->natts; i++) {
+		struct sc_attach *a = &sc->att[i];
+		struct siommu_device *dev = sc->dev[a->device].dev;
+		struct siommu_domain *dom = sc->dom[a->domain].dom;
+
+		if (!a->has_pasid) {
+			ret = siommu_device_attach(dev, dom);
+		} else {
+			if (a->auto_pasid) {
+				struct siommu_device_info info;
+
+				siommu_device_get_info(dev, &info);
+				ret = info.max_pasid ?
+				      siommu_pasid_alloc(siommu_ctx_pasids(sc->ctx), 1,
+							 info.max_pasid, a->device, &a->pasid) :
+				      -EOPNOTSUPP;
+			} else {
+				ret = siommu_pasid_alloc(siommu_ctx_pasids(sc->ctx), a->pasid,
+							 a->pasid, a->device, &a->pasid);
+				/* Already allocated by an earlier attach: share it. */
+				if (ret == -ENOSPC)
+					ret = 0;
+			}
+			ret = ret ?: siommu_device_attach_pasid(dev, a->pasid, dom);
+		}
+		if (ret)
+			return rerr(sc, err, errlen, a->line, "attach", ret);
+	}
+	/* Resolve PASID names in the workload. */
+	for (i = 0; i < sc->nwork; i++)
+		for (j = 0; sc->work[i].pasid_name[0] && j < sc->natts; j++)
+			if (!strcmp(sc->att[j].as, sc->work[i].pasid_name))
+				sc->work[i].pasid = sc->att[j].pasid;
+	return 0;
+}
+
+struct worker {
+	struct scenario *sc;
+	struct sc_work *w;
+	struct siommu_vtd *hw;
+	pthread_t thread;
+	int err;
+};
+
+static void *work_fn(void *arg)
+{
+	struct worker *wk = arg;
+	struct sc_work *w = wk->w;
+	struct siommu_vtd_req req = {
+		.rid = wk->sc->dev[w->device].cfg.rid,
+		.pasid_present = w->has_pasid, .pasid = w->pasid,
+	};
+	uint8_t *buf = calloc(1, w->size);
+	uint64_t i, off = 0, dmas = 0, bytes = 0, faults = 0, bad = 0;
+
+	if (!buf) {
+		wk->err = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < w->count; i++) {
+		struct siommu_vtd_xlate res = { 0 };
+		size_t done = 0;
+		int ret;
+
+		req.iova = w->iova + off;
+		ret = w->write ? siommu_vtd_dma_write(wk->hw, &req, buf, w->size, &done, &res)
+			       : siommu_vtd_dma_read(wk->hw, &req, buf, w->size, &done, &res);
+		dmas++;
+		bytes += done;
+		if (ret) {
+			faults++;
+			__atomic_fetch_add(&w->by_reason[res.fault_reason & 0xff], 1,
+					   __ATOMIC_RELAXED);
+		}
+		if ((w->expect == EXPECT_OK && ret) || (w->expect == EXPECT_FAULT && !ret))
+			bad++;
+		if (w->stride && w->span)
+			off = (off + w->stride) % w->span;
+		if ((i & 1023) == 1023)
+			__atomic_fetch_add(&wk->sc->done_ops, 1024, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&wk->sc->done_ops, w->count & 1023, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->dmas, dmas, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->bytes, bytes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->faults, faults, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->unexpected, bad, __ATOMIC_RELAXED);
+	free(buf);
+	return NULL;
+}
+
+static void progress_bar(struct scenario *sc, bool last)
+{
+	uint64_t done = __atomic_load_n(&sc->done_ops, __ATOMIC_RELAXED);
+	unsigned int pct = sc->total_ops ? (unsigned int)(done * 100 / sc->total_ops) : 100;
+	char bar[41];
+
+	memset(bar, '#', pct * 40 / 100);
+	memset(bar + pct * 40 / 100, '.', 40 - pct * 40 / 100);
+	bar[40] = 0;
+	fprintf(stderr, "\r[%s] %3u%% %" PRIu64 "/%" PRIu64 " DMAs%s", bar, pct, done,
+		sc->total_ops, last ? "\n" : "");
+}
+
+int scenario_run(struct scenario *sc, bool progress, char *err, size_t errlen)
+{
+	unsigned int i, t;
+	int ret = build(sc, err, errlen);
+
+	for (i = 0; !ret && i < sc->nwork; i++) {
+		struct sc_work *w = &sc->work[i];
+		struct worker wk[16];
+
+		for (t = 0; t < w->threads; t++) {
+			wk[t] = (struct worker){ .sc = sc, .w = w,
+				.hw = siommu_unit_vtd(sc->unit[sc->dev[w->device].unit].unit) };
+			if (pthread_create(&wk[t].thread, NULL, work_fn, &wk[t])) {
+				ret = rerr(sc, err, errlen, w->line, "workload thread", -EAGAIN);
+				break;
+			}
+		}
+		while (progress) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			uint64_t target = 0;
+			unsigned int k;
+
+			for (k = 0; k <= i; k++)
+				target += sc->work[k].count * sc->work[k].threads;
+			if (__atomic_load_n(&sc->done_ops, __ATOMIC_RELAXED) >= target)
+				break;
+			progress_bar(sc, false);
+			nanosleep(&ts, NULL);
+		}
+		while (t--) {
+			pthread_join(wk[t].thread, NULL);
+			if (!ret && wk[t].err)
+				ret = rerr(sc, err, errlen, w->line, "workload", wk[t].err);
+		}
+	}
+	if (progress)
+		progress_bar(sc, true);
+	return ret;
+}
+
+/* Reporting --------------------------------------------------------------- */
+
+static void rid_str(uint16_t rid, char *s)
+{
+	sprintf(s, "%02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1f, rid & 7);
+}
+
+void scenario_report(struct scenario *sc, FILE *out, bool json)
+{
+	unsigned int i, r;
+
+	if (json)
+		fprintf(out, "{\"scenario\":\"%s\",\"workload\":[", sc->file);
+	else
+		fprintf(out, "%-10s %-8s %-6s %-5s %10s %12s %8s %6s  %s\n", "device", "RID",
+			"PASID", "op", "DMAs", "bytes", "faults", "unexp", "faults by reason");
+	for (i = 0; i < sc->nwork; i++) {
+		struct sc_work *w = &sc->work[i];
+		char rid[16], pasid[16] = "-", reasons[256] = "";
+		bool first = true;
+
+		rid_str(sc->dev[w->device].cfg.rid, rid);
+		if (w->has_pasid)
+			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
+		for (r = 0; r < 256; r++) {
+			size_t l = strlen(reasons);
+
+			if (!w->by_reason[r])
+				continue;
+			snprintf(reasons + l, sizeof(reasons) - l,
+				 json ? "%s\"0x%02x\":%" PRIu64 : "%s0x%02x:%" PRIu64,
+				 first ? "" : json ? "," : " ", r, w->by_reason[r]);
+			first = false;
+		}
+		if (json)
+			fprintf(out, "%s{\"device\":\"%s\",\"rid\":\"%s\",\"pasid\":%s,\"op\":\"%s\","
+				"\"dmas\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"faults\":%" PRIu64
+				",\"unexpected\":%" PRIu64 ",\"faults_by_reason\":{%s}}",
+				i ? "," : "", sc->dev[w->device].name, rid,
+				w->has_pasid ? pasid : "null", w->write ? "write" : "read",
+				w->dmas, w->bytes, w->faults, w->unexpected, reasons);
+		else
+			fprintf(out, "%-10s %-8s %-6s %-5s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
+				" %6" PRIu64 "  %s\n", sc->dev[w->device].name, rid, pasid,
+				w->write ? "write" : "read", w->dmas, w->bytes, w->faults,
+				w->unexpected, reasons[0] ? reasons : "-");
+	}
+	if (json)
+		fprintf(out, "],\"units\":[");
+	else
+		fprintf(out, "\n%-10s %10s %10s %8s %12s %8s %10s\n", "unit", "IOTLB hits",
+			"misses", "hit %", "inv descs", "waits", "PT pages");
+	for (i = 0; i < sc->nunits; i++) {
+		struct siommu_vtd_stats vs;
+		struct siommu_unit_stats us;
+		struct siommu_mem_stats ms;
+		double rate;
+
+		siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &vs);
+		siommu_unit_get_stats(sc->unit[i].unit, &us);
+		siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
+		rate = vs.iotlb_hit + vs.iotlb_miss ?
+		       100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss) : 0;
+		if (json)
+			fprintf(out, "%s{\"unit\":\"%s\",\"iotlb_hits\":%" PRIu64 ",\"iotlb_misses\":%"
+				PRIu64 ",\"hit_rate\":%.2f,\"faults\":%" PRIu64
+				",\"inv_descriptors\":%" PRIu64 ",\"inv_waits\":%" PRIu64
+				",\"pt_pages\":%" PRIu64 "}", i ? "," : "", sc->unit[i].name,
+				vs.iotlb_hit, vs.iotlb_miss, rate, vs.faults, us.inv_descriptors,
+				us.inv_waits, ms.in_use[SIOMMU_MEM_PT] >> 12);
+		else
+			fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
+				" %10" PRIu64 "\n", sc->unit[i].name, vs.iotlb_hit, vs.iotlb_miss,
+				rate, us.inv_descriptors, us.inv_waits,
+				ms.in_use[SIOMMU_MEM_PT] >> 12);
+	}
+	if (json)
+		fprintf(out, "]}\n");
+}
+
+/* Dumps ------------------------------------------------------------------- */
+
+struct dump_ctx {
+	struct scenario *sc;
+	FILE *out;
+	bool dot;
+	unsigned int dev;
+};
+
+static const char *dom_name(struct scenario *sc, struct siommu_domain *dom)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->ndoms; i++)
+		if (sc->dom[i].dom == dom)
+			return sc->dom[i].name;
+	return "(unnamed)";
+}
+
+static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
+{
+	struct dump_ctx *c = arg;
+	struct sc_device *d = &c->sc->dev[c->dev];
+	unsigned int di;
+
+	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
+		;
+	if (c->dot) {
+		if (pasid)
+			fprintf(c->out, "  \"%s/pasid%u\" [label=\"PASID %u\", shape=box];\n"
+				"  \"%s\" -> \"%s/pasid%u\";\n  \"%s/pasid%u\" -> \"dom_%u\";\n",
+				d->name, pasid, pasid, d->name, d->name, pasid, d->name, pasid, di);
+		else
+			fprintf(c->out, "  \"%s\" -> \"dom_%u\" [label=\"RID\"];\n", d->name, di);
+	} else {
+		if (pasid)
+			fprintf(c->out, "    PASID %u -> domain %s\n", pasid, dom_name(c->sc, dom));
+		else
+			fprintf(c->out, "    RID (no PASID) -> domain %s\n", dom_name(c->sc, dom));
+	}
+	return 0;
+}
+
+static int dump_run(void *arg, const struct siommu_pt_run *run)
+{
+	struct dump_ctx *c = arg;
+
+	if (c->dot)
+		fprintf(c->out, "\\nIOVA 0x%" PRIx64 "+0x%" PRIx64 " -> PA 0x%" PRIx64 " %s%s",
+			run->iova, run->length, run->pa,
+			run->prot & SIOMMU_PROT_READ ? "r" : "",
+			run->prot & SIOMMU_PROT_WRITE ? "w" : "");
+	else
+		fprintf(c->out, "    IOVA 0x%" PRIx64 "..0x%" PRIx64 " -> PA 0x%" PRIx64 " %s%s\n",
+			run->iova, run->iova + run->length - 1, run->pa,
+			run->prot & SIOMMU_PROT_READ ? "r" : "-",
+			run->prot & SIOMMU_PROT_WRITE ? "w" : "-");
+	return 0;
+}
+
+static void dump(struct scenario *sc, FILE *out, bool dot)
+{
+	struct dump_ctx c = { sc, out, dot, 0 };
+	static const char *const types[] = { "blocked", "identity", "paging" };
+	unsigned int u, i;
+
+	if (dot)
+		fprintf(out, "digraph siommu {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
+	for (u = 0; u < sc->nunits; u++) {
+		if (dot)
+			fprintf(out, "  \"unit_%u\" [label=\"VT-d unit %s\", shape=box3d];\n", u,
+				sc->unit[u].name);
+		else
+			fprintf(out, "unit %s (VT-d, scalable mode)\n", sc->unit[u].name);
+		for (i = 0; i < sc->ndevs; i++) {
+			struct sc_device *d = &sc->dev[i];
+			char rid[16];
+
+			if (d->unit != (int)u)
+				continue;
+			rid_str(d->cfg.rid, rid);
+			if (dot)
+				fprintf(out, "  \"%s\" [label=\"%s\\nRID %s\\ncontext: PASID %s\"];\n"
+					"  \"unit_%u\" -> \"%s\";\n", d->name, d->name, rid,
+					d->cfg.pasid_bits ? "enabled" : "off", u, d->name);
+			else
+				fprintf(out, "  RID %s %s (context: PASID %s, group %u)\n", rid,
+					d->name, d->cfg.pasid_bits ? "enabled" : "off",
+					d->cfg.isolation_key);
+			c.dev = i;
+			siommu_device_for_each_attachment(d->dev, dump_att, &c);
+		}
+		/* Devices that cannot be isolated from each other: one box. */
+		for (i = 0; dot && i < sc->ndevs; i++) {
+			unsigned int k, first = 1;
+
+			if (sc->dev[i].unit != (int)u || !sc->dev[i].cfg.isolation_key)
+				continue;
+			for (k = 0; k < i && first; k++)
+				first = sc->dev[k].unit != (int)u ||
+					sc->dev[k].cfg.isolation_key != sc->dev[i].cfg.isolation_key;
+			if (!first)
+				continue;
+			fprintf(out, "  subgraph cluster_u%u_g%u {\n    label=\"group %u: one RID "
+				"domain\";\n    style=dashed;\n", u, sc->dev[i].cfg.isolation_key,
+				sc->dev[i].cfg.isolation_key);
+			for (k = i; k < sc->ndevs; k++)
+				if (sc->dev[k].unit == (int)u &&
+				    sc->dev[k].cfg.isolation_key == sc->dev[i].cfg.isolation_key)
+					fprintf(out, "    \"%s\";\n", sc->dev[k].name);
+			fprintf(out, "  }\n");
+		}
+	}
+	for (i = 0; i < sc->ndoms; i++) {
+		struct sc_domain *d = &sc->dom[i];
+		struct siommu_pt *pt = siommu_domain_pt(d->dom);
+
+		if (dot)
+			fprintf(out, "  \"dom_%u\" [shape=note, label=\"domain %s (%s)", i, d->name,
+				types[d->cfg.type]);
+		else
+			fprintf(out, "domain %s (%s)\n", d->name, types[d->cfg.type]);
+		if (pt) {
+			struct siommu_pt_cfg pc;
+
+			/* The whole input range: x86-64 maps the lower half. */
+			siommu_pt_get_cfg(pt, &pc);
+			siommu_pt_for_each(pt, 0, 1ull << (pc.ias - (pc.format ==
+					   SIOMMU_PT_X86_64)), dump_run, &c);
+		}
+		else if (d->cfg.type == SIOMMU_DOMAIN_IDENTITY)
+			fprintf(out, dot ? "\\nevery IOVA -> the same PA" :
+				"    every IOVA -> the same PA\n");
+		else
+			fprintf(out, dot ? "\\nno access" : "    no access\n");
+		if (dot)
+			fprintf(out, "\"];\n");
+	}
+	if (dot)
+		fprintf(out, "}\n");
+}
+
+uint64_t scenario_unexpected(struct scenario *sc)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < sc->nwork; i++)
+		n += sc->work[i].unexpected;
+	return n;
+}
+
+void scenario_dump_dot(struct scenario *sc, FILE *out)
+{
+	dump(sc, out, true);
+}
+
+void scenario_dump_text(struct scenario *sc, FILE *out)
+{
+	dump(sc, out, false);
+}
