@@ -43,6 +43,45 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", benches[i].name, benches[i].what);
 }
 
+/*
+ * A command's arguments: flags and "-o VALUE" options from @opts, and exactly
+ * one positional argument. Returns 0, or prints the usage and returns 2.
+ */
+struct opt {
+	const char *name;
+	bool *flag;		/* set when given, or */
+	const char **value;	/* takes the next argument */
+};
+
+static int parse_args(int argc, char **argv, const struct opt *opts,
+		      const char **positional)
+{
+	int j;
+
+	*positional = NULL;
+	for (j = 0; j < argc; j++) {
+		const struct opt *o;
+
+		for (o = opts; o->name && strcmp(o->name, argv[j]); o++)
+			;
+		if (o->name && o->flag) {
+			*o->flag = true;
+		} else if (o->name && j + 1 < argc) {
+			*o->value = argv[++j];
+		} else if (argv[j][0] == '-' || *positional) {
+			usage(stderr);
+			return 2;
+		} else {
+			*positional = argv[j];
+		}
+	}
+	if (!*positional) {
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
 static int run_bench(const struct bench_entry *b, const struct bench_opts *o)
 {
 	struct bench_report rep = { .bench = b->name, .opts = o };
@@ -59,25 +98,15 @@ static int run_bench(const struct bench_entry *b, const struct bench_opts *o)
 static int cmd_bench(int argc, char **argv)
 {
 	struct bench_opts o = { 0 };
-	const char *name = NULL;
+	const struct opt opts[] = {
+		{ "--json", &o.json, NULL }, { "--quick", &o.quick, NULL }, { NULL },
+	};
+	const char *name;
 	size_t i;
-	int j, ret = 0, found = 0;
+	int ret = parse_args(argc, argv, opts, &name), found = 0;
 
-	for (j = 0; j < argc; j++) {
-		if (!strcmp(argv[j], "--json"))
-			o.json = true;
-		else if (!strcmp(argv[j], "--quick"))
-			o.quick = true;
-		else if (argv[j][0] == '-' || name) {
-			usage(stderr);
-			return 2;
-		} else
-			name = argv[j];
-	}
-	if (!name) {
-		usage(stderr);
-		return 2;
-	}
+	if (ret)
+		return ret;
 	for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
 		if (strcmp(name, "all") && strcmp(name, benches[i].name))
 			continue;
@@ -112,28 +141,19 @@ static struct scenario *load_and_run(const char *file, bool progress)
 
 static int cmd_run(int argc, char **argv)
 {
-	bool json = false, progress = isatty(2);
-	const char *file = NULL;
+	bool json = false, noprogress = false;
+	const struct opt opts[] = {
+		{ "--json", &json, NULL }, { "--no-progress", &noprogress, NULL }, { NULL },
+	};
+	const char *file;
 	struct scenario *sc;
 	uint64_t unexpected;
-	int j;
+	int ret = parse_args(argc, argv, opts, &file);
 
-	for (j = 0; j < argc; j++) {
-		if (!strcmp(argv[j], "--json"))
-			json = true;
-		else if (!strcmp(argv[j], "--no-progress"))
-			progress = false;
-		else if (argv[j][0] == '-' || file) {
-			usage(stderr);
-			return 2;
-		} else
-			file = argv[j];
-	}
-	if (!file) {
-		usage(stderr);
-		return 2;
-	}
-	sc = load_and_run(file, progress);
+	if (ret)
+		return ret;
+	/* A progress bar only on a terminal, and not when asked not to. */
+	sc = load_and_run(file, isatty(2) && !noprogress);
 	if (!sc)
 		return 1;
 	scenario_report(sc, stdout, json);
@@ -162,24 +182,14 @@ static int write_file(const char *path, struct scenario *sc,
  * when Graphviz's dot is installed; the text also goes to stdout. */
 static int cmd_dump(int argc, char **argv)
 {
-	const char *file = NULL, *prefix = "siommu-dump";
+	const char *file, *prefix = "siommu-dump";
+	const struct opt opts[] = { { "-o", NULL, &prefix }, { NULL } };
 	char path[4096], cmd[8300];
 	struct scenario *sc;
-	int j, ret = 0;
+	int ret = parse_args(argc, argv, opts, &file);
 
-	for (j = 0; j < argc; j++) {
-		if (!strcmp(argv[j], "-o") && j + 1 < argc)
-			prefix = argv[++j];
-		else if (argv[j][0] == '-' || file) {
-			usage(stderr);
-			return 2;
-		} else
-			file = argv[j];
-	}
-	if (!file) {
-		usage(stderr);
-		return 2;
-	}
+	if (ret)
+		return ret;
 	sc = load_and_run(file, false);
 	if (!sc)
 		return 1;
