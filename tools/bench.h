@@ -88,5 +88,8 @@ int bench_pasid(struct bench_report *rep);
 int bench_vtd(struct bench_report *rep);
 /* The PASID allocator (bench_pasid), then strict map/unmap and PASID attach. */
 int bench_core(struct bench_report *rep);
+/* The IOVA allocator (bench_iova), then the DMA API: lazy and strict
+ * map+unmap, scatter-gather, and lazy scaling to two threads. */
+int bench_dma(struct bench_report *rep);
 
 #endif

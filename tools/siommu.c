@@ -26,6 +26,7 @@ static const struct bench_entry benches[] = {
 	{ "pasid", bench_pasid, "PASID allocator: alloc+free" },
 	{ "vtd", bench_vtd, "VT-d model: IOTLB hit and miss, DMA, invalidation" },
 	{ "core", bench_core, "IOMMU core: PASID alloc, strict map+unmap, PASID attach" },
+	{ "dma", bench_dma, "DMA API: IOVA alloc, lazy/strict map+unmap, sg, 2-thread scaling" },
 };
 
 static void usage(FILE *f)

@@ -22,6 +22,8 @@ int SIOMMU_EXPORT siommu_ctx_create(const struct siommu_ctx_cfg *cfg,
 		return -ENOMEM;
 	pthread_mutex_init(&ctx->lock, NULL);
 	CDS_INIT_LIST_HEAD(&ctx->domains);
+	pthread_mutex_init(&ctx->dma_lock, NULL);
+	CDS_INIT_LIST_HEAD(&ctx->dma_doms);
 	if (cfg && cfg->mem) {
 		ctx->mem = cfg->mem;
 	} else {
@@ -40,6 +42,7 @@ out_free_mem:
 	if (ctx->own_mem)
 		siommu_mem_destroy(ctx->mem);
 out_free_ctx:
+	pthread_mutex_destroy(&ctx->dma_lock);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 	return ret;
@@ -431,6 +434,9 @@ void SIOMMU_EXPORT siommu_device_remove(struct siommu_device *dev)
 	if (!dev)
 		return;
 	ctx = dev->unit->ctx;
+	/* The DMA API's state goes first: it detaches through the core. */
+	if (LOAD_ACQUIRE(dev->dma))
+		dma_dev_release(dev);
 	pthread_mutex_lock(&ctx->lock);
 	device_remove_locked(dev);
 	pthread_mutex_unlock(&ctx->lock);
@@ -625,6 +631,23 @@ int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 	return 0;
 }
 
+int core_domain_unmap_noflush(struct siommu_domain *dom, uint64_t iova,
+			      uint64_t length, struct siommu_pt_gather *gather,
+			      uint64_t *unmapped)
+{
+	SIOMMU_ASSERT(dom->type == SIOMMU_DOMAIN_PAGING);
+	return siommu_pt_unmap(dom->pt, iova, length, gather, unmapped);
+}
+
+void core_domain_flush_all(struct siommu_domain *dom)
+{
+	/* The whole input space: too wide for a page-selective encoding, so
+	 * the driver uses its domain- and PASID-selective forms. */
+	pthread_mutex_lock(&dom->lock);
+	domain_flush(dom, 0, UINT64_MAX, false);
+	pthread_mutex_unlock(&dom->lock);
+}
+
 /* Attach ------------------------------------------------------------------ */
 
 int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
@@ -803,6 +826,15 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 
 	if (!ctx)
 		return;
+	/* Leaves first: the DMA API's devices detach through the core. */
+	for (i = 0; i < ctx->nr_units; i++) {
+		struct siommu_device *d;
+
+		cds_list_for_each_entry(d, &ctx->units[i]->devices, unit_node)
+			if (d->dma)
+				dma_dev_release(d);
+	}
+	SIOMMU_ASSERT(cds_list_empty(&ctx->dma_doms));
 	pthread_mutex_lock(&ctx->lock);
 	for (i = 0; i < ctx->nr_units; i++) {
 		struct siommu_unit *unit = ctx->units[i];
@@ -822,6 +854,7 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 	siommu_pasid_space_destroy(ctx->pasids);
 	if (ctx->own_mem)
 		siommu_mem_destroy(ctx->mem);
+	pthread_mutex_destroy(&ctx->dma_lock);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }

@@ -29,6 +29,7 @@
 
 struct core_vtd;	/* the VT-d driver's per-unit state (vtd_drv.c) */
 struct core_vtd_dev;	/* ... and per-device state */
+struct dma_dev;		/* the DMA API's per-device state (src/dma) */
 
 struct siommu_ctx {
 	pthread_mutex_t lock;
@@ -40,6 +41,16 @@ struct siommu_ctx {
 	 * a release store of nr_units: unmap walks them without the lock. */
 	struct siommu_unit *units[CORE_MAX_UNITS];
 	unsigned int nr_units;
+	/*
+	 * The DMA API's state (src/dma/dma.c), kept here because it is per
+	 * context: dma_lock serialises its configuration calls (setup,
+	 * teardown, PASID enable/disable) and protects dma_doms; it is taken
+	 * before lock, never inside it. dma_policy is the default invalidation
+	 * policy (enum siommu_dma_policy), an atomic int.
+	 */
+	pthread_mutex_t dma_lock;
+	struct cds_list_head dma_doms;	/* dma_dom.node */
+	int dma_policy;
 };
 
 struct siommu_unit {
@@ -93,6 +104,9 @@ struct siommu_device {
 	siommu_fault_fn fault_fn;	/* atomic with fault_arg under ctx->lock */
 	void *fault_arg;
 	struct core_vtd_dev *vdev;
+	/* DMA API state (src/dma), set and cleared under ctx->dma_lock with
+	 * release stores; NULL while the device has no DMA setup. */
+	struct dma_dev *dma;
 };
 
 struct siommu_domain {
@@ -114,6 +128,27 @@ struct siommu_domain {
 
 /* Attachment table of a device. */
 struct core_att *core_att_get(struct siommu_device *dev, uint32_t pasid);
+
+/*
+ * For the DMA API's lazy invalidation (src/dma). core_domain_unmap_noflush()
+ * is siommu_domain_unmap() without the IOTLB flush: the leaves are gone from
+ * the table, freed levels are added to @gather, and the caller must flush
+ * (core_domain_flush_all() or a range covering @gather) before it reuses the
+ * range's IOVAs or releases @gather. core_domain_flush_all() invalidates the
+ * whole domain, walk caches included, on every attachment, and waits.
+ * Both may run concurrently with map/unmap of other ranges and with attach.
+ */
+int core_domain_unmap_noflush(struct siommu_domain *dom, uint64_t iova,
+			      uint64_t length, struct siommu_pt_gather *gather,
+			      uint64_t *unmapped);
+void core_domain_flush_all(struct siommu_domain *dom);
+
+/*
+ * The DMA API's teardown (src/dma/dma.c), called by siommu_device_remove()
+ * and siommu_ctx_destroy() for a device that still has DMA set up, before
+ * they take ctx->lock. Same as siommu_dma_teardown().
+ */
+void dma_dev_release(struct siommu_device *dev);
 
 /*
  * The VT-d driver (vtd_drv.c). All calls but flush and the MSI path run

@@ -759,13 +759,16 @@ void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 static bool psi_range(struct core_vtd *v, uint64_t start, uint64_t last,
 		      uint64_t *addr, unsigned int *am)
 {
-	unsigned int order = 0;
+	unsigned int order;
 
 	/* The smallest aligned power-of-two block of pages holding both ends
-	 * (trap 7: the hardware masks ADDR with AM; software aligns). */
-	while ((start >> (12 + order)) != (last >> (12 + order)))
-		order++;
-	if (order > v->mamv)
+	 * (trap 7: the hardware masks ADDR with AM; software aligns). Orders
+	 * stop below 52 so the shift stays under 64 for ranges up to 2^64 - 1;
+	 * anything wider than MAMV takes the whole-domain form instead. */
+	for (order = 0; order <= v->mamv && order < 52; order++)
+		if ((start >> (12 + order)) == (last >> (12 + order)))
+			break;
+	if (order > v->mamv || order >= 52)
 		return false;
 	*addr = (start >> (12 + order)) << (12 + order);
 	*am = order;

@@ -282,6 +282,45 @@ void SIOMMU_EXPORT *siommu_mem_host(struct siommu_mem *mem, uint64_t pa,
 	return host;
 }
 
+/* Is [h, h + len) inside the @size bytes mapped at @base? */
+static bool host_inside(uintptr_t h, uint64_t len, const uint8_t *base, uint64_t size)
+{
+	uintptr_t b = (uintptr_t)base;
+
+	return base && h >= b && h - b < size && len <= size - (h - b);
+}
+
+int mem_host_to_pa(struct siommu_mem *mem, const void *host, uint64_t len,
+		   uint64_t *pa)
+{
+	const struct region_table *t;
+	uintptr_t h = (uintptr_t)host;
+	unsigned int i;
+	int ret = -EFAULT;
+
+	if (!len)
+		len = 1;
+	if (host_inside(h, len, mem->pool.host, mem->pool.size)) {
+		*pa = mem->pool.base + (h - (uintptr_t)mem->pool.host);
+		return 0;
+	}
+	/* Regions are sorted by PA, not by host address: a linear scan, over
+	 * the handful of regions an address space has. */
+	siommu_rcu_read_lock();
+	t = rcu_dereference(mem->regions);
+	for (i = 0; i < t->n; i++) {
+		const struct mem_region *r = &t->r[i];
+
+		if (!r->pool && host_inside(h, len, r->host, r->size)) {
+			*pa = r->pa + (h - (uintptr_t)r->host);
+			ret = 0;
+			break;
+		}
+	}
+	siommu_rcu_read_unlock();
+	return ret;
+}
+
 bool SIOMMU_EXPORT siommu_mem_is_ram(struct siommu_mem *mem, uint64_t pa,
 				     uint64_t len)
 {

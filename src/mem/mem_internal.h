@@ -111,6 +111,15 @@ void mem_frame_list_add(struct siommu_mem *mem, struct frame_list *l, uint64_t p
 void mem_frame_list_free(struct siommu_mem *mem, struct frame_list *l,
 			 enum siommu_mem_purpose purpose);
 
+/*
+ * mem_host_to_pa - the PA of host pointer @host, when [host, host + len)
+ * (len 0 counts as 1) lies inside one RAM region's host mapping: the
+ * inverse of siommu_mem_host(). Returns 0 with *pa set, or -EFAULT.
+ * Lock-free, like siommu_mem_host().
+ */
+int mem_host_to_pa(struct siommu_mem *mem, const void *host, uint64_t len,
+		   uint64_t *pa);
+
 static inline bool mem_should_fail(struct siommu_mem *mem)
 {
 	return should_fail(&mem->fail);

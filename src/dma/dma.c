@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DMA setup and teardown, PASIDs for DMA API users, info and counters.
+ * Configuration calls run under ctx->dma_lock (see dma_internal.h) and
+ * change the core only through its public calls.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "dma/dma_internal.h"
+
+/* The interrupt window: requests without PASID there are interrupts
+ * (VT-d 3.14), never DMA, so no IOVA is handed out in it. */
+#define MSI_BASE 0xFEE00000ull
+#define MSI_SIZE 0x100000ull
+
+static struct dma_dom *dom_find(struct siommu_ctx *ctx, struct siommu_domain *dom)
+{
+	struct dma_dom *dd;
+
+	cds_list_for_each_entry(dd, &ctx->dma_doms, node)
+		if (dd->dom == dom)
+			return dd;
+	return NULL;
+}
+
+/* The IOVA space a paging domain's table can translate. */
+static int iova_create(struct dma_dom *dd)
+{
+	struct siommu_pt_cfg pc;
+	struct siommu_iova_cfg ic = { .start = 0, .mem = dd->mem };
+	int ret;
+
+	siommu_pt_get_cfg(siommu_domain_pt(dd->dom), &pc);
+	/* x86-64 paging maps the lower canonical half only (siommu/pt.h). */
+	ic.last = pc.format == SIOMMU_PT_X86_64 ? (1ull << (pc.ias - 1)) - 1 :
+		  pc.ias >= 64 ? UINT64_MAX : (1ull << pc.ias) - 1;
+	ret = siommu_iova_create(&ic, &dd->iovad);
+	if (ret)
+		return ret;
+	/* DMA address 0 reads as "no address" to many drivers. */
+	ret = siommu_iova_reserve(dd->iovad, 0, SIOMMU_PAGE_SIZE);
+	if (!ret)
+		ret = siommu_iova_reserve(dd->iovad, MSI_BASE, MSI_SIZE);
+	if (ret) {
+		siommu_iova_destroy(dd->iovad);
+		dd->iovad = NULL;
+	}
+	return ret;
+}
+
+static void dom_free(struct dma_dom *dd)
+{
+	dma_records_fini(dd);
+	if (dd->fq)
+		dma_fq_fini(dd);
+	siommu_iova_destroy(dd->iovad);
+	/* -EBUSY only if its owner's caller attached it elsewhere behind the
+	 * API's back; siommu_ctx_destroy() frees it then. */
+	if (dd->dom)
+		siommu_domain_free(dd->dom);
+	free(dd);
+}
+
+static int dom_create(struct siommu_device *dev, const struct siommu_dma_cfg *cfg,
+		      struct dma_dom **out)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	struct siommu_domain_cfg dc = { .stage = cfg->stage };
+	struct dma_dom *dd;
+	int ret;
+
+	if (mem_should_fail(ctx->mem))
+		return -ENOMEM;
+	dd = aligned_alloc(64, (sizeof(*dd) + 63) & ~(size_t)63);
+	if (!dd)
+		return -ENOMEM;
+	*dd = (struct dma_dom){ .ctx = ctx, .mem = ctx->mem, .identity = cfg->passthrough };
+	dma_records_init(dd);
+	dd->policy = cfg->policy;
+	if (dd->policy == SIOMMU_DMA_POLICY_DEFAULT)
+		dd->policy = __atomic_load_n(&ctx->dma_policy, __ATOMIC_RELAXED);
+	if (dd->policy == SIOMMU_DMA_POLICY_DEFAULT || dd->identity)
+		dd->policy = SIOMMU_DMA_STRICT;	/* identity: nothing to flush */
+	ret = dma_fq_init(dd);
+	if (ret)
+		goto out_free;
+	dc.type = dd->identity ? SIOMMU_DOMAIN_IDENTITY : SIOMMU_DOMAIN_PAGING;
+	ret = siommu_domain_alloc(dev->unit, &dc, &dd->dom);
+	if (ret)
+		goto out_free;
+	if (!dd->identity) {
+		ret = iova_create(dd);
+		if (ret)
+			goto out_free;
+	}
+	*out = dd;
+	return 0;
+
+out_free:
+	dom_free(dd);
+	return ret;
+}
+
+/* Allocate a PASID and attach the device's DMA domain there. */
+static int pasid_enable_locked(struct dma_dev *dv, uint32_t *pasid)
+{
+	struct siommu_device *dev = dv->dev;
+	struct siommu_pasid_space *space = dev->unit->ctx->pasids;
+	uint32_t p;
+	int ret;
+
+	if (dv->pasid)
+		return -EBUSY;
+	/* PASID prefixes do not cross a PCIe-to-PCI bridge (core.h). */
+	if (!dev->pasid_bits || dev->cfg.alias_rid >= 0)
+		return -EOPNOTSUPP;
+	ret = siommu_pasid_alloc(space, 1, dev->max_pasid, SIOMMU_DMA_PASID_OWNER, &p);
+	if (ret)
+		return ret;
+	ret = siommu_device_attach_pasid(dev, p, dv->dd->dom);
+	if (ret) {
+		siommu_pasid_free(space, p);
+		return ret;
+	}
+	dv->pasid = p;
+	if (pasid)
+		*pasid = p;
+	return 0;
+}
+
+static void pasid_disable_locked(struct dma_dev *dv)
+{
+	struct siommu_device *dev = dv->dev;
+
+	siommu_device_detach_pasid(dev, dv->pasid);
+	siommu_pasid_free(dev->unit->ctx->pasids, dv->pasid);
+	dv->pasid = 0;
+}
+
+int SIOMMU_EXPORT siommu_dma_setup(struct siommu_device *dev,
+				   const struct siommu_dma_cfg *cfg)
+{
+	struct siommu_dma_cfg c = cfg ? *cfg : (struct siommu_dma_cfg){ 0 };
+	struct siommu_ctx *ctx;
+	struct siommu_domain *cur;
+	struct dma_dom *dd, *newdd = NULL;
+	struct dma_dev *dv;
+	int ret;
+
+	if (!dev || (unsigned int)c.policy > SIOMMU_DMA_LAZY ||
+	    (unsigned int)c.stage > SIOMMU_STAGE_SECOND)
+		return -EINVAL;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->dma_lock);
+	if (dev->dma) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (mem_should_fail(ctx->mem)) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	dv = calloc(1, sizeof(*dv));
+	if (!dv) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	/* The group's RID traffic goes to one domain: share its DMA domain. */
+	cur = siommu_device_domain(dev, 0);
+	if (cur) {
+		dd = dom_find(ctx, cur);
+		if (!dd) {
+			ret = -EBUSY;
+			goto out_free_dev;
+		}
+	} else {
+		ret = dom_create(dev, &c, &newdd);
+		if (ret)
+			goto out_free_dev;
+		dd = newdd;
+		ret = siommu_device_attach(dev, dd->dom);
+		if (ret)
+			goto out_free_dom;
+	}
+	dv->dev = dev;
+	dv->dd = dd;
+	dv->limit = c.dma_limit ? c.dma_limit : UINT64_MAX;
+	if (dev->cfg.flags & SIOMMU_DEV_PASID_ONLY) {
+		ret = pasid_enable_locked(dv, NULL);
+		if (ret)
+			goto out_detach;
+	}
+	/* Published: nothing can fail from here. */
+	dd->users++;
+	if (newdd)
+		cds_list_add_tail(&newdd->node, &ctx->dma_doms);
+	STORE_RELEASE(dev->dma, dv);
+	pthread_mutex_unlock(&ctx->dma_lock);
+	return 0;
+
+out_detach:
+	if (newdd)
+		siommu_device_detach(dev);
+out_free_dom:
+	if (newdd)
+		dom_free(newdd);
+out_free_dev:
+	free(dv);
+out_unlock:
+	pthread_mutex_unlock(&ctx->dma_lock);
+	return ret;
+}
+
+/* The last user is gone: flush, detach, free everything. */
+static void dom_destroy(struct dma_dom *dd, struct siommu_device *dev)
+{
+	if (dd->policy == SIOMMU_DMA_LAZY)
+		dma_fq_flush_all(dd);
+	/* Unless its owner replaced the group's RID domain meanwhile. */
+	if (siommu_device_domain(dev, 0) == dd->dom)
+		siommu_device_detach(dev);
+	/* Detached and invalidated: the device reaches none of the coherent
+	 * frames dma_records_fini() frees. */
+	dom_free(dd);
+}
+
+void dma_dev_release(struct siommu_device *dev)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	struct dma_dev *dv;
+	struct dma_dom *dd;
+
+	pthread_mutex_lock(&ctx->dma_lock);
+	dv = dev->dma;
+	if (!dv) {
+		pthread_mutex_unlock(&ctx->dma_lock);
+		return;
+	}
+	if (dv->pasid)
+		pasid_disable_locked(dv);
+	dd = dv->dd;
+	STORE_RELEASE(dev->dma, NULL);
+	if (!--dd->users) {
+		cds_list_del(&dd->node);
+		dom_destroy(dd, dev);
+	}
+	pthread_mutex_unlock(&ctx->dma_lock);
+	free(dv);
+}
+
+void SIOMMU_EXPORT siommu_dma_teardown(struct siommu_device *dev)
+{
+	if (dev)
+		dma_dev_release(dev);
+}
+
+int SIOMMU_EXPORT siommu_dma_set_default_policy(struct siommu_ctx *ctx,
+						enum siommu_dma_policy policy)
+{
+	if (!ctx || (unsigned int)policy > SIOMMU_DMA_LAZY)
+		return -EINVAL;
+	__atomic_store_n(&ctx->dma_policy, (int)policy, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int SIOMMU_EXPORT siommu_dma_enable_pasid(struct siommu_device *dev, uint32_t *pasid)
+{
+	struct siommu_ctx *ctx;
+	int ret;
+
+	if (!dev || !pasid)
+		return dev ? -EINVAL : -ENODEV;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->dma_lock);
+	ret = dev->dma ? pasid_enable_locked(dev->dma, pasid) : -ENODEV;
+	pthread_mutex_unlock(&ctx->dma_lock);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_dma_disable_pasid(struct siommu_device *dev)
+{
+	struct siommu_ctx *ctx;
+	int ret = 0;
+
+	if (!dev)
+		return -ENODEV;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->dma_lock);
+	if (!dev->dma)
+		ret = -ENODEV;
+	else if (!dev->dma->pasid)
+		ret = -ENOENT;
+	else
+		pasid_disable_locked(dev->dma);
+	pthread_mutex_unlock(&ctx->dma_lock);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_dma_flush(struct siommu_device *dev)
+{
+	struct dma_dev *dv = dev ? LOAD_ACQUIRE(dev->dma) : NULL;
+
+	if (!dv)
+		return -ENODEV;
+	if (dv->dd->policy == SIOMMU_DMA_LAZY)
+		dma_fq_flush_all(dv->dd);
+	return 0;
+}
+
+int SIOMMU_EXPORT siommu_dma_get_info(struct siommu_device *dev,
+				      struct siommu_dma_info *info)
+{
+	struct siommu_ctx *ctx;
+	struct dma_dev *dv;
+	int ret = 0;
+
+	if (!dev || !info)
+		return dev ? -EINVAL : -ENODEV;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->dma_lock);
+	dv = dev->dma;
+	if (dv) {
+		*info = (struct siommu_dma_info){
+			.domain = dv->dd->dom,
+			.type = dv->dd->identity ? SIOMMU_DOMAIN_IDENTITY : SIOMMU_DOMAIN_PAGING,
+			.policy = dv->dd->policy,
+			.pasid = dv->pasid,
+			.users = dv->dd->users,
+		};
+	} else {
+		ret = -ENODEV;
+	}
+	pthread_mutex_unlock(&ctx->dma_lock);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_dma_get_stats(struct siommu_device *dev,
+				       struct siommu_dma_stats *st)
+{
+	struct dma_dev *dv = dev ? LOAD_ACQUIRE(dev->dma) : NULL;
+	struct dma_dom *dd;
+	unsigned int i;
+
+	if (!dv)
+		return -ENODEV;
+	if (!st)
+		return -EINVAL;
+	dd = dv->dd;
+	*st = (struct siommu_dma_stats){ 0 };
+	for (i = 0; i < dd->nr_fq; i++) {
+		struct dma_fq *q = &dd->fq[i];
+
+		st->maps += READ_ONCE(q->maps);
+		st->unmaps += READ_ONCE(q->unmaps);
+		st->waits += READ_ONCE(q->waits);
+		st->batched += READ_ONCE(q->batched);
+		pthread_mutex_lock(&q->lock);
+		st->queued += q->n;
+		pthread_mutex_unlock(&q->lock);
+	}
+	pthread_mutex_lock(&dd->flush_lock);
+	st->flushes = dd->flushes;
+	pthread_mutex_unlock(&dd->flush_lock);
+	st->waits += st->flushes;
+	st->live = dma_records_live(dd);
+	return 0;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Two threads map and unmap through the DMA API on one device (a lazy
+ * first-stage domain, then a strict second-stage one) while a third DMAs
+ * with and without PASID. Each mapper owns slots; a slot's mapping is
+ * published under a sequence count (odd while it changes). A DMA that saw
+ * the same even count before and after must have succeeded and read the
+ * slot's buffer; others may fault or read stale data (lazy) but never
+ * crash. Every mapping made is unmapped; at the end nothing is live.
+ * Time-bounded: SIOMMU_STRESS_MS (default 1000) per policy. Meant for
+ * ThreadSanitizer too.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include <siommu/dma.h>
+
+#include "test.h"
+
+#define NR_MAPPERS 2
+#define SLOTS 16
+#define NR_BUF 8
+
+struct slot {
+	uint64_t seq;
+	uint64_t iova;
+	uint64_t val;
+};
+
+static struct siommu_device *dev;
+static struct siommu_vtd *hw;
+static uint64_t bufs[NR_BUF];
+static struct slot slots[NR_MAPPERS][SLOTS];
+static uint32_t pasid;
+static int stop;
+static uint64_t checked;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void *mapper(void *arg)
+{
+	unsigned int me = (unsigned int)(uintptr_t)arg, i = 0;
+	struct test_rng r = { 0x1234 + me };
+	uint64_t live[SLOTS] = { 0 };
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		struct slot *s = &slots[me][i % SLOTS];
+		unsigned int b = test_rand_below(&r, NR_BUF);
+		uint64_t iova;
+
+		__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);	/* odd */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (live[i % SLOTS])
+			CHECK_OK(siommu_dma_unmap_single(dev, live[i % SLOTS], 8,
+							 SIOMMU_DMA_TO_DEVICE));
+		CHECK_OK(siommu_dma_map_single(dev, bufs[b], 8, SIOMMU_DMA_TO_DEVICE, &iova));
+		live[i % SLOTS] = iova;
+		__atomic_store_n(&s->iova, iova, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->val, 0x1000 + b, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);	/* even */
+		i++;
+	}
+	for (i = 0; i < SLOTS; i++) {
+		struct slot *s = &slots[me][i];
+
+		__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (live[i])
+			CHECK_OK(siommu_dma_unmap_single(dev, live[i], 8, SIOMMU_DMA_TO_DEVICE));
+		__atomic_store_n(&s->iova, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *dmaer(void *arg)
+{
+	struct test_rng r = { 0x777 };
+	uint64_t n = 0;
+
+	(void)arg;
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		struct slot *s = &slots[test_rand_below(&r, NR_MAPPERS)][test_rand_below(&r, SLOTS)];
+		uint64_t s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE), s2, v = 0, val;
+		struct siommu_vtd_req req = { .rid = 0x0100 };
+		int ret;
+
+		if (s1 & 1)
+			continue;
+		req.iova = __atomic_load_n(&s->iova, __ATOMIC_RELAXED);
+		val = __atomic_load_n(&s->val, __ATOMIC_RELAXED);
+		if (!req.iova)
+			continue;
+		req.pasid_present = test_rand_below(&r, 2);
+		req.pasid = pasid;
+		ret = siommu_vtd_dma_read(hw, &req, &v, sizeof(v), NULL, NULL);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+		if (s1 == s2) {
+			CHECK_OK(ret);
+			CHECK_EQ(v, val);
+			n++;
+		}
+	}
+	__atomic_fetch_add(&checked, n, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void run(struct siommu_unit *unit, const struct siommu_dma_cfg *cfg, uint64_t ms)
+{
+	pthread_t th[NR_MAPPERS + 1];
+	struct siommu_dma_stats st;
+	uintptr_t i;
+	uint64_t t0;
+
+	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0100, .pasid_bits = 20, .alias_rid = SIOMMU_NO_ALIAS }, &dev));
+	CHECK_OK(siommu_dma_setup(dev, cfg));
+	CHECK_OK(siommu_dma_enable_pasid(dev, &pasid));
+	memset(slots, 0, sizeof(slots));
+	__atomic_store_n(&stop, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < NR_MAPPERS; i++)
+		CHECK_OK(pthread_create(&th[i], NULL, mapper, (void *)i));
+	CHECK_OK(pthread_create(&th[NR_MAPPERS], NULL, dmaer, NULL));
+	t0 = now_ms();
+	while (now_ms() - t0 < ms)
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i <= NR_MAPPERS; i++)
+		pthread_join(th[i], NULL);
+	CHECK_OK(siommu_dma_get_stats(dev, &st));
+	CHECK_EQ(st.live, 0);
+	CHECK_EQ(st.maps, st.unmaps);
+	fprintf(stderr, "%s: %" PRIu64 " maps, %" PRIu64 " flushes, %" PRIu64
+		" checked DMAs\n", cfg->policy == SIOMMU_DMA_LAZY ? "lazy" : "strict",
+		st.maps, st.flushes, __atomic_load_n(&checked, __ATOMIC_RELAXED));
+	siommu_device_remove(dev);
+}
+
+int main(void)
+{
+	const char *e = getenv("SIOMMU_STRESS_MS");
+	uint64_t ms = e ? strtoull(e, NULL, 0) : 1000;
+	struct siommu_ctx *ctx;
+	struct siommu_unit *unit;
+	struct siommu_mem *mem;
+	unsigned int i;
+
+	CHECK_OK(siommu_ctx_create(NULL, &ctx));
+	mem = siommu_ctx_mem(ctx);
+	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	hw = siommu_unit_vtd(unit);
+	for (i = 0; i < NR_BUF; i++) {
+		uint64_t v = 0x1000 + i;
+
+		CHECK_OK(siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &bufs[i]));
+		CHECK_OK(siommu_mem_write(mem, bufs[i], &v, sizeof(v)));
+	}
+	run(unit, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }, ms);
+	run(unit, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_STRICT,
+					    .stage = SIOMMU_STAGE_SECOND }, ms / 2);
+	CHECK(__atomic_load_n(&checked, __ATOMIC_RELAXED) > 0);
+	siommu_ctx_destroy(ctx);
+	return 0;
+}
