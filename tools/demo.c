@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <siommu/core.h>
+#include <siommu/dma.h>
 
 #include "demo.h"
 
@@ -124,7 +125,7 @@ static const char *reason_text(uint32_t r)
 static int run(struct demo *d, FILE *out)
 {
 	struct siommu_device *ce, *acc, *nic, *crypto;
-	struct siommu_domain *ten_a, *ten_b, *acc_dma, *grp, *crypto_ctx;
+	struct siommu_domain *ten_a, *ten_b, *grp, *crypto_ctx;
 	struct dev_stats *ra, *rb, *racc, *rnic, *rcr, *rattack;
 	struct siommu_pasid_space *ps;
 	uint64_t a_src, a_dst, b_src, b_dst, acc_buf, nic_buf, cr_buf;
@@ -190,19 +191,28 @@ static int run(struct demo *d, FILE *out)
 	if (!ret)
 		return -EIO;
 
-	/* 2. A PASID-only device: its DMA domain gets a PASID. */
-	CHECK_DEMO(paging(d, &acc_dma));
-	CHECK_DEMO(buffer(d, SIOMMU_SZ_4K, 'x', &acc_buf));
-	CHECK_DEMO(siommu_domain_map(acc_dma, 0x7000, acc_buf, SIOMMU_SZ_4K, RW));
-	CHECK_DEMO(siommu_device_attach(acc, acc_dma));
-	CHECK_DEMO(siommu_pasid_alloc(ps, 1, (1u << 8) - 1, 0, &pa_acc));
-	CHECK_DEMO(siommu_device_attach_pasid(acc, pa_acc, acc_dma));
-	racc = row(d, "accelerator", 0x0010, pa_acc, "its DMA domain");
-	for (int i = 0; i < 64; i++)
-		CHECK_DEMO(dma(d, racc, i & 1, 0x7000, job, SIOMMU_SZ_4K));
-	fprintf(out, "2. accelerator (PASID-only): the OS attached its DMA domain at PASID %u,\n"
-		"   so its PASID-tagged DMA uses the same mappings as RID DMA would: 64 DMAs ok\n\n",
-		pa_acc);
+	/* 2. A PASID-only device, driven through the DMA API: at setup its
+	 *    DMA domain gets a PASID, and the driver maps as for any device. */
+	{
+		struct siommu_dma_info di;
+		uint64_t iova;
+
+		CHECK_DEMO(siommu_dma_setup(acc, &(struct siommu_dma_cfg){
+			.policy = SIOMMU_DMA_LAZY }));
+		CHECK_DEMO(siommu_dma_get_info(acc, &di));
+		pa_acc = di.pasid;
+		CHECK_DEMO(buffer(d, SIOMMU_SZ_4K, 'x', &acc_buf));
+		CHECK_DEMO(siommu_dma_map_single(acc, acc_buf, SIOMMU_SZ_4K,
+						 SIOMMU_DMA_BIDIRECTIONAL, &iova));
+		racc = row(d, "accelerator", 0x0010, pa_acc, "its DMA domain");
+		for (int i = 0; i < 64; i++)
+			CHECK_DEMO(dma(d, racc, i & 1, iova, job, SIOMMU_SZ_4K));
+		CHECK_DEMO(siommu_dma_unmap_single(acc, iova, SIOMMU_SZ_4K,
+						   SIOMMU_DMA_BIDIRECTIONAL));
+		fprintf(out, "2. accelerator (PASID-only), driven through the DMA API: setup "
+			"attached its DMA domain\n   at PASID %u, so its PASID-tagged DMA uses the "
+			"mappings dma_map gives: 64 DMAs at IOVA 0x%" PRIx64 " ok\n\n", pa_acc, iova);
+	}
 
 	/* 3. A group with a PASID-less NIC and a PASID-capable crypto engine. */
 	CHECK_DEMO(paging(d, &grp));
