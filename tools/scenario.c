@@ -106,6 +106,9 @@ struct parser {
 };
 
 static int perr(struct parser *p, const yaml_node_t *n, const char *field,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int perr(struct parser *p, const yaml_node_t *n, const char *field,
 		const char *fmt, ...)
 {
 	char msg[256];

@@ -100,7 +100,7 @@ static int cmd_bench(int argc, char **argv)
 {
 	struct bench_opts o = { 0 };
 	const struct opt opts[] = {
-		{ "--json", &o.json, NULL }, { "--quick", &o.quick, NULL }, { NULL },
+		{ "--json", &o.json, NULL }, { "--quick", &o.quick, NULL }, { NULL, NULL, NULL },
 	};
 	const char *name;
 	size_t i;
@@ -144,7 +144,7 @@ static int cmd_run(int argc, char **argv)
 {
 	bool json = false, noprogress = false;
 	const struct opt opts[] = {
-		{ "--json", &json, NULL }, { "--no-progress", &noprogress, NULL }, { NULL },
+		{ "--json", &json, NULL }, { "--no-progress", &noprogress, NULL }, { NULL, NULL, NULL },
 	};
 	const char *file;
 	struct scenario *sc;
@@ -184,7 +184,7 @@ static int write_file(const char *path, struct scenario *sc,
 static int cmd_dump(int argc, char **argv)
 {
 	const char *file, *prefix = "siommu-dump";
-	const struct opt opts[] = { { "-o", NULL, &prefix }, { NULL } };
+	const struct opt opts[] = { { "-o", NULL, &prefix }, { NULL, NULL, NULL } };
 	char path[4096], cmd[8300];
 	struct scenario *sc;
 	int ret = parse_args(argc, argv, opts, &file);
