@@ -17,6 +17,7 @@
 #include <siommu/dma.h>
 
 #include "test.h"
+#include "fail_nth.h"
 
 #define MAX_STEPS 200
 #define MAX_DEVS 6
@@ -84,39 +85,6 @@ static void same(const struct snapshot *a, const struct snapshot *b)
 	CHECK_EQ(a->pasids, b->pasids);
 }
 
-#define SWEEP(what, expr)                                                  \
-	do {                                                               \
-		struct snapshot _before, _after;                           \
-		uint64_t _n, _steps = 0;                                   \
-		int _ret;                                                  \
-                                                                           \
-		for (_n = 1;; _n++) {                                      \
-			CHECK(_n < MAX_STEPS);                             \
-			snap(&_before);                                    \
-			siommu_mem_fail_nth(mem, _n);                      \
-			_ret = (expr);                                     \
-			_steps = siommu_mem_fail_nth(mem, 0);              \
-			if (!_ret)                                         \
-				break;                                     \
-			if (_ret != -ENOMEM)                               \
-				fprintf(stderr, "%s: step %" PRIu64 "\n",  \
-					what, _n);                         \
-			CHECK_EQ(_ret, -ENOMEM);                           \
-			snap(&_after);                                     \
-			same(&_before, &_after);                           \
-			failures++;                                        \
-		}                                                          \
-		CHECK(_steps < _n);                                        \
-		fprintf(stderr, "  %-28s %" PRIu64 " fallible steps\n",    \
-			what, _n - 1);                                     \
-	} while (0)
-
-#define NO_STEP(expr)                                                      \
-	do {                                                               \
-		siommu_mem_fail_nth(mem, 1);                               \
-		expr;                                                      \
-		CHECK_EQ(siommu_mem_fail_nth(mem, 0), 0);                  \
-	} while (0)
 
 static struct siommu_device *dev_add(struct siommu_unit *unit, uint16_t rid,
 				     unsigned int bits, unsigned int flags, uint32_t key)

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fail-nth sweeps for integrity tests (after iommufd's fail-nth).
+ *
+ * SWEEP(what, expr) runs @expr with fallible step n = 1, 2, ... failing
+ * until it succeeds without reaching the armed step. Every failure must be
+ * -ENOMEM and change nothing. NO_STEP(expr) checks that a teardown call
+ * consumes no fallible step.
+ *
+ * The including test defines, before use: `mem` (the struct siommu_mem the
+ * steps are counted on), MAX_STEPS, `struct snapshot` with snap() filling
+ * one and same() comparing two, and a uint64_t `failures` counter.
+ */
+#ifndef SIOMMU_TEST_FAIL_NTH_H
+#define SIOMMU_TEST_FAIL_NTH_H
+
+#include <errno.h>
+#include <inttypes.h>
+
+#include "test.h"
+
+#define SWEEP(what, expr)                                                  \
+	do {                                                               \
+		struct snapshot _before, _after;                           \
+		uint64_t _n, _steps = 0;                                   \
+		int _ret;                                                  \
+                                                                           \
+		for (_n = 1;; _n++) {                                      \
+			CHECK(_n < MAX_STEPS);                             \
+			snap(&_before);                                    \
+			siommu_mem_fail_nth(mem, _n);                      \
+			_ret = (expr);                                     \
+			_steps = siommu_mem_fail_nth(mem, 0);              \
+			if (!_ret)                                         \
+				break;                                     \
+			if (_ret != -ENOMEM)                               \
+				fprintf(stderr, "%s: step %" PRIu64 "\n",  \
+					what, _n);                         \
+			CHECK_EQ(_ret, -ENOMEM);                           \
+			snap(&_after);                                     \
+			same(&_before, &_after);                           \
+			failures++;                                        \
+		}                                                          \
+		CHECK(_steps < _n);                                        \
+		fprintf(stderr, "  %-36s %" PRIu64 " fallible steps\n",    \
+			what, _n - 1);                                     \
+	} while (0)
+
+#define NO_STEP(expr)                                                      \
+	do {                                                               \
+		siommu_mem_fail_nth(mem, 1);                               \
+		expr;                                                      \
+		CHECK_EQ(siommu_mem_fail_nth(mem, 0), 0);                  \
+	} while (0)
+
+#endif
