@@ -471,7 +471,8 @@ static int parse_attach(struct parser *p, yaml_node_t *root, struct scenario *sc
 		ret = check_keys(p, n, "an attachment", keys);
 		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &a->device);
 		ret = ret ?: FIND(p, n, "domain", sc->dom, sc->ndoms, "domain", &a->domain);
-		pn = map_get(p, n, "pasid");
+		/* Only a mapping node may be searched (check_keys said so). */
+		pn = ret ? NULL : map_get(p, n, "pasid");
 		if (!ret && pn) {
 			uint64_t v = 0;
 
@@ -509,7 +510,7 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 		w->line = n->start_mark.line + 1;
 		ret = check_keys(p, n, "a workload item", keys);
 		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &w->device);
-		pn = map_get(p, n, "pasid");
+		pn = ret ? NULL : map_get(p, n, "pasid");
 		if (!ret && pn) {
 			const char *s = scalar(pn);
 			unsigned int k;

@@ -126,6 +126,36 @@ attach:
 workload:
   - { device: d0, op: copy, iova: 0x1000 }
 Y
+# List items that are not mappings, in every list.
+expect scalar_unit "scalar_unit.yaml:2: a unit: expected a mapping of fields" <<'Y'
+units:
+  - u0
+Y
+expect scalar_device "scalar_device.yaml:5: a device: expected a mapping of fields" <<Y
+$good_head
+  - d1
+domains: []
+attach: []
+Y
+expect scalar_attach "scalar_attach.yaml:8: an attachment: expected a mapping of fields" <<Y
+$good_head
+domains:
+  - { name: dom, unit: u0 }
+attach:
+  - d0
+Y
+expect scalar_work "scalar_work.yaml:10: a workload item: expected a mapping of fields" <<Y
+$good_head
+domains:
+  - { name: dom, unit: u0 }
+attach:
+  - { device: d0, domain: dom }
+workload:
+  - [ d0, read ]
+Y
+expect list_not_map "list_not_map.yaml:1: a scenario: expected a mapping of fields" <<'Y'
+- units
+Y
 # Well-formed, but the library refuses a step: the error points at it.
 expect pasid_too_wide "pasid_too_wide.yaml:9: attach: Numerical result out of range" <<Y
 $good_head
