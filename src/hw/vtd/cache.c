@@ -345,6 +345,14 @@ uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m)
 
 		if (!(seq & 1)) {
 			key = LD(s->key);
+			/* An empty slot can only be filled by a walk that checks
+			 * the generation inv_begin() just bumped: skip it on two
+			 * loads (most slots of a large IOTLB are empty or
+			 * unrelated, and every page-selective descriptor scans
+			 * them all, since a DID-tagged search has no SID to
+			 * hash). */
+			if (!(key & IOTLB_KEY_VALID))
+				continue;
 			page = LD(s->page);
 			out = LD(s->out);
 			pasid = LD(s->pasid);
