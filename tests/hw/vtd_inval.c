@@ -135,6 +135,72 @@ static void test_piotlb_granularity(void)
 	check_inv(siommu_vtd_desc_piotlb(3, 1, 4, 0x1000, 0, false), 0, __LINE__);
 }
 
+/* Whether the next translation of (RA, @pasid, 0x1000) hits the IOTLB. */
+static bool hits(struct vt *t, uint32_t pasid)
+{
+	struct siommu_vtd_stats a, b;
+
+	siommu_vtd_get_stats(t->v, &a);
+	vt_xlate_ok(t, RA, true, pasid, 0x1000, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t->v, &b);
+	return b.iotlb_hit == a.iotlb_hit + 1;
+}
+
+/*
+ * DID-tagged invalidations skip the scan when nothing of the DID is cached;
+ * that count must survive evictions and DIDs that share a count (DIDs 1024
+ * apart). A tiny IOTLB evicts on nearly every fill; after each domain or
+ * PASID invalidation, no translation of that DID may hit.
+ */
+static void test_did_population(void)
+{
+	struct siommu_vtd_cfg cfg = { .iotlb_sets = 2, .iotlb_ways = 2 };
+	static const uint16_t dids[] = { 1, 1025, 2, 2049, 3, 1, 1025, 4 };
+	const unsigned int n = sizeof(dids) / sizeof(dids[0]);
+	struct vt t;
+	uint64_t rng = 0x5eed;
+	unsigned int i, round;
+
+	vt_init(&t, &cfg);
+	vt_ctx(&t, RA, true, 0);
+	for (i = 0; i < n; i++) {
+		uint64_t fs = vt_pasid_fs(&t, RA, i + 1, dids[i], 4);
+
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x1000,
+					      vt_page(&t), SIOMMU_SZ_4K,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	}
+	/* Fill with DID 1, evict it with DID 2 in the same slot sequence:
+	 * DID 2's count must still show its entry. */
+	for (round = 0; round < 2000; round++) {
+		uint16_t did;
+		unsigned int k;
+
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		k = (unsigned int)(rng >> 33) % n;
+		if ((rng >> 20) % 3) {
+			vt_xlate_ok(&t, RA, true, k + 1, 0x1000, SIOMMU_VTD_READ);
+			continue;
+		}
+		did = dids[k];
+		if ((rng >> 40) & 1)
+			vt_inv(&t, siommu_vtd_desc_iotlb(2, did, 0, 0, false));
+		else
+			vt_inv(&t, siommu_vtd_desc_piotlb(3, did, k + 1, 0x1000, 0, false));
+		for (i = 0; i < n; i++) {
+			/* PASID-selective: only that PASID of the DID goes. */
+			if (dids[i] != did || (!((rng >> 40) & 1) && i != k))
+				continue;
+			if (hits(&t, i + 1)) {
+				fprintf(stderr, "round %u: PASID %u (DID %u) survived\n",
+					round, i + 1, did);
+				exit(1);
+			}
+		}
+	}
+	vt_fini(&t);
+}
+
 /* Context and PASID caches, judged by their hit counters on a re-walk. */
 static void test_structure_caches(void)
 {
@@ -398,6 +464,7 @@ int main(void)
 {
 	test_iotlb_granularity();
 	test_piotlb_granularity();
+	test_did_population();
 	test_structure_caches();
 	test_device_descriptors();
 	test_wait();

@@ -254,13 +254,23 @@ void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask)
 
 /* ---- IOTLB ---------------------------------------------------------------- */
 
+static uint32_t *iotlb_pop(struct siommu_vtd *v, uint16_t did)
+{
+	return &v->iotlb_pop[did % IOTLB_DID_BUCKETS];
+}
+
+static void iotlb_pop_add(struct siommu_vtd *v, uint16_t did, int32_t n)
+{
+	__atomic_fetch_add(iotlb_pop(v, did), (uint32_t)n, __ATOMIC_SEQ_CST);
+}
+
 void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *e)
 {
 	uint64_t key = IOTLB_KEY(e->sid, e->pp, e->req_pasid, e->level);
 	struct iotlb_slot *set = iotlb_set(v, key, e->page), *s = NULL;
 	unsigned int w, ways = v->cfg.iotlb_ways;
 	uint32_t held;
-	uint64_t out;
+	uint64_t out, old;
 
 	/* Same tag first (a refill after a D update), then a free way. */
 	for (w = 0; w < ways && !s; w++) {
@@ -291,8 +301,18 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 	}
 	if (!(READ_ONCE(v->iotlb_levels) & (1u << e->level)))
 		__atomic_fetch_or(&v->iotlb_levels, 1u << e->level, __ATOMIC_RELAXED);
-	if (!fill_begin(v, &s->seq, gen, &held))
+	if (!slot_trylock(&s->seq, &held))
 		return;
+	/* Count first, then check the generation (see iotlb_pop). */
+	iotlb_pop_add(v, e->did, 1);
+	if (vtd_gen(v) != gen) {
+		iotlb_pop_add(v, e->did, -1);
+		slot_unlock(&s->seq, held);
+		return;
+	}
+	old = LD(s->key);
+	if (old & IOTLB_KEY_VALID)
+		iotlb_pop_add(v, IOTLB_KEY_DID(old), -1);
 	ST(s->key, key | IOTLB_KEY_SET_DID(e->did));
 	ST(s->page, e->page);
 	ST(s->out, out);
@@ -337,6 +357,10 @@ uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m)
 	uint64_t n = (uint64_t)v->cfg.iotlb_sets * v->cfg.iotlb_ways, i, removed = 0;
 
 	inv_begin(v);
+	/* Nothing cached for the DID: no scan (see iotlb_pop). */
+	if (m->kind != IM_ALL &&
+	    !__atomic_load_n(iotlb_pop(v, m->did), __ATOMIC_SEQ_CST))
+		return 0;
 	for (i = 0; i < n; i++) {
 		struct iotlb_slot *s = &v->iotlb[i];
 		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
@@ -368,6 +392,7 @@ uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m)
 		pasid = LD(s->pasid);
 		if ((key & IOTLB_KEY_VALID) && iotlb_match(m, key, pasid, page, out)) {
 			ST(s->key, 0);
+			iotlb_pop_add(v, IOTLB_KEY_DID(key), -1);
 			removed++;
 		}
 		slot_unlock(&s->seq, held);

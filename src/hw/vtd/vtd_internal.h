@@ -151,6 +151,7 @@ struct iotlb_slot {
 #define IOTLB_KEY_LEVEL(k)	((unsigned int)((k) >> 37) & 3)
 #define IOTLB_KEY_DID(k)	((uint16_t)((k) >> 40))
 #define IOTLB_KEY_SET_DID(did)	((uint64_t)(did) << 40)
+#define IOTLB_DID_BUCKETS	1024	/* see siommu_vtd.iotlb_pop */
 /* Whether slot key @k carries tag @key (IOTLB_KEY(), no DID). */
 #define IOTLB_KEY_MATCH(k, key)	((((k) ^ (key)) << 24) == 0)
 /* out low bits */
@@ -238,6 +239,17 @@ struct siommu_vtd {
 	struct pasid_slot *pasid;
 	uint64_t inv_gen __attribute__((aligned(64)));
 	uint64_t fill_rr;
+	/*
+	 * IOTLB population by DID bucket (DID mod IOTLB_DID_BUCKETS): never
+	 * below the number of valid entries whose DID falls in the bucket,
+	 * so a DID-tagged invalidation whose bucket is zero has nothing to
+	 * scan. A fill counts its entry before it re-checks inv_gen and an
+	 * invalidation reads the count after bumping inv_gen, all
+	 * sequentially consistent: either the invalidation sees the count or
+	 * the fill sees the new generation and gives up. Removals (under the
+	 * slot's sequence count) count down.
+	 */
+	uint32_t iotlb_pop[IOTLB_DID_BUCKETS];
 
 	struct vtd_stripe stats[VTD_STRIPES];
 
