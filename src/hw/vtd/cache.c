@@ -271,6 +271,7 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 	unsigned int w, ways = v->cfg.iotlb_ways;
 	uint32_t held;
 	uint64_t out, old;
+	bool same;
 
 	/* Same tag first (a refill after a D update), then a free way. */
 	for (w = 0; w < ways && !s; w++) {
@@ -303,15 +304,24 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 		__atomic_fetch_or(&v->iotlb_levels, 1u << e->level, __ATOMIC_RELAXED);
 	if (!slot_trylock(&s->seq, &held))
 		return;
-	/* Count first, then check the generation (see iotlb_pop). */
-	iotlb_pop_add(v, e->did, 1);
+	/*
+	 * Count first, then check the generation (see iotlb_pop). Replacing
+	 * a valid entry of the same bucket needs no count: the old entry,
+	 * present under our lock, keeps the bucket non-zero for any
+	 * invalidation that could race this fill.
+	 */
+	old = LD(s->key);
+	same = (old & IOTLB_KEY_VALID) &&
+	       IOTLB_KEY_DID(old) % IOTLB_DID_BUCKETS == e->did % IOTLB_DID_BUCKETS;
+	if (!same)
+		iotlb_pop_add(v, e->did, 1);
 	if (vtd_gen(v) != gen) {
-		iotlb_pop_add(v, e->did, -1);
+		if (!same)
+			iotlb_pop_add(v, e->did, -1);
 		slot_unlock(&s->seq, held);
 		return;
 	}
-	old = LD(s->key);
-	if (old & IOTLB_KEY_VALID)
+	if ((old & IOTLB_KEY_VALID) && !same)
 		iotlb_pop_add(v, IOTLB_KEY_DID(old), -1);
 	ST(s->key, key | IOTLB_KEY_SET_DID(e->did));
 	ST(s->page, e->page);
