@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,74 @@ void bench_pair(struct bench_report *rep, const char *name, bench_fn subj,
 	}
 	bench_record(rep, name, bench_median(s, rounds), base_name, bench_median(b, rounds),
 		     target);
+}
+
+struct scaling_thr {
+	bench_fn fn;
+	void *arg;
+	uint64_t iters, t0, t1;
+	pthread_barrier_t *bar;
+};
+
+static void *scaling_thr_run(void *p)
+{
+	struct scaling_thr *t = p;
+
+	pthread_barrier_wait(t->bar);
+	t->t0 = bench_now_ns();
+	t->fn(t->arg, t->iters);
+	t->t1 = bench_now_ns();
+	return NULL;
+}
+
+/* Wall time per operation of @n threads running @fn at once, from the first
+ * start to the last finish. */
+static double run_threads(bench_fn fn, void *const *args, unsigned int n, uint64_t iters)
+{
+	struct scaling_thr t[2];
+	pthread_t th[2];
+	pthread_barrier_t bar;
+	uint64_t first = UINT64_MAX, last = 0;
+	unsigned int i;
+
+	pthread_barrier_init(&bar, NULL, n);
+	for (i = 0; i < n; i++) {
+		t[i] = (struct scaling_thr){ .fn = fn, .arg = args[i], .iters = iters,
+					     .bar = &bar };
+		pthread_create(&th[i], NULL, scaling_thr_run, &t[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		if (t[i].t0 < first)
+			first = t[i].t0;
+		if (t[i].t1 > last)
+			last = t[i].t1;
+	}
+	pthread_barrier_destroy(&bar);
+	return (double)(last - first) / ((double)iters * n);
+}
+
+void bench_scaling(struct bench_report *rep, const char *name, const char *base_name,
+		   bench_fn fn, void *const args[2], uint64_t iters, double target)
+{
+	void *const none[2] = { NULL, NULL };
+	double one[16], two[16], sone[16], stwo[16];
+	unsigned int rounds = bench_rounds(rep->opts), r;
+	/* The spin loop's iterations last about as long as the subject's. */
+	uint64_t siters = iters * 8;
+
+	if (rounds > 16)
+		rounds = 16;
+	for (r = 0; r < rounds; r++) {
+		one[r] = run_threads(fn, args, 1, iters);
+		two[r] = run_threads(fn, args, 2, iters);
+		sone[r] = run_threads(spin_run, none, 1, siters);
+		stwo[r] = run_threads(spin_run, none, 2, siters);
+	}
+	bench_record(rep, name, bench_median(two, rounds), base_name,
+		     bench_median(one, rounds), target);
+	bench_record(rep, "cpu_spin.scaling_2t", bench_median(stwo, rounds),
+		     "cpu_spin_1t", bench_median(sone, rounds), 0);
 }
 
 int bench_print(const struct bench_report *rep)

@@ -49,6 +49,18 @@ void bench_pair(struct bench_report *rep, const char *name, bench_fn subj,
 void bench_record(struct bench_report *rep, const char *name, double ns,
 		  const char *base_name, double base_ns, double target);
 
+/*
+ * Two-thread scaling: the wall time per operation of @fn run by two threads
+ * at once (on args[0] and args[1]) against one thread (on args[0]),
+ * recorded as @name against "@base_name" with @target. Interleaved with it,
+ * round by round, the same for spin_run, a bare CPU loop that shares
+ * nothing, recorded as "cpu_spin.scaling_2t": what this machine gave two
+ * threads during the run (about 0.5 on two idle cores; 1.0 when the host
+ * runs both on one CPU's worth of time).
+ */
+void bench_scaling(struct bench_report *rep, const char *name, const char *base_name,
+		   bench_fn fn, void *const args[2], uint64_t iters, double target);
+
 /* Rounds per pair for the options given. */
 unsigned int bench_rounds(const struct bench_opts *o);
 
@@ -80,6 +92,7 @@ void hash_probe_run(void *h, uint64_t iters);
 void memcpy_4k_run(void *arg, uint64_t iters);		/* arg: 8K buffer */
 void stack_pop_push_run(void *arg, uint64_t iters);	/* arg: NULL */
 void bitmap_set_clear_run(void *arg, uint64_t iters);	/* arg: NULL */
+void spin_run(void *arg, uint64_t iters);		/* arg: NULL */
 
 /* The benches. Each fills @rep; returns 0 or a negative errno. */
 int bench_pt(struct bench_report *rep);

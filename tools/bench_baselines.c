@@ -167,3 +167,15 @@ void bitmap_set_clear_run(void *arg, uint64_t iters)
 		i++;
 	}
 }
+
+/* A dependent multiply-add chain in registers: CPU time and nothing else. */
+void spin_run(void *arg, uint64_t iters)
+{
+	uint64_t x = (uint64_t)(uintptr_t)&x;
+
+	(void)arg;
+	while (iters--) {
+		x = x * 0x9e3779b97f4a7c15ull + 1;
+		bench_sink(x);
+	}
+}

@@ -15,7 +15,6 @@
  *                            thread; target <= 0.6
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 #include <siommu/dma.h>
@@ -92,59 +91,13 @@ static int setup(struct dma_bench *b, enum siommu_dma_policy policy)
 	return ret;
 }
 
-struct thr {
-	struct dma_arg a;
-	uint64_t iters, t0, t1;
-	pthread_barrier_t *bar;
-};
-
-static void *thr_run(void *arg)
-{
-	struct thr *t = arg;
-
-	pthread_barrier_wait(t->bar);
-	t->t0 = bench_now_ns();
-	map_unmap_run(&t->a, t->iters);
-	t->t1 = bench_now_ns();
-	return NULL;
-}
-
-/* ns per operation with @n threads mapping and unmapping on one device. */
-static double run_threads(struct dma_bench *b, unsigned int n, uint64_t iters, int *err)
-{
-	pthread_t th[2];
-	struct thr t[2];
-	pthread_barrier_t bar;
-	uint64_t first = UINT64_MAX, last = 0;
-	unsigned int i;
-
-	pthread_barrier_init(&bar, NULL, n);
-	for (i = 0; i < n; i++) {
-		t[i] = (struct thr){ .a = { .b = b }, .iters = iters, .bar = &bar };
-		pthread_create(&th[i], NULL, thr_run, &t[i]);
-	}
-	for (i = 0; i < n; i++) {
-		pthread_join(th[i], NULL);
-		if (t[i].a.err)
-			*err = t[i].a.err;
-		if (t[i].t0 < first)
-			first = t[i].t0;
-		if (t[i].t1 > last)
-			last = t[i].t1;
-	}
-	pthread_barrier_destroy(&bar);
-	return (double)(last - first) / ((double)iters * n);
-}
-
 int bench_dma(struct bench_report *rep)
 {
 	struct dma_bench lazy = { 0 }, strict = { 0 };
 	struct dma_arg la = { .b = &lazy }, sa = { .b = &strict };
+	struct dma_arg t1 = { .b = &lazy }, t2 = { .b = &lazy };
 	struct walk4 *w;
-	double one[16], two[16];
-	unsigned int rounds = bench_rounds(rep->opts), r;
-	uint64_t titers = rep->opts->quick ? 1 << 12 : 1 << 16;
-	int ret, err = 0;
+	int ret;
 
 	ret = bench_iova(rep);
 	if (ret)
@@ -163,15 +116,10 @@ int bench_dma(struct bench_report *rep)
 		   rep->opts->quick ? 1 << 6 : 1 << 10, 200);
 	bench_pair(rep, "dma_map_sg_8", map_sg_run, &la, "walk4", walk4_run, w,
 		   rep->opts->quick ? 1 << 8 : 1 << 12, 0);
-	if (rounds > 16)
-		rounds = 16;
-	for (r = 0; r < rounds; r++) {
-		one[r] = run_threads(&lazy, 1, titers, &err);
-		two[r] = run_threads(&lazy, 2, titers, &err);
-	}
-	bench_record(rep, "dma_map_unmap_4k_lazy.scaling_2t", bench_median(two, rounds),
-		     "dma_map_unmap_4k_lazy_1t", bench_median(one, rounds), 0.6);
-	ret = la.err ? la.err : sa.err ? sa.err : err;
+	bench_scaling(rep, "dma_map_unmap_4k_lazy.scaling_2t", "dma_map_unmap_4k_lazy_1t",
+		      map_unmap_run, (void *const[2]){ &t1, &t2 },
+		      rep->opts->quick ? 1 << 12 : 1 << 16, 0.6);
+	ret = la.err ? la.err : sa.err ? sa.err : t1.err ? t1.err : t2.err;
 out:
 	siommu_ctx_destroy(lazy.ctx);
 	siommu_ctx_destroy(strict.ctx);

@@ -16,7 +16,6 @@
  *                       threads against one
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,62 +170,16 @@ static void inv_run(void *arg, uint64_t iters)
 	}
 }
 
-struct thr {
-	struct hit_arg a;
-	uint64_t iters;
-	pthread_barrier_t *bar;
-	uint64_t t0, t1;
-};
-
-static void *thr_run(void *p)
-{
-	struct thr *t = p;
-
-	pthread_barrier_wait(t->bar);
-	t->t0 = bench_now_ns();
-	hit_run(&t->a, t->iters);
-	t->t1 = bench_now_ns();
-	return NULL;
-}
-
-/* Wall time per operation of @nthreads threads running hit_run at once. */
-static double hit_threads(struct siommu_vtd *v, unsigned int nthreads, uint64_t iters)
-{
-	struct thr t[2];
-	pthread_t th[2];
-	pthread_barrier_t bar;
-	uint64_t first = UINT64_MAX, last = 0;
-	unsigned int i;
-
-	pthread_barrier_init(&bar, NULL, nthreads);
-	for (i = 0; i < nthreads; i++) {
-		t[i] = (struct thr){ .a = { .v = v, .n = i * 7 }, .iters = iters,
-				     .bar = &bar };
-		pthread_create(&th[i], NULL, thr_run, &t[i]);
-	}
-	for (i = 0; i < nthreads; i++) {
-		pthread_join(th[i], NULL);
-		if (t[i].t0 < first)
-			first = t[i].t0;
-		if (t[i].t1 > last)
-			last = t[i].t1;
-	}
-	pthread_barrier_destroy(&bar);
-	return (double)(last - first) / ((double)iters * nthreads);
-}
-
 int bench_vtd(struct bench_report *rep)
 {
 	struct siommu_vtd_cfg hit_cfg = { .iotlb_sets = 256, .iotlb_ways = 4 };
 	struct siommu_vtd_cfg miss_cfg = { .iotlb_sets = 1, .iotlb_ways = 1 };
-	struct hit_arg ha = { 0 }, ma = { 0 };
+	struct hit_arg ha = { 0 }, ma = { 0 }, t1 = { 0 }, t2 = { 0 };
 	struct dma_arg *da = NULL;
 	struct hash_probe *hp = NULL;
 	struct walk4 *w = NULL;
 	struct siommu_mem *mem;
 	struct unit hu, mu;
-	double one[16], two[16];
-	unsigned int rounds = bench_rounds(rep->opts), r;
 	char *cbuf = NULL;
 	int ret;
 
@@ -262,15 +215,11 @@ int bench_vtd(struct bench_report *rep)
 	bench_pair(rep, "inv_page_wait", inv_run, &hu, "walk4", walk4_run, w,
 		   rep->opts->quick ? 16 : 256, 0);
 
-	if (rounds > 16)
-		rounds = 16;
-	for (r = 0; r < rounds; r++) {
-		one[r] = hit_threads(hu.v, 1, 1 << 18);
-		two[r] = hit_threads(hu.v, 2, 1 << 18);
-	}
-	bench_record(rep, "translate_hit.scaling_2t", bench_median(two, rounds),
-		     "translate_hit_1t", bench_median(one, rounds), 0.6);
-	ret = ha.err ? ha.err : ma.err ? ma.err : da->err;
+	t1.v = t2.v = hu.v;
+	t2.n = 7;
+	bench_scaling(rep, "translate_hit.scaling_2t", "translate_hit_1t", hit_run,
+		      (void *const[2]){ &t1, &t2 }, 1 << 18, 0.6);
+	ret = ha.err ? ha.err : ma.err ? ma.err : t1.err ? t1.err : t2.err ? t2.err : da->err;
 
 out_free:
 	free(cbuf);

@@ -102,15 +102,47 @@ static void fq_reclaim(struct dma_dom *dd, struct dma_fq *q)
 }
 
 /* One domain-wide invalidation and wait for everything queued so far. */
-static void fq_flush(struct dma_dom *dd)
+static void fq_flush_locked(struct dma_dom *dd)
 {
-	pthread_mutex_lock(&dd->flush_lock);
 	__atomic_store_n(&dd->fq_deadline, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&dd->fq_started, dd->fq_started + 1, __ATOMIC_SEQ_CST);
 	core_domain_flush_all(dd->dom);
 	STORE_RELEASE(dd->fq_finished, dd->fq_started);
 	dd->flushes++;
+}
+
+static void fq_flush(struct dma_dom *dd)
+{
+	pthread_mutex_lock(&dd->flush_lock);
+	fq_flush_locked(dd);
 	pthread_mutex_unlock(&dd->flush_lock);
+}
+
+/*
+ * Make every entry of generation @gen reclaimable, flushing only if no
+ * flush that covers it has finished or is under way. Parts fill at the
+ * same rate under an even load, so several often need room at once: one
+ * flush serves them all, and the others wait for it spinning (it takes
+ * about a microsecond) instead of sleeping on flush_lock and then
+ * flushing again.
+ */
+static void fq_flush_after(struct dma_dom *dd, uint64_t gen)
+{
+	unsigned int spins = 0;
+
+	while (LOAD_ACQUIRE(dd->fq_finished) <= gen) {
+		if (__atomic_load_n(&dd->fq_started, __ATOMIC_SEQ_CST) <= gen &&
+		    !pthread_mutex_trylock(&dd->flush_lock)) {
+			if (READ_ONCE(dd->fq_finished) <= gen)
+				fq_flush_locked(dd);
+			pthread_mutex_unlock(&dd->flush_lock);
+			return;
+		}
+		if (++spins % 64 == 0)
+			sched_yield();
+		else
+			cpu_relax();
+	}
 }
 
 void dma_fq_flush_all(struct dma_dom *dd)
@@ -125,6 +157,18 @@ void dma_fq_flush_all(struct dma_dom *dd)
 		fq_reclaim(dd, q);
 		pthread_mutex_unlock(&q->lock);
 	}
+}
+
+/* Flush what @q's oldest entry needs and reclaim @q. Holds q->lock, which
+ * it drops meanwhile. */
+static void fq_make_room(struct dma_dom *dd, struct dma_fq *q)
+{
+	uint64_t gen = q->e[q->head].gen;
+
+	pthread_mutex_unlock(&q->lock);
+	fq_flush_after(dd, gen);
+	pthread_mutex_lock(&q->lock);
+	fq_reclaim(dd, q);
 }
 
 void dma_fq_check_time(struct dma_dom *dd)
@@ -144,7 +188,6 @@ void dma_fq_queue(struct dma_dom *dd, uint64_t iova, uint64_t size,
 	struct dma_fq *q = dma_fq_this_cpu(dd);
 	struct dma_fq_entry *e;
 	uint64_t zero = 0;
-	bool full;
 
 	/* The entries were cleared before this: a flush that starts after the
 	 * generation read below sees them gone (see the generations above). */
@@ -153,10 +196,7 @@ void dma_fq_queue(struct dma_dom *dd, uint64_t iova, uint64_t size,
 	fq_reclaim(dd, q);
 	while (q->n == SIOMMU_DMA_FQ_SIZE) {
 		/* Others filled this part while it waited for a flush. */
-		pthread_mutex_unlock(&q->lock);
-		dma_fq_flush_all(dd);
-		pthread_mutex_lock(&q->lock);
-		fq_reclaim(dd, q);
+		fq_make_room(dd, q);
 	}
 	e = &q->e[(q->head + q->n) % SIOMMU_DMA_FQ_SIZE];
 	*e = (struct dma_fq_entry){
@@ -165,14 +205,15 @@ void dma_fq_queue(struct dma_dom *dd, uint64_t iova, uint64_t size,
 		.pages_head = g->pages_head, .nr_pages = g->nr_pages,
 	};
 	q->n++;
-	full = q->n == SIOMMU_DMA_FQ_SIZE;
 	dma_count(&q->batched);
+	/* A full part is flushed at once: its IOVAs go back to the
+	 * allocator's caches before the next maps run them dry. */
+	if (q->n == SIOMMU_DMA_FQ_SIZE)
+		fq_make_room(dd, q);
 	pthread_mutex_unlock(&q->lock);
 
 	if (!READ_ONCE(dd->fq_deadline))
 		__atomic_compare_exchange_n(&dd->fq_deadline, &zero,
 					    coarse_ns() + SIOMMU_DMA_FQ_TIMEOUT_MS * 1000000ull,
 					    false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
-	if (full)
-		dma_fq_flush_all(dd);
 }

@@ -79,12 +79,7 @@ static int regions_insert(struct siommu_mem *mem, const struct mem_region *nr)
 		t->r[j++] = *nr;
 	t->n = j;
 
-	/*
-	 * A release store, not rcu_assign_pointer(): liburcu 0.13 implements
-	 * that as a volatile store, which races (for C11 and for TSan) with the
-	 * atomic load in rcu_dereference().
-	 */
-	STORE_RELEASE(mem->regions, t);
+	STORE_RELEASE(mem->regions, t);	/* pairs with rcu_dereference() */
 	siommu_synchronize_rcu();
 	free(old);
 	return 0;

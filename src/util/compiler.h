@@ -29,6 +29,18 @@
 #define SIOMMU_ASSERT(x) assert(x)
 #endif
 
+/* A spin-wait loop's pause: lets the sibling hyperthread run. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 static inline uint64_t align_down64(uint64_t x, uint64_t a) { return x & ~(a - 1); }
 static inline int is_aligned64(uint64_t x, uint64_t a) { return (x & (a - 1)) == 0; }
 

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The library's RCU (src/util/rcu.h): a grace period waits for every
+ * section that began before it (nested ones too), not for sections that
+ * begin later; threads join on their first section and leave at exit, so
+ * grace periods after thousands of short-lived readers neither hang on nor
+ * touch their gone state; a forked child can still run grace periods.
+ */
+#include <pthread.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "util/rcu.h"
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+struct slow_reader {
+	int inside;	/* atomics */
+	int ended;
+	unsigned int depth;
+};
+
+/* Enters @depth nested sections, holds them 30 ms, then leaves. */
+static void *slow_reader_fn(void *arg)
+{
+	struct slow_reader *s = arg;
+	unsigned int i;
+
+	for (i = 0; i < s->depth; i++)
+		siommu_rcu_read_lock();
+	__atomic_store_n(&s->inside, 1, __ATOMIC_SEQ_CST);
+	sleep_ms(30);
+	/* Inner unlocks must not end the section. */
+	for (i = 1; i < s->depth; i++)
+		siommu_rcu_read_unlock();
+	sleep_ms(10);
+	__atomic_store_n(&s->ended, 1, __ATOMIC_SEQ_CST);
+	siommu_rcu_read_unlock();
+	return NULL;
+}
+
+static void test_waits_for_reader(unsigned int depth)
+{
+	struct slow_reader s = { .depth = depth };
+	pthread_t t;
+
+	CHECK_OK(pthread_create(&t, NULL, slow_reader_fn, &s));
+	while (!__atomic_load_n(&s.inside, __ATOMIC_SEQ_CST))
+		sched_yield();
+	siommu_synchronize_rcu();
+	CHECK_EQ(__atomic_load_n(&s.ended, __ATOMIC_SEQ_CST), 1);
+	CHECK_OK(pthread_join(t, NULL));
+}
+
+/*
+ * A section that begins after a grace period started is not waited for
+ * (else a stream of readers could hold a writer off for ever): the grace
+ * period waits for an old reader, a new one enters, the old one leaves,
+ * and the grace period must end while the new one is still inside.
+ */
+struct held_reader {
+	int joined, go, inside, release;	/* atomics */
+};
+
+/* Joins (one empty section), then on @go holds a section until @release. */
+static void *held_reader_fn(void *arg)
+{
+	struct held_reader *h = arg;
+
+	siommu_rcu_read_lock();
+	siommu_rcu_read_unlock();
+	__atomic_store_n(&h->joined, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&h->go, __ATOMIC_SEQ_CST))
+		sched_yield();
+	siommu_rcu_read_lock();
+	__atomic_store_n(&h->inside, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&h->release, __ATOMIC_SEQ_CST))
+		sched_yield();
+	siommu_rcu_read_unlock();
+	return NULL;
+}
+
+static void wait_flag(int *flag)
+{
+	while (!__atomic_load_n(flag, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
+static void start_held(struct held_reader *h, pthread_t *t)
+{
+	h->go = 1;
+	CHECK_OK(pthread_create(t, NULL, held_reader_fn, h));
+	wait_flag(&h->inside);
+}
+
+static int gp_done;	/* atomic */
+
+static void *gp_fn(void *arg)
+{
+	siommu_synchronize_rcu();
+	__atomic_store_n(&gp_done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void test_not_waiting_for_later(void)
+{
+	struct held_reader old = { 0 }, young = { 0 };
+	pthread_t to, ty, tg;
+	unsigned int i;
+	uint64_t gp0;
+
+	/* The young reader joins first, so the grace period meets it after
+	 * waiting out the old one: by then its section has begun, and only
+	 * when it began tells the two apart. */
+	CHECK_OK(pthread_create(&ty, NULL, held_reader_fn, &young));
+	wait_flag(&young.joined);
+	start_held(&old, &to);
+	gp0 = __atomic_load_n(&rcu_gp, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_create(&tg, NULL, gp_fn, NULL));
+	/* The grace period has begun once the counter moves. */
+	while (__atomic_load_n(&rcu_gp, __ATOMIC_SEQ_CST) == gp0)
+		sched_yield();
+	__atomic_store_n(&young.go, 1, __ATOMIC_SEQ_CST);
+	wait_flag(&young.inside);
+	sleep_ms(5);
+	CHECK_EQ(__atomic_load_n(&gp_done, __ATOMIC_SEQ_CST), 0);
+	__atomic_store_n(&old.release, 1, __ATOMIC_SEQ_CST);
+	/* It returns with the young reader still inside (allow it seconds:
+	 * only a grace period waiting for the young reader never ends). */
+	for (i = 0; i < 2000 && !__atomic_load_n(&gp_done, __ATOMIC_SEQ_CST); i++)
+		sleep_ms(1);
+	CHECK_EQ(__atomic_load_n(&gp_done, __ATOMIC_SEQ_CST), 1);
+	CHECK_OK(pthread_join(tg, NULL));
+	CHECK_OK(pthread_join(to, NULL));
+	CHECK_EQ(__atomic_load_n(&young.inside, __ATOMIC_SEQ_CST), 1);
+	__atomic_store_n(&young.release, 1, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_join(ty, NULL));
+}
+
+static void *short_reader_fn(void *arg)
+{
+	siommu_rcu_read_lock();
+	(*(volatile int *)arg)++;
+	siommu_rcu_read_unlock();
+	return NULL;
+}
+
+/* Thousands of threads come and go; grace periods in between. */
+static void test_thread_churn(void)
+{
+	unsigned int i, rounds = (unsigned int)test_scale(2000);
+	int counter = 0;
+
+	for (i = 0; i < rounds; i++) {
+		pthread_t t;
+
+		CHECK_OK(pthread_create(&t, NULL, short_reader_fn, &counter));
+		CHECK_OK(pthread_join(t, NULL));
+		if (i % 7 == 0)
+			siommu_synchronize_rcu();
+	}
+	CHECK_EQ(counter, rounds);
+	siommu_synchronize_rcu();
+}
+
+/* A reader always in and out of sections does not hold grace periods up
+ * for ever (each of its sections is short). */
+static int busy_stop;
+static uint64_t busy_sections;	/* atomics */
+
+static void *busy_reader_fn(void *arg)
+{
+	while (!__atomic_load_n(&busy_stop, __ATOMIC_ACQUIRE)) {
+		siommu_rcu_read_lock();
+		__atomic_fetch_add(&busy_sections, 1, __ATOMIC_RELAXED);
+		siommu_rcu_read_unlock();
+	}
+	return NULL;
+}
+
+static void test_busy_reader(void)
+{
+	pthread_t t;
+	uint64_t before;
+	unsigned int i;
+
+	CHECK_OK(pthread_create(&t, NULL, busy_reader_fn, NULL));
+	while (!__atomic_load_n(&busy_sections, __ATOMIC_RELAXED))
+		sched_yield();
+	for (i = 0; i < test_scale(2000); i++)
+		siommu_synchronize_rcu();
+	/* The reader kept going meanwhile. */
+	before = __atomic_load_n(&busy_sections, __ATOMIC_RELAXED);
+	while (__atomic_load_n(&busy_sections, __ATOMIC_RELAXED) == before)
+		sched_yield();
+	__atomic_store_n(&busy_stop, 1, __ATOMIC_RELEASE);
+	CHECK_OK(pthread_join(t, NULL));
+}
+
+/* fork() with another reader registered: the child's grace periods must
+ * not wait for a thread it does not have. */
+static void test_fork(void)
+{
+	struct held_reader h = { 0 };
+	pthread_t t;
+	pid_t pid;
+	int status;
+
+	start_held(&h, &t);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		siommu_rcu_read_lock();
+		siommu_rcu_read_unlock();
+		siommu_synchronize_rcu();
+		_exit(0);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	__atomic_store_n(&h.release, 1, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_join(t, NULL));
+}
+
+int main(void)
+{
+	siommu_synchronize_rcu();	/* no reader at all */
+	test_waits_for_reader(1);
+	test_waits_for_reader(3);
+	test_not_waiting_for_later();
+	test_thread_churn();
+	test_busy_reader();
+	test_fork();
+	return 0;
+}
