@@ -355,9 +355,9 @@ int SIOMMU_EXPORT siommu_dma_get_stats(struct siommu_device *dev,
 		st->unmaps += READ_ONCE(q->unmaps);
 		st->waits += READ_ONCE(q->waits);
 		st->batched += READ_ONCE(q->batched);
-		pthread_mutex_lock(&q->lock);
+		ylock_lock(&q->lock);
 		st->queued += q->n;
-		pthread_mutex_unlock(&q->lock);
+		ylock_unlock(&q->lock);
 	}
 	pthread_mutex_lock(&dd->flush_lock);
 	st->flushes = dd->flushes;

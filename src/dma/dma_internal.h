@@ -14,6 +14,8 @@
  *     tree and count); a mapping lives in the shard its key hashes to;
  *   - dma_fq.lock protects one per-CPU part of the flush queue (its ring);
  *     its counters are relaxed atomics;
+ *   (both are util/ylock.h locks: nearly never contended, and a pthread
+ *   mutex's two atomics per section were a sixth of a lazy map+unmap)
  *   - dma_dom.flush_lock serialises the domain-wide flushes of the queue and
  *     protects `flushes`; fq_started/fq_finished are written under it and
  *     read with atomics, fq_deadline is an atomic.
@@ -31,6 +33,7 @@
 #include <siommu/iova.h>
 
 #include "core/core_internal.h"
+#include "util/ylock.h"
 
 #define DMA_SHARDS 64		/* live-record shards (a power of two) */
 #define DMA_FQ_MAX 16		/* flush-queue parts at most (a power of two) */
@@ -58,7 +61,7 @@ struct dma_map {
 RB_HEAD(dma_map_tree, dma_map);
 
 struct dma_shard {
-	pthread_mutex_t lock;
+	struct ylock lock;
 	struct dma_map_tree root;
 	uint64_t live;
 } __attribute__((aligned(64)));
@@ -72,7 +75,7 @@ struct dma_fq_entry {
 
 /* One per-CPU part of the flush queue: a ring, oldest at head. */
 struct dma_fq {
-	pthread_mutex_t lock;
+	struct ylock lock;
 	unsigned int head, n;
 	uint64_t maps, unmaps, waits, batched;	/* relaxed atomics */
 	struct dma_fq_entry e[SIOMMU_DMA_FQ_SIZE];

@@ -46,10 +46,8 @@ int dma_fq_init(struct dma_dom *dd)
 	dd->fq = aligned_alloc(64, n * sizeof(*dd->fq));
 	if (!dd->fq)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		dd->fq[i] = (struct dma_fq){ 0 };
-		pthread_mutex_init(&dd->fq[i].lock, NULL);
-	}
+	for (i = 0; i < n; i++)
+		dd->fq[i] = (struct dma_fq){ .lock = YLOCK_INIT };
 	dd->nr_fq = n;
 	pthread_mutex_init(&dd->flush_lock, NULL);
 	return 0;
@@ -59,10 +57,8 @@ void dma_fq_fini(struct dma_dom *dd)
 {
 	unsigned int i;
 
-	for (i = 0; i < dd->nr_fq; i++) {
+	for (i = 0; i < dd->nr_fq; i++)
 		SIOMMU_ASSERT(!dd->fq[i].n);
-		pthread_mutex_destroy(&dd->fq[i].lock);
-	}
 	pthread_mutex_destroy(&dd->flush_lock);
 	free(dd->fq);
 }
@@ -153,9 +149,9 @@ void dma_fq_flush_all(struct dma_dom *dd)
 	for (i = 0; i < dd->nr_fq; i++) {
 		struct dma_fq *q = &dd->fq[i];
 
-		pthread_mutex_lock(&q->lock);
+		ylock_lock(&q->lock);
 		fq_reclaim(dd, q);
-		pthread_mutex_unlock(&q->lock);
+		ylock_unlock(&q->lock);
 	}
 }
 
@@ -165,9 +161,9 @@ static void fq_make_room(struct dma_dom *dd, struct dma_fq *q)
 {
 	uint64_t gen = q->e[q->head].gen;
 
-	pthread_mutex_unlock(&q->lock);
+	ylock_unlock(&q->lock);
 	fq_flush_after(dd, gen);
-	pthread_mutex_lock(&q->lock);
+	ylock_lock(&q->lock);
 	fq_reclaim(dd, q);
 }
 
@@ -192,7 +188,7 @@ void dma_fq_queue(struct dma_dom *dd, uint64_t iova, uint64_t size,
 	/* The entries were cleared before this: a flush that starts after the
 	 * generation read below sees them gone (see the generations above). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	pthread_mutex_lock(&q->lock);
+	ylock_lock(&q->lock);
 	fq_reclaim(dd, q);
 	while (q->n == SIOMMU_DMA_FQ_SIZE) {
 		/* Others filled this part while it waited for a flush. */
@@ -210,7 +206,7 @@ void dma_fq_queue(struct dma_dom *dd, uint64_t iova, uint64_t size,
 	 * allocator's caches before the next maps run them dry. */
 	if (q->n == SIOMMU_DMA_FQ_SIZE)
 		fq_make_room(dd, q);
-	pthread_mutex_unlock(&q->lock);
+	ylock_unlock(&q->lock);
 
 	if (!READ_ONCE(dd->fq_deadline))
 		__atomic_compare_exchange_n(&dd->fq_deadline, &zero,

@@ -46,7 +46,7 @@ void dma_records_init(struct dma_dom *dd)
 	unsigned int i;
 
 	for (i = 0; i < DMA_SHARDS; i++) {
-		pthread_mutex_init(&dd->shards[i].lock, NULL);
+		dd->shards[i].lock = (struct ylock)YLOCK_INIT;
 		RB_INIT(&dd->shards[i].root);
 		dd->shards[i].live = 0;
 	}
@@ -67,7 +67,6 @@ void dma_records_fini(struct dma_dom *dd)
 						      SIOMMU_MEM_DMA);
 			free(m);
 		}
-		pthread_mutex_destroy(&s->lock);
 	}
 }
 
@@ -85,13 +84,13 @@ static void rec_insert(struct dma_dom *dd, struct dma_map *m)
 	struct dma_map *old;
 
 	m->count = 1;
-	pthread_mutex_lock(&s->lock);
+	ylock_lock(&s->lock);
 	old = RB_INSERT(dma_map_tree, &s->root, m);
 	if (old)
 		old->count++;
 	else
 		s->live++;
-	pthread_mutex_unlock(&s->lock);
+	ylock_unlock(&s->lock);
 	SIOMMU_ASSERT(!old || dd->identity);
 	if (old)
 		free(m);
@@ -110,7 +109,7 @@ static int rec_take(struct dma_dom *dd, const struct dma_map *want,
 	int ret = 0;
 
 	*out = NULL;
-	pthread_mutex_lock(&s->lock);
+	ylock_lock(&s->lock);
 	m = RB_FIND(dma_map_tree, &s->root, (struct dma_map *)want);
 	if (m) {
 		if (m->count > 1) {
@@ -124,7 +123,7 @@ static int rec_take(struct dma_dom *dd, const struct dma_map *want,
 		m = RB_NFIND(dma_map_tree, &s->root, &lo);
 		ret = m && m->key == want->key ? -EINVAL : -ENOENT;
 	}
-	pthread_mutex_unlock(&s->lock);
+	ylock_unlock(&s->lock);
 	return ret;
 }
 
@@ -136,7 +135,7 @@ static int rec_check_single(struct dma_dom *dd, uint64_t key, uint64_t len,
 	struct dma_map *m, lo = { .key = key };
 	int ret = -ENOENT;
 
-	pthread_mutex_lock(&s->lock);
+	ylock_lock(&s->lock);
 	for (m = RB_NFIND(dma_map_tree, &s->root, &lo); m && m->key == key;
 	     m = RB_NEXT(dma_map_tree, &s->root, m)) {
 		ret = -EINVAL;
@@ -145,7 +144,7 @@ static int rec_check_single(struct dma_dom *dd, uint64_t key, uint64_t len,
 			break;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	ylock_unlock(&s->lock);
 	return ret;
 }
 
@@ -155,12 +154,12 @@ static int rec_check_exact(struct dma_dom *dd, const struct dma_map *want)
 	struct dma_map *m, lo = { .key = want->key };
 	int ret = 0;
 
-	pthread_mutex_lock(&s->lock);
+	ylock_lock(&s->lock);
 	if (!RB_FIND(dma_map_tree, &s->root, (struct dma_map *)want)) {
 		m = RB_NFIND(dma_map_tree, &s->root, &lo);
 		ret = m && m->key == want->key ? -EINVAL : -ENOENT;
 	}
-	pthread_mutex_unlock(&s->lock);
+	ylock_unlock(&s->lock);
 	return ret;
 }
 
@@ -618,9 +617,9 @@ uint64_t dma_records_live(struct dma_dom *dd)
 	unsigned int i;
 
 	for (i = 0; i < DMA_SHARDS; i++) {
-		pthread_mutex_lock(&dd->shards[i].lock);
+		ylock_lock(&dd->shards[i].lock);
 		n += dd->shards[i].live;
-		pthread_mutex_unlock(&dd->shards[i].lock);
+		ylock_unlock(&dd->shards[i].lock);
 	}
 	return n;
 }

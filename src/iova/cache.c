@@ -133,12 +133,12 @@ void iova_cache_flush(struct siommu_iova *iovad)
 	for (i = 0; i < iovad->nr_caches; i++) {
 		struct iova_cpu_cache *c = &iovad->caches[i];
 
-		iova_slot_lock(c);
+		ylock_lock(&c->lock);
 		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
 			iova_mag_drain(iovad, c->loaded[o]);
 			iova_mag_drain(iovad, c->prev[o]);
 		}
-		iova_slot_unlock(c);
+		ylock_unlock(&c->lock);
 	}
 	for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
 		struct iova_depot *d = &iovad->depot[o];
@@ -160,12 +160,12 @@ void iova_cache_count(struct siommu_iova *iovad, uint64_t *cached_pfns,
 	for (i = 0; i < iovad->nr_caches; i++) {
 		struct iova_cpu_cache *c = &iovad->caches[i];
 
-		iova_slot_lock(c);
+		ylock_lock(&c->lock);
 		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++)
 			pfns += (c->loaded[o]->n + c->prev[o]->n) << o;
 		h += c->hits;
 		m += c->misses;
-		iova_slot_unlock(c);
+		ylock_unlock(&c->lock);
 	}
 	for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
 		struct iova_depot *d = &iovad->depot[o];
@@ -227,7 +227,7 @@ int iova_cache_init(struct siommu_iova *iovad)
 	for (i = 0; i < n; i++) {
 		struct iova_cpu_cache *c = &iovad->caches[i];
 
-		c->lock = 0;
+		c->lock = (struct ylock)YLOCK_INIT;
 		c->hits = c->misses = 0;
 		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
 			c->loaded[o] = m++;

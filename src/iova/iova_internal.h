@@ -31,6 +31,7 @@
 
 #include "util/compiler.h"
 #include "util/fail.h"
+#include "util/ylock.h"
 
 #if __has_include(<sys/rseq.h>)
 #include <sys/rseq.h>
@@ -96,13 +97,13 @@ struct iova_mag {
 
 /*
  * One cache slot, used by the threads running on CPUs that map to it.
- * `lock` (a spinlock, see cache.c) protects every field; a slot is shared
+ * `lock` (util/ylock.h) protects every field; a slot is shared
  * only between threads that land on the same CPU (preemption, migration),
  * so it is nearly never contended. Aligned so that slots do not share cache
  * lines.
  */
 struct iova_cpu_cache {
-	int lock;
+	struct ylock lock;
 	struct iova_mag *loaded[SIOMMU_IOVA_CACHE_ORDERS];
 	struct iova_mag *prev[SIOMMU_IOVA_CACHE_ORDERS];
 	uint64_t hits, misses;
@@ -275,25 +276,6 @@ static inline struct iova_cpu_cache *iova_cache_slot(struct siommu_iova *iovad)
 }
 
 /*
- * Slot locks are spinlocks: one atomic exchange to take, a release store to
- * drop, where a pthread mutex costs two atomic read-modify-writes, and on
- * this kind of machine each costs as much as the rest of a cache hit. A
- * waiter yields instead of spinning: the holder is most likely a thread
- * preempted on the same CPU.
- */
-static inline void iova_slot_lock(struct iova_cpu_cache *c)
-{
-	while (unlikely(__atomic_exchange_n(&c->lock, 1, __ATOMIC_ACQUIRE)))
-		while (READ_ONCE(c->lock))
-			sched_yield();
-}
-
-static inline void iova_slot_unlock(struct iova_cpu_cache *c)
-{
-	__atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
-}
-
-/*
  * Pop a pfn <= @max_pfn. The top is taken when it qualifies (always, for a
  * caller without a narrow limit); otherwise the magazine is searched, as
  * Linux's iova_magazine_pop() does, before falling back to the tree.
@@ -322,7 +304,7 @@ static inline bool iova_cache_get(struct siommu_iova *iovad, unsigned int order,
 	struct iova_mag *m;
 	bool hit;
 
-	iova_slot_lock(c);
+	ylock_lock(&c->lock);
 	m = c->loaded[order];
 	if (unlikely(!m->n)) {
 		if (c->prev[order]->n) {
@@ -338,7 +320,7 @@ static inline bool iova_cache_get(struct siommu_iova *iovad, unsigned int order,
 		c->hits++;
 	else
 		c->misses++;
-	iova_slot_unlock(c);
+	ylock_unlock(&c->lock);
 	return hit;
 }
 
@@ -350,7 +332,7 @@ static inline void iova_cache_put(struct siommu_iova *iovad, unsigned int order,
 	struct iova_cpu_cache *c = iova_cache_slot(iovad);
 	struct iova_mag *m;
 
-	iova_slot_lock(c);
+	ylock_lock(&c->lock);
 	m = c->loaded[order];
 	if (unlikely(m->n == IOVA_MAG_SIZE)) {
 		if (c->prev[order]->n < IOVA_MAG_SIZE) {
@@ -363,7 +345,7 @@ static inline void iova_cache_put(struct siommu_iova *iovad, unsigned int order,
 		m = c->loaded[order];
 	}
 	m->pfn[m->n++] = pfn;
-	iova_slot_unlock(c);
+	ylock_unlock(&c->lock);
 }
 
 #endif

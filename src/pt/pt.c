@@ -208,11 +208,19 @@ static int check_leaf_edges(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 	int ret = 0;
 
 	siommu_rcu_read_lock();
-	if (!pt->ops->lookup(pt, iova, &leaf) && leaf.iova != iova)
+	if (!pt->ops->lookup(pt, iova, &leaf)) {
+		if (leaf.iova != iova)
+			ret = -EINVAL;
+		/* One leaf holds both ends (a single page): no second walk. */
+		else if (last - leaf.iova < leaf.size)
+			ret = last - leaf.iova == leaf.size - 1 ? 0 : -EINVAL;
+		else if (!pt->ops->lookup(pt, last, &leaf) &&
+			 leaf.iova + leaf.size - 1 != last)
+			ret = -EINVAL;
+	} else if (!pt->ops->lookup(pt, last, &leaf) &&
+		   leaf.iova + leaf.size - 1 != last) {
 		ret = -EINVAL;
-	else if (!pt->ops->lookup(pt, last, &leaf) &&
-		 leaf.iova + leaf.size - 1 != last)
-		ret = -EINVAL;
+	}
 	siommu_rcu_read_unlock();
 	return ret;
 }
