@@ -104,6 +104,12 @@ static void inv_begin(struct siommu_vtd *v)
 	__atomic_fetch_add(&v->inv_gen, 1, __ATOMIC_SEQ_CST);
 }
 
+void vtd_fill_hook_set(struct siommu_vtd *v, vtd_fill_hook_fn *fn, void *opaque)
+{
+	WRITE_ONCE(v->fill_hook_opaque, opaque);
+	WRITE_ONCE(v->fill_hook, fn);
+}
+
 #define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define ST(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 
@@ -136,6 +142,7 @@ void vtd_ctx_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid, uint64_t q0,
 	struct ctx_slot *s = &v->ctx[ctx_index(v, sid)];
 	uint32_t held;
 
+	vtd_fill_hook(v, VTD_CACHE_CTX);
 	if (!fill_begin(v, &s->seq, gen, &held))
 		return;
 	ST(s->key, CTX_KEY_VALID | sid);
@@ -199,6 +206,7 @@ void vtd_pasid_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid,
 	struct pasid_slot *s = &v->pasid[pasid_index(v, sid, pasid)];
 	uint32_t held;
 
+	vtd_fill_hook(v, VTD_CACHE_PASID);
 	if (!fill_begin(v, &s->seq, gen, &held))
 		return;
 	ST(s->key, PASID_KEY(sid, pasid));
@@ -273,6 +281,7 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 	uint64_t out, old;
 	bool same;
 
+	vtd_fill_hook(v, VTD_CACHE_IOTLB);
 	/* Same tag first (a refill after a D update), then a free way. */
 	for (w = 0; w < ways && !s; w++) {
 		uint64_t k = LD(set[w].key);

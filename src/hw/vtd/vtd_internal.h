@@ -203,6 +203,19 @@ struct vtd_dev {
 };
 
 /*
+ * Fill hook, for tests: NULL in normal use. Every fill of the three caches
+ * calls it first, after the walk has read the entry it caches and before
+ * the fill takes its slot and re-checks inv_gen. A test stalls a walk
+ * there to hold open the window of trap 22 (see struct ctx_slot), which is
+ * a few nanoseconds wide otherwise: too narrow for a stress test to hit.
+ * It runs inside the walk's RCU read-side section, so it must not wait for
+ * a wait descriptor to complete. It costs one load on the miss path; IOTLB
+ * hits never fill.
+ */
+enum vtd_cache { VTD_CACHE_CTX, VTD_CACHE_PASID, VTD_CACHE_IOTLB };
+typedef void vtd_fill_hook_fn(void *opaque, enum vtd_cache cache);
+
+/*
  * The unit.
  *
  * Locks, in the order taken: lock -> prq_lock -> fault_lock -> dev_lock.
@@ -237,6 +250,8 @@ struct siommu_vtd {
 	struct iotlb_slot *iotlb;	/* sets * ways */
 	struct ctx_slot *ctx;
 	struct pasid_slot *pasid;
+	vtd_fill_hook_fn *fill_hook;	/* see vtd_fill_hook_set() */
+	void *fill_hook_opaque;
 	uint64_t inv_gen __attribute__((aligned(64)));
 	uint64_t fill_rr;
 	/*
@@ -331,6 +346,20 @@ void vtd_stat_add(struct siommu_vtd *v, enum vtd_stat s, uint64_t n);
 static inline_hot uint64_t vtd_gen(struct siommu_vtd *v)
 {
 	return __atomic_load_n(&v->inv_gen, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Install @fn (NULL: none) as @v's fill hook. Call only while no request is
+ * being translated on @v: fills read the two words without ordering.
+ */
+void vtd_fill_hook_set(struct siommu_vtd *v, vtd_fill_hook_fn *fn, void *opaque);
+
+static inline void vtd_fill_hook(struct siommu_vtd *v, enum vtd_cache cache)
+{
+	vtd_fill_hook_fn *fn = READ_ONCE(v->fill_hook);
+
+	if (unlikely(fn))
+		fn(READ_ONCE(v->fill_hook_opaque), cache);
 }
 
 bool vtd_ctx_lookup(struct siommu_vtd *v, uint16_t sid, uint64_t *q0, uint64_t *q1);
