@@ -135,15 +135,20 @@ static void test_piotlb_granularity(void)
 	check_inv(siommu_vtd_desc_piotlb(3, 1, 4, 0x1000, 0, false), 0, __LINE__);
 }
 
-/* Whether the next translation of (RA, @pasid, 0x1000) hits the IOTLB. */
-static bool hits(struct vt *t, uint32_t pasid)
+/* Whether the next translation of the request hits the IOTLB. */
+static bool hits_at(struct vt *t, uint16_t rid, bool pp, uint32_t pasid, uint64_t iova)
 {
 	struct siommu_vtd_stats a, b;
 
 	siommu_vtd_get_stats(t->v, &a);
-	vt_xlate_ok(t, RA, true, pasid, 0x1000, SIOMMU_VTD_READ);
+	vt_xlate_ok(t, rid, pp, pasid, iova, SIOMMU_VTD_READ);
 	siommu_vtd_get_stats(t->v, &b);
 	return b.iotlb_hit == a.iotlb_hit + 1;
+}
+
+static bool hits(struct vt *t, uint32_t pasid)
+{
+	return hits_at(t, RA, true, pasid, 0x1000);
 }
 
 /*
@@ -197,6 +202,71 @@ static void test_did_population(void)
 				exit(1);
 			}
 		}
+	}
+	vt_fini(&t);
+}
+
+/*
+ * PASID-based page-selective invalidations probe the sets their entries
+ * hash to instead of scanning: entries of requests without PASID (cached
+ * under RID_PASID), large pages the range falls in, several requesters
+ * sharing a set, and ranges too wide to probe (a scan) must all go, and
+ * nothing else.
+ */
+static void test_psi_sets(void)
+{
+	struct siommu_vtd_cfg cfg = { .iotlb_sets = 64, .iotlb_ways = 4 };
+	const uint16_t rids[6] = { 0x300, 0x301, 0x302, 0x303, 0x304, 0x305 };
+	uint64_t big, fs[6];
+	struct vt t;
+	unsigned int i, am;
+
+	vt_init(&t, &cfg);
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &big));
+	for (i = 0; i < 6; i++) {
+		/* RID_PASID 7: requests without PASID use PASID 7's entry. */
+		vt_ctx(&t, rids[i], true, 7);
+		fs[i] = vt_pasid_fs(&t, rids[i], 7, 1, 4);
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs[i], 4, 0x1000,
+					      vt_page(&t), SIOMMU_SZ_4K,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs[i], 4, 0x2000,
+					      vt_page(&t), SIOMMU_SZ_4K,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs[i], 4,
+					      0x40000000, big, SIOMMU_SZ_2M,
+					      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	}
+	for (am = 0; am <= 9; am += 9) {
+		/* Cache with and without PASID; six requesters share (PASID 7,
+		 * page) and so a set of four ways: some are evicted, and what
+		 * is left must go. */
+		for (i = 0; i < 6; i++) {
+			vt_xlate_ok(&t, rids[i], true, 7, 0x1000, SIOMMU_VTD_READ);
+			vt_xlate_ok(&t, rids[i], false, 0, 0x1000, SIOMMU_VTD_READ);
+			vt_xlate_ok(&t, rids[i], false, 0, 0x2000, SIOMMU_VTD_READ);
+			vt_xlate_ok(&t, rids[i], true, 7, 0x40123000, SIOMMU_VTD_READ);
+		}
+		/* AM 0 probes sets; AM 9 (2 MiB) is too wide and scans. */
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 7, 0x1000, am, false));
+		for (i = 0; i < 6; i++) {
+			struct siommu_vtd_stats a, b;
+
+			siommu_vtd_get_stats(t.v, &a);
+			vt_xlate_ok(&t, rids[i], true, 7, 0x1000, SIOMMU_VTD_READ);
+			vt_xlate_ok(&t, rids[i], false, 0, 0x1000, SIOMMU_VTD_READ);
+			siommu_vtd_get_stats(t.v, &b);
+			CHECK_EQ(b.iotlb_hit, a.iotlb_hit);
+		}
+		/* The 2M page and 0x2000 lie outside [0x1000, +4K << AM)... */
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 8, 0x40123000, 0, false));
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, 2, 7, 0x40123000, 0, false));
+		/* ...and other PASIDs or DIDs leave it alone; the 4K
+		 * invalidation inside it removes it. */
+		CHECK(hits_at(&t, rids[5], true, 7, 0x40123000));
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 7, 0x401ff000, 0, false));
+		CHECK(!hits_at(&t, rids[5], true, 7, 0x40123000));
+		CHECK_EQ(hits_at(&t, rids[5], false, 0, 0x2000), am == 0);
 	}
 	vt_fini(&t);
 }
@@ -465,6 +535,7 @@ int main(void)
 	test_iotlb_granularity();
 	test_piotlb_granularity();
 	test_did_population();
+	test_psi_sets();
 	test_structure_caches();
 	test_device_descriptors();
 	test_wait();

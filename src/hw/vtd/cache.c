@@ -309,8 +309,9 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 
 		out |= IOTLB_OUT_FAST(e->perm_u & ~nd, e->perm_s & ~nd);
 	}
+	/* Before the generation check (see iotlb_inv_sets()). */
 	if (!(READ_ONCE(v->iotlb_levels) & (1u << e->level)))
-		__atomic_fetch_or(&v->iotlb_levels, 1u << e->level, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&v->iotlb_levels, 1u << e->level, __ATOMIC_SEQ_CST);
 	if (!slot_trylock(&s->seq, &held))
 		return;
 	/*
@@ -371,6 +372,96 @@ static bool iotlb_match(const struct iotlb_match *m, uint64_t key, uint32_t pasi
 	}
 }
 
+/* Remove slot @s if @m covers it; returns 1 if it did. */
+static unsigned int iotlb_inv_slot(struct siommu_vtd *v, struct iotlb_slot *s,
+				   const struct iotlb_match *m)
+{
+	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
+	uint64_t key, page, out;
+	uint32_t pasid, held;
+	unsigned int removed = 0;
+
+	if (!(seq & 1)) {
+		key = LD(s->key);
+		/* An empty slot can only be filled by a walk that checks the
+		 * generation inv_begin() just bumped: skip it on two loads
+		 * (most slots a scan meets are empty or unrelated). */
+		if (!(key & IOTLB_KEY_VALID))
+			return 0;
+		page = LD(s->page);
+		out = LD(s->out);
+		pasid = LD(s->pasid);
+		if (!slot_read_retry(&s->seq, seq) &&
+		    (!(key & IOTLB_KEY_VALID) || !iotlb_match(m, key, pasid, page, out)))
+			return 0;
+	}
+	held = slot_lock(&s->seq);
+	key = LD(s->key);
+	page = LD(s->page);
+	out = LD(s->out);
+	pasid = LD(s->pasid);
+	if ((key & IOTLB_KEY_VALID) && iotlb_match(m, key, pasid, page, out)) {
+		ST(s->key, 0);
+		iotlb_pop_add(v, IOTLB_KEY_DID(key), -1);
+		removed = 1;
+	}
+	slot_unlock(&s->seq, held);
+	return removed;
+}
+
+/* Sets a PASID-based page-selective invalidation probes at most; a wider
+ * one scans (a scan of 1024 slots costs about as much as 64 set probes). */
+#define IOTLB_PSI_MAX_SETS 64
+
+/*
+ * A PASID-based page-selective invalidation without a scan: an entry it
+ * covers was filled for a request with that PASID, or without one (tagged
+ * PASID 0; the PASID used was RID_PASID), at a level with entries, on a
+ * level-aligned page the range overlaps, and the set hash leaves out the
+ * SID (iotlb_set()). Probes those sets; returns false, having done
+ * nothing, if there are more than IOTLB_PSI_MAX_SETS. The level mask is
+ * read after inv_begin(), and fills publish a new level before they check
+ * the generation, both sequentially consistent: a level a racing fill adds
+ * is either seen here or that fill gives up.
+ */
+static bool iotlb_inv_sets(struct siommu_vtd *v, const struct iotlb_match *m,
+			   uint64_t *removed)
+{
+	uint32_t levels = __atomic_load_n(&v->iotlb_levels, __ATOMIC_SEQ_CST);
+	uint64_t first = m->addr, last = m->addr + m->mask;
+	unsigned int level, sets = 0, w, ways = v->iotlb_ways;
+
+	for (level = 0; level < 3; level++) {
+		unsigned int shift = 12 + 9 * level;
+
+		if (levels & (1u << level))
+			sets += 2 * (unsigned int)((last >> shift) - (first >> shift) + 1);
+		if (sets > IOTLB_PSI_MAX_SETS || last < first)
+			return false;
+	}
+	for (level = 0; level < 3; level++) {
+		uint64_t size = level_size(level), page;
+		const uint64_t keys[2] = { IOTLB_KEY(0, true, m->pasid, level),
+					   IOTLB_KEY(0, false, 0, level) };
+
+		if (!(levels & (1u << level)))
+			continue;
+		for (page = first & ~(size - 1); page <= last; page += size) {
+			unsigned int k;
+
+			for (k = 0; k < 2; k++) {
+				struct iotlb_slot *set = iotlb_set(v, keys[k], page);
+
+				for (w = 0; w < ways; w++)
+					*removed += iotlb_inv_slot(v, &set[w], m);
+			}
+			if (page + size - 1 >= last)
+				break;
+		}
+	}
+	return true;
+}
+
 uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m)
 {
 	uint64_t n = (uint64_t)v->cfg.iotlb_sets * v->cfg.iotlb_ways, i, removed = 0;
@@ -380,42 +471,9 @@ uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m)
 	if (m->kind != IM_ALL &&
 	    !__atomic_load_n(iotlb_pop(v, m->did), __ATOMIC_SEQ_CST))
 		return 0;
-	for (i = 0; i < n; i++) {
-		struct iotlb_slot *s = &v->iotlb[i];
-		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
-		uint64_t key, page, out;
-		uint32_t pasid, held;
-
-		if (!(seq & 1)) {
-			key = LD(s->key);
-			/* An empty slot can only be filled by a walk that checks
-			 * the generation inv_begin() just bumped: skip it on two
-			 * loads (most slots of a large IOTLB are empty or
-			 * unrelated, and every page-selective descriptor scans
-			 * them all, since a DID-tagged search has no SID to
-			 * hash). */
-			if (!(key & IOTLB_KEY_VALID))
-				continue;
-			page = LD(s->page);
-			out = LD(s->out);
-			pasid = LD(s->pasid);
-			if (!slot_read_retry(&s->seq, seq) &&
-			    (!(key & IOTLB_KEY_VALID) ||
-			     !iotlb_match(m, key, pasid, page, out)))
-				continue;
-		}
-		held = slot_lock(&s->seq);
-		key = LD(s->key);
-		page = LD(s->page);
-		out = LD(s->out);
-		pasid = LD(s->pasid);
-		if ((key & IOTLB_KEY_VALID) && iotlb_match(m, key, pasid, page, out)) {
-			ST(s->key, 0);
-			iotlb_pop_add(v, IOTLB_KEY_DID(key), -1);
-			removed++;
-		}
-		slot_unlock(&s->seq, held);
-	}
+	if (m->kind != IM_DID_PASID_PAGE || !iotlb_inv_sets(v, m, &removed))
+		for (i = 0; i < n; i++)
+			removed += iotlb_inv_slot(v, &v->iotlb[i], m);
 	vtd_stat_add(v, ST_IOTLB_INV, removed);
 	return removed;
 }

@@ -397,11 +397,16 @@ static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
 	return (s & 1) || __atomic_load_n(seq, __ATOMIC_RELAXED) != s;
 }
 
-/* @key is a tag as IOTLB_KEY() builds it (no DID bits). */
+/*
+ * The set of tag @key (as IOTLB_KEY() builds it, no DID bits) and @page.
+ * The requester's SID stays out of the hash: a PASID-based page-selective
+ * invalidation names (DID, PASID, pages) but no SID, and can then find
+ * every entry it covers in a few sets rather than a scan of all of them.
+ */
 static inline_hot struct iotlb_slot *iotlb_set(struct siommu_vtd *v,
 					       uint64_t key, uint64_t page)
 {
-	uint64_t h = (key ^ (page >> 12)) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = ((key >> 16) ^ (page >> 12)) * 0x9e3779b97f4a7c15ull;
 
 	return (struct iotlb_slot *)((char *)v->iotlb +
 				     ((h >> 40) & v->iotlb_set_mask) * v->iotlb_set_bytes);
