@@ -164,9 +164,13 @@ void siommu_synchronize_rcu(void)
 	/* Every reader that stored its ctr before this point is seen by the
 	 * scan; every later one reads the caller's updates (those that join
 	 * after the head is read below among them). */
-	if (rcu_membarrier)
-		membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
-	else
+	if (rcu_membarrier) {
+		long ret = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+
+		/* Cannot fail once registered (rcu_init()). */
+		SIOMMU_ASSERT(!ret);
+		(void)ret;
+	} else
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	gp = rcu_gp + 1;
 	__atomic_store_n(&rcu_gp, gp, __ATOMIC_SEQ_CST);
