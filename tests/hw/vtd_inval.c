@@ -208,67 +208,70 @@ static void test_did_population(void)
 
 /*
  * PASID-based page-selective invalidations probe the sets their entries
- * hash to instead of scanning: entries of requests without PASID (cached
- * under RID_PASID), large pages the range falls in, several requesters
- * sharing a set, and ranges too wide to probe (a scan) must all go, and
- * nothing else.
+ * hash to, for the SIDs noted in the domain's bucket, instead of scanning:
+ * entries of requests without PASID (cached under RID_PASID), large pages
+ * the range falls in, and ranges too wide to probe (a scan) must all go,
+ * and nothing else. Domain 1 has four requesters (probed); domain 2 has
+ * six, more than a bucket notes (scanned).
  */
-static void test_psi_sets(void)
+static void psi_sets_domain(uint16_t did, const uint16_t *rids, unsigned int nr)
 {
 	struct siommu_vtd_cfg cfg = { .iotlb_sets = 64, .iotlb_ways = 4 };
-	const uint16_t rids[6] = { 0x300, 0x301, 0x302, 0x303, 0x304, 0x305 };
-	uint64_t big, fs[6];
+	uint64_t big, fs;
 	struct vt t;
 	unsigned int i, am;
 
 	vt_init(&t, &cfg);
 	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &big));
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < nr; i++) {
 		/* RID_PASID 7: requests without PASID use PASID 7's entry. */
 		vt_ctx(&t, rids[i], true, 7);
-		fs[i] = vt_pasid_fs(&t, rids[i], 7, 1, 4);
-		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs[i], 4, 0x1000,
+		fs = vt_pasid_fs(&t, rids[i], 7, did, 4);
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x1000,
 					      vt_page(&t), SIOMMU_SZ_4K,
 					      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
-		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs[i], 4, 0x2000,
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x2000,
 					      vt_page(&t), SIOMMU_SZ_4K,
 					      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
-		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs[i], 4,
-					      0x40000000, big, SIOMMU_SZ_2M,
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x40000000,
+					      big, SIOMMU_SZ_2M,
 					      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
 	}
 	for (am = 0; am <= 9; am += 9) {
-		/* Cache with and without PASID; six requesters share (PASID 7,
-		 * page) and so a set of four ways: some are evicted, and what
-		 * is left must go. */
-		for (i = 0; i < 6; i++) {
+		for (i = 0; i < nr; i++) {
 			vt_xlate_ok(&t, rids[i], true, 7, 0x1000, SIOMMU_VTD_READ);
 			vt_xlate_ok(&t, rids[i], false, 0, 0x1000, SIOMMU_VTD_READ);
 			vt_xlate_ok(&t, rids[i], false, 0, 0x2000, SIOMMU_VTD_READ);
 			vt_xlate_ok(&t, rids[i], true, 7, 0x40123000, SIOMMU_VTD_READ);
 		}
-		/* AM 0 probes sets; AM 9 (2 MiB) is too wide and scans. */
-		vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 7, 0x1000, am, false));
-		for (i = 0; i < 6; i++) {
-			struct siommu_vtd_stats a, b;
-
-			siommu_vtd_get_stats(t.v, &a);
-			vt_xlate_ok(&t, rids[i], true, 7, 0x1000, SIOMMU_VTD_READ);
-			vt_xlate_ok(&t, rids[i], false, 0, 0x1000, SIOMMU_VTD_READ);
-			siommu_vtd_get_stats(t.v, &b);
-			CHECK_EQ(b.iotlb_hit, a.iotlb_hit);
+		/* AM 0 probes sets (for four SIDs); AM 9 (2 MiB) scans. */
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, did, 7, 0x1000, am, false));
+		for (i = 0; i < nr; i++) {
+			CHECK(!hits_at(&t, rids[i], true, 7, 0x1000));
+			CHECK(!hits_at(&t, rids[i], false, 0, 0x1000));
 		}
-		/* The 2M page and 0x2000 lie outside [0x1000, +4K << AM)... */
-		vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 8, 0x40123000, 0, false));
-		vt_inv(&t, siommu_vtd_desc_piotlb(3, 2, 7, 0x40123000, 0, false));
-		/* ...and other PASIDs or DIDs leave it alone; the 4K
-		 * invalidation inside it removes it. */
-		CHECK(hits_at(&t, rids[5], true, 7, 0x40123000));
-		vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 7, 0x401ff000, 0, false));
-		CHECK(!hits_at(&t, rids[5], true, 7, 0x40123000));
-		CHECK_EQ(hits_at(&t, rids[5], false, 0, 0x2000), am == 0);
+		/* Another PASID or DID leaves the 2M page alone; a 4K range
+		 * inside it removes it; 0x2000 only goes with the 2 MiB range. */
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, did, 8, 0x40123000, 0, false));
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, did + 1, 7, 0x40123000, 0, false));
+		for (i = 0; i < nr; i++)
+			CHECK(hits_at(&t, rids[i], true, 7, 0x40123000));
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, did, 7, 0x401ff000, 0, false));
+		for (i = 0; i < nr; i++) {
+			CHECK(!hits_at(&t, rids[i], true, 7, 0x40123000));
+			CHECK_EQ(hits_at(&t, rids[i], false, 0, 0x2000), am == 0);
+		}
 	}
 	vt_fini(&t);
+}
+
+static void test_psi_sets(void)
+{
+	static const uint16_t four[] = { 0x300, 0x301, 0x302, 0x303 };
+	static const uint16_t six[] = { 0x400, 0x401, 0x402, 0x403, 0x404, 0x405 };
+
+	psi_sets_domain(1, four, 4);
+	psi_sets_domain(2, six, 6);
 }
 
 /* Context and PASID caches, judged by their hit counters on a re-walk. */

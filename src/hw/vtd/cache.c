@@ -272,6 +272,35 @@ static void iotlb_pop_add(struct siommu_vtd *v, uint16_t did, int32_t n)
 	__atomic_fetch_add(iotlb_pop(v, did), (uint32_t)n, __ATOMIC_SEQ_CST);
 }
 
+#define SC_LD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define SC_ST(x, val) __atomic_store_n(&(x), (val), __ATOMIC_SEQ_CST)
+
+/* Note that @sid has (or is about to have) an entry of @did; before the
+ * fill's generation check (see siommu_vtd.iotlb_sids). */
+static void iotlb_sid_note(struct siommu_vtd *v, uint16_t did, uint16_t sid)
+{
+	struct iotlb_sids *l = &v->iotlb_sids[did % IOTLB_DID_BUCKETS];
+	unsigned int n = SC_LD(l->n), i;
+
+	if (n > IOTLB_BUCKET_SIDS)
+		return;
+	for (i = 0; i < n; i++)
+		if (SC_LD(l->sid[i]) == sid)
+			return;
+	while (__atomic_exchange_n(&l->lock, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	n = SC_LD(l->n);
+	for (i = 0; i < n && i < IOTLB_BUCKET_SIDS; i++)
+		if (SC_LD(l->sid[i]) == sid)
+			break;
+	if (i == n) {
+		if (n < IOTLB_BUCKET_SIDS)
+			SC_ST(l->sid[n], sid);
+		SC_ST(l->n, (uint16_t)(n + 1));
+	}
+	__atomic_store_n(&l->lock, 0, __ATOMIC_RELEASE);
+}
+
 void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *e)
 {
 	uint64_t key = IOTLB_KEY(e->sid, e->pp, e->req_pasid, e->level);
@@ -320,6 +349,7 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 	 * present under our lock, keeps the bucket non-zero for any
 	 * invalidation that could race this fill.
 	 */
+	iotlb_sid_note(v, e->did, e->sid);
 	old = LD(s->key);
 	same = (old & IOTLB_KEY_VALID) &&
 	       IOTLB_KEY_DID(old) % IOTLB_DID_BUCKETS == e->did % IOTLB_DID_BUCKETS;
@@ -414,43 +444,49 @@ static unsigned int iotlb_inv_slot(struct siommu_vtd *v, struct iotlb_slot *s,
 #define IOTLB_PSI_MAX_SETS 64
 
 /*
- * A PASID-based page-selective invalidation without a scan: an entry it
- * covers was filled for a request with that PASID, or without one (tagged
- * PASID 0; the PASID used was RID_PASID), at a level with entries, on a
- * level-aligned page the range overlaps, and the set hash leaves out the
- * SID (iotlb_set()). Probes those sets; returns false, having done
- * nothing, if there are more than IOTLB_PSI_MAX_SETS. The level mask is
- * read after inv_begin(), and fills publish a new level before they check
- * the generation, both sequentially consistent: a level a racing fill adds
- * is either seen here or that fill gives up.
+ * A PASID-based page-selective invalidation without a scan. An entry it
+ * covers was filled for a SID noted in its DID's bucket, for a request
+ * with that PASID or without one (tagged PASID 0; the PASID used was
+ * RID_PASID), at a level with entries, on a level-aligned page the range
+ * overlaps: probe the sets of those tags. Returns false, having done
+ * nothing, if the bucket is full or there are more than
+ * IOTLB_PSI_MAX_SETS sets. The SIDs and the level mask are read after
+ * inv_begin(), and fills publish theirs before they check the generation,
+ * all sequentially consistent: what a racing fill adds is either seen here
+ * or that fill gives up.
  */
 static bool iotlb_inv_sets(struct siommu_vtd *v, const struct iotlb_match *m,
 			   uint64_t *removed)
 {
+	struct iotlb_sids *l = &v->iotlb_sids[m->did % IOTLB_DID_BUCKETS];
 	uint32_t levels = __atomic_load_n(&v->iotlb_levels, __ATOMIC_SEQ_CST);
 	uint64_t first = m->addr, last = m->addr + m->mask;
-	unsigned int level, sets = 0, w, ways = v->iotlb_ways;
+	uint16_t sids[IOTLB_BUCKET_SIDS];
+	unsigned int level, sets = 0, w, ways = v->iotlb_ways, n, i;
 
+	n = SC_LD(l->n);
+	if (n > IOTLB_BUCKET_SIDS || last < first)
+		return false;
+	for (i = 0; i < n; i++)
+		sids[i] = SC_LD(l->sid[i]);
 	for (level = 0; level < 3; level++) {
 		unsigned int shift = 12 + 9 * level;
 
 		if (levels & (1u << level))
-			sets += 2 * (unsigned int)((last >> shift) - (first >> shift) + 1);
-		if (sets > IOTLB_PSI_MAX_SETS || last < first)
+			sets += 2 * n * (unsigned int)((last >> shift) - (first >> shift) + 1);
+		if (sets > IOTLB_PSI_MAX_SETS)
 			return false;
 	}
 	for (level = 0; level < 3; level++) {
 		uint64_t size = level_size(level), page;
-		const uint64_t keys[2] = { IOTLB_KEY(0, true, m->pasid, level),
-					   IOTLB_KEY(0, false, 0, level) };
 
 		if (!(levels & (1u << level)))
 			continue;
 		for (page = first & ~(size - 1); page <= last; page += size) {
-			unsigned int k;
-
-			for (k = 0; k < 2; k++) {
-				struct iotlb_slot *set = iotlb_set(v, keys[k], page);
+			for (i = 0; i < 2 * n; i++) {
+				uint64_t key = i & 1 ? IOTLB_KEY(sids[i / 2], false, 0, level) :
+					       IOTLB_KEY(sids[i / 2], true, m->pasid, level);
+				struct iotlb_slot *set = iotlb_set(v, key, page);
 
 				for (w = 0; w < ways; w++)
 					*removed += iotlb_inv_slot(v, &set[w], m);

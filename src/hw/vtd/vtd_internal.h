@@ -152,6 +152,15 @@ struct iotlb_slot {
 #define IOTLB_KEY_DID(k)	((uint16_t)((k) >> 40))
 #define IOTLB_KEY_SET_DID(did)	((uint64_t)(did) << 40)
 #define IOTLB_DID_BUCKETS	1024	/* see siommu_vtd.iotlb_pop */
+
+/* SIDs noted per DID bucket (siommu_vtd.iotlb_sids); n above
+ * IOTLB_BUCKET_SIDS: more were seen, and invalidations scan. */
+#define IOTLB_BUCKET_SIDS	4
+struct iotlb_sids {
+	uint32_t lock;
+	uint16_t n;
+	uint16_t sid[IOTLB_BUCKET_SIDS];
+};
 /* Whether slot key @k carries tag @key (IOTLB_KEY(), no DID). */
 #define IOTLB_KEY_MATCH(k, key)	((((k) ^ (key)) << 24) == 0)
 /* out low bits */
@@ -265,6 +274,16 @@ struct siommu_vtd {
 	 * slot's sequence count) count down.
 	 */
 	uint32_t iotlb_pop[IOTLB_DID_BUCKETS];
+	/*
+	 * The SIDs with IOTLB entries in each DID bucket, a superset: a fill
+	 * notes its SID before it re-checks inv_gen (as it counts), and SIDs
+	 * are never taken off (a bucket that has seen too many is marked
+	 * full for good). A PASID-based page-selective invalidation finds its
+	 * entries in the sets of those SIDs' tags (iotlb_set()) instead of
+	 * scanning. Additions take the bucket's lock; n and the SIDs are
+	 * sequentially consistent atomics, like inv_gen.
+	 */
+	struct iotlb_sids iotlb_sids[IOTLB_DID_BUCKETS];
 
 	struct vtd_stripe stats[VTD_STRIPES];
 
@@ -399,14 +418,14 @@ static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
 
 /*
  * The set of tag @key (as IOTLB_KEY() builds it, no DID bits) and @page.
- * The requester's SID stays out of the hash: a PASID-based page-selective
- * invalidation names (DID, PASID, pages) but no SID, and can then find
- * every entry it covers in a few sets rather than a scan of all of them.
+ * The SID is in the hash: devices of different domains often use the same
+ * IOVAs (each domain's allocator starts at the top), and would otherwise
+ * crowd the same sets.
  */
 static inline_hot struct iotlb_slot *iotlb_set(struct siommu_vtd *v,
 					       uint64_t key, uint64_t page)
 {
-	uint64_t h = ((key >> 16) ^ (page >> 12)) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = (key ^ (page >> 12)) * 0x9e3779b97f4a7c15ull;
 
 	return (struct iotlb_slot *)((char *)v->iotlb +
 				     ((h >> 40) & v->iotlb_set_mask) * v->iotlb_set_bytes);
