@@ -8,6 +8,10 @@
  *                            walk4, target <= 50
  *   dma_map_unmap_4k_strict  the same, strict: each unmap invalidates both
  *                            attachments and waits; against walk4, <= 200
+ *   dma_map_dma_unmap_4k_strict  strict map, a 64-byte device read through
+ *                            the VT-d model (so the IOTLB holds the
+ *                            entry the unmap must remove), unmap;
+ *                            against walk4, report only
  *   dma_map_sg_8             map_sg + unmap_sg of 8 non-contiguous 4K
  *                            segments (lazy); against walk4, report only
  *   dma_map_unmap_4k_lazy.scaling_2t  per-operation time of the lazy pair
@@ -24,6 +28,7 @@
 struct dma_bench {
 	struct siommu_ctx *ctx;
 	struct siommu_device *dev;
+	struct siommu_vtd *vtd;
 	uint64_t buf;
 	int err;
 };
@@ -44,6 +49,25 @@ static void map_unmap_run(void *arg, uint64_t iters)
 		if (siommu_dma_map_single(b->dev, b->buf, SIOMMU_SZ_4K,
 					  SIOMMU_DMA_BIDIRECTIONAL, &iova) ||
 		    siommu_dma_unmap_single(b->dev, iova, SIOMMU_SZ_4K,
+					    SIOMMU_DMA_BIDIRECTIONAL))
+			a->err = -EIO;
+	}
+}
+
+static void map_dma_unmap_run(void *arg, uint64_t iters)
+{
+	struct dma_arg *a = arg;
+	struct dma_bench *b = a->b;
+	uint8_t data[64];
+
+	while (iters--) {
+		struct siommu_vtd_req req = { .rid = 0x0100, .len = sizeof(data) };
+		size_t done;
+
+		if (siommu_dma_map_single(b->dev, b->buf, SIOMMU_SZ_4K,
+					  SIOMMU_DMA_BIDIRECTIONAL, &req.iova) ||
+		    siommu_vtd_dma_read(b->vtd, &req, data, sizeof(data), &done, NULL) ||
+		    siommu_dma_unmap_single(b->dev, req.iova, SIOMMU_SZ_4K,
 					    SIOMMU_DMA_BIDIRECTIONAL))
 			a->err = -EIO;
 	}
@@ -77,10 +101,12 @@ static int setup(struct dma_bench *b, enum siommu_dma_policy policy)
 		return ret;
 	/* Teardown on failure is siommu_ctx_destroy(), by the caller. */
 	ret = siommu_unit_add_vtd(b->ctx, NULL, &unit);
-	if (!ret)
+	if (!ret) {
+		b->vtd = siommu_unit_vtd(unit);
 		ret = siommu_device_add(unit, &(struct siommu_device_cfg){
 			.rid = 0x0100, .pasid_bits = 20, .alias_rid = SIOMMU_NO_ALIAS },
 			&b->dev);
+	}
 	if (!ret)
 		ret = siommu_mem_frame_alloc(siommu_ctx_mem(b->ctx), 16 * SIOMMU_SZ_4K,
 					     SIOMMU_MEM_DMA, &b->buf);
@@ -114,6 +140,8 @@ int bench_dma(struct bench_report *rep)
 		   rep->opts->quick ? 1 << 10 : 1 << 14, 50);
 	bench_pair(rep, "dma_map_unmap_4k_strict", map_unmap_run, &sa, "walk4", walk4_run, w,
 		   rep->opts->quick ? 1 << 6 : 1 << 10, 200);
+	bench_pair(rep, "dma_map_dma_unmap_4k_strict", map_dma_unmap_run, &sa, "walk4",
+		   walk4_run, w, rep->opts->quick ? 1 << 6 : 1 << 10, 0);
 	bench_pair(rep, "dma_map_sg_8", map_sg_run, &la, "walk4", walk4_run, w,
 		   rep->opts->quick ? 1 << 8 : 1 << 12, 0);
 	bench_scaling(rep, "dma_map_unmap_4k_lazy.scaling_2t", "dma_map_unmap_4k_lazy_1t",
