@@ -19,9 +19,10 @@
  *   - dma_dom.flush_lock serialises the domain-wide flushes of the queue and
  *     protects `flushes`; fq_started/fq_finished are written under it and
  *     read with atomics, fq_deadline is an atomic.
- * No two of shard, fq and flush_lock are held at once, except that a flush
- * queue part's lock is held across siommu_pt_gather_release() of its
- * reclaimed entries. flush_lock is taken before the core's domain lock.
+ * No two of shard, fq and flush_lock are held at once; reclaimed entries
+ * are taken off a part under its lock and freed (IOVAs, and table levels
+ * after a grace period) once it is dropped. flush_lock is taken before the
+ * core's domain lock.
  */
 #ifndef SIOMMU_DMA_INTERNAL_H
 #define SIOMMU_DMA_INTERNAL_H

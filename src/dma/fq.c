@@ -71,13 +71,34 @@ struct dma_fq *dma_fq_this_cpu(struct dma_dom *dd)
 	return &dd->fq[(unsigned int)(cpu < 0 ? 0 : cpu) & (dd->nr_fq - 1)];
 }
 
-/* Free the entries of @q the last finished flush covers. Holds q->lock. */
-static void fq_reclaim(struct dma_dom *dd, struct dma_fq *q)
+/* Entries taken off the queue, to be freed once its lock is dropped. */
+struct fq_batch {
+	unsigned int n;
+	struct dma_fq_entry e[SIOMMU_DMA_FQ_SIZE];
+};
+
+/* Move the entries of @q the last finished flush covers to @b. Holds
+ * q->lock. */
+static void fq_take_done(struct dma_dom *dd, struct dma_fq *q, struct fq_batch *b)
 {
 	uint64_t done = LOAD_ACQUIRE(dd->fq_finished);
 
 	while (q->n && q->e[q->head].gen < done) {
-		struct dma_fq_entry *e = &q->e[q->head];
+		SIOMMU_ASSERT(b->n < SIOMMU_DMA_FQ_SIZE);
+		b->e[b->n++] = q->e[q->head];
+		q->head = (q->head + 1) % SIOMMU_DMA_FQ_SIZE;
+		q->n--;
+	}
+}
+
+/* Free what @b holds: table levels (after a grace period) and IOVAs.
+ * Runs with no lock held. */
+static void fq_free(struct dma_dom *dd, struct fq_batch *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct dma_fq_entry *e = &b->e[i];
 		int ret;
 
 		if (e->nr_pages) {
@@ -92,9 +113,8 @@ static void fq_reclaim(struct dma_dom *dd, struct dma_fq *q)
 		ret = siommu_iova_free(dd->iovad, e->iova, e->size);
 		SIOMMU_ASSERT(!ret);
 		(void)ret;
-		q->head = (q->head + 1) % SIOMMU_DMA_FQ_SIZE;
-		q->n--;
 	}
+	b->n = 0;
 }
 
 /* One domain-wide invalidation and wait for everything queued so far. */
@@ -148,23 +168,27 @@ void dma_fq_flush_all(struct dma_dom *dd)
 	fq_flush(dd);
 	for (i = 0; i < dd->nr_fq; i++) {
 		struct dma_fq *q = &dd->fq[i];
+		struct fq_batch b;
 
+		b.n = 0;
 		ylock_lock(&q->lock);
-		fq_reclaim(dd, q);
+		fq_take_done(dd, q, &b);
 		ylock_unlock(&q->lock);
+		fq_free(dd, &b);
 	}
 }
 
-/* Flush what @q's oldest entry needs and reclaim @q. Holds q->lock, which
- * it drops meanwhile. */
-static void fq_make_room(struct dma_dom *dd, struct dma_fq *q)
+/* Flush what @q's oldest entry needs and take what it covers to @b (what
+ * @b held is freed first). Holds q->lock, which it drops meanwhile. */
+static void fq_make_room(struct dma_dom *dd, struct dma_fq *q, struct fq_batch *b)
 {
 	uint64_t gen = q->e[q->head].gen;
 
 	ylock_unlock(&q->lock);
+	fq_free(dd, b);
 	fq_flush_after(dd, gen);
 	ylock_lock(&q->lock);
-	fq_reclaim(dd, q);
+	fq_take_done(dd, q, b);
 }
 
 void dma_fq_check_time(struct dma_dom *dd)
@@ -183,16 +207,18 @@ void dma_fq_queue(struct dma_dom *dd, uint64_t iova, uint64_t size,
 {
 	struct dma_fq *q = dma_fq_this_cpu(dd);
 	struct dma_fq_entry *e;
+	struct fq_batch b;
 	uint64_t zero = 0;
 
 	/* The entries were cleared before this: a flush that starts after the
 	 * generation read below sees them gone (see the generations above). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	b.n = 0;
 	ylock_lock(&q->lock);
-	fq_reclaim(dd, q);
+	fq_take_done(dd, q, &b);
 	while (q->n == SIOMMU_DMA_FQ_SIZE) {
 		/* Others filled this part while it waited for a flush. */
-		fq_make_room(dd, q);
+		fq_make_room(dd, q, &b);
 	}
 	e = &q->e[(q->head + q->n) % SIOMMU_DMA_FQ_SIZE];
 	*e = (struct dma_fq_entry){
@@ -205,8 +231,9 @@ void dma_fq_queue(struct dma_dom *dd, uint64_t iova, uint64_t size,
 	/* A full part is flushed at once: its IOVAs go back to the
 	 * allocator's caches before the next maps run them dry. */
 	if (q->n == SIOMMU_DMA_FQ_SIZE)
-		fq_make_room(dd, q);
+		fq_make_room(dd, q, &b);
 	ylock_unlock(&q->lock);
+	fq_free(dd, &b);
 
 	if (!READ_ONCE(dd->fq_deadline))
 		__atomic_compare_exchange_n(&dd->fq_deadline, &zero,

@@ -344,10 +344,10 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 	if (!slot_trylock(&s->seq, &held))
 		return;
 	/*
-	 * Count first, then check the generation (see iotlb_pop). Replacing
-	 * a valid entry of the same bucket needs no count: the old entry,
-	 * present under our lock, keeps the bucket non-zero for any
-	 * invalidation that could race this fill.
+	 * Note the SID and count the entry first, then check the generation
+	 * (see iotlb_sids and iotlb_pop). Replacing a valid entry of the same
+	 * bucket needs no count: the old entry, present under our lock, keeps
+	 * the bucket non-zero for any invalidation that could race this fill.
 	 */
 	iotlb_sid_note(v, e->did, e->sid);
 	old = LD(s->key);
