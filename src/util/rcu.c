@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RCU grace periods and the reader registry (the algorithm and the reasons
+ * RCU grace periods and reader registries (the algorithm and the reasons
  * for it are in rcu.h).
  *
- * Locks, in the order taken: gp_lock, then reg_lock.
- *  - gp_lock serialises grace periods; a writer holds it across its scan.
- *  - reg_lock protects the registry's links.
- * A thread's first section registers it under reg_lock alone, at the head
- * of the list, so it never waits for a grace period; a writer reads the
- * head once and walks `next` links, which joining never changes. A
- * thread's exit destructor unregisters under both locks, so no writer is
- * polling its state (in its TLS, soon gone) when it leaves.
+ * Locks, in the order taken: domains_lock, then a domain's gp_lock, then
+ * its reg_lock.
+ *  - domains_lock: the list of domains that have had readers (for fork).
+ *  - gp_lock serialises a domain's grace periods; a writer holds it across
+ *    its scan.
+ *  - reg_lock protects a domain's registry links and key.
+ * A thread's first section in a domain registers it under reg_lock alone,
+ * at the head of the list, so it never waits for a grace period; a writer
+ * reads the head once and walks `next` links, which joining never changes.
+ * A thread's exit destructor unregisters under both domain locks, so no
+ * writer is polling its state (in its TLS, soon gone) when it leaves.
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -25,21 +28,16 @@
 #include "util/rcu.h"
 
 __thread struct rcu_reader rcu_me __attribute__((tls_model("initial-exec")));
-uint64_t rcu_gp = 1;
+struct rcu_domain rcu_main = RCU_DOMAIN_INIT;
 bool rcu_reader_fence;
 
-static pthread_mutex_t gp_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rcu_reader *rcu_readers;
 static pthread_once_t rcu_once = PTHREAD_ONCE_INIT;
-static pthread_key_t rcu_key;
 static bool rcu_membarrier;
 
-#ifdef SIOMMU_TSAN
-void __tsan_acquire(void *addr);
-/* Only an address for TSan's happens-before bookkeeping; never read. */
-char siommu_rcu_tsan_token;
-#endif
+#define RCU_MAX_DOMAINS 8
+static pthread_mutex_t domains_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rcu_domain *domains[RCU_MAX_DOMAINS];
+static unsigned int nr_domains;
 
 /*
  * Polling budget of a grace period's wait for one reader: pause-spin first
@@ -51,6 +49,13 @@ char siommu_rcu_tsan_token;
 #define RCU_YIELDS 4096
 #define RCU_SLEEP_NS 50000
 
+static void rcu_die(const char *what)
+{
+	/* Without it a thread's exit would leave a dangling reader. */
+	fprintf(stderr, "siommu: cannot %s\n", what);
+	abort();
+}
+
 static long membarrier(int cmd)
 {
 	return syscall(__NR_membarrier, cmd, 0, 0);
@@ -59,74 +64,104 @@ static long membarrier(int cmd)
 static void rcu_unregister(void *arg)
 {
 	struct rcu_reader *r = arg;
+	struct rcu_domain *d = r->dom;
 
-	pthread_mutex_lock(&gp_lock);
-	pthread_mutex_lock(&reg_lock);
+	pthread_mutex_lock(&d->gp_lock);
+	pthread_mutex_lock(&d->reg_lock);
 	*r->pprev = r->next;
 	if (r->next)
 		r->next->pprev = r->pprev;
-	pthread_mutex_unlock(&reg_lock);
-	pthread_mutex_unlock(&gp_lock);
+	pthread_mutex_unlock(&d->reg_lock);
+	pthread_mutex_unlock(&d->gp_lock);
 	r->registered = false;
 }
 
 /* fork(): only the calling thread lives on in the child. */
 static void rcu_atfork_prepare(void)
 {
-	pthread_mutex_lock(&gp_lock);
-	pthread_mutex_lock(&reg_lock);
+	unsigned int i;
+
+	pthread_mutex_lock(&domains_lock);
+	for (i = 0; i < nr_domains; i++) {
+		pthread_mutex_lock(&domains[i]->gp_lock);
+		pthread_mutex_lock(&domains[i]->reg_lock);
+	}
 }
 
 static void rcu_atfork_parent(void)
 {
-	pthread_mutex_unlock(&reg_lock);
-	pthread_mutex_unlock(&gp_lock);
+	unsigned int i = nr_domains;
+
+	while (i--) {
+		pthread_mutex_unlock(&domains[i]->reg_lock);
+		pthread_mutex_unlock(&domains[i]->gp_lock);
+	}
+	pthread_mutex_unlock(&domains_lock);
 }
 
 static void rcu_atfork_child(void)
 {
-	/* The other threads are gone: forget their entries. */
-	rcu_readers = NULL;
-	if (rcu_me.registered) {
-		rcu_me.next = NULL;
-		rcu_me.pprev = &rcu_readers;
-		rcu_readers = &rcu_me;
+	pthread_t self = pthread_self();
+	unsigned int i = nr_domains;
+
+	while (i--) {
+		struct rcu_domain *d = domains[i];
+		struct rcu_reader *r = d->readers, *mine = NULL;
+
+		/* The other threads are gone: forget their entries. */
+		for (; r; r = r->next)
+			if (pthread_equal(r->owner, self))
+				mine = r;
+		d->readers = mine;
+		if (mine) {
+			mine->next = NULL;
+			mine->pprev = &d->readers;
+		}
+		pthread_mutex_unlock(&d->reg_lock);
+		pthread_mutex_unlock(&d->gp_lock);
 	}
-	pthread_mutex_unlock(&reg_lock);
-	pthread_mutex_unlock(&gp_lock);
+	pthread_mutex_unlock(&domains_lock);
 }
 
 static void rcu_init(void)
 {
 	long cmds = membarrier(MEMBARRIER_CMD_QUERY);
 
-	if (pthread_key_create(&rcu_key, rcu_unregister) ||
-	    pthread_atfork(rcu_atfork_prepare, rcu_atfork_parent, rcu_atfork_child)) {
-		/* Without them a thread's exit would leave a dangling reader. */
-		fprintf(stderr, "siommu: cannot set up RCU reader tracking\n");
-		abort();
-	}
+	if (pthread_atfork(rcu_atfork_prepare, rcu_atfork_parent, rcu_atfork_child))
+		rcu_die("set up RCU for fork()");
 	rcu_membarrier = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
 			 !membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
 	WRITE_ONCE(rcu_reader_fence, !rcu_membarrier);
 }
 
-void rcu_register(void)
+void rcu_register(struct rcu_domain *d, struct rcu_reader *r)
 {
-	struct rcu_reader *r = &rcu_me;
-
 	pthread_once(&rcu_once, rcu_init);
-	if (pthread_setspecific(rcu_key, r)) {
-		fprintf(stderr, "siommu: cannot register an RCU reader\n");
-		abort();
+	pthread_mutex_lock(&domains_lock);
+	if (!d->listed) {
+		if (nr_domains == RCU_MAX_DOMAINS)
+			rcu_die("track another RCU domain");
+		domains[nr_domains++] = d;
+		d->listed = true;
 	}
-	pthread_mutex_lock(&reg_lock);
-	r->next = rcu_readers;
+	pthread_mutex_unlock(&domains_lock);
+
+	pthread_mutex_lock(&d->reg_lock);
+	if (!d->key_ready) {
+		if (pthread_key_create(&d->key, rcu_unregister))
+			rcu_die("create an RCU thread key");
+		d->key_ready = true;
+	}
+	r->dom = d;
+	r->owner = pthread_self();
+	r->next = d->readers;
 	if (r->next)
 		r->next->pprev = &r->next;
-	r->pprev = &rcu_readers;
-	rcu_readers = r;
-	pthread_mutex_unlock(&reg_lock);
+	r->pprev = &d->readers;
+	d->readers = r;
+	pthread_mutex_unlock(&d->reg_lock);
+	if (pthread_setspecific(d->key, r))
+		rcu_die("register an RCU reader");
 	r->registered = true;
 }
 
@@ -152,35 +187,66 @@ static void rcu_wait_reader(struct rcu_reader *r, uint64_t gp)
 	}
 }
 
-void siommu_synchronize_rcu(void)
+void rcu_synchronize(struct rcu_domain *d)
 {
-	struct rcu_reader *r;
-	uint64_t gp;
+	struct rcu_domain *doms[RCU_MAX_DOMAINS];
+	struct rcu_reader *heads[RCU_MAX_DOMAINS], *r;
+	pthread_t self = pthread_self();
+	unsigned int n = 0, i;
+	bool others = false;
 
-	/* Waiting inside a section would wait for itself. */
-	SIOMMU_ASSERT(!rcu_me.nest);
 	pthread_once(&rcu_once, rcu_init);
-	pthread_mutex_lock(&gp_lock);
-	/* Every reader that stored its ctr before this point is seen by the
-	 * scan; every later one reads the caller's updates (those that join
-	 * after the head is read below among them). */
-	if (rcu_membarrier) {
+	/* The library's grace periods cover every domain; a domain's own
+	 * cover its readers alone. */
+	if (d == &rcu_main) {
+		pthread_mutex_lock(&domains_lock);
+		for (i = 0; i < nr_domains; i++)
+			doms[n++] = domains[i];
+		pthread_mutex_unlock(&domains_lock);
+	}
+	if (!n)
+		doms[n++] = d;
+	for (i = 0; i < n; i++) {
+		pthread_mutex_lock(&doms[i]->gp_lock);
+		pthread_mutex_lock(&doms[i]->reg_lock);
+		heads[i] = doms[i]->readers;
+		pthread_mutex_unlock(&doms[i]->reg_lock);
+		for (r = heads[i]; r; r = r->next) {
+			if (!pthread_equal(r->owner, self))
+				others = true;
+			else	/* waiting inside a section would wait for itself */
+				SIOMMU_ASSERT(!r->nest);
+		}
+	}
+	/*
+	 * Every reader that stored its ctr before the barrier is seen by the
+	 * scan; every later one reads the caller's updates. Threads that join
+	 * after a head was read take that reg_lock (and domains that gain
+	 * their first reader later, domains_lock) after we released it, so
+	 * they read the caller's updates too: with no other reader, no
+	 * barrier.
+	 */
+	if (others && rcu_membarrier) {
 		long ret = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
 
 		/* Cannot fail once registered (rcu_init()). */
 		SIOMMU_ASSERT(!ret);
 		(void)ret;
-	} else
+	} else if (others) {
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	gp = rcu_gp + 1;
-	__atomic_store_n(&rcu_gp, gp, __ATOMIC_SEQ_CST);
-	pthread_mutex_lock(&reg_lock);
-	r = rcu_readers;
-	pthread_mutex_unlock(&reg_lock);
-	for (; r; r = r->next)
-		rcu_wait_reader(r, gp);
-	pthread_mutex_unlock(&gp_lock);
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t gp = doms[i]->gp + 1;
+
+		__atomic_store_n(&doms[i]->gp, gp, __ATOMIC_SEQ_CST);
+		for (r = heads[i]; r; r = r->next)
+			if (!pthread_equal(r->owner, self))
+				rcu_wait_reader(r, gp);
+	}
+	for (i = n; i--;)
+		pthread_mutex_unlock(&doms[i]->gp_lock);
 #ifdef SIOMMU_TSAN
-	__tsan_acquire(&siommu_rcu_tsan_token);
+	for (i = 0; i < n; i++)
+		__tsan_acquire(&doms[i]->tsan_token);
 #endif
 }

@@ -4,8 +4,17 @@
  *
  * Readers: any thread, no registration by the caller (the first read-side
  * section of a thread registers it; a thread-exit destructor unregisters
- * it). Sections nest. siommu_synchronize_rcu() returns once every section
- * that began before it has ended; it must not be called inside a section.
+ * it). Sections nest. A grace period returns once every section that began
+ * before it has ended; it must not be waited for inside a section.
+ *
+ * Domains. Each RCU domain has its own readers. The library's domain
+ * (siommu_rcu_*) is the general one, and its grace periods wait for the
+ * readers of every domain. A hardware model has its own for its
+ * translations (src/hw/vtd), so that a model's invalidation wait, which
+ * only needs the translations in flight to finish, waits for just those.
+ * A grace period skips the process-wide barrier below when no other live
+ * thread has read in the domains it covers: a strict unmap while no device
+ * is doing DMA costs no inter-processor interrupts.
  *
  * Why not liburcu's urcu-bp, which has the same contract: its grace-period
  * wait polls a busy reader about a hundred times and then sleeps 10 ms
@@ -32,13 +41,15 @@
  * valgrind), readers issue a full fence instead.
  *
  * ThreadSanitizer does not understand the asymmetric barrier, so under TSan
- * each read-side unlock releases, and each grace period acquires, one token:
- * the happens-before edge RCU guarantees between "a reader finished with an
- * object" and "the updater frees it". Elsewhere the annotations compile away.
+ * each read-side unlock releases, and each grace period acquires, its
+ * domain's token: the happens-before edge RCU guarantees between "a reader
+ * finished with an object" and "the updater frees it". Elsewhere the
+ * annotations compile away.
  */
 #ifndef SIOMMU_UTIL_RCU_H
 #define SIOMMU_UTIL_RCU_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -52,60 +63,100 @@
 #endif
 #endif
 
+#ifdef SIOMMU_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define RCU_TSAN_RELEASE(d) __tsan_release(&(d).tsan_token)
+#else
+#define RCU_TSAN_RELEASE(d) ((void)0)
+#endif
+
+struct rcu_domain;
+
 /*
- * One thread's reader state, in its static TLS (initial-exec: one
- * segment-relative access; 64 bytes fit the surplus glibc keeps for
- * libraries loaded with dlopen). ctr is written by its thread only and read
- * by writers (atomics); nest and registered are the thread's own (set by
- * its first section); the links belong to the registry (rcu.c, under its
- * lock), written by other threads as they join and leave.
+ * One thread's reader state in one domain, in its static TLS
+ * (initial-exec: one segment-relative access; 64 bytes a domain fit the
+ * surplus glibc keeps for libraries loaded with dlopen). ctr is written by
+ * its thread only and read by writers (atomics); nest and registered are
+ * the thread's own (set by its first section); the links belong to the
+ * domain's registry (rcu.c, under its lock), written by other threads as
+ * they join and leave.
  */
 struct rcu_reader {
 	uint64_t ctr;
 	unsigned int nest;
 	bool registered;
+	struct rcu_domain *dom;
+	pthread_t owner;
 	struct rcu_reader *next, **pprev;
 } __attribute__((aligned(64)));
 
-extern __thread struct rcu_reader rcu_me __attribute__((tls_model("initial-exec")));
-extern uint64_t rcu_gp;		/* grace-period counter, from 1 */
+/* A domain; see rcu.c for its locks. Define with RCU_DOMAIN_INIT. */
+struct rcu_domain {
+	uint64_t gp;			/* grace-period counter, from 1 */
+	pthread_mutex_t gp_lock;
+	pthread_mutex_t reg_lock;
+	struct rcu_reader *readers;
+	pthread_key_t key;
+	bool key_ready;			/* reg_lock */
+	bool listed;			/* in rcu.c's list of domains */
+	char tsan_token;		/* an address for TSan only */
+};
+
+#define RCU_DOMAIN_INIT { .gp = 1, .gp_lock = PTHREAD_MUTEX_INITIALIZER, \
+			  .reg_lock = PTHREAD_MUTEX_INITIALIZER }
+
 extern bool rcu_reader_fence;	/* no membarrier: readers fence */
 
-void rcu_register(void);
+void rcu_register(struct rcu_domain *d, struct rcu_reader *r);
+/* A grace period of @d; rcu_main's covers every domain. */
+void rcu_synchronize(struct rcu_domain *d);
+
+/* Section entry and exit on thread-local reader @me of domain @d. */
+#define RCU_READ_LOCK(me, d)							\
+	do {									\
+		if (unlikely(!(me).registered))					\
+			rcu_register(&(d), &(me));				\
+		if ((me).nest++ == 0) {						\
+			__atomic_store_n(&(me).ctr,				\
+					 __atomic_load_n(&(d).gp, __ATOMIC_ACQUIRE), \
+					 __ATOMIC_RELAXED);			\
+			/* The ctr store before the section's loads: the \
+			 * writer's membarrier supplies the other half, \
+			 * or this fence does. */				\
+			if (unlikely(READ_ONCE(rcu_reader_fence)))		\
+				__atomic_thread_fence(__ATOMIC_SEQ_CST);	\
+			else							\
+				__atomic_signal_fence(__ATOMIC_SEQ_CST);	\
+		}								\
+	} while (0)
+
+/* Release: the section's accesses before a writer sees it end. */
+#define RCU_READ_UNLOCK(me, d)							\
+	do {									\
+		RCU_TSAN_RELEASE(d);						\
+		if (--(me).nest == 0)						\
+			__atomic_store_n(&(me).ctr, 0, __ATOMIC_RELEASE);	\
+	} while (0)
+
+/* The library's domain. */
+extern struct rcu_domain rcu_main;
+extern __thread struct rcu_reader rcu_me __attribute__((tls_model("initial-exec")));
 
 static inline_hot void siommu_rcu_read_lock(void)
 {
-	if (unlikely(!rcu_me.registered))
-		rcu_register();
-	if (rcu_me.nest++)
-		return;
-	__atomic_store_n(&rcu_me.ctr, __atomic_load_n(&rcu_gp, __ATOMIC_ACQUIRE),
-			 __ATOMIC_RELAXED);
-	/* The ctr store before the section's loads: the writer's membarrier
-	 * supplies the other half, or this fence does. */
-	if (unlikely(READ_ONCE(rcu_reader_fence)))
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	else
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	RCU_READ_LOCK(rcu_me, rcu_main);
 }
 
 static inline_hot void siommu_rcu_read_unlock(void)
 {
-#ifdef SIOMMU_TSAN
-	{
-		extern char siommu_rcu_tsan_token;
-		void __tsan_release(void *addr);
-
-		__tsan_release(&siommu_rcu_tsan_token);
-	}
-#endif
-	if (--rcu_me.nest)
-		return;
-	/* Release: the section's accesses before the writer sees it end. */
-	__atomic_store_n(&rcu_me.ctr, 0, __ATOMIC_RELEASE);
+	RCU_READ_UNLOCK(rcu_me, rcu_main);
 }
 
-void siommu_synchronize_rcu(void);
+static inline void siommu_synchronize_rcu(void)
+{
+	rcu_synchronize(&rcu_main);
+}
 
 /* An RCU-protected pointer, read inside a section (acquire stands in for
  * consume, as compilers implement it anyway); writers publish with a

@@ -4,7 +4,9 @@
  * section that began before it (nested ones too), not for sections that
  * begin later; threads join on their first section and leave at exit, so
  * grace periods after thousands of short-lived readers neither hang on nor
- * touch their gone state; a forked child can still run grace periods.
+ * touch their gone state; a forked child can still run grace periods. A
+ * second domain's grace periods wait for its readers only; the library's
+ * wait for both.
  */
 #include <pthread.h>
 #include <sys/wait.h>
@@ -122,10 +124,10 @@ static void test_not_waiting_for_later(void)
 	CHECK_OK(pthread_create(&ty, NULL, held_reader_fn, &young));
 	wait_flag(&young.joined);
 	start_held(&old, &to);
-	gp0 = __atomic_load_n(&rcu_gp, __ATOMIC_SEQ_CST);
+	gp0 = __atomic_load_n(&rcu_main.gp, __ATOMIC_SEQ_CST);
 	CHECK_OK(pthread_create(&tg, NULL, gp_fn, NULL));
 	/* The grace period has begun once the counter moves. */
-	while (__atomic_load_n(&rcu_gp, __ATOMIC_SEQ_CST) == gp0)
+	while (__atomic_load_n(&rcu_main.gp, __ATOMIC_SEQ_CST) == gp0)
 		sched_yield();
 	__atomic_store_n(&young.go, 1, __ATOMIC_SEQ_CST);
 	wait_flag(&young.inside);
@@ -204,6 +206,85 @@ static void test_busy_reader(void)
 	CHECK_OK(pthread_join(t, NULL));
 }
 
+/* A second domain, as a hardware model has. */
+static struct rcu_domain test_dom = RCU_DOMAIN_INIT;
+static __thread struct rcu_reader test_me __attribute__((tls_model("initial-exec")));
+
+struct dom_reader {
+	bool in_test_dom;
+	int inside, release;	/* atomics */
+};
+
+static void *dom_reader_fn(void *arg)
+{
+	struct dom_reader *d = arg;
+
+	if (d->in_test_dom)
+		RCU_READ_LOCK(test_me, test_dom);
+	else
+		siommu_rcu_read_lock();
+	__atomic_store_n(&d->inside, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&d->release, __ATOMIC_SEQ_CST))
+		sched_yield();
+	if (d->in_test_dom)
+		RCU_READ_UNLOCK(test_me, test_dom);
+	else
+		siommu_rcu_read_unlock();
+	return NULL;
+}
+
+static int dom_gp_done;	/* atomic */
+
+static void *dom_gp_fn(void *arg)
+{
+	rcu_synchronize(arg);
+	__atomic_store_n(&dom_gp_done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * Run a grace period of @gp_dom while a reader of the test domain (or of
+ * the library's, with @in_test_dom false) holds a section. @waits: it must
+ * still be running 20 ms later; otherwise it must end while the reader is
+ * still inside (allowing seconds for a loaded machine).
+ */
+static void check_dom(struct rcu_domain *gp_dom, bool in_test_dom, bool waits)
+{
+	struct dom_reader d = { .in_test_dom = in_test_dom };
+	pthread_t tr, tg;
+	unsigned int i;
+
+	CHECK_OK(pthread_create(&tr, NULL, dom_reader_fn, &d));
+	wait_flag(&d.inside);
+	__atomic_store_n(&dom_gp_done, 0, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_create(&tg, NULL, dom_gp_fn, gp_dom));
+	if (waits) {
+		sleep_ms(20);
+		CHECK_EQ(__atomic_load_n(&dom_gp_done, __ATOMIC_SEQ_CST), 0);
+	} else {
+		for (i = 0; i < 2000 && !__atomic_load_n(&dom_gp_done, __ATOMIC_SEQ_CST); i++)
+			sleep_ms(1);
+		CHECK_EQ(__atomic_load_n(&dom_gp_done, __ATOMIC_SEQ_CST), 1);
+	}
+	__atomic_store_n(&d.release, 1, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_join(tg, NULL));
+	CHECK_OK(pthread_join(tr, NULL));
+	CHECK_EQ(__atomic_load_n(&dom_gp_done, __ATOMIC_SEQ_CST), 1);
+}
+
+static void test_domains(void)
+{
+	/* Alone in the test domain: a grace period without other readers. */
+	RCU_READ_LOCK(test_me, test_dom);
+	RCU_READ_UNLOCK(test_me, test_dom);
+	rcu_synchronize(&test_dom);
+	check_dom(&test_dom, true, true);
+	check_dom(&rcu_main, true, true);
+	check_dom(&rcu_main, false, true);
+	/* The test domain's grace periods ignore the library's readers. */
+	check_dom(&test_dom, false, false);
+}
+
 /* fork() with another reader registered: the child's grace periods must
  * not wait for a thread it does not have. */
 static void test_fork(void)
@@ -236,6 +317,7 @@ int main(void)
 	test_not_waiting_for_later();
 	test_thread_churn();
 	test_busy_reader();
+	test_domains();
 	test_fork();
 	return 0;
 }

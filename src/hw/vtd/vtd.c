@@ -9,6 +9,9 @@
 
 #include "hw/vtd/vtd_internal.h"
 
+struct rcu_domain vtd_rcu = RCU_DOMAIN_INIT;
+__thread struct rcu_reader vtd_rcu_me __attribute__((tls_model("initial-exec")));
+
 /* ---- configuration and capabilities ------------------------------------ */
 
 static int cfg_fill(struct siommu_vtd_cfg *c, const struct siommu_vtd_cfg *in)
@@ -492,7 +495,7 @@ static void xl_publish(struct siommu_vtd *v, uint64_t root)
 static void flush_and_sync(struct siommu_vtd *v)
 {
 	vtd_caches_flush_all(v);
-	siommu_synchronize_rcu();
+	vtd_sync();
 }
 
 /* VT-d 10.4.4: GCMD is a command register; each written 1 is an action. */
@@ -545,7 +548,7 @@ static void ccmd_write(struct siommu_vtd *v, uint64_t val)
 		vtd_ctx_inv(v, true, 0, 0);
 		vtd_pasid_inv(v, 3, 0, 0);
 	}
-	siommu_synchronize_rcu();
+	vtd_sync();
 	v->ccmd = (v->ccmd & ~(3ull << 59)) | ((uint64_t)g << 59);
 }
 
@@ -564,7 +567,7 @@ static void iotlb_reg_write(struct siommu_vtd *v, uint64_t val)
 	m.mask = vtd_am_mask(am);
 	m.addr = v->iva & ~m.mask & ~0xfffull;
 	vtd_iotlb_inv(v, &m);
-	siommu_synchronize_rcu();
+	vtd_sync();
 	v->iotlb_reg = (v->iotlb_reg & ~(3ull << 57)) | ((uint64_t)g << 57);
 }
 

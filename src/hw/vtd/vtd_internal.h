@@ -92,6 +92,34 @@ enum {
 #define VTD_FRO 0x22	/* FRCD[0] at 0x220 */
 #define VTD_IRO 0x0f	/* IVA at 0xf0 */
 
+/* ---- RCU ---------------------------------------------------------------- */
+
+/*
+ * A translation's read-side section: walks, fills, DMA copies and access
+ * callbacks run inside one. It is in the model's own RCU domain, whose
+ * grace periods are the model's waits (wait descriptors, register-based
+ * invalidations, TE and root-table changes): those need the translations
+ * in flight to end, and nothing else. The library's grace periods (freeing
+ * table pages, removing memory regions) wait for this domain's readers too.
+ */
+extern struct rcu_domain vtd_rcu;
+extern __thread struct rcu_reader vtd_rcu_me __attribute__((tls_model("initial-exec")));
+
+static inline_hot void vtd_read_lock(void)
+{
+	RCU_READ_LOCK(vtd_rcu_me, vtd_rcu);
+}
+
+static inline_hot void vtd_read_unlock(void)
+{
+	RCU_READ_UNLOCK(vtd_rcu_me, vtd_rcu);
+}
+
+static inline void vtd_sync(void)
+{
+	rcu_synchronize(&vtd_rcu);
+}
+
 /* ---- Caches ------------------------------------------------------------ */
 
 /*

@@ -150,7 +150,7 @@ xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 		}
 	}
 	vtd_stat_inc(v, ST_IOTLB_MISS);
-	siommu_rcu_read_lock();
+	vtd_read_lock();
 	{
 		uint64_t gen = vtd_gen(v);
 
@@ -158,7 +158,7 @@ xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 		if (!fr && o.cacheable)
 			vtd_iotlb_fill(v, gen, e);
 	}
-	siommu_rcu_read_unlock();
+	vtd_read_unlock();
 	if (fr) {
 		if (kind == KIND_ATS && fr >= SIOMMU_VTD_FR_FS_ACCESS) {
 			/* ATS: a page-table fault is a completion without
@@ -425,7 +425,7 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
 		return -EINVAL;
 	hit_req_init(&h, req, access);
-	siommu_rcu_read_lock();
+	vtd_read_lock();
 	while (off < len) {
 		uint64_t iova = req->iova + off, chunk;
 		struct piece p;
@@ -442,7 +442,7 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 			if (!p.avail) {
 				/* fault_lock is never taken inside a read-side
 				 * section of ours. */
-				siommu_rcu_read_unlock();
+				vtd_read_unlock();
 				fault_report(v, &f, res);
 				goto out;
 			}
@@ -459,11 +459,11 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 		off += (size_t)chunk;
 		if (unlikely(++pieces == PIECES_PER_SECTION)) {
 			pieces = 0;
-			siommu_rcu_read_unlock();
-			siommu_rcu_read_lock();
+			vtd_read_unlock();
+			vtd_read_lock();
 		}
 	}
-	siommu_rcu_read_unlock();
+	vtd_read_unlock();
 out:
 	if (done)
 		*done = off;
