@@ -128,13 +128,16 @@ void bench_scaling(struct bench_report *rep, const char *name, const char *base_
 	void *const none[2] = { NULL, NULL };
 	double one[16], two[16], sone[16], stwo[16];
 	unsigned int rounds = bench_rounds(rep->opts), r;
-	/* The spin loop's iterations last about as long as the subject's. */
-	uint64_t siters = iters * 8;
+	uint64_t siters = iters;
 
 	if (rounds > 16)
 		rounds = 16;
 	for (r = 0; r < rounds; r++) {
 		one[r] = run_threads(fn, args, 1, iters);
+		/* The spin loop runs about as long as the subject does. */
+		if (!r)
+			siters = (uint64_t)((double)iters * one[0] /
+					    run_threads(spin_run, none, 1, iters)) + 1;
 		two[r] = run_threads(fn, args, 2, iters);
 		sone[r] = run_threads(spin_run, none, 1, siters);
 		stwo[r] = run_threads(spin_run, none, 2, siters);
