@@ -34,9 +34,10 @@ RB_GENERATE_INTERNAL(dma_map_tree, dma_map, link, dma_map_cmp,
 
 static struct dma_shard *shard_of(struct dma_dom *dd, uint64_t key)
 {
-	/* Fibonacci hashing of the page number: neighbouring IOVAs (what the
-	 * allocator hands to concurrent threads) land in different shards. */
-	return &dd->shards[((key >> 12) * 0x9E3779B97F4A7C15ull) >> (64 - 6)];
+	/* Fibonacci hashing of the 64K block: the IOVA allocator gives each
+	 * CPU runs of adjacent pages (IOVA_REFILL), so a CPU's mappings share
+	 * its own few shards, and another CPU's mostly go elsewhere. */
+	return &dd->shards[((key >> 16) * 0x9E3779B97F4A7C15ull) >> (64 - 6)];
 }
 
 _Static_assert(DMA_SHARDS == 64, "shard_of() takes 6 bits");

@@ -138,6 +138,8 @@ int SIOMMU_EXPORT siommu_iova_alloc(struct siommu_iova *iovad, uint64_t size,
 	uint64_t pages, max_pfn, pfn, gmask = (1ull << iovad->shift) - 1;
 	unsigned int order, align_order;
 	enum iova_kind kind = IOVA_TREE;
+	uint64_t more[IOVA_REFILL - 1];
+	unsigned int nmore;
 	int ret;
 
 	if (unlikely(!size || !iova))
@@ -165,19 +167,24 @@ int SIOMMU_EXPORT siommu_iova_alloc(struct siommu_iova *iovad, uint64_t size,
 	align_order = order_of(pages);
 	if (align_order > SIOMMU_IOVA_MAX_ALIGN_ORDER)
 		align_order = SIOMMU_IOVA_MAX_ALIGN_ORDER;
+	/* A cache miss refills this CPU's cache too (IOVA_REFILL). */
+	nmore = kind == IOVA_CACHED ? IOVA_REFILL - 1 : 0;
 	ret = iova_tree_alloc(iovad, pages, 1ull << align_order, max_pfn, kind,
-			      &pfn);
+			      &pfn, more, &nmore);
 	/* Cached ranges are not free in the tree: give them back and retry
 	 * once, as Linux's alloc_iova_fast() does. */
 	if (ret == -ENOSPC && iova_cached(iovad)) {
 		iova_cache_flush(iovad);
 		ret = iova_tree_alloc(iovad, pages, 1ull << align_order,
-				      max_pfn, kind, &pfn);
+				      max_pfn, kind, &pfn, NULL, NULL);
 	}
 	if (ret)
 		return ret;
 	if (kind != IOVA_CACHED)
 		goto out;
+	/* Highest first: the cache hands out its last-in first. */
+	while (nmore)
+		iova_cache_put(iovad, order, more[--nmore]);
 out_live:
 	/* The range is ours alone now; a free claims it with acquire. */
 	STORE_RELEASE(*iova_live_byte(iovad, pfn), (uint8_t)(order + 1));

@@ -88,6 +88,16 @@ static inline void iova_node_augment(struct iova_node *x)
 	x->max_gap = m;
 }
 
+/*
+ * A CPU whose cache has nothing of a size takes that many ranges from the
+ * tree at once, under one lock, and caches all but one. They are adjacent,
+ * so each CPU works in its own stretch of IOVA space: two CPUs mapping
+ * through one domain then touch different page-table cache lines and
+ * different live-map bytes, where ranges handed out one at a time
+ * interleave them.
+ */
+#define IOVA_REFILL 16
+
 /* A magazine: a stack of free pfns of one order (Peleg et al. section 4). */
 #define IOVA_MAG_SIZE 127
 struct iova_mag {
@@ -179,9 +189,13 @@ int iova_tree_init(struct siommu_iova *iovad);
 void iova_tree_fini(struct siommu_iova *iovad);
 /* Takes tree_lock: the highest fit of n pfns aligned to align (a power of
  * two) ending at or below max_pfn; inserts a node of @kind (for
- * IOVA_CACHED, with its live byte prepared, still 0). -ENOSPC, -ENOMEM. */
+ * IOVA_CACHED, with its live byte prepared, still 0). -ENOSPC, -ENOMEM.
+ * With @more, also up to *@nmore (at most IOVA_REFILL) more such ranges,
+ * the next highest fits under the same lock, into @more; *@nmore is set to
+ * how many. */
 int iova_tree_alloc(struct siommu_iova *iovad, uint64_t n, uint64_t align,
-		    uint64_t max_pfn, enum iova_kind kind, uint64_t *pfn);
+		    uint64_t max_pfn, enum iova_kind kind, uint64_t *pfn,
+		    uint64_t *more, unsigned int *nmore);
 /* Under tree_lock: the node starting at pfn, or NULL. */
 struct iova_node *iova_tree_find(struct siommu_iova *iovad, uint64_t pfn);
 /* Under tree_lock: unlink and free a node (not the anchor). */

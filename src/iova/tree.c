@@ -142,44 +142,57 @@ static struct iova_node *gap_find(struct iova_node *x, const struct fit *f,
 }
 
 int iova_tree_alloc(struct siommu_iova *iovad, uint64_t n, uint64_t align,
-		    uint64_t max_pfn, enum iova_kind kind, uint64_t *pfn)
+		    uint64_t max_pfn, enum iova_kind kind, uint64_t *pfn,
+		    uint64_t *more, unsigned int *nmore)
 {
 	struct fit f = { .n = n, .align_mask = align - 1, .max_pfn = max_pfn };
-	struct iova_node *node, *succ;
+	struct iova_node *nodes[1 + IOVA_REFILL], *succ;
+	unsigned int want = more ? *nmore : 0, have, used = 0, i;
 	uint64_t a;
-	int ret;
+	int ret = 0;
 
+	SIOMMU_ASSERT(want < ARRAY_SIZE(nodes));
+	if (more)
+		*nmore = 0;
 	if (iova_should_fail(iovad))
 		return -ENOMEM;
 	/* Allocated before the lock, as Linux's alloc_iova does: the
-	 * critical section stays a search and a link. */
-	node = malloc(sizeof(*node));
-	if (!node)
+	 * critical section stays searches and links. Only the first is
+	 * required. */
+	for (have = 0; have <= want; have++) {
+		nodes[have] = malloc(sizeof(*nodes[have]));
+		if (!nodes[have])
+			break;
+	}
+	if (!have)
 		return -ENOMEM;
 	pthread_mutex_lock(&iovad->tree_lock);
-	succ = gap_find(RB_ROOT(&iovad->tree), &f, &a);
-	if (!succ) {
-		ret = -ENOSPC;
-		goto out_unlock;
+	for (; used < have; used++) {
+		succ = gap_find(RB_ROOT(&iovad->tree), &f, &a);
+		if (!succ) {
+			ret = -ENOSPC;
+			break;
+		}
+		if (kind == IOVA_CACHED) {
+			ret = iova_live_prepare(iovad, a);
+			if (ret)
+				break;
+		}
+		nodes[used]->lo = a;
+		nodes[used]->hi = a + n - 1;
+		nodes[used]->kind = kind;
+		/* Ownership of the node passes to the tree. */
+		node_link(iovad, nodes[used], succ);
+		if (!used)
+			*pfn = a;
+		else
+			more[(*nmore)++] = a;
 	}
-	if (kind == IOVA_CACHED) {
-		ret = iova_live_prepare(iovad, a);
-		if (ret)
-			goto out_unlock;
-	}
-	node->lo = a;
-	node->hi = a + n - 1;
-	node->kind = kind;
-	/* Ownership of node passes to the tree. */
-	node_link(iovad, node, succ);
 	pthread_mutex_unlock(&iovad->tree_lock);
-	*pfn = a;
-	return 0;
-
-out_unlock:
-	pthread_mutex_unlock(&iovad->tree_lock);
-	free(node);
-	return ret;
+	for (i = used; i < have; i++)
+		free(nodes[i]);
+	/* Only the first range's failure is the caller's. */
+	return used ? 0 : ret;
 }
 
 int iova_tree_reserve(struct siommu_iova *iovad, uint64_t lo, uint64_t hi)

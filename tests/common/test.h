@@ -8,6 +8,8 @@
 #define SIOMMU_TEST_H
 
 #include <inttypes.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,26 @@ static inline struct test_rng test_rng_init(uint64_t dflt)
 		r.s = 1;
 	fprintf(stderr, "seed 0x%" PRIx64 " (set SIOMMU_SEED to repeat)\n", r.s);
 	return r;
+}
+
+/*
+ * Pin the calling thread to the CPU it runs on (per-CPU state then stays
+ * one CPU's), saving its affinity in *@old. Returns false if that failed:
+ * the thread may move, and checks that need one CPU must be skipped.
+ */
+static inline bool test_pin_cpu(cpu_set_t *old)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	return !sched_getaffinity(0, sizeof(*old), old) &&
+	       !sched_setaffinity(0, sizeof(one), &one);
+}
+
+static inline void test_unpin_cpu(const cpu_set_t *old)
+{
+	sched_setaffinity(0, sizeof(*old), old);
 }
 
 /* Scale iteration counts down under valgrind (SIOMMU_UNDER_VALGRIND=1). */

@@ -171,16 +171,13 @@ static void test_lazy(struct siommu_unit *unit)
 	struct siommu_dma_cfg cfg = { .policy = SIOMMU_DMA_LAZY };
 	struct siommu_dma_stats st;
 	uint64_t pa = frame(SIOMMU_SZ_4K), iovas[SIOMMU_DMA_FQ_SIZE], first, v;
-	cpu_set_t one, old;
+	cpu_set_t old;
 	bool pinned;
 	uint32_t pasid;
 	unsigned int i;
 
 	/* One CPU: every unmap lands in one part of the flush queue. */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	pinned = !sched_getaffinity(0, sizeof(old), &old) &&
-		 !sched_setaffinity(0, sizeof(one), &one);
+	pinned = test_pin_cpu(&old);
 
 	CHECK_OK(siommu_dma_setup(dev, &cfg));
 	CHECK_OK(siommu_dma_enable_pasid(dev, &pasid));
@@ -244,7 +241,7 @@ static void test_lazy(struct siommu_unit *unit)
 	CHECK_EQ(siommu_device_domain(dev, 0), NULL);
 	siommu_device_remove(dev);
 	if (pinned)
-		sched_setaffinity(0, sizeof(old), &old);
+		test_unpin_cpu(&old);
 }
 
 /* Identity ("security off") with a PASID; a PASID-only device. */

@@ -6,6 +6,10 @@
  * size-aligned and the tree stays consistent; when everything is freed and
  * the caches flushed, no space is lost: the tree is empty and the whole
  * aperture is allocatable again in one piece.
+ *
+ * Also: a CPU's cache refills from the tree with a run of adjacent ranges
+ * (IOVA_REFILL), so one thread's allocations stay together rather than
+ * interleaving with another CPU's.
  */
 #include <errno.h>
 
@@ -118,9 +122,46 @@ static void sweep(struct test_rng *rng, unsigned int flags, uint64_t ops)
 		flags, ops, nospc);
 }
 
+/* One CPU's first 16 allocations of a size: one tree visit, a run of
+ * adjacent ranges handed out from the top down. */
+static void test_cpu_runs(void)
+{
+	struct siommu_iova_cfg cfg = { .start = 1ull << 20, .last = APERTURE - 1 };
+	struct siommu_iova_stats st;
+	struct siommu_iova *iovad;
+	uint64_t iova[16];
+	cpu_set_t old;
+	bool pinned = test_pin_cpu(&old);
+	unsigned int i;
+
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	for (i = 0; i < 16; i++)
+		CHECK_OK(siommu_iova_alloc(iovad, 8192, UINT64_MAX, &iova[i]));
+	siommu_iova_get_stats(iovad, &st);
+	/* Without a pinned CPU the thread may have moved between slots. */
+	if (pinned) {
+		CHECK_EQ(st.cache_misses, 1);
+		CHECK_EQ(st.cache_hits, 15);
+		for (i = 0; i < 16; i++)
+			CHECK_EQ(iova[i], APERTURE - 8192 * (i + 1));
+	}
+	CHECK_EQ(st.allocated_bytes, 16 * 8192);
+	for (i = 0; i < 16; i++)
+		CHECK_OK(siommu_iova_free(iovad, iova[i], 8192));
+	siommu_iova_flush_caches(iovad);
+	siommu_iova_get_stats(iovad, &st);
+	CHECK_EQ(st.free_bytes, APERTURE - (1ull << 20));
+	CHECK_OK(iova_tree_check(iovad));
+	siommu_iova_destroy(iovad);
+	if (pinned)
+		test_unpin_cpu(&old);
+}
+
 int main(void)
 {
 	struct test_rng rng = test_rng_init(0xf4a6);
+
+	test_cpu_runs();
 
 	sweep(&rng, 0, test_scale(400000));
 	sweep(&rng, SIOMMU_IOVA_NO_CACHE, test_scale(200000));
