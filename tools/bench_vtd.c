@@ -12,10 +12,17 @@
  *   inv_page_wait       one page-selective PASID-based IOTLB invalidation and
  *                       a wait descriptor, submitted through IQT; against
  *                       walk4 (reported only)
+ *   inv_page_wait.busy_dma  the same while another thread does DMA
+ *                       without pause (the wait must interrupt and wait
+ *                       out its read-side sections); reported
+ *   xlate_read_section  the read-side section around a translation's walk
+ *                       or DMA (enter and leave); against walk4, reported
  *   translate_hit.scaling_2t  per-operation time of translate_hit with two
  *                       threads against one
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +31,7 @@
 #include <siommu/vtd_build.h>
 
 #include "bench.h"
+#include "hw/vtd/vtd_internal.h"	/* the read-side section */
 
 #define RID 0x0100
 #define PASID 1
@@ -170,6 +178,40 @@ static void inv_run(void *arg, uint64_t iters)
 	}
 }
 
+static void section_run(void *arg, uint64_t iters)
+{
+	(void)arg;
+	while (iters--) {
+		vtd_read_lock();
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		vtd_read_unlock();
+	}
+}
+
+/* A device reading another page without pause: its DMA runs in read-side
+ * sections, which a wait must then interrupt and wait out. */
+struct busy {
+	struct siommu_vtd *v;
+	int stop;		/* atomic */
+	uint64_t done;		/* atomic: transfers so far */
+	int err;
+};
+
+static void *busy_run(void *arg)
+{
+	struct busy *b = arg;
+	struct siommu_vtd_req r = req_at(IOVA_BASE + 4096);
+	uint8_t buf[256];
+	size_t done;
+
+	while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
+		if (siommu_vtd_dma_read(b->v, &r, buf, sizeof(buf), &done, NULL))
+			b->err = -EIO;
+		__atomic_fetch_add(&b->done, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
 int bench_vtd(struct bench_report *rep)
 {
 	struct siommu_vtd_cfg hit_cfg = { .iotlb_sets = 256, .iotlb_ways = 4 };
@@ -214,6 +256,24 @@ int bench_vtd(struct bench_report *rep)
 		   1 << 12, 1.3);
 	bench_pair(rep, "inv_page_wait", inv_run, &hu, "walk4", walk4_run, w,
 		   rep->opts->quick ? 16 : 256, 0);
+	{
+		struct busy b = { .v = hu.v };
+		pthread_t t;
+
+		if (!pthread_create(&t, NULL, busy_run, &b)) {
+			/* Measure only once the device is running. */
+			while (!__atomic_load_n(&b.done, __ATOMIC_RELAXED))
+				sched_yield();
+			bench_pair(rep, "inv_page_wait.busy_dma", inv_run, &hu,
+				   "walk4", walk4_run, w, rep->opts->quick ? 16 : 256, 0);
+			__atomic_store_n(&b.stop, 1, __ATOMIC_RELAXED);
+			pthread_join(t, NULL);
+			if (b.err)
+				ha.err = b.err;
+		}
+	}
+	bench_pair(rep, "xlate_read_section", section_run, NULL, "walk4", walk4_run, w,
+		   1 << 16, 0);
 
 	t1.v = t2.v = hu.v;
 	t2.n = 7;

@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+# `siommu bench all --quick --json`: every bench runs to completion (exit 0)
+# and reports, for each row, a positive time for the subject and for its
+# baseline, a ratio that matches them, and a name used once. A smoke test of
+# the benchmark code, not a measurement: --quick runs a few short rounds.
+import json
+import subprocess
+import sys
+
+BENCHES = {"pt", "iova", "pasid", "vtd", "core", "dma"}
+
+out = subprocess.run([sys.argv[1], "bench", "all", "--quick", "--json"],
+                     capture_output=True, text=True, timeout=600)
+if out.returncode != 0:
+    sys.exit(f"exit {out.returncode}: {out.stderr}")
+seen_benches, seen_rows, bad = set(), set(), []
+for line in out.stdout.splitlines():
+    report = json.loads(line)
+    seen_benches.add(report["bench"])
+    for r in report["results"]:
+        key = (report["bench"], r["name"])
+        if key in seen_rows:
+            bad.append(f"{key}: reported twice")
+        seen_rows.add(key)
+        if not (r["ns"] > 0 and r["baseline_ns"] > 0):
+            bad.append(f"{key}: times {r['ns']} / {r['baseline_ns']}")
+        elif abs(r["ratio"] - r["ns"] / r["baseline_ns"]) > 0.01 * r["ratio"] + 0.01:
+            bad.append(f"{key}: ratio {r['ratio']} is not ns / baseline_ns")
+if seen_benches != BENCHES:
+    bad.append(f"benches {sorted(seen_benches)}, expected {sorted(BENCHES)}")
+for b in bad:
+    print("FAIL", b)
+print(f"{len(seen_rows)} rows from {len(seen_benches)} benches")
+sys.exit(1 if bad else 0)
