@@ -113,6 +113,25 @@ void vtd_fill_hook_set(struct siommu_vtd *v, vtd_fill_hook_fn *fn, void *opaque)
 #define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define ST(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 
+/*
+ * Invalidation scans look before they take a slot: a slot whose count is
+ * even and whose key is empty is skipped on two loads, since only a walk
+ * that checks the generation inv_begin() bumped can fill it; one whose
+ * stable snapshot holds nothing to remove is skipped too. Only slots being
+ * written and slots to remove are taken. Returns false if the slot is
+ * being written (take it); else *key and *seq are its snapshot, to be
+ * confirmed with slot_read_retry() after reading any other word.
+ */
+static inline bool slot_peek(uint32_t *seq_p, const uint64_t *key_p, uint64_t *key,
+			     uint32_t *seq)
+{
+	*seq = __atomic_load_n(seq_p, __ATOMIC_SEQ_CST);
+	if (*seq & 1)
+		return false;
+	*key = __atomic_load_n(key_p, __ATOMIC_RELAXED);
+	return true;
+}
+
 /* ---- context cache ------------------------------------------------------- */
 
 static unsigned int ctx_index(struct siommu_vtd *v, uint16_t sid)
@@ -158,9 +177,14 @@ void vtd_ctx_inv(struct siommu_vtd *v, bool all, uint16_t sid, uint16_t sid_mask
 	inv_begin(v);
 	for (i = 0; i <= v->ctx_mask; i++) {
 		struct ctx_slot *s = &v->ctx[i];
-		uint32_t held;
+		uint32_t held, seq;
 		uint64_t key;
 
+		if (slot_peek(&s->seq, &s->key, &key, &seq) &&
+		    (!(key & CTX_KEY_VALID) ||
+		     (!all && ((uint16_t)key & sid_mask) != (sid & sid_mask) &&
+		      !slot_read_retry(&s->seq, seq))))
+			continue;
 		held = slot_lock(&s->seq);
 		key = LD(s->key);
 		if ((key & CTX_KEY_VALID) &&
@@ -219,6 +243,15 @@ void vtd_pasid_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid,
 }
 
 /* VT-d 6.5.2.4 / 7.7: PASID-cache invalidation, G = 0 domain, 1 PASID, 3 all. */
+/* Whether PASID-cache invalidation (g, did, pasid) covers valid @key. */
+static bool pasid_inv_hit(unsigned int g, uint16_t did, uint32_t pasid,
+			  uint64_t key, uint32_t key_did)
+{
+	if (g == 3)
+		return true;
+	return key_did == did && (g == 0 || (uint32_t)(key & 0xfffff) == pasid);
+}
+
 void vtd_pasid_inv(struct siommu_vtd *v, unsigned int g, uint16_t did,
 		   uint32_t pasid)
 {
@@ -227,17 +260,17 @@ void vtd_pasid_inv(struct siommu_vtd *v, unsigned int g, uint16_t did,
 	inv_begin(v);
 	for (i = 0; i <= v->pasid_mask; i++) {
 		struct pasid_slot *s = &v->pasid[i];
-		uint32_t held = slot_lock(&s->seq);
-		uint64_t key = LD(s->key);
-		bool hit = false;
+		uint32_t held, seq;
+		uint64_t key;
 
-		if (key & PASID_KEY_VALID) {
-			if (g == 3)
-				hit = true;
-			else if (LD(s->did) == did)
-				hit = g == 0 || (uint32_t)(key & 0xfffff) == pasid;
-		}
-		if (hit)
+		if (slot_peek(&s->seq, &s->key, &key, &seq) &&
+		    (!(key & PASID_KEY_VALID) ||
+		     (!pasid_inv_hit(g, did, pasid, key, LD(s->did)) &&
+		      !slot_read_retry(&s->seq, seq))))
+			continue;
+		held = slot_lock(&s->seq);
+		key = LD(s->key);
+		if ((key & PASID_KEY_VALID) && pasid_inv_hit(g, did, pasid, key, LD(s->did)))
 			ST(s->key, 0);
 		slot_unlock(&s->seq, held);
 	}
@@ -250,9 +283,16 @@ void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask)
 	inv_begin(v);
 	for (i = 0; i <= v->pasid_mask; i++) {
 		struct pasid_slot *s = &v->pasid[i];
-		uint32_t held = slot_lock(&s->seq);
-		uint64_t key = LD(s->key);
+		uint32_t held, seq;
+		uint64_t key;
 
+		if (slot_peek(&s->seq, &s->key, &key, &seq) &&
+		    (!(key & PASID_KEY_VALID) ||
+		     (((uint16_t)(key >> 20) & sid_mask) != (sid & sid_mask) &&
+		      !slot_read_retry(&s->seq, seq))))
+			continue;
+		held = slot_lock(&s->seq);
+		key = LD(s->key);
 		if ((key & PASID_KEY_VALID) &&
 		    ((uint16_t)(key >> 20) & sid_mask) == (sid & sid_mask))
 			ST(s->key, 0);
@@ -406,23 +446,18 @@ static bool iotlb_match(const struct iotlb_match *m, uint64_t key, uint32_t pasi
 static unsigned int iotlb_inv_slot(struct siommu_vtd *v, struct iotlb_slot *s,
 				   const struct iotlb_match *m)
 {
-	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
 	uint64_t key, page, out;
-	uint32_t pasid, held;
+	uint32_t pasid, held, seq;
 	unsigned int removed = 0;
 
-	if (!(seq & 1)) {
-		key = LD(s->key);
-		/* An empty slot can only be filled by a walk that checks the
-		 * generation inv_begin() just bumped: skip it on two loads
-		 * (most slots a scan meets are empty or unrelated). */
+	if (slot_peek(&s->seq, &s->key, &key, &seq)) {
 		if (!(key & IOTLB_KEY_VALID))
 			return 0;
 		page = LD(s->page);
 		out = LD(s->out);
 		pasid = LD(s->pasid);
-		if (!slot_read_retry(&s->seq, seq) &&
-		    (!(key & IOTLB_KEY_VALID) || !iotlb_match(m, key, pasid, page, out)))
+		if (!iotlb_match(m, key, pasid, page, out) &&
+		    !slot_read_retry(&s->seq, seq))
 			return 0;
 	}
 	held = slot_lock(&s->seq);
