@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,37 @@ static inline bool slot_peek(uint32_t *seq_p, const uint64_t *key_p, uint64_t *k
 	return true;
 }
 
+/*
+ * Remove, from the @n slots at @base (@size bytes apart, each a sequence
+ * count at offset 0 and a key at @key_off), every valid one (@valid in its
+ * key) that @covers says the invalidation covers. @covers reads other words
+ * of the slot; it is asked on a snapshot first and again under the slot.
+ */
+static void slots_inv(struct siommu_vtd *v, void *base, size_t size, unsigned int n,
+		      size_t key_off, uint64_t valid,
+		      bool (*covers)(const void *slot, uint64_t key, const void *arg),
+		      const void *arg)
+{
+	unsigned int i;
+
+	inv_begin(v);
+	for (i = 0; i < n; i++) {
+		char *slot = (char *)base + (size_t)i * size;
+		uint32_t *seq_p = (uint32_t *)slot, held, seq;
+		uint64_t *key_p = (uint64_t *)(slot + key_off), key;
+
+		if (slot_peek(seq_p, key_p, &key, &seq) &&
+		    (!(key & valid) ||
+		     (!covers(slot, key, arg) && !slot_read_retry(seq_p, seq))))
+			continue;
+		held = slot_lock(seq_p);
+		key = LD(*key_p);
+		if ((key & valid) && covers(slot, key, arg))
+			ST(*key_p, 0);
+		slot_unlock(seq_p, held);
+	}
+}
+
 /* ---- context cache ------------------------------------------------------- */
 
 static unsigned int ctx_index(struct siommu_vtd *v, uint16_t sid)
@@ -170,28 +202,25 @@ void vtd_ctx_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid, uint64_t q0,
 	slot_unlock(&s->seq, held);
 }
 
+struct sid_match {
+	bool all;
+	uint16_t sid, mask;
+};
+
+static bool ctx_covers(const void *slot, uint64_t key, const void *arg)
+{
+	const struct sid_match *m = arg;
+
+	(void)slot;
+	return m->all || ((uint16_t)key & m->mask) == (m->sid & m->mask);
+}
+
 void vtd_ctx_inv(struct siommu_vtd *v, bool all, uint16_t sid, uint16_t sid_mask)
 {
-	unsigned int i;
+	struct sid_match m = { all, sid, sid_mask };
 
-	inv_begin(v);
-	for (i = 0; i <= v->ctx_mask; i++) {
-		struct ctx_slot *s = &v->ctx[i];
-		uint32_t held, seq;
-		uint64_t key;
-
-		if (slot_peek(&s->seq, &s->key, &key, &seq) &&
-		    (!(key & CTX_KEY_VALID) ||
-		     (!all && ((uint16_t)key & sid_mask) != (sid & sid_mask) &&
-		      !slot_read_retry(&s->seq, seq))))
-			continue;
-		held = slot_lock(&s->seq);
-		key = LD(s->key);
-		if ((key & CTX_KEY_VALID) &&
-		    (all || ((uint16_t)key & sid_mask) == (sid & sid_mask)))
-			ST(s->key, 0);
-		slot_unlock(&s->seq, held);
-	}
+	slots_inv(v, v->ctx, sizeof(*v->ctx), v->ctx_mask + 1,
+		  offsetof(struct ctx_slot, key), CTX_KEY_VALID, ctx_covers, &m);
 }
 
 /* ---- PASID cache ---------------------------------------------------------- */
@@ -243,61 +272,46 @@ void vtd_pasid_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid,
 }
 
 /* VT-d 6.5.2.4 / 7.7: PASID-cache invalidation, G = 0 domain, 1 PASID, 3 all. */
-/* Whether PASID-cache invalidation (g, did, pasid) covers valid @key. */
-static bool pasid_inv_hit(unsigned int g, uint16_t did, uint32_t pasid,
-			  uint64_t key, uint32_t key_did)
+struct pasid_match {
+	unsigned int g;		/* 0 domain, 1 PASID-selective, 3 global */
+	uint16_t did;
+	uint32_t pasid;
+};
+
+static bool pasid_covers(const void *slot, uint64_t key, const void *arg)
 {
-	if (g == 3)
+	const struct pasid_slot *s = slot;
+	const struct pasid_match *m = arg;
+
+	if (m->g == 3)
 		return true;
-	return key_did == did && (g == 0 || (uint32_t)(key & 0xfffff) == pasid);
+	return LD(s->did) == m->did &&
+	       (m->g == 0 || (uint32_t)(key & 0xfffff) == m->pasid);
 }
 
 void vtd_pasid_inv(struct siommu_vtd *v, unsigned int g, uint16_t did,
 		   uint32_t pasid)
 {
-	unsigned int i;
+	struct pasid_match m = { g, did, pasid };
 
-	inv_begin(v);
-	for (i = 0; i <= v->pasid_mask; i++) {
-		struct pasid_slot *s = &v->pasid[i];
-		uint32_t held, seq;
-		uint64_t key;
+	slots_inv(v, v->pasid, sizeof(*v->pasid), v->pasid_mask + 1,
+		  offsetof(struct pasid_slot, key), PASID_KEY_VALID, pasid_covers, &m);
+}
 
-		if (slot_peek(&s->seq, &s->key, &key, &seq) &&
-		    (!(key & PASID_KEY_VALID) ||
-		     (!pasid_inv_hit(g, did, pasid, key, LD(s->did)) &&
-		      !slot_read_retry(&s->seq, seq))))
-			continue;
-		held = slot_lock(&s->seq);
-		key = LD(s->key);
-		if ((key & PASID_KEY_VALID) && pasid_inv_hit(g, did, pasid, key, LD(s->did)))
-			ST(s->key, 0);
-		slot_unlock(&s->seq, held);
-	}
+static bool pasid_sid_covers(const void *slot, uint64_t key, const void *arg)
+{
+	const struct sid_match *m = arg;
+
+	(void)slot;
+	return ((uint16_t)(key >> 20) & m->mask) == (m->sid & m->mask);
 }
 
 void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask)
 {
-	unsigned int i;
+	struct sid_match m = { false, sid, sid_mask };
 
-	inv_begin(v);
-	for (i = 0; i <= v->pasid_mask; i++) {
-		struct pasid_slot *s = &v->pasid[i];
-		uint32_t held, seq;
-		uint64_t key;
-
-		if (slot_peek(&s->seq, &s->key, &key, &seq) &&
-		    (!(key & PASID_KEY_VALID) ||
-		     (((uint16_t)(key >> 20) & sid_mask) != (sid & sid_mask) &&
-		      !slot_read_retry(&s->seq, seq))))
-			continue;
-		held = slot_lock(&s->seq);
-		key = LD(s->key);
-		if ((key & PASID_KEY_VALID) &&
-		    ((uint16_t)(key >> 20) & sid_mask) == (sid & sid_mask))
-			ST(s->key, 0);
-		slot_unlock(&s->seq, held);
-	}
+	slots_inv(v, v->pasid, sizeof(*v->pasid), v->pasid_mask + 1,
+		  offsetof(struct pasid_slot, key), PASID_KEY_VALID, pasid_sid_covers, &m);
 }
 
 /* ---- IOTLB ---------------------------------------------------------------- */
