@@ -31,6 +31,9 @@
 /* Enough for the machines this runs on; more CPUs share slots. */
 #define IOVA_MAX_CACHES 256
 
+__thread struct iova_live_hint iova_live_hint __attribute__((tls_model("initial-exec")));
+static uint64_t live_ids;	/* the last allocator id handed out */
+
 #define LIVE_DIR_ENTRIES (1u << IOVA_LIVE_DIR_SHIFT)
 #define LIVE_LEAF_BYTES (1u << IOVA_LIVE_LEAF_SHIFT)
 
@@ -217,6 +220,7 @@ int iova_cache_init(struct siommu_iova *iovad)
 	if (!iovad->mag_store)
 		goto out_free_depot;
 	iovad->live.levels = live_levels(iovad);
+	iovad->live.id = __atomic_add_fetch(&live_ids, 1, __ATOMIC_RELAXED);
 	if (iova_should_fail(iovad))
 		goto out_free_mags;
 	iovad->live.root = calloc(LIVE_DIR_ENTRIES, sizeof(void *));
