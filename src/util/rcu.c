@@ -193,7 +193,7 @@ void rcu_synchronize(struct rcu_domain *d)
 	struct rcu_reader *heads[RCU_MAX_DOMAINS], *r;
 	pthread_t self = pthread_self();
 	unsigned int n = 0, i;
-	bool others = false;
+	bool others = false, others_unfenced = false;
 
 	pthread_once(&rcu_once, rcu_init);
 	/* The library's grace periods cover every domain; a domain's own
@@ -212,10 +212,13 @@ void rcu_synchronize(struct rcu_domain *d)
 		heads[i] = doms[i]->readers;
 		pthread_mutex_unlock(&doms[i]->reg_lock);
 		for (r = heads[i]; r; r = r->next) {
-			if (!pthread_equal(r->owner, self))
+			if (!pthread_equal(r->owner, self)) {
 				others = true;
-			else	/* waiting inside a section would wait for itself */
+				others_unfenced |= !doms[i]->reader_fence;
+			} else {
+				/* waiting inside a section would wait for itself */
 				SIOMMU_ASSERT(!r->nest);
+			}
 		}
 	}
 	/*
@@ -224,9 +227,10 @@ void rcu_synchronize(struct rcu_domain *d)
 	 * after a head was read take that reg_lock (and domains that gain
 	 * their first reader later, domains_lock) after we released it, so
 	 * they read the caller's updates too: with no other reader, no
-	 * barrier.
+	 * barrier. Readers of a reader_fence domain fenced after their ctr
+	 * store, so a fence here pairs with theirs.
 	 */
-	if (others && rcu_membarrier) {
+	if (others_unfenced && rcu_membarrier) {
 		long ret = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
 
 		/* Cannot fail once registered (rcu_init()). */

@@ -206,8 +206,8 @@ static void test_busy_reader(void)
 	CHECK_OK(pthread_join(t, NULL));
 }
 
-/* A second domain, as a hardware model has. */
-static struct rcu_domain test_dom = RCU_DOMAIN_INIT;
+/* A second domain, as a hardware model has (its readers fence). */
+static struct rcu_domain test_dom = RCU_DOMAIN_INIT_FENCED;
 static __thread struct rcu_reader test_me __attribute__((tls_model("initial-exec")));
 
 struct dom_reader {

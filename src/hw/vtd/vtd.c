@@ -9,7 +9,7 @@
 
 #include "hw/vtd/vtd_internal.h"
 
-struct rcu_domain vtd_rcu = RCU_DOMAIN_INIT;
+struct rcu_domain vtd_rcu = RCU_DOMAIN_INIT_FENCED;
 __thread struct rcu_reader vtd_rcu_me __attribute__((tls_model("initial-exec")));
 
 /* ---- configuration and capabilities ------------------------------------ */

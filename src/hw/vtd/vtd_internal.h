@@ -101,6 +101,8 @@ enum {
  * invalidations, TE and root-table changes): those need the translations
  * in flight to end, and nothing else. The library's grace periods (freeing
  * table pages, removing memory regions) wait for this domain's readers too.
+ * Its readers fence (util/rcu.h says why), so a wait never interrupts the
+ * CPUs of other threads.
  */
 extern struct rcu_domain vtd_rcu;
 extern __thread struct rcu_reader vtd_rcu_me __attribute__((tls_model("initial-exec")));
