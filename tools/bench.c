@@ -88,6 +88,9 @@ static void *scaling_thr_run(void *p)
 {
 	struct scaling_thr *t = p;
 
+	/* Untimed warm-up: per-CPU state (caches, queues) settles for the
+	 * thread count of this run before the clock starts. */
+	t->fn(t->arg, t->iters / 4);
 	pthread_barrier_wait(t->bar);
 	t->t0 = bench_now_ns();
 	t->fn(t->arg, t->iters);
