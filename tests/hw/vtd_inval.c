@@ -216,7 +216,7 @@ static void test_did_population(void)
  */
 static void psi_sets_domain(uint16_t did, const uint16_t *rids, unsigned int nr)
 {
-	struct siommu_vtd_cfg cfg = { .iotlb_sets = 64, .iotlb_ways = 4 };
+	struct siommu_vtd_cfg cfg = { .iotlb_sets = 64, .iotlb_ways = 4, .mamv = 48 };
 	uint64_t big, fs;
 	struct vt t;
 	unsigned int i, am;
@@ -261,6 +261,15 @@ static void psi_sets_domain(uint16_t did, const uint16_t *rids, unsigned int nr)
 			CHECK(!hits_at(&t, rids[i], true, 7, 0x40123000));
 			CHECK_EQ(hits_at(&t, rids[i], false, 0, 0x2000), am == 0);
 		}
+	}
+	/* A range of 2^40 pages (AM 40): far too many sets to probe, so it
+	 * scans (once, it counted them in 32 bits and never returned). */
+	for (i = 0; i < nr; i++)
+		vt_xlate_ok(&t, rids[i], true, 7, 0x40123000, SIOMMU_VTD_READ);
+	vt_inv(&t, siommu_vtd_desc_piotlb(3, did, 7, 0, 40, false));
+	for (i = 0; i < nr; i++) {
+		CHECK(!hits_at(&t, rids[i], true, 7, 0x40123000));
+		CHECK(!hits_at(&t, rids[i], false, 0, 0x1000));
 	}
 	vt_fini(&t);
 }

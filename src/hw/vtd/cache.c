@@ -520,9 +520,14 @@ static bool iotlb_inv_sets(struct siommu_vtd *v, const struct iotlb_match *m,
 		sids[i] = SC_LD(l->sid[i]);
 	for (level = 0; level < 3; level++) {
 		unsigned int shift = 12 + 9 * level;
+		/* In 64 bits: a wide range (AM up to MAMV) has up to 2^52 pages. */
+		uint64_t pages = (last >> shift) - (first >> shift) + 1;
 
-		if (levels & (1u << level))
-			sets += 2 * n * (unsigned int)((last >> shift) - (first >> shift) + 1);
+		if (!(levels & (1u << level)))
+			continue;
+		if (pages > IOTLB_PSI_MAX_SETS)
+			return false;
+		sets += 2 * n * (unsigned int)pages;
 		if (sets > IOTLB_PSI_MAX_SETS)
 			return false;
 	}
