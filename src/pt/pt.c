@@ -205,22 +205,19 @@ int SIOMMU_EXPORT siommu_pt_map(struct siommu_pt *pt, uint64_t iova,
 static int check_leaf_edges(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 {
 	struct siommu_pt_leaf leaf;
-	int ret = 0;
+	int ret = 0, first_missing;
 
 	siommu_rcu_read_lock();
-	if (!pt->ops->lookup(pt, iova, &leaf)) {
-		if (leaf.iova != iova)
-			ret = -EINVAL;
-		/* One leaf holds both ends (a single page): no second walk. */
-		else if (last - leaf.iova < leaf.size)
-			ret = last - leaf.iova == leaf.size - 1 ? 0 : -EINVAL;
-		else if (!pt->ops->lookup(pt, last, &leaf) &&
-			 leaf.iova + leaf.size - 1 != last)
-			ret = -EINVAL;
-	} else if (!pt->ops->lookup(pt, last, &leaf) &&
-		   leaf.iova + leaf.size - 1 != last) {
+	first_missing = pt->ops->lookup(pt, iova, &leaf);
+	if (!first_missing && leaf.iova != iova)
 		ret = -EINVAL;
-	}
+	/* When the first leaf holds the last byte too (a single page), it is
+	 * the last leaf: no second walk. */
+	else if ((first_missing || last - leaf.iova >= leaf.size) &&
+		 pt->ops->lookup(pt, last, &leaf))
+		ret = 0;	/* nothing mapped at the end */
+	else if (leaf.iova + leaf.size - 1 != last)
+		ret = -EINVAL;
 	siommu_rcu_read_unlock();
 	return ret;
 }
