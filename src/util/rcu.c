@@ -165,6 +165,59 @@ void rcu_register(struct rcu_domain *d, struct rcu_reader *r)
 	r->registered = true;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Readers stop fencing; the next grace period issues the barrier. gp_lock. */
+static void fence_off(struct rcu_domain *d)
+{
+	__atomic_store_n(&d->fence, 0, __ATOMIC_RELAXED);
+	d->fence_sure = false;
+	d->busy = 0;
+}
+
+/*
+ * An adaptive domain's grace period starts (gp_lock held): switch its
+ * readers' fence by how often grace periods come (see rcu.h).
+ */
+static void fence_policy(struct rcu_domain *d)
+{
+	uint64_t now = mono_ns(), gap = now - d->last_gp_ns;
+
+	__atomic_store_n(&d->last_gp_ns, now, __ATOMIC_RELAXED);
+	d->busy = gap < RCU_BUSY_GAP_NS ? d->busy + 1 : 0;
+	if (!d->fence && d->busy >= RCU_BUSY_GPS) {
+		/* In effect once this grace period's barrier is done. */
+		__atomic_store_n(&d->fence, 1, __ATOMIC_SEQ_CST);
+		d->fence_sure = false;
+	} else if (d->fence && gap > RCU_QUIET_NS) {
+		fence_off(d);
+	}
+}
+
+void rcu_fence_idle(struct rcu_domain *d)
+{
+	uint64_t now;
+
+	if (d->policy != RCU_FENCE_ADAPTIVE)
+		return;
+	now = mono_ns();
+	if (now - __atomic_load_n(&d->last_gp_ns, __ATOMIC_RELAXED) <= RCU_QUIET_NS)
+		return;
+	/* Inside a section: never wait for gp_lock, whose holder may be
+	 * waiting for us. */
+	if (pthread_mutex_trylock(&d->gp_lock))
+		return;
+	if (d->fence && now - d->last_gp_ns > RCU_QUIET_NS)
+		fence_off(d);
+	pthread_mutex_unlock(&d->gp_lock);
+}
+
 static void rcu_wait_reader(struct rcu_reader *r, uint64_t gp)
 {
 	unsigned int polls = 0;
@@ -208,13 +261,15 @@ void rcu_synchronize(struct rcu_domain *d)
 		doms[n++] = d;
 	for (i = 0; i < n; i++) {
 		pthread_mutex_lock(&doms[i]->gp_lock);
+		if (doms[i] == d && d->policy == RCU_FENCE_ADAPTIVE)
+			fence_policy(d);
 		pthread_mutex_lock(&doms[i]->reg_lock);
 		heads[i] = doms[i]->readers;
 		pthread_mutex_unlock(&doms[i]->reg_lock);
 		for (r = heads[i]; r; r = r->next) {
 			if (!pthread_equal(r->owner, self)) {
 				others = true;
-				others_unfenced |= !doms[i]->reader_fence;
+				others_unfenced |= !doms[i]->fence_sure;
 			} else {
 				/* waiting inside a section would wait for itself */
 				SIOMMU_ASSERT(!r->nest);
@@ -227,8 +282,8 @@ void rcu_synchronize(struct rcu_domain *d)
 	 * after a head was read take that reg_lock (and domains that gain
 	 * their first reader later, domains_lock) after we released it, so
 	 * they read the caller's updates too: with no other reader, no
-	 * barrier. Readers of a reader_fence domain fenced after their ctr
-	 * store, so a fence here pairs with theirs.
+	 * barrier. Readers of a domain whose fence is sure fenced after their
+	 * ctr store, so a fence here pairs with theirs.
 	 */
 	if (others_unfenced && rcu_membarrier) {
 		long ret = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
@@ -236,9 +291,16 @@ void rcu_synchronize(struct rcu_domain *d)
 		/* Cannot fail once registered (rcu_init()). */
 		SIOMMU_ASSERT(!ret);
 		(void)ret;
+		__atomic_fetch_add(&d->barriers, 1, __ATOMIC_RELAXED);
 	} else if (others) {
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
+	/* A fence turned on before the barrier (or with no other reader to
+	 * need one) is in effect now: every section that skipped it has its
+	 * ctr visible to the scan below. */
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&doms[i]->fence, __ATOMIC_RELAXED))
+			doms[i]->fence_sure = true;
 	for (i = 0; i < n; i++) {
 		uint64_t gp = doms[i]->gp + 1;
 

@@ -15,14 +15,30 @@
  * A grace period skips the process-wide barrier below when no other live
  * thread has read in the domains it covers.
  *
- * A domain may instead have its readers fence (reader_fence): its grace
- * periods then never interrupt other CPUs. The VT-d model's domain does,
- * because its grace periods are the invalidation waits of every strict
- * unmap and lazy flush, while its sections are one per table walk and per
- * 16 pages of DMA. Measured on this VM: the fence adds ~8.5 ns to a
- * section; the barrier, with another of our threads running, took ~25 us
- * (an inter-processor interrupt a virtual CPU must take), and a thread
- * that has ever done DMA stays a reader.
+ * A domain's readers may instead fence after their ctr store: its grace
+ * periods then need no barrier, and never interrupt other CPUs. The VT-d
+ * model's domain does this adaptively (RCU_FENCE_ADAPTIVE), because its
+ * grace periods are invalidation waits: back to back under strict unmaps
+ * and lazy flushes, rare when a device only does DMA. Measured on this
+ * VM: the fence adds ~8.5 ns to a section (~15 ns right after a 4K copy,
+ * whose stores it must drain); the barrier, with another of our threads
+ * running, took ~25 us (an inter-processor interrupt a virtual CPU must
+ * take), and a thread that has ever done DMA stays a reader. So readers
+ * fence while grace periods come often (RCU_BUSY_GPS in a row, each within
+ * RCU_BUSY_GAP_NS of the last: the barriers would cost their writer a
+ * large share of its time), and stop once none has come for RCU_QUIET_NS.
+ *
+ * Switching. d->fence is what readers test; only the domain's gp_lock
+ * holder changes it. Turning it on takes effect at the end of the grace
+ * period that turns it on, which still issues the barrier: a section that
+ * skipped the fence began before that barrier (and is waited for), and
+ * every later one loads fence after the barrier and fences. From then on
+ * (fence_sure) grace periods issue a plain fence, which pairs with the
+ * readers'. Turning it off clears fence_sure, so the next grace period
+ * issues the barrier again. A fencing reader checks every 65536 sections
+ * whether the domain has gone quiet and, if it can take gp_lock without
+ * waiting, turns the fence off itself: otherwise a burst of invalidations
+ * would leave readers fencing until the next one.
  *
  * Why not liburcu's urcu-bp, which has the same contract: its grace-period
  * wait polls a busy reader about a hundred times and then sleeps 10 ms
@@ -93,35 +109,53 @@ struct rcu_domain;
 struct rcu_reader {
 	uint64_t ctr;
 	unsigned int nest;
+	uint16_t fenced;	/* fenced sections, mod 65536 */
 	bool registered;
 	struct rcu_domain *dom;
 	pthread_t owner;
 	struct rcu_reader *next, **pprev;
 } __attribute__((aligned(64)));
 
+enum rcu_fence_policy {
+	RCU_FENCE_NEVER,	/* grace periods issue the barrier */
+	RCU_FENCE_ALWAYS,	/* readers fence */
+	RCU_FENCE_ADAPTIVE,	/* readers fence while grace periods are frequent */
+};
+
 /* A domain; see rcu.c for its locks. Define with RCU_DOMAIN_INIT. */
 struct rcu_domain {
 	uint64_t gp;			/* grace-period counter, from 1 */
+	uint32_t fence;			/* atomic: readers fence; see above */
+	enum rcu_fence_policy policy;
 	pthread_mutex_t gp_lock;
+	bool fence_sure;		/* gp_lock: every running section fences */
+	unsigned int busy;		/* gp_lock: quick grace periods in a row */
+	uint64_t last_gp_ns;		/* atomic; written under gp_lock */
+	uint64_t barriers;		/* atomic: its grace periods' barriers */
 	pthread_mutex_t reg_lock;
 	struct rcu_reader *readers;
 	pthread_key_t key;
 	bool key_ready;			/* reg_lock */
 	bool listed;			/* in rcu.c's list of domains */
-	bool reader_fence;		/* readers fence; no barrier needed */
 	char tsan_token;		/* an address for TSan only */
 };
 
-#define RCU_DOMAIN_INIT { .gp = 1, .gp_lock = PTHREAD_MUTEX_INITIALIZER, \
-			  .reg_lock = PTHREAD_MUTEX_INITIALIZER }
-/* A domain whose readers fence (see above). */
-#define RCU_DOMAIN_INIT_FENCED { .gp = 1, .gp_lock = PTHREAD_MUTEX_INITIALIZER, \
-				 .reg_lock = PTHREAD_MUTEX_INITIALIZER, \
-				 .reader_fence = true }
+#define RCU_DOMAIN_INIT_POLICY(p) { .gp = 1, .gp_lock = PTHREAD_MUTEX_INITIALIZER, \
+				    .reg_lock = PTHREAD_MUTEX_INITIALIZER, .policy = (p), \
+				    .fence = (p) == RCU_FENCE_ALWAYS, \
+				    .fence_sure = (p) == RCU_FENCE_ALWAYS }
+#define RCU_DOMAIN_INIT RCU_DOMAIN_INIT_POLICY(RCU_FENCE_NEVER)
+
+/* Adaptive fencing (see above). */
+#define RCU_BUSY_GPS		4
+#define RCU_BUSY_GAP_NS		500000ull	/* 500 us */
+#define RCU_QUIET_NS		10000000ull	/* 10 ms */
 
 extern bool rcu_reader_fence;	/* no membarrier: readers fence */
 
 void rcu_register(struct rcu_domain *d, struct rcu_reader *r);
+/* A fencing reader's periodic check of an adaptive domain (see above). */
+void rcu_fence_idle(struct rcu_domain *d);
 /* A grace period of @d; rcu_main's covers every domain. */
 void rcu_synchronize(struct rcu_domain *d);
 
@@ -137,11 +171,13 @@ void rcu_synchronize(struct rcu_domain *d);
 			/* The ctr store before the section's loads: the \
 			 * writer's membarrier supplies the other half, \
 			 * or this fence does. */				\
-			if ((d).reader_fence ||					\
-			    unlikely(READ_ONCE(rcu_reader_fence)))		\
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);		\
+			if (__atomic_load_n(&(d).fence, __ATOMIC_RELAXED) ||	\
+			    unlikely(READ_ONCE(rcu_reader_fence))) {		\
 				__atomic_thread_fence(__ATOMIC_SEQ_CST);	\
-			else							\
-				__atomic_signal_fence(__ATOMIC_SEQ_CST);	\
+				if (unlikely(++(me).fenced == 0))		\
+					rcu_fence_idle(&(d));			\
+			}							\
 		}								\
 	} while (0)
 

@@ -9,6 +9,7 @@
  * wait for both.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,7 +208,7 @@ static void test_busy_reader(void)
 }
 
 /* A second domain, as a hardware model has (its readers fence). */
-static struct rcu_domain test_dom = RCU_DOMAIN_INIT_FENCED;
+static struct rcu_domain test_dom = RCU_DOMAIN_INIT_POLICY(RCU_FENCE_ALWAYS);
 static __thread struct rcu_reader test_me __attribute__((tls_model("initial-exec")));
 
 struct dom_reader {
@@ -285,6 +286,154 @@ static void test_domains(void)
 	check_dom(&test_dom, false, false);
 }
 
+/*
+ * An adaptive domain (rcu.h): its readers start fencing once grace periods
+ * come quickly, and stop when the domain goes quiet, whether a grace
+ * period or a fencing reader notices. A grace period issues the
+ * process-wide barrier unless every running section of the domain fences:
+ * the one that turns the fence on still issues it, and so does the first
+ * after the fence goes off. Checked through the domain's barrier count
+ * (without membarrier there is never one: readers always fence).
+ */
+static struct rcu_domain ad_dom = RCU_DOMAIN_INIT_POLICY(RCU_FENCE_ADAPTIVE);
+static __thread struct rcu_reader ad_me __attribute__((tls_model("initial-exec")));
+
+struct ad_obj {
+	int alive;	/* atomic */
+};
+
+struct ad_reader {
+	int joined, stop;		/* atomics */
+	unsigned int run;		/* atomic: sections asked for */
+	struct ad_obj *cur;		/* RCU-protected */
+	uint64_t sections, bad;		/* atomics */
+};
+
+static void *ad_reader_fn(void *arg)
+{
+	struct ad_reader *a = arg;
+
+	RCU_READ_LOCK(ad_me, ad_dom);
+	RCU_READ_UNLOCK(ad_me, ad_dom);
+	__atomic_store_n(&a->joined, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		unsigned int n = __atomic_load_n(&a->run, __ATOMIC_ACQUIRE), i;
+
+		if (!n) {
+			sched_yield();
+			continue;
+		}
+		for (i = 0; i < n && !__atomic_load_n(&a->stop, __ATOMIC_RELAXED); i++) {
+			struct ad_obj *o;
+
+			RCU_READ_LOCK(ad_me, ad_dom);
+			o = rcu_dereference(a->cur);
+			/* Retired objects are poisoned only after a grace
+			 * period: a section must never see one. */
+			if (o && (!__atomic_load_n(&o->alive, __ATOMIC_RELAXED) ||
+				  (cpu_relax(), !__atomic_load_n(&o->alive, __ATOMIC_RELAXED))))
+				__atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED);
+			RCU_READ_UNLOCK(ad_me, ad_dom);
+			__atomic_fetch_add(&a->sections, 1, __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(&a->run, 0, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static bool ad_fence(void)
+{
+	return __atomic_load_n(&ad_dom.fence, __ATOMIC_SEQ_CST);
+}
+
+/* One grace period of the adaptive domain; checks whether it issued the
+ * barrier, given the fence before and after it. */
+static void ad_gp(bool mb)
+{
+	bool before = ad_fence();
+	uint64_t b = ad_dom.barriers;	/* only our grace periods write it */
+
+	rcu_synchronize(&ad_dom);
+	CHECK_EQ(ad_dom.barriers - b, (uint64_t)(mb && !(before && ad_fence())));
+}
+
+static void ad_fence_on(bool mb)
+{
+	unsigned int i;
+
+	for (i = 0; i < 100000 && !ad_fence(); i++)
+		ad_gp(mb);
+	CHECK(ad_fence());
+}
+
+static void ad_run(struct ad_reader *a, unsigned int sections)
+{
+	__atomic_store_n(&a->run, sections, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&a->run, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void test_adaptive(void)
+{
+	struct ad_reader a = { 0 };
+	bool mb = !READ_ONCE(rcu_reader_fence);
+	struct ad_obj *objs;
+	unsigned int i, rounds = (unsigned int)test_scale(8), on = 0, off = 0;
+	pthread_t t;
+
+	CHECK_OK(pthread_create(&t, NULL, ad_reader_fn, &a));
+	wait_flag(&a.joined);
+	CHECK(!ad_fence());
+
+	/* Quick grace periods turn the fence on; then no barriers. */
+	ad_fence_on(mb);
+	for (i = 0; i < 20; i++)
+		ad_gp(mb);
+	/* Quiet: the next grace period turns it off and barriers. */
+	sleep_ms(15);
+	ad_gp(mb);
+	CHECK(!ad_fence());
+	ad_gp(mb);
+
+	/* Quiet, noticed by a fencing reader within 65536 sections. */
+	ad_fence_on(mb);
+	sleep_ms(15);
+	ad_run(&a, 70000);
+	CHECK(!ad_fence());
+	ad_gp(mb);
+
+	/*
+	 * Through switches both ways, with the reader in sections all the
+	 * time: objects it can reach are retired, waited for and poisoned.
+	 */
+	objs = calloc(rounds * 64 + 1, sizeof(*objs));
+	CHECK(objs != NULL);
+	objs[0].alive = 1;
+	__atomic_store_n(&a.cur, &objs[0], __ATOMIC_RELEASE);
+	__atomic_store_n(&a.run, 1u << 30, __ATOMIC_RELEASE);
+	for (i = 1; i <= rounds * 64; i++) {
+		struct ad_obj *old = a.cur;
+
+		__atomic_store_n(&objs[i].alive, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&a.cur, &objs[i], __ATOMIC_RELEASE);
+		ad_gp(mb);
+		__atomic_store_n(&old->alive, 0, __ATOMIC_RELAXED);
+		if (i % 64 == 0) {
+			on += ad_fence();
+			sleep_ms(12);
+			ad_gp(mb);
+			off += !ad_fence();
+		}
+	}
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
+	CHECK_OK(pthread_join(t, NULL));
+	CHECK_EQ(__atomic_load_n(&a.bad, __ATOMIC_RELAXED), 0);
+	CHECK(__atomic_load_n(&a.sections, __ATOMIC_RELAXED) > 70000);
+	/* Both states were exercised (allowing for a loaded machine). */
+	CHECK(on > 0 && off > 0);
+	free(objs);
+}
+
 /* fork() with another reader registered: the child's grace periods must
  * not wait for a thread it does not have. */
 static void test_fork(void)
@@ -318,6 +467,7 @@ int main(void)
 	test_thread_churn();
 	test_busy_reader();
 	test_domains();
+	test_adaptive();
 	test_fork();
 	return 0;
 }

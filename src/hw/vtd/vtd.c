@@ -9,7 +9,7 @@
 
 #include "hw/vtd/vtd_internal.h"
 
-struct rcu_domain vtd_rcu = RCU_DOMAIN_INIT_FENCED;
+struct rcu_domain vtd_rcu = RCU_DOMAIN_INIT_POLICY(RCU_FENCE_ADAPTIVE);
 __thread struct rcu_reader vtd_rcu_me __attribute__((tls_model("initial-exec")));
 
 /* ---- configuration and capabilities ------------------------------------ */
