@@ -95,6 +95,64 @@ static void test_rw(void)
 	vt_fini(&f.t);
 }
 
+/*
+ * Without *res, a transfer within one page that hits a 4K IOTLB entry in
+ * the frame pool takes a short path; everything else must still go the
+ * long way, with the same results: a transfer crossing into a scattered
+ * page, RAM outside the pool, a write the entry does not allow, a
+ * target that is not RAM.
+ */
+static void test_one_page(void)
+{
+	static uint8_t buf[4096], back[4096];
+	struct siommu_vtd_req r = vt_req(RID, false, 0, 0x10f00, 0);
+	uint8_t page[0x100];
+	struct fixture f;
+	size_t done, i;
+
+	setup(&f);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 13 + 1);
+	CHECK_OK(siommu_mem_write(f.t.mem, f.pg[0] + 0xf00, buf, 0x100));
+	CHECK_OK(siommu_mem_write(f.t.mem, f.pg[1], buf + 0x100, 0x100));
+	/* Twice: the first fills the IOTLB, the second hits it. */
+	for (i = 0; i < 2; i++) {
+		memset(back, 0, sizeof(back));
+		CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 0x200, &done, NULL));
+		CHECK_EQ(done, 0x200);
+		CHECK(!memcmp(back, buf, 0x200));
+	}
+	/* Within a page, both ways. */
+	r.iova = 0x11010;
+	CHECK_OK(siommu_vtd_dma_write(f.t.v, &r, buf + 7, 0x80, &done, NULL));
+	CHECK_EQ(done, 0x80);
+	CHECK_OK(siommu_mem_read(f.t.mem, f.pg[1] + 0x10, page, 0x80));
+	CHECK(!memcmp(page, buf + 7, 0x80));
+	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 0x80, &done, NULL));
+	CHECK(!memcmp(back, buf + 7, 0x80));
+	/* A read-only entry, cached by a read, refuses the write. */
+	r.iova = 0x20000;
+	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 16, &done, NULL));
+	CHECK_EQ(siommu_vtd_dma_write(f.t.v, &r, buf, 16, &done, NULL), -EFAULT);
+	CHECK_EQ(done, 0);
+	/* Not RAM, cached or not. */
+	r.iova = 0x30000;
+	for (i = 0; i < 2; i++)
+		CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, back, 16, &done, NULL), -EFAULT);
+	/* RAM outside the frame pool. */
+	CHECK_OK(siommu_mem_add_ram(f.t.mem, 0x70000000, 0x1000, NULL));
+	CHECK_OK(siommu_vtd_build_map(f.t.mem, SIOMMU_VTD_FMT_FS, f.fs, 4, 0x40000,
+				      0x70000000, SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_WRITE | SIOMMU_VTD_BUILD_USER));
+	r.iova = 0x40800;
+	for (i = 0; i < 2; i++) {
+		CHECK_OK(siommu_vtd_dma_write(f.t.v, &r, buf + i, 0x40, &done, NULL));
+		CHECK_OK(siommu_mem_read(f.t.mem, 0x70000800, page, 0x40));
+		CHECK(!memcmp(page, buf + i, 0x40));
+	}
+	vt_fini(&f.t);
+}
+
 struct acc {
 	unsigned int calls;
 	size_t total;
@@ -214,6 +272,7 @@ static void test_access_vs_wait(void)
 int main(void)
 {
 	test_rw();
+	test_one_page();
 	test_access();
 	test_access_vs_wait();
 	return 0;

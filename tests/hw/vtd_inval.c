@@ -207,6 +207,45 @@ static void test_did_population(void)
 }
 
 /*
+ * A set holds exactly the configured ways, whatever its stride in memory
+ * (the ways rounded up to a power of two): after translating more pages
+ * than the IOTLB holds, a global invalidation removes sets * ways entries.
+ */
+static void check_capacity(unsigned int sets, unsigned int ways)
+{
+	struct siommu_vtd_cfg cfg = { .iotlb_sets = sets, .iotlb_ways = ways };
+	struct siommu_vtd_stats a, b;
+	unsigned int pages = sets * ways * 8, i;
+	struct vt t;
+	uint64_t fs;
+
+	vt_init(&t, &cfg);
+	vt_ctx(&t, RA, true, 0);
+	fs = vt_pasid_fs(&t, RA, 1, 1, 4);
+	for (i = 0; i < pages; i++)
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4,
+					      0x100000 + i * 0x1000ull, vt_page(&t),
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+					      SIOMMU_VTD_BUILD_USER));
+	for (i = 0; i < pages; i++)
+		vt_xlate_ok(&t, RA, true, 1, 0x100000 + i * 0x1000ull, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t.v, &a);
+	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	siommu_vtd_get_stats(t.v, &b);
+	CHECK_EQ(b.iotlb_inv_entries - a.iotlb_inv_entries, (uint64_t)sets * ways);
+	vt_fini(&t);
+}
+
+static void test_capacity(void)
+{
+	check_capacity(1, 3);
+	check_capacity(1, 5);
+	check_capacity(4, 3);
+	check_capacity(2, 16);
+	check_capacity(8, 1);
+}
+
+/*
  * PASID-based page-selective invalidations probe the sets their entries
  * hash to, for the SIDs noted in the domain's bucket, instead of scanning:
  * entries of requests without PASID (cached under RID_PASID), large pages
@@ -547,6 +586,7 @@ int main(void)
 	test_iotlb_granularity();
 	test_piotlb_granularity();
 	test_did_population();
+	test_capacity();
 	test_psi_sets();
 	test_structure_caches();
 	test_device_descriptors();

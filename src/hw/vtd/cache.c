@@ -554,7 +554,7 @@ static bool iotlb_inv_sets(struct siommu_vtd *v, const struct iotlb_match *m,
 
 uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m)
 {
-	uint64_t n = (uint64_t)v->cfg.iotlb_sets * v->cfg.iotlb_ways, i, removed = 0;
+	uint64_t n = v->iotlb_slots, i, removed = 0;
 
 	inv_begin(v);
 	/* Nothing cached for the DID: no scan (see iotlb_pop). */
@@ -579,12 +579,16 @@ void vtd_caches_flush_all(struct siommu_vtd *v)
 
 int vtd_caches_init(struct siommu_vtd *v)
 {
-	size_t n = (size_t)v->cfg.iotlb_sets * v->cfg.iotlb_ways;
+	unsigned int stride = 1;
+	size_t n;
 
-	v->iotlb_set_mask = v->cfg.iotlb_sets - 1;
+	while (stride < v->cfg.iotlb_ways)
+		stride <<= 1;
+	n = (size_t)v->cfg.iotlb_sets * stride;
 	v->iotlb_ways = v->cfg.iotlb_ways;
-	v->iotlb_set_bytes = (uint64_t)v->cfg.iotlb_ways * sizeof(*v->iotlb);
-	v->iotlb_last_way = v->iotlb_set_bytes - sizeof(*v->iotlb);
+	v->iotlb_slots = n;
+	v->iotlb_set_offs = (uint64_t)(v->cfg.iotlb_sets - 1) * stride * sizeof(*v->iotlb);
+	v->iotlb_last_way = (uint64_t)(v->iotlb_ways - 1) * sizeof(*v->iotlb);
 	v->ctx_mask = CTX_SLOTS - 1;
 	v->pasid_mask = PASID_SLOTS - 1;
 	v->iotlb = aligned_alloc(64, (n * sizeof(*v->iotlb) + 63) & ~(size_t)63);

@@ -182,6 +182,10 @@ struct iotlb_slot {
 #define IOTLB_KEY_DID(k)	((uint16_t)((k) >> 40))
 #define IOTLB_KEY_SET_DID(did)	((uint64_t)(did) << 40)
 #define IOTLB_DID_BUCKETS	1024	/* see siommu_vtd.iotlb_pop */
+/*
+ * A set's slots are a power of two (the ways rounded up; the rest stay
+ * empty), so that the set's byte offset is a mask of the hash.
+ */
 
 /* SIDs noted per DID bucket (siommu_vtd.iotlb_sids); n above
  * IOTLB_BUCKET_SIDS: more were seen, and invalidations scan. */
@@ -282,11 +286,11 @@ struct siommu_vtd {
 	/* read-mostly, used by every translation */
 	uint64_t xl;			/* XL_TE | root pa | XL_SMT */
 	uint32_t iotlb_levels;		/* bit L: entries of level L may exist */
-	uint32_t iotlb_set_mask;	/* sets - 1 */
 	uint32_t iotlb_ways;
-	uint64_t iotlb_set_bytes;	/* ways * sizeof(struct iotlb_slot) */
+	uint64_t iotlb_set_offs;	/* (sets - 1) * set size in bytes */
 	uint64_t iotlb_last_way;	/* (ways - 1) * sizeof(struct iotlb_slot) */
-	struct iotlb_slot *iotlb;	/* sets * ways */
+	uint64_t iotlb_slots;		/* sets * set size in slots */
+	struct iotlb_slot *iotlb;
 	struct ctx_slot *ctx;
 	struct pasid_slot *pasid;
 	vtd_fill_hook_fn *fill_hook;	/* see vtd_fill_hook_set() */
@@ -457,8 +461,11 @@ static inline_hot struct iotlb_slot *iotlb_set(struct siommu_vtd *v,
 {
 	uint64_t h = (key ^ (page >> 12)) * 0x9e3779b97f4a7c15ull;
 
-	return (struct iotlb_slot *)((char *)v->iotlb +
-				     ((h >> 40) & v->iotlb_set_mask) * v->iotlb_set_bytes);
+	/* Bits 44 up of the product (the low ones mix poorly) pick the set,
+	 * already scaled to its byte offset: a set is 1 to 16 slots of 32
+	 * bytes (offset bits 5-8 up), there are at most 65536 sets (bit 24
+	 * down). One shift and one mask on the DMA's critical path. */
+	return (struct iotlb_slot *)((char *)v->iotlb + ((h >> 39) & v->iotlb_set_offs));
 }
 
 static inline_hot uint64_t level_size(unsigned int level)
