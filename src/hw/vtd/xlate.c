@@ -59,12 +59,20 @@ struct hit_req {
 	unsigned int perm_shift; /* 3 for privileged requests with PASID */
 };
 
+/* The request's level-0 IOTLB tag. */
+static inline_hot uint64_t req_key0(const struct siommu_vtd_req *req)
+{
+	bool pp = req->pasid_present;
+
+	return IOTLB_KEY(req->rid, pp, pp ? req->pasid : 0, 0);
+}
+
 static inline_hot void hit_req_init(struct hit_req *h, const struct siommu_vtd_req *req,
 				    uint32_t access)
 {
 	bool pp = req->pasid_present;
 
-	h->key0 = IOTLB_KEY(req->rid, pp, pp ? req->pasid : 0, 0);
+	h->key0 = req_key0(req);
 	/* Without PASID the cached permissions already are RID_PRIV's. */
 	h->perm_shift = 3u * (pp & req->priv);
 	h->need = (uint64_t)access << (IOTLB_OUT_FAST_SHIFT + h->perm_shift);
@@ -296,16 +304,17 @@ int SIOMMU_EXPORT siommu_vtd_translate(struct siommu_vtd *v,
 		     (req->pasid_present ? req->pasid > 0xfffff :
 		      req->iova - INTR_BASE <= INTR_LAST - INTR_BASE)))
 		return translate_slow(v, req, res);
-	levels = READ_ONCE(v->iotlb_levels);
-	if (likely(levels & 1)) {
-		uint64_t page = req->iova & ~0xfffull, out;
+	if (likely(READ_ONCE(v->iotlb_levels) & 1)) {
+		uint64_t page = req->iova & ~0xfffull, out, key = req_key0(req);
 		struct hit_req h;
 		int hit;
 
-		hit_req_init(&h, req, req->access);
-		hit = iotlb_probe(iotlb_set(v, h.key0, page), v->iotlb_last_way, h.key0,
-				  page, &out);
+		/* The rest of the request is wanted only after a hit: fewer
+		 * values live across the probe. */
+		hit = iotlb_probe(iotlb_set(v, key, page), v->iotlb_last_way, key, page,
+				  &out);
 		if (likely(hit > 0)) {
+			hit_req_init(&h, req, req->access);
 			if (unlikely(!hit_finish(v, &h, req->iova, page, SIOMMU_SZ_4K,
 						 out, res)))
 				return translate_slow(v, req, res);
@@ -316,6 +325,7 @@ int SIOMMU_EXPORT siommu_vtd_translate(struct siommu_vtd *v,
 		if (hit < 0)
 			return translate_slow(v, req, res);
 	}
+	levels = READ_ONCE(v->iotlb_levels);
 	if (levels & 6)
 		return translate_large(v, req, res, levels);
 	return translate_slow(v, req, res);
