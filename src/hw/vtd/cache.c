@@ -355,6 +355,9 @@ static void iotlb_sid_note(struct siommu_vtd *v, uint16_t did, uint16_t sid)
 	__atomic_store_n(&l->lock, 0, __ATOMIC_RELEASE);
 }
 
+/* The next victim way of this thread's fills (any unit). */
+static __thread unsigned int fill_rr __attribute__((tls_model("initial-exec")));
+
 void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *e)
 {
 	uint64_t key = IOTLB_KEY(e->sid, e->pp, e->req_pasid, e->level);
@@ -376,11 +379,12 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 		if (!(LD(set[w].key) & IOTLB_KEY_VALID))
 			s = &set[w];
 	if (!s) {
-		/* Round-robin victim; a lost update only repeats a choice. */
-		uint64_t rr = __atomic_load_n(&v->fill_rr, __ATOMIC_RELAXED);
-
-		__atomic_store_n(&v->fill_rr, rr + 1, __ATOMIC_RELAXED);
-		s = &set[rr % ways];
+		/* Round-robin victim, per thread: a unit-wide counter would be
+		 * written by every fill of every thread (and a modulo costs a
+		 * division). */
+		w = fill_rr < ways ? fill_rr : 0;
+		fill_rr = w + 1;
+		s = &set[w];
 	}
 
 	out = e->out | e->perm_u | (e->perm_s << 3) |

@@ -295,8 +295,8 @@ struct siommu_vtd {
 	struct pasid_slot *pasid;
 	vtd_fill_hook_fn *fill_hook;	/* see vtd_fill_hook_set() */
 	void *fill_hook_opaque;
+	/* Read by every walk, written by invalidations: a line of its own. */
 	uint64_t inv_gen __attribute__((aligned(64)));
-	uint64_t fill_rr;
 	/*
 	 * IOTLB population by DID bucket (DID mod IOTLB_DID_BUCKETS): never
 	 * below the number of valid entries whose DID falls in the bucket,
@@ -307,7 +307,7 @@ struct siommu_vtd {
 	 * the fill sees the new generation and gives up. Removals (under the
 	 * slot's sequence count) count down.
 	 */
-	uint32_t iotlb_pop[IOTLB_DID_BUCKETS];
+	uint32_t iotlb_pop[IOTLB_DID_BUCKETS] __attribute__((aligned(64)));
 	/*
 	 * The SIDs with IOTLB entries in each DID bucket, a superset: a fill
 	 * notes its SID before it re-checks inv_gen (as it counts), and SIDs
