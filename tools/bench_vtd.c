@@ -6,7 +6,11 @@
  *   translate_hit       IOTLB hit, against hash_probe over a table of the
  *                       IOTLB's capacity
  *   translate_miss      context and PASID entries cached, IOTLB miss, a
- *                       4-level first-stage walk; against walk4
+ *                       4-level first-stage walk (no paging-structure
+ *                       cache); against walk4
+ *   translate_miss_psc  the same with the paging-structure cache, which
+ *                       holds the level-1 entry: only the leaf is read;
+ *                       against walk4, reported
  *   dma_read_4k         a 4K DMA read through a cached translation, against
  *                       memcpy_4k
  *   inv_page_wait       one page-selective PASID-based IOTLB invalidation and
@@ -231,7 +235,11 @@ static void rcu_quiesce(void)
 int bench_vtd(struct bench_report *rep)
 {
 	struct siommu_vtd_cfg hit_cfg = { .iotlb_sets = 256, .iotlb_ways = 4 };
-	struct siommu_vtd_cfg miss_cfg = { .iotlb_sets = 1, .iotlb_ways = 1 };
+	struct siommu_vtd_cfg miss_cfg = { .iotlb_sets = 1, .iotlb_ways = 1,
+					   .caps = SIOMMU_VTD_CAP_ALL & ~SIOMMU_VTD_CAP_PSC };
+	struct siommu_vtd_cfg psc_cfg = { .iotlb_sets = 1, .iotlb_ways = 1 };
+	struct hit_arg pa = { 0 };
+	struct unit pu;
 	struct hit_arg ha = { 0 }, ma = { 0 }, t1 = { 0 }, t2 = { 0 };
 	struct dma_arg *da = NULL;
 	struct hash_probe *hp = NULL;
@@ -250,6 +258,9 @@ int bench_vtd(struct bench_report *rep)
 	ret = unit_create(&mu, mem, &miss_cfg, 2);
 	if (ret)
 		goto out_hit;
+	ret = unit_create(&pu, mem, &psc_cfg, 2);
+	if (ret)
+		goto out_miss;
 	ret = -ENOMEM;
 	hp = hash_probe_create(hit_cfg.iotlb_sets * hit_cfg.iotlb_ways);
 	w = walk4_create();
@@ -268,6 +279,9 @@ int bench_vtd(struct bench_report *rep)
 	ma.v = mu.v;
 	bench_pair(rep, "translate_miss", miss_run, &ma, "walk4", walk4_run, w,
 		   1 << 14, 6);
+	pa.v = pu.v;
+	bench_pair(rep, "translate_miss_psc", miss_run, &pa, "walk4", walk4_run, w,
+		   1 << 14, 0);
 	da->v = hu.v;
 	bench_pair(rep, "dma_read_4k", dma_run, da, "memcpy_4k", memcpy_4k_run, cbuf,
 		   1 << 12, 1.3);
@@ -297,7 +311,8 @@ int bench_vtd(struct bench_report *rep)
 	t2.n = 7;
 	bench_scaling(rep, "translate_hit.scaling_2t", "translate_hit_1t", hit_run,
 		      (void *const[2]){ &t1, &t2 }, 1 << 18, 0.6);
-	ret = ha.err ? ha.err : ma.err ? ma.err : t1.err ? t1.err : t2.err ? t2.err : da->err;
+	ret = ha.err ? ha.err : ma.err ? ma.err : pa.err ? pa.err : t1.err ? t1.err :
+	      t2.err ? t2.err : da->err;
 
 out_free:
 	free(cbuf);
@@ -306,6 +321,8 @@ out_free:
 		walk4_destroy(w);
 	if (hp)
 		hash_probe_destroy(hp);
+	siommu_vtd_destroy(pu.v);
+out_miss:
 	siommu_vtd_destroy(mu.v);
 out_hit:
 	siommu_vtd_destroy(hu.v);

@@ -28,9 +28,17 @@
  * RID_PASID.
  *
  * The unit caches context entries, PASID entries and translations (IOTLB,
- * tagged with domain ID, PASID, page and level). Software removes stale
- * entries with descriptors in the invalidation queue (IQA/IQH/IQT), which is
- * processed synchronously inside the mmio write of IQT. A translation fault
+ * tagged with domain ID, PASID, page and level). With SIOMMU_VTD_CAP_PSC
+ * (the default) it also caches paging-structure entries: the non-leaf
+ * entry above the last level of a first-stage or second-stage walk (a PDE
+ * cache; nested walks cache none), tagged with domain ID, PASID (first
+ * stage) and the 2M region, so that a miss under a cached entry reads only
+ * the leaf. As on hardware, a page-selective invalidation with IH (the
+ * invalidation hint: only leaves changed) leaves these entries alone, so
+ * software that frees a page table must invalidate without IH. Software
+ * removes stale entries with descriptors in the invalidation queue
+ * (IQA/IQH/IQT), which is processed synchronously inside the mmio write of
+ * IQT. A translation fault
  * never stops the unit: it is logged in the fault recording registers (unless
  * fault processing is disabled for it) and signalled by the fault event MSI.
  *
@@ -90,7 +98,10 @@ struct siommu_vtd;
 #define SIOMMU_VTD_CAP_ERS	(1u << 9)	/* execute requests (ECAP.ERS) */
 #define SIOMMU_VTD_CAP_SRS	(1u << 10)	/* supervisor requests (ECAP.SRS) */
 #define SIOMMU_VTD_CAP_SSAD	(1u << 11)	/* second-stage A/D (ECAP.SSADS) */
-#define SIOMMU_VTD_CAP_ALL	0xfbfu		/* everything except CM */
+/* Paging-structure cache: a cache of non-leaf entries (no register
+ * reports it; see "Caches" below). */
+#define SIOMMU_VTD_CAP_PSC	(1u << 12)
+#define SIOMMU_VTD_CAP_ALL	0x1fbfu		/* everything except CM */
 
 /*
  * Configuration. Zero fields take the defaults in brackets.
@@ -345,6 +356,7 @@ struct siommu_vtd_stats {
 	uint64_t iotlb_inv_entries;	/* IOTLB entries removed */
 	uint64_t waits;
 	uint64_t page_requests;
+	uint64_t psc_hit, psc_miss;	/* paging-structure cache, per walk */
 };
 
 /*

@@ -692,7 +692,15 @@ struct pasid_inv {
 	struct siommu_device *dev;
 	uint32_t pasid;
 	uint16_t did[2];
+	bool ss[2];		/* that side's entry was (is) second-stage */
 };
+
+/* Whether @dom's PASID entries are second-stage ones (pasid_entry()). */
+static bool dom_is_ss(const struct siommu_domain *dom)
+{
+	return dom && dom->type != SIOMMU_DOMAIN_BLOCKED &&
+	       dom->type != SIOMMU_DOMAIN_IDENTITY && dom->stage != SIOMMU_STAGE_FIRST;
+}
 
 static void fill_pasid_inv(struct core_vtd *v, void *arg)
 {
@@ -704,10 +712,17 @@ static void fill_pasid_inv(struct core_vtd *v, void *arg)
 
 		if (i && pi->did[1] == pi->did[0])
 			break;
-		/* PASID-selective PASID-cache (G=1) and all IOTLB entries of
-		 * (DID, PASID) (type 6, G=2): VT-d 6.5.3.3. */
+		/* PASID-selective PASID-cache (G=1), then the IOTLB (VT-d
+		 * 6.5.3.3): for a first-stage or pass-through entry, every
+		 * entry of (DID, PASID) (type 6, G=2); for a second-stage
+		 * one, the domain (type 2, G=2), since PASID-based
+		 * invalidation does not reach second-stage translations and
+		 * paging-structure entries, which belong to the domain. */
 		qi_push(v, QI_PC | 1ull << 4 | tag, 0);
-		qi_push(v, QI_PIOTLB | 2ull << 4 | tag, 0);
+		if (pi->ss[i])
+			qi_push(v, QI_IOTLB | 2ull << 4 | (uint64_t)pi->did[i] << 16, 0);
+		else
+			qi_push(v, QI_PIOTLB | 2ull << 4 | tag, 0);
 	}
 	if (pi->dev->cfg.flags & SIOMMU_DEV_ATS) {
 		uint64_t all = ~0ull & ~1ull & ~(1ull << 63);	/* S=1, whole space */
@@ -729,7 +744,8 @@ void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 	unsigned int ui = dev->unit->index;
 	uint64_t epa = d->tables[pasid >> 6] + (pasid & 63) * 64;
 	uint16_t new_did = dom ? dom->did[ui] : 0, old_did = old ? old->did[ui] : 0;
-	struct pasid_inv pi = { dev, pasid, { old_did, new_did } };
+	struct pasid_inv pi = { dev, pasid, { old_did, new_did },
+				{ dom_is_ss(old), dom_is_ss(dom) } };
 	uint64_t q[3];
 
 	SIOMMU_ASSERT(d->tables[pasid >> 6]);
@@ -748,10 +764,14 @@ void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 		if (!q[2])
 			siommu_mem_store64(v->mem, epa + 16, 0);
 	}
-	if (!pi.did[0])
+	if (!pi.did[0]) {
 		pi.did[0] = new_did;
-	if (!pi.did[1])
+		pi.ss[0] = pi.ss[1];
+	}
+	if (!pi.did[1]) {
 		pi.did[1] = pi.did[0];
+		pi.ss[1] = pi.ss[0];
+	}
 	qi_run(v, fill_pasid_inv, &pi);
 }
 

@@ -298,8 +298,8 @@ static void do_dma(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova,
 	switch (o) {
 	case O_VALUE:
 		if (err || v != want)
-			fprintf(stderr, "rid %#x pp %d pasid %u iova %#" PRIx64 "\n",
-				rid, pp, pasid, iova);
+			fprintf(stderr, "rid %#x pp %d pasid %u iova %#" PRIx64 " reason %#x\n",
+				rid, pp, pasid, iova, res.fault_reason);
 		CHECK_OK(err);
 		CHECK_EQ(v, want);
 		CHECK_EQ(handler_calls(), calls);

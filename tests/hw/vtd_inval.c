@@ -207,6 +207,185 @@ static void test_did_population(void)
 }
 
 /*
+ * Paging-structure cache (SIOMMU_VTD_CAP_PSC): which cached level-1
+ * entries each descriptor removes. Four walks fill one each, in the 2M
+ * region at 0: first stage (DID 1, PASID 1), first stage of the same
+ * domain at PASID 2, second stage (DID 2), first stage of another domain
+ * (DID 3, PASID 4). An entry stays if a later miss in its region (0x2000,
+ * not yet translated) starts from it.
+ */
+enum { PS_FS1, PS_FS1_P2, PS_SS2, PS_FS3 };
+static const struct probe psc_probes[] = {
+	{ RA, true, 1, 0x2000, "fs did1 pasid1" },
+	{ RA, true, 2, 0x2000, "fs did1 pasid2" },
+	{ RA, true, 3, 0x2000, "ss did2" },
+	{ RA, true, 4, 0x2000, "fs did3 pasid4" },
+};
+
+static void psc_fixture(struct vt *t)
+{
+	uint64_t root[4], a, pg;
+	unsigned int i;
+
+	vt_init(t, NULL);
+	vt_ctx(t, RA, true, 0);
+	root[0] = vt_pasid_fs(t, RA, 1, 1, 4);
+	root[1] = vt_pasid_fs(t, RA, 2, 1, 4);
+	root[2] = vt_pasid_ss(t, RA, 3, 2, 4);
+	root[3] = vt_pasid_fs(t, RA, 4, 3, 4);
+	for (i = 0; i < 4; i++) {
+		for (a = 0x1000; a <= 0x2000; a += 0x1000) {
+			pg = vt_page(t);
+			CHECK_OK(siommu_vtd_build_map(t->mem, i == 2 ? SIOMMU_VTD_FMT_SS :
+						      SIOMMU_VTD_FMT_FS, root[i], 4, a, pg,
+						      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+						      SIOMMU_VTD_BUILD_USER));
+		}
+		vt_xlate_ok(t, RA, true, psc_probes[i].pasid, 0x1000, SIOMMU_VTD_READ);
+	}
+}
+
+static bool psc_stays(struct vt *t, const struct probe *p)
+{
+	struct siommu_vtd_stats a, b;
+
+	siommu_vtd_get_stats(t->v, &a);
+	vt_xlate_ok(t, p->rid, p->pp, p->pasid, p->iova, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t->v, &b);
+	CHECK_EQ(b.psc_hit + b.psc_miss, a.psc_hit + a.psc_miss + 1);
+	return b.psc_hit == a.psc_hit + 1;
+}
+
+/* @gone: bitmap of psc_probes the descriptor must remove (n: 0 or 1). */
+static void check_psc(const struct siommu_vtd_desc *d, unsigned int n, unsigned int gone,
+		      int line)
+{
+	struct vt t;
+	unsigned int i;
+
+	psc_fixture(&t);
+	if (n)
+		vt_inv(&t, *d);
+	for (i = 0; i < 4; i++) {
+		bool want = !(gone & (1u << i));
+
+		if (psc_stays(&t, &psc_probes[i]) != want) {
+			fprintf(stderr, "line %d: %s should %s\n", line, psc_probes[i].name,
+				want ? "stay" : "go");
+			exit(1);
+		}
+	}
+	vt_fini(&t);
+}
+
+#define CHECK_PSC(desc, gone) \
+	do { struct siommu_vtd_desc d_ = (desc); check_psc(&d_, 1, (gone), __LINE__); } while (0)
+#define PS(i) (1u << (i))
+
+static void test_psc_granularity(void)
+{
+	const unsigned int all = PS(PS_FS1) | PS(PS_FS1_P2) | PS(PS_SS2) | PS(PS_FS3);
+
+	check_psc(NULL, 0, 0, __LINE__);
+	/* PASID-based, page-selective: without IH, that PASID's entry over
+	 * the range; with IH, or another region, nothing. */
+	CHECK_PSC(siommu_vtd_desc_piotlb(3, 1, 1, 0x1000, 0, false), PS(PS_FS1));
+	CHECK_PSC(siommu_vtd_desc_piotlb(3, 1, 1, 0x1000, 0, true), 0);
+	CHECK_PSC(siommu_vtd_desc_piotlb(3, 1, 1, 0x200000, 0, false), 0);
+	CHECK_PSC(siommu_vtd_desc_piotlb(3, 1, 1, 0x200000, 10, false), PS(PS_FS1));
+	CHECK_PSC(siommu_vtd_desc_piotlb(3, 2, 3, 0x1000, 0, false), 0);
+	/* PASID-selective: that PASID's first-stage entries only. */
+	CHECK_PSC(siommu_vtd_desc_piotlb(2, 1, 2, 0, 0, false), PS(PS_FS1_P2));
+	CHECK_PSC(siommu_vtd_desc_piotlb(2, 2, 3, 0, 0, false), 0);
+	CHECK_PSC(siommu_vtd_desc_piotlb(2, 2, 0, 0, 0, false), 0);
+	/* Page-selective by DID: every first-stage entry of the domain (as
+	 * for the IOTLB, trap 2); second-stage ones over the range, not with
+	 * IH. */
+	CHECK_PSC(siommu_vtd_desc_iotlb(3, 1, 0x200000, 0, true), PS(PS_FS1) | PS(PS_FS1_P2));
+	CHECK_PSC(siommu_vtd_desc_iotlb(3, 2, 0x1000, 0, false), PS(PS_SS2));
+	CHECK_PSC(siommu_vtd_desc_iotlb(3, 2, 0x1000, 0, true), 0);
+	CHECK_PSC(siommu_vtd_desc_iotlb(3, 2, 0x200000, 0, false), 0);
+	/* Domain and global. */
+	CHECK_PSC(siommu_vtd_desc_iotlb(2, 1, 0, 0, false), PS(PS_FS1) | PS(PS_FS1_P2));
+	CHECK_PSC(siommu_vtd_desc_iotlb(2, 2, 0, 0, false), PS(PS_SS2));
+	CHECK_PSC(siommu_vtd_desc_iotlb(1, 0, 0, 0, false), all);
+	/* Context and PASID caches leave it alone. */
+	CHECK_PSC(siommu_vtd_desc_cc(1, 0, 0, 0), 0);
+	CHECK_PSC(siommu_vtd_desc_pc(3, 0, 0), 0);
+}
+
+/*
+ * A cached level-1 entry outlives a change of the tree above the leaves
+ * until an invalidation without IH covers it, as on hardware: software that
+ * replaces a last-level table and invalidates with IH keeps translating
+ * through the old one. Without SIOMMU_VTD_CAP_PSC the new table is used at
+ * once. First stage through the queue, second stage through the registers
+ * (IH in IVA bit 6).
+ */
+static void psc_stale(bool psc, bool ss)
+{
+	struct siommu_vtd_cfg cfg = { .caps = SIOMMU_VTD_CAP_ALL };
+	enum siommu_vtd_fmt fmt = ss ? SIOMMU_VTD_FMT_SS : SIOMMU_VTD_FMT_FS;
+	uint64_t root, old_pg, new_pg, table, pde_pa, e, leaf;
+	unsigned int k;
+	struct vt t;
+
+	if (!psc)
+		cfg.caps &= ~SIOMMU_VTD_CAP_PSC;
+	vt_init(&t, &cfg);
+	vt_ctx(&t, RA, true, 0);
+	root = ss ? vt_pasid_ss(&t, RA, 1, 1, 4) : vt_pasid_fs(&t, RA, 1, 1, 4);
+	old_pg = vt_page(&t);
+	new_pg = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, fmt, root, 4, 0x1000, old_pg, SIOMMU_SZ_4K,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, fmt, root, 4, 0x2000, old_pg, SIOMMU_SZ_4K,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_EQ(vt_xlate_ok(&t, RA, true, 1, 0x1000, SIOMMU_VTD_READ), old_pg);
+	/* A new last-level table maps 0x2000 elsewhere; the PDE moves to it. */
+	pde_pa = root;
+	for (k = 3; k > 1; k--) {
+		CHECK_OK(siommu_mem_load64(t.mem, pde_pa, &e));	/* index 0 */
+		pde_pa = e & 0x000ffffffffff000ull;
+	}
+	CHECK_OK(siommu_mem_load64(t.mem, pde_pa, &e));
+	CHECK_OK(siommu_mem_load64(t.mem, (e & 0x000ffffffffff000ull) + 2 * 8, &leaf));
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &table));
+	CHECK_OK(siommu_mem_store64(t.mem, table + 2 * 8, new_pg | (leaf & 0xfff)));
+	CHECK_OK(siommu_mem_store64(t.mem, pde_pa, table | (e & 0xfff)));
+	CHECK_EQ(vt_xlate_ok(&t, RA, true, 1, 0x2000, SIOMMU_VTD_READ),
+		 psc ? old_pg : new_pg);
+	if (!ss) {
+		/* PASID-based: with IH only the leaf goes; without, the
+		 * walk starts over from the root. */
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 1, 0x2000, 0, true));
+		CHECK_EQ(vt_xlate_ok(&t, RA, true, 1, 0x2000, SIOMMU_VTD_READ),
+			 psc ? old_pg : new_pg);
+		vt_inv(&t, siommu_vtd_desc_piotlb(3, 1, 1, 0x2000, 0, false));
+	} else {
+		/* Register-based (QIE off): IH is IVA bit 6. */
+		vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE);
+		vt_wr(&t, SIOMMU_VTD_REG_IVA, 8, 0x2000 | 1ull << 6);
+		vt_wr(&t, SIOMMU_VTD_REG_IOTLB, 8, 1ull << 63 | 3ull << 60 | 1ull << 32);
+		CHECK_EQ(vt_xlate_ok(&t, RA, true, 1, 0x2000, SIOMMU_VTD_READ),
+			 psc ? old_pg : new_pg);
+		vt_wr(&t, SIOMMU_VTD_REG_IVA, 8, 0x2000);
+		vt_wr(&t, SIOMMU_VTD_REG_IOTLB, 8, 1ull << 63 | 3ull << 60 | 1ull << 32);
+	}
+	CHECK_EQ(vt_xlate_ok(&t, RA, true, 1, 0x2000, SIOMMU_VTD_READ), new_pg);
+	vt_fini(&t);
+}
+
+static void test_psc(void)
+{
+	test_psc_granularity();
+	psc_stale(true, false);
+	psc_stale(false, false);
+	psc_stale(true, true);
+	psc_stale(false, true);
+}
+
+/*
  * A set holds exactly the configured ways, whatever its stride in memory
  * (the ways rounded up to a power of two): after translating more pages
  * than the IOTLB holds, a global invalidation removes sets * ways entries.
@@ -587,6 +766,7 @@ int main(void)
 	test_piotlb_granularity();
 	test_did_population();
 	test_capacity();
+	test_psc();
 	test_psi_sets();
 	test_structure_caches();
 	test_device_descriptors();

@@ -187,6 +187,8 @@ struct held {
 	unsigned int cur;
 	uint64_t ctx_pa;	/* RID's context entry and its word 0 */
 	uint64_t ctx_q0;
+	uint64_t pde_pa;	/* the level-1 entry above P, and its value */
+	uint64_t pde;
 	int cache;		/* enum vtd_cache the hook holds; atomic */
 	int state;		/* enum hold_state; atomic */
 	uint64_t req;		/* requests posted (~0: exit); atomic */
@@ -250,6 +252,25 @@ static void held_wait(struct held *h)
 	CHECK_EQ(st, cookie);
 }
 
+/* The @k-th invalidation (of five) that removes what P's walk cached in
+ * domain 1, PASID 1, without IH: PASID-based page and PASID, by DID page
+ * and domain, global. */
+static struct siommu_vtd_desc p_inv(unsigned int k)
+{
+	switch (k) {
+	case 0:
+		return siommu_vtd_desc_piotlb(3, 1, 1, P_IOVA, 0, false);
+	case 1:
+		return siommu_vtd_desc_piotlb(2, 1, 1, 0, 0, false);
+	case 2:
+		return siommu_vtd_desc_iotlb(3, 1, P_IOVA, 0, false);
+	case 3:
+		return siommu_vtd_desc_iotlb(2, 1, 0, 0, false);
+	default:
+		return siommu_vtd_desc_iotlb(1, 0, 0, 0, false);
+	}
+}
+
 /*
  * Remove the entry @cache holds for P; returns the invalidations to submit
  * in @d and the fault a translation of P must then report.
@@ -263,23 +284,7 @@ static unsigned int held_remove(struct held *h, enum vtd_cache cache,
 		CHECK_OK(siommu_vtd_build_unmap(h->t.mem, SIOMMU_VTD_FMT_FS, h->fs,
 						4, P_IOVA));
 		*reason = SIOMMU_VTD_FR_FS_NP;
-		switch (i % 5) {
-		case 0:
-			d[0] = siommu_vtd_desc_piotlb(3, 1, 1, P_IOVA, 0, false);
-			break;
-		case 1:
-			d[0] = siommu_vtd_desc_piotlb(2, 1, 1, 0, 0, false);
-			break;
-		case 2:
-			d[0] = siommu_vtd_desc_iotlb(3, 1, P_IOVA, 0, false);
-			break;
-		case 3:
-			d[0] = siommu_vtd_desc_iotlb(2, 1, 0, 0, false);
-			break;
-		default:
-			d[0] = siommu_vtd_desc_iotlb(1, 0, 0, 0, false);
-			break;
-		}
+		d[0] = p_inv(i % 5);
 		return 1;
 	case VTD_CACHE_PASID:
 		CHECK_OK(siommu_vtd_build_pasid_clear(h->t.mem, h->t.root, RID, 1));
@@ -289,6 +294,14 @@ static unsigned int held_remove(struct held *h, enum vtd_cache cache,
 		d[0] = siommu_vtd_desc_pc(i % 3 == 2 ? 3 : i % 3, 1, 1);
 		d[1] = siommu_vtd_desc_piotlb(2, 1, 1, 0, 0, false);
 		return 2;
+	case VTD_CACHE_PSC:
+		/* The last-level table leaves the tree (it stays intact, as
+		 * a freed table would until reused): invalidations without
+		 * IH. */
+		CHECK_OK(siommu_mem_store64(h->t.mem, h->pde_pa, 0));
+		*reason = SIOMMU_VTD_FR_FS_NP;
+		d[0] = p_inv(i % 4);
+		return 1;
 	case VTD_CACHE_CTX:
 		CHECK_OK(siommu_mem_store64(h->t.mem, h->ctx_pa, h->ctx_q0 & ~1ull));
 		*reason = SIOMMU_VTD_FR_CTX_NP;
@@ -324,6 +337,9 @@ static void held_restore(struct held *h, enum vtd_cache cache)
 	case VTD_CACHE_PASID:
 		CHECK_OK(siommu_vtd_build_pasid(h->t.mem, h->t.root, RID, 1, &pd));
 		break;
+	case VTD_CACHE_PSC:
+		CHECK_OK(siommu_mem_store64(h->t.mem, h->pde_pa, h->pde));
+		break;
 	case VTD_CACHE_CTX:
 		CHECK_OK(siommu_mem_store64(h->t.mem, h->ctx_pa, h->ctx_q0));
 		break;
@@ -336,13 +352,14 @@ static void held_round(struct held *h, enum vtd_cache cache, unsigned int i)
 		[VTD_CACHE_CTX] = "context cache",
 		[VTD_CACHE_PASID] = "PASID cache",
 		[VTD_CACHE_IOTLB] = "IOTLB",
+		[VTD_CACHE_PSC] = "paging-structure cache",
 	};
 	uint64_t old = h->frame[h->cur], req;
 	struct siommu_vtd_desc d[3];
 	uint32_t reason = 0, fr;
 	unsigned int n;
 
-	/* Empty caches: the reader's translation walks and fills all three. */
+	/* Empty caches: the reader's translation walks and fills all four. */
 	d[0] = siommu_vtd_desc_cc(1, 0, 0, 0);
 	d[1] = siommu_vtd_desc_pc(3, 0, 0);
 	d[2] = siommu_vtd_desc_iotlb(1, 0, 0, 0, false);
@@ -383,7 +400,7 @@ static void held_round(struct held *h, enum vtd_cache cache, unsigned int i)
 static void run_held(unsigned int rounds)
 {
 	static const enum vtd_cache caches[] = {
-		VTD_CACHE_IOTLB, VTD_CACHE_PASID, VTD_CACHE_CTX,
+		VTD_CACHE_IOTLB, VTD_CACHE_PASID, VTD_CACHE_CTX, VTD_CACHE_PSC,
 	};
 	static struct held h;
 	unsigned int c, i, k;
@@ -406,6 +423,16 @@ static void run_held(unsigned int rounds)
 	h.ctx_pa = (re & ~0xfffull) + (RID & 0x7f) * 32;
 	CHECK_OK(siommu_mem_load64(h.t.mem, h.ctx_pa, &h.ctx_q0));
 	CHECK(h.ctx_q0 & 1);
+	/* The level-1 entry above P: down from the root, levels 3 and 2. */
+	h.pde_pa = h.fs;
+	for (k = 3; k > 1; k--) {
+		CHECK_OK(siommu_mem_load64(h.t.mem, h.pde_pa + ((P_IOVA >> (12 + 9 * k)) & 511) * 8,
+					   &re));
+		h.pde_pa = re & 0x000ffffffffff000ull;
+	}
+	h.pde_pa += ((P_IOVA >> 21) & 511) * 8;
+	CHECK_OK(siommu_mem_load64(h.t.mem, h.pde_pa, &h.pde));
+	CHECK(h.pde & 1);
 	/* Every round faults on purpose; keep the log quiet. */
 	vt_wr(&h.t, SIOMMU_VTD_REG_FECTL, 4, SIOMMU_VTD_ECTL_IM);
 	vtd_fill_hook_set(h.t.v, hold_fill, &h);

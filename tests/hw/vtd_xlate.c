@@ -274,6 +274,13 @@ static void test_nested(void)
 	/* FS output GPA not mapped by SS. */
 	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x3000, SIOMMU_VTD_READ, NULL),
 		 SIOMMU_VTD_FR_SS_NP);
+	/* Nested walks neither use nor fill the paging-structure cache. */
+	{
+		struct siommu_vtd_stats st;
+
+		siommu_vtd_get_stats(t.v, &st);
+		CHECK_EQ(st.psc_hit + st.psc_miss, 0);
+	}
 	/* SS must allow reading each FS table and writing it for A/D. */
 	{
 		struct siommu_vtd_pasid_desc q = p;

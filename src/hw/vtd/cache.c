@@ -49,6 +49,8 @@ void SIOMMU_EXPORT siommu_vtd_get_stats(struct siommu_vtd *v,
 	st->iotlb_inv_entries = sum[ST_IOTLB_INV];
 	st->waits = sum[ST_WAIT];
 	st->page_requests = sum[ST_PRQ];
+	st->psc_hit = sum[ST_PSC_HIT];
+	st->psc_miss = sum[ST_PSC_MISS];
 }
 
 /* ---- slot writers -------------------------------------------------------- */
@@ -139,12 +141,12 @@ static inline bool slot_peek(uint32_t *seq_p, const uint64_t *key_p, uint64_t *k
  * key) that @covers says the invalidation covers. @covers reads other words
  * of the slot; it is asked on a snapshot first and again under the slot.
  */
-static void slots_inv(struct siommu_vtd *v, void *base, size_t size, unsigned int n,
-		      size_t key_off, uint64_t valid,
-		      bool (*covers)(const void *slot, uint64_t key, const void *arg),
-		      const void *arg)
+static unsigned int slots_inv(struct siommu_vtd *v, void *base, size_t size,
+			      unsigned int n, size_t key_off, uint64_t valid,
+			      bool (*covers)(const void *slot, uint64_t key, const void *arg),
+			      const void *arg)
 {
-	unsigned int i;
+	unsigned int i, removed = 0;
 
 	inv_begin(v);
 	for (i = 0; i < n; i++) {
@@ -158,10 +160,13 @@ static void slots_inv(struct siommu_vtd *v, void *base, size_t size, unsigned in
 			continue;
 		held = slot_lock(seq_p);
 		key = LD(*key_p);
-		if ((key & valid) && covers(slot, key, arg))
+		if ((key & valid) && covers(slot, key, arg)) {
 			ST(*key_p, 0);
+			removed++;
+		}
 		slot_unlock(seq_p, held);
 	}
+	return removed;
 }
 
 /* ---- context cache ------------------------------------------------------- */
@@ -312,6 +317,126 @@ void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask)
 
 	slots_inv(v, v->pasid, sizeof(*v->pasid), v->pasid_mask + 1,
 		  offsetof(struct pasid_slot, key), PASID_KEY_VALID, pasid_sid_covers, &m);
+}
+
+/* ---- paging-structure cache ---------------------------------------------- */
+
+#define PSC_REGION(iova)	((iova) & GENMASK64(56, 21))
+
+static uint64_t psc_key(bool fs, uint16_t did, uint64_t iova)
+{
+	return PSC_KEY_VALID | (fs ? PSC_KEY_FS : 0) | PSC_REGION(iova) | did;
+}
+
+/* The slot of (@fs, @did, *@pasid, @iova): *key gets its key, *pasid the
+ * PASID it is stored with (0 for the second stage). */
+static struct psc_slot *psc_slot(struct siommu_vtd *v, bool fs, uint16_t did,
+				 uint32_t *pasid, uint64_t iova, uint64_t *key)
+{
+	uint64_t h;
+
+	*key = psc_key(fs, did, iova);
+	*pasid = fs ? *pasid : 0;
+	h = (*key ^ ((uint64_t)*pasid << 24)) * 0x9e3779b97f4a7c15ull;
+	return &v->psc[h >> 58];
+}
+
+_Static_assert(PSC_SLOTS == 64, "psc_slot() hashes to 6 bits");
+
+bool vtd_psc_lookup(struct siommu_vtd *v, bool fs, uint16_t did, uint32_t pasid,
+		    uint64_t iova, uint64_t *table, uint64_t *acc)
+{
+	uint64_t key;
+	struct psc_slot *s = psc_slot(v, fs, did, &pasid, iova, &key);
+	uint32_t seq = slot_read_begin(&s->seq);
+	bool hit;
+
+	hit = LD(s->key) == key && LD(s->pasid) == pasid;
+	*table = LD(s->table);
+	*acc = LD(s->acc);
+	hit = hit && !slot_read_retry(&s->seq, seq);
+	vtd_stat_inc(v, hit ? ST_PSC_HIT : ST_PSC_MISS);
+	return hit;
+}
+
+void vtd_psc_fill(struct siommu_vtd *v, uint64_t gen, bool fs, uint16_t did,
+		  uint32_t pasid, uint64_t iova, uint64_t table, uint64_t acc)
+{
+	uint64_t key;
+	struct psc_slot *s = psc_slot(v, fs, did, &pasid, iova, &key);
+	uint32_t held;
+	bool counted;
+
+	vtd_fill_hook(v, VTD_CACHE_PSC);
+	if (!slot_trylock(&s->seq, &held))
+		return;
+	/* Count a new entry before the generation check, as IOTLB fills do
+	 * (see iotlb_pop): an invalidation that finds psc_pop zero skips
+	 * the cache. */
+	counted = !(LD(s->key) & PSC_KEY_VALID);
+	if (counted)
+		__atomic_fetch_add(&v->psc_pop, 1, __ATOMIC_SEQ_CST);
+	if (vtd_gen(v) != gen) {
+		if (counted)
+			__atomic_fetch_sub(&v->psc_pop, 1, __ATOMIC_SEQ_CST);
+		slot_unlock(&s->seq, held);
+		return;
+	}
+	ST(s->key, key);
+	ST(s->pasid, pasid);
+	ST(s->table, table);
+	ST(s->acc, acc);
+	slot_unlock(&s->seq, held);
+}
+
+/*
+ * What an IOTLB or PASID-based IOTLB descriptor removes from the cache
+ * (VT-d 6.5.2.3, 6.5.2.4, in scalable mode): global, everything; domain,
+ * the domain's entries; page-selective, every first-stage entry of the
+ * domain (as for the IOTLB, trap 2) and, without IH, the second-stage
+ * entries over the range; PASID-selective, the first-stage entries of
+ * the PASID; page-selective within a PASID, without IH, those over the
+ * range. IH leaves the cache alone: only leaves changed.
+ */
+static bool psc_covers(const void *slot, uint64_t key, const void *arg)
+{
+	const struct iotlb_match *m = arg;
+	const struct psc_slot *s = slot;
+	uint64_t first = PSC_REGION(key), last = first + SIOMMU_SZ_2M - 1;
+	bool fs = key & PSC_KEY_FS;
+	bool in_range = first <= m->addr + m->mask && last >= m->addr;
+
+	if (m->kind == IM_ALL)
+		return true;
+	if ((uint16_t)key != m->did)
+		return false;
+	switch (m->kind) {
+	case IM_DID:
+		return true;
+	case IM_DID_PAGE_SM:
+		return fs || (!m->ih && in_range);
+	case IM_DID_PASID:
+		return fs && LD(s->pasid) == m->pasid;
+	case IM_DID_PASID_PAGE:
+		/* With IH this is not reached (psc_inv()). */
+		return fs && LD(s->pasid) == m->pasid && in_range;
+	default:
+		return false;
+	}
+}
+
+/* After inv_begin(). */
+static void psc_inv(struct siommu_vtd *v, const struct iotlb_match *m)
+{
+	unsigned int removed;
+
+	if (!v->psc || (m->kind == IM_DID_PASID_PAGE && m->ih) ||
+	    !__atomic_load_n(&v->psc_pop, __ATOMIC_SEQ_CST))
+		return;
+	removed = slots_inv(v, v->psc, sizeof(*v->psc), PSC_SLOTS,
+			    offsetof(struct psc_slot, key), PSC_KEY_VALID, psc_covers, m);
+	if (removed)
+		__atomic_fetch_sub(&v->psc_pop, removed, __ATOMIC_SEQ_CST);
 }
 
 /* ---- IOTLB ---------------------------------------------------------------- */
@@ -561,6 +686,7 @@ uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m)
 	uint64_t n = v->iotlb_slots, i, removed = 0;
 
 	inv_begin(v);
+	psc_inv(v, m);
 	/* Nothing cached for the DID: no scan (see iotlb_pop). */
 	if (m->kind != IM_ALL &&
 	    !__atomic_load_n(iotlb_pop(v, m->did), __ATOMIC_SEQ_CST))
@@ -605,8 +731,15 @@ int vtd_caches_init(struct siommu_vtd *v)
 	v->pasid = calloc(PASID_SLOTS, sizeof(*v->pasid));
 	if (!v->pasid)
 		goto out_free_ctx;
+	if (v->cfg.caps & SIOMMU_VTD_CAP_PSC) {
+		v->psc = calloc(PSC_SLOTS, sizeof(*v->psc));
+		if (!v->psc)
+			goto out_free_pasid;
+	}
 	return 0;
 
+out_free_pasid:
+	free(v->pasid);
 out_free_ctx:
 	free(v->ctx);
 out_free_iotlb:
@@ -617,6 +750,7 @@ out:
 
 void vtd_caches_fini(struct siommu_vtd *v)
 {
+	free(v->psc);
 	free(v->pasid);
 	free(v->ctx);
 	free(v->iotlb);

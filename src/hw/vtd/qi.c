@@ -63,6 +63,7 @@ static int page_inv(struct siommu_vtd *v, uint64_t q1, struct iotlb_match *m)
 		return SIOMMU_VTD_IQEI_MASK;
 	m->mask = vtd_am_mask(am);
 	m->addr = q1 & GENMASK64(63, 12) & ~m->mask;
+	m->ih = q1 & BIT64(6);
 	return 0;
 }
 

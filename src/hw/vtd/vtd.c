@@ -566,6 +566,7 @@ static void iotlb_reg_write(struct siommu_vtd *v, uint64_t val)
 	m.kind = g == 1 ? IM_ALL : g == 2 ? IM_DID : IM_DID_PAGE_SM;
 	m.mask = vtd_am_mask(am);
 	m.addr = v->iva & ~m.mask & ~0xfffull;
+	m.ih = v->iva & BIT64(6);
 	vtd_iotlb_inv(v, &m);
 	vtd_sync();
 	v->iotlb_reg = (v->iotlb_reg & ~(3ull << 57)) | ((uint64_t)g << 57);

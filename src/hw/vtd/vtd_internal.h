@@ -157,6 +157,26 @@ struct pasid_slot {
 #define PASID_KEY_VALID BIT64(63)
 
 /*
+ * Paging-structure cache entry (SIOMMU_VTD_CAP_PSC): a validated non-leaf
+ * entry at walk level 1, which points to a last-level table. Tag: stage,
+ * DID, the 2M region and, for the first stage, the PASID (the second
+ * stage's tables belong to the domain). Data: the table and the
+ * permissions the levels down to this one granted (first stage: R/W and
+ * U/S ANDed and XD ORed, as the raw entry bits; second stage: R/W/X).
+ * Direct-mapped, PSC_SLOTS slots.
+ */
+struct psc_slot {
+	uint32_t seq;
+	uint32_t pasid;		/* first stage: the PASID; else 0 */
+	uint64_t key;		/* PSC_KEY_VALID | [PSC_KEY_FS] | 2M region | did */
+	uint64_t table;		/* PA of the last-level table */
+	uint64_t acc;
+};
+#define PSC_KEY_VALID	BIT64(63)
+#define PSC_KEY_FS	BIT64(16)
+#define PSC_SLOTS	64
+
+/*
  * IOTLB entry. Tag: requester (sid, PASID present, the request's PASID),
  * page and level; stored alongside: DID, the PASID actually used (RID_PASID
  * for requests without one) and PGTT, for invalidation matching (trap 1/3).
@@ -229,6 +249,8 @@ enum vtd_stat {
 	ST_IOTLB_INV,
 	ST_WAIT,
 	ST_PRQ,
+	ST_PSC_HIT,
+	ST_PSC_MISS,
 	ST_NR
 };
 
@@ -255,7 +277,7 @@ struct vtd_dev {
  * a wait descriptor to complete. It costs one load on the miss path; IOTLB
  * hits never fill.
  */
-enum vtd_cache { VTD_CACHE_CTX, VTD_CACHE_PASID, VTD_CACHE_IOTLB };
+enum vtd_cache { VTD_CACHE_CTX, VTD_CACHE_PASID, VTD_CACHE_IOTLB, VTD_CACHE_PSC };
 typedef void vtd_fill_hook_fn(void *opaque, enum vtd_cache cache);
 
 /*
@@ -293,6 +315,7 @@ struct siommu_vtd {
 	struct iotlb_slot *iotlb;
 	struct ctx_slot *ctx;
 	struct pasid_slot *pasid;
+	struct psc_slot *psc;		/* NULL without SIOMMU_VTD_CAP_PSC */
 	vtd_fill_hook_fn *fill_hook;	/* see vtd_fill_hook_set() */
 	void *fill_hook_opaque;
 	/* Read by every walk, written by invalidations: a line of its own. */
@@ -318,6 +341,9 @@ struct siommu_vtd {
 	 * sequentially consistent atomics, like inv_gen.
 	 */
 	struct iotlb_sids iotlb_sids[IOTLB_DID_BUCKETS];
+	/* Valid paging-structure cache entries, never fewer (like
+	 * iotlb_pop): none, and invalidations skip the cache. */
+	uint32_t psc_pop;
 
 	struct vtd_stripe stats[VTD_STRIPES];
 
@@ -560,6 +586,7 @@ struct iotlb_match {
 	uint16_t did;
 	uint32_t pasid;
 	uint64_t addr, mask;	/* page-selective: [addr, addr + mask] */
+	bool ih;		/* page-selective: leaves only (IH) */
 };
 uint64_t vtd_iotlb_inv(struct siommu_vtd *v, const struct iotlb_match *m);
 void vtd_ctx_inv(struct siommu_vtd *v, bool all, uint16_t sid, uint16_t sid_mask);
@@ -568,6 +595,16 @@ void vtd_pasid_inv(struct siommu_vtd *v, unsigned int g, uint16_t did,
 		   uint32_t pasid);
 void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask);
 void vtd_caches_flush_all(struct siommu_vtd *v);
+
+/*
+ * Paging-structure cache (struct psc_slot): the cached level-1 entry of
+ * (@fs stage, @did, @pasid) over the 2M region of @iova, or a fill of it
+ * by a walk that sampled generation @gen. Lookups count psc_hit/psc_miss.
+ */
+bool vtd_psc_lookup(struct siommu_vtd *v, bool fs, uint16_t did, uint32_t pasid,
+		    uint64_t iova, uint64_t *table, uint64_t *acc);
+void vtd_psc_fill(struct siommu_vtd *v, uint64_t gen, bool fs, uint16_t did,
+		  uint32_t pasid, uint64_t iova, uint64_t table, uint64_t acc);
 
 int vtd_caches_init(struct siommu_vtd *v);
 void vtd_caches_fini(struct siommu_vtd *v);

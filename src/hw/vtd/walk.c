@@ -49,6 +49,9 @@ struct walk {
 	struct siommu_vtd *v;
 	uint64_t gen;
 	bool fpd;
+	bool psc;		/* use the paging-structure cache (not nested) */
+	uint16_t did;		/* of the PASID entry, for the cache's tags */
+	uint32_t pasid;
 };
 
 static int rd64(struct siommu_vtd *v, uint64_t pa, uint64_t *val)
@@ -213,6 +216,16 @@ static uint32_t ss_walk(struct walk *w, const uint64_t q[3], uint64_t gpa,
 		return SIOMMU_VTD_FR_ADDR_BEYOND;
 	if (table & ~v->haw_mask)
 		return SIOMMU_VTD_FR_SS_PTR;
+	if (w->psc) {
+		uint64_t t, acc;
+
+		/* A cached level-1 entry: only the leaf is left to read. */
+		if (vtd_psc_lookup(v, false, w->did, 0, gpa, &t, &acc)) {
+			level = 1;
+			table = t;
+			perm = (uint32_t)acc;
+		}
+	}
 	while (level--) {
 		unsigned int shift = 12 + 9 * level;
 		uint64_t *p = mem_entry_ptr(v->mem, table + ((gpa >> shift) & 511) * 8);
@@ -269,6 +282,8 @@ again:
 			return 0;
 		}
 		table = e & PTE_ADDR_MASK;
+		if (level == 1 && w->psc)
+			vtd_psc_fill(v, w->gen, false, w->did, 0, gpa, table, perm);
 	}
 	return SIOMMU_VTD_FR_SS_RSVD;	/* not reached: level 0 is a leaf */
 }
@@ -326,6 +341,17 @@ static uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nested,
 		return SIOMMU_VTD_FR_FS_CANONICAL;
 	if (!nested && (table & ~v->haw_mask))
 		return SIOMMU_VTD_FR_FS_RSVD;
+	if (w->psc && !nested) {
+		uint64_t t, acc;
+
+		/* A cached level-1 entry: only the leaf is left to read. */
+		if (vtd_psc_lookup(v, true, w->did, w->pasid, iova, &t, &acc)) {
+			level = 1;
+			table = t;
+			and_acc = acc & (FS_RW | FS_US);
+			or_acc = acc & FS_XD;
+		}
+	}
 	while (level--) {
 		unsigned int shift = 12 + 9 * level;
 		uint64_t gpa = table + ((iova >> shift) & 511) * 8, epa = gpa;
@@ -402,6 +428,9 @@ again:
 			return 0;
 		}
 		table = e & PTE_ADDR_MASK;
+		if (level == 1 && w->psc && !nested)
+			vtd_psc_fill(v, w->gen, true, w->did, w->pasid, iova, table,
+				     (and_acc & (FS_RW | FS_US)) | (or_acc & FS_XD));
 	}
 	return SIOMMU_VTD_FR_FS_RSVD;	/* not reached: level 0 is a leaf */
 }
@@ -442,6 +471,9 @@ static uint32_t walk_stages(struct walk *w, const uint64_t q[3], uint64_t iova,
 		return 0;
 	case PGTT_FS:
 	case PGTT_NEST:
+		/* Nested walks cache no paging-structure entries. */
+		if (pgtt == PGTT_NEST)
+			w->psc = false;
 		fr = fs_walk(w, q, pgtt == PGTT_NEST, iova, access, priv, &fr_);
 		if (fr)
 			return fr;
@@ -542,6 +574,9 @@ uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 	o->ent.req_pasid = req->pasid_present ? req->pasid : 0;
 	o->ent.pasid = pasid;
 	o->ent.did = PTE1_DID(q[1]);
+	w.psc = v->psc != NULL;
+	w.did = o->ent.did;
+	w.pasid = pasid;
 	fr = walk_stages(&w, q, req->iova, req->access, priv, &o->ent);
 	if (fr)
 		goto out_fault;
