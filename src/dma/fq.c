@@ -227,7 +227,8 @@ void dma_fq_queue(struct dma_dom *dd, uint64_t iova, uint64_t size,
 		.pages_head = g->pages_head, .nr_pages = g->nr_pages,
 	};
 	q->n++;
-	dma_count(&q->batched);
+	/* Under q->lock: no locked add needed (readers load it atomically). */
+	__atomic_store_n(&q->batched, q->batched + 1, __ATOMIC_RELAXED);
 	/* A full part is flushed at once: its IOVAs go back to the
 	 * allocator's caches before the next maps run them dry. */
 	if (q->n == SIOMMU_DMA_FQ_SIZE)

@@ -167,6 +167,17 @@ int iova_tree_alloc(struct siommu_iova *iovad, uint64_t n, uint64_t align,
 	if (!have)
 		return -ENOMEM;
 	pthread_mutex_lock(&iovad->tree_lock);
+	if (want) {
+		/* A refill: the highest free block of all its ranges, aligned
+		 * to its size (both powers of two), if there is one; the
+		 * ranges then go into it from the top. Else adjacent fits. */
+		struct fit blk = { .n = n * (want + 1), .align_mask = n * (want + 1) - 1,
+				   .max_pfn = max_pfn };
+
+		if (!(blk.n & (blk.n - 1)) &&
+		    gap_find(RB_ROOT(&iovad->tree), &blk, &a))
+			f.max_pfn = a + blk.n - 1;
+	}
 	for (; used < have; used++) {
 		succ = gap_find(RB_ROOT(&iovad->tree), &f, &a);
 		if (!succ) {
