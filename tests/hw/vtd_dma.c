@@ -96,16 +96,17 @@ static void test_rw(void)
 }
 
 /*
- * Without *res, a transfer within one page that hits a 4K IOTLB entry in
- * the frame pool takes a short path; everything else must still go the
- * long way, with the same results: a transfer crossing into a scattered
- * page, RAM outside the pool, a write the entry does not allow, a
- * target that is not RAM.
+ * A transfer within one page that hits a 4K IOTLB entry takes a short
+ * path; everything else must still go the long way, with the same results:
+ * a transfer crossing into a scattered page, a write the entry does not
+ * allow, a target that is not RAM. RAM outside the frame pool takes the
+ * short path too.
  */
 static void test_one_page(void)
 {
 	static uint8_t buf[4096], back[4096];
 	struct siommu_vtd_req r = vt_req(RID, false, 0, 0x10f00, 0);
+	struct siommu_vtd_xlate x;
 	uint8_t page[0x100];
 	struct fixture f;
 	size_t done, i;
@@ -130,6 +131,12 @@ static void test_one_page(void)
 	CHECK(!memcmp(page, buf + 7, 0x80));
 	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 0x80, &done, NULL));
 	CHECK(!memcmp(back, buf + 7, 0x80));
+	/* A result record comes back cleared. */
+	memset(&x, 0xa5, sizeof(x));
+	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 0x80, &done, &x));
+	CHECK_EQ(x.fault_reason, 0);
+	CHECK(!x.fault_recorded);
+	CHECK_EQ(x.addr, 0);
 	/* A read-only entry, cached by a read, refuses the write. */
 	r.iova = 0x20000;
 	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 16, &done, NULL));

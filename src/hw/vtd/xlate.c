@@ -495,18 +495,16 @@ static int copy_in(void *arg, void *host, size_t n, size_t off)
 
 /*
  * A transfer within one 4K page whose translation hits a 4K IOTLB entry
- * and lands in the frame pool: the common DMA, done here in one short
- * path. Returns false, having copied nothing, for anything else (the
- * checks of the request included), which for_each_piece() then does.
+ * and lands in RAM: the common DMA, done here in one short path. Returns
+ * false, having copied nothing, for anything else (the checks of the
+ * request included), which for_each_piece() then does.
  */
 static inline_hot bool dma_one_page(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 				    uint32_t access, void *buf, size_t len, size_t *done,
-				    bool write)
+				    struct siommu_vtd_xlate *res, bool write)
 {
-	struct siommu_mem *mem = v->mem;
 	struct hit_req h;
 	struct piece p;
-	uint64_t off;
 	void *host;
 
 	if (unlikely(!req || !buf || !len ||
@@ -516,12 +514,11 @@ static inline_hot bool dma_one_page(struct siommu_vtd *v, const struct siommu_vt
 		return false;
 	hit_req_init(&h, req, access);
 	vtd_read_lock();
-	if (unlikely(!piece_hit(v, &h, req->iova, &p)))
-		goto no;
-	off = p.addr - mem->pool.base;
-	if (unlikely(off >= mem->pool.size || len > mem->pool.size - off))
-		goto no;
-	host = mem->pool.host + off;
+	if (unlikely(!piece_hit(v, &h, req->iova, &p)) ||
+	    unlikely(!(host = dma_host(v->mem, p.addr, len)))) {
+		vtd_read_unlock();
+		return false;
+	}
 	if (write)
 		memcpy(host, buf, len);
 	else
@@ -530,10 +527,9 @@ static inline_hot bool dma_one_page(struct siommu_vtd *v, const struct siommu_vt
 	vtd_stat_inc(v, ST_IOTLB_HIT);
 	if (done)
 		*done = len;
+	if (res)
+		memset(res, 0, sizeof(*res));
 	return true;
-no:
-	vtd_read_unlock();
-	return false;
 }
 
 int SIOMMU_EXPORT siommu_vtd_dma_read(struct siommu_vtd *v,
@@ -541,7 +537,7 @@ int SIOMMU_EXPORT siommu_vtd_dma_read(struct siommu_vtd *v,
 				      size_t len, size_t *done,
 				      struct siommu_vtd_xlate *res)
 {
-	if (likely(!res) && dma_one_page(v, req, SIOMMU_VTD_READ, buf, len, done, false))
+	if (dma_one_page(v, req, SIOMMU_VTD_READ, buf, len, done, res, false))
 		return 0;
 	if (done)
 		*done = 0;
@@ -555,8 +551,7 @@ int SIOMMU_EXPORT siommu_vtd_dma_write(struct siommu_vtd *v,
 				       const void *buf, size_t len, size_t *done,
 				       struct siommu_vtd_xlate *res)
 {
-	if (likely(!res) && dma_one_page(v, req, SIOMMU_VTD_WRITE, (void *)buf, len, done,
-					 true))
+	if (dma_one_page(v, req, SIOMMU_VTD_WRITE, (void *)buf, len, done, res, true))
 		return 0;
 	if (done)
 		*done = 0;
