@@ -532,6 +532,21 @@ static inline_hot bool dma_one_page(struct siommu_vtd *v, const struct siommu_vt
 	return true;
 }
 
+/* A transfer the one-page path did not take, page by page. Out of line,
+ * so that the one-page path keeps a small frame. */
+static __attribute__((noinline)) int
+dma_pages(struct siommu_vtd *v, const struct siommu_vtd_req *req, void *buf, size_t len,
+	  size_t *done, struct siommu_vtd_xlate *res, bool write)
+{
+	if (done)
+		*done = 0;
+	if (req_check(req, false) || (len && !buf))
+		return -EINVAL;
+	if (write)
+		return for_each_piece(v, req, SIOMMU_VTD_WRITE, len, done, res, copy_in, buf);
+	return for_each_piece(v, req, SIOMMU_VTD_READ, len, done, res, copy_out, buf);
+}
+
 int SIOMMU_EXPORT siommu_vtd_dma_read(struct siommu_vtd *v,
 				      const struct siommu_vtd_req *req, void *buf,
 				      size_t len, size_t *done,
@@ -539,11 +554,7 @@ int SIOMMU_EXPORT siommu_vtd_dma_read(struct siommu_vtd *v,
 {
 	if (dma_one_page(v, req, SIOMMU_VTD_READ, buf, len, done, res, false))
 		return 0;
-	if (done)
-		*done = 0;
-	if (req_check(req, false) || (len && !buf))
-		return -EINVAL;
-	return for_each_piece(v, req, SIOMMU_VTD_READ, len, done, res, copy_out, buf);
+	return dma_pages(v, req, buf, len, done, res, false);
 }
 
 int SIOMMU_EXPORT siommu_vtd_dma_write(struct siommu_vtd *v,
@@ -553,12 +564,7 @@ int SIOMMU_EXPORT siommu_vtd_dma_write(struct siommu_vtd *v,
 {
 	if (dma_one_page(v, req, SIOMMU_VTD_WRITE, (void *)buf, len, done, res, true))
 		return 0;
-	if (done)
-		*done = 0;
-	if (req_check(req, false) || (len && !buf))
-		return -EINVAL;
-	return for_each_piece(v, req, SIOMMU_VTD_WRITE, len, done, res, copy_in,
-			      (void *)buf);
+	return dma_pages(v, req, (void *)buf, len, done, res, true);
 }
 
 struct access_arg {
