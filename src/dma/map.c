@@ -334,13 +334,17 @@ static bool sg_contig(const struct siommu_dma_sg *sg, unsigned int i)
 	return sg[i].pa + sg[i].len == sg[i + 1].pa;
 }
 
-/* Validate a list; *total gets the sum of lengths. */
-static int sg_check(struct dma_dom *dd, const struct siommu_dma_sg *sg,
-		    unsigned int nents, uint64_t *total)
+/* Validate the device, direction and list of an sg call; *total gets the
+ * sum of lengths. */
+static int sg_check(struct dma_dev *dv, const struct siommu_dma_sg *sg,
+		    unsigned int nents, unsigned int dir, uint64_t *total)
 {
 	uint64_t last, sum = 0;
 	unsigned int i;
+	int ret = check_args(dv, 1, dir);
 
+	if (ret)
+		return ret;
 	if (!sg || !nents)
 		return -EINVAL;
 	for (i = 0; i < nents; i++) {
@@ -362,13 +366,10 @@ int SIOMMU_EXPORT siommu_dma_map_sg(struct siommu_device *dev, struct siommu_dma
 	unsigned int i, first;
 	int ret;
 
-	ret = check_args(dv, 1, dir);
+	ret = sg_check(dv, sg, nents, dir, &total);
 	if (ret)
 		return ret;
 	dd = dv->dd;
-	ret = sg_check(dd, sg, nents, &total);
-	if (ret)
-		return ret;
 	for (i = 0; i < nents; i++) {
 		if (!siommu_mem_is_ram(dd->mem, sg[i].pa, sg[i].len))
 			return -EFAULT;
@@ -442,10 +443,7 @@ int SIOMMU_EXPORT siommu_dma_unmap_sg(struct siommu_device *dev,
 	uint64_t total;
 	int ret;
 
-	ret = check_args(dv, 1, dir);
-	if (ret)
-		return ret;
-	ret = sg_check(dv->dd, sg, nents, &total);
+	ret = sg_check(dv, sg, nents, dir, &total);
 	if (ret)
 		return ret;
 	if (dv->dd->policy == SIOMMU_DMA_LAZY)
@@ -570,10 +568,7 @@ static int sync_sg(struct siommu_device *dev, const struct siommu_dma_sg *sg,
 	uint64_t total;
 	int ret;
 
-	ret = check_args(dv, 1, dir);
-	if (ret)
-		return ret;
-	ret = sg_check(dv->dd, sg, nents, &total);
+	ret = sg_check(dv, sg, nents, dir, &total);
 	if (ret)
 		return ret;
 	want = (struct dma_map){ .key = sg[0].dma_addr, .len = total, .nents = nents,
