@@ -486,23 +486,27 @@ static __thread unsigned int fill_rr __attribute__((tls_model("initial-exec")));
 void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *e)
 {
 	uint64_t key = IOTLB_KEY(e->sid, e->pp, e->req_pasid, e->level);
-	struct iotlb_slot *set = iotlb_set(v, key, e->page), *s = NULL;
-	unsigned int w, ways = v->cfg.iotlb_ways;
+	struct iotlb_slot *set = iotlb_set(v, key, e->page), *s = NULL, *free = NULL;
+	unsigned int w, ways = v->iotlb_ways;
 	uint32_t held;
 	uint64_t out, old;
 	bool same;
 
 	vtd_fill_hook(v, VTD_CACHE_IOTLB);
-	/* Same tag first (a refill after a D update), then a free way. */
-	for (w = 0; w < ways && !s; w++) {
+	/* The way with the same tag (a refill after a D update), else the
+	 * first free one, in one pass. */
+	for (w = 0; w < ways; w++) {
 		uint64_t k = LD(set[w].key);
 
-		if (IOTLB_KEY_MATCH(k, key) && LD(set[w].page) == e->page)
+		if (IOTLB_KEY_MATCH(k, key) && LD(set[w].page) == e->page) {
 			s = &set[w];
+			break;
+		}
+		if (!(k & IOTLB_KEY_VALID) && !free)
+			free = &set[w];
 	}
-	for (w = 0; w < ways && !s; w++)
-		if (!(LD(set[w].key) & IOTLB_KEY_VALID))
-			s = &set[w];
+	if (!s)
+		s = free;
 	if (!s) {
 		/* Round-robin victim, per thread: a unit-wide counter would be
 		 * written by every fill of every thread (and a modulo costs a

@@ -322,7 +322,7 @@ static uint32_t nest_table(struct walk *w, const uint64_t q[3], uint64_t gpa,
 	return 0;
 }
 
-static uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nested,
+static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nested,
 			uint64_t iova, uint32_t access, bool priv,
 			struct fs_result *r)
 {
@@ -474,7 +474,10 @@ static uint32_t walk_stages(struct walk *w, const uint64_t q[3], uint64_t iova,
 		/* Nested walks cache no paging-structure entries. */
 		if (pgtt == PGTT_NEST)
 			w->psc = false;
-		fr = fs_walk(w, q, pgtt == PGTT_NEST, iova, access, priv, &fr_);
+		/* Two copies of the walk: the first-stage one without the
+		 * nested steps in its loop. */
+		fr = pgtt == PGTT_NEST ? fs_walk(w, q, true, iova, access, priv, &fr_) :
+					 fs_walk(w, q, false, iova, access, priv, &fr_);
 		if (fr)
 			return fr;
 		if (pgtt == PGTT_FS) {

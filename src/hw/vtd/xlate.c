@@ -245,23 +245,32 @@ static void fault_report(struct siommu_vtd *v, const struct vtd_fault *f,
 	}
 }
 
+/* siommu_vtd_translate() past its checks of the request, with no usable
+ * IOTLB entry: the walk. */
 static __attribute__((noinline)) int
-translate_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req,
+translate_miss(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 	       struct siommu_vtd_xlate *res)
 {
 	struct vtd_fault f;
-	int ret = req_check(req, true);
+	int ret;
 
-	if (ret || !res)
-		return -EINVAL;
-	if (no_pasid_intr(req, req->iova))
-		return -ENOTSUP;
 	res->fault_reason = 0;
 	res->fault_recorded = false;
 	ret = xlate_slow(v, req, KIND_UNTRANSLATED, res, &f);
 	if (ret)
 		fault_report(v, &f, res);
 	return ret;
+}
+
+static __attribute__((noinline)) int
+translate_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req,
+	       struct siommu_vtd_xlate *res)
+{
+	if (req_check(req, true) || !res)
+		return -EINVAL;
+	if (no_pasid_intr(req, req->iova))
+		return -ENOTSUP;
+	return translate_miss(v, req, res);
 }
 
 /* siommu_vtd_translate() past a 4K probe that found nothing: large pages,
@@ -278,7 +287,7 @@ translate_large(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 		res->fault_recorded = false;
 		return 0;
 	}
-	return translate_slow(v, req, res);
+	return translate_miss(v, req, res);
 }
 
 int SIOMMU_EXPORT siommu_vtd_translate(struct siommu_vtd *v,
@@ -290,9 +299,10 @@ int SIOMMU_EXPORT siommu_vtd_translate(struct siommu_vtd *v,
 	/*
 	 * The IOTLB-hit path: no lock, no RCU section, the entry copied by
 	 * value under its sequence count. It stays small: every way out of
-	 * it is a return or a tail call, and anything unusual (bad
-	 * arguments, the interrupt window, a miss, an access the entry's
-	 * fast-path permissions refuse) is sorted out by translate_slow().
+	 * it is a return or a tail call: bad arguments and the interrupt
+	 * window go to translate_slow(), which checks everything; a miss, or
+	 * an access the entry's fast-path permissions refuse, to
+	 * translate_miss(), which need not check again.
 	 *
 	 * TE is not tested here: turning translation off (or pointing
 	 * RTADDR elsewhere) flushes the IOTLB, and xlate_slow() fills
@@ -317,18 +327,18 @@ int SIOMMU_EXPORT siommu_vtd_translate(struct siommu_vtd *v,
 			hit_req_init(&h, req, req->access);
 			if (unlikely(!hit_finish(v, &h, req->iova, page, SIOMMU_SZ_4K,
 						 out, res)))
-				return translate_slow(v, req, res);
+				return translate_miss(v, req, res);
 			res->fault_reason = 0;
 			res->fault_recorded = false;
 			return 0;
 		}
 		if (hit < 0)
-			return translate_slow(v, req, res);
+			return translate_miss(v, req, res);
 	}
 	levels = READ_ONCE(v->iotlb_levels);
 	if (levels & 6)
 		return translate_large(v, req, res, levels);
-	return translate_slow(v, req, res);
+	return translate_miss(v, req, res);
 }
 
 int SIOMMU_EXPORT siommu_vtd_ats_translate(struct siommu_vtd *v,
