@@ -61,8 +61,10 @@
  * store comes after that barrier also reads the data after it, so it cannot
  * reach what the writer unlinked before calling; one whose store came before
  * is seen and waited for. The reader's only cost is a thread-local load,
- * two plain stores and a compiler barrier. Without membarrier (old kernels,
- * valgrind), readers issue a full fence instead.
+ * the loads of the grace-period counter and of the domain's fence flag (one
+ * cache line, read-mostly), two plain stores and a compiler barrier.
+ * Without membarrier (old kernels, valgrind), readers issue a full fence
+ * instead.
  *
  * ThreadSanitizer does not understand the asymmetric barrier, so under TSan
  * each read-side unlock releases, and each grace period acquires, its
