@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "dma/dma_internal.h"
+#include "util/cpu.h"
 
 static uint64_t coarse_ns(void)
 {
@@ -66,9 +67,7 @@ void dma_fq_fini(struct dma_dom *dd)
 /* Any part is correct (parts are locked); the current CPU's is fastest. */
 struct dma_fq *dma_fq_this_cpu(struct dma_dom *dd)
 {
-	int cpu = sched_getcpu();
-
-	return &dd->fq[(unsigned int)(cpu < 0 ? 0 : cpu) & (dd->nr_fq - 1)];
+	return &dd->fq[this_cpu() & (dd->nr_fq - 1)];
 }
 
 /* Entries taken off the queue, to be freed once its lock is dropped. */

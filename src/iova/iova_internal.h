@@ -22,7 +22,6 @@
 #define SIOMMU_IOVA_INTERNAL_H
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,13 +29,9 @@
 #include <siommu/iova.h>
 
 #include "util/compiler.h"
+#include "util/cpu.h"
 #include "util/fail.h"
 #include "util/ylock.h"
-
-#if __has_include(<sys/rseq.h>)
-#include <sys/rseq.h>
-#define IOVA_HAVE_RSEQ 1
-#endif
 
 /*
  * libbsd's <bsd/sys/tree.h> calls RB_AUGMENT(x) on every node whose children
@@ -287,33 +282,9 @@ void iova_cache_count(struct siommu_iova *iovad, uint64_t *cached_pfns,
  * atomic exchange, and call overhead would be a fair share of it.
  */
 
-/*
- * The CPU the caller runs on, as a slot index hint. glibc (2.35+) registers
- * an rseq area for every thread, where the kernel keeps the current CPU;
- * reading it directly is what sched_getcpu() does, without the call. Any
- * answer is correct (slots are locked), a stale one only slower.
- */
-static inline unsigned int iova_cpu(void)
-{
-	int cpu;
-
-#ifdef IOVA_HAVE_RSEQ
-	if (likely(__rseq_size)) {
-		const struct rseq *rs = (const struct rseq *)
-			((char *)__builtin_thread_pointer() + __rseq_offset);
-
-		cpu = (int)READ_ONCE(rs->cpu_id);
-		if (likely(cpu >= 0))
-			return cpu;
-	}
-#endif
-	cpu = sched_getcpu();
-	return cpu < 0 ? 0 : cpu;
-}
-
 static inline struct iova_cpu_cache *iova_cache_slot(struct siommu_iova *iovad)
 {
-	return &iovad->caches[iova_cpu() & (iovad->nr_caches - 1)];
+	return &iovad->caches[this_cpu() & (iovad->nr_caches - 1)];
 }
 
 /*
