@@ -306,26 +306,32 @@ int SIOMMU_EXPORT siommu_dma_map_single_host(struct siommu_device *dev,
 	return siommu_dma_map_single(dev, pa, len, dir, iova);
 }
 
+/* Unmap what the record matching @want maps (single or sg): take the
+ * record, then release its range (lazily, on a lazy domain). */
+static int unmap_record(struct dma_dom *dd, const struct dma_map *want)
+{
+	struct dma_map *m;
+	int ret;
+
+	if (dd->policy == SIOMMU_DMA_LAZY)
+		dma_fq_check_time(dd);
+	ret = rec_take(dd, want, &m);
+	if (ret || !m)
+		return ret;
+	if (!dd->identity)
+		range_release(dd, m->base, m->size, false);
+	free(m);
+	return 0;
+}
+
 int SIOMMU_EXPORT siommu_dma_unmap_single(struct siommu_device *dev, uint64_t iova,
 					  uint64_t len, enum siommu_dma_dir dir)
 {
 	struct dma_dev *dv = dma_of(dev);
 	struct dma_map want = { .key = iova, .len = len, .dir = dir, .kind = DMA_SINGLE };
-	struct dma_map *m;
-	int ret;
+	int ret = check_args(dv, len, dir);
 
-	ret = check_args(dv, len, dir);
-	if (ret)
-		return ret;
-	if (dv->dd->policy == SIOMMU_DMA_LAZY)
-		dma_fq_check_time(dv->dd);
-	ret = rec_take(dv->dd, &want, &m);
-	if (ret || !m)
-		return ret;
-	if (!dv->dd->identity)
-		range_release(dv->dd, m->base, m->size, false);
-	free(m);
-	return 0;
+	return ret ? ret : unmap_record(dv->dd, &want);
 }
 
 /* Segments i and i + 1 continue each other physically. */
@@ -439,24 +445,16 @@ int SIOMMU_EXPORT siommu_dma_unmap_sg(struct siommu_device *dev,
 				      unsigned int nents, enum siommu_dma_dir dir)
 {
 	struct dma_dev *dv = dma_of(dev);
-	struct dma_map want, *m;
+	struct dma_map want;
 	uint64_t total;
 	int ret;
 
 	ret = sg_check(dv, sg, nents, dir, &total);
 	if (ret)
 		return ret;
-	if (dv->dd->policy == SIOMMU_DMA_LAZY)
-		dma_fq_check_time(dv->dd);
 	want = (struct dma_map){ .key = sg[0].dma_addr, .len = total, .nents = nents,
 				 .dir = dir, .kind = DMA_SG };
-	ret = rec_take(dv->dd, &want, &m);
-	if (ret || !m)
-		return ret;
-	if (!dv->dd->identity)
-		range_release(dv->dd, m->base, m->size, false);
-	free(m);
-	return 0;
+	return unmap_record(dv->dd, &want);
 }
 
 int SIOMMU_EXPORT siommu_dma_alloc_coherent(struct siommu_device *dev, uint64_t size,
