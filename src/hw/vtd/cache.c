@@ -171,27 +171,6 @@ static unsigned int slots_inv(struct siommu_vtd *v, void *base, size_t size,
 
 /* ---- context cache ------------------------------------------------------- */
 
-static unsigned int ctx_index(struct siommu_vtd *v, uint16_t sid)
-{
-	return ((sid * 0x9e37u) >> 8 ^ sid) & v->ctx_mask;
-}
-
-bool vtd_ctx_lookup(struct siommu_vtd *v, uint16_t sid, uint64_t *q0, uint64_t *q1)
-{
-	struct ctx_slot *s = &v->ctx[ctx_index(v, sid)];
-	uint32_t seq = slot_read_begin(&s->seq);
-	uint64_t key = LD(s->key);
-
-	*q0 = LD(s->q0);
-	*q1 = LD(s->q1);
-	if (slot_read_retry(&s->seq, seq) || key != (CTX_KEY_VALID | sid)) {
-		vtd_stat_inc(v, ST_CTX_MISS);
-		return false;
-	}
-	vtd_stat_inc(v, ST_CTX_HIT);
-	return true;
-}
-
 void vtd_ctx_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid, uint64_t q0,
 		  uint64_t q1)
 {
@@ -229,34 +208,6 @@ void vtd_ctx_inv(struct siommu_vtd *v, bool all, uint16_t sid, uint16_t sid_mask
 }
 
 /* ---- PASID cache ---------------------------------------------------------- */
-
-static unsigned int pasid_index(struct siommu_vtd *v, uint16_t sid, uint32_t pasid)
-{
-	uint64_t h = (((uint64_t)sid << 20) | pasid) * 0x9e3779b97f4a7c15ull;
-
-	return (unsigned int)(h >> 40) & v->pasid_mask;
-}
-
-#define PASID_KEY(sid, pasid) (PASID_KEY_VALID | ((uint64_t)(sid) << 20) | (pasid))
-
-bool vtd_pasid_lookup(struct siommu_vtd *v, uint16_t sid, uint32_t pasid,
-		      uint64_t q[3], uint64_t *fpd)
-{
-	struct pasid_slot *s = &v->pasid[pasid_index(v, sid, pasid)];
-	uint32_t seq = slot_read_begin(&s->seq);
-	uint64_t key = LD(s->key);
-
-	q[0] = LD(s->q0);
-	q[1] = LD(s->q1);
-	q[2] = LD(s->q2);
-	*fpd = LD(s->fpd);
-	if (slot_read_retry(&s->seq, seq) || key != PASID_KEY(sid, pasid)) {
-		vtd_stat_inc(v, ST_PASID_MISS);
-		return false;
-	}
-	vtd_stat_inc(v, ST_PASID_HIT);
-	return true;
-}
 
 void vtd_pasid_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid,
 		    uint32_t pasid, const uint64_t q[3], uint64_t fpd)
@@ -536,10 +487,12 @@ void vtd_iotlb_fill(struct siommu_vtd *v, uint64_t gen, const struct iotlb_ent *
 	 * bucket needs no count: the old entry, present under our lock, keeps
 	 * the bucket non-zero for any invalidation that could race this fill.
 	 */
-	iotlb_sid_note(v, e->did, e->sid);
 	old = LD(s->key);
 	same = (old & IOTLB_KEY_VALID) &&
 	       IOTLB_KEY_DID(old) % IOTLB_DID_BUCKETS == e->did % IOTLB_DID_BUCKETS;
+	/* An entry of the same DID and SID had its SID noted, for good. */
+	if (!same || IOTLB_KEY_DID(old) != e->did || (uint16_t)old != e->sid)
+		iotlb_sid_note(v, e->did, e->sid);
 	if (!same)
 		iotlb_pop_add(v, e->did, 1);
 	if (vtd_gen(v) != gen) {

@@ -388,11 +388,9 @@ struct siommu_vtd {
  * threads that hash to the same stripe can lose counts, never add any.
  * (sched_getcpu() would stripe by CPU but costs as much as an IOTLB hit.)
  */
-static inline_hot void vtd_stat_add_inline(struct siommu_vtd *v, enum vtd_stat s,
-					   uint64_t n)
+static inline_hot struct vtd_stripe *vtd_stripe(struct siommu_vtd *v)
 {
 	uintptr_t sp;
-	uint64_t *c;
 
 #if defined(__x86_64__)
 	/* The stack pointer itself: no frame pointer forced on the caller. */
@@ -401,7 +399,14 @@ static inline_hot void vtd_stat_add_inline(struct siommu_vtd *v, enum vtd_stat s
 	sp = (uintptr_t)__builtin_frame_address(0);
 #endif
 	/* Default thread stacks are 8M apart: bit 23 up tells them apart. */
-	c = &v->stats[(sp >> 23) % VTD_STRIPES].c[s];
+	return &v->stats[(sp >> 23) % VTD_STRIPES];
+}
+
+/* Count on this thread's stripe, found once by a path that counts more
+ * than once. */
+static inline_hot void stripe_add(struct vtd_stripe *st, enum vtd_stat s, uint64_t n)
+{
+	uint64_t *c = &st->c[s];
 
 #if defined(__x86_64__) && !defined(SIOMMU_TSAN)
 	/* The same unlocked load and store as below, as one add to memory
@@ -413,6 +418,17 @@ static inline_hot void vtd_stat_add_inline(struct siommu_vtd *v, enum vtd_stat s
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
 			 __ATOMIC_RELAXED);
 #endif
+}
+
+static inline_hot void stripe_inc(struct vtd_stripe *st, enum vtd_stat s)
+{
+	stripe_add(st, s, 1);
+}
+
+static inline_hot void vtd_stat_add_inline(struct siommu_vtd *v, enum vtd_stat s,
+					   uint64_t n)
+{
+	stripe_add(vtd_stripe(v), s, n);
 }
 
 static inline_hot void vtd_stat_inc(struct siommu_vtd *v, enum vtd_stat s)
@@ -441,11 +457,75 @@ static inline void vtd_fill_hook(struct siommu_vtd *v, enum vtd_cache cache)
 		fn(READ_ONCE(v->fill_hook_opaque), cache);
 }
 
-bool vtd_ctx_lookup(struct siommu_vtd *v, uint16_t sid, uint64_t *q0, uint64_t *q1);
+/* Sequence-count slot protocol (see struct ctx_slot). */
+static inline_hot uint32_t slot_read_begin(const uint32_t *seq)
+{
+	return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+}
+
+static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (s & 1) || __atomic_load_n(seq, __ATOMIC_RELAXED) != s;
+}
+
+static inline_hot unsigned int ctx_index(struct siommu_vtd *v, uint16_t sid)
+{
+	return ((sid * 0x9e37u) >> 8 ^ sid) & v->ctx_mask;
+}
+
+/* The cached context entry of @sid; counts ctx_hit/ctx_miss on @st. */
+static inline_hot bool vtd_ctx_lookup(struct siommu_vtd *v, struct vtd_stripe *st,
+				      uint16_t sid, uint64_t *q0, uint64_t *q1)
+{
+	struct ctx_slot *s = &v->ctx[ctx_index(v, sid)];
+	uint32_t seq = slot_read_begin(&s->seq);
+	uint64_t key = __atomic_load_n(&s->key, __ATOMIC_RELAXED);
+
+	*q0 = __atomic_load_n(&s->q0, __ATOMIC_RELAXED);
+	*q1 = __atomic_load_n(&s->q1, __ATOMIC_RELAXED);
+	if (unlikely(slot_read_retry(&s->seq, seq) || key != (CTX_KEY_VALID | sid))) {
+		stripe_inc(st, ST_CTX_MISS);
+		return false;
+	}
+	stripe_inc(st, ST_CTX_HIT);
+	return true;
+}
+
+static inline_hot unsigned int pasid_index(struct siommu_vtd *v, uint16_t sid,
+					   uint32_t pasid)
+{
+	uint64_t h = (((uint64_t)sid << 20) | pasid) * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned int)(h >> 40) & v->pasid_mask;
+}
+
+#define PASID_KEY(sid, pasid) (PASID_KEY_VALID | ((uint64_t)(sid) << 20) | (pasid))
+
+/* The cached PASID entry of (@sid, @pasid) and the FPD it was read
+ * under; counts pasid_hit/pasid_miss on @st. */
+static inline_hot bool vtd_pasid_lookup(struct siommu_vtd *v, struct vtd_stripe *st,
+					uint16_t sid, uint32_t pasid, uint64_t q[3],
+					uint64_t *fpd)
+{
+	struct pasid_slot *s = &v->pasid[pasid_index(v, sid, pasid)];
+	uint32_t seq = slot_read_begin(&s->seq);
+	uint64_t key = __atomic_load_n(&s->key, __ATOMIC_RELAXED);
+
+	q[0] = __atomic_load_n(&s->q0, __ATOMIC_RELAXED);
+	q[1] = __atomic_load_n(&s->q1, __ATOMIC_RELAXED);
+	q[2] = __atomic_load_n(&s->q2, __ATOMIC_RELAXED);
+	*fpd = __atomic_load_n(&s->fpd, __ATOMIC_RELAXED);
+	if (unlikely(slot_read_retry(&s->seq, seq) || key != PASID_KEY(sid, pasid))) {
+		stripe_inc(st, ST_PASID_MISS);
+		return false;
+	}
+	stripe_inc(st, ST_PASID_HIT);
+	return true;
+}
+
 void vtd_ctx_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid, uint64_t q0,
 		  uint64_t q1);
-bool vtd_pasid_lookup(struct siommu_vtd *v, uint16_t sid, uint32_t pasid,
-		      uint64_t q[3], uint64_t *fpd);
 void vtd_pasid_fill(struct siommu_vtd *v, uint64_t gen, uint16_t sid,
 		    uint32_t pasid, const uint64_t q[3], uint64_t fpd);
 
@@ -463,18 +543,6 @@ struct iotlb_ent {
 	uint32_t perm_u, perm_s;
 	bool dirty;
 };
-
-/* Sequence-count slot protocol (see struct ctx_slot). */
-static inline_hot uint32_t slot_read_begin(const uint32_t *seq)
-{
-	return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-}
-
-static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return (s & 1) || __atomic_load_n(seq, __ATOMIC_RELAXED) != s;
-}
 
 /*
  * The set of tag @key (as IOTLB_KEY() builds it, no DID bits) and @page.
@@ -621,13 +689,15 @@ struct vtd_walk_out {
 };
 
 /*
- * Walk for @req (must run inside an RCU read-side section). Returns 0 with
+ * Walk for @req (must run inside an RCU read-side section), counting on
+ * @st, this thread's stripe. Returns 0 with
  * *o filled (ent.perm_* describe the mapping; the caller checks the
  * request's access against them), or a fault reason with o->fpd telling
  * whether it is a qualified fault under FPD.
  */
 uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,
-		  enum vtd_kind kind, uint64_t gen, struct vtd_walk_out *o);
+		  enum vtd_kind kind, uint64_t gen, struct vtd_stripe *st,
+		  struct vtd_walk_out *o);
 
 /* Context-level checks for page requests: returns a fault reason or 0. */
 uint32_t vtd_prq_check(struct siommu_vtd *v, const struct siommu_vtd_page_req *req,

@@ -47,6 +47,7 @@ static bool fault_qualified(uint32_t r)
 
 struct walk {
 	struct siommu_vtd *v;
+	struct vtd_stripe *st;	/* this thread's counters */
 	uint64_t gen;
 	bool fpd;
 	bool psc;		/* use the paging-structure cache (not nested) */
@@ -78,14 +79,14 @@ static int rd_words(struct siommu_vtd *v, uint64_t pa, uint64_t *w, unsigned int
 
 /* ---- root and context (VT-d 9.2, 9.4) ---------------------------------- */
 
-static uint32_t ctx_fetch(struct walk *w, uint16_t sid, uint64_t *c0, uint64_t *c1)
+/* The context entry of @sid from memory, validated and cached. */
+static __attribute__((noinline)) uint32_t
+ctx_read(struct walk *w, uint16_t sid, uint64_t *c0, uint64_t *c1)
 {
 	struct siommu_vtd *v = w->v;
 	uint64_t xl = LOAD_ACQUIRE(v->xl), re, c[4];
 	unsigned int devfn = sid & 0xff;
 
-	if (vtd_ctx_lookup(v, sid, c0, c1))
-		return 0;
 	if (!(xl & XL_SMT))
 		return SIOMMU_VTD_FR_RTA_INVALID;
 	/* Scalable root entry: lower half for devfn 0-127, upper for 128-255. */
@@ -108,6 +109,14 @@ static uint32_t ctx_fetch(struct walk *w, uint16_t sid, uint64_t *c0, uint64_t *
 	*c1 = c[1];
 	vtd_ctx_fill(v, w->gen, sid, c[0], c[1]);
 	return 0;
+}
+
+static inline_hot uint32_t ctx_fetch(struct walk *w, uint16_t sid, uint64_t *c0,
+				     uint64_t *c1)
+{
+	if (likely(vtd_ctx_lookup(w->v, w->st, sid, c0, c1)))
+		return 0;
+	return ctx_read(w, sid, c0, c1);
 }
 
 /* ---- PASID directory and table (VT-d 9.5, 9.6) ---------------------------- */
@@ -134,17 +143,14 @@ static bool pgtt_valid(struct siommu_vtd *v, const uint64_t q[3])
 	}
 }
 
-static uint32_t pasid_fetch(struct walk *w, uint16_t sid, uint64_t c0,
-			    uint32_t pasid, uint64_t q[3])
+/* The PASID entry of (@sid, @pasid) from memory, validated and cached. */
+static __attribute__((noinline)) uint32_t
+pasid_read(struct walk *w, uint16_t sid, uint64_t c0, uint32_t pasid, uint64_t q[3])
 {
 	struct siommu_vtd *v = w->v;
-	uint64_t de, e[8], fpd;
+	uint64_t de, e[8];
 	unsigned int i;
 
-	if (vtd_pasid_lookup(v, sid, pasid, q, &fpd)) {
-		w->fpd |= fpd;
-		return 0;
-	}
 	if (rd64(v, (c0 & ADDR_MASK) + (uint64_t)(pasid >> 6) * 8, &de))
 		return SIOMMU_VTD_FR_PDIR_ACCESS;
 	if (!(de & PDIR_P))
@@ -172,6 +178,18 @@ static uint32_t pasid_fetch(struct walk *w, uint16_t sid, uint64_t c0,
 		return SIOMMU_VTD_FR_PTE_INVALID;
 	vtd_pasid_fill(v, w->gen, sid, pasid, q, (de & PDIR_FPD) | (e[0] & PTE0_FPD));
 	return 0;
+}
+
+static inline_hot uint32_t pasid_fetch(struct walk *w, uint16_t sid, uint64_t c0,
+				       uint32_t pasid, uint64_t q[3])
+{
+	uint64_t fpd;
+
+	if (likely(vtd_pasid_lookup(w->v, w->st, sid, pasid, q, &fpd))) {
+		w->fpd |= fpd;
+		return 0;
+	}
+	return pasid_read(w, sid, c0, pasid, q);
 }
 
 /* ---- A/D updates (VT-d 3.6.2, 3.7.2; trap 9) ------------------------------ */
@@ -510,7 +528,7 @@ static uint32_t walk_stages(struct walk *w, const uint64_t q[3], uint64_t iova,
 }
 
 /* Context checks shared by translation and page requests. */
-static uint32_t route(struct walk *w, uint16_t sid, bool pp, uint32_t req_pasid,
+static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp, uint32_t req_pasid,
 		      uint64_t *c0, uint64_t *c1, uint32_t *pasid)
 {
 	struct siommu_vtd *v = w->v;
@@ -543,14 +561,15 @@ static uint32_t route(struct walk *w, uint16_t sid, bool pp, uint32_t req_pasid,
 }
 
 uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,
-		  enum vtd_kind kind, uint64_t gen, struct vtd_walk_out *o)
+		  enum vtd_kind kind, uint64_t gen, struct vtd_stripe *st,
+		  struct vtd_walk_out *o)
 {
-	struct walk w = { .v = v, .gen = gen };
+	struct walk w = { .v = v, .st = st, .gen = gen };
 	uint64_t c0 = 0, c1 = 0, q[3];
 	uint32_t pasid = 0, fr;
 	bool priv;
 
-	vtd_stat_inc(v, ST_WALK);
+	stripe_inc(st, ST_WALK);
 	o->cacheable = false;
 	fr = route(&w, req->rid, req->pasid_present, req->pasid, &c0, &c1, &pasid);
 	if (fr)
@@ -604,7 +623,7 @@ out_fault:
 uint32_t vtd_prq_check(struct siommu_vtd *v, const struct siommu_vtd_page_req *req,
 		       bool *fpd)
 {
-	struct walk w = { .v = v, .gen = vtd_gen(v) };
+	struct walk w = { .v = v, .st = vtd_stripe(v), .gen = vtd_gen(v) };
 	uint64_t c0 = 0, c1 = 0;
 	uint32_t pasid, fr;
 

@@ -128,14 +128,15 @@ xlate_hit_large(struct siommu_vtd *v, struct hit_req hr, uint32_t levels,
  * describing the fault (not yet recorded). For ATS, page-table faults
  * return 0 with the permissions the device gets (possibly none).
  */
-static __attribute__((noinline)) int
-xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req,
-	   enum vtd_kind kind, struct siommu_vtd_xlate *res, struct vtd_fault *f)
+static inline_hot int xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req,
+				  enum vtd_kind kind, struct siommu_vtd_xlate *res,
+				  struct vtd_fault *f)
 {
-	uint64_t len = req->len ? req->len : 1, last, xl = LOAD_ACQUIRE(v->xl);
+	uint64_t xl = LOAD_ACQUIRE(v->xl);
 	bool pp = req->pasid_present, priv = pp && req->priv;
 	struct vtd_walk_out o;
 	struct iotlb_ent *e = &o.ent;
+	struct vtd_stripe *st;
 	uint32_t fr, perm;
 
 	if (unlikely(!(xl & XL_TE))) {
@@ -157,12 +158,13 @@ xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 			goto out_found;
 		}
 	}
-	vtd_stat_inc(v, ST_IOTLB_MISS);
+	st = vtd_stripe(v);
+	stripe_inc(st, ST_IOTLB_MISS);
 	vtd_read_lock();
 	{
 		uint64_t gen = vtd_gen(v);
 
-		fr = vtd_walk(v, req, kind, gen, &o);
+		fr = vtd_walk(v, req, kind, gen, st, &o);
 		if (!fr && o.cacheable)
 			vtd_iotlb_fill(v, gen, e);
 	}
@@ -194,14 +196,28 @@ out_found:
 	res->addr_base = e->out;
 	res->addr = e->out + (req->iova - e->page);
 	res->perm = perm;
-	/* VT-d 3.14: no translated address may land in the interrupt range. */
-	last = res->addr + (len - 1 < res->size - (req->iova - e->page) ?
-			    len - 1 : res->size - (req->iova - e->page) - 1);
-	if (unlikely(in_intr_window(res->addr, last))) {
-		fault_fill(f, req, SIOMMU_VTD_FR_INTR_RANGE, false);
-		return -EFAULT;
+	/* VT-d 3.14: no translated address may land in the interrupt range;
+	 * the request's part of the page is looked at only if the page
+	 * touches it. */
+	if (unlikely(in_intr_window(e->out, e->out + (res->size - 1)))) {
+		uint64_t len = req->len ? req->len : 1, room = res->size - (req->iova - e->page);
+		uint64_t last = res->addr + (len < room ? len : room) - 1;
+
+		if (in_intr_window(res->addr, last)) {
+			fault_fill(f, req, SIOMMU_VTD_FR_INTR_RANGE, false);
+			return -EFAULT;
+		}
 	}
 	return 0;
+}
+
+/* xlate_slow() for ATS and for pieces of a transfer; translate_miss() has
+ * a copy of its own. */
+static __attribute__((noinline)) int
+xlate_slow_call(struct siommu_vtd *v, const struct siommu_vtd_req *req,
+		enum vtd_kind kind, struct siommu_vtd_xlate *res, struct vtd_fault *f)
+{
+	return xlate_slow(v, req, kind, res, f);
 }
 
 /* Host pointer for [pa, pa + len): the frame pool without a lookup. */
@@ -356,7 +372,7 @@ int SIOMMU_EXPORT siommu_vtd_ats_translate(struct siommu_vtd *v,
 		return -ENOTSUP;
 	res->fault_reason = 0;
 	res->fault_recorded = false;
-	ret = xlate_slow(v, req, KIND_ATS, res, &f);
+	ret = xlate_slow_call(v, req, KIND_ATS, res, &f);
 	if (ret)
 		fault_report(v, &f, res);
 	return ret;
@@ -411,7 +427,7 @@ piece_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req, struct hit_re
 		r.access = access;
 		r.iova = iova;
 		r.len = left;
-		*ret = xlate_slow(v, &r, KIND_UNTRANSLATED, &x, f);
+		*ret = xlate_slow_call(v, &r, KIND_UNTRANSLATED, &x, f);
 		if (*ret)
 			return p;
 	}
