@@ -272,44 +272,6 @@ void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask)
 
 /* ---- paging-structure cache ---------------------------------------------- */
 
-#define PSC_REGION(iova)	((iova) & GENMASK64(56, 21))
-
-static uint64_t psc_key(bool fs, uint16_t did, uint64_t iova)
-{
-	return PSC_KEY_VALID | (fs ? PSC_KEY_FS : 0) | PSC_REGION(iova) | did;
-}
-
-/* The slot of (@fs, @did, *@pasid, @iova): *key gets its key, *pasid the
- * PASID it is stored with (0 for the second stage). */
-static struct psc_slot *psc_slot(struct siommu_vtd *v, bool fs, uint16_t did,
-				 uint32_t *pasid, uint64_t iova, uint64_t *key)
-{
-	uint64_t h;
-
-	*key = psc_key(fs, did, iova);
-	*pasid = fs ? *pasid : 0;
-	h = (*key ^ ((uint64_t)*pasid << 24)) * 0x9e3779b97f4a7c15ull;
-	return &v->psc[h >> 58];
-}
-
-_Static_assert(PSC_SLOTS == 64, "psc_slot() hashes to 6 bits");
-
-bool vtd_psc_lookup(struct siommu_vtd *v, bool fs, uint16_t did, uint32_t pasid,
-		    uint64_t iova, uint64_t *table, uint64_t *acc)
-{
-	uint64_t key;
-	struct psc_slot *s = psc_slot(v, fs, did, &pasid, iova, &key);
-	uint32_t seq = slot_read_begin(&s->seq);
-	bool hit;
-
-	hit = LD(s->key) == key && LD(s->pasid) == pasid;
-	*table = LD(s->table);
-	*acc = LD(s->acc);
-	hit = hit && !slot_read_retry(&s->seq, seq);
-	vtd_stat_inc(v, hit ? ST_PSC_HIT : ST_PSC_MISS);
-	return hit;
-}
-
 void vtd_psc_fill(struct siommu_vtd *v, uint64_t gen, bool fs, uint16_t did,
 		  uint32_t pasid, uint64_t iova, uint64_t table, uint64_t acc)
 {

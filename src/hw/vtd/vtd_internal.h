@@ -667,10 +667,49 @@ void vtd_caches_flush_all(struct siommu_vtd *v);
 /*
  * Paging-structure cache (struct psc_slot): the cached level-1 entry of
  * (@fs stage, @did, @pasid) over the 2M region of @iova, or a fill of it
- * by a walk that sampled generation @gen. Lookups count psc_hit/psc_miss.
+ * by a walk that sampled generation @gen. Lookups count psc_hit/psc_miss
+ * on @st, the walk's stripe.
  */
-bool vtd_psc_lookup(struct siommu_vtd *v, bool fs, uint16_t did, uint32_t pasid,
-		    uint64_t iova, uint64_t *table, uint64_t *acc);
+#define PSC_REGION(iova)	((iova) & GENMASK64(56, 21))
+
+static inline_hot uint64_t psc_key(bool fs, uint16_t did, uint64_t iova)
+{
+	return PSC_KEY_VALID | (fs ? PSC_KEY_FS : 0) | PSC_REGION(iova) | did;
+}
+
+/* The slot of (@fs, @did, *@pasid, @iova): *key gets its key, *pasid the
+ * PASID it is stored with (0 for the second stage). */
+static inline_hot struct psc_slot *psc_slot(struct siommu_vtd *v, bool fs, uint16_t did,
+					    uint32_t *pasid, uint64_t iova, uint64_t *key)
+{
+	uint64_t h;
+
+	*key = psc_key(fs, did, iova);
+	*pasid = fs ? *pasid : 0;
+	h = (*key ^ ((uint64_t)*pasid << 24)) * 0x9e3779b97f4a7c15ull;
+	return &v->psc[h >> 58];
+}
+
+_Static_assert(PSC_SLOTS == 64, "psc_slot() hashes to 6 bits");
+
+static inline_hot bool vtd_psc_lookup(struct siommu_vtd *v, struct vtd_stripe *st,
+				      bool fs, uint16_t did, uint32_t pasid, uint64_t iova,
+				      uint64_t *table, uint64_t *acc)
+{
+	uint64_t key;
+	struct psc_slot *s = psc_slot(v, fs, did, &pasid, iova, &key);
+	uint32_t seq = slot_read_begin(&s->seq);
+	bool hit;
+
+	hit = __atomic_load_n(&s->key, __ATOMIC_RELAXED) == key &&
+	      __atomic_load_n(&s->pasid, __ATOMIC_RELAXED) == pasid;
+	*table = __atomic_load_n(&s->table, __ATOMIC_RELAXED);
+	*acc = __atomic_load_n(&s->acc, __ATOMIC_RELAXED);
+	hit = hit && !slot_read_retry(&s->seq, seq);
+	stripe_inc(st, hit ? ST_PSC_HIT : ST_PSC_MISS);
+	return hit;
+}
+
 void vtd_psc_fill(struct siommu_vtd *v, uint64_t gen, bool fs, uint16_t did,
 		  uint32_t pasid, uint64_t iova, uint64_t table, uint64_t acc);
 

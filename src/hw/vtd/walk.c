@@ -238,7 +238,7 @@ static uint32_t ss_walk(struct walk *w, const uint64_t q[3], uint64_t gpa,
 		uint64_t t, acc;
 
 		/* A cached level-1 entry: only the leaf is left to read. */
-		if (vtd_psc_lookup(v, false, w->did, 0, gpa, &t, &acc)) {
+		if (vtd_psc_lookup(v, w->st, false, w->did, 0, gpa, &t, &acc)) {
 			level = 1;
 			table = t;
 			perm = (uint32_t)acc;
@@ -363,7 +363,7 @@ static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nes
 		uint64_t t, acc;
 
 		/* A cached level-1 entry: only the leaf is left to read. */
-		if (vtd_psc_lookup(v, true, w->did, w->pasid, iova, &t, &acc)) {
+		if (vtd_psc_lookup(v, w->st, true, w->did, w->pasid, iova, &t, &acc)) {
 			level = 1;
 			table = t;
 			and_acc = acc & (FS_RW | FS_US);
