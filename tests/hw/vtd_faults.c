@@ -207,6 +207,19 @@ static void test_page_tables(void)
 		poke(&t, pdpt + 8, SIOMMU_SZ_1G | 0x87, ~0ull);
 		CHECK_EQ(rd(&t, 1, SIOMMU_SZ_1G), SIOMMU_VTD_FR_FS_RSVD);
 	}
+	/* An address bit above HAW in a table entry, at each level. */
+	{
+		uint64_t table = fs, e;
+		unsigned int l;
+
+		for (l = 4; l-- > 1; table = e & 0xffffffffff000ull) {
+			CHECK_OK(siommu_mem_load64(t.mem, table, &e));
+			poke(&t, table, 1ull << 49, 0);
+			CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+			poke(&t, table, 0, 1ull << 49);
+		}
+		CHECK_EQ(rd(&t, 1, 0), 0);
+	}
 	/* 0x70: FS table not in RAM. */
 	poke(&t, fs + 8, HOLE | 7, ~0ull);
 	CHECK_EQ(rd(&t, 1, 1ull << 39), SIOMMU_VTD_FR_FS_ACCESS);
@@ -219,6 +232,21 @@ static void test_page_tables(void)
 	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_RSVD);
 	poke(&t, pa, 0, 1 << 11);
 	CHECK_EQ(rd(&t, 2, 0), 0);
+	/* SNP, and an address bit above HAW, in a table entry at each level. */
+	{
+		uint64_t table = ss, e;
+		unsigned int l;
+
+		for (l = 4; l-- > 1; table = e & 0xffffffffff000ull) {
+			CHECK_OK(siommu_mem_load64(t.mem, table, &e));
+			poke(&t, table, 1 << 11, 0);
+			CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_RSVD);
+			poke(&t, table, 1ull << 49, 1 << 11);
+			CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_RSVD);
+			poke(&t, table, 0, 1ull << 49);
+		}
+		CHECK_EQ(rd(&t, 2, 0), 0);
+	}
 	/* 0x7b: SS root above HAW. */
 	poke(&t, pte_pa(&t, RID, 2), 1ull << 50, 0);
 	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_PTR);

@@ -229,6 +229,12 @@ static uint32_t ss_walk(struct walk *w, const uint64_t q[3], uint64_t gpa,
 	bool ssad = q[0] & PTE0_SSADE, ssee = q[0] & PTE0_SSEE;
 	uint64_t table = q[0] & ADDR_MASK;
 	uint32_t perm = SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC;
+	/* SNP is reserved without ECAP.SC, TM without legacy DT use. */
+	uint64_t rsvd_base = (PTE_ADDR_MASK & ~v->haw_mask) | SS_SNP | SS_TM;
+	/* With these set, an entry needs no A/D update (D: a 4K leaf, for
+	 * a write). */
+	uint64_t need_a = ssad ? SS_A : 0;
+	uint64_t leaf_d = ssad && (access & SIOMMU_VTD_WRITE) ? SS_D : 0;
 
 	if (gpa >> (30 + 9 * aw))
 		return SIOMMU_VTD_FR_ADDR_BEYOND;
@@ -254,13 +260,25 @@ static uint32_t ss_walk(struct walk *w, const uint64_t q[3], uint64_t gpa,
 		if (!p)
 			return SIOMMU_VTD_FR_SS_ACCESS;
 		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		/* The usual entry passes every check below with one test (as
+		 * in fs_walk()). */
+		if (level) {
+			if (likely((e & (SS_R | SS_W)) &&
+				   (e & (SS_PS | rsvd_base | need_a)) == need_a)) {
+				leaf = false;
+				goto down;
+			}
+		} else if (likely((e & (SS_R | SS_W)) &&
+				  (e & (rsvd_base | need_a | leaf_d)) == (need_a | leaf_d))) {
+			leaf = true;
+			goto down;
+		}
 again:
 		/* No present bit: an entry is present iff R or W (VT-d 9.8). */
 		if (!(e & (SS_R | SS_W)))
 			return SIOMMU_VTD_FR_SS_NP;
 		leaf = level == 0 || (e & SS_PS);
-		/* SNP is reserved without ECAP.SC, TM without legacy DT use. */
-		rsvd = (PTE_ADDR_MASK & ~v->haw_mask) | SS_SNP | SS_TM;
+		rsvd = rsvd_base;
 		if (level >= 3 && (e & SS_PS))
 			return SIOMMU_VTD_FR_SS_RSVD;
 		if (level >= 1 && (e & SS_PS) &&
@@ -284,6 +302,7 @@ again:
 			if (ret)
 				goto again;
 		}
+down:
 		if (!(e & SS_R))
 			perm &= ~(uint32_t)SIOMMU_VTD_READ;
 		if (!(e & SS_W))
@@ -351,6 +370,7 @@ static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nes
 	/* R/W and U/S are ANDed over the levels, XD is ORed (VT-d 3.6.2). */
 	uint64_t and_acc = FS_RW | FS_US, or_acc = 0;
 	bool wpe = q[2] & PTE2_WPE, write = access & SIOMMU_VTD_WRITE;
+	uint64_t leaf_d = write ? FS_D : 0;	/* a 4K leaf with it needs no update */
 	bool fs1g = v->cfg.caps & SIOMMU_VTD_CAP_FS1G;
 	int64_t sext = (int64_t)(iova << (64 - width)) >> (64 - width);
 
@@ -388,6 +408,21 @@ static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nes
 		if (!p)
 			return SIOMMU_VTD_FR_FS_ACCESS;
 		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		/*
+		 * The usual entry passes every check below with one test: a
+		 * table entry present, accessed, not a large page and without
+		 * reserved bits, or such a 4K leaf, dirty too for a write.
+		 */
+		if (level) {
+			if (likely((e & (FS_P | FS_A | FS_PS | rsvd_base)) == (FS_P | FS_A))) {
+				leaf = false;
+				goto down;
+			}
+		} else if (likely((e & (FS_P | FS_A | leaf_d | rsvd_base)) ==
+				  (FS_P | FS_A | leaf_d))) {
+			leaf = true;
+			goto down;
+		}
 again:
 		if (!(e & FS_P))
 			return SIOMMU_VTD_FR_FS_NP;
@@ -425,6 +460,7 @@ again:
 			if (ret)
 				goto again;
 		}
+down:
 		and_acc &= e;
 		or_acc |= e;
 		if (leaf) {
