@@ -111,12 +111,20 @@ ctx_read(struct walk *w, uint16_t sid, uint64_t *c0, uint64_t *c1)
 	return 0;
 }
 
+/* The reads from memory go through copies, so that a cache hit leaves
+ * the caller's words in registers. */
 static inline_hot uint32_t ctx_fetch(struct walk *w, uint16_t sid, uint64_t *c0,
 				     uint64_t *c1)
 {
+	uint64_t c[2] = { 0, 0 };
+	uint32_t fr;
+
 	if (likely(vtd_ctx_lookup(w->v, w->st, sid, c0, c1)))
 		return 0;
-	return ctx_read(w, sid, c0, c1);
+	fr = ctx_read(w, sid, &c[0], &c[1]);
+	*c0 = c[0];
+	*c1 = c[1];
+	return fr;
 }
 
 /* ---- PASID directory and table (VT-d 9.5, 9.6) ---------------------------- */
@@ -185,11 +193,18 @@ static inline_hot uint32_t pasid_fetch(struct walk *w, uint16_t sid, uint64_t c0
 {
 	uint64_t fpd;
 
+	uint64_t e[3] = { 0, 0, 0 };
+	uint32_t fr;
+
 	if (likely(vtd_pasid_lookup(w->v, w->st, sid, pasid, q, &fpd))) {
 		w->fpd |= fpd;
 		return 0;
 	}
-	return pasid_read(w, sid, c0, pasid, q);
+	fr = pasid_read(w, sid, c0, pasid, e);
+	q[0] = e[0];
+	q[1] = e[1];
+	q[2] = e[2];
+	return fr;
 }
 
 /* ---- A/D updates (VT-d 3.6.2, 3.7.2; trap 9) ------------------------------ */
