@@ -90,6 +90,10 @@ static void test_root_ctx(void)
 	poke(&t, t.root + 2 * 16, 1 << 3, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_ROOT_RSVD);
 	poke(&t, t.root + 2 * 16, 0, 1 << 3);
+	/* 0x3a: the context table's address above HAW. */
+	poke(&t, t.root + 2 * 16, 1ull << 50, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_ROOT_RSVD);
+	poke(&t, t.root + 2 * 16, 0, 1ull << 50);
 	/* 0x40: context table not in RAM. */
 	CHECK_OK(siommu_mem_load64(t.mem, t.root + 2 * 16, &v));
 	poke(&t, t.root + 2 * 16, HOLE | 1, ~0ull);
@@ -105,6 +109,17 @@ static void test_root_ctx(void)
 	poke(&t, ctx_pa(&t, RID) + 16, 1, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_RSVD);
 	poke(&t, ctx_pa(&t, RID) + 16, 0, 1);
+	/* ... the PASID directory above HAW; qw1 bit 21 up; qw3. */
+	poke(&t, ctx_pa(&t, RID), 1ull << 50, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_RSVD);
+	poke(&t, ctx_pa(&t, RID), 0, 1ull << 50);
+	poke(&t, ctx_pa(&t, RID) + 8, 1ull << 30, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_RSVD);
+	poke(&t, ctx_pa(&t, RID) + 8, 0, 1ull << 30);
+	poke(&t, ctx_pa(&t, RID) + 24, 1ull << 63, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_RSVD);
+	poke(&t, ctx_pa(&t, RID) + 24, 0, 1ull << 63);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
 	/* 0x44: ATS without DTE. */
 	poke(&t, ctx_pa(&t, RID), 0, 1 << 2);
 	{
@@ -145,6 +160,9 @@ static void test_pasid_structs(void)
 	poke(&t, dir_pa(&t, RID, 1), 1 << 2, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PDIR_RSVD);
 	poke(&t, dir_pa(&t, RID, 1), 0, 1 << 2);
+	poke(&t, dir_pa(&t, RID, 1), 1ull << 50, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PDIR_RSVD);
+	poke(&t, dir_pa(&t, RID, 1), 0, 1ull << 50);
 	/* 0x58: PASID table not in RAM. */
 	CHECK_OK(siommu_mem_load64(t.mem, dir_pa(&t, RID, 1), &v));
 	poke(&t, dir_pa(&t, RID, 1), HOLE | 1, ~0ull);
@@ -159,6 +177,17 @@ static void test_pasid_structs(void)
 	poke(&t, pte_pa(&t, RID, 1) + 40, 1, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
 	poke(&t, pte_pa(&t, RID, 1) + 40, 0, 1);
+	/* ... qw1 bit 16; qw2 bit 5. */
+	poke(&t, pte_pa(&t, RID, 1) + 8, 1 << 16, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
+	poke(&t, pte_pa(&t, RID, 1) + 8, 0, 1 << 16);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 1 << 5, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1 << 5);
+	/* 0x72: the first-stage root above HAW. */
+	poke(&t, pte_pa(&t, RID, 1) + 16, 1ull << 50, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1ull << 50);
 	/* 0x5b: PGTT 0, PGTT 5, FSPM 5-level on a 48-bit unit, SS AW 57. */
 	poke(&t, pte_pa(&t, RID, 1), 0, 7 << 6);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_INVALID);
@@ -171,7 +200,72 @@ static void test_pasid_structs(void)
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
 	poke(&t, pte_pa(&t, RID, 1), (2 << 6) | (3 << 2), (7 << 6) | (7 << 2));
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_INVALID);
+	/* ... SS AW 0 (reserved encoding). */
+	poke(&t, pte_pa(&t, RID, 1), 0, 7 << 2);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_INVALID);
 	vt_fini(&t);
+}
+
+/*
+ * Entries that use what the unit does not have: a PGTT whose translation
+ * type is missing is invalid (0x5b); SSADE, ERE and SRE without SSADS, ERS
+ * and SRS, and DTE and PRE without DT and PRS, are reserved (0x5a, 0x42).
+ */
+static void test_missing_caps(void)
+{
+	static const struct {
+		uint32_t cap;		/* what the unit lacks */
+		unsigned int pgtt;	/* entry to build: FS, SS, or NEST */
+		unsigned int qw, bit;	/* a bit to set in it (qw 4: none) */
+		uint32_t fault;
+	} cases[] = {
+		/* Nesting needs both stages: a unit without one lacks it too. */
+		{ SIOMMU_VTD_CAP_FS | SIOMMU_VTD_CAP_NEST, 1, 4, 0, SIOMMU_VTD_FR_PTE_INVALID },
+		{ SIOMMU_VTD_CAP_SS | SIOMMU_VTD_CAP_NEST, 2, 4, 0, SIOMMU_VTD_FR_PTE_INVALID },
+		{ SIOMMU_VTD_CAP_NEST, 3, 4, 0, SIOMMU_VTD_FR_PTE_INVALID },
+		{ SIOMMU_VTD_CAP_SSAD, 2, 0, 9, SIOMMU_VTD_FR_PTE_RSVD },
+		{ SIOMMU_VTD_CAP_ERS, 1, 2, 1, SIOMMU_VTD_FR_PTE_RSVD },
+		{ SIOMMU_VTD_CAP_SRS, 1, 2, 0, SIOMMU_VTD_FR_PTE_RSVD },
+		{ SIOMMU_VTD_CAP_DT, 1, 4, 0, SIOMMU_VTD_FR_CTX_RSVD },
+		{ SIOMMU_VTD_CAP_PRS, 1, 4, 0, SIOMMU_VTD_FR_CTX_RSVD },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct siommu_vtd_cfg c = { .caps = SIOMMU_VTD_CAP_ALL & ~cases[i].cap };
+		struct siommu_vtd_pasid_desc p = { .pgtt = cases[i].pgtt, .did = 1,
+						   .fs_levels = 4, .ss_levels = 4 };
+		struct vt t;
+
+		vt_init(&t, &c);
+		vt_ctx(&t, RID, true, 0);	/* DTE and PRE set */
+		CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.fs_root));
+		CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.ss_root));
+		if (p.pgtt == 3)
+			p.fs_root = 0x1000;	/* a GPA: only validity is tested */
+		CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 1, &p));
+		if (cases[i].qw < 4)
+			poke(&t, pte_pa(&t, RID, 1) + 8 * cases[i].qw,
+			     1ull << cases[i].bit, 0);
+		if (cases[i].fault == SIOMMU_VTD_FR_CTX_RSVD) {
+			CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_CTX_RSVD);
+			/* Without the bit the unit lacks, the entry is good. */
+			poke(&t, ctx_pa(&t, RID), 0,
+			     cases[i].cap == SIOMMU_VTD_CAP_DT ? 1 << 2 : 1 << 4);
+		} else {
+			CHECK_EQ(rd(&t, 1, 0), cases[i].fault);
+			vt_fini(&t);
+			/* The same entry on a unit that has it. */
+			vt_init(&t, NULL);
+			vt_ctx(&t, RID, true, 0);
+			CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 1, &p));
+			if (cases[i].qw < 4)
+				poke(&t, pte_pa(&t, RID, 1) + 8 * cases[i].qw,
+				     1ull << cases[i].bit, 0);
+		}
+		CHECK(rd(&t, 1, 0) != cases[i].fault);
+		vt_fini(&t);
+	}
 }
 
 static void test_page_tables(void)
@@ -254,6 +348,65 @@ static void test_page_tables(void)
 }
 
 /* FPD suppresses qualified faults only (VT-d 7.2.1). */
+/* A read through a second-stage 2M page on a unit configured by @c. */
+static uint32_t ss_2m(const struct siommu_vtd_cfg *c)
+{
+	uint64_t ss, p2m;
+	uint32_t fr;
+	struct vt t;
+
+	vt_init(&t, c);
+	vt_ctx(&t, RID, true, 0);
+	ss = vt_pasid_ss(&t, RID, 2, 2, 4);
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &p2m));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, p2m,
+				      SIOMMU_SZ_2M, SIOMMU_VTD_READ));
+	fr = rd(&t, 2, 0x1234);
+	vt_fini(&t);
+	return fr;
+}
+
+/* Large-page rules that a leaf's address alignment would otherwise hide:
+ * each entry here is aligned for the page size it claims. */
+static void test_large_pages(void)
+{
+	struct siommu_vtd_cfg no_sslp = { .caps = SIOMMU_VTD_CAP_ALL & ~SIOMMU_VTD_CAP_SSLP };
+	uint64_t fs, ss, pa, size, p2m;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 1, 1, 4);
+	ss = vt_pasid_ss(&t, RID, 2, 2, 4);
+	/* 0x72: PS in a PML4E, even with FS1GP, even at a 512G boundary. */
+	poke(&t, fs, 0xa7, ~0ull);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+	/* 0x7a: the same in the second stage's level-4 entry. */
+	poke(&t, ss, 0x83, ~0ull);
+	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_RSVD);
+	vt_fini(&t);
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 1, 1, 4);
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &p2m));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0, p2m,
+				      SIOMMU_SZ_2M, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_EQ(rd(&t, 1, 0x1234), 0);
+	/* 0x72: a 2M leaf's bits 13-20 are reserved (bit 12 is PAT). */
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0, &pa, &size));
+	CHECK_EQ(size, SIOMMU_SZ_2M);
+	poke(&t, pa, 1 << 13, 0);
+	CHECK_EQ(rd(&t, 1, 0x1234), SIOMMU_VTD_FR_FS_RSVD);
+	poke(&t, pa, 1 << 12, 1 << 13);
+	CHECK_EQ(rd(&t, 1, 0x1234), 0);
+	vt_fini(&t);
+
+	/* 0x7a: a second-stage 2M leaf without SSLPS. */
+	CHECK_EQ(ss_2m(&no_sslp), SIOMMU_VTD_FR_SS_RSVD);
+	CHECK_EQ(ss_2m(NULL), 0);
+}
+
 static void test_fpd(void)
 {
 	struct siommu_vtd_ctx_desc cd = { .pdts = 7, .paside = true, .fpd = true };
@@ -292,6 +445,10 @@ static void test_fpd(void)
 	vt_pasid_fs(&t, RID, 3, 1, 4);
 	CHECK_EQ(vt_xlate(&t, RID, true, 3, 0, SIOMMU_VTD_READ, &x), SIOMMU_VTD_FR_FS_NP);
 	CHECK(x.fault_recorded);
+	/* FPD in the directory entry covers its 64 PASIDs. */
+	poke(&t, dir_pa(&t, RID, 3), 1 << 1, 0);
+	CHECK_EQ(vt_xlate(&t, RID, true, 3, 0, SIOMMU_VTD_READ, &x), SIOMMU_VTD_FR_FS_NP);
+	CHECK(!x.fault_recorded);
 	vt_fini(&t);
 }
 
@@ -300,6 +457,8 @@ int main(void)
 	test_root_ctx();
 	test_pasid_structs();
 	test_page_tables();
+	test_missing_caps();
+	test_large_pages();
 	test_fpd();
 	return 0;
 }

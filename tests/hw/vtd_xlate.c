@@ -19,6 +19,46 @@ static uint64_t entry(struct vt *t, enum siommu_vtd_fmt fmt, uint64_t root,
 	return e;
 }
 
+static uint64_t entry_pa(struct vt *t, enum siommu_vtd_fmt fmt, uint64_t root,
+			 unsigned int levels, uint64_t iova)
+{
+	uint64_t pa, size;
+
+	CHECK_OK(siommu_vtd_build_leaf(t->mem, fmt, root, levels, iova, &pa, &size));
+	return pa;
+}
+
+/* Walks that have been made count in stats.walks. */
+static uint64_t walks(struct vt *t)
+{
+	struct siommu_vtd_stats st;
+
+	siommu_vtd_get_stats(t->v, &st);
+	return st.walks;
+}
+
+/* Rewrite PASID entry @pasid from @p and invalidate what cached it. */
+static void pasid_rewrite(struct vt *t, const struct siommu_vtd_pasid_desc *p,
+			  uint32_t pasid)
+{
+	CHECK_OK(siommu_vtd_build_pasid(t->mem, t->root, RID, pasid, p));
+	vt_inv(t, siommu_vtd_desc_pc(1, p->did, pasid));
+	vt_inv(t, siommu_vtd_desc_iotlb(2, p->did, 0, 0, false));
+}
+
+/* With SRE = 0: a user read of @iova succeeds (and is cached), and a
+ * supervisor read through the same entry still faults 0x5d. */
+static void check_sre_over_hit(struct vt *t, uint32_t pasid, uint64_t iova)
+{
+	struct siommu_vtd_req r = vt_req(RID, true, pasid, iova, SIOMMU_VTD_READ);
+	struct siommu_vtd_xlate x;
+
+	CHECK_OK(siommu_vtd_translate(t->v, &r, &x));
+	r.priv = true;
+	CHECK_EQ(siommu_vtd_translate(t->v, &r, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_SRE);
+}
+
 static void test_fs(unsigned int levels)
 {
 	struct siommu_vtd_cfg c = { .aw = levels == 5 ? 57 : 48 };
@@ -109,6 +149,7 @@ static void test_fs(unsigned int levels)
 	vt_fini(&t);
 }
 
+/* The PASID entry's WPE, SRE and ERE. */
 static void test_wpe(void)
 {
 	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_FS, .did = 3,
@@ -124,6 +165,9 @@ static void test_wpe(void)
 	pg = vt_page(&t);
 	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x10000,
 				      pg, SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x5000,
+				      pg, SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_EXEC | SIOMMU_VTD_BUILD_USER));
 	/* WPE = 0: a supervisor write to a read-only page is allowed. */
 	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 9, &p));
 	r.priv = true;
@@ -135,6 +179,20 @@ static void test_wpe(void)
 	vt_inv(&t, siommu_vtd_desc_piotlb(2, 3, 9, 0, 0, false));
 	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EFAULT);
 	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_WRITE);
+	/* The refused write set no D (the allowed one, with WPE = 0, did). */
+	{
+		uint64_t e;
+
+		CHECK_OK(siommu_mem_store64(t.mem, entry_pa(&t, SIOMMU_VTD_FMT_FS, p.fs_root,
+							    4, 0x10000),
+					    entry(&t, SIOMMU_VTD_FMT_FS, p.fs_root, 4,
+						  0x10000) & ~(1ull << 6)));
+		vt_inv(&t, siommu_vtd_desc_piotlb(2, 3, 9, 0, 0, false));
+		CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EFAULT);
+		e = entry(&t, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x10000);
+		CHECK(e & (1 << 5));
+		CHECK(!(e & (1 << 6)));
+	}
 	/* SRE = 0: supervisor requests fault 0x5d; ERE = 0: exec 0x5c. */
 	p.sre = false;
 	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 9, &p));
@@ -147,6 +205,16 @@ static void test_wpe(void)
 	r.access = SIOMMU_VTD_EXEC;
 	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EFAULT);
 	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_ERE);
+	/* ... whatever the IOTLB holds. */
+	check_sre_over_hit(&t, 9, 0x5000);
+	/* ATS completions carry execute permission only with ERE. */
+	r = vt_req(RID, true, 9, 0x5000, SIOMMU_VTD_READ);
+	CHECK_OK(siommu_vtd_ats_translate(t.v, &r, &x));
+	CHECK_EQ(x.perm, SIOMMU_VTD_READ);
+	p.ere = true;
+	pasid_rewrite(&t, &p, 9);
+	CHECK_OK(siommu_vtd_ats_translate(t.v, &r, &x));
+	CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_EXEC);
 	vt_fini(&t);
 }
 
@@ -201,27 +269,71 @@ static void test_ss(unsigned int levels)
 	vt_fini(&t);
 }
 
+/*
+ * Second-stage A/D and permissions: A on use, D only for writes the entry
+ * allows; X only with SSEE; SRE = 0 leaves supervisor requests nothing,
+ * even through an entry a user request cached; without SSADE every entry
+ * counts as dirty, so a write after a read hits the IOTLB.
+ */
 static void test_ss_ad(void)
 {
 	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_SS, .did = 2,
-					   .ss_levels = 4, .ssade = true };
+					   .ss_levels = 4, .ssade = true, .ere = true,
+					   .sre = true };
+	struct siommu_vtd_req r = vt_req(RID, true, 0, 0x8000, SIOMMU_VTD_WRITE);
+	struct siommu_vtd_xlate x;
 	struct vt t;
-	uint64_t pg, e;
+	uint64_t pg, e, n;
 
 	vt_init(&t, NULL);
-	vt_ctx(&t, RID, false, 0);
+	vt_ctx(&t, RID, true, 0);
 	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.ss_root));
 	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 0, &p));
 	pg = vt_page(&t);
 	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x7000,
 				      pg, SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x8000,
+				      pg, SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_EXEC));
 	vt_xlate_ok(&t, RID, false, 0, 0x7000, SIOMMU_VTD_READ);
 	e = entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x7000);
 	CHECK((e & (3 << 8)) == (1 << 8));
 	vt_xlate_ok(&t, RID, false, 0, 0x7000, SIOMMU_VTD_WRITE);
 	e = entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x7000);
 	CHECK((e & (3 << 8)) == (3 << 8));
+	/* A refused write sets A, not D. */
+	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_WRITE);
+	CHECK_EQ(entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x8000) & (3 << 8), 1 << 8);
+	/* SSEE = 0: X in the entries grants nothing. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 0, 0x8000, SIOMMU_VTD_EXEC, NULL),
+		 SIOMMU_VTD_FR_EXEC);
+	p.ssee = true;
+	pasid_rewrite(&t, &p, 0);
+	CHECK_EQ(vt_xlate(&t, RID, true, 0, 0x8000, SIOMMU_VTD_EXEC, NULL), 0);
+	/* SRE = 0. */
+	p.sre = false;
+	pasid_rewrite(&t, &p, 0);
+	check_sre_over_hit(&t, 0, 0x7000);
+	/* SSADE = 0: a write after a read is an IOTLB hit, D clear or not. */
+	e = entry_pa(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, 0x7000);
+	CHECK_OK(siommu_mem_store64(t.mem, e, entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4,
+						    0x7000) & ~(3ull << 8)));
+	p.ssade = false;
+	pasid_rewrite(&t, &p, 0);
+	CHECK_EQ(vt_xlate(&t, RID, true, 0, 0x7000, SIOMMU_VTD_READ, NULL), 0);
+	n = walks(&t);
+	CHECK_EQ(vt_xlate(&t, RID, true, 0, 0x7000, SIOMMU_VTD_WRITE, NULL), 0);
+	CHECK_EQ(walks(&t), n);
 	vt_fini(&t);
+}
+
+/* A unit with RID's context, and new (empty) root tables in @p. */
+static void nest_init(struct vt *t, struct siommu_vtd_pasid_desc *p)
+{
+	vt_init(t, NULL);
+	vt_ctx(t, RID, true, 0);
+	CHECK_OK(siommu_vtd_build_table_alloc(t->mem, &p->fs_root));
+	CHECK_OK(siommu_vtd_build_table_alloc(t->mem, &p->ss_root));
 }
 
 /* Nested: FS tables and output are GPAs translated by SS (VT-d 3.8). */
@@ -234,10 +346,7 @@ static void test_nested(void)
 	struct siommu_vtd_xlate x;
 	struct vt t;
 
-	vt_init(&t, NULL);
-	vt_ctx(&t, RID, true, 0);
-	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.fs_root));
-	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.ss_root));
+	nest_init(&t, &p);
 	/* SS: identity for the frame pool (where FS tables live), 1G pages. */
 	for (g = SIOMMU_MEM_DEFAULT_POOL_BASE;
 	     g < SIOMMU_MEM_DEFAULT_POOL_BASE + SIOMMU_MEM_DEFAULT_POOL_SIZE;
@@ -335,6 +444,78 @@ static void test_nested(void)
 	vt_fini(&t);
 }
 
+/*
+ * Nested, continued: the FS root must be readable through SS; the IOTLB
+ * entry is the smaller of the two pages; a write FS refuses faults at FS,
+ * before SS sets any D bit; the entry is dirty only if both leaves are.
+ */
+static void test_nested_more(void)
+{
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_NEST, .did = 6,
+					   .fs_levels = 4, .ss_levels = 4,
+					   .ssade = true };
+	const uint64_t gpa = 0x40600000;	/* 2M-aligned */
+	uint64_t hpa, g, fs_top, e;
+	struct siommu_vtd_xlate x;
+	struct vt t;
+
+	nest_init(&t, &p);
+	fs_top = p.fs_root;
+	/* SS: the frame pool (FS tables) in 2M pages, but the FS root's 2M
+	 * region write-only. */
+	for (g = SIOMMU_MEM_DEFAULT_POOL_BASE;
+	     g < SIOMMU_MEM_DEFAULT_POOL_BASE + SIOMMU_SZ_1G; g += SIOMMU_SZ_2M)
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4, g, g,
+					      SIOMMU_SZ_2M,
+					      g == (fs_top & ~(SIOMMU_SZ_2M - 1)) ?
+					      SIOMMU_VTD_WRITE :
+					      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+	CHECK(fs_top < SIOMMU_MEM_DEFAULT_POOL_BASE + SIOMMU_SZ_1G);
+	hpa = vt_page(&t);
+	/* FS: a 2M page at 0x200000 -> gpa, and a 4K read-only page. */
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x200000,
+				      gpa, SIOMMU_SZ_2M, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_WRITE | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x1000,
+				      gpa + 0x3000, SIOMMU_SZ_4K,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	/* SS: one 4K page inside FS's 2M page. */
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4,
+				      gpa + 0x3000, hpa, SIOMMU_SZ_4K,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 1, &p));
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x203abc, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_NEST_FS_ROOT);
+	/* Make the FS root's region readable. */
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4, fs_top,
+				       &g, &e));
+	CHECK_OK(siommu_mem_load64(t.mem, g, &e));
+	CHECK_OK(siommu_mem_store64(t.mem, g, e | 1));
+	vt_inv(&t, siommu_vtd_desc_iotlb(2, 6, 0, 0, false));
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x203abc, SIOMMU_VTD_READ, &x), 0);
+	CHECK_EQ(x.addr, hpa + 0xabc);
+	CHECK_EQ(x.size, SIOMMU_SZ_4K);
+	CHECK_EQ(x.iova_base, 0x203000);
+	/* FS refuses the write: SS's leaf gets no D. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x1000, SIOMMU_VTD_WRITE, NULL),
+		 SIOMMU_VTD_FR_WRITE);
+	e = entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, gpa + 0x3000);
+	CHECK(!(e & (1 << 9)));
+	/* A write sets both D bits; with SS's cleared again, a read caches a
+	 * clean entry, and the next write walks to set it. */
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x203000, SIOMMU_VTD_WRITE, NULL), 0);
+	CHECK(entry(&t, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x200000) & (1 << 6));
+	g = entry_pa(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, gpa + 0x3000);
+	CHECK_OK(siommu_mem_load64(t.mem, g, &e));
+	CHECK(e & (1 << 9));
+	CHECK_OK(siommu_mem_store64(t.mem, g, e & ~(1ull << 9)));
+	vt_inv(&t, siommu_vtd_desc_iotlb(2, 6, 0, 0, false));
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x203000, SIOMMU_VTD_READ, NULL), 0);
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x203000, SIOMMU_VTD_WRITE, NULL), 0);
+	CHECK(entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, gpa + 0x3000) & (1 << 9));
+	vt_fini(&t);
+}
+
 static void test_pt_and_te(void)
 {
 	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_PT, .did = 9 };
@@ -362,6 +543,8 @@ static void test_pt_and_te(void)
 
 		CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -ENOTSUP);
 	}
+	/* SRE = 0. */
+	check_sre_over_hit(&t, 17, 0x5000);
 	/* TE off: untranslated. */
 	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_QIE);
 	CHECK_EQ(vt_xlate_ok(&t, 0x4242, true, 77, 0x9999000, SIOMMU_VTD_READ), 0x9999000);
@@ -401,6 +584,31 @@ static void test_rid_pasid(void)
 	CHECK_EQ(vt_xlate_ok(&t, RID, true, 0, 0x1000, SIOMMU_VTD_READ), p2);
 	CHECK_EQ(vt_xlate_ok(&t, RID, true, 300, 0x1000, SIOMMU_VTD_READ), p1);
 	CHECK_EQ(vt_xlate_ok(&t, RID, false, 0, 0x1000, SIOMMU_VTD_READ), p1);
+	vt_fini(&t);
+}
+
+/* Requests without PASID take their privilege from RID_PRIV (VT-d 9.4). */
+static void test_rid_priv(void)
+{
+	struct siommu_vtd_ctx_desc cd = { .pdts = 7, .rid_pasid = 0, .rid_priv = true };
+	uint64_t fs, pg;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, RID, &cd, NULL));
+	fs = vt_pasid_fs(&t, RID, 0, 1, 4);
+	pg = vt_page(&t);
+	/* A supervisor-only page. */
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x1000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+	CHECK_EQ(vt_xlate_ok(&t, RID, false, 0, 0x1000, SIOMMU_VTD_READ), pg);
+	cd.rid_priv = false;
+	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, RID, &cd, NULL));
+	vt_inv(&t, siommu_vtd_desc_cc(1, 0, 0, 0));
+	vt_inv(&t, siommu_vtd_desc_pc(3, 0, 0));
+	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	CHECK_EQ(vt_xlate(&t, RID, false, 0, 0x1000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_USER);
 	vt_fini(&t);
 }
 
@@ -491,6 +699,8 @@ int main(void)
 	test_ss(5);
 	test_ss_ad();
 	test_nested();
+	test_nested_more();
+	test_rid_priv();
 	test_pt_and_te();
 	test_rid_pasid();
 	test_pasid_width();
