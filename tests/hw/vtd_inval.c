@@ -538,6 +538,18 @@ static void test_structure_caches(void)
 	siommu_vtd_get_stats(t.v, &b);
 	CHECK_EQ(b.ctx_miss - a.ctx_miss, 1);
 	CHECK_EQ(b.ctx_hit - a.ctx_hit, 1);
+	/* PASID entries are reached through the context entry: the
+	 * device's cached ones went with it (an over-invalidation). */
+	CHECK_EQ(b.pasid_miss - a.pasid_miss, 1);
+	/* So do everyone's with a global one. */
+	vt_inv(&t, siommu_vtd_desc_cc(1, 0, 0, 0));
+	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	siommu_vtd_get_stats(t.v, &a);
+	vt_xlate_ok(&t, RA, true, 2, 0x1000, SIOMMU_VTD_READ);
+	vt_xlate_ok(&t, RB, false, 0, 0x1000, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t.v, &b);
+	CHECK_EQ(b.ctx_miss - a.ctx_miss, 2);
+	CHECK_EQ(b.pasid_miss - a.pasid_miss, 2);
 	/* FM=0: 0x0107 does not cover 0x0100. */
 	vt_inv(&t, siommu_vtd_desc_cc(3, 0, 0x0107, 0));
 	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
@@ -608,6 +620,12 @@ static void test_device_descriptors(void)
 	CHECK(!l.inv.all_addresses);
 	CHECK_EQ(l.inv.pasid, 78);
 	CHECK_EQ(l.inv.addr, 0x7000);
+	CHECK_EQ(l.inv.size, 0x1000);
+	/* Its S is bit 11 (not 0, which is G): 16K at 0x10000. */
+	vt_inv(&t, siommu_vtd_desc_pdevtlb(RA, 78, false, 0x11000, true));
+	CHECK(!l.inv.all_pasids);
+	CHECK_EQ(l.inv.addr, 0x10000);
+	CHECK_EQ(l.inv.size, 0x4000);
 	/* Page group response. */
 	vt_inv(&t, siommu_vtd_desc_page_resp(RA, true, 0x12345, 0x1ab, 0xf, true));
 	CHECK_EQ(l.nresp, 1);
@@ -617,9 +635,23 @@ static void test_device_descriptors(void)
 	CHECK_EQ(l.resp.prgi, 0x1ab);
 	CHECK_EQ(l.resp.code, 0xf);
 	CHECK(!l.resp.auto_response);
+	CHECK(!l.resp.priv_data_present);
+	/* With private data (PDP): qw2 and qw3 go to the device. */
+	{
+		struct siommu_vtd_desc d = siommu_vtd_desc_page_resp(RA, true, 5, 3, 0,
+								     true);
+
+		d.qw[0] |= 1 << 5;
+		d.qw[2] = 0x1122334455667788ull;
+		d.qw[3] = 0x99;
+		vt_inv(&t, d);
+		CHECK(l.resp.priv_data_present);
+		CHECK_EQ(l.resp.priv_data[0], 0x1122334455667788ull);
+		CHECK_EQ(l.resp.priv_data[1], 0x99);
+	}
 	siommu_vtd_dev_unregister(t.v, RA);
 	vt_inv(&t, siommu_vtd_desc_devtlb(RA, 0x5000, false));
-	CHECK_EQ(l.ninv, 5);
+	CHECK_EQ(l.ninv, 6);
 	vt_fini(&t);
 }
 
@@ -695,12 +727,12 @@ static void test_queue_errors(void)
 	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 1);
 	CHECK_OK(siommu_mem_read(t.mem, t.status, &st, 4));
 	CHECK_EQ(st, 0);
-	/* More IQT writes do nothing while IQE is set. */
-	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 96);
-	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 32);
-	/* Software replaces the bad descriptor and clears IQE: resumes. */
+	/* Software replaces the bad descriptor, but while IQE is set more IQT
+	 * writes do nothing; clearing IQE resumes. */
 	d[0] = siommu_vtd_desc_wait(false, false, false, false, 0, 0);
 	CHECK_OK(siommu_mem_write(t.mem, t.iq + 32, &d[0], 32));
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 96);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 32);
 	vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_IQE);
 	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 96);
 	CHECK_OK(siommu_mem_read(t.mem, t.status, &st, 4));
@@ -726,10 +758,21 @@ static void test_queue_errors(void)
 	expect_iqe(&t, 160, SIOMMU_VTD_IQEI_RSVD);
 	vt_fini(&t);
 
-	/* IQT bit 4 with 256-bit descriptors. */
+	/* IQT bit 4 with 256-bit descriptors; IQT beyond a 4K queue. */
 	vt_init(&t, NULL);
 	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 0x10);
 	expect_iqe(&t, 0, SIOMMU_VTD_IQEI_TAIL);
+	vt_fini(&t);
+	vt_init(&t, NULL);
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 4096);
+	expect_iqe(&t, 0, SIOMMU_VTD_IQEI_TAIL);
+	vt_fini(&t);
+
+	/* A wait whose status address is not RAM. */
+	vt_init(&t, NULL);
+	d[0] = siommu_vtd_desc_wait(true, false, false, false, 0x3000, 1);
+	vt_submit(&t, d, 1);
+	expect_iqe(&t, 0, SIOMMU_VTD_IQEI_FETCH);
 	vt_fini(&t);
 
 	/* Queue base not in RAM. */
@@ -760,6 +803,137 @@ static void test_queue_errors(void)
 	vt_fini(&t);
 }
 
+/*
+ * Every reserved field of every descriptor, one bit at a time (the lowest
+ * and highest bit of each range): the queue stops at it with IQE and
+ * IQEI = 2, and runs on once software replaces it and clears IQE.
+ */
+#define BITS(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
+
+static void test_reserved_fields(void)
+{
+	static const struct {
+		struct siommu_vtd_desc d;	/* a good descriptor */
+		uint64_t rsvd[4];		/* its reserved bits, per qw */
+	} descs[] = {
+		/* context-cache (type 1), device-selective */
+		{ { { 0x31 | 0x0100ull << 32, 0, 0, 0 } },
+		  { BITS(8, 6) | BITS(15, 12) | BITS(63, 50), ~0ull, ~0ull, ~0ull } },
+		/* IOTLB (type 2), page-selective */
+		{ { { 0x32 | 1 << 16, 0x5000, 0, 0 } },
+		  { BITS(8, 8) | BITS(15, 12) | BITS(63, 32), BITS(11, 7),
+		    ~0ull, ~0ull } },
+		/* device-TLB (type 3) */
+		{ { { 0x3 | 0x0100ull << 32, 0x5000, 0, 0 } },
+		  { BITS(8, 4) | BITS(31, 21) | BITS(51, 48),
+		    BITS(11, 1), ~0ull, ~0ull } },
+		/* wait (type 5), status write */
+		{ { { 0x25, 0, 0, 0 } },
+		  { BITS(8, 8) | BITS(31, 12), BITS(1, 0), ~0ull, ~0ull } },
+		/* PASID-based IOTLB (type 6), page-selective */
+		{ { { 0x36 | 1 << 16 | 1ull << 32, 0x5000, 0, 0 } },
+		  { BITS(8, 6) | BITS(15, 12) | BITS(63, 52), BITS(11, 7),
+		    ~0ull, ~0ull } },
+		/* PASID-cache (type 7), PASID-selective */
+		{ { { 0x17 | 1 << 16 | 1ull << 32, 0, 0, 0 } },
+		  { BITS(8, 6) | BITS(15, 12) | BITS(63, 52), ~0ull, ~0ull,
+		    ~0ull } },
+		/* PASID-based device-TLB (type 8) */
+		{ { { 0x8 | 0x0100ull << 16 | 1ull << 32, 0x5000, 0, 0 } },
+		  { 0, BITS(10, 1), ~0ull, ~0ull } },
+		/* page group response (type 9); qw2/qw3 are private data */
+		{ { { 0x9 | 0x0100ull << 16, 0, 0, 0 } },
+		  { BITS(8, 6) | BITS(63, 52), BITS(1, 0) | BITS(63, 12),
+		    0, 0 } },
+	};
+	unsigned int i, q, b, tested = 0;
+	uint64_t pos = 0;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	for (i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
+		struct siommu_vtd_desc d = descs[i].d;
+
+		if ((d.qw[0] & 0xf) == 5)
+			d.qw[1] = t.status;
+		/* The descriptor as it is goes through. */
+		vt_submit(&t, &d, 1);
+		pos = (pos + 32) % 4096;
+		CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), pos);
+		for (q = 0; q < 4; q++) {
+			for (b = 0; b < 64; b++) {
+				uint64_t m = descs[i].rsvd[q], bit = 1ull << b;
+				struct siommu_vtd_desc bad = d, good;
+
+				/* The lowest and highest bit of each range. */
+				if (!(m & bit) || ((m & (bit >> 1)) && b && (m & (bit << 1)) &&
+						   b < 63))
+					continue;
+				bad.qw[q] |= bit;
+				vt_submit(&t, &bad, 1);
+				expect_iqe(&t, pos, SIOMMU_VTD_IQEI_RSVD);
+				good = siommu_vtd_desc_wait(false, false, false, false, 0, 0);
+				CHECK_OK(siommu_mem_write(t.mem, t.iq + pos, &good, 32));
+				vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_IQE);
+				pos = (pos + 32) % 4096;
+				CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), pos);
+				vt_clear_faults(&t);
+				tested++;
+			}
+		}
+	}
+	CHECK(tested > 60);
+	/* Granularities that do not exist: context-cache and IOTLB G = 0,
+	 * PASID-based IOTLB G = 0 and 1, PASID-cache G = 2. */
+	{
+		const struct siommu_vtd_desc bad[] = {
+			siommu_vtd_desc_cc(0, 0, 0, 0),
+			siommu_vtd_desc_iotlb(0, 1, 0, 0, false),
+			siommu_vtd_desc_piotlb(0, 1, 1, 0, 0, false),
+			siommu_vtd_desc_piotlb(1, 1, 1, 0, 0, false),
+			siommu_vtd_desc_pc(2, 1, 1),
+		};
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct siommu_vtd_desc good = siommu_vtd_desc_wait(false, false,
+									   false, false,
+									   0, 0);
+
+			vt_submit(&t, &bad[i], 1);
+			expect_iqe(&t, pos, SIOMMU_VTD_IQEI_RSVD);
+			CHECK_OK(siommu_mem_write(t.mem, t.iq + pos, &good, 32));
+			vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_IQE);
+			pos = (pos + 32) % 4096;
+			vt_clear_faults(&t);
+		}
+	}
+	vt_fini(&t);
+}
+
+/* Descriptors for what the unit lacks are of an unknown type (IQEI 1). */
+static void test_missing_caps(void)
+{
+	const struct {
+		uint32_t lacks;
+		struct siommu_vtd_desc d;
+	} cases[] = {
+		{ SIOMMU_VTD_CAP_DT, siommu_vtd_desc_devtlb(RA, 0x5000, false) },
+		{ SIOMMU_VTD_CAP_DT, siommu_vtd_desc_pdevtlb(RA, 1, false, 0x5000, false) },
+		{ SIOMMU_VTD_CAP_PRS, siommu_vtd_desc_page_resp(RA, true, 1, 1, 0, true) },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct siommu_vtd_cfg c = { .caps = SIOMMU_VTD_CAP_ALL & ~cases[i].lacks };
+		struct vt t;
+
+		vt_init(&t, &c);
+		vt_submit(&t, &cases[i].d, 1);
+		expect_iqe(&t, 0, SIOMMU_VTD_IQEI_TYPE);
+		vt_fini(&t);
+	}
+}
+
 int main(void)
 {
 	test_iotlb_granularity();
@@ -772,5 +946,7 @@ int main(void)
 	test_device_descriptors();
 	test_wait();
 	test_queue_errors();
+	test_reserved_fields();
+	test_missing_caps();
 	return 0;
 }
