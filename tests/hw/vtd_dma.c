@@ -92,6 +92,54 @@ static void test_rw(void)
 	CHECK_EQ(done, 0);
 	r.iova = ~0ull - 10;
 	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, back, 100, &done, NULL), -EINVAL);
+	/* Bad arguments: no request, no buffer, a PASID beyond 20 bits. */
+	r.iova = 0x10000;
+	CHECK_EQ(siommu_vtd_dma_read(f.t.v, NULL, back, 16, &done, NULL), -EINVAL);
+	CHECK_EQ(siommu_vtd_dma_write(f.t.v, &r, NULL, 16, &done, NULL), -EINVAL);
+	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, NULL, 16, &done, NULL), -EINVAL);
+	r.pasid_present = true;
+	r.pasid = 1u << 20;
+	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, back, 16, &done, NULL), -EINVAL);
+	CHECK_EQ(done, 0);
+	vt_fini(&f.t);
+}
+
+/*
+ * Without PASID, 0xFEEx_xxxx is interrupt space, not memory (VT-d 3.14):
+ * a transfer that runs into it stops there; with a PASID the same output
+ * addresses are a translation fault, even when only the request's last
+ * bytes reach them.
+ */
+static void test_intr_window(void)
+{
+	static uint8_t buf[0x2000];
+	struct siommu_vtd_req r = vt_req(RID, false, 0, 0xfedff800, 0);
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_FS, .did = 2,
+					   .fs_levels = 4 };
+	struct siommu_vtd_xlate x;
+	struct fixture f;
+	uint64_t pa;
+	size_t done;
+
+	setup(&f);
+	pa = vt_page(&f.t);
+	CHECK_OK(siommu_vtd_build_map(f.t.mem, SIOMMU_VTD_FMT_FS, f.fs, 4, 0xfedff000, pa,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, buf, 0x1000, &done, &x), -ENOTSUP);
+	CHECK_EQ(done, 0x800);
+	/* A 1G page whose output covers the window, through PASID 3. */
+	CHECK_OK(siommu_vtd_build_table_alloc(f.t.mem, &p.fs_root));
+	CHECK_OK(siommu_vtd_build_pasid(f.t.mem, f.t.root, RID, 3, &p));
+	CHECK_OK(siommu_vtd_build_map(f.t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4,
+				      SIOMMU_SZ_1G, 0xc0000000, SIOMMU_SZ_1G,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	r = vt_req(RID, true, 3, SIOMMU_SZ_1G + 0x3edffff0, SIOMMU_VTD_READ);
+	r.len = 0x10;
+	CHECK_OK(siommu_vtd_translate(f.t.v, &r, &x));
+	CHECK_EQ(x.addr, 0xfedffff0);
+	r.len = 0x20;
+	CHECK_EQ(siommu_vtd_translate(f.t.v, &r, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_INTR_RANGE);
 	vt_fini(&f.t);
 }
 
@@ -195,6 +243,15 @@ static void test_access(void)
 	CHECK_EQ(a.offs[1], 0x800);
 	CHECK_OK(siommu_mem_read(f.t.mem, f.pg[1] + 0x7ff, &b, 1));
 	CHECK_EQ(b, 0x5a);
+	/* Bad arguments. */
+	CHECK_EQ(siommu_vtd_access(f.t.v, &r, NULL, &a, &x), -EINVAL);
+	CHECK_EQ(siommu_vtd_access(f.t.v, NULL, acc_fn, &a, &x), -EINVAL);
+	r.access = 0;
+	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), -EINVAL);
+	r.access = 8;
+	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), -EINVAL);
+	CHECK_EQ(a.calls, 2);
+	r.access = SIOMMU_VTD_WRITE;
 	/* The callback's result stops the walk. */
 	a = (struct acc){ .stop_at = 1 };
 	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), 42);
@@ -279,6 +336,7 @@ static void test_access_vs_wait(void)
 int main(void)
 {
 	test_rw();
+	test_intr_window();
 	test_one_page();
 	test_access();
 	test_access_vs_wait();

@@ -163,6 +163,34 @@ static void test_ats(void)
 	CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
 	CHECK_EQ(x.perm, 0);
 	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_PPF));
+	/* A read caches a clean writable page; a write request walks again
+	 * and sets D. */
+	{
+		uint64_t pw = vt_page(&t), pa, size, e;
+
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x6000, pw,
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+					      SIOMMU_VTD_WRITE | SIOMMU_VTD_BUILD_USER));
+		q = vt_req(RID, true, 1, 0x6000, SIOMMU_VTD_READ);
+		CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE);
+		CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x6000,
+					       &pa, &size));
+		CHECK_OK(siommu_mem_load64(t.mem, pa, &e));
+		CHECK(!(e & (1 << 6)));
+		q.access = SIOMMU_VTD_WRITE;
+		CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
+		CHECK_OK(siommu_mem_load64(t.mem, pa, &e));
+		CHECK(e & (1 << 6));
+	}
+	/* Bad requests; without PASID, interrupt addresses are not translated. */
+	q.access = 0;
+	CHECK_EQ(siommu_vtd_ats_translate(t.v, &q, &x), -EINVAL);
+	q.access = 8;
+	CHECK_EQ(siommu_vtd_ats_translate(t.v, &q, &x), -EINVAL);
+	q = vt_req(RID, false, 0, 0xfee00000, SIOMMU_VTD_READ);
+	CHECK_EQ(siommu_vtd_ats_translate(t.v, &q, &x), -ENOTSUP);
+	q = vt_req(RID, true, 1, 0x5000, SIOMMU_VTD_WRITE);
 	vt_fini(&t);
 
 	vt_init(&t, &c);

@@ -160,6 +160,66 @@ static void test_gcmd(void)
 	vt_fini(&t);
 }
 
+/*
+ * The invalidation queue's registers: IQT keeps bits 18:4; enabling QI
+ * resets IQH; ICS.IWC is write-1-to-clear and takes IECTL.IP with it.
+ */
+static void test_queue_regs(void)
+{
+	struct siommu_vtd_desc d[2];
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE);
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 0x7ffff);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQT, 8), 0x7fff0);
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 0);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
+	/* A masked wait with IF: IWC and IP; IWC's W1C clears both. */
+	vt_wr(&t, SIOMMU_VTD_REG_IECTL, 4, SIOMMU_VTD_ECTL_IM);
+	d[0] = siommu_vtd_desc_wait(false, true, false, false, 0, 0);
+	d[1] = siommu_vtd_desc_wait(false, false, false, false, 0, 0);
+	vt_submit(&t, d, 2);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 64);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_ICS, 4) & SIOMMU_VTD_ICS_IWC);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_IECTL, 4) & SIOMMU_VTD_ECTL_IP);
+	vt_wr(&t, SIOMMU_VTD_REG_ICS, 4, SIOMMU_VTD_ICS_IWC);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_ICS, 4), 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IECTL, 4), SIOMMU_VTD_ECTL_IM);
+	vt_wr(&t, SIOMMU_VTD_REG_IECTL, 4, 0);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_INV], 0);
+	/* QI off and on again: the queue starts over at 0. */
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE);
+	vt_wr(&t, SIOMMU_VTD_REG_IQT, 8, 0);
+	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 0);
+	vt_fini(&t);
+}
+
+/* RTADDR.TTM: 01b is scalable mode; 00b legacy and 11b reserved are not
+ * modelled, so translation faults as for a legacy table. */
+static void test_ttm(void)
+{
+	static const uint64_t ttm[] = { 0, 3ull << 10 };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct vt t;
+
+		vt_init(&t, NULL);
+		vt_ctx(&t, 0x10, true, 0);
+		vt_pasid_fs(&t, 0x10, 1, 1, 4);
+		CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_FS_NP);
+		vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, t.root | ttm[i]);
+		vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE |
+		      SIOMMU_VTD_GCMD_QIE | SIOMMU_VTD_GCMD_SRTP);
+		CHECK_EQ(vt_xlate(&t, 0x10, false, 0, 0, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_RTA_INVALID);
+		vt_fini(&t);
+	}
+}
+
 /* Faults: FRCD layout, PPF/FRI, W1C, overflow, interrupt masking. */
 static void test_fault_log(void)
 {
@@ -197,6 +257,8 @@ static void test_fault_log(void)
 	CHECK_EQ(vt_xlate(&t, 0x0400, false, 0, 0x1000, SIOMMU_VTD_WRITE, NULL),
 		 SIOMMU_VTD_FR_ROOT_NP);
 	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 1);
+	/* FRI still names the first pending record. */
+	CHECK_EQ(SIOMMU_VTD_FSTS_FRI((uint32_t)vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4)), 0);
 	hi = vt_rd(&t, SIOMMU_VTD_REG_FRCD + 16 + 8, 8);
 	CHECK(!(hi & (1ull << 31)));
 	CHECK(!(hi & (1ull << 62)));			/* T: write */
@@ -233,6 +295,18 @@ static void test_fault_log(void)
 	vt_wr(&t, SIOMMU_VTD_REG_FECTL, 4, 0);
 	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 2);
 	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4), 0);
+	/* Masked again: clearing the only pending record (the last status)
+	 * clears IP, and unmasking then delivers nothing. */
+	vt_clear_faults(&t);
+	vt_wr(&t, SIOMMU_VTD_REG_FECTL, 4, SIOMMU_VTD_ECTL_IM);
+	CHECK_EQ(vt_xlate(&t, 0x0700, false, 0, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_ROOT_NP);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4) & SIOMMU_VTD_ECTL_IP);
+	fsts = (uint32_t)vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4);
+	vt_wr(&t, SIOMMU_VTD_REG_FRCD + 16 * SIOMMU_VTD_FSTS_FRI(fsts) + 8, 8, 1ull << 63);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4), SIOMMU_VTD_ECTL_IM);
+	vt_wr(&t, SIOMMU_VTD_REG_FECTL, 4, 0);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 2);
 	/* Many faults: the log wraps, never more than its records. */
 	vt_clear_faults(&t);
 	for (i = 0; i < 10; i++)
@@ -289,12 +363,65 @@ static void test_register_invalidation(void)
 	CHECK_EQ((vt_rd(&t, SIOMMU_VTD_REG_CCMD, 8) >> 59) & 3, 3);
 	CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ, NULL),
 		 SIOMMU_VTD_FR_CTX_PASIDE);
+	/* A global one also drops the PASID entries reached through it. */
+	cd.paside = true;
+	CHECK_OK(siommu_vtd_build_context(t.mem, root, 0x10, &cd, NULL));
+	vt_wr(&t, SIOMMU_VTD_REG_CCMD, 8, 1ull << 63 | 1ull << 61);
+	CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	{
+		struct siommu_vtd_stats a, b;
+
+		p.did = 7;
+		CHECK_OK(siommu_vtd_build_pasid(t.mem, root, 0x10, 1, &p));
+		vt_wr(&t, SIOMMU_VTD_REG_CCMD, 8, 1ull << 63 | 1ull << 61);
+		siommu_vtd_get_stats(t.v, &a);
+		CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_FS_NP);
+		siommu_vtd_get_stats(t.v, &b);
+		CHECK_EQ(b.pasid_miss - a.pasid_miss, 1);
+	}
+	/* Page-selective with AM above MAMV: done (and reported) as
+	 * domain-selective. */
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x8000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x9000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_EQ(vt_xlate_ok(&t, 0x10, true, 1, 0x9000, SIOMMU_VTD_READ), pg);
+	CHECK_OK(siommu_vtd_build_unmap(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x9000));
+	vt_wr(&t, SIOMMU_VTD_REG_IVA, 8, 0x8000 | 63);
+	vt_wr(&t, SIOMMU_VTD_REG_IOTLB, 8, 1ull << 63 | 3ull << 60 | 7ull << 32);
+	CHECK_EQ((vt_rd(&t, SIOMMU_VTD_REG_IOTLB, 8) >> 57) & 3, 2);
+	CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x9000, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	/* With QI enabled, CCMD and IOTLB commands are ignored. */
+	{
+		struct siommu_vtd_stats a, b;
+		uint64_t iq = vt_page(&t);
+
+		vt_wr(&t, SIOMMU_VTD_REG_IQA, 8, iq | SIOMMU_VTD_IQA_DW);
+		vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
+		CHECK_EQ(vt_xlate_ok(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ), pg);
+		vt_wr(&t, SIOMMU_VTD_REG_CCMD, 8, 1ull << 63 | 1ull << 61);
+		vt_wr(&t, SIOMMU_VTD_REG_IOTLB, 8, 1ull << 63 | 1ull << 60);
+		siommu_vtd_get_stats(t.v, &a);
+		CHECK_EQ(vt_xlate_ok(&t, 0x10, true, 1, 0x8000, SIOMMU_VTD_READ), pg);
+		CHECK_EQ(vt_xlate(&t, 0x10, true, 1, 0x9000, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_FS_NP);
+		siommu_vtd_get_stats(t.v, &b);
+		CHECK_EQ(b.iotlb_hit - a.iotlb_hit, 1);
+		CHECK_EQ(b.walks - a.walks, 1);
+		CHECK_EQ(b.ctx_miss, a.ctx_miss);
+		CHECK_EQ(b.pasid_miss, a.pasid_miss);
+	}
 	vt_fini(&t);
 }
 
 int main(void)
 {
 	test_register_invalidation();
+	test_queue_regs();
+	test_ttm();
 	test_config();
 	test_cap_ecap();
 	test_access_rules();

@@ -547,7 +547,9 @@ static void test_pt_and_te(void)
 	check_sre_over_hit(&t, 17, 0x5000);
 	/* TE off: untranslated. */
 	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_QIE);
-	CHECK_EQ(vt_xlate_ok(&t, 0x4242, true, 77, 0x9999000, SIOMMU_VTD_READ), 0x9999000);
+	CHECK_EQ(vt_xlate(&t, 0x4242, true, 77, 0x9999000, SIOMMU_VTD_READ, &x), 0);
+	CHECK_EQ(x.addr, 0x9999000);
+	CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC);
 	vt_fini(&t);
 
 	/* PGTT pass-through without ECAP.PT: invalid PASID entry. */
