@@ -729,10 +729,10 @@ struct vtd_walk_out {
 
 /*
  * Walk for @req (must run inside an RCU read-side section), counting on
- * @st, this thread's stripe. Returns 0 with
- * *o filled (ent.perm_* describe the mapping; the caller checks the
- * request's access against them), or a fault reason with o->fpd telling
- * whether it is a qualified fault under FPD.
+ * @st, this thread's stripe. Returns 0 with *o filled (ent.perm_* describe
+ * the mapping; the caller checks the request's access against them), or a
+ * fault reason with o->fpd telling whether it is a qualified fault under
+ * FPD.
  */
 uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 		  enum vtd_kind kind, uint64_t gen, struct vtd_stripe *st,

@@ -579,8 +579,9 @@ static uint32_t walk_stages(struct walk *w, const uint64_t q[3], uint64_t iova,
 }
 
 /* Context checks shared by translation and page requests. */
-static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp, uint32_t req_pasid,
-		      uint64_t *c0, uint64_t *c1, uint32_t *pasid)
+static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp,
+				 uint32_t req_pasid, uint64_t *c0, uint64_t *c1,
+				 uint32_t *pasid)
 {
 	struct siommu_vtd *v = w->v;
 	uint32_t fr = ctx_fetch(w, sid, c0, c1);
