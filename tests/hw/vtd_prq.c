@@ -106,9 +106,51 @@ static void test_queue(void)
 	vt_wr(&t, SIOMMU_VTD_REG_PRS, 4, SIOMMU_VTD_PRS_PRO);
 	r.access = SIOMMU_VTD_READ;
 	CHECK_OK(siommu_vtd_page_request(t.v, &r));
-	/* Bad arguments. */
+	/* Bad arguments: PRGI beyond 9 bits, an access bit beyond R/W/X. */
 	r.prgi = 512;
 	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -EINVAL);
+	r.prgi = 2;
+	r.access = 8;
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -EINVAL);
+	siommu_vtd_dev_unregister(t.v, RID);
+	vt_fini(&t);
+}
+
+/*
+ * The queue's registers: PQA keeps the address (below HAW) and the size;
+ * a masked page request event sets PECTL.IP, and clearing PPR clears it.
+ * An automatic response to a request without PASID carries no PASID,
+ * whatever the request's field held.
+ */
+static void test_prq_regs(void)
+{
+	struct siommu_vtd_dev_ops ops = { .page_resp = dev_resp };
+	struct siommu_vtd_page_req r = preq(0, 0x3000, 4, true);
+	struct devlog l = { 0 };
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_wr(&t, SIOMMU_VTD_REG_PQA, 8, ~0ull);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQA, 8), (((1ull << 48) - 1) & ~0xfffull) | 7);
+	vt_wr(&t, SIOMMU_VTD_REG_PQA, 8, t.prq);
+	vt_ctx(&t, RID, true, 0);
+	vt_wr(&t, SIOMMU_VTD_REG_PECTL, 4, SIOMMU_VTD_ECTL_IM);
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PECTL, 4), SIOMMU_VTD_ECTL_IM | SIOMMU_VTD_ECTL_IP);
+	vt_wr(&t, SIOMMU_VTD_REG_PRS, 4, SIOMMU_VTD_PRS_PPR);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PECTL, 4), SIOMMU_VTD_ECTL_IM);
+	vt_wr(&t, SIOMMU_VTD_REG_PECTL, 4, 0);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_PRQ], 0);
+	/* Overflow: the automatic response to a request without PASID. */
+	CHECK_OK(siommu_vtd_dev_register(t.v, RID, &ops, &l));
+	vt_wr(&t, SIOMMU_VTD_REG_PQH, 8, vt_rd(&t, SIOMMU_VTD_REG_PQT, 8) + 32);
+	r.pasid_present = false;
+	r.pasid = 0x77;
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -ENOSPC);
+	CHECK_EQ(l.nresp, 1);
+	CHECK(l.resp.auto_response);
+	CHECK(!l.resp.pasid_present);
+	CHECK_EQ(l.resp.pasid, 0);
 	siommu_vtd_dev_unregister(t.v, RID);
 	vt_fini(&t);
 }
@@ -201,6 +243,7 @@ static void test_ats(void)
 int main(void)
 {
 	test_queue();
+	test_prq_regs();
 	test_pre();
 	test_ats();
 	return 0;
