@@ -343,6 +343,19 @@ static void test_sg(struct siommu_unit *unit)
 	CHECK_EQ(siommu_dma_unmap_sg(dev, &sg[1], 3, SIOMMU_DMA_TO_DEVICE), -ENOENT);
 	CHECK_EQ(siommu_dma_unmap_single(dev, sg[0].dma_addr, 0x2800, SIOMMU_DMA_TO_DEVICE),
 		 -EINVAL);
+	/* The same address, total length and direction in fewer entries is
+	 * another list; a single-buffer sync does not reach an sg mapping. */
+	bad[0] = sg[0];
+	bad[1] = (struct siommu_dma_sg){ .pa = sg[1].pa, .len = 0x2000 + 0x20 + 0x100,
+					 .dma_addr = sg[1].dma_addr };
+	CHECK_EQ(siommu_dma_unmap_sg(dev, bad, 2, SIOMMU_DMA_TO_DEVICE), -EINVAL);
+	CHECK_EQ(siommu_dma_sync_single_for_cpu(dev, sg[0].dma_addr, 8,
+						SIOMMU_DMA_TO_DEVICE), -EINVAL);
+	/* Entries that wrap around or are not RAM. */
+	bad[0] = (struct siommu_dma_sg){ .pa = UINT64_MAX - 3, .len = 8 };
+	CHECK_EQ(siommu_dma_map_sg(dev, bad, 1, SIOMMU_DMA_TO_DEVICE), -EINVAL);
+	bad[0] = (struct siommu_dma_sg){ .pa = 0x100000000000ull, .len = 8 };
+	CHECK_EQ(siommu_dma_map_sg(dev, bad, 1, SIOMMU_DMA_TO_DEVICE), -EFAULT);
 	stats(dev, &st2);
 	same_stats(&st, &st2);
 	CHECK_OK(dma_rd(0x0500, 0, sg[3].dma_addr, &v));
@@ -463,6 +476,9 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 	CHECK_EQ(siommu_dma_unmap_single(a, iova2, 16, SIOMMU_DMA_BIDIRECTIONAL), -EINVAL);
 	CHECK_EQ(siommu_dma_unmap_single(a, iova2, 8, SIOMMU_DMA_TO_DEVICE), -EINVAL);
 	CHECK_EQ(siommu_dma_unmap_single(a, iova2, 0, SIOMMU_DMA_BIDIRECTIONAL), -EINVAL);
+	CHECK_EQ(siommu_dma_sync_single_for_cpu(a, iova2, 0, SIOMMU_DMA_BIDIRECTIONAL),
+		 -EINVAL);
+	CHECK_EQ(siommu_dma_alloc_coherent(a, 8, NULL, NULL, NULL), -EINVAL);
 	CHECK_EQ(siommu_dma_free_coherent(a, 8, iova2), -EINVAL);
 	CHECK_EQ(siommu_dma_setup(a, NULL), -EBUSY);
 	CHECK_EQ(siommu_dma_setup(c, &(struct siommu_dma_cfg){ .policy = 9 }), -EINVAL);
@@ -509,7 +525,42 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 			CHECK_OK(siommu_dma_unmap_single(c, more[n], SIOMMU_SZ_4K,
 							 SIOMMU_DMA_TO_DEVICE));
 	}
+	siommu_dma_teardown(c);
+
+	/* Lazy, with the same limit: unmapped IOVAs wait in the flush queue,
+	 * and a map that finds none free flushes it rather than fail. */
+	CHECK_OK(siommu_dma_setup(c, &(struct siommu_dma_cfg){ .dma_limit = 0x7fff,
+								.policy = SIOMMU_DMA_LAZY }));
+	{
+		uint64_t more[8];
+		unsigned int n = 0, round;
+
+		for (round = 0; round < 3; round++) {
+			while (siommu_dma_map_single(c, buf, SIOMMU_SZ_4K,
+						     SIOMMU_DMA_TO_DEVICE, &more[n]) == 0)
+				CHECK(++n < 8);
+			CHECK_EQ(n, 7);
+			while (n--)
+				CHECK_OK(siommu_dma_unmap_single(c, more[n], SIOMMU_SZ_4K,
+								 SIOMMU_DMA_TO_DEVICE));
+			n = 0;
+		}
+	}
+	siommu_dma_teardown(c);
+
+	/* An identity domain's addresses are PAs: beyond the limit, -ERANGE. */
+	CHECK_OK(siommu_dma_setup(c, &(struct siommu_dma_cfg){ .passthrough = true,
+								.dma_limit = buf - 1 }));
+	stats(c, &st);
+	CHECK_EQ(siommu_dma_map_single(c, buf, 8, SIOMMU_DMA_TO_DEVICE, &iova), -ERANGE);
+	CHECK_EQ(siommu_dma_map_sg(c, &(struct siommu_dma_sg){ .pa = buf, .len = 8 }, 1,
+				   SIOMMU_DMA_TO_DEVICE), -ERANGE);
+	stats(c, &st2);
+	same_stats(&st, &st2);
 	/* Live mappings at teardown go with the domain. */
+	siommu_dma_teardown(c);
+	CHECK_OK(siommu_dma_setup(c, &(struct siommu_dma_cfg){ .dma_limit = 0x7fff }));
+	CHECK_OK(siommu_dma_map_single(c, buf, SIOMMU_SZ_4K, SIOMMU_DMA_TO_DEVICE, &iova));
 	siommu_dma_teardown(c);
 	siommu_dma_teardown(a);
 	CHECK_OK(siommu_dma_get_info(b, &ib));
