@@ -347,7 +347,6 @@ static void test_page_tables(void)
 	vt_fini(&t);
 }
 
-/* FPD suppresses qualified faults only (VT-d 7.2.1). */
 /* A read through a second-stage 2M page on a unit configured by @c. */
 static uint32_t ss_2m(const struct siommu_vtd_cfg *c)
 {
@@ -407,6 +406,7 @@ static void test_large_pages(void)
 	CHECK_EQ(ss_2m(NULL), 0);
 }
 
+/* FPD suppresses qualified faults only (VT-d 7.2.1). */
 static void test_fpd(void)
 {
 	struct siommu_vtd_ctx_desc cd = { .pdts = 7, .paside = true, .fpd = true };
