@@ -28,7 +28,7 @@ static uint64_t entry_pa(struct vt *t, enum siommu_vtd_fmt fmt, uint64_t root,
 	return pa;
 }
 
-/* Walks that have been made count in stats.walks. */
+/* The walks the unit has made so far (stats.walks). */
 static uint64_t walks(struct vt *t)
 {
 	struct siommu_vtd_stats st;
