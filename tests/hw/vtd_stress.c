@@ -305,8 +305,9 @@ static unsigned int held_remove(struct held *h, enum vtd_cache cache,
 	case VTD_CACHE_CTX:
 		CHECK_OK(siommu_mem_store64(h->t.mem, h->ctx_pa, h->ctx_q0 & ~1ull));
 		*reason = SIOMMU_VTD_FR_CTX_NP;
-		/* The context cache (device or global: either drops the
-		 * device's PASID-cache entries too), then the domain's IOTLB. */
+		/* The context cache (device or global), then the domain's
+		 * IOTLB; the walk stops at the context entry, before the
+		 * PASID cache. */
 		d[0] = i & 1 ? siommu_vtd_desc_cc(1, 0, 0, 0) :
 			       siommu_vtd_desc_cc(3, 0, RID, 0);
 		d[1] = siommu_vtd_desc_iotlb(2, 1, 0, 0, false);

@@ -199,6 +199,12 @@ static bool ctx_covers(const void *slot, uint64_t key, const void *arg)
 	return m->all || ((uint16_t)key & m->mask) == (m->sid & m->mask);
 }
 
+/*
+ * Context entries only. The PASID entries cached through them stay: in
+ * scalable mode software follows a context change with PASID-cache and
+ * IOTLB invalidations (VT-d 6.5.3.3), and a driver that skips them keeps
+ * translating through the old PASID entries, as it would on hardware.
+ */
 void vtd_ctx_inv(struct siommu_vtd *v, bool all, uint16_t sid, uint16_t sid_mask)
 {
 	struct sid_match m = { all, sid, sid_mask };
@@ -252,22 +258,6 @@ void vtd_pasid_inv(struct siommu_vtd *v, unsigned int g, uint16_t did,
 
 	slots_inv(v, v->pasid, sizeof(*v->pasid), v->pasid_mask + 1,
 		  offsetof(struct pasid_slot, key), PASID_KEY_VALID, pasid_covers, &m);
-}
-
-static bool pasid_sid_covers(const void *slot, uint64_t key, const void *arg)
-{
-	const struct sid_match *m = arg;
-
-	(void)slot;
-	return ((uint16_t)(key >> 20) & m->mask) == (m->sid & m->mask);
-}
-
-void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask)
-{
-	struct sid_match m = { false, sid, sid_mask };
-
-	slots_inv(v, v->pasid, sizeof(*v->pasid), v->pasid_mask + 1,
-		  offsetof(struct pasid_slot, key), PASID_KEY_VALID, pasid_sid_covers, &m);
 }
 
 /* ---- paging-structure cache ---------------------------------------------- */

@@ -95,12 +95,10 @@ static int qi_exec(struct siommu_vtd *v, const uint64_t d[4], bool dw,
 			uint16_t mask = vtd_sid_fm_mask((unsigned int)F(d[0], 49, 48));
 
 			vtd_ctx_inv(v, false, sid, mask);
-			vtd_pasid_inv_sid(v, sid, mask);
 		} else {
 			/* Scalable context entries carry no DID: a domain-
 			 * selective invalidation is done globally. */
 			vtd_ctx_inv(v, true, 0, 0);
-			vtd_pasid_inv(v, 3, 0, 0);
 		}
 		break;
 	case DESC_IOTLB:	/* VT-d 6.5.2.3 */

@@ -543,10 +543,8 @@ static void ccmd_write(struct siommu_vtd *v, uint64_t val)
 	if (g == 3) {
 		mask = vtd_sid_fm_mask(fm);
 		vtd_ctx_inv(v, false, sid, mask);
-		vtd_pasid_inv_sid(v, sid, mask);
 	} else {
 		vtd_ctx_inv(v, true, 0, 0);
-		vtd_pasid_inv(v, 3, 0, 0);
 	}
 	vtd_sync();
 	v->ccmd = (v->ccmd & ~(3ull << 59)) | ((uint64_t)g << 59);

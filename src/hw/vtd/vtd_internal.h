@@ -661,7 +661,6 @@ void vtd_ctx_inv(struct siommu_vtd *v, bool all, uint16_t sid, uint16_t sid_mask
 /* kind: 0 domain, 1 PASID-selective, 3 global (type 7 G values) */
 void vtd_pasid_inv(struct siommu_vtd *v, unsigned int g, uint16_t did,
 		   uint32_t pasid);
-void vtd_pasid_inv_sid(struct siommu_vtd *v, uint16_t sid, uint16_t sid_mask);
 void vtd_caches_flush_all(struct siommu_vtd *v);
 
 /*
