@@ -125,22 +125,37 @@ static double run_threads(bench_fn fn, void *const *args, unsigned int n, uint64
 	return (double)(last - first) / ((double)iters * n);
 }
 
+/*
+ * How long one thread's timed run lasts in a scaling round. Starting a
+ * second thread and waking it on the other CPU takes up to milliseconds
+ * on a busy host: a run of a few milliseconds measures that more than the
+ * subject (runs of 3 ms gave per-round ratios of 0.2 to 1.3 for the same
+ * code that gave 0.45 to 0.6 in runs of 250 ms).
+ */
+#define SCALING_RUN_NS 100000000.0
+#define SCALING_ROUNDS 11
+
 void bench_scaling(struct bench_report *rep, const char *name, const char *base_name,
 		   bench_fn fn, void *const args[2], uint64_t iters, double target)
 {
 	void *const none[2] = { NULL, NULL };
-	double one[16], two[16], sone[16], stwo[16];
+	double one[SCALING_ROUNDS], two[SCALING_ROUNDS], sone[SCALING_ROUNDS],
+		stwo[SCALING_ROUNDS];
 	unsigned int rounds = bench_rounds(rep->opts), r;
-	uint64_t siters = iters;
+	uint64_t siters;
+	double per_op;
 
-	if (rounds > 16)
-		rounds = 16;
+	if (rounds > SCALING_ROUNDS)
+		rounds = SCALING_ROUNDS;
+	/* A trial run sizes the timed runs (@iters is the least), and the
+	 * spin loop's to last about as long. */
+	per_op = run_threads(fn, args, 1, iters);
+	if (!rep->opts->quick && per_op > 0 && SCALING_RUN_NS / per_op > (double)iters)
+		iters = (uint64_t)(SCALING_RUN_NS / per_op);
+	siters = (uint64_t)((double)iters * per_op /
+			    run_threads(spin_run, none, 1, iters)) + 1;
 	for (r = 0; r < rounds; r++) {
 		one[r] = run_threads(fn, args, 1, iters);
-		/* The spin loop runs about as long as the subject does. */
-		if (!r)
-			siters = (uint64_t)((double)iters * one[0] /
-					    run_threads(spin_run, none, 1, iters)) + 1;
 		two[r] = run_threads(fn, args, 2, iters);
 		sone[r] = run_threads(spin_run, none, 1, siters);
 		stwo[r] = run_threads(spin_run, none, 2, siters);

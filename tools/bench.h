@@ -56,7 +56,8 @@ void bench_record(struct bench_report *rep, const char *name, double ns,
  * round by round, the same for spin_run, a bare CPU loop that shares
  * nothing, recorded as "cpu_spin.scaling_2t": what this machine gave two
  * threads during the run (about 0.5 on two idle cores; 1.0 when the host
- * runs both on one CPU's worth of time).
+ * runs both on one CPU's worth of time). Each timed run lasts about 100 ms
+ * (@iters operations at least); --quick keeps @iters.
  */
 void bench_scaling(struct bench_report *rep, const char *name, const char *base_name,
 		   bench_fn fn, void *const args[2], uint64_t iters, double target);
