@@ -42,6 +42,19 @@ static uint64_t dma64(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova, int 
 	return *err ? ~0ull : v;
 }
 
+/* The fault reason of a 8-byte DMA read that must fault. */
+static uint32_t dma_fault(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova)
+{
+	struct siommu_vtd_req req = {
+		.rid = rid, .pasid_present = pp, .pasid = pasid, .iova = iova,
+	};
+	struct siommu_vtd_xlate res;
+	uint64_t v;
+
+	CHECK_EQ(siommu_vtd_dma_read(hw, &req, &v, sizeof(v), NULL, &res), -EFAULT);
+	return res.fault_reason;
+}
+
 static uint64_t buffer(struct siommu_mem *mem, uint64_t pattern)
 {
 	uint64_t pa;
@@ -197,6 +210,19 @@ int main(void)
 	 * attach is allowed, PASIDs are per device. */
 	CHECK_OK(siommu_device_attach_pasid(c, p, ident));
 	CHECK_EQ(dma64(0x0600, true, p, pa1, &err), 0x1111);
+
+	/* Removal takes the RID's context entry out of memory and out of
+	 * the context cache: its DMA faults at the root entry (the bus has
+	 * no other device), not through the cached entry. A new device at
+	 * the RID gets a context of its own: without PASIDs, PASID DMA
+	 * faults there. */
+	siommu_device_remove(ponly);
+	CHECK_EQ(dma_fault(0x0400, true, p2, 0x1000), SIOMMU_VTD_FR_ROOT_NP);
+	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0400, .alias_rid = SIOMMU_NO_ALIAS }, &ponly));
+	CHECK_OK(siommu_device_attach(ponly, d2));
+	CHECK_EQ(dma64(0x0400, false, 0, 0x1000, &err), 0x2222);
+	CHECK_EQ(dma_fault(0x0400, true, p2, 0x1000), SIOMMU_VTD_FR_CTX_PASIDE);
 
 	siommu_unit_get_stats(unit, &us);
 	CHECK(us.inv_waits > 10 && us.faults >= 5);
