@@ -143,7 +143,9 @@ struct siommu_device_cfg {
  * siommu_device_add - put a device behind @unit. Its RID (and alias RID)
  * start attached to the BLOCKED domain, or to the domain its group's RID
  * is attached to.
- * Returns 0, -EINVAL (bad cfg, or PASID-only without a PASID width),
+ * A device with an alias RID has no usable PASIDs (PASID prefixes do not
+ * cross a PCIe-to-PCI bridge): siommu_device_get_info() reports none.
+ * Returns 0, -EINVAL (bad cfg, or PASID-only without usable PASIDs),
  * -EEXIST (RID or alias already taken on the unit), -EOPNOTSUPP (ATS/PRI
  * on a unit without them), -ENOMEM.
  */

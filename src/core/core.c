@@ -307,7 +307,8 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	    cfg->alias_rid < SIOMMU_NO_ALIAS || cfg->alias_rid > 0xffff ||
 	    cfg->alias_rid == cfg->rid)
 		return -EINVAL;
-	if ((cfg->flags & SIOMMU_DEV_PASID_ONLY) && !cfg->pasid_bits)
+	/* A PASID-only device needs PASIDs it can use (see below). */
+	if ((cfg->flags & SIOMMU_DEV_PASID_ONLY) && (!cfg->pasid_bits || cfg->alias_rid >= 0))
 		return -EINVAL;
 	ctx = unit->ctx;
 	if (((cfg->flags & SIOMMU_DEV_ATS) && !vtd_drv_has(unit, SIOMMU_VTD_CAP_DT)) ||
@@ -333,6 +334,11 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	dev->cfg = *cfg;
 	dev->pasid_bits = cfg->pasid_bits < vtd_drv_pasid_bits(unit) ?
 			  cfg->pasid_bits : vtd_drv_pasid_bits(unit);
+	/* PASID prefixes do not cross a PCIe-to-PCI bridge: a device whose
+	 * DMA may carry an alias RID cannot be isolated by PASID, and its
+	 * context entries do not enable PASIDs. */
+	if (cfg->alias_rid >= 0)
+		dev->pasid_bits = 0;
 	dev->max_pasid = dev->pasid_bits ? (1u << dev->pasid_bits) - 1 : 0;
 	dev->nr_chunks = (dev->max_pasid >> ATT_CHUNK_SHIFT) + 1;
 	if (mem_should_fail(ctx->mem)) {
@@ -449,7 +455,7 @@ int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
 
 	memset(info, 0, sizeof(*info));
 	info->rid = dev->cfg.rid;
-	info->pasid_bits = dev->cfg.alias_rid >= 0 ? 0 : dev->pasid_bits;
+	info->pasid_bits = dev->pasid_bits;
 	info->max_pasid = info->pasid_bits ? dev->max_pasid : 0;
 	info->ias = vtd_drv_aw(unit);
 	info->pgsize_bitmap = SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_2M;
@@ -729,9 +735,7 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 
 	if (!dev || !dom)
 		return -EINVAL;
-	/* PASID prefixes do not cross a PCIe-to-PCI bridge: a device whose
-	 * DMA may carry an alias RID cannot be isolated by PASID. */
-	if (!dev->pasid_bits || dev->cfg.alias_rid >= 0)
+	if (!dev->pasid_bits)		/* none, or behind an alias */
 		return -EOPNOTSUPP;
 	if (!pasid || pasid > dev->max_pasid)
 		return -ERANGE;

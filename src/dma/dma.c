@@ -112,8 +112,7 @@ static int pasid_enable_locked(struct dma_dev *dv, uint32_t *pasid)
 
 	if (dv->pasid)
 		return -EBUSY;
-	/* PASID prefixes do not cross a PCIe-to-PCI bridge (core.h). */
-	if (!dev->pasid_bits || dev->cfg.alias_rid >= 0)
+	if (!dev->pasid_bits)		/* none, or behind an alias (core.h) */
 		return -EOPNOTSUPP;
 	ret = siommu_pasid_alloc(space, 1, dev->max_pasid, SIOMMU_DMA_PASID_OWNER, &p);
 	if (ret)

@@ -188,6 +188,12 @@ int main(void)
 	/* The alias RID's DMA lands in the same place as the device's. */
 	CHECK_OK(siommu_device_attach(alias, d2));
 	CHECK_EQ(dma64(0x0301, false, 0, 0x1000, &err), 0x2222);
+	/* Neither RID's context enables PASIDs, not even PASID 0. */
+	CHECK_EQ(dma_fault(0x0300, true, 0, 0x1000), SIOMMU_VTD_FR_CTX_PASIDE);
+	CHECK_EQ(dma_fault(0x0301, true, 0, 0x1000), SIOMMU_VTD_FR_CTX_PASIDE);
+	CHECK_EQ(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0310, .pasid_bits = 8, .flags = SIOMMU_DEV_PASID_ONLY,
+		.alias_rid = 0x0311 }, &c), -EINVAL);
 	CHECK_EQ(siommu_device_add(unit, &(struct siommu_device_cfg){
 		.rid = 0x0301, .alias_rid = SIOMMU_NO_ALIAS }, &c), -EEXIST);
 	CHECK_EQ(siommu_device_add(unit, &(struct siommu_device_cfg){
@@ -223,6 +229,11 @@ int main(void)
 	CHECK_OK(siommu_device_attach(ponly, d2));
 	CHECK_EQ(dma64(0x0400, false, 0, 0x1000, &err), 0x2222);
 	CHECK_EQ(dma_fault(0x0400, true, p2, 0x1000), SIOMMU_VTD_FR_CTX_PASIDE);
+
+	/* Both of an aliased device's contexts go with it. */
+	siommu_device_remove(alias);
+	CHECK_EQ(dma_fault(0x0300, false, 0, 0x1000), SIOMMU_VTD_FR_ROOT_NP);
+	CHECK_EQ(dma_fault(0x0301, false, 0, 0x1000), SIOMMU_VTD_FR_ROOT_NP);
 
 	siommu_unit_get_stats(unit, &us);
 	CHECK(us.inv_waits > 10 && us.faults >= 5);
