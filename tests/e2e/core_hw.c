@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End to end through the VT-d model: what the OS half writes into the
+ * unit, judged by what the unit then does. Device-TLB invalidations reach
+ * an ATS device for every unmap, PASID detach and replace, with the range
+ * that changed; context entries enable ATS where the device has it and
+ * hold every PASID the device has; PASID entries allow supervisor requests
+ * and walk 5-level first-stage tables; an unmap that frees table levels
+ * also clears the unit's paging-structure cache; a flush larger than the
+ * invalidation queue still reaches every attachment.
+ */
+#include <errno.h>
+
+#include <siommu/core.h>
+
+#include "test.h"
+
+#define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
+
+struct unit_env {
+	struct siommu_ctx *ctx;
+	struct siommu_mem *mem;
+	struct siommu_unit *unit;
+	struct siommu_vtd *hw;
+};
+
+static void env_init(struct unit_env *e, const struct siommu_vtd_cfg *cfg)
+{
+	CHECK_OK(siommu_ctx_create(NULL, &e->ctx));
+	e->mem = siommu_ctx_mem(e->ctx);
+	CHECK_OK(siommu_unit_add_vtd(e->ctx, cfg, &e->unit));
+	e->hw = siommu_unit_vtd(e->unit);
+}
+
+static struct siommu_device *dev_add(struct unit_env *e, uint16_t rid,
+				     unsigned int pasid_bits, unsigned int flags)
+{
+	struct siommu_device *dev;
+
+	CHECK_OK(siommu_device_add(e->unit, &(struct siommu_device_cfg){
+		.rid = rid, .pasid_bits = pasid_bits, .flags = flags,
+		.alias_rid = SIOMMU_NO_ALIAS }, &dev));
+	return dev;
+}
+
+static struct siommu_domain *domain(struct unit_env *e, enum siommu_domain_stage stage,
+				    unsigned int ias)
+{
+	struct siommu_domain *dom;
+
+	CHECK_OK(siommu_domain_alloc(e->unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING, .stage = stage, .ias = ias }, &dom));
+	return dom;
+}
+
+static uint32_t pasid_in(struct unit_env *e, uint32_t min, uint32_t max)
+{
+	uint32_t p;
+
+	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(e->ctx), min, max, 7, &p));
+	return p;
+}
+
+/* A 4K frame holding @pattern at offset 0. */
+static uint64_t buffer(struct unit_env *e, uint64_t pattern)
+{
+	uint64_t pa;
+
+	CHECK_OK(siommu_mem_frame_alloc(e->mem, SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &pa));
+	CHECK_OK(siommu_mem_write(e->mem, pa, &pattern, sizeof(pattern)));
+	return pa;
+}
+
+/* An 8-byte DMA read: 0 with *val, or the fault reason. */
+static uint32_t dma(struct unit_env *e, uint16_t rid, bool pp, uint32_t pasid,
+		    bool priv, uint64_t iova, uint64_t *val)
+{
+	struct siommu_vtd_req req = { .rid = rid, .pasid_present = pp, .pasid = pasid,
+				      .priv = priv, .iova = iova };
+	struct siommu_vtd_xlate res;
+	int ret;
+
+	*val = ~0ull;
+	ret = siommu_vtd_dma_read(e->hw, &req, val, sizeof(*val), NULL, &res);
+	CHECK(ret == 0 || ret == -EFAULT);
+	return ret ? res.fault_reason : 0;
+}
+
+static uint64_t dma_ok(struct unit_env *e, uint16_t rid, bool pp, uint32_t pasid,
+		       uint64_t iova)
+{
+	uint64_t val;
+
+	CHECK_EQ(dma(e, rid, pp, pasid, false, iova, &val), 0);
+	return val;
+}
+
+/* ---- device-TLB invalidations ------------------------------------------- */
+
+struct devtlb_log {
+	unsigned int n;
+	struct siommu_vtd_devtlb_inv last;
+};
+
+static void on_devtlb(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+{
+	struct devtlb_log *l = opaque;
+
+	l->n++;
+	l->last = *inv;
+}
+
+static void on_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
+{
+	(void)opaque;
+	(void)resp;
+}
+
+/* The last invalidation: (rid, PASID), and the exact range or all of it. */
+static void check_inv(const struct devtlb_log *l, bool pp, uint32_t pasid,
+		      uint64_t addr, uint64_t size)
+{
+	CHECK(l->n > 0);
+	CHECK_EQ(l->last.rid, 0x0100);
+	CHECK_EQ(l->last.pasid_present, pp);
+	if (pp)
+		CHECK_EQ(l->last.pasid, pasid);
+	CHECK(!l->last.all_pasids);
+	if (!size) {
+		CHECK(l->last.all_addresses);
+		return;
+	}
+	CHECK(!l->last.all_addresses);
+	CHECK_EQ(l->last.addr, addr);
+	CHECK_EQ(l->last.size, size);
+}
+
+static void test_ats(void)
+{
+	struct siommu_vtd_dev_ops ops = { on_devtlb, on_resp };
+	struct devtlb_log l = { 0 };
+	struct unit_env e;
+	struct siommu_device *a, *b;
+	struct siommu_domain *d1, *d2, *d3;
+	struct siommu_vtd_req req = { .rid = 0x0100, .iova = 0x10000, .len = 8,
+				      .access = SIOMMU_VTD_READ };
+	struct siommu_vtd_xlate res;
+	uint64_t pa = 0, iova, done;
+	uint32_t p;
+
+	env_init(&e, NULL);
+	a = dev_add(&e, 0x0100, 20, SIOMMU_DEV_ATS);
+	b = dev_add(&e, 0x0200, 0, 0);
+	CHECK_OK(siommu_vtd_dev_register(e.hw, 0x0100, &ops, &l));
+	d1 = domain(&e, SIOMMU_STAGE_FIRST, 0);
+	for (iova = 0x10000; iova < 0x20000; iova += 0x1000) {
+		pa = buffer(&e, iova);
+		CHECK_OK(siommu_domain_map(d1, iova, pa, 0x1000, RW));
+	}
+	CHECK_OK(siommu_device_attach(a, d1));
+	CHECK_OK(siommu_device_attach(b, d1));
+
+	/* ATS translation: only the ATS device's context allows it. */
+	CHECK_OK(siommu_vtd_ats_translate(e.hw, &req, &res));
+	CHECK(res.perm & SIOMMU_VTD_READ);
+	req.rid = 0x0200;
+	CHECK_EQ(siommu_vtd_ats_translate(e.hw, &req, &res), -EFAULT);
+	CHECK_EQ(res.fault_reason, SIOMMU_VTD_FR_CTX_DTE);
+
+	/* Unmaps: the range, as the smallest aligned block holding it. */
+	l.n = 0;
+	CHECK_OK(siommu_domain_unmap(d1, 0x10000, 0x1000, &done));
+	check_inv(&l, false, 0, 0x10000, 0x1000);
+	CHECK_OK(siommu_domain_unmap(d1, 0x14000, 0x4000, &done));
+	check_inv(&l, false, 0, 0x14000, 0x4000);
+	CHECK_OK(siommu_domain_unmap(d1, 0x1f000, 0x1000, &done));
+	CHECK_OK(siommu_domain_unmap(d1, 0x17000, 0x2000, &done));
+	check_inv(&l, false, 0, 0x10000, 0x10000);
+	/* Wider than the unit's largest page-selective form: everything. */
+	CHECK_OK(siommu_domain_unmap(d1, 0, 1ull << 40, &done));
+	CHECK_EQ(done, 0x9000);
+	check_inv(&l, false, 0, 0, 0);
+
+	/* A PASID's unmap names the PASID. */
+	p = pasid_in(&e, 1, 1000);
+	d2 = domain(&e, SIOMMU_STAGE_FIRST, 0);
+	CHECK_OK(siommu_domain_map(d2, 0x3000, pa, 0x1000, RW));
+	CHECK_OK(siommu_device_attach_pasid(a, p, d2));
+	CHECK_EQ(dma_ok(&e, 0x0100, true, p, 0x3000), 0x1f000);
+	l.n = 0;
+	CHECK_OK(siommu_domain_unmap(d2, 0x3000, 0x1000, &done));
+	check_inv(&l, true, p, 0x3000, 0x1000);
+	/* Detach and replace drop everything the device cached there. */
+	l.n = 0;
+	CHECK_OK(siommu_device_detach_pasid(a, p));
+	check_inv(&l, true, p, 0, 0);
+	d3 = domain(&e, SIOMMU_STAGE_SECOND, 0);
+	l.n = 0;
+	CHECK_OK(siommu_device_attach(a, d3));
+	check_inv(&l, false, 0, 0, 0);
+	/* A second-stage domain's unmap reaches the device as well. */
+	CHECK_OK(siommu_domain_map(d3, 0x5000, pa, 0x1000, RW));
+	l.n = 0;
+	CHECK_OK(siommu_domain_unmap(d3, 0x5000, 0x1000, &done));
+	check_inv(&l, false, 0, 0x5000, 0x1000);
+	siommu_ctx_destroy(e.ctx);
+}
+
+/* ---- PASID entries ---------------------------------------------------------- */
+
+/* Supervisor requests: allowed by the PASID entry, decided by each
+ * mapping's U/S bit. */
+static void test_supervisor(void)
+{
+	struct unit_env e;
+	struct siommu_device *a;
+	struct siommu_domain *d;
+	uint64_t pa, val;
+	uint32_t p;
+
+	env_init(&e, NULL);
+	a = dev_add(&e, 0x0100, 20, 0);
+	d = domain(&e, SIOMMU_STAGE_FIRST, 0);
+	pa = buffer(&e, 0x5555);
+	CHECK_OK(siommu_domain_map(d, 0x1000, pa, 0x1000, RW | SIOMMU_PROT_PRIV));
+	CHECK_OK(siommu_domain_map(d, 0x2000, pa, 0x1000, RW));
+	p = pasid_in(&e, 1, 1000);
+	CHECK_OK(siommu_device_attach_pasid(a, p, d));
+	CHECK_EQ(dma(&e, 0x0100, true, p, true, 0x1000, &val), 0);
+	CHECK_EQ(val, 0x5555);
+	CHECK_EQ(dma(&e, 0x0100, true, p, false, 0x1000, &val), SIOMMU_VTD_FR_FS_USER);
+	CHECK_EQ(dma(&e, 0x0100, true, p, false, 0x2000, &val), 0);
+	siommu_ctx_destroy(e.ctx);
+}
+
+/* A 57-bit first-stage domain: the PASID entry asks for a 5-level walk. */
+static void test_five_level(void)
+{
+	struct siommu_vtd_cfg cfg = { .aw = 57 };
+	struct unit_env e;
+	struct siommu_device *a;
+	struct siommu_domain *d;
+	uint64_t pa, iova = (1ull << 55) | 0x5000;	/* beyond 48 bits */
+	uint32_t p;
+
+	env_init(&e, &cfg);
+	a = dev_add(&e, 0x0100, 20, 0);
+	d = domain(&e, SIOMMU_STAGE_FIRST, 57);
+	pa = buffer(&e, 0x5757);
+	CHECK_OK(siommu_domain_map(d, iova, pa, 0x1000, RW));
+	CHECK_OK(siommu_domain_map(d, 0x1000, pa, 0x1000, RW));
+	CHECK_OK(siommu_device_attach(a, d));
+	CHECK_EQ(dma_ok(&e, 0x0100, false, 0, iova), 0x5757);
+	CHECK_EQ(dma_ok(&e, 0x0100, false, 0, 0x1000), 0x5757);
+	p = pasid_in(&e, 1, 1000);
+	CHECK_OK(siommu_device_attach_pasid(a, p, d));
+	CHECK_EQ(dma_ok(&e, 0x0100, true, p, iova), 0x5757);
+	siommu_ctx_destroy(e.ctx);
+}
+
+/* ---- context entries -------------------------------------------------------- */
+
+/* The highest PASIDs of a 20-bit device: its PASID directory and the
+ * context's PDTS cover them. */
+static void test_high_pasids(void)
+{
+	struct unit_env e;
+	struct siommu_device *a;
+	struct siommu_domain *d;
+	uint32_t p[3];
+	unsigned int i;
+	uint64_t pa;
+
+	env_init(&e, NULL);
+	a = dev_add(&e, 0x0100, 20, 0);
+	d = domain(&e, SIOMMU_STAGE_FIRST, 0);
+	pa = buffer(&e, 0x2020);
+	CHECK_OK(siommu_domain_map(d, 0x1000, pa, 0x1000, RW));
+	p[0] = pasid_in(&e, 0x7ffc0, 0x7ffff);
+	p[1] = pasid_in(&e, 0x80000, 0x80000);
+	p[2] = pasid_in(&e, 0xfffff, 0xfffff);
+	for (i = 0; i < 3; i++) {
+		CHECK_OK(siommu_device_attach_pasid(a, p[i], d));
+		CHECK_EQ(dma_ok(&e, 0x0100, true, p[i], 0x1000), 0x2020);
+	}
+	siommu_ctx_destroy(e.ctx);
+}
+
+/* ---- the paging-structure cache ------------------------------------------- */
+
+/*
+ * An unmap that covers a last-level table's whole range frees the table;
+ * the unit's cached pointer to it must go too (an invalidation without IH).
+ * A 2M page mapped in its place is then reached, not the freed table.
+ */
+static void test_freed_table(void)
+{
+	struct unit_env e;
+	struct siommu_device *a;
+	struct siommu_domain *d;
+	uint64_t pa4k, pa2m, pattern = 0x2222, done;
+
+	env_init(&e, NULL);
+	a = dev_add(&e, 0x0100, 0, 0);
+	d = domain(&e, SIOMMU_STAGE_FIRST, 0);
+	pa4k = buffer(&e, 0x4444);
+	CHECK_OK(siommu_mem_frame_alloc(e.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &pa2m));
+	CHECK_OK(siommu_mem_write(e.mem, pa2m + 0x3000, &pattern, sizeof(pattern)));
+	CHECK_OK(siommu_device_attach(a, d));
+	CHECK_OK(siommu_domain_map(d, 0x200000, pa4k, 0x1000, RW));
+	CHECK_EQ(dma_ok(&e, 0x0100, false, 0, 0x200000), 0x4444);
+	CHECK_OK(siommu_domain_unmap(d, 0x200000, SIOMMU_SZ_2M, &done));
+	CHECK_EQ(done, 0x1000);
+	CHECK_OK(siommu_domain_map(d, 0x200000, pa2m, SIOMMU_SZ_2M, RW));
+	CHECK_EQ(dma_ok(&e, 0x0100, false, 0, 0x203000), 0x2222);
+	siommu_ctx_destroy(e.ctx);
+}
+
+/* ---- the invalidation queue ----------------------------------------------- */
+
+/* One domain at more PASIDs than the queue has entries: a flush takes
+ * several batches, and none of its descriptors is lost. */
+static void test_big_flush(void)
+{
+	enum { N = 200 };
+	struct unit_env e;
+	struct siommu_device *a;
+	struct siommu_domain *d;
+	uint32_t p[N];
+	uint64_t pa, val, done;
+	unsigned int i;
+
+	env_init(&e, NULL);
+	a = dev_add(&e, 0x0100, 20, SIOMMU_DEV_ATS);
+	d = domain(&e, SIOMMU_STAGE_FIRST, 0);
+	pa = buffer(&e, 0x3131);
+	CHECK_OK(siommu_domain_map(d, 0x1000, pa, 0x1000, RW));
+	for (i = 0; i < N; i++) {
+		p[i] = pasid_in(&e, 1, 100000);
+		CHECK_OK(siommu_device_attach_pasid(a, p[i], d));
+		CHECK_EQ(dma_ok(&e, 0x0100, true, p[i], 0x1000), 0x3131);
+	}
+	CHECK_OK(siommu_domain_unmap(d, 0x1000, 0x1000, &done));
+	for (i = 0; i < N; i++)
+		CHECK_EQ(dma(&e, 0x0100, true, p[i], false, 0x1000, &val),
+			 SIOMMU_VTD_FR_FS_NP);
+	siommu_ctx_destroy(e.ctx);
+}
+
+int main(void)
+{
+	test_ats();
+	test_supervisor();
+	test_five_level();
+	test_high_pasids();
+	test_freed_table();
+	test_big_flush();
+	return 0;
+}
