@@ -120,6 +120,9 @@ struct siommu_unit_stats {
 	uint64_t inv_waits;		/* wait descriptors completed */
 	uint64_t faults;		/* fault records read */
 	uint64_t faults_unhandled;	/* ... with no handler registered */
+	uint64_t page_requests;		/* page requests read (each group
+					 * answered "invalid request": no
+					 * device handles I/O page faults yet) */
 };
 void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
 

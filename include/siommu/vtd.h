@@ -68,7 +68,8 @@
  * Callbacks (MSI, device TLB invalidation, page group response) are called
  * without any lock of the unit held, except the device callbacks run from
  * the invalidation queue, which run inside the IQT write with the register
- * lock held: they must not access this unit's registers.
+ * lock held: they must not access this unit's registers, nor issue a page
+ * request (whose interrupt handler would read them).
  */
 #ifndef SIOMMU_VTD_H
 #define SIOMMU_VTD_H

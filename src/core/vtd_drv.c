@@ -27,6 +27,11 @@
  *     table with DID 0, which no invalidation would name.
  * DMA is thus translated by the old domain or the new one at every moment,
  * never blocked, and nothing of the old domain survives the replace.
+ *
+ * Page requests (7.5): the unit writes them into a one-page queue that the
+ * driver drains on the page request event. Until a device has a handler for
+ * I/O page faults, each group is answered "invalid request" (as Linux does
+ * with requests nobody handles), so the device stops waiting for the page.
  */
 #include <errno.h>
 #include <sched.h>
@@ -55,8 +60,15 @@ enum { PGTT_FS = 1, PGTT_SS = 2, PGTT_PT = 4 };
 /* Invalidation descriptor types (6.5.2). */
 enum {
 	QI_CC = 1, QI_IOTLB = 2, QI_DEVTLB = 3, QI_WAIT = 5, QI_PIOTLB = 6,
-	QI_PC = 7, QI_PDEVTLB = 8,
+	QI_PC = 7, QI_PDEVTLB = 8, QI_PGRP_RESP = 9,
 };
+
+/* Page request descriptor (7.5.1) and page group response (6.5.2.7). */
+#define PRQ_SIZE	4096		/* PQA.PQS 0: 128 requests */
+#define PRQ_PP		BIT64(8)	/* qw0: PASID present */
+#define PRQ_PDP		BIT64(9)	/* qw0: private data present */
+#define PRQ_LPIG	BIT64(2)	/* qw1: last page in group */
+#define RESP_INVALID	1ull
 
 #define IQ_ENTRIES 128		/* one 4K page of 256-bit descriptors */
 #define POLL_LIMIT 1000000
@@ -92,6 +104,13 @@ struct core_vtd {
 	uint64_t n_desc, n_wait;
 	pthread_mutex_t fault_lock;
 	uint64_t n_fault, n_fault_unhandled;
+	pthread_mutex_t prq_lock;	/* PQH and what follows */
+	uint64_t prq_pa;
+	uint64_t n_page_req;
+	struct prq_resp {		/* one pass's answers */
+		unsigned int n;
+		uint64_t d[PRQ_SIZE / 32][4];
+	} prq_resp;
 };
 
 static uint64_t rd64(struct core_vtd *v, unsigned int off)
@@ -172,22 +191,28 @@ static int qi_sync(struct core_vtd *v)
 	return 0;
 }
 
-static int qi_push(struct core_vtd *v, uint64_t qw0, uint64_t qw1)
+static int qi_push4(struct core_vtd *v, const uint64_t d[4])
 {
-	uint64_t d[4] = { qw0, qw1, 0, 0 };
 	int ret;
 
 	/* Keep room for the wait that ends every batch. */
-	if (v->iq_pending >= IQ_ENTRIES - 2 && (qw0 & 0xf) != QI_WAIT) {
+	if (v->iq_pending >= IQ_ENTRIES - 2 && (d[0] & 0xf) != QI_WAIT) {
 		ret = qi_sync(v);
 		if (ret)
 			return ret;
 	}
-	siommu_mem_write(v->mem, v->iq_pa + (uint64_t)v->iq_tail * 32, d, sizeof(d));
+	siommu_mem_write(v->mem, v->iq_pa + (uint64_t)v->iq_tail * 32, d, 4 * sizeof(d[0]));
 	v->iq_tail = (v->iq_tail + 1) % IQ_ENTRIES;
 	v->iq_pending++;
 	v->n_desc++;
 	return 0;
+}
+
+static int qi_push(struct core_vtd *v, uint64_t qw0, uint64_t qw1)
+{
+	const uint64_t d[4] = { qw0, qw1, 0, 0 };
+
+	return qi_push4(v, d);
 }
 
 /*
@@ -277,11 +302,68 @@ static void vtd_process_faults(struct core_vtd *v)
 	pthread_mutex_unlock(&v->fault_lock);
 }
 
+static void fill_prq_resp(struct core_vtd *v, void *arg)
+{
+	const struct prq_resp *r = arg;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		qi_push4(v, r->d[i]);
+}
+
+/*
+ * Drain the page request queue (7.5.2): take the requests between PQH and
+ * PQT, move PQH, clear PPR (and PRO), and look again, since a request that
+ * lands after the PQT read raises no new event while PPR is set. Every
+ * last-in-group request that asks for an answer gets "invalid request",
+ * private data echoed.
+ */
+static void vtd_process_prq(struct core_vtd *v)
+{
+	struct prq_resp *r = &v->prq_resp;
+	uint64_t head, tail;
+
+	pthread_mutex_lock(&v->prq_lock);
+	for (;;) {
+		head = rd64(v, SIOMMU_VTD_REG_PQH) & (PRQ_SIZE - 32);
+		tail = rd64(v, SIOMMU_VTD_REG_PQT) & (PRQ_SIZE - 32);
+		if (head == tail) {
+			/* PPR, and PRO: the unit answered what it dropped. */
+			wr32(v, SIOMMU_VTD_REG_PRS, SIOMMU_VTD_PRS_PPR | SIOMMU_VTD_PRS_PRO);
+			if ((rd64(v, SIOMMU_VTD_REG_PQT) & (PRQ_SIZE - 32)) == head)
+				break;
+			continue;
+		}
+		r->n = 0;
+		for (; head != tail; head = (head + 32) % PRQ_SIZE) {
+			uint64_t q[4];
+
+			siommu_mem_read(v->mem, v->prq_pa + head, q, sizeof(q));
+			v->n_page_req++;
+			if (!(q[1] & PRQ_LPIG) || !(q[1] & 3))
+				continue;	/* not last, or a stop marker */
+			r->d[r->n][0] = QI_PGRP_RESP | (q[0] & PRQ_PP ? BIT64(4) : 0) |
+					(q[0] & PRQ_PDP ? BIT64(5) : 0) |
+					RESP_INVALID << 12 | (q[0] & 0x000fffffffff0000ull);
+			r->d[r->n][1] = PRQ_LPIG | (q[1] & 0xff8);	/* PRGI */
+			r->d[r->n][2] = q[0] & PRQ_PDP ? q[2] : 0;
+			r->d[r->n][3] = q[0] & PRQ_PDP ? q[3] : 0;
+			r->n++;
+		}
+		wr64(v, SIOMMU_VTD_REG_PQH, head);
+		if (r->n)
+			qi_run(v, fill_prq_resp, r);
+	}
+	pthread_mutex_unlock(&v->prq_lock);
+}
+
 static void vtd_msi(void *opaque, enum siommu_vtd_irq irq, uint64_t addr,
 		    uint32_t data)
 {
 	if (irq == SIOMMU_VTD_IRQ_FAULT)
 		vtd_process_faults(opaque);
+	else if (irq == SIOMMU_VTD_IRQ_PRQ)
+		vtd_process_prq(opaque);
 }
 
 int vtd_drv_init(struct siommu_unit *unit, const struct siommu_vtd_cfg *cfg)
@@ -304,6 +386,7 @@ int vtd_drv_init(struct siommu_unit *unit, const struct siommu_vtd_cfg *cfg)
 	v->mem = mem;
 	pthread_mutex_init(&v->q_lock, NULL);
 	pthread_mutex_init(&v->fault_lock, NULL);
+	pthread_mutex_init(&v->prq_lock, NULL);
 	v->did_map[0] = 1;	/* DID 0 is reserved (with CM it must be) */
 
 	ret = siommu_vtd_create(mem, cfg, &v->hw);
@@ -331,6 +414,9 @@ int vtd_drv_init(struct siommu_unit *unit, const struct siommu_vtd_cfg *cfg)
 	ret = siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_HW, &v->status_pa);
 	if (ret)
 		goto out_free_iq;
+	ret = siommu_mem_frame_alloc(mem, PRQ_SIZE, SIOMMU_MEM_HW, &v->prq_pa);
+	if (ret)
+		goto out_free_status_frame;
 	unit->vtd = v;
 
 	/* Bring-up, in the order the specification asks (10.4.4-10.4.6). */
@@ -338,6 +424,13 @@ int vtd_drv_init(struct siommu_unit *unit, const struct siommu_vtd_cfg *cfg)
 	wr32(v, SIOMMU_VTD_REG_FEDATA, 0);
 	wr32(v, SIOMMU_VTD_REG_FEADDR, 0xfee00000u);
 	wr32(v, SIOMMU_VTD_REG_FECTL, 0);		/* unmask fault events */
+	if (v->ecap & BIT64(29)) {			/* PRS */
+		wr64(v, SIOMMU_VTD_REG_PQH, 0);
+		wr64(v, SIOMMU_VTD_REG_PQA, v->prq_pa);	/* PQS 0: 4K */
+		wr32(v, SIOMMU_VTD_REG_PEDATA, 0);
+		wr32(v, SIOMMU_VTD_REG_PEADDR, 0xfee00000u);
+		wr32(v, SIOMMU_VTD_REG_PECTL, 0);	/* unmask */
+	}
 	wr64(v, SIOMMU_VTD_REG_RTADDR, v->root_pa | SIOMMU_VTD_RTADDR_SMT);
 	ret = gcmd_set(v, SIOMMU_VTD_GCMD_SRTP, true);
 	if (ret)
@@ -355,6 +448,8 @@ int vtd_drv_init(struct siommu_unit *unit, const struct siommu_vtd_cfg *cfg)
 
 out_free_status:
 	unit->vtd = NULL;
+	siommu_mem_frame_free(mem, v->prq_pa, PRQ_SIZE, SIOMMU_MEM_HW);
+out_free_status_frame:
 	siommu_mem_frame_free(mem, v->status_pa, SIOMMU_SZ_4K, SIOMMU_MEM_HW);
 out_free_iq:
 	siommu_mem_frame_free(mem, v->iq_pa, SIOMMU_SZ_4K, SIOMMU_MEM_HW);
@@ -367,6 +462,7 @@ out_free_map:
 out_free_v:
 	pthread_mutex_destroy(&v->q_lock);
 	pthread_mutex_destroy(&v->fault_lock);
+	pthread_mutex_destroy(&v->prq_lock);
 	free(v);
 	return ret;
 }
@@ -383,12 +479,14 @@ void vtd_drv_fini(struct siommu_unit *unit)
 			if (v->ctx_pa[b][h])
 				siommu_mem_frame_free(v->mem, v->ctx_pa[b][h],
 						      SIOMMU_SZ_4K, SIOMMU_MEM_HW);
+	siommu_mem_frame_free(v->mem, v->prq_pa, PRQ_SIZE, SIOMMU_MEM_HW);
 	siommu_mem_frame_free(v->mem, v->status_pa, SIOMMU_SZ_4K, SIOMMU_MEM_HW);
 	siommu_mem_frame_free(v->mem, v->iq_pa, SIOMMU_SZ_4K, SIOMMU_MEM_HW);
 	siommu_mem_frame_free(v->mem, v->root_pa, SIOMMU_SZ_4K, SIOMMU_MEM_HW);
 	free(v->did_map);
 	pthread_mutex_destroy(&v->q_lock);
 	pthread_mutex_destroy(&v->fault_lock);
+	pthread_mutex_destroy(&v->prq_lock);
 	free(v);
 	unit->vtd = NULL;
 }
@@ -886,4 +984,7 @@ void vtd_drv_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
 	st->faults = v->n_fault;
 	st->faults_unhandled = v->n_fault_unhandled;
 	pthread_mutex_unlock(&v->fault_lock);
+	pthread_mutex_lock(&v->prq_lock);
+	st->page_requests = v->n_page_req;
+	pthread_mutex_unlock(&v->prq_lock);
 }

@@ -7,7 +7,8 @@
  * hold every PASID the device has; PASID entries allow supervisor requests
  * and walk 5-level first-stage tables; an unmap that frees table levels
  * also clears the unit's paging-structure cache; a flush larger than the
- * invalidation queue still reaches every attachment.
+ * invalidation queue still reaches every attachment; page requests land in
+ * the driver's queue and every group is answered.
  */
 #include <errno.h>
 
@@ -316,6 +317,109 @@ static void test_freed_table(void)
 	siommu_ctx_destroy(e.ctx);
 }
 
+/* ---- page requests ---------------------------------------------------------- */
+
+struct resp_log {
+	unsigned int n;
+	struct siommu_vtd_page_resp last;
+};
+
+static void on_log_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
+{
+	struct resp_log *l = opaque;
+
+	l->n++;
+	l->last = *resp;
+}
+
+static int page_req(struct unit_env *e, uint16_t rid, uint16_t prgi, bool last,
+		    uint32_t access)
+{
+	struct siommu_vtd_page_req req = { .rid = rid, .pasid_present = true, .pasid = 5,
+					   .addr = 0x7000, .access = access,
+					   .prgi = prgi, .last = last };
+
+	return siommu_vtd_page_request(e->hw, &req);
+}
+
+/*
+ * The driver owns a page request queue: requests land there, never at an
+ * address the embedder uses (guest RAM at 0 here), and every group gets an
+ * answer. No device handles I/O page faults yet, so the answer is "invalid
+ * request", private data echoed. A device without PRI is refused by its
+ * context entry and answered by the unit itself.
+ */
+static void test_page_requests(void)
+{
+	struct siommu_vtd_dev_ops ops = { on_devtlb, on_log_resp };
+	struct resp_log la = { 0 }, lb = { 0 };
+	struct siommu_vtd_page_req req = { .rid = 0x0100, .pasid_present = true,
+					   .pasid = 5, .addr = 0x9000,
+					   .access = SIOMMU_VTD_WRITE, .prgi = 9,
+					   .last = true, .priv_data_present = true,
+					   .priv_data = { 0x11, 0x22 } };
+	struct siommu_unit_stats st;
+	struct unit_env e;
+	struct siommu_mem *mem;
+	uint64_t guest = 0x4755455354ull, val, prs;
+	unsigned int i;
+
+	CHECK_OK(siommu_mem_create(NULL, &mem));
+	CHECK_OK(siommu_mem_add_ram(mem, 0, SIOMMU_SZ_2M, NULL));
+	CHECK_OK(siommu_mem_write(mem, 0, &guest, sizeof(guest)));
+	CHECK_OK(siommu_ctx_create(&(struct siommu_ctx_cfg){ .mem = mem }, &e.ctx));
+	e.mem = mem;
+	CHECK_OK(siommu_unit_add_vtd(e.ctx, NULL, &e.unit));
+	e.hw = siommu_unit_vtd(e.unit);
+	dev_add(&e, 0x0100, 20, SIOMMU_DEV_PRI);
+	dev_add(&e, 0x0200, 20, 0);
+	CHECK_OK(siommu_vtd_dev_register(e.hw, 0x0100, &ops, &la));
+	CHECK_OK(siommu_vtd_dev_register(e.hw, 0x0200, &ops, &lb));
+
+	CHECK_OK(page_req(&e, 0x0100, 3, true, SIOMMU_VTD_READ));
+	CHECK_EQ(la.n, 1);
+	CHECK_EQ(la.last.code, 1);
+	CHECK(!la.last.auto_response);
+	CHECK_EQ(la.last.rid, 0x0100);
+	CHECK(la.last.pasid_present);
+	CHECK_EQ(la.last.pasid, 5);
+	CHECK_EQ(la.last.prgi, 3);
+	CHECK(!la.last.priv_data_present);
+	/* A group of three: one answer, after the last. */
+	CHECK_OK(page_req(&e, 0x0100, 4, false, SIOMMU_VTD_READ));
+	CHECK_OK(page_req(&e, 0x0100, 4, false, SIOMMU_VTD_WRITE));
+	CHECK_EQ(la.n, 1);
+	CHECK_OK(siommu_vtd_page_request(e.hw, &req));
+	CHECK_EQ(la.n, 2);
+	CHECK_EQ(la.last.prgi, 9);
+	CHECK(la.last.priv_data_present);
+	CHECK_EQ(la.last.priv_data[0], 0x11);
+	CHECK_EQ(la.last.priv_data[1], 0x22);
+	/* A stop marker (last, neither read nor write) wants no answer. */
+	CHECK_OK(page_req(&e, 0x0100, 5, true, 0));
+	CHECK_EQ(la.n, 2);
+	/* More requests than the queue holds, drained as they come. */
+	for (i = 0; i < 300; i++)
+		CHECK_OK(page_req(&e, 0x0100, (uint16_t)(i % 512), i % 3 == 2,
+				  SIOMMU_VTD_READ));
+	CHECK_EQ(la.n, 102);
+	CHECK_OK(siommu_vtd_mmio_read(e.hw, SIOMMU_VTD_REG_PRS, 4, &prs));
+	CHECK_EQ(prs, 0);
+	siommu_unit_get_stats(e.unit, &st);
+	CHECK_EQ(st.page_requests, 305);
+
+	/* No PRI: the context refuses, the unit answers. */
+	CHECK_EQ(page_req(&e, 0x0200, 6, true, SIOMMU_VTD_READ), -EFAULT);
+	CHECK_EQ(lb.n, 1);
+	CHECK_EQ(lb.last.code, 1);
+	CHECK(lb.last.auto_response);
+
+	CHECK_OK(siommu_mem_read(mem, 0, &val, sizeof(val)));
+	CHECK_EQ(val, guest);
+	siommu_ctx_destroy(e.ctx);
+	siommu_mem_destroy(mem);
+}
+
 /* ---- the invalidation queue ----------------------------------------------- */
 
 /* One domain at more PASIDs than the queue has entries: a flush takes
@@ -354,6 +458,7 @@ int main(void)
 	test_five_level();
 	test_high_pasids();
 	test_freed_table();
+	test_page_requests();
 	test_big_flush();
 	return 0;
 }
