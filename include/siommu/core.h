@@ -255,7 +255,8 @@ void siommu_device_detach(struct siommu_device *dev);
  * whose DMA may carry an alias RID: a PASID prefix does not cross a
  * PCIe-to-PCI bridge, so isolation by PASID cannot be guaranteed); -ERANGE
  * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated);
- * -EINVAL (incompatible domain); -ENOMEM. Nothing changes on failure.
+ * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
+ * (incompatible domain); -ENOMEM. Nothing changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom);

@@ -746,10 +746,8 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 	 * any device still translates with it. */
 	if (!had) {
 		ret = siommu_pasid_get(ctx->pasids, pasid);
-		if (ret) {
-			ret = ret == -EINVAL ? -ERANGE : ret;
+		if (ret)
 			goto out_unlock;
-		}
 	}
 	ret = att_prepare(dev, pasid, dom, &att);
 	if (ret) {
@@ -758,8 +756,6 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 		goto out_unlock;
 	}
 	att_switch(dev, pasid, dom, att);
-	if (!had)
-		dev->nr_pasid_atts++;
 out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
@@ -779,7 +775,6 @@ int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 		ret = -ENOENT;
 	} else {
 		att_switch(dev, pasid, NULL, NULL);
-		dev->nr_pasid_atts--;
 		siommu_pasid_put(ctx->pasids, pasid);
 	}
 	pthread_mutex_unlock(&ctx->lock);

@@ -100,7 +100,6 @@ struct siommu_device {
 	/* Attachments by PASID: chunks of ATT_CHUNK pointers, lazily. */
 	struct core_att ***att;
 	unsigned int nr_chunks;
-	unsigned int nr_pasid_atts;	/* PASID attachments (pasid != 0) */
 	siommu_fault_fn fault_fn;	/* atomic with fault_arg under ctx->lock */
 	void *fault_arg;
 	struct core_vtd_dev *vdev;

@@ -69,7 +69,7 @@ int main(void)
 	struct siommu_ctx *ctx;
 	struct siommu_unit *unit;
 	struct siommu_mem *mem;
-	struct siommu_device *a, *b, *c, *d, *alias, *ponly;
+	struct siommu_device *a, *b, *c, *d, *e, *f, *alias, *ponly;
 	struct siommu_domain *d1, *d2, *ident, *blocked;
 	struct siommu_domain_cfg paging = { .type = SIOMMU_DOMAIN_PAGING };
 	struct siommu_domain_cfg ss = { .type = SIOMMU_DOMAIN_PAGING,
@@ -216,6 +216,22 @@ int main(void)
 	 * attach is allowed, PASIDs are per device. */
 	CHECK_OK(siommu_device_attach_pasid(c, p, ident));
 	CHECK_EQ(dma64(0x0600, true, p, pa1, &err), 0x1111);
+	CHECK_OK(siommu_device_get_info(d, &info));
+	CHECK(!info.multiple_spaces);
+	CHECK(info.pgsize_bitmap & SIOMMU_PGSIZE_1G);
+	/* A device that joins the group later follows its RID domain... */
+	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0610, .isolation_key = 9, .alias_rid = SIOMMU_NO_ALIAS }, &e));
+	CHECK_EQ(siommu_device_domain(e, 0), d2);
+	CHECK_EQ(dma64(0x0610, false, 0, 0x1000, &err), 0x2222);
+	/* ... also when that is none: blocked. */
+	siommu_device_detach(e);
+	CHECK_EQ(siommu_device_domain(c, 0), NULL);
+	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0618, .isolation_key = 9, .alias_rid = SIOMMU_NO_ALIAS }, &f));
+	CHECK_EQ(siommu_device_domain(f, 0), NULL);
+	CHECK_EQ(dma_fault(0x0618, false, 0, 0x1000), SIOMMU_VTD_FR_PTE_NP);
+	CHECK_EQ(dma_fault(0x0600, false, 0, 0x1000), SIOMMU_VTD_FR_PTE_NP);
 
 	/* Removal takes the RID's context entry out of memory and out of
 	 * the context cache: its DMA faults at the root entry (the bus has

@@ -261,10 +261,31 @@ static void test_five_level(void)
 
 /* ---- context entries -------------------------------------------------------- */
 
-/* The highest PASIDs of a 20-bit device: its PASID directory and the
- * context's PDTS cover them. */
+struct att_list {
+	unsigned int n;
+	uint32_t pasid[8];
+	struct siommu_domain *dom[8];
+};
+
+static int list_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
+{
+	struct att_list *l = arg;
+
+	CHECK(l->n < 8);
+	l->pasid[l->n] = pasid;
+	l->dom[l->n++] = dom;
+	return 0;
+}
+
+/*
+ * The highest PASIDs of a 20-bit device: its PASID directory and the
+ * context's PDTS cover them, the attachment list reports them, and
+ * removing the device drops the references its attachments held.
+ */
 static void test_high_pasids(void)
 {
+	struct siommu_pasid_space *space;
+	struct att_list l = { 0 };
 	struct unit_env e;
 	struct siommu_device *a;
 	struct siommu_domain *d;
@@ -283,6 +304,18 @@ static void test_high_pasids(void)
 	for (i = 0; i < 3; i++) {
 		CHECK_OK(siommu_device_attach_pasid(a, p[i], d));
 		CHECK_EQ(dma_ok(&e, 0x0100, true, p[i], 0x1000), 0x2020);
+	}
+	CHECK_OK(siommu_device_for_each_attachment(a, list_att, &l));
+	CHECK_EQ(l.n, 3);
+	for (i = 0; i < 3; i++) {
+		CHECK_EQ(l.pasid[i], p[i]);
+		CHECK(l.dom[i] == d);
+	}
+	space = siommu_ctx_pasids(e.ctx);
+	siommu_device_remove(a);
+	for (i = 0; i < 3; i++) {
+		CHECK_OK(siommu_pasid_free(space, p[i]));
+		CHECK_EQ(siommu_pasid_get(space, p[i]), -ENOENT);
 	}
 	siommu_ctx_destroy(e.ctx);
 }

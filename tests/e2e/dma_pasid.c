@@ -244,6 +244,43 @@ static void test_lazy(struct siommu_unit *unit)
 		test_unpin_cpu(&old);
 }
 
+/*
+ * A lazy unmap that frees a last-level table releases it only after the
+ * queue's flush, and that flush also clears the unit's cached pointer to
+ * the table (no IH): a 2M page mapped later at the same IOVA is reached,
+ * not the freed table.
+ */
+static void test_lazy_freed_table(struct siommu_unit *unit)
+{
+	struct siommu_device *dev = add_dev(unit, 0x0a00, 0, 0, 0);
+	uint64_t pa4k = frame(2 * SIOMMU_SZ_2M) + SIOMMU_SZ_4K, pa2m = frame(SIOMMU_SZ_2M);
+	uint64_t iova, iova2, v;
+	cpu_set_t old;
+	bool pinned;
+
+	/* One CPU: the allocator's cache hands back the range just freed. */
+	pinned = test_pin_cpu(&old);
+	CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
+	wr64(pa4k + 0x3000, 0x4444);
+	wr64(pa2m + 0x3000, 0x2222);
+	/* Not 2M-aligned physically: 512 4K leaves, one whole table. */
+	CHECK_OK(siommu_dma_map_single(dev, pa4k, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE, &iova));
+	CHECK_EQ(iova % SIOMMU_SZ_2M, 0);
+	CHECK_OK(dma_rd(0x0a00, 0, iova + 0x3000, &v));
+	CHECK_EQ(v, 0x4444);
+	CHECK_OK(siommu_dma_unmap_single(dev, iova, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE));
+	CHECK_OK(siommu_dma_flush(dev));
+	CHECK_OK(siommu_dma_map_single(dev, pa2m, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE, &iova2));
+	if (pinned)
+		CHECK_EQ(iova2, iova);
+	CHECK_OK(dma_rd(0x0a00, 0, iova2 + 0x3000, &v));
+	CHECK_EQ(v, 0x2222);
+	siommu_dma_teardown(dev);
+	siommu_device_remove(dev);
+	if (pinned)
+		test_unpin_cpu(&old);
+}
+
 /* Identity ("security off") with a PASID; a PASID-only device. */
 static void test_identity_and_pasid_only(struct siommu_unit *unit)
 {
@@ -593,6 +630,7 @@ int main(void)
 	test_strict(unit, SIOMMU_STAGE_FIRST);
 	test_strict(unit, SIOMMU_STAGE_SECOND);
 	test_lazy(unit);
+	test_lazy_freed_table(unit);
 	test_identity_and_pasid_only(unit);
 	test_sg(unit);
 	test_coherent_group_errors(ctx, unit);
