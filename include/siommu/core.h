@@ -21,9 +21,11 @@
  * Groups: devices that cannot be isolated from each other form one group,
  * and the RID traffic of a group goes to one domain. Two devices share a
  * group when they declare the same non-zero isolation key (e.g. they sit
- * below one bridge without ACS), or when one's requests may carry the
- * other's RID (alias_rid, e.g. behind a PCIe-to-PCI bridge). A device that
- * supports PASIDs may share a group with one that does not.
+ * below one bridge without ACS), or when their requests may carry the same
+ * alias RID (alias_rid: devices behind one PCIe-to-PCI bridge, whose RID
+ * the bridge may put on their DMA). An alias RID is shared that way, never
+ * another device's own RID. A device that supports PASIDs may share a
+ * group with one that does not.
  *
  * Domains are what DMA is translated by: BLOCKED (every access faults),
  * IDENTITY (pass-through: IOVA = PA), PAGING (an I/O page table, siommu/pt.h,

@@ -263,13 +263,15 @@ out_free_att:
 
 /* Devices and groups ------------------------------------------------------ */
 
-static struct siommu_device *unit_find_rid(struct siommu_unit *unit, uint16_t rid)
+/* The device using @rid as its RID, or also as its alias when @alias. */
+static struct siommu_device *unit_find_rid(struct siommu_unit *unit, uint16_t rid,
+					   bool alias)
 {
 	struct siommu_device *d;
 
 	cds_list_for_each_entry(d, &unit->devices, unit_node)
 		if (d->cfg.rid == rid ||
-		    (d->cfg.alias_rid >= 0 && (uint16_t)d->cfg.alias_rid == rid))
+		    (alias && d->cfg.alias_rid >= 0 && (uint16_t)d->cfg.alias_rid == rid))
 			return d;
 	return NULL;
 }
@@ -283,10 +285,9 @@ static struct siommu_group *find_group(struct siommu_unit *unit,
 	cds_list_for_each_entry(d, &unit->devices, unit_node) {
 		if (cfg->isolation_key && d->group->key == cfg->isolation_key)
 			return d->group;
-		/* Aliasing either way: one's DMA may carry the other's RID. */
-		if (cfg->alias_rid >= 0 && (uint16_t)cfg->alias_rid == d->cfg.rid)
-			return d->group;
-		if (d->cfg.alias_rid >= 0 && (uint16_t)d->cfg.alias_rid == cfg->rid)
+		/* Behind one PCIe-to-PCI bridge: the DMA of both may carry
+		 * the bridge's RID. */
+		if (cfg->alias_rid >= 0 && d->cfg.alias_rid == cfg->alias_rid)
 			return d->group;
 	}
 	return NULL;
@@ -316,8 +317,10 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 		return -EOPNOTSUPP;
 
 	pthread_mutex_lock(&ctx->lock);
-	if (unit_find_rid(unit, cfg->rid) ||
-	    (cfg->alias_rid >= 0 && unit_find_rid(unit, (uint16_t)cfg->alias_rid))) {
+	/* An alias RID may be shared (devices behind one bridge), never
+	 * another device's own RID. */
+	if (unit_find_rid(unit, cfg->rid, true) ||
+	    (cfg->alias_rid >= 0 && unit_find_rid(unit, (uint16_t)cfg->alias_rid, false))) {
 		ret = -EEXIST;
 		goto out_unlock;
 	}

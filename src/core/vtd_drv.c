@@ -613,7 +613,7 @@ static int ctx_write(struct core_vtd *v, struct siommu_device *dev, uint16_t rid
 {
 	struct core_vtd_dev *d = dev->vdev;
 	unsigned int pdts = 0;
-	uint64_t tpa, epa, qw0;
+	uint64_t tpa, epa, qw0, old = 0;
 	struct ctx_inv ci = { rid };
 	int ret;
 
@@ -623,6 +623,7 @@ static int ctx_write(struct core_vtd *v, struct siommu_device *dev, uint16_t rid
 	while ((128u << pdts) < d->dir_entries)
 		pdts++;
 	epa = tpa + (rid & 0x7f) * 32;
+	siommu_mem_load64(v->mem, epa, &old);
 	qw0 = CTX_P | CTX_PDTS(pdts) | d->dir_pa;
 	if (dev->pasid_bits && rid == dev->cfg.rid)
 		qw0 |= CTX_PASIDE;
@@ -630,14 +631,43 @@ static int ctx_write(struct core_vtd *v, struct siommu_device *dev, uint16_t rid
 		qw0 |= CTX_DTE;
 	if (dev->cfg.flags & SIOMMU_DEV_PRI)
 		qw0 |= CTX_PRE;
-	/* qw1: RID_PASID 0; written before the present bit. */
+	/* qw1: RID_PASID 0; written before the present bit. Rewriting a
+	 * present entry changes qw0 alone, in one store. */
 	siommu_mem_store64(v->mem, epa + 8, 0);
 	siommu_mem_store64(v->mem, epa + 16, 0);
 	siommu_mem_store64(v->mem, epa + 24, 0);
 	siommu_mem_store64(v->mem, epa, qw0);
-	v->ctx_users[rid >> 8][(rid >> 7) & 1]++;
+	if (!(old & CTX_P))
+		v->ctx_users[rid >> 8][(rid >> 7) & 1]++;
 	qi_run(v, fill_ctx_inv, &ci);
 	return 0;
+}
+
+/*
+ * Another device of @dev's group whose DMA carries the same alias RID (two
+ * devices behind one PCIe-to-PCI bridge). The alias RID has one context
+ * entry, pointing at the PASID directory of one of them: their PASID 0
+ * entries agree, since a group has one RID domain.
+ */
+static struct siommu_device *alias_sharer(struct siommu_device *dev)
+{
+	struct siommu_device *d;
+
+	cds_list_for_each_entry(d, &dev->group->devices, group_node)
+		if (d != dev && d->cfg.alias_rid == dev->cfg.alias_rid)
+			return d;
+	return NULL;
+}
+
+/* Whether the context entry of @rid points at @dev's PASID directory. */
+static bool ctx_points_at(struct core_vtd *v, uint16_t rid, struct siommu_device *dev)
+{
+	uint64_t tpa = v->ctx_pa[rid >> 8][(rid >> 7) & 1], qw0 = 0;
+
+	if (!tpa)
+		return false;
+	siommu_mem_load64(v->mem, tpa + (rid & 0x7f) * 32, &qw0);
+	return (qw0 & CTX_P) && (qw0 & ~0xfffull) == dev->vdev->dir_pa;
 }
 
 static void ctx_clear(struct core_vtd *v, uint16_t rid)
@@ -699,7 +729,8 @@ int vtd_drv_dev_init(struct siommu_device *dev)
 	ret = ctx_write(v, dev, dev->cfg.rid);
 	if (ret)
 		goto out_free_dir;
-	if (dev->cfg.alias_rid >= 0) {
+	/* A shared alias RID keeps the context entry it has. */
+	if (dev->cfg.alias_rid >= 0 && !alias_sharer(dev)) {
 		ret = ctx_write(v, dev, (uint16_t)dev->cfg.alias_rid);
 		if (ret)
 			goto out_clear_ctx;
@@ -726,8 +757,23 @@ void vtd_drv_dev_fini(struct siommu_device *dev)
 	struct core_vtd_dev *d = dev->vdev;
 	unsigned int i;
 
-	if (dev->cfg.alias_rid >= 0)
-		ctx_clear(v, (uint16_t)dev->cfg.alias_rid);
+	if (dev->cfg.alias_rid >= 0) {
+		uint16_t alias = (uint16_t)dev->cfg.alias_rid;
+		struct siommu_device *other = alias_sharer(dev);
+
+		/* A shared alias RID moves to the other device's directory
+		 * (a present-to-present change, ctx_write()); it never sees
+		 * a blocked window. */
+		if (!other) {
+			ctx_clear(v, alias);
+		} else if (ctx_points_at(v, alias, dev)) {
+			/* The entry's table exists: nothing to allocate. */
+			int ret = ctx_write(v, other, alias);
+
+			SIOMMU_ASSERT(!ret);
+			(void)ret;
+		}
+	}
 	ctx_clear(v, dev->cfg.rid);
 	/* The context invalidation waited for walks that used these tables. */
 	for (i = 0; i < d->dir_entries; i++)

@@ -233,6 +233,34 @@ int main(void)
 	CHECK_EQ(dma_fault(0x0618, false, 0, 0x1000), SIOMMU_VTD_FR_PTE_NP);
 	CHECK_EQ(dma_fault(0x0600, false, 0, 0x1000), SIOMMU_VTD_FR_PTE_NP);
 
+	/* Two devices behind one PCIe-to-PCI bridge: the DMA of both may
+	 * carry the bridge's RID, which they share, so they form one group.
+	 * The alias RID translates as long as either remains, whichever
+	 * goes first. An alias that is another device's RID, or a RID that
+	 * is an alias, is refused. */
+	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0b00, .alias_rid = 0x0a00 }, &e));
+	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0b08, .alias_rid = 0x0a00 }, &f));
+	CHECK(siommu_device_group(e) == siommu_device_group(f));
+	CHECK_EQ(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0b10, .alias_rid = 0x0b00 }, &c), -EEXIST);
+	CHECK_EQ(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0a00, .alias_rid = SIOMMU_NO_ALIAS }, &c), -EEXIST);
+	CHECK_OK(siommu_device_attach(e, d2));
+	CHECK_EQ(dma64(0x0a00, false, 0, 0x1000, &err), 0x2222);
+	CHECK_EQ(dma64(0x0b08, false, 0, 0x1000, &err), 0x2222);
+	siommu_device_remove(f);
+	CHECK_EQ(dma64(0x0a00, false, 0, 0x1000, &err), 0x2222);
+	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0b08, .alias_rid = 0x0a00 }, &f));
+	CHECK_EQ(siommu_device_domain(f, 0), d2);
+	siommu_device_remove(e);
+	CHECK_EQ(dma64(0x0a00, false, 0, 0x1000, &err), 0x2222);
+	CHECK_EQ(dma64(0x0b08, false, 0, 0x1000, &err), 0x2222);
+	siommu_device_remove(f);
+	CHECK_EQ(dma_fault(0x0a00, false, 0, 0x1000), SIOMMU_VTD_FR_ROOT_NP);
+
 	/* Removal takes the RID's context entry out of memory and out of
 	 * the context cache: its DMA faults at the root entry (the bus has
 	 * no other device), not through the cached entry. A new device at
