@@ -109,8 +109,9 @@ int siommu_vtd_build_pasid_clear(struct siommu_mem *mem, uint64_t root,
  * siommu_vtd_build_map - map one page of @size (4K, 2M or 1G) at @iova to
  * @pa in the table at @root with @levels levels, allocating intermediate
  * tables. Intermediate entries allow everything (FS: P|R/W|U/S; SS: R|W|X).
- * Returns 0, -EINVAL (alignment, size, levels, iova beyond the levels),
- * -EEXIST (something is mapped there), -EFAULT, -ENOMEM.
+ * Returns 0, -EINVAL (alignment, size, levels, iova beyond the levels or
+ * not canonical, an SS page with neither read nor write; nothing is
+ * written), -EEXIST (something is mapped there), -EFAULT, -ENOMEM.
  */
 int siommu_vtd_build_map(struct siommu_mem *mem, enum siommu_vtd_fmt fmt,
 			 uint64_t root, unsigned int levels, uint64_t iova,

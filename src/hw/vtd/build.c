@@ -237,6 +237,9 @@ int SIOMMU_EXPORT siommu_vtd_build_map(struct siommu_mem *mem,
 		return -EINVAL;
 	if ((iova | pa) & (size - 1))
 		return -EINVAL;
+	/* An SS leaf allows reading or writing (R = W = 0: not present). */
+	if (!fs && !(prot & (SIOMMU_VTD_READ | SIOMMU_VTD_WRITE)))
+		return -EINVAL;
 	if (fs) {
 		/* Canonical: the upper half is the sign extension. */
 		unsigned int w = 12 + 9 * levels;
@@ -282,8 +285,6 @@ int SIOMMU_EXPORT siommu_vtd_build_map(struct siommu_mem *mem,
 		       ((prot & SIOMMU_VTD_WRITE) ? SS_W : 0) |
 		       ((prot & SIOMMU_VTD_EXEC) ? SS_X : 0) |
 		       (leaf_level ? SS_PS : 0);
-		if (!(leaf & (SS_R | SS_W)))
-			return -EINVAL;
 	}
 	return siommu_mem_store64(mem, epa, leaf);
 }
