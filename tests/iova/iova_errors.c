@@ -6,7 +6,8 @@
  * tree), wrong sizes, misaligned addresses, reserved ranges, reservations
  * over allocations, ranges that wrap. Also the edges of the address space:
  * an aperture reaching UINT64_MAX, and one allocation covering all of it;
- * reservations across the aperture's ends and frees beyond them; sizes
+ * reservations across the aperture's ends and frees beyond them; limits
+ * below which everything is reserved; sizes
  * large enough for the alignment cap, and byte counts of 2^63.
  */
 #include <errno.h>
@@ -208,6 +209,27 @@ static void aperture_edges(unsigned int flags)
 }
 
 /*
+ * A limit below which everything is reserved, and more above it: -ENOSPC,
+ * whatever is free higher up, also when a cache refill looks for a block
+ * below the limit.
+ */
+static void full_below_limit(unsigned int flags)
+{
+	struct siommu_iova_cfg cfg = { .start = 0, .last = (1ull << 32) - 1, .flags = flags };
+	struct siommu_iova_stats before;
+	struct siommu_iova *iovad;
+	uint64_t x;
+
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	CHECK_OK(siommu_iova_reserve(iovad, 0, 16 * SZ_4K));
+	before = snap(iovad);
+	CHECK_EQ(siommu_iova_alloc(iovad, SZ_4K, 8 * SZ_4K - 1, &x), -ENOSPC);
+	CHECK_EQ(siommu_iova_alloc(iovad, 2 * SZ_4K, 8 * SZ_4K - 1, &x), -ENOSPC);
+	CHECK_UNCHANGED(iovad, before);
+	siommu_iova_destroy(iovad);
+}
+
+/*
  * Alignment stops at 2^SIOMMU_IOVA_MAX_ALIGN_ORDER granules: 1G + 4K in
  * [0, 15G) goes at 13G (1G-aligned), not at 12G as 2G alignment would put
  * it. Byte counts are exact up to 2^63 and saturate only above.
@@ -243,6 +265,8 @@ int main(void)
 	top_of_space(SIOMMU_IOVA_NO_CACHE);
 	aperture_edges(0);
 	aperture_edges(SIOMMU_IOVA_NO_CACHE);
+	full_below_limit(0);
+	full_below_limit(SIOMMU_IOVA_NO_CACHE);
 	big_sizes(0);
 	big_sizes(SIOMMU_IOVA_NO_CACHE);
 	return 0;
