@@ -4,7 +4,9 @@
  * with and without PASID through the same mappings (same IOVA, same data);
  * direction sets permissions; strict unmap faults at once, lazy unmap may
  * still hit a cached translation until the batched flush (forced by count
- * and by time), and faults after it; an identity domain with a PASID; a
+ * and by time, not before the time bound, and restarted by a flush), and
+ * faults after it; the flush frees the IOVAs and the table levels it covers,
+ * also those queued on another CPU; an identity domain with a PASID; a
  * PASID-only device gets its PASID at setup; scatter-gather merging;
  * coherent buffers; a group sharing one DMA domain; and every bad input
  * refused with nothing else disturbed.
@@ -57,6 +59,19 @@ static uint64_t frame(uint64_t size)
 
 	CHECK_OK(siommu_mem_frame_alloc(mem, size, SIOMMU_MEM_DMA, &pa));
 	return pa;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	nanosleep(&(struct timespec){ ns / 1000000000ull, ns % 1000000000ull }, NULL);
 }
 
 static void stats(struct siommu_device *dev, struct siommu_dma_stats *st)
@@ -234,7 +249,37 @@ static void test_lazy(struct siommu_unit *unit)
 	}
 	if (iovas[0] != first)
 		CHECK_EQ(dma_rd(0x0200, pasid, first, &v), -EFAULT);
-	CHECK_OK(siommu_dma_unmap_single(dev, iovas[0], 8, SIOMMU_DMA_TO_DEVICE));
+
+	/* Not before the bound: one tick of the coarse clock the queue goes
+	 * by later, the range is still queued (checked when less than the
+	 * bound minus a tick has passed, whatever the load). */
+	{
+		struct timespec res;
+		uint64_t t, tick, bound = SIOMMU_DMA_FQ_TIMEOUT_MS * 1000000ull;
+
+		CHECK_OK(clock_getres(CLOCK_MONOTONIC_COARSE, &res));
+		tick = (uint64_t)res.tv_sec * 1000000000ull + (uint64_t)res.tv_nsec;
+		t = now_ns();
+		CHECK_OK(siommu_dma_unmap_single(dev, iovas[0], 8, SIOMMU_DMA_TO_DEVICE));
+		sleep_ns(tick + tick / 16);
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[1]));
+		stats(dev, &st);
+		if (now_ns() - t < bound - tick)
+			CHECK_EQ(st.queued, 1);
+	}
+	/* A flush restarts the bound: with nothing queued since, no flush
+	 * follows however long the queue stays empty. */
+	CHECK_OK(siommu_dma_flush(dev));
+	stats(dev, &st);
+	sleep_ns(3 * SIOMMU_DMA_FQ_TIMEOUT_MS * 1000000ull);
+	CHECK_OK(siommu_dma_unmap_single(dev, iovas[1], 8, SIOMMU_DMA_TO_DEVICE));
+	{
+		struct siommu_dma_stats st2;
+
+		stats(dev, &st2);
+		CHECK_EQ(st2.flushes, st.flushes);
+		CHECK_EQ(st2.queued, 1);
+	}
 	/* Teardown flushes what is queued and frees it. */
 	siommu_dma_teardown(dev);
 	CHECK_EQ(siommu_dma_get_stats(dev, &st), -ENODEV);
@@ -242,6 +287,116 @@ static void test_lazy(struct siommu_unit *unit)
 	siommu_device_remove(dev);
 	if (pinned)
 		test_unpin_cpu(&old);
+}
+
+/*
+ * The table levels a lazy unmap unlinks are freed by the flush that covers
+ * them, not before: a 2M buffer whose pages are not 2M-aligned in memory
+ * takes a level of 4K entries, and its unmap covers all of that level.
+ */
+static void test_lazy_levels(struct siommu_unit *unit)
+{
+	struct siommu_device *dev = add_dev(unit, 0x0a00, 0, 0, 0);
+	uint64_t pa = frame(2 * SIOMMU_SZ_2M) + SIOMMU_SZ_4K, iova;
+	struct siommu_mem_stats m0, m1, m2;
+
+	CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
+	CHECK_OK(siommu_dma_map_single(dev, pa, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE, &iova));
+	CHECK_EQ(iova % SIOMMU_SZ_2M, 0);
+	siommu_mem_get_stats(mem, &m0);
+	CHECK_OK(siommu_dma_unmap_single(dev, iova, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE));
+	siommu_mem_get_stats(mem, &m1);
+	CHECK_EQ(m1.in_use[SIOMMU_MEM_PT], m0.in_use[SIOMMU_MEM_PT]);
+	CHECK_OK(siommu_dma_flush(dev));
+	siommu_mem_get_stats(mem, &m2);
+	CHECK_EQ(m2.in_use[SIOMMU_MEM_PT], m1.in_use[SIOMMU_MEM_PT] - SIOMMU_SZ_4K);
+	siommu_device_remove(dev);
+}
+
+/*
+ * A part of the queue that fills is flushed and its IOVAs given back:
+ * after SIOMMU_DMA_FQ_SIZE lazy unmaps under a 2M limit, every page below
+ * the limit but page 0 can be mapped again.
+ */
+static void test_lazy_reuse(struct siommu_unit *unit)
+{
+	struct siommu_device *dev = add_dev(unit, 0x0b00, 0, 0, 0);
+	uint64_t pa = frame(SIOMMU_SZ_4K), x;
+	static uint64_t iovas[SIOMMU_SZ_2M / SIOMMU_SZ_4K - 1];
+	cpu_set_t old;
+	bool pinned = test_pin_cpu(&old);	/* one part of the queue */
+	unsigned int i;
+
+	CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){
+		.policy = SIOMMU_DMA_LAZY, .dma_limit = SIOMMU_SZ_2M - 1 }));
+	for (i = 0; i < SIOMMU_DMA_FQ_SIZE; i++)
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[i]));
+	for (i = 0; i < SIOMMU_DMA_FQ_SIZE; i++)
+		CHECK_OK(siommu_dma_unmap_single(dev, iovas[i], 8, SIOMMU_DMA_TO_DEVICE));
+	for (i = 0; i < sizeof(iovas) / sizeof(iovas[0]); i++)
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[i]));
+	CHECK_EQ(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &x), -ENOSPC);
+	siommu_device_remove(dev);	/* its live mappings go with it */
+	if (pinned)
+		test_unpin_cpu(&old);
+}
+
+static bool pin_to(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return !sched_setaffinity(0, sizeof(one), &one);
+}
+
+/*
+ * Entries queued on one CPU that a flush forced by another CPU's part
+ * covers are freed at the first CPU's next unmap. Needs two CPUs whose
+ * parts differ.
+ */
+static void test_lazy_parts(struct siommu_unit *unit)
+{
+	struct siommu_device *dev = add_dev(unit, 0x0c00, 0, 0, 0);
+	uint64_t pa = frame(SIOMMU_SZ_4K), iovas[SIOMMU_DMA_FQ_SIZE];
+	struct siommu_dma_stats st;
+	int cpu[2], n = 0, c;
+	unsigned int i;
+	cpu_set_t old;
+
+	CHECK_OK(sched_getaffinity(0, sizeof(old), &old));
+	for (c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &old))
+			cpu[n++] = c;
+	CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
+	if (n < 2 || !pin_to(cpu[0]))
+		goto out;
+	for (i = 0; i < 4; i++)
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[i]));
+	for (i = 0; i < 4; i++)
+		CHECK_OK(siommu_dma_unmap_single(dev, iovas[i], 8, SIOMMU_DMA_TO_DEVICE));
+	if (!pin_to(cpu[1]))
+		goto out;
+	for (i = 0; i < SIOMMU_DMA_FQ_SIZE; i++)
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[i]));
+	for (i = 0; i < SIOMMU_DMA_FQ_SIZE - 1; i++)
+		CHECK_OK(siommu_dma_unmap_single(dev, iovas[i], 8, SIOMMU_DMA_TO_DEVICE));
+	/* A flush already: the CPUs share a part (or the time bound passed). */
+	stats(dev, &st);
+	if (st.flushes)
+		goto out;
+	CHECK_OK(siommu_dma_unmap_single(dev, iovas[i], 8, SIOMMU_DMA_TO_DEVICE));
+	/* The first CPU's four are covered and wait for that CPU. */
+	stats(dev, &st);
+	if (st.flushes != 1 || st.queued != 4 || !pin_to(cpu[0]))
+		goto out;
+	CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[0]));
+	CHECK_OK(siommu_dma_unmap_single(dev, iovas[0], 8, SIOMMU_DMA_TO_DEVICE));
+	stats(dev, &st);
+	CHECK_EQ(st.queued, 1);
+out:
+	sched_setaffinity(0, sizeof(old), &old);
+	siommu_device_remove(dev);
 }
 
 /* Identity ("security off") with a PASID; a PASID-only device. */
@@ -593,6 +748,9 @@ int main(void)
 	test_strict(unit, SIOMMU_STAGE_FIRST);
 	test_strict(unit, SIOMMU_STAGE_SECOND);
 	test_lazy(unit);
+	test_lazy_levels(unit);
+	test_lazy_reuse(unit);
+	test_lazy_parts(unit);
 	test_identity_and_pasid_only(unit);
 	test_sg(unit);
 	test_coherent_group_errors(ctx, unit);
