@@ -6,7 +6,8 @@
  * still hit a cached translation until the batched flush (forced by count
  * and by time, not before the time bound, and restarted by a flush), and
  * faults after it; the flush frees the IOVAs and the table levels it covers,
- * also those queued on another CPU; an identity domain with a PASID; a
+ * also those queued on another CPU; no IOVA in the interrupt window; an
+ * identity domain with a PASID; a
  * PASID-only device gets its PASID at setup; scatter-gather merging;
  * coherent buffers; a group sharing one DMA domain; and every bad input
  * refused with nothing else disturbed.
@@ -164,11 +165,13 @@ static void test_strict(struct siommu_unit *unit, enum siommu_domain_stage stage
 	CHECK_OK(siommu_dma_unmap_single(dev, iova, 64, SIOMMU_DMA_BIDIRECTIONAL));
 	CHECK_EQ(dma_rd(0x0100, 0, iova, &v), -EFAULT);
 	CHECK_EQ(dma_rd(0x0100, pasid, iova, &v), -EFAULT);
+	CHECK_OK(siommu_dma_flush(dev));	/* strict: a no-op */
 	{
 		struct siommu_dma_stats st2;
 
 		stats(dev, &st2);
 		CHECK_EQ(st2.waits, st.waits + 1);
+		CHECK_EQ(st2.unmaps, st.unmaps + 1);
 		CHECK_EQ(st2.live, st.live - 1);
 		CHECK_EQ(st2.flushes, 0);
 	}
@@ -230,6 +233,7 @@ static void test_lazy(struct siommu_unit *unit)
 	}
 	CHECK_EQ(st.live, 0);
 	CHECK_EQ(st.batched, SIOMMU_DMA_FQ_SIZE);
+	CHECK_EQ(st.waits, st.flushes);	/* a lazy unmap waits only in a flush */
 
 	/* By time: an unmap, then a map more than the timeout later. */
 	CHECK_OK(siommu_dma_flush(dev));
@@ -399,12 +403,32 @@ out:
 	siommu_device_remove(dev);
 }
 
+/*
+ * No IOVA in the interrupt window 0xFEE00000-0xFEEFFFFF: under a limit at
+ * its last byte or in its first page, a map lands below it.
+ */
+static void test_msi_window(struct siommu_unit *unit)
+{
+	static const uint64_t limit[] = { 0xFEEFFFFFull, 0xFEE00FFFull };
+	struct siommu_device *dev = add_dev(unit, 0x0d00, 0, 0, 0);
+	uint64_t pa = frame(SIOMMU_SZ_4K), iova;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(limit) / sizeof(limit[0]); i++) {
+		CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){ .dma_limit = limit[i] }));
+		CHECK_OK(siommu_dma_map_single(dev, pa, SIOMMU_SZ_4K, SIOMMU_DMA_TO_DEVICE, &iova));
+		CHECK(iova + SIOMMU_SZ_4K <= 0xFEE00000ull);
+		siommu_dma_teardown(dev);
+	}
+	siommu_device_remove(dev);
+}
+
 /* Identity ("security off") with a PASID; a PASID-only device. */
 static void test_identity_and_pasid_only(struct siommu_unit *unit)
 {
 	struct siommu_device *dev = add_dev(unit, 0x0300, 20, 0, 0);
 	struct siommu_device *ponly = add_dev(unit, 0x0400, 8, SIOMMU_DEV_PASID_ONLY, 0);
-	struct siommu_dma_cfg pt = { .passthrough = true };
+	struct siommu_dma_cfg pt = { .passthrough = true, .policy = SIOMMU_DMA_LAZY };
 	struct siommu_dma_info info;
 	uint64_t pa = frame(SIOMMU_SZ_4K), iova, iova2, v;
 	uint32_t pasid;
@@ -412,6 +436,7 @@ static void test_identity_and_pasid_only(struct siommu_unit *unit)
 	CHECK_OK(siommu_dma_setup(dev, &pt));
 	CHECK_OK(siommu_dma_get_info(dev, &info));
 	CHECK_EQ(info.type, SIOMMU_DOMAIN_IDENTITY);
+	CHECK_EQ(info.policy, SIOMMU_DMA_STRICT);	/* nothing to flush */
 	CHECK_OK(siommu_dma_enable_pasid(dev, &pasid));
 	wr64(pa + 0x100, 0x4242);
 	CHECK_OK(siommu_dma_map_single(dev, pa + 0x100, 8, SIOMMU_DMA_TO_DEVICE, &iova));
@@ -549,7 +574,9 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 
 	siommu_mem_get_stats(mem, &ms0);
 	CHECK_OK(siommu_dma_setup(a, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
-	/* b is in a's group: it shares a's domain and policy. */
+	/* b is in a's group: it shares a's domain and policy; its cfg is
+	 * still checked. */
+	CHECK_EQ(siommu_dma_setup(b, &(struct siommu_dma_cfg){ .stage = 9 }), -EINVAL);
 	CHECK_OK(siommu_dma_setup(b, &(struct siommu_dma_cfg){ .passthrough = true }));
 	CHECK_OK(siommu_dma_get_info(a, &ia));
 	CHECK_OK(siommu_dma_get_info(b, &ib));
@@ -625,6 +652,22 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 	CHECK_EQ(siommu_dma_sync_single_for_cpu(nodma, iova2, 8, SIOMMU_DMA_TO_DEVICE), -ENODEV);
 	CHECK_EQ(siommu_dma_enable_pasid(nodma, &pasid), -ENODEV);
 	CHECK_EQ(siommu_dma_enable_pasid(b, &pasid), -EOPNOTSUPP);	/* no PASIDs */
+	/* Behind a PCIe-to-PCI bridge: no usable PASIDs, whether or not the
+	 * PASID space has one free in its range. */
+	{
+		struct siommu_pasid_space *space = siommu_ctx_pasids(ctx);
+		struct siommu_device *br;
+		uint32_t one;
+
+		CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0e00, .pasid_bits = 1, .alias_rid = 0x0e08 }, &br));
+		CHECK_OK(siommu_dma_setup(br, NULL));
+		CHECK_EQ(siommu_dma_enable_pasid(br, &pasid), -EOPNOTSUPP);
+		CHECK_OK(siommu_pasid_alloc(space, 1, 1, SIOMMU_DMA_PASID_OWNER, &one));
+		CHECK_EQ(siommu_dma_enable_pasid(br, &pasid), -EOPNOTSUPP);
+		siommu_pasid_free(space, one);
+		siommu_device_remove(br);
+	}
 	CHECK_EQ(siommu_dma_disable_pasid(a), -ENOENT);
 	CHECK_EQ(siommu_dma_flush(nodma), -ENODEV);
 	CHECK_EQ(siommu_dma_unmap_single(a, iova2 + 4096, 8, SIOMMU_DMA_BIDIRECTIONAL), -ENOENT);
@@ -636,6 +679,12 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 	CHECK_EQ(siommu_dma_alloc_coherent(a, 8, NULL, NULL, NULL), -EINVAL);
 	CHECK_EQ(siommu_dma_free_coherent(a, 8, iova2), -EINVAL);
 	CHECK_EQ(siommu_dma_setup(a, NULL), -EBUSY);
+	CHECK_EQ(siommu_dma_setup(NULL, NULL), -EINVAL);
+	CHECK_EQ(siommu_dma_set_default_policy(NULL, SIOMMU_DMA_LAZY), -EINVAL);
+	CHECK_EQ(siommu_dma_enable_pasid(a, NULL), -EINVAL);
+	CHECK_EQ(siommu_dma_disable_pasid(NULL), -ENODEV);
+	CHECK_EQ(siommu_dma_get_info(a, NULL), -EINVAL);
+	CHECK_EQ(siommu_dma_get_stats(a, NULL), -EINVAL);
 	CHECK_EQ(siommu_dma_setup(c, &(struct siommu_dma_cfg){ .policy = 9 }), -EINVAL);
 	CHECK_EQ(siommu_dma_set_default_policy(ctx, 9), -EINVAL);
 	stats(a, &st2);
@@ -648,6 +697,12 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 		.type = SIOMMU_DOMAIN_PAGING }, &other));
 	CHECK_OK(siommu_device_attach(c, other));
 	CHECK_EQ(siommu_dma_setup(c, NULL), -EBUSY);
+	CHECK_EQ(siommu_device_domain(c, 0), other);
+	siommu_device_detach(c);
+	/* Attached after setup: teardown leaves it there. */
+	CHECK_OK(siommu_dma_setup(c, NULL));
+	CHECK_OK(siommu_device_attach(c, other));
+	siommu_dma_teardown(c);
 	CHECK_EQ(siommu_device_domain(c, 0), other);
 	siommu_device_detach(c);
 	CHECK_OK(siommu_domain_free(other));
@@ -751,6 +806,7 @@ int main(void)
 	test_lazy_levels(unit);
 	test_lazy_reuse(unit);
 	test_lazy_parts(unit);
+	test_msi_window(unit);
 	test_identity_and_pasid_only(unit);
 	test_sg(unit);
 	test_coherent_group_errors(ctx, unit);
