@@ -4,7 +4,10 @@
  * with and without PASID through the same mappings (same IOVA, same data);
  * direction sets permissions; strict unmap faults at once, lazy unmap may
  * still hit a cached translation until the batched flush (forced by count
- * and by time), and faults after it; an identity domain with a PASID; a
+ * and by time, not before the time bound, and restarted by a flush), and
+ * faults after it; the flush frees the IOVAs and the table levels it covers,
+ * also those queued on another CPU; no IOVA in the interrupt window; an
+ * identity domain with a PASID; a
  * PASID-only device gets its PASID at setup; scatter-gather merging;
  * coherent buffers; a group sharing one DMA domain; and every bad input
  * refused with nothing else disturbed.
@@ -57,6 +60,19 @@ static uint64_t frame(uint64_t size)
 
 	CHECK_OK(siommu_mem_frame_alloc(mem, size, SIOMMU_MEM_DMA, &pa));
 	return pa;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	nanosleep(&(struct timespec){ ns / 1000000000ull, ns % 1000000000ull }, NULL);
 }
 
 static void stats(struct siommu_device *dev, struct siommu_dma_stats *st)
@@ -149,11 +165,13 @@ static void test_strict(struct siommu_unit *unit, enum siommu_domain_stage stage
 	CHECK_OK(siommu_dma_unmap_single(dev, iova, 64, SIOMMU_DMA_BIDIRECTIONAL));
 	CHECK_EQ(dma_rd(0x0100, 0, iova, &v), -EFAULT);
 	CHECK_EQ(dma_rd(0x0100, pasid, iova, &v), -EFAULT);
+	CHECK_OK(siommu_dma_flush(dev));	/* strict: a no-op */
 	{
 		struct siommu_dma_stats st2;
 
 		stats(dev, &st2);
 		CHECK_EQ(st2.waits, st.waits + 1);
+		CHECK_EQ(st2.unmaps, st.unmaps + 1);
 		CHECK_EQ(st2.live, st.live - 1);
 		CHECK_EQ(st2.flushes, 0);
 	}
@@ -215,6 +233,7 @@ static void test_lazy(struct siommu_unit *unit)
 	}
 	CHECK_EQ(st.live, 0);
 	CHECK_EQ(st.batched, SIOMMU_DMA_FQ_SIZE);
+	CHECK_EQ(st.waits, st.flushes);	/* a lazy unmap waits only in a flush */
 
 	/* By time: an unmap, then a map more than the timeout later. */
 	CHECK_OK(siommu_dma_flush(dev));
@@ -234,7 +253,37 @@ static void test_lazy(struct siommu_unit *unit)
 	}
 	if (iovas[0] != first)
 		CHECK_EQ(dma_rd(0x0200, pasid, first, &v), -EFAULT);
-	CHECK_OK(siommu_dma_unmap_single(dev, iovas[0], 8, SIOMMU_DMA_TO_DEVICE));
+
+	/* Not before the bound: one tick of the coarse clock the queue goes
+	 * by later, the range is still queued (checked when less than the
+	 * bound minus a tick has passed, whatever the load). */
+	{
+		struct timespec res;
+		uint64_t t, tick, bound = SIOMMU_DMA_FQ_TIMEOUT_MS * 1000000ull;
+
+		CHECK_OK(clock_getres(CLOCK_MONOTONIC_COARSE, &res));
+		tick = (uint64_t)res.tv_sec * 1000000000ull + (uint64_t)res.tv_nsec;
+		t = now_ns();
+		CHECK_OK(siommu_dma_unmap_single(dev, iovas[0], 8, SIOMMU_DMA_TO_DEVICE));
+		sleep_ns(tick + tick / 16);
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[1]));
+		stats(dev, &st);
+		if (now_ns() - t < bound - tick)
+			CHECK_EQ(st.queued, 1);
+	}
+	/* A flush restarts the bound: with nothing queued since, no flush
+	 * follows however long the queue stays empty. */
+	CHECK_OK(siommu_dma_flush(dev));
+	stats(dev, &st);
+	sleep_ns(3 * SIOMMU_DMA_FQ_TIMEOUT_MS * 1000000ull);
+	CHECK_OK(siommu_dma_unmap_single(dev, iovas[1], 8, SIOMMU_DMA_TO_DEVICE));
+	{
+		struct siommu_dma_stats st2;
+
+		stats(dev, &st2);
+		CHECK_EQ(st2.flushes, st.flushes);
+		CHECK_EQ(st2.queued, 1);
+	}
 	/* Teardown flushes what is queued and frees it. */
 	siommu_dma_teardown(dev);
 	CHECK_EQ(siommu_dma_get_stats(dev, &st), -ENODEV);
@@ -245,15 +294,17 @@ static void test_lazy(struct siommu_unit *unit)
 }
 
 /*
- * A lazy unmap that frees a last-level table releases it only after the
- * queue's flush, and that flush also clears the unit's cached pointer to
- * the table (no IH): a 2M page mapped later at the same IOVA is reached,
- * not the freed table.
+ * The table levels a lazy unmap unlinks are freed by the flush that covers
+ * them, not before, and that flush also clears the unit's cached pointer
+ * to them (no IH): a 2M page mapped later at the same IOVA is reached, not
+ * the freed table. A 2M buffer whose pages are not 2M-aligned in memory
+ * takes a level of 4K entries, and its unmap covers all of that level.
  */
-static void test_lazy_freed_table(struct siommu_unit *unit)
+static void test_lazy_levels(struct siommu_unit *unit)
 {
 	struct siommu_device *dev = add_dev(unit, 0x0a00, 0, 0, 0);
-	uint64_t pa4k = frame(2 * SIOMMU_SZ_2M) + SIOMMU_SZ_4K, pa2m = frame(SIOMMU_SZ_2M);
+	uint64_t pa = frame(2 * SIOMMU_SZ_2M) + SIOMMU_SZ_4K, pa2m = frame(SIOMMU_SZ_2M);
+	struct siommu_mem_stats m0, m1, m2;
 	uint64_t iova, iova2, v;
 	cpu_set_t old;
 	bool pinned;
@@ -261,24 +312,133 @@ static void test_lazy_freed_table(struct siommu_unit *unit)
 	/* One CPU: the allocator's cache hands back the range just freed. */
 	pinned = test_pin_cpu(&old);
 	CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
-	wr64(pa4k + 0x3000, 0x4444);
+	wr64(pa + 0x3000, 0x4444);
 	wr64(pa2m + 0x3000, 0x2222);
-	/* Not 2M-aligned physically: 512 4K leaves, one whole table. */
-	CHECK_OK(siommu_dma_map_single(dev, pa4k, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE, &iova));
+	CHECK_OK(siommu_dma_map_single(dev, pa, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE, &iova));
 	CHECK_EQ(iova % SIOMMU_SZ_2M, 0);
 	CHECK_OK(dma_rd(0x0a00, 0, iova + 0x3000, &v));
 	CHECK_EQ(v, 0x4444);
+	siommu_mem_get_stats(mem, &m0);
 	CHECK_OK(siommu_dma_unmap_single(dev, iova, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE));
+	siommu_mem_get_stats(mem, &m1);
+	CHECK_EQ(m1.in_use[SIOMMU_MEM_PT], m0.in_use[SIOMMU_MEM_PT]);
 	CHECK_OK(siommu_dma_flush(dev));
+	siommu_mem_get_stats(mem, &m2);
+	CHECK_EQ(m2.in_use[SIOMMU_MEM_PT], m1.in_use[SIOMMU_MEM_PT] - SIOMMU_SZ_4K);
 	CHECK_OK(siommu_dma_map_single(dev, pa2m, SIOMMU_SZ_2M, SIOMMU_DMA_TO_DEVICE, &iova2));
 	if (pinned)
 		CHECK_EQ(iova2, iova);
 	CHECK_OK(dma_rd(0x0a00, 0, iova2 + 0x3000, &v));
 	CHECK_EQ(v, 0x2222);
-	siommu_dma_teardown(dev);
 	siommu_device_remove(dev);
 	if (pinned)
 		test_unpin_cpu(&old);
+}
+
+/*
+ * A part of the queue that fills is flushed and its IOVAs given back:
+ * after SIOMMU_DMA_FQ_SIZE lazy unmaps under a 2M limit, every page below
+ * the limit but page 0 can be mapped again.
+ */
+static void test_lazy_reuse(struct siommu_unit *unit)
+{
+	struct siommu_device *dev = add_dev(unit, 0x0b00, 0, 0, 0);
+	uint64_t pa = frame(SIOMMU_SZ_4K), x;
+	static uint64_t iovas[SIOMMU_SZ_2M / SIOMMU_SZ_4K - 1];
+	cpu_set_t old;
+	bool pinned = test_pin_cpu(&old);	/* one part of the queue */
+	unsigned int i;
+
+	CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){
+		.policy = SIOMMU_DMA_LAZY, .dma_limit = SIOMMU_SZ_2M - 1 }));
+	for (i = 0; i < SIOMMU_DMA_FQ_SIZE; i++)
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[i]));
+	for (i = 0; i < SIOMMU_DMA_FQ_SIZE; i++)
+		CHECK_OK(siommu_dma_unmap_single(dev, iovas[i], 8, SIOMMU_DMA_TO_DEVICE));
+	for (i = 0; i < sizeof(iovas) / sizeof(iovas[0]); i++)
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[i]));
+	CHECK_EQ(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &x), -ENOSPC);
+	siommu_device_remove(dev);	/* its live mappings go with it */
+	if (pinned)
+		test_unpin_cpu(&old);
+}
+
+static bool pin_to(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return !sched_setaffinity(0, sizeof(one), &one);
+}
+
+/*
+ * Entries queued on one CPU that a flush forced by another CPU's part
+ * covers are freed at the first CPU's next unmap. Needs two CPUs whose
+ * parts differ.
+ */
+static void test_lazy_parts(struct siommu_unit *unit)
+{
+	struct siommu_device *dev = add_dev(unit, 0x0c00, 0, 0, 0);
+	uint64_t pa = frame(SIOMMU_SZ_4K), iovas[SIOMMU_DMA_FQ_SIZE];
+	struct siommu_dma_stats st;
+	int cpu[2], n = 0, c;
+	unsigned int i;
+	cpu_set_t old;
+
+	CHECK_OK(sched_getaffinity(0, sizeof(old), &old));
+	for (c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &old))
+			cpu[n++] = c;
+	CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
+	if (n < 2 || !pin_to(cpu[0]))
+		goto out;
+	for (i = 0; i < 4; i++)
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[i]));
+	for (i = 0; i < 4; i++)
+		CHECK_OK(siommu_dma_unmap_single(dev, iovas[i], 8, SIOMMU_DMA_TO_DEVICE));
+	if (!pin_to(cpu[1]))
+		goto out;
+	for (i = 0; i < SIOMMU_DMA_FQ_SIZE; i++)
+		CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[i]));
+	for (i = 0; i < SIOMMU_DMA_FQ_SIZE - 1; i++)
+		CHECK_OK(siommu_dma_unmap_single(dev, iovas[i], 8, SIOMMU_DMA_TO_DEVICE));
+	/* A flush already: the CPUs share a part (or the time bound passed). */
+	stats(dev, &st);
+	if (st.flushes)
+		goto out;
+	CHECK_OK(siommu_dma_unmap_single(dev, iovas[i], 8, SIOMMU_DMA_TO_DEVICE));
+	/* The first CPU's four are covered and wait for that CPU. */
+	stats(dev, &st);
+	if (st.flushes != 1 || st.queued != 4 || !pin_to(cpu[0]))
+		goto out;
+	CHECK_OK(siommu_dma_map_single(dev, pa, 8, SIOMMU_DMA_TO_DEVICE, &iovas[0]));
+	CHECK_OK(siommu_dma_unmap_single(dev, iovas[0], 8, SIOMMU_DMA_TO_DEVICE));
+	stats(dev, &st);
+	CHECK_EQ(st.queued, 1);
+out:
+	sched_setaffinity(0, sizeof(old), &old);
+	siommu_device_remove(dev);
+}
+
+/*
+ * No IOVA in the interrupt window 0xFEE00000-0xFEEFFFFF: under a limit at
+ * its last byte or in its first page, a map lands below it.
+ */
+static void test_msi_window(struct siommu_unit *unit)
+{
+	static const uint64_t limit[] = { 0xFEEFFFFFull, 0xFEE00FFFull };
+	struct siommu_device *dev = add_dev(unit, 0x0d00, 0, 0, 0);
+	uint64_t pa = frame(SIOMMU_SZ_4K), iova;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(limit) / sizeof(limit[0]); i++) {
+		CHECK_OK(siommu_dma_setup(dev, &(struct siommu_dma_cfg){ .dma_limit = limit[i] }));
+		CHECK_OK(siommu_dma_map_single(dev, pa, SIOMMU_SZ_4K, SIOMMU_DMA_TO_DEVICE, &iova));
+		CHECK(iova + SIOMMU_SZ_4K <= 0xFEE00000ull);
+		siommu_dma_teardown(dev);
+	}
+	siommu_device_remove(dev);
 }
 
 /* Identity ("security off") with a PASID; a PASID-only device. */
@@ -286,7 +446,7 @@ static void test_identity_and_pasid_only(struct siommu_unit *unit)
 {
 	struct siommu_device *dev = add_dev(unit, 0x0300, 20, 0, 0);
 	struct siommu_device *ponly = add_dev(unit, 0x0400, 8, SIOMMU_DEV_PASID_ONLY, 0);
-	struct siommu_dma_cfg pt = { .passthrough = true };
+	struct siommu_dma_cfg pt = { .passthrough = true, .policy = SIOMMU_DMA_LAZY };
 	struct siommu_dma_info info;
 	uint64_t pa = frame(SIOMMU_SZ_4K), iova, iova2, v;
 	uint32_t pasid;
@@ -294,6 +454,7 @@ static void test_identity_and_pasid_only(struct siommu_unit *unit)
 	CHECK_OK(siommu_dma_setup(dev, &pt));
 	CHECK_OK(siommu_dma_get_info(dev, &info));
 	CHECK_EQ(info.type, SIOMMU_DOMAIN_IDENTITY);
+	CHECK_EQ(info.policy, SIOMMU_DMA_STRICT);	/* nothing to flush */
 	CHECK_OK(siommu_dma_enable_pasid(dev, &pasid));
 	wr64(pa + 0x100, 0x4242);
 	CHECK_OK(siommu_dma_map_single(dev, pa + 0x100, 8, SIOMMU_DMA_TO_DEVICE, &iova));
@@ -431,7 +592,9 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 
 	siommu_mem_get_stats(mem, &ms0);
 	CHECK_OK(siommu_dma_setup(a, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
-	/* b is in a's group: it shares a's domain and policy. */
+	/* b is in a's group: it shares a's domain and policy; its cfg is
+	 * still checked. */
+	CHECK_EQ(siommu_dma_setup(b, &(struct siommu_dma_cfg){ .stage = 9 }), -EINVAL);
 	CHECK_OK(siommu_dma_setup(b, &(struct siommu_dma_cfg){ .passthrough = true }));
 	CHECK_OK(siommu_dma_get_info(a, &ia));
 	CHECK_OK(siommu_dma_get_info(b, &ib));
@@ -507,6 +670,22 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 	CHECK_EQ(siommu_dma_sync_single_for_cpu(nodma, iova2, 8, SIOMMU_DMA_TO_DEVICE), -ENODEV);
 	CHECK_EQ(siommu_dma_enable_pasid(nodma, &pasid), -ENODEV);
 	CHECK_EQ(siommu_dma_enable_pasid(b, &pasid), -EOPNOTSUPP);	/* no PASIDs */
+	/* Behind a PCIe-to-PCI bridge: no usable PASIDs, whether or not the
+	 * PASID space has one free in its range. */
+	{
+		struct siommu_pasid_space *space = siommu_ctx_pasids(ctx);
+		struct siommu_device *br;
+		uint32_t one;
+
+		CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0e00, .pasid_bits = 1, .alias_rid = 0x0e08 }, &br));
+		CHECK_OK(siommu_dma_setup(br, NULL));
+		CHECK_EQ(siommu_dma_enable_pasid(br, &pasid), -EOPNOTSUPP);
+		CHECK_OK(siommu_pasid_alloc(space, 1, 1, SIOMMU_DMA_PASID_OWNER, &one));
+		CHECK_EQ(siommu_dma_enable_pasid(br, &pasid), -EOPNOTSUPP);
+		siommu_pasid_free(space, one);
+		siommu_device_remove(br);
+	}
 	CHECK_EQ(siommu_dma_disable_pasid(a), -ENOENT);
 	CHECK_EQ(siommu_dma_flush(nodma), -ENODEV);
 	CHECK_EQ(siommu_dma_unmap_single(a, iova2 + 4096, 8, SIOMMU_DMA_BIDIRECTIONAL), -ENOENT);
@@ -518,6 +697,12 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 	CHECK_EQ(siommu_dma_alloc_coherent(a, 8, NULL, NULL, NULL), -EINVAL);
 	CHECK_EQ(siommu_dma_free_coherent(a, 8, iova2), -EINVAL);
 	CHECK_EQ(siommu_dma_setup(a, NULL), -EBUSY);
+	CHECK_EQ(siommu_dma_setup(NULL, NULL), -EINVAL);
+	CHECK_EQ(siommu_dma_set_default_policy(NULL, SIOMMU_DMA_LAZY), -EINVAL);
+	CHECK_EQ(siommu_dma_enable_pasid(a, NULL), -EINVAL);
+	CHECK_EQ(siommu_dma_disable_pasid(NULL), -ENODEV);
+	CHECK_EQ(siommu_dma_get_info(a, NULL), -EINVAL);
+	CHECK_EQ(siommu_dma_get_stats(a, NULL), -EINVAL);
 	CHECK_EQ(siommu_dma_setup(c, &(struct siommu_dma_cfg){ .policy = 9 }), -EINVAL);
 	CHECK_EQ(siommu_dma_set_default_policy(ctx, 9), -EINVAL);
 	stats(a, &st2);
@@ -530,6 +715,12 @@ static void test_coherent_group_errors(struct siommu_ctx *ctx, struct siommu_uni
 		.type = SIOMMU_DOMAIN_PAGING }, &other));
 	CHECK_OK(siommu_device_attach(c, other));
 	CHECK_EQ(siommu_dma_setup(c, NULL), -EBUSY);
+	CHECK_EQ(siommu_device_domain(c, 0), other);
+	siommu_device_detach(c);
+	/* Attached after setup: teardown leaves it there. */
+	CHECK_OK(siommu_dma_setup(c, NULL));
+	CHECK_OK(siommu_device_attach(c, other));
+	siommu_dma_teardown(c);
 	CHECK_EQ(siommu_device_domain(c, 0), other);
 	siommu_device_detach(c);
 	CHECK_OK(siommu_domain_free(other));
@@ -630,7 +821,10 @@ int main(void)
 	test_strict(unit, SIOMMU_STAGE_FIRST);
 	test_strict(unit, SIOMMU_STAGE_SECOND);
 	test_lazy(unit);
-	test_lazy_freed_table(unit);
+	test_lazy_levels(unit);
+	test_lazy_reuse(unit);
+	test_lazy_parts(unit);
+	test_msi_window(unit);
 	test_identity_and_pasid_only(unit);
 	test_sg(unit);
 	test_coherent_group_errors(ctx, unit);

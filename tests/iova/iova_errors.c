@@ -5,7 +5,10 @@
  * was never allocated, double frees (through the caches and through the
  * tree), wrong sizes, misaligned addresses, reserved ranges, reservations
  * over allocations, ranges that wrap. Also the edges of the address space:
- * an aperture reaching UINT64_MAX, and one allocation covering all of it.
+ * an aperture reaching UINT64_MAX, and one allocation covering all of it;
+ * reservations across the aperture's ends and frees beyond them; limits
+ * below which everything is reserved; sizes
+ * large enough for the alignment cap, and byte counts of 2^63.
  */
 #include <errno.h>
 
@@ -19,6 +22,8 @@ int iova_tree_check(struct siommu_iova *iovad);
 
 #define SZ_4K 0x1000ull
 #define SZ_1M 0x100000ull
+#define SZ_1G (1ull << 30)
+#define SZ_8G (8ull << 30)
 
 static struct siommu_iova_stats snap(struct siommu_iova *iovad)
 {
@@ -51,6 +56,8 @@ static void bad_create(void)
 	CHECK_EQ(siommu_iova_create(&c, &iovad), -EINVAL);
 	c = ok; c.granule = 2ull << 30;
 	CHECK_EQ(siommu_iova_create(&c, &iovad), -EINVAL);
+	c = ok; c.granule = 3 * SZ_4K;	/* a multiple of 4K, not a power of two */
+	CHECK_EQ(siommu_iova_create(&c, &iovad), -EINVAL);
 	c = ok; c.start = SZ_1M + 1;
 	CHECK_EQ(siommu_iova_create(&c, &iovad), -EINVAL);
 	c = ok; c.last = 1ull << 32;
@@ -60,6 +67,9 @@ static void bad_create(void)
 	c = ok; c.flags = 1u << 7;
 	CHECK_EQ(siommu_iova_create(&c, &iovad), -EINVAL);
 	c = ok; c.start = c.last + 1 - SZ_4K;	/* one granule is fine */
+	CHECK_OK(siommu_iova_create(&c, &iovad));
+	siommu_iova_destroy(iovad);
+	c = ok; c.start = 0; c.granule = SZ_1G;	/* the largest granule */
 	CHECK_OK(siommu_iova_create(&c, &iovad));
 	siommu_iova_destroy(iovad);
 	siommu_iova_destroy(NULL);
@@ -164,6 +174,88 @@ static void top_of_space(unsigned int flags)
 	siommu_iova_destroy(iovad);	/* with x still allocated */
 }
 
+/*
+ * An 8G aperture starting at 1M: reservations across either end are
+ * clipped to it, and frees outside it are refused, also at exactly one
+ * aperture size below and above a live allocation, where anything indexed
+ * by the offset modulo the aperture would find it.
+ */
+static void aperture_edges(unsigned int flags)
+{
+	struct siommu_iova_cfg cfg = {
+		.start = SZ_1M, .last = SZ_1M + SZ_8G - 1, .flags = flags,
+	};
+	struct siommu_iova_stats before, st;
+	struct siommu_iova *iovad;
+	uint64_t x;
+
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	CHECK_OK(siommu_iova_reserve(iovad, cfg.start - SZ_4K, 3 * SZ_4K));
+	CHECK_OK(siommu_iova_reserve(iovad, cfg.last + 1 - 2 * SZ_4K, 4 * SZ_4K));
+	siommu_iova_get_stats(iovad, &st);
+	CHECK_EQ(st.reserved_bytes, 4 * SZ_4K);
+	CHECK_EQ(st.free_bytes, SZ_8G - 4 * SZ_4K);
+	CHECK_OK(iova_tree_check(iovad));
+
+	CHECK_OK(siommu_iova_alloc(iovad, SZ_4K, UINT64_MAX, &x));
+	before = snap(iovad);
+	CHECK_EQ(siommu_iova_free(iovad, x - SZ_8G, SZ_4K), -ENOENT);
+	CHECK_EQ(siommu_iova_free(iovad, x + SZ_8G, SZ_4K), -ENOENT);
+	CHECK_EQ(siommu_iova_free(iovad, cfg.start - SZ_4K, SZ_4K), -ENOENT);
+	CHECK_EQ(siommu_iova_free(iovad, cfg.last + 1, SZ_4K), -ENOENT);
+	CHECK_UNCHANGED(iovad, before);
+	CHECK_OK(siommu_iova_free(iovad, x, SZ_4K));
+	siommu_iova_destroy(iovad);
+}
+
+/*
+ * A limit below which everything is reserved, and more above it: -ENOSPC,
+ * whatever is free higher up, also when a cache refill looks for a block
+ * below the limit.
+ */
+static void full_below_limit(unsigned int flags)
+{
+	struct siommu_iova_cfg cfg = { .start = 0, .last = (1ull << 32) - 1, .flags = flags };
+	struct siommu_iova_stats before;
+	struct siommu_iova *iovad;
+	uint64_t x;
+
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	CHECK_OK(siommu_iova_reserve(iovad, 0, 16 * SZ_4K));
+	before = snap(iovad);
+	CHECK_EQ(siommu_iova_alloc(iovad, SZ_4K, 8 * SZ_4K - 1, &x), -ENOSPC);
+	CHECK_EQ(siommu_iova_alloc(iovad, 2 * SZ_4K, 8 * SZ_4K - 1, &x), -ENOSPC);
+	CHECK_UNCHANGED(iovad, before);
+	siommu_iova_destroy(iovad);
+}
+
+/*
+ * Alignment stops at 2^SIOMMU_IOVA_MAX_ALIGN_ORDER granules: 1G + 4K in
+ * [0, 15G) goes at 13G (1G-aligned), not at 12G as 2G alignment would put
+ * it. Byte counts are exact up to 2^63 and saturate only above.
+ */
+static void big_sizes(unsigned int flags)
+{
+	struct siommu_iova_cfg cfg = { .start = 0, .last = 15 * SZ_1G - 1, .flags = flags };
+	struct siommu_iova_stats st;
+	struct siommu_iova *iovad;
+	uint64_t x;
+
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	CHECK_OK(siommu_iova_alloc(iovad, SZ_1G + SZ_4K, UINT64_MAX, &x));
+	CHECK_EQ(x, 13 * SZ_1G);
+	CHECK_OK(siommu_iova_free(iovad, x, SZ_1G + SZ_4K));
+	siommu_iova_destroy(iovad);
+
+	cfg.last = (1ull << 63) - 1;
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	siommu_iova_get_stats(iovad, &st);
+	CHECK_EQ(st.aperture_bytes, 1ull << 63);
+	CHECK_EQ(st.free_bytes, 1ull << 63);
+	CHECK_EQ(st.largest_free_bytes, 1ull << 63);
+	siommu_iova_destroy(iovad);
+}
+
 int main(void)
 {
 	bad_create();
@@ -171,5 +263,11 @@ int main(void)
 	bad_calls(SIOMMU_IOVA_NO_CACHE);
 	top_of_space(0);
 	top_of_space(SIOMMU_IOVA_NO_CACHE);
+	aperture_edges(0);
+	aperture_edges(SIOMMU_IOVA_NO_CACHE);
+	full_below_limit(0);
+	full_below_limit(SIOMMU_IOVA_NO_CACHE);
+	big_sizes(0);
+	big_sizes(SIOMMU_IOVA_NO_CACHE);
 	return 0;
 }

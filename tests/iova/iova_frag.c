@@ -9,13 +9,18 @@
  *
  * Also: a CPU's cache refills from the tree with a run of adjacent ranges
  * (IOVA_REFILL), so one thread's allocations stay together rather than
- * interleaving with another CPU's.
+ * interleaving with another CPU's; it hands out what was freed last first,
+ * and searches below a limit its top does not meet; it keeps as many
+ * magazines as it has (its two and the depot's) and hands out all they
+ * hold; a flush leaves it as it was created; cacheable ranges far apart
+ * are held and freed independently.
  */
 #include <errno.h>
 
 #include <siommu/iova.h>
 
 #include "test.h"
+#include "iova/iova_internal.h"	/* IOVA_MAG_SIZE, IOVA_DEPOT_MAGS */
 
 struct siommu_iova;
 int iova_tree_check(struct siommu_iova *iovad);
@@ -129,7 +134,7 @@ static void test_cpu_runs(void)
 	struct siommu_iova_cfg cfg = { .start = 1ull << 20, .last = APERTURE - 1 };
 	struct siommu_iova_stats st;
 	struct siommu_iova *iovad;
-	uint64_t iova[16];
+	uint64_t iova[16], x;
 	cpu_set_t old;
 	bool pinned = test_pin_cpu(&old);
 	unsigned int i;
@@ -146,6 +151,20 @@ static void test_cpu_runs(void)
 			CHECK_EQ(iova[i], APERTURE - 8192 * (i + 1));
 	}
 	CHECK_EQ(st.allocated_bytes, 16 * 8192);
+	/* The range freed last comes back first, also below a limit that ends
+	 * exactly where it does; below a limit it does not meet, the next one
+	 * down the magazine does, without a miss. */
+	CHECK_OK(siommu_iova_free(iovad, iova[0], 8192));
+	CHECK_OK(siommu_iova_alloc(iovad, 8192, iova[0] + 8191, &x));
+	if (pinned)
+		CHECK_EQ(x, iova[0]);
+	CHECK_OK(siommu_iova_free(iovad, x, 8192));
+	CHECK_OK(siommu_iova_alloc(iovad, 8192, iova[0] - 1, &iova[0]));
+	siommu_iova_get_stats(iovad, &st);
+	if (pinned) {
+		CHECK_EQ(st.cache_misses, 1);
+		CHECK_EQ(iova[0], APERTURE - 8192 * 17);
+	}
 	for (i = 0; i < 16; i++)
 		CHECK_OK(siommu_iova_free(iovad, iova[i], 8192));
 	siommu_iova_flush_caches(iovad);
@@ -157,11 +176,114 @@ static void test_cpu_runs(void)
 		test_unpin_cpu(&old);
 }
 
+#define NR_FILL 5000	/* more ranges than one CPU's caches keep */
+
+/* Everything the calling CPU's caches hold of @size is handed out again
+ * without a miss; then it is freed again. */
+static void take_all_cached(struct siommu_iova *iovad, uint64_t size, uint64_t *iova)
+{
+	struct siommu_iova_stats st;
+	uint64_t misses, n, i;
+
+	siommu_iova_get_stats(iovad, &st);
+	misses = st.cache_misses;
+	n = st.cached_bytes / size;
+	for (i = 0; i < n; i++)
+		CHECK_OK(siommu_iova_alloc(iovad, size, UINT64_MAX, &iova[i]));
+	siommu_iova_get_stats(iovad, &st);
+	CHECK_EQ(st.cache_misses, misses);
+	CHECK_EQ(st.cached_bytes, 0);
+	for (i = 0; i < n; i++)
+		CHECK_OK(siommu_iova_free(iovad, iova[i], size));
+}
+
+/* Free @n ranges of @size: the caches end up keeping more than one
+ * magazine less than they can hold, and no more than that. */
+static void free_beyond_capacity(struct siommu_iova *iovad, uint64_t size,
+				 const uint64_t *iova, uint64_t n)
+{
+	uint64_t keep = (2 + IOVA_DEPOT_MAGS) * IOVA_MAG_SIZE * size, i;
+	struct siommu_iova_stats st;
+
+	for (i = 0; i < n; i++)
+		CHECK_OK(siommu_iova_free(iovad, iova[i], size));
+	siommu_iova_get_stats(iovad, &st);
+	CHECK(st.cached_bytes <= keep);
+	CHECK(st.cached_bytes > keep - IOVA_MAG_SIZE * size);
+	CHECK_EQ(st.free_bytes + st.cached_bytes + st.allocated_bytes, APERTURE);
+}
+
+/*
+ * A CPU's caches keep up to (2 + IOVA_DEPOT_MAGS) magazines of a size: the
+ * slot's two and the depot's. Freeing more drains the excess into the tree
+ * a magazine at a time. Everything they hold is handed out again without a
+ * miss. A flush empties every magazine and leaves the whole capacity for
+ * the next frees.
+ */
+static void test_cache_capacity(uint64_t size)
+{
+	struct siommu_iova_cfg cfg = { .start = 0, .last = APERTURE - 1 };
+	static uint64_t iova[2 * NR_FILL];
+	struct siommu_iova_stats st;
+	struct siommu_iova *iovad;
+	cpu_set_t old;
+	uint64_t i;
+
+	/* The counts are one CPU's. */
+	if (!test_pin_cpu(&old))
+		return;
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	for (i = 0; i < 2 * NR_FILL; i++)
+		CHECK_OK(siommu_iova_alloc(iovad, size, UINT64_MAX, &iova[i]));
+	free_beyond_capacity(iovad, size, iova + NR_FILL, NR_FILL);
+	take_all_cached(iovad, size, iova + NR_FILL);
+	siommu_iova_flush_caches(iovad);
+	free_beyond_capacity(iovad, size, iova, NR_FILL);
+	take_all_cached(iovad, size, iova);
+	siommu_iova_flush_caches(iovad);
+	siommu_iova_get_stats(iovad, &st);
+	CHECK_EQ(st.nodes, 0);
+	CHECK_EQ(st.free_bytes, APERTURE);
+	CHECK_OK(iova_tree_check(iovad));
+	siommu_iova_destroy(iovad);
+	test_unpin_cpu(&old);
+}
+
+/*
+ * Cacheable ranges 2^21 and 2^30 granules below another in a 48-bit
+ * aperture, where a live map with a level too few would give two of them
+ * one byte, are held and freed independently.
+ */
+static void test_far_apart(void)
+{
+	struct siommu_iova_cfg cfg = { .start = 0, .last = (1ull << 48) - 1 };
+	struct siommu_iova *iovad;
+	uint64_t x, y[2], d;
+	unsigned int i;
+
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &x));
+	for (i = 0; i < 2; i++) {
+		d = 4096ull << (i ? 30 : 21);
+		CHECK_OK(siommu_iova_alloc(iovad, 4096, x + 4095 - d, &y[i]));
+		CHECK_EQ(y[i], x - d);
+	}
+	CHECK_OK(siommu_iova_free(iovad, x, 4096));
+	for (i = 0; i < 2; i++) {
+		CHECK_OK(siommu_iova_free(iovad, y[i], 4096));
+		CHECK_EQ(siommu_iova_free(iovad, y[i], 4096), -ENOENT);
+	}
+	siommu_iova_destroy(iovad);
+}
+
 int main(void)
 {
 	struct test_rng rng = test_rng_init(0xf4a6);
 
 	test_cpu_runs();
+	test_cache_capacity(4096);
+	test_cache_capacity(SIOMMU_IOVA_CACHE_MAX_SIZE * 4096ull);
+	test_far_apart();
 
 	sweep(&rng, 0, test_scale(400000));
 	sweep(&rng, SIOMMU_IOVA_NO_CACHE, test_scale(200000));
