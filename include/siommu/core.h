@@ -151,8 +151,8 @@ struct siommu_device_cfg {
  * A device with an alias RID has no usable PASIDs (PASID prefixes do not
  * cross a PCIe-to-PCI bridge): siommu_device_get_info() reports none.
  * Returns 0, -EINVAL (bad cfg, or PASID-only without usable PASIDs),
- * -EEXIST (RID or alias already taken on the unit), -EOPNOTSUPP (ATS/PRI
- * on a unit without them), -ENOMEM.
+ * -EEXIST (the RID is in use on the unit, or the alias is another device's
+ * RID), -EOPNOTSUPP (ATS/PRI on a unit without them), -ENOMEM.
  */
 int siommu_device_add(struct siommu_unit *unit, const struct siommu_device_cfg *cfg,
 		      struct siommu_device **out);

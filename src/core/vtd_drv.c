@@ -85,6 +85,9 @@ struct core_vtd_dev {
  * Per-unit driver state. Everything but the queue is used under ctx->lock;
  * q_lock protects the invalidation queue, the status page and the counters
  * after it. fault_lock serialises reading the fault recording registers.
+ * prq_lock serialises draining the page request queue (PQH, the answers
+ * being built, the counter); it is taken before q_lock, which the answers
+ * are submitted under.
  */
 struct core_vtd {
 	struct siommu_unit *unit;
