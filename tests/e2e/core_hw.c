@@ -111,12 +111,6 @@ static void on_devtlb(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
 	l->last = *inv;
 }
 
-static void on_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
-{
-	(void)opaque;
-	(void)resp;
-}
-
 /* The last invalidation: (rid, PASID), and the exact range or all of it. */
 static void check_inv(const struct devtlb_log *l, bool pp, uint32_t pasid,
 		      uint64_t addr, uint64_t size)
@@ -138,7 +132,7 @@ static void check_inv(const struct devtlb_log *l, bool pp, uint32_t pasid,
 
 static void test_ats(void)
 {
-	struct siommu_vtd_dev_ops ops = { on_devtlb, on_resp };
+	struct siommu_vtd_dev_ops ops = { .devtlb_inv = on_devtlb };
 	struct devtlb_log l = { 0 };
 	struct unit_env e;
 	struct siommu_device *a, *b;
@@ -384,7 +378,7 @@ static int page_req(struct unit_env *e, uint16_t rid, uint16_t prgi, bool last,
  */
 static void test_page_requests(void)
 {
-	struct siommu_vtd_dev_ops ops = { on_devtlb, on_log_resp };
+	struct siommu_vtd_dev_ops ops = { .page_resp = on_log_resp };
 	struct resp_log la = { 0 }, lb = { 0 };
 	struct siommu_vtd_page_req req = { .rid = 0x0100, .pasid_present = true,
 					   .pasid = 5, .addr = 0x9000,

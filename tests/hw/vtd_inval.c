@@ -501,6 +501,19 @@ static void test_psi_sets(void)
 	psi_sets_domain(2, six, 6);
 }
 
+/* Context-cache descriptor @cc and a global IOTLB flush, then walks of
+ * (RA, PASID 2) and (RB, RID) between the stats snapshots *a and *b. */
+static void cc_then_walk(struct vt *t, struct siommu_vtd_desc cc,
+			 struct siommu_vtd_stats *a, struct siommu_vtd_stats *b)
+{
+	vt_inv(t, cc);
+	vt_inv(t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
+	siommu_vtd_get_stats(t->v, a);
+	vt_xlate_ok(t, RA, true, 2, 0x1000, SIOMMU_VTD_READ);
+	vt_xlate_ok(t, RB, false, 0, 0x1000, SIOMMU_VTD_READ);
+	siommu_vtd_get_stats(t->v, b);
+}
+
 /* Context and PASID caches, judged by their hit counters on a re-walk. */
 static void test_structure_caches(void)
 {
@@ -530,24 +543,14 @@ static void test_structure_caches(void)
 	CHECK_EQ(b.pasid_miss - a.pasid_miss, 1);
 	CHECK_EQ(b.pasid_hit - a.pasid_hit, 1);
 	/* Device-selective context invalidation with FM=3: 0x0107 covers 0x0100. */
-	vt_inv(&t, siommu_vtd_desc_cc(3, 0, 0x0107, 3));
-	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
-	siommu_vtd_get_stats(t.v, &a);
-	vt_xlate_ok(&t, RA, true, 2, 0x1000, SIOMMU_VTD_READ);
-	vt_xlate_ok(&t, RB, false, 0, 0x1000, SIOMMU_VTD_READ);
-	siommu_vtd_get_stats(t.v, &b);
+	cc_then_walk(&t, siommu_vtd_desc_cc(3, 0, 0x0107, 3), &a, &b);
 	CHECK_EQ(b.ctx_miss - a.ctx_miss, 1);
 	CHECK_EQ(b.ctx_hit - a.ctx_hit, 1);
 	/* PASID entries stay: they have an invalidation of their own. */
 	CHECK_EQ(b.pasid_hit - a.pasid_hit, 2);
 	CHECK_EQ(b.pasid_miss, a.pasid_miss);
 	/* A global one drops every context entry, and no PASID entry. */
-	vt_inv(&t, siommu_vtd_desc_cc(1, 0, 0, 0));
-	vt_inv(&t, siommu_vtd_desc_iotlb(1, 0, 0, 0, false));
-	siommu_vtd_get_stats(t.v, &a);
-	vt_xlate_ok(&t, RA, true, 2, 0x1000, SIOMMU_VTD_READ);
-	vt_xlate_ok(&t, RB, false, 0, 0x1000, SIOMMU_VTD_READ);
-	siommu_vtd_get_stats(t.v, &b);
+	cc_then_walk(&t, siommu_vtd_desc_cc(1, 0, 0, 0), &a, &b);
 	CHECK_EQ(b.ctx_miss - a.ctx_miss, 2);
 	CHECK_EQ(b.pasid_hit - a.pasid_hit, 2);
 	CHECK_EQ(b.pasid_miss, a.pasid_miss);
