@@ -21,6 +21,20 @@ unsigned int bench_rounds(const struct bench_opts *o)
 	return o->quick ? 3 : 31;
 }
 
+/*
+ * A busy neighbour on the host comes and goes every few tens of
+ * milliseconds: rounds spread over half a second meet the core on its own
+ * more than once, whatever the subject's speed.
+ */
+#define BENCH_SPAN_NS 500000000ull
+
+bool bench_more(const struct bench_opts *o, unsigned int done, uint64_t t0)
+{
+	if (done < bench_rounds(o))
+		return true;
+	return !o->quick && done < BENCH_ROUNDS_MAX && bench_now_ns() - t0 < BENCH_SPAN_NS;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -44,126 +58,229 @@ void bench_record(struct bench_report *rep, const char *name, double ns,
 	r = &rep->r[rep->n++];
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->baseline, sizeof(r->baseline), "%s", base_name);
-	r->ns = ns;
-	r->baseline_ns = base_ns;
+	r->ns = r->ns_median = ns;
+	r->baseline_ns = r->baseline_ns_median = base_ns;
 	r->target = target;
+}
+
+void bench_record_rounds(struct bench_report *rep, const char *name, double *subj,
+			 const char *base_name, double *base, unsigned int n,
+			 double target)
+{
+	struct bench_result *r;
+
+	if (!n || rep->n >= sizeof(rep->r) / sizeof(rep->r[0]))
+		return;
+	r = &rep->r[rep->n++];
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->baseline, sizeof(r->baseline), "%s", base_name);
+	/* Sorted by bench_median(): the least is first. */
+	r->ns_median = bench_median(subj, n);
+	r->ns = subj[0];
+	r->baseline_ns_median = bench_median(base, n);
+	r->baseline_ns = base[0];
+	r->target = target;
+}
+
+void bench_pair_iters(struct bench_report *rep, const char *name, bench_fn subj,
+		      void *sarg, uint64_t siters, const char *base_name, bench_fn base,
+		      void *barg, uint64_t biters, double target)
+{
+	static double s[BENCH_ROUNDS_MAX], b[BENCH_ROUNDS_MAX];
+	uint64_t start;
+	unsigned int i;
+
+	if (rep->opts->quick) {
+		siters = siters / 16 ? siters / 16 : 1;
+		biters = biters / 16 ? biters / 16 : 1;
+	}
+	/* Warm both up once: caches, page faults, lazy allocations. */
+	subj(sarg, siters);
+	base(barg, biters);
+	start = bench_now_ns();
+	for (i = 0; bench_more(rep->opts, i, start); i++) {
+		uint64_t t0 = bench_now_ns();
+
+		subj(sarg, siters);
+		uint64_t t1 = bench_now_ns();
+
+		base(barg, biters);
+		uint64_t t2 = bench_now_ns();
+
+		s[i] = (double)(t1 - t0) / siters;
+		b[i] = (double)(t2 - t1) / biters;
+	}
+	bench_record_rounds(rep, name, s, base_name, b, i, target);
 }
 
 void bench_pair(struct bench_report *rep, const char *name, bench_fn subj,
 		void *sarg, const char *base_name, bench_fn base, void *barg,
 		uint64_t iters, double target)
 {
-	unsigned int rounds = bench_rounds(rep->opts), i;
-	double s[64], b[64];
-
-	if (rep->opts->quick)
-		iters = iters / 16 ? iters / 16 : 1;
-	/* Warm both up once: caches, page faults, lazy allocations. */
-	subj(sarg, iters);
-	base(barg, iters);
-	for (i = 0; i < rounds; i++) {
-		uint64_t t0 = bench_now_ns();
-
-		subj(sarg, iters);
-		uint64_t t1 = bench_now_ns();
-
-		base(barg, iters);
-		uint64_t t2 = bench_now_ns();
-
-		s[i] = (double)(t1 - t0) / iters;
-		b[i] = (double)(t2 - t1) / iters;
-	}
-	bench_record(rep, name, bench_median(s, rounds), base_name, bench_median(b, rounds),
-		     target);
+	bench_pair_iters(rep, name, subj, sarg, iters, base_name, base, barg, iters,
+			 target);
 }
+
+/*
+ * Scaling. Each thread runs batches of @batch operations for about a
+ * window's time and stamps the end of every batch. Only the batches that
+ * lie wholly inside the overlap of the threads' runs count: a thread that
+ * starts late (waking a thread on the other CPU can take milliseconds on a
+ * busy host) or finishes early does not lend its solo time to the pair, so
+ * windows can be short, and many of them spread over seconds meet the
+ * cores on their own (see bench.h).
+ */
+#define SCALING_WINDOW_NS 20000000ull	/* one thread's timed run */
+#define SCALING_BATCH_NS 20000.0	/* one batch, about */
+#define SCALING_STAMPS 4096		/* batches a run may stamp */
+#define SCALING_ROUNDS 31
 
 struct scaling_thr {
 	bench_fn fn;
 	void *arg;
-	uint64_t iters, t0, t1;
-	pthread_barrier_t *bar;
+	uint64_t batch;
+	unsigned int n;			/* threads in the run */
+	unsigned int *ready;		/* atomic: threads at the start line */
+	unsigned int nb;		/* batches done */
+	uint64_t stamp[SCALING_STAMPS + 1];	/* [0]: start; [k]: end of batch k */
 };
 
 static void *scaling_thr_run(void *p)
 {
 	struct scaling_thr *t = p;
+	uint64_t end;
 
 	/* Untimed warm-up: per-CPU state (caches, queues) settles for the
 	 * thread count of this run before the clock starts. */
-	t->fn(t->arg, t->iters / 4);
-	pthread_barrier_wait(t->bar);
-	t->t0 = bench_now_ns();
-	t->fn(t->arg, t->iters);
-	t->t1 = bench_now_ns();
+	t->fn(t->arg, t->batch * 16);
+	/* A spinning start line: both threads are on their CPUs when the
+	 * clock starts, not waking from a futex one after the other. */
+	__atomic_add_fetch(t->ready, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(t->ready, __ATOMIC_ACQUIRE) < t->n)
+		;
+	t->stamp[0] = bench_now_ns();
+	end = t->stamp[0] + SCALING_WINDOW_NS;
+	t->nb = 0;
+	do {
+		t->fn(t->arg, t->batch);
+		t->stamp[++t->nb] = bench_now_ns();
+	} while (t->stamp[t->nb] < end && t->nb < SCALING_STAMPS);
 	return NULL;
 }
 
-/* Wall time per operation of @n threads running @fn at once, from the first
- * start to the last finish. */
-static double run_threads(bench_fn fn, void *const *args, unsigned int n, uint64_t iters)
+/* Operations per ns of @t in its batches inside [lo, hi]. */
+static double thr_rate(const struct scaling_thr *t, uint64_t lo, uint64_t hi)
 {
-	struct scaling_thr t[2];
-	pthread_t th[2];
-	pthread_barrier_t bar;
-	uint64_t first = UINT64_MAX, last = 0;
-	unsigned int i;
+	unsigned int k, first = 0, n = 0;
 
-	pthread_barrier_init(&bar, NULL, n);
+	for (k = 1; k <= t->nb; k++) {
+		if (t->stamp[k - 1] < lo || t->stamp[k] > hi)
+			continue;
+		if (!n++)
+			first = k;
+	}
+	if (!n)
+		return 0;
+	return (double)(t->batch * n) / (double)(t->stamp[first + n - 1] - t->stamp[first - 1]);
+}
+
+/* Time per operation of @n threads running @fn at once (on args[i]), in
+ * batches of @batch, over the overlap of their runs; 0 if none. */
+static double run_threads(bench_fn fn, void *const *args, unsigned int n, uint64_t batch)
+{
+	static struct scaling_thr t[2];
+	pthread_t th[2];
+	uint64_t lo = 0, hi = UINT64_MAX;
+	unsigned int ready = 0, i;
+	double rate = 0;
+
 	for (i = 0; i < n; i++) {
-		t[i] = (struct scaling_thr){ .fn = fn, .arg = args[i], .iters = iters,
-					     .bar = &bar };
+		t[i].fn = fn;
+		t[i].arg = args[i];
+		t[i].batch = batch;
+		t[i].n = n;
+		t[i].ready = &ready;
 		pthread_create(&th[i], NULL, scaling_thr_run, &t[i]);
 	}
 	for (i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
-		if (t[i].t0 < first)
-			first = t[i].t0;
-		if (t[i].t1 > last)
-			last = t[i].t1;
+		if (t[i].stamp[0] > lo)
+			lo = t[i].stamp[0];
+		if (t[i].stamp[t[i].nb] < hi)
+			hi = t[i].stamp[t[i].nb];
 	}
-	pthread_barrier_destroy(&bar);
-	return (double)(last - first) / ((double)iters * n);
+	for (i = 0; i < n; i++)
+		rate += thr_rate(&t[i], lo, hi);
+	return rate > 0 ? 1.0 / rate : 0;
+}
+
+/* Operations of @fn in one batch: about SCALING_BATCH_NS, measured warm. */
+static uint64_t scaling_batch(bench_fn fn, void *arg)
+{
+	uint64_t n = 1, t = 0, t0;
+
+	fn(arg, 256);
+	for (; n < (1ull << 40); n *= 2) {
+		t0 = bench_now_ns();
+		fn(arg, n);
+		t = bench_now_ns() - t0;
+		if (t >= SCALING_BATCH_NS)
+			break;
+	}
+	return (uint64_t)((double)n * SCALING_BATCH_NS / (double)(t ? t : 1)) + 1;
 }
 
 /*
- * How long one thread's timed run lasts in a scaling round. Starting a
- * second thread and waking it on the other CPU takes up to milliseconds
- * on a busy host: a run of a few milliseconds measures that more than the
- * subject (runs of 3 ms gave per-round ratios of 0.2 to 1.3 for the same
- * code that gave 0.45 to 0.6 in runs of 250 ms).
+ * Record two threads' rounds against one's: the medians lead. The least
+ * time of two threads needs both cores free of neighbours in the same
+ * window, which 31 windows do not reliably meet, while one thread's needs
+ * only one core: least against least would count the neighbours against
+ * the pair. Run back to back, round by round, medians meet like with like.
+ * Rounds whose runs did not overlap are left out.
  */
-#define SCALING_RUN_NS 100000000.0
-#define SCALING_ROUNDS 11
+static void scaling_record(struct bench_report *rep, const char *name, double *two,
+			   const char *base_name, double *one, unsigned int n, double target)
+{
+	struct bench_result *res;
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (two[i] <= 0 || one[i] <= 0)
+			continue;
+		two[k] = two[i];
+		one[k++] = one[i];
+	}
+	bench_record_rounds(rep, name, two, base_name, one, k, target);
+	if (!k || !rep->n)
+		return;
+	res = &rep->r[rep->n - 1];
+	res->ns = res->ns_median;
+	res->baseline_ns = res->baseline_ns_median;
+}
 
 void bench_scaling(struct bench_report *rep, const char *name, const char *base_name,
-		   bench_fn fn, void *const args[2], uint64_t iters, double target)
+		   bench_fn fn, void *const args[2], double target)
 {
 	void *const none[2] = { NULL, NULL };
 	double one[SCALING_ROUNDS], two[SCALING_ROUNDS], sone[SCALING_ROUNDS],
-		stwo[SCALING_ROUNDS];
-	unsigned int rounds = bench_rounds(rep->opts), r;
-	uint64_t siters;
-	double per_op;
+		stwo[SCALING_ROUNDS], ione[SCALING_ROUNDS], itwo[SCALING_ROUNDS];
+	unsigned int rounds = rep->opts->quick ? 3 : SCALING_ROUNDS, r;
+	uint64_t b, sb, ib;
 
-	if (rounds > SCALING_ROUNDS)
-		rounds = SCALING_ROUNDS;
-	/* A trial run sizes the timed runs (@iters is the least), and the
-	 * spin loop's to last about as long. */
-	per_op = run_threads(fn, args, 1, iters);
-	if (!rep->opts->quick && per_op > 0 && SCALING_RUN_NS / per_op > (double)iters)
-		iters = (uint64_t)(SCALING_RUN_NS / per_op);
-	siters = (uint64_t)((double)iters * per_op /
-			    run_threads(spin_run, none, 1, iters)) + 1;
+	b = scaling_batch(fn, args[0]);
+	sb = scaling_batch(spin_run, NULL);
+	ib = scaling_batch(ilp_run, NULL);
 	for (r = 0; r < rounds; r++) {
-		one[r] = run_threads(fn, args, 1, iters);
-		two[r] = run_threads(fn, args, 2, iters);
-		sone[r] = run_threads(spin_run, none, 1, siters);
-		stwo[r] = run_threads(spin_run, none, 2, siters);
+		one[r] = run_threads(fn, args, 1, b);
+		two[r] = run_threads(fn, args, 2, b);
+		sone[r] = run_threads(spin_run, none, 1, sb);
+		stwo[r] = run_threads(spin_run, none, 2, sb);
+		ione[r] = run_threads(ilp_run, none, 1, ib);
+		itwo[r] = run_threads(ilp_run, none, 2, ib);
 	}
-	bench_record(rep, name, bench_median(two, rounds), base_name,
-		     bench_median(one, rounds), target);
-	bench_record(rep, "cpu_spin.scaling_2t", bench_median(stwo, rounds),
-		     "cpu_spin_1t", bench_median(sone, rounds), 0);
+	scaling_record(rep, name, two, base_name, one, rounds, target);
+	scaling_record(rep, "cpu_spin.scaling_2t", stwo, "cpu_spin_1t", sone, rounds, 0);
+	scaling_record(rep, "cpu_ilp.scaling_2t", itwo, "cpu_ilp_1t", ione, rounds, 0);
 }
 
 int bench_print(const struct bench_report *rep)
@@ -176,9 +293,11 @@ int bench_print(const struct bench_report *rep)
 			const struct bench_result *r = &rep->r[i];
 
 			printf("%s{\"name\":\"%s\",\"ns\":%.3f,\"baseline\":\"%s\","
-			       "\"baseline_ns\":%.3f,\"ratio\":%.3f",
+			       "\"baseline_ns\":%.3f,\"ratio\":%.3f,\"ns_median\":%.3f,"
+			       "\"baseline_ns_median\":%.3f,\"ratio_median\":%.3f",
 			       i ? "," : "", r->name, r->ns, r->baseline,
-			       r->baseline_ns, r->ns / r->baseline_ns);
+			       r->baseline_ns, r->ns / r->baseline_ns, r->ns_median,
+			       r->baseline_ns_median, r->ns_median / r->baseline_ns_median);
 			if (r->target > 0)
 				printf(",\"target\":%.2f", r->target);
 			printf("}");
@@ -186,8 +305,8 @@ int bench_print(const struct bench_report *rep)
 		printf("]}\n");
 		return 0;
 	}
-	printf("%-32s %12s  %-18s %12s %8s %8s\n", "benchmark", "ns/op",
-	       "baseline", "ns/op", "ratio", "target");
+	printf("%-32s %10s  %-18s %10s %7s %7s %8s\n", "benchmark", "ns/op",
+	       "baseline", "ns/op", "ratio", "median", "target");
 	for (i = 0; i < rep->n; i++) {
 		const struct bench_result *r = &rep->r[i];
 		double ratio = r->ns / r->baseline_ns;
@@ -196,8 +315,9 @@ int bench_print(const struct bench_report *rep)
 		if (r->target > 0)
 			snprintf(tgt, sizeof(tgt), "%s%.2f",
 				 ratio <= r->target ? "<=" : "MISS ", r->target);
-		printf("%-32s %12.2f  %-18s %12.2f %8.2f %8s\n", r->name, r->ns,
-		       r->baseline, r->baseline_ns, ratio, tgt);
+		printf("%-32s %10.2f  %-18s %10.2f %7.2f %7.2f %8s\n", r->name, r->ns,
+		       r->baseline, r->baseline_ns, ratio,
+		       r->ns_median / r->baseline_ns_median, tgt);
 	}
 	return 0;
 }

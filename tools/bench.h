@@ -4,9 +4,21 @@
  *
  * Every result is a subject measured against a bare baseline in the same run,
  * interleaved round by round (subject batch, baseline batch, ...), and
- * reported as the ratio of their median per-operation times. Timings drift on
- * a shared machine; interleaving exposes both to the same drift, so ratios
- * are what is compared across runs and machines.
+ * reported as the ratio of their least per-operation times over the rounds,
+ * with the ratio of the medians beside it. Timings drift on a shared machine;
+ * interleaving exposes both to the same drift, so ratios are what is compared
+ * across runs and machines.
+ *
+ * Why the least: interference only ever adds time, and it does not add it
+ * evenly. A virtual CPU that shares its core with a busy neighbour runs
+ * code of many independent instructions (most subjects) up to 1.8 times
+ * slower, and code that waits on one load or multiply after another (walk4,
+ * hash_probe, spin_run) hardly slower; the neighbour comes and goes every
+ * few tens of milliseconds. A median then measures the neighbour as much as
+ * the code. The least time of each is what the code costs when the core is
+ * its own, the estimator benchmarking tools use for deterministic code on
+ * noisy machines (Chen and Revels, "Robust benchmarking in noisy
+ * environments", 2016). The medians show what a run met.
  */
 #ifndef SIOMMU_TOOLS_BENCH_H
 #define SIOMMU_TOOLS_BENCH_H
@@ -27,6 +39,7 @@ struct bench_result {
 	double ns;
 	char baseline[32];
 	double baseline_ns;
+	double ns_median, baseline_ns_median;
 	double target;		/* ratio target, 0 = report only */
 };
 
@@ -38,32 +51,53 @@ struct bench_report {
 };
 
 /*
- * Measure @subj against @base: @rounds rounds of @iters operations each,
- * alternating; records the median ns/op of each under @name.
+ * Measure @subj against @base: rounds of @iters operations each, alternating,
+ * as many as bench_more() asks for; records the least and the median ns/op of each under @name.
  */
 void bench_pair(struct bench_report *rep, const char *name, bench_fn subj,
 		void *sarg, const char *base_name, bench_fn base, void *barg,
 		uint64_t iters, double target);
 
-/* Record a measured pair directly (e.g. scaling: 2 threads against 1). */
+/* The same with @siters operations of @subj and @biters of @base a round
+ * (--quick: a sixteenth of each). */
+void bench_pair_iters(struct bench_report *rep, const char *name, bench_fn subj,
+		      void *sarg, uint64_t siters, const char *base_name, bench_fn base,
+		      void *barg, uint64_t biters, double target);
+
+/* Record a measured pair directly (least and median alike). */
 void bench_record(struct bench_report *rep, const char *name, double ns,
 		  const char *base_name, double base_ns, double target);
 
+/* Record the per-round ns/op of a subject and its baseline, @n rounds each
+ * (both arrays are reordered): the least of each, and the medians. */
+void bench_record_rounds(struct bench_report *rep, const char *name, double *subj,
+			 const char *base_name, double *base, unsigned int n,
+			 double target);
+
 /*
- * Two-thread scaling: the wall time per operation of @fn run by two threads
- * at once (on args[0] and args[1]) against one thread (on args[0]),
- * recorded as @name against "@base_name" with @target. Interleaved with it,
- * round by round, the same for spin_run, a bare CPU loop that shares
- * nothing, recorded as "cpu_spin.scaling_2t": what this machine gave two
- * threads during the run (about 0.5 on two idle cores; 1.0 when the host
- * runs both on one CPU's worth of time). Each timed run lasts about 100 ms
- * (@iters operations at least); --quick keeps @iters.
+ * Two-thread scaling: the time per operation of @fn run by two threads at
+ * once (on args[0] and args[1]) against one thread (on args[0]), recorded
+ * as @name against "@base_name" with @target: medians over rounds of short
+ * windows, counting only the time both threads ran (bench.c). Interleaved
+ * with it, round by round, the same for two bare CPU loops that share
+ * nothing: spin_run as "cpu_spin.scaling_2t" and ilp_run as
+ * "cpu_ilp.scaling_2t", what this machine gave two threads of each kind of
+ * code during the run (about 0.5 on two idle cores; 1.0 when the host runs
+ * both on one CPU's worth of time; between the two for ilp_run when
+ * neighbours share the cores). --quick runs 3 rounds.
  */
 void bench_scaling(struct bench_report *rep, const char *name, const char *base_name,
-		   bench_fn fn, void *const args[2], uint64_t iters, double target);
+		   bench_fn fn, void *const args[2], double target);
 
-/* Rounds per pair for the options given. */
+/* Rounds per pair for the options given: the least number. */
 unsigned int bench_rounds(const struct bench_opts *o);
+
+#define BENCH_ROUNDS_MAX 2048
+
+/* Whether a pair that has done @done rounds since @t0 (bench_now_ns())
+ * runs another: at least bench_rounds(), then more until the rounds span
+ * half a second (BENCH_ROUNDS_MAX at most; --quick: no more). */
+bool bench_more(const struct bench_opts *o, unsigned int done, uint64_t t0);
 
 /* Print the report: a table, or one JSON object. Returns 0. */
 int bench_print(const struct bench_report *rep);
@@ -94,6 +128,7 @@ void memcpy_4k_run(void *arg, uint64_t iters);		/* arg: 8K buffer */
 void stack_pop_push_run(void *arg, uint64_t iters);	/* arg: NULL */
 void bitmap_set_clear_run(void *arg, uint64_t iters);	/* arg: NULL */
 void spin_run(void *arg, uint64_t iters);		/* arg: NULL */
+void ilp_run(void *arg, uint64_t iters);		/* arg: NULL */
 
 /* The benches. Each fills @rep; returns 0 or a negative errno. */
 int bench_pt(struct bench_report *rep);

@@ -179,3 +179,25 @@ void spin_run(void *arg, uint64_t iters)
 		bench_sink(x);
 	}
 }
+
+/*
+ * Independent additions, exclusive-ors and shifts in registers: several
+ * instructions a cycle, so it needs the CPU's execution units as much as
+ * spin_run needs its multiplier's latency. A neighbour on the same core
+ * (another hyperthread) slows this one and hardly spin_run.
+ */
+void ilp_run(void *arg, uint64_t iters)
+{
+	uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, i;
+
+	(void)arg;
+	for (i = 0; i < iters; i++) {
+		a += i;
+		b ^= a;
+		c += b >> 1;
+		d ^= c;
+		e += i >> 3;
+		f ^= e;
+		__asm__ volatile("" : : "r"(a), "r"(b), "r"(c), "r"(d), "r"(e), "r"(f));
+	}
+}

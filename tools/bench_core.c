@@ -26,7 +26,6 @@
 
 #include "bench.h"
 
-#define NR_ROUNDS_MAX 64
 #define IOVA 0x10000000ull
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
 
@@ -63,41 +62,11 @@ static void attach_detach_run(void *arg, uint64_t iters)
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* @fn in batches of @iters against walk4 in batches of 4096, interleaved. */
 static void pair_walk4(struct bench_report *rep, const char *name, bench_fn fn,
 		       void *arg, uint64_t iters, struct walk4 *w)
 {
-	unsigned int rounds = bench_rounds(rep->opts), r;
-	double ts[NR_ROUNDS_MAX], tb[NR_ROUNDS_MAX];
-
-	if (rep->opts->quick)
-		iters = iters / 16 ? iters / 16 : 1;
-	fn(arg, iters);
-	walk4_run(w, 4096);
-	for (r = 0; r < rounds && r < NR_ROUNDS_MAX; r++) {
-		uint64_t t0 = bench_now_ns(), t1, t2;
-
-		fn(arg, iters);
-		t1 = bench_now_ns();
-		walk4_run(w, 4096);
-		t2 = bench_now_ns();
-		ts[r] = (double)(t1 - t0) / iters;
-		tb[r] = (double)(t2 - t1) / 4096;
-	}
-	bench_record(rep, name, median(ts, r), "walk4", median(tb, r), 0);
+	bench_pair_iters(rep, name, fn, arg, iters, "walk4", walk4_run, w, 4096, 0);
 }
 
 static int core_bench_setup(struct core_bench *b)

@@ -18,8 +18,6 @@
 
 #include "bench.h"
 
-#define NR_ROUNDS_MAX 64
-
 struct fmt_case {
 	const char *name;
 	struct siommu_pt_cfg cfg;
@@ -58,14 +56,15 @@ static int bench_shape(struct bench_report *rep, const char *fmt,
 		       struct siommu_pt *pt, struct walk4 *w,
 		       const struct map_shape *s)
 {
-	unsigned int rounds = bench_rounds(rep->opts), r;
-	double tm[NR_ROUNDS_MAX], tu[NR_ROUNDS_MAX], tb[NR_ROUNDS_MAX];
-	uint64_t len = s->pgsize * s->pages;
+	static double tm[BENCH_ROUNDS_MAX], tu[BENCH_ROUNDS_MAX], tb[BENCH_ROUNDS_MAX];
+	uint64_t len = s->pgsize * s->pages, start = 0;
+	unsigned int r;
 	/* 1G-aligned and away from 0, where the other shapes don't reach. */
 	uint64_t base = 1ull << 36;
 	char name[64];
 
-	for (r = 0; r <= rounds; r++) {
+	/* Round 0 warms up: it allocates the table levels. */
+	for (r = 0; !r || bench_more(rep->opts, r - 1, start); r++) {
 		uint64_t t0, t1, t2, c;
 
 		t0 = bench_now_ns();
@@ -86,21 +85,20 @@ static int bench_shape(struct bench_report *rep, const char *fmt,
 				return -EIO;
 		}
 		t2 = bench_now_ns();
-		/* Round 0 warms up: it allocates the table levels. */
-		if (!r)
+		if (!r) {
+			start = t2;
 			continue;
+		}
 		tm[r - 1] = (double)(t1 - t0) / s->calls;
 		tu[r - 1] = (double)(t2 - t1) / s->calls;
 		tb[r - 1] = time_walk4(w, 4096);
 	}
-	double b = bench_median(tb, rounds);
-
 	snprintf(name, sizeof(name), "%s.%s", fmt, s->map_name);
-	bench_record(rep, name, bench_median(tm, rounds), "walk4", b, s->map_target);
+	/* Both share the baseline's rounds; the first call sorts them. */
+	bench_record_rounds(rep, name, tm, "walk4", tb, r - 1, s->map_target);
 	if (s->unmap_name) {
 		snprintf(name, sizeof(name), "%s.%s", fmt, s->unmap_name);
-		bench_record(rep, name, bench_median(tu, rounds), "walk4", b,
-			     s->unmap_target);
+		bench_record_rounds(rep, name, tu, "walk4", tb, r - 1, s->unmap_target);
 	}
 	return 0;
 }

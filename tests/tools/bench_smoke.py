@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # `siommu bench all --quick --json`: every bench runs to completion (exit 0)
-# and reports, for each row, a positive time for the subject and for its
-# baseline, a ratio that matches them, and a name used once. A smoke test of
+# and reports, for each row, positive times (least and median) for the
+# subject and for its baseline, ratios that match them, and a name used
+# once; every two-thread scaling row comes with the machine's own figures. A smoke test of
 # the benchmark code, not a measurement: --quick runs a few short rounds.
 import json
 import subprocess
@@ -26,6 +27,22 @@ for line in out.stdout.splitlines():
             bad.append(f"{key}: times {r['ns']} / {r['baseline_ns']}")
         elif abs(r["ratio"] - r["ns"] / r["baseline_ns"]) > 0.01 * r["ratio"] + 0.01:
             bad.append(f"{key}: ratio {r['ratio']} is not ns / baseline_ns")
+        if not (r["ns_median"] > 0 and r["baseline_ns_median"] > 0):
+            bad.append(f"{key}: medians {r['ns_median']} / {r['baseline_ns_median']}")
+        elif abs(r["ratio_median"] - r["ns_median"] / r["baseline_ns_median"]) > \
+                0.01 * r["ratio_median"] + 0.01:
+            bad.append(f"{key}: ratio_median {r['ratio_median']} does not match")
+        # The least time never exceeds the median, except for scaling rows,
+        # which lead with the medians.
+        if not r["name"].endswith("scaling_2t") and \
+                (r["ns"] > r["ns_median"] or r["baseline_ns"] > r["baseline_ns_median"]):
+            bad.append(f"{key}: a least time above its median")
+    names = {r["name"] for r in report["results"]}
+    for n in names:
+        if n.endswith(".scaling_2t") and not n.startswith("cpu_"):
+            for ref in ("cpu_spin.scaling_2t", "cpu_ilp.scaling_2t"):
+                if ref not in names:
+                    bad.append(f"{report['bench']}: {n} without {ref}")
 if seen_benches != BENCHES:
     bad.append(f"benches {sorted(seen_benches)}, expected {sorted(BENCHES)}")
 for b in bad:
