@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "util/compiler.h"
 
 uint64_t bench_now_ns(void)
 {
@@ -157,7 +158,7 @@ static void *scaling_thr_run(void *p)
 	 * clock starts, not waking from a futex one after the other. */
 	__atomic_add_fetch(t->ready, 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(t->ready, __ATOMIC_ACQUIRE) < t->n)
-		;
+		cpu_relax();
 	t->stamp[0] = bench_now_ns();
 	end = t->stamp[0] + SCALING_WINDOW_NS;
 	t->nb = 0;
