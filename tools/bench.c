@@ -49,21 +49,6 @@ double bench_median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-void bench_record(struct bench_report *rep, const char *name, double ns,
-		  const char *base_name, double base_ns, double target)
-{
-	struct bench_result *r;
-
-	if (rep->n >= sizeof(rep->r) / sizeof(rep->r[0]))
-		return;
-	r = &rep->r[rep->n++];
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	snprintf(r->baseline, sizeof(r->baseline), "%s", base_name);
-	r->ns = r->ns_median = ns;
-	r->baseline_ns = r->baseline_ns_median = base_ns;
-	r->target = target;
-}
-
 void bench_record_rounds(struct bench_report *rep, const char *name, double *subj,
 			 const char *base_name, double *base, unsigned int n,
 			 double target)

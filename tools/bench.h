@@ -64,10 +64,6 @@ void bench_pair_iters(struct bench_report *rep, const char *name, bench_fn subj,
 		      void *sarg, uint64_t siters, const char *base_name, bench_fn base,
 		      void *barg, uint64_t biters, double target);
 
-/* Record a measured pair directly (least and median alike). */
-void bench_record(struct bench_report *rep, const char *name, double ns,
-		  const char *base_name, double base_ns, double target);
-
 /* Record the per-round ns/op of a subject and its baseline, @n rounds each
  * (both arrays are reordered): the least of each, and the medians. */
 void bench_record_rounds(struct bench_report *rep, const char *name, double *subj,
