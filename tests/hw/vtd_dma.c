@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * DMA through the unit: page by page across boundaries, partial transfers
- * on a fault, targets that are not RAM, translate-and-access.
+ * on a fault, targets that are not RAM, translate-and-access, and the
+ * read-side sections that hold a wait descriptor off the memory in use.
  */
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vtd_test.h"
@@ -92,9 +95,15 @@ static void test_rw(void)
 	CHECK_EQ(done, 0);
 	r.iova = ~0ull - 10;
 	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, back, 100, &done, NULL), -EINVAL);
-	/* Bad arguments: no request, no buffer, a PASID beyond 20 bits. */
+	/* Nothing to transfer needs no buffer. */
 	r.iova = 0x10000;
+	done = 1;
+	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, NULL, 0, &done, NULL));
+	CHECK_EQ(done, 0);
+	/* Bad arguments: no request, no buffer, a PASID beyond 20 bits. */
+	done = 1;
 	CHECK_EQ(siommu_vtd_dma_read(f.t.v, NULL, back, 16, &done, NULL), -EINVAL);
+	CHECK_EQ(done, 0);
 	CHECK_EQ(siommu_vtd_dma_write(f.t.v, &r, NULL, 16, &done, NULL), -EINVAL);
 	CHECK_EQ(siommu_vtd_dma_read(f.t.v, &r, NULL, 16, &done, NULL), -EINVAL);
 	r.pasid_present = true;
@@ -140,6 +149,14 @@ static void test_intr_window(void)
 	r.len = 0x20;
 	CHECK_EQ(siommu_vtd_translate(f.t.v, &r, &x), -EFAULT);
 	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_INTR_RANGE);
+	/* Its last byte alone reaches the window. */
+	r.len = 0x11;
+	CHECK_EQ(siommu_vtd_translate(f.t.v, &r, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_INTR_RANGE);
+	/* A length past the end of the address space reaches it too. */
+	r.len = ~0ull;
+	CHECK_EQ(siommu_vtd_translate(f.t.v, &r, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_INTR_RANGE);
 	vt_fini(&f.t);
 }
 
@@ -177,7 +194,9 @@ static void test_one_page(void)
 	CHECK_EQ(done, 0x80);
 	CHECK_OK(siommu_mem_read(f.t.mem, f.pg[1] + 0x10, page, 0x80));
 	CHECK(!memcmp(page, buf + 7, 0x80));
+	done = 0;
 	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, back, 0x80, &done, NULL));
+	CHECK_EQ(done, 0x80);
 	CHECK(!memcmp(back, buf + 7, 0x80));
 	/* A result record comes back cleared. */
 	memset(&x, 0xa5, sizeof(x));
@@ -262,6 +281,13 @@ static void test_access(void)
 	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), -EFAULT);
 	CHECK_EQ(a.calls, 1);
 	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_FS_NP);
+	/* A write access to a read-only page: no callback. */
+	a = (struct acc){ 0 };
+	r.iova = 0x20000;
+	r.len = 16;
+	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), -EFAULT);
+	CHECK_EQ(a.calls, 0);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_WRITE);
 	vt_fini(&f.t);
 }
 
@@ -333,6 +359,139 @@ static void test_access_vs_wait(void)
 	vt_fini(&f.t);
 }
 
+/*
+ * The one-page path copies inside its read-side section too: a read into
+ * a buffer that faults holds the copy open (the fault handler waits), and
+ * a wait descriptor submitted meanwhile does not complete before it.
+ */
+static struct {
+	void *buf;
+	uint32_t *status;
+	int inside;		/* atomic */
+	int status_seen;	/* atomic */
+} held;
+
+static void held_segv(int sig, siginfo_t *si, void *uc)
+{
+	unsigned int i;
+
+	__atomic_store_n(&held.inside, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 50; i++) {
+		if (__atomic_load_n(held.status, __ATOMIC_ACQUIRE))
+			__atomic_store_n(&held.status_seen, 1, __ATOMIC_RELAXED);
+		usleep(1000);
+	}
+	mprotect(held.buf, 4096, PROT_READ | PROT_WRITE);
+}
+
+static void *held_thread(void *arg)
+{
+	struct fixture *f = arg;
+	struct siommu_vtd_req r = vt_req(RID, false, 0, 0x10000, 0);
+	size_t done = 0;
+
+	CHECK_OK(siommu_vtd_dma_read(f->t.v, &r, held.buf, 16, &done, NULL));
+	CHECK_EQ(done, 16);
+	return NULL;
+}
+
+static void test_one_page_vs_wait(void)
+{
+	struct sigaction sa = { .sa_sigaction = held_segv, .sa_flags = SA_SIGINFO }, old;
+	struct siommu_vtd_req r = vt_req(RID, false, 0, 0x10000, 0);
+	uint8_t b[16];
+	struct fixture f;
+	size_t done;
+	pthread_t a;
+
+	setup(&f);
+	/* Cached now: the read below takes the one-page path. */
+	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, b, 16, &done, NULL));
+	held.buf = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(held.buf != MAP_FAILED);
+	held.status = siommu_mem_host(f.t.mem, f.t.status, 4);
+	CHECK(held.status != NULL);
+	sigemptyset(&sa.sa_mask);
+	CHECK_OK(sigaction(SIGSEGV, &sa, &old));
+	CHECK_OK(pthread_create(&a, NULL, held_thread, &f));
+	while (!__atomic_load_n(&held.inside, __ATOMIC_ACQUIRE))
+		sched_yield();
+	vt_inv(&f.t, siommu_vtd_desc_piotlb(3, 1, 0, 0x10000, 0, false));
+	pthread_join(a, NULL);
+	CHECK_OK(sigaction(SIGSEGV, &old, NULL));
+	CHECK(!__atomic_load_n(&held.status_seen, __ATOMIC_RELAXED));
+	CHECK(!memcmp(held.buf, b, 16));
+	CHECK_OK(munmap(held.buf, 4096));
+	vt_fini(&f.t);
+}
+
+/*
+ * A long access reopens its read-side section every few pages: a wait
+ * descriptor submitted during its first page completes before its last.
+ */
+#define REOPEN_PAGES 20
+
+struct reopen {
+	struct fixture *f;
+	int started;		/* atomic */
+	bool seen;
+};
+
+static int reopen_fn(void *arg, void *host, size_t len, size_t off)
+{
+	struct reopen *o = arg;
+	uint32_t st = 0;
+	unsigned int i;
+
+	if (!off) {
+		__atomic_store_n(&o->started, 1, __ATOMIC_RELEASE);
+		usleep(50000);	/* the wait is under way meanwhile */
+		return 0;
+	}
+	if (off != (REOPEN_PAGES - 1) * SIOMMU_SZ_4K)
+		return 0;
+	for (i = 0; i < 2000; i++) {
+		CHECK_OK(siommu_mem_read(o->f->t.mem, o->f->t.status, &st, 4));
+		if (st)
+			break;
+		usleep(1000);
+	}
+	o->seen = st != 0;
+	return 0;
+}
+
+static void *reopen_thread(void *arg)
+{
+	struct reopen *o = arg;
+	struct siommu_vtd_req r = vt_req(RID, false, 0, 0x100000, SIOMMU_VTD_READ);
+
+	r.len = REOPEN_PAGES * SIOMMU_SZ_4K;
+	CHECK_OK(siommu_vtd_access(o->f->t.v, &r, reopen_fn, o, NULL));
+	return NULL;
+}
+
+static void test_access_reopens(void)
+{
+	struct fixture f;
+	struct reopen o = { .f = &f };
+	unsigned int i;
+	pthread_t a;
+
+	setup(&f);
+	for (i = 0; i < REOPEN_PAGES; i++)
+		CHECK_OK(siommu_vtd_build_map(f.t.mem, SIOMMU_VTD_FMT_FS, f.fs, 4,
+					      0x100000 + i * SIOMMU_SZ_4K, f.pg[0],
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+					      SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(pthread_create(&a, NULL, reopen_thread, &o));
+	while (!__atomic_load_n(&o.started, __ATOMIC_ACQUIRE))
+		sched_yield();
+	vt_inv(&f.t, siommu_vtd_desc_piotlb(3, 1, 0, 0x10000, 0, false));
+	pthread_join(a, NULL);
+	CHECK(o.seen);
+	vt_fini(&f.t);
+}
+
 int main(void)
 {
 	test_rw();
@@ -340,5 +499,7 @@ int main(void)
 	test_one_page();
 	test_access();
 	test_access_vs_wait();
+	test_access_reopens();
+	test_one_page_vs_wait();
 	return 0;
 }

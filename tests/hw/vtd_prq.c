@@ -205,6 +205,33 @@ static void test_ats(void)
 	CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
 	CHECK_EQ(x.perm, 0);
 	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_PPF));
+	/* That completion still covers the request's page. */
+	q.iova = 0x9123;
+	CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
+	CHECK_EQ(x.perm, 0);
+	CHECK_EQ(x.addr, 0);
+	CHECK_EQ(x.iova_base, 0x9000);
+	CHECK_EQ(x.size, SIOMMU_SZ_4K);
+	/* A privileged request gets a supervisor-only page's permissions,
+	 * from the walk and then from the IOTLB. */
+	{
+		uint64_t ps = vt_page(&t);
+		unsigned int i;
+
+		CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x7000, ps,
+					      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+					      SIOMMU_VTD_WRITE));
+		q = vt_req(RID, true, 1, 0x7010, SIOMMU_VTD_READ);
+		q.priv = true;
+		for (i = 0; i < 2; i++) {
+			CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
+			CHECK_EQ(x.addr, ps + 0x10);
+			CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE);
+		}
+		q.priv = false;
+		CHECK_OK(siommu_vtd_ats_translate(t.v, &q, &x));
+		CHECK_EQ(x.perm, 0);
+	}
 	/* A read caches a clean writable page; a write request walks again
 	 * and sets D. */
 	{

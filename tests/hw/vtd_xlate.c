@@ -542,6 +542,11 @@ static void test_pt_and_te(void)
 						 SIOMMU_VTD_WRITE);
 
 		CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -ENOTSUP);
+		r.iova = 0xfeefffff;
+		CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -ENOTSUP);
+		r.iova = 0xfef00000;
+		CHECK_OK(siommu_vtd_translate(t.v, &r, &x));
+		CHECK_EQ(x.addr, 0xfef00000);
 	}
 	/* SRE = 0. */
 	check_sre_over_hit(&t, 17, 0x5000);
@@ -550,6 +555,11 @@ static void test_pt_and_te(void)
 	CHECK_EQ(vt_xlate(&t, 0x4242, true, 77, 0x9999000, SIOMMU_VTD_READ, &x), 0);
 	CHECK_EQ(x.addr, 0x9999000);
 	CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC);
+	CHECK_EQ(vt_xlate(&t, 0x4242, false, 0, 0x9999abc, SIOMMU_VTD_WRITE, &x), 0);
+	CHECK_EQ(x.addr, 0x9999abc);
+	CHECK_EQ(x.iova_base, 0x9999000);
+	CHECK_EQ(x.addr_base, 0x9999000);
+	CHECK_EQ(x.size, SIOMMU_SZ_4K);
 	vt_fini(&t);
 
 	/* PGTT pass-through without ECAP.PT: invalid PASID entry. */
@@ -691,6 +701,86 @@ static void test_iotlb(void)
 	vt_fini(&t);
 }
 
+/* Translates @r into a result record that holds an old fault; checks the
+ * success and that the record's fault fields were cleared. */
+static void xlate_over_fault(struct vt *t, const struct siommu_vtd_req *r,
+			     struct siommu_vtd_xlate *x)
+{
+	memset(x, 0xa5, sizeof(*x));
+	x->fault_reason = SIOMMU_VTD_FR_FS_NP;
+	x->fault_recorded = true;
+	CHECK_OK(siommu_vtd_translate(t->v, r, x));
+	CHECK_EQ(x->fault_reason, 0);
+	CHECK(!x->fault_recorded);
+}
+
+/*
+ * Every field of a result, the same whether it comes from a walk or from
+ * an IOTLB hit on a 4K or a 2M entry; a privileged request with PASID
+ * gets the supervisor permissions from either. Bad accesses are refused
+ * even when the page is cached.
+ */
+static void test_results(void)
+{
+	struct siommu_vtd_req r = vt_req(RID, true, 2, 0, SIOMMU_VTD_READ);
+	struct siommu_vtd_stats st;
+	struct siommu_vtd_xlate x;
+	uint64_t fs, pg, p2m;
+	unsigned int i;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 2, 1, 4);
+	pg = vt_page(&t);
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &p2m));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x1000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE |
+				      SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x3000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, SIOMMU_SZ_2M,
+				      p2m, SIOMMU_SZ_2M, SIOMMU_VTD_READ |
+				      SIOMMU_VTD_BUILD_USER));
+	/* The first round walks, the second hits. */
+	for (i = 0; i < 2; i++) {
+		r.iova = 0x1234;
+		xlate_over_fault(&t, &r, &x);
+		CHECK_EQ(x.addr, pg + 0x234);
+		CHECK_EQ(x.iova_base, 0x1000);
+		CHECK_EQ(x.addr_base, pg);
+		CHECK_EQ(x.size, SIOMMU_SZ_4K);
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE);
+
+		r.iova = SIOMMU_SZ_2M + 0x12345;
+		xlate_over_fault(&t, &r, &x);
+		CHECK_EQ(x.addr, p2m + 0x12345);
+		CHECK_EQ(x.iova_base, SIOMMU_SZ_2M);
+		CHECK_EQ(x.addr_base, p2m);
+		CHECK_EQ(x.size, SIOMMU_SZ_2M);
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ);
+
+		/* Supervisor-only page. */
+		r.iova = 0x3010;
+		r.priv = true;
+		xlate_over_fault(&t, &r, &x);
+		CHECK_EQ(x.addr, pg + 0x10);
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE);
+		r.priv = false;
+	}
+	siommu_vtd_get_stats(t.v, &st);
+	CHECK_EQ(st.iotlb_hit, 3);
+	/* No access, or one beyond R/W/X, on a cached page. */
+	r.iova = 0x1000;
+	r.access = 0;
+	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EINVAL);
+	r.access = 8;
+	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EINVAL);
+	r.access = SIOMMU_VTD_READ | 8;
+	CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EINVAL);
+	vt_fini(&t);
+}
+
 int main(void)
 {
 	test_fs(4);
@@ -707,5 +797,6 @@ int main(void)
 	test_rid_pasid();
 	test_pasid_width();
 	test_iotlb();
+	test_results();
 	return 0;
 }
