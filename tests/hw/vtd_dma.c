@@ -445,7 +445,13 @@ static int reopen_fn(void *arg, void *host, size_t len, size_t off)
 
 	if (!off) {
 		__atomic_store_n(&o->started, 1, __ATOMIC_RELEASE);
-		usleep(50000);	/* the wait is under way meanwhile */
+		/* The wait is under way meanwhile: the main thread submits it
+		 * as soon as it sees started. Were it held off for longer than
+		 * this, its grace period would wait for the last page's
+		 * section, which polls below: the test would fail after 2 s
+		 * without a fault in the code; 200 ms leaves a loaded machine
+		 * room. */
+		usleep(200000);
 		return 0;
 	}
 	if (off != (REOPEN_PAGES - 1) * SIOMMU_SZ_4K)
