@@ -363,6 +363,8 @@ static void test_access_vs_wait(void)
  * The one-page path copies inside its read-side section too: a read into
  * a buffer that faults holds the copy open (the fault handler waits), and
  * a wait descriptor submitted meanwhile does not complete before it.
+ * Valgrind reports the deliberate write to an inaccessible page as an
+ * error, so the test does not run under it.
  */
 static struct {
 	void *buf;
@@ -404,6 +406,8 @@ static void test_one_page_vs_wait(void)
 	size_t done;
 	pthread_t a;
 
+	if (getenv("SIOMMU_UNDER_VALGRIND"))
+		return;
 	setup(&f);
 	/* Cached now: the read below takes the one-page path. */
 	CHECK_OK(siommu_vtd_dma_read(f.t.v, &r, b, 16, &done, NULL));
