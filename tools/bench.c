@@ -49,14 +49,14 @@ double bench_median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-void bench_record_rounds(struct bench_report *rep, const char *name, double *subj,
-			 const char *base_name, double *base, unsigned int n,
-			 double target)
+struct bench_result *bench_record_rounds(struct bench_report *rep, const char *name,
+					 double *subj, const char *base_name, double *base,
+					 unsigned int n, double target)
 {
 	struct bench_result *r;
 
 	if (!n || rep->n >= sizeof(rep->r) / sizeof(rep->r[0]))
-		return;
+		return NULL;
 	r = &rep->r[rep->n++];
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->baseline, sizeof(r->baseline), "%s", base_name);
@@ -66,6 +66,7 @@ void bench_record_rounds(struct bench_report *rep, const char *name, double *sub
 	r->baseline_ns_median = bench_median(base, n);
 	r->baseline_ns = base[0];
 	r->target = target;
+	return r;
 }
 
 void bench_pair_iters(struct bench_report *rep, const char *name, bench_fn subj,
@@ -186,7 +187,15 @@ static double run_threads(bench_fn fn, void *const *args, unsigned int n, uint64
 		t[i].batch = batch;
 		t[i].n = n;
 		t[i].ready = &ready;
-		pthread_create(&th[i], NULL, scaling_thr_run, &t[i]);
+		if (pthread_create(&th[i], NULL, scaling_thr_run, &t[i]))
+			break;
+	}
+	if (i < n) {
+		/* Let the ones started past their start line; no round. */
+		__atomic_add_fetch(&ready, n, __ATOMIC_SEQ_CST);
+		while (i--)
+			pthread_join(th[i], NULL);
+		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
@@ -236,10 +245,9 @@ static void scaling_record(struct bench_report *rep, const char *name, double *t
 		two[k] = two[i];
 		one[k++] = one[i];
 	}
-	bench_record_rounds(rep, name, two, base_name, one, k, target);
-	if (!k || !rep->n)
+	res = bench_record_rounds(rep, name, two, base_name, one, k, target);
+	if (!res)
 		return;
-	res = &rep->r[rep->n - 1];
 	res->ns = res->ns_median;
 	res->baseline_ns = res->baseline_ns_median;
 }

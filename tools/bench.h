@@ -65,10 +65,11 @@ void bench_pair_iters(struct bench_report *rep, const char *name, bench_fn subj,
 		      void *barg, uint64_t biters, double target);
 
 /* Record the per-round ns/op of a subject and its baseline, @n rounds each
- * (both arrays are reordered): the least of each, and the medians. */
-void bench_record_rounds(struct bench_report *rep, const char *name, double *subj,
-			 const char *base_name, double *base, unsigned int n,
-			 double target);
+ * (both arrays are reordered): the least of each, and the medians. Returns
+ * the row, or NULL with none recorded (no rounds, or the report full). */
+struct bench_result *bench_record_rounds(struct bench_report *rep, const char *name,
+					 double *subj, const char *base_name, double *base,
+					 unsigned int n, double target);
 
 /*
  * Two-thread scaling: the time per operation of @fn run by two threads at
