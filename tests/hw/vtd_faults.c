@@ -347,6 +347,89 @@ static void test_page_tables(void)
 	vt_fini(&t);
 }
 
+/* Requests of devfn 128 and up use the root entry's upper half (VT-d 9.2). */
+static void test_root_halves(void)
+{
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, 0x0280, true, 0);
+	vt_pasid_fs(&t, 0x0280, 1, 1, 4);
+	CHECK_EQ(vt_xlate(&t, 0x0280, true, 1, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	/* devfn 127: the lower half, not present. */
+	CHECK_EQ(vt_xlate(&t, 0x027f, true, 1, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_ROOT_NP);
+	vt_fini(&t);
+}
+
+/*
+ * The last bit of each reserved field: bit 63 of a root entry and bit 51
+ * of a leaf (above HAW), the top bit of a large leaf's reserved range,
+ * the PASID entry's last quadword, and a nested entry's SS width.
+ */
+static void test_reserved_edges(void)
+{
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_NEST, .did = 3,
+					   .fs_root = 0x1000, .fs_levels = 4,
+					   .ss_levels = 5 };
+	uint64_t fs, ss, p2m, p1g, fs2m, fs1g, ss2m, size;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 1, 1, 4);
+	ss = vt_pasid_ss(&t, RID, 2, 2, 4);
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_2M, SIOMMU_MEM_DMA, &p2m));
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, SIOMMU_SZ_1G, SIOMMU_MEM_DMA, &p1g));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0, p2m,
+				      SIOMMU_SZ_2M, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, SIOMMU_SZ_1G,
+				      p1g, SIOMMU_SZ_1G,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, p2m,
+				      SIOMMU_SZ_2M, SIOMMU_VTD_READ));
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0, &fs2m, &size));
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, SIOMMU_SZ_1G,
+				       &fs1g, &size));
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, &ss2m, &size));
+	CHECK_EQ(rd(&t, 1, 0), 0);
+	CHECK_EQ(rd(&t, 1, SIOMMU_SZ_1G), 0);
+	CHECK_EQ(rd(&t, 2, 0), 0);
+	/* 0x3a: root entry bit 63. */
+	poke(&t, t.root + (RID >> 8) * 16, 1ull << 63, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_ROOT_RSVD);
+	poke(&t, t.root + (RID >> 8) * 16, 0, 1ull << 63);
+	/* 0x72, 0x7a: leaf bit 51. */
+	poke(&t, fs2m, 1ull << 51, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+	poke(&t, fs2m, 0, 1ull << 51);
+	poke(&t, ss2m, 1ull << 51, 0);
+	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_RSVD);
+	poke(&t, ss2m, 0, 1ull << 51);
+	/* 0x72, 0x7a: bit 20 of a 2M leaf, bit 29 of a 1G leaf. */
+	poke(&t, fs2m, 1 << 20, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+	poke(&t, fs2m, 0, 1 << 20);
+	poke(&t, fs1g, 1 << 29, 0);
+	CHECK_EQ(rd(&t, 1, SIOMMU_SZ_1G), SIOMMU_VTD_FR_FS_RSVD);
+	poke(&t, fs1g, 0, 1 << 29);
+	poke(&t, ss2m, 1 << 20, 0);
+	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_RSVD);
+	poke(&t, ss2m, 0, 1 << 20);
+	/* 0x5a: PASID entry qw7. */
+	poke(&t, pte_pa(&t, RID, 1) + 56, 1, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
+	poke(&t, pte_pa(&t, RID, 1) + 56, 0, 1);
+	CHECK_EQ(rd(&t, 1, 0), 0);
+	CHECK_EQ(rd(&t, 1, SIOMMU_SZ_1G), 0);
+	CHECK_EQ(rd(&t, 2, 0), 0);
+	/* 0x5b: a nested entry with a 57-bit SS on a 48-bit unit. */
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 3, &p));
+	CHECK_EQ(rd(&t, 3, 0), SIOMMU_VTD_FR_PTE_INVALID);
+	vt_fini(&t);
+}
+
 /* A read through a second-stage 2M page on a unit configured by @c. */
 static uint32_t ss_2m(const struct siommu_vtd_cfg *c)
 {
@@ -441,6 +524,12 @@ static void test_fpd(void)
 	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 1, &p));
 	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0, SIOMMU_VTD_READ, &x), SIOMMU_VTD_FR_FS_NP);
 	CHECK(!x.fault_recorded);
+	/* ... but not an FS table access error. */
+	poke(&t, p.fs_root, HOLE | 7, ~0ull);
+	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0, SIOMMU_VTD_READ, &x),
+		 SIOMMU_VTD_FR_FS_ACCESS);
+	CHECK(x.fault_recorded);
+	poke(&t, p.fs_root, 0, ~0ull);
 	/* Another PASID of the same device still logs. */
 	vt_pasid_fs(&t, RID, 3, 1, 4);
 	CHECK_EQ(vt_xlate(&t, RID, true, 3, 0, SIOMMU_VTD_READ, &x), SIOMMU_VTD_FR_FS_NP);
@@ -455,10 +544,12 @@ static void test_fpd(void)
 int main(void)
 {
 	test_root_ctx();
+	test_root_halves();
 	test_pasid_structs();
 	test_page_tables();
 	test_missing_caps();
 	test_large_pages();
+	test_reserved_edges();
 	test_fpd();
 	return 0;
 }

@@ -28,6 +28,29 @@ static uint64_t entry_pa(struct vt *t, enum siommu_vtd_fmt fmt, uint64_t root,
 	return pa;
 }
 
+/* The PA of the entry at @level (0: the last table's) on the walk of @iova. */
+static uint64_t level_pa(struct vt *t, uint64_t root, unsigned int levels,
+			 unsigned int level, uint64_t iova)
+{
+	uint64_t table = root, e;
+	unsigned int l;
+
+	for (l = levels - 1; l > level; l--) {
+		CHECK_OK(siommu_mem_load64(t->mem, table + ((iova >> (12 + 9 * l)) & 511) * 8,
+					   &e));
+		table = e & 0xffffffffff000ull;
+	}
+	return table + ((iova >> (12 + 9 * level)) & 511) * 8;
+}
+
+static void set_clear(struct vt *t, uint64_t pa, uint64_t set, uint64_t clear)
+{
+	uint64_t e;
+
+	CHECK_OK(siommu_mem_load64(t->mem, pa, &e));
+	CHECK_OK(siommu_mem_store64(t->mem, pa, (e & ~clear) | set));
+}
+
 /* The walks the unit has made so far (stats.walks). */
 static uint64_t walks(struct vt *t)
 {
@@ -146,6 +169,65 @@ static void test_fs(unsigned int levels)
 	/* The upper canonical half is valid input. */
 	CHECK_EQ(vt_xlate(&t, RID, true, 5, ~0ull << (levels == 5 ? 56 : 47),
 			  SIOMMU_VTD_READ, NULL), SIOMMU_VTD_FR_FS_NP);
+	vt_fini(&t);
+}
+
+/*
+ * First-stage permissions are those of the whole walk (VT-d 3.6.2): R/W
+ * and U/S ANDed, XD ORed over the levels, whether the upper levels are
+ * read from memory or from the paging-structure cache (the second page of
+ * each table). D is set by the writes that are allowed, and only by them.
+ */
+static void test_fs_levels(void)
+{
+	const uint64_t ro = 0, xd = SIOMMU_SZ_1G, sup = 2 * SIOMMU_SZ_1G;
+	struct siommu_vtd_req r;
+	struct siommu_vtd_xlate x;
+	uint64_t fs, pg, i, j;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 4, 1, 4);
+	pg = vt_page(&t);
+	for (i = 0; i < 3; i++)
+		for (j = 1; j <= 2; j++)
+			CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4,
+						      i * SIOMMU_SZ_1G + j * 0x1000, pg,
+						      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+						      SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC |
+						      SIOMMU_VTD_BUILD_USER));
+	/* R/W = 0 in a PDE, XD = 1 and U/S = 0 in PDPTEs. */
+	set_clear(&t, level_pa(&t, fs, 4, 1, ro), 0, 1 << 1);
+	set_clear(&t, level_pa(&t, fs, 4, 2, xd), 1ull << 63, 0);
+	set_clear(&t, level_pa(&t, fs, 4, 2, sup), 0, 1 << 2);
+	for (j = 0x1000; j <= 0x2000; j += 0x1000) {
+		CHECK_EQ(vt_xlate(&t, RID, true, 4, ro + j, SIOMMU_VTD_WRITE, NULL),
+			 SIOMMU_VTD_FR_WRITE);
+		CHECK_EQ(vt_xlate(&t, RID, true, 4, ro + j, SIOMMU_VTD_READ, &x), 0);
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_EXEC);
+		CHECK(!(entry(&t, SIOMMU_VTD_FMT_FS, fs, 4, ro + j) & (1 << 6)));
+
+		CHECK_EQ(vt_xlate(&t, RID, true, 4, xd + j, SIOMMU_VTD_EXEC, NULL),
+			 SIOMMU_VTD_FR_EXEC);
+		CHECK_EQ(vt_xlate(&t, RID, true, 4, xd + j, SIOMMU_VTD_READ, &x), 0);
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE);
+
+		CHECK_EQ(vt_xlate(&t, RID, true, 4, sup + j, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_FS_USER);
+		CHECK_EQ(vt_xlate(&t, RID, true, 4, sup + j, SIOMMU_VTD_WRITE, NULL),
+			 SIOMMU_VTD_FR_FS_USER);
+		CHECK(!(entry(&t, SIOMMU_VTD_FMT_FS, fs, 4, sup + j) & (1 << 6)));
+	}
+	/* Supervisor writes: through the U/S = 0 PDPTE, and (WPE = 0) through
+	 * the R/W = 0 PDE; both allowed, both set D. */
+	r = vt_req(RID, true, 4, sup + 0x1000, SIOMMU_VTD_WRITE);
+	r.priv = true;
+	CHECK_OK(siommu_vtd_translate(t.v, &r, &x));
+	CHECK(entry(&t, SIOMMU_VTD_FMT_FS, fs, 4, sup + 0x1000) & (1 << 6));
+	r.iova = ro + 0x1000;
+	CHECK_OK(siommu_vtd_translate(t.v, &r, &x));
+	CHECK(entry(&t, SIOMMU_VTD_FMT_FS, fs, 4, ro + 0x1000) & (1 << 6));
 	vt_fini(&t);
 }
 
@@ -327,6 +409,68 @@ static void test_ss_ad(void)
 	vt_fini(&t);
 }
 
+/*
+ * Second-stage permissions are those of the whole walk too: R and W ANDed
+ * over the levels (from memory or from the paging-structure cache), X of
+ * the leaf counts under SSEE. With SSADE, A is set at every level and a
+ * write an upper level refuses sets no D.
+ */
+static void test_ss_levels(void)
+{
+	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_SS, .did = 5,
+					   .ss_levels = 4, .ssade = true, .ssee = true,
+					   .ere = true, .sre = true };
+	const uint64_t ro = 0, wo = SIOMMU_SZ_1G, nx = 2 * SIOMMU_SZ_1G;
+	struct siommu_vtd_xlate x;
+	uint64_t pg, i, j;
+	unsigned int l;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	CHECK_OK(siommu_vtd_build_table_alloc(t.mem, &p.ss_root));
+	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 6, &p));
+	pg = vt_page(&t);
+	for (i = 0; i < 3; i++)
+		for (j = 1; j <= 2; j++)
+			CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, p.ss_root, 4,
+						      i * SIOMMU_SZ_1G + j * 0x1000, pg,
+						      SIOMMU_SZ_4K, SIOMMU_VTD_READ |
+						      SIOMMU_VTD_WRITE |
+						      (i == 2 ? 0 : SIOMMU_VTD_EXEC)));
+	/* W = 0 in a PDE, R = 0 in a PDPTE. */
+	set_clear(&t, level_pa(&t, p.ss_root, 4, 1, ro), 0, 1 << 1);
+	set_clear(&t, level_pa(&t, p.ss_root, 4, 2, wo), 0, 1 << 0);
+	for (j = 0x1000; j <= 0x2000; j += 0x1000) {
+		CHECK_EQ(vt_xlate(&t, RID, true, 6, ro + j, SIOMMU_VTD_WRITE, NULL),
+			 SIOMMU_VTD_FR_WRITE);
+		CHECK_EQ(vt_xlate(&t, RID, true, 6, ro + j, SIOMMU_VTD_READ, &x), 0);
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_EXEC);
+		CHECK_EQ(entry(&t, SIOMMU_VTD_FMT_SS, p.ss_root, 4, ro + j) & (3 << 8),
+			 1 << 8);
+
+		CHECK_EQ(vt_xlate(&t, RID, true, 6, wo + j, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_READ);
+		CHECK_EQ(vt_xlate(&t, RID, true, 6, wo + j, SIOMMU_VTD_WRITE, &x), 0);
+		CHECK_EQ(x.perm & (SIOMMU_VTD_READ | SIOMMU_VTD_WRITE), SIOMMU_VTD_WRITE);
+
+		CHECK_EQ(vt_xlate(&t, RID, true, 6, nx + j, SIOMMU_VTD_EXEC, NULL),
+			 SIOMMU_VTD_FR_EXEC);
+		CHECK_EQ(vt_xlate(&t, RID, true, 6, nx + j, SIOMMU_VTD_READ, &x), 0);
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE);
+	}
+	for (l = 0; l < 4; l++)
+		for (i = 0; i < 3; i++) {
+			uint64_t e;
+
+			CHECK_OK(siommu_mem_load64(t.mem, level_pa(&t, p.ss_root, 4, l,
+								   i * SIOMMU_SZ_1G + 0x1000),
+						   &e));
+			CHECK(e & (1 << 8));
+		}
+	vt_fini(&t);
+}
+
 /* A unit with RID's context, and new (empty) root tables in @p. */
 static void nest_init(struct vt *t, struct siommu_vtd_pasid_desc *p)
 {
@@ -340,7 +484,7 @@ static void nest_init(struct vt *t, struct siommu_vtd_pasid_desc *p)
 static void test_nested(void)
 {
 	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_NEST, .did = 4,
-					   .fs_levels = 4, .ss_levels = 4 };
+					   .fs_levels = 4, .ss_levels = 4, .sre = true };
 	const uint64_t gpa = 0x40000000, gpa_ro = 0x40200000, gpa_none = 0x40400000;
 	uint64_t hpa, hpa_ro, g;
 	struct siommu_vtd_xlate x;
@@ -369,6 +513,9 @@ static void test_nested(void)
 	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x3000,
 				      gpa_none, SIOMMU_SZ_4K, SIOMMU_VTD_READ |
 				      SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, p.fs_root, 4, 0x5000,
+				      gpa_ro, SIOMMU_SZ_4K,
+				      SIOMMU_VTD_READ | SIOMMU_VTD_WRITE));
 	CHECK_OK(siommu_vtd_build_pasid(t.mem, t.root, RID, 1, &p));
 
 	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x1abc, SIOMMU_VTD_WRITE, &x), 0);
@@ -380,6 +527,18 @@ static void test_nested(void)
 	CHECK_EQ(x.perm, SIOMMU_VTD_READ);
 	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x2000, SIOMMU_VTD_WRITE, NULL),
 		 SIOMMU_VTD_FR_WRITE);
+	/* A supervisor request: FS's supervisor permissions, limited by SS. */
+	{
+		struct siommu_vtd_req r = vt_req(RID, true, 1, 0x5010, SIOMMU_VTD_READ);
+
+		r.priv = true;
+		CHECK_OK(siommu_vtd_translate(t.v, &r, &x));
+		CHECK_EQ(x.addr, hpa_ro + 0x10);
+		CHECK_EQ(x.perm, SIOMMU_VTD_READ);
+		r.access = SIOMMU_VTD_WRITE;
+		CHECK_EQ(siommu_vtd_translate(t.v, &r, &x), -EFAULT);
+		CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_WRITE);
+	}
 	/* FS output GPA not mapped by SS. */
 	CHECK_EQ(vt_xlate(&t, RID, true, 1, 0x3000, SIOMMU_VTD_READ, NULL),
 		 SIOMMU_VTD_FR_SS_NP);
@@ -656,8 +815,13 @@ static void test_pasid_width(void)
 		 SIOMMU_VTD_FR_FS_NP);
 	CHECK_EQ(vt_xlate(&t, RID, true, 8192, 0, SIOMMU_VTD_READ, NULL),
 		 SIOMMU_VTD_FR_CTX_PASID_RANGE);
-	/* RID_PASID beyond the directory: 0x48. */
-	cd.rid_pasid = 9000;
+	/* RID_PASID at the directory's last PASID; beyond it: 0x48. */
+	cd.rid_pasid = 8191;
+	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, RID, &cd, NULL));
+	vt_inv(&t, siommu_vtd_desc_cc(1, 0, 0, 0));
+	CHECK_EQ(vt_xlate(&t, RID, false, 0, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_FS_NP);
+	cd.rid_pasid = 8192;
 	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, RID, &cd, NULL));
 	vt_inv(&t, siommu_vtd_desc_cc(1, 0, 0, 0));
 	CHECK_EQ(vt_xlate(&t, RID, false, 0, 0, SIOMMU_VTD_READ, NULL),
@@ -785,11 +949,13 @@ int main(void)
 {
 	test_fs(4);
 	test_fs(5);
+	test_fs_levels();
 	test_wpe();
 	test_ss(3);
 	test_ss(4);
 	test_ss(5);
 	test_ss_ad();
+	test_ss_levels();
 	test_nested();
 	test_nested_more();
 	test_rid_priv();
