@@ -98,6 +98,7 @@ static void test_queue(void)
 	CHECK_EQ(l.resp.code, 0);
 	CHECK_EQ(l.resp.prgi, 2);
 	CHECK_EQ(l.resp.pasid, 7);
+	CHECK(l.resp.pasid_present);
 	/* A stop marker (last, no R/W) gets no response. */
 	r.access = 0;
 	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -ENOSPC);
@@ -132,6 +133,16 @@ static void test_prq_regs(void)
 	vt_init(&t, NULL);
 	vt_wr(&t, SIOMMU_VTD_REG_PQA, 8, ~0ull);
 	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQA, 8), (((1ull << 48) - 1) & ~0xfffull) | 7);
+	/* A 32-bit write changes its half only. */
+	vt_wr(&t, SIOMMU_VTD_REG_PQA, 8, 0x123456000ull | 2);
+	vt_wr(&t, SIOMMU_VTD_REG_PQA + 4, 4, 7);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQA, 8), 0x723456002ull);
+	vt_wr(&t, SIOMMU_VTD_REG_PQA, 4, 0x5001);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQA, 8), 0x700005001ull);
+	vt_wr(&t, SIOMMU_VTD_REG_PQH, 8, 0x40);
+	vt_wr(&t, SIOMMU_VTD_REG_PQH + 4, 4, 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQH, 8), 0x40);
+	vt_wr(&t, SIOMMU_VTD_REG_PQH, 8, 0);
 	vt_wr(&t, SIOMMU_VTD_REG_PQA, 8, t.prq);
 	vt_ctx(&t, RID, true, 0);
 	vt_wr(&t, SIOMMU_VTD_REG_PECTL, 4, SIOMMU_VTD_ECTL_IM);
@@ -155,6 +166,117 @@ static void test_prq_regs(void)
 	vt_fini(&t);
 }
 
+/*
+ * Descriptor fields (VT-d 9.10) of a request without PASID, unprivileged,
+ * read only, not last in its group: PASID-present, PDP, ER, PMR, WR and
+ * LPIG clear, PASID 0 whatever the request's field held. Then a write, last
+ * in its group, with the largest PASID and PRGI.
+ */
+static void test_desc_fields(void)
+{
+	struct siommu_vtd_page_req r = preq(0x77, 0x5000, 0x1ff, false);
+	uint64_t d[4];
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	r.pasid_present = false;
+	r.access = SIOMMU_VTD_READ;
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	r.pasid_present = true;
+	r.pasid = 0xfffff;
+	r.access = SIOMMU_VTD_WRITE;
+	r.last = true;
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 64);
+	CHECK_OK(siommu_mem_read(t.mem, t.prq, d, 32));
+	CHECK_EQ(d[0], 1 | (uint64_t)RID << 16);
+	CHECK_EQ(d[1], 1 | 0x1ff << 3 | 0x5000);
+	CHECK_EQ(d[2], 0);
+	CHECK_EQ(d[3], 0);
+	CHECK_OK(siommu_mem_read(t.mem, t.prq + 32, d, 32));
+	CHECK_EQ(d[0], 1 | (1 << 8) | (uint64_t)RID << 16 | 0xfffffull << 32);
+	CHECK_EQ(d[1], 2 | 4 | 0x1ff << 3 | 0x5000);
+	/* A PASID beyond 20 bits is refused. */
+	r.pasid = 0x100000;
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -EINVAL);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 64);
+	vt_fini(&t);
+}
+
+/*
+ * A two-page queue (PQS 1): 256 slots of which 255 usable, descriptors at
+ * PQA + PQT across the page boundary. With PQH 0 it is full once PQT is at
+ * the last slot; PQT wraps to 0 when software has consumed.
+ */
+static void test_queue_size(void)
+{
+	struct siommu_vtd_page_req r = preq(3, 0x4000, 0, false);
+	uint64_t q, d[4];
+	unsigned int i;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	CHECK_OK(siommu_mem_frame_alloc(t.mem, 2 * SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &q));
+	vt_wr(&t, SIOMMU_VTD_REG_PQA, 8, q | 1);
+	for (i = 0; i < 255; i++) {
+		r.prgi = (uint16_t)i;
+		CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	}
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 255 * 32);
+	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4) & SIOMMU_VTD_PRS_PRO));
+	for (i = 0; i < 255; i += 127) {
+		CHECK_OK(siommu_mem_read(t.mem, q + 32 * i, d, 32));
+		CHECK_EQ((d[1] >> 3) & 0x1ff, i);
+	}
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -ENOSPC);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4) & SIOMMU_VTD_PRS_PRO);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 255 * 32);
+	vt_wr(&t, SIOMMU_VTD_REG_PQH, 8, 32);
+	vt_wr(&t, SIOMMU_VTD_REG_PRS, 4, SIOMMU_VTD_PRS_PRO);
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 0);
+	vt_fini(&t);
+}
+
+/*
+ * PRS.PPR and PRO are cleared only by writing 1 to them (VT-d 10.4.32). An
+ * event raised while PECTL.IM is set is delivered as the page request
+ * interrupt, with PEDATA and PEADDR, when IM is cleared.
+ */
+static void test_prs_pectl(void)
+{
+	struct siommu_vtd_page_req r = preq(3, 0x4000, 0, false);
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	vt_wr(&t, SIOMMU_VTD_REG_PEDATA, 4, 0x45);
+	vt_wr(&t, SIOMMU_VTD_REG_PEADDR, 4, 0xfee01000);
+	vt_wr(&t, SIOMMU_VTD_REG_PECTL, 4, SIOMMU_VTD_ECTL_IM);
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PECTL, 4), SIOMMU_VTD_ECTL_IM | SIOMMU_VTD_ECTL_IP);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_PRQ], 0);
+	vt_wr(&t, SIOMMU_VTD_REG_PECTL, 4, 0);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_PRQ], 1);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 0);
+	CHECK_EQ(t.msi_data, 0x45);
+	CHECK_EQ(t.msi_addr, 0xfee01000);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PECTL, 4), 0);
+	/* Overflow: both bits set, each cleared by its own 1. */
+	vt_wr(&t, SIOMMU_VTD_REG_PQH, 8, vt_rd(&t, SIOMMU_VTD_REG_PQT, 8) + 32);
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -ENOSPC);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4), SIOMMU_VTD_PRS_PPR | SIOMMU_VTD_PRS_PRO);
+	vt_wr(&t, SIOMMU_VTD_REG_PRS, 4, 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4), SIOMMU_VTD_PRS_PPR | SIOMMU_VTD_PRS_PRO);
+	vt_wr(&t, SIOMMU_VTD_REG_PRS, 4, SIOMMU_VTD_PRS_PPR);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4), SIOMMU_VTD_PRS_PRO);
+	vt_wr(&t, SIOMMU_VTD_REG_PRS, 4, SIOMMU_VTD_PRS_PRO);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PRS, 4), 0);
+	vt_fini(&t);
+}
+
 static void test_pre(void)
 {
 	struct siommu_vtd_dev_ops ops = { .page_resp = dev_resp };
@@ -173,7 +295,23 @@ static void test_pre(void)
 	CHECK_EQ((hi >> 32) & 0xff, SIOMMU_VTD_FR_CTX_PRE);
 	CHECK_EQ(l.nresp, 1);
 	CHECK_EQ(l.resp.code, 1);
+	CHECK(l.resp.pasid_present);
 	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PQT, 8), 0);
+	/* The record names the page and the PASID; a fault event is raised. */
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FRCD, 8), 0x2000);
+	CHECK(hi & (1ull << 31));			/* PP */
+	CHECK_EQ((hi >> 40) & 0xfffff, 5);		/* PV */
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 1);
+	/* A write not last in its group: recorded as a write, not answered. */
+	vt_clear_faults(&t);
+	r.access = SIOMMU_VTD_WRITE;
+	r.last = false;
+	CHECK_EQ(siommu_vtd_page_request(t.v, &r), -EFAULT);
+	hi = vt_rd(&t, SIOMMU_VTD_REG_FRCD + 16 *
+		   SIOMMU_VTD_FSTS_FRI((uint32_t)vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4)) + 8, 8);
+	CHECK_EQ((hi >> 32) & 0xff, SIOMMU_VTD_FR_CTX_PRE);
+	CHECK(!(hi & (1ull << 62)));			/* T: write */
+	CHECK_EQ(l.nresp, 1);
 	siommu_vtd_dev_unregister(t.v, RID);
 	vt_fini(&t);
 
@@ -271,6 +409,9 @@ int main(void)
 {
 	test_queue();
 	test_prq_regs();
+	test_desc_fields();
+	test_queue_size();
+	test_prs_pectl();
 	test_pre();
 	test_ats();
 	return 0;
