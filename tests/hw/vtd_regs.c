@@ -112,6 +112,8 @@ static void test_access_rules(void)
 	/* IQA: base, DW and QS only; IQH read-only. */
 	vt_wr(&t, SIOMMU_VTD_REG_IQA, 8, 0x5000 | (1 << 11) | 0x7f0 | 7);
 	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQA, 8), 0x5000 | (1 << 11) | 7);
+	vt_wr(&t, SIOMMU_VTD_REG_IQA, 8, 1ull << 60 | 0x5000);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQA, 8), 0x5000);
 	vt_wr(&t, SIOMMU_VTD_REG_IQH, 8, 0x40);
 	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IQH, 8), 0);
 	/* PQH keeps bits 18:5; PQT is read-only. */
@@ -425,6 +427,130 @@ static void test_register_invalidation(void)
 	vt_fini(&t);
 }
 
+/*
+ * The default unit (48-bit, every capability but CM) advertises what it
+ * has (VT-d 10.4.2, 10.4.3); without ERS and SSLP those bits are clear.
+ * The event interrupts are masked at reset (VT-d 10.4.10, 10.4.23, 10.4.33).
+ */
+static void test_cap_default(void)
+{
+	struct siommu_vtd_cfg c = { .caps = SIOMMU_VTD_CAP_ALL &
+					    ~(SIOMMU_VTD_CAP_ERS | SIOMMU_VTD_CAP_SSLP) };
+	/* DT, PT, PRS, ERS, SRS, PASID, PDS, SMTS, SSADS, SSTS, FSTS */
+	const uint64_t want = 1ull << 2 | 1ull << 6 | 7ull << 29 | 1ull << 40 |
+			      3ull << 42 | 7ull << 45;
+	struct vt t;
+	uint64_t cap, ecap;
+
+	vt_create(&t, NULL);
+	cap = vt_rd(&t, SIOMMU_VTD_REG_CAP, 8);
+	ecap = vt_rd(&t, SIOMMU_VTD_REG_ECAP, 8);
+	CHECK_EQ((cap >> 8) & 0x1f, 0x6);		/* SAGAW 39/48 */
+	CHECK_EQ((cap >> 16) & 0x3f, 47);		/* MGAW */
+	CHECK_EQ((cap >> 34) & 0xf, 0x3);		/* SSLPS 2M, 1G */
+	CHECK(!(cap & (1ull << 60)));			/* no FS5LP */
+	CHECK_EQ((cap >> 40) & 0xff, 7);		/* NFR: 8 records */
+	CHECK_EQ(ecap & want, want);
+	CHECK_EQ((ecap >> 35) & 0x1f, 19);		/* PSS */
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4), SIOMMU_VTD_ECTL_IM);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_IECTL, 4), SIOMMU_VTD_ECTL_IM);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PECTL, 4), SIOMMU_VTD_ECTL_IM);
+	vt_fini(&t);
+
+	vt_create(&t, &c);
+	cap = vt_rd(&t, SIOMMU_VTD_REG_CAP, 8);
+	ecap = vt_rd(&t, SIOMMU_VTD_REG_ECAP, 8);
+	CHECK_EQ((cap >> 34) & 0xf, 0);
+	CHECK(!(ecap & (1ull << 30)));			/* ERS */
+	CHECK(ecap & (1ull << 31));			/* SRS */
+	vt_fini(&t);
+}
+
+/*
+ * Each event's MSI uses its own address (upper and lower register, bits
+ * 1:0 reserved) and data registers. ICS.IWC is cleared by a 1 only.
+ */
+static void test_msi_regs(void)
+{
+	struct siommu_vtd_desc d = siommu_vtd_desc_wait(false, true, false, false, 0, 0);
+	struct siommu_vtd_ctx_desc cd = { .pdts = 7, .paside = true, .pre = true };
+	struct siommu_vtd_page_req r = { .rid = 0x0308, .pasid_present = true,
+					 .pasid = 1, .addr = 0x1000,
+					 .access = SIOMMU_VTD_READ };
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_wr(&t, SIOMMU_VTD_REG_FEDATA, 4, 0x11);
+	vt_wr(&t, SIOMMU_VTD_REG_FEADDR, 4, 0xfee00004);
+	vt_wr(&t, SIOMMU_VTD_REG_FEUADDR, 4, 1);
+	vt_wr(&t, SIOMMU_VTD_REG_IEDATA, 4, 0x22);
+	vt_wr(&t, SIOMMU_VTD_REG_IEADDR, 4, 0xfee00008);
+	vt_wr(&t, SIOMMU_VTD_REG_IEUADDR, 4, 2);
+	vt_wr(&t, SIOMMU_VTD_REG_PEDATA, 4, 0x33);
+	vt_wr(&t, SIOMMU_VTD_REG_PEADDR, 4, 0xfee0000f);
+	vt_wr(&t, SIOMMU_VTD_REG_PEUADDR, 4, 3);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FEUADDR, 4), 1);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_PEADDR, 4), 0xfee0000c);
+	vt_submit(&t, &d, 1);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_INV], 1);
+	CHECK_EQ(t.msi_addr, 2ull << 32 | 0xfee00008);
+	CHECK_EQ(t.msi_data, 0x22);
+	vt_wr(&t, SIOMMU_VTD_REG_ICS, 4, 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_ICS, 4), SIOMMU_VTD_ICS_IWC);
+	vt_wr(&t, SIOMMU_VTD_REG_ICS, 4, SIOMMU_VTD_ICS_IWC);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_ICS, 4), 0);
+	CHECK_EQ(vt_xlate(&t, 0x0500, false, 0, 0, SIOMMU_VTD_READ, NULL),
+		 SIOMMU_VTD_FR_ROOT_NP);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 1);
+	CHECK_EQ(t.msi_addr, 1ull << 32 | 0xfee00004);
+	CHECK_EQ(t.msi_data, 0x11);
+	CHECK_OK(siommu_vtd_build_context(t.mem, t.root, r.rid, &cd, NULL));
+	CHECK_OK(siommu_vtd_page_request(t.v, &r));
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_PRQ], 1);
+	CHECK_EQ(t.msi_addr, 3ull << 32 | 0xfee0000c);
+	CHECK_EQ(t.msi_data, 0x33);
+	vt_fini(&t);
+}
+
+/*
+ * FSTS.PPF follows the records and ignores writes; PFO is write-1-to-clear
+ * and, as the last status, takes FECTL.IP with it (VT-d 10.4.9). F is
+ * cleared through the record's upper quadword only. The space past the
+ * last record is reserved.
+ */
+static void test_fault_status(void)
+{
+	struct siommu_vtd_cfg c = { .nr_fault_records = 2 };
+	struct vt t;
+	uint32_t fsts;
+	unsigned int i;
+
+	vt_init(&t, &c);
+	vt_wr(&t, SIOMMU_VTD_REG_FECTL, 4, SIOMMU_VTD_ECTL_IM);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(vt_xlate(&t, 0x0500, false, 0, 0, SIOMMU_VTD_READ, NULL),
+			 SIOMMU_VTD_FR_ROOT_NP);
+	fsts = (uint32_t)vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4);
+	CHECK_EQ(fsts & 0xff, SIOMMU_VTD_FSTS_PPF | SIOMMU_VTD_FSTS_PFO);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4), SIOMMU_VTD_ECTL_IM | SIOMMU_VTD_ECTL_IP);
+	vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_PPF);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_PPF);
+	vt_wr(&t, SIOMMU_VTD_REG_FRCD, 8, ~0ull);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_FRCD + 8, 8) & (1ull << 63));
+	vt_wr(&t, SIOMMU_VTD_REG_FRCD + 8, 8, 1ull << 63);
+	vt_wr(&t, SIOMMU_VTD_REG_FRCD + 16 + 8, 8, 1ull << 63);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & 0xff, SIOMMU_VTD_FSTS_PFO);
+	CHECK(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4) & SIOMMU_VTD_ECTL_IP);
+	vt_wr(&t, SIOMMU_VTD_REG_FSTS, 4, SIOMMU_VTD_FSTS_PFO);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & 0xff, 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FECTL, 4), SIOMMU_VTD_ECTL_IM);
+	vt_wr(&t, SIOMMU_VTD_REG_FECTL, 4, 0);
+	CHECK_EQ(t.msi[SIOMMU_VTD_IRQ_FAULT], 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FRCD + 32, 8), 0);
+	CHECK_EQ(vt_rd(&t, SIOMMU_VTD_REG_FRCD + 40, 8), 0);
+	vt_fini(&t);
+}
+
 int main(void)
 {
 	test_register_invalidation();
@@ -435,5 +561,8 @@ int main(void)
 	test_access_rules();
 	test_gcmd();
 	test_fault_log();
+	test_cap_default();
+	test_msi_regs();
+	test_fault_status();
 	return 0;
 }
