@@ -125,6 +125,8 @@ struct siommu_unit_stats {
 	uint64_t page_requests;		/* page requests read (each group
 					 * answered "invalid request": no
 					 * device handles I/O page faults yet) */
+	uint64_t domain_ids;		/* domain IDs in use: one per domain
+					 * attached through the unit */
 };
 void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
 

@@ -82,9 +82,11 @@ struct core_vtd_dev {
 };
 
 /*
- * Per-unit driver state. Everything but the queue is used under ctx->lock;
- * q_lock protects the invalidation queue, the status page and the counters
- * after it. fault_lock serialises reading the fault recording registers.
+ * Per-unit driver state. Everything but the queue is used under ctx->lock
+ * (n_did is also read, with an atomic load, by the stats call, which takes
+ * no ctx->lock); q_lock protects the invalidation queue, the status page
+ * and the counters after it. fault_lock serialises reading the fault
+ * recording registers.
  * prq_lock serialises draining the page request queue (PQH, the answers
  * being built, the counter); it is taken before q_lock, which the answers
  * are submitted under.
@@ -100,6 +102,7 @@ struct core_vtd {
 	uint64_t ctx_pa[256][2];	/* lower/upper context table per bus */
 	uint8_t ctx_users[256][2];	/* present entries in each (<= 128) */
 	uint64_t *did_map;		/* 65536 bits; DID 0 reserved */
+	uint64_t n_did;			/* DIDs in use; read with an atomic */
 	pthread_mutex_t q_lock;
 	uint64_t iq_pa, status_pa;
 	unsigned int iq_tail, iq_pending;
@@ -538,6 +541,7 @@ int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did)
 
 			v->did_map[w] |= 1ull << b;
 			*did = (uint16_t)(w * 64 + b);
+			__atomic_store_n(&v->n_did, v->n_did + 1, __ATOMIC_RELAXED);
 			return 0;
 		}
 	}
@@ -546,7 +550,11 @@ int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did)
 
 void vtd_drv_did_free(struct siommu_unit *unit, uint16_t did)
 {
-	unit->vtd->did_map[did / 64] &= ~(1ull << (did % 64));
+	struct core_vtd *v = unit->vtd;
+
+	SIOMMU_ASSERT(did && (v->did_map[did / 64] & (1ull << (did % 64))));
+	v->did_map[did / 64] &= ~(1ull << (did % 64));
+	__atomic_store_n(&v->n_did, v->n_did - 1, __ATOMIC_RELAXED);
 }
 
 int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom)
@@ -1036,4 +1044,5 @@ void vtd_drv_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
 	pthread_mutex_lock(&v->prq_lock);
 	st->page_requests = v->n_page_req;
 	pthread_mutex_unlock(&v->prq_lock);
+	st->domain_ids = __atomic_load_n(&v->n_did, __ATOMIC_RELAXED);
 }

@@ -209,9 +209,15 @@ static struct siommu_domain *model_domain(unsigned int i, uint32_t pasid)
 	return d == NONE ? NULL : doms[d];
 }
 
+/*
+ * Every attachment as the model has it, and one domain ID on the unit per
+ * domain attached anywhere: none leaks, none is shared.
+ */
 static void check_domains(void)
 {
-	unsigned int i, s, k;
+	bool attached[NR_DOM] = { false };
+	struct siommu_unit_stats us;
+	unsigned int i, s, k, d, nr = 0;
 
 	for (i = 0; i < NR_DEV; i++) {
 		CHECK(siommu_device_domain(devs[i].dev, 0) == model_domain(i, 0));
@@ -220,7 +226,18 @@ static void check_domains(void)
 			      model_domain(i, pslots[s].value));
 		for (k = 0; k < NR_STRAY; k++)
 			CHECK(siommu_device_domain(devs[i].dev, stray_pasids[k]) == NULL);
+		for (d = 0; d < NR_DOM; d++) {
+			if (model_domain(i, 0) == doms[d])
+				attached[d] = true;
+			for (s = 0; s < NR_PSLOT; s++)
+				if (model_domain(i, pslots[s].value) == doms[d])
+					attached[d] = true;
+		}
 	}
+	for (d = 0; d < NR_DOM; d++)
+		nr += attached[d];
+	siommu_unit_get_stats(unit, &us);
+	CHECK_EQ(us.domain_ids, nr);
 }
 
 /* DMA ---------------------------------------------------------------------- */

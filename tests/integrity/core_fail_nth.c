@@ -8,7 +8,8 @@
  * memory countdown also drives the PASID space) until a run consumes no
  * failure. Each failure returns -ENOMEM and changes nothing observable:
  * the domain of every (device, PASID), the outcome of DMA probes, the
- * PASIDs' references, the page-table and hardware memory in use.
+ * PASIDs' references, the page-table and hardware memory in use, the
+ * unit's domain IDs.
  * Teardown calls consume no step. After siommu_ctx_destroy() the caller's
  * memory has nothing allocated.
  */
@@ -50,6 +51,7 @@ struct snapshot {
 	uint32_t refs[4];
 	uint64_t in_use[SIOMMU_MEM_NR_PURPOSES];
 	uint32_t pasids_in_use;
+	uint64_t domain_ids;
 };
 
 static void snap(struct snapshot *s)
@@ -85,6 +87,12 @@ static void snap(struct snapshot *s)
 	memcpy(s->in_use, ms.in_use, sizeof(s->in_use));
 	siommu_pasid_get_stats(siommu_ctx_pasids(ctx), &ps);
 	s->pasids_in_use = ps.in_use;
+	if (unit) {
+		struct siommu_unit_stats us;
+
+		siommu_unit_get_stats(unit, &us);
+		s->domain_ids = us.domain_ids;
+	}
 }
 
 static void same(const struct snapshot *a, const struct snapshot *b)
@@ -107,6 +115,7 @@ static void same(const struct snapshot *a, const struct snapshot *b)
 	CHECK_EQ(a->in_use[SIOMMU_MEM_HW], b->in_use[SIOMMU_MEM_HW]);
 	CHECK_EQ(a->in_use[SIOMMU_MEM_OTHER], b->in_use[SIOMMU_MEM_OTHER]);
 	CHECK_EQ(a->pasids_in_use, b->pasids_in_use);
+	CHECK_EQ(a->domain_ids, b->domain_ids);
 }
 
 static uint64_t failures;
