@@ -103,6 +103,8 @@ struct core_vtd {
 	uint8_t ctx_users[256][2];	/* present entries in each (<= 128) */
 	uint64_t *did_map;		/* 65536 bits; DID 0 reserved */
 	uint64_t n_did;			/* DIDs in use; read with an atomic */
+	vtd_drv_replace_hook_fn *replace_hook;	/* tests; see core_internal.h */
+	void *replace_arg;
 	pthread_mutex_t q_lock;
 	uint64_t iq_pa, status_pa;
 	unsigned int iq_tail, iq_pending;
@@ -891,6 +893,19 @@ static void fill_pasid_inv(struct core_vtd *v, void *arg)
 	}
 }
 
+void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
+			      void *arg)
+{
+	unit->vtd->replace_hook = fn;
+	unit->vtd->replace_arg = arg;
+}
+
+static void replace_step(struct core_vtd *v, unsigned int store)
+{
+	if (unlikely(v->replace_hook))
+		v->replace_hook(v->replace_arg, store);
+}
+
 void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 		       struct siommu_domain *old, struct siommu_domain *dom)
 {
@@ -914,8 +929,11 @@ void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 	} else {
 		if (q[2])
 			siommu_mem_store64(v->mem, epa + 16, q[2]);
+		replace_step(v, 1);
 		siommu_mem_store64(v->mem, epa + 8, q[1]);
+		replace_step(v, 2);
 		siommu_mem_store64(v->mem, epa, q[0]);
+		replace_step(v, 3);
 		if (!q[2])
 			siommu_mem_store64(v->mem, epa + 16, 0);
 	}

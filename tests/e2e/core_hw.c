@@ -8,12 +8,16 @@
  * and walk 5-level first-stage tables; an unmap that frees table levels
  * also clears the unit's paging-structure cache; a flush larger than the
  * invalidation queue still reaches every attachment; page requests land in
- * the driver's queue and every group is answered.
+ * the driver's queue and every group is answered; an unmap during a PASID
+ * replace also flushes what a walk cached under the other domain's ID.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <siommu/core.h>
 
+#include "core/core_internal.h"	/* the replace hook */
 #include "test.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
@@ -478,6 +482,92 @@ static void test_big_flush(void)
 	siommu_ctx_destroy(e.ctx);
 }
 
+/* ---- a replace in flight ---------------------------------------------- */
+
+struct held_replace {
+	struct siommu_device *dev;
+	uint32_t pasid;
+	struct siommu_domain *dom;
+	unsigned int at;	/* the store to hold after */
+	int paused;		/* atomic */
+	int go;			/* atomic */
+};
+
+/* Hold the replace after store @h->at until the test lets it go. */
+static void hold_replace(void *arg, unsigned int store)
+{
+	struct held_replace *h = arg;
+
+	if (store != h->at)
+		return;
+	__atomic_store_n(&h->paused, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&h->go, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void *replace_thread(void *arg)
+{
+	struct held_replace *h = arg;
+
+	CHECK_OK(siommu_device_attach_pasid(h->dev, h->pasid, h->dom));
+	return NULL;
+}
+
+/*
+ * While a PASID entry is rewritten from domain A to domain B, a walk can
+ * pair one domain's table with the other's DID and cache a translation
+ * under the wrong DID:
+ *  - first stage: the table pointer (qw2) is stored first, so after it a
+ *    walk reads B's table with A's DID; an unmap of B must flush A's DID
+ *    for that PASID too (PASID-based);
+ *  - second stage: the table pointer is in qw0, stored last, so after the
+ *    DID store a walk reads A's table with B's DID; an unmap of A must
+ *    flush B's DID too (domain-wide IOTLB descriptors).
+ * After the unmap, DMA through the half-written entry faults instead of
+ * reading the unmapped page; and after the replace too.
+ */
+static void test_replace_in_flight(enum siommu_domain_stage stage)
+{
+	bool fs = stage == SIOMMU_STAGE_FIRST;
+	uint32_t np = fs ? SIOMMU_VTD_FR_FS_NP : SIOMMU_VTD_FR_SS_NP;
+	struct held_replace h = { .at = fs ? 1 : 2 };
+	struct siommu_domain *a, *b, *walked;
+	struct unit_env e;
+	uint64_t pg, done, val;
+	pthread_t t;
+	uint32_t p;
+
+	env_init(&e, NULL);
+	h.dev = dev_add(&e, 0x0100, 8, 0);
+	a = domain(&e, stage, 0);
+	b = domain(&e, stage, 0);
+	walked = fs ? b : a;	/* whose table the half-written entry has */
+	p = pasid_in(&e, 1, 255);
+	pg = buffer(&e, 0xb0b0);
+	CHECK_OK(siommu_domain_map(walked, 0x5000, pg, 0x1000, RW));
+	/* No DMA before: the unit caches nothing of the PASID's old entry. */
+	CHECK_OK(siommu_device_attach_pasid(h.dev, p, a));
+	h.pasid = p;
+	h.dom = b;
+	vtd_drv_replace_hook_set(e.unit, hold_replace, &h);
+	CHECK_OK(pthread_create(&t, NULL, replace_thread, &h));
+	while (!__atomic_load_n(&h.paused, __ATOMIC_ACQUIRE))
+		sched_yield();
+
+	/* One domain's table under the other's DID, cached so. */
+	CHECK_EQ(dma_ok(&e, 0x0100, true, p, 0x5000), 0xb0b0);
+	CHECK_OK(siommu_domain_unmap(walked, 0x5000, 0x1000, &done));
+	CHECK_EQ(done, 0x1000);
+	CHECK_EQ(dma(&e, 0x0100, true, p, false, 0x5000, &val), np);
+
+	__atomic_store_n(&h.go, 1, __ATOMIC_RELEASE);
+	CHECK_OK(pthread_join(t, NULL));
+	vtd_drv_replace_hook_set(e.unit, NULL, NULL);
+	CHECK(siommu_device_domain(h.dev, p) == b);
+	CHECK_EQ(dma(&e, 0x0100, true, p, false, 0x5000, &val), np);
+	siommu_ctx_destroy(e.ctx);
+}
+
 int main(void)
 {
 	test_ats();
@@ -487,5 +577,7 @@ int main(void)
 	test_freed_table();
 	test_page_requests();
 	test_big_flush();
+	test_replace_in_flight(SIOMMU_STAGE_FIRST);
+	test_replace_in_flight(SIOMMU_STAGE_SECOND);
 	return 0;
 }
