@@ -175,9 +175,10 @@ void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 		       struct siommu_domain *old, struct siommu_domain *dom);
 /*
  * Test hook (not exported): vtd_drv_set_pasid() calls @fn(@arg, store)
- * after each store of a present entry's rewrite (1: table pointer, 2: DID,
- * 3: qw0), still holding ctx->lock, so that a test can hold a replace in
- * flight. NULL removes it. Set it while nothing attaches on the unit.
+ * at each step of a present entry's rewrite (1: after the first-stage
+ * table pointer, if the entry has one; 2: after the DID; 3: after qw0),
+ * still holding ctx->lock, so that a test can hold a replace in flight.
+ * NULL removes it. Set it while nothing attaches on the unit.
  */
 typedef void vtd_drv_replace_hook_fn(void *arg, unsigned int store);
 void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
