@@ -14,6 +14,13 @@
  * with two magazines a slot goes to the depot at most once per
  * IOVA_MAG_SIZE operations, however allocations and frees interleave.
  *
+ * Unlike both, a range goes back to the slot that took it from the tree
+ * (its home, iova_internal.h), not to the freeing CPU's, and a slot takes
+ * from the depot only magazines it put there: each CPU keeps its own
+ * stretches of IOVA space however its ranges travel. The balance the shared
+ * depot gave a producer CPU and a consumer CPU comes from the frees
+ * themselves now: the consumer's frees go straight back to the producer.
+ *
  * The fast paths (iova_cache_get/put) are inline in iova_internal.h; this
  * file has the slow paths: depot trades, draining into the tree, flushing,
  * and the live map's pages.
@@ -28,8 +35,6 @@
 
 #include "iova/iova_internal.h"
 
-/* Enough for the machines this runs on; more CPUs share slots. */
-#define IOVA_MAX_CACHES 256
 
 __thread struct iova_live_hint iova_live_hint __attribute__((tls_model("initial-exec")));
 static uint64_t live_ids;	/* the last allocator id handed out */
@@ -51,7 +56,7 @@ int iova_live_prepare(struct siommu_iova *iovad, uint64_t pfn)
 			if (iova_should_fail(iovad))
 				return -ENOMEM;
 			next = calloc(1, l ? LIVE_DIR_ENTRIES * sizeof(void *)
-					   : LIVE_LEAF_BYTES);
+					   : 2 * LIVE_LEAF_BYTES);
 			if (!next)
 				return -ENOMEM;
 			/* Lock-free readers load it with acquire. */
@@ -93,26 +98,34 @@ void iova_mag_drain(struct siommu_iova *iovad, struct iova_mag *m)
 	m->n = 0;
 }
 
-/* Trade the slot's empty magazine *@mp for a full one from the depot. */
+/* Trade @slot's empty magazine *@mp for a full one it put in the depot, the
+ * latest, if there is one. */
 void iova_depot_take_full(struct siommu_iova *iovad, unsigned int order,
-			  struct iova_mag **mp)
+			  unsigned int slot, struct iova_mag **mp)
 {
 	struct iova_depot *d = &iovad->depot[order];
+	unsigned int k;
 
 	pthread_mutex_lock(&d->lock);
-	if (d->nfull) {
-		struct iova_mag *full = d->mags[--d->nfull];
+	for (k = d->nfull; k--;) {
+		struct iova_mag *full = d->mags[k];
 
+		if (full->home != slot)
+			continue;
+		/* The last full one fills the hole; the empty one goes
+		 * where the full ones end. */
+		d->mags[k] = d->mags[--d->nfull];
 		d->mags[d->nfull] = *mp;
 		*mp = full;
+		break;
 	}
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Trade the slot's full magazine *@mp for an empty one; false if the depot
- * has none. */
+/* Trade @slot's full magazine *@mp for an empty one; false if the depot has
+ * none. */
 bool iova_depot_give_full(struct siommu_iova *iovad, unsigned int order,
-			  struct iova_mag **mp)
+			  unsigned int slot, struct iova_mag **mp)
 {
 	struct iova_depot *d = &iovad->depot[order];
 	bool ok = false;
@@ -121,6 +134,7 @@ bool iova_depot_give_full(struct siommu_iova *iovad, unsigned int order,
 	if (d->nfull < IOVA_DEPOT_MAGS) {
 		struct iova_mag *empty = d->mags[d->nfull];
 
+		(*mp)->home = slot;
 		d->mags[d->nfull++] = *mp;
 		*mp = empty;
 		ok = true;

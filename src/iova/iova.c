@@ -139,7 +139,7 @@ int SIOMMU_EXPORT siommu_iova_alloc(struct siommu_iova *iovad, uint64_t size,
 	unsigned int order, align_order;
 	enum iova_kind kind = IOVA_TREE;
 	uint64_t more[IOVA_REFILL - 1];
-	unsigned int nmore;
+	unsigned int nmore, home;
 	int ret;
 
 	if (unlikely(!size || !iova))
@@ -182,9 +182,17 @@ int SIOMMU_EXPORT siommu_iova_alloc(struct siommu_iova *iovad, uint64_t size,
 		return ret;
 	if (kind != IOVA_CACHED)
 		goto out;
+	/* This slot is the home of every range of the refill; the bytes are
+	 * written before the ranges are published (slot unlock, live byte). */
+	home = iova_cache_this_slot(iovad);
+	WRITE_ONCE(*iova_live_home(iova_live_byte(iovad, pfn)), (uint8_t)home);
 	/* Highest first: the cache hands out its last-in first. */
-	while (nmore)
-		iova_cache_put(iovad, order, more[--nmore]);
+	while (nmore) {
+		uint64_t m = more[--nmore];
+
+		WRITE_ONCE(*iova_live_home(iova_live_byte(iovad, m)), (uint8_t)home);
+		iova_cache_put(iovad, order, home, m);
+	}
 out_live:
 	/* The range is ours alone now; a free claims it with acquire. */
 	STORE_RELEASE(*iova_live_byte(iovad, pfn), (uint8_t)(order + 1));
@@ -241,7 +249,7 @@ int SIOMMU_EXPORT siommu_iova_free(struct siommu_iova *iovad, uint64_t iova,
 		 * slot unlock in iova_cache_put orders the store before the
 		 * range's next allocation. */
 		WRITE_ONCE(*b, 0);
-		iova_cache_put(iovad, order, pfn);
+		iova_cache_put(iovad, order, READ_ONCE(*iova_live_home(b)), pfn);
 		return 0;
 	}
 

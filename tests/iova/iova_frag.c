@@ -13,14 +13,17 @@
  * and searches below a limit its top does not meet; it keeps as many
  * magazines as it has (its two and the depot's) and hands out all they
  * hold; a flush leaves it as it was created; cacheable ranges far apart
- * are held and freed independently.
+ * are held and freed independently. A range freed on another CPU goes back
+ * to the cache of the CPU that took it from the tree, and a CPU never gets
+ * another CPU's magazines from the depot.
  */
 #include <errno.h>
+#include <sys/sysinfo.h>
 
 #include <siommu/iova.h>
 
 #include "test.h"
-#include "iova/iova_internal.h"	/* IOVA_MAG_SIZE, IOVA_DEPOT_MAGS */
+#include "iova/iova_internal.h"	/* IOVA_MAG_SIZE, _DEPOT_MAGS, _REFILL */
 
 struct siommu_iova;
 int iova_tree_check(struct siommu_iova *iovad);
@@ -276,6 +279,133 @@ static void test_far_apart(void)
 	siommu_iova_destroy(iovad);
 }
 
+/* Two CPUs this thread may run on that use different cache slots. */
+static bool two_slots(int cpu[2])
+{
+	int n = 1, nconf = get_nprocs_conf(), c, k = 0;
+	cpu_set_t set;
+
+	while (n < nconf && n < IOVA_MAX_CACHES)
+		n <<= 1;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return false;
+	for (c = 0; c < CPU_SETSIZE && k < 2; c++)
+		if (CPU_ISSET(c, &set) && (!k || ((c ^ cpu[0]) & (n - 1))))
+			cpu[k++] = c;
+	return k == 2;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	CHECK_OK(sched_setaffinity(0, sizeof(one), &one));
+}
+
+static uint64_t misses(struct siommu_iova *iovad)
+{
+	struct siommu_iova_stats st;
+
+	siommu_iova_get_stats(iovad, &st);
+	return st.cache_misses;
+}
+
+#define HOME_N (3 * IOVA_MAG_SIZE)	/* both magazines and one for the depot */
+
+/*
+ * Ranges go home. CPU A takes a run from the tree; two of its ranges (the
+ * one the refill returned and one it cached), freed on CPU B, are not B's
+ * to hand out (B takes a run of its own) and are A's next. Then A's caches
+ * overflow into the depot, and B, out of ranges, takes from the tree
+ * rather than A's magazines. B's overflow too; A takes its own magazine
+ * from under B's. A is the CPU whose slot is not the first: a home byte
+ * never written reads as the first slot.
+ */
+static void test_homes(void)
+{
+	struct siommu_iova_cfg cfg = { .start = 1ull << 20, .last = APERTURE - 1 };
+	static uint64_t a[HOME_N], b[HOME_N];
+	struct siommu_iova_stats st;
+	struct siommu_iova *iovad;
+	uint64_t x, m;
+	cpu_set_t old;
+	int cpu[2];
+	unsigned int i;
+
+	if (!two_slots(cpu)) {
+		fprintf(stderr, "homes: one cache slot on this machine, not run\n");
+		return;
+	}
+	CHECK_OK(sched_getaffinity(0, sizeof(old), &old));
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	pin(cpu[1]);
+	for (i = 0; i < IOVA_REFILL; i++) {
+		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &a[i]));
+		CHECK_EQ(a[i], APERTURE - 4096 * (i + 1));
+	}
+	CHECK_EQ(misses(iovad), 1);
+
+	pin(cpu[0]);
+	CHECK_OK(siommu_iova_free(iovad, a[0], 4096));
+	CHECK_OK(siommu_iova_free(iovad, a[5], 4096));
+	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &b[0]));
+	CHECK_EQ(b[0], APERTURE - 4096 * (IOVA_REFILL + 1));
+	CHECK_EQ(misses(iovad), 2);
+	pin(cpu[1]);
+	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &x));
+	CHECK_EQ(x, a[5]);
+	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &x));
+	CHECK_EQ(x, a[0]);
+	CHECK_EQ(misses(iovad), 2);
+
+	/* A's caches: both magazines full and one in the depot (and what
+	 * A's last refill left over). */
+	for (i = IOVA_REFILL; i < HOME_N; i++)
+		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &a[i]));
+	for (i = 0; i < HOME_N; i++)
+		CHECK_OK(siommu_iova_free(iovad, a[i], 4096));
+	siommu_iova_get_stats(iovad, &st);
+	CHECK(st.cached_bytes >= (HOME_N + IOVA_REFILL - 1) * 4096ull);
+	CHECK(st.cached_bytes < (HOME_N + 2 * IOVA_REFILL) * 4096ull);
+
+	/* B hands out the rest of its run, then goes to the tree. */
+	pin(cpu[0]);
+	for (i = 1; i < IOVA_REFILL; i++)
+		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &b[i]));
+	m = misses(iovad);
+	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &x));
+	CHECK_EQ(misses(iovad), m + 1);
+	for (i = 0; i < HOME_N; i++)
+		CHECK(x != a[i]);
+	CHECK_OK(siommu_iova_free(iovad, x, 4096));
+
+	/* B's caches overflow into the depot too, after A's. */
+	for (i = IOVA_REFILL; i < HOME_N; i++)
+		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &b[i]));
+	for (i = 0; i < HOME_N; i++)
+		CHECK_OK(siommu_iova_free(iovad, b[i], 4096));
+
+	/* A gets its magazine back from under B's without a miss; B's stays
+	 * in the depot (the flush below finds every range). */
+	pin(cpu[1]);
+	m = misses(iovad);
+	for (i = 0; i < HOME_N; i++)
+		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &a[i]));
+	CHECK_EQ(misses(iovad), m);
+	for (i = 0; i < HOME_N; i++)
+		CHECK_OK(siommu_iova_free(iovad, a[i], 4096));
+
+	test_unpin_cpu(&old);
+	siommu_iova_flush_caches(iovad);
+	siommu_iova_get_stats(iovad, &st);
+	CHECK_EQ(st.nodes, 0);
+	CHECK_EQ(st.free_bytes, APERTURE - (1ull << 20));
+	CHECK_OK(iova_tree_check(iovad));
+	siommu_iova_destroy(iovad);
+}
+
 int main(void)
 {
 	struct test_rng rng = test_rng_init(0xf4a6);
@@ -284,6 +414,7 @@ int main(void)
 	test_cache_capacity(4096);
 	test_cache_capacity(SIOMMU_IOVA_CACHE_MAX_SIZE * 4096ull);
 	test_far_apart();
+	test_homes();
 
 	sweep(&rng, 0, test_scale(400000));
 	sweep(&rng, SIOMMU_IOVA_NO_CACHE, test_scale(200000));

@@ -4,8 +4,10 @@
  * while another thread flushes the caches and reads statistics. Every thread
  * claims each granule it is handed in a shared ownership map (one atomic
  * byte per granule); a granule handed to two threads at once fails the
- * test. Then pairs of threads race to free the same range of a size the
- * tree serves: exactly one free may succeed (cacheable sizes do not promise
+ * test. Beside them, a producer hands what it allocates to a consumer that
+ * frees it: every such free is a CPU's range going back to another's cache.
+ * Then pairs of threads race to free the same range of a size the tree
+ * serves: exactly one free may succeed (cacheable sizes do not promise
  * that, see siommu_iova_free). Run under ThreadSanitizer by `make tsan`.
  */
 #include <errno.h>
@@ -114,6 +116,57 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
+/* A single-producer, single-consumer ring of ranges. */
+#define RING 256
+#define HANDOFF_ID (NR_THREADS + 1)
+static struct { uint64_t iova, size; } ring[RING];
+static uint64_t ring_head, ring_tail;	/* atomics: pushed, popped */
+
+static void *producer_run(void *arg)
+{
+	struct test_rng rng = { (uint64_t)(uintptr_t)arg };
+	uint64_t i, x;
+
+	for (i = 0; i < iters; i++) {
+		uint64_t sz = 1 + test_rand_below(&rng, 32 << 10);
+		int ret = siommu_iova_alloc(iovad, sz, UINT64_MAX, &x);
+
+		if (ret == -ENOSPC) {
+			i--;
+			sched_yield();
+			continue;
+		}
+		CHECK_OK(ret);
+		claim(x, sz, HANDOFF_ID);
+		while (__atomic_load_n(&ring_head, __ATOMIC_RELAXED) -
+		       __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE) == RING)
+			sched_yield();
+		ring[ring_head % RING].iova = x;
+		ring[ring_head % RING].size = sz;
+		__atomic_store_n(&ring_head, ring_head + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *consumer_run(void *arg)
+{
+	uint64_t i;
+
+	(void)arg;
+	for (i = 0; i < iters; i++) {
+		uint64_t iova, size;
+
+		while (__atomic_load_n(&ring_head, __ATOMIC_ACQUIRE) == i)
+			sched_yield();
+		iova = ring[i % RING].iova;
+		size = ring[i % RING].size;
+		__atomic_store_n(&ring_tail, i + 1, __ATOMIC_RELEASE);
+		release(iova, size, HANDOFF_ID);
+		CHECK_OK(siommu_iova_free(iovad, iova, size));
+	}
+	return NULL;
+}
+
 static void *flusher_run(void *arg)
 {
 	struct siommu_iova_stats st;
@@ -184,7 +237,7 @@ int main(void)
 	struct test_rng rng = test_rng_init(0x57e55);
 	struct worker w[NR_THREADS];
 	struct siommu_iova_stats st;
-	pthread_t flusher;
+	pthread_t flusher, producer, consumer;
 	int i;
 
 	iters = test_scale(200000);
@@ -195,8 +248,13 @@ int main(void)
 		w[i].seed = test_rand(&rng) | 1;
 		CHECK_OK(pthread_create(&w[i].th, NULL, worker_run, &w[i]));
 	}
+	CHECK_OK(pthread_create(&producer, NULL, producer_run,
+				(void *)(uintptr_t)(test_rand(&rng) | 1)));
+	CHECK_OK(pthread_create(&consumer, NULL, consumer_run, NULL));
 	for (i = 0; i < NR_THREADS; i++)
 		CHECK_OK(pthread_join(w[i].th, NULL));
+	CHECK_OK(pthread_join(producer, NULL));
+	CHECK_OK(pthread_join(consumer, NULL));
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 	CHECK_OK(pthread_join(flusher, NULL));
 
