@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "util/compiler.h"
@@ -135,6 +138,7 @@ struct scaling_thr {
 	bench_fn fn;
 	void *arg;
 	uint64_t batch;
+	uint64_t warm;			/* operations before the start line */
 	struct scaling_run *run;
 	unsigned int nb;		/* batches done */
 	uint64_t stamp[SCALING_STAMPS + 1];	/* [0]: start; [k]: end of batch k */
@@ -148,7 +152,7 @@ static void *scaling_thr_run(void *p)
 
 	/* Untimed warm-up: per-CPU state (caches, queues) settles for the
 	 * thread count of this run before the clock starts. */
-	t->fn(t->arg, t->batch * 16);
+	t->fn(t->arg, t->warm);
 	/* A spinning start line: both threads are on their CPUs when the
 	 * clock starts, not waking from a futex one after the other. */
 	__atomic_add_fetch(&run->ready, 1, __ATOMIC_SEQ_CST);
@@ -192,6 +196,25 @@ static double thr_rate(const struct scaling_thr *t, uint64_t lo, uint64_t hi)
 	return (double)(t->batch * n) / (double)(t->stamp[first + n - 1] - t->stamp[first - 1]);
 }
 
+/* Time per operation of @n runs stamped in @t, over their overlap; 0 if
+ * none. */
+static double overlap_per_op(const struct scaling_thr *t, unsigned int n)
+{
+	uint64_t lo = 0, hi = UINT64_MAX;
+	unsigned int i;
+	double rate = 0;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].stamp[0] > lo)
+			lo = t[i].stamp[0];
+		if (t[i].stamp[t[i].nb] < hi)
+			hi = t[i].stamp[t[i].nb];
+	}
+	for (i = 0; i < n; i++)
+		rate += thr_rate(&t[i], lo, hi);
+	return rate > 0 ? 1.0 / rate : 0;
+}
+
 /* Time per operation of @n threads running @fn at once (on args[i]), in
  * batches of @batch, over the overlap of their runs; 0 if none. */
 static double run_once(bench_fn fn, void *const *args, unsigned int n, uint64_t batch)
@@ -199,14 +222,13 @@ static double run_once(bench_fn fn, void *const *args, unsigned int n, uint64_t 
 	static struct scaling_thr t[2];
 	struct scaling_run run = { .n = n };
 	pthread_t th[2];
-	uint64_t lo = 0, hi = UINT64_MAX;
 	unsigned int i;
-	double rate = 0;
 
 	for (i = 0; i < n; i++) {
 		t[i].fn = fn;
 		t[i].arg = args[i];
 		t[i].batch = batch;
+		t[i].warm = batch * 16;
 		t[i].run = &run;
 		if (pthread_create(&th[i], NULL, scaling_thr_run, &t[i]))
 			break;
@@ -218,27 +240,75 @@ static double run_once(bench_fn fn, void *const *args, unsigned int n, uint64_t 
 			pthread_join(th[i], NULL);
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		pthread_join(th[i], NULL);
-		if (t[i].stamp[0] > lo)
-			lo = t[i].stamp[0];
-		if (t[i].stamp[t[i].nb] < hi)
-			hi = t[i].stamp[t[i].nb];
-	}
 	for (i = 0; i < n; i++)
-		rate += thr_rate(&t[i], lo, hi);
-	return rate > 0 ? 1.0 / rate : 0;
+		pthread_join(th[i], NULL);
+	return overlap_per_op(t, n);
 }
 
-/* run_once() until the threads' runs overlap (a thread starved for longer
- * than its stamps last has none), SCALING_TRIES at most. */
-static double run_threads(bench_fn fn, void *const *args, unsigned int n, uint64_t batch)
+/*
+ * The same in @n processes: children of fork(), each with its own copy of
+ * everything, args[i] included, so that nothing is shared but the machine.
+ * Their runs and stamps are in @shm (shared memory). 0 if a child could
+ * not be made or did not finish.
+ */
+struct scaling_shm {
+	struct scaling_run run;
+	struct scaling_thr t[2];
+};
+
+static double run_once_procs(struct scaling_shm *shm, bench_fn fn, void *const *args,
+			     unsigned int n, uint64_t batch)
+{
+	pid_t pid[2];
+	unsigned int i, made;
+	bool ok = true;
+
+	shm->run = (struct scaling_run){ .n = n };
+	/* Nothing buffered may be written twice. */
+	fflush(NULL);
+	for (made = 0; made < n; made++) {
+		shm->t[made].fn = fn;
+		shm->t[made].arg = args[made];
+		shm->t[made].batch = batch;
+		/* A child's first writes to each page copy it (fork): a few
+		 * milliseconds of them, before the clock starts. */
+		shm->t[made].warm = batch * 256;
+		shm->t[made].run = &shm->run;
+		pid[made] = fork();
+		if (pid[made] < 0)
+			break;
+		if (!pid[made]) {
+			scaling_thr_run(&shm->t[made]);
+			_exit(0);
+		}
+	}
+	if (made < n) {
+		/* Let the ones made past their start line; no round. */
+		__atomic_store_n(&shm->run.n, made, __ATOMIC_SEQ_CST);
+		ok = false;
+	}
+	for (i = 0; i < made; i++) {
+		int status;
+
+		if (waitpid(pid[i], &status, 0) != pid[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			ok = false;
+	}
+	return ok ? overlap_per_op(shm->t, n) : 0;
+}
+
+/* One round's run of @n threads (@shm NULL) or processes, retried until
+ * the runs overlap (a thread starved for longer than its stamps last has
+ * none), SCALING_TRIES times at most. */
+static double run_threads(struct scaling_shm *shm, bench_fn fn, void *const *args,
+			  unsigned int n, uint64_t batch)
 {
 	double per_op = 0;
 	unsigned int k;
 
 	for (k = 0; k < SCALING_TRIES && per_op <= 0; k++)
-		per_op = run_once(fn, args, n, batch);
+		per_op = shm ? run_once_procs(shm, fn, args, n, batch)
+			     : run_once(fn, args, n, batch);
 	return per_op;
 }
 
@@ -285,27 +355,43 @@ static void scaling_record(struct bench_report *rep, const char *name, double *t
 	res->baseline_ns = res->baseline_ns_median;
 }
 
-void bench_scaling(struct bench_report *rep, const char *name, const char *base_name,
-		   bench_fn fn, void *const args[2], double target)
+void bench_scaling(struct bench_report *rep, const char *subject, bench_fn fn,
+		   void *const args[2], double target)
 {
 	void *const none[2] = { NULL, NULL };
-	double one[SCALING_ROUNDS], two[SCALING_ROUNDS], sone[SCALING_ROUNDS],
-		stwo[SCALING_ROUNDS], ione[SCALING_ROUNDS], itwo[SCALING_ROUNDS];
+	double one[SCALING_ROUNDS], two[SCALING_ROUNDS], pone[SCALING_ROUNDS],
+		ptwo[SCALING_ROUNDS], sone[SCALING_ROUNDS], stwo[SCALING_ROUNDS],
+		ione[SCALING_ROUNDS], itwo[SCALING_ROUNDS];
 	unsigned int rounds = rep->opts->quick ? 3 : SCALING_ROUNDS, r;
+	char name[64], base[32], pname[64], pbase[32];
+	struct scaling_shm *shm;
 	uint64_t b, sb, ib;
 
+	snprintf(name, sizeof(name), "%s.scaling_2t", subject);
+	snprintf(base, sizeof(base), "%s_1t", subject);
+	snprintf(pname, sizeof(pname), "%s.scaling_2p", subject);
+	snprintf(pbase, sizeof(pbase), "%s_1p", subject);
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		shm = NULL;	/* no process rows: the report goes without */
 	b = scaling_batch(fn, args[0]);
 	sb = scaling_batch(spin_run, NULL);
 	ib = scaling_batch(ilp_run, NULL);
 	for (r = 0; r < rounds; r++) {
-		one[r] = run_threads(fn, args, 1, b);
-		two[r] = run_threads(fn, args, 2, b);
-		sone[r] = run_threads(spin_run, none, 1, sb);
-		stwo[r] = run_threads(spin_run, none, 2, sb);
-		ione[r] = run_threads(ilp_run, none, 1, ib);
-		itwo[r] = run_threads(ilp_run, none, 2, ib);
+		one[r] = run_threads(NULL, fn, args, 1, b);
+		two[r] = run_threads(NULL, fn, args, 2, b);
+		pone[r] = shm ? run_threads(shm, fn, args, 1, b) : 0;
+		ptwo[r] = shm ? run_threads(shm, fn, args, 2, b) : 0;
+		sone[r] = run_threads(NULL, spin_run, none, 1, sb);
+		stwo[r] = run_threads(NULL, spin_run, none, 2, sb);
+		ione[r] = run_threads(NULL, ilp_run, none, 1, ib);
+		itwo[r] = run_threads(NULL, ilp_run, none, 2, ib);
 	}
-	scaling_record(rep, name, two, base_name, one, rounds, target);
+	if (shm)
+		munmap(shm, sizeof(*shm));
+	scaling_record(rep, name, two, base, one, rounds, target);
+	scaling_record(rep, pname, ptwo, pbase, pone, rounds, 0);
 	scaling_record(rep, "cpu_spin.scaling_2t", stwo, "cpu_spin_1t", sone, rounds, 0);
 	scaling_record(rep, "cpu_ilp.scaling_2t", itwo, "cpu_ilp_1t", ione, rounds, 0);
 }

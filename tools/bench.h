@@ -74,17 +74,23 @@ struct bench_result *bench_record_rounds(struct bench_report *rep, const char *n
 /*
  * Two-thread scaling: the time per operation of @fn run by two threads at
  * once (on args[0] and args[1]) against one thread (on args[0]), recorded
- * as @name against "@base_name" with @target: medians over rounds of short
- * windows, counting only the time both threads ran (bench.c). Interleaved
- * with it, round by round, the same for two bare CPU loops that share
- * nothing: spin_run as "cpu_spin.scaling_2t" and ilp_run as
- * "cpu_ilp.scaling_2t", what this machine gave two threads of each kind of
- * code during the run (about 0.5 on two idle cores; 1.0 when the host runs
- * both on one CPU's worth of time; between the two for ilp_run when
- * neighbours share the cores). --quick runs 3 rounds.
+ * as "@subject.scaling_2t" against "@subject_1t" with @target: medians
+ * over rounds of short windows, counting only the time both threads ran
+ * (bench.c). Interleaved with it, round by round:
+ *  - the same in processes, "@subject.scaling_2p" against "@subject_1p":
+ *    children of fork() running @fn on their own copies of args[i], so that
+ *    they share nothing but the machine. What this machine gives two
+ *    independent runs of this very code: the threads' figure above it is
+ *    what the library's sharing costs, the rest is the machine's.
+ *  - two bare CPU loops that share nothing: spin_run as
+ *    "cpu_spin.scaling_2t" and ilp_run as "cpu_ilp.scaling_2t", what this
+ *    machine gave two threads of each kind of code during the run (about
+ *    0.5 on two idle cores; 1.0 when the host runs both on one CPU's worth
+ *    of time; between the two for ilp_run when neighbours share the cores).
+ * --quick runs 3 rounds.
  */
-void bench_scaling(struct bench_report *rep, const char *name, const char *base_name,
-		   bench_fn fn, void *const args[2], double target);
+void bench_scaling(struct bench_report *rep, const char *subject, bench_fn fn,
+		   void *const args[2], double target);
 
 /* Rounds per pair for the options given: the least number. */
 unsigned int bench_rounds(const struct bench_opts *o);

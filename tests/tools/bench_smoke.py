@@ -2,8 +2,9 @@
 # `siommu bench all --quick --json`: every bench runs to completion (exit 0)
 # and reports, for each row, positive times (least and median) for the
 # subject and for its baseline, ratios that match them, and a name used
-# once; every two-thread scaling row comes with the machine's own figures. A smoke test of
-# the benchmark code, not a measurement: --quick runs a few short rounds.
+# once; every two-thread scaling row comes with the same in two processes and
+# with the machine's own figures. A smoke test of the benchmark code, not a
+# measurement: --quick runs a few short rounds.
 import json
 import subprocess
 import sys
@@ -34,13 +35,14 @@ for line in out.stdout.splitlines():
             bad.append(f"{key}: ratio_median {r['ratio_median']} does not match")
         # The least time never exceeds the median, except for scaling rows,
         # which lead with the medians.
-        if not r["name"].endswith("scaling_2t") and \
+        if not r["name"].endswith(("scaling_2t", "scaling_2p")) and \
                 (r["ns"] > r["ns_median"] or r["baseline_ns"] > r["baseline_ns_median"]):
             bad.append(f"{key}: a least time above its median")
     names = {r["name"] for r in report["results"]}
     for n in names:
         if n.endswith(".scaling_2t") and not n.startswith("cpu_"):
-            for ref in ("cpu_spin.scaling_2t", "cpu_ilp.scaling_2t"):
+            procs = n[:-len("2t")] + "2p"
+            for ref in (procs, "cpu_spin.scaling_2t", "cpu_ilp.scaling_2t"):
                 if ref not in names:
                     bad.append(f"{report['bench']}: {n} without {ref}")
 if seen_benches != BENCHES:
