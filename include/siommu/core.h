@@ -152,7 +152,10 @@ struct siommu_device_cfg {
  * is attached to.
  * A device with an alias RID has no usable PASIDs (PASID prefixes do not
  * cross a PCIe-to-PCI bridge): siommu_device_get_info() reports none.
- * Returns 0, -EINVAL (bad cfg, or PASID-only without usable PASIDs),
+ * Devices of a unit that share a non-zero isolation key or an alias RID
+ * form one group.
+ * Returns 0, -EINVAL (bad cfg, PASID-only without usable PASIDs, or a key
+ * and an alias whose devices are in two groups: groups never merge),
  * -EEXIST (the RID is in use on the unit, or the alias is another device's
  * RID), -EOPNOTSUPP (ATS/PRI on a unit without them), -ENOMEM.
  */

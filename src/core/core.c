@@ -276,21 +276,30 @@ static struct siommu_device *unit_find_rid(struct siommu_unit *unit, uint16_t ri
 	return NULL;
 }
 
-/* The group @cfg puts a new device in, or NULL for a new group. */
-static struct siommu_group *find_group(struct siommu_unit *unit,
-				       const struct siommu_device_cfg *cfg)
+/*
+ * The group @cfg puts a new device in (*out; NULL for a new group): that of
+ * every device it shares a non-zero isolation key or its alias RID with
+ * (behind one PCIe-to-PCI bridge, the DMA of both may carry the bridge's
+ * RID). Each device's own key counts, not its group's first one: a keyed
+ * device may have joined through its alias. -EINVAL if those devices are
+ * in two groups: groups never merge (their attachments may differ).
+ */
+static int find_group(struct siommu_unit *unit, const struct siommu_device_cfg *cfg,
+		      struct siommu_group **out)
 {
+	struct siommu_group *group = NULL;
 	struct siommu_device *d;
 
 	cds_list_for_each_entry(d, &unit->devices, unit_node) {
-		if (cfg->isolation_key && d->group->key == cfg->isolation_key)
-			return d->group;
-		/* Behind one PCIe-to-PCI bridge: the DMA of both may carry
-		 * the bridge's RID. */
-		if (cfg->alias_rid >= 0 && d->cfg.alias_rid == cfg->alias_rid)
-			return d->group;
+		if (!(cfg->isolation_key && d->cfg.isolation_key == cfg->isolation_key) &&
+		    !(cfg->alias_rid >= 0 && d->cfg.alias_rid == cfg->alias_rid))
+			continue;
+		if (group && d->group != group)
+			return -EINVAL;
+		group = d->group;
 	}
-	return NULL;
+	*out = group;
+	return 0;
 }
 
 int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
@@ -324,6 +333,9 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 		ret = -EEXIST;
 		goto out_unlock;
 	}
+	ret = find_group(unit, cfg, &group);
+	if (ret)
+		goto out_unlock;
 	if (mem_should_fail(ctx->mem)) {
 		ret = -ENOMEM;
 		goto out_unlock;
@@ -353,7 +365,6 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 		ret = -ENOMEM;
 		goto out_free_dev;
 	}
-	group = find_group(unit, cfg);
 	if (!group) {
 		if (mem_should_fail(ctx->mem)) {
 			ret = -ENOMEM;
@@ -365,7 +376,6 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 			goto out_free_att;
 		}
 		CDS_INIT_LIST_HEAD(&newgroup->devices);
-		newgroup->key = cfg->isolation_key;
 		group = newgroup;
 	}
 	dev->group = group;

@@ -67,7 +67,6 @@ struct siommu_unit {
 struct siommu_group {
 	struct cds_list_head devices;	/* siommu_device.group_node */
 	unsigned int nr_devices;
-	uint32_t key;
 	struct siommu_domain *rid_dom;	/* NULL: blocked */
 };
 

@@ -261,6 +261,41 @@ int main(void)
 	siommu_device_remove(f);
 	CHECK_EQ(dma_fault(0x0a00, false, 0, 0x1000), SIOMMU_VTD_FR_ROOT_NP);
 
+	/* Devices that share a non-zero isolation key or an alias RID are
+	 * one group, however the group came together: a device with key 21
+	 * joins the group a key-21 device entered through its alias. A
+	 * device whose key and alias lie in two groups is refused (groups
+	 * never merge), and its RID stays free. */
+	{
+		struct siommu_device *g, *h, *x;
+
+		CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0c00, .alias_rid = 0x0d00 }, &e));
+		CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0c08, .isolation_key = 21, .alias_rid = 0x0d00 }, &f));
+		CHECK(siommu_device_group(f) == siommu_device_group(e));
+		CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0c10, .isolation_key = 21,
+			.alias_rid = SIOMMU_NO_ALIAS }, &g));
+		CHECK(siommu_device_group(g) == siommu_device_group(e));
+		CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0c18, .isolation_key = 22,
+			.alias_rid = SIOMMU_NO_ALIAS }, &h));
+		CHECK(siommu_device_group(h) != siommu_device_group(e));
+		CHECK_EQ(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0c20, .isolation_key = 22, .alias_rid = 0x0d00 }, &x),
+			 -EINVAL);
+		CHECK_EQ(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0c20, .isolation_key = 21, .alias_rid = 0x0d08 }, &x),
+			 0);
+		CHECK(siommu_device_group(x) == siommu_device_group(e));
+		siommu_device_remove(x);
+		siommu_device_remove(h);
+		siommu_device_remove(g);
+		siommu_device_remove(f);
+		siommu_device_remove(e);
+	}
+
 	/* Removal takes the RID's context entry out of memory and out of
 	 * the context cache: its DMA faults at the root entry (the bus has
 	 * no other device), not through the cached entry. A new device at
