@@ -165,6 +165,17 @@ attach:
   - { device: d0, domain: dom }
   - { device: d0, domain: dom, pasid: 300 }
 Y
+# A device whose isolation key and alias lie in two groups.
+expect two_groups "two_groups.yaml:6: device: Invalid argument" <<'Y'
+units:
+  - { name: u0 }
+devices:
+  - { name: a, unit: u0, rid: "00:01.0", group: 1 }
+  - { name: b, unit: u0, rid: "00:02.0", alias: "00:0f.0" }
+  - { name: c, unit: u0, rid: "00:03.0", group: 1, alias: "00:0f.0" }
+domains: []
+attach: []
+Y
 expect empty "empty.yaml:1: file: empty" < /dev/null
 out=$("$siommu" run --no-progress "$dir/nonexistent.yaml" 2>&1)
 if [ $? -ne 1 ] || ! printf '%s\n' "$out" | grep -q "nonexistent.yaml: No such file"; then
