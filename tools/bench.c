@@ -355,6 +355,22 @@ static void scaling_record(struct bench_report *rep, const char *name, double *t
 	res->baseline_ns = res->baseline_ns_median;
 }
 
+static void *bench_nothing(void *arg)
+{
+	return arg;
+}
+
+int bench_threaded(void)
+{
+	pthread_t th;
+	int ret = pthread_create(&th, NULL, bench_nothing, NULL);
+
+	if (ret)
+		return -ret;
+	pthread_join(th, NULL);
+	return 0;
+}
+
 void bench_scaling(struct bench_report *rep, const char *subject, bench_fn fn,
 		   void *const args[2], double target)
 {

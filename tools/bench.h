@@ -92,6 +92,15 @@ struct bench_result *bench_record_rounds(struct bench_report *rep, const char *n
 void bench_scaling(struct bench_report *rep, const char *subject, bench_fn fn,
 		   void *const args[2], double target);
 
+/*
+ * Make the process multi-threaded (one thread, started and joined) before
+ * any bench runs. The library's users are threaded programs, and glibc takes
+ * faster paths in a process that has never started a thread; without this
+ * a bench's figures depended on whether an earlier one had started threads
+ * (dma_map_unmap_4k_strict read 40 or 46). Returns 0 or -errno.
+ */
+int bench_threaded(void);
+
 /* Rounds per pair for the options given: the least number. */
 unsigned int bench_rounds(const struct bench_opts *o);
 

@@ -108,6 +108,11 @@ static int cmd_bench(int argc, char **argv)
 
 	if (ret)
 		return ret;
+	ret = bench_threaded();
+	if (ret) {
+		fprintf(stderr, "siommu: bench: %s\n", strerror(-ret));
+		return 1;
+	}
 	for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
 		if (strcmp(name, "all") && strcmp(name, benches[i].name))
 			continue;

@@ -15,11 +15,12 @@
  * IOVA_MAG_SIZE operations, however allocations and frees interleave.
  *
  * Unlike both, a range goes back to the slot that took it from the tree
- * (its home, iova_internal.h), not to the freeing CPU's, and a slot takes
- * from the depot only magazines it put there: each CPU keeps its own
- * stretches of IOVA space however its ranges travel. The balance the shared
- * depot gave a producer CPU and a consumer CPU comes from the frees
- * themselves now: the consumer's frees go straight back to the producer.
+ * (its home, iova_internal.h): freed on another CPU, it waits in that CPU's
+ * away magazine, which goes to the depot for its home once full, and a slot
+ * takes from the depot only magazines of its own ranges. Each CPU keeps its
+ * own stretches of IOVA space however its ranges travel; a producer CPU
+ * and a consumer CPU trade through the depot a magazine at a time, as
+ * before.
  *
  * The fast paths (iova_cache_get/put) are inline in iova_internal.h; this
  * file has the slow paths: depot trades, draining into the tree, flushing,
@@ -122,8 +123,8 @@ void iova_depot_take_full(struct siommu_iova *iovad, unsigned int order,
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Trade @slot's full magazine *@mp for an empty one; false if the depot has
- * none. */
+/* Trade a full magazine *@mp of @slot's ranges for an empty one; false if
+ * the depot has none. */
 bool iova_depot_give_full(struct siommu_iova *iovad, unsigned int order,
 			  unsigned int slot, struct iova_mag **mp)
 {
@@ -143,6 +144,32 @@ bool iova_depot_give_full(struct siommu_iova *iovad, unsigned int order,
 	return ok;
 }
 
+/* Send @c's away magazine of @order to the depot for its home, or into the
+ * tree if the depot is full. */
+static void away_send(struct siommu_iova *iovad, struct iova_cpu_cache *c,
+		      unsigned int order)
+{
+	if (!iova_depot_give_full(iovad, order, c->away[order]->home, &c->away[order]))
+		iova_mag_drain(iovad, c->away[order]);
+}
+
+/* Keep a range of another slot's (@home) in @c's away magazine; it goes on
+ * when full, or when a range of another home comes. Holds c->lock. */
+void iova_cache_put_away(struct siommu_iova *iovad, struct iova_cpu_cache *c,
+			 unsigned int order, unsigned int home, uint64_t pfn)
+{
+	struct iova_mag *m = c->away[order];
+
+	if (m->n && m->home != home) {
+		away_send(iovad, c, order);
+		m = c->away[order];
+	}
+	m->home = home;
+	m->pfn[m->n++] = pfn;
+	if (m->n == IOVA_MAG_SIZE)
+		away_send(iovad, c, order);
+}
+
 void iova_cache_flush(struct siommu_iova *iovad)
 {
 	unsigned int i, o, k;
@@ -154,6 +181,7 @@ void iova_cache_flush(struct siommu_iova *iovad)
 		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
 			iova_mag_drain(iovad, c->loaded[o]);
 			iova_mag_drain(iovad, c->prev[o]);
+			iova_mag_drain(iovad, c->away[o]);
 		}
 		ylock_unlock(&c->lock);
 	}
@@ -179,7 +207,8 @@ void iova_cache_count(struct siommu_iova *iovad, uint64_t *cached_pfns,
 
 		ylock_lock(&c->lock);
 		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++)
-			pfns += (c->loaded[o]->n + c->prev[o]->n) << o;
+			pfns += (c->loaded[o]->n + c->prev[o]->n +
+				 c->away[o]->n) << o;
 		h += c->hits;
 		m += c->misses;
 		ylock_unlock(&c->lock);
@@ -215,7 +244,7 @@ int iova_cache_init(struct siommu_iova *iovad)
 
 	while (n < (unsigned int)(ncpu > 0 ? ncpu : 1) && n < IOVA_MAX_CACHES)
 		n <<= 1;
-	nmags = SIOMMU_IOVA_CACHE_ORDERS * (2 * n + IOVA_DEPOT_MAGS);
+	nmags = SIOMMU_IOVA_CACHE_ORDERS * (3 * n + IOVA_DEPOT_MAGS);
 
 	if (iova_should_fail(iovad))
 		return -ENOMEM;
@@ -250,6 +279,7 @@ int iova_cache_init(struct siommu_iova *iovad)
 		for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {
 			c->loaded[o] = m++;
 			c->prev[o] = m++;
+			c->away[o] = m++;
 		}
 	}
 	for (o = 0; o < SIOMMU_IOVA_CACHE_ORDERS; o++) {

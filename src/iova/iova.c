@@ -191,7 +191,7 @@ int SIOMMU_EXPORT siommu_iova_alloc(struct siommu_iova *iovad, uint64_t size,
 		uint64_t m = more[--nmore];
 
 		WRITE_ONCE(*iova_live_home(iova_live_byte(iovad, m)), (uint8_t)home);
-		iova_cache_put(iovad, order, home, m);
+		iova_cache_put(iovad, order, home, home, m);
 	}
 out_live:
 	/* The range is ours alone now; a free claims it with acquire. */
@@ -249,7 +249,8 @@ int SIOMMU_EXPORT siommu_iova_free(struct siommu_iova *iovad, uint64_t iova,
 		 * slot unlock in iova_cache_put orders the store before the
 		 * range's next allocation. */
 		WRITE_ONCE(*b, 0);
-		iova_cache_put(iovad, order, READ_ONCE(*iova_live_home(b)), pfn);
+		iova_cache_put(iovad, order, iova_cache_this_slot(iovad),
+			       READ_ONCE(*iova_live_home(b)), pfn);
 		return 0;
 	}
 

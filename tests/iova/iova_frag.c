@@ -13,9 +13,9 @@
  * and searches below a limit its top does not meet; it keeps as many
  * magazines as it has (its two and the depot's) and hands out all they
  * hold; a flush leaves it as it was created; cacheable ranges far apart
- * are held and freed independently. A range freed on another CPU goes back
- * to the cache of the CPU that took it from the tree, and a CPU never gets
- * another CPU's magazines from the depot.
+ * are held and freed independently. Ranges freed on another CPU go back,
+ * a magazine at a time through the depot, to the CPU that took them from
+ * the tree, and a CPU never gets another CPU's magazines from the depot.
  */
 #include <errno.h>
 #include <sys/sysinfo.h>
@@ -312,16 +312,41 @@ static uint64_t misses(struct siommu_iova *iovad)
 	return st.cache_misses;
 }
 
+/* Back to the CPUs of @old; everything freed, a flush leaves @iovad (of
+ * the aperture from 1M) as it was created; then it goes. */
+static void unpin_flush_destroy(struct siommu_iova *iovad, const cpu_set_t *old)
+{
+	struct siommu_iova_stats st;
+
+	test_unpin_cpu(old);
+	siommu_iova_flush_caches(iovad);
+	siommu_iova_get_stats(iovad, &st);
+	CHECK_EQ(st.nodes, 0);
+	CHECK_EQ(st.free_bytes, APERTURE - (1ull << 20));
+	CHECK_OK(iova_tree_check(iovad));
+	siommu_iova_destroy(iovad);
+}
+
 #define HOME_N (3 * IOVA_MAG_SIZE)	/* both magazines and one for the depot */
 
+/* Whether @x is one of the @n ranges at @v. */
+static bool among(uint64_t x, const uint64_t *v, unsigned int n)
+{
+	while (n--)
+		if (v[n] == x)
+			return true;
+	return false;
+}
+
 /*
- * Ranges go home. CPU A takes a run from the tree; two of its ranges (the
- * one the refill returned and one it cached), freed on CPU B, are not B's
- * to hand out (B takes a run of its own) and are A's next. Then A's caches
- * overflow into the depot, and B, out of ranges, takes from the tree
- * rather than A's magazines. B's overflow too; A takes its own magazine
- * from under B's. A is the CPU whose slot is not the first: a home byte
- * never written reads as the first slot.
+ * Ranges go home. CPU A takes runs from the tree. A's ranges freed on CPU
+ * B are not B's to hand out (B takes a run of its own); once a magazine of
+ * them has gathered on B it goes to the depot for A, and A, out of ranges,
+ * gets them back without going to the tree. Then A's own caches overflow
+ * into the depot, and B, out of ranges, takes from the tree rather than
+ * A's magazines; B's overflow too, and A takes its magazine from under
+ * B's. A is the CPU whose slot is not the first: a home byte never written
+ * reads as the first slot.
  */
 static void test_homes(void)
 {
@@ -340,29 +365,43 @@ static void test_homes(void)
 	}
 	CHECK_OK(sched_getaffinity(0, sizeof(old), &old));
 	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+
+	/* A: two runs from the top, all but one range handed out. */
 	pin(cpu[1]);
-	for (i = 0; i < IOVA_REFILL; i++) {
+	for (i = 0; i < IOVA_MAG_SIZE; i++) {
 		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &a[i]));
 		CHECK_EQ(a[i], APERTURE - 4096 * (i + 1));
 	}
-	CHECK_EQ(misses(iovad), 1);
-
-	pin(cpu[0]);
-	CHECK_OK(siommu_iova_free(iovad, a[0], 4096));
-	CHECK_OK(siommu_iova_free(iovad, a[5], 4096));
-	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &b[0]));
-	CHECK_EQ(b[0], APERTURE - 4096 * (IOVA_REFILL + 1));
 	CHECK_EQ(misses(iovad), 2);
+
+	/* B frees them: not B's to hand out. Until a magazine of them has
+	 * gathered, they wait on B (cached, beside A's last one). */
+	pin(cpu[0]);
+	for (i = 0; i < IOVA_MAG_SIZE; i++) {
+		if (i == IOVA_MAG_SIZE - 1) {
+			siommu_iova_get_stats(iovad, &st);
+			CHECK_EQ(st.cached_bytes, IOVA_MAG_SIZE * 4096ull);
+		}
+		CHECK_OK(siommu_iova_free(iovad, a[i], 4096));
+	}
+	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &b[0]));
+	CHECK_EQ(b[0], APERTURE - 4096 * (2 * IOVA_REFILL + 1));
+	CHECK_EQ(misses(iovad), 3);
+
+	/* A: its last range, then the magazine B sent, without a miss. */
 	pin(cpu[1]);
 	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &x));
-	CHECK_EQ(x, a[5]);
-	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &x));
-	CHECK_EQ(x, a[0]);
-	CHECK_EQ(misses(iovad), 2);
+	CHECK_EQ(x, APERTURE - 4096 * (2 * IOVA_REFILL));
+	a[IOVA_MAG_SIZE] = x;
+	for (i = 0; i < IOVA_MAG_SIZE; i++) {
+		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &x));
+		CHECK(among(x, a, IOVA_MAG_SIZE));
+	}
+	CHECK_EQ(misses(iovad), 3);
 
 	/* A's caches: both magazines full and one in the depot (and what
 	 * A's last refill left over). */
-	for (i = IOVA_REFILL; i < HOME_N; i++)
+	for (i = IOVA_MAG_SIZE + 1; i < HOME_N; i++)
 		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &a[i]));
 	for (i = 0; i < HOME_N; i++)
 		CHECK_OK(siommu_iova_free(iovad, a[i], 4096));
@@ -377,8 +416,7 @@ static void test_homes(void)
 	m = misses(iovad);
 	CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &x));
 	CHECK_EQ(misses(iovad), m + 1);
-	for (i = 0; i < HOME_N; i++)
-		CHECK(x != a[i]);
+	CHECK(!among(x, a, HOME_N));
 	CHECK_OK(siommu_iova_free(iovad, x, 4096));
 
 	/* B's caches overflow into the depot too, after A's. */
@@ -397,13 +435,41 @@ static void test_homes(void)
 	for (i = 0; i < HOME_N; i++)
 		CHECK_OK(siommu_iova_free(iovad, a[i], 4096));
 
-	test_unpin_cpu(&old);
-	siommu_iova_flush_caches(iovad);
+	unpin_flush_destroy(iovad, &old);
+}
+
+#define FULL_N ((2 + IOVA_DEPOT_MAGS) * IOVA_MAG_SIZE)	/* a slot and the depot */
+
+/*
+ * With the depot full of A's magazines, a magazine of A's ranges gathered
+ * on B goes into the tree instead: nothing is lost, and a flush leaves the
+ * allocator as it was created.
+ */
+static void test_away_depot_full(void)
+{
+	struct siommu_iova_cfg cfg = { .start = 1ull << 20, .last = APERTURE - 1 };
+	static uint64_t a[FULL_N + IOVA_MAG_SIZE];
+	struct siommu_iova_stats st;
+	struct siommu_iova *iovad;
+	cpu_set_t old;
+	int cpu[2];
+	unsigned int i;
+
+	if (!two_slots(cpu))
+		return;
+	CHECK_OK(sched_getaffinity(0, sizeof(old), &old));
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	pin(cpu[1]);
+	for (i = 0; i < FULL_N + IOVA_MAG_SIZE; i++)
+		CHECK_OK(siommu_iova_alloc(iovad, 4096, UINT64_MAX, &a[i]));
+	for (i = 0; i < FULL_N; i++)
+		CHECK_OK(siommu_iova_free(iovad, a[i], 4096));
+	pin(cpu[0]);
+	for (i = FULL_N; i < FULL_N + IOVA_MAG_SIZE; i++)
+		CHECK_OK(siommu_iova_free(iovad, a[i], 4096));
 	siommu_iova_get_stats(iovad, &st);
-	CHECK_EQ(st.nodes, 0);
-	CHECK_EQ(st.free_bytes, APERTURE - (1ull << 20));
-	CHECK_OK(iova_tree_check(iovad));
-	siommu_iova_destroy(iovad);
+	CHECK_EQ(st.allocated_bytes, 0);
+	unpin_flush_destroy(iovad, &old);
 }
 
 int main(void)
@@ -415,6 +481,7 @@ int main(void)
 	test_cache_capacity(SIOMMU_IOVA_CACHE_MAX_SIZE * 4096ull);
 	test_far_apart();
 	test_homes();
+	test_away_depot_full();
 
 	sweep(&rng, 0, test_scale(400000));
 	sweep(&rng, SIOMMU_IOVA_NO_CACHE, test_scale(200000));
