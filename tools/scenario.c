@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <yaml.h>
 
 #include <siommu/core.h>
@@ -100,6 +101,8 @@ struct scenario {
 
 struct parser {
 	const char *file;
+	const struct scenario_limits *lim;
+	uint64_t mapped;	/* buffer bytes behind the mappings so far */
 	yaml_document_t doc;
 	char *err;
 	size_t errlen;
@@ -176,14 +179,42 @@ static int check_keys(struct parser *p, yaml_node_t *map, const char *what,
 	return 0;
 }
 
+int scenario_parse_number(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	/* strtoull accepts leading space, signs and wraps "-1": none of that. */
+	if (!s || !(*s >= '0' && *s <= '9'))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == s || errno)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M')
+		shift = 20, end++;
+	else if (*end == 'G')
+		shift = 30, end++;
+	if (*end)
+		return -EINVAL;
+	if (shift && v >> (64 - shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
 /* A number: decimal or 0x hex, with an optional K, M or G suffix. */
 static int get_u64(struct parser *p, yaml_node_t *map, const char *key,
 		   bool required, uint64_t dflt, uint64_t *out)
 {
 	yaml_node_t *n = map_get(p, map, key);
 	const char *s = scalar(n);
-	char *end;
-	unsigned long long v;
+	int ret;
 
 	if (!n) {
 		if (required)
@@ -191,21 +222,13 @@ static int get_u64(struct parser *p, yaml_node_t *map, const char *key,
 		*out = dflt;
 		return 0;
 	}
-	if (!s || !*s || *s == '-')
-		return perr(p, n, key, "expected a number, like 4096, 0x1000 or 4K");
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno)
-		return perr(p, n, key, "number out of range: '%s'", s);
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M')
-		v <<= 20, end++;
-	else if (*end == 'G')
-		v <<= 30, end++;
-	if (*end)
-		return perr(p, n, key, "expected a number, like 4096, 0x1000 or 4K; got '%s'", s);
-	*out = v;
+	ret = scenario_parse_number(s, out);
+	if (ret == -ERANGE)
+		return perr(p, n, key, "'%s' is beyond 64 bits (at most 0x%" PRIx64 ")", s,
+			    UINT64_MAX);
+	if (ret)
+		return perr(p, n, key, "expected a number, like 4096, 0x1000 or 4K; got '%s'",
+			    s ? s : "a list or mapping");
 	return 0;
 }
 
@@ -451,6 +474,18 @@ static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *s
 			mp->prot = pr;
 			ret = ret ?: get_u64(p, m, "fill", false, 0, &v);
 			mp->fill = (int)(v & 0xff);
+			if (ret)
+				break;
+			/* A buffer of its own, a power of two: the frame pool's runs. */
+			mp->run = 4096;
+			while (mp->run < mp->size)
+				mp->run <<= 1;
+			p->mapped += mp->run;
+			if (p->mapped > p->lim->max_memory)
+				ret = perr(p, map_get(p, m, "size"), "size",
+					   "the mappings so far need %" PRIu64 " MiB of memory, "
+					   "beyond the limit of %" PRIu64 " MiB (--max-memory)",
+					   p->mapped >> 20, p->lim->max_memory >> 20);
 		}
 	}
 	return ret;
@@ -549,11 +584,13 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 	return ret;
 }
 
-struct scenario *scenario_load(const char *path, char *err, size_t errlen)
+struct scenario *scenario_load(const char *path, const struct scenario_limits *lim,
+			       char *err, size_t errlen)
 {
 	static const char *const top[] = { "units", "devices", "domains", "attach", "workload",
 					   NULL };
-	struct parser p = { .file = path, .err = err, .errlen = errlen };
+	static const struct scenario_limits dflt = SCENARIO_LIMITS_DEFAULT;
+	struct parser p = { .file = path, .lim = lim ?: &dflt, .err = err, .errlen = errlen };
 	yaml_parser_t yp;
 	struct scenario *sc;
 	yaml_node_t *root;
@@ -649,14 +686,13 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 		for (j = 0; j < d->nmaps; j++) {
 			struct sc_mapping *m = &d->map[j];
 
-			/* Each mapping gets a buffer of its own, filled. */
-			m->run = 4096;
-			while (m->run < m->size)
-				m->run <<= 1;
+			/* Each mapping gets a buffer of its own. Pool frames come
+			 * zeroed and untouched: fill 0 writes (and commits) nothing. */
 			ret = siommu_mem_frame_alloc(mem, m->run, SIOMMU_MEM_DMA, &m->pa);
 			if (ret)
 				return rerr(sc, err, errlen, d->line, "mapping buffer", ret);
-			memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
+			if (m->fill)
+				memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
 			ret = siommu_domain_map(d->dom, m->iova, m->pa, m->size,
 						(m->prot & 1 ? SIOMMU_PROT_READ : 0) |
 						(m->prot & 2 ? SIOMMU_PROT_WRITE : 0));
@@ -814,80 +850,162 @@ static void rid_str(uint16_t rid, char *s)
 	sprintf(s, "%02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1f, rid & 7);
 }
 
-void scenario_report(struct scenario *sc, FILE *out, bool json)
+/* The faults of @w by reason, "0x06:12 0x30:4" (text). */
+static void reasons_text(const struct sc_work *w, char *s, size_t len)
 {
-	unsigned int i, r;
+	unsigned int r;
+	size_t l = 0;
 
-	if (json)
-		fprintf(out, "{\"scenario\":\"%s\",\"workload\":[", sc->file);
-	else
-		fprintf(out, "%-10s %-8s %-6s %-5s %10s %12s %8s %6s  %s\n", "device", "RID",
-			"PASID", "op", "DMAs", "bytes", "faults", "unexp", "faults by reason");
+	s[0] = 0;
+	for (r = 0; r < 256 && l < len; r++)
+		if (w->by_reason[r])
+			l += snprintf(s + l, len - l, "%s0x%02x:%" PRIu64, l ? " " : "", r,
+				      w->by_reason[r]);
+}
+
+static void report_text(struct scenario *sc, FILE *out)
+{
+	unsigned int i;
+
+	fprintf(out, "%-10s %-8s %-6s %-5s %10s %12s %8s %6s  %s\n", "device", "RID",
+		"PASID", "op", "DMAs", "bytes", "faults", "unexp", "faults by reason");
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
-		char rid[16], pasid[16] = "-", reasons[256] = "";
-		bool first = true;
+		char rid[16], pasid[16] = "-", reasons[256];
 
 		rid_str(sc->dev[w->device].cfg.rid, rid);
 		if (w->has_pasid)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
-		for (r = 0; r < 256; r++) {
-			size_t l = strlen(reasons);
-
-			if (!w->by_reason[r])
-				continue;
-			snprintf(reasons + l, sizeof(reasons) - l,
-				 json ? "%s\"0x%02x\":%" PRIu64 : "%s0x%02x:%" PRIu64,
-				 first ? "" : json ? "," : " ", r, w->by_reason[r]);
-			first = false;
-		}
-		if (json)
-			fprintf(out, "%s{\"device\":\"%s\",\"rid\":\"%s\",\"pasid\":%s,\"op\":\"%s\","
-				"\"dmas\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"faults\":%" PRIu64
-				",\"unexpected\":%" PRIu64 ",\"faults_by_reason\":{%s}}",
-				i ? "," : "", sc->dev[w->device].name, rid,
-				w->has_pasid ? pasid : "null", w->write ? "write" : "read",
-				w->dmas, w->bytes, w->faults, w->unexpected, reasons);
-		else
-			fprintf(out, "%-10s %-8s %-6s %-5s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
-				" %6" PRIu64 "  %s\n", sc->dev[w->device].name, rid, pasid,
-				w->write ? "write" : "read", w->dmas, w->bytes, w->faults,
-				w->unexpected, reasons[0] ? reasons : "-");
+		reasons_text(w, reasons, sizeof(reasons));
+		fprintf(out, "%-10s %-8s %-6s %-5s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
+			" %6" PRIu64 "  %s\n", sc->dev[w->device].name, rid, pasid,
+			w->write ? "write" : "read", w->dmas, w->bytes, w->faults,
+			w->unexpected, reasons[0] ? reasons : "-");
 	}
-	if (json)
-		fprintf(out, "],\"units\":[");
-	else
-		fprintf(out, "\n%-10s %10s %10s %8s %12s %8s %10s\n", "unit", "IOTLB hits",
-			"misses", "hit %", "inv descs", "waits", "PT pages");
+	fprintf(out, "\n%-10s %10s %10s %8s %12s %8s %10s\n", "unit", "IOTLB hits",
+		"misses", "hit %", "inv descs", "waits", "PT pages");
 	for (i = 0; i < sc->nunits; i++) {
 		struct siommu_vtd_stats vs;
 		struct siommu_unit_stats us;
 		struct siommu_mem_stats ms;
-		double rate;
 
 		siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &vs);
 		siommu_unit_get_stats(sc->unit[i].unit, &us);
 		siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
-		rate = vs.iotlb_hit + vs.iotlb_miss ?
-		       100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss) : 0;
-		if (json)
-			fprintf(out, "%s{\"unit\":\"%s\",\"iotlb_hits\":%" PRIu64 ",\"iotlb_misses\":%"
-				PRIu64 ",\"hit_rate\":%.2f,\"faults\":%" PRIu64
-				",\"inv_descriptors\":%" PRIu64 ",\"inv_waits\":%" PRIu64
-				",\"pt_pages\":%" PRIu64 "}", i ? "," : "", sc->unit[i].name,
-				vs.iotlb_hit, vs.iotlb_miss, rate, vs.faults, us.inv_descriptors,
-				us.inv_waits, ms.in_use[SIOMMU_MEM_PT] >> 12);
-		else
-			fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
-				" %10" PRIu64 "\n", sc->unit[i].name, vs.iotlb_hit, vs.iotlb_miss,
-				rate, us.inv_descriptors, us.inv_waits,
-				ms.in_use[SIOMMU_MEM_PT] >> 12);
+		fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
+			" %10" PRIu64 "\n", sc->unit[i].name, vs.iotlb_hit, vs.iotlb_miss,
+			vs.iotlb_hit + vs.iotlb_miss ?
+			100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss) : 0,
+			us.inv_descriptors, us.inv_waits, ms.in_use[SIOMMU_MEM_PT] >> 12);
 	}
+}
+
+/*
+ * The same as one JSON document, built with jansson so that every name and
+ * path is escaped as JSON requires. Returns 0, or -ENOMEM.
+ */
+static int report_json(struct scenario *sc, FILE *out)
+{
+	json_t *doc = json_object(), *works = json_array(), *units = json_array();
+	unsigned int i, r;
+	int ret = -ENOMEM;
+
+	if (!doc || !works || !units ||
+	    json_object_set_new(doc, "scenario", json_string(sc->file)) ||
+	    json_object_set(doc, "workload", works) || json_object_set(doc, "units", units))
+		goto out;
+	for (i = 0; i < sc->nwork; i++) {
+		struct sc_work *w = &sc->work[i];
+		json_t *reasons = json_object();
+		char rid[16];
+
+		rid_str(sc->dev[w->device].cfg.rid, rid);
+		for (r = 0; reasons && r < 256; r++) {
+			char code[8];
+
+			snprintf(code, sizeof(code), "0x%02x", r);
+			if (w->by_reason[r] &&
+			    json_object_set_new(reasons, code, json_integer(w->by_reason[r])))
+				goto out_reasons;
+		}
+		if (json_array_append_new(works, json_pack("{s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:o}",
+				"device", sc->dev[w->device].name, "rid", rid,
+				"pasid", w->has_pasid ? json_integer(w->pasid) : json_null(),
+				"op", w->write ? "write" : "read",
+				"dmas", (json_int_t)w->dmas, "bytes", (json_int_t)w->bytes,
+				"faults", (json_int_t)w->faults,
+				"unexpected", (json_int_t)w->unexpected,
+				"faults_by_reason", reasons)))
+			goto out;
+		continue;
+out_reasons:
+		json_decref(reasons);
+		goto out;
+	}
+	for (i = 0; i < sc->nunits; i++) {
+		struct siommu_vtd_stats vs;
+		struct siommu_unit_stats us;
+		struct siommu_mem_stats ms;
+
+		siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &vs);
+		siommu_unit_get_stats(sc->unit[i].unit, &us);
+		siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
+		if (json_array_append_new(units, json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
+				"unit", sc->unit[i].name,
+				"iotlb_hits", (json_int_t)vs.iotlb_hit,
+				"iotlb_misses", (json_int_t)vs.iotlb_miss,
+				"hit_rate", vs.iotlb_hit + vs.iotlb_miss ?
+				100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss) : 0.0,
+				"faults", (json_int_t)vs.faults,
+				"inv_descriptors", (json_int_t)us.inv_descriptors,
+				"inv_waits", (json_int_t)us.inv_waits,
+				"pt_pages", (json_int_t)(ms.in_use[SIOMMU_MEM_PT] >> 12))))
+			goto out;
+	}
+	if (json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) == 0 && fputc('\n', out) != EOF)
+		ret = 0;
+	else
+		ret = -EIO;
+out:
+	json_decref(works);
+	json_decref(units);
+	json_decref(doc);
+	return ret;
+}
+
+int scenario_report(struct scenario *sc, FILE *out, bool json)
+{
 	if (json)
-		fprintf(out, "]}\n");
+		return report_json(sc, out);
+	report_text(sc, out);
+	return 0;
 }
 
 /* Dumps ------------------------------------------------------------------- */
+
+/*
+ * Write @s as a DOT quoted string for a label: '"' and '\' escaped, a line
+ * break as the label escape \n, other control characters as \xNN text, so
+ * that nothing in a name can end the string or the statement. Node IDs are
+ * ours (unit_0, dev_1, ...): names appear only inside labels.
+ */
+static void dot_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
 
 struct dump_ctx {
 	struct scenario *sc;
@@ -909,24 +1027,20 @@ static const char *dom_name(struct scenario *sc, struct siommu_domain *dom)
 static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 {
 	struct dump_ctx *c = arg;
-	struct sc_device *d = &c->sc->dev[c->dev];
-	unsigned int di;
+	unsigned int di, dv = c->dev;
 
 	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
 		;
-	if (c->dot) {
-		if (pasid)
-			fprintf(c->out, "  \"%s/pasid%u\" [label=\"PASID %u\", shape=box];\n"
-				"  \"%s\" -> \"%s/pasid%u\";\n  \"%s/pasid%u\" -> \"dom_%u\";\n",
-				d->name, pasid, pasid, d->name, d->name, pasid, d->name, pasid, di);
-		else
-			fprintf(c->out, "  \"%s\" -> \"dom_%u\" [label=\"RID\"];\n", d->name, di);
-	} else {
-		if (pasid)
-			fprintf(c->out, "    PASID %u -> domain %s\n", pasid, dom_name(c->sc, dom));
-		else
-			fprintf(c->out, "    RID (no PASID) -> domain %s\n", dom_name(c->sc, dom));
-	}
+	if (c->dot && pasid)
+		fprintf(c->out, "  dev_%u_p%u [label=\"PASID %u\", shape=box];\n"
+			"  dev_%u -> dev_%u_p%u;\n  dev_%u_p%u -> dom_%u;\n",
+			dv, pasid, pasid, dv, dv, pasid, dv, pasid, di);
+	else if (c->dot)
+		fprintf(c->out, "  dev_%u -> dom_%u [label=\"RID\"];\n", dv, di);
+	else if (pasid)
+		fprintf(c->out, "    PASID %u -> domain %s\n", pasid, dom_name(c->sc, dom));
+	else
+		fprintf(c->out, "    RID (no PASID) -> domain %s\n", dom_name(c->sc, dom));
 	return 0;
 }
 
@@ -947,20 +1061,64 @@ static int dump_run(void *arg, const struct siommu_pt_run *run)
 	return 0;
 }
 
+/*
+ * The group of device @i as the dump names it: 1, 2, ... in the order the
+ * unit's groups first appear among the devices (the core's groups, so
+ * devices joined by an alias RID share one too).
+ */
+static unsigned int group_no(struct scenario *sc, unsigned int i)
+{
+	struct siommu_group *g = siommu_device_group(sc->dev[i].dev);
+	unsigned int k, n = 0;
+
+	for (k = 0; k < sc->ndevs; k++) {
+		bool first = true;
+		unsigned int j;
+
+		if (sc->dev[k].unit != sc->dev[i].unit)
+			continue;
+		for (j = 0; j < k && first; j++)
+			first = sc->dev[j].unit != sc->dev[k].unit ||
+				siommu_device_group(sc->dev[j].dev) !=
+				siommu_device_group(sc->dev[k].dev);
+		n += first;
+		if (siommu_device_group(sc->dev[k].dev) == g)
+			return n;
+	}
+	return 0;
+}
+
+/* What translates a domain's DMA, in words. */
+static const char *dom_kind(struct sc_domain *d)
+{
+	struct siommu_pt *pt = siommu_domain_pt(d->dom);
+	struct siommu_pt_cfg pc;
+
+	if (d->cfg.type == SIOMMU_DOMAIN_IDENTITY)
+		return "identity (pass-through)";
+	if (!pt)
+		return "blocked";
+	siommu_pt_get_cfg(pt, &pc);
+	return pc.format == SIOMMU_PT_X86_64 ? "paging, first stage (x86-64 format)" :
+	       pc.format == SIOMMU_PT_VTD_SS ? "paging, second stage (VT-d format)" :
+	       "paging";
+}
+
 static void dump(struct scenario *sc, FILE *out, bool dot)
 {
 	struct dump_ctx c = { sc, out, dot, 0 };
-	static const char *const types[] = { "blocked", "identity", "paging" };
 	unsigned int u, i;
 
 	if (dot)
 		fprintf(out, "digraph siommu {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	for (u = 0; u < sc->nunits; u++) {
-		if (dot)
-			fprintf(out, "  \"unit_%u\" [label=\"VT-d unit %s\", shape=box3d];\n", u,
-				sc->unit[u].name);
-		else
+		if (dot) {
+			fprintf(out, "  unit_%u [shape=box3d, label=", u);
+			dot_quoted(out, sc->unit[u].name);
+			fprintf(out, ", xlabel=\"VT-d unit\"];\n");
+		} else {
 			fprintf(out, "unit %s (VT-d, scalable mode)\n", sc->unit[u].name);
+		}
 		for (i = 0; i < sc->ndevs; i++) {
 			struct sc_device *d = &sc->dev[i];
 			char rid[16];
@@ -968,35 +1126,37 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 			if (d->unit != (int)u)
 				continue;
 			rid_str(d->cfg.rid, rid);
-			if (dot)
-				fprintf(out, "  \"%s\" [label=\"%s\\nRID %s\\ncontext: PASID %s\"];\n"
-					"  \"unit_%u\" -> \"%s\";\n", d->name, d->name, rid,
-					d->cfg.pasid_bits ? "enabled" : "off", u, d->name);
-			else
-				fprintf(out, "  RID %s %s (context: PASID %s, group %u)\n", rid,
-					d->name, d->cfg.pasid_bits ? "enabled" : "off",
-					d->cfg.isolation_key);
+			if (dot) {
+				fprintf(out, "  dev_%u [label=", i);
+				dot_quoted(out, d->name);
+				fprintf(out, ", xlabel=\"RID %s, group %u, PASID %s\"];\n"
+					"  unit_%u -> dev_%u;\n", rid, group_no(sc, i),
+					d->cfg.pasid_bits ? "enabled" : "off", u, i);
+			} else {
+				fprintf(out, "  RID %s %s (group %u; context: PASID %s)\n", rid,
+					d->name, group_no(sc, i),
+					d->cfg.pasid_bits ? "enabled" : "off");
+			}
 			c.dev = i;
 			siommu_device_for_each_attachment(d->dev, dump_att, &c);
 		}
 		/* Devices that cannot be isolated from each other: one box. */
 		for (i = 0; dot && i < sc->ndevs; i++) {
-			unsigned int k, first = 1;
+			unsigned int k, g = group_no(sc, i), first = 1;
+			struct siommu_device_info info;
 
-			if (sc->dev[i].unit != (int)u || !sc->dev[i].cfg.isolation_key)
+			if (sc->dev[i].unit != (int)u ||
+			    siommu_device_get_info(sc->dev[i].dev, &info) || info.group_size < 2)
 				continue;
 			for (k = 0; k < i && first; k++)
-				first = sc->dev[k].unit != (int)u ||
-					sc->dev[k].cfg.isolation_key != sc->dev[i].cfg.isolation_key;
+				first = sc->dev[k].unit != (int)u || group_no(sc, k) != g;
 			if (!first)
 				continue;
 			fprintf(out, "  subgraph cluster_u%u_g%u {\n    label=\"group %u: one RID "
-				"domain\";\n    style=dashed;\n", u, sc->dev[i].cfg.isolation_key,
-				sc->dev[i].cfg.isolation_key);
+				"domain\";\n    style=dashed;\n", u, g, g);
 			for (k = i; k < sc->ndevs; k++)
-				if (sc->dev[k].unit == (int)u &&
-				    sc->dev[k].cfg.isolation_key == sc->dev[i].cfg.isolation_key)
-					fprintf(out, "    \"%s\";\n", sc->dev[k].name);
+				if (sc->dev[k].unit == (int)u && group_no(sc, k) == g)
+					fprintf(out, "    dev_%u;\n", k);
 			fprintf(out, "  }\n");
 		}
 	}
@@ -1004,11 +1164,14 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 		struct sc_domain *d = &sc->dom[i];
 		struct siommu_pt *pt = siommu_domain_pt(d->dom);
 
-		if (dot)
-			fprintf(out, "  \"dom_%u\" [shape=note, label=\"domain %s (%s)", i, d->name,
-				types[d->cfg.type]);
-		else
-			fprintf(out, "domain %s (%s)\n", d->name, types[d->cfg.type]);
+		if (dot) {
+			fprintf(out, "  dom_%u [shape=note, xlabel=\"domain: %s\", label=", i,
+				dom_kind(d));
+			dot_quoted(out, d->name);
+			fprintf(out, "];\n  dom_%u_map [shape=plain, label=\"", i);
+		} else {
+			fprintf(out, "domain %s: %s\n", d->name, dom_kind(d));
+		}
 		if (pt) {
 			struct siommu_pt_cfg pc;
 
@@ -1016,14 +1179,15 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 			siommu_pt_get_cfg(pt, &pc);
 			siommu_pt_for_each(pt, 0, 1ull << (pc.ias - (pc.format ==
 					   SIOMMU_PT_X86_64)), dump_run, &c);
-		}
-		else if (d->cfg.type == SIOMMU_DOMAIN_IDENTITY)
-			fprintf(out, dot ? "\\nevery IOVA -> the same PA" :
+		} else if (d->cfg.type == SIOMMU_DOMAIN_IDENTITY) {
+			fprintf(out, dot ? "every IOVA -> the same PA" :
 				"    every IOVA -> the same PA\n");
-		else
-			fprintf(out, dot ? "\\nno access" : "    no access\n");
+		} else {
+			fprintf(out, dot ? "no access" : "    no access\n");
+		}
 		if (dot)
-			fprintf(out, "\"];\n");
+			fprintf(out, "\"];\n  dom_%u -> dom_%u_map [arrowhead=none, style=dotted];\n",
+				i, i);
 	}
 	if (dot)
 		fprintf(out, "}\n");

@@ -14,10 +14,31 @@
 struct scenario;
 
 /*
- * scenario_load - parse @path. On a syntax or content error returns NULL and
- * writes "FILE:LINE: FIELD: what was expected" into @err.
+ * What a scenario may ask for. max_memory: the DMA buffers behind all
+ * mappings together (each a power of two at least as large as its mapping),
+ * in bytes; `--max-memory` changes it.
  */
-struct scenario *scenario_load(const char *path, char *err, size_t errlen);
+struct scenario_limits {
+	uint64_t max_memory;
+};
+
+#define SCENARIO_MAX_MEMORY_DEFAULT (1ull << 30)
+#define SCENARIO_LIMITS_DEFAULT { .max_memory = SCENARIO_MAX_MEMORY_DEFAULT }
+
+/*
+ * scenario_load - parse @path within @lim (NULL: SCENARIO_LIMITS_DEFAULT).
+ * On a syntax or content error returns NULL and writes "FILE:LINE: FIELD:
+ * what was expected" into @err.
+ */
+struct scenario *scenario_load(const char *path, const struct scenario_limits *lim,
+			       char *err, size_t errlen);
+
+/*
+ * scenario_parse_number - @s as scenario files write numbers: decimal or 0x
+ * hex, with an optional K, M or G suffix (binary). Returns 0 with *out set,
+ * -EINVAL (not such a number), -ERANGE (beyond 64 bits, suffix included).
+ */
+int scenario_parse_number(const char *s, uint64_t *out);
 void scenario_free(struct scenario *sc);
 
 /*
@@ -30,8 +51,12 @@ int scenario_run(struct scenario *sc, bool progress, char *err, size_t errlen);
 /* DMAs whose outcome contradicted their workload item's `expect`. */
 uint64_t scenario_unexpected(struct scenario *sc);
 
-/* Results of a run: a table, or one JSON document. */
-void scenario_report(struct scenario *sc, FILE *out, bool json);
+/*
+ * scenario_report - the results of a run on @out: a table, or one JSON
+ * document. Returns 0, or -ENOMEM (building the JSON document), -EIO (the
+ * stream reported an error).
+ */
+int scenario_report(struct scenario *sc, FILE *out, bool json);
 
 /* The live structure after a run: Graphviz dot, and indented text. */
 void scenario_dump_dot(struct scenario *sc, FILE *out);

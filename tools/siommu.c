@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -127,11 +130,25 @@ static int cmd_bench(int argc, char **argv)
 	return ret;
 }
 
+/* --max-memory SIZE: returns 0, or prints why it is no size and returns 2. */
+static int parse_limits(const char *max_memory, struct scenario_limits *lim)
+{
+	if (!max_memory)
+		return 0;
+	if (scenario_parse_number(max_memory, &lim->max_memory) || !lim->max_memory) {
+		fprintf(stderr, "siommu: --max-memory: expected a size like 512M or 4G, "
+			"at least 1; got '%s'\n", max_memory);
+		return 2;
+	}
+	return 0;
+}
+
 /* Load and run a scenario; prints the error and returns NULL on failure. */
-static struct scenario *load_and_run(const char *file, bool progress)
+static struct scenario *load_and_run(const char *file, const struct scenario_limits *lim,
+				     bool progress)
 {
 	char err[512];
-	struct scenario *sc = scenario_load(file, err, sizeof(err));
+	struct scenario *sc = scenario_load(file, lim, err, sizeof(err));
 
 	if (!sc) {
 		fprintf(stderr, "siommu: %s\n", err);
@@ -147,22 +164,26 @@ static struct scenario *load_and_run(const char *file, bool progress)
 
 static int cmd_run(int argc, char **argv)
 {
+	struct scenario_limits lim = SCENARIO_LIMITS_DEFAULT;
 	bool json = false, noprogress = false;
+	const char *file, *max_memory = NULL;
 	const struct opt opts[] = {
-		{ "--json", &json, NULL }, { "--no-progress", &noprogress, NULL }, { NULL, NULL, NULL },
+		{ "--json", &json, NULL }, { "--no-progress", &noprogress, NULL },
+		{ "--max-memory", NULL, &max_memory }, { NULL, NULL, NULL },
 	};
-	const char *file;
 	struct scenario *sc;
 	uint64_t unexpected;
 	int ret = parse_args(argc, argv, opts, &file);
 
+	ret = ret ?: parse_limits(max_memory, &lim);
 	if (ret)
 		return ret;
 	/* A progress bar only on a terminal, and not when asked not to. */
-	sc = load_and_run(file, isatty(2) && !noprogress);
+	sc = load_and_run(file, &lim, isatty(2) && !noprogress);
 	if (!sc)
 		return 1;
-	scenario_report(sc, stdout, json);
+	if (scenario_report(sc, stdout, json))
+		fprintf(stderr, "siommu: %s: could not write the report\n", file);
 	unexpected = scenario_unexpected(sc);
 	if (unexpected)
 		fprintf(stderr, "siommu: %s: %" PRIu64 " DMAs did not end as their "
@@ -175,47 +196,116 @@ static int write_file(const char *path, struct scenario *sc,
 		      void (*fn)(struct scenario *, FILE *))
 {
 	FILE *f = fopen(path, "w");
+	int ret = 0;
 
 	if (!f) {
 		fprintf(stderr, "siommu: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
 	fn(sc, f);
-	return fclose(f) ? 1 : 0;
+	if (ferror(f))
+		ret = 1;
+	if (fclose(f))
+		ret = 1;
+	if (ret)
+		fprintf(stderr, "siommu: %s: could not write: %s\n", path, strerror(errno));
+	return ret;
+}
+
+/*
+ * Render @dot into @svg with Graphviz's dot, run directly with both files
+ * opened for it as its standard input and output: no shell, and no path is
+ * ever an argument that could read as an option. Returns 0 when dot exited
+ * 0; else 1 with *missing set when dot is not installed, or with the failure
+ * reported and @svg removed.
+ */
+static int render_svg(const char *dot, const char *svg, bool *missing)
+{
+	static char *const argv[] = { "dot", "-Tsvg", NULL };
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	int ret, status;
+	pid_t pid;
+
+	*missing = false;
+	ret = posix_spawn_file_actions_init(&fa);
+	ret = ret ?: posix_spawn_file_actions_addopen(&fa, 0, dot, O_RDONLY, 0);
+	ret = ret ?: posix_spawn_file_actions_addopen(&fa, 1, svg,
+						      O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	ret = ret ?: posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (ret == ENOENT) {
+		*missing = true;
+		return 1;
+	}
+	if (ret) {
+		fprintf(stderr, "siommu: could not run dot for %s: %s\n", svg, strerror(ret));
+		unlink(svg);
+		return 1;
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "siommu: waiting for dot: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		fprintf(stderr, "siommu: dot could not draw %s (exit %d); %s not written\n",
+			dot, WEXITSTATUS(status), svg);
+	else
+		fprintf(stderr, "siommu: dot could not draw %s (signal %d); %s not written\n",
+			dot, WTERMSIG(status), svg);
+	unlink(svg);
+	return 1;
 }
 
 /* The structure after a scenario: PREFIX.dot, PREFIX.txt, and PREFIX.svg
  * when Graphviz's dot is installed; the text also goes to stdout. */
 static int cmd_dump(int argc, char **argv)
 {
-	const char *file, *prefix = "siommu-dump";
-	const struct opt opts[] = { { "-o", NULL, &prefix }, { NULL, NULL, NULL } };
-	char path[4096], cmd[8300];
+	struct scenario_limits lim = SCENARIO_LIMITS_DEFAULT;
+	const char *file, *prefix = "siommu-dump", *max_memory = NULL;
+	const struct opt opts[] = {
+		{ "-o", NULL, &prefix }, { "--max-memory", NULL, &max_memory },
+		{ NULL, NULL, NULL },
+	};
+	char txt[4096], dot[4096], svg[4096];
 	struct scenario *sc;
+	bool missing;
 	int ret = parse_args(argc, argv, opts, &file);
 
+	ret = ret ?: parse_limits(max_memory, &lim);
 	if (ret)
 		return ret;
-	sc = load_and_run(file, false);
+	if (!*prefix) {
+		fprintf(stderr, "siommu: dump: -o needs a non-empty prefix\n");
+		return 2;
+	}
+	if ((size_t)snprintf(txt, sizeof(txt), "%s.txt", prefix) >= sizeof(txt) ||
+	    (size_t)snprintf(dot, sizeof(dot), "%s.dot", prefix) >= sizeof(dot) ||
+	    (size_t)snprintf(svg, sizeof(svg), "%s.svg", prefix) >= sizeof(svg)) {
+		fprintf(stderr, "siommu: dump: -o prefix longer than %zu bytes\n",
+			sizeof(txt) - 5);
+		return 2;
+	}
+	sc = load_and_run(file, &lim, false);
 	if (!sc)
 		return 1;
 	scenario_dump_text(sc, stdout);
-	snprintf(path, sizeof(path), "%s.txt", prefix);
-	ret |= write_file(path, sc, scenario_dump_text);
-	snprintf(path, sizeof(path), "%s.dot", prefix);
-	ret |= write_file(path, sc, scenario_dump_dot);
-	if (!ret && !system("command -v dot >/dev/null 2>&1")) {
-		snprintf(cmd, sizeof(cmd), "dot -Tsvg '%s' -o '%s.svg'", path, prefix);
-		if (system(cmd))
-			fprintf(stderr, "siommu: dot could not draw %s\n", path);
-		else
-			fprintf(stderr, "wrote %s.txt, %s.dot and %s.svg\n", prefix, prefix, prefix);
-	} else if (!ret) {
-		fprintf(stderr, "wrote %s.txt and %s.dot (install graphviz for SVG)\n",
-			prefix, prefix);
-	}
+	ret |= write_file(txt, sc, scenario_dump_text);
+	ret |= write_file(dot, sc, scenario_dump_dot);
 	scenario_free(sc);
-	return ret;
+	if (ret)
+		return 1;
+	if (!render_svg(dot, svg, &missing))
+		fprintf(stderr, "wrote %s, %s and %s\n", txt, dot, svg);
+	else if (missing)
+		fprintf(stderr, "wrote %s and %s (install graphviz for SVG)\n", txt, dot);
+	else
+		return 1;
+	return 0;
 }
 
 int main(int argc, char **argv)

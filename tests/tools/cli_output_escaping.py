@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+# Names are data, never syntax: a scenario whose unit, device and domain
+# names hold quotes, backslashes, a line break, a tab and non-ASCII runs, and
+# `siommu run --json` prints one JSON document that a JSON parser reads back
+# with the very names the file gave.
+import json
+import sys
+
+import cli
+
+t = cli.Cli("escaping")
+f = t.write("hostile.yaml", cli.hostile_yaml())
+rc, out, err = t.expect("hostile names run", ["run", "--no-progress", "--json", f], 0)
+try:
+    doc = json.loads(out)
+except ValueError as e:
+    doc = None
+    t.check("--json output parses", False, f"{e}: {out!r}")
+if doc is not None:
+    t.check("--json output parses", True)
+    t.check("device name reads back", doc["workload"][0]["device"] == cli.HOSTILE_DEV,
+            repr(doc["workload"][0]["device"]))
+    t.check("unit name reads back", doc["units"][0]["unit"] == cli.HOSTILE_UNIT,
+            repr(doc["units"][0]["unit"]))
+    t.check("the scenario's path reads back", doc["scenario"] == f, repr(doc["scenario"]))
+    t.check("the workload ran", doc["workload"][0]["dmas"] == 4, repr(doc["workload"]))
+
+# A path with a quote in it is data too.
+g = t.write('we"ird\\name.yaml', cli.hostile_yaml())
+rc, out, err = t.expect("hostile path runs", ["run", "--no-progress", "--json", g], 0)
+try:
+    t.check("hostile path reads back", json.loads(out)["scenario"] == g, out)
+except ValueError as e:
+    t.check("hostile path parses", False, f"{e}: {out!r}")
+t.done()
