@@ -16,8 +16,9 @@
  *             RID), as (a name for the PASID, used by the workload),
  *             replace (this line may replace an earlier attachment)
  *   workload: device, pasid (number or name; absent: no PASID), op
- *             (read|write), iova, size, count (per thread), threads, stride,
- *             span, expect (any|ok|fault)
+ *             (read|write|ats_translate|page_request), access (r|w|rw, for
+ *             the last two), iova, size, count (per thread), threads,
+ *             stride, span, expect (any|ok|fault)
  *
  * Nothing is taken silently: every number is checked against the range of
  * its field, names and keys are unique, and a second attachment at the same
@@ -50,11 +51,15 @@ struct sc_unit {
 	struct siommu_unit *unit;
 };
 
+struct sc_work;
+
 struct sc_device {
 	char name[NAME_LEN];
 	int line, unit;
 	struct siommu_device_cfg cfg;
 	struct siommu_device *dev;
+	bool registered;	/* page responses come to on_page_resp() */
+	struct sc_work *cur;	/* the workload item running for it (atomic) */
 };
 
 struct sc_mapping {
@@ -81,17 +86,26 @@ struct sc_attach {
 };
 
 enum { EXPECT_ANY, EXPECT_OK, EXPECT_FAULT };
+enum { OP_READ, OP_WRITE, OP_ATS, OP_PRQ };
+static const char *const op_names[] = { "read", "write", "ats_translate", "page_request", NULL };
 
 struct sc_work {
 	int line, device;
 	char pasid_name[NAME_LEN];
 	bool has_pasid;
 	uint32_t pasid;
-	bool write;
+	int op;			/* OP_* */
+	unsigned int access;	/* OP_ATS, OP_PRQ: SIOMMU_VTD_READ | WRITE */
 	uint64_t iova, size, count, threads, stride, span;
 	int expect;
-	/* results, updated with atomics by the workload threads */
-	uint64_t dmas, bytes, faults, unexpected;
+	/*
+	 * Results, updated with atomics by the workload threads. For ATS,
+	 * "denied" counts translations that came back without the access asked
+	 * (not a fault for ATS: the device would send a page request); for
+	 * page requests, resp[] counts the page group responses by code.
+	 */
+	uint64_t dmas, bytes, faults, unexpected, denied;
+	uint64_t resp[3];	/* success, invalid request, failure */
 	uint64_t by_reason[256];
 };
 
@@ -709,10 +723,10 @@ static int parse_attach(struct parser *p, yaml_node_t *root, struct scenario *sc
 
 static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
-	static const char *const keys[] = { "device", "pasid", "op", "iova", "size", "count",
-					    "threads", "stride", "span", "expect", NULL };
-	static const char *const ops[] = { "read", "write", NULL };
+	static const char *const keys[] = { "device", "pasid", "op", "access", "iova", "size",
+					    "count", "threads", "stride", "span", "expect", NULL };
 	static const char *const expects[] = { "any", "ok", "fault", NULL };
+	static const char *const accesses[] = { "", "r", "w", "rw", NULL };
 	yaml_node_t *l;
 	unsigned int i;
 	int ret = get_list(p, root, "workload", false, &l);
@@ -722,7 +736,7 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 		struct sc_work *w = &sc->work[sc->nwork++];
 		uint64_t dmas, bytes, end;
 		char a[24];
-		int op = 0;
+		int acc = 1;
 
 		w->line = line_of(n);
 		ret = check_keys(p, n, "a workload item", keys);
@@ -749,8 +763,14 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 				w->pasid = (uint32_t)v;
 			}
 		}
-		ret = ret ?: get_enum(p, n, "op", ops, 0, &op);
-		w->write = op == 1;
+		ret = ret ?: get_enum(p, n, "op", op_names, OP_READ, &w->op);
+		ret = ret ?: get_enum(p, n, "access", accesses, 1, &acc);
+		if (!ret && !acc)
+			ret = perr(p, map_get(p, n, "access"), "access", "expected r, w or rw");
+		if (!ret && map_get(p, n, "access") && w->op != OP_ATS && w->op != OP_PRQ)
+			ret = perr(p, map_get(p, n, "access"), "access", "only for ats_translate "
+				   "and page_request (read and write say it)");
+		w->access = (acc & 1 ? SIOMMU_VTD_READ : 0) | (acc & 2 ? SIOMMU_VTD_WRITE : 0);
 		ret = ret ?: get_num(p, n, "iova", true, 0, 0, UINT64_MAX, true, &w->iova);
 		ret = ret ?: get_num(p, n, "size", false, 4096, 1, 1u << 20, false, &w->size);
 		ret = ret ?: get_num(p, n, "count", false, 1, 1, SCENARIO_MAX_DMAS, false,
@@ -1019,8 +1039,14 @@ out:
 
 void scenario_free(struct scenario *sc)
 {
+	unsigned int i;
+
 	if (!sc)
 		return;
+	for (i = 0; i < sc->ndevs; i++)
+		if (sc->dev[i].registered)
+			siommu_vtd_dev_unregister(siommu_unit_vtd(sc->unit[sc->dev[i].unit].unit),
+						  sc->dev[i].cfg.rid);
 	siommu_ctx_destroy(sc->ctx);
 	free(sc);
 }
@@ -1045,8 +1071,24 @@ static int rerr(struct scenario *sc, char *err, size_t errlen, int line,
 	return ret;
 }
 
+/*
+ * The page group response to a device's page request (PCIe PRI), counted
+ * for the workload item running for the device. Called by the unit from
+ * the driver's invalidation queue: counts only.
+ */
+static void on_page_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
+{
+	struct sc_device *d = opaque;
+	struct sc_work *w = __atomic_load_n(&d->cur, __ATOMIC_ACQUIRE);
+
+	if (w)
+		__atomic_fetch_add(&w->resp[resp->code == 0 ? 0 : resp->code == 1 ? 1 : 2], 1,
+				   __ATOMIC_RELAXED);
+}
+
 static int build_devices(struct scenario *sc, char *err, size_t errlen)
 {
+	static const struct siommu_vtd_dev_ops ops = { .page_resp = on_page_resp };
 	unsigned int i;
 	int ret;
 
@@ -1085,6 +1127,13 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 		if (ret)
 			return rerr(sc, err, errlen, d->line, "device", ret, "the library refused "
 				    "device '%s' at RID %s: %s", d->name, rid, strerror(-ret));
+		ret = siommu_vtd_dev_register(siommu_unit_vtd(sc->unit[d->unit].unit),
+					      d->cfg.rid, &ops, d);
+		if (ret)
+			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': could "
+				    "not receive page responses at RID %s: %s", d->name, rid,
+				    strerror(-ret));
+		d->registered = true;
 	}
 	return 0;
 }
@@ -1286,6 +1335,41 @@ static int should_stop(struct scenario *sc, const struct scenario_run_opts *o)
 	return stopped;
 }
 
+/*
+ * One request of a workload item. Returns 0 (done), -EACCES (an ATS
+ * translation without the access asked), or another negative errno with
+ * *res describing the fault. A page request that the unit could not take
+ * (its queue full) or refused counts as a fault; its answer arrives at
+ * on_page_resp().
+ */
+static int dma_one(struct worker *wk, struct sc_work *w, struct siommu_vtd_req *req,
+		   uint8_t *buf, uint64_t i, size_t *done, struct siommu_vtd_xlate *res)
+{
+	struct siommu_vtd_page_req pr;
+	int ret;
+
+	switch (w->op) {
+	case OP_WRITE:
+		return siommu_vtd_dma_write(wk->hw, req, buf, w->size, done, res);
+	case OP_ATS:
+		req->access = w->access;
+		req->len = 1;
+		ret = siommu_vtd_ats_translate(wk->hw, req, res);
+		if (!ret && (res->perm & w->access) != w->access)
+			ret = -EACCES;
+		return ret;
+	case OP_PRQ:
+		pr = (struct siommu_vtd_page_req){
+			.rid = req->rid, .pasid_present = req->pasid_present,
+			.pasid = req->pasid, .addr = req->iova, .access = w->access,
+			.prgi = (uint16_t)(i & 0x1ff), .last = true,
+		};
+		return siommu_vtd_page_request(wk->hw, &pr);
+	default:
+		return siommu_vtd_dma_read(wk->hw, req, buf, w->size, done, res);
+	}
+}
+
 static void *work_fn(void *arg)
 {
 	struct worker *wk = arg;
@@ -1295,7 +1379,7 @@ static void *work_fn(void *arg)
 		.pasid_present = w->has_pasid, .pasid = w->pasid,
 	};
 	uint8_t *buf = calloc(1, w->size);
-	uint64_t i, off = 0, dmas = 0, bytes = 0, faults = 0, bad = 0;
+	uint64_t i, off = 0, dmas = 0, bytes = 0, faults = 0, bad = 0, denied = 0;
 
 	if (!buf) {
 		wk->err = -ENOMEM;
@@ -1309,14 +1393,17 @@ static void *work_fn(void *arg)
 		if ((i & 255) == 0 && i && should_stop(wk->sc, wk->o))
 			break;
 		req.iova = w->iova + off;
-		ret = w->write ? siommu_vtd_dma_write(wk->hw, &req, buf, w->size, &done, &res)
-			       : siommu_vtd_dma_read(wk->hw, &req, buf, w->size, &done, &res);
+		ret = dma_one(wk, w, &req, buf, i, &done, &res);
 		dmas++;
 		bytes += done;
-		if (ret) {
+		if (ret == -EACCES) {
+			denied++;
+		} else if (ret) {
 			faults++;
-			__atomic_fetch_add(&w->by_reason[res.fault_reason & 0xff], 1,
-					   __ATOMIC_RELAXED);
+			/* A refused page request's reason is in its response. */
+			if (w->op != OP_PRQ)
+				__atomic_fetch_add(&w->by_reason[res.fault_reason & 0xff], 1,
+						   __ATOMIC_RELAXED);
 		}
 		if ((w->expect == EXPECT_OK && ret) || (w->expect == EXPECT_FAULT && !ret))
 			bad++;
@@ -1330,6 +1417,7 @@ static void *work_fn(void *arg)
 	__atomic_fetch_add(&w->bytes, bytes, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->faults, faults, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->unexpected, bad, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->denied, denied, __ATOMIC_RELAXED);
 	free(buf);
 	return NULL;
 }
@@ -1359,6 +1447,7 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 		uint64_t target = 0;
 		unsigned int k;
 
+		__atomic_store_n(&sc->dev[w->device].cur, w, __ATOMIC_RELEASE);
 		for (t = 0; t < w->threads; t++) {
 			wk[t] = (struct worker){ .sc = sc, .w = w, .o = o,
 				.hw = siommu_unit_vtd(sc->unit[sc->dev[w->device].unit].unit) };
@@ -1386,6 +1475,7 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 				ret = rerr(sc, err, errlen, w->line, "size", wk[t].err,
 					   "no memory for a %" PRIu64 "-byte DMA buffer", w->size);
 		}
+		__atomic_store_n(&sc->dev[w->device].cur, NULL, __ATOMIC_RELEASE);
 	}
 	if (o->progress)
 		progress_bar(sc, true);
@@ -1394,7 +1484,10 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 
 /* Reporting --------------------------------------------------------------- */
 
-/* The faults of @w by reason, "0x06:12 0x30:4" (text). */
+static const char *const resp_names[] = { "success", "invalid_request", "failure" };
+
+/* The faults of @w by reason, "0x06:12 0x30:4"; then ATS denials and page
+ * responses by code where there are any (text). */
 static void reasons_text(const struct sc_work *w, char *s, size_t len)
 {
 	unsigned int r;
@@ -1405,13 +1498,19 @@ static void reasons_text(const struct sc_work *w, char *s, size_t len)
 		if (w->by_reason[r])
 			l += snprintf(s + l, len - l, "%s0x%02x:%" PRIu64, l ? " " : "", r,
 				      w->by_reason[r]);
+	if (w->denied && l < len)
+		l += snprintf(s + l, len - l, "%sdenied:%" PRIu64, l ? " " : "", w->denied);
+	for (r = 0; r < 3 && l < len; r++)
+		if (w->resp[r])
+			l += snprintf(s + l, len - l, "%sresponse %s:%" PRIu64, l ? " " : "",
+				      resp_names[r], w->resp[r]);
 }
 
 static void report_text(struct scenario *sc, FILE *out)
 {
 	unsigned int i;
 
-	fprintf(out, "%-10s %-8s %-6s %-5s %10s %12s %8s %6s  %s\n", "device", "RID",
+	fprintf(out, "%-10s %-8s %-6s %-13s %10s %12s %8s %6s  %s\n", "device", "RID",
 		"PASID", "op", "DMAs", "bytes", "faults", "unexp", "faults by reason");
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
@@ -1421,9 +1520,9 @@ static void report_text(struct scenario *sc, FILE *out)
 		if (w->has_pasid)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
 		reasons_text(w, reasons, sizeof(reasons));
-		fprintf(out, "%-10s %-8s %-6s %-5s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
+		fprintf(out, "%-10s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
 			" %6" PRIu64 "  %s\n", sc->dev[w->device].name, rid, pasid,
-			w->write ? "write" : "read", w->dmas, w->bytes, w->faults,
+			op_names[w->op], w->dmas, w->bytes, w->faults,
 			w->unexpected, reasons[0] ? reasons : "-");
 	}
 	fprintf(out, "\n%-10s %10s %10s %8s %12s %8s %10s\n", "unit", "IOTLB hits",
@@ -1460,7 +1559,7 @@ static int report_json(struct scenario *sc, FILE *out)
 		goto out;
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
-		json_t *reasons = json_object();
+		json_t *reasons = json_object(), *item;
 		char rid[16];
 
 		rid_str(sc->dev[w->device].cfg.rid, rid);
@@ -1472,16 +1571,30 @@ static int report_json(struct scenario *sc, FILE *out)
 			    json_object_set_new(reasons, code, json_integer(w->by_reason[r])))
 				goto out_reasons;
 		}
-		if (json_array_append_new(works, json_pack("{s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:o}",
-				"device", sc->dev[w->device].name, "rid", rid,
-				"pasid", w->has_pasid ? json_integer(w->pasid) : json_null(),
-				"op", w->write ? "write" : "read",
-				"dmas", (json_int_t)w->dmas, "bytes", (json_int_t)w->bytes,
-				"faults", (json_int_t)w->faults,
-				"unexpected", (json_int_t)w->unexpected,
-				"faults_by_reason", reasons)))
+		item = json_pack("{s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:o}",
+				 "device", sc->dev[w->device].name, "rid", rid,
+				 "pasid", w->has_pasid ? json_integer(w->pasid) : json_null(),
+				 "op", op_names[w->op],
+				 "dmas", (json_int_t)w->dmas, "bytes", (json_int_t)w->bytes,
+				 "faults", (json_int_t)w->faults,
+				 "unexpected", (json_int_t)w->unexpected,
+				 "faults_by_reason", reasons);
+		if (item && w->op == OP_ATS &&
+		    json_object_set_new(item, "ats_denied", json_integer((json_int_t)w->denied)))
+			goto out_item;
+		if (item && w->op == OP_PRQ &&
+		    json_object_set_new(item, "page_responses",
+					json_pack("{s:I, s:I, s:I}",
+						  resp_names[0], (json_int_t)w->resp[0],
+						  resp_names[1], (json_int_t)w->resp[1],
+						  resp_names[2], (json_int_t)w->resp[2])))
+			goto out_item;
+		if (json_array_append_new(works, item))
 			goto out;
 		continue;
+out_item:
+		json_decref(item);
+		goto out;
 out_reasons:
 		json_decref(reasons);
 		goto out;

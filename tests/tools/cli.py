@@ -25,7 +25,8 @@ class Cli:
         """The tool's exit code, stdout and stderr (text, replaced on bad UTF-8)."""
         kw.setdefault("timeout", 120)
         kw.setdefault("cwd", self.dir)
-        p = subprocess.run([self.siommu, *args], capture_output=True, **kw)
+        kw.setdefault("stdout", subprocess.PIPE)
+        p = subprocess.run([self.siommu, *args], stderr=subprocess.PIPE, **kw)
         dec = lambda b: b.decode("utf-8", "replace") if isinstance(b, bytes) else b
         return p.returncode, dec(p.stdout), dec(p.stderr)
 
