@@ -946,7 +946,9 @@ static struct scenario *load(const char *name, const unsigned char *data, size_t
 			 "a scenario is a YAML text file", name, line, data[bad], bad);
 		return NULL;
 	}
-	if (!len || strspn((const char *)data, " \t\r\n") == len) {
+	for (bad = 0; bad < len && data[bad] && strchr(" \t\r\n", data[bad]); bad++)
+		;
+	if (bad == len) {
 		snprintf(err, errlen, "%s:1: file: empty: expected units, devices, domains, "
 			 "attach", name);
 		return NULL;
