@@ -1673,6 +1673,61 @@ struct dump_ctx {
 	unsigned int dev;
 };
 
+/*
+ * What the unit is programmed with for (@rid, @pasid), read back from its
+ * tables in memory as the hardware reads them (VT-d 9.1, 9.4, 9.5, 9.6):
+ * RTADDR -> scalable root entry -> context entry -> PASID directory ->
+ * PASID table entry; pasid 0 means the context's RID_PASID. Returns 0 with
+ * the context's DTE and PRE bits and the entry's domain ID and PGTT, or
+ * -ENOENT where an entry on the way is not present.
+ */
+struct hw_entry {
+	bool dte, pre;
+	uint16_t did;
+	unsigned int pgtt;
+};
+
+static int hw_entry_read(struct scenario *sc, unsigned int unit, uint16_t rid, uint32_t pasid,
+			 struct hw_entry *e)
+{
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+	struct siommu_vtd *hw = siommu_unit_vtd(sc->unit[unit].unit);
+	uint64_t rtaddr, root[2], ctx[2], dir, pte[2], ctp;
+
+	if (siommu_vtd_mmio_read(hw, SIOMMU_VTD_REG_RTADDR, 8, &rtaddr) ||
+	    siommu_mem_read(mem, (rtaddr & ~0xfffull) + (rid >> 8) * 16, root, sizeof(root)))
+		return -ENOENT;
+	/* Lower half for devfn 0..127, upper for 128..255 (VT-d 9.2). */
+	ctp = rid & 0x80 ? root[1] : root[0];
+	if (!(ctp & 1) || siommu_mem_read(mem, (ctp & ~0xfffull) + (rid & 0x7f) * 32, ctx,
+					  sizeof(ctx)) || !(ctx[0] & 1))
+		return -ENOENT;
+	e->dte = ctx[0] & (1u << 2);
+	e->pre = ctx[0] & (1u << 4);
+	if (!pasid)
+		pasid = ctx[1] & 0xfffff;	/* RID_PASID */
+	if (siommu_mem_load64(mem, (ctx[0] & ~0xfffull) + (pasid >> 6) * 8, &dir) ||
+	    !(dir & 1) ||
+	    siommu_mem_read(mem, (dir & ~0xfffull) + (pasid & 63) * 64, pte, sizeof(pte)) ||
+	    !(pte[0] & 1))
+		return -ENOENT;
+	e->did = (uint16_t)pte[1];
+	e->pgtt = (pte[0] >> 6) & 7;
+	return 0;
+}
+
+/* ", DID n" for an attachment as the unit has it, or "" when not present. */
+static void hw_did(struct scenario *sc, unsigned int dev, uint32_t pasid, char *s, size_t len)
+{
+	static const char *const pgtt[] = { "?", "first stage", "second stage", "nested",
+					    "pass-through", "?", "?", "?" };
+	struct hw_entry e;
+
+	s[0] = 0;
+	if (!hw_entry_read(sc, sc->dev[dev].unit, sc->dev[dev].cfg.rid, pasid, &e))
+		snprintf(s, len, " (DID %u, %s)", e.did, pgtt[e.pgtt]);
+}
+
 static const char *dom_name(struct scenario *sc, struct siommu_domain *dom)
 {
 	unsigned int i;
@@ -1688,18 +1743,21 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 	struct dump_ctx *c = arg;
 	unsigned int di, dv = c->dev;
 
+	char did[48];
+
 	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
 		;
+	hw_did(c->sc, dv, pasid, did, sizeof(did));
 	if (c->dot && pasid)
-		fprintf(c->out, "  dev_%u_p%u [label=\"PASID %u\", shape=box];\n"
+		fprintf(c->out, "  dev_%u_p%u [label=\"PASID %u%s\", shape=box];\n"
 			"  dev_%u -> dev_%u_p%u;\n  dev_%u_p%u -> dom_%u;\n",
-			dv, pasid, pasid, dv, dv, pasid, dv, pasid, di);
+			dv, pasid, pasid, did, dv, dv, pasid, dv, pasid, di);
 	else if (c->dot)
-		fprintf(c->out, "  dev_%u -> dom_%u [label=\"RID\"];\n", dv, di);
+		fprintf(c->out, "  dev_%u -> dom_%u [label=\"RID%s\"];\n", dv, di, did);
 	else if (pasid)
-		fprintf(c->out, "    PASID %u -> domain %s\n", pasid, dom_name(c->sc, dom));
+		fprintf(c->out, "    PASID %u -> domain %s%s\n", pasid, dom_name(c->sc, dom), did);
 	else
-		fprintf(c->out, "    RID (no PASID) -> domain %s\n", dom_name(c->sc, dom));
+		fprintf(c->out, "    RID (no PASID) -> domain %s%s\n", dom_name(c->sc, dom), did);
 	return 0;
 }
 
@@ -1747,6 +1805,18 @@ static unsigned int group_no(struct scenario *sc, unsigned int i)
 	return 0;
 }
 
+/* The device's context as the unit has it: PASIDs, ATS (DTE), PRI (PRE). */
+static void ctx_str(struct scenario *sc, unsigned int i, char *s, size_t len)
+{
+	struct siommu_device_info info;
+	struct hw_entry e = { 0 };
+
+	siommu_device_get_info(sc->dev[i].dev, &info);
+	hw_entry_read(sc, sc->dev[i].unit, sc->dev[i].cfg.rid, 0, &e);
+	snprintf(s, len, "context: PASID %s%s%s", info.max_pasid ? "enabled" : "off",
+		 e.dte ? ", ATS" : "", e.pre ? ", PRI" : "");
+}
+
 /* What translates a domain's DMA, in words. */
 static const char *dom_kind(struct sc_domain *d)
 {
@@ -1780,21 +1850,20 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 		}
 		for (i = 0; i < sc->ndevs; i++) {
 			struct sc_device *d = &sc->dev[i];
-			char rid[16];
+			char rid[16], cx[64];
 
 			if (d->unit != (int)u)
 				continue;
 			rid_str(d->cfg.rid, rid);
+			ctx_str(sc, i, cx, sizeof(cx));
 			if (dot) {
 				fprintf(out, "  dev_%u [label=", i);
 				dot_quoted(out, d->name);
-				fprintf(out, ", xlabel=\"RID %s, group %u, PASID %s\"];\n"
-					"  unit_%u -> dev_%u;\n", rid, group_no(sc, i),
-					d->cfg.pasid_bits ? "enabled" : "off", u, i);
+				fprintf(out, ", xlabel=\"RID %s, group %u, %s\"];\n"
+					"  unit_%u -> dev_%u;\n", rid, group_no(sc, i), cx, u, i);
 			} else {
-				fprintf(out, "  RID %s %s (group %u; context: PASID %s)\n", rid,
-					d->name, group_no(sc, i),
-					d->cfg.pasid_bits ? "enabled" : "off");
+				fprintf(out, "  RID %s %s (group %u; %s)\n", rid, d->name,
+					group_no(sc, i), cx);
 			}
 			c.dev = i;
 			siommu_device_for_each_attachment(d->dev, dump_att, &c);

@@ -33,6 +33,35 @@ t.expect("empty prefix refused", ["dump", f, "-o", ""], 2, "non-empty prefix")
 t.expect("prefix that reads as an option", ["dump", f, "-o", "-Tps"], 0, "install graphviz",
          env=nodot)
 
+# The structure as the unit has it: groups numbered by the core's groups,
+# each attachment with the domain ID and translation type read back from
+# the PASID table entry, each domain with its stage, ATS and PRI in the
+# context entry.
+groups = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
+                      "scenarios", "groups.yaml")
+rc, out, err = t.expect("dump of groups.yaml", ["dump", groups, "-o", "groups"], 0, env=nodot)
+for line in ("  RID 03:00.0 nic (group 1; context: PASID off)",
+             "  RID 03:00.1 crypto (group 1; context: PASID enabled)",
+             "    RID (no PASID) -> domain shared (DID 1, first stage)",
+             "    PASID 7 -> domain crypto_ctx (DID 2, first stage)",
+             "  RID 05:00.0 legacy (group 2; context: PASID off)",
+             "    RID (no PASID) -> domain legacy_dma (DID 3, second stage)",
+             "domain legacy_dma: paging, second stage (VT-d format)"):
+    t.check(f"dump says {line.strip()!r}", line + "\n" in out, out)
+ats = t.write("ats.yaml", """units: [{ name: u0 }]
+devices:
+  - { name: smart, unit: u0, rid: "00:02.0", pasid_bits: 8, ats: true, pri: true }
+  - { name: idle, unit: u0, rid: "00:03.0" }
+domains: [{ name: pt, unit: u0, type: identity }]
+attach: [{ device: smart, domain: pt }]
+""")
+rc, out, err = t.expect("dump of ATS and PRI", ["dump", ats, "-o", "ats"], 0, env=nodot)
+t.check("ATS and PRI in the context", "smart (group 1; context: PASID enabled, ATS, PRI)" in out,
+        out)
+t.check("identity is pass-through", "domain pt (DID 1, pass-through)" in out, out)
+t.check("an unattached RID shows no entry", "idle (group 2; context: PASID off)\n"
+        "domain" in out, out)
+
 # A dot that fails: reported, exit 1, no SVG claimed or left behind.
 fake = t.write("bin/dot", "#!/bin/sh\necho 'dot: out of cheese' >&2\nexit 3\n")
 os.chmod(fake, stat.S_IRWXU)
