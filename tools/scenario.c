@@ -852,10 +852,26 @@ static size_t utf8_valid(const unsigned char *s, size_t len)
 	return len;
 }
 
+static int lerr(struct parser *p, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An error at a 0-based line of the file, before the document exists. */
+static int lerr(struct parser *p, size_t line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%zu: %s", p->file, line + 1, msg);
+	return -EINVAL;
+}
+
 /*
  * Walk the events once before building the document: nesting deeper than
- * SCENARIO_MAX_DEPTH or more than SCENARIO_MAX_ALIASES aliases is refused
- * before libyaml builds anything from it.
+ * SCENARIO_MAX_DEPTH, more than SCENARIO_MAX_ALIASES aliases or a second
+ * document is refused before libyaml builds anything from it.
  */
 static int prescan(struct parser *p, const unsigned char *data, size_t len)
 {
@@ -872,46 +888,25 @@ static int prescan(struct parser *p, const unsigned char *data, size_t len)
 	yaml_parser_set_input_string(&yp, data, len);
 	while (!ret && !done) {
 		if (!yaml_parser_parse(&yp, &ev)) {
-			snprintf(p->err, p->errlen, "%s:%zu: YAML syntax: %s", p->file,
-				 yp.problem_mark.line + 1, yp.problem ? yp.problem : "unreadable");
-			ret = -EINVAL;
+			ret = lerr(p, yp.problem_mark.line, "YAML syntax: %s",
+				   yp.problem ? yp.problem : "unreadable");
 			break;
 		}
-		switch (ev.type) {
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > SCENARIO_MAX_DEPTH) {
-				snprintf(p->err, p->errlen, "%s:%zu: nesting deeper than %d levels",
-					 p->file, ev.start_mark.line + 1, SCENARIO_MAX_DEPTH);
-				ret = -EINVAL;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
+		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
+		    ++depth > SCENARIO_MAX_DEPTH)
+			ret = lerr(p, ev.start_mark.line, "nesting deeper than %d levels",
+				   SCENARIO_MAX_DEPTH);
+		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
 			depth--;
-			break;
-		case YAML_ALIAS_EVENT:
-			if (++aliases > SCENARIO_MAX_ALIASES) {
-				snprintf(p->err, p->errlen, "%s:%zu: more than %d aliases (*name)",
-					 p->file, ev.start_mark.line + 1, SCENARIO_MAX_ALIASES);
-				ret = -EINVAL;
-			}
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			/* One document: a second would be ignored by the loader. */
-			if (++docs > 1) {
-				snprintf(p->err, p->errlen, "%s:%zu: a second YAML document "
-					 "('---'): a scenario is one document", p->file,
-					 ev.start_mark.line + 1);
-				ret = -EINVAL;
-			}
-			break;
-		case YAML_STREAM_END_EVENT:
+		else if (ev.type == YAML_ALIAS_EVENT && ++aliases > SCENARIO_MAX_ALIASES)
+			ret = lerr(p, ev.start_mark.line, "more than %d aliases (*name)",
+				   SCENARIO_MAX_ALIASES);
+		/* One document: the loader would ignore a second. */
+		else if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1)
+			ret = lerr(p, ev.start_mark.line, "a second YAML document ('---'): a "
+				   "scenario is one document");
+		else if (ev.type == YAML_STREAM_END_EVENT)
 			done = true;
-			break;
-		default:
-			break;
-		}
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&yp);
@@ -964,8 +959,8 @@ static struct scenario *load(const char *name, const unsigned char *data, size_t
 	snprintf(sc->file, sizeof(sc->file), "%s", name);
 	yaml_parser_set_input_string(&yp, data, len);
 	if (!yaml_parser_load(&yp, &p.doc)) {
-		snprintf(err, errlen, "%s:%zu: YAML syntax: %s", name,
-			 yp.problem_mark.line + 1, yp.problem ? yp.problem : "unreadable");
+		lerr(&p, yp.problem_mark.line, "YAML syntax: %s",
+		     yp.problem ? yp.problem : "unreadable");
 		yaml_parser_delete(&yp);
 		free(sc);
 		return NULL;
@@ -1461,13 +1456,14 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 		}
 		for (k = 0; k <= i; k++)
 			target += sc->work[k].count * sc->work[k].threads;
-		/* Watch for Ctrl-C and the deadline while the threads run. */
-		while (t == w->threads &&
-		       __atomic_load_n(&sc->done_ops, __ATOMIC_RELAXED) < target &&
-		       !should_stop(sc, o)) {
+		/* Watch for Ctrl-C and the deadline every 10 ms while the threads
+		 * run; redraw the bar every 100 ms. */
+		for (k = 0; t == w->threads &&
+		     __atomic_load_n(&sc->done_ops, __ATOMIC_RELAXED) < target &&
+		     !should_stop(sc, o); k++) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 
-			if (o->progress)
+			if (o->progress && k % 10 == 0)
 				progress_bar(sc, false);
 			nanosleep(&ts, NULL);
 		}
@@ -1508,6 +1504,26 @@ static void reasons_text(const struct sc_work *w, char *s, size_t len)
 				      resp_names[r], w->resp[r]);
 }
 
+/* A unit's figures after a run, for both reports. */
+struct unit_figures {
+	struct siommu_vtd_stats vs;
+	struct siommu_unit_stats us;
+	double hit_rate;	/* percent */
+	uint64_t pt_pages;	/* of the whole context */
+};
+
+static void unit_figures(struct scenario *sc, unsigned int i, struct unit_figures *f)
+{
+	struct siommu_mem_stats ms;
+
+	siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &f->vs);
+	siommu_unit_get_stats(sc->unit[i].unit, &f->us);
+	siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
+	f->hit_rate = f->vs.iotlb_hit + f->vs.iotlb_miss ?
+		      100.0 * f->vs.iotlb_hit / (f->vs.iotlb_hit + f->vs.iotlb_miss) : 0;
+	f->pt_pages = ms.in_use[SIOMMU_MEM_PT] >> 12;
+}
+
 static void report_text(struct scenario *sc, FILE *out)
 {
 	unsigned int i;
@@ -1530,18 +1546,12 @@ static void report_text(struct scenario *sc, FILE *out)
 	fprintf(out, "\n%-10s %10s %10s %8s %12s %8s %10s\n", "unit", "IOTLB hits",
 		"misses", "hit %", "inv descs", "waits", "PT pages");
 	for (i = 0; i < sc->nunits; i++) {
-		struct siommu_vtd_stats vs;
-		struct siommu_unit_stats us;
-		struct siommu_mem_stats ms;
+		struct unit_figures f;
 
-		siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &vs);
-		siommu_unit_get_stats(sc->unit[i].unit, &us);
-		siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
+		unit_figures(sc, i, &f);
 		fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
-			" %10" PRIu64 "\n", sc->unit[i].name, vs.iotlb_hit, vs.iotlb_miss,
-			vs.iotlb_hit + vs.iotlb_miss ?
-			100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss) : 0,
-			us.inv_descriptors, us.inv_waits, ms.in_use[SIOMMU_MEM_PT] >> 12);
+			" %10" PRIu64 "\n", sc->unit[i].name, f.vs.iotlb_hit, f.vs.iotlb_miss,
+			f.hit_rate, f.us.inv_descriptors, f.us.inv_waits, f.pt_pages);
 	}
 }
 
@@ -1602,23 +1612,18 @@ out_reasons:
 		goto out;
 	}
 	for (i = 0; i < sc->nunits; i++) {
-		struct siommu_vtd_stats vs;
-		struct siommu_unit_stats us;
-		struct siommu_mem_stats ms;
+		struct unit_figures f;
 
-		siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &vs);
-		siommu_unit_get_stats(sc->unit[i].unit, &us);
-		siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
+		unit_figures(sc, i, &f);
 		if (json_array_append_new(units, json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
 				"unit", sc->unit[i].name,
-				"iotlb_hits", (json_int_t)vs.iotlb_hit,
-				"iotlb_misses", (json_int_t)vs.iotlb_miss,
-				"hit_rate", vs.iotlb_hit + vs.iotlb_miss ?
-				100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss) : 0.0,
-				"faults", (json_int_t)vs.faults,
-				"inv_descriptors", (json_int_t)us.inv_descriptors,
-				"inv_waits", (json_int_t)us.inv_waits,
-				"pt_pages", (json_int_t)(ms.in_use[SIOMMU_MEM_PT] >> 12))))
+				"iotlb_hits", (json_int_t)f.vs.iotlb_hit,
+				"iotlb_misses", (json_int_t)f.vs.iotlb_miss,
+				"hit_rate", f.hit_rate,
+				"faults", (json_int_t)f.vs.faults,
+				"inv_descriptors", (json_int_t)f.us.inv_descriptors,
+				"inv_waits", (json_int_t)f.us.inv_waits,
+				"pt_pages", (json_int_t)f.pt_pages)))
 			goto out;
 	}
 	if (json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) == 0 && fputc('\n', out) != EOF)

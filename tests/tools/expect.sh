@@ -38,3 +38,21 @@ good_head='units:
   - { name: u0 }
 devices:
   - { name: d0, unit: u0, rid: "00:01.0", pasid_bits: 8 }'
+# A scenario up to its mappings, and up to its workload.
+map_head="$good_head
+domains:
+  - name: dom
+    unit: u0
+    mappings:"
+work_head="$good_head
+domains:
+  - { name: dom, unit: u0 }
+attach:
+  - { device: d0, domain: dom }
+workload:"
+# Two domains for d0, up to the attachments.
+two_head="$good_head
+domains:
+  - { name: a, unit: u0 }
+  - { name: b, unit: u0 }
+attach:"

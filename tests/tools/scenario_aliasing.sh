@@ -64,29 +64,17 @@ Y
 # Attaching again where an earlier line attached: by number, after
 # pasid: auto, and through another device of the same group.
 expect reattach_pasid "reattach_pasid.yaml:10: replace: device 'd0': PASID 5 is already attached to domain 'a' at line 9; say 'replace: true'" <<Y
-$good_head
-domains:
-  - { name: a, unit: u0 }
-  - { name: b, unit: u0 }
-attach:
+$two_head
   - { device: d0, domain: a, pasid: 5 }
   - { device: d0, domain: b, pasid: 5 }
 Y
 expect reattach_auto "reattach_auto.yaml:10: replace: device 'd0': PASID 1 (from pasid: auto) is already attached to domain 'a' at line 9" <<Y
-$good_head
-domains:
-  - { name: a, unit: u0 }
-  - { name: b, unit: u0 }
-attach:
+$two_head
   - { device: d0, domain: a, pasid: auto }
   - { device: d0, domain: b, pasid: 1 }
 Y
 expect reattach_rid "reattach_rid.yaml:10: replace: device 'd0': the RID is already attached to domain 'a' at line 9" <<Y
-$good_head
-domains:
-  - { name: a, unit: u0 }
-  - { name: b, unit: u0 }
-attach:
+$two_head
   - { device: d0, domain: a }
   - { device: d0, domain: b }
 Y
@@ -122,11 +110,7 @@ want=1
 
 # Numbers beyond their field: the range is in the message.
 expect fill_wide "fill_wide.yaml:9: fill: 0x1111 is out of range: expected 0x0 to 0xff" <<Y
-$good_head
-domains:
-  - name: dom
-    unit: u0
-    mappings:
+$map_head
       - { iova: 0x1000, size: 4K, prot: rw, fill: 0x1111 }
 attach: []
 Y
@@ -159,12 +143,7 @@ attach:
   - { device: d0, domain: dom, pasid: 0x100000001 }
 Y
 expect work_pasid_wide "work_pasid_wide.yaml:10: pasid: expected a PASID number (0 to 1048575)" <<Y
-$good_head
-domains:
-  - { name: dom, unit: u0 }
-attach:
-  - { device: d0, domain: dom }
-workload:
+$work_head
   - { device: d0, pasid: 0x100001, op: read, iova: 0x1000 }
 Y
 expect group_wide "group_wide.yaml:3: group: 4294967296 is out of range: expected 0 to 4294967295" <<'Y'
@@ -178,39 +157,21 @@ devices:
   - { name: d0, unit: u0, rid: "00:01.0", pasid_bits: 21 }
 Y
 expect suffix_overflow "suffix_overflow.yaml:9: iova: '0x40000000000001M' is beyond 64 bits" <<Y
-$good_head
-domains:
-  - name: dom
-    unit: u0
-    mappings:
+$map_head
       - { iova: 0x40000000000001M, size: 4K, prot: rw }
 attach: []
 Y
 expect number_overflow "number_overflow.yaml:9: size: '99999999999999999999' is beyond 64 bits" <<Y
-$good_head
-domains:
-  - name: dom
-    unit: u0
-    mappings:
+$map_head
       - { iova: 0x1000, size: 99999999999999999999, prot: rw }
 attach: []
 Y
 expect negative "negative.yaml:10: count: expected a number, like 4096, 0x1000 or 4K; got '-1'" <<Y
-$good_head
-domains:
-  - { name: dom, unit: u0 }
-attach:
-  - { device: d0, domain: dom }
-workload:
+$work_head
   - { device: d0, op: read, iova: 0x1000, count: -1 }
 Y
 expect threads_wide "threads_wide.yaml:10: threads: 17 is out of range: expected 1 to 16" <<Y
-$good_head
-domains:
-  - { name: dom, unit: u0 }
-attach:
-  - { device: d0, domain: dom }
-workload:
+$work_head
   - { device: d0, op: read, iova: 0x1000, threads: 17 }
 Y
 expect rid_wide "rid_wide.yaml:3: rid: expected a requester ID like 00:01.0 (bus 00-ff" <<'Y'
@@ -219,11 +180,7 @@ devices:
   - { name: d0, unit: u0, rid: "100:01.0" }
 Y
 expect map_size_wide "map_size_wide.yaml:9: size: 2G is out of range: expected 0x1000 to 0x40000000" <<Y
-$good_head
-domains:
-  - name: dom
-    unit: u0
-    mappings:
+$map_head
       - { iova: 0x0, size: 2G, prot: rw }
 attach: []
 Y

@@ -47,29 +47,17 @@ domains: []
 attach: []
 Y
 expect bad_number "bad_number.yaml:9: size: expected a number" <<Y
-$good_head
-domains:
-  - name: dom
-    unit: u0
-    mappings:
+$map_head
       - { iova: 0x1000, size: lots, prot: rw }
 attach: []
 Y
 expect bad_prot "bad_prot.yaml:9: prot: expected |r|w|rw" <<Y
-$good_head
-domains:
-  - name: dom
-    unit: u0
-    mappings:
+$map_head
       - { iova: 0x1000, size: 4K, prot: x }
 attach: []
 Y
 expect unaligned "unaligned.yaml:9: iova: 0x1001 is not 4K-aligned" <<Y
-$good_head
-domains:
-  - name: dom
-    unit: u0
-    mappings:
+$map_head
       - { iova: 0x1001, size: 4K, prot: rw }
 attach: []
 Y
@@ -95,12 +83,7 @@ workload:
   - { device: d0, pasid: q, op: read, iova: 0x1000 }
 Y
 expect bad_op "bad_op.yaml:10: op: expected read|write" <<Y
-$good_head
-domains:
-  - { name: dom, unit: u0 }
-attach:
-  - { device: d0, domain: dom }
-workload:
+$work_head
   - { device: d0, op: copy, iova: 0x1000 }
 Y
 # List items that are not mappings, in every list.
@@ -122,12 +105,7 @@ attach:
   - d0
 Y
 expect scalar_work "scalar_work.yaml:10: a workload item: expected a mapping of fields" <<Y
-$good_head
-domains:
-  - { name: dom, unit: u0 }
-attach:
-  - { device: d0, domain: dom }
-workload:
+$work_head
   - [ d0, read ]
 Y
 expect list_not_map "list_not_map.yaml:1: a scenario: expected a mapping of fields" <<'Y'

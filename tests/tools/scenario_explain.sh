@@ -4,12 +4,6 @@
 # what it conflicts with; files that are no scenario say what they are.
 . "$(dirname "$0")/expect.sh"
 
-map_head="$good_head
-domains:
-  - name: dom
-    unit: u0
-    mappings:"
-
 expect overlap "overlap.yaml:10: iova: mapping 0x8000+4K overlaps 0x1000+64K (line 9)" <<Y
 $map_head
       - { iova: 0x1000, size: 64K, prot: rw }
@@ -43,21 +37,11 @@ $map_head
 attach: []
 Y
 expect work_wrap "work_wrap.yaml:10: iova: iova 0xfffffffffffff000 + 8K wraps past 2^64" <<Y
-$good_head
-domains:
-  - { name: dom, unit: u0 }
-attach:
-  - { device: d0, domain: dom }
-workload:
+$work_head
   - { device: d0, op: read, iova: 0xfffffffffffff000, size: 8K }
 Y
 expect stride_alone "stride_alone.yaml:10: span: stride and span go together" <<Y
-$good_head
-domains:
-  - { name: dom, unit: u0 }
-attach:
-  - { device: d0, domain: dom }
-workload:
+$work_head
   - { device: d0, op: read, iova: 0x1000, stride: 4K }
 Y
 expect alias_is_rid "alias_is_rid.yaml:5: alias: device 'd1': alias 00:01.0 is the RID of 'd0' (line 4)" <<Y
