@@ -459,7 +459,7 @@ static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 		ret = check_keys(p, n, "a unit", keys);
 		ret = ret ?: get_name(p, n, "name", true, u->name);
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->unit, sc->nunits, "unit");
-		ret = ret ?: get_num(p, n, "aw", false, 48, 39, 57, false, &v);
+		ret = ret ?: get_num(p, n, "aw", false, 48, 0, UINT64_MAX, false, &v);
 		if (!ret && v != 39 && v != 48 && v != 57)
 			ret = perr(p, map_get(p, n, "aw"), "aw", "expected 39, 48 or 57");
 		u->cfg.aw = v;
@@ -1556,6 +1556,39 @@ static void report_text(struct scenario *sc, FILE *out)
 }
 
 /*
+ * @s as a JSON string: a path from the command line need not be UTF-8, and
+ * JSON text must be; bytes that break it are replaced by U+FFFD.
+ */
+static json_t *json_text(const char *s)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	json_t *j;
+	char *t;
+
+	if (utf8_valid((const unsigned char *)s, len) == len)
+		return json_string(s);
+	t = malloc(len * 3 + 1);
+	if (!t)
+		return NULL;
+	while (i < len) {
+		size_t ok = utf8_valid((const unsigned char *)s + i, len - i);
+
+		memcpy(t + o, s + i, ok);
+		o += ok;
+		i += ok;
+		if (i < len) {
+			memcpy(t + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	t[o] = 0;
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
+/*
  * The same as one JSON document, built with jansson so that every name and
  * path is escaped as JSON requires. Returns 0, or -ENOMEM.
  */
@@ -1566,7 +1599,7 @@ static int report_json(struct scenario *sc, FILE *out)
 	int ret = -ENOMEM;
 
 	if (!doc || !works || !units ||
-	    json_object_set_new(doc, "scenario", json_string(sc->file)) ||
+	    json_object_set_new(doc, "scenario", json_text(sc->file)) ||
 	    json_object_set(doc, "workload", works) || json_object_set(doc, "units", units))
 		goto out;
 	for (i = 0; i < sc->nwork; i++) {

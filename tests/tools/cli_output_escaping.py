@@ -32,4 +32,15 @@ try:
     t.check("hostile path reads back", json.loads(out)["scenario"] == g, out)
 except ValueError as e:
     t.check("hostile path parses", False, f"{e}: {out!r}")
+# A path that is not UTF-8 still gives valid JSON (U+FFFD for the bad byte).
+import os
+raw = os.path.join(t.dir.encode(), b"caf\xe9.yaml")
+with open(raw, "w") as fh:
+    fh.write(cli.hostile_yaml())
+rc, out, err = t.expect("non-UTF-8 path runs", ["run", "--no-progress", "--json", raw], 0)
+try:
+    t.check("non-UTF-8 path reads back", json.loads(out)["scenario"].endswith("caf\ufffd.yaml"),
+            out)
+except ValueError as e:
+    t.check("non-UTF-8 path parses", False, f"{e}: {out!r}")
 t.done()
