@@ -419,11 +419,8 @@ int bench_begin(struct bench_opts *o)
 {
 	json_t *doc;
 
-	if (!o->json) {
-		if (o->quick)
-			printf("--quick: a few short rounds; the figures are indicative only\n");
+	if (!o->json)
 		return 0;
-	}
 	doc = json_pack("{s:b, s:[]}", "indicative", o->quick, "benches");
 	o->doc = doc;
 	return doc ? 0 : -ENOMEM;
