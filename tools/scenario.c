@@ -122,6 +122,52 @@ struct scenario {
 	int stopped;		/* 0, or -EINTR / -ETIMEDOUT: the workload stopped early */
 };
 
+/* Text --------------------------------------------------------------------- */
+
+/*
+ * Copy @in to @out (@len bytes, at least 1) with control characters shown
+ * as \n, \t or \xNN: names and paths come from the user's file and command
+ * line, and text output must not carry their line breaks or terminal
+ * escape sequences. Returns @out.
+ */
+static char *shown(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '\n')
+			o += (size_t)snprintf(out + o, len - o, "\\n");
+		else if (c == '\t')
+			o += (size_t)snprintf(out + o, len - o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* A name for text output: a buffer of its own for each use. */
+#define SHOW(name) shown(name, (char[4 * SCENARIO_MAX_NAME + 8]){ 0 }, 4 * SCENARIO_MAX_NAME + 8)
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An error message, with control characters shown as in shown(). */
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	char raw[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	shown(raw, err, errlen);
+}
+
 /* Parsing ----------------------------------------------------------------- */
 
 struct parser {
@@ -146,7 +192,7 @@ static int perr(struct parser *p, const yaml_node_t *n, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%zu: %s: %s", p->file,
+	set_err(p->err, p->errlen, "%s:%zu: %s: %s", p->file,
 		 n ? n->start_mark.line + 1 : 1, field, msg);
 	return -EINVAL;
 }
@@ -864,7 +910,7 @@ static int lerr(struct parser *p, size_t line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%zu: %s", p->file, line + 1, msg);
+	set_err(p->err, p->errlen, "%s:%zu: %s", p->file, line + 1, msg);
 	return -EINVAL;
 }
 
@@ -882,7 +928,7 @@ static int prescan(struct parser *p, const unsigned char *data, size_t len)
 	bool done = false;
 
 	if (!yaml_parser_initialize(&yp)) {
-		snprintf(p->err, p->errlen, "%s: out of memory", p->file);
+		set_err(p->err, p->errlen, "%s: out of memory", p->file);
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&yp, data, len);
@@ -927,7 +973,7 @@ static struct scenario *load(const char *name, const unsigned char *data, size_t
 	int ret;
 
 	if (len > SCENARIO_MAX_FILE) {
-		snprintf(err, errlen, "%s: larger than the limit of %d KiB for a scenario file",
+		set_err(err, errlen, "%s: larger than the limit of %d KiB for a scenario file",
 			 name, SCENARIO_MAX_FILE >> 10);
 		return NULL;
 	}
@@ -937,14 +983,14 @@ static struct scenario *load(const char *name, const unsigned char *data, size_t
 
 		for (i = 0; i < bad; i++)
 			line += data[i] == '\n';
-		snprintf(err, errlen, "%s:%zu: not UTF-8 text (byte 0x%02x at offset %zu); "
+		set_err(err, errlen, "%s:%zu: not UTF-8 text (byte 0x%02x at offset %zu); "
 			 "a scenario is a YAML text file", name, line, data[bad], bad);
 		return NULL;
 	}
 	for (bad = 0; bad < len && data[bad] && strchr(" \t\r\n", data[bad]); bad++)
 		;
 	if (bad == len) {
-		snprintf(err, errlen, "%s:1: file: empty: expected units, devices, domains, "
+		set_err(err, errlen, "%s:1: file: empty: expected units, devices, domains, "
 			 "attach", name);
 		return NULL;
 	}
@@ -953,7 +999,7 @@ static struct scenario *load(const char *name, const unsigned char *data, size_t
 	sc = calloc(1, sizeof(*sc));
 	if (!sc || !yaml_parser_initialize(&yp)) {
 		free(sc);
-		snprintf(err, errlen, "%s: out of memory", name);
+		set_err(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
 	snprintf(sc->file, sizeof(sc->file), "%s", name);
@@ -1002,18 +1048,18 @@ struct scenario *scenario_load(const char *path, const struct scenario_limits *l
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory; expected a scenario file (YAML)", path);
+		set_err(err, errlen, "%s: is a directory; expected a scenario file (YAML)", path);
 		close(fd);
 		return NULL;
 	}
 	/* One byte beyond the limit tells a file that is too large. */
 	buf = malloc(SCENARIO_MAX_FILE + 1);
 	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		set_err(err, errlen, "%s: out of memory", path);
 		close(fd);
 		return NULL;
 	}
@@ -1022,7 +1068,7 @@ struct scenario *scenario_load(const char *path, const struct scenario_limits *l
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 			goto out;
 		}
 		len += (size_t)n;
@@ -1064,7 +1110,7 @@ static int rerr(struct scenario *sc, char *err, size_t errlen, int line,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "%s:%d: %s: %s", sc->file, line, field, msg);
+	set_err(err, errlen, "%s:%d: %s: %s", sc->file, line, field, msg);
 	return ret;
 }
 
@@ -1539,7 +1585,7 @@ static void report_text(struct scenario *sc, FILE *out)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
 		reasons_text(w, reasons, sizeof(reasons));
 		fprintf(out, "%-10s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
-			" %6" PRIu64 "  %s\n", sc->dev[w->device].name, rid, pasid,
+			" %6" PRIu64 "  %s\n", SHOW(sc->dev[w->device].name), rid, pasid,
 			op_names[w->op], w->dmas, w->bytes, w->faults,
 			w->unexpected, reasons[0] ? reasons : "-");
 	}
@@ -1550,7 +1596,7 @@ static void report_text(struct scenario *sc, FILE *out)
 
 		unit_figures(sc, i, &f);
 		fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
-			" %10" PRIu64 "\n", sc->unit[i].name, f.vs.iotlb_hit, f.vs.iotlb_miss,
+			" %10" PRIu64 "\n", SHOW(sc->unit[i].name), f.vs.iotlb_hit, f.vs.iotlb_miss,
 			f.hit_rate, f.us.inv_descriptors, f.us.inv_waits, f.pt_pages);
 	}
 }
@@ -1793,9 +1839,11 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 	else if (c->dot)
 		fprintf(c->out, "  dev_%u -> dom_%u [label=\"RID%s\"];\n", dv, di, did);
 	else if (pasid)
-		fprintf(c->out, "    PASID %u -> domain %s%s\n", pasid, dom_name(c->sc, dom), did);
+		fprintf(c->out, "    PASID %u -> domain %s%s\n", pasid, SHOW(dom_name(c->sc, dom)),
+			did);
 	else
-		fprintf(c->out, "    RID (no PASID) -> domain %s%s\n", dom_name(c->sc, dom), did);
+		fprintf(c->out, "    RID (no PASID) -> domain %s%s\n", SHOW(dom_name(c->sc, dom)),
+			did);
 	return 0;
 }
 
@@ -1884,7 +1932,7 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 			dot_quoted(out, sc->unit[u].name);
 			fprintf(out, ", xlabel=\"VT-d unit\"];\n");
 		} else {
-			fprintf(out, "unit %s (VT-d, scalable mode)\n", sc->unit[u].name);
+			fprintf(out, "unit %s (VT-d, scalable mode)\n", SHOW(sc->unit[u].name));
 		}
 		for (i = 0; i < sc->ndevs; i++) {
 			struct sc_device *d = &sc->dev[i];
@@ -1900,7 +1948,7 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 				fprintf(out, ", xlabel=\"RID %s, group %u, %s\"];\n"
 					"  unit_%u -> dev_%u;\n", rid, group_no(sc, i), cx, u, i);
 			} else {
-				fprintf(out, "  RID %s %s (group %u; %s)\n", rid, d->name,
+				fprintf(out, "  RID %s %s (group %u; %s)\n", rid, SHOW(d->name),
 					group_no(sc, i), cx);
 			}
 			c.dev = i;
@@ -1936,7 +1984,7 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 			dot_quoted(out, d->name);
 			fprintf(out, "];\n  dom_%u_map [shape=plain, label=\"", i);
 		} else {
-			fprintf(out, "domain %s: %s\n", d->name, dom_kind(d));
+			fprintf(out, "domain %s: %s\n", SHOW(d->name), dom_kind(d));
 		}
 		if (pt) {
 			struct siommu_pt_cfg pc;

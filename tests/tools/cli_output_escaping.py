@@ -43,4 +43,25 @@ try:
             out)
 except ValueError as e:
     t.check("non-UTF-8 path parses", False, f"{e}: {out!r}")
+
+# Text output (the tables, the dump, error messages) shows control
+# characters in names as escapes: a name cannot move the cursor, recolour
+# the terminal or forge a line of output.
+esc = 'red\x1b[31m\r\nfake'
+g = t.write("esc.yaml", cli.hostile_yaml().replace(json.dumps(cli.HOSTILE_DEV, ensure_ascii=False),
+                                                    json.dumps(esc)))
+for args in (["run", "--no-progress", g], ["dump", g, "-o", t.path("esc")]):
+    rc, out, err = t.expect(f"{args[0]}: a name with control characters", args, 0)
+    t.check(f"{args[0]}: no control character printed",
+            not any(c in out + err for c in "\x1b\r") and "\\x1b[31m\\x0d\\nfake" in out,
+            repr(out))
+dup = t.write("dup.yaml", f"""units: [{{ name: u0 }}]
+devices:
+  - {{ name: {json.dumps(esc)}, unit: u0, rid: "00:01.0" }}
+  - {{ name: {json.dumps(esc)}, unit: u0, rid: "00:02.0" }}
+""")
+rc, out, err = t.expect("an error naming it", ["run", "--no-progress", dup], 1,
+                        "a device named 'red\\x1b[31m\\x0d\\nfake' is already defined")
+t.check("the error prints no control character", "\x1b" not in err and err.count("\n") == 1,
+        repr(err))
 t.done()
