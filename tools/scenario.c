@@ -24,6 +24,7 @@
  * its field, names and keys are unique, and a second attachment at the same
  * place needs `replace: true`. Input and work are bounded (SCENARIO_MAX_*).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -272,20 +273,26 @@ int scenario_parse_number(const char *s, uint64_t *out)
 	unsigned int shift = 0;
 	char *end;
 
-	/* strtoull accepts leading space, signs and wraps "-1": none of that. */
-	if (!s || !(*s >= '0' && *s <= '9'))
+	bool hex = s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
+
+	/*
+	 * strtoull accepts leading space, signs and wraps "-1", and base 0
+	 * would read 010 as octal 8: none of that. Decimal, or 0x hex.
+	 */
+	if (!s || !(hex ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(digits, &end, hex ? 16 : 10);
 	if (errno == ERANGE)
 		return -ERANGE;
 	if (end == s || errno)
 		return -EINVAL;
 	if (*end == 'K' || *end == 'k')
 		shift = 10, end++;
-	else if (*end == 'M')
+	else if (*end == 'M' || *end == 'm')
 		shift = 20, end++;
-	else if (*end == 'G')
+	else if (*end == 'G' || *end == 'g')
 		shift = 30, end++;
 	if (*end)
 		return -EINVAL;

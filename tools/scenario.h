@@ -65,8 +65,9 @@ struct scenario *scenario_load_buf(const char *name, const void *data, size_t le
 void scenario_free(struct scenario *sc);
 
 /*
- * scenario_parse_number - @s as scenario files write numbers: decimal or 0x
- * hex, with an optional K, M or G suffix (binary). Returns 0 with *out set,
+ * scenario_parse_number - @s as scenario files write numbers: decimal (a
+ * leading 0 too: never octal) or 0x hex, with an optional K, M or G suffix
+ * (binary; lower case too). Returns 0 with *out set,
  * -EINVAL (not such a number), -ERANGE (beyond 64 bits, suffix included).
  */
 int scenario_parse_number(const char *s, uint64_t *out);

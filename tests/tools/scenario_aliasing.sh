@@ -128,9 +128,10 @@ devices: []
 domains: []
 attach: []
 Y
-expect ways_wide "ways_wide.yaml:2: iotlb_ways: 17 is out of range: expected 1 to 16" <<'Y'
+# A leading zero is still decimal: 017 is 17, not octal 15.
+expect ways_wide "ways_wide.yaml:2: iotlb_ways: 017 is out of range: expected 1 to 16" <<'Y'
 units:
-  - { name: u0, iotlb_ways: 17 }
+  - { name: u0, iotlb_ways: 017 }
 devices: []
 domains: []
 attach: []
