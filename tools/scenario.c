@@ -1376,7 +1376,7 @@ static int should_stop(struct scenario *sc, const struct scenario_run_opts *o)
 
 	if (stopped)
 		return stopped;
-	if (o->stop && *o->stop)
+	if (o->stop && __atomic_load_n(o->stop, __ATOMIC_RELAXED))
 		stopped = -EINTR;
 	else if (o->deadline_ns && now_ns() >= o->deadline_ns)
 		stopped = -ETIMEDOUT;

@@ -14,7 +14,6 @@
 #ifndef SIOMMU_TOOLS_SCENARIO_H
 #define SIOMMU_TOOLS_SCENARIO_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,7 +73,9 @@ int scenario_parse_number(const char *s, uint64_t *out);
 
 struct scenario_run_opts {
 	bool progress;			/* a progress bar on stderr */
-	volatile sig_atomic_t *stop;	/* non-zero: stop soon (a signal handler sets it) */
+	/* Non-zero: stop soon. Read with __atomic_load_n(), so a signal
+	 * handler may set it with __atomic_store_n() (lock-free). */
+	int *stop;
 	uint64_t deadline_ns;		/* CLOCK_MONOTONIC; 0: none */
 };
 

@@ -222,12 +222,16 @@ static int cmd_bench(const struct command *c, int argc, char **argv)
 	return ret;
 }
 
-/* Ctrl-C: the workload stops, the results so far are printed. */
-static volatile sig_atomic_t interrupted;
+/*
+ * Ctrl-C: the workload stops, the results so far are printed. The workload
+ * threads read the flag; a lock-free atomic store is async-signal-safe.
+ */
+static int interrupted;
+_Static_assert(__atomic_always_lock_free(sizeof(int), 0), "a signal handler's store");
 
 static void on_sigint(int sig)
 {
-	interrupted = 1;
+	__atomic_store_n(&interrupted, 1, __ATOMIC_RELAXED);
 }
 
 struct scenario_args {
