@@ -66,7 +66,8 @@ static void test_root_ctx(void)
 	vt_pasid_fs(&t, RID, 1, 1, 4);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
 
-	/* 0x30 / 0x31: legacy TTM is not modelled. */
+	/* 0x30 / 0x31: legacy TTM (00b) is not modelled for requests
+	 * without PASID; with PASID it is 0x31 (VT-d 7.1.3). */
 	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, t.root);
 	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE |
 	      SIOMMU_VTD_GCMD_SRTP);
@@ -177,16 +178,23 @@ static void test_pasid_structs(void)
 	poke(&t, pte_pa(&t, RID, 1) + 40, 1, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
 	poke(&t, pte_pa(&t, RID, 1) + 40, 0, 1);
-	/* ... qw1 bit 16; qw2 bit 5. */
+	/* ... qw1 bit 16; qw2 bits 8 and 11 (5-7 are NXE, SMEP, EAFE). */
 	poke(&t, pte_pa(&t, RID, 1) + 8, 1 << 16, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
 	poke(&t, pte_pa(&t, RID, 1) + 8, 0, 1 << 16);
-	poke(&t, pte_pa(&t, RID, 1) + 16, 1 << 5, 0);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 1 << 8, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
-	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1 << 5);
-	/* 0x72: the first-stage root above HAW. */
+	poke(&t, pte_pa(&t, RID, 1) + 16, 1 << 11, 1 << 8);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1 << 11);
+	/* NXE, SMEP and EAFE are fields: never a fault of their own. */
+	poke(&t, pte_pa(&t, RID, 1) + 16, 7 << 5, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 7 << 5);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
+	/* 0x73: the first-stage root above HAW. */
 	poke(&t, pte_pa(&t, RID, 1) + 16, 1ull << 50, 0);
-	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_ROOT_ACCESS);
 	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1ull << 50);
 	/* 0x5b: PGTT 0, PGTT 5, FSPM 5-level on a 48-bit unit, SS AW 57. */
 	poke(&t, pte_pa(&t, RID, 1), 0, 7 << 6);

@@ -55,7 +55,10 @@
 #define PTE2_ERE	BIT64(1)
 #define PTE2_FSPM(q2)	(((q2) >> 2) & 3)
 #define PTE2_WPE	BIT64(4)
-#define PTE2_RSVD	(GENMASK64(6, 5) | GENMASK64(11, 8))
+#define PTE2_NXE	BIT64(5)	/* bit 133: XD is valid in FS entries */
+#define PTE2_SMEP	BIT64(6)	/* bit 134: no supervisor execute of user pages */
+#define PTE2_EAFE	BIT64(7)	/* bit 135: extended accessed flag (ignored) */
+#define PTE2_RSVD	GENMASK64(11, 8)
 
 enum {
 	PGTT_FS = 1,
@@ -306,7 +309,7 @@ struct siommu_vtd {
 	unsigned int ctx_mask, pasid_mask;
 
 	/* read-mostly, used by every translation */
-	uint64_t xl;			/* XL_TE | root pa | XL_SMT */
+	uint64_t xl;			/* root pa | XL_TTM | XL_TE */
 	uint32_t iotlb_levels;		/* bit L: entries of level L may exist */
 	uint32_t iotlb_ways;
 	uint64_t iotlb_set_offs;	/* (sets - 1) * set size in bytes */
@@ -375,7 +378,9 @@ struct siommu_vtd {
 };
 
 #define XL_TE		BIT64(0)
-#define XL_SMT		BIT64(1)
+#define XL_TTM		GENMASK64(11, 10)	/* RTADDR.TTM as last latched */
+#define XL_TTM_LEGACY	0ull
+#define XL_TTM_SCALABLE	SIOMMU_VTD_RTADDR_SMT
 #define XL_ROOT_MASK	GENMASK64(63, 12)
 
 /* ---- cache.c ------------------------------------------------------------ */
@@ -767,6 +772,9 @@ struct vtd_fault {
 	uint64_t addr;
 	uint8_t reason;
 	bool write;
+	bool priv;		/* privileged-mode request (with PASID) */
+	bool exec;		/* execute requested (with PASID) */
+	bool prq;		/* a page request, not a translation */
 	bool fpd;
 };
 
