@@ -59,6 +59,8 @@ static void test_cap_ecap(void)
 	CHECK(ecap & (1ull << 40));			/* PASID */
 	CHECK(ecap & (1ull << 1));			/* QI */
 	CHECK(ecap & (1ull << 26));			/* NEST */
+	CHECK(ecap & (1ull << 49));			/* RPS: RID_PASID */
+	CHECK(ecap & (1ull << 50));			/* RPRIVS: RID_PRIV */
 	/* Read-only: writes are ignored. */
 	vt_wr(&t, SIOMMU_VTD_REG_CAP, 8, 0);
 	vt_wr(&t, SIOMMU_VTD_REG_ECAP + 4, 4, 0);

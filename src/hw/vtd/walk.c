@@ -264,8 +264,11 @@ static uint32_t ss_walk(struct walk *w, const uint64_t q[3], uint64_t gpa,
 	bool ssad = q[0] & PTE0_SSADE, ssee = q[0] & PTE0_SSEE;
 	uint64_t table = q[0] & ADDR_MASK;
 	uint32_t perm = SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC;
-	/* SNP is reserved without ECAP.SC, TM without legacy DT use. */
-	uint64_t rsvd_base = (PTE_ADDR_MASK & ~v->haw_mask) | SS_SNP | SS_TM;
+	/* VT-d 9.8: SNP is reserved without ECAP.SC (not advertised), TM
+	 * without ECAP.DT; with DT, TM is a hint for device TLBs that the
+	 * model need not follow. */
+	uint64_t rsvd_base = (PTE_ADDR_MASK & ~v->haw_mask) | SS_SNP |
+			     ((v->cfg.caps & SIOMMU_VTD_CAP_DT) ? 0 : SS_TM);
 	/* With these set, an entry needs no A/D update (D: a 4K leaf, for
 	 * a write). */
 	uint64_t need_a = ssad ? SS_A : 0;
