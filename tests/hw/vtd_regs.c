@@ -2,7 +2,8 @@
 /*
  * VT-d register file: configuration -> CAP/ECAP, read-only, write-1-to-clear
  * and reserved bits, GCMD/GSTS, interrupt masking, fault recording
- * registers (layout, overflow, trap 4), access sizes.
+ * registers (layout, overflow, PP not spilling into other fields), access
+ * sizes.
  */
 #include "vtd_test.h"
 
@@ -251,7 +252,7 @@ static void test_fault_log(void)
 	CHECK_EQ(hi & 0xffff, 0x0310);			/* SID */
 	CHECK(hi & (1ull << 31));			/* PP */
 	CHECK_EQ((hi >> 32) & 0xff, 0x39);		/* FR */
-	CHECK_EQ((hi >> 40) & 0xfffff, 0xabcde);	/* PV, 20 bits (trap 4) */
+	CHECK_EQ((hi >> 40) & 0xfffff, 0xabcde);	/* PV, all 20 bits */
 	CHECK(hi & (1ull << 62));			/* T: read */
 	CHECK(hi & (1ull << 63));			/* F */
 	/* F is RW1C; other bits are read-only. */

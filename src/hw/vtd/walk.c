@@ -227,7 +227,7 @@ static inline_hot uint32_t pasid_fetch(struct walk *w, uint16_t sid, uint64_t c0
 	return fr;
 }
 
-/* ---- A/D updates (VT-d 3.6.2, 3.7.2; trap 9) ------------------------------ */
+/* ---- A/D updates (VT-d 3.6.2, 3.7.2: atomic with the entry) -------------- */
 
 /*
  * Set @bits in the entry at @p, which was read as *e, with compare-and-swap
@@ -643,7 +643,7 @@ static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp, bool prq
 			return SIOMMU_VTD_FR_CTX_PASID_RANGE;
 		*pasid = req_pasid;
 	} else {
-		/* Requests without PASID use RID_PASID (VT-d 9.4, trap 3). */
+		/* Requests without PASID use RID_PASID (VT-d 9.4). */
 		*pasid = SM_CTX_RIDPASID(*c1);
 		if (*pasid >= max)
 			return SIOMMU_VTD_FR_RID_PASID;
