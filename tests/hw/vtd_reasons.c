@@ -263,7 +263,10 @@ static void nest_top_ro(struct world *w) { nest_table_perm(w, 0, 0, 2); }
 
 static const struct row rows[] = {
 	{ "TTM 10b", 0x30, false, 0, XLATE, true, false, 1, 0x1000, R, 0, ttm_reserved },
-	{ "TTM 11b, no PASID", 0x30, false, 0, XLATE, false, false, 0, 0x1000, R, 0, ttm_abort },
+	/* Without PASID the record has no PRIV or EXE, whatever the request
+	 * asked (rows with priv set or X in access). */
+	{ "TTM 11b, no PASID", 0x30, false, 0, XLATE, false, true, 0, 0x1000, R | X, 0,
+	  ttm_abort },
 	{ "TTM 10b, page request", 0x30, false, 0, PRQ, true, false, 1, 0x1000, R, 0,
 	  ttm_reserved },
 	{ "TTM 00b, PASID", 0x31, false, 0, XLATE, true, false, 1, 0x1000, W, 0, ttm_legacy },
@@ -279,8 +282,8 @@ static const struct row rows[] = {
 	{ "context table not RAM", 0x40, false, 1, XLATE, true, false, 1, 0x1000, R, 0,
 	  ctx_hole },
 	{ "context not present", 0x41, true, 1, XLATE, true, false, 1, 0x1000, R, 0, ctx_np },
-	{ "context not present, no PASID", 0x41, true, 1, XLATE, false, false, 0, 0x1000, R, 0,
-	  ctx_np },
+	{ "context not present, no PASID", 0x41, true, 1, XLATE, false, true, 0, 0x1000, R | X,
+	  0, ctx_np },
 	{ "context reserved", 0x42, true, 1, XLATE, true, false, 1, 0x1000, R, 0, ctx_rsvd },
 	{ "ATS without DTE", 0x44, true, 1, ATS, true, false, 1, 0x1000, R, 0, ctx_no_dte },
 	{ "PASID without PASIDE", 0x45, true, 1, XLATE, true, true, 1, 0x1000, R | X, 0,
@@ -288,7 +291,7 @@ static const struct row rows[] = {
 	{ "PASID beyond PDTS", 0x46, true, 1, XLATE, true, false, 8192, 0x1000, R, 0,
 	  ctx_pdts0 },
 	{ "PASID beyond ECAP.PSS", 0x46, true, 1, XLATE, true, false, 256, 0x1000, R, 8, none },
-	{ "page request without PRE", 0x47, true, 1, PRQ, true, false, 1, 0x1000, W, 0,
+	{ "page request without PRE", 0x47, true, 1, PRQ, true, true, 1, 0x1000, W | X, 0,
 	  ctx_no_pre },
 	{ "RID_PASID beyond PDTS", 0x48, true, 1, XLATE, false, false, 0, 0x1000, R, 0,
 	  ctx_rid_pasid_big },
