@@ -193,6 +193,15 @@ static void world_init(struct world *w, unsigned int pasid_bits)
 static void ttm_reserved(struct world *w) { set_rtaddr(w, w->t.root | 2 << 10); }
 static void ttm_abort(struct world *w) { set_rtaddr(w, w->t.root | 3 << 10); }
 static void ttm_legacy(struct world *w) { set_rtaddr(w, w->t.root); }
+
+/* TTM 10b latched, then translation turned off and on without SRTP: the
+ * reserved mode stays. */
+static void ttm_reserved_te(struct world *w)
+{
+	ttm_reserved(w);
+	vt_wr(&w->t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_QIE);
+	vt_wr(&w->t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
+}
 static void root_hole(struct world *w) { set_rtaddr(w, HOLE | SIOMMU_VTD_RTADDR_SMT); }
 static void root_rsvd(struct world *w) { poke(w, w->t.root + (RID >> 8) * 16, 1 << 3, 0); }
 static void ctx_hole(struct world *w) { poke(w, w->t.root + (RID >> 8) * 16, HOLE | 1, ~0ull); }
@@ -267,6 +276,8 @@ static const struct row rows[] = {
 	 * asked (rows with priv set or X in access). */
 	{ "TTM 11b, no PASID", 0x30, false, 0, XLATE, false, true, 0, 0x1000, R | X, 0,
 	  ttm_abort },
+	{ "TTM 10b, then TE off and on", 0x30, false, 0, XLATE, true, false, 1, 0x1000, R, 0,
+	  ttm_reserved_te },
 	{ "TTM 10b, page request", 0x30, false, 0, PRQ, true, false, 1, 0x1000, R, 0,
 	  ttm_reserved },
 	{ "TTM 00b, PASID", 0x31, false, 0, XLATE, true, false, 1, 0x1000, W, 0, ttm_legacy },
