@@ -43,7 +43,13 @@
  * fault processing is disabled for it) and signalled by the fault event MSI.
  *
  * Fault reason codes are the scalable-mode codes of VT-d 7.1.3 (0x30...0x90),
- * listed below as SIOMMU_VTD_FR_*.
+ * listed below as SIOMMU_VTD_FR_*. A fault record (VT-d 10.4.14) gives the
+ * page, the requester, the reason, the PASID and, for requests with one,
+ * whether they were privileged (PRIV) and asked to execute (EXE); T1/T2 tell
+ * a write, a read and a page request apart. FPD in the context entry, the
+ * PASID-directory entry or the PASID-table entry of a request, present or
+ * not, keeps its qualified faults out of the records; errors reading a
+ * structure and faults found before the context entry are always recorded.
  *
  * Embedding, in short: register the guest's RAM with siommu_mem_add_ram()
  * (passing the emulator's host mapping), create the unit on that memory,
