@@ -415,6 +415,8 @@ static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nes
 	/* R/W and U/S are ANDed over the levels, XD is ORed (VT-d 3.6.2). */
 	uint64_t and_acc = FS_RW | FS_US, or_acc = 0;
 	bool wpe = q[2] & PTE2_WPE, write = access & SIOMMU_VTD_WRITE;
+	/* VT-d 9.6: with SMEP, supervisor requests execute no user page. */
+	uint32_t smep_x = (q[2] & PTE2_SMEP) ? SIOMMU_VTD_EXEC : 0;
 	uint64_t leaf_d = write ? FS_D : 0;	/* a 4K leaf with it needs no update */
 	bool fs1g = v->cfg.caps & SIOMMU_VTD_CAP_FS1G;
 	int64_t sext = (int64_t)(iova << (64 - width)) >> (64 - width);
@@ -521,10 +523,10 @@ down:
 			r->level = level;
 			/* VT-d 3.6.2: user access needs U/S at every level;
 			 * supervisor writes to read-only pages only with WPE = 0;
-			 * with SMEP, supervisor requests execute no user page. */
+			 * SMEP takes execute from supervisor requests to user
+			 * pages. */
 			r->perm_u = us ? SIOMMU_VTD_READ | x | (rw ? SIOMMU_VTD_WRITE : 0) : 0;
-			r->perm_s = SIOMMU_VTD_READ |
-				    (us && (q[2] & PTE2_SMEP) ? 0 : x) |
+			r->perm_s = SIOMMU_VTD_READ | (x & ~(us ? smep_x : 0)) |
 				    (rw || !wpe ? SIOMMU_VTD_WRITE : 0);
 			if (!(q[2] & PTE2_SRE))
 				r->perm_s = 0;
