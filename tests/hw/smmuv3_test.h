@@ -176,7 +176,10 @@ static inline void st_enable(struct st *t)
 	st_wr(t, SIOMMU_SMMUV3_IRQ_CTRL, 4, 7);
 	st_wr(t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
 	st_wr(t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL);
-	CHECK_EQ(st_rd(t, SIOMMU_SMMUV3_CR0ACK, 4), CR0_ALL);
+	/* PRIQEN is RES0 without PRI (IDR0.PRI, bit 16). */
+	CHECK_EQ(st_rd(t, SIOMMU_SMMUV3_CR0ACK, 4),
+		 (st_rd(t, SIOMMU_SMMUV3_IDR0, 4) & (1u << 16)) ? CR0_ALL :
+		 CR0_ALL & ~SIOMMU_SMMUV3_CR0_PRIQEN);
 }
 
 static inline void st_init(struct st *t, const struct siommu_smmuv3_cfg *cfg)
@@ -284,6 +287,16 @@ static inline uint64_t st_map(struct st *t, uint64_t root, unsigned int start,
 			table = (d & 0xfffffffff000ull) + delta;
 		}
 	}
+}
+
+/* Stage-1 tables for a 39-bit space (T0SZ 25, start at level 1) that map
+ * the 4K page @va to @pa read-write. */
+static inline uint64_t st_s1_root(struct st *t, uint64_t va, uint64_t pa)
+{
+	uint64_t root = st_table(t);
+
+	st_map(t, root, 1, 39, va, pa, 3, S1_RW, 0);
+	return root;
 }
 
 /* Requests. */

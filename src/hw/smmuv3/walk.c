@@ -217,6 +217,17 @@ static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cf
 
 /* ---- VMSAv8-64 walks --------------------------------------------------- */
 
+/* CD.R/S and STE.S2R/S2S govern translation-related faults only: an
+ * external abort on a walk is always recorded and never stalls
+ * (SMMUv3 3.12, 7.3). */
+static void eabt_fixup(struct smmu_fault *f)
+{
+	if (f->event == SIOMMU_SMMUV3_F_WALK_EABT) {
+		f->record = true;
+		f->stall = false;
+	}
+}
+
 /* A stage-2 fault for @ipa, seen while doing @class. */
 static int s2_fault(const struct s2_cfg *c2, struct smmu_fault *f, uint8_t event,
 		    uint8_t class, uint64_t ipa)
@@ -225,6 +236,7 @@ static int s2_fault(const struct s2_cfg *c2, struct smmu_fault *f, uint8_t event
 	f->s2 = true;
 	f->stall = c2->stall;
 	f->ipa = ipa;
+	eabt_fixup(f);
 	return -1;
 }
 
@@ -339,6 +351,7 @@ static int s1_fault(const struct s1_cfg *c1, struct smmu_fault *f, uint8_t event
 {
 	fault(f, event, class, c1->rec);
 	f->stall = c1->stall;
+	eabt_fixup(f);
 	return -1;
 }
 
