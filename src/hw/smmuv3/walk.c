@@ -202,7 +202,7 @@ static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cf
 		tbl = 8ull << (ia - level_shift(start));
 		if (tbl < 64)
 			tbl = 64;
-		if ((c2->ttb & (tbl - 1)) || (c2->ttb & ~addr_mask(c2->oa_bits)))
+		if ((c2->ttb & (tbl - 1)) || (c2->ttb & ~s->oa_mask))
 			return fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
 		c2->vmid = c->vmid;
 		c2->start = (uint8_t)start;
@@ -283,6 +283,10 @@ static int s2_translate(struct siommu_smmuv3 *s, const struct s2_cfg *c2, uint64
 
 	if (ipa >> c2->ia_bits)
 		return s2_fault(c2, f, SIOMMU_SMMUV3_F_TRANSLATION, class, ipa);
+	/* A table base beyond S2PS (but within the OAS) is an address size
+	 * fault of the walk (Arm ARM D8.2.2). */
+	if (table & ~oa_mask)
+		return s2_fault(c2, f, SIOMMU_SMMUV3_F_ADDR_SIZE, class, ipa);
 	for (;;) {
 		unsigned int sh = level_shift(l);
 		unsigned int bits = l == c2->start ? c2->ia_bits - sh : 9;
