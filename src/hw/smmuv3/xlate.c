@@ -114,6 +114,44 @@ static int perm_fault(const struct smmu_cfg *c, const struct smmu_walk_out *o,
 }
 
 /*
+ * The TLB under a configuration just fetched: entries are tagged by ASID
+ * and VMID, not by stream, so another stream's or substream's walk may
+ * have filled what this one needs (SMMUv3 3.17).
+ */
+static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
+			const struct siommu_smmuv3_req *req, struct piece *p)
+{
+	uint64_t va = req->iova, out;
+	unsigned int kind;
+	uint16_t asid = 0;
+	int level;
+
+	switch (c->config) {
+	case STE_CFG_S1:
+	case STE_CFG_NEST:
+		kind = c->config == STE_CFG_S1 ? TLB_S1 : TLB_NEST;
+		asid = c->s1.asid;
+		if (c->s1.tbi[(va >> 55) & 1])
+			va = va_canon(va);
+		break;
+	case STE_CFG_S2:
+		kind = TLB_S2;
+		break;
+	default:
+		return false;
+	}
+	level = smmu_tlb_lookup(s, kind, asid, c->vmid, va, &out);
+	if (level < 0 || ((uint64_t)req->access << perm_shift(req) & ~out & PERM_ALL))
+		return false;
+	p->size = level_size((unsigned int)level);
+	p->base = req->iova & ~(p->size - 1);
+	p->out = out & ~TLB_OUT_MASK;
+	p->addr = p->out + (req->iova & (p->size - 1));
+	p->perm = (TLB_OUT_PERM(out) >> perm_shift(req)) & ACC_ALL;
+	return true;
+}
+
+/*
  * Translate the page of @iova for @req with @access, walking on a miss
  * (inside a read-side section of its own, which nests). Returns 0 with *p,
  * or -1 with *f (not yet recorded). ATS requests get page-table faults as
@@ -153,6 +191,10 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		f->event = SIOMMU_SMMUV3_F_BAD_ATS_TREQ;
 		f->record = true;
 		ret = -1;
+	}
+	if (!ret && cfg_tlb_hit(s, &c, &r, p)) {
+		smmu_read_unlock();
+		return 0;
 	}
 	if (!ret) {
 		ret = smmu_walk(s, &r, &c, &o);
