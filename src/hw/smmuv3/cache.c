@@ -103,6 +103,12 @@ static void inv_begin(struct siommu_smmuv3 *s)
 
 /* ---- configuration caches ---------------------------------------------------- */
 
+void smmu_fill_hook_set(struct siommu_smmuv3 *s, smmu_fill_hook_fn *fn, void *opaque)
+{
+	WRITE_ONCE(s->fill_hook_opaque, opaque);
+	WRITE_ONCE(s->fill_hook, fn);
+}
+
 static void cfg_fill(struct siommu_smmuv3 *s, struct cfg_slot *base, unsigned int n,
 		     uint64_t gen, uint64_t key, const uint64_t w[4])
 {
@@ -110,6 +116,7 @@ static void cfg_fill(struct siommu_smmuv3 *s, struct cfg_slot *base, unsigned in
 	uint32_t held;
 	unsigned int i;
 
+	smmu_fill_hook(s, base == s->ste ? SMMU_CACHE_STE : SMMU_CACHE_CD);
 	if (!fill_begin(s, &c->seq, gen, &held))
 		return;
 	ST(c->key, key);
@@ -250,6 +257,7 @@ void smmu_tlb_fill(struct siommu_smmuv3 *s, uint64_t gen, unsigned int kind,
 	}
 	if (!t)
 		t = &set[(page >> 12) % s->tlb_ways];
+	smmu_fill_hook(s, SMMU_CACHE_TLB);
 	/* Announce the level before the fill re-checks the generation: an
 	 * invalidation that bumps it after this sees the bit. */
 	if (!(READ_ONCE(s->tlb_levels) & (1u << level)))

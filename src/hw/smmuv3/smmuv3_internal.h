@@ -14,6 +14,7 @@
 #include <siommu/smmuv3.h>
 #include "util/compiler.h"
 #include "util/rcu.h"
+#include "hw/smmuv3/hook.h"
 
 #define BIT64(n) (1ull << (n))
 #define GENMASK64(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
@@ -332,6 +333,8 @@ struct siommu_smmuv3 {
 	struct tlb_slot *tlb;
 	struct cfg_slot *ste;
 	struct cfg_slot *cd;
+	smmu_fill_hook_fn *fill_hook;	/* see smmu_fill_hook_set() */
+	void *fill_hook_opaque;
 	uint64_t inv_gen __attribute__((aligned(64)));
 	struct smmu_stripe stats[SMMU_STRIPES];
 
@@ -391,6 +394,14 @@ static inline_hot void smmu_stat_inc(struct siommu_smmuv3 *s, enum smmu_stat st)
 static inline_hot uint64_t smmu_gen(struct siommu_smmuv3 *s)
 {
 	return __atomic_load_n(&s->inv_gen, __ATOMIC_SEQ_CST);
+}
+
+static inline void smmu_fill_hook(struct siommu_smmuv3 *s, enum smmu_cache cache)
+{
+	smmu_fill_hook_fn *fn = READ_ONCE(s->fill_hook);
+
+	if (unlikely(fn))
+		fn(READ_ONCE(s->fill_hook_opaque), cache);
 }
 
 static inline_hot uint32_t slot_read_begin(const uint32_t *seq)
