@@ -30,6 +30,25 @@ static inline_hot unsigned int perm_shift(const struct siommu_smmuv3_req *req)
 	return req->priv ? PERM_PRIV_SHIFT : 0;
 }
 
+/* The TLB entry of (@kind, @asid, @vmid, @va) as the piece of @iova, if
+ * there is one and it grants @access to this requester. */
+static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				 unsigned int kind, uint16_t asid, uint16_t vmid, uint64_t va,
+				 uint32_t access, uint64_t iova, struct piece *p)
+{
+	uint64_t out;
+	int level = smmu_tlb_lookup(s, kind, asid, vmid, va, &out);
+
+	if (level < 0 || ((uint64_t)access << perm_shift(req) & ~out & PERM_ALL))
+		return false;
+	p->size = level_size((unsigned int)level);
+	p->base = iova & ~(p->size - 1);
+	p->out = out & ~TLB_OUT_MASK;
+	p->addr = p->out + (iova & (p->size - 1));
+	p->perm = (TLB_OUT_PERM(out) >> perm_shift(req)) & ACC_ALL;
+	return true;
+}
+
 /*
  * The hit path: SMMUEN, a cached STE (and CD), a TLB entry that grants
  * @access. Anything else returns false and the caller walks. Cached
@@ -38,11 +57,10 @@ static inline_hot unsigned int perm_shift(const struct siommu_smmuv3_req *req)
 static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 				 uint32_t access, uint64_t iova, struct piece *p)
 {
-	uint64_t ste[4], cd[4], va = iova, out;
+	uint64_t ste[4], cd[4], va = iova;
 	unsigned int kind, config;
 	uint16_t asid = 0, vmid = 0;
 	uint32_t idx;
-	int level;
 
 	if (unlikely(!(LOAD_ACQUIRE(s->xl) & XL_EN)) || !smmu_ste_lookup(s, req->sid, ste))
 		return false;
@@ -76,14 +94,8 @@ static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_sm
 	default:
 		return false;
 	}
-	level = smmu_tlb_lookup(s, kind, asid, vmid, va, &out);
-	if (level < 0 || ((uint64_t)access << perm_shift(req) & ~out & PERM_ALL))
+	if (!tlb_piece(s, req, kind, asid, vmid, va, access, iova, p))
 		return false;
-	p->size = level_size((unsigned int)level);
-	p->base = iova & ~(p->size - 1);
-	p->out = out & ~TLB_OUT_MASK;
-	p->addr = p->out + (iova & (p->size - 1));
-	p->perm = (TLB_OUT_PERM(out) >> perm_shift(req)) & ACC_ALL;
 	smmu_stat_inc(s, ST_TLB_HIT);
 	return true;
 }
@@ -121,10 +133,9 @@ static int perm_fault(const struct smmu_cfg *c, const struct smmu_walk_out *o,
 static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
 			const struct siommu_smmuv3_req *req, struct piece *p)
 {
-	uint64_t va = req->iova, out;
+	uint64_t va = req->iova;
 	unsigned int kind;
 	uint16_t asid = 0;
-	int level;
 
 	switch (c->config) {
 	case STE_CFG_S1:
@@ -140,15 +151,7 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
 	default:
 		return false;
 	}
-	level = smmu_tlb_lookup(s, kind, asid, c->vmid, va, &out);
-	if (level < 0 || ((uint64_t)req->access << perm_shift(req) & ~out & PERM_ALL))
-		return false;
-	p->size = level_size((unsigned int)level);
-	p->base = req->iova & ~(p->size - 1);
-	p->out = out & ~TLB_OUT_MASK;
-	p->addr = p->out + (req->iova & (p->size - 1));
-	p->perm = (TLB_OUT_PERM(out) >> perm_shift(req)) & ACC_ALL;
-	return true;
+	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p);
 }
 
 /*
