@@ -201,6 +201,37 @@ static void test_tlbi_s2(void)
 	st_fini(&t);
 }
 
+/* With 8-bit VMIDs and ASIDs (IDR0.VMID16 and ASID16 clear), bits 15:8 of
+ * the STE, CD and command fields are ignored. */
+static void test_narrow_tags(void)
+{
+	struct siommu_smmuv3_cfg c = { .asid_bits = 8, .vmid_bits = 8 };
+	uint64_t w2 = STE2_T0SZ(25) | STE2_SL0(1) | STE2_PS(5) | STE2_AA64;
+	uint64_t ra, rb, leaf[2];
+	struct st t;
+
+	st_init(&t, &c);
+	ra = st_table(&t);
+	rb = st_table(&t);
+	leaf[0] = st_map(&t, ra, 1, 39, va(0), A(0), 3, S2_RW, 0);
+	leaf[1] = st_map(&t, rb, 1, 39, va(0), B(0), 3, S2_RW, 0);
+	st_ste(&t, 1, STE_V | STE_CFG(6), 0, w2 | 0x101, ra);
+	st_ste(&t, 2, STE_V | STE_CFG(6), 0, w2 | 0x001, rb);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, va(0), R), A(0));
+	/* The same VMID: stream 2 hits stream 1's entry. */
+	CHECK_EQ(st_xlate(&t, 2, false, 0, va(0), R), A(0));
+	st_cmd_sync(&t, OP_TLBI_S12_VMALL | CMD_VMID(0x201), 0);
+	CHECK_EQ(st_xlate(&t, 2, false, 0, va(0), R), B(0));
+	/* ASIDs alike. */
+	s1_stream(&t, 3, 0x105, 0, tables(&t, 1, false, leaf));
+	s1_stream(&t, 4, 0x005, 0, tables(&t, 1, true, leaf));
+	CHECK_EQ(st_xlate(&t, 3, false, 0, va(0), R), A(0));
+	CHECK_EQ(st_xlate(&t, 4, false, 0, va(0), R), A(0));
+	st_cmd_sync(&t, OP_TLBI_NH_ASID | CMD_ASID(0x305), 0);
+	CHECK_EQ(st_xlate(&t, 4, false, 0, va(0), R), B(0));
+	st_fini(&t);
+}
+
 /* TLB entries are tagged by ASID, not by stream or substream. */
 static void test_asid_shared(void)
 {
@@ -389,6 +420,7 @@ int main(void)
 	test_tlbi_block();
 	test_tlbi_s2();
 	test_asid_shared();
+	test_narrow_tags();
 	test_cfgi();
 	test_errors();
 	test_sync();

@@ -88,6 +88,7 @@ static void test_bad_ste_fields(void)
 		  STE2_T0SZ(16), 0 },						/* 48 bits at L2 */
 		{ STE_V | STE_CFG(6), 0, (s2ok & ~STE2_T0SZ(63)) | STE2_T0SZ(40), 0 },	/* 24 bits at L1 */
 		{ STE_V | STE_CFG(6), 0, s2ok | STE2_PS(7), 0 },		/* PS reserved */
+		{ STE_V | STE_CFG(6), 0, (s2ok & ~STE2_T0SZ(63)) | STE2_T0SZ(20), ~0ull },	/* 32 tables */
 		{ STE_V | STE_CFG(6), 0, s2ok, 0x800 },				/* TTB misaligned */
 		{ STE_V | STE_CFG(6), 0, s2ok, 1ull << 50 },			/* TTB above OAS */
 		{ STE_V | STE_CFG(6), 0, s2ok | (1ull << 52), 0 },		/* big-endian */
@@ -108,6 +109,8 @@ static void test_bad_ste_fields(void)
 
 		if (bad[i].w3 == 0x800)
 			w3 = s2ttb | 0x800;
+		if (bad[i].w3 == ~0ull)		/* aligned for 32 tables */
+			w3 = st_alloc(&t, 32 * 4096);
 		st_ste(&t, 10 + i, bad[i].w0, bad[i].w1, bad[i].w2, w3);
 		if (!st_fault(&t, 10 + i, false, 0, VA, R, SIOMMU_SMMUV3_C_BAD_STE)) {
 			fprintf(stderr, "bad STE %u not recorded\n", i);
@@ -116,9 +119,15 @@ static void test_bad_ste_fields(void)
 		st_expect_event(&t, SIOMMU_SMMUV3_C_BAD_STE, 10 + i, rec);
 	}
 	/* The same S2 fields, valid, translate (a fault of the walk, not of
-	 * the configuration). */
+	 * the configuration); so do the extremes of each start level: 16
+	 * concatenated tables, and one table resolving 1 bit. */
 	st_ste(&t, 9, STE_V | STE_CFG(6), 0, s2ok, s2ttb);
 	CHECK(st_fault(&t, 9, false, 0, VA, R, SIOMMU_SMMUV3_F_TRANSLATION));
+	st_ste(&t, 8, STE_V | STE_CFG(6), 0, (s2ok & ~STE2_T0SZ(63)) | STE2_T0SZ(21),
+	       st_alloc(&t, 65536));
+	CHECK(st_fault(&t, 8, false, 0, VA, R, SIOMMU_SMMUV3_F_TRANSLATION));
+	st_ste(&t, 7, STE_V | STE_CFG(6), 0, (s2ok & ~STE2_T0SZ(63)) | STE2_T0SZ(33), s2ttb);
+	CHECK(st_fault(&t, 7, false, 0, 0x1000, R, SIOMMU_SMMUV3_F_TRANSLATION));
 	st_fini(&t);
 }
 
@@ -207,6 +216,8 @@ static void test_two_level_strtab(void)
 	st_wr(&t, SIOMMU_SMMUV3_STRTAB_BASE_CFG, 4, 1u << 16 | 7 << 6 | 16);
 	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL);
 	CHECK(st_fault(&t, 0x1235, false, 0, VA, R, SIOMMU_SMMUV3_C_BAD_STREAMID));
+	/* (With SPLIT 7 this one would find the bypass STE at 0x34.) */
+	CHECK(st_fault(&t, 0x934, false, 0, VA, R, SIOMMU_SMMUV3_C_BAD_STREAMID));
 	/* FMT 2 is reserved. */
 	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
 	st_wr(&t, SIOMMU_SMMUV3_STRTAB_BASE_CFG, 4, 2u << 16 | 8);

@@ -112,16 +112,23 @@ static void test_s1_ttb1_tbi(void)
 	w[2] = root1;
 	CHECK_OK(siommu_mem_write(t.mem, cd, w, 64));
 	ste_s1(&t, 1, cd);
+	/* TBI0: the top byte of a TTB0 address is ignored, by the walk and
+	 * on a hit. */
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x5a00000000010008ull, R), POOL + 0x1008);
 	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x10008, R), POOL + 0x1008);
 	CHECK_EQ(st_xlate(&t, 1, false, 0, 0xffffffff80001008ull, R), POOL + 0x2008);
-	/* TBI0: the top byte of a TTB0 address is ignored, on a hit too. */
-	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x5a00000000010008ull, R), POOL + 0x1008);
 	/* Not for TTB1 (TBI1 clear): a non-canonical top byte faults. */
 	CHECK(st_fault(&t, 1, false, 0, 0x5affffff80001008ull, R,
 		       SIOMMU_SMMUV3_F_TRANSLATION));
 	/* Between the two ranges. */
 	CHECK(st_fault(&t, 1, false, 0, 0x0000ff8000000000ull, R,
 		       SIOMMU_SMMUV3_F_TRANSLATION));
+	/* With TBI1, VA[55] alone selects TTB1, whatever the top byte. */
+	w[0] |= 1ull << 39;
+	CHECK_OK(siommu_mem_write(t.mem, cd, w, 64));
+	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(1), 0);
+	st_cmd_sync(&t, OP_TLBI_NH_ASID | CMD_ASID(3), 0);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x00ffffff80001008ull, R), POOL + 0x2008);
 	/* EPD1: TTB1 misses fault without a walk. */
 	w[0] |= CD0_EPD1;
 	CHECK_OK(siommu_mem_write(t.mem, cd, w, 64));
@@ -223,6 +230,25 @@ static void test_s1_permissions(void)
 	st_fini(&t);
 }
 
+/* CD.IPS above IDR5.OAS means the OAS. */
+static void test_ips_capped(void)
+{
+	struct siommu_smmuv3_cfg c = { .oas = 40 };
+	uint64_t cd, root;
+	struct st t;
+
+	st_init(&t, &c);
+	root = st_table(&t);
+	st_map(&t, root, 1, 39, 0x1000, POOL + 0x1000, 3, S1_RW, 0);
+	st_map(&t, root, 1, 39, 0x2000, 1ull << 40, 3, S1_RW, 0);
+	cd = page(&t);
+	st_cd(&t, cd, 1, root, 25, 0);	/* IPS 48 bits */
+	ste_s1(&t, 1, cd);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x1000, R), POOL + 0x1000);
+	CHECK(st_fault(&t, 1, false, 0, 0x2000, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
+	st_fini(&t);
+}
+
 static void test_s1_addr_size_and_eabt(void)
 {
 	uint64_t cd, root, leaf;
@@ -238,6 +264,17 @@ static void test_s1_addr_size_and_eabt(void)
 	ste_s1(&t, 1, cd);
 	CHECK(st_fault(&t, 1, false, 0, 0x1000, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
 	expect_ev(&t, SIOMMU_SMMUV3_F_ADDR_SIZE, 1, 0x1000, false, 1, 0);	/* TTB0: CLASS TT */
+	/* Before any descriptor is read (this one is empty). */
+	CHECK(st_fault(&t, 1, false, 0, 0x40000000, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
+	expect_ev(&t, SIOMMU_SMMUV3_F_ADDR_SIZE, 1, 0x40000000, false, 1, 0);
+	/* IPS 36 bits: the tables fit, an output at 64G does not. */
+	st_map(&t, root, 1, 39, 0x5000, 1ull << 36, 3, S1_RW, 0);
+	st_st(&t, cd, (st_ld(&t, cd) & ~CD0_IPS(7)) | CD0_IPS(1));
+	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(1), 0);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x1000, R), POOL + 0x1000);
+	CHECK(st_fault(&t, 1, false, 0, 0x5000, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
+	expect_ev(&t, SIOMMU_SMMUV3_F_ADDR_SIZE, 1, 0x5000, false, 2, 0);
+	st_cmd_sync(&t, OP_TLBI_NH_ALL, 0);
 	/* OA[51:48] set in a leaf. */
 	st_st(&t, cd, (st_ld(&t, cd) & ~CD0_IPS(7)) | CD0_IPS(5));
 	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(1), 0);
@@ -291,6 +328,11 @@ static void test_s2(void)
 	CHECK_OK(siommu_smmuv3_translate(t.s, &r, &x));
 	CHECK_EQ(x.addr, POOL + 0x7000);
 	CHECK_EQ(x.perm, R | X);
+	/* The same index bits above the input size do not alias it. */
+	CHECK(st_fault(&t, 1, false, 0, (1ull << 40) + 0x1000, R,
+		       SIOMMU_SMMUV3_F_TRANSLATION));
+	expect_ev(&t, SIOMMU_SMMUV3_F_TRANSLATION, 1, (1ull << 40) + 0x1000, true, 2,
+		  (1ull << 40) + 0x1000);
 	CHECK(st_fault(&t, 1, false, 0, 0x1000, W, SIOMMU_SMMUV3_F_PERMISSION));
 	expect_ev(&t, SIOMMU_SMMUV3_F_PERMISSION, 1, 0x1000, true, 2, 0x1000);
 	/* S2R clear: not recorded; S2AFFD; S2HA. */
@@ -307,6 +349,14 @@ static void test_s2(void)
 	/* S2PS 32 bits: outputs above 4G fault. */
 	st_ste(&t, 5, STE_V | STE_CFG(6), 0, (S2OK & ~STE2_PS(7)) | STE2_PS(0) | 9, root);
 	CHECK(st_fault(&t, 5, false, 0, 0x1000, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
+	/* (The table base itself: here its entry is empty.) */
+	CHECK(st_fault(&t, 5, false, 0, 9 * GB, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
+	/* 48 bits from level 0: a block at level 0 is not a descriptor. */
+	root = st_table(&t);
+	st_st(&t, root, POOL | S2_RW | 1);
+	st_ste(&t, 6, STE_V | STE_CFG(6), 0,
+	       (S2OK & ~(STE2_T0SZ(63) | STE2_SL0(3))) | STE2_T0SZ(16) | STE2_SL0(2) | 11, root);
+	CHECK(st_fault(&t, 6, false, 0, 0x1000, R, SIOMMU_SMMUV3_F_TRANSLATION));
 	st_fini(&t);
 }
 
@@ -343,6 +393,25 @@ static void test_nested(void)
 	CHECK(st_fault(&t, 1, false, 0, 0x1000, W, SIOMMU_SMMUV3_F_PERMISSION));
 	expect_ev(&t, SIOMMU_SMMUV3_F_PERMISSION, 1, 0x1000, true, 2, ipa_out);
 	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x1000, R), ipa_out + d);
+	/* A stage-1 2M block over stage-2 4K pages: the combined entry is
+	 * 4K. */
+	st_map(&t, s2root, 1, 40, 0x200000, POOL + 0x7000, 3, S2_RW, 0);
+	st_map(&t, s2root, 1, 40, 0x201000, POOL + 0x9000, 3, S2_RW, 0);
+	st_map(&t, s1root, 1, 39, 0x40000000, 0x200000, 2, S1_RW, d);
+	r.iova = 0x40000010;
+	CHECK_OK(siommu_smmuv3_translate(t.s, &r, &x));
+	CHECK_EQ(x.addr, POOL + 0x7010);
+	CHECK_EQ(x.size, 4096);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x40001010, R), POOL + 0x9010);
+	/* S1DSS bypass on a nested stream: stage 2 alone. */
+	st_ste(&t, 2, STE_V | STE_CFG(7) | STE_CDMAX(1) | (cd - d), STE1_S1DSS(1),
+	       S2OK | 10, s2root);
+	CHECK_EQ(st_xlate(&t, 2, false, 0, 0x201010, R), POOL + 0x9010);
+	/* Stage 2 must let stage 1's table fetches read. */
+	st_map(&t, s2root, 1, 40, GB, 4 * GB, 1, PTE_AF | PTE_AP2, 0);
+	st_cmd_sync(&t, OP_TLBI_S12_VMALL | CMD_VMID(10), 0);
+	CHECK(st_fault(&t, 1, false, 0, 0x1000, R, SIOMMU_SMMUV3_F_PERMISSION));
+	expect_ev(&t, SIOMMU_SMMUV3_F_PERMISSION, 1, 0x1000, true, 1, s1root - d);
 	/* Stage 1's tables unmapped at stage 2: the table fetch faults with
 	 * CLASS TT and the table's IPA. */
 	st_st(&t, s2root + 8, 0);	/* IPA [1G, 2G) */
@@ -363,6 +432,7 @@ int main(void)
 	test_s1_access_flag();
 	test_s1_permissions();
 	test_s1_addr_size_and_eabt();
+	test_ips_capped();
 	test_s2();
 	test_nested();
 	return 0;
