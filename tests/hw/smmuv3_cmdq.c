@@ -168,7 +168,8 @@ static void test_tlbi_block(void)
 
 static void test_tlbi_s2(void)
 {
-	uint64_t root, leaf[4], w2 = STE2_T0SZ(25) | STE2_SL0(1) | STE2_PS(5) | STE2_AA64;
+	uint64_t root, leaf[4], s1leaf[2];
+	uint64_t w2 = STE2_T0SZ(25) | STE2_SL0(1) | STE2_PS(5) | STE2_AA64;
 	unsigned int i;
 	struct st t;
 
@@ -187,10 +188,15 @@ static void test_tlbi_s2(void)
 	st_cmd_sync(&t, OP_TLBI_NH_ALL | CMD_VMID(3), 0);
 	st_cmd_sync(&t, OP_TLBI_NH_VAA | CMD_VMID(3), va(0));
 	CHECK_EQ(st_xlate(&t, 1, false, 0, va(0), R), A(0));
+	/* A stage-1 stream of VMID 3, with a stale entry at the same address. */
+	s1_stream(&t, 3, 1, 3, tables(&t, 2, false, s1leaf));
+	CHECK_EQ(st_xlate(&t, 3, false, 0, va(1), R), A(1));
+	repoint(&t, s1leaf, 2);
 	st_cmd_sync(&t, OP_TLBI_S2_IPA | CMD_VMID(3), va(1));
 	CHECK_EQ(st_xlate(&t, 1, false, 0, va(0), R), A(0));
 	CHECK_EQ(st_xlate(&t, 1, false, 0, va(1), R), B(1));
 	CHECK_EQ(st_xlate(&t, 2, false, 0, va(1), R), A(1));
+	CHECK_EQ(st_xlate(&t, 3, false, 0, va(1), R), A(1));	/* stage 1: kept */
 	/* Range: 2 pages from page 2. */
 	st_cmd_sync(&t, OP_TLBI_S2_IPA | CMD_VMID(4) | 1ull << 12, va(2) | 1ull << 10);
 	CHECK_EQ(st_xlate(&t, 2, false, 0, va(1), R), A(1));
@@ -198,6 +204,11 @@ static void test_tlbi_s2(void)
 	CHECK_EQ(st_xlate(&t, 2, false, 0, va(3), R), B(3));
 	st_cmd_sync(&t, OP_TLBI_S12_VMALL | CMD_VMID(3), 0);
 	CHECK_EQ(st_xlate(&t, 1, false, 0, va(0), R), B(0));
+	CHECK_EQ(st_xlate(&t, 3, false, 0, va(1), R), B(1));
+	/* NSNH_ALL takes stage-2 entries too. */
+	CHECK_EQ(st_xlate(&t, 2, false, 0, va(0), R), A(0));
+	st_cmd_sync(&t, OP_TLBI_NSNH_ALL, 0);
+	CHECK_EQ(st_xlate(&t, 2, false, 0, va(0), R), B(0));
 	st_fini(&t);
 }
 
@@ -295,6 +306,23 @@ static void test_cfgi(void)
 	st_cd(&t, cd, 4, rb, 25, 0);
 	st_cmd_sync(&t, OP_CFGI_STE | CMD_SID(10), 0);
 	CHECK_EQ(st_xlate(&t, 10, false, 0, va(0), R), B(0));
+	/* CFGI_CD takes one substream's CD, CFGI_CD_ALL all of them. */
+	{
+		uint64_t tbl = st_alloc(&t, 4096);
+
+		st_cd(&t, tbl + 64, 21, ra, 25, 0);
+		st_cd(&t, tbl + 128, 22, ra, 25, 0);
+		st_ste(&t, 11, STE_V | STE_CFG(5) | STE_CDMAX(2) | tbl, 0, 0, 0);
+		CHECK_EQ(st_xlate(&t, 11, true, 1, va(0), R), A(0));
+		CHECK_EQ(st_xlate(&t, 11, true, 2, va(0), R), A(0));
+		st_cd(&t, tbl + 64, 23, rb, 25, 0);
+		st_cd(&t, tbl + 128, 24, rb, 25, 0);
+		st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(11) | CMD_SSID(1), 1);
+		CHECK_EQ(st_xlate(&t, 11, true, 1, va(0), R), B(0));
+		CHECK_EQ(st_xlate(&t, 11, true, 2, va(0), R), A(0));
+		st_cmd_sync(&t, OP_CFGI_CD_ALL | CMD_SID(11), 0);
+		CHECK_EQ(st_xlate(&t, 11, true, 2, va(0), R), B(0));
+	}
 	/* Prefetches are accepted. */
 	st_cmd_sync(&t, OP_PREFETCH_CONFIG | CMD_SID(10), 0);
 	st_cmd_sync(&t, OP_PREFETCH_ADDR | CMD_SID(10), 0x10000);
@@ -322,10 +350,13 @@ static void expect_stop(struct st *t, uint64_t d0, uint64_t d1, unsigned int err
 	/* More commands wait behind it. */
 	st_cmd(t, OP_TLBI_NSNH_ALL, 0);
 	CHECK_EQ(st_rd(t, SIOMMU_SMMUV3_CMDQ_CONS, 4) & 0x1ff, cons0 & 0x1ff);
-	/* Software replaces it with a CMD_SYNC and acknowledges. */
+	/* Software replaces it with a CMD_SYNC: nothing runs until it
+	 * acknowledges the error. */
 	sync[0] = OP_SYNC;
 	sync[1] = 0;
 	CHECK_OK(siommu_mem_write(t->mem, t->cmdq + (cons0 & 0xff) * 16ull, sync, 16));
+	st_cmd(t, OP_TLBI_NSNH_ALL, 0);
+	CHECK_EQ(st_rd(t, SIOMMU_SMMUV3_CMDQ_CONS, 4) & 0x1ff, cons0 & 0x1ff);
 	st_wr(t, SIOMMU_SMMUV3_GERRORN, 4, (uint32_t)st_rd(t, SIOMMU_SMMUV3_GERROR, 4));
 	CHECK_EQ(st_rd(t, SIOMMU_SMMUV3_CMDQ_CONS, 4) & 0x1ff,
 		 st_rd(t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
@@ -368,6 +399,23 @@ static void test_errors(void)
 	expect_stop(&t, OP_TLBI_S12_VMALL, 0, SIOMMU_SMMUV3_CERROR_ILL);
 	expect_stop(&t, OP_ATC_INV, 0, SIOMMU_SMMUV3_CERROR_ILL);
 	expect_stop(&t, OP_STALL_TERM, 0, SIOMMU_SMMUV3_CERROR_ILL);
+	expect_stop(&t, OP_RESUME | 1ull << 12, 0, SIOMMU_SMMUV3_CERROR_ILL);
+	/* Acknowledged while CMDQEN is clear: nothing runs until enabled. */
+	st_cmd(&t, 0x7f, 0);
+	{
+		uint32_t cons = (uint32_t)st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4);
+		uint64_t sync[2] = { OP_SYNC, 0 };
+
+		CHECK_EQ(SIOMMU_SMMUV3_CMDQ_ERR(cons), SIOMMU_SMMUV3_CERROR_ILL);
+		CHECK_OK(siommu_mem_write(t.mem, t.cmdq + (cons & 0xff) * 16ull, sync, 16));
+		st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_CMDQEN);
+		st_wr(&t, SIOMMU_SMMUV3_GERRORN, 4,
+		      (uint32_t)st_rd(&t, SIOMMU_SMMUV3_GERROR, 4));
+		CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4), cons);
+		st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL);
+		CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4) & 0x1ff,
+			 st_rd(&t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
+	}
 	st_fini(&t);
 	st_init(&t, &s2only);
 	st_wr(&t, SIOMMU_SMMUV3_IRQ_CTRL, 4, 0);
