@@ -132,6 +132,11 @@ static void test_overflow(void)
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_GERROR, 4) ^ st_rd(&t, SIOMMU_SMMUV3_GERRORN, 4),
 		 SIOMMU_SMMUV3_GERROR_EVTQ_ABT);
 	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_GERROR], 1);
+	/* While it is active, another abort changes nothing. */
+	CHECK(!st_fault(&t, 1, false, 0, 0, R, SIOMMU_SMMUV3_C_BAD_STE));
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_GERROR, 4) ^ st_rd(&t, SIOMMU_SMMUV3_GERRORN, 4),
+		 SIOMMU_SMMUV3_GERROR_EVTQ_ABT);
+	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_GERROR], 1);
 	st_fini(&t);
 }
 
@@ -157,6 +162,19 @@ static void test_priq(void)
 		 1ull << 62 | 1ull << 63);
 	CHECK_EQ(e[1], 0x7f0000001000ull | 0x1ab);
 	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_PRIQ], 1);
+	/* A write alone, unprivileged, an instruction fetch alone. */
+	pr.access = W;
+	pr.priv = false;
+	CHECK_OK(siommu_smmuv3_page_request(t.s, &pr));
+	pr.access = X;
+	pr.ssv = false;
+	CHECK_OK(siommu_smmuv3_page_request(t.s, &pr));
+	CHECK_OK(siommu_mem_read(t.mem, t.priq + 16, e, 16));
+	CHECK_EQ(e[0], 0x42 | 0x12345ull << 32 | 1ull << 61 | 1ull << 62 | 1ull << 63);
+	CHECK_OK(siommu_mem_read(t.mem, t.priq + 32, e, 16));
+	CHECK_EQ(e[0], 0x42 | 1ull << 59 | 1ull << 62);
+	pr.ssv = true;
+	pr.priv = true;
 	/* Bad requests. */
 	pr.prgi = 0x200;
 	CHECK_EQ(siommu_smmuv3_page_request(t.s, &pr), -EINVAL);
@@ -170,7 +188,7 @@ static void test_priq(void)
 	/* Fill the 256 entries; the next is dropped, OVFLG toggles, and a
 	 * last-in-group request is answered "success" by the unit. */
 	pr.last = false;
-	for (i = 1; i < 256; i++)
+	for (i = 3; i < 256; i++)
 		CHECK_OK(siommu_smmuv3_page_request(t.s, &pr));
 	CHECK_EQ(siommu_smmuv3_page_request(t.s, &pr), -ENOSPC);
 	CHECK_EQ(d.pri, 0);
