@@ -73,11 +73,16 @@ static void test_ats_translate(void)
 	CHECK_EQ(ats(&t, 4, true, 9, 0x1000, R, &x), -EFAULT);
 	CHECK_EQ(x.event, SIOMMU_SMMUV3_C_BAD_SUBSTREAMID);
 	st_expect_event(&t, SIOMMU_SMMUV3_C_BAD_SUBSTREAMID, 4, rec);
-	/* ATS never stalls. */
+	/* ATS never stalls: an output beyond the OAS is a completer abort
+	 * even with CD.S. */
 	st_cd(&t, cd, 1, root, 25, CD0_S);
 	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(2), 0);
 	CHECK_OK(ats(&t, 2, false, 0, 0x9000, R, &x));
 	CHECK_EQ(x.perm, 0);
+	st_map(&t, root, 1, 39, 0x4000, 1ull << 48, 3, S1_RW, 0);
+	CHECK_EQ(ats(&t, 2, false, 0, 0x4000, R, &x), -EFAULT);
+	CHECK_EQ(x.event, SIOMMU_SMMUV3_F_ADDR_SIZE);
+	CHECK(!x.stalled);
 	/* SMMUEN clear: no translation. */
 	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
 	CHECK_EQ(ats(&t, 2, false, 0, 0x1000, R, &x), -EFAULT);

@@ -266,6 +266,19 @@ static void test_substreams(void)
 	CHECK_EQ(st_xlate(&t, 3, false, 0, VA, R), PA(0));
 	CHECK_EQ(st_xlate(&t, 3, true, 1, VA, R), PA(1));
 	CHECK(st_fault(&t, 3, true, 0, VA, R, SIOMMU_SMMUV3_F_STREAM_DISABLED));
+	/* Nor from the TLB: a stage-2 entry of the same VMID (0) is not used
+	 * for a stream whose stage 1 S1DSS bypasses, nor for a SubstreamID on
+	 * a stage-2 stream. */
+	{
+		uint64_t s2 = st_table(&t);
+
+		st_map(&t, s2, 1, 39, VA, PA(9), 3, S2_RW, 0);
+		st_ste(&t, 5, STE_V | STE_CFG(6), 0,
+		       STE2_T0SZ(25) | STE2_SL0(1) | STE2_PS(5) | STE2_AA64, s2);
+		CHECK_EQ(st_xlate(&t, 5, false, 0, VA, R), PA(9));
+		CHECK_EQ(st_xlate(&t, 2, false, 0, VA, R), VA);
+		CHECK(st_fault(&t, 5, true, 1, VA, R, SIOMMU_SMMUV3_C_BAD_SUBSTREAMID));
+	}
 	/* S1CDMax 0: one CD; any SubstreamID is bad. */
 	st_ste(&t, 4, STE_V | STE_CFG(5) | (tbl + 128), 0, 0, 0);
 	CHECK_EQ(st_xlate(&t, 4, false, 0, VA, R), PA(2));

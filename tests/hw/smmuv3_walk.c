@@ -41,6 +41,7 @@ static void expect_ev(struct st *t, uint8_t id, uint32_t sid, uint64_t iova,
 
 static void test_s1_levels_and_blocks(void)
 {
+	struct siommu_smmuv3_stats st0, st1;
 	struct siommu_smmuv3_req r;
 	struct siommu_smmuv3_xlate x;
 	uint64_t root4, root3, cd;
@@ -69,9 +70,20 @@ static void test_s1_levels_and_blocks(void)
 	CHECK_OK(siommu_smmuv3_translate(t.s, &r, &x));
 	CHECK_EQ(x.addr, 2 * GB + 0x12345678);
 	CHECK_EQ(x.size, GB);
-	/* Hits come back the same. */
+	/* Hits come back the same, and are counted as such. */
+	siommu_smmuv3_get_stats(t.s, &st0);
 	CHECK_OK(siommu_smmuv3_translate(t.s, &r, &x));
 	CHECK_EQ(x.addr, 2 * GB + 0x12345678);
+	siommu_smmuv3_get_stats(t.s, &st1);
+	CHECK_EQ(st1.tlb_hit, st0.tlb_hit + 1);
+	CHECK_EQ(st1.tlb_miss, st0.tlb_miss);
+	CHECK_EQ(st1.walks, st0.walks);
+	CHECK_EQ(st1.ste_hit, st0.ste_hit + 1);
+	CHECK_EQ(st1.cd_hit, st0.cd_hit + 1);
+	CHECK_EQ(st0.walks, 3);
+	CHECK_EQ(st0.tlb_miss, 3);
+	CHECK_EQ(st0.ste_miss, 1);
+	CHECK_EQ(st0.cd_miss, 1);
 	/* Beyond the 48-bit input range. */
 	CHECK(st_fault(&t, 1, false, 0, 1ull << 48, R, SIOMMU_SMMUV3_F_TRANSLATION));
 	expect_ev(&t, SIOMMU_SMMUV3_F_TRANSLATION, 1, 1ull << 48, false, 2, 0);
@@ -92,6 +104,9 @@ static void test_s1_levels_and_blocks(void)
 	CHECK(st_fault(&t, 2, false, 0, 0x1000, R, SIOMMU_SMMUV3_F_TRANSLATION));
 	st_st(&t, root4 + 8 * 100, POOL | S1_RW | 1);
 	CHECK(st_fault(&t, 1, false, 0, 100ull << 39, R, SIOMMU_SMMUV3_F_TRANSLATION));
+	/* SMMUEN clear: GBPA's bypass, whatever the caches hold. */
+	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x412345678ull, R), 0x412345678ull);
 	st_fini(&t);
 }
 
@@ -123,6 +138,12 @@ static void test_s1_ttb1_tbi(void)
 	/* Between the two ranges. */
 	CHECK(st_fault(&t, 1, false, 0, 0x0000ff8000000000ull, R,
 		       SIOMMU_SMMUV3_F_TRANSLATION));
+	/* A tagged address hits the entry of its untagged one: stale after
+	 * a change, until invalidated. */
+	st_map(&t, root0, 1, 39, 0x10000, POOL + 0x3000, 3, S1_RW, 0);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x7700000000010008ull, R), POOL + 0x1008);
+	st_cmd_sync(&t, OP_TLBI_NH_VA | CMD_ASID(3), 0x10000);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x7700000000010008ull, R), POOL + 0x3008);
 	/* With TBI1, VA[55] alone selects TTB1, whatever the top byte. */
 	w[0] |= 1ull << 39;
 	CHECK_OK(siommu_mem_write(t.mem, cd, w, 64));
@@ -136,7 +157,7 @@ static void test_s1_ttb1_tbi(void)
 	st_cmd_sync(&t, OP_TLBI_NH_ASID | CMD_ASID(3), 0);
 	CHECK(st_fault(&t, 1, false, 0, 0xffffffff80001008ull, R,
 		       SIOMMU_SMMUV3_F_TRANSLATION));
-	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x10008, R), POOL + 0x1008);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x10008, R), POOL + 0x3008);
 	st_fini(&t);
 }
 

@@ -427,10 +427,10 @@ static inline_hot struct cfg_slot *cfg_slot(struct cfg_slot *base, unsigned int 
 	return &base[(hash64(key) >> 40) & (n - 1)];
 }
 
-/* A cached entry's four words; counts hits and misses as @hit / @hit + 1. */
-static inline_hot bool cfg_lookup(struct siommu_smmuv3 *s, struct cfg_slot *base,
-				  unsigned int n, uint64_t key, uint64_t w[4],
-				  enum smmu_stat hit)
+/* A cached entry's four words. Callers count: the hit path only when
+ * the whole translation hits, the walk for each lookup it makes. */
+static inline_hot bool cfg_lookup(struct cfg_slot *base, unsigned int n, uint64_t key,
+				  uint64_t w[4])
 {
 	struct cfg_slot *c = cfg_slot(base, n, key);
 	uint32_t seq = slot_read_begin(&c->seq);
@@ -439,23 +439,18 @@ static inline_hot bool cfg_lookup(struct siommu_smmuv3 *s, struct cfg_slot *base
 
 	for (i = 0; i < 4; i++)
 		w[i] = __atomic_load_n(&c->w[i], __ATOMIC_RELAXED);
-	if (unlikely(slot_read_retry(&c->seq, seq) || k != key)) {
-		smmu_stat_inc(s, (enum smmu_stat)(hit + 1));
-		return false;
-	}
-	smmu_stat_inc(s, hit);
-	return true;
+	return likely(!slot_read_retry(&c->seq, seq) && k == key);
 }
 
 static inline_hot bool smmu_ste_lookup(struct siommu_smmuv3 *s, uint32_t sid, uint64_t w[4])
 {
-	return cfg_lookup(s, s->ste, STE_SLOTS, STE_KEY(sid), w, ST_STE_HIT);
+	return cfg_lookup(s->ste, STE_SLOTS, STE_KEY(sid), w);
 }
 
 static inline_hot bool smmu_cd_lookup(struct siommu_smmuv3 *s, uint32_t sid, uint32_t idx,
 				      uint64_t w[4])
 {
-	return cfg_lookup(s, s->cd, CD_SLOTS, CD_KEY(sid, idx), w, ST_CD_HIT);
+	return cfg_lookup(s->cd, CD_SLOTS, CD_KEY(sid, idx), w);
 }
 
 void smmu_ste_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, const uint64_t w[4]);

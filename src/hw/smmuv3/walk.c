@@ -565,11 +565,14 @@ int smmu_config(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		return fault(f, SIOMMU_SMMUV3_C_BAD_STREAMID, 0,
 			     READ_ONCE(s->cr2) & 2);
 	if (!smmu_ste_lookup(s, req->sid, w)) {
+		smmu_stat_inc(s, ST_STE_MISS);
 		if (ste_fetch(s, req->sid, w, f) || ste_decode(s, w, c, f))
 			return -1;
 		smmu_ste_fill(s, gen, req->sid, w);
-	} else if (ste_decode(s, w, c, f)) {
-		return -1;
+	} else {
+		smmu_stat_inc(s, ST_STE_HIT);
+		if (ste_decode(s, w, c, f))
+			return -1;
 	}
 	switch (c->config) {
 	case STE_CFG_ABORT:
@@ -593,11 +596,13 @@ int smmu_config(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		return -1;
 	}
 	if (!smmu_cd_lookup(s, req->sid, idx, w)) {
+		smmu_stat_inc(s, ST_CD_MISS);
 		if (cd_fetch(s, c, idx, w, f) || cd_decode(s, w, c, f))
 			return -1;
 		smmu_cd_fill(s, gen, req->sid, idx, w);
 		return 0;
 	}
+	smmu_stat_inc(s, ST_CD_HIT);
 	return cd_decode(s, w, c, f);
 }
 

@@ -96,6 +96,9 @@ static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_sm
 	}
 	if (!tlb_piece(s, req, kind, asid, vmid, va, access, iova, p))
 		return false;
+	smmu_stat_inc(s, ST_STE_HIT);
+	if (kind != TLB_S2)
+		smmu_stat_inc(s, ST_CD_HIT);
 	smmu_stat_inc(s, ST_TLB_HIT);
 	return true;
 }
@@ -185,7 +188,6 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		p->perm = ACC_ALL;
 		return 0;
 	}
-	smmu_stat_inc(s, ST_TLB_MISS);
 	smmu_read_lock();
 	gen = smmu_gen(s);
 	ret = smmu_config(s, &r, gen, &c, f);
@@ -197,9 +199,11 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 	}
 	if (!ret && cfg_tlb_hit(s, &c, &r, p)) {
 		smmu_read_unlock();
+		smmu_stat_inc(s, ST_TLB_HIT);
 		return 0;
 	}
 	if (!ret) {
+		smmu_stat_inc(s, ST_TLB_MISS);
 		ret = smmu_walk(s, &r, &c, &o);
 		if (ret)
 			*f = o.f;
