@@ -306,6 +306,13 @@ static void test_cfgi(void)
 	st_cd(&t, cd, 4, rb, 25, 0);
 	st_cmd_sync(&t, OP_CFGI_STE | CMD_SID(10), 0);
 	CHECK_EQ(st_xlate(&t, 10, false, 0, va(0), R), B(0));
+	/* CFGI_CD of one stream leaves another's CD 0. */
+	cd = s1_stream(&t, 12, 31, 0, ra);
+	CHECK_EQ(st_xlate(&t, 12, false, 0, va(0), R), A(0));
+	st_cd(&t, cd, 32, rb, 25, 0);
+	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(13), 1);
+	st_cmd_sync(&t, OP_TLBI_NH_ASID | CMD_ASID(31), 0);
+	CHECK_EQ(st_xlate(&t, 12, false, 0, va(0), R), A(0));
 	/* CFGI_CD takes one substream's CD, CFGI_CD_ALL all of them. */
 	{
 		uint64_t tbl = st_alloc(&t, 4096);

@@ -408,8 +408,12 @@ static void test_nested(void)
 	/* An output IPA stage 2 does not map: CLASS IN, S2, the IPA. */
 	CHECK(st_fault(&t, 1, false, 0, 0x2000, R, SIOMMU_SMMUV3_F_TRANSLATION));
 	expect_ev(&t, SIOMMU_SMMUV3_F_TRANSLATION, 1, 0x2000, true, 2, 9 * GB + 0x2000);
-	/* Stage 2 read-only on the output: a stage-2 permission fault. */
+	/* Stage 2 read-only on the output: a stage-2 permission fault. The
+	 * combined entry outlives CMD_TLBI_S2_IPA, as hardware's may: it takes
+	 * CMD_TLBI_S12_VMALL (or NH_ALL). */
 	st_map(&t, s2root, 1, 40, 2 * GB, 5 * GB, 1, PTE_AF | PTE_AP1, 0);
+	st_cmd_sync(&t, OP_TLBI_S2_IPA | CMD_VMID(10), ipa_out);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x1000, W), ipa_out + d);
 	st_cmd_sync(&t, OP_TLBI_S12_VMALL | CMD_VMID(10), 0);
 	CHECK(st_fault(&t, 1, false, 0, 0x1000, W, SIOMMU_SMMUV3_F_PERMISSION));
 	expect_ev(&t, SIOMMU_SMMUV3_F_PERMISSION, 1, 0x1000, true, 2, ipa_out);

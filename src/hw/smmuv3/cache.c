@@ -279,18 +279,18 @@ static bool tlb_covers(const void *slot, uint64_t key, const void *arg)
 
 	if (m->all)
 		return true;
+	/* Stage-1 commands reach stage-1 and combined (nested) entries;
+	 * stage-2 ones only stage-2 entries: CMD_TLBI_S2_IPA leaves combined
+	 * entries, as hardware may (SMMUv3 4.4.4), so software follows it with
+	 * CMD_TLBI_NH_ALL or CMD_TLBI_S12_VMALL (which sets both). */
 	if (!((m->s1 && (kind == TLB_S1 || kind == TLB_NEST)) ||
-	      (m->s2 && (kind == TLB_S2 || kind == TLB_NEST))))
+	      (m->s2 && kind == TLB_S2)))
 		return false;
 	if (m->match_vmid && TLB_KEY_VMID(key) != m->vmid)
 		return false;
 	if (m->match_asid && kind != TLB_S2 && TLB_KEY_ASID(key) != m->asid)
 		return false;
 	if (!m->match_range)
-		return true;
-	/* A stage-2 range (CMD_TLBI_S2_IPA) cannot be matched against the
-	 * VA of a nested entry: those of the VMID go whole. */
-	if (m->s2 && !m->s1 && kind == TLB_NEST)
 		return true;
 	page = LD(t->page);
 	last = page + (level_size(TLB_KEY_LEVEL(key)) - 1);

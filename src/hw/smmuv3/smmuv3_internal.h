@@ -507,7 +507,7 @@ void smmu_tlb_fill(struct siommu_smmuv3 *s, uint64_t gen, unsigned int kind,
 /* What a TLB invalidation removes (SMMUv3 4.4). */
 struct tlb_match {
 	bool all;		/* CMD_TLBI_NSNH_ALL */
-	bool s1, s2;		/* stage-1 (and nested) / stage-2 (and nested) entries */
+	bool s1, s2;		/* stage-1 and nested entries / stage-2 entries */
 	bool match_vmid, match_asid, match_range;
 	uint16_t vmid, asid;
 	uint64_t first, last;	/* input address range, inclusive */
