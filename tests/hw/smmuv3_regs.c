@@ -196,6 +196,28 @@ static void test_irq_regs(void)
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_GERROR_IRQ_CFG0, 8), 0x1000);
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_EVTQ_IRQ_CFG1, 4), 7);
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_EVTQ_IRQ_CFG2, 4), 0x3f);
+	st_fini(&t);
+
+	/* Each interrupt's three configuration registers, with PRI. */
+	st_create(&t, NULL);
+	for (unsigned int q = 0; q < 3; q++) {
+		uint64_t cfg0 = q == 0 ? SIOMMU_SMMUV3_GERROR_IRQ_CFG0 :
+				q == 1 ? SIOMMU_SMMUV3_EVTQ_IRQ_CFG0 : SIOMMU_SMMUV3_PRIQ_IRQ_CFG0;
+		uint64_t cfg1 = q == 0 ? SIOMMU_SMMUV3_GERROR_IRQ_CFG1 : cfg0 + 8;
+
+		st_wr(&t, cfg0, 8, ~0ull);
+		st_wr(&t, cfg1, 4, 0x1000 + q);
+		st_wr(&t, cfg1 + 4, 4, ~0u);
+		CHECK_EQ(st_rd(&t, cfg0, 8), 0x0000fffffffffffcull);
+		CHECK_EQ(st_rd(&t, cfg1, 4), 0x1000 + q);
+		CHECK_EQ(st_rd(&t, cfg1 + 4, 4), 0x3f);
+	}
+	st_wr(&t, SIOMMU_SMMUV3_IRQ_CTRL, 4, 7);
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_IRQ_CTRLACK, 4), 7);
+	st_wr(&t, SIOMMU_SMMUV3_PRIQ_IRQ_CFG1, 4, 5);
+	st_wr(&t, SIOMMU_SMMUV3_GERROR_IRQ_CFG2, 4, 5);
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_PRIQ_IRQ_CFG1, 4), 0x1002);
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_GERROR_IRQ_CFG2, 4), 0x3f);
 	/* GERROR is read-only; GERRORN keeps its defined bits. */
 	st_wr(&t, SIOMMU_SMMUV3_GERROR, 4, ~0u);
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_GERROR, 4), 0);

@@ -211,6 +211,16 @@ static void test_two_level_strtab(void)
 	st_expect_event(&t, SIOMMU_SMMUV3_C_BAD_STREAMID, 0x1434, rec);
 	st_expect_event(&t, SIOMMU_SMMUV3_F_STE_FETCH, 0x1434, rec);
 	CHECK_EQ(rec[3], HOLE + 0x34 * 64);
+	/* The L1 table itself in a hole. */
+	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
+	st_wr(&t, SIOMMU_SMMUV3_STRTAB_BASE, 8, HOLE);
+	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL);
+	CHECK(st_fault(&t, 0x1235, false, 0, VA, R, SIOMMU_SMMUV3_F_STE_FETCH));
+	st_expect_event(&t, SIOMMU_SMMUV3_F_STE_FETCH, 0x1235, rec);
+	CHECK_EQ(rec[3], HOLE + 0x12 * 8);
+	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
+	st_wr(&t, SIOMMU_SMMUV3_STRTAB_BASE, 8, l1);
+	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL);
 	/* A SPLIT the architecture does not define holds no stream. */
 	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
 	st_wr(&t, SIOMMU_SMMUV3_STRTAB_BASE_CFG, 4, 1u << 16 | 7 << 6 | 16);

@@ -327,7 +327,7 @@ static void test_s2(void)
 {
 	struct siommu_smmuv3_req r;
 	struct siommu_smmuv3_xlate x;
-	uint64_t root, leaf;
+	uint64_t root, leaf, rec[4];
 	struct st t;
 
 	st_init(&t, NULL);
@@ -372,6 +372,18 @@ static void test_s2(void)
 	CHECK(st_fault(&t, 5, false, 0, 0x1000, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
 	/* (The table base itself: here its entry is empty.) */
 	CHECK(st_fault(&t, 5, false, 0, 9 * GB, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
+	/* A stage-2 table in a hole: external abort with the descriptor's
+	 * address, recorded although S2R is clear; OA[51:48] in a leaf. */
+	while (st_event(&t, rec))
+		;
+	st_st(&t, root + 8 * 9, HOLE | 3);
+	st_ste(&t, 7, STE_V | STE_CFG(6), 0, (S2OK & ~STE2_S2R) | 12, root);
+	CHECK(st_fault(&t, 7, false, 0, 9 * GB, R, SIOMMU_SMMUV3_F_WALK_EABT));
+	expect_ev(&t, SIOMMU_SMMUV3_F_WALK_EABT, 7, 9 * GB, true, 2, HOLE);
+	st_st(&t, st_map(&t, root, 1, 40, 0x3000, POOL, 3, S2_RW, 0),
+	      POOL | 1ull << 48 | S2_RW | 3);
+	CHECK(st_fault(&t, 1, false, 0, 0x3000, R, SIOMMU_SMMUV3_F_ADDR_SIZE));
+	expect_ev(&t, SIOMMU_SMMUV3_F_ADDR_SIZE, 1, 0x3000, true, 2, 0x3000);
 	/* 48 bits from level 0: a block at level 0 is not a descriptor. */
 	root = st_table(&t);
 	st_st(&t, root, POOL | S2_RW | 1);
