@@ -379,6 +379,14 @@ static inline_hot struct smmu_stripe *smmu_stripe(struct siommu_smmuv3 *s)
 	return &s->stats[(sp >> 23) % SMMU_STRIPES];
 }
 
+/* Count on a stripe found once by a path that counts more than once. */
+static inline_hot void stripe_inc(struct smmu_stripe *sp, enum smmu_stat st)
+{
+	uint64_t *c = &sp->c[st];
+
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
 static inline_hot void smmu_stat_add(struct siommu_smmuv3 *s, enum smmu_stat st, uint64_t n)
 {
 	uint64_t *c = &smmu_stripe(s)->c[st];

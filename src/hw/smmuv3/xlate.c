@@ -58,6 +58,7 @@ static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_sm
 				 uint32_t access, uint64_t iova, struct piece *p)
 {
 	uint64_t ste[4], cd[4], va = iova;
+	struct smmu_stripe *st;
 	unsigned int kind, config;
 	uint16_t asid = 0, vmid = 0;
 	uint32_t idx;
@@ -96,10 +97,11 @@ static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_sm
 	}
 	if (!tlb_piece(s, req, kind, asid, vmid, va, access, iova, p))
 		return false;
-	smmu_stat_inc(s, ST_STE_HIT);
+	st = smmu_stripe(s);
+	stripe_inc(st, ST_STE_HIT);
 	if (kind != TLB_S2)
-		smmu_stat_inc(s, ST_CD_HIT);
-	smmu_stat_inc(s, ST_TLB_HIT);
+		stripe_inc(st, ST_CD_HIT);
+	stripe_inc(st, ST_TLB_HIT);
 	return true;
 }
 
@@ -266,14 +268,12 @@ static int fault_report(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req 
 	return stalled ? -EAGAIN : -EFAULT;
 }
 
-static void res_fill(struct siommu_smmuv3_xlate *res, const struct piece *p)
+static inline_hot void res_fill(struct siommu_smmuv3_xlate *res, const struct piece *p)
 {
-	memset(res, 0, sizeof(*res));
-	res->addr = p->addr;
-	res->iova_base = p->base;
-	res->addr_base = p->out;
-	res->size = p->size;
-	res->perm = p->perm;
+	*res = (struct siommu_smmuv3_xlate){
+		.addr = p->addr, .iova_base = p->base, .addr_base = p->out,
+		.size = p->size, .perm = p->perm,
+	};
 }
 
 static int req_check(const struct siommu_smmuv3_req *req, bool need_access)
