@@ -409,16 +409,23 @@ static int copy_in(void *arg, void *host, size_t n, size_t off)
 	return 0;
 }
 
-int SIOMMU_EXPORT siommu_smmuv3_dma_read(struct siommu_smmuv3 *s,
-					 const struct siommu_smmuv3_req *req, void *buf,
-					 size_t len, size_t *done,
-					 struct siommu_smmuv3_xlate *res)
+static int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, void *buf,
+	       size_t len, size_t *done, struct siommu_smmuv3_xlate *res, bool write)
 {
 	if (done)
 		*done = 0;
 	if (req_check(req, false) || (len && !buf))
 		return -EINVAL;
-	return for_each_piece(s, req, SIOMMU_SMMUV3_READ, len, done, res, copy_out, buf);
+	return for_each_piece(s, req, write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ, len,
+			      done, res, write ? copy_in : copy_out, buf);
+}
+
+int SIOMMU_EXPORT siommu_smmuv3_dma_read(struct siommu_smmuv3 *s,
+					 const struct siommu_smmuv3_req *req, void *buf,
+					 size_t len, size_t *done,
+					 struct siommu_smmuv3_xlate *res)
+{
+	return dma(s, req, buf, len, done, res, false);
 }
 
 int SIOMMU_EXPORT siommu_smmuv3_dma_write(struct siommu_smmuv3 *s,
@@ -426,12 +433,7 @@ int SIOMMU_EXPORT siommu_smmuv3_dma_write(struct siommu_smmuv3 *s,
 					  const void *buf, size_t len, size_t *done,
 					  struct siommu_smmuv3_xlate *res)
 {
-	if (done)
-		*done = 0;
-	if (req_check(req, false) || (len && !buf))
-		return -EINVAL;
-	return for_each_piece(s, req, SIOMMU_SMMUV3_WRITE, len, done, res, copy_in,
-			      (void *)buf);
+	return dma(s, req, (void *)buf, len, done, res, true);
 }
 
 struct access_arg {
