@@ -139,8 +139,9 @@ static unsigned int cmd_exec(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
 	case CMD_TLBI_NH_ASID:
 	case CMD_TLBI_NH_VA:
 	case CMD_TLBI_NH_VAA:
-		/* Stage-1 commands need stage 1 (trap: older models took
-		 * them anyway). VMID scopes them when stage 2 exists. */
+		/* Stage-1 commands need stage 1: without it they are
+		 * CERROR_ILL (SMMUv3 4.4). VMID scopes them when stage 2
+		 * exists. */
 		if (!has_s1)
 			return SIOMMU_SMMUV3_CERROR_ILL;
 		m.s1 = true;

@@ -298,8 +298,8 @@ int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *re
 		}
 	}
 	if (f->record || stalled) {
-		/* Built in 64-bit arithmetic: no sign extension across
-		 * fields (the trap of a signed 1 << 31). */
+		/* Built in 64-bit arithmetic: a signed 1 << 31 would sign-
+		 * extend across the fields above it. */
 		rec[0] = f->event | (uint64_t)req->ssv << 11 |
 			 (uint64_t)(req->ssv ? req->ssid & 0xfffff : 0) << 12 |
 			 (uint64_t)req->sid << 32;
