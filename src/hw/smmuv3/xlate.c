@@ -287,21 +287,35 @@ static int req_check(const struct siommu_smmuv3_req *req, bool need_access)
 	return 0;
 }
 
-int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
-					  const struct siommu_smmuv3_req *req,
-					  struct siommu_smmuv3_xlate *res)
+/* siommu_smmuv3_translate() past a miss of the hit path. Out of line, so
+ * that the hit path's piece stays in registers. */
+static __attribute__((noinline)) int
+translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+	       struct siommu_smmuv3_xlate *res)
 {
 	struct smmu_fault f;
 	struct piece p;
 
-	if (req_check(req, true) || !res)
-		return -EINVAL;
-	if (likely(xlate_hit(s, req, req->access, req->iova, &p)) ||
-	    !xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
+	if (!xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
 		res_fill(res, &p);
 		return 0;
 	}
 	return fault_report(s, req, req->access, req->iova, &f, res);
+}
+
+int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
+					  const struct siommu_smmuv3_req *req,
+					  struct siommu_smmuv3_xlate *res)
+{
+	struct piece p;
+
+	if (req_check(req, true) || !res)
+		return -EINVAL;
+	if (likely(xlate_hit(s, req, req->access, req->iova, &p))) {
+		res_fill(res, &p);
+		return 0;
+	}
+	return translate_miss(s, req, res);
 }
 
 int SIOMMU_EXPORT siommu_smmuv3_ats_translate(struct siommu_smmuv3 *s,
