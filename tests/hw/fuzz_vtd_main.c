@@ -2,7 +2,7 @@
 /*
  * Plain driver for fuzz_vtd.c, for compilers without libFuzzer: replays the
  * files named on the command line, or a fixed number of pseudo-random
- * inputs (SIOMMU_SEED picks the sequence). The 'fuzz' suite runs it.
+ * inputs (SIOMMU_TEST_SEED picks the sequence). The 'fuzz' suite runs it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t buf[4096];
 	struct test_rng rng;
-	uint64_t i, n = test_scale(3000);
+	uint64_t i, n = test_ops(3000);
 	int a;
 
 	if (argc > 1) {

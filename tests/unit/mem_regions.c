@@ -689,7 +689,7 @@ static void test_lookup_random(void)
 {
 	const unsigned int nr = 2000;
 	const uint64_t pool_end = POOL_BASE + POOL_SIZE;
-	const uint64_t nprobes = test_scale(100000);
+	const uint64_t nprobes = test_ops(100000);
 	/* Keep-out zone around the pool; its neighbours are placed by hand. */
 	const uint64_t avoid_lo = POOL_BASE - 2 * SZ_4K, avoid_hi = pool_end + SZ_4K;
 	struct test_rng rng = test_rng_init(0x6d656d5f72656773ull);
