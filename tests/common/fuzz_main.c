@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Plain driver for fuzz_vtd.c, for compilers without libFuzzer: replays the
- * files named on the command line, or a fixed number of pseudo-random
- * inputs (SIOMMU_TEST_SEED picks the sequence). The 'fuzz' suite runs it.
+ * Plain driver for a libFuzzer target (LLVMFuzzerTestOneInput), for
+ * compilers without libFuzzer: replays the files named on the command line,
+ * or a number of pseudo-random inputs (SIOMMU_TEST_SEED picks the sequence,
+ * SIOMMU_TEST_OPS how many; FUZZ_SEED, defined by the build, is the default
+ * seed of each target). The 'fuzz' suite runs it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,7 @@ int main(int argc, char **argv)
 				return 1;
 		return 0;
 	}
-	rng = test_rng_init(0xf0220);
+	rng = test_rng_init(FUZZ_SEED);
 	for (i = 0; i < n; i++) {
 		size_t len = (size_t)test_rand_below(&rng, sizeof(buf)), j;
 
