@@ -1180,7 +1180,7 @@ static const struct devm dev_init[NR_DEV] = {
 static void world_init(struct world *w, struct in *in)
 {
 	static const unsigned int pt_pick[NR_PT] = { 0, 2, 6, 8 };
-	struct siommu_mem_cfg mcfg = { POOL_BASE, SIOMMU_SZ_1G };
+	struct siommu_mem_cfg mcfg = { POOL_BASE, SIOMMU_SZ_1G, 0 };
 	struct siommu_unit *unit;
 	unsigned int i;
 	int ret;

@@ -139,7 +139,7 @@ static void request(struct siommu_vtd *v, struct in *in, unsigned int kind)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct siommu_mem_cfg mc = { WIN_BASE, 1ull << 30 };
+	struct siommu_mem_cfg mc = { WIN_BASE, 1ull << 30, 0 };
 	struct siommu_vtd_dev_ops ops = { dev_inv, dev_resp };
 	struct siommu_vtd_cfg cfg;
 	struct siommu_mem *mem;

@@ -92,18 +92,18 @@ static void check_pool_only(struct siommu_mem *mem, uint64_t base, uint64_t size
 static void test_create(void)
 {
 	static const struct siommu_mem_cfg bad[] = {
-		{ POOL_BASE + SZ_4K, SZ_1G },
-		{ POOL_BASE + 1, SZ_1G },
-		{ 1ull << 29, SZ_1G },
-		{ POOL_BASE, SZ_1G + SZ_4K },
-		{ POOL_BASE, SZ_4K },
-		{ POOL_BASE, 1ull << 29 },
-		{ POOL_BASE + SZ_4K, 0 },
+		{ POOL_BASE + SZ_4K, SZ_1G, 0 },
+		{ POOL_BASE + 1, SZ_1G, 0 },
+		{ 1ull << 29, SZ_1G, 0 },
+		{ POOL_BASE, SZ_1G + SZ_4K, 0 },
+		{ POOL_BASE, SZ_4K, 0 },
+		{ POOL_BASE, 1ull << 29, 0 },
+		{ POOL_BASE + SZ_4K, 0, 0 },
 		/* [2^64 - 1G, 2^64 + 1G) */
-		{ 0ull - SZ_1G, 2 * SZ_1G },
-		{ 0ull - 4 * SZ_1G, 8 * SZ_1G },
+		{ 0ull - SZ_1G, 2 * SZ_1G, 0 },
+		{ 0ull - 4 * SZ_1G, 8 * SZ_1G, 0 },
 	};
-	struct siommu_mem_cfg top = { 0ull - SZ_1G, SZ_1G };
+	struct siommu_mem_cfg top = { 0ull - SZ_1G, SZ_1G, 0 };
 	struct siommu_mem *mem, *keep;
 	struct siommu_mem_stats st;
 	unsigned int i;
