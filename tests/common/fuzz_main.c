@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t buf[4096];
 	struct test_rng rng;
-	uint64_t i, n = test_ops(3000);
+	uint64_t i, n;
 	int a;
 
 	if (argc > 1) {
@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	rng = test_rng_init(FUZZ_SEED);
+	n = test_ops(3000);
 	for (i = 0; i < n; i++) {
 		size_t len = (size_t)test_rand_below(&rng, sizeof(buf)), j;
 
