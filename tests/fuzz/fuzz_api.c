@@ -109,6 +109,7 @@ struct slot {
 	bool identity, lazy;
 	struct rec rec[MAX_REC];
 	unsigned int n;
+	uint64_t maps, unmaps;		/* successful calls, as the stats count */
 	struct seg dead[MAX_DEAD];	/* unmapped on a lazy domain */
 	unsigned int ndead;
 	bool dead_lost;			/* more than MAX_DEAD: not all checked */
@@ -545,6 +546,50 @@ static int xlate(struct world *w, struct devm *d, bool pasid, uint64_t iova,
 	return ret;
 }
 
+/* Frames of a coherent buffer of @size: a power of two, at least 4K. */
+static uint64_t coherent_frames(uint64_t size)
+{
+	uint64_t f = SIOMMU_SZ_4K;
+
+	while (f < size)
+		f <<= 1;
+	return f;
+}
+
+/*
+ * What the API holds beyond its mappings: DMA memory (the buffer and each
+ * coherent buffer's frames) and PASIDs (each enabled one), so that a
+ * failure path that leaks one shows at once.
+ */
+static void dma_check_memory(struct world *w)
+{
+	struct siommu_pasid_stats ps;
+	struct siommu_mem_stats ms;
+	struct siommu_dma_info info;
+	uint64_t dma = BUF_SIZE;
+	unsigned int s, r, i, pasids = 0;
+
+	for (s = 0; s < NR_SLOT; s++)
+		for (r = 0; w->slot[s].dom && r < w->slot[s].n; r++)
+			if (w->slot[s].rec[r].kind == REC_COHERENT)
+				dma += coherent_frames(w->slot[s].rec[r].size);
+	siommu_mem_get_stats(w->mem, &ms);
+	CHECK_EQ(ms.in_use[SIOMMU_MEM_DMA], dma);
+	for (i = 0; i < NR_DEV; i++) {
+		struct devm *d = &w->dev[i];
+
+		pasids += d->pasid != 0;
+		if (!d->dma) {
+			CHECK_EQ(siommu_dma_get_info(d->dev, &info), -ENODEV);
+			continue;
+		}
+		CHECK_OK(siommu_dma_get_info(d->dev, &info));
+		CHECK_EQ(info.pasid, d->pasid);
+	}
+	siommu_pasid_get_stats(siommu_ctx_pasids(w->ctx), &ps);
+	CHECK_EQ(ps.in_use, pasids);
+}
+
 /* Live records, identical identity mappings counted once (one record). */
 static uint64_t distinct(const struct slot *sl)
 {
@@ -612,7 +657,10 @@ static void dma_check(struct world *w)
 		CHECK(i < NR_DEV);
 		CHECK_OK(siommu_dma_get_stats(w->dev[i].dev, &st));
 		CHECK_EQ(st.live, distinct(sl));
+		CHECK_EQ(st.maps, sl->maps);
+		CHECK_EQ(st.unmaps, sl->unmaps);
 	}
+	dma_check_memory(w);
 }
 
 /* Is the page of @iova covered by a live mapping of @sl? */
@@ -843,6 +891,7 @@ static void op_map_single(struct world *w, struct in *in, bool host)
 	CHECK(ret == 0 || ret == -ENOMEM || ret == -ENOSPC);
 	if (ret)
 		return;
+	sl->maps++;
 	rec_add(sl, d, &(struct rec){
 		.kind = REC_SINGLE, .key = iova, .len = len, .dir = dir, .nents = 1,
 		.seg = { { iova, pa, len } } });
@@ -894,6 +943,7 @@ static void op_map_sg(struct world *w, struct in *in)
 		rc.sg[i] = sg[i];
 	}
 	rc.key = sg[0].dma_addr;
+	sl->maps++;
 	rec_add(sl, d, &rc);
 }
 
@@ -924,6 +974,7 @@ static void op_coherent(struct world *w, struct in *in)
 		return;
 	CHECK(host == siommu_mem_host(w->mem, pa, size));
 	CHECK(!((uint8_t *)host)[size - 1]);
+	sl->maps++;
 	rec_add(sl, d, &(struct rec){
 		.kind = REC_COHERENT, .key = iova, .len = size, .size = size,
 		.dir = SIOMMU_DMA_BIDIRECTIONAL, .nents = 1, .seg = { { iova, pa, size } } });
@@ -1031,6 +1082,7 @@ static void op_unmap(struct world *w, struct in *in)
 	CHECK_OK(ret);
 	gone = sl->rec[want];
 	rec_drop(sl, (unsigned int)want);
+	sl->unmaps++;
 	dma_check_gone(w, sl, &gone);
 }
 
