@@ -38,10 +38,9 @@
 #include <siommu/dma.h>
 #include <siommu/pt.h>
 
+#include "fuzz_input.h"
 #include "pt_cases.h"
 #include "test.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define POOL_BASE (4ull << 30)
 #define RAM_PA (1ull << 20)		/* a small region of library RAM */
@@ -55,21 +54,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NR_PT 4
 #define NR_DEV 5
 #define NR_SLOT 4
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct in *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
 
 /* ---- page tables ---- */
 

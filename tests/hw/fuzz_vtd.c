@@ -23,28 +23,13 @@
 #include <siommu/vtd.h>
 #include <siommu/vtd_build.h>
 
+#include "fuzz_input.h"
+
 #define WIN_BASE (1ull << 30)
 #define WIN_PAGES 64
 #define ROOT (WIN_BASE)
 #define IQ (WIN_BASE + 0x1000)
 #define PRQ (WIN_BASE + 0x2000)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct in *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
 
 /* Folds a value into the RAM window, keeping its low 12 bits. */
 static uint64_t ptr(uint64_t v)
