@@ -1175,7 +1175,8 @@ static void op_setup(struct world *w, struct in *in)
 {
 	struct devm *d = pick_dev(w, in);
 	struct slot *sl = slot_of(w, d);
-	unsigned int i;
+	struct siommu_dma_info info;
+	unsigned int i, pol;
 	int ret;
 
 	if (d->dma) {
@@ -1190,13 +1191,25 @@ static void op_setup(struct world *w, struct in *in)
 		sl->dom = NULL;
 		return;
 	}
+	/* The context's default applies to a device whose cfg asks for it. */
+	pol = (unsigned int)take(in, 1) % 5;
+	CHECK_EQ(siommu_dma_set_default_policy(w->ctx, (enum siommu_dma_policy)pol),
+		 pol <= SIOMMU_DMA_LAZY ? 0 : -EINVAL);
 	ret = siommu_dma_setup(d->dev, &d->cfg);
 	disarm(w, ret);
 	CHECK(ret == 0 || ret == -ENOMEM);
-	if (ret)
+	if (ret) {
+		CHECK_EQ(siommu_dma_get_info(d->dev, &info), -ENODEV);
 		return;
+	}
 	d->dma = true;
-	slot_of(w, d);
+	sl = slot_of(w, d);
+	CHECK_OK(siommu_dma_get_info(d->dev, &info));
+	if (info.users == 1 && d->cfg.policy == SIOMMU_DMA_POLICY_DEFAULT &&
+	    pol <= SIOMMU_DMA_LAZY && !d->cfg.passthrough)
+		CHECK_EQ(info.policy, pol == SIOMMU_DMA_LAZY ? SIOMMU_DMA_LAZY
+							     : SIOMMU_DMA_STRICT);
+	CHECK_EQ(sl->lazy, info.policy == SIOMMU_DMA_LAZY);
 }
 
 static const struct devm dev_init[NR_DEV] = {
