@@ -27,7 +27,10 @@
  *     mapping translates, through every device using the domain (RID and
  *     enabled PASID), to its physical address with its direction's
  *     permission; a strict domain's unmapped range faults at once, a lazy
- *     one's at the latest after a flush.
+ *     one's at the latest after a flush; counters, DMA memory and PASIDs
+ *     in use agree with the model.
+ * Unmap, free, sync, flush, lookups, PASID disable and teardown must take
+ * no fallible step.
  * At the end everything is torn down and every frame must be back.
  */
 #include <errno.h>
@@ -143,6 +146,13 @@ static void disarm(struct world *w, int ret)
 
 	if (ret == -ENOMEM)
 		CHECK(w->armed && steps >= w->armed);
+	w->armed = 0;
+}
+
+/* After an operation that must never allocate: it consumed no step. */
+static void disarm_no_step(struct world *w)
+{
+	CHECK_EQ(siommu_mem_fail_nth(w->mem, 0), 0);
 	w->armed = 0;
 }
 
@@ -396,9 +406,8 @@ static void op_pt_unmap(struct world *w, struct ptm *m, struct in *in)
 	cuts = valid && pt_cuts(m, iova, len);
 	siommu_pt_gather_init(&g);
 	ret = siommu_pt_unmap(m->pt, iova, len, &g, &done);
-	disarm(w, ret);
-	CHECK(ret != -ENOMEM);
 	siommu_pt_gather_release(&g);
+	disarm_no_step(w);
 	if (!valid) {
 		CHECK(ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE);
 	} else if (cuts) {
@@ -411,7 +420,7 @@ static void op_pt_unmap(struct world *w, struct ptm *m, struct in *in)
 	pt_compare(m);
 }
 
-static void op_pt_lookup(struct ptm *m, struct in *in)
+static void op_pt_lookup(struct world *w, struct ptm *m, struct in *in)
 {
 	uint64_t iova, pa;
 	const struct ext *e;
@@ -425,6 +434,7 @@ static void op_pt_lookup(struct ptm *m, struct in *in)
 		iova = pick_pt_addr(in, m->pc->max_iova) + take(in, 2);
 	}
 	ret = siommu_pt_iova_to_phys(m->pt, iova, &pa, &leaf);
+	disarm_no_step(w);
 	e = pt_lookup(m, iova);
 	if (iova > m->pc->max_iova) {
 		CHECK_EQ(ret, -ERANGE);
@@ -456,7 +466,7 @@ static void dirty_cb(void *arg, uint64_t iova, uint64_t len)
 		CHECK(pt_lookup(d->m, a));
 }
 
-static void op_pt_dirty(struct ptm *m, struct in *in)
+static void op_pt_dirty(struct world *w, struct ptm *m, struct in *in)
 {
 	struct dirty_ctx d = { m, 0 };
 	uint64_t iova = pick_pt_addr(in, m->pc->max_iova), len = pick_len(in);
@@ -464,6 +474,7 @@ static void op_pt_dirty(struct ptm *m, struct in *in)
 	int ret;
 
 	ret = siommu_pt_read_and_clear_dirty(m->pt, iova, len, flags, dirty_cb, &d);
+	disarm_no_step(w);
 	if (!pt_args_ok(m, iova, 0, len)) {
 		CHECK(ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE ||
 		      ret == -EOPNOTSUPP);
@@ -1058,7 +1069,7 @@ static void op_unmap(struct world *w, struct in *in)
 		ret = siommu_dma_free_coherent(d->dev, len, key);
 		break;
 	}
-	disarm(w, ret);
+	disarm_no_step(w);
 	if (want < 0) {
 		CHECK_EQ(ret, want);
 		return;
@@ -1127,7 +1138,7 @@ static void op_sync(struct world *w, struct in *in)
 	else
 		ret = bend & 4 ? siommu_dma_sync_single_for_cpu(d->dev, key, len, dir) :
 				 siommu_dma_sync_single_for_device(d->dev, key, len, dir);
-	disarm(w, ret);
+	disarm_no_step(w);
 	CHECK_EQ(ret, want < 0 ? want : 0);
 }
 
@@ -1139,7 +1150,7 @@ static void op_pasid(struct world *w, struct in *in)
 
 	if (d->pasid || (take(in, 1) & 3) == 3) {
 		ret = siommu_dma_disable_pasid(d->dev);
-		disarm(w, ret);
+		disarm_no_step(w);
 		CHECK_EQ(ret, !d->dma ? -ENODEV : !d->pasid ? -ENOENT : 0);
 		d->pasid = 0;
 		return;
@@ -1164,7 +1175,7 @@ static void op_flush(struct world *w, struct in *in)
 	struct devm *d = pick_dev(w, in);
 	int ret = siommu_dma_flush(d->dev);
 
-	disarm(w, ret);
+	disarm_no_step(w);
 	CHECK_EQ(ret, d->dma ? 0 : -ENODEV);
 	if (d->dma)
 		dma_check_flushed(w, slot_of(w, d));
@@ -1181,7 +1192,7 @@ static void op_setup(struct world *w, struct in *in)
 
 	if (d->dma) {
 		siommu_dma_teardown(d->dev);
-		disarm(w, 0);
+		disarm_no_step(w);
 		d->dma = false;
 		d->pasid = 0;
 		for (i = 0; i < NR_DEV; i++)
@@ -1316,10 +1327,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_pt_unmap(&w, m, &in);
 			break;
 		case 3:
-			op_pt_lookup(m, &in);
+			op_pt_lookup(&w, m, &in);
 			break;
 		case 4:
-			op_pt_dirty(m, &in);
+			op_pt_dirty(&w, m, &in);
 			break;
 		case 5: case 6:
 			op_map_single(&w, &in, false);
