@@ -783,9 +783,14 @@ static uint64_t pick_dma_len(struct in *in)
 {
 	uint64_t sel = take(in, 1);
 
-	if (sel % 8 == 7)
+	switch (sel % 8) {
+	case 7:
 		return pick_len(in);
-	return take(in, 2) % (sel & 0x80 ? 0x40000 : 0x3000) + (sel & 1);
+	case 6:		/* whole table levels: emptied by the unmap, freed */
+		return SIOMMU_SZ_2M * (1 + (sel >> 4) % 2) + take(in, 2) % 0x3000;
+	default:
+		return take(in, 2) % (sel & 0x80 ? 0x40000 : 0x3000) + (sel & 1);
+	}
 }
 
 /* Is [pa, pa + len) inside one RAM region? */
@@ -1317,7 +1322,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int ops = 0;
 
 	world_init(&w, &in);
-	while (in.n && ops++ < 256) {
+	/* Enough operations to fill a lazy domain's flush queue. */
+	while (in.n && ops++ < 1024) {
 		uint64_t op = take(&in, 1);
 		struct ptm *m = &w.pt[(op >> 4) % NR_PT];
 
