@@ -1270,7 +1270,8 @@ static void world_init(struct world *w, struct in *in)
 
 		m->pc = &pt_cases[pt_pick[i]];
 		cfg = m->pc->cfg;
-		if (cfg.format == SIOMMU_PT_ARM_S1 || cfg.format == SIOMMU_PT_ARM_S2)
+		/* Half the inputs track dirty pages (the walk for it runs). */
+		if (take(in, 1) & 1)
 			cfg.flags |= SIOMMU_PT_DIRTY_TRACKING;
 		m->max_pa = (1ull << (cfg.format >= SIOMMU_PT_ARM_S1 ? 48 : 52)) - 1;
 		m->dirty_ret = 1;
