@@ -34,8 +34,9 @@ build: deps $(BUILD)/build.ninja
 demo: build
 	$(BUILD)/tools/siommu demo
 
-# Default suites on the debug-optimised build, then the unit and e2e suites
-# under ASan+UBSan; one closing line sums both runs.
+# Default suites on the debug-optimised build, then the unit, e2e and
+# integrity suites under ASan+UBSan (a failure path that leaks shows there);
+# one closing line sums both runs.
 check: build $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD) -j$(JOBS)
 	rc=0; \
@@ -43,7 +44,7 @@ check: build $(ASAN_BUILD)/build.ninja
 		--suite unit --suite e2e --suite integrity --suite stress --suite fuzz || rc=1; \
 	cp $(BUILD)/meson-logs/testlog.json $(BUILD)/meson-logs/check-default.json; \
 	$(MESON) test -C $(ASAN_BUILD) --no-rebuild --print-errorlogs --setup asan \
-		--suite unit --suite e2e || rc=1; \
+		--suite unit --suite e2e --suite integrity || rc=1; \
 	cp $(ASAN_BUILD)/meson-logs/testlog-asan.json $(ASAN_BUILD)/meson-logs/check-asan.json; \
 	scripts/test-summary $(BUILD)/meson-logs/check-default.json \
 		$(ASAN_BUILD)/meson-logs/check-asan.json || rc=1; \

@@ -89,8 +89,10 @@ struct siommu_ctx_cfg {
 
 /*
  * siommu_ctx_create - a context with no units (cfg NULL: defaults).
- * A caller-provided mem must outlive the context.
- * Returns 0, -ENOMEM, -EINVAL.
+ * A caller-provided mem must outlive the context. A memory of the
+ * context's own is created first, so its mem_cfg->fail_nth (siommu/mem.h)
+ * also counts the context's steps.
+ * Returns 0, -ENOMEM, -EINVAL; on failure nothing is left allocated.
  */
 int siommu_ctx_create(const struct siommu_ctx_cfg *cfg, struct siommu_ctx **out);
 

@@ -59,6 +59,8 @@ struct siommu_mem;
 struct siommu_mem_cfg {
 	uint64_t pool_base;	/* PA, 1G-aligned */
 	uint64_t pool_size;	/* bytes, multiple of 1G; 0 = no pool */
+	uint64_t fail_nth;	/* tests: siommu_mem_fail_nth(n) armed from the
+				 * creation's first fallible step; 0 = none */
 };
 
 /* Defaults used when siommu_mem_create() gets cfg == NULL. */
@@ -88,7 +90,14 @@ struct siommu_mem_stats {
 /*
  * siommu_mem_create - create an empty physical address space with a frame
  * pool as @cfg says (NULL: the defaults above).
- * Returns 0, -EINVAL (misaligned pool), -ENOMEM.
+ * Returns 0, -EINVAL (misaligned pool), -ENOMEM; on failure nothing is
+ * left allocated or mapped.
+ * With cfg->fail_nth = n, the n-th fallible step counted from the creation's
+ * first (the allocation of the address space itself aside) fails, and
+ * later ones of the new memory's operations if creation does not reach it,
+ * as if siommu_mem_fail_nth(mem, n) had been called first: a sweep of
+ * creation (and of siommu_ctx_create() with a memory of its own) reads the
+ * steps consumed with siommu_mem_fail_nth(mem, 0) once it succeeds.
  */
 int siommu_mem_create(const struct siommu_mem_cfg *cfg, struct siommu_mem **out);
 

@@ -13,38 +13,43 @@ int SIOMMU_EXPORT siommu_ctx_create(const struct siommu_ctx_cfg *cfg,
 				    struct siommu_ctx **out)
 {
 	struct siommu_ctx *ctx;
+	struct siommu_mem *mem;
 	int ret;
 
 	if (!out)
 		return -EINVAL;
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return -ENOMEM;
+	/* The memory first: every later step is counted on its fail-nth. */
+	if (cfg && cfg->mem) {
+		mem = cfg->mem;
+	} else {
+		ret = siommu_mem_create(cfg ? cfg->mem_cfg : NULL, &mem);
+		if (ret)
+			return ret;
+	}
+	ctx = mem_should_fail(mem) ? NULL : calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		ret = -ENOMEM;
+		goto out_destroy_mem;
+	}
+	ctx->mem = mem;
+	ctx->own_mem = !(cfg && cfg->mem);
 	pthread_mutex_init(&ctx->lock, NULL);
 	CDS_INIT_LIST_HEAD(&ctx->domains);
 	pthread_mutex_init(&ctx->dma_lock, NULL);
 	CDS_INIT_LIST_HEAD(&ctx->dma_doms);
-	if (cfg && cfg->mem) {
-		ctx->mem = cfg->mem;
-	} else {
-		ret = siommu_mem_create(cfg ? cfg->mem_cfg : NULL, &ctx->mem);
-		if (ret)
-			goto out_free_ctx;
-		ctx->own_mem = true;
-	}
 	ret = siommu_pasid_space_create(ctx->mem, &ctx->pasids);
 	if (ret)
-		goto out_free_mem;
+		goto out_free_ctx;
 	*out = ctx;
 	return 0;
 
-out_free_mem:
-	if (ctx->own_mem)
-		siommu_mem_destroy(ctx->mem);
 out_free_ctx:
 	pthread_mutex_destroy(&ctx->dma_lock);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
+out_destroy_mem:
+	if (!(cfg && cfg->mem))
+		siommu_mem_destroy(mem);
 	return ret;
 }
 

@@ -318,10 +318,14 @@ static int unmap_record(struct dma_dom *dd, const struct dma_map *want)
 	if (dd->policy == SIOMMU_DMA_LAZY)
 		dma_fq_check_time(dd);
 	ret = rec_take(dd, want, &m);
-	if (ret || !m)
+	if (ret)
 		return ret;
-	if (!dd->identity)
+	/* Counted whatever there is to release: an identity mapping (or a
+	 * copy an identical one absorbed) was counted when mapped. */
+	if (m && !dd->identity)
 		range_release(dd, m->base, m->size, false);
+	else
+		dma_count(&dma_fq_this_cpu(dd)->unmaps);
 	free(m);
 	return 0;
 }

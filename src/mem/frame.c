@@ -57,12 +57,15 @@ int frame_pool_init(struct siommu_mem *mem, uint64_t base, uint64_t size)
 
 	p->base = base;
 	p->nframes = size >> SIOMMU_PAGE_SHIFT;
+	if (mem_should_fail(mem))
+		return -ENOMEM;
 	p->host = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p->host == MAP_FAILED)
 		return -ENOMEM;
 	meta_bytes = (uint64_t)p->nframes * sizeof(struct frame_meta);
-	p->meta = mmap(NULL, meta_bytes, PROT_READ | PROT_WRITE,
+	p->meta = mem_should_fail(mem) ? MAP_FAILED :
+		  mmap(NULL, meta_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p->meta == MAP_FAILED) {
 		munmap(p->host, size);

@@ -111,8 +111,9 @@ int SIOMMU_EXPORT siommu_mem_create(const struct siommu_mem_cfg *cfg,
 	mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		return -ENOMEM;
+	fail_nth_arm(&mem->fail, cfg->fail_nth);
 	pthread_mutex_init(&mem->region_lock, NULL);
-	mem->regions = table_alloc(0);
+	mem->regions = mem_should_fail(mem) ? NULL : table_alloc(0);
 	if (!mem->regions) {
 		ret = -ENOMEM;
 		goto out_free_mem;

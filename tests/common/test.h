@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define TEST_SKIP 77
 
@@ -40,9 +42,18 @@
 
 #define CHECK_OK(expr) CHECK_EQ((expr), 0)
 
-/* Deterministic xorshift64* generator; seed from SIOMMU_SEED if set. */
+/*
+ * Randomised tests take their seed and operation count from the
+ * environment, so that a long run or a replay needs no recompiling:
+ *   SIOMMU_TEST_SEED  the seed (decimal or 0x...), or "random" for one taken
+ *                     from the clock; unset: the test's fixed default
+ *   SIOMMU_TEST_OPS   operations per randomised phase; unset: the test's
+ *                     default (scaled down under valgrind)
+ * Both are printed as the test starts, so a failing run can be replayed.
+ */
 struct test_rng { uint64_t s; };
 
+/* Deterministic xorshift64* generator. */
 static inline uint64_t test_rand(struct test_rng *r)
 {
 	r->s ^= r->s >> 12;
@@ -56,15 +67,60 @@ static inline uint64_t test_rand_below(struct test_rng *r, uint64_t n)
 	return n ? test_rand(r) % n : 0;
 }
 
+static inline uint64_t test_env_u64(const char *name, uint64_t dflt)
+{
+	const char *e = getenv(name);
+	char *end;
+	uint64_t v;
+
+	if (!e || !*e)
+		return dflt;
+	v = strtoull(e, &end, 0);
+	if (*end) {
+		fprintf(stderr, "%s=%s: not a number\n", name, e);
+		exit(1);
+	}
+	return v;
+}
+
+/* A generator seeded from SIOMMU_TEST_SEED, else @dflt; prints the seed. */
 static inline struct test_rng test_rng_init(uint64_t dflt)
 {
-	const char *e = getenv("SIOMMU_SEED");
-	struct test_rng r = { e ? strtoull(e, NULL, 0) : dflt };
+	const char *e = getenv("SIOMMU_TEST_SEED");
+	struct test_rng r;
 
+	if (e && !strcmp(e, "random")) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r.s = (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^
+		      (uint64_t)getpid() << 32;
+	} else {
+		r.s = test_env_u64("SIOMMU_TEST_SEED", dflt);
+	}
 	if (!r.s)
 		r.s = 1;
-	fprintf(stderr, "seed 0x%" PRIx64 " (set SIOMMU_SEED to repeat)\n", r.s);
+	fprintf(stderr, "seed 0x%" PRIx64 " (SIOMMU_TEST_SEED=0x%" PRIx64
+		" repeats this run)\n", r.s, r.s);
 	return r;
+}
+
+/* Scale iteration counts down under valgrind (SIOMMU_UNDER_VALGRIND=1). */
+static inline uint64_t test_scale(uint64_t n)
+{
+	return getenv("SIOMMU_UNDER_VALGRIND") ? (n / 50 ? n / 50 : 1) : n;
+}
+
+/*
+ * Operations for a randomised phase: SIOMMU_TEST_OPS if set, else @dflt
+ * (scaled down under valgrind). Prints the count.
+ */
+static inline uint64_t test_ops(uint64_t dflt)
+{
+	uint64_t n = test_env_u64("SIOMMU_TEST_OPS", test_scale(dflt));
+
+	fprintf(stderr, "ops %" PRIu64 " (SIOMMU_TEST_OPS)\n", n);
+	return n;
 }
 
 /*
@@ -85,12 +141,6 @@ static inline bool test_pin_cpu(cpu_set_t *old)
 static inline void test_unpin_cpu(const cpu_set_t *old)
 {
 	sched_setaffinity(0, sizeof(*old), old);
-}
-
-/* Scale iteration counts down under valgrind (SIOMMU_UNDER_VALGRIND=1). */
-static inline uint64_t test_scale(uint64_t n)
-{
-	return getenv("SIOMMU_UNDER_VALGRIND") ? (n / 50 ? n / 50 : 1) : n;
 }
 
 #endif

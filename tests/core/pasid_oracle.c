@@ -205,7 +205,7 @@ int main(void)
 {
 	struct test_rng rng = test_rng_init(0xa11ce);
 	struct siommu_pasid_space *s;
-	uint64_t ops = test_scale(200000), i;
+	uint64_t ops = test_ops(200000), i;
 	uint64_t counts[8] = { 0 };
 
 	for (unsigned int ow = 0; ow < NR_OWNERS; ow++)

@@ -157,7 +157,7 @@ int main(void)
 	uint32_t filler[NR_FILLER];
 	unsigned int i;
 
-	iters = test_scale(300000);
+	iters = test_ops(300000);
 	CHECK_OK(pthread_barrier_init(&start, NULL, NR_THREADS));
 	CHECK_OK(siommu_pasid_space_create(NULL, &space));
 	for (i = 0; i < NR_SHARED; i++) {

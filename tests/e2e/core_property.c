@@ -593,7 +593,7 @@ int main(void)
 	struct siommu_device_info info;
 	struct siommu_unit_stats us;
 	struct siommu_mem *mem;
-	uint64_t n = test_scale(200000), it, t0;
+	uint64_t n = test_ops(200000), it, t0;
 	unsigned int i, s, d, k;
 	struct timespec ts;
 

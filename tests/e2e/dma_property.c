@@ -217,7 +217,7 @@ int main(void)
 	struct dev_model *m = calloc(2, sizeof(*m));
 	struct test_rng r = test_rng_init(0xd3a);
 	struct siommu_dma_stats st;
-	uint64_t i, n = test_scale(NR_OPS), pa;
+	uint64_t i, n = test_ops(NR_OPS), pa;
 
 	CHECK(m);
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));

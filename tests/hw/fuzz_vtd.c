@@ -23,28 +23,13 @@
 #include <siommu/vtd.h>
 #include <siommu/vtd_build.h>
 
+#include "fuzz_input.h"
+
 #define WIN_BASE (1ull << 30)
 #define WIN_PAGES 64
 #define ROOT (WIN_BASE)
 #define IQ (WIN_BASE + 0x1000)
 #define PRQ (WIN_BASE + 0x2000)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct in *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
 
 /* Folds a value into the RAM window, keeping its low 12 bits. */
 static uint64_t ptr(uint64_t v)
@@ -139,7 +124,7 @@ static void request(struct siommu_vtd *v, struct in *in, unsigned int kind)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct siommu_mem_cfg mc = { WIN_BASE, 1ull << 30 };
+	struct siommu_mem_cfg mc = { WIN_BASE, 1ull << 30, 0 };
 	struct siommu_vtd_dev_ops ops = { dev_inv, dev_resp };
 	struct siommu_vtd_cfg cfg;
 	struct siommu_mem *mem;

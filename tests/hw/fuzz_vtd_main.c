@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Plain driver for fuzz_vtd.c, for compilers without libFuzzer: replays the
- * files named on the command line, or a fixed number of pseudo-random
- * inputs (SIOMMU_SEED picks the sequence). The 'fuzz' suite runs it.
+ * Plain driver for a libFuzzer target (LLVMFuzzerTestOneInput; the VT-d
+ * model's first, now every target's), for compilers without libFuzzer:
+ * replays the files named on the command line, or a number of pseudo-random
+ * inputs (SIOMMU_TEST_SEED picks the sequence, SIOMMU_TEST_OPS how many;
+ * a target's build may give its own default seed as FUZZ_SEED). The 'fuzz'
+ * suite runs it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "test.h"
+
+#ifndef FUZZ_SEED
+#define FUZZ_SEED 0xf0220
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,7 +38,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t buf[4096];
 	struct test_rng rng;
-	uint64_t i, n = test_scale(3000);
+	uint64_t i, n;
 	int a;
 
 	if (argc > 1) {
@@ -40,7 +47,8 @@ int main(int argc, char **argv)
 				return 1;
 		return 0;
 	}
-	rng = test_rng_init(0xf0220);
+	rng = test_rng_init(FUZZ_SEED);
+	n = test_ops(3000);
 	for (i = 0; i < n; i++) {
 		size_t len = (size_t)test_rand_below(&rng, sizeof(buf)), j;
 

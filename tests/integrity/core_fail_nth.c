@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fail-nth sweep of the core's configuration calls: context create, unit
+ * Fail-nth sweep of the core's calls: context create (on the caller's
+ * memory, and with a memory of its own, armed through its cfg), unit
  * add, device add (alone, with PASIDs, with an alias, joining an attached
  * group), domain alloc (each type), RID attach (first and replace, over a
  * group) and PASID attach (first, in a new PASID table and attachment
@@ -8,8 +9,10 @@
  * memory countdown also drives the PASID space) until a run consumes no
  * failure. Each failure returns -ENOMEM and changes nothing observable:
  * the domain of every (device, PASID), the outcome of DMA probes, the
- * PASIDs' references, the page-table and hardware memory in use, the
- * unit's domain IDs.
+ * PASIDs' references, the page-table and hardware memory in use (a failed
+ * map may keep empty levels, siommu/pt.h: its mappings are compared
+ * instead), the unit's domain IDs. A failed context create leaves nothing
+ * allocated or mapped.
  * Teardown calls consume no step. After siommu_ctx_destroy() the caller's
  * memory has nothing allocated.
  */
@@ -52,7 +55,20 @@ struct snapshot {
 	uint64_t in_use[SIOMMU_MEM_NR_PURPOSES];
 	uint32_t pasids_in_use;
 	uint64_t domain_ids;
+	uint64_t runs, run_sum;		/* mappings of map_dom */
 };
+
+/* The domain a map sweep maps into; its levels may stay after a failure. */
+static struct siommu_domain *map_dom;
+
+static int run_cb(void *arg, const struct siommu_pt_run *run)
+{
+	struct snapshot *s = arg;
+
+	s->runs++;
+	s->run_sum = s->run_sum * 31 + run->iova * 7 + run->pa * 3 + run->length + run->prot;
+	return 0;
+}
 
 static void snap(struct snapshot *s)
 {
@@ -93,6 +109,9 @@ static void snap(struct snapshot *s)
 		siommu_unit_get_stats(unit, &us);
 		s->domain_ids = us.domain_ids;
 	}
+	if (map_dom)
+		CHECK_OK(siommu_pt_for_each(siommu_domain_pt(map_dom), 0, 1ull << 40,
+					    run_cb, s));
 }
 
 static void same(const struct snapshot *a, const struct snapshot *b)
@@ -111,7 +130,10 @@ static void same(const struct snapshot *a, const struct snapshot *b)
 	}
 	for (j = 0; j < nr_pasids; j++)
 		CHECK_EQ(a->refs[j], b->refs[j]);
-	CHECK_EQ(a->in_use[SIOMMU_MEM_PT], b->in_use[SIOMMU_MEM_PT]);
+	if (!map_dom)
+		CHECK_EQ(a->in_use[SIOMMU_MEM_PT], b->in_use[SIOMMU_MEM_PT]);
+	CHECK_EQ(a->runs, b->runs);
+	CHECK_EQ(a->run_sum, b->run_sum);
 	CHECK_EQ(a->in_use[SIOMMU_MEM_HW], b->in_use[SIOMMU_MEM_HW]);
 	CHECK_EQ(a->in_use[SIOMMU_MEM_OTHER], b->in_use[SIOMMU_MEM_OTHER]);
 	CHECK_EQ(a->pasids_in_use, b->pasids_in_use);
@@ -137,6 +159,44 @@ static struct siommu_device *dev_add(uint16_t rid, unsigned int bits, unsigned i
 	return d;
 }
 
+/*
+ * Context create with a memory of its own: the memory's creation is armed
+ * through its cfg, and the countdown goes on through the context's steps.
+ */
+static void sweep_ctx_own_mem(void)
+{
+	struct siommu_mem_cfg mcfg = { .pool_base = SIOMMU_MEM_DEFAULT_POOL_BASE,
+				       .pool_size = SIOMMU_MEM_DEFAULT_POOL_SIZE };
+	struct siommu_ctx_cfg ccfg = { .mem_cfg = &mcfg };
+	struct siommu_ctx *c;
+	struct siommu_unit *u;
+	uint64_t n, steps, vm;
+	int ret;
+
+	for (n = 1;; n++) {
+		CHECK(n < MAX_STEPS);
+		mcfg.fail_nth = n;
+		vm = test_vm_size_kb();
+		ret = siommu_ctx_create(&ccfg, &c);
+		if (ret) {
+			CHECK_EQ(ret, -ENOMEM);
+			/* The 8G pool's mapping went with the failure. */
+			if (vm)
+				CHECK(test_vm_size_kb() < vm + (1ull << 20));
+			failures++;
+			continue;
+		}
+		steps = siommu_mem_fail_nth(siommu_ctx_mem(c), 0);
+		break;
+	}
+	CHECK(steps < n);
+	CHECK(n > 3);
+	fprintf(stderr, "  %-36s %" PRIu64 " fallible steps\n", "ctx_create (own memory)",
+		n - 1);
+	CHECK_OK(siommu_unit_add_vtd(c, NULL, &u));
+	siommu_ctx_destroy(c);
+}
+
 static void probe(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova)
 {
 	probes[nr_probes++] = (struct probe){ rid, pp, pasid, iova };
@@ -153,6 +213,7 @@ int main(void)
 	unsigned int i;
 	int ret;
 
+	sweep_ctx_own_mem();
 	CHECK_OK(siommu_mem_create(NULL, &mem));
 	ccfg = (struct siommu_ctx_cfg){ .mem = mem };
 
@@ -249,6 +310,15 @@ int main(void)
 	SWEEP("attach_pasid device", siommu_device_attach_pasid(c, pasids[0], ident));
 	SWEEP("domain_alloc first stage", siommu_domain_alloc(unit,
 		&(struct siommu_domain_cfg){ .type = SIOMMU_DOMAIN_PAGING }, &extra));
+	/* Map into an attached domain: new levels at every depth, a 2M leaf
+	 * and 4K leaves around it. The probe sees the new range. */
+	probe(0x0c08, false, 0, (1ull << 39) + 0x1000);
+	map_dom = fs;
+	SWEEP("domain_map", siommu_domain_map(fs, 1ull << 39, buf[0] & ~(SIOMMU_SZ_2M - 1),
+					      SIOMMU_SZ_2M + 0x2000, RW));
+	NO_STEP(CHECK_OK(siommu_domain_unmap(fs, 1ull << 39, SIOMMU_SZ_2M + 0x2000, &v)));
+	CHECK_EQ(v, SIOMMU_SZ_2M + 0x2000);
+	map_dom = NULL;
 	CHECK_EQ(siommu_domain_free(fs), -EBUSY);
 	fprintf(stderr, "%" PRIu64 " injected failures\n", failures);
 	CHECK(failures > 50);

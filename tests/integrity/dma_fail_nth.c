@@ -9,8 +9,8 @@
  * observable: DMA state and counters of every device, the domain of its RID
  * and PASIDs, PASIDs in use, DMA probes, DMA buffer and hardware memory.
  * (A failed page-table map may keep levels it allocated, siommu/pt.h, so
- * page-table memory is compared only after teardown.) Unmap, free and
- * teardown consume no step. Afterwards nothing is left allocated.
+ * page-table memory is compared only after teardown.) Sync, unmap, free,
+ * flush, PASID disable and teardown consume no step. Afterwards nothing is left allocated.
  */
 #include <errno.h>
 
@@ -129,6 +129,11 @@ static void sweep_ops(struct siommu_device *d, const char *name, uint64_t buf)
 		SWEEP(what, siommu_dma_enable_pasid(d, &pasid));
 		NO_STEP(CHECK_OK(siommu_dma_disable_pasid(d)));
 	}
+	NO_STEP(CHECK_OK(siommu_dma_sync_single_for_cpu(d, iova, 0x1000, SIOMMU_DMA_TO_DEVICE)));
+	NO_STEP(CHECK_OK(siommu_dma_sync_single_for_device(d, iova2, 0x3000,
+							   SIOMMU_DMA_BIDIRECTIONAL)));
+	NO_STEP(CHECK_OK(siommu_dma_sync_sg_for_cpu(d, sg, 3, SIOMMU_DMA_BIDIRECTIONAL)));
+	NO_STEP(CHECK_OK(siommu_dma_sync_sg_for_device(d, sg, 3, SIOMMU_DMA_BIDIRECTIONAL)));
 	NO_STEP(CHECK_OK(siommu_dma_unmap_single(d, iova, 0x1000, SIOMMU_DMA_TO_DEVICE)));
 	NO_STEP(CHECK_OK(siommu_dma_unmap_single(d, iova3, 0x100, SIOMMU_DMA_FROM_DEVICE)));
 	NO_STEP(CHECK_OK(siommu_dma_unmap_sg(d, sg, 3, SIOMMU_DMA_BIDIRECTIONAL)));

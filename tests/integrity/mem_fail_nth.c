@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fail-nth sweep of the physical address space: every fallible step of
+ * create (armed through cfg.fail_nth, with and without a frame pool),
  * add_ram, remove_ram and frame_alloc is failed in turn. A failed operation
  * returns -ENOMEM and leaves the address space exactly as it was (regions,
- * statistics, contents, no leaked mapping); a sweep ends when an operation
- * succeeds without reaching the armed step. Disarmed, nothing fails.
+ * statistics, contents, no leaked mapping; a failed create leaves nothing
+ * mapped); a sweep ends when an operation succeeds without reaching the
+ * armed step. Disarmed, nothing fails.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 #include <siommu/mem.h>
 
 #include "test.h"
+#include "fail_nth.h"
 
 #define SZ_4K SIOMMU_SZ_4K
 #define SZ_2M SIOMMU_SZ_2M
@@ -47,33 +50,17 @@ static struct siommu_mem_stats stats_of(struct siommu_mem *mem)
 	return st;
 }
 
-/* Virtual size of the process in kB, or 0 where /proc is not available. */
-static uint64_t vm_size_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	uint64_t kb = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSize: %" SCNu64, &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static void snapshot(struct world *w)
 {
 	w->st = stats_of(w->mem);
-	w->vm_kb = vm_size_kb();
+	w->vm_kb = test_vm_size_kb();
 }
 
 /* Nothing about the address space may differ from the last snapshot. */
 static void check_unchanged(const struct world *w)
 {
 	struct siommu_mem_stats now = stats_of(w->mem);
-	uint64_t v, vm = vm_size_kb();
+	uint64_t v, vm = test_vm_size_kb();
 
 	CHECK(!memcmp(&now, &w->st, sizeof(now)));
 	CHECK(siommu_mem_host(w->mem, KEEP_PA, KEEP_SIZE) == w->keep_host);
@@ -87,7 +74,7 @@ static void check_unchanged(const struct world *w)
 
 static void world_init(struct world *w)
 {
-	struct siommu_mem_cfg cfg = { POOL_BASE, POOL_SIZE };
+	struct siommu_mem_cfg cfg = { POOL_BASE, POOL_SIZE, 0 };
 
 	CHECK_OK(siommu_mem_create(&cfg, &w->mem));
 	CHECK_OK(siommu_mem_add_ram(w->mem, KEEP_PA, KEEP_SIZE, NULL));
@@ -228,6 +215,44 @@ static unsigned int sweep_frame_alloc(struct world *w, uint64_t size,
 	return failed;
 }
 
+/* Returns how many of the sweep's runs failed. */
+static unsigned int sweep_create(uint64_t pool_size)
+{
+	struct siommu_mem_cfg cfg = { POOL_BASE, pool_size, 0 };
+	struct siommu_mem *mem;
+	struct siommu_mem_stats st;
+	unsigned int failed = 0;
+	uint64_t n, steps, vm;
+	int ret;
+
+	for (n = 1;; n++) {
+		CHECK(n < MAX_STEPS);
+		cfg.fail_nth = n;
+		vm = test_vm_size_kb();
+		mem = NULL;
+		ret = siommu_mem_create(&cfg, &mem);
+		if (ret) {
+			CHECK_EQ(ret, -ENOMEM);
+			CHECK(!mem);
+			/* The pool's mapping (and its metadata's) went too. */
+			if (vm)
+				CHECK(test_vm_size_kb() < vm + POOL_SIZE / 1024 / 2);
+			failed++;
+			continue;
+		}
+		steps = siommu_mem_fail_nth(mem, 0);
+		CHECK(steps < n);
+		st = stats_of(mem);
+		CHECK_EQ(st.nr_regions, pool_size ? 1 : 0);
+		CHECK_EQ(st.pool_free_bytes, pool_size);
+		siommu_mem_destroy(mem);
+		break;
+	}
+	fprintf(stderr, "create, pool of %" PRIu64 "G: %" PRIu64 " fallible steps\n",
+		pool_size >> 30, n - 1);
+	return failed;
+}
+
 /* Disarmed, or armed beyond what runs, the same operations never fail. */
 static void check_disarmed(struct world *w)
 {
@@ -263,6 +288,8 @@ int main(void)
 	uint8_t *reg;
 	unsigned int i, p;
 
+	CHECK(sweep_create(POOL_SIZE) >= 4);
+	CHECK(sweep_create(0) >= 1);
 	world_init(&w);
 	CHECK(sweep_add_ram(&w, NULL) >= 1);
 	reg = aligned_alloc(SZ_4K, BIG_SIZE);

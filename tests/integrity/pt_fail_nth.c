@@ -40,6 +40,14 @@ static const struct { uint64_t iova, pa, len; } maps[] = {
 	{ 1ull << 38, 0x40000000, SIOMMU_SZ_1G },
 };
 
+/* Nothing here was written by hardware: no page is dirty. */
+static void no_dirty(void *arg, uint64_t iova, uint64_t length)
+{
+	(void)arg;
+	fprintf(stderr, "dirty 0x%" PRIx64 "+0x%" PRIx64 "\n", iova, length);
+	CHECK(false);
+}
+
 static void sweep_case(const struct pt_case *pc)
 {
 	struct siommu_mem *mem;
@@ -88,12 +96,19 @@ static void sweep_case(const struct pt_case *pc)
 		CHECK(steps < n);
 	}
 
-	/* unmap and release never fail and never allocate */
+	/* lookups, dirty reads, unmap and release never fail and never
+	 * allocate */
 	{
 		struct siommu_pt_gather g;
-		uint64_t done;
+		uint64_t done, pa;
+		struct snap s;
 
 		siommu_mem_fail_nth(mem, 1);
+		CHECK_OK(siommu_pt_iova_to_phys(pt, maps[0].iova, &pa, NULL));
+		s = snapshot(pt, pc);
+		CHECK(s.n > 0);
+		ret = siommu_pt_read_and_clear_dirty(pt, 0, SIOMMU_SZ_1G * 4, 0, no_dirty, NULL);
+		CHECK(ret == 0 || ret == -EOPNOTSUPP);
 		siommu_pt_gather_init(&g);
 		CHECK_OK(siommu_pt_unmap(pt, 0, SIOMMU_SZ_1G * 4, &g, &done));
 		siommu_pt_gather_release(&g);

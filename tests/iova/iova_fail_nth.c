@@ -4,7 +4,8 @@
  * alloc (through the tree, with and without a new live-map page) and
  * reserve is failed in turn. A failed call returns -ENOMEM and leaves the
  * allocator as it was (statistics and tree invariants); a sweep ends when a
- * call succeeds without reaching the armed step. Creation is swept through
+ * call succeeds without reaching the armed step. Free and flush_caches
+ * consume no step. Creation is swept through
  * a siommu_mem's countdown (cfg.mem), the rest through siommu_iova_fail_nth.
  */
 #include <errno.h>
@@ -92,8 +93,12 @@ static void sweep_op(struct siommu_iova *iovad, enum op op, uint64_t arg)
 		}
 		CHECK(steps < n);
 		CHECK_OK(iova_tree_check(iovad));
+		/* Freeing (and flushing the caches) takes no step. */
+		siommu_iova_fail_nth(iovad, 1);
 		if (op != OP_RESERVE)
 			CHECK_OK(siommu_iova_free(iovad, x, op == OP_ALLOC_TREE ? 1 << 20 : SZ_4K));
+		siommu_iova_flush_caches(iovad);
+		CHECK_EQ(siommu_iova_fail_nth(iovad, 0), 0);
 		return;
 	}
 	CHECK(!"operation never succeeded");

@@ -483,7 +483,7 @@ int main(void)
 	test_homes();
 	test_away_depot_full();
 
-	sweep(&rng, 0, test_scale(400000));
-	sweep(&rng, SIOMMU_IOVA_NO_CACHE, test_scale(200000));
+	sweep(&rng, 0, test_ops(400000));
+	sweep(&rng, SIOMMU_IOVA_NO_CACHE, test_ops(200000));
 	return 0;
 }

@@ -160,7 +160,7 @@ static void run(struct test_rng *rng, uint64_t start, uint64_t size,
 int main(void)
 {
 	struct test_rng rng = test_rng_init(0x10ad1e55);
-	uint64_t ops = test_scale(6000);
+	uint64_t ops = test_ops(6000);
 
 	/* 16M at 16M (4096 pages of 4K): exact, then with caches. */
 	run(&rng, 16ull << 20, 16ull << 20, 12, SIOMMU_IOVA_NO_CACHE, ops);

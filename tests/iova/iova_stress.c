@@ -240,7 +240,7 @@ int main(void)
 	pthread_t flusher, producer, consumer;
 	int i;
 
-	iters = test_scale(200000);
+	iters = test_ops(200000);
 	CHECK_OK(siommu_iova_create(&cfg, &iovad));
 	CHECK_OK(pthread_create(&flusher, NULL, flusher_run, NULL));
 	for (i = 0; i < NR_THREADS; i++) {

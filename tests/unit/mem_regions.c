@@ -92,18 +92,18 @@ static void check_pool_only(struct siommu_mem *mem, uint64_t base, uint64_t size
 static void test_create(void)
 {
 	static const struct siommu_mem_cfg bad[] = {
-		{ POOL_BASE + SZ_4K, SZ_1G },
-		{ POOL_BASE + 1, SZ_1G },
-		{ 1ull << 29, SZ_1G },
-		{ POOL_BASE, SZ_1G + SZ_4K },
-		{ POOL_BASE, SZ_4K },
-		{ POOL_BASE, 1ull << 29 },
-		{ POOL_BASE + SZ_4K, 0 },
+		{ POOL_BASE + SZ_4K, SZ_1G, 0 },
+		{ POOL_BASE + 1, SZ_1G, 0 },
+		{ 1ull << 29, SZ_1G, 0 },
+		{ POOL_BASE, SZ_1G + SZ_4K, 0 },
+		{ POOL_BASE, SZ_4K, 0 },
+		{ POOL_BASE, 1ull << 29, 0 },
+		{ POOL_BASE + SZ_4K, 0, 0 },
 		/* [2^64 - 1G, 2^64 + 1G) */
-		{ 0ull - SZ_1G, 2 * SZ_1G },
-		{ 0ull - 4 * SZ_1G, 8 * SZ_1G },
+		{ 0ull - SZ_1G, 2 * SZ_1G, 0 },
+		{ 0ull - 4 * SZ_1G, 8 * SZ_1G, 0 },
 	};
-	struct siommu_mem_cfg top = { 0ull - SZ_1G, SZ_1G };
+	struct siommu_mem_cfg top = { 0ull - SZ_1G, SZ_1G, 0 };
 	struct siommu_mem *mem, *keep;
 	struct siommu_mem_stats st;
 	unsigned int i;
@@ -689,7 +689,7 @@ static void test_lookup_random(void)
 {
 	const unsigned int nr = 2000;
 	const uint64_t pool_end = POOL_BASE + POOL_SIZE;
-	const uint64_t nprobes = test_scale(100000);
+	const uint64_t nprobes = test_ops(100000);
 	/* Keep-out zone around the pool; its neighbours are placed by hand. */
 	const uint64_t avoid_lo = POOL_BASE - 2 * SZ_4K, avoid_hi = pool_end + SZ_4K;
 	struct test_rng rng = test_rng_init(0x6d656d5f72656773ull);

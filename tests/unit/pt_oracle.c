@@ -254,7 +254,9 @@ static void run_case(const struct pt_case *pc, struct test_rng *r, uint64_t nops
 		" maps, %" PRIu64 " unmaps, %" PRIu64 " -EEXIST, %" PRIu64
 		" -EINVAL, %" PRIu64 " table pages\n", pc->name, o.base, nops,
 		nmaps, nunmaps, neexist, neinval, siommu_pt_table_pages(pt));
-	CHECK(nmaps > nops / 20 && nunmaps > nops / 20 && neexist && neinval);
+	/* The sequence reached every outcome (a short run may not). */
+	CHECK(nmaps > nops / 20 && nunmaps > nops / 20);
+	CHECK(nops < 10000 || (neexist && neinval));
 
 	/* Unmapping the whole window frees every level below its 1G slots. */
 	{
@@ -282,7 +284,7 @@ static void run_case(const struct pt_case *pc, struct test_rng *r, uint64_t nops
 int main(void)
 {
 	struct test_rng r = test_rng_init(0x5107700ull);
-	uint64_t nops = test_scale(100000);
+	uint64_t nops = test_ops(100000);
 	unsigned int i;
 
 	for (i = 0; i < NR_PT_CASES; i++)
