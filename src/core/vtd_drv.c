@@ -955,7 +955,8 @@ static bool psi_range(struct core_vtd *v, uint64_t start, uint64_t last,
 	unsigned int order;
 
 	/* The smallest aligned power-of-two block of pages holding both ends
-	 * (trap 7: the hardware masks ADDR with AM; software aligns). Orders
+	 * (VT-d 6.5.2.3: the hardware ignores the ADDR bits below AM, so
+	 * software aligns; an unaligned range would miss its tail). Orders
 	 * stop below 52 so the shift stays under 64 for ranges up to 2^64 - 1;
 	 * anything wider than MAMV takes the whole-domain form instead. */
 	for (order = 0; order <= v->mamv && order < 52; order++)
@@ -1012,8 +1013,9 @@ static void fill_dom_flush(struct core_vtd *v, void *arg)
 				qi_push(v, QI_PIOTLB | g | alt | (uint64_t)att->pasid << 32, a);
 		}
 		/* First stage: PASID-based IOTLB per attachment (6.5.2.4;
-		 * a type-2 PSI would drop every first-stage entry of the DID,
-		 * trap 2). */
+		 * in scalable mode a page-selective IOTLB invalidation of
+		 * type 2 drops every first-stage entry of the DID whatever
+		 * the address, 6.5.2.3). */
 		if (f->dom->stage == SIOMMU_STAGE_FIRST) {
 			if (psi)
 				qi_push(v, QI_PIOTLB | 3ull << 4 | tag, addr | ih | am);
