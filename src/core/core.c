@@ -92,6 +92,8 @@ int SIOMMU_EXPORT siommu_unit_add_vtd(struct siommu_ctx *ctx,
 		goto out_unlock;
 	}
 	/* Published: nothing can fail from here. */
+	if (vtd_drv_has(unit, SIOMMU_VTD_CAP_CM))
+		__atomic_store_n(&ctx->any_cm, true, __ATOMIC_RELEASE);
 	ctx->units[ctx->nr_units] = unit;
 	__atomic_store_n(&ctx->nr_units, ctx->nr_units + 1, __ATOMIC_RELEASE);
 	*out = unit;
@@ -602,29 +604,59 @@ struct siommu_pt SIOMMU_EXPORT *siommu_domain_pt(struct siommu_domain *dom)
 	return dom->pt;
 }
 
-int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
-				    uint64_t pa, uint64_t length, unsigned int prot)
-{
-	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
-		return -EINVAL;
-	/* CM=0: the unit never caches non-present entries, so a new mapping
-	 * needs no invalidation (VT-d 6.1). Units here run with CM=0 only
-	 * unless configured otherwise; caching mode is handled by the flush
-	 * below. */
-	return siommu_pt_map(dom->pt, iova, pa, length, prot);
-}
-
-/* Flush [start, last] of @dom on every unit it is attached through. */
+/*
+ * Flush [start, last] of @dom on every unit it is attached through (with
+ * @cm_only, only on units in caching mode). Caller holds dom->lock, which
+ * keeps the attachment list stable: an attach that lands after the flush
+ * sees the table as it is now.
+ */
 static void domain_flush(struct siommu_domain *dom, uint64_t start, uint64_t last,
-			 bool leaf_only)
+			 bool leaf_only, bool cm_only)
 {
 	struct siommu_ctx *ctx = dom->ctx;
 	unsigned int i, n = __atomic_load_n(&ctx->nr_units, __ATOMIC_ACQUIRE);
 
 	/* Without ctx->lock, which unmap must not wait for: see nr_units. */
 	for (i = 0; i < n; i++)
-		if (dom->did_users[i])
+		if (dom->did_users[i] &&
+		    (!cm_only || vtd_drv_has(ctx->units[i], SIOMMU_VTD_CAP_CM)))
 			vtd_drv_flush(ctx->units[i], dom, start, last, leaf_only);
+}
+
+int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
+				    uint64_t pa, uint64_t length, unsigned int prot)
+{
+	uint64_t last;
+	int ret;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
+	/* Argument errors are found before the table is touched. */
+	if (ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE ||
+	    __builtin_add_overflow(iova, length - 1, &last))
+		return ret;
+	/* A successful map takes no lock unless some unit caches
+	 * not-present entries. */
+	if (!ret && !__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&dom->lock);
+	if (ret) {
+		/* The map failed part-way (-EEXIST, -ENOMEM) and took back
+		 * the leaves it wrote, but a DMA or a speculative walk may
+		 * have cached them meanwhile: nothing of the failed map may
+		 * stay in an IOTLB once the range can be mapped again. Only
+		 * leaves went; levels a failed map allocated stay. */
+		domain_flush(dom, iova, last, true, false);
+	} else {
+		/* CM=0: the unit never caches not-present entries, so a new
+		 * mapping needs no invalidation (VT-d 6.1). In caching mode
+		 * it may have cached them, leaves and levels alike (VT-d
+		 * 6.1, 6.5.3.2): invalidate the range there. */
+		domain_flush(dom, iova, last, false, true);
+	}
+	pthread_mutex_unlock(&dom->lock);
+	return ret;
 }
 
 int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
@@ -640,10 +672,8 @@ int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 	if (ret)
 		return ret;
 	if (g.start <= g.last) {
-		/* The attachment list is stable under dom->lock: an attach
-		 * that lands after this flush sees the new page table. */
 		pthread_mutex_lock(&dom->lock);
-		domain_flush(dom, g.start, g.last, g.leaf_only);
+		domain_flush(dom, g.start, g.last, g.leaf_only, false);
 		pthread_mutex_unlock(&dom->lock);
 	}
 	siommu_pt_gather_release(&g);
@@ -663,7 +693,7 @@ void core_domain_flush_all(struct siommu_domain *dom)
 	/* The whole input space: too wide for a page-selective encoding, so
 	 * the driver uses its domain- and PASID-selective forms. */
 	pthread_mutex_lock(&dom->lock);
-	domain_flush(dom, 0, UINT64_MAX, false);
+	domain_flush(dom, 0, UINT64_MAX, false, false);
 	pthread_mutex_unlock(&dom->lock);
 }
 

@@ -41,6 +41,9 @@ struct siommu_ctx {
 	 * a release store of nr_units: unmap walks them without the lock. */
 	struct siommu_unit *units[CORE_MAX_UNITS];
 	unsigned int nr_units;
+	/* Some unit runs in caching mode (CAP.CM): maps invalidate. Set
+	 * under lock with a release store, never cleared. */
+	bool any_cm;
 	/*
 	 * The DMA API's state (src/dma/dma.c), kept here because it is per
 	 * context: dma_lock serialises its configuration calls (setup,
