@@ -82,14 +82,16 @@ struct core_vtd_dev {
 };
 
 /*
- * Per-unit driver state. Everything but the queue is used under ctx->lock
- * (n_did is also read, with an atomic load, by the stats call, which takes
- * no ctx->lock); q_lock protects the invalidation queue, the status page
- * and the counters after it. fault_lock serialises reading the fault
- * recording registers.
- * prq_lock serialises draining the page request queue (PQH, the answers
- * being built, the counter); it is taken before q_lock, which the answers
- * are submitted under.
+ * Per-unit driver state. Everything but the queue is used under ctx->lock;
+ * q_lock protects the invalidation queue, the status page and the counters
+ * after it. fault_lock serialises reading the fault recording registers
+ * (and n_fault); prq_lock serialises draining the page request queue (PQH,
+ * n_page_req). Neither is held across a call into user code: fault
+ * handlers run after fault_lock is dropped, and page-request answers are
+ * submitted (under q_lock alone) after prq_lock is dropped. The counters
+ * are written with atomic stores by their lock's holder (n_fault_unhandled
+ * with an atomic add, by no lock) and read by the stats call with atomic
+ * loads and no lock.
  */
 struct core_vtd {
 	struct siommu_unit *unit;
@@ -115,10 +117,12 @@ struct core_vtd {
 	pthread_mutex_t prq_lock;	/* PQH and what follows */
 	uint64_t prq_pa;
 	uint64_t n_page_req;
-	struct prq_resp {		/* one pass's answers */
-		unsigned int n;
-		uint64_t d[PRQ_SIZE / 32][4];
-	} prq_resp;
+};
+
+/* One pass's answers to page requests. */
+struct prq_resp {
+	unsigned int n;
+	uint64_t d[PRQ_SIZE / 32][4];
 };
 
 static uint64_t rd64(struct core_vtd *v, unsigned int off)
@@ -195,7 +199,7 @@ static int qi_sync(struct core_vtd *v)
 	}
 	if (i == POLL_LIMIT)
 		return -ETIMEDOUT;
-	v->n_wait++;
+	__atomic_store_n(&v->n_wait, v->n_wait + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -212,7 +216,7 @@ static int qi_push4(struct core_vtd *v, const uint64_t d[4])
 	siommu_mem_write(v->mem, v->iq_pa + (uint64_t)v->iq_tail * 32, d, 4 * sizeof(d[0]));
 	v->iq_tail = (v->iq_tail + 1) % IQ_ENTRIES;
 	v->iq_pending++;
-	v->n_desc++;
+	__atomic_store_n(&v->n_desc, v->n_desc + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -261,53 +265,63 @@ static struct siommu_device *dev_by_rid(struct siommu_unit *unit, uint16_t rid)
 }
 
 /*
- * Read every pending fault record, clear it and dispatch it. A record that
- * lands while we read raises no new event (PPF is still set, 7.2.1), so
- * passes repeat until one finds nothing, bounded by the register count.
+ * Read every pending fault record and clear it, then dispatch what was
+ * read. A record that lands while we read raises no new event (PPF is
+ * still set, 7.2.1), so passes repeat until one finds nothing, bounded
+ * by the register count (a device that keeps faulting raises new events,
+ * which run this function again). Handlers
+ * run with no lock held (core.h): one may read the unit's stats, or issue
+ * a DMA that faults again, whose event runs this function anew in the
+ * same thread.
  */
 static void vtd_process_faults(struct core_vtd *v)
 {
-	unsigned int i, pass, found = 1;
+	struct siommu_fault recs[256];
+	unsigned int i, n = 1, pass;
 
-	pthread_mutex_lock(&v->fault_lock);
-	for (pass = 0; found && pass <= v->nfr; pass++) {
-		found = 0;
+	for (pass = 0; n && pass <= v->nfr; pass++) {
+		n = 0;
+		pthread_mutex_lock(&v->fault_lock);
 		for (i = 0; i < v->nfr; i++) {
 			unsigned int off = v->fro + 16 * i;
 			uint64_t lo = rd64(v, off), hi = rd64(v, off + 8);
-			struct siommu_fault f;
+			struct siommu_fault *f = &recs[n];
+
+			if (!(hi & BIT64(63)))		/* F */
+				continue;
+			f->addr = lo & ~0xfffull;
+			f->rid = (uint16_t)hi;
+			f->pasid_present = hi & BIT64(31);
+			f->reason = (uint32_t)(hi >> 32) & 0xff;
+			f->pasid = (uint32_t)(hi >> 40) & 0xfffff;
+			f->write = !(hi & BIT64(62));	/* T: 1 = read */
+			/* F is write-1-to-clear in the upper half. */
+			wr64(v, off + 8, BIT64(63));
+			n++;
+		}
+		/* PFO is write-1-to-clear; PPF follows the records. */
+		wr32(v, SIOMMU_VTD_REG_FSTS, SIOMMU_VTD_FSTS_PFO);
+		__atomic_store_n(&v->n_fault, v->n_fault + n, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&v->fault_lock);
+
+		for (i = 0; i < n; i++) {
 			struct siommu_device *dev;
 			siommu_fault_fn fn;
 			void *arg;
 
-			if (!(hi & BIT64(63)))		/* F */
-				continue;
-			f.addr = lo & ~0xfffull;
-			f.rid = (uint16_t)hi;
-			f.pasid_present = hi & BIT64(31);
-			f.reason = (uint32_t)(hi >> 32) & 0xff;
-			f.pasid = (uint32_t)(hi >> 40) & 0xfffff;
-			f.write = !(hi & BIT64(62));	/* T: 1 = read */
-			/* F is write-1-to-clear in the upper half. */
-			wr64(v, off + 8, BIT64(63));
-			found++;
-			v->n_fault++;
 			/* A device is removed only after its DMA stopped, so
 			 * none that is faulting can go away under us. */
 			pthread_mutex_lock(&v->unit->rid_lock);
-			dev = dev_by_rid(v->unit, f.rid);
+			dev = dev_by_rid(v->unit, recs[i].rid);
 			fn = dev ? __atomic_load_n(&dev->fault_fn, __ATOMIC_ACQUIRE) : NULL;
 			arg = dev ? __atomic_load_n(&dev->fault_arg, __ATOMIC_ACQUIRE) : NULL;
 			pthread_mutex_unlock(&v->unit->rid_lock);
 			if (fn)
-				fn(arg, dev, &f);
+				fn(arg, dev, &recs[i]);
 			else
-				v->n_fault_unhandled++;
+				__atomic_fetch_add(&v->n_fault_unhandled, 1, __ATOMIC_RELAXED);
 		}
-		/* PFO is write-1-to-clear; PPF follows the records. */
-		wr32(v, SIOMMU_VTD_REG_FSTS, SIOMMU_VTD_FSTS_PFO);
 	}
-	pthread_mutex_unlock(&v->fault_lock);
 }
 
 static void fill_prq_resp(struct core_vtd *v, void *arg)
@@ -328,41 +342,47 @@ static void fill_prq_resp(struct core_vtd *v, void *arg)
  */
 static void vtd_process_prq(struct core_vtd *v)
 {
-	struct prq_resp *r = &v->prq_resp;
+	struct prq_resp r;
 	uint64_t head, tail;
 
-	pthread_mutex_lock(&v->prq_lock);
 	for (;;) {
+		pthread_mutex_lock(&v->prq_lock);
 		head = rd64(v, SIOMMU_VTD_REG_PQH) & (PRQ_SIZE - 32);
 		tail = rd64(v, SIOMMU_VTD_REG_PQT) & (PRQ_SIZE - 32);
 		if (head == tail) {
 			/* PPR, and PRO: the unit answered what it dropped. */
 			wr32(v, SIOMMU_VTD_REG_PRS, SIOMMU_VTD_PRS_PPR | SIOMMU_VTD_PRS_PRO);
-			if ((rd64(v, SIOMMU_VTD_REG_PQT) & (PRQ_SIZE - 32)) == head)
+			if ((rd64(v, SIOMMU_VTD_REG_PQT) & (PRQ_SIZE - 32)) == head) {
+				pthread_mutex_unlock(&v->prq_lock);
 				break;
+			}
+			pthread_mutex_unlock(&v->prq_lock);
 			continue;
 		}
-		r->n = 0;
+		r.n = 0;
 		for (; head != tail; head = (head + 32) % PRQ_SIZE) {
 			uint64_t q[4];
 
 			siommu_mem_read(v->mem, v->prq_pa + head, q, sizeof(q));
-			v->n_page_req++;
+			__atomic_store_n(&v->n_page_req, v->n_page_req + 1, __ATOMIC_RELAXED);
 			if (!(q[1] & PRQ_LPIG) || !(q[1] & 3))
 				continue;	/* not last, or a stop marker */
-			r->d[r->n][0] = QI_PGRP_RESP | (q[0] & PRQ_PP ? BIT64(4) : 0) |
-					(q[0] & PRQ_PDP ? BIT64(5) : 0) |
-					RESP_INVALID << 12 | (q[0] & 0x000fffffffff0000ull);
-			r->d[r->n][1] = PRQ_LPIG | (q[1] & 0xff8);	/* PRGI */
-			r->d[r->n][2] = q[0] & PRQ_PDP ? q[2] : 0;
-			r->d[r->n][3] = q[0] & PRQ_PDP ? q[3] : 0;
-			r->n++;
+			r.d[r.n][0] = QI_PGRP_RESP | (q[0] & PRQ_PP ? BIT64(4) : 0) |
+				      (q[0] & PRQ_PDP ? BIT64(5) : 0) |
+				      RESP_INVALID << 12 | (q[0] & 0x000fffffffff0000ull);
+			r.d[r.n][1] = PRQ_LPIG | (q[1] & 0xff8);	/* PRGI */
+			r.d[r.n][2] = q[0] & PRQ_PDP ? q[2] : 0;
+			r.d[r.n][3] = q[0] & PRQ_PDP ? q[3] : 0;
+			r.n++;
 		}
 		wr64(v, SIOMMU_VTD_REG_PQH, head);
-		if (r->n)
-			qi_run(v, fill_prq_resp, r);
+		pthread_mutex_unlock(&v->prq_lock);
+		/* The unit calls the device's page-response callback while it
+		 * processes these: no lock of the driver but the queue's is
+		 * held then, and the stats take none. */
+		if (r.n)
+			qi_run(v, fill_prq_resp, &r);
 	}
-	pthread_mutex_unlock(&v->prq_lock);
 }
 
 static void vtd_msi(void *opaque, enum siommu_vtd_irq irq, uint64_t addr,
@@ -1053,16 +1073,13 @@ void vtd_drv_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
 {
 	struct core_vtd *v = unit->vtd;
 
-	pthread_mutex_lock(&v->q_lock);
-	st->inv_descriptors = v->n_desc;
-	st->inv_waits = v->n_wait;
-	pthread_mutex_unlock(&v->q_lock);
-	pthread_mutex_lock(&v->fault_lock);
-	st->faults = v->n_fault;
-	st->faults_unhandled = v->n_fault_unhandled;
-	pthread_mutex_unlock(&v->fault_lock);
-	pthread_mutex_lock(&v->prq_lock);
-	st->page_requests = v->n_page_req;
-	pthread_mutex_unlock(&v->prq_lock);
+	/* No lock: the stats may be read from a fault handler or a device
+	 * callback that runs while the driver holds one (core.h). Each
+	 * counter is written by one lock holder at a time. */
+	st->inv_descriptors = __atomic_load_n(&v->n_desc, __ATOMIC_RELAXED);
+	st->inv_waits = __atomic_load_n(&v->n_wait, __ATOMIC_RELAXED);
+	st->faults = __atomic_load_n(&v->n_fault, __ATOMIC_RELAXED);
+	st->faults_unhandled = __atomic_load_n(&v->n_fault_unhandled, __ATOMIC_RELAXED);
+	st->page_requests = __atomic_load_n(&v->n_page_req, __ATOMIC_RELAXED);
 	st->domain_ids = __atomic_load_n(&v->n_did, __ATOMIC_RELAXED);
 }
