@@ -214,12 +214,22 @@ struct siommu_domain_cfg {
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;
 	unsigned int ias;	/* 0: the unit's width */
+	uint64_t pgsize_bitmap;	/* leaf sizes (SIOMMU_PGSIZE_*) the domain may
+				 * use, 4K included; 0: all the unit walks */
 };
 
 /*
- * siommu_domain_alloc - a domain for devices behind @unit (and behind other
- * units that can use its page-table format and width).
- * Returns 0, -EINVAL, -EOPNOTSUPP (type or stage the unit lacks), -ENOMEM.
+ * siommu_domain_alloc - a domain of @unit's context, for devices behind
+ * @unit and behind the context's other units that can walk its table.
+ * A paging domain's page sizes are decided here, once: the leaf sizes @unit
+ * walks for the domain's stage (first stage: 4K, 2M, and 1G with FS1GP;
+ * second stage: 4K, and 2M/1G as SSLPS says), narrowed to
+ * cfg->pgsize_bitmap if given. Its maps never use another size, and it
+ * can be attached only through units that walk every one of them: to share
+ * a domain with a unit that walks fewer sizes, ask for those.
+ * Returns 0, -EINVAL (bad cfg; a pgsize_bitmap without 4K or with a size
+ * the unit does not walk; a width the unit lacks), -EOPNOTSUPP (type or
+ * stage the unit lacks), -ENOMEM.
  */
 int siommu_domain_alloc(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,
 			struct siommu_domain **out);
@@ -247,8 +257,11 @@ int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
 /*
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
- * Returns 0, -EINVAL (domain incompatible with the unit: format, width),
- * -ENOMEM. On failure the old attachment stays.
+ * Returns 0; -EINVAL (@dom belongs to another context, or @dev's unit
+ * cannot walk its table: a type or stage the unit lacks, a width beyond
+ * its SAGAW or first-stage levels, a page size it does not walk);
+ * -ENOSPC (the unit has no free domain ID); -ENOMEM. On failure nothing
+ * changed: the old attachment stays.
  */
 int siommu_device_attach(struct siommu_device *dev, struct siommu_domain *dom);
 
@@ -263,7 +276,9 @@ void siommu_device_detach(struct siommu_device *dev);
  * PCIe-to-PCI bridge, so isolation by PASID cannot be guaranteed); -ERANGE
  * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
- * (incompatible domain); -ENOMEM. Nothing changes on failure.
+ * (a domain of another context, or one the unit cannot walk, as for
+ * siommu_device_attach()); -ENOSPC (no free domain ID); -ENOMEM. Nothing
+ * changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom);

@@ -113,6 +113,16 @@ void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
 	vtd_drv_get_stats(unit, st);
 }
 
+/* The page-table stage a paging domain of @unit uses for @stage. */
+static enum siommu_domain_stage domain_stage(struct siommu_unit *unit,
+					     enum siommu_domain_stage stage)
+{
+	if (stage != SIOMMU_STAGE_AUTO)
+		return stage;
+	return vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ? SIOMMU_STAGE_FIRST
+						    : SIOMMU_STAGE_SECOND;
+}
+
 /* Attachment table -------------------------------------------------------- */
 
 struct core_att *core_att_get(struct siommu_device *dev, uint32_t pasid)
@@ -238,9 +248,13 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 	if (ret)
 		return ret;
 	if (dom) {
-		ret = vtd_drv_domain_check(dev->unit, dom);
-		if (ret)
-			return ret;
+		/* A domain belongs to one context: its attachments, DIDs and
+		 * flushes are kept under that context's lock and units. */
+		if (dom->ctx != dev->unit->ctx)
+			return -EINVAL;
+		/* Made for another unit, this one cannot walk its table. */
+		if (vtd_drv_domain_check(dev->unit, dom))
+			return -EINVAL;
 		if (mem_should_fail(dev->unit->ctx->mem))
 			return -ENOMEM;
 		*newatt = malloc(sizeof(**newatt));
@@ -473,10 +487,7 @@ int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
 	info->pasid_bits = dev->pasid_bits;
 	info->max_pasid = info->pasid_bits ? dev->max_pasid : 0;
 	info->ias = vtd_drv_aw(unit);
-	info->pgsize_bitmap = SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_2M;
-	if (vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ? vtd_drv_has(unit, SIOMMU_VTD_CAP_FS1G)
-						 : vtd_drv_has(unit, SIOMMU_VTD_CAP_SSLP))
-		info->pgsize_bitmap |= SIOMMU_PGSIZE_1G;
+	info->pgsize_bitmap = vtd_drv_pgsizes(unit, domain_stage(unit, SIOMMU_STAGE_AUTO));
 	info->multiple_spaces = info->pasid_bits > 0;
 	info->ats = dev->cfg.flags & SIOMMU_DEV_ATS;
 	info->pri = dev->cfg.flags & SIOMMU_DEV_PRI;
@@ -503,6 +514,7 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 
 /* Domains ----------------------------------------------------------------- */
 
+
 int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 				      const struct siommu_domain_cfg *cfg,
 				      struct siommu_domain **out)
@@ -527,23 +539,28 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	if (cfg->type == SIOMMU_DOMAIN_PAGING) {
 		struct siommu_pt_cfg pc = { 0 };
 
-		dom->stage = cfg->stage;
-		if (dom->stage == SIOMMU_STAGE_AUTO)
-			dom->stage = vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ?
-				     SIOMMU_STAGE_FIRST : SIOMMU_STAGE_SECOND;
+		dom->stage = domain_stage(unit, cfg->stage);
 		dom->ias = cfg->ias ? cfg->ias : vtd_drv_aw(unit);
 		if (dom->stage == SIOMMU_STAGE_FIRST) {
 			/* First stage is 4- or 5-level x86-64 paging. */
 			if (dom->ias != 48 && dom->ias != 57)
 				dom->ias = dom->ias > 48 ? 57 : 48;
 			pc.format = SIOMMU_PT_X86_64;
-			if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_FS1G))
-				pc.pgsize_bitmap = SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_2M;
 		} else {
 			pc.format = SIOMMU_PT_VTD_SS;
-			if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_SSLP))
-				pc.pgsize_bitmap = SIOMMU_PGSIZE_4K;
 		}
+		/* The page sizes are decided here, once: what the unit walks,
+		 * narrowed to the caller's choice; every unit the domain is
+		 * attached through must walk them all. */
+		dom->pgsizes = vtd_drv_pgsizes(unit, dom->stage);
+		if (cfg->pgsize_bitmap) {
+			ret = -EINVAL;
+			if (!(cfg->pgsize_bitmap & SIOMMU_PGSIZE_4K) ||
+			    (cfg->pgsize_bitmap & ~dom->pgsizes))
+				goto out_free_dom;
+			dom->pgsizes = cfg->pgsize_bitmap;
+		}
+		pc.pgsize_bitmap = dom->pgsizes;
 		pc.ias = dom->ias;
 		ret = vtd_drv_domain_check(unit, dom);
 		if (!ret)

@@ -116,6 +116,7 @@ struct siommu_domain {
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;	/* resolved: FIRST or SECOND */
 	unsigned int ias;
+	uint64_t pgsizes;	/* leaf sizes it may use (paging), fixed at alloc */
 	struct siommu_pt *pt;
 	pthread_mutex_t lock;
 	struct cds_list_head atts;	/* core_att.dom_node */
@@ -163,8 +164,14 @@ unsigned int vtd_drv_aw(struct siommu_unit *unit);
 bool vtd_drv_has(struct siommu_unit *unit, uint32_t vtd_cap);
 int vtd_drv_dev_init(struct siommu_device *dev);
 void vtd_drv_dev_fini(struct siommu_device *dev);
-/* Can @dom be attached through this unit? 0 or -EINVAL/-EOPNOTSUPP. */
+/*
+ * Can @dom be attached through this unit: type, stage, width and every
+ * page size it may use? 0, -EOPNOTSUPP (type or stage the unit lacks) or
+ * -EINVAL (width or page sizes).
+ */
 int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom);
+/* The leaf sizes the unit walks in tables of @stage (FIRST or SECOND). */
+uint64_t vtd_drv_pgsizes(struct siommu_unit *unit, enum siommu_domain_stage stage);
 int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did);
 void vtd_drv_did_free(struct siommu_unit *unit, uint16_t did);
 /*

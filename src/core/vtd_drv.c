@@ -579,6 +579,26 @@ void vtd_drv_did_free(struct siommu_unit *unit, uint16_t did)
 	__atomic_store_n(&v->n_did, v->n_did - 1, __ATOMIC_RELAXED);
 }
 
+uint64_t vtd_drv_pgsizes(struct siommu_unit *unit, enum siommu_domain_stage stage)
+{
+	const struct core_vtd *v = unit->vtd;
+	uint64_t sizes = SIOMMU_PGSIZE_4K;
+
+	if (stage == SIOMMU_STAGE_FIRST) {
+		/* x86-64 paging has 2M pages always; 1G with CAP.FS1GP. */
+		sizes |= SIOMMU_PGSIZE_2M;
+		if (v->cap & BIT64(56))
+			sizes |= SIOMMU_PGSIZE_1G;
+	} else {
+		/* CAP.SSLPS (bits 37:34): bit 34 2M, bit 35 1G. */
+		if (v->cap & BIT64(34))
+			sizes |= SIOMMU_PGSIZE_2M;
+		if (v->cap & BIT64(35))
+			sizes |= SIOMMU_PGSIZE_1G;
+	}
+	return sizes;
+}
+
 int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom)
 {
 	struct core_vtd *v = unit->vtd;
@@ -597,12 +617,16 @@ int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom)
 		/* 5-level first stage needs CAP.FS5LP (bit 60). */
 		if (dom->ias == 57 && !(v->cap & BIT64(60)))
 			return -EINVAL;
-		return 0;
+	} else {
+		if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_SS))
+			return -EOPNOTSUPP;
+		/* SAGAW must support the table's depth (CAP bits 12:8). */
+		if (!(v->cap & BIT64(8 + (dom->ias - 30) / 9)))
+			return -EINVAL;
 	}
-	if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_SS))
-		return -EOPNOTSUPP;
-	/* SAGAW must support the table's depth (CAP bits 12:8). */
-	if (!(v->cap & BIT64(8 + (dom->ias - 30) / 9)))
+	/* Every leaf size the domain may use must be one the unit walks:
+	 * a larger leaf behind a unit without it faults (VT-d 3.6, 3.7). */
+	if (dom->pgsizes & ~vtd_drv_pgsizes(unit, dom->stage))
 		return -EINVAL;
 	return 0;
 }
