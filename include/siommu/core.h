@@ -34,7 +34,8 @@
  *   - a device's RID: siommu_device_attach() switches the whole group;
  *   - a device+PASID: siommu_device_attach_pasid(); the PASID comes from the
  *     context's PASID space and the attachment holds a reference to it, so a
- *     freed PASID is not reused while any attachment remains.
+ *     freed PASID is not reused while any attachment remains (and takes no
+ *     new attachment meanwhile).
  * Attaching over an existing attachment replaces it atomically: DMA is
  * translated by the old domain until it is translated by the new one, never
  * blocked in between, and nothing of the old domain stays cached.
@@ -274,7 +275,9 @@ void siommu_device_detach(struct siommu_device *dev);
  * Returns 0; -EOPNOTSUPP (device or unit without PASID support, or a device
  * whose DMA may carry an alias RID: a PASID prefix does not cross a
  * PCIe-to-PCI bridge, so isolation by PASID cannot be guaranteed); -ERANGE
- * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated);
+ * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated, or
+ * freed by its owner while attachments still hold it: it takes no new
+ * one, a replace included);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
  * (a domain of another context, or one the unit cannot walk, as for
  * siommu_device_attach()); -ENOSPC (no free domain ID); -ENOMEM. Nothing

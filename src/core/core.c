@@ -233,10 +233,12 @@ static void att_switch(struct siommu_device *dev, uint32_t pasid,
 }
 
 /*
- * Everything (dev, pasid) -> dom needs that can fail, done before anything
- * changes: table slot, attachment record, PASID table page, DID. The PASID
- * table page comes after the record so that a failed attach does not leave
- * a new page in the PASID directory (nothing observable changes).
+ * Prepare (dev, pasid) -> dom: everything that can fail, before anything
+ * observable changes (att_switch() then commits and cannot fail): table
+ * slot, compatibility, attachment record, domain ID, PASID table page. The
+ * PASID table page comes last, once nothing after it can fail, so that a
+ * failed attach never leaves a new page in the PASID directory; a domain ID
+ * taken here is not yet in any entry, and goes back on failure.
  */
 static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 		       struct siommu_domain *dom, struct core_att **newatt)
@@ -260,17 +262,18 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 		*newatt = malloc(sizeof(**newatt));
 		if (!*newatt)
 			return -ENOMEM;
-	}
-	ret = vtd_drv_pasid_prepare(dev, pasid);
-	if (ret)
-		goto out_free_att;
-	if (dom) {
 		ret = dom_did_get(dom, dev->unit);
 		if (ret)
 			goto out_free_att;
 	}
+	ret = vtd_drv_pasid_prepare(dev, pasid);
+	if (ret)
+		goto out_put_did;
 	return 0;
 
+out_put_did:
+	if (dom)
+		dom_did_put(dom, dev->unit);
 out_free_att:
 	free(*newatt);
 	*newatt = NULL;
@@ -803,12 +806,20 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 	pthread_mutex_lock(&ctx->lock);
 	had = core_att_get(dev, pasid) != NULL;
 	/* Each attachment holds a reference: the PASID is not reused while
-	 * any device still translates with it. */
-	if (!had) {
-		ret = siommu_pasid_get(ctx->pasids, pasid);
-		if (ret)
-			goto out_unlock;
+	 * any device still translates with it. A PASID its owner freed gets
+	 * no new attachment, a replace included, even while old ones hold
+	 * it. A replace keeps the reference its attachment has. */
+	if (had) {
+		struct siommu_pasid_info pi;
+
+		ret = siommu_pasid_query(ctx->pasids, pasid, &pi);
+		if (!ret && !pi.allocated)
+			ret = -ENOENT;
+	} else {
+		ret = core_pasid_get_allocated(ctx->pasids, pasid);
 	}
+	if (ret)
+		goto out_unlock;
 	ret = att_prepare(dev, pasid, dom, &att);
 	if (ret) {
 		if (!had)

@@ -128,6 +128,13 @@ struct siommu_domain {
 	unsigned int did_users[CORE_MAX_UNITS];
 };
 
+/*
+ * siommu_pasid_get() for a new attachment: -ENOENT also once the PASID's
+ * allocation reference was dropped (siommu_pasid_free()), even while other
+ * attachments still hold it; a freed PASID gets no new user.
+ */
+int core_pasid_get_allocated(struct siommu_pasid_space *space, uint32_t pasid);
+
 /* Attachment table of a device. */
 struct core_att *core_att_get(struct siommu_device *dev, uint32_t pasid);
 
@@ -172,6 +179,7 @@ void vtd_drv_dev_fini(struct siommu_device *dev);
 int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom);
 /* The leaf sizes the unit walks in tables of @stage (FIRST or SECOND). */
 uint64_t vtd_drv_pgsizes(struct siommu_unit *unit, enum siommu_domain_stage stage);
+/* A free domain ID of the unit (CAP.ND wide, 0 reserved), or -ENOSPC. */
 int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did);
 void vtd_drv_did_free(struct siommu_unit *unit, uint16_t did);
 /*

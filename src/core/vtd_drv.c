@@ -557,6 +557,9 @@ int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did)
 	struct core_vtd *v = unit->vtd;
 	unsigned int w, nd = 1u << (4 + 2 * (v->cap & 7));	/* CAP.ND */
 
+	/* A fail point: the sweeps run out of IDs at every attach. */
+	if (mem_should_fail(v->mem))
+		return -ENOSPC;
 	for (w = 0; w < nd / 64; w++) {
 		if (~v->did_map[w]) {
 			unsigned int b = __builtin_ctzll(~v->did_map[w]);
