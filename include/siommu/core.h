@@ -121,6 +121,11 @@ struct siommu_vtd *siommu_unit_vtd(struct siommu_unit *unit);
 struct siommu_unit_stats {
 	uint64_t inv_descriptors;	/* invalidation descriptors queued */
 	uint64_t inv_waits;		/* wait descriptors completed */
+	uint64_t inv_errors;		/* invalidation queue errors the unit
+					 * reported (IQE, ITE, ICE) or waits
+					 * that timed out: each recovered,
+					 * with a stronger invalidation where
+					 * a descriptor was refused */
 	uint64_t faults;		/* fault records read */
 	uint64_t faults_unhandled;	/* ... with no handler registered */
 	uint64_t page_requests;		/* page requests read (each group

@@ -200,6 +200,17 @@ void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 typedef void vtd_drv_replace_hook_fn(void *arg, unsigned int store);
 void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
 			      void *arg);
+/*
+ * Test hook (not exported): called with the queue lock held just before
+ * the driver hands descriptors to the unit (an IQT write), with the
+ * queue's base PA, the index of the first new descriptor and their number
+ * (32 bytes each, the last one a wait), so that a test can corrupt one and
+ * make the unit report a queue error. NULL removes it. Set it while
+ * nothing runs on the unit.
+ */
+typedef void vtd_drv_qi_hook_fn(void *arg, uint64_t iq_pa, unsigned int first,
+				unsigned int n);
+void vtd_drv_qi_hook_set(struct siommu_unit *unit, vtd_drv_qi_hook_fn *fn, void *arg);
 /* Invalidate [start, last] of @dom for every attachment on @unit. */
 void vtd_drv_flush(struct siommu_unit *unit, struct siommu_domain *dom,
 		   uint64_t start, uint64_t last, bool leaf_only);

@@ -111,7 +111,9 @@ struct core_vtd {
 	uint64_t iq_pa, status_pa;
 	unsigned int iq_tail, iq_pending;
 	uint32_t seq;
-	uint64_t n_desc, n_wait;
+	uint64_t n_desc, n_wait, n_inv_err;
+	vtd_drv_qi_hook_fn *qi_hook;	/* tests; see core_internal.h */
+	void *qi_arg;
 	pthread_mutex_t fault_lock;
 	uint64_t n_fault, n_fault_unhandled;
 	pthread_mutex_t prq_lock;	/* PQH and what follows */
@@ -170,45 +172,172 @@ static int gcmd_set(struct core_vtd *v, uint32_t bit, bool oneshot)
 /* Queue one 256-bit descriptor; caller holds q_lock. */
 static int qi_push(struct core_vtd *v, uint64_t qw0, uint64_t qw1);
 
-/*
- * Submit what is queued plus a wait descriptor with status write, and wait
- * for it (the model processes the queue inside the IQT write; a real unit
- * would complete later, hence the bounded poll). Caller holds q_lock.
- */
-static int qi_sync(struct core_vtd *v)
+/* Hand what is queued to the unit: a test may corrupt it first. */
+static void qi_submit(struct core_vtd *v)
 {
-	uint32_t seq = ++v->seq, status = 0;
-	unsigned int i;
-	int ret;
-
-	/* VT-d 6.5.2.9: SW=1 writes seq to the status address; FN=1 fences. */
-	ret = qi_push(v, QI_WAIT | BIT64(5) | BIT64(6) | (uint64_t)seq << 32,
-		      v->status_pa);
-	if (ret)
-		return ret;
+	if (unlikely(v->qi_hook && v->iq_pending))
+		v->qi_hook(v->qi_arg, v->iq_pa,
+			   (v->iq_tail + IQ_ENTRIES - v->iq_pending) % IQ_ENTRIES,
+			   v->iq_pending);
 	wr64(v, SIOMMU_VTD_REG_IQT, (uint64_t)v->iq_tail << 5);
 	v->iq_pending = 0;
+}
+
+/*
+ * Wait for the status write of wait descriptor @seq (the model processes
+ * the queue inside the IQT write; a real unit would complete later, hence
+ * the bounded poll). 0, -EIO (the unit reports a queue error: IQE, ITE or
+ * ICE) or -ETIMEDOUT.
+ */
+static int qi_wait(struct core_vtd *v, uint32_t seq)
+{
+	uint32_t status = 0;
+	unsigned int i;
+
 	for (i = 0; i < POLL_LIMIT; i++) {
 		siommu_mem_read(v->mem, v->status_pa, &status, 4);
 		if (__atomic_load_n(&status, __ATOMIC_ACQUIRE) == seq)
-			break;
+			return 0;
 		if (rd32(v, SIOMMU_VTD_REG_FSTS) & (SIOMMU_VTD_FSTS_IQE |
-						     SIOMMU_VTD_FSTS_ITE))
+						     SIOMMU_VTD_FSTS_ITE |
+						     SIOMMU_VTD_FSTS_ICE))
 			return -EIO;
 		sched_yield();
 	}
-	if (i == POLL_LIMIT)
-		return -ETIMEDOUT;
-	__atomic_store_n(&v->n_wait, v->n_wait + 1, __ATOMIC_RELAXED);
-	return 0;
+	return -ETIMEDOUT;
+}
+
+/* Queue a wait descriptor with status write and submit; its sequence. */
+static uint32_t qi_push_wait(struct core_vtd *v)
+{
+	uint32_t seq = ++v->seq;
+	const uint64_t d[4] = {
+		/* VT-d 6.5.2.9: SW=1 writes seq to the status address;
+		 * FN=1 fences. */
+		QI_WAIT | BIT64(5) | BIT64(6) | (uint64_t)seq << 32, v->status_pa, 0, 0,
+	};
+
+	siommu_mem_write(v->mem, v->iq_pa + (uint64_t)v->iq_tail * 32, d, sizeof(d));
+	v->iq_tail = (v->iq_tail + 1) % IQ_ENTRIES;
+	v->iq_pending++;
+	__atomic_store_n(&v->n_desc, v->n_desc + 1, __ATOMIC_RELAXED);
+	qi_submit(v);
+	return seq;
+}
+
+/*
+ * Queue global context-cache, PASID-cache and IOTLB invalidations (no
+ * room check: a recovery runs right after a submission emptied the queue).
+ */
+static void qi_push_global(struct core_vtd *v)
+{
+	static const uint64_t d[3] = {
+		QI_CC | 1ull << 4,	/* context cache: global */
+		QI_PC | 3ull << 4,	/* PASID cache: global */
+		QI_IOTLB | 1ull << 4,	/* IOTLB: global */
+	};
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		const uint64_t q[4] = { d[i], 0, 0, 0 };
+
+		siommu_mem_write(v->mem, v->iq_pa + (uint64_t)v->iq_tail * 32, q, sizeof(q));
+		v->iq_tail = (v->iq_tail + 1) % IQ_ENTRIES;
+		v->iq_pending++;
+		__atomic_store_n(&v->n_desc, v->n_desc + 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Bring a queue that stopped back (VT-d 6.5.2.10). IQE: the unit stopped
+ * at IQH on a descriptor it refused; what that descriptor was to remove
+ * cannot be known, so it is replaced by a global IOTLB invalidation, and
+ * clearing IQE resumes the queue there; the caller then invalidates the
+ * context and PASID caches and the IOTLB globally, a superset of whatever
+ * the refused descriptor asked (but for a device TLB, which has no global
+ * form: a refused device-TLB descriptor is lost, and counted). ITE and
+ * ICE (a device-TLB invalidation timed out, or its completion was wrong):
+ * the unit aborted the pending waits; clearing them lets the next wait
+ * run. Each error counts in inv_errors. Caller holds q_lock.
+ */
+static void qi_recover(struct core_vtd *v)
+{
+	uint32_t fsts = rd32(v, SIOMMU_VTD_REG_FSTS);
+
+	if (fsts & SIOMMU_VTD_FSTS_IQE) {
+		uint64_t head = (rd64(v, SIOMMU_VTD_REG_IQH) >> 5) % IQ_ENTRIES;
+		const uint64_t d[4] = { QI_IOTLB | 1ull << 4, 0, 0, 0 };
+
+		siommu_mem_write(v->mem, v->iq_pa + head * 32, d, sizeof(d));
+	}
+	__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
+	wr32(v, SIOMMU_VTD_REG_FSTS, fsts & (SIOMMU_VTD_FSTS_IQE | SIOMMU_VTD_FSTS_ITE |
+					     SIOMMU_VTD_FSTS_ICE));
+}
+
+/*
+ * Last resort for a queue that does not recover: turn queued invalidation
+ * off and on again, which empties the queue (VT-d 10.4.4: enabling it
+ * resets IQH), then invalidate every cache globally. Caller holds q_lock.
+ * 0, or -EIO if the unit does not come back either.
+ */
+static int qi_reset(struct core_vtd *v)
+{
+	unsigned int i;
+
+	__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
+	v->gcmd &= ~SIOMMU_VTD_GCMD_QIE;
+	wr32(v, SIOMMU_VTD_REG_GCMD, v->gcmd);
+	for (i = 0; i < POLL_LIMIT; i++)
+		if (!(rd32(v, SIOMMU_VTD_REG_GSTS) & SIOMMU_VTD_GCMD_QIE))
+			break;
+	wr32(v, SIOMMU_VTD_REG_FSTS, SIOMMU_VTD_FSTS_IQE | SIOMMU_VTD_FSTS_ITE |
+				     SIOMMU_VTD_FSTS_ICE);
+	wr64(v, SIOMMU_VTD_REG_IQT, 0);
+	v->iq_tail = v->iq_pending = 0;
+	if (i == POLL_LIMIT || gcmd_set(v, SIOMMU_VTD_GCMD_QIE, false))
+		return -EIO;
+	qi_push_global(v);
+	return qi_wait(v, qi_push_wait(v));
+}
+
+/* Recoveries tried before the queue is reset. */
+#define QI_RECOVER_MAX 4
+
+/*
+ * Submit what is queued plus a wait descriptor and wait for it. A queue
+ * error never goes unhandled: the queue is recovered and a new wait
+ * submitted until one completes, since a wait completes only after every
+ * descriptor before it; if it does not recover, it is reset with a global
+ * invalidation. Either way every earlier descriptor has taken effect, or
+ * something stronger has, when this returns 0. -EIO only when the unit
+ * does not come back from a reset. Caller holds q_lock.
+ */
+static int qi_sync(struct core_vtd *v)
+{
+	unsigned int tries;
+	int ret;
+
+	ret = qi_wait(v, qi_push_wait(v));
+	for (tries = 0; ret && tries < QI_RECOVER_MAX; tries++) {
+		qi_recover(v);
+		qi_push_global(v);
+		ret = qi_wait(v, qi_push_wait(v));
+	}
+	if (ret)
+		ret = qi_reset(v);
+	if (!ret)
+		__atomic_store_n(&v->n_wait, v->n_wait + 1, __ATOMIC_RELAXED);
+	return ret;
 }
 
 static int qi_push4(struct core_vtd *v, const uint64_t d[4])
 {
 	int ret;
 
-	/* Keep room for the wait that ends every batch. */
-	if (v->iq_pending >= IQ_ENTRIES - 2 && (d[0] & 0xf) != QI_WAIT) {
+	/* Keep room for the wait that ends every batch, and for the one a
+	 * recovery adds. */
+	if (v->iq_pending >= IQ_ENTRIES - 2) {
 		ret = qi_sync(v);
 		if (ret)
 			return ret;
@@ -228,21 +357,19 @@ static int qi_push(struct core_vtd *v, uint64_t qw0, uint64_t qw1)
 }
 
 /*
- * Run a batch built by @fill under the queue lock and wait for it. The
- * driver builds only valid descriptors: an error here means the unit is not
- * behaving as the specification says, which is reported and asserted.
+ * Run a batch built by @fill under the queue lock and wait for it. Queue
+ * errors are recovered inside (qi_sync()) and counted; a unit that does
+ * not come back from a queue reset is beyond what software can do, and is
+ * counted too: the operation that needed the flush has nothing to undo.
  */
 static void qi_run(struct core_vtd *v, void (*fill)(struct core_vtd *, void *),
 		   void *arg)
 {
-	int ret;
-
 	pthread_mutex_lock(&v->q_lock);
 	fill(v, arg);
-	ret = qi_sync(v);
+	if (qi_sync(v))
+		__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&v->q_lock);
-	SIOMMU_ASSERT(!ret);
-	(void)ret;
 }
 
 static void fill_global(struct core_vtd *v, void *arg)
@@ -940,6 +1067,12 @@ static void fill_pasid_inv(struct core_vtd *v, void *arg)
 	}
 }
 
+void vtd_drv_qi_hook_set(struct siommu_unit *unit, vtd_drv_qi_hook_fn *fn, void *arg)
+{
+	unit->vtd->qi_hook = fn;
+	unit->vtd->qi_arg = arg;
+}
+
 void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
 			      void *arg)
 {
@@ -1105,6 +1238,7 @@ void vtd_drv_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
 	 * counter is written by one lock holder at a time. */
 	st->inv_descriptors = __atomic_load_n(&v->n_desc, __ATOMIC_RELAXED);
 	st->inv_waits = __atomic_load_n(&v->n_wait, __ATOMIC_RELAXED);
+	st->inv_errors = __atomic_load_n(&v->n_inv_err, __ATOMIC_RELAXED);
 	st->faults = __atomic_load_n(&v->n_fault, __ATOMIC_RELAXED);
 	st->faults_unhandled = __atomic_load_n(&v->n_fault_unhandled, __ATOMIC_RELAXED);
 	st->page_requests = __atomic_load_n(&v->n_page_req, __ATOMIC_RELAXED);
