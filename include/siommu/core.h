@@ -300,8 +300,11 @@ struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t p
 /*
  * siommu_device_for_each_attachment - call @fn for each attachment of @dev
  * in PASID order (pasid 0 is the RID). @fn returning non-zero stops the
- * walk and that value is returned. Runs under the context lock: @fn must not
- * call configuration functions of the context.
+ * walk and that value is returned. @fn runs with no lock of the library
+ * held and may call anything but siommu_device_remove() of @dev; the
+ * attachments are read in batches, so one that changes during the walk
+ * may be reported as it was when its batch was read, or not at all.
+ * Never fails by itself.
  */
 typedef int (*siommu_attachment_fn)(void *arg, uint32_t pasid,
 				    struct siommu_domain *dom);

@@ -868,24 +868,42 @@ struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *d
 	return dom;
 }
 
+/* Attachments siommu_device_for_each_attachment() reads per lock hold. */
+#define ATT_WALK_BATCH 64
+
 int SIOMMU_EXPORT siommu_device_for_each_attachment(struct siommu_device *dev,
 						   siommu_attachment_fn fn, void *arg)
 {
-	unsigned int c, p;
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	struct { uint32_t pasid; struct siommu_domain *dom; } batch[ATT_WALK_BATCH];
+	uint64_t next = 0, end = (uint64_t)dev->nr_chunks * ATT_CHUNK;
+	unsigned int i, n;
 	int ret = 0;
 
-	pthread_mutex_lock(&dev->unit->ctx->lock);
-	for (c = 0; c < dev->nr_chunks && !ret; c++) {
-		if (!dev->att[c])
-			continue;
-		for (p = 0; p < ATT_CHUNK && !ret; p++) {
-			struct core_att *att = dev->att[c][p];
+	/* @fn runs with no lock held (core.h): the attachments are read in
+	 * batches under ctx->lock, and each batch is handed out after it is
+	 * dropped. */
+	while (!ret && next < end) {
+		n = 0;
+		pthread_mutex_lock(&ctx->lock);
+		for (; next < end && n < ATT_WALK_BATCH; next++) {
+			struct core_att *att;
 
-			if (att)
-				ret = fn(arg, c * ATT_CHUNK + p, att->dom);
+			if (!dev->att[next >> ATT_CHUNK_SHIFT]) {
+				next |= ATT_CHUNK - 1;
+				continue;
+			}
+			att = core_att_get(dev, (uint32_t)next);
+			if (att) {
+				batch[n].pasid = (uint32_t)next;
+				batch[n].dom = att->dom;
+				n++;
+			}
 		}
+		pthread_mutex_unlock(&ctx->lock);
+		for (i = 0; i < n && !ret; i++)
+			ret = fn(arg, batch[i].pasid, batch[i].dom);
 	}
-	pthread_mutex_unlock(&dev->unit->ctx->lock);
 	return ret;
 }
 

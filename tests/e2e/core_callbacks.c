@@ -6,7 +6,9 @@
  *     the same thread);
  *   - a device's page-response callback, run while the driver answers a
  *     page request, and its device-TLB invalidation callback, run while the
- *     driver flushes an unmap, may read the unit's stats.
+ *     driver flushes an unmap, may read the unit's stats;
+ *   - siommu_device_for_each_attachment()'s function may call the core,
+ *     even change the device's attachments.
  * A deadlock fails the test through the watchdog instead of hanging it.
  */
 #include <errno.h>
@@ -69,6 +71,25 @@ static void on_devtlb(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
 	l->n++;
 }
 
+struct walk {
+	struct siommu_device *dev;
+	struct siommu_domain *dom;
+	unsigned int n;
+};
+
+static int on_attachment(void *arg, uint32_t pasid, struct siommu_domain *dom)
+{
+	struct walk *w = arg;
+	struct siommu_device_info info;
+
+	CHECK_OK(siommu_device_get_info(w->dev, &info));
+	CHECK(siommu_device_domain(w->dev, pasid) == dom);
+	if (pasid)
+		CHECK_OK(siommu_device_detach_pasid(w->dev, pasid));
+	w->n++;
+	return 0;
+}
+
 int main(void)
 {
 	struct siommu_ctx *ctx;
@@ -123,6 +144,24 @@ int main(void)
 	ld.n = 0;
 	CHECK_OK(siommu_domain_unmap(dom, 0x1000, 0x1000, NULL));
 	CHECK(ld.n >= 1);
+
+	/* The attachment walk's function configures the context. */
+	{
+		struct walk w = { a, dom, 0 };
+		uint32_t p1, p2;
+
+		CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 100, 1, &p1));
+		CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 2000, 3000, 1, &p2));
+		CHECK_OK(siommu_device_attach(a, dom));
+		CHECK_OK(siommu_device_attach_pasid(a, p1, dom));
+		CHECK_OK(siommu_device_attach_pasid(a, p2, dom));
+		CHECK_OK(siommu_device_for_each_attachment(a, on_attachment, &w));
+		CHECK_EQ(w.n, 3);
+		CHECK(siommu_device_domain(a, p1) == NULL);
+		CHECK(siommu_device_domain(a, p2) == NULL);
+		CHECK(siommu_device_domain(a, 0) == dom);
+		siommu_device_detach(a);
+	}
 
 	siommu_vtd_dev_unregister(hw, 0x0100);
 	siommu_vtd_dev_unregister(hw, 0x0200);
