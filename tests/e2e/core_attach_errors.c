@@ -12,18 +12,9 @@
 
 #include <siommu/core.h>
 
-#include "test.h"
+#include "core_test.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
-
-static struct siommu_device *dev_add(struct siommu_unit *unit, uint16_t rid)
-{
-	struct siommu_device *dev;
-
-	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
-		.rid = rid, .pasid_bits = 20, .alias_rid = SIOMMU_NO_ALIAS }, &dev));
-	return dev;
-}
 
 static void freed_pasid(void)
 {
@@ -39,8 +30,8 @@ static void freed_pasid(void)
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
 	ps = siommu_ctx_pasids(ctx);
-	a = dev_add(unit, 0x0100);
-	b = dev_add(unit, 0x0200);
+	a = test_dev_add(unit, 0x0100, 20, 0);
+	b = test_dev_add(unit, 0x0200, 20, 0);
 	CHECK_OK(siommu_domain_alloc(unit, &paging, &d1));
 	CHECK_OK(siommu_domain_alloc(unit, &paging, &d2));
 	CHECK_OK(siommu_pasid_alloc(ps, 1, SIOMMU_PASID_MAX, 3, &p));
@@ -130,7 +121,7 @@ static void no_dids(void)
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	mem = siommu_ctx_mem(ctx);
 	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
-	a = dev_add(unit, 0x0100);
+	a = test_dev_add(unit, 0x0100, 20, 0);
 	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
 		.type = SIOMMU_DOMAIN_PAGING }, &dom));
 	/* A PASID in a PASID table not yet allocated, whose attachment-table

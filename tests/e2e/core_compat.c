@@ -15,18 +15,9 @@
 
 #include <siommu/core.h>
 
-#include "test.h"
+#include "core_test.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
-
-static struct siommu_device *dev_add(struct siommu_unit *unit, uint16_t rid)
-{
-	struct siommu_device *dev;
-
-	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
-		.rid = rid, .pasid_bits = 20, .alias_rid = SIOMMU_NO_ALIAS }, &dev));
-	return dev;
-}
 
 static struct siommu_domain *dom_alloc(struct siommu_unit *unit,
 				       enum siommu_domain_stage stage,
@@ -38,6 +29,19 @@ static struct siommu_domain *dom_alloc(struct siommu_unit *unit,
 		.type = SIOMMU_DOMAIN_PAGING, .stage = stage, .ias = ias,
 		.pgsize_bitmap = pgsizes }, &dom));
 	return dom;
+}
+
+/* @a and @b (NULL: none) take @dom at their RIDs; then it is freed. */
+static void accepted(struct siommu_domain *dom, struct siommu_device *a,
+		     struct siommu_device *b)
+{
+	CHECK_OK(siommu_device_attach(a, dom));
+	if (b)
+		CHECK_OK(siommu_device_attach(b, dom));
+	siommu_device_detach(a);
+	if (b)
+		siommu_device_detach(b);
+	CHECK_OK(siommu_domain_free(dom));
 }
 
 /* @dev refuses @dom at its RID and at an allocated PASID; nothing moved. */
@@ -73,8 +77,8 @@ static void two_contexts(void)
 	CHECK_OK(siommu_ctx_create(&(struct siommu_ctx_cfg){ .mem = mem }, &c2));
 	CHECK_OK(siommu_unit_add_vtd(c1, NULL, &u1));
 	CHECK_OK(siommu_unit_add_vtd(c2, NULL, &u2));
-	d1 = dev_add(u1, 0x0100);
-	d2 = dev_add(u2, 0x0100);
+	d1 = test_dev_add(u1, 0x0100, 20, 0);
+	d2 = test_dev_add(u2, 0x0100, 20, 0);
 	dom1 = dom_alloc(u1, SIOMMU_STAGE_AUTO, 0, 0);
 	CHECK_OK(siommu_device_attach(d1, dom1));
 	/* In use in its own context, refused in the other. */
@@ -111,11 +115,11 @@ static void walkable(void)
 		.caps = SIOMMU_VTD_CAP_ALL & ~(SIOMMU_VTD_CAP_FS | SIOMMU_VTD_CAP_NEST) }, &ss_only));
 	CHECK_OK(siommu_unit_add_vtd(ctx, &(struct siommu_vtd_cfg){ .aw = 39 }, &narrow));
 	CHECK_OK(siommu_unit_add_vtd(ctx, &(struct siommu_vtd_cfg){ .aw = 57 }, &wide));
-	db = dev_add(big, 0x0100);
-	ds = dev_add(small, 0x0100);
-	dss = dev_add(ss_only, 0x0100);
-	dn = dev_add(narrow, 0x0100);
-	dw = dev_add(wide, 0x0100);
+	db = test_dev_add(big, 0x0100, 20, 0);
+	ds = test_dev_add(small, 0x0100, 20, 0);
+	dss = test_dev_add(ss_only, 0x0100, 20, 0);
+	dn = test_dev_add(narrow, 0x0100, 20, 0);
+	dw = test_dev_add(wide, 0x0100, 20, 0);
 
 	/* What a device reports is what a domain allocated for it gets. */
 	CHECK_OK(siommu_device_get_info(db, &info));
@@ -143,19 +147,14 @@ static void walkable(void)
 	siommu_device_detach(db);
 	CHECK_OK(siommu_domain_unmap(dom, 1ull << 30, SIOMMU_SZ_1G, NULL));
 	CHECK_OK(siommu_domain_free(dom));
-	dom = dom_alloc(big, SIOMMU_STAGE_SECOND, 0, SIOMMU_PGSIZE_4K);
-	CHECK_OK(siommu_device_attach(ds, dom));
-	siommu_device_detach(ds);
-	CHECK_OK(siommu_domain_free(dom));
+	accepted(dom_alloc(big, SIOMMU_STAGE_SECOND, 0, SIOMMU_PGSIZE_4K), ds, db);
 	/* Allocated for the small unit: never a 1G leaf. */
 	dom = dom_alloc(small, SIOMMU_STAGE_FIRST, 0, 0);
 	CHECK_OK(siommu_domain_map(dom, 1ull << 30, pa, SIOMMU_SZ_1G, RW));
 	CHECK_OK(siommu_pt_iova_to_phys(siommu_domain_pt(dom), 1ull << 30, &pa, &leaf));
 	CHECK_EQ(leaf.size, SIOMMU_SZ_2M);
 	CHECK_OK(siommu_domain_unmap(dom, 1ull << 30, SIOMMU_SZ_1G, NULL));
-	CHECK_OK(siommu_device_attach(db, dom));
-	siommu_device_detach(db);
-	CHECK_OK(siommu_domain_free(dom));
+	accepted(dom, db, ds);
 	/* Sizes the unit lacks, or no 4K, are refused at allocation. */
 	cfg = (struct siommu_domain_cfg){ .type = SIOMMU_DOMAIN_PAGING,
 					  .pgsize_bitmap = SIOMMU_PGSIZE_ALL };
@@ -165,27 +164,14 @@ static void walkable(void)
 
 	/* Format: a first-stage table behind a unit without first stage. */
 	refused(ctx, dss, dom_alloc(big, SIOMMU_STAGE_FIRST, 0, 0));
-	dom = dom_alloc(ss_only, SIOMMU_STAGE_AUTO, 0, 0);
-	CHECK_OK(siommu_device_attach(dss, dom));
-	siommu_device_detach(dss);
-	CHECK_OK(siommu_domain_free(dom));
+	accepted(dom_alloc(ss_only, SIOMMU_STAGE_AUTO, 0, 0), dss, NULL);
 
 	/* Width: a 4-level second stage behind a 39-bit unit, a 5-level
 	 * first stage behind a 48-bit one. */
 	refused(ctx, dn, dom_alloc(big, SIOMMU_STAGE_SECOND, 48, 0));
 	refused(ctx, db, dom_alloc(wide, SIOMMU_STAGE_FIRST, 57, 0));
-	dom = dom_alloc(big, SIOMMU_STAGE_SECOND, 39, 0);
-	CHECK_OK(siommu_device_attach(dn, dom));
-	CHECK_OK(siommu_device_attach(db, dom));
-	siommu_device_detach(dn);
-	siommu_device_detach(db);
-	CHECK_OK(siommu_domain_free(dom));
-	dom = dom_alloc(wide, SIOMMU_STAGE_FIRST, 48, 0);
-	CHECK_OK(siommu_device_attach(db, dom));
-	CHECK_OK(siommu_device_attach(dw, dom));
-	siommu_device_detach(db);
-	siommu_device_detach(dw);
-	CHECK_OK(siommu_domain_free(dom));
+	accepted(dom_alloc(big, SIOMMU_STAGE_SECOND, 39, 0), dn, db);
+	accepted(dom_alloc(wide, SIOMMU_STAGE_FIRST, 48, 0), db, dw);
 	siommu_ctx_destroy(ctx);
 }
 
