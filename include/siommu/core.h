@@ -39,7 +39,10 @@
  * Attaching over an existing attachment replaces it atomically: DMA is
  * translated by the old domain until it is translated by the new one, never
  * blocked in between, and nothing of the old domain stays cached.
- * One domain may be attached to many devices and PASIDs, on several units.
+ * One domain may be attached to many devices and PASIDs, on several units
+ * of its own context (never another context's, even on shared memory), each
+ * of which must be able to walk its page table: stage, width and every page
+ * size the domain may use, fixed when it is allocated.
  *
  * Unmapping is strict here: siommu_domain_unmap() invalidates the IOTLB (and
  * device TLBs) of every attachment and waits before it returns, and only
@@ -47,6 +50,9 @@
  *
  * Faults the hardware records are read by the driver and passed to the
  * handler registered for the device (siommu_device_set_fault_handler()).
+ * Invalidation-queue errors the hardware reports are recovered by the
+ * driver with a stronger invalidation and counted (inv_errors), never
+ * passed to the operation that needed the flush.
  *
  * Errors: 0 or a negative errno; nothing changes on failure. Teardown
  * (detach, free, remove, destroy) never fails.
@@ -57,9 +63,12 @@
  * concurrently from any threads; they serialise on the context. Map and
  * unmap of one domain may run concurrently on disjoint ranges and with
  * attach/detach. Device DMA (through the unit's model) runs concurrently
- * with all of it. Fault handlers run in the thread whose DMA faulted, with
- * no lock of the core held; they must not call back into the core
- * synchronously for the same device's attachments.
+ * with all of it. Callbacks into user code run with no lock of the core
+ * held: fault handlers run in the thread whose DMA faulted and may read
+ * stats or issue DMA (which may fault and run the handler again, nested),
+ * but must not wait for the unit (unmap, attach, detach: the faulting DMA
+ * may sit in a walk such a wait waits for); siommu_device_for_each_attachment()
+ * runs its function after dropping the lock.
  * Lock order: context lock, then domain lock, then unit queue lock.
  */
 #ifndef SIOMMU_CORE_H
@@ -178,7 +187,8 @@ struct siommu_device_info {
 	uint16_t rid;
 	unsigned int pasid_bits;	/* usable: min(device, unit); 0 = none */
 	uint32_t max_pasid;		/* largest PASID usable, 0 = none */
-	uint64_t pgsize_bitmap;		/* page sizes of the unit's paging domains */
+	uint64_t pgsize_bitmap;		/* page sizes of the unit's paging domains
+					 * (siommu_domain_alloc(), stage AUTO) */
 	unsigned int ias;		/* input address width of paging domains */
 	bool multiple_spaces;		/* RID and PASIDs may use different domains */
 	bool ats, pri, pasid_only;
@@ -252,8 +262,12 @@ struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom);
  * mappings (errors as siommu_pt_map / siommu_pt_unmap; -EINVAL on a domain
  * that is not paging). Unmap invalidates every attachment's caches and
  * waits before returning; *unmapped (optional) gets the bytes unmapped.
- * The VT-d unit does not cache non-present entries (CM=0), so map needs no
- * invalidation; with caching mode it invalidates too.
+ * A map that fails part-way (-EEXIST, -ENOMEM) removes the leaves it wrote
+ * and invalidates the range on every unit the domain is attached through
+ * before returning, so nothing of it stays cached when the range is mapped
+ * again. A VT-d unit without caching mode (CM=0) does not cache
+ * not-present entries, so a successful map needs no invalidation there
+ * (and takes no lock); on a unit with caching mode it invalidates the range.
  */
 int siommu_domain_map(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
 		      uint64_t length, unsigned int prot);
