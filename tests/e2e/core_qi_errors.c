@@ -71,9 +71,14 @@ static void queue_healthy(struct siommu_unit *unit)
 	(void)unit;
 }
 
+/* Recoveries the driver tries before it resets the queue. */
+#define RECOVER_MAX 4
+
 /*
- * Map, cache by DMA, then unmap with @c corrupting the flush: the unmap
- * succeeds and the translation is gone.
+ * Map, cache by DMA, then unmap with @c corrupting the flush's first
+ * @submissions submissions: the unmap succeeds and the translation is gone.
+ * Each refused submission is one error, recovered in place, until the
+ * retries run out and the queue is reset (one more).
  */
 static void unmap_through_error(struct siommu_unit *unit, struct siommu_domain *dom,
 				uint16_t rid, bool pp, uint32_t pasid, uint64_t pa,
@@ -87,7 +92,8 @@ static void unmap_through_error(struct siommu_unit *unit, struct siommu_domain *
 	c->left = submissions;
 	CHECK_OK(siommu_domain_unmap(dom, 0x10000, 0x1000, NULL));
 	CHECK_EQ(c->left, 0);
-	CHECK(inv_errors(unit) > before);
+	CHECK_EQ(inv_errors(unit) - before,
+		 submissions <= RECOVER_MAX ? submissions : RECOVER_MAX + 1);
 	CHECK_EQ(dma_read(rid, pp, pasid, 0x10000, &v), -EFAULT);
 	queue_healthy(unit);
 	/* And the queue serves the next flush without error. */
@@ -133,7 +139,7 @@ int main(void)
 	 * every retry until the queue is reset. */
 	for (wait = 0; wait < 2; wait++) {
 		c.wait = wait;
-		for (n = 1; n <= 5; n += 4) {
+		for (n = 1; n <= RECOVER_MAX + 1; n += RECOVER_MAX) {
 			unmap_through_error(unit, fs, 0x0100, false, 0, pa, &c, n);
 			unmap_through_error(unit, ss, 0x0100, true, p, pa, &c, n);
 		}
