@@ -652,14 +652,14 @@ int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
 	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
 		return -EINVAL;
 	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
+	/* A successful map takes no lock unless some unit caches
+	 * not-present entries. */
+	if (likely(!ret) && !__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE))
+		return 0;
 	/* Argument errors are found before the table is touched. */
 	if (ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE ||
 	    __builtin_add_overflow(iova, length - 1, &last))
 		return ret;
-	/* A successful map takes no lock unless some unit caches
-	 * not-present entries. */
-	if (!ret && !__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE))
-		return 0;
 	pthread_mutex_lock(&dom->lock);
 	if (ret) {
 		/* The map failed part-way (-EEXIST, -ENOMEM) and took back
