@@ -34,11 +34,15 @@
  *   - a device's RID: siommu_device_attach() switches the whole group;
  *   - a device+PASID: siommu_device_attach_pasid(); the PASID comes from the
  *     context's PASID space and the attachment holds a reference to it, so a
- *     freed PASID is not reused while any attachment remains.
+ *     freed PASID is not reused while any attachment remains (and takes no
+ *     new attachment meanwhile).
  * Attaching over an existing attachment replaces it atomically: DMA is
  * translated by the old domain until it is translated by the new one, never
  * blocked in between, and nothing of the old domain stays cached.
- * One domain may be attached to many devices and PASIDs, on several units.
+ * One domain may be attached to many devices and PASIDs, on several units
+ * of its own context (never another context's, even on shared memory), each
+ * of which must be able to walk its page table: stage, width and every page
+ * size the domain may use, fixed when it is allocated.
  *
  * Unmapping is strict here: siommu_domain_unmap() invalidates the IOTLB (and
  * device TLBs) of every attachment and waits before it returns, and only
@@ -46,6 +50,9 @@
  *
  * Faults the hardware records are read by the driver and passed to the
  * handler registered for the device (siommu_device_set_fault_handler()).
+ * Invalidation-queue errors the hardware reports are recovered by the
+ * driver with a stronger invalidation and counted (inv_errors), never
+ * passed to the operation that needed the flush.
  *
  * Errors: 0 or a negative errno; nothing changes on failure. Teardown
  * (detach, free, remove, destroy) never fails.
@@ -56,9 +63,12 @@
  * concurrently from any threads; they serialise on the context. Map and
  * unmap of one domain may run concurrently on disjoint ranges and with
  * attach/detach. Device DMA (through the unit's model) runs concurrently
- * with all of it. Fault handlers run in the thread whose DMA faulted, with
- * no lock of the core held; they must not call back into the core
- * synchronously for the same device's attachments.
+ * with all of it. Callbacks into user code run with no lock of the core
+ * held: fault handlers run in the thread whose DMA faulted and may read
+ * stats or issue DMA (which may fault and run the handler again, nested),
+ * but must not wait for the unit (unmap, attach, detach: the faulting DMA
+ * may sit in a walk such a wait waits for); siommu_device_for_each_attachment()
+ * runs its function after dropping the lock.
  * Lock order: context lock, then domain lock, then unit queue lock.
  */
 #ifndef SIOMMU_CORE_H
@@ -122,6 +132,11 @@ struct siommu_vtd *siommu_unit_vtd(struct siommu_unit *unit);
 struct siommu_unit_stats {
 	uint64_t inv_descriptors;	/* invalidation descriptors queued */
 	uint64_t inv_waits;		/* wait descriptors completed */
+	uint64_t inv_errors;		/* invalidation queue errors the unit
+					 * reported (IQE, ITE, ICE) or waits
+					 * that timed out: each recovered,
+					 * with a stronger invalidation where
+					 * a descriptor was refused */
 	uint64_t faults;		/* fault records read */
 	uint64_t faults_unhandled;	/* ... with no handler registered */
 	uint64_t page_requests;		/* page requests read (each group
@@ -174,7 +189,8 @@ struct siommu_device_info {
 	uint16_t rid;
 	unsigned int pasid_bits;	/* usable: min(device, unit); 0 = none */
 	uint32_t max_pasid;		/* largest PASID usable, 0 = none */
-	uint64_t pgsize_bitmap;		/* page sizes of the unit's paging domains */
+	uint64_t pgsize_bitmap;		/* page sizes of the unit's paging domains
+					 * (siommu_domain_alloc(), stage AUTO) */
 	unsigned int ias;		/* input address width of paging domains */
 	bool multiple_spaces;		/* RID and PASIDs may use different domains */
 	bool ats, pri, pasid_only;
@@ -216,12 +232,22 @@ struct siommu_domain_cfg {
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;
 	unsigned int ias;	/* 0: the unit's width */
+	uint64_t pgsize_bitmap;	/* leaf sizes (SIOMMU_PGSIZE_*) the domain may
+				 * use, 4K included; 0: all the unit walks */
 };
 
 /*
- * siommu_domain_alloc - a domain for devices behind @unit (and behind other
- * units that can use its page-table format and width).
- * Returns 0, -EINVAL, -EOPNOTSUPP (type or stage the unit lacks), -ENOMEM.
+ * siommu_domain_alloc - a domain of @unit's context, for devices behind
+ * @unit and behind the context's other units that can walk its table.
+ * A paging domain's page sizes are decided here, once: the leaf sizes @unit
+ * walks for the domain's stage (first stage: 4K, 2M, and 1G with FS1GP;
+ * second stage: 4K, and 2M/1G as SSLPS says), narrowed to
+ * cfg->pgsize_bitmap if given. Its maps never use another size, and it
+ * can be attached only through units that walk every one of them: to share
+ * a domain with a unit that walks fewer sizes, ask for those.
+ * Returns 0, -EINVAL (bad cfg; a pgsize_bitmap without 4K or with a size
+ * the unit does not walk; a width the unit lacks), -EOPNOTSUPP (type or
+ * stage the unit lacks), -ENOMEM.
  */
 int siommu_domain_alloc(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,
 			struct siommu_domain **out);
@@ -238,8 +264,12 @@ struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom);
  * mappings (errors as siommu_pt_map / siommu_pt_unmap; -EINVAL on a domain
  * that is not paging). Unmap invalidates every attachment's caches and
  * waits before returning; *unmapped (optional) gets the bytes unmapped.
- * The VT-d unit does not cache non-present entries (CM=0), so map needs no
- * invalidation; with caching mode it invalidates too.
+ * A map that fails part-way (-EEXIST, -ENOMEM) removes the leaves it wrote
+ * and invalidates the range on every unit the domain is attached through
+ * before returning, so nothing of it stays cached when the range is mapped
+ * again. A VT-d unit without caching mode (CM=0) does not cache
+ * not-present entries, so a successful map needs no invalidation there
+ * (and takes no lock); on a unit with caching mode it invalidates the range.
  */
 int siommu_domain_map(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
 		      uint64_t length, unsigned int prot);
@@ -249,8 +279,11 @@ int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
 /*
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
- * Returns 0, -EINVAL (domain incompatible with the unit: format, width),
- * -ENOMEM. On failure the old attachment stays.
+ * Returns 0; -EINVAL (@dom belongs to another context, or @dev's unit
+ * cannot walk its table: a type or stage the unit lacks, a width beyond
+ * its SAGAW or first-stage levels, a page size it does not walk);
+ * -ENOSPC (the unit has no free domain ID); -ENOMEM. On failure nothing
+ * changed: the old attachment stays.
  */
 int siommu_device_attach(struct siommu_device *dev, struct siommu_domain *dom);
 
@@ -263,9 +296,13 @@ void siommu_device_detach(struct siommu_device *dev);
  * Returns 0; -EOPNOTSUPP (device or unit without PASID support, or a device
  * whose DMA may carry an alias RID: a PASID prefix does not cross a
  * PCIe-to-PCI bridge, so isolation by PASID cannot be guaranteed); -ERANGE
- * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated);
+ * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated, or
+ * freed by its owner while attachments still hold it: it takes no new
+ * one, a replace included);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
- * (incompatible domain); -ENOMEM. Nothing changes on failure.
+ * (a domain of another context, or one the unit cannot walk, as for
+ * siommu_device_attach()); -ENOSPC (no free domain ID); -ENOMEM. Nothing
+ * changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom);
@@ -279,8 +316,11 @@ struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t p
 /*
  * siommu_device_for_each_attachment - call @fn for each attachment of @dev
  * in PASID order (pasid 0 is the RID). @fn returning non-zero stops the
- * walk and that value is returned. Runs under the context lock: @fn must not
- * call configuration functions of the context.
+ * walk and that value is returned. @fn runs with no lock of the library
+ * held and may call anything but siommu_device_remove() of @dev; the
+ * attachments are read in batches, so one that changes during the walk
+ * may be reported as it was when its batch was read, or not at all.
+ * Never fails by itself.
  */
 typedef int (*siommu_attachment_fn)(void *arg, uint32_t pasid,
 				    struct siommu_domain *dom);

@@ -147,8 +147,9 @@ int siommu_iova_alloc(struct siommu_iova *iovad, uint64_t size,
  * siommu_iova_free - give back an allocation; @size is the size passed to
  * siommu_iova_alloc (anything that rounds to the same size works).
  * Returns 0; -ENOENT if no allocation starts at @iova (never allocated,
- * already freed, or reserved); -EINVAL (zero size, or an allocation starts at
- * @iova with a different size). On error nothing changed. Never allocates.
+ * already freed, or reserved), whatever non-zero @size is given; -EINVAL
+ * (zero size, or an allocation starts at @iova with a different size). On
+ * error nothing changed. Never allocates.
  * Thread-safe. A second free of a range is refused whenever it is ordered
  * after the first (same thread, or synchronised with it). Two frees of one
  * range racing each other are a caller bug: for sizes above the cacheable

@@ -97,6 +97,8 @@ int SIOMMU_EXPORT siommu_unit_add_vtd(struct siommu_ctx *ctx,
 		goto out_unlock;
 	}
 	/* Published: nothing can fail from here. */
+	if (vtd_drv_has(unit, SIOMMU_VTD_CAP_CM))
+		__atomic_store_n(&ctx->any_cm, true, __ATOMIC_RELEASE);
 	ctx->units[ctx->nr_units] = unit;
 	__atomic_store_n(&ctx->nr_units, ctx->nr_units + 1, __ATOMIC_RELEASE);
 	*out = unit;
@@ -114,6 +116,16 @@ void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
 					 struct siommu_unit_stats *st)
 {
 	vtd_drv_get_stats(unit, st);
+}
+
+/* The page-table stage a paging domain of @unit uses for @stage. */
+static enum siommu_domain_stage domain_stage(struct siommu_unit *unit,
+					     enum siommu_domain_stage stage)
+{
+	if (stage != SIOMMU_STAGE_AUTO)
+		return stage;
+	return vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ? SIOMMU_STAGE_FIRST
+						    : SIOMMU_STAGE_SECOND;
 }
 
 /* Attachment table -------------------------------------------------------- */
@@ -226,10 +238,12 @@ static void att_switch(struct siommu_device *dev, uint32_t pasid,
 }
 
 /*
- * Everything (dev, pasid) -> dom needs that can fail, done before anything
- * changes: table slot, attachment record, PASID table page, DID. The PASID
- * table page comes after the record so that a failed attach does not leave
- * a new page in the PASID directory (nothing observable changes).
+ * Prepare (dev, pasid) -> dom: everything that can fail, before anything
+ * observable changes (att_switch() then commits and cannot fail): table
+ * slot, compatibility, attachment record, domain ID, PASID table page. The
+ * PASID table page comes last, once nothing after it can fail, so that a
+ * failed attach never leaves a new page in the PASID directory; a domain ID
+ * taken here is not yet in any entry, and goes back on failure.
  */
 static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 		       struct siommu_domain *dom, struct core_att **newatt)
@@ -241,25 +255,30 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 	if (ret)
 		return ret;
 	if (dom) {
-		ret = vtd_drv_domain_check(dev->unit, dom);
-		if (ret)
-			return ret;
+		/* A domain belongs to one context: its attachments, DIDs and
+		 * flushes are kept under that context's lock and units. */
+		if (dom->ctx != dev->unit->ctx)
+			return -EINVAL;
+		/* Made for another unit, this one cannot walk its table. */
+		if (vtd_drv_domain_check(dev->unit, dom))
+			return -EINVAL;
 		if (mem_should_fail(dev->unit->ctx->mem))
 			return -ENOMEM;
 		*newatt = malloc(sizeof(**newatt));
 		if (!*newatt)
 			return -ENOMEM;
-	}
-	ret = vtd_drv_pasid_prepare(dev, pasid);
-	if (ret)
-		goto out_free_att;
-	if (dom) {
 		ret = dom_did_get(dom, dev->unit);
 		if (ret)
 			goto out_free_att;
 	}
+	ret = vtd_drv_pasid_prepare(dev, pasid);
+	if (ret)
+		goto out_put_did;
 	return 0;
 
+out_put_did:
+	if (dom)
+		dom_did_put(dom, dev->unit);
 out_free_att:
 	free(*newatt);
 	*newatt = NULL;
@@ -476,10 +495,7 @@ int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
 	info->pasid_bits = dev->pasid_bits;
 	info->max_pasid = info->pasid_bits ? dev->max_pasid : 0;
 	info->ias = vtd_drv_aw(unit);
-	info->pgsize_bitmap = SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_2M;
-	if (vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ? vtd_drv_has(unit, SIOMMU_VTD_CAP_FS1G)
-						 : vtd_drv_has(unit, SIOMMU_VTD_CAP_SSLP))
-		info->pgsize_bitmap |= SIOMMU_PGSIZE_1G;
+	info->pgsize_bitmap = vtd_drv_pgsizes(unit, domain_stage(unit, SIOMMU_STAGE_AUTO));
 	info->multiple_spaces = info->pasid_bits > 0;
 	info->ats = dev->cfg.flags & SIOMMU_DEV_ATS;
 	info->pri = dev->cfg.flags & SIOMMU_DEV_PRI;
@@ -506,6 +522,7 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 
 /* Domains ----------------------------------------------------------------- */
 
+
 int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 				      const struct siommu_domain_cfg *cfg,
 				      struct siommu_domain **out)
@@ -530,23 +547,28 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	if (cfg->type == SIOMMU_DOMAIN_PAGING) {
 		struct siommu_pt_cfg pc = { 0 };
 
-		dom->stage = cfg->stage;
-		if (dom->stage == SIOMMU_STAGE_AUTO)
-			dom->stage = vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ?
-				     SIOMMU_STAGE_FIRST : SIOMMU_STAGE_SECOND;
+		dom->stage = domain_stage(unit, cfg->stage);
 		dom->ias = cfg->ias ? cfg->ias : vtd_drv_aw(unit);
 		if (dom->stage == SIOMMU_STAGE_FIRST) {
 			/* First stage is 4- or 5-level x86-64 paging. */
 			if (dom->ias != 48 && dom->ias != 57)
 				dom->ias = dom->ias > 48 ? 57 : 48;
 			pc.format = SIOMMU_PT_X86_64;
-			if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_FS1G))
-				pc.pgsize_bitmap = SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_2M;
 		} else {
 			pc.format = SIOMMU_PT_VTD_SS;
-			if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_SSLP))
-				pc.pgsize_bitmap = SIOMMU_PGSIZE_4K;
 		}
+		/* The page sizes are decided here, once: what the unit walks,
+		 * narrowed to the caller's choice; every unit the domain is
+		 * attached through must walk them all. */
+		dom->pgsizes = vtd_drv_pgsizes(unit, dom->stage);
+		if (cfg->pgsize_bitmap) {
+			ret = -EINVAL;
+			if (!(cfg->pgsize_bitmap & SIOMMU_PGSIZE_4K) ||
+			    (cfg->pgsize_bitmap & ~dom->pgsizes))
+				goto out_free_dom;
+			dom->pgsizes = cfg->pgsize_bitmap;
+		}
+		pc.pgsize_bitmap = dom->pgsizes;
 		pc.ias = dom->ias;
 		ret = vtd_drv_domain_check(unit, dom);
 		if (!ret)
@@ -607,29 +629,59 @@ struct siommu_pt SIOMMU_EXPORT *siommu_domain_pt(struct siommu_domain *dom)
 	return dom->pt;
 }
 
-int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
-				    uint64_t pa, uint64_t length, unsigned int prot)
-{
-	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
-		return -EINVAL;
-	/* CM=0: the unit never caches non-present entries, so a new mapping
-	 * needs no invalidation (VT-d 6.1). Units here run with CM=0 only
-	 * unless configured otherwise; caching mode is handled by the flush
-	 * below. */
-	return siommu_pt_map(dom->pt, iova, pa, length, prot);
-}
-
-/* Flush [start, last] of @dom on every unit it is attached through. */
+/*
+ * Flush [start, last] of @dom on every unit it is attached through (with
+ * @cm_only, only on units in caching mode). Caller holds dom->lock, which
+ * keeps the attachment list stable: an attach that lands after the flush
+ * sees the table as it is now.
+ */
 static void domain_flush(struct siommu_domain *dom, uint64_t start, uint64_t last,
-			 bool leaf_only)
+			 bool leaf_only, bool cm_only)
 {
 	struct siommu_ctx *ctx = dom->ctx;
 	unsigned int i, n = __atomic_load_n(&ctx->nr_units, __ATOMIC_ACQUIRE);
 
 	/* Without ctx->lock, which unmap must not wait for: see nr_units. */
 	for (i = 0; i < n; i++)
-		if (dom->did_users[i])
+		if (dom->did_users[i] &&
+		    (!cm_only || vtd_drv_has(ctx->units[i], SIOMMU_VTD_CAP_CM)))
 			vtd_drv_flush(ctx->units[i], dom, start, last, leaf_only);
+}
+
+int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
+				    uint64_t pa, uint64_t length, unsigned int prot)
+{
+	uint64_t last;
+	int ret;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
+	/* A successful map takes no lock unless some unit caches
+	 * not-present entries. */
+	if (likely(!ret) && !__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE))
+		return 0;
+	/* Argument errors are found before the table is touched. */
+	if (ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE ||
+	    __builtin_add_overflow(iova, length - 1, &last))
+		return ret;
+	pthread_mutex_lock(&dom->lock);
+	if (ret) {
+		/* The map failed part-way (-EEXIST, -ENOMEM) and took back
+		 * the leaves it wrote, but a DMA or a speculative walk may
+		 * have cached them meanwhile: nothing of the failed map may
+		 * stay in an IOTLB once the range can be mapped again. Only
+		 * leaves went; levels a failed map allocated stay. */
+		domain_flush(dom, iova, last, true, false);
+	} else {
+		/* CM=0: the unit never caches not-present entries, so a new
+		 * mapping needs no invalidation (VT-d 6.1). In caching mode
+		 * it may have cached them, leaves and levels alike (VT-d
+		 * 6.1, 6.5.3.2): invalidate the range there. */
+		domain_flush(dom, iova, last, false, true);
+	}
+	pthread_mutex_unlock(&dom->lock);
+	return ret;
 }
 
 int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
@@ -645,10 +697,8 @@ int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 	if (ret)
 		return ret;
 	if (g.start <= g.last) {
-		/* The attachment list is stable under dom->lock: an attach
-		 * that lands after this flush sees the new page table. */
 		pthread_mutex_lock(&dom->lock);
-		domain_flush(dom, g.start, g.last, g.leaf_only);
+		domain_flush(dom, g.start, g.last, g.leaf_only, false);
 		pthread_mutex_unlock(&dom->lock);
 	}
 	siommu_pt_gather_release(&g);
@@ -668,7 +718,7 @@ void core_domain_flush_all(struct siommu_domain *dom)
 	/* The whole input space: too wide for a page-selective encoding, so
 	 * the driver uses its domain- and PASID-selective forms. */
 	pthread_mutex_lock(&dom->lock);
-	domain_flush(dom, 0, UINT64_MAX, false);
+	domain_flush(dom, 0, UINT64_MAX, false, false);
 	pthread_mutex_unlock(&dom->lock);
 }
 
@@ -761,12 +811,20 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 	pthread_mutex_lock(&ctx->lock);
 	had = core_att_get(dev, pasid) != NULL;
 	/* Each attachment holds a reference: the PASID is not reused while
-	 * any device still translates with it. */
-	if (!had) {
-		ret = siommu_pasid_get(ctx->pasids, pasid);
-		if (ret)
-			goto out_unlock;
+	 * any device still translates with it. A PASID its owner freed gets
+	 * no new attachment, a replace included, even while old ones hold
+	 * it. A replace keeps the reference its attachment has. */
+	if (had) {
+		struct siommu_pasid_info pi;
+
+		ret = siommu_pasid_query(ctx->pasids, pasid, &pi);
+		if (!ret && !pi.allocated)
+			ret = -ENOENT;
+	} else {
+		ret = core_pasid_get_allocated(ctx->pasids, pasid);
 	}
+	if (ret)
+		goto out_unlock;
 	ret = att_prepare(dev, pasid, dom, &att);
 	if (ret) {
 		if (!had)
@@ -815,24 +873,42 @@ struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *d
 	return dom;
 }
 
+/* Attachments siommu_device_for_each_attachment() reads per lock hold. */
+#define ATT_WALK_BATCH 64
+
 int SIOMMU_EXPORT siommu_device_for_each_attachment(struct siommu_device *dev,
 						   siommu_attachment_fn fn, void *arg)
 {
-	unsigned int c, p;
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	struct { uint32_t pasid; struct siommu_domain *dom; } batch[ATT_WALK_BATCH];
+	uint64_t next = 0, end = (uint64_t)dev->nr_chunks * ATT_CHUNK;
+	unsigned int i, n;
 	int ret = 0;
 
-	pthread_mutex_lock(&dev->unit->ctx->lock);
-	for (c = 0; c < dev->nr_chunks && !ret; c++) {
-		if (!dev->att[c])
-			continue;
-		for (p = 0; p < ATT_CHUNK && !ret; p++) {
-			struct core_att *att = dev->att[c][p];
+	/* @fn runs with no lock held (core.h): the attachments are read in
+	 * batches under ctx->lock, and each batch is handed out after it is
+	 * dropped. */
+	while (!ret && next < end) {
+		n = 0;
+		pthread_mutex_lock(&ctx->lock);
+		for (; next < end && n < ATT_WALK_BATCH; next++) {
+			struct core_att *att;
 
-			if (att)
-				ret = fn(arg, c * ATT_CHUNK + p, att->dom);
+			if (!dev->att[next >> ATT_CHUNK_SHIFT]) {
+				next |= ATT_CHUNK - 1;
+				continue;
+			}
+			att = core_att_get(dev, (uint32_t)next);
+			if (att) {
+				batch[n].pasid = (uint32_t)next;
+				batch[n].dom = att->dom;
+				n++;
+			}
 		}
+		pthread_mutex_unlock(&ctx->lock);
+		for (i = 0; i < n && !ret; i++)
+			ret = fn(arg, batch[i].pasid, batch[i].dom);
 	}
-	pthread_mutex_unlock(&dev->unit->ctx->lock);
 	return ret;
 }
 

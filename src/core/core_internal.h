@@ -41,6 +41,9 @@ struct siommu_ctx {
 	 * a release store of nr_units: unmap walks them without the lock. */
 	struct siommu_unit *units[CORE_MAX_UNITS];
 	unsigned int nr_units;
+	/* Some unit runs in caching mode (CAP.CM): maps invalidate. Set
+	 * under lock with a release store, never cleared. */
+	bool any_cm;
 	/*
 	 * The DMA API's state (src/dma/dma.c), kept here because it is per
 	 * context: dma_lock serialises its configuration calls (setup,
@@ -113,6 +116,7 @@ struct siommu_domain {
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;	/* resolved: FIRST or SECOND */
 	unsigned int ias;
+	uint64_t pgsizes;	/* leaf sizes it may use (paging), fixed at alloc */
 	struct siommu_pt *pt;
 	pthread_mutex_t lock;
 	struct cds_list_head atts;	/* core_att.dom_node */
@@ -123,6 +127,13 @@ struct siommu_domain {
 	uint16_t did[CORE_MAX_UNITS];
 	unsigned int did_users[CORE_MAX_UNITS];
 };
+
+/*
+ * siommu_pasid_get() for a new attachment: -ENOENT also once the PASID's
+ * allocation reference was dropped (siommu_pasid_free()), even while other
+ * attachments still hold it; a freed PASID gets no new user.
+ */
+int core_pasid_get_allocated(struct siommu_pasid_space *space, uint32_t pasid);
 
 /* Attachment table of a device. */
 struct core_att *core_att_get(struct siommu_device *dev, uint32_t pasid);
@@ -160,8 +171,15 @@ unsigned int vtd_drv_aw(struct siommu_unit *unit);
 bool vtd_drv_has(struct siommu_unit *unit, uint32_t vtd_cap);
 int vtd_drv_dev_init(struct siommu_device *dev);
 void vtd_drv_dev_fini(struct siommu_device *dev);
-/* Can @dom be attached through this unit? 0 or -EINVAL/-EOPNOTSUPP. */
+/*
+ * Can @dom be attached through this unit: type, stage, width and every
+ * page size it may use? 0, -EOPNOTSUPP (type or stage the unit lacks) or
+ * -EINVAL (width or page sizes).
+ */
 int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom);
+/* The leaf sizes the unit walks in tables of @stage (FIRST or SECOND). */
+uint64_t vtd_drv_pgsizes(struct siommu_unit *unit, enum siommu_domain_stage stage);
+/* A free domain ID of the unit (CAP.ND wide, 0 reserved), or -ENOSPC. */
 int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did);
 void vtd_drv_did_free(struct siommu_unit *unit, uint16_t did);
 /*
@@ -182,6 +200,17 @@ void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
 typedef void vtd_drv_replace_hook_fn(void *arg, unsigned int store);
 void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
 			      void *arg);
+/*
+ * Test hook (not exported): called with the queue lock held just before
+ * the driver hands descriptors to the unit (an IQT write), with the
+ * queue's base PA, the index of the first new descriptor and their number
+ * (32 bytes each, the last one a wait), so that a test can corrupt one and
+ * make the unit report a queue error. NULL removes it. Set it while
+ * nothing runs on the unit.
+ */
+typedef void vtd_drv_qi_hook_fn(void *arg, uint64_t iq_pa, unsigned int first,
+				unsigned int n);
+void vtd_drv_qi_hook_set(struct siommu_unit *unit, vtd_drv_qi_hook_fn *fn, void *arg);
 /* Invalidate [start, last] of @dom for every attachment on @unit. */
 void vtd_drv_flush(struct siommu_unit *unit, struct siommu_domain *dom,
 		   uint64_t start, uint64_t last, bool leaf_only);

@@ -33,6 +33,7 @@
 
 #include <siommu/pasid.h>
 
+#include "core/core_internal.h"
 #include "mem/mem_internal.h"
 #include "util/compiler.h"
 #include "util/fail.h"
@@ -493,7 +494,8 @@ out_unlock:
 	return ret;
 }
 
-int SIOMMU_EXPORT siommu_pasid_get(struct siommu_pasid_space *s, uint32_t pasid)
+/* A reference on @pasid; with @allocated, only while its allocation holds. */
+static int pasid_get(struct siommu_pasid_space *s, uint32_t pasid, bool allocated)
 {
 	struct pasid_state *st;
 	int ret = pasid_check(pasid);
@@ -502,7 +504,7 @@ int SIOMMU_EXPORT siommu_pasid_get(struct siommu_pasid_space *s, uint32_t pasid)
 		return ret;
 	space_lock(s);
 	st = pasid_state(s, pasid);
-	if (!st)
+	if (!st || (allocated && !(st->refs & REF_ALLOC)))
 		ret = -ENOENT;
 	else if ((st->refs & REF_COUNT) == REF_COUNT)
 		ret = -EOVERFLOW;
@@ -510,6 +512,16 @@ int SIOMMU_EXPORT siommu_pasid_get(struct siommu_pasid_space *s, uint32_t pasid)
 		st->refs++;
 	space_unlock(s);
 	return ret;
+}
+
+int SIOMMU_EXPORT siommu_pasid_get(struct siommu_pasid_space *s, uint32_t pasid)
+{
+	return pasid_get(s, pasid, false);
+}
+
+int core_pasid_get_allocated(struct siommu_pasid_space *s, uint32_t pasid)
+{
+	return pasid_get(s, pasid, true);
 }
 
 int SIOMMU_EXPORT siommu_pasid_put(struct siommu_pasid_space *s, uint32_t pasid)

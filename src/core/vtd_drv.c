@@ -83,14 +83,16 @@ struct core_vtd_dev {
 };
 
 /*
- * Per-unit driver state. Everything but the queue is used under ctx->lock
- * (n_did is also read, with an atomic load, by the stats call, which takes
- * no ctx->lock); q_lock protects the invalidation queue, the status page
- * and the counters after it. fault_lock serialises reading the fault
- * recording registers.
- * prq_lock serialises draining the page request queue (PQH, the answers
- * being built, the counter); it is taken before q_lock, which the answers
- * are submitted under.
+ * Per-unit driver state. Everything but the queue is used under ctx->lock;
+ * q_lock protects the invalidation queue, the status page and the counters
+ * after it. fault_lock serialises reading the fault recording registers
+ * (and n_fault); prq_lock serialises draining the page request queue (PQH,
+ * n_page_req). Neither is held across a call into user code: fault
+ * handlers run after fault_lock is dropped, and page-request answers are
+ * submitted (under q_lock alone) after prq_lock is dropped. The counters
+ * are written with atomic stores by their lock's holder (n_fault_unhandled
+ * with an atomic add, by no lock) and read by the stats call with atomic
+ * loads and no lock.
  */
 struct core_vtd {
 	struct siommu_unit *unit;
@@ -110,16 +112,20 @@ struct core_vtd {
 	uint64_t iq_pa, status_pa;
 	unsigned int iq_tail, iq_pending;
 	uint32_t seq;
-	uint64_t n_desc, n_wait;
+	uint64_t n_desc, n_wait, n_inv_err;
+	vtd_drv_qi_hook_fn *qi_hook;	/* tests; see core_internal.h */
+	void *qi_arg;
 	pthread_mutex_t fault_lock;
 	uint64_t n_fault, n_fault_unhandled;
 	pthread_mutex_t prq_lock;	/* PQH and what follows */
 	uint64_t prq_pa;
 	uint64_t n_page_req;
-	struct prq_resp {		/* one pass's answers */
-		unsigned int n;
-		uint64_t d[PRQ_SIZE / 32][4];
-	} prq_resp;
+};
+
+/* One pass's answers to page requests. */
+struct prq_resp {
+	unsigned int n;
+	uint64_t d[PRQ_SIZE / 32][4];
 };
 
 static uint64_t rd64(struct core_vtd *v, unsigned int off)
@@ -167,45 +173,172 @@ static int gcmd_set(struct core_vtd *v, uint32_t bit, bool oneshot)
 /* Queue one 256-bit descriptor; caller holds q_lock. */
 static int qi_push(struct core_vtd *v, uint64_t qw0, uint64_t qw1);
 
-/*
- * Submit what is queued plus a wait descriptor with status write, and wait
- * for it (the model processes the queue inside the IQT write; a real unit
- * would complete later, hence the bounded poll). Caller holds q_lock.
- */
-static int qi_sync(struct core_vtd *v)
+/* Hand what is queued to the unit: a test may corrupt it first. */
+static void qi_submit(struct core_vtd *v)
 {
-	uint32_t seq = ++v->seq, status = 0;
-	unsigned int i;
-	int ret;
-
-	/* VT-d 6.5.2.9: SW=1 writes seq to the status address; FN=1 fences. */
-	ret = qi_push(v, QI_WAIT | BIT64(5) | BIT64(6) | (uint64_t)seq << 32,
-		      v->status_pa);
-	if (ret)
-		return ret;
+	if (unlikely(v->qi_hook && v->iq_pending))
+		v->qi_hook(v->qi_arg, v->iq_pa,
+			   (v->iq_tail + IQ_ENTRIES - v->iq_pending) % IQ_ENTRIES,
+			   v->iq_pending);
 	wr64(v, SIOMMU_VTD_REG_IQT, (uint64_t)v->iq_tail << 5);
 	v->iq_pending = 0;
+}
+
+/*
+ * Wait for the status write of wait descriptor @seq (the model processes
+ * the queue inside the IQT write; a real unit would complete later, hence
+ * the bounded poll). 0, -EIO (the unit reports a queue error: IQE, ITE or
+ * ICE) or -ETIMEDOUT.
+ */
+static int qi_wait(struct core_vtd *v, uint32_t seq)
+{
+	uint32_t status = 0;
+	unsigned int i;
+
 	for (i = 0; i < POLL_LIMIT; i++) {
 		siommu_mem_read(v->mem, v->status_pa, &status, 4);
 		if (__atomic_load_n(&status, __ATOMIC_ACQUIRE) == seq)
-			break;
+			return 0;
 		if (rd32(v, SIOMMU_VTD_REG_FSTS) & (SIOMMU_VTD_FSTS_IQE |
-						     SIOMMU_VTD_FSTS_ITE))
+						     SIOMMU_VTD_FSTS_ITE |
+						     SIOMMU_VTD_FSTS_ICE))
 			return -EIO;
 		sched_yield();
 	}
-	if (i == POLL_LIMIT)
-		return -ETIMEDOUT;
-	v->n_wait++;
-	return 0;
+	return -ETIMEDOUT;
+}
+
+/* Queue a wait descriptor with status write and submit; its sequence. */
+static uint32_t qi_push_wait(struct core_vtd *v)
+{
+	uint32_t seq = ++v->seq;
+	const uint64_t d[4] = {
+		/* VT-d 6.5.2.9: SW=1 writes seq to the status address;
+		 * FN=1 fences. */
+		QI_WAIT | BIT64(5) | BIT64(6) | (uint64_t)seq << 32, v->status_pa, 0, 0,
+	};
+
+	siommu_mem_write(v->mem, v->iq_pa + (uint64_t)v->iq_tail * 32, d, sizeof(d));
+	v->iq_tail = (v->iq_tail + 1) % IQ_ENTRIES;
+	v->iq_pending++;
+	__atomic_store_n(&v->n_desc, v->n_desc + 1, __ATOMIC_RELAXED);
+	qi_submit(v);
+	return seq;
+}
+
+/*
+ * Queue global context-cache, PASID-cache and IOTLB invalidations (no
+ * room check: a recovery runs right after a submission emptied the queue).
+ */
+static void qi_push_global(struct core_vtd *v)
+{
+	static const uint64_t d[3] = {
+		QI_CC | 1ull << 4,	/* context cache: global */
+		QI_PC | 3ull << 4,	/* PASID cache: global */
+		QI_IOTLB | 1ull << 4,	/* IOTLB: global */
+	};
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		const uint64_t q[4] = { d[i], 0, 0, 0 };
+
+		siommu_mem_write(v->mem, v->iq_pa + (uint64_t)v->iq_tail * 32, q, sizeof(q));
+		v->iq_tail = (v->iq_tail + 1) % IQ_ENTRIES;
+		v->iq_pending++;
+		__atomic_store_n(&v->n_desc, v->n_desc + 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Bring a queue that stopped back (VT-d 6.5.2.10). IQE: the unit stopped
+ * at IQH on a descriptor it refused; what that descriptor was to remove
+ * cannot be known, so it is replaced by a global IOTLB invalidation, and
+ * clearing IQE resumes the queue there; the caller then invalidates the
+ * context and PASID caches and the IOTLB globally, a superset of whatever
+ * the refused descriptor asked (but for a device TLB, which has no global
+ * form: a refused device-TLB descriptor is lost, and counted). ITE and
+ * ICE (a device-TLB invalidation timed out, or its completion was wrong):
+ * the unit aborted the pending waits; clearing them lets the next wait
+ * run. Each error counts in inv_errors. Caller holds q_lock.
+ */
+static void qi_recover(struct core_vtd *v)
+{
+	uint32_t fsts = rd32(v, SIOMMU_VTD_REG_FSTS);
+
+	if (fsts & SIOMMU_VTD_FSTS_IQE) {
+		uint64_t head = (rd64(v, SIOMMU_VTD_REG_IQH) >> 5) % IQ_ENTRIES;
+		const uint64_t d[4] = { QI_IOTLB | 1ull << 4, 0, 0, 0 };
+
+		siommu_mem_write(v->mem, v->iq_pa + head * 32, d, sizeof(d));
+	}
+	__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
+	wr32(v, SIOMMU_VTD_REG_FSTS, fsts & (SIOMMU_VTD_FSTS_IQE | SIOMMU_VTD_FSTS_ITE |
+					     SIOMMU_VTD_FSTS_ICE));
+}
+
+/*
+ * Last resort for a queue that does not recover: turn queued invalidation
+ * off and on again, which empties the queue (VT-d 10.4.4: enabling it
+ * resets IQH), then invalidate every cache globally. Caller holds q_lock.
+ * 0, or -EIO if the unit does not come back either.
+ */
+static int qi_reset(struct core_vtd *v)
+{
+	unsigned int i;
+
+	__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
+	v->gcmd &= ~SIOMMU_VTD_GCMD_QIE;
+	wr32(v, SIOMMU_VTD_REG_GCMD, v->gcmd);
+	for (i = 0; i < POLL_LIMIT; i++)
+		if (!(rd32(v, SIOMMU_VTD_REG_GSTS) & SIOMMU_VTD_GCMD_QIE))
+			break;
+	wr32(v, SIOMMU_VTD_REG_FSTS, SIOMMU_VTD_FSTS_IQE | SIOMMU_VTD_FSTS_ITE |
+				     SIOMMU_VTD_FSTS_ICE);
+	wr64(v, SIOMMU_VTD_REG_IQT, 0);
+	v->iq_tail = v->iq_pending = 0;
+	if (i == POLL_LIMIT || gcmd_set(v, SIOMMU_VTD_GCMD_QIE, false))
+		return -EIO;
+	qi_push_global(v);
+	return qi_wait(v, qi_push_wait(v));
+}
+
+/* Recoveries tried before the queue is reset. */
+#define QI_RECOVER_MAX 4
+
+/*
+ * Submit what is queued plus a wait descriptor and wait for it. A queue
+ * error never goes unhandled: the queue is recovered and a new wait
+ * submitted until one completes, since a wait completes only after every
+ * descriptor before it; if it does not recover, it is reset with a global
+ * invalidation. Either way every earlier descriptor has taken effect, or
+ * something stronger has, when this returns 0. -EIO only when the unit
+ * does not come back from a reset. Caller holds q_lock.
+ */
+static int qi_sync(struct core_vtd *v)
+{
+	unsigned int tries;
+	int ret;
+
+	ret = qi_wait(v, qi_push_wait(v));
+	for (tries = 0; ret && tries < QI_RECOVER_MAX; tries++) {
+		qi_recover(v);
+		qi_push_global(v);
+		ret = qi_wait(v, qi_push_wait(v));
+	}
+	if (ret)
+		ret = qi_reset(v);
+	if (!ret)
+		__atomic_store_n(&v->n_wait, v->n_wait + 1, __ATOMIC_RELAXED);
+	return ret;
 }
 
 static int qi_push4(struct core_vtd *v, const uint64_t d[4])
 {
 	int ret;
 
-	/* Keep room for the wait that ends every batch. */
-	if (v->iq_pending >= IQ_ENTRIES - 2 && (d[0] & 0xf) != QI_WAIT) {
+	/* Keep room for the wait that ends every batch, and for the one a
+	 * recovery adds. */
+	if (v->iq_pending >= IQ_ENTRIES - 2) {
 		ret = qi_sync(v);
 		if (ret)
 			return ret;
@@ -213,7 +346,7 @@ static int qi_push4(struct core_vtd *v, const uint64_t d[4])
 	siommu_mem_write(v->mem, v->iq_pa + (uint64_t)v->iq_tail * 32, d, 4 * sizeof(d[0]));
 	v->iq_tail = (v->iq_tail + 1) % IQ_ENTRIES;
 	v->iq_pending++;
-	v->n_desc++;
+	__atomic_store_n(&v->n_desc, v->n_desc + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -225,21 +358,19 @@ static int qi_push(struct core_vtd *v, uint64_t qw0, uint64_t qw1)
 }
 
 /*
- * Run a batch built by @fill under the queue lock and wait for it. The
- * driver builds only valid descriptors: an error here means the unit is not
- * behaving as the specification says, which is reported and asserted.
+ * Run a batch built by @fill under the queue lock and wait for it. Queue
+ * errors are recovered inside (qi_sync()) and counted; a unit that does
+ * not come back from a queue reset is beyond what software can do, and is
+ * counted too: the operation that needed the flush has nothing to undo.
  */
 static void qi_run(struct core_vtd *v, void (*fill)(struct core_vtd *, void *),
 		   void *arg)
 {
-	int ret;
-
 	pthread_mutex_lock(&v->q_lock);
 	fill(v, arg);
-	ret = qi_sync(v);
+	if (qi_sync(v))
+		__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&v->q_lock);
-	SIOMMU_ASSERT(!ret);
-	(void)ret;
 }
 
 static void fill_global(struct core_vtd *v, void *arg)
@@ -262,53 +393,63 @@ static struct siommu_device *dev_by_rid(struct siommu_unit *unit, uint16_t rid)
 }
 
 /*
- * Read every pending fault record, clear it and dispatch it. A record that
- * lands while we read raises no new event (PPF is still set, 7.2.1), so
- * passes repeat until one finds nothing, bounded by the register count.
+ * Read every pending fault record and clear it, then dispatch what was
+ * read. A record that lands while we read raises no new event (PPF is
+ * still set, 7.2.1), so passes repeat until one finds nothing, bounded
+ * by the register count (a device that keeps faulting raises new events,
+ * which run this function again). Handlers
+ * run with no lock held (core.h): one may read the unit's stats, or issue
+ * a DMA that faults again, whose event runs this function anew in the
+ * same thread.
  */
 static void vtd_process_faults(struct core_vtd *v)
 {
-	unsigned int i, pass, found = 1;
+	struct siommu_fault recs[256];
+	unsigned int i, n = 1, pass;
 
-	pthread_mutex_lock(&v->fault_lock);
-	for (pass = 0; found && pass <= v->nfr; pass++) {
-		found = 0;
+	for (pass = 0; n && pass <= v->nfr; pass++) {
+		n = 0;
+		pthread_mutex_lock(&v->fault_lock);
 		for (i = 0; i < v->nfr; i++) {
 			unsigned int off = v->fro + 16 * i;
 			uint64_t lo = rd64(v, off), hi = rd64(v, off + 8);
-			struct siommu_fault f;
+			struct siommu_fault *f = &recs[n];
+
+			if (!(hi & BIT64(63)))		/* F */
+				continue;
+			f->addr = lo & ~0xfffull;
+			f->rid = (uint16_t)hi;
+			f->pasid_present = hi & BIT64(31);
+			f->reason = (uint32_t)(hi >> 32) & 0xff;
+			f->pasid = (uint32_t)(hi >> 40) & 0xfffff;
+			f->write = !(hi & BIT64(62));	/* T: 1 = read */
+			/* F is write-1-to-clear in the upper half. */
+			wr64(v, off + 8, BIT64(63));
+			n++;
+		}
+		/* PFO is write-1-to-clear; PPF follows the records. */
+		wr32(v, SIOMMU_VTD_REG_FSTS, SIOMMU_VTD_FSTS_PFO);
+		__atomic_store_n(&v->n_fault, v->n_fault + n, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&v->fault_lock);
+
+		for (i = 0; i < n; i++) {
 			struct siommu_device *dev;
 			siommu_fault_fn fn;
 			void *arg;
 
-			if (!(hi & BIT64(63)))		/* F */
-				continue;
-			f.addr = lo & ~0xfffull;
-			f.rid = (uint16_t)hi;
-			f.pasid_present = hi & BIT64(31);
-			f.reason = (uint32_t)(hi >> 32) & 0xff;
-			f.pasid = (uint32_t)(hi >> 40) & 0xfffff;
-			f.write = !(hi & BIT64(62));	/* T: 1 = read */
-			/* F is write-1-to-clear in the upper half. */
-			wr64(v, off + 8, BIT64(63));
-			found++;
-			v->n_fault++;
 			/* A device is removed only after its DMA stopped, so
 			 * none that is faulting can go away under us. */
 			pthread_mutex_lock(&v->unit->rid_lock);
-			dev = dev_by_rid(v->unit, f.rid);
+			dev = dev_by_rid(v->unit, recs[i].rid);
 			fn = dev ? __atomic_load_n(&dev->fault_fn, __ATOMIC_ACQUIRE) : NULL;
 			arg = dev ? __atomic_load_n(&dev->fault_arg, __ATOMIC_ACQUIRE) : NULL;
 			pthread_mutex_unlock(&v->unit->rid_lock);
 			if (fn)
-				fn(arg, dev, &f);
+				fn(arg, dev, &recs[i]);
 			else
-				v->n_fault_unhandled++;
+				__atomic_fetch_add(&v->n_fault_unhandled, 1, __ATOMIC_RELAXED);
 		}
-		/* PFO is write-1-to-clear; PPF follows the records. */
-		wr32(v, SIOMMU_VTD_REG_FSTS, SIOMMU_VTD_FSTS_PFO);
 	}
-	pthread_mutex_unlock(&v->fault_lock);
 }
 
 static void fill_prq_resp(struct core_vtd *v, void *arg)
@@ -329,41 +470,47 @@ static void fill_prq_resp(struct core_vtd *v, void *arg)
  */
 static void vtd_process_prq(struct core_vtd *v)
 {
-	struct prq_resp *r = &v->prq_resp;
+	struct prq_resp r;
 	uint64_t head, tail;
 
-	pthread_mutex_lock(&v->prq_lock);
 	for (;;) {
+		pthread_mutex_lock(&v->prq_lock);
 		head = rd64(v, SIOMMU_VTD_REG_PQH) & (PRQ_SIZE - 32);
 		tail = rd64(v, SIOMMU_VTD_REG_PQT) & (PRQ_SIZE - 32);
 		if (head == tail) {
 			/* PPR, and PRO: the unit answered what it dropped. */
 			wr32(v, SIOMMU_VTD_REG_PRS, SIOMMU_VTD_PRS_PPR | SIOMMU_VTD_PRS_PRO);
-			if ((rd64(v, SIOMMU_VTD_REG_PQT) & (PRQ_SIZE - 32)) == head)
+			if ((rd64(v, SIOMMU_VTD_REG_PQT) & (PRQ_SIZE - 32)) == head) {
+				pthread_mutex_unlock(&v->prq_lock);
 				break;
+			}
+			pthread_mutex_unlock(&v->prq_lock);
 			continue;
 		}
-		r->n = 0;
+		r.n = 0;
 		for (; head != tail; head = (head + 32) % PRQ_SIZE) {
 			uint64_t q[4];
 
 			siommu_mem_read(v->mem, v->prq_pa + head, q, sizeof(q));
-			v->n_page_req++;
+			__atomic_store_n(&v->n_page_req, v->n_page_req + 1, __ATOMIC_RELAXED);
 			if (!(q[1] & PRQ_LPIG) || !(q[1] & 3))
 				continue;	/* not last, or a stop marker */
-			r->d[r->n][0] = QI_PGRP_RESP | (q[0] & PRQ_PP ? BIT64(4) : 0) |
-					(q[0] & PRQ_PDP ? BIT64(5) : 0) |
-					RESP_INVALID << 12 | (q[0] & 0x000fffffffff0000ull);
-			r->d[r->n][1] = PRQ_LPIG | (q[1] & 0xff8);	/* PRGI */
-			r->d[r->n][2] = q[0] & PRQ_PDP ? q[2] : 0;
-			r->d[r->n][3] = q[0] & PRQ_PDP ? q[3] : 0;
-			r->n++;
+			r.d[r.n][0] = QI_PGRP_RESP | (q[0] & PRQ_PP ? BIT64(4) : 0) |
+				      (q[0] & PRQ_PDP ? BIT64(5) : 0) |
+				      RESP_INVALID << 12 | (q[0] & 0x000fffffffff0000ull);
+			r.d[r.n][1] = PRQ_LPIG | (q[1] & 0xff8);	/* PRGI */
+			r.d[r.n][2] = q[0] & PRQ_PDP ? q[2] : 0;
+			r.d[r.n][3] = q[0] & PRQ_PDP ? q[3] : 0;
+			r.n++;
 		}
 		wr64(v, SIOMMU_VTD_REG_PQH, head);
-		if (r->n)
-			qi_run(v, fill_prq_resp, r);
+		pthread_mutex_unlock(&v->prq_lock);
+		/* The unit calls the device's page-response callback while it
+		 * processes these: no lock of the driver but the queue's is
+		 * held then, and the stats take none. */
+		if (r.n)
+			qi_run(v, fill_prq_resp, &r);
 	}
-	pthread_mutex_unlock(&v->prq_lock);
 }
 
 static void vtd_msi(void *opaque, enum siommu_vtd_irq irq, uint64_t addr,
@@ -538,6 +685,9 @@ int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did)
 	struct core_vtd *v = unit->vtd;
 	unsigned int w, nd = 1u << (4 + 2 * (v->cap & 7));	/* CAP.ND */
 
+	/* A fail point: the sweeps run out of IDs at every attach. */
+	if (mem_should_fail(v->mem))
+		return -ENOSPC;
 	for (w = 0; w < nd / 64; w++) {
 		if (~v->did_map[w]) {
 			unsigned int b = __builtin_ctzll(~v->did_map[w]);
@@ -560,6 +710,26 @@ void vtd_drv_did_free(struct siommu_unit *unit, uint16_t did)
 	__atomic_store_n(&v->n_did, v->n_did - 1, __ATOMIC_RELAXED);
 }
 
+uint64_t vtd_drv_pgsizes(struct siommu_unit *unit, enum siommu_domain_stage stage)
+{
+	const struct core_vtd *v = unit->vtd;
+	uint64_t sizes = SIOMMU_PGSIZE_4K;
+
+	if (stage == SIOMMU_STAGE_FIRST) {
+		/* x86-64 paging has 2M pages always; 1G with CAP.FS1GP. */
+		sizes |= SIOMMU_PGSIZE_2M;
+		if (v->cap & BIT64(56))
+			sizes |= SIOMMU_PGSIZE_1G;
+	} else {
+		/* CAP.SSLPS (bits 37:34): bit 34 2M, bit 35 1G. */
+		if (v->cap & BIT64(34))
+			sizes |= SIOMMU_PGSIZE_2M;
+		if (v->cap & BIT64(35))
+			sizes |= SIOMMU_PGSIZE_1G;
+	}
+	return sizes;
+}
+
 int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom)
 {
 	struct core_vtd *v = unit->vtd;
@@ -578,12 +748,16 @@ int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom)
 		/* 5-level first stage needs CAP.FS5LP (bit 60). */
 		if (dom->ias == 57 && !(v->cap & BIT64(60)))
 			return -EINVAL;
-		return 0;
+	} else {
+		if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_SS))
+			return -EOPNOTSUPP;
+		/* SAGAW must support the table's depth (CAP bits 12:8). */
+		if (!(v->cap & BIT64(8 + (dom->ias - 30) / 9)))
+			return -EINVAL;
 	}
-	if (!vtd_drv_has(unit, SIOMMU_VTD_CAP_SS))
-		return -EOPNOTSUPP;
-	/* SAGAW must support the table's depth (CAP bits 12:8). */
-	if (!(v->cap & BIT64(8 + (dom->ias - 30) / 9)))
+	/* Every leaf size the domain may use must be one the unit walks:
+	 * a larger leaf behind a unit without it faults (VT-d 3.6, 3.7). */
+	if (dom->pgsizes & ~vtd_drv_pgsizes(unit, dom->stage))
 		return -EINVAL;
 	return 0;
 }
@@ -897,6 +1071,12 @@ static void fill_pasid_inv(struct core_vtd *v, void *arg)
 	}
 }
 
+void vtd_drv_qi_hook_set(struct siommu_unit *unit, vtd_drv_qi_hook_fn *fn, void *arg)
+{
+	unit->vtd->qi_hook = fn;
+	unit->vtd->qi_arg = arg;
+}
+
 void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
 			      void *arg)
 {
@@ -959,7 +1139,8 @@ static bool psi_range(struct core_vtd *v, uint64_t start, uint64_t last,
 	unsigned int order;
 
 	/* The smallest aligned power-of-two block of pages holding both ends
-	 * (trap 7: the hardware masks ADDR with AM; software aligns). Orders
+	 * (VT-d 6.5.2.3: the hardware ignores the ADDR bits below AM, so
+	 * software aligns; an unaligned range would miss its tail). Orders
 	 * stop below 52 so the shift stays under 64 for ranges up to 2^64 - 1;
 	 * anything wider than MAMV takes the whole-domain form instead. */
 	for (order = 0; order <= v->mamv && order < 52; order++)
@@ -1016,8 +1197,9 @@ static void fill_dom_flush(struct core_vtd *v, void *arg)
 				qi_push(v, QI_PIOTLB | g | alt | (uint64_t)att->pasid << 32, a);
 		}
 		/* First stage: PASID-based IOTLB per attachment (6.5.2.4;
-		 * a type-2 PSI would drop every first-stage entry of the DID,
-		 * trap 2). */
+		 * in scalable mode a page-selective IOTLB invalidation of
+		 * type 2 drops every first-stage entry of the DID whatever
+		 * the address, 6.5.2.3). */
 		if (f->dom->stage == SIOMMU_STAGE_FIRST) {
 			if (psi)
 				qi_push(v, QI_PIOTLB | 3ull << 4 | tag, addr | ih | am);
@@ -1055,16 +1237,14 @@ void vtd_drv_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
 {
 	struct core_vtd *v = unit->vtd;
 
-	pthread_mutex_lock(&v->q_lock);
-	st->inv_descriptors = v->n_desc;
-	st->inv_waits = v->n_wait;
-	pthread_mutex_unlock(&v->q_lock);
-	pthread_mutex_lock(&v->fault_lock);
-	st->faults = v->n_fault;
-	st->faults_unhandled = v->n_fault_unhandled;
-	pthread_mutex_unlock(&v->fault_lock);
-	pthread_mutex_lock(&v->prq_lock);
-	st->page_requests = v->n_page_req;
-	pthread_mutex_unlock(&v->prq_lock);
+	/* No lock: the stats may be read from a fault handler or a device
+	 * callback that runs while the driver holds one (core.h). Each
+	 * counter is written by one lock holder at a time. */
+	st->inv_descriptors = __atomic_load_n(&v->n_desc, __ATOMIC_RELAXED);
+	st->inv_waits = __atomic_load_n(&v->n_wait, __ATOMIC_RELAXED);
+	st->inv_errors = __atomic_load_n(&v->n_inv_err, __ATOMIC_RELAXED);
+	st->faults = __atomic_load_n(&v->n_fault, __ATOMIC_RELAXED);
+	st->faults_unhandled = __atomic_load_n(&v->n_fault_unhandled, __ATOMIC_RELAXED);
+	st->page_requests = __atomic_load_n(&v->n_page_req, __ATOMIC_RELAXED);
 	st->domain_ids = __atomic_load_n(&v->n_did, __ATOMIC_RELAXED);
 }

@@ -204,6 +204,28 @@ out:
 /* Why a free was refused: -ENOENT if no allocation starts at @pfn (or only a
  * reserved range, or a cached range no caller holds), -EINVAL if one of
  * another size does. */
+/*
+ * Whether @node is a caller's allocation: a tree range, or a cached one
+ * whose live byte is set (a magazine's range is free, though it is in the
+ * tree). Caller holds tree_lock.
+ */
+static bool node_allocated(struct siommu_iova *iovad, const struct iova_node *node)
+{
+	uint8_t *b;
+
+	if (node->kind == IOVA_TREE)
+		return true;
+	if (node->kind != IOVA_CACHED)
+		return false;
+	b = iova_live_byte(iovad, node->lo);
+	return b && LOAD_ACQUIRE(*b);
+}
+
+/*
+ * The error for a free the fast path refused: -EINVAL if an allocation of
+ * another size starts at @pfn, else -ENOENT (never allocated, reserved, or
+ * already freed, whatever size this free gives).
+ */
 static int free_error(struct siommu_iova *iovad, uint64_t pfn, uint64_t pages)
 {
 	struct iova_node *node;
@@ -211,8 +233,7 @@ static int free_error(struct siommu_iova *iovad, uint64_t pfn, uint64_t pages)
 
 	pthread_mutex_lock(&iovad->tree_lock);
 	node = iova_tree_find(iovad, pfn);
-	if (node && (node->kind == IOVA_TREE || node->kind == IOVA_CACHED) &&
-	    node->hi - node->lo + 1 != pages)
+	if (node && node_allocated(iovad, node) && node->hi - node->lo + 1 != pages)
 		ret = -EINVAL;
 	pthread_mutex_unlock(&iovad->tree_lock);
 	return ret;
@@ -256,7 +277,7 @@ int SIOMMU_EXPORT siommu_iova_free(struct siommu_iova *iovad, uint64_t iova,
 
 	pthread_mutex_lock(&iovad->tree_lock);
 	node = iova_tree_find(iovad, pfn);
-	if (!node || node->kind == IOVA_RESERVED || node->kind == IOVA_ANCHOR)
+	if (!node || !node_allocated(iovad, node))
 		ret = -ENOENT;
 	else if (node->kind != IOVA_TREE || node->hi - node->lo + 1 != pages)
 		ret = -EINVAL;

@@ -486,8 +486,8 @@ static void op_attach_pasid(struct test_rng *r)
 		want = -ERANGE;
 	else if (s == NONE)
 		want = -ENOENT;
-	else if (att[i][s] == NONE && pslots[s].state == P_ZOMBIE)
-		return;	/* a freed PASID's new users: see pasid.h, not core.h */
+	else if (pslots[s].state == P_ZOMBIE)
+		want = -ENOENT;	/* freed: no new attachment, nor a replace */
 	else
 		want = bad ? -EINVAL : 0;
 	CHECK_EQ(siommu_device_attach_pasid(t->dev, pasid, bad ? dom_wide : doms[d]),

@@ -8,7 +8,8 @@
  * an aperture reaching UINT64_MAX, and one allocation covering all of it;
  * reservations across the aperture's ends and frees beyond them; limits
  * below which everything is reserved; sizes
- * large enough for the alignment cap, and byte counts of 2^63.
+ * large enough for the alignment cap, and byte counts of 2^63. A double
+ * free is -ENOENT whatever size it gives.
  */
 #include <errno.h>
 
@@ -256,6 +257,50 @@ static void big_sizes(unsigned int flags)
 	siommu_iova_destroy(iovad);
 }
 
+/*
+ * A range already freed is -ENOENT whatever size the second free gives:
+ * its own, a smaller or larger cacheable one, a size the caches do not
+ * hold, one beyond the aperture. Checked while the range sits in a CPU
+ * cache, after the caches were flushed to the tree, and for ranges of
+ * every kind (cacheable sizes, and larger ones freed through the tree).
+ */
+static void double_free_any_size(unsigned int flags)
+{
+	static const uint64_t sizes[] = {
+		1, SZ_4K, SZ_4K + 1, 2 * SZ_4K, 4 * SZ_4K, 64 * SZ_4K, SZ_1M,
+		2 * SZ_1M, SZ_1G, 1ull << 40, 1ull << 63, UINT64_MAX,
+	};
+	static const uint64_t allocs[] = { SZ_4K, 2 * SZ_4K, 32 * SZ_4K, SZ_1M, 4 * SZ_1M };
+	struct siommu_iova_cfg cfg = {
+		.start = SZ_1M, .last = (1ull << 32) - 1, .flags = flags,
+	};
+	struct siommu_iova_stats before;
+	struct siommu_iova *iovad;
+	unsigned int i, j, flush;
+	uint64_t x;
+
+	CHECK_OK(siommu_iova_create(&cfg, &iovad));
+	for (flush = 0; flush < 2; flush++) {
+		for (i = 0; i < sizeof(allocs) / sizeof(allocs[0]); i++) {
+			CHECK_OK(siommu_iova_alloc(iovad, allocs[i], UINT64_MAX, &x));
+			CHECK_OK(siommu_iova_free(iovad, x, allocs[i]));
+			if (flush)
+				siommu_iova_flush_caches(iovad);
+			before = snap(iovad);
+			for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+				int ret = siommu_iova_free(iovad, x, sizes[j]);
+
+				if (ret != -ENOENT)
+					fprintf(stderr, "alloc 0x%" PRIx64 " free 0x%" PRIx64
+						" flush %u: %d\n", allocs[i], sizes[j], flush, ret);
+				CHECK_EQ(ret, -ENOENT);
+			}
+			CHECK_UNCHANGED(iovad, before);
+		}
+	}
+	siommu_iova_destroy(iovad);
+}
+
 int main(void)
 {
 	bad_create();
@@ -269,5 +314,7 @@ int main(void)
 	full_below_limit(SIOMMU_IOVA_NO_CACHE);
 	big_sizes(0);
 	big_sizes(SIOMMU_IOVA_NO_CACHE);
+	double_free_any_size(0);
+	double_free_any_size(SIOMMU_IOVA_NO_CACHE);
 	return 0;
 }
