@@ -180,10 +180,39 @@ int siommu_device_add(struct siommu_unit *unit, const struct siommu_device_cfg *
 		      struct siommu_device **out);
 
 /*
- * siommu_device_remove - detach every PASID and remove the device. Never
- * fails. Its group loses it (and goes away with its last device).
+ * siommu_device_remove - release the device's owner (see below), detach
+ * every PASID and remove the device. Never fails. Its group loses it (and
+ * goes away with its last device). Must not run concurrently with other
+ * calls on @dev.
  */
 void siommu_device_remove(struct siommu_device *dev);
+
+/*
+ * Device owners. A layer that drives a device's DMA configuration (the DMA
+ * API, an SVA binder, an iommufd context) claims the device first; a device
+ * has at most one owner at a time. The owner gives a cookie (its state for
+ * the device) and a release callback: when the device is removed, or its
+ * context destroyed, the core calls @release(@cookie, @dev) first, with no
+ * lock of the library held, and the owner tears down what it set up on the
+ * device (through the public calls) before it returns. The device is
+ * unowned once the callback returns, whether or not it called
+ * siommu_device_unclaim().
+ *
+ * siommu_device_claim - make @cookie (non-NULL) with @release the owner of
+ * @dev. 0, -EINVAL (NULL argument), -EBUSY (owned, or being removed).
+ * siommu_device_unclaim - give @dev up if @cookie owns it; else nothing.
+ * Never fails.
+ * siommu_device_owner - the owner cookie of @dev if @release is its
+ * owner's callback, else NULL.
+ * Concurrency: claim and unclaim serialise on the context and may run
+ * concurrently with anything but siommu_device_remove() of @dev;
+ * siommu_device_owner() takes no lock.
+ */
+typedef void (*siommu_owner_release_fn)(void *cookie, struct siommu_device *dev);
+int siommu_device_claim(struct siommu_device *dev, siommu_owner_release_fn release,
+			void *cookie);
+void siommu_device_unclaim(struct siommu_device *dev, void *cookie);
+void *siommu_device_owner(struct siommu_device *dev, siommu_owner_release_fn release);
 
 struct siommu_device_info {
 	uint16_t rid;
