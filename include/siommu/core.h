@@ -11,8 +11,12 @@
  *
  * A unit is one IOMMU: a hardware model instance plus the driver that
  * programs it the way a kernel driver programs real hardware, through its
- * registers and through tables in memory. Today units are Intel VT-d in
- * scalable mode (siommu_unit_add_vtd()).
+ * registers and through tables in memory. The core drives every unit
+ * through its type's ops table (src/core/iommu_ops.h), and knows no IOMMU
+ * type: domain IDs, table pages and replace bookkeeping are the driver's,
+ * as are a device's reserved regions (VT-d's interrupt window). Drivers
+ * live in src/core/drivers/<type>/. Today units are Intel VT-d in scalable
+ * mode (siommu_unit_add_vtd()).
  *
  * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
  * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can
@@ -47,6 +51,11 @@
  * Unmapping is strict here: siommu_domain_unmap() invalidates the IOTLB (and
  * device TLBs) of every attachment and waits before it returns, and only
  * then frees emptied table levels. (The DMA API adds a lazy policy.)
+ *
+ * Owners: a layer that drives a device's DMA setup (the DMA API, later
+ * SVA and iommufd) claims the device with a release callback
+ * (siommu_device_claim()); one owner at a time. Removing the device or
+ * destroying the context calls the callback first, with no lock held.
  *
  * Faults the hardware records are read by the driver and passed to the
  * handler registered for the device (siommu_device_set_fault_handler()).

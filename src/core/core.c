@@ -221,10 +221,10 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 		return -EINVAL;
 	if (mem_should_fail(dev->unit->ctx->mem))
 		return -ENOMEM;
-	*newatt = calloc(1, sizeof(**newatt));
+	*newatt = calloc(1, sizeof(**newatt) + dev->unit->ops->att_size);
 	if (!*newatt)
 		return -ENOMEM;
-	ret = dev->unit->ops->attach_prepare(dev, pasid, dom, &(*newatt)->drv);
+	ret = dev->unit->ops->attach_prepare(dev, pasid, dom, (*newatt)->drv);
 	if (ret) {
 		free(*newatt);
 		*newatt = NULL;

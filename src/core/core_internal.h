@@ -26,6 +26,7 @@
 #define SIOMMU_CORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <urcu/list.h>
 
 #include <siommu/core.h>
@@ -93,7 +94,8 @@ struct core_att {
 	uint32_t pasid;
 	struct siommu_domain *dom;
 	struct cds_list_head dom_node;
-	void *drv;			/* the driver's (attach_prepare) */
+	/* The driver's state (ops->att_size bytes, attach_prepare). */
+	max_align_t drv[];
 };
 
 #define ATT_CHUNK_SHIFT 10

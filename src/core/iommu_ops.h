@@ -13,8 +13,9 @@
  *     the domain's attachments there); NULL while the domain has no
  *     attachment through that unit: the core flushes a domain only on the
  *     units where it is set.
- * and one per attachment, returned by attach_prepare and handed back to
- * attach_commit/attach_abort (core_att.drv).
+ * and one per attachment: ops->att_size bytes the core allocates with its
+ * own attachment record (core_att.drv), zeroed, filled by attach_prepare
+ * and handed to attach_commit/attach_abort; one allocation per attach.
  *
  * Attach in three steps, for a RID (pasid 0) or a RID+PASID:
  *   - attach_prepare allocates everything the change needs (domain ID,
@@ -98,6 +99,7 @@ struct iommu_page_response {
 
 struct iommu_ops {
 	const char *name;
+	size_t att_size;		/* the driver's per-attachment state */
 
 	/*
 	 * Bring up the unit described by @cfg (the type's own configuration
@@ -149,15 +151,15 @@ struct iommu_ops {
 	/*
 	 * Prepare (dev, pasid) -> @dom (non-NULL), replacing what is there:
 	 * check that the unit can walk @dom (-EINVAL if not), take a domain
-	 * ID, the table pages the entry needs and the attachment's state
-	 * (*@att). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs).
+	 * ID and the table pages the entry needs, and fill @att (att_size
+	 * zeroed bytes). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs).
 	 */
 	int (*attach_prepare)(struct siommu_device *dev, uint32_t pasid,
-			      struct siommu_domain *dom, void **att);
+			      struct siommu_domain *dom, void *att);
 	/*
 	 * Switch (dev, pasid) from @old (@old_att; NULL: blocked) to @dom
-	 * (@att from attach_prepare; NULL: blocked) without a blocked window,
-	 * then free @old_att. Cannot fail.
+	 * (@att from attach_prepare; NULL: blocked) without a blocked window;
+	 * @old_att is no longer the driver's when this returns. Cannot fail.
 	 */
 	void (*attach_commit)(struct siommu_device *dev, uint32_t pasid,
 			      struct siommu_domain *old, void *old_att,

@@ -449,41 +449,31 @@ static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom)
 
 /*
  * Everything (dev, pasid) -> @dom needs: the check that the unit walks
- * @dom, the attachment record, the domain's DID, and the PASID table page,
+ * @dom, the domain's DID, and the PASID table page,
  * which comes last, once nothing after it can fail, so that a failed
  * attach never leaves a new page in the PASID directory.
  */
 int vtd_drv_attach_prepare(struct siommu_device *dev, uint32_t pasid,
-			   struct siommu_domain *dom, void **out)
+			   struct siommu_domain *dom, void *att_p)
 {
 	struct vtd_drv_unit *v = vtd_drv_unit(dev->unit);
-	struct vtd_drv_att *att;
+	struct vtd_drv_att *att = att_p;
 	int ret;
 
 	/* Made for another unit, this one may not walk its table. */
 	if (vtd_drv_domain_check(v, dom))
 		return -EINVAL;
-	if (mem_should_fail(v->mem))
-		return -ENOMEM;
-	att = calloc(1, sizeof(*att));
-	if (!att)
-		return -ENOMEM;
 	ret = dom_get(dev->unit, dom);
 	if (ret)
-		goto out_free_att;
+		return ret;
 	ret = pasid_table_get(dev, pasid);
-	if (ret)
-		goto out_put_dom;
+	if (ret) {
+		dom_put(dev->unit, dom);
+		return ret;
+	}
 	att->dev = dev;
 	att->pasid = pasid;
-	*out = att;
 	return 0;
-
-out_put_dom:
-	dom_put(dev->unit, dom);
-out_free_att:
-	free(att);
-	return ret;
 }
 
 /* A PASID table page a prepare took stays: it is freed with the device. */
@@ -491,8 +481,8 @@ void vtd_drv_attach_abort(struct siommu_device *dev, uint32_t pasid,
 			  struct siommu_domain *dom, void *att)
 {
 	(void)pasid;
+	(void)att;
 	dom_put(dev->unit, dom);
-	free(att);
 }
 
 static void replace_step(struct vtd_drv_unit *v, unsigned int store)
@@ -583,6 +573,5 @@ void vtd_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 		cds_list_del(&old_att->node);
 		pthread_mutex_unlock(&old->lock);
 		dom_put(unit, old);
-		free(old_att);
 	}
 }

@@ -331,6 +331,7 @@ void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn 
 
 const struct iommu_ops vtd_iommu_ops = {
 	.name = "vtd",
+	.att_size = sizeof(struct vtd_drv_att),
 	.unit_init = unit_init,
 	.unit_fini = unit_fini,
 	.unit_info = unit_info,

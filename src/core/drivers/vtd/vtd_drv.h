@@ -120,9 +120,6 @@ struct vtd_drv_att {
 	 * rewritten may cache this domain's translations under that DID, so
 	 * its flushes name that DID too. */
 	uint16_t alt_did;
-	/* attach_prepare allocated the PASID table page the entry is in:
-	 * attach_abort frees it again. */
-	bool new_table;
 };
 
 static inline struct vtd_drv_unit *vtd_drv_unit(struct siommu_unit *unit)
@@ -176,7 +173,7 @@ void vtd_drv_msi(void *opaque, enum siommu_vtd_irq irq, uint64_t addr, uint32_t 
 int vtd_drv_dev_probe(struct siommu_device *dev);
 void vtd_drv_dev_release(struct siommu_device *dev);
 int vtd_drv_attach_prepare(struct siommu_device *dev, uint32_t pasid,
-			   struct siommu_domain *dom, void **att);
+			   struct siommu_domain *dom, void *att);
 void vtd_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 			   struct siommu_domain *old, void *old_att,
 			   struct siommu_domain *dom, void *att);
