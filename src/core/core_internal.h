@@ -47,7 +47,8 @@ struct siommu_ctx {
 	 * a release store of nr_units: unmap walks them without the lock. */
 	struct siommu_unit *units[CORE_MAX_UNITS];
 	unsigned int nr_units;
-	/* Some unit runs in caching mode (CAP.CM): maps invalidate. Set
+	/* Some unit caches not-present entries (caching mode): maps
+	 * invalidate. Set
 	 * under lock with a release store, never cleared. */
 	bool any_cm;
 	/*
