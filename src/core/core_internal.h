@@ -48,8 +48,7 @@ struct siommu_ctx {
 	struct siommu_unit *units[CORE_MAX_UNITS];
 	unsigned int nr_units;
 	/* Some unit caches not-present entries (caching mode): maps
-	 * invalidate. Set
-	 * under lock with a release store, never cleared. */
+	 * invalidate. Set under lock with a release store, never cleared. */
 	bool any_cm;
 	/*
 	 * The DMA API's state (src/dma/dma.c), kept here because it is per
