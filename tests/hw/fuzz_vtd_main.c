@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Plain driver for fuzz_vtd.c, for compilers without libFuzzer: replays the
- * files named on the command line, or a fixed number of pseudo-random
- * inputs (SIOMMU_SEED picks the sequence). The 'fuzz' suite runs it.
+ * files named on the command line (a directory stands for the files in it,
+ * as a libFuzzer corpus), or a fixed number of pseudo-random inputs
+ * (SIOMMU_SEED picks the sequence). The 'fuzz' suite runs it.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "test.h"
 
@@ -27,6 +31,31 @@ static int replay_file(const char *name)
 	return 0;
 }
 
+static int replay(const char *name)
+{
+	struct dirent *e;
+	struct stat st;
+	char path[4096];
+	DIR *d;
+	int ret = 0;
+
+	if (stat(name, &st) || !S_ISDIR(st.st_mode))
+		return replay_file(name);
+	d = opendir(name);
+	if (!d) {
+		perror(name);
+		return 1;
+	}
+	while (!ret && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", name, e->d_name);
+		ret = replay(path);
+	}
+	closedir(d);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t buf[4096];
@@ -36,7 +65,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1) {
 		for (a = 1; a < argc; a++)
-			if (replay_file(argv[a]))
+			if (replay(argv[a]))
 				return 1;
 		return 0;
 	}
