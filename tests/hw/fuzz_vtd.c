@@ -267,14 +267,18 @@ static void qi_submit(struct fuzz *fz, const uint64_t d[4])
 	siommu_vtd_mmio_write(fz->v, SIOMMU_VTD_REG_IQT, 8, (tail + dsize) % qsize);
 }
 
-/* A well-formed descriptor of each type, its fields from the input. */
+/*
+ * A well-formed descriptor of each type, its fields from the input (taken
+ * in statement order: the order of a call's arguments is unspecified).
+ */
 static void descriptor(struct fuzz *fz, struct in *in, unsigned int var)
 {
 	struct siommu_vtd_desc d;
 	unsigned int g = (unsigned int)take(in, 1);
-	uint16_t did = (uint16_t)take(in, 1);
-	uint64_t addr = take(in, 3) << 12;
+	uint16_t did = (uint16_t)take(in, 1), rid, prgi;
+	uint64_t addr = take(in, 3) << 12, status_addr;
 	unsigned int am = (unsigned int)take(in, 1) & 0x3f;
+	uint32_t pasid, status;
 
 	switch (var % 9) {
 	case 0:
@@ -293,19 +297,24 @@ static void descriptor(struct fuzz *fz, struct in *in, unsigned int var)
 		d = siommu_vtd_desc_devtlb(take_rid(in), addr | (am << 12), g & 1);
 		break;
 	case 5:
-		d = siommu_vtd_desc_pdevtlb(take_rid(in), take_pasid(in), g & 2,
-					    addr | (am << 12), g & 1);
+		rid = take_rid(in);
+		pasid = take_pasid(in);
+		d = siommu_vtd_desc_pdevtlb(rid, pasid, g & 2, addr | (am << 12),
+					    g & 1);
 		break;
 	case 6:
-		d = siommu_vtd_desc_page_resp(take_rid(in), g & 1, take_pasid(in),
-					      (uint16_t)take(in, 2) & 0x1ff,
+		rid = take_rid(in);
+		pasid = take_pasid(in);
+		prgi = (uint16_t)take(in, 2) & 0x1ff;
+		d = siommu_vtd_desc_page_resp(rid, g & 1, pasid, prgi,
 					      (g >> 4) & 0xf, g & 2);
 		break;
 	default:
 		/* SW (status write), IF (completion interrupt), FN, PD. */
-		d = siommu_vtd_desc_wait(g & 1, g & 2, g & 4, g & 8,
-					 maybe_ptr(in, take(in, 8)),
-					 (uint32_t)take(in, 4));
+		status_addr = maybe_ptr(in, take(in, 8));
+		status = (uint32_t)take(in, 4);
+		d = siommu_vtd_desc_wait(g & 1, g & 2, g & 4, g & 8, status_addr,
+					 status);
 		break;
 	}
 	qi_submit(fz, d.qw);
@@ -398,7 +407,7 @@ static void build_pasid(struct fuzz *fz, struct in *in, unsigned int var)
 	p.pgtt = var % 4 + 1;
 	p.did = (uint16_t)take(in, 1);
 	p.fs_levels = (f & 1) ? 5 : 4;
-	p.ss_levels = (unsigned int)(f >> 1) % 3 + 3;
+	p.ss_levels = (unsigned int)((f >> 1) & 3) % 3 + 3;
 	p.fpd = f & 8;
 	p.sre = f & 0x10;
 	p.ere = f & 0x20;
@@ -415,28 +424,31 @@ static void build_pasid(struct fuzz *fz, struct in *in, unsigned int var)
 		siommu_vtd_build_pasid(fz->mem, ROOT, rid, pasid, &p);
 }
 
+/* var: bit 0 second stage, bit 1 five levels, bits 3:2 the page size. */
 static void build_map(struct fuzz *fz, struct in *in, unsigned int var)
 {
 	static const uint64_t sizes[] = { SIOMMU_SZ_4K, SIOMMU_SZ_2M, SIOMMU_SZ_1G,
 					  SIOMMU_SZ_4K };
 	enum siommu_vtd_fmt fmt = (var & 1) ? SIOMMU_VTD_FMT_SS : SIOMMU_VTD_FMT_FS;
-	unsigned int levels = (var & 2) ? 5 : fmt == SIOMMU_VTD_FMT_SS &&
-					       (var & 4) ? 3 : 4;
 	uint64_t root = take_table(fz, in);
 	uint64_t size = sizes[(var >> 2) & 3];
 	uint64_t iova = take(in, 3) << 12, pa;
 	uint32_t prot = (uint32_t)take(in, 1);
+	unsigned int levels = (var & 2) ? 5 : 4;
 
+	/* A three-level second stage (prot bit 4 asks for one). */
+	if (fmt == SIOMMU_VTD_FMT_SS && !(var & 2) && (prot & 0x10))
+		levels = 3;
 	/* The output is RAM in the window, or (rarely) anywhere. */
 	pa = (prot & 0x80) ? take(in, 8) : fold(take(in, 2) << 12, WIN_PAGES);
 	pa &= ~(size - 1);
 	iova &= ~(size - 1);
-	prot = (prot & 7) | ((prot & 8) ? SIOMMU_VTD_BUILD_USER : 0);
-	if (prot & 0x40)
+	if (prot & 0x40) {
 		siommu_vtd_build_unmap(fz->mem, fmt, root, levels, iova);
-	else
-		siommu_vtd_build_map(fz->mem, fmt, root, levels, iova, pa, size,
-				     prot);
+		return;
+	}
+	prot = (prot & 7) | ((prot & 8) ? SIOMMU_VTD_BUILD_USER : 0);
+	siommu_vtd_build_map(fz->mem, fmt, root, levels, iova, pa, size, prot);
 }
 
 static void devices(struct fuzz *fz, struct in *in, unsigned int var)
