@@ -461,65 +461,53 @@ static void devices(struct fuzz *fz, struct in *in, unsigned int var)
 		siommu_vtd_dev_register(fz->v, rid, &dev_ops, fz);
 }
 
-static void step(struct fuzz *fz, struct in *in)
+static void reg_write(struct fuzz *fz, struct in *in, unsigned int var)
 {
-	unsigned int op = (unsigned int)take(in, 1), var = op >> 4;
-	uint64_t off, val;
+	uint64_t off = take_reg(in), val = take(in, 8);
 
-	switch (op & 15) {
-	case 0:		/* register write */
-		off = take_reg(in);
-		val = take(in, 8);
-		if (var & 1)
-			val = maybe_ptr(in, val);
-		siommu_vtd_mmio_write(fz->v, off, (var & 2) && !(off & 4) ? 8 : 4,
-				      val);
-		break;
-	case 1:		/* register read */
-		off = take_reg(in);
-		siommu_vtd_mmio_read(fz->v, off, (var & 2) && !(off & 4) ? 8 : 4,
-				     &val);
-		break;
-	case 2:
-	case 3:		/* a store into the window */
-		off = fold(take(in, 3) << 3, (var & 1) ? LOW_PAGES : WIN_PAGES);
-		val = maybe_ptr(in, take(in, 8));
-		siommu_mem_store64(fz->mem, off & ~7ull, val);
-		break;
-	case 4:
-		raw_descriptor(fz, in, var);
-		break;
-	case 5:
-	case 6:
-		descriptor(fz, in, var + 16 * (op & 1));
-		break;
-	case 7:
-	case 8:
-		request(fz, in, var);
-		break;
-	case 9:
-		page_request(fz, in, var);
-		break;
-	case 10:
-		prq_service(fz, in, var);
-		break;
-	case 11:
-		build_context(fz, in, var);
-		break;
-	case 12:
-		build_pasid(fz, in, var);
-		break;
-	case 13:
-		build_map(fz, in, var);
-		break;
-	case 14:	/* a new page-table root */
-		siommu_vtd_build_table_alloc(fz->mem, &fz->tables[var % NR_TABLES]);
-		break;
-	default:
-		devices(fz, in, var);
-		break;
-	}
+	if (var & 1)
+		val = maybe_ptr(in, val);
+	siommu_vtd_mmio_write(fz->v, off, (var & 2) && !(off & 4) ? 8 : 4, val);
 }
+
+static void reg_read_op(struct fuzz *fz, struct in *in, unsigned int var)
+{
+	uint64_t off = take_reg(in), val;
+
+	siommu_vtd_mmio_read(fz->v, off, (var & 2) && !(off & 4) ? 8 : 4, &val);
+}
+
+/* A 64-bit store into the window (var bit 0: its first 64 pages). */
+static void store(struct fuzz *fz, struct in *in, unsigned int var)
+{
+	uint64_t at = fold(take(in, 3) << 3, (var & 1) ? LOW_PAGES : WIN_PAGES);
+	uint64_t val = maybe_ptr(in, take(in, 8));
+
+	siommu_mem_store64(fz->mem, at & ~7ull, val);
+}
+
+/* Well-formed descriptors take two selectors, for their nine kinds. */
+static void descriptor_lo(struct fuzz *fz, struct in *in, unsigned int var)
+{
+	descriptor(fz, in, var);
+}
+
+static void descriptor_hi(struct fuzz *fz, struct in *in, unsigned int var)
+{
+	descriptor(fz, in, var + 16);
+}
+
+static void new_table(struct fuzz *fz, struct in *in, unsigned int var)
+{
+	siommu_vtd_build_table_alloc(fz->mem, &fz->tables[var % NR_TABLES]);
+}
+
+/* The operations, by the low nibble of the selector byte. */
+static void (*const ops[16])(struct fuzz *, struct in *, unsigned int) = {
+	reg_write, reg_read_op, store, store, raw_descriptor, descriptor_hi,
+	descriptor_lo, request, request, page_request, prq_service,
+	build_context, build_pasid, build_map, new_table, devices,
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -567,8 +555,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	siommu_vtd_mmio_write(fz.v, SIOMMU_VTD_REG_GCMD, 4,
 			      SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE);
 
-	while (in.n && ops_left--)
-		step(&fz, &in);
+	while (in.n && ops_left--) {
+		unsigned int op = (unsigned int)take(&in, 1);
+
+		ops[op & 15](&fz, &in, op >> 4);
+	}
 	siommu_vtd_destroy(fz.v);
 	siommu_mem_destroy(fz.mem);
 	return 0;

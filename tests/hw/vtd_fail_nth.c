@@ -224,28 +224,40 @@ static void sweep_builders(void)
 
 	CHECK_OK(siommu_vtd_build_table_alloc(mem, &t3));
 	last_table = t;
-	/* First stage, 4 levels: a 4K page under a new level-4 entry needs
-	 * three tables, a 2M page next to it none. */
-	SWEEP_STEPS("vtd_build_map (fs, 4K, 3 tables)", 3,
-		    siommu_vtd_build_map(mem, SIOMMU_VTD_FMT_FS, fs_root, 4,
-					 0x8000000000ull, pa, SIOMMU_SZ_4K,
-					 SIOMMU_VTD_READ));
-	SWEEP_STEPS("vtd_build_map (fs, 2M, 0 tables)", 0,
-		    siommu_vtd_build_map(mem, SIOMMU_VTD_FMT_FS, fs_root, 4,
-					 0x8000200000ull, pa, SIOMMU_SZ_2M,
-					 SIOMMU_VTD_READ));
-	SWEEP_STEPS("vtd_build_map (fs 5-level, 4K, 4 tables)", 4,
-		    siommu_vtd_build_map(mem, SIOMMU_VTD_FMT_FS, t, 5,
-					 0x1000000000000ull, pa, SIOMMU_SZ_4K,
-					 SIOMMU_VTD_READ));
-	SWEEP_STEPS("vtd_build_map (ss, 2M, 2 tables)", 2,
-		    siommu_vtd_build_map(mem, SIOMMU_VTD_FMT_SS, ss_root, 4,
-					 0x8000000000ull, pa, SIOMMU_SZ_2M,
-					 SIOMMU_VTD_WRITE));
-	SWEEP_STEPS("vtd_build_map (ss 3-level, 1G, 0 tables)", 0,
-		    siommu_vtd_build_map(mem, SIOMMU_VTD_FMT_SS, t3, 3,
-					 0x40000000, 0, SIOMMU_SZ_1G,
-					 SIOMMU_VTD_READ));
+	{
+		/* The tables a page needs: what its path lacks. */
+		const struct {
+			const char *what;
+			unsigned int steps;
+			enum siommu_vtd_fmt fmt;
+			uint64_t root;
+			unsigned int levels;
+			uint64_t iova, size;
+		} maps[] = {
+			/* A new level-4 entry: levels 3, 2 and 1 below it. */
+			{ "vtd_build_map (fs, 4K, 3 tables)", 3, SIOMMU_VTD_FMT_FS,
+			  fs_root, 4, 0x8000000000ull, SIOMMU_SZ_4K },
+			/* Next to it: the level-2 table is there. */
+			{ "vtd_build_map (fs, 2M, 0 tables)", 0, SIOMMU_VTD_FMT_FS,
+			  fs_root, 4, 0x8000200000ull, SIOMMU_SZ_2M },
+			{ "vtd_build_map (fs 5-level, 4K, 4 tables)", 4,
+			  SIOMMU_VTD_FMT_FS, t, 5, 0x1000000000000ull, SIOMMU_SZ_4K },
+			{ "vtd_build_map (ss, 2M, 2 tables)", 2, SIOMMU_VTD_FMT_SS,
+			  ss_root, 4, 0x8000000000ull, SIOMMU_SZ_2M },
+			{ "vtd_build_map (ss 3-level, 1G, 0 tables)", 0,
+			  SIOMMU_VTD_FMT_SS, t3, 3, 0x40000000, SIOMMU_SZ_1G },
+		};
+		unsigned int i;
+
+		for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+			SWEEP_STEPS(maps[i].what, maps[i].steps,
+				    siommu_vtd_build_map(mem, maps[i].fmt,
+							 maps[i].root,
+							 maps[i].levels,
+							 maps[i].iova, pa,
+							 maps[i].size,
+							 SIOMMU_VTD_READ));
+	}
 	NO_STEP(siommu_vtd_build_unmap(mem, SIOMMU_VTD_FMT_FS, fs_root, 4,
 				       0x8000000000ull));
 }
