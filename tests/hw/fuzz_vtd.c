@@ -195,6 +195,37 @@ static void msi(void *opaque, enum siommu_vtd_irq irq, uint64_t addr, uint32_t d
 
 static const struct siommu_vtd_dev_ops dev_ops = { dev_inv, dev_resp };
 
+/*
+ * What every answer must satisfy, whatever the tables say: a result is a
+ * page of 4K, 2M or 1G holding the address, translated by its offset, and
+ * an untranslated request gets the access it asked for or a fault with a
+ * reason. A violation aborts, so libFuzzer reports it.
+ */
+static void check_xlate(const struct siommu_vtd_req *r, int ret,
+			const struct siommu_vtd_xlate *x, bool ats)
+{
+	uint64_t off = r->iova - x->iova_base;
+
+	if (ret == -EINVAL || ret == -ENOTSUP)
+		return;
+	if (ret == -EFAULT) {
+		if (!x->fault_reason)
+			abort();
+		return;
+	}
+	if (ret || x->fault_reason)
+		abort();
+	if (x->size != SIOMMU_SZ_4K && x->size != SIOMMU_SZ_2M &&
+	    x->size != SIOMMU_SZ_1G)
+		abort();
+	if ((x->iova_base & (x->size - 1)) || off >= x->size)
+		abort();
+	if (x->perm && x->addr != x->addr_base + off)
+		abort();
+	if (!ats && (x->perm & r->access) != r->access)
+		abort();
+}
+
 static void request(struct fuzz *fz, struct in *in, unsigned int kind)
 {
 	static uint8_t buf[3 * 4096];
@@ -215,10 +246,10 @@ static void request(struct fuzz *fz, struct in *in, unsigned int kind)
 	len = (size_t)(take(in, 2) % sizeof(buf));
 	switch (kind % 5) {
 	case 0:
-		siommu_vtd_translate(v, &r, &x);
+		check_xlate(&r, siommu_vtd_translate(v, &r, &x), &x, false);
 		break;
 	case 1:
-		siommu_vtd_ats_translate(v, &r, &x);
+		check_xlate(&r, siommu_vtd_ats_translate(v, &r, &x), &x, true);
 		break;
 	case 2:
 		siommu_vtd_dma_read(v, &r, buf, len, &done, &x);
@@ -513,6 +544,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct siommu_mem_cfg mc = { WIN_BASE, 1ull << 30 };
 	struct siommu_vtd_cfg cfg;
+	struct siommu_vtd_stats st;
 	struct fuzz fz;
 	struct in in = { data, size };
 	unsigned int ops_left = MAX_OPS, i;
@@ -560,6 +592,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		ops[op & 15](&fz, &in, op >> 4);
 	}
+	siommu_vtd_get_stats(fz.v, &st);
+	if (st.faults_recorded > st.faults || st.iotlb_hit + st.iotlb_miss < st.walks)
+		abort();
 	siommu_vtd_destroy(fz.v);
 	siommu_mem_destroy(fz.mem);
 	return 0;
