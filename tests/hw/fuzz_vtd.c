@@ -283,6 +283,11 @@ static void page_request(struct fuzz *fz, struct in *in, unsigned int var)
 		pr.priv_data[0] = take(in, 8);
 		pr.priv_data[1] = var;
 	}
+	if (var & 2) {		/* fields a device cannot send */
+		pr.pasid = (uint32_t)take(in, 4);
+		pr.prgi = (uint16_t)take(in, 2);
+		pr.access = (uint32_t)take(in, 1);
+	}
 	siommu_vtd_page_request(fz->v, &pr);
 }
 
