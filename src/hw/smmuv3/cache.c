@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SMMUv3 caches: the STE cache, the CD cache and the TLB (SMMUv3 3.17,
+ * 16.2), and the counters. The slot protocol and the stale-fill rule are
+ * described at struct cfg_slot in smmuv3_internal.h.
+ *
+ * Only what a walk validated is cached: an invalid STE or CD, or a missing
+ * translation, is fetched again by the next transaction (SMMUv3 16.2: the
+ * SMMU does not cache configuration or translations that fault).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/smmuv3/smmuv3_internal.h"
+
+#define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define ST(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+
+/* ---- counters ------------------------------------------------------------ */
+
+void SIOMMU_EXPORT siommu_smmuv3_get_stats(struct siommu_smmuv3 *s,
+					   struct siommu_smmuv3_stats *st)
+{
+	uint64_t sum[ST_NR] = { 0 };
+	unsigned int i, j;
+
+	for (i = 0; i < SMMU_STRIPES; i++)
+		for (j = 0; j < ST_NR; j++)
+			sum[j] += LD(s->stats[i].c[j]);
+	memset(st, 0, sizeof(*st));
+	st->tlb_hit = sum[ST_TLB_HIT];
+	st->tlb_miss = sum[ST_TLB_MISS];
+	st->walks = sum[ST_WALK];
+	st->ste_hit = sum[ST_STE_HIT];
+	st->ste_miss = sum[ST_STE_MISS];
+	st->cd_hit = sum[ST_CD_HIT];
+	st->cd_miss = sum[ST_CD_MISS];
+	st->faults = sum[ST_FAULT];
+	st->events = sum[ST_EVENT];
+	st->events_lost = sum[ST_EVENT_LOST];
+	st->commands = sum[ST_CMD];
+	st->tlb_inv_entries = sum[ST_TLB_INV];
+	st->syncs = sum[ST_SYNC];
+	st->page_requests = sum[ST_PRI];
+	st->stalls = sum[ST_STALL];
+}
+
+/* ---- slot writers ---------------------------------------------------------- */
+
+static bool slot_trylock(uint32_t *seq, uint32_t *held)
+{
+	uint32_t v = LD(*seq);
+
+	if (v & 1)
+		return false;
+	if (!__atomic_compare_exchange_n(seq, &v, v + 1, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_RELAXED))
+		return false;
+	*held = v + 1;
+	return true;
+}
+
+/* Invalidations take a slot whatever happens: holders run a few stores. */
+static uint32_t slot_lock(uint32_t *seq)
+{
+	unsigned int spins = 0;
+	uint32_t held;
+
+	while (!slot_trylock(seq, &held)) {
+		if (++spins > 64) {
+			sched_yield();
+			spins = 0;
+		}
+	}
+	return held;
+}
+
+static void slot_unlock(uint32_t *seq, uint32_t held)
+{
+	__atomic_store_n(seq, held + 1, __ATOMIC_RELEASE);
+}
+
+/* A fill proceeds only if no invalidation started since @gen; a busy slot
+ * is left alone (the fill is an optimisation). */
+static bool fill_begin(struct siommu_smmuv3 *s, uint32_t *seq, uint64_t gen,
+		       uint32_t *held)
+{
+	if (!slot_trylock(seq, held))
+		return false;
+	if (smmu_gen(s) != gen) {
+		slot_unlock(seq, *held);
+		return false;
+	}
+	return true;
+}
+
+static void inv_begin(struct siommu_smmuv3 *s)
+{
+	__atomic_fetch_add(&s->inv_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* ---- configuration caches ---------------------------------------------------- */
+
+void smmu_fill_hook_set(struct siommu_smmuv3 *s, smmu_fill_hook_fn *fn, void *opaque)
+{
+	WRITE_ONCE(s->fill_hook_opaque, opaque);
+	WRITE_ONCE(s->fill_hook, fn);
+}
+
+static void cfg_fill(struct siommu_smmuv3 *s, struct cfg_slot *base, unsigned int n,
+		     uint64_t gen, uint64_t key, const uint64_t w[4])
+{
+	struct cfg_slot *c = cfg_slot(base, n, key);
+	uint32_t held;
+	unsigned int i;
+
+	smmu_fill_hook(s, base == s->ste ? SMMU_CACHE_STE : SMMU_CACHE_CD);
+	if (!fill_begin(s, &c->seq, gen, &held))
+		return;
+	ST(c->key, key);
+	for (i = 0; i < 4; i++)
+		ST(c->w[i], w[i]);
+	slot_unlock(&c->seq, held);
+}
+
+void smmu_ste_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, const uint64_t w[4])
+{
+	cfg_fill(s, s->ste, STE_SLOTS, gen, STE_KEY(sid), w);
+}
+
+void smmu_cd_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, uint32_t idx,
+		  const uint64_t w[4])
+{
+	cfg_fill(s, s->cd, CD_SLOTS, gen, CD_KEY(sid, idx), w);
+}
+
+/*
+ * Remove from @n slots of @size bytes at @base (a sequence count at offset
+ * 0, the key at @key_off) every valid one @covers accepts. A slot is taken
+ * only when a stable look at it says it must go, or when it is being
+ * written (the writer may be filling what this invalidation removes).
+ */
+static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size_t n,
+			  size_t key_off,
+			  bool (*covers)(const void *slot, uint64_t key, const void *arg),
+			  const void *arg)
+{
+	uint64_t removed = 0;
+	size_t i;
+
+	inv_begin(s);
+	for (i = 0; i < n; i++) {
+		char *slot = (char *)base + i * size;
+		uint32_t *seq_p = (uint32_t *)slot, held, seq;
+		uint64_t *key_p = (uint64_t *)(slot + key_off), key;
+
+		seq = __atomic_load_n(seq_p, __ATOMIC_SEQ_CST);
+		if (!(seq & 1)) {
+			key = LD(*key_p);
+			if (!(key & CFG_KEY_VALID))
+				continue;
+			if (!covers(slot, key, arg) && !slot_read_retry(seq_p, seq))
+				continue;
+		}
+		held = slot_lock(seq_p);
+		key = LD(*key_p);
+		if ((key & CFG_KEY_VALID) && covers(slot, key, arg)) {
+			ST(*key_p, 0);
+			removed++;
+		}
+		slot_unlock(seq_p, held);
+	}
+	return removed;
+}
+
+_Static_assert(CFG_KEY_VALID == TLB_KEY_VALID, "one valid bit for both kinds of slot");
+
+struct sid_range {
+	uint32_t first, last;
+};
+
+static bool ste_covers(const void *slot, uint64_t key, const void *arg)
+{
+	const struct sid_range *r = arg;
+	uint32_t sid = (uint32_t)key;
+
+	(void)slot;
+	return sid >= r->first && sid <= r->last;
+}
+
+static bool cd_sid_covers(const void *slot, uint64_t key, const void *arg)
+{
+	const struct sid_range *r = arg;
+	uint32_t sid = CD_KEY_SID(key);
+
+	(void)slot;
+	return sid >= r->first && sid <= r->last;
+}
+
+/* CMD_CFGI_STE and _RANGE: the STEs, and the CDs found through them
+ * (their table pointer may have changed). */
+void smmu_ste_inv(struct siommu_smmuv3 *s, uint32_t first, uint32_t last)
+{
+	struct sid_range r = { first, last };
+
+	slots_inv(s, s->ste, sizeof(struct cfg_slot), STE_SLOTS,
+		  offsetof(struct cfg_slot, key), ste_covers, &r);
+	slots_inv(s, s->cd, sizeof(struct cfg_slot), CD_SLOTS,
+		  offsetof(struct cfg_slot, key), cd_sid_covers, &r);
+}
+
+struct cd_match {
+	uint32_t sid;
+	bool all;
+	uint32_t idx;
+};
+
+static bool cd_covers(const void *slot, uint64_t key, const void *arg)
+{
+	const struct cd_match *m = arg;
+
+	(void)slot;
+	return CD_KEY_SID(key) == m->sid && (m->all || CD_KEY_IDX(key) == m->idx);
+}
+
+void smmu_cd_inv(struct siommu_smmuv3 *s, uint32_t sid, bool all, uint32_t idx)
+{
+	struct cd_match m = { sid, all, idx };
+
+	slots_inv(s, s->cd, sizeof(struct cfg_slot), CD_SLOTS,
+		  offsetof(struct cfg_slot, key), cd_covers, &m);
+}
+
+/* ---- TLB ------------------------------------------------------------------ */
+
+void smmu_tlb_fill(struct siommu_smmuv3 *s, uint64_t gen, unsigned int kind,
+		   unsigned int level, uint16_t asid, uint16_t vmid, uint64_t page,
+		   uint64_t out)
+{
+	uint64_t key = TLB_KEY(kind, level, asid, vmid);
+	struct tlb_slot *set = tlb_set(s, key, page), *t = NULL;
+	unsigned int w;
+	uint32_t held;
+
+	/* The same tag in the set, else an empty way, else one by page. */
+	for (w = 0; w < s->tlb_ways; w++) {
+		uint64_t k = LD(set[w].key);
+
+		if (k == key && LD(set[w].page) == page) {
+			t = &set[w];
+			break;
+		}
+		if (!t && !(k & TLB_KEY_VALID))
+			t = &set[w];
+	}
+	if (!t)
+		t = &set[(page >> 12) % s->tlb_ways];
+	smmu_fill_hook(s, SMMU_CACHE_TLB);
+	/* Announce the level before the fill re-checks the generation: an
+	 * invalidation that bumps it after this sees the bit. */
+	if (!(READ_ONCE(s->tlb_levels) & (1u << level)))
+		__atomic_fetch_or(&s->tlb_levels, 1u << level, __ATOMIC_SEQ_CST);
+	if (!fill_begin(s, &t->seq, gen, &held))
+		return;
+	ST(t->key, key);
+	ST(t->page, page);
+	ST(t->out, out);
+	slot_unlock(&t->seq, held);
+}
+
+static bool tlb_covers(const void *slot, uint64_t key, const void *arg)
+{
+	const struct tlb_slot *t = slot;
+	const struct tlb_match *m = arg;
+	unsigned int kind = TLB_KEY_KIND(key);
+	uint64_t page, last;
+
+	if (m->all)
+		return true;
+	/* Stage-1 commands reach stage-1 and combined (nested) entries;
+	 * stage-2 ones only stage-2 entries: CMD_TLBI_S2_IPA leaves combined
+	 * entries, as hardware may (SMMUv3 4.4.4), so software follows it with
+	 * CMD_TLBI_NH_ALL or CMD_TLBI_S12_VMALL (which sets both). */
+	if (!((m->s1 && (kind == TLB_S1 || kind == TLB_NEST)) ||
+	      (m->s2 && kind == TLB_S2)))
+		return false;
+	if (m->match_vmid && TLB_KEY_VMID(key) != m->vmid)
+		return false;
+	if (m->match_asid && kind != TLB_S2 && TLB_KEY_ASID(key) != m->asid)
+		return false;
+	if (!m->match_range)
+		return true;
+	page = LD(t->page);
+	last = page + (level_size(TLB_KEY_LEVEL(key)) - 1);
+	return page <= m->last && last >= m->first;
+}
+
+uint64_t smmu_tlb_inv(struct siommu_smmuv3 *s, const struct tlb_match *m)
+{
+	uint64_t n = slots_inv(s, s->tlb, sizeof(struct tlb_slot),
+			       (size_t)(s->tlb_set_mask + 1) * s->tlb_ways,
+			       offsetof(struct tlb_slot, key), tlb_covers, m);
+
+	smmu_stat_add(s, ST_TLB_INV, n);
+	return n;
+}
+
+int smmu_caches_init(struct siommu_smmuv3 *s)
+{
+	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways;
+
+	s->tlb_ways = s->cfg.tlb_ways;
+	s->tlb_set_mask = s->cfg.tlb_sets - 1;
+	s->tlb = aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
+	s->ste = aligned_alloc(64, STE_SLOTS * sizeof(struct cfg_slot));
+	s->cd = aligned_alloc(64, CD_SLOTS * sizeof(struct cfg_slot));
+	if (!s->tlb || !s->ste || !s->cd) {
+		smmu_caches_fini(s);
+		return -ENOMEM;
+	}
+	memset(s->tlb, 0, n * sizeof(struct tlb_slot));
+	memset(s->ste, 0, STE_SLOTS * sizeof(struct cfg_slot));
+	memset(s->cd, 0, CD_SLOTS * sizeof(struct cfg_slot));
+	return 0;
+}
+
+void smmu_caches_fini(struct siommu_smmuv3 *s)
+{
+	free(s->tlb);
+	free(s->ste);
+	free(s->cd);
+	s->tlb = NULL;
+	s->ste = NULL;
+	s->cd = NULL;
+}

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transactions: untranslated translation (SMMUv3 3.2-3.4), ATS
+ * translation requests (3.9), DMA and translate-and-access.
+ *
+ * The hit path copies the cached STE, CD and TLB entry by value under
+ * their sequence counts and enters no RCU section. A miss walks inside
+ * one. DMA and access keep one open from the translation until the copy
+ * or callback is done, so a CMD_SYNC (which waits for a grace period)
+ * cannot complete while memory is still being accessed through a
+ * translation it removed. Events are recorded outside the section: their
+ * lock must never be waited for by a thread inside one.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw/smmuv3/smmuv3_internal.h"
+#include "mem/mem_internal.h"
+
+/* The translation of one page of a transaction. */
+struct piece {
+	uint64_t addr;		/* output of the transaction's address */
+	uint64_t base, out;	/* input and output page bases */
+	uint64_t size;
+	uint32_t perm;		/* for this requester (READ | WRITE | EXEC) */
+};
+
+static inline_hot unsigned int perm_shift(const struct siommu_smmuv3_req *req)
+{
+	return req->priv ? PERM_PRIV_SHIFT : 0;
+}
+
+/* The TLB entry of (@kind, @asid, @vmid, @va) as the piece of @iova, if
+ * there is one and it grants @access to this requester. */
+static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				 unsigned int kind, uint16_t asid, uint16_t vmid, uint64_t va,
+				 uint32_t access, uint64_t iova, struct piece *p)
+{
+	uint64_t out;
+	int level = smmu_tlb_lookup(s, kind, asid, vmid, va, &out);
+
+	if (level < 0 || ((uint64_t)access << perm_shift(req) & ~out & PERM_ALL))
+		return false;
+	p->size = level_size((unsigned int)level);
+	p->base = iova & ~(p->size - 1);
+	p->out = out & ~TLB_OUT_MASK;
+	p->addr = p->out + (iova & (p->size - 1));
+	p->perm = (TLB_OUT_PERM(out) >> perm_shift(req)) & ACC_ALL;
+	return true;
+}
+
+/*
+ * The hit path: SMMUEN, a cached STE (and CD), a TLB entry that grants
+ * @access. Anything else returns false and the caller walks. Cached
+ * configuration was validated when it was filled.
+ */
+static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				 uint32_t access, uint64_t iova, struct piece *p)
+{
+	uint64_t ste[4], cd[4], va = iova;
+	struct smmu_stripe *st;
+	unsigned int kind, config;
+	uint16_t asid = 0, vmid = 0;
+	uint32_t idx;
+
+	if (unlikely(!(LOAD_ACQUIRE(s->xl) & XL_EN)) || !smmu_ste_lookup(s, req->sid, ste))
+		return false;
+	config = STE0_CONFIG(ste[0]);
+	if (s->cfg.features & SIOMMU_SMMUV3_F_S2)
+		vmid = STE2_S2VMID(ste[2]) & (s->cfg.vmid_bits == 8 ? 0xff : 0xffff);
+	switch (config) {
+	case STE_CFG_S1:
+	case STE_CFG_NEST: {
+		int r = ste_cd_index(ste, req, &idx);
+
+		if (r == 1) {
+			if (config == STE_CFG_S1)
+				return false;	/* bypass: the walk answers it */
+			kind = TLB_S2;
+			break;
+		}
+		if (r || !smmu_cd_lookup(s, req->sid, idx, cd))
+			return false;
+		asid = CD0_ASID(cd[0]) & (s->cfg.asid_bits == 8 ? 0xff : 0xffff);
+		if (cd[0] & ((iova >> 55) & 1 ? CD0_TBI1 : CD0_TBI0))
+			va = va_canon(iova);
+		kind = config == STE_CFG_S1 ? TLB_S1 : TLB_NEST;
+		break;
+	}
+	case STE_CFG_S2:
+		if (req->ssv)
+			return false;
+		kind = TLB_S2;
+		break;
+	default:
+		return false;
+	}
+	if (!tlb_piece(s, req, kind, asid, vmid, va, access, iova, p))
+		return false;
+	st = smmu_stripe(s);
+	stripe_inc(st, ST_STE_HIT);
+	if (kind != TLB_S2)
+		stripe_inc(st, ST_CD_HIT);
+	stripe_inc(st, ST_TLB_HIT);
+	return true;
+}
+
+/* The requester's access against a walk's permissions: the stage that
+ * refuses it gives F_PERMISSION (stage 1 is looked at first). */
+static int perm_fault(const struct smmu_cfg *c, const struct smmu_walk_out *o,
+		      uint32_t access, unsigned int shift, struct smmu_fault *f)
+{
+	uint32_t need = access << shift;
+
+	memset(f, 0, sizeof(*f));
+	f->event = SIOMMU_SMMUV3_F_PERMISSION;
+	f->class = EV_CLASS_IN;
+	if (need & ~o->s1_perm) {
+		f->record = c->s1.rec;
+		f->stall = c->s1.stall;
+		return -1;
+	}
+	if (need & ~o->perm) {
+		f->s2 = true;
+		f->ipa = o->ipa;
+		f->record = c->s2.rec;
+		f->stall = c->s2.stall;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The TLB under a configuration just fetched: entries are tagged by ASID
+ * and VMID, not by stream, so another stream's or substream's walk may
+ * have filled what this one needs (SMMUv3 3.17).
+ */
+static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
+			const struct siommu_smmuv3_req *req, struct piece *p)
+{
+	uint64_t va = req->iova;
+	unsigned int kind;
+	uint16_t asid = 0;
+
+	switch (c->config) {
+	case STE_CFG_S1:
+	case STE_CFG_NEST:
+		kind = c->config == STE_CFG_S1 ? TLB_S1 : TLB_NEST;
+		asid = c->s1.asid;
+		if (c->s1.tbi[(va >> 55) & 1])
+			va = va_canon(va);
+		break;
+	case STE_CFG_S2:
+		kind = TLB_S2;
+		break;
+	default:
+		return false;
+	}
+	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p);
+}
+
+/*
+ * Translate the page of @iova for @req with @access, walking on a miss
+ * (inside a read-side section of its own, which nests). Returns 0 with *p,
+ * or -1 with *f (not yet recorded). ATS requests get page-table faults as
+ * a result without permissions, not as faults.
+ */
+static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+		      enum smmu_kind kind, uint32_t access, uint64_t iova,
+		      struct piece *p, struct smmu_fault *f)
+{
+	uint32_t xl = LOAD_ACQUIRE(s->xl);
+	struct siommu_smmuv3_req r = *req;
+	struct smmu_walk_out o;
+	struct smmu_cfg c;
+	uint64_t gen;
+	int ret;
+
+	r.iova = iova;
+	r.access = access;
+	if (!(xl & XL_EN)) {
+		/* SMMUEN clear: GBPA decides (SMMUv3 6.3.14). */
+		if (xl & XL_ABORT) {
+			memset(f, 0, sizeof(*f));
+			return -1;
+		}
+		p->size = SIOMMU_SZ_4K;
+		p->base = p->out = iova & ~0xfffull;
+		p->addr = iova;
+		p->perm = ACC_ALL;
+		return 0;
+	}
+	smmu_read_lock();
+	gen = smmu_gen(s);
+	ret = smmu_config(s, &r, gen, &c, f);
+	if (!ret && kind == KIND_ATS && STE1_EATS(c.ste[1]) != 1) {
+		memset(f, 0, sizeof(*f));
+		f->event = SIOMMU_SMMUV3_F_BAD_ATS_TREQ;
+		f->record = true;
+		ret = -1;
+	}
+	if (!ret && cfg_tlb_hit(s, &c, &r, p)) {
+		smmu_read_unlock();
+		smmu_stat_inc(s, ST_TLB_HIT);
+		return 0;
+	}
+	if (!ret) {
+		smmu_stat_inc(s, ST_TLB_MISS);
+		ret = smmu_walk(s, &r, &c, &o);
+		if (ret)
+			*f = o.f;
+		else if (o.tlb_kind)
+			smmu_tlb_fill(s, gen, o.tlb_kind, o.level, o.asid, o.vmid, o.page,
+				      o.out | o.perm);
+	}
+	smmu_read_unlock();
+	if (kind == KIND_ATS) {
+		if (ret && f->event >= SIOMMU_SMMUV3_F_TRANSLATION &&
+		    f->event <= SIOMMU_SMMUV3_F_PERMISSION && f->event != SIOMMU_SMMUV3_F_ADDR_SIZE) {
+			/* SMMUv3 3.9.1: a translation that does not exist is
+			 * a completion without permissions, not an event. */
+			p->size = SIOMMU_SZ_4K;
+			p->base = iova & ~0xfffull;
+			p->out = p->addr = 0;
+			p->perm = 0;
+			return 0;
+		}
+		if (ret) {
+			f->stall = false;
+			if (f->ats_quiet)
+				f->record = false;
+			return -1;
+		}
+	} else if (ret || perm_fault(&c, &o, access, perm_shift(req), f)) {
+		return -1;
+	}
+	p->size = level_size(o.level);
+	p->base = iova & ~(p->size - 1);
+	p->out = o.out;
+	p->addr = o.out + (iova & (p->size - 1));
+	p->perm = (o.perm >> perm_shift(req)) & ACC_ALL;
+	return 0;
+}
+
+/* Record @f for @req (outside any read-side section) and describe it in
+ * *res (may be NULL). Returns -EAGAIN for a stall, else -EFAULT. */
+static int fault_report(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+			uint32_t access, uint64_t iova, const struct smmu_fault *f,
+			struct siommu_smmuv3_xlate *res)
+{
+	struct siommu_smmuv3_req r = *req;
+	unsigned int msi = 0;
+	uint16_t stag = 0;
+	bool rec;
+	int stalled;
+
+	r.iova = iova;
+	r.access = access;
+	stalled = smmu_event_fault(s, &r, f, &rec, &stag, &msi);
+	smmu_msi_deliver(s, msi);
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		res->event = f->event;
+		res->event_recorded = rec;
+		res->stalled = stalled;
+		res->stag = stalled ? stag : 0;
+	}
+	return stalled ? -EAGAIN : -EFAULT;
+}
+
+static inline_hot void res_fill(struct siommu_smmuv3_xlate *res, const struct piece *p)
+{
+	*res = (struct siommu_smmuv3_xlate){
+		.addr = p->addr, .iova_base = p->base, .addr_base = p->out,
+		.size = p->size, .perm = p->perm,
+	};
+}
+
+static int req_check(const struct siommu_smmuv3_req *req, bool need_access)
+{
+	if (!req)
+		return -EINVAL;
+	if (need_access && (!req->access || (req->access & ~ACC_ALL)))
+		return -EINVAL;
+	if (req->ssv && req->ssid > 0xfffff)
+		return -EINVAL;
+	return 0;
+}
+
+/* siommu_smmuv3_translate() past a miss of the hit path. Out of line, so
+ * that the hit path's piece stays in registers. */
+static __attribute__((noinline)) int
+translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+	       struct siommu_smmuv3_xlate *res)
+{
+	struct smmu_fault f;
+	struct piece p;
+
+	if (!xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
+		res_fill(res, &p);
+		return 0;
+	}
+	return fault_report(s, req, req->access, req->iova, &f, res);
+}
+
+int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
+					  const struct siommu_smmuv3_req *req,
+					  struct siommu_smmuv3_xlate *res)
+{
+	struct piece p;
+
+	if (req_check(req, true) || !res)
+		return -EINVAL;
+	if (likely(xlate_hit(s, req, req->access, req->iova, &p))) {
+		res_fill(res, &p);
+		return 0;
+	}
+	return translate_miss(s, req, res);
+}
+
+int SIOMMU_EXPORT siommu_smmuv3_ats_translate(struct siommu_smmuv3 *s,
+					      const struct siommu_smmuv3_req *req,
+					      struct siommu_smmuv3_xlate *res)
+{
+	struct smmu_fault f;
+	struct piece p;
+
+	if (req_check(req, true) || !res)
+		return -EINVAL;
+	if (!(s->cfg.features & SIOMMU_SMMUV3_F_ATS))
+		return -ENOTSUP;
+	/* SMMUEN clear: ATS translation requests are not answered with a
+	 * translation (SMMUv3 3.9.1.1). */
+	if (!(LOAD_ACQUIRE(s->xl) & XL_EN)) {
+		memset(res, 0, sizeof(*res));
+		return -EFAULT;
+	}
+	if (!xlate_walk(s, req, KIND_ATS, req->access, req->iova, &p, &f)) {
+		res_fill(res, &p);
+		return 0;
+	}
+	return fault_report(s, req, req->access, req->iova, &f, res);
+}
+
+/* Host pointer for [pa, pa + len): the frame pool without a lookup. */
+static inline_hot void *dma_host(struct siommu_mem *mem, uint64_t pa, uint64_t len)
+{
+	void *p = mem_pool_host(mem, pa);
+
+	if (p && pa - mem->pool.base + len <= mem->pool.size)
+		return p;
+	return siommu_mem_host(mem, pa, len);
+}
+
+/* A long transfer reopens its section this often, so that a CMD_SYNC is
+ * not held off for the whole of it. */
+#define PIECES_PER_SECTION 16
+
+/*
+ * Walk [req->iova, + len) page by page; @copy runs on each piece inside a
+ * read-side section that also covers its translation.
+ */
+static int for_each_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+			  uint32_t access, size_t len, size_t *done,
+			  struct siommu_smmuv3_xlate *res,
+			  int (*copy)(void *arg, void *host, size_t n, size_t off), void *arg)
+{
+	unsigned int pieces = 0;
+	uint64_t last;
+	size_t off = 0;
+	int ret = 0;
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
+		return -EINVAL;
+	smmu_read_lock();
+	while (off < len) {
+		uint64_t iova = req->iova + off, chunk, avail;
+		struct smmu_fault f;
+		struct piece p;
+		void *host;
+
+		if (!xlate_hit(s, req, access, iova, &p) &&
+		    xlate_walk(s, req, KIND_UNTRANSLATED, access, iova, &p, &f)) {
+			smmu_read_unlock();
+			ret = fault_report(s, req, access, iova, &f, res);
+			goto out;
+		}
+		avail = p.base + p.size - iova;
+		chunk = avail < len - off ? avail : len - off;
+		host = dma_host(s->mem, p.addr, chunk);
+		if (!host) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = copy(arg, host, (size_t)chunk, off);
+		if (ret)
+			break;
+		off += (size_t)chunk;
+		if (unlikely(++pieces == PIECES_PER_SECTION)) {
+			pieces = 0;
+			smmu_read_unlock();
+			smmu_read_lock();
+		}
+	}
+	smmu_read_unlock();
+out:
+	if (done)
+		*done = off;
+	return ret;
+}
+
+static int copy_out(void *arg, void *host, size_t n, size_t off)
+{
+	memcpy((char *)arg + off, host, n);
+	return 0;
+}
+
+static int copy_in(void *arg, void *host, size_t n, size_t off)
+{
+	memcpy(host, (const char *)arg + off, n);
+	return 0;
+}
+
+static int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, void *buf,
+	       size_t len, size_t *done, struct siommu_smmuv3_xlate *res, bool write)
+{
+	if (done)
+		*done = 0;
+	if (req_check(req, false) || (len && !buf))
+		return -EINVAL;
+	return for_each_piece(s, req, write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ, len,
+			      done, res, write ? copy_in : copy_out, buf);
+}
+
+int SIOMMU_EXPORT siommu_smmuv3_dma_read(struct siommu_smmuv3 *s,
+					 const struct siommu_smmuv3_req *req, void *buf,
+					 size_t len, size_t *done,
+					 struct siommu_smmuv3_xlate *res)
+{
+	return dma(s, req, buf, len, done, res, false);
+}
+
+int SIOMMU_EXPORT siommu_smmuv3_dma_write(struct siommu_smmuv3 *s,
+					  const struct siommu_smmuv3_req *req,
+					  const void *buf, size_t len, size_t *done,
+					  struct siommu_smmuv3_xlate *res)
+{
+	return dma(s, req, (void *)buf, len, done, res, true);
+}
+
+struct access_arg {
+	siommu_smmuv3_access_fn fn;
+	void *arg;
+};
+
+static int access_piece(void *arg, void *host, size_t n, size_t off)
+{
+	struct access_arg *a = arg;
+
+	return a->fn(a->arg, host, n, off);
+}
+
+int SIOMMU_EXPORT siommu_smmuv3_access(struct siommu_smmuv3 *s,
+				       const struct siommu_smmuv3_req *req,
+				       siommu_smmuv3_access_fn fn, void *arg,
+				       struct siommu_smmuv3_xlate *res)
+{
+	struct access_arg a = { fn, arg };
+
+	if (req_check(req, true) || !fn)
+		return -EINVAL;
+	return for_each_piece(s, req, req->access, req->len ? req->len : 1, NULL, res,
+			      access_piece, &a);
+}
