@@ -119,7 +119,8 @@ int SIOMMU_EXPORT siommu_vtd_create(struct siommu_mem *mem,
 
 	if (!mem || !out)
 		return -EINVAL;
-	v = aligned_alloc(64, (sizeof(*v) + 63) & ~(size_t)63);
+	v = vtd_should_fail(mem) ? NULL :
+	    aligned_alloc(64, (sizeof(*v) + 63) & ~(size_t)63);
 	if (!v)
 		return -ENOMEM;
 	memset(v, 0, sizeof(*v));
@@ -130,7 +131,8 @@ int SIOMMU_EXPORT siommu_vtd_create(struct siommu_mem *mem,
 	caps_compute(v);
 	v->haw_mask = (1ull << v->cfg.haw) - 1;
 	ret = -ENOMEM;
-	v->frcd = calloc(2 * (size_t)v->cfg.nr_fault_records, sizeof(uint64_t));
+	v->frcd = vtd_should_fail(mem) ? NULL :
+		  calloc(2 * (size_t)v->cfg.nr_fault_records, sizeof(uint64_t));
 	if (!v->frcd)
 		goto out_free;
 	ret = vtd_caches_init(v);
@@ -317,7 +319,7 @@ int SIOMMU_EXPORT siommu_vtd_dev_register(struct siommu_vtd *v, uint16_t rid,
 
 	if (!ops)
 		return -EINVAL;
-	n = calloc(1, sizeof(*n));
+	n = vtd_should_fail(v->mem) ? NULL : calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->rid = rid;

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <siommu/vtd.h>
+#include "mem/mem_internal.h"
 #include "util/compiler.h"
 #include "util/rcu.h"
 
@@ -722,6 +723,15 @@ void vtd_psc_fill(struct siommu_vtd *v, uint64_t gen, bool fs, uint16_t did,
 
 int vtd_caches_init(struct siommu_vtd *v);
 void vtd_caches_fini(struct siommu_vtd *v);
+
+/*
+ * The model's own allocations are fallible steps of its memory's fail-nth
+ * countdown (siommu_mem_fail_nth), like the frames the builders take.
+ */
+static inline bool vtd_should_fail(struct siommu_mem *mem)
+{
+	return mem_should_fail(mem);
+}
 
 /* ---- walk.c ------------------------------------------------------------ */
 
