@@ -134,7 +134,7 @@ static const struct siommu_vtd_dev_ops dev_ops = { dev_inv, dev_resp };
 /* A unit with translation on, RID's context with PASIDs, two mappings. */
 static void setup(void)
 {
-	struct siommu_mem_cfg mc = { POOL_BASE, POOL_SIZE };
+	struct siommu_mem_cfg mc = { .pool_base = POOL_BASE, .pool_size = POOL_SIZE };
 	struct siommu_vtd_ctx_desc c = { .paside = true, .pre = true };
 	struct siommu_vtd_pasid_desc p = { .pgtt = SIOMMU_VTD_PGTT_FS, .did = 1,
 					   .fs_levels = 4, .sre = true };
