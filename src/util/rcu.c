@@ -39,6 +39,7 @@ static bool rcu_membarrier;
 static bool rcu_all_fence_sure;
 /* Held-lock words name the fork epoch of their holder. */
 static uint32_t rcu_epoch = 1;
+static uint64_t rcu_next_id = 1;	/* atomic */
 
 static pthread_mutex_t tid_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t tid_used[RCU_MAX_THREADS / 64];
@@ -134,6 +135,7 @@ static void tid_exit(void *arg)
 	tid_release(tid);
 	pthread_mutex_unlock(&tid_lock);
 	rcu_self.gen = 2;
+	rcu_self.last_id = 0;
 }
 
 /* fork(): only the calling thread lives on in the child. */
@@ -227,6 +229,7 @@ static void thread_register(void)
 		pthread_mutex_unlock(&tid_lock);
 		return;
 	}
+	rcu_self.last_id = 0;
 	rcu_self.tid = tid;
 	rcu_self.chunk = tid < 2 ? 0 : 31 - (uint32_t)__builtin_clz(tid);
 	rcu_self.off = tid - chunk_base(rcu_self.chunk);
@@ -316,8 +319,24 @@ static void fb_read_unlock(void)
 	}
 }
 
+/* The calling thread's slot in @d, if it has claimed one: remembered. */
+static struct rcu_slot *find_slot(struct rcu_domain *d)
+{
+	struct rcu_slot *c = __atomic_load_n(&d->chunk[rcu_self.chunk], __ATOMIC_ACQUIRE);
+
+	if (!c || __atomic_load_n(&c[rcu_self.off].gen, __ATOMIC_RELAXED) != rcu_self.gen)
+		return NULL;
+	rcu_self.last_slot = &c[rcu_self.off];
+	rcu_self.last_id = d->id;
+	return rcu_self.last_slot;
+}
+
 void rcu_read_lock_slow(struct rcu_domain *d)
 {
+	if (find_slot(d)) {
+		rcu_read_lock(d);
+		return;
+	}
 	/*
 	 * A thread with a section open on the slow path claims no slot: its
 	 * exit from that section must find no slot, as its entry did.
@@ -325,7 +344,7 @@ void rcu_read_lock_slow(struct rcu_domain *d)
 	if (!rcu_self.fb_depth) {
 		if (!(rcu_self.gen & 1))
 			thread_register();
-		if ((rcu_self.gen & 1) && claim_slot(d)) {
+		if ((rcu_self.gen & 1) && claim_slot(d) && find_slot(d)) {
 			rcu_read_lock(d);
 			return;
 		}
@@ -335,7 +354,10 @@ void rcu_read_lock_slow(struct rcu_domain *d)
 
 void rcu_read_unlock_slow(struct rcu_domain *d)
 {
-	(void)d;
+	if (find_slot(d)) {
+		rcu_read_unlock(d);
+		return;
+	}
 	SIOMMU_ASSERT(rcu_self.fb_depth);
 	fb_read_unlock();
 }
@@ -345,6 +367,7 @@ int rcu_domain_init(struct rcu_domain *d, enum rcu_fence_policy policy)
 	pthread_once(&rcu_once, rcu_init);
 	memset(d, 0, sizeof(*d));
 	d->gp = 1;
+	d->id = __atomic_fetch_add(&rcu_next_id, 1, __ATOMIC_RELAXED);
 	d->policy = policy;
 	d->fence = policy == RCU_FENCE_ALWAYS;
 	d->fence_sure = policy == RCU_FENCE_ALWAYS;

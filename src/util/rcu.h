@@ -158,6 +158,7 @@ struct rcu_domain {
 	uint64_t gp;			/* atomic: grace-period counter, from 1 */
 	uint32_t fence;			/* atomic: readers fence; see above */
 	uint32_t policy;		/* enum rcu_fence_policy */
+	uint64_t id;			/* unique in the process, never 0 */
 	struct rcu_slot *chunk[RCU_CHUNKS];	/* atomic */
 	uint32_t gp_lock;
 	bool fence_sure;		/* gp_lock: every running section fences */
@@ -170,6 +171,8 @@ struct rcu_domain {
 /* The calling thread's index (see above), in initial-exec TLS: one
  * segment-relative access. gen is 2 (never a slot's) until registered. */
 struct rcu_thread {
+	uint64_t last_id;	/* the domain of last_slot, or 0 */
+	struct rcu_slot *last_slot;
 	uint32_t gen;		/* odd while it holds index tid */
 	uint32_t chunk;		/* tid's chunk */
 	uint32_t off;		/* tid's slot in it */
@@ -219,34 +222,29 @@ void rcu_synchronize(struct rcu_domain *d);
  */
 bool rcu_force_reader_fence(bool on);
 
-/* Slow paths of the section entry and exit (rcu.c). */
+/* Section entry and exit in a domain other than the last (rcu.c). */
 void rcu_read_lock_slow(struct rcu_domain *d);
 void rcu_read_unlock_slow(struct rcu_domain *d);
 /* A fencing reader's periodic check of an adaptive domain (see above). */
 void rcu_fence_idle(struct rcu_domain *d);
 
-/* The calling thread's slot in @d, if it has claimed one. */
-static inline_hot struct rcu_slot *rcu_slot_mine(struct rcu_domain *d)
-{
-	struct rcu_slot *c = __atomic_load_n(&d->chunk[rcu_self.chunk], __ATOMIC_ACQUIRE);
-
-	if (unlikely(!c) || unlikely(c[rcu_self.off].gen != rcu_self.gen))
-		return NULL;
-	return &c[rcu_self.off];
-}
-
 /*
  * rcu_read_lock / rcu_read_unlock - enter and leave a read-side section of
  * @d. Any thread, any time; never fail, never block.
+ *
+ * The fast path: the calling thread's slot in the domain it entered or
+ * left last, remembered in TLS by domain id (a domain later set up at the
+ * same address has another id). Anything else, rcu.c.
  */
 static inline_hot void rcu_read_lock(struct rcu_domain *d)
 {
-	struct rcu_slot *s = rcu_slot_mine(d);
+	struct rcu_slot *s;
 
-	if (unlikely(!s)) {
+	if (unlikely(d->id != rcu_self.last_id)) {
 		rcu_read_lock_slow(d);
 		return;
 	}
+	s = rcu_self.last_slot;
 	if (s->nest++ == 0) {
 		__atomic_store_n(&s->ctr, __atomic_load_n(&d->gp, __ATOMIC_ACQUIRE),
 				 __ATOMIC_RELAXED);
@@ -265,13 +263,14 @@ static inline_hot void rcu_read_lock(struct rcu_domain *d)
 /* Release: the section's accesses before a writer sees it end. */
 static inline_hot void rcu_read_unlock(struct rcu_domain *d)
 {
-	struct rcu_slot *s = rcu_slot_mine(d);
+	struct rcu_slot *s;
 
 	RCU_TSAN_RELEASE(d);
-	if (unlikely(!s)) {
+	if (unlikely(d->id != rcu_self.last_id)) {
 		rcu_read_unlock_slow(d);
 		return;
 	}
+	s = rcu_self.last_slot;
 	if (--s->nest == 0)
 		__atomic_store_n(&s->ctr, 0, __ATOMIC_RELEASE);
 }
