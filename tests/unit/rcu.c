@@ -32,6 +32,7 @@ struct slow_reader {
 	int inside;	/* atomics */
 	int ended;
 	unsigned int depth;
+	bool indexed;	/* it had a thread index (not the slow path) */
 };
 
 /* Enters @depth nested sections, holds them 30 ms, then leaves. */
@@ -42,6 +43,7 @@ static void *slow_reader_fn(void *arg)
 
 	for (i = 0; i < s->depth; i++)
 		rcu_read_lock(&main_dom);
+	s->indexed = rcu_self.gen & 1;
 	__atomic_store_n(&s->inside, 1, __ATOMIC_SEQ_CST);
 	sleep_ms(30);
 	/* Inner unlocks must not end the section. */
@@ -151,20 +153,28 @@ static void test_not_waiting_for_later(void)
 	CHECK_OK(pthread_join(ty, NULL));
 }
 
+static int churn_indexed;
+
 static void *short_reader_fn(void *arg)
 {
 	rcu_read_lock(&main_dom);
 	(*(volatile int *)arg)++;
+	churn_indexed += rcu_self.gen & 1;
 	rcu_read_unlock(&main_dom);
 	return NULL;
 }
 
-/* Thousands of threads come and go; grace periods in between. */
+/*
+ * Thousands of threads come and go; grace periods in between. Indices go
+ * back at thread exit: with a limit of a few, every thread still gets one.
+ */
 static void test_thread_churn(void)
 {
 	unsigned int i, rounds = (unsigned int)test_scale(2000);
+	uint32_t limit = rcu_thread_limit;
 	int counter = 0;
 
+	WRITE_ONCE(rcu_thread_limit, 8);
 	for (i = 0; i < rounds; i++) {
 		pthread_t t;
 
@@ -174,7 +184,9 @@ static void test_thread_churn(void)
 			rcu_synchronize(&main_dom);
 	}
 	CHECK_EQ(counter, rounds);
+	CHECK_EQ(churn_indexed, rounds);
 	rcu_synchronize(&main_dom);
+	WRITE_ONCE(rcu_thread_limit, limit);
 }
 
 /* A reader always in and out of sections does not hold grace periods up
@@ -542,6 +554,7 @@ static void test_slow_path(void)
 	rcu_synchronize(&main_dom);
 	CHECK_EQ(__atomic_load_n(&s.ended, __ATOMIC_SEQ_CST), 1);
 	CHECK_OK(pthread_join(t, NULL));
+	CHECK(!s.indexed);
 
 	/* A section that begins after the grace period is not waited for. */
 	CHECK_OK(pthread_create(&ty, NULL, held_reader_fn, &young));
@@ -604,12 +617,17 @@ static void test_slow_path_self(void)
  * threads nor for the lock the waiting one holds. */
 static void test_fork_mid_gp(void)
 {
-	struct held_reader h = { 0 };
-	pthread_t t, tg;
+	struct held_reader h = { 0 }, hs = { 0 };
+	uint32_t limit = rcu_thread_limit;
+	pthread_t t, ts, tg;
 	pid_t pid;
 	int status;
 
 	start_held(&h, &t);
+	/* One on the slow path too. */
+	WRITE_ONCE(rcu_thread_limit, 0);
+	start_held(&hs, &ts);
+	WRITE_ONCE(rcu_thread_limit, limit);
 	__atomic_store_n(&gp_done, 0, __ATOMIC_SEQ_CST);
 	CHECK_OK(pthread_create(&tg, NULL, gp_fn, NULL));
 	sleep_ms(10);
@@ -621,13 +639,19 @@ static void test_fork_mid_gp(void)
 		rcu_read_lock(&main_dom);
 		rcu_read_unlock(&main_dom);
 		rcu_synchronize(&main_dom);
+		/* A new thread takes a gone thread's index (the lowest free)
+		 * and its slot, which that one left inside a section: its
+		 * own sections are still waited for. */
+		test_waits_for_reader(1);
 		_exit(0);
 	}
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	__atomic_store_n(&h.release, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&hs.release, 1, __ATOMIC_SEQ_CST);
 	CHECK_OK(pthread_join(tg, NULL));
 	CHECK_OK(pthread_join(t, NULL));
+	CHECK_OK(pthread_join(ts, NULL));
 }
 
 int main(void)
