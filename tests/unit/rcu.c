@@ -641,8 +641,11 @@ static void test_fork_mid_gp(void)
 		rcu_synchronize(&main_dom);
 		/* A new thread takes a gone thread's index (the lowest free)
 		 * and its slot, which that one left inside a section: its
-		 * own sections are still waited for. */
+		 * own sections are still waited for. (ThreadSanitizer cannot
+		 * start threads in the child of a threaded process.) */
+#ifndef SIOMMU_TSAN
 		test_waits_for_reader(1);
+#endif
 		_exit(0);
 	}
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
