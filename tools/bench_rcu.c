@@ -13,6 +13,7 @@
  *    (RCU_FENCE_ALWAYS; what an adaptive domain does while its grace
  *    periods come often): no barrier, only the wait.
  *  - read_section: an empty section (enter, leave) against walk4.
+ *  - read_section_fenced: the same in the domain whose readers fence.
  *  - read_section_2dom: sections of two domains in turn, each finding its
  *    slot out of line (the per-thread cache holds one domain).
  * All report only.
@@ -158,6 +159,8 @@ int bench_rcu(struct bench_report *rep)
 	if (ret)
 		goto out_fini2;
 	bench_pair(rep, "read_section", section_run, &d[0], "walk4", walk4_run, w,
+		   1 << 16, 0);
+	bench_pair(rep, "read_section_fenced", section_run, &d[1], "walk4", walk4_run, w,
 		   1 << 16, 0);
 	pair[0] = &d[0];
 	pair[1] = &d[2];
