@@ -40,11 +40,14 @@
  * periods then need no barrier, and never interrupt other CPUs. The VT-d
  * model's domains do this adaptively (RCU_FENCE_ADAPTIVE), because their
  * grace periods are invalidation waits: back to back under strict unmaps
- * and lazy flushes, rare when a device only does DMA. The fence adds a few
- * nanoseconds to a section; the barrier, with another of our threads
- * running, costs tens of microseconds on a virtual machine (an
- * inter-processor interrupt a virtual CPU must take): `siommu bench rcu`
- * measures both. So readers fence while grace periods come often
+ * and lazy flushes, rare when a device only does DMA. `siommu bench rcu`
+ * measures both sides: the fence adds ~7 ns to a section
+ * (read_section_fenced against read_section); the barrier, with another
+ * of our threads running, is an inter-processor interrupt to every CPU
+ * running one, ~0.2 us on the VM the figures in the README come from
+ * (gp_busy_reader against gp_busy_reader_fenced) and tens of microseconds
+ * where a virtual CPU takes interrupts slowly, on every CPU it interrupts.
+ * So readers fence while grace periods come often
  * (RCU_BUSY_GPS in a row, each within RCU_BUSY_GAP_NS of the last: the
  * barriers would cost their writer a large share of its time), and stop
  * once none has come for RCU_QUIET_NS.
@@ -82,11 +85,12 @@
  * below S. A reader whose ctr store comes after that barrier also reads
  * the data after it, so it cannot reach what the writer unlinked before
  * calling; one whose store came before is seen and waited for. The
- * reader's cost is two thread-local loads, the domain's chunk pointer and
- * the slot's generation, the loads of the grace-period counter and of the
- * fence flag (one cache line, read-mostly), two plain stores and a
- * compiler barrier. Without membarrier (old kernels, valgrind), readers
- * issue a full fence instead.
+ * reader's cost: the domain's id compared with the one its thread entered
+ * last, a thread-local load of that slot, the loads of the grace-period
+ * counter and of the fence flag (one cache line with the id, read-mostly),
+ * two plain stores and a compiler barrier. Entering another domain finds
+ * the slot out of line (a few nanoseconds). Without membarrier (old
+ * kernels, valgrind), readers issue a full fence instead.
  *
  * fork(): the child keeps the forking thread's index and slots; every
  * other index is retired, so their slots are stale. The locks a grace
