@@ -14,8 +14,10 @@
  *    periods come often): no barrier, only the wait.
  *  - read_section: an empty section (enter, leave) against walk4.
  *  - read_section_fenced: the same in the domain whose readers fence.
- *  - read_section_2dom: sections of two domains in turn, each finding its
- *    slot out of line (the per-thread cache holds one domain).
+ *  - read_section_2dom: sections of two domains in turn (as a model's
+ *    section around a lookup of its memory's regions): each slot is in
+ *    the thread's cache of two.
+ *  - read_section_3dom: three in turn: each finds its slot out of line.
  * All report only.
  */
 #include <errno.h>
@@ -62,14 +64,18 @@ static void section_run(void *arg, uint64_t iters)
 	}
 }
 
-static void section_2dom_run(void *arg, uint64_t iters)
+/* Sections of the NULL-terminated domains at @arg in turn. */
+static void section_turns_run(void *arg, uint64_t iters)
 {
 	struct rcu_domain **d = arg;
+	unsigned int i = 0;
 
 	while (iters--) {
-		rcu_read_lock(d[iters & 1]);
+		rcu_read_lock(d[i]);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		rcu_read_unlock(d[iters & 1]);
+		rcu_read_unlock(d[i]);
+		if (!d[++i])
+			i = 0;
 	}
 }
 
@@ -126,12 +132,12 @@ static int gp_busy(struct bench_report *rep, const char *name, struct rcu_domain
 int bench_rcu(struct bench_report *rep)
 {
 	struct lock_fence lf = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct rcu_domain *d, *pair[2];
+	struct rcu_domain *d, *turns[4];
 	struct walk4 *w;
 	pthread_t t;
 	int ret;
 
-	d = calloc(3, sizeof(*d));
+	d = calloc(4, sizeof(*d));
 	w = walk4_create();
 	ret = -ENOMEM;
 	if (!d || !w)
@@ -145,11 +151,14 @@ int bench_rcu(struct bench_report *rep)
 	ret = rcu_domain_init(&d[2], RCU_FENCE_NEVER);
 	if (ret)
 		goto out_fini1;
+	ret = rcu_domain_init(&d[3], RCU_FENCE_NEVER);
+	if (ret)
+		goto out_fini2;
 
 	/* A reader that has come and gone: its slot is stale. */
 	ret = -pthread_create(&t, NULL, read_once, &d[0]);
 	if (ret)
-		goto out_fini2;
+		goto out_fini3;
 	pthread_join(t, NULL);
 	bench_pair(rep, "gp_idle", gp_run, &d[0], "lock_fence", lock_fence_run, &lf,
 		   1 << 12, 0);
@@ -157,16 +166,23 @@ int bench_rcu(struct bench_report *rep)
 	if (!ret)
 		ret = gp_busy(rep, "gp_busy_reader_fenced", &d[1], &lf);
 	if (ret)
-		goto out_fini2;
+		goto out_fini3;
 	bench_pair(rep, "read_section", section_run, &d[0], "walk4", walk4_run, w,
 		   1 << 16, 0);
 	bench_pair(rep, "read_section_fenced", section_run, &d[1], "walk4", walk4_run, w,
 		   1 << 16, 0);
-	pair[0] = &d[0];
-	pair[1] = &d[2];
-	bench_pair(rep, "read_section_2dom", section_2dom_run, pair, "walk4",
+	turns[0] = &d[0];
+	turns[1] = &d[2];
+	turns[2] = NULL;
+	bench_pair(rep, "read_section_2dom", section_turns_run, turns, "walk4",
+		   walk4_run, w, 1 << 16, 0);
+	turns[2] = &d[3];
+	turns[3] = NULL;
+	bench_pair(rep, "read_section_3dom", section_turns_run, turns, "walk4",
 		   walk4_run, w, 1 << 16, 0);
 
+out_fini3:
+	rcu_domain_fini(&d[3]);
 out_fini2:
 	rcu_domain_fini(&d[2]);
 out_fini1:

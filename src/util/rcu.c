@@ -135,7 +135,7 @@ static void tid_exit(void *arg)
 	tid_release(tid);
 	pthread_mutex_unlock(&tid_lock);
 	rcu_self.gen = 2;
-	rcu_self.last_id = 0;
+	rcu_self.last_id[0] = rcu_self.last_id[1] = 0;
 }
 
 /* fork(): only the calling thread lives on in the child. */
@@ -229,7 +229,7 @@ static void thread_register(void)
 		pthread_mutex_unlock(&tid_lock);
 		return;
 	}
-	rcu_self.last_id = 0;
+	rcu_self.last_id[0] = rcu_self.last_id[1] = 0;
 	rcu_self.tid = tid;
 	rcu_self.chunk = tid < 2 ? 0 : 31 - (uint32_t)__builtin_clz(tid);
 	rcu_self.off = tid - chunk_base(rcu_self.chunk);
@@ -319,16 +319,18 @@ static void fb_read_unlock(void)
 	}
 }
 
-/* The calling thread's slot in @d, if it has claimed one: remembered. */
+/* The calling thread's slot in @d, if it has claimed one: remembered first. */
 static struct rcu_slot *find_slot(struct rcu_domain *d)
 {
 	struct rcu_slot *c = __atomic_load_n(&d->chunk[rcu_self.chunk], __ATOMIC_ACQUIRE);
 
 	if (!c || __atomic_load_n(&c[rcu_self.off].gen, __ATOMIC_RELAXED) != rcu_self.gen)
 		return NULL;
-	rcu_self.last_slot = &c[rcu_self.off];
-	rcu_self.last_id = d->id;
-	return rcu_self.last_slot;
+	rcu_self.last_id[1] = rcu_self.last_id[0];
+	rcu_self.last_slot[1] = rcu_self.last_slot[0];
+	rcu_self.last_id[0] = d->id;
+	rcu_self.last_slot[0] = &c[rcu_self.off];
+	return rcu_self.last_slot[0];
 }
 
 void rcu_read_lock_slow(struct rcu_domain *d)

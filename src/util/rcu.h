@@ -175,8 +175,10 @@ struct rcu_domain {
 /* The calling thread's index (see above), in initial-exec TLS: one
  * segment-relative access. gen is 2 (never a slot's) until registered. */
 struct rcu_thread {
-	uint64_t last_id;	/* the domain of last_slot, or 0 */
-	struct rcu_slot *last_slot;
+	/* The thread's slots in the two domains it entered last (most
+	 * recent first), by domain id; 0: none. */
+	uint64_t last_id[2];
+	struct rcu_slot *last_slot[2];
 	uint32_t gen;		/* odd while it holds index tid */
 	uint32_t chunk;		/* tid's chunk */
 	uint32_t off;		/* tid's slot in it */
@@ -233,22 +235,40 @@ void rcu_read_unlock_slow(struct rcu_domain *d);
 void rcu_fence_idle(struct rcu_domain *d);
 
 /*
+ * The calling thread's slot in @d if @d is one of the two domains it found
+ * one in last (a model's section around a lookup of its memory's regions
+ * uses two), else NULL: rcu.c.
+ */
+static inline_hot struct rcu_slot *rcu_slot_cached(struct rcu_domain *d)
+{
+	uint64_t id = d->id;
+
+	struct rcu_slot *s;
+
+	if (likely(id == rcu_self.last_id[0]))
+		s = rcu_self.last_slot[0];
+	else if (likely(id == rcu_self.last_id[1]))
+		s = rcu_self.last_slot[1];
+	else
+		return NULL;
+	/* A remembered slot is never NULL: no test for it on the way. */
+	if (!s)
+		__builtin_unreachable();
+	return s;
+}
+
+/*
  * rcu_read_lock / rcu_read_unlock - enter and leave a read-side section of
  * @d. Any thread, any time; never fail, never block.
- *
- * The fast path: the calling thread's slot in the domain it entered or
- * left last, remembered in TLS by domain id (a domain later set up at the
- * same address has another id). Anything else, rcu.c.
  */
 static inline_hot void rcu_read_lock(struct rcu_domain *d)
 {
-	struct rcu_slot *s;
+	struct rcu_slot *s = rcu_slot_cached(d);
 
-	if (unlikely(d->id != rcu_self.last_id)) {
+	if (unlikely(!s)) {
 		rcu_read_lock_slow(d);
 		return;
 	}
-	s = rcu_self.last_slot;
 	if (s->nest++ == 0) {
 		__atomic_store_n(&s->ctr, __atomic_load_n(&d->gp, __ATOMIC_ACQUIRE),
 				 __ATOMIC_RELAXED);
@@ -267,14 +287,13 @@ static inline_hot void rcu_read_lock(struct rcu_domain *d)
 /* Release: the section's accesses before a writer sees it end. */
 static inline_hot void rcu_read_unlock(struct rcu_domain *d)
 {
-	struct rcu_slot *s;
+	struct rcu_slot *s = rcu_slot_cached(d);
 
 	RCU_TSAN_RELEASE(d);
-	if (unlikely(d->id != rcu_self.last_id)) {
+	if (unlikely(!s)) {
 		rcu_read_unlock_slow(d);
 		return;
 	}
-	s = rcu_self.last_slot;
 	if (--s->nest == 0)
 		__atomic_store_n(&s->ctr, 0, __ATOMIC_RELEASE);
 }
