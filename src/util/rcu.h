@@ -85,12 +85,12 @@
  * below S. A reader whose ctr store comes after that barrier also reads
  * the data after it, so it cannot reach what the writer unlinked before
  * calling; one whose store came before is seen and waited for. The
- * reader's cost: the domain's id compared with the one its thread entered
- * last, a thread-local load of that slot, the loads of the grace-period
- * counter and of the fence flag (one cache line with the id, read-mostly),
- * two plain stores and a compiler barrier. Entering another domain finds
- * the slot out of line (a few nanoseconds). Without membarrier (old
- * kernels, valgrind), readers issue a full fence instead.
+ * reader's cost: the domain's id compared with those of the two domains
+ * its thread entered last, a thread-local load of that slot, the loads of
+ * the grace-period counter and of the fence flag (one cache line with the
+ * id, read-mostly), two plain stores and a compiler barrier. A third
+ * domain finds its slot out of line (a few nanoseconds). Without
+ * membarrier (old kernels, valgrind), readers issue a full fence instead.
  *
  * fork(): the child keeps the forking thread's index and slots; every
  * other index is retired, so their slots are stale. The locks a grace
