@@ -132,10 +132,13 @@ static void test_not_waiting_for_later(void)
 	wait_flag(&young.joined);
 	start_held(&old, &to);
 	gp0 = __atomic_load_n(&main_dom.gp, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&gp_done, 0, __ATOMIC_SEQ_CST);
 	CHECK_OK(pthread_create(&tg, NULL, gp_fn, NULL));
-	/* The grace period has begun once the counter moves. */
+	/* The grace period has begun once the counter moves (and, for
+	 * readers on the slow path, flips their counter right after). */
 	while (__atomic_load_n(&main_dom.gp, __ATOMIC_SEQ_CST) == gp0)
 		sched_yield();
+	sleep_ms(5);
 	__atomic_store_n(&young.go, 1, __ATOMIC_SEQ_CST);
 	wait_flag(&young.inside);
 	sleep_ms(5);
@@ -187,6 +190,50 @@ static void test_thread_churn(void)
 	CHECK_EQ(churn_indexed, rounds);
 	rcu_synchronize(&main_dom);
 	WRITE_ONCE(rcu_thread_limit, limit);
+}
+
+/*
+ * Threads alive at once get indices across several chunks, and each its
+ * slot in the domain (not the slow path). Once they have exited, a grace
+ * period has no other reader: no barrier.
+ */
+#define TOGETHER 12
+
+static pthread_barrier_t together;
+static int together_slotted;	/* atomic */
+
+static void *together_fn(void *arg)
+{
+	struct rcu_domain *d = arg;
+
+	pthread_barrier_wait(&together);
+	rcu_read_lock(d);
+	if (rcu_slot_cached(d))
+		__atomic_fetch_add(&together_slotted, 1, __ATOMIC_RELAXED);
+	rcu_read_unlock(d);
+	pthread_barrier_wait(&together);
+	return NULL;
+}
+
+static void test_threads_together(void)
+{
+	struct rcu_domain d;
+	pthread_t t[TOGETHER];
+	unsigned int i;
+	uint64_t b;
+
+	CHECK_OK(rcu_domain_init(&d, RCU_FENCE_NEVER));
+	CHECK_OK(pthread_barrier_init(&together, NULL, TOGETHER));
+	for (i = 0; i < TOGETHER; i++)
+		CHECK_OK(pthread_create(&t[i], NULL, together_fn, &d));
+	for (i = 0; i < TOGETHER; i++)
+		CHECK_OK(pthread_join(t[i], NULL));
+	CHECK_EQ(together_slotted, TOGETHER);
+	b = d.barriers;
+	rcu_synchronize(&d);
+	CHECK_EQ(d.barriers, b);
+	pthread_barrier_destroy(&together);
+	rcu_domain_fini(&d);
 }
 
 /* A reader always in and out of sections does not hold grace periods up
@@ -542,10 +589,9 @@ static void test_many_domains(void)
 static void test_slow_path(void)
 {
 	uint32_t limit = rcu_thread_limit;
-	struct held_reader old = { 0 }, young = { 0 };
 	struct slow_reader s = { .depth = 3 };
-	pthread_t t, to, ty, tg;
 	unsigned int i;
+	pthread_t t;
 
 	WRITE_ONCE(rcu_thread_limit, 0);
 	/* Nested sections of a slow-path reader are waited for. */
@@ -557,24 +603,7 @@ static void test_slow_path(void)
 	CHECK(!s.indexed);
 
 	/* A section that begins after the grace period is not waited for. */
-	CHECK_OK(pthread_create(&ty, NULL, held_reader_fn, &young));
-	wait_flag(&young.joined);
-	start_held(&old, &to);
-	__atomic_store_n(&gp_done, 0, __ATOMIC_SEQ_CST);
-	CHECK_OK(pthread_create(&tg, NULL, gp_fn, NULL));
-	sleep_ms(5);
-	__atomic_store_n(&young.go, 1, __ATOMIC_SEQ_CST);
-	wait_flag(&young.inside);
-	sleep_ms(5);
-	CHECK_EQ(__atomic_load_n(&gp_done, __ATOMIC_SEQ_CST), 0);
-	__atomic_store_n(&old.release, 1, __ATOMIC_SEQ_CST);
-	for (i = 0; i < 2000 && !__atomic_load_n(&gp_done, __ATOMIC_SEQ_CST); i++)
-		sleep_ms(1);
-	CHECK_EQ(__atomic_load_n(&gp_done, __ATOMIC_SEQ_CST), 1);
-	CHECK_OK(pthread_join(tg, NULL));
-	CHECK_OK(pthread_join(to, NULL));
-	__atomic_store_n(&young.release, 1, __ATOMIC_SEQ_CST);
-	CHECK_OK(pthread_join(ty, NULL));
+	test_not_waiting_for_later();
 
 	/* A busy slow-path reader does not hold grace periods off. */
 	__atomic_store_n(&busy_stop, 0, __ATOMIC_RELEASE);
@@ -667,6 +696,7 @@ int main(void)
 	test_waits_for_reader(3);
 	test_not_waiting_for_later();
 	test_thread_churn();
+	test_threads_together();
 	test_busy_reader();
 	test_domains();
 	test_adaptive();
