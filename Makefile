@@ -8,7 +8,7 @@ BENCH_BUILD?= build-release
 MESON      ?= meson
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build demo check check-asan tsan valgrind bench clean
+.PHONY: all deps build demo check check-asan tsan valgrind bench install clean
 
 all: build
 
@@ -59,6 +59,13 @@ valgrind: build
 bench: deps $(BENCH_BUILD)/build.ninja
 	ninja -C $(BENCH_BUILD) -j$(JOBS)
 	$(BENCH_BUILD)/tools/siommu bench all
+
+# The library, headers, pkg-config file, the siommu tool, its manual page and
+# docs/scenarios.md, under PREFIX (default /usr/local; DESTDIR for staging).
+PREFIX ?= /usr/local
+install: build
+	$(MESON) configure $(BUILD) -Dprefix=$(PREFIX)
+	$(MESON) install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BENCH_BUILD)

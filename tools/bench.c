@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 
 #include "bench.h"
 #include "util/compiler.h"
@@ -412,41 +415,99 @@ void bench_scaling(struct bench_report *rep, const char *subject, bench_fn fn,
 	scaling_record(rep, "cpu_ilp.scaling_2t", itwo, "cpu_ilp_1t", ione, rounds, 0);
 }
 
-int bench_print(const struct bench_report *rep)
+int bench_begin(struct bench_opts *o)
 {
-	unsigned int i;
+	json_t *doc;
 
-	if (rep->opts->json) {
-		printf("{\"bench\":\"%s\",\"results\":[", rep->bench);
-		for (i = 0; i < rep->n; i++) {
-			const struct bench_result *r = &rep->r[i];
-
-			printf("%s{\"name\":\"%s\",\"ns\":%.3f,\"baseline\":\"%s\","
-			       "\"baseline_ns\":%.3f,\"ratio\":%.3f,\"ns_median\":%.3f,"
-			       "\"baseline_ns_median\":%.3f,\"ratio_median\":%.3f",
-			       i ? "," : "", r->name, r->ns, r->baseline,
-			       r->baseline_ns, r->ns / r->baseline_ns, r->ns_median,
-			       r->baseline_ns_median, r->ns_median / r->baseline_ns_median);
-			if (r->target > 0)
-				printf(",\"target\":%.2f", r->target);
-			printf("}");
-		}
-		printf("]}\n");
+	if (!o->json)
 		return 0;
+	doc = json_pack("{s:b, s:[]}", "indicative", o->quick, "benches");
+	o->doc = doc;
+	return doc ? 0 : -ENOMEM;
+}
+
+static bool measured(double ns, double base)
+{
+	return ns > 0 && base > 0 && isfinite(ns) && isfinite(base);
+}
+
+static bool missed(const struct bench_result *r)
+{
+	return r->target > 0 && (!measured(r->ns, r->baseline_ns) ||
+				 r->ns / r->baseline_ns > r->target);
+}
+
+static json_t *ratio_json(double ns, double base)
+{
+	return measured(ns, base) ? json_real(ns / base) : json_null();
+}
+
+static unsigned int print_json(const struct bench_report *rep)
+{
+	json_t *rows = json_array();
+	unsigned int i, n = 0;
+
+	for (i = 0; rows && i < rep->n; i++) {
+		const struct bench_result *r = &rep->r[i];
+		json_t *row = json_pack("{s:s, s:f, s:s, s:f, s:o, s:f, s:f, s:o}",
+			"name", r->name, "ns", r->ns, "baseline", r->baseline,
+			"baseline_ns", r->baseline_ns, "ratio", ratio_json(r->ns, r->baseline_ns),
+			"ns_median", r->ns_median, "baseline_ns_median", r->baseline_ns_median,
+			"ratio_median", ratio_json(r->ns_median, r->baseline_ns_median));
+
+		if (row && r->target > 0) {
+			json_object_set_new(row, "target", json_real(r->target));
+			json_object_set_new(row, "met", json_boolean(!missed(r)));
+		}
+		json_array_append_new(rows, row);
+		n += missed(r);
 	}
+	json_array_append_new(json_object_get(rep->opts->doc, "benches"),
+			      json_pack("{s:s, s:s, s:o}", "bench", rep->bench,
+					"title", rep->title ? rep->title : rep->bench,
+					"results", rows));
+	return n;
+}
+
+unsigned int bench_print(const struct bench_report *rep)
+{
+	unsigned int i, n = 0;
+
+	if (rep->opts->json)
+		return print_json(rep);
+	printf("\n%s: %s%s\n", rep->bench, rep->title ? rep->title : "",
+	       rep->opts->quick ? " (--quick: indicative)" : "");
 	printf("%-32s %10s  %-18s %10s %7s %7s %8s\n", "benchmark", "ns/op",
 	       "baseline", "ns/op", "ratio", "median", "target");
 	for (i = 0; i < rep->n; i++) {
 		const struct bench_result *r = &rep->r[i];
-		double ratio = r->ns / r->baseline_ns;
 		char tgt[16] = "-";
 
+		n += missed(r);
 		if (r->target > 0)
-			snprintf(tgt, sizeof(tgt), "%s%.2f",
-				 ratio <= r->target ? "<=" : "MISS ", r->target);
+			snprintf(tgt, sizeof(tgt), "%s%.2f", missed(r) ? "MISS " : "<=", r->target);
+		if (!measured(r->ns, r->baseline_ns) ||
+		    !measured(r->ns_median, r->baseline_ns_median)) {
+			printf("%-32s %10s  %-18s %10s %7s %7s %8s\n", r->name, "-", r->baseline,
+			       "-", "not measured", "", tgt);
+			continue;
+		}
 		printf("%-32s %10.2f  %-18s %10.2f %7.2f %7.2f %8s\n", r->name, r->ns,
-		       r->baseline, r->baseline_ns, ratio,
+		       r->baseline, r->baseline_ns, r->ns / r->baseline_ns,
 		       r->ns_median / r->baseline_ns_median, tgt);
 	}
-	return 0;
+	return n;
+}
+
+int bench_end(struct bench_opts *o)
+{
+	int ret = 0;
+
+	if (!o->doc)
+		return 0;
+	if (json_dumpf(o->doc, stdout, JSON_COMPACT) || putchar('\n') == EOF)
+		ret = -EIO;
+	json_decref(o->doc);
+	o->doc = NULL;
+	return ret;
 }

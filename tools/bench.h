@@ -32,6 +32,7 @@ typedef void (*bench_fn)(void *arg, uint64_t iters);
 struct bench_opts {
 	bool json;
 	bool quick;		/* few rounds: a smoke test, not a measurement */
+	void *doc;		/* --json: the document bench_print() adds to */
 };
 
 struct bench_result {
@@ -45,6 +46,7 @@ struct bench_result {
 
 struct bench_report {
 	const char *bench;
+	const char *title;	/* what the bench measures, in words */
 	const struct bench_opts *opts;
 	unsigned int n;
 	struct bench_result r[96];
@@ -111,8 +113,19 @@ unsigned int bench_rounds(const struct bench_opts *o);
  * half a second (BENCH_ROUNDS_MAX at most; --quick: no more). */
 bool bench_more(const struct bench_opts *o, unsigned int done, uint64_t t0);
 
-/* Print the report: a table, or one JSON object. Returns 0. */
-int bench_print(const struct bench_report *rep);
+/*
+ * Output of a run of benches: bench_begin(), bench_print() for each report,
+ * bench_end(). Text: a titled table per report as it comes. --json: one
+ * document for the whole run, {"indicative": --quick, "benches": [{"bench",
+ * "title", "results": [...]}...]}, printed by bench_end(). A row whose
+ * times could not be measured (none > 0) has no ratio: "not measured" in
+ * the table, null in JSON. bench_begin() returns 0 or -ENOMEM;
+ * bench_print() the number of rows that missed their target; bench_end() 0
+ * or -EIO (stdout failed) or -ENOMEM.
+ */
+int bench_begin(struct bench_opts *o);
+unsigned int bench_print(const struct bench_report *rep);
+int bench_end(struct bench_opts *o);
 
 uint64_t bench_now_ns(void);
 

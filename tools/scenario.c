@@ -3,6 +3,7 @@
  * Scenario files: parsing (libyaml's document API, so every node keeps its
  * line for error messages), building the described system with the OS half,
  * running the DMA workload through the hardware model, and reporting.
+ * docs/scenarios.md is the schema a user reads; this file enforces it.
  *
  * A file is one mapping with these keys (all lists):
  *   units:    name, aw (39|48|57), pasid_bits, iotlb_sets, iotlb_ways
@@ -12,26 +13,37 @@
  *             (auto|first|second), mappings: [iova, size, prot (r|w|rw),
  *             fill (byte)]
  *   attach:   device, domain, pasid (a number, "auto", or absent for the
- *             RID), as (a name for the PASID, used by the workload)
+ *             RID), as (a name for the PASID, used by the workload),
+ *             replace (this line may replace an earlier attachment)
  *   workload: device, pasid (number or name; absent: no PASID), op
- *             (read|write), iova, size, count (per thread), threads, stride,
- *             span, expect (any|ok|fault)
+ *             (read|write|ats_translate|page_request), access (r|w|rw, for
+ *             the last two), iova, size, count (per thread), threads,
+ *             stride, span, expect (any|ok|fault)
+ *
+ * Nothing is taken silently: every number is checked against the range of
+ * its field, names and keys are unique, and a second attachment at the same
+ * place needs `replace: true`. Input and work are bounded (SCENARIO_MAX_*).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <yaml.h>
 
 #include <siommu/core.h>
 
 #include "scenario.h"
 
-#define NAME_LEN 32
-#define MAX_ITEMS 64
+#define NAME_LEN (SCENARIO_MAX_NAME + 1)
+#define MAX_ITEMS SCENARIO_MAX_ITEMS
 
 struct sc_unit {
 	char name[NAME_LEN];
@@ -40,14 +52,19 @@ struct sc_unit {
 	struct siommu_unit *unit;
 };
 
+struct sc_work;
+
 struct sc_device {
 	char name[NAME_LEN];
 	int line, unit;
 	struct siommu_device_cfg cfg;
 	struct siommu_device *dev;
+	bool registered;	/* page responses come to on_page_resp() */
+	struct sc_work *cur;	/* the workload item running for it (atomic) */
 };
 
 struct sc_mapping {
+	int line;
 	uint64_t iova, size, pa, run;
 	unsigned int prot;
 	int fill;
@@ -64,23 +81,32 @@ struct sc_domain {
 
 struct sc_attach {
 	int line, device, domain;
-	bool has_pasid, auto_pasid;
+	bool has_pasid, auto_pasid, replace;
 	uint32_t pasid;
 	char as[NAME_LEN];
 };
 
 enum { EXPECT_ANY, EXPECT_OK, EXPECT_FAULT };
+enum { OP_READ, OP_WRITE, OP_ATS, OP_PRQ };
+static const char *const op_names[] = { "read", "write", "ats_translate", "page_request", NULL };
 
 struct sc_work {
 	int line, device;
 	char pasid_name[NAME_LEN];
 	bool has_pasid;
 	uint32_t pasid;
-	bool write;
+	int op;			/* OP_* */
+	unsigned int access;	/* OP_ATS, OP_PRQ: SIOMMU_VTD_READ | WRITE */
 	uint64_t iova, size, count, threads, stride, span;
 	int expect;
-	/* results, updated with atomics by the workload threads */
-	uint64_t dmas, bytes, faults, unexpected;
+	/*
+	 * Results, updated with atomics by the workload threads. For ATS,
+	 * "denied" counts translations that came back without the access asked
+	 * (not a fault for ATS: the device would send a page request); for
+	 * page requests, resp[] counts the page group responses by code.
+	 */
+	uint64_t dmas, bytes, faults, unexpected, denied;
+	uint64_t resp[3];	/* success, invalid request, failure */
 	uint64_t by_reason[256];
 };
 
@@ -94,12 +120,62 @@ struct scenario {
 	unsigned int nunits, ndevs, ndoms, natts, nwork;
 	struct siommu_ctx *ctx;
 	uint64_t total_ops, done_ops;
+	int stopped;		/* 0, or -EINTR / -ETIMEDOUT: the workload stopped early */
 };
+
+/* Text --------------------------------------------------------------------- */
+
+/*
+ * Copy @in to @out (@len bytes, at least 1) with control characters shown
+ * as \n, \t or \xNN: names and paths come from the user's file and command
+ * line, and text output must not carry their line breaks or terminal
+ * escape sequences. Returns @out.
+ */
+static char *shown(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '\n')
+			o += (size_t)snprintf(out + o, len - o, "\\n");
+		else if (c == '\t')
+			o += (size_t)snprintf(out + o, len - o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* A name for text output: a buffer of its own for each use. */
+#define SHOW(name) shown(name, (char[4 * SCENARIO_MAX_NAME + 8]){ 0 }, 4 * SCENARIO_MAX_NAME + 8)
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An error message, with control characters shown as in shown(). */
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	char raw[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	shown(raw, err, errlen);
+}
 
 /* Parsing ----------------------------------------------------------------- */
 
 struct parser {
 	const char *file;
+	const struct scenario_limits *lim;
+	uint64_t mapped;	/* buffer bytes behind the mappings so far */
+	uint64_t dmas, bytes;	/* the workload's totals so far */
 	yaml_document_t doc;
 	char *err;
 	size_t errlen;
@@ -111,15 +187,20 @@ static int perr(struct parser *p, const yaml_node_t *n, const char *field,
 static int perr(struct parser *p, const yaml_node_t *n, const char *field,
 		const char *fmt, ...)
 {
-	char msg[256];
+	char msg[384];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%zu: %s: %s", p->file,
+	set_err(p->err, p->errlen, "%s:%zu: %s: %s", p->file,
 		 n ? n->start_mark.line + 1 : 1, field, msg);
 	return -EINVAL;
+}
+
+static int line_of(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
 }
 
 static yaml_node_t *pnode(struct parser *p, int idx)
@@ -145,11 +226,14 @@ static yaml_node_t *map_get(struct parser *p, yaml_node_t *map, const char *key)
 	return NULL;
 }
 
-/* Refuse keys that are not in @allowed: a typo must not pass silently. */
+/*
+ * Refuse keys that are not in @allowed (a typo must not pass silently) and
+ * keys given twice (YAML would keep one of the two values).
+ */
 static int check_keys(struct parser *p, yaml_node_t *map, const char *what,
 		      const char *const *allowed)
 {
-	yaml_node_pair_t *pr;
+	yaml_node_pair_t *pr, *q;
 
 	if (map->type != YAML_MAPPING_NODE)
 		return perr(p, map, what, "expected a mapping of fields");
@@ -161,6 +245,13 @@ static int check_keys(struct parser *p, yaml_node_t *map, const char *what,
 
 		if (!k)
 			return perr(p, kn, what, "expected a field name");
+		for (q = map->data.mapping.pairs.start; q < pr; q++) {
+			yaml_node_t *qn = pnode(p, q->key);
+
+			if (!strcmp(scalar(qn), k))
+				return perr(p, kn, k, "given twice in %s (first at line %d)",
+					    what, line_of(qn));
+		}
 		for (a = allowed; *a; a++)
 			if (!strcmp(*a, k))
 				break;
@@ -176,14 +267,63 @@ static int check_keys(struct parser *p, yaml_node_t *map, const char *what,
 	return 0;
 }
 
-/* A number: decimal or 0x hex, with an optional K, M or G suffix. */
-static int get_u64(struct parser *p, yaml_node_t *map, const char *key,
-		   bool required, uint64_t dflt, uint64_t *out)
+int scenario_parse_number(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	bool hex = s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
+
+	/*
+	 * strtoull accepts leading space, signs and wraps "-1", and base 0
+	 * would read 010 as octal 8: none of that. Decimal, or 0x hex.
+	 */
+	if (!s || !(hex ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(digits, &end, hex ? 16 : 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == s || errno)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end)
+		return -EINVAL;
+	if (shift && v >> (64 - shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+/* @v as a scenario would write it: 4K, 2M, 1G when exact, else hex. */
+static const char *size_str(uint64_t v, char *buf, size_t len)
+{
+	if (v && !(v & (SIOMMU_SZ_1G - 1)))
+		snprintf(buf, len, "%" PRIu64 "G", v >> 30);
+	else if (v && !(v & ((1ull << 20) - 1)))
+		snprintf(buf, len, "%" PRIu64 "M", v >> 20);
+	else if (v && !(v & 1023))
+		snprintf(buf, len, "%" PRIu64 "K", v >> 10);
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+	return buf;
+}
+
+/* A number bound for a field whose values are @lo..@hi (@hex: addresses and
+ * masks read better in hex); out of range, the message gives the range. */
+static int get_num(struct parser *p, yaml_node_t *map, const char *key, bool required,
+		   uint64_t dflt, uint64_t lo, uint64_t hi, bool hex, uint64_t *out)
 {
 	yaml_node_t *n = map_get(p, map, key);
 	const char *s = scalar(n);
-	char *end;
-	unsigned long long v;
+	int ret;
 
 	if (!n) {
 		if (required)
@@ -191,21 +331,20 @@ static int get_u64(struct parser *p, yaml_node_t *map, const char *key,
 		*out = dflt;
 		return 0;
 	}
-	if (!s || !*s || *s == '-')
-		return perr(p, n, key, "expected a number, like 4096, 0x1000 or 4K");
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno)
-		return perr(p, n, key, "number out of range: '%s'", s);
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M')
-		v <<= 20, end++;
-	else if (*end == 'G')
-		v <<= 30, end++;
-	if (*end)
-		return perr(p, n, key, "expected a number, like 4096, 0x1000 or 4K; got '%s'", s);
-	*out = v;
+	ret = scenario_parse_number(s, out);
+	if (ret == -ERANGE)
+		return perr(p, n, key, "'%s' is beyond 64 bits (at most 0x%" PRIx64 ")", s,
+			    UINT64_MAX);
+	if (ret)
+		return perr(p, n, key, "expected a number, like 4096, 0x1000 or 4K; got '%s'",
+			    s ? s : "a list or mapping");
+	if (*out < lo || *out > hi) {
+		if (hex)
+			return perr(p, n, key, "%s is out of range: expected 0x%" PRIx64
+				    " to 0x%" PRIx64, s, lo, hi);
+		return perr(p, n, key, "%s is out of range: expected %" PRIu64 " to %" PRIu64,
+			    s, lo, hi);
+	}
 	return 0;
 }
 
@@ -237,7 +376,7 @@ static int get_name(struct parser *p, yaml_node_t *map, const char *key,
 		return 0;
 	}
 	if (!s || !*s || strlen(s) >= NAME_LEN)
-		return perr(p, n, key, "expected a name of 1 to %d characters", NAME_LEN - 1);
+		return perr(p, n, key, "expected a name of 1 to %d bytes", NAME_LEN - 1);
 	strcpy(out, s);
 	return 0;
 }
@@ -247,6 +386,7 @@ static int get_enum(struct parser *p, yaml_node_t *map, const char *key,
 {
 	yaml_node_t *n = map_get(p, map, key);
 	const char *s = scalar(n);
+	char list[128] = "";
 	int i;
 
 	*out = dflt;
@@ -258,16 +398,17 @@ static int get_enum(struct parser *p, yaml_node_t *map, const char *key,
 			return 0;
 		}
 	}
-	{
-		char list[128] = "";
-
-		for (i = 0; names[i]; i++) {
-			strcat(list, names[i]);
-			if (names[i + 1])
-				strcat(list, "|");
-		}
-		return perr(p, n, key, "expected %s", list);
+	for (i = 0; names[i]; i++) {
+		strcat(list, names[i]);
+		if (names[i + 1])
+			strcat(list, "|");
 	}
+	return perr(p, n, key, "expected %s", list);
+}
+
+static void rid_str(uint16_t rid, char *s)
+{
+	sprintf(s, "%02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1f, rid & 7);
 }
 
 /* "bb:dd.f" -> bus << 8 | dev << 3 | fn. */
@@ -277,7 +418,7 @@ static int get_rid(struct parser *p, yaml_node_t *map, const char *key,
 	yaml_node_t *n = map_get(p, map, key);
 	const char *s = scalar(n);
 	unsigned int b, d, f;
-	char tail;
+	int len = 0;
 
 	*out = -1;
 	if (!n) {
@@ -285,13 +426,19 @@ static int get_rid(struct parser *p, yaml_node_t *map, const char *key,
 			return perr(p, map, key, "missing (expected a requester ID like 00:01.0)");
 		return 0;
 	}
-	if (!s || sscanf(s, "%x:%x.%x%c", &b, &d, &f, &tail) != 3 || b > 255 || d > 31 || f > 7)
-		return perr(p, n, key, "expected a requester ID like 00:01.0 (bus:device.function)");
+	if (!s || strspn(s, "0123456789abcdefABCDEF:.") != strlen(s) ||
+	    sscanf(s, "%2x:%2x.%1x%n", &b, &d, &f, &len) != 3 || s[len] ||
+	    d > 31 || f > 7)
+		return perr(p, n, key, "expected a requester ID like 00:01.0 (bus 00-ff, "
+			    "device 00-1f, function 0-7)");
 	*out = (int32_t)(b << 8 | d << 3 | f);
 	return 0;
 }
 
-/* Index of the item called @name in a list already parsed, or an error. */
+/*
+ * Index of the item called @name in a list already parsed, or an error.
+ * Names are unique within their list (check_unique), so the first is it.
+ */
 #define FIND(p, n, key, arr, cnt, what, out)                                     \
 	({                                                                       \
 		char _nm[NAME_LEN];                                              \
@@ -303,6 +450,20 @@ static int get_rid(struct parser *p, yaml_node_t *map, const char *key,
 			_r = perr(p, map_get(p, n, key), key,                    \
 				  "no " what " named '%s' is defined above", _nm); \
 		*(out) = _i;                                                     \
+		_r;                                                              \
+	})
+
+/* The item just parsed, arr[cnt - 1], must not reuse an earlier one's name. */
+#define CHECK_UNIQUE(p, n, arr, cnt, what)                                       \
+	({                                                                       \
+		int _r = 0, _i;                                                  \
+		for (_i = 0; _i < (int)(cnt) - 1; _i++)                          \
+			if (!strcmp((arr)[_i].name, (arr)[(cnt) - 1].name)) {   \
+				_r = perr(p, map_get(p, n, "name"), "name",      \
+					  "a " what " named '%s' is already defined " \
+					  "at line %d", (arr)[_i].name, (arr)[_i].line); \
+				break;                                           \
+			}                                                        \
 		_r;                                                              \
 	})
 
@@ -330,7 +491,7 @@ static int get_list(struct parser *p, yaml_node_t *root, const char *key,
 	if (n->type != YAML_SEQUENCE_NODE)
 		return perr(p, n, key, "expected a list (items starting with '- ')");
 	if (list_len(n) > MAX_ITEMS)
-		return perr(p, n, key, "at most %d items", MAX_ITEMS);
+		return perr(p, n, key, "%u items, beyond the limit of %d", list_len(n), MAX_ITEMS);
 	return 0;
 }
 
@@ -347,20 +508,23 @@ static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 		struct sc_unit *u = &sc->unit[sc->nunits++];
 		uint64_t v = 0;
 
-		u->line = n->start_mark.line + 1;
+		u->line = line_of(n);
 		ret = check_keys(p, n, "a unit", keys);
 		ret = ret ?: get_name(p, n, "name", true, u->name);
-		ret = ret ?: get_u64(p, n, "aw", false, 48, &v);
+		ret = ret ?: CHECK_UNIQUE(p, n, sc->unit, sc->nunits, "unit");
+		ret = ret ?: get_num(p, n, "aw", false, 48, 0, UINT64_MAX, false, &v);
 		if (!ret && v != 39 && v != 48 && v != 57)
 			ret = perr(p, map_get(p, n, "aw"), "aw", "expected 39, 48 or 57");
 		u->cfg.aw = v;
-		ret = ret ?: get_u64(p, n, "pasid_bits", false, 20, &v);
-		if (!ret && (v < 1 || v > 20))
-			ret = perr(p, map_get(p, n, "pasid_bits"), "pasid_bits", "expected 1 to 20");
+		ret = ret ?: get_num(p, n, "pasid_bits", false, 20, 1, 20, false, &v);
 		u->cfg.pasid_bits = v;
-		ret = ret ?: get_u64(p, n, "iotlb_sets", false, 0, &v);
+		/* 0 in the library's configuration means its default: not here. */
+		ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
+		if (!ret && (v & (v - 1)))
+			ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
+				   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
 		u->cfg.iotlb_sets = v;
-		ret = ret ?: get_u64(p, n, "iotlb_ways", false, 0, &v);
+		ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
 		u->cfg.iotlb_ways = v;
 	}
 	if (!ret && !sc->nunits)
@@ -368,12 +532,22 @@ static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 	return ret;
 }
 
+/* PASIDs a device can use: min(its width, its unit's); none behind an alias. */
+static unsigned int dev_pasid_bits(struct scenario *sc, const struct sc_device *d)
+{
+	unsigned int u = sc->unit[d->unit].cfg.pasid_bits;
+
+	if (d->cfg.alias_rid != SIOMMU_NO_ALIAS)
+		return 0;
+	return d->cfg.pasid_bits < u ? d->cfg.pasid_bits : u;
+}
+
 static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "unit", "rid", "pasid_bits", "pasid_only",
 					    "ats", "pri", "group", "alias", NULL };
 	yaml_node_t *l;
-	unsigned int i;
+	unsigned int i, k;
 	int ret = get_list(p, root, "devices", true, &l);
 
 	for (i = 0; !ret && i < list_len(l); i++) {
@@ -382,27 +556,105 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		bool po = false, ats = false, pri = false;
 		int32_t rid = 0;
 		uint64_t v = 0;
+		char rs[16];
 
-		d->line = n->start_mark.line + 1;
+		d->line = line_of(n);
 		ret = check_keys(p, n, "a device", keys);
 		ret = ret ?: get_name(p, n, "name", true, d->name);
+		ret = ret ?: CHECK_UNIQUE(p, n, sc->dev, sc->ndevs, "device");
 		ret = ret ?: FIND(p, n, "unit", sc->unit, sc->nunits, "unit", &d->unit);
 		ret = ret ?: get_rid(p, n, "rid", true, &rid);
 		d->cfg.rid = (uint16_t)rid;
-		ret = ret ?: get_u64(p, n, "pasid_bits", false, 0, &v);
-		if (!ret && v > 20)
-			ret = perr(p, map_get(p, n, "pasid_bits"), "pasid_bits", "expected 0 to 20");
+		ret = ret ?: get_num(p, n, "pasid_bits", false, 0, 0, 20, false, &v);
 		d->cfg.pasid_bits = v;
 		ret = ret ?: get_bool(p, n, "pasid_only", &po);
 		ret = ret ?: get_bool(p, n, "ats", &ats);
 		ret = ret ?: get_bool(p, n, "pri", &pri);
 		d->cfg.flags = (po ? SIOMMU_DEV_PASID_ONLY : 0) | (ats ? SIOMMU_DEV_ATS : 0) |
 			       (pri ? SIOMMU_DEV_PRI : 0);
-		ret = ret ?: get_u64(p, n, "group", false, 0, &v);
+		ret = ret ?: get_num(p, n, "group", false, 0, 0, UINT32_MAX, false, &v);
 		d->cfg.isolation_key = (uint32_t)v;
 		ret = ret ?: get_rid(p, n, "alias", false, &d->cfg.alias_rid);
+		if (ret)
+			break;
+		rid_str(d->cfg.rid, rs);
+		if (d->cfg.alias_rid == rid)
+			return perr(p, map_get(p, n, "alias"), "alias",
+				    "%s is the device's own RID", rs);
+		/* One RID, one device on a unit; an alias is never another's RID. */
+		for (k = 0; k + 1 < sc->ndevs; k++) {
+			struct sc_device *o = &sc->dev[k];
+
+			if (o->unit != d->unit)
+				continue;
+			if (o->cfg.rid == d->cfg.rid)
+				return perr(p, map_get(p, n, "rid"), "rid",
+					    "device '%s': RID %s is already used by '%s' (line %d)",
+					    d->name, rs, o->name, o->line);
+			if (o->cfg.alias_rid == rid)
+				return perr(p, map_get(p, n, "rid"), "rid",
+					    "device '%s': RID %s is the alias of '%s' (line %d)",
+					    d->name, rs, o->name, o->line);
+			if (d->cfg.alias_rid == o->cfg.rid) {
+				rid_str((uint16_t)d->cfg.alias_rid, rs);
+				return perr(p, map_get(p, n, "alias"), "alias",
+					    "device '%s': alias %s is the RID of '%s' (line %d)",
+					    d->name, rs, o->name, o->line);
+			}
+		}
+		if (po && !dev_pasid_bits(sc, d))
+			return perr(p, map_get(p, n, "pasid_only"), "pasid_only",
+				    "device '%s' can only issue DMA with a PASID, but has no "
+				    "usable PASIDs (%s)", d->name,
+				    d->cfg.alias_rid != SIOMMU_NO_ALIAS ?
+				    "a PASID prefix does not cross the bridge its alias names" :
+				    "pasid_bits is 0");
 	}
 	return ret;
+}
+
+/* Where a paging domain's mappings may lie: below 2^aw of its unit. */
+static int check_mapping(struct parser *p, yaml_node_t *m, struct scenario *sc,
+			 struct sc_domain *d, struct sc_mapping *mp)
+{
+	unsigned int aw = sc->unit[d->unit].cfg.aw, k;
+	char a[24], b[24];
+	uint64_t last;
+
+	if (mp->iova & 0xfff)
+		return perr(p, map_get(p, m, "iova"), "iova",
+			    "0x%" PRIx64 " is not 4K-aligned", mp->iova);
+	if (mp->size & 0xfff)
+		return perr(p, map_get(p, m, "size"), "size",
+			    "%s is not a multiple of 4K", size_str(mp->size, a, sizeof(a)));
+	if (__builtin_add_overflow(mp->iova, mp->size - 1, &last))
+		return perr(p, map_get(p, m, "iova"), "iova",
+			    "iova 0x%" PRIx64 " + %s wraps past 2^64", mp->iova,
+			    size_str(mp->size, a, sizeof(a)));
+	if (aw < 64 && last >> aw)
+		return perr(p, map_get(p, m, "iova"), "iova",
+			    "0x%" PRIx64 " + %s ends beyond unit '%s''s %u-bit address width "
+			    "(last IOVA 0x%" PRIx64 ")", mp->iova, size_str(mp->size, a, sizeof(a)),
+			    sc->unit[d->unit].name, aw, (uint64_t)(1ull << aw) - 1);
+	for (k = 0; k + 1 < d->nmaps; k++) {
+		struct sc_mapping *o = &d->map[k];
+
+		if (mp->iova <= o->iova + (o->size - 1) && o->iova <= last)
+			return perr(p, m, "iova", "mapping 0x%" PRIx64 "+%s overlaps 0x%" PRIx64
+				    "+%s (line %d)", mp->iova, size_str(mp->size, a, sizeof(a)),
+				    o->iova, size_str(o->size, b, sizeof(b)), o->line);
+	}
+	/* A buffer of its own, a power of two: the frame pool's runs. */
+	mp->run = 4096;
+	while (mp->run < mp->size)
+		mp->run <<= 1;
+	p->mapped += mp->run;
+	if (p->mapped > p->lim->max_memory)
+		return perr(p, map_get(p, m, "size"), "size",
+			    "the mappings so far need %" PRIu64 " MiB of memory, beyond the "
+			    "limit of %" PRIu64 " MiB (--max-memory)",
+			    p->mapped >> 20, p->lim->max_memory >> 20);
+	return 0;
 }
 
 static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *sc)
@@ -421,14 +673,18 @@ static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *s
 		struct sc_domain *d = &sc->dom[sc->ndoms++];
 		int t = 0, s = 0;
 
-		d->line = n->start_mark.line + 1;
+		d->line = line_of(n);
 		ret = check_keys(p, n, "a domain", keys);
 		ret = ret ?: get_name(p, n, "name", true, d->name);
+		ret = ret ?: CHECK_UNIQUE(p, n, sc->dom, sc->ndoms, "domain");
 		ret = ret ?: FIND(p, n, "unit", sc->unit, sc->nunits, "unit", &d->unit);
 		ret = ret ?: get_enum(p, n, "type", types, 2, &t);
 		ret = ret ?: get_enum(p, n, "stage", stages, 0, &s);
 		d->cfg.type = t;
 		d->cfg.stage = s;
+		if (!ret && t != SIOMMU_DOMAIN_PAGING && map_get(p, n, "stage"))
+			ret = perr(p, map_get(p, n, "stage"), "stage",
+				   "only a paging domain has a stage");
 		ret = ret ?: get_list(p, n, "mappings", false, &ml);
 		if (ret || !ml)
 			continue;
@@ -440,17 +696,18 @@ static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *s
 			uint64_t v = 0;
 			int pr = 0;
 
+			mp->line = line_of(m);
 			ret = check_keys(p, m, "a mapping", mkeys);
-			ret = ret ?: get_u64(p, m, "iova", true, 0, &mp->iova);
-			ret = ret ?: get_u64(p, m, "size", true, 0, &mp->size);
-			if (!ret && (!mp->size || mp->size > SIOMMU_SZ_1G || (mp->size | mp->iova) & 0xfff))
-				ret = perr(p, m, "size", "iova and size must be 4K-aligned, size 4K to 1G");
+			ret = ret ?: get_num(p, m, "iova", true, 0, 0, UINT64_MAX, true, &mp->iova);
+			ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G,
+					     true, &mp->size);
 			ret = ret ?: get_enum(p, m, "prot", prots, 3, &pr);
 			if (!ret && !pr)
 				ret = perr(p, map_get(p, m, "prot"), "prot", "expected r, w or rw");
 			mp->prot = pr;
-			ret = ret ?: get_u64(p, m, "fill", false, 0, &v);
-			mp->fill = (int)(v & 0xff);
+			ret = ret ?: get_num(p, m, "fill", false, 0, 0, 0xff, true, &v);
+			mp->fill = (int)v;
+			ret = ret ?: check_mapping(p, m, sc, d, mp);
 		}
 	}
 	return ret;
@@ -458,46 +715,71 @@ static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *s
 
 static int parse_attach(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
-	static const char *const keys[] = { "device", "domain", "pasid", "as", NULL };
+	static const char *const keys[] = { "device", "domain", "pasid", "as", "replace", NULL };
 	yaml_node_t *l;
-	unsigned int i;
+	unsigned int i, k;
 	int ret = get_list(p, root, "attach", true, &l);
 
 	for (i = 0; !ret && i < list_len(l); i++) {
 		yaml_node_t *n = list_item(p, l, i), *pn;
 		struct sc_attach *a = &sc->att[sc->natts++];
+		struct sc_device *d;
+		unsigned int bits;
 
-		a->line = n->start_mark.line + 1;
+		a->line = line_of(n);
 		ret = check_keys(p, n, "an attachment", keys);
 		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &a->device);
 		ret = ret ?: FIND(p, n, "domain", sc->dom, sc->ndoms, "domain", &a->domain);
-		/* Only a mapping node may be searched (check_keys said so). */
-		pn = ret ? NULL : map_get(p, n, "pasid");
-		if (!ret && pn) {
+		ret = ret ?: get_bool(p, n, "replace", &a->replace);
+		if (ret)
+			break;
+		d = &sc->dev[a->device];
+		bits = dev_pasid_bits(sc, d);
+		pn = map_get(p, n, "pasid");
+		if (!pn && (d->cfg.flags & SIOMMU_DEV_PASID_ONLY))
+			return perr(p, n, "pasid", "device '%s' is pasid_only: it issues no DMA "
+				    "without a PASID, so its RID takes no domain; give 'pasid'",
+				    d->name);
+		if (pn) {
 			uint64_t v = 0;
 
 			a->has_pasid = true;
+			if (!bits)
+				return perr(p, pn, "pasid", "device '%s' has no usable PASIDs (%s)",
+					    d->name, d->cfg.alias_rid != SIOMMU_NO_ALIAS ?
+					    "its DMA may carry an alias RID" :
+					    !d->cfg.pasid_bits ? "pasid_bits is 0" :
+					    "its unit has none");
 			if (scalar(pn) && !strcmp(scalar(pn), "auto"))
 				a->auto_pasid = true;
 			else
-				ret = get_u64(p, n, "pasid", true, 0, &v);
-			if (!ret && !a->auto_pasid && (v < 1 || v > SIOMMU_PASID_MAX))
-				ret = perr(p, pn, "pasid", "expected 1 to %u, or auto", SIOMMU_PASID_MAX);
+				ret = get_num(p, n, "pasid", true, 0, 1, SIOMMU_PASID_MAX, false, &v);
+			if (ret)
+				return perr(p, pn, "pasid", "expected 1 to %u, or auto; got '%s'",
+					    SIOMMU_PASID_MAX, scalar(pn) ? scalar(pn) : "a list");
+			if (!a->auto_pasid && v >> bits)
+				return perr(p, pn, "pasid", "PASID %" PRIu64 " is beyond device "
+					    "'%s''s %u-bit PASID width (max %u)", v, d->name, bits,
+					    (1u << bits) - 1);
 			a->pasid = (uint32_t)v;
 		}
-		ret = ret ?: get_name(p, n, "as", false, a->as);
+		ret = get_name(p, n, "as", false, a->as);
 		if (!ret && a->as[0] && !a->has_pasid)
 			ret = perr(p, map_get(p, n, "as"), "as", "names a PASID: give 'pasid' too");
+		for (k = 0; !ret && a->as[0] && k + 1 < sc->natts; k++)
+			if (!strcmp(sc->att[k].as, a->as))
+				ret = perr(p, map_get(p, n, "as"), "as", "the PASID name '%s' is "
+					   "already given at line %d", a->as, sc->att[k].line);
 	}
 	return ret;
 }
 
 static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
-	static const char *const keys[] = { "device", "pasid", "op", "iova", "size", "count",
-					    "threads", "stride", "span", "expect", NULL };
-	static const char *const ops[] = { "read", "write", NULL };
+	static const char *const keys[] = { "device", "pasid", "op", "access", "iova", "size",
+					    "count", "threads", "stride", "span", "expect", NULL };
 	static const char *const expects[] = { "any", "ok", "fault", NULL };
+	static const char *const accesses[] = { "", "r", "w", "rw", NULL };
 	yaml_node_t *l;
 	unsigned int i;
 	int ret = get_list(p, root, "workload", false, &l);
@@ -505,9 +787,11 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 	for (i = 0; !ret && l && i < list_len(l); i++) {
 		yaml_node_t *n = list_item(p, l, i), *pn;
 		struct sc_work *w = &sc->work[sc->nwork++];
-		int op = 0;
+		uint64_t dmas, bytes, end;
+		char a[24];
+		int acc = 1;
 
-		w->line = n->start_mark.line + 1;
+		w->line = line_of(n);
 		ret = check_keys(p, n, "a workload item", keys);
 		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &w->device);
 		pn = ret ? NULL : map_get(p, n, "pasid");
@@ -519,71 +803,222 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 			for (k = 0; s && k < sc->natts; k++)
 				if (sc->att[k].as[0] && !strcmp(sc->att[k].as, s))
 					break;
-			if (s && k < sc->natts)
+			if (s && k < sc->natts) {
 				strcpy(w->pasid_name, s);
-			else {
+			} else {
 				uint64_t v = 0;
 
-				ret = get_u64(p, n, "pasid", true, 0, &v);
+				ret = get_num(p, n, "pasid", true, 0, 0, SIOMMU_PASID_MAX, false, &v);
 				if (ret)
-					ret = perr(p, pn, "pasid", "expected a PASID number or a name "
-						   "given with 'as' in attach");
+					ret = perr(p, pn, "pasid", "expected a PASID number (0 to %u) "
+						   "or a name given with 'as' in attach",
+						   SIOMMU_PASID_MAX);
 				w->pasid = (uint32_t)v;
 			}
 		}
-		ret = ret ?: get_enum(p, n, "op", ops, 0, &op);
-		w->write = op == 1;
-		ret = ret ?: get_u64(p, n, "iova", true, 0, &w->iova);
-		ret = ret ?: get_u64(p, n, "size", false, 4096, &w->size);
-		if (!ret && (!w->size || w->size > (1u << 20)))
-			ret = perr(p, map_get(p, n, "size"), "size", "expected 1 byte to 1M");
-		ret = ret ?: get_u64(p, n, "count", false, 1, &w->count);
-		ret = ret ?: get_u64(p, n, "threads", false, 1, &w->threads);
-		if (!ret && (!w->threads || w->threads > 16))
-			ret = perr(p, map_get(p, n, "threads"), "threads", "expected 1 to 16");
-		ret = ret ?: get_u64(p, n, "stride", false, 0, &w->stride);
-		ret = ret ?: get_u64(p, n, "span", false, 0, &w->span);
+		ret = ret ?: get_enum(p, n, "op", op_names, OP_READ, &w->op);
+		ret = ret ?: get_enum(p, n, "access", accesses, 1, &acc);
+		if (!ret && !acc)
+			ret = perr(p, map_get(p, n, "access"), "access", "expected r, w or rw");
+		if (!ret && map_get(p, n, "access") && w->op != OP_ATS && w->op != OP_PRQ)
+			ret = perr(p, map_get(p, n, "access"), "access", "only for ats_translate "
+				   "and page_request (read and write say it)");
+		w->access = (acc & 1 ? SIOMMU_VTD_READ : 0) | (acc & 2 ? SIOMMU_VTD_WRITE : 0);
+		ret = ret ?: get_num(p, n, "iova", true, 0, 0, UINT64_MAX, true, &w->iova);
+		ret = ret ?: get_num(p, n, "size", false, 4096, 1, 1u << 20, false, &w->size);
+		ret = ret ?: get_num(p, n, "count", false, 1, 1, SCENARIO_MAX_DMAS, false,
+				     &w->count);
+		ret = ret ?: get_num(p, n, "threads", false, 1, 1, SCENARIO_MAX_THREADS, false,
+				     &w->threads);
+		ret = ret ?: get_num(p, n, "span", false, 0, 0, UINT64_MAX, true, &w->span);
+		ret = ret ?: get_num(p, n, "stride", false, 0, 0, UINT64_MAX, true, &w->stride);
+		if (!ret && !w->stride != !w->span)
+			ret = perr(p, n, w->span ? "stride" : "span",
+				   "stride and span go together: each DMA moves on by stride, "
+				   "wrapping within span");
+		if (!ret && w->stride > w->span)
+			ret = perr(p, map_get(p, n, "stride"), "stride", "0x%" PRIx64 " is beyond "
+				   "span 0x%" PRIx64, w->stride, w->span);
+		if (!ret && (__builtin_add_overflow(w->iova, w->span, &end) ||
+			     __builtin_add_overflow(end, w->size - 1, &end)))
+			ret = perr(p, map_get(p, n, "iova"), "iova", "iova 0x%" PRIx64 " + %s "
+				   "wraps past 2^64", w->iova,
+				   size_str(w->span + w->size, a, sizeof(a)));
 		ret = ret ?: get_enum(p, n, "expect", expects, EXPECT_ANY, &w->expect);
-		sc->total_ops += w->count * w->threads;
+		if (ret)
+			break;
+		/* Bounded work: the totals are capped, not only each item. */
+		dmas = w->count * w->threads;
+		bytes = dmas * w->size;
+		p->dmas += dmas;
+		p->bytes += bytes;
+		if (p->dmas > SCENARIO_MAX_DMAS)
+			ret = perr(p, map_get(p, n, "count"), "count", "the workload so far "
+				   "issues %" PRIu64 " DMAs, beyond the limit of %llu",
+				   p->dmas, SCENARIO_MAX_DMAS);
+		else if (p->bytes > SCENARIO_MAX_DMA_BYTES)
+			ret = perr(p, map_get(p, n, "count"), "count", "the workload so far "
+				   "moves %" PRIu64 " MiB, beyond the limit of %llu MiB",
+				   p->bytes >> 20, SCENARIO_MAX_DMA_BYTES >> 20);
+		sc->total_ops += dmas;
 	}
 	return ret;
 }
 
-struct scenario *scenario_load(const char *path, char *err, size_t errlen)
+/* Input ------------------------------------------------------------------- */
+
+/* Offset of the first byte that breaks UTF-8 (or is NUL), or @len. */
+static size_t utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n, k;
+		uint32_t cp;
+
+		if (c && c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return i;
+		if (len - i <= n)
+			return i;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond U+10FFFF. */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
+static int lerr(struct parser *p, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An error at a 0-based line of the file, before the document exists. */
+static int lerr(struct parser *p, size_t line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	set_err(p->err, p->errlen, "%s:%zu: %s", p->file, line + 1, msg);
+	return -EINVAL;
+}
+
+/*
+ * Walk the events once before building the document: nesting deeper than
+ * SCENARIO_MAX_DEPTH, more than SCENARIO_MAX_ALIASES aliases or a second
+ * document is refused before libyaml builds anything from it.
+ */
+static int prescan(struct parser *p, const unsigned char *data, size_t len)
+{
+	unsigned int depth = 0, aliases = 0, docs = 0;
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	int ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&yp)) {
+		set_err(p->err, p->errlen, "%s: out of memory", p->file);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&yp, data, len);
+	while (!ret && !done) {
+		if (!yaml_parser_parse(&yp, &ev)) {
+			ret = lerr(p, yp.problem_mark.line, "YAML syntax: %s",
+				   yp.problem ? yp.problem : "unreadable");
+			break;
+		}
+		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
+		    ++depth > SCENARIO_MAX_DEPTH)
+			ret = lerr(p, ev.start_mark.line, "nesting deeper than %d levels",
+				   SCENARIO_MAX_DEPTH);
+		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		else if (ev.type == YAML_ALIAS_EVENT && ++aliases > SCENARIO_MAX_ALIASES)
+			ret = lerr(p, ev.start_mark.line, "more than %d aliases (*name)",
+				   SCENARIO_MAX_ALIASES);
+		/* One document: the loader would ignore a second. */
+		else if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1)
+			ret = lerr(p, ev.start_mark.line, "a second YAML document ('---'): a "
+				   "scenario is one document");
+		else if (ev.type == YAML_STREAM_END_EVENT)
+			done = true;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return ret;
+}
+
+static struct scenario *load(const char *name, const unsigned char *data, size_t len,
+			     const struct scenario_limits *lim, char *err, size_t errlen)
 {
 	static const char *const top[] = { "units", "devices", "domains", "attach", "workload",
 					   NULL };
-	struct parser p = { .file = path, .err = err, .errlen = errlen };
+	static const struct scenario_limits dflt = SCENARIO_LIMITS_DEFAULT;
+	struct parser p = { .file = name, .lim = lim ?: &dflt, .err = err, .errlen = errlen };
 	yaml_parser_t yp;
 	struct scenario *sc;
 	yaml_node_t *root;
-	FILE *f;
+	size_t bad;
 	int ret;
 
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (len > SCENARIO_MAX_FILE) {
+		set_err(err, errlen, "%s: larger than the limit of %d KiB for a scenario file",
+			 name, SCENARIO_MAX_FILE >> 10);
 		return NULL;
 	}
+	bad = utf8_valid(data, len);
+	if (bad < len) {
+		size_t line = 1, i;
+
+		for (i = 0; i < bad; i++)
+			line += data[i] == '\n';
+		set_err(err, errlen, "%s:%zu: not UTF-8 text (byte 0x%02x at offset %zu); "
+			 "a scenario is a YAML text file", name, line, data[bad], bad);
+		return NULL;
+	}
+	for (bad = 0; bad < len && data[bad] && strchr(" \t\r\n", data[bad]); bad++)
+		;
+	if (bad == len) {
+		set_err(err, errlen, "%s:1: file: empty: expected units, devices, domains, "
+			 "attach", name);
+		return NULL;
+	}
+	if (prescan(&p, data, len))
+		return NULL;
 	sc = calloc(1, sizeof(*sc));
 	if (!sc || !yaml_parser_initialize(&yp)) {
-		fclose(f);
 		free(sc);
-		snprintf(err, errlen, "%s: out of memory", path);
+		set_err(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
-	snprintf(sc->file, sizeof(sc->file), "%s", path);
-	yaml_parser_set_input_file(&yp, f);
+	snprintf(sc->file, sizeof(sc->file), "%s", name);
+	yaml_parser_set_input_string(&yp, data, len);
 	if (!yaml_parser_load(&yp, &p.doc)) {
-		snprintf(err, errlen, "%s:%zu: YAML syntax: %s", path,
-			 yp.problem_mark.line + 1, yp.problem ? yp.problem : "unreadable");
+		lerr(&p, yp.problem_mark.line, "YAML syntax: %s",
+		     yp.problem ? yp.problem : "unreadable");
 		yaml_parser_delete(&yp);
-		fclose(f);
 		free(sc);
 		return NULL;
 	}
 	yaml_parser_delete(&yp);
-	fclose(f);
 	root = yaml_document_get_root_node(&p.doc);
 	if (!root)
 		ret = perr(&p, NULL, "file", "empty: expected units, devices, domains, attach");
@@ -602,10 +1037,66 @@ struct scenario *scenario_load(const char *path, char *err, size_t errlen)
 	return sc;
 }
 
+struct scenario *scenario_load_buf(const char *name, const void *data, size_t len,
+				   const struct scenario_limits *lim, char *err, size_t errlen)
+{
+	return load(name, data, len, lim, err, errlen);
+}
+
+struct scenario *scenario_load(const char *path, const struct scenario_limits *lim,
+			       char *err, size_t errlen)
+{
+	struct scenario *sc = NULL;
+	unsigned char *buf;
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		set_err(err, errlen, "%s: is a directory; expected a scenario file (YAML)", path);
+		close(fd);
+		return NULL;
+	}
+	/* One byte beyond the limit tells a file that is too large. */
+	buf = malloc(SCENARIO_MAX_FILE + 1);
+	if (!buf) {
+		set_err(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return NULL;
+	}
+	while (len <= SCENARIO_MAX_FILE &&
+	       (n = read(fd, buf + len, SCENARIO_MAX_FILE + 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	sc = load(path, buf, len, lim, err, errlen);
+out:
+	free(buf);
+	close(fd);
+	return sc;
+}
+
 void scenario_free(struct scenario *sc)
 {
+	unsigned int i;
+
 	if (!sc)
 		return;
+	for (i = 0; i < sc->ndevs; i++)
+		if (sc->dev[i].registered)
+			siommu_vtd_dev_unregister(siommu_unit_vtd(sc->unit[sc->dev[i].unit].unit),
+						  sc->dev[i].cfg.rid);
 	siommu_ctx_destroy(sc->ctx);
 	free(sc);
 }
@@ -613,84 +1104,226 @@ void scenario_free(struct scenario *sc)
 /* Running ----------------------------------------------------------------- */
 
 static int rerr(struct scenario *sc, char *err, size_t errlen, int line,
-		const char *what, int ret)
+		const char *field, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+/* A step the library refused: where, and what it refused in words. */
+static int rerr(struct scenario *sc, char *err, size_t errlen, int line,
+		const char *field, int ret, const char *fmt, ...)
 {
-	snprintf(err, errlen, "%s:%d: %s: %s", sc->file, line, what, strerror(-ret));
+	char msg[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	set_err(err, errlen, "%s:%d: %s: %s", sc->file, line, field, msg);
 	return ret;
 }
 
-static int build(struct scenario *sc, char *err, size_t errlen)
+/*
+ * The page group response to a device's page request (PCIe PRI), counted
+ * for the workload item running for the device. Called by the unit from
+ * the driver's invalidation queue: counts only.
+ */
+static void on_page_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
 {
+	struct sc_device *d = opaque;
+	struct sc_work *w = __atomic_load_n(&d->cur, __ATOMIC_ACQUIRE);
+
+	if (w)
+		__atomic_fetch_add(&w->resp[resp->code == 0 ? 0 : resp->code == 1 ? 1 : 2], 1,
+				   __ATOMIC_RELAXED);
+}
+
+static int build_devices(struct scenario *sc, char *err, size_t errlen)
+{
+	static const struct siommu_vtd_dev_ops ops = { .page_resp = on_page_resp };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < sc->ndevs; i++) {
+		struct sc_device *d = &sc->dev[i];
+		char rid[16];
+
+		rid_str(d->cfg.rid, rid);
+		ret = siommu_device_add(sc->unit[d->unit].unit, &d->cfg, &d->dev);
+		if (ret == -EINVAL && d->cfg.isolation_key && d->cfg.alias_rid != SIOMMU_NO_ALIAS) {
+			int key = -1, alias = -1;
+			unsigned int k;
+			char ar[16];
+
+			/* The two groups it would join, each by its first device. */
+			for (k = 0; k < i; k++) {
+				if (sc->dev[k].unit != d->unit)
+					continue;
+				if (key < 0 && sc->dev[k].cfg.isolation_key == d->cfg.isolation_key)
+					key = (int)k;
+				if (alias < 0 && sc->dev[k].cfg.alias_rid == d->cfg.alias_rid)
+					alias = (int)k;
+			}
+			rid_str((uint16_t)d->cfg.alias_rid, ar);
+			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': group %u "
+				    "(with '%s', line %d) and alias %s (with '%s', line %d) are two "
+				    "groups, and groups never merge", d->name, d->cfg.isolation_key,
+				    key >= 0 ? sc->dev[key].name : "?", key >= 0 ? sc->dev[key].line : 0,
+				    ar, alias >= 0 ? sc->dev[alias].name : "?",
+				    alias >= 0 ? sc->dev[alias].line : 0);
+		}
+		if (ret == -EOPNOTSUPP)
+			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': unit "
+				    "'%s' does not support ATS or PRI", d->name,
+				    sc->unit[d->unit].name);
+		if (ret)
+			return rerr(sc, err, errlen, d->line, "device", ret, "the library refused "
+				    "device '%s' at RID %s: %s", d->name, rid, strerror(-ret));
+		ret = siommu_vtd_dev_register(siommu_unit_vtd(sc->unit[d->unit].unit),
+					      d->cfg.rid, &ops, d);
+		if (ret)
+			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': could "
+				    "not receive page responses at RID %s: %s", d->name, rid,
+				    strerror(-ret));
+		d->registered = true;
+	}
+	return 0;
+}
+
+static int build_domains(struct scenario *sc, char *err, size_t errlen)
+{
+	static const char *const stages[] = { "auto", "first", "second" };
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
 	unsigned int i, j;
 	int ret;
 
-	ret = siommu_ctx_create(NULL, &sc->ctx);
-	if (ret)
-		return rerr(sc, err, errlen, 0, "context", ret);
-	for (i = 0; i < sc->nunits; i++) {
-		ret = siommu_unit_add_vtd(sc->ctx, &sc->unit[i].cfg, &sc->unit[i].unit);
-		if (ret)
-			return rerr(sc, err, errlen, sc->unit[i].line, "unit", ret);
-	}
-	for (i = 0; i < sc->ndevs; i++) {
-		struct sc_device *d = &sc->dev[i];
-
-		ret = siommu_device_add(sc->unit[d->unit].unit, &d->cfg, &d->dev);
-		if (ret)
-			return rerr(sc, err, errlen, d->line, "device", ret);
-	}
 	for (i = 0; i < sc->ndoms; i++) {
 		struct sc_domain *d = &sc->dom[i];
-		struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
 
 		ret = siommu_domain_alloc(sc->unit[d->unit].unit, &d->cfg, &d->dom);
+		if (ret == -EOPNOTSUPP)
+			return rerr(sc, err, errlen, d->line, "stage", ret, "domain '%s': unit "
+				    "'%s' has no %s-stage translation", d->name,
+				    sc->unit[d->unit].name, stages[d->cfg.stage]);
 		if (ret)
-			return rerr(sc, err, errlen, d->line, "domain", ret);
+			return rerr(sc, err, errlen, d->line, "domain", ret, "the library refused "
+				    "domain '%s': %s", d->name, strerror(-ret));
 		for (j = 0; j < d->nmaps; j++) {
 			struct sc_mapping *m = &d->map[j];
+			struct siommu_pt_cfg pc;
+			char sz[24];
 
-			/* Each mapping gets a buffer of its own, filled. */
-			m->run = 4096;
-			while (m->run < m->size)
-				m->run <<= 1;
+			/* Each mapping gets a buffer of its own. Pool frames come
+			 * zeroed and untouched: fill 0 writes (and commits) nothing. */
 			ret = siommu_mem_frame_alloc(mem, m->run, SIOMMU_MEM_DMA, &m->pa);
 			if (ret)
-				return rerr(sc, err, errlen, d->line, "mapping buffer", ret);
-			memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
+				return rerr(sc, err, errlen, m->line, "size", ret, "no memory left "
+					    "for a %s buffer in the simulated RAM", size_str(m->run,
+					    sz, sizeof(sz)));
+			if (m->fill)
+				memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
 			ret = siommu_domain_map(d->dom, m->iova, m->pa, m->size,
 						(m->prot & 1 ? SIOMMU_PROT_READ : 0) |
 						(m->prot & 2 ? SIOMMU_PROT_WRITE : 0));
+			if (ret == -ERANGE || ret == -EINVAL) {
+				unsigned int ias;
+
+				siommu_pt_get_cfg(siommu_domain_pt(d->dom), &pc);
+				/* x86-64 first-stage tables map the lower half. */
+				ias = pc.ias - (pc.format == SIOMMU_PT_X86_64);
+				return rerr(sc, err, errlen, m->line, "iova", ret, "0x%" PRIx64
+					    " + %s is beyond domain '%s''s input range (%s tables "
+					    "translate IOVAs below 2^%u)", m->iova,
+					    size_str(m->size, sz, sizeof(sz)), d->name,
+					    siommu_pt_format_name(pc.format), ias);
+			}
 			if (ret)
-				return rerr(sc, err, errlen, d->line, "mapping", ret);
+				return rerr(sc, err, errlen, m->line, "mapping", ret, "the library "
+					    "refused mapping 0x%" PRIx64 "+%s: %s", m->iova,
+					    size_str(m->size, sz, sizeof(sz)), strerror(-ret));
 		}
 	}
+	return 0;
+}
+
+/*
+ * The attachment an earlier line made at the place @a attaches to, or -1:
+ * the same device and PASID, or for the RID the same group (the group's
+ * RID traffic goes to one domain).
+ */
+static int attached_before(struct scenario *sc, unsigned int i)
+{
+	struct sc_attach *a = &sc->att[i];
+	struct siommu_device *dev = sc->dev[a->device].dev;
+	unsigned int k;
+
+	for (k = 0; k < i; k++) {
+		struct sc_attach *o = &sc->att[k];
+		struct siommu_device *odev = sc->dev[o->device].dev;
+
+		if (o->has_pasid != a->has_pasid)
+			continue;
+		if (a->has_pasid ? odev == dev && o->pasid == a->pasid :
+		    siommu_device_group(odev) == siommu_device_group(dev))
+			return (int)k;
+	}
+	return -1;
+}
+
+static int build_attach(struct scenario *sc, char *err, size_t errlen)
+{
+	unsigned int i, j;
+	int ret, k;
+
 	for (i = 0; i < sc->natts; i++) {
 		struct sc_attach *a = &sc->att[i];
-		struct siommu_device *dev = sc->dev[a->device].dev;
+		struct sc_device *d = &sc->dev[a->device];
 		struct siommu_domain *dom = sc->dom[a->domain].dom;
 
-		if (!a->has_pasid) {
-			ret = siommu_device_attach(dev, dom);
-		} else {
-			if (a->auto_pasid) {
-				struct siommu_device_info info;
+		if (a->auto_pasid) {
+			struct siommu_device_info info;
 
-				siommu_device_get_info(dev, &info);
-				ret = info.max_pasid ?
-				      siommu_pasid_alloc(siommu_ctx_pasids(sc->ctx), 1,
-							 info.max_pasid, a->device, &a->pasid) :
-				      -EOPNOTSUPP;
-			} else {
-				ret = siommu_pasid_alloc(siommu_ctx_pasids(sc->ctx), a->pasid,
-							 a->pasid, a->device, &a->pasid);
-				/* Already allocated by an earlier attach: share it. */
-				if (ret == -ENOSPC)
-					ret = 0;
-			}
-			ret = ret ?: siommu_device_attach_pasid(dev, a->pasid, dom);
+			ret = siommu_device_get_info(d->dev, &info);
+			ret = ret ?: siommu_pasid_alloc(siommu_ctx_pasids(sc->ctx), 1,
+							info.max_pasid, a->device, &a->pasid);
+			if (ret)
+				return rerr(sc, err, errlen, a->line, "pasid", ret, "no free PASID "
+					    "left for device '%s' (1 to %u)", d->name, info.max_pasid);
+		} else if (a->has_pasid) {
+			ret = siommu_pasid_alloc(siommu_ctx_pasids(sc->ctx), a->pasid,
+						 a->pasid, a->device, &a->pasid);
+			/* Already allocated by an earlier attach: share it. */
+			if (ret && ret != -ENOSPC)
+				return rerr(sc, err, errlen, a->line, "pasid", ret, "the library "
+					    "refused PASID %u: %s", a->pasid, strerror(-ret));
 		}
+		k = attached_before(sc, i);
+		if (k >= 0 && !a->replace) {
+			struct sc_attach *o = &sc->att[k];
+			char where[64];
+
+			if (a->has_pasid)
+				snprintf(where, sizeof(where), "PASID %u%s", a->pasid,
+					 o->auto_pasid ? " (from pasid: auto)" : "");
+			else
+				snprintf(where, sizeof(where), "the RID");
+			return rerr(sc, err, errlen, a->line, "replace", -EEXIST, "device '%s': "
+				    "%s is already attached to domain '%s' at line %d%s%s%s; say "
+				    "'replace: true' to replace it", d->name, where,
+				    sc->dom[o->domain].name, o->line,
+				    o->device != a->device ? " (through device '" : "",
+				    o->device != a->device ? sc->dev[o->device].name : "",
+				    o->device != a->device ? "', same group)" : "");
+		}
+		ret = a->has_pasid ? siommu_device_attach_pasid(d->dev, a->pasid, dom) :
+				     siommu_device_attach(d->dev, dom);
+		if (ret == -EINVAL)
+			return rerr(sc, err, errlen, a->line, "domain", ret, "domain '%s' cannot "
+				    "translate for device '%s' (its unit '%s' lacks the domain's "
+				    "table format or width)", sc->dom[a->domain].name, d->name,
+				    sc->unit[d->unit].name);
 		if (ret)
-			return rerr(sc, err, errlen, a->line, "attach", ret);
+			return rerr(sc, err, errlen, a->line, "attach", ret, "the library refused "
+				    "to attach domain '%s' to device '%s': %s",
+				    sc->dom[a->domain].name, d->name, strerror(-ret));
 	}
 	/* Resolve PASID names in the workload. */
 	for (i = 0; i < sc->nwork; i++)
@@ -700,13 +1333,92 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 	return 0;
 }
 
+static int build(struct scenario *sc, char *err, size_t errlen)
+{
+	unsigned int i;
+	int ret;
+
+	ret = siommu_ctx_create(NULL, &sc->ctx);
+	if (ret)
+		return rerr(sc, err, errlen, 1, "context", ret, "%s", strerror(-ret));
+	for (i = 0; i < sc->nunits; i++) {
+		ret = siommu_unit_add_vtd(sc->ctx, &sc->unit[i].cfg, &sc->unit[i].unit);
+		if (ret)
+			return rerr(sc, err, errlen, sc->unit[i].line, "unit", ret, "the library "
+				    "refused unit '%s': %s", sc->unit[i].name, strerror(-ret));
+	}
+	ret = build_devices(sc, err, errlen);
+	ret = ret ?: build_domains(sc, err, errlen);
+	return ret ?: build_attach(sc, err, errlen);
+}
+
 struct worker {
 	struct scenario *sc;
 	struct sc_work *w;
 	struct siommu_vtd *hw;
+	const struct scenario_run_opts *o;
 	pthread_t thread;
 	int err;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether the run must stop now: asked to (Ctrl-C), or out of time. */
+static int should_stop(struct scenario *sc, const struct scenario_run_opts *o)
+{
+	int stopped = __atomic_load_n(&sc->stopped, __ATOMIC_RELAXED);
+
+	if (stopped)
+		return stopped;
+	if (o->stop && __atomic_load_n(o->stop, __ATOMIC_RELAXED))
+		stopped = -EINTR;
+	else if (o->deadline_ns && now_ns() >= o->deadline_ns)
+		stopped = -ETIMEDOUT;
+	if (stopped)
+		__atomic_store_n(&sc->stopped, stopped, __ATOMIC_RELAXED);
+	return stopped;
+}
+
+/*
+ * One request of a workload item. Returns 0 (done), -EACCES (an ATS
+ * translation without the access asked), or another negative errno with
+ * *res describing the fault. A page request that the unit could not take
+ * (its queue full) or refused counts as a fault; its answer arrives at
+ * on_page_resp().
+ */
+static int dma_one(struct worker *wk, struct sc_work *w, struct siommu_vtd_req *req,
+		   uint8_t *buf, uint64_t i, size_t *done, struct siommu_vtd_xlate *res)
+{
+	struct siommu_vtd_page_req pr;
+	int ret;
+
+	switch (w->op) {
+	case OP_WRITE:
+		return siommu_vtd_dma_write(wk->hw, req, buf, w->size, done, res);
+	case OP_ATS:
+		req->access = w->access;
+		req->len = 1;
+		ret = siommu_vtd_ats_translate(wk->hw, req, res);
+		if (!ret && (res->perm & w->access) != w->access)
+			ret = -EACCES;
+		return ret;
+	case OP_PRQ:
+		pr = (struct siommu_vtd_page_req){
+			.rid = req->rid, .pasid_present = req->pasid_present,
+			.pasid = req->pasid, .addr = req->iova, .access = w->access,
+			.prgi = (uint16_t)(i & 0x1ff), .last = true,
+		};
+		return siommu_vtd_page_request(wk->hw, &pr);
+	default:
+		return siommu_vtd_dma_read(wk->hw, req, buf, w->size, done, res);
+	}
+}
 
 static void *work_fn(void *arg)
 {
@@ -717,7 +1429,7 @@ static void *work_fn(void *arg)
 		.pasid_present = w->has_pasid, .pasid = w->pasid,
 	};
 	uint8_t *buf = calloc(1, w->size);
-	uint64_t i, off = 0, dmas = 0, bytes = 0, faults = 0, bad = 0;
+	uint64_t i, off = 0, dmas = 0, bytes = 0, faults = 0, bad = 0, denied = 0;
 
 	if (!buf) {
 		wk->err = -ENOMEM;
@@ -728,15 +1440,20 @@ static void *work_fn(void *arg)
 		size_t done = 0;
 		int ret;
 
+		if ((i & 255) == 0 && i && should_stop(wk->sc, wk->o))
+			break;
 		req.iova = w->iova + off;
-		ret = w->write ? siommu_vtd_dma_write(wk->hw, &req, buf, w->size, &done, &res)
-			       : siommu_vtd_dma_read(wk->hw, &req, buf, w->size, &done, &res);
+		ret = dma_one(wk, w, &req, buf, i, &done, &res);
 		dmas++;
 		bytes += done;
-		if (ret) {
+		if (ret == -EACCES) {
+			denied++;
+		} else if (ret) {
 			faults++;
-			__atomic_fetch_add(&w->by_reason[res.fault_reason & 0xff], 1,
-					   __ATOMIC_RELAXED);
+			/* A refused page request's reason is in its response. */
+			if (w->op != OP_PRQ)
+				__atomic_fetch_add(&w->by_reason[res.fault_reason & 0xff], 1,
+						   __ATOMIC_RELAXED);
 		}
 		if ((w->expect == EXPECT_OK && ret) || (w->expect == EXPECT_FAULT && !ret))
 			bad++;
@@ -745,11 +1462,12 @@ static void *work_fn(void *arg)
 		if ((i & 1023) == 1023)
 			__atomic_fetch_add(&wk->sc->done_ops, 1024, __ATOMIC_RELAXED);
 	}
-	__atomic_fetch_add(&wk->sc->done_ops, w->count & 1023, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&wk->sc->done_ops, dmas & 1023, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->dmas, dmas, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->bytes, bytes, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->faults, faults, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->unexpected, bad, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->denied, denied, __ATOMIC_RELAXED);
 	free(buf);
 	return NULL;
 }
@@ -767,127 +1485,277 @@ static void progress_bar(struct scenario *sc, bool last)
 		sc->total_ops, last ? "\n" : "");
 }
 
-int scenario_run(struct scenario *sc, bool progress, char *err, size_t errlen)
+int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *err,
+		 size_t errlen)
 {
 	unsigned int i, t;
 	int ret = build(sc, err, errlen);
 
-	for (i = 0; !ret && i < sc->nwork; i++) {
+	for (i = 0; !ret && i < sc->nwork && !should_stop(sc, o); i++) {
 		struct sc_work *w = &sc->work[i];
-		struct worker wk[16];
+		struct worker wk[SCENARIO_MAX_THREADS];
+		uint64_t target = 0;
+		unsigned int k;
 
+		__atomic_store_n(&sc->dev[w->device].cur, w, __ATOMIC_RELEASE);
 		for (t = 0; t < w->threads; t++) {
-			wk[t] = (struct worker){ .sc = sc, .w = w,
+			wk[t] = (struct worker){ .sc = sc, .w = w, .o = o,
 				.hw = siommu_unit_vtd(sc->unit[sc->dev[w->device].unit].unit) };
 			if (pthread_create(&wk[t].thread, NULL, work_fn, &wk[t])) {
-				ret = rerr(sc, err, errlen, w->line, "workload thread", -EAGAIN);
+				ret = rerr(sc, err, errlen, w->line, "threads", -EAGAIN,
+					   "could not start workload thread %u", t + 1);
 				break;
 			}
 		}
-		while (progress) {
-			struct timespec ts = { 0, 100 * 1000 * 1000 };
-			uint64_t target = 0;
-			unsigned int k;
+		for (k = 0; k <= i; k++)
+			target += sc->work[k].count * sc->work[k].threads;
+		/* Watch for Ctrl-C and the deadline every 10 ms while the threads
+		 * run; redraw the bar every 100 ms. */
+		for (k = 0; t == w->threads &&
+		     __atomic_load_n(&sc->done_ops, __ATOMIC_RELAXED) < target &&
+		     !should_stop(sc, o); k++) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
 
-			for (k = 0; k <= i; k++)
-				target += sc->work[k].count * sc->work[k].threads;
-			if (__atomic_load_n(&sc->done_ops, __ATOMIC_RELAXED) >= target)
-				break;
-			progress_bar(sc, false);
+			if (o->progress && k % 10 == 0)
+				progress_bar(sc, false);
 			nanosleep(&ts, NULL);
 		}
 		while (t--) {
 			pthread_join(wk[t].thread, NULL);
 			if (!ret && wk[t].err)
-				ret = rerr(sc, err, errlen, w->line, "workload", wk[t].err);
+				ret = rerr(sc, err, errlen, w->line, "size", wk[t].err,
+					   "no memory for a %" PRIu64 "-byte DMA buffer", w->size);
 		}
+		__atomic_store_n(&sc->dev[w->device].cur, NULL, __ATOMIC_RELEASE);
 	}
-	if (progress)
+	if (o->progress)
 		progress_bar(sc, true);
-	return ret;
+	return ret ?: sc->stopped;
 }
 
 /* Reporting --------------------------------------------------------------- */
 
-static void rid_str(uint16_t rid, char *s)
+static const char *const resp_names[] = { "success", "invalid_request", "failure" };
+
+/* The faults of @w by reason, "0x06:12 0x30:4"; then ATS denials and page
+ * responses by code where there are any (text). */
+static void reasons_text(const struct sc_work *w, char *s, size_t len)
 {
-	sprintf(s, "%02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1f, rid & 7);
+	unsigned int r;
+	size_t l = 0;
+
+	s[0] = 0;
+	for (r = 0; r < 256 && l < len; r++)
+		if (w->by_reason[r])
+			l += snprintf(s + l, len - l, "%s0x%02x:%" PRIu64, l ? " " : "", r,
+				      w->by_reason[r]);
+	if (w->denied && l < len)
+		l += snprintf(s + l, len - l, "%sdenied:%" PRIu64, l ? " " : "", w->denied);
+	for (r = 0; r < 3 && l < len; r++)
+		if (w->resp[r])
+			l += snprintf(s + l, len - l, "%sresponse %s:%" PRIu64, l ? " " : "",
+				      resp_names[r], w->resp[r]);
 }
 
-void scenario_report(struct scenario *sc, FILE *out, bool json)
-{
-	unsigned int i, r;
+/* A unit's figures after a run, for both reports. */
+struct unit_figures {
+	struct siommu_vtd_stats vs;
+	struct siommu_unit_stats us;
+	double hit_rate;	/* percent */
+	uint64_t pt_pages;	/* of the whole context */
+};
 
-	if (json)
-		fprintf(out, "{\"scenario\":\"%s\",\"workload\":[", sc->file);
-	else
-		fprintf(out, "%-10s %-8s %-6s %-5s %10s %12s %8s %6s  %s\n", "device", "RID",
-			"PASID", "op", "DMAs", "bytes", "faults", "unexp", "faults by reason");
+static void unit_figures(struct scenario *sc, unsigned int i, struct unit_figures *f)
+{
+	struct siommu_mem_stats ms;
+
+	siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &f->vs);
+	siommu_unit_get_stats(sc->unit[i].unit, &f->us);
+	siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
+	f->hit_rate = f->vs.iotlb_hit + f->vs.iotlb_miss ?
+		      100.0 * f->vs.iotlb_hit / (f->vs.iotlb_hit + f->vs.iotlb_miss) : 0;
+	f->pt_pages = ms.in_use[SIOMMU_MEM_PT] >> 12;
+}
+
+static void report_text(struct scenario *sc, FILE *out)
+{
+	unsigned int i;
+
+	fprintf(out, "%-10s %-8s %-6s %-13s %10s %12s %8s %6s  %s\n", "device", "RID",
+		"PASID", "op", "DMAs", "bytes", "faults", "unexp", "faults by reason");
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
-		char rid[16], pasid[16] = "-", reasons[256] = "";
-		bool first = true;
+		char rid[16], pasid[16] = "-", reasons[256];
 
 		rid_str(sc->dev[w->device].cfg.rid, rid);
 		if (w->has_pasid)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
-		for (r = 0; r < 256; r++) {
-			size_t l = strlen(reasons);
-
-			if (!w->by_reason[r])
-				continue;
-			snprintf(reasons + l, sizeof(reasons) - l,
-				 json ? "%s\"0x%02x\":%" PRIu64 : "%s0x%02x:%" PRIu64,
-				 first ? "" : json ? "," : " ", r, w->by_reason[r]);
-			first = false;
-		}
-		if (json)
-			fprintf(out, "%s{\"device\":\"%s\",\"rid\":\"%s\",\"pasid\":%s,\"op\":\"%s\","
-				"\"dmas\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"faults\":%" PRIu64
-				",\"unexpected\":%" PRIu64 ",\"faults_by_reason\":{%s}}",
-				i ? "," : "", sc->dev[w->device].name, rid,
-				w->has_pasid ? pasid : "null", w->write ? "write" : "read",
-				w->dmas, w->bytes, w->faults, w->unexpected, reasons);
-		else
-			fprintf(out, "%-10s %-8s %-6s %-5s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
-				" %6" PRIu64 "  %s\n", sc->dev[w->device].name, rid, pasid,
-				w->write ? "write" : "read", w->dmas, w->bytes, w->faults,
-				w->unexpected, reasons[0] ? reasons : "-");
+		reasons_text(w, reasons, sizeof(reasons));
+		fprintf(out, "%-10s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
+			" %6" PRIu64 "  %s\n", SHOW(sc->dev[w->device].name), rid, pasid,
+			op_names[w->op], w->dmas, w->bytes, w->faults,
+			w->unexpected, reasons[0] ? reasons : "-");
 	}
-	if (json)
-		fprintf(out, "],\"units\":[");
-	else
-		fprintf(out, "\n%-10s %10s %10s %8s %12s %8s %10s\n", "unit", "IOTLB hits",
-			"misses", "hit %", "inv descs", "waits", "PT pages");
+	fprintf(out, "\n%-10s %10s %10s %8s %12s %8s %10s\n", "unit", "IOTLB hits",
+		"misses", "hit %", "inv descs", "waits", "PT pages");
 	for (i = 0; i < sc->nunits; i++) {
-		struct siommu_vtd_stats vs;
-		struct siommu_unit_stats us;
-		struct siommu_mem_stats ms;
-		double rate;
+		struct unit_figures f;
 
-		siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &vs);
-		siommu_unit_get_stats(sc->unit[i].unit, &us);
-		siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
-		rate = vs.iotlb_hit + vs.iotlb_miss ?
-		       100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss) : 0;
-		if (json)
-			fprintf(out, "%s{\"unit\":\"%s\",\"iotlb_hits\":%" PRIu64 ",\"iotlb_misses\":%"
-				PRIu64 ",\"hit_rate\":%.2f,\"faults\":%" PRIu64
-				",\"inv_descriptors\":%" PRIu64 ",\"inv_waits\":%" PRIu64
-				",\"pt_pages\":%" PRIu64 "}", i ? "," : "", sc->unit[i].name,
-				vs.iotlb_hit, vs.iotlb_miss, rate, vs.faults, us.inv_descriptors,
-				us.inv_waits, ms.in_use[SIOMMU_MEM_PT] >> 12);
-		else
-			fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
-				" %10" PRIu64 "\n", sc->unit[i].name, vs.iotlb_hit, vs.iotlb_miss,
-				rate, us.inv_descriptors, us.inv_waits,
-				ms.in_use[SIOMMU_MEM_PT] >> 12);
+		unit_figures(sc, i, &f);
+		fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
+			" %10" PRIu64 "\n", SHOW(sc->unit[i].name), f.vs.iotlb_hit, f.vs.iotlb_miss,
+			f.hit_rate, f.us.inv_descriptors, f.us.inv_waits, f.pt_pages);
 	}
+}
+
+/*
+ * @s as a JSON string: a path from the command line need not be UTF-8, and
+ * JSON text must be; bytes that break it are replaced by U+FFFD.
+ */
+static json_t *json_text(const char *s)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	json_t *j;
+	char *t;
+
+	if (utf8_valid((const unsigned char *)s, len) == len)
+		return json_string(s);
+	t = malloc(len * 3 + 1);
+	if (!t)
+		return NULL;
+	while (i < len) {
+		size_t ok = utf8_valid((const unsigned char *)s + i, len - i);
+
+		memcpy(t + o, s + i, ok);
+		o += ok;
+		i += ok;
+		if (i < len) {
+			memcpy(t + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	t[o] = 0;
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
+/*
+ * The same as one JSON document, built with jansson so that every name and
+ * path is escaped as JSON requires. Returns 0, or -ENOMEM.
+ */
+static int report_json(struct scenario *sc, FILE *out)
+{
+	json_t *doc = json_object(), *works = json_array(), *units = json_array();
+	unsigned int i, r;
+	int ret = -ENOMEM;
+
+	if (!doc || !works || !units ||
+	    json_object_set_new(doc, "scenario", json_text(sc->file)) ||
+	    json_object_set(doc, "workload", works) || json_object_set(doc, "units", units))
+		goto out;
+	for (i = 0; i < sc->nwork; i++) {
+		struct sc_work *w = &sc->work[i];
+		json_t *reasons = json_object(), *item;
+		char rid[16];
+
+		rid_str(sc->dev[w->device].cfg.rid, rid);
+		for (r = 0; reasons && r < 256; r++) {
+			char code[8];
+
+			snprintf(code, sizeof(code), "0x%02x", r);
+			if (w->by_reason[r] &&
+			    json_object_set_new(reasons, code, json_integer(w->by_reason[r])))
+				goto out_reasons;
+		}
+		item = json_pack("{s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:o}",
+				 "device", sc->dev[w->device].name, "rid", rid,
+				 "pasid", w->has_pasid ? json_integer(w->pasid) : json_null(),
+				 "op", op_names[w->op],
+				 "dmas", (json_int_t)w->dmas, "bytes", (json_int_t)w->bytes,
+				 "faults", (json_int_t)w->faults,
+				 "unexpected", (json_int_t)w->unexpected,
+				 "faults_by_reason", reasons);
+		if (item && w->op == OP_ATS &&
+		    json_object_set_new(item, "ats_denied", json_integer((json_int_t)w->denied)))
+			goto out_item;
+		if (item && w->op == OP_PRQ &&
+		    json_object_set_new(item, "page_responses",
+					json_pack("{s:I, s:I, s:I}",
+						  resp_names[0], (json_int_t)w->resp[0],
+						  resp_names[1], (json_int_t)w->resp[1],
+						  resp_names[2], (json_int_t)w->resp[2])))
+			goto out_item;
+		if (json_array_append_new(works, item))
+			goto out;
+		continue;
+out_item:
+		json_decref(item);
+		goto out;
+out_reasons:
+		json_decref(reasons);
+		goto out;
+	}
+	for (i = 0; i < sc->nunits; i++) {
+		struct unit_figures f;
+
+		unit_figures(sc, i, &f);
+		if (json_array_append_new(units, json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
+				"unit", sc->unit[i].name,
+				"iotlb_hits", (json_int_t)f.vs.iotlb_hit,
+				"iotlb_misses", (json_int_t)f.vs.iotlb_miss,
+				"hit_rate", f.hit_rate,
+				"faults", (json_int_t)f.vs.faults,
+				"inv_descriptors", (json_int_t)f.us.inv_descriptors,
+				"inv_waits", (json_int_t)f.us.inv_waits,
+				"pt_pages", (json_int_t)f.pt_pages)))
+			goto out;
+	}
+	if (json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) == 0 && fputc('\n', out) != EOF)
+		ret = 0;
+	else
+		ret = -EIO;
+out:
+	json_decref(works);
+	json_decref(units);
+	json_decref(doc);
+	return ret;
+}
+
+int scenario_report(struct scenario *sc, FILE *out, bool json)
+{
 	if (json)
-		fprintf(out, "]}\n");
+		return report_json(sc, out);
+	report_text(sc, out);
+	return 0;
 }
 
 /* Dumps ------------------------------------------------------------------- */
+
+/*
+ * Write @s as a DOT quoted string for a label: '"' and '\' escaped, a line
+ * break as the label escape \n, other control characters as \xNN text, so
+ * that nothing in a name can end the string or the statement. Node IDs are
+ * ours (unit_0, dev_1, ...): names appear only inside labels.
+ */
+static void dot_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
 
 struct dump_ctx {
 	struct scenario *sc;
@@ -895,6 +1763,61 @@ struct dump_ctx {
 	bool dot;
 	unsigned int dev;
 };
+
+/*
+ * What the unit is programmed with for (@rid, @pasid), read back from its
+ * tables in memory as the hardware reads them (VT-d 9.1, 9.4, 9.5, 9.6):
+ * RTADDR -> scalable root entry -> context entry -> PASID directory ->
+ * PASID table entry; pasid 0 means the context's RID_PASID. Returns 0 with
+ * the context's DTE and PRE bits and the entry's domain ID and PGTT, or
+ * -ENOENT where an entry on the way is not present.
+ */
+struct hw_entry {
+	bool dte, pre;
+	uint16_t did;
+	unsigned int pgtt;
+};
+
+static int hw_entry_read(struct scenario *sc, unsigned int unit, uint16_t rid, uint32_t pasid,
+			 struct hw_entry *e)
+{
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+	struct siommu_vtd *hw = siommu_unit_vtd(sc->unit[unit].unit);
+	uint64_t rtaddr, root[2], ctx[2], dir, pte[2], ctp;
+
+	if (siommu_vtd_mmio_read(hw, SIOMMU_VTD_REG_RTADDR, 8, &rtaddr) ||
+	    siommu_mem_read(mem, (rtaddr & ~0xfffull) + (rid >> 8) * 16, root, sizeof(root)))
+		return -ENOENT;
+	/* Lower half for devfn 0..127, upper for 128..255 (VT-d 9.2). */
+	ctp = rid & 0x80 ? root[1] : root[0];
+	if (!(ctp & 1) || siommu_mem_read(mem, (ctp & ~0xfffull) + (rid & 0x7f) * 32, ctx,
+					  sizeof(ctx)) || !(ctx[0] & 1))
+		return -ENOENT;
+	e->dte = ctx[0] & (1u << 2);
+	e->pre = ctx[0] & (1u << 4);
+	if (!pasid)
+		pasid = ctx[1] & 0xfffff;	/* RID_PASID */
+	if (siommu_mem_load64(mem, (ctx[0] & ~0xfffull) + (pasid >> 6) * 8, &dir) ||
+	    !(dir & 1) ||
+	    siommu_mem_read(mem, (dir & ~0xfffull) + (pasid & 63) * 64, pte, sizeof(pte)) ||
+	    !(pte[0] & 1))
+		return -ENOENT;
+	e->did = (uint16_t)pte[1];
+	e->pgtt = (pte[0] >> 6) & 7;
+	return 0;
+}
+
+/* ", DID n" for an attachment as the unit has it, or "" when not present. */
+static void hw_did(struct scenario *sc, unsigned int dev, uint32_t pasid, char *s, size_t len)
+{
+	static const char *const pgtt[] = { "?", "first stage", "second stage", "nested",
+					    "pass-through", "?", "?", "?" };
+	struct hw_entry e;
+
+	s[0] = 0;
+	if (!hw_entry_read(sc, sc->dev[dev].unit, sc->dev[dev].cfg.rid, pasid, &e))
+		snprintf(s, len, " (DID %u, %s)", e.did, pgtt[e.pgtt]);
+}
 
 static const char *dom_name(struct scenario *sc, struct siommu_domain *dom)
 {
@@ -909,24 +1832,25 @@ static const char *dom_name(struct scenario *sc, struct siommu_domain *dom)
 static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 {
 	struct dump_ctx *c = arg;
-	struct sc_device *d = &c->sc->dev[c->dev];
-	unsigned int di;
+	unsigned int di, dv = c->dev;
+
+	char did[48];
 
 	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
 		;
-	if (c->dot) {
-		if (pasid)
-			fprintf(c->out, "  \"%s/pasid%u\" [label=\"PASID %u\", shape=box];\n"
-				"  \"%s\" -> \"%s/pasid%u\";\n  \"%s/pasid%u\" -> \"dom_%u\";\n",
-				d->name, pasid, pasid, d->name, d->name, pasid, d->name, pasid, di);
-		else
-			fprintf(c->out, "  \"%s\" -> \"dom_%u\" [label=\"RID\"];\n", d->name, di);
-	} else {
-		if (pasid)
-			fprintf(c->out, "    PASID %u -> domain %s\n", pasid, dom_name(c->sc, dom));
-		else
-			fprintf(c->out, "    RID (no PASID) -> domain %s\n", dom_name(c->sc, dom));
-	}
+	hw_did(c->sc, dv, pasid, did, sizeof(did));
+	if (c->dot && pasid)
+		fprintf(c->out, "  dev_%u_p%u [label=\"PASID %u%s\", shape=box];\n"
+			"  dev_%u -> dev_%u_p%u;\n  dev_%u_p%u -> dom_%u;\n",
+			dv, pasid, pasid, did, dv, dv, pasid, dv, pasid, di);
+	else if (c->dot)
+		fprintf(c->out, "  dev_%u -> dom_%u [label=\"RID%s\"];\n", dv, di, did);
+	else if (pasid)
+		fprintf(c->out, "    PASID %u -> domain %s%s\n", pasid, SHOW(dom_name(c->sc, dom)),
+			did);
+	else
+		fprintf(c->out, "    RID (no PASID) -> domain %s%s\n", SHOW(dom_name(c->sc, dom)),
+			did);
 	return 0;
 }
 
@@ -947,56 +1871,113 @@ static int dump_run(void *arg, const struct siommu_pt_run *run)
 	return 0;
 }
 
+/*
+ * The group of device @i as the dump names it: 1, 2, ... in the order the
+ * unit's groups first appear among the devices (the core's groups, so
+ * devices joined by an alias RID share one too).
+ */
+static unsigned int group_no(struct scenario *sc, unsigned int i)
+{
+	struct siommu_group *g = siommu_device_group(sc->dev[i].dev);
+	unsigned int k, n = 0;
+
+	for (k = 0; k < sc->ndevs; k++) {
+		bool first = true;
+		unsigned int j;
+
+		if (sc->dev[k].unit != sc->dev[i].unit)
+			continue;
+		for (j = 0; j < k && first; j++)
+			first = sc->dev[j].unit != sc->dev[k].unit ||
+				siommu_device_group(sc->dev[j].dev) !=
+				siommu_device_group(sc->dev[k].dev);
+		n += first;
+		if (siommu_device_group(sc->dev[k].dev) == g)
+			return n;
+	}
+	return 0;
+}
+
+/* The device's context as the unit has it: PASIDs, ATS (DTE), PRI (PRE). */
+static void ctx_str(struct scenario *sc, unsigned int i, char *s, size_t len)
+{
+	struct siommu_device_info info;
+	struct hw_entry e = { 0 };
+
+	siommu_device_get_info(sc->dev[i].dev, &info);
+	hw_entry_read(sc, sc->dev[i].unit, sc->dev[i].cfg.rid, 0, &e);
+	snprintf(s, len, "context: PASID %s%s%s", info.max_pasid ? "enabled" : "off",
+		 e.dte ? ", ATS" : "", e.pre ? ", PRI" : "");
+}
+
+/* What translates a domain's DMA, in words. */
+static const char *dom_kind(struct sc_domain *d)
+{
+	struct siommu_pt *pt = siommu_domain_pt(d->dom);
+	struct siommu_pt_cfg pc;
+
+	if (d->cfg.type == SIOMMU_DOMAIN_IDENTITY)
+		return "identity (pass-through)";
+	if (!pt)
+		return "blocked";
+	siommu_pt_get_cfg(pt, &pc);
+	return pc.format == SIOMMU_PT_X86_64 ? "paging, first stage (x86-64 format)" :
+	       pc.format == SIOMMU_PT_VTD_SS ? "paging, second stage (VT-d format)" :
+	       "paging";
+}
+
 static void dump(struct scenario *sc, FILE *out, bool dot)
 {
 	struct dump_ctx c = { sc, out, dot, 0 };
-	static const char *const types[] = { "blocked", "identity", "paging" };
 	unsigned int u, i;
 
 	if (dot)
 		fprintf(out, "digraph siommu {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	for (u = 0; u < sc->nunits; u++) {
-		if (dot)
-			fprintf(out, "  \"unit_%u\" [label=\"VT-d unit %s\", shape=box3d];\n", u,
-				sc->unit[u].name);
-		else
-			fprintf(out, "unit %s (VT-d, scalable mode)\n", sc->unit[u].name);
+		if (dot) {
+			fprintf(out, "  unit_%u [shape=box3d, label=", u);
+			dot_quoted(out, sc->unit[u].name);
+			fprintf(out, ", xlabel=\"VT-d unit\"];\n");
+		} else {
+			fprintf(out, "unit %s (VT-d, scalable mode)\n", SHOW(sc->unit[u].name));
+		}
 		for (i = 0; i < sc->ndevs; i++) {
 			struct sc_device *d = &sc->dev[i];
-			char rid[16];
+			char rid[16], cx[64];
 
 			if (d->unit != (int)u)
 				continue;
 			rid_str(d->cfg.rid, rid);
-			if (dot)
-				fprintf(out, "  \"%s\" [label=\"%s\\nRID %s\\ncontext: PASID %s\"];\n"
-					"  \"unit_%u\" -> \"%s\";\n", d->name, d->name, rid,
-					d->cfg.pasid_bits ? "enabled" : "off", u, d->name);
-			else
-				fprintf(out, "  RID %s %s (context: PASID %s, group %u)\n", rid,
-					d->name, d->cfg.pasid_bits ? "enabled" : "off",
-					d->cfg.isolation_key);
+			ctx_str(sc, i, cx, sizeof(cx));
+			if (dot) {
+				fprintf(out, "  dev_%u [label=", i);
+				dot_quoted(out, d->name);
+				fprintf(out, ", xlabel=\"RID %s, group %u, %s\"];\n"
+					"  unit_%u -> dev_%u;\n", rid, group_no(sc, i), cx, u, i);
+			} else {
+				fprintf(out, "  RID %s %s (group %u; %s)\n", rid, SHOW(d->name),
+					group_no(sc, i), cx);
+			}
 			c.dev = i;
 			siommu_device_for_each_attachment(d->dev, dump_att, &c);
 		}
 		/* Devices that cannot be isolated from each other: one box. */
 		for (i = 0; dot && i < sc->ndevs; i++) {
-			unsigned int k, first = 1;
+			unsigned int k, g = group_no(sc, i), first = 1;
+			struct siommu_device_info info;
 
-			if (sc->dev[i].unit != (int)u || !sc->dev[i].cfg.isolation_key)
+			if (sc->dev[i].unit != (int)u ||
+			    siommu_device_get_info(sc->dev[i].dev, &info) || info.group_size < 2)
 				continue;
 			for (k = 0; k < i && first; k++)
-				first = sc->dev[k].unit != (int)u ||
-					sc->dev[k].cfg.isolation_key != sc->dev[i].cfg.isolation_key;
+				first = sc->dev[k].unit != (int)u || group_no(sc, k) != g;
 			if (!first)
 				continue;
 			fprintf(out, "  subgraph cluster_u%u_g%u {\n    label=\"group %u: one RID "
-				"domain\";\n    style=dashed;\n", u, sc->dev[i].cfg.isolation_key,
-				sc->dev[i].cfg.isolation_key);
+				"domain\";\n    style=dashed;\n", u, g, g);
 			for (k = i; k < sc->ndevs; k++)
-				if (sc->dev[k].unit == (int)u &&
-				    sc->dev[k].cfg.isolation_key == sc->dev[i].cfg.isolation_key)
-					fprintf(out, "    \"%s\";\n", sc->dev[k].name);
+				if (sc->dev[k].unit == (int)u && group_no(sc, k) == g)
+					fprintf(out, "    dev_%u;\n", k);
 			fprintf(out, "  }\n");
 		}
 	}
@@ -1004,11 +1985,14 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 		struct sc_domain *d = &sc->dom[i];
 		struct siommu_pt *pt = siommu_domain_pt(d->dom);
 
-		if (dot)
-			fprintf(out, "  \"dom_%u\" [shape=note, label=\"domain %s (%s)", i, d->name,
-				types[d->cfg.type]);
-		else
-			fprintf(out, "domain %s (%s)\n", d->name, types[d->cfg.type]);
+		if (dot) {
+			fprintf(out, "  dom_%u [shape=note, xlabel=\"domain: %s\", label=", i,
+				dom_kind(d));
+			dot_quoted(out, d->name);
+			fprintf(out, "];\n  dom_%u_map [shape=plain, label=\"", i);
+		} else {
+			fprintf(out, "domain %s: %s\n", SHOW(d->name), dom_kind(d));
+		}
 		if (pt) {
 			struct siommu_pt_cfg pc;
 
@@ -1016,14 +2000,15 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 			siommu_pt_get_cfg(pt, &pc);
 			siommu_pt_for_each(pt, 0, 1ull << (pc.ias - (pc.format ==
 					   SIOMMU_PT_X86_64)), dump_run, &c);
-		}
-		else if (d->cfg.type == SIOMMU_DOMAIN_IDENTITY)
-			fprintf(out, dot ? "\\nevery IOVA -> the same PA" :
+		} else if (d->cfg.type == SIOMMU_DOMAIN_IDENTITY) {
+			fprintf(out, dot ? "every IOVA -> the same PA" :
 				"    every IOVA -> the same PA\n");
-		else
-			fprintf(out, dot ? "\\nno access" : "    no access\n");
+		} else {
+			fprintf(out, dot ? "no access" : "    no access\n");
+		}
 		if (dot)
-			fprintf(out, "\"];\n");
+			fprintf(out, "\"];\n  dom_%u -> dom_%u_map [arrowhead=none, style=dotted];\n",
+				i, i);
 	}
 	if (dot)
 		fprintf(out, "}\n");

@@ -43,7 +43,13 @@
  * fault processing is disabled for it) and signalled by the fault event MSI.
  *
  * Fault reason codes are the scalable-mode codes of VT-d 7.1.3 (0x30...0x90),
- * listed below as SIOMMU_VTD_FR_*.
+ * listed below as SIOMMU_VTD_FR_*. A fault record (VT-d 10.4.14) gives the
+ * page, the requester, the reason, the PASID and, for requests with one,
+ * whether they were privileged (PRIV) and asked to execute (EXE); T1/T2 tell
+ * a write, a read and a page request apart. FPD in the context entry, the
+ * PASID-directory entry or the PASID-table entry of a request, present or
+ * not, keeps its qualified faults out of the records; errors reading a
+ * structure and faults found before the context entry are always recorded.
  *
  * Embedding, in short: register the guest's RAM with siommu_mem_add_ram()
  * (passing the emulator's host mapping), create the unit on that memory,
@@ -203,8 +209,12 @@ struct siommu_vtd_cfg {
 /* Scalable-mode fault reasons (VT-d 7.1.3, table of SM fault reasons). */
 enum siommu_vtd_fault_reason {
 	SIOMMU_VTD_FR_NONE = 0,
-	SIOMMU_VTD_FR_RTA_INVALID = 0x30,	/* root table type unsupported */
-	SIOMMU_VTD_FR_LEGACY_PASID = 0x31,	/* TTM legacy, request with PASID */
+	/* RTADDR.TTM reserved (10b, 11b), whatever the request; also
+	 * TTM legacy (00b) for a request without PASID, as legacy-mode
+	 * translation is not modelled. */
+	SIOMMU_VTD_FR_RTA_INVALID = 0x30,
+	SIOMMU_VTD_FR_LEGACY_PASID = 0x31,	/* TTM 00b, request with PASID */
+	SIOMMU_VTD_FR_LEGACY_PRQ = 0x32,	/* TTM 00b, page request */
 	SIOMMU_VTD_FR_ROOT_ACCESS = 0x38,
 	SIOMMU_VTD_FR_ROOT_NP = 0x39,
 	SIOMMU_VTD_FR_ROOT_RSVD = 0x3a,
@@ -228,6 +238,10 @@ enum siommu_vtd_fault_reason {
 	SIOMMU_VTD_FR_FS_ACCESS = 0x70,
 	SIOMMU_VTD_FR_FS_NP = 0x71,
 	SIOMMU_VTD_FR_FS_RSVD = 0x72,
+	/* The first-stage top table the PASID entry points to (FSPTPTR)
+	 * cannot be read, or the pointer is above HAW; 0x70 is for the
+	 * tables below it. */
+	SIOMMU_VTD_FR_FS_ROOT_ACCESS = 0x73,
 	SIOMMU_VTD_FR_NEST_FS_BEYOND = 0x74,	/* FS table GPA beyond SS width */
 	SIOMMU_VTD_FR_NEST_FS_ROOT = 0x75,	/* SS denies reading the top FS table */
 	SIOMMU_VTD_FR_NEST_FS_READ = 0x76,	/* SS denies reading an FS entry */
@@ -235,6 +249,7 @@ enum siommu_vtd_fault_reason {
 	SIOMMU_VTD_FR_SS_ACCESS = 0x78,
 	SIOMMU_VTD_FR_SS_NP = 0x79,		/* SS entry with R = W = 0 */
 	SIOMMU_VTD_FR_SS_RSVD = 0x7a,
+	/* Likewise the second-stage top table (SSPTPTR); 0x78 is below. */
 	SIOMMU_VTD_FR_SS_PTR = 0x7b,
 	SIOMMU_VTD_FR_FS_CANONICAL = 0x80,
 	SIOMMU_VTD_FR_FS_USER = 0x81,

@@ -52,7 +52,11 @@ struct siommu_vtd_ctx_desc {
 	bool rid_priv;
 };
 
-/* A scalable-mode PASID table entry (VT-d 9.6). */
+/*
+ * A scalable-mode PASID table entry (VT-d 9.6). Entries with a first stage
+ * (PGTT FS or nested) get NXE set, so that the XD bit that
+ * siommu_vtd_build_map() writes on pages without execute is valid.
+ */
 struct siommu_vtd_pasid_desc {
 	unsigned int pgtt;	/* SIOMMU_VTD_PGTT_* */
 	uint16_t did;
@@ -61,6 +65,7 @@ struct siommu_vtd_pasid_desc {
 	uint64_t ss_root;	/* second-stage root table */
 	unsigned int ss_levels;	/* 3, 4 or 5 */
 	bool fpd, sre, ere, wpe, ssade, ssee;
+	bool smep;		/* supervisor requests execute no user page */
 };
 
 /* Page-table formats for the map helpers. */

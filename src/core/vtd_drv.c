@@ -55,6 +55,7 @@
 #define PE0_PGTT(x)	((uint64_t)(x) << 6)
 #define PE2_SRE		BIT64(0)
 #define PE2_FSPM(x)	((uint64_t)(x) << 2)
+#define PE2_NXE		BIT64(5)	/* XD in first-stage entries is valid */
 enum { PGTT_FS = 1, PGTT_SS = 2, PGTT_PT = 4 };
 
 /* Invalidation descriptor types (6.5.2). */
@@ -834,7 +835,10 @@ static void pasid_entry(struct core_vtd *v, struct siommu_domain *dom,
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
 		q[0] = PE0_P | PE0_PGTT(PGTT_FS);
-		q[2] = siommu_pt_root(dom->pt) | PE2_FSPM(dom->ias == 57 ? 1 : 0);
+		/* The page table writes XD on pages without execute: NXE
+		 * makes the bit valid rather than reserved. */
+		q[2] = siommu_pt_root(dom->pt) | PE2_FSPM(dom->ias == 57 ? 1 : 0) |
+		       PE2_NXE;
 		/* Supervisor requests are allowed where the unit has them; the
 		 * U/S bit of each mapping still decides (SIOMMU_PROT_PRIV). */
 		if (v->ecap & BIT64(31))

@@ -154,8 +154,15 @@ static void test_pasid(void)
 	/* qw0: P, FPD, AW 2 (4 levels), SSEE, PGTT 3, SSADE, the SS root. */
 	CHECK_EQ(ld(pa), 1 | 2 | 2 << 2 | 1 << 5 | 3 << 6 | 1 << 9 | 0x9000);
 	CHECK_EQ(ld(pa + 8), 0x4321);
-	/* qw2: SRE, ERE, FSPM 1 (5 levels), WPE, the FS root. */
-	CHECK_EQ(ld(pa + 16), 1 | 2 | 1 << 2 | 1 << 4 | 0x7000);
+	/* qw2: SRE, ERE, FSPM 1 (5 levels), WPE, NXE (a first stage), the
+	 * FS root. */
+	CHECK_EQ(ld(pa + 16), 1 | 2 | 1 << 2 | 1 << 4 | 1 << 5 | 0x7000);
+	/* SMEP when asked. */
+	p.smep = true;
+	CHECK_OK(siommu_vtd_build_pasid(mem, root, RID, 70, &p));
+	CHECK_EQ(ld(pa + 16), 1 | 2 | 1 << 2 | 1 << 4 | 1 << 5 | 1 << 6 | 0x7000);
+	p.smep = false;
+	CHECK_OK(siommu_vtd_build_pasid(mem, root, RID, 70, &p));
 	for (i = 3; i < 8; i++)
 		CHECK_EQ(ld(pa + 8 * i), 0);
 	/* A rebuild writes all eight words, reserved ones included. */
@@ -166,6 +173,8 @@ static void test_pasid(void)
 	p = (struct siommu_vtd_pasid_desc){ .pgtt = SIOMMU_VTD_PGTT_PT, .did = 2 };
 	CHECK_OK(siommu_vtd_build_pasid(mem, root, RID, 71, &p));
 	CHECK_EQ(ld(pa + 64), 1 | 4 << 6);
+	/* No first stage, no NXE. */
+	CHECK_EQ(ld(pa + 64 + 16), 0);
 	CHECK_OK(siommu_vtd_build_pasid_clear(mem, root, RID, 70));
 	CHECK_EQ(ld(pa), 0);
 	CHECK_EQ(ld(pa + 64), 1 | 4 << 6);

@@ -288,6 +288,21 @@ static void test_access(void)
 	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), -EFAULT);
 	CHECK_EQ(a.calls, 0);
 	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_WRITE);
+	/* len 0 is len 1 (struct siommu_vtd_req): translated, checked and
+	 * handed to the callback as one byte. */
+	r.len = 0;
+	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), -EFAULT);
+	CHECK_EQ(a.calls, 0);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_WRITE);
+	r.iova = 0x13fff;
+	CHECK_EQ(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x), -EFAULT);
+	CHECK_EQ(x.fault_reason, SIOMMU_VTD_FR_FS_NP);
+	CHECK_EQ(a.calls, 0);
+	r.iova = 0x10fff;
+	CHECK_OK(siommu_vtd_access(f.t.v, &r, acc_fn, &a, &x));
+	CHECK_EQ(a.calls, 1);
+	CHECK_EQ(a.total, 1);
+	CHECK_EQ(a.offs[0], 0);
 	vt_fini(&f.t);
 }
 

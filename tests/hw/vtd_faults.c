@@ -66,7 +66,8 @@ static void test_root_ctx(void)
 	vt_pasid_fs(&t, RID, 1, 1, 4);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
 
-	/* 0x30 / 0x31: legacy TTM is not modelled. */
+	/* 0x30 / 0x31: legacy TTM (00b) is not modelled for requests
+	 * without PASID; with PASID it is 0x31 (VT-d 7.1.3). */
 	vt_wr(&t, SIOMMU_VTD_REG_RTADDR, 8, t.root);
 	vt_wr(&t, SIOMMU_VTD_REG_GCMD, 4, SIOMMU_VTD_GCMD_TE | SIOMMU_VTD_GCMD_QIE |
 	      SIOMMU_VTD_GCMD_SRTP);
@@ -177,16 +178,23 @@ static void test_pasid_structs(void)
 	poke(&t, pte_pa(&t, RID, 1) + 40, 1, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
 	poke(&t, pte_pa(&t, RID, 1) + 40, 0, 1);
-	/* ... qw1 bit 16; qw2 bit 5. */
+	/* ... qw1 bit 16; qw2 bits 8 and 11 (5-7 are NXE, SMEP, EAFE). */
 	poke(&t, pte_pa(&t, RID, 1) + 8, 1 << 16, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
 	poke(&t, pte_pa(&t, RID, 1) + 8, 0, 1 << 16);
-	poke(&t, pte_pa(&t, RID, 1) + 16, 1 << 5, 0);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 1 << 8, 0);
 	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
-	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1 << 5);
-	/* 0x72: the first-stage root above HAW. */
+	poke(&t, pte_pa(&t, RID, 1) + 16, 1 << 11, 1 << 8);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_PTE_RSVD);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1 << 11);
+	/* NXE, SMEP and EAFE are fields: never a fault of their own. */
+	poke(&t, pte_pa(&t, RID, 1) + 16, 7 << 5, 0);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
+	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 7 << 5);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_NP);
+	/* 0x73: the first-stage root above HAW. */
 	poke(&t, pte_pa(&t, RID, 1) + 16, 1ull << 50, 0);
-	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_RSVD);
+	CHECK_EQ(rd(&t, 1, 0), SIOMMU_VTD_FR_FS_ROOT_ACCESS);
 	poke(&t, pte_pa(&t, RID, 1) + 16, 0, 1ull << 50);
 	/* 0x5b: PGTT 0, PGTT 5, FSPM 5-level on a 48-bit unit, SS AW 57. */
 	poke(&t, pte_pa(&t, RID, 1), 0, 7 << 6);
@@ -541,6 +549,89 @@ static void test_fpd(void)
 	vt_fini(&t);
 }
 
+/* A request of @access (privileged if @priv) with PASID @pasid at @iova. */
+static uint32_t req(struct vt *t, uint32_t pasid, uint64_t iova, uint32_t access,
+		    bool priv)
+{
+	struct siommu_vtd_req r = vt_req(RID, true, pasid, iova, access);
+	struct siommu_vtd_xlate x;
+
+	r.priv = priv;
+	if (!siommu_vtd_translate(t->v, &r, &x))
+		return 0;
+	return x.fault_reason;
+}
+
+/*
+ * PASID-entry NXE and SMEP (VT-d 9.6) and second-stage TM (VT-d 9.8) are
+ * fields: they change what a translation allows, never fault themselves.
+ */
+static void test_exec_fields(void)
+{
+	const uint32_t rx = SIOMMU_VTD_READ | SIOMMU_VTD_EXEC;
+	struct siommu_vtd_cfg no_dt = { .caps = SIOMMU_VTD_CAP_ALL & ~SIOMMU_VTD_CAP_DT };
+	uint64_t fs, ss, pe, pg, leaf, size;
+	struct vt t;
+
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	fs = vt_pasid_fs(&t, RID, 1, 1, 4);
+	pe = pte_pa(&t, RID, 1);
+	pg = vt_page(&t);
+	/* 0x1000 user RX, 0x2000 user R (XD), 0x3000 supervisor RX. */
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x1000, pg,
+				      SIOMMU_SZ_4K, rx | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x2000, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_BUILD_USER));
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_FS, fs, 4, 0x3000, pg,
+				      SIOMMU_SZ_4K, rx));
+	/* NXE set (the builder's default for a first stage): XD forbids
+	 * execute, and only execute. */
+	CHECK_EQ(req(&t, 1, 0x1000, rx, false), 0);
+	CHECK_EQ(req(&t, 1, 0x2000, SIOMMU_VTD_READ, false), 0);
+	CHECK_EQ(req(&t, 1, 0x2000, rx, false), SIOMMU_VTD_FR_EXEC);
+	CHECK_EQ(req(&t, 1, 0x2000, rx, true), SIOMMU_VTD_FR_EXEC);
+	/* NXE clear: XD is reserved; entries without it still translate. */
+	poke(&t, pe + 16, 0, 1 << 5);
+	CHECK_EQ(req(&t, 1, 0x2000, SIOMMU_VTD_READ, false), SIOMMU_VTD_FR_FS_RSVD);
+	CHECK_EQ(req(&t, 1, 0x1000, rx, false), 0);
+	poke(&t, pe + 16, 1 << 5, 0);
+	/* SMEP clear: supervisor requests execute user pages. */
+	CHECK_EQ(req(&t, 1, 0x1000, rx, true), 0);
+	/* SMEP set: not any more; supervisor pages and user requests are
+	 * unaffected, and so are supervisor reads of user pages. */
+	poke(&t, pe + 16, 1 << 6, 0);
+	CHECK_EQ(req(&t, 1, 0x1000, rx, true), SIOMMU_VTD_FR_EXEC);
+	CHECK_EQ(req(&t, 1, 0x1000, SIOMMU_VTD_READ, true), 0);
+	CHECK_EQ(req(&t, 1, 0x3000, rx, true), 0);
+	CHECK_EQ(req(&t, 1, 0x1000, rx, false), 0);
+	vt_fini(&t);
+
+	/* TM: a field with ECAP.DT, reserved without. */
+	vt_init(&t, NULL);
+	vt_ctx(&t, RID, true, 0);
+	ss = vt_pasid_ss(&t, RID, 2, 2, 4);
+	pg = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, &leaf, &size));
+	poke(&t, leaf, 1ull << 62, 0);
+	CHECK_EQ(rd(&t, 2, 0), 0);
+	vt_fini(&t);
+	vt_init(&t, &no_dt);
+	vt_ctx(&t, RID, true, 0);	/* sets DTE: */
+	poke(&t, ctx_pa(&t, RID), 0, 1 << 2);	/* reserved without DT */
+	ss = vt_pasid_ss(&t, RID, 2, 2, 4);
+	pg = vt_page(&t);
+	CHECK_OK(siommu_vtd_build_map(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, pg,
+				      SIOMMU_SZ_4K, SIOMMU_VTD_READ));
+	CHECK_OK(siommu_vtd_build_leaf(t.mem, SIOMMU_VTD_FMT_SS, ss, 4, 0, &leaf, &size));
+	CHECK_EQ(rd(&t, 2, 0), 0);
+	poke(&t, leaf, 1ull << 62, 0);
+	CHECK_EQ(rd(&t, 2, 0), SIOMMU_VTD_FR_SS_RSVD);
+	vt_fini(&t);
+}
+
 int main(void)
 {
 	test_root_ctx();
@@ -551,5 +642,6 @@ int main(void)
 	test_large_pages();
 	test_reserved_edges();
 	test_fpd();
+	test_exec_fields();
 	return 0;
 }

@@ -106,7 +106,7 @@ static void test_iotlb_granularity(void)
 	check_inv(siommu_vtd_desc_iotlb(2, 2, 0, 0, false), P(4), __LINE__);
 	check_inv(siommu_vtd_desc_iotlb(2, 9, 0, 0, false), 0, __LINE__);
 	/* Page 0x1000 of DID 1: the SS/PT entries of that page, and every
-	 * first-stage entry of the domain (trap 2). */
+	 * first-stage entry of the domain (VT-d 6.5.2.3). */
 	check_inv(siommu_vtd_desc_iotlb(3, 1, 0x1000, 0, false),
 		  P(0) | P(1) | P(2) | P(5) | P(7), __LINE__);
 	/* AM masks the address: 0x1000 with AM 1 is [0, 0x2000). */
@@ -127,7 +127,7 @@ static void test_piotlb_granularity(void)
 	check_inv(siommu_vtd_desc_piotlb(2, 1, 0, 0, 0, false), P(5) | P(6), __LINE__);
 	/* Pass-through entries of PASID 4 go with G=2... */
 	check_inv(siommu_vtd_desc_piotlb(2, 1, 4, 0, 0, false), P(7) | P(8), __LINE__);
-	/* ...but page-selective only touches first-stage entries (trap 2). */
+	/* ...but page-selective only touches first-stage entries (VT-d 6.5.2.4). */
 	check_inv(siommu_vtd_desc_piotlb(3, 1, 1, 0x1000, 0, false), P(0), __LINE__);
 	check_inv(siommu_vtd_desc_piotlb(3, 1, 1, 0x1000, 1, false), P(0), __LINE__);
 	check_inv(siommu_vtd_desc_piotlb(3, 1, 1, 0x0000, 2, false), P(0) | P(1), __LINE__);
@@ -299,7 +299,7 @@ static void test_psc_granularity(void)
 	CHECK_PSC(siommu_vtd_desc_piotlb(2, 2, 3, 0, 0, false), 0);
 	CHECK_PSC(siommu_vtd_desc_piotlb(2, 2, 0, 0, 0, false), 0);
 	/* Page-selective by DID: every first-stage entry of the domain (as
-	 * for the IOTLB, trap 2); second-stage ones over the range, not with
+	 * for the IOTLB, VT-d 6.5.2.3); second-stage ones over the range, not with
 	 * IH. */
 	CHECK_PSC(siommu_vtd_desc_iotlb(3, 1, 0x200000, 0, true), PS(PS_FS1) | PS(PS_FS1_P2));
 	CHECK_PSC(siommu_vtd_desc_iotlb(3, 2, 0x1000, 0, false), PS(PS_SS2));
@@ -703,7 +703,7 @@ static void test_wait(void)
 
 	vt_init(&t, NULL);
 	vt_wr(&t, SIOMMU_VTD_REG_IEDATA, 4, 0x42);
-	/* SW=0, IF=0: a pure fence is legal (trap 6). */
+	/* SW=0, IF=0: a pure fence is legal (VT-d 6.5.2.9). */
 	d[0] = siommu_vtd_desc_wait(false, false, true, false, 0, 0);
 	vt_submit(&t, d, 1);
 	CHECK(!(vt_rd(&t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_IQE));

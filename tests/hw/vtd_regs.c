@@ -2,7 +2,8 @@
 /*
  * VT-d register file: configuration -> CAP/ECAP, read-only, write-1-to-clear
  * and reserved bits, GCMD/GSTS, interrupt masking, fault recording
- * registers (layout, overflow, trap 4), access sizes.
+ * registers (layout, overflow, PP not spilling into other fields), access
+ * sizes.
  */
 #include "vtd_test.h"
 
@@ -59,6 +60,8 @@ static void test_cap_ecap(void)
 	CHECK(ecap & (1ull << 40));			/* PASID */
 	CHECK(ecap & (1ull << 1));			/* QI */
 	CHECK(ecap & (1ull << 26));			/* NEST */
+	CHECK(ecap & (1ull << 49));			/* RPS: RID_PASID */
+	CHECK(ecap & (1ull << 50));			/* RPRIVS: RID_PRIV */
 	/* Read-only: writes are ignored. */
 	vt_wr(&t, SIOMMU_VTD_REG_CAP, 8, 0);
 	vt_wr(&t, SIOMMU_VTD_REG_ECAP + 4, 4, 0);
@@ -249,7 +252,7 @@ static void test_fault_log(void)
 	CHECK_EQ(hi & 0xffff, 0x0310);			/* SID */
 	CHECK(hi & (1ull << 31));			/* PP */
 	CHECK_EQ((hi >> 32) & 0xff, 0x39);		/* FR */
-	CHECK_EQ((hi >> 40) & 0xfffff, 0xabcde);	/* PV, 20 bits (trap 4) */
+	CHECK_EQ((hi >> 40) & 0xfffff, 0xabcde);	/* PV, all 20 bits */
 	CHECK(hi & (1ull << 62));			/* T: read */
 	CHECK(hi & (1ull << 63));			/* F */
 	/* F is RW1C; other bits are read-only. */

@@ -3,7 +3,7 @@
  * Stress: threads translate (and DMA) while one thread remaps pages and
  * submits invalidations with waits. Once a wait completes, no translation
  * that starts afterwards may return the mapping the invalidation removed
- * (VT-d 6.5.2.9; trap 22).
+ * (VT-d 6.5.2.9).
  *
  * Each page p alternates between two frames. The writer unmaps p, submits
  * an invalidation and a wait, then publishes the old frame as forbidden and
@@ -174,7 +174,7 @@ static void run(const struct siommu_vtd_cfg *cfg, unsigned int npages,
  * started before the invalidation), but once the wait has completed a
  * fresh translation of P must fault, and once the entry is back it must
  * give the frame mapped now. Without the generation check of the cache
- * under test (trap 22) the first round fails.
+ * under test (struct ctx_slot: stale fills) the first round fails.
  */
 #define P_IOVA 0x300000ull
 

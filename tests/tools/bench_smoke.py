@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # `siommu bench all --quick --json`: every bench runs to completion (exit 0)
-# and reports, for each row, positive times (least and median) for the
+# and prints one JSON document, marked indicative, with a titled report per
+# bench and, for each row, positive times (least and median) for the
 # subject and for its baseline, ratios that match them, and a name used
 # once; every two-thread scaling row comes with the same in two processes and
 # with the machine's own figures. A smoke test of the benchmark code, not a
@@ -16,17 +17,23 @@ out = subprocess.run([sys.argv[1], "bench", "all", "--quick", "--json"],
 if out.returncode != 0:
     sys.exit(f"exit {out.returncode}: {out.stderr}")
 seen_benches, seen_rows, bad = set(), set(), []
-for line in out.stdout.splitlines():
-    report = json.loads(line)
+doc = json.loads(out.stdout)    # one document for the whole run
+if doc.get("indicative") is not True:
+    bad.append(f"--quick figures not marked indicative: {doc.get('indicative')!r}")
+for report in doc["benches"]:
     seen_benches.add(report["bench"])
+    if not report.get("title"):
+        bad.append(f"{report['bench']}: no title")
     for r in report["results"]:
         key = (report["bench"], r["name"])
         if key in seen_rows:
             bad.append(f"{key}: reported twice")
         seen_rows.add(key)
         if not (r["ns"] > 0 and r["baseline_ns"] > 0):
-            bad.append(f"{key}: times {r['ns']} / {r['baseline_ns']}")
-        elif abs(r["ratio"] - r["ns"] / r["baseline_ns"]) > 0.01 * r["ratio"] + 0.01:
+            if r["ratio"] is not None:
+                bad.append(f"{key}: a ratio {r['ratio']} of times not measured")
+            continue
+        if abs(r["ratio"] - r["ns"] / r["baseline_ns"]) > 0.01 * r["ratio"] + 0.01:
             bad.append(f"{key}: ratio {r['ratio']} is not ns / baseline_ns")
         if not (r["ns_median"] > 0 and r["baseline_ns_median"] > 0):
             bad.append(f"{key}: medians {r['ns_median']} / {r['baseline_ns_median']}")

@@ -148,7 +148,11 @@ int SIOMMU_EXPORT siommu_vtd_build_pasid(struct siommu_mem *mem, uint64_t root,
 	q[1] = d->did;
 	q[2] = (d->sre ? PTE2_SRE : 0) | (d->ere ? PTE2_ERE : 0) |
 	       ((d->fs_levels == 5 ? 1ull : 0) << 2) | (d->wpe ? PTE2_WPE : 0) |
-	       (d->fs_root & ADDR_MASK);
+	       (d->smep ? PTE2_SMEP : 0) | (d->fs_root & ADDR_MASK);
+	/* siommu_vtd_build_map() writes XD on first-stage pages without
+	 * execute, which NXE makes valid (VT-d 9.6). */
+	if (d->pgtt == SIOMMU_VTD_PGTT_FS || d->pgtt == SIOMMU_VTD_PGTT_NEST)
+		q[2] |= PTE2_NXE;
 	for (i = 8; i-- > 0;) {
 		ret = siommu_mem_store64(mem, pa + 8 * i, q[i]);
 		if (ret)

@@ -6,7 +6,7 @@
  *
  * Only successful translations are cached, whatever CAP.CM says: caching
  * mode allows caching not-present entries but never requires it, and with
- * CM = 0 negative entries must not be cached (VT-d 6.1, trap 8).
+ * CM = 0 negative entries must not be cached (VT-d 6.1).
  */
 #include <errno.h>
 #include <sched.h>
@@ -296,7 +296,7 @@ void vtd_psc_fill(struct siommu_vtd *v, uint64_t gen, bool fs, uint16_t did,
  * What an IOTLB or PASID-based IOTLB descriptor removes from the cache
  * (VT-d 6.5.2.3, 6.5.2.4, in scalable mode): global, everything; domain,
  * the domain's entries; page-selective, every first-stage entry of the
- * domain (as for the IOTLB, trap 2) and, without IH, the second-stage
+ * domain (as for the IOTLB) and, without IH, the second-stage
  * entries over the range; PASID-selective, the first-stage entries of
  * the PASID; page-selective within a PASID, without IH, those over the
  * range. IH leaves the cache alone: only leaves changed.
@@ -479,7 +479,7 @@ static bool iotlb_match(const struct iotlb_match *m, uint64_t key, uint32_t pasi
 	case IM_DID_PAGE_SM:
 		/* VT-d 6.5.2.3: in scalable mode a page-selective IOTLB
 		 * invalidation drops every first-stage and nested entry of
-		 * the domain, whatever the address (trap 2). */
+		 * the domain, whatever the address. */
 		if (fs)
 			return true;
 		return page <= m->addr + m->mask && last >= m->addr;

@@ -90,7 +90,9 @@ int SIOMMU_EXPORT siommu_vtd_page_request(struct siommu_vtd *v,
 		struct vtd_fault f = {
 			.sid = req->rid, .pp = req->pasid_present,
 			.pasid = req->pasid, .addr = req->addr, .reason = (uint8_t)fr,
-			.write = req->access & SIOMMU_VTD_WRITE, .fpd = fpd,
+			.write = req->access & SIOMMU_VTD_WRITE,
+			.priv = req->priv, .exec = req->access & SIOMMU_VTD_EXEC,
+			.prq = true, .fpd = fpd,
 		};
 
 		vtd_fault_record(v, &f, &msi);

@@ -8,7 +8,7 @@
  * grace period when anything was invalidated since the last one: walks,
  * DMA copies and access callbacks run inside RCU read-side sections, and
  * fills by walks that began before an invalidation are refused through
- * inv_gen (trap 22). Only then is the status written / IWC set.
+ * inv_gen (see struct ctx_slot). Only then is the status written / IWC set.
  *
  * A bad descriptor sets FSTS.IQE with IQER.IQEI and stops the queue with
  * IQH pointing at it (VT-d 6.5.2.10). At most one pass over the queue is
@@ -58,7 +58,8 @@ static int page_inv(struct siommu_vtd *v, uint64_t q1, struct iotlb_match *m)
 {
 	unsigned int am = (unsigned int)F(q1, 5, 0);
 
-	/* Trap 7: AM above MAMV is an error; unaligned addresses are masked. */
+	/* VT-d 6.5.2.3: AM above CAP.MAMV is an error; ADDR bits below the
+	 * mask are ignored, so unaligned addresses are masked, not refused. */
 	if (am > v->cfg.mamv)
 		return SIOMMU_VTD_IQEI_MASK;
 	m->mask = vtd_am_mask(am);
@@ -179,7 +180,8 @@ static int qi_exec(struct siommu_vtd *v, const uint64_t d[4], bool dw,
 			vtd_sync(v);
 			v->need_sync = false;
 		}
-		/* SW, IF, FN and PD are independent; none is required (trap 6). */
+		/* VT-d 6.5.2.9: SW, IF, FN and PD are independent, and a wait
+		 * with none of them is a legal fence. */
 		if (d[0] & BIT64(5)) {
 			status = (uint32_t)(d[0] >> 32);
 			if (siommu_mem_write(v->mem, d[1] & ~3ull, &status, 4))

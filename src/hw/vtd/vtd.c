@@ -100,6 +100,9 @@ static void caps_compute(struct siommu_vtd *v)
 	if (c->caps & SIOMMU_VTD_CAP_FS)
 		ecap |= BIT64(47);
 	ecap |= BIT64(48);				/* SMPWC */
+	/* RPS, RPRIVS: the context entry's RID_PASID and RID_PRIV are
+	 * honoured for requests without PASID (VT-d 9.4). */
+	ecap |= BIT64(49) | BIT64(50);
 	v->cap = cap;
 	v->ecap = ecap;
 }
@@ -234,7 +237,13 @@ void vtd_fsts_set(struct siommu_vtd *v, uint32_t bits, unsigned int *msi)
 
 /* ---- fault log (VT-d 7.2.1, FRCD layout VT-d 10.4.14) ------------------------ */
 
-#define FRCD_F		BIT64(63)	/* in the high word */
+/* Fault record bits in the high word (bit 64 + n of the record). */
+#define FRCD_T2		BIT64(28)
+#define FRCD_PRIV	BIT64(29)
+#define FRCD_EXE	BIT64(30)
+#define FRCD_PP		BIT64(31)
+#define FRCD_T1		BIT64(62)
+#define FRCD_F		BIT64(63)
 
 bool vtd_fault_record(struct siommu_vtd *v, const struct vtd_fault *f,
 		      unsigned int *msi)
@@ -254,13 +263,21 @@ bool vtd_fault_record(struct siommu_vtd *v, const struct vtd_fault *f,
 		fsts_raise(v, SIOMMU_VTD_FSTS_PFO, msi);
 		goto out_drop;
 	}
-	/* Built in 64-bit arithmetic: no sign extension into other fields
-	 * when PP (bit 95) is set (trap 4). PV is the full 20 bits. */
+	/*
+	 * VT-d 10.4.14: SID 79:64, T2 92, PRIV 93, EXE 94, PP 95, FR 103:96,
+	 * PV 123:104 (all 20 bits), T1 126 (T2:T1 = 00b write, 01b read,
+	 * 10b page request), F 127. PRIV and EXE describe the PASID prefix,
+	 * so they are set only with PP. Built in 64-bit arithmetic: no sign
+	 * extension into other fields when PP is set.
+	 */
 	hi = (uint64_t)f->sid |
-	     ((uint64_t)(f->pp ? 1 : 0) << 31) |
+	     (f->prq ? FRCD_T2 : 0) |
+	     (f->pp && f->priv ? FRCD_PRIV : 0) |
+	     (f->pp && f->exec ? FRCD_EXE : 0) |
+	     (f->pp ? FRCD_PP : 0) |
 	     ((uint64_t)f->reason << 32) |
 	     ((uint64_t)(f->pp ? (f->pasid & 0xfffff) : 0) << 40) |
-	     ((uint64_t)(f->write ? 0 : 1) << 62) |
+	     (!f->prq && !f->write ? FRCD_T1 : 0) |
 	     FRCD_F;
 	v->frcd[2 * i] = f->addr & ~0xfffull;
 	v->frcd[2 * i + 1] = hi;
@@ -487,10 +504,8 @@ int SIOMMU_EXPORT siommu_vtd_mmio_read(struct siommu_vtd *v, uint64_t offset,
 
 static void xl_publish(struct siommu_vtd *v, uint64_t root)
 {
-	uint64_t xl = root & XL_ROOT_MASK & v->haw_mask;
+	uint64_t xl = (root & XL_ROOT_MASK & v->haw_mask) | (root & XL_TTM);
 
-	if ((root & (3ull << 10)) == SIOMMU_VTD_RTADDR_SMT)
-		xl |= XL_SMT;
 	if (v->gsts & SIOMMU_VTD_GCMD_TE)
 		xl |= XL_TE;
 	STORE_RELEASE(v->xl, xl);
@@ -507,12 +522,12 @@ static void flush_and_sync(struct siommu_vtd *v)
 static void gcmd_write(struct siommu_vtd *v, uint32_t val, unsigned int *msi)
 {
 	uint64_t root = LOAD_ACQUIRE(v->xl) & XL_ROOT_MASK;
-	uint64_t ttm = (LOAD_ACQUIRE(v->xl) & XL_SMT) ? SIOMMU_VTD_RTADDR_SMT : 0;
+	uint64_t ttm = LOAD_ACQUIRE(v->xl) & XL_TTM;
 	bool te = val & SIOMMU_VTD_GCMD_TE;
 
 	if (val & SIOMMU_VTD_GCMD_SRTP) {
 		root = v->rtaddr & ~0x3ffull;
-		ttm = v->rtaddr & (3ull << 10);
+		ttm = v->rtaddr & XL_TTM;
 		v->gsts |= SIOMMU_VTD_GCMD_SRTP;
 	}
 	if (te != !!(v->gsts & SIOMMU_VTD_GCMD_TE)) {

@@ -56,7 +56,10 @@
 #define PTE2_ERE	BIT64(1)
 #define PTE2_FSPM(q2)	(((q2) >> 2) & 3)
 #define PTE2_WPE	BIT64(4)
-#define PTE2_RSVD	(GENMASK64(6, 5) | GENMASK64(11, 8))
+#define PTE2_NXE	BIT64(5)	/* bit 133: XD is valid in FS entries */
+#define PTE2_SMEP	BIT64(6)	/* bit 134: no supervisor execute of user pages */
+#define PTE2_EAFE	BIT64(7)	/* bit 135: extended accessed flag (ignored) */
+#define PTE2_RSVD	GENMASK64(11, 8)
 
 enum {
 	PGTT_FS = 1,
@@ -103,10 +106,11 @@ enum {
  * one slot exclude each other without a lock. All accesses are atomics, so
  * concurrent readers and writers are race-free in the C11 sense.
  *
- * Stale fills (trap 22): a walk samples v->inv_gen before it reads any
- * table; a fill takes the slot, then re-checks inv_gen and gives up if an
- * invalidation started meanwhile. Invalidations bump inv_gen before they
- * scan. The gen bump, the scan's count load, the fill's CAS and its gen
+ * Stale fills: a walk that read a table before an invalidation must not
+ * cache what it read once the invalidation has scanned. A walk samples
+ * v->inv_gen before it reads any table; a fill takes the slot, then
+ * re-checks inv_gen and gives up if an invalidation started meanwhile.
+ * Invalidations bump inv_gen before they scan. The gen bump, the scan's count load, the fill's CAS and its gen
  * load are all sequentially consistent, so either the scan sees the slot
  * taken (and waits for it), or the fill sees the new generation.
  */
@@ -150,7 +154,9 @@ struct psc_slot {
 /*
  * IOTLB entry. Tag: requester (sid, PASID present, the request's PASID),
  * page and level; stored alongside: DID, the PASID actually used (RID_PASID
- * for requests without one) and PGTT, for invalidation matching (trap 1/3).
+ * for requests without one) and PGTT, for invalidation matching: domain-,
+ * PASID- and page-selective descriptors (VT-d 6.5.2.3, 6.5.2.4) each need
+ * their own field, and requests without PASID are found by RID_PASID.
  * Permissions are kept for user and supervisor requests separately.
  */
 struct iotlb_slot {
@@ -242,7 +248,7 @@ struct vtd_dev {
  * Fill hook, for tests: NULL in normal use. Every fill of the three caches
  * calls it first, after the walk has read the entry it caches and before
  * the fill takes its slot and re-checks inv_gen. A test stalls a walk
- * there to hold open the window of trap 22 (see struct ctx_slot), which is
+ * there to hold open the stale-fill window (see struct ctx_slot), which is
  * a few nanoseconds wide otherwise: too narrow for a stress test to hit.
  * It runs inside the walk's RCU read-side section, so it must not wait for
  * a wait descriptor to complete. It costs one load on the miss path; IOTLB
@@ -277,7 +283,7 @@ struct siommu_vtd {
 	unsigned int ctx_mask, pasid_mask;
 
 	/* read-mostly, used by every translation */
-	uint64_t xl;			/* XL_TE | root pa | XL_SMT */
+	uint64_t xl;			/* root pa | XL_TTM | XL_TE */
 	uint32_t iotlb_levels;		/* bit L: entries of level L may exist */
 	uint32_t iotlb_ways;
 	uint64_t iotlb_set_offs;	/* (sets - 1) * set size in bytes */
@@ -350,7 +356,9 @@ struct siommu_vtd {
 };
 
 #define XL_TE		BIT64(0)
-#define XL_SMT		BIT64(1)
+#define XL_TTM		GENMASK64(11, 10)	/* RTADDR.TTM as last latched */
+#define XL_TTM_LEGACY	0ull
+#define XL_TTM_SCALABLE	SIOMMU_VTD_RTADDR_SMT
 #define XL_ROOT_MASK	GENMASK64(63, 12)
 
 /* ---- RCU ---------------------------------------------------------------- */
@@ -600,8 +608,8 @@ static inline_hot int iotlb_probe(const struct iotlb_slot *s, uint64_t last,
 
 /*
  * IOTLB lookup: lock-free, no RCU section; the entry is copied by value.
- * Probes each page size that may be cached (trap 17: entries live at their
- * level-aligned address).
+ * Probes each page size that may be cached: entries live at their
+ * level-aligned address.
  */
 static inline_hot bool vtd_iotlb_lookup(struct siommu_vtd *v, uint16_t sid,
 					   bool pp, uint32_t pasid, uint64_t iova,
@@ -770,6 +778,9 @@ struct vtd_fault {
 	uint64_t addr;
 	uint8_t reason;
 	bool write;
+	bool priv;		/* privileged-mode request (with PASID) */
+	bool exec;		/* execute requested (with PASID) */
+	bool prq;		/* a page request, not a translation */
 	bool fpd;
 };
 
@@ -794,7 +805,7 @@ static inline void vtd_event(uint32_t *ctl, unsigned int bit, unsigned int *msi)
 void vtd_ectl_write(uint32_t *ctl, uint32_t val, unsigned int bit, unsigned int *msi);
 
 /* Byte mask of an address-mask (AM) range: 2^(12 + am) - 1, for any am
- * up to 63 (trap 5: 64-bit arithmetic throughout). */
+ * up to 63 (VT-d 6.5.2.3: AM is 6 bits wide), in 64-bit arithmetic. */
 static inline uint64_t vtd_am_mask(unsigned int am)
 {
 	return 12 + am >= 64 ? ~0ull : (1ull << (12 + am)) - 1;

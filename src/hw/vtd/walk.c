@@ -25,12 +25,17 @@
 #define PTE_ADDR_MASK	GENMASK64(51, 12)
 #define AD_RETRIES	16
 
-/* Faults that FPD cannot suppress (VT-d 7.2.1: non-qualified faults). */
+/*
+ * Faults that FPD cannot suppress (VT-d 7.1.3, 7.2.1: non-qualified
+ * faults): those found before a context entry is read, and every error
+ * accessing a structure in memory, a table's top included.
+ */
 static bool fault_qualified(uint32_t r)
 {
 	switch (r) {
 	case SIOMMU_VTD_FR_RTA_INVALID:
 	case SIOMMU_VTD_FR_LEGACY_PASID:
+	case SIOMMU_VTD_FR_LEGACY_PRQ:
 	case SIOMMU_VTD_FR_ROOT_ACCESS:
 	case SIOMMU_VTD_FR_ROOT_NP:
 	case SIOMMU_VTD_FR_ROOT_RSVD:
@@ -38,7 +43,9 @@ static bool fault_qualified(uint32_t r)
 	case SIOMMU_VTD_FR_PDIR_ACCESS:
 	case SIOMMU_VTD_FR_PTE_ACCESS:
 	case SIOMMU_VTD_FR_FS_ACCESS:
+	case SIOMMU_VTD_FR_FS_ROOT_ACCESS:
 	case SIOMMU_VTD_FR_SS_ACCESS:
+	case SIOMMU_VTD_FR_SS_PTR:
 		return false;
 	default:
 		return true;
@@ -79,7 +86,13 @@ static int rd_words(struct siommu_vtd *v, uint64_t pa, uint64_t *w, unsigned int
 
 /* ---- root and context (VT-d 9.2, 9.4) ---------------------------------- */
 
-/* The context entry of @sid from memory, validated and cached. */
+/*
+ * The context entry of @sid from memory, validated and cached. A context
+ * entry that was read sets w->fpd from its FPD whether or not it is
+ * present or valid (VT-d 9.4: FPD is evaluated irrespective of P).
+ * Legacy mode (TTM 00b) returns SIOMMU_VTD_FR_LEGACY_PASID, which route()
+ * turns into the code for the kind of request.
+ */
 static __attribute__((noinline)) uint32_t
 ctx_read(struct walk *w, uint16_t sid, uint64_t *c0, uint64_t *c1)
 {
@@ -87,7 +100,12 @@ ctx_read(struct walk *w, uint16_t sid, uint64_t *c0, uint64_t *c1)
 	uint64_t xl = LOAD_ACQUIRE(v->xl), re, c[4];
 	unsigned int devfn = sid & 0xff;
 
-	if (!(xl & XL_SMT))
+	/* VT-d 10.4.6: TTM 01b is scalable mode; 00b is legacy mode, which
+	 * this model does not translate; 10b and 11b are reserved (no
+	 * ECAP.ADMS, so 11b is not abort-DMA mode). */
+	if ((xl & XL_TTM) == XL_TTM_LEGACY)
+		return SIOMMU_VTD_FR_LEGACY_PASID;
+	if ((xl & XL_TTM) != XL_TTM_SCALABLE)
 		return SIOMMU_VTD_FR_RTA_INVALID;
 	/* Scalable root entry: lower half for devfn 0-127, upper for 128-255. */
 	if (rd64(v, (xl & XL_ROOT_MASK) + (sid >> 8) * 16 + (devfn >= 128 ? 8 : 0), &re))
@@ -98,6 +116,7 @@ ctx_read(struct walk *w, uint16_t sid, uint64_t *c0, uint64_t *c1)
 		return SIOMMU_VTD_FR_ROOT_RSVD;
 	if (rd_words(v, (re & ADDR_MASK) + (devfn & 0x7f) * 32, c, 4))
 		return SIOMMU_VTD_FR_CTX_ACCESS;
+	w->fpd = c[0] & SM_CTX_FPD;
 	if (!(c[0] & SM_CTX_P))
 		return SIOMMU_VTD_FR_CTX_NP;
 	if ((c[0] & SM_CTX_RSVD0) || (c[0] & ADDR_MASK & ~v->haw_mask) ||
@@ -161,13 +180,15 @@ pasid_read(struct walk *w, uint16_t sid, uint64_t c0, uint32_t pasid, uint64_t q
 
 	if (rd64(v, (c0 & ADDR_MASK) + (uint64_t)(pasid >> 6) * 8, &de))
 		return SIOMMU_VTD_FR_PDIR_ACCESS;
+	/* VT-d 9.5, 9.6: FPD counts whatever P and the rest of the entry. */
+	w->fpd |= de & PDIR_FPD;
 	if (!(de & PDIR_P))
 		return SIOMMU_VTD_FR_PDIR_NP;
 	if ((de & PDIR_RSVD) || (de & ADDR_MASK & ~v->haw_mask))
 		return SIOMMU_VTD_FR_PDIR_RSVD;
-	w->fpd |= de & PDIR_FPD;
 	if (rd_words(v, (de & ADDR_MASK) + (pasid & 0x3f) * 64ull, e, 8))
 		return SIOMMU_VTD_FR_PTE_ACCESS;
+	w->fpd |= e[0] & PTE0_FPD;
 	if (!(e[0] & PTE0_P))
 		return SIOMMU_VTD_FR_PTE_NP;
 	for (i = 3; i < 8; i++)
@@ -178,7 +199,6 @@ pasid_read(struct walk *w, uint16_t sid, uint64_t c0, uint32_t pasid, uint64_t q
 	    ((e[2] & PTE2_ERE) && !(v->cfg.caps & SIOMMU_VTD_CAP_ERS)) ||
 	    ((e[2] & PTE2_SRE) && !(v->cfg.caps & SIOMMU_VTD_CAP_SRS)))
 		return SIOMMU_VTD_FR_PTE_RSVD;
-	w->fpd |= e[0] & PTE0_FPD;
 	q[0] = e[0];
 	q[1] = e[1];
 	q[2] = e[2];
@@ -207,7 +227,7 @@ static inline_hot uint32_t pasid_fetch(struct walk *w, uint16_t sid, uint64_t c0
 	return fr;
 }
 
-/* ---- A/D updates (VT-d 3.6.2, 3.7.2; trap 9) ------------------------------ */
+/* ---- A/D updates (VT-d 3.6.2, 3.7.2: atomic with the entry) -------------- */
 
 /*
  * Set @bits in the entry at @p, which was read as *e, with compare-and-swap
@@ -240,12 +260,15 @@ static uint32_t ss_walk(struct walk *w, const uint64_t q[3], uint64_t gpa,
 			uint32_t access, struct ss_result *r)
 {
 	struct siommu_vtd *v = w->v;
-	unsigned int aw = PTE0_AW(q[0]), level = aw + 2, tries = 0;
+	unsigned int aw = PTE0_AW(q[0]), top = aw + 1, level = aw + 2, tries = 0;
 	bool ssad = q[0] & PTE0_SSADE, ssee = q[0] & PTE0_SSEE;
 	uint64_t table = q[0] & ADDR_MASK;
 	uint32_t perm = SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC;
-	/* SNP is reserved without ECAP.SC, TM without legacy DT use. */
-	uint64_t rsvd_base = (PTE_ADDR_MASK & ~v->haw_mask) | SS_SNP | SS_TM;
+	/* VT-d 9.8: SNP is reserved without ECAP.SC (not advertised), TM
+	 * without ECAP.DT; with DT, TM is a hint for device TLBs that the
+	 * model need not follow. */
+	uint64_t rsvd_base = (PTE_ADDR_MASK & ~v->haw_mask) | SS_SNP |
+			     ((v->cfg.caps & SIOMMU_VTD_CAP_DT) ? 0 : SS_TM);
 	/* With these set, an entry needs no A/D update (D: a 4K leaf, for
 	 * a write). */
 	uint64_t need_a = ssad ? SS_A : 0;
@@ -272,8 +295,10 @@ static uint32_t ss_walk(struct walk *w, const uint64_t q[3], uint64_t gpa,
 		bool leaf;
 		int ret;
 
+		/* VT-d 7.1.3: the table SSPTPTR points to is 0x7B, those
+		 * below it 0x78. */
 		if (!p)
-			return SIOMMU_VTD_FR_SS_ACCESS;
+			return level == top ? SIOMMU_VTD_FR_SS_PTR : SIOMMU_VTD_FR_SS_ACCESS;
 		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 		/* The usual entry passes every check below with one test (as
 		 * in fs_walk()). */
@@ -381,10 +406,17 @@ static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nes
 	struct siommu_vtd *v = w->v;
 	unsigned int levels = 4 + (unsigned int)PTE2_FSPM(q[2]), level = levels;
 	unsigned int width = levels == 5 ? 57 : 48, tries = 0;
-	uint64_t table = q[2] & ADDR_MASK, rsvd_base = PTE_ADDR_MASK & ~v->haw_mask;
+	uint64_t table = q[2] & ADDR_MASK;
+	/* VT-d 9.6, 9.7: XD (bit 63) is valid only with the PASID entry's
+	 * NXE; without it the bit is reserved, as in x86 paging with
+	 * IA32_EFER.NXE clear. */
+	uint64_t rsvd_base = (PTE_ADDR_MASK & ~v->haw_mask) |
+			     ((q[2] & PTE2_NXE) ? 0 : FS_XD);
 	/* R/W and U/S are ANDed over the levels, XD is ORed (VT-d 3.6.2). */
 	uint64_t and_acc = FS_RW | FS_US, or_acc = 0;
 	bool wpe = q[2] & PTE2_WPE, write = access & SIOMMU_VTD_WRITE;
+	/* VT-d 9.6: with SMEP, supervisor requests execute no user page. */
+	uint32_t smep_x = (q[2] & PTE2_SMEP) ? SIOMMU_VTD_EXEC : 0;
 	uint64_t leaf_d = write ? FS_D : 0;	/* a 4K leaf with it needs no update */
 	bool fs1g = v->cfg.caps & SIOMMU_VTD_CAP_FS1G;
 	int64_t sext = (int64_t)(iova << (64 - width)) >> (64 - width);
@@ -393,7 +425,7 @@ static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nes
 	if ((uint64_t)sext != iova)
 		return SIOMMU_VTD_FR_FS_CANONICAL;
 	if (!nested && (table & ~v->haw_mask))
-		return SIOMMU_VTD_FR_FS_RSVD;
+		return SIOMMU_VTD_FR_FS_ROOT_ACCESS;
 	if (w->psc && !nested) {
 		uint64_t t, acc;
 
@@ -420,8 +452,11 @@ static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nes
 				return fr;
 		}
 		p = mem_entry_ptr(v->mem, epa);
+		/* VT-d 7.1.3: the table FSPTPTR points to is 0x73, those
+		 * below it 0x70. */
 		if (!p)
-			return SIOMMU_VTD_FR_FS_ACCESS;
+			return level == levels - 1 ? SIOMMU_VTD_FR_FS_ROOT_ACCESS :
+						     SIOMMU_VTD_FR_FS_ACCESS;
 		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 		/*
 		 * The usual entry passes every check below with one test: a
@@ -487,9 +522,11 @@ down:
 			r->out = (e & PTE_ADDR_MASK & ~(size - 1)) | (iova & (size - 1));
 			r->level = level;
 			/* VT-d 3.6.2: user access needs U/S at every level;
-			 * supervisor writes to read-only pages only with WPE = 0. */
+			 * supervisor writes to read-only pages only with WPE = 0;
+			 * SMEP takes execute from supervisor requests to user
+			 * pages. */
 			r->perm_u = us ? SIOMMU_VTD_READ | x | (rw ? SIOMMU_VTD_WRITE : 0) : 0;
-			r->perm_s = SIOMMU_VTD_READ | x |
+			r->perm_s = SIOMMU_VTD_READ | (x & ~(us ? smep_x : 0)) |
 				    (rw || !wpe ? SIOMMU_VTD_WRITE : 0);
 			if (!(q[2] & PTE2_SRE))
 				r->perm_s = 0;
@@ -578,8 +615,8 @@ static uint32_t walk_stages(struct walk *w, const uint64_t q[3], uint64_t iova,
 	}
 }
 
-/* Context checks shared by translation and page requests. */
-static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp,
+/* Context checks shared by translation and page requests (@prq). */
+static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp, bool prq,
 				 uint32_t req_pasid, uint64_t *c0, uint64_t *c1,
 				 uint32_t *pasid)
 {
@@ -588,8 +625,12 @@ static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp,
 	uint64_t max;
 
 	if (fr) {
-		if (fr == SIOMMU_VTD_FR_RTA_INVALID && pp)
-			fr = SIOMMU_VTD_FR_LEGACY_PASID;
+		/* VT-d 7.1.3: in legacy mode a page request is 0x32 and a
+		 * request with PASID 0x31; legacy translation of requests
+		 * without PASID is not modelled (0x30). */
+		if (fr == SIOMMU_VTD_FR_LEGACY_PASID)
+			fr = prq ? SIOMMU_VTD_FR_LEGACY_PRQ :
+			     pp ? SIOMMU_VTD_FR_LEGACY_PASID : SIOMMU_VTD_FR_RTA_INVALID;
 		return fr;
 	}
 	w->fpd = *c0 & SM_CTX_FPD;
@@ -604,7 +645,7 @@ static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp,
 			return SIOMMU_VTD_FR_CTX_PASID_RANGE;
 		*pasid = req_pasid;
 	} else {
-		/* Requests without PASID use RID_PASID (VT-d 9.4, trap 3). */
+		/* Requests without PASID use RID_PASID (VT-d 9.4). */
 		*pasid = SM_CTX_RIDPASID(*c1);
 		if (*pasid >= max)
 			return SIOMMU_VTD_FR_RID_PASID;
@@ -623,7 +664,8 @@ uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 
 	stripe_inc(st, ST_WALK);
 	o->cacheable = false;
-	fr = route(&w, req->rid, req->pasid_present, req->pasid, &c0, &c1, &pasid);
+	fr = route(&w, req->rid, req->pasid_present, false, req->pasid, &c0, &c1,
+		   &pasid);
 	if (fr)
 		goto out_fault;
 	if (kind == KIND_ATS && !(c0 & SM_CTX_DTE)) {
@@ -680,7 +722,7 @@ uint32_t vtd_prq_check(struct siommu_vtd *v, const struct siommu_vtd_page_req *r
 	uint32_t pasid, fr;
 
 	vtd_read_lock(v);
-	fr = route(&w, req->rid, req->pasid_present, req->pasid, &c0, &c1, &pasid);
+	fr = route(&w, req->rid, req->pasid_present, true, req->pasid, &c0, &c1, &pasid);
 	if (!fr && !(c0 & SM_CTX_PRE))
 		fr = SIOMMU_VTD_FR_CTX_PRE;
 	vtd_read_unlock(v);

@@ -44,6 +44,9 @@ static void fault_fill(struct vtd_fault *f, const struct siommu_vtd_req *req,
 	f->addr = req->iova;
 	f->reason = (uint8_t)reason;
 	f->write = req->access & SIOMMU_VTD_WRITE;
+	f->priv = req->priv;
+	f->exec = req->access & SIOMMU_VTD_EXEC;
+	f->prq = false;
 	f->fpd = fpd;
 }
 
@@ -150,8 +153,11 @@ static inline_hot int xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_r
 	}
 	/* ATS requests return the permissions of a cached entry even when
 	 * they lack the one asked for. */
+	/* A hit on a page that touches the interrupt range walks, which
+	 * tells whether its fault is under FPD. */
 	if (kind == KIND_ATS && vtd_iotlb_lookup(v, req->rid, pp,
-						 pp ? req->pasid : 0, req->iova, e)) {
+						 pp ? req->pasid : 0, req->iova, e) &&
+	    !in_intr_window(e->out, e->out + (level_size(e->level) - 1))) {
 		perm = priv ? e->perm_s : e->perm_u;
 		if (!(req->access & SIOMMU_VTD_WRITE) || e->dirty) {
 			vtd_stat_inc(v, ST_IOTLB_HIT);
@@ -204,7 +210,8 @@ out_found:
 		uint64_t last = res->addr + (len < room ? len : room) - 1;
 
 		if (in_intr_window(res->addr, last)) {
-			fault_fill(f, req, SIOMMU_VTD_FR_INTR_RANGE, false);
+			/* Qualified: FPD of the structures walked applies. */
+			fault_fill(f, req, SIOMMU_VTD_FR_INTR_RANGE, o.fpd);
 			return -EFAULT;
 		}
 	}
@@ -614,6 +621,9 @@ int SIOMMU_EXPORT siommu_vtd_access(struct siommu_vtd *v,
 
 	if (req_check(req, true) || !fn)
 		return -EINVAL;
-	return for_each_piece(v, req, req->access, req->len, NULL, res,
-			      access_piece, &a);
+	/* A zero-length request is a one-byte one (vtd.h, struct
+	 * siommu_vtd_req): it is translated and checked, and @fn sees the
+	 * byte. */
+	return for_each_piece(v, req, req->access, req->len ? req->len : 1, NULL,
+			      res, access_piece, &a);
 }
