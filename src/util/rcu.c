@@ -32,6 +32,7 @@ __thread struct rcu_thread rcu_self __attribute__((tls_model("initial-exec"))) =
 };
 bool rcu_reader_fence;
 uint32_t rcu_thread_limit = RCU_MAX_THREADS;
+bool rcu_fail_alloc;
 
 static pthread_once_t rcu_once = PTHREAD_ONCE_INIT;
 static bool rcu_membarrier;
@@ -239,7 +240,7 @@ static void thread_register(void)
 static struct rcu_slot *chunk_alloc(unsigned int k)
 {
 	size_t size = (size_t)chunk_slots(k) * sizeof(struct rcu_slot);
-	struct rcu_slot *c = aligned_alloc(64, size);
+	struct rcu_slot *c = READ_ONCE(rcu_fail_alloc) ? NULL : aligned_alloc(64, size);
 
 	if (c)
 		memset(c, 0, size);

@@ -201,6 +201,8 @@ extern bool rcu_reader_fence;
 /* A test hook: threads registering from now on get an index below this
  * (RCU_MAX_THREADS by default), or take the slow path. */
 extern uint32_t rcu_thread_limit;
+/* A test hook: allocations of reader slots fail (rcu_domain_init()'s too). */
+extern bool rcu_fail_alloc;
 
 /*
  * rcu_domain_init - set up @d with fencing @policy. Returns 0 or -ENOMEM

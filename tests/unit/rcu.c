@@ -10,6 +10,7 @@
  * child can still run grace periods, even one that another thread of its
  * parent was running at the fork.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -686,6 +687,67 @@ static void test_fork_mid_gp(void)
 	CHECK_OK(pthread_join(ts, NULL));
 }
 
+/*
+ * Out of memory: a domain cannot be set up (-ENOMEM, nothing to undo), and
+ * a reader whose slot cannot be allocated reads on the slow path, where
+ * grace periods still wait for it.
+ */
+struct oom_reader {
+	struct rcu_domain *d;
+	bool slotted;
+};
+
+static void *oom_reader_fn(void *arg)
+{
+	struct oom_reader *o = arg;
+
+	pthread_barrier_wait(&together);
+	rcu_read_lock(o->d);
+	rcu_read_lock(o->d);
+	o->slotted = rcu_slot_cached(o->d) != NULL;
+	pthread_barrier_wait(&together);
+	sleep_ms(20);
+	__atomic_fetch_add(&together_slotted, 1, __ATOMIC_SEQ_CST);
+	rcu_read_unlock(o->d);
+	rcu_read_unlock(o->d);
+	return NULL;
+}
+
+static void test_alloc_failure(void)
+{
+	struct oom_reader o[TOGETHER];
+	struct rcu_domain d;
+	pthread_t t[TOGETHER];
+	unsigned int i, slotless = 0;
+
+	WRITE_ONCE(rcu_fail_alloc, true);
+	CHECK_EQ(rcu_domain_init(&d, RCU_FENCE_NEVER), -ENOMEM);
+	rcu_domain_fini(&d);
+	WRITE_ONCE(rcu_fail_alloc, false);
+	CHECK_OK(rcu_domain_init(&d, RCU_FENCE_NEVER));
+
+	/* Threads alive at once: all but the first indices need a chunk. */
+	WRITE_ONCE(rcu_fail_alloc, true);
+	__atomic_store_n(&together_slotted, 0, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_barrier_init(&together, NULL, TOGETHER + 1));
+	for (i = 0; i < TOGETHER; i++) {
+		o[i] = (struct oom_reader){ .d = &d };
+		CHECK_OK(pthread_create(&t[i], NULL, oom_reader_fn, &o[i]));
+	}
+	pthread_barrier_wait(&together);
+	pthread_barrier_wait(&together);	/* all inside */
+	rcu_synchronize(&d);
+	CHECK_EQ(__atomic_load_n(&together_slotted, __ATOMIC_SEQ_CST), TOGETHER);
+	for (i = 0; i < TOGETHER; i++) {
+		CHECK_OK(pthread_join(t[i], NULL));
+		slotless += !o[i].slotted;
+	}
+	CHECK(slotless > 0);
+	WRITE_ONCE(rcu_fail_alloc, false);
+	pthread_barrier_destroy(&together);
+	rcu_domain_fini(&d);
+}
+
 int main(void)
 {
 	CHECK_OK(rcu_domain_init(&main_dom, RCU_FENCE_NEVER));
@@ -697,6 +759,7 @@ int main(void)
 	test_not_waiting_for_later();
 	test_thread_churn();
 	test_threads_together();
+	test_alloc_failure();
 	test_busy_reader();
 	test_domains();
 	test_adaptive();

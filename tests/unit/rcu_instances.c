@@ -7,6 +7,7 @@
  *  - removing a region of another memory, freeing another table's levels
  *    and another model's invalidation wait do not;
  *  - many instances live at once, past any fixed number of domains.
+ * A domain that cannot be set up fails its owner's create, which unwinds.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <siommu/vtd.h>
 
 #include "test.h"
+#include "util/rcu.h"
 
 #define RAM_PA		0x100000000ull	/* below the default frame pool */
 #define RAM_SIZE	(64ull << 10)
@@ -209,8 +211,28 @@ static void test_many_instances(void)
 	free(in);
 }
 
+/* Creates fail with -ENOMEM, leaving nothing behind (ASan's leak check). */
+static void test_domain_init_fails(void)
+{
+	struct siommu_pt_cfg pc = { .format = SIOMMU_PT_X86_64 };
+	struct siommu_mem *mem;
+	struct siommu_vtd *vtd;
+	struct siommu_pt *pt;
+
+	CHECK_OK(siommu_mem_create(NULL, &mem));
+	WRITE_ONCE(rcu_fail_alloc, true);
+	CHECK_EQ(siommu_mem_create(NULL, &mem), -ENOMEM);
+	CHECK_EQ(siommu_pt_create(mem, &pc, &pt), -ENOMEM);
+	CHECK_EQ(siommu_vtd_create(mem, NULL, &vtd), -ENOMEM);
+	WRITE_ONCE(rcu_fail_alloc, false);
+	CHECK_OK(siommu_pt_create(mem, &pc, &pt));
+	siommu_pt_destroy(pt);
+	siommu_mem_destroy(mem);
+}
+
 int main(void)
 {
+	test_domain_init_fails();
 	test_remove_waits_for_own_dma();
 	test_many_instances();
 	return 0;
