@@ -54,6 +54,7 @@ static const struct bench_entry benches[] = {
 	{ "vtd", bench_vtd, "VT-d model: IOTLB hit and miss, DMA, invalidation" },
 	{ "core", bench_core, "IOMMU core: PASID alloc, strict map+unmap, PASID attach" },
 	{ "dma", bench_dma, "DMA API: IOVA alloc, lazy/strict map+unmap, sg, 2-thread scaling" },
+	{ "rcu", bench_rcu, "RCU: grace period idle and with a busy reader, read section" },
 };
 
 struct command {

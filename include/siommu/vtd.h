@@ -379,8 +379,10 @@ struct siommu_vtd_stats {
  * siommu_vtd_create - create a unit on @mem with configuration @cfg (NULL:
  * defaults). The unit starts as after reset: translation disabled (DMA
  * passes untranslated), queues disabled, caches empty.
- * @mem must outlive the unit.
- * Returns 0 with *out set, -EINVAL (bad configuration), -ENOMEM.
+ * @mem must outlive the unit. Its allocations are fallible steps of
+ * siommu_mem_fail_nth(@mem).
+ * Returns 0 with *out set, -EINVAL (bad configuration), -ENOMEM (nothing
+ * is left allocated).
  */
 int siommu_vtd_create(struct siommu_mem *mem, const struct siommu_vtd_cfg *cfg,
 		      struct siommu_vtd **out);
@@ -423,7 +425,8 @@ int siommu_vtd_mmio_write(struct siommu_vtd *v, uint64_t offset,
 /*
  * siommu_vtd_dev_register - attach device callbacks for @rid (device-TLB
  * invalidations, page group responses). One registration per RID.
- * Returns 0, -EEXIST, -ENOMEM. Thread-safe.
+ * Returns 0, -EEXIST, -EINVAL (@ops NULL), -ENOMEM (nothing registered).
+ * Thread-safe.
  */
 int siommu_vtd_dev_register(struct siommu_vtd *v, uint16_t rid,
 			    const struct siommu_vtd_dev_ops *ops, void *opaque);

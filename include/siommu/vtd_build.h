@@ -14,7 +14,11 @@
  *
  * New tables come from the memory's frame pool (4K, zeroed). Entries are
  * written with 64-bit release stores, the present word last, so a unit
- * walking concurrently sees either the old or the new entry.
+ * walking concurrently sees either the old or the new entry. Tables a call
+ * creates are filled in before one store links them, so a unit never sees
+ * half a chain, and a call that fails (-ENOMEM included: each frame is a
+ * fallible step of siommu_mem_fail_nth) has written nothing and holds no
+ * frame.
  *
  * Concurrency
  * -----------
@@ -88,7 +92,8 @@ int siommu_vtd_build_table_alloc(struct siommu_mem *mem, uint64_t *pa);
  * siommu_vtd_build_context - write the context entry of @rid under the root
  * table at @root, allocating the scalable context table (and the PASID
  * directory, see d->pasid_dir). *pasid_dir (may be NULL) gets the
- * directory's PA.
+ * directory's PA. A directory the entry pointed at before and no longer
+ * does is the caller's to free.
  * Returns 0, -EINVAL (pdts > 7), -EFAULT (@root not RAM), -ENOMEM.
  */
 int siommu_vtd_build_context(struct siommu_mem *mem, uint64_t root, uint16_t rid,

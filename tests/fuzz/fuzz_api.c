@@ -137,17 +137,21 @@ static void arm(struct world *w, uint64_t n)
 }
 
 /*
- * Disarm after an operation that returned @ret. -ENOMEM is allowed only
- * when the armed step was reached; nothing else may fail for lack of
+ * Disarm after an operation that returned @ret; true when @ret is the
+ * injected failure. An injected step fails as -ENOMEM (an allocation) or
+ * -ENOSPC (an ID space, such as a unit's domain IDs). -ENOMEM is allowed
+ * only when the armed step was reached; nothing else may fail for lack of
  * memory here (the pool is large enough for any input).
  */
-static void disarm(struct world *w, int ret)
+static bool disarm(struct world *w, int ret)
 {
 	uint64_t steps = siommu_mem_fail_nth(w->mem, 0);
+	bool reached = w->armed && steps >= w->armed;
 
 	if (ret == -ENOMEM)
-		CHECK(w->armed && steps >= w->armed);
+		CHECK(reached);
 	w->armed = 0;
+	return reached && (ret == -ENOMEM || ret == -ENOSPC);
 }
 
 /* After an operation that must never allocate: it consumed no step. */
@@ -1161,6 +1165,7 @@ static void op_pasid(struct world *w, struct in *in)
 {
 	struct devm *d = pick_dev(w, in);
 	uint32_t pasid = 0;
+	bool injected;
 	int ret;
 
 	if (d->pasid || (take(in, 1) & 3) == 3) {
@@ -1171,13 +1176,13 @@ static void op_pasid(struct world *w, struct in *in)
 		return;
 	}
 	ret = siommu_dma_enable_pasid(d->dev, &pasid);
-	disarm(w, ret);
+	injected = disarm(w, ret);
 	if (!d->dma) {
 		CHECK_EQ(ret, -ENODEV);
 	} else if (!d->bits) {
 		CHECK_EQ(ret, -EOPNOTSUPP);
 	} else {
-		CHECK(ret == 0 || ret == -ENOMEM);
+		CHECK(ret == 0 || injected);
 		if (!ret) {
 			CHECK(pasid && pasid < (1u << d->bits));
 			d->pasid = pasid;
@@ -1222,8 +1227,7 @@ static void op_setup(struct world *w, struct in *in)
 	CHECK_EQ(siommu_dma_set_default_policy(w->ctx, (enum siommu_dma_policy)pol),
 		 pol <= SIOMMU_DMA_LAZY ? 0 : -EINVAL);
 	ret = siommu_dma_setup(d->dev, &d->cfg);
-	disarm(w, ret);
-	CHECK(ret == 0 || ret == -ENOMEM);
+	CHECK(!disarm(w, ret) ? ret == 0 : ret != 0);
 	if (ret) {
 		CHECK_EQ(siommu_dma_get_info(d->dev, &info), -ENODEV);
 		return;
@@ -1293,8 +1297,7 @@ static void world_init(struct world *w, struct in *in)
 		/* Setup itself may be failed by the input; then it runs again. */
 		arm(w, take(in, 1) % 24);
 		ret = siommu_dma_setup(d->dev, &d->cfg);
-		disarm(w, ret);
-		if (ret == -ENOMEM) {
+		if (disarm(w, ret)) {
 			struct siommu_dma_info info;
 
 			CHECK_EQ(siommu_dma_get_info(d->dev, &info), -ENODEV);

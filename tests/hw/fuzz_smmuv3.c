@@ -159,7 +159,7 @@ static const uint8_t opcodes[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct siommu_mem_cfg mc = { WIN_BASE, 1ull << 30 };
+	struct siommu_mem_cfg mc = { .pool_base = WIN_BASE, .pool_size = 1ull << 30 };
 	struct siommu_smmuv3_dev_ops ops = { dev_atc, dev_pri, dev_stall };
 	static const unsigned int oas[] = { 32, 36, 40, 42, 44, 48 };
 	struct siommu_smmuv3_cfg cfg;

@@ -313,10 +313,14 @@ int smmu_caches_init(struct siommu_smmuv3 *s)
 
 	s->tlb_ways = s->cfg.tlb_ways;
 	s->tlb_set_mask = s->cfg.tlb_sets - 1;
-	s->tlb = aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
-	s->ste = aligned_alloc(64, STE_SLOTS * sizeof(struct cfg_slot));
-	s->cd = aligned_alloc(64, CD_SLOTS * sizeof(struct cfg_slot));
-	if (!s->tlb || !s->ste || !s->cd) {
+	/* Each allocation is a fallible step of siommu_smmuv3_create(). */
+	s->tlb = mem_should_fail(s->mem) ? NULL :
+		 aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
+	s->ste = !s->tlb || mem_should_fail(s->mem) ? NULL :
+		 aligned_alloc(64, STE_SLOTS * sizeof(struct cfg_slot));
+	s->cd = !s->ste || mem_should_fail(s->mem) ? NULL :
+		aligned_alloc(64, CD_SLOTS * sizeof(struct cfg_slot));
+	if (!s->cd) {
 		smmu_caches_fini(s);
 		return -ENOMEM;
 	}

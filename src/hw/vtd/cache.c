@@ -630,18 +630,21 @@ int vtd_caches_init(struct siommu_vtd *v)
 	v->iotlb_last_way = (uint64_t)(v->iotlb_ways - 1) * sizeof(*v->iotlb);
 	v->ctx_mask = CTX_SLOTS - 1;
 	v->pasid_mask = PASID_SLOTS - 1;
-	v->iotlb = aligned_alloc(64, (n * sizeof(*v->iotlb) + 63) & ~(size_t)63);
+	v->iotlb = vtd_should_fail(v->mem) ? NULL :
+		   aligned_alloc(64, (n * sizeof(*v->iotlb) + 63) & ~(size_t)63);
 	if (!v->iotlb)
 		goto out;
 	memset(v->iotlb, 0, n * sizeof(*v->iotlb));
-	v->ctx = calloc(CTX_SLOTS, sizeof(*v->ctx));
+	v->ctx = vtd_should_fail(v->mem) ? NULL : calloc(CTX_SLOTS, sizeof(*v->ctx));
 	if (!v->ctx)
 		goto out_free_iotlb;
-	v->pasid = calloc(PASID_SLOTS, sizeof(*v->pasid));
+	v->pasid = vtd_should_fail(v->mem) ? NULL :
+		   calloc(PASID_SLOTS, sizeof(*v->pasid));
 	if (!v->pasid)
 		goto out_free_ctx;
 	if (v->cfg.caps & SIOMMU_VTD_CAP_PSC) {
-		v->psc = calloc(PSC_SLOTS, sizeof(*v->psc));
+		v->psc = vtd_should_fail(v->mem) ? NULL :
+			 calloc(PSC_SLOTS, sizeof(*v->psc));
 		if (!v->psc)
 			goto out_free_pasid;
 	}
