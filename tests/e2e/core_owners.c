@@ -121,32 +121,28 @@ static void remove_releases(void)
 {
 	struct siommu_ctx *ctx;
 	struct siommu_unit *unit;
-	struct siommu_device *d1, *d2, *d3;
-	struct owner o1 = { .unclaim = true }, o2 = { 0 }, o3 = { 0 };
+	struct siommu_device *d[2], *d3;
+	struct owner o[2] = { { .unclaim = true }, { 0 } }, o3 = { 0 };
 	struct siommu_domain_cfg paging = { .type = SIOMMU_DOMAIN_PAGING };
+	unsigned int i;
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	CHECK_OK(test_unit_add(ctx, NULL, &unit));
-	d1 = test_dev_add(unit, 0x0100, 8, 0);
-	d2 = test_dev_add(unit, 0x0200, 8, 0);
+	d[0] = test_dev_add(unit, 0x0100, 8, 0);
+	d[1] = test_dev_add(unit, 0x0200, 8, 0);
 	d3 = test_dev_add(unit, 0x0300, 8, 0);
 
 	/* A callback that unclaims, and one that does not: both fine. */
-	CHECK_OK(siommu_domain_alloc(unit, &paging, &o1.dom));
-	CHECK_OK(siommu_device_attach(d1, o1.dom));
-	CHECK_OK(siommu_device_claim(d1, release_a, &o1));
-	siommu_device_remove(d1);
-	CHECK_EQ(o1.released, 1);
-	CHECK(o1.dev == d1);
-	CHECK(o1.dom == NULL);
-	CHECK_EQ(o1.claim_in_release, -EBUSY);
-
-	CHECK_OK(siommu_domain_alloc(unit, &paging, &o2.dom));
-	CHECK_OK(siommu_device_attach(d2, o2.dom));
-	CHECK_OK(siommu_device_claim(d2, release_a, &o2));
-	siommu_device_remove(d2);
-	CHECK_EQ(o2.released, 1);
-	CHECK(o2.dom == NULL);
+	for (i = 0; i < 2; i++) {
+		CHECK_OK(siommu_domain_alloc(unit, &paging, &o[i].dom));
+		CHECK_OK(siommu_device_attach(d[i], o[i].dom));
+		CHECK_OK(siommu_device_claim(d[i], release_a, &o[i]));
+		siommu_device_remove(d[i]);
+		CHECK_EQ(o[i].released, 1);
+		CHECK(o[i].dev == d[i]);
+		CHECK(o[i].dom == NULL);
+		CHECK_EQ(o[i].claim_in_release, -EBUSY);
+	}
 
 	/* A device whose owner let go is removed without a callback. */
 	CHECK_OK(siommu_device_claim(d3, release_b, &o3));
@@ -154,8 +150,8 @@ static void remove_releases(void)
 	siommu_device_remove(d3);
 	CHECK_EQ(o3.released, 0);
 	siommu_ctx_destroy(ctx);
-	CHECK_EQ(o1.released, 1);
-	CHECK_EQ(o2.released, 1);
+	CHECK_EQ(o[0].released, 1);
+	CHECK_EQ(o[1].released, 1);
 }
 
 static void destroy_releases(void)
