@@ -203,9 +203,8 @@ void siommu_device_remove(struct siommu_device *dev);
  * the device) and a release callback: when the device is removed, or its
  * context destroyed, the core calls @release(@cookie, @dev) first, with no
  * lock of the library held, and the owner tears down what it set up on the
- * device (through the public calls) before it returns. The device is
- * unowned once the callback returns, whether or not it called
- * siommu_device_unclaim().
+ * device (through the public calls) before it returns; it need not call
+ * siommu_device_unclaim(), and no one can claim the device from then on.
  *
  * siommu_device_claim - make @cookie (non-NULL) with @release the owner of
  * @dev. 0, -EINVAL (NULL argument), -EBUSY (owned, or being removed).

@@ -464,12 +464,6 @@ int SIOMMU_EXPORT siommu_device_claim(struct siommu_device *dev,
 	return ret;
 }
 
-static void owner_clear_locked(struct siommu_device *dev)
-{
-	__atomic_store_n(&dev->owner, NULL, __ATOMIC_RELEASE);
-	__atomic_store_n(&dev->owner_release, NULL, __ATOMIC_RELAXED);
-}
-
 void SIOMMU_EXPORT siommu_device_unclaim(struct siommu_device *dev, void *cookie)
 {
 	struct siommu_ctx *ctx;
@@ -478,8 +472,10 @@ void SIOMMU_EXPORT siommu_device_unclaim(struct siommu_device *dev, void *cookie
 		return;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
-	if (dev->owner == cookie)
-		owner_clear_locked(dev);
+	if (dev->owner == cookie) {
+		__atomic_store_n(&dev->owner, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&dev->owner_release, NULL, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -492,7 +488,9 @@ void SIOMMU_EXPORT *siommu_device_owner(struct siommu_device *dev,
 /*
  * Release @dev's owner, if any, before the device goes: no new owner may
  * claim it from here, and the callback runs with no lock held, since it
- * tears down through the public calls (detach, domain free).
+ * tears down through the public calls (detach, domain free). The device
+ * is freed next, so what the owner fields hold after the callback does
+ * not matter: an owner need not unclaim.
  */
 static void owner_release(struct siommu_device *dev)
 {
@@ -505,12 +503,8 @@ static void owner_release(struct siommu_device *dev)
 	release = dev->owner_release;
 	cookie = dev->owner;
 	pthread_mutex_unlock(&ctx->lock);
-	if (!cookie)
-		return;
-	release(cookie, dev);
-	pthread_mutex_lock(&ctx->lock);
-	owner_clear_locked(dev);
-	pthread_mutex_unlock(&ctx->lock);
+	if (cookie)
+		release(cookie, dev);
 }
 
 int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,

@@ -34,6 +34,7 @@ struct owner {
 	struct siommu_domain *dom;	/* attached by the owner, freed on release */
 	bool unclaim;			/* the callback unclaims itself */
 	int claim_in_release;		/* another claim tried from the callback */
+	int claim_after_unclaim;	/* ... once it unclaimed */
 };
 
 static void release_a(void *cookie, struct siommu_device *dev)
@@ -53,8 +54,12 @@ static void release_a(void *cookie, struct siommu_device *dev)
 		CHECK_OK(siommu_domain_free(o->dom));
 		o->dom = NULL;
 	}
-	if (o->unclaim)
+	if (o->unclaim) {
 		siommu_device_unclaim(dev, o);
+		CHECK(siommu_device_owner(dev, release_a) == NULL);
+		/* Unowned, but going: nobody may claim it now. */
+		o->claim_after_unclaim = siommu_device_claim(dev, release_a, &other);
+	}
 }
 
 static void release_b(void *cookie, struct siommu_device *dev)
@@ -143,6 +148,7 @@ static void remove_releases(void)
 		CHECK(o[i].dom == NULL);
 		CHECK_EQ(o[i].claim_in_release, -EBUSY);
 	}
+	CHECK_EQ(o[0].claim_after_unclaim, -EBUSY);
 
 	/* A device whose owner let go is removed without a callback. */
 	CHECK_OK(siommu_device_claim(d3, release_b, &o3));
