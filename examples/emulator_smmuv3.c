@@ -97,15 +97,30 @@ static void mmio_exit_write(uint64_t gpa, uint64_t val, unsigned int size)
 }
 
 /* The NIC model: DMA tagged with its StreamID and, for PASID work, a
- * SubstreamID. */
-static int nic_dma(bool write, bool ssv, uint32_t ssid, uint64_t iova, void *buf,
-		   size_t len, struct siommu_smmuv3_xlate *fault)
+ * SubstreamID (ssid < 0: none). */
+static struct siommu_smmuv3_req nic_req(int ssid, uint64_t iova)
 {
-	struct siommu_smmuv3_req req = { .sid = NIC_SID, .ssv = ssv, .ssid = ssid,
+	struct siommu_smmuv3_req req = { .sid = NIC_SID, .ssv = ssid >= 0,
+					 .ssid = ssid >= 0 ? (uint32_t)ssid : 0,
 					 .iova = iova };
 
-	return write ? siommu_smmuv3_dma_write(smmu, &req, buf, len, NULL, fault) :
-		       siommu_smmuv3_dma_read(smmu, &req, buf, len, NULL, fault);
+	return req;
+}
+
+static int nic_dma_write(int ssid, uint64_t iova, const void *buf, size_t len,
+			 struct siommu_smmuv3_xlate *fault)
+{
+	struct siommu_smmuv3_req req = nic_req(ssid, iova);
+
+	return siommu_smmuv3_dma_write(smmu, &req, buf, len, NULL, fault);
+}
+
+static int nic_dma_read(int ssid, uint64_t iova, void *buf, size_t len,
+			struct siommu_smmuv3_xlate *fault)
+{
+	struct siommu_smmuv3_req req = nic_req(ssid, iova);
+
+	return siommu_smmuv3_dma_read(smmu, &req, buf, len, NULL, fault);
 }
 
 /* ==== The guest ========================================================== */
@@ -234,7 +249,6 @@ static struct {
 } smmu_dev;
 
 static uint32_t q_idx(const struct queue *q, uint32_t p) { return p & ((1u << q->log2) - 1); }
-static uint32_t q_wrp(const struct queue *q, uint32_t p) { return p & (1u << q->log2); }
 static uint32_t q_inc(const struct queue *q, uint32_t p)
 {
 	return (p + 1) & ((2u << q->log2) - 1);
@@ -242,12 +256,13 @@ static uint32_t q_inc(const struct queue *q, uint32_t p)
 
 static bool q_empty(const struct queue *q)
 {
-	return q_idx(q, q->prod) == q_idx(q, q->cons) && q_wrp(q, q->prod) == q_wrp(q, q->cons);
+	return q->prod == q->cons;	/* index and wrap bit */
 }
 
-static bool q_full(const struct queue *q)
+/* Free entries between PROD and CONS. */
+static uint32_t q_space(const struct queue *q)
 {
-	return q_idx(q, q->prod) == q_idx(q, q->cons) && q_wrp(q, q->prod) != q_wrp(q, q->cons);
+	return (1u << q->log2) - ((q->prod - q->cons) & ((2u << q->log2) - 1));
 }
 
 /* Queue setup as in arm_smmu_init_one_queue(): at most 4K of entries,
@@ -309,11 +324,11 @@ static int cmdq_issue_sync(const uint64_t (*cmds)[2], unsigned int n, bool by_ms
 	unsigned int i, spin;
 
 	q->cons = readl(q->cons_reg) & ((2u << q->log2) - 1);
+	if (q_space(q) < n + 1)
+		return -EBUSY;
 	for (i = 0; i <= n; i++) {
 		uint64_t d0, d1;
 
-		if (q_full(q))
-			return -EBUSY;
 		slot = q->base + q_idx(q, q->prod) * 16ull;
 		if (i < n) {
 			d0 = cmds[i][0];
@@ -641,7 +656,7 @@ int main(void)
 	struct siommu_mem_cfg no_pool = { 0 };	/* the guest allocates in its RAM */
 	struct s1_domain dma_dom = { .asid = 1 }, pasid_dom = { .asid = 2 };
 	struct siommu_smmuv3_xlate fault;
-	struct siommu_mem *mem;
+	struct siommu_mem *mem = NULL;
 	uint64_t buf_rid, buf_pasid, cdtab;
 	char got[16];
 	int fails = 0, ret;
@@ -650,16 +665,21 @@ int main(void)
 	 *    its MSIs going to the interrupt controller. */
 	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		   -1, 0);
-	if (ram == MAP_FAILED || siommu_mem_create(&no_pool, &mem))
+	if (ram == MAP_FAILED)
 		return 1;
-	if (siommu_mem_add_ram(mem, RAM_BASE, RAM_SIZE, ram) ||
-	    siommu_smmuv3_create(mem, NULL, &smmu))
-		return 1;
+	if (siommu_mem_create(&no_pool, &mem) ||
+	    siommu_mem_add_ram(mem, RAM_BASE, RAM_SIZE, ram) ||
+	    siommu_smmuv3_create(mem, NULL, &smmu)) {
+		fails += check(false, "guest RAM and the unit");
+		goto out;
+	}
 	siommu_smmuv3_set_msi(smmu, its_msi, NULL);
 
 	/* 2. The guest's driver probes and enables the unit. */
-	if (smmu_probe() || smmu_reset())
-		return 1;
+	if (smmu_probe() || smmu_reset()) {
+		fails += check(false, "probe and reset");
+		goto out;
+	}
 	fails += check((readl(SIOMMU_SMMUV3_CR0ACK) & SIOMMU_SMMUV3_CR0_SMMUEN) != 0,
 		       "SMMUEN acknowledged in CR0ACK");
 
@@ -671,8 +691,10 @@ int main(void)
 	pasid_dom.pgd = alloc_coherent(4096);
 	cdtab = alloc_coherent(2 * 64);
 	if (!buf_rid || !buf_pasid || !dma_dom.pgd || !pasid_dom.pgd || !cdtab ||
-	    s1_map(&dma_dom, IOVA, buf_rid) || s1_map(&pasid_dom, IOVA, buf_pasid))
-		return 1;
+	    s1_map(&dma_dom, IOVA, buf_rid) || s1_map(&pasid_dom, IOVA, buf_pasid)) {
+		fails += check(false, "page tables");
+		goto out;
+	}
 
 	/* 4. Attach: CD 0 and the STE (the RID's traffic), then CD 1 for
 	 *    PASID 1 on the live STE. */
@@ -686,18 +708,18 @@ int main(void)
 	       (unsigned long long)cdtab, dma_dom.asid, pasid_dom.asid);
 
 	/* 5. The NIC writes to IOVA 0x10000 without and with PASID 1. */
-	ret = nic_dma(true, false, 0, IOVA, "rid", 4, &fault);
+	ret = nic_dma_write(-1, IOVA, "rid", 4, &fault);
 	fails += check(!ret && !strcmp(phys_to_virt(buf_rid), "rid"),
 		       "DMA without SubstreamID reaches the DMA domain's buffer (CD 0)");
-	ret = nic_dma(true, true, 1, IOVA, "pasid 1", 8, &fault);
+	ret = nic_dma_write(1, IOVA, "pasid 1", 8, &fault);
 	fails += check(!ret && !strcmp(phys_to_virt(buf_pasid), "pasid 1"),
 		       "DMA with SubstreamID 1 reaches PASID 1's buffer (CD 1)");
-	ret = nic_dma(false, true, 1, IOVA, got, 8, &fault);
+	ret = nic_dma_read(1, IOVA, got, 8, &fault);
 	fails += check(!ret && !strcmp(got, "pasid 1"), "the same IOVA reads back per substream");
 
 	/* 6. A stray access: F_TRANSLATION recorded, the event LPI raised,
 	 *    and the guest's handler decodes the record. */
-	ret = nic_dma(false, true, 1, UNMAPPED, got, 8, &fault);
+	ret = nic_dma_read(1, UNMAPPED, got, 8, &fault);
 	fails += check(ret == -EFAULT && fault.event == SIOMMU_SMMUV3_F_TRANSLATION &&
 		       fault.event_recorded, "unmapped IOVA aborts with F_TRANSLATION");
 	fails += check(lpi_take(LPI_EVTQ) && evtq_handler() == SIOMMU_SMMUV3_F_TRANSLATION,
@@ -706,21 +728,23 @@ int main(void)
 	/* 7. Unmap PASID 1's page: TLBI_NH_VA for ASID 2 + SYNC. The NIC's
 	 *    next access with PASID 1 faults; the DMA domain is untouched. */
 	fails += check(!s1_unmap(&pasid_dom, IOVA), "unmap, TLBI_NH_VA and CMD_SYNC");
-	ret = nic_dma(false, true, 1, IOVA, got, 8, &fault);
+	ret = nic_dma_read(1, IOVA, got, 8, &fault);
 	fails += check(ret == -EFAULT && fault.event == SIOMMU_SMMUV3_F_TRANSLATION,
 		       "the unmapped page faults after the invalidation");
 	fails += check(lpi_take(LPI_EVTQ) && evtq_handler() == SIOMMU_SMMUV3_F_TRANSLATION,
 		       "and its record reaches the event queue");
-	ret = nic_dma(false, false, 0, IOVA, got, 4, &fault);
+	ret = nic_dma_read(-1, IOVA, got, 4, &fault);
 	fails += check(!ret && !strcmp(got, "rid"), "the DMA domain still translates");
 	fails += check(!lpi_take(LPI_GERROR) && !cmdq_error(), "no global error");
 
 out:
 	/* 8. Teardown: the guest disables the unit; the emulator frees it. */
-	if (write_reg_sync(0, SIOMMU_SMMUV3_CR0, SIOMMU_SMMUV3_CR0ACK))
-		fails++;
+	if (smmu)
+		fails += check(!write_reg_sync(0, SIOMMU_SMMUV3_CR0, SIOMMU_SMMUV3_CR0ACK),
+			       "the unit disabled");
 	siommu_smmuv3_destroy(smmu);
-	siommu_mem_destroy(mem);
+	if (mem)
+		siommu_mem_destroy(mem);
 	munmap(ram, RAM_SIZE);
 	printf("%s\n", fails ? "FAILED" : "all checks passed");
 	return fails ? 1 : 0;
