@@ -53,6 +53,9 @@
 /* LPIs the guest assigns to the unit's interrupt sources. */
 enum { LPI_EVTQ = 8192, LPI_PRIQ, LPI_GERROR, LPI_END };
 
+/* One machine with one guest: the emulator's state (and, below, the guest
+ * driver's) is global, as it would be in each side's own program; the two
+ * meet only at MMIO exits, guest RAM and the DMA calls. */
 static uint8_t *ram;
 static struct siommu_smmuv3 *smmu;
 
@@ -603,15 +606,25 @@ static const char *event_name(unsigned int id)
 	}
 }
 
+/* An event record, decoded (SMMUv3 7.3). */
+struct event {
+	unsigned int id;
+	uint32_t sid;
+	bool ssv;
+	uint32_t ssid;
+	bool read;
+	uint64_t addr;		/* input address */
+};
+
 /*
  * The event-queue interrupt handler (arm_smmu_evtq_thread()): read the
  * records between CONS and PROD, decode them, move CONS and acknowledge
- * an overflow. Returns the ID of the last record, 0 if there was none.
+ * an overflow. Returns how many records it read; *last gets the last one.
  */
-static unsigned int evtq_handler(void)
+static unsigned int evtq_handler(struct event *last)
 {
 	struct queue *q = &smmu_dev.evtq;
-	unsigned int last = 0;
+	unsigned int n = 0;
 	uint32_t prod = readl(q->prod_reg);
 
 	q->prod = prod & ((2u << q->log2) - 1);
@@ -621,29 +634,43 @@ static unsigned int evtq_handler(void)
 		static const char *const class[] = { "CD fetch", "table walk",
 						     "input address", "?" };
 
-		last = (unsigned int)FIELD(d0, 7, 0);
-		printf("  event 0x%02x %s: StreamID 0x%x", last, event_name(last),
-		       (unsigned int)FIELD(d0, 63, 32));
-		if (d0 & BIT(11))
-			printf(" SubstreamID %u", (unsigned int)FIELD(d0, 31, 12));
-		printf(", %s%s%s at 0x%llx (%s%s)\n", d1 & BIT(35) ? "read" : "write",
+		last->id = (unsigned int)FIELD(d0, 7, 0);
+		last->sid = (uint32_t)FIELD(d0, 63, 32);
+		last->ssv = d0 & BIT(11);
+		last->ssid = (uint32_t)FIELD(d0, 31, 12);
+		last->read = d1 & BIT(35);		/* RnW */
+		last->addr = rd64(rec + 16);
+		printf("  event 0x%02x %s: StreamID 0x%x", last->id, event_name(last->id),
+		       last->sid);
+		if (last->ssv)
+			printf(" SubstreamID %u", last->ssid);
+		printf(", %s%s%s at 0x%llx (%s%s)\n", last->read ? "read" : "write",
 		       d1 & BIT(33) ? ", privileged" : "", d1 & BIT(34) ? ", fetch" : "",
-		       (unsigned long long)rd64(rec + 16),
+		       (unsigned long long)last->addr,
 		       class[FIELD(d1, 41, 40)], d1 & BIT(39) ? ", stage 2" : "");
 		q->cons = q_inc(q, q->cons);
+		n++;
 	}
 	if ((prod ^ q->ovack) & SIOMMU_SMMUV3_Q_OVF)
 		printf("  events were lost (queue overflow)\n");
 	/* CONS with OVACKFLG = PROD.OVFLG acknowledges an overflow. */
 	q->ovack = prod & SIOMMU_SMMUV3_Q_OVF;
 	writel(q->cons | q->ovack, q->cons_reg);
-	return last;
+	return n;
 }
 
 /* ==== The scenario ======================================================= */
 
 #define IOVA		0x10000ull
 #define UNMAPPED	0x20000ull
+
+/* The record names the NIC's substream @ssid, the access and the IOVA. */
+static bool is_fault(const struct event *e, unsigned int id, uint32_t ssid,
+		     uint64_t iova, bool read)
+{
+	return e->id == id && e->sid == NIC_SID && e->ssv && e->ssid == ssid &&
+	       e->addr == iova && e->read == read;
+}
 
 static int check(bool ok, const char *what)
 {
@@ -655,8 +682,9 @@ int main(void)
 {
 	struct siommu_mem_cfg no_pool = { 0 };	/* the guest allocates in its RAM */
 	struct s1_domain dma_dom = { .asid = 1 }, pasid_dom = { .asid = 2 };
-	struct siommu_smmuv3_xlate fault;
+	struct siommu_smmuv3_xlate fault, x0, x1;
 	struct siommu_mem *mem = NULL;
+	struct event evt;
 	uint64_t buf_rid, buf_pasid, cdtab;
 	char got[16];
 	int fails = 0, ret;
@@ -707,7 +735,21 @@ int main(void)
 	       "SSID 1: ASID %u)\n", NIC_SID, (unsigned long long)ste_addr(NIC_SID),
 	       (unsigned long long)cdtab, dma_dom.asid, pasid_dom.asid);
 
-	/* 5. The NIC writes to IOVA 0x10000 without and with PASID 1. */
+	/* 5. The same IOVA translates to a different page per substream... */
+	{
+		struct siommu_smmuv3_req r0 = nic_req(-1, IOVA), r1 = nic_req(1, IOVA);
+
+		r0.access = r1.access = SIOMMU_SMMUV3_READ | SIOMMU_SMMUV3_WRITE;
+		ret = siommu_smmuv3_translate(smmu, &r0, &x0) ||
+		      siommu_smmuv3_translate(smmu, &r1, &x1);
+		printf("IOVA 0x%llx: no SubstreamID -> PA 0x%llx, SubstreamID 1 -> PA 0x%llx\n",
+		       (unsigned long long)IOVA, (unsigned long long)x0.addr,
+		       (unsigned long long)x1.addr);
+		fails += check(!ret && x0.addr == buf_rid && x1.addr == buf_pasid,
+			       "translate: each substream through its own CD");
+	}
+
+	/* ... and the NIC's DMA there lands in different buffers. */
 	ret = nic_dma_write(-1, IOVA, "rid", 4, &fault);
 	fails += check(!ret && !strcmp(phys_to_virt(buf_rid), "rid"),
 		       "DMA without SubstreamID reaches the DMA domain's buffer (CD 0)");
@@ -722,7 +764,8 @@ int main(void)
 	ret = nic_dma_read(1, UNMAPPED, got, 8, &fault);
 	fails += check(ret == -EFAULT && fault.event == SIOMMU_SMMUV3_F_TRANSLATION &&
 		       fault.event_recorded, "unmapped IOVA aborts with F_TRANSLATION");
-	fails += check(lpi_take(LPI_EVTQ) && evtq_handler() == SIOMMU_SMMUV3_F_TRANSLATION,
+	fails += check(lpi_take(LPI_EVTQ) && evtq_handler(&evt) == 1 &&
+		       is_fault(&evt, SIOMMU_SMMUV3_F_TRANSLATION, 1, UNMAPPED, true),
 		       "event interrupt; the driver reads the F_TRANSLATION record");
 
 	/* 7. Unmap PASID 1's page: TLBI_NH_VA for ASID 2 + SYNC. The NIC's
@@ -731,7 +774,8 @@ int main(void)
 	ret = nic_dma_read(1, IOVA, got, 8, &fault);
 	fails += check(ret == -EFAULT && fault.event == SIOMMU_SMMUV3_F_TRANSLATION,
 		       "the unmapped page faults after the invalidation");
-	fails += check(lpi_take(LPI_EVTQ) && evtq_handler() == SIOMMU_SMMUV3_F_TRANSLATION,
+	fails += check(lpi_take(LPI_EVTQ) && evtq_handler(&evt) == 1 &&
+		       is_fault(&evt, SIOMMU_SMMUV3_F_TRANSLATION, 1, IOVA, true),
 		       "and its record reaches the event queue");
 	ret = nic_dma_read(-1, IOVA, got, 4, &fault);
 	fails += check(!ret && !strcmp(got, "rid"), "the DMA domain still translates");
