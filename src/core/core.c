@@ -705,19 +705,16 @@ static void domain_flush(struct siommu_domain *dom, uint64_t start, uint64_t las
 	}
 }
 
-int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
-				    uint64_t pa, uint64_t length, unsigned int prot)
+/*
+ * What siommu_domain_map() does after a map that failed (@ret) or that a
+ * unit in caching mode may have to see: out of line, so that the usual map
+ * (no error, no unit in caching mode) keeps a frame of its own small.
+ */
+static __attribute__((cold, noinline)) int
+domain_map_settle(struct siommu_domain *dom, uint64_t iova, uint64_t length, int ret)
 {
 	uint64_t last;
-	int ret;
 
-	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
-		return -EINVAL;
-	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
-	/* A successful map takes no lock unless some unit caches
-	 * not-present entries. */
-	if (likely(!ret) && !__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE))
-		return 0;
 	/* Argument errors are found before the table is touched. */
 	if (ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE ||
 	    __builtin_add_overflow(iova, length - 1, &last))
@@ -739,6 +736,21 @@ int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
 	}
 	pthread_mutex_unlock(&dom->lock);
 	return ret;
+}
+
+int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
+				    uint64_t pa, uint64_t length, unsigned int prot)
+{
+	int ret;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
+	/* A successful map takes no lock unless some unit caches
+	 * not-present entries. */
+	if (likely(!ret) && !__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE))
+		return 0;
+	return domain_map_settle(dom, iova, length, ret);
 }
 
 int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,

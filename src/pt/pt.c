@@ -214,8 +214,8 @@ static int check_leaf_edges(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 {
 	struct siommu_pt_leaf leaf;
 	int ret = 0, first_missing;
+	struct rcu_slot *rs = rcu_read_lock_slot(&pt->rcu);
 
-	rcu_read_lock(&pt->rcu);
 	first_missing = pt->ops->lookup(pt, iova, &leaf);
 	if (!first_missing && leaf.iova != iova)
 		ret = -EINVAL;
@@ -226,7 +226,7 @@ static int check_leaf_edges(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 		ret = 0;	/* nothing mapped at the end */
 	else if (leaf.iova + leaf.size - 1 != last)
 		ret = -EINVAL;
-	rcu_read_unlock(&pt->rcu);
+	rcu_read_unlock_slot(&pt->rcu, rs);
 	return ret;
 }
 
@@ -280,17 +280,18 @@ int SIOMMU_EXPORT siommu_pt_iova_to_phys(struct siommu_pt *pt, uint64_t iova,
 					 uint64_t *pa, struct siommu_pt_leaf *leaf)
 {
 	struct siommu_pt_leaf l;
+	struct rcu_slot *rs;
 	uint64_t out;
 	int ret;
 
 	if (iova > pt->max_iova)
 		return -ERANGE;
-	rcu_read_lock(&pt->rcu);
+	rs = rcu_read_lock_slot(&pt->rcu);
 	if (leaf)
 		ret = pt->ops->lookup(pt, iova, &l);
 	else
 		ret = pt->ops->phys(pt, iova, &out);
-	rcu_read_unlock(&pt->rcu);
+	rcu_read_unlock_slot(&pt->rcu, rs);
 	if (ret)
 		return ret;
 	if (leaf) {

@@ -259,18 +259,9 @@ static inline_hot struct rcu_slot *rcu_slot_cached(struct rcu_domain *d)
 	return s;
 }
 
-/*
- * rcu_read_lock / rcu_read_unlock - enter and leave a read-side section of
- * @d. Any thread, any time; never fail, never block.
- */
-static inline_hot void rcu_read_lock(struct rcu_domain *d)
+/* Entry to and exit from a section on the thread's slot @s in @d. */
+static inline_hot void rcu_slot_enter(struct rcu_domain *d, struct rcu_slot *s)
 {
-	struct rcu_slot *s = rcu_slot_cached(d);
-
-	if (unlikely(!s)) {
-		rcu_read_lock_slow(d);
-		return;
-	}
 	if (s->nest++ == 0) {
 		__atomic_store_n(&s->ctr, __atomic_load_n(&d->gp, __ATOMIC_ACQUIRE),
 				 __ATOMIC_RELAXED);
@@ -287,6 +278,27 @@ static inline_hot void rcu_read_lock(struct rcu_domain *d)
 }
 
 /* Release: the section's accesses before a writer sees it end. */
+static inline_hot void rcu_slot_exit(struct rcu_slot *s)
+{
+	if (--s->nest == 0)
+		__atomic_store_n(&s->ctr, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * rcu_read_lock / rcu_read_unlock - enter and leave a read-side section of
+ * @d. Any thread, any time; never fail, never block.
+ */
+static inline_hot void rcu_read_lock(struct rcu_domain *d)
+{
+	struct rcu_slot *s = rcu_slot_cached(d);
+
+	if (unlikely(!s)) {
+		rcu_read_lock_slow(d);
+		return;
+	}
+	rcu_slot_enter(d, s);
+}
+
 static inline_hot void rcu_read_unlock(struct rcu_domain *d)
 {
 	struct rcu_slot *s = rcu_slot_cached(d);
@@ -296,8 +308,37 @@ static inline_hot void rcu_read_unlock(struct rcu_domain *d)
 		rcu_read_unlock_slow(d);
 		return;
 	}
-	if (--s->nest == 0)
-		__atomic_store_n(&s->ctr, 0, __ATOMIC_RELEASE);
+	rcu_slot_exit(s);
+}
+
+/*
+ * rcu_read_lock_slot / rcu_read_unlock_slot - rcu_read_lock and
+ * rcu_read_unlock for a section that opens and closes in one function: the
+ * entry returns the thread's slot in @d (NULL on the slot-less fallback),
+ * and the exit, given it back, leaves the section without looking the slot
+ * up again. A slot stays the thread's while a section of it is open, so
+ * @s is valid until this exit. Same contract otherwise.
+ */
+static inline_hot struct rcu_slot *rcu_read_lock_slot(struct rcu_domain *d)
+{
+	struct rcu_slot *s = rcu_slot_cached(d);
+
+	if (unlikely(!s)) {
+		rcu_read_lock_slow(d);
+		return rcu_slot_cached(d);
+	}
+	rcu_slot_enter(d, s);
+	return s;
+}
+
+static inline_hot void rcu_read_unlock_slot(struct rcu_domain *d, struct rcu_slot *s)
+{
+	RCU_TSAN_RELEASE(d);
+	if (unlikely(!s)) {
+		rcu_read_unlock_slow(d);
+		return;
+	}
+	rcu_slot_exit(s);
 }
 
 /* An RCU-protected pointer, read inside a section (acquire stands in for

@@ -642,6 +642,67 @@ static void test_slow_path_self(void)
 	WRITE_ONCE(rcu_thread_limit, limit);
 }
 
+/*
+ * A section entered with rcu_read_lock_slot() and left with the slot it
+ * returned: a plain section nested inside, and sections of two other
+ * domains that push its domain out of the thread's remembered two, change
+ * nothing; a grace period waits for it whole. On the slow path the entry
+ * returns no slot and the exit still ends the section.
+ */
+struct slot_reader {
+	int inside, ended;	/* atomics */
+	bool had_slot, indexed;
+};
+
+static void *slot_reader_fn(void *arg)
+{
+	struct slot_reader *r = arg;
+	struct rcu_slot *s;
+
+	/* The first entry registers the thread (the slow way in); the one
+	 * held below finds the slot remembered. */
+	s = rcu_read_lock_slot(&main_dom);
+	rcu_read_unlock_slot(&main_dom, s);
+	s = rcu_read_lock_slot(&main_dom);
+	r->had_slot = s != NULL;
+	r->indexed = rcu_self.gen & 1;
+	rcu_read_lock(&main_dom);
+	rcu_read_lock(&test_dom);
+	rcu_read_lock(&ad_dom);
+	rcu_read_unlock(&ad_dom);
+	rcu_read_unlock(&test_dom);
+	rcu_read_unlock(&main_dom);
+	__atomic_store_n(&r->inside, 1, __ATOMIC_SEQ_CST);
+	sleep_ms(30);
+	__atomic_store_n(&r->ended, 1, __ATOMIC_SEQ_CST);
+	rcu_read_unlock_slot(&main_dom, s);
+	/* Ended: a grace period of this thread's own does not wait for it. */
+	rcu_synchronize(&main_dom);
+	return NULL;
+}
+
+static void test_slot_sections(void)
+{
+	uint32_t limit = rcu_thread_limit;
+	unsigned int slow;
+
+	for (slow = 0; slow < 2; slow++) {
+		struct slot_reader r = { 0 };
+		pthread_t t;
+
+		if (slow)
+			WRITE_ONCE(rcu_thread_limit, 0);
+		CHECK_OK(pthread_create(&t, NULL, slot_reader_fn, &r));
+		wait_flag(&r.inside);
+		rcu_synchronize(&main_dom);
+		CHECK_EQ(__atomic_load_n(&r.ended, __ATOMIC_SEQ_CST), 1);
+		CHECK_OK(pthread_join(t, NULL));
+		CHECK_EQ(r.had_slot, !slow);
+		CHECK_EQ(r.indexed, !slow);
+		WRITE_ONCE(rcu_thread_limit, limit);
+	}
+}
+
 /* fork() while another thread's grace period waits for a reader: the
  * child's grace periods of that domain neither wait for the parent's
  * threads nor for the lock the waiting one holds. */
@@ -767,6 +828,7 @@ int main(void)
 	test_many_domains();
 	test_slow_path();
 	test_slow_path_self();
+	test_slot_sections();
 	test_fork_mid_gp();
 	rcu_domain_fini(&ad_dom);
 	rcu_domain_fini(&test_dom);

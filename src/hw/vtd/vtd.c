@@ -130,6 +130,7 @@ int SIOMMU_EXPORT siommu_vtd_create(struct siommu_mem *mem,
 		goto out_free;
 	caps_compute(v);
 	v->haw_mask = (1ull << v->cfg.haw) - 1;
+	vtd_walk_init(v);
 	ret = -ENOMEM;
 	v->frcd = vtd_should_fail(mem) ? NULL :
 		  calloc(2 * (size_t)v->cfg.nr_fault_records, sizeof(uint64_t));

@@ -280,6 +280,10 @@ struct siommu_vtd {
 	struct siommu_vtd_cfg cfg;
 	uint64_t cap, ecap;
 	uint64_t haw_mask;		/* valid output address bits */
+	/* First-stage reserved bits every entry has (VT-d 9.7): address
+	 * bits beyond HAW, and XD unless the PASID entry sets NXE; indexed
+	 * by NXE. */
+	uint64_t fs_rsvd[2];
 	unsigned int ctx_mask, pasid_mask;
 
 	/* read-mostly, used by every translation */
@@ -756,6 +760,9 @@ struct vtd_walk_out {
 uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 		  enum vtd_kind kind, uint64_t gen, struct vtd_stripe *st,
 		  struct vtd_walk_out *o);
+
+/* Set v->fs_rsvd from v->haw_mask: once, before the unit translates. */
+void vtd_walk_init(struct siommu_vtd *v);
 
 /* Context-level checks for page requests: returns a fault reason or 0. */
 uint32_t vtd_prq_check(struct siommu_vtd *v, const struct siommu_vtd_page_req *req,

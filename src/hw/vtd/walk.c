@@ -399,6 +399,18 @@ static uint32_t nest_table(struct walk *w, const uint64_t q[3], uint64_t gpa,
 	return 0;
 }
 
+/*
+ * VT-d 9.6: with SMEP, supervisor requests execute no user page. The
+ * execute permission SMEP takes, from PASID-entry word @q2 and the U/S
+ * ANDed over the levels (@acc): a bit move, no branch on the leaf's way.
+ */
+static inline_hot uint32_t smep_x(uint64_t q2, uint64_t acc)
+{
+	_Static_assert(PTE2_SMEP >> 4 == FS_US && FS_US == SIOMMU_VTD_EXEC,
+		       "SMEP moves onto U/S, which is EXEC's bit");
+	return (uint32_t)((q2 & PTE2_SMEP) >> 4 & acc);
+}
+
 static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nested,
 			uint64_t iova, uint32_t access, bool priv,
 			struct fs_result *r)
@@ -409,14 +421,11 @@ static inline_hot uint32_t fs_walk(struct walk *w, const uint64_t q[3], bool nes
 	uint64_t table = q[2] & ADDR_MASK;
 	/* VT-d 9.6, 9.7: XD (bit 63) is valid only with the PASID entry's
 	 * NXE; without it the bit is reserved, as in x86 paging with
-	 * IA32_EFER.NXE clear. */
-	uint64_t rsvd_base = (PTE_ADDR_MASK & ~v->haw_mask) |
-			     ((q[2] & PTE2_NXE) ? 0 : FS_XD);
+	 * IA32_EFER.NXE clear. The unit made both masks at creation. */
+	uint64_t rsvd_base = v->fs_rsvd[!!(q[2] & PTE2_NXE)];
 	/* R/W and U/S are ANDed over the levels, XD is ORed (VT-d 3.6.2). */
 	uint64_t and_acc = FS_RW | FS_US, or_acc = 0;
 	bool wpe = q[2] & PTE2_WPE, write = access & SIOMMU_VTD_WRITE;
-	/* VT-d 9.6: with SMEP, supervisor requests execute no user page. */
-	uint32_t smep_x = (q[2] & PTE2_SMEP) ? SIOMMU_VTD_EXEC : 0;
 	uint64_t leaf_d = write ? FS_D : 0;	/* a 4K leaf with it needs no update */
 	bool fs1g = v->cfg.caps & SIOMMU_VTD_CAP_FS1G;
 	int64_t sext = (int64_t)(iova << (64 - width)) >> (64 - width);
@@ -526,7 +535,7 @@ down:
 			 * SMEP takes execute from supervisor requests to user
 			 * pages. */
 			r->perm_u = us ? SIOMMU_VTD_READ | x | (rw ? SIOMMU_VTD_WRITE : 0) : 0;
-			r->perm_s = SIOMMU_VTD_READ | (x & ~(us ? smep_x : 0)) |
+			r->perm_s = SIOMMU_VTD_READ | (x & ~smep_x(q[2], and_acc)) |
 				    (rw || !wpe ? SIOMMU_VTD_WRITE : 0);
 			if (!(q[2] & PTE2_SRE))
 				r->perm_s = 0;
@@ -651,6 +660,12 @@ static inline_hot uint32_t route(struct walk *w, uint16_t sid, bool pp, bool prq
 			return SIOMMU_VTD_FR_RID_PASID;
 	}
 	return 0;
+}
+
+void vtd_walk_init(struct siommu_vtd *v)
+{
+	v->fs_rsvd[1] = PTE_ADDR_MASK & ~v->haw_mask;
+	v->fs_rsvd[0] = v->fs_rsvd[1] | FS_XD;
 }
 
 uint32_t vtd_walk(struct siommu_vtd *v, const struct siommu_vtd_req *req,

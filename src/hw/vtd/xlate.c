@@ -166,15 +166,16 @@ static inline_hot int xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_r
 	}
 	st = vtd_stripe(v);
 	stripe_inc(st, ST_IOTLB_MISS);
-	vtd_read_lock(v);
 	{
+		/* vtd_read_lock(), keeping the slot for the exit. */
+		struct rcu_slot *rs = rcu_read_lock_slot(&v->rcu);
 		uint64_t gen = vtd_gen(v);
 
 		fr = vtd_walk(v, req, kind, gen, st, &o);
 		if (!fr && o.cacheable)
 			vtd_iotlb_fill(v, gen, e);
+		rcu_read_unlock_slot(&v->rcu, rs);
 	}
-	vtd_read_unlock(v);
 	if (fr) {
 		if (kind == KIND_ATS && fr >= SIOMMU_VTD_FR_FS_ACCESS) {
 			/* ATS: a page-table fault is a completion without
