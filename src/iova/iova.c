@@ -201,9 +201,6 @@ out:
 	return 0;
 }
 
-/* Why a free was refused: -ENOENT if no allocation starts at @pfn (or only a
- * reserved range, or a cached range no caller holds), -EINVAL if one of
- * another size does. */
 /*
  * Whether @node is a caller's allocation: a tree range, or a cached one
  * whose live byte is set (a magazine's range is free, though it is in the
