@@ -122,16 +122,23 @@ static void maybe_block(struct env *e)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* What both device callbacks do: count, look at the registers, run the
+ * test's action, block if asked to. */
+static void device_event(struct env *e, unsigned int *count, void (*action)(struct env *))
+{
+	++*count;
+	snapshot(e);
+	if (action)
+		action(e);
+	maybe_block(e);
+}
+
 static void cb_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
 {
 	struct env *e = opaque;
 
 	(void)inv;
-	e->ninv++;
-	snapshot(e);
-	if (e->on_inv)
-		e->on_inv(e);
-	maybe_block(e);
+	device_event(e, &e->ninv, e->on_inv);
 }
 
 static void cb_resp(void *opaque, const struct siommu_vtd_page_resp *r)
@@ -139,11 +146,7 @@ static void cb_resp(void *opaque, const struct siommu_vtd_page_resp *r)
 	struct env *e = opaque;
 
 	(void)r;
-	e->nresp++;
-	snapshot(e);
-	if (e->on_resp)
-		e->on_resp(e);
-	maybe_block(e);
+	device_event(e, &e->nresp, e->on_resp);
 }
 
 static void env_init(struct env *e)
@@ -176,6 +179,26 @@ static void env_fini(struct env *e)
 static struct siommu_vtd_desc wait_desc(struct env *e, unsigned int slot, uint32_t val)
 {
 	return siommu_vtd_desc_wait(true, true, false, false, e->t.status + 4 * slot, val);
+}
+
+/* Submits a device-TLB invalidation for the device and a wait after it
+ * (status word 0 gets @cookie) in one IQT write. */
+static void submit_inv_wait(struct env *e, uint32_t cookie)
+{
+	struct siommu_vtd_desc d[2];
+
+	d[0] = siommu_vtd_desc_devtlb(RID, MAPPED, false);
+	d[1] = wait_desc(e, 0, cookie);
+	vt_submit(&e->t, d, 2);
+}
+
+/* A new environment whose invalidation callback runs @on_inv, given a
+ * device-TLB invalidation and a wait. */
+static void env_run_inv(struct env *e, void (*on_inv)(struct env *), uint32_t cookie)
+{
+	env_init(e);
+	e->on_inv = on_inv;
+	submit_inv_wait(e, cookie);
 }
 
 /* The retried DMA of a device: to a page that is not mapped, so it faults. */
@@ -266,14 +289,9 @@ static void page_request(struct env *e)
 
 static void test_callback_page_request(void)
 {
-	struct siommu_vtd_desc d[2];
 	struct env e;
 
-	env_init(&e);
-	e.on_inv = page_request;
-	d[0] = siommu_vtd_desc_devtlb(RID, MAPPED, false);
-	d[1] = wait_desc(&e, 0, 0x33);
-	vt_submit(&e.t, d, 2);
+	env_run_inv(&e, page_request, 0x33);
 	CHECK_EQ(e.prq_ret, 0);
 	CHECK_EQ(e.nprq, 1);
 	CHECK_EQ((e.prq_desc[0] >> 16) & 0xffff, RID);
@@ -299,14 +317,9 @@ static void nested_submit(struct env *e)
 
 static void test_nested_submit(void)
 {
-	struct siommu_vtd_desc d[2];
 	struct env e;
 
-	env_init(&e);
-	e.on_inv = nested_submit;
-	d[0] = siommu_vtd_desc_devtlb(RID, MAPPED, false);
-	d[1] = wait_desc(&e, 0, 0x44);
-	vt_submit(&e.t, d, 2);
+	env_run_inv(&e, nested_submit, 0x44);
 	CHECK_EQ(status_word(&e, 0), 0x44);
 	CHECK_EQ(status_word(&e, 2), 0x55);
 	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQH, 8), 96);
@@ -421,23 +434,16 @@ static void reset_queue(struct env *e)
  * callback: nothing after the descriptor runs, IQH is not moved. */
 static void test_disable_in_callback(void)
 {
-	struct siommu_vtd_desc d[2];
 	struct env e;
 
-	env_init(&e);
-	e.on_inv = disable_queue;
-	d[0] = siommu_vtd_desc_devtlb(RID, MAPPED, false);
-	d[1] = wait_desc(&e, 0, 0x99);
-	vt_submit(&e.t, d, 2);
+	env_run_inv(&e, disable_queue, 0x99);
 	CHECK_EQ(e.ninv, 1);
 	CHECK_EQ(status_word(&e, 0), 0);
 	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQH, 8), 0);
 	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_GSTS, 4) & SIOMMU_VTD_GCMD_QIE, 0);
 	env_fini(&e);
 
-	env_init(&e);
-	e.on_inv = reset_queue;
-	vt_submit(&e.t, d, 2);
+	env_run_inv(&e, reset_queue, 0x99);
 	CHECK_EQ(e.ninv, 1);
 	CHECK_EQ(status_word(&e, 0), 0);
 	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQH, 8), 0);
