@@ -24,7 +24,7 @@ struct env {
 	struct vt t;
 	uint64_t page;
 	/* What the interrupt handler saw and did. */
-	unsigned int nfault, nprq, ninv_msi;
+	unsigned int nfault, nprq, ninv_msi, ninv_msi_in_cb;
 	uint32_t fault_reason;
 	uint32_t fsts_after;
 	uint64_t prq_desc[4];
@@ -396,6 +396,51 @@ static void test_order_two_threads(void)
 	env_fini(&e);
 }
 
+/* A tail the callback writes is checked like any other: the error is
+ * reported once the callback returned, nothing past it runs. */
+static void bad_tail(struct env *e)
+{
+	vt_wr(&e->t, SIOMMU_VTD_REG_IQT, 8, e->iqt_in_cb + 16);
+}
+
+static void test_bad_tail_in_callback(void)
+{
+	struct env e;
+
+	env_run_inv(&e, bad_tail, 0xbb);
+	CHECK_EQ(e.ninv, 1);
+	CHECK_EQ(e.fsts_in_cb & SIOMMU_VTD_FSTS_IQE, 0);
+	CHECK(rd32(&e, SIOMMU_VTD_REG_FSTS) & SIOMMU_VTD_FSTS_IQE);
+	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQER, 8) & 0xf, SIOMMU_VTD_IQEI_TAIL);
+	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQH, 8), 32);
+	CHECK_EQ(status_word(&e, 0), 0);
+	env_fini(&e);
+}
+
+/* A wait that asks for an interrupt before a device descriptor: its
+ * completion interrupt is delivered before the device's callback runs. */
+static void count_inv_msi(struct env *e)
+{
+	e->ninv_msi_in_cb = e->ninv_msi;
+}
+
+static void test_msi_before_callback(void)
+{
+	struct siommu_vtd_desc d[2];
+	struct env e;
+
+	env_init(&e);
+	e.on_inv = count_inv_msi;
+	d[0] = wait_desc(&e, 1, 0xcc);
+	d[1] = siommu_vtd_desc_devtlb(RID, MAPPED, false);
+	vt_submit(&e.t, d, 2);
+	CHECK_EQ(e.ninv, 1);
+	CHECK_EQ(e.ninv_msi_in_cb, 1);
+	CHECK(e.ics_in_cb & SIOMMU_VTD_ICS_IWC);
+	CHECK_EQ(e.ninv_msi, 1);
+	env_fini(&e);
+}
+
 /* A bad descriptor after the one whose callback runs: the error is
  * reported only once the callback returned, with IQH at the bad one. */
 static void test_iqe_after_callback(void)
@@ -515,6 +560,8 @@ static const struct {
 	{ "nested_submit", test_nested_submit },
 	{ "order_two_threads", test_order_two_threads },
 	{ "iqe_after_callback", test_iqe_after_callback },
+	{ "bad_tail_in_callback", test_bad_tail_in_callback },
+	{ "msi_before_callback", test_msi_before_callback },
 	{ "disable_in_callback", test_disable_in_callback },
 	{ "unregister_during_callback", test_unregister_during_callback },
 };
