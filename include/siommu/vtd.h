@@ -37,8 +37,9 @@
  * invalidation hint: only leaves changed) leaves these entries alone, so
  * software that frees a page table must invalidate without IH. Software
  * removes stale entries with descriptors in the invalidation queue
- * (IQA/IQH/IQT), which is processed synchronously inside the mmio write of
- * IQT. A translation fault
+ * (IQA/IQH/IQT), which is processed inside the mmio write of IQT (see
+ * siommu_vtd_mmio_write() for writes made while it is being processed).
+ * A translation fault
  * never stops the unit: it is logged in the fault recording registers (unless
  * fault processing is disabled for it) and signalled by the fault event MSI.
  *
@@ -71,11 +72,18 @@
  * and every table walk, DMA and siommu_vtd_access() callback that started
  * before it has finished.
  *
- * Callbacks (MSI, device TLB invalidation, page group response) are called
- * without any lock of the unit held, except the device callbacks run from
- * the invalidation queue, which run inside the IQT write with the register
- * lock held: they must not access this unit's registers, nor issue a page
- * request (whose interrupt handler would read them).
+ * Callbacks (MSI, device-TLB invalidation, page group response) are called
+ * with no lock of the unit held. From them a device or an interrupt handler
+ * may use the unit as any thread would: read and write its registers,
+ * translate (also through ATS), DMA, issue page requests, even if that
+ * raises further interrupts in the same thread. The device callbacks run
+ * from the invalidation queue keep its order: the descriptor they deliver
+ * takes effect when the callback returns; until then IQH points at it and
+ * no later descriptor is processed, so a wait descriptor after it
+ * completes only after the callback has returned. What they must not do is
+ * wait for a later descriptor of the same queue (it is processed after they
+ * return), nor unregister their own device. siommu_vtd_access() functions
+ * are the exception: they run inside an RCU read-side section (see there).
  */
 #ifndef SIOMMU_VTD_H
 #define SIOMMU_VTD_H
@@ -412,19 +420,30 @@ int siommu_vtd_mmio_read(struct siommu_vtd *v, uint64_t offset, unsigned int siz
 /*
  * siommu_vtd_mmio_write - write @size (4 or 8) bytes of @val at @offset.
  * Read-only bits and reserved bits ignore writes; write-1-to-clear bits
- * clear. Writes to IQT process the invalidation queue before returning,
- * so the caller's thread may wait for a grace period (a wait descriptor).
+ * clear. A write that gives the invalidation queue work (IQT, enabling the
+ * queue, clearing FSTS.IQE) processes it before returning, so the caller's
+ * thread may wait for a grace period (a wait descriptor) and runs the
+ * device callbacks of the descriptors, with no lock held. One thread at a
+ * time processes the queue: a write while another thread is processing it
+ * (or from one of its device callbacks) only moves IQT and returns at once;
+ * the processing thread takes the new descriptors, in order, after the
+ * ones before them, so such a writer learns of completion from its wait
+ * descriptors (status write, ICS.IWC, the completion interrupt), as on
+ * hardware.
  * Returns 0, -EINVAL (size, alignment, offset); guest programming errors are
  * reported in the registers, as hardware does, not as an error here.
- * Thread-safe; must not be called from a callback of this unit that runs
- * with the register lock held, nor from a siommu_vtd_access() function.
+ * Thread-safe; may be called from the unit's callbacks, but not from a
+ * siommu_vtd_access() function.
  */
 int siommu_vtd_mmio_write(struct siommu_vtd *v, uint64_t offset,
 			  unsigned int size, uint64_t val);
 
 /*
  * siommu_vtd_dev_register - attach device callbacks for @rid (device-TLB
- * invalidations, page group responses). One registration per RID.
+ * invalidations, page group responses). One registration per RID. The
+ * callbacks run with no lock of the unit held, one descriptor at a time in
+ * queue order, and may use the unit (see "Concurrency" above); the
+ * descriptor they deliver takes effect when they return.
  * Returns 0, -EEXIST, -EINVAL (@ops NULL), -ENOMEM (nothing registered).
  * Thread-safe.
  */

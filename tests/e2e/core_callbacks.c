@@ -6,7 +6,10 @@
  *     the same thread);
  *   - a device's page-response callback, run while the driver answers a
  *     page request, and its device-TLB invalidation callback, run while the
- *     driver flushes an unmap, may read the unit's stats;
+ *     driver flushes an unmap, may read the unit's stats; the latter may
+ *     retry its DMA, which faults, and the driver reads the fault from the
+ *     unit's registers and runs the device's handler, nested, in the
+ *     same thread;
  *   - siommu_device_for_each_attachment()'s function may call the core,
  *     even change the device's attachments.
  * A deadlock fails the test through the watchdog instead of hanging it.
@@ -69,6 +72,18 @@ static void on_devtlb(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
 
 	siommu_unit_get_stats(unit, &st);
 	l->n++;
+	/* The page is gone: the device's DMA to it faults. */
+	if (!inv->all_addresses && inv->addr == 0x1000)
+		CHECK_EQ(dma_read(inv->rid, 0x1000), -EFAULT);
+}
+
+static void on_fault_b(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
+{
+	struct log *l = arg;
+
+	(void)dev;
+	if (f->addr == 0x1000)
+		l->faults_seen++;
 }
 
 struct walk {
@@ -141,9 +156,11 @@ int main(void)
 		.type = SIOMMU_DOMAIN_PAGING }, &dom));
 	CHECK_OK(siommu_device_attach(b, dom));
 	CHECK_OK(siommu_domain_map(dom, 0x1000, pa, 0x1000, RW));
+	siommu_device_set_fault_handler(b, on_fault_b, &ld);
 	ld.n = 0;
 	CHECK_OK(siommu_domain_unmap(dom, 0x1000, 0x1000, NULL));
 	CHECK(ld.n >= 1);
+	CHECK_EQ(ld.faults_seen, 1);
 
 	/* The attachment walk's function configures the context. */
 	{

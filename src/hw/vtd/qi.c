@@ -12,7 +12,22 @@
  *
  * A bad descriptor sets FSTS.IQE with IQER.IQEI and stops the queue with
  * IQH pointing at it (VT-d 6.5.2.10). At most one pass over the queue is
- * made per call, so a hostile tail cannot make it loop.
+ * made per tail the guest wrote, so a hostile tail cannot make it loop.
+ *
+ * Device-TLB invalidations and page group responses reach the device
+ * through its callbacks, which run with no lock of the unit held: a device
+ * may retry its DMA from them, that DMA may fault, and the fault event's
+ * handler reads the fault registers. One thread at a time processes the
+ * queue (qi_busy); it drops the register lock around each callback, with
+ * IQH still at the descriptor, and advances IQH once the callback has
+ * returned. An IQT write meanwhile, from the callback itself or another
+ * thread, only moves the tail: the processing thread takes the new
+ * descriptors in order when it is back. So descriptors still take effect
+ * in queue order, and a wait descriptor completes only after the callbacks
+ * of every descriptor before it have returned. Disabling the queue (or
+ * re-enabling it, which resets IQH) while a callback runs bumps qi_epoch:
+ * the processing thread then leaves IQH alone and stops, or starts over at
+ * the new head.
  */
 #include <errno.h>
 #include <string.h>
@@ -68,15 +83,25 @@ static int page_inv(struct siommu_vtd *v, uint64_t q1, struct iotlb_match *m)
 	return 0;
 }
 
-/* Executes one descriptor; returns 0 or an IQEI code. */
+/* A device callback a descriptor asks for, made once the lock is dropped. */
+struct qi_call {
+	enum { QC_NONE, QC_DEVTLB, QC_RESP } kind;
+	struct siommu_vtd_devtlb_inv dinv;
+	struct siommu_vtd_page_resp resp;
+};
+
+/*
+ * Executes one descriptor; returns 0 or an IQEI code. A descriptor for a
+ * device fills *call: it takes effect when that callback returns.
+ */
 static int qi_exec(struct siommu_vtd *v, const uint64_t d[4], bool dw,
-		   unsigned int *msi)
+		   unsigned int *msi, struct qi_call *call)
 {
 	unsigned int type = (unsigned int)(F(d[0], 3, 0) | F(d[0], 11, 9) << 4);
 	unsigned int g = (unsigned int)F(d[0], 5, 4);
 	struct iotlb_match m = { .did = (uint16_t)F(d[0], 31, 16) };
-	struct siommu_vtd_devtlb_inv dinv;
-	struct siommu_vtd_page_resp resp;
+	struct siommu_vtd_devtlb_inv *dinv = &call->dinv;
+	struct siommu_vtd_page_resp *resp = &call->resp;
 	uint32_t status;
 	int ret;
 
@@ -137,23 +162,23 @@ static int qi_exec(struct siommu_vtd *v, const uint64_t d[4], bool dw,
 	case DESC_PDEVTLB:	/* VT-d 6.5.2.6 */
 		if (!(v->cfg.caps & SIOMMU_VTD_CAP_DT))
 			return SIOMMU_VTD_IQEI_TYPE;
-		memset(&dinv, 0, sizeof(dinv));
+		memset(dinv, 0, sizeof(*dinv));
 		if (type == DESC_DEVTLB) {
 			if ((d[0] & (GENMASK64(8, 4) | GENMASK64(31, 21) |
 				     GENMASK64(51, 48))) || (d[1] & GENMASK64(11, 1)))
 				return SIOMMU_VTD_IQEI_RSVD;
-			dinv.rid = (uint16_t)F(d[0], 47, 32);
+			dinv->rid = (uint16_t)F(d[0], 47, 32);
 		} else {
 			if ((d[1] & GENMASK64(10, 1)) || d[2] || d[3])
 				return SIOMMU_VTD_IQEI_RSVD;
-			dinv.rid = (uint16_t)F(d[0], 31, 16);
-			dinv.pasid_present = true;
-			dinv.pasid = (uint32_t)F(d[0], 51, 32);
-			dinv.all_pasids = d[1] & 1;
+			dinv->rid = (uint16_t)F(d[0], 31, 16);
+			dinv->pasid_present = true;
+			dinv->pasid = (uint32_t)F(d[0], 51, 32);
+			dinv->all_pasids = d[1] & 1;
 		}
 		devtlb_range(type == DESC_DEVTLB ? d[1] : (d[1] & ~1ull) |
-			     ((d[1] >> 11) & 1), &dinv);
-		vtd_dev_devtlb_inv(v, &dinv);
+			     ((d[1] >> 11) & 1), dinv);
+		call->kind = QC_DEVTLB;
 		break;
 	case DESC_PGRP_RESP:	/* VT-d 6.5.2.8 / 7.7 */
 		if (!(v->cfg.caps & SIOMMU_VTD_CAP_PRS))
@@ -161,16 +186,16 @@ static int qi_exec(struct siommu_vtd *v, const uint64_t d[4], bool dw,
 		if ((d[0] & (GENMASK64(8, 6) | GENMASK64(63, 52))) ||
 		    (d[1] & (GENMASK64(1, 0) | GENMASK64(63, 12))))
 			return SIOMMU_VTD_IQEI_RSVD;
-		memset(&resp, 0, sizeof(resp));
-		resp.rid = (uint16_t)F(d[0], 31, 16);
-		resp.pasid_present = d[0] & BIT64(4);
-		resp.pasid = (uint32_t)F(d[0], 51, 32);
-		resp.code = (uint8_t)F(d[0], 15, 12);
-		resp.prgi = (uint16_t)F(d[1], 11, 3);
-		resp.priv_data_present = d[0] & BIT64(5);
-		resp.priv_data[0] = d[2];
-		resp.priv_data[1] = d[3];
-		vtd_dev_page_resp(v, &resp);
+		memset(resp, 0, sizeof(*resp));
+		resp->rid = (uint16_t)F(d[0], 31, 16);
+		resp->pasid_present = d[0] & BIT64(4);
+		resp->pasid = (uint32_t)F(d[0], 51, 32);
+		resp->code = (uint8_t)F(d[0], 15, 12);
+		resp->prgi = (uint16_t)F(d[1], 11, 3);
+		resp->priv_data_present = d[0] & BIT64(5);
+		resp->priv_data[0] = d[2];
+		resp->priv_data[1] = d[3];
+		call->kind = QC_RESP;
 		break;
 	case DESC_WAIT:		/* VT-d 6.5.2.9 */
 		if ((d[0] & (BIT64(8) | GENMASK64(31, 12))) || (d[1] & 3))
@@ -208,40 +233,85 @@ static void qi_error(struct siommu_vtd *v, int iqei, unsigned int *msi)
 	vtd_fsts_set(v, SIOMMU_VTD_FSTS_IQE, msi);
 }
 
-void vtd_qi_process(struct siommu_vtd *v, unsigned int *msi)
+/*
+ * Make @call with the register lock dropped, after delivering the
+ * interrupts gathered so far (an earlier wait's completion is signalled
+ * before a later descriptor's callback runs).
+ */
+static void qi_call_unlocked(struct siommu_vtd *v, const struct qi_call *call,
+			     unsigned int *msi)
 {
-	bool dw = v->iqa & SIOMMU_VTD_IQA_DW;
-	uint64_t dsize = dw ? 32 : 16, qsize = 4096ull << (v->iqa & 7);
-	uint64_t base = v->iqa & GENMASK64(63, 12), n = qsize / dsize, i;
-	uint32_t fsts;
+	unsigned int pending = *msi;
 
-	if (!(v->gsts & SIOMMU_VTD_GCMD_QIE))
-		return;
-	pthread_mutex_lock(&v->fault_lock);
-	fsts = v->fsts;
-	pthread_mutex_unlock(&v->fault_lock);
-	if (fsts & SIOMMU_VTD_FSTS_IQE)
-		return;
-	if (v->iqh == v->iqt)
-		return;
-	/* VT-d 10.4.22: with DW=1 IQT bit 4 is reserved. */
-	if ((dw && (v->iqt & 0x10)) || v->iqt >= qsize || v->iqh >= qsize ||
-	    (v->iqh & (dsize - 1))) {
-		qi_error(v, SIOMMU_VTD_IQEI_TAIL, msi);
-		return;
-	}
-	for (i = 0; i < n && v->iqh != v->iqt; i++) {
+	*msi = 0;
+	pthread_mutex_unlock(&v->lock);
+	vtd_msi_deliver(v, pending);
+	if (call->kind == QC_DEVTLB)
+		vtd_dev_devtlb_inv(v, &call->dinv);
+	else
+		vtd_dev_page_resp(v, &call->resp);
+	pthread_mutex_lock(&v->lock);
+}
+
+/* The queue from IQH to IQT; the geometry is read anew after each callback. */
+static void qi_run(struct siommu_vtd *v, unsigned int *msi)
+{
+	uint64_t tail = ~0ull, epoch = ~0ull, budget = 0;
+
+	for (;;) {
+		bool dw = v->iqa & SIOMMU_VTD_IQA_DW;
+		uint64_t dsize = dw ? 32 : 16, qsize = 4096ull << (v->iqa & 7);
+		uint64_t base = v->iqa & GENMASK64(63, 12);
+		struct qi_call call = { .kind = QC_NONE };
 		uint64_t d[4] = { 0 };
+		uint32_t fsts;
 		int err;
 
+		if (!(v->gsts & SIOMMU_VTD_GCMD_QIE))
+			return;
+		pthread_mutex_lock(&v->fault_lock);
+		fsts = v->fsts;
+		pthread_mutex_unlock(&v->fault_lock);
+		if ((fsts & SIOMMU_VTD_FSTS_IQE) || v->iqh == v->iqt)
+			return;
+		/* VT-d 10.4.22: with DW=1 IQT bit 4 is reserved. */
+		if ((dw && (v->iqt & 0x10)) || v->iqt >= qsize || v->iqh >= qsize ||
+		    (v->iqh & (dsize - 1))) {
+			qi_error(v, SIOMMU_VTD_IQEI_TAIL, msi);
+			return;
+		}
+		/* One pass per tail written (or queue enabled). */
+		if (v->iqt != tail || v->qi_epoch != epoch) {
+			tail = v->iqt;
+			epoch = v->qi_epoch;
+			budget = qsize / dsize;
+		}
+		if (!budget--)
+			return;
 		if (siommu_mem_read(v->mem, base + v->iqh, d, dsize))
 			err = SIOMMU_VTD_IQEI_FETCH;
 		else
-			err = qi_exec(v, d, dw, msi);
+			err = qi_exec(v, d, dw, msi, &call);
 		if (err) {
 			qi_error(v, err, msi);
 			return;
 		}
+		if (call.kind != QC_NONE) {
+			qi_call_unlocked(v, &call, msi);
+			/* The queue was disabled or reset meanwhile: IQH is
+			 * no longer ours to move. */
+			if (v->qi_epoch != epoch)
+				continue;
+		}
 		v->iqh = (v->iqh + dsize) & (qsize - 1);
 	}
+}
+
+void vtd_qi_process(struct siommu_vtd *v, unsigned int *msi)
+{
+	if (v->qi_busy)
+		return;
+	v->qi_busy = true;
+	qi_run(v, msi);
+	v->qi_busy = false;
 }

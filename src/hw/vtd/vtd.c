@@ -547,9 +547,11 @@ static void gcmd_write(struct siommu_vtd *v, uint32_t val, unsigned int *msi)
 		/* VT-d 10.4.4: enabling QI resets IQH. */
 		v->iqh = 0;
 		v->gsts |= SIOMMU_VTD_GCMD_QIE;
-		vtd_qi_process(v, msi);
-	} else if (!(val & SIOMMU_VTD_GCMD_QIE)) {
+		v->qi_epoch++;
+		v->qi_kick = true;
+	} else if (!(val & SIOMMU_VTD_GCMD_QIE) && (v->gsts & SIOMMU_VTD_GCMD_QIE)) {
 		v->gsts &= ~SIOMMU_VTD_GCMD_QIE;
+		v->qi_epoch++;
 	}
 }
 
@@ -608,7 +610,7 @@ static void reg64_write(struct siommu_vtd *v, uint64_t off, uint64_t val,
 	case SIOMMU_VTD_REG_IQT:
 		v->iqt = ((v->iqt & ~mask) | (val & mask)) & GENMASK64(18, 4);
 		if (mask & 0xffffffffull)
-			vtd_qi_process(v, msi);
+			v->qi_kick = true;
 		return;
 	case SIOMMU_VTD_REG_IQA:
 		v->iqa = ((v->iqa & ~mask) | (val & mask)) &
@@ -674,7 +676,7 @@ static void reg32_write(struct siommu_vtd *v, uint64_t off, uint32_t val,
 		/* VT-d 6.5.2.10: once IQE is cleared the unit resumes fetching
 		 * at IQH (software replaced the bad descriptor). */
 		if (iqe_cleared)
-			vtd_qi_process(v, msi);
+			v->qi_kick = true;
 		break;
 	case SIOMMU_VTD_REG_FECTL:
 		pthread_mutex_lock(&v->fault_lock);
@@ -731,6 +733,11 @@ int SIOMMU_EXPORT siommu_vtd_mmio_write(struct siommu_vtd *v, uint64_t offset,
 		reg32_write(v, offset + 4, (uint32_t)(val >> 32), &msi);
 	} else {
 		reg32_write(v, offset, (uint32_t)val, &msi);
+	}
+	/* After the whole write: processing may drop the lock. */
+	if (v->qi_kick) {
+		v->qi_kick = false;
+		vtd_qi_process(v, &msi);
 	}
 	pthread_mutex_unlock(&v->lock);
 	vtd_msi_deliver(v, msi);

@@ -261,9 +261,11 @@ typedef void vtd_fill_hook_fn(void *opaque, enum vtd_cache cache);
  * The unit.
  *
  * Locks, in the order taken: lock -> prq_lock -> fault_lock -> dev_lock.
- *  - lock: the register file (regs below unless noted), invalidation queue
- *    processing (held across the wait descriptor's grace period), and
- *    msi_pending for deliveries made under it.
+ *  - lock: the register file (regs below unless noted) and the
+ *    invalidation queue's processing state (qi_busy, qi_epoch, qi_kick).
+ *    Queue processing holds it across a wait descriptor's grace period but
+ *    drops it around each device callback: no callback of the unit runs
+ *    with a lock of the unit held (see qi.c).
  *  - fault_lock: FSTS, FECTL.IP, the fault recording registers and the
  *    fault log index. Translation threads take it only to log a fault,
  *    never inside an RCU read-side section of theirs.
@@ -340,6 +342,14 @@ struct siommu_vtd {
 	uint32_t pedata, peaddr, peuaddr;
 	uint64_t iva, iotlb_reg, ccmd;
 	bool need_sync;			/* invalidations since the last grace period */
+	/* One thread at a time processes the queue: the one that found
+	 * qi_busy clear. Others only move IQT (or IQH, through QIE) and leave
+	 * the descriptors to it. qi_epoch counts QIE changes, so that the
+	 * processing thread, back from a device callback, knows whether the
+	 * queue it was working on still exists. qi_kick: a register write
+	 * asked for processing at the end of the mmio write. */
+	bool qi_busy, qi_kick;
+	uint64_t qi_epoch;
 
 	pthread_mutex_t fault_lock;
 	uint32_t fsts, fectl;
@@ -834,13 +844,19 @@ static inline uint16_t vtd_sid_fm_mask(unsigned int fm)
 	return (uint16_t)(0xffffu & ~(((1u << fm) - 1) << (3 - fm)));
 }
 
-/* Device callbacks; call with no unit lock held except `lock` (QI path). */
+/* Device callbacks; call with no lock of the unit held. */
 void vtd_dev_devtlb_inv(struct siommu_vtd *v, const struct siommu_vtd_devtlb_inv *inv);
 void vtd_dev_page_resp(struct siommu_vtd *v, const struct siommu_vtd_page_resp *r);
 
 /* ---- qi.c / prq.c ---------------------------------------------------------- */
 
-/* Process the invalidation queue; called with lock held. */
+/*
+ * Process the invalidation queue from IQH to IQT; called with lock held,
+ * returns with it held, but drops it around device callbacks (after
+ * delivering the interrupts gathered in *msi so far) and so may return
+ * with registers changed by other threads. Returns at once when another
+ * thread is processing: that one takes the new tail into account.
+ */
 void vtd_qi_process(struct siommu_vtd *v, unsigned int *msi);
 
 uint64_t vtd_prq_reg_read(struct siommu_vtd *v, uint64_t off);
