@@ -248,6 +248,40 @@ enum { TLB_S1 = 1, TLB_S2 = 2, TLB_NEST = 3 };
 #define TLB_OUT_PERM(o)		((uint32_t)((o) & PERM_ALL))
 #define TLB_OUT_MASK		GENMASK64(11, 0)
 
+/*
+ * Combined translation cache: what a hit of the STE cache, the CD cache
+ * and the TLB together answered for one stream, substream and 4K input
+ * page, so that the next request for it probes once. An entry is a memo
+ * of that three-cache hit and nothing more: it holds the TLB entry's
+ * output base and permissions (both privilege levels) and its level, and
+ * the invalidation generation (inv_gen, low 32 bits) it was filled under.
+ * A hit needs that generation to be current, and every invalidation moves
+ * inv_gen both before and after it removes anything, so an entry outlives
+ * no CMD_CFGI_* or CMD_TLBI_* whatever it removed; what stays cached below
+ * (a stale STE, CD or TLB entry, as the architecture allows) answers the
+ * next request through the three caches again, as before. When inv_gen's
+ * low half wraps, the cache is emptied (smmu_xc_flush()), so an entry
+ * never matches a later generation with the same low bits.
+ *
+ * Slots follow the protocol of struct cfg_slot; the set is chosen as for
+ * the TLB, with its geometry.
+ */
+struct xc_slot {
+	uint32_t seq;
+	uint32_t gen;		/* low 32 bits of inv_gen at the fill */
+	uint64_t key;		/* XC_KEY */
+	uint64_t page;		/* 4K input page, as requested (top byte kept) */
+	uint64_t out;		/* output base of the entry | PERM_ALL | XC_OUT_* */
+};
+#define XC_KEY_VALID		BIT64(63)
+#define XC_KEY_SSV		BIT64(52)
+#define XC_KEY(sid, ssv, ssid) \
+	(XC_KEY_VALID | (uint64_t)(sid) | \
+	 ((ssv) ? XC_KEY_SSV | (uint64_t)(ssid) << 32 : 0))
+#define XC_OUT_LEVEL(o)		((unsigned int)((o) >> 6) & 3)
+#define XC_OUT_LEVEL_SET(l)	((uint64_t)(l) << 6)
+#define XC_OUT_CD		BIT64(8)	/* the hit counts a CD hit too */
+
 static inline_hot uint64_t level_size(unsigned int level)
 {
 	return 1ull << (12 + 9 * level);
@@ -269,6 +303,8 @@ enum smmu_stat {
 	ST_SYNC,
 	ST_PRI,
 	ST_STALL,
+	ST_XC_HIT_S1,		/* combined hits through a CD: STE, CD, TLB hits */
+	ST_XC_HIT_S2,		/* combined hits without one: STE and TLB hits */
 	ST_NR
 };
 
@@ -331,6 +367,7 @@ struct siommu_smmuv3 {
 	unsigned int tlb_ways;
 	uint32_t tlb_set_mask;
 	struct tlb_slot *tlb;
+	struct xc_slot *xc;		/* tlb_set_mask + 1 sets of tlb_ways */
 	struct cfg_slot *ste;
 	struct cfg_slot *cd;
 	smmu_fill_hook_fn *fill_hook;	/* see smmu_fill_hook_set() */
@@ -507,6 +544,46 @@ static inline_hot int smmu_tlb_lookup(struct siommu_smmuv3 *s, unsigned int kind
 	}
 	return -1;
 }
+
+static inline_hot struct xc_slot *xc_set(struct siommu_smmuv3 *s, uint64_t key,
+					 uint64_t page)
+{
+	uint64_t h = hash64(key ^ (page >> 12) ^ (page >> 40));
+
+	return &s->xc[((h >> 40) & s->tlb_set_mask) * s->tlb_ways];
+}
+
+/* Combined cache lookup: lock-free, no RCU section. Returns true with *out
+ * the entry's output word if (@key, @page) is cached under the current
+ * generation, read after the entry. */
+static inline_hot bool smmu_xc_lookup(struct siommu_smmuv3 *s, uint64_t key, uint64_t page,
+				      uint64_t *out)
+{
+	struct xc_slot *x = xc_set(s, key, page);
+	unsigned int w;
+
+	for (w = 0; w < s->tlb_ways; w++, x++) {
+		uint32_t seq = slot_read_begin(&x->seq);
+		uint64_t k = __atomic_load_n(&x->key, __ATOMIC_RELAXED);
+		uint64_t pg = __atomic_load_n(&x->page, __ATOMIC_RELAXED);
+		uint64_t o;
+		uint32_t g;
+
+		if ((k ^ key) | (pg ^ page))
+			continue;
+		o = __atomic_load_n(&x->out, __ATOMIC_RELAXED);
+		g = __atomic_load_n(&x->gen, __ATOMIC_RELAXED);
+		if (slot_read_retry(&x->seq, seq) || g != (uint32_t)smmu_gen(s))
+			return false;
+		*out = o;
+		return true;
+	}
+	return false;
+}
+
+/* Remember a three-cache hit for (@key, @page) read under generation @gen. */
+void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t page,
+		  uint64_t out);
 
 void smmu_tlb_fill(struct siommu_smmuv3 *s, uint64_t gen, unsigned int kind,
 		   unsigned int level, uint16_t asid, uint16_t vmid, uint64_t page,

@@ -30,18 +30,15 @@ static inline_hot unsigned int perm_shift(const struct siommu_smmuv3_req *req)
 	return req->priv ? PERM_PRIV_SHIFT : 0;
 }
 
-/* The TLB entry of (@kind, @asid, @vmid, @va) as the piece of @iova, if
- * there is one and it grants @access to this requester. */
-static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-				 unsigned int kind, uint16_t asid, uint16_t vmid, uint64_t va,
-				 uint32_t access, uint64_t iova, struct piece *p)
+/* The piece of @iova under an entry's output word @out (output base,
+ * PERM_ALL, level @level), if it grants @access to this requester. */
+static inline_hot bool out_piece(const struct siommu_smmuv3_req *req, uint64_t out,
+				 unsigned int level, uint32_t access, uint64_t iova,
+				 struct piece *p)
 {
-	uint64_t out;
-	int level = smmu_tlb_lookup(s, kind, asid, vmid, va, &out);
-
-	if (level < 0 || ((uint64_t)access << perm_shift(req) & ~out & PERM_ALL))
+	if ((uint64_t)access << perm_shift(req) & ~out & PERM_ALL)
 		return false;
-	p->size = level_size((unsigned int)level);
+	p->size = level_size(level);
 	p->base = iova & ~(p->size - 1);
 	p->out = out & ~TLB_OUT_MASK;
 	p->addr = p->out + (iova & (p->size - 1));
@@ -49,15 +46,36 @@ static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_sm
 	return true;
 }
 
-/*
- * The hit path: SMMUEN, a cached STE (and CD), a TLB entry that grants
- * @access. Anything else returns false and the caller walks. Cached
- * configuration was validated when it was filled.
- */
-static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-				 uint32_t access, uint64_t iova, struct piece *p)
+/* The TLB entry of (@kind, @asid, @vmid, @va) as the piece of @iova, if
+ * there is one and it grants @access to this requester; *xc (if not NULL)
+ * is its output word for the combined cache. */
+static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				 unsigned int kind, uint16_t asid, uint16_t vmid, uint64_t va,
+				 uint32_t access, uint64_t iova, struct piece *p, uint64_t *xc)
 {
-	uint64_t ste[4], cd[4], va = iova;
+	uint64_t out;
+	int level = smmu_tlb_lookup(s, kind, asid, vmid, va, &out);
+
+	if (level < 0 || !out_piece(req, out, (unsigned int)level, access, iova, p))
+		return false;
+	if (xc)
+		*xc = (out & ~TLB_OUT_MASK) | TLB_OUT_PERM(out) |
+		      XC_OUT_LEVEL_SET((unsigned int)level) | (kind != TLB_S2 ? XC_OUT_CD : 0);
+	return true;
+}
+
+/*
+ * A hit of the three caches: SMMUEN, a cached STE (and CD), a TLB entry
+ * that grants @access. Anything else returns false and the caller walks.
+ * Cached configuration was validated when it was filled. A hit is
+ * remembered in the combined cache under the generation read before the
+ * first probe.
+ */
+static __attribute__((noinline)) bool
+cfg_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, uint32_t access,
+	uint64_t iova, struct piece *p)
+{
+	uint64_t ste[4], cd[4], va = iova, xc, gen = smmu_gen(s);
 	struct smmu_stripe *st;
 	unsigned int kind, config;
 	uint16_t asid = 0, vmid = 0;
@@ -95,14 +113,39 @@ static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_sm
 	default:
 		return false;
 	}
-	if (!tlb_piece(s, req, kind, asid, vmid, va, access, iova, p))
+	if (!tlb_piece(s, req, kind, asid, vmid, va, access, iova, p, &xc))
 		return false;
+	smmu_xc_fill(s, gen, XC_KEY(req->sid, req->ssv, req->ssid), iova & ~0xfffull, xc);
 	st = smmu_stripe(s);
 	stripe_inc(st, ST_STE_HIT);
 	if (kind != TLB_S2)
 		stripe_inc(st, ST_CD_HIT);
 	stripe_inc(st, ST_TLB_HIT);
 	return true;
+}
+
+/* The hit path: SMMUEN and an entry of the combined cache, one probe. */
+static inline_hot bool xc_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+			      uint32_t access, uint64_t iova, struct piece *p)
+{
+	uint64_t out;
+
+	if (likely(LOAD_ACQUIRE(s->xl) & XL_EN) &&
+	    likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
+				  iova & ~0xfffull, &out)) &&
+	    likely(out_piece(req, out, XC_OUT_LEVEL(out), access, iova, p))) {
+		stripe_inc(smmu_stripe(s), out & XC_OUT_CD ? ST_XC_HIT_S1 : ST_XC_HIT_S2);
+		return true;
+	}
+	return false;
+}
+
+/* The combined cache, else the three caches (cfg_hit()). Returns false
+ * when the caller must walk. */
+static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				 uint32_t access, uint64_t iova, struct piece *p)
+{
+	return xc_hit(s, req, access, iova, p) || cfg_hit(s, req, access, iova, p);
 }
 
 /* The requester's access against a walk's permissions: the stage that
@@ -156,7 +199,7 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
 	default:
 		return false;
 	}
-	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p);
+	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p, NULL);
 }
 
 /*
@@ -287,8 +330,8 @@ static int req_check(const struct siommu_smmuv3_req *req, bool need_access)
 	return 0;
 }
 
-/* siommu_smmuv3_translate() past a miss of the hit path. Out of line, so
- * that the hit path's piece stays in registers. */
+/* siommu_smmuv3_translate() past a miss of the combined cache. Out of
+ * line, so that the hit path's piece stays in registers. */
 static __attribute__((noinline)) int
 translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	       struct siommu_smmuv3_xlate *res)
@@ -296,7 +339,8 @@ translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	struct smmu_fault f;
 	struct piece p;
 
-	if (!xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
+	if (cfg_hit(s, req, req->access, req->iova, &p) ||
+	    !xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
 		res_fill(res, &p);
 		return 0;
 	}
@@ -311,7 +355,7 @@ int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
 
 	if (req_check(req, true) || !res)
 		return -EINVAL;
-	if (likely(xlate_hit(s, req, req->access, req->iova, &p))) {
+	if (likely(xc_hit(s, req, req->access, req->iova, &p))) {
 		res_fill(res, &p);
 		return 0;
 	}
