@@ -102,9 +102,7 @@ static bool fill_begin(struct siommu_smmuv3 *s, uint32_t *seq, uint64_t gen,
 
 static void xc_flush(struct siommu_smmuv3 *s);
 
-/* A new invalidation generation: fills that sampled an older one give up,
- * combined entries filled under one stop hitting. */
-static void gen_bump(struct siommu_smmuv3 *s)
+void smmu_gen_bump(struct siommu_smmuv3 *s)
 {
 	uint64_t gen = __atomic_add_fetch(&s->inv_gen, 1, __ATOMIC_SEQ_CST);
 
@@ -161,7 +159,7 @@ static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size
 	uint64_t removed = 0;
 	size_t i;
 
-	gen_bump(s);
+	smmu_gen_bump(s);
 	for (i = 0; i < n; i++) {
 		char *slot = (char *)base + i * size;
 		uint32_t *seq_p = (uint32_t *)slot, held, seq;
@@ -185,7 +183,7 @@ static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size
 	}
 	/* Combined entries filled during the scan from what it had yet to
 	 * remove carry the generation of its start: this ends them. */
-	gen_bump(s);
+	smmu_gen_bump(s);
 	return removed;
 }
 
@@ -293,9 +291,13 @@ void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t 
 	unsigned int w;
 	uint32_t held;
 
+	/* Never with SMMUEN clear: clearing it bumps the generation after
+	 * publishing, so a fill that sampled the generation before either
+	 * sees SMMUEN clear (in cfg_hit) or fails its re-check, or made an
+	 * entry the bump ends. */
 	/* The same tag in the set, else a way not of this generation, else
 	 * one by page. */
-	for (w = 0; w < s->tlb_ways; w++) {
+	for (w = 0; w < s->xc_ways; w++) {
 		if (LD(set[w].key) == key && LD(set[w].page) == page) {
 			x = &set[w];
 			break;
@@ -304,7 +306,7 @@ void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t 
 			x = &set[w];
 	}
 	if (!x)
-		x = &set[(page >> 12) % s->tlb_ways];
+		x = &set[(page >> 12) % s->xc_ways];
 	if (!fill_begin(s, &x->seq, gen, &held))
 		return;
 	ST(x->gen, (uint32_t)gen);
@@ -319,7 +321,7 @@ void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t 
  * passed it. */
 static void xc_flush(struct siommu_smmuv3 *s)
 {
-	size_t i, n = (size_t)(s->tlb_set_mask + 1) * s->tlb_ways;
+	size_t i, n = (size_t)(s->tlb_set_mask + 1) * s->xc_ways;
 
 	for (i = 0; i < n; i++) {
 		uint32_t held = slot_lock(&s->xc[i].seq);
@@ -368,12 +370,17 @@ uint64_t smmu_tlb_inv(struct siommu_smmuv3 *s, const struct tlb_match *m)
 
 int smmu_caches_init(struct siommu_smmuv3 *s)
 {
-	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways;
+	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways, nx;
 
 	s->tlb_ways = s->cfg.tlb_ways;
 	s->tlb_set_mask = s->cfg.tlb_sets - 1;
+	for (s->xc_ways = 1; s->xc_ways < s->tlb_ways; s->xc_ways <<= 1)
+		;
+	nx = (size_t)s->cfg.tlb_sets * s->xc_ways;
+	s->xc_set_offs = (uint64_t)s->tlb_set_mask * s->xc_ways * sizeof(struct xc_slot);
+	s->xc_last_way = (uint64_t)(s->xc_ways - 1) * sizeof(struct xc_slot);
 	s->tlb = aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
-	s->xc = aligned_alloc(64, (n * sizeof(struct xc_slot) + 63) & ~(size_t)63);
+	s->xc = aligned_alloc(64, (nx * sizeof(struct xc_slot) + 63) & ~(size_t)63);
 	s->ste = aligned_alloc(64, STE_SLOTS * sizeof(struct cfg_slot));
 	s->cd = aligned_alloc(64, CD_SLOTS * sizeof(struct cfg_slot));
 	if (!s->tlb || !s->xc || !s->ste || !s->cd) {
@@ -381,7 +388,7 @@ int smmu_caches_init(struct siommu_smmuv3 *s)
 		return -ENOMEM;
 	}
 	memset(s->tlb, 0, n * sizeof(struct tlb_slot));
-	memset(s->xc, 0, n * sizeof(struct xc_slot));
+	memset(s->xc, 0, nx * sizeof(struct xc_slot));
 	memset(s->ste, 0, STE_SLOTS * sizeof(struct cfg_slot));
 	memset(s->cd, 0, CD_SLOTS * sizeof(struct cfg_slot));
 	return 0;

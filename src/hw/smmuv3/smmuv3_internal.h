@@ -367,7 +367,10 @@ struct siommu_smmuv3 {
 	unsigned int tlb_ways;
 	uint32_t tlb_set_mask;
 	struct tlb_slot *tlb;
-	struct xc_slot *xc;		/* tlb_set_mask + 1 sets of tlb_ways */
+	struct xc_slot *xc;		/* tlb_set_mask + 1 sets of xc_ways */
+	unsigned int xc_ways;		/* tlb_ways rounded up to a power of two */
+	uint64_t xc_set_offs;		/* byte offsets of the sets: a mask */
+	uint64_t xc_last_way;		/* (xc_ways - 1) * sizeof(struct xc_slot) */
 	struct cfg_slot *ste;
 	struct cfg_slot *cd;
 	smmu_fill_hook_fn *fill_hook;	/* see smmu_fill_hook_set() */
@@ -411,8 +414,15 @@ static inline_hot struct smmu_stripe *smmu_stripe(struct siommu_smmuv3 *s)
 	/* Threads run on different stacks (megabytes apart): the stack
 	 * address selects a stripe, so threads mostly count in lines of their
 	 * own. Two threads on one stripe can lose counts, never add any. */
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t sp;
 
+#if defined(__x86_64__)
+	/* The stack pointer itself: __builtin_frame_address() forces a frame
+	 * pointer on every caller, the hit path included. */
+	__asm__("mov %%rsp, %0" : "=r"(sp));
+#else
+	sp = (uintptr_t)__builtin_frame_address(0);
+#endif
 	return &s->stats[(sp >> 23) % SMMU_STRIPES];
 }
 
@@ -421,7 +431,15 @@ static inline_hot void stripe_inc(struct smmu_stripe *sp, enum smmu_stat st)
 {
 	uint64_t *c = &sp->c[st];
 
+#if defined(__x86_64__) && !defined(SIOMMU_TSAN)
+	/* The unlocked load and store below as one add to memory (compilers
+	 * do not fuse atomic loads and stores); an aligned 8-byte access is
+	 * single-copy atomic, so readers never see a torn count. Sanitizer
+	 * builds keep the atomics, which they can see. */
+	__asm__("addq $1, %0" : "+m"(*c));
+#else
 	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+#endif
 }
 
 static inline_hot void smmu_stat_add(struct siommu_smmuv3 *s, enum smmu_stat st, uint64_t n)
@@ -548,9 +566,12 @@ static inline_hot int smmu_tlb_lookup(struct siommu_smmuv3 *s, unsigned int kind
 static inline_hot struct xc_slot *xc_set(struct siommu_smmuv3 *s, uint64_t key,
 					 uint64_t page)
 {
-	uint64_t h = hash64(key ^ (page >> 12) ^ (page >> 40));
+	uint64_t h = hash64(key ^ (page >> 12));
 
-	return &s->xc[((h >> 40) & s->tlb_set_mask) * s->tlb_ways];
+	/* Bits 38 up of the product (the low ones mix poorly) pick the set,
+	 * already scaled to its byte offset: at most 65536 sets of 16 slots
+	 * of 32 bytes, bit 24 down. */
+	return (struct xc_slot *)((char *)s->xc + ((h >> 38) & s->xc_set_offs));
 }
 
 /* Combined cache lookup: lock-free, no RCU section. Returns true with *out
@@ -560,26 +581,31 @@ static inline_hot bool smmu_xc_lookup(struct siommu_smmuv3 *s, uint64_t key, uin
 				      uint64_t *out)
 {
 	struct xc_slot *x = xc_set(s, key, page);
-	unsigned int w;
+	const struct xc_slot *end = (const struct xc_slot *)((const char *)x + s->xc_last_way);
 
-	for (w = 0; w < s->tlb_ways; w++, x++) {
+	for (;;) {
 		uint32_t seq = slot_read_begin(&x->seq);
 		uint64_t k = __atomic_load_n(&x->key, __ATOMIC_RELAXED);
 		uint64_t pg = __atomic_load_n(&x->page, __ATOMIC_RELAXED);
-		uint64_t o;
-		uint32_t g;
 
-		if ((k ^ key) | (pg ^ page))
-			continue;
-		o = __atomic_load_n(&x->out, __ATOMIC_RELAXED);
-		g = __atomic_load_n(&x->gen, __ATOMIC_RELAXED);
-		if (slot_read_retry(&x->seq, seq) || g != (uint32_t)smmu_gen(s))
+		if (((k ^ key) | (pg ^ page)) == 0) {
+			uint64_t o = __atomic_load_n(&x->out, __ATOMIC_RELAXED);
+			uint32_t g = __atomic_load_n(&x->gen, __ATOMIC_RELAXED);
+
+			if (slot_read_retry(&x->seq, seq) || g != (uint32_t)smmu_gen(s))
+				return false;
+			*out = o;
+			return true;
+		}
+		if (x == end)
 			return false;
-		*out = o;
-		return true;
+		x++;
 	}
-	return false;
 }
+
+/* A new invalidation generation (every invalidation, and SMMUEN cleared):
+ * fills that sampled an older one give up, combined entries stop hitting. */
+void smmu_gen_bump(struct siommu_smmuv3 *s);
 
 /* Remember a three-cache hit for (@key, @page) read under generation @gen. */
 void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t page,

@@ -124,14 +124,15 @@ cfg_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, uint32_t a
 	return true;
 }
 
-/* The hit path: SMMUEN and an entry of the combined cache, one probe. */
+/* The hit path: an entry of the combined cache, one probe. SMMUEN needs
+ * no test: entries are made only while it is set, and clearing it ends
+ * them (xl_publish()). */
 static inline_hot bool xc_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 			      uint32_t access, uint64_t iova, struct piece *p)
 {
 	uint64_t out;
 
-	if (likely(LOAD_ACQUIRE(s->xl) & XL_EN) &&
-	    likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
+	if (likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
 				  iova & ~0xfffull, &out)) &&
 	    likely(out_piece(req, out, XC_OUT_LEVEL(out), access, iova, p))) {
 		stripe_inc(smmu_stripe(s), out & XC_OUT_CD ? ST_XC_HIT_S1 : ST_XC_HIT_S2);
@@ -351,13 +352,32 @@ int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
 					  const struct siommu_smmuv3_req *req,
 					  struct siommu_smmuv3_xlate *res)
 {
-	struct piece p;
+	uint64_t out;
 
-	if (req_check(req, true) || !res)
+	/* The hit path: the checks of req_check() in two tests, one probe of
+	 * the combined cache, *res written from registers. Anything else is
+	 * translate_miss()'s. */
+	if (unlikely(!req || !res || req->access - 1u >= ACC_ALL ||
+		     (req->ssv && req->ssid > 0xfffff)))
 		return -EINVAL;
-	if (likely(xc_hit(s, req, req->access, req->iova, &p))) {
-		res_fill(res, &p);
-		return 0;
+	if (likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
+				  req->iova & ~0xfffull, &out))) {
+		unsigned int shift = perm_shift(req);
+		uint64_t size = level_size(XC_OUT_LEVEL(out)), base = out & ~TLB_OUT_MASK;
+
+		if (likely(!((uint64_t)req->access << shift & ~out & PERM_ALL))) {
+			res->addr = base + (req->iova & (size - 1));
+			res->iova_base = req->iova & ~(size - 1);
+			res->addr_base = base;
+			res->size = size;
+			res->perm = (TLB_OUT_PERM(out) >> shift) & ACC_ALL;
+			res->event = 0;
+			res->event_recorded = false;
+			res->stalled = false;
+			res->stag = 0;
+			stripe_inc(smmu_stripe(s), out & XC_OUT_CD ? ST_XC_HIT_S1 : ST_XC_HIT_S2);
+			return 0;
+		}
 	}
 	return translate_miss(s, req, res);
 }
