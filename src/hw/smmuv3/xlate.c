@@ -127,15 +127,27 @@ cfg_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, uint32_t a
 /* The hit path: an entry of the combined cache, one probe. SMMUEN needs
  * no test: entries are made only while it is set, and clearing it ends
  * them (xl_publish()). */
+static inline_hot bool xc_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				uint32_t access, uint64_t iova, struct piece *p, uint64_t *out)
+{
+	return likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
+				     iova & ~0xfffull, out)) &&
+	       likely(out_piece(req, *out, XC_OUT_LEVEL(*out), access, iova, p));
+}
+
+/* Count a combined hit whose output word is @out. */
+static inline_hot void xc_count(struct siommu_smmuv3 *s, uint64_t out)
+{
+	stripe_inc(smmu_stripe(s), out & XC_OUT_CD ? ST_XC_HIT_S1 : ST_XC_HIT_S2);
+}
+
 static inline_hot bool xc_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 			      uint32_t access, uint64_t iova, struct piece *p)
 {
 	uint64_t out;
 
-	if (likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
-				  iova & ~0xfffull, &out)) &&
-	    likely(out_piece(req, out, XC_OUT_LEVEL(out), access, iova, p))) {
-		stripe_inc(smmu_stripe(s), out & XC_OUT_CD ? ST_XC_HIT_S1 : ST_XC_HIT_S2);
+	if (xc_piece(s, req, access, iova, p, &out)) {
+		xc_count(s, out);
 		return true;
 	}
 	return false;
@@ -375,7 +387,7 @@ int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
 			res->event_recorded = false;
 			res->stalled = false;
 			res->stag = 0;
-			stripe_inc(smmu_stripe(s), out & XC_OUT_CD ? ST_XC_HIT_S1 : ST_XC_HIT_S2);
+			xc_count(s, out);
 			return 0;
 		}
 	}
@@ -487,8 +499,50 @@ static int copy_in(void *arg, void *host, size_t n, size_t off)
 	return 0;
 }
 
-static int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, void *buf,
-	       size_t len, size_t *done, struct siommu_smmuv3_xlate *res, bool write)
+/*
+ * A transfer within one 4K page whose translation is in the combined cache
+ * and lands in RAM: the common DMA, in one short path with the copy inside
+ * the read-side section. Returns false, having copied nothing, for
+ * anything else (the checks of the request included), which
+ * for_each_piece() then does.
+ */
+static inline_hot bool dma_one_page(struct siommu_smmuv3 *s,
+				    const struct siommu_smmuv3_req *req, void *buf,
+				    size_t len, size_t *done, struct siommu_smmuv3_xlate *res,
+				    bool write)
+{
+	uint32_t access = write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ;
+	struct piece p;
+	uint64_t out;
+	void *host;
+
+	if (unlikely(!req || !buf || !len || len > SIOMMU_SZ_4K - (req->iova & 0xfff) ||
+		     (req->ssv && req->ssid > 0xfffff)))
+		return false;
+	smmu_read_lock();
+	if (unlikely(!xc_piece(s, req, access, req->iova, &p, &out)) ||
+	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
+		smmu_read_unlock();
+		return false;
+	}
+	if (write)
+		memcpy(host, buf, len);
+	else
+		memcpy(buf, host, len);
+	smmu_read_unlock();
+	xc_count(s, out);
+	if (done)
+		*done = len;
+	if (res)
+		memset(res, 0, sizeof(*res));
+	return true;
+}
+
+/* A transfer the one-page path did not take, page by page. Out of line,
+ * so that the one-page path keeps a small frame. */
+static __attribute__((noinline)) int
+dma_pages(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, void *buf,
+	  size_t len, size_t *done, struct siommu_smmuv3_xlate *res, bool write)
 {
 	if (done)
 		*done = 0;
@@ -496,6 +550,15 @@ static int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, voi
 		return -EINVAL;
 	return for_each_piece(s, req, write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ, len,
 			      done, res, write ? copy_in : copy_out, buf);
+}
+
+static inline_hot int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+			  void *buf, size_t len, size_t *done,
+			  struct siommu_smmuv3_xlate *res, bool write)
+{
+	if (dma_one_page(s, req, buf, len, done, res, write))
+		return 0;
+	return dma_pages(s, req, buf, len, done, res, write);
 }
 
 int SIOMMU_EXPORT siommu_smmuv3_dma_read(struct siommu_smmuv3 *s,
