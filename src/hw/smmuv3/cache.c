@@ -110,6 +110,11 @@ void smmu_gen_bump(struct siommu_smmuv3 *s)
 		xc_flush(s);
 }
 
+void smmu_gen_set(struct siommu_smmuv3 *s, uint64_t gen)
+{
+	__atomic_store_n(&s->inv_gen, gen, __ATOMIC_SEQ_CST);
+}
+
 /* ---- configuration caches ---------------------------------------------------- */
 
 void smmu_fill_hook_set(struct siommu_smmuv3 *s, smmu_fill_hook_fn *fn, void *opaque)
@@ -307,6 +312,7 @@ void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t 
 	}
 	if (!x)
 		x = &set[(page >> 12) % s->xc_ways];
+	smmu_fill_hook(s, SMMU_CACHE_XC);
 	if (!fill_begin(s, &x->seq, gen, &held))
 		return;
 	ST(x->gen, (uint32_t)gen);
