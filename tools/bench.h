@@ -166,5 +166,7 @@ int bench_core(struct bench_report *rep);
 /* The IOVA allocator (bench_iova), then the DMA API: lazy and strict
  * map+unmap, scatter-gather, and lazy scaling to two threads. */
 int bench_dma(struct bench_report *rep);
+/* The library's RCU: grace periods idle and with a busy reader, sections. */
+int bench_rcu(struct bench_report *rep);
 
 #endif

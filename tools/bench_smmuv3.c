@@ -270,12 +270,12 @@ static void inv_run(void *arg, uint64_t iters)
 /* Let the model's RCU domain go quiet (its readers fence while grace
  * periods are frequent, as during cmd_tlbi_va_sync): the request rows
  * measure translation without frequent invalidations. */
-static void rcu_quiesce(void)
+static void rcu_quiesce(struct siommu_smmuv3 *s)
 {
 	struct timespec ts = { 0, (long)RCU_QUIET_NS + 1000000L };
 
 	nanosleep(&ts, NULL);
-	smmu_sync();
+	smmu_sync(s);
 }
 
 int bench_smmuv3(struct bench_report *rep)
@@ -316,7 +316,7 @@ int bench_smmuv3(struct bench_report *rep)
 
 	ha.s = hu.s;
 	hit_run(&ha, HIT_PAGES);	/* fill the caches */
-	rcu_quiesce();
+	rcu_quiesce(hu.s);
 	bench_pair(rep, "translate_hit", hit_run, &ha, "hash_probe", hash_probe_run,
 		   hp, 1 << 16, 1.5);
 	ma.s = mu.s;
@@ -332,7 +332,7 @@ int bench_smmuv3(struct bench_report *rep)
 	bench_pair(rep, "cmd_tlbi_va_sync", inv_run, &ia, "walk4", walk4_run, w,
 		   rep->opts->quick ? 16 : 256, 0);
 	hit_run(&ha, HIT_PAGES);	/* the page the commands removed */
-	rcu_quiesce();
+	rcu_quiesce(hu.s);
 	t1.s = t2.s = hu.s;
 	t2.n = 7;
 	bench_scaling(rep, "translate_hit", hit_run, (void *const[2]){ &t1, &t2 }, 0.6);

@@ -192,11 +192,12 @@ static void inv_run(void *arg, uint64_t iters)
 
 static void section_run(void *arg, uint64_t iters)
 {
-	(void)arg;
+	struct siommu_vtd *v = arg;
+
 	while (iters--) {
-		vtd_read_lock();
+		vtd_read_lock(v);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		vtd_read_unlock();
+		vtd_read_unlock(v);
 	}
 }
 
@@ -230,12 +231,12 @@ static void *busy_run(void *arg)
  * bench or inv_page_wait): the request rows measure DMA without frequent
  * invalidations whatever ran before them.
  */
-static void rcu_quiesce(void)
+static void rcu_quiesce(struct siommu_vtd *v)
 {
 	struct timespec ts = { 0, (long)RCU_QUIET_NS + 1000000L };
 
 	nanosleep(&ts, NULL);
-	vtd_sync();
+	vtd_sync(v);
 }
 
 int bench_vtd(struct bench_report *rep)
@@ -279,7 +280,7 @@ int bench_vtd(struct bench_report *rep)
 
 	ha.v = hu.v;
 	hit_run(&ha, HIT_PAGES);	/* fill the IOTLB */
-	rcu_quiesce();
+	rcu_quiesce(hu.v);
 	bench_pair(rep, "translate_hit", hit_run, &ha, "hash_probe", hash_probe_run,
 		   hp, 1 << 16, 1.5);
 	ma.v = mu.v;
@@ -309,8 +310,8 @@ int bench_vtd(struct bench_report *rep)
 				ha.err = b.err;
 		}
 	}
-	rcu_quiesce();
-	bench_pair(rep, "xlate_read_section", section_run, NULL, "walk4", walk4_run, w,
+	rcu_quiesce(hu.v);
+	bench_pair(rep, "xlate_read_section", section_run, hu.v, "walk4", walk4_run, w,
 		   1 << 16, 0);
 
 	t1.v = t2.v = hu.v;

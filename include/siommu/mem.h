@@ -30,9 +30,10 @@
  * -----------
  * PA lookups (siommu_mem_host(), read, write and the 64-bit atomics) are
  * lock-free and may run concurrently with everything, including adding
- * regions. Removing a region waits for a grace period, so lookups that found
- * it have finished before it returns; the caller must make sure no DMA or
- * table walk still uses a host pointer it got for that region.
+ * regions. Removing a region waits until the lookups that found it, and the
+ * DMA and table walks of the hardware models created on this memory, have
+ * finished; host pointers the caller got for that region are the caller's
+ * to stop using first.
  * Frame allocation and freeing are thread-safe.
  */
 #ifndef SIOMMU_MEM_H
@@ -125,7 +126,10 @@ int siommu_mem_add_ram(struct siommu_mem *mem, uint64_t pa, uint64_t size,
  * siommu_mem_remove_ram - remove the region that starts at @pa with @size.
  * Returns 0, -ENOENT (no such region), -EBUSY (it is the frame pool),
  * -ENOMEM (the new region table; nothing changed).
- * Waits for concurrent lookups that may have found the region.
+ * Waits for concurrent lookups that may have found the region and for the
+ * translations in flight on the hardware models created on @mem (not from
+ * a model's access callback, which would wait for itself). Other memories'
+ * and models' readers are never waited for.
  */
 int siommu_mem_remove_ram(struct siommu_mem *mem, uint64_t pa, uint64_t size);
 

@@ -36,8 +36,10 @@
  * concurrent map of a neighbouring range may be about to use it. Freed levels
  * are unlinked at once but go to the caller's gather; the caller flushes the
  * IOTLB for the gathered range and then calls siommu_pt_gather_release(),
- * which waits for an RCU grace period (lock-free readers, and hardware walks,
- * run inside read-side sections) before giving the pages back.
+ * which waits for the table's lock-free readers (iova_to_phys, for_each,
+ * read_and_clear_dirty) that may still be in a freed level, and for no one
+ * else, before giving the pages back. Hardware walks are the flush's to wait
+ * for: an invalidation wait completes after the walks in flight.
  */
 #ifndef SIOMMU_PT_H
 #define SIOMMU_PT_H
@@ -117,8 +119,8 @@ int siommu_pt_create(struct siommu_mem *mem, const struct siommu_pt_cfg *cfg,
 
 /*
  * siommu_pt_destroy - free every level. Never fails. The caller has stopped
- * all DMA through the table and flushed the IOTLB; no call on @pt may be
- * running. Waits for a grace period before freeing.
+ * all DMA through the table and flushed the IOTLB (its invalidation wait
+ * has waited out hardware walks); no call on @pt may be running.
  */
 void siommu_pt_destroy(struct siommu_pt *pt);
 
@@ -161,9 +163,10 @@ int siommu_pt_unmap(struct siommu_pt *pt, uint64_t iova, uint64_t length,
 void siommu_pt_gather_init(struct siommu_pt_gather *gather);
 /*
  * siommu_pt_gather_release - after the caller's IOTLB flush of the gathered
- * range: wait for a grace period if any level was unlinked, free those levels
- * and reset @gather. Never fails. Must not be called inside an RCU read-side
- * section.
+ * range: if any level was unlinked, wait until the table's lock-free readers
+ * that began before the call have returned, free those levels and reset
+ * @gather. Never fails. Not from inside a call on the same table (a
+ * for_each or dirty callback), which would wait for itself.
  */
 void siommu_pt_gather_release(struct siommu_pt_gather *gather);
 

@@ -355,7 +355,9 @@ struct siommu_smmuv3_stats {
  * siommu_smmuv3_create - create a unit on @mem with configuration @cfg
  * (NULL: defaults). The unit starts as after reset: SMMUEN clear (GBPA
  * decides: bypass), queues disabled, caches empty. @mem must outlive it.
- * Returns 0 with *out set, -EINVAL (bad configuration), -ENOMEM.
+ * Returns 0 with *out set, -EINVAL (bad configuration), -ENOMEM. Its
+ * allocations are fallible steps of siommu_mem_fail_nth(@mem); a failed
+ * create leaves nothing behind.
  */
 int siommu_smmuv3_create(struct siommu_mem *mem, const struct siommu_smmuv3_cfg *cfg,
 			 struct siommu_smmuv3 **out);
@@ -399,7 +401,8 @@ int siommu_smmuv3_mmio_write(struct siommu_smmuv3 *s, uint64_t offset,
 /*
  * siommu_smmuv3_dev_register - attach device callbacks for StreamID @sid.
  * One registration per StreamID. Returns 0, -EEXIST, -EINVAL (no ops),
- * -ENOMEM. Thread-safe.
+ * -ENOMEM (a fallible step of siommu_mem_fail_nth(); nothing registered).
+ * Thread-safe.
  */
 int siommu_smmuv3_dev_register(struct siommu_smmuv3 *s, uint32_t sid,
 			       const struct siommu_smmuv3_dev_ops *ops, void *opaque);

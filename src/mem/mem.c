@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 
 #include "mem/mem_internal.h"
-#include "util/rcu.h"
 
 int frame_pool_init(struct siommu_mem *mem, uint64_t base, uint64_t size);
 void frame_pool_fini(struct frame_pool *pool);
@@ -80,7 +79,8 @@ static int regions_insert(struct siommu_mem *mem, const struct mem_region *nr)
 	t->n = j;
 
 	STORE_RELEASE(mem->regions, t);	/* pairs with rcu_dereference() */
-	siommu_synchronize_rcu();
+	/* The regions stay: only readers of the old table to wait for. */
+	rcu_synchronize(&mem->rcu);
 	free(old);
 	return 0;
 }
@@ -112,11 +112,14 @@ int SIOMMU_EXPORT siommu_mem_create(const struct siommu_mem_cfg *cfg,
 	if (!mem)
 		return -ENOMEM;
 	fail_nth_arm(&mem->fail, cfg->fail_nth);
+	ret = mem_should_fail(mem) ? -ENOMEM : rcu_domain_init(&mem->rcu, RCU_FENCE_NEVER);
+	if (ret)
+		goto out_free_mem;
 	pthread_mutex_init(&mem->region_lock, NULL);
 	mem->regions = mem_should_fail(mem) ? NULL : table_alloc(0);
 	if (!mem->regions) {
 		ret = -ENOMEM;
-		goto out_free_mem;
+		goto out_destroy_lock;
 	}
 	mem->regions->n = 0;
 
@@ -141,8 +144,10 @@ out_fini_pool:
 	frame_pool_fini(&mem->pool);
 out_free_table:
 	free(mem->regions);
-out_free_mem:
+out_destroy_lock:
 	pthread_mutex_destroy(&mem->region_lock);
+	rcu_domain_fini(&mem->rcu);
+out_free_mem:
 	free(mem);
 	return ret;
 }
@@ -163,7 +168,30 @@ void SIOMMU_EXPORT siommu_mem_destroy(struct siommu_mem *mem)
 		frame_pool_fini(&mem->pool);
 	free(mem->regions);
 	pthread_mutex_destroy(&mem->region_lock);
+	rcu_domain_fini(&mem->rcu);
 	free(mem);
+}
+
+void mem_rcu_user_add(struct siommu_mem *mem, struct mem_rcu_user *u,
+		      struct rcu_domain *rcu)
+{
+	pthread_mutex_lock(&mem->region_lock);
+	u->rcu = rcu;
+	u->next = mem->rcu_users;
+	if (u->next)
+		u->next->pprev = &u->next;
+	u->pprev = &mem->rcu_users;
+	mem->rcu_users = u;
+	pthread_mutex_unlock(&mem->region_lock);
+}
+
+void mem_rcu_user_del(struct siommu_mem *mem, struct mem_rcu_user *u)
+{
+	pthread_mutex_lock(&mem->region_lock);
+	*u->pprev = u->next;
+	if (u->next)
+		u->next->pprev = u->pprev;
+	pthread_mutex_unlock(&mem->region_lock);
 }
 
 int SIOMMU_EXPORT siommu_mem_add_ram(struct siommu_mem *mem, uint64_t pa,
@@ -207,6 +235,7 @@ int SIOMMU_EXPORT siommu_mem_remove_ram(struct siommu_mem *mem, uint64_t pa,
 {
 	struct region_table *old, *t;
 	struct mem_region victim;
+	struct mem_rcu_user *u;
 	unsigned int i, j;
 	int at, ret = 0;
 
@@ -238,7 +267,10 @@ int SIOMMU_EXPORT siommu_mem_remove_ram(struct siommu_mem *mem, uint64_t pa,
 			t->r[j++] = old->r[i];
 	t->n = j;
 	STORE_RELEASE(mem->regions, t);	/* as in regions_insert() */
-	siommu_synchronize_rcu();
+	rcu_synchronize(&mem->rcu);
+	/* Users holding host pointers into the region (a model's DMA) too. */
+	for (u = mem->rcu_users; u; u = u->next)
+		rcu_synchronize(u->rcu);
 	free(old);
 	if (victim.owned)
 		munmap(victim.host, victim.size);
@@ -265,7 +297,7 @@ void SIOMMU_EXPORT *siommu_mem_host(struct siommu_mem *mem, uint64_t pa,
 	    last - mem->pool.base < mem->pool.size)
 		return mem->pool.host + (pa - mem->pool.base);
 
-	siommu_rcu_read_lock();
+	rcu_read_lock(&mem->rcu);
 	t = rcu_dereference(mem->regions);
 	at = table_find(t, pa);
 	if (at >= 0) {
@@ -274,7 +306,7 @@ void SIOMMU_EXPORT *siommu_mem_host(struct siommu_mem *mem, uint64_t pa,
 		if (last - r->pa < r->size)
 			host = r->host + (pa - r->pa);
 	}
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&mem->rcu);
 	return host;
 }
 
@@ -302,7 +334,7 @@ int mem_host_to_pa(struct siommu_mem *mem, const void *host, uint64_t len,
 	}
 	/* Regions are sorted by PA, not by host address: a linear scan, over
 	 * the handful of regions an address space has. */
-	siommu_rcu_read_lock();
+	rcu_read_lock(&mem->rcu);
 	t = rcu_dereference(mem->regions);
 	for (i = 0; i < t->n; i++) {
 		const struct mem_region *r = &t->r[i];
@@ -313,7 +345,7 @@ int mem_host_to_pa(struct siommu_mem *mem, const void *host, uint64_t len,
 			break;
 		}
 	}
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&mem->rcu);
 	return ret;
 }
 
@@ -407,12 +439,12 @@ void SIOMMU_EXPORT siommu_mem_get_stats(struct siommu_mem *mem,
 	unsigned int i;
 
 	memset(st, 0, sizeof(*st));
-	siommu_rcu_read_lock();
+	rcu_read_lock(&mem->rcu);
 	t = rcu_dereference(mem->regions);
 	st->nr_regions = t->n;
 	for (i = 0; i < t->n; i++)
 		st->ram_bytes += t->r[i].size;
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&mem->rcu);
 
 	if (!mem->pool.size)
 		return;

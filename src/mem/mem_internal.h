@@ -14,6 +14,7 @@
 #include <siommu/mem.h>
 #include "util/compiler.h"
 #include "util/fail.h"
+#include "util/rcu.h"
 
 #define FRAME_NONE UINT32_MAX
 #define FRAME_MAX_ORDER 18	/* 1G of 4K frames */
@@ -66,14 +67,28 @@ struct region_table {
 };
 
 /*
+ * A reader of a memory's regions beyond its own lookups: a hardware model
+ * keeps host pointers into RAM across its DMA copies and table walks,
+ * inside sections of its own RCU domain. Removing a region waits for the
+ * domains of the memory's users too. Linked under region_lock.
+ */
+struct mem_rcu_user {
+	struct rcu_domain *rcu;
+	struct mem_rcu_user *next, **pprev;
+};
+
+/*
  * Lock order: region_lock, then pool.lock (never both on a hot path).
- * regions is RCU-protected: readers use rcu_dereference() inside a read-side
- * section; writers replace it under region_lock and wait a grace period
- * before freeing the old table.
+ * regions is RCU-protected, in the memory's own domain: readers use
+ * rcu_dereference() inside a section of mem->rcu; writers replace it under
+ * region_lock and wait a grace period before freeing the old table (and,
+ * when a region goes, for the users' domains before unmapping it).
  */
 struct siommu_mem {
 	struct region_table *regions;
+	struct rcu_domain rcu;
 	pthread_mutex_t region_lock;
+	struct mem_rcu_user *rcu_users;	/* region_lock */
 	struct frame_pool pool;
 	struct fail_nth fail;
 };
@@ -124,5 +139,14 @@ static inline bool mem_should_fail(struct siommu_mem *mem)
 {
 	return should_fail(&mem->fail);
 }
+
+/*
+ * mem_rcu_user_add - make @mem's region removals wait for the sections of
+ * @rcu too, through @u (the caller's, linked until mem_rcu_user_del()).
+ * Never fails; takes region_lock, so not inside a section of @rcu.
+ */
+void mem_rcu_user_add(struct siommu_mem *mem, struct mem_rcu_user *u,
+		      struct rcu_domain *rcu);
+void mem_rcu_user_del(struct siommu_mem *mem, struct mem_rcu_user *u);
 
 #endif

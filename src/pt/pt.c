@@ -81,14 +81,19 @@ int SIOMMU_EXPORT siommu_pt_create(struct siommu_mem *mem,
 		if (pt->cfg.pgsize_bitmap & (1ull << pt_shift(l)))
 			pt->leaf_levels |= 1u << l;
 
-	ret = siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_PT, &pt->root_pa);
+	ret = mem_should_fail(mem) ? -ENOMEM : rcu_domain_init(&pt->rcu, RCU_FENCE_NEVER);
 	if (ret)
 		goto out_free_pt;
+	ret = siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_PT, &pt->root_pa);
+	if (ret)
+		goto out_fini_rcu;
 	pt->root = mem_pool_host(mem, pt->root_pa);
 	pt->table_pages = 1;
 	*out = pt;
 	return 0;
 
+out_fini_rcu:
+	rcu_domain_fini(&pt->rcu);
 out_free_pt:
 	free(pt);
 	return ret;
@@ -98,11 +103,14 @@ void SIOMMU_EXPORT siommu_pt_destroy(struct siommu_pt *pt)
 {
 	if (!pt)
 		return;
-	/* Lock-free readers of a table being destroyed are a caller bug, but a
-	 * hardware walk that started before the detach may still be in flight. */
-	siommu_synchronize_rcu();
+	/*
+	 * Lock-free readers of a table being destroyed are a caller bug; a
+	 * hardware walk of it has ended with the invalidation wait of the
+	 * detach, and walks only ever read pool frames, which stay mapped.
+	 */
 	pt->ops->free_levels(pt);
 	siommu_mem_frame_free(pt->mem, pt->root_pa, SIOMMU_SZ_4K, SIOMMU_MEM_PT);
+	rcu_domain_fini(&pt->rcu);
 	free(pt);
 }
 
@@ -207,7 +215,7 @@ static int check_leaf_edges(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 	struct siommu_pt_leaf leaf;
 	int ret = 0, first_missing;
 
-	siommu_rcu_read_lock();
+	rcu_read_lock(&pt->rcu);
 	first_missing = pt->ops->lookup(pt, iova, &leaf);
 	if (!first_missing && leaf.iova != iova)
 		ret = -EINVAL;
@@ -218,7 +226,7 @@ static int check_leaf_edges(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 		ret = 0;	/* nothing mapped at the end */
 	else if (leaf.iova + leaf.size - 1 != last)
 		ret = -EINVAL;
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&pt->rcu);
 	return ret;
 }
 
@@ -259,7 +267,9 @@ void SIOMMU_EXPORT siommu_pt_gather_release(struct siommu_pt_gather *g)
 	if (pt && g->nr_pages) {
 		struct frame_list l = { g->pages_head, g->nr_pages };
 
-		siommu_synchronize_rcu();
+		/* Software walkers of the table; a hardware walk ended with
+		 * the caller's IOTLB flush (its invalidation wait). */
+		rcu_synchronize(&pt->rcu);
 		__atomic_fetch_sub(&pt->table_pages, g->nr_pages, __ATOMIC_RELAXED);
 		mem_frame_list_free(pt->mem, &l, SIOMMU_MEM_PT);
 	}
@@ -275,12 +285,12 @@ int SIOMMU_EXPORT siommu_pt_iova_to_phys(struct siommu_pt *pt, uint64_t iova,
 
 	if (iova > pt->max_iova)
 		return -ERANGE;
-	siommu_rcu_read_lock();
+	rcu_read_lock(&pt->rcu);
 	if (leaf)
 		ret = pt->ops->lookup(pt, iova, &l);
 	else
 		ret = pt->ops->phys(pt, iova, &out);
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&pt->rcu);
 	if (ret)
 		return ret;
 	if (leaf) {
@@ -307,9 +317,9 @@ int SIOMMU_EXPORT siommu_pt_read_and_clear_dirty(struct siommu_pt *pt,
 	ret = check_range(pt, iova, length, &last);
 	if (ret)
 		return ret;
-	siommu_rcu_read_lock();
+	rcu_read_lock(&pt->rcu);
 	ret = pt->ops->dirty(pt, iova, last, flags, fn, arg);
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&pt->rcu);
 	return ret;
 }
 
@@ -325,8 +335,8 @@ int SIOMMU_EXPORT siommu_pt_for_each(struct siommu_pt *pt, uint64_t iova,
 	ret = check_range(pt, iova, length, &last);
 	if (ret)
 		return ret;
-	siommu_rcu_read_lock();
+	rcu_read_lock(&pt->rcu);
 	ret = pt->ops->for_each(pt, iova, last, fn, arg);
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&pt->rcu);
 	return ret;
 }

@@ -59,6 +59,10 @@ struct siommu_pt {
 	uint64_t max_pa;	/* last output address */
 	uint32_t leaf_levels;	/* bit L set: level L may hold leaves */
 	uint64_t table_pages;	/* atomic */
+	/* Software walkers (iova_to_phys, for_each, dirty, unmap's edge
+	 * check) read levels in sections of this domain; a level freed by
+	 * siommu_pt_gather_release() waits for them. */
+	struct rcu_domain rcu;
 };
 
 extern const struct pt_ops pt_x86_64_ops;

@@ -2,31 +2,55 @@
 /*
  * RCU for the library (internal).
  *
- * Readers: any thread, no registration by the caller (the first read-side
- * section of a thread registers it; a thread-exit destructor unregisters
- * it). Sections nest. A grace period returns once every section that began
- * before it has ended; it must not be waited for inside a section.
+ * Domains. An RCU domain is embedded in the object whose readers it tracks
+ * (a memory's region array, a page table's levels, a hardware model's
+ * translations) and set up with rcu_domain_init(). A grace period of a
+ * domain returns once every section of that domain that began before it
+ * has ended; it never waits for another domain's readers, so one context's
+ * page-table free does not wait for another context's DMA. There is no
+ * library-wide domain and no grace period that covers several: each user
+ * knows which readers can reach what it frees (a model's DMA into a memory
+ * region is covered by the memory's own grace periods, which wait for the
+ * domains of the models using that memory: mem_internal.h). Any number of
+ * domains may live in a process.
  *
- * Domains. Each RCU domain has its own readers. The library's domain
- * (siommu_rcu_*) is the general one, and its grace periods wait for the
- * readers of every domain. A hardware model has its own for its
- * translations (src/hw/vtd), so that a model's invalidation wait, which
- * only needs the translations in flight to finish, waits for just those.
- * A grace period skips the process-wide barrier below when no other live
- * thread has read in the domains it covers.
+ * Readers: any thread, no registration by the caller. Sections nest, also
+ * across domains; a grace period must not be waited for inside a section
+ * of its own domain. Each thread gets a dense index on its first section
+ * (process-wide, recycled at thread exit with a new generation), and each
+ * domain keeps, per index, a 64-byte reader slot: in chunks that are
+ * allocated when a thread of their index range first reads the domain
+ * (chunk k holds indices [2^k, 2^(k+1)), chunk 0 indices 0 and 1, which
+ * rcu_domain_init() allocates). A slot holds the generation of the thread
+ * that claimed it, so a slot left by a thread that has exited (or that
+ * lives on only in the parent of a fork()) is recognised as stale and never
+ * waited for, and a thread's exit touches no domain. A grace period scans
+ * its own domain's slots.
+ *
+ * Slow path. A thread that has no slot in a domain (more than
+ * RCU_MAX_THREADS threads hold an index at once, or the slot's chunk
+ * could not be allocated) reads through a process-wide pair of counters
+ * instead (in the manner of SRCU: a grace period flips which counter new
+ * sections take and waits for the other to drain, twice). Such readers are
+ * waited for by the grace periods of every domain, not just their own:
+ * correct, and slower, which is the price of running out of memory or of
+ * indices. Registration itself therefore never fails and never aborts.
  *
  * A domain's readers may instead fence after their ctr store: its grace
  * periods then need no barrier, and never interrupt other CPUs. The VT-d
- * model's domain does this adaptively (RCU_FENCE_ADAPTIVE), because its
+ * model's domains do this adaptively (RCU_FENCE_ADAPTIVE), because their
  * grace periods are invalidation waits: back to back under strict unmaps
- * and lazy flushes, rare when a device only does DMA. Measured on this
- * VM: the fence adds ~8.5 ns to a section (~15 ns right after a 4K copy,
- * whose stores it must drain); the barrier, with another of our threads
- * running, took ~25 us (an inter-processor interrupt a virtual CPU must
- * take), and a thread that has ever done DMA stays a reader. So readers
- * fence while grace periods come often (RCU_BUSY_GPS in a row, each within
- * RCU_BUSY_GAP_NS of the last: the barriers would cost their writer a
- * large share of its time), and stop once none has come for RCU_QUIET_NS.
+ * and lazy flushes, rare when a device only does DMA. `siommu bench rcu`
+ * measures both sides: the fence adds ~7 ns to a section
+ * (read_section_fenced against read_section); the barrier, with another
+ * of our threads running, is an inter-processor interrupt to every CPU
+ * running one, ~0.2 us on the VM the figures in the README come from
+ * (gp_busy_reader against gp_busy_reader_fenced) and tens of microseconds
+ * where a virtual CPU takes interrupts slowly, on every CPU it interrupts.
+ * So readers fence while grace periods come often
+ * (RCU_BUSY_GPS in a row, each within RCU_BUSY_GAP_NS of the last: the
+ * barriers would cost their writer a large share of its time), and stop
+ * once none has come for RCU_QUIET_NS.
  *
  * Switching. d->fence is what readers test; only the domain's gp_lock
  * holder changes it. Turning it on takes effect at the end of the grace
@@ -40,31 +64,39 @@
  * waiting, turns the fence off itself: otherwise a burst of invalidations
  * would leave readers fencing until the next one.
  *
- * Why not liburcu's urcu-bp, which has the same contract: its grace-period
- * wait polls a busy reader about a hundred times and then sleeps 10 ms
- * (poll(NULL, 0, 10)) before looking again. Grace periods sit on the VT-d
+ * Why not liburcu: every liburcu flavour is a process-wide singleton (one
+ * model's wait would wait for every reader in the process, and the host
+ * application may use the same flavour). Its urcu-bp grace-period wait
+ * polls a busy reader about a hundred times and then sleeps 10 ms
+ * (poll(NULL, 0, 10)) before looking again; grace periods sit on the VT-d
  * model's invalidation wait, which every strict unmap and every lazy flush
- * waits for; with another thread in and out of read-side sections (a second
- * mapping thread, a device doing DMA), a measurable fraction of waits took
- * 10 ms and the mean wait went from ~1 us to 70-110 us. The urcu-memb
- * flavour sleeps on a futex instead, which was worse still here (mean 35 us,
- * worst 37 ms), and it needs threads registered by hand. Waits here spin,
- * then yield, and never sleep on a timer: a read-side section is a table
- * walk or a DMA burst, microseconds at most.
+ * waits for, and with another thread in and out of read-side sections the
+ * mean wait went from ~1 us to 70-110 us. The urcu-memb flavour sleeps on
+ * a futex instead, which was worse still here (mean 35 us, worst 37 ms),
+ * and it needs threads registered by hand. Waits here spin, then yield,
+ * and sleep only for a reader held up for milliseconds.
  *
- * The algorithm is liburcu's asymmetric one. Each reader has a word, ctr:
- * 0 outside sections, else the grace-period counter it saw when its
- * outermost section began. A writer issues one process-wide memory barrier
- * (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every running thread of
- * the process executes a full barrier), advances the counter to S, and waits
- * for every reader whose ctr is non-zero and below S. A reader whose ctr
- * store comes after that barrier also reads the data after it, so it cannot
- * reach what the writer unlinked before calling; one whose store came before
- * is seen and waited for. The reader's only cost is a thread-local load,
- * the loads of the grace-period counter and of the domain's fence flag (one
- * cache line, read-mostly), two plain stores and a compiler barrier.
- * Without membarrier (old kernels, valgrind), readers issue a full fence
- * instead.
+ * The algorithm is liburcu's asymmetric one. Each reader slot has a word,
+ * ctr: 0 outside sections, else the grace-period counter its thread saw
+ * when its outermost section began. A writer issues one process-wide
+ * memory barrier (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every
+ * running thread of the process executes a full barrier), advances the
+ * counter to S, and waits for every live slot whose ctr is non-zero and
+ * below S. A reader whose ctr store comes after that barrier also reads
+ * the data after it, so it cannot reach what the writer unlinked before
+ * calling; one whose store came before is seen and waited for. The
+ * reader's cost: the domain's id compared with those of the two domains
+ * its thread entered last, a thread-local load of that slot, the loads of
+ * the grace-period counter and of the fence flag (one cache line with the
+ * id, read-mostly), two plain stores and a compiler barrier. A third
+ * domain finds its slot out of line (a few nanoseconds). Without
+ * membarrier (old kernels, valgrind), readers issue a full fence instead.
+ *
+ * fork(): the child keeps the forking thread's index and slots; every
+ * other index is retired, so their slots are stale. The locks a grace
+ * period holds record the fork epoch of their holder, and a child takes
+ * over one held in its parent, so a grace period in progress on another
+ * thread at fork time does not deadlock the child.
  *
  * ThreadSanitizer does not understand the asymmetric barrier, so under TSan
  * each read-side unlock releases, and each grace period acquires, its
@@ -75,7 +107,6 @@
 #ifndef SIOMMU_UTIL_RCU_H
 #define SIOMMU_UTIL_RCU_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -92,31 +123,27 @@
 #ifdef SIOMMU_TSAN
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
-#define RCU_TSAN_RELEASE(d) __tsan_release(&(d).tsan_token)
+#define RCU_TSAN_RELEASE(d) __tsan_release(&(d)->tsan_token)
 #else
 #define RCU_TSAN_RELEASE(d) ((void)0)
 #endif
 
-struct rcu_domain;
-
 /*
- * One thread's reader state in one domain, in its static TLS
- * (initial-exec: one segment-relative access; 64 bytes a domain fit the
- * surplus glibc keeps for libraries loaded with dlopen). ctr is written by
- * its thread only and read by writers (atomics); nest and registered are
- * the thread's own (set by its first section); the links belong to the
- * domain's registry (rcu.c, under its lock), written by other threads as
- * they join and leave.
+ * One thread's reader state in one domain. ctr is written by its thread
+ * and read by writers (atomics); gen is written by the thread that claims
+ * the slot (atomic); nest and fenced are the owner's alone.
  */
-struct rcu_reader {
+struct rcu_slot {
 	uint64_t ctr;
-	unsigned int nest;
+	uint32_t gen;		/* odd: its thread's generation; 0: never used */
+	uint32_t nest;
 	uint16_t fenced;	/* fenced sections, mod 65536 */
-	bool registered;
-	struct rcu_domain *dom;
-	pthread_t owner;
-	struct rcu_reader *next, **pprev;
 } __attribute__((aligned(64)));
+
+/* Chunk k of a domain's slots holds thread indices [2^k, 2^(k+1)); chunk 0
+ * holds 0 and 1. Beyond RCU_MAX_THREADS live threads, the slow path. */
+#define RCU_CHUNKS	12
+#define RCU_MAX_THREADS	(1u << RCU_CHUNKS)
 
 enum rcu_fence_policy {
 	RCU_FENCE_NEVER,	/* grace periods issue the barrier */
@@ -124,90 +151,153 @@ enum rcu_fence_policy {
 	RCU_FENCE_ADAPTIVE,	/* readers fence while grace periods are frequent */
 };
 
-/* A domain; see rcu.c for its locks. Define with RCU_DOMAIN_INIT. */
+/*
+ * A domain, embedded in its owner (no alignment asked of it: gp, fence and
+ * the first chunk pointers, what readers load, come first). chunk[] entries are published
+ * once (compare-and-swap) and freed by rcu_domain_fini(). gp_lock (a word:
+ * the fork epoch of its holder, 0 when free) serialises grace periods and
+ * protects fence_sure and busy; fence and last_gp_ns change under it.
+ */
 struct rcu_domain {
-	uint64_t gp;			/* grace-period counter, from 1 */
+	uint64_t gp;			/* atomic: grace-period counter, from 1 */
 	uint32_t fence;			/* atomic: readers fence; see above */
-	enum rcu_fence_policy policy;
-	pthread_mutex_t gp_lock;
+	uint32_t policy;		/* enum rcu_fence_policy */
+	uint64_t id;			/* unique in the process, never 0 */
+	struct rcu_slot *chunk[RCU_CHUNKS];	/* atomic */
+	uint32_t gp_lock;
 	bool fence_sure;		/* gp_lock: every running section fences */
 	unsigned int busy;		/* gp_lock: quick grace periods in a row */
 	uint64_t last_gp_ns;		/* atomic; written under gp_lock */
 	uint64_t barriers;		/* atomic: its grace periods' barriers */
-	pthread_mutex_t reg_lock;
-	struct rcu_reader *readers;
-	pthread_key_t key;
-	bool key_ready;			/* reg_lock */
-	bool listed;			/* in rcu.c's list of domains */
 	char tsan_token;		/* an address for TSan only */
 };
 
-#define RCU_DOMAIN_INIT_POLICY(p) { .gp = 1, .gp_lock = PTHREAD_MUTEX_INITIALIZER, \
-				    .reg_lock = PTHREAD_MUTEX_INITIALIZER, .policy = (p), \
-				    .fence = (p) == RCU_FENCE_ALWAYS, \
-				    .fence_sure = (p) == RCU_FENCE_ALWAYS }
-#define RCU_DOMAIN_INIT RCU_DOMAIN_INIT_POLICY(RCU_FENCE_NEVER)
+/* The calling thread's index (see above), in initial-exec TLS: one
+ * segment-relative access. gen is 2 (never a slot's) until registered. */
+struct rcu_thread {
+	/* The thread's slots in the two domains it entered last (most
+	 * recent first), by domain id; 0: none. */
+	uint64_t last_id[2];
+	struct rcu_slot *last_slot[2];
+	uint32_t gen;		/* odd while it holds index tid */
+	uint32_t chunk;		/* tid's chunk */
+	uint32_t off;		/* tid's slot in it */
+	uint32_t tid;
+	/* The slow path's sections (rcu.c). */
+	uint64_t fb_bits;	/* counter each open section took, by depth */
+	uint32_t fb_depth;
+	uint32_t fb_held[2];	/* open sections on each counter */
+};
+
+extern __thread struct rcu_thread rcu_self __attribute__((tls_model("initial-exec")));
 
 /* Adaptive fencing (see above). */
 #define RCU_BUSY_GPS		4
 #define RCU_BUSY_GAP_NS		500000ull	/* 500 us */
 #define RCU_QUIET_NS		10000000ull	/* 10 ms */
 
-extern bool rcu_reader_fence;	/* no membarrier: readers fence */
+/* Every reader fences (no membarrier); see rcu_force_reader_fence(). */
+extern bool rcu_reader_fence;
+/* A test hook: threads registering from now on get an index below this
+ * (RCU_MAX_THREADS by default), or take the slow path. */
+extern uint32_t rcu_thread_limit;
+/* A test hook: allocations of reader slots fail (rcu_domain_init()'s too). */
+extern bool rcu_fail_alloc;
 
-void rcu_register(struct rcu_domain *d, struct rcu_reader *r);
-/* A fencing reader's periodic check of an adaptive domain (see above). */
-void rcu_fence_idle(struct rcu_domain *d);
-/* A grace period of @d; rcu_main's covers every domain. */
+/*
+ * rcu_domain_init - set up @d with fencing @policy. Returns 0 or -ENOMEM
+ * (the slots of the first two thread indices); nothing to undo on failure.
+ * rcu_domain_fini - release @d. Never fails. No section of @d may be open
+ * and no grace period of @d running (its owner's contract); threads that
+ * once read @d may live on.
+ */
+int rcu_domain_init(struct rcu_domain *d, enum rcu_fence_policy policy);
+void rcu_domain_fini(struct rcu_domain *d);
+
+/*
+ * rcu_synchronize - a grace period of @d: returns once every section of @d
+ * that began before the call has ended. Not inside a section of @d.
+ * Concurrent calls on one domain are serialised; calls on different
+ * domains run independently.
+ */
 void rcu_synchronize(struct rcu_domain *d);
 
-/* Section entry and exit on thread-local reader @me of domain @d. */
-#define RCU_READ_LOCK(me, d)							\
-	do {									\
-		if (unlikely(!(me).registered))					\
-			rcu_register(&(d), &(me));				\
-		if ((me).nest++ == 0) {						\
-			__atomic_store_n(&(me).ctr,				\
-					 __atomic_load_n(&(d).gp, __ATOMIC_ACQUIRE), \
-					 __ATOMIC_RELAXED);			\
-			/* The ctr store before the section's loads: the \
-			 * writer's membarrier supplies the other half, \
-			 * or this fence does. */				\
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);		\
-			if (__atomic_load_n(&(d).fence, __ATOMIC_RELAXED) ||	\
-			    unlikely(READ_ONCE(rcu_reader_fence))) {		\
-				__atomic_thread_fence(__ATOMIC_SEQ_CST);	\
-				if (unlikely(++(me).fenced == 0))		\
-					rcu_fence_idle(&(d));			\
-			}							\
-		}								\
-	} while (0)
+/*
+ * rcu_force_reader_fence - a test hook: make every reader fence (and every
+ * grace period skip the barrier) as without membarrier, or go back to the
+ * barrier. Safe while readers and grace periods run; a no-op where
+ * membarrier is missing. Returns whether the barrier is available.
+ */
+bool rcu_force_reader_fence(bool on);
+
+/* Section entry and exit in a domain other than the last (rcu.c). */
+void rcu_read_lock_slow(struct rcu_domain *d);
+void rcu_read_unlock_slow(struct rcu_domain *d);
+/* A fencing reader's periodic check of an adaptive domain (see above). */
+void rcu_fence_idle(struct rcu_domain *d);
+
+/*
+ * The calling thread's slot in @d if @d is one of the two domains it found
+ * one in last (a model's section around a lookup of its memory's regions
+ * uses two), else NULL: rcu.c.
+ */
+static inline_hot struct rcu_slot *rcu_slot_cached(struct rcu_domain *d)
+{
+	uint64_t id = d->id;
+
+	struct rcu_slot *s;
+
+	if (likely(id == rcu_self.last_id[0]))
+		s = rcu_self.last_slot[0];
+	else if (likely(id == rcu_self.last_id[1]))
+		s = rcu_self.last_slot[1];
+	else
+		return NULL;
+	/* A remembered slot is never NULL: no test for it on the way. */
+	if (!s)
+		__builtin_unreachable();
+	return s;
+}
+
+/*
+ * rcu_read_lock / rcu_read_unlock - enter and leave a read-side section of
+ * @d. Any thread, any time; never fail, never block.
+ */
+static inline_hot void rcu_read_lock(struct rcu_domain *d)
+{
+	struct rcu_slot *s = rcu_slot_cached(d);
+
+	if (unlikely(!s)) {
+		rcu_read_lock_slow(d);
+		return;
+	}
+	if (s->nest++ == 0) {
+		__atomic_store_n(&s->ctr, __atomic_load_n(&d->gp, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELAXED);
+		/* The ctr store before the section's loads: the writer's
+		 * membarrier supplies the other half, or this fence does. */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&d->fence, __ATOMIC_RELAXED) ||
+		    unlikely(READ_ONCE(rcu_reader_fence))) {
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (unlikely(++s->fenced == 0))
+				rcu_fence_idle(d);
+		}
+	}
+}
 
 /* Release: the section's accesses before a writer sees it end. */
-#define RCU_READ_UNLOCK(me, d)							\
-	do {									\
-		RCU_TSAN_RELEASE(d);						\
-		if (--(me).nest == 0)						\
-			__atomic_store_n(&(me).ctr, 0, __ATOMIC_RELEASE);	\
-	} while (0)
-
-/* The library's domain. */
-extern struct rcu_domain rcu_main;
-extern __thread struct rcu_reader rcu_me __attribute__((tls_model("initial-exec")));
-
-static inline_hot void siommu_rcu_read_lock(void)
+static inline_hot void rcu_read_unlock(struct rcu_domain *d)
 {
-	RCU_READ_LOCK(rcu_me, rcu_main);
-}
+	struct rcu_slot *s = rcu_slot_cached(d);
 
-static inline_hot void siommu_rcu_read_unlock(void)
-{
-	RCU_READ_UNLOCK(rcu_me, rcu_main);
-}
-
-static inline void siommu_synchronize_rcu(void)
-{
-	rcu_synchronize(&rcu_main);
+	RCU_TSAN_RELEASE(d);
+	if (unlikely(!s)) {
+		rcu_read_unlock_slow(d);
+		return;
+	}
+	if (--s->nest == 0)
+		__atomic_store_n(&s->ctr, 0, __ATOMIC_RELEASE);
 }
 
 /* An RCU-protected pointer, read inside a section (acquire stands in for

@@ -172,7 +172,7 @@ static void sweep_unit(void)
 		{ .caps = SIOMMU_VTD_CAP_ALL & ~SIOMMU_VTD_CAP_PSC },
 		{ .nr_fault_records = 256, .iotlb_sets = 65536, .iotlb_ways = 16 },
 	};
-	static const unsigned int steps[] = { 6, 5, 6 };
+	static const unsigned int steps[] = { 7, 6, 7 };
 	struct siommu_vtd *v = NULL;
 	unsigned int i;
 

@@ -4,10 +4,13 @@
  * section that began before it (nested ones too), not for sections that
  * begin later; threads join on their first section and leave at exit, so
  * grace periods after thousands of short-lived readers neither hang on nor
- * touch their gone state; a forked child can still run grace periods. A
- * second domain's grace periods wait for its readers only; the library's
- * wait for both.
+ * touch their gone state. A domain's grace periods wait for its readers
+ * only; any number of domains live at once. Readers without a slot (out of
+ * thread indices) take the slow path and are still waited for. A forked
+ * child can still run grace periods, even one that another thread of its
+ * parent was running at the fork.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -16,6 +19,8 @@
 
 #include "test.h"
 #include "util/rcu.h"
+
+static struct rcu_domain main_dom;
 
 static void sleep_ms(long ms)
 {
@@ -28,6 +33,7 @@ struct slow_reader {
 	int inside;	/* atomics */
 	int ended;
 	unsigned int depth;
+	bool indexed;	/* it had a thread index (not the slow path) */
 };
 
 /* Enters @depth nested sections, holds them 30 ms, then leaves. */
@@ -37,15 +43,16 @@ static void *slow_reader_fn(void *arg)
 	unsigned int i;
 
 	for (i = 0; i < s->depth; i++)
-		siommu_rcu_read_lock();
+		rcu_read_lock(&main_dom);
+	s->indexed = rcu_self.gen & 1;
 	__atomic_store_n(&s->inside, 1, __ATOMIC_SEQ_CST);
 	sleep_ms(30);
 	/* Inner unlocks must not end the section. */
 	for (i = 1; i < s->depth; i++)
-		siommu_rcu_read_unlock();
+		rcu_read_unlock(&main_dom);
 	sleep_ms(10);
 	__atomic_store_n(&s->ended, 1, __ATOMIC_SEQ_CST);
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&main_dom);
 	return NULL;
 }
 
@@ -57,7 +64,7 @@ static void test_waits_for_reader(unsigned int depth)
 	CHECK_OK(pthread_create(&t, NULL, slow_reader_fn, &s));
 	while (!__atomic_load_n(&s.inside, __ATOMIC_SEQ_CST))
 		sched_yield();
-	siommu_synchronize_rcu();
+	rcu_synchronize(&main_dom);
 	CHECK_EQ(__atomic_load_n(&s.ended, __ATOMIC_SEQ_CST), 1);
 	CHECK_OK(pthread_join(t, NULL));
 }
@@ -77,16 +84,16 @@ static void *held_reader_fn(void *arg)
 {
 	struct held_reader *h = arg;
 
-	siommu_rcu_read_lock();
-	siommu_rcu_read_unlock();
+	rcu_read_lock(&main_dom);
+	rcu_read_unlock(&main_dom);
 	__atomic_store_n(&h->joined, 1, __ATOMIC_SEQ_CST);
 	while (!__atomic_load_n(&h->go, __ATOMIC_SEQ_CST))
 		sched_yield();
-	siommu_rcu_read_lock();
+	rcu_read_lock(&main_dom);
 	__atomic_store_n(&h->inside, 1, __ATOMIC_SEQ_CST);
 	while (!__atomic_load_n(&h->release, __ATOMIC_SEQ_CST))
 		sched_yield();
-	siommu_rcu_read_unlock();
+	rcu_read_unlock(&main_dom);
 	return NULL;
 }
 
@@ -107,7 +114,7 @@ static int gp_done;	/* atomic */
 
 static void *gp_fn(void *arg)
 {
-	siommu_synchronize_rcu();
+	rcu_synchronize(&main_dom);
 	__atomic_store_n(&gp_done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -125,11 +132,14 @@ static void test_not_waiting_for_later(void)
 	CHECK_OK(pthread_create(&ty, NULL, held_reader_fn, &young));
 	wait_flag(&young.joined);
 	start_held(&old, &to);
-	gp0 = __atomic_load_n(&rcu_main.gp, __ATOMIC_SEQ_CST);
+	gp0 = __atomic_load_n(&main_dom.gp, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&gp_done, 0, __ATOMIC_SEQ_CST);
 	CHECK_OK(pthread_create(&tg, NULL, gp_fn, NULL));
-	/* The grace period has begun once the counter moves. */
-	while (__atomic_load_n(&rcu_main.gp, __ATOMIC_SEQ_CST) == gp0)
+	/* The grace period has begun once the counter moves (and, for
+	 * readers on the slow path, flips their counter right after). */
+	while (__atomic_load_n(&main_dom.gp, __ATOMIC_SEQ_CST) == gp0)
 		sched_yield();
+	sleep_ms(5);
 	__atomic_store_n(&young.go, 1, __ATOMIC_SEQ_CST);
 	wait_flag(&young.inside);
 	sleep_ms(5);
@@ -147,30 +157,84 @@ static void test_not_waiting_for_later(void)
 	CHECK_OK(pthread_join(ty, NULL));
 }
 
+static int churn_indexed;
+
 static void *short_reader_fn(void *arg)
 {
-	siommu_rcu_read_lock();
+	rcu_read_lock(&main_dom);
 	(*(volatile int *)arg)++;
-	siommu_rcu_read_unlock();
+	churn_indexed += rcu_self.gen & 1;
+	rcu_read_unlock(&main_dom);
 	return NULL;
 }
 
-/* Thousands of threads come and go; grace periods in between. */
+/*
+ * Thousands of threads come and go; grace periods in between. Indices go
+ * back at thread exit: with a limit of a few, every thread still gets one.
+ */
 static void test_thread_churn(void)
 {
 	unsigned int i, rounds = (unsigned int)test_scale(2000);
+	uint32_t limit = rcu_thread_limit;
 	int counter = 0;
 
+	WRITE_ONCE(rcu_thread_limit, 8);
 	for (i = 0; i < rounds; i++) {
 		pthread_t t;
 
 		CHECK_OK(pthread_create(&t, NULL, short_reader_fn, &counter));
 		CHECK_OK(pthread_join(t, NULL));
 		if (i % 7 == 0)
-			siommu_synchronize_rcu();
+			rcu_synchronize(&main_dom);
 	}
 	CHECK_EQ(counter, rounds);
-	siommu_synchronize_rcu();
+	CHECK_EQ(churn_indexed, rounds);
+	rcu_synchronize(&main_dom);
+	WRITE_ONCE(rcu_thread_limit, limit);
+}
+
+/*
+ * Threads alive at once get indices across several chunks, and each its
+ * slot in the domain (not the slow path). Once they have exited, a grace
+ * period has no other reader: no barrier.
+ */
+#define TOGETHER 12
+
+static pthread_barrier_t together;
+static int together_slotted;	/* atomic */
+
+static void *together_fn(void *arg)
+{
+	struct rcu_domain *d = arg;
+
+	pthread_barrier_wait(&together);
+	rcu_read_lock(d);
+	if (rcu_slot_cached(d))
+		__atomic_fetch_add(&together_slotted, 1, __ATOMIC_RELAXED);
+	rcu_read_unlock(d);
+	pthread_barrier_wait(&together);
+	return NULL;
+}
+
+static void test_threads_together(void)
+{
+	struct rcu_domain d;
+	pthread_t t[TOGETHER];
+	unsigned int i;
+	uint64_t b;
+
+	CHECK_OK(rcu_domain_init(&d, RCU_FENCE_NEVER));
+	CHECK_OK(pthread_barrier_init(&together, NULL, TOGETHER));
+	for (i = 0; i < TOGETHER; i++)
+		CHECK_OK(pthread_create(&t[i], NULL, together_fn, &d));
+	for (i = 0; i < TOGETHER; i++)
+		CHECK_OK(pthread_join(t[i], NULL));
+	CHECK_EQ(together_slotted, TOGETHER);
+	b = d.barriers;
+	rcu_synchronize(&d);
+	CHECK_EQ(d.barriers, b);
+	pthread_barrier_destroy(&together);
+	rcu_domain_fini(&d);
 }
 
 /* A reader always in and out of sections does not hold grace periods up
@@ -181,9 +245,9 @@ static uint64_t busy_sections;	/* atomics */
 static void *busy_reader_fn(void *arg)
 {
 	while (!__atomic_load_n(&busy_stop, __ATOMIC_ACQUIRE)) {
-		siommu_rcu_read_lock();
+		rcu_read_lock(&main_dom);
 		__atomic_fetch_add(&busy_sections, 1, __ATOMIC_RELAXED);
-		siommu_rcu_read_unlock();
+		rcu_read_unlock(&main_dom);
 	}
 	return NULL;
 }
@@ -198,7 +262,7 @@ static void test_busy_reader(void)
 	while (!__atomic_load_n(&busy_sections, __ATOMIC_RELAXED))
 		sched_yield();
 	for (i = 0; i < test_scale(2000); i++)
-		siommu_synchronize_rcu();
+		rcu_synchronize(&main_dom);
 	/* The reader kept going meanwhile. */
 	before = __atomic_load_n(&busy_sections, __ATOMIC_RELAXED);
 	while (__atomic_load_n(&busy_sections, __ATOMIC_RELAXED) == before)
@@ -207,9 +271,8 @@ static void test_busy_reader(void)
 	CHECK_OK(pthread_join(t, NULL));
 }
 
-/* A second domain, as a hardware model has (its readers fence). */
-static struct rcu_domain test_dom = RCU_DOMAIN_INIT_POLICY(RCU_FENCE_ALWAYS);
-static __thread struct rcu_reader test_me __attribute__((tls_model("initial-exec")));
+/* A second domain whose readers fence. */
+static struct rcu_domain test_dom;
 
 struct dom_reader {
 	bool in_test_dom;
@@ -221,16 +284,16 @@ static void *dom_reader_fn(void *arg)
 	struct dom_reader *d = arg;
 
 	if (d->in_test_dom)
-		RCU_READ_LOCK(test_me, test_dom);
+		rcu_read_lock(&test_dom);
 	else
-		siommu_rcu_read_lock();
+		rcu_read_lock(&main_dom);
 	__atomic_store_n(&d->inside, 1, __ATOMIC_SEQ_CST);
 	while (!__atomic_load_n(&d->release, __ATOMIC_SEQ_CST))
 		sched_yield();
 	if (d->in_test_dom)
-		RCU_READ_UNLOCK(test_me, test_dom);
+		rcu_read_unlock(&test_dom);
 	else
-		siommu_rcu_read_unlock();
+		rcu_read_unlock(&main_dom);
 	return NULL;
 }
 
@@ -245,7 +308,7 @@ static void *dom_gp_fn(void *arg)
 
 /*
  * Run a grace period of @gp_dom while a reader of the test domain (or of
- * the library's, with @in_test_dom false) holds a section. @waits: it must
+ * the main one, with @in_test_dom false) holds a section. @waits: it must
  * still be running 20 ms later; otherwise it must end while the reader is
  * still inside (allowing seconds for a loaded machine).
  */
@@ -276,13 +339,13 @@ static void check_dom(struct rcu_domain *gp_dom, bool in_test_dom, bool waits)
 static void test_domains(void)
 {
 	/* Alone in the test domain: a grace period without other readers. */
-	RCU_READ_LOCK(test_me, test_dom);
-	RCU_READ_UNLOCK(test_me, test_dom);
+	rcu_read_lock(&test_dom);
+	rcu_read_unlock(&test_dom);
 	rcu_synchronize(&test_dom);
 	check_dom(&test_dom, true, true);
-	check_dom(&rcu_main, true, true);
-	check_dom(&rcu_main, false, true);
-	/* The test domain's grace periods ignore the library's readers. */
+	check_dom(&main_dom, false, true);
+	/* Each domain's grace periods ignore the other's readers. */
+	check_dom(&main_dom, true, false);
 	check_dom(&test_dom, false, false);
 }
 
@@ -295,8 +358,7 @@ static void test_domains(void)
  * after the fence goes off. Checked through the domain's barrier count
  * (without membarrier there is never one: readers always fence).
  */
-static struct rcu_domain ad_dom = RCU_DOMAIN_INIT_POLICY(RCU_FENCE_ADAPTIVE);
-static __thread struct rcu_reader ad_me __attribute__((tls_model("initial-exec")));
+static struct rcu_domain ad_dom;
 
 struct ad_obj {
 	int alive;	/* atomic */
@@ -313,8 +375,8 @@ static void *ad_reader_fn(void *arg)
 {
 	struct ad_reader *a = arg;
 
-	RCU_READ_LOCK(ad_me, ad_dom);
-	RCU_READ_UNLOCK(ad_me, ad_dom);
+	rcu_read_lock(&ad_dom);
+	rcu_read_unlock(&ad_dom);
 	__atomic_store_n(&a->joined, 1, __ATOMIC_SEQ_CST);
 	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
 		unsigned int n = __atomic_load_n(&a->run, __ATOMIC_ACQUIRE), i;
@@ -326,14 +388,14 @@ static void *ad_reader_fn(void *arg)
 		for (i = 0; i < n && !__atomic_load_n(&a->stop, __ATOMIC_RELAXED); i++) {
 			struct ad_obj *o;
 
-			RCU_READ_LOCK(ad_me, ad_dom);
+			rcu_read_lock(&ad_dom);
 			o = rcu_dereference(a->cur);
 			/* Retired objects are poisoned only after a grace
 			 * period: a section must never see one. */
 			if (o && (!__atomic_load_n(&o->alive, __ATOMIC_RELAXED) ||
 				  (cpu_relax(), !__atomic_load_n(&o->alive, __ATOMIC_RELAXED))))
 				__atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED);
-			RCU_READ_UNLOCK(ad_me, ad_dom);
+			rcu_read_unlock(&ad_dom);
 			__atomic_fetch_add(&a->sections, 1, __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(&a->run, 0, __ATOMIC_RELEASE);
@@ -447,9 +509,9 @@ static void test_fork(void)
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		siommu_rcu_read_lock();
-		siommu_rcu_read_unlock();
-		siommu_synchronize_rcu();
+		rcu_read_lock(&main_dom);
+		rcu_read_unlock(&main_dom);
+		rcu_synchronize(&main_dom);
 		_exit(0);
 	}
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
@@ -458,16 +520,256 @@ static void test_fork(void)
 	CHECK_OK(pthread_join(t, NULL));
 }
 
+/* Many domains at once, each read by two threads, then retired. */
+#define MANY_DOMS 300
+
+struct many {
+	struct rcu_domain *doms;
+	int stop;		/* atomic */
+	uint64_t sections;	/* atomic */
+};
+
+static void *many_reader_fn(void *arg)
+{
+	struct many *m = arg;
+	unsigned int i = 0;
+
+	while (!__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
+		struct rcu_domain *a = &m->doms[i % MANY_DOMS];
+		struct rcu_domain *b = &m->doms[(i * 7 + 3) % MANY_DOMS];
+
+		rcu_read_lock(a);
+		rcu_read_lock(b);	/* nested, across domains */
+		rcu_read_unlock(b);
+		rcu_read_unlock(a);
+		__atomic_fetch_add(&m->sections, 1, __ATOMIC_RELAXED);
+		i++;
+	}
+	return NULL;
+}
+
+static void test_many_domains(void)
+{
+	struct many m = { 0 };
+	unsigned int i;
+	pthread_t t;
+
+	m.doms = calloc(MANY_DOMS, sizeof(*m.doms));
+	CHECK(m.doms != NULL);
+	for (i = 0; i < MANY_DOMS; i++)
+		CHECK_OK(rcu_domain_init(&m.doms[i], i % 3 == 0 ? RCU_FENCE_ADAPTIVE :
+					 i % 3 == 1 ? RCU_FENCE_NEVER : RCU_FENCE_ALWAYS));
+	CHECK_OK(pthread_create(&t, NULL, many_reader_fn, &m));
+	while (!__atomic_load_n(&m.sections, __ATOMIC_RELAXED))
+		sched_yield();
+	for (i = 0; i < 3 * MANY_DOMS; i++) {
+		rcu_read_lock(&m.doms[i % MANY_DOMS]);
+		rcu_read_unlock(&m.doms[i % MANY_DOMS]);
+		rcu_synchronize(&m.doms[(i * 5) % MANY_DOMS]);
+	}
+	__atomic_store_n(&m.stop, 1, __ATOMIC_RELEASE);
+	CHECK_OK(pthread_join(t, NULL));
+	/* The reader has exited: fini, and a new domain in the same place
+	 * knows none of its readers. */
+	for (i = 0; i < MANY_DOMS; i++)
+		rcu_domain_fini(&m.doms[i]);
+	CHECK_OK(rcu_domain_init(&m.doms[0], RCU_FENCE_NEVER));
+	rcu_synchronize(&m.doms[0]);
+	rcu_read_lock(&m.doms[0]);
+	rcu_read_unlock(&m.doms[0]);
+	rcu_domain_fini(&m.doms[0]);
+	free(m.doms);
+}
+
+/*
+ * The slow path: threads beyond the index limit read through the shared
+ * counters. Their sections (nested, and across domains) are waited for;
+ * later ones are not; a writer's own slow-path section in another domain
+ * does not hold its grace period; a stream of them does not starve one.
+ */
+static void test_slow_path(void)
+{
+	uint32_t limit = rcu_thread_limit;
+	struct slow_reader s = { .depth = 3 };
+	unsigned int i;
+	pthread_t t;
+
+	WRITE_ONCE(rcu_thread_limit, 0);
+	/* Nested sections of a slow-path reader are waited for. */
+	CHECK_OK(pthread_create(&t, NULL, slow_reader_fn, &s));
+	wait_flag(&s.inside);
+	rcu_synchronize(&main_dom);
+	CHECK_EQ(__atomic_load_n(&s.ended, __ATOMIC_SEQ_CST), 1);
+	CHECK_OK(pthread_join(t, NULL));
+	CHECK(!s.indexed);
+
+	/* A section that begins after the grace period is not waited for. */
+	test_not_waiting_for_later();
+
+	/* A busy slow-path reader does not hold grace periods off. */
+	__atomic_store_n(&busy_stop, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&busy_sections, 0, __ATOMIC_RELAXED);
+	CHECK_OK(pthread_create(&t, NULL, busy_reader_fn, NULL));
+	while (!__atomic_load_n(&busy_sections, __ATOMIC_RELAXED))
+		sched_yield();
+	for (i = 0; i < test_scale(200); i++)
+		rcu_synchronize(&main_dom);
+	__atomic_store_n(&busy_stop, 1, __ATOMIC_RELEASE);
+	CHECK_OK(pthread_join(t, NULL));
+	WRITE_ONCE(rcu_thread_limit, limit);
+}
+
+static void *slow_self_fn(void *arg)
+{
+	(void)arg;
+	/* No index: this section is on the slow path; a grace period of
+	 * another domain must not wait for it. */
+	rcu_read_lock(&main_dom);
+	rcu_synchronize(&test_dom);
+	rcu_read_unlock(&main_dom);
+	rcu_synchronize(&main_dom);
+	return NULL;
+}
+
+static void test_slow_path_self(void)
+{
+	uint32_t limit = rcu_thread_limit;
+	pthread_t t;
+
+	WRITE_ONCE(rcu_thread_limit, 0);
+	CHECK_OK(pthread_create(&t, NULL, slow_self_fn, NULL));
+	CHECK_OK(pthread_join(t, NULL));
+	WRITE_ONCE(rcu_thread_limit, limit);
+}
+
+/* fork() while another thread's grace period waits for a reader: the
+ * child's grace periods of that domain neither wait for the parent's
+ * threads nor for the lock the waiting one holds. */
+static void test_fork_mid_gp(void)
+{
+	struct held_reader h = { 0 }, hs = { 0 };
+	uint32_t limit = rcu_thread_limit;
+	pthread_t t, ts, tg;
+	pid_t pid;
+	int status;
+
+	start_held(&h, &t);
+	/* One on the slow path too. */
+	WRITE_ONCE(rcu_thread_limit, 0);
+	start_held(&hs, &ts);
+	WRITE_ONCE(rcu_thread_limit, limit);
+	__atomic_store_n(&gp_done, 0, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_create(&tg, NULL, gp_fn, NULL));
+	sleep_ms(10);
+	CHECK_EQ(__atomic_load_n(&gp_done, __ATOMIC_SEQ_CST), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		rcu_synchronize(&main_dom);
+		rcu_read_lock(&main_dom);
+		rcu_read_unlock(&main_dom);
+		rcu_synchronize(&main_dom);
+		/* A new thread takes a gone thread's index (the lowest free)
+		 * and its slot, which that one left inside a section: its
+		 * own sections are still waited for. (ThreadSanitizer cannot
+		 * start threads in the child of a threaded process.) */
+#ifndef SIOMMU_TSAN
+		test_waits_for_reader(1);
+#endif
+		_exit(0);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	__atomic_store_n(&h.release, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&hs.release, 1, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_join(tg, NULL));
+	CHECK_OK(pthread_join(t, NULL));
+	CHECK_OK(pthread_join(ts, NULL));
+}
+
+/*
+ * Out of memory: a domain cannot be set up (-ENOMEM, nothing to undo), and
+ * a reader whose slot cannot be allocated reads on the slow path, where
+ * grace periods still wait for it.
+ */
+struct oom_reader {
+	struct rcu_domain *d;
+	bool slotted;
+};
+
+static void *oom_reader_fn(void *arg)
+{
+	struct oom_reader *o = arg;
+
+	pthread_barrier_wait(&together);
+	rcu_read_lock(o->d);
+	rcu_read_lock(o->d);
+	o->slotted = rcu_slot_cached(o->d) != NULL;
+	pthread_barrier_wait(&together);
+	sleep_ms(20);
+	__atomic_fetch_add(&together_slotted, 1, __ATOMIC_SEQ_CST);
+	rcu_read_unlock(o->d);
+	rcu_read_unlock(o->d);
+	return NULL;
+}
+
+static void test_alloc_failure(void)
+{
+	struct oom_reader o[TOGETHER];
+	struct rcu_domain d;
+	pthread_t t[TOGETHER];
+	unsigned int i, slotless = 0;
+
+	WRITE_ONCE(rcu_fail_alloc, true);
+	CHECK_EQ(rcu_domain_init(&d, RCU_FENCE_NEVER), -ENOMEM);
+	rcu_domain_fini(&d);
+	WRITE_ONCE(rcu_fail_alloc, false);
+	CHECK_OK(rcu_domain_init(&d, RCU_FENCE_NEVER));
+
+	/* Threads alive at once: all but the first indices need a chunk. */
+	WRITE_ONCE(rcu_fail_alloc, true);
+	__atomic_store_n(&together_slotted, 0, __ATOMIC_SEQ_CST);
+	CHECK_OK(pthread_barrier_init(&together, NULL, TOGETHER + 1));
+	for (i = 0; i < TOGETHER; i++) {
+		o[i] = (struct oom_reader){ .d = &d };
+		CHECK_OK(pthread_create(&t[i], NULL, oom_reader_fn, &o[i]));
+	}
+	pthread_barrier_wait(&together);
+	pthread_barrier_wait(&together);	/* all inside */
+	rcu_synchronize(&d);
+	CHECK_EQ(__atomic_load_n(&together_slotted, __ATOMIC_SEQ_CST), TOGETHER);
+	for (i = 0; i < TOGETHER; i++) {
+		CHECK_OK(pthread_join(t[i], NULL));
+		slotless += !o[i].slotted;
+	}
+	CHECK(slotless > 0);
+	WRITE_ONCE(rcu_fail_alloc, false);
+	pthread_barrier_destroy(&together);
+	rcu_domain_fini(&d);
+}
+
 int main(void)
 {
-	siommu_synchronize_rcu();	/* no reader at all */
+	CHECK_OK(rcu_domain_init(&main_dom, RCU_FENCE_NEVER));
+	CHECK_OK(rcu_domain_init(&test_dom, RCU_FENCE_ALWAYS));
+	CHECK_OK(rcu_domain_init(&ad_dom, RCU_FENCE_ADAPTIVE));
+	rcu_synchronize(&main_dom);	/* no reader at all */
 	test_waits_for_reader(1);
 	test_waits_for_reader(3);
 	test_not_waiting_for_later();
 	test_thread_churn();
+	test_threads_together();
+	test_alloc_failure();
 	test_busy_reader();
 	test_domains();
 	test_adaptive();
 	test_fork();
+	test_many_domains();
+	test_slow_path();
+	test_slow_path_self();
+	test_fork_mid_gp();
+	rcu_domain_fini(&ad_dom);
+	rcu_domain_fini(&test_dom);
+	rcu_domain_fini(&main_dom);
 	return 0;
 }

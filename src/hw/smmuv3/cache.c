@@ -385,11 +385,16 @@ int smmu_caches_init(struct siommu_smmuv3 *s)
 	nx = (size_t)s->cfg.tlb_sets * s->xc_ways;
 	s->xc_set_offs = (uint64_t)s->tlb_set_mask * s->xc_ways * sizeof(struct xc_slot);
 	s->xc_last_way = (uint64_t)(s->xc_ways - 1) * sizeof(struct xc_slot);
-	s->tlb = aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
-	s->xc = aligned_alloc(64, (nx * sizeof(struct xc_slot) + 63) & ~(size_t)63);
-	s->ste = aligned_alloc(64, STE_SLOTS * sizeof(struct cfg_slot));
-	s->cd = aligned_alloc(64, CD_SLOTS * sizeof(struct cfg_slot));
-	if (!s->tlb || !s->xc || !s->ste || !s->cd) {
+	/* Each allocation is a fallible step of siommu_smmuv3_create(). */
+	s->tlb = mem_should_fail(s->mem) ? NULL :
+		 aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
+	s->xc = !s->tlb || mem_should_fail(s->mem) ? NULL :
+		aligned_alloc(64, (nx * sizeof(struct xc_slot) + 63) & ~(size_t)63);
+	s->ste = !s->xc || mem_should_fail(s->mem) ? NULL :
+		 aligned_alloc(64, STE_SLOTS * sizeof(struct cfg_slot));
+	s->cd = !s->ste || mem_should_fail(s->mem) ? NULL :
+		aligned_alloc(64, CD_SLOTS * sizeof(struct cfg_slot));
+	if (!s->cd) {
 		smmu_caches_fini(s);
 		return -ENOMEM;
 	}

@@ -87,7 +87,7 @@ static void cmd_sync(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
 	unsigned int cs = FIELD(d0, 13, 12);
 
 	if (s->need_sync) {
-		smmu_sync();
+		smmu_sync(s);
 		s->need_sync = false;
 	}
 	smmu_stat_inc(s, ST_SYNC);

@@ -10,8 +10,6 @@
 
 #include "hw/smmuv3/smmuv3_internal.h"
 
-struct rcu_domain smmu_rcu = RCU_DOMAIN_INIT_POLICY(RCU_FENCE_ADAPTIVE);
-__thread struct rcu_reader smmu_rcu_me __attribute__((tls_model("initial-exec")));
 
 /* ---- configuration and ID registers ---------------------------------------- */
 
@@ -129,18 +127,24 @@ int SIOMMU_EXPORT siommu_smmuv3_create(struct siommu_mem *mem,
 
 	if (!mem || !out)
 		return -EINVAL;
-	s = aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
+	s = mem_should_fail(mem) ? NULL :
+	    aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
 	if (!s)
 		return -ENOMEM;
 	memset(s, 0, sizeof(*s));
 	s->mem = mem;
+	ret = mem_should_fail(mem) ? -ENOMEM :
+	      rcu_domain_init(&s->rcu, RCU_FENCE_ADAPTIVE);
+	if (ret)
+		goto out_free;
 	ret = cfg_fill(&s->cfg, cfg);
 	if (ret)
 		goto out_free;
 	idr_compute(s);
 	s->oa_mask = (1ull << s->cfg.oas) - 1;
 	ret = -ENOMEM;
-	s->stalls = calloc(s->cfg.stall_max, sizeof(*s->stalls));
+	s->stalls = mem_should_fail(mem) ? NULL :
+		    calloc(s->cfg.stall_max, sizeof(*s->stalls));
 	if (!s->stalls)
 		goto out_free;
 	ret = smmu_caches_init(s);
@@ -155,12 +159,15 @@ int SIOMMU_EXPORT siommu_smmuv3_create(struct siommu_mem *mem,
 	pthread_mutex_init(&s->q_lock, NULL);
 	pthread_mutex_init(&s->dev_lock, NULL);
 	pthread_cond_init(&s->dev_cond, NULL);
+	/* Published to the memory last: nothing fails after it. */
+	mem_rcu_user_add(mem, &s->mem_user, &s->rcu);
 	*out = s;
 	return 0;
 
 out_free_stalls:
 	free(s->stalls);
 out_free:
+	rcu_domain_fini(&s->rcu);	/* also after a failed init */
 	free(s);
 	return ret;
 }
@@ -171,6 +178,8 @@ void SIOMMU_EXPORT siommu_smmuv3_destroy(struct siommu_smmuv3 *s)
 
 	if (!s)
 		return;
+	mem_rcu_user_del(s->mem, &s->mem_user);
+	rcu_domain_fini(&s->rcu);
 	for (d = s->devs; d; d = next) {
 		next = d->next;
 		free(d);
@@ -419,7 +428,7 @@ int SIOMMU_EXPORT siommu_smmuv3_dev_register(struct siommu_smmuv3 *s, uint32_t s
 
 	if (!ops)
 		return -EINVAL;
-	n = calloc(1, sizeof(*n));
+	n = mem_should_fail(s->mem) ? NULL : calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->sid = sid;
@@ -635,7 +644,7 @@ static void xl_publish(struct siommu_smmuv3 *s)
 	STORE_RELEASE(s->xl, xl);
 	/* Combined entries carry no SMMUEN: end them (see smmu_xc_fill()). */
 	smmu_gen_bump(s);
-	smmu_sync();
+	smmu_sync(s);
 }
 
 static uint32_t cr0_mask(struct siommu_smmuv3 *s)

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <siommu/smmuv3.h>
+#include "mem/mem_internal.h"
 #include "util/compiler.h"
 #include "util/rcu.h"
 #include "hw/smmuv3/hook.h"
@@ -24,26 +25,15 @@
 
 /*
  * A translation's read-side section: walks, cache fills, DMA copies and
- * access callbacks run inside one; CMD_SYNC waits for a grace period. All
- * of the model's RCU use goes through these three functions.
+ * access callbacks run inside one of the unit's own RCU domain; CMD_SYNC
+ * waits for a grace period of it, so it waits for this unit's
+ * translations alone. All of the model's RCU use goes through these three
+ * functions.
  */
-extern struct rcu_domain smmu_rcu;
-extern __thread struct rcu_reader smmu_rcu_me __attribute__((tls_model("initial-exec")));
-
-static inline_hot void smmu_read_lock(void)
-{
-	RCU_READ_LOCK(smmu_rcu_me, smmu_rcu);
-}
-
-static inline_hot void smmu_read_unlock(void)
-{
-	RCU_READ_UNLOCK(smmu_rcu_me, smmu_rcu);
-}
-
-static inline void smmu_sync(void)
-{
-	rcu_synchronize(&smmu_rcu);
-}
+struct siommu_smmuv3;
+static inline_hot void smmu_read_lock(struct siommu_smmuv3 *s);
+static inline_hot void smmu_read_unlock(struct siommu_smmuv3 *s);
+static inline void smmu_sync(struct siommu_smmuv3 *s);
 
 /* ---- Formats (SMMUv3 5.2 STE, 5.4 CD, 5.3 L1CD, 3.4.3 L1STD) ------------- */
 
@@ -397,7 +387,27 @@ struct siommu_smmuv3 {
 	pthread_mutex_t dev_lock;
 	pthread_cond_t dev_cond;
 	struct smmu_dev *devs;
+
+	/* Translations in flight (see smmu_read_lock()); a line of its own.
+	 * Linked to the memory, whose region removals wait for them too. */
+	struct rcu_domain rcu __attribute__((aligned(64)));
+	struct mem_rcu_user mem_user;
 };
+
+static inline_hot void smmu_read_lock(struct siommu_smmuv3 *s)
+{
+	rcu_read_lock(&s->rcu);
+}
+
+static inline_hot void smmu_read_unlock(struct siommu_smmuv3 *s)
+{
+	rcu_read_unlock(&s->rcu);
+}
+
+static inline void smmu_sync(struct siommu_smmuv3 *s)
+{
+	rcu_synchronize(&s->rcu);
+}
 
 #define XL_EN		(1u << 0)	/* SMMUEN */
 #define XL_ABORT	(1u << 1)	/* GBPA.ABORT (while SMMUEN is clear) */

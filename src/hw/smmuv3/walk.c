@@ -153,7 +153,7 @@ static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cf
 	s2 = config & 2;
 	if ((s1 && !(feat & SIOMMU_SMMUV3_F_S1)) || (s2 && !(feat & SIOMMU_SMMUV3_F_S2)))
 		return fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
-	/* EL2 stream worlds are not implemented (IDR0.HYP = 0). */
+	/* The unit has no EL2 stream worlds (IDR0.HYP = 0). */
 	if (STE1_STRW(w[1]))
 		return fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
 	/* EATS: 0b10 needs split-stage ATS (IDR0.NS1ATS = 1: none), 0b11 is

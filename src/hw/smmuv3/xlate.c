@@ -246,7 +246,7 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		p->perm = ACC_ALL;
 		return 0;
 	}
-	smmu_read_lock();
+	smmu_read_lock(s);
 	gen = smmu_gen(s);
 	ret = smmu_config(s, &r, gen, &c, f);
 	if (!ret && kind == KIND_ATS && STE1_EATS(c.ste[1]) != 1) {
@@ -256,7 +256,7 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		ret = -1;
 	}
 	if (!ret && cfg_tlb_hit(s, &c, &r, p)) {
-		smmu_read_unlock();
+		smmu_read_unlock(s);
 		smmu_stat_inc(s, ST_TLB_HIT);
 		return 0;
 	}
@@ -269,7 +269,7 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 			smmu_tlb_fill(s, gen, o.tlb_kind, o.level, o.asid, o.vmid, o.page,
 				      o.out | o.perm);
 	}
-	smmu_read_unlock();
+	smmu_read_unlock(s);
 	if (kind == KIND_ATS) {
 		if (ret && f->event >= SIOMMU_SMMUV3_F_TRANSLATION &&
 		    f->event <= SIOMMU_SMMUV3_F_PERMISSION && f->event != SIOMMU_SMMUV3_F_ADDR_SIZE) {
@@ -450,7 +450,7 @@ static int for_each_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_re
 		memset(res, 0, sizeof(*res));
 	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
 		return -EINVAL;
-	smmu_read_lock();
+	smmu_read_lock(s);
 	while (off < len) {
 		uint64_t iova = req->iova + off, chunk, avail;
 		struct smmu_fault f;
@@ -459,7 +459,7 @@ static int for_each_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_re
 
 		if (!xlate_hit(s, req, access, iova, &p) &&
 		    xlate_walk(s, req, KIND_UNTRANSLATED, access, iova, &p, &f)) {
-			smmu_read_unlock();
+			smmu_read_unlock(s);
 			ret = fault_report(s, req, access, iova, &f, res);
 			goto out;
 		}
@@ -476,11 +476,11 @@ static int for_each_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_re
 		off += (size_t)chunk;
 		if (unlikely(++pieces == PIECES_PER_SECTION)) {
 			pieces = 0;
-			smmu_read_unlock();
-			smmu_read_lock();
+			smmu_read_unlock(s);
+			smmu_read_lock(s);
 		}
 	}
-	smmu_read_unlock();
+	smmu_read_unlock(s);
 out:
 	if (done)
 		*done = off;
@@ -519,17 +519,17 @@ static inline_hot bool dma_one_page(struct siommu_smmuv3 *s,
 	if (unlikely(!req || !buf || !len || len > SIOMMU_SZ_4K - (req->iova & 0xfff) ||
 		     (req->ssv && req->ssid > 0xfffff)))
 		return false;
-	smmu_read_lock();
+	smmu_read_lock(s);
 	if (unlikely(!xc_piece(s, req, access, req->iova, &p, &out)) ||
 	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
-		smmu_read_unlock();
+		smmu_read_unlock(s);
 		return false;
 	}
 	if (write)
 		memcpy(host, buf, len);
 	else
 		memcpy(buf, host, len);
-	smmu_read_unlock();
+	smmu_read_unlock(s);
 	xc_count(s, out);
 	if (done)
 		*done = len;

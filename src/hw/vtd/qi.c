@@ -177,7 +177,7 @@ static int qi_exec(struct siommu_vtd *v, const uint64_t d[4], bool dw,
 			return SIOMMU_VTD_IQEI_RSVD;
 		vtd_stat_inc(v, ST_WAIT);
 		if (v->need_sync) {
-			vtd_sync();
+			vtd_sync(v);
 			v->need_sync = false;
 		}
 		/* VT-d 6.5.2.9: SW, IF, FN and PD are independent, and a wait

@@ -9,9 +9,6 @@
 
 #include "hw/vtd/vtd_internal.h"
 
-struct rcu_domain vtd_rcu = RCU_DOMAIN_INIT_POLICY(RCU_FENCE_ADAPTIVE);
-__thread struct rcu_reader vtd_rcu_me __attribute__((tls_model("initial-exec")));
-
 /* ---- configuration and capabilities ------------------------------------ */
 
 static int cfg_fill(struct siommu_vtd_cfg *c, const struct siommu_vtd_cfg *in)
@@ -125,6 +122,9 @@ int SIOMMU_EXPORT siommu_vtd_create(struct siommu_mem *mem,
 		return -ENOMEM;
 	memset(v, 0, sizeof(*v));
 	v->mem = mem;
+	ret = vtd_should_fail(mem) ? -ENOMEM : rcu_domain_init(&v->rcu, RCU_FENCE_ADAPTIVE);
+	if (ret)
+		goto out_free;
 	ret = cfg_fill(&v->cfg, cfg);
 	if (ret)
 		goto out_free;
@@ -147,12 +147,15 @@ int SIOMMU_EXPORT siommu_vtd_create(struct siommu_mem *mem,
 	v->fectl = SIOMMU_VTD_ECTL_IM;
 	v->iectl = SIOMMU_VTD_ECTL_IM;
 	v->pectl = SIOMMU_VTD_ECTL_IM;
+	/* Published to the memory last: nothing fails after it. */
+	mem_rcu_user_add(mem, &v->mem_user, &v->rcu);
 	*out = v;
 	return 0;
 
 out_free_frcd:
 	free(v->frcd);
 out_free:
+	rcu_domain_fini(&v->rcu);	/* also after a failed init */
 	free(v);
 	return ret;
 }
@@ -163,6 +166,8 @@ void SIOMMU_EXPORT siommu_vtd_destroy(struct siommu_vtd *v)
 
 	if (!v)
 		return;
+	mem_rcu_user_del(v->mem, &v->mem_user);
+	rcu_domain_fini(&v->rcu);
 	for (d = v->devs; d; d = next) {
 		next = d->next;
 		free(d);
@@ -512,7 +517,7 @@ static void xl_publish(struct siommu_vtd *v, uint64_t root)
 static void flush_and_sync(struct siommu_vtd *v)
 {
 	vtd_caches_flush_all(v);
-	vtd_sync();
+	vtd_sync(v);
 }
 
 /* VT-d 10.4.4: GCMD is a command register; each written 1 is an action. */
@@ -563,7 +568,7 @@ static void ccmd_write(struct siommu_vtd *v, uint64_t val)
 	} else {
 		vtd_ctx_inv(v, true, 0, 0);
 	}
-	vtd_sync();
+	vtd_sync(v);
 	v->ccmd = (v->ccmd & ~(3ull << 59)) | ((uint64_t)g << 59);
 }
 
@@ -583,7 +588,7 @@ static void iotlb_reg_write(struct siommu_vtd *v, uint64_t val)
 	m.addr = v->iva & ~m.mask & ~0xfffull;
 	m.ih = v->iva & BIT64(6);
 	vtd_iotlb_inv(v, &m);
-	vtd_sync();
+	vtd_sync(v);
 	v->iotlb_reg = (v->iotlb_reg & ~(3ull << 57)) | ((uint64_t)g << 57);
 }
 

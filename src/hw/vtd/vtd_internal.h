@@ -96,36 +96,6 @@ enum {
 #define VTD_FRO 0x22	/* FRCD[0] at 0x220 */
 #define VTD_IRO 0x0f	/* IVA at 0xf0 */
 
-/* ---- RCU ---------------------------------------------------------------- */
-
-/*
- * A translation's read-side section: walks, fills, DMA copies and access
- * callbacks run inside one. It is in the model's own RCU domain, whose
- * grace periods are the model's waits (wait descriptors, register-based
- * invalidations, TE and root-table changes): those need the translations
- * in flight to end, and nothing else. The library's grace periods (freeing
- * table pages, removing memory regions) wait for this domain's readers too.
- * Its readers fence (util/rcu.h says why), so a wait never interrupts the
- * CPUs of other threads.
- */
-extern struct rcu_domain vtd_rcu;
-extern __thread struct rcu_reader vtd_rcu_me __attribute__((tls_model("initial-exec")));
-
-static inline_hot void vtd_read_lock(void)
-{
-	RCU_READ_LOCK(vtd_rcu_me, vtd_rcu);
-}
-
-static inline_hot void vtd_read_unlock(void)
-{
-	RCU_READ_UNLOCK(vtd_rcu_me, vtd_rcu);
-}
-
-static inline void vtd_sync(void)
-{
-	rcu_synchronize(&vtd_rcu);
-}
-
 /* ---- Caches ------------------------------------------------------------ */
 
 /*
@@ -379,6 +349,10 @@ struct siommu_vtd {
 	pthread_mutex_t dev_lock;
 	pthread_cond_t dev_cond;
 	struct vtd_dev *devs;
+
+	/* Translations in flight (see vtd_read_lock()); a line of its own. */
+	struct rcu_domain rcu __attribute__((aligned(64)));
+	struct mem_rcu_user mem_user;
 };
 
 #define XL_TE		BIT64(0)
@@ -386,6 +360,34 @@ struct siommu_vtd {
 #define XL_TTM_LEGACY	0ull
 #define XL_TTM_SCALABLE	SIOMMU_VTD_RTADDR_SMT
 #define XL_ROOT_MASK	GENMASK64(63, 12)
+
+/* ---- RCU ---------------------------------------------------------------- */
+
+/*
+ * A translation's read-side section: walks, fills, DMA copies and access
+ * callbacks run inside one. It is in the model's own RCU domain (v->rcu),
+ * whose grace periods are the model's waits (wait descriptors,
+ * register-based invalidations, TE and root-table changes): those need the
+ * translations in flight on this unit to end, and nothing else. Removing a
+ * region of the model's memory waits for this domain too (the model holds
+ * host pointers across a section: mem_rcu_user). While waits come often
+ * its readers fence (util/rcu.h says why), so a wait does not interrupt
+ * the CPUs of other threads.
+ */
+static inline_hot void vtd_read_lock(struct siommu_vtd *v)
+{
+	rcu_read_lock(&v->rcu);
+}
+
+static inline_hot void vtd_read_unlock(struct siommu_vtd *v)
+{
+	rcu_read_unlock(&v->rcu);
+}
+
+static inline void vtd_sync(struct siommu_vtd *v)
+{
+	rcu_synchronize(&v->rcu);
+}
 
 /* ---- cache.c ------------------------------------------------------------ */
 

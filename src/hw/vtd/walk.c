@@ -721,11 +721,11 @@ uint32_t vtd_prq_check(struct siommu_vtd *v, const struct siommu_vtd_page_req *r
 	uint64_t c0 = 0, c1 = 0;
 	uint32_t pasid, fr;
 
-	vtd_read_lock();
+	vtd_read_lock(v);
 	fr = route(&w, req->rid, req->pasid_present, true, req->pasid, &c0, &c1, &pasid);
 	if (!fr && !(c0 & SM_CTX_PRE))
 		fr = SIOMMU_VTD_FR_CTX_PRE;
-	vtd_read_unlock();
+	vtd_read_unlock(v);
 	*fpd = w.fpd && fault_qualified(fr);
 	return fr;
 }

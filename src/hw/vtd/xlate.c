@@ -166,7 +166,7 @@ static inline_hot int xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_r
 	}
 	st = vtd_stripe(v);
 	stripe_inc(st, ST_IOTLB_MISS);
-	vtd_read_lock();
+	vtd_read_lock(v);
 	{
 		uint64_t gen = vtd_gen(v);
 
@@ -174,7 +174,7 @@ static inline_hot int xlate_slow(struct siommu_vtd *v, const struct siommu_vtd_r
 		if (!fr && o.cacheable)
 			vtd_iotlb_fill(v, gen, e);
 	}
-	vtd_read_unlock();
+	vtd_read_unlock(v);
 	if (fr) {
 		if (kind == KIND_ATS && fr >= SIOMMU_VTD_FR_FS_ACCESS) {
 			/* ATS: a page-table fault is a completion without
@@ -467,7 +467,7 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
 		return -EINVAL;
 	hit_req_init(&h, req, access);
-	vtd_read_lock();
+	vtd_read_lock(v);
 	while (off < len) {
 		uint64_t iova = req->iova + off, chunk;
 		struct piece p;
@@ -486,7 +486,7 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 			if (!p.avail) {
 				/* fault_lock is never taken inside a read-side
 				 * section of ours. */
-				vtd_read_unlock();
+				vtd_read_unlock(v);
 				fault_report(v, &f, res);
 				goto out;
 			}
@@ -503,11 +503,11 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 		off += (size_t)chunk;
 		if (unlikely(++pieces == PIECES_PER_SECTION)) {
 			pieces = 0;
-			vtd_read_unlock();
-			vtd_read_lock();
+			vtd_read_unlock(v);
+			vtd_read_lock(v);
 		}
 	}
-	vtd_read_unlock();
+	vtd_read_unlock(v);
 out:
 	if (done)
 		*done = off;
@@ -546,17 +546,17 @@ static inline_hot bool dma_one_page(struct siommu_vtd *v, const struct siommu_vt
 		      req->iova - INTR_BASE <= INTR_LAST - INTR_BASE)))
 		return false;
 	hit_req_init(&h, req, access);
-	vtd_read_lock();
+	vtd_read_lock(v);
 	if (unlikely(!piece_hit(v, &h, req->iova, &p)) ||
 	    unlikely(!(host = dma_host(v->mem, p.addr, len)))) {
-		vtd_read_unlock();
+		vtd_read_unlock(v);
 		return false;
 	}
 	if (write)
 		memcpy(host, buf, len);
 	else
 		memcpy(buf, host, len);
-	vtd_read_unlock();
+	vtd_read_unlock(v);
 	vtd_stat_inc(v, ST_IOTLB_HIT);
 	if (done)
 		*done = len;
