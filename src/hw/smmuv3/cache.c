@@ -296,10 +296,10 @@ void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t 
 	unsigned int w;
 	uint32_t held;
 
-	/* Never with SMMUEN clear: clearing it bumps the generation after
-	 * publishing, so a fill that sampled the generation before either
-	 * sees SMMUEN clear (in cfg_hit) or fails its re-check, or made an
-	 * entry the bump ends. */
+	/* Never with SMMUEN clear: clearing it moves the generation after
+	 * publishing it, and a translation samples the generation before it
+	 * tests SMMUEN (xlate_walk()), so a fill either saw SMMUEN clear and
+	 * made nothing, or carries a generation the move ends. */
 	/* The same tag in the set, else a way not of this generation, else
 	 * one by page. */
 	for (w = 0; w < s->xc_ways; w++) {

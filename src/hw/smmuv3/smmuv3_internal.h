@@ -239,12 +239,13 @@ enum { TLB_S1 = 1, TLB_S2 = 2, TLB_NEST = 3 };
 #define TLB_OUT_MASK		GENMASK64(11, 0)
 
 /*
- * Combined translation cache: what a hit of the STE cache, the CD cache
- * and the TLB together answered for one stream, substream and 4K input
- * page, so that the next request for it probes once. An entry is a memo
- * of that three-cache hit and nothing more: it holds the TLB entry's
- * output base and permissions (both privilege levels) and its level, and
- * the invalidation generation (inv_gen, low 32 bits) it was filled under.
+ * Combined translation cache: what the STE cache, the CD cache and the
+ * TLB (or a walk that filled them) answered for one stream, substream and
+ * 4K input page, so that the next request for it probes once. An entry is
+ * a memo of that answer and nothing more: it holds the TLB entry's output
+ * base and permissions (both privilege levels) and its level, and the
+ * invalidation generation (inv_gen, low 32 bits) sampled before the
+ * translation read any cache or table.
  * A hit needs that generation to be current, and every invalidation moves
  * inv_gen both before and after it removes anything, so an entry outlives
  * no CMD_CFGI_* or CMD_TLBI_* whatever it removed; what stays cached below
@@ -617,7 +618,7 @@ static inline_hot bool smmu_xc_lookup(struct siommu_smmuv3 *s, uint64_t key, uin
  * fills that sampled an older one give up, combined entries stop hitting. */
 void smmu_gen_bump(struct siommu_smmuv3 *s);
 
-/* Remember a three-cache hit for (@key, @page) read under generation @gen. */
+/* Remember the translation of (@key, @page) made under generation @gen. */
 void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t page,
 		  uint64_t out);
 

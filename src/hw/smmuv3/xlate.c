@@ -3,9 +3,10 @@
  * Transactions: untranslated translation (SMMUv3 3.2-3.4), ATS
  * translation requests (3.9), DMA and translate-and-access.
  *
- * The hit path copies the cached STE, CD and TLB entry by value under
- * their sequence counts and enters no RCU section. A miss walks inside
- * one. DMA and access keep one open from the translation until the copy
+ * The hit path copies an entry of the combined cache (smmuv3_internal.h,
+ * struct xc_slot) by value under its sequence count and enters no RCU
+ * section. Anything else goes through the STE, CD and TLB caches and the
+ * walk inside one, and fills the combined cache when it translated. DMA and access keep one open from the translation until the copy
  * or callback is done, so a CMD_SYNC (which waits for a grace period)
  * cannot complete while memory is still being accessed through a
  * translation it removed. Events are recorded outside the section: their
@@ -64,66 +65,6 @@ static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_sm
 	return true;
 }
 
-/*
- * A hit of the three caches: SMMUEN, a cached STE (and CD), a TLB entry
- * that grants @access. Anything else returns false and the caller walks.
- * Cached configuration was validated when it was filled. A hit is
- * remembered in the combined cache under the generation read before the
- * first probe.
- */
-static __attribute__((noinline)) bool
-cfg_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, uint32_t access,
-	uint64_t iova, struct piece *p)
-{
-	uint64_t ste[4], cd[4], va = iova, xc, gen = smmu_gen(s);
-	struct smmu_stripe *st;
-	unsigned int kind, config;
-	uint16_t asid = 0, vmid = 0;
-	uint32_t idx;
-
-	if (unlikely(!(LOAD_ACQUIRE(s->xl) & XL_EN)) || !smmu_ste_lookup(s, req->sid, ste))
-		return false;
-	config = STE0_CONFIG(ste[0]);
-	if (s->cfg.features & SIOMMU_SMMUV3_F_S2)
-		vmid = STE2_S2VMID(ste[2]) & (s->cfg.vmid_bits == 8 ? 0xff : 0xffff);
-	switch (config) {
-	case STE_CFG_S1:
-	case STE_CFG_NEST: {
-		int r = ste_cd_index(ste, req, &idx);
-
-		if (r == 1) {
-			if (config == STE_CFG_S1)
-				return false;	/* bypass: the walk answers it */
-			kind = TLB_S2;
-			break;
-		}
-		if (r || !smmu_cd_lookup(s, req->sid, idx, cd))
-			return false;
-		asid = CD0_ASID(cd[0]) & (s->cfg.asid_bits == 8 ? 0xff : 0xffff);
-		if (cd[0] & ((iova >> 55) & 1 ? CD0_TBI1 : CD0_TBI0))
-			va = va_canon(iova);
-		kind = config == STE_CFG_S1 ? TLB_S1 : TLB_NEST;
-		break;
-	}
-	case STE_CFG_S2:
-		if (req->ssv)
-			return false;
-		kind = TLB_S2;
-		break;
-	default:
-		return false;
-	}
-	if (!tlb_piece(s, req, kind, asid, vmid, va, access, iova, p, &xc))
-		return false;
-	smmu_xc_fill(s, gen, XC_KEY(req->sid, req->ssv, req->ssid), iova & ~0xfffull, xc);
-	st = smmu_stripe(s);
-	stripe_inc(st, ST_STE_HIT);
-	if (kind != TLB_S2)
-		stripe_inc(st, ST_CD_HIT);
-	stripe_inc(st, ST_TLB_HIT);
-	return true;
-}
-
 /* The hit path: an entry of the combined cache, one probe. SMMUEN needs
  * no test: entries are made only while it is set, and clearing it ends
  * them (xl_publish()). */
@@ -153,13 +94,6 @@ static inline_hot bool xc_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv
 	return false;
 }
 
-/* The combined cache, else the three caches (cfg_hit()). Returns false
- * when the caller must walk. */
-static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-				 uint32_t access, uint64_t iova, struct piece *p)
-{
-	return xc_hit(s, req, access, iova, p) || cfg_hit(s, req, access, iova, p);
-}
 
 /* The requester's access against a walk's permissions: the stage that
  * refuses it gives F_PERMISSION (stage 1 is looked at first). */
@@ -192,7 +126,7 @@ static int perm_fault(const struct smmu_cfg *c, const struct smmu_walk_out *o,
  * have filled what this one needs (SMMUv3 3.17).
  */
 static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
-			const struct siommu_smmuv3_req *req, struct piece *p)
+			const struct siommu_smmuv3_req *req, struct piece *p, uint64_t *xc)
 {
 	uint64_t va = req->iova;
 	unsigned int kind;
@@ -212,7 +146,7 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
 	default:
 		return false;
 	}
-	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p, NULL);
+	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p, xc);
 }
 
 /*
@@ -225,11 +159,14 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		      enum smmu_kind kind, uint32_t access, uint64_t iova,
 		      struct piece *p, struct smmu_fault *f)
 {
+	/* The generation before SMMUEN: clearing SMMUEN publishes it, then
+	 * moves the generation, so a fill under a generation that saw the
+	 * move never saw SMMUEN set (struct xc_slot). */
+	uint64_t gen = smmu_gen(s), xc;
 	uint32_t xl = LOAD_ACQUIRE(s->xl);
 	struct siommu_smmuv3_req r = *req;
 	struct smmu_walk_out o;
 	struct smmu_cfg c;
-	uint64_t gen;
 	int ret;
 
 	r.iova = iova;
@@ -247,7 +184,6 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		return 0;
 	}
 	smmu_read_lock(s);
-	gen = smmu_gen(s);
 	ret = smmu_config(s, &r, gen, &c, f);
 	if (!ret && kind == KIND_ATS && STE1_EATS(c.ste[1]) != 1) {
 		memset(f, 0, sizeof(*f));
@@ -255,7 +191,10 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		f->record = true;
 		ret = -1;
 	}
-	if (!ret && cfg_tlb_hit(s, &c, &r, p)) {
+	if (!ret && cfg_tlb_hit(s, &c, &r, p, &xc)) {
+		if (kind == KIND_UNTRANSLATED)
+			smmu_xc_fill(s, gen, XC_KEY(req->sid, req->ssv, req->ssid),
+				     iova & ~0xfffull, xc);
 		smmu_read_unlock(s);
 		smmu_stat_inc(s, ST_TLB_HIT);
 		return 0;
@@ -289,6 +228,12 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		}
 	} else if (ret || perm_fault(&c, &o, access, perm_shift(req), f)) {
 		return -1;
+	} else if (o.tlb_kind) {
+		/* Under the generation the walk began in: an invalidation
+		 * since ends the entry (see struct xc_slot). */
+		smmu_xc_fill(s, gen, XC_KEY(req->sid, req->ssv, req->ssid), iova & ~0xfffull,
+			     o.out | o.perm | XC_OUT_LEVEL_SET(o.level) |
+			     (o.tlb_kind != TLB_S2 ? XC_OUT_CD : 0));
 	}
 	p->size = level_size(o.level);
 	p->base = iova & ~(p->size - 1);
@@ -352,8 +297,7 @@ translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	struct smmu_fault f;
 	struct piece p;
 
-	if (cfg_hit(s, req, req->access, req->iova, &p) ||
-	    !xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
+	if (!xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
 		res_fill(res, &p);
 		return 0;
 	}
@@ -457,7 +401,7 @@ static int for_each_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_re
 		struct piece p;
 		void *host;
 
-		if (!xlate_hit(s, req, access, iova, &p) &&
+		if (!xc_hit(s, req, access, iova, &p) &&
 		    xlate_walk(s, req, KIND_UNTRANSLATED, access, iova, &p, &f)) {
 			smmu_read_unlock(s);
 			ret = fault_report(s, req, access, iova, &f, res);
