@@ -238,12 +238,15 @@ static void run_held(void)
 	CHECK_OK(pthread_create(&th, NULL, held_reader, &h));
 	for (cache = SMMU_CACHE_STE; cache <= SMMU_CACHE_XC; cache++) {
 		/* Every cache empty, so that the walk fills them all; for the
-		 * combined cache, the other three filled by a walk, so that
-		 * the held translation hits them and fills it. */
+		 * combined cache, the other three filled by a walk and its
+		 * entry ended by a command for another stream, so that the
+		 * held translation hits them and fills it. */
 		st_cmd(&h.t, OP_CFGI_STE_RANGE, 31);
 		st_cmd_sync(&h.t, OP_TLBI_NSNH_ALL, 0);
-		if (cache == SMMU_CACHE_XC)
+		if (cache == SMMU_CACHE_XC) {
 			CHECK_OK(siommu_smmuv3_translate(h.t.s, &r, &x));
+			st_cmd_sync(&h.t, OP_CFGI_STE | CMD_SID(SID + 1), 0);
+		}
 		__atomic_store_n(&h.cache, cache, __ATOMIC_RELEASE);
 		__atomic_store_n(&h.state, HOLD_ARMED, __ATOMIC_RELEASE);
 		__atomic_store_n(&h.req, h.req + 1, __ATOMIC_RELEASE);
