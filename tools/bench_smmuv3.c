@@ -180,13 +180,18 @@ static struct siommu_smmuv3_req req_at(uint64_t iova)
 
 struct hit_arg {
 	struct siommu_smmuv3 *s;
+	uint64_t mask;		/* pages cycled through from IOVA_BASE, less one */
 	uint64_t n;
 	int err;
 };
 
-/* One request whose address changes, as a device streaming DMA keeps its
- * descriptor: the loop times the translation, not building a request. */
-static void hit_run(void *arg, uint64_t iters)
+/*
+ * One request whose address changes, as a device streaming DMA keeps its
+ * descriptor: the loop times the translation, not building a request.
+ * Over HIT_PAGES pages every translation hits; over two pages through a
+ * 1-entry TLB, every one walks.
+ */
+static void xlate_run(void *arg, uint64_t iters)
 {
 	struct hit_arg *a = arg;
 	struct siommu_smmuv3_xlate x;
@@ -194,26 +199,7 @@ static void hit_run(void *arg, uint64_t iters)
 	uint64_t n = a->n, acc = 0;
 
 	while (iters--) {
-		r.iova = IOVA_BASE + (n % HIT_PAGES) * 4096;
-		if (siommu_smmuv3_translate(a->s, &r, &x))
-			a->err = -EIO;
-		acc += x.addr;
-		n++;
-	}
-	a->n = n;
-	bench_sink(acc);
-}
-
-/* Two pages through a 1-entry TLB: every translation walks. */
-static void miss_run(void *arg, uint64_t iters)
-{
-	struct hit_arg *a = arg;
-	struct siommu_smmuv3_xlate x;
-	struct siommu_smmuv3_req r = req_at(IOVA_BASE);
-	uint64_t n = a->n, acc = 0;
-
-	while (iters--) {
-		r.iova = IOVA_BASE + (n & 1) * 4096;
+		r.iova = IOVA_BASE + (n & a->mask) * 4096;
 		if (siommu_smmuv3_translate(a->s, &r, &x))
 			a->err = -EIO;
 		acc += x.addr;
@@ -315,15 +301,18 @@ int bench_smmuv3(struct bench_report *rep)
 	memset(cbuf, 0, 8192);
 
 	ha.s = hu.s;
-	hit_run(&ha, HIT_PAGES);	/* fill the caches */
+	ha.mask = HIT_PAGES - 1;
+	xlate_run(&ha, HIT_PAGES);	/* fill the caches */
 	rcu_quiesce(hu.s);
-	bench_pair(rep, "translate_hit", hit_run, &ha, "hash_probe", hash_probe_run,
+	bench_pair(rep, "translate_hit", xlate_run, &ha, "hash_probe", hash_probe_run,
 		   hp, 1 << 16, 1.5);
 	ma.s = mu.s;
-	bench_pair(rep, "translate_miss", miss_run, &ma, "walk4", walk4_run, w,
+	ma.mask = 1;
+	bench_pair(rep, "translate_miss", xlate_run, &ma, "walk4", walk4_run, w,
 		   1 << 14, 8);
 	na.s = nu.s;
-	bench_pair(rep, "translate_miss_nested", miss_run, &na, "walk4", walk4_run, w,
+	na.mask = 1;
+	bench_pair(rep, "translate_miss_nested", xlate_run, &na, "walk4", walk4_run, w,
 		   1 << 12, 0);
 	da->s = hu.s;
 	bench_pair(rep, "dma_read_4k", dma_run, da, "memcpy_4k", memcpy_4k_run, cbuf,
@@ -331,11 +320,12 @@ int bench_smmuv3(struct bench_report *rep)
 	ia.u = &hu;
 	bench_pair(rep, "cmd_tlbi_va_sync", inv_run, &ia, "walk4", walk4_run, w,
 		   rep->opts->quick ? 16 : 256, 0);
-	hit_run(&ha, HIT_PAGES);	/* the page the commands removed */
+	xlate_run(&ha, HIT_PAGES);	/* the page the commands removed */
 	rcu_quiesce(hu.s);
 	t1.s = t2.s = hu.s;
+	t1.mask = t2.mask = HIT_PAGES - 1;
 	t2.n = 7;
-	bench_scaling(rep, "translate_hit", hit_run, (void *const[2]){ &t1, &t2 }, 0.6);
+	bench_scaling(rep, "translate_hit", xlate_run, (void *const[2]){ &t1, &t2 }, 0.6);
 	ret = ha.err ? ha.err : ma.err ? ma.err : na.err ? na.err : t1.err ? t1.err :
 	      t2.err ? t2.err : da->err ? da->err : ia.err;
 
