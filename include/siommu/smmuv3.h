@@ -69,8 +69,9 @@
  * -----------
  * Translation (translate, dma_*, access, ats_translate, page_request) may
  * run from any number of threads, concurrently with everything except
- * destroy. A translation whose configuration and TLB entry are cached takes
- * no lock and enters no RCU section; a miss walks the tables inside one.
+ * destroy. A translation found in the combined cache (a repeated one, see
+ * Caches) takes no lock and enters no RCU section; anything else looks up
+ * the STE, CD and TLB caches and walks the tables inside one.
  * Register accesses are serialised by one lock per unit. A CMD_SYNC
  * completes (CONS moves past it, its MSI is written) only after every
  * earlier command took effect and every table walk, DMA and
