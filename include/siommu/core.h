@@ -11,8 +11,12 @@
  *
  * A unit is one IOMMU: a hardware model instance plus the driver that
  * programs it the way a kernel driver programs real hardware, through its
- * registers and through tables in memory. Today units are Intel VT-d in
- * scalable mode (siommu_unit_add_vtd()).
+ * registers and through tables in memory. The core drives every unit
+ * through its type's ops table (src/core/iommu_ops.h), and knows no IOMMU
+ * type: domain IDs, table pages and replace bookkeeping are the driver's,
+ * as are a device's reserved regions (VT-d's interrupt window). Drivers
+ * live in src/core/drivers/<type>/. Today units are Intel VT-d in scalable
+ * mode (siommu_unit_add_vtd()).
  *
  * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
  * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can
@@ -47,6 +51,11 @@
  * Unmapping is strict here: siommu_domain_unmap() invalidates the IOTLB (and
  * device TLBs) of every attachment and waits before it returns, and only
  * then frees emptied table levels. (The DMA API adds a lazy policy.)
+ *
+ * Owners: a layer that drives a device's DMA setup (the DMA API, later
+ * SVA and iommufd) claims the device with a release callback
+ * (siommu_device_claim()); one owner at a time. Removing the device or
+ * destroying the context calls the callback first, with no lock held.
  *
  * Faults the hardware records are read by the driver and passed to the
  * handler registered for the device (siommu_device_set_fault_handler()).
@@ -180,10 +189,38 @@ int siommu_device_add(struct siommu_unit *unit, const struct siommu_device_cfg *
 		      struct siommu_device **out);
 
 /*
- * siommu_device_remove - detach every PASID and remove the device. Never
- * fails. Its group loses it (and goes away with its last device).
+ * siommu_device_remove - release the device's owner (see below), detach
+ * every PASID and remove the device. Never fails. Its group loses it (and
+ * goes away with its last device). Must not run concurrently with other
+ * calls on @dev.
  */
 void siommu_device_remove(struct siommu_device *dev);
+
+/*
+ * Device owners. A layer that drives a device's DMA configuration (the DMA
+ * API, an SVA binder, an iommufd context) claims the device first; a device
+ * has at most one owner at a time. The owner gives a cookie (its state for
+ * the device) and a release callback: when the device is removed, or its
+ * context destroyed, the core calls @release(@cookie, @dev) first, with no
+ * lock of the library held, and the owner tears down what it set up on the
+ * device (through the public calls) before it returns; it need not call
+ * siommu_device_unclaim(), and no one can claim the device from then on.
+ *
+ * siommu_device_claim - make @cookie (non-NULL) with @release the owner of
+ * @dev. 0, -EINVAL (NULL argument), -EBUSY (owned, or being removed).
+ * siommu_device_unclaim - give @dev up if @cookie owns it; else nothing.
+ * Never fails.
+ * siommu_device_owner - the owner cookie of @dev if @release is its
+ * owner's callback, else NULL.
+ * Concurrency: claim and unclaim serialise on the context and may run
+ * concurrently with anything but siommu_device_remove() of @dev;
+ * siommu_device_owner() takes no lock.
+ */
+typedef void (*siommu_owner_release_fn)(void *cookie, struct siommu_device *dev);
+int siommu_device_claim(struct siommu_device *dev, siommu_owner_release_fn release,
+			void *cookie);
+void siommu_device_unclaim(struct siommu_device *dev, void *cookie);
+void *siommu_device_owner(struct siommu_device *dev, siommu_owner_release_fn release);
 
 struct siommu_device_info {
 	uint16_t rid;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The OS half's objects: contexts, units, devices, groups, domains and
- * attachments. Hardware is programmed only by the driver (vtd_drv.c).
+ * attachments, device owners. Hardware is programmed only by the drivers
+ * (src/core/drivers/), through struct iommu_ops.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -63,10 +64,11 @@ struct siommu_pasid_space SIOMMU_EXPORT *siommu_ctx_pasids(struct siommu_ctx *ct
 	return ctx->pasids;
 }
 
-int SIOMMU_EXPORT siommu_unit_add_vtd(struct siommu_ctx *ctx,
-				      const struct siommu_vtd_cfg *cfg,
-				      struct siommu_unit **out)
+/* Add a unit of the type @ops drives, configured by @cfg (its own struct). */
+static int unit_add(struct siommu_ctx *ctx, const struct iommu_ops *ops,
+		    const void *cfg, struct siommu_unit **out)
 {
+	struct iommu_unit_info info = { 0 };
 	struct siommu_unit *unit;
 	int ret;
 
@@ -88,16 +90,22 @@ int SIOMMU_EXPORT siommu_unit_add_vtd(struct siommu_ctx *ctx,
 	}
 	unit->ctx = ctx;
 	unit->index = ctx->nr_units;
+	unit->ops = ops;
 	CDS_INIT_LIST_HEAD(&unit->devices);
 	pthread_mutex_init(&unit->rid_lock, NULL);
-	ret = vtd_drv_init(unit, cfg);
+	ret = ops->unit_init(unit, cfg);
 	if (ret) {
 		pthread_mutex_destroy(&unit->rid_lock);
 		free(unit);
 		goto out_unlock;
 	}
+	ops->unit_info(unit, &info);
+	unit->pasid_bits = info.pasid_bits;
+	unit->ats = info.ats;
+	unit->pri = info.pri;
+	unit->caching_mode = info.caching_mode;
 	/* Published: nothing can fail from here. */
-	if (vtd_drv_has(unit, SIOMMU_VTD_CAP_CM))
+	if (unit->caching_mode)
 		__atomic_store_n(&ctx->any_cm, true, __ATOMIC_RELEASE);
 	ctx->units[ctx->nr_units] = unit;
 	__atomic_store_n(&ctx->nr_units, ctx->nr_units + 1, __ATOMIC_RELEASE);
@@ -107,25 +115,24 @@ out_unlock:
 	return ret;
 }
 
+int SIOMMU_EXPORT siommu_unit_add_vtd(struct siommu_ctx *ctx,
+				      const struct siommu_vtd_cfg *cfg,
+				      struct siommu_unit **out)
+{
+	return unit_add(ctx, &vtd_iommu_ops, cfg, out);
+}
+
 struct siommu_vtd SIOMMU_EXPORT *siommu_unit_vtd(struct siommu_unit *unit)
 {
-	return vtd_drv_hw(unit);
+	return unit->ops == &vtd_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
 }
 
 void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
 					 struct siommu_unit_stats *st)
 {
-	vtd_drv_get_stats(unit, st);
-}
-
-/* The page-table stage a paging domain of @unit uses for @stage. */
-static enum siommu_domain_stage domain_stage(struct siommu_unit *unit,
-					     enum siommu_domain_stage stage)
-{
-	if (stage != SIOMMU_STAGE_AUTO)
-		return stage;
-	return vtd_drv_has(unit, SIOMMU_VTD_CAP_FS) ? SIOMMU_STAGE_FIRST
-						    : SIOMMU_STAGE_SECOND;
+	memset(st, 0, sizeof(*st));
+	unit->ops->unit_stats(unit, st);
+	st->faults_unhandled = __atomic_load_n(&unit->n_fault_unhandled, __ATOMIC_RELAXED);
 }
 
 /* Attachment table -------------------------------------------------------- */
@@ -159,80 +166,36 @@ static void att_slot_set(struct siommu_device *dev, uint32_t pasid,
 	dev->att[pasid >> ATT_CHUNK_SHIFT][pasid & (ATT_CHUNK - 1)] = att;
 }
 
-/* Domain IDs: one per (domain, unit) while attached through that unit. */
-static int dom_did_get(struct siommu_domain *dom, struct siommu_unit *unit)
-{
-	unsigned int ui = unit->index;
-	int ret = 0;
-
-	pthread_mutex_lock(&dom->lock);
-	if (!dom->did_users[ui])
-		ret = vtd_drv_did_alloc(unit, &dom->did[ui]);
-	if (!ret)
-		dom->did_users[ui]++;
-	pthread_mutex_unlock(&dom->lock);
-	return ret;
-}
-
-static void dom_did_put(struct siommu_domain *dom, struct siommu_unit *unit)
-{
-	unsigned int ui = unit->index;
-
-	pthread_mutex_lock(&dom->lock);
-	if (!--dom->did_users[ui]) {
-		vtd_drv_did_free(unit, dom->did[ui]);
-		dom->did[ui] = 0;
-	}
-	pthread_mutex_unlock(&dom->lock);
-}
-
 /*
  * Point (dev, pasid) at @dom (NULL: blocked), replacing what is there.
- * Caller holds ctx->lock and has prepared the table slot, the PASID table
- * page and @newatt (NULL when dom is NULL). Cannot fail.
+ * Caller holds ctx->lock and has prepared the table slot and @newatt
+ * (att_prepare(); NULL when dom is NULL). Cannot fail.
  */
 static void att_switch(struct siommu_device *dev, uint32_t pasid,
 		       struct siommu_domain *dom, struct core_att *newatt)
 {
 	struct core_att *old = core_att_get(dev, pasid);
 	struct siommu_domain *odom = old ? old->dom : NULL;
-	unsigned int ui = dev->unit->index;
-	/* Both entries present, with different DIDs: walks during the
-	 * rewrite may cache either domain's translations under either DID
-	 * until the replace's own invalidation, so the unmaps of both
-	 * domains flush both DIDs meanwhile. */
-	bool mixed = odom && dom && odom->type != SIOMMU_DOMAIN_BLOCKED &&
-		     dom->type != SIOMMU_DOMAIN_BLOCKED && odom->did[ui] != dom->did[ui];
 
 	if (newatt) {
-		*newatt = (struct core_att){ .dev = dev, .pasid = pasid, .dom = dom,
-					     .alt_did = mixed ? odom->did[ui] : 0 };
+		newatt->dev = dev;
+		newatt->pasid = pasid;
+		newatt->dom = dom;
 		pthread_mutex_lock(&dom->lock);
 		cds_list_add_tail(&newatt->dom_node, &dom->atts);
 		dom->nr_atts++;
 		pthread_mutex_unlock(&dom->lock);
 	}
-	if (mixed) {
-		pthread_mutex_lock(&odom->lock);
-		old->alt_did = dom->did[ui];
-		pthread_mutex_unlock(&odom->lock);
-	}
-	/* The entry changes only after the new domain's unmaps flush this
-	 * attachment too, and the old domain's flushes keep covering it
-	 * until it is unlinked below. */
-	vtd_drv_set_pasid(dev, pasid, odom, dom);
+	/* The driver keeps its own record of what each domain's flushes
+	 * must cover, and switches it with the entry. */
+	dev->unit->ops->attach_commit(dev, pasid, odom, old ? old->drv : NULL,
+				      dom, newatt ? newatt->drv : NULL);
 	att_slot_set(dev, pasid, newatt);
-	if (mixed) {
-		pthread_mutex_lock(&dom->lock);
-		newatt->alt_did = 0;
-		pthread_mutex_unlock(&dom->lock);
-	}
 	if (old) {
 		pthread_mutex_lock(&odom->lock);
 		cds_list_del(&old->dom_node);
 		odom->nr_atts--;
 		pthread_mutex_unlock(&odom->lock);
-		dom_did_put(odom, dev->unit);
 		free(old);
 	}
 }
@@ -240,10 +203,8 @@ static void att_switch(struct siommu_device *dev, uint32_t pasid,
 /*
  * Prepare (dev, pasid) -> dom: everything that can fail, before anything
  * observable changes (att_switch() then commits and cannot fail): table
- * slot, compatibility, attachment record, domain ID, PASID table page. The
- * PASID table page comes last, once nothing after it can fail, so that a
- * failed attach never leaves a new page in the PASID directory; a domain ID
- * taken here is not yet in any entry, and goes back on failure.
+ * slot, context, attachment record, and the driver's part (domain ID,
+ * table pages). Undone by att_abort().
  */
 static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 		       struct siommu_domain *dom, struct core_att **newatt)
@@ -252,37 +213,32 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 
 	*newatt = NULL;
 	ret = att_slot_prepare(dev, pasid);
-	if (ret)
+	if (ret || !dom)
 		return ret;
-	if (dom) {
-		/* A domain belongs to one context: its attachments, DIDs and
-		 * flushes are kept under that context's lock and units. */
-		if (dom->ctx != dev->unit->ctx)
-			return -EINVAL;
-		/* Made for another unit, this one cannot walk its table. */
-		if (vtd_drv_domain_check(dev->unit, dom))
-			return -EINVAL;
-		if (mem_should_fail(dev->unit->ctx->mem))
-			return -ENOMEM;
-		*newatt = malloc(sizeof(**newatt));
-		if (!*newatt)
-			return -ENOMEM;
-		ret = dom_did_get(dom, dev->unit);
-		if (ret)
-			goto out_free_att;
+	/* A domain belongs to one context: its attachments, driver state
+	 * and flushes are kept under that context's lock and units. */
+	if (dom->ctx != dev->unit->ctx)
+		return -EINVAL;
+	if (mem_should_fail(dev->unit->ctx->mem))
+		return -ENOMEM;
+	*newatt = calloc(1, sizeof(**newatt) + dev->unit->ops->att_size);
+	if (!*newatt)
+		return -ENOMEM;
+	ret = dev->unit->ops->attach_prepare(dev, pasid, dom, (*newatt)->drv);
+	if (ret) {
+		free(*newatt);
+		*newatt = NULL;
 	}
-	ret = vtd_drv_pasid_prepare(dev, pasid);
-	if (ret)
-		goto out_put_did;
-	return 0;
-
-out_put_did:
-	if (dom)
-		dom_did_put(dom, dev->unit);
-out_free_att:
-	free(*newatt);
-	*newatt = NULL;
 	return ret;
+}
+
+static void att_abort(struct siommu_device *dev, uint32_t pasid,
+		      struct siommu_domain *dom, struct core_att *att)
+{
+	if (!att)
+		return;
+	dev->unit->ops->attach_abort(dev, pasid, dom, att->drv);
+	free(att);
 }
 
 /* Devices and groups ------------------------------------------------------ */
@@ -345,8 +301,8 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	if ((cfg->flags & SIOMMU_DEV_PASID_ONLY) && (!cfg->pasid_bits || cfg->alias_rid >= 0))
 		return -EINVAL;
 	ctx = unit->ctx;
-	if (((cfg->flags & SIOMMU_DEV_ATS) && !vtd_drv_has(unit, SIOMMU_VTD_CAP_DT)) ||
-	    ((cfg->flags & SIOMMU_DEV_PRI) && !vtd_drv_has(unit, SIOMMU_VTD_CAP_PRS)))
+	if (((cfg->flags & SIOMMU_DEV_ATS) && !unit->ats) ||
+	    ((cfg->flags & SIOMMU_DEV_PRI) && !unit->pri))
 		return -EOPNOTSUPP;
 
 	pthread_mutex_lock(&ctx->lock);
@@ -371,8 +327,8 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	}
 	dev->unit = unit;
 	dev->cfg = *cfg;
-	dev->pasid_bits = cfg->pasid_bits < vtd_drv_pasid_bits(unit) ?
-			  cfg->pasid_bits : vtd_drv_pasid_bits(unit);
+	dev->pasid_bits = cfg->pasid_bits < unit->pasid_bits ?
+			  cfg->pasid_bits : unit->pasid_bits;
 	/* PASID prefixes do not cross a PCIe-to-PCI bridge: a device whose
 	 * DMA may carry an alias RID cannot be isolated by PASID, and its
 	 * context entries do not enable PASIDs. */
@@ -403,7 +359,7 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 		group = newgroup;
 	}
 	dev->group = group;
-	ret = vtd_drv_dev_init(dev);
+	ret = unit->ops->dev_probe(dev);
 	if (ret)
 		goto out_free_group;
 	/* The RID follows the group's domain; everything else is blocked. */
@@ -423,7 +379,7 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	return 0;
 
 out_fini_dev:
-	vtd_drv_dev_fini(dev);
+	unit->ops->dev_release(dev);
 out_free_group:
 	free(newgroup);
 out_free_att:
@@ -457,7 +413,7 @@ static void device_remove_locked(struct siommu_device *dev)
 	}
 	if (core_att_get(dev, 0))
 		att_switch(dev, 0, NULL, NULL);
-	vtd_drv_dev_fini(dev);
+	dev->unit->ops->dev_release(dev);
 	pthread_mutex_lock(&dev->unit->rid_lock);
 	cds_list_del(&dev->unit_node);
 	pthread_mutex_unlock(&dev->unit->rid_lock);
@@ -470,6 +426,8 @@ static void device_remove_locked(struct siommu_device *dev)
 	free(dev);
 }
 
+static void owner_release(struct siommu_device *dev);
+
 void SIOMMU_EXPORT siommu_device_remove(struct siommu_device *dev)
 {
 	struct siommu_ctx *ctx;
@@ -477,12 +435,76 @@ void SIOMMU_EXPORT siommu_device_remove(struct siommu_device *dev)
 	if (!dev)
 		return;
 	ctx = dev->unit->ctx;
-	/* The DMA API's state goes first: it detaches through the core. */
-	if (LOAD_ACQUIRE(dev->dma))
-		dma_dev_release(dev);
+	owner_release(dev);
 	pthread_mutex_lock(&ctx->lock);
 	device_remove_locked(dev);
 	pthread_mutex_unlock(&ctx->lock);
+}
+
+/* Owners ------------------------------------------------------------------ */
+
+int SIOMMU_EXPORT siommu_device_claim(struct siommu_device *dev,
+				      siommu_owner_release_fn release, void *cookie)
+{
+	struct siommu_ctx *ctx;
+	int ret = 0;
+
+	if (!dev || !release || !cookie)
+		return -EINVAL;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	if (dev->owner || dev->removing) {
+		ret = -EBUSY;
+	} else {
+		/* core_device_owner() loads the cookie first. */
+		__atomic_store_n(&dev->owner_release, release, __ATOMIC_RELAXED);
+		__atomic_store_n(&dev->owner, cookie, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+void SIOMMU_EXPORT siommu_device_unclaim(struct siommu_device *dev, void *cookie)
+{
+	struct siommu_ctx *ctx;
+
+	if (!dev || !cookie)
+		return;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	if (dev->owner == cookie) {
+		__atomic_store_n(&dev->owner, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&dev->owner_release, NULL, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+void SIOMMU_EXPORT *siommu_device_owner(struct siommu_device *dev,
+					 siommu_owner_release_fn release)
+{
+	return dev && release ? core_device_owner(dev, release) : NULL;
+}
+
+/*
+ * Release @dev's owner, if any, before the device goes: no new owner may
+ * claim it from here, and the callback runs with no lock held, since it
+ * tears down through the public calls (detach, domain free). The device
+ * is freed next, so what the owner fields hold after the callback does
+ * not matter: an owner need not unclaim.
+ */
+static void owner_release(struct siommu_device *dev)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	siommu_owner_release_fn release;
+	void *cookie;
+
+	pthread_mutex_lock(&ctx->lock);
+	dev->removing = true;
+	release = dev->owner_release;
+	cookie = dev->owner;
+	pthread_mutex_unlock(&ctx->lock);
+	if (cookie)
+		release(cookie, dev);
 }
 
 int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
@@ -494,8 +516,7 @@ int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
 	info->rid = dev->cfg.rid;
 	info->pasid_bits = dev->pasid_bits;
 	info->max_pasid = info->pasid_bits ? dev->max_pasid : 0;
-	info->ias = vtd_drv_aw(unit);
-	info->pgsize_bitmap = vtd_drv_pgsizes(unit, domain_stage(unit, SIOMMU_STAGE_AUTO));
+	unit->ops->dev_hw_info(dev, info);
 	info->multiple_spaces = info->pasid_bits > 0;
 	info->ats = dev->cfg.flags & SIOMMU_DEV_ATS;
 	info->pri = dev->cfg.flags & SIOMMU_DEV_PRI;
@@ -520,6 +541,58 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 	pthread_mutex_unlock(&dev->unit->ctx->lock);
 }
 
+/* Reports from drivers ---------------------------------------------------- */
+
+/* The device using @rid as its RID or alias; caller holds rid_lock. */
+static struct siommu_device *dev_by_rid(struct siommu_unit *unit, uint16_t rid)
+{
+	return unit_find_rid(unit, rid, true);
+}
+
+void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
+{
+	struct siommu_device *dev;
+	siommu_fault_fn fn;
+	void *arg;
+
+	/* A device is removed only after its DMA stopped, so none that is
+	 * faulting can go away under us; rid_lock is never held across a
+	 * wait, and the handler runs with no lock held. */
+	pthread_mutex_lock(&unit->rid_lock);
+	dev = dev_by_rid(unit, f->rid);
+	fn = dev ? __atomic_load_n(&dev->fault_fn, __ATOMIC_ACQUIRE) : NULL;
+	arg = dev ? __atomic_load_n(&dev->fault_arg, __ATOMIC_ACQUIRE) : NULL;
+	pthread_mutex_unlock(&unit->rid_lock);
+	if (fn)
+		fn(arg, dev, f);
+	else
+		__atomic_fetch_add(&unit->n_fault_unhandled, 1, __ATOMIC_RELAXED);
+}
+
+void core_report_page_requests(struct siommu_unit *unit,
+			       const struct iommu_page_request *req, unsigned int n)
+{
+	struct iommu_page_response resp[128];
+	unsigned int i, nr = 0;
+
+	/* Until devices handle I/O page faults, each group is answered
+	 * "invalid request" (as Linux does with requests nobody handles),
+	 * so the device stops waiting for the page. A request that is not
+	 * last in its group, or a stop marker (neither read nor write), is
+	 * not answered (PCIe 10.4.1). */
+	for (i = 0; i < n; i++) {
+		if (!req[i].last || !(req[i].read || req[i].write))
+			continue;
+		resp[nr++] = (struct iommu_page_response){ req[i], IOMMU_PAGE_RESP_INVALID };
+		if (nr == sizeof(resp) / sizeof(resp[0])) {
+			unit->ops->page_response(unit, resp, nr);
+			nr = 0;
+		}
+	}
+	if (nr)
+		unit->ops->page_response(unit, resp, nr);
+}
+
 /* Domains ----------------------------------------------------------------- */
 
 
@@ -527,6 +600,7 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 				      const struct siommu_domain_cfg *cfg,
 				      struct siommu_domain **out)
 {
+	struct siommu_pt_cfg pc = { 0 };
 	struct siommu_ctx *ctx;
 	struct siommu_domain *dom;
 	int ret;
@@ -544,48 +618,26 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	dom->type = cfg->type;
 	pthread_mutex_init(&dom->lock, NULL);
 	CDS_INIT_LIST_HEAD(&dom->atts);
+	/* The driver picks stage, width, format and page sizes: what the
+	 * unit walks, narrowed to the caller's choice. */
+	ret = unit->ops->domain_init(unit, dom, cfg, &pc);
+	if (ret)
+		goto out_free_dom;
 	if (cfg->type == SIOMMU_DOMAIN_PAGING) {
-		struct siommu_pt_cfg pc = { 0 };
-
-		dom->stage = domain_stage(unit, cfg->stage);
-		dom->ias = cfg->ias ? cfg->ias : vtd_drv_aw(unit);
-		if (dom->stage == SIOMMU_STAGE_FIRST) {
-			/* First stage is 4- or 5-level x86-64 paging. */
-			if (dom->ias != 48 && dom->ias != 57)
-				dom->ias = dom->ias > 48 ? 57 : 48;
-			pc.format = SIOMMU_PT_X86_64;
-		} else {
-			pc.format = SIOMMU_PT_VTD_SS;
-		}
-		/* The page sizes are decided here, once: what the unit walks,
-		 * narrowed to the caller's choice; every unit the domain is
-		 * attached through must walk them all. */
-		dom->pgsizes = vtd_drv_pgsizes(unit, dom->stage);
-		if (cfg->pgsize_bitmap) {
-			ret = -EINVAL;
-			if (!(cfg->pgsize_bitmap & SIOMMU_PGSIZE_4K) ||
-			    (cfg->pgsize_bitmap & ~dom->pgsizes))
-				goto out_free_dom;
-			dom->pgsizes = cfg->pgsize_bitmap;
-		}
-		pc.pgsize_bitmap = dom->pgsizes;
-		pc.ias = dom->ias;
-		ret = vtd_drv_domain_check(unit, dom);
-		if (!ret)
-			ret = siommu_pt_create(ctx->mem, &pc, &dom->pt);
+		ret = siommu_pt_create(ctx->mem, &pc, &dom->pt);
 		if (ret)
-			goto out_free_dom;
-	} else {
-		ret = vtd_drv_domain_check(unit, dom);
-		if (ret)
-			goto out_free_dom;
+			goto out_fini_dom;
 	}
+	dom->ops = unit->ops;
 	pthread_mutex_lock(&ctx->lock);
 	cds_list_add_tail(&dom->node, &ctx->domains);
 	pthread_mutex_unlock(&ctx->lock);
 	*out = dom;
 	return 0;
 
+out_fini_dom:
+	if (unit->ops->domain_fini)
+		unit->ops->domain_fini(dom);
 out_free_dom:
 	pthread_mutex_destroy(&dom->lock);
 	free(dom);
@@ -596,6 +648,8 @@ static void domain_free_locked(struct siommu_domain *dom)
 {
 	cds_list_del(&dom->node);
 	siommu_pt_destroy(dom->pt);
+	if (dom->ops->domain_fini)
+		dom->ops->domain_fini(dom);
 	pthread_mutex_destroy(&dom->lock);
 	free(dom);
 }
@@ -632,20 +686,23 @@ struct siommu_pt SIOMMU_EXPORT *siommu_domain_pt(struct siommu_domain *dom)
 /*
  * Flush [start, last] of @dom on every unit it is attached through (with
  * @cm_only, only on units in caching mode). Caller holds dom->lock, which
- * keeps the attachment list stable: an attach that lands after the flush
- * sees the table as it is now.
+ * keeps the attachments stable: an attach that lands after the flush sees
+ * the table as it is now.
  */
 static void domain_flush(struct siommu_domain *dom, uint64_t start, uint64_t last,
 			 bool leaf_only, bool cm_only)
 {
 	struct siommu_ctx *ctx = dom->ctx;
 	unsigned int i, n = __atomic_load_n(&ctx->nr_units, __ATOMIC_ACQUIRE);
+	const struct iommu_gather g = { start, last, leaf_only };
 
 	/* Without ctx->lock, which unmap must not wait for: see nr_units. */
-	for (i = 0; i < n; i++)
-		if (dom->did_users[i] &&
-		    (!cm_only || vtd_drv_has(ctx->units[i], SIOMMU_VTD_CAP_CM)))
-			vtd_drv_flush(ctx->units[i], dom, start, last, leaf_only);
+	for (i = 0; i < n; i++) {
+		struct siommu_unit *unit = ctx->units[i];
+
+		if (dom->drv[i] && (!cm_only || unit->caching_mode))
+			unit->ops->iotlb_sync(unit, dom, &g);
+	}
 }
 
 int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
@@ -715,11 +772,20 @@ int core_domain_unmap_noflush(struct siommu_domain *dom, uint64_t iova,
 
 void core_domain_flush_all(struct siommu_domain *dom)
 {
-	/* The whole input space: too wide for a page-selective encoding, so
-	 * the driver uses its domain- and PASID-selective forms. */
+	struct siommu_ctx *ctx = dom->ctx;
+	unsigned int i, n = __atomic_load_n(&ctx->nr_units, __ATOMIC_ACQUIRE);
+
 	pthread_mutex_lock(&dom->lock);
-	domain_flush(dom, 0, UINT64_MAX, false, false);
+	for (i = 0; i < n; i++)
+		if (dom->drv[i])
+			ctx->units[i]->ops->flush_all(ctx->units[i], dom);
 	pthread_mutex_unlock(&dom->lock);
+}
+
+unsigned int core_device_resv_regions(struct siommu_device *dev,
+				      struct iommu_resv_region *r, unsigned int max)
+{
+	return dev->unit->ops->dev_resv_regions(dev, r, max);
 }
 
 /* Attach ------------------------------------------------------------------ */
@@ -763,8 +829,7 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 		cds_list_for_each_entry(u, &group->devices, group_node) {
 			if (j == i)
 				break;
-			dom_did_put(dom, u->unit);
-			free(atts[j++]);
+			att_abort(u, 0, dom, atts[j++]);
 		}
 		free(atts);
 		goto out_unlock;
@@ -919,13 +984,12 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 
 	if (!ctx)
 		return;
-	/* Leaves first: the DMA API's devices detach through the core. */
+	/* Leaves first: owners (the DMA API) detach through the core. */
 	for (i = 0; i < ctx->nr_units; i++) {
 		struct siommu_device *d;
 
 		cds_list_for_each_entry(d, &ctx->units[i]->devices, unit_node)
-			if (d->dma)
-				dma_dev_release(d);
+			owner_release(d);
 	}
 	SIOMMU_ASSERT(cds_list_empty(&ctx->dma_doms));
 	pthread_mutex_lock(&ctx->lock);
@@ -939,7 +1003,7 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 	cds_list_for_each_entry_safe(dom, dn, &ctx->domains, node)
 		domain_free_locked(dom);
 	for (i = 0; i < ctx->nr_units; i++) {
-		vtd_drv_fini(ctx->units[i]);
+		ctx->units[i]->ops->unit_fini(ctx->units[i]);
 		pthread_mutex_destroy(&ctx->units[i]->rid_lock);
 		free(ctx->units[i]);
 	}

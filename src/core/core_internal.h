@@ -15,21 +15,27 @@
  * calls) iterates it under dom->lock alone. The driver's invalidation queue
  * has its own lock, taken last. Fault handlers are read with acquire loads
  * and called with no lock held.
+ *
+ * Drivers (src/core/drivers/) plug in through struct iommu_ops
+ * (iommu_ops.h); their state hangs off the opaque drv pointers below.
+ * Device owners (the DMA API, later SVA and iommufd) claim a device with
+ * siommu_device_claim(); the core calls their release callback, never an
+ * upper layer by name.
  */
 #ifndef SIOMMU_CORE_INTERNAL_H
 #define SIOMMU_CORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <urcu/list.h>
 
 #include <siommu/core.h>
+#include "core/iommu_ops.h"
 #include "mem/mem_internal.h"
 
 #define CORE_MAX_UNITS 16	/* units one domain may be used on at once */
 
-struct core_vtd;	/* the VT-d driver's per-unit state (vtd_drv.c) */
-struct core_vtd_dev;	/* ... and per-device state */
-struct dma_dev;		/* the DMA API's per-device state (src/dma) */
+struct iommu_ops;
 
 struct siommu_ctx {
 	pthread_mutex_t lock;
@@ -41,8 +47,8 @@ struct siommu_ctx {
 	 * a release store of nr_units: unmap walks them without the lock. */
 	struct siommu_unit *units[CORE_MAX_UNITS];
 	unsigned int nr_units;
-	/* Some unit runs in caching mode (CAP.CM): maps invalidate. Set
-	 * under lock with a release store, never cleared. */
+	/* Some unit caches not-present entries (caching mode): maps
+	 * invalidate. Set under lock with a release store, never cleared. */
 	bool any_cm;
 	/*
 	 * The DMA API's state (src/dma/dma.c), kept here because it is per
@@ -63,8 +69,14 @@ struct siommu_unit {
 	 * (a faulting DMA thread may sit in an RCU read section). */
 	pthread_mutex_t rid_lock;
 	struct cds_list_head devices;	/* siommu_device.unit_node */
-	unsigned int index;		/* in ctx, for per-domain DIDs */
-	struct core_vtd *vtd;
+	unsigned int index;		/* in ctx, for siommu_domain.drv[] */
+	const struct iommu_ops *ops;
+	void *drv;			/* the driver's per-unit state */
+	/* From ops->unit_info at add, constant after. */
+	unsigned int pasid_bits;
+	bool ats, pri;
+	bool caching_mode;
+	uint64_t n_fault_unhandled;	/* atomic adds, no lock */
 };
 
 struct siommu_group {
@@ -82,11 +94,8 @@ struct core_att {
 	uint32_t pasid;
 	struct siommu_domain *dom;
 	struct cds_list_head dom_node;
-	/* While a replace between two present entries is in flight: the DID
-	 * of the other side (else 0). A walk that reads the entry half
-	 * rewritten may cache this domain's translations under that DID, so
-	 * unmap flushes it too. Changed under ctx->lock and dom->lock. */
-	uint16_t alt_did;
+	/* The driver's state (ops->att_size bytes, attach_prepare). */
+	max_align_t drv[];
 };
 
 #define ATT_CHUNK_SHIFT 10
@@ -104,14 +113,22 @@ struct siommu_device {
 	unsigned int nr_chunks;
 	siommu_fault_fn fault_fn;	/* atomic with fault_arg under ctx->lock */
 	void *fault_arg;
-	struct core_vtd_dev *vdev;
-	/* DMA API state (src/dma), set and cleared under ctx->dma_lock with
-	 * release stores; NULL while the device has no DMA setup. */
-	struct dma_dev *dma;
+	void *drv;			/* the driver's per-device state */
+	/*
+	 * The owner (siommu_device_claim()): set under ctx->lock, release
+	 * first, then the cookie with a release store; cleared in reverse.
+	 * A reader without the lock loads the cookie with acquire first
+	 * (core_device_owner()). NULL: unowned.
+	 */
+	siommu_owner_release_fn owner_release;
+	void *owner;
+	/* Removal in progress: no new owner. Under ctx->lock. */
+	bool removing;
 };
 
 struct siommu_domain {
 	struct siommu_ctx *ctx;
+	const struct iommu_ops *ops;	/* of the unit it was allocated on */
 	struct cds_list_head node;
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;	/* resolved: FIRST or SECOND */
@@ -121,11 +138,12 @@ struct siommu_domain {
 	pthread_mutex_t lock;
 	struct cds_list_head atts;	/* core_att.dom_node */
 	unsigned int nr_atts;
-	/* Domain ID on each unit (index by siommu_unit.index), 0 = none,
-	 * with the number of attachments through that unit; changed under
-	 * ctx->lock and lock, read by unmap under lock. */
-	uint16_t did[CORE_MAX_UNITS];
-	unsigned int did_users[CORE_MAX_UNITS];
+	/* The driver's state for the domain on each unit (by
+	 * siommu_unit.index), NULL while nothing is attached through it;
+	 * changed by the driver under ctx->lock and lock, read by unmap
+	 * under lock. */
+	void *drv[CORE_MAX_UNITS];
+	void *drv_dom;			/* the driver's from domain_init, if any */
 };
 
 /*
@@ -153,67 +171,25 @@ int core_domain_unmap_noflush(struct siommu_domain *dom, uint64_t iova,
 void core_domain_flush_all(struct siommu_domain *dom);
 
 /*
- * The DMA API's teardown (src/dma/dma.c), called by siommu_device_remove()
- * and siommu_ctx_destroy() for a device that still has DMA set up, before
- * they take ctx->lock. Same as siommu_dma_teardown().
+ * The owner cookie of @dev if @release is its owner's release callback,
+ * else NULL. Lock-free: for an owner's own fast paths, which do not run
+ * concurrently with its claim or unclaim of the device.
  */
-void dma_dev_release(struct siommu_device *dev);
+static inline void *core_device_owner(struct siommu_device *dev,
+				      siommu_owner_release_fn release)
+{
+	void *cookie = __atomic_load_n(&dev->owner, __ATOMIC_ACQUIRE);
+
+	if (cookie && __atomic_load_n(&dev->owner_release, __ATOMIC_RELAXED) == release)
+		return cookie;
+	return NULL;
+}
 
 /*
- * The VT-d driver (vtd_drv.c). All calls but flush and the MSI path run
- * under ctx->lock.
+ * The reserved IOVA regions of @dev (ops->dev_resv_regions): up to @max
+ * into @r, returns how many there are. No lock; never fails.
  */
-int vtd_drv_init(struct siommu_unit *unit, const struct siommu_vtd_cfg *cfg);
-void vtd_drv_fini(struct siommu_unit *unit);
-struct siommu_vtd *vtd_drv_hw(struct siommu_unit *unit);
-unsigned int vtd_drv_pasid_bits(struct siommu_unit *unit);
-unsigned int vtd_drv_aw(struct siommu_unit *unit);
-bool vtd_drv_has(struct siommu_unit *unit, uint32_t vtd_cap);
-int vtd_drv_dev_init(struct siommu_device *dev);
-void vtd_drv_dev_fini(struct siommu_device *dev);
-/*
- * Can @dom be attached through this unit: type, stage, width and every
- * page size it may use? 0, -EOPNOTSUPP (type or stage the unit lacks) or
- * -EINVAL (width or page sizes).
- */
-int vtd_drv_domain_check(struct siommu_unit *unit, struct siommu_domain *dom);
-/* The leaf sizes the unit walks in tables of @stage (FIRST or SECOND). */
-uint64_t vtd_drv_pgsizes(struct siommu_unit *unit, enum siommu_domain_stage stage);
-/* A free domain ID of the unit (CAP.ND wide, 0 reserved), or -ENOSPC. */
-int vtd_drv_did_alloc(struct siommu_unit *unit, uint16_t *did);
-void vtd_drv_did_free(struct siommu_unit *unit, uint16_t did);
-/*
- * Make (dev, pasid) translate through @dom (NULL: blocked), replacing
- * @old (NULL: blocked) without a blocked window. Needs the PASID table page;
- * vtd_drv_pasid_prepare() allocates it first so this cannot fail.
- */
-int vtd_drv_pasid_prepare(struct siommu_device *dev, uint32_t pasid);
-void vtd_drv_set_pasid(struct siommu_device *dev, uint32_t pasid,
-		       struct siommu_domain *old, struct siommu_domain *dom);
-/*
- * Test hook (not exported): vtd_drv_set_pasid() calls @fn(@arg, store)
- * at each step of a present entry's rewrite (1: after the first-stage
- * table pointer, if the entry has one; 2: after the DID; 3: after qw0),
- * still holding ctx->lock, so that a test can hold a replace in flight.
- * NULL removes it. Set it while nothing attaches on the unit.
- */
-typedef void vtd_drv_replace_hook_fn(void *arg, unsigned int store);
-void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
-			      void *arg);
-/*
- * Test hook (not exported): called with the queue lock held just before
- * the driver hands descriptors to the unit (an IQT write), with the
- * queue's base PA, the index of the first new descriptor and their number
- * (32 bytes each, the last one a wait), so that a test can corrupt one and
- * make the unit report a queue error. NULL removes it. Set it while
- * nothing runs on the unit.
- */
-typedef void vtd_drv_qi_hook_fn(void *arg, uint64_t iq_pa, unsigned int first,
-				unsigned int n);
-void vtd_drv_qi_hook_set(struct siommu_unit *unit, vtd_drv_qi_hook_fn *fn, void *arg);
-/* Invalidate [start, last] of @dom for every attachment on @unit. */
-void vtd_drv_flush(struct siommu_unit *unit, struct siommu_domain *dom,
-		   uint64_t start, uint64_t last, bool leaf_only);
-void vtd_drv_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
+unsigned int core_device_resv_regions(struct siommu_device *dev,
+				      struct iommu_resv_region *r, unsigned int max);
 
 #endif

@@ -9,11 +9,6 @@
 
 #include "dma/dma_internal.h"
 
-/* The interrupt window: requests without PASID there are interrupts
- * (VT-d 3.14), never DMA, so no IOVA is handed out in it. */
-#define MSI_BASE 0xFEE00000ull
-#define MSI_SIZE 0x100000ull
-
 static struct dma_dom *dom_find(struct siommu_ctx *ctx, struct siommu_domain *dom)
 {
 	struct dma_dom *dd;
@@ -25,8 +20,10 @@ static struct dma_dom *dom_find(struct siommu_ctx *ctx, struct siommu_domain *do
 }
 
 /* The IOVA space a paging domain's table can translate. */
-static int iova_create(struct dma_dom *dd)
+static int iova_create(struct dma_dom *dd, struct siommu_device *dev)
 {
+	struct iommu_resv_region resv[8];
+	unsigned int i, n;
 	struct siommu_pt_cfg pc;
 	struct siommu_iova_cfg ic = { .start = 0, .mem = dd->mem };
 	int ret;
@@ -40,8 +37,15 @@ static int iova_create(struct dma_dom *dd)
 		return ret;
 	/* DMA address 0 reads as "no address" to many drivers. */
 	ret = siommu_iova_reserve(dd->iovad, 0, SIOMMU_PAGE_SIZE);
-	if (!ret)
-		ret = siommu_iova_reserve(dd->iovad, MSI_BASE, MSI_SIZE);
+	/* The unit's reserved regions (its interrupt window): requests there
+	 * are not DMA, so no IOVA is handed out in them. */
+	n = core_device_resv_regions(dev, resv, sizeof(resv) / sizeof(resv[0]));
+	SIOMMU_ASSERT(n <= sizeof(resv) / sizeof(resv[0]));
+	for (i = 0; !ret && i < n; i++)
+		if (resv[i].start <= ic.last)
+			ret = siommu_iova_reserve(dd->iovad, resv[i].start,
+						  (resv[i].last < ic.last ? resv[i].last :
+						   ic.last) - resv[i].start + 1);
 	if (ret) {
 		siommu_iova_destroy(dd->iovad);
 		dd->iovad = NULL;
@@ -90,7 +94,7 @@ static int dom_create(struct siommu_device *dev, const struct siommu_dma_cfg *cf
 	if (ret)
 		goto out_free;
 	if (!dd->identity) {
-		ret = iova_create(dd);
+		ret = iova_create(dd, dev);
 		if (ret)
 			goto out_free;
 	}
@@ -152,7 +156,8 @@ int SIOMMU_EXPORT siommu_dma_setup(struct siommu_device *dev,
 		return -EINVAL;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->dma_lock);
-	if (dev->dma) {
+	/* Owned already (by the DMA API or another owner). */
+	if (LOAD_ACQUIRE(dev->owner)) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -190,14 +195,20 @@ int SIOMMU_EXPORT siommu_dma_setup(struct siommu_device *dev,
 		if (ret)
 			goto out_detach;
 	}
-	/* Published: nothing can fail from here. */
+	/* Published by the claim, the last step that can fail (another
+	 * owner may have claimed the device meanwhile). */
+	ret = siommu_device_claim(dev, dma_owner_release, dv);
+	if (ret)
+		goto out_disable_pasid;
 	dd->users++;
 	if (newdd)
 		cds_list_add_tail(&newdd->node, &ctx->dma_doms);
-	STORE_RELEASE(dev->dma, dv);
 	pthread_mutex_unlock(&ctx->dma_lock);
 	return 0;
 
+out_disable_pasid:
+	if (dv->pasid)
+		pasid_disable_locked(dv);
 out_detach:
 	if (newdd)
 		siommu_device_detach(dev);
@@ -224,14 +235,14 @@ static void dom_destroy(struct dma_dom *dd, struct siommu_device *dev)
 	dom_free(dd);
 }
 
-void dma_dev_release(struct siommu_device *dev)
+static void dma_dev_teardown(struct siommu_device *dev)
 {
 	struct siommu_ctx *ctx = dev->unit->ctx;
 	struct dma_dev *dv;
 	struct dma_dom *dd;
 
 	pthread_mutex_lock(&ctx->dma_lock);
-	dv = dev->dma;
+	dv = dma_dev_of(dev);
 	if (!dv) {
 		pthread_mutex_unlock(&ctx->dma_lock);
 		return;
@@ -239,7 +250,7 @@ void dma_dev_release(struct siommu_device *dev)
 	if (dv->pasid)
 		pasid_disable_locked(dv);
 	dd = dv->dd;
-	STORE_RELEASE(dev->dma, NULL);
+	siommu_device_unclaim(dev, dv);
 	if (!--dd->users) {
 		cds_list_del(&dd->node);
 		dom_destroy(dd, dev);
@@ -248,10 +259,17 @@ void dma_dev_release(struct siommu_device *dev)
 	free(dv);
 }
 
+/* The device is going (siommu_device_remove(), siommu_ctx_destroy()). */
+void dma_owner_release(void *cookie, struct siommu_device *dev)
+{
+	(void)cookie;
+	dma_dev_teardown(dev);
+}
+
 void SIOMMU_EXPORT siommu_dma_teardown(struct siommu_device *dev)
 {
 	if (dev)
-		dma_dev_release(dev);
+		dma_dev_teardown(dev);
 }
 
 int SIOMMU_EXPORT siommu_dma_set_default_policy(struct siommu_ctx *ctx,
@@ -272,7 +290,7 @@ int SIOMMU_EXPORT siommu_dma_enable_pasid(struct siommu_device *dev, uint32_t *p
 		return dev ? -EINVAL : -ENODEV;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->dma_lock);
-	ret = dev->dma ? pasid_enable_locked(dev->dma, pasid) : -ENODEV;
+	ret = dma_dev_of(dev) ? pasid_enable_locked(dma_dev_of(dev), pasid) : -ENODEV;
 	pthread_mutex_unlock(&ctx->dma_lock);
 	return ret;
 }
@@ -280,25 +298,27 @@ int SIOMMU_EXPORT siommu_dma_enable_pasid(struct siommu_device *dev, uint32_t *p
 int SIOMMU_EXPORT siommu_dma_disable_pasid(struct siommu_device *dev)
 {
 	struct siommu_ctx *ctx;
+	struct dma_dev *dv;
 	int ret = 0;
 
 	if (!dev)
 		return -ENODEV;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->dma_lock);
-	if (!dev->dma)
+	dv = dma_dev_of(dev);
+	if (!dv)
 		ret = -ENODEV;
-	else if (!dev->dma->pasid)
+	else if (!dv->pasid)
 		ret = -ENOENT;
 	else
-		pasid_disable_locked(dev->dma);
+		pasid_disable_locked(dv);
 	pthread_mutex_unlock(&ctx->dma_lock);
 	return ret;
 }
 
 int SIOMMU_EXPORT siommu_dma_flush(struct siommu_device *dev)
 {
-	struct dma_dev *dv = dev ? LOAD_ACQUIRE(dev->dma) : NULL;
+	struct dma_dev *dv = dma_dev_of(dev);
 
 	if (!dv)
 		return -ENODEV;
@@ -318,7 +338,7 @@ int SIOMMU_EXPORT siommu_dma_get_info(struct siommu_device *dev,
 		return dev ? -EINVAL : -ENODEV;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->dma_lock);
-	dv = dev->dma;
+	dv = dma_dev_of(dev);
 	if (dv) {
 		*info = (struct siommu_dma_info){
 			.domain = dv->dd->dom,
@@ -337,7 +357,7 @@ int SIOMMU_EXPORT siommu_dma_get_info(struct siommu_device *dev,
 int SIOMMU_EXPORT siommu_dma_get_stats(struct siommu_device *dev,
 				       struct siommu_dma_stats *st)
 {
-	struct dma_dev *dv = dev ? LOAD_ACQUIRE(dev->dma) : NULL;
+	struct dma_dev *dv = dma_dev_of(dev);
 	struct dma_dom *dd;
 	unsigned int i;
 

@@ -4,8 +4,9 @@
  *
  * Objects: a struct dma_dom wraps one DMA domain (a core domain, its IOVA
  * allocator, the record of live mappings, the flush queue); a struct
- * dma_dev is one device's use of it (siommu_device.dma). Several devices of
- * a group share one dma_dom.
+ * dma_dev is one device's use of it: the DMA API owns the device
+ * (siommu_device_claim()) with the dma_dev as its cookie. Several devices
+ * of a group share one dma_dom.
  *
  * Locking. ctx->dma_lock serialises setup, teardown and PASID changes and
  * protects ctx->dma_doms, dma_dom.users and dma_dev.pasid; it is taken
@@ -133,5 +134,17 @@ void dma_records_init(struct dma_dom *dd);
 void dma_records_fini(struct dma_dom *dd);
 /* Live records now. */
 uint64_t dma_records_live(struct dma_dom *dd);
+
+/*
+ * The DMA API's release callback for devices it owns (siommu_device_claim()):
+ * the same as siommu_dma_teardown().
+ */
+void dma_owner_release(void *cookie, struct siommu_device *dev);
+
+/* The device's DMA state, published by setup when it claims the device. */
+static inline struct dma_dev *dma_dev_of(struct siommu_device *dev)
+{
+	return dev ? core_device_owner(dev, dma_owner_release) : NULL;
+}
 
 #endif

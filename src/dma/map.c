@@ -166,12 +166,6 @@ static int rec_check_exact(struct dma_dom *dd, const struct dma_map *want)
 	return ret;
 }
 
-/* The device's DMA state, published by setup with a release store. */
-static struct dma_dev *dma_of(struct siommu_device *dev)
-{
-	return dev ? LOAD_ACQUIRE(dev->dma) : NULL;
-}
-
 static unsigned int dir_prot(unsigned int dir)
 {
 	/* Formats without write-only pages map WRITE read-write (pt.h). */
@@ -242,7 +236,7 @@ int SIOMMU_EXPORT siommu_dma_map_single(struct siommu_device *dev, uint64_t pa,
 					uint64_t len, enum siommu_dma_dir dir,
 					uint64_t *iova)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	struct dma_dom *dd;
 	struct dma_map *m;
 	uint64_t last, start, size, base;
@@ -293,7 +287,7 @@ int SIOMMU_EXPORT siommu_dma_map_single_host(struct siommu_device *dev,
 					     const void *ptr, uint64_t len,
 					     enum siommu_dma_dir dir, uint64_t *iova)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	uint64_t pa;
 	int ret;
 
@@ -333,7 +327,7 @@ static int unmap_record(struct dma_dom *dd, const struct dma_map *want)
 int SIOMMU_EXPORT siommu_dma_unmap_single(struct siommu_device *dev, uint64_t iova,
 					  uint64_t len, enum siommu_dma_dir dir)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	struct dma_map want = { .key = iova, .len = len, .dir = dir, .kind = DMA_SINGLE };
 	int ret = check_args(dv, len, dir);
 
@@ -371,7 +365,7 @@ static int sg_check(struct dma_dev *dv, const struct siommu_dma_sg *sg,
 int SIOMMU_EXPORT siommu_dma_map_sg(struct siommu_device *dev, struct siommu_dma_sg *sg,
 				    unsigned int nents, enum siommu_dma_dir dir)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	struct dma_dom *dd;
 	struct dma_map *m;
 	uint64_t total, size = 0, base = 0, off, run_pa = 0;
@@ -450,7 +444,7 @@ int SIOMMU_EXPORT siommu_dma_unmap_sg(struct siommu_device *dev,
 				      const struct siommu_dma_sg *sg,
 				      unsigned int nents, enum siommu_dma_dir dir)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	struct dma_map want;
 	uint64_t total;
 	int ret;
@@ -466,7 +460,7 @@ int SIOMMU_EXPORT siommu_dma_unmap_sg(struct siommu_device *dev,
 int SIOMMU_EXPORT siommu_dma_alloc_coherent(struct siommu_device *dev, uint64_t size,
 					    void **host, uint64_t *pa, uint64_t *iova)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	struct dma_dom *dd;
 	struct dma_map *m;
 	uint64_t fsize = SIOMMU_PAGE_SIZE, fpa, base, msize;
@@ -526,7 +520,7 @@ out_free_rec:
 int SIOMMU_EXPORT siommu_dma_free_coherent(struct siommu_device *dev, uint64_t size,
 					   uint64_t iova)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	struct dma_map want = { .key = iova, .len = size, .dir = SIOMMU_DMA_BIDIRECTIONAL,
 				.kind = DMA_COHERENT };
 	struct dma_map *m;
@@ -552,7 +546,7 @@ int SIOMMU_EXPORT siommu_dma_free_coherent(struct siommu_device *dev, uint64_t s
 static int sync_single(struct siommu_device *dev, uint64_t iova, uint64_t len,
 		       enum siommu_dma_dir dir)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	int ret;
 
 	ret = check_args(dv, len, dir);
@@ -567,7 +561,7 @@ static int sync_single(struct siommu_device *dev, uint64_t iova, uint64_t len,
 static int sync_sg(struct siommu_device *dev, const struct siommu_dma_sg *sg,
 		   unsigned int nents, enum siommu_dma_dir dir)
 {
-	struct dma_dev *dv = dma_of(dev);
+	struct dma_dev *dv = dma_dev_of(dev);
 	struct dma_map want;
 	uint64_t total;
 	int ret;

@@ -13,6 +13,7 @@
 #include <siommu/core.h>
 
 #include "core_test.h"
+#include "core_unit.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
 
@@ -28,7 +29,7 @@ static void freed_pasid(void)
 	uint32_t p;
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	ps = siommu_ctx_pasids(ctx);
 	a = test_dev_add(unit, 0x0100, 20, 0);
 	b = test_dev_add(unit, 0x0200, 20, 0);
@@ -120,7 +121,7 @@ static void no_dids(void)
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	mem = siommu_ctx_mem(ctx);
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	a = test_dev_add(unit, 0x0100, 20, 0);
 	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
 		.type = SIOMMU_DOMAIN_PAGING }, &dom));

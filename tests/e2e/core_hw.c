@@ -17,7 +17,7 @@
 
 #include <siommu/core.h>
 
-#include "core/core_internal.h"	/* the replace hook */
+#include "core/drivers/vtd/vtd_drv.h"	/* the replace hook */
 #include "test.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)

@@ -28,6 +28,7 @@
 
 #include <siommu/core.h>
 
+#include "core_unit.h"
 #include "test.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
@@ -148,7 +149,6 @@ static int att[NR_DEV][NR_PSLOT];	/* domain per (device, PASID slot) */
 
 static struct siommu_ctx *ctx;
 static struct siommu_unit *unit;
-static struct siommu_vtd *hw;
 static struct siommu_pasid_space *space;
 static uint64_t unhandled;		/* model's count of unhandled faults */
 
@@ -300,17 +300,13 @@ static uint64_t handler_calls(void)
 static void do_dma(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova,
 		   uint64_t *counts)
 {
-	struct siommu_vtd_req req = {
-		.rid = rid, .pasid_present = pp, .pasid = pasid, .iova = iova,
-	};
-	struct siommu_vtd_xlate res;
+	struct test_dma_res res;
 	struct siommu_unit_stats us;
 	uint64_t v = 0, want = 0, calls = handler_calls();
 	int owner, err;
 	enum outcome o = predict(rid, pp, pasid, iova, &want, &owner);
 
-	memset(&res, 0, sizeof(res));
-	err = siommu_vtd_dma_read(hw, &req, &v, sizeof(v), NULL, &res);
+	err = test_unit_dma_read(unit, rid, pp, pasid, iova, &v, sizeof(v), &res);
 	counts[o]++;
 	switch (o) {
 	case O_VALUE:
@@ -588,7 +584,6 @@ static void op_pasid(struct test_rng *r)
 int main(void)
 {
 	struct test_rng r = test_rng_init(0x5eed0c07e);
-	struct siommu_vtd_cfg ucfg = { .pasid_bits = UNIT_PASID_BITS };
 	struct siommu_unit *wide;
 	struct siommu_device_info info;
 	struct siommu_unit_stats us;
@@ -602,13 +597,14 @@ int main(void)
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	mem = siommu_ctx_mem(ctx);
 	space = siommu_ctx_pasids(ctx);
-	CHECK_OK(siommu_unit_add_vtd(ctx, &ucfg, &unit));
-	hw = siommu_unit_vtd(unit);
-	/* A 57-bit unit: its 5-level first-stage domain fits no device here. */
-	CHECK_OK(siommu_unit_add_vtd(ctx, &(struct siommu_vtd_cfg){ .aw = 57 }, &wide));
+	CHECK_OK(test_unit_add(ctx, &(struct test_unit_cfg){ .pasid_bits = UNIT_PASID_BITS },
+			       &unit));
+	/* A unit of the widest input: its default paging domain is too deep
+	 * for the units of devices here. */
+	CHECK_OK(test_unit_add(ctx, &(struct test_unit_cfg){ .ias = TEST_UNIT_IAS_MAX },
+			       &wide));
 	CHECK_OK(siommu_domain_alloc(wide, &(struct siommu_domain_cfg){
-		.type = SIOMMU_DOMAIN_PAGING, .stage = SIOMMU_STAGE_FIRST, .ias = 57 },
-		&dom_wide));
+		.type = SIOMMU_DOMAIN_PAGING }, &dom_wide));
 
 	for (k = 0; k < NR_BUF; k++) {
 		CHECK_OK(siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &buf_pa[k]));

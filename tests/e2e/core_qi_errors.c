@@ -15,7 +15,7 @@
 #include <siommu/core.h>
 
 #include "test.h"
-#include "core/core_internal.h"	/* vtd_drv_qi_hook_set */
+#include "core/drivers/vtd/vtd_drv.h"	/* vtd_drv_qi_hook_set */
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
 

@@ -20,6 +20,7 @@
 
 #include <siommu/core.h>
 
+#include "core_unit.h"
 #include "test.h"
 #include "fail_nth.h"
 
@@ -87,13 +88,9 @@ static void snap(struct snapshot *s)
 		s->group_size[i] = info.group_size;
 	}
 	for (i = 0; unit && i < nr_probes; i++) {
-		struct siommu_vtd_req req = {
-			.rid = probes[i].rid, .pasid_present = probes[i].pp,
-			.pasid = probes[i].pasid, .iova = probes[i].iova,
-		};
-
-		s->err[i] = siommu_vtd_dma_read(siommu_unit_vtd(unit), &req, &s->val[i],
-						sizeof(s->val[i]), NULL, NULL);
+		s->err[i] = test_unit_dma_read(unit, probes[i].rid, probes[i].pp,
+					       probes[i].pasid, probes[i].iova, &s->val[i],
+					       sizeof(s->val[i]), NULL);
 	}
 	for (j = 0; j < nr_pasids; j++) {
 		CHECK_OK(siommu_pasid_query(siommu_ctx_pasids(ctx), pasids[j], &pi));
@@ -193,7 +190,7 @@ static void sweep_ctx_own_mem(void)
 	CHECK(n > 3);
 	fprintf(stderr, "  %-36s %" PRIu64 " fallible steps\n", "ctx_create (own memory)",
 		n - 1);
-	CHECK_OK(siommu_unit_add_vtd(c, NULL, &u));
+	CHECK_OK(test_unit_add(c, NULL, &u));
 	siommu_ctx_destroy(c);
 }
 
@@ -231,10 +228,10 @@ int main(void)
 	CHECK(steps < n);
 	fprintf(stderr, "fail-nth sweeps:\n");
 
-	SWEEP("unit_add_vtd", siommu_unit_add_vtd(ctx, NULL, &unit));
+	SWEEP("unit_add", test_unit_add(ctx, NULL, &unit));
 	/* A second unit while the first is up (and working). */
-	SWEEP("unit_add_vtd (second)", siommu_unit_add_vtd(ctx, &(struct siommu_vtd_cfg){
-		.pasid_bits = 8, .caps = SIOMMU_VTD_CAP_SS | SIOMMU_VTD_CAP_PT }, &u2));
+	SWEEP("unit_add (second)", test_unit_add(ctx, &(struct test_unit_cfg){
+		.pasid_bits = 8, .second_stage_only = true }, &u2));
 
 	for (i = 0; i < 3; i++) {
 		CHECK_OK(siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &buf[i]));

@@ -35,6 +35,7 @@
 
 #include <siommu/core.h>
 
+#include "core_unit.h"
 #include "test.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
@@ -70,9 +71,9 @@ struct slot {
 	uint64_t gen;
 };
 
+static struct siommu_unit *unit;
 static struct siommu_domain *doms[NR_DOMS];
 static struct slot slots[NR_DOMS][NR_SLOTS + 1];
-static struct siommu_vtd *hw;
 static struct siommu_mem *mem;
 static struct siommu_device *dev;
 static uint32_t pasid;
@@ -240,11 +241,8 @@ static void *dma_fn(void *arg)
 						       : SWAP_SLOT;
 		bool pp = test_rand_below(&r, 2);
 		uint64_t off = test_rand_below(&r, 2) ? SIOMMU_SZ_4K - 8 : 0;
-		struct siommu_vtd_req req = {
-			.rid = RID, .pasid_present = pp, .pasid = pasid,
-			.iova = slot_iova(k) + off,
-		};
-		struct siommu_vtd_xlate res;
+		uint64_t iova = slot_iova(k) + off;
+		struct test_dma_res res;
 		uint64_t seq0[NR_DOMS], map0[NR_DOMS], unm0[NR_DOMS], ps0, ps1, v = 0, g, m1;
 		unsigned int d, lo, hi, vd, vk, b;
 		bool dom_stable, slot_stable, mapped_stable;
@@ -257,7 +255,7 @@ static void *dma_fn(void *arg)
 			map0[d] = ld(&slots[d][k].mapping_gen);
 			unm0[d] = ld(&slots[d][k].unmapped_gen);
 		}
-		err = siommu_vtd_dma_read(hw, &req, &v, sizeof(v), NULL, &res);
+		err = test_unit_dma_read(unit, RID, pp, pasid, iova, &v, sizeof(v), &res);
 		ps1 = ld(&pasid_seq);
 		t->reads++;
 		if (!pp) {
@@ -330,7 +328,6 @@ int main(void)
 	static struct dma_thread dmas[NR_DMA];
 	pthread_t mt[NR_MAPPERS], dt[NR_DMA], rt;
 	struct siommu_ctx *ctx;
-	struct siommu_unit *unit;
 	struct siommu_unit_stats us;
 	uint64_t maps = 0, unmaps = 0, wipes = 0, reads = 0, hits = 0, faults = 0;
 	uint64_t exact = 0;
@@ -338,8 +335,7 @@ int main(void)
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	mem = siommu_ctx_mem(ctx);
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
-	hw = siommu_unit_vtd(unit);
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
 		.rid = RID, .pasid_bits = 20, .flags = SIOMMU_DEV_ATS,
 		.alias_rid = SIOMMU_NO_ALIAS }, &dev));
@@ -397,12 +393,9 @@ int main(void)
 		if (d != D_R && d != D_P1 + (unsigned int)(replaces % 2))
 			continue;	/* not attached to the PASID now */
 		for (k = 0; k <= NR_SLOTS; k++) {
-			struct siommu_vtd_req req = {
-				.rid = RID, .pasid_present = d != D_R, .pasid = pasid,
-				.iova = slot_iova(k),
-			};
 			uint64_t v = 0;
-			int err = siommu_vtd_dma_read(hw, &req, &v, sizeof(v), NULL, NULL);
+			int err = test_unit_dma_read(unit, RID, d != D_R, pasid, slot_iova(k),
+						     &v, sizeof(v), NULL);
 
 			if (slots[d][k].mapped) {
 				CHECK_OK(err);

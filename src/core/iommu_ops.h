@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver interface of the OS half: what the core asks of a driver for
+ * one IOMMU type, in the spirit of Linux's iommu_ops / iommu_domain_ops.
+ *
+ * Objects. A driver keeps its state behind three opaque pointers the core
+ * holds for it and never looks through:
+ *   - siommu_unit.drv: per unit (registers, queues, ID allocators);
+ *   - siommu_device.drv: per device (its stream or context entries, PASID
+ *     or CD tables);
+ *   - siommu_domain.drv[unit index]: per domain and unit it is attached
+ *     through (a domain ID, ASID or VMID, and the driver's own record of
+ *     the domain's attachments there); NULL while the domain has no
+ *     attachment through that unit: the core flushes a domain only on the
+ *     units where it is set.
+ * and one per attachment: ops->att_size bytes the core allocates with its
+ * own attachment record (core_att.drv), zeroed, filled by attach_prepare
+ * and handed to attach_commit/attach_abort; one allocation per attach.
+ *
+ * Attach in three steps, for a RID (pasid 0) or a RID+PASID:
+ *   - attach_prepare allocates everything the change needs (domain ID,
+ *     table pages, the attachment's state) and checks that the unit can
+ *     walk the domain; it may fail, and then leaves nothing behind;
+ *   - attach_commit makes the entry translate through the new domain,
+ *     replacing the old one with no window in which DMA is blocked, and
+ *     invalidates what the old one left cached; it cannot fail;
+ *   - attach_abort gives back what a prepare took when a later step of the
+ *     same change failed (a group attach prepares every device first).
+ * Detach is a commit to NULL (blocked), with no prepare.
+ *
+ * Locking. Every op runs under ctx->lock except:
+ *   - iotlb_sync and flush_all, called under dom->lock alone (unmap must
+ *     not wait for configuration calls); a driver may read its per-domain
+ *     state there, which changes only under both ctx->lock and dom->lock;
+ *   - unit_stats and reserved regions, called with no lock;
+ *   - page_response, called by core_report_page_requests() with no core
+ *     lock held.
+ * A driver's own locks (its queue) are taken after dom->lock. The driver
+ * reports faults and page requests up through core_report_fault() and
+ * core_report_page_requests(), with none of its locks held, since those
+ * run user callbacks.
+ */
+#ifndef SIOMMU_IOMMU_OPS_H
+#define SIOMMU_IOMMU_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <siommu/core.h>
+
+struct siommu_pt_cfg;
+
+/* What a unit offers, read by the core once at unit add. */
+struct iommu_unit_info {
+	unsigned int pasid_bits;	/* PASID (SubstreamID) width, 0: none */
+	unsigned int ias;		/* default input address width */
+	bool ats;			/* devices may use ATS (device TLBs) */
+	bool pri;			/* devices may issue page requests */
+	bool caching_mode;		/* caches not-present entries: a map
+					 * must invalidate */
+};
+
+/* A reserved IOVA region of a device: never handed out by the DMA API. */
+struct iommu_resv_region {
+	uint64_t start, last;		/* inclusive */
+};
+
+/* A range to invalidate after an unmap (or a map in caching mode). */
+struct iommu_gather {
+	uint64_t start, last;		/* inclusive; last may be UINT64_MAX */
+	bool leaf_only;			/* no table level was freed */
+};
+
+/* A page request, as the driver read it from the unit's queue. */
+struct iommu_page_request {
+	uint16_t rid;
+	bool pasid_present;
+	uint32_t pasid;
+	uint64_t addr;
+	uint16_t grpid;			/* page request group index */
+	bool last;			/* last request of its group */
+	bool read, write;
+	bool priv_data_present;
+	uint64_t priv_data[2];
+};
+
+/* Page group response codes (PCIe 10.4.2). */
+enum iommu_page_resp_code {
+	IOMMU_PAGE_RESP_SUCCESS = 0,
+	IOMMU_PAGE_RESP_INVALID = 1,
+	IOMMU_PAGE_RESP_FAILURE = 0xf,
+};
+
+/* The answer to the group of a last-in-group request. */
+struct iommu_page_response {
+	struct iommu_page_request req;	/* the request it answers */
+	enum iommu_page_resp_code code;
+};
+
+struct iommu_ops {
+	const char *name;
+	size_t att_size;		/* the driver's per-attachment state */
+
+	/*
+	 * Bring up the unit described by @cfg (the type's own configuration
+	 * struct, NULL for defaults) and set unit->drv. 0, -ENOMEM,
+	 * -EOPNOTSUPP (the unit lacks what the driver needs), -EIO (it does
+	 * not respond). On failure nothing is left behind.
+	 */
+	int (*unit_init)(struct siommu_unit *unit, const void *cfg);
+	/* Stop the unit and free its state; devices are gone. */
+	void (*unit_fini)(struct siommu_unit *unit);
+	void (*unit_info)(struct siommu_unit *unit, struct iommu_unit_info *info);
+	/* Counters, read with no lock (from a fault handler too). The core
+	 * adds its own (faults_unhandled). */
+	void (*unit_stats)(struct siommu_unit *unit, struct siommu_unit_stats *st);
+	/* The hardware model the unit drives (for the type's public accessor). */
+	void *(*unit_hw)(struct siommu_unit *unit);
+
+	/*
+	 * Probe a device the core is adding (cfg, pasid_bits, group set; not
+	 * yet findable): set up its entries with every PASID blocked and set
+	 * dev->drv. 0, -ENOMEM; nothing left behind on failure.
+	 */
+	int (*dev_probe)(struct siommu_device *dev);
+	/* Undo dev_probe; every attachment is gone. */
+	void (*dev_release)(struct siommu_device *dev);
+	/*
+	 * The IOVA ranges of @dev that must not be mapped for DMA (an
+	 * interrupt window), up to @max of them into @r; returns how many
+	 * there are (may exceed @max). No lock; never fails.
+	 */
+	unsigned int (*dev_resv_regions)(struct siommu_device *dev,
+					 struct iommu_resv_region *r, unsigned int max);
+	/* Fill the hardware fields of siommu_device_get_info(): ias and
+	 * pgsize_bitmap for the stage a default paging domain gets. */
+	void (*dev_hw_info)(struct siommu_device *dev, struct siommu_device_info *info);
+
+	/*
+	 * Shape a new domain of @unit from @cfg (type, stage, ias and page
+	 * sizes already checked for range): resolve dom->stage, dom->ias and
+	 * dom->pgsizes, and for a paging domain fill @pc (format, ias, page
+	 * sizes) for its page table. 0, -EOPNOTSUPP (a type or stage the
+	 * unit lacks), -EINVAL (width or page sizes it cannot walk).
+	 */
+	int (*domain_init)(struct siommu_unit *unit, struct siommu_domain *dom,
+			   const struct siommu_domain_cfg *cfg, struct siommu_pt_cfg *pc);
+	/* Free what domain_init kept, if anything (NULL: nothing). */
+	void (*domain_fini)(struct siommu_domain *dom);
+
+	/*
+	 * Prepare (dev, pasid) -> @dom (non-NULL), replacing what is there:
+	 * check that the unit can walk @dom (-EINVAL if not), take a domain
+	 * ID and the table pages the entry needs, and fill @att (att_size
+	 * zeroed bytes). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs).
+	 */
+	int (*attach_prepare)(struct siommu_device *dev, uint32_t pasid,
+			      struct siommu_domain *dom, void *att);
+	/*
+	 * Switch (dev, pasid) from @old (@old_att; NULL: blocked) to @dom
+	 * (@att from attach_prepare; NULL: blocked) without a blocked window;
+	 * @old_att is no longer the driver's when this returns. Cannot fail.
+	 */
+	void (*attach_commit)(struct siommu_device *dev, uint32_t pasid,
+			      struct siommu_domain *old, void *old_att,
+			      struct siommu_domain *dom, void *att);
+	/* Give back what attach_prepare took for @att; nothing else changed. */
+	void (*attach_abort)(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom, void *att);
+
+	/*
+	 * Invalidate @g of @dom on @unit, for every attachment of @dom
+	 * through it (device TLBs included), and wait. Called under
+	 * dom->lock with dom->drv[unit->index] set. Never fails: queue
+	 * errors are recovered and counted.
+	 */
+	void (*iotlb_sync)(struct siommu_unit *unit, struct siommu_domain *dom,
+			   const struct iommu_gather *g);
+	/* The same for the whole domain, walk caches included. */
+	void (*flush_all)(struct siommu_unit *unit, struct siommu_domain *dom);
+
+	/* Answer @n page request groups of @unit. No core lock held. */
+	void (*page_response)(struct siommu_unit *unit,
+			      const struct iommu_page_response *r, unsigned int n);
+};
+
+/*
+ * Called by drivers. core_report_fault(): a fault record the unit wrote,
+ * for the device at its RID (or alias): its handler runs in this thread,
+ * or the fault counts as unhandled. core_report_page_requests(): @n page
+ * requests read from the unit's queue; every last-in-group request that
+ * asks for an answer is answered through ops->page_response in one batch
+ * (today "invalid request": nothing handles I/O page faults yet). Both run
+ * user code or the driver's queue: the caller holds none of its locks.
+ */
+void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f);
+void core_report_page_requests(struct siommu_unit *unit,
+			       const struct iommu_page_request *req, unsigned int n);
+
+/* The drivers. */
+extern const struct iommu_ops vtd_iommu_ops;
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The unit type the core's shared suites run against (the property,
+ * stress and fail-nth tests of the OS half). A test program runs against
+ * one type, named by SIOMMU_TEST_UNIT (default "vtd"); tests/meson.build
+ * registers each such program once per type in core_unit_types, so a new
+ * driver joins those suites with its name there and a case in each helper
+ * below. The helpers speak the core's vocabulary: what a test asks of a
+ * unit (PASID width, input width, a unit with the second stage only) and
+ * of its hardware (a DMA read by RID and PASID, and the fault it raised).
+ */
+#ifndef SIOMMU_TEST_CORE_UNIT_H
+#define SIOMMU_TEST_CORE_UNIT_H
+
+#include <string.h>
+
+#include <siommu/core.h>
+#include <siommu/vtd.h>
+
+#include "test.h"
+
+enum test_unit_type { TEST_UNIT_VTD };
+
+static const char *const test_unit_names[] = { [TEST_UNIT_VTD] = "vtd" };
+
+/* The type SIOMMU_TEST_UNIT names; an unknown name fails the test. */
+static inline enum test_unit_type test_unit_type(void)
+{
+	const char *e = getenv("SIOMMU_TEST_UNIT");
+	unsigned int i;
+
+	if (!e || !*e)
+		return TEST_UNIT_VTD;
+	for (i = 0; i < sizeof(test_unit_names) / sizeof(test_unit_names[0]); i++)
+		if (!strcmp(e, test_unit_names[i]))
+			return (enum test_unit_type)i;
+	fprintf(stderr, "SIOMMU_TEST_UNIT=%s: no such unit type\n", e);
+	exit(1);
+}
+
+struct test_unit_cfg {
+	unsigned int pasid_bits;	/* PASID width; 0: the type's default */
+	unsigned int ias;		/* input address width; 0: default,
+					 * TEST_UNIT_IAS_MAX: the widest */
+	bool second_stage_only;		/* no first stage (and pass-through) */
+};
+#define TEST_UNIT_IAS_MAX (~0u)
+
+/* siommu_unit_add_*() for the type under test; @c NULL for defaults. */
+static inline int test_unit_add(struct siommu_ctx *ctx, const struct test_unit_cfg *c,
+				struct siommu_unit **out)
+{
+	struct test_unit_cfg d = c ? *c : (struct test_unit_cfg){ 0 };
+
+	switch (test_unit_type()) {
+	case TEST_UNIT_VTD: {
+		struct siommu_vtd_cfg vc = {
+			.pasid_bits = d.pasid_bits,
+			.aw = d.ias == TEST_UNIT_IAS_MAX ? 57 : d.ias,
+			.caps = d.second_stage_only ? SIOMMU_VTD_CAP_SS | SIOMMU_VTD_CAP_PT : 0,
+		};
+
+		return siommu_unit_add_vtd(ctx, c ? &vc : NULL, out);
+	}
+	}
+	return -EINVAL;
+}
+
+/* What a DMA through the unit ran into. */
+struct test_dma_res {
+	uint32_t fault_reason;		/* the type's code, 0: no translation fault */
+	bool fault_recorded;		/* the unit recorded it (a handler ran) */
+};
+
+/*
+ * A device's DMA read of @len bytes at @iova, by @rid and (with @pp)
+ * @pasid, through @unit's hardware: 0, or -EFAULT with @res (may be NULL)
+ * saying why.
+ */
+static inline int test_unit_dma_read(struct siommu_unit *unit, uint16_t rid, bool pp,
+				     uint32_t pasid, uint64_t iova, void *buf, size_t len,
+				     struct test_dma_res *res)
+{
+	int err = -EINVAL;
+
+	switch (test_unit_type()) {
+	case TEST_UNIT_VTD: {
+		struct siommu_vtd_req req = {
+			.rid = rid, .pasid_present = pp, .pasid = pasid, .iova = iova,
+		};
+		struct siommu_vtd_xlate x;
+
+		memset(&x, 0, sizeof(x));
+		err = siommu_vtd_dma_read(siommu_unit_vtd(unit), &req, buf, len, NULL,
+					  res ? &x : NULL);
+		if (res)
+			*res = (struct test_dma_res){ x.fault_reason, x.fault_recorded };
+		break;
+	}
+	}
+	return err;
+}
+
+#endif
