@@ -15,7 +15,8 @@
  *  - clearing SMMUEN ends them, setting it again finds the three caches;
  *  - permissions and privilege are checked against the entry;
  *  - a generation whose low half wrapped matches no older entry;
- *  - counters count a combined hit as the three caches' hits.
+ *  - counters count a combined hit as the three caches' hits, whether the
+ *    entry was made by a walk or from a TLB hit.
  */
 #include "hw/smmuv3/hook.h"
 #include "smmuv3_test.h"
@@ -255,6 +256,17 @@ static void test_stats(void)
 	ra = tables(&t, false, la);
 	s1_stream(&t, 1, 1, ra);
 	warm(&t, 1, false, 0, VA(0));
+	siommu_smmuv3_get_stats(t.s, &a);
+	st_xlate(&t, 1, false, 0, VA(0), R);
+	siommu_smmuv3_get_stats(t.s, &b);
+	CHECK_EQ(b.tlb_hit - a.tlb_hit, 1);
+	CHECK_EQ(b.ste_hit - a.ste_hit, 1);
+	CHECK_EQ(b.cd_hit - a.cd_hit, 1);
+	CHECK_EQ(b.walks, a.walks);
+	/* An entry ended by a command for another stream is made again from
+	 * the TLB hit, and counts the same. */
+	st_cmd_sync(&t, OP_CFGI_STE | CMD_SID(9), 0);
+	st_xlate(&t, 1, false, 0, VA(0), R);
 	siommu_smmuv3_get_stats(t.s, &a);
 	st_xlate(&t, 1, false, 0, VA(0), R);
 	siommu_smmuv3_get_stats(t.s, &b);
