@@ -47,7 +47,11 @@
  * ASID, address and level (SMMUv3 3.17) - not by StreamID, so substreams
  * whose CDs share an ASID share entries. Stale entries stay until the
  * command that removes them (CMD_CFGI_*, CMD_TLBI_*), as hardware may keep
- * them.
+ * them. In front of them, a cache of whole translations by StreamID,
+ * SubstreamID and page lets a repeated request probe once; every
+ * invalidation command and clearing SMMUEN end all of its entries, so it
+ * never answers what the caches behind it would not. Counters count its
+ * hits as the STE, CD and TLB hits they stand for.
  *
  * Stalls: with the stall model (CD.S, STE.S2S), a faulting transaction is
  * held: the call returns -EAGAIN with a stall tag (STAG) recorded in the
@@ -65,8 +69,9 @@
  * -----------
  * Translation (translate, dma_*, access, ats_translate, page_request) may
  * run from any number of threads, concurrently with everything except
- * destroy. A translation whose configuration and TLB entry are cached takes
- * no lock and enters no RCU section; a miss walks the tables inside one.
+ * destroy. A translation found in the combined cache (a repeated one, see
+ * Caches) takes no lock and enters no RCU section; anything else looks up
+ * the STE, CD and TLB caches and walks the tables inside one.
  * Register accesses are serialised by one lock per unit. A CMD_SYNC
  * completes (CONS moves past it, its MSI is written) only after every
  * earlier command took effect and every table walk, DMA and

@@ -168,8 +168,8 @@ static void run(const struct siommu_smmuv3_cfg *cfg, uint64_t cycles)
 
 /*
  * Held fills. A reader thread translates page P on request; the fill hook
- * stops its walk at the fill of the cache under test, after the walk has
- * read what it caches. While it is held, the main thread removes that
+ * stops its walk (for the combined cache, its hit of the other three) at
+ * the fill of the cache under test, after it has read what it caches. While it is held, the main thread removes that
  * entry (the PTE, the CD or the STE) and issues the command that
  * invalidates it, without a CMD_SYNC; then it lets the walk go on and
  * issues the CMD_SYNC. The held translation may still succeed (it began
@@ -236,10 +236,17 @@ static void run_held(void)
 	CHECK_OK(siommu_mem_read(h.t.mem, cd_pa, cd, sizeof(cd)));
 	smmu_fill_hook_set(h.t.s, hold_hook, &h);
 	CHECK_OK(pthread_create(&th, NULL, held_reader, &h));
-	for (cache = SMMU_CACHE_STE; cache <= SMMU_CACHE_TLB; cache++) {
-		/* Every cache empty, so that the walk fills them all. */
+	for (cache = SMMU_CACHE_STE; cache <= SMMU_CACHE_XC; cache++) {
+		/* Every cache empty, so that the walk fills them all; for the
+		 * combined cache, the other three filled by a walk and its
+		 * entry ended by a command for another stream, so that the
+		 * held translation hits them and fills it. */
 		st_cmd(&h.t, OP_CFGI_STE_RANGE, 31);
 		st_cmd_sync(&h.t, OP_TLBI_NSNH_ALL, 0);
+		if (cache == SMMU_CACHE_XC) {
+			CHECK_OK(siommu_smmuv3_translate(h.t.s, &r, &x));
+			st_cmd_sync(&h.t, OP_CFGI_STE | CMD_SID(SID + 1), 0);
+		}
 		__atomic_store_n(&h.cache, cache, __ATOMIC_RELEASE);
 		__atomic_store_n(&h.state, HOLD_ARMED, __ATOMIC_RELEASE);
 		__atomic_store_n(&h.req, h.req + 1, __ATOMIC_RELEASE);

@@ -30,6 +30,10 @@ void SIOMMU_EXPORT siommu_smmuv3_get_stats(struct siommu_smmuv3 *s,
 		for (j = 0; j < ST_NR; j++)
 			sum[j] += LD(s->stats[i].c[j]);
 	memset(st, 0, sizeof(*st));
+	/* A combined hit is what the three caches would have counted. */
+	sum[ST_TLB_HIT] += sum[ST_XC_HIT_S1] + sum[ST_XC_HIT_S2];
+	sum[ST_STE_HIT] += sum[ST_XC_HIT_S1] + sum[ST_XC_HIT_S2];
+	sum[ST_CD_HIT] += sum[ST_XC_HIT_S1];
 	st->tlb_hit = sum[ST_TLB_HIT];
 	st->tlb_miss = sum[ST_TLB_MISS];
 	st->walks = sum[ST_WALK];
@@ -96,9 +100,19 @@ static bool fill_begin(struct siommu_smmuv3 *s, uint32_t *seq, uint64_t gen,
 	return true;
 }
 
-static void inv_begin(struct siommu_smmuv3 *s)
+static void xc_flush(struct siommu_smmuv3 *s);
+
+void smmu_gen_bump(struct siommu_smmuv3 *s)
 {
-	__atomic_fetch_add(&s->inv_gen, 1, __ATOMIC_SEQ_CST);
+	uint64_t gen = __atomic_add_fetch(&s->inv_gen, 1, __ATOMIC_SEQ_CST);
+
+	if (unlikely((uint32_t)gen == 0))
+		xc_flush(s);
+}
+
+void smmu_gen_set(struct siommu_smmuv3 *s, uint64_t gen)
+{
+	__atomic_store_n(&s->inv_gen, gen, __ATOMIC_SEQ_CST);
 }
 
 /* ---- configuration caches ---------------------------------------------------- */
@@ -150,7 +164,7 @@ static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size
 	uint64_t removed = 0;
 	size_t i;
 
-	inv_begin(s);
+	smmu_gen_bump(s);
 	for (i = 0; i < n; i++) {
 		char *slot = (char *)base + i * size;
 		uint32_t *seq_p = (uint32_t *)slot, held, seq;
@@ -172,6 +186,9 @@ static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size
 		}
 		slot_unlock(seq_p, held);
 	}
+	/* Combined entries filled during the scan from what it had yet to
+	 * remove carry the generation of its start: this ends them. */
+	smmu_gen_bump(s);
 	return removed;
 }
 
@@ -270,6 +287,56 @@ void smmu_tlb_fill(struct siommu_smmuv3 *s, uint64_t gen, unsigned int kind,
 	slot_unlock(&t->seq, held);
 }
 
+/* ---- combined cache ----------------------------------------------------- */
+
+void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t page,
+		  uint64_t out)
+{
+	struct xc_slot *set = xc_set(s, key, page), *x = NULL;
+	unsigned int w;
+	uint32_t held;
+
+	/* Never with SMMUEN clear: clearing it moves the generation after
+	 * publishing it, and a translation samples the generation before it
+	 * tests SMMUEN (xlate_walk()), so a fill either saw SMMUEN clear and
+	 * made nothing, or carries a generation the move ends. */
+	/* The same tag in the set, else a way not of this generation, else
+	 * one by page. */
+	for (w = 0; w < s->xc_ways; w++) {
+		if (LD(set[w].key) == key && LD(set[w].page) == page) {
+			x = &set[w];
+			break;
+		}
+		if (!x && (!(LD(set[w].key) & XC_KEY_VALID) || LD(set[w].gen) != (uint32_t)gen))
+			x = &set[w];
+	}
+	if (!x)
+		x = &set[(page >> 12) % s->xc_ways];
+	smmu_fill_hook(s, SMMU_CACHE_XC);
+	if (!fill_begin(s, &x->seq, gen, &held))
+		return;
+	ST(x->gen, (uint32_t)gen);
+	ST(x->key, key);
+	ST(x->page, page);
+	ST(x->out, out);
+	slot_unlock(&x->seq, held);
+}
+
+/* Empty the combined cache: its generations' low halves wrapped. Fills
+ * under an older generation fail their re-check; this removes those that
+ * passed it. */
+static void xc_flush(struct siommu_smmuv3 *s)
+{
+	size_t i, n = (size_t)(s->tlb_set_mask + 1) * s->xc_ways;
+
+	for (i = 0; i < n; i++) {
+		uint32_t held = slot_lock(&s->xc[i].seq);
+
+		ST(s->xc[i].key, 0);
+		slot_unlock(&s->xc[i].seq, held);
+	}
+}
+
 static bool tlb_covers(const void *slot, uint64_t key, const void *arg)
 {
 	const struct tlb_slot *t = slot;
@@ -309,14 +376,21 @@ uint64_t smmu_tlb_inv(struct siommu_smmuv3 *s, const struct tlb_match *m)
 
 int smmu_caches_init(struct siommu_smmuv3 *s)
 {
-	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways;
+	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways, nx;
 
 	s->tlb_ways = s->cfg.tlb_ways;
 	s->tlb_set_mask = s->cfg.tlb_sets - 1;
+	for (s->xc_ways = 1; s->xc_ways < s->tlb_ways; s->xc_ways <<= 1)
+		;
+	nx = (size_t)s->cfg.tlb_sets * s->xc_ways;
+	s->xc_set_offs = (uint64_t)s->tlb_set_mask * s->xc_ways * sizeof(struct xc_slot);
+	s->xc_last_way = (uint64_t)(s->xc_ways - 1) * sizeof(struct xc_slot);
 	/* Each allocation is a fallible step of siommu_smmuv3_create(). */
 	s->tlb = mem_should_fail(s->mem) ? NULL :
 		 aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
-	s->ste = !s->tlb || mem_should_fail(s->mem) ? NULL :
+	s->xc = !s->tlb || mem_should_fail(s->mem) ? NULL :
+		aligned_alloc(64, (nx * sizeof(struct xc_slot) + 63) & ~(size_t)63);
+	s->ste = !s->xc || mem_should_fail(s->mem) ? NULL :
 		 aligned_alloc(64, STE_SLOTS * sizeof(struct cfg_slot));
 	s->cd = !s->ste || mem_should_fail(s->mem) ? NULL :
 		aligned_alloc(64, CD_SLOTS * sizeof(struct cfg_slot));
@@ -325,6 +399,7 @@ int smmu_caches_init(struct siommu_smmuv3 *s)
 		return -ENOMEM;
 	}
 	memset(s->tlb, 0, n * sizeof(struct tlb_slot));
+	memset(s->xc, 0, nx * sizeof(struct xc_slot));
 	memset(s->ste, 0, STE_SLOTS * sizeof(struct cfg_slot));
 	memset(s->cd, 0, CD_SLOTS * sizeof(struct cfg_slot));
 	return 0;
@@ -333,9 +408,11 @@ int smmu_caches_init(struct siommu_smmuv3 *s)
 void smmu_caches_fini(struct siommu_smmuv3 *s)
 {
 	free(s->tlb);
+	free(s->xc);
 	free(s->ste);
 	free(s->cd);
 	s->tlb = NULL;
+	s->xc = NULL;
 	s->ste = NULL;
 	s->cd = NULL;
 }

@@ -642,6 +642,8 @@ static void xl_publish(struct siommu_smmuv3 *s)
 	if (xl == READ_ONCE(s->xl))
 		return;
 	STORE_RELEASE(s->xl, xl);
+	/* Combined entries carry no SMMUEN: end them (see smmu_xc_fill()). */
+	smmu_gen_bump(s);
 	smmu_sync(s);
 }
 

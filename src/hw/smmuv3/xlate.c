@@ -3,9 +3,10 @@
  * Transactions: untranslated translation (SMMUv3 3.2-3.4), ATS
  * translation requests (3.9), DMA and translate-and-access.
  *
- * The hit path copies the cached STE, CD and TLB entry by value under
- * their sequence counts and enters no RCU section. A miss walks inside
- * one. DMA and access keep one open from the translation until the copy
+ * The hit path copies an entry of the combined cache (smmuv3_internal.h,
+ * struct xc_slot) by value under its sequence count and enters no RCU
+ * section. Anything else goes through the STE, CD and TLB caches and the
+ * walk inside one, and fills the combined cache when it translated. DMA and access keep one open from the translation until the copy
  * or callback is done, so a CMD_SYNC (which waits for a grace period)
  * cannot complete while memory is still being accessed through a
  * translation it removed. Events are recorded outside the section: their
@@ -30,18 +31,15 @@ static inline_hot unsigned int perm_shift(const struct siommu_smmuv3_req *req)
 	return req->priv ? PERM_PRIV_SHIFT : 0;
 }
 
-/* The TLB entry of (@kind, @asid, @vmid, @va) as the piece of @iova, if
- * there is one and it grants @access to this requester. */
-static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-				 unsigned int kind, uint16_t asid, uint16_t vmid, uint64_t va,
-				 uint32_t access, uint64_t iova, struct piece *p)
+/* The piece of @iova under an entry's output word @out (output base,
+ * PERM_ALL, level @level), if it grants @access to this requester. */
+static inline_hot bool out_piece(const struct siommu_smmuv3_req *req, uint64_t out,
+				 unsigned int level, uint32_t access, uint64_t iova,
+				 struct piece *p)
 {
-	uint64_t out;
-	int level = smmu_tlb_lookup(s, kind, asid, vmid, va, &out);
-
-	if (level < 0 || ((uint64_t)access << perm_shift(req) & ~out & PERM_ALL))
+	if ((uint64_t)access << perm_shift(req) & ~out & PERM_ALL)
 		return false;
-	p->size = level_size((unsigned int)level);
+	p->size = level_size(level);
 	p->base = iova & ~(p->size - 1);
 	p->out = out & ~TLB_OUT_MASK;
 	p->addr = p->out + (iova & (p->size - 1));
@@ -49,61 +47,53 @@ static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_sm
 	return true;
 }
 
-/*
- * The hit path: SMMUEN, a cached STE (and CD), a TLB entry that grants
- * @access. Anything else returns false and the caller walks. Cached
- * configuration was validated when it was filled.
- */
-static inline_hot bool xlate_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-				 uint32_t access, uint64_t iova, struct piece *p)
+/* The TLB entry of (@kind, @asid, @vmid, @va) as the piece of @iova, if
+ * there is one and it grants @access to this requester; *xc (if not NULL)
+ * is its output word for the combined cache. */
+static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				 unsigned int kind, uint16_t asid, uint16_t vmid, uint64_t va,
+				 uint32_t access, uint64_t iova, struct piece *p, uint64_t *xc)
 {
-	uint64_t ste[4], cd[4], va = iova;
-	struct smmu_stripe *st;
-	unsigned int kind, config;
-	uint16_t asid = 0, vmid = 0;
-	uint32_t idx;
+	uint64_t out;
+	int level = smmu_tlb_lookup(s, kind, asid, vmid, va, &out);
 
-	if (unlikely(!(LOAD_ACQUIRE(s->xl) & XL_EN)) || !smmu_ste_lookup(s, req->sid, ste))
+	if (level < 0 || !out_piece(req, out, (unsigned int)level, access, iova, p))
 		return false;
-	config = STE0_CONFIG(ste[0]);
-	if (s->cfg.features & SIOMMU_SMMUV3_F_S2)
-		vmid = STE2_S2VMID(ste[2]) & (s->cfg.vmid_bits == 8 ? 0xff : 0xffff);
-	switch (config) {
-	case STE_CFG_S1:
-	case STE_CFG_NEST: {
-		int r = ste_cd_index(ste, req, &idx);
-
-		if (r == 1) {
-			if (config == STE_CFG_S1)
-				return false;	/* bypass: the walk answers it */
-			kind = TLB_S2;
-			break;
-		}
-		if (r || !smmu_cd_lookup(s, req->sid, idx, cd))
-			return false;
-		asid = CD0_ASID(cd[0]) & (s->cfg.asid_bits == 8 ? 0xff : 0xffff);
-		if (cd[0] & ((iova >> 55) & 1 ? CD0_TBI1 : CD0_TBI0))
-			va = va_canon(iova);
-		kind = config == STE_CFG_S1 ? TLB_S1 : TLB_NEST;
-		break;
-	}
-	case STE_CFG_S2:
-		if (req->ssv)
-			return false;
-		kind = TLB_S2;
-		break;
-	default:
-		return false;
-	}
-	if (!tlb_piece(s, req, kind, asid, vmid, va, access, iova, p))
-		return false;
-	st = smmu_stripe(s);
-	stripe_inc(st, ST_STE_HIT);
-	if (kind != TLB_S2)
-		stripe_inc(st, ST_CD_HIT);
-	stripe_inc(st, ST_TLB_HIT);
+	if (xc)
+		*xc = (out & ~TLB_OUT_MASK) | TLB_OUT_PERM(out) |
+		      XC_OUT_LEVEL_SET((unsigned int)level) | (kind != TLB_S2 ? XC_OUT_CD : 0);
 	return true;
 }
+
+/* The hit path: an entry of the combined cache, one probe. SMMUEN needs
+ * no test: entries are made only while it is set, and clearing it ends
+ * them (xl_publish()). */
+static inline_hot bool xc_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				uint32_t access, uint64_t iova, struct piece *p, uint64_t *out)
+{
+	return likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
+				     iova & ~0xfffull, out)) &&
+	       likely(out_piece(req, *out, XC_OUT_LEVEL(*out), access, iova, p));
+}
+
+/* Count a combined hit whose output word is @out. */
+static inline_hot void xc_count(struct siommu_smmuv3 *s, uint64_t out)
+{
+	stripe_inc(smmu_stripe(s), out & XC_OUT_CD ? ST_XC_HIT_S1 : ST_XC_HIT_S2);
+}
+
+static inline_hot bool xc_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+			      uint32_t access, uint64_t iova, struct piece *p)
+{
+	uint64_t out;
+
+	if (xc_piece(s, req, access, iova, p, &out)) {
+		xc_count(s, out);
+		return true;
+	}
+	return false;
+}
+
 
 /* The requester's access against a walk's permissions: the stage that
  * refuses it gives F_PERMISSION (stage 1 is looked at first). */
@@ -136,7 +126,7 @@ static int perm_fault(const struct smmu_cfg *c, const struct smmu_walk_out *o,
  * have filled what this one needs (SMMUv3 3.17).
  */
 static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
-			const struct siommu_smmuv3_req *req, struct piece *p)
+			const struct siommu_smmuv3_req *req, struct piece *p, uint64_t *xc)
 {
 	uint64_t va = req->iova;
 	unsigned int kind;
@@ -156,7 +146,7 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
 	default:
 		return false;
 	}
-	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p);
+	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p, xc);
 }
 
 /*
@@ -169,11 +159,14 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		      enum smmu_kind kind, uint32_t access, uint64_t iova,
 		      struct piece *p, struct smmu_fault *f)
 {
+	/* The generation before SMMUEN: clearing SMMUEN publishes it, then
+	 * moves the generation, so a fill under a generation that saw the
+	 * move never saw SMMUEN set (struct xc_slot). */
+	uint64_t gen = smmu_gen(s), xc;
 	uint32_t xl = LOAD_ACQUIRE(s->xl);
 	struct siommu_smmuv3_req r = *req;
 	struct smmu_walk_out o;
 	struct smmu_cfg c;
-	uint64_t gen;
 	int ret;
 
 	r.iova = iova;
@@ -191,7 +184,6 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		return 0;
 	}
 	smmu_read_lock(s);
-	gen = smmu_gen(s);
 	ret = smmu_config(s, &r, gen, &c, f);
 	if (!ret && kind == KIND_ATS && STE1_EATS(c.ste[1]) != 1) {
 		memset(f, 0, sizeof(*f));
@@ -199,7 +191,10 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		f->record = true;
 		ret = -1;
 	}
-	if (!ret && cfg_tlb_hit(s, &c, &r, p)) {
+	if (!ret && cfg_tlb_hit(s, &c, &r, p, &xc)) {
+		if (kind == KIND_UNTRANSLATED)
+			smmu_xc_fill(s, gen, XC_KEY(req->sid, req->ssv, req->ssid),
+				     iova & ~0xfffull, xc);
 		smmu_read_unlock(s);
 		smmu_stat_inc(s, ST_TLB_HIT);
 		return 0;
@@ -233,6 +228,12 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		}
 	} else if (ret || perm_fault(&c, &o, access, perm_shift(req), f)) {
 		return -1;
+	} else if (o.tlb_kind) {
+		/* Under the generation the walk began in: an invalidation
+		 * since ends the entry (see struct xc_slot). */
+		smmu_xc_fill(s, gen, XC_KEY(req->sid, req->ssv, req->ssid), iova & ~0xfffull,
+			     o.out | o.perm | XC_OUT_LEVEL_SET(o.level) |
+			     (o.tlb_kind != TLB_S2 ? XC_OUT_CD : 0));
 	}
 	p->size = level_size(o.level);
 	p->base = iova & ~(p->size - 1);
@@ -287,8 +288,8 @@ static int req_check(const struct siommu_smmuv3_req *req, bool need_access)
 	return 0;
 }
 
-/* siommu_smmuv3_translate() past a miss of the hit path. Out of line, so
- * that the hit path's piece stays in registers. */
+/* siommu_smmuv3_translate() past a miss of the combined cache. Out of
+ * line, so that the hit path's piece stays in registers. */
 static __attribute__((noinline)) int
 translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	       struct siommu_smmuv3_xlate *res)
@@ -307,13 +308,32 @@ int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
 					  const struct siommu_smmuv3_req *req,
 					  struct siommu_smmuv3_xlate *res)
 {
-	struct piece p;
+	uint64_t out;
 
-	if (req_check(req, true) || !res)
+	/* The hit path: the checks of req_check() in two tests, one probe of
+	 * the combined cache, *res written from registers. Anything else is
+	 * translate_miss()'s. */
+	if (unlikely(!req || !res || req->access - 1u >= ACC_ALL ||
+		     (req->ssv && req->ssid > 0xfffff)))
 		return -EINVAL;
-	if (likely(xlate_hit(s, req, req->access, req->iova, &p))) {
-		res_fill(res, &p);
-		return 0;
+	if (likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
+				  req->iova & ~0xfffull, &out))) {
+		unsigned int shift = perm_shift(req);
+		uint64_t size = level_size(XC_OUT_LEVEL(out)), base = out & ~TLB_OUT_MASK;
+
+		if (likely(!((uint64_t)req->access << shift & ~out & PERM_ALL))) {
+			res->addr = base + (req->iova & (size - 1));
+			res->iova_base = req->iova & ~(size - 1);
+			res->addr_base = base;
+			res->size = size;
+			res->perm = (TLB_OUT_PERM(out) >> shift) & ACC_ALL;
+			res->event = 0;
+			res->event_recorded = false;
+			res->stalled = false;
+			res->stag = 0;
+			xc_count(s, out);
+			return 0;
+		}
 	}
 	return translate_miss(s, req, res);
 }
@@ -381,7 +401,7 @@ static int for_each_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_re
 		struct piece p;
 		void *host;
 
-		if (!xlate_hit(s, req, access, iova, &p) &&
+		if (!xc_hit(s, req, access, iova, &p) &&
 		    xlate_walk(s, req, KIND_UNTRANSLATED, access, iova, &p, &f)) {
 			smmu_read_unlock(s);
 			ret = fault_report(s, req, access, iova, &f, res);
@@ -423,8 +443,50 @@ static int copy_in(void *arg, void *host, size_t n, size_t off)
 	return 0;
 }
 
-static int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, void *buf,
-	       size_t len, size_t *done, struct siommu_smmuv3_xlate *res, bool write)
+/*
+ * A transfer within one 4K page whose translation is in the combined cache
+ * and lands in RAM: the common DMA, in one short path with the copy inside
+ * the read-side section. Returns false, having copied nothing, for
+ * anything else (the checks of the request included), which
+ * for_each_piece() then does.
+ */
+static inline_hot bool dma_one_page(struct siommu_smmuv3 *s,
+				    const struct siommu_smmuv3_req *req, void *buf,
+				    size_t len, size_t *done, struct siommu_smmuv3_xlate *res,
+				    bool write)
+{
+	uint32_t access = write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ;
+	struct piece p;
+	uint64_t out;
+	void *host;
+
+	if (unlikely(!req || !buf || !len || len > SIOMMU_SZ_4K - (req->iova & 0xfff) ||
+		     (req->ssv && req->ssid > 0xfffff)))
+		return false;
+	smmu_read_lock(s);
+	if (unlikely(!xc_piece(s, req, access, req->iova, &p, &out)) ||
+	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
+		smmu_read_unlock(s);
+		return false;
+	}
+	if (write)
+		memcpy(host, buf, len);
+	else
+		memcpy(buf, host, len);
+	smmu_read_unlock(s);
+	xc_count(s, out);
+	if (done)
+		*done = len;
+	if (res)
+		memset(res, 0, sizeof(*res));
+	return true;
+}
+
+/* A transfer the one-page path did not take, page by page. Out of line,
+ * so that the one-page path keeps a small frame. */
+static __attribute__((noinline)) int
+dma_pages(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, void *buf,
+	  size_t len, size_t *done, struct siommu_smmuv3_xlate *res, bool write)
 {
 	if (done)
 		*done = 0;
@@ -432,6 +494,15 @@ static int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, voi
 		return -EINVAL;
 	return for_each_piece(s, req, write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ, len,
 			      done, res, write ? copy_in : copy_out, buf);
+}
+
+static inline_hot int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+			  void *buf, size_t len, size_t *done,
+			  struct siommu_smmuv3_xlate *res, bool write)
+{
+	if (dma_one_page(s, req, buf, len, done, res, write))
+		return 0;
+	return dma_pages(s, req, buf, len, done, res, write);
 }
 
 int SIOMMU_EXPORT siommu_smmuv3_dma_read(struct siommu_smmuv3 *s,
