@@ -16,6 +16,7 @@
 #include "util/compiler.h"
 #include "util/rcu.h"
 #include "hw/smmuv3/hook.h"
+#include "hw/common/slot.h"
 
 #define BIT64(n) (1ull << (n))
 #define GENMASK64(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
@@ -273,11 +274,6 @@ struct xc_slot {
 #define XC_OUT_LEVEL_SET(l)	((uint64_t)(l) << 6)
 #define XC_OUT_CD		BIT64(8)	/* the hit counts a CD hit too */
 
-static inline_hot uint64_t level_size(unsigned int level)
-{
-	return 1ull << (12 + 9 * level);
-}
-
 enum smmu_stat {
 	ST_TLB_HIT,
 	ST_TLB_MISS,
@@ -476,17 +472,6 @@ static inline void smmu_fill_hook(struct siommu_smmuv3 *s, enum smmu_cache cache
 
 	if (unlikely(fn))
 		fn(READ_ONCE(s->fill_hook_opaque), cache);
-}
-
-static inline_hot uint32_t slot_read_begin(const uint32_t *seq)
-{
-	return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-}
-
-static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return (s & 1) || __atomic_load_n(seq, __ATOMIC_RELAXED) != s;
 }
 
 static inline_hot uint64_t hash64(uint64_t x)

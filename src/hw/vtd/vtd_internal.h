@@ -15,6 +15,7 @@
 #include "mem/mem_internal.h"
 #include "util/compiler.h"
 #include "util/rcu.h"
+#include "hw/common/slot.h"
 
 /* ---- Entry formats (VT-d 9.4-9.9) ---------------------------------- */
 
@@ -482,18 +483,6 @@ static inline void vtd_fill_hook(struct siommu_vtd *v, enum vtd_cache cache)
 		fn(READ_ONCE(v->fill_hook_opaque), cache);
 }
 
-/* Sequence-count slot protocol (see struct ctx_slot). */
-static inline_hot uint32_t slot_read_begin(const uint32_t *seq)
-{
-	return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-}
-
-static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return (s & 1) || __atomic_load_n(seq, __ATOMIC_RELAXED) != s;
-}
-
 static inline_hot unsigned int ctx_index(struct siommu_vtd *v, uint16_t sid)
 {
 	return ((sid * 0x9e37u) >> 8 ^ sid) & v->ctx_mask;
@@ -585,11 +574,6 @@ static inline_hot struct iotlb_slot *iotlb_set(struct siommu_vtd *v,
 	 * bytes (offset bits 5-8 up), there are at most 65536 sets (bit 24
 	 * down). One shift and one mask on the DMA's critical path. */
 	return (struct iotlb_slot *)((char *)v->iotlb + ((h >> 39) & v->iotlb_set_offs));
-}
-
-static inline_hot uint64_t level_size(unsigned int level)
-{
-	return 1ull << (12 + 9 * level);
 }
 
 /*
