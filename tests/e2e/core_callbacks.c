@@ -10,6 +10,9 @@
  *     retry its DMA, which faults, and the driver reads the fault from the
  *     unit's registers and runs the device's handler, nested, in the
  *     same thread;
+ *   - a device's device-TLB invalidation callback may issue a page
+ *     request: the driver's answer comes from inside its own queue
+ *     processing, and reaches the device once, with the request's group;
  *   - siommu_device_for_each_attachment()'s function may call the core,
  *     even change the device's attachments.
  * A deadlock fails the test through the watchdog instead of hanging it.
@@ -84,6 +87,45 @@ static void on_fault_b(void *arg, struct siommu_device *dev, const struct siommu
 	(void)dev;
 	if (f->addr == 0x1000)
 		l->faults_seen++;
+}
+
+/* A PRI device that answers an invalidation with a page request. */
+struct pri_log {
+	bool armed, chain;
+	unsigned int n_inv, n_resp;
+	struct siommu_vtd_page_resp resp;
+	uint16_t prgi[4];
+};
+
+static void on_devtlb_pr(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+{
+	struct pri_log *l = opaque;
+	struct siommu_vtd_page_req req = { .rid = inv->rid, .addr = 0x5000,
+					   .access = SIOMMU_VTD_WRITE, .prgi = 0x1a5,
+					   .last = true };
+
+	if (!l->armed)
+		return;
+	if (l->n_inv++ == 0)
+		CHECK_OK(siommu_vtd_page_request(hw, &req));
+}
+
+static void on_resp_pr(void *opaque, const struct siommu_vtd_page_resp *resp)
+{
+	struct pri_log *l = opaque;
+
+	l->resp = *resp;
+	if (l->n_resp < 4)
+		l->prgi[l->n_resp] = resp->prgi;
+	/* Answered from the driver's deferred responses: ask again. */
+	if (l->chain && l->n_resp == 0) {
+		struct siommu_vtd_page_req req = { .rid = resp->rid, .addr = 0x6000,
+						   .access = SIOMMU_VTD_READ, .prgi = 0x1a6,
+						   .last = true };
+
+		CHECK_OK(siommu_vtd_page_request(hw, &req));
+	}
+	l->n_resp++;
 }
 
 struct walk {
@@ -161,6 +203,52 @@ int main(void)
 	CHECK_OK(siommu_domain_unmap(dom, 0x1000, 0x1000, NULL));
 	CHECK(ld.n >= 1);
 	CHECK_EQ(ld.faults_seen, 1);
+
+	/* A page request from inside the unmap's queue processing. */
+	{
+		struct siommu_device *c;
+		struct siommu_domain *dom2;
+		struct siommu_vtd_dev_ops ops_c = { .devtlb_inv = on_devtlb_pr,
+						    .page_resp = on_resp_pr };
+		struct pri_log lp = { 0 };
+
+		CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+			.rid = 0x0300, .flags = SIOMMU_DEV_ATS | SIOMMU_DEV_PRI,
+			.alias_rid = SIOMMU_NO_ALIAS }, &c));
+		CHECK_OK(siommu_vtd_dev_register(hw, 0x0300, &ops_c, &lp));
+		CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+			.type = SIOMMU_DOMAIN_PAGING }, &dom2));
+		CHECK_OK(siommu_device_attach(c, dom2));
+		CHECK_OK(siommu_domain_map(dom2, 0x1000, pa, 0x1000, RW));
+		siommu_unit_get_stats(unit, &st);
+		lp.armed = true;
+		CHECK_OK(siommu_domain_unmap(dom2, 0x1000, 0x1000, NULL));
+		CHECK(lp.n_inv >= 1);
+		CHECK_EQ(lp.n_resp, 1);
+		CHECK_EQ(lp.resp.rid, 0x0300);
+		CHECK_EQ(lp.resp.prgi, 0x1a5);
+		CHECK_EQ(lp.resp.code, 1);	/* invalid request: nobody handles it */
+		CHECK(!lp.resp.auto_response);
+		{
+			struct siommu_unit_stats st2;
+
+			siommu_unit_get_stats(unit, &st2);
+			CHECK_EQ(st2.page_requests, st.page_requests + 1);
+			CHECK_EQ(st2.inv_errors, st.inv_errors);
+		}
+		/* The response's own callback asks again: answered too. */
+		lp = (struct pri_log){ .chain = true };
+		CHECK_OK(siommu_domain_map(dom2, 0x1000, pa, 0x1000, RW));
+		lp.armed = true;
+		CHECK_OK(siommu_domain_unmap(dom2, 0x1000, 0x1000, NULL));
+		CHECK_EQ(lp.n_resp, 2);
+		CHECK_EQ(lp.prgi[0], 0x1a5);
+		CHECK_EQ(lp.prgi[1], 0x1a6);
+		siommu_device_detach(c);
+		siommu_vtd_dev_unregister(hw, 0x0300);
+		siommu_device_remove(c);
+		CHECK_OK(siommu_domain_free(dom2));
+	}
 
 	/* The attachment walk's function configures the context. */
 	{

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 
 #include "core/drivers/vtd/vtd_drv.h"
 
@@ -183,6 +184,36 @@ int vtd_drv_qi_push(struct vtd_drv_unit *v, struct siommu_vtd_desc d)
 	return 0;
 }
 
+static void qi_sync_counted(struct vtd_drv_unit *v)
+{
+	if (qi_sync(v))
+		__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Submit the page responses deferred while this thread held q_lock. Their
+ * submission runs device callbacks again, which may raise more page
+ * requests whose answers are deferred in turn: the list is taken whole
+ * each round, until a round leaves none. If the unit does not come back
+ * from a queue reset (counted), what is left of a round is lost. Caller
+ * holds q_lock.
+ */
+static void qi_drain_deferred(struct vtd_drv_unit *v)
+{
+	while (v->n_defer) {
+		struct siommu_vtd_desc *d = v->resp_defer;
+		unsigned int i, n = v->n_defer;
+
+		v->resp_defer = NULL;
+		v->n_defer = v->defer_cap = 0;
+		for (i = 0; i < n; i++)
+			if (vtd_drv_qi_push(v, d[i]))
+				break;
+		qi_sync_counted(v);
+		free(d);
+	}
+}
+
 /*
  * A unit that does not come back from a queue reset is beyond what
  * software can do, and is counted: the operation that needed the flush
@@ -191,10 +222,15 @@ int vtd_drv_qi_push(struct vtd_drv_unit *v, struct siommu_vtd_desc d)
 void vtd_drv_qi_run(struct vtd_drv_unit *v, void (*fill)(struct vtd_drv_unit *, void *),
 		    void *arg)
 {
+	pthread_t self = pthread_self();
+
 	pthread_mutex_lock(&v->q_lock);
+	__atomic_store(&v->q_owner, &self, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->q_held, true, __ATOMIC_RELAXED);
 	fill(v, arg);
-	if (qi_sync(v))
-		__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
+	qi_sync_counted(v);
+	qi_drain_deferred(v);
+	__atomic_store_n(&v->q_held, false, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&v->q_lock);
 }
 
@@ -328,36 +364,94 @@ struct prq_resp {
 	unsigned int n;
 };
 
+/*
+ * Page group response (6.5.2.7) for @r, private data echoed when the
+ * request carried it (PDP, bit 5 of the first qword, is not in the public
+ * encoder).
+ */
+static struct siommu_vtd_desc page_resp_desc(const struct iommu_page_response *r)
+{
+	const struct iommu_page_request *q = &r->req;
+	struct siommu_vtd_desc d = siommu_vtd_desc_page_resp(q->rid, q->pasid_present, q->pasid,
+							     q->grpid, r->code, true);
+
+	if (q->priv_data_present) {
+		d.qw[0] |= BIT64(5);
+		d.qw[2] = q->priv_data[0];
+		d.qw[3] = q->priv_data[1];
+	}
+	return d;
+}
+
 static void fill_page_resp(struct vtd_drv_unit *v, void *arg)
 {
 	const struct prq_resp *p = arg;
 	unsigned int i;
 
-	for (i = 0; i < p->n; i++) {
-		const struct iommu_page_request *q = &p->r[i].req;
-		/* Page group response (6.5.2.7), private data echoed when
-		 * the request carried it (PDP, bit 5 of the first qword, is
-		 * not in the public encoder). */
-		struct siommu_vtd_desc d = siommu_vtd_desc_page_resp(q->rid, q->pasid_present,
-								     q->pasid, q->grpid,
-								     p->r[i].code, true);
+	for (i = 0; i < p->n; i++)
+		vtd_drv_qi_push(v, page_resp_desc(&p->r[i]));
+}
 
-		if (q->priv_data_present) {
-			d.qw[0] |= BIT64(5);
-			d.qw[2] = q->priv_data[0];
-			d.qw[3] = q->priv_data[1];
+/*
+ * Whether the calling thread holds q_lock: only the holder stores itself
+ * in q_owner, so another thread that reads q_held set never finds itself
+ * there.
+ */
+static bool qi_held_by_self(struct vtd_drv_unit *v)
+{
+	pthread_t owner;
+
+	if (!__atomic_load_n(&v->q_held, __ATOMIC_RELAXED))
+		return false;
+	__atomic_load(&v->q_owner, &owner, __ATOMIC_RELAXED);
+	return pthread_equal(owner, pthread_self());
+}
+
+/*
+ * Answer from inside the q_lock holder's own queue submission: the holder
+ * is in its IQT write, the queue between the unit's head and our tail not
+ * yet consumed, so nothing can be pushed (a full queue would have to be
+ * waited for, from inside the wait). The responses are kept and the
+ * holder submits them before it unlocks. An allocation failure loses them
+ * and counts in inv_errors.
+ */
+static void page_resp_defer(struct vtd_drv_unit *v, const struct iommu_page_response *r,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	if (n > v->defer_cap - v->n_defer) {
+		unsigned int cap = v->n_defer + n > 2 * v->defer_cap ? v->n_defer + n :
+								       2 * v->defer_cap;
+		struct siommu_vtd_desc *d = realloc(v->resp_defer, (size_t)cap * sizeof(*d));
+
+		if (!d) {
+			__atomic_store_n(&v->n_inv_err, v->n_inv_err + 1, __ATOMIC_RELAXED);
+			return;
 		}
-		vtd_drv_qi_push(v, d);
+		v->resp_defer = d;
+		v->defer_cap = cap;
 	}
+	for (i = 0; i < n; i++)
+		v->resp_defer[v->n_defer++] = page_resp_desc(&r[i]);
 }
 
 void vtd_drv_page_response(struct siommu_unit *unit,
 			   const struct iommu_page_response *r, unsigned int n)
 {
+	struct vtd_drv_unit *v = vtd_drv_unit(unit);
 	struct prq_resp p = { r, n };
 
+	if (!n)
+		return;
+	/* A device callback run inside this thread's own IQT write raised
+	 * the page request: q_lock is ours already. */
+	if (qi_held_by_self(v)) {
+		page_resp_defer(v, r, n);
+		return;
+	}
 	/* The unit calls the device's page-response callback while it
 	 * processes these: no lock of the driver but the queue's is held
 	 * then, and the stats take none. */
-	vtd_drv_qi_run(vtd_drv_unit(unit), fill_page_resp, &p);
+	vtd_drv_qi_run(v, fill_page_resp, &p);
 }

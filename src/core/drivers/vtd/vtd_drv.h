@@ -25,6 +25,11 @@
  * attachment's alt_did change under ctx->lock and the domain's dom->lock,
  * and flushes read them under dom->lock. q_lock protects the invalidation
  * queue, the status page and the counters after it, taken after dom->lock.
+ * Its holder records itself in q_owner/q_held (q_held read with an atomic
+ * by any thread): a page response from the holder's own thread (a device
+ * callback run inside the holder's IQT write raised a page request) is
+ * queued in resp_defer, under q_lock already held, and submitted by the
+ * holder before it unlocks.
  * fault_lock serialises reading the fault recording registers (n_fault);
  * prq_lock serialises draining the page request queue (PQH, n_page_req).
  * Neither is held across a call into the core's reporting functions. The
@@ -88,6 +93,10 @@ struct vtd_drv_unit {
 	uint64_t n_desc, n_wait, n_inv_err;
 	vtd_drv_qi_hook_fn *qi_hook;
 	void *qi_arg;
+	pthread_t q_owner;		/* valid while q_held */
+	bool q_held;
+	struct siommu_vtd_desc *resp_defer;	/* page responses to submit */
+	unsigned int n_defer, defer_cap;
 	pthread_mutex_t fault_lock;
 	uint64_t n_fault;
 	pthread_mutex_t prq_lock;	/* PQH and what follows */
@@ -154,7 +163,10 @@ int vtd_drv_domain_check(struct vtd_drv_unit *v, const struct siommu_domain *dom
 int vtd_drv_qi_push(struct vtd_drv_unit *v, struct siommu_vtd_desc d);
 /*
  * Run a batch built by @fill under the queue lock, submit it with a wait
- * and wait. Queue errors are recovered inside and counted; never fails.
+ * and wait; then submit, and wait for, the page responses deferred while
+ * it ran (vtd_drv_page_response()). Queue errors are recovered inside and
+ * counted; never fails. Not to be called from the thread that holds
+ * q_lock.
  */
 void vtd_drv_qi_run(struct vtd_drv_unit *v, void (*fill)(struct vtd_drv_unit *, void *),
 		    void *arg);
@@ -163,6 +175,15 @@ void vtd_drv_qi_global(struct vtd_drv_unit *v);
 void vtd_drv_iotlb_sync(struct siommu_unit *unit, struct siommu_domain *dom,
 			const struct iommu_gather *g);
 void vtd_drv_flush_all(struct siommu_unit *unit, struct siommu_domain *dom);
+/*
+ * Answer @n page requests with page group responses (VT-d 6.5.2.7). From
+ * any thread but q_lock's holder: submitted, and waited for, before this
+ * returns. From the holder's own thread (a device callback run inside its
+ * IQT write raised the page request): kept, and submitted by the holder
+ * before it unlocks, once the batch in flight has completed; a response
+ * that cannot be kept for want of memory is lost and counted in
+ * inv_errors. Never fails.
+ */
 void vtd_drv_page_response(struct siommu_unit *unit,
 			   const struct iommu_page_response *r, unsigned int n);
 
