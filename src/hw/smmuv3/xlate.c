@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hw/smmuv3/smmuv3_internal.h"
+#include "hw/common/dma.h"
 #include "mem/mem_internal.h"
 
 /* The translation of one page of a transaction. */
@@ -362,20 +363,6 @@ int SIOMMU_EXPORT siommu_smmuv3_ats_translate(struct siommu_smmuv3 *s,
 	return fault_report(s, req, req->access, req->iova, &f, res);
 }
 
-/* Host pointer for [pa, pa + len): the frame pool without a lookup. */
-static inline_hot void *dma_host(struct siommu_mem *mem, uint64_t pa, uint64_t len)
-{
-	void *p = mem_pool_host(mem, pa);
-
-	if (p && pa - mem->pool.base + len <= mem->pool.size)
-		return p;
-	return siommu_mem_host(mem, pa, len);
-}
-
-/* A long transfer reopens its section this often, so that a CMD_SYNC is
- * not held off for the whole of it. */
-#define PIECES_PER_SECTION 16
-
 /*
  * Walk [req->iova, + len) page by page; @copy runs on each piece inside a
  * read-side section that also covers its translation.
@@ -418,7 +405,7 @@ static int for_each_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_re
 		if (ret)
 			break;
 		off += (size_t)chunk;
-		if (unlikely(++pieces == PIECES_PER_SECTION)) {
+		if (unlikely(++pieces == DMA_PIECES_PER_SECTION)) {
 			pieces = 0;
 			smmu_read_unlock(s);
 			smmu_read_lock(s);
@@ -429,18 +416,6 @@ out:
 	if (done)
 		*done = off;
 	return ret;
-}
-
-static int copy_out(void *arg, void *host, size_t n, size_t off)
-{
-	memcpy((char *)arg + off, host, n);
-	return 0;
-}
-
-static int copy_in(void *arg, void *host, size_t n, size_t off)
-{
-	memcpy(host, (const char *)arg + off, n);
-	return 0;
 }
 
 /*
@@ -493,7 +468,7 @@ dma_pages(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req, void *bu
 	if (req_check(req, false) || (len && !buf))
 		return -EINVAL;
 	return for_each_piece(s, req, write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ, len,
-			      done, res, write ? copy_in : copy_out, buf);
+			      done, res, write ? dma_copy_in : dma_copy_out, buf);
 }
 
 static inline_hot int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,

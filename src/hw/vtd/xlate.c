@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hw/vtd/vtd_internal.h"
+#include "hw/common/dma.h"
 #include "mem/mem_internal.h"
 
 #define ACCESS_ALL (SIOMMU_VTD_READ | SIOMMU_VTD_WRITE | SIOMMU_VTD_EXEC)
@@ -228,16 +229,6 @@ xlate_slow_call(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 	return xlate_slow(v, req, kind, res, f);
 }
 
-/* Host pointer for [pa, pa + len): the frame pool without a lookup. */
-static inline_hot void *dma_host(struct siommu_mem *mem, uint64_t pa, uint64_t len)
-{
-	uint64_t off = pa - mem->pool.base;
-
-	if (likely(off < mem->pool.size && len <= mem->pool.size - off))
-		return mem->pool.host + off;
-	return siommu_mem_host(mem, pa, len);
-}
-
 static int req_check(const struct siommu_vtd_req *req, bool need_access)
 {
 	if (!req)
@@ -386,10 +377,6 @@ int SIOMMU_EXPORT siommu_vtd_ats_translate(struct siommu_vtd *v,
 	return ret;
 }
 
-/* A long transfer reopens its RCU section this often, so that a wait
- * descriptor is not held off for the whole of it. */
-#define PIECES_PER_SECTION 16
-
 /* Where a piece of a transfer goes: the output address of its first byte
  * and the bytes of its page from there on (0: no translation). */
 struct piece {
@@ -447,7 +434,7 @@ piece_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req, struct hit_re
 /*
  * Walks [req->iova, + len) page by page; @copy runs on each piece inside
  * an RCU read-side section that also covers its translation. One section
- * serves up to PIECES_PER_SECTION pieces: a wait descriptor waits for the
+ * serves up to DMA_PIECES_PER_SECTION pieces: a wait descriptor waits for the
  * whole section, so each piece's copy still finishes before a wait that
  * removes its translation completes.
  */
@@ -502,7 +489,7 @@ static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_v
 		if (ret)
 			break;
 		off += (size_t)chunk;
-		if (unlikely(++pieces == PIECES_PER_SECTION)) {
+		if (unlikely(++pieces == DMA_PIECES_PER_SECTION)) {
 			pieces = 0;
 			vtd_read_unlock(v);
 			vtd_read_lock(v);
@@ -513,18 +500,6 @@ out:
 	if (done)
 		*done = off;
 	return ret;
-}
-
-static int copy_out(void *arg, void *host, size_t n, size_t off)
-{
-	memcpy((char *)arg + off, host, n);
-	return 0;
-}
-
-static int copy_in(void *arg, void *host, size_t n, size_t off)
-{
-	memcpy(host, (const char *)arg + off, n);
-	return 0;
 }
 
 /*
@@ -577,8 +552,8 @@ dma_pages(struct siommu_vtd *v, const struct siommu_vtd_req *req, void *buf, siz
 	if (req_check(req, false) || (len && !buf))
 		return -EINVAL;
 	if (write)
-		return for_each_piece(v, req, SIOMMU_VTD_WRITE, len, done, res, copy_in, buf);
-	return for_each_piece(v, req, SIOMMU_VTD_READ, len, done, res, copy_out, buf);
+		return for_each_piece(v, req, SIOMMU_VTD_WRITE, len, done, res, dma_copy_in, buf);
+	return for_each_piece(v, req, SIOMMU_VTD_READ, len, done, res, dma_copy_out, buf);
 }
 
 int SIOMMU_EXPORT siommu_vtd_dma_read(struct siommu_vtd *v,
