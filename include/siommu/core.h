@@ -15,8 +15,9 @@
  * through its type's ops table (src/core/iommu_ops.h), and knows no IOMMU
  * type: domain IDs, table pages and replace bookkeeping are the driver's,
  * as are a device's reserved regions (VT-d's interrupt window). Drivers
- * live in src/core/drivers/<type>/. Today units are Intel VT-d in scalable
- * mode (siommu_unit_add_vtd()).
+ * live in src/core/drivers/<type>/. Units are Intel VT-d in scalable mode
+ * (siommu_unit_add_vtd()) and Arm SMMUv3 (siommu_unit_add_smmuv3()),
+ * where a device's RID is its StreamID and a PASID its SubstreamID.
  *
  * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
  * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can
@@ -33,8 +34,8 @@
  *
  * Domains are what DMA is translated by: BLOCKED (every access faults),
  * IDENTITY (pass-through: IOVA = PA), PAGING (an I/O page table, siommu/pt.h,
- * in the format the driver picks: VT-d first stage where the unit has it,
- * else second stage). A domain is attached to
+ * in the format the driver picks: VT-d first stage or SMMUv3 stage 1 where
+ * the unit has it, else second stage / stage 2). A domain is attached to
  *   - a device's RID: siommu_device_attach() switches the whole group;
  *   - a device+PASID: siommu_device_attach_pasid(); the PASID comes from the
  *     context's PASID space and the attachment holds a reference to it, so a
@@ -89,6 +90,7 @@
 #include <siommu/mem.h>
 #include <siommu/pasid.h>
 #include <siommu/pt.h>
+#include <siommu/smmuv3.h>
 #include <siommu/vtd.h>
 
 #ifdef __cplusplus
@@ -137,6 +139,29 @@ int siommu_unit_add_vtd(struct siommu_ctx *ctx, const struct siommu_vtd_cfg *cfg
 
 /* The model behind a unit: where devices send their DMA. */
 struct siommu_vtd *siommu_unit_vtd(struct siommu_unit *unit);
+
+/*
+ * siommu_unit_add_smmuv3 - create an SMMUv3 model on the context's memory
+ * with @cfg (NULL: defaults) and bring it up with its driver, as Linux's
+ * arm-smmu-v3 does: GBPA abort, stream table (2-level when the unit has
+ * it and more than 256 StreamIDs, else linear), command, event and PRI
+ * queues, interrupts as MSIs, SMMUEN. Devices' RIDs are StreamIDs: a RID
+ * beyond the unit's StreamID width cannot be added (-EINVAL). Domains:
+ * stage FIRST (and AUTO where the unit has stage 1) is stage 1 with a
+ * 48-bit input; SECOND is stage 2 with an input as wide as the unit's
+ * output (IDR5.OAS, at most 48); a narrower ias asks for less and gets
+ * that width. A stage-2 domain at a device's RID and PASID attachments
+ * exclude each other (-EINVAL), as do a PASID and an identity or stage-2
+ * domain. Faults report the event number (enum siommu_smmuv3_event).
+ * Returns 0, -EINVAL (configuration), -EOPNOTSUPP (no AArch64 tables or
+ * 4K granule), -ENOMEM, -EIO (the unit did not acknowledge CR0, GBPA or
+ * IRQ_CTRL).
+ */
+int siommu_unit_add_smmuv3(struct siommu_ctx *ctx, const struct siommu_smmuv3_cfg *cfg,
+			   struct siommu_unit **out);
+
+/* The SMMUv3 model behind a unit (NULL for a unit of another type). */
+struct siommu_smmuv3 *siommu_unit_smmuv3(struct siommu_unit *unit);
 
 struct siommu_unit_stats {
 	uint64_t inv_descriptors;	/* invalidation descriptors queued */
@@ -243,7 +268,8 @@ struct siommu_fault {
 	bool pasid_present;
 	uint32_t pasid;
 	uint64_t addr;		/* faulting page address */
-	uint32_t reason;	/* unit-specific code (siommu/vtd.h SIOMMU_VTD_FR_*) */
+	uint32_t reason;	/* unit-specific code: siommu/vtd.h SIOMMU_VTD_FR_*,
+				 * siommu/smmuv3.h enum siommu_smmuv3_event */
 	bool write;
 };
 typedef void (*siommu_fault_fn)(void *arg, struct siommu_device *dev,

@@ -127,6 +127,18 @@ struct siommu_vtd SIOMMU_EXPORT *siommu_unit_vtd(struct siommu_unit *unit)
 	return unit->ops == &vtd_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
 }
 
+int SIOMMU_EXPORT siommu_unit_add_smmuv3(struct siommu_ctx *ctx,
+					 const struct siommu_smmuv3_cfg *cfg,
+					 struct siommu_unit **out)
+{
+	return unit_add(ctx, &smmuv3_iommu_ops, cfg, out);
+}
+
+struct siommu_smmuv3 SIOMMU_EXPORT *siommu_unit_smmuv3(struct siommu_unit *unit)
+{
+	return unit->ops == &smmuv3_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
+}
+
 void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
 					 struct siommu_unit_stats *st)
 {
