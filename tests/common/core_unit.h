@@ -118,6 +118,20 @@ static inline bool test_unit_domain_takes_id(enum siommu_domain_type type)
 	return true;
 }
 
+/* The interrupt (MSI) window of the type's devices, which the DMA API
+ * never hands out: VT-d's 0xFEE00000-0xFEEFFFFF, the SMMUv3 driver's
+ * doorbell window 0x08000000-0x080FFFFF. */
+static inline void test_unit_msi_window(uint64_t *first, uint64_t *last)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3) {
+		*first = 0x08000000ull;
+		*last = 0x080fffffull;
+	} else {
+		*first = 0xfee00000ull;
+		*last = 0xfeefffffull;
+	}
+}
+
 /* What a DMA through the unit ran into. */
 struct test_dma_res {
 	uint32_t fault_reason;		/* the type's code, 0: no translation fault */
@@ -164,6 +178,31 @@ static inline int test_unit_dma_read(struct siommu_unit *unit, uint16_t rid, boo
 	}
 	}
 	return err;
+}
+
+/* The same for a DMA write of @len bytes from @buf. */
+static inline int test_unit_dma_write(struct siommu_unit *unit, uint16_t rid, bool pp,
+				      uint32_t pasid, uint64_t iova, const void *buf,
+				      size_t len)
+{
+	switch (test_unit_type()) {
+	case TEST_UNIT_VTD: {
+		struct siommu_vtd_req req = {
+			.rid = rid, .pasid_present = pp, .pasid = pasid, .iova = iova,
+		};
+
+		return siommu_vtd_dma_write(siommu_unit_vtd(unit), &req, buf, len, NULL, NULL);
+	}
+	case TEST_UNIT_SMMUV3: {
+		struct siommu_smmuv3_req req = {
+			.sid = rid, .ssv = pp, .ssid = pasid, .iova = iova,
+		};
+
+		return siommu_smmuv3_dma_write(siommu_unit_smmuv3(unit), &req, buf, len, NULL,
+					       NULL);
+	}
+	}
+	return -EINVAL;
 }
 
 #endif
