@@ -25,6 +25,7 @@
 #ifndef SIOMMU_CORE_INTERNAL_H
 #define SIOMMU_CORE_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <urcu/list.h>
@@ -183,6 +184,25 @@ static inline void *core_device_owner(struct siommu_device *dev,
 	if (cookie && __atomic_load_n(&dev->owner_release, __ATOMIC_RELAXED) == release)
 		return cookie;
 	return NULL;
+}
+
+/*
+ * For drivers' domain_init: the leaf sizes of a new paging domain, what
+ * the unit walks for its stage (@walks) narrowed to the caller's choice
+ * (@asked, siommu_domain_cfg.pgsize_bitmap; 0: all of @walks), which must
+ * include 4K and nothing the unit does not walk. 0 with *@out set, or
+ * -EINVAL.
+ */
+static inline int core_domain_pgsizes(uint64_t walks, uint64_t asked, uint64_t *out)
+{
+	if (!asked) {
+		*out = walks;
+		return 0;
+	}
+	if (!(asked & SIOMMU_PGSIZE_4K) || (asked & ~walks))
+		return -EINVAL;
+	*out = asked;
+	return 0;
 }
 
 /*

@@ -23,6 +23,7 @@
 
 #include <siommu/core.h>
 
+#include "core_test.h"
 #include "test.h"
 #include "core/drivers/smmuv3/smmuv3_drv.h"	/* smmu_drv_cmdq_hook_set */
 
@@ -84,17 +85,6 @@ static struct siommu_domain *dom_new(struct siommu_unit *unit, enum siommu_domai
 	return dom;
 }
 
-static struct siommu_device *dev_new(struct siommu_unit *unit, uint16_t rid,
-				     unsigned int pasid_bits, unsigned int flags)
-{
-	struct siommu_device *dev;
-
-	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
-		.rid = rid, .pasid_bits = pasid_bits, .flags = flags,
-		.alias_rid = SIOMMU_NO_ALIAS }, &dev));
-	return dev;
-}
-
 /* The STE of @sid, read the way the unit finds it (SMMUv3 3.4). */
 static uint64_t ste_word(struct siommu_unit *unit, uint32_t sid, unsigned int w)
 {
@@ -133,8 +123,8 @@ static void check_shapes(uint32_t features, unsigned int sid_bits, bool st_2lvl)
 			.rid = (uint16_t)(1u << sid_bits), .alias_rid = SIOMMU_NO_ALIAS },
 			&d8), -EINVAL);
 
-	d20 = dev_new(unit, 0x20, 20, 0);
-	d8 = dev_new(unit, (uint16_t)((1u << sid_bits) - 1), 8, 0);
+	d20 = test_dev_add(unit, 0x20, 20, 0);
+	d8 = test_dev_add(unit, (uint16_t)((1u << sid_bits) - 1), 8, 0);
 	/* S1 Config, the CD table's shape and size (SMMUv3 5.2). */
 	w0 = ste_word(unit, 0x20, 0);
 	CHECK_EQ((w0 >> 1) & 7, SIOMMU_SMMUV3_STE_S1);
@@ -243,7 +233,7 @@ static void check_replace(void)
 	unsigned int i, round;
 
 	CHECK_OK(siommu_unit_add_smmuv3(ctx, NULL, &unit));
-	dev = dev_new(unit, 0x30, 8, 0);
+	dev = test_dev_add(unit, 0x30, 8, 0);
 	d[0] = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
 	d[1] = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
 	d[2] = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_SECOND);
@@ -368,7 +358,7 @@ static void check_inval(uint32_t features)
 	unsigned int s, k, p;
 
 	CHECK_OK(siommu_unit_add_smmuv3(ctx, &cfg, &unit));
-	dev = dev_new(unit, 0x40, 0, SIOMMU_DEV_ATS);
+	dev = test_dev_add(unit, 0x40, 0, SIOMMU_DEV_ATS);
 	CHECK_OK(siommu_smmuv3_dev_register(siommu_unit_smmuv3(unit), 0x40, &ops, &log));
 	for (s = 0; s < 2; s++) {
 		struct siommu_domain *dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, stages[s]);
@@ -435,7 +425,7 @@ static void check_cmdq_errors(void)
 	unsigned int i;
 
 	CHECK_OK(siommu_unit_add_smmuv3(ctx, NULL, &unit));
-	dev = dev_new(unit, 0x50, 0, 0);
+	dev = test_dev_add(unit, 0x50, 0, 0);
 	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
 	CHECK_OK(siommu_device_attach(dev, dom));
 	smmu_drv_cmdq_hook_set(unit, corrupt_cmd, &c);
@@ -517,7 +507,7 @@ static void check_events(void)
 
 	CHECK_OK(siommu_unit_add_smmuv3(ctx, NULL, &unit));
 	p.hw = siommu_unit_smmuv3(unit);
-	dev = dev_new(unit, 0x60, 8, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
+	dev = test_dev_add(unit, 0x60, 8, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
 	siommu_device_set_fault_handler(dev, on_fault, NULL);
 	CHECK_OK(siommu_smmuv3_dev_register(p.hw, 0x60, &ops, &p));
 	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);

@@ -417,13 +417,8 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	if (cfg->ias > ias)
 		return -EINVAL;
 	dom->ias = ias;
-	dom->pgsizes = SMMU_PGSIZES;
-	if (cfg->pgsize_bitmap) {
-		if (!(cfg->pgsize_bitmap & SIOMMU_PGSIZE_4K) ||
-		    (cfg->pgsize_bitmap & ~dom->pgsizes))
-			return -EINVAL;
-		dom->pgsizes = cfg->pgsize_bitmap;
-	}
+	if (core_domain_pgsizes(SMMU_PGSIZES, cfg->pgsize_bitmap, &dom->pgsizes))
+		return -EINVAL;
 	pc->pgsize_bitmap = dom->pgsizes;
 	pc->ias = dom->ias;
 	return smmu_drv_domain_check(u, dom);
