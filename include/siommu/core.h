@@ -343,8 +343,10 @@ int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
  * Returns 0; -EINVAL (@dom belongs to another context, or @dev's unit
- * cannot walk its table: a type or stage the unit lacks, a width beyond
- * its SAGAW or first-stage levels, a page size it does not walk);
+ * cannot walk its table: a paging domain of a unit of another type, a
+ * type or stage the unit lacks, a width beyond its SAGAW or first-stage
+ * levels, a page size it does not walk; on SMMUv3 also the exclusions
+ * of siommu_unit_add_smmuv3());
  * -ENOSPC (the unit has no free domain ID); -ENOMEM. On failure nothing
  * changed: the old attachment stays.
  */

@@ -231,6 +231,10 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 	 * and flushes are kept under that context's lock and units. */
 	if (dom->ctx != dev->unit->ctx)
 		return -EINVAL;
+	/* A paging domain's table is in its driver's format, which no unit
+	 * of another type walks, whatever its stage and width. */
+	if (dom->type == SIOMMU_DOMAIN_PAGING && dom->ops != dev->unit->ops)
+		return -EINVAL;
 	if (mem_should_fail(dev->unit->ctx->mem))
 		return -ENOMEM;
 	*newatt = calloc(1, sizeof(**newatt) + dev->unit->ops->att_size);

@@ -553,6 +553,43 @@ static void check_events(void)
 	CHECK_EQ(st.domain_ids, 0);
 }
 
+/* A paging domain of one unit type is no table another type walks, even
+ * when its stage and width look alike (x86-64 paging vs Arm stage 1, both
+ * 48 bits): refused both ways; identity and blocked domains go anywhere. */
+static void check_mixed_types(void)
+{
+	struct siommu_unit *vtd, *smmu;
+	struct siommu_device *dv, *ds;
+	struct siommu_domain *pv, *ps, *iv, *is;
+	uint32_t pasid;
+
+	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &vtd));
+	CHECK_OK(siommu_unit_add_smmuv3(ctx, NULL, &smmu));
+	dv = test_dev_add(vtd, 0x70, 8, 0);
+	ds = test_dev_add(smmu, 0x70, 8, 0);
+	pv = dom_new(vtd, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
+	ps = dom_new(smmu, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
+	iv = dom_new(vtd, SIOMMU_DOMAIN_IDENTITY, SIOMMU_STAGE_AUTO);
+	is = dom_new(smmu, SIOMMU_DOMAIN_IDENTITY, SIOMMU_STAGE_AUTO);
+	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, &pasid));
+	CHECK_EQ(siommu_device_attach(ds, pv), -EINVAL);
+	CHECK_EQ(siommu_device_attach(dv, ps), -EINVAL);
+	CHECK_EQ(siommu_device_attach_pasid(ds, pasid, pv), -EINVAL);
+	CHECK_EQ(siommu_device_attach_pasid(dv, pasid, ps), -EINVAL);
+	CHECK(siommu_device_domain(ds, 0) == NULL && siommu_device_domain(dv, 0) == NULL);
+	CHECK_OK(siommu_device_attach(ds, iv));
+	CHECK_OK(siommu_device_attach(dv, is));
+	CHECK_OK(siommu_device_attach(ds, ps));
+	CHECK_OK(siommu_device_attach(dv, pv));
+	siommu_device_remove(ds);
+	siommu_device_remove(dv);
+	CHECK_OK(siommu_pasid_free(siommu_ctx_pasids(ctx), pasid));
+	CHECK_OK(siommu_domain_free(pv));
+	CHECK_OK(siommu_domain_free(ps));
+	CHECK_OK(siommu_domain_free(iv));
+	CHECK_OK(siommu_domain_free(is));
+}
+
 int main(void)
 {
 	uint32_t all = SIOMMU_SMMUV3_F_ALL;
@@ -568,6 +605,7 @@ int main(void)
 	check_inval(all & ~SIOMMU_SMMUV3_F_RIL);
 	check_cmdq_errors();
 	check_events();
+	check_mixed_types();
 	siommu_ctx_destroy(ctx);
 	return 0;
 }
