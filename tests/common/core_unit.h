@@ -180,6 +180,48 @@ static inline int test_unit_dma_read(struct siommu_unit *unit, uint16_t rid, boo
 	return err;
 }
 
+/*
+ * Translate one byte at @iova by @rid (and @pasid with @pp) for a read
+ * (@write false) or a write, through @unit's hardware: 0 with *@pa set,
+ * or the model's error (-EFAULT: a fault).
+ */
+static inline int test_unit_translate(struct siommu_unit *unit, uint16_t rid, bool pp,
+				      uint32_t pasid, uint64_t iova, bool read, bool write,
+				      uint64_t *pa)
+{
+	int err = -EINVAL;
+
+	switch (test_unit_type()) {
+	case TEST_UNIT_VTD: {
+		struct siommu_vtd_req req = {
+			.rid = rid, .pasid_present = pp, .pasid = pasid, .iova = iova,
+			.len = 1, .access = (read ? SIOMMU_VTD_READ : 0) |
+					    (write ? SIOMMU_VTD_WRITE : 0),
+		};
+		struct siommu_vtd_xlate x;
+
+		memset(&x, 0, sizeof(x));
+		err = siommu_vtd_translate(siommu_unit_vtd(unit), &req, &x);
+		*pa = x.addr;
+		break;
+	}
+	case TEST_UNIT_SMMUV3: {
+		struct siommu_smmuv3_req req = {
+			.sid = rid, .ssv = pp, .ssid = pasid, .iova = iova, .len = 1,
+			.access = (read ? SIOMMU_SMMUV3_READ : 0) |
+				  (write ? SIOMMU_SMMUV3_WRITE : 0),
+		};
+		struct siommu_smmuv3_xlate x;
+
+		memset(&x, 0, sizeof(x));
+		err = siommu_smmuv3_translate(siommu_unit_smmuv3(unit), &req, &x);
+		*pa = x.addr;
+		break;
+	}
+	}
+	return err;
+}
+
 /* The same for a DMA write of @len bytes from @buf. */
 static inline int test_unit_dma_write(struct siommu_unit *unit, uint16_t rid, bool pp,
 				      uint32_t pasid, uint64_t iova, const void *buf,
