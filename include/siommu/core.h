@@ -177,7 +177,9 @@ struct siommu_unit_stats {
 					 * answered "invalid request": no
 					 * device handles I/O page faults yet) */
 	uint64_t domain_ids;		/* domain IDs in use: one per domain
-					 * attached through the unit */
+					 * attached through the unit (VT-d
+					 * DIDs; SMMUv3 ASIDs and VMIDs, of
+					 * paging domains only) */
 };
 void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
 
