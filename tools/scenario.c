@@ -6,9 +6,12 @@
  * docs/scenarios.md is the schema a user reads; this file enforces it.
  *
  * A file is one mapping with these keys (all lists):
- *   units:    name, aw (39|48|57), pasid_bits, iotlb_sets, iotlb_ways
- *   devices:  name, unit, rid ("bb:dd.f"), pasid_bits, pasid_only, ats, pri,
- *             group (isolation key), alias ("bb:dd.f")
+ *   units:    name, type (vtd|smmuv3), iotlb_sets, iotlb_ways; VT-d: aw
+ *             (39|48|57), pasid_bits; SMMUv3: sid_bits, ssid_bits, stages
+ *             (s1|s2|nested), stream_table and cd_table (linear|2level), oas
+ *   devices:  name, unit, rid ("bb:dd.f") or on SMMUv3 sid (a StreamID),
+ *             pasid_bits, pasid_only, ats, pri, group (isolation key),
+ *             alias ("bb:dd.f")
  *   domains:  name, unit, type (paging|identity|blocked), stage
  *             (auto|first|second), mappings: [iova, size, prot (r|w|rw),
  *             fill (byte)]
@@ -45,10 +48,15 @@
 #define NAME_LEN (SCENARIO_MAX_NAME + 1)
 #define MAX_ITEMS SCENARIO_MAX_ITEMS
 
+enum { UNIT_VTD, UNIT_SMMUV3 };
+
 struct sc_unit {
 	char name[NAME_LEN];
 	int line;
-	struct siommu_vtd_cfg cfg;
+	int type;			/* UNIT_* */
+	struct siommu_vtd_cfg cfg;	/* VT-d */
+	struct siommu_smmuv3_cfg scfg;	/* SMMUv3 */
+	unsigned int pasid_bits;	/* PASIDs (SubstreamIDs) the driver offers */
 	struct siommu_unit *unit;
 };
 
@@ -58,6 +66,7 @@ struct sc_device {
 	char name[NAME_LEN];
 	int line, unit;
 	struct siommu_device_cfg cfg;
+	bool by_sid;		/* given as a StreamID (sid), not a RID */
 	struct siommu_device *dev;
 	bool registered;	/* page responses come to on_page_resp() */
 	struct sc_work *cur;	/* the workload item running for it (atomic) */
@@ -96,7 +105,7 @@ struct sc_work {
 	bool has_pasid;
 	uint32_t pasid;
 	int op;			/* OP_* */
-	unsigned int access;	/* OP_ATS, OP_PRQ: SIOMMU_VTD_READ | WRITE */
+	unsigned int access;	/* OP_ATS, OP_PRQ: ACC_READ | ACC_WRITE */
 	uint64_t iova, size, count, threads, stride, span;
 	int expect;
 	/*
@@ -107,8 +116,15 @@ struct sc_work {
 	 */
 	uint64_t dmas, bytes, faults, unexpected, denied;
 	uint64_t resp[3];	/* success, invalid request, failure */
-	uint64_t by_reason[256];
+	uint64_t by_reason[256];	/* VT-d reason or SMMUv3 event number */
 };
+
+/* The access of an ATS or page request; both models use these bits. */
+#define ACC_READ	1u
+#define ACC_WRITE	2u
+_Static_assert(SIOMMU_VTD_READ == ACC_READ && SIOMMU_VTD_WRITE == ACC_WRITE &&
+	       SIOMMU_SMMUV3_READ == ACC_READ && SIOMMU_SMMUV3_WRITE == ACC_WRITE,
+	       "request access bits");
 
 struct scenario {
 	char file[256];
@@ -495,10 +511,111 @@ static int get_list(struct parser *p, yaml_node_t *root, const char *key,
 	return 0;
 }
 
+/* A field given for a unit of the other type: an error, never ignored. */
+static int unit_foreign_keys(struct parser *p, yaml_node_t *n, const struct sc_unit *u)
+{
+	static const char *const vtd_only[] = { "aw", "pasid_bits", NULL };
+	static const char *const smmuv3_only[] = { "sid_bits", "ssid_bits", "stages",
+						   "stream_table", "cd_table", "oas", NULL };
+	const char *const *k = u->type == UNIT_VTD ? smmuv3_only : vtd_only;
+
+	for (; *k; k++)
+		if (map_get(p, n, *k))
+			return perr(p, map_get(p, n, *k), *k, "only for %s, and unit '%s' is %s",
+				    u->type == UNIT_VTD ? "SMMUv3 units (type: smmuv3)" :
+				    "VT-d units (type: vtd)", u->name,
+				    u->type == UNIT_VTD ? "VT-d" : "SMMUv3");
+	return 0;
+}
+
+static int parse_vtd_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
+{
+	uint64_t v = 0;
+	int ret;
+
+	ret = get_num(p, n, "aw", false, 48, 0, UINT64_MAX, false, &v);
+	if (!ret && v != 39 && v != 48 && v != 57)
+		ret = perr(p, map_get(p, n, "aw"), "aw", "expected 39, 48 or 57");
+	u->cfg.aw = v;
+	ret = ret ?: get_num(p, n, "pasid_bits", false, 20, 1, 20, false, &v);
+	u->cfg.pasid_bits = v;
+	u->pasid_bits = u->cfg.pasid_bits;
+	/* 0 in the library's configuration means its default: not here. */
+	ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
+	if (!ret && (v & (v - 1)))
+		ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
+			   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
+	u->cfg.iotlb_sets = v;
+	ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
+	u->cfg.iotlb_ways = v;
+	return ret;
+}
+
+/*
+ * The stream table the driver builds is 2-level when the unit offers it
+ * (SMMUv3 IDR0.ST_LVL) and there are more than 256 StreamIDs; a CD table
+ * is 2-level when the unit offers it (IDR0.CD2L) and the device has more
+ * than 1024 SubstreamIDs, and without it the driver gives a device at most
+ * 1024 of them (a linear table of 2^20 CDs would take 64 MiB).
+ */
+#define SMMUV3_ST_SPLIT_BITS	8
+#define SMMUV3_CD_LINEAR_BITS	10
+
+static int parse_smmuv3_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
+{
+	static const char *const stages[] = { "s1", "s2", "nested", NULL };
+	static const char *const formats[] = { "linear", "2level", NULL };
+	struct siommu_smmuv3_cfg *c = &u->scfg;
+	int st = 2, stf = 1, cdf = 1, ret;
+	uint64_t v = 0;
+
+	ret = get_num(p, n, "sid_bits", false, 16, 1, 16, false, &v);
+	c->sid_bits = v;
+	ret = ret ?: get_num(p, n, "ssid_bits", false, 20, 1, 20, false, &v);
+	c->ssid_bits = v;
+	ret = ret ?: get_enum(p, n, "stages", stages, 2, &st);
+	ret = ret ?: get_enum(p, n, "stream_table", formats, 1, &stf);
+	if (!ret && stf && map_get(p, n, "stream_table") && c->sid_bits <= SMMUV3_ST_SPLIT_BITS)
+		ret = perr(p, map_get(p, n, "stream_table"), "stream_table", "2level needs "
+			   "sid_bits above %d: %u bits are 2^%u StreamIDs, one level-2 table's "
+			   "worth, so the table is linear", SMMUV3_ST_SPLIT_BITS, c->sid_bits,
+			   c->sid_bits);
+	ret = ret ?: get_enum(p, n, "cd_table", formats, 1, &cdf);
+	if (!ret && map_get(p, n, "cd_table") && st == 1)
+		ret = perr(p, map_get(p, n, "cd_table"), "cd_table", "CD tables are stage 1's, "
+			   "and unit '%s' has stages: s2", u->name);
+	ret = ret ?: get_num(p, n, "oas", false, 48, 0, UINT64_MAX, false, &v);
+	if (!ret && v != 32 && v != 36 && v != 40 && v != 42 && v != 44 && v != 48)
+		ret = perr(p, map_get(p, n, "oas"), "oas", "expected 32, 36, 40, 42, 44 or 48");
+	c->oas = v;
+	ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
+	if (!ret && (v & (v - 1)))
+		ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
+			   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
+	c->tlb_sets = v;
+	ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
+	c->tlb_ways = v;
+	c->features = SIOMMU_SMMUV3_F_ALL;
+	if (st == 0)
+		c->features &= ~SIOMMU_SMMUV3_F_S2;
+	if (st == 1)
+		c->features &= ~(SIOMMU_SMMUV3_F_S1 | SIOMMU_SMMUV3_F_CD2L);
+	if (!stf)
+		c->features &= ~SIOMMU_SMMUV3_F_ST2L;
+	if (!cdf)
+		c->features &= ~SIOMMU_SMMUV3_F_CD2L;
+	/* SubstreamIDs select CDs: stage 1 only. */
+	u->pasid_bits = st == 1 ? 0 : !cdf && c->ssid_bits > SMMUV3_CD_LINEAR_BITS ?
+			SMMUV3_CD_LINEAR_BITS : c->ssid_bits;
+	return ret;
+}
+
 static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
-	static const char *const keys[] = { "name", "aw", "pasid_bits", "iotlb_sets",
-					    "iotlb_ways", NULL };
+	static const char *const keys[] = { "name", "type", "iotlb_sets", "iotlb_ways",
+					    "aw", "pasid_bits", "sid_bits", "ssid_bits",
+					    "stages", "stream_table", "cd_table", "oas", NULL };
+	static const char *const types[] = { "vtd", "smmuv3", NULL };
 	yaml_node_t *l;
 	unsigned int i;
 	int ret = get_list(p, root, "units", true, &l);
@@ -506,46 +623,93 @@ static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 	for (i = 0; !ret && i < list_len(l); i++) {
 		yaml_node_t *n = list_item(p, l, i);
 		struct sc_unit *u = &sc->unit[sc->nunits++];
-		uint64_t v = 0;
 
 		u->line = line_of(n);
 		ret = check_keys(p, n, "a unit", keys);
 		ret = ret ?: get_name(p, n, "name", true, u->name);
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->unit, sc->nunits, "unit");
-		ret = ret ?: get_num(p, n, "aw", false, 48, 0, UINT64_MAX, false, &v);
-		if (!ret && v != 39 && v != 48 && v != 57)
-			ret = perr(p, map_get(p, n, "aw"), "aw", "expected 39, 48 or 57");
-		u->cfg.aw = v;
-		ret = ret ?: get_num(p, n, "pasid_bits", false, 20, 1, 20, false, &v);
-		u->cfg.pasid_bits = v;
-		/* 0 in the library's configuration means its default: not here. */
-		ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
-		if (!ret && (v & (v - 1)))
-			ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
-				   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
-		u->cfg.iotlb_sets = v;
-		ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
-		u->cfg.iotlb_ways = v;
+		ret = ret ?: get_enum(p, n, "type", types, UNIT_VTD, &u->type);
+		ret = ret ?: unit_foreign_keys(p, n, u);
+		if (!ret)
+			ret = u->type == UNIT_VTD ? parse_vtd_unit(p, n, u) :
+						    parse_smmuv3_unit(p, n, u);
 	}
 	if (!ret && !sc->nunits)
 		ret = perr(p, l, "units", "at least one unit is needed");
 	return ret;
 }
 
+/* The StreamID limit of @d's unit, for a device's RID or sid; VT-d: none. */
+static bool sid_fits(struct scenario *sc, const struct sc_device *d)
+{
+	const struct sc_unit *u = &sc->unit[d->unit];
+
+	return u->type != UNIT_SMMUV3 || !(d->cfg.rid >> u->scfg.sid_bits);
+}
+
+/* How a device is addressed on its unit: "bb:dd.f", or a StreamID given
+ * as one ("sid 0x10"). */
+static const char *dev_id(const struct sc_device *d, char *s)
+{
+	if (d->by_sid)
+		sprintf(s, "sid 0x%x", d->cfg.rid);
+	else
+		rid_str(d->cfg.rid, s);
+	return s;
+}
+
 /* PASIDs a device can use: min(its width, its unit's); none behind an alias. */
 static unsigned int dev_pasid_bits(struct scenario *sc, const struct sc_device *d)
 {
-	unsigned int u = sc->unit[d->unit].cfg.pasid_bits;
+	unsigned int u = sc->unit[d->unit].pasid_bits;
 
 	if (d->cfg.alias_rid != SIOMMU_NO_ALIAS)
 		return 0;
 	return d->cfg.pasid_bits < u ? d->cfg.pasid_bits : u;
 }
 
+/*
+ * Where @d sits on its unit: `rid` ("bb:dd.f") on any unit, or on an SMMUv3
+ * unit `sid`, a StreamID as a number; one of the two. A PCIe RID is the
+ * StreamID as root complexes commonly give it (SMMUv3 3.2: StreamID =
+ * RID), so both name the same entry of the stream table.
+ */
+static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
+			 struct sc_device *d)
+{
+	const struct sc_unit *u = &sc->unit[d->unit];
+	yaml_node_t *sn = map_get(p, n, "sid");
+	int32_t rid = 0;
+	uint64_t v = 0;
+	int ret;
+
+	if (sn && u->type != UNIT_SMMUV3)
+		return perr(p, sn, "sid", "a StreamID, only on SMMUv3 units; unit '%s' is VT-d: "
+			    "give rid", u->name);
+	if (sn && map_get(p, n, "rid"))
+		return perr(p, sn, "sid", "give rid or sid, not both (a RID is its StreamID)");
+	if (sn) {
+		ret = get_num(p, n, "sid", true, 0, 0, (1u << u->scfg.sid_bits) - 1, true, &v);
+		d->cfg.rid = (uint16_t)v;
+		d->by_sid = true;
+		return ret;
+	}
+	if (u->type == UNIT_SMMUV3 && !map_get(p, n, "rid"))
+		return perr(p, n, "rid", "missing (expected a requester ID like 00:01.0, or "
+			    "sid: a StreamID)");
+	ret = get_rid(p, n, "rid", true, &rid);
+	d->cfg.rid = (uint16_t)rid;
+	if (!ret && !sid_fits(sc, d))
+		ret = perr(p, map_get(p, n, "rid"), "rid", "RID %02x:%02x.%x is StreamID 0x%x, "
+			   "beyond unit '%s''s %u-bit StreamIDs", rid >> 8, (rid >> 3) & 0x1f,
+			   rid & 7, (unsigned int)rid, u->name, u->scfg.sid_bits);
+	return ret;
+}
+
 static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
-	static const char *const keys[] = { "name", "unit", "rid", "pasid_bits", "pasid_only",
-					    "ats", "pri", "group", "alias", NULL };
+	static const char *const keys[] = { "name", "unit", "rid", "sid", "pasid_bits",
+					    "pasid_only", "ats", "pri", "group", "alias", NULL };
 	yaml_node_t *l;
 	unsigned int i, k;
 	int ret = get_list(p, root, "devices", true, &l);
@@ -556,15 +720,15 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		bool po = false, ats = false, pri = false;
 		int32_t rid = 0;
 		uint64_t v = 0;
-		char rs[16];
+		char rs[24];
+		const char *idk;
 
 		d->line = line_of(n);
 		ret = check_keys(p, n, "a device", keys);
 		ret = ret ?: get_name(p, n, "name", true, d->name);
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->dev, sc->ndevs, "device");
 		ret = ret ?: FIND(p, n, "unit", sc->unit, sc->nunits, "unit", &d->unit);
-		ret = ret ?: get_rid(p, n, "rid", true, &rid);
-		d->cfg.rid = (uint16_t)rid;
+		ret = ret ?: get_device_id(p, n, sc, d);
 		ret = ret ?: get_num(p, n, "pasid_bits", false, 0, 0, 20, false, &v);
 		d->cfg.pasid_bits = v;
 		ret = ret ?: get_bool(p, n, "pasid_only", &po);
@@ -577,10 +741,22 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		ret = ret ?: get_rid(p, n, "alias", false, &d->cfg.alias_rid);
 		if (ret)
 			break;
+		idk = d->by_sid ? "sid" : "rid";
+		rid = d->cfg.rid;
 		rid_str(d->cfg.rid, rs);
 		if (d->cfg.alias_rid == rid)
 			return perr(p, map_get(p, n, "alias"), "alias",
 				    "%s is the device's own RID", rs);
+		if (d->by_sid)
+			snprintf(rs, sizeof(rs), "StreamID 0x%x", d->cfg.rid);
+		else
+			snprintf(rs, sizeof(rs), "RID %02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1f,
+				 rid & 7);
+		if (d->cfg.alias_rid >= 0 && !sid_fits(sc, &(struct sc_device){
+				.unit = d->unit, .cfg.rid = (uint16_t)d->cfg.alias_rid }))
+			return perr(p, map_get(p, n, "alias"), "alias", "StreamID 0x%x is beyond "
+				    "unit '%s''s %u-bit StreamIDs", (unsigned int)d->cfg.alias_rid,
+				    sc->unit[d->unit].name, sc->unit[d->unit].scfg.sid_bits);
 		/* One RID, one device on a unit; an alias is never another's RID. */
 		for (k = 0; k + 1 < sc->ndevs; k++) {
 			struct sc_device *o = &sc->dev[k];
@@ -588,12 +764,12 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 			if (o->unit != d->unit)
 				continue;
 			if (o->cfg.rid == d->cfg.rid)
-				return perr(p, map_get(p, n, "rid"), "rid",
-					    "device '%s': RID %s is already used by '%s' (line %d)",
+				return perr(p, map_get(p, n, idk), idk,
+					    "device '%s': %s is already used by '%s' (line %d)",
 					    d->name, rs, o->name, o->line);
 			if (o->cfg.alias_rid == rid)
-				return perr(p, map_get(p, n, "rid"), "rid",
-					    "device '%s': RID %s is the alias of '%s' (line %d)",
+				return perr(p, map_get(p, n, idk), idk,
+					    "device '%s': %s is the alias of '%s' (line %d)",
 					    d->name, rs, o->name, o->line);
 			if (d->cfg.alias_rid == o->cfg.rid) {
 				rid_str((uint16_t)d->cfg.alias_rid, rs);
@@ -613,11 +789,27 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 	return ret;
 }
 
-/* Where a paging domain's mappings may lie: below 2^aw of its unit. */
+/*
+ * The input width of a paging domain of @d's unit: VT-d's aw; on SMMUv3,
+ * 48 bits at stage 1 (one TTB0 range), the output size at stage 2 (the
+ * driver's IPA width: SMMUv3 5.2, S2T0SZ within IDR5.OAS).
+ */
+static unsigned int dom_width(struct scenario *sc, const struct sc_domain *d)
+{
+	const struct sc_unit *u = &sc->unit[d->unit];
+
+	if (u->type == UNIT_VTD)
+		return u->cfg.aw;
+	if (d->cfg.stage == SIOMMU_STAGE_SECOND || !(u->scfg.features & SIOMMU_SMMUV3_F_S1))
+		return u->scfg.oas < 48 ? u->scfg.oas : 48;
+	return 48;
+}
+
+/* Where a paging domain's mappings may lie: below 2^width of its unit. */
 static int check_mapping(struct parser *p, yaml_node_t *m, struct scenario *sc,
 			 struct sc_domain *d, struct sc_mapping *mp)
 {
-	unsigned int aw = sc->unit[d->unit].cfg.aw, k;
+	unsigned int aw = dom_width(sc, d), k;
 	char a[24], b[24];
 	uint64_t last;
 
@@ -823,7 +1015,7 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 		if (!ret && map_get(p, n, "access") && w->op != OP_ATS && w->op != OP_PRQ)
 			ret = perr(p, map_get(p, n, "access"), "access", "only for ats_translate "
 				   "and page_request (read and write say it)");
-		w->access = (acc & 1 ? SIOMMU_VTD_READ : 0) | (acc & 2 ? SIOMMU_VTD_WRITE : 0);
+		w->access = (acc & 1 ? ACC_READ : 0) | (acc & 2 ? ACC_WRITE : 0);
 		ret = ret ?: get_num(p, n, "iova", true, 0, 0, UINT64_MAX, true, &w->iova);
 		ret = ret ?: get_num(p, n, "size", false, 4096, 1, 1u << 20, false, &w->size);
 		ret = ret ?: get_num(p, n, "count", false, 1, 1, SCENARIO_MAX_DMAS, false,
@@ -1093,10 +1285,16 @@ void scenario_free(struct scenario *sc)
 
 	if (!sc)
 		return;
-	for (i = 0; i < sc->ndevs; i++)
-		if (sc->dev[i].registered)
-			siommu_vtd_dev_unregister(siommu_unit_vtd(sc->unit[sc->dev[i].unit].unit),
-						  sc->dev[i].cfg.rid);
+	for (i = 0; i < sc->ndevs; i++) {
+		struct siommu_unit *unit = sc->unit[sc->dev[i].unit].unit;
+
+		if (!sc->dev[i].registered)
+			continue;
+		if (siommu_unit_smmuv3(unit))
+			siommu_smmuv3_dev_unregister(siommu_unit_smmuv3(unit), sc->dev[i].cfg.rid);
+		else
+			siommu_vtd_dev_unregister(siommu_unit_vtd(unit), sc->dev[i].cfg.rid);
+	}
 	siommu_ctx_destroy(sc->ctx);
 	free(sc);
 }
@@ -1123,22 +1321,34 @@ static int rerr(struct scenario *sc, char *err, size_t errlen, int line,
 
 /*
  * The page group response to a device's page request (PCIe PRI), counted
- * for the workload item running for the device. Called by the unit from
- * the driver's invalidation queue: counts only.
+ * for the workload item running for the device: @slot 0 success, 1
+ * invalid request, 2 failure. Called by the unit from the driver's
+ * command or invalidation queue: counts only.
  */
-static void on_page_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
+static void count_page_resp(struct sc_device *d, unsigned int slot)
 {
-	struct sc_device *d = opaque;
 	struct sc_work *w = __atomic_load_n(&d->cur, __ATOMIC_ACQUIRE);
 
 	if (w)
-		__atomic_fetch_add(&w->resp[resp->code == 0 ? 0 : resp->code == 1 ? 1 : 2], 1,
-				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->resp[slot], 1, __ATOMIC_RELAXED);
+}
+
+/* VT-d 7.7.1: response code 0 success, 1 invalid request, else failure. */
+static void on_page_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
+{
+	count_page_resp(opaque, resp->code == 0 ? 0 : resp->code == 1 ? 1 : 2);
+}
+
+/* SMMUv3 4.6.1 CMD_PRI_RESP: 0 invalid request, 1 failure, 2 success. */
+static void on_pri_resp(void *opaque, const struct siommu_smmuv3_pri_resp *resp)
+{
+	count_page_resp(opaque, resp->resp == 2 ? 0 : resp->resp == 0 ? 1 : 2);
 }
 
 static int build_devices(struct scenario *sc, char *err, size_t errlen)
 {
 	static const struct siommu_vtd_dev_ops ops = { .page_resp = on_page_resp };
+	static const struct siommu_smmuv3_dev_ops sops = { .pri_resp = on_pri_resp };
 	unsigned int i;
 	int ret;
 
@@ -1146,7 +1356,7 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 		struct sc_device *d = &sc->dev[i];
 		char rid[16];
 
-		rid_str(d->cfg.rid, rid);
+		dev_id(d, rid);
 		ret = siommu_device_add(sc->unit[d->unit].unit, &d->cfg, &d->dev);
 		if (ret == -EINVAL && d->cfg.isolation_key && d->cfg.alias_rid != SIOMMU_NO_ALIAS) {
 			int key = -1, alias = -1;
@@ -1176,13 +1386,18 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 				    sc->unit[d->unit].name);
 		if (ret)
 			return rerr(sc, err, errlen, d->line, "device", ret, "the library refused "
-				    "device '%s' at RID %s: %s", d->name, rid, strerror(-ret));
-		ret = siommu_vtd_dev_register(siommu_unit_vtd(sc->unit[d->unit].unit),
-					      d->cfg.rid, &ops, d);
+				    "device '%s' at %s%s: %s", d->name, d->by_sid ? "" : "RID ", rid,
+				    strerror(-ret));
+		if (sc->unit[d->unit].type == UNIT_SMMUV3)
+			ret = siommu_smmuv3_dev_register(siommu_unit_smmuv3(sc->unit[d->unit].unit),
+							 d->cfg.rid, &sops, d);
+		else
+			ret = siommu_vtd_dev_register(siommu_unit_vtd(sc->unit[d->unit].unit),
+						      d->cfg.rid, &ops, d);
 		if (ret)
 			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': could "
-				    "not receive page responses at RID %s: %s", d->name, rid,
-				    strerror(-ret));
+				    "not receive page responses at %s: %s", d->name,
+				    dev_id(d, rid), strerror(-ret));
 		d->registered = true;
 	}
 	return 0;
@@ -1342,7 +1557,10 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 	if (ret)
 		return rerr(sc, err, errlen, 1, "context", ret, "%s", strerror(-ret));
 	for (i = 0; i < sc->nunits; i++) {
-		ret = siommu_unit_add_vtd(sc->ctx, &sc->unit[i].cfg, &sc->unit[i].unit);
+		struct sc_unit *u = &sc->unit[i];
+
+		ret = u->type == UNIT_SMMUV3 ? siommu_unit_add_smmuv3(sc->ctx, &u->scfg, &u->unit) :
+					       siommu_unit_add_vtd(sc->ctx, &u->cfg, &u->unit);
 		if (ret)
 			return rerr(sc, err, errlen, sc->unit[i].line, "unit", ret, "the library "
 				    "refused unit '%s': %s", sc->unit[i].name, strerror(-ret));
@@ -1355,7 +1573,8 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 struct worker {
 	struct scenario *sc;
 	struct sc_work *w;
-	struct siommu_vtd *hw;
+	struct siommu_vtd *vtd;		/* the device's unit: one of the two */
+	struct siommu_smmuv3 *smmu;
 	const struct scenario_run_opts *o;
 	pthread_t thread;
 	int err;
@@ -1386,48 +1605,90 @@ static int should_stop(struct scenario *sc, const struct scenario_run_opts *o)
 }
 
 /*
- * One request of a workload item. Returns 0 (done), -EACCES (an ATS
- * translation without the access asked), or another negative errno with
- * *res describing the fault. A page request that the unit could not take
- * (its queue full) or refused counts as a fault; its answer arrives at
- * on_page_resp().
+ * One request of a workload item through a VT-d unit. Returns 0 (done),
+ * -EACCES (an ATS translation without the access asked), or another
+ * negative errno with *reason set to the fault reason (VT-d 7.1.3). A
+ * page request that the unit could not take (its queue full) or refused
+ * counts as a fault; its answer arrives at on_page_resp().
  */
-static int dma_one(struct worker *wk, struct sc_work *w, struct siommu_vtd_req *req,
-		   uint8_t *buf, uint64_t i, size_t *done, struct siommu_vtd_xlate *res)
+static int vtd_one(struct worker *wk, struct sc_work *w, uint16_t rid, uint64_t iova,
+		   uint8_t *buf, uint64_t i, size_t *done, uint32_t *reason)
 {
+	struct siommu_vtd_req req = {
+		.rid = rid, .pasid_present = w->has_pasid, .pasid = w->pasid, .iova = iova,
+	};
+	struct siommu_vtd_xlate res = { 0 };
 	struct siommu_vtd_page_req pr;
 	int ret;
 
 	switch (w->op) {
 	case OP_WRITE:
-		return siommu_vtd_dma_write(wk->hw, req, buf, w->size, done, res);
+		ret = siommu_vtd_dma_write(wk->vtd, &req, buf, w->size, done, &res);
+		break;
 	case OP_ATS:
-		req->access = w->access;
-		req->len = 1;
-		ret = siommu_vtd_ats_translate(wk->hw, req, res);
-		if (!ret && (res->perm & w->access) != w->access)
+		req.access = w->access;
+		req.len = 1;
+		ret = siommu_vtd_ats_translate(wk->vtd, &req, &res);
+		if (!ret && (res.perm & w->access) != w->access)
 			ret = -EACCES;
-		return ret;
+		break;
 	case OP_PRQ:
 		pr = (struct siommu_vtd_page_req){
-			.rid = req->rid, .pasid_present = req->pasid_present,
-			.pasid = req->pasid, .addr = req->iova, .access = w->access,
-			.prgi = (uint16_t)(i & 0x1ff), .last = true,
+			.rid = rid, .pasid_present = w->has_pasid, .pasid = w->pasid,
+			.addr = iova, .access = w->access, .prgi = (uint16_t)(i & 0x1ff),
+			.last = true,
 		};
-		return siommu_vtd_page_request(wk->hw, &pr);
+		return siommu_vtd_page_request(wk->vtd, &pr);
 	default:
-		return siommu_vtd_dma_read(wk->hw, req, buf, w->size, done, res);
+		ret = siommu_vtd_dma_read(wk->vtd, &req, buf, w->size, done, &res);
+		break;
 	}
+	*reason = res.fault_reason;
+	return ret;
+}
+
+/* The same through an SMMUv3 unit: the RID is the StreamID, the PASID the
+ * SubstreamID, and *reason the event number (SMMUv3 7.3). */
+static int smmuv3_one(struct worker *wk, struct sc_work *w, uint16_t sid, uint64_t iova,
+		      uint8_t *buf, uint64_t i, size_t *done, uint32_t *reason)
+{
+	struct siommu_smmuv3_req req = {
+		.sid = sid, .ssv = w->has_pasid, .ssid = w->pasid, .iova = iova,
+	};
+	struct siommu_smmuv3_xlate res = { 0 };
+	struct siommu_smmuv3_page_req pr;
+	int ret;
+
+	switch (w->op) {
+	case OP_WRITE:
+		ret = siommu_smmuv3_dma_write(wk->smmu, &req, buf, w->size, done, &res);
+		break;
+	case OP_ATS:
+		req.access = w->access;
+		req.len = 1;
+		ret = siommu_smmuv3_ats_translate(wk->smmu, &req, &res);
+		if (!ret && (res.perm & w->access) != w->access)
+			ret = -EACCES;
+		break;
+	case OP_PRQ:
+		pr = (struct siommu_smmuv3_page_req){
+			.sid = sid, .ssv = w->has_pasid, .ssid = w->pasid, .addr = iova,
+			.access = w->access, .prgi = (uint16_t)(i & 0x1ff), .last = true,
+		};
+		return siommu_smmuv3_page_request(wk->smmu, &pr);
+	default:
+		ret = siommu_smmuv3_dma_read(wk->smmu, &req, buf, w->size, done, &res);
+		break;
+	}
+	*reason = res.event;
+	return ret;
 }
 
 static void *work_fn(void *arg)
 {
 	struct worker *wk = arg;
 	struct sc_work *w = wk->w;
-	struct siommu_vtd_req req = {
-		.rid = wk->sc->dev[w->device].cfg.rid,
-		.pasid_present = w->has_pasid, .pasid = w->pasid,
-	};
+	uint16_t rid = wk->sc->dev[w->device].cfg.rid;
 	uint8_t *buf = calloc(1, w->size);
 	uint64_t i, off = 0, dmas = 0, bytes = 0, faults = 0, bad = 0, denied = 0;
 
@@ -1436,14 +1697,14 @@ static void *work_fn(void *arg)
 		return NULL;
 	}
 	for (i = 0; i < w->count; i++) {
-		struct siommu_vtd_xlate res = { 0 };
+		uint32_t reason = 0;
 		size_t done = 0;
 		int ret;
 
 		if ((i & 255) == 0 && i && should_stop(wk->sc, wk->o))
 			break;
-		req.iova = w->iova + off;
-		ret = dma_one(wk, w, &req, buf, i, &done, &res);
+		ret = wk->smmu ? smmuv3_one(wk, w, rid, w->iova + off, buf, i, &done, &reason) :
+				 vtd_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
 		dmas++;
 		bytes += done;
 		if (ret == -EACCES) {
@@ -1452,7 +1713,7 @@ static void *work_fn(void *arg)
 			faults++;
 			/* A refused page request's reason is in its response. */
 			if (w->op != OP_PRQ)
-				__atomic_fetch_add(&w->by_reason[res.fault_reason & 0xff], 1,
+				__atomic_fetch_add(&w->by_reason[reason & 0xff], 1,
 						   __ATOMIC_RELAXED);
 		}
 		if ((w->expect == EXPECT_OK && ret) || (w->expect == EXPECT_FAULT && !ret))
@@ -1499,8 +1760,10 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 
 		__atomic_store_n(&sc->dev[w->device].cur, w, __ATOMIC_RELEASE);
 		for (t = 0; t < w->threads; t++) {
+			struct siommu_unit *unit = sc->unit[sc->dev[w->device].unit].unit;
+
 			wk[t] = (struct worker){ .sc = sc, .w = w, .o = o,
-				.hw = siommu_unit_vtd(sc->unit[sc->dev[w->device].unit].unit) };
+				.vtd = siommu_unit_vtd(unit), .smmu = siommu_unit_smmuv3(unit) };
 			if (pthread_create(&wk[t].thread, NULL, work_fn, &wk[t])) {
 				ret = rerr(sc, err, errlen, w->line, "threads", -EAGAIN,
 					   "could not start workload thread %u", t + 1);
@@ -1537,18 +1800,60 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 
 static const char *const resp_names[] = { "success", "invalid_request", "failure" };
 
-/* The faults of @w by reason, "0x06:12 0x30:4"; then ATS denials and page
- * responses by code where there are any (text). */
-static void reasons_text(const struct sc_work *w, char *s, size_t len)
+const char *scenario_smmuv3_event_name(unsigned int event)
 {
+	switch (event) {
+	case SIOMMU_SMMUV3_EVT_NONE: return "no_event";
+	case SIOMMU_SMMUV3_F_UUT: return "F_UUT";
+	case SIOMMU_SMMUV3_C_BAD_STREAMID: return "C_BAD_STREAMID";
+	case SIOMMU_SMMUV3_F_STE_FETCH: return "F_STE_FETCH";
+	case SIOMMU_SMMUV3_C_BAD_STE: return "C_BAD_STE";
+	case SIOMMU_SMMUV3_F_BAD_ATS_TREQ: return "F_BAD_ATS_TREQ";
+	case SIOMMU_SMMUV3_F_STREAM_DISABLED: return "F_STREAM_DISABLED";
+	case SIOMMU_SMMUV3_F_TRANSL_FORBIDDEN: return "F_TRANSL_FORBIDDEN";
+	case SIOMMU_SMMUV3_C_BAD_SUBSTREAMID: return "C_BAD_SUBSTREAMID";
+	case SIOMMU_SMMUV3_F_CD_FETCH: return "F_CD_FETCH";
+	case SIOMMU_SMMUV3_C_BAD_CD: return "C_BAD_CD";
+	case SIOMMU_SMMUV3_F_WALK_EABT: return "F_WALK_EABT";
+	case SIOMMU_SMMUV3_F_TRANSLATION: return "F_TRANSLATION";
+	case SIOMMU_SMMUV3_F_ADDR_SIZE: return "F_ADDR_SIZE";
+	case SIOMMU_SMMUV3_F_ACCESS: return "F_ACCESS";
+	case SIOMMU_SMMUV3_F_PERMISSION: return "F_PERMISSION";
+	case SIOMMU_SMMUV3_F_TLB_CONFLICT: return "F_TLB_CONFLICT";
+	case SIOMMU_SMMUV3_F_CFG_CONFLICT: return "F_CFG_CONFLICT";
+	case SIOMMU_SMMUV3_E_PAGE_REQUEST: return "E_PAGE_REQUEST";
+	default: return NULL;
+	}
+}
+
+/* Reason @r of a fault on @unit as reports name it: VT-d's code "0x71",
+ * SMMUv3's event "F_TRANSLATION" (its number where it has no name). */
+static const char *reason_str(const struct sc_unit *unit, unsigned int r, char *s, size_t len)
+{
+	const char *name = unit->type == UNIT_SMMUV3 ? scenario_smmuv3_event_name(r) : NULL;
+
+	if (name)
+		snprintf(s, len, "%s", name);
+	else
+		snprintf(s, len, "0x%02x", r);
+	return s;
+}
+
+/* The faults of @w by reason, "0x06:12 0x30:4" (VT-d) or
+ * "F_TRANSLATION:12" (SMMUv3); then ATS denials and page responses by code
+ * where there are any (text). */
+static void reasons_text(struct scenario *sc, const struct sc_work *w, char *s, size_t len)
+{
+	const struct sc_unit *unit = &sc->unit[sc->dev[w->device].unit];
 	unsigned int r;
 	size_t l = 0;
+	char name[24];
 
 	s[0] = 0;
 	for (r = 0; r < 256 && l < len; r++)
 		if (w->by_reason[r])
-			l += snprintf(s + l, len - l, "%s0x%02x:%" PRIu64, l ? " " : "", r,
-				      w->by_reason[r]);
+			l += snprintf(s + l, len - l, "%s%s:%" PRIu64, l ? " " : "",
+				      reason_str(unit, r, name, sizeof(name)), w->by_reason[r]);
 	if (w->denied && l < len)
 		l += snprintf(s + l, len - l, "%sdenied:%" PRIu64, l ? " " : "", w->denied);
 	for (r = 0; r < 3 && l < len; r++)
@@ -1557,9 +1862,11 @@ static void reasons_text(const struct sc_work *w, char *s, size_t len)
 				      resp_names[r], w->resp[r]);
 }
 
-/* A unit's figures after a run, for both reports. */
+/* A unit's figures after a run, for both reports: the IOTLB (VT-d) or
+ * TLB (SMMUv3), the faults the unit saw, and the driver's queue figures
+ * (invalidation descriptors and waits; on SMMUv3 commands and CMD_SYNCs). */
 struct unit_figures {
-	struct siommu_vtd_stats vs;
+	uint64_t tlb_hit, tlb_miss, faults;
 	struct siommu_unit_stats us;
 	double hit_rate;	/* percent */
 	uint64_t pt_pages;	/* of the whole context */
@@ -1567,13 +1874,28 @@ struct unit_figures {
 
 static void unit_figures(struct scenario *sc, unsigned int i, struct unit_figures *f)
 {
+	struct siommu_smmuv3 *smmu = siommu_unit_smmuv3(sc->unit[i].unit);
 	struct siommu_mem_stats ms;
 
-	siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &f->vs);
+	if (smmu) {
+		struct siommu_smmuv3_stats ss;
+
+		siommu_smmuv3_get_stats(smmu, &ss);
+		f->tlb_hit = ss.tlb_hit;
+		f->tlb_miss = ss.tlb_miss;
+		f->faults = ss.faults;
+	} else {
+		struct siommu_vtd_stats vs;
+
+		siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &vs);
+		f->tlb_hit = vs.iotlb_hit;
+		f->tlb_miss = vs.iotlb_miss;
+		f->faults = vs.faults;
+	}
 	siommu_unit_get_stats(sc->unit[i].unit, &f->us);
 	siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
-	f->hit_rate = f->vs.iotlb_hit + f->vs.iotlb_miss ?
-		      100.0 * f->vs.iotlb_hit / (f->vs.iotlb_hit + f->vs.iotlb_miss) : 0;
+	f->hit_rate = f->tlb_hit + f->tlb_miss ?
+		      100.0 * f->tlb_hit / (f->tlb_hit + f->tlb_miss) : 0;
 	f->pt_pages = ms.in_use[SIOMMU_MEM_PT] >> 12;
 }
 
@@ -1585,12 +1907,12 @@ static void report_text(struct scenario *sc, FILE *out)
 		"PASID", "op", "DMAs", "bytes", "faults", "unexp", "faults by reason");
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
-		char rid[16], pasid[16] = "-", reasons[256];
+		char rid[24], pasid[16] = "-", reasons[256];
 
-		rid_str(sc->dev[w->device].cfg.rid, rid);
+		dev_id(&sc->dev[w->device], rid);
 		if (w->has_pasid)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
-		reasons_text(w, reasons, sizeof(reasons));
+		reasons_text(sc, w, reasons, sizeof(reasons));
 		fprintf(out, "%-10s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
 			" %6" PRIu64 "  %s\n", SHOW(sc->dev[w->device].name), rid, pasid,
 			op_names[w->op], w->dmas, w->bytes, w->faults,
@@ -1603,7 +1925,7 @@ static void report_text(struct scenario *sc, FILE *out)
 
 		unit_figures(sc, i, &f);
 		fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
-			" %10" PRIu64 "\n", SHOW(sc->unit[i].name), f.vs.iotlb_hit, f.vs.iotlb_miss,
+			" %10" PRIu64 "\n", SHOW(sc->unit[i].name), f.tlb_hit, f.tlb_miss,
 			f.hit_rate, f.us.inv_descriptors, f.us.inv_waits, f.pt_pages);
 	}
 }
@@ -1658,13 +1980,13 @@ static int report_json(struct scenario *sc, FILE *out)
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
 		json_t *reasons = json_object(), *item;
-		char rid[16];
+		char rid[24];
 
-		rid_str(sc->dev[w->device].cfg.rid, rid);
+		dev_id(&sc->dev[w->device], rid);
 		for (r = 0; reasons && r < 256; r++) {
-			char code[8];
+			char code[24];
 
-			snprintf(code, sizeof(code), "0x%02x", r);
+			reason_str(&sc->unit[sc->dev[w->device].unit], r, code, sizeof(code));
 			if (w->by_reason[r] &&
 			    json_object_set_new(reasons, code, json_integer(w->by_reason[r])))
 				goto out_reasons;
@@ -1701,12 +2023,13 @@ out_reasons:
 		struct unit_figures f;
 
 		unit_figures(sc, i, &f);
-		if (json_array_append_new(units, json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
+		if (json_array_append_new(units, json_pack("{s:s, s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
 				"unit", sc->unit[i].name,
-				"iotlb_hits", (json_int_t)f.vs.iotlb_hit,
-				"iotlb_misses", (json_int_t)f.vs.iotlb_miss,
+				"type", sc->unit[i].type == UNIT_SMMUV3 ? "smmuv3" : "vtd",
+				"iotlb_hits", (json_int_t)f.tlb_hit,
+				"iotlb_misses", (json_int_t)f.tlb_miss,
 				"hit_rate", f.hit_rate,
-				"faults", (json_int_t)f.vs.faults,
+				"faults", (json_int_t)f.faults,
 				"inv_descriptors", (json_int_t)f.us.inv_descriptors,
 				"inv_waits", (json_int_t)f.us.inv_waits,
 				"pt_pages", (json_int_t)f.pt_pages)))

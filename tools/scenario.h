@@ -99,6 +99,15 @@ uint64_t scenario_unexpected(struct scenario *sc);
  */
 int scenario_report(struct scenario *sc, FILE *out, bool json);
 
+/*
+ * scenario_smmuv3_event_name - the SMMUv3 event number @event (enum
+ * siommu_smmuv3_event, SMMUv3 7.3) as the specification names it
+ * ("F_TRANSLATION"); "no_event" for 0 (a transaction that ended without
+ * an event record: STE.Config abort, or an output that is not RAM); NULL
+ * for a number it does not name.
+ */
+const char *scenario_smmuv3_event_name(unsigned int event);
+
 /* The live structure after a run: Graphviz dot, and indented text. */
 void scenario_dump_dot(struct scenario *sc, FILE *out);
 void scenario_dump_text(struct scenario *sc, FILE *out);
