@@ -42,6 +42,7 @@
 #include <yaml.h>
 
 #include <siommu/core.h>
+#include <siommu/smmuv3_build.h>
 
 #include "scenario.h"
 
@@ -2152,6 +2153,239 @@ static const char *dom_name(struct scenario *sc, struct siommu_domain *dom)
 	return "(unnamed)";
 }
 
+
+/*
+ * SMMUv3: what the unit is programmed with, read back from its tables in
+ * memory as the hardware reads them (SMMUv3 3.3, 5.2, 5.4, 6.3.24):
+ * STRTAB_BASE and STRTAB_BASE_CFG -> the stream table, linear or through
+ * a level-1 descriptor -> STE -> S1ContextPtr -> the CD table, linear or
+ * through a level-1 CD descriptor -> CD -> TTB0; the stage-2 table at
+ * STE.S2TTB. The STE and CD decode with siommu/smmuv3_build.h.
+ */
+struct smmu_st {
+	uint64_t base;
+	unsigned int log2size, split;
+	bool two_level;
+};
+
+static int smmu_st_read(struct scenario *sc, unsigned int unit, struct smmu_st *st)
+{
+	struct siommu_smmuv3 *hw = siommu_unit_smmuv3(sc->unit[unit].unit);
+	uint64_t base, cfg;
+
+	if (siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_STRTAB_BASE, 8, &base) ||
+	    siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_STRTAB_BASE_CFG, 4, &cfg))
+		return -ENOENT;
+	/* STRTAB_BASE.ADDR 51:6; STRTAB_BASE_CFG LOG2SIZE 5:0, SPLIT 10:6,
+	 * FMT 17:16 (SMMUv3 6.3.24, 6.3.25). */
+	st->base = base & 0x000fffffffffffc0ull;
+	st->log2size = cfg & 0x3f;
+	st->split = (cfg >> 6) & 0x1f;
+	st->two_level = ((cfg >> 16) & 3) == 1;
+	return 0;
+}
+
+/* The STE of StreamID @sid in *d, and where it lies (*pa). Returns 0, or
+ * -ENOENT: beyond the table, or its level-1 descriptor is invalid. */
+static int smmu_ste_read(struct scenario *sc, unsigned int unit, uint32_t sid,
+			 struct siommu_smmuv3_ste_desc *d, uint64_t *pa)
+{
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+	uint64_t ste[8], l1, l2;
+	struct smmu_st st;
+	unsigned int span;
+
+	if (smmu_st_read(sc, unit, &st) || (st.log2size < 32 && sid >> st.log2size))
+		return -ENOENT;
+	if (!st.two_level) {
+		*pa = st.base + (uint64_t)sid * 64;
+	} else {
+		if (siommu_mem_load64(mem, st.base + (uint64_t)(sid >> st.split) * 8, &l1))
+			return -ENOENT;
+		span = siommu_smmuv3_l1std_decode(l1, &l2);
+		if (!span || (sid & ((1u << st.split) - 1)) >> (span - 1))
+			return -ENOENT;
+		*pa = l2 + (uint64_t)(sid & ((1u << st.split) - 1)) * 64;
+	}
+	if (siommu_mem_read(mem, *pa, ste, sizeof(ste)))
+		return -ENOENT;
+	siommu_smmuv3_ste_decode(ste, d);
+	return 0;
+}
+
+/* CDs per level-2 CD table of S1Fmt @fmt (SMMUv3 5.2: 1 is 4K leaves of
+ * 64 CDs, 2 64K leaves of 1024); 0 for a linear table. */
+static unsigned int smmu_cd_leaf_bits(unsigned int fmt)
+{
+	return fmt == 1 ? 6 : fmt == 2 ? 10 : 0;
+}
+
+/* The CD of SubstreamID @ssid under stage-1 STE @ste, in *cd. Returns 0,
+ * or -ENOENT: no stage-1 CD table, @ssid beyond S1CDMax, or its level-1
+ * CD descriptor is invalid. */
+static int smmu_cd_read(struct scenario *sc, const struct siommu_smmuv3_ste_desc *ste,
+			uint32_t ssid, struct siommu_smmuv3_cd_desc *cd)
+{
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+	unsigned int leaf = smmu_cd_leaf_bits(ste->s1_fmt);
+	uint64_t w[8], pa, l1;
+
+	/* Only stage 1 alone: with stage 2 the CD pointer is an IPA. */
+	if (!ste->valid || ste->config != SIOMMU_SMMUV3_STE_S1 || ssid >> ste->s1_cdmax)
+		return -ENOENT;
+	if (!leaf) {
+		pa = ste->s1_ctx_ptr + (uint64_t)ssid * 64;
+	} else {
+		if (siommu_mem_load64(mem, ste->s1_ctx_ptr + (uint64_t)(ssid >> leaf) * 8, &l1) ||
+		    !siommu_smmuv3_l1cd_decode(l1, &pa))
+			return -ENOENT;
+		pa += (uint64_t)(ssid & ((1u << leaf) - 1)) * 64;
+	}
+	if (siommu_mem_read(mem, pa, w, sizeof(w)))
+		return -ENOENT;
+	siommu_smmuv3_cd_decode(w, cd);
+	return 0;
+}
+
+/* The scenario domain whose page table is at @root, or -1. */
+static int dom_by_root(struct scenario *sc, uint64_t root)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->ndoms; i++) {
+		struct siommu_pt *pt = siommu_domain_pt(sc->dom[i].dom);
+
+		if (pt && siommu_pt_root(pt) == root)
+			return (int)i;
+	}
+	return -1;
+}
+
+static const char *const s1dss_names[] = { "terminate", "bypass", "ssid0", "reserved" };
+
+/* "STE at 0x...: S1, ..." as the unit has it for device @i. */
+static void smmu_ste_str(struct scenario *sc, unsigned int i, char *s, size_t len)
+{
+	struct siommu_smmuv3_ste_desc d;
+	struct smmu_st st;
+	uint64_t pa;
+	size_t l;
+
+	if (smmu_ste_read(sc, sc->dev[i].unit, sc->dev[i].cfg.rid, &d, &pa)) {
+		snprintf(s, len, "STE: none (beyond the stream table)");
+		return;
+	}
+	l = (size_t)snprintf(s, len, "STE at 0x%" PRIx64 "%s: ", pa,
+			     smmu_st_read(sc, sc->dev[i].unit, &st) || !st.two_level ? "" :
+			     " (level 2)");
+	if (!d.valid) {
+		snprintf(s + l, len - l, "not valid");
+		return;
+	}
+	if (d.config == SIOMMU_SMMUV3_STE_ABORT || d.config == SIOMMU_SMMUV3_STE_BYPASS) {
+		snprintf(s + l, len - l, "%s", d.config ? "bypass" : "abort");
+		return;
+	}
+	if (d.config != SIOMMU_SMMUV3_STE_S1 && d.config != SIOMMU_SMMUV3_STE_S2 &&
+	    d.config != SIOMMU_SMMUV3_STE_NESTED) {
+		snprintf(s + l, len - l, "config %u (reserved)", d.config);
+		return;
+	}
+	if (d.config != SIOMMU_SMMUV3_STE_S2)
+		l += (size_t)snprintf(s + l, len - l, "%s, CD table %s at 0x%" PRIx64 ", "
+				      "S1CDMax %u, S1DSS %s, EATS %u",
+				      d.config == SIOMMU_SMMUV3_STE_S1 ? "S1" : "nested",
+				      d.s1_fmt == 0 ? "linear" : d.s1_fmt == 1 ?
+				      "2-level (64 CDs per leaf)" : "2-level (1024 CDs per leaf)",
+				      d.s1_ctx_ptr, d.s1_cdmax, s1dss_names[d.s1dss & 3], d.eats);
+	if (d.config != SIOMMU_SMMUV3_STE_S1 && l < len)
+		snprintf(s + l, len - l, "%sS2, VMID %u, S2TTB 0x%" PRIx64 ", S2T0SZ %u",
+			 d.config == SIOMMU_SMMUV3_STE_NESTED ? "; " : "", d.s2_vmid, d.s2_ttb,
+			 d.s2_t0sz);
+}
+
+/*
+ * How an attachment of device @i at @pasid (0: the RID's traffic, without
+ * a SubstreamID) reaches its domain in the unit's tables: "CD 3: ASID 2,
+ * TTB0 0x..., T0SZ 16" or "S1DSS bypass" or "STE S2, VMID 1"; *dom_out
+ * gets the domain whose page table the entry points at (-1: none).
+ */
+static void smmu_att_str(struct scenario *sc, unsigned int i, uint32_t pasid, char *s,
+			 size_t len, int *dom_out)
+{
+	struct siommu_smmuv3_ste_desc ste;
+	struct siommu_smmuv3_cd_desc cd;
+	uint32_t ssid = pasid;
+	uint64_t pa;
+
+	*dom_out = -1;
+	s[0] = 0;
+	if (smmu_ste_read(sc, sc->dev[i].unit, sc->dev[i].cfg.rid, &ste, &pa) || !ste.valid)
+		return;
+	if (ste.config == SIOMMU_SMMUV3_STE_S2) {
+		*dom_out = dom_by_root(sc, ste.s2_ttb);
+		snprintf(s, len, "STE S2: VMID %u, S2TTB 0x%" PRIx64, ste.s2_vmid, ste.s2_ttb);
+		return;
+	}
+	if (ste.config == SIOMMU_SMMUV3_STE_BYPASS) {
+		snprintf(s, len, "STE bypass");
+		return;
+	}
+	/* Without a SubstreamID: S1DSS, unless the table has one CD. */
+	if (!pasid && ste.s1_cdmax && ste.s1dss != SIOMMU_SMMUV3_S1DSS_SSID0) {
+		snprintf(s, len, "S1DSS %s", s1dss_names[ste.s1dss & 3]);
+		return;
+	}
+	if (smmu_cd_read(sc, &ste, ssid, &cd) || !cd.valid) {
+		snprintf(s, len, "CD %u: not valid", ssid);
+		return;
+	}
+	*dom_out = dom_by_root(sc, cd.ttb0);
+	snprintf(s, len, "CD %u: ASID %u, TTB0 0x%" PRIx64 ", T0SZ %u", ssid, cd.asid, cd.ttb0,
+		 cd.t0sz);
+}
+
+/* The unit's stream table in words. */
+static void smmu_unit_str(struct scenario *sc, unsigned int u, char *s, size_t len)
+{
+	struct smmu_st st;
+
+	if (smmu_st_read(sc, u, &st))
+		snprintf(s, len, "stream table unreadable");
+	else if (st.two_level)
+		snprintf(s, len, "stream table 2-level at 0x%" PRIx64 ": 2^%u StreamIDs, %u per "
+			 "level-2 table", st.base, st.log2size, 1u << st.split);
+	else
+		snprintf(s, len, "stream table linear at 0x%" PRIx64 ": 2^%u StreamIDs", st.base,
+			 st.log2size);
+}
+
+/* An attachment on an SMMUv3 unit: SSID -> CD -> domain, or the RID's
+ * traffic through the STE. */
+static void dump_att_smmuv3(struct dump_ctx *c, uint32_t pasid, unsigned int di)
+{
+	unsigned int dv = c->dev;
+	char how[160], where[24];
+	int hd;
+
+	smmu_att_str(c->sc, dv, pasid, how, sizeof(how), &hd);
+	/* The domain the tables point at; the core's where they point at
+	 * none of the scenario's (identity, blocked). */
+	if (hd < 0)
+		hd = (int)di;
+	if (pasid)
+		snprintf(where, sizeof(where), "SSID %u", pasid);
+	else
+		snprintf(where, sizeof(where), "no SSID");
+	if (c->dot)
+		fprintf(c->out, "  dev_%u_p%u [label=\"%s\\n%s\", shape=box];\n"
+			"  ste_%u -> dev_%u_p%u;\n  dev_%u_p%u -> dom_%d;\n",
+			dv, pasid, where, how, dv, dv, pasid, dv, pasid, hd);
+	else
+		fprintf(c->out, "    %s -> %s -> domain %s\n", where, how[0] ? how : "?",
+			hd < (int)c->sc->ndoms ? SHOW(c->sc->dom[hd].name) : "(unnamed)");
+}
+
 static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 {
 	struct dump_ctx *c = arg;
@@ -2161,6 +2395,10 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 
 	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
 		;
+	if (c->sc->unit[c->sc->dev[dv].unit].type == UNIT_SMMUV3) {
+		dump_att_smmuv3(c, pasid, di);
+		return 0;
+	}
 	hw_did(c->sc, dv, pasid, did, sizeof(did));
 	if (c->dot && pasid)
 		fprintf(c->out, "  dev_%u_p%u [label=\"PASID %u%s\", shape=box];\n"
@@ -2246,7 +2484,36 @@ static const char *dom_kind(struct sc_domain *d)
 	siommu_pt_get_cfg(pt, &pc);
 	return pc.format == SIOMMU_PT_X86_64 ? "paging, first stage (x86-64 format)" :
 	       pc.format == SIOMMU_PT_VTD_SS ? "paging, second stage (VT-d format)" :
+	       pc.format == SIOMMU_PT_ARM_S1 ? "paging, stage 1 (VMSAv8-64, 4K granule)" :
+	       pc.format == SIOMMU_PT_ARM_S2 ? "paging, stage 2 (VMSAv8-64, 4K granule)" :
 	       "paging";
+}
+
+/* A device on an SMMUv3 unit: its StreamID and group, its STE, then each
+ * attachment through it. */
+static void dump_smmuv3_device(struct scenario *sc, struct dump_ctx *c, unsigned int i)
+{
+	struct sc_device *d = &sc->dev[i];
+	char rid[32] = "", ste[256];
+
+	if (!d->by_sid) {
+		memcpy(rid, "RID ", 4);
+		rid_str(d->cfg.rid, rid + 4);
+		strcat(rid, c->dot ? ", " : "; ");
+	}
+	smmu_ste_str(sc, i, ste, sizeof(ste));
+	if (c->dot) {
+		fprintf(c->out, "  dev_%u [label=", i);
+		dot_quoted(c->out, d->name);
+		fprintf(c->out, ", xlabel=\"StreamID 0x%x, %sgroup %u\"];\n  unit_%u -> dev_%u;\n"
+			"  ste_%u [shape=box, label=\"%s\"];\n  dev_%u -> ste_%u;\n",
+			d->cfg.rid, rid, group_no(sc, i), d->unit, i, i, ste, i, i);
+	} else {
+		fprintf(c->out, "  StreamID 0x%x %s (%sgroup %u)\n    %s\n", d->cfg.rid,
+			SHOW(d->name), rid, group_no(sc, i), ste);
+	}
+	c->dev = i;
+	siommu_device_for_each_attachment(d->dev, dump_att, c);
 }
 
 static void dump(struct scenario *sc, FILE *out, bool dot)
@@ -2257,10 +2524,20 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 	if (dot)
 		fprintf(out, "digraph siommu {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	for (u = 0; u < sc->nunits; u++) {
+		bool smmu = sc->unit[u].type == UNIT_SMMUV3;
+		char st[128];
+
+		if (smmu)
+			smmu_unit_str(sc, u, st, sizeof(st));
 		if (dot) {
 			fprintf(out, "  unit_%u [shape=box3d, label=", u);
 			dot_quoted(out, sc->unit[u].name);
-			fprintf(out, ", xlabel=\"VT-d unit\"];\n");
+			if (smmu)
+				fprintf(out, ", xlabel=\"SMMUv3 unit, %s\"];\n", st);
+			else
+				fprintf(out, ", xlabel=\"VT-d unit\"];\n");
+		} else if (smmu) {
+			fprintf(out, "unit %s (SMMUv3, %s)\n", SHOW(sc->unit[u].name), st);
 		} else {
 			fprintf(out, "unit %s (VT-d, scalable mode)\n", SHOW(sc->unit[u].name));
 		}
@@ -2270,6 +2547,10 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 
 			if (d->unit != (int)u)
 				continue;
+			if (smmu) {
+				dump_smmuv3_device(sc, &c, i);
+				continue;
+			}
 			rid_str(d->cfg.rid, rid);
 			ctx_str(sc, i, cx, sizeof(cx));
 			if (dot) {

@@ -4,8 +4,15 @@
 # F_PERMISSION, C_BAD_CD, F_BAD_ATS_TREQ) in the table and in JSON, a
 # device given by `sid` shown by its StreamID, page requests answered
 # through the CMD_PRI_RESP path; a VT-d unit next to it keeps its reason
-# codes.
+# codes. `siommu dump` reads the stream table, STEs and CDs back from
+# memory: linear and 2-level stream and CD tables, S1 (RID through S1DSS
+# and CD 0, PASIDs through their CDs), S2 and bypass STEs, each leading to
+# the domain whose page table the entry points at, in text and DOT.
 import json
+import os
+import re
+import shutil
+import subprocess
 
 import cli
 
@@ -73,8 +80,77 @@ if doc:
             and units[1]["faults"] >= 4 + 5 + 6, units[1])
 
 # The example runs with every expect met.
-import os
 ex = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
                   "scenarios", "smmuv3.yaml")
 t.expect("examples/scenarios/smmuv3.yaml runs", ["run", "--no-progress", ex], 0)
+
+nodot = {"PATH": t.path("nobin")}
+A = r"0x[0-9a-f]+"
+
+
+def dump_has(what, out, patterns):
+    for p in patterns:
+        t.check(f"{what}: {p!r}", re.search("^" + p + "$", out, re.M) is not None, out)
+
+
+rc, out, err = t.expect("dump of the example", ["dump", ex, "-o", "ex"], 0, env=nodot)
+dump_has("example dump", out, [
+    rf"unit smmu0 \(SMMUv3, stream table 2-level at {A}: 2\^16 StreamIDs, 256 per level-2 table\)",
+    r"  StreamID 0x8 copyeng \(RID 00:01.0; group 1\)",
+    rf"    STE at {A} \(level 2\): S1, CD table 2-level \(1024 CDs per leaf\) at {A}, "
+    r"S1CDMax 20, S1DSS terminate, EATS 1",
+    rf"    SSID 1 -> CD 1: ASID \d+, TTB0 {A}, T0SZ 16 -> domain tenant_a",
+    rf"    SSID 2 -> CD 2: ASID \d+, TTB0 {A}, T0SZ 16 -> domain tenant_b",
+    r"  StreamID 0x200 nic \(group 2\)",
+    rf"    STE at {A} \(level 2\): S2, VMID \d+, S2TTB {A}, S2T0SZ 16",
+    rf"    no SSID -> STE S2: VMID \d+, S2TTB {A} -> domain rings",
+    r"domain tenant_a: paging, stage 1 \(VMSAv8-64, 4K granule\)",
+    r"domain rings: paging, stage 2 \(VMSAv8-64, 4K granule\)",
+])
+asids = re.findall(r"SSID \d -> CD \d: ASID (\d+)", out)
+t.check("two tenants, two ASIDs", len(set(asids)) == 2, out)
+
+lin = t.write("lin.yaml", """units: [{ name: s0, type: smmuv3, sid_bits: 8, ssid_bits: 12, cd_table: linear }]
+devices:
+  - { name: a, unit: s0, rid: "00:02.0", pasid_bits: 12 }
+  - { name: b, unit: s0, sid: 0x20 }
+  - { name: c, unit: s0, sid: 0x21, pasid_bits: 4 }
+domains:
+  - { name: dma, unit: s0, mappings: [{ iova: 0x1000, size: 4K }] }
+  - { name: ctx, unit: s0, stage: first, mappings: [{ iova: 0x1000, size: 4K }] }
+  - { name: pt, unit: s0, type: identity }
+attach:
+  - { device: a, domain: dma }
+  - { device: a, domain: ctx, pasid: 1000 }
+  - { device: b, domain: pt }
+  - { device: c, domain: ctx, pasid: 3 }
+""")
+rc, out, err = t.expect("dump of linear tables", ["dump", lin, "-o", "lin"], 0, env=nodot)
+dump_has("linear dump", out, [
+    rf"unit s0 \(SMMUv3, stream table linear at {A}: 2\^8 StreamIDs\)",
+    rf"    STE at {A}: S1, CD table linear at {A}, S1CDMax 10, S1DSS ssid0, EATS 0",
+    rf"    no SSID -> CD 0: ASID \d+, TTB0 {A}, T0SZ 16 -> domain dma",
+    rf"    SSID 1000 -> CD 1000: ASID (\d+), TTB0 ({A}), T0SZ 16 -> domain ctx",
+    r"  StreamID 0x20 b \(group 2\)",
+    rf"    STE at {A}: bypass",
+    r"    no SSID -> STE bypass -> domain pt",
+    rf"    STE at {A}: S1, CD table linear at {A}, S1CDMax 4, S1DSS terminate, EATS 0",
+    rf"    SSID 3 -> CD 3: ASID \d+, TTB0 {A}, T0SZ 16 -> domain ctx",
+])
+# One domain on two devices: one page table, one ASID (SMMUv3 3.17: the
+# TLB is tagged by ASID, so the entries are shared).
+ttb = re.findall(r"-> CD \d+: ASID (\d+), TTB0 (0x[0-9a-f]+), T0SZ 16 -> domain ctx", out)
+t.check("a shared domain: one ASID, one TTB0", len(ttb) == 2 and ttb[0] == ttb[1], out)
+
+with open(t.path("lin.dot")) as fh:
+    dot = fh.read()
+for p in [r'  ste_0 \[shape=box, label="STE at 0x[0-9a-f]+: S1, CD table linear',
+          r"  dev_0 -> ste_0;", r"  ste_0 -> dev_0_p1000;", r"  dev_0_p1000 -> dom_1;",
+          r'  dev_0_p0 \[label="no SSID\\nCD 0: ASID \d+', r"  dev_0_p0 -> dom_0;",
+          r"  dev_1_p0 -> dom_2;", r'  dev_1 \[label="b", xlabel="StreamID 0x20, group 2"\];']:
+    t.check(f"DOT: {p!r}", re.search("^" + p, dot, re.M) is not None, dot)
+if shutil.which("dot"):
+    r = subprocess.run(["dot", "-Tsvg", t.path("lin.dot"), "-o", t.path("lin.svg")],
+                       stderr=subprocess.PIPE)
+    t.check("Graphviz reads the DOT", r.returncode == 0, r.stderr)
 t.done()
