@@ -455,25 +455,41 @@ static int cmd_dump(const struct command *c, int argc, char **argv)
 
 static int cmd_demo(const struct command *c, int argc, char **argv)
 {
-	int ret;
+	enum demo_unit unit = DEMO_VTD;
+	const char *type = NULL;
+	int ret, j;
 
 	if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
 		command_help(c, stdout);
 		return 0;
 	}
-	if (argc)
-		return usage_error(c, "%s '%s'", argv[0][0] == '-' ? "unknown option" :
-				   "unexpected argument", argv[0]);
-	ret = demo_run(stdout);
+	for (j = 0; j < argc; j++) {
+		if (!strcmp(argv[j], "--unit") && j + 1 < argc)
+			type = argv[++j];
+		else if (!strncmp(argv[j], "--unit=", 7))
+			type = argv[j] + 7;
+		else if (!strcmp(argv[j], "--unit"))
+			return usage_error(c, "option '--unit' needs a value (vtd or smmuv3)");
+		else
+			return usage_error(c, "%s '%s'", argv[j][0] == '-' ? "unknown option" :
+					   "unexpected argument", argv[j]);
+	}
+	if (type && !strcmp(type, "smmuv3"))
+		unit = DEMO_SMMUV3;
+	else if (type && strcmp(type, "vtd"))
+		return usage_error(c, "--unit: no unit type named '%s' (vtd or smmuv3)", type);
+	ret = demo_run(stdout, unit);
 	if (ret)
 		fprintf(stderr, "siommu demo: %s\n", strerror(-ret));
 	return ret ? EXIT_INPUT : 0;
 }
 
 static const struct command commands[] = {
-	{ "demo", cmd_demo, "demo",
+	{ "demo", cmd_demo, "demo [--unit vtd|smmuv3]",
 	  "The system doing its job in a few seconds: tenants sharing a copy engine by\n"
-	  "PASID, a PASID-only accelerator, a group, and a blocked cross-tenant access.\n" },
+	  "PASID, a PASID-only accelerator, a group, and a blocked cross-tenant access.\n\n"
+	  "  --unit TYPE   the IOMMU the devices sit behind: vtd (Intel VT-d, scalable\n"
+	  "                mode) or smmuv3 (Arm SMMUv3, StreamIDs and SubstreamIDs) [vtd]\n" },
 	{ "run", cmd_run, "run FILE [--json] [--no-progress] [--max-memory SIZE] [--timeout SECONDS]",
 	  "Build what the scenario FILE describes (units, devices, domains, attachments)\n"
 	  "and run its DMA workload; print per-item DMAs, bytes and faults by reason,\n"

@@ -8,6 +8,7 @@
 # memory: linear and 2-level stream and CD tables, S1 (RID through S1DSS
 # and CD 0, PASIDs through their CDs), S2 and bypass STEs, each leading to
 # the domain whose page table the entry points at, in text and DOT.
+# `siommu demo --unit smmuv3` plays the demo's acts on an SMMUv3 unit.
 import json
 import os
 import re
@@ -153,4 +154,23 @@ if shutil.which("dot"):
     r = subprocess.run(["dot", "-Tsvg", t.path("lin.dot"), "-o", t.path("lin.svg")],
                        stderr=subprocess.PIPE)
     t.check("Graphviz reads the DOT", r.returncode == 0, r.stderr)
+
+# The demo on SMMUv3: the same acts, the fault as an SMMUv3 event.
+rc, out, err = t.expect("demo --unit smmuv3", ["demo", "--unit", "smmuv3"], 0)
+for line in ["siommu demo: one Arm SMMUv3 unit, programmed by the OS half through its "
+             "registers, command queue,",
+             "   32 jobs of 64 KiB each: every byte where it belongs",
+             "   blocked. Event record: StreamID 0x8, SubstreamID 1, address 0x300000, "
+             "F_TRANSLATION (no valid translation)",
+             "copy engine  00:01.0  1      A -> B's 0x300000           1            0       1"]:
+    t.check(f"SMMUv3 demo says {line.strip()[:50]!r}", line + "\n" in out, out)
+t.check("SMMUv3 demo's unit line", re.search(r"^unit: TLB [0-9.]+% hits .* faults; driver: "
+                                              r"\d+ commands, \d+ CMD_SYNCs;$", out, re.M)
+        is not None, out)
+default = t.run("demo")
+t.check("--unit=vtd is the default demo", t.run("demo", "--unit=vtd")[1] == default[1] and
+        "Fault record: requester 00:01.0, PASID 1" in default[1], default)
+t.expect("--unit needs a value", ["demo", "--unit"], 2, "option '--unit' needs a value")
+t.expect("--unit names a type", ["demo", "--unit", "smmu"], 2,
+         "--unit: no unit type named 'smmu' (vtd or smmuv3)")
 t.done()
