@@ -1484,6 +1484,56 @@ static int attached_before(struct scenario *sc, unsigned int i)
 	return -1;
 }
 
+/* Whether domain @di has SMMUv3 stage-2 tables. */
+static bool dom_is_s2(struct scenario *sc, int di)
+{
+	struct siommu_pt *pt = siommu_domain_pt(sc->dom[di].dom);
+	struct siommu_pt_cfg pc;
+
+	if (!pt)
+		return false;
+	siommu_pt_get_cfg(pt, &pc);
+	return pc.format == SIOMMU_PT_ARM_S2;
+}
+
+/*
+ * Why an SMMUv3 unit's driver refused attachment @i (-EINVAL), where the
+ * SMMUv3 rules explain it (SMMUv3 5.2: an STE translates either through a
+ * CD table, stage 1, or through stage 2 alone here, and a CD holds stage-1
+ * tables): into @msg, or false.
+ */
+static bool smmu_attach_conflict(struct scenario *sc, unsigned int i, char *msg, size_t len)
+{
+	struct sc_attach *a = &sc->att[i];
+	struct siommu_group *g = siommu_device_group(sc->dev[a->device].dev);
+	int k, rid = -1, pasid = -1;
+
+	for (k = 0; k < (int)i; k++) {
+		struct sc_attach *o = &sc->att[k];
+
+		if (!o->has_pasid && siommu_device_group(sc->dev[o->device].dev) == g)
+			rid = k;
+		if (o->has_pasid && o->device == a->device && pasid < 0)
+			pasid = k;
+	}
+	if (a->has_pasid && (dom_is_s2(sc, a->domain) ||
+			     sc->dom[a->domain].cfg.type == SIOMMU_DOMAIN_IDENTITY))
+		snprintf(msg, len, "on SMMUv3 a PASID takes a stage-1 domain (its CD points at "
+			 "stage-1 tables), and '%s' is %s", sc->dom[a->domain].name,
+			 sc->dom[a->domain].cfg.type == SIOMMU_DOMAIN_IDENTITY ? "identity" :
+			 "stage 2");
+	else if (a->has_pasid && rid >= 0 && dom_is_s2(sc, sc->att[rid].domain))
+		snprintf(msg, len, "the RID is attached to domain '%s' at line %d, which leaves "
+			 "the STE no CD table for PASIDs", sc->dom[sc->att[rid].domain].name,
+			 sc->att[rid].line);
+	else if (!a->has_pasid && pasid >= 0 && dom_is_s2(sc, a->domain))
+		snprintf(msg, len, "domain '%s' at the RID would leave the STE no CD table, and "
+			 "line %d attached a PASID", sc->dom[a->domain].name, sc->att[pasid].line);
+	else
+		return false;
+	return true;
+}
+
 static int build_attach(struct scenario *sc, char *err, size_t errlen)
 {
 	unsigned int i, j;
@@ -1493,6 +1543,7 @@ static int build_attach(struct scenario *sc, char *err, size_t errlen)
 		struct sc_attach *a = &sc->att[i];
 		struct sc_device *d = &sc->dev[a->device];
 		struct siommu_domain *dom = sc->dom[a->domain].dom;
+		char why[256];
 
 		if (a->auto_pasid) {
 			struct siommu_device_info info;
@@ -1531,6 +1582,10 @@ static int build_attach(struct scenario *sc, char *err, size_t errlen)
 		}
 		ret = a->has_pasid ? siommu_device_attach_pasid(d->dev, a->pasid, dom) :
 				     siommu_device_attach(d->dev, dom);
+		if (ret == -EINVAL && sc->unit[d->unit].type == UNIT_SMMUV3 &&
+		    smmu_attach_conflict(sc, i, why, sizeof(why)))
+			return rerr(sc, err, errlen, a->line, "domain", ret, "device '%s': %s",
+				    d->name, why);
 		if (ret == -EINVAL)
 			return rerr(sc, err, errlen, a->line, "domain", ret, "domain '%s' cannot "
 				    "translate for device '%s' (its unit '%s' lacks the domain's "

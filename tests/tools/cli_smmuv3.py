@@ -80,6 +80,29 @@ if doc:
     t.check("JSON SMMUv3 TLB figures", units[1]["iotlb_hits"] + units[1]["iotlb_misses"] > 0
             and units[1]["faults"] >= 4 + 5 + 6, units[1])
 
+# The configuration events of a stream: a SubstreamID beyond the CD table,
+# DMA without one when S1DSS terminates it, and an identity domain's
+# output outside RAM, which ends without an event.
+ev = t.write("events.yaml", """units: [{ name: s0, type: smmuv3 }]
+devices:
+  - { name: a, unit: s0, rid: "00:02.0", pasid_bits: 4 }
+  - { name: b, unit: s0, sid: 0x20 }
+domains:
+  - { name: ctx, unit: s0, mappings: [{ iova: 0x1000, size: 4K }] }
+  - { name: pt, unit: s0, type: identity }
+attach:
+  - { device: a, domain: ctx, pasid: 3 }
+  - { device: b, domain: pt }
+workload:
+  - { device: a, pasid: 40, op: read, iova: 0x1000, count: 2, expect: fault }
+  - { device: a, op: read, iova: 0x1000, count: 3, expect: fault }
+  - { device: b, op: read, iova: 0x1000, count: 4, expect: fault }
+  - { device: b, op: read, iova: 0x100000000, count: 5, expect: ok }
+""")
+rc, out, err = t.expect("configuration events", ["run", "--no-progress", ev], 0)
+for needle in ("C_BAD_SUBSTREAMID:2", "F_STREAM_DISABLED:3", "no_event:4"):
+    t.check(f"events name {needle}", needle in out, out)
+
 # The example runs with every expect met.
 ex = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
                   "scenarios", "smmuv3.yaml")

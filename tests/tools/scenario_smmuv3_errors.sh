@@ -191,4 +191,38 @@ domains:
   - { name: dom, unit: s0, stage: first }
 attach: []
 Y
+# An STE translates through a CD table or through stage 2 alone; a CD
+# holds stage-1 tables. The library refuses what would break that, and the
+# message says which rule, at the attachment's line.
+expect pasid_identity "pasid_identity.yaml:7: domain: device 'a': on SMMUv3 a PASID takes a stage-1 domain (its CD points at stage-1 tables), and 'pt' is identity" <<'Y'
+units: [{ name: s0, type: smmuv3 }]
+devices:
+  - { name: a, unit: s0, rid: "00:02.0", pasid_bits: 4 }
+domains:
+  - { name: pt, unit: s0, type: identity }
+attach:
+  - { device: a, domain: pt, pasid: 3 }
+Y
+expect pasid_after_s2 "pasid_after_s2.yaml:9: domain: device 'a': the RID is attached to domain 'ipa' at line 8, which leaves the STE no CD table for PASIDs" <<'Y'
+units: [{ name: s0, type: smmuv3 }]
+devices:
+  - { name: a, unit: s0, rid: "00:02.0", pasid_bits: 4 }
+domains:
+  - { name: ipa, unit: s0, stage: second }
+  - { name: ctx, unit: s0 }
+attach:
+  - { device: a, domain: ipa }
+  - { device: a, domain: ctx, pasid: 3 }
+Y
+expect s2_after_pasid "s2_after_pasid.yaml:9: domain: device 'a': domain 'ipa' at the RID would leave the STE no CD table, and line 8 attached a PASID" <<'Y'
+units: [{ name: s0, type: smmuv3 }]
+devices:
+  - { name: a, unit: s0, rid: "00:02.0", pasid_bits: 4 }
+domains:
+  - { name: ipa, unit: s0, stage: second }
+  - { name: ctx, unit: s0 }
+attach:
+  - { device: a, domain: ctx, pasid: 3 }
+  - { device: a, domain: ipa }
+Y
 finish
