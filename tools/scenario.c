@@ -2361,43 +2361,69 @@ static void smmu_ste_str(struct scenario *sc, unsigned int i, char *s, size_t le
 
 /*
  * How an attachment of device @i at @pasid (0: the RID's traffic, without
- * a SubstreamID) reaches its domain in the unit's tables: "CD 3: ASID 2,
- * TTB0 0x..., T0SZ 16" or "S1DSS bypass" or "STE S2, VMID 1"; *dom_out
- * gets the domain whose page table the entry points at (-1: none).
+ * a SubstreamID) reaches its domain in the unit's tables, into *a: through
+ * the STE's stage 2, as bypass, stopped by S1DSS, or through a CD; a->dom
+ * is the domain whose page table the entry points at (-1: none).
  */
-static void smmu_att_str(struct scenario *sc, unsigned int i, uint32_t pasid, char *s,
-			 size_t len, int *dom_out)
-{
+enum smmu_att_kind { ATT_NONE, ATT_S2, ATT_BYPASS, ATT_S1DSS, ATT_CD, ATT_CD_INVALID };
+
+struct smmu_att {
+	enum smmu_att_kind kind;
 	struct siommu_smmuv3_ste_desc ste;
 	struct siommu_smmuv3_cd_desc cd;
-	uint32_t ssid = pasid;
+	uint32_t ssid;
+	int dom;
+};
+
+static void smmu_att_read(struct scenario *sc, unsigned int i, uint32_t pasid,
+			  struct smmu_att *a)
+{
 	uint64_t pa;
 
-	*dom_out = -1;
-	s[0] = 0;
-	if (smmu_ste_read(sc, sc->dev[i].unit, sc->dev[i].cfg.rid, &ste, &pa) || !ste.valid)
+	*a = (struct smmu_att){ .kind = ATT_NONE, .ssid = pasid, .dom = -1 };
+	if (smmu_ste_read(sc, sc->dev[i].unit, sc->dev[i].cfg.rid, &a->ste, &pa) ||
+	    !a->ste.valid)
 		return;
-	if (ste.config == SIOMMU_SMMUV3_STE_S2) {
-		*dom_out = dom_by_root(sc, ste.s2_ttb);
-		snprintf(s, len, "STE S2: VMID %u, S2TTB 0x%" PRIx64, ste.s2_vmid, ste.s2_ttb);
-		return;
+	if (a->ste.config == SIOMMU_SMMUV3_STE_S2) {
+		a->kind = ATT_S2;
+		a->dom = dom_by_root(sc, a->ste.s2_ttb);
+	} else if (a->ste.config == SIOMMU_SMMUV3_STE_BYPASS) {
+		a->kind = ATT_BYPASS;
+	} else if (!pasid && a->ste.s1_cdmax && a->ste.s1dss != SIOMMU_SMMUV3_S1DSS_SSID0) {
+		/* Without a SubstreamID: S1DSS, unless the table has one CD. */
+		a->kind = ATT_S1DSS;
+	} else if (smmu_cd_read(sc, &a->ste, pasid, &a->cd) || !a->cd.valid) {
+		a->kind = ATT_CD_INVALID;
+	} else {
+		a->kind = ATT_CD;
+		a->dom = dom_by_root(sc, a->cd.ttb0);
 	}
-	if (ste.config == SIOMMU_SMMUV3_STE_BYPASS) {
+}
+
+/* The same in words: "CD 3: ASID 2, TTB0 0x..., T0SZ 16", "S1DSS bypass",
+ * "STE S2: VMID 1, S2TTB 0x..."; "" when the STE is not there. */
+static void smmu_att_str(const struct smmu_att *a, char *s, size_t len)
+{
+	switch (a->kind) {
+	case ATT_S2:
+		snprintf(s, len, "STE S2: VMID %u, S2TTB 0x%" PRIx64, a->ste.s2_vmid, a->ste.s2_ttb);
+		break;
+	case ATT_BYPASS:
 		snprintf(s, len, "STE bypass");
-		return;
+		break;
+	case ATT_S1DSS:
+		snprintf(s, len, "S1DSS %s", s1dss_names[a->ste.s1dss & 3]);
+		break;
+	case ATT_CD_INVALID:
+		snprintf(s, len, "CD %u: not valid", a->ssid);
+		break;
+	case ATT_CD:
+		snprintf(s, len, "CD %u: ASID %u, TTB0 0x%" PRIx64 ", T0SZ %u", a->ssid, a->cd.asid,
+			 a->cd.ttb0, a->cd.t0sz);
+		break;
+	default:
+		s[0] = 0;
 	}
-	/* Without a SubstreamID: S1DSS, unless the table has one CD. */
-	if (!pasid && ste.s1_cdmax && ste.s1dss != SIOMMU_SMMUV3_S1DSS_SSID0) {
-		snprintf(s, len, "S1DSS %s", s1dss_names[ste.s1dss & 3]);
-		return;
-	}
-	if (smmu_cd_read(sc, &ste, ssid, &cd) || !cd.valid) {
-		snprintf(s, len, "CD %u: not valid", ssid);
-		return;
-	}
-	*dom_out = dom_by_root(sc, cd.ttb0);
-	snprintf(s, len, "CD %u: ASID %u, TTB0 0x%" PRIx64 ", T0SZ %u", ssid, cd.asid, cd.ttb0,
-		 cd.t0sz);
 }
 
 /* The unit's stream table in words. */
@@ -2421,13 +2447,14 @@ static void dump_att_smmuv3(struct dump_ctx *c, uint32_t pasid, unsigned int di)
 {
 	unsigned int dv = c->dev;
 	char how[160], where[24];
+	struct smmu_att att;
 	int hd;
 
-	smmu_att_str(c->sc, dv, pasid, how, sizeof(how), &hd);
+	smmu_att_read(c->sc, dv, pasid, &att);
+	smmu_att_str(&att, how, sizeof(how));
 	/* The domain the tables point at; the core's where they point at
 	 * none of the scenario's (identity, blocked). */
-	if (hd < 0)
-		hd = (int)di;
+	hd = att.dom >= 0 ? att.dom : (int)di;
 	if (pasid)
 		snprintf(where, sizeof(where), "SSID %u", pasid);
 	else
@@ -2691,4 +2718,213 @@ void scenario_dump_dot(struct scenario *sc, FILE *out)
 void scenario_dump_text(struct scenario *sc, FILE *out)
 {
 	dump(sc, out, false);
+}
+
+/* The dump as JSON ----------------------------------------------------------- */
+
+struct json_dump {
+	struct scenario *sc;
+	unsigned int dev;
+	json_t *list;		/* what the callback appends to */
+	int ret;		/* -ENOMEM once an append failed */
+};
+
+/* Append @item to @list; a NULL item (jansson out of memory) or a failed
+ * append is remembered in j->ret. */
+static void jappend(struct json_dump *j, json_t *list, json_t *item)
+{
+	if (json_array_append_new(list, item))
+		j->ret = -ENOMEM;
+}
+
+static const char *const ste_configs[] = { "abort", "reserved", "reserved", "reserved", "bypass",
+					   "s1", "s2", "nested" };
+static const char *const s1fmts[] = { "linear", "2level_64", "2level_1024", "reserved" };
+
+static json_t *ste_json(const struct siommu_smmuv3_ste_desc *d, uint64_t pa)
+{
+	json_t *o = json_pack("{s:I, s:b, s:s}", "address", (json_int_t)pa, "valid", d->valid,
+			      "config", ste_configs[d->config & 7]);
+
+	if (o && (d->config == SIOMMU_SMMUV3_STE_S1 || d->config == SIOMMU_SMMUV3_STE_NESTED) &&
+	    json_object_update_new(o, json_pack("{s:I, s:s, s:i, s:s, s:i}",
+			"s1_context_ptr", (json_int_t)d->s1_ctx_ptr,
+			"s1_fmt", s1fmts[d->s1_fmt & 3], "s1_cdmax", (int)d->s1_cdmax,
+			"s1dss", s1dss_names[d->s1dss & 3], "eats", (int)d->eats))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o && (d->config == SIOMMU_SMMUV3_STE_S2 || d->config == SIOMMU_SMMUV3_STE_NESTED) &&
+	    json_object_update_new(o, json_pack("{s:i, s:I, s:i}", "vmid", (int)d->s2_vmid,
+			"s2_ttb", (json_int_t)d->s2_ttb, "s2_t0sz", (int)d->s2_t0sz))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* An attachment: the PASID (null: the RID), the domain, and what the
+ * unit's tables say about it. */
+static int json_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
+{
+	struct json_dump *j = arg;
+	struct scenario *sc = j->sc;
+	unsigned int dv = j->dev;
+	json_t *o = json_pack("{s:o, s:s}", "pasid", pasid ? json_integer(pasid) : json_null(),
+			      "domain", dom_name(sc, dom));
+
+	if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV3) {
+		static const char *const kinds[] = { "none", "s2", "bypass", "s1dss", "cd",
+						     "cd_invalid" };
+		struct smmu_att a;
+		json_t *hw;
+
+		smmu_att_read(sc, dv, pasid, &a);
+		hw = json_pack("{s:s}", "via", kinds[a.kind]);
+		if (hw && a.kind == ATT_CD &&
+		    json_object_update_new(hw, json_pack("{s:i, s:i, s:I, s:i}", "ssid",
+				(int)a.ssid, "asid", (int)a.cd.asid, "ttb0", (json_int_t)a.cd.ttb0,
+				"t0sz", (int)a.cd.t0sz)))
+			j->ret = -ENOMEM;
+		if (hw && a.kind == ATT_S1DSS &&
+		    json_object_set_new(hw, "s1dss", json_string(s1dss_names[a.ste.s1dss & 3])))
+			j->ret = -ENOMEM;
+		if (hw && a.kind == ATT_S2 &&
+		    json_object_update_new(hw, json_pack("{s:i, s:I}", "vmid", (int)a.ste.s2_vmid,
+				"s2_ttb", (json_int_t)a.ste.s2_ttb)))
+			j->ret = -ENOMEM;
+		if (json_object_set_new(o, "tables", hw ?: json_null()))
+			j->ret = -ENOMEM;
+		/* The domain whose page table the entry points at. */
+		if (a.dom >= 0 && json_object_set_new(o, "domain", json_string(sc->dom[a.dom].name)))
+			j->ret = -ENOMEM;
+	} else if (o) {
+		static const char *const pgtt[] = { "?", "first stage", "second stage", "nested",
+						    "pass-through", "?", "?", "?" };
+		struct hw_entry e;
+		json_t *hw = json_null();
+
+		if (!hw_entry_read(sc, sc->dev[dv].unit, sc->dev[dv].cfg.rid, pasid, &e))
+			hw = json_pack("{s:i, s:s}", "did", (int)e.did, "translation", pgtt[e.pgtt]);
+		if (json_object_set_new(o, "tables", hw ?: json_null()))
+			j->ret = -ENOMEM;
+	}
+	jappend(j, j->list, o);
+	return 0;
+}
+
+static json_t *device_json(struct json_dump *j, unsigned int i)
+{
+	struct scenario *sc = j->sc;
+	struct sc_device *d = &sc->dev[i];
+	json_t *o, *atts = json_array();
+	char rid[16];
+
+	rid_str(d->cfg.rid, rid);
+	o = json_pack("{s:s, s:i}", "name", d->name, "group", (int)group_no(sc, i));
+	if (!o)
+		goto out;
+	if (sc->unit[d->unit].type == UNIT_SMMUV3) {
+		struct siommu_smmuv3_ste_desc ste;
+		uint64_t pa;
+
+		if (json_object_set_new(o, "sid", json_integer(d->cfg.rid)) ||
+		    json_object_set_new(o, "rid", d->by_sid ? json_null() : json_string(rid)) ||
+		    json_object_set_new(o, "ste", smmu_ste_read(sc, d->unit, d->cfg.rid, &ste, &pa) ?
+					json_null() : ste_json(&ste, pa)))
+			j->ret = -ENOMEM;
+	} else {
+		struct siommu_device_info info;
+		struct hw_entry e = { 0 };
+
+		siommu_device_get_info(d->dev, &info);
+		hw_entry_read(sc, d->unit, d->cfg.rid, 0, &e);
+		if (json_object_set_new(o, "rid", json_string(rid)) ||
+		    json_object_set_new(o, "context", json_pack("{s:b, s:b, s:b}", "pasid",
+					info.max_pasid != 0, "ats", e.dte, "pri", e.pre)))
+			j->ret = -ENOMEM;
+	}
+	if (json_object_set(o, "attachments", atts))
+		j->ret = -ENOMEM;
+	j->dev = i;
+	j->list = atts;
+	siommu_device_for_each_attachment(d->dev, json_att, j);
+out:
+	json_decref(atts);
+	return o;
+}
+
+static int json_run(void *arg, const struct siommu_pt_run *run)
+{
+	struct json_dump *j = arg;
+
+	jappend(j, j->list, json_pack("{s:I, s:I, s:I, s:s}", "iova", (json_int_t)run->iova,
+				      "length", (json_int_t)run->length, "pa", (json_int_t)run->pa,
+				      "prot", (run->prot & SIOMMU_PROT_READ) ?
+				      (run->prot & SIOMMU_PROT_WRITE ? "rw" : "r") :
+				      (run->prot & SIOMMU_PROT_WRITE ? "w" : "")));
+	return 0;
+}
+
+static json_t *domain_json(struct json_dump *j, unsigned int i)
+{
+	struct sc_domain *d = &j->sc->dom[i];
+	struct siommu_pt *pt = siommu_domain_pt(d->dom);
+	json_t *maps = json_array(), *o;
+
+	o = json_pack("{s:s, s:s, s:O}", "name", d->name, "kind", dom_kind(d), "mappings", maps);
+	if (o && pt) {
+		struct siommu_pt_cfg pc;
+
+		siommu_pt_get_cfg(pt, &pc);
+		j->list = maps;
+		siommu_pt_for_each(pt, 0, 1ull << (pc.ias - (pc.format == SIOMMU_PT_X86_64)),
+				   json_run, j);
+	}
+	json_decref(maps);
+	return o;
+}
+
+int scenario_dump_json(struct scenario *sc, FILE *out)
+{
+	struct json_dump j = { .sc = sc };
+	json_t *doc = json_object(), *units = json_array(), *doms = json_array();
+	unsigned int u, i;
+	int ret = -ENOMEM;
+
+	if (!doc || !units || !doms || json_object_set_new(doc, "scenario", json_text(sc->file)) ||
+	    json_object_set(doc, "units", units) || json_object_set(doc, "domains", doms))
+		goto out;
+	for (u = 0; u < sc->nunits; u++) {
+		bool smmu = sc->unit[u].type == UNIT_SMMUV3;
+		json_t *devs = json_array(), *o;
+		struct smmu_st st;
+
+		o = json_pack("{s:s, s:s}", "name", sc->unit[u].name, "type",
+			      smmu ? "smmuv3" : "vtd");
+		if (o && smmu && !smmu_st_read(sc, u, &st) &&
+		    json_object_set_new(o, "stream_table", json_pack("{s:s, s:I, s:i, s:i}",
+				"format", st.two_level ? "2level" : "linear",
+				"base", (json_int_t)st.base, "log2size", (int)st.log2size,
+				"split", st.two_level ? (int)st.split : 0)))
+			j.ret = -ENOMEM;
+		if (o && json_object_set(o, "devices", devs))
+			j.ret = -ENOMEM;
+		for (i = 0; o && i < sc->ndevs; i++)
+			if (sc->dev[i].unit == (int)u)
+				jappend(&j, devs, device_json(&j, i));
+		json_decref(devs);
+		jappend(&j, units, o);
+	}
+	for (i = 0; i < sc->ndoms; i++)
+		jappend(&j, doms, domain_json(&j, i));
+	if (j.ret)
+		goto out;
+	ret = json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0 &&
+	      fputc('\n', out) != EOF ? 0 : -EIO;
+out:
+	json_decref(units);
+	json_decref(doms);
+	json_decref(doc);
+	return ret;
 }

@@ -112,4 +112,15 @@ const char *scenario_smmuv3_event_name(unsigned int event);
 void scenario_dump_dot(struct scenario *sc, FILE *out);
 void scenario_dump_text(struct scenario *sc, FILE *out);
 
+/*
+ * scenario_dump_json - the same structure as one JSON document on @out:
+ * units (with their type; SMMUv3 with its stream table) -> devices (RID or
+ * StreamID, group; VT-d context bits or the SMMUv3 STE) -> attachments
+ * (PASID, domain, and the entry the unit's tables hold: DID and
+ * translation type, or the STE stage 2 or CD); domains with their kind
+ * and mapped runs. Addresses are numbers. Returns 0, -ENOMEM (building
+ * the document), -EIO (the stream reported an error).
+ */
+int scenario_dump_json(struct scenario *sc, FILE *out);
+
 #endif

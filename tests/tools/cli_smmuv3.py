@@ -178,6 +178,45 @@ if shutil.which("dot"):
                        stderr=subprocess.PIPE)
     t.check("Graphviz reads the DOT", r.returncode == 0, r.stderr)
 
+# The same read-back as JSON: STE and CD fields as numbers, the domain the
+# entry points at.
+rc, out, err = t.expect("dump --json of linear tables", ["dump", "--json", lin, "-o", "lin2"], 0,
+                        env=nodot)
+try:
+    doc = json.loads(out)
+except ValueError as e:
+    doc = None
+    t.check("dump --json parses", False, f"{e}: {out!r}")
+if doc:
+    u = doc["units"][0]
+    t.check("JSON dump: the unit and its stream table",
+            u["type"] == "smmuv3" and u["stream_table"]["format"] == "linear" and
+            u["stream_table"]["log2size"] == 8, u)
+    a, b, c = u["devices"]
+    t.check("JSON dump: device a's STE", a["sid"] == 0x10 and a["rid"] == "00:02.0" and
+            a["ste"]["config"] == "s1" and a["ste"]["s1_fmt"] == "linear" and
+            a["ste"]["s1_cdmax"] == 10 and a["ste"]["s1dss"] == "ssid0", a)
+    t.check("JSON dump: device a's CDs", [(x["pasid"], x["domain"], x["tables"]["via"],
+                                            x["tables"]["ssid"]) for x in a["attachments"]] ==
+            [(None, "dma", "cd", 0), (1000, "ctx", "cd", 1000)], a)
+    t.check("JSON dump: one ASID and TTB0 for the shared domain",
+            (a["attachments"][1]["tables"]["asid"], a["attachments"][1]["tables"]["ttb0"]) ==
+            (c["attachments"][0]["tables"]["asid"], c["attachments"][0]["tables"]["ttb0"]), u)
+    t.check("JSON dump: a device by sid, bypass", b["sid"] == 0x20 and b["rid"] is None and
+            b["ste"]["config"] == "bypass" and b["attachments"][0]["tables"]["via"] == "bypass",
+            b)
+    t.check("JSON dump: domains", [(d["name"], len(d["mappings"])) for d in doc["domains"]] ==
+            [("dma", 1), ("ctx", 1), ("pt", 0)], doc["domains"])
+rc, out, err = t.expect("dump --json of the example", ["dump", "--json", ex, "-o", "ex2"], 0,
+                        env=nodot)
+try:
+    nic = json.loads(out)["units"][0]["devices"][1]
+    t.check("JSON dump: an S2 STE", nic["ste"]["config"] == "s2" and
+            nic["attachments"][0]["tables"]["via"] == "s2" and
+            nic["attachments"][0]["tables"]["s2_ttb"] == nic["ste"]["s2_ttb"], nic)
+except (ValueError, KeyError, IndexError) as e:
+    t.check("JSON dump of the example", False, f"{e}: {out!r}")
+
 # The demo on SMMUv3: the same acts, the fault as an SMMUv3 event.
 rc, out, err = t.expect("demo --unit smmuv3", ["demo", "--unit", "smmuv3"], 0)
 for line in ["siommu demo: one Arm SMMUv3 unit, programmed by the OS half through its "
