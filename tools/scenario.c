@@ -785,7 +785,8 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 				    "usable PASIDs (%s)", d->name,
 				    d->cfg.alias_rid != SIOMMU_NO_ALIAS ?
 				    "a PASID prefix does not cross the bridge its alias names" :
-				    "pasid_bits is 0");
+				    !d->cfg.pasid_bits ? "pasid_bits is 0" :
+				    "its unit has none");
 	}
 	return ret;
 }

@@ -160,6 +160,14 @@ domains:
 attach:
   - { device: d0, domain: dom, pasid: 1 }
 Y
+expect pasid_only_s2_only "pasid_only_s2_only.yaml:4: pasid_only: device 'd0' can only issue DMA with a PASID, but has no usable PASIDs (its unit has none)" <<'Y'
+units:
+  - { name: s0, type: smmuv3, stages: s2 }
+devices:
+  - { name: d0, unit: s0, sid: 1, pasid_bits: 8, pasid_only: true }
+domains: []
+attach: []
+Y
 expect pasid_cd_linear "pasid_cd_linear.yaml:8: pasid: PASID 2000 is beyond device 'd0''s 10-bit PASID width (max 1023)" <<'Y'
 units:
   - { name: s0, type: smmuv3, cd_table: linear }
