@@ -106,6 +106,30 @@ void siommu_smmuv3_cd_encode(const struct siommu_smmuv3_cd_desc *d, uint64_t cd[
 /* A level-1 CD descriptor: @l2 (4K aligned) with V; 0: invalid. */
 uint64_t siommu_smmuv3_l1cd_encode(uint64_t l2);
 
+/*
+ * Decoders: the same structures read back from the words software wrote
+ * (a dump, a debugger, a test), the inverse of the encoders for every
+ * field a description has. Fields the descriptions do not carry (memory
+ * attributes, STRW, TTB1, MAIR) are not read; decoding then re-encoding
+ * an entry the encoders wrote gives the same words. They do not validate
+ * either: a Config, S1Fmt or S1DSS value the architecture reserves comes
+ * back as it is. Pure functions, thread-safe.
+ */
+
+/* @ste's eight words (CPU order) into *d. */
+void siommu_smmuv3_ste_decode(const uint64_t ste[8], struct siommu_smmuv3_ste_desc *d);
+
+/* A level-1 stream table descriptor: returns its span (0: invalid) and
+ * the level-2 table's address in *l2. */
+unsigned int siommu_smmuv3_l1std_decode(uint64_t l1std, uint64_t *l2);
+
+/* @cd's eight words (CPU order) into *d. */
+void siommu_smmuv3_cd_decode(const uint64_t cd[8], struct siommu_smmuv3_cd_desc *d);
+
+/* A level-1 CD descriptor: returns its V bit and the level-2 table's
+ * address in *l2. */
+bool siommu_smmuv3_l1cd_decode(uint64_t l1cd, uint64_t *l2);
+
 /* Command opcodes (SMMUv3 4). */
 enum siommu_smmuv3_cmd_op {
 	SIOMMU_SMMUV3_CMD_PREFETCH_CONFIG = 0x01,
