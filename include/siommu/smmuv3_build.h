@@ -49,8 +49,8 @@ enum siommu_smmuv3_s1dss {
 /* STE.S1Fmt: the CD table's shape. */
 enum siommu_smmuv3_s1fmt {
 	SIOMMU_SMMUV3_S1FMT_LINEAR = 0,
-	SIOMMU_SMMUV3_S1FMT_64K_L2 = 1,		/* 2-level, 64 CDs per leaf */
-	SIOMMU_SMMUV3_S1FMT_4K_L2 = 2,		/* 2-level, 1024 CDs per leaf */
+	SIOMMU_SMMUV3_S1FMT_4K_L2 = 1,		/* 2-level, 4 KiB leaves: 64 CDs each */
+	SIOMMU_SMMUV3_S1FMT_64K_L2 = 2,		/* 2-level, 64 KiB leaves: 1024 CDs each */
 };
 
 /* A stream table entry. Fields of a stage the config does not use are

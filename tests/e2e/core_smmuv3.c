@@ -128,7 +128,7 @@ static void check_shapes(uint32_t features, unsigned int sid_bits, bool st_2lvl)
 	/* S1 Config, the CD table's shape and size (SMMUv3 5.2). */
 	w0 = ste_word(unit, 0x20, 0);
 	CHECK_EQ((w0 >> 1) & 7, SIOMMU_SMMUV3_STE_S1);
-	CHECK_EQ((w0 >> 4) & 3, cd2l ? SIOMMU_SMMUV3_S1FMT_4K_L2 : SIOMMU_SMMUV3_S1FMT_LINEAR);
+	CHECK_EQ((w0 >> 4) & 3, cd2l ? SIOMMU_SMMUV3_S1FMT_64K_L2 : SIOMMU_SMMUV3_S1FMT_LINEAR);
 	CHECK_EQ(w0 >> 59, cd2l ? 20 : 10);
 	w0 = ste_word(unit, (1u << sid_bits) - 1, 0);
 	CHECK_EQ((w0 >> 4) & 3, SIOMMU_SMMUV3_S1FMT_LINEAR);

@@ -20,7 +20,7 @@ static void test_ste(void)
 {
 	struct siommu_smmuv3_ste_desc d = {
 		.config = SIOMMU_SMMUV3_STE_NESTED, .valid = true,
-		.s1_ctx_ptr = 0x0000123456789ac0ull, .s1_fmt = SIOMMU_SMMUV3_S1FMT_4K_L2,
+		.s1_ctx_ptr = 0x0000123456789ac0ull, .s1_fmt = SIOMMU_SMMUV3_S1FMT_64K_L2,
 		.s1_cdmax = 20, .s1dss = SIOMMU_SMMUV3_S1DSS_SSID0, .s1_stalld = true,
 		.eats = 1, .s2_vmid = 0xbeef, .s2_t0sz = 25, .s2_sl0 = 1, .s2_ps = 5,
 		.s2_affd = true, .s2_ptw = true, .s2_r = true, .s2_s = false,

@@ -425,7 +425,7 @@ static void ste_target(struct smmu_drv_unit *u, struct siommu_device *dev,
 		 * without substreams (S1CDMax 0) does not read: CD 0. */
 		sd.config = SIOMMU_SMMUV3_STE_S1;
 		sd.s1_ctx_ptr = d->cd_pa;
-		sd.s1_fmt = d->cd_2lvl ? SIOMMU_SMMUV3_S1FMT_4K_L2 : SIOMMU_SMMUV3_S1FMT_LINEAR;
+		sd.s1_fmt = d->cd_2lvl ? SIOMMU_SMMUV3_S1FMT_64K_L2 : SIOMMU_SMMUV3_S1FMT_LINEAR;
 		sd.s1_cdmax = d->cd_bits;
 		sd.s1_stalld = true;
 		sd.s1dss = !dom ? SIOMMU_SMMUV3_S1DSS_TERMINATE :
