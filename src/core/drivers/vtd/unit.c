@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <siommu/iommufd.h>
+
 #include "core/drivers/vtd/vtd_drv.h"
 
 /* The interrupt address range: requests without PASID there are
@@ -320,6 +322,22 @@ static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *in
 	info->pgsize_bitmap = vtd_drv_pgsizes(v, domain_stage(v, SIOMMU_STAGE_AUTO));
 }
 
+/* VT-d's info for a user API: the capability registers as the unit
+ * reports them (VT-d 11.4.2, 11.4.3). No dirty tracking is offered: the
+ * driver does not set up second-stage A/D (ECAP.SSADS). */
+static size_t hw_info(struct siommu_device *dev, uint32_t *type, void *data, size_t len,
+		      uint64_t *caps)
+{
+	struct vtd_drv_unit *v = vtd_drv_unit(dev->unit);
+	struct siommu_hw_info_vtd info = { .cap_reg = v->cap, .ecap_reg = v->ecap };
+
+	*type = SIOMMU_HW_INFO_TYPE_INTEL_VTD;
+	*caps = 0;
+	if (len)
+		memcpy(data, &info, len < sizeof(info) ? len : sizeof(info));
+	return sizeof(info);
+}
+
 void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
 			      void *arg)
 {
@@ -341,6 +359,7 @@ const struct iommu_ops vtd_iommu_ops = {
 	.dev_release = vtd_drv_dev_release,
 	.dev_resv_regions = dev_resv_regions,
 	.dev_hw_info = dev_hw_info,
+	.hw_info = hw_info,
 	.domain_init = domain_init,
 	.attach_prepare = vtd_drv_attach_prepare,
 	.attach_commit = vtd_drv_attach_commit,
