@@ -46,7 +46,7 @@ static void regs_trim_locked(struct siommu_iommufd *ictx, unsigned int keep)
 	cds_list_for_each_entry_safe(reg, tmp, &ictx->regs, node) {
 		if (reg->refs || ++seen <= keep)
 			continue;
-		if (siommu_mem_remove_ram(ictx->mem, reg->pa, reg->size))
+		if (mem_remove_ram_teardown(ictx->mem, reg->pa, reg->size))
 			continue;
 		cds_list_del(&reg->node);
 		ictx->nr_cached--;
@@ -73,7 +73,7 @@ void ifd_regs_fini(struct siommu_iommufd *ictx)
 
 	cds_list_for_each_entry_safe(reg, tmp, &ictx->regs, node) {
 		SIOMMU_ASSERT(!reg->refs);
-		siommu_mem_remove_ram(ictx->mem, reg->pa, reg->size);
+		mem_remove_ram_teardown(ictx->mem, reg->pa, reg->size);
 		cds_list_del(&reg->node);
 		reg_free(ictx, reg);
 	}
@@ -137,7 +137,7 @@ static void reg_put(struct siommu_iommufd *ictx, struct ifd_reg *reg)
 	pthread_mutex_lock(&ictx->reg_lock);
 	SIOMMU_ASSERT(reg->refs);
 	if (!--reg->refs) {
-		if (reg->own_map && !siommu_mem_remove_ram(ictx->mem, reg->pa, reg->size)) {
+		if (reg->own_map && !mem_remove_ram_teardown(ictx->mem, reg->pa, reg->size)) {
 			cds_list_del(&reg->node);
 			reg_free(ictx, reg);
 		} else {
