@@ -39,7 +39,12 @@
  * goes. Page storage is shared: IOAS_COPY makes new areas over the same
  * storage, so a page mapped into two IOASes is pinned and counted once.
  * Pages are pinned (registered and accounted) when an area is made; a
- * range the process has not mapped is -EFAULT.
+ * range the process has not mapped is -EFAULT (checked with one system
+ * call, skipped when the range lies in memory registered for an area that
+ * exists). A process cannot pin its pages against itself: the caller
+ * keeps the memory of an area mapped until the area is gone (unmapping
+ * it first makes device DMA there a crash, as it would touch the host
+ * address). A file's pages are the context's own mapping of the file.
  *
  * Accounting. Pinned pages are charged to an accounting bucket
  * (struct siommu_iommufd_acct) against its limit (-ENOMEM past it): the

@@ -79,16 +79,44 @@ void ifd_regs_fini(struct siommu_iommufd *ictx)
 	}
 }
 
-/* A registration containing host [host, host + size), page-aligned. */
+/* Whether every page of host [start, end) is mapped in the process:
+ * mincore() fails with ENOMEM where one is not. */
+static bool host_mapped(uintptr_t start, uintptr_t end)
+{
+	unsigned char vec[4096];
+
+	while (start < end) {
+		size_t len = end - start < sizeof(vec) * SIOMMU_PAGE_SIZE ?
+			     end - start : sizeof(vec) * SIOMMU_PAGE_SIZE;
+
+		if (mincore((void *)start, len, vec))
+			return false;
+		start += len;
+	}
+	return true;
+}
+
+/*
+ * A registration containing host [host, host + size), page-aligned.
+ * With @check, the range must be mapped in the process (-EFAULT): checked
+ * unless it lies in a registration that storage uses now, whose memory
+ * the caller keeps mapped (siommu/iommufd.h), so that mapping pieces of
+ * registered memory again costs no system call.
+ */
 static int reg_get(struct siommu_iommufd *ictx, uintptr_t host, uint64_t size,
-		   bool own_map, struct ifd_reg **out)
+		   bool own_map, bool check, struct ifd_reg **out)
 {
 	struct ifd_reg *reg;
 	int ret;
 
 	pthread_mutex_lock(&ictx->reg_lock);
 	cds_list_for_each_entry(reg, &ictx->regs, node) {
-		if (!own_map && !reg->own_map && host >= reg->host && host + size <= reg->host + reg->size) {
+		if (!own_map && !reg->own_map && host >= reg->host &&
+		    host + size <= reg->host + reg->size) {
+			if (!reg->refs && check && !host_mapped(host, host + size)) {
+				ret = -EFAULT;
+				goto out_unlock;
+			}
 			if (!reg->refs++)
 				ictx->nr_cached--;
 			/* Most recently used first: the cache keeps those. */
@@ -99,13 +127,16 @@ static int reg_get(struct siommu_iommufd *ictx, uintptr_t host, uint64_t size,
 			goto out_unlock;
 		}
 	}
+	if (check && !host_mapped(host, host + size)) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
 	reg = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*reg));
 	if (!reg) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
 	*reg = (struct ifd_reg){ .host = host, .size = size, .refs = 1 };
-	/* The mapping becomes the registration's only once it exists. */
 	/* A window aligned to its size, so that IOVAs aligned alike can use
 	 * the largest leaves. */
 	reg->window = pow2_roundup(size);
@@ -119,6 +150,7 @@ static int reg_get(struct siommu_iommufd *ictx, uintptr_t host, uint64_t size,
 		reg_free(ictx, reg);
 		goto out_unlock;
 	}
+	/* The mapping becomes the registration's only once it exists. */
 	reg->own_map = own_map;
 	cds_list_add(&reg->node, &ictx->regs);
 	*out = reg;
@@ -173,7 +205,7 @@ static void acct_uncharge(struct siommu_iommufd_acct *a, uint64_t npages)
 
 /* Storage for host [uva, uva + length), charged and registered. */
 static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t length,
-			bool writable, bool own_map, struct ifd_pages **out)
+			bool writable, bool own_map, bool check, struct ifd_pages **out)
 {
 	uintptr_t host = uva & ~(uintptr_t)PAGE_MASK;
 	uint64_t size = ((uva + length + PAGE_MASK) & ~(uint64_t)PAGE_MASK) - host;
@@ -190,7 +222,7 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 	ret = acct_charge(ictx, pages->npages, &pages->acct);
 	if (ret)
 		goto out_free;
-	ret = reg_get(ictx, host, size, own_map, &pages->reg);
+	ret = reg_get(ictx, host, size, own_map, check, &pages->reg);
 	if (ret)
 		goto out_uncharge;
 	pages->pa = pages->reg->pa + (uva - pages->reg->host);
@@ -207,23 +239,11 @@ out_free:
 int ifd_pages_from_user(struct siommu_iommufd *ictx, void *uva, uint64_t length,
 			bool writable, struct ifd_pages **out)
 {
-	uintptr_t start = (uintptr_t)uva & ~(uintptr_t)PAGE_MASK, end;
-	unsigned char vec[64];
+	uintptr_t end;
 
 	if (__builtin_add_overflow((uintptr_t)uva, length, &end) || end > UINTPTR_MAX - PAGE_MASK)
 		return -EOVERFLOW;
-	end = (end + PAGE_MASK) & ~(uintptr_t)PAGE_MASK;
-	/* Every page must be mapped in the process: mincore() says which are
-	 * not (ENOMEM), in steps of up to 64 pages. */
-	while (start < end) {
-		size_t len = end - start < sizeof(vec) * SIOMMU_PAGE_SIZE ?
-			     end - start : sizeof(vec) * SIOMMU_PAGE_SIZE;
-
-		if (mincore((void *)start, len, vec))
-			return -EFAULT;
-		start += len;
-	}
-	return pages_create(ictx, (uintptr_t)uva, length, writable, false, out);
+	return pages_create(ictx, (uintptr_t)uva, length, writable, false, true, out);
 }
 
 int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
@@ -251,7 +271,7 @@ int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
 		return errno == EACCES ? -EPERM : errno == ENOMEM ? -ENOMEM : -EBADF;
 	/* On success the registration owns the mapping. */
 	ret = pages_create(ictx, (uintptr_t)map + (start - off), length, writable, true,
-			   out);
+			   false, out);
 	if (ret)
 		munmap(map, map_len);
 	return ret;

@@ -88,6 +88,24 @@ static void map_errors(void)
 						     &iova));
 	TFD_FAILS(&t, ioas, -EFAULT, siommu_ioas_map(t.ictx, ioas, RW | FIXED, gone, 8192, &iova));
 	CHECK_OK(munmap(gone, 4096));
+	/* Memory mapped once, unmapped from the IOAS and then from the
+	 * process, is checked again. */
+	gone = tfd_buf(8192, 0);
+	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, gone, 8192, &iova));
+	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 8192, NULL));
+	CHECK_OK(munmap(gone, 8192));
+	TFD_FAILS(&t, ioas, -EFAULT, siommu_ioas_map(t.ictx, ioas, RW | FIXED, gone, 4096, &iova));
+	/* Pieces of memory an area maps share its registration. */
+	{
+		struct siommu_mem_stats a, b;
+		uint64_t i2 = 0x300000;
+
+		siommu_mem_get_stats(siommu_ctx_mem(t.ctx), &a);
+		CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf + 4096, 4096, &i2));
+		siommu_mem_get_stats(siommu_ctx_mem(t.ctx), &b);
+		CHECK_EQ(a.nr_regions, b.nr_regions);
+		CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, i2, 4096, NULL));
+	}
 	/* The pin limit: 4 pages in use, 32 allowed. */
 	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 4);
 	TFD_FAILS(&t, ioas, -ENOMEM, siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 29 * 4096,
