@@ -285,9 +285,10 @@ int siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option, uint16_t
  * for the unit behind device @dev_id, mirroring IOAS @pt_id (every area is
  * mapped into it now).
  * Returns 0 with *out_id, or, changing nothing:
- *   -EOPNOTSUPP  unknown flags; DIRTY_TRACKING or PASID the unit lacks;
- *                NEST_PARENT the unit cannot nest under; FAULT_ID_VALID
- *                (no fault objects yet)
+ *   -EOPNOTSUPP  unknown flags; DIRTY_TRACKING or PASID the unit lacks
+ *                (VT-d: dirty tracking on the first stage only, so not
+ *                with NEST_PARENT); NEST_PARENT the unit cannot nest
+ *                under; FAULT_ID_VALID (no fault objects yet)
  *   -EINVAL      @pt_id is not an IOAS
  *   -ENOENT      no such device or IOAS
  *   -EADDRINUSE  an area of the IOAS lies on the domain's reserved
@@ -296,6 +297,37 @@ int siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option, uint16_t
  */
 int siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pt_id,
 		      unsigned int flags, uint32_t *out_id);
+
+/*
+ * siommu_hwpt_set_dirty_tracking - IOMMU_HWPT_SET_DIRTY_TRACKING: start
+ * (@enable) or stop tracking the pages devices write through paging HWPT
+ * @hwpt_id, allocated with SIOMMU_HWPT_ALLOC_DIRTY_TRACKING. Starting
+ * clears what the table has marked so far, so only later writes count.
+ * (VT-d's first stage marks written pages whether or not tracking is on;
+ * stopping only means nobody reads the marks.)
+ * Returns 0, -ENOENT, -EOPNOTSUPP (a HWPT without dirty tracking).
+ */
+int siommu_hwpt_set_dirty_tracking(struct siommu_iommufd *ictx, uint32_t hwpt_id,
+				   bool enable);
+
+#define SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR	(1u << 0)
+
+/*
+ * siommu_hwpt_get_dirty_bitmap - IOMMU_HWPT_GET_DIRTY_BITMAP: for each
+ * @page_size block of [iova, iova + length) that a device wrote through
+ * @hwpt_id since its marks were last cleared, set bit n (bit n % 64 of
+ * @bitmap[n / 64]) for the block at iova + n * page_size, and clear the
+ * marks unless SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR (the IOTLBs are
+ * flushed so that the next write marks again). Bits of clean blocks are
+ * left as they are: the caller zeroes the bitmap.
+ * Returns 0, -ENOENT, -EOPNOTSUPP (unknown flags, a HWPT without dirty
+ * tracking), -EINVAL (page_size not a power of two, length 0, iova or
+ * length not aligned to page_size and to the IOAS, a range not covered by
+ * contiguous areas), -EOVERFLOW.
+ */
+int siommu_hwpt_get_dirty_bitmap(struct siommu_iommufd *ictx, uint32_t hwpt_id,
+				 uint64_t iova, uint64_t length, uint64_t page_size,
+				 unsigned int flags, uint64_t *bitmap);
 
 /* ---- devices ---- */
 

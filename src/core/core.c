@@ -606,7 +606,9 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	int ret;
 
 	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
-	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND)
+	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND ||
+	    (cfg->flags & ~SIOMMU_DOMAIN_DIRTY_TRACKING) ||
+	    (cfg->flags && cfg->type != SIOMMU_DOMAIN_PAGING))
 		return -EINVAL;
 	ctx = unit->ctx;
 	if (mem_should_fail(ctx->mem))

@@ -58,6 +58,8 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		return -EOPNOTSUPP;
 	if ((flags & SIOMMU_HWPT_ALLOC_PASID) && !idev->dev->unit->pasid_bits)
 		return -EOPNOTSUPP;
+	if (flags & SIOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		dc.flags |= SIOMMU_DOMAIN_DIRTY_TRACKING;
 	/* A nesting parent translates guest physical addresses: VT-d's
 	 * second stage (VT-d 3.8). */
 	dc.stage = flags & SIOMMU_HWPT_ALLOC_NEST_PARENT ? SIOMMU_STAGE_SECOND :
@@ -163,6 +165,102 @@ out_put_pt:
 	ifd_obj_put(ictx, pt);
 out_put_dev:
 	ifd_obj_put(ictx, &idev->obj);
+	return ret;
+}
+
+/* ---- dirty tracking ---- */
+
+static struct ifd_hwpt *hwpt_get(struct siommu_iommufd *ictx, uint32_t id)
+{
+	struct ifd_obj *obj = ifd_obj_get(ictx, id, SIOMMU_IOMMUFD_OBJ_HWPT_PAGING);
+
+	return obj ? container_of(obj, struct ifd_hwpt, obj) : NULL;
+}
+
+int SIOMMU_EXPORT siommu_hwpt_set_dirty_tracking(struct siommu_iommufd *ictx,
+						 uint32_t hwpt_id, bool enable)
+{
+	struct ifd_hwpt *hwpt = ictx ? hwpt_get(ictx, hwpt_id) : NULL;
+	int ret = 0;
+
+	if (!hwpt)
+		return -ENOENT;
+	if (!(hwpt->flags & SIOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
+		ret = -EOPNOTSUPP;
+		goto out_put;
+	}
+	pthread_mutex_lock(&hwpt->ioas->lock);
+	if (enable && !hwpt->dirty_on) {
+		ifd_ioas_clear_dirty(hwpt->ioas, hwpt);
+		core_domain_flush_all(hwpt->dom);
+	}
+	hwpt->dirty_on = enable;
+	pthread_mutex_unlock(&hwpt->ioas->lock);
+out_put:
+	ifd_obj_put(ictx, &hwpt->obj);
+	return ret;
+}
+
+struct dirty_walk {
+	uint64_t iova, page_size, *bitmap;
+};
+
+/* A run of dirty leaves: mark every block it touches. */
+static void dirty_mark(void *arg, uint64_t iova, uint64_t length)
+{
+	struct dirty_walk *w = arg;
+	uint64_t first, last, n;
+
+	if (iova < w->iova) {
+		length -= w->iova - iova;
+		iova = w->iova;
+	}
+	first = (iova - w->iova) / w->page_size;
+	last = (iova + length - 1 - w->iova) / w->page_size;
+	for (n = first; n <= last; n++)
+		w->bitmap[n / 64] |= 1ull << (n % 64);
+}
+
+int SIOMMU_EXPORT siommu_hwpt_get_dirty_bitmap(struct siommu_iommufd *ictx,
+					       uint32_t hwpt_id, uint64_t iova,
+					       uint64_t length, uint64_t page_size,
+					       unsigned int flags, uint64_t *bitmap)
+{
+	struct dirty_walk w = { iova, page_size, bitmap };
+	struct ifd_hwpt *hwpt;
+	uint64_t last;
+	int ret;
+
+	if (!ictx || !bitmap)
+		return -EINVAL;
+	if (flags & ~SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)
+		return -EOPNOTSUPP;
+	if (!page_size || (page_size & (page_size - 1)) || !length ||
+	    ((iova | length) & (page_size - 1)))
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	hwpt = hwpt_get(ictx, hwpt_id);
+	if (!hwpt)
+		return -ENOENT;
+	if (!(hwpt->flags & SIOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
+		ret = -EOPNOTSUPP;
+		goto out_put;
+	}
+	pthread_mutex_lock(&hwpt->ioas->lock);
+	if (((iova | length) & (ifd_ioas_alignment(hwpt->ioas) - 1)) ||
+	    !ifd_ioas_covered(hwpt->ioas, iova, last)) {
+		ret = -EINVAL;
+	} else {
+		ret = siommu_pt_read_and_clear_dirty(siommu_domain_pt(hwpt->dom), iova, length,
+						     flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
+						     SIOMMU_PT_DIRTY_NO_CLEAR : 0, dirty_mark, &w);
+		if (!ret && !(flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR))
+			core_domain_flush_all(hwpt->dom);
+	}
+	pthread_mutex_unlock(&hwpt->ioas->lock);
+out_put:
+	ifd_obj_put(ictx, &hwpt->obj);
 	return ret;
 }
 

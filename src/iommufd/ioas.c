@@ -379,9 +379,9 @@ static int map_flags_check(unsigned int flags, uint64_t length)
 	return 0;
 }
 
-int SIOMMU_EXPORT siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id,
-				  unsigned int flags, void *uva, uint64_t length,
-				  uint64_t *iova)
+/* MAP and MAP_FILE: one area over storage pinned as @req says. */
+static int map_pinned(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		      uint64_t length, uint64_t *iova, const struct pin_req *req)
 {
 	struct piece p = { .length = length };
 	struct ifd_ioas *ioas;
@@ -396,33 +396,24 @@ int SIOMMU_EXPORT siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id,
 	if (!ioas)
 		return -ENOENT;
 	ifd_regs_trim(ictx);
-	ret = ioas_insert(ioas, flags, &p, 1, length, iova,
-			  &(struct pin_req){ .uva = uva });
+	ret = ioas_insert(ioas, flags, &p, 1, length, iova, req);
 	ifd_obj_put(ictx, &ioas->obj);
 	return ret;
+}
+
+int SIOMMU_EXPORT siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id,
+				  unsigned int flags, void *uva, uint64_t length,
+				  uint64_t *iova)
+{
+	return map_pinned(ictx, ioas_id, flags, length, iova, &(struct pin_req){ .uva = uva });
 }
 
 int SIOMMU_EXPORT siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,
 				       unsigned int flags, int fd, uint64_t start,
 				       uint64_t length, uint64_t *iova)
 {
-	struct piece p = { .length = length };
-	struct ifd_ioas *ioas;
-	int ret;
-
-	if (!ictx || !iova)
-		return -EINVAL;
-	ret = map_flags_check(flags, length);
-	if (ret)
-		return ret;
-	ioas = ioas_get(ictx, ioas_id);
-	if (!ioas)
-		return -ENOENT;
-	ifd_regs_trim(ictx);
-	ret = ioas_insert(ioas, flags, &p, 1, length, iova,
+	return map_pinned(ictx, ioas_id, flags, length, iova,
 			  &(struct pin_req){ .fd = fd, .start = start, .file = true });
-	ifd_obj_put(ictx, &ioas->obj);
-	return ret;
 }
 
 /*
@@ -761,6 +752,37 @@ out_unmap:
 	}
 	ifd_ioas_del_resv(ioas, owner);
 	return ret;
+}
+
+bool ifd_ioas_covered(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
+{
+	struct ifd_area *area;
+	uint64_t at = iova;
+
+	for (area = area_first(ioas, iova, last); area && area->iova <= at;
+	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+		if (area->last >= last)
+			return true;
+		at = area->last + 1;
+	}
+	return false;
+}
+
+static void dirty_discard(void *arg, uint64_t iova, uint64_t length)
+{
+	(void)arg;
+	(void)iova;
+	(void)length;
+}
+
+void ifd_ioas_clear_dirty(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
+{
+	struct ifd_area *area;
+
+	RB_FOREACH(area, ifd_area_tree, &ioas->areas)
+		siommu_pt_read_and_clear_dirty(siommu_domain_pt(hwpt->dom), area->iova,
+					       area->last - area->iova + 1, 0,
+					       dirty_discard, NULL);
 }
 
 /*

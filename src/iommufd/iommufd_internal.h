@@ -130,6 +130,7 @@ struct ifd_hwpt {
 	struct cds_list_head ioas_node;
 	unsigned int flags;		/* SIOMMU_HWPT_ALLOC_* */
 	bool auto_domain;
+	bool dirty_on;			/* tracking started; under ioas->lock */
 	uint64_t pgsizes;
 	uint64_t aperture_last;
 	unsigned int nr_atts;		/* under attach_lock */
@@ -241,5 +242,9 @@ int ifd_ioas_add_resv(struct ifd_ioas *ioas, const struct iommu_resv_region *r,
 		      unsigned int n, uint64_t owner);
 void ifd_ioas_del_resv(struct ifd_ioas *ioas, uint64_t owner);
 uint64_t ifd_ioas_alignment(struct ifd_ioas *ioas);
+/* Whether contiguous areas cover [iova, last]. */
+bool ifd_ioas_covered(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* Clear @hwpt's dirty marks over every area. */
+void ifd_ioas_clear_dirty(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt);
 
 #endif

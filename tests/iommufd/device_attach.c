@@ -286,8 +286,9 @@ static void hwpt_alloc_errors(void)
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
 	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[0], &d));
 	TFD_FAILS(&t, ioas, -EOPNOTSUPP, siommu_hwpt_alloc(t.ictx, d, ioas, 1u << 4, &h));
+	/* Dirty tracking is the first stage's; a nesting parent is second. */
 	TFD_FAILS(&t, ioas, -EOPNOTSUPP, siommu_hwpt_alloc(t.ictx, d, ioas,
-				SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, &h));
+				SIOMMU_HWPT_ALLOC_DIRTY_TRACKING | SIOMMU_HWPT_ALLOC_NEST_PARENT, &h));
 	TFD_FAILS(&t, ioas, -EOPNOTSUPP, siommu_hwpt_alloc(t.ictx, d, ioas,
 				SIOMMU_HWPT_FAULT_ID_VALID, &h));
 	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, d, 99, 0, &h));
@@ -329,7 +330,7 @@ static void hw_info(void)
 	CHECK_EQ(vi.cap_reg, cap);
 	CHECK_EQ(vi.ecap_reg, ecap);
 	CHECK_EQ(vi.flags, 0);
-	CHECK_EQ(caps, 0);
+	CHECK_EQ(caps, SIOMMU_HW_CAP_DIRTY_TRACKING);
 	CHECK_EQ(width, 20);
 	CHECK_OK(siommu_iommufd_get_hw_info(t.ictx, d3, false, &type, NULL, 0, &len, &caps,
 					    &width));

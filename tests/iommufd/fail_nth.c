@@ -3,9 +3,9 @@
  * Fail-nth sweep of the iommufd object model: context creation, IOAS
  * alloc, MAP (with no domain, and with domains attached: a failure after
  * the pages are pinned or part-way through the domains), MAP_FILE, COPY,
- * ALLOW_IOVAS, IOVA_RANGES, HWPT_ALLOC, bind, attach to an IOAS (a new
- * automatic domain) and to a HWPT, attach at a PASID, replace, and
- * HUGE_PAGES. Step 1, 2, 3, ... of each is failed (the core context's
+ * ALLOW_IOVAS, IOVA_RANGES, HWPT_ALLOC (plain, PASID, dirty tracking),
+ * bind, attach to an IOAS (a new automatic domain) and to a HWPT, attach
+ * at a PASID, replace, and HUGE_PAGES. Step 1, 2, 3, ... of each is failed (the core context's
  * memory countdown drives the library's allocations, frames, the PA
  * window allocator and the PASID space) until a run consumes no failure.
  * Each failure returns -ENOMEM and changes nothing observable: objects,
@@ -14,8 +14,8 @@
  * hardware memory. (A failed page-table map may keep levels it allocated,
  * siommu/pt.h, and a registration of caller memory may stay cached
  * unused, so page-table memory and RAM regions are compared only after
- * teardown.) UNMAP, detach, destroy, unbind and the context's teardown
- * consume no step.
+ * teardown.) UNMAP, detach, destroy, unbind, the context's teardown and
+ * the dirty-tracking calls consume no step.
  */
 #include <errno.h>
 
@@ -91,7 +91,7 @@ int main(void)
 	struct siommu_iova_range r[4];
 	struct siommu_mem_stats before, after;
 	uint64_t iova, v;
-	uint32_t n, h, hp, pt, tmp;
+	uint32_t n, h, hp, hd, pt, tmp;
 	int fd = memfd_create("fail-nth", 0);
 
 	CHECK(fd >= 0);
@@ -124,6 +124,8 @@ int main(void)
 	SWEEP("hwpt_alloc", siommu_hwpt_alloc(t.ictx, d0, ioas, 0, &h));
 	SWEEP("hwpt_alloc (pasid)", siommu_hwpt_alloc(t.ictx, d0, ioas, SIOMMU_HWPT_ALLOC_PASID,
 						      &hp));
+	SWEEP("hwpt_alloc (dirty tracking)", siommu_hwpt_alloc(t.ictx, d0, ioas,
+				SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hd));
 	SWEEP("map (two domains)", map_at(ioas, buf, 8192, 0x300000));
 	SWEEP("copy", siommu_ioas_copy(t.ictx, ioas2, ioas, RW, 0x100000, 0x20000, &iova));
 	SWEEP("copy (across areas)", siommu_ioas_copy(t.ictx, ioas2, ioas, RW | FIXED,
@@ -150,6 +152,10 @@ int main(void)
 	NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 1 << 20, NULL)));
 	NO_STEP(CHECK_OK(siommu_iommufd_detach(t.ictx, d0, 7)));
 	NO_STEP(CHECK_OK(siommu_iommufd_detach(t.ictx, d1, NOPASID)));
+	NO_STEP(CHECK_OK(siommu_hwpt_set_dirty_tracking(t.ictx, hd, true)));
+	NO_STEP(CHECK_OK(siommu_hwpt_get_dirty_bitmap(t.ictx, hd, 0x400000, 1 << 20, 4096, 0,
+						      (uint64_t[4]){ 0 })));
+	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hd)));
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, h)));
 	NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas2, 0, UINT64_MAX, NULL)));
 	NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0x110000, 65536, NULL)));

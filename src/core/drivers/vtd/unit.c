@@ -302,6 +302,14 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	}
 	pc->pgsize_bitmap = dom->pgsizes;
 	pc->ias = dom->ias;
+	if (cfg->flags & SIOMMU_DOMAIN_DIRTY_TRACKING) {
+		/* The unit sets a first-stage leaf's D bit on a write (VT-d
+		 * 3.6.2); second-stage A/D would need SSADE in the PASID
+		 * entry, which the driver does not program. */
+		if (dom->stage != SIOMMU_STAGE_FIRST)
+			return -EOPNOTSUPP;
+		pc->flags |= SIOMMU_PT_DIRTY_TRACKING;
+	}
 	return vtd_drv_domain_check(v, dom);
 }
 
@@ -323,8 +331,9 @@ static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *in
 }
 
 /* VT-d's info for a user API: the capability registers as the unit
- * reports them (VT-d 11.4.2, 11.4.3). No dirty tracking is offered: the
- * driver does not set up second-stage A/D (ECAP.SSADS). */
+ * reports them (VT-d 11.4.2, 11.4.3). Dirty tracking is offered where
+ * the unit has a first stage (its D bits; second-stage A/D is not set
+ * up). */
 static size_t hw_info(struct siommu_device *dev, uint32_t *type, void *data, size_t len,
 		      uint64_t *caps)
 {
@@ -332,7 +341,7 @@ static size_t hw_info(struct siommu_device *dev, uint32_t *type, void *data, siz
 	struct siommu_hw_info_vtd info = { .cap_reg = v->cap, .ecap_reg = v->ecap };
 
 	*type = SIOMMU_HW_INFO_TYPE_INTEL_VTD;
-	*caps = 0;
+	*caps = has_fs(v) ? SIOMMU_HW_CAP_DIRTY_TRACKING : 0;
 	if (len)
 		memcpy(data, &info, len < sizeof(info) ? len : sizeof(info));
 	return sizeof(info);
