@@ -385,35 +385,83 @@ static int core_err(int ret)
 	return ret == -EOPNOTSUPP ? -EINVAL : ret;
 }
 
+static bool same_group(struct ifd_device *a, struct ifd_device *b)
+{
+	return siommu_device_group(a->dev) == siommu_device_group(b->dev);
+}
+
+/*
+ * The RID of @idev's group to @hwpt. As Linux, a group's RID has one HWPT:
+ * a device whose group is attached through a bound sibling may attach
+ * only to that HWPT (-EINVAL otherwise), and a replace moves every bound
+ * device of the group that shares the old HWPT. Under attach_lock.
+ */
 static int attach_rid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		      struct ifd_hwpt *hwpt, bool replace)
 {
-	struct ifd_hwpt *old = idev->rid_hwpt;
-	int ret;
+	struct ifd_hwpt *old = idev->rid_hwpt, *cur = old;
+	struct ifd_device *it, *undo;
+	int ret = 0;
 
 	if (replace && !old)
 		return -EINVAL;
 	if (old == hwpt)
 		return 0;
-	/* PASIDs attached need a PASID-capable RID domain. */
-	if (idev->nr_pasids && !(hwpt->flags & SIOMMU_HWPT_ALLOC_PASID))
-		return -EINVAL;
-	ret = resv_add(idev, SIOMMU_IOMMUFD_NO_PASID, hwpt, old);
+	if (!old) {
+		cds_list_for_each_entry(it, &ictx->devices, node)
+			if (same_group(it, idev) && it->rid_hwpt) {
+				cur = it->rid_hwpt;
+				break;
+			}
+		if (cur && cur != hwpt)
+			return -EINVAL;
+	}
+	/* Who moves: @idev, and its group's devices on @old. */
+	cds_list_for_each_entry(it, &ictx->devices, node) {
+		it->moving = it == idev || (old && same_group(it, idev) && it->rid_hwpt == old);
+		/* PASIDs attached need a PASID-capable RID domain. */
+		if (it->moving && it->nr_pasids && !(hwpt->flags & SIOMMU_HWPT_ALLOC_PASID))
+			ret = -EINVAL;
+	}
 	if (ret)
 		return ret;
-	ret = core_err(siommu_device_attach(idev->dev, hwpt->dom));
-	if (ret) {
-		resv_del(idev, SIOMMU_IOMMUFD_NO_PASID, hwpt, old);
-		return ret;
+	cds_list_for_each_entry(it, &ictx->devices, node) {
+		if (!it->moving)
+			continue;
+		ret = resv_add(it, SIOMMU_IOMMUFD_NO_PASID, hwpt, old);
+		if (ret)
+			goto out_resv;
 	}
-	ifd_obj_use(ictx, &hwpt->obj);
-	hwpt->nr_atts++;
-	idev->rid_hwpt = hwpt;
-	if (old) {
-		resv_del(idev, SIOMMU_IOMMUFD_NO_PASID, old, hwpt);
-		hwpt_unuse(ictx, old);
+	/* A group already on @hwpt through a sibling needs no change. */
+	if (cur != hwpt) {
+		ret = core_err(siommu_device_attach(idev->dev, hwpt->dom));
+		if (ret) {
+			it = NULL;
+			goto out_resv;
+		}
+	}
+	cds_list_for_each_entry(it, &ictx->devices, node) {
+		if (!it->moving)
+			continue;
+		ifd_obj_use(ictx, &hwpt->obj);
+		hwpt->nr_atts++;
+		it->rid_hwpt = hwpt;
+		if (old) {
+			resv_del(it, SIOMMU_IOMMUFD_NO_PASID, old, hwpt);
+			hwpt_unuse(ictx, old);
+		}
 	}
 	return 0;
+
+out_resv:
+	/* Up to @it (NULL: all of them) took their regions. */
+	cds_list_for_each_entry(undo, &ictx->devices, node) {
+		if (undo == it)
+			break;
+		if (undo->moving)
+			resv_del(undo, SIOMMU_IOMMUFD_NO_PASID, hwpt, old);
+	}
+	return ret;
 }
 
 static int attach_pasid(struct siommu_iommufd *ictx, struct ifd_device *idev,
@@ -570,10 +618,18 @@ static void detach_locked(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	struct ifd_hwpt *old;
 
 	if (pasid == SIOMMU_IOMMUFD_NO_PASID) {
+		struct ifd_device *it;
+		bool shared = false;
+
 		old = idev->rid_hwpt;
 		if (!old)
 			return;
-		siommu_device_detach(idev->dev);
+		/* The group's RID stays attached while a bound sibling uses it. */
+		cds_list_for_each_entry(it, &ictx->devices, node)
+			if (it != idev && same_group(it, idev) && it->rid_hwpt == old)
+				shared = true;
+		if (!shared)
+			siommu_device_detach(idev->dev);
 		idev->rid_hwpt = NULL;
 	} else {
 		att = pasid_att_find(idev, pasid);
@@ -633,7 +689,6 @@ static void idev_release(void *cookie, struct siommu_device *dev)
 	struct ifd_device *idev = cookie;
 
 	(void)dev;
-	idev->released = true;
 	siommu_iommufd_unbind(idev->ictx, idev->obj.id);
 }
 

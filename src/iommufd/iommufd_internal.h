@@ -150,7 +150,7 @@ struct ifd_device {
 	struct ifd_pasid_att *pasids;
 	unsigned int nr_pasids, cap_pasids;
 	unsigned int pasid_bits;
-	bool released;			/* the core removed the device */
+	bool moving;			/* in a group's RID change; attach_lock */
 };
 
 /* A PASID number this context allocated in the core's PASID space. */

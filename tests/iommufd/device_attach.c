@@ -17,7 +17,10 @@
  *     beyond the width, a PASID number another core user holds;
  *   - HWPT_ALLOC errors: flags, wrong object types, unknown IDs;
  *   - GET_HW_INFO: the VT-d CAP/ECAP the unit reports, types, zeroed
- *     extra bytes, PASID width.
+ *     extra bytes, PASID width;
+ *   - groups: one HWPT for a group's RID (a sibling may attach only to
+ *     it), detach of one keeps the group attached for the other, replace
+ *     moves the group's bound devices together.
  */
 #include <siommu/dma.h>
 
@@ -358,6 +361,83 @@ static void hw_info(void)
 	tfd_teardown(&t);
 }
 
+static int group_dma(struct tfd *t, uint16_t rid, uint64_t iova, void *buf)
+{
+	struct siommu_vtd_req req = { .rid = rid, .iova = iova };
+
+	return siommu_vtd_dma_read(siommu_unit_vtd(t->unit), &req, buf, 64, NULL, NULL);
+}
+
+static void groups(void)
+{
+	struct tfd t;
+	uint8_t *a = tfd_buf(4096, 60), *b = tfd_buf(4096, 70), got[64];
+	uint64_t iova = 0x100000;
+	uint32_t ia, ib, da, db, pa, pb, h;
+
+	tfd_setup(&t, UINT64_MAX);
+	CHECK_OK(siommu_ioas_alloc(t.ictx, &ia));
+	CHECK_OK(siommu_ioas_alloc(t.ictx, &ib));
+	CHECK_OK(siommu_ioas_map(t.ictx, ia, RW | FIXED, a, 4096, &iova));
+	CHECK_OK(siommu_ioas_map(t.ictx, ib, RW | FIXED, b, 4096, &iova));
+	{
+		struct siommu_device *d0 = NULL, *d1 = NULL;
+		struct siommu_device_info info;
+
+		/* The two group members, by RID. */
+		for (unsigned int i = 0; i < 2; i++) {
+			struct siommu_device *d;
+
+			CHECK_OK(siommu_device_add(t.unit, &(struct siommu_device_cfg){
+				.rid = (uint16_t)(0x310 + 8 * i), .pasid_bits = 20,
+				.isolation_key = 9, .alias_rid = SIOMMU_NO_ALIAS }, &d));
+			if (i)
+				d1 = d;
+			else
+				d0 = d;
+		}
+		CHECK_OK(siommu_device_get_info(d0, &info));
+		CHECK_EQ(info.group_size, 2);
+		CHECK_OK(siommu_iommufd_bind(t.ictx, d0, &da));
+		CHECK_OK(siommu_iommufd_bind(t.ictx, d1, &db));
+	}
+	pa = ia;
+	CHECK_OK(siommu_iommufd_attach(t.ictx, da, NOPASID, &pa));
+	/* The sibling follows the group's RID domain in the hardware. */
+	CHECK_OK(group_dma(&t, 0x318, iova, got));
+	CHECK(!memcmp(got, a, 64));
+	/* One HWPT per group's RID: the sibling may take only that one. */
+	pb = ib;
+	TFD_FAILS(&t, ib, -EINVAL, siommu_iommufd_attach(t.ictx, db, NOPASID, &pb));
+	pb = ia;
+	CHECK_OK(siommu_iommufd_attach(t.ictx, db, NOPASID, &pb));
+	CHECK_EQ(pb, pa);
+	/* Detaching one keeps the group attached for the other. */
+	CHECK_OK(siommu_iommufd_detach(t.ictx, da, NOPASID));
+	CHECK_OK(group_dma(&t, 0x310, iova, got));
+	CHECK_EQ(siommu_iommufd_obj_type(t.ictx, pa), SIOMMU_IOMMUFD_OBJ_HWPT_PAGING);
+	CHECK_OK(siommu_iommufd_attach(t.ictx, da, NOPASID, &pb));
+	/* Replace moves the group's devices together; the old automatic
+	 * HWPT goes. */
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, da, ib, 0, &h));
+	pb = h;
+	CHECK_OK(siommu_iommufd_replace(t.ictx, db, NOPASID, &pb));
+	CHECK_EQ(siommu_iommufd_attached_hwpt(t.ictx, da, NOPASID), h);
+	CHECK_EQ(siommu_iommufd_attached_hwpt(t.ictx, db, NOPASID), h);
+	CHECK_EQ(siommu_iommufd_obj_type(t.ictx, pa), SIOMMU_IOMMUFD_OBJ_NONE);
+	CHECK_OK(group_dma(&t, 0x310, iova, got));
+	CHECK(!memcmp(got, b, 64));
+	TFD_FAILS(&t, ib, -EBUSY, siommu_iommufd_obj_destroy(t.ictx, h));
+	CHECK_OK(siommu_iommufd_detach(t.ictx, da, NOPASID));
+	CHECK_OK(siommu_iommufd_detach(t.ictx, db, NOPASID));
+	CHECK_EQ(group_dma(&t, 0x310, iova, got), -EFAULT);
+	CHECK_EQ(group_dma(&t, 0x318, iova, got), -EFAULT);
+	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, h));
+	tfd_teardown(&t);
+	munmap(a, 4096);
+	munmap(b, 4096);
+}
+
 int main(void)
 {
 	dma_reaches_bytes();
@@ -366,5 +446,6 @@ int main(void)
 	pasids();
 	hwpt_alloc_errors();
 	hw_info();
+	groups();
 	return 0;
 }
