@@ -17,7 +17,9 @@
  *     count; ALLOW_IOVAS: bad and overlapping lists, reserved conflicts;
  *   - OPTION: RLIMIT_MODE and HUGE_PAGES rules;
  *   - destroying an IOAS with areas unpins them; destroying one a HWPT
- *     uses is -EBUSY.
+ *     uses is -EBUSY;
+ *   - unused registrations of caller memory are bounded, and go with the
+ *     context.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -488,6 +490,40 @@ static void destroy_rules(void)
 	munmap(buf, 65536);
 }
 
+/* Unused registrations of caller memory are kept for reuse, but only a
+ * few: mapping many buffers one after the other leaves at most
+ * IFD_REG_CACHE (16) regions behind, and closing removes them all. */
+static void registration_cache(void)
+{
+	struct siommu_mem_stats before, after;
+	struct tfd t;
+	uint8_t *b[40];
+	uint64_t iova;
+	uint32_t ioas;
+	unsigned int i;
+
+	tfd_setup(&t, UINT64_MAX);
+	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
+	siommu_mem_get_stats(siommu_ctx_mem(t.ctx), &before);
+	for (i = 0; i < 40; i++) {
+		b[i] = tfd_buf(8192, (uint8_t)i);
+		iova = 0x100000;
+		CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, b[i], 8192, &iova));
+		CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 8192, NULL));
+	}
+	siommu_mem_get_stats(siommu_ctx_mem(t.ctx), &after);
+	CHECK(after.nr_regions <= before.nr_regions + 17);
+	CHECK(after.nr_regions > before.nr_regions);
+	siommu_iommufd_destroy(t.ictx);
+	t.ictx = NULL;
+	siommu_mem_get_stats(siommu_ctx_mem(t.ctx), &after);
+	CHECK_EQ(after.nr_regions, before.nr_regions);
+	siommu_iommufd_acct_destroy(t.user);
+	siommu_ctx_destroy(t.ctx);
+	for (i = 0; i < 40; i++)
+		munmap(b[i], 8192);
+}
+
 int main(void)
 {
 	ids();
@@ -499,5 +535,6 @@ int main(void)
 	options();
 	map_file();
 	destroy_rules();
+	registration_cache();
 	return 0;
 }
