@@ -30,6 +30,9 @@
  *   DEVICE  a core device bound to the context (siommu_iommufd_bind()),
  *           which claims it as its owner; its RID and PASIDs are attached
  *           to HWPTs.
+ *   FAULT   a fault queue: the page requests (PCIe PRI) of devices
+ *           attached to HWPTs allocated with it, which the user reads as
+ *           fault records and answers by cookie.
  *
  * Memory. An area maps the caller's own memory (a user virtual address, or
  * a memfd range). Its pages are registered with the core context's
@@ -132,6 +135,7 @@ enum siommu_iommufd_obj_type {
 	SIOMMU_IOMMUFD_OBJ_IOAS,
 	SIOMMU_IOMMUFD_OBJ_HWPT_PAGING,
 	SIOMMU_IOMMUFD_OBJ_DEVICE,
+	SIOMMU_IOMMUFD_OBJ_FAULT,
 };
 
 /*
@@ -150,7 +154,7 @@ enum siommu_iommufd_obj_type siommu_iommufd_obj_type(struct siommu_iommufd *ictx
 /* Objects and pages of a context, for tests and tools. */
 struct siommu_iommufd_stats {
 	uint32_t objects;		/* published */
-	uint32_t ioas, hwpts, devices;
+	uint32_t ioas, hwpts, devices, faults;
 	uint64_t areas;			/* over every IOAS */
 	uint64_t page_stores;		/* distinct page storage */
 	uint64_t pinned_pages;		/* pages of that storage, once each */
@@ -283,20 +287,22 @@ int siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option, uint16_t
 /*
  * siommu_hwpt_alloc - IOMMU_HWPT_ALLOC of a paging HWPT: a paging domain
  * for the unit behind device @dev_id, mirroring IOAS @pt_id (every area is
- * mapped into it now).
+ * mapped into it now). With SIOMMU_HWPT_FAULT_ID_VALID, the page requests
+ * of devices attached to it go to FAULT object @fault_id (ignored
+ * otherwise), which the HWPT then uses.
  * Returns 0 with *out_id, or, changing nothing:
  *   -EOPNOTSUPP  unknown flags; DIRTY_TRACKING or PASID the unit lacks
  *                (VT-d: dirty tracking on the first stage only, so not
  *                with NEST_PARENT); NEST_PARENT the unit cannot nest
- *                under; FAULT_ID_VALID (no fault objects yet)
+ *                under; NEST_PARENT with FAULT_ID_VALID
  *   -EINVAL      @pt_id is not an IOAS
- *   -ENOENT      no such device or IOAS
+ *   -ENOENT      no such device, IOAS or fault object
  *   -EADDRINUSE  an area of the IOAS lies on the domain's reserved
  *                regions or outside its aperture, or breaks its alignment
  *   -ENOMEM
  */
 int siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pt_id,
-		      unsigned int flags, uint32_t *out_id);
+		      unsigned int flags, uint32_t fault_id, uint32_t *out_id);
 
 /*
  * siommu_hwpt_set_dirty_tracking - IOMMU_HWPT_SET_DIRTY_TRACKING: start
@@ -328,6 +334,65 @@ int siommu_hwpt_set_dirty_tracking(struct siommu_iommufd *ictx, uint32_t hwpt_id
 int siommu_hwpt_get_dirty_bitmap(struct siommu_iommufd *ictx, uint32_t hwpt_id,
 				 uint64_t iova, uint64_t length, uint64_t page_size,
 				 unsigned int flags, uint64_t *bitmap);
+
+/* ---- fault queues ---- */
+
+/* A fault record (Linux: struct iommu_hwpt_pgfault). */
+#define SIOMMU_PGFAULT_FLAGS_PASID_VALID	(1u << 0)
+#define SIOMMU_PGFAULT_FLAGS_LAST_PAGE		(1u << 1)
+#define SIOMMU_PGFAULT_PERM_READ		(1u << 0)
+#define SIOMMU_PGFAULT_PERM_WRITE		(1u << 1)
+
+struct siommu_hwpt_pgfault {
+	uint32_t flags;
+	uint32_t dev_id;	/* the DEVICE object */
+	uint32_t pasid;
+	uint32_t grpid;		/* page request group index */
+	uint32_t perm;
+	uint32_t __reserved;
+	uint64_t addr;
+	uint32_t length;	/* 0 */
+	uint32_t cookie;	/* one per group, given when it is read */
+};
+
+/* Response codes (Linux: enum iommufd_page_response_code). */
+#define SIOMMU_PAGE_RESP_SUCCESS	0
+#define SIOMMU_PAGE_RESP_INVALID	1
+
+/*
+ * siommu_fault_alloc - IOMMU_FAULT_QUEUE_ALLOC: an empty fault queue.
+ * Returns 0 with *out_id, -ENOMEM. It is destroyed with
+ * siommu_iommufd_obj_destroy() (-EBUSY while a HWPT uses it), which
+ * answers every group still pending "invalid".
+ *
+ * A device's page requests (at its RID or a PASID) are queued on the
+ * fault object of the HWPT attached there; a request with no such HWPT is
+ * answered "invalid" at once. Requests gather into groups (one page
+ * request group index of one device and PASID) until the last of the
+ * group arrives; detaching or replacing that attachment answers its
+ * pending groups "invalid".
+ */
+int siommu_fault_alloc(struct siommu_iommufd *ictx, uint32_t *out_id);
+
+/*
+ * siommu_fault_read - read(): complete groups, oldest first, as records
+ * into @recs (room for @max), whole groups only (stops before a group
+ * that does not fit); *nread gets the records written (0: none queued, or
+ * the next group does not fit). Each group read gets a cookie (from 1, in
+ * every record of it; LAST_PAGE on its last) and waits for its answer.
+ * Never blocks. Returns 0, -ENOENT.
+ */
+int siommu_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id,
+		      struct siommu_hwpt_pgfault *recs, uint32_t max, uint32_t *nread);
+
+/*
+ * siommu_fault_respond - write() of one response: answer the group read
+ * with @cookie with @code (SIOMMU_PAGE_RESP_*), which completes it towards
+ * the device. Returns 0, -EINVAL (another code; a cookie not read, or
+ * answered already), -ENOENT.
+ */
+int siommu_fault_respond(struct siommu_iommufd *ictx, uint32_t fault_id, uint32_t cookie,
+			 uint32_t code);
 
 /* ---- devices ---- */
 

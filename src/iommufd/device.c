@@ -40,8 +40,8 @@ static uint64_t hw_caps(struct siommu_device *dev)
  * but not published. Under attach_lock.
  */
 static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
-		       struct ifd_ioas *ioas, unsigned int flags, bool auto_domain,
-		       struct ifd_hwpt **out)
+		       struct ifd_ioas *ioas, unsigned int flags, struct ifd_fault *fault,
+		       bool auto_domain, struct ifd_hwpt **out)
 {
 	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING };
 	struct siommu_pt_cfg pc;
@@ -50,8 +50,8 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 
 	if (flags & ~HWPT_FLAGS)
 		return -EOPNOTSUPP;
-	/* No fault objects yet: a fault ID names nothing. */
-	if (flags & SIOMMU_HWPT_FAULT_ID_VALID)
+	/* A nesting parent's faults are its nested HWPTs' to report. */
+	if ((flags & SIOMMU_HWPT_FAULT_ID_VALID) && (flags & SIOMMU_HWPT_ALLOC_NEST_PARENT))
 		return -EOPNOTSUPP;
 	if ((flags & SIOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
 	    !(hw_caps(idev->dev) & SIOMMU_HW_CAP_DIRTY_TRACKING))
@@ -68,6 +68,7 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	if (!hwpt)
 		return -ENOMEM;
 	hwpt->ioas = ioas;
+	hwpt->fault = fault;
 	hwpt->unit = idev->dev->unit;
 	hwpt->flags = flags;
 	hwpt->auto_domain = auto_domain;
@@ -91,8 +92,10 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	pthread_mutex_unlock(&ioas->lock);
 	if (ret)
 		goto out_domain;
-	/* The HWPT uses its IOAS until it goes. */
+	/* The HWPT uses its IOAS (and fault queue) until it goes. */
 	ifd_obj_use(ictx, &ioas->obj);
+	if (fault)
+		ifd_obj_use(ictx, &fault->obj);
 	*out = hwpt;
 	return 0;
 
@@ -119,6 +122,8 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
 	SIOMMU_ASSERT(!ret);
 	(void)ret;
 	ifd_obj_unuse(ioas->ictx, &ioas->obj);
+	if (hwpt->fault)
+		ifd_obj_unuse(ioas->ictx, &hwpt->fault->obj);
 	free(hwpt);
 }
 
@@ -130,11 +135,12 @@ static void hwpt_abort(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt)
 }
 
 int SIOMMU_EXPORT siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id,
-				    uint32_t pt_id, unsigned int flags, uint32_t *out_id)
+				    uint32_t pt_id, unsigned int flags, uint32_t fault_id,
+				    uint32_t *out_id)
 {
+	struct ifd_obj *pt, *fault = NULL;
 	struct ifd_device *idev;
 	struct ifd_hwpt *hwpt;
-	struct ifd_obj *pt;
 	int ret;
 
 	if (!ictx || !out_id)
@@ -153,14 +159,23 @@ int SIOMMU_EXPORT siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id
 		ret = -EINVAL;
 		goto out_put_pt;
 	}
+	if (flags & SIOMMU_HWPT_FAULT_ID_VALID) {
+		fault = ifd_obj_get(ictx, fault_id, SIOMMU_IOMMUFD_OBJ_FAULT);
+		if (!fault) {
+			ret = -ENOENT;
+			goto out_put_pt;
+		}
+	}
 	pthread_mutex_lock(&ictx->attach_lock);
 	ret = hwpt_create(ictx, idev, container_of(pt, struct ifd_ioas, obj), flags,
-			  false, &hwpt);
+			  fault ? container_of(fault, struct ifd_fault, obj) : NULL, false, &hwpt);
 	if (!ret) {
 		*out_id = hwpt->obj.id;
 		ifd_obj_publish(ictx, &hwpt->obj);
 	}
 	pthread_mutex_unlock(&ictx->attach_lock);
+	if (fault)
+		ifd_obj_put(ictx, fault);
 out_put_pt:
 	ifd_obj_put(ictx, pt);
 out_put_dev:
@@ -445,8 +460,13 @@ static int attach_rid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			continue;
 		ifd_obj_use(ictx, &hwpt->obj);
 		hwpt->nr_atts++;
+		pthread_mutex_lock(&it->iopf_lock);
 		it->rid_hwpt = hwpt;
+		pthread_mutex_unlock(&it->iopf_lock);
 		if (old) {
+			/* Page requests pending for the old HWPT: "invalid". */
+			if (old->fault)
+				ifd_fault_flush(old->fault, it, SIOMMU_IOMMUFD_NO_PASID);
 			resv_del(it, SIOMMU_IOMMUFD_NO_PASID, old, hwpt);
 			hwpt_unuse(ictx, old);
 		}
@@ -488,12 +508,16 @@ static int attach_pasid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			unsigned int cap = idev->cap_pasids ? idev->cap_pasids * 2 : 4;
 			struct ifd_pasid_att *p;
 
+			pthread_mutex_lock(&idev->iopf_lock);
 			p = ifd_should_fail(ictx) ? NULL :
 			    realloc(idev->pasids, cap * sizeof(*p));
+			if (p) {
+				idev->pasids = p;
+				idev->cap_pasids = cap;
+			}
+			pthread_mutex_unlock(&idev->iopf_lock);
 			if (!p)
 				return -ENOMEM;
-			idev->pasids = p;
-			idev->cap_pasids = cap;
 		}
 		ret = pasid_use_get(ictx, pasid);
 		if (ret)
@@ -507,12 +531,17 @@ static int attach_pasid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		goto out_resv;
 	ifd_obj_use(ictx, &hwpt->obj);
 	hwpt->nr_atts++;
-	if (att) {
+	pthread_mutex_lock(&idev->iopf_lock);
+	if (att)
 		att->hwpt = hwpt;
+	else
+		idev->pasids[idev->nr_pasids++] = (struct ifd_pasid_att){ pasid, hwpt };
+	pthread_mutex_unlock(&idev->iopf_lock);
+	if (att) {
+		if (old->fault)
+			ifd_fault_flush(old->fault, idev, pasid);
 		resv_del(idev, pasid, old, hwpt);
 		hwpt_unuse(ictx, old);
-	} else {
-		idev->pasids[idev->nr_pasids++] = (struct ifd_pasid_att){ pasid, hwpt };
 	}
 	return 0;
 
@@ -546,7 +575,7 @@ static int attach_ioas(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			return ret;
 		}
 	}
-	ret = hwpt_create(ictx, idev, ioas, 0, true, &hwpt);
+	ret = hwpt_create(ictx, idev, ioas, 0, NULL, true, &hwpt);
 	if (ret)
 		return ret;
 	ret = attach_rid(ictx, idev, hwpt, replace);
@@ -630,16 +659,23 @@ static void detach_locked(struct siommu_iommufd *ictx, struct ifd_device *idev,
 				shared = true;
 		if (!shared)
 			siommu_device_detach(idev->dev);
+		pthread_mutex_lock(&idev->iopf_lock);
 		idev->rid_hwpt = NULL;
+		pthread_mutex_unlock(&idev->iopf_lock);
 	} else {
 		att = pasid_att_find(idev, pasid);
 		if (!att)
 			return;
 		old = att->hwpt;
 		siommu_device_detach_pasid(idev->dev, pasid);
+		pthread_mutex_lock(&idev->iopf_lock);
 		*att = idev->pasids[--idev->nr_pasids];
+		pthread_mutex_unlock(&idev->iopf_lock);
 		pasid_use_put(ictx, pasid);
 	}
+	/* Page requests pending for that attachment: "invalid". */
+	if (old->fault)
+		ifd_fault_flush(old->fault, idev, pasid);
 	resv_del(idev, pasid, old, NULL);
 	hwpt_unuse(ictx, old);
 }
@@ -683,6 +719,34 @@ uint32_t SIOMMU_EXPORT siommu_iommufd_attached_hwpt(struct siommu_iommufd *ictx,
 
 /* ---- bind ---- */
 
+/*
+ * The core's page-request hook for a bound device: queue @req on the
+ * fault object of the HWPT attached where it comes from (its PASID, or
+ * the RID), if that HWPT has one; false leaves it to the core.
+ */
+static bool idev_iopf(void *arg, struct siommu_device *dev,
+		      const struct iommu_page_request *req)
+{
+	struct ifd_device *idev = arg;
+	uint32_t pasid = req->pasid_present ? req->pasid : SIOMMU_IOMMUFD_NO_PASID;
+	struct ifd_pasid_att *att;
+	struct ifd_hwpt *hwpt;
+	bool taken = false;
+
+	(void)dev;
+	pthread_mutex_lock(&idev->iopf_lock);
+	if (pasid == SIOMMU_IOMMUFD_NO_PASID) {
+		hwpt = idev->rid_hwpt;
+	} else {
+		att = pasid_att_find(idev, pasid);
+		hwpt = att ? att->hwpt : NULL;
+	}
+	if (hwpt && hwpt->fault)
+		taken = ifd_fault_queue(hwpt->fault, idev, pasid, req);
+	pthread_mutex_unlock(&idev->iopf_lock);
+	return taken;
+}
+
 /* The core removes the device: unbind it, which detaches everything. */
 static void idev_release(void *cookie, struct siommu_device *dev)
 {
@@ -708,6 +772,7 @@ int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu
 		return -ENOMEM;
 	idev->ictx = ictx;
 	idev->dev = dev;
+	pthread_mutex_init(&idev->iopf_lock, NULL);
 	siommu_device_get_info(dev, &info);
 	idev->pasid_bits = info.pasid_bits;
 	ret = ifd_obj_reserve(ictx, &idev->obj, SIOMMU_IOMMUFD_OBJ_DEVICE);
@@ -719,6 +784,7 @@ int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu
 	pthread_mutex_lock(&ictx->attach_lock);
 	cds_list_add_tail(&idev->node, &ictx->devices);
 	pthread_mutex_unlock(&ictx->attach_lock);
+	core_device_set_iopf(dev, idev_iopf, idev);
 	/* The binder's reference: IOMMU_DESTROY of a bound device is -EBUSY. */
 	ifd_obj_use(ictx, &idev->obj);
 	*out_dev_id = idev->obj.id;
@@ -728,6 +794,7 @@ int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu
 out_abort:
 	ifd_obj_abort(ictx, &idev->obj);
 out_free:
+	pthread_mutex_destroy(&idev->iopf_lock);
 	free(idev);
 	return ret;
 }
@@ -751,6 +818,8 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 	detach_locked(ictx, idev, SIOMMU_IOMMUFD_NO_PASID);
 	cds_list_del_init(&idev->node);
 	pthread_mutex_unlock(&ictx->attach_lock);
+	/* No handler call is running once this returns. */
+	core_device_set_iopf(idev->dev, NULL, NULL);
 	ifd_obj_unuse(ictx, &idev->obj);
 	ret = ifd_obj_remove(ictx, &idev->obj, true, true);
 	SIOMMU_ASSERT(!ret);
@@ -762,6 +831,7 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 void ifd_device_destroy(struct ifd_device *idev)
 {
 	siommu_device_unclaim(idev->dev, idev);
+	pthread_mutex_destroy(&idev->iopf_lock);
 	free(idev->pasids);
 	free(idev);
 }

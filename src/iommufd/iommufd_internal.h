@@ -122,9 +122,38 @@ struct ifd_ioas {
 	bool huge_pages;
 };
 
+/* A page request group of one device and PASID. */
+struct ifd_fault_group {
+	struct cds_list_head node;	/* in one of the fault's lists */
+	struct ifd_device *idev;
+	uint32_t pasid;			/* SIOMMU_IOMMUFD_NO_PASID: the RID */
+	uint16_t grpid;
+	uint32_t cookie;		/* once read */
+	unsigned int n, cap;
+	struct iommu_page_request *reqs;	/* the last one is last */
+};
+
+/*
+ * A fault queue. Its lock is a leaf, protecting the three lists and
+ * next_cookie: taken by the page-request handler (under idev->iopf_lock)
+ * and by read and respond; answers to the device (core_page_response())
+ * are given after it is dropped, since they may run device callbacks
+ * that issue page requests.
+ */
+struct ifd_fault {
+	struct ifd_obj obj;
+	struct siommu_iommufd *ictx;
+	pthread_mutex_t lock;
+	struct cds_list_head partial;	/* groups still gathering */
+	struct cds_list_head ready;	/* complete, not read */
+	struct cds_list_head read;	/* read, not answered */
+	uint32_t next_cookie;
+};
+
 struct ifd_hwpt {
 	struct ifd_obj obj;
 	struct ifd_ioas *ioas;
+	struct ifd_fault *fault;	/* FAULT_ID_VALID: used, NULL else */
 	struct siommu_domain *dom;
 	struct siommu_unit *unit;
 	struct cds_list_head ioas_node;
@@ -151,6 +180,10 @@ struct ifd_device {
 	unsigned int nr_pasids, cap_pasids;
 	unsigned int pasid_bits;
 	bool moving;			/* in a group's RID change; attach_lock */
+	/* Taken with attach_lock held to change rid_hwpt and pasids, and
+	 * alone by the page-request handler to read them (it may run
+	 * inside an attach's invalidation, under attach_lock). */
+	pthread_mutex_t iopf_lock;
 };
 
 /* A PASID number this context allocated in the core's PASID space. */
@@ -224,6 +257,14 @@ int ifd_obj_remove(struct siommu_iommufd *ictx, struct ifd_obj *obj, bool held, 
 void ifd_ioas_destroy(struct ifd_ioas *ioas);
 void ifd_hwpt_destroy(struct ifd_hwpt *hwpt);
 void ifd_device_destroy(struct ifd_device *idev);
+void ifd_fault_destroy(struct ifd_fault *fault);
+
+/* Fault queues (fault.c). Queue @req of @idev at @pasid on @fault: false
+ * if it cannot (no memory), and then nothing of its group is kept. */
+bool ifd_fault_queue(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid,
+		     const struct iommu_page_request *req);
+/* Answer "invalid" every group of @idev at @pasid (an attachment going). */
+void ifd_fault_flush(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid);
 
 /* Page storage (pages.c). */
 int ifd_pages_from_user(struct siommu_iommufd *ictx, void *uva, uint64_t length,

@@ -122,6 +122,9 @@ static void obj_destroy(struct ifd_obj *obj)
 	case SIOMMU_IOMMUFD_OBJ_DEVICE:
 		ifd_device_destroy(container_of(obj, struct ifd_device, obj));
 		break;
+	case SIOMMU_IOMMUFD_OBJ_FAULT:
+		ifd_fault_destroy(container_of(obj, struct ifd_fault, obj));
+		break;
 	case SIOMMU_IOMMUFD_OBJ_NONE:
 		SIOMMU_ASSERT(0);
 		break;
@@ -382,6 +385,9 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 			break;
 		case SIOMMU_IOMMUFD_OBJ_DEVICE:
 			st->devices++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_FAULT:
+			st->faults++;
 			break;
 		case SIOMMU_IOMMUFD_OBJ_NONE:
 			break;

@@ -189,7 +189,7 @@ static void replace(void)
 		CHECK(!memcmp(got, b, 64));
 	}
 	/* Replace to a manual HWPT, which stays after detach. */
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ia, 0, &h));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ia, 0, 0, &h));
 	CHECK_OK(siommu_iommufd_replace(t.ictx, d, NOPASID, &h));
 	CHECK_OK(tfd_dma(&t, 0, NOPASID, iova, got, 64, false));
 	CHECK(!memcmp(got, a, 64));
@@ -216,8 +216,8 @@ static void pasids(void)
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, a, 4096, &iova));
 	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[0], &d0));
 	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[3], &d3));	/* no PASID */
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, d0, ioas, 0, &plain));
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, d0, ioas, SIOMMU_HWPT_ALLOC_PASID, &hp));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, d0, ioas, 0, 0, &plain));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, d0, ioas, SIOMMU_HWPT_ALLOC_PASID, 0, &hp));
 	pt = ioas;
 	TFD_FAILS(&t, ioas, -EINVAL, siommu_iommufd_attach(t.ictx, d0, 5, &pt));
 	pt = plain;
@@ -250,7 +250,7 @@ static void pasids(void)
 
 		CHECK_OK(siommu_ioas_alloc(t.ictx, &ib));
 		CHECK_OK(siommu_ioas_map(t.ictx, ib, RW | FIXED, b, 4096, &iova));
-		CHECK_OK(siommu_hwpt_alloc(t.ictx, d0, ib, SIOMMU_HWPT_ALLOC_PASID, &hp2));
+		CHECK_OK(siommu_hwpt_alloc(t.ictx, d0, ib, SIOMMU_HWPT_ALLOC_PASID, 0, &hp2));
 		p = hp2;
 		CHECK_OK(siommu_iommufd_replace(t.ictx, d0, 5, &p));
 		CHECK_OK(tfd_dma(&t, 0, 5, iova, got, 64, false));
@@ -288,18 +288,21 @@ static void hwpt_alloc_errors(void)
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
 	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[0], &d));
-	TFD_FAILS(&t, ioas, -EOPNOTSUPP, siommu_hwpt_alloc(t.ictx, d, ioas, 1u << 4, &h));
+	TFD_FAILS(&t, ioas, -EOPNOTSUPP, siommu_hwpt_alloc(t.ictx, d, ioas, 1u << 4, 0, &h));
 	/* Dirty tracking is the first stage's; a nesting parent is second. */
 	TFD_FAILS(&t, ioas, -EOPNOTSUPP, siommu_hwpt_alloc(t.ictx, d, ioas,
-				SIOMMU_HWPT_ALLOC_DIRTY_TRACKING | SIOMMU_HWPT_ALLOC_NEST_PARENT, &h));
-	TFD_FAILS(&t, ioas, -EOPNOTSUPP, siommu_hwpt_alloc(t.ictx, d, ioas,
-				SIOMMU_HWPT_FAULT_ID_VALID, &h));
-	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, d, 99, 0, &h));
-	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, 99, ioas, 0, &h));
-	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, ioas, ioas, 0, &h));
-	TFD_FAILS(&t, ioas, -EINVAL, siommu_hwpt_alloc(t.ictx, d, d, 0, &h));
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ioas, SIOMMU_HWPT_ALLOC_NEST_PARENT, &h));
-	TFD_FAILS(&t, ioas, -EINVAL, siommu_hwpt_alloc(t.ictx, d, h, 0, &h2));
+				SIOMMU_HWPT_ALLOC_DIRTY_TRACKING | SIOMMU_HWPT_ALLOC_NEST_PARENT, 0, &h));
+	/* A fault ID that names no fault object (here: 0, the IOAS). */
+	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, d, ioas,
+				SIOMMU_HWPT_FAULT_ID_VALID, 0, &h));
+	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, d, ioas,
+				SIOMMU_HWPT_FAULT_ID_VALID, ioas, &h));
+	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, d, 99, 0, 0, &h));
+	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, 99, ioas, 0, 0, &h));
+	TFD_FAILS(&t, ioas, -ENOENT, siommu_hwpt_alloc(t.ictx, ioas, ioas, 0, 0, &h));
+	TFD_FAILS(&t, ioas, -EINVAL, siommu_hwpt_alloc(t.ictx, d, d, 0, 0, &h));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ioas, SIOMMU_HWPT_ALLOC_NEST_PARENT, 0, &h));
+	TFD_FAILS(&t, ioas, -EINVAL, siommu_hwpt_alloc(t.ictx, d, h, 0, 0, &h2));
 	/* A HWPT is not an attach target of the wrong kind of object. */
 	h2 = d;
 	TFD_FAILS(&t, ioas, -EINVAL, siommu_iommufd_attach(t.ictx, d, NOPASID, &h2));
@@ -419,7 +422,7 @@ static void groups(void)
 	CHECK_OK(siommu_iommufd_attach(t.ictx, da, NOPASID, &pb));
 	/* Replace moves the group's devices together; the old automatic
 	 * HWPT goes. */
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, da, ib, 0, &h));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, da, ib, 0, 0, &h));
 	pb = h;
 	CHECK_OK(siommu_iommufd_replace(t.ictx, db, NOPASID, &pb));
 	CHECK_EQ(siommu_iommufd_attached_hwpt(t.ictx, da, NOPASID), h);

@@ -49,8 +49,8 @@ int main(void)
 	iova = IOVA + LEN / 2;
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf + LEN / 2, LEN / 2, &iova));
 	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[0], &d));
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ioas, SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, &h));
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ioas, 0, &plain));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ioas, SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, &h));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ioas, 0, 0, &plain));
 	CHECK_OK(siommu_iommufd_attach(t.ictx, d, NOPASID, &h));
 	write_page(&t, IOVA);
 	CHECK_OK(siommu_hwpt_set_dirty_tracking(t.ictx, h, true));
@@ -149,7 +149,7 @@ int main(void)
 		CHECK_OK(siommu_iommufd_get_hw_info(t.ictx, dd, false, &type, NULL, 0, NULL, &caps,
 						    NULL));
 		CHECK_EQ(caps, 0);
-		CHECK_EQ(siommu_hwpt_alloc(t.ictx, dd, ioas, SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, &h),
+		CHECK_EQ(siommu_hwpt_alloc(t.ictx, dd, ioas, SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, &h),
 			 -EOPNOTSUPP);
 		tfd_teardown(&t);
 	}

@@ -3,8 +3,8 @@
  * Fail-nth sweep of the iommufd object model: context creation, IOAS
  * alloc, MAP (with no domain, and with domains attached: a failure after
  * the pages are pinned or part-way through the domains), MAP_FILE, COPY,
- * ALLOW_IOVAS, IOVA_RANGES, HWPT_ALLOC (plain, PASID, dirty tracking),
- * bind, attach to an IOAS (a new automatic domain) and to a HWPT, attach
+ * ALLOW_IOVAS, IOVA_RANGES, FAULT_QUEUE_ALLOC, HWPT_ALLOC (plain, PASID,
+ * dirty tracking, with a fault queue), bind, attach to an IOAS (a new automatic domain) and to a HWPT, attach
  * at a PASID, replace, and HUGE_PAGES. Step 1, 2, 3, ... of each is failed (the core context's
  * memory countdown drives the library's allocations, frames, the PA
  * window allocator and the PASID space) until a run consumes no failure.
@@ -91,7 +91,7 @@ int main(void)
 	struct siommu_iova_range r[4];
 	struct siommu_mem_stats before, after;
 	uint64_t iova, v;
-	uint32_t n, h, hp, hd, pt, tmp;
+	uint32_t n, h, hp, hd, hf, f, pt, tmp;
 	int fd = memfd_create("fail-nth", 0);
 
 	CHECK(fd >= 0);
@@ -121,11 +121,14 @@ int main(void)
 	SWEEP("attach (reused domain)", siommu_iommufd_attach(t.ictx, d1, NOPASID, &tmp));
 	CHECK_EQ(tmp, pt);
 	SWEEP("map (domain attached)", map_at(ioas, buf + 65536, 3 << 20, 0x400000));
-	SWEEP("hwpt_alloc", siommu_hwpt_alloc(t.ictx, d0, ioas, 0, &h));
-	SWEEP("hwpt_alloc (pasid)", siommu_hwpt_alloc(t.ictx, d0, ioas, SIOMMU_HWPT_ALLOC_PASID,
+	SWEEP("hwpt_alloc", siommu_hwpt_alloc(t.ictx, d0, ioas, 0, 0, &h));
+	SWEEP("hwpt_alloc (pasid)", siommu_hwpt_alloc(t.ictx, d0, ioas, SIOMMU_HWPT_ALLOC_PASID, 0,
 						      &hp));
 	SWEEP("hwpt_alloc (dirty tracking)", siommu_hwpt_alloc(t.ictx, d0, ioas,
-				SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hd));
+				SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, &hd));
+	SWEEP("fault_alloc", siommu_fault_alloc(t.ictx, &f));
+	SWEEP("hwpt_alloc (fault queue)", siommu_hwpt_alloc(t.ictx, d0, ioas,
+				SIOMMU_HWPT_FAULT_ID_VALID, f, &hf));
 	SWEEP("map (two domains)", map_at(ioas, buf, 8192, 0x300000));
 	SWEEP("copy", siommu_ioas_copy(t.ictx, ioas2, ioas, RW, 0x100000, 0x20000, &iova));
 	SWEEP("copy (across areas)", siommu_ioas_copy(t.ictx, ioas2, ioas, RW | FIXED,
@@ -156,6 +159,8 @@ int main(void)
 	NO_STEP(CHECK_OK(siommu_hwpt_get_dirty_bitmap(t.ictx, hd, 0x400000, 1 << 20, 4096, 0,
 						      (uint64_t[4]){ 0 })));
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hd)));
+	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hf)));
+	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, f)));
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, h)));
 	NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas2, 0, UINT64_MAX, NULL)));
 	NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0x110000, 65536, NULL)));

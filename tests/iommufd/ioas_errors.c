@@ -472,7 +472,7 @@ static void destroy_rules(void)
 	iova = 0x100000;
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 65536, &iova));
 	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[0], &dev));
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, dev, ioas, 0, &hwpt));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, dev, ioas, 0, 0, &hwpt));
 	TFD_FAILS(&t, ioas, -EBUSY, siommu_iommufd_obj_destroy(t.ictx, ioas));
 	CHECK_OK(siommu_iommufd_attach(t.ictx, dev, NOPASID, &hwpt));
 	TFD_FAILS(&t, ioas, -EBUSY, siommu_iommufd_obj_destroy(t.ictx, hwpt));
@@ -484,7 +484,7 @@ static void destroy_rules(void)
 	/* Closing with everything in place tears it down, leaves first. */
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 65536, &iova));
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, dev, ioas, 0, &hwpt));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, dev, ioas, 0, 0, &hwpt));
 	CHECK_OK(siommu_iommufd_attach(t.ictx, dev, NOPASID, &hwpt));
 	tfd_teardown(&t);
 	munmap(buf, 65536);

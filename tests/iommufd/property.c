@@ -193,7 +193,7 @@ static void op_attach(unsigned int d)
 		return;
 	case 1:		/* the IOAS's manual HWPT */
 		if (!r->manual_hwpt)
-			CHECK_OK(siommu_hwpt_alloc(t.ictx, dev_id[d], r->id, 0, &r->manual_hwpt));
+			CHECK_OK(siommu_hwpt_alloc(t.ictx, dev_id[d], r->id, 0, 0, &r->manual_hwpt));
 		pt = r->manual_hwpt;
 		break;
 	default:	/* the IOAS: an automatic HWPT */

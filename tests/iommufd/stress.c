@@ -110,7 +110,7 @@ int main(void)
 		pt = ioas;
 		CHECK_OK(siommu_iommufd_attach(t.ictx, dev_id[i], NOPASID, &pt));
 	}
-	CHECK_OK(siommu_hwpt_alloc(t.ictx, dev_id[1], ioas, 0, &manual));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, dev_id[1], ioas, 0, 0, &manual));
 	for (i = 0; i < 2; i++)
 		CHECK_OK(pthread_create(&dth[i], NULL, dma, (void *)(uintptr_t)i));
 	CHECK_OK(pthread_create(&c, NULL, copier, NULL));
