@@ -400,6 +400,28 @@ static int core_err(int ret)
 	return ret == -EOPNOTSUPP ? -EINVAL : ret;
 }
 
+/* A new attachment uses @hwpt. Under attach_lock. */
+static void att_take(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt)
+{
+	ifd_obj_use(ictx, &hwpt->obj);
+	hwpt->nr_atts++;
+}
+
+/*
+ * The attachment of @idev at @pasid leaves @old (for @keep, or for
+ * nothing): its pending page requests are answered "invalid", its
+ * reserved regions go unless @keep shares the IOAS, and @old loses a
+ * user. Under attach_lock.
+ */
+static void att_leave(struct siommu_iommufd *ictx, struct ifd_device *idev, uint32_t pasid,
+		      struct ifd_hwpt *old, struct ifd_hwpt *keep)
+{
+	if (old->fault)
+		ifd_fault_flush(old->fault, idev, pasid);
+	resv_del(idev, pasid, old, keep);
+	hwpt_unuse(ictx, old);
+}
+
 static bool same_group(struct ifd_device *a, struct ifd_device *b)
 {
 	return siommu_device_group(a->dev) == siommu_device_group(b->dev);
@@ -458,18 +480,12 @@ static int attach_rid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	cds_list_for_each_entry(it, &ictx->devices, node) {
 		if (!it->moving)
 			continue;
-		ifd_obj_use(ictx, &hwpt->obj);
-		hwpt->nr_atts++;
+		att_take(ictx, hwpt);
 		pthread_mutex_lock(&it->iopf_lock);
 		it->rid_hwpt = hwpt;
 		pthread_mutex_unlock(&it->iopf_lock);
-		if (old) {
-			/* Page requests pending for the old HWPT: "invalid". */
-			if (old->fault)
-				ifd_fault_flush(old->fault, it, SIOMMU_IOMMUFD_NO_PASID);
-			resv_del(it, SIOMMU_IOMMUFD_NO_PASID, old, hwpt);
-			hwpt_unuse(ictx, old);
-		}
+		if (old)
+			att_leave(ictx, it, SIOMMU_IOMMUFD_NO_PASID, old, hwpt);
 	}
 	return 0;
 
@@ -529,20 +545,15 @@ static int attach_pasid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	ret = core_err(siommu_device_attach_pasid(idev->dev, pasid, hwpt->dom));
 	if (ret)
 		goto out_resv;
-	ifd_obj_use(ictx, &hwpt->obj);
-	hwpt->nr_atts++;
+	att_take(ictx, hwpt);
 	pthread_mutex_lock(&idev->iopf_lock);
 	if (att)
 		att->hwpt = hwpt;
 	else
 		idev->pasids[idev->nr_pasids++] = (struct ifd_pasid_att){ pasid, hwpt };
 	pthread_mutex_unlock(&idev->iopf_lock);
-	if (att) {
-		if (old->fault)
-			ifd_fault_flush(old->fault, idev, pasid);
-		resv_del(idev, pasid, old, hwpt);
-		hwpt_unuse(ictx, old);
-	}
+	if (att)
+		att_leave(ictx, idev, pasid, old, hwpt);
 	return 0;
 
 out_resv:
@@ -673,11 +684,7 @@ static void detach_locked(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		pthread_mutex_unlock(&idev->iopf_lock);
 		pasid_use_put(ictx, pasid);
 	}
-	/* Page requests pending for that attachment: "invalid". */
-	if (old->fault)
-		ifd_fault_flush(old->fault, idev, pasid);
-	resv_del(idev, pasid, old, NULL);
-	hwpt_unuse(ictx, old);
+	att_leave(ictx, idev, pasid, old, NULL);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_detach(struct siommu_iommufd *ictx, uint32_t dev_id,
