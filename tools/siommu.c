@@ -55,6 +55,7 @@ static const struct bench_entry benches[] = {
 	{ "smmuv3", bench_smmuv3, "SMMUv3 model: TLB hit, S1 and nested miss, DMA, TLBI+SYNC" },
 	{ "core", bench_core, "IOMMU core: PASID alloc, strict map+unmap, PASID attach" },
 	{ "dma", bench_dma, "DMA API: IOVA alloc, lazy/strict map+unmap, sg, 2-thread scaling" },
+	{ "iommufd", bench_iommufd, "iommufd: IOAS map+unmap 4K and 2M through a domain, 1G of 4K pages" },
 	{ "rcu", bench_rcu, "RCU: grace period idle and with a busy reader, read section" },
 };
 

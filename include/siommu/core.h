@@ -293,12 +293,24 @@ enum siommu_domain_stage {
 	SIOMMU_STAGE_SECOND,	/* VT-d second stage */
 };
 
+/*
+ * Domain flags (struct siommu_domain_cfg.flags).
+ * SIOMMU_DOMAIN_DIRTY_TRACKING: a paging domain whose leaves start clean
+ * and are marked dirty by the unit when a device writes through them (VT-d:
+ * first stage only, whose D bit the unit sets, VT-d 3.6.2). Read and clear
+ * them with siommu_pt_read_and_clear_dirty() on siommu_domain_pt(), then
+ * have the IOTLBs flushed (a domain's cached translation remembers it
+ * dirtied its page) before relying on new marks.
+ */
+#define SIOMMU_DOMAIN_DIRTY_TRACKING	(1u << 0)
+
 struct siommu_domain_cfg {
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;
 	unsigned int ias;	/* 0: the unit's width */
 	uint64_t pgsize_bitmap;	/* leaf sizes (SIOMMU_PGSIZE_*) the domain may
 				 * use, 4K included; 0: all the unit walks */
+	unsigned int flags;	/* SIOMMU_DOMAIN_* */
 };
 
 /*
@@ -311,8 +323,9 @@ struct siommu_domain_cfg {
  * can be attached only through units that walk every one of them: to share
  * a domain with a unit that walks fewer sizes, ask for those.
  * Returns 0, -EINVAL (bad cfg; a pgsize_bitmap without 4K or with a size
- * the unit does not walk; a width the unit lacks), -EOPNOTSUPP (type or
- * stage the unit lacks), -ENOMEM.
+ * the unit does not walk; a width the unit lacks; unknown flags, or flags
+ * on a domain that is not paging), -EOPNOTSUPP (type, stage or dirty
+ * tracking the unit lacks), -ENOMEM.
  */
 int siommu_domain_alloc(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,
 			struct siommu_domain **out);

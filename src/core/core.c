@@ -5,6 +5,7 @@
  * (src/core/drivers/), through struct iommu_ops.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -585,19 +586,63 @@ void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
 		__atomic_fetch_add(&unit->n_fault_unhandled, 1, __ATOMIC_RELAXED);
 }
 
+void core_device_set_iopf(struct siommu_device *dev, core_iopf_fn fn, void *arg)
+{
+	pthread_mutex_lock(&dev->unit->rid_lock);
+	dev->iopf_fn = fn;
+	dev->iopf_arg = arg;
+	pthread_mutex_unlock(&dev->unit->rid_lock);
+	/* Calls of the old handler started under rid_lock before. */
+	while (__atomic_load_n(&dev->iopf_busy, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+void core_page_response(struct siommu_device *dev, const struct iommu_page_request *req,
+			enum iommu_page_resp_code code)
+{
+	struct iommu_page_response r = { *req, code };
+
+	dev->unit->ops->page_response(dev->unit, &r, 1);
+}
+
+/* Offer @req to its device's owner; true if the owner took it. */
+static bool iopf_offer(struct siommu_unit *unit, const struct iommu_page_request *req)
+{
+	struct siommu_device *dev;
+	core_iopf_fn fn = NULL;
+	void *arg = NULL;
+	bool taken;
+
+	pthread_mutex_lock(&unit->rid_lock);
+	dev = dev_by_rid(unit, req->rid);
+	if (dev && dev->iopf_fn) {
+		fn = dev->iopf_fn;
+		arg = dev->iopf_arg;
+		__atomic_fetch_add(&dev->iopf_busy, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&unit->rid_lock);
+	if (!fn)
+		return false;
+	taken = fn(arg, dev, req);
+	__atomic_fetch_sub(&dev->iopf_busy, 1, __ATOMIC_RELEASE);
+	return taken;
+}
+
 void core_report_page_requests(struct siommu_unit *unit,
 			       const struct iommu_page_request *req, unsigned int n)
 {
 	struct iommu_page_response resp[128];
 	unsigned int i, nr = 0;
 
-	/* Until devices handle I/O page faults, each group is answered
-	 * "invalid request" (as Linux does with requests nobody handles),
-	 * so the device stops waiting for the page. A request that is not
-	 * last in its group, or a stop marker (neither read nor write), is
-	 * not answered (PCIe 10.4.1). */
+	/* A request the device's owner does not take is answered, with its
+	 * group, "invalid request" (as Linux does with requests nobody
+	 * handles), so the device stops waiting for the page. A request
+	 * that is not last in its group, or a stop marker (neither read nor
+	 * write), is not answered (PCIe 10.4.1). */
 	for (i = 0; i < n; i++) {
-		if (!req[i].last || !(req[i].read || req[i].write))
+		if (!(req[i].read || req[i].write))
+			continue;
+		if (iopf_offer(unit, &req[i]) || !req[i].last)
 			continue;
 		resp[nr++] = (struct iommu_page_response){ req[i], IOMMU_PAGE_RESP_INVALID };
 		if (nr == sizeof(resp) / sizeof(resp[0])) {
@@ -622,7 +667,9 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	int ret;
 
 	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
-	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND)
+	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND ||
+	    (cfg->flags & ~SIOMMU_DOMAIN_DIRTY_TRACKING) ||
+	    (cfg->flags && cfg->type != SIOMMU_DOMAIN_PAGING))
 		return -EINVAL;
 	ctx = unit->ctx;
 	if (mem_should_fail(ctx->mem))

@@ -80,6 +80,21 @@ struct siommu_unit {
 	uint64_t n_fault_unhandled;	/* atomic adds, no lock */
 };
 
+/*
+ * A device owner's handler of the device's page requests (PCIe PRI), the
+ * hook an owner with its own fault queue (iommufd's fault objects) uses
+ * until the core has an I/O page-fault path of its own:
+ * core_report_page_requests() offers it each request of the device (at its
+ * RID or alias), with no lock of the core held. Returning true takes the
+ * request: the owner answers each last-in-group request it took, once,
+ * through core_page_response(). False leaves it to the core, which answers
+ * the group "invalid request". Runs in the thread that processes the
+ * unit's page request queue, possibly inside a device callback: it must
+ * not wait for the unit or for locks held across one.
+ */
+typedef bool (*core_iopf_fn)(void *arg, struct siommu_device *dev,
+			     const struct iommu_page_request *req);
+
 struct siommu_group {
 	struct cds_list_head devices;	/* siommu_device.group_node */
 	unsigned int nr_devices;
@@ -125,6 +140,11 @@ struct siommu_device {
 	void *owner;
 	/* Removal in progress: no new owner. Under ctx->lock. */
 	bool removing;
+	/* The owner's page-request handler (core_device_set_iopf()): set
+	 * under rid_lock; iopf_busy counts calls running (atomic). */
+	core_iopf_fn iopf_fn;
+	void *iopf_arg;
+	unsigned int iopf_busy;
 };
 
 struct siommu_domain {
@@ -204,6 +224,18 @@ static inline int core_domain_pgsizes(uint64_t walks, uint64_t asked, uint64_t *
 	*out = asked;
 	return 0;
 }
+
+/*
+ * core_device_set_iopf - make @fn(@arg) @dev's page-request handler (NULL:
+ * none). When it returns, no call of the previous handler is running.
+ * Never fails; not from inside the handler.
+ * core_page_response - answer the page request group that @req (its last
+ * request) belongs to with @code, through the device's unit. No core lock
+ * held.
+ */
+void core_device_set_iopf(struct siommu_device *dev, core_iopf_fn fn, void *arg);
+void core_page_response(struct siommu_device *dev, const struct iommu_page_request *req,
+			enum iommu_page_resp_code code);
 
 /*
  * The reserved IOVA regions of @dev (ops->dev_resv_regions): up to @max
