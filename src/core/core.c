@@ -9,6 +9,67 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "pt/pt_internal.h"
+
+__thread unsigned int core_queue_depth __attribute__((tls_model("initial-exec")));
+
+/* Devices whose detach a device callback run by this thread asked for. */
+static __thread struct siommu_device *defer_head __attribute__((tls_model("initial-exec")));
+
+/* Device callbacks and deferred detach ------------------------------------ */
+
+/*
+ * siommu_device_detach() from a device callback (core_in_queue()): this
+ * thread may hold ctx->lock or a dom->lock from the call whose flush ran
+ * the callback, and its unit's queue is mid-submission. The device is
+ * linked into this thread's list and detached by defer_run() once that
+ * call has dropped its locks. A device already pending (another thread's
+ * callback asked) is detached by that thread.
+ */
+static void detach_defer(struct siommu_device *dev)
+{
+	if (__atomic_exchange_n(&dev->detach_deferred, true, __ATOMIC_ACQ_REL))
+		return;
+	dev->defer_next = defer_head;
+	defer_head = dev;
+}
+
+/* Forget @dev's pending detach (it is being removed). Caller holds ctx->lock. */
+static void defer_forget(struct siommu_device *dev)
+{
+	struct siommu_device **p;
+
+	if (!__atomic_load_n(&dev->detach_deferred, __ATOMIC_ACQUIRE))
+		return;
+	for (p = &defer_head; *p; p = &(*p)->defer_next)
+		if (*p == dev) {
+			*p = dev->defer_next;
+			break;
+		}
+}
+
+static __attribute__((cold, noinline)) void defer_run_slow(void)
+{
+	while (defer_head) {
+		struct siommu_device *dev = defer_head;
+
+		defer_head = dev->defer_next;
+		/* Cleared first: a callback run by this detach may ask again. */
+		__atomic_store_n(&dev->detach_deferred, false, __ATOMIC_RELEASE);
+		siommu_device_detach(dev);
+	}
+}
+
+/*
+ * The end of a call that may have run device callbacks, its locks
+ * dropped: the detaches they asked for happen now, before it returns.
+ * Nothing to do inside an outer call's queue processing.
+ */
+static inline void defer_run(void)
+{
+	if (unlikely(defer_head != NULL) && !core_in_queue())
+		defer_run_slow();
+}
 
 int SIOMMU_EXPORT siommu_ctx_create(const struct siommu_ctx_cfg *cfg,
 				    struct siommu_ctx **out)
@@ -304,6 +365,8 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	if (((cfg->flags & SIOMMU_DEV_ATS) && !unit->ats) ||
 	    ((cfg->flags & SIOMMU_DEV_PRI) && !unit->pri))
 		return -EOPNOTSUPP;
+	if (core_in_queue())
+		return -EDEADLK;
 
 	pthread_mutex_lock(&ctx->lock);
 	/* An alias RID may be shared (devices behind one bridge), never
@@ -414,6 +477,7 @@ static void device_remove_locked(struct siommu_device *dev)
 	if (core_att_get(dev, 0))
 		att_switch(dev, 0, NULL, NULL);
 	dev->unit->ops->dev_release(dev);
+	defer_forget(dev);
 	pthread_mutex_lock(&dev->unit->rid_lock);
 	cds_list_del(&dev->unit_node);
 	pthread_mutex_unlock(&dev->unit->rid_lock);
@@ -439,6 +503,7 @@ void SIOMMU_EXPORT siommu_device_remove(struct siommu_device *dev)
 	pthread_mutex_lock(&ctx->lock);
 	device_remove_locked(dev);
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 }
 
 /* Owners ------------------------------------------------------------------ */
@@ -451,6 +516,8 @@ int SIOMMU_EXPORT siommu_device_claim(struct siommu_device *dev,
 
 	if (!dev || !release || !cookie)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	if (dev->owner || dev->removing) {
@@ -512,6 +579,8 @@ int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
 {
 	struct siommu_unit *unit = dev->unit;
 
+	if (core_in_queue())
+		return -EDEADLK;
 	memset(info, 0, sizeof(*info));
 	info->rid = dev->cfg.rid;
 	info->pasid_bits = dev->pasid_bits;
@@ -591,9 +660,12 @@ void core_report_page_requests(struct siommu_unit *unit,
 	}
 	if (nr)
 		unit->ops->page_response(unit, resp, nr);
+	defer_run();
 }
 
 /* Domains ----------------------------------------------------------------- */
+
+static void domain_map_undo(void *arg, uint64_t iova, uint64_t last);
 
 
 int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
@@ -608,6 +680,8 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
 	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = unit->ctx;
 	if (mem_should_fail(ctx->mem))
 		return -ENOMEM;
@@ -627,6 +701,7 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 		ret = siommu_pt_create(ctx->mem, &pc, &dom->pt);
 		if (ret)
 			goto out_fini_dom;
+		pt_set_undo_hook(dom->pt, domain_map_undo, dom);
 	}
 	dom->ops = unit->ops;
 	pthread_mutex_lock(&ctx->lock);
@@ -660,6 +735,8 @@ int SIOMMU_EXPORT siommu_domain_free(struct siommu_domain *dom)
 
 	if (!dom)
 		return 0;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dom->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	/* A group's RID domain is attached to each of its devices, so a
@@ -706,51 +783,61 @@ static void domain_flush(struct siommu_domain *dom, uint64_t start, uint64_t las
 }
 
 /*
- * What siommu_domain_map() does after a map that failed (@ret) or that a
- * unit in caching mode may have to see: out of line, so that the usual map
- * (no error, no unit in caching mode) keeps a frame of its own small.
+ * The page table's hook for a map that failed part-way (-EEXIST, -ENOMEM)
+ * after taking back the leaves it wrote over [iova, last]: a DMA or a
+ * speculative walk may have cached them meanwhile, and nothing of the
+ * failed map may stay in an IOTLB once the range can be mapped again.
+ * Only leaves went; levels a failed map allocated stay. Out of line and
+ * in the table's failure branch, so that a successful map is one tail
+ * call to the table.
+ */
+static __attribute__((cold, noinline)) void
+domain_map_undo(void *arg, uint64_t iova, uint64_t last)
+{
+	struct siommu_domain *dom = arg;
+
+	pthread_mutex_lock(&dom->lock);
+	domain_flush(dom, iova, last, true, false);
+	pthread_mutex_unlock(&dom->lock);
+	defer_run();
+}
+
+/*
+ * A map that may need a lock: from a device callback (refused), or with
+ * a unit in caching mode. CM=0: the unit never caches not-present
+ * entries, so a new mapping needs no invalidation (VT-d 6.1). In caching
+ * mode it may have cached them, leaves and levels alike (VT-d 6.1,
+ * 6.5.3.2): invalidate the range there.
  */
 static __attribute__((cold, noinline)) int
-domain_map_settle(struct siommu_domain *dom, uint64_t iova, uint64_t length, int ret)
+domain_map_locked(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
+		  uint64_t length, unsigned int prot)
 {
-	uint64_t last;
+	int ret;
 
-	/* Argument errors are found before the table is touched. */
-	if (ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE ||
-	    __builtin_add_overflow(iova, length - 1, &last))
-		return ret;
+	if (core_in_queue())
+		return -EDEADLK;
+	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
+	if (ret)
+		return ret;	/* flushed by domain_map_undo() if it wrote */
 	pthread_mutex_lock(&dom->lock);
-	if (ret) {
-		/* The map failed part-way (-EEXIST, -ENOMEM) and took back
-		 * the leaves it wrote, but a DMA or a speculative walk may
-		 * have cached them meanwhile: nothing of the failed map may
-		 * stay in an IOTLB once the range can be mapped again. Only
-		 * leaves went; levels a failed map allocated stay. */
-		domain_flush(dom, iova, last, true, false);
-	} else {
-		/* CM=0: the unit never caches not-present entries, so a new
-		 * mapping needs no invalidation (VT-d 6.1). In caching mode
-		 * it may have cached them, leaves and levels alike (VT-d
-		 * 6.1, 6.5.3.2): invalidate the range there. */
-		domain_flush(dom, iova, last, false, true);
-	}
+	domain_flush(dom, iova, iova + length - 1, false, true);
 	pthread_mutex_unlock(&dom->lock);
-	return ret;
+	defer_run();
+	return 0;
 }
 
 int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
 				    uint64_t pa, uint64_t length, unsigned int prot)
 {
-	int ret;
-
 	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
 		return -EINVAL;
-	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
 	/* A successful map takes no lock unless some unit caches
 	 * not-present entries. */
-	if (likely(!ret) && !__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE))
-		return 0;
-	return domain_map_settle(dom, iova, length, ret);
+	if (unlikely(__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE) ||
+		     core_in_queue()))
+		return domain_map_locked(dom, iova, pa, length, prot);
+	return siommu_pt_map(dom->pt, iova, pa, length, prot);
 }
 
 int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
@@ -761,6 +848,8 @@ int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 
 	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	siommu_pt_gather_init(&g);
 	ret = siommu_pt_unmap(dom->pt, iova, length, &g, unmapped);
 	if (ret)
@@ -771,6 +860,7 @@ int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 		pthread_mutex_unlock(&dom->lock);
 	}
 	siommu_pt_gather_release(&g);
+	defer_run();
 	return 0;
 }
 
@@ -792,6 +882,7 @@ void core_domain_flush_all(struct siommu_domain *dom)
 		if (dom->drv[i])
 			ctx->units[i]->ops->flush_all(ctx->units[i], dom);
 	pthread_mutex_unlock(&dom->lock);
+	defer_run();
 }
 
 unsigned int core_device_resv_regions(struct siommu_device *dev,
@@ -814,6 +905,8 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 
 	if (!dev || !dom)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	group = dev->group;
@@ -853,6 +946,7 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 	free(atts);
 out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 	return ret;
 }
 
@@ -861,12 +955,17 @@ void SIOMMU_EXPORT siommu_device_detach(struct siommu_device *dev)
 	struct siommu_ctx *ctx = dev->unit->ctx;
 	struct siommu_device *d;
 
+	if (core_in_queue()) {
+		detach_defer(dev);
+		return;
+	}
 	pthread_mutex_lock(&ctx->lock);
 	cds_list_for_each_entry(d, &dev->group->devices, group_node)
 		if (core_att_get(d, 0))
 			att_switch(d, 0, NULL, NULL);
 	dev->group->rid_dom = NULL;
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 }
 
 int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
@@ -884,6 +983,8 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 		return -EOPNOTSUPP;
 	if (!pasid || pasid > dev->max_pasid)
 		return -ERANGE;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	had = core_att_get(dev, pasid) != NULL;
@@ -911,6 +1012,7 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 	att_switch(dev, pasid, dom, att);
 out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 	return ret;
 }
 
@@ -922,6 +1024,8 @@ int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 
 	if (!dev || !pasid || pasid > dev->max_pasid)
 		return -ENOENT;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	if (!core_att_get(dev, pasid)) {
@@ -931,6 +1035,7 @@ int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 		siommu_pasid_put(ctx->pasids, pasid);
 	}
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 	return ret;
 }
 
@@ -962,6 +1067,8 @@ int SIOMMU_EXPORT siommu_device_for_each_attachment(struct siommu_device *dev,
 	unsigned int i, n;
 	int ret = 0;
 
+	if (core_in_queue())
+		return -EDEADLK;
 	/* @fn runs with no lock held (core.h): the attachments are read in
 	 * batches under ctx->lock, and each batch is handed out after it is
 	 * dropped. */

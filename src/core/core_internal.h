@@ -124,6 +124,12 @@ struct siommu_device {
 	void *owner;
 	/* Removal in progress: no new owner. Under ctx->lock. */
 	bool removing;
+	/* A detach asked for from a device callback (core.c: detach_defer()):
+	 * set with an atomic exchange by the thread that asked, which links
+	 * the device into its own list (defer_next) and detaches it when
+	 * its outer call is done. */
+	bool detach_deferred;
+	struct siommu_device *defer_next;
 };
 
 struct siommu_domain {
@@ -183,6 +189,32 @@ static inline void *core_device_owner(struct siommu_device *dev,
 	if (cookie && __atomic_load_n(&dev->owner_release, __ATOMIC_RELAXED) == release)
 		return cookie;
 	return NULL;
+}
+
+/*
+ * Queue processing in this thread. A driver whose unit runs device
+ * callbacks inside its queue submission (VT-d: the thread that writes IQT,
+ * q_lock held) marks that span with core_queue_enter()/core_queue_exit().
+ * Inside it, the thread may also hold ctx->lock or dom->lock, from the
+ * call that flushed: a call from a device callback that would take either,
+ * or wait for a queue, is refused (-EDEADLK), and siommu_device_detach()
+ * is deferred to the end of that outer call (core.c: detach_defer()).
+ */
+extern __thread unsigned int core_queue_depth __attribute__((tls_model("initial-exec")));
+
+static inline void core_queue_enter(void)
+{
+	core_queue_depth++;
+}
+
+static inline void core_queue_exit(void)
+{
+	core_queue_depth--;
+}
+
+static inline bool core_in_queue(void)
+{
+	return unlikely(core_queue_depth != 0);
 }
 
 /*
