@@ -64,7 +64,8 @@
  * passed to the operation that needed the flush.
  *
  * Errors: 0 or a negative errno; nothing changes on failure. Teardown
- * (detach, free, remove, destroy) never fails.
+ * (detach, free, remove, destroy) never fails, but for calls from a device
+ * callback inside a queue submission ("Concurrency" below).
  *
  * Concurrency
  * -----------
@@ -84,15 +85,18 @@
  * detach, a DMA API unmap or flush), which holds the unit's queue and may
  * hold the context or domain lock. From such a callback, and from any
  * fault handler it runs nested, the library refuses what would wait for a
- * queue or take those locks, with -EDEADLK and nothing changed: map,
- * unmap, attach, attach_pasid, detach_pasid, domain alloc and free,
- * device add, claim, get_info, for_each_attachment, and every DMA API
- * call that returns an error. siommu_device_detach() cannot fail: from
- * there it is deferred, and done by the same thread once the call that
- * ran the callback has dropped its locks, before that call returns.
- * siommu_device_remove() and siommu_ctx_destroy() must not be called from
- * there. Page responses from there are queued and answered before the
- * submission ends. Reading stats, DMA and page requests work as anywhere.
+ * queue or take those locks, with -EDEADLK and nothing changed: unit add,
+ * map, unmap, attach, attach_pasid, detach_pasid, domain alloc and free,
+ * device add, claim, get_info, for_each_attachment, and the DMA API calls
+ * that return an error (siommu/dma.h). siommu_device_detach() cannot
+ * fail: from there it is deferred, and done by the same thread once the
+ * call that ran the callback has dropped its locks, before that call
+ * returns. siommu_device_remove(), siommu_device_unclaim(),
+ * siommu_device_domain(), siommu_ctx_destroy() and siommu_dma_teardown()
+ * can neither fail nor wait, and must not be called from there (debug
+ * builds assert). Page responses from there are queued and answered
+ * before the submission ends. Reading stats, setting a fault handler, DMA
+ * and page requests work as anywhere.
  * Lock order: context lock, then domain lock, then unit queue lock.
  */
 #ifndef SIOMMU_CORE_H
@@ -145,7 +149,8 @@ struct siommu_pasid_space *siommu_ctx_pasids(struct siommu_ctx *ctx);
  * @cfg (NULL: defaults) and bring it up with its driver: root table,
  * queued invalidation, fault reporting, translation enabled.
  * Returns 0, -EINVAL (configuration), -ENOMEM, -EIO (the unit did not come
- * up as the driver programmed it).
+ * up as the driver programmed it), -EDEADLK (from a device callback inside
+ * a queue submission, see "Concurrency").
  */
 int siommu_unit_add_vtd(struct siommu_ctx *ctx, const struct siommu_vtd_cfg *cfg,
 			struct siommu_unit **out);

@@ -135,6 +135,8 @@ static int unit_add(struct siommu_ctx *ctx, const struct iommu_ops *ops,
 
 	if (!ctx || !out)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	pthread_mutex_lock(&ctx->lock);
 	if (ctx->nr_units >= CORE_MAX_UNITS) {
 		ret = -ENOSPC;
@@ -498,6 +500,7 @@ void SIOMMU_EXPORT siommu_device_remove(struct siommu_device *dev)
 
 	if (!dev)
 		return;
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	ctx = dev->unit->ctx;
 	owner_release(dev);
 	pthread_mutex_lock(&ctx->lock);
@@ -537,6 +540,7 @@ void SIOMMU_EXPORT siommu_device_unclaim(struct siommu_device *dev, void *cookie
 
 	if (!dev || !cookie)
 		return;
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	if (dev->owner == cookie) {
@@ -604,10 +608,12 @@ struct siommu_group SIOMMU_EXPORT *siommu_device_group(struct siommu_device *dev
 void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 						   siommu_fault_fn fn, void *arg)
 {
-	pthread_mutex_lock(&dev->unit->ctx->lock);
+	/* rid_lock, which the fault path reads the pair under and which is
+	 * never held across a flush: a device callback may set it too. */
+	pthread_mutex_lock(&dev->unit->rid_lock);
 	__atomic_store_n(&dev->fault_arg, arg, __ATOMIC_RELEASE);
 	__atomic_store_n(&dev->fault_fn, fn, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&dev->unit->ctx->lock);
+	pthread_mutex_unlock(&dev->unit->rid_lock);
 }
 
 /* Reports from drivers ---------------------------------------------------- */
@@ -666,7 +672,6 @@ void core_report_page_requests(struct siommu_unit *unit,
 /* Domains ----------------------------------------------------------------- */
 
 static void domain_map_undo(void *arg, uint64_t iova, uint64_t last);
-
 
 int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 				      const struct siommu_domain_cfg *cfg,
@@ -1047,6 +1052,7 @@ struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *d
 
 	if (pasid > dev->max_pasid)
 		return NULL;
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	pthread_mutex_lock(&dev->unit->ctx->lock);
 	att = core_att_get(dev, pasid);
 	if (att)
@@ -1103,6 +1109,7 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 
 	if (!ctx)
 		return;
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	/* Leaves first: owners (the DMA API) detach through the core. */
 	for (i = 0; i < ctx->nr_units; i++) {
 		struct siommu_device *d;

@@ -111,7 +111,8 @@ struct siommu_device {
 	/* Attachments by PASID: chunks of ATT_CHUNK pointers, lazily. */
 	struct core_att ***att;
 	unsigned int nr_chunks;
-	siommu_fault_fn fault_fn;	/* atomic with fault_arg under ctx->lock */
+	siommu_fault_fn fault_fn;	/* atomic with fault_arg under
+					 * unit->rid_lock */
 	void *fault_arg;
 	void *drv;			/* the driver's per-device state */
 	/*

@@ -270,6 +270,7 @@ void dma_owner_release(void *cookie, struct siommu_device *dev)
 
 void SIOMMU_EXPORT siommu_dma_teardown(struct siommu_device *dev)
 {
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	if (dev)
 		dma_dev_teardown(dev);
 }

@@ -37,6 +37,7 @@ enum op {
 	OP_INFO,
 	OP_DMA_MAP,
 	OP_DMA_FLUSH,
+	OP_UNIT_ADD,
 	OP_COUNT,
 };
 
@@ -87,6 +88,11 @@ static int run_op(enum op o)
 		return siommu_dma_map_single(d, pa, 64, SIOMMU_DMA_TO_DEVICE, &iova);
 	case OP_DMA_FLUSH:
 		return siommu_dma_flush(d);
+	case OP_UNIT_ADD: {
+		struct siommu_unit *nu;
+
+		return siommu_unit_add_vtd(ctx, NULL, &nu);
+	}
 	default:
 		return 0;
 	}
@@ -168,6 +174,25 @@ static void check_nested_in_detach(void)
 	CHECK(siommu_device_domain(b, 0) == NULL);
 	CHECK(siommu_device_domain(c, 0) == NULL);
 	CHECK(siommu_device_domain(c, pasid) == dom);
+	/* A replace whose flush of the old domain detaches: the replace
+	 * stands, and c goes once it is done. */
+	{
+		struct siommu_domain *dom2;
+
+		CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+			.type = SIOMMU_DOMAIN_PAGING }, &dom2));
+		CHECK_OK(siommu_device_attach(b, dom));
+		CHECK_OK(siommu_device_attach(c, dom));
+		n_calls = 0;
+		op = OP_DETACH;
+		CHECK_OK(siommu_device_attach(b, dom2));
+		CHECK_EQ(n_calls, 1);
+		CHECK(siommu_device_domain(b, 0) == dom2);
+		CHECK(siommu_device_domain(c, 0) == NULL);
+		op = OP_NONE;
+		siommu_device_detach(b);
+		CHECK_OK(siommu_domain_free(dom2));
+	}
 	/* An attach whose flush detaches: the attach stands, then c goes. */
 	CHECK_OK(siommu_device_attach(b, dom));
 	CHECK_OK(siommu_device_attach(c, dom));
@@ -178,6 +203,81 @@ static void check_nested_in_detach(void)
 	CHECK_OK(siommu_device_detach_pasid(c, pasid));
 	siommu_device_detach(c);
 	CHECK_OK(siommu_device_attach(b, dom));
+}
+
+/*
+ * A fault handler run nested inside a device callback (the device retries
+ * its DMA, which faults) is inside the submission too; a callback may set
+ * a fault handler.
+ */
+static int nested_ret = 1;
+static unsigned int n_faults;
+
+static void on_fault_nested(void *arg, struct siommu_device *dev,
+			    const struct siommu_fault *f)
+{
+	(void)arg;
+	(void)dev;
+	(void)f;
+	n_faults++;
+	nested_ret = siommu_domain_unmap(dom, 0x2000, 0x1000, NULL);
+}
+
+static void on_inv_fault(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+{
+	struct siommu_vtd_req req = { .rid = inv->rid, .iova = 0x800000 };
+	struct siommu_vtd_xlate res;
+	uint64_t v;
+
+	(void)opaque;
+	if (!n_calls++) {
+		siommu_device_set_fault_handler(b, on_fault_nested, NULL);
+		CHECK_EQ(siommu_vtd_dma_read(hw, &req, &v, sizeof(v), NULL, &res), -EFAULT);
+	}
+}
+
+static void check_nested_fault(void)
+{
+	struct siommu_vtd_dev_ops ops = { .devtlb_inv = on_inv_fault },
+				  ops0 = { .devtlb_inv = on_inv };
+	uint64_t phys;
+
+	siommu_vtd_dev_unregister(hw, 0x0200);
+	CHECK_OK(siommu_vtd_dev_register(hw, 0x0200, &ops, NULL));
+	n_calls = 0;
+	flush_through_b();
+	CHECK_EQ(n_faults, 1);
+	CHECK_EQ(nested_ret, -EDEADLK);
+	CHECK_OK(siommu_pt_iova_to_phys(siommu_domain_pt(dom), 0x2000, &phys, NULL));
+	siommu_device_set_fault_handler(b, NULL, NULL);
+	siommu_vtd_dev_unregister(hw, 0x0200);
+	CHECK_OK(siommu_vtd_dev_register(hw, 0x0200, &ops0, NULL));
+}
+
+/* The DMA API's lazy flush runs the callback: the detach follows it. */
+static void check_nested_in_dma_flush(void)
+{
+	struct siommu_vtd_dev_ops ops = { .devtlb_inv = on_inv };
+	struct siommu_device *e;
+	uint64_t iova;
+
+	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
+		.rid = 0x0500, .flags = SIOMMU_DEV_ATS,
+		.alias_rid = SIOMMU_NO_ALIAS }, &e));
+	CHECK_OK(siommu_dma_setup(e, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
+	CHECK_OK(siommu_vtd_dev_register(hw, 0x0500, &ops, NULL));
+	CHECK_OK(siommu_dma_map_single(e, pa, 64, SIOMMU_DMA_TO_DEVICE, &iova));
+	CHECK_OK(siommu_dma_unmap_single(e, iova, 64, SIOMMU_DMA_TO_DEVICE));
+	CHECK_OK(siommu_device_attach(c, dom));
+	n_calls = 0;
+	op = OP_DETACH;
+	CHECK_OK(siommu_dma_flush(e));
+	CHECK_EQ(n_calls, 1);
+	CHECK(siommu_device_domain(c, 0) == NULL);
+	op = OP_NONE;
+	siommu_vtd_dev_unregister(hw, 0x0500);
+	siommu_dma_teardown(e);
+	siommu_device_remove(e);
 }
 
 /* A device callback in another thread that takes seconds. */
@@ -282,6 +382,8 @@ int main(void)
 
 	check_nested();
 	check_nested_in_detach();
+	check_nested_fault();
+	check_nested_in_dma_flush();
 	check_slow_callback();
 
 	siommu_vtd_dev_unregister(hw, 0x0200);
