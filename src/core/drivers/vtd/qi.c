@@ -51,7 +51,7 @@ static uint64_t qi_now_ns(void)
  */
 static int qi_wait(struct vtd_drv_unit *v, uint32_t seq)
 {
-	uint64_t head = vtd_drv_rd64(v, SIOMMU_VTD_REG_IQH), since = 0;
+	uint64_t head = 0, since = 0;
 	uint32_t status = 0;
 	unsigned int polls;
 
