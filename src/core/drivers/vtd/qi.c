@@ -40,31 +40,34 @@ static uint64_t qi_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static uint32_t qi_status(struct vtd_drv_unit *v)
+{
+	uint32_t status = 0;
+
+	siommu_mem_read(v->mem, v->status_pa, &status, 4);
+	return __atomic_load_n(&status, __ATOMIC_ACQUIRE);
+}
+
 /*
- * Wait for the status write of wait descriptor @seq. The model processes
- * the queue inside an IQT write, but not always ours: a thread that was
- * processing already (its device callback may run for seconds) takes our
- * descriptors after its own, as a real unit completes later. So the wait
- * is bounded by time without progress, not by a count of polls: it gives
- * up only once IQH has not moved for VTD_DRV_QI_STALL_NS. 0, -EIO (the
- * unit reports a queue error: IQE, ITE or ICE) or -ETIMEDOUT.
+ * The wait when the unit has not completed it by the time the IQT write
+ * returned. The model processes the queue inside an IQT write, but not
+ * always ours: a thread that was processing already (its device callback
+ * may run for seconds) takes our descriptors after its own, as a real
+ * unit completes later. So the wait is bounded by time without progress,
+ * not by a count of polls: it gives up only once IQH has not moved for
+ * VTD_DRV_QI_STALL_NS.
  */
-static int qi_wait(struct vtd_drv_unit *v, uint32_t seq)
+static __attribute__((noinline)) int qi_wait_poll(struct vtd_drv_unit *v, uint32_t seq)
 {
 	uint64_t head = 0, since = 0;
-	uint32_t status = 0;
 	unsigned int polls;
 
 	for (polls = 0;; polls++) {
-		siommu_mem_read(v->mem, v->status_pa, &status, 4);
-		if (__atomic_load_n(&status, __ATOMIC_ACQUIRE) == seq)
-			return 0;
 		if (vtd_drv_rd32(v, SIOMMU_VTD_REG_FSTS) & (SIOMMU_VTD_FSTS_IQE |
 							    SIOMMU_VTD_FSTS_ITE |
 							    SIOMMU_VTD_FSTS_ICE))
 			return -EIO;
-		/* The clock is read every 64 polls: a wait the model has
-		 * completed in our own IQT write never reads it. */
+		/* The clock and IQH are read every 64 polls. */
 		if (!(polls % 64)) {
 			uint64_t now = qi_now_ns(), h = vtd_drv_rd64(v, SIOMMU_VTD_REG_IQH);
 
@@ -76,7 +79,20 @@ static int qi_wait(struct vtd_drv_unit *v, uint32_t seq)
 			}
 		}
 		sched_yield();
+		if (qi_status(v) == seq)
+			return 0;
 	}
+}
+
+/*
+ * Wait for the status write of wait descriptor @seq. 0, -EIO (the unit
+ * reports a queue error: IQE, ITE or ICE) or -ETIMEDOUT (qi_wait_poll()).
+ */
+static int qi_wait(struct vtd_drv_unit *v, uint32_t seq)
+{
+	if (likely(qi_status(v) == seq))
+		return 0;
+	return qi_wait_poll(v, seq);
 }
 
 /* Queue a wait descriptor with status write and submit; its sequence. */
