@@ -29,7 +29,9 @@
  * by any thread): a page response from the holder's own thread (a device
  * callback run inside the holder's IQT write raised a page request) is
  * queued in resp_defer, under q_lock already held, and submitted by the
- * holder before it unlocks.
+ * holder before it unlocks. The holder's thread is marked inside a queue
+ * submission (core_queue_enter()) for as long as device callbacks may run
+ * in it, so that the core refuses what they must not start there.
  * fault_lock serialises reading the fault recording registers (n_fault);
  * prq_lock serialises draining the page request queue (PQH, n_page_req).
  * Neither is held across a call into the core's reporting functions. The
