@@ -40,12 +40,10 @@ static uint64_t qi_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The status word the unit writes (a wait descriptor's SW), with acquire. */
 static uint32_t qi_status(struct vtd_drv_unit *v)
 {
-	uint32_t status = 0;
-
-	siommu_mem_read(v->mem, v->status_pa, &status, 4);
-	return __atomic_load_n(&status, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(v->status, __ATOMIC_ACQUIRE);
 }
 
 /*

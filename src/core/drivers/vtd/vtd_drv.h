@@ -93,6 +93,7 @@ struct vtd_drv_unit {
 	void *replace_arg;
 	pthread_mutex_t q_lock;
 	uint64_t iq_pa, status_pa;
+	uint32_t *status;		/* status_pa's word (pool RAM): polled */
 	unsigned int iq_tail, iq_pending;
 	uint32_t seq;
 	uint64_t n_desc, n_wait, n_inv_err;
