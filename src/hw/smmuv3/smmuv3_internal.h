@@ -11,6 +11,7 @@
 #define SIOMMU_HW_SMMUV3_INTERNAL_H
 
 #include <pthread.h>
+#include <string.h>
 #include <siommu/smmuv3.h>
 #include "mem/mem_internal.h"
 #include "util/compiler.h"
@@ -172,13 +173,19 @@ struct s1_cfg {
 	bool affd, ha, wxn, uwxn, rec, stall;
 };
 
+/* A validated STE as the STE cache keeps it: decoded once, when fetched. */
+struct ste_cfg {
+	uint64_t ste[2];	/* words 0 and 1: CD table, S1DSS, EATS, S1STALLD */
+	struct s2_cfg s2;	/* config S2 and nested */
+	uint16_t vmid;		/* TLB tag (0 without stage 2 implemented) */
+	uint8_t config;		/* STE.Config: STE_CFG_* */
+};
+
 /* What a StreamID (and SubstreamID) leads to. */
 struct smmu_cfg {
 	unsigned int config;	/* STE_CFG_*; S1 bypassed by S1DSS: STE_CFG_S2/BYPASS */
-	uint64_t ste[4];
-	uint16_t vmid;		/* TLB tag (0 without stage 2 implemented) */
-	struct s1_cfg s1;
-	struct s2_cfg s2;
+	struct ste_cfg st;
+	struct s1_cfg s1;	/* configs S1 and nested, unless bypassed */
 };
 
 /* ---- Caches ------------------------------------------------------------ */
@@ -198,13 +205,19 @@ struct smmu_cfg {
  */
 
 /* STE cache (by StreamID) and CD cache (by StreamID and CD index): the
- * first four words of a validated entry. */
+ * decoded configuration of a validated entry (struct ste_cfg, struct
+ * s1_cfg) as words, so that a hit decodes nothing. */
+#define CFG_WORDS		6
 struct cfg_slot {
 	uint32_t seq;
 	uint32_t pad;
 	uint64_t key;
-	uint64_t w[4];
+	uint64_t w[CFG_WORDS];
 };
+_Static_assert(sizeof(struct ste_cfg) <= sizeof(uint64_t) * CFG_WORDS &&
+	       sizeof(struct s1_cfg) <= sizeof(uint64_t) * CFG_WORDS &&
+	       sizeof(struct ste_cfg) % 8 == 0 && sizeof(struct s1_cfg) % 8 == 0,
+	       "a decoded configuration is whole words that fit its cache slot");
 #define CFG_KEY_VALID		BIT64(63)
 #define STE_KEY(sid)		(CFG_KEY_VALID | (uint64_t)(sid))
 #define CD_KEY(sid, idx)	(CFG_KEY_VALID | ((uint64_t)(sid) << 20) | (idx))
@@ -486,35 +499,45 @@ static inline_hot struct cfg_slot *cfg_slot(struct cfg_slot *base, unsigned int 
 	return &base[(hash64(key) >> 40) & (n - 1)];
 }
 
-/* A cached entry's four words. Callers count: the hit path only when
- * the whole translation hits, the walk for each lookup it makes. */
+/* Words of a decoded configuration, which may alias its fields. */
+typedef uint64_t __attribute__((may_alias)) cfg_word;
+
+/* A cached entry, copied into @dst (@size bytes, a multiple of 8; written
+ * even on a miss). Callers count: the hit path only when the whole
+ * translation hits, the walk for each lookup it makes. */
 static inline_hot bool cfg_lookup(struct cfg_slot *base, unsigned int n, uint64_t key,
-				  uint64_t w[4])
+				  void *dst, size_t size)
 {
 	struct cfg_slot *c = cfg_slot(base, n, key);
 	uint32_t seq = slot_read_begin(&c->seq);
-	uint64_t k = __atomic_load_n(&c->key, __ATOMIC_RELAXED);
+	cfg_word *w = dst;
 	unsigned int i;
 
-	for (i = 0; i < 4; i++)
+	if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) != key)
+		return false;
+	/* Word by word into place: no copy through the stack, whose wider
+	 * loads would wait on the narrower stores. */
+	for (i = 0; i < size / 8; i++)
 		w[i] = __atomic_load_n(&c->w[i], __ATOMIC_RELAXED);
-	return likely(!slot_read_retry(&c->seq, seq) && k == key);
+	return likely(!slot_read_retry(&c->seq, seq));
 }
 
-static inline_hot bool smmu_ste_lookup(struct siommu_smmuv3 *s, uint32_t sid, uint64_t w[4])
+static inline_hot bool smmu_ste_lookup(struct siommu_smmuv3 *s, uint32_t sid,
+				       struct ste_cfg *st)
 {
-	return cfg_lookup(s->ste, STE_SLOTS, STE_KEY(sid), w);
+	return cfg_lookup(s->ste, STE_SLOTS, STE_KEY(sid), st, sizeof(*st));
 }
 
 static inline_hot bool smmu_cd_lookup(struct siommu_smmuv3 *s, uint32_t sid, uint32_t idx,
-				      uint64_t w[4])
+				      struct s1_cfg *c1)
 {
-	return cfg_lookup(s->cd, CD_SLOTS, CD_KEY(sid, idx), w);
+	return cfg_lookup(s->cd, CD_SLOTS, CD_KEY(sid, idx), c1, sizeof(*c1));
 }
 
-void smmu_ste_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, const uint64_t w[4]);
+void smmu_ste_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid,
+		   const struct ste_cfg *st);
 void smmu_cd_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, uint32_t idx,
-		  const uint64_t w[4]);
+		  const struct s1_cfg *c1);
 
 static inline_hot struct tlb_slot *tlb_set(struct siommu_smmuv3 *s, uint64_t key,
 					   uint64_t page)
@@ -644,7 +667,6 @@ struct smmu_walk_out {
 	uint32_t s1_perm;	/* stage 1 alone (PERM_ALL when bypassed) */
 	unsigned int tlb_kind;	/* TLB_S1/S2/NEST, 0: bypass (not cached) */
 	uint16_t asid, vmid;
-	bool stage1, stage2;
 	struct smmu_fault f;	/* when the walk fails */
 };
 

@@ -114,8 +114,8 @@ static int perm_fault(const struct smmu_cfg *c, const struct smmu_walk_out *o,
 	if (need & ~o->perm) {
 		f->s2 = true;
 		f->ipa = o->ipa;
-		f->record = c->s2.rec;
-		f->stall = c->s2.stall;
+		f->record = c->st.s2.rec;
+		f->stall = c->st.s2.stall;
 		return -1;
 	}
 	return 0;
@@ -147,7 +147,7 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
 	default:
 		return false;
 	}
-	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p, xc);
+	return tlb_piece(s, req, kind, asid, c->st.vmid, va, req->access, req->iova, p, xc);
 }
 
 /*
@@ -156,9 +156,10 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
  * or -1 with *f (not yet recorded). ATS requests get page-table faults as
  * a result without permissions, not as faults.
  */
-static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-		      enum smmu_kind kind, uint32_t access, uint64_t iova,
-		      struct piece *p, struct smmu_fault *f)
+static inline_hot int xlate_walk_inline(struct siommu_smmuv3 *s,
+					const struct siommu_smmuv3_req *req,
+					enum smmu_kind kind, uint32_t access, uint64_t iova,
+					struct piece *p, struct smmu_fault *f)
 {
 	/* The generation before SMMUEN: clearing SMMUEN publishes it, then
 	 * moves the generation, so a fill under a generation that saw the
@@ -186,7 +187,7 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 	}
 	smmu_read_lock(s);
 	ret = smmu_config(s, &r, gen, &c, f);
-	if (!ret && kind == KIND_ATS && STE1_EATS(c.ste[1]) != 1) {
+	if (!ret && kind == KIND_ATS && STE1_EATS(c.st.ste[1]) != 1) {
 		memset(f, 0, sizeof(*f));
 		f->event = SIOMMU_SMMUV3_F_BAD_ATS_TREQ;
 		f->record = true;
@@ -244,6 +245,16 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 	return 0;
 }
 
+/* xlate_walk_inline() for the callers that are not translate_miss(), which
+ * takes it inline so that its piece never goes through memory. */
+static __attribute__((noinline)) int
+xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+	   enum smmu_kind kind, uint32_t access, uint64_t iova, struct piece *p,
+	   struct smmu_fault *f)
+{
+	return xlate_walk_inline(s, req, kind, access, iova, p, f);
+}
+
 /* Record @f for @req (outside any read-side section) and describe it in
  * *res (may be NULL). Returns -EAGAIN for a stall, else -EFAULT. */
 static int fault_report(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
@@ -270,12 +281,19 @@ static int fault_report(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req 
 	return stalled ? -EAGAIN : -EFAULT;
 }
 
+/* Field by field, as the hit path writes them: a whole-struct copy from a
+ * piece just stored would wait on those stores. */
 static inline_hot void res_fill(struct siommu_smmuv3_xlate *res, const struct piece *p)
 {
-	*res = (struct siommu_smmuv3_xlate){
-		.addr = p->addr, .iova_base = p->base, .addr_base = p->out,
-		.size = p->size, .perm = p->perm,
-	};
+	res->addr = p->addr;
+	res->iova_base = p->base;
+	res->addr_base = p->out;
+	res->size = p->size;
+	res->perm = p->perm;
+	res->event = 0;
+	res->event_recorded = false;
+	res->stalled = false;
+	res->stag = 0;
 }
 
 static int req_check(const struct siommu_smmuv3_req *req, bool need_access)
@@ -298,7 +316,7 @@ translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	struct smmu_fault f;
 	struct piece p;
 
-	if (!xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
+	if (!xlate_walk_inline(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
 		res_fill(res, &p);
 		return 0;
 	}
