@@ -254,8 +254,10 @@ enum { TLB_S1 = 1, TLB_S2 = 2, TLB_NEST = 3 };
 
 /*
  * Combined translation cache: what the STE cache, the CD cache and the
- * TLB (or a walk that filled them) answered for one stream, substream and
- * 4K input page, so that the next request for it probes once. An entry is
+ * TLB answered for one stream, substream and 4K input page, so that the
+ * next request for it probes once. It is filled on a TLB hit, not by the
+ * walk that filled the TLB: a page is remembered here from its second
+ * translation on. An entry is
  * a memo of that answer and nothing more: it holds the TLB entry's output
  * base and permissions (both privilege levels) and its level, and the
  * invalidation generation (inv_gen, low 32 bits) sampled before the

@@ -6,8 +6,12 @@
  * The hit path copies an entry of the combined cache (smmuv3_internal.h,
  * struct xc_slot) by value under its sequence count and enters no RCU
  * section. Anything else goes through the STE, CD and TLB caches and the
- * walk inside one, and fills the combined cache when it translated. DMA and access keep one open from the translation until the copy
- * or callback is done, so a CMD_SYNC (which waits for a grace period)
+ * walk inside one. A combined entry is made when the TLB answers: a walk
+ * fills the TLB alone, and the next request for the page, finding that
+ * entry, fills the combined cache. A page translated once costs one fill
+ * (one compare-and-swap), and pages that overrun the TLB do not churn the
+ * combined cache. DMA and access keep a section open from the translation
+ * until the copy or callback is done, so a CMD_SYNC (which waits for a grace period)
  * cannot complete while memory is still being accessed through a
  * translation it removed. Events are recorded outside the section: their
  * lock must never be waited for by a thread inside one.
@@ -230,12 +234,6 @@ static inline_hot int xlate_walk_inline(struct siommu_smmuv3 *s,
 		}
 	} else if (ret || perm_fault(&c, &o, access, perm_shift(req), f)) {
 		return -1;
-	} else if (o.tlb_kind) {
-		/* Under the generation the walk began in: an invalidation
-		 * since ends the entry (see struct xc_slot). */
-		smmu_xc_fill(s, gen, XC_KEY(req->sid, req->ssv, req->ssid), iova & ~0xfffull,
-			     o.out | o.perm | XC_OUT_LEVEL_SET(o.level) |
-			     (o.tlb_kind != TLB_S2 ? XC_OUT_CD : 0));
 	}
 	p->size = level_size(o.level);
 	p->base = iova & ~(p->size - 1);
