@@ -660,7 +660,7 @@ static uint32_t cr0_mask(struct siommu_smmuv3 *s)
 }
 
 /* SMMUv3 6.3.9: the update completes at once, so CR0ACK follows CR0. */
-static void cr0_write(struct siommu_smmuv3 *s, uint32_t val, unsigned int *msi)
+static void cr0_write(struct siommu_smmuv3 *s, uint32_t val)
 {
 	uint32_t old = s->cr0, new = val & cr0_mask(s);
 
@@ -668,8 +668,10 @@ static void cr0_write(struct siommu_smmuv3 *s, uint32_t val, unsigned int *msi)
 	WRITE_ONCE(s->cr0, new);
 	pthread_mutex_unlock(&s->q_lock);
 	xl_publish(s);
+	if ((new ^ old) & SIOMMU_SMMUV3_CR0_CMDQEN)
+		s->cmdq_epoch++;
 	if ((new & ~old) & SIOMMU_SMMUV3_CR0_CMDQEN)
-		smmu_cmdq_process(s, msi);
+		s->cmdq_kick = true;
 }
 
 #define GBPA_FIELDS (SIOMMU_SMMUV3_GBPA_ABORT | (3u << 18) | (3u << 16) | \
@@ -759,7 +761,7 @@ static void reg32_write(struct siommu_smmuv3 *s, uint64_t off, uint32_t val,
 
 	switch (off) {
 	case SIOMMU_SMMUV3_CR0:
-		cr0_write(s, val, msi);
+		cr0_write(s, val);
 		break;
 	case SIOMMU_SMMUV3_CR1:
 		if (!(cr0 & SIOMMU_SMMUV3_CR0_SMMUEN))
@@ -792,7 +794,7 @@ static void reg32_write(struct siommu_smmuv3 *s, uint64_t off, uint32_t val,
 		/* SMMUv3 7.1: once CMDQ_ERR is acknowledged the queue resumes
 		 * at CONS (software replaced or fixed the bad command). */
 		if (ack)
-			smmu_cmdq_process(s, msi);
+			s->cmdq_kick = true;
 		break;
 	case SIOMMU_SMMUV3_GERROR_IRQ_CFG1:
 		if (!(s->irq_ctrl & SIOMMU_SMMUV3_IRQ_GERROR))
@@ -825,7 +827,7 @@ static void reg32_write(struct siommu_smmuv3 *s, uint64_t off, uint32_t val,
 	case SIOMMU_SMMUV3_CMDQ_PROD:
 		qptr_write(&s->cmdq, true, cr0 & SIOMMU_SMMUV3_CR0_CMDQEN, val, true);
 		if (cr0 & SIOMMU_SMMUV3_CR0_CMDQEN)
-			smmu_cmdq_process(s, msi);
+			s->cmdq_kick = true;
 		break;
 	case SIOMMU_SMMUV3_CMDQ_CONS:
 		qptr_write(&s->cmdq, false, cr0 & SIOMMU_SMMUV3_CR0_CMDQEN, val, true);
@@ -871,6 +873,11 @@ int SIOMMU_EXPORT siommu_smmuv3_mmio_write(struct siommu_smmuv3 *s, uint64_t off
 		reg32_write(s, offset + 4, (uint32_t)(val >> 32), &msi);
 	} else {
 		reg32_write(s, offset, (uint32_t)val, &msi);
+	}
+	/* After the whole write: processing may drop the lock. */
+	if (s->cmdq_kick) {
+		s->cmdq_kick = false;
+		smmu_cmdq_process(s, &msi);
 	}
 	pthread_mutex_unlock(&s->lock);
 	smmu_msi_deliver(s, msi);

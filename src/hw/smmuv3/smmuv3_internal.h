@@ -342,7 +342,8 @@ struct smmu_stall {
  *
  * Locks, in the order taken: lock -> q_lock -> dev_lock.
  *  - lock: the register file except what q_lock covers, command queue
- *    processing (held across CMD_SYNC's grace period).
+ *    processing (held across CMD_SYNC's grace period; dropped around
+ *    device callbacks and SYNC MSIs, see cmdq.c).
  *  - q_lock: the event queue, the PRI queue, GERROR, and the stall table.
  *    Translation threads take it only to record events, page requests and
  *    stalls, never inside a read-side section of theirs (a CMD_SYNC waits
@@ -390,6 +391,15 @@ struct siommu_smmuv3 {
 	uint32_t gerror_irq_data, evtq_irq_data, priq_irq_data;
 	uint32_t gerror_irq_attr, evtq_irq_attr, priq_irq_attr;
 	bool need_sync;			/* invalidations since the last grace period */
+	/* One thread at a time processes the command queue: the one that
+	 * found cmdq_busy clear. Others only move PROD (or CONS, while
+	 * CMDQEN is clear) and leave the commands to it. cmdq_epoch counts
+	 * CMDQEN changes, so that the processing thread, back from a
+	 * callback, knows whether the queue it was working on is still
+	 * enabled as it was. cmdq_kick: a register write asked for
+	 * processing at the end of the MMIO write. */
+	bool cmdq_busy, cmdq_kick;
+	uint64_t cmdq_epoch;
 
 	pthread_mutex_t q_lock;
 	struct smmu_queue evtq, priq;
@@ -788,7 +798,10 @@ static inline uint64_t q_addr(const struct smmu_queue *q)
 
 /* ---- cmdq.c ---------------------------------------------------------------- */
 
-/* Consume commands from CONS to PROD; called with lock held. */
+/* Consume commands from CONS to PROD unless another thread is doing so
+ * (cmdq_busy); called with lock held, which it drops around callbacks:
+ * call it only at the end of a register write, with no state of the
+ * write's kept across it. */
 void smmu_cmdq_process(struct siommu_smmuv3 *s, unsigned int *msi);
 
 #endif
