@@ -295,7 +295,10 @@ enum siommu_smmuv3_irq {
  * MSI delivery: @addr and @data as programmed (IRQ_CFG0/1, or the
  * CMD_SYNC's MSIAddr/MSIData). The model also performs the 32-bit write
  * of @data to @addr when @addr is RAM in the unit's memory, as the bus
- * would (drivers poll CMD_SYNC completion that way).
+ * would (drivers poll CMD_SYNC completion that way). An MSI whose
+ * address is 0 is not sent at all, as the architecture says: neither the
+ * write nor this callback (the unit has no wired interrupts); a CMD_SYNC
+ * with MSIAddr 0 then completes through CMDQ_CONS alone.
  */
 typedef void (*siommu_smmuv3_msi_fn)(void *opaque, enum siommu_smmuv3_irq irq,
 				     uint64_t addr, uint32_t data);

@@ -445,11 +445,18 @@ static void test_sync(void)
 	st_cmd(&t, OP_SYNC, 0);
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4), st_rd(&t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
 	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_SYNC], 0);
-	/* CS 1 with MSIAddr 0: the interrupt, without a memory write. */
+	/* CS 1 with MSIAddr 0: no MSI at all (SMMUv3 3.18.2), completion
+	 * by CONS alone; bits 1:0 of MSIAddr are not part of the address. */
 	st_cmd(&t, OP_SYNC | 1ull << 12 | 0x55ull << 32, 0);
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4), st_rd(&t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
+	st_cmd(&t, OP_SYNC | 1ull << 12 | 0x56ull << 32, 3);
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4), st_rd(&t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
+	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_SYNC], 0);
+	/* MSIAddr outside RAM: the interrupt, without a memory write. */
+	st_cmd(&t, OP_SYNC | 1ull << 12 | 0x57ull << 32, ST_DOORBELL);
 	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_SYNC], 1);
-	CHECK_EQ(t.msi_addr, 0);
-	CHECK_EQ(t.msi_data, 0x55);
+	CHECK_EQ(t.msi_addr, ST_DOORBELL);
+	CHECK_EQ(t.msi_data, 0x57);
 	st_sync(&t);
 	CHECK_EQ(t.msi_addr, t.sync);
 	/* PROD moved while the queue is disabled: consumed on enable. */

@@ -214,7 +214,12 @@ void smmu_msi_send(struct siommu_smmuv3 *s, enum siommu_smmuv3_irq irq,
 	siommu_smmuv3_msi_fn fn = s->msi_fn;
 	uint32_t le = data;	/* the formats are little-endian, as is the host */
 
-	if (addr && siommu_mem_is_ram(s->mem, addr, 4))
+	/* SMMUv3 3.18.2: an MSI whose address is 0 is not sent (a wired
+	 * interrupt would be signalled instead; the unit has none). For
+	 * CMD_SYNC, completion then shows through CMDQ_CONS alone. */
+	if (!addr)
+		return;
+	if (siommu_mem_is_ram(s->mem, addr, 4))
 		siommu_mem_write(s->mem, addr, &le, 4);
 	if (fn)
 		fn(s->msi_opaque, irq, addr, data);

@@ -737,7 +737,8 @@ int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *re
 		     const struct smmu_fault *f, bool *recorded, uint16_t *stag,
 		     unsigned int *msi);
 void smmu_msi_deliver(struct siommu_smmuv3 *s, unsigned int msi);
-/* Send an MSI (addr 0: none but the callback) for @irq; memory write if RAM. */
+/* Send an MSI for @irq: the memory write if @addr is RAM, and the
+ * callback; nothing at all if @addr is 0. */
 void smmu_msi_send(struct siommu_smmuv3 *s, enum siommu_smmuv3_irq irq,
 		   uint64_t addr, uint32_t data);
 /* Activate GERROR bits (q_lock held). */
