@@ -317,26 +317,34 @@ static void cmd_call_unlocked(struct siommu_smmuv3 *s, const struct cmd_call *ca
 	pthread_mutex_lock(&s->lock);
 }
 
+/* Whether a command error stops the queue (SMMUv3 7.1). */
+static bool cmdq_stopped(struct siommu_smmuv3 *s)
+{
+	bool stopped;
+
+	pthread_mutex_lock(&s->q_lock);
+	stopped = (s->gerror ^ s->gerrorn) & SIOMMU_SMMUV3_GERROR_CMDQ_ERR;
+	pthread_mutex_unlock(&s->q_lock);
+	return stopped;
+}
+
 /* The queue from CONS to PROD; its registers are read anew after each
  * callback. lock held, dropped around callbacks. */
 static void cmdq_run(struct siommu_smmuv3 *s, unsigned int *msi)
 {
 	struct smmu_queue *q = &s->cmdq;
+	/* Only this thread raises CMDQ_ERR; acknowledging it takes the
+	 * register lock: it can change only while a callback runs. */
+	bool stopped = cmdq_stopped(s);
 
 	for (;;) {
 		struct cmd_call call = { .kind = CALL_NONE };
 		uint64_t cmd[2], epoch = s->cmdq_epoch;
 		unsigned int err;
-		bool stopped;
 
-		if (!(s->cr0 & SIOMMU_SMMUV3_CR0_CMDQEN))
-			return;
-		pthread_mutex_lock(&s->q_lock);
-		stopped = (s->gerror ^ s->gerrorn) & SIOMMU_SMMUV3_GERROR_CMDQ_ERR;
-		pthread_mutex_unlock(&s->q_lock);
 		/* Without callbacks PROD cannot move meanwhile, so this ends
 		 * within a lap; a callback's PROD write adds what it adds. */
-		if (stopped || q_empty(q))
+		if (!(s->cr0 & SIOMMU_SMMUV3_CR0_CMDQEN) || stopped || q_empty(q))
 			return;
 		if (siommu_mem_read(s->mem, q_addr(q) + (uint64_t)q_idx(q, q->cons) * 16,
 				    cmd, sizeof(cmd)))
@@ -352,13 +360,22 @@ static void cmdq_run(struct siommu_smmuv3 *s, unsigned int *msi)
 		}
 		smmu_stat_inc(s, ST_CMD);
 		if (call.kind == CALL_SYNC_MSI) {
-			/* Complete: consumed, then signalled. */
+			/* Complete: consumed, then signalled. Without an MSI
+			 * callback the signal is a memory write alone, which
+			 * needs no lock dropped. */
 			q->cons = q_inc(q, q->cons);
+			if (!s->msi_fn) {
+				smmu_msi_send(s, SIOMMU_SMMUV3_IRQ_SRC_SYNC, call.msi.addr,
+					      call.msi.data);
+				continue;
+			}
 			cmd_call_unlocked(s, &call, msi);
+			stopped = cmdq_stopped(s);
 			continue;
 		}
 		if (call.kind != CALL_NONE) {
 			cmd_call_unlocked(s, &call, msi);
+			stopped = cmdq_stopped(s);
 			/* The queue was disabled meanwhile: CONS is no
 			 * longer ours to move. */
 			if (s->cmdq_epoch != epoch)
