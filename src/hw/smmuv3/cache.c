@@ -156,10 +156,45 @@ void smmu_cd_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, uint32_t 
 }
 
 /*
- * Remove from @n slots of @size bytes at @base (a sequence count at offset
- * 0, the key at @key_off) every valid one @covers accepts. A slot is taken
- * only when a stable look at it says it must go, or when it is being
- * written (the writer may be filling what this invalidation removes).
+ * Remove the slot at @slot (a sequence count at offset 0, the key at
+ * @key_off) if it is valid and @covers accepts it; returns 1 if it did.
+ * The slot is taken only when a stable look at it says it must go, or
+ * when it is being written (the writer may be filling what this
+ * invalidation removes).
+ */
+static inline_hot unsigned int slot_inv(char *slot, size_t key_off,
+					bool (*covers)(const void *slot, uint64_t key,
+						       const void *arg),
+					const void *arg)
+{
+	uint32_t *seq_p = (uint32_t *)slot, held, seq;
+	uint64_t *key_p = (uint64_t *)(slot + key_off), key;
+	unsigned int removed = 0;
+
+	seq = __atomic_load_n(seq_p, __ATOMIC_SEQ_CST);
+	if (!(seq & 1)) {
+		key = LD(*key_p);
+		if (!(key & CFG_KEY_VALID))
+			return 0;
+		if (!covers(slot, key, arg) && !slot_read_retry(seq_p, seq))
+			return 0;
+	}
+	held = slot_lock(seq_p);
+	key = LD(*key_p);
+	if ((key & CFG_KEY_VALID) && covers(slot, key, arg)) {
+		ST(*key_p, 0);
+		removed = 1;
+	}
+	slot_unlock(seq_p, held);
+	return removed;
+}
+
+/*
+ * Remove from @n slots of @size bytes at @base every valid one @covers
+ * accepts (slot_inv()), between two moves of the generation: fills that
+ * sampled an older one give up, and combined entries filled during the
+ * scan from what it had yet to remove carry the generation of its start,
+ * which the second move ends.
  */
 static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size_t n,
 			  size_t key_off,
@@ -170,29 +205,8 @@ static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size
 	size_t i;
 
 	smmu_gen_bump(s);
-	for (i = 0; i < n; i++) {
-		char *slot = (char *)base + i * size;
-		uint32_t *seq_p = (uint32_t *)slot, held, seq;
-		uint64_t *key_p = (uint64_t *)(slot + key_off), key;
-
-		seq = __atomic_load_n(seq_p, __ATOMIC_SEQ_CST);
-		if (!(seq & 1)) {
-			key = LD(*key_p);
-			if (!(key & CFG_KEY_VALID))
-				continue;
-			if (!covers(slot, key, arg) && !slot_read_retry(seq_p, seq))
-				continue;
-		}
-		held = slot_lock(seq_p);
-		key = LD(*key_p);
-		if ((key & CFG_KEY_VALID) && covers(slot, key, arg)) {
-			ST(*key_p, 0);
-			removed++;
-		}
-		slot_unlock(seq_p, held);
-	}
-	/* Combined entries filled during the scan from what it had yet to
-	 * remove carry the generation of its start: this ends them. */
+	for (i = 0; i < n; i++)
+		removed += slot_inv((char *)base + i * size, key_off, covers, arg);
 	smmu_gen_bump(s);
 	return removed;
 }
@@ -394,12 +408,67 @@ static bool tlb_covers(const void *slot, uint64_t key, const void *arg)
 	return page <= m->last && last >= m->first;
 }
 
+/* At most this many 4K pages are invalidated set by set; a wider range
+ * scans the whole TLB. */
+#define TLB_INV_SET_PAGES 16
+
+/*
+ * A stage-1 invalidation by ASID and address range of a few pages
+ * (CMD_TLBI_NH_VA): an entry it removes has a known tag, so it lies in
+ * the set of its tag and level-aligned page (tlb_set()), as does a fill
+ * of it in progress; those sets are all it looks at. Fills after the
+ * first move of the generation fail, as for the whole scan.
+ */
+static bool tlb_inv_by_set(const struct tlb_match *m)
+{
+	return !m->all && m->s1 && !m->s2 && m->match_asid && m->match_range &&
+	       m->last >= m->first &&
+	       m->last - m->first < (uint64_t)TLB_INV_SET_PAGES * SIOMMU_SZ_4K;
+}
+
+static uint64_t tlb_inv_sets(struct siommu_smmuv3 *s, const struct tlb_match *m)
+{
+	static const unsigned int kinds[] = { TLB_S1, TLB_NEST };
+	uint16_t vmid = m->match_vmid ? m->vmid : 0;	/* 0 without stage 2 */
+	uint32_t levels = __atomic_load_n(&s->tlb_levels, __ATOMIC_SEQ_CST);
+	uint64_t removed = 0, page;
+	unsigned int k, level, w;
+
+	for (k = 0; k < 2; k++) {
+		for (level = 0; level < 3; level++) {
+			uint64_t mask = level_size(level) - 1;
+			uint64_t key = TLB_KEY(kinds[k], level, m->asid, vmid);
+
+			if (!(levels & (1u << level)))
+				continue;
+			for (page = m->first & ~mask;; page += mask + 1) {
+				struct tlb_slot *t = tlb_set(s, key, page);
+
+				for (w = 0; w < s->tlb_ways; w++)
+					removed += slot_inv((char *)&t[w],
+							    offsetof(struct tlb_slot, key),
+							    tlb_covers, m);
+				if ((m->last & ~mask) <= page)
+					break;
+			}
+		}
+	}
+	return removed;
+}
+
 uint64_t smmu_tlb_inv(struct siommu_smmuv3 *s, const struct tlb_match *m)
 {
-	uint64_t n = slots_inv(s, s->tlb, sizeof(struct tlb_slot),
-			       (size_t)(s->tlb_set_mask + 1) * s->tlb_ways,
-			       offsetof(struct tlb_slot, key), tlb_covers, m);
+	uint64_t n;
 
+	if (tlb_inv_by_set(m)) {
+		smmu_gen_bump(s);
+		n = tlb_inv_sets(s, m);
+		smmu_gen_bump(s);
+	} else {
+		n = slots_inv(s, s->tlb, sizeof(struct tlb_slot),
+			      (size_t)(s->tlb_set_mask + 1) * s->tlb_ways,
+			      offsetof(struct tlb_slot, key), tlb_covers, m);
+	}
 	smmu_stat_add(s, ST_TLB_INV, n);
 	return n;
 }
