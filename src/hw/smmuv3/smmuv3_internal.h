@@ -17,6 +17,7 @@
 #include "util/compiler.h"
 #include "util/rcu.h"
 #include "hw/smmuv3/hook.h"
+#include "hw/common/devs.h"
 #include "hw/common/slot.h"
 
 #define BIT64(n) (1ull << (n))
@@ -315,13 +316,12 @@ struct smmu_stripe {
 	uint64_t c[ST_NR];
 } __attribute__((aligned(64)));
 
+/* A registered device: the list entry (id: its StreamID) and its callbacks. */
 struct smmu_dev {
-	struct smmu_dev *next;
-	uint32_t sid;
+	struct hw_dev dev;
 	struct siommu_smmuv3_dev_ops ops;
-	void *opaque;
-	unsigned int busy;	/* callbacks running; dev_lock */
 };
+_Static_assert(offsetof(struct smmu_dev, dev) == 0, "a device is its list entry");
 
 /* A queue's registers (SMMUv3 3.5): BASE, and PROD/CONS with the index
  * in bits log2-1:0, the wrap flag at bit log2 and OVFLG at bit 31. */
@@ -340,7 +340,7 @@ struct smmu_stall {
 /*
  * The unit.
  *
- * Locks, in the order taken: lock -> q_lock -> dev_lock.
+ * Locks, in the order taken: lock -> q_lock -> devs.lock.
  *  - lock: the register file except what q_lock covers, command queue
  *    processing (held across CMD_SYNC's grace period; dropped around
  *    device callbacks and SYNC MSIs, see cmdq.c).
@@ -348,8 +348,8 @@ struct smmu_stall {
  *    Translation threads take it only to record events, page requests and
  *    stalls, never inside a read-side section of theirs (a CMD_SYNC waits
  *    for those sections with lock held, and lock is taken before q_lock).
- *  - dev_lock: the device list and each device's busy count; dev_cond
- *    signals busy counts dropping to zero.
+ *  - devs.lock: the device list and each device's busy count
+ *    (hw/common/devs.h).
  * Lock-free: the translation state word xl (SMMUEN, GBPA.ABORT; written
  * under lock), the stream table registers strtab/strtab_cfg (written only
  * while SMMUEN is clear, published by xl's release store), the caches,
@@ -406,9 +406,7 @@ struct siommu_smmuv3 {
 	uint32_t gerror, gerrorn;
 	struct smmu_stall *stalls;
 
-	pthread_mutex_t dev_lock;
-	pthread_cond_t dev_cond;
-	struct smmu_dev *devs;
+	struct hw_devs devs;
 
 	/* Translations in flight (see smmu_read_lock()); a line of its own.
 	 * Linked to the memory, whose region removals wait for them too. */
