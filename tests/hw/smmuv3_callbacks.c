@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "callbacks_test.h"
 #include "smmuv3_test.h"
 
 #define SID	0x21
@@ -41,10 +42,7 @@ struct env {
 	void (*on_inv)(struct env *e);
 	void (*on_resp)(struct env *e);
 	void (*on_stall)(struct env *e);
-	/* Blocking callbacks: entered, then wait for release. */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool block, entered, release;
+	struct cb_gate gate;	/* blocking callbacks */
 };
 
 static uint32_t rd32(struct env *e, uint64_t off)
@@ -112,18 +110,6 @@ static void snapshot(struct env *e)
 	e->nsync_in_cb = e->nsync;
 }
 
-static void maybe_block(struct env *e)
-{
-	pthread_mutex_lock(&e->mu);
-	if (e->block) {
-		e->entered = true;
-		pthread_cond_broadcast(&e->cv);
-		while (!e->release)
-			pthread_cond_wait(&e->cv, &e->mu);
-	}
-	pthread_mutex_unlock(&e->mu);
-}
-
 /* What every device callback does: count, look at the registers, run the
  * test's action, block if asked to. */
 static void device_event(struct env *e, unsigned int *count, void (*action)(struct env *))
@@ -132,7 +118,7 @@ static void device_event(struct env *e, unsigned int *count, void (*action)(stru
 	snapshot(e);
 	if (action)
 		action(e);
-	maybe_block(e);
+	cb_gate_pass(&e->gate);
 }
 
 static void cb_inv(void *opaque, const struct siommu_smmuv3_atc_inv *inv)
@@ -170,8 +156,7 @@ static void env_init(struct env *e)
 	uint64_t root, cd, cd_stall;
 
 	memset(e, 0, sizeof(*e));
-	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->cv, NULL);
+	cb_gate_init(&e->gate);
 	st_init(&e->t, NULL);
 	siommu_smmuv3_set_msi(e->t.s, env_msi, e);
 	e->page = st_alloc(&e->t, 4096);
@@ -191,8 +176,7 @@ static void env_fini(struct env *e)
 	siommu_smmuv3_dev_unregister(e->t.s, SID);
 	siommu_smmuv3_dev_unregister(e->t.s, SID_STALL);
 	st_fini(&e->t);
-	pthread_cond_destroy(&e->cv);
-	pthread_mutex_destroy(&e->mu);
+	cb_gate_fini(&e->gate);
 }
 
 /* Queue @n commands at PROD and move PROD past them with one write. */
@@ -378,22 +362,6 @@ static void *submit_thread(void *arg)
 	return NULL;
 }
 
-static void wait_entered(struct env *e)
-{
-	pthread_mutex_lock(&e->mu);
-	while (!e->entered)
-		pthread_cond_wait(&e->cv, &e->mu);
-	pthread_mutex_unlock(&e->mu);
-}
-
-static void release(struct env *e)
-{
-	pthread_mutex_lock(&e->mu);
-	e->release = true;
-	pthread_cond_broadcast(&e->cv);
-	pthread_mutex_unlock(&e->mu);
-}
-
 /*
  * Ordering with a second thread: while an ATC invalidation's callback is
  * held, another thread's PROD write returns without completing its SYNC,
@@ -408,13 +376,13 @@ static void test_order_two_threads(void)
 	struct env e;
 
 	env_init(&e);
-	e.block = true;
+	e.gate.block = true;
 	s.e = &e;
 	atc_inv_cmd(s.cmd[0]);
 	sync_cmd(&e, 0, 0x66, s.cmd[1]);
 	s.n = 2;
 	CHECK_OK(pthread_create(&th, NULL, submit_thread, &s));
-	wait_entered(&e);
+	cb_gate_wait_entered(&e.gate);
 	CHECK_EQ(rd32(&e, SIOMMU_SMMUV3_CMDQ_CONS), 0);
 	CHECK_EQ(rd32(&e, SIOMMU_SMMUV3_CMDQ_PROD), 2);
 	sync_cmd(&e, 1, 0x77, cmd[0]);
@@ -424,7 +392,7 @@ static void test_order_two_threads(void)
 	CHECK_EQ(sync_word(&e, 0), 0);
 	CHECK_EQ(sync_word(&e, 1), 0);
 	CHECK_EQ(rd32(&e, SIOMMU_SMMUV3_CMDQ_CONS), 0);
-	release(&e);
+	cb_gate_release(&e.gate);
 	CHECK_OK(pthread_join(th, NULL));
 	CHECK_EQ(sync_word(&e, 0), 0x66);
 	CHECK_EQ(sync_word(&e, 1), 0x77);
@@ -578,7 +546,7 @@ static void test_unregister_during_callback(void)
 	unsigned int i;
 
 	env_init(&e);
-	e.block = true;
+	e.gate.block = true;
 	s.e = &e;
 	s.cmd[0][0] = OP_PRI_RESP | CMD_SID(SID);
 	s.cmd[0][1] = 2;
@@ -587,14 +555,14 @@ static void test_unregister_during_callback(void)
 	u.e = &e;
 	u.done = false;
 	CHECK_OK(pthread_create(&th, NULL, submit_thread, &s));
-	wait_entered(&e);
+	cb_gate_wait_entered(&e.gate);
 	CHECK_OK(pthread_create(&tu, NULL, unreg_thread, &u));
 	for (i = 0; i < 100; i++) {
 		CHECK(!__atomic_load_n(&u.done, __ATOMIC_ACQUIRE));
 		CHECK_EQ(rd32(&e, SIOMMU_SMMUV3_CMDQ_CONS), 0);
 		sched_yield();
 	}
-	release(&e);
+	cb_gate_release(&e.gate);
 	CHECK_OK(pthread_join(tu, NULL));
 	CHECK_OK(pthread_join(th, NULL));
 	CHECK_EQ(sync_word(&e, 0), 0xaa);
