@@ -148,9 +148,15 @@ struct siommu_unit_stats {
 					 * a descriptor was refused */
 	uint64_t faults;		/* fault records read */
 	uint64_t faults_unhandled;	/* ... with no handler registered */
-	uint64_t page_requests;		/* page requests read (each group
-					 * answered "invalid request": no
-					 * device handles I/O page faults yet) */
+	uint64_t page_requests;		/* page requests read, each passed to
+					 * the I/O page-fault path (a group
+					 * whose PASID has no fault handler,
+					 * an SVA bind, is answered "invalid
+					 * request") */
+	uint64_t iopf_overflows;	/* page requests the I/O page-fault
+					 * path had no room for: dropped, the
+					 * last of a group answered "success"
+					 * so that the device retries */
 	uint64_t domain_ids;		/* domain IDs in use: one per domain
 					 * attached through the unit */
 };
@@ -256,6 +262,9 @@ enum siommu_domain_type {
 	SIOMMU_DOMAIN_BLOCKED,
 	SIOMMU_DOMAIN_IDENTITY,
 	SIOMMU_DOMAIN_PAGING,
+	SIOMMU_DOMAIN_SVA,	/* a process's CPU page table, shared
+				 * (siommu/sva.h); made by siommu_sva_bind()
+				 * alone, never by siommu_domain_alloc() */
 };
 
 /* Page-table choice for a paging domain (struct siommu_domain_cfg.stage). */
@@ -363,6 +372,41 @@ typedef int (*siommu_attachment_fn)(void *arg, uint32_t pasid,
 				    struct siommu_domain *dom);
 int siommu_device_for_each_attachment(struct siommu_device *dev,
 				      siommu_attachment_fn fn, void *arg);
+
+/*
+ * I/O page faults. Page requests (PCIe PRI) that units report go to the
+ * context's fault path: requests are grouped by page request group index
+ * until the last of the group; a complete group is handled by the fault
+ * handler of the domain attached to its (device, PASID) (an SVA bind:
+ * siommu/sva.h) and answered once through the unit's page group response,
+ * private data echoed; a group with no handler is answered "invalid
+ * request". Handlers run in a worker thread the context owns
+ * (SIOMMU_IOPF_WORKER, the default), started with the first SVA bind and
+ * stopped with the context, or, in SIOMMU_IOPF_POLL mode, in the caller of
+ * siommu_iopf_poll() alone (for embedders that want no threads). The queue
+ * holds SIOMMU_IOPF_QUEUE requests per context: a request beyond it is
+ * dropped, as a full page request queue drops it, and the last request of
+ * its group answered "success", so that the device retries; counted in
+ * siommu_unit_stats.iopf_overflows.
+ *
+ * siommu_iopf_set_mode - switch between the modes. Switching to POLL stops
+ * and joins the worker (groups queued stay queued for siommu_iopf_poll());
+ * switching to WORKER starts it if SVA is in use. 0, -EINVAL (mode),
+ * -EAGAIN (the thread could not be started; the mode is unchanged).
+ * Not from a fault handler.
+ *
+ * siommu_iopf_poll - handle up to @max queued groups in the calling thread
+ * (0: all queued now); returns how many were handled. Valid in either
+ * mode (in WORKER mode it competes with the worker). Not from a fault
+ * handler or a device callback run by the unit.
+ */
+#define SIOMMU_IOPF_QUEUE 1024u
+enum siommu_iopf_mode {
+	SIOMMU_IOPF_WORKER,
+	SIOMMU_IOPF_POLL,
+};
+int siommu_iopf_set_mode(struct siommu_ctx *ctx, enum siommu_iopf_mode mode);
+unsigned int siommu_iopf_poll(struct siommu_ctx *ctx, unsigned int max);
 
 #ifdef __cplusplus
 }

@@ -133,6 +133,7 @@ void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
 	memset(st, 0, sizeof(*st));
 	unit->ops->unit_stats(unit, st);
 	st->faults_unhandled = __atomic_load_n(&unit->n_fault_unhandled, __ATOMIC_RELAXED);
+	st->iopf_overflows = __atomic_load_n(&unit->n_iopf_overflow, __ATOMIC_RELAXED);
 }
 
 /* Attachment table -------------------------------------------------------- */
@@ -232,6 +233,22 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 	return ret;
 }
 
+/*
+ * Detach (dev, pasid), pasid non-zero, and drop the attachment's PASID
+ * reference. Page requests of a domain with a fault handler are drained
+ * and answered first, while the PASID cannot be reused. Caller holds
+ * ctx->lock.
+ */
+static void att_detach_pasid(struct siommu_device *dev, uint32_t pasid)
+{
+	bool iopf = core_att_get(dev, pasid)->dom->iopf_fn != NULL;
+
+	att_switch(dev, pasid, NULL, NULL);
+	if (iopf)
+		core_iopf_flush(dev, pasid);
+	siommu_pasid_put(dev->unit->ctx->pasids, pasid);
+}
+
 static void att_abort(struct siommu_device *dev, uint32_t pasid,
 		      struct siommu_domain *dom, struct core_att *att)
 {
@@ -327,6 +344,7 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	}
 	dev->unit = unit;
 	dev->cfg = *cfg;
+	CDS_INIT_LIST_HEAD(&dev->users);
 	dev->pasid_bits = cfg->pasid_bits < unit->pasid_bits ?
 			  cfg->pasid_bits : unit->pasid_bits;
 	/* PASID prefixes do not cross a PCIe-to-PCI bridge: a device whose
@@ -405,10 +423,8 @@ static void device_remove_locked(struct siommu_device *dev)
 		for (p = 0; p < ATT_CHUNK; p++) {
 			uint32_t pasid = c * ATT_CHUNK + p;
 
-			if (pasid && core_att_get(dev, pasid)) {
-				att_switch(dev, pasid, NULL, NULL);
-				siommu_pasid_put(dev->unit->ctx->pasids, pasid);
-			}
+			if (pasid && core_att_get(dev, pasid))
+				att_detach_pasid(dev, pasid);
 		}
 	}
 	if (core_att_get(dev, 0))
@@ -496,6 +512,7 @@ static void owner_release(struct siommu_device *dev)
 {
 	struct siommu_ctx *ctx = dev->unit->ctx;
 	siommu_owner_release_fn release;
+	struct core_dev_user *user;
 	void *cookie;
 
 	pthread_mutex_lock(&ctx->lock);
@@ -505,6 +522,42 @@ static void owner_release(struct siommu_device *dev)
 	pthread_mutex_unlock(&ctx->lock);
 	if (cookie)
 		release(cookie, dev);
+	/* Then the other PASID users, one at a time, each unlinked first. */
+	for (;;) {
+		pthread_mutex_lock(&ctx->lock);
+		user = cds_list_empty(&dev->users) ? NULL :
+		       cds_list_first_entry(&dev->users, struct core_dev_user, node);
+		if (user)
+			cds_list_del_init(&user->node);
+		pthread_mutex_unlock(&ctx->lock);
+		if (!user)
+			break;
+		user->release(user, dev);
+	}
+}
+
+int core_device_user_add(struct siommu_device *dev, struct core_dev_user *user)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	int ret = 0;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (dev->removing)
+		ret = -ENODEV;
+	else
+		cds_list_add_tail(&user->node, &dev->users);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+void core_device_user_del(struct siommu_device *dev, struct core_dev_user *user)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!cds_list_empty(&user->node))
+		cds_list_del_init(&user->node);
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
@@ -543,6 +596,15 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 
 /* Reports from drivers ---------------------------------------------------- */
 
+struct core_att *core_att_by_rid(struct siommu_unit *unit, uint16_t rid, uint32_t pasid)
+{
+	struct siommu_device *dev = unit_find_rid(unit, rid, true);
+
+	if (!dev || pasid > dev->max_pasid)
+		return NULL;
+	return core_att_get(dev, pasid);
+}
+
 /* The device using @rid as its RID or alias; caller holds rid_lock. */
 static struct siommu_device *dev_by_rid(struct siommu_unit *unit, uint16_t rid)
 {
@@ -567,30 +629,6 @@ void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
 		fn(arg, dev, f);
 	else
 		__atomic_fetch_add(&unit->n_fault_unhandled, 1, __ATOMIC_RELAXED);
-}
-
-void core_report_page_requests(struct siommu_unit *unit,
-			       const struct iommu_page_request *req, unsigned int n)
-{
-	struct iommu_page_response resp[128];
-	unsigned int i, nr = 0;
-
-	/* Until devices handle I/O page faults, each group is answered
-	 * "invalid request" (as Linux does with requests nobody handles),
-	 * so the device stops waiting for the page. A request that is not
-	 * last in its group, or a stop marker (neither read nor write), is
-	 * not answered (PCIe 10.4.1). */
-	for (i = 0; i < n; i++) {
-		if (!req[i].last || !(req[i].read || req[i].write))
-			continue;
-		resp[nr++] = (struct iommu_page_response){ req[i], IOMMU_PAGE_RESP_INVALID };
-		if (nr == sizeof(resp) / sizeof(resp[0])) {
-			unit->ops->page_response(unit, resp, nr);
-			nr = 0;
-		}
-	}
-	if (nr)
-		unit->ops->page_response(unit, resp, nr);
 }
 
 /* Domains ----------------------------------------------------------------- */
@@ -644,10 +682,61 @@ out_free_dom:
 	return ret;
 }
 
+int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
+			  bool supervisor, core_iopf_fn fn, void *arg,
+			  struct siommu_domain **out)
+{
+	const struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_SVA };
+	struct siommu_pt_cfg pc = { 0 }, tc;
+	struct siommu_ctx *ctx = unit->ctx;
+	struct siommu_domain *dom;
+	int ret;
+
+	siommu_pt_get_cfg(pt, &tc);
+	if (tc.format != SIOMMU_PT_X86_64)
+		return -EINVAL;
+	if (mem_should_fail(ctx->mem))
+		return -ENOMEM;
+	dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return -ENOMEM;
+	dom->ctx = ctx;
+	dom->type = SIOMMU_DOMAIN_SVA;
+	pthread_mutex_init(&dom->lock, NULL);
+	CDS_INIT_LIST_HEAD(&dom->atts);
+	ret = unit->ops->domain_init(unit, dom, &cfg, &pc);
+	if (ret)
+		goto out_free_dom;
+	if (dom->ias != tc.ias) {
+		ret = -EOPNOTSUPP;
+		goto out_fini_dom;
+	}
+	dom->pt = pt;
+	dom->pt_shared = true;
+	dom->sva_supervisor = supervisor;
+	dom->iopf_fn = fn;
+	dom->iopf_arg = arg;
+	dom->ops = unit->ops;
+	pthread_mutex_lock(&ctx->lock);
+	cds_list_add_tail(&dom->node, &ctx->domains);
+	pthread_mutex_unlock(&ctx->lock);
+	*out = dom;
+	return 0;
+
+out_fini_dom:
+	if (unit->ops->domain_fini)
+		unit->ops->domain_fini(dom);
+out_free_dom:
+	pthread_mutex_destroy(&dom->lock);
+	free(dom);
+	return ret;
+}
+
 static void domain_free_locked(struct siommu_domain *dom)
 {
 	cds_list_del(&dom->node);
-	siommu_pt_destroy(dom->pt);
+	if (!dom->pt_shared)
+		siommu_pt_destroy(dom->pt);
 	if (dom->ops->domain_fini)
 		dom->ops->domain_fini(dom);
 	pthread_mutex_destroy(&dom->lock);
@@ -780,6 +869,26 @@ int core_domain_unmap_noflush(struct siommu_domain *dom, uint64_t iova,
 {
 	SIOMMU_ASSERT(dom->type == SIOMMU_DOMAIN_PAGING);
 	return siommu_pt_unmap(dom->pt, iova, length, gather, unmapped);
+}
+
+void core_domain_flush_range(struct siommu_domain *dom, uint64_t start,
+			     uint64_t last, bool leaf_only)
+{
+	pthread_mutex_lock(&dom->lock);
+	domain_flush(dom, start, last, leaf_only, false);
+	pthread_mutex_unlock(&dom->lock);
+}
+
+void core_device_quiesce_pasid(struct siommu_device *dev, uint32_t pasid)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	struct core_att *att;
+
+	pthread_mutex_lock(&ctx->lock);
+	att = pasid <= dev->max_pasid ? core_att_get(dev, pasid) : NULL;
+	if (att)
+		dev->unit->ops->attach_quiesce(dev, pasid, att->dom, att->drv);
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 void core_domain_flush_all(struct siommu_domain *dom)
@@ -924,12 +1033,10 @@ int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 		return -ENOENT;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
-	if (!core_att_get(dev, pasid)) {
+	if (!core_att_get(dev, pasid))
 		ret = -ENOENT;
-	} else {
-		att_switch(dev, pasid, NULL, NULL);
-		siommu_pasid_put(ctx->pasids, pasid);
-	}
+	else
+		att_detach_pasid(dev, pasid);
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }
@@ -1004,6 +1111,9 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 			owner_release(d);
 	}
 	SIOMMU_ASSERT(cds_list_empty(&ctx->dma_doms));
+	/* Handlers are done and what is queued answered, while the units
+	 * can still answer. */
+	core_iopf_fini(ctx);
 	pthread_mutex_lock(&ctx->lock);
 	for (i = 0; i < ctx->nr_units; i++) {
 		struct siommu_unit *unit = ctx->units[i];
