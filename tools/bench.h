@@ -168,5 +168,7 @@ int bench_core(struct bench_report *rep);
 int bench_dma(struct bench_report *rep);
 /* The library's RCU: grace periods idle and with a busy reader, sections. */
 int bench_rcu(struct bench_report *rep);
+/* SVA: I/O page-fault round trips, warm DMA through a PASID, bind+unbind. */
+int bench_sva(struct bench_report *rep);
 
 #endif

@@ -56,6 +56,7 @@ static const struct bench_entry benches[] = {
 	{ "core", bench_core, "IOMMU core: PASID alloc, strict map+unmap, PASID attach" },
 	{ "dma", bench_dma, "DMA API: IOVA alloc, lazy/strict map+unmap, sg, 2-thread scaling" },
 	{ "rcu", bench_rcu, "RCU: grace period idle and with a busy reader, read section" },
+	{ "sva", bench_sva, "SVA: I/O page fault round trip (worker, poll), warm DMA, bind+unbind" },
 };
 
 struct command {
