@@ -53,9 +53,13 @@
  * then frees emptied table levels. (The DMA API adds a lazy policy.)
  *
  * Owners: a layer that drives a device's DMA setup (the DMA API, later
- * SVA and iommufd) claims the device with a release callback
+ * iommufd) claims the device with a release callback
  * (siommu_device_claim()); one owner at a time. Removing the device or
  * destroying the context calls the callback first, with no lock held.
+ * An SVA bind (siommu/sva.h) is not an owner: it is the act of the
+ * device's driver, whoever owns the device, and holds only its process's
+ * PASID on it; removing the device undoes its binds after the owner's
+ * release.
  *
  * Faults the hardware records are read by the driver and passed to the
  * handler registered for the device (siommu_device_set_fault_handler()).
@@ -204,7 +208,7 @@ void siommu_device_remove(struct siommu_device *dev);
 
 /*
  * Device owners. A layer that drives a device's DMA configuration (the DMA
- * API, an SVA binder, an iommufd context) claims the device first; a device
+ * API, an iommufd context) claims the device first; a device
  * has at most one owner at a time. The owner gives a cookie (its state for
  * the device) and a release callback: when the device is removed, or its
  * context destroyed, the core calls @release(@cookie, @dev) first, with no
