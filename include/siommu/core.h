@@ -329,9 +329,10 @@ int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
 /*
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
- * Returns 0; -EINVAL (@dom belongs to another context, or @dev's unit
- * cannot walk its table: a type or stage the unit lacks, a width beyond
- * its SAGAW or first-stage levels, a page size it does not walk);
+ * Returns 0; -EINVAL (@dom belongs to another context, is an SVA domain,
+ * or @dev's unit cannot walk its table: a type or stage the unit lacks, a
+ * width beyond its SAGAW or first-stage levels, a page size it does not
+ * walk);
  * -ENOSPC (the unit has no free domain ID); -ENOMEM. On failure nothing
  * changed: the old attachment stays.
  */
@@ -350,8 +351,9 @@ void siommu_device_detach(struct siommu_device *dev);
  * freed by its owner while attachments still hold it: it takes no new
  * one, a replace included);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
- * (a domain of another context, or one the unit cannot walk, as for
- * siommu_device_attach()); -ENOSPC (no free domain ID); -ENOMEM. Nothing
+ * (a domain of another context, one the unit cannot walk, as for
+ * siommu_device_attach(), or an SVA domain, which only its process's
+ * binds attach); -ENOSPC (no free domain ID); -ENOMEM. Nothing
  * changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,

@@ -921,7 +921,7 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 	unsigned int i = 0, n;
 	int ret = 0;
 
-	if (!dev || !dom)
+	if (!dev || !dom || dom->type == SIOMMU_DOMAIN_SVA)
 		return -EINVAL;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
@@ -981,6 +981,15 @@ void SIOMMU_EXPORT siommu_device_detach(struct siommu_device *dev)
 int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 					     uint32_t pasid,
 					     struct siommu_domain *dom)
+{
+	/* An SVA domain is its process's binds' alone (siommu/sva.h). */
+	if (dom && dom->type == SIOMMU_DOMAIN_SVA)
+		return -EINVAL;
+	return core_device_attach_pasid(dev, pasid, dom);
+}
+
+int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom)
 {
 	struct siommu_ctx *ctx;
 	struct core_att *att;

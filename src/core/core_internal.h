@@ -247,6 +247,11 @@ int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
 			  bool supervisor, core_iopf_fn fn, void *arg,
 			  struct siommu_domain **out);
 
+/* siommu_device_attach_pasid() for SVA domains too, which the public call
+ * refuses: only the binds of the domain's process attach it. */
+int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom);
+
 /*
  * Invalidate [start, last] of @dom on every attachment (IOTLB, and the
  * paging-structure caches unless @leaf_only; device TLBs) and wait. May

@@ -135,7 +135,7 @@ int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *m
 		ret = -EBUSY;
 		goto out_del_user;
 	}
-	ret = siommu_device_attach_pasid(dev, mm->pasid, md->dom);
+	ret = core_device_attach_pasid(dev, mm->pasid, md->dom);
 	if (ret)
 		goto out_del_user;
 	md->users++;

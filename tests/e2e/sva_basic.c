@@ -56,6 +56,15 @@ static void test_shared_pages(void)
 	CHECK(pasid != 0);
 	CHECK(siommu_device_domain(d.dev, pasid) != NULL);
 	CHECK_EQ(siommu_domain_type(siommu_device_domain(d.dev, pasid)), SIOMMU_DOMAIN_SVA);
+	/* The process's domain is its binds' alone. */
+	struct siommu_device *other = test_dev_add(unit, 0x1ff, 20, 0);
+	struct siommu_domain *sd = siommu_device_domain(d.dev, pasid);
+
+	CHECK_EQ(siommu_device_attach_pasid(other, pasid, sd), -EINVAL);
+	CHECK_EQ(siommu_device_attach(other, sd), -EINVAL);
+	CHECK_EQ(siommu_domain_map(sd, va, 0x100000000ull, PG, SIOMMU_PROT_READ), -EINVAL);
+	CHECK_EQ(siommu_domain_free(sd), -EBUSY);
+	siommu_device_remove(other);
 
 	CHECK_OK(test_pri_dma(&d, pasid, va + 100, r, sizeof(r), false, NULL));
 	CHECK(!memcmp(r, w, sizeof(r)));
