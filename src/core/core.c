@@ -634,19 +634,18 @@ void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
 /* Domains ----------------------------------------------------------------- */
 
 
-int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
-				      const struct siommu_domain_cfg *cfg,
-				      struct siommu_domain **out)
+/*
+ * A new domain of @unit for @cfg, published in the context. With @sva (an
+ * SVA domain's table and handler), the table is borrowed, not created.
+ */
+static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,
+			 const struct siommu_domain *sva, struct siommu_domain **out)
 {
 	struct siommu_pt_cfg pc = { 0 };
-	struct siommu_ctx *ctx;
+	struct siommu_ctx *ctx = unit->ctx;
 	struct siommu_domain *dom;
 	int ret;
 
-	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
-	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND)
-		return -EINVAL;
-	ctx = unit->ctx;
 	if (mem_should_fail(ctx->mem))
 		return -ENOMEM;
 	dom = calloc(1, sizeof(*dom));
@@ -661,7 +660,20 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	ret = unit->ops->domain_init(unit, dom, cfg, &pc);
 	if (ret)
 		goto out_free_dom;
-	if (cfg->type == SIOMMU_DOMAIN_PAGING) {
+	if (sva) {
+		struct siommu_pt_cfg tc;
+
+		siommu_pt_get_cfg(sva->pt, &tc);
+		if (tc.format != SIOMMU_PT_X86_64 || dom->ias != tc.ias) {
+			ret = -EOPNOTSUPP;
+			goto out_fini_dom;
+		}
+		dom->pt = sva->pt;
+		dom->pt_shared = true;
+		dom->sva_supervisor = sva->sva_supervisor;
+		dom->iopf_fn = sva->iopf_fn;
+		dom->iopf_arg = sva->iopf_arg;
+	} else if (cfg->type == SIOMMU_DOMAIN_PAGING) {
 		ret = siommu_pt_create(ctx->mem, &pc, &dom->pt);
 		if (ret)
 			goto out_fini_dom;
@@ -682,54 +694,25 @@ out_free_dom:
 	return ret;
 }
 
+int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
+				      const struct siommu_domain_cfg *cfg,
+				      struct siommu_domain **out)
+{
+	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
+	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND)
+		return -EINVAL;
+	return domain_create(unit, cfg, NULL, out);
+}
+
 int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
 			  bool supervisor, core_iopf_fn fn, void *arg,
 			  struct siommu_domain **out)
 {
 	const struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_SVA };
-	struct siommu_pt_cfg pc = { 0 }, tc;
-	struct siommu_ctx *ctx = unit->ctx;
-	struct siommu_domain *dom;
-	int ret;
+	const struct siommu_domain sva = { .pt = pt, .sva_supervisor = supervisor,
+					   .iopf_fn = fn, .iopf_arg = arg };
 
-	siommu_pt_get_cfg(pt, &tc);
-	if (tc.format != SIOMMU_PT_X86_64)
-		return -EINVAL;
-	if (mem_should_fail(ctx->mem))
-		return -ENOMEM;
-	dom = calloc(1, sizeof(*dom));
-	if (!dom)
-		return -ENOMEM;
-	dom->ctx = ctx;
-	dom->type = SIOMMU_DOMAIN_SVA;
-	pthread_mutex_init(&dom->lock, NULL);
-	CDS_INIT_LIST_HEAD(&dom->atts);
-	ret = unit->ops->domain_init(unit, dom, &cfg, &pc);
-	if (ret)
-		goto out_free_dom;
-	if (dom->ias != tc.ias) {
-		ret = -EOPNOTSUPP;
-		goto out_fini_dom;
-	}
-	dom->pt = pt;
-	dom->pt_shared = true;
-	dom->sva_supervisor = supervisor;
-	dom->iopf_fn = fn;
-	dom->iopf_arg = arg;
-	dom->ops = unit->ops;
-	pthread_mutex_lock(&ctx->lock);
-	cds_list_add_tail(&dom->node, &ctx->domains);
-	pthread_mutex_unlock(&ctx->lock);
-	*out = dom;
-	return 0;
-
-out_fini_dom:
-	if (unit->ops->domain_fini)
-		unit->ops->domain_fini(dom);
-out_free_dom:
-	pthread_mutex_destroy(&dom->lock);
-	free(dom);
-	return ret;
+	return domain_create(unit, &cfg, &sva, out);
 }
 
 static void domain_free_locked(struct siommu_domain *dom)

@@ -264,16 +264,38 @@ static void vma_split(struct siommu_mm *mm, uint64_t addr, struct mm_vma **spare
 	cds_list_add(&n->node, &v->node);
 }
 
-/* Two spare VMAs for the splits at both ends of a range, or -ENOMEM. */
-static int vma_spares(struct siommu_mm *mm, struct mm_vma *s[2])
+/*
+ * Check the range of a call that may split VMAs at both its ends (*last
+ * set) and allocate the two spare VMAs that takes: 0, -EINVAL, -ERANGE,
+ * -ENOMEM. The caller frees what vma_split_ends() did not take.
+ */
+static int vma_prepare(struct siommu_mm *mm, uint64_t addr, uint64_t length,
+		       uint64_t *last, struct mm_vma *s[2])
 {
+	int ret;
+
 	s[0] = s[1] = NULL;
+	if (!mm)
+		return -EINVAL;
+	ret = range_check(addr, length, last);
+	if (ret)
+		return ret;
 	if (mem_should_fail(mm->mem) || !(s[0] = malloc(sizeof(*s[0]))) ||
 	    mem_should_fail(mm->mem) || !(s[1] = malloc(sizeof(*s[1])))) {
 		free(s[0]);
+		s[0] = NULL;
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Make [addr, last] start and end at VMA boundaries; caller holds lock. */
+static void vma_split_ends(struct siommu_mm *mm, uint64_t addr, uint64_t last,
+			   struct mm_vma *s[2])
+{
+	vma_split(mm, addr, &s[0]);
+	if (last < SIOMMU_MM_MAX_ADDR)
+		vma_split(mm, last + 1, &s[1]);
 }
 
 int SIOMMU_EXPORT siommu_mm_mmap(struct siommu_mm *mm, uint64_t addr, uint64_t length,
@@ -338,18 +360,11 @@ int SIOMMU_EXPORT siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t
 	uint64_t last;
 	int ret;
 
-	if (!mm)
-		return -EINVAL;
-	ret = range_check(addr, length, &last);
-	if (ret)
-		return ret;
-	ret = vma_spares(mm, s);
+	ret = vma_prepare(mm, addr, length, &last, s);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&mm->lock);
-	vma_split(mm, addr, &s[0]);
-	if (last < SIOMMU_MM_MAX_ADDR)
-		vma_split(mm, last + 1, &s[1]);
+	vma_split_ends(mm, addr, last, s);
 	cds_list_for_each_entry_safe(v, vn, &mm->vmas, node) {
 		if (v->start >= addr && v->last <= last) {
 			cds_list_del(&v->node);
@@ -426,12 +441,9 @@ int SIOMMU_EXPORT siommu_mm_mprotect(struct siommu_mm *mm, uint64_t addr, uint64
 	unsigned int i;
 	int ret;
 
-	if (!mm || (prot & ~MM_PROTS))
+	if (prot & ~MM_PROTS)
 		return -EINVAL;
-	ret = range_check(addr, length, &last);
-	if (ret)
-		return ret;
-	ret = vma_spares(mm, s);
+	ret = vma_prepare(mm, addr, length, &last, s);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&mm->lock);
@@ -447,9 +459,7 @@ int SIOMMU_EXPORT siommu_mm_mprotect(struct siommu_mm *mm, uint64_t addr, uint64
 		if (ret)
 			goto out_unlock;
 	}
-	vma_split(mm, addr, &s[0]);
-	if (last < SIOMMU_MM_MAX_ADDR)
-		vma_split(mm, last + 1, &s[1]);
+	vma_split_ends(mm, addr, last, s);
 	cds_list_for_each_entry(v, &mm->vmas, node)
 		if (v->start >= addr && v->last <= last)
 			v->prot = prot;
@@ -527,21 +537,35 @@ int SIOMMU_EXPORT siommu_mm_write(struct siommu_mm *mm, uint64_t addr, const voi
 	return mm_access(mm, addr, (void *)buf, len, true);
 }
 
-int SIOMMU_EXPORT siommu_mm_reclaim(struct siommu_mm *mm, uint64_t addr)
+/*
+ * Take lock with the populated page at @addr found (*pa, *leaf): 0, or
+ * -EINVAL (unaligned), -ENOENT (not populated) without the lock.
+ */
+static int mm_page_lock(struct siommu_mm *mm, uint64_t addr, uint64_t *pa,
+			struct siommu_pt_leaf *leaf)
 {
-	struct mm_swap *sw;
-	uint64_t pa;
-	int ret;
-
 	if (!mm || (addr & (SIOMMU_SZ_4K - 1)))
 		return -EINVAL;
 	if (addr < SIOMMU_MM_MIN_ADDR || addr > SIOMMU_MM_MAX_ADDR)
 		return -ENOENT;
 	pthread_mutex_lock(&mm->lock);
-	if (siommu_pt_iova_to_phys(mm->pt, addr, &pa, NULL)) {
-		ret = -ENOENT;
-		goto out_unlock;
+	if (siommu_pt_iova_to_phys(mm->pt, addr, pa, leaf)) {
+		pthread_mutex_unlock(&mm->lock);
+		return -ENOENT;
 	}
+	return 0;
+}
+
+int SIOMMU_EXPORT siommu_mm_reclaim(struct siommu_mm *mm, uint64_t addr)
+{
+	struct siommu_pt_leaf leaf;
+	struct mm_swap *sw;
+	uint64_t pa;
+	int ret;
+
+	ret = mm_page_lock(mm, addr, &pa, &leaf);
+	if (ret)
+		return ret;
 	ret = swap_spares(mm, 1, &sw);
 	if (ret)
 		goto out_unlock;
@@ -557,15 +581,9 @@ int SIOMMU_EXPORT siommu_mm_migrate(struct siommu_mm *mm, uint64_t addr)
 	uint64_t pa, npa;
 	int ret;
 
-	if (!mm || (addr & (SIOMMU_SZ_4K - 1)))
-		return -EINVAL;
-	if (addr < SIOMMU_MM_MIN_ADDR || addr > SIOMMU_MM_MAX_ADDR)
-		return -ENOENT;
-	pthread_mutex_lock(&mm->lock);
-	if (siommu_pt_iova_to_phys(mm->pt, addr, &pa, &leaf)) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
+	ret = mm_page_lock(mm, addr, &pa, &leaf);
+	if (ret)
+		return ret;
 	ret = siommu_mem_frame_alloc(mm->mem, SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &npa);
 	if (ret)
 		goto out_unlock;
