@@ -15,8 +15,13 @@
  * 3. a fault storm: threads DMA to fresh pages of one process at once with
  *    page faults, while another thread munmaps and maps the range again;
  *    every DMA ends (done, or refused where the page was gone).
+ * 4. munmap against the ATS device kit (siommu/atsdev.h): its device TLB
+ *    fills and faults all the while; once munmap returns, the page's old
+ *    frame never changes again, so no stale device-TLB entry survived it.
  */
 #include <pthread.h>
+
+#include <siommu/atsdev.h>
 
 #include "sva/sva_internal.h"
 #include "sva_test.h"
@@ -310,6 +315,87 @@ static void phase_fault_storm(void)
 	siommu_mm_exit(mm);
 }
 
+/* Phase 4 ------------------------------------------------------------------ */
+
+struct kit_writer {
+	pthread_t th;
+	struct siommu_atsdev *kit;
+	uint32_t pasid;
+	uint64_t va;
+	uint64_t writes;
+};
+
+static void *kit_writer_fn(void *arg)
+{
+	struct kit_writer *k = arg;
+	struct test_rng r = { 3000 };
+	struct siommu_atsdev_req req = { .pasid_present = true, .pasid = k->pasid,
+					 .write = true };
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		uint64_t val = test_rand(&r);
+
+		/* Not the first 8 bytes, which the CPU writes. */
+		req.addr = k->va + test_rand_below(&r, NR_PAGES) * PG +
+			   (1 + test_rand_below(&r, 511)) * 8;
+		if (!siommu_atsdev_dma(k->kit, &req, &val, sizeof(val), NULL))
+			k->writes++;
+	}
+	return NULL;
+}
+
+static void phase_unmap_vs_devtlb(void)
+{
+	struct siommu_device *dev;
+	struct siommu_atsdev *kit;
+	struct siommu_atsdev_stats st;
+	struct siommu_mm *mm;
+	struct siommu_sva *sva;
+	struct kit_writer k;
+	struct test_rng r = { 99 };
+	struct timespec t0;
+	static unsigned char snap[PG], again[PG], fill[8];
+	uint64_t va, rounds = 0;
+	unsigned int i;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 4 }, &mm));
+	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
+	for (i = 0; i < NR_PAGES; i++)
+		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, sizeof(fill)));
+	dev = test_dev_add(unit, 0x400, 20, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
+	CHECK_OK(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+		.mem = siommu_ctx_mem(ctx), .rid = 0x400 }, &kit));
+	CHECK_OK(siommu_sva_bind(dev, mm, &sva));
+	stop = false;
+	k = (struct kit_writer){ .kit = kit, .pasid = siommu_sva_pasid(sva), .va = va };
+	CHECK_OK(pthread_create(&k.th, NULL, kit_writer_fn, &k));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!time_up(&t0)) {
+		uint64_t page = va + test_rand_below(&r, NR_PAGES) * PG, pa = page_pa(mm, page);
+
+		CHECK_OK(siommu_mm_munmap(mm, page, PG));
+		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
+		for (i = 0; i < 20; i++)
+			sched_yield();
+		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
+		CHECK(!memcmp(snap, again, PG));
+		CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
+		CHECK_OK(siommu_mm_write(mm, page, fill, sizeof(fill)));
+		rounds++;
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	pthread_join(k.th, NULL);
+	siommu_atsdev_get_stats(kit, &st);
+	fprintf(stderr, "unmap vs device TLB: %" PRIu64 " rounds, %" PRIu64 " writes, %"
+		PRIu64 " hits, %" PRIu64 " invalidations\n", rounds, k.writes, st.tlb_hits,
+		st.invalidations);
+	CHECK(rounds && k.writes && st.tlb_hits);
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	siommu_atsdev_destroy(kit);
+	siommu_device_remove(dev);
+}
+
 int main(void)
 {
 	const char *e = getenv("SIOMMU_STRESS_MS");
@@ -320,6 +406,7 @@ int main(void)
 	phase_unmap_vs_dma();
 	phase_unbind_vs_requests();
 	phase_fault_storm();
+	phase_unmap_vs_devtlb();
 	siommu_ctx_destroy(ctx);
 	return 0;
 }
