@@ -65,6 +65,9 @@ struct siommu_atsdev_req {
 	bool priv;			/* supervisor request */
 	uint64_t addr;
 	bool write;
+	bool no_page_request;		/* stop at a page that does not
+					 * translate instead of asking for it
+					 * (a device with block-on-fault off) */
 };
 
 /* How a DMA ended. */
@@ -99,7 +102,9 @@ void siommu_atsdev_destroy(struct siommu_atsdev *d);
 /*
  * siommu_atsdev_dma - transfer @len bytes between @buf and req->addr on.
  * Returns 0 (all done); -EFAULT (a page response other than "success",
- * or a configuration fault the unit logged: res tells where); -EAGAIN
+ * or a configuration fault the unit logged: res tells where); -ENOENT
+ * (with no_page_request: a page did not translate, res tells where);
+ * -EAGAIN
  * (cfg.max_faults page requests were answered "success" and the page
  * still did not translate); -ETIMEDOUT (no response within timeout_ms);
  * -EINVAL. @res may be NULL.

@@ -318,6 +318,10 @@ int SIOMMU_EXPORT siommu_atsdev_dma(struct siommu_atsdev *d,
 			pthread_mutex_unlock(&d->lock);
 			continue;
 		}
+		if (r->no_page_request) {
+			res->fault_addr = addr;
+			return -ENOENT;
+		}
 		if (faults++ == d->cfg.max_faults) {
 			res->fault_addr = addr;
 			return -EAGAIN;
