@@ -712,6 +712,10 @@ int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
 	const struct siommu_domain sva = { .pt = pt, .sva_supervisor = supervisor,
 					   .iopf_fn = fn, .iopf_arg = arg };
 
+	/* A driver that cannot quiesce an attachment cannot stop a bound
+	 * process's DMA at exit: it offers no SVA. */
+	if (!unit->ops->attach_quiesce)
+		return -EOPNOTSUPP;
 	return domain_create(unit, &cfg, &sva, out);
 }
 

@@ -190,7 +190,8 @@ struct iommu_ops {
 	 * are not recorded), its caches are
 	 * invalidated and the call waits for DMA in flight. The attachment
 	 * stays the core's and the driver's: a later commit replaces or
-	 * detaches it as usual. Cannot fail; called under ctx->lock.
+	 * detaches it as usual. Cannot fail; called under ctx->lock. NULL
+	 * for a driver without SVA: the core then refuses SVA domains.
 	 */
 	void (*attach_quiesce)(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom, void *att);
