@@ -170,5 +170,7 @@ int bench_dma(struct bench_report *rep);
 int bench_rcu(struct bench_report *rep);
 /* The iommufd object model: IOAS map+unmap through a domain, a 1G map. */
 int bench_iommufd(struct bench_report *rep);
+/* SVA: I/O page-fault round trips, warm DMA through a PASID, bind+unbind. */
+int bench_sva(struct bench_report *rep);
 
 #endif

@@ -57,6 +57,7 @@ static const struct bench_entry benches[] = {
 	{ "dma", bench_dma, "DMA API: IOVA alloc, lazy/strict map+unmap, sg, 2-thread scaling" },
 	{ "iommufd", bench_iommufd, "iommufd: IOAS map+unmap 4K and 2M through a domain, 1G of 4K pages" },
 	{ "rcu", bench_rcu, "RCU: grace period idle and with a busy reader, read section" },
+	{ "sva", bench_sva, "SVA: I/O page fault round trip (worker, poll), warm DMA, bind+unbind" },
 };
 
 struct command {

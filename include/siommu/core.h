@@ -54,9 +54,13 @@
  * then frees emptied table levels. (The DMA API adds a lazy policy.)
  *
  * Owners: a layer that drives a device's DMA setup (the DMA API, later
- * SVA and iommufd) claims the device with a release callback
+ * iommufd) claims the device with a release callback
  * (siommu_device_claim()); one owner at a time. Removing the device or
  * destroying the context calls the callback first, with no lock held.
+ * An SVA bind (siommu/sva.h) is not an owner: it is the act of the
+ * device's driver, whoever owns the device, and holds only its process's
+ * PASID on it; removing the device undoes its binds after the owner's
+ * release.
  *
  * Faults the hardware records are read by the driver and passed to the
  * handler registered for the device (siommu_device_set_fault_handler()).
@@ -193,9 +197,15 @@ struct siommu_unit_stats {
 					 * a descriptor was refused */
 	uint64_t faults;		/* fault records read */
 	uint64_t faults_unhandled;	/* ... with no handler registered */
-	uint64_t page_requests;		/* page requests read (each group
-					 * answered "invalid request": no
-					 * device handles I/O page faults yet) */
+	uint64_t page_requests;		/* page requests read, each passed to
+					 * the I/O page-fault path (a group
+					 * whose PASID has no fault handler,
+					 * an SVA bind, is answered "invalid
+					 * request") */
+	uint64_t iopf_overflows;	/* page requests the I/O page-fault
+					 * path had no room for: dropped, the
+					 * last of a group answered "success"
+					 * so that the device retries */
 	uint64_t domain_ids;		/* domain IDs in use: one per domain
 					 * attached through the unit (VT-d
 					 * DIDs; SMMUv3 ASIDs and VMIDs, of
@@ -245,7 +255,7 @@ void siommu_device_remove(struct siommu_device *dev);
 
 /*
  * Device owners. A layer that drives a device's DMA configuration (the DMA
- * API, an SVA binder, an iommufd context) claims the device first; a device
+ * API, an iommufd context) claims the device first; a device
  * has at most one owner at a time. The owner gives a cookie (its state for
  * the device) and a release callback: when the device is removed, or its
  * context destroyed, the core calls @release(@cookie, @dev) first, with no
@@ -304,6 +314,9 @@ enum siommu_domain_type {
 	SIOMMU_DOMAIN_BLOCKED,
 	SIOMMU_DOMAIN_IDENTITY,
 	SIOMMU_DOMAIN_PAGING,
+	SIOMMU_DOMAIN_SVA,	/* a process's CPU page table, shared
+				 * (siommu/sva.h); made by siommu_sva_bind()
+				 * alone, never by siommu_domain_alloc() */
 };
 
 /* Page-table choice for a paging domain (struct siommu_domain_cfg.stage). */
@@ -383,11 +396,11 @@ int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
 /*
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
- * Returns 0; -EINVAL (@dom belongs to another context, or @dev's unit
- * cannot walk its table: a paging domain of a unit of another type, a
- * type or stage the unit lacks, a width beyond its SAGAW or first-stage
- * levels, a page size it does not walk; on SMMUv3 also the exclusions
- * of siommu_unit_add_smmuv3());
+ * Returns 0; -EINVAL (@dom belongs to another context, is an SVA domain,
+ * or @dev's unit cannot walk its table: a paging domain of a unit of
+ * another type, a type or stage the unit lacks, a width beyond its SAGAW
+ * or first-stage levels, a page size it does not walk; on SMMUv3 also the
+ * exclusions of siommu_unit_add_smmuv3());
  * -ENOSPC (the unit has no free domain ID); -ENOMEM. On failure nothing
  * changed: the old attachment stays.
  */
@@ -411,8 +424,9 @@ void siommu_device_detach(struct siommu_device *dev);
  * freed by its owner while attachments still hold it: it takes no new
  * one, a replace included);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
- * (a domain of another context, or one the unit cannot walk, as for
- * siommu_device_attach()); -ENOSPC (no free domain ID); -ENOMEM. Nothing
+ * (a domain of another context, one the unit cannot walk, as for
+ * siommu_device_attach(), or an SVA domain, which only its process's
+ * binds attach); -ENOSPC (no free domain ID); -ENOMEM. Nothing
  * changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
@@ -441,6 +455,41 @@ typedef int (*siommu_attachment_fn)(void *arg, uint32_t pasid,
 				    struct siommu_domain *dom);
 int siommu_device_for_each_attachment(struct siommu_device *dev,
 				      siommu_attachment_fn fn, void *arg);
+
+/*
+ * I/O page faults. Page requests (PCIe PRI) that units report go to the
+ * context's fault path: requests are grouped by page request group index
+ * until the last of the group; a complete group is handled by the fault
+ * handler of the domain attached to its (device, PASID) (an SVA bind:
+ * siommu/sva.h) and answered once through the unit's page group response,
+ * private data echoed; a group with no handler is answered "invalid
+ * request". Handlers run in a worker thread the context owns
+ * (SIOMMU_IOPF_WORKER, the default), started with the first SVA bind and
+ * stopped with the context, or, in SIOMMU_IOPF_POLL mode, in the caller of
+ * siommu_iopf_poll() alone (for embedders that want no threads). The queue
+ * holds SIOMMU_IOPF_QUEUE requests per context: a request beyond it is
+ * dropped, as a full page request queue drops it, and the last request of
+ * its group answered "success", so that the device retries; counted in
+ * siommu_unit_stats.iopf_overflows.
+ *
+ * siommu_iopf_set_mode - switch between the modes. Switching to POLL stops
+ * and joins the worker (groups queued stay queued for siommu_iopf_poll());
+ * switching to WORKER starts it if SVA is in use. 0, -EINVAL (mode),
+ * -EAGAIN (the thread could not be started; the mode is unchanged).
+ * Not from a fault handler.
+ *
+ * siommu_iopf_poll - handle up to @max queued groups in the calling thread
+ * (0: all queued now); returns how many were handled. Valid in either
+ * mode (in WORKER mode it competes with the worker). Not from a fault
+ * handler or a device callback run by the unit.
+ */
+#define SIOMMU_IOPF_QUEUE 1024u
+enum siommu_iopf_mode {
+	SIOMMU_IOPF_WORKER,
+	SIOMMU_IOPF_POLL,
+};
+int siommu_iopf_set_mode(struct siommu_ctx *ctx, enum siommu_iopf_mode mode);
+unsigned int siommu_iopf_poll(struct siommu_ctx *ctx, unsigned int max);
 
 #ifdef __cplusplus
 }
