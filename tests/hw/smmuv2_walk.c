@@ -249,8 +249,52 @@ static void test_dma(void)
 	v2t_fini(&t);
 }
 
+/* The interrupt callback runs with no lock of the unit held and outside
+ * any read-side section: a driver's handler may read the fault, clear it,
+ * invalidate and sync from inside it. */
+static struct v2t *cb_t;
+static unsigned int cb_calls;
+
+static void irq_handler(void *opaque, enum siommu_smmuv2_irq irq, int cb)
+{
+	(void)opaque;
+	CHECK_EQ(irq, SIOMMU_SMMUV2_IRQ_CONTEXT);
+	CHECK(cb_rd(cb_t, (unsigned int)cb, SIOMMU_SMMUV2_CB_FSR, 4) & SIOMMU_SMMUV2_FSR_TF);
+	v2t_fsr_clear(cb_t, (unsigned int)cb);
+	cb_wr(cb_t, (unsigned int)cb, SIOMMU_SMMUV2_CB_TLBIALL, 4, 0);
+	cb_wr(cb_t, (unsigned int)cb, SIOMMU_SMMUV2_CB_TLBSYNC, 4, 0);
+	cb_calls++;
+}
+
+static void test_irq_reentry(void)
+{
+	static const struct siommu_smmuv2_ops ops = { irq_handler, NULL };
+	struct siommu_smmuv2_req r = v2t_req(3, 0x1000, 0);
+	uint8_t buf[8192];
+	struct v2t t;
+	uint64_t root;
+	size_t done;
+
+	v2t_init(&t, NULL);
+	cb_t = &t;
+	siommu_smmuv2_set_ops(t.s, &ops, NULL);
+	v2t_enable(&t);
+	root = v2t_page(&t);
+	v2t_stream(&t, 0, 3, 0);
+	v2t_s1_bank(&t, 0, 1, 1, root, 0, SCTLR_ON);
+	v2t_map_s1(&t, root, 0x1000, v2t_page(&t), S1_RW);
+	CHECK_EQ(siommu_smmuv2_dma_read(t.s, &r, buf, sizeof(buf), &done, NULL), -EFAULT);
+	CHECK_EQ(done, 4096);
+	CHECK_EQ(cb_calls, 1);
+	CHECK_EQ(cb_rd(&t, 0, SIOMMU_SMMUV2_CB_FSR, 4), 0);
+	v2t_fault(&t, 3, 0x5000, SIOMMU_SMMUV2_READ, -EFAULT);
+	CHECK_EQ(cb_calls, 2);
+	v2t_fini(&t);
+}
+
 int main(void)
 {
+	test_irq_reentry();
 	test_s1();
 	test_perm();
 	test_multi_cfre();
