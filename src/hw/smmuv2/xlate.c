@@ -577,13 +577,15 @@ static inline_hot bool dma_one_page(struct siommu_smmuv2 *s,
 {
 	uint32_t access = write ? SIOMMU_SMMUV2_WRITE : SIOMMU_SMMUV2_READ;
 	struct piece p;
+	uint64_t out;
 	void *host;
 
 	if (unlikely(!req || !buf || !len || len > 4096 - (req->iova & 0xfff) ||
 		     (req->sid >> s->cfg.sid_bits)))
 		return false;
 	v2_read_lock(s);
-	if (unlikely(!xc_piece(s, req, access, req->iova, &p)) ||
+	if (unlikely(!v2_xc_lookup(s, req->sid, req->iova & ~0xfffull, &out)) ||
+	    unlikely(!out_piece(req, out, access, req->iova, &p)) ||
 	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
 		v2_read_unlock(s);
 		return false;
@@ -593,6 +595,7 @@ static inline_hot bool dma_one_page(struct siommu_smmuv2 *s,
 	else
 		memcpy(buf, host, len);
 	v2_read_unlock(s);
+	v2_stat_inc(s, ST_XC_HIT);
 	if (done)
 		*done = len;
 	if (res) {
