@@ -26,6 +26,8 @@
 #include <siommu/mem.h>
 #include <siommu/smmuv2.h>
 
+#include "fuzz_input.h"
+
 #define WIN_BASE (1ull << 30)
 #define WIN_PAGES 64
 #define S1_L1 (WIN_BASE)
@@ -34,23 +36,6 @@
 #define S2_L1 (WIN_BASE + 0x3000)
 #define S2_L2 (WIN_BASE + 0x4000)
 #define B_L1 (WIN_BASE + 0x5000)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct in *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (uint64_t)*in->p++ << (8 * i);
-	return v;
-}
 
 /* Folds a value into the RAM window, keeping its low 12 bits. */
 static uint64_t ptr(uint64_t v)
