@@ -7,6 +7,7 @@
  * TLBIALLNSNH. And the GPU's own address-space switch through its bank:
  * TTBR0 and ASID, then TLBIASID and TLBSYNC.
  */
+#include "hw/smmuv2/hook.h"
 #include "smmuv2_test.h"
 
 #define R SIOMMU_SMMUV2_READ
@@ -238,8 +239,48 @@ static void test_global(void)
 	v2t_fini(&t);
 }
 
+/* A 1-entry TLB and combined cache: every fill evicts, every answer is
+ * still the tables'. And the combined cache's generations (their low 32
+ * bits) wrapping: the cache is emptied, so an entry never matches a later
+ * generation with the same low bits. */
+static void test_evict_and_wrap(void)
+{
+	struct siommu_smmuv2_cfg cfg = { .tlb_sets = 1, .tlb_ways = 1 };
+	uint64_t root, leaf;
+	unsigned int i;
+	struct v2t t;
+
+	v2t_init(&t, &cfg);
+	v2t_enable(&t);
+	root = v2t_page(&t);
+	v2t_stream(&t, 0, 3, 0);
+	v2t_s1_bank(&t, 0, 1, 1, root, 0, SCTLR_ON);
+	for (i = 0; i < 3; i++)
+		v2t_map_s1(&t, root, 0x1000 * (i + 1), 0x10000 * (i + 1), S1_RW);
+	for (i = 0; i < 30; i++)
+		CHECK_EQ(v2t_xlate(&t, 3, 0x1000 * (i % 3 + 1) + 8, R), 0x10000 * (i % 3 + 1) + 8);
+	v2t_fini(&t);
+
+	v2t_init(&t, NULL);
+	v2t_enable(&t);
+	root = v2t_page(&t);
+	v2t_stream(&t, 0, 3, 0);
+	v2t_s1_bank(&t, 0, 1, 1, root, 0, SCTLR_ON);
+	leaf = v2t_map_s1(&t, root, 0x1000, 0x10000, S1_RW);
+	v2_gen_set(t.s, 0xffffffffull);
+	CHECK_EQ(v2t_xlate(&t, 3, 0x1000, R), 0x10000);
+	CHECK_EQ(v2t_xlate(&t, 3, 0x1000, R), 0x10000);	/* a combined hit */
+	v2t_st(&t, leaf, 0x20000 | S1_RW | 3);
+	cb_wr(&t, 0, SIOMMU_SMMUV2_CB_TLBIASID, 4, 1);		/* wraps: 0x1_00000000 */
+	/* 2^32 - 2 operations later the low half is the entry's again. */
+	v2_gen_set(t.s, 0x1ffffffffull);
+	CHECK_EQ(v2t_xlate(&t, 3, 0x1000, R), 0x20000);
+	v2t_fini(&t);
+}
+
 int main(void)
 {
+	test_evict_and_wrap();
 	test_global();
 	test_s1_ops();
 	test_tags();

@@ -87,6 +87,11 @@ void v2_gen_bump(struct siommu_smmuv2 *s)
 		xc_flush(s);
 }
 
+void v2_gen_set(struct siommu_smmuv2 *s, uint64_t gen)
+{
+	__atomic_store_n(&s->inv_gen, gen, __ATOMIC_SEQ_CST);
+}
+
 void v2_tlb_fill(struct siommu_smmuv2 *s, uint64_t gen, unsigned int kind,
 		 unsigned int level, uint16_t asid, uint16_t vmid, bool global, uint64_t page,
 		 uint64_t out)

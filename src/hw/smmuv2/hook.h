@@ -15,6 +15,8 @@
 #ifndef SIOMMU_HW_SMMUV2_HOOK_H
 #define SIOMMU_HW_SMMUV2_HOOK_H
 
+#include <stdint.h>
+
 struct siommu_smmuv2;
 
 enum v2_cache { V2_CACHE_TLB, V2_CACHE_XC };
@@ -23,5 +25,9 @@ typedef void v2_fill_hook_fn(void *opaque, enum v2_cache cache);
 /* Install @fn (NULL: none) as @s's fill hook; only while no transaction
  * is being translated on @s. */
 void v2_fill_hook_set(struct siommu_smmuv2 *s, v2_fill_hook_fn *fn, void *opaque);
+
+/* Set @s's generation to @gen, as if that many operations had run (tests
+ * of its wrap); only while nothing runs on @s. */
+void v2_gen_set(struct siommu_smmuv2 *s, uint64_t gen);
 
 #endif
