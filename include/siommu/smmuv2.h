@@ -44,7 +44,9 @@
  *
  * TLB: entries are tagged, as the architecture says, by VMID and ASID
  * (stage 1) or VMID (stage 2) and by address and level, not by stream or
- * bank, so banks sharing a VMID and ASID share entries. They stay until a
+ * bank, so banks sharing a VMID and ASID share entries; a stage-1 leaf
+ * with nG clear is global: one entry for every ASID, removed by an
+ * operation by VA whatever its ASID, not by TLBIASID. They stay until a
  * TLB maintenance operation removes them: TLBIVA, TLBIVAL, TLBIVAA,
  * TLBIVAAL, TLBIASID, TLBIALL, TLBIIPAS2, TLBIIPAS2L in a bank; TLBIVMID,
  * TLBIALLNSNH, TLBIALLH in GR0. A write of TLBSYNC (or sTLBGSYNC) returns
