@@ -41,6 +41,7 @@
 
 #include <siommu/mem.h>
 #include <siommu/smmuv3.h>
+#include <siommu/smmuv3_build.h>
 
 /* ==== The emulator ======================================================= */
 
@@ -180,59 +181,19 @@ static uint64_t alloc_coherent(uint64_t size)
 #define CR1_WBRA	1u
 #define CR1_SH_ISH	3u
 
-/* STE (SMMUv3 5.2). */
-#define STE0_V		BIT(0)
-#define STE0_CFG_ABORT	(0ull << 1)
-#define STE0_CFG_S1	(5ull << 1)	/* stage 1 translate, stage 2 bypass */
-#define STE0_S1FMT_LINEAR (0ull << 4)
-#define STE0_S1CDMAX(n)	((uint64_t)(n) << 59)
-#define STE1_S1DSS_SSID0 (2ull << 0)
-#define STE1_S1C_WBRA	(1ull << 2 | 1ull << 4 | 3ull << 6)	/* CIR, COR, CSH */
-#define STE1_S1STALLD	BIT(27)
-#define STE1_SHCFG_INCOMING (1ull << 44)
+/* STEs, CDs and commands are encoded with siommu/smmuv3_build.h. */
 #define STRTAB_SPLIT	8		/* 256 STEs per level-2 table */
-
-/* CD (SMMUv3 5.4). */
-#define CD0_T0SZ(t)	((uint64_t)(t))
-#define CD0_IRGN0_WBWA	(1ull << 8)
-#define CD0_ORGN0_WBWA	(1ull << 10)
-#define CD0_SH0_ISH	(3ull << 12)
-#define CD0_EPD1	BIT(30)
-#define CD0_V		BIT(31)
-#define CD0_IPS(p)	((uint64_t)(p) << 32)
-#define CD0_AA64	BIT(41)
-#define CD0_R		BIT(45)
-#define CD0_A		BIT(46)
-#define CD0_ASET	BIT(47)
-#define CD0_ASID(a)	((uint64_t)(a) << 48)
-#define CD_MAIR		0xf404ff44ull	/* NC, WB cacheable, device nGnRE, inner NC */
 
 /* VMSAv8-64 4K-granule descriptors (Arm ARM D8.3). */
 #define PTE_TABLE	3ull
 #define PTE_PAGE	3ull
-#define PTE_ATTR_CACHE	(1ull << 2)	/* MAIR index 1 */
+#define PTE_ATTR_CACHE	(0ull << 2)	/* MAIR index 0: write-back (the CD's MAIR) */
 #define PTE_AP_UNPRIV	BIT(6)
 #define PTE_AP_RDONLY	BIT(7)
 #define PTE_SH_IS	(3ull << 8)
 #define PTE_AF		BIT(10)
 #define PTE_NG		BIT(11)
 #define PTE_ADDR(d)	((d) & 0x0000fffffffff000ull)
-
-/* Commands (SMMUv3 4). */
-#define CMD_PREFETCH_CONFIG 0x01
-#define CMD_CFGI_STE	0x03
-#define CMD_CFGI_STE_ALL 0x04		/* CFGI_STE_RANGE, Range 31 */
-#define CMD_CFGI_CD	0x05
-#define CMD_TLBI_NH_VA	0x12
-#define CMD_TLBI_NSNH_ALL 0x30
-#define CMD_SYNC	0x46
-#define CMD_SID(s)	((uint64_t)(s) << 32)
-#define CMD_SSID(s)	((uint64_t)(s) << 12)
-#define CMD_ASID(a)	((uint64_t)(a) << 48)
-#define CMD_LEAF	BIT(0)
-#define SYNC_CS_IRQ	(1ull << 12)
-#define SYNC_MSH_ISH	(3ull << 22)
-#define SYNC_MSIATTR_OIWB (0xfull << 24)
 
 struct queue {
 	uint64_t base;
@@ -320,33 +281,32 @@ static int cmdq_error(void)
  * entry's first word, as Linux's arm_smmu_cmdq_poll_until_msi() polls) or
  * by CMDQ_CONS passing it.
  */
-static int cmdq_issue_sync(const uint64_t (*cmds)[2], unsigned int n, bool by_msi)
+static int cmdq_issue_sync(const struct siommu_smmuv3_cmd *cmds, unsigned int n, bool by_msi)
 {
 	struct queue *q = &smmu_dev.cmdq;
-	uint64_t slot;
+	uint64_t slot, cmd[2];
 	unsigned int i, spin;
 
 	q->cons = readl(q->cons_reg) & ((2u << q->log2) - 1);
 	if (q_space(q) < n + 1)
 		return -EBUSY;
 	for (i = 0; i <= n; i++) {
-		uint64_t d0, d1;
-
 		slot = q->base + q_idx(q, q->prod) * 16ull;
 		if (i < n) {
-			d0 = cmds[i][0];
-			d1 = cmds[i][1];
+			siommu_smmuv3_cmd_encode(&cmds[i], cmd);
 		} else {
-			d0 = CMD_SYNC | SYNC_MSH_ISH | SYNC_MSIATTR_OIWB;
-			d1 = 0;
+			struct siommu_smmuv3_cmd sync = { .op = SIOMMU_SMMUV3_CMD_SYNC };
+
 			if (by_msi) {
-				/* IDR0.MSI: checked at probe. */
-				d0 |= SYNC_CS_IRQ;
-				d1 = slot;	/* MSIAddr; MSIData 0 */
+				/* IDR0.MSI: checked at probe. MSIAddr is the
+				 * entry itself, MSIData 0. */
+				sync.cs = SIOMMU_SMMUV3_SYNC_CS_IRQ;
+				sync.msi_addr = slot;
 			}
+			siommu_smmuv3_cmd_encode(&sync, cmd);
 		}
-		wr64(slot, d0);
-		wr64(slot + 8, d1);
+		wr64(slot, cmd[0]);
+		wr64(slot + 8, cmd[1]);
 		q->prod = q_inc(q, q->prod);
 	}
 	/* A barrier and the doorbell: the unit consumes the commands. */
@@ -430,13 +390,15 @@ static uint64_t ste_addr(uint32_t sid)
 	unsigned int i;
 
 	if (!(desc & 0x1f)) {
-		uint64_t l2 = alloc_coherent(64ull << STRTAB_SPLIT);
+		uint64_t l2 = alloc_coherent(64ull << STRTAB_SPLIT), ste[8];
 
 		if (!l2)
 			return 0;
+		siommu_smmuv3_ste_encode(&(struct siommu_smmuv3_ste_desc){
+			.valid = true, .config = SIOMMU_SMMUV3_STE_ABORT }, ste);
 		for (i = 0; i < 1u << STRTAB_SPLIT; i++)
-			wr64(l2 + i * 64ull, STE0_V | STE0_CFG_ABORT);
-		desc = l2 | (STRTAB_SPLIT + 1);		/* L2Ptr, SPAN */
+			wr64(l2 + i * 64ull, ste[0]);
+		desc = siommu_smmuv3_l1std_encode(l2, STRTAB_SPLIT + 1);
 		wr64(l1, desc);
 	}
 	return (desc & 0x000fffffffffffc0ull) + (sid & ((1u << STRTAB_SPLIT) - 1)) * 64ull;
@@ -445,9 +407,10 @@ static uint64_t ste_addr(uint32_t sid)
 /* Reset and enable, as arm_smmu_device_reset() does. */
 static int smmu_reset(void)
 {
-	static const uint64_t inv_all[][2] = {
-		{ CMD_CFGI_STE_ALL, 31 },	/* Range 31: every STE */
-		{ CMD_TLBI_NSNH_ALL, 0 },
+	static const struct siommu_smmuv3_cmd inv_all[] = {
+		/* Range 31: every STE */
+		{ .op = SIOMMU_SMMUV3_CMD_CFGI_STE_RANGE, .range = 31 },
+		{ .op = SIOMMU_SMMUV3_CMD_TLBI_NSNH_ALL },
 	};
 	uint32_t en = 0;
 
@@ -538,34 +501,39 @@ static int s1_map(struct s1_domain *d, uint64_t iova, uint64_t pa)
 /* Unmap it, then invalidate the TLB for that page and wait. */
 static int s1_unmap(struct s1_domain *d, uint64_t iova)
 {
-	uint64_t slot = s1_leaf_slot(d, iova, false), cmd[1][2];
+	uint64_t slot = s1_leaf_slot(d, iova, false);
+	struct siommu_smmuv3_cmd cmd = { .op = SIOMMU_SMMUV3_CMD_TLBI_NH_VA, .asid = d->asid,
+					 .addr = iova, .leaf = true };
 
 	if (slot)
 		wr64(slot, 0);
-	cmd[0][0] = CMD_TLBI_NH_VA | CMD_ASID(d->asid);
-	cmd[0][1] = (iova & ~0xfffull) | CMD_LEAF;
-	if (smmu_dev.ril)
+	if (smmu_dev.ril) {
 		/* A range of one 4K page (NUM 0, SCALE 0, TG 4K) at level 3. */
-		cmd[0][1] |= 1ull << 10 | 3ull << 8;
-	return cmdq_issue_sync(cmd, 1, true);
+		cmd.tg = 1;
+		cmd.ttl = 3;
+	}
+	return cmdq_issue_sync(&cmd, 1, true);
 }
 
 /* Write CD @ssid of the table at @cdtab for @d (arm_smmu_make_s1_cd()),
  * the word holding V last, then CMD_CFGI_CD for the stream and a SYNC. */
 static int write_cd(uint64_t cdtab, uint32_t sid, uint32_t ssid, const struct s1_domain *d)
 {
-	uint64_t cd = cdtab + ssid * 64ull;
-	const uint64_t cmd[1][2] = { { CMD_CFGI_CD | CMD_SID(sid) | CMD_SSID(ssid),
-				       CMD_LEAF } };
+	uint64_t cd = cdtab + ssid * 64ull, w[8];
+	const struct siommu_smmuv3_cmd cmd = { .op = SIOMMU_SMMUV3_CMD_CFGI_CD, .sid = sid,
+					       .ssid = ssid, .leaf = true };
+	unsigned int i;
 
-	wr64(cd + 8, d->pgd);		/* TTB0 */
-	wr64(cd + 16, 0);
-	wr64(cd + 24, CD_MAIR);
+	/* 48-bit input (T0SZ 16), TTB1 walks off, faults recorded and
+	 * aborted (R, A). */
+	siommu_smmuv3_cd_encode(&(struct siommu_smmuv3_cd_desc){
+		.valid = true, .t0sz = 16, .ips = smmu_dev.oas, .asid = d->asid,
+		.ttb0 = d->pgd, .r = true, .a = true }, w);
+	for (i = 1; i < 8; i++)
+		wr64(cd + 8 * i, w[i]);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	wr64(cd, CD0_T0SZ(16) | CD0_IRGN0_WBWA | CD0_ORGN0_WBWA | CD0_SH0_ISH |
-	     CD0_EPD1 | CD0_V | CD0_IPS(smmu_dev.oas) | CD0_AA64 | CD0_R | CD0_A |
-	     CD0_ASET | CD0_ASID(d->asid));
-	return cmdq_issue_sync(cmd, 1, true);
+	wr64(cd, w[0]);
+	return cmdq_issue_sync(&cmd, 1, true);
 }
 
 /* Point @sid's STE at the CD table (arm_smmu_make_cdtable_ste()): S1,
@@ -575,17 +543,22 @@ static int write_cd(uint64_t cdtab, uint32_t sid, uint32_t ssid, const struct s1
  * CMD_CFGI_STE + SYNC (Linux's hitless STE update). */
 static int write_ste(uint32_t sid, uint64_t cdtab)
 {
-	uint64_t ste = ste_addr(sid);
-	const uint64_t cmd[2][2] = { { CMD_CFGI_STE | CMD_SID(sid), CMD_LEAF },
-				     { CMD_PREFETCH_CONFIG | CMD_SID(sid), 0 } };
+	uint64_t ste = ste_addr(sid), w[8];
+	const struct siommu_smmuv3_cmd cmd[2] = {
+		{ .op = SIOMMU_SMMUV3_CMD_CFGI_STE, .sid = sid, .leaf = true },
+		{ .op = SIOMMU_SMMUV3_CMD_PREFETCH_CONFIG, .sid = sid },
+	};
 
 	if (!ste)
 		return -ENOMEM;
-	wr64(ste + 8, STE1_S1DSS_SSID0 | STE1_S1C_WBRA | STE1_S1STALLD |
-	     STE1_SHCFG_INCOMING);
+	siommu_smmuv3_ste_encode(&(struct siommu_smmuv3_ste_desc){
+		.valid = true, .config = SIOMMU_SMMUV3_STE_S1, .s1_ctx_ptr = cdtab,
+		.s1_fmt = SIOMMU_SMMUV3_S1FMT_LINEAR, .s1_cdmax = 1,
+		.s1dss = SIOMMU_SMMUV3_S1DSS_SSID0, .s1_stalld = true }, w);
+	wr64(ste + 8, w[1]);
 	if (cmdq_issue_sync(cmd, 1, true))
 		return -EIO;
-	wr64(ste, STE0_V | STE0_CFG_S1 | STE0_S1FMT_LINEAR | cdtab | STE0_S1CDMAX(1));
+	wr64(ste, w[0]);
 	return cmdq_issue_sync(cmd, 2, false);
 }
 

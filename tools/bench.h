@@ -169,5 +169,7 @@ int bench_core(struct bench_report *rep);
 int bench_dma(struct bench_report *rep);
 /* The library's RCU: grace periods idle and with a busy reader, sections. */
 int bench_rcu(struct bench_report *rep);
+/* The iommufd object model: IOAS map+unmap through a domain, a 1G map. */
+int bench_iommufd(struct bench_report *rep);
 
 #endif

@@ -2,8 +2,9 @@
 /*
  * `siommu demo`: the system doing its job, in a few seconds.
  *
- * One VT-d unit in scalable mode, programmed by the OS half's driver, and
- * software devices that DMA through it:
+ * One VT-d unit in scalable mode (or, with --unit smmuv3, one Arm SMMUv3
+ * unit: the RID is the StreamID, the PASID the SubstreamID), programmed by
+ * the OS half's driver, and software devices that DMA through it:
  *   - a copy engine with a shared work queue, used by two tenants, each with
  *     its own PASID and its own address space;
  *   - an accelerator that can only issue PASID-tagged DMA, which the OS
@@ -11,7 +12,8 @@
  *   - a NIC without PASID support in one group with a PASID-capable crypto
  *     engine;
  *   - tenant A's job reaching for tenant B's buffer: blocked, and the fault
- *     shown with its reason.
+ *     shown with its reason (VT-d) or event (SMMUv3).
+ * The acts are the same on both units: the OS half's API does not change.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +24,7 @@
 #include <siommu/dma.h>
 
 #include "demo.h"
+#include "scenario.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
 #define JOB (64u << 10)		/* bytes a copy job moves */
@@ -37,7 +40,8 @@ struct dev_stats {
 struct demo {
 	struct siommu_ctx *ctx;
 	struct siommu_unit *unit;
-	struct siommu_vtd *hw;
+	struct siommu_vtd *vtd;		/* one of the two */
+	struct siommu_smmuv3 *smmu;
 	struct siommu_mem *mem;
 	struct dev_stats row[8];
 	unsigned int nrows;
@@ -66,16 +70,25 @@ static struct dev_stats *row(struct demo *d, const char *name, uint16_t rid,
 static int dma(struct demo *d, struct dev_stats *r, bool write, uint64_t iova,
 	       void *buf, size_t len)
 {
-	struct siommu_vtd_req req = {
-		.rid = r->rid, .pasid_present = r->pasid != 0, .pasid = r->pasid,
-		.iova = iova,
-	};
-	struct siommu_vtd_xlate res;
 	size_t done = 0;
 	int ret;
 
-	ret = write ? siommu_vtd_dma_write(d->hw, &req, buf, len, &done, &res)
-		    : siommu_vtd_dma_read(d->hw, &req, buf, len, &done, &res);
+	if (d->smmu) {
+		struct siommu_smmuv3_req req = {
+			.sid = r->rid, .ssv = r->pasid != 0, .ssid = r->pasid, .iova = iova,
+		};
+
+		ret = write ? siommu_smmuv3_dma_write(d->smmu, &req, buf, len, &done, NULL)
+			    : siommu_smmuv3_dma_read(d->smmu, &req, buf, len, &done, NULL);
+	} else {
+		struct siommu_vtd_req req = {
+			.rid = r->rid, .pasid_present = r->pasid != 0, .pasid = r->pasid,
+			.iova = iova,
+		};
+
+		ret = write ? siommu_vtd_dma_write(d->vtd, &req, buf, len, &done, NULL)
+			    : siommu_vtd_dma_read(d->vtd, &req, buf, len, &done, NULL);
+	}
 	r->dmas++;
 	r->bytes += done;
 	if (ret)
@@ -112,6 +125,32 @@ static const char *reason_text(uint32_t r)
 	}
 }
 
+static const char *event_text(uint32_t e)
+{
+	switch (e) {
+	case SIOMMU_SMMUV3_F_TRANSLATION: return "no valid translation";
+	case SIOMMU_SMMUV3_F_PERMISSION: return "access not permitted";
+	case SIOMMU_SMMUV3_C_BAD_CD: return "CD not valid: nothing attached at the SubstreamID";
+	case SIOMMU_SMMUV3_C_BAD_SUBSTREAMID: return "SubstreamID beyond the CD table";
+	default: return "see SMMUv3 7.3";
+	}
+}
+
+/* The fault just recorded, as the unit reported it. */
+static void print_fault(struct demo *d, FILE *out)
+{
+	const struct siommu_fault *f = &d->last_fault;
+
+	if (d->smmu)
+		fprintf(out, "   blocked. Event record: StreamID 0x%x, SubstreamID %u, address 0x%"
+			PRIx64 ", %s (%s)\n\n", f->rid, f->pasid, f->addr,
+			scenario_smmuv3_event_name(f->reason) ?: "?", event_text(f->reason));
+	else
+		fprintf(out, "   blocked. Fault record: requester %02x:%02x.%x, PASID %u, page 0x%"
+			PRIx64 ", reason 0x%02x (%s)\n\n", f->rid >> 8, (f->rid >> 3) & 0x1f,
+			f->rid & 7, f->pasid, f->addr, f->reason, reason_text(f->reason));
+}
+
 #define CHECK_DEMO(expr)                                                 \
 	do {                                                             \
 		int _r = (expr);                                         \
@@ -134,8 +173,13 @@ static int run(struct demo *d, FILE *out)
 	int ret;
 
 	ps = siommu_ctx_pasids(d->ctx);
-	fprintf(out, "siommu demo: one VT-d unit in scalable mode, programmed by the OS "
-		"half through its registers and tables in memory.\n\n");
+	if (d->smmu)
+		fprintf(out, "siommu demo: one Arm SMMUv3 unit, programmed by the OS half through "
+			"its registers, command queue,\nstream table and CD tables in memory; a "
+			"device's RID is its StreamID, a PASID its SubstreamID.\n\n");
+	else
+		fprintf(out, "siommu demo: one VT-d unit in scalable mode, programmed by the OS "
+			"half through its registers and tables in memory.\n\n");
 
 	/* Devices, as the platform enumerates them. */
 	CHECK_DEMO(siommu_device_add(d->unit, &(struct siommu_device_cfg){
@@ -239,19 +283,16 @@ static int run(struct demo *d, FILE *out)
 	ret = dma(d, rattack, false, 0x300000, job, 64);
 	if (ret != -EFAULT || !d->faults_seen)
 		return -EIO;
-	fprintf(out, "4. tenant A's job reads IOVA 0x300000, where only tenant B maps memory:\n"
-		"   blocked. Fault record: requester %02x:%02x.%x, PASID %u, page 0x%" PRIx64
-		", reason 0x%02x (%s)\n\n", d->last_fault.rid >> 8, (d->last_fault.rid >> 3) & 0x1f,
-		d->last_fault.rid & 7, d->last_fault.pasid, d->last_fault.addr,
-		d->last_fault.reason, reason_text(d->last_fault.reason));
+	fprintf(out, "4. tenant A's job reads IOVA 0x300000, where only tenant B maps memory:\n");
+	print_fault(d, out);
 	return 0;
 }
 
 static void summary(struct demo *d, FILE *out)
 {
-	struct siommu_vtd_stats vs;
 	struct siommu_unit_stats us;
 	struct siommu_mem_stats ms;
+	uint64_t hit, miss, faults;
 	unsigned int i;
 
 	fprintf(out, "%-12s %-8s %-6s %-20s %8s %12s %7s\n", "device", "RID", "PASID",
@@ -266,18 +307,29 @@ static void summary(struct demo *d, FILE *out)
 			r->name, r->rid >> 8, (r->rid >> 3) & 0x1f, r->rid & 7, pasid, r->space,
 			r->dmas, r->bytes, r->faults);
 	}
-	siommu_vtd_get_stats(d->hw, &vs);
+	if (d->smmu) {
+		struct siommu_smmuv3_stats ss;
+
+		siommu_smmuv3_get_stats(d->smmu, &ss);
+		hit = ss.tlb_hit, miss = ss.tlb_miss, faults = ss.faults;
+	} else {
+		struct siommu_vtd_stats vs;
+
+		siommu_vtd_get_stats(d->vtd, &vs);
+		hit = vs.iotlb_hit, miss = vs.iotlb_miss, faults = vs.faults;
+	}
 	siommu_unit_get_stats(d->unit, &us);
 	siommu_mem_get_stats(d->mem, &ms);
-	fprintf(out, "\nunit: IOTLB %.1f%% hits (%" PRIu64 " hits, %" PRIu64 " misses), %" PRIu64
-		" faults; driver: %" PRIu64 " invalidation descriptors, %" PRIu64
-		" waits;\npage-table pages in use: %" PRIu64 ", hardware structures: %" PRIu64 " KiB\n",
-		100.0 * vs.iotlb_hit / (vs.iotlb_hit + vs.iotlb_miss ? vs.iotlb_hit + vs.iotlb_miss : 1),
-		vs.iotlb_hit, vs.iotlb_miss, vs.faults, us.inv_descriptors, us.inv_waits,
-		ms.in_use[SIOMMU_MEM_PT] >> 12, ms.in_use[SIOMMU_MEM_HW] >> 10);
+	fprintf(out, "\nunit: %s %.1f%% hits (%" PRIu64 " hits, %" PRIu64 " misses), %" PRIu64
+		" faults; driver: %" PRIu64 " %s, %" PRIu64 " %s;\npage-table pages in use: %"
+		PRIu64 ", hardware structures: %" PRIu64 " KiB\n", d->smmu ? "TLB" : "IOTLB",
+		100.0 * hit / (hit + miss ? hit + miss : 1), hit, miss, faults, us.inv_descriptors,
+		d->smmu ? "commands" : "invalidation descriptors", us.inv_waits,
+		d->smmu ? "CMD_SYNCs" : "waits", ms.in_use[SIOMMU_MEM_PT] >> 12,
+		ms.in_use[SIOMMU_MEM_HW] >> 10);
 }
 
-int demo_run(FILE *out)
+int demo_run(FILE *out, enum demo_unit unit)
 {
 	struct demo d = { 0 };
 	int ret;
@@ -286,9 +338,11 @@ int demo_run(FILE *out)
 	if (ret)
 		return ret;
 	d.mem = siommu_ctx_mem(d.ctx);
-	ret = siommu_unit_add_vtd(d.ctx, NULL, &d.unit);
+	ret = unit == DEMO_SMMUV3 ? siommu_unit_add_smmuv3(d.ctx, NULL, &d.unit) :
+				    siommu_unit_add_vtd(d.ctx, NULL, &d.unit);
 	if (!ret) {
-		d.hw = siommu_unit_vtd(d.unit);
+		d.vtd = siommu_unit_vtd(d.unit);
+		d.smmu = siommu_unit_smmuv3(d.unit);
 		ret = run(&d, out);
 	}
 	if (!ret)

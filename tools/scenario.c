@@ -6,9 +6,12 @@
  * docs/scenarios.md is the schema a user reads; this file enforces it.
  *
  * A file is one mapping with these keys (all lists):
- *   units:    name, aw (39|48|57), pasid_bits, iotlb_sets, iotlb_ways
- *   devices:  name, unit, rid ("bb:dd.f"), pasid_bits, pasid_only, ats, pri,
- *             group (isolation key), alias ("bb:dd.f")
+ *   units:    name, type (vtd|smmuv3), iotlb_sets, iotlb_ways; VT-d: aw
+ *             (39|48|57), pasid_bits; SMMUv3: sid_bits, ssid_bits, stages
+ *             (s1|s2|nested), stream_table and cd_table (linear|2level), oas
+ *   devices:  name, unit, rid ("bb:dd.f") or on SMMUv3 sid (a StreamID),
+ *             pasid_bits, pasid_only, ats, pri, group (isolation key),
+ *             alias ("bb:dd.f")
  *   domains:  name, unit, type (paging|identity|blocked), stage
  *             (auto|first|second), mappings: [iova, size, prot (r|w|rw),
  *             fill (byte)]
@@ -39,16 +42,22 @@
 #include <yaml.h>
 
 #include <siommu/core.h>
+#include <siommu/smmuv3_build.h>
 
 #include "scenario.h"
 
 #define NAME_LEN (SCENARIO_MAX_NAME + 1)
 #define MAX_ITEMS SCENARIO_MAX_ITEMS
 
+enum { UNIT_VTD, UNIT_SMMUV3 };
+
 struct sc_unit {
 	char name[NAME_LEN];
 	int line;
-	struct siommu_vtd_cfg cfg;
+	int type;			/* UNIT_* */
+	struct siommu_vtd_cfg cfg;	/* VT-d */
+	struct siommu_smmuv3_cfg scfg;	/* SMMUv3 */
+	unsigned int pasid_bits;	/* PASIDs (SubstreamIDs) the driver offers */
 	struct siommu_unit *unit;
 };
 
@@ -58,6 +67,7 @@ struct sc_device {
 	char name[NAME_LEN];
 	int line, unit;
 	struct siommu_device_cfg cfg;
+	bool by_sid;		/* given as a StreamID (sid), not a RID */
 	struct siommu_device *dev;
 	bool registered;	/* page responses come to on_page_resp() */
 	struct sc_work *cur;	/* the workload item running for it (atomic) */
@@ -96,7 +106,7 @@ struct sc_work {
 	bool has_pasid;
 	uint32_t pasid;
 	int op;			/* OP_* */
-	unsigned int access;	/* OP_ATS, OP_PRQ: SIOMMU_VTD_READ | WRITE */
+	unsigned int access;	/* OP_ATS, OP_PRQ: ACC_READ | ACC_WRITE */
 	uint64_t iova, size, count, threads, stride, span;
 	int expect;
 	/*
@@ -107,8 +117,15 @@ struct sc_work {
 	 */
 	uint64_t dmas, bytes, faults, unexpected, denied;
 	uint64_t resp[3];	/* success, invalid request, failure */
-	uint64_t by_reason[256];
+	uint64_t by_reason[256];	/* VT-d reason or SMMUv3 event number */
 };
+
+/* The access of an ATS or page request; both models use these bits. */
+#define ACC_READ	1u
+#define ACC_WRITE	2u
+_Static_assert(SIOMMU_VTD_READ == ACC_READ && SIOMMU_VTD_WRITE == ACC_WRITE &&
+	       SIOMMU_SMMUV3_READ == ACC_READ && SIOMMU_SMMUV3_WRITE == ACC_WRITE,
+	       "request access bits");
 
 struct scenario {
 	char file[256];
@@ -495,10 +512,111 @@ static int get_list(struct parser *p, yaml_node_t *root, const char *key,
 	return 0;
 }
 
+/* A field given for a unit of the other type: an error, never ignored. */
+static int unit_foreign_keys(struct parser *p, yaml_node_t *n, const struct sc_unit *u)
+{
+	static const char *const vtd_only[] = { "aw", "pasid_bits", NULL };
+	static const char *const smmuv3_only[] = { "sid_bits", "ssid_bits", "stages",
+						   "stream_table", "cd_table", "oas", NULL };
+	const char *const *k = u->type == UNIT_VTD ? smmuv3_only : vtd_only;
+
+	for (; *k; k++)
+		if (map_get(p, n, *k))
+			return perr(p, map_get(p, n, *k), *k, "only for %s, and unit '%s' is %s",
+				    u->type == UNIT_VTD ? "SMMUv3 units (type: smmuv3)" :
+				    "VT-d units (type: vtd)", u->name,
+				    u->type == UNIT_VTD ? "VT-d" : "SMMUv3");
+	return 0;
+}
+
+static int parse_vtd_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
+{
+	uint64_t v = 0;
+	int ret;
+
+	ret = get_num(p, n, "aw", false, 48, 0, UINT64_MAX, false, &v);
+	if (!ret && v != 39 && v != 48 && v != 57)
+		ret = perr(p, map_get(p, n, "aw"), "aw", "expected 39, 48 or 57");
+	u->cfg.aw = v;
+	ret = ret ?: get_num(p, n, "pasid_bits", false, 20, 1, 20, false, &v);
+	u->cfg.pasid_bits = v;
+	u->pasid_bits = u->cfg.pasid_bits;
+	/* 0 in the library's configuration means its default: not here. */
+	ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
+	if (!ret && (v & (v - 1)))
+		ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
+			   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
+	u->cfg.iotlb_sets = v;
+	ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
+	u->cfg.iotlb_ways = v;
+	return ret;
+}
+
+/*
+ * The stream table the driver builds is 2-level when the unit offers it
+ * (SMMUv3 IDR0.ST_LVL) and there are more than 256 StreamIDs; a CD table
+ * is 2-level when the unit offers it (IDR0.CD2L) and the device has more
+ * than 1024 SubstreamIDs, and without it the driver gives a device at most
+ * 1024 of them (a linear table of 2^20 CDs would take 64 MiB).
+ */
+#define SMMUV3_ST_SPLIT_BITS	8
+#define SMMUV3_CD_LINEAR_BITS	10
+
+static int parse_smmuv3_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
+{
+	static const char *const stages[] = { "s1", "s2", "nested", NULL };
+	static const char *const formats[] = { "linear", "2level", NULL };
+	struct siommu_smmuv3_cfg *c = &u->scfg;
+	int st = 2, stf = 1, cdf = 1, ret;
+	uint64_t v = 0;
+
+	ret = get_num(p, n, "sid_bits", false, 16, 1, 16, false, &v);
+	c->sid_bits = v;
+	ret = ret ?: get_num(p, n, "ssid_bits", false, 20, 1, 20, false, &v);
+	c->ssid_bits = v;
+	ret = ret ?: get_enum(p, n, "stages", stages, 2, &st);
+	ret = ret ?: get_enum(p, n, "stream_table", formats, 1, &stf);
+	if (!ret && stf && map_get(p, n, "stream_table") && c->sid_bits <= SMMUV3_ST_SPLIT_BITS)
+		ret = perr(p, map_get(p, n, "stream_table"), "stream_table", "2level needs "
+			   "sid_bits above %d: %u bits are 2^%u StreamIDs, one level-2 table's "
+			   "worth, so the table is linear", SMMUV3_ST_SPLIT_BITS, c->sid_bits,
+			   c->sid_bits);
+	ret = ret ?: get_enum(p, n, "cd_table", formats, 1, &cdf);
+	if (!ret && map_get(p, n, "cd_table") && st == 1)
+		ret = perr(p, map_get(p, n, "cd_table"), "cd_table", "CD tables are stage 1's, "
+			   "and unit '%s' has stages: s2", u->name);
+	ret = ret ?: get_num(p, n, "oas", false, 48, 0, UINT64_MAX, false, &v);
+	if (!ret && v != 32 && v != 36 && v != 40 && v != 42 && v != 44 && v != 48)
+		ret = perr(p, map_get(p, n, "oas"), "oas", "expected 32, 36, 40, 42, 44 or 48");
+	c->oas = v;
+	ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
+	if (!ret && (v & (v - 1)))
+		ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
+			   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
+	c->tlb_sets = v;
+	ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
+	c->tlb_ways = v;
+	c->features = SIOMMU_SMMUV3_F_ALL;
+	if (st == 0)
+		c->features &= ~SIOMMU_SMMUV3_F_S2;
+	if (st == 1)
+		c->features &= ~(SIOMMU_SMMUV3_F_S1 | SIOMMU_SMMUV3_F_CD2L);
+	if (!stf)
+		c->features &= ~SIOMMU_SMMUV3_F_ST2L;
+	if (!cdf)
+		c->features &= ~SIOMMU_SMMUV3_F_CD2L;
+	/* SubstreamIDs select CDs: stage 1 only. */
+	u->pasid_bits = st == 1 ? 0 : !cdf && c->ssid_bits > SMMUV3_CD_LINEAR_BITS ?
+			SMMUV3_CD_LINEAR_BITS : c->ssid_bits;
+	return ret;
+}
+
 static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
-	static const char *const keys[] = { "name", "aw", "pasid_bits", "iotlb_sets",
-					    "iotlb_ways", NULL };
+	static const char *const keys[] = { "name", "type", "iotlb_sets", "iotlb_ways",
+					    "aw", "pasid_bits", "sid_bits", "ssid_bits",
+					    "stages", "stream_table", "cd_table", "oas", NULL };
+	static const char *const types[] = { "vtd", "smmuv3", NULL };
 	yaml_node_t *l;
 	unsigned int i;
 	int ret = get_list(p, root, "units", true, &l);
@@ -506,46 +624,93 @@ static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 	for (i = 0; !ret && i < list_len(l); i++) {
 		yaml_node_t *n = list_item(p, l, i);
 		struct sc_unit *u = &sc->unit[sc->nunits++];
-		uint64_t v = 0;
 
 		u->line = line_of(n);
 		ret = check_keys(p, n, "a unit", keys);
 		ret = ret ?: get_name(p, n, "name", true, u->name);
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->unit, sc->nunits, "unit");
-		ret = ret ?: get_num(p, n, "aw", false, 48, 0, UINT64_MAX, false, &v);
-		if (!ret && v != 39 && v != 48 && v != 57)
-			ret = perr(p, map_get(p, n, "aw"), "aw", "expected 39, 48 or 57");
-		u->cfg.aw = v;
-		ret = ret ?: get_num(p, n, "pasid_bits", false, 20, 1, 20, false, &v);
-		u->cfg.pasid_bits = v;
-		/* 0 in the library's configuration means its default: not here. */
-		ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
-		if (!ret && (v & (v - 1)))
-			ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
-				   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
-		u->cfg.iotlb_sets = v;
-		ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
-		u->cfg.iotlb_ways = v;
+		ret = ret ?: get_enum(p, n, "type", types, UNIT_VTD, &u->type);
+		ret = ret ?: unit_foreign_keys(p, n, u);
+		if (!ret)
+			ret = u->type == UNIT_VTD ? parse_vtd_unit(p, n, u) :
+						    parse_smmuv3_unit(p, n, u);
 	}
 	if (!ret && !sc->nunits)
 		ret = perr(p, l, "units", "at least one unit is needed");
 	return ret;
 }
 
+/* The StreamID limit of @d's unit, for a device's RID or sid; VT-d: none. */
+static bool sid_fits(struct scenario *sc, const struct sc_device *d)
+{
+	const struct sc_unit *u = &sc->unit[d->unit];
+
+	return u->type != UNIT_SMMUV3 || !(d->cfg.rid >> u->scfg.sid_bits);
+}
+
+/* How a device is addressed on its unit: "bb:dd.f", or a StreamID given
+ * as one ("sid 0x10"). */
+static const char *dev_id(const struct sc_device *d, char *s)
+{
+	if (d->by_sid)
+		sprintf(s, "sid 0x%x", d->cfg.rid);
+	else
+		rid_str(d->cfg.rid, s);
+	return s;
+}
+
 /* PASIDs a device can use: min(its width, its unit's); none behind an alias. */
 static unsigned int dev_pasid_bits(struct scenario *sc, const struct sc_device *d)
 {
-	unsigned int u = sc->unit[d->unit].cfg.pasid_bits;
+	unsigned int u = sc->unit[d->unit].pasid_bits;
 
 	if (d->cfg.alias_rid != SIOMMU_NO_ALIAS)
 		return 0;
 	return d->cfg.pasid_bits < u ? d->cfg.pasid_bits : u;
 }
 
+/*
+ * Where @d sits on its unit: `rid` ("bb:dd.f") on any unit, or on an SMMUv3
+ * unit `sid`, a StreamID as a number; one of the two. A PCIe RID is the
+ * StreamID as root complexes commonly give it (SMMUv3 3.2: StreamID =
+ * RID), so both name the same entry of the stream table.
+ */
+static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
+			 struct sc_device *d)
+{
+	const struct sc_unit *u = &sc->unit[d->unit];
+	yaml_node_t *sn = map_get(p, n, "sid");
+	int32_t rid = 0;
+	uint64_t v = 0;
+	int ret;
+
+	if (sn && u->type != UNIT_SMMUV3)
+		return perr(p, sn, "sid", "a StreamID, only on SMMUv3 units; unit '%s' is VT-d: "
+			    "give rid", u->name);
+	if (sn && map_get(p, n, "rid"))
+		return perr(p, sn, "sid", "give rid or sid, not both (a RID is its StreamID)");
+	if (sn) {
+		ret = get_num(p, n, "sid", true, 0, 0, (1u << u->scfg.sid_bits) - 1, true, &v);
+		d->cfg.rid = (uint16_t)v;
+		d->by_sid = true;
+		return ret;
+	}
+	if (u->type == UNIT_SMMUV3 && !map_get(p, n, "rid"))
+		return perr(p, n, "rid", "missing (expected a requester ID like 00:01.0, or "
+			    "sid: a StreamID)");
+	ret = get_rid(p, n, "rid", true, &rid);
+	d->cfg.rid = (uint16_t)rid;
+	if (!ret && !sid_fits(sc, d))
+		ret = perr(p, map_get(p, n, "rid"), "rid", "RID %02x:%02x.%x is StreamID 0x%x, "
+			   "beyond unit '%s''s %u-bit StreamIDs", rid >> 8, (rid >> 3) & 0x1f,
+			   rid & 7, (unsigned int)rid, u->name, u->scfg.sid_bits);
+	return ret;
+}
+
 static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
-	static const char *const keys[] = { "name", "unit", "rid", "pasid_bits", "pasid_only",
-					    "ats", "pri", "group", "alias", NULL };
+	static const char *const keys[] = { "name", "unit", "rid", "sid", "pasid_bits",
+					    "pasid_only", "ats", "pri", "group", "alias", NULL };
 	yaml_node_t *l;
 	unsigned int i, k;
 	int ret = get_list(p, root, "devices", true, &l);
@@ -556,15 +721,15 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		bool po = false, ats = false, pri = false;
 		int32_t rid = 0;
 		uint64_t v = 0;
-		char rs[16];
+		char rs[24];
+		const char *idk;
 
 		d->line = line_of(n);
 		ret = check_keys(p, n, "a device", keys);
 		ret = ret ?: get_name(p, n, "name", true, d->name);
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->dev, sc->ndevs, "device");
 		ret = ret ?: FIND(p, n, "unit", sc->unit, sc->nunits, "unit", &d->unit);
-		ret = ret ?: get_rid(p, n, "rid", true, &rid);
-		d->cfg.rid = (uint16_t)rid;
+		ret = ret ?: get_device_id(p, n, sc, d);
 		ret = ret ?: get_num(p, n, "pasid_bits", false, 0, 0, 20, false, &v);
 		d->cfg.pasid_bits = v;
 		ret = ret ?: get_bool(p, n, "pasid_only", &po);
@@ -577,10 +742,22 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		ret = ret ?: get_rid(p, n, "alias", false, &d->cfg.alias_rid);
 		if (ret)
 			break;
+		idk = d->by_sid ? "sid" : "rid";
+		rid = d->cfg.rid;
 		rid_str(d->cfg.rid, rs);
 		if (d->cfg.alias_rid == rid)
 			return perr(p, map_get(p, n, "alias"), "alias",
 				    "%s is the device's own RID", rs);
+		if (d->by_sid)
+			snprintf(rs, sizeof(rs), "StreamID 0x%x", d->cfg.rid);
+		else
+			snprintf(rs, sizeof(rs), "RID %02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1f,
+				 rid & 7);
+		if (d->cfg.alias_rid >= 0 && !sid_fits(sc, &(struct sc_device){
+				.unit = d->unit, .cfg.rid = (uint16_t)d->cfg.alias_rid }))
+			return perr(p, map_get(p, n, "alias"), "alias", "StreamID 0x%x is beyond "
+				    "unit '%s''s %u-bit StreamIDs", (unsigned int)d->cfg.alias_rid,
+				    sc->unit[d->unit].name, sc->unit[d->unit].scfg.sid_bits);
 		/* One RID, one device on a unit; an alias is never another's RID. */
 		for (k = 0; k + 1 < sc->ndevs; k++) {
 			struct sc_device *o = &sc->dev[k];
@@ -588,12 +765,12 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 			if (o->unit != d->unit)
 				continue;
 			if (o->cfg.rid == d->cfg.rid)
-				return perr(p, map_get(p, n, "rid"), "rid",
-					    "device '%s': RID %s is already used by '%s' (line %d)",
+				return perr(p, map_get(p, n, idk), idk,
+					    "device '%s': %s is already used by '%s' (line %d)",
 					    d->name, rs, o->name, o->line);
 			if (o->cfg.alias_rid == rid)
-				return perr(p, map_get(p, n, "rid"), "rid",
-					    "device '%s': RID %s is the alias of '%s' (line %d)",
+				return perr(p, map_get(p, n, idk), idk,
+					    "device '%s': %s is the alias of '%s' (line %d)",
 					    d->name, rs, o->name, o->line);
 			if (d->cfg.alias_rid == o->cfg.rid) {
 				rid_str((uint16_t)d->cfg.alias_rid, rs);
@@ -608,16 +785,33 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 				    "usable PASIDs (%s)", d->name,
 				    d->cfg.alias_rid != SIOMMU_NO_ALIAS ?
 				    "a PASID prefix does not cross the bridge its alias names" :
-				    "pasid_bits is 0");
+				    !d->cfg.pasid_bits ? "pasid_bits is 0" :
+				    "its unit has none");
 	}
 	return ret;
 }
 
-/* Where a paging domain's mappings may lie: below 2^aw of its unit. */
+/*
+ * The input width of a paging domain of @d's unit: VT-d's aw; on SMMUv3,
+ * 48 bits at stage 1 (one TTB0 range), the output size at stage 2 (the
+ * driver's IPA width: SMMUv3 5.2, S2T0SZ within IDR5.OAS).
+ */
+static unsigned int dom_width(struct scenario *sc, const struct sc_domain *d)
+{
+	const struct sc_unit *u = &sc->unit[d->unit];
+
+	if (u->type == UNIT_VTD)
+		return u->cfg.aw;
+	if (d->cfg.stage == SIOMMU_STAGE_SECOND || !(u->scfg.features & SIOMMU_SMMUV3_F_S1))
+		return u->scfg.oas < 48 ? u->scfg.oas : 48;
+	return 48;
+}
+
+/* Where a paging domain's mappings may lie: below 2^width of its unit. */
 static int check_mapping(struct parser *p, yaml_node_t *m, struct scenario *sc,
 			 struct sc_domain *d, struct sc_mapping *mp)
 {
-	unsigned int aw = sc->unit[d->unit].cfg.aw, k;
+	unsigned int aw = dom_width(sc, d), k;
 	char a[24], b[24];
 	uint64_t last;
 
@@ -823,7 +1017,7 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 		if (!ret && map_get(p, n, "access") && w->op != OP_ATS && w->op != OP_PRQ)
 			ret = perr(p, map_get(p, n, "access"), "access", "only for ats_translate "
 				   "and page_request (read and write say it)");
-		w->access = (acc & 1 ? SIOMMU_VTD_READ : 0) | (acc & 2 ? SIOMMU_VTD_WRITE : 0);
+		w->access = (acc & 1 ? ACC_READ : 0) | (acc & 2 ? ACC_WRITE : 0);
 		ret = ret ?: get_num(p, n, "iova", true, 0, 0, UINT64_MAX, true, &w->iova);
 		ret = ret ?: get_num(p, n, "size", false, 4096, 1, 1u << 20, false, &w->size);
 		ret = ret ?: get_num(p, n, "count", false, 1, 1, SCENARIO_MAX_DMAS, false,
@@ -1093,10 +1287,16 @@ void scenario_free(struct scenario *sc)
 
 	if (!sc)
 		return;
-	for (i = 0; i < sc->ndevs; i++)
-		if (sc->dev[i].registered)
-			siommu_vtd_dev_unregister(siommu_unit_vtd(sc->unit[sc->dev[i].unit].unit),
-						  sc->dev[i].cfg.rid);
+	for (i = 0; i < sc->ndevs; i++) {
+		struct siommu_unit *unit = sc->unit[sc->dev[i].unit].unit;
+
+		if (!sc->dev[i].registered)
+			continue;
+		if (siommu_unit_smmuv3(unit))
+			siommu_smmuv3_dev_unregister(siommu_unit_smmuv3(unit), sc->dev[i].cfg.rid);
+		else
+			siommu_vtd_dev_unregister(siommu_unit_vtd(unit), sc->dev[i].cfg.rid);
+	}
 	siommu_ctx_destroy(sc->ctx);
 	free(sc);
 }
@@ -1123,22 +1323,34 @@ static int rerr(struct scenario *sc, char *err, size_t errlen, int line,
 
 /*
  * The page group response to a device's page request (PCIe PRI), counted
- * for the workload item running for the device. Called by the unit from
- * the driver's invalidation queue: counts only.
+ * for the workload item running for the device: @slot 0 success, 1
+ * invalid request, 2 failure. Called by the unit from the driver's
+ * command or invalidation queue: counts only.
  */
-static void on_page_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
+static void count_page_resp(struct sc_device *d, unsigned int slot)
 {
-	struct sc_device *d = opaque;
 	struct sc_work *w = __atomic_load_n(&d->cur, __ATOMIC_ACQUIRE);
 
 	if (w)
-		__atomic_fetch_add(&w->resp[resp->code == 0 ? 0 : resp->code == 1 ? 1 : 2], 1,
-				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->resp[slot], 1, __ATOMIC_RELAXED);
+}
+
+/* VT-d 7.7.1: response code 0 success, 1 invalid request, else failure. */
+static void on_page_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
+{
+	count_page_resp(opaque, resp->code == 0 ? 0 : resp->code == 1 ? 1 : 2);
+}
+
+/* SMMUv3 4.6.1 CMD_PRI_RESP: 0 invalid request, 1 failure, 2 success. */
+static void on_pri_resp(void *opaque, const struct siommu_smmuv3_pri_resp *resp)
+{
+	count_page_resp(opaque, resp->resp == 2 ? 0 : resp->resp == 0 ? 1 : 2);
 }
 
 static int build_devices(struct scenario *sc, char *err, size_t errlen)
 {
 	static const struct siommu_vtd_dev_ops ops = { .page_resp = on_page_resp };
+	static const struct siommu_smmuv3_dev_ops sops = { .pri_resp = on_pri_resp };
 	unsigned int i;
 	int ret;
 
@@ -1146,7 +1358,7 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 		struct sc_device *d = &sc->dev[i];
 		char rid[16];
 
-		rid_str(d->cfg.rid, rid);
+		dev_id(d, rid);
 		ret = siommu_device_add(sc->unit[d->unit].unit, &d->cfg, &d->dev);
 		if (ret == -EINVAL && d->cfg.isolation_key && d->cfg.alias_rid != SIOMMU_NO_ALIAS) {
 			int key = -1, alias = -1;
@@ -1176,13 +1388,18 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 				    sc->unit[d->unit].name);
 		if (ret)
 			return rerr(sc, err, errlen, d->line, "device", ret, "the library refused "
-				    "device '%s' at RID %s: %s", d->name, rid, strerror(-ret));
-		ret = siommu_vtd_dev_register(siommu_unit_vtd(sc->unit[d->unit].unit),
-					      d->cfg.rid, &ops, d);
+				    "device '%s' at %s%s: %s", d->name, d->by_sid ? "" : "RID ", rid,
+				    strerror(-ret));
+		if (sc->unit[d->unit].type == UNIT_SMMUV3)
+			ret = siommu_smmuv3_dev_register(siommu_unit_smmuv3(sc->unit[d->unit].unit),
+							 d->cfg.rid, &sops, d);
+		else
+			ret = siommu_vtd_dev_register(siommu_unit_vtd(sc->unit[d->unit].unit),
+						      d->cfg.rid, &ops, d);
 		if (ret)
 			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': could "
-				    "not receive page responses at RID %s: %s", d->name, rid,
-				    strerror(-ret));
+				    "not receive page responses at %s: %s", d->name,
+				    dev_id(d, rid), strerror(-ret));
 		d->registered = true;
 	}
 	return 0;
@@ -1268,6 +1485,56 @@ static int attached_before(struct scenario *sc, unsigned int i)
 	return -1;
 }
 
+/* Whether domain @di has SMMUv3 stage-2 tables. */
+static bool dom_is_s2(struct scenario *sc, int di)
+{
+	struct siommu_pt *pt = siommu_domain_pt(sc->dom[di].dom);
+	struct siommu_pt_cfg pc;
+
+	if (!pt)
+		return false;
+	siommu_pt_get_cfg(pt, &pc);
+	return pc.format == SIOMMU_PT_ARM_S2;
+}
+
+/*
+ * Why an SMMUv3 unit's driver refused attachment @i (-EINVAL), where the
+ * SMMUv3 rules explain it (SMMUv3 5.2: an STE translates either through a
+ * CD table, stage 1, or through stage 2 alone here, and a CD holds stage-1
+ * tables): into @msg, or false.
+ */
+static bool smmu_attach_conflict(struct scenario *sc, unsigned int i, char *msg, size_t len)
+{
+	struct sc_attach *a = &sc->att[i];
+	struct siommu_group *g = siommu_device_group(sc->dev[a->device].dev);
+	int k, rid = -1, pasid = -1;
+
+	for (k = 0; k < (int)i; k++) {
+		struct sc_attach *o = &sc->att[k];
+
+		if (!o->has_pasid && siommu_device_group(sc->dev[o->device].dev) == g)
+			rid = k;
+		if (o->has_pasid && o->device == a->device && pasid < 0)
+			pasid = k;
+	}
+	if (a->has_pasid && (dom_is_s2(sc, a->domain) ||
+			     sc->dom[a->domain].cfg.type == SIOMMU_DOMAIN_IDENTITY))
+		snprintf(msg, len, "on SMMUv3 a PASID takes a stage-1 domain (its CD points at "
+			 "stage-1 tables), and '%s' is %s", sc->dom[a->domain].name,
+			 sc->dom[a->domain].cfg.type == SIOMMU_DOMAIN_IDENTITY ? "identity" :
+			 "stage 2");
+	else if (a->has_pasid && rid >= 0 && dom_is_s2(sc, sc->att[rid].domain))
+		snprintf(msg, len, "the RID is attached to domain '%s' at line %d, which leaves "
+			 "the STE no CD table for PASIDs", sc->dom[sc->att[rid].domain].name,
+			 sc->att[rid].line);
+	else if (!a->has_pasid && pasid >= 0 && dom_is_s2(sc, a->domain))
+		snprintf(msg, len, "domain '%s' at the RID would leave the STE no CD table, and "
+			 "line %d attached a PASID", sc->dom[a->domain].name, sc->att[pasid].line);
+	else
+		return false;
+	return true;
+}
+
 static int build_attach(struct scenario *sc, char *err, size_t errlen)
 {
 	unsigned int i, j;
@@ -1277,6 +1544,7 @@ static int build_attach(struct scenario *sc, char *err, size_t errlen)
 		struct sc_attach *a = &sc->att[i];
 		struct sc_device *d = &sc->dev[a->device];
 		struct siommu_domain *dom = sc->dom[a->domain].dom;
+		char why[256];
 
 		if (a->auto_pasid) {
 			struct siommu_device_info info;
@@ -1315,6 +1583,10 @@ static int build_attach(struct scenario *sc, char *err, size_t errlen)
 		}
 		ret = a->has_pasid ? siommu_device_attach_pasid(d->dev, a->pasid, dom) :
 				     siommu_device_attach(d->dev, dom);
+		if (ret == -EINVAL && sc->unit[d->unit].type == UNIT_SMMUV3 &&
+		    smmu_attach_conflict(sc, i, why, sizeof(why)))
+			return rerr(sc, err, errlen, a->line, "domain", ret, "device '%s': %s",
+				    d->name, why);
 		if (ret == -EINVAL)
 			return rerr(sc, err, errlen, a->line, "domain", ret, "domain '%s' cannot "
 				    "translate for device '%s' (its unit '%s' lacks the domain's "
@@ -1342,7 +1614,10 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 	if (ret)
 		return rerr(sc, err, errlen, 1, "context", ret, "%s", strerror(-ret));
 	for (i = 0; i < sc->nunits; i++) {
-		ret = siommu_unit_add_vtd(sc->ctx, &sc->unit[i].cfg, &sc->unit[i].unit);
+		struct sc_unit *u = &sc->unit[i];
+
+		ret = u->type == UNIT_SMMUV3 ? siommu_unit_add_smmuv3(sc->ctx, &u->scfg, &u->unit) :
+					       siommu_unit_add_vtd(sc->ctx, &u->cfg, &u->unit);
 		if (ret)
 			return rerr(sc, err, errlen, sc->unit[i].line, "unit", ret, "the library "
 				    "refused unit '%s': %s", sc->unit[i].name, strerror(-ret));
@@ -1355,7 +1630,8 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 struct worker {
 	struct scenario *sc;
 	struct sc_work *w;
-	struct siommu_vtd *hw;
+	struct siommu_vtd *vtd;		/* the device's unit: one of the two */
+	struct siommu_smmuv3 *smmu;
 	const struct scenario_run_opts *o;
 	pthread_t thread;
 	int err;
@@ -1386,48 +1662,90 @@ static int should_stop(struct scenario *sc, const struct scenario_run_opts *o)
 }
 
 /*
- * One request of a workload item. Returns 0 (done), -EACCES (an ATS
- * translation without the access asked), or another negative errno with
- * *res describing the fault. A page request that the unit could not take
- * (its queue full) or refused counts as a fault; its answer arrives at
- * on_page_resp().
+ * One request of a workload item through a VT-d unit. Returns 0 (done),
+ * -EACCES (an ATS translation without the access asked), or another
+ * negative errno with *reason set to the fault reason (VT-d 7.1.3). A
+ * page request that the unit could not take (its queue full) or refused
+ * counts as a fault; its answer arrives at on_page_resp().
  */
-static int dma_one(struct worker *wk, struct sc_work *w, struct siommu_vtd_req *req,
-		   uint8_t *buf, uint64_t i, size_t *done, struct siommu_vtd_xlate *res)
+static int vtd_one(struct worker *wk, struct sc_work *w, uint16_t rid, uint64_t iova,
+		   uint8_t *buf, uint64_t i, size_t *done, uint32_t *reason)
 {
+	struct siommu_vtd_req req = {
+		.rid = rid, .pasid_present = w->has_pasid, .pasid = w->pasid, .iova = iova,
+	};
+	struct siommu_vtd_xlate res = { 0 };
 	struct siommu_vtd_page_req pr;
 	int ret;
 
 	switch (w->op) {
 	case OP_WRITE:
-		return siommu_vtd_dma_write(wk->hw, req, buf, w->size, done, res);
+		ret = siommu_vtd_dma_write(wk->vtd, &req, buf, w->size, done, &res);
+		break;
 	case OP_ATS:
-		req->access = w->access;
-		req->len = 1;
-		ret = siommu_vtd_ats_translate(wk->hw, req, res);
-		if (!ret && (res->perm & w->access) != w->access)
+		req.access = w->access;
+		req.len = 1;
+		ret = siommu_vtd_ats_translate(wk->vtd, &req, &res);
+		if (!ret && (res.perm & w->access) != w->access)
 			ret = -EACCES;
-		return ret;
+		break;
 	case OP_PRQ:
 		pr = (struct siommu_vtd_page_req){
-			.rid = req->rid, .pasid_present = req->pasid_present,
-			.pasid = req->pasid, .addr = req->iova, .access = w->access,
-			.prgi = (uint16_t)(i & 0x1ff), .last = true,
+			.rid = rid, .pasid_present = w->has_pasid, .pasid = w->pasid,
+			.addr = iova, .access = w->access, .prgi = (uint16_t)(i & 0x1ff),
+			.last = true,
 		};
-		return siommu_vtd_page_request(wk->hw, &pr);
+		return siommu_vtd_page_request(wk->vtd, &pr);
 	default:
-		return siommu_vtd_dma_read(wk->hw, req, buf, w->size, done, res);
+		ret = siommu_vtd_dma_read(wk->vtd, &req, buf, w->size, done, &res);
+		break;
 	}
+	*reason = res.fault_reason;
+	return ret;
+}
+
+/* The same through an SMMUv3 unit: the RID is the StreamID, the PASID the
+ * SubstreamID, and *reason the event number (SMMUv3 7.3). */
+static int smmuv3_one(struct worker *wk, struct sc_work *w, uint16_t sid, uint64_t iova,
+		      uint8_t *buf, uint64_t i, size_t *done, uint32_t *reason)
+{
+	struct siommu_smmuv3_req req = {
+		.sid = sid, .ssv = w->has_pasid, .ssid = w->pasid, .iova = iova,
+	};
+	struct siommu_smmuv3_xlate res = { 0 };
+	struct siommu_smmuv3_page_req pr;
+	int ret;
+
+	switch (w->op) {
+	case OP_WRITE:
+		ret = siommu_smmuv3_dma_write(wk->smmu, &req, buf, w->size, done, &res);
+		break;
+	case OP_ATS:
+		req.access = w->access;
+		req.len = 1;
+		ret = siommu_smmuv3_ats_translate(wk->smmu, &req, &res);
+		if (!ret && (res.perm & w->access) != w->access)
+			ret = -EACCES;
+		break;
+	case OP_PRQ:
+		pr = (struct siommu_smmuv3_page_req){
+			.sid = sid, .ssv = w->has_pasid, .ssid = w->pasid, .addr = iova,
+			.access = w->access, .prgi = (uint16_t)(i & 0x1ff), .last = true,
+		};
+		return siommu_smmuv3_page_request(wk->smmu, &pr);
+	default:
+		ret = siommu_smmuv3_dma_read(wk->smmu, &req, buf, w->size, done, &res);
+		break;
+	}
+	*reason = res.event;
+	return ret;
 }
 
 static void *work_fn(void *arg)
 {
 	struct worker *wk = arg;
 	struct sc_work *w = wk->w;
-	struct siommu_vtd_req req = {
-		.rid = wk->sc->dev[w->device].cfg.rid,
-		.pasid_present = w->has_pasid, .pasid = w->pasid,
-	};
+	uint16_t rid = wk->sc->dev[w->device].cfg.rid;
 	uint8_t *buf = calloc(1, w->size);
 	uint64_t i, off = 0, dmas = 0, bytes = 0, faults = 0, bad = 0, denied = 0;
 
@@ -1436,14 +1754,14 @@ static void *work_fn(void *arg)
 		return NULL;
 	}
 	for (i = 0; i < w->count; i++) {
-		struct siommu_vtd_xlate res = { 0 };
+		uint32_t reason = 0;
 		size_t done = 0;
 		int ret;
 
 		if ((i & 255) == 0 && i && should_stop(wk->sc, wk->o))
 			break;
-		req.iova = w->iova + off;
-		ret = dma_one(wk, w, &req, buf, i, &done, &res);
+		ret = wk->smmu ? smmuv3_one(wk, w, rid, w->iova + off, buf, i, &done, &reason) :
+				 vtd_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
 		dmas++;
 		bytes += done;
 		if (ret == -EACCES) {
@@ -1452,7 +1770,7 @@ static void *work_fn(void *arg)
 			faults++;
 			/* A refused page request's reason is in its response. */
 			if (w->op != OP_PRQ)
-				__atomic_fetch_add(&w->by_reason[res.fault_reason & 0xff], 1,
+				__atomic_fetch_add(&w->by_reason[reason & 0xff], 1,
 						   __ATOMIC_RELAXED);
 		}
 		if ((w->expect == EXPECT_OK && ret) || (w->expect == EXPECT_FAULT && !ret))
@@ -1499,8 +1817,10 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 
 		__atomic_store_n(&sc->dev[w->device].cur, w, __ATOMIC_RELEASE);
 		for (t = 0; t < w->threads; t++) {
+			struct siommu_unit *unit = sc->unit[sc->dev[w->device].unit].unit;
+
 			wk[t] = (struct worker){ .sc = sc, .w = w, .o = o,
-				.hw = siommu_unit_vtd(sc->unit[sc->dev[w->device].unit].unit) };
+				.vtd = siommu_unit_vtd(unit), .smmu = siommu_unit_smmuv3(unit) };
 			if (pthread_create(&wk[t].thread, NULL, work_fn, &wk[t])) {
 				ret = rerr(sc, err, errlen, w->line, "threads", -EAGAIN,
 					   "could not start workload thread %u", t + 1);
@@ -1537,18 +1857,60 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 
 static const char *const resp_names[] = { "success", "invalid_request", "failure" };
 
-/* The faults of @w by reason, "0x06:12 0x30:4"; then ATS denials and page
- * responses by code where there are any (text). */
-static void reasons_text(const struct sc_work *w, char *s, size_t len)
+const char *scenario_smmuv3_event_name(unsigned int event)
 {
+	switch (event) {
+	case SIOMMU_SMMUV3_EVT_NONE: return "no_event";
+	case SIOMMU_SMMUV3_F_UUT: return "F_UUT";
+	case SIOMMU_SMMUV3_C_BAD_STREAMID: return "C_BAD_STREAMID";
+	case SIOMMU_SMMUV3_F_STE_FETCH: return "F_STE_FETCH";
+	case SIOMMU_SMMUV3_C_BAD_STE: return "C_BAD_STE";
+	case SIOMMU_SMMUV3_F_BAD_ATS_TREQ: return "F_BAD_ATS_TREQ";
+	case SIOMMU_SMMUV3_F_STREAM_DISABLED: return "F_STREAM_DISABLED";
+	case SIOMMU_SMMUV3_F_TRANSL_FORBIDDEN: return "F_TRANSL_FORBIDDEN";
+	case SIOMMU_SMMUV3_C_BAD_SUBSTREAMID: return "C_BAD_SUBSTREAMID";
+	case SIOMMU_SMMUV3_F_CD_FETCH: return "F_CD_FETCH";
+	case SIOMMU_SMMUV3_C_BAD_CD: return "C_BAD_CD";
+	case SIOMMU_SMMUV3_F_WALK_EABT: return "F_WALK_EABT";
+	case SIOMMU_SMMUV3_F_TRANSLATION: return "F_TRANSLATION";
+	case SIOMMU_SMMUV3_F_ADDR_SIZE: return "F_ADDR_SIZE";
+	case SIOMMU_SMMUV3_F_ACCESS: return "F_ACCESS";
+	case SIOMMU_SMMUV3_F_PERMISSION: return "F_PERMISSION";
+	case SIOMMU_SMMUV3_F_TLB_CONFLICT: return "F_TLB_CONFLICT";
+	case SIOMMU_SMMUV3_F_CFG_CONFLICT: return "F_CFG_CONFLICT";
+	case SIOMMU_SMMUV3_E_PAGE_REQUEST: return "E_PAGE_REQUEST";
+	default: return NULL;
+	}
+}
+
+/* Reason @r of a fault on @unit as reports name it: VT-d's code "0x71",
+ * SMMUv3's event "F_TRANSLATION" (its number where it has no name). */
+static const char *reason_str(const struct sc_unit *unit, unsigned int r, char *s, size_t len)
+{
+	const char *name = unit->type == UNIT_SMMUV3 ? scenario_smmuv3_event_name(r) : NULL;
+
+	if (name)
+		snprintf(s, len, "%s", name);
+	else
+		snprintf(s, len, "0x%02x", r);
+	return s;
+}
+
+/* The faults of @w by reason, "0x06:12 0x30:4" (VT-d) or
+ * "F_TRANSLATION:12" (SMMUv3); then ATS denials and page responses by code
+ * where there are any (text). */
+static void reasons_text(struct scenario *sc, const struct sc_work *w, char *s, size_t len)
+{
+	const struct sc_unit *unit = &sc->unit[sc->dev[w->device].unit];
 	unsigned int r;
 	size_t l = 0;
+	char name[24];
 
 	s[0] = 0;
 	for (r = 0; r < 256 && l < len; r++)
 		if (w->by_reason[r])
-			l += snprintf(s + l, len - l, "%s0x%02x:%" PRIu64, l ? " " : "", r,
-				      w->by_reason[r]);
+			l += snprintf(s + l, len - l, "%s%s:%" PRIu64, l ? " " : "",
+				      reason_str(unit, r, name, sizeof(name)), w->by_reason[r]);
 	if (w->denied && l < len)
 		l += snprintf(s + l, len - l, "%sdenied:%" PRIu64, l ? " " : "", w->denied);
 	for (r = 0; r < 3 && l < len; r++)
@@ -1557,9 +1919,11 @@ static void reasons_text(const struct sc_work *w, char *s, size_t len)
 				      resp_names[r], w->resp[r]);
 }
 
-/* A unit's figures after a run, for both reports. */
+/* A unit's figures after a run, for both reports: the IOTLB (VT-d) or
+ * TLB (SMMUv3), the faults the unit saw, and the driver's queue figures
+ * (invalidation descriptors and waits; on SMMUv3 commands and CMD_SYNCs). */
 struct unit_figures {
-	struct siommu_vtd_stats vs;
+	uint64_t tlb_hit, tlb_miss, faults;
 	struct siommu_unit_stats us;
 	double hit_rate;	/* percent */
 	uint64_t pt_pages;	/* of the whole context */
@@ -1567,13 +1931,28 @@ struct unit_figures {
 
 static void unit_figures(struct scenario *sc, unsigned int i, struct unit_figures *f)
 {
+	struct siommu_smmuv3 *smmu = siommu_unit_smmuv3(sc->unit[i].unit);
 	struct siommu_mem_stats ms;
 
-	siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &f->vs);
+	if (smmu) {
+		struct siommu_smmuv3_stats ss;
+
+		siommu_smmuv3_get_stats(smmu, &ss);
+		f->tlb_hit = ss.tlb_hit;
+		f->tlb_miss = ss.tlb_miss;
+		f->faults = ss.faults;
+	} else {
+		struct siommu_vtd_stats vs;
+
+		siommu_vtd_get_stats(siommu_unit_vtd(sc->unit[i].unit), &vs);
+		f->tlb_hit = vs.iotlb_hit;
+		f->tlb_miss = vs.iotlb_miss;
+		f->faults = vs.faults;
+	}
 	siommu_unit_get_stats(sc->unit[i].unit, &f->us);
 	siommu_mem_get_stats(siommu_ctx_mem(sc->ctx), &ms);
-	f->hit_rate = f->vs.iotlb_hit + f->vs.iotlb_miss ?
-		      100.0 * f->vs.iotlb_hit / (f->vs.iotlb_hit + f->vs.iotlb_miss) : 0;
+	f->hit_rate = f->tlb_hit + f->tlb_miss ?
+		      100.0 * f->tlb_hit / (f->tlb_hit + f->tlb_miss) : 0;
 	f->pt_pages = ms.in_use[SIOMMU_MEM_PT] >> 12;
 }
 
@@ -1585,12 +1964,12 @@ static void report_text(struct scenario *sc, FILE *out)
 		"PASID", "op", "DMAs", "bytes", "faults", "unexp", "faults by reason");
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
-		char rid[16], pasid[16] = "-", reasons[256];
+		char rid[24], pasid[16] = "-", reasons[256];
 
-		rid_str(sc->dev[w->device].cfg.rid, rid);
+		dev_id(&sc->dev[w->device], rid);
 		if (w->has_pasid)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
-		reasons_text(w, reasons, sizeof(reasons));
+		reasons_text(sc, w, reasons, sizeof(reasons));
 		fprintf(out, "%-10s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
 			" %6" PRIu64 "  %s\n", SHOW(sc->dev[w->device].name), rid, pasid,
 			op_names[w->op], w->dmas, w->bytes, w->faults,
@@ -1603,7 +1982,7 @@ static void report_text(struct scenario *sc, FILE *out)
 
 		unit_figures(sc, i, &f);
 		fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
-			" %10" PRIu64 "\n", SHOW(sc->unit[i].name), f.vs.iotlb_hit, f.vs.iotlb_miss,
+			" %10" PRIu64 "\n", SHOW(sc->unit[i].name), f.tlb_hit, f.tlb_miss,
 			f.hit_rate, f.us.inv_descriptors, f.us.inv_waits, f.pt_pages);
 	}
 }
@@ -1658,13 +2037,13 @@ static int report_json(struct scenario *sc, FILE *out)
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
 		json_t *reasons = json_object(), *item;
-		char rid[16];
+		char rid[24];
 
-		rid_str(sc->dev[w->device].cfg.rid, rid);
+		dev_id(&sc->dev[w->device], rid);
 		for (r = 0; reasons && r < 256; r++) {
-			char code[8];
+			char code[24];
 
-			snprintf(code, sizeof(code), "0x%02x", r);
+			reason_str(&sc->unit[sc->dev[w->device].unit], r, code, sizeof(code));
 			if (w->by_reason[r] &&
 			    json_object_set_new(reasons, code, json_integer(w->by_reason[r])))
 				goto out_reasons;
@@ -1701,12 +2080,13 @@ out_reasons:
 		struct unit_figures f;
 
 		unit_figures(sc, i, &f);
-		if (json_array_append_new(units, json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
+		if (json_array_append_new(units, json_pack("{s:s, s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
 				"unit", sc->unit[i].name,
-				"iotlb_hits", (json_int_t)f.vs.iotlb_hit,
-				"iotlb_misses", (json_int_t)f.vs.iotlb_miss,
+				"type", sc->unit[i].type == UNIT_SMMUV3 ? "smmuv3" : "vtd",
+				"iotlb_hits", (json_int_t)f.tlb_hit,
+				"iotlb_misses", (json_int_t)f.tlb_miss,
 				"hit_rate", f.hit_rate,
-				"faults", (json_int_t)f.vs.faults,
+				"faults", (json_int_t)f.faults,
 				"inv_descriptors", (json_int_t)f.us.inv_descriptors,
 				"inv_waits", (json_int_t)f.us.inv_waits,
 				"pt_pages", (json_int_t)f.pt_pages)))
@@ -1829,6 +2209,266 @@ static const char *dom_name(struct scenario *sc, struct siommu_domain *dom)
 	return "(unnamed)";
 }
 
+
+/*
+ * SMMUv3: what the unit is programmed with, read back from its tables in
+ * memory as the hardware reads them (SMMUv3 3.3, 5.2, 5.4, 6.3.24):
+ * STRTAB_BASE and STRTAB_BASE_CFG -> the stream table, linear or through
+ * a level-1 descriptor -> STE -> S1ContextPtr -> the CD table, linear or
+ * through a level-1 CD descriptor -> CD -> TTB0; the stage-2 table at
+ * STE.S2TTB. The STE and CD decode with siommu/smmuv3_build.h.
+ */
+struct smmu_st {
+	uint64_t base;
+	unsigned int log2size, split;
+	bool two_level;
+};
+
+static int smmu_st_read(struct scenario *sc, unsigned int unit, struct smmu_st *st)
+{
+	struct siommu_smmuv3 *hw = siommu_unit_smmuv3(sc->unit[unit].unit);
+	uint64_t base, cfg;
+
+	if (siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_STRTAB_BASE, 8, &base) ||
+	    siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_STRTAB_BASE_CFG, 4, &cfg))
+		return -ENOENT;
+	/* STRTAB_BASE.ADDR 51:6; STRTAB_BASE_CFG LOG2SIZE 5:0, SPLIT 10:6,
+	 * FMT 17:16 (SMMUv3 6.3.24, 6.3.25). */
+	st->base = base & 0x000fffffffffffc0ull;
+	st->log2size = cfg & 0x3f;
+	st->split = (cfg >> 6) & 0x1f;
+	st->two_level = ((cfg >> 16) & 3) == 1;
+	return 0;
+}
+
+/* The STE of StreamID @sid in *d, and where it lies (*pa). Returns 0, or
+ * -ENOENT: beyond the table, or its level-1 descriptor is invalid. */
+static int smmu_ste_read(struct scenario *sc, unsigned int unit, uint32_t sid,
+			 struct siommu_smmuv3_ste_desc *d, uint64_t *pa)
+{
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+	uint64_t ste[8], l1, l2;
+	struct smmu_st st;
+	unsigned int span;
+
+	if (smmu_st_read(sc, unit, &st) || (st.log2size < 32 && sid >> st.log2size))
+		return -ENOENT;
+	if (!st.two_level) {
+		*pa = st.base + (uint64_t)sid * 64;
+	} else {
+		if (siommu_mem_load64(mem, st.base + (uint64_t)(sid >> st.split) * 8, &l1))
+			return -ENOENT;
+		span = siommu_smmuv3_l1std_decode(l1, &l2);
+		if (!span || (sid & ((1u << st.split) - 1)) >> (span - 1))
+			return -ENOENT;
+		*pa = l2 + (uint64_t)(sid & ((1u << st.split) - 1)) * 64;
+	}
+	if (siommu_mem_read(mem, *pa, ste, sizeof(ste)))
+		return -ENOENT;
+	siommu_smmuv3_ste_decode(ste, d);
+	return 0;
+}
+
+/* CDs per level-2 CD table of S1Fmt @fmt (SMMUv3 5.2: 1 is 4K leaves of
+ * 64 CDs, 2 64K leaves of 1024); 0 for a linear table. */
+static unsigned int smmu_cd_leaf_bits(unsigned int fmt)
+{
+	return fmt == 1 ? 6 : fmt == 2 ? 10 : 0;
+}
+
+/* The CD of SubstreamID @ssid under stage-1 STE @ste, in *cd. Returns 0,
+ * or -ENOENT: no stage-1 CD table, @ssid beyond S1CDMax, or its level-1
+ * CD descriptor is invalid. */
+static int smmu_cd_read(struct scenario *sc, const struct siommu_smmuv3_ste_desc *ste,
+			uint32_t ssid, struct siommu_smmuv3_cd_desc *cd)
+{
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+	unsigned int leaf = smmu_cd_leaf_bits(ste->s1_fmt);
+	uint64_t w[8], pa, l1;
+
+	/* Only stage 1 alone: with stage 2 the CD pointer is an IPA. */
+	if (!ste->valid || ste->config != SIOMMU_SMMUV3_STE_S1 || ssid >> ste->s1_cdmax)
+		return -ENOENT;
+	if (!leaf) {
+		pa = ste->s1_ctx_ptr + (uint64_t)ssid * 64;
+	} else {
+		if (siommu_mem_load64(mem, ste->s1_ctx_ptr + (uint64_t)(ssid >> leaf) * 8, &l1) ||
+		    !siommu_smmuv3_l1cd_decode(l1, &pa))
+			return -ENOENT;
+		pa += (uint64_t)(ssid & ((1u << leaf) - 1)) * 64;
+	}
+	if (siommu_mem_read(mem, pa, w, sizeof(w)))
+		return -ENOENT;
+	siommu_smmuv3_cd_decode(w, cd);
+	return 0;
+}
+
+/* The scenario domain whose page table is at @root, or -1. */
+static int dom_by_root(struct scenario *sc, uint64_t root)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->ndoms; i++) {
+		struct siommu_pt *pt = siommu_domain_pt(sc->dom[i].dom);
+
+		if (pt && siommu_pt_root(pt) == root)
+			return (int)i;
+	}
+	return -1;
+}
+
+static const char *const s1dss_names[] = { "terminate", "bypass", "ssid0", "reserved" };
+
+/* "STE at 0x...: S1, ..." as the unit has it for device @i. */
+static void smmu_ste_str(struct scenario *sc, unsigned int i, char *s, size_t len)
+{
+	struct siommu_smmuv3_ste_desc d;
+	struct smmu_st st;
+	uint64_t pa;
+	size_t l;
+
+	if (smmu_ste_read(sc, sc->dev[i].unit, sc->dev[i].cfg.rid, &d, &pa)) {
+		snprintf(s, len, "STE: none (beyond the stream table)");
+		return;
+	}
+	l = (size_t)snprintf(s, len, "STE at 0x%" PRIx64 "%s: ", pa,
+			     smmu_st_read(sc, sc->dev[i].unit, &st) || !st.two_level ? "" :
+			     " (level 2)");
+	if (!d.valid) {
+		snprintf(s + l, len - l, "not valid");
+		return;
+	}
+	if (d.config == SIOMMU_SMMUV3_STE_ABORT || d.config == SIOMMU_SMMUV3_STE_BYPASS) {
+		snprintf(s + l, len - l, "%s", d.config ? "bypass" : "abort");
+		return;
+	}
+	if (d.config != SIOMMU_SMMUV3_STE_S1 && d.config != SIOMMU_SMMUV3_STE_S2 &&
+	    d.config != SIOMMU_SMMUV3_STE_NESTED) {
+		snprintf(s + l, len - l, "config %u (reserved)", d.config);
+		return;
+	}
+	if (d.config != SIOMMU_SMMUV3_STE_S2)
+		l += (size_t)snprintf(s + l, len - l, "%s, CD table %s at 0x%" PRIx64 ", "
+				      "S1CDMax %u, S1DSS %s, EATS %u",
+				      d.config == SIOMMU_SMMUV3_STE_S1 ? "S1" : "nested",
+				      d.s1_fmt == 0 ? "linear" : d.s1_fmt == 1 ?
+				      "2-level (64 CDs per leaf)" : "2-level (1024 CDs per leaf)",
+				      d.s1_ctx_ptr, d.s1_cdmax, s1dss_names[d.s1dss & 3], d.eats);
+	if (d.config != SIOMMU_SMMUV3_STE_S1 && l < len)
+		snprintf(s + l, len - l, "%sS2, VMID %u, S2TTB 0x%" PRIx64 ", S2T0SZ %u",
+			 d.config == SIOMMU_SMMUV3_STE_NESTED ? "; " : "", d.s2_vmid, d.s2_ttb,
+			 d.s2_t0sz);
+}
+
+/*
+ * How an attachment of device @i at @pasid (0: the RID's traffic, without
+ * a SubstreamID) reaches its domain in the unit's tables, into *a: through
+ * the STE's stage 2, as bypass, stopped by S1DSS, or through a CD; a->dom
+ * is the domain whose page table the entry points at (-1: none).
+ */
+enum smmu_att_kind { ATT_NONE, ATT_S2, ATT_BYPASS, ATT_S1DSS, ATT_CD, ATT_CD_INVALID };
+
+struct smmu_att {
+	enum smmu_att_kind kind;
+	struct siommu_smmuv3_ste_desc ste;
+	struct siommu_smmuv3_cd_desc cd;
+	uint32_t ssid;
+	int dom;
+};
+
+static void smmu_att_read(struct scenario *sc, unsigned int i, uint32_t pasid,
+			  struct smmu_att *a)
+{
+	uint64_t pa;
+
+	*a = (struct smmu_att){ .kind = ATT_NONE, .ssid = pasid, .dom = -1 };
+	if (smmu_ste_read(sc, sc->dev[i].unit, sc->dev[i].cfg.rid, &a->ste, &pa) ||
+	    !a->ste.valid)
+		return;
+	if (a->ste.config == SIOMMU_SMMUV3_STE_S2) {
+		a->kind = ATT_S2;
+		a->dom = dom_by_root(sc, a->ste.s2_ttb);
+	} else if (a->ste.config == SIOMMU_SMMUV3_STE_BYPASS) {
+		a->kind = ATT_BYPASS;
+	} else if (!pasid && a->ste.s1_cdmax && a->ste.s1dss != SIOMMU_SMMUV3_S1DSS_SSID0) {
+		/* Without a SubstreamID: S1DSS, unless the table has one CD. */
+		a->kind = ATT_S1DSS;
+	} else if (smmu_cd_read(sc, &a->ste, pasid, &a->cd) || !a->cd.valid) {
+		a->kind = ATT_CD_INVALID;
+	} else {
+		a->kind = ATT_CD;
+		a->dom = dom_by_root(sc, a->cd.ttb0);
+	}
+}
+
+/* The same in words: "CD 3: ASID 2, TTB0 0x..., T0SZ 16", "S1DSS bypass",
+ * "STE S2: VMID 1, S2TTB 0x..."; "" when the STE is not there. */
+static void smmu_att_str(const struct smmu_att *a, char *s, size_t len)
+{
+	switch (a->kind) {
+	case ATT_S2:
+		snprintf(s, len, "STE S2: VMID %u, S2TTB 0x%" PRIx64, a->ste.s2_vmid, a->ste.s2_ttb);
+		break;
+	case ATT_BYPASS:
+		snprintf(s, len, "STE bypass");
+		break;
+	case ATT_S1DSS:
+		snprintf(s, len, "S1DSS %s", s1dss_names[a->ste.s1dss & 3]);
+		break;
+	case ATT_CD_INVALID:
+		snprintf(s, len, "CD %u: not valid", a->ssid);
+		break;
+	case ATT_CD:
+		snprintf(s, len, "CD %u: ASID %u, TTB0 0x%" PRIx64 ", T0SZ %u", a->ssid, a->cd.asid,
+			 a->cd.ttb0, a->cd.t0sz);
+		break;
+	default:
+		s[0] = 0;
+	}
+}
+
+/* The unit's stream table in words. */
+static void smmu_unit_str(struct scenario *sc, unsigned int u, char *s, size_t len)
+{
+	struct smmu_st st;
+
+	if (smmu_st_read(sc, u, &st))
+		snprintf(s, len, "stream table unreadable");
+	else if (st.two_level)
+		snprintf(s, len, "stream table 2-level at 0x%" PRIx64 ": 2^%u StreamIDs, %u per "
+			 "level-2 table", st.base, st.log2size, 1u << st.split);
+	else
+		snprintf(s, len, "stream table linear at 0x%" PRIx64 ": 2^%u StreamIDs", st.base,
+			 st.log2size);
+}
+
+/* An attachment on an SMMUv3 unit: SSID -> CD -> domain, or the RID's
+ * traffic through the STE. */
+static void dump_att_smmuv3(struct dump_ctx *c, uint32_t pasid, unsigned int di)
+{
+	unsigned int dv = c->dev;
+	char how[160], where[24];
+	struct smmu_att att;
+	int hd;
+
+	smmu_att_read(c->sc, dv, pasid, &att);
+	smmu_att_str(&att, how, sizeof(how));
+	/* The domain the tables point at; the core's where they point at
+	 * none of the scenario's (identity, blocked). */
+	hd = att.dom >= 0 ? att.dom : (int)di;
+	if (pasid)
+		snprintf(where, sizeof(where), "SSID %u", pasid);
+	else
+		snprintf(where, sizeof(where), "no SSID");
+	if (c->dot)
+		fprintf(c->out, "  dev_%u_p%u [label=\"%s\\n%s\", shape=box];\n"
+			"  ste_%u -> dev_%u_p%u;\n  dev_%u_p%u -> dom_%d;\n",
+			dv, pasid, where, how, dv, dv, pasid, dv, pasid, hd);
+	else
+		fprintf(c->out, "    %s -> %s -> domain %s\n", where, how[0] ? how : "?",
+			hd < (int)c->sc->ndoms ? SHOW(c->sc->dom[hd].name) : "(unnamed)");
+}
+
 static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 {
 	struct dump_ctx *c = arg;
@@ -1838,6 +2478,10 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 
 	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
 		;
+	if (c->sc->unit[c->sc->dev[dv].unit].type == UNIT_SMMUV3) {
+		dump_att_smmuv3(c, pasid, di);
+		return 0;
+	}
 	hw_did(c->sc, dv, pasid, did, sizeof(did));
 	if (c->dot && pasid)
 		fprintf(c->out, "  dev_%u_p%u [label=\"PASID %u%s\", shape=box];\n"
@@ -1923,7 +2567,36 @@ static const char *dom_kind(struct sc_domain *d)
 	siommu_pt_get_cfg(pt, &pc);
 	return pc.format == SIOMMU_PT_X86_64 ? "paging, first stage (x86-64 format)" :
 	       pc.format == SIOMMU_PT_VTD_SS ? "paging, second stage (VT-d format)" :
+	       pc.format == SIOMMU_PT_ARM_S1 ? "paging, stage 1 (VMSAv8-64, 4K granule)" :
+	       pc.format == SIOMMU_PT_ARM_S2 ? "paging, stage 2 (VMSAv8-64, 4K granule)" :
 	       "paging";
+}
+
+/* A device on an SMMUv3 unit: its StreamID and group, its STE, then each
+ * attachment through it. */
+static void dump_smmuv3_device(struct scenario *sc, struct dump_ctx *c, unsigned int i)
+{
+	struct sc_device *d = &sc->dev[i];
+	char rid[32] = "", ste[256];
+
+	if (!d->by_sid) {
+		memcpy(rid, "RID ", 4);
+		rid_str(d->cfg.rid, rid + 4);
+		strcat(rid, c->dot ? ", " : "; ");
+	}
+	smmu_ste_str(sc, i, ste, sizeof(ste));
+	if (c->dot) {
+		fprintf(c->out, "  dev_%u [label=", i);
+		dot_quoted(c->out, d->name);
+		fprintf(c->out, ", xlabel=\"StreamID 0x%x, %sgroup %u\"];\n  unit_%u -> dev_%u;\n"
+			"  ste_%u [shape=box, label=\"%s\"];\n  dev_%u -> ste_%u;\n",
+			d->cfg.rid, rid, group_no(sc, i), d->unit, i, i, ste, i, i);
+	} else {
+		fprintf(c->out, "  StreamID 0x%x %s (%sgroup %u)\n    %s\n", d->cfg.rid,
+			SHOW(d->name), rid, group_no(sc, i), ste);
+	}
+	c->dev = i;
+	siommu_device_for_each_attachment(d->dev, dump_att, c);
 }
 
 static void dump(struct scenario *sc, FILE *out, bool dot)
@@ -1934,10 +2607,20 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 	if (dot)
 		fprintf(out, "digraph siommu {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	for (u = 0; u < sc->nunits; u++) {
+		bool smmu = sc->unit[u].type == UNIT_SMMUV3;
+		char st[128];
+
+		if (smmu)
+			smmu_unit_str(sc, u, st, sizeof(st));
 		if (dot) {
 			fprintf(out, "  unit_%u [shape=box3d, label=", u);
 			dot_quoted(out, sc->unit[u].name);
-			fprintf(out, ", xlabel=\"VT-d unit\"];\n");
+			if (smmu)
+				fprintf(out, ", xlabel=\"SMMUv3 unit, %s\"];\n", st);
+			else
+				fprintf(out, ", xlabel=\"VT-d unit\"];\n");
+		} else if (smmu) {
+			fprintf(out, "unit %s (SMMUv3, %s)\n", SHOW(sc->unit[u].name), st);
 		} else {
 			fprintf(out, "unit %s (VT-d, scalable mode)\n", SHOW(sc->unit[u].name));
 		}
@@ -1947,6 +2630,10 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 
 			if (d->unit != (int)u)
 				continue;
+			if (smmu) {
+				dump_smmuv3_device(sc, &c, i);
+				continue;
+			}
 			rid_str(d->cfg.rid, rid);
 			ctx_str(sc, i, cx, sizeof(cx));
 			if (dot) {
@@ -2032,4 +2719,213 @@ void scenario_dump_dot(struct scenario *sc, FILE *out)
 void scenario_dump_text(struct scenario *sc, FILE *out)
 {
 	dump(sc, out, false);
+}
+
+/* The dump as JSON ----------------------------------------------------------- */
+
+struct json_dump {
+	struct scenario *sc;
+	unsigned int dev;
+	json_t *list;		/* what the callback appends to */
+	int ret;		/* -ENOMEM once an append failed */
+};
+
+/* Append @item to @list; a NULL item (jansson out of memory) or a failed
+ * append is remembered in j->ret. */
+static void jappend(struct json_dump *j, json_t *list, json_t *item)
+{
+	if (json_array_append_new(list, item))
+		j->ret = -ENOMEM;
+}
+
+static const char *const ste_configs[] = { "abort", "reserved", "reserved", "reserved", "bypass",
+					   "s1", "s2", "nested" };
+static const char *const s1fmts[] = { "linear", "2level_64", "2level_1024", "reserved" };
+
+static json_t *ste_json(const struct siommu_smmuv3_ste_desc *d, uint64_t pa)
+{
+	json_t *o = json_pack("{s:I, s:b, s:s}", "address", (json_int_t)pa, "valid", d->valid,
+			      "config", ste_configs[d->config & 7]);
+
+	if (o && (d->config == SIOMMU_SMMUV3_STE_S1 || d->config == SIOMMU_SMMUV3_STE_NESTED) &&
+	    json_object_update_new(o, json_pack("{s:I, s:s, s:i, s:s, s:i}",
+			"s1_context_ptr", (json_int_t)d->s1_ctx_ptr,
+			"s1_fmt", s1fmts[d->s1_fmt & 3], "s1_cdmax", (int)d->s1_cdmax,
+			"s1dss", s1dss_names[d->s1dss & 3], "eats", (int)d->eats))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (o && (d->config == SIOMMU_SMMUV3_STE_S2 || d->config == SIOMMU_SMMUV3_STE_NESTED) &&
+	    json_object_update_new(o, json_pack("{s:i, s:I, s:i}", "vmid", (int)d->s2_vmid,
+			"s2_ttb", (json_int_t)d->s2_ttb, "s2_t0sz", (int)d->s2_t0sz))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* An attachment: the PASID (null: the RID), the domain, and what the
+ * unit's tables say about it. */
+static int json_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
+{
+	struct json_dump *j = arg;
+	struct scenario *sc = j->sc;
+	unsigned int dv = j->dev;
+	json_t *o = json_pack("{s:o, s:s}", "pasid", pasid ? json_integer(pasid) : json_null(),
+			      "domain", dom_name(sc, dom));
+
+	if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV3) {
+		static const char *const kinds[] = { "none", "s2", "bypass", "s1dss", "cd",
+						     "cd_invalid" };
+		struct smmu_att a;
+		json_t *hw;
+
+		smmu_att_read(sc, dv, pasid, &a);
+		hw = json_pack("{s:s}", "via", kinds[a.kind]);
+		if (hw && a.kind == ATT_CD &&
+		    json_object_update_new(hw, json_pack("{s:i, s:i, s:I, s:i}", "ssid",
+				(int)a.ssid, "asid", (int)a.cd.asid, "ttb0", (json_int_t)a.cd.ttb0,
+				"t0sz", (int)a.cd.t0sz)))
+			j->ret = -ENOMEM;
+		if (hw && a.kind == ATT_S1DSS &&
+		    json_object_set_new(hw, "s1dss", json_string(s1dss_names[a.ste.s1dss & 3])))
+			j->ret = -ENOMEM;
+		if (hw && a.kind == ATT_S2 &&
+		    json_object_update_new(hw, json_pack("{s:i, s:I}", "vmid", (int)a.ste.s2_vmid,
+				"s2_ttb", (json_int_t)a.ste.s2_ttb)))
+			j->ret = -ENOMEM;
+		if (json_object_set_new(o, "tables", hw ?: json_null()))
+			j->ret = -ENOMEM;
+		/* The domain whose page table the entry points at. */
+		if (a.dom >= 0 && json_object_set_new(o, "domain", json_string(sc->dom[a.dom].name)))
+			j->ret = -ENOMEM;
+	} else if (o) {
+		static const char *const pgtt[] = { "?", "first stage", "second stage", "nested",
+						    "pass-through", "?", "?", "?" };
+		struct hw_entry e;
+		json_t *hw = json_null();
+
+		if (!hw_entry_read(sc, sc->dev[dv].unit, sc->dev[dv].cfg.rid, pasid, &e))
+			hw = json_pack("{s:i, s:s}", "did", (int)e.did, "translation", pgtt[e.pgtt]);
+		if (json_object_set_new(o, "tables", hw ?: json_null()))
+			j->ret = -ENOMEM;
+	}
+	jappend(j, j->list, o);
+	return 0;
+}
+
+static json_t *device_json(struct json_dump *j, unsigned int i)
+{
+	struct scenario *sc = j->sc;
+	struct sc_device *d = &sc->dev[i];
+	json_t *o, *atts = json_array();
+	char rid[16];
+
+	rid_str(d->cfg.rid, rid);
+	o = json_pack("{s:s, s:i}", "name", d->name, "group", (int)group_no(sc, i));
+	if (!o)
+		goto out;
+	if (sc->unit[d->unit].type == UNIT_SMMUV3) {
+		struct siommu_smmuv3_ste_desc ste;
+		uint64_t pa;
+
+		if (json_object_set_new(o, "sid", json_integer(d->cfg.rid)) ||
+		    json_object_set_new(o, "rid", d->by_sid ? json_null() : json_string(rid)) ||
+		    json_object_set_new(o, "ste", smmu_ste_read(sc, d->unit, d->cfg.rid, &ste, &pa) ?
+					json_null() : ste_json(&ste, pa)))
+			j->ret = -ENOMEM;
+	} else {
+		struct siommu_device_info info;
+		struct hw_entry e = { 0 };
+
+		siommu_device_get_info(d->dev, &info);
+		hw_entry_read(sc, d->unit, d->cfg.rid, 0, &e);
+		if (json_object_set_new(o, "rid", json_string(rid)) ||
+		    json_object_set_new(o, "context", json_pack("{s:b, s:b, s:b}", "pasid",
+					info.max_pasid != 0, "ats", e.dte, "pri", e.pre)))
+			j->ret = -ENOMEM;
+	}
+	if (json_object_set(o, "attachments", atts))
+		j->ret = -ENOMEM;
+	j->dev = i;
+	j->list = atts;
+	siommu_device_for_each_attachment(d->dev, json_att, j);
+out:
+	json_decref(atts);
+	return o;
+}
+
+static int json_run(void *arg, const struct siommu_pt_run *run)
+{
+	struct json_dump *j = arg;
+
+	jappend(j, j->list, json_pack("{s:I, s:I, s:I, s:s}", "iova", (json_int_t)run->iova,
+				      "length", (json_int_t)run->length, "pa", (json_int_t)run->pa,
+				      "prot", (run->prot & SIOMMU_PROT_READ) ?
+				      (run->prot & SIOMMU_PROT_WRITE ? "rw" : "r") :
+				      (run->prot & SIOMMU_PROT_WRITE ? "w" : "")));
+	return 0;
+}
+
+static json_t *domain_json(struct json_dump *j, unsigned int i)
+{
+	struct sc_domain *d = &j->sc->dom[i];
+	struct siommu_pt *pt = siommu_domain_pt(d->dom);
+	json_t *maps = json_array(), *o;
+
+	o = json_pack("{s:s, s:s, s:O}", "name", d->name, "kind", dom_kind(d), "mappings", maps);
+	if (o && pt) {
+		struct siommu_pt_cfg pc;
+
+		siommu_pt_get_cfg(pt, &pc);
+		j->list = maps;
+		siommu_pt_for_each(pt, 0, 1ull << (pc.ias - (pc.format == SIOMMU_PT_X86_64)),
+				   json_run, j);
+	}
+	json_decref(maps);
+	return o;
+}
+
+int scenario_dump_json(struct scenario *sc, FILE *out)
+{
+	struct json_dump j = { .sc = sc };
+	json_t *doc = json_object(), *units = json_array(), *doms = json_array();
+	unsigned int u, i;
+	int ret = -ENOMEM;
+
+	if (!doc || !units || !doms || json_object_set_new(doc, "scenario", json_text(sc->file)) ||
+	    json_object_set(doc, "units", units) || json_object_set(doc, "domains", doms))
+		goto out;
+	for (u = 0; u < sc->nunits; u++) {
+		bool smmu = sc->unit[u].type == UNIT_SMMUV3;
+		json_t *devs = json_array(), *o;
+		struct smmu_st st;
+
+		o = json_pack("{s:s, s:s}", "name", sc->unit[u].name, "type",
+			      smmu ? "smmuv3" : "vtd");
+		if (o && smmu && !smmu_st_read(sc, u, &st) &&
+		    json_object_set_new(o, "stream_table", json_pack("{s:s, s:I, s:i, s:i}",
+				"format", st.two_level ? "2level" : "linear",
+				"base", (json_int_t)st.base, "log2size", (int)st.log2size,
+				"split", st.two_level ? (int)st.split : 0)))
+			j.ret = -ENOMEM;
+		if (o && json_object_set(o, "devices", devs))
+			j.ret = -ENOMEM;
+		for (i = 0; o && i < sc->ndevs; i++)
+			if (sc->dev[i].unit == (int)u)
+				jappend(&j, devs, device_json(&j, i));
+		json_decref(devs);
+		jappend(&j, units, o);
+	}
+	for (i = 0; i < sc->ndoms; i++)
+		jappend(&j, doms, domain_json(&j, i));
+	if (j.ret)
+		goto out;
+	ret = json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0 &&
+	      fputc('\n', out) != EOF ? 0 : -EIO;
+out:
+	json_decref(units);
+	json_decref(doms);
+	json_decref(doc);
+	return ret;
 }

@@ -99,8 +99,28 @@ uint64_t scenario_unexpected(struct scenario *sc);
  */
 int scenario_report(struct scenario *sc, FILE *out, bool json);
 
+/*
+ * scenario_smmuv3_event_name - the SMMUv3 event number @event (enum
+ * siommu_smmuv3_event, SMMUv3 7.3) as the specification names it
+ * ("F_TRANSLATION"); "no_event" for 0 (a transaction that ended without
+ * an event record: STE.Config abort, or an output that is not RAM); NULL
+ * for a number it does not name.
+ */
+const char *scenario_smmuv3_event_name(unsigned int event);
+
 /* The live structure after a run: Graphviz dot, and indented text. */
 void scenario_dump_dot(struct scenario *sc, FILE *out);
 void scenario_dump_text(struct scenario *sc, FILE *out);
+
+/*
+ * scenario_dump_json - the same structure as one JSON document on @out:
+ * units (with their type; SMMUv3 with its stream table) -> devices (RID or
+ * StreamID, group; VT-d context bits or the SMMUv3 STE) -> attachments
+ * (PASID, domain, and the entry the unit's tables hold: DID and
+ * translation type, or the STE stage 2 or CD); domains with their kind
+ * and mapped runs. Addresses are numbers. Returns 0, -ENOMEM (building
+ * the document), -EIO (the stream reported an error).
+ */
+int scenario_dump_json(struct scenario *sc, FILE *out);
 
 #endif

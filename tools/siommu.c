@@ -56,6 +56,7 @@ static const struct bench_entry benches[] = {
 	{ "smmuv2", bench_smmuv2, "SMMUv2 model: TLB hit and miss, DMA, GPU TTBR0/ASID switch" },
 	{ "core", bench_core, "IOMMU core: PASID alloc, strict map+unmap, PASID attach" },
 	{ "dma", bench_dma, "DMA API: IOVA alloc, lazy/strict map+unmap, sg, 2-thread scaling" },
+	{ "iommufd", bench_iommufd, "iommufd: IOAS map+unmap 4K and 2M through a domain, 1G of 4K pages" },
 	{ "rcu", bench_rcu, "RCU: grace period idle and with a busy reader, read section" },
 };
 
@@ -411,13 +412,16 @@ static int render_svg(const char *dot, const char *svg, bool *missing)
 }
 
 /* The structure after a scenario: PREFIX.dot, PREFIX.txt, and PREFIX.svg
- * when Graphviz's dot is installed; the text also goes to stdout. */
+ * when Graphviz's dot is installed; the text (--json: one JSON document)
+ * also goes to stdout. */
 static int cmd_dump(const struct command *c, int argc, char **argv)
 {
 	struct scenario_args a = { .lim = SCENARIO_LIMITS_DEFAULT };
 	const char *file, *prefix = "siommu-dump";
+	bool json = false;
 	const struct opt opts[] = {
-		{ "-o", NULL, &prefix }, { "--max-memory", NULL, &a.max_memory },
+		{ "-o", NULL, &prefix }, { "--json", &json, NULL },
+		{ "--max-memory", NULL, &a.max_memory },
 		{ "--timeout", NULL, &a.timeout }, { NULL, NULL, NULL },
 	};
 	char txt[4096], dot[4096], svg[4096];
@@ -439,7 +443,13 @@ static int cmd_dump(const struct command *c, int argc, char **argv)
 	ret = load_and_run(file, &a, &sc);
 	if (!sc)
 		return ret;
-	scenario_dump_text(sc, stdout);
+	if (json && scenario_dump_json(sc, stdout)) {
+		fprintf(stderr, "siommu: dump: could not build the JSON document\n");
+		scenario_free(sc);
+		return EXIT_INPUT;
+	}
+	if (!json)
+		scenario_dump_text(sc, stdout);
 	wret = write_file(txt, sc, scenario_dump_text);
 	wret = wret ?: write_file(dot, sc, scenario_dump_dot);
 	scenario_free(sc);
@@ -456,25 +466,41 @@ static int cmd_dump(const struct command *c, int argc, char **argv)
 
 static int cmd_demo(const struct command *c, int argc, char **argv)
 {
-	int ret;
+	enum demo_unit unit = DEMO_VTD;
+	const char *type = NULL;
+	int ret, j;
 
 	if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
 		command_help(c, stdout);
 		return 0;
 	}
-	if (argc)
-		return usage_error(c, "%s '%s'", argv[0][0] == '-' ? "unknown option" :
-				   "unexpected argument", argv[0]);
-	ret = demo_run(stdout);
+	for (j = 0; j < argc; j++) {
+		if (!strcmp(argv[j], "--unit") && j + 1 < argc)
+			type = argv[++j];
+		else if (!strncmp(argv[j], "--unit=", 7))
+			type = argv[j] + 7;
+		else if (!strcmp(argv[j], "--unit"))
+			return usage_error(c, "option '--unit' needs a value (vtd or smmuv3)");
+		else
+			return usage_error(c, "%s '%s'", argv[j][0] == '-' ? "unknown option" :
+					   "unexpected argument", argv[j]);
+	}
+	if (type && !strcmp(type, "smmuv3"))
+		unit = DEMO_SMMUV3;
+	else if (type && strcmp(type, "vtd"))
+		return usage_error(c, "--unit: no unit type named '%s' (vtd or smmuv3)", type);
+	ret = demo_run(stdout, unit);
 	if (ret)
 		fprintf(stderr, "siommu demo: %s\n", strerror(-ret));
 	return ret ? EXIT_INPUT : 0;
 }
 
 static const struct command commands[] = {
-	{ "demo", cmd_demo, "demo",
+	{ "demo", cmd_demo, "demo [--unit vtd|smmuv3]",
 	  "The system doing its job in a few seconds: tenants sharing a copy engine by\n"
-	  "PASID, a PASID-only accelerator, a group, and a blocked cross-tenant access.\n" },
+	  "PASID, a PASID-only accelerator, a group, and a blocked cross-tenant access.\n\n"
+	  "  --unit TYPE   the IOMMU the devices sit behind: vtd (Intel VT-d, scalable\n"
+	  "                mode) or smmuv3 (Arm SMMUv3, StreamIDs and SubstreamIDs) [vtd]\n" },
 	{ "run", cmd_run, "run FILE [--json] [--no-progress] [--max-memory SIZE] [--timeout SECONDS]",
 	  "Build what the scenario FILE describes (units, devices, domains, attachments)\n"
 	  "and run its DMA workload; print per-item DMAs, bytes and faults by reason,\n"
@@ -487,12 +513,14 @@ static const struct command commands[] = {
 	  "3 a DMA did not end as its 'expect' says, 124 timed out, 130 interrupted.\n"
 	  "The file's format, every field with its range and default, and the limits:\n"
 	  DOCS ".\n" },
-	{ "dump", cmd_dump, "dump FILE [-o PREFIX] [--max-memory SIZE] [--timeout SECONDS]",
+	{ "dump", cmd_dump, "dump FILE [-o PREFIX] [--json] [--max-memory SIZE] [--timeout SECONDS]",
 	  "Run the scenario FILE, then show its live structure: unit, RID and group,\n"
-	  "PASIDs, domains with their stage and mapped ranges. Written as text to stdout\n"
-	  "and PREFIX.txt, as Graphviz PREFIX.dot, and as PREFIX.svg when Graphviz's dot\n"
-	  "is installed [PREFIX: siommu-dump]. Options and exit codes as for run; a\n"
-	  "failed SVG render exits 1.\n" },
+	  "PASIDs, domains with their stage and mapped ranges; on SMMUv3 units the\n"
+	  "stream table, STEs and CDs. Written as text to stdout and PREFIX.txt, as\n"
+	  "Graphviz PREFIX.dot, and as PREFIX.svg when Graphviz's dot is installed\n"
+	  "[PREFIX: siommu-dump]. Options and exit codes as for run; a failed SVG\n"
+	  "render exits 1.\n\n"
+	  "  --json    one JSON document on stdout instead of the text\n" },
 	{ "bench", cmd_bench, "bench NAME|all [--json] [--quick] [--check]",
 	  "Measure the library against bare baselines run alongside, as ratios.\n\n"
 	  "  --json    one JSON document\n"

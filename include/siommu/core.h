@@ -15,8 +15,9 @@
  * through its type's ops table (src/core/iommu_ops.h), and knows no IOMMU
  * type: domain IDs, table pages and replace bookkeeping are the driver's,
  * as are a device's reserved regions (VT-d's interrupt window). Drivers
- * live in src/core/drivers/<type>/. Today units are Intel VT-d in scalable
- * mode (siommu_unit_add_vtd()).
+ * live in src/core/drivers/<type>/. Units are Intel VT-d in scalable mode
+ * (siommu_unit_add_vtd()) and Arm SMMUv3 (siommu_unit_add_smmuv3()),
+ * where a device's RID is its StreamID and a PASID its SubstreamID.
  *
  * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
  * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can
@@ -33,8 +34,8 @@
  *
  * Domains are what DMA is translated by: BLOCKED (every access faults),
  * IDENTITY (pass-through: IOVA = PA), PAGING (an I/O page table, siommu/pt.h,
- * in the format the driver picks: VT-d first stage where the unit has it,
- * else second stage). A domain is attached to
+ * in the format the driver picks: VT-d first stage or SMMUv3 stage 1 where
+ * the unit has it, else second stage / stage 2). A domain is attached to
  *   - a device's RID: siommu_device_attach() switches the whole group;
  *   - a device+PASID: siommu_device_attach_pasid(); the PASID comes from the
  *     context's PASID space and the attachment holds a reference to it, so a
@@ -64,7 +65,8 @@
  * passed to the operation that needed the flush.
  *
  * Errors: 0 or a negative errno; nothing changes on failure. Teardown
- * (detach, free, remove, destroy) never fails.
+ * (detach, free, remove, destroy) never fails, but for calls from a device
+ * callback inside a queue submission ("Concurrency" below).
  *
  * Concurrency
  * -----------
@@ -78,6 +80,24 @@
  * but must not wait for the unit (unmap, attach, detach: the faulting DMA
  * may sit in a walk such a wait waits for); siommu_device_for_each_attachment()
  * runs its function after dropping the lock.
+ * Device callbacks run from a unit's invalidation queue (siommu/vtd.h: a
+ * device-TLB invalidation, a page group response) run inside the driver's
+ * queue submission, in the thread of the call that flushed (unmap, attach,
+ * detach, a DMA API unmap or flush), which holds the unit's queue and may
+ * hold the context or domain lock. From such a callback, and from any
+ * fault handler it runs nested, the library refuses what would wait for a
+ * queue or take those locks, with -EDEADLK and nothing changed: unit add,
+ * map, unmap, attach, attach_pasid, detach_pasid, domain alloc and free,
+ * device add, claim, get_info, for_each_attachment, and the DMA API calls
+ * that return an error (siommu/dma.h). siommu_device_detach() cannot
+ * fail: from there it is deferred, and done by the same thread once the
+ * call that ran the callback has dropped its locks, before that call
+ * returns. siommu_device_remove(), siommu_device_unclaim(),
+ * siommu_device_domain(), siommu_ctx_destroy() and siommu_dma_teardown()
+ * can neither fail nor wait, and must not be called from there (debug
+ * builds assert). Page responses from there are queued and answered
+ * before the submission ends. Reading stats, setting a fault handler, DMA
+ * and page requests work as anywhere.
  * Lock order: context lock, then domain lock, then unit queue lock.
  */
 #ifndef SIOMMU_CORE_H
@@ -89,6 +109,7 @@
 #include <siommu/mem.h>
 #include <siommu/pasid.h>
 #include <siommu/pt.h>
+#include <siommu/smmuv3.h>
 #include <siommu/vtd.h>
 
 #ifdef __cplusplus
@@ -130,13 +151,37 @@ struct siommu_pasid_space *siommu_ctx_pasids(struct siommu_ctx *ctx);
  * @cfg (NULL: defaults) and bring it up with its driver: root table,
  * queued invalidation, fault reporting, translation enabled.
  * Returns 0, -EINVAL (configuration), -ENOMEM, -EIO (the unit did not come
- * up as the driver programmed it).
+ * up as the driver programmed it), -EDEADLK (from a device callback inside
+ * a queue submission, see "Concurrency").
  */
 int siommu_unit_add_vtd(struct siommu_ctx *ctx, const struct siommu_vtd_cfg *cfg,
 			struct siommu_unit **out);
 
 /* The model behind a unit: where devices send their DMA. */
 struct siommu_vtd *siommu_unit_vtd(struct siommu_unit *unit);
+
+/*
+ * siommu_unit_add_smmuv3 - create an SMMUv3 model on the context's memory
+ * with @cfg (NULL: defaults) and bring it up with its driver, as Linux's
+ * arm-smmu-v3 does: GBPA abort, stream table (2-level when the unit has
+ * it and more than 256 StreamIDs, else linear), command, event and PRI
+ * queues, interrupts as MSIs, SMMUEN. Devices' RIDs are StreamIDs: a RID
+ * beyond the unit's StreamID width cannot be added (-EINVAL). Domains:
+ * stage FIRST (and AUTO where the unit has stage 1) is stage 1 with a
+ * 48-bit input; SECOND is stage 2 with an input as wide as the unit's
+ * output (IDR5.OAS, at most 48); a narrower ias asks for less and gets
+ * that width. A stage-2 domain at a device's RID and PASID attachments
+ * exclude each other (-EINVAL), as do a PASID and an identity or stage-2
+ * domain. Faults report the event number (enum siommu_smmuv3_event).
+ * Returns 0, -EINVAL (configuration), -EOPNOTSUPP (no AArch64 tables or
+ * 4K granule), -ENOMEM, -EIO (the unit did not acknowledge CR0, GBPA or
+ * IRQ_CTRL).
+ */
+int siommu_unit_add_smmuv3(struct siommu_ctx *ctx, const struct siommu_smmuv3_cfg *cfg,
+			   struct siommu_unit **out);
+
+/* The SMMUv3 model behind a unit (NULL for a unit of another type). */
+struct siommu_smmuv3 *siommu_unit_smmuv3(struct siommu_unit *unit);
 
 struct siommu_unit_stats {
 	uint64_t inv_descriptors;	/* invalidation descriptors queued */
@@ -152,7 +197,9 @@ struct siommu_unit_stats {
 					 * answered "invalid request": no
 					 * device handles I/O page faults yet) */
 	uint64_t domain_ids;		/* domain IDs in use: one per domain
-					 * attached through the unit */
+					 * attached through the unit (VT-d
+					 * DIDs; SMMUv3 ASIDs and VMIDs, of
+					 * paging domains only) */
 };
 void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
 
@@ -243,7 +290,8 @@ struct siommu_fault {
 	bool pasid_present;
 	uint32_t pasid;
 	uint64_t addr;		/* faulting page address */
-	uint32_t reason;	/* unit-specific code (siommu/vtd.h SIOMMU_VTD_FR_*) */
+	uint32_t reason;	/* unit-specific code: siommu/vtd.h SIOMMU_VTD_FR_*,
+				 * siommu/smmuv3.h enum siommu_smmuv3_event */
 	bool write;
 };
 typedef void (*siommu_fault_fn)(void *arg, struct siommu_device *dev,
@@ -265,12 +313,24 @@ enum siommu_domain_stage {
 	SIOMMU_STAGE_SECOND,	/* VT-d second stage */
 };
 
+/*
+ * Domain flags (struct siommu_domain_cfg.flags).
+ * SIOMMU_DOMAIN_DIRTY_TRACKING: a paging domain whose leaves start clean
+ * and are marked dirty by the unit when a device writes through them (VT-d:
+ * first stage only, whose D bit the unit sets, VT-d 3.6.2). Read and clear
+ * them with siommu_pt_read_and_clear_dirty() on siommu_domain_pt(), then
+ * have the IOTLBs flushed (a domain's cached translation remembers it
+ * dirtied its page) before relying on new marks.
+ */
+#define SIOMMU_DOMAIN_DIRTY_TRACKING	(1u << 0)
+
 struct siommu_domain_cfg {
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;
 	unsigned int ias;	/* 0: the unit's width */
 	uint64_t pgsize_bitmap;	/* leaf sizes (SIOMMU_PGSIZE_*) the domain may
 				 * use, 4K included; 0: all the unit walks */
+	unsigned int flags;	/* SIOMMU_DOMAIN_* */
 };
 
 /*
@@ -283,13 +343,18 @@ struct siommu_domain_cfg {
  * can be attached only through units that walk every one of them: to share
  * a domain with a unit that walks fewer sizes, ask for those.
  * Returns 0, -EINVAL (bad cfg; a pgsize_bitmap without 4K or with a size
- * the unit does not walk; a width the unit lacks), -EOPNOTSUPP (type or
- * stage the unit lacks), -ENOMEM.
+ * the unit does not walk; a width the unit lacks; unknown flags, or flags
+ * on a domain that is not paging), -EOPNOTSUPP (type, stage or dirty
+ * tracking the unit lacks), -ENOMEM.
  */
 int siommu_domain_alloc(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,
 			struct siommu_domain **out);
 
-/* siommu_domain_free - -EBUSY while attached anywhere; else 0. */
+/*
+ * siommu_domain_free - -EBUSY while attached anywhere, -EDEADLK from a
+ * device callback run inside a queue submission (see "Concurrency");
+ * else 0.
+ */
 int siommu_domain_free(struct siommu_domain *dom);
 
 enum siommu_domain_type siommu_domain_type(const struct siommu_domain *dom);
@@ -307,6 +372,8 @@ struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom);
  * again. A VT-d unit without caching mode (CM=0) does not cache
  * not-present entries, so a successful map needs no invalidation there
  * (and takes no lock); on a unit with caching mode it invalidates the range.
+ * Both return -EDEADLK from a device callback run inside a queue
+ * submission (see "Concurrency"), as do attach and attach_pasid.
  */
 int siommu_domain_map(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
 		      uint64_t length, unsigned int prot);
@@ -317,14 +384,21 @@ int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
  * Returns 0; -EINVAL (@dom belongs to another context, or @dev's unit
- * cannot walk its table: a type or stage the unit lacks, a width beyond
- * its SAGAW or first-stage levels, a page size it does not walk);
+ * cannot walk its table: a paging domain of a unit of another type, a
+ * type or stage the unit lacks, a width beyond its SAGAW or first-stage
+ * levels, a page size it does not walk; on SMMUv3 also the exclusions
+ * of siommu_unit_add_smmuv3());
  * -ENOSPC (the unit has no free domain ID); -ENOMEM. On failure nothing
  * changed: the old attachment stays.
  */
 int siommu_device_attach(struct siommu_device *dev, struct siommu_domain *dom);
 
-/* siommu_device_detach - the group's RID goes back to BLOCKED. */
+/*
+ * siommu_device_detach - the group's RID goes back to BLOCKED. Never
+ * fails. From a device callback run inside a queue submission (see
+ * "Concurrency"), it is done once the call that ran the callback has
+ * dropped its locks, before that call returns.
+ */
 void siommu_device_detach(struct siommu_device *dev);
 
 /*
@@ -344,7 +418,11 @@ void siommu_device_detach(struct siommu_device *dev);
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom);
 
-/* siommu_device_detach_pasid - -ENOENT if nothing is attached there. */
+/*
+ * siommu_device_detach_pasid - -ENOENT if nothing is attached there,
+ * -EDEADLK from a device callback run inside a queue submission (see
+ * "Concurrency"); else 0.
+ */
 int siommu_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
 
 /* The domain attached to (@dev, @pasid) (pasid 0: the RID), or NULL. */

@@ -25,6 +25,7 @@
 #ifndef SIOMMU_CORE_INTERNAL_H
 #define SIOMMU_CORE_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <urcu/list.h>
@@ -79,6 +80,21 @@ struct siommu_unit {
 	uint64_t n_fault_unhandled;	/* atomic adds, no lock */
 };
 
+/*
+ * A device owner's handler of the device's page requests (PCIe PRI), the
+ * hook an owner with its own fault queue (iommufd's fault objects) uses
+ * until the core has an I/O page-fault path of its own:
+ * core_report_page_requests() offers it each request of the device (at its
+ * RID or alias), with no lock of the core held. Returning true takes the
+ * request: the owner answers each last-in-group request it took, once,
+ * through core_page_response(). False leaves it to the core, which answers
+ * the group "invalid request". Runs in the thread that processes the
+ * unit's page request queue, possibly inside a device callback: it must
+ * not wait for the unit or for locks held across one.
+ */
+typedef bool (*core_iopf_fn)(void *arg, struct siommu_device *dev,
+			     const struct iommu_page_request *req);
+
 struct siommu_group {
 	struct cds_list_head devices;	/* siommu_device.group_node */
 	unsigned int nr_devices;
@@ -111,7 +127,8 @@ struct siommu_device {
 	/* Attachments by PASID: chunks of ATT_CHUNK pointers, lazily. */
 	struct core_att ***att;
 	unsigned int nr_chunks;
-	siommu_fault_fn fault_fn;	/* atomic with fault_arg under ctx->lock */
+	siommu_fault_fn fault_fn;	/* atomic with fault_arg under
+					 * unit->rid_lock */
 	void *fault_arg;
 	void *drv;			/* the driver's per-device state */
 	/*
@@ -124,6 +141,17 @@ struct siommu_device {
 	void *owner;
 	/* Removal in progress: no new owner. Under ctx->lock. */
 	bool removing;
+	/* The owner's page-request handler (core_device_set_iopf()): set
+	 * under rid_lock; iopf_busy counts calls running (atomic). */
+	core_iopf_fn iopf_fn;
+	void *iopf_arg;
+	unsigned int iopf_busy;
+	/* A detach asked for from a device callback (core.c: detach_defer()):
+	 * set with an atomic exchange by the thread that asked, which links
+	 * the device into its own list (defer_next) and detaches it when
+	 * its outer call is done. */
+	bool detach_deferred;
+	struct siommu_device *defer_next;
 };
 
 struct siommu_domain {
@@ -183,6 +211,63 @@ static inline void *core_device_owner(struct siommu_device *dev,
 	if (cookie && __atomic_load_n(&dev->owner_release, __ATOMIC_RELAXED) == release)
 		return cookie;
 	return NULL;
+}
+
+/*
+ * For drivers' domain_init: the leaf sizes of a new paging domain, what
+ * the unit walks for its stage (@walks) narrowed to the caller's choice
+ * (@asked, siommu_domain_cfg.pgsize_bitmap; 0: all of @walks), which must
+ * include 4K and nothing the unit does not walk. 0 with *@out set, or
+ * -EINVAL.
+ */
+static inline int core_domain_pgsizes(uint64_t walks, uint64_t asked, uint64_t *out)
+{
+	if (!asked) {
+		*out = walks;
+		return 0;
+	}
+	if (!(asked & SIOMMU_PGSIZE_4K) || (asked & ~walks))
+		return -EINVAL;
+	*out = asked;
+	return 0;
+}
+
+/*
+ * core_device_set_iopf - make @fn(@arg) @dev's page-request handler (NULL:
+ * none). When it returns, no call of the previous handler is running.
+ * Never fails; not from inside the handler.
+ * core_page_response - answer the page request group that @req (its last
+ * request) belongs to with @code, through the device's unit. No core lock
+ * held.
+ */
+void core_device_set_iopf(struct siommu_device *dev, core_iopf_fn fn, void *arg);
+void core_page_response(struct siommu_device *dev, const struct iommu_page_request *req,
+			enum iommu_page_resp_code code);
+
+/*
+ * Queue processing in this thread. A driver whose unit runs device
+ * callbacks inside its queue submission (VT-d: the thread that writes IQT,
+ * q_lock held) marks that span with core_queue_enter()/core_queue_exit().
+ * Inside it, the thread may also hold ctx->lock or dom->lock, from the
+ * call that flushed: a call from a device callback that would take either,
+ * or wait for a queue, is refused (-EDEADLK), and siommu_device_detach()
+ * is deferred to the end of that outer call (core.c: detach_defer()).
+ */
+extern __thread unsigned int core_queue_depth __attribute__((tls_model("initial-exec")));
+
+static inline void core_queue_enter(void)
+{
+	core_queue_depth++;
+}
+
+static inline void core_queue_exit(void)
+{
+	core_queue_depth--;
+}
+
+static inline bool core_in_queue(void)
+{
+	return unlikely(core_queue_depth != 0);
 }
 
 /*

@@ -135,6 +135,15 @@ struct iommu_ops {
 	/* Fill the hardware fields of siommu_device_get_info(): ias and
 	 * pgsize_bitmap for the stage a default paging domain gets. */
 	void (*dev_hw_info)(struct siommu_device *dev, struct siommu_device_info *info);
+	/*
+	 * The unit's information for a user API (iommufd's GET_HW_INFO,
+	 * siommu/iommufd.h): its type (SIOMMU_HW_INFO_TYPE_*) into *type,
+	 * up to @len bytes of the type's info structure into @data, and the
+	 * capabilities (SIOMMU_HW_CAP_*) the unit offers for @dev into
+	 * *caps. Returns the structure's full length. No lock; never fails.
+	 */
+	size_t (*hw_info)(struct siommu_device *dev, uint32_t *type, void *data,
+			  size_t len, uint64_t *caps);
 
 	/*
 	 * Shape a new domain of @unit from @cfg (type, stage, ias and page
@@ -199,5 +208,6 @@ void core_report_page_requests(struct siommu_unit *unit,
 
 /* The drivers. */
 extern const struct iommu_ops vtd_iommu_ops;
+extern const struct iommu_ops smmuv3_iommu_ops;
 
 #endif

@@ -230,8 +230,20 @@ out_unlock:
 	return ret;
 }
 
+static int remove_ram(struct siommu_mem *mem, uint64_t pa, uint64_t size, bool fallible);
+
 int SIOMMU_EXPORT siommu_mem_remove_ram(struct siommu_mem *mem, uint64_t pa,
 					uint64_t size)
+{
+	return remove_ram(mem, pa, size, true);
+}
+
+int mem_remove_ram_teardown(struct siommu_mem *mem, uint64_t pa, uint64_t size)
+{
+	return remove_ram(mem, pa, size, false);
+}
+
+static int remove_ram(struct siommu_mem *mem, uint64_t pa, uint64_t size, bool fallible)
 {
 	struct region_table *old, *t;
 	struct mem_region victim;
@@ -256,7 +268,7 @@ int SIOMMU_EXPORT siommu_mem_remove_ram(struct siommu_mem *mem, uint64_t pa,
 	 * The copy has one slot fewer; this allocation is the only fallible
 	 * step and comes before anything changes.
 	 */
-	t = mem_should_fail(mem) ? NULL : table_alloc(old->n - 1);
+	t = fallible && mem_should_fail(mem) ? NULL : table_alloc(old->n - 1);
 	if (!t) {
 		ret = -ENOMEM;
 		goto out_unlock;

@@ -135,6 +135,13 @@ void mem_frame_list_free(struct siommu_mem *mem, struct frame_list *l,
 int mem_host_to_pa(struct siommu_mem *mem, const void *host, uint64_t len,
 		   uint64_t *pa);
 
+/*
+ * siommu_mem_remove_ram() for a layer's teardown path: its allocation (the
+ * smaller region table) is not a fault-injection step, so it fails only
+ * when the process is out of memory (-ENOMEM, nothing changed).
+ */
+int mem_remove_ram_teardown(struct siommu_mem *mem, uint64_t pa, uint64_t size);
+
 static inline bool mem_should_fail(struct siommu_mem *mem)
 {
 	return should_fail(&mem->fail);

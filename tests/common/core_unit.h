@@ -15,13 +15,17 @@
 #include <string.h>
 
 #include <siommu/core.h>
+#include <siommu/smmuv3.h>
 #include <siommu/vtd.h>
 
 #include "test.h"
 
-enum test_unit_type { TEST_UNIT_VTD };
+enum test_unit_type { TEST_UNIT_VTD, TEST_UNIT_SMMUV3 };
 
-static const char *const test_unit_names[] = { [TEST_UNIT_VTD] = "vtd" };
+static const char *const test_unit_names[] = {
+	[TEST_UNIT_VTD] = "vtd",
+	[TEST_UNIT_SMMUV3] = "smmuv3",
+};
 
 /* The type SIOMMU_TEST_UNIT names; an unknown name fails the test. */
 static inline enum test_unit_type test_unit_type(void)
@@ -41,7 +45,9 @@ static inline enum test_unit_type test_unit_type(void)
 struct test_unit_cfg {
 	unsigned int pasid_bits;	/* PASID width; 0: the type's default */
 	unsigned int ias;		/* input address width; 0: default,
-					 * TEST_UNIT_IAS_MAX: the widest */
+					 * TEST_UNIT_IAS_MAX: the widest (a
+					 * unit whose default paging domain
+					 * no default unit can walk) */
 	bool second_stage_only;		/* no first stage (and pass-through) */
 };
 #define TEST_UNIT_IAS_MAX (~0u)
@@ -62,8 +68,68 @@ static inline int test_unit_add(struct siommu_ctx *ctx, const struct test_unit_c
 
 		return siommu_unit_add_vtd(ctx, c ? &vc : NULL, out);
 	}
+	case TEST_UNIT_SMMUV3: {
+		/* Stage 1 has a 48-bit input on every unit and stage 2 the
+		 * unit's output width, 48 by default: nothing is wider. What
+		 * the widest unit stands for, a default paging domain that
+		 * no default unit walks, is a stage-2 unit of another
+		 * width. */
+		struct siommu_smmuv3_cfg sc = {
+			.ssid_bits = d.pasid_bits,
+			.oas = d.ias == TEST_UNIT_IAS_MAX ? 40 : d.ias,
+		};
+
+		if (d.second_stage_only || d.ias == TEST_UNIT_IAS_MAX)
+			sc.features = SIOMMU_SMMUV3_F_ALL & ~(SIOMMU_SMMUV3_F_S1 |
+							      SIOMMU_SMMUV3_F_CD2L);
+		return siommu_unit_add_smmuv3(ctx, &sc, out);
+	}
 	}
 	return -EINVAL;
+}
+
+/*
+ * What the type's attach accepts beyond what the core checks. A PASID
+ * takes a domain of @type with a second-stage table (@second) or not:
+ * SMMUv3 substreams are CDs, stage 1 only (no bypass, no stage 2), as in
+ * Linux. And a second-stage domain at a device's RID excludes PASID
+ * attachments (other than blocked) both ways on SMMUv3, whose stage-2 STE
+ * has no substreams. Both give -EINVAL.
+ */
+static inline bool test_unit_pasid_domain_ok(enum siommu_domain_type type, bool second)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		return type != SIOMMU_DOMAIN_IDENTITY && !second;
+	return true;
+}
+
+static inline bool test_unit_s2_rid_excludes_pasids(void)
+{
+	return test_unit_type() == TEST_UNIT_SMMUV3;
+}
+
+/* Whether an attached domain of @type holds a domain ID of the unit
+ * (siommu_unit_stats.domain_ids): VT-d's PASID entries all name a DID;
+ * SMMUv3 tags paging domains alone (an ASID or a VMID). */
+static inline bool test_unit_domain_takes_id(enum siommu_domain_type type)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		return type == SIOMMU_DOMAIN_PAGING;
+	return true;
+}
+
+/* The interrupt (MSI) window of the type's devices, which the DMA API
+ * never hands out: VT-d's 0xFEE00000-0xFEEFFFFF, the SMMUv3 driver's
+ * doorbell window 0x08000000-0x080FFFFF. */
+static inline void test_unit_msi_window(uint64_t *first, uint64_t *last)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3) {
+		*first = 0x08000000ull;
+		*last = 0x080fffffull;
+	} else {
+		*first = 0xfee00000ull;
+		*last = 0xfeefffffull;
+	}
 }
 
 /* What a DMA through the unit ran into. */
@@ -97,8 +163,88 @@ static inline int test_unit_dma_read(struct siommu_unit *unit, uint16_t rid, boo
 			*res = (struct test_dma_res){ x.fault_reason, x.fault_recorded };
 		break;
 	}
+	case TEST_UNIT_SMMUV3: {
+		struct siommu_smmuv3_req req = {
+			.sid = rid, .ssv = pp, .ssid = pasid, .iova = iova,
+		};
+		struct siommu_smmuv3_xlate x;
+
+		memset(&x, 0, sizeof(x));
+		err = siommu_smmuv3_dma_read(siommu_unit_smmuv3(unit), &req, buf, len, NULL,
+					     res ? &x : NULL);
+		if (res)
+			*res = (struct test_dma_res){ x.event, x.event_recorded };
+		break;
+	}
 	}
 	return err;
+}
+
+/*
+ * Translate one byte at @iova by @rid (and @pasid with @pp) for a read
+ * (@write false) or a write, through @unit's hardware: 0 with *@pa set,
+ * or the model's error (-EFAULT: a fault).
+ */
+static inline int test_unit_translate(struct siommu_unit *unit, uint16_t rid, bool pp,
+				      uint32_t pasid, uint64_t iova, bool read, bool write,
+				      uint64_t *pa)
+{
+	int err = -EINVAL;
+
+	switch (test_unit_type()) {
+	case TEST_UNIT_VTD: {
+		struct siommu_vtd_req req = {
+			.rid = rid, .pasid_present = pp, .pasid = pasid, .iova = iova,
+			.len = 1, .access = (read ? SIOMMU_VTD_READ : 0) |
+					    (write ? SIOMMU_VTD_WRITE : 0),
+		};
+		struct siommu_vtd_xlate x;
+
+		memset(&x, 0, sizeof(x));
+		err = siommu_vtd_translate(siommu_unit_vtd(unit), &req, &x);
+		*pa = x.addr;
+		break;
+	}
+	case TEST_UNIT_SMMUV3: {
+		struct siommu_smmuv3_req req = {
+			.sid = rid, .ssv = pp, .ssid = pasid, .iova = iova, .len = 1,
+			.access = (read ? SIOMMU_SMMUV3_READ : 0) |
+				  (write ? SIOMMU_SMMUV3_WRITE : 0),
+		};
+		struct siommu_smmuv3_xlate x;
+
+		memset(&x, 0, sizeof(x));
+		err = siommu_smmuv3_translate(siommu_unit_smmuv3(unit), &req, &x);
+		*pa = x.addr;
+		break;
+	}
+	}
+	return err;
+}
+
+/* The same for a DMA write of @len bytes from @buf. */
+static inline int test_unit_dma_write(struct siommu_unit *unit, uint16_t rid, bool pp,
+				      uint32_t pasid, uint64_t iova, const void *buf,
+				      size_t len)
+{
+	switch (test_unit_type()) {
+	case TEST_UNIT_VTD: {
+		struct siommu_vtd_req req = {
+			.rid = rid, .pasid_present = pp, .pasid = pasid, .iova = iova,
+		};
+
+		return siommu_vtd_dma_write(siommu_unit_vtd(unit), &req, buf, len, NULL, NULL);
+	}
+	case TEST_UNIT_SMMUV3: {
+		struct siommu_smmuv3_req req = {
+			.sid = rid, .ssv = pp, .ssid = pasid, .iova = iova,
+		};
+
+		return siommu_smmuv3_dma_write(siommu_unit_smmuv3(unit), &req, buf, len, NULL,
+					       NULL);
+	}
+	}
+	return -EINVAL;
 }
 
 #endif

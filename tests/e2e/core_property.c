@@ -108,6 +108,18 @@ static bool dom_paging(unsigned int d)
 	return dom_kind[d] <= K_AUTO;
 }
 
+static enum siommu_domain_type dom_type(unsigned int d)
+{
+	return dom_kind[d] == K_IDENT ? SIOMMU_DOMAIN_IDENTITY :
+	       dom_kind[d] == K_BLOCKED ? SIOMMU_DOMAIN_BLOCKED : SIOMMU_DOMAIN_PAGING;
+}
+
+/* Whether a PASID of a device takes domain @d (test_unit_pasid_domain_ok()). */
+static bool dom_pasid_ok(unsigned int d)
+{
+	return test_unit_pasid_domain_ok(dom_type(d), dom_kind[d] == K_SS);
+}
+
 static void dom_alloc(struct siommu_unit *unit, unsigned int d)
 {
 	static const struct siommu_domain_cfg cfgs[] = {
@@ -235,7 +247,7 @@ static void check_domains(void)
 		}
 	}
 	for (d = 0; d < NR_DOM; d++)
-		nr += attached[d];
+		nr += attached[d] && test_unit_domain_takes_id(dom_type(d));
 	siommu_unit_get_stats(unit, &us);
 	CHECK_EQ(us.domain_ids, nr);
 }
@@ -429,6 +441,22 @@ static void op_dma(struct test_rng *r)
 	do_dma(rid, pp, pasid, iova + off, ops);
 }
 
+/* Whether a device of group @g has a PASID attached (not blocked), which
+ * a second-stage RID domain may exclude (test_unit_s2_rid_excludes_pasids()). */
+static bool group_has_pasids(unsigned int g)
+{
+	unsigned int i, s;
+
+	if (!test_unit_s2_rid_excludes_pasids())
+		return false;
+	for (i = 0; i < NR_DEV; i++)
+		for (s = 0; s < NR_PSLOT; s++)
+			if (devs[i].group == g && att[i][s] != NONE &&
+			    dom_kind[att[i][s]] != K_BLOCKED)
+				return true;
+	return false;
+}
+
 static void op_attach(struct test_rng *r)
 {
 	unsigned int i = (unsigned int)test_rand_below(r, NR_DEV);
@@ -446,6 +474,11 @@ static void op_attach(struct test_rng *r)
 		ops[OP_ATTACH_BAD]++;
 		return;
 	default:
+		if (dom_kind[d] == K_SS && group_has_pasids(devs[i].group)) {
+			CHECK_EQ(siommu_device_attach(devs[i].dev, doms[d]), -EINVAL);
+			ops[OP_ATTACH_BAD]++;
+			return;
+		}
 		CHECK_OK(siommu_device_attach(devs[i].dev, doms[d]));
 		ops[*g == NONE ? OP_ATTACH : OP_ATTACH_REPLACE]++;
 		*g = (int)d;
@@ -484,8 +517,13 @@ static void op_attach_pasid(struct test_rng *r)
 		want = -ENOENT;
 	else if (pslots[s].state == P_ZOMBIE)
 		want = -ENOENT;	/* freed: no new attachment, nor a replace */
+	else if (bad || !dom_pasid_ok(d))
+		want = -EINVAL;
+	else if (dom_kind[d] != K_BLOCKED && test_unit_s2_rid_excludes_pasids() &&
+		 group_dom[t->group] != NONE && dom_kind[group_dom[t->group]] == K_SS)
+		want = -EINVAL;
 	else
-		want = bad ? -EINVAL : 0;
+		want = 0;
 	CHECK_EQ(siommu_device_attach_pasid(t->dev, pasid, bad ? dom_wide : doms[d]),
 		 want);
 	switch (want) {

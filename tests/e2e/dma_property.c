@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The DMA API against a reference model, through the VT-d model. Random
+ * The DMA API against a reference model, through the unit's model (each
+ * type, core_unit.h). Random
  * operations (map_single of random buffers and directions, map_sg, unmap,
  * bad unmaps, sync, DMA reads and writes with and without PASID at live and
  * dead addresses, flushes) on a strict second-stage domain and a lazy
- * first-stage one. The model holds the live mappings; after each call the
+ * first-stage one (whose PASID, where a PASID takes no second stage, is
+ * refused: its DMAs go without one). The model holds the live mappings; after each call the
  * result must be what it predicts:
  *   - a DMA inside a live mapping's pages reads the buffer's pattern, and
  *     reads/writes are allowed as the direction and format say;
@@ -17,6 +19,7 @@
 
 #include <siommu/dma.h>
 
+#include "core_unit.h"
 #include "test.h"
 
 #define NR_OPS 60000
@@ -41,7 +44,7 @@ struct dev_model {
 	bool dead_flushed[16];
 };
 
-static struct siommu_vtd *hw;
+static struct siommu_unit *unit;
 static struct siommu_mem *mem;
 static uint64_t pool;
 
@@ -76,18 +79,18 @@ static const struct live *find(const struct dev_model *m, uint64_t iova, uint64_
 static void probe(struct dev_model *m, uint64_t iova, bool write, bool use_pasid,
 		  int dead_idx)
 {
-	struct siommu_vtd_req req = { .rid = m->rid, .pasid_present = use_pasid,
-				      .pasid = m->pasid, .iova = iova & ~7ull };
 	const struct live *l;
 	uint64_t pa = 0, v = 0;
+	bool pp = use_pasid && m->pasid;
 	int ret;
 
-	l = find(m, req.iova, &pa);
+	iova &= ~7ull;
+	l = find(m, iova, &pa);
 	if (write) {
 		v = l ? pattern(pa) : 0;
-		ret = siommu_vtd_dma_write(hw, &req, &v, 8, NULL, NULL);
+		ret = test_unit_dma_write(unit, m->rid, pp, m->pasid, iova, &v, 8);
 	} else {
-		ret = siommu_vtd_dma_read(hw, &req, &v, 8, NULL, NULL);
+		ret = test_unit_dma_read(unit, m->rid, pp, m->pasid, iova, &v, 8, NULL);
 	}
 	if (!l) {
 		/* Lazy and not flushed since the unmap: a stale hit is fine. */
@@ -213,7 +216,6 @@ static void step(struct dev_model *m, struct test_rng *r)
 int main(void)
 {
 	struct siommu_ctx *ctx;
-	struct siommu_unit *unit;
 	struct dev_model *m = calloc(2, sizeof(*m));
 	struct test_rng r = test_rng_init(0xd3a);
 	struct siommu_dma_stats st;
@@ -222,8 +224,7 @@ int main(void)
 	CHECK(m);
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	mem = siommu_ctx_mem(ctx);
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
-	hw = siommu_unit_vtd(unit);
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	CHECK_OK(siommu_mem_frame_alloc(mem, POOL, SIOMMU_MEM_DMA, &pool));
 	for (pa = pool; pa < pool + POOL; pa += 8) {
 		uint64_t v = pattern(pa);
@@ -240,7 +241,10 @@ int main(void)
 		CHECK_OK(siommu_dma_setup(m[i].dev, &(struct siommu_dma_cfg){
 			.policy = i ? SIOMMU_DMA_LAZY : SIOMMU_DMA_STRICT,
 			.stage = i ? SIOMMU_STAGE_FIRST : SIOMMU_STAGE_SECOND }));
-		CHECK_OK(siommu_dma_enable_pasid(m[i].dev, &m[i].pasid));
+		if (test_unit_pasid_domain_ok(SIOMMU_DOMAIN_PAGING, i == 0))
+			CHECK_OK(siommu_dma_enable_pasid(m[i].dev, &m[i].pasid));
+		else
+			CHECK_EQ(siommu_dma_enable_pasid(m[i].dev, &m[i].pasid), -EINVAL);
 	}
 	for (i = 0; i < n; i++)
 		step(&m[test_rand_below(&r, 2)], &r);

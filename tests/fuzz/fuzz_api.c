@@ -8,7 +8,8 @@
  * formats and widths; DMA API operations (map_single, map_single_host,
  * map_sg, unmap_single, unmap_sg, alloc_coherent, free_coherent, the sync
  * calls, enable/disable_pasid, flush, teardown and setup again) run on
- * devices behind a VT-d unit: a lazy first-stage domain shared by a group
+ * devices behind a unit of the type SIOMMU_TEST_UNIT names (core_unit.h;
+ * VT-d by default): a lazy first-stage domain shared by a group
  * of two, a strict second-stage one with a 32-bit DMA limit, an identity
  * one, and a device without DMA setup. Arguments are drawn from the
  * boundaries (zero, unaligned, overflowing lengths, addresses at the edge
@@ -41,6 +42,7 @@
 #include <siommu/dma.h>
 #include <siommu/pt.h>
 
+#include "core_unit.h"
 #include "fuzz_input.h"
 #include "pt_cases.h"
 #include "test.h"
@@ -114,7 +116,7 @@ struct devm {
 struct world {
 	struct siommu_mem *mem;
 	struct siommu_ctx *ctx;
-	struct siommu_vtd *hw;
+	struct siommu_unit *unit;
 	struct ptm pt[NR_PT];
 	struct devm dev[NR_DEV];
 	struct slot slot[NR_SLOT];
@@ -530,25 +532,21 @@ static struct slot *slot_of(struct world *w, struct devm *d)
 	return NULL;
 }
 
+/* Device accesses: read, write, or both. */
+#define ACC_READ 1u
+#define ACC_WRITE 2u
+
 static unsigned int dir_access(unsigned int dir)
 {
-	return dir == SIOMMU_DMA_TO_DEVICE ? SIOMMU_VTD_READ :
-	       dir == SIOMMU_DMA_FROM_DEVICE ? SIOMMU_VTD_WRITE :
-	       SIOMMU_VTD_READ | SIOMMU_VTD_WRITE;
+	return dir == SIOMMU_DMA_TO_DEVICE ? ACC_READ :
+	       dir == SIOMMU_DMA_FROM_DEVICE ? ACC_WRITE : ACC_READ | ACC_WRITE;
 }
 
 static int xlate(struct world *w, struct devm *d, bool pasid, uint64_t iova,
 		 unsigned int access, uint64_t *pa)
 {
-	struct siommu_vtd_req req = {
-		.rid = d->rid, .pasid_present = pasid, .pasid = pasid ? d->pasid : 0,
-		.iova = iova, .len = 1, .access = access,
-	};
-	struct siommu_vtd_xlate x;
-	int ret = siommu_vtd_translate(w->hw, &req, &x);
-
-	*pa = x.addr;
-	return ret;
+	return test_unit_translate(w->unit, d->rid, pasid, pasid ? d->pasid : 0, iova,
+				   access & ACC_READ, access & ACC_WRITE, pa);
 }
 
 /* Frames of a coherent buffer of @size: a power of two, at least 4K. */
@@ -644,7 +642,7 @@ static void dma_check(struct world *w)
 						       dir_access(rc->dir), &pa));
 					CHECK_EQ(pa, sg->pa + sg->len - 1);
 					if (!sl->identity && rc->dir == SIOMMU_DMA_TO_DEVICE)
-						CHECK_EQ(xlate(w, d, p, sg->dma, SIOMMU_VTD_WRITE,
+						CHECK_EQ(xlate(w, d, p, sg->dma, ACC_WRITE,
 							       &pa), -EFAULT);
 				}
 			}
@@ -704,7 +702,7 @@ static void dma_check_gone(struct world *w, struct slot *sl, const struct rec *r
 		for (i = 0; i < NR_DEV; i++) {
 			if (slot_of(w, &w->dev[i]) != sl)
 				continue;
-			ret = xlate(w, &w->dev[i], false, sg->dma, SIOMMU_VTD_READ, &pa);
+			ret = xlate(w, &w->dev[i], false, sg->dma, ACC_READ, &pa);
 			if (!lazy)
 				CHECK_EQ(ret, -EFAULT);
 			else
@@ -730,7 +728,7 @@ static void dma_check_flushed(struct world *w, struct slot *sl)
 		for (i = 0; i < NR_DEV; i++)
 			if (slot_of(w, &w->dev[i]) == sl)
 				CHECK_EQ(xlate(w, &w->dev[i], false, sl->dead[k].dma,
-					       SIOMMU_VTD_READ, &pa), -EFAULT);
+					       ACC_READ, &pa), -EFAULT);
 	}
 	sl->ndead = 0;
 	sl->dead_lost = false;
@@ -831,6 +829,7 @@ static int dma_map_expect(struct world *w, struct devm *d, struct slot *sl,
 static void rec_add(struct slot *sl, struct devm *d, const struct rec *rc)
 {
 	unsigned int r, k, j, l;
+	uint64_t msi_first, msi_last;
 
 	CHECK(sl->n < MAX_REC);
 	(void)d;
@@ -845,7 +844,8 @@ static void rec_add(struct slot *sl, struct devm *d, const struct rec *rc)
 		if (d->cfg.dma_limit)
 			CHECK(sg->dma + sg->len - 1 <= d->cfg.dma_limit);
 		CHECK(sg->dma > SIOMMU_SZ_4K - 1);
-		CHECK(!overlaps(sg->dma, sg->len, 0xfee00000, 0x100000));
+		test_unit_msi_window(&msi_first, &msi_last);
+		CHECK(!overlaps(sg->dma, sg->len, msi_first, msi_last - msi_first + 1));
 		for (r = 0; r < sl->n; r++)
 			for (j = 0; j < sl->rec[r].nents; j++) {
 				const struct seg *o = &sl->rec[r].seg[j];
@@ -1181,6 +1181,10 @@ static void op_pasid(struct world *w, struct in *in)
 		CHECK_EQ(ret, -ENODEV);
 	} else if (!d->bits) {
 		CHECK_EQ(ret, -EOPNOTSUPP);
+	} else if (!test_unit_pasid_domain_ok(d->cfg.passthrough ? SIOMMU_DOMAIN_IDENTITY :
+					      SIOMMU_DOMAIN_PAGING,
+					      d->cfg.stage == SIOMMU_STAGE_SECOND)) {
+		CHECK(ret == -EINVAL || injected);
 	} else {
 		CHECK(ret == 0 || injected);
 		if (!ret) {
@@ -1282,8 +1286,8 @@ static void world_init(struct world *w, struct in *in)
 		CHECK_OK(siommu_pt_create(w->mem, &cfg, &m->pt));
 	}
 	CHECK_OK(siommu_ctx_create(&(struct siommu_ctx_cfg){ .mem = w->mem }, &w->ctx));
-	CHECK_OK(siommu_unit_add_vtd(w->ctx, NULL, &unit));
-	w->hw = siommu_unit_vtd(unit);
+	CHECK_OK(test_unit_add(w->ctx, NULL, &unit));
+	w->unit = unit;
 	for (i = 0; i < NR_DEV; i++) {
 		struct devm *d = &w->dev[i];
 

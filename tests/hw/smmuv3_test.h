@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <siommu/mem.h>
 #include <siommu/smmuv3.h>
+#include <siommu/smmuv3_build.h>
 
 #include "test.h"
 
@@ -207,10 +208,14 @@ static inline void st_cmd(struct st *t, uint64_t d0, uint64_t d1)
 /* CMD_SYNC with an MSI write to t->sync; checks it completed. */
 static inline void st_sync(struct st *t)
 {
+	struct siommu_smmuv3_cmd c = { .op = SIOMMU_SMMUV3_CMD_SYNC,
+				       .cs = SIOMMU_SMMUV3_SYNC_CS_IRQ, .msi_addr = t->sync };
+	uint64_t cmd[2];
 	uint32_t v = 0;
 
-	t->sync_seq++;
-	st_cmd(t, OP_SYNC | 1ull << 12 | (uint64_t)t->sync_seq << 32, t->sync);
+	c.msi_data = ++t->sync_seq;
+	siommu_smmuv3_cmd_encode(&c, cmd);
+	st_cmd(t, cmd[0], cmd[1]);
 	CHECK_OK(siommu_mem_read(t->mem, t->sync, &v, 4));
 	CHECK_EQ(v, t->sync_seq);
 	/* CONS.ERR keeps the last error's code; the index has caught up. */
@@ -233,15 +238,17 @@ static inline void st_ste(struct st *t, uint32_t sid, uint64_t w0, uint64_t w1,
 	CHECK_OK(siommu_mem_write(t->mem, t->strtab + sid * 64ull, w, 64));
 }
 
-/* A CD at @pa: 4K granule, TTB0 only, IPS 48 bits, record faults. */
+/* A CD at @pa: 4K granule, TTB0 only, IPS 48 bits, record faults; @extra
+ * bits of word 0 set on top. */
 static inline void st_cd(struct st *t, uint64_t pa, uint16_t asid, uint64_t ttb0,
 			 unsigned int t0sz, uint64_t extra)
 {
-	uint64_t w[8] = { 0 };
+	uint64_t w[8];
 
-	w[0] = CD0_T0SZ(t0sz) | CD0_EPD1 | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R |
-	       CD0_A | CD0_ASID(asid) | extra;
-	w[1] = ttb0;
+	siommu_smmuv3_cd_encode(&(struct siommu_smmuv3_cd_desc){
+		.valid = true, .t0sz = t0sz, .ips = 5, .asid = asid, .ttb0 = ttb0,
+		.r = true, .a = true }, w);
+	w[0] |= extra;
 	CHECK_OK(siommu_mem_write(t->mem, pa, w, 64));
 }
 

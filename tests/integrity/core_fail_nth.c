@@ -202,7 +202,7 @@ static void probe(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova)
 int main(void)
 {
 	struct siommu_ctx_cfg ccfg;
-	struct siommu_domain *fs, *fs2, *ss, *ident, *blocked, *extra;
+	struct siommu_domain *fs, *fs2, *ss, *ident, *blocked, *extra, *pss, *pident;
 	struct siommu_device *a, *b, *c, *g1, *g2, *al;
 	struct siommu_mem_stats ms;
 	struct siommu_unit *u2;
@@ -254,6 +254,10 @@ int main(void)
 	CHECK_OK(siommu_domain_map(fs, 0x1000, buf[0], SIOMMU_SZ_4K, RW));
 	CHECK_OK(siommu_domain_map(fs2, 0x1000, buf[1], SIOMMU_SZ_4K, RW));
 	CHECK_OK(siommu_domain_map(ss, 0x1000, buf[2], SIOMMU_SZ_4K, RW));
+	/* What a PASID takes in their place where it cannot take them
+	 * (test_unit_pasid_domain_ok()). */
+	pss = test_unit_pasid_domain_ok(SIOMMU_DOMAIN_PAGING, true) ? ss : fs;
+	pident = test_unit_pasid_domain_ok(SIOMMU_DOMAIN_IDENTITY, false) ? ident : fs2;
 
 	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 63, 1, &pasids[0]));
 	/* Another attachment chunk and PASID table page; another PASID table
@@ -281,7 +285,7 @@ int main(void)
 	SWEEP("device_attach first", siommu_device_attach(a, fs));
 	SWEEP("device_attach replace", siommu_device_attach(a, fs2));
 	SWEEP("device_attach identity", siommu_device_attach(b, ident));
-	SWEEP("attach_pasid first", siommu_device_attach_pasid(a, pasids[0], ss));
+	SWEEP("attach_pasid first", siommu_device_attach_pasid(a, pasids[0], pss));
 	/* Allocations kept from a failed try (the attachment chunk) shift
 	 * the steps of the next; a new table in an existing chunk is swept
 	 * on its own so that every step after the table page is failed. */
@@ -303,8 +307,8 @@ int main(void)
 	g2 = dev_add(0x0c08, 0, 0, 5, SIOMMU_NO_ALIAS);
 	SWEEP("device_attach group of 2", siommu_device_attach(g2, fs));
 	SWEEP("device_attach alias", siommu_device_attach(al, ss));
-	SWEEP("attach_pasid group member", siommu_device_attach_pasid(g1, pasids[1], ss));
-	SWEEP("attach_pasid device", siommu_device_attach_pasid(c, pasids[0], ident));
+	SWEEP("attach_pasid group member", siommu_device_attach_pasid(g1, pasids[1], pss));
+	SWEEP("attach_pasid device", siommu_device_attach_pasid(c, pasids[0], pident));
 	SWEEP("domain_alloc first stage", siommu_domain_alloc(unit,
 		&(struct siommu_domain_cfg){ .type = SIOMMU_DOMAIN_PAGING }, &extra));
 	/* Map into an attached domain: new levels at every depth, a 2M leaf

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * DMA through the VT-d model while the core maps, unmaps and replaces.
+ * DMA through the unit's model while the core maps, unmaps and replaces.
  *
  * One device; its RID is attached to domain R (first stage), one of its
- * PASIDs to P1 (first stage) or P2 (second stage), which a replacer thread
- * swaps back and forth. All three map one page (SWAP) at the same IOVA to
+ * PASIDs to P1 (first stage) or P2 (second stage where a PASID takes one,
+ * else first stage too), which a replacer thread swaps back and forth. All three map one page (SWAP) at the same IOVA to
  * different buffers and never unmap it. Mapper threads own slots (pages) in
  * all three domains, shared pages interleaved so that they race on leaf
  * tables, plus a private 2M block each that they sometimes unmap whole
@@ -342,7 +342,8 @@ int main(void)
 	siommu_device_set_fault_handler(dev, on_fault, NULL);
 	CHECK_OK(siommu_domain_alloc(unit, &fs, &doms[D_R]));
 	CHECK_OK(siommu_domain_alloc(unit, &fs, &doms[D_P1]));
-	CHECK_OK(siommu_domain_alloc(unit, &ss, &doms[D_P2]));
+	CHECK_OK(siommu_domain_alloc(unit, test_unit_pasid_domain_ok(SIOMMU_DOMAIN_PAGING, true) ?
+				 &ss : &fs, &doms[D_P2]));
 	for (d = 0; d < NR_DOMS; d++) {
 		for (k = 0; k <= NR_SLOTS; k++) {
 			for (i = 0; i < NR_BUF; i++) {

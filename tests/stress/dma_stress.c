@@ -2,7 +2,8 @@
 /*
  * Two threads map and unmap through the DMA API on one device (a lazy
  * first-stage domain, then a strict second-stage one) while a third DMAs
- * with and without PASID. Each mapper owns slots; a slot's mapping is
+ * with and without PASID (without, on a second-stage domain of a unit
+ * whose PASIDs take no second stage). Each mapper owns slots; a slot's mapping is
  * published under a sequence count (odd while it changes). A DMA that saw
  * the same even count before and after must have succeeded and read the
  * slot's buffer; others may fault or read stale data (lazy) but never
@@ -16,6 +17,7 @@
 
 #include <siommu/dma.h>
 
+#include "core_unit.h"
 #include "test.h"
 
 #define NR_MAPPERS 2
@@ -29,7 +31,7 @@ struct slot {
 };
 
 static struct siommu_device *dev;
-static struct siommu_vtd *hw;
+static struct siommu_unit *unit;
 static uint64_t bufs[NR_BUF];
 static struct slot slots[NR_MAPPERS][SLOTS];
 static uint32_t pasid;
@@ -89,18 +91,18 @@ static void *dmaer(void *arg)
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		struct slot *s = &slots[test_rand_below(&r, NR_MAPPERS)][test_rand_below(&r, SLOTS)];
 		uint64_t s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE), s2, v = 0, val;
-		struct siommu_vtd_req req = { .rid = 0x0100 };
+		uint64_t iova;
+		bool pp;
 		int ret;
 
 		if (s1 & 1)
 			continue;
-		req.iova = __atomic_load_n(&s->iova, __ATOMIC_RELAXED);
+		iova = __atomic_load_n(&s->iova, __ATOMIC_RELAXED);
 		val = __atomic_load_n(&s->val, __ATOMIC_RELAXED);
-		if (!req.iova)
+		if (!iova)
 			continue;
-		req.pasid_present = test_rand_below(&r, 2);
-		req.pasid = pasid;
-		ret = siommu_vtd_dma_read(hw, &req, &v, sizeof(v), NULL, NULL);
+		pp = pasid && test_rand_below(&r, 2);
+		ret = test_unit_dma_read(unit, 0x0100, pp, pasid, iova, &v, sizeof(v), NULL);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s2 = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
 		if (s1 == s2) {
@@ -113,7 +115,7 @@ static void *dmaer(void *arg)
 	return NULL;
 }
 
-static void run(struct siommu_unit *unit, const struct siommu_dma_cfg *cfg, uint64_t ms)
+static void run(const struct siommu_dma_cfg *cfg, uint64_t ms)
 {
 	pthread_t th[NR_MAPPERS + 1];
 	struct siommu_dma_stats st;
@@ -123,7 +125,10 @@ static void run(struct siommu_unit *unit, const struct siommu_dma_cfg *cfg, uint
 	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
 		.rid = 0x0100, .pasid_bits = 20, .alias_rid = SIOMMU_NO_ALIAS }, &dev));
 	CHECK_OK(siommu_dma_setup(dev, cfg));
-	CHECK_OK(siommu_dma_enable_pasid(dev, &pasid));
+	/* DMA with a PASID too, where a PASID takes the domain's stage. */
+	pasid = 0;
+	if (test_unit_pasid_domain_ok(SIOMMU_DOMAIN_PAGING, cfg->stage == SIOMMU_STAGE_SECOND))
+		CHECK_OK(siommu_dma_enable_pasid(dev, &pasid));
 	memset(slots, 0, sizeof(slots));
 	__atomic_store_n(&stop, 0, __ATOMIC_RELEASE);
 	for (i = 0; i < NR_MAPPERS; i++)
@@ -149,22 +154,20 @@ int main(void)
 	const char *e = getenv("SIOMMU_STRESS_MS");
 	uint64_t ms = e ? strtoull(e, NULL, 0) : 1000;
 	struct siommu_ctx *ctx;
-	struct siommu_unit *unit;
 	struct siommu_mem *mem;
 	unsigned int i;
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	mem = siommu_ctx_mem(ctx);
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
-	hw = siommu_unit_vtd(unit);
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	for (i = 0; i < NR_BUF; i++) {
 		uint64_t v = 0x1000 + i;
 
 		CHECK_OK(siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &bufs[i]));
 		CHECK_OK(siommu_mem_write(mem, bufs[i], &v, sizeof(v)));
 	}
-	run(unit, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }, ms);
-	run(unit, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_STRICT,
+	run(&(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }, ms);
+	run(&(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_STRICT,
 					    .stage = SIOMMU_STAGE_SECOND }, ms / 2);
 	CHECK(__atomic_load_n(&checked, __ATOMIC_RELAXED) > 0);
 	siommu_ctx_destroy(ctx);

@@ -48,6 +48,15 @@ class Cli:
                    f"stdout: {got[1][-800:]!r} stderr: {got[2][-800:]!r}")
         return got
 
+    def json(self, what, text):
+        """@text parsed as one JSON document, or None with a failed check."""
+        import json
+        try:
+            return json.loads(text)
+        except ValueError as e:
+            self.check(f"{what}: JSON parses", False, f"{e}: {text!r}")
+            return None
+
     def done(self):
         import shutil
         shutil.rmtree(self.dir, ignore_errors=True)

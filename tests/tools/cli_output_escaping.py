@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # Names are data, never syntax: a scenario whose unit, device and domain
 # names hold quotes, backslashes, a line break, a tab and non-ASCII runs, and
-# `siommu run --json` prints one JSON document that a JSON parser reads back
-# with the very names the file gave.
+# `siommu run --json` and `siommu dump --json` print one JSON document that
+# a JSON parser reads back with the very names the file gave.
 import json
 import sys
 
@@ -24,6 +24,15 @@ if doc is not None:
             repr(doc["units"][0]["unit"]))
     t.check("the scenario's path reads back", doc["scenario"] == f, repr(doc["scenario"]))
     t.check("the workload ran", doc["workload"][0]["dmas"] == 4, repr(doc["workload"]))
+
+# `siommu dump --json` too.
+rc, out, err = t.expect("hostile names dump as JSON", ["dump", "--json", f, "-o", t.path("h")], 0)
+doc = t.json("dump --json", out)
+if doc:
+    dev = doc["units"][0]["devices"][0]
+    t.check("dump JSON: the names read back", doc["units"][0]["name"] == cli.HOSTILE_UNIT and
+            dev["name"] == cli.HOSTILE_DEV and doc["domains"][0]["name"] == cli.HOSTILE_DOM and
+            [x["domain"] for x in dev["attachments"]] == [cli.HOSTILE_DOM] * 2, repr(doc))
 
 # A path with a quote in it is data too.
 g = t.write('we"ird\\name.yaml', cli.hostile_yaml())

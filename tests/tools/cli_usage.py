@@ -34,8 +34,8 @@ t.expect("unknown top option", ["--frob"], 2, "siommu: unknown option '--frob'")
 t.expect("help for no command", ["help", "frob"], 2, "no command named 'frob'")
 t.expect("unknown run option", ["run", "--jsn", scenario], 2,
          "siommu run: unknown option '--jsn'")
-t.expect("unknown dump option", ["dump", scenario, "--json"], 2,
-         "siommu dump: unknown option '--json'")
+t.expect("unknown dump option", ["dump", scenario, "--svg"], 2,
+         "siommu dump: unknown option '--svg'")
 t.expect("unknown bench option", ["bench", "pt", "--fast"], 2,
          "siommu bench: unknown option '--fast'")
 t.expect("unknown benchmark", ["bench", "nothing"], 2, "no benchmark named 'nothing'")

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <siommu/iommufd.h>
+
 #include "core/drivers/vtd/vtd_drv.h"
 
 /* The interrupt address range: requests without PASID there are
@@ -109,6 +111,7 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 	ret = siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_HW, &v->status_pa);
 	if (ret)
 		goto out_free_iq;
+	v->status = siommu_mem_host(mem, v->status_pa, 4);
 	ret = siommu_mem_frame_alloc(mem, VTD_DRV_PRQ_SIZE, SIOMMU_MEM_HW, &v->prq_pa);
 	if (ret)
 		goto out_free_status_frame;
@@ -291,15 +294,19 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	/* The page sizes are decided here, once: what the unit walks,
 	 * narrowed to the caller's choice; every unit the domain is
 	 * attached through must walk them all. */
-	dom->pgsizes = vtd_drv_pgsizes(v, dom->stage);
-	if (cfg->pgsize_bitmap) {
-		if (!(cfg->pgsize_bitmap & SIOMMU_PGSIZE_4K) ||
-		    (cfg->pgsize_bitmap & ~dom->pgsizes))
-			return -EINVAL;
-		dom->pgsizes = cfg->pgsize_bitmap;
-	}
+	if (core_domain_pgsizes(vtd_drv_pgsizes(v, dom->stage), cfg->pgsize_bitmap,
+				&dom->pgsizes))
+		return -EINVAL;
 	pc->pgsize_bitmap = dom->pgsizes;
 	pc->ias = dom->ias;
+	if (cfg->flags & SIOMMU_DOMAIN_DIRTY_TRACKING) {
+		/* The unit sets a first-stage leaf's D bit on a write (VT-d
+		 * 3.6.2); second-stage A/D would need SSADE in the PASID
+		 * entry, which the driver does not program. */
+		if (dom->stage != SIOMMU_STAGE_FIRST)
+			return -EOPNOTSUPP;
+		pc->flags |= SIOMMU_PT_DIRTY_TRACKING;
+	}
 	return vtd_drv_domain_check(v, dom);
 }
 
@@ -318,6 +325,23 @@ static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *in
 
 	info->ias = v->aw;
 	info->pgsize_bitmap = vtd_drv_pgsizes(v, domain_stage(v, SIOMMU_STAGE_AUTO));
+}
+
+/* VT-d's info for a user API: the capability registers as the unit
+ * reports them (VT-d 11.4.2, 11.4.3). Dirty tracking is offered where
+ * the unit has a first stage (its D bits; second-stage A/D is not set
+ * up). */
+static size_t hw_info(struct siommu_device *dev, uint32_t *type, void *data, size_t len,
+		      uint64_t *caps)
+{
+	struct vtd_drv_unit *v = vtd_drv_unit(dev->unit);
+	struct siommu_hw_info_vtd info = { .cap_reg = v->cap, .ecap_reg = v->ecap };
+
+	*type = SIOMMU_HW_INFO_TYPE_INTEL_VTD;
+	*caps = has_fs(v) ? SIOMMU_HW_CAP_DIRTY_TRACKING : 0;
+	if (len)
+		memcpy(data, &info, len < sizeof(info) ? len : sizeof(info));
+	return sizeof(info);
 }
 
 void vtd_drv_replace_hook_set(struct siommu_unit *unit, vtd_drv_replace_hook_fn *fn,
@@ -341,6 +365,7 @@ const struct iommu_ops vtd_iommu_ops = {
 	.dev_release = vtd_drv_dev_release,
 	.dev_resv_regions = dev_resv_regions,
 	.dev_hw_info = dev_hw_info,
+	.hw_info = hw_info,
 	.domain_init = domain_init,
 	.attach_prepare = vtd_drv_attach_prepare,
 	.attach_commit = vtd_drv_attach_commit,

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * siommu/iommufd.h - the iommufd object model as a C API: I/O address
+ * spaces, hardware page tables and devices bound and attached by RID or
+ * RID+PASID, with Linux's /dev/iommu semantics, errno by errno.
+ *
+ * Concepts
+ * --------
+ * A struct siommu_iommufd is one iommufd context (one opened /dev/iommu):
+ * a store of objects over a core context (siommu/core.h). Every object has
+ * a u32 ID from one ID space shared by all types; IDs start at 1 (0 is
+ * never valid) and the lowest free one is handed out. Objects are created
+ * in two phases: reserved (the ID is taken but lookups answer -ENOENT),
+ * then published as the last step, after which nothing fails; a creation
+ * that fails leaves nothing behind.
+ *
+ * Objects refer to each other with user references: a HWPT uses its IOAS,
+ * an attached device uses its HWPT. Destroying an object that another one
+ * still uses is -EBUSY. A call that only uses an object for its duration
+ * holds a short-term reference, which siommu_iommufd_obj_destroy() waits
+ * out. Closing the context (siommu_iommufd_destroy()) tears everything
+ * down depth-first: objects nobody uses go first.
+ *
+ * Types:
+ *   IOAS    an I/O address space: areas (IOVA ranges) over page storage,
+ *           copied into every paging domain attached to it.
+ *   HWPT    a hardware page table: PAGING holds a core paging domain that
+ *           mirrors its IOAS. Made explicitly (siommu_hwpt_alloc()) or
+ *           automatically when a device is attached to an IOAS.
+ *   DEVICE  a core device bound to the context (siommu_iommufd_bind()),
+ *           which claims it as its owner; its RID and PASIDs are attached
+ *           to HWPTs.
+ *   FAULT   a fault queue: the page requests (PCIe PRI) of devices
+ *           attached to HWPTs allocated with it, which the user reads as
+ *           fault records and answers by cookie.
+ *
+ * Memory. An area maps the caller's own memory (a user virtual address, or
+ * a memfd range). Its pages are registered with the core context's
+ * physical memory as RAM at a physical window the context picks, so a
+ * device's DMA through an attached domain reaches the very bytes the
+ * caller passed; the window is unregistered when the last area using it
+ * goes. Page storage is shared: IOAS_COPY makes new areas over the same
+ * storage, so a page mapped into two IOASes is pinned and counted once.
+ * Pages are pinned (registered and accounted) when an area is made; a
+ * range the process has not mapped is -EFAULT (checked with one system
+ * call, skipped when the range lies in memory registered for an area that
+ * exists). A process cannot pin its pages against itself: the caller
+ * keeps the memory of an area mapped until the area is gone (unmapping
+ * it first makes device DMA there a crash, as it would touch the host
+ * address). A file's pages are the context's own mapping of the file.
+ *
+ * Accounting. Pinned pages are charged to an accounting bucket
+ * (struct siommu_iommufd_acct) against its limit (-ENOMEM past it): the
+ * user's bucket in RLIMIT mode 0 (the default), the process's in mode 1
+ * (SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE). Buckets may be shared by several
+ * contexts, as Linux charges a user's locked memory across processes.
+ *
+ * Intervals: calls take (iova, length); an IOVA can reach UINT64_MAX.
+ * Flags, option numbers and struct fields use the values of Linux's
+ * iommufd ABI, so that an ioctl layer passes them through.
+ *
+ * Errors: 0 or a negative errno; nothing changes on failure (where Linux
+ * documents a partial result, the call says so). Teardown never fails.
+ *
+ * Concurrency
+ * -----------
+ * Every call may run concurrently with every other call on the same
+ * context, except siommu_iommufd_destroy(). Calls on one IOAS serialise
+ * on it; device DMA through attached domains runs concurrently with all
+ * of them (an unmap returns after the IOTLBs are invalidated). Contexts
+ * share nothing but the accounting buckets they are given.
+ */
+#ifndef SIOMMU_IOMMUFD_H
+#define SIOMMU_IOMMUFD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <siommu/core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct siommu_iommufd;
+struct siommu_iommufd_acct;
+
+/* The PASID argument of attach calls that act on the RID. */
+#define SIOMMU_IOMMUFD_NO_PASID UINT32_MAX
+
+/*
+ * siommu_iommufd_acct_create - an accounting bucket that lets
+ * @limit_pages pages be pinned at once (UINT64_MAX: no limit).
+ * siommu_iommufd_acct_destroy - free it; every context charging it is
+ * gone. Never fails.
+ * siommu_iommufd_acct_pinned - pages charged now. Lock-free.
+ * siommu_iommufd_acct_set_limit - change the limit; pages already pinned
+ * stay. Never fails.
+ * Returns 0, -ENOMEM. Thread-safe.
+ */
+int siommu_iommufd_acct_create(uint64_t limit_pages, struct siommu_iommufd_acct **out);
+void siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct);
+uint64_t siommu_iommufd_acct_pinned(const struct siommu_iommufd_acct *acct);
+void siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct, uint64_t limit_pages);
+
+struct siommu_iommufd_cfg {
+	struct siommu_ctx *ctx;		/* the core context; outlives ours */
+	/* Buckets for RLIMIT mode 0 (user) and 1 (process); NULL: one of
+	 * the context's own, limited by the process's RLIMIT_MEMLOCK. */
+	struct siommu_iommufd_acct *user;
+	struct siommu_iommufd_acct *process;
+	unsigned int rlimit_mode;	/* 0 or 1 (Linux: 1 for /dev/vfio/vfio) */
+	bool cap_sys_resource;		/* may set RLIMIT_MODE */
+	bool cap_ipc_lock;		/* pins without a limit (still counted) */
+};
+
+/*
+ * siommu_iommufd_create - an empty context over cfg->ctx.
+ * Returns 0, -EINVAL (no ctx, rlimit_mode > 1), -ENOMEM. Fallible steps
+ * count on the core context's memory (siommu_mem_fail_nth()).
+ */
+int siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
+			  struct siommu_iommufd **out);
+
+/*
+ * siommu_iommufd_destroy - destroy every object depth-first (devices are
+ * detached and unbound, which gives them back to the core unowned), then
+ * the context. Never fails. Nothing else may run on the context.
+ */
+void siommu_iommufd_destroy(struct siommu_iommufd *ictx);
+
+/* Object types, for siommu_iommufd_obj_type(). */
+enum siommu_iommufd_obj_type {
+	SIOMMU_IOMMUFD_OBJ_NONE,
+	SIOMMU_IOMMUFD_OBJ_IOAS,
+	SIOMMU_IOMMUFD_OBJ_HWPT_PAGING,
+	SIOMMU_IOMMUFD_OBJ_DEVICE,
+	SIOMMU_IOMMUFD_OBJ_FAULT,
+};
+
+/*
+ * siommu_iommufd_obj_destroy - IOMMU_DESTROY: destroy object @id.
+ * An IOAS's mappings go with it. Returns 0, -ENOENT (no such published
+ * object, or ID 0), -EBUSY (another object uses it: an IOAS with HWPTs,
+ * a HWPT with attachments, a bound device: unbind it instead).
+ * Waits for calls that use the object at the time.
+ */
+int siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32_t id);
+
+/* The type of published object @id (NONE if there is none). */
+enum siommu_iommufd_obj_type siommu_iommufd_obj_type(struct siommu_iommufd *ictx,
+						     uint32_t id);
+
+/* Objects and pages of a context, for tests and tools. */
+struct siommu_iommufd_stats {
+	uint32_t objects;		/* published */
+	uint32_t ioas, hwpts, devices, faults;
+	uint64_t areas;			/* over every IOAS */
+	uint64_t page_stores;		/* distinct page storage */
+	uint64_t pinned_pages;		/* pages of that storage, once each */
+};
+void siommu_iommufd_get_stats(struct siommu_iommufd *ictx, struct siommu_iommufd_stats *st);
+
+/* ---- IOAS ---- */
+
+/* MAP, MAP_FILE and COPY flags (Linux: enum iommufd_ioas_map_flags). */
+#define SIOMMU_IOAS_MAP_FIXED_IOVA	(1u << 0)
+#define SIOMMU_IOAS_MAP_WRITEABLE	(1u << 1)
+#define SIOMMU_IOAS_MAP_READABLE	(1u << 2)
+
+struct siommu_iova_range {
+	uint64_t start, last;		/* inclusive */
+};
+
+/* IOMMU_IOAS_ALLOC: 0 with *out_id, -ENOMEM. */
+int siommu_ioas_alloc(struct siommu_iommufd *ictx, uint32_t *out_id);
+
+/*
+ * siommu_ioas_map - IOMMU_IOAS_MAP: map @length bytes of the caller's
+ * memory at @uva. With SIOMMU_IOAS_MAP_FIXED_IOVA at *iova, otherwise at
+ * an IOVA the IOAS picks (first fit above the lowest page, inside the
+ * allowed ranges if any, outside reserved ones, aligned to the largest
+ * page size the attached domains may use up to the rounded-up length, and
+ * keeping @uva's offset in its page), written to *iova.
+ * The new area is mapped into every attached domain before this returns.
+ * Errors, each changing nothing:
+ *   -EOPNOTSUPP  unknown flags
+ *   -EINVAL      neither READABLE nor WRITEABLE; length 0; iova, length
+ *                or the offset of @uva in its page not aligned to the
+ *                IOAS's alignment; a fixed range on a reserved region
+ *   -EOVERFLOW   iova + length or uva + length wraps
+ *   -EEXIST      a fixed range overlaps an area
+ *   -ENOSPC      no room for an IOAS-chosen IOVA
+ *   -EFAULT      the range is not mapped in the process
+ *   -ENOENT      no such IOAS
+ *   -ENOMEM      the pin limit (accounting), or memory
+ */
+int siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		    void *uva, uint64_t length, uint64_t *iova);
+
+/*
+ * siommu_ioas_map_file - IOMMU_IOAS_MAP_FILE: as siommu_ioas_map() over
+ * bytes [start, start + length) of the memfd @fd, shared with every other
+ * mapping of the file (the context keeps its own mapping: @fd may be
+ * closed afterwards). Adds -EBADF (not a file that can be mapped shared)
+ * and -EINVAL (the range goes beyond the file's end).
+ */
+int siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,
+			 unsigned int flags, int fd, uint64_t start, uint64_t length,
+			 uint64_t *iova);
+
+/*
+ * siommu_ioas_copy - IOMMU_IOAS_COPY: map [src_iova, src_iova + length)
+ * of IOAS @src_id, which must be covered by contiguous areas, into @dst_id
+ * (at *dst_iova with FIXED_IOVA, else chosen as for map) over the same
+ * page storage: nothing is pinned or charged again. One new area per
+ * source area covered. Errors: those of map for the destination, and
+ * -ENOENT (no such IOAS, or the source range is not fully covered).
+ */
+int siommu_ioas_copy(struct siommu_iommufd *ictx, uint32_t dst_id, uint32_t src_id,
+		     unsigned int flags, uint64_t src_iova, uint64_t length,
+		     uint64_t *dst_iova);
+
+/*
+ * siommu_ioas_unmap - IOMMU_IOAS_UNMAP: remove every area inside
+ * [iova, iova + length); *unmapped (optional) gets the bytes removed.
+ * iova 0 with length UINT64_MAX removes everything and always succeeds.
+ * Areas are never split: a range that cuts an area is -ENOENT, as is a
+ * range with no area at all; in both cases nothing changes (Linux may
+ * leave earlier areas of the range removed; this never does).
+ * -EOVERFLOW (iova + length wraps), -ENOENT (no such IOAS).
+ * Returns after every attached domain's IOTLBs are invalidated.
+ */
+int siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		      uint64_t length, uint64_t *unmapped);
+
+/*
+ * siommu_ioas_iova_ranges - IOMMU_IOAS_IOVA_RANGES: the usable IOVA
+ * ranges (the holes between reserved regions) into @ranges (capacity
+ * *num), *num set to how many there are, *alignment (optional) to the
+ * minimum IOVA and length alignment of map and copy.
+ * Returns 0, -EMSGSIZE (more than the capacity: @ranges holds the first
+ * ones), -ENOENT.
+ */
+int siommu_ioas_iova_ranges(struct siommu_iommufd *ictx, uint32_t ioas_id,
+			    struct siommu_iova_range *ranges, uint32_t *num,
+			    uint64_t *alignment);
+
+/*
+ * siommu_ioas_allow_iovas - IOMMU_IOAS_ALLOW_IOVAS: replace the allowed
+ * list (num 0 clears it). It guides IOAS-chosen IOVAs only.
+ * Returns 0, -EINVAL (start > last, or ranges overlap), -EADDRINUSE (a
+ * range overlaps a reserved region), -ENOENT, -ENOMEM.
+ */
+int siommu_ioas_allow_iovas(struct siommu_iommufd *ictx, uint32_t ioas_id,
+			    const struct siommu_iova_range *ranges, uint32_t num);
+
+/* Options (Linux: IOMMU_OPTION). */
+#define SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE	0
+#define SIOMMU_IOMMUFD_OPTION_HUGE_PAGES	1
+#define SIOMMU_IOMMUFD_OPTION_OP_SET		0
+#define SIOMMU_IOMMUFD_OPTION_OP_GET		1
+
+/*
+ * siommu_iommufd_option - IOMMU_OPTION: get (*val out) or set (*val in)
+ * option @option. RLIMIT_MODE is global (@object_id 0): 0 charges the
+ * user bucket, 1 the process bucket; setting it needs cap_sys_resource
+ * (-EPERM) and a context with no object (-EBUSY). HUGE_PAGES is per IOAS
+ * (@object_id): 1 (default) lets domains use large pages, 0 maps with 4K
+ * pages only and raises the IOAS alignment to 4K (-EADDRINUSE if an area
+ * is not aligned to it).
+ * Returns 0, -EOPNOTSUPP (unknown option or op, object_id for a global
+ * option), -EINVAL (value), -ENOENT (object_id), -EPERM, -EBUSY,
+ * -EADDRINUSE.
+ */
+int siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option, uint16_t op,
+			  uint32_t object_id, uint64_t *val);
+
+/* ---- HWPT ---- */
+
+/* siommu_hwpt_alloc() flags (Linux: enum iommufd_hwpt_alloc_flags). */
+#define SIOMMU_HWPT_ALLOC_NEST_PARENT		(1u << 0)
+#define SIOMMU_HWPT_ALLOC_DIRTY_TRACKING	(1u << 1)
+#define SIOMMU_HWPT_FAULT_ID_VALID		(1u << 2)
+#define SIOMMU_HWPT_ALLOC_PASID			(1u << 3)
+
+/*
+ * siommu_hwpt_alloc - IOMMU_HWPT_ALLOC of a paging HWPT: a paging domain
+ * for the unit behind device @dev_id, mirroring IOAS @pt_id (every area is
+ * mapped into it now). With SIOMMU_HWPT_FAULT_ID_VALID, the page requests
+ * of devices attached to it go to FAULT object @fault_id (ignored
+ * otherwise), which the HWPT then uses.
+ * Returns 0 with *out_id, or, changing nothing:
+ *   -EOPNOTSUPP  unknown flags; DIRTY_TRACKING or PASID the unit lacks
+ *                (VT-d: dirty tracking on the first stage only, so not
+ *                with NEST_PARENT); NEST_PARENT the unit cannot nest
+ *                under; NEST_PARENT with FAULT_ID_VALID
+ *   -EINVAL      @pt_id is not an IOAS
+ *   -ENOENT      no such device, IOAS or fault object
+ *   -EADDRINUSE  an area of the IOAS lies on the domain's reserved
+ *                regions or outside its aperture, or breaks its alignment
+ *   -ENOMEM
+ */
+int siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pt_id,
+		      unsigned int flags, uint32_t fault_id, uint32_t *out_id);
+
+/*
+ * siommu_hwpt_set_dirty_tracking - IOMMU_HWPT_SET_DIRTY_TRACKING: start
+ * (@enable) or stop tracking the pages devices write through paging HWPT
+ * @hwpt_id, allocated with SIOMMU_HWPT_ALLOC_DIRTY_TRACKING. Starting
+ * clears what the table has marked so far, so only later writes count.
+ * (VT-d's first stage marks written pages whether or not tracking is on;
+ * stopping only means nobody reads the marks.)
+ * Returns 0, -ENOENT, -EOPNOTSUPP (a HWPT without dirty tracking).
+ */
+int siommu_hwpt_set_dirty_tracking(struct siommu_iommufd *ictx, uint32_t hwpt_id,
+				   bool enable);
+
+#define SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR	(1u << 0)
+
+/*
+ * siommu_hwpt_get_dirty_bitmap - IOMMU_HWPT_GET_DIRTY_BITMAP: for each
+ * @page_size block of [iova, iova + length) that a device wrote through
+ * @hwpt_id since its marks were last cleared, set bit n (bit n % 64 of
+ * @bitmap[n / 64]) for the block at iova + n * page_size, and clear the
+ * marks unless SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR (the IOTLBs are
+ * flushed so that the next write marks again). Bits of clean blocks are
+ * left as they are: the caller zeroes the bitmap.
+ * Returns 0, -ENOENT, -EOPNOTSUPP (unknown flags, a HWPT without dirty
+ * tracking), -EINVAL (page_size not a power of two, length 0, iova or
+ * length not aligned to page_size and to the IOAS, a range not covered by
+ * contiguous areas), -EOVERFLOW.
+ */
+int siommu_hwpt_get_dirty_bitmap(struct siommu_iommufd *ictx, uint32_t hwpt_id,
+				 uint64_t iova, uint64_t length, uint64_t page_size,
+				 unsigned int flags, uint64_t *bitmap);
+
+/* ---- fault queues ---- */
+
+/* A fault record (Linux: struct iommu_hwpt_pgfault). */
+#define SIOMMU_PGFAULT_FLAGS_PASID_VALID	(1u << 0)
+#define SIOMMU_PGFAULT_FLAGS_LAST_PAGE		(1u << 1)
+#define SIOMMU_PGFAULT_PERM_READ		(1u << 0)
+#define SIOMMU_PGFAULT_PERM_WRITE		(1u << 1)
+
+struct siommu_hwpt_pgfault {
+	uint32_t flags;
+	uint32_t dev_id;	/* the DEVICE object */
+	uint32_t pasid;
+	uint32_t grpid;		/* page request group index */
+	uint32_t perm;
+	uint32_t __reserved;
+	uint64_t addr;
+	uint32_t length;	/* 0 */
+	uint32_t cookie;	/* one per group, given when it is read */
+};
+
+/* Response codes (Linux: enum iommufd_page_response_code). */
+#define SIOMMU_PAGE_RESP_SUCCESS	0
+#define SIOMMU_PAGE_RESP_INVALID	1
+
+/*
+ * siommu_fault_alloc - IOMMU_FAULT_QUEUE_ALLOC: an empty fault queue.
+ * Returns 0 with *out_id, -ENOMEM. It is destroyed with
+ * siommu_iommufd_obj_destroy() (-EBUSY while a HWPT uses it), which
+ * answers every group still pending "invalid".
+ *
+ * A device's page requests (at its RID or a PASID) are queued on the
+ * fault object of the HWPT attached there; a request with no such HWPT is
+ * answered "invalid" at once. Requests gather into groups (one page
+ * request group index of one device and PASID) until the last of the
+ * group arrives; detaching or replacing that attachment answers its
+ * pending groups "invalid".
+ */
+int siommu_fault_alloc(struct siommu_iommufd *ictx, uint32_t *out_id);
+
+/*
+ * siommu_fault_read - read(): complete groups, oldest first, as records
+ * into @recs (room for @max), whole groups only (stops before a group
+ * that does not fit); *nread gets the records written (0: none queued, or
+ * the next group does not fit). Each group read gets a cookie (from 1, in
+ * every record of it; LAST_PAGE on its last) and waits for its answer.
+ * Never blocks. Returns 0, -ENOENT.
+ */
+int siommu_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id,
+		      struct siommu_hwpt_pgfault *recs, uint32_t max, uint32_t *nread);
+
+/*
+ * siommu_fault_respond - write() of one response: answer the group read
+ * with @cookie with @code (SIOMMU_PAGE_RESP_*), which completes it towards
+ * the device. Returns 0, -EINVAL (another code; a cookie not read, or
+ * answered already), -ENOENT.
+ */
+int siommu_fault_respond(struct siommu_iommufd *ictx, uint32_t fault_id, uint32_t cookie,
+			 uint32_t code);
+
+/* ---- devices ---- */
+
+/*
+ * siommu_iommufd_bind - bind core device @dev (of cfg->ctx) to the
+ * context: claim it (siommu_device_claim()) and make a DEVICE object.
+ * Its RID stays blocked until attached. If the core removes the device,
+ * the context's release detaches it and unbinds it.
+ * Returns 0 with *out_dev_id, -EBUSY (another owner has it), -EINVAL
+ * (device of another context), -ENOMEM.
+ */
+int siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu_device *dev,
+			uint32_t *out_dev_id);
+
+/*
+ * siommu_iommufd_unbind - detach everything of DEVICE @dev_id, destroy it
+ * and give the core device up (its RID goes back to BLOCKED). Waits for
+ * calls using it. Returns 0, -ENOENT.
+ */
+int siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t dev_id);
+
+/*
+ * siommu_iommufd_attach - attach the RID (@pasid SIOMMU_IOMMUFD_NO_PASID)
+ * or @pasid of DEVICE @dev_id to *pt_id: a HWPT, or an IOAS (RID only),
+ * for which a compatible automatic HWPT of the IOAS is reused or one is
+ * made; *pt_id is set to the HWPT's ID. A RID attach switches the
+ * device's whole group; an attached RID is replaced (as replace).
+ * Errors, each changing nothing:
+ *   -ENOENT      no such device or HWPT/IOAS
+ *   -EINVAL      an IOAS at a PASID; a PASID attach to a HWPT not
+ *                allocated with PASID, or on a device without PASIDs, or
+ *                whose RID domain is not PASID-capable; a RID attach of a
+ *                non-PASID HWPT while PASIDs are attached; a HWPT the
+ *                device's unit cannot walk
+ *   -EBUSY       the PASID is attached already (use replace), or the
+ *                PASID number is allocated by another user of the core
+ *   -EADDRINUSE  the device's reserved regions hold areas, or meet the
+ *                IOAS's allowed ranges
+ *   -ERANGE      PASID 0 or beyond the device's width
+ *   -ENOSPC, -ENOMEM
+ */
+int siommu_iommufd_attach(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasid,
+			  uint32_t *pt_id);
+
+/*
+ * siommu_iommufd_replace - as attach, but the RID or @pasid must be
+ * attached (-EINVAL otherwise) and moves to *pt_id with no window in which
+ * DMA is blocked. A failed replace leaves the old HWPT in place. An
+ * automatic HWPT left with no attachment is destroyed (its ID -ENOENT).
+ */
+int siommu_iommufd_replace(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasid,
+			   uint32_t *pt_id);
+
+/*
+ * siommu_iommufd_detach - the RID or @pasid goes back to blocking DMA.
+ * Detaching what is not attached does nothing. Returns 0, -ENOENT (no
+ * such device).
+ */
+int siommu_iommufd_detach(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasid);
+
+/* The HWPT ID (RID, or @pasid) of DEVICE @dev_id is attached to, 0: none. */
+uint32_t siommu_iommufd_attached_hwpt(struct siommu_iommufd *ictx, uint32_t dev_id,
+				      uint32_t pasid);
+
+/* Hardware info types (Linux: enum iommu_hw_info_type). */
+#define SIOMMU_HW_INFO_TYPE_NONE	0
+#define SIOMMU_HW_INFO_TYPE_INTEL_VTD	1
+#define SIOMMU_HW_INFO_TYPE_ARM_SMMUV3	2
+
+/* Capabilities (Linux: enum iommufd_hw_capabilities). */
+#define SIOMMU_HW_CAP_DIRTY_TRACKING	(1ull << 0)
+#define SIOMMU_HW_CAP_PCI_PASID_EXEC	(1ull << 1)
+#define SIOMMU_HW_CAP_PCI_PASID_PRIV	(1ull << 2)
+
+/* The VT-d payload (Linux: struct iommu_hw_info_vtd). */
+struct siommu_hw_info_vtd {
+	uint32_t flags;
+	uint32_t __reserved;
+	uint64_t cap_reg;
+	uint64_t ecap_reg;
+};
+
+/* The SMMUv3 payload (Linux: struct iommu_hw_info_arm_smmuv3). */
+struct siommu_hw_info_arm_smmuv3 {
+	uint32_t flags;
+	uint32_t __reserved;
+	uint32_t idr[6];
+	uint32_t iidr;
+	uint32_t aidr;
+};
+
+/*
+ * siommu_iommufd_get_hw_info - IOMMU_GET_HW_INFO for DEVICE @dev_id: the
+ * driver's info structure, up to @data_len bytes of it into @data (more
+ * bytes than it has are zeroed; 0 is allowed), *out_len (optional) its
+ * full length, *type its type (in with @want_type: the caller names it),
+ * *caps the capabilities and *max_pasid_log2 the device's PASID width
+ * (0: none).
+ * Returns 0, -ENOENT, -EOPNOTSUPP (a type the driver does not give).
+ */
+int siommu_iommufd_get_hw_info(struct siommu_iommufd *ictx, uint32_t dev_id,
+			       bool want_type, uint32_t *type, void *data,
+			       uint32_t data_len, uint32_t *out_len, uint64_t *caps,
+			       uint8_t *max_pasid_log2);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIOMMU_IOMMUFD_H */

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SMMUv3 driver's events: the event queue (SMMUv3 7.3, 7.4) and the
+ * PRI queue (8.1), both drained on the unit's interrupt and reported up to
+ * the core, which runs handlers and decides the answers.
+ */
+#include "core/drivers/smmuv3/smmuv3_drv.h"
+
+#define FIELD(w, h, l) (((w) >> (l)) & (~0ull >> (63 - (h) + (l))))
+#define Q_ENTRIES_MAX 256
+
+static uint32_t q_mask(const struct smmu_drv_queue *q)
+{
+	return (2u << q->log2) - 1;
+}
+
+/*
+ * Read the entries between CONS and PROD (at most @max, @entry bytes
+ * each, into @buf), move CONS past them and acknowledge an overflow
+ * (CONS.OVACKFLG = PROD.OVFLG, SMMUv3 7.4). Returns how many were read.
+ * Caller holds the queue's lock.
+ */
+static unsigned int q_read(struct smmu_drv_unit *u, struct smmu_drv_queue *q,
+			   unsigned int prod_reg, unsigned int cons_reg, unsigned int entry,
+			   uint64_t *buf, unsigned int max)
+{
+	uint32_t prod = smmu_drv_rd32(u, prod_reg);
+	unsigned int n = 0;
+
+	while (n < max && q->cons != (prod & q_mask(q))) {
+		uint64_t pa = q->pa + (uint64_t)(q->cons & ((1u << q->log2) - 1)) * entry;
+
+		siommu_mem_read(u->mem, pa, buf + n * (entry / 8), entry);
+		q->cons = (q->cons + 1) & q_mask(q);
+		n++;
+	}
+	smmu_drv_wr32(u, cons_reg, q->cons | (prod & SIOMMU_SMMUV3_Q_OVF));
+	return n;
+}
+
+/*
+ * Drain the event queue: each record becomes a fault report for the
+ * StreamID's device (reason: the event number, enum siommu_smmuv3_event).
+ * Reports run with no lock of the driver held: a handler may read the
+ * unit's stats, or issue a DMA that faults again, whose event runs this
+ * function anew in the same thread.
+ */
+static void drain_evtq(struct smmu_drv_unit *u)
+{
+	uint64_t rec[Q_ENTRIES_MAX * 4];
+	struct siommu_fault f;
+	unsigned int i, n;
+
+	do {
+		pthread_mutex_lock(&u->evt_lock);
+		n = q_read(u, &u->evtq, SIOMMU_SMMUV3_EVTQ_PROD, SIOMMU_SMMUV3_EVTQ_CONS, 32,
+			   rec, Q_ENTRIES_MAX);
+		__atomic_store_n(&u->n_fault, u->n_fault + n, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&u->evt_lock);
+		for (i = 0; i < n; i++) {
+			const uint64_t *r = &rec[i * 4];
+			uint64_t sid = FIELD(r[0], 63, 32);
+
+			/* StreamIDs are RIDs: anything wider is no device's. */
+			if (sid > 0xffff)
+				continue;
+			f = (struct siommu_fault){
+				.rid = (uint16_t)sid,
+				.pasid_present = r[0] & BIT64(11),
+				.pasid = (uint32_t)FIELD(r[0], 31, 12),
+				.addr = r[2] & ~0xfffull,
+				.reason = (uint32_t)FIELD(r[0], 7, 0),
+				.write = !(r[1] & BIT64(35)),		/* RnW */
+			};
+			if (!f.pasid_present)
+				f.pasid = 0;
+			core_report_fault(u->unit, &f);
+		}
+	} while (n);
+}
+
+/* Drain the PRI queue; the core answers through smmu_drv_page_response(). */
+static void drain_priq(struct smmu_drv_unit *u)
+{
+	uint64_t e[Q_ENTRIES_MAX * 2];
+	struct iommu_page_request reqs[Q_ENTRIES_MAX];
+	unsigned int i, n, nr;
+
+	do {
+		pthread_mutex_lock(&u->pri_lock);
+		n = q_read(u, &u->priq, SIOMMU_SMMUV3_PRIQ_PROD, SIOMMU_SMMUV3_PRIQ_CONS, 16,
+			   e, Q_ENTRIES_MAX);
+		__atomic_store_n(&u->n_page_req, u->n_page_req + n, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&u->pri_lock);
+		nr = 0;
+		for (i = 0; i < n; i++) {
+			const uint64_t *p = &e[i * 2];
+			uint64_t sid = FIELD(p[0], 31, 0);
+
+			if (sid > 0xffff)
+				continue;
+			reqs[nr++] = (struct iommu_page_request){
+				.rid = (uint16_t)sid,
+				.pasid_present = p[0] & BIT64(63),
+				.pasid = p[0] & BIT64(63) ? (uint32_t)FIELD(p[0], 51, 32) : 0,
+				.addr = p[1] & ~0xfffull,
+				.grpid = (uint16_t)FIELD(p[1], 8, 0),
+				.last = p[0] & BIT64(62),
+				.read = p[0] & BIT64(60),
+				.write = p[0] & BIT64(61),
+			};
+		}
+		if (nr)
+			core_report_page_requests(u->unit, reqs, nr);
+	} while (n);
+}
+
+void smmu_drv_drain_pending(struct smmu_drv_unit *u)
+{
+	unsigned int p;
+
+	while ((p = __atomic_exchange_n(&u->pending, 0, __ATOMIC_ACQ_REL))) {
+		if (p & SMMU_PEND_EVTQ)
+			drain_evtq(u);
+		if (p & SMMU_PEND_PRIQ)
+			drain_priq(u);
+	}
+}
+
+void smmu_drv_msi(void *opaque, enum siommu_smmuv3_irq irq, uint64_t addr, uint32_t data)
+{
+	struct smmu_drv_unit *u = opaque;
+	unsigned int bit;
+
+	(void)addr;
+	(void)data;
+	if (irq == SIOMMU_SMMUV3_IRQ_SRC_EVTQ)
+		bit = SMMU_PEND_EVTQ;
+	else if (irq == SIOMMU_SMMUV3_IRQ_SRC_PRIQ)
+		bit = SMMU_PEND_PRIQ;
+	else
+		return;		/* GERROR: the command queue's waiter handles it */
+	/* Raised inside our own register write (a device callback run by a
+	 * command): the registers are not ours to read now; the writer
+	 * drains once it has released q_lock. */
+	if (smmu_drv_in_write(u)) {
+		__atomic_or_fetch(&u->pending, bit, __ATOMIC_ACQ_REL);
+		return;
+	}
+	__atomic_or_fetch(&u->pending, bit, __ATOMIC_ACQ_REL);
+	smmu_drv_drain_pending(u);
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SMMUv3 driver, behind struct iommu_ops (smmuv3_iommu_ops). It
+ * programs the unit the way Linux's arm-smmu-v3 programs real hardware:
+ * registers through siommu_smmuv3_mmio_*() and structures in memory, in
+ * the formats of the SMMUv3 architecture (IHI 0070: 5.2 STE, 5.4 CD, 3.4
+ * stream tables, 4 commands, 7.3 events, 8.1 PRI queue), encoded with the
+ * public encoders of siommu/smmuv3_build.h. It never looks inside the
+ * model.
+ *
+ * Files: unit.c brings the unit up and down and answers the core's
+ * questions (info, stats, domain shapes); tables.c owns the stream table,
+ * the CD tables, ASIDs/VMIDs and attach; cmdq.c the command queue, the
+ * flushes and page responses; events.c the event and PRI queues.
+ *
+ * Objects (the core's opaque pointers):
+ *   - struct smmu_drv_unit: siommu_unit.drv;
+ *   - struct smmu_drv_dev: siommu_device.drv: its StreamIDs (the RID and
+ *     an alias) and its CD table;
+ *   - struct smmu_drv_dom: siommu_domain.drv[unit index]: the domain's
+ *     ASID (stage 1) or VMID (stage 2) on the unit and its attachments
+ *     there (struct smmu_drv_att), which every flush of the domain covers.
+ *
+ * Entry shapes. With stage 1 implemented, a device's STE points at its CD
+ * table (Config S1) whatever its RID is attached to, and the RID's traffic
+ * follows STE.S1DSS: SSID0 (CD 0 holds the RID's stage-1 domain),
+ * BYPASS (identity) or TERMINATE (blocked). A stage-2 domain at the RID
+ * makes the STE a stage-2 one (Config S2), which has no substreams, so it
+ * excludes PASID attachments both ways (-EINVAL). Without stage 1 the STE
+ * is abort, bypass or stage 2.
+ *
+ * Replace without a blocked window (Linux's arm_smmu_write_entry idea).
+ * An entry (STE or CD) moves to its target through steps that each
+ * change at most one 64-bit word the unit reads in the current shape,
+ * the words it does not read going first; each step is made visible with
+ * CMD_CFGI_* and CMD_SYNC, so the unit sees the old entry, then a mix
+ * that translates exactly as one of the two, then the new one. Two
+ * shapes differ in more than one read word only when their tag differs
+ * too (the CD's ASID and TTB0, the STE's VMID and Config or S2TTB; the
+ * geometry, T0SZ and SL0, is fixed per unit and stage for that reason):
+ * the driver then goes through a temporary tag of its own, private to
+ * the entry, taken at prepare: old entry -> old tables under the
+ * temporary tag -> new tables under it -> new entry, one word each. While
+ * the temporary tag is in use, flushes of both domains name it too
+ * (smmu_drv_att.alt), and it is invalidated before it is freed. No step
+ * blocks DMA, and no step lets another device's translations be cached
+ * under a tag it shares (TLB entries are not tagged by StreamID).
+ *
+ * Locking. Configuration (everything in tables.c, the ID maps) runs under
+ * the core's ctx->lock. A smmu_drv_dom's attachment list and each
+ * attachment's alt tag change under ctx->lock and the domain's dom->lock;
+ * flushes read them under dom->lock. q_lock protects the command queue
+ * and what follows it in struct smmu_drv_unit, taken after dom->lock.
+ * evt_lock serialises draining the event queue, pri_lock the PRI queue;
+ * neither is held across a call into the core's reporting functions.
+ * Counters are written with atomic stores by their lock's holder and read
+ * by the stats call with atomic loads and no lock.
+ *
+ * Interrupts raised inside the driver's own register write. The unit runs
+ * commands inside the write of CMDQ_PROD (or GERRORN) with its register
+ * lock held, device callbacks included (ATC invalidation, PRI response);
+ * a callback that issues DMA or a page request makes the unit raise an
+ * event or PRI interrupt in that same thread, whose handler could not
+ * read the unit's registers. The driver marks its register writes in a
+ * thread-local variable; an interrupt handler that finds itself inside
+ * one records the queue as pending and returns, and the writer drains the
+ * pending queues once it has released q_lock. So no page response is ever
+ * issued by the q_lock holder.
+ */
+#ifndef SIOMMU_SMMUV3_DRV_H
+#define SIOMMU_SMMUV3_DRV_H
+
+#include <siommu/smmuv3.h>
+#include <siommu/smmuv3_build.h>
+
+#include "core/core_internal.h"
+
+#define BIT64(n) (1ull << (n))
+
+#define SMMU_DRV_POLL_LIMIT 1000000
+#define SMMU_DRV_STRTAB_SPLIT 8		/* 256 STEs per level-2 table */
+#define SMMU_DRV_CD_L2_BITS 10		/* 1024 CDs per level-2 CD table */
+
+/*
+ * Test hook (not exported): called with q_lock held just before the
+ * driver hands commands to the unit (a CMDQ_PROD write), with the queue's
+ * base PA, the index of the first new command and their number (16 bytes
+ * each, the last one a CMD_SYNC), so that a test can corrupt one and make
+ * the unit stop the queue. NULL removes it. Set it while nothing runs on
+ * the unit.
+ */
+typedef void smmu_drv_cmdq_hook_fn(void *arg, uint64_t q_pa, unsigned int first,
+				   unsigned int n);
+void smmu_drv_cmdq_hook_set(struct siommu_unit *unit, smmu_drv_cmdq_hook_fn *fn,
+			    void *arg);
+
+/*
+ * Test hook (not exported): called after each step of an STE or CD update
+ * is visible to the unit (its CMD_CFGI_* and CMD_SYNC done), still holding
+ * ctx->lock, so that a test can issue DMA against every intermediate
+ * entry of a replace. NULL removes it. Set it while nothing attaches on
+ * the unit.
+ */
+typedef void smmu_drv_step_hook_fn(void *arg);
+void smmu_drv_step_hook_set(struct siommu_unit *unit, smmu_drv_step_hook_fn *fn, void *arg);
+
+/* Queues the driver reads, drained on interrupt (pending bits). */
+enum { SMMU_PEND_EVTQ = 1, SMMU_PEND_PRIQ = 2 };
+
+struct smmu_drv_queue {
+	uint64_t pa;
+	unsigned int log2;
+	uint32_t cons;			/* index and wrap bit */
+};
+
+struct smmu_drv_unit {
+	struct siommu_unit *unit;
+	struct siommu_smmuv3 *hw;
+	struct siommu_mem *mem;
+	bool s1, s2, ats, pri, ril, st2l, cd2l, msi, asid16, vmid16;
+	unsigned int sid_bits, ssid_bits, oas, ips;
+	unsigned int s2_ias;		/* every stage-2 domain's width */
+	/* Stream table: linear, or level 1 with level-2 tables per 256
+	 * StreamIDs (l2_pa, l2_users: STEs in use in each). */
+	bool st_2lvl;
+	unsigned int st_log2;
+	uint64_t st_pa, st_size;
+	uint64_t *l2_pa;
+	uint16_t *l2_users;
+	/* ASIDs (stage 1) and VMIDs (stage 2); 0 reserved in both. */
+	uint64_t *asid_map, *vmid_map;
+	uint64_t n_ids;			/* in use; read with an atomic */
+	pthread_mutex_t q_lock;
+	struct smmu_drv_queue cmdq;
+	uint32_t cmdq_prod;
+	unsigned int cmdq_pending;	/* written since the last CMD_SYNC */
+	uint64_t sync_pa;		/* CMD_SYNC's MSI lands here */
+	uint32_t sync_seq;
+	uint64_t n_cmd, n_sync, n_inv_err;
+	smmu_drv_cmdq_hook_fn *cmdq_hook;
+	void *cmdq_arg;
+	smmu_drv_step_hook_fn *step_hook;	/* configuration: ctx->lock */
+	void *step_arg;
+	pthread_mutex_t evt_lock;
+	struct smmu_drv_queue evtq;
+	uint64_t n_fault;
+	pthread_mutex_t pri_lock;
+	struct smmu_drv_queue priq;
+	uint64_t n_page_req;
+	unsigned int pending;		/* SMMU_PEND_*, atomic */
+};
+
+/* Per device: its StreamIDs and CD table. */
+struct smmu_drv_dev {
+	uint32_t sid[2];
+	unsigned int nr_sids;		/* 2 with an alias RID */
+	unsigned int cd_bits;		/* S1CDMax */
+	bool cd_2lvl;
+	uint64_t cd_pa, cd_size;	/* linear table, or level 1 */
+	uint64_t *cd_l2;		/* level-2 tables (2-level) */
+	unsigned int nr_pasids;		/* PASID attachments (not the RID) */
+	struct siommu_domain *rid_dom;	/* NULL: blocked */
+};
+
+/* A domain on one unit: its tag while attached through the unit. */
+struct smmu_drv_dom {
+	uint16_t tag;			/* ASID (stage 1) or VMID (stage 2) */
+	unsigned int users;		/* attachments through the unit */
+	struct cds_list_head atts;	/* smmu_drv_att.node */
+};
+
+/* One attachment (dev, pasid) of a domain, as its flushes see it. */
+struct smmu_drv_att {
+	struct cds_list_head node;
+	struct siommu_device *dev;
+	uint32_t pasid;
+	/* While a replace through a temporary tag is in flight: the
+	 * domain's translations may also be cached under (alt_asid,
+	 * alt_vmid) for this entry, so its flushes name that too. */
+	bool alt;
+	uint16_t alt_asid, alt_vmid;
+	/* The temporary tag prepare took for the replace (0: none), an
+	 * ASID for a CD, a VMID for an STE. */
+	uint16_t tmp_asid, tmp_vmid;
+};
+
+static inline struct smmu_drv_unit *smmu_drv_unit(struct siommu_unit *unit)
+{
+	return unit->drv;
+}
+
+static inline struct smmu_drv_dom *smmu_drv_dom(struct siommu_domain *dom,
+						struct siommu_unit *unit)
+{
+	return dom->drv[unit->index];
+}
+
+static inline bool smmu_dom_paging(const struct siommu_domain *dom)
+{
+	return dom && dom->type == SIOMMU_DOMAIN_PAGING;
+}
+
+static inline bool smmu_dom_s2(const struct siommu_domain *dom)
+{
+	return smmu_dom_paging(dom) && dom->stage == SIOMMU_STAGE_SECOND;
+}
+
+/* Registers (unit.c). A write is marked as the driver's own (see the
+ * interrupts paragraph above). */
+uint32_t smmu_drv_rd32(struct smmu_drv_unit *u, unsigned int off);
+void smmu_drv_wr32(struct smmu_drv_unit *u, unsigned int off, uint32_t val);
+void smmu_drv_wr64(struct smmu_drv_unit *u, unsigned int off, uint64_t val);
+/* Whether this thread is inside a register write of @u's. */
+bool smmu_drv_in_write(const struct smmu_drv_unit *u);
+/* Can the unit walk @dom? 0, -EOPNOTSUPP (type or stage), -EINVAL. */
+int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *dom);
+/* The input width of stage-1 domains. */
+#define SMMU_DRV_S1_IAS 48
+
+/* The command queue (cmdq.c). */
+/*
+ * Queue one command; when the queue is nearly full, submit and wait
+ * first. Caller holds q_lock.
+ */
+void smmu_drv_cmd(struct smmu_drv_unit *u, const struct siommu_smmuv3_cmd *c);
+/*
+ * Run a batch built by @fill under q_lock, submit it with a CMD_SYNC and
+ * wait; then drain the queues whose interrupts were raised inside it.
+ * Queue errors are recovered and counted; never fails.
+ */
+void smmu_drv_cmdq_run(struct smmu_drv_unit *u, void (*fill)(struct smmu_drv_unit *, void *),
+		       void *arg);
+/* Invalidate every configuration cache and TLB entry, and wait. */
+void smmu_drv_inv_all(struct smmu_drv_unit *u);
+void smmu_drv_iotlb_sync(struct siommu_unit *unit, struct siommu_domain *dom,
+			 const struct iommu_gather *g);
+void smmu_drv_flush_all(struct siommu_unit *unit, struct siommu_domain *dom);
+/* Queue the invalidation of every TLB entry under (asid, vmid) (stage 1,
+ * asid non-zero) or vmid (stage 2, asid 0). Caller holds q_lock. */
+void smmu_drv_cmd_inv_tag(struct smmu_drv_unit *u, uint16_t asid, uint16_t vmid);
+/* Answer @n page request groups with CMD_PRI_RESP, and wait. */
+void smmu_drv_page_response(struct siommu_unit *unit,
+			    const struct iommu_page_response *r, unsigned int n);
+
+/* Events (events.c): the MSI handler, and the drain of what interrupts
+ * raised inside the driver's own writes left pending. */
+void smmu_drv_msi(void *opaque, enum siommu_smmuv3_irq irq, uint64_t addr, uint32_t data);
+void smmu_drv_drain_pending(struct smmu_drv_unit *u);
+
+/* Tables and attach (tables.c). */
+int smmu_drv_tables_init(struct smmu_drv_unit *u);
+void smmu_drv_tables_fini(struct smmu_drv_unit *u);
+int smmu_drv_dev_probe(struct siommu_device *dev);
+void smmu_drv_dev_release(struct siommu_device *dev);
+int smmu_drv_attach_prepare(struct siommu_device *dev, uint32_t pasid,
+			    struct siommu_domain *dom, void *att);
+void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
+			    struct siommu_domain *old, void *old_att,
+			    struct siommu_domain *dom, void *att);
+void smmu_drv_attach_abort(struct siommu_device *dev, uint32_t pasid,
+			   struct siommu_domain *dom, void *att);
+
+#endif

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal view of the iommufd object model (siommu/iommufd.h).
+ *
+ * Ownership: the context owns its objects through the object table; an
+ * IOAS owns its areas; an area holds a reference on its page storage
+ * (struct ifd_pages), which holds one on a registration of host memory
+ * (struct ifd_reg) with the core context's physical memory. A HWPT holds
+ * a user reference on its IOAS; each attachment (a device's RID or PASID)
+ * holds one on its HWPT; a bound device holds one on itself for the
+ * binder, so IOMMU_DESTROY of it is -EBUSY.
+ *
+ * Locking, in the order taken:
+ *   - ictx->attach_lock serialises attach, replace, detach, bind, unbind
+ *     and HWPT creation and teardown (the device, group and PASID
+ *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids);
+ *   - ioas->lock protects an IOAS's areas, reserved and allowed ranges,
+ *     its HWPT list and huge_pages, and is held across the domain maps
+ *     and unmaps that mirror its areas;
+ *   - the core's locks (siommu_device_attach(), siommu_domain_map());
+ *   - ictx->reg_lock protects the registrations (ictx->regs) and is taken
+ *     under ioas->lock when page storage is made or released;
+ *   - ictx->lock protects the object table and every object's users and
+ *     shortterm counts; it is a leaf lock, never held across another.
+ * ifd_pages.refs is atomic: areas of several IOASes share it. Accounting
+ * buckets are atomic counters.
+ *
+ * References (Linux: iommufd_object users / shortterm_users). obj->users
+ * counts every reference: long-lived ones from other objects and the
+ * short-term ones of calls using the object (which also count in
+ * obj->shortterm). Destroy waits for shortterm to drain, then needs users
+ * to be 0; both change under ictx->lock, which wakes waiters through
+ * ictx->cond.
+ */
+#ifndef SIOMMU_IOMMUFD_INTERNAL_H
+#define SIOMMU_IOMMUFD_INTERNAL_H
+
+#include <pthread.h>
+#include <urcu/list.h>
+#include <bsd/sys/tree.h>
+
+#include <siommu/iommufd.h>
+#include <siommu/iova.h>
+#include "core/core_internal.h"
+#include "util/compiler.h"
+
+struct siommu_iommufd_acct {
+	uint64_t pinned;		/* atomic */
+	uint64_t limit;			/* atomic */
+};
+
+struct ifd_obj {
+	enum siommu_iommufd_obj_type type;
+	uint32_t id;
+	/* Under ictx->lock. */
+	unsigned int users, shortterm;
+	bool published;			/* visible to lookups */
+	bool removing;			/* destroy in progress: invisible */
+};
+
+/* Host memory registered with the context's physical memory as RAM. */
+struct ifd_reg {
+	struct cds_list_head node;	/* ictx->regs, most recent first */
+	uintptr_t host;			/* page-aligned */
+	uint64_t size;			/* bytes, page multiple */
+	uint64_t pa;			/* where the core sees it */
+	uint64_t window;		/* the PA window allocated for it */
+	unsigned int refs;		/* page storage using it; 0: cached */
+	bool own_map;			/* host is the context's own mapping
+					 * (of a file), unmapped with it */
+};
+
+/* Page storage: one MAP or MAP_FILE's pages, shared by COPY. */
+struct ifd_pages {
+	unsigned int refs;		/* areas using it; atomic */
+	struct siommu_iommufd *ictx;
+	struct ifd_reg *reg;
+	uint64_t pa;			/* PA of the first byte (uva's) */
+	uint64_t length;
+	uint64_t npages;		/* pinned and charged */
+	struct siommu_iommufd_acct *acct;	/* charged to */
+	bool writable;
+};
+
+/* A mapping of an IOAS: [iova, last] -> pages at byte offset pgoff. */
+struct ifd_area {
+	RB_ENTRY(ifd_area) rb;
+	uint64_t iova, last;
+	struct ifd_pages *pages;
+	uint64_t pgoff;			/* from the start of pages->pa */
+	unsigned int prot;		/* SIOMMU_PROT_* */
+};
+RB_HEAD(ifd_area_tree, ifd_area);
+RB_PROTOTYPE(ifd_area_tree, ifd_area, rb, ifd_area_cmp);
+
+/* A reserved IOVA range of an IOAS and what put it there: a HWPT's
+ * aperture or a device attachment (ifd_resv_owner()). */
+struct ifd_resv {
+	uint64_t start, last;
+	uint64_t owner;
+};
+
+/* Owner keys: object IDs are unique in a context. */
+static inline uint64_t ifd_resv_owner(uint32_t id, uint32_t pasid)
+{
+	return (uint64_t)id << 32 | pasid;
+}
+
+struct ifd_ioas {
+	struct ifd_obj obj;
+	struct siommu_iommufd *ictx;
+	pthread_mutex_t lock;
+	struct ifd_area_tree areas;
+	uint64_t nr_areas;
+	struct ifd_resv *resv;
+	unsigned int nr_resv, cap_resv;
+	struct siommu_iova_range *allowed;
+	unsigned int nr_allowed;
+	struct cds_list_head hwpts;	/* ifd_hwpt.ioas_node; changes under
+					 * attach_lock too, so attach reads it
+					 * under that alone */
+	bool huge_pages;
+};
+
+/* A page request group of one device and PASID. */
+struct ifd_fault_group {
+	struct cds_list_head node;	/* in one of the fault's lists */
+	struct ifd_device *idev;
+	uint32_t pasid;			/* SIOMMU_IOMMUFD_NO_PASID: the RID */
+	uint16_t grpid;
+	uint32_t cookie;		/* once read */
+	unsigned int n, cap;
+	struct iommu_page_request *reqs;	/* the last one is last */
+};
+
+/*
+ * A fault queue. Its lock is a leaf, protecting the three lists and
+ * next_cookie: taken by the page-request handler (under idev->iopf_lock)
+ * and by read and respond; answers to the device (core_page_response())
+ * are given after it is dropped, since they may run device callbacks
+ * that issue page requests.
+ */
+struct ifd_fault {
+	struct ifd_obj obj;
+	struct siommu_iommufd *ictx;
+	pthread_mutex_t lock;
+	struct cds_list_head partial;	/* groups still gathering */
+	struct cds_list_head ready;	/* complete, not read */
+	struct cds_list_head read;	/* read, not answered */
+	uint32_t next_cookie;
+};
+
+struct ifd_hwpt {
+	struct ifd_obj obj;
+	struct ifd_ioas *ioas;
+	struct ifd_fault *fault;	/* FAULT_ID_VALID: used, NULL else */
+	struct siommu_domain *dom;
+	struct siommu_unit *unit;
+	struct cds_list_head ioas_node;
+	unsigned int flags;		/* SIOMMU_HWPT_ALLOC_* */
+	bool auto_domain;
+	bool dirty_on;			/* tracking started; under ioas->lock */
+	uint64_t pgsizes;
+	uint64_t aperture_last;
+	unsigned int nr_atts;		/* under attach_lock */
+};
+
+struct ifd_pasid_att {
+	uint32_t pasid;
+	struct ifd_hwpt *hwpt;
+};
+
+struct ifd_device {
+	struct ifd_obj obj;
+	struct siommu_iommufd *ictx;
+	struct siommu_device *dev;
+	struct cds_list_head node;	/* ictx->devices, under attach_lock */
+	struct ifd_hwpt *rid_hwpt;	/* under attach_lock */
+	struct ifd_pasid_att *pasids;
+	unsigned int nr_pasids, cap_pasids;
+	unsigned int pasid_bits;
+	bool moving;			/* in a group's RID change; attach_lock */
+	/* Taken with attach_lock held to change rid_hwpt and pasids, and
+	 * alone by the page-request handler to read them (it may run
+	 * inside an attach's invalidation, under attach_lock). */
+	pthread_mutex_t iopf_lock;
+};
+
+/* A PASID number this context allocated in the core's PASID space. */
+struct ifd_pasid_use {
+	uint32_t pasid;
+	unsigned int users;
+};
+
+struct siommu_iommufd {
+	struct siommu_ctx *ctx;
+	struct siommu_mem *mem;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ifd_obj **objs;		/* by ID - 1 */
+	uint32_t nr_slots;
+	uint32_t nr_objs;		/* published or reserved */
+
+	pthread_mutex_t attach_lock;
+	struct cds_list_head devices;	/* ifd_device.node */
+	struct ifd_pasid_use *pasids;
+	unsigned int nr_pasids, cap_pasids;
+
+	pthread_mutex_t reg_lock;
+	struct cds_list_head regs;	/* ifd_reg.node */
+	unsigned int nr_cached;		/* registrations with refs 0 */
+	struct siommu_iova *pa_space;	/* PA windows for registrations */
+
+	struct siommu_iommufd_acct *acct[2];	/* by RLIMIT mode */
+	bool own_acct[2];
+	unsigned int rlimit_mode;	/* atomic */
+	bool cap_sys_resource, cap_ipc_lock;
+};
+
+/* Where registrations of caller memory sit in the physical address space:
+ * above the library's pool and below every unit's default host address
+ * width (48 bits). */
+#define IFD_PA_BASE (1ull << 44)
+#define IFD_PA_LAST ((1ull << 47) - 1)
+/* Registrations kept while unused, so that mapping the same memory again
+ * costs no registration. */
+#define IFD_REG_CACHE 16
+
+static inline bool ifd_should_fail(struct siommu_iommufd *ictx)
+{
+	return mem_should_fail(ictx->mem);
+}
+
+/* Object table (main.c). */
+int ifd_obj_reserve(struct siommu_iommufd *ictx, struct ifd_obj *obj,
+		    enum siommu_iommufd_obj_type type);
+void ifd_obj_abort(struct siommu_iommufd *ictx, struct ifd_obj *obj);
+void ifd_obj_publish(struct siommu_iommufd *ictx, struct ifd_obj *obj);
+/* A short-term reference on published @id of @type (NONE: any), or NULL. */
+struct ifd_obj *ifd_obj_get(struct siommu_iommufd *ictx, uint32_t id,
+			    enum siommu_iommufd_obj_type type);
+void ifd_obj_put(struct siommu_iommufd *ictx, struct ifd_obj *obj);
+/* Long-lived references, taken while holding a short-term one. */
+void ifd_obj_use(struct siommu_iommufd *ictx, struct ifd_obj *obj);
+void ifd_obj_unuse(struct siommu_iommufd *ictx, struct ifd_obj *obj);
+/*
+ * Take @obj out of the table (the caller's own short-term reference, if
+ * @held, dropped on the way): with @wait once the other short-term users
+ * are gone, without it only if there are none. 0 and the caller destroys
+ * it; -EBUSY if users remain (the caller's short-term reference is gone
+ * either way). @wait must not be used while holding a lock a short-term
+ * user may be waiting for (attach_lock, an IOAS's lock).
+ */
+int ifd_obj_remove(struct siommu_iommufd *ictx, struct ifd_obj *obj, bool held, bool wait);
+
+/* Type-specific destruction (the object is out of the table). */
+void ifd_ioas_destroy(struct ifd_ioas *ioas);
+void ifd_hwpt_destroy(struct ifd_hwpt *hwpt);
+void ifd_device_destroy(struct ifd_device *idev);
+void ifd_fault_destroy(struct ifd_fault *fault);
+
+/* Fault queues (fault.c). Queue @req of @idev at @pasid on @fault: false
+ * if it cannot (no memory), and then nothing of its group is kept. */
+bool ifd_fault_queue(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid,
+		     const struct iommu_page_request *req);
+/* Answer "invalid" every group of @idev at @pasid (an attachment going). */
+void ifd_fault_flush(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid);
+
+/* Page storage (pages.c). */
+int ifd_pages_from_user(struct siommu_iommufd *ictx, void *uva, uint64_t length,
+			bool writable, struct ifd_pages **out);
+int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
+			uint64_t length, bool writable, struct ifd_pages **out);
+void ifd_pages_get(struct ifd_pages *pages);
+void ifd_pages_put(struct ifd_pages *pages);
+void ifd_regs_fini(struct siommu_iommufd *ictx);
+void ifd_regs_trim(struct siommu_iommufd *ictx);
+
+/* IOAS side of HWPTs and devices (ioas.c), under ioas->lock. */
+int ifd_ioas_add_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt);
+void ifd_ioas_del_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt);
+int ifd_ioas_add_resv(struct ifd_ioas *ioas, const struct iommu_resv_region *r,
+		      unsigned int n, uint64_t owner);
+void ifd_ioas_del_resv(struct ifd_ioas *ioas, uint64_t owner);
+uint64_t ifd_ioas_alignment(struct ifd_ioas *ioas);
+/* Whether contiguous areas cover [iova, last]. */
+bool ifd_ioas_covered(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* Clear @hwpt's dirty marks over every area. */
+void ifd_ioas_clear_dirty(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt);
+
+#endif

@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The iommufd context: the object table (IDs, two-phase creation, user
+ * and short-term references), teardown, accounting buckets and options.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "iommufd/iommufd_internal.h"
+
+int SIOMMU_EXPORT siommu_iommufd_acct_create(uint64_t limit_pages,
+					     struct siommu_iommufd_acct **out)
+{
+	struct siommu_iommufd_acct *a;
+
+	if (!out)
+		return -EINVAL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->limit = limit_pages;
+	*out = a;
+	return 0;
+}
+
+void SIOMMU_EXPORT siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct)
+{
+	free(acct);
+}
+
+uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned(const struct siommu_iommufd_acct *acct)
+{
+	return __atomic_load_n(&acct->pinned, __ATOMIC_RELAXED);
+}
+
+void SIOMMU_EXPORT siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct,
+						 uint64_t limit_pages)
+{
+	__atomic_store_n(&acct->limit, limit_pages, __ATOMIC_RELAXED);
+}
+
+/* The process's RLIMIT_MEMLOCK in pages (UINT64_MAX: unlimited). */
+static uint64_t memlock_pages(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur >> SIOMMU_PAGE_SHIFT;
+}
+
+int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
+					struct siommu_iommufd **out)
+{
+	struct siommu_iova_cfg pc = {
+		.start = IFD_PA_BASE, .last = IFD_PA_LAST,
+		.flags = SIOMMU_IOVA_NO_CACHE,
+	};
+	struct siommu_iommufd *ictx;
+	unsigned int i;
+	int ret;
+
+	if (!cfg || !cfg->ctx || !out || cfg->rlimit_mode > 1)
+		return -EINVAL;
+	pc.mem = cfg->ctx->mem;
+	if (mem_should_fail(cfg->ctx->mem))
+		return -ENOMEM;
+	ictx = calloc(1, sizeof(*ictx));
+	if (!ictx)
+		return -ENOMEM;
+	ictx->ctx = cfg->ctx;
+	ictx->mem = cfg->ctx->mem;
+	ictx->rlimit_mode = cfg->rlimit_mode;
+	ictx->cap_sys_resource = cfg->cap_sys_resource;
+	ictx->cap_ipc_lock = cfg->cap_ipc_lock;
+	pthread_mutex_init(&ictx->lock, NULL);
+	pthread_cond_init(&ictx->cond, NULL);
+	pthread_mutex_init(&ictx->attach_lock, NULL);
+	pthread_mutex_init(&ictx->reg_lock, NULL);
+	CDS_INIT_LIST_HEAD(&ictx->devices);
+	CDS_INIT_LIST_HEAD(&ictx->regs);
+	ictx->acct[0] = cfg->user;
+	ictx->acct[1] = cfg->process;
+	for (i = 0; i < 2; i++) {
+		if (ictx->acct[i])
+			continue;
+		ret = ifd_should_fail(ictx) ? -ENOMEM :
+		      siommu_iommufd_acct_create(memlock_pages(), &ictx->acct[i]);
+		if (ret)
+			goto out_free;
+		ictx->own_acct[i] = true;
+	}
+	ret = siommu_iova_create(&pc, &ictx->pa_space);
+	if (ret)
+		goto out_free;
+	*out = ictx;
+	return 0;
+
+out_free:
+	for (i = 0; i < 2; i++)
+		if (ictx->own_acct[i])
+			siommu_iommufd_acct_destroy(ictx->acct[i]);
+	pthread_mutex_destroy(&ictx->reg_lock);
+	pthread_mutex_destroy(&ictx->attach_lock);
+	pthread_cond_destroy(&ictx->cond);
+	pthread_mutex_destroy(&ictx->lock);
+	free(ictx);
+	return ret;
+}
+
+static void obj_destroy(struct ifd_obj *obj)
+{
+	switch (obj->type) {
+	case SIOMMU_IOMMUFD_OBJ_IOAS:
+		ifd_ioas_destroy(container_of(obj, struct ifd_ioas, obj));
+		break;
+	case SIOMMU_IOMMUFD_OBJ_HWPT_PAGING:
+		ifd_hwpt_destroy(container_of(obj, struct ifd_hwpt, obj));
+		break;
+	case SIOMMU_IOMMUFD_OBJ_DEVICE:
+		ifd_device_destroy(container_of(obj, struct ifd_device, obj));
+		break;
+	case SIOMMU_IOMMUFD_OBJ_FAULT:
+		ifd_fault_destroy(container_of(obj, struct ifd_fault, obj));
+		break;
+	case SIOMMU_IOMMUFD_OBJ_NONE:
+		SIOMMU_ASSERT(0);
+		break;
+	}
+}
+
+/*
+ * Close: devices first (as their drivers unbind them before the last
+ * close of /dev/iommu), which drops their attachments; then, over and
+ * over, every object nobody uses, so that users go before what they use.
+ */
+void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
+{
+	struct ifd_device *idev;
+	bool progress = true;
+	unsigned int i;
+	uint32_t id;
+
+	if (!ictx)
+		return;
+	for (;;) {
+		pthread_mutex_lock(&ictx->attach_lock);
+		idev = cds_list_empty(&ictx->devices) ? NULL :
+		       cds_list_first_entry(&ictx->devices, struct ifd_device, node);
+		id = idev ? idev->obj.id : 0;
+		pthread_mutex_unlock(&ictx->attach_lock);
+		if (!idev)
+			break;
+		siommu_iommufd_unbind(ictx, id);
+	}
+	while (ictx->nr_objs && progress) {
+		progress = false;
+		for (id = 0; id < ictx->nr_slots; id++) {
+			struct ifd_obj *obj = ictx->objs[id];
+
+			if (!obj || obj->users)
+				continue;
+			ictx->objs[id] = NULL;
+			ictx->nr_objs--;
+			obj_destroy(obj);
+			progress = true;
+		}
+	}
+	SIOMMU_ASSERT(!ictx->nr_objs);
+	ifd_regs_fini(ictx);
+	siommu_iova_destroy(ictx->pa_space);
+	for (i = 0; i < 2; i++)
+		if (ictx->own_acct[i])
+			siommu_iommufd_acct_destroy(ictx->acct[i]);
+	free(ictx->objs);
+	free(ictx->pasids);
+	pthread_mutex_destroy(&ictx->reg_lock);
+	pthread_mutex_destroy(&ictx->attach_lock);
+	pthread_cond_destroy(&ictx->cond);
+	pthread_mutex_destroy(&ictx->lock);
+	free(ictx);
+}
+
+/* Phase one: the lowest free ID, invisible to lookups. */
+int ifd_obj_reserve(struct siommu_iommufd *ictx, struct ifd_obj *obj,
+		    enum siommu_iommufd_obj_type type)
+{
+	uint32_t i;
+	int ret = 0;
+
+	*obj = (struct ifd_obj){ .type = type };
+	pthread_mutex_lock(&ictx->lock);
+	for (i = 0; i < ictx->nr_slots && ictx->objs[i]; i++)
+		;
+	if (i == ictx->nr_slots) {
+		uint32_t n = ictx->nr_slots ? ictx->nr_slots * 2 : 16;
+		struct ifd_obj **objs;
+
+		if (ictx->nr_slots >= UINT32_MAX / 4) {
+			ret = -ENOSPC;
+			goto out_unlock;
+		}
+		objs = ifd_should_fail(ictx) ? NULL :
+		       realloc(ictx->objs, n * sizeof(*objs));
+		if (!objs) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		memset(objs + ictx->nr_slots, 0, (n - ictx->nr_slots) * sizeof(*objs));
+		ictx->objs = objs;
+		ictx->nr_slots = n;
+	}
+	obj->id = i + 1;
+	ictx->objs[i] = obj;
+	ictx->nr_objs++;
+out_unlock:
+	pthread_mutex_unlock(&ictx->lock);
+	return ret;
+}
+
+void ifd_obj_abort(struct siommu_iommufd *ictx, struct ifd_obj *obj)
+{
+	pthread_mutex_lock(&ictx->lock);
+	SIOMMU_ASSERT(ictx->objs[obj->id - 1] == obj && !obj->published);
+	ictx->objs[obj->id - 1] = NULL;
+	ictx->nr_objs--;
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+/* Phase two: nothing may fail after this. */
+void ifd_obj_publish(struct siommu_iommufd *ictx, struct ifd_obj *obj)
+{
+	pthread_mutex_lock(&ictx->lock);
+	obj->published = true;
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+static struct ifd_obj *obj_find_locked(struct siommu_iommufd *ictx, uint32_t id,
+				       enum siommu_iommufd_obj_type type)
+{
+	struct ifd_obj *obj;
+
+	if (!id || id > ictx->nr_slots)
+		return NULL;
+	obj = ictx->objs[id - 1];
+	if (!obj || !obj->published || obj->removing)
+		return NULL;
+	if (type != SIOMMU_IOMMUFD_OBJ_NONE && obj->type != type)
+		return NULL;
+	return obj;
+}
+
+struct ifd_obj *ifd_obj_get(struct siommu_iommufd *ictx, uint32_t id,
+			    enum siommu_iommufd_obj_type type)
+{
+	struct ifd_obj *obj;
+
+	pthread_mutex_lock(&ictx->lock);
+	obj = obj_find_locked(ictx, id, type);
+	if (obj) {
+		obj->users++;
+		obj->shortterm++;
+	}
+	pthread_mutex_unlock(&ictx->lock);
+	return obj;
+}
+
+void ifd_obj_put(struct siommu_iommufd *ictx, struct ifd_obj *obj)
+{
+	pthread_mutex_lock(&ictx->lock);
+	SIOMMU_ASSERT(obj->shortterm && obj->users);
+	obj->users--;
+	if (!--obj->shortterm)
+		pthread_cond_broadcast(&ictx->cond);
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+void ifd_obj_use(struct siommu_iommufd *ictx, struct ifd_obj *obj)
+{
+	pthread_mutex_lock(&ictx->lock);
+	obj->users++;
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+void ifd_obj_unuse(struct siommu_iommufd *ictx, struct ifd_obj *obj)
+{
+	pthread_mutex_lock(&ictx->lock);
+	SIOMMU_ASSERT(obj->users > obj->shortterm);
+	obj->users--;
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+int ifd_obj_remove(struct siommu_iommufd *ictx, struct ifd_obj *obj, bool held, bool wait)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&ictx->lock);
+	if (held) {
+		obj->users--;
+		obj->shortterm--;
+	}
+	if (obj->removing || obj->users > obj->shortterm || (!wait && obj->shortterm)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	/* Short-term users are waited out; new lookups miss it meanwhile. */
+	obj->removing = true;
+	while (obj->shortterm)
+		pthread_cond_wait(&ictx->cond, &ictx->lock);
+	if (obj->users) {
+		/* One of them took a long-lived reference. */
+		obj->removing = false;
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	ictx->objs[obj->id - 1] = NULL;
+	ictx->nr_objs--;
+out_unlock:
+	if (held && !obj->shortterm)
+		pthread_cond_broadcast(&ictx->cond);
+	pthread_mutex_unlock(&ictx->lock);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32_t id)
+{
+	struct ifd_obj *obj = ictx ? ifd_obj_get(ictx, id, SIOMMU_IOMMUFD_OBJ_NONE) : NULL;
+	int ret;
+
+	if (!obj)
+		return -ENOENT;
+	/* An attach that holds the object for its call and then takes a
+	 * reference makes this -EBUSY once it drops the short-term one. */
+	ret = ifd_obj_remove(ictx, obj, true, true);
+	if (ret)
+		return ret;
+	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING) {
+		/* Its IOAS's HWPT list changes under attach_lock too. */
+		pthread_mutex_lock(&ictx->attach_lock);
+		obj_destroy(obj);
+		pthread_mutex_unlock(&ictx->attach_lock);
+	} else {
+		obj_destroy(obj);
+	}
+	return 0;
+}
+
+enum siommu_iommufd_obj_type SIOMMU_EXPORT siommu_iommufd_obj_type(struct siommu_iommufd *ictx,
+								   uint32_t id)
+{
+	enum siommu_iommufd_obj_type type = SIOMMU_IOMMUFD_OBJ_NONE;
+	struct ifd_obj *obj;
+
+	pthread_mutex_lock(&ictx->lock);
+	obj = obj_find_locked(ictx, id, SIOMMU_IOMMUFD_OBJ_NONE);
+	if (obj)
+		type = obj->type;
+	pthread_mutex_unlock(&ictx->lock);
+	return type;
+}
+
+void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
+					    struct siommu_iommufd_stats *st)
+{
+	struct ifd_reg *reg;
+	uint32_t i;
+
+	*st = (struct siommu_iommufd_stats){ 0 };
+	pthread_mutex_lock(&ictx->lock);
+	for (i = 0; i < ictx->nr_slots; i++) {
+		struct ifd_obj *obj = ictx->objs[i];
+
+		if (!obj || !obj->published)
+			continue;
+		st->objects++;
+		switch (obj->type) {
+		case SIOMMU_IOMMUFD_OBJ_IOAS:
+			st->ioas++;
+			st->areas += READ_ONCE(container_of(obj, struct ifd_ioas, obj)->nr_areas);
+			break;
+		case SIOMMU_IOMMUFD_OBJ_HWPT_PAGING:
+			st->hwpts++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_DEVICE:
+			st->devices++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_FAULT:
+			st->faults++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_NONE:
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ictx->lock);
+	pthread_mutex_lock(&ictx->reg_lock);
+	cds_list_for_each_entry(reg, &ictx->regs, node)
+		if (reg->refs)
+			st->page_stores++;
+	pthread_mutex_unlock(&ictx->reg_lock);
+	st->pinned_pages = siommu_iommufd_acct_pinned(ictx->acct[0]) +
+			   (ictx->acct[1] != ictx->acct[0] ?
+			    siommu_iommufd_acct_pinned(ictx->acct[1]) : 0);
+}
+
+int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option,
+					uint16_t op, uint32_t object_id, uint64_t *val)
+{
+	struct ifd_ioas *ioas;
+	struct ifd_obj *obj;
+	int ret = 0;
+
+	if (!ictx || !val)
+		return -EINVAL;
+	if (op != SIOMMU_IOMMUFD_OPTION_OP_SET && op != SIOMMU_IOMMUFD_OPTION_OP_GET)
+		return -EOPNOTSUPP;
+	switch (option) {
+	case SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE:
+		if (object_id)
+			return -EOPNOTSUPP;
+		if (op == SIOMMU_IOMMUFD_OPTION_OP_GET) {
+			*val = READ_ONCE(ictx->rlimit_mode);
+			return 0;
+		}
+		if (!ictx->cap_sys_resource)
+			return -EPERM;
+		if (*val > 1)
+			return -EINVAL;
+		pthread_mutex_lock(&ictx->lock);
+		if (ictx->nr_objs)
+			ret = -EBUSY;
+		else
+			WRITE_ONCE(ictx->rlimit_mode, (unsigned int)*val);
+		pthread_mutex_unlock(&ictx->lock);
+		return ret;
+	case SIOMMU_IOMMUFD_OPTION_HUGE_PAGES:
+		obj = ifd_obj_get(ictx, object_id, SIOMMU_IOMMUFD_OBJ_IOAS);
+		if (!obj)
+			return -ENOENT;
+		ioas = container_of(obj, struct ifd_ioas, obj);
+		pthread_mutex_lock(&ioas->lock);
+		if (op == SIOMMU_IOMMUFD_OPTION_OP_GET) {
+			*val = ioas->huge_pages;
+		} else if (*val > 1) {
+			ret = -EINVAL;
+		} else if (!*val && ioas->huge_pages) {
+			struct ifd_area *area;
+
+			/* 4K pages only: every area must be 4K-aligned. */
+			RB_FOREACH(area, ifd_area_tree, &ioas->areas)
+				if ((area->iova | (area->last + 1) | area->pgoff) &
+				    (SIOMMU_PAGE_SIZE - 1))
+					ret = -EADDRINUSE;
+			if (!ret)
+				ioas->huge_pages = false;
+		} else {
+			ioas->huge_pages = *val;
+		}
+		pthread_mutex_unlock(&ioas->lock);
+		ifd_obj_put(ictx, obj);
+		return ret;
+	}
+	return -EOPNOTSUPP;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for tests of the iommufd object model (siommu/iommufd.h): a core
+ * context with one unit of the type under test and a few devices, an
+ * iommufd context over it, DMA of the devices through the unit, and a
+ * snapshot of everything a failed call must leave unchanged.
+ */
+#ifndef SIOMMU_TEST_IOMMUFD_H
+#define SIOMMU_TEST_IOMMUFD_H
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#include <siommu/iommufd.h>
+
+#include "core_test.h"
+#include "core_unit.h"
+
+#define TFD_NR_DEVS 4
+
+struct tfd {
+	struct siommu_ctx *ctx;
+	struct siommu_unit *unit;
+	struct siommu_device *dev[TFD_NR_DEVS];	/* RIDs 0x100.. ; dev[3] no PASID */
+	struct siommu_iommufd *ictx;
+	struct siommu_iommufd_acct *user;
+};
+
+static inline uint16_t tfd_rid(unsigned int i)
+{
+	return (uint16_t)(0x100 + 8 * i);
+}
+
+static inline void tfd_setup(struct tfd *t, uint64_t limit_pages)
+{
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	CHECK_OK(siommu_ctx_create(NULL, &t->ctx));
+	CHECK_OK(test_unit_add(t->ctx, NULL, &t->unit));
+	for (i = 0; i < TFD_NR_DEVS; i++)
+		t->dev[i] = test_dev_add(t->unit, tfd_rid(i), i == TFD_NR_DEVS - 1 ? 0 : 20, 0);
+	CHECK_OK(siommu_iommufd_acct_create(limit_pages, &t->user));
+	CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){
+		.ctx = t->ctx, .user = t->user }, &t->ictx));
+}
+
+static inline void tfd_teardown(struct tfd *t)
+{
+	siommu_iommufd_destroy(t->ictx);
+	CHECK_EQ(siommu_iommufd_acct_pinned(t->user), 0);
+	siommu_iommufd_acct_destroy(t->user);
+	siommu_ctx_destroy(t->ctx);
+}
+
+/* Page-aligned anonymous memory of @len bytes, filled with @seed's bytes. */
+static inline void *tfd_buf(size_t len, uint8_t seed)
+{
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	size_t i;
+
+	CHECK(p != MAP_FAILED);
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+	return p;
+}
+
+/* DMA by device @i (RID, or @pasid unless SIOMMU_IOMMUFD_NO_PASID). */
+static inline int tfd_dma(struct tfd *t, unsigned int i, uint32_t pasid, uint64_t iova,
+			  void *buf, size_t len, bool write)
+{
+	struct siommu_vtd_req req = {
+		.rid = tfd_rid(i), .pasid_present = pasid != SIOMMU_IOMMUFD_NO_PASID,
+		.pasid = pasid == SIOMMU_IOMMUFD_NO_PASID ? 0 : pasid, .iova = iova,
+	};
+
+	return write ? siommu_vtd_dma_write(siommu_unit_vtd(t->unit), &req, buf, len,
+					    NULL, NULL) :
+		       siommu_vtd_dma_read(siommu_unit_vtd(t->unit), &req, buf, len,
+					   NULL, NULL);
+}
+
+/* What a failed call must leave as it was. */
+struct tfd_snapshot {
+	struct siommu_iommufd_stats st;
+	struct siommu_mem_stats mem;
+	uint64_t pinned;
+	struct siommu_iova_range ranges[16];
+	uint32_t nr_ranges;
+	uint64_t align;
+	uint32_t types[16];
+};
+
+static inline void tfd_snap(struct tfd *t, uint32_t ioas, struct tfd_snapshot *s)
+{
+	uint32_t id;
+
+	memset(s, 0, sizeof(*s));
+	siommu_iommufd_get_stats(t->ictx, &s->st);
+	siommu_mem_get_stats(siommu_ctx_mem(t->ctx), &s->mem);
+	/* Allocation counters move with any attempt: compare what is held. */
+	memset(s->mem.allocs, 0, sizeof(s->mem.allocs));
+	memset(s->mem.frees, 0, sizeof(s->mem.frees));
+	s->pinned = siommu_iommufd_acct_pinned(t->user);
+	s->nr_ranges = 16;
+	if (ioas)
+		CHECK_OK(siommu_ioas_iova_ranges(t->ictx, ioas, s->ranges, &s->nr_ranges,
+						 &s->align));
+	for (id = 0; id < 16; id++)
+		s->types[id] = siommu_iommufd_obj_type(t->ictx, id);
+}
+
+static inline void tfd_same(const struct tfd_snapshot *a, const struct tfd_snapshot *b)
+{
+	CHECK(!memcmp(&a->st, &b->st, sizeof(a->st)));
+	CHECK(!memcmp(&a->mem, &b->mem, sizeof(a->mem)));
+	CHECK_EQ(a->pinned, b->pinned);
+	CHECK_EQ(a->nr_ranges, b->nr_ranges);
+	CHECK(!memcmp(a->ranges, b->ranges, sizeof(a->ranges)));
+	CHECK_EQ(a->align, b->align);
+	CHECK(!memcmp(a->types, b->types, sizeof(a->types)));
+}
+
+/* @expr must fail with @err and change nothing visible in @ioas. */
+#define TFD_FAILS(t, ioas, err, expr)                                      \
+	do {                                                               \
+		struct tfd_snapshot _sb, _sa;                                \
+		tfd_snap((t), (ioas), &_sb);                                \
+		CHECK_EQ((expr), (err));                                   \
+		tfd_snap((t), (ioas), &_sa);                                \
+		tfd_same(&_sb, &_sa);                                        \
+	} while (0)
+
+#define RW (SIOMMU_IOAS_MAP_READABLE | SIOMMU_IOAS_MAP_WRITEABLE)
+#define FIXED (SIOMMU_IOAS_MAP_FIXED_IOVA)
+#define NOPASID SIOMMU_IOMMUFD_NO_PASID
+
+#endif
