@@ -15,6 +15,7 @@
 #include "util/compiler.h"
 #include "util/rcu.h"
 #include "hw/common/slot.h"
+#include "hw/smmuv2/hook.h"
 
 #define BIT64(n) (1ull << (n))
 #define GENMASK64(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
@@ -204,6 +205,8 @@ struct siommu_smmuv2 {
 	struct tlb_slot *tlb;
 	struct xc_slot *xc;		/* tlb_set_mask + 1 sets of xc_ways */
 	unsigned int xc_ways;
+	v2_fill_hook_fn *fill_hook;	/* see v2_fill_hook_set() */
+	void *fill_hook_opaque;
 	uint64_t inv_gen __attribute__((aligned(64)));
 	struct v2_stripe stats[V2_STRIPES];
 
