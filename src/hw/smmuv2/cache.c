@@ -39,6 +39,20 @@ void SIOMMU_EXPORT siommu_smmuv2_get_stats(struct siommu_smmuv2 *s,
 	st->stalls = sum[ST_STALL];
 }
 
+void v2_fill_hook_set(struct siommu_smmuv2 *s, v2_fill_hook_fn *fn, void *opaque)
+{
+	WRITE_ONCE(s->fill_hook_opaque, opaque);
+	WRITE_ONCE(s->fill_hook, fn);
+}
+
+static void fill_hook(struct siommu_smmuv2 *s, enum v2_cache cache)
+{
+	v2_fill_hook_fn *fn = READ_ONCE(s->fill_hook);
+
+	if (unlikely(fn))
+		fn(READ_ONCE(s->fill_hook_opaque), cache);
+}
+
 /* A fill proceeds only if nothing moved the generation since @gen; a busy
  * slot is left alone. */
 static bool fill_begin(struct siommu_smmuv2 *s, uint32_t *seq, uint64_t gen, uint32_t *held)
@@ -96,6 +110,7 @@ void v2_tlb_fill(struct siommu_smmuv2 *s, uint64_t gen, unsigned int kind,
 		t = &set[(page >> 12) % s->tlb_ways];
 	/* Announce the level before the fill re-checks the generation: an
 	 * operation that moves it after this sees the bit. */
+	fill_hook(s, V2_CACHE_TLB);
 	if (!(READ_ONCE(s->tlb_levels) & (1u << level)))
 		__atomic_fetch_or(&s->tlb_levels, 1u << level, __ATOMIC_SEQ_CST);
 	if (!fill_begin(s, &t->seq, gen, &held))
@@ -125,6 +140,7 @@ void v2_xc_fill(struct siommu_smmuv2 *s, uint64_t gen, uint32_t sid, uint64_t pa
 	}
 	if (!x)
 		x = &set[(page >> 12) % s->xc_ways];
+	fill_hook(s, V2_CACHE_XC);
 	if (!fill_begin(s, &x->seq, gen, &held))
 		return;
 	ST(x->gen, (uint32_t)gen);
