@@ -161,6 +161,7 @@ int bench_iova(struct bench_report *rep);
 int bench_pasid(struct bench_report *rep);
 int bench_vtd(struct bench_report *rep);
 int bench_smmuv3(struct bench_report *rep);
+int bench_smmuv2(struct bench_report *rep);
 /* The PASID allocator (bench_pasid), then strict map/unmap and PASID attach. */
 int bench_core(struct bench_report *rep);
 /* The IOVA allocator (bench_iova), then the DMA API: lazy and strict
