@@ -315,6 +315,20 @@ static void tlb_op(struct siommu_smmuv2 *s, const struct tlb_match *m)
 	v2_tlb_inv(s, m);
 }
 
+/* SMR @n (lock held); stream matching scans the groups below smr_end. */
+static void smr_write(struct siommu_smmuv2 *s, unsigned int n, uint32_t v)
+{
+	uint32_t end = 0, i;
+
+	cfg_begin(s);
+	WRITE_ONCE(s->smr[n], v);
+	for (i = 0; i < s->cfg.num_smrg; i++)
+		if (s->smr[i] & SIOMMU_SMMUV2_SMR_VALID)
+			end = i + 1;
+	WRITE_ONCE(s->smr_end, end);
+	cfg_end(s);
+}
+
 /* The VMID that tags bank @n's entries (lock held). */
 static uint16_t bank_vmid(struct siommu_smmuv2 *s, unsigned int n)
 {
@@ -387,7 +401,7 @@ static void gr0_write(struct siommu_smmuv2 *s, uint64_t off, uint64_t val, unsig
 	if (off >= SIOMMU_SMMUV2_SMR(0) && off < SIOMMU_SMMUV2_SMR(128)) {
 		n = (unsigned int)(off - SIOMMU_SMMUV2_SMR(0)) / 4;
 		if (n < s->cfg.num_smrg)
-			cfg_set32(s, &s->smr[n], v & (SIOMMU_SMMUV2_SMR_VALID | id_mask << 16 | id_mask));
+			smr_write(s, n, v & (SIOMMU_SMMUV2_SMR_VALID | id_mask << 16 | id_mask));
 	} else if (off >= SIOMMU_SMMUV2_S2CR(0) && off < SIOMMU_SMMUV2_S2CR(128)) {
 		n = (unsigned int)(off - SIOMMU_SMMUV2_S2CR(0)) / 4;
 		if (n < s->cfg.num_smrg)

@@ -213,6 +213,7 @@ struct siommu_smmuv2 {
 	/* configuration */
 	uint32_t cfg_seq __attribute__((aligned(64)));
 	uint32_t scr0, sacr;
+	uint32_t smr_end;		/* 1 + the highest valid SMR, 0 if none */
 	uint32_t *smr, *s2cr, *cbar, *cba2r;	/* num_smrg, num_cb entries */
 	struct v2_bank *banks;
 
@@ -256,7 +257,15 @@ static inline_hot struct v2_stripe *v2_stripe(struct siommu_smmuv2 *s)
 {
 	/* Threads run on stacks megabytes apart: the stack address picks a
 	 * stripe, so threads mostly count in lines of their own. */
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t sp;
+
+#if defined(__x86_64__)
+	/* The stack pointer itself: __builtin_frame_address() forces a frame
+	 * pointer on every caller, the hit path included. */
+	__asm__("mov %%rsp, %0" : "=r"(sp));
+#else
+	sp = (uintptr_t)__builtin_frame_address(0);
+#endif
 
 	return &s->stats[(sp >> 23) % V2_STRIPES];
 }
