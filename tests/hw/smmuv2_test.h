@@ -17,12 +17,14 @@
 
 /* VMSAv8-64 leaf bits. */
 #define PTE_AF			(1ull << 10)
+#define PTE_NG			(1ull << 11)	/* S1: tagged by ASID */
 #define PTE_AP1			(1ull << 6)	/* S1: EL0; S2AP: read */
 #define PTE_AP2			(1ull << 7)	/* S1: read-only; S2AP: write */
 #define PTE_PXN			(1ull << 53)
 #define PTE_UXN			(1ull << 54)
-#define S1_RW			(PTE_AF | PTE_AP1)
-#define S1_RO			(PTE_AF | PTE_AP1 | PTE_AP2)
+/* Per-process stage-1 leaves, as Linux writes them (nG set). */
+#define S1_RW			(PTE_AF | PTE_AP1 | PTE_NG)
+#define S1_RO			(PTE_AF | PTE_AP1 | PTE_AP2 | PTE_NG)
 #define S2_RW			(PTE_AF | PTE_AP1 | PTE_AP2)
 
 /* A stage-1 TCR: 39-bit halves (T0SZ = T1SZ = 25), 4K granules. */

@@ -206,8 +206,41 @@ static void test_gpu_switch(void)
 	v2t_fini(&t);
 }
 
+/* A stage-1 leaf with nG clear is global: one entry for every ASID,
+ * kept by TLBIASID, removed by TLBIVA whatever its ASID (Arm ARM D8.10). */
+static void test_global(void)
+{
+	uint64_t ra, rb, kernel, leaf;
+	struct v2t t;
+
+	v2t_init(&t, NULL);
+	v2t_enable(&t);
+	ra = v2t_page(&t);
+	rb = v2t_page(&t);
+	kernel = v2t_page(&t);
+	v2t_stream(&t, 0, 0, 0);
+	v2t_s1_bank(&t, 0, 1, 1, ra, kernel, SCTLR_ON);
+	leaf = v2t_map_s1(&t, kernel, HI_VA(0x1000), 0xc0000, PTE_AF | PTE_AP1);
+	CHECK_EQ(v2t_xlate(&t, 0, HI_VA(0x1000), R), 0xc0000);
+	v2t_st(&t, leaf, 0xc1000 | PTE_AF | PTE_AP1 | 3);
+	/* Another ASID: the same entry answers. */
+	cb_wr(&t, 0, SIOMMU_SMMUV2_CB_TTBR0, 8, rb | SIOMMU_SMMUV2_TTBR_ASID(2));
+	CHECK_EQ(v2t_xlate(&t, 0, HI_VA(0x1000), R), 0xc0000);
+	cb_wr(&t, 0, SIOMMU_SMMUV2_CB_TLBIASID, 4, 1);
+	cb_wr(&t, 0, SIOMMU_SMMUV2_CB_TLBIASID, 4, 2);
+	CHECK_EQ(v2t_xlate(&t, 0, HI_VA(0x1000), R), 0xc0000);
+	cb_wr(&t, 0, SIOMMU_SMMUV2_CB_TLBIVA, 8, va_arg64(HI_VA(0x1000), 9));
+	CHECK_EQ(v2t_xlate(&t, 0, HI_VA(0x1000), R), 0xc1000);
+	/* TLBIALL (the VMID) takes them too. */
+	v2t_st(&t, leaf, 0xc2000 | PTE_AF | PTE_AP1 | 3);
+	cb_wr(&t, 0, SIOMMU_SMMUV2_CB_TLBIALL, 4, 0);
+	CHECK_EQ(v2t_xlate(&t, 0, HI_VA(0x1000), R), 0xc2000);
+	v2t_fini(&t);
+}
+
 int main(void)
 {
+	test_global();
 	test_s1_ops();
 	test_tags();
 	test_s2_ops();

@@ -88,9 +88,12 @@ void v2_gen_bump(struct siommu_smmuv2 *s)
 }
 
 void v2_tlb_fill(struct siommu_smmuv2 *s, uint64_t gen, unsigned int kind,
-		 unsigned int level, uint16_t asid, uint16_t vmid, uint64_t page, uint64_t out)
+		 unsigned int level, uint16_t asid, uint16_t vmid, bool global, uint64_t page,
+		 uint64_t out)
 {
-	uint64_t key = TLB_KEY(kind, level, asid, vmid);
+	uint64_t key = global ? TLB_KEY(kind, level, 0, vmid) | TLB_KEY_G :
+				TLB_KEY(kind, level, asid, vmid);
+	uint32_t bit = 1u << (level + (global ? TLB_LEVELS_G : 0));
 	struct tlb_slot *set = tlb_set(s, key, page), *t = NULL;
 	unsigned int w;
 	uint32_t held;
@@ -111,8 +114,8 @@ void v2_tlb_fill(struct siommu_smmuv2 *s, uint64_t gen, unsigned int kind,
 	/* Announce the level before the fill re-checks the generation: an
 	 * operation that moves it after this sees the bit. */
 	fill_hook(s, V2_CACHE_TLB);
-	if (!(READ_ONCE(s->tlb_levels) & (1u << level)))
-		__atomic_fetch_or(&s->tlb_levels, 1u << level, __ATOMIC_SEQ_CST);
+	if (!(READ_ONCE(s->tlb_levels) & bit))
+		__atomic_fetch_or(&s->tlb_levels, bit, __ATOMIC_SEQ_CST);
 	if (!fill_begin(s, &t->seq, gen, &held))
 		return;
 	ST(t->key, key);
@@ -161,7 +164,9 @@ static bool tlb_covers(const struct tlb_slot *t, uint64_t key, const struct tlb_
 		return false;
 	if (m->match_vmid && TLB_KEY_VMID(key) != m->vmid)
 		return false;
-	if (m->match_asid && TLB_KEY_ASID(key) != m->asid)
+	/* Global entries: any operation by VA removes them, TLBIASID not. */
+	if (m->match_asid &&
+	    ((key & TLB_KEY_G) ? !m->match_va : TLB_KEY_ASID(key) != m->asid))
 		return false;
 	if (!m->match_va)
 		return true;

@@ -54,6 +54,7 @@ enum { CBAR_S2 = 0, CBAR_S1_BYPASS = 1 };
 #define PTE_AP1		BIT64(6)	/* stage 1: EL0 access; S2AP read */
 #define PTE_AP2		BIT64(7)	/* stage 1: read-only; S2AP write */
 #define PTE_AF		BIT64(10)
+#define PTE_NG		BIT64(11)	/* stage 1: not global, tagged by ASID */
 #define PTE_PXN		BIT64(53)
 #define PTE_UXN		BIT64(54)	/* stage 2: XN */
 #define PTE_OA		GENMASK64(47, 12)
@@ -97,8 +98,11 @@ struct v2_fault {
 
 /*
  * TLB entry, tagged by kind, level, ASID and VMID (SMMUv2 2.5: not by
- * stream or bank). Slots follow hw/common/slot.h. level: 0 = 4K, 1 = 2M,
- * 2 = 1G; entries live at their level-aligned input address.
+ * stream or bank). A stage-1 leaf with nG clear is global (Arm ARM D8.10):
+ * its entry carries TLB_KEY_G instead of an ASID, matches every ASID, is
+ * removed by an operation by VA whatever its ASID, and not by TLBIASID.
+ * Slots follow hw/common/slot.h. level: 0 = 4K, 1 = 2M, 2 = 1G; entries
+ * live at their level-aligned input address.
  *
  * Stale fills: a translation samples s->inv_gen before it reads any
  * register or table; a fill takes its slot, then re-checks inv_gen and
@@ -115,9 +119,13 @@ struct tlb_slot {
 };
 enum { TLB_S1 = 1, TLB_S2 = 2 };
 #define KEY_VALID		BIT64(63)
+#define TLB_KEY_G		BIT64(32)
 #define TLB_KEY(kind, level, asid, vmid) \
 	(KEY_VALID | ((uint64_t)(kind) << 40) | ((uint64_t)(level) << 36) | \
 	 ((uint64_t)(asid) << 16) | (uint64_t)(vmid))
+/* tlb_levels: bit L for entries of level L, bit TLB_LEVELS_G + L for
+ * global ones. */
+#define TLB_LEVELS_G		4
 #define TLB_KEY_KIND(k)		((unsigned int)((k) >> 40) & 3)
 #define TLB_KEY_LEVEL(k)	((unsigned int)((k) >> 36) & 3)
 #define TLB_KEY_ASID(k)		((uint16_t)((k) >> 16))
@@ -290,35 +298,47 @@ static inline_hot struct tlb_slot *tlb_set(struct siommu_smmuv2 *s, uint64_t key
 	return &s->tlb[((h >> 40) & s->tlb_set_mask) * s->tlb_ways];
 }
 
-/* TLB lookup, lock-free: the level found (0..2) with *out, or -1. */
+/* The entry of @key at @page, lock-free: true with *out. */
+static inline_hot bool tlb_probe(struct siommu_smmuv2 *s, uint64_t key, uint64_t page,
+				 uint64_t *out)
+{
+	struct tlb_slot *t = tlb_set(s, key, page);
+	unsigned int w;
+
+	for (w = 0; w < s->tlb_ways; w++, t++) {
+		uint32_t seq = slot_read_begin(&t->seq);
+		uint64_t k = __atomic_load_n(&t->key, __ATOMIC_RELAXED);
+		uint64_t pg = __atomic_load_n(&t->page, __ATOMIC_RELAXED);
+		uint64_t o;
+
+		if (k != key || pg != page)
+			continue;
+		o = __atomic_load_n(&t->out, __ATOMIC_RELAXED);
+		if (slot_read_retry(&t->seq, seq))
+			continue;
+		*out = o;
+		return true;
+	}
+	return false;
+}
+
+/* TLB lookup, lock-free: the level found (0..2) with *out, or -1. Global
+ * stage-1 entries answer for every ASID. */
 static inline_hot int v2_tlb_lookup(struct siommu_smmuv2 *s, unsigned int kind,
 				    uint16_t asid, uint16_t vmid, uint64_t va, uint64_t *out)
 {
 	uint32_t levels = READ_ONCE(s->tlb_levels);
-	unsigned int level, w;
+	unsigned int level;
 
 	for (level = 0; level < 3; level++) {
-		uint64_t key = TLB_KEY(kind, level, asid, vmid);
 		uint64_t page = va & ~(level_size(level) - 1);
-		struct tlb_slot *t;
 
-		if (!(levels & (1u << level)))
-			continue;
-		t = tlb_set(s, key, page);
-		for (w = 0; w < s->tlb_ways; w++, t++) {
-			uint32_t seq = slot_read_begin(&t->seq);
-			uint64_t k = __atomic_load_n(&t->key, __ATOMIC_RELAXED);
-			uint64_t pg = __atomic_load_n(&t->page, __ATOMIC_RELAXED);
-			uint64_t o;
-
-			if (k != key || pg != page)
-				continue;
-			o = __atomic_load_n(&t->out, __ATOMIC_RELAXED);
-			if (slot_read_retry(&t->seq, seq))
-				continue;
-			*out = o;
+		if ((levels & (1u << level)) &&
+		    tlb_probe(s, TLB_KEY(kind, level, asid, vmid), page, out))
 			return (int)level;
-		}
+		if ((levels & (1u << (TLB_LEVELS_G + level))) && kind == TLB_S1 &&
+		    tlb_probe(s, TLB_KEY(kind, level, 0, vmid) | TLB_KEY_G, page, out))
+			return (int)level;
 	}
 	return -1;
 }
@@ -362,8 +382,11 @@ static inline_hot bool v2_xc_lookup(struct siommu_smmuv2 *s, uint32_t sid, uint6
 void v2_gen_bump(struct siommu_smmuv2 *s);
 void v2_xc_fill(struct siommu_smmuv2 *s, uint64_t gen, uint32_t sid, uint64_t page,
 		uint64_t out);
+/* Fill (@kind, @level, @asid, @vmid, @page) with @out; @global: a
+ * global stage-1 entry (its ASID ignored). */
 void v2_tlb_fill(struct siommu_smmuv2 *s, uint64_t gen, unsigned int kind,
-		 unsigned int level, uint16_t asid, uint16_t vmid, uint64_t page, uint64_t out);
+		 unsigned int level, uint16_t asid, uint16_t vmid, bool global, uint64_t page,
+		 uint64_t out);
 
 /* What a TLB maintenance operation removes (SMMUv2 2.5, 10.6). */
 struct tlb_match {

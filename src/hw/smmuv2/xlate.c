@@ -185,6 +185,7 @@ struct leaf {
 	uint64_t out;		/* output base */
 	unsigned int level;	/* 0 = 4K, 1 = 2M, 2 = 1G */
 	uint32_t perm;		/* PERM_ALL layout */
+	bool global;		/* stage 1, nG clear */
 };
 
 /*
@@ -296,6 +297,7 @@ static int s1_walk(struct siommu_smmuv2 *s, const struct v2_cfg *c, uint64_t va,
 		return -1;
 	leaf_set(lf, va, desc, l);
 	lf->perm = s1_perm(desc, tbl);
+	lf->global = !(desc & PTE_NG);
 	return 0;
 }
 
@@ -324,6 +326,7 @@ static int s2_walk(struct siommu_smmuv2 *s, const struct v2_cfg *c, uint64_t ipa
 		 &l, &tbl, f))
 		return -1;
 	leaf_set(lf, ipa, desc, l);
+	lf->global = false;
 	/* S2AP: bit 6 read, bit 7 write; XN forbids fetches. */
 	lf->perm = ((desc & PTE_AP1) ? SIOMMU_SMMUV2_READ : 0) |
 		   ((desc & PTE_AP2) ? SIOMMU_SMMUV2_WRITE : 0) |
@@ -429,7 +432,8 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 			f->ipa = iova;
 			return -1;
 		}
-		v2_tlb_fill(s, gen, kind, lf.level, c->asid, c->vmid, lf.page, lf.out | lf.perm);
+		v2_tlb_fill(s, gen, kind, lf.level, c->asid, c->vmid, lf.global, lf.page,
+			    lf.out | lf.perm);
 		out = lf.out | lf.perm | XC_LEVEL_SET(lf.level);
 	}
 	if ((uint64_t)access << shift & ~out & PERM_ALL) {
