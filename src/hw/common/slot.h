@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the hardware models share (internal): the sequence-count protocol
- * of their cache slots, and the span of a 4K-granule table level.
+ * of their cache slots, and the spans of 4K-granule table levels.
  *
  * A model's cache slot is a 32-bit sequence count followed by 64-bit
  * words, copied by value. A reader takes the count with slot_read_begin(),
@@ -70,6 +70,24 @@ static inline uint32_t slot_lock(uint32_t *seq)
 static inline void slot_unlock(uint32_t *seq, uint32_t held)
 {
 	__atomic_store_n(seq, held + 1, __ATOMIC_RELEASE);
+}
+
+/* Bits below @bits set: an address size's mask. */
+static inline uint64_t addr_mask(unsigned int bits)
+{
+	return bits >= 64 ? ~0ull : (1ull << bits) - 1;
+}
+
+/* VMSAv8-64 lookup level @l (0..3, Arm ARM D8.2): the input bits it and
+ * the levels below resolve, and the shift of its index. */
+static inline unsigned int level_span(unsigned int l)
+{
+	return 12 + 9 * (4 - l);
+}
+
+static inline unsigned int level_shift(unsigned int l)
+{
+	return 12 + 9 * (3 - l);
 }
 
 /* Bytes a leaf at @level maps in a 4K-granule table of 512-entry levels

@@ -145,22 +145,6 @@ static unsigned int ps_limit(struct siommu_smmuv2 *s, unsigned int enc)
 	return b > s->cfg.oas ? s->cfg.oas : b;
 }
 
-static uint64_t addr_mask(unsigned int bits)
-{
-	return bits >= 64 ? ~0ull : (1ull << bits) - 1;
-}
-
-/* Bits resolved from lookup level @l down to the page offset. */
-static unsigned int level_span(unsigned int l)
-{
-	return 12 + 9 * (4 - l);
-}
-
-static unsigned int level_shift(unsigned int l)
-{
-	return 12 + 9 * (3 - l);
-}
-
 static int fault(struct v2_fault *f, uint32_t bit, unsigned int level)
 {
 	memset(f, 0, sizeof(*f));
@@ -658,27 +642,13 @@ int SIOMMU_EXPORT siommu_smmuv2_dma_write(struct siommu_smmuv2 *s,
 	return dma(s, req, (void *)buf, len, done, res, true);
 }
 
-struct access_arg {
-	siommu_smmuv2_access_fn fn;
-	void *arg;
-};
-
-static int access_piece(void *arg, void *host, size_t n, size_t off)
-{
-	struct access_arg *a = arg;
-
-	return a->fn(a->arg, host, n, off);
-}
-
 int SIOMMU_EXPORT siommu_smmuv2_access(struct siommu_smmuv2 *s,
 				       const struct siommu_smmuv2_req *req,
 				       siommu_smmuv2_access_fn fn, void *arg,
 				       struct siommu_smmuv2_xlate *res)
 {
-	struct access_arg a = { fn, arg };
-
 	if (req_check(s, req, true) || !fn)
 		return -EINVAL;
-	return for_each_piece(s, req, req->access, req->len ? req->len : 1, NULL, res,
-			      access_piece, &a);
+	/* @fn has the pieces' signature: it is the copy itself. */
+	return for_each_piece(s, req, req->access, req->len ? req->len : 1, NULL, res, fn, arg);
 }
