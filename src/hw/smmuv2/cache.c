@@ -29,7 +29,7 @@ void SIOMMU_EXPORT siommu_smmuv2_get_stats(struct siommu_smmuv2 *s,
 	/* A combined hit stands for the TLB hit (or bypass) it remembers. */
 	st->tlb_hit = sum[ST_TLB_HIT] + sum[ST_XC_HIT];
 	st->tlb_miss = sum[ST_TLB_MISS];
-	st->walks = sum[ST_WALK];
+	st->walks = sum[ST_TLB_MISS];
 	st->faults = sum[ST_FAULT];
 	st->context_faults = sum[ST_CFAULT];
 	st->global_faults = sum[ST_GFAULT];
@@ -221,8 +221,11 @@ int v2_caches_init(struct siommu_smmuv2 *s)
 
 	s->tlb_ways = s->cfg.tlb_ways;
 	s->tlb_set_mask = s->cfg.tlb_sets - 1;
-	s->xc_ways = s->cfg.tlb_ways;
+	for (s->xc_ways = 1; s->xc_ways < s->tlb_ways; s->xc_ways <<= 1)
+		;
 	nx = (size_t)s->cfg.tlb_sets * s->xc_ways;
+	s->xc_set_offs = (uint64_t)s->tlb_set_mask * s->xc_ways * sizeof(struct xc_slot);
+	s->xc_last_way = (uint64_t)(s->xc_ways - 1) * sizeof(struct xc_slot);
 	/* Each allocation is a fallible step of siommu_smmuv2_create(). */
 	s->tlb = mem_should_fail(s->mem) ? NULL :
 		 aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);

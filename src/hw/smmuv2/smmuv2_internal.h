@@ -155,7 +155,6 @@ struct xc_slot {
 enum v2_stat {
 	ST_TLB_HIT,
 	ST_TLB_MISS,
-	ST_WALK,
 	ST_FAULT,
 	ST_CFAULT,
 	ST_GFAULT,
@@ -212,7 +211,9 @@ struct siommu_smmuv2 {
 	uint32_t tlb_set_mask;
 	struct tlb_slot *tlb;
 	struct xc_slot *xc;		/* tlb_set_mask + 1 sets of xc_ways */
-	unsigned int xc_ways;
+	unsigned int xc_ways;		/* tlb_ways rounded up to a power of two */
+	uint64_t xc_set_offs;		/* byte offsets of the sets: a mask */
+	uint64_t xc_last_way;		/* (xc_ways - 1) * sizeof(struct xc_slot) */
 	v2_fill_hook_fn *fill_hook;	/* see v2_fill_hook_set() */
 	void *fill_hook_opaque;
 	uint64_t inv_gen __attribute__((aligned(64)));
@@ -347,7 +348,9 @@ static inline_hot struct xc_slot *xc_set(struct siommu_smmuv2 *s, uint64_t key, 
 {
 	uint64_t h = hash64(key ^ (page >> 12));
 
-	return &s->xc[((h >> 40) & s->tlb_set_mask) * s->xc_ways];
+	/* Bits 38 up of the product pick the set, already scaled to its byte
+	 * offset: at most 65536 sets of 16 slots of 32 bytes, bit 24 down. */
+	return (struct xc_slot *)((char *)s->xc + ((h >> 38) & s->xc_set_offs));
 }
 
 /* Combined cache lookup, lock-free: true with *out if (@sid, @page) is
@@ -357,9 +360,9 @@ static inline_hot bool v2_xc_lookup(struct siommu_smmuv2 *s, uint32_t sid, uint6
 {
 	uint64_t key = KEY_VALID | sid;
 	struct xc_slot *x = xc_set(s, key, page);
-	unsigned int w;
+	const struct xc_slot *end = (const struct xc_slot *)((const char *)x + s->xc_last_way);
 
-	for (w = 0; w < s->xc_ways; w++, x++) {
+	for (;;) {
 		uint32_t seq = slot_read_begin(&x->seq);
 		uint64_t k = __atomic_load_n(&x->key, __ATOMIC_RELAXED);
 		uint64_t pg = __atomic_load_n(&x->page, __ATOMIC_RELAXED);
@@ -373,8 +376,10 @@ static inline_hot bool v2_xc_lookup(struct siommu_smmuv2 *s, uint32_t sid, uint6
 			*out = o;
 			return true;
 		}
+		if (x == end)
+			return false;
+		x++;
 	}
-	return false;
 }
 
 /* A new generation: fills that sampled an older one give up, combined

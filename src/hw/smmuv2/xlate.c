@@ -407,8 +407,7 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 		v2_stat_inc(s, ST_TLB_HIT);
 		out = (out & ~OUT_MASK) | (out & PERM_ALL) | XC_LEVEL_SET((unsigned int)level);
 	} else {
-		v2_stat_inc(s, ST_TLB_MISS);
-		v2_stat_inc(s, ST_WALK);
+		v2_stat_inc(s, ST_TLB_MISS);	/* and a walk: the model has no walk cache */
 		ret = kind == TLB_S1 ? s1_walk(s, c, iova, &lf, f) : s2_walk(s, c, iova, &lf, f);
 		if (ret) {
 			v2_read_unlock(s);
