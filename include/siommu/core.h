@@ -16,7 +16,8 @@
  * type: domain IDs, table pages and replace bookkeeping are the driver's,
  * as are a device's reserved regions (VT-d's interrupt window). Drivers
  * live in src/core/drivers/<type>/. Today units are Intel VT-d in scalable
- * mode (siommu_unit_add_vtd()).
+ * mode (siommu_unit_add_vtd()) and Arm SMMUv2-style units, which have no
+ * PASIDs (siommu_unit_add_smmuv2()).
  *
  * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
  * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can
@@ -89,6 +90,7 @@
 #include <siommu/mem.h>
 #include <siommu/pasid.h>
 #include <siommu/pt.h>
+#include <siommu/smmuv2.h>
 #include <siommu/vtd.h>
 
 #ifdef __cplusplus
@@ -137,6 +139,28 @@ int siommu_unit_add_vtd(struct siommu_ctx *ctx, const struct siommu_vtd_cfg *cfg
 
 /* The model behind a unit: where devices send their DMA. */
 struct siommu_vtd *siommu_unit_vtd(struct siommu_unit *unit);
+
+/*
+ * siommu_unit_add_smmuv2 - create an SMMUv2-style model on the context's
+ * memory with @cfg (NULL: defaults) and bring it up with its driver: every
+ * stream matching group reset to fault, banks off, the TLB invalidated,
+ * then sCR0 with unmatched streams faulting and fault interrupts on.
+ * A device's StreamID is its RID (below 2^sid_bits, else siommu_device_add()
+ * fails with -EINVAL) and takes one stream match group (-ENOSPC when none
+ * is left). A paging domain attached through the unit takes a context bank
+ * there (-ENOSPC when none is free) with a 16-bit ASID (stage 1) or the
+ * bank's VMID (stage 2). The unit has no PASIDs: PASID attach fails with
+ * -EOPNOTSUPP. Stage FIRST is Arm stage 1 (ias 32..48), SECOND stage 2
+ * (ias 32..OAS); AUTO picks stage 1 where the unit has it. Page sizes 4K,
+ * 2M, 1G.
+ * Returns 0, -EINVAL (configuration), -ENOMEM, -EOPNOTSUPP (a unit without
+ * stream matching or a stage), -EIO (the unit did not leave bypass).
+ */
+int siommu_unit_add_smmuv2(struct siommu_ctx *ctx, const struct siommu_smmuv2_cfg *cfg,
+			   struct siommu_unit **out);
+
+/* The SMMUv2 model behind a unit (NULL for a unit of another type). */
+struct siommu_smmuv2 *siommu_unit_smmuv2(struct siommu_unit *unit);
 
 struct siommu_unit_stats {
 	uint64_t inv_descriptors;	/* invalidation descriptors queued */
@@ -243,9 +267,14 @@ struct siommu_fault {
 	bool pasid_present;
 	uint32_t pasid;
 	uint64_t addr;		/* faulting page address */
-	uint32_t reason;	/* unit-specific code (siommu/vtd.h SIOMMU_VTD_FR_*) */
+	uint32_t reason;	/* unit-specific code: VT-d, siommu/vtd.h
+				 * SIOMMU_VTD_FR_*; SMMUv2, the bank's FSR
+				 * fault bits (SIOMMU_SMMUV2_FSR_*), or
+				 * SIOMMU_SMMUV2_FAULT_GLOBAL with the sGFSR
+				 * bits for a global fault */
 	bool write;
 };
+#define SIOMMU_SMMUV2_FAULT_GLOBAL (1u << 16)
 typedef void (*siommu_fault_fn)(void *arg, struct siommu_device *dev,
 				const struct siommu_fault *fault);
 /* Register (fn NULL: remove) the fault handler of @dev. Never fails. */
@@ -260,9 +289,10 @@ enum siommu_domain_type {
 
 /* Page-table choice for a paging domain (struct siommu_domain_cfg.stage). */
 enum siommu_domain_stage {
-	SIOMMU_STAGE_AUTO,	/* the driver's choice (VT-d: first stage) */
-	SIOMMU_STAGE_FIRST,	/* VT-d first stage: x86-64 format */
-	SIOMMU_STAGE_SECOND,	/* VT-d second stage */
+	SIOMMU_STAGE_AUTO,	/* the driver's choice (first stage) */
+	SIOMMU_STAGE_FIRST,	/* VT-d first stage: x86-64 format;
+				 * SMMUv2: Arm stage 1 */
+	SIOMMU_STAGE_SECOND,	/* VT-d second stage; SMMUv2: Arm stage 2 */
 };
 
 struct siommu_domain_cfg {

@@ -127,6 +127,18 @@ struct siommu_vtd SIOMMU_EXPORT *siommu_unit_vtd(struct siommu_unit *unit)
 	return unit->ops == &vtd_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
 }
 
+int SIOMMU_EXPORT siommu_unit_add_smmuv2(struct siommu_ctx *ctx,
+					 const struct siommu_smmuv2_cfg *cfg,
+					 struct siommu_unit **out)
+{
+	return unit_add(ctx, &smmuv2_iommu_ops, cfg, out);
+}
+
+struct siommu_smmuv2 SIOMMU_EXPORT *siommu_unit_smmuv2(struct siommu_unit *unit)
+{
+	return unit->ops == &smmuv2_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
+}
+
 void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
 					 struct siommu_unit_stats *st)
 {

@@ -199,5 +199,6 @@ void core_report_page_requests(struct siommu_unit *unit,
 
 /* The drivers. */
 extern const struct iommu_ops vtd_iommu_ops;
+extern const struct iommu_ops smmuv2_iommu_ops;
 
 #endif

@@ -15,13 +15,17 @@
 #include <string.h>
 
 #include <siommu/core.h>
+#include <siommu/smmuv2.h>
 #include <siommu/vtd.h>
 
 #include "test.h"
 
-enum test_unit_type { TEST_UNIT_VTD };
+enum test_unit_type { TEST_UNIT_VTD, TEST_UNIT_SMMUV2 };
 
-static const char *const test_unit_names[] = { [TEST_UNIT_VTD] = "vtd" };
+static const char *const test_unit_names[] = {
+	[TEST_UNIT_VTD] = "vtd",
+	[TEST_UNIT_SMMUV2] = "smmuv2",
+};
 
 /* The type SIOMMU_TEST_UNIT names; an unknown name fails the test. */
 static inline enum test_unit_type test_unit_type(void)
@@ -62,8 +66,27 @@ static inline int test_unit_add(struct siommu_ctx *ctx, const struct test_unit_c
 
 		return siommu_unit_add_vtd(ctx, c ? &vc : NULL, out);
 	}
+	case TEST_UNIT_SMMUV2: {
+		/* No PASIDs whatever is asked; the widest stage-1 input is
+		 * 48 bits; the second stage only is a unit without stage 1
+		 * (and bypass stays: S2CR BYPASS is always there). */
+		struct siommu_smmuv2_cfg sc = {
+			.features = d.second_stage_only ? SIOMMU_SMMUV2_F_S2 : 0,
+			.num_smrg = 128,
+			.num_cb = 128,
+		};
+
+		return siommu_unit_add_smmuv2(ctx, &sc, out);
+	}
 	}
 	return -EINVAL;
+}
+
+/* Whether the type under test has PASIDs: a test skips its PASID parts
+ * on one that has none (saying so), not the whole test. */
+static inline bool test_unit_has_pasids(void)
+{
+	return test_unit_type() != TEST_UNIT_SMMUV2;
 }
 
 /* What a DMA through the unit ran into. */
@@ -95,6 +118,25 @@ static inline int test_unit_dma_read(struct siommu_unit *unit, uint16_t rid, boo
 					  res ? &x : NULL);
 		if (res)
 			*res = (struct test_dma_res){ x.fault_reason, x.fault_recorded };
+		break;
+	}
+	case TEST_UNIT_SMMUV2: {
+		/* No SubstreamID on the bus: a PASID-tagged request cannot be
+		 * issued at all. */
+		struct siommu_smmuv2_req req = { .sid = rid, .iova = iova };
+		struct siommu_smmuv2_xlate x;
+
+		memset(&x, 0, sizeof(x));
+		if (pp) {
+			if (res)
+				*res = (struct test_dma_res){ 0, false };
+			return -EOPNOTSUPP;
+		}
+		err = siommu_smmuv2_dma_read(siommu_unit_smmuv2(unit), &req, buf, len, NULL,
+					     res ? &x : NULL);
+		if (res)
+			*res = (struct test_dma_res){ err == -EFAULT ? x.fsr : 0,
+						      err == -EFAULT && x.recorded };
 		break;
 	}
 	}
