@@ -346,6 +346,12 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	 * context entries do not enable PASIDs. */
 	if (cfg->alias_rid >= 0)
 		dev->pasid_bits = 0;
+	/* A PASID-only device behind a unit without PASIDs could never
+	 * issue DMA. */
+	if ((cfg->flags & SIOMMU_DEV_PASID_ONLY) && !dev->pasid_bits) {
+		ret = -EINVAL;
+		goto out_free_dev;
+	}
 	dev->max_pasid = dev->pasid_bits ? (1u << dev->pasid_bits) - 1 : 0;
 	dev->nr_chunks = (dev->max_pasid >> ATT_CHUNK_SHIFT) + 1;
 	if (mem_should_fail(ctx->mem)) {

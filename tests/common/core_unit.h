@@ -89,6 +89,15 @@ static inline bool test_unit_has_pasids(void)
 	return test_unit_type() != TEST_UNIT_SMMUV2;
 }
 
+/* @flags (SIOMMU_DEV_*) without what the type under test cannot take:
+ * SMMUv2 has neither ATS nor PRI. */
+static inline unsigned int test_unit_dev_flags(unsigned int flags)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV2)
+		flags &= ~(SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
+	return flags;
+}
+
 /* What a DMA through the unit ran into. */
 struct test_dma_res {
 	uint32_t fault_reason;		/* the type's code, 0: no translation fault */
@@ -134,9 +143,13 @@ static inline int test_unit_dma_read(struct siommu_unit *unit, uint16_t rid, boo
 		}
 		err = siommu_smmuv2_dma_read(siommu_unit_smmuv2(unit), &req, buf, len, NULL,
 					     res ? &x : NULL);
+		/* The driver reports a global fault's sGFSR bits with
+		 * SIOMMU_SMMUV2_FAULT_GLOBAL, a context fault's FSR bit. */
 		if (res)
-			*res = (struct test_dma_res){ err == -EFAULT ? x.fsr : 0,
-						      err == -EFAULT && x.recorded };
+			*res = (struct test_dma_res){
+				err == -EFAULT && x.fsr ?
+					x.fsr | (x.global ? SIOMMU_SMMUV2_FAULT_GLOBAL : 0) : 0,
+				err == -EFAULT && x.recorded };
 		break;
 	}
 	}

@@ -60,7 +60,7 @@ struct smmuv2_drv_unit {
 	uint64_t cb_map[2];		/* banks in use (at most 128) */
 	uint64_t *asid_map;		/* 65536 bits; ASID 0 reserved */
 	pthread_mutex_t fault_lock;
-	uint64_t n_cb, n_tlbi, n_sync, n_sync_err, n_fault;
+	uint64_t n_dom, n_tlbi, n_sync, n_sync_err, n_fault;
 };
 
 /* Per device: its own SMR and the one of its alias RID (-1: none). */

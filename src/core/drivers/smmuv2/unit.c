@@ -63,6 +63,26 @@ void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb)
 		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Invalidate every entry of @vmid (stage 1 and stage 2) with GR0's
+ * TLBIVMID, then sTLBGSYNC and poll sTLBGSTATUS.GSACTIVE. TLBIALL in a
+ * bank is a stage-1 operation; a stage-2 bank's entries go this way.
+ */
+static void tlbi_vmid(struct smmuv2_drv_unit *v, uint32_t vmid)
+{
+	unsigned int i;
+
+	siommu_smmuv2_mmio_write(v->hw, SIOMMU_SMMUV2_TLBIVMID, 4, vmid);
+	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_STLBGSYNC, 0);
+	for (i = 0; i < SMMUV2_DRV_POLL_LIMIT; i++)
+		if (!(smmuv2_drv_rd32(v, SIOMMU_SMMUV2_STLBGSTATUS) & 1))
+			break;
+	__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
+	if (i == SMMUV2_DRV_POLL_LIMIT)
+		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+}
+
 static void tlbi(struct smmuv2_drv_unit *v, int cb, uint64_t off, unsigned int size,
 		 uint64_t val)
 {
@@ -96,6 +116,12 @@ void smmuv2_drv_tlbi_asid_range(struct smmuv2_drv_unit *v, int cb, uint16_t asid
 	smmuv2_drv_tlb_sync(v, cb);
 }
 
+/* The VMID of bank @cb: its index + 1, never shared. */
+static uint32_t cb_vmid(int cb)
+{
+	return (uint32_t)cb + 1;
+}
+
 /* Stage 2: by IPA page, or every entry of the bank's VMID. */
 static void tlbi_s2_range(struct smmuv2_drv_unit *v, int cb, uint64_t start,
 			  uint64_t last, bool leaf_only)
@@ -103,7 +129,8 @@ static void tlbi_s2_range(struct smmuv2_drv_unit *v, int cb, uint64_t start,
 	uint64_t n = range_pages(start, last, SMMUV2_DRV_TLBI_PAGES_MAX), i;
 
 	if (n == UINT64_MAX) {
-		tlbi(v, cb, SIOMMU_SMMUV2_CB_TLBIALL, 4, 0);
+		tlbi_vmid(v, cb_vmid(cb));
+		return;
 	} else {
 		uint64_t off = leaf_only ? SIOMMU_SMMUV2_CB_TLBIIPAS2L : SIOMMU_SMMUV2_CB_TLBIIPAS2;
 
@@ -158,14 +185,17 @@ void smmuv2_drv_asid_free(struct smmuv2_drv_unit *v, uint16_t asid)
 	v->asid_map[asid / 64] &= ~(1ull << (asid % 64));
 }
 
+/* A free context bank, or -ENOSPC. */
 static int cb_alloc(struct smmuv2_drv_unit *v)
 {
 	unsigned int i;
 
+	/* A fail point: the sweeps run out of banks at every attach. */
+	if (mem_should_fail(v->mem))
+		return -ENOSPC;
 	for (i = 0; i < v->num_cb; i++) {
 		if (!(v->cb_map[i / 64] & (1ull << (i % 64)))) {
 			v->cb_map[i / 64] |= 1ull << (i % 64);
-			__atomic_store_n(&v->n_cb, v->n_cb + 1, __ATOMIC_RELAXED);
 			return (int)i;
 		}
 	}
@@ -175,7 +205,6 @@ static int cb_alloc(struct smmuv2_drv_unit *v)
 static void cb_free(struct smmuv2_drv_unit *v, int cb)
 {
 	v->cb_map[cb / 64] &= ~(1ull << (cb % 64));
-	__atomic_store_n(&v->n_cb, v->n_cb - 1, __ATOMIC_RELAXED);
 }
 
 /* Context banks --------------------------------------------------------------- */
@@ -192,7 +221,7 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
 {
 	uint64_t root = siommu_pt_root(dom->pt);
 	unsigned int t0sz = 64 - dom->ias;
-	uint32_t vmid = (uint32_t)cb + 1;
+	uint32_t vmid = cb_vmid(cb);
 
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), 0);
 	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_CBA2R(cb), SIOMMU_SMMUV2_CBA2R_VA64);
@@ -233,8 +262,7 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
 static void cb_retire(struct smmuv2_drv_unit *v, int cb)
 {
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), 0);
-	tlbi(v, cb, SIOMMU_SMMUV2_CB_TLBIALL, 4, 0);
-	smmuv2_drv_tlb_sync(v, cb);
+	tlbi_vmid(v, cb_vmid(cb));
 }
 
 /* The unit's check that it can walk @dom: 0, -EOPNOTSUPP, -EINVAL. */
@@ -285,6 +313,7 @@ static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom)
 		pthread_mutex_lock(&dom->lock);
 		dom->drv[unit->index] = vd;
 		pthread_mutex_unlock(&dom->lock);
+		__atomic_store_n(&v->n_dom, v->n_dom + 1, __ATOMIC_RELAXED);
 	}
 	vd->users++;
 	return 0;
@@ -307,6 +336,7 @@ static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom)
 	pthread_mutex_lock(&dom->lock);
 	dom->drv[unit->index] = NULL;
 	pthread_mutex_unlock(&dom->lock);
+	__atomic_store_n(&v->n_dom, v->n_dom - 1, __ATOMIC_RELAXED);
 	if (vd->cb >= 0) {
 		cb_retire(v, vd->cb);
 		cb_free(v, vd->cb);
@@ -657,7 +687,9 @@ static void unit_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
 	st->inv_waits = __atomic_load_n(&v->n_sync, __ATOMIC_RELAXED);
 	st->inv_errors = __atomic_load_n(&v->n_sync_err, __ATOMIC_RELAXED);
 	st->faults = __atomic_load_n(&v->n_fault, __ATOMIC_RELAXED);
-	st->domain_ids = __atomic_load_n(&v->n_cb, __ATOMIC_RELAXED);
+	/* One per domain attached through the unit, as VT-d's DIDs; the
+	 * paging ones each hold a context bank. */
+	st->domain_ids = __atomic_load_n(&v->n_dom, __ATOMIC_RELAXED);
 }
 
 static void *unit_hw(struct siommu_unit *unit)
