@@ -381,6 +381,73 @@ int siommu_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
 struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t pasid);
 
 /*
+ * PASID hooks: PASIDs on a unit without them in hardware.
+ *
+ * An SMMUv2-style unit has no SubstreamIDs: one translation context (a
+ * context bank) per stream. A device that switches address spaces itself,
+ * as an Adreno-class GPU's command processor writes its bank's TTBR0 and
+ * ASID before each client's job, registers hooks; from then on PASIDs can
+ * be attached to it as to any PASID-capable device (siommu_device_attach_pasid(),
+ * and so the private PASIDs of siommu/ppasid.h and SVA binds alike), and
+ * the driver hands each PASID's table to the device instead of writing a
+ * PASID entry:
+ *
+ *   install_pasid(arg, dev, pasid, dom, t): from now on (@dev, @pasid) is
+ *     @dom's table: the device switches to it by writing t->ttbr (table
+ *     base | t->asid << 48) into TTBR0 of context bank t->cb, then
+ *     invalidating by t->asid and syncing (TLBIASID, TLBSYNC), before DMA
+ *     in that space. Called on attach, on replace (the new table takes the
+ *     PASID over: when the hook returns the device no longer runs with the
+ *     old one, and will not switch to it again), and when the RID's domain
+ *     changes (the PASID moves to the new domain's bank: same contract).
+ *   remove_pasid(arg, dev, pasid, dom): (@dev, @pasid) is gone: when the
+ *     hook returns the device no longer runs with @dom's table (a job using
+ *     it has finished, the bank switched back) and will not switch to it
+ *     again. Called on detach, on device removal, and when the RID's new
+ *     domain has no stage-1 bank of the table's width to switch in (the
+ *     PASID stays attached and is installed again once the RID has one).
+ * After either hook returns the driver invalidates the ASID the device
+ * left in that bank and waits. A PASID is installed only while the RID is
+ * attached to a stage-1 paging domain of the table's input width (ias):
+ * the bank's TCR is the RID domain's. A PASID's domain must be a stage-1
+ * paging domain of the unit (-EINVAL otherwise); its unmaps invalidate its
+ * ASID in every bank it is installed in, whichever table is live there.
+ * Hooks run under the context's lock, in the thread of the configuration
+ * call: they must not call configuration calls of the context (attach,
+ * detach, domain alloc/free, device add/remove); they may access the
+ * unit's registers and wait for the device's current job to finish,
+ * provided that job does not wait for a configuration call.
+ *
+ * For SVA: a bind on such a device is an attach of the process's stage-1
+ * domain to (dev, pasid) after the hooks are registered; the GPU driver
+ * sees the same install_pasid/remove_pasid either way.
+ */
+struct siommu_pasid_table {
+	uint64_t ttbr;		/* TTBR0 value: table base | ASID << 48 */
+	uint16_t asid;
+	unsigned int cb;	/* the context bank the device's stream uses */
+	unsigned int ias;	/* the table's input width (T0SZ = 64 - ias) */
+};
+struct siommu_pasid_hooks {
+	void (*install_pasid)(void *arg, struct siommu_device *dev, uint32_t pasid,
+			      struct siommu_domain *dom, const struct siommu_pasid_table *t);
+	void (*remove_pasid)(void *arg, struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom);
+};
+
+/*
+ * siommu_device_set_pasid_hooks - register (@hooks non-NULL, both
+ * functions set) or remove (@hooks NULL) @dev's PASID hooks, with
+ * @pasid_bits (1..20) of PASIDs it takes. While registered, the device's
+ * info reports those PASIDs. Returns 0; -EOPNOTSUPP (the unit has PASIDs
+ * in hardware, or cannot hand tables to a device; a device with an alias
+ * RID); -EINVAL (bad arguments); -EBUSY (PASIDs are attached, or hooks are
+ * registered already); -ENOMEM. Serialises on the context.
+ */
+int siommu_device_set_pasid_hooks(struct siommu_device *dev, unsigned int pasid_bits,
+				  const struct siommu_pasid_hooks *hooks, void *arg);
+
+/*
  * siommu_device_for_each_attachment - call @fn for each attachment of @dev
  * in PASID order (pasid 0 is the RID). @fn returning non-zero stops the
  * walk and that value is returned. @fn runs with no lock of the library

@@ -104,6 +104,7 @@ static int unit_add(struct siommu_ctx *ctx, const struct iommu_ops *ops,
 	unit->ats = info.ats;
 	unit->pri = info.pri;
 	unit->caching_mode = info.caching_mode;
+	unit->pasid_hooks = info.pasid_hooks && !info.pasid_bits;
 	/* Published: nothing can fail from here. */
 	if (unit->caching_mode)
 		__atomic_store_n(&ctx->any_cm, true, __ATOMIC_RELEASE);
@@ -557,6 +558,65 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 	__atomic_store_n(&dev->fault_arg, arg, __ATOMIC_RELEASE);
 	__atomic_store_n(&dev->fault_fn, fn, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&dev->unit->ctx->lock);
+}
+
+int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
+					       unsigned int pasid_bits,
+					       const struct siommu_pasid_hooks *hooks,
+					       void *arg)
+{
+	struct siommu_ctx *ctx;
+	struct core_att ***att;
+	unsigned int c, nr;
+	uint32_t p;
+	int ret = 0;
+
+	if (!dev || (hooks && (!hooks->install_pasid || !hooks->remove_pasid ||
+			       !pasid_bits || pasid_bits > SIOMMU_PASID_BITS)))
+		return -EINVAL;
+	if (!dev->unit->pasid_hooks || dev->cfg.alias_rid >= 0)
+		return -EOPNOTSUPP;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	if (hooks && dev->pasid_hooks) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	for (p = 1; p <= dev->max_pasid; p++) {
+		if (!dev->att[p >> ATT_CHUNK_SHIFT]) {
+			p |= ATT_CHUNK - 1;
+			continue;
+		}
+		if (core_att_get(dev, p)) {
+			ret = -EBUSY;
+			goto out_unlock;
+		}
+	}
+	/* The attachment table grows (or shrinks) to the PASID width; the
+	 * RID's chunk stays. */
+	nr = hooks ? (((1u << pasid_bits) - 1) >> ATT_CHUNK_SHIFT) + 1 : 1;
+	if (mem_should_fail(ctx->mem)) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	att = calloc(nr, sizeof(*att));
+	if (!att) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	att[0] = dev->att[0];
+	for (c = 1; c < dev->nr_chunks; c++)
+		free(dev->att[c]);
+	free(dev->att);
+	dev->att = att;
+	dev->nr_chunks = nr;
+	dev->pasid_bits = hooks ? pasid_bits : 0;
+	dev->max_pasid = hooks ? (1u << pasid_bits) - 1 : 0;
+	dev->pasid_hooks = hooks;
+	dev->pasid_hooks_arg = arg;
+out_unlock:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
 }
 
 /* Reports from drivers ---------------------------------------------------- */

@@ -76,6 +76,7 @@ struct siommu_unit {
 	unsigned int pasid_bits;
 	bool ats, pri;
 	bool caching_mode;
+	bool pasid_hooks;		/* hands PASID tables to devices */
 	uint64_t n_fault_unhandled;	/* atomic adds, no lock */
 };
 
@@ -124,6 +125,10 @@ struct siommu_device {
 	void *owner;
 	/* Removal in progress: no new owner. Under ctx->lock. */
 	bool removing;
+	/* PASID hooks (siommu_device_set_pasid_hooks()), under ctx->lock;
+	 * the driver calls them under it too. */
+	const struct siommu_pasid_hooks *pasid_hooks;
+	void *pasid_hooks_arg;
 };
 
 struct siommu_domain {

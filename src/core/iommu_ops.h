@@ -58,6 +58,9 @@ struct iommu_unit_info {
 	bool pri;			/* devices may issue page requests */
 	bool caching_mode;		/* caches not-present entries: a map
 					 * must invalidate */
+	bool pasid_hooks;		/* no PASIDs in hardware, but PASIDs
+					 * of a device with PASID hooks are
+					 * handed to it (attach with pasid) */
 };
 
 /* A reserved IOVA region of a device: never handed out by the DMA API. */

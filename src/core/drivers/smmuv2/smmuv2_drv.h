@@ -21,11 +21,21 @@
  *     has no blocked window. A bank left without attachments is disabled
  *     and its VMID's entries invalidated (TLBIALL, TLBSYNC) before it can be
  *     handed out again;
- *   - there are no PASIDs (pasid_bits 0).
+ *   - there are no PASIDs (pasid_bits 0). A device that registered PASID
+ *     hooks (siommu_device_set_pasid_hooks()) switches address spaces
+ *     itself in the bank its stream uses; a PASID attached to it is a
+ *     stage-1 table with the domain's ASID, handed to the device through
+ *     install_pasid with that bank (struct smmuv2_drv_att: the bank it was
+ *     installed in, -1 while the RID has no stage-1 bank to install it in).
+ *     The domain's flushes invalidate its ASID in each such bank; a PASID
+ *     leaving a bank (removed, replaced, or moved with the RID's domain)
+ *     has its ASID invalidated there once the device's hook returned.
  *
- * Locking. Banks, ASIDs, SMRs and every configuration write run under the
- * core's ctx->lock. A domain's smmuv2_drv_dom is created and freed under
- * ctx->lock and dom->lock; flushes read it under dom->lock. TLB maintenance
+ * Locking. Banks, ASIDs, SMRs, the PASID hooks' calls and every
+ * configuration write run under the core's ctx->lock. A domain's
+ * smmuv2_drv_dom is created and freed, its bank and its PASID attachments
+ * (and their banks) changed, under ctx->lock and dom->lock; flushes read
+ * them under dom->lock. TLB maintenance
  * needs no lock of the driver: each TLBSYNC waits for every earlier
  * operation, whichever thread wrote it. fault_lock serialises reading and
  * clearing the fault registers; it is not held while faults are reported.
@@ -63,18 +73,34 @@ struct smmuv2_drv_unit {
 	uint64_t n_dom, n_tlbi, n_sync, n_sync_err, n_fault;
 };
 
-/* Per device: its own SMR and the one of its alias RID (-1: none). */
+/* Per device: its own SMR and the one of its alias RID (-1: none), and
+ * its PASID attachments (smmuv2_drv_att.dev_node), under ctx->lock. */
 struct smmuv2_drv_dev {
 	int smr[2];
+	struct cds_list_head patts;
 };
 
-/* A domain on one unit. Paging domains own a context bank there (cb >= 0)
- * with an ASID (stage 1); identity and blocked domains own none. */
+/*
+ * A domain on one unit. A stage-1 paging domain has an ASID from its first
+ * attachment on; a paging domain attached to a RID owns a context bank
+ * (cb >= 0) while it is; identity and blocked domains own neither.
+ */
 struct smmuv2_drv_dom {
 	int cb;
 	uint16_t asid;
 	bool s2;
 	unsigned int users;		/* attachments through the unit */
+	unsigned int rid_users;		/* ... of them RIDs, on the bank */
+	struct cds_list_head patts;	/* smmuv2_drv_att.dom_node */
+};
+
+/* A PASID attachment (the core's per-attachment state; unused for RIDs). */
+struct smmuv2_drv_att {
+	struct cds_list_head dev_node, dom_node;
+	struct siommu_device *dev;
+	struct siommu_domain *dom;
+	uint32_t pasid;
+	int cb;				/* the bank it is installed in, or -1 */
 };
 
 static inline struct smmuv2_drv_unit *smmuv2_drv_unit(struct siommu_unit *unit)

@@ -145,14 +145,20 @@ static void iotlb_sync(struct siommu_unit *unit, struct siommu_domain *dom,
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(dom, unit);
+	struct smmuv2_drv_att *pa;
 
-	if (vd->cb < 0)
-		return;
-	if (vd->s2)
-		tlbi_s2_range(v, vd->cb, g->start, g->last, g->leaf_only);
-	else
-		smmuv2_drv_tlbi_asid_range(v, vd->cb, vd->asid, g->start, g->last,
-					   g->leaf_only);
+	if (vd->cb >= 0) {
+		if (vd->s2)
+			tlbi_s2_range(v, vd->cb, g->start, g->last, g->leaf_only);
+		else
+			smmuv2_drv_tlbi_asid_range(v, vd->cb, vd->asid, g->start, g->last,
+						   g->leaf_only);
+	}
+	/* The banks where devices switch to the table as a PASID's. */
+	cds_list_for_each_entry(pa, &vd->patts, dom_node)
+		if (pa->cb >= 0)
+			smmuv2_drv_tlbi_asid_range(v, pa->cb, vd->asid, g->start, g->last,
+						   g->leaf_only);
 }
 
 static void flush_all(struct siommu_unit *unit, struct siommu_domain *dom)
@@ -279,15 +285,17 @@ static int domain_check(const struct smmuv2_drv_unit *v, const struct siommu_dom
 }
 
 /*
- * One more attachment of @dom through the unit; the first creates its
- * smmuv2_drv_dom (a bank and ASID for a paging domain, the bank
- * programmed), published in dom->drv[] under dom->lock.
+ * One more attachment of @dom through the unit (@rid: a RID's). The first
+ * creates its smmuv2_drv_dom, with an ASID for a stage-1 paging domain,
+ * published in dom->drv[] under dom->lock; the first RID attachment of a
+ * paging domain takes a context bank and programs it.
  */
-static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom)
+static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom, bool rid)
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(dom, unit);
-	int ret;
+	bool created = false;
+	int ret, cb;
 
 	if (!vd) {
 		if (mem_should_fail(v->mem))
@@ -296,53 +304,67 @@ static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom)
 		if (!vd)
 			return -ENOMEM;
 		vd->cb = -1;
-		if (dom->type == SIOMMU_DOMAIN_PAGING) {
-			vd->s2 = dom->stage == SIOMMU_STAGE_SECOND;
-			if (!vd->s2) {
-				ret = smmuv2_drv_asid_alloc(v, &vd->asid);
-				if (ret)
-					goto out_free;
+		CDS_INIT_LIST_HEAD(&vd->patts);
+		vd->s2 = dom->type == SIOMMU_DOMAIN_PAGING && dom->stage == SIOMMU_STAGE_SECOND;
+		if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2) {
+			ret = smmuv2_drv_asid_alloc(v, &vd->asid);
+			if (ret) {
+				free(vd);
+				return ret;
 			}
-			vd->cb = cb_alloc(v);
-			if (vd->cb < 0) {
-				ret = vd->cb;
-				goto out_asid;
-			}
-			cb_program(v, vd->cb, dom, vd);
 		}
+		created = true;
+	}
+	if (rid && dom->type == SIOMMU_DOMAIN_PAGING && vd->cb < 0) {
+		cb = cb_alloc(v);
+		if (cb < 0) {
+			if (created) {
+				if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2)
+					smmuv2_drv_asid_free(v, vd->asid);
+				free(vd);
+			}
+			return cb;
+		}
+		cb_program(v, cb, dom, vd);
+		pthread_mutex_lock(&dom->lock);
+		vd->cb = cb;
+		pthread_mutex_unlock(&dom->lock);
+	}
+	if (created) {
 		pthread_mutex_lock(&dom->lock);
 		dom->drv[unit->index] = vd;
 		pthread_mutex_unlock(&dom->lock);
 		__atomic_store_n(&v->n_dom, v->n_dom + 1, __ATOMIC_RELAXED);
 	}
 	vd->users++;
+	vd->rid_users += rid;
 	return 0;
-
-out_asid:
-	if (!vd->s2)
-		smmuv2_drv_asid_free(v, vd->asid);
-out_free:
-	free(vd);
-	return ret;
 }
 
-static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom)
+static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom, bool rid)
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(dom, unit);
+	int cb = vd->cb;
 
-	if (--vd->users)
+	vd->users--;
+	if (rid && !--vd->rid_users && cb >= 0) {
+		/* No stream uses the bank any more. */
+		pthread_mutex_lock(&dom->lock);
+		vd->cb = -1;
+		pthread_mutex_unlock(&dom->lock);
+		cb_retire(v, cb);
+		cb_free(v, cb);
+	}
+	if (vd->users)
 		return;
+	SIOMMU_ASSERT(cds_list_empty(&vd->patts));
 	pthread_mutex_lock(&dom->lock);
 	dom->drv[unit->index] = NULL;
 	pthread_mutex_unlock(&dom->lock);
 	__atomic_store_n(&v->n_dom, v->n_dom - 1, __ATOMIC_RELAXED);
-	if (vd->cb >= 0) {
-		cb_retire(v, vd->cb);
-		cb_free(v, vd->cb);
-		if (!vd->s2)
-			smmuv2_drv_asid_free(v, vd->asid);
-	}
+	if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2)
+		smmuv2_drv_asid_free(v, vd->asid);
 	free(vd);
 }
 
@@ -394,6 +416,7 @@ static int dev_probe(struct siommu_device *dev)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	CDS_INIT_LIST_HEAD(&d->patts);
 	d->smr[0] = smr_get(v, dev->cfg.rid);
 	d->smr[1] = -1;
 	if (d->smr[0] < 0) {
@@ -430,34 +453,141 @@ static void dev_release(struct siommu_device *dev)
 
 /* Attach ---------------------------------------------------------------------- */
 
+/*
+ * The bank a PASID of @dev is installed in while its RID is attached to
+ * @rid_dom: that domain's bank if it is a stage-1 paging domain of the
+ * same input width as @dom's table (the bank's TCR is shared), else -1.
+ */
+static int pasid_bank(struct siommu_unit *unit, struct siommu_domain *rid_dom,
+		      struct siommu_domain *dom)
+{
+	struct smmuv2_drv_dom *rd;
+
+	if (!rid_dom || rid_dom->type != SIOMMU_DOMAIN_PAGING ||
+	    rid_dom->stage != SIOMMU_STAGE_FIRST || rid_dom->ias != dom->ias)
+		return -1;
+	rd = smmuv2_drv_dom(rid_dom, unit);
+	return rd ? rd->cb : -1;
+}
+
+static struct siommu_domain *rid_domain(struct siommu_device *dev)
+{
+	struct core_att *a = core_att_get(dev, 0);
+
+	return a ? a->dom : NULL;
+}
+
+/* Hand (@dev, @att->pasid) in bank @cb to the device's install hook. */
+static void pasid_install(struct siommu_device *dev, struct smmuv2_drv_att *att, int cb)
+{
+	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(att->dom, dev->unit);
+	struct siommu_pasid_table t = {
+		.ttbr = siommu_pt_root(att->dom->pt) | SIOMMU_SMMUV2_TTBR_ASID(vd->asid),
+		.asid = vd->asid,
+		.cb = (unsigned int)cb,
+		.ias = att->dom->ias,
+	};
+
+	dev->pasid_hooks->install_pasid(dev->pasid_hooks_arg, dev, att->pasid, att->dom, &t);
+}
+
+/*
+ * (@dev, @att->pasid) leaves bank @att->cb: unless @replaced (the install
+ * hook already took the PASID over), the remove hook; then, the device no
+ * longer using the table there, its ASID's entries in the bank go.
+ */
+static void pasid_leave(struct smmuv2_drv_unit *v, struct siommu_device *dev,
+			struct smmuv2_drv_att *att, bool replaced)
+{
+	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(att->dom, dev->unit);
+
+	if (att->cb < 0)
+		return;
+	if (!replaced)
+		dev->pasid_hooks->remove_pasid(dev->pasid_hooks_arg, dev, att->pasid, att->dom);
+	tlbi(v, att->cb, SIOMMU_SMMUV2_CB_TLBIASID, 4, vd->asid);
+	smmuv2_drv_tlb_sync(v, att->cb);
+}
+
+static void att_set_cb(struct smmuv2_drv_att *att, int cb)
+{
+	pthread_mutex_lock(&att->dom->lock);
+	att->cb = cb;
+	pthread_mutex_unlock(&att->dom->lock);
+}
+
+/*
+ * A RID attachment takes a bank (paging), a PASID one needs a device with
+ * PASID hooks (the core only asks then) and a stage-1 table: the device
+ * switches TTBR0 and the ASID itself.
+ */
 static int attach_prepare(struct siommu_device *dev, uint32_t pasid,
-			  struct siommu_domain *dom, void *att)
+			  struct siommu_domain *dom, void *att_p)
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_att *att = att_p;
+	int ret;
 
-	(void)att;
-	/* No SubstreamIDs: the core never asks for a PASID here. */
-	SIOMMU_ASSERT(!pasid);
-	(void)pasid;
 	if (domain_check(v, dom))
 		return -EINVAL;
-	return dom_get(dev->unit, dom);
+	if (pasid && (!dev->pasid_hooks || dom->type != SIOMMU_DOMAIN_PAGING ||
+		      dom->stage != SIOMMU_STAGE_FIRST))
+		return -EINVAL;
+	ret = dom_get(dev->unit, dom, !pasid);
+	if (ret)
+		return ret;
+	att->dev = dev;
+	att->dom = dom;
+	att->pasid = pasid;
+	att->cb = -1;
+	return 0;
 }
 
 static void attach_abort(struct siommu_device *dev, uint32_t pasid,
 			 struct siommu_domain *dom, void *att)
 {
-	(void)pasid;
 	(void)att;
-	dom_put(dev->unit, dom);
+	dom_put(dev->unit, dom, !pasid);
+}
+
+/* PASID attach: link the new attachment, install it, retire the old one. */
+static void pasid_commit(struct siommu_device *dev, struct siommu_domain *old,
+			 struct smmuv2_drv_att *old_att, struct siommu_domain *dom,
+			 struct smmuv2_drv_att *att)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_dev *d = dev->drv;
+	int cb = -1;
+
+	if (att) {
+		struct smmuv2_drv_dom *vd = smmuv2_drv_dom(dom, dev->unit);
+
+		cb = pasid_bank(dev->unit, rid_domain(dev), dom);
+		pthread_mutex_lock(&dom->lock);
+		att->cb = cb;
+		cds_list_add_tail(&att->dom_node, &vd->patts);
+		pthread_mutex_unlock(&dom->lock);
+		cds_list_add_tail(&att->dev_node, &d->patts);
+		if (cb >= 0)
+			pasid_install(dev, att, cb);
+	}
+	if (old_att) {
+		pasid_leave(v, dev, old_att, cb >= 0 && cb == old_att->cb);
+		cds_list_del(&old_att->dev_node);
+		pthread_mutex_lock(&old->lock);
+		cds_list_del(&old_att->dom_node);
+		pthread_mutex_unlock(&old->lock);
+		dom_put(dev->unit, old, false);
+	}
 }
 
 /*
  * Point the device's streams at @dom: one S2CR write per SMR, which a
  * transaction sees whole (SMMUv2 2.4: the S2CR it matches is read once),
- * so a stream goes from the old bank straight to the new one. The old
- * domain's bank, if this was its last attachment, is retired after the
- * write, once no stream uses it.
+ * so a stream goes from the old bank straight to the new one. Its PASIDs
+ * follow into the new bank (installed again there, or removed when the
+ * new domain has no stage-1 bank for them). The old domain's bank, if
+ * this was its last RID attachment, is retired once no stream uses it.
  */
 static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 			  struct siommu_domain *old, void *old_att,
@@ -465,12 +595,14 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
 	struct smmuv2_drv_dev *d = dev->drv;
+	struct smmuv2_drv_att *pa;
 	uint32_t s2cr = SIOMMU_SMMUV2_S2CR_FAULT;
 	unsigned int i;
 
-	(void)pasid;
-	(void)old_att;
-	(void)att;
+	if (pasid) {
+		pasid_commit(dev, old, old_att, dom, att);
+		return;
+	}
 	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY)
 		s2cr = SIOMMU_SMMUV2_S2CR_BYPASS;
 	else if (dom && dom->type == SIOMMU_DOMAIN_PAGING)
@@ -478,8 +610,18 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 	for (i = 0; i < 2; i++)
 		if (d->smr[i] >= 0)
 			smmuv2_drv_wr32(v, SIOMMU_SMMUV2_S2CR(d->smr[i]), s2cr);
+	cds_list_for_each_entry(pa, &d->patts, dev_node) {
+		int cb = pasid_bank(dev->unit, dom, pa->dom);
+
+		if (cb == pa->cb)
+			continue;
+		if (cb >= 0)
+			pasid_install(dev, pa, cb);
+		pasid_leave(v, dev, pa, cb >= 0);
+		att_set_cb(pa, cb);
+	}
 	if (old)
-		dom_put(dev->unit, old);
+		dom_put(dev->unit, old, true);
 }
 
 /* Faults ---------------------------------------------------------------------- */
@@ -670,6 +812,7 @@ static void unit_info(struct siommu_unit *unit, struct iommu_unit_info *info)
 	const struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 
 	info->pasid_bits = 0;		/* no SubstreamIDs */
+	info->pasid_hooks = v->s1;	/* tables handed to devices */
 	info->ias = v->s1 ? 48 : v->oas;
 	info->ats = false;
 	info->pri = false;
@@ -761,7 +904,7 @@ static void page_response(struct siommu_unit *unit, const struct iommu_page_resp
 
 const struct iommu_ops smmuv2_iommu_ops = {
 	.name = "smmuv2",
-	.att_size = 0,
+	.att_size = sizeof(struct smmuv2_drv_att),
 	.unit_init = unit_init,
 	.unit_fini = unit_fini,
 	.unit_info = unit_info,
