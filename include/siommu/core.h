@@ -398,14 +398,17 @@ struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t p
  *     invalidating by t->asid and syncing (TLBIASID, TLBSYNC), before DMA
  *     in that space. Called on attach, on replace (the new table takes the
  *     PASID over: when the hook returns the device no longer runs with the
- *     old one, and will not switch to it again), and when the RID's domain
- *     changes (the PASID moves to the new domain's bank: same contract).
+ *     old one, and will not switch to it again), and after the RID's
+ *     domain changed (in the new domain's bank).
  *   remove_pasid(arg, dev, pasid, dom): (@dev, @pasid) is gone: when the
  *     hook returns the device no longer runs with @dom's table (a job using
  *     it has finished, the bank switched back) and will not switch to it
- *     again. Called on detach, on device removal, and when the RID's new
- *     domain has no stage-1 bank of the table's width to switch in (the
- *     PASID stays attached and is installed again once the RID has one).
+ *     again. Called on detach, on device removal, and before the RID's
+ *     domain changes: the stream then moves to another bank, and the PASID
+ *     stays attached and is installed again there once the stream uses it
+ *     (if the new domain is a stage-1 paging domain of the table's width;
+ *     else when the RID gets one). Meanwhile the device has no table for
+ *     the PASID: a GPU holds or refuses that client's jobs.
  * After either hook returns the driver invalidates the ASID the device
  * left in that bank and waits. A PASID is installed only while the RID is
  * attached to a stage-1 paging domain of the table's input width (ias):

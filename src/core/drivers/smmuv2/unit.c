@@ -585,9 +585,11 @@ static void pasid_commit(struct siommu_device *dev, struct siommu_domain *old,
  * Point the device's streams at @dom: one S2CR write per SMR, which a
  * transaction sees whole (SMMUv2 2.4: the S2CR it matches is read once),
  * so a stream goes from the old bank straight to the new one. Its PASIDs
- * follow into the new bank (installed again there, or removed when the
- * new domain has no stage-1 bank for them). The old domain's bank, if
- * this was its last RID attachment, is retired once no stream uses it.
+ * installed in the old bank are removed first (the device stops switching
+ * to them there, and its job in one has finished) and installed again in
+ * the new bank once the stream uses it, if the new domain has a stage-1
+ * bank for them. The old domain's bank, if this was its last RID
+ * attachment, is retired once no stream uses it.
  */
 static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 			  struct siommu_domain *old, void *old_att,
@@ -603,6 +605,12 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 		pasid_commit(dev, old, old_att, dom, att);
 		return;
 	}
+	cds_list_for_each_entry(pa, &d->patts, dev_node) {
+		if (pa->cb >= 0 && pasid_bank(dev->unit, dom, pa->dom) != pa->cb) {
+			pasid_leave(v, dev, pa, false);
+			att_set_cb(pa, -1);
+		}
+	}
 	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY)
 		s2cr = SIOMMU_SMMUV2_S2CR_BYPASS;
 	else if (dom && dom->type == SIOMMU_DOMAIN_PAGING)
@@ -613,12 +621,10 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 	cds_list_for_each_entry(pa, &d->patts, dev_node) {
 		int cb = pasid_bank(dev->unit, dom, pa->dom);
 
-		if (cb == pa->cb)
-			continue;
-		if (cb >= 0)
+		if (cb >= 0 && pa->cb < 0) {
+			att_set_cb(pa, cb);
 			pasid_install(dev, pa, cb);
-		pasid_leave(v, dev, pa, cb >= 0);
-		att_set_cb(pa, cb);
+		}
 	}
 	if (old)
 		dom_put(dev->unit, old, true);
