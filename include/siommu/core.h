@@ -445,7 +445,8 @@ struct siommu_pasid_hooks {
  * info reports those PASIDs. Returns 0; -EOPNOTSUPP (the unit has PASIDs
  * in hardware, or cannot hand tables to a device; a device with an alias
  * RID); -EINVAL (bad arguments); -EBUSY (PASIDs are attached, or hooks are
- * registered already); -ENOMEM. Serialises on the context.
+ * registered already); -ENOMEM (never when removing). Serialises on the
+ * context.
  */
 int siommu_device_set_pasid_hooks(struct siommu_device *dev, unsigned int pasid_bits,
 				  const struct siommu_pasid_hooks *hooks, void *arg);

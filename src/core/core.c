@@ -592,24 +592,29 @@ int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
 			goto out_unlock;
 		}
 	}
-	/* The attachment table grows (or shrinks) to the PASID width; the
-	 * RID's chunk stays. */
+	/* The attachment table grows to the PASID width, the RID's chunk
+	 * kept; removing the hooks frees the (empty) PASID chunks and keeps
+	 * the table, so that it needs no allocation. */
 	nr = hooks ? (((1u << pasid_bits) - 1) >> ATT_CHUNK_SHIFT) + 1 : 1;
-	if (mem_should_fail(ctx->mem)) {
-		ret = -ENOMEM;
-		goto out_unlock;
+	if (nr > dev->nr_chunks) {
+		if (mem_should_fail(ctx->mem)) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		att = calloc(nr, sizeof(*att));
+		if (!att) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		memcpy(att, dev->att, dev->nr_chunks * sizeof(*att));
+		free(dev->att);
+		dev->att = att;
+		dev->nr_chunks = nr;
 	}
-	att = calloc(nr, sizeof(*att));
-	if (!att) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	att[0] = dev->att[0];
-	for (c = 1; c < dev->nr_chunks; c++)
+	for (c = 1; !hooks && c < dev->nr_chunks; c++) {
 		free(dev->att[c]);
-	free(dev->att);
-	dev->att = att;
-	dev->nr_chunks = nr;
+		dev->att[c] = NULL;
+	}
 	dev->pasid_bits = hooks ? pasid_bits : 0;
 	dev->max_pasid = hooks ? (1u << pasid_bits) - 1 : 0;
 	dev->pasid_hooks = hooks;
