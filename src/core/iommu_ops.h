@@ -43,6 +43,7 @@
 #ifndef SIOMMU_IOMMU_OPS_H
 #define SIOMMU_IOMMU_OPS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -186,6 +187,20 @@ struct iommu_ops {
 	void (*page_response)(struct siommu_unit *unit,
 			      const struct iommu_page_response *r, unsigned int n);
 };
+
+/*
+ * The page sizes of a new paging domain (for domain_init): @walked, the
+ * leaf sizes the unit walks at the domain's stage, narrowed to @asked
+ * (siommu_domain_cfg.pgsize_bitmap; 0: all of them). 0 with *out set, or
+ * -EINVAL when @asked lacks 4K or holds a size the unit does not walk.
+ */
+static inline int iommu_domain_pgsizes(uint64_t walked, uint64_t asked, uint64_t *out)
+{
+	if (asked && (!(asked & SIOMMU_PGSIZE_4K) || (asked & ~walked)))
+		return -EINVAL;
+	*out = asked ? asked : walked;
+	return 0;
+}
 
 /*
  * Called by drivers. core_report_fault(): a fault record the unit wrote,

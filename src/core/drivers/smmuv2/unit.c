@@ -867,13 +867,8 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	dom->ias = cfg->ias ? cfg->ias : max;
 	if (dom->ias < 32 || dom->ias > max)
 		return -EINVAL;
-	dom->pgsizes = SMMUV2_PGSIZES;
-	if (cfg->pgsize_bitmap) {
-		if (!(cfg->pgsize_bitmap & SIOMMU_PGSIZE_4K) ||
-		    (cfg->pgsize_bitmap & ~dom->pgsizes))
-			return -EINVAL;
-		dom->pgsizes = cfg->pgsize_bitmap;
-	}
+	if (iommu_domain_pgsizes(SMMUV2_PGSIZES, cfg->pgsize_bitmap, &dom->pgsizes))
+		return -EINVAL;
 	pc->format = dom->stage == SIOMMU_STAGE_FIRST ? SIOMMU_PT_ARM_S1 : SIOMMU_PT_ARM_S2;
 	pc->ias = dom->ias;
 	pc->oas = v->oas;

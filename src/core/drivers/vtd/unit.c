@@ -291,13 +291,9 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	/* The page sizes are decided here, once: what the unit walks,
 	 * narrowed to the caller's choice; every unit the domain is
 	 * attached through must walk them all. */
-	dom->pgsizes = vtd_drv_pgsizes(v, dom->stage);
-	if (cfg->pgsize_bitmap) {
-		if (!(cfg->pgsize_bitmap & SIOMMU_PGSIZE_4K) ||
-		    (cfg->pgsize_bitmap & ~dom->pgsizes))
-			return -EINVAL;
-		dom->pgsizes = cfg->pgsize_bitmap;
-	}
+	if (iommu_domain_pgsizes(vtd_drv_pgsizes(v, dom->stage), cfg->pgsize_bitmap,
+				 &dom->pgsizes))
+		return -EINVAL;
 	pc->pgsize_bitmap = dom->pgsizes;
 	pc->ias = dom->ias;
 	return vtd_drv_domain_check(v, dom);
