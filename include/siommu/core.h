@@ -360,15 +360,17 @@ void siommu_device_detach(struct siommu_device *dev);
 /*
  * siommu_device_attach_pasid - attach @dom to (@dev, @pasid), replacing
  * what was there. @pasid must be allocated in the context's PASID space.
- * Returns 0; -EOPNOTSUPP (device or unit without PASID support, or a device
- * whose DMA may carry an alias RID: a PASID prefix does not cross a
+ * Returns 0; -EOPNOTSUPP (device or unit without PASID support: on a unit
+ * without PASIDs, a device without PASID hooks; or a device whose DMA may
+ * carry an alias RID: a PASID prefix does not cross a
  * PCIe-to-PCI bridge, so isolation by PASID cannot be guaranteed); -ERANGE
  * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated, or
  * freed by its owner while attachments still hold it: it takes no new
  * one, a replace included);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
  * (a domain of another context, or one the unit cannot walk, as for
- * siommu_device_attach()); -ENOSPC (no free domain ID); -ENOMEM. Nothing
+ * siommu_device_attach(); through PASID hooks, a domain that is not a
+ * stage-1 paging one); -ENOSPC (no free domain ID); -ENOMEM. Nothing
  * changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,

@@ -26,7 +26,10 @@
  *     invalidates what the old one left cached; it cannot fail;
  *   - attach_abort gives back what a prepare took when a later step of the
  *     same change failed (a group attach prepares every device first).
- * Detach is a commit to NULL (blocked), with no prepare.
+ * Detach is a commit to NULL (blocked), with no prepare. A PASID attach
+ * reaches a unit without PASIDs (pasid_bits 0) only for a device with PASID
+ * hooks (info->pasid_hooks, siommu_device_set_pasid_hooks()): the driver
+ * hands the table to the device through them, under ctx->lock.
  *
  * Locking. Every op runs under ctx->lock except:
  *   - iotlb_sync and flush_all, called under dom->lock alone (unmap must
