@@ -19,8 +19,11 @@
  *     does, through the unit's registers (siommu_smmuv2_mmio_write()):
  *     TTBR0 of the bank (the two 32-bit halves, the ASID in bits 63:48),
  *     CONTEXTIDR, then TLBIASID of the client's ASID and TLBSYNC; the job's
- *     DMA then runs by the GPU's stream in the client's table. After the
- *     job the CP switches the bank back to the TTBR0 it found (the GPU's
+ *     DMA then runs by the GPU's stream in the client's table, which stays
+ *     live after the job: the next job of the same client needs no switch
+ *     (the IOMMU driver's unmaps invalidate the client's ASID in the bank,
+ *     live or not). When the live table is removed or replaced, and on
+ *     recovery, the CP puts back the TTBR0 it first found there (the GPU's
  *     own domain, attached to its RID), whose entries the IOMMU driver
  *     keeps coherent by their own ASID.
  * A job that faults stops at the fault; the GPU is then hung (further
@@ -129,7 +132,9 @@ void siommu_gpu_recover(struct siommu_gpu *gpu);
 
 struct siommu_gpu_stats {
 	uint64_t jobs;
-	uint64_t switches;	/* SMMUv2: TTBR0/ASID switches with TLBIASID+TLBSYNC */
+	uint64_t switches;	/* SMMUv2: TTBR0/ASID switches with TLBIASID+TLBSYNC
+				 * (a job of the client whose table is live
+				 * needs none) */
 	uint64_t faults;	/* jobs that faulted */
 	uint64_t recoveries;
 };

@@ -7,7 +7,8 @@
  *
  * Locking: cp_lock is the command processor: held for a whole job, and by
  * the PASID hooks (so an install or remove waits for the job running),
- * and it protects the installed tables, the hung state and the counters.
+ * and it protects the installed tables, which one is live, the hung state
+ * and the counters.
  * The hooks run under the context's lock; a job never waits for it (it
  * only writes the unit's registers and issues DMA), so the order is
  * ctx->lock, then cp_lock. The fault handler runs in the thread of the
@@ -38,6 +39,12 @@ struct siommu_gpu {
 	struct siommu_vtd *vtd;
 	pthread_mutex_t cp_lock;
 	struct gpu_table tables[GPU_MAX_TABLES];
+	/* The client table live in the bank (SMMUv2): its PASID (0: the
+	 * GPU's own table is), bank and TTBR0, and the GPU's own TTBR0 that
+	 * the first switch found there, put back when the live table goes. */
+	uint32_t live;
+	unsigned int live_cb;
+	uint64_t live_ttbr, own_ttbr;
 	bool hung;
 	struct siommu_gpu_fault fault;	/* of the job running */
 	uint8_t *scratch;		/* a copy's bytes in flight */
@@ -62,8 +69,28 @@ static struct gpu_table *table_find(struct siommu_gpu *gpu, uint32_t pasid)
 	return NULL;
 }
 
+static void cp_wr32(struct siommu_gpu *gpu, uint64_t off, uint32_t v);
+
+/*
+ * Back to the GPU's own table in the bank, if a client's is live (cp_lock
+ * held). Its ASID's entries are the IOMMU driver's to keep coherent: no
+ * invalidation is needed to use them again.
+ */
+static void cp_own(struct siommu_gpu *gpu)
+{
+	uint64_t cb = SIOMMU_SMMUV2_CB(gpu->live_cb);
+
+	if (!gpu->live)
+		return;
+	cp_wr32(gpu, cb + SIOMMU_SMMUV2_CB_TTBR0, (uint32_t)gpu->own_ttbr);
+	cp_wr32(gpu, cb + SIOMMU_SMMUV2_CB_TTBR0 + 4, (uint32_t)(gpu->own_ttbr >> 32));
+	cp_wr32(gpu, cb + SIOMMU_SMMUV2_CB_CONTEXTIDR, 0);
+	gpu->live = 0;
+}
+
 /* The driver installs (or moves) a PASID's table: kept for the CP's next
- * switch. A job with the old one has finished: we hold the CP. */
+ * switch. A job with the old one has finished (we hold the CP), and the
+ * old one, if live, leaves the bank. */
 static void gpu_install(void *arg, struct siommu_device *dev, uint32_t pasid,
 			struct siommu_domain *dom, const struct siommu_pasid_table *t)
 {
@@ -74,6 +101,8 @@ static void gpu_install(void *arg, struct siommu_device *dev, uint32_t pasid,
 	(void)dev;
 	(void)dom;
 	pthread_mutex_lock(&gpu->cp_lock);
+	if (gpu->live == pasid)
+		cp_own(gpu);
 	e = table_find(gpu, pasid);
 	for (i = 0; !e && i < GPU_MAX_TABLES; i++)
 		if (!gpu->tables[i].used)
@@ -94,6 +123,8 @@ static void gpu_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
 	(void)dev;
 	(void)dom;
 	pthread_mutex_lock(&gpu->cp_lock);
+	if (gpu->live == pasid)
+		cp_own(gpu);
 	e = table_find(gpu, pasid);
 	if (e)
 		e->used = false;
@@ -250,6 +281,14 @@ static void cp_switch(struct siommu_gpu *gpu, const struct gpu_table *e)
 {
 	uint64_t cb = SIOMMU_SMMUV2_CB(e->t.cb);
 
+	if (gpu->live == e->pasid && gpu->live_cb == e->t.cb && gpu->live_ttbr == e->t.ttbr)
+		return;		/* the same client's table is live: no switch */
+	if (!gpu->live)
+		siommu_smmuv2_mmio_read(gpu->smmu, cb + SIOMMU_SMMUV2_CB_TTBR0, 8,
+					&gpu->own_ttbr);
+	gpu->live = e->pasid;
+	gpu->live_cb = e->t.cb;
+	gpu->live_ttbr = e->t.ttbr;
 	cp_wr32(gpu, cb + SIOMMU_SMMUV2_CB_TTBR0, (uint32_t)e->t.ttbr);
 	cp_wr32(gpu, cb + SIOMMU_SMMUV2_CB_TTBR0 + 4, (uint32_t)(e->t.ttbr >> 32));
 	cp_wr32(gpu, cb + SIOMMU_SMMUV2_CB_CONTEXTIDR, e->pasid);
@@ -313,7 +352,6 @@ int SIOMMU_EXPORT siommu_gpu_submit(struct siommu_gpu_client *c,
 	struct siommu_gpu *gpu;
 	struct gpu_table *e = NULL;
 	uint32_t pasid;
-	uint64_t saved = 0;
 	int ret;
 
 	if (!c || !job || !job->len || job->len > SIOMMU_GPU_JOB_MAX ||
@@ -334,20 +372,11 @@ int SIOMMU_EXPORT siommu_gpu_submit(struct siommu_gpu_client *c,
 			ret = -ENOENT;
 			goto out_unlock;
 		}
-		siommu_smmuv2_mmio_read(gpu->smmu, SIOMMU_SMMUV2_CB(e->t.cb) +
-					SIOMMU_SMMUV2_CB_TTBR0, 8, &saved);
 		cp_switch(gpu, e);
 	}
 	memset(&gpu->fault, 0, sizeof(gpu->fault));
 	ret = cp_run(gpu, e, pasid, job);
 	gpu->st.jobs++;
-	if (gpu->smmu) {
-		/* Back to the GPU's own table: its ASID's entries are the
-		 * IOMMU driver's to keep coherent, no invalidation needed. */
-		siommu_smmuv2_mmio_write(gpu->smmu, SIOMMU_SMMUV2_CB(e->t.cb) +
-					 SIOMMU_SMMUV2_CB_TTBR0, 8, saved);
-		cp_wr32(gpu, SIOMMU_SMMUV2_CB(e->t.cb) + SIOMMU_SMMUV2_CB_CONTEXTIDR, 0);
-	}
 	if (ret) {
 		gpu->hung = true;
 		gpu->st.faults++;
@@ -363,6 +392,9 @@ void SIOMMU_EXPORT siommu_gpu_recover(struct siommu_gpu *gpu)
 {
 	pthread_mutex_lock(&gpu->cp_lock);
 	if (gpu->hung) {
+		/* A reset CP starts in the GPU's own table. */
+		if (gpu->smmu)
+			cp_own(gpu);
 		gpu->hung = false;
 		gpu->st.recoveries++;
 	}
