@@ -48,20 +48,6 @@ static void on_fault(void *arg, struct siommu_device *dev, const struct siommu_f
 	calls++;
 }
 
-static void nop_install(void *arg, struct siommu_device *dev, uint32_t pasid,
-			struct siommu_domain *dom, const struct siommu_pasid_table *t)
-{
-	(void)arg, (void)dev, (void)pasid, (void)dom, (void)t;
-}
-
-static void nop_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
-		       struct siommu_domain *dom)
-{
-	(void)arg, (void)dev, (void)pasid, (void)dom;
-}
-
-static const struct siommu_pasid_hooks hooks = { nop_install, nop_remove };
-
 int main(void)
 {
 	struct siommu_smmuv2_cfg cfg = { .num_smrg = 3, .num_cb = 2, .sid_bits = 8 };
@@ -139,7 +125,7 @@ int main(void)
 	/* PASIDs. */
 	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, &pasid));
 	CHECK_EQ(siommu_device_attach_pasid(a, pasid, d[0]), -EOPNOTSUPP);
-	CHECK_OK(siommu_device_set_pasid_hooks(a, 8, &hooks, NULL));
+	CHECK_OK(siommu_device_set_pasid_hooks(a, 8, &test_nop_hooks, NULL));
 	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
 		.type = SIOMMU_DOMAIN_PAGING, .stage = SIOMMU_STAGE_SECOND }, &ss));
 	CHECK_EQ(siommu_device_attach_pasid(a, pasid, ss), -EINVAL);
@@ -153,7 +139,7 @@ int main(void)
 	CHECK_OK(siommu_unit_add_smmuv2(ctx, &(struct siommu_smmuv2_cfg){
 		.features = SIOMMU_SMMUV2_F_S2 }, &s2only));
 	c = test_dev_add(s2only, 0x10, 0, 0);
-	CHECK_EQ(siommu_device_set_pasid_hooks(c, 8, &hooks, NULL), -EOPNOTSUPP);
+	CHECK_EQ(siommu_device_set_pasid_hooks(c, 8, &test_nop_hooks, NULL), -EOPNOTSUPP);
 	siommu_ctx_destroy(ctx);
 	return 0;
 }

@@ -93,20 +93,6 @@ static void same(const struct snapshot *a, const struct snapshot *b)
 	CHECK_EQ(a->mapped, b->mapped);
 }
 
-static void nop_install(void *arg, struct siommu_device *dev, uint32_t pasid,
-			struct siommu_domain *dom, const struct siommu_pasid_table *t)
-{
-	(void)arg, (void)dev, (void)pasid, (void)dom, (void)t;
-}
-
-static void nop_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
-		       struct siommu_domain *dom)
-{
-	(void)arg, (void)dev, (void)pasid, (void)dom;
-}
-
-static const struct siommu_pasid_hooks hooks = { nop_install, nop_remove };
-
 int main(void)
 {
 	struct siommu_domain *own;
@@ -132,8 +118,10 @@ int main(void)
 	fprintf(stderr, "fail-nth sweeps:\n");
 
 	if (hooked) {
-		SWEEP("set_pasid_hooks", siommu_device_set_pasid_hooks(devs[0], 16, &hooks, NULL));
-		SWEEP("set_pasid_hooks", siommu_device_set_pasid_hooks(devs[1], 16, &hooks, NULL));
+		SWEEP("set_pasid_hooks",
+		      siommu_device_set_pasid_hooks(devs[0], 16, &test_nop_hooks, NULL));
+		SWEEP("set_pasid_hooks",
+		      siommu_device_set_pasid_hooks(devs[1], 16, &test_nop_hooks, NULL));
 	}
 	SWEEP("ppasid_alloc (two devices)", siommu_ppasid_alloc(devs, 2, 1, &pp));
 	map_pp = pp;
