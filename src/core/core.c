@@ -168,6 +168,7 @@ static int unit_add(struct siommu_ctx *ctx, const struct iommu_ops *ops,
 	unit->ats = info.ats;
 	unit->pri = info.pri;
 	unit->caching_mode = info.caching_mode;
+	unit->pasid_hooks = info.pasid_hooks && !info.pasid_bits;
 	/* Published: nothing can fail from here. */
 	if (unit->caching_mode)
 		__atomic_store_n(&ctx->any_cm, true, __ATOMIC_RELEASE);
@@ -201,6 +202,18 @@ int SIOMMU_EXPORT siommu_unit_add_smmuv3(struct siommu_ctx *ctx,
 struct siommu_smmuv3 SIOMMU_EXPORT *siommu_unit_smmuv3(struct siommu_unit *unit)
 {
 	return unit->ops == &smmuv3_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
+}
+
+int SIOMMU_EXPORT siommu_unit_add_smmuv2(struct siommu_ctx *ctx,
+					 const struct siommu_smmuv2_cfg *cfg,
+					 struct siommu_unit **out)
+{
+	return unit_add(ctx, &smmuv2_iommu_ops, cfg, out);
+}
+
+struct siommu_smmuv2 SIOMMU_EXPORT *siommu_unit_smmuv2(struct siommu_unit *unit)
+{
+	return unit->ops == &smmuv2_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
 }
 
 void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
@@ -435,6 +448,12 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	 * context entries do not enable PASIDs. */
 	if (cfg->alias_rid >= 0)
 		dev->pasid_bits = 0;
+	/* A PASID-only device behind a unit without PASIDs could never
+	 * issue DMA. */
+	if ((cfg->flags & SIOMMU_DEV_PASID_ONLY) && !dev->pasid_bits) {
+		ret = -EINVAL;
+		goto out_free_dev;
+	}
 	dev->max_pasid = dev->pasid_bits ? (1u << dev->pasid_bits) - 1 : 0;
 	dev->nr_chunks = (dev->max_pasid >> ATT_CHUNK_SHIFT) + 1;
 	if (mem_should_fail(ctx->mem)) {
@@ -685,6 +704,70 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 	__atomic_store_n(&dev->fault_arg, arg, __ATOMIC_RELEASE);
 	__atomic_store_n(&dev->fault_fn, fn, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&dev->unit->rid_lock);
+}
+
+int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
+					       unsigned int pasid_bits,
+					       const struct siommu_pasid_hooks *hooks,
+					       void *arg)
+{
+	struct siommu_ctx *ctx;
+	struct core_att ***att;
+	unsigned int c, nr;
+	uint32_t p;
+	int ret = 0;
+
+	if (!dev || (hooks && (!hooks->install_pasid || !hooks->remove_pasid ||
+			       !pasid_bits || pasid_bits > SIOMMU_PASID_BITS)))
+		return -EINVAL;
+	if (!dev->unit->pasid_hooks || dev->cfg.alias_rid >= 0)
+		return -EOPNOTSUPP;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	if (hooks && dev->pasid_hooks) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	for (p = 1; p <= dev->max_pasid; p++) {
+		if (!dev->att[p >> ATT_CHUNK_SHIFT]) {
+			p |= ATT_CHUNK - 1;
+			continue;
+		}
+		if (core_att_get(dev, p)) {
+			ret = -EBUSY;
+			goto out_unlock;
+		}
+	}
+	/* The attachment table grows to the PASID width, the RID's chunk
+	 * kept; removing the hooks frees the (empty) PASID chunks and keeps
+	 * the table, so that it needs no allocation. */
+	nr = hooks ? (((1u << pasid_bits) - 1) >> ATT_CHUNK_SHIFT) + 1 : 1;
+	if (nr > dev->nr_chunks) {
+		if (mem_should_fail(ctx->mem)) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		att = calloc(nr, sizeof(*att));
+		if (!att) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		memcpy(att, dev->att, dev->nr_chunks * sizeof(*att));
+		free(dev->att);
+		dev->att = att;
+		dev->nr_chunks = nr;
+	}
+	for (c = 1; !hooks && c < dev->nr_chunks; c++) {
+		free(dev->att[c]);
+		dev->att[c] = NULL;
+	}
+	dev->pasid_bits = hooks ? pasid_bits : 0;
+	dev->max_pasid = hooks ? (1u << pasid_bits) - 1 : 0;
+	dev->pasid_hooks = hooks;
+	dev->pasid_hooks_arg = arg;
+out_unlock:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
 }
 
 /* Reports from drivers ---------------------------------------------------- */

@@ -90,6 +90,7 @@ struct siommu_unit {
 	unsigned int pasid_bits;
 	bool ats, pri;
 	bool caching_mode;
+	bool pasid_hooks;		/* hands PASID tables to devices */
 	uint64_t n_fault_unhandled;	/* atomic adds, no lock */
 	uint64_t n_iopf_overflow;	/* atomic adds, no lock */
 };
@@ -169,6 +170,10 @@ struct siommu_device {
 	/* PASID users besides the owner (SVA binds, core_dev_user), under
 	 * ctx->lock; released after the owner when the device goes. */
 	struct cds_list_head users;
+	/* PASID hooks (siommu_device_set_pasid_hooks()), under ctx->lock;
+	 * the driver calls them under it too. */
+	const struct siommu_pasid_hooks *pasid_hooks;
+	void *pasid_hooks_arg;
 };
 
 /*

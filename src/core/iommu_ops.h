@@ -26,7 +26,10 @@
  *     invalidates what the old one left cached; it cannot fail;
  *   - attach_abort gives back what a prepare took when a later step of the
  *     same change failed (a group attach prepares every device first).
- * Detach is a commit to NULL (blocked), with no prepare.
+ * Detach is a commit to NULL (blocked), with no prepare. A PASID attach
+ * reaches a unit without PASIDs (pasid_bits 0) only for a device with PASID
+ * hooks (info->pasid_hooks, siommu_device_set_pasid_hooks()): the driver
+ * hands the table to the device through them, under ctx->lock.
  *
  * Locking. Every op runs under ctx->lock except:
  *   - iotlb_sync and flush_all, called under dom->lock alone (unmap must
@@ -45,6 +48,7 @@
 #ifndef SIOMMU_IOMMU_OPS_H
 #define SIOMMU_IOMMU_OPS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -60,6 +64,9 @@ struct iommu_unit_info {
 	bool pri;			/* devices may issue page requests */
 	bool caching_mode;		/* caches not-present entries: a map
 					 * must invalidate */
+	bool pasid_hooks;		/* no PASIDs in hardware, but PASIDs
+					 * of a device with PASID hooks are
+					 * handed to it (attach with pasid) */
 };
 
 /* A reserved IOVA region of a device: never handed out by the DMA API. */
@@ -239,5 +246,6 @@ void core_report_page_requests(struct siommu_unit *unit,
 /* The drivers. */
 extern const struct iommu_ops vtd_iommu_ops;
 extern const struct iommu_ops smmuv3_iommu_ops;
+extern const struct iommu_ops smmuv2_iommu_ops;
 
 #endif
