@@ -165,6 +165,13 @@ struct siommu_domain {
 	 * under lock. */
 	void *drv[CORE_MAX_UNITS];
 	void *drv_dom;			/* the driver's from domain_init, if any */
+	/* Nesting: a nested domain's parent and its node in the parent's
+	 * children (changed under ctx->lock and the parent's lock, which
+	 * the parent's flushes hold to reach the children). */
+	struct siommu_domain *parent;
+	struct cds_list_head nested;	/* children: nest_node */
+	struct cds_list_head nest_node;
+	unsigned int nr_nested;
 };
 
 /*

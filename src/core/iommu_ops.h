@@ -71,6 +71,27 @@ struct iommu_gather {
 	bool leaf_only;			/* no table level was freed */
 };
 
+/*
+ * An array of the user's driver-specific entries (cache invalidation
+ * requests): @entry_num entries of @entry_len bytes at @data, of @type.
+ * iommu_user_array_get() copies entry @i into @dst (@size bytes, the
+ * driver's structure; @min_size: its first version's): -EINVAL if an
+ * entry is shorter than @min_size, -E2BIG if it is longer than @size with
+ * non-zero bytes there, -EFAULT if @data is NULL; what the entry lacks up
+ * to @size is zeroed.
+ */
+struct iommu_user_array {
+	uint32_t type;
+	const void *data;
+	uint32_t entry_len;
+	uint32_t entry_num;
+};
+int iommu_user_array_get(const struct iommu_user_array *a, uint32_t i, void *dst,
+			 size_t size, size_t min_size);
+/* The same check for one structure of @len bytes at @data. */
+int iommu_user_data_get(const void *data, size_t len, void *dst, size_t size,
+			size_t min_size);
+
 /* A page request, as the driver read it from the unit's queue. */
 struct iommu_page_request {
 	uint16_t rid;
@@ -156,6 +177,26 @@ struct iommu_ops {
 			   const struct siommu_domain_cfg *cfg, struct siommu_pt_cfg *pc);
 	/* Free what domain_init kept, if anything (NULL: nothing). */
 	void (*domain_fini)(struct siommu_domain *dom);
+	/*
+	 * Shape nested domain @dom over @parent (a paging domain of this
+	 * driver, checked by the core) from the user's @len bytes of
+	 * @data_type at @data (read them with iommu_user_data_get()):
+	 * resolve dom->stage and dom->ias and keep what the entries need
+	 * in dom->drv_dom (freed by domain_fini). Errors as
+	 * siommu_domain_alloc_nested(). NULL: the unit cannot nest.
+	 */
+	int (*domain_init_nested)(struct siommu_unit *unit, struct siommu_domain *dom,
+				  struct siommu_domain *parent, uint32_t data_type,
+				  const void *data, size_t len);
+	/*
+	 * Carry out the user's invalidation array @a for nested domain
+	 * @dom: validate each entry in order and invalidate what it names
+	 * through core_domain_flush(), setting a->entry_num to the entries
+	 * handled. Errors as siommu_domain_cache_invalidate(). No core
+	 * lock held (dom->drv_dom does not change; the flushes take
+	 * dom->lock).
+	 */
+	int (*cache_invalidate_user)(struct siommu_domain *dom, struct iommu_user_array *a);
 
 	/*
 	 * Prepare (dev, pasid) -> @dom (non-NULL), replacing what is there:
@@ -179,7 +220,9 @@ struct iommu_ops {
 
 	/*
 	 * Invalidate @g of @dom on @unit, for every attachment of @dom
-	 * through it (device TLBs included), and wait. Called under
+	 * through it (device TLBs included), and wait. For a nested domain
+	 * @g is a range of its stage-1 input (the user's invalidation); its
+	 * parent's changes reach it through flush_all. Called under
 	 * dom->lock with dom->drv[unit->index] set. Never fails: queue
 	 * errors are recovered and counted.
 	 */
@@ -192,6 +235,12 @@ struct iommu_ops {
 	void (*page_response)(struct siommu_unit *unit,
 			      const struct iommu_page_response *r, unsigned int n);
 };
+
+/*
+ * Called by drivers: invalidate [g->start, g->last] of @dom on every unit
+ * it is attached through (iotlb_sync under dom->lock), and wait.
+ */
+void core_domain_flush(struct siommu_domain *dom, const struct iommu_gather *g);
 
 /*
  * Called by drivers. core_report_fault(): a fault record the unit wrote,

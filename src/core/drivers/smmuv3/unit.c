@@ -364,6 +364,9 @@ int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *d
 		return 0;
 	case SIOMMU_DOMAIN_PAGING:
 		break;
+	case SIOMMU_DOMAIN_NESTED:
+		/* The driver makes none (no domain_init_nested). */
+		return -EOPNOTSUPP;
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
 		if (!u->s1)
