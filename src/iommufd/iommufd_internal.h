@@ -150,9 +150,16 @@ struct ifd_fault {
 	uint32_t next_cookie;
 };
 
+/*
+ * A HWPT: paging (on its IOAS's list, mirroring its areas) or nested
+ * (@parent set, a user reference on it; @ioas is the parent's, where the
+ * reserved regions of its attachments go, and the nested HWPT is on no
+ * list of it).
+ */
 struct ifd_hwpt {
 	struct ifd_obj obj;
 	struct ifd_ioas *ioas;
+	struct ifd_hwpt *parent;
 	struct ifd_fault *fault;	/* FAULT_ID_VALID: used, NULL else */
 	struct siommu_domain *dom;
 	struct siommu_unit *unit;

@@ -117,6 +117,7 @@ static void obj_destroy(struct ifd_obj *obj)
 		ifd_ioas_destroy(container_of(obj, struct ifd_ioas, obj));
 		break;
 	case SIOMMU_IOMMUFD_OBJ_HWPT_PAGING:
+	case SIOMMU_IOMMUFD_OBJ_HWPT_NESTED:
 		ifd_hwpt_destroy(container_of(obj, struct ifd_hwpt, obj));
 		break;
 	case SIOMMU_IOMMUFD_OBJ_DEVICE:
@@ -336,7 +337,8 @@ int SIOMMU_EXPORT siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32
 	ret = ifd_obj_remove(ictx, obj, true, true);
 	if (ret)
 		return ret;
-	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING) {
+	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING ||
+	    obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_NESTED) {
 		/* Its IOAS's HWPT list changes under attach_lock too. */
 		pthread_mutex_lock(&ictx->attach_lock);
 		obj_destroy(obj);
@@ -381,6 +383,7 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 			st->areas += READ_ONCE(container_of(obj, struct ifd_ioas, obj)->nr_areas);
 			break;
 		case SIOMMU_IOMMUFD_OBJ_HWPT_PAGING:
+		case SIOMMU_IOMMUFD_OBJ_HWPT_NESTED:
 			st->hwpts++;
 			break;
 		case SIOMMU_IOMMUFD_OBJ_DEVICE:
