@@ -658,6 +658,23 @@ void core_report_page_requests(struct siommu_unit *unit,
 /* Domains ----------------------------------------------------------------- */
 
 
+struct siommu_domain *core_domain_new(struct siommu_ctx *ctx, enum siommu_domain_type type)
+{
+	struct siommu_domain *dom;
+
+	if (mem_should_fail(ctx->mem))
+		return NULL;
+	dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return NULL;
+	dom->ctx = ctx;
+	dom->type = type;
+	pthread_mutex_init(&dom->lock, NULL);
+	CDS_INIT_LIST_HEAD(&dom->atts);
+	CDS_INIT_LIST_HEAD(&dom->nested);
+	return dom;
+}
+
 int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 				      const struct siommu_domain_cfg *cfg,
 				      struct siommu_domain **out)
@@ -673,16 +690,9 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	    (cfg->flags && cfg->type != SIOMMU_DOMAIN_PAGING))
 		return -EINVAL;
 	ctx = unit->ctx;
-	if (mem_should_fail(ctx->mem))
-		return -ENOMEM;
-	dom = calloc(1, sizeof(*dom));
+	dom = core_domain_new(ctx, cfg->type);
 	if (!dom)
 		return -ENOMEM;
-	dom->ctx = ctx;
-	dom->type = cfg->type;
-	pthread_mutex_init(&dom->lock, NULL);
-	CDS_INIT_LIST_HEAD(&dom->atts);
-	CDS_INIT_LIST_HEAD(&dom->nested);
 	/* The driver picks stage, width, format and page sizes: what the
 	 * unit walks, narrowed to the caller's choice. */
 	ret = unit->ops->domain_init(unit, dom, cfg, &pc);

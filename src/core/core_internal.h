@@ -174,6 +174,10 @@ struct siommu_domain {
 	unsigned int nr_nested;
 };
 
+/* A new domain of @type in @ctx, its lists and lock ready, before the
+ * driver shapes it; NULL when out of memory (a fallible step). */
+struct siommu_domain *core_domain_new(struct siommu_ctx *ctx, enum siommu_domain_type type);
+
 /*
  * siommu_pasid_get() for a new attachment: -ENOENT also once the PASID's
  * allocation reference was dropped (siommu_pasid_free()), even while other

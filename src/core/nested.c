@@ -57,16 +57,9 @@ int SIOMMU_EXPORT siommu_domain_alloc_nested(struct siommu_domain *parent,
 	if (len && !data)
 		return -EFAULT;
 	ctx = unit->ctx;
-	if (mem_should_fail(ctx->mem))
-		return -ENOMEM;
-	dom = calloc(1, sizeof(*dom));
+	dom = core_domain_new(ctx, SIOMMU_DOMAIN_NESTED);
 	if (!dom)
 		return -ENOMEM;
-	dom->ctx = ctx;
-	dom->type = SIOMMU_DOMAIN_NESTED;
-	pthread_mutex_init(&dom->lock, NULL);
-	CDS_INIT_LIST_HEAD(&dom->atts);
-	CDS_INIT_LIST_HEAD(&dom->nested);
 	/* ctx->lock keeps the parent from being freed while it gains a
 	 * child. */
 	pthread_mutex_lock(&ctx->lock);

@@ -143,13 +143,53 @@ static void hwpt_abort(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt)
 	ifd_hwpt_destroy(hwpt);
 }
 
+static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
+			      struct ifd_hwpt *parent, const struct siommu_hwpt_nested_cfg *cfg,
+			      struct ifd_fault *fault, struct ifd_hwpt **out);
+
+/*
+ * The last steps of HWPT_ALLOC: the fault queue (FAULT_ID_VALID), then a
+ * paging HWPT over IOAS @pt, or with @ncfg a nested one over HWPT @pt,
+ * published with its ID in *out_id.
+ */
+static int hwpt_alloc_publish(struct siommu_iommufd *ictx, struct ifd_device *idev,
+			      struct ifd_obj *pt, unsigned int flags, uint32_t fault_id,
+			      const struct siommu_hwpt_nested_cfg *ncfg, uint32_t *out_id)
+{
+	struct ifd_obj *fobj = NULL;
+	struct ifd_fault *fault = NULL;
+	struct ifd_hwpt *hwpt;
+	int ret;
+
+	if (flags & SIOMMU_HWPT_FAULT_ID_VALID) {
+		fobj = ifd_obj_get(ictx, fault_id, SIOMMU_IOMMUFD_OBJ_FAULT);
+		if (!fobj)
+			return -ENOENT;
+		fault = container_of(fobj, struct ifd_fault, obj);
+	}
+	pthread_mutex_lock(&ictx->attach_lock);
+	if (ncfg)
+		ret = hwpt_nested_create(ictx, idev, container_of(pt, struct ifd_hwpt, obj), ncfg,
+					 fault, &hwpt);
+	else
+		ret = hwpt_create(ictx, idev, container_of(pt, struct ifd_ioas, obj), flags,
+				  fault, false, &hwpt);
+	if (!ret) {
+		*out_id = hwpt->obj.id;
+		ifd_obj_publish(ictx, &hwpt->obj);
+	}
+	pthread_mutex_unlock(&ictx->attach_lock);
+	if (fobj)
+		ifd_obj_put(ictx, fobj);
+	return ret;
+}
+
 int SIOMMU_EXPORT siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id,
 				    uint32_t pt_id, unsigned int flags, uint32_t fault_id,
 				    uint32_t *out_id)
 {
-	struct ifd_obj *pt, *fault = NULL;
+	struct ifd_obj *pt;
 	struct ifd_device *idev;
-	struct ifd_hwpt *hwpt;
 	int ret;
 
 	if (!ictx || !out_id)
@@ -168,23 +208,7 @@ int SIOMMU_EXPORT siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id
 		ret = -EINVAL;
 		goto out_put_pt;
 	}
-	if (flags & SIOMMU_HWPT_FAULT_ID_VALID) {
-		fault = ifd_obj_get(ictx, fault_id, SIOMMU_IOMMUFD_OBJ_FAULT);
-		if (!fault) {
-			ret = -ENOENT;
-			goto out_put_pt;
-		}
-	}
-	pthread_mutex_lock(&ictx->attach_lock);
-	ret = hwpt_create(ictx, idev, container_of(pt, struct ifd_ioas, obj), flags,
-			  fault ? container_of(fault, struct ifd_fault, obj) : NULL, false, &hwpt);
-	if (!ret) {
-		*out_id = hwpt->obj.id;
-		ifd_obj_publish(ictx, &hwpt->obj);
-	}
-	pthread_mutex_unlock(&ictx->attach_lock);
-	if (fault)
-		ifd_obj_put(ictx, fault);
+	ret = hwpt_alloc_publish(ictx, idev, pt, flags, fault_id, NULL, out_id);
 out_put_pt:
 	ifd_obj_put(ictx, pt);
 out_put_dev:
@@ -253,8 +277,8 @@ int SIOMMU_EXPORT siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
 					   const struct siommu_hwpt_nested_cfg *cfg,
 					   uint32_t *out_id)
 {
-	struct ifd_obj *pt, *fault = NULL;
-	struct ifd_hwpt *parent, *hwpt;
+	struct ifd_obj *pt;
+	struct ifd_hwpt *parent;
 	struct ifd_device *idev;
 	int ret;
 
@@ -281,23 +305,7 @@ int SIOMMU_EXPORT siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
 		ret = -EOPNOTSUPP;
 		goto out_put_pt;
 	}
-	if (cfg->flags & SIOMMU_HWPT_FAULT_ID_VALID) {
-		fault = ifd_obj_get(ictx, cfg->fault_id, SIOMMU_IOMMUFD_OBJ_FAULT);
-		if (!fault) {
-			ret = -ENOENT;
-			goto out_put_pt;
-		}
-	}
-	pthread_mutex_lock(&ictx->attach_lock);
-	ret = hwpt_nested_create(ictx, idev, parent, cfg,
-				 fault ? container_of(fault, struct ifd_fault, obj) : NULL, &hwpt);
-	if (!ret) {
-		*out_id = hwpt->obj.id;
-		ifd_obj_publish(ictx, &hwpt->obj);
-	}
-	pthread_mutex_unlock(&ictx->attach_lock);
-	if (fault)
-		ifd_obj_put(ictx, fault);
+	ret = hwpt_alloc_publish(ictx, idev, pt, cfg->flags, cfg->fault_id, cfg, out_id);
 out_put_pt:
 	ifd_obj_put(ictx, pt);
 out_put_dev:

@@ -323,47 +323,35 @@ static void errors(void)
 	CHECK_EQ(dma_byte(&g, false, 0, IOVA), page_byte(GPA_DATA));
 
 	/* Invalidation arrays: handled entries are counted up to the bad one. */
+#define INV_E(len, num) (n = (num), siommu_domain_cache_invalidate(nd,                  \
+					SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, e, (len), &n))
 	memset(e, 0, sizeof(e));
 	e[0].addr = IOVA;
 	e[0].npages = 1;
 	e[1] = e[0];
 	e[2] = e[0];
-	n = 3;
-	CHECK_OK(siommu_domain_cache_invalidate(nd, SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, e,
-						sizeof(e[0]), &n));
+	CHECK_OK(INV_E(sizeof(e[0]), 3));
 	CHECK_EQ(n, 3);
 	e[1].flags = 2;
-	n = 3;
-	CHECK_EQ(siommu_domain_cache_invalidate(nd, SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, e,
-						sizeof(e[0]), &n), -EOPNOTSUPP);
+	CHECK_EQ(INV_E(sizeof(e[0]), 3), -EOPNOTSUPP);
 	CHECK_EQ(n, 1);
 	e[1].flags = 0;
 	e[1].__reserved = 1;
-	n = 3;
-	CHECK_EQ(siommu_domain_cache_invalidate(nd, SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, e,
-						sizeof(e[0]), &n), -EOPNOTSUPP);
+	CHECK_EQ(INV_E(sizeof(e[0]), 3), -EOPNOTSUPP);
 	CHECK_EQ(n, 1);
 	e[1].__reserved = 0;
 	e[2].addr = IOVA + 1;
-	n = 3;
-	CHECK_EQ(siommu_domain_cache_invalidate(nd, SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, e,
-						sizeof(e[0]), &n), -EINVAL);
+	CHECK_EQ(INV_E(sizeof(e[0]), 3), -EINVAL);
 	CHECK_EQ(n, 2);
 	e[2].addr = IOVA;
 	e[2].npages = UINT64_MAX;
-	n = 3;
-	CHECK_EQ(siommu_domain_cache_invalidate(nd, SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, e,
-						sizeof(e[0]), &n), -EINVAL);
+	CHECK_EQ(INV_E(sizeof(e[0]), 3), -EINVAL);
 	CHECK_EQ(n, 2);
 	e[2].npages = 1;
 	/* entry_len: shorter than the structure, longer with bytes set. */
-	n = 3;
-	CHECK_EQ(siommu_domain_cache_invalidate(nd, SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, e,
-						sizeof(e[0]) - 4, &n), -EINVAL);
+	CHECK_EQ(INV_E(sizeof(e[0]) - 4, 3), -EINVAL);
 	CHECK_EQ(n, 0);
-	n = 2;
-	CHECK_EQ(siommu_domain_cache_invalidate(nd, SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, e,
-						sizeof(e[0]) + 8, &n), -E2BIG);
+	CHECK_EQ(INV_E(sizeof(e[0]) + 8, 2), -E2BIG);
 	CHECK_EQ(n, 0);
 	{
 		uint64_t wide[8] = { IOVA, 1, 0, 0, IOVA, 1, 0, 0 };
