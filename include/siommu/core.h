@@ -386,6 +386,20 @@ struct siommu_hwpt_vtd_s1 {
 	uint32_t __reserved;	/* 0 */
 };
 
+/* vIOMMU types (Linux: enum iommu_viommu_type), for iommufd's vIOMMU
+ * objects (siommu/iommufd.h). */
+#define SIOMMU_VIOMMU_TYPE_DEFAULT	0
+#define SIOMMU_VIOMMU_TYPE_ARM_SMMUV3	1
+
+/* One SMMUv3 command a guest issues through its vIOMMU (Linux: struct
+ * iommu_viommu_arm_smmuv3_invalidate): the two little-endian words of a
+ * command queue entry (SMMUv3 4). Accepted: CMD_TLBI_NH_ALL, _ASID, _VA,
+ * _VAA (run under the vIOMMU's VMID), CMD_CFGI_CD, _CD_ALL and
+ * CMD_ATC_INV (their StreamID is a virtual one). */
+struct siommu_viommu_arm_smmuv3_invalidate {
+	uint64_t cmd[2];
+};
+
 /* Invalidation types (Linux: enum iommu_hwpt_invalidate_data_type). */
 #define SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1		0
 #define SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3	1

@@ -33,6 +33,10 @@
  *   HWPT    NESTED holds a core nested domain: the user's stage-1 table
  *           (a guest's, described by driver data) over the second stage
  *           of a NEST_PARENT paging HWPT (siommu_hwpt_alloc_nested()).
+ *   VIOMMU  one user's slice of a physical unit over a nest parent
+ *           (siommu_viommu_alloc()), for vIOMMU-wide invalidation.
+ *   VDEVICE a DEVICE as a vIOMMU knows it, by a virtual ID
+ *           (siommu_vdevice_alloc()).
  *   FAULT   a fault queue: the page requests (PCIe PRI) of devices
  *           attached to HWPTs allocated with it, which the user reads as
  *           fault records and answers by cookie.
@@ -140,6 +144,8 @@ enum siommu_iommufd_obj_type {
 	SIOMMU_IOMMUFD_OBJ_DEVICE,
 	SIOMMU_IOMMUFD_OBJ_FAULT,
 	SIOMMU_IOMMUFD_OBJ_HWPT_NESTED,
+	SIOMMU_IOMMUFD_OBJ_VIOMMU,
+	SIOMMU_IOMMUFD_OBJ_VDEVICE,
 };
 
 /*
@@ -159,6 +165,7 @@ enum siommu_iommufd_obj_type siommu_iommufd_obj_type(struct siommu_iommufd *ictx
 struct siommu_iommufd_stats {
 	uint32_t objects;		/* published */
 	uint32_t ioas, hwpts, devices, faults;	/* hwpts: paging and nested */
+	uint32_t viommus, vdevices;
 	uint64_t areas;			/* over every IOAS */
 	uint64_t page_stores;		/* distinct page storage */
 	uint64_t pinned_pages;		/* pages of that storage, once each */
@@ -355,17 +362,52 @@ int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
  * that failed; earlier ones stay done). *entry_num 0 only checks that the
  * HWPT takes @data_type. Entries shorter than the type's structure are
  * -EINVAL, longer ones must be zero past it (-E2BIG).
+ * On a vIOMMU (@hwpt_id a VIOMMU object): vIOMMU-wide invalidation, on
+ * SMMUv3 SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3 entries (struct
+ * siommu_viommu_arm_smmuv3_invalidate): guest commands whose StreamIDs
+ * are vDEVICE virtual IDs, issued with the physical ones, TLB
+ * invalidations under the vIOMMU's own VMID; another command, or a
+ * virtual ID no vDEVICE has, is -EIO.
  * Returns 0 after the invalidations completed, or:
  *   -EINVAL      entries with @data NULL or @entry_len 0 (*entry_num
- *                unchanged); @hwpt_id not a nested HWPT (a paging one
- *                included); @data_type not the unit's; an entry with a
- *                bad range
+ *                unchanged); @hwpt_id not a nested HWPT or a vIOMMU (a
+ *                paging HWPT included); @data_type not the unit's; an
+ *                entry with a bad range
+ *   -EIO         a guest command the vIOMMU refuses
  *   -EOPNOTSUPP  unknown flags or reserved fields set in an entry
  *   -E2BIG, -ENOENT (no such object, *entry_num unchanged)
  */
 int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
 			   uint32_t data_type, const void *data, uint32_t entry_len,
 			   uint32_t *entry_num);
+
+/*
+ * siommu_viommu_alloc - IOMMU_VIOMMU_ALLOC: a vIOMMU of @type
+ * (SIOMMU_VIOMMU_TYPE_*, siommu/core.h) on the unit behind DEVICE @dev_id,
+ * over NEST_PARENT paging HWPT @hwpt_id, which it uses (-EBUSY to destroy
+ * meanwhile); on SMMUv3 (SIOMMU_VIOMMU_TYPE_ARM_SMMUV3, a unit with both
+ * stages) it holds a VMID of the unit's. VT-d offers no vIOMMU type.
+ * Returns 0 with *out_id, or, changing nothing: -EOPNOTSUPP (@flags, type
+ * DEFAULT, a type the unit does not offer), -ENOENT (no such device or
+ * paging HWPT), -EINVAL (not a nest parent, or one the unit cannot nest
+ * under), -ENOSPC (no VMID), -ENOMEM.
+ */
+int siommu_viommu_alloc(struct siommu_iommufd *ictx, uint32_t flags, uint32_t type,
+			uint32_t dev_id, uint32_t hwpt_id, uint32_t *out_id);
+
+/*
+ * siommu_vdevice_alloc - IOMMU_VDEVICE_ALLOC: DEVICE @dev_id (behind the
+ * vIOMMU's unit) known to vIOMMU @viommu_id as @virt_id (a virtual
+ * StreamID on SMMUv3); the vDEVICE uses the vIOMMU (-EBUSY to destroy it
+ * meanwhile). Unbinding the device destroys the vDEVICE, whose ID then
+ * stays taken and unknown (-ENOENT) until the context goes, as Linux's
+ * tombstone.
+ * Returns 0 with *out_id, or, changing nothing: -ENOENT (no such vIOMMU
+ * or device), -EINVAL (a device behind another unit), -EEXIST (@virt_id
+ * taken on the vIOMMU, or the device has a vDEVICE already), -ENOMEM.
+ */
+int siommu_vdevice_alloc(struct siommu_iommufd *ictx, uint32_t viommu_id, uint32_t dev_id,
+			 uint64_t virt_id, uint32_t *out_id);
 
 /*
  * siommu_hwpt_set_dirty_tracking - IOMMU_HWPT_SET_DIRTY_TRACKING: start

@@ -118,6 +118,10 @@ struct iommu_page_response {
 	enum iommu_page_resp_code code;
 };
 
+/* The physical device a vIOMMU's user bound under @virt_id (a vDEVICE),
+ * or NULL. */
+typedef struct siommu_device *iommu_vdev_lookup_fn(void *arg, uint64_t virt_id);
+
 struct iommu_ops {
 	const char *name;
 	size_t att_size;		/* the driver's per-attachment state */
@@ -230,6 +234,29 @@ struct iommu_ops {
 			   const struct iommu_gather *g);
 	/* The same for the whole domain, walk caches included. */
 	void (*flush_all)(struct siommu_unit *unit, struct siommu_domain *dom);
+
+	/*
+	 * A vIOMMU (iommufd's VIOMMU object: one user's slice of @unit) of
+	 * @type (SIOMMU_VIOMMU_TYPE_*) over nest parent @parent, a paging
+	 * domain of this driver: the driver's state into *out, freed by
+	 * viommu_fini. 0, -EOPNOTSUPP (a type the unit does not offer, or
+	 * cannot nest), -EINVAL (a parent it cannot nest under), -ENOSPC,
+	 * -ENOMEM. NULL: no vIOMMU type. Under ctx->lock, as is fini.
+	 */
+	int (*viommu_init)(struct siommu_unit *unit, uint32_t type,
+			   struct siommu_domain *parent, void **out);
+	void (*viommu_fini)(struct siommu_unit *unit, void *viommu);
+	/*
+	 * vIOMMU-wide invalidation: the user's array @a of guest commands,
+	 * whose device IDs are virtual (@lookup finds the device), handled
+	 * in order until one is refused; a->entry_num set to those handled,
+	 * which have completed on return. -EINVAL (a type not the vIOMMU's),
+	 * -EIO (a command the user may not issue, or naming no device),
+	 * and iommu_user_array_get()'s errors. Under ctx->lock.
+	 */
+	int (*viommu_invalidate)(struct siommu_unit *unit, void *viommu,
+				 struct iommu_user_array *a, iommu_vdev_lookup_fn *lookup,
+				 void *arg);
 
 	/* Answer @n page request groups of @unit. No core lock held. */
 	void (*page_response)(struct siommu_unit *unit,

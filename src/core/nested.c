@@ -103,3 +103,44 @@ int SIOMMU_EXPORT siommu_domain_cache_invalidate(struct siommu_domain *dom, uint
 	*entry_num = a.entry_num;
 	return ret;
 }
+
+int core_viommu_init(struct siommu_unit *unit, uint32_t type, struct siommu_domain *parent,
+		     void **out)
+{
+	struct siommu_ctx *ctx = unit->ctx;
+	int ret;
+
+	if (!unit->ops->viommu_init)
+		return -EOPNOTSUPP;
+	if (parent->ctx != ctx || parent->type != SIOMMU_DOMAIN_PAGING ||
+	    parent->ops != unit->ops)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	ret = unit->ops->viommu_init(unit, type, parent, out);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+void core_viommu_fini(struct siommu_unit *unit, void *viommu)
+{
+	pthread_mutex_lock(&unit->ctx->lock);
+	unit->ops->viommu_fini(unit, viommu);
+	pthread_mutex_unlock(&unit->ctx->lock);
+}
+
+int core_viommu_invalidate(struct siommu_unit *unit, void *viommu, uint32_t data_type,
+			   const void *array, uint32_t entry_len, uint32_t *entry_num,
+			   iommu_vdev_lookup_fn *lookup, void *arg)
+{
+	struct iommu_user_array a = { data_type, array, entry_len, *entry_num };
+	int ret;
+
+	if (a.entry_num && !array)
+		return -EFAULT;
+	/* ctx->lock keeps the devices @lookup finds from going meanwhile. */
+	pthread_mutex_lock(&unit->ctx->lock);
+	ret = unit->ops->viommu_invalidate(unit, viommu, &a, lookup, arg);
+	pthread_mutex_unlock(&unit->ctx->lock);
+	*entry_num = a.entry_num;
+	return ret;
+}

@@ -228,6 +228,10 @@ static int nest_parent(struct ifd_obj *pt, uint32_t data_type, struct ifd_hwpt *
 
 	if (pt->type == SIOMMU_IOMMUFD_OBJ_IOAS)
 		return data_type == SIOMMU_HWPT_DATA_NONE ? -EINVAL : -EOPNOTSUPP;
+	/* A vIOMMU stands for its parent only where the unit makes nested
+	 * domains under it (guest STEs on SMMUv3): none does yet. */
+	if (pt->type == SIOMMU_IOMMUFD_OBJ_VIOMMU)
+		return -EOPNOTSUPP;
 	if (pt->type != SIOMMU_IOMMUFD_OBJ_HWPT_PAGING)
 		return -EINVAL;
 	parent = container_of(pt, struct ifd_hwpt, obj);
@@ -332,6 +336,9 @@ int SIOMMU_EXPORT siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t h
 	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_NESTED) {
 		ret = siommu_domain_cache_invalidate(container_of(obj, struct ifd_hwpt, obj)->dom,
 						     data_type, data, entry_len, &n);
+	} else if (obj->type == SIOMMU_IOMMUFD_OBJ_VIOMMU) {
+		ret = ifd_viommu_invalidate(ictx, container_of(obj, struct ifd_viommu, obj),
+					    data_type, data, entry_len, &n);
 	} else {
 		ret = -EINVAL;
 		n = 0;
@@ -982,6 +989,7 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 	while (idev->nr_pasids)
 		detach_locked(ictx, idev, idev->pasids[0].pasid);
 	detach_locked(ictx, idev, SIOMMU_IOMMUFD_NO_PASID);
+	ifd_vdevice_unbind(ictx, idev);
 	cds_list_del_init(&idev->node);
 	pthread_mutex_unlock(&ictx->attach_lock);
 	/* No handler call is running once this returns. */

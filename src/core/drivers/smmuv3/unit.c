@@ -505,4 +505,7 @@ const struct iommu_ops smmuv3_iommu_ops = {
 	.iotlb_sync = smmu_drv_iotlb_sync,
 	.flush_all = smmu_drv_flush_all,
 	.page_response = smmu_drv_page_response,
+	.viommu_init = smmu_drv_viommu_init,
+	.viommu_fini = smmu_drv_viommu_fini,
+	.viommu_invalidate = smmu_drv_viommu_invalidate,
 };
