@@ -258,6 +258,8 @@ struct iommu_ops {
 	 */
 	void (*attach_quiesce)(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom, void *att);
+
+	/*
 	 * A vIOMMU (iommufd's VIOMMU object: one user's slice of @unit) of
 	 * @type (SIOMMU_VIOMMU_TYPE_*) over nest parent @parent, a paging
 	 * domain of this driver: the driver's state into *out, freed by
