@@ -8,6 +8,9 @@
  *   - replace without a blocked window: DMA from other threads never
  *     faults while the RID moves between stage-1, stage-2 and identity
  *     domains and a PASID between stage-1 domains;
+ *   - a blocked RID: an abort STE (DMA aborted, no event) without PASIDs,
+ *     S1DSS terminate with them, every step of a replace into and out of
+ *     blocked translating as the old or the new entry;
  *   - strict invalidation: after an unmap returns, DMA to it faults, for
  *     ranges of every size, with and without range invalidation (RIL);
  *     ATC invalidations reach an ATS device's callback;
@@ -125,6 +128,11 @@ static void check_shapes(uint32_t features, unsigned int sid_bits, bool st_2lvl)
 
 	d20 = test_dev_add(unit, 0x20, 20, 0);
 	d8 = test_dev_add(unit, (uint16_t)((1u << sid_bits) - 1), 8, 0);
+	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_AUTO);
+	CHECK_OK(siommu_domain_map(dom, IOVA, buf, SIOMMU_SZ_4K, RW));
+	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 700000, 1000000, 1, &pasid));
+	CHECK_OK(siommu_device_attach(d20, dom));
+	CHECK_OK(siommu_device_attach(d8, dom));
 	/* S1 Config, the CD table's shape and size (SMMUv3 5.2). */
 	w0 = ste_word(unit, 0x20, 0);
 	CHECK_EQ((w0 >> 1) & 7, SIOMMU_SMMUV3_STE_S1);
@@ -133,12 +141,6 @@ static void check_shapes(uint32_t features, unsigned int sid_bits, bool st_2lvl)
 	w0 = ste_word(unit, (1u << sid_bits) - 1, 0);
 	CHECK_EQ((w0 >> 4) & 3, SIOMMU_SMMUV3_S1FMT_LINEAR);
 	CHECK_EQ(w0 >> 59, 8);
-
-	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_AUTO);
-	CHECK_OK(siommu_domain_map(dom, IOVA, buf, SIOMMU_SZ_4K, RW));
-	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 700000, 1000000, 1, &pasid));
-	CHECK_OK(siommu_device_attach(d20, dom));
-	CHECK_OK(siommu_device_attach(d8, dom));
 	CHECK_OK(dma_read(unit, 0x20, -1, IOVA, &v, NULL));
 	CHECK_EQ(v, 0x5a5a);
 	CHECK_OK(dma_read(unit, (1u << sid_bits) - 1, -1, IOVA, &v, NULL));
@@ -313,6 +315,170 @@ static void check_replace(void)
 	CHECK_OK(siommu_pasid_free(siommu_ctx_pasids(ctx), pasid));
 	for (i = 0; i < 5; i++)
 		CHECK_OK(siommu_domain_free(d[i]));
+}
+
+/* Blocked RIDs ------------------------------------------------------------ */
+
+/* What a step of a replace may show a reader: one of two values, or a
+ * fault while one end is blocked; and never a recorded event. */
+struct blk_steps {
+	struct siommu_unit *unit;
+	uint32_t sid;
+	int ssid;
+	uint64_t ok[2];
+	bool fault_ok;
+	uint64_t n, faults, wrong, recorded;
+};
+
+static void blk_read(struct blk_steps *b, uint64_t iova)
+{
+	struct siommu_smmuv3_xlate x;
+	uint64_t v = 0;
+
+	b->n++;
+	if (dma_read(b->unit, b->sid, b->ssid, iova, &v, &x)) {
+		b->faults++;
+		b->wrong += !b->fault_ok;
+		b->recorded += x.event_recorded;
+	} else {
+		b->wrong += v != b->ok[0] && v != b->ok[1];
+	}
+}
+
+static uint64_t blk_iova;
+
+static void blk_step(void *arg)
+{
+	blk_read(arg, blk_iova);
+}
+
+static unsigned int blk_reported;
+
+static void blk_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
+{
+	(void)arg;
+	(void)dev;
+	(void)f;
+	blk_reported++;
+}
+
+/* Attach @dom (NULL: blocked) with @b checking every step: the value
+ * before is @from (-1: blocked), after @to. */
+static void blk_attach(struct siommu_device *dev, struct siommu_domain *dom,
+		       struct blk_steps *b, int64_t from, int64_t to)
+{
+	b->ok[0] = (uint64_t)from;
+	b->ok[1] = (uint64_t)to;
+	b->fault_ok = from < 0 || to < 0;
+	if (dom)
+		CHECK_OK(siommu_device_attach(dev, dom));
+	else
+		siommu_device_detach(dev);
+}
+
+/*
+ * A blocked RID aborts its DMA without an event (an abort STE) unless
+ * PASIDs are attached, whose CD table the STE then keeps with S1DSS
+ * terminate; every replace into and out of blocked, through each domain
+ * shape, shows each step as the old or the new entry.
+ */
+static void check_blocked(void)
+{
+	struct siommu_unit *unit;
+	struct siommu_device *dev, *pdev;
+	struct siommu_domain *d[4], *blocked;
+	uint64_t bi = buf_new(0x2d), b[3];
+	struct siommu_smmuv3_xlate x;
+	struct blk_steps st;
+	uint32_t pasid;
+	uint64_t v;
+	unsigned int i, round;
+
+	CHECK_OK(siommu_unit_add_smmuv3(ctx, NULL, &unit));
+	dev = test_dev_add(unit, 0x38, 0, 0);
+	siommu_device_set_fault_handler(dev, blk_fault, NULL);
+	d[0] = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
+	d[1] = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_SECOND);
+	d[2] = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
+	d[3] = dom_new(unit, SIOMMU_DOMAIN_IDENTITY, SIOMMU_STAGE_AUTO);
+	blocked = dom_new(unit, SIOMMU_DOMAIN_BLOCKED, SIOMMU_STAGE_AUTO);
+	for (i = 0; i < 3; i++) {
+		b[i] = buf_new(0x200 + i);
+		CHECK_OK(siommu_domain_map(d[i], bi, b[i], SIOMMU_SZ_4K, RW));
+	}
+
+	/* A new device is blocked: an abort STE, DMA aborted quietly. */
+	CHECK_EQ((ste_word(unit, 0x38, 0) >> 1) & 7, SIOMMU_SMMUV3_STE_ABORT);
+	CHECK_EQ(dma_read(unit, 0x38, -1, bi, &v, &x), -EFAULT);
+	CHECK_EQ(x.event, SIOMMU_SMMUV3_EVT_NONE);
+	CHECK(!x.event_recorded);
+
+	/* Blocked -> each shape -> blocked, by detach and by a BLOCKED
+	 * domain, and domain -> domain, every step read. */
+	st = (struct blk_steps){ .unit = unit, .sid = 0x38, .ssid = -1 };
+	blk_iova = bi;
+	smmu_drv_step_hook_set(unit, blk_step, &st);
+	for (round = 0; round < 2; round++) {
+		struct siommu_domain *blk = round ? blocked : NULL;
+
+		blk_attach(dev, d[0], &st, -1, 0x200);
+		blk_attach(dev, blk, &st, 0x200, -1);
+		blk_attach(dev, d[1], &st, -1, 0x201);
+		blk_attach(dev, blk, &st, 0x201, -1);
+		blk_attach(dev, d[3], &st, -1, (int64_t)0x2d);
+		blk_attach(dev, blk, &st, 0x2d, -1);
+		blk_attach(dev, d[1], &st, -1, 0x201);
+		blk_attach(dev, d[0], &st, 0x201, 0x200);
+		blk_attach(dev, d[2], &st, 0x200, 0x202);
+		blk_attach(dev, blk, &st, 0x202, -1);
+		CHECK_EQ((ste_word(unit, 0x38, 0) >> 1) & 7, SIOMMU_SMMUV3_STE_ABORT);
+	}
+	smmu_drv_step_hook_set(unit, NULL, NULL);
+	fprintf(stderr, "blocked: %" PRIu64 " steps, %" PRIu64 " quiet aborts\n", st.n,
+		st.faults);
+	CHECK(st.n > 20 && st.faults > 0);
+	CHECK_EQ(st.wrong + st.recorded, 0);
+	CHECK_EQ(blk_reported, 0);
+
+	/* With substreams: abort until a PASID is attached, S1DSS terminate
+	 * while one is (its DMA correct at every step), abort again after. */
+	pdev = test_dev_add(unit, 0x39, 8, 0);
+	siommu_device_set_fault_handler(pdev, blk_fault, NULL);
+	CHECK_EQ((ste_word(unit, 0x39, 0) >> 1) & 7, SIOMMU_SMMUV3_STE_ABORT);
+	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, &pasid));
+	st = (struct blk_steps){ .unit = unit, .sid = 0x39, .ssid = (int)pasid,
+				 .ok = { 0x200, 0x200 }, .fault_ok = true };
+	smmu_drv_step_hook_set(unit, blk_step, &st);
+	CHECK_OK(siommu_device_attach_pasid(pdev, pasid, d[0]));
+	CHECK_EQ(st.recorded, 0);
+	CHECK_EQ((ste_word(unit, 0x39, 0) >> 1) & 7, SIOMMU_SMMUV3_STE_S1);
+	CHECK_OK(dma_read(unit, 0x39, (int)pasid, bi, &v, NULL));
+	CHECK_EQ(v, 0x200);
+	CHECK_EQ(dma_read(unit, 0x39, -1, bi, &v, &x), -EFAULT);
+	CHECK_EQ(x.event, SIOMMU_SMMUV3_F_STREAM_DISABLED);
+	CHECK_EQ(blk_reported, 1);
+	st.fault_ok = false;
+	st.ok[1] = 0x202;
+	CHECK_OK(siommu_device_attach_pasid(pdev, pasid, d[2]));
+	st.ok[0] = 0x202;
+	st.fault_ok = true;
+	CHECK_OK(siommu_device_detach_pasid(pdev, pasid));
+	smmu_drv_step_hook_set(unit, NULL, NULL);
+	CHECK_EQ((ste_word(unit, 0x39, 0) >> 1) & 7, SIOMMU_SMMUV3_STE_ABORT);
+	CHECK_EQ(st.wrong + st.recorded, 0);
+	CHECK_EQ(blk_reported, 1);
+	CHECK_EQ(dma_read(unit, 0x39, -1, bi, &v, &x), -EFAULT);
+	CHECK(!x.event_recorded);
+
+	siommu_device_remove(pdev);
+	siommu_device_remove(dev);
+	CHECK_OK(siommu_pasid_free(siommu_ctx_pasids(ctx), pasid));
+	for (i = 0; i < 4; i++)
+		CHECK_OK(siommu_domain_free(d[i]));
+	CHECK_OK(siommu_domain_free(blocked));
+	for (i = 0; i < 3; i++)
+		siommu_mem_frame_free(mem, b[i], SIOMMU_SZ_4K, SIOMMU_MEM_DMA);
+	siommu_mem_frame_free(mem, bi, SIOMMU_SZ_4K, SIOMMU_MEM_DMA);
 }
 
 /* Strict invalidation ------------------------------------------------------ */
@@ -601,6 +767,7 @@ int main(void)
 	check_shapes(all & ~SIOMMU_SMMUV3_F_ST2L, 12, false);
 	check_shapes(all & ~SIOMMU_SMMUV3_F_CD2L, 16, true);
 	check_replace();
+	check_blocked();
 	check_inval(all);
 	check_inval(all & ~SIOMMU_SMMUV3_F_RIL);
 	check_cmdq_errors();

@@ -22,12 +22,15 @@
  *     there (struct smmu_drv_att), which every flush of the domain covers.
  *
  * Entry shapes. With stage 1 implemented, a device's STE points at its CD
- * table (Config S1) whatever its RID is attached to, and the RID's traffic
- * follows STE.S1DSS: SSID0 (CD 0 holds the RID's stage-1 domain),
- * BYPASS (identity) or TERMINATE (blocked). A stage-2 domain at the RID
- * makes the STE a stage-2 one (Config S2), which has no substreams, so it
- * excludes PASID attachments both ways (-EINVAL). Without stage 1 the STE
- * is abort, bypass or stage 2.
+ * table (Config S1) while the table is of use, and the RID's traffic
+ * follows STE.S1DSS: SSID0 (CD 0 holds the RID's stage-1 domain), BYPASS
+ * (identity, on a device with substreams) or TERMINATE (blocked while
+ * PASIDs are attached, F_STREAM_DISABLED recorded). A blocked RID without
+ * PASIDs is an abort STE (Config 0b000: aborted, no event recorded, as
+ * Linux's blocked domain does), identity without substreams a bypass
+ * one. A stage-2 domain at the RID makes the STE a stage-2 one (Config
+ * S2), which has no substreams, so it excludes PASID attachments both
+ * ways (-EINVAL). Without stage 1 the STE is abort, bypass or stage 2.
  *
  * Replace without a blocked window (Linux's arm_smmu_write_entry idea).
  * An entry (STE or CD) moves to its target through steps that each
