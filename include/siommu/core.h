@@ -65,7 +65,8 @@
  * passed to the operation that needed the flush.
  *
  * Errors: 0 or a negative errno; nothing changes on failure. Teardown
- * (detach, free, remove, destroy) never fails.
+ * (detach, free, remove, destroy) never fails, but for calls from a device
+ * callback inside a queue submission ("Concurrency" below).
  *
  * Concurrency
  * -----------
@@ -79,6 +80,24 @@
  * but must not wait for the unit (unmap, attach, detach: the faulting DMA
  * may sit in a walk such a wait waits for); siommu_device_for_each_attachment()
  * runs its function after dropping the lock.
+ * Device callbacks run from a unit's invalidation queue (siommu/vtd.h: a
+ * device-TLB invalidation, a page group response) run inside the driver's
+ * queue submission, in the thread of the call that flushed (unmap, attach,
+ * detach, a DMA API unmap or flush), which holds the unit's queue and may
+ * hold the context or domain lock. From such a callback, and from any
+ * fault handler it runs nested, the library refuses what would wait for a
+ * queue or take those locks, with -EDEADLK and nothing changed: unit add,
+ * map, unmap, attach, attach_pasid, detach_pasid, domain alloc and free,
+ * device add, claim, get_info, for_each_attachment, and the DMA API calls
+ * that return an error (siommu/dma.h). siommu_device_detach() cannot
+ * fail: from there it is deferred, and done by the same thread once the
+ * call that ran the callback has dropped its locks, before that call
+ * returns. siommu_device_remove(), siommu_device_unclaim(),
+ * siommu_device_domain(), siommu_ctx_destroy() and siommu_dma_teardown()
+ * can neither fail nor wait, and must not be called from there (debug
+ * builds assert). Page responses from there are queued and answered
+ * before the submission ends. Reading stats, setting a fault handler, DMA
+ * and page requests work as anywhere.
  * Lock order: context lock, then domain lock, then unit queue lock.
  */
 #ifndef SIOMMU_CORE_H
@@ -132,7 +151,8 @@ struct siommu_pasid_space *siommu_ctx_pasids(struct siommu_ctx *ctx);
  * @cfg (NULL: defaults) and bring it up with its driver: root table,
  * queued invalidation, fault reporting, translation enabled.
  * Returns 0, -EINVAL (configuration), -ENOMEM, -EIO (the unit did not come
- * up as the driver programmed it).
+ * up as the driver programmed it), -EDEADLK (from a device callback inside
+ * a queue submission, see "Concurrency").
  */
 int siommu_unit_add_vtd(struct siommu_ctx *ctx, const struct siommu_vtd_cfg *cfg,
 			struct siommu_unit **out);
@@ -330,7 +350,11 @@ struct siommu_domain_cfg {
 int siommu_domain_alloc(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,
 			struct siommu_domain **out);
 
-/* siommu_domain_free - -EBUSY while attached anywhere; else 0. */
+/*
+ * siommu_domain_free - -EBUSY while attached anywhere, -EDEADLK from a
+ * device callback run inside a queue submission (see "Concurrency");
+ * else 0.
+ */
 int siommu_domain_free(struct siommu_domain *dom);
 
 enum siommu_domain_type siommu_domain_type(const struct siommu_domain *dom);
@@ -348,6 +372,8 @@ struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom);
  * again. A VT-d unit without caching mode (CM=0) does not cache
  * not-present entries, so a successful map needs no invalidation there
  * (and takes no lock); on a unit with caching mode it invalidates the range.
+ * Both return -EDEADLK from a device callback run inside a queue
+ * submission (see "Concurrency"), as do attach and attach_pasid.
  */
 int siommu_domain_map(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
 		      uint64_t length, unsigned int prot);
@@ -367,7 +393,12 @@ int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
  */
 int siommu_device_attach(struct siommu_device *dev, struct siommu_domain *dom);
 
-/* siommu_device_detach - the group's RID goes back to BLOCKED. */
+/*
+ * siommu_device_detach - the group's RID goes back to BLOCKED. Never
+ * fails. From a device callback run inside a queue submission (see
+ * "Concurrency"), it is done once the call that ran the callback has
+ * dropped its locks, before that call returns.
+ */
 void siommu_device_detach(struct siommu_device *dev);
 
 /*
@@ -387,7 +418,11 @@ void siommu_device_detach(struct siommu_device *dev);
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom);
 
-/* siommu_device_detach_pasid - -ENOENT if nothing is attached there. */
+/*
+ * siommu_device_detach_pasid - -ENOENT if nothing is attached there,
+ * -EDEADLK from a device callback run inside a queue submission (see
+ * "Concurrency"); else 0.
+ */
 int siommu_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
 
 /* The domain attached to (@dev, @pasid) (pasid 0: the RID), or NULL. */

@@ -96,6 +96,10 @@
  * teardown. Map and unmap scale with threads: the IOVA allocator has
  * per-CPU caches, the record of live mappings is split into independently
  * locked shards and the flush queue into per-CPU parts.
+ * From a device callback run inside a unit's queue submission (siommu/core.h,
+ * "Concurrency"), setup, PASID enable/disable, get_info, map, unmap, sync,
+ * alloc/free_coherent and flush return -EDEADLK with nothing changed;
+ * teardown must not be called from there.
  */
 #ifndef SIOMMU_DMA_H
 #define SIOMMU_DMA_H

@@ -36,7 +36,13 @@
  *     (CMD_PRI_RESP) come back through the same device's callbacks.
  *
  * Commands are consumed synchronously inside the write of CMDQ_PROD (or of
- * CR0, or of GERRORN that acknowledges a command error). Faults become
+ * CR0, or of GERRORN that acknowledges a command error), unless another
+ * thread is consuming them at the time - it is running a device callback
+ * of an earlier command, and the write may come from that callback
+ * itself: then the write only moves PROD, and that thread consumes the
+ * new commands in order once the callback has returned. Either way a
+ * command has completed when CONS has moved past it, and a CMD_SYNC when
+ * its MSI is written. Faults become
  * records in the event queue (SMMUv3 7.3), never a stop of the unit;
  * broken command-queue contents stop the queue with GERROR.CMDQ_ERR and
  * CMDQ_CONS.ERR (SMMUv3 7.1), and it resumes once software acknowledges
@@ -78,9 +84,12 @@
  * siommu_smmuv3_access() callback that started before it has finished.
  *
  * Callbacks (MSI, ATC invalidation, PRI response, stall end) run without
- * any lock of the unit held, except those run from the command queue,
- * which run inside the register write with the register lock held: they
- * must not access this unit's registers.
+ * any lock of the unit held, those from the command queue included: a
+ * device may issue DMA, ATS translations and page requests from them, and
+ * its callbacks and the MSI handler may read and write the registers. A
+ * command's callback runs with CONS still at the command; the commands
+ * after it, a CMD_SYNC's completion included, wait for it to return, so a
+ * callback must not wait for a CMD_SYNC queued after its command.
  */
 #ifndef SIOMMU_SMMUV3_H
 #define SIOMMU_SMMUV3_H
@@ -286,7 +295,10 @@ enum siommu_smmuv3_irq {
  * MSI delivery: @addr and @data as programmed (IRQ_CFG0/1, or the
  * CMD_SYNC's MSIAddr/MSIData). The model also performs the 32-bit write
  * of @data to @addr when @addr is RAM in the unit's memory, as the bus
- * would (drivers poll CMD_SYNC completion that way).
+ * would (drivers poll CMD_SYNC completion that way). An MSI whose
+ * address is 0 is not sent at all, as the architecture says: neither the
+ * write nor this callback (the unit has no wired interrupts); a CMD_SYNC
+ * with MSIAddr 0 then completes through CMDQ_CONS alone.
  */
 typedef void (*siommu_smmuv3_msi_fn)(void *opaque, enum siommu_smmuv3_irq irq,
 				     uint64_t addr, uint32_t data);
@@ -394,11 +406,14 @@ int siommu_smmuv3_mmio_read(struct siommu_smmuv3 *s, uint64_t offset,
  * enable (STRTAB_BASE by SMMUEN, a queue's BASE by its enable, IRQ_CFG
  * by IRQ_CTRL) ignore writes while it is set. Writes of CMDQ_PROD, CR0
  * and GERRORN consume commands before returning, so the caller's thread
- * may wait for a grace period (CMD_SYNC).
+ * may wait for a grace period (CMD_SYNC) and runs the device callbacks
+ * and CMD_SYNC MSIs of those commands; while another thread is consuming
+ * commands (it is in such a callback), they only move the registers and
+ * leave the commands to it.
  * Returns 0, -EINVAL (size, alignment, offset); programming errors are
  * reported in the registers, as hardware does.
- * Thread-safe; must not be called from a callback of this unit that runs
- * with the register lock held, nor from a siommu_smmuv3_access() function.
+ * Thread-safe, from device and MSI callbacks of this unit too; not from a
+ * siommu_smmuv3_access() function.
  */
 int siommu_smmuv3_mmio_write(struct siommu_smmuv3 *s, uint64_t offset,
 			     unsigned int size, uint64_t val);

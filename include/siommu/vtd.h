@@ -82,7 +82,15 @@
  * no later descriptor is processed, so a wait descriptor after it
  * completes only after the callback has returned. What they must not do is
  * wait for a later descriptor of the same queue (it is processed after they
- * return), nor unregister their own device. siommu_vtd_access() functions
+ * return), nor unregister their own device. Under the library's own driver
+ * (siommu/core.h) that rule is kept for them: a call that would submit to
+ * the queue and wait (unmap, attach, a DMA API call) returns -EDEADLK from
+ * a device callback, a detach is deferred to the end of the call whose
+ * submission ran the callback, and a page response is queued; see
+ * "Concurrency" in siommu/core.h. A callback may take long (a slow
+ * device): a thread whose wait descriptor sits behind it keeps waiting.
+ * The driver gives up on a wait, and counts an invalidation error, only
+ * after IQH has not moved for 30 seconds. siommu_vtd_access() functions
  * are the exception: they run inside an RCU read-side section (see there).
  */
 #ifndef SIOMMU_VTD_H

@@ -10,6 +10,67 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "pt/pt_internal.h"
+
+__thread unsigned int core_queue_depth __attribute__((tls_model("initial-exec")));
+
+/* Devices whose detach a device callback run by this thread asked for. */
+static __thread struct siommu_device *defer_head __attribute__((tls_model("initial-exec")));
+
+/* Device callbacks and deferred detach ------------------------------------ */
+
+/*
+ * siommu_device_detach() from a device callback (core_in_queue()): this
+ * thread may hold ctx->lock or a dom->lock from the call whose flush ran
+ * the callback, and its unit's queue is mid-submission. The device is
+ * linked into this thread's list and detached by defer_run() once that
+ * call has dropped its locks. A device already pending (another thread's
+ * callback asked) is detached by that thread.
+ */
+static void detach_defer(struct siommu_device *dev)
+{
+	if (__atomic_exchange_n(&dev->detach_deferred, true, __ATOMIC_ACQ_REL))
+		return;
+	dev->defer_next = defer_head;
+	defer_head = dev;
+}
+
+/* Forget @dev's pending detach (it is being removed). Caller holds ctx->lock. */
+static void defer_forget(struct siommu_device *dev)
+{
+	struct siommu_device **p;
+
+	if (!__atomic_load_n(&dev->detach_deferred, __ATOMIC_ACQUIRE))
+		return;
+	for (p = &defer_head; *p; p = &(*p)->defer_next)
+		if (*p == dev) {
+			*p = dev->defer_next;
+			break;
+		}
+}
+
+static __attribute__((cold, noinline)) void defer_run_slow(void)
+{
+	while (defer_head) {
+		struct siommu_device *dev = defer_head;
+
+		defer_head = dev->defer_next;
+		/* Cleared first: a callback run by this detach may ask again. */
+		__atomic_store_n(&dev->detach_deferred, false, __ATOMIC_RELEASE);
+		siommu_device_detach(dev);
+	}
+}
+
+/*
+ * The end of a call that may have run device callbacks, its locks
+ * dropped: the detaches they asked for happen now, before it returns.
+ * Nothing to do inside an outer call's queue processing.
+ */
+static inline void defer_run(void)
+{
+	if (unlikely(defer_head != NULL) && !core_in_queue())
+		defer_run_slow();
+}
 
 int SIOMMU_EXPORT siommu_ctx_create(const struct siommu_ctx_cfg *cfg,
 				    struct siommu_ctx **out)
@@ -75,6 +136,8 @@ static int unit_add(struct siommu_ctx *ctx, const struct iommu_ops *ops,
 
 	if (!ctx || !out)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	pthread_mutex_lock(&ctx->lock);
 	if (ctx->nr_units >= CORE_MAX_UNITS) {
 		ret = -ENOSPC;
@@ -321,6 +384,8 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	if (((cfg->flags & SIOMMU_DEV_ATS) && !unit->ats) ||
 	    ((cfg->flags & SIOMMU_DEV_PRI) && !unit->pri))
 		return -EOPNOTSUPP;
+	if (core_in_queue())
+		return -EDEADLK;
 
 	pthread_mutex_lock(&ctx->lock);
 	/* An alias RID may be shared (devices behind one bridge), never
@@ -431,6 +496,7 @@ static void device_remove_locked(struct siommu_device *dev)
 	if (core_att_get(dev, 0))
 		att_switch(dev, 0, NULL, NULL);
 	dev->unit->ops->dev_release(dev);
+	defer_forget(dev);
 	pthread_mutex_lock(&dev->unit->rid_lock);
 	cds_list_del(&dev->unit_node);
 	pthread_mutex_unlock(&dev->unit->rid_lock);
@@ -451,11 +517,13 @@ void SIOMMU_EXPORT siommu_device_remove(struct siommu_device *dev)
 
 	if (!dev)
 		return;
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	ctx = dev->unit->ctx;
 	owner_release(dev);
 	pthread_mutex_lock(&ctx->lock);
 	device_remove_locked(dev);
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 }
 
 /* Owners ------------------------------------------------------------------ */
@@ -468,6 +536,8 @@ int SIOMMU_EXPORT siommu_device_claim(struct siommu_device *dev,
 
 	if (!dev || !release || !cookie)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	if (dev->owner || dev->removing) {
@@ -487,6 +557,7 @@ void SIOMMU_EXPORT siommu_device_unclaim(struct siommu_device *dev, void *cookie
 
 	if (!dev || !cookie)
 		return;
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	if (dev->owner == cookie) {
@@ -529,6 +600,8 @@ int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
 {
 	struct siommu_unit *unit = dev->unit;
 
+	if (core_in_queue())
+		return -EDEADLK;
 	memset(info, 0, sizeof(*info));
 	info->rid = dev->cfg.rid;
 	info->pasid_bits = dev->pasid_bits;
@@ -552,10 +625,12 @@ struct siommu_group SIOMMU_EXPORT *siommu_device_group(struct siommu_device *dev
 void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 						   siommu_fault_fn fn, void *arg)
 {
-	pthread_mutex_lock(&dev->unit->ctx->lock);
+	/* rid_lock, which the fault path reads the pair under and which is
+	 * never held across a flush: a device callback may set it too. */
+	pthread_mutex_lock(&dev->unit->rid_lock);
 	__atomic_store_n(&dev->fault_arg, arg, __ATOMIC_RELEASE);
 	__atomic_store_n(&dev->fault_fn, fn, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&dev->unit->ctx->lock);
+	pthread_mutex_unlock(&dev->unit->rid_lock);
 }
 
 /* Reports from drivers ---------------------------------------------------- */
@@ -652,10 +727,12 @@ void core_report_page_requests(struct siommu_unit *unit,
 	}
 	if (nr)
 		unit->ops->page_response(unit, resp, nr);
+	defer_run();
 }
 
 /* Domains ----------------------------------------------------------------- */
 
+static void domain_map_undo(void *arg, uint64_t iova, uint64_t last);
 
 int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 				      const struct siommu_domain_cfg *cfg,
@@ -671,6 +748,8 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	    (cfg->flags & ~SIOMMU_DOMAIN_DIRTY_TRACKING) ||
 	    (cfg->flags && cfg->type != SIOMMU_DOMAIN_PAGING))
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = unit->ctx;
 	if (mem_should_fail(ctx->mem))
 		return -ENOMEM;
@@ -690,6 +769,7 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 		ret = siommu_pt_create(ctx->mem, &pc, &dom->pt);
 		if (ret)
 			goto out_fini_dom;
+		pt_set_undo_hook(dom->pt, domain_map_undo, dom);
 	}
 	dom->ops = unit->ops;
 	pthread_mutex_lock(&ctx->lock);
@@ -723,6 +803,8 @@ int SIOMMU_EXPORT siommu_domain_free(struct siommu_domain *dom)
 
 	if (!dom)
 		return 0;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dom->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	/* A group's RID domain is attached to each of its devices, so a
@@ -769,51 +851,61 @@ static void domain_flush(struct siommu_domain *dom, uint64_t start, uint64_t las
 }
 
 /*
- * What siommu_domain_map() does after a map that failed (@ret) or that a
- * unit in caching mode may have to see: out of line, so that the usual map
- * (no error, no unit in caching mode) keeps a frame of its own small.
+ * The page table's hook for a map that failed part-way (-EEXIST, -ENOMEM)
+ * after taking back the leaves it wrote over [iova, last]: a DMA or a
+ * speculative walk may have cached them meanwhile, and nothing of the
+ * failed map may stay in an IOTLB once the range can be mapped again.
+ * Only leaves went; levels a failed map allocated stay. Out of line and
+ * in the table's failure branch, so that a successful map is one tail
+ * call to the table.
+ */
+static __attribute__((cold, noinline)) void
+domain_map_undo(void *arg, uint64_t iova, uint64_t last)
+{
+	struct siommu_domain *dom = arg;
+
+	pthread_mutex_lock(&dom->lock);
+	domain_flush(dom, iova, last, true, false);
+	pthread_mutex_unlock(&dom->lock);
+	defer_run();
+}
+
+/*
+ * A map that may need a lock: from a device callback (refused), or with
+ * a unit in caching mode. CM=0: the unit never caches not-present
+ * entries, so a new mapping needs no invalidation (VT-d 6.1). In caching
+ * mode it may have cached them, leaves and levels alike (VT-d 6.1,
+ * 6.5.3.2): invalidate the range there.
  */
 static __attribute__((cold, noinline)) int
-domain_map_settle(struct siommu_domain *dom, uint64_t iova, uint64_t length, int ret)
+domain_map_locked(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
+		  uint64_t length, unsigned int prot)
 {
-	uint64_t last;
+	int ret;
 
-	/* Argument errors are found before the table is touched. */
-	if (ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE ||
-	    __builtin_add_overflow(iova, length - 1, &last))
-		return ret;
+	if (core_in_queue())
+		return -EDEADLK;
+	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
+	if (ret)
+		return ret;	/* flushed by domain_map_undo() if it wrote */
 	pthread_mutex_lock(&dom->lock);
-	if (ret) {
-		/* The map failed part-way (-EEXIST, -ENOMEM) and took back
-		 * the leaves it wrote, but a DMA or a speculative walk may
-		 * have cached them meanwhile: nothing of the failed map may
-		 * stay in an IOTLB once the range can be mapped again. Only
-		 * leaves went; levels a failed map allocated stay. */
-		domain_flush(dom, iova, last, true, false);
-	} else {
-		/* CM=0: the unit never caches not-present entries, so a new
-		 * mapping needs no invalidation (VT-d 6.1). In caching mode
-		 * it may have cached them, leaves and levels alike (VT-d
-		 * 6.1, 6.5.3.2): invalidate the range there. */
-		domain_flush(dom, iova, last, false, true);
-	}
+	domain_flush(dom, iova, iova + length - 1, false, true);
 	pthread_mutex_unlock(&dom->lock);
-	return ret;
+	defer_run();
+	return 0;
 }
 
 int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
 				    uint64_t pa, uint64_t length, unsigned int prot)
 {
-	int ret;
-
 	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
 		return -EINVAL;
-	ret = siommu_pt_map(dom->pt, iova, pa, length, prot);
 	/* A successful map takes no lock unless some unit caches
 	 * not-present entries. */
-	if (likely(!ret) && !__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE))
-		return 0;
-	return domain_map_settle(dom, iova, length, ret);
+	if (unlikely(__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE) ||
+		     core_in_queue()))
+		return domain_map_locked(dom, iova, pa, length, prot);
+	return siommu_pt_map(dom->pt, iova, pa, length, prot);
 }
 
 int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
@@ -824,6 +916,8 @@ int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 
 	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	siommu_pt_gather_init(&g);
 	ret = siommu_pt_unmap(dom->pt, iova, length, &g, unmapped);
 	if (ret)
@@ -834,6 +928,7 @@ int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 		pthread_mutex_unlock(&dom->lock);
 	}
 	siommu_pt_gather_release(&g);
+	defer_run();
 	return 0;
 }
 
@@ -855,6 +950,7 @@ void core_domain_flush_all(struct siommu_domain *dom)
 		if (dom->drv[i])
 			ctx->units[i]->ops->flush_all(ctx->units[i], dom);
 	pthread_mutex_unlock(&dom->lock);
+	defer_run();
 }
 
 unsigned int core_device_resv_regions(struct siommu_device *dev,
@@ -877,6 +973,8 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 
 	if (!dev || !dom)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	group = dev->group;
@@ -916,6 +1014,7 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 	free(atts);
 out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 	return ret;
 }
 
@@ -924,12 +1023,17 @@ void SIOMMU_EXPORT siommu_device_detach(struct siommu_device *dev)
 	struct siommu_ctx *ctx = dev->unit->ctx;
 	struct siommu_device *d;
 
+	if (core_in_queue()) {
+		detach_defer(dev);
+		return;
+	}
 	pthread_mutex_lock(&ctx->lock);
 	cds_list_for_each_entry(d, &dev->group->devices, group_node)
 		if (core_att_get(d, 0))
 			att_switch(d, 0, NULL, NULL);
 	dev->group->rid_dom = NULL;
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 }
 
 int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
@@ -947,6 +1051,8 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 		return -EOPNOTSUPP;
 	if (!pasid || pasid > dev->max_pasid)
 		return -ERANGE;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	had = core_att_get(dev, pasid) != NULL;
@@ -974,6 +1080,7 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 	att_switch(dev, pasid, dom, att);
 out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 	return ret;
 }
 
@@ -985,6 +1092,8 @@ int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 
 	if (!dev || !pasid || pasid > dev->max_pasid)
 		return -ENOENT;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
 	if (!core_att_get(dev, pasid)) {
@@ -994,6 +1103,7 @@ int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 		siommu_pasid_put(ctx->pasids, pasid);
 	}
 	pthread_mutex_unlock(&ctx->lock);
+	defer_run();
 	return ret;
 }
 
@@ -1005,6 +1115,7 @@ struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *d
 
 	if (pasid > dev->max_pasid)
 		return NULL;
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	pthread_mutex_lock(&dev->unit->ctx->lock);
 	att = core_att_get(dev, pasid);
 	if (att)
@@ -1025,6 +1136,8 @@ int SIOMMU_EXPORT siommu_device_for_each_attachment(struct siommu_device *dev,
 	unsigned int i, n;
 	int ret = 0;
 
+	if (core_in_queue())
+		return -EDEADLK;
 	/* @fn runs with no lock held (core.h): the attachments are read in
 	 * batches under ctx->lock, and each batch is handed out after it is
 	 * dropped. */
@@ -1059,6 +1172,7 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 
 	if (!ctx)
 		return;
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	/* Leaves first: owners (the DMA API) detach through the core. */
 	for (i = 0; i < ctx->nr_units; i++) {
 		struct siommu_device *d;

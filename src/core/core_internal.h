@@ -127,7 +127,8 @@ struct siommu_device {
 	/* Attachments by PASID: chunks of ATT_CHUNK pointers, lazily. */
 	struct core_att ***att;
 	unsigned int nr_chunks;
-	siommu_fault_fn fault_fn;	/* atomic with fault_arg under ctx->lock */
+	siommu_fault_fn fault_fn;	/* atomic with fault_arg under
+					 * unit->rid_lock */
 	void *fault_arg;
 	void *drv;			/* the driver's per-device state */
 	/*
@@ -145,6 +146,12 @@ struct siommu_device {
 	core_iopf_fn iopf_fn;
 	void *iopf_arg;
 	unsigned int iopf_busy;
+	/* A detach asked for from a device callback (core.c: detach_defer()):
+	 * set with an atomic exchange by the thread that asked, which links
+	 * the device into its own list (defer_next) and detaches it when
+	 * its outer call is done. */
+	bool detach_deferred;
+	struct siommu_device *defer_next;
 };
 
 struct siommu_domain {
@@ -236,6 +243,32 @@ static inline int core_domain_pgsizes(uint64_t walks, uint64_t asked, uint64_t *
 void core_device_set_iopf(struct siommu_device *dev, core_iopf_fn fn, void *arg);
 void core_page_response(struct siommu_device *dev, const struct iommu_page_request *req,
 			enum iommu_page_resp_code code);
+
+/*
+ * Queue processing in this thread. A driver whose unit runs device
+ * callbacks inside its queue submission (VT-d: the thread that writes IQT,
+ * q_lock held) marks that span with core_queue_enter()/core_queue_exit().
+ * Inside it, the thread may also hold ctx->lock or dom->lock, from the
+ * call that flushed: a call from a device callback that would take either,
+ * or wait for a queue, is refused (-EDEADLK), and siommu_device_detach()
+ * is deferred to the end of that outer call (core.c: detach_defer()).
+ */
+extern __thread unsigned int core_queue_depth __attribute__((tls_model("initial-exec")));
+
+static inline void core_queue_enter(void)
+{
+	core_queue_depth++;
+}
+
+static inline void core_queue_exit(void)
+{
+	core_queue_depth--;
+}
+
+static inline bool core_in_queue(void)
+{
+	return unlikely(core_queue_depth != 0);
+}
 
 /*
  * The reserved IOVA regions of @dev (ops->dev_resv_regions): up to @max

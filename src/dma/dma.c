@@ -154,6 +154,8 @@ int SIOMMU_EXPORT siommu_dma_setup(struct siommu_device *dev,
 	if (!dev || (unsigned int)c.policy > SIOMMU_DMA_LAZY ||
 	    (unsigned int)c.stage > SIOMMU_STAGE_SECOND)
 		return -EINVAL;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->dma_lock);
 	/* Owned already (by the DMA API or another owner). */
@@ -268,6 +270,7 @@ void dma_owner_release(void *cookie, struct siommu_device *dev)
 
 void SIOMMU_EXPORT siommu_dma_teardown(struct siommu_device *dev)
 {
+	SIOMMU_ASSERT(!core_in_queue());	/* not from a device callback */
 	if (dev)
 		dma_dev_teardown(dev);
 }
@@ -288,6 +291,8 @@ int SIOMMU_EXPORT siommu_dma_enable_pasid(struct siommu_device *dev, uint32_t *p
 
 	if (!dev || !pasid)
 		return dev ? -EINVAL : -ENODEV;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->dma_lock);
 	ret = dma_dev_of(dev) ? pasid_enable_locked(dma_dev_of(dev), pasid) : -ENODEV;
@@ -303,6 +308,8 @@ int SIOMMU_EXPORT siommu_dma_disable_pasid(struct siommu_device *dev)
 
 	if (!dev)
 		return -ENODEV;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->dma_lock);
 	dv = dma_dev_of(dev);
@@ -322,6 +329,8 @@ int SIOMMU_EXPORT siommu_dma_flush(struct siommu_device *dev)
 
 	if (!dv)
 		return -ENODEV;
+	if (core_in_queue())
+		return -EDEADLK;
 	if (dv->dd->policy == SIOMMU_DMA_LAZY)
 		dma_fq_flush_all(dv->dd);
 	return 0;
@@ -336,6 +345,8 @@ int SIOMMU_EXPORT siommu_dma_get_info(struct siommu_device *dev,
 
 	if (!dev || !info)
 		return dev ? -EINVAL : -ENODEV;
+	if (core_in_queue())
+		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->dma_lock);
 	dv = dma_dev_of(dev);

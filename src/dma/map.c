@@ -227,6 +227,9 @@ static int check_args(struct dma_dev *dv, uint64_t len, unsigned int dir)
 {
 	if (!dv)
 		return -ENODEV;
+	/* From a device callback, inside a queue submission (dma.h). */
+	if (core_in_queue())
+		return -EDEADLK;
 	if (!len || dir > SIOMMU_DMA_FROM_DEVICE)
 		return -EINVAL;
 	return 0;

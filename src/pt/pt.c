@@ -205,6 +205,8 @@ int SIOMMU_EXPORT siommu_pt_map(struct siommu_pt *pt, uint64_t iova,
 		siommu_pt_gather_init(&g);
 		unmap_range(pt, iova, fail_at - 1, &g);
 		siommu_pt_gather_release(&g);
+		if (pt->undo)
+			pt->undo(pt->undo_arg, iova, fail_at - 1);
 	}
 	return ret;
 }

@@ -63,7 +63,25 @@ struct siommu_pt {
 	 * check) read levels in sections of this domain; a level freed by
 	 * siommu_pt_gather_release() waits for them. */
 	struct rcu_domain rcu;
+	/* Called after a map that failed part-way took back what it wrote
+	 * (pt_set_undo_hook()); NULL: none. */
+	void (*undo)(void *arg, uint64_t iova, uint64_t last);
+	void *undo_arg;
 };
+
+/*
+ * pt_set_undo_hook - have a map of @pt that fails after writing leaves
+ * call @fn(@arg, iova, last) once it has taken them back over [iova,
+ * last], before it returns its error (the owner's cached copies of them
+ * go there). Set before the table is used; never fails.
+ */
+static inline void pt_set_undo_hook(struct siommu_pt *pt,
+				    void (*fn)(void *arg, uint64_t iova, uint64_t last),
+				    void *arg)
+{
+	pt->undo = fn;
+	pt->undo_arg = arg;
+}
 
 extern const struct pt_ops pt_x86_64_ops;
 extern const struct pt_ops pt_vtd_ss_ops;

@@ -445,11 +445,18 @@ static void test_sync(void)
 	st_cmd(&t, OP_SYNC, 0);
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4), st_rd(&t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
 	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_SYNC], 0);
-	/* CS 1 with MSIAddr 0: the interrupt, without a memory write. */
+	/* CS 1 with MSIAddr 0: no MSI at all (SMMUv3 3.18.2), completion
+	 * by CONS alone; bits 1:0 of MSIAddr are not part of the address. */
 	st_cmd(&t, OP_SYNC | 1ull << 12 | 0x55ull << 32, 0);
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4), st_rd(&t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
+	st_cmd(&t, OP_SYNC | 1ull << 12 | 0x56ull << 32, 3);
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_CMDQ_CONS, 4), st_rd(&t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
+	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_SYNC], 0);
+	/* MSIAddr outside RAM: the interrupt, without a memory write. */
+	st_cmd(&t, OP_SYNC | 1ull << 12 | 0x57ull << 32, ST_DOORBELL);
 	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_SYNC], 1);
-	CHECK_EQ(t.msi_addr, 0);
-	CHECK_EQ(t.msi_data, 0x55);
+	CHECK_EQ(t.msi_addr, ST_DOORBELL);
+	CHECK_EQ(t.msi_data, 0x57);
 	st_sync(&t);
 	CHECK_EQ(t.msi_addr, t.sync);
 	/* PROD moved while the queue is disabled: consumed on enable. */
@@ -467,8 +474,121 @@ static void test_sync(void)
 	st_fini(&t);
 }
 
+/*
+ * CMD_TLBI_NH_VA against an independent rule, over stage-1 and nested
+ * streams of two ASIDs and two VMIDs, 4K pages and a 2M block, ranges
+ * of one page, of a few and of more than a few (RIL): an entry goes if
+ * and only if its ASID and VMID are the command's and its span meets the
+ * command's range. Every entry is made (a walk) and its table entry
+ * changed before each command, so a kept one answers the old address.
+ */
+#define OR_PAGES 24
+#define OR_BLOCK 0x40000000ull
+
+struct or_stream {
+	uint32_t sid;
+	uint16_t asid, vmid;
+	bool nested;
+	uint64_t leaf[OR_PAGES], block;
+};
+
+struct or_cmd {
+	uint16_t asid, vmid;
+	uint64_t addr;
+	unsigned int num, scale;	/* with RIL: (num + 1) << scale pages */
+	bool range;
+};
+
+static uint64_t or_out(unsigned int i, bool b)
+{
+	return b ? B(i) : A(i);
+}
+
+static void or_map(struct st *t, struct or_stream *o, bool b)
+{
+	unsigned int i;
+
+	for (i = 0; i < OR_PAGES; i++)
+		st_st(t, o->leaf[i], or_out(i, b) | S1_RW | 3);
+	st_st(t, o->block, (POOL + (b ? 0x800000 : 0x400000)) | S1_RW | 1);
+}
+
+static void test_tlbi_va_rule(void)
+{
+	/* Stage 2 for the nested stream: the identity over the pool, 1G
+	 * blocks from lookup level 1 (39-bit IPA). */
+	uint64_t w2 = STE2_T0SZ(25) | STE2_SL0(1) | STE2_PS(5) | STE2_AA64 | STE2_S2R;
+	struct or_stream os[] = {
+		{ .sid = 1, .asid = 1, .vmid = 1 }, { .sid = 2, .asid = 1, .vmid = 2 },
+		{ .sid = 3, .asid = 2, .vmid = 1 }, { .sid = 4, .asid = 1, .vmid = 1, .nested = true },
+	};
+	const struct or_cmd cmds[] = {
+		{ 1, 1, 0x10000 + 3 * 4096ull, 0, 0, false },
+		{ 1, 1, 0x10000 + 8 * 4096ull, 1, 2, true },	/* 8 pages */
+		{ 1, 1, 0x10000 + 2 * 4096ull, 19, 0, true },	/* 20 pages */
+		{ 2, 1, OR_BLOCK + 0x123000, 0, 0, false },
+		{ 1, 2, OR_BLOCK + 0x1ff000, 0, 0, false },
+		{ 1, 1, OR_BLOCK - 0x2000, 3, 0, true },	/* 4 pages into the block */
+	};
+	uint64_t s2root, cd, root;
+	unsigned int c, k, i, g;
+	struct st t;
+
+	st_init(&t, NULL);
+	s2root = st_table(&t);
+	for (g = 0; g < 8; g++)
+		st_map(&t, s2root, 1, 39, POOL + ((uint64_t)g << 30), POOL + ((uint64_t)g << 30),
+		       1, S2_RW, 0);
+	for (k = 0; k < 4; k++) {
+		root = st_table(&t);
+		for (i = 0; i < OR_PAGES; i++)
+			os[k].leaf[i] = st_map(&t, root, 1, 39, va(i), A(i), 3, S1_RW, 0);
+		os[k].block = st_map(&t, root, 1, 39, OR_BLOCK, POOL + 0x400000, 2, S1_RW, 0);
+		cd = st_alloc(&t, 4096);
+		st_cd(&t, cd, os[k].asid, root, 25, 0);
+		st_ste(&t, os[k].sid, STE_V | STE_CFG(os[k].nested ? 7 : 5) | cd, 0,
+		       (os[k].nested ? w2 : 0) | os[k].vmid, os[k].nested ? s2root : 0);
+	}
+	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		const struct or_cmd *m = &cmds[c];
+		uint64_t first = m->addr, last = m->addr + 4095;
+
+		if (m->range)
+			last = m->addr + ((uint64_t)(m->num + 1) << (m->scale + 12)) - 1;
+		for (k = 0; k < 4; k++) {
+			for (i = 0; i < OR_PAGES; i++)
+				CHECK_EQ(st_xlate(&t, os[k].sid, false, 0, va(i), R), A(i));
+			CHECK_EQ(st_xlate(&t, os[k].sid, false, 0, OR_BLOCK + 0x5000, R),
+				 POOL + 0x405000);
+			or_map(&t, &os[k], true);
+		}
+		st_cmd_sync(&t, OP_TLBI_NH_VA | CMD_ASID(m->asid) | CMD_VMID(m->vmid) |
+			    (uint64_t)m->num << 12 | (uint64_t)m->scale << 20,
+			    m->addr | (m->range ? 1ull << 10 : 0));
+		for (k = 0; k < 4; k++) {
+			bool tags = os[k].asid == m->asid && os[k].vmid == m->vmid;
+
+			for (i = 0; i < OR_PAGES; i++) {
+				bool gone = tags && va(i) <= last && va(i) + 4095 >= first;
+
+				CHECK_EQ(st_xlate(&t, os[k].sid, false, 0, va(i), R),
+					 or_out(i, gone));
+			}
+			CHECK_EQ(st_xlate(&t, os[k].sid, false, 0, OR_BLOCK + 0x5000, R),
+				 POOL + 0x5000 +
+				 (tags && OR_BLOCK <= last && OR_BLOCK + 0x1fffff >= first ?
+				  0x800000 : 0x400000));
+		}
+		for (k = 0; k < 4; k++)
+			or_map(&t, &os[k], false);
+		st_cmd_sync(&t, OP_TLBI_NSNH_ALL, 0);
+	}
+	st_fini(&t);
+}
+
 int main(void)
 {
+	test_tlbi_va_rule();
 	test_tlbi_va_scope();
 	test_tlbi_vmid_scope();
 	test_tlbi_range();

@@ -67,9 +67,9 @@ static void test_record_fields(void)
 	st_expect_event(&t, SIOMMU_SMMUV3_C_BAD_CD, 0xac, rec);
 	CHECK_EQ(rec[0], 0x0a | 1ull << 11 | 0xfffffull << 12 | 0xacull << 32);
 	CHECK_EQ(rec[1], 1ull << 35);
-	/* One MSI per record (IRQ_CTRL.EVTQ set, MSI address 0). */
+	/* One MSI per record (IRQ_CTRL.EVTQ set), to the doorbell. */
 	CHECK_EQ(t.msi[SIOMMU_SMMUV3_IRQ_SRC_EVTQ], 2);
-	CHECK_EQ(t.msi_addr, 0);
+	CHECK_EQ(t.msi_addr, ST_DOORBELL);
 	/* With an MSI address in RAM the data is written there. */
 	st_wr(&t, SIOMMU_SMMUV3_IRQ_CTRL, 4, 0);
 	st_wr(&t, SIOMMU_SMMUV3_EVTQ_IRQ_CFG0, 8, t.sync + 8);
@@ -295,11 +295,89 @@ static void test_stall(void)
 	st_fini(&t);
 }
 
+/* Point interrupt @cfg0 at @addr (IRQ_CFG0 is written with IRQ_CTRL clear). */
+static void irq_addr(struct st *t, uint64_t cfg0, uint64_t addr)
+{
+	st_wr(t, SIOMMU_SMMUV3_IRQ_CTRL, 4, 0);
+	st_wr(t, cfg0, 8, addr);
+	st_wr(t, SIOMMU_SMMUV3_IRQ_CTRL, 4, 7);
+}
+
+/* Make @irq's source signal once: an event record, a page request, or a
+ * command error (acknowledged and skipped afterwards). */
+static void raise_irq(struct st *t, enum siommu_smmuv3_irq irq)
+{
+	struct siommu_smmuv3_page_req pr = { .sid = 0x42, .access = R, .prgi = 1 };
+	uint64_t rec[4];
+	uint32_t cons;
+
+	switch (irq) {
+	case SIOMMU_SMMUV3_IRQ_SRC_EVTQ:
+		CHECK(st_fault(t, 1, false, 0, 0x1000, R, SIOMMU_SMMUV3_C_BAD_STE));
+		st_expect_event(t, SIOMMU_SMMUV3_C_BAD_STE, 1, rec);
+		break;
+	case SIOMMU_SMMUV3_IRQ_SRC_PRIQ:
+		CHECK_OK(siommu_smmuv3_page_request(t->s, &pr));
+		st_wr(t, SIOMMU_SMMUV3_PRIQ_CONS, 4, st_rd(t, SIOMMU_SMMUV3_PRIQ_PROD, 4));
+		break;
+	default:
+		st_cmd(t, 0x7f, 0);
+		CHECK((st_rd(t, SIOMMU_SMMUV3_GERROR, 4) ^ st_rd(t, SIOMMU_SMMUV3_GERRORN, 4)) &
+		      SIOMMU_SMMUV3_GERROR_CMDQ_ERR);
+		/* Replace it with a harmless command, acknowledge. */
+		cons = (uint32_t)st_rd(t, SIOMMU_SMMUV3_CMDQ_CONS, 4);
+		st_st(t, t->cmdq + (cons & 0xff) * 16ull, 0x30);
+		st_wr(t, SIOMMU_SMMUV3_GERRORN, 4, (uint32_t)st_rd(t, SIOMMU_SMMUV3_GERROR, 4));
+		CHECK_EQ(st_rd(t, SIOMMU_SMMUV3_CMDQ_CONS, 4) & 0xfffff,
+			 st_rd(t, SIOMMU_SMMUV3_CMDQ_PROD, 4));
+		break;
+	}
+}
+
+/* SMMUv3 3.18.2: an MSI whose address is 0 is not sent, whichever source
+ * (GERROR, EVTQ, PRIQ; CMD_SYNC is smmuv3_cmdq's): the record or error is
+ * there, the interrupt is not. Bits 1:0 are not part of the address. */
+static void test_msi_addr_zero(void)
+{
+	static const struct {
+		enum siommu_smmuv3_irq irq;
+		uint64_t cfg0;
+	} src[] = {
+		{ SIOMMU_SMMUV3_IRQ_SRC_GERROR, SIOMMU_SMMUV3_GERROR_IRQ_CFG0 },
+		{ SIOMMU_SMMUV3_IRQ_SRC_EVTQ, SIOMMU_SMMUV3_EVTQ_IRQ_CFG0 },
+		{ SIOMMU_SMMUV3_IRQ_SRC_PRIQ, SIOMMU_SMMUV3_PRIQ_IRQ_CFG0 },
+	};
+	unsigned int i, n;
+	struct st t;
+
+	for (i = 0; i < sizeof(src) / sizeof(src[0]); i++) {
+		st_init(&t, NULL);
+		n = t.msi[src[i].irq];
+		raise_irq(&t, src[i].irq);
+		CHECK_EQ(t.msi[src[i].irq], n + 1);
+		CHECK_EQ(t.msi_addr, ST_DOORBELL);
+		irq_addr(&t, src[i].cfg0, 0);
+		raise_irq(&t, src[i].irq);
+		irq_addr(&t, src[i].cfg0, 3);
+		raise_irq(&t, src[i].irq);
+		CHECK_EQ(t.msi[src[i].irq], n + 1);
+		/* The others still signal. */
+		raise_irq(&t, src[(i + 1) % 3].irq);
+		CHECK_EQ(t.msi[src[(i + 1) % 3].irq], 1);
+		irq_addr(&t, src[i].cfg0, ST_DOORBELL + 4);
+		raise_irq(&t, src[i].irq);
+		CHECK_EQ(t.msi[src[i].irq], n + 2);
+		CHECK_EQ(t.msi_addr, ST_DOORBELL + 4);
+		st_fini(&t);
+	}
+}
+
 int main(void)
 {
 	test_record_fields();
 	test_overflow();
 	test_priq();
 	test_stall();
+	test_msi_addr_zero();
 	return 0;
 }

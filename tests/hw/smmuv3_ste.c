@@ -368,6 +368,57 @@ static void test_bad_cd_fields(void)
 	st_fini(&t);
 }
 
+/*
+ * A cached CD is checked against the STE it is reached through on every
+ * use: CD.S under STE.S1STALLD is ILLEGAL (SMMUv3 5.4), even when the CD
+ * came from the CD cache and the STE from memory, as when another stream
+ * took the STE's cache slot. Until then the stale STE answers, as the
+ * architecture allows. ATS translation requests probe: they go through
+ * the configuration every time and never stall.
+ */
+static void test_cached_cd_under_new_ste(void)
+{
+	const uint32_t a = 1, n = 4096;
+	struct siommu_smmuv3_req r;
+	struct siommu_smmuv3_xlate x;
+	uint64_t strtab, cd, root, page;
+	uint32_t b;
+	struct st t;
+	int ret = 0;
+
+	st_init(&t, NULL);
+	/* 4096 STEs: some other StreamID shares the slot of a's STE. */
+	strtab = st_alloc(&t, 64ull * n);
+	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
+	st_wr(&t, SIOMMU_SMMUV3_STRTAB_BASE, 8, strtab);
+	st_wr(&t, SIOMMU_SMMUV3_STRTAB_BASE_CFG, 4, 12);
+	st_wr(&t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL);
+	t.strtab = strtab;
+	page = st_alloc(&t, 4096);
+	root = st_s1_root(&t, VA, page);
+	cd = st_alloc(&t, 4096);
+	st_cd(&t, cd, 1, root, 25, CD0_S);
+	st_ste(&t, a, STE_V | STE_CFG(5) | cd, STE1_EATS(1), 0, 0);
+	r = st_req(a, false, 0, VA, R);
+	CHECK_OK(siommu_smmuv3_ats_translate(t.s, &r, &x));
+	/* S1STALLD set in memory without CMD_CFGI_STE: the cached STE stays. */
+	st_ste(&t, a, STE_V | STE_CFG(5) | cd, STE1_EATS(1) | STE1_S1STALLD, 0, 0);
+	CHECK_OK(siommu_smmuv3_ats_translate(t.s, &r, &x));
+	for (b = 0; b < n; b++) {
+		if (b == a)
+			continue;
+		st_ste(&t, b, STE_V | STE_CFG(4), 0, 0, 0);
+		st_xlate(&t, b, false, 0, VA, R);
+		ret = siommu_smmuv3_ats_translate(t.s, &r, &x);
+		if (ret)
+			break;
+	}
+	CHECK(b < n);
+	CHECK_EQ(ret, -EFAULT);
+	CHECK_EQ(x.event, SIOMMU_SMMUV3_C_BAD_CD);
+	st_fini(&t);
+}
+
 int main(void)
 {
 	test_stream_ids();
@@ -379,5 +430,6 @@ int main(void)
 	test_substreams();
 	test_two_level_cd();
 	test_bad_cd_fields();
+	test_cached_cd_under_new_ste();
 	return 0;
 }

@@ -83,6 +83,9 @@
 #define S1_RO			(PTE_AF | PTE_AP1 | PTE_AP2)
 #define S2_RW			(PTE_AF | PTE_AP1 | PTE_AP2)
 
+/* Where the unit's interrupts go (not RAM): an MSI needs an address. */
+#define ST_DOORBELL		0xfee00000ull
+
 #define CR0_ALL (SIOMMU_SMMUV3_CR0_SMMUEN | SIOMMU_SMMUV3_CR0_EVTQEN | \
 		 SIOMMU_SMMUV3_CR0_PRIQEN | SIOMMU_SMMUV3_CR0_CMDQEN)
 
@@ -174,6 +177,9 @@ static inline void st_enable(struct st *t)
 	st_wr(t, SIOMMU_SMMUV3_PRIQ_PROD, 4, 0);
 	st_wr(t, SIOMMU_SMMUV3_PRIQ_CONS, 4, 0);
 	st_wr(t, SIOMMU_SMMUV3_CR2, 4, 2);	/* RECINVSID */
+	st_wr(t, SIOMMU_SMMUV3_GERROR_IRQ_CFG0, 8, ST_DOORBELL);
+	st_wr(t, SIOMMU_SMMUV3_EVTQ_IRQ_CFG0, 8, ST_DOORBELL);
+	st_wr(t, SIOMMU_SMMUV3_PRIQ_IRQ_CFG0, 8, ST_DOORBELL);
 	st_wr(t, SIOMMU_SMMUV3_IRQ_CTRL, 4, 7);
 	st_wr(t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL & ~SIOMMU_SMMUV3_CR0_SMMUEN);
 	st_wr(t, SIOMMU_SMMUV3_CR0, 4, CR0_ALL);

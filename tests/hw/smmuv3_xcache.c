@@ -15,8 +15,9 @@
  *  - clearing SMMUEN ends them, setting it again finds the three caches;
  *  - permissions and privilege are checked against the entry;
  *  - a generation whose low half wrapped matches no older entry;
- *  - counters count a combined hit as the three caches' hits, whether the
- *    entry was made by a walk or from a TLB hit.
+ *  - counters count a combined hit as the three caches' hits;
+ *  - a walk fills the TLB alone: the combined entry is made by the next
+ *    request, from the TLB hit.
  */
 #include "hw/smmuv3/hook.h"
 #include "smmuv3_test.h"
@@ -277,6 +278,36 @@ static void test_stats(void)
 	st_fini(&t);
 }
 
+static void count_fill(void *opaque, enum smmu_cache cache)
+{
+	unsigned int *n = opaque;
+
+	n[cache]++;
+}
+
+static void test_fill_on_tlb_hit(void)
+{
+	unsigned int n[SMMU_CACHE_XC + 1] = { 0 };
+	uint64_t la[4], ra;
+	struct st t;
+
+	st_init(&t, NULL);
+	ra = tables(&t, false, la);
+	s1_stream(&t, 1, 1, ra);
+	smmu_fill_hook_set(t.s, count_fill, n);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, VA(0), R), A(0));
+	CHECK_EQ(n[SMMU_CACHE_TLB], 1);
+	CHECK_EQ(n[SMMU_CACHE_XC], 0);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, VA(0), R), A(0));
+	CHECK_EQ(n[SMMU_CACHE_TLB], 1);
+	CHECK_EQ(n[SMMU_CACHE_XC], 1);
+	CHECK_EQ(st_xlate(&t, 1, false, 0, VA(0) + 8, R), A(0) + 8);
+	CHECK_EQ(n[SMMU_CACHE_XC], 1);
+	CHECK_EQ(n[SMMU_CACHE_STE] + n[SMMU_CACHE_CD], 2);
+	smmu_fill_hook_set(t.s, NULL, NULL);
+	st_fini(&t);
+}
+
 int main(void)
 {
 	test_cfgi_ste();
@@ -287,5 +318,6 @@ int main(void)
 	test_perm();
 	test_gen_wrap();
 	test_stats();
+	test_fill_on_tlb_hit();
 	return 0;
 }

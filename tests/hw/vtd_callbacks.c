@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "callbacks_test.h"
 #include "vtd_test.h"
 
 #define RID	0x0210
@@ -39,10 +40,7 @@ struct env {
 	uint32_t ics_in_cb, fsts_in_cb, status_in_cb;
 	void (*on_inv)(struct env *e);
 	void (*on_resp)(struct env *e);
-	/* Blocking callbacks: entered, then wait for release. */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool block, entered, release;
+	struct cb_gate gate;	/* blocking callbacks */
 };
 
 static uint32_t rd32(struct env *e, uint64_t off)
@@ -110,18 +108,6 @@ static void snapshot(struct env *e)
 	e->status_in_cb = status_word(e, 0);
 }
 
-static void maybe_block(struct env *e)
-{
-	pthread_mutex_lock(&e->mu);
-	if (e->block) {
-		e->entered = true;
-		pthread_cond_broadcast(&e->cv);
-		while (!e->release)
-			pthread_cond_wait(&e->cv, &e->mu);
-	}
-	pthread_mutex_unlock(&e->mu);
-}
-
 /* What both device callbacks do: count, look at the registers, run the
  * test's action, block if asked to. */
 static void device_event(struct env *e, unsigned int *count, void (*action)(struct env *))
@@ -130,7 +116,7 @@ static void device_event(struct env *e, unsigned int *count, void (*action)(stru
 	snapshot(e);
 	if (action)
 		action(e);
-	maybe_block(e);
+	cb_gate_pass(&e->gate);
 }
 
 static void cb_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
@@ -155,8 +141,7 @@ static void env_init(struct env *e)
 	uint64_t fs;
 
 	memset(e, 0, sizeof(*e));
-	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->cv, NULL);
+	cb_gate_init(&e->gate);
 	vt_init(&e->t, NULL);
 	siommu_vtd_set_msi(e->t.v, env_msi, e);
 	vt_ctx(&e->t, RID, true, 0);
@@ -172,8 +157,7 @@ static void env_fini(struct env *e)
 {
 	siommu_vtd_dev_unregister(e->t.v, RID);
 	vt_fini(&e->t);
-	pthread_cond_destroy(&e->cv);
-	pthread_mutex_destroy(&e->mu);
+	cb_gate_fini(&e->gate);
 }
 
 static struct siommu_vtd_desc wait_desc(struct env *e, unsigned int slot, uint32_t val)
@@ -340,22 +324,6 @@ static void *submit_thread(void *arg)
 	return NULL;
 }
 
-static void wait_entered(struct env *e)
-{
-	pthread_mutex_lock(&e->mu);
-	while (!e->entered)
-		pthread_cond_wait(&e->cv, &e->mu);
-	pthread_mutex_unlock(&e->mu);
-}
-
-static void release(struct env *e)
-{
-	pthread_mutex_lock(&e->mu);
-	e->release = true;
-	pthread_cond_broadcast(&e->cv);
-	pthread_mutex_unlock(&e->mu);
-}
-
 /*
  * Ordering with a second thread: while a device-TLB invalidation's callback
  * is held, another thread's IQT write returns without completing its wait,
@@ -370,13 +338,13 @@ static void test_order_two_threads(void)
 	struct env e;
 
 	env_init(&e);
-	e.block = true;
+	e.gate.block = true;
 	s.e = &e;
 	s.d[0] = siommu_vtd_desc_devtlb(RID, MAPPED, false);
 	s.d[1] = wait_desc(&e, 0, 0x66);
 	s.n = 2;
 	CHECK_OK(pthread_create(&th, NULL, submit_thread, &s));
-	wait_entered(&e);
+	cb_gate_wait_entered(&e.gate);
 	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQH, 8), 0);
 	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQT, 8), 64);
 	w = wait_desc(&e, 1, 0x77);
@@ -387,7 +355,7 @@ static void test_order_two_threads(void)
 	CHECK_EQ(status_word(&e, 1), 0);
 	CHECK_EQ(rd32(&e, SIOMMU_VTD_REG_ICS), 0);
 	CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQH, 8), 0);
-	release(&e);
+	cb_gate_release(&e.gate);
 	CHECK_OK(pthread_join(th, NULL));
 	CHECK_EQ(status_word(&e, 0), 0x66);
 	CHECK_EQ(status_word(&e, 1), 0x77);
@@ -523,7 +491,7 @@ static void test_unregister_during_callback(void)
 	unsigned int i;
 
 	env_init(&e);
-	e.block = true;
+	e.gate.block = true;
 	s.e = &e;
 	s.d[0] = siommu_vtd_desc_page_resp(RID, true, PASID, 2, 0, true);
 	s.d[1] = wait_desc(&e, 0, 0xaa);
@@ -531,14 +499,14 @@ static void test_unregister_during_callback(void)
 	u.e = &e;
 	u.done = false;
 	CHECK_OK(pthread_create(&th, NULL, submit_thread, &s));
-	wait_entered(&e);
+	cb_gate_wait_entered(&e.gate);
 	CHECK_OK(pthread_create(&tu, NULL, unreg_thread, &u));
 	for (i = 0; i < 100; i++) {
 		CHECK(!__atomic_load_n(&u.done, __ATOMIC_ACQUIRE));
 		CHECK_EQ(vt_rd(&e.t, SIOMMU_VTD_REG_IQH, 8), 0);
 		sched_yield();
 	}
-	release(&e);
+	cb_gate_release(&e.gate);
 	CHECK_OK(pthread_join(tu, NULL));
 	CHECK_OK(pthread_join(th, NULL));
 	CHECK_EQ(status_word(&e, 0), 0xaa);
@@ -546,8 +514,7 @@ static void test_unregister_during_callback(void)
 	vt_inv(&e.t, siommu_vtd_desc_page_resp(RID, true, PASID, 3, 0, true));
 	CHECK_EQ(e.nresp, 1);
 	vt_fini(&e.t);
-	pthread_cond_destroy(&e.cv);
-	pthread_mutex_destroy(&e.mu);
+	cb_gate_fini(&e.gate);
 }
 
 static const struct {

@@ -23,6 +23,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "callbacks_test.h"
 #include "vtd_test.h"
 
 #define RID	0x0610
@@ -31,26 +32,16 @@
 #define MAPPED	0x40000ull
 #define UNMAPPED 0x80000ull
 #define SUBMITTERS 2
-#define H_RING	1024		/* more than the helper's waits in the queue */
 
 struct stress {
 	struct vt t;
 	pthread_mutex_t q_lock;		/* the queue: filling it and IQT */
 	uint64_t next_seq;		/* q_lock, or the helper when asked */
-	uint64_t last_seen;		/* callbacks are serial; atomic */
-	uint64_t done_seq;		/* atomic */
-	uint64_t out_of_order;		/* atomic */
-	uint64_t early_waits;		/* atomic */
-	uint64_t callbacks, faults, prqs; /* atomic */
+	struct cb_order order;
+	uint64_t faults, prqs;		/* atomic */
 	int stop;			/* atomic */
 	pthread_mutex_t irq_lock;	/* the interrupt handler's */
-	/* The helper: idle, asked (by a callback), submitted. */
-	pthread_mutex_t h_lock;
-	pthread_cond_t h_cv;
-	enum { H_IDLE, H_ASKED, H_STOP } h_state;
-	uint32_t h_cookie;		/* h_lock */
-	uint64_t h_seq[H_RING];		/* invalidation before cookie % H_RING; atomic */
-	uint64_t delegated;		/* h_lock */
+	struct cb_helper helper;
 };
 
 /* The invalidation's address carries its number and who submitted it. */
@@ -75,81 +66,41 @@ static void submit(struct stress *s, uint64_t tail, uint64_t seq, bool helper,
 	vt_wr(&s->t, SIOMMU_VTD_REG_IQT, 8, tail);
 }
 
+/* The status word of a wait. */
+static uint32_t status_word(struct stress *s, uint64_t status)
+{
+	uint32_t st = 0;
+
+	CHECK_OK(siommu_mem_read(s->t.mem, status, &st, 4));
+	return __atomic_load_n(&st, __ATOMIC_ACQUIRE);
+}
+
 /* Polls the status word of a wait; then the invalidation @seq before it
  * must have been done. */
 static void wait_status(struct stress *s, uint64_t status, uint32_t cookie, uint64_t seq)
 {
-	uint32_t st = 0;
-
-	for (;;) {
-		CHECK_OK(siommu_mem_read(s->t.mem, status, &st, 4));
-		if (__atomic_load_n(&st, __ATOMIC_ACQUIRE) == cookie)
-			break;
+	while (status_word(s, status) != cookie) {
 		CHECK_EQ(vt_rd(&s->t, SIOMMU_VTD_REG_FSTS, 4) & SIOMMU_VTD_FSTS_IQE, 0);
 		sched_yield();
 	}
-	if (__atomic_load_n(&s->done_seq, __ATOMIC_ACQUIRE) < seq)
-		__atomic_fetch_add(&s->early_waits, 1, __ATOMIC_RELAXED);
+	cb_order_completed(&s->order, seq);
 }
 
-/*
- * Asked by a callback, submits while the queue is being processed. The
- * thread processing it is a submitter holding q_lock, blocked in the
- * callback until the helper's IQT write returned: the queue is the
- * helper's meanwhile. It does not wait for its wait descriptor (that one
- * is behind the callback that asked); the callbacks check it instead.
- */
-static void *helper(void *arg)
+/* The helper's submission, at the tail: an invalidation and a wait with
+ * a status word of its own. */
+static void helper_submit(void *ctx, uint64_t seq, uint32_t cookie)
 {
-	struct stress *s = arg;
-	uint64_t status = s->t.status + 4 * SUBMITTERS, seq, tail;
+	struct stress *s = ctx;
 
-	pthread_mutex_lock(&s->h_lock);
-	for (;;) {
-		while (s->h_state != H_ASKED && s->h_state != H_STOP)
-			pthread_cond_wait(&s->h_cv, &s->h_lock);
-		if (s->h_state == H_STOP)
-			break;
-		seq = ++s->next_seq;
-		s->h_cookie++;
-		__atomic_store_n(&s->h_seq[s->h_cookie % H_RING], seq, __ATOMIC_RELEASE);
-		tail = vt_rd(&s->t, SIOMMU_VTD_REG_IQT, 8);
-		submit(s, tail, seq, true, false, status, s->h_cookie);
-		s->delegated++;
-		s->h_state = H_IDLE;
-		pthread_cond_broadcast(&s->h_cv);
-	}
-	pthread_mutex_unlock(&s->h_lock);
-	return NULL;
+	submit(s, vt_rd(&s->t, SIOMMU_VTD_REG_IQT, 8), seq, true, false,
+	       s->t.status + 4 * SUBMITTERS, cookie);
 }
 
-/* The helper's last completed wait came after an invalidation that is done. */
-static void check_helper_wait(struct stress *s)
+static uint32_t helper_cookie(void *ctx)
 {
-	uint32_t st = 0;
-	uint64_t seq;
+	struct stress *s = ctx;
 
-	CHECK_OK(siommu_mem_read(s->t.mem, s->t.status + 4 * SUBMITTERS, &st, 4));
-	st = __atomic_load_n(&st, __ATOMIC_ACQUIRE);
-	if (!st)
-		return;
-	seq = __atomic_load_n(&s->h_seq[st % H_RING], __ATOMIC_ACQUIRE);
-	if (seq > __atomic_load_n(&s->done_seq, __ATOMIC_ACQUIRE))
-		__atomic_fetch_add(&s->early_waits, 1, __ATOMIC_RELAXED);
-}
-
-/* From a callback: have the helper submit. */
-static void delegate(struct stress *s)
-{
-	pthread_mutex_lock(&s->h_lock);
-	check_helper_wait(s);
-	if (s->h_state == H_IDLE) {
-		s->h_state = H_ASKED;
-		pthread_cond_broadcast(&s->h_cv);
-		while (s->h_state == H_ASKED)
-			pthread_cond_wait(&s->h_cv, &s->h_lock);
-	}
-	pthread_mutex_unlock(&s->h_lock);
+	return status_word(s, s->t.status + 4 * SUBMITTERS);
 }
 
 static void irq(void *opaque, enum siommu_vtd_irq kind, uint64_t addr, uint32_t data)
@@ -200,15 +151,12 @@ static void cb_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
 	struct stress *s = opaque;
 	uint64_t seq = inv->addr >> 13;
 
-	if (seq <= __atomic_load_n(&s->last_seen, __ATOMIC_RELAXED))
-		__atomic_fetch_add(&s->out_of_order, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->last_seen, seq, __ATOMIC_RELAXED);
+	cb_order_seen(&s->order, seq);
 	use_unit(s, RID);
 	/* Each submitter's invalidation; not the helper's own. */
 	if (!(inv->addr & (1ull << 12)))
-		delegate(s);
-	__atomic_fetch_add(&s->callbacks, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->done_seq, seq, __ATOMIC_RELEASE);
+		cb_helper_delegate(&s->helper);
+	cb_order_done(&s->order, seq);
 }
 
 static void cb_resp(void *opaque, const struct siommu_vtd_page_resp *r)
@@ -283,7 +231,6 @@ int main(void)
 	pthread_t th[SUBMITTERS], tc, th_helper;
 	uint64_t fs, page, ops_n = test_ops(2000);
 	struct stress s;
-	uint32_t cookie;
 	unsigned int i;
 
 	alarm(120);
@@ -300,10 +247,9 @@ int main(void)
 				      SIOMMU_SZ_4K, SIOMMU_VTD_READ | SIOMMU_VTD_WRITE |
 				      SIOMMU_VTD_BUILD_USER));
 	CHECK_OK(siommu_vtd_dev_register(s.t.v, RID, &ops, &s));
-	pthread_mutex_init(&s.h_lock, NULL);
-	pthread_cond_init(&s.h_cv, NULL);
+	cb_helper_init(&s.helper, &s.next_seq, &s.order, helper_submit, helper_cookie, &s);
 	CHECK_OK(pthread_create(&tc, NULL, churn, &s));
-	CHECK_OK(pthread_create(&th_helper, NULL, helper, &s));
+	CHECK_OK(pthread_create(&th_helper, NULL, cb_helper_thread, &s.helper));
 	for (i = 0; i < SUBMITTERS; i++) {
 		sub[i].s = &s;
 		sub[i].id = i;
@@ -314,28 +260,18 @@ int main(void)
 		CHECK_OK(pthread_join(th[i], NULL));
 	__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
 	CHECK_OK(pthread_join(tc, NULL));
-	pthread_mutex_lock(&s.h_lock);
-	s.h_state = H_STOP;
-	pthread_cond_broadcast(&s.h_cv);
-	pthread_mutex_unlock(&s.h_lock);
+	cb_helper_stop(&s.helper);
 	CHECK_OK(pthread_join(th_helper, NULL));
 	fprintf(stderr, "callbacks %" PRIu64 " (%" PRIu64 " submitted by the helper),"
 		" fault events %" PRIu64 ", page request events %" PRIu64 "\n",
-		s.callbacks, s.delegated, s.faults, s.prqs);
-	CHECK_EQ(s.callbacks, SUBMITTERS * ops_n + s.delegated);
-	CHECK_EQ(s.delegated, SUBMITTERS * ops_n);
-	check_helper_wait(&s);
-	CHECK_OK(siommu_mem_read(s.t.mem, s.t.status + 4 * SUBMITTERS, &cookie, 4));
-	CHECK_EQ(cookie, s.h_cookie);
-	CHECK_EQ(s.out_of_order, 0);
-	CHECK_EQ(s.early_waits, 0);
+		s.order.callbacks, s.helper.delegated, s.faults, s.prqs);
+	cb_helper_check_run(&s.helper, SUBMITTERS * ops_n);
 	CHECK(s.faults > 0);
 	CHECK(s.prqs > 0);
 	CHECK_EQ(vt_rd(&s.t, SIOMMU_VTD_REG_IQH, 8), vt_rd(&s.t, SIOMMU_VTD_REG_IQT, 8));
 	siommu_vtd_dev_unregister(s.t.v, RID);
 	vt_fini(&s.t);
-	pthread_cond_destroy(&s.h_cv);
-	pthread_mutex_destroy(&s.h_lock);
+	cb_helper_fini(&s.helper);
 	pthread_mutex_destroy(&s.irq_lock);
 	pthread_mutex_destroy(&s.q_lock);
 	return 0;

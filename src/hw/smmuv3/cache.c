@@ -123,38 +123,78 @@ void smmu_fill_hook_set(struct siommu_smmuv3 *s, smmu_fill_hook_fn *fn, void *op
 	WRITE_ONCE(s->fill_hook, fn);
 }
 
+/* Fill the slot of @key with @size bytes of decoded configuration; the
+ * words past them are zero, so that no slot holds indeterminate bytes. */
 static void cfg_fill(struct siommu_smmuv3 *s, struct cfg_slot *base, unsigned int n,
-		     uint64_t gen, uint64_t key, const uint64_t w[4])
+		     uint64_t gen, uint64_t key, const void *src, size_t size)
 {
 	struct cfg_slot *c = cfg_slot(base, n, key);
+	uint64_t w[CFG_WORDS] = { 0 };
 	uint32_t held;
 	unsigned int i;
 
+	memcpy(w, src, size);
 	smmu_fill_hook(s, base == s->ste ? SMMU_CACHE_STE : SMMU_CACHE_CD);
 	if (!fill_begin(s, &c->seq, gen, &held))
 		return;
 	ST(c->key, key);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < CFG_WORDS; i++)
 		ST(c->w[i], w[i]);
 	slot_unlock(&c->seq, held);
 }
 
-void smmu_ste_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, const uint64_t w[4])
+void smmu_ste_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid,
+		   const struct ste_cfg *st)
 {
-	cfg_fill(s, s->ste, STE_SLOTS, gen, STE_KEY(sid), w);
+	cfg_fill(s, s->ste, STE_SLOTS, gen, STE_KEY(sid), st, sizeof(*st));
 }
 
 void smmu_cd_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, uint32_t idx,
-		  const uint64_t w[4])
+		  const struct s1_cfg *c1)
 {
-	cfg_fill(s, s->cd, CD_SLOTS, gen, CD_KEY(sid, idx), w);
+	cfg_fill(s, s->cd, CD_SLOTS, gen, CD_KEY(sid, idx), c1, sizeof(*c1));
 }
 
 /*
- * Remove from @n slots of @size bytes at @base (a sequence count at offset
- * 0, the key at @key_off) every valid one @covers accepts. A slot is taken
- * only when a stable look at it says it must go, or when it is being
- * written (the writer may be filling what this invalidation removes).
+ * Remove the slot at @slot (a sequence count at offset 0, the key at
+ * @key_off) if it is valid and @covers accepts it; returns 1 if it did.
+ * The slot is taken only when a stable look at it says it must go, or
+ * when it is being written (the writer may be filling what this
+ * invalidation removes).
+ */
+static inline_hot unsigned int slot_inv(char *slot, size_t key_off,
+					bool (*covers)(const void *slot, uint64_t key,
+						       const void *arg),
+					const void *arg)
+{
+	uint32_t *seq_p = (uint32_t *)slot, held, seq;
+	uint64_t *key_p = (uint64_t *)(slot + key_off), key;
+	unsigned int removed = 0;
+
+	seq = __atomic_load_n(seq_p, __ATOMIC_SEQ_CST);
+	if (!(seq & 1)) {
+		key = LD(*key_p);
+		if (!(key & CFG_KEY_VALID))
+			return 0;
+		if (!covers(slot, key, arg) && !slot_read_retry(seq_p, seq))
+			return 0;
+	}
+	held = slot_lock(seq_p);
+	key = LD(*key_p);
+	if ((key & CFG_KEY_VALID) && covers(slot, key, arg)) {
+		ST(*key_p, 0);
+		removed = 1;
+	}
+	slot_unlock(seq_p, held);
+	return removed;
+}
+
+/*
+ * Remove from @n slots of @size bytes at @base every valid one @covers
+ * accepts (slot_inv()), between two moves of the generation: fills that
+ * sampled an older one give up, and combined entries filled during the
+ * scan from what it had yet to remove carry the generation of its start,
+ * which the second move ends.
  */
 static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size_t n,
 			  size_t key_off,
@@ -165,29 +205,8 @@ static uint64_t slots_inv(struct siommu_smmuv3 *s, void *base, size_t size, size
 	size_t i;
 
 	smmu_gen_bump(s);
-	for (i = 0; i < n; i++) {
-		char *slot = (char *)base + i * size;
-		uint32_t *seq_p = (uint32_t *)slot, held, seq;
-		uint64_t *key_p = (uint64_t *)(slot + key_off), key;
-
-		seq = __atomic_load_n(seq_p, __ATOMIC_SEQ_CST);
-		if (!(seq & 1)) {
-			key = LD(*key_p);
-			if (!(key & CFG_KEY_VALID))
-				continue;
-			if (!covers(slot, key, arg) && !slot_read_retry(seq_p, seq))
-				continue;
-		}
-		held = slot_lock(seq_p);
-		key = LD(*key_p);
-		if ((key & CFG_KEY_VALID) && covers(slot, key, arg)) {
-			ST(*key_p, 0);
-			removed++;
-		}
-		slot_unlock(seq_p, held);
-	}
-	/* Combined entries filled during the scan from what it had yet to
-	 * remove carry the generation of its start: this ends them. */
+	for (i = 0; i < n; i++)
+		removed += slot_inv((char *)base + i * size, key_off, covers, arg);
 	smmu_gen_bump(s);
 	return removed;
 }
@@ -252,73 +271,98 @@ void smmu_cd_inv(struct siommu_smmuv3 *s, uint32_t sid, bool all, uint32_t idx)
 
 /* ---- TLB ------------------------------------------------------------------ */
 
+/* The way of the TLB set of (@key, @page) a fill writes: the same tag,
+ * else an empty way, else one by page. */
+static struct tlb_slot *tlb_way(struct siommu_smmuv3 *s, uint64_t key, uint64_t page)
+{
+	struct tlb_slot *set = tlb_set(s, key, page), *t = NULL;
+	unsigned int w;
+
+	for (w = 0; w < s->tlb_ways; w++) {
+		uint64_t k = LD(set[w].key);
+
+		if (k == key && LD(set[w].page) == page)
+			return &set[w];
+		if (!t && !(k & TLB_KEY_VALID))
+			t = &set[w];
+	}
+	return t ? t : &set[(page >> 12) % s->tlb_ways];
+}
+
+/* The way of the combined cache set of (@key, @page) a fill under @gen
+ * writes: the same tag, else a way not of this generation, else one by
+ * page. */
+static struct xc_slot *xc_way(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key,
+			      uint64_t page)
+{
+	struct xc_slot *set = xc_set(s, key, page), *x = NULL;
+	unsigned int w;
+
+	for (w = 0; w < s->xc_ways; w++) {
+		if (LD(set[w].key) == key && LD(set[w].page) == page)
+			return &set[w];
+		if (!x && (!(LD(set[w].key) & XC_KEY_VALID) || LD(set[w].gen) != (uint32_t)gen))
+			x = &set[w];
+	}
+	return x ? x : &set[(page >> 12) % s->xc_ways];
+}
+
+/* Announce that TLB entries of @level may exist, before a fill re-checks
+ * the generation: an invalidation that moves it after this sees the bit. */
+static void tlb_level_announce(struct siommu_smmuv3 *s, unsigned int level)
+{
+	if (!(READ_ONCE(s->tlb_levels) & (1u << level)))
+		__atomic_fetch_or(&s->tlb_levels, 1u << level, __ATOMIC_SEQ_CST);
+}
+
+static void tlb_write(struct tlb_slot *t, uint64_t key, uint64_t page, uint64_t out)
+{
+	ST(t->key, key);
+	ST(t->page, page);
+	ST(t->out, out);
+}
+
+static void xc_write(struct xc_slot *x, uint64_t gen, uint64_t key, uint64_t page,
+		     uint64_t out)
+{
+	ST(x->gen, (uint32_t)gen);
+	ST(x->key, key);
+	ST(x->page, page);
+	ST(x->out, out);
+}
+
 void smmu_tlb_fill(struct siommu_smmuv3 *s, uint64_t gen, unsigned int kind,
 		   unsigned int level, uint16_t asid, uint16_t vmid, uint64_t page,
 		   uint64_t out)
 {
 	uint64_t key = TLB_KEY(kind, level, asid, vmid);
-	struct tlb_slot *set = tlb_set(s, key, page), *t = NULL;
-	unsigned int w;
+	struct tlb_slot *t = tlb_way(s, key, page);
 	uint32_t held;
 
-	/* The same tag in the set, else an empty way, else one by page. */
-	for (w = 0; w < s->tlb_ways; w++) {
-		uint64_t k = LD(set[w].key);
-
-		if (k == key && LD(set[w].page) == page) {
-			t = &set[w];
-			break;
-		}
-		if (!t && !(k & TLB_KEY_VALID))
-			t = &set[w];
-	}
-	if (!t)
-		t = &set[(page >> 12) % s->tlb_ways];
 	smmu_fill_hook(s, SMMU_CACHE_TLB);
-	/* Announce the level before the fill re-checks the generation: an
-	 * invalidation that bumps it after this sees the bit. */
-	if (!(READ_ONCE(s->tlb_levels) & (1u << level)))
-		__atomic_fetch_or(&s->tlb_levels, 1u << level, __ATOMIC_SEQ_CST);
+	tlb_level_announce(s, level);
 	if (!fill_begin(s, &t->seq, gen, &held))
 		return;
-	ST(t->key, key);
-	ST(t->page, page);
-	ST(t->out, out);
+	tlb_write(t, key, page, out);
 	slot_unlock(&t->seq, held);
 }
 
 /* ---- combined cache ----------------------------------------------------- */
 
+/* Never with SMMUEN clear: clearing it moves the generation after
+ * publishing it, and a translation samples the generation before it tests
+ * SMMUEN (xlate_walk()), so a fill either saw SMMUEN clear and made
+ * nothing, or carries a generation the move ends. */
 void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t page,
 		  uint64_t out)
 {
-	struct xc_slot *set = xc_set(s, key, page), *x = NULL;
-	unsigned int w;
+	struct xc_slot *x = xc_way(s, gen, key, page);
 	uint32_t held;
 
-	/* Never with SMMUEN clear: clearing it moves the generation after
-	 * publishing it, and a translation samples the generation before it
-	 * tests SMMUEN (xlate_walk()), so a fill either saw SMMUEN clear and
-	 * made nothing, or carries a generation the move ends. */
-	/* The same tag in the set, else a way not of this generation, else
-	 * one by page. */
-	for (w = 0; w < s->xc_ways; w++) {
-		if (LD(set[w].key) == key && LD(set[w].page) == page) {
-			x = &set[w];
-			break;
-		}
-		if (!x && (!(LD(set[w].key) & XC_KEY_VALID) || LD(set[w].gen) != (uint32_t)gen))
-			x = &set[w];
-	}
-	if (!x)
-		x = &set[(page >> 12) % s->xc_ways];
 	smmu_fill_hook(s, SMMU_CACHE_XC);
 	if (!fill_begin(s, &x->seq, gen, &held))
 		return;
-	ST(x->gen, (uint32_t)gen);
-	ST(x->key, key);
-	ST(x->page, page);
-	ST(x->out, out);
+	xc_write(x, gen, key, page, out);
 	slot_unlock(&x->seq, held);
 }
 
@@ -364,12 +408,67 @@ static bool tlb_covers(const void *slot, uint64_t key, const void *arg)
 	return page <= m->last && last >= m->first;
 }
 
+/* At most this many 4K pages are invalidated set by set; a wider range
+ * scans the whole TLB. */
+#define TLB_INV_SET_PAGES 16
+
+/*
+ * A stage-1 invalidation by ASID and address range of a few pages
+ * (CMD_TLBI_NH_VA): an entry it removes has a known tag, so it lies in
+ * the set of its tag and level-aligned page (tlb_set()), as does a fill
+ * of it in progress; those sets are all it looks at. Fills after the
+ * first move of the generation fail, as for the whole scan.
+ */
+static bool tlb_inv_by_set(const struct tlb_match *m)
+{
+	return !m->all && m->s1 && !m->s2 && m->match_asid && m->match_range &&
+	       m->last >= m->first &&
+	       m->last - m->first < (uint64_t)TLB_INV_SET_PAGES * SIOMMU_SZ_4K;
+}
+
+static uint64_t tlb_inv_sets(struct siommu_smmuv3 *s, const struct tlb_match *m)
+{
+	static const unsigned int kinds[] = { TLB_S1, TLB_NEST };
+	uint16_t vmid = m->match_vmid ? m->vmid : 0;	/* 0 without stage 2 */
+	uint32_t levels = __atomic_load_n(&s->tlb_levels, __ATOMIC_SEQ_CST);
+	uint64_t removed = 0, page;
+	unsigned int k, level, w;
+
+	for (k = 0; k < 2; k++) {
+		for (level = 0; level < 3; level++) {
+			uint64_t mask = level_size(level) - 1;
+			uint64_t key = TLB_KEY(kinds[k], level, m->asid, vmid);
+
+			if (!(levels & (1u << level)))
+				continue;
+			for (page = m->first & ~mask;; page += mask + 1) {
+				struct tlb_slot *t = tlb_set(s, key, page);
+
+				for (w = 0; w < s->tlb_ways; w++)
+					removed += slot_inv((char *)&t[w],
+							    offsetof(struct tlb_slot, key),
+							    tlb_covers, m);
+				if ((m->last & ~mask) <= page)
+					break;
+			}
+		}
+	}
+	return removed;
+}
+
 uint64_t smmu_tlb_inv(struct siommu_smmuv3 *s, const struct tlb_match *m)
 {
-	uint64_t n = slots_inv(s, s->tlb, sizeof(struct tlb_slot),
-			       (size_t)(s->tlb_set_mask + 1) * s->tlb_ways,
-			       offsetof(struct tlb_slot, key), tlb_covers, m);
+	uint64_t n;
 
+	if (tlb_inv_by_set(m)) {
+		smmu_gen_bump(s);
+		n = tlb_inv_sets(s, m);
+		smmu_gen_bump(s);
+	} else {
+		n = slots_inv(s, s->tlb, sizeof(struct tlb_slot),
+			      (size_t)(s->tlb_set_mask + 1) * s->tlb_ways,
+			      offsetof(struct tlb_slot, key), tlb_covers, m);
+	}
 	smmu_stat_add(s, ST_TLB_INV, n);
 	return n;
 }

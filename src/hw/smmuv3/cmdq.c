@@ -9,6 +9,23 @@
  * CMD_SYNC (4.7.3) completes after every earlier command, and after every
  * walk, DMA and access callback that began before it: invalidations mark
  * need_sync, and the SYNC waits for a grace period of the model's RCU.
+ *
+ * Device callbacks (CMD_ATC_INV, CMD_PRI_RESP, CMD_RESUME and
+ * CMD_STALL_TERM) and CMD_SYNC's MSI run with no lock of the unit held: a
+ * device may retry its DMA from them, translate through ATS, issue a page
+ * request, and the interrupt handlers those raise may read and write the
+ * registers. One thread at a time processes the queue (cmdq_busy); it
+ * drops the register lock around each callback, with CONS still at the
+ * command, and moves CONS past it once the callback has returned (a
+ * SYNC's MSI is sent once CONS is past the SYNC: both say it completed).
+ * A CMDQ_PROD write meanwhile, from the callback itself or another
+ * thread, only moves PROD: the processing thread takes the new commands
+ * in order when it is back. So commands still take effect in queue order,
+ * and a CMD_SYNC completes only after the callbacks of every command
+ * before it returned. Clearing CMDQEN while a callback runs (after which
+ * software may move CONS, and set CMDQEN again) bumps cmdq_epoch: the
+ * processing thread then leaves CONS alone and starts over from what the
+ * registers say.
  */
 #include <errno.h>
 #include <string.h>
@@ -82,7 +99,27 @@ static uint16_t cmd_asid(struct siommu_smmuv3 *s, uint64_t d0)
 	return s->cfg.asid_bits == 8 ? asid & 0xff : asid;
 }
 
-static void cmd_sync(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
+/* What a command asks of a device, or CMD_SYNC's MSI: done once the
+ * register lock is dropped. */
+struct cmd_call {
+	enum { CALL_NONE, CALL_ATC_INV, CALL_PRI_RESP, CALL_STALL_END, CALL_SYNC_MSI } kind;
+	union {
+		struct siommu_smmuv3_atc_inv inv;
+		struct siommu_smmuv3_pri_resp resp;
+		struct {
+			uint32_t sid;
+			uint16_t stag;
+			bool all, retry;
+		} stall;
+		struct {
+			uint64_t addr;
+			uint32_t data;
+		} msi;
+	};
+};
+
+static void cmd_sync(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1,
+		     struct cmd_call *call)
 {
 	unsigned int cs = FIELD(d0, 13, 12);
 
@@ -93,13 +130,17 @@ static void cmd_sync(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
 	smmu_stat_inc(s, ST_SYNC);
 	/* CS: 0 none, 1 signal IRQ (an MSI when MSIAddr is set), 2 SEV
 	 * (no processor events here). */
-	if (cs == 1)
-		smmu_msi_send(s, SIOMMU_SMMUV3_IRQ_SRC_SYNC, d1 & GENMASK64(51, 2),
-			      (uint32_t)(d0 >> 32));
+	if (cs == 1) {
+		call->kind = CALL_SYNC_MSI;
+		call->msi.addr = d1 & GENMASK64(51, 2);
+		call->msi.data = (uint32_t)(d0 >> 32);
+	}
 }
 
-/* Execute one command; returns a CERROR_* code. lock held. */
-static unsigned int cmd_exec(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
+/* Execute one command; returns a CERROR_* code. A command for a device,
+ * and a SYNC's MSI, fill *call instead of running. lock held. */
+static unsigned int cmd_exec(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1,
+			     struct cmd_call *call)
 {
 	uint32_t f = s->cfg.features;
 	bool has_s1 = f & SIOMMU_SMMUV3_F_S1, has_s2 = f & SIOMMU_SMMUV3_F_S2;
@@ -188,7 +229,8 @@ static unsigned int cmd_exec(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
 			inv.size = 4096ull << size;
 			inv.addr = (d1 & GENMASK64(63, 12)) & ~(inv.size - 1);
 		}
-		smmu_dev_atc_inv(s, &inv);
+		call->kind = CALL_ATC_INV;
+		call->inv = inv;
 		return 0;
 	}
 	case CMD_PRI_RESP: {
@@ -201,7 +243,8 @@ static unsigned int cmd_exec(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
 			return SIOMMU_SMMUV3_CERROR_ILL;
 		if (!r.ssv)
 			r.ssid = 0;
-		smmu_dev_pri_resp(s, &r);
+		call->kind = CALL_PRI_RESP;
+		call->resp = r;
 		return 0;
 	}
 	case CMD_RESUME: {
@@ -211,18 +254,26 @@ static unsigned int cmd_exec(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
 			return SIOMMU_SMMUV3_CERROR_ILL;
 		/* Action 1 retries; 0 (terminate) and 2 (abort) end it. A
 		 * tag that is not stalled is ignored (SMMUv3 4.6.2). */
-		smmu_stall_end(s, sid, false, (uint16_t)d1, action == 1);
+		call->kind = CALL_STALL_END;
+		call->stall.sid = sid;
+		call->stall.all = false;
+		call->stall.stag = (uint16_t)d1;
+		call->stall.retry = action == 1;
 		return 0;
 	}
 	case CMD_STALL_TERM:
 		if (!(f & SIOMMU_SMMUV3_F_STALL))
 			return SIOMMU_SMMUV3_CERROR_ILL;
-		smmu_stall_end(s, sid, true, 0, false);
+		call->kind = CALL_STALL_END;
+		call->stall.sid = sid;
+		call->stall.all = true;
+		call->stall.stag = 0;
+		call->stall.retry = false;
 		return 0;
 	case CMD_SYNC:
 		if (FIELD(d0, 13, 12) == 3)
 			return SIOMMU_SMMUV3_CERROR_ILL;
-		cmd_sync(s, d0, d1);
+		cmd_sync(s, d0, d1, call);
 		return 0;
 	default:
 		/* Unknown opcodes, and EL2/EL3 invalidations (no IDR0.HYP,
@@ -233,28 +284,73 @@ static unsigned int cmd_exec(struct siommu_smmuv3 *s, uint64_t d0, uint64_t d1)
 	return 0;
 }
 
-void smmu_cmdq_process(struct siommu_smmuv3 *s, unsigned int *msi)
+/*
+ * Make @call with the register lock dropped, after delivering the
+ * interrupts gathered so far (an error or event before a later command's
+ * callback is signalled before it runs).
+ */
+static void cmd_call_unlocked(struct siommu_smmuv3 *s, const struct cmd_call *call,
+			      unsigned int *msi)
 {
-	struct smmu_queue *q = &s->cmdq;
+	unsigned int pending = *msi;
+
+	*msi = 0;
+	pthread_mutex_unlock(&s->lock);
+	smmu_msi_deliver(s, pending);
+	switch (call->kind) {
+	case CALL_ATC_INV:
+		smmu_dev_atc_inv(s, &call->inv);
+		break;
+	case CALL_PRI_RESP:
+		smmu_dev_pri_resp(s, &call->resp);
+		break;
+	case CALL_STALL_END:
+		smmu_stall_end(s, call->stall.sid, call->stall.all, call->stall.stag,
+			       call->stall.retry);
+		break;
+	case CALL_SYNC_MSI:
+		smmu_msi_send(s, SIOMMU_SMMUV3_IRQ_SRC_SYNC, call->msi.addr, call->msi.data);
+		break;
+	case CALL_NONE:
+		break;
+	}
+	pthread_mutex_lock(&s->lock);
+}
+
+/* Whether a command error stops the queue (SMMUv3 7.1). */
+static bool cmdq_stopped(struct siommu_smmuv3 *s)
+{
 	bool stopped;
 
-	if (!(s->cr0 & SIOMMU_SMMUV3_CR0_CMDQEN))
-		return;
 	pthread_mutex_lock(&s->q_lock);
 	stopped = (s->gerror ^ s->gerrorn) & SIOMMU_SMMUV3_GERROR_CMDQ_ERR;
 	pthread_mutex_unlock(&s->q_lock);
-	if (stopped)
-		return;
-	/* PROD cannot move under us (lock), so this ends within one lap. */
-	while (!q_empty(q)) {
-		uint64_t cmd[2];
+	return stopped;
+}
+
+/* The queue from CONS to PROD; its registers are read anew after each
+ * callback. lock held, dropped around callbacks. */
+static void cmdq_run(struct siommu_smmuv3 *s, unsigned int *msi)
+{
+	struct smmu_queue *q = &s->cmdq;
+	/* Only this thread raises CMDQ_ERR; acknowledging it takes the
+	 * register lock: it can change only while a callback runs. */
+	bool stopped = cmdq_stopped(s);
+
+	for (;;) {
+		struct cmd_call call = { .kind = CALL_NONE };
+		uint64_t cmd[2], epoch = s->cmdq_epoch;
 		unsigned int err;
 
+		/* Without callbacks PROD cannot move meanwhile, so this ends
+		 * within a lap; a callback's PROD write adds what it adds. */
+		if (!(s->cr0 & SIOMMU_SMMUV3_CR0_CMDQEN) || stopped || q_empty(q))
+			return;
 		if (siommu_mem_read(s->mem, q_addr(q) + (uint64_t)q_idx(q, q->cons) * 16,
 				    cmd, sizeof(cmd)))
 			err = SIOMMU_SMMUV3_CERROR_ABT;
 		else
-			err = cmd_exec(s, cmd[0], cmd[1]);
+			err = cmd_exec(s, cmd[0], cmd[1], &call);
 		if (err) {
 			q->cons = (q->cons & ~(0x7fu << 24)) | err << 24;
 			pthread_mutex_lock(&s->q_lock);
@@ -263,6 +359,37 @@ void smmu_cmdq_process(struct siommu_smmuv3 *s, unsigned int *msi)
 			return;
 		}
 		smmu_stat_inc(s, ST_CMD);
+		if (call.kind == CALL_SYNC_MSI) {
+			/* Complete: consumed, then signalled. Without an MSI
+			 * callback the signal is a memory write alone, which
+			 * needs no lock dropped. */
+			q->cons = q_inc(q, q->cons);
+			if (!s->msi_fn) {
+				smmu_msi_send(s, SIOMMU_SMMUV3_IRQ_SRC_SYNC, call.msi.addr,
+					      call.msi.data);
+				continue;
+			}
+			cmd_call_unlocked(s, &call, msi);
+			stopped = cmdq_stopped(s);
+			continue;
+		}
+		if (call.kind != CALL_NONE) {
+			cmd_call_unlocked(s, &call, msi);
+			stopped = cmdq_stopped(s);
+			/* The queue was disabled meanwhile: CONS is no
+			 * longer ours to move. */
+			if (s->cmdq_epoch != epoch)
+				continue;
+		}
 		q->cons = q_inc(q, q->cons);
 	}
+}
+
+void smmu_cmdq_process(struct siommu_smmuv3 *s, unsigned int *msi)
+{
+	if (s->cmdq_busy)
+		return;
+	s->cmdq_busy = true;
+	cmdq_run(s, msi);
+	s->cmdq_busy = false;
 }

@@ -157,8 +157,7 @@ int SIOMMU_EXPORT siommu_smmuv3_create(struct siommu_mem *mem,
 	s->gbpa = 1u << 12;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->q_lock, NULL);
-	pthread_mutex_init(&s->dev_lock, NULL);
-	pthread_cond_init(&s->dev_cond, NULL);
+	hw_devs_init(&s->devs);
 	/* Published to the memory last: nothing fails after it. */
 	mem_rcu_user_add(mem, &s->mem_user, &s->rcu);
 	*out = s;
@@ -172,20 +171,18 @@ out_free:
 	return ret;
 }
 
+static void dev_free(struct hw_dev *d)
+{
+	free(d);	/* the start of its struct smmu_dev */
+}
+
 void SIOMMU_EXPORT siommu_smmuv3_destroy(struct siommu_smmuv3 *s)
 {
-	struct smmu_dev *d, *next;
-
 	if (!s)
 		return;
 	mem_rcu_user_del(s->mem, &s->mem_user);
 	rcu_domain_fini(&s->rcu);
-	for (d = s->devs; d; d = next) {
-		next = d->next;
-		free(d);
-	}
-	pthread_cond_destroy(&s->dev_cond);
-	pthread_mutex_destroy(&s->dev_lock);
+	hw_devs_fini(&s->devs, dev_free);
 	pthread_mutex_destroy(&s->q_lock);
 	pthread_mutex_destroy(&s->lock);
 	smmu_caches_fini(s);
@@ -214,7 +211,12 @@ void smmu_msi_send(struct siommu_smmuv3 *s, enum siommu_smmuv3_irq irq,
 	siommu_smmuv3_msi_fn fn = s->msi_fn;
 	uint32_t le = data;	/* the formats are little-endian, as is the host */
 
-	if (addr && siommu_mem_is_ram(s->mem, addr, 4))
+	/* SMMUv3 3.18.2: an MSI whose address is 0 is not sent (a wired
+	 * interrupt would be signalled instead; the unit has none). For
+	 * CMD_SYNC, completion then shows through CMDQ_CONS alone. */
+	if (!addr)
+		return;
+	if (siommu_mem_is_ram(s->mem, addr, 4))
 		siommu_mem_write(s->mem, addr, &le, 4);
 	if (fn)
 		fn(s->msi_opaque, irq, addr, data);
@@ -423,70 +425,37 @@ int SIOMMU_EXPORT siommu_smmuv3_dev_register(struct siommu_smmuv3 *s, uint32_t s
 					     const struct siommu_smmuv3_dev_ops *ops,
 					     void *opaque)
 {
-	struct smmu_dev *d, *n;
-	int ret = 0;
+	struct smmu_dev *n;
+	int ret;
 
 	if (!ops)
 		return -EINVAL;
 	n = mem_should_fail(s->mem) ? NULL : calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->sid = sid;
+	n->dev.id = sid;
+	n->dev.opaque = opaque;
 	n->ops = *ops;
-	n->opaque = opaque;
-	pthread_mutex_lock(&s->dev_lock);
-	for (d = s->devs; d; d = d->next)
-		if (d->sid == sid)
-			break;
-	if (d) {
-		ret = -EEXIST;
+	ret = hw_devs_add(&s->devs, &n->dev);
+	if (ret)
 		free(n);
-	} else {
-		n->next = s->devs;
-		s->devs = n;
-	}
-	pthread_mutex_unlock(&s->dev_lock);
 	return ret;
 }
 
 void SIOMMU_EXPORT siommu_smmuv3_dev_unregister(struct siommu_smmuv3 *s, uint32_t sid)
 {
-	struct smmu_dev **pp, *d = NULL;
-
-	pthread_mutex_lock(&s->dev_lock);
-	for (pp = &s->devs; *pp; pp = &(*pp)->next) {
-		if ((*pp)->sid == sid) {
-			d = *pp;
-			*pp = d->next;
-			break;
-		}
-	}
-	while (d && d->busy)
-		pthread_cond_wait(&s->dev_cond, &s->dev_lock);
-	pthread_mutex_unlock(&s->dev_lock);
-	free(d);
+	free(hw_devs_remove(&s->devs, sid));
 }
 
+/* The registered device @sid, busy until dev_put(), or NULL. */
 static struct smmu_dev *dev_get(struct siommu_smmuv3 *s, uint32_t sid)
 {
-	struct smmu_dev *d;
-
-	pthread_mutex_lock(&s->dev_lock);
-	for (d = s->devs; d; d = d->next)
-		if (d->sid == sid)
-			break;
-	if (d)
-		d->busy++;
-	pthread_mutex_unlock(&s->dev_lock);
-	return d;
+	return (struct smmu_dev *)hw_devs_get(&s->devs, sid);
 }
 
 static void dev_put(struct siommu_smmuv3 *s, struct smmu_dev *d)
 {
-	pthread_mutex_lock(&s->dev_lock);
-	if (!--d->busy)
-		pthread_cond_broadcast(&s->dev_cond);
-	pthread_mutex_unlock(&s->dev_lock);
+	hw_devs_put(&s->devs, &d->dev);
 }
 
 void smmu_dev_atc_inv(struct siommu_smmuv3 *s, const struct siommu_smmuv3_atc_inv *inv)
@@ -496,7 +465,7 @@ void smmu_dev_atc_inv(struct siommu_smmuv3 *s, const struct siommu_smmuv3_atc_in
 	if (!d)
 		return;
 	if (d->ops.atc_inv)
-		d->ops.atc_inv(d->opaque, inv);
+		d->ops.atc_inv(d->dev.opaque, inv);
 	dev_put(s, d);
 }
 
@@ -507,7 +476,7 @@ void smmu_dev_pri_resp(struct siommu_smmuv3 *s, const struct siommu_smmuv3_pri_r
 	if (!d)
 		return;
 	if (d->ops.pri_resp)
-		d->ops.pri_resp(d->opaque, r);
+		d->ops.pri_resp(d->dev.opaque, r);
 	dev_put(s, d);
 }
 
@@ -518,7 +487,7 @@ static void dev_stall_end(struct siommu_smmuv3 *s, const struct siommu_smmuv3_st
 	if (!d)
 		return;
 	if (d->ops.stall_end)
-		d->ops.stall_end(d->opaque, e);
+		d->ops.stall_end(d->dev.opaque, e);
 	dev_put(s, d);
 }
 
@@ -660,7 +629,7 @@ static uint32_t cr0_mask(struct siommu_smmuv3 *s)
 }
 
 /* SMMUv3 6.3.9: the update completes at once, so CR0ACK follows CR0. */
-static void cr0_write(struct siommu_smmuv3 *s, uint32_t val, unsigned int *msi)
+static void cr0_write(struct siommu_smmuv3 *s, uint32_t val)
 {
 	uint32_t old = s->cr0, new = val & cr0_mask(s);
 
@@ -668,8 +637,10 @@ static void cr0_write(struct siommu_smmuv3 *s, uint32_t val, unsigned int *msi)
 	WRITE_ONCE(s->cr0, new);
 	pthread_mutex_unlock(&s->q_lock);
 	xl_publish(s);
+	if ((new ^ old) & SIOMMU_SMMUV3_CR0_CMDQEN)
+		s->cmdq_epoch++;
 	if ((new & ~old) & SIOMMU_SMMUV3_CR0_CMDQEN)
-		smmu_cmdq_process(s, msi);
+		s->cmdq_kick = true;
 }
 
 #define GBPA_FIELDS (SIOMMU_SMMUV3_GBPA_ABORT | (3u << 18) | (3u << 16) | \
@@ -759,7 +730,7 @@ static void reg32_write(struct siommu_smmuv3 *s, uint64_t off, uint32_t val,
 
 	switch (off) {
 	case SIOMMU_SMMUV3_CR0:
-		cr0_write(s, val, msi);
+		cr0_write(s, val);
 		break;
 	case SIOMMU_SMMUV3_CR1:
 		if (!(cr0 & SIOMMU_SMMUV3_CR0_SMMUEN))
@@ -792,7 +763,7 @@ static void reg32_write(struct siommu_smmuv3 *s, uint64_t off, uint32_t val,
 		/* SMMUv3 7.1: once CMDQ_ERR is acknowledged the queue resumes
 		 * at CONS (software replaced or fixed the bad command). */
 		if (ack)
-			smmu_cmdq_process(s, msi);
+			s->cmdq_kick = true;
 		break;
 	case SIOMMU_SMMUV3_GERROR_IRQ_CFG1:
 		if (!(s->irq_ctrl & SIOMMU_SMMUV3_IRQ_GERROR))
@@ -825,7 +796,7 @@ static void reg32_write(struct siommu_smmuv3 *s, uint64_t off, uint32_t val,
 	case SIOMMU_SMMUV3_CMDQ_PROD:
 		qptr_write(&s->cmdq, true, cr0 & SIOMMU_SMMUV3_CR0_CMDQEN, val, true);
 		if (cr0 & SIOMMU_SMMUV3_CR0_CMDQEN)
-			smmu_cmdq_process(s, msi);
+			s->cmdq_kick = true;
 		break;
 	case SIOMMU_SMMUV3_CMDQ_CONS:
 		qptr_write(&s->cmdq, false, cr0 & SIOMMU_SMMUV3_CR0_CMDQEN, val, true);
@@ -871,6 +842,11 @@ int SIOMMU_EXPORT siommu_smmuv3_mmio_write(struct siommu_smmuv3 *s, uint64_t off
 		reg32_write(s, offset + 4, (uint32_t)(val >> 32), &msi);
 	} else {
 		reg32_write(s, offset, (uint32_t)val, &msi);
+	}
+	/* After the whole write: processing may drop the lock. */
+	if (s->cmdq_kick) {
+		s->cmdq_kick = false;
+		smmu_cmdq_process(s, &msi);
 	}
 	pthread_mutex_unlock(&s->lock);
 	smmu_msi_deliver(s, msi);

@@ -11,11 +11,13 @@
 #define SIOMMU_HW_SMMUV3_INTERNAL_H
 
 #include <pthread.h>
+#include <string.h>
 #include <siommu/smmuv3.h>
 #include "mem/mem_internal.h"
 #include "util/compiler.h"
 #include "util/rcu.h"
 #include "hw/smmuv3/hook.h"
+#include "hw/common/devs.h"
 #include "hw/common/slot.h"
 
 #define BIT64(n) (1ull << (n))
@@ -172,13 +174,19 @@ struct s1_cfg {
 	bool affd, ha, wxn, uwxn, rec, stall;
 };
 
+/* A validated STE as the STE cache keeps it: decoded once, when fetched. */
+struct ste_cfg {
+	uint64_t ste[2];	/* words 0 and 1: CD table, S1DSS, EATS, S1STALLD */
+	struct s2_cfg s2;	/* config S2 and nested */
+	uint16_t vmid;		/* TLB tag (0 without stage 2 implemented) */
+	uint8_t config;		/* STE.Config: STE_CFG_* */
+};
+
 /* What a StreamID (and SubstreamID) leads to. */
 struct smmu_cfg {
 	unsigned int config;	/* STE_CFG_*; S1 bypassed by S1DSS: STE_CFG_S2/BYPASS */
-	uint64_t ste[4];
-	uint16_t vmid;		/* TLB tag (0 without stage 2 implemented) */
-	struct s1_cfg s1;
-	struct s2_cfg s2;
+	struct ste_cfg st;
+	struct s1_cfg s1;	/* configs S1 and nested, unless bypassed */
 };
 
 /* ---- Caches ------------------------------------------------------------ */
@@ -198,13 +206,19 @@ struct smmu_cfg {
  */
 
 /* STE cache (by StreamID) and CD cache (by StreamID and CD index): the
- * first four words of a validated entry. */
+ * decoded configuration of a validated entry (struct ste_cfg, struct
+ * s1_cfg) as words, so that a hit decodes nothing. */
+#define CFG_WORDS		6
 struct cfg_slot {
 	uint32_t seq;
 	uint32_t pad;
 	uint64_t key;
-	uint64_t w[4];
+	uint64_t w[CFG_WORDS];
 };
+_Static_assert(sizeof(struct ste_cfg) <= sizeof(uint64_t) * CFG_WORDS &&
+	       sizeof(struct s1_cfg) <= sizeof(uint64_t) * CFG_WORDS &&
+	       sizeof(struct ste_cfg) % 8 == 0 && sizeof(struct s1_cfg) % 8 == 0,
+	       "a decoded configuration is whole words that fit its cache slot");
 #define CFG_KEY_VALID		BIT64(63)
 #define STE_KEY(sid)		(CFG_KEY_VALID | (uint64_t)(sid))
 #define CD_KEY(sid, idx)	(CFG_KEY_VALID | ((uint64_t)(sid) << 20) | (idx))
@@ -241,8 +255,10 @@ enum { TLB_S1 = 1, TLB_S2 = 2, TLB_NEST = 3 };
 
 /*
  * Combined translation cache: what the STE cache, the CD cache and the
- * TLB (or a walk that filled them) answered for one stream, substream and
- * 4K input page, so that the next request for it probes once. An entry is
+ * TLB answered for one stream, substream and 4K input page, so that the
+ * next request for it probes once. It is filled on a TLB hit, not by the
+ * walk that filled the TLB: a page is remembered here from its second
+ * translation on. An entry is
  * a memo of that answer and nothing more: it holds the TLB entry's output
  * base and permissions (both privilege levels) and its level, and the
  * invalidation generation (inv_gen, low 32 bits) sampled before the
@@ -300,13 +316,12 @@ struct smmu_stripe {
 	uint64_t c[ST_NR];
 } __attribute__((aligned(64)));
 
+/* A registered device: the list entry (id: its StreamID) and its callbacks. */
 struct smmu_dev {
-	struct smmu_dev *next;
-	uint32_t sid;
+	struct hw_dev dev;
 	struct siommu_smmuv3_dev_ops ops;
-	void *opaque;
-	unsigned int busy;	/* callbacks running; dev_lock */
 };
+_Static_assert(offsetof(struct smmu_dev, dev) == 0, "a device is its list entry");
 
 /* A queue's registers (SMMUv3 3.5): BASE, and PROD/CONS with the index
  * in bits log2-1:0, the wrap flag at bit log2 and OVFLG at bit 31. */
@@ -325,15 +340,16 @@ struct smmu_stall {
 /*
  * The unit.
  *
- * Locks, in the order taken: lock -> q_lock -> dev_lock.
+ * Locks, in the order taken: lock -> q_lock -> devs.lock.
  *  - lock: the register file except what q_lock covers, command queue
- *    processing (held across CMD_SYNC's grace period).
+ *    processing (held across CMD_SYNC's grace period; dropped around
+ *    device callbacks and SYNC MSIs, see cmdq.c).
  *  - q_lock: the event queue, the PRI queue, GERROR, and the stall table.
  *    Translation threads take it only to record events, page requests and
  *    stalls, never inside a read-side section of theirs (a CMD_SYNC waits
  *    for those sections with lock held, and lock is taken before q_lock).
- *  - dev_lock: the device list and each device's busy count; dev_cond
- *    signals busy counts dropping to zero.
+ *  - devs.lock: the device list and each device's busy count
+ *    (hw/common/devs.h).
  * Lock-free: the translation state word xl (SMMUEN, GBPA.ABORT; written
  * under lock), the stream table registers strtab/strtab_cfg (written only
  * while SMMUEN is clear, published by xl's release store), the caches,
@@ -375,15 +391,22 @@ struct siommu_smmuv3 {
 	uint32_t gerror_irq_data, evtq_irq_data, priq_irq_data;
 	uint32_t gerror_irq_attr, evtq_irq_attr, priq_irq_attr;
 	bool need_sync;			/* invalidations since the last grace period */
+	/* One thread at a time processes the command queue: the one that
+	 * found cmdq_busy clear. Others only move PROD (or CONS, while
+	 * CMDQEN is clear) and leave the commands to it. cmdq_epoch counts
+	 * CMDQEN changes, so that the processing thread, back from a
+	 * callback, knows whether the queue it was working on is still
+	 * enabled as it was. cmdq_kick: a register write asked for
+	 * processing at the end of the MMIO write. */
+	bool cmdq_busy, cmdq_kick;
+	uint64_t cmdq_epoch;
 
 	pthread_mutex_t q_lock;
 	struct smmu_queue evtq, priq;
 	uint32_t gerror, gerrorn;
 	struct smmu_stall *stalls;
 
-	pthread_mutex_t dev_lock;
-	pthread_cond_t dev_cond;
-	struct smmu_dev *devs;
+	struct hw_devs devs;
 
 	/* Translations in flight (see smmu_read_lock()); a line of its own.
 	 * Linked to the memory, whose region removals wait for them too. */
@@ -486,35 +509,45 @@ static inline_hot struct cfg_slot *cfg_slot(struct cfg_slot *base, unsigned int 
 	return &base[(hash64(key) >> 40) & (n - 1)];
 }
 
-/* A cached entry's four words. Callers count: the hit path only when
- * the whole translation hits, the walk for each lookup it makes. */
+/* Words of a decoded configuration, which may alias its fields. */
+typedef uint64_t __attribute__((may_alias)) cfg_word;
+
+/* A cached entry, copied into @dst (@size bytes, a multiple of 8; written
+ * even on a miss). Callers count: the hit path only when the whole
+ * translation hits, the walk for each lookup it makes. */
 static inline_hot bool cfg_lookup(struct cfg_slot *base, unsigned int n, uint64_t key,
-				  uint64_t w[4])
+				  void *dst, size_t size)
 {
 	struct cfg_slot *c = cfg_slot(base, n, key);
 	uint32_t seq = slot_read_begin(&c->seq);
-	uint64_t k = __atomic_load_n(&c->key, __ATOMIC_RELAXED);
+	cfg_word *w = dst;
 	unsigned int i;
 
-	for (i = 0; i < 4; i++)
+	if (__atomic_load_n(&c->key, __ATOMIC_RELAXED) != key)
+		return false;
+	/* Word by word into place: no copy through the stack, whose wider
+	 * loads would wait on the narrower stores. */
+	for (i = 0; i < size / 8; i++)
 		w[i] = __atomic_load_n(&c->w[i], __ATOMIC_RELAXED);
-	return likely(!slot_read_retry(&c->seq, seq) && k == key);
+	return likely(!slot_read_retry(&c->seq, seq));
 }
 
-static inline_hot bool smmu_ste_lookup(struct siommu_smmuv3 *s, uint32_t sid, uint64_t w[4])
+static inline_hot bool smmu_ste_lookup(struct siommu_smmuv3 *s, uint32_t sid,
+				       struct ste_cfg *st)
 {
-	return cfg_lookup(s->ste, STE_SLOTS, STE_KEY(sid), w);
+	return cfg_lookup(s->ste, STE_SLOTS, STE_KEY(sid), st, sizeof(*st));
 }
 
 static inline_hot bool smmu_cd_lookup(struct siommu_smmuv3 *s, uint32_t sid, uint32_t idx,
-				      uint64_t w[4])
+				      struct s1_cfg *c1)
 {
-	return cfg_lookup(s->cd, CD_SLOTS, CD_KEY(sid, idx), w);
+	return cfg_lookup(s->cd, CD_SLOTS, CD_KEY(sid, idx), c1, sizeof(*c1));
 }
 
-void smmu_ste_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, const uint64_t w[4]);
+void smmu_ste_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid,
+		   const struct ste_cfg *st);
 void smmu_cd_fill(struct siommu_smmuv3 *s, uint64_t gen, uint32_t sid, uint32_t idx,
-		  const uint64_t w[4]);
+		  const struct s1_cfg *c1);
 
 static inline_hot struct tlb_slot *tlb_set(struct siommu_smmuv3 *s, uint64_t key,
 					   uint64_t page)
@@ -644,7 +677,6 @@ struct smmu_walk_out {
 	uint32_t s1_perm;	/* stage 1 alone (PERM_ALL when bypassed) */
 	unsigned int tlb_kind;	/* TLB_S1/S2/NEST, 0: bypass (not cached) */
 	uint16_t asid, vmid;
-	bool stage1, stage2;
 	struct smmu_fault f;	/* when the walk fails */
 };
 
@@ -703,7 +735,8 @@ int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *re
 		     const struct smmu_fault *f, bool *recorded, uint16_t *stag,
 		     unsigned int *msi);
 void smmu_msi_deliver(struct siommu_smmuv3 *s, unsigned int msi);
-/* Send an MSI (addr 0: none but the callback) for @irq; memory write if RAM. */
+/* Send an MSI for @irq: the memory write if @addr is RAM, and the
+ * callback; nothing at all if @addr is 0. */
 void smmu_msi_send(struct siommu_smmuv3 *s, enum siommu_smmuv3_irq irq,
 		   uint64_t addr, uint32_t data);
 /* Activate GERROR bits (q_lock held). */
@@ -764,7 +797,10 @@ static inline uint64_t q_addr(const struct smmu_queue *q)
 
 /* ---- cmdq.c ---------------------------------------------------------------- */
 
-/* Consume commands from CONS to PROD; called with lock held. */
+/* Consume commands from CONS to PROD unless another thread is doing so
+ * (cmdq_busy); called with lock held, which it drops around callbacks:
+ * call it only at the end of a register write, with no state of the
+ * write's kept across it. */
 void smmu_cmdq_process(struct siommu_smmuv3 *s, unsigned int *msi);
 
 #endif

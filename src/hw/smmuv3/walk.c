@@ -127,19 +127,21 @@ static int ste_fetch(struct siommu_smmuv3 *s, uint32_t sid, uint64_t w[8],
 }
 
 /*
- * Validate STE words @w and decode them into @c (SMMUv3 5.2: an STE with
+ * Validate STE words @w and decode them into @st (SMMUv3 5.2: an STE with
  * a field out of range or using what the unit lacks is ILLEGAL and gives
  * C_BAD_STE). Config "abort" decodes fine.
  */
-static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cfg *c,
+static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct ste_cfg *st,
 		      struct smmu_fault *f)
 {
 	uint32_t feat = s->cfg.features;
 	unsigned int config = STE0_CONFIG(w[0]);
 	bool s1, s2;
 
-	memcpy(c->ste, w, sizeof(c->ste));
-	c->config = config;
+	memset(st, 0, sizeof(*st));
+	st->ste[0] = w[0];
+	st->ste[1] = w[1];
+	st->config = (uint8_t)config;
 	if (!(w[0] & STE0_V)) {
 		fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
 		f->ats_quiet = true;
@@ -160,13 +162,12 @@ static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cf
 	 * reserved; the field is RES0 without ATS. */
 	if ((feat & SIOMMU_SMMUV3_F_ATS) && STE1_EATS(w[1]) > 1)
 		return fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
-	c->vmid = 0;
 	if (feat & SIOMMU_SMMUV3_F_S2) {
 		/* With stage 2 implemented, S2VMID tags stage-1-only
 		 * translations too (SMMUv3 5.2). */
-		c->vmid = STE2_S2VMID(w[2]);
+		st->vmid = STE2_S2VMID(w[2]);
 		if (s->cfg.vmid_bits == 8)
-			c->vmid &= 0xff;
+			st->vmid &= 0xff;
 	}
 	if (s1) {
 		unsigned int fmt = STE0_S1FMT(w[0]), cdmax = STE0_S1CDMAX(w[0]);
@@ -179,7 +180,7 @@ static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cf
 			return fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
 	}
 	if (s2) {
-		struct s2_cfg *c2 = &c->s2;
+		struct s2_cfg *c2 = &st->s2;
 		unsigned int sl0 = STE2_S2SL0(w[2]), ia, start, ps = STE2_S2PS(w[2]);
 		uint64_t tbl;
 
@@ -204,7 +205,7 @@ static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cf
 			tbl = 64;
 		if ((c2->ttb & (tbl - 1)) || (c2->ttb & ~s->oa_mask))
 			return fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
-		c2->vmid = c->vmid;
+		c2->vmid = st->vmid;
 		c2->start = (uint8_t)start;
 		c2->ia_bits = (uint8_t)ia;
 		c2->affd = w[2] & STE2_S2AFFD;
@@ -347,7 +348,7 @@ static int s1_table_pa(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint64
 		*pa = addr;
 		return 0;
 	}
-	return s2_translate(s, &c->s2, addr, EV_CLASS_TT, pa, NULL, NULL, f);
+	return s2_translate(s, &c->st.s2, addr, EV_CLASS_TT, pa, NULL, NULL, f);
 }
 
 static int s1_fault(const struct s1_cfg *c1, struct smmu_fault *f, uint8_t event,
@@ -395,24 +396,33 @@ static int s1_walk(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint64_t v
 {
 	const struct s1_cfg *c1 = &c->s1;
 	unsigned int half = (va >> 55) & 1, ia = 64 - c1->tsz[half];
-	unsigned int top = c1->tbi[half] ? 55 : 63, start, l;
+	unsigned int top = c1->tbi[half] ? 55 : 63, start, l, sh;
 	uint64_t hi = GENMASK64(top, ia), oa_mask = addr_mask(c1->oa_bits);
-	uint64_t table = c1->ttb[half], tbl = 0, desc, ea, pa;
+	uint64_t table = c1->ttb[half], tbl = 0, desc, ea, pa, idx_mask;
+	/* The frame pool never moves: its window is taken once per walk,
+	 * and a table anywhere else is looked up by rd64(). */
+	const struct frame_pool *pool = &s->mem->pool;
+	const uint64_t pool_base = pool->base, pool_size = pool->size;
+	uint8_t *const pool_host = pool->host;
+	const bool nest = c->config == STE_CFG_NEST;
 
 	if (c1->epd[half] || (va & hi) != (half ? hi : 0))
 		return s1_fault(c1, f, SIOMMU_SMMUV3_F_TRANSLATION, EV_CLASS_IN);
 	start = 3 - (ia - 13) / 9;
-	if (c->config != STE_CFG_NEST && (table & ~oa_mask))
+	if (!nest && (table & ~oa_mask))
 		return s1_fault(c1, f, SIOMMU_SMMUV3_F_ADDR_SIZE, EV_CLASS_TT);
+	sh = level_shift(start);
+	idx_mask = (1ull << (ia - sh)) - 1;
 	for (l = start;; ) {
-		unsigned int sh = level_shift(l);
-		unsigned int bits = l == start ? ia - sh : 9;
-
-		ea = table + ((va >> sh) & ((1ull << bits) - 1)) * 8;
-		if (s1_table_pa(s, c, ea, &pa, f))
+		ea = table + ((va >> sh) & idx_mask) * 8;
+		pa = ea;
+		if (unlikely(nest) && s1_table_pa(s, c, ea, &pa, f))
 			return -1;
 again:
-		if (rd64(s, pa, &desc)) {
+		if (likely(pa - pool_base < pool_size && !(pa & 7))) {
+			desc = __atomic_load_n((uint64_t *)(pool_host + (pa - pool_base)),
+					       __ATOMIC_ACQUIRE);
+		} else if (rd64(s, pa, &desc)) {
 			s1_fault(c1, f, SIOMMU_SMMUV3_F_WALK_EABT, EV_CLASS_TT);
 			f->fetch = pa;
 			return -1;
@@ -428,6 +438,8 @@ again:
 				tbl |= desc & (PTE_APTABLE0 | PTE_APTABLE1 | PTE_XNTABLE |
 					       PTE_PXNTABLE);
 			l++;
+			sh -= 9;
+			idx_mask = 511;
 			continue;
 		}
 		if ((desc & PTE_OA_HI) || ((desc & PTE_OA) & ~oa_mask))
@@ -463,7 +475,7 @@ static int cd_read(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint64_t a
 	uint64_t pa = addr;
 
 	if (c->config == STE_CFG_NEST &&
-	    s2_translate(s, &c->s2, addr, EV_CLASS_CD, &pa, NULL, NULL, f)) {
+	    s2_translate(s, &c->st.s2, addr, EV_CLASS_CD, &pa, NULL, NULL, f)) {
 		f->record = true;
 		f->stall = false;
 		return -1;
@@ -479,8 +491,8 @@ static int cd_read(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint64_t a
 static int cd_fetch(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint32_t idx,
 		    uint64_t w[4], struct smmu_fault *f)
 {
-	uint64_t ptr = STE0_S1CTXPTR(c->ste[0]), addr, l1;
-	unsigned int cdmax = STE0_S1CDMAX(c->ste[0]), fmt = STE0_S1FMT(c->ste[0]);
+	uint64_t ptr = STE0_S1CTXPTR(c->st.ste[0]), addr, l1;
+	unsigned int cdmax = STE0_S1CDMAX(c->st.ste[0]), fmt = STE0_S1FMT(c->st.ste[0]);
 
 	if (!cdmax || fmt == 0) {
 		addr = ptr + (uint64_t)idx * 64;
@@ -496,19 +508,18 @@ static int cd_fetch(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint32_t 
 	return cd_read(s, c, addr, w, 4, f);
 }
 
-/* Validate CD words @w under the STE in @c and decode them into c->s1
- * (SMMUv3 5.4: an ILLEGAL CD gives C_BAD_CD). */
-static int cd_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cfg *c,
+/* Validate CD words @w and decode them into @c1 (SMMUv3 5.4: an ILLEGAL
+ * CD gives C_BAD_CD). What the STE forbids is cd_ste_check()'s. */
+static int cd_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct s1_cfg *c1,
 		     struct smmu_fault *f)
 {
-	struct s1_cfg *c1 = &c->s1;
 	uint32_t feat = s->cfg.features;
 	unsigned int i, ips = CD0_IPS(w[0]);
 
+	memset(c1, 0, sizeof(*c1));
 	if (!(w[0] & CD0_V) || !(w[0] & CD0_AA64) || (w[0] & CD0_ENDI) || ips == 7)
 		return fault(f, SIOMMU_SMMUV3_C_BAD_CD, 0, true);
-	if ((w[0] & CD0_S) && (!(feat & SIOMMU_SMMUV3_F_STALL) ||
-			       (c->ste[1] & STE1_S1STALLD)))
+	if ((w[0] & CD0_S) && !(feat & SIOMMU_SMMUV3_F_STALL))
 		return fault(f, SIOMMU_SMMUV3_C_BAD_CD, 0, true);
 	c1->epd[0] = w[0] & CD0_EPD0;
 	c1->epd[1] = w[0] & CD0_EPD1;
@@ -550,6 +561,16 @@ static int cd_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct smmu_cfg
 	return 0;
 }
 
+/* A CD under the STE that leads to it, cached or not: CD.S = 1 under
+ * STE.S1STALLD = 1 is ILLEGAL (SMMUv3 5.4). The CD cache keeps CDs apart
+ * from the STE they were found through, so every use checks this. */
+static inline_hot int cd_ste_check(const struct smmu_cfg *c, struct smmu_fault *f)
+{
+	if (unlikely(c->s1.stall && (c->st.ste[1] & STE1_S1STALLD)))
+		return fault(f, SIOMMU_SMMUV3_C_BAD_CD, 0, true);
+	return 0;
+}
+
 /* ---- configuration -------------------------------------------------------- */
 
 int smmu_config(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
@@ -559,21 +580,19 @@ int smmu_config(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	uint32_t idx;
 	int r;
 
-	memset(c, 0, sizeof(*c));
 	if (s->cfg.sid_bits < 32 && (req->sid >> s->cfg.sid_bits))
 		/* CR2.RECINVSID: record StreamIDs beyond IDR1.SIDSIZE. */
 		return fault(f, SIOMMU_SMMUV3_C_BAD_STREAMID, 0,
 			     READ_ONCE(s->cr2) & 2);
-	if (!smmu_ste_lookup(s, req->sid, w)) {
-		smmu_stat_inc(s, ST_STE_MISS);
-		if (ste_fetch(s, req->sid, w, f) || ste_decode(s, w, c, f))
-			return -1;
-		smmu_ste_fill(s, gen, req->sid, w);
-	} else {
+	if (likely(smmu_ste_lookup(s, req->sid, &c->st))) {
 		smmu_stat_inc(s, ST_STE_HIT);
-		if (ste_decode(s, w, c, f))
+	} else {
+		smmu_stat_inc(s, ST_STE_MISS);
+		if (ste_fetch(s, req->sid, w, f) || ste_decode(s, w, &c->st, f))
 			return -1;
+		smmu_ste_fill(s, gen, req->sid, &c->st);
 	}
+	c->config = c->st.config;
 	switch (c->config) {
 	case STE_CFG_ABORT:
 		fault(f, SIOMMU_SMMUV3_EVT_NONE, 0, false);
@@ -585,7 +604,7 @@ int smmu_config(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 			return fault(f, SIOMMU_SMMUV3_C_BAD_SUBSTREAMID, 0, true);
 		return 0;
 	}
-	r = ste_cd_index(c->ste, req, &idx);
+	r = ste_cd_index(c->st.ste, req, &idx);
 	if (r == 1) {
 		c->config = c->config == STE_CFG_NEST ? STE_CFG_S2 : STE_CFG_BYPASS;
 		return 0;
@@ -595,15 +614,17 @@ int smmu_config(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		f->ats_quiet = r == SIOMMU_SMMUV3_F_STREAM_DISABLED;
 		return -1;
 	}
-	if (!smmu_cd_lookup(s, req->sid, idx, w)) {
+	if (likely(smmu_cd_lookup(s, req->sid, idx, &c->s1))) {
+		smmu_stat_inc(s, ST_CD_HIT);
+	} else {
 		smmu_stat_inc(s, ST_CD_MISS);
-		if (cd_fetch(s, c, idx, w, f) || cd_decode(s, w, c, f))
+		if (cd_fetch(s, c, idx, w, f) || cd_decode(s, w, &c->s1, f) ||
+		    cd_ste_check(c, f))
 			return -1;
-		smmu_cd_fill(s, gen, req->sid, idx, w);
+		smmu_cd_fill(s, gen, req->sid, idx, &c->s1);
 		return 0;
 	}
-	smmu_stat_inc(s, ST_CD_HIT);
-	return cd_decode(s, w, c, f);
+	return cd_ste_check(c, f);
 }
 
 /* ---- translation ----------------------------------------------------------- */
@@ -616,21 +637,24 @@ int smmu_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	uint32_t p2;
 	unsigned int l2;
 
-	memset(o, 0, sizeof(*o));
-	o->vmid = c->vmid;
+	/* Every field is set on success; on failure only o->f is. */
+	o->vmid = c->st.vmid;
+	o->asid = 0;
+	o->ipa = 0;
 	smmu_stat_inc(s, ST_WALK);
 	switch (c->config) {
 	case STE_CFG_BYPASS:
 		o->page = req->iova & ~0xfffull;
 		o->out = o->page;
 		o->perm = o->s1_perm = PERM_ALL;
+		o->level = 0;
+		o->tlb_kind = 0;
 		return 0;
 	case STE_CFG_S2:
 		o->ipa = req->iova;
-		if (s2_translate(s, &c->s2, req->iova, EV_CLASS_IN, &pa, &o->perm, &o->level,
+		if (s2_translate(s, &c->st.s2, req->iova, EV_CLASS_IN, &pa, &o->perm, &o->level,
 				 &o->f))
 			return -1;
-		o->stage2 = true;
 		o->tlb_kind = TLB_S2;
 		o->s1_perm = PERM_ALL;
 		o->page = req->iova & ~(level_size(o->level) - 1);
@@ -639,7 +663,6 @@ int smmu_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	}
 	if (s1_walk(s, c, req->iova, &lf, &o->f))
 		return -1;
-	o->stage1 = true;
 	o->asid = c->s1.asid;
 	o->s1_perm = s1_perm(&c->s1, lf.desc, lf.tbl_attrs);
 	o->level = lf.level;
@@ -652,9 +675,8 @@ int smmu_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		return 0;
 	}
 	o->ipa = ipa;
-	if (s2_translate(s, &c->s2, ipa, EV_CLASS_IN, &pa, &p2, &l2, &o->f))
+	if (s2_translate(s, &c->st.s2, ipa, EV_CLASS_IN, &pa, &p2, &l2, &o->f))
 		return -1;
-	o->stage2 = true;
 	o->tlb_kind = TLB_NEST;
 	o->perm &= p2;
 	if (l2 < o->level)

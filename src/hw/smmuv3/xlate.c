@@ -6,8 +6,12 @@
  * The hit path copies an entry of the combined cache (smmuv3_internal.h,
  * struct xc_slot) by value under its sequence count and enters no RCU
  * section. Anything else goes through the STE, CD and TLB caches and the
- * walk inside one, and fills the combined cache when it translated. DMA and access keep one open from the translation until the copy
- * or callback is done, so a CMD_SYNC (which waits for a grace period)
+ * walk inside one. A combined entry is made when the TLB answers: a walk
+ * fills the TLB alone, and the next request for the page, finding that
+ * entry, fills the combined cache. A page translated once costs one fill
+ * (one compare-and-swap), and pages that overrun the TLB do not churn the
+ * combined cache. DMA and access keep a section open from the translation
+ * until the copy or callback is done, so a CMD_SYNC (which waits for a grace period)
  * cannot complete while memory is still being accessed through a
  * translation it removed. Events are recorded outside the section: their
  * lock must never be waited for by a thread inside one.
@@ -114,8 +118,8 @@ static int perm_fault(const struct smmu_cfg *c, const struct smmu_walk_out *o,
 	if (need & ~o->perm) {
 		f->s2 = true;
 		f->ipa = o->ipa;
-		f->record = c->s2.rec;
-		f->stall = c->s2.stall;
+		f->record = c->st.s2.rec;
+		f->stall = c->st.s2.stall;
 		return -1;
 	}
 	return 0;
@@ -147,7 +151,7 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
 	default:
 		return false;
 	}
-	return tlb_piece(s, req, kind, asid, c->vmid, va, req->access, req->iova, p, xc);
+	return tlb_piece(s, req, kind, asid, c->st.vmid, va, req->access, req->iova, p, xc);
 }
 
 /*
@@ -156,9 +160,10 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
  * or -1 with *f (not yet recorded). ATS requests get page-table faults as
  * a result without permissions, not as faults.
  */
-static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-		      enum smmu_kind kind, uint32_t access, uint64_t iova,
-		      struct piece *p, struct smmu_fault *f)
+static inline_hot int xlate_walk_inline(struct siommu_smmuv3 *s,
+					const struct siommu_smmuv3_req *req,
+					enum smmu_kind kind, uint32_t access, uint64_t iova,
+					struct piece *p, struct smmu_fault *f)
 {
 	/* The generation before SMMUEN: clearing SMMUEN publishes it, then
 	 * moves the generation, so a fill under a generation that saw the
@@ -186,7 +191,7 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 	}
 	smmu_read_lock(s);
 	ret = smmu_config(s, &r, gen, &c, f);
-	if (!ret && kind == KIND_ATS && STE1_EATS(c.ste[1]) != 1) {
+	if (!ret && kind == KIND_ATS && STE1_EATS(c.st.ste[1]) != 1) {
 		memset(f, 0, sizeof(*f));
 		f->event = SIOMMU_SMMUV3_F_BAD_ATS_TREQ;
 		f->record = true;
@@ -229,12 +234,6 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 		}
 	} else if (ret || perm_fault(&c, &o, access, perm_shift(req), f)) {
 		return -1;
-	} else if (o.tlb_kind) {
-		/* Under the generation the walk began in: an invalidation
-		 * since ends the entry (see struct xc_slot). */
-		smmu_xc_fill(s, gen, XC_KEY(req->sid, req->ssv, req->ssid), iova & ~0xfffull,
-			     o.out | o.perm | XC_OUT_LEVEL_SET(o.level) |
-			     (o.tlb_kind != TLB_S2 ? XC_OUT_CD : 0));
 	}
 	p->size = level_size(o.level);
 	p->base = iova & ~(p->size - 1);
@@ -242,6 +241,16 @@ static int xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *r
 	p->addr = o.out + (iova & (p->size - 1));
 	p->perm = (o.perm >> perm_shift(req)) & ACC_ALL;
 	return 0;
+}
+
+/* xlate_walk_inline() for the callers that are not translate_miss(), which
+ * takes it inline so that its piece never goes through memory. */
+static __attribute__((noinline)) int
+xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+	   enum smmu_kind kind, uint32_t access, uint64_t iova, struct piece *p,
+	   struct smmu_fault *f)
+{
+	return xlate_walk_inline(s, req, kind, access, iova, p, f);
 }
 
 /* Record @f for @req (outside any read-side section) and describe it in
@@ -270,12 +279,19 @@ static int fault_report(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req 
 	return stalled ? -EAGAIN : -EFAULT;
 }
 
+/* Field by field, as the hit path writes them: a whole-struct copy from a
+ * piece just stored would wait on those stores. */
 static inline_hot void res_fill(struct siommu_smmuv3_xlate *res, const struct piece *p)
 {
-	*res = (struct siommu_smmuv3_xlate){
-		.addr = p->addr, .iova_base = p->base, .addr_base = p->out,
-		.size = p->size, .perm = p->perm,
-	};
+	res->addr = p->addr;
+	res->iova_base = p->base;
+	res->addr_base = p->out;
+	res->size = p->size;
+	res->perm = p->perm;
+	res->event = 0;
+	res->event_recorded = false;
+	res->stalled = false;
+	res->stag = 0;
 }
 
 static int req_check(const struct siommu_smmuv3_req *req, bool need_access)
@@ -298,7 +314,7 @@ translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	struct smmu_fault f;
 	struct piece p;
 
-	if (!xlate_walk(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
+	if (!xlate_walk_inline(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
 		res_fill(res, &p);
 		return 0;
 	}

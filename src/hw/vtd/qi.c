@@ -208,9 +208,14 @@ static int qi_exec(struct siommu_vtd *v, const uint64_t d[4], bool dw,
 		/* VT-d 6.5.2.9: SW, IF, FN and PD are independent, and a wait
 		 * with none of them is a legal fence. */
 		if (d[0] & BIT64(5)) {
-			status = (uint32_t)(d[0] >> 32);
-			if (siommu_mem_write(v->mem, d[1] & ~3ull, &status, 4))
+			/* One 32-bit write, as the hardware's: a driver on
+			 * another thread polls the word. */
+			uint32_t *p = siommu_mem_host(v->mem, d[1] & ~3ull, 4);
+
+			if (!p)
 				return SIOMMU_VTD_IQEI_FETCH;
+			status = (uint32_t)(d[0] >> 32);
+			__atomic_store_n(p, status, __ATOMIC_RELEASE);
 		}
 		if ((d[0] & BIT64(4)) && !(v->ics & SIOMMU_VTD_ICS_IWC)) {
 			v->ics |= SIOMMU_VTD_ICS_IWC;

@@ -142,8 +142,7 @@ int SIOMMU_EXPORT siommu_vtd_create(struct siommu_mem *mem,
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->fault_lock, NULL);
 	pthread_mutex_init(&v->prq_lock, NULL);
-	pthread_mutex_init(&v->dev_lock, NULL);
-	pthread_cond_init(&v->dev_cond, NULL);
+	hw_devs_init(&v->devs);
 	/* Reset values: interrupts masked (VT-d 10.4.10, 10.4.23). */
 	v->fectl = SIOMMU_VTD_ECTL_IM;
 	v->iectl = SIOMMU_VTD_ECTL_IM;
@@ -161,20 +160,18 @@ out_free:
 	return ret;
 }
 
+static void dev_free(struct hw_dev *d)
+{
+	free(d);	/* the start of its struct vtd_dev */
+}
+
 void SIOMMU_EXPORT siommu_vtd_destroy(struct siommu_vtd *v)
 {
-	struct vtd_dev *d, *next;
-
 	if (!v)
 		return;
 	mem_rcu_user_del(v->mem, &v->mem_user);
 	rcu_domain_fini(&v->rcu);
-	for (d = v->devs; d; d = next) {
-		next = d->next;
-		free(d);
-	}
-	pthread_cond_destroy(&v->dev_cond);
-	pthread_mutex_destroy(&v->dev_lock);
+	hw_devs_fini(&v->devs, dev_free);
 	pthread_mutex_destroy(&v->prq_lock);
 	pthread_mutex_destroy(&v->fault_lock);
 	pthread_mutex_destroy(&v->lock);
@@ -320,70 +317,37 @@ int SIOMMU_EXPORT siommu_vtd_dev_register(struct siommu_vtd *v, uint16_t rid,
 					  const struct siommu_vtd_dev_ops *ops,
 					  void *opaque)
 {
-	struct vtd_dev *d, *n;
-	int ret = 0;
+	struct vtd_dev *n;
+	int ret;
 
 	if (!ops)
 		return -EINVAL;
 	n = vtd_should_fail(v->mem) ? NULL : calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->rid = rid;
+	n->dev.id = rid;
+	n->dev.opaque = opaque;
 	n->ops = *ops;
-	n->opaque = opaque;
-	pthread_mutex_lock(&v->dev_lock);
-	for (d = v->devs; d; d = d->next)
-		if (d->rid == rid)
-			break;
-	if (d) {
-		ret = -EEXIST;
+	ret = hw_devs_add(&v->devs, &n->dev);
+	if (ret)
 		free(n);
-	} else {
-		n->next = v->devs;
-		v->devs = n;
-	}
-	pthread_mutex_unlock(&v->dev_lock);
 	return ret;
 }
 
 void SIOMMU_EXPORT siommu_vtd_dev_unregister(struct siommu_vtd *v, uint16_t rid)
 {
-	struct vtd_dev **pp, *d = NULL;
-
-	pthread_mutex_lock(&v->dev_lock);
-	for (pp = &v->devs; *pp; pp = &(*pp)->next) {
-		if ((*pp)->rid == rid) {
-			d = *pp;
-			*pp = d->next;
-			break;
-		}
-	}
-	while (d && d->busy)
-		pthread_cond_wait(&v->dev_cond, &v->dev_lock);
-	pthread_mutex_unlock(&v->dev_lock);
-	free(d);
+	free(hw_devs_remove(&v->devs, rid));
 }
 
+/* The registered device @rid, busy until dev_put(), or NULL. */
 static struct vtd_dev *dev_get(struct siommu_vtd *v, uint16_t rid)
 {
-	struct vtd_dev *d;
-
-	pthread_mutex_lock(&v->dev_lock);
-	for (d = v->devs; d; d = d->next)
-		if (d->rid == rid)
-			break;
-	if (d)
-		d->busy++;
-	pthread_mutex_unlock(&v->dev_lock);
-	return d;
+	return (struct vtd_dev *)hw_devs_get(&v->devs, rid);
 }
 
 static void dev_put(struct siommu_vtd *v, struct vtd_dev *d)
 {
-	pthread_mutex_lock(&v->dev_lock);
-	if (!--d->busy)
-		pthread_cond_broadcast(&v->dev_cond);
-	pthread_mutex_unlock(&v->dev_lock);
+	hw_devs_put(&v->devs, &d->dev);
 }
 
 void vtd_dev_devtlb_inv(struct siommu_vtd *v, const struct siommu_vtd_devtlb_inv *inv)
@@ -393,7 +357,7 @@ void vtd_dev_devtlb_inv(struct siommu_vtd *v, const struct siommu_vtd_devtlb_inv
 	if (!d)
 		return;
 	if (d->ops.devtlb_inv)
-		d->ops.devtlb_inv(d->opaque, inv);
+		d->ops.devtlb_inv(d->dev.opaque, inv);
 	dev_put(v, d);
 }
 
@@ -404,7 +368,7 @@ void vtd_dev_page_resp(struct siommu_vtd *v, const struct siommu_vtd_page_resp *
 	if (!d)
 		return;
 	if (d->ops.page_resp)
-		d->ops.page_resp(d->opaque, r);
+		d->ops.page_resp(d->dev.opaque, r);
 	dev_put(v, d);
 }
 

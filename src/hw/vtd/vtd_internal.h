@@ -15,6 +15,7 @@
 #include "mem/mem_internal.h"
 #include "util/compiler.h"
 #include "util/rcu.h"
+#include "hw/common/devs.h"
 #include "hw/common/slot.h"
 
 /* ---- Entry formats (VT-d 9.4-9.9) ---------------------------------- */
@@ -237,13 +238,12 @@ struct vtd_stripe {
 	uint64_t c[ST_NR];
 } __attribute__((aligned(64)));
 
+/* A registered device: the list entry (id: its source ID) and its callbacks. */
 struct vtd_dev {
-	struct vtd_dev *next;
-	uint16_t rid;
+	struct hw_dev dev;
 	struct siommu_vtd_dev_ops ops;
-	void *opaque;
-	unsigned int busy;	/* callbacks running; dev_lock */
 };
+_Static_assert(offsetof(struct vtd_dev, dev) == 0, "a device is its list entry");
 
 /*
  * Fill hook, for tests: NULL in normal use. Every fill of the three caches
@@ -261,7 +261,7 @@ typedef void vtd_fill_hook_fn(void *opaque, enum vtd_cache cache);
 /*
  * The unit.
  *
- * Locks, in the order taken: lock -> prq_lock -> fault_lock -> dev_lock.
+ * Locks, in the order taken: lock -> prq_lock -> fault_lock -> devs.lock.
  *  - lock: the register file (regs below unless noted) and the
  *    invalidation queue's processing state (qi_busy, qi_epoch, qi_kick).
  *    Queue processing holds it across a wait descriptor's grace period but
@@ -272,8 +272,8 @@ typedef void vtd_fill_hook_fn(void *opaque, enum vtd_cache cache);
  *    never inside an RCU read-side section of theirs.
  *  - prq_lock: PQH, PQT, PQA, PRS, PECTL.IP (page requests arrive from
  *    device threads).
- *  - dev_lock: the device list and each device's busy count; dev_cond
- *    signals busy counts dropping to zero.
+ *  - devs.lock: the device list and each device's busy count
+ *    (hw/common/devs.h).
  * Lock-free: the translation state word xl (TE, root pointer, TTM; written
  * under lock, read with acquire), the caches (per-slot sequence counts),
  * inv_gen, the counters.
@@ -361,9 +361,7 @@ struct siommu_vtd {
 	uint64_t pqh, pqt, pqa;
 	uint32_t prs, pectl;
 
-	pthread_mutex_t dev_lock;
-	pthread_cond_t dev_cond;
-	struct vtd_dev *devs;
+	struct hw_devs devs;
 
 	/* Translations in flight (see vtd_read_lock()); a line of its own. */
 	struct rcu_domain rcu __attribute__((aligned(64)));

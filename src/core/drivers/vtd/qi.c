@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "core/drivers/vtd/vtd_drv.h"
 
@@ -31,28 +32,65 @@ static void qi_submit(struct vtd_drv_unit *v)
 	v->iq_pending = 0;
 }
 
-/*
- * Wait for the status write of wait descriptor @seq (the model processes
- * the queue inside the IQT write; a real unit would complete later, hence
- * the bounded poll). 0, -EIO (the unit reports a queue error: IQE, ITE or
- * ICE) or -ETIMEDOUT.
- */
-static int qi_wait(struct vtd_drv_unit *v, uint32_t seq)
+static uint64_t qi_now_ns(void)
 {
-	uint32_t status = 0;
-	unsigned int i;
+	struct timespec ts;
 
-	for (i = 0; i < VTD_DRV_POLL_LIMIT; i++) {
-		siommu_mem_read(v->mem, v->status_pa, &status, 4);
-		if (__atomic_load_n(&status, __ATOMIC_ACQUIRE) == seq)
-			return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The status word the unit writes (a wait descriptor's SW), with acquire. */
+static uint32_t qi_status(struct vtd_drv_unit *v)
+{
+	return __atomic_load_n(v->status, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The wait when the unit has not completed it by the time the IQT write
+ * returned. The model processes the queue inside an IQT write, but not
+ * always ours: a thread that was processing already (its device callback
+ * may run for seconds) takes our descriptors after its own, as a real
+ * unit completes later. So the wait is bounded by time without progress,
+ * not by a count of polls: it gives up only once IQH has not moved for
+ * VTD_DRV_QI_STALL_NS.
+ */
+static __attribute__((noinline)) int qi_wait_poll(struct vtd_drv_unit *v, uint32_t seq)
+{
+	uint64_t head = 0, since = 0;
+	unsigned int polls;
+
+	for (polls = 0;; polls++) {
 		if (vtd_drv_rd32(v, SIOMMU_VTD_REG_FSTS) & (SIOMMU_VTD_FSTS_IQE |
 							    SIOMMU_VTD_FSTS_ITE |
 							    SIOMMU_VTD_FSTS_ICE))
 			return -EIO;
+		/* The clock and IQH are read every 64 polls. */
+		if (!(polls % 64)) {
+			uint64_t now = qi_now_ns(), h = vtd_drv_rd64(v, SIOMMU_VTD_REG_IQH);
+
+			if (!since || h != head) {
+				head = h;
+				since = now;
+			} else if (now - since > VTD_DRV_QI_STALL_NS) {
+				return -ETIMEDOUT;
+			}
+		}
 		sched_yield();
+		if (qi_status(v) == seq)
+			return 0;
 	}
-	return -ETIMEDOUT;
+}
+
+/*
+ * Wait for the status write of wait descriptor @seq. 0, -EIO (the unit
+ * reports a queue error: IQE, ITE or ICE) or -ETIMEDOUT (qi_wait_poll()).
+ */
+static int qi_wait(struct vtd_drv_unit *v, uint32_t seq)
+{
+	if (likely(qi_status(v) == seq))
+		return 0;
+	return qi_wait_poll(v, seq);
 }
 
 /* Queue a wait descriptor with status write and submit; its sequence. */
@@ -227,9 +265,12 @@ void vtd_drv_qi_run(struct vtd_drv_unit *v, void (*fill)(struct vtd_drv_unit *, 
 	pthread_mutex_lock(&v->q_lock);
 	__atomic_store(&v->q_owner, &self, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->q_held, true, __ATOMIC_RELAXED);
+	/* Device callbacks run in this thread from here on (core.h). */
+	core_queue_enter();
 	fill(v, arg);
 	qi_sync_counted(v);
 	qi_drain_deferred(v);
+	core_queue_exit();
 	__atomic_store_n(&v->q_held, false, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&v->q_lock);
 }

@@ -111,6 +111,7 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 	ret = siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_HW, &v->status_pa);
 	if (ret)
 		goto out_free_iq;
+	v->status = siommu_mem_host(mem, v->status_pa, 4);
 	ret = siommu_mem_frame_alloc(mem, VTD_DRV_PRQ_SIZE, SIOMMU_MEM_HW, &v->prq_pa);
 	if (ret)
 		goto out_free_status_frame;

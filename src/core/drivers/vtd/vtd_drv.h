@@ -29,7 +29,9 @@
  * by any thread): a page response from the holder's own thread (a device
  * callback run inside the holder's IQT write raised a page request) is
  * queued in resp_defer, under q_lock already held, and submitted by the
- * holder before it unlocks.
+ * holder before it unlocks. The holder's thread is marked inside a queue
+ * submission (core_queue_enter()) for as long as device callbacks may run
+ * in it, so that the core refuses what they must not start there.
  * fault_lock serialises reading the fault recording registers (n_fault);
  * prq_lock serialises draining the page request queue (PQH, n_page_req).
  * Neither is held across a call into the core's reporting functions. The
@@ -49,6 +51,9 @@
 #define VTD_DRV_IQ_ENTRIES 128		/* one 4K page of 256-bit descriptors */
 #define VTD_DRV_PRQ_SIZE 4096		/* PQA.PQS 0: 128 requests */
 #define VTD_DRV_POLL_LIMIT 1000000
+/* An invalidation wait gives up after this long without the unit moving
+ * IQH (qi.c: qi_wait()). */
+#define VTD_DRV_QI_STALL_NS (30ull * 1000000000ull)
 
 /*
  * Test hook (not exported): the commit of a present PASID entry's rewrite
@@ -88,6 +93,7 @@ struct vtd_drv_unit {
 	void *replace_arg;
 	pthread_mutex_t q_lock;
 	uint64_t iq_pa, status_pa;
+	uint32_t *status;		/* status_pa's word (pool RAM): polled */
 	unsigned int iq_tail, iq_pending;
 	uint32_t seq;
 	uint64_t n_desc, n_wait, n_inv_err;
