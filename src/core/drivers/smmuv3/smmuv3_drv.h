@@ -60,15 +60,22 @@
  * by the stats call with atomic loads and no lock.
  *
  * Interrupts raised inside the driver's own register write. The unit runs
- * commands inside the write of CMDQ_PROD (or GERRORN) with its register
- * lock held, device callbacks included (ATC invalidation, PRI response);
- * a callback that issues DMA or a page request makes the unit raise an
- * event or PRI interrupt in that same thread, whose handler could not
- * read the unit's registers. The driver marks its register writes in a
- * thread-local variable; an interrupt handler that finds itself inside
- * one records the queue as pending and returns, and the writer drains the
- * pending queues once it has released q_lock. So no page response is ever
- * issued by the q_lock holder.
+ * commands inside the write of CMDQ_PROD (or GERRORN), device callbacks
+ * included (ATC invalidation, PRI response), in the writer's thread,
+ * which holds q_lock; a callback that issues DMA or a page request makes
+ * the unit raise an event or PRI interrupt in that same thread. The
+ * driver marks its register writes in a thread-local variable; an
+ * interrupt handler that finds itself inside one records the queue as
+ * pending and returns, and the writer drains the pending queues once it
+ * has released q_lock. So no page response is ever issued by the q_lock
+ * holder.
+ *
+ * Calls from device callbacks. The whole of smmu_drv_cmdq_run(), the
+ * drain included, is marked as queue processing for the core
+ * (core_queue_enter()): the thread may hold q_lock, dom->lock or
+ * ctx->lock there, and a call into the library from a device callback or
+ * from a fault handler the drain runs is refused with -EDEADLK (a detach
+ * is deferred) instead of taking them again.
  */
 #ifndef SIOMMU_SMMUV3_DRV_H
 #define SIOMMU_SMMUV3_DRV_H
@@ -228,8 +235,9 @@ int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *d
 void smmu_drv_cmd(struct smmu_drv_unit *u, const struct siommu_smmuv3_cmd *c);
 /*
  * Run a batch built by @fill under q_lock, submit it with a CMD_SYNC and
- * wait; then drain the queues whose interrupts were raised inside it.
- * Queue errors are recovered and counted; never fails.
+ * wait; then drain the queues whose interrupts were raised inside it. All
+ * of it between core_queue_enter() and core_queue_exit(). Queue errors
+ * are recovered and counted; never fails.
  */
 void smmu_drv_cmdq_run(struct smmu_drv_unit *u, void (*fill)(struct smmu_drv_unit *, void *),
 		       void *arg);
