@@ -12,13 +12,15 @@
  *     S1DSS terminate with them, every step of a replace into and out of
  *     blocked translating as the old or the new entry;
  *   - strict invalidation: after an unmap returns, DMA to it faults, for
- *     ranges of every size, with and without range invalidation (RIL);
+ *     ranges of every size, with and without range invalidation (RIL),
+ *     and on a unit without MSIs, whose CMD_SYNCs ask for none and are
+ *     waited for through CMDQ_CONS;
  *     ATC invalidations reach an ATS device's callback;
  *   - events reported to the device's fault handler with the event number;
  *     page requests answered through CMD_PRI_RESP, also when the device
  *     raises a new one from inside the answer (the driver's own queue
  *     submission);
- *   - command queue errors recovered and counted;
+ *   - command queue errors recovered and counted, with MSIs and without;
  *   - what the driver refuses (-EINVAL).
  */
 #include <errno.h>
@@ -483,6 +485,34 @@ static void check_blocked(void)
 
 /* Strict invalidation ------------------------------------------------------ */
 
+/*
+ * The CMD_SYNC that ends each submission of the unit in sync_unit asks
+ * for an MSI (CS = SIG_IRQ) where the unit has MSIs (IDR0.MSI), and for
+ * nothing where it has not: the driver then waits for CMDQ_CONS.
+ */
+static struct siommu_unit *sync_unit;
+static uint64_t syncs_seen;
+
+static void check_sync(uint64_t q_pa, unsigned int first, unsigned int n)
+{
+	unsigned int log2 = (unsigned int)(reg64(sync_unit, SIOMMU_SMMUV3_CMDQ_BASE) & 0x1f);
+	bool msi = reg32(sync_unit, SIOMMU_SMMUV3_IDR0) & (1u << 13);
+	uint64_t d0;
+
+	CHECK(n > 0);
+	CHECK_OK(siommu_mem_load64(mem, q_pa + ((first + n - 1) & ((1u << log2) - 1)) * 16ull,
+				   &d0));
+	CHECK_EQ(d0 & 0xff, 0x46);			/* CMD_SYNC */
+	CHECK_EQ((d0 >> 12) & 3, msi ? 1u : 0u);	/* CS */
+	syncs_seen++;
+}
+
+static void sync_hook(void *arg, uint64_t q_pa, unsigned int first, unsigned int n)
+{
+	(void)arg;
+	check_sync(q_pa, first, n);
+}
+
 struct atc_log {
 	unsigned int calls;
 	uint64_t first, last;	/* union of what was invalidated */
@@ -511,9 +541,9 @@ static void stall_none(void *opaque, const struct siommu_smmuv3_stall_end *e)
 	(void)e;
 }
 
-static void check_inval(uint32_t features)
+static void check_inval(uint32_t features, bool no_msi)
 {
-	struct siommu_smmuv3_cfg cfg = { .features = features };
+	struct siommu_smmuv3_cfg cfg = { .features = features, .no_msi = no_msi };
 	static const uint64_t npages[] = { 1, 3, 31, 32, 33, 37, 255, 256, 257, 300 };
 	const struct siommu_smmuv3_dev_ops ops = { atc_inv, pri_resp_none, stall_none };
 	enum siommu_domain_stage stages[2] = { SIOMMU_STAGE_FIRST, SIOMMU_STAGE_SECOND };
@@ -521,9 +551,15 @@ static void check_inval(uint32_t features)
 	struct siommu_unit *unit;
 	struct siommu_device *dev;
 	uint64_t buf = buf_new(0xab), v, unmapped;
+	struct siommu_unit_stats st0, st;
 	unsigned int s, k, p;
 
 	CHECK_OK(siommu_unit_add_smmuv3(ctx, &cfg, &unit));
+	CHECK_EQ(!(reg32(unit, SIOMMU_SMMUV3_IDR0) & (1u << 13)), no_msi);
+	sync_unit = unit;
+	syncs_seen = 0;
+	smmu_drv_cmdq_hook_set(unit, sync_hook, NULL);
+	siommu_unit_get_stats(unit, &st0);
 	dev = test_dev_add(unit, 0x40, 0, SIOMMU_DEV_ATS);
 	CHECK_OK(siommu_smmuv3_dev_register(siommu_unit_smmuv3(unit), 0x40, &ops, &log));
 	for (s = 0; s < 2; s++) {
@@ -554,6 +590,12 @@ static void check_inval(uint32_t features)
 		siommu_device_detach(dev);
 		CHECK_OK(siommu_domain_free(dom));
 	}
+	smmu_drv_cmdq_hook_set(unit, NULL, NULL);
+	CHECK(syncs_seen > 20);
+	/* Each SYNC seen complete, none timed out. */
+	siommu_unit_get_stats(unit, &st);
+	CHECK_EQ(st.inv_errors, 0);
+	CHECK_EQ(st.inv_waits - st0.inv_waits, syncs_seen);
 	siommu_smmuv3_dev_unregister(siommu_unit_smmuv3(unit), 0x40);
 	siommu_device_remove(dev);
 	siommu_mem_frame_free(mem, buf, SIOMMU_SZ_4K, SIOMMU_MEM_DMA);
@@ -570,7 +612,7 @@ static void corrupt_cmd(void *arg, uint64_t q_pa, unsigned int first, unsigned i
 	struct corrupt *c = arg;
 	uint64_t d0;
 
-	(void)n;
+	check_sync(q_pa, first, n);
 	if (!c->left)
 		return;
 	c->left--;
@@ -580,8 +622,9 @@ static void corrupt_cmd(void *arg, uint64_t q_pa, unsigned int first, unsigned i
 	CHECK_OK(siommu_mem_write(mem, q_pa + first * 16ull, &d0, sizeof(d0)));
 }
 
-static void check_cmdq_errors(void)
+static void check_cmdq_errors(bool no_msi)
 {
+	struct siommu_smmuv3_cfg cfg = { .no_msi = no_msi };
 	struct siommu_unit *unit;
 	struct siommu_device *dev;
 	struct siommu_domain *dom;
@@ -590,7 +633,8 @@ static void check_cmdq_errors(void)
 	uint64_t buf = buf_new(0xcd), v, unmapped;
 	unsigned int i;
 
-	CHECK_OK(siommu_unit_add_smmuv3(ctx, NULL, &unit));
+	CHECK_OK(siommu_unit_add_smmuv3(ctx, &cfg, &unit));
+	sync_unit = unit;
 	dev = test_dev_add(unit, 0x50, 0, 0);
 	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
 	CHECK_OK(siommu_device_attach(dev, dom));
@@ -768,9 +812,11 @@ int main(void)
 	check_shapes(all & ~SIOMMU_SMMUV3_F_CD2L, 16, true);
 	check_replace();
 	check_blocked();
-	check_inval(all);
-	check_inval(all & ~SIOMMU_SMMUV3_F_RIL);
-	check_cmdq_errors();
+	check_inval(all, false);
+	check_inval(all & ~SIOMMU_SMMUV3_F_RIL, false);
+	check_inval(all, true);
+	check_cmdq_errors(false);
+	check_cmdq_errors(true);
 	check_events();
 	check_mixed_types();
 	siommu_ctx_destroy(ctx);
