@@ -16,7 +16,11 @@
  *     and on a unit without MSIs, whose CMD_SYNCs ask for none and are
  *     waited for through CMDQ_CONS;
  *     ATC invalidations reach an ATS device's callback;
- *   - events reported to the device's fault handler with the event number;
+ *   - events reported to the device's fault handler with the event number,
+ *     each kind the driver's tables can lead to with the request's RID,
+ *     PASID, page and direction; those of StreamIDs without a device
+ *     counted as unhandled; event and PRI queue overflows acknowledged,
+ *     the queues going on;
  *     page requests answered through CMD_PRI_RESP, also when the device
  *     raises a new one from inside the answer (the driver's own queue
  *     submission);
@@ -25,6 +29,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 
 #include <siommu/core.h>
 
@@ -763,6 +768,243 @@ static void check_events(void)
 	CHECK_EQ(st.domain_ids, 0);
 }
 
+/* Every event the driver's tables can lead to ----------------------------- */
+
+/*
+ * A request from (sid, ssid: -1 none) at @iova, a write with @write, an
+ * ATS translation request with @ats: it faults with @event recorded, and
+ * the device's handler gets it once, with the request's RID, PASID, page
+ * and direction.
+ */
+static void expect_report(struct siommu_unit *unit, uint32_t sid, int ssid, uint64_t iova,
+			  bool write, bool ats, uint32_t event)
+{
+	struct siommu_smmuv3 *hw = siommu_unit_smmuv3(unit);
+	struct siommu_smmuv3_req req = {
+		.sid = sid, .ssv = ssid >= 0, .ssid = ssid >= 0 ? (uint32_t)ssid : 0,
+		.iova = iova, .len = 8,
+		.access = write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ,
+	};
+	struct siommu_smmuv3_xlate x;
+	unsigned int n0 = nr_faults;
+	uint64_t v = 0;
+	int ret;
+
+	memset(&x, 0, sizeof(x));
+	if (ats)
+		ret = siommu_smmuv3_ats_translate(hw, &req, &x);
+	else if (write)
+		ret = siommu_smmuv3_dma_write(hw, &req, &v, sizeof(v), NULL, &x);
+	else
+		ret = siommu_smmuv3_dma_read(hw, &req, &v, sizeof(v), NULL, &x);
+	CHECK_EQ(ret, -EFAULT);
+	CHECK_EQ(x.event, event);
+	CHECK(x.event_recorded);
+	CHECK_EQ(nr_faults, n0 + 1);
+	CHECK_EQ(last_fault.reason, event);
+	CHECK_EQ(last_fault.rid, sid);
+	CHECK_EQ(last_fault.pasid_present, ssid >= 0);
+	CHECK_EQ(last_fault.pasid, ssid >= 0 ? (uint32_t)ssid : 0);
+	CHECK_EQ(last_fault.addr, iova & ~0xfffull);
+	CHECK_EQ(last_fault.write, write);
+}
+
+static void check_event_reports(void)
+{
+	struct siommu_smmuv3_cfg cfg = { .sid_bits = 17 };
+	struct siommu_unit *unit;
+	struct siommu_device *da, *db, *ds2;
+	struct siommu_domain *dom, *s2;
+	struct siommu_smmuv3_xlate x;
+	struct siommu_unit_stats st0, st;
+	uint64_t buf = buf_new(0x77), v;
+	uint32_t pasid;
+
+	CHECK_OK(siommu_unit_add_smmuv3(ctx, &cfg, &unit));
+	da = test_dev_add(unit, 0x80, 8, 0);
+	db = test_dev_add(unit, 0x81, 8, 0);
+	ds2 = test_dev_add(unit, 0x82, 0, 0);
+	siommu_device_set_fault_handler(da, on_fault, NULL);
+	siommu_device_set_fault_handler(db, on_fault, NULL);
+	siommu_device_set_fault_handler(ds2, on_fault, NULL);
+	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
+	s2 = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_SECOND);
+	CHECK_OK(siommu_domain_map(dom, IOVA, buf, SIOMMU_SZ_4K, SIOMMU_PROT_READ));
+	CHECK_OK(siommu_domain_map(s2, IOVA, buf, SIOMMU_SZ_4K, SIOMMU_PROT_READ));
+	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, &pasid));
+	CHECK_OK(siommu_device_attach(da, dom));
+	CHECK_OK(siommu_device_attach_pasid(da, pasid, dom));
+	CHECK_OK(siommu_device_attach_pasid(db, pasid, dom));
+	CHECK_OK(siommu_device_attach(ds2, s2));
+
+	/* Translation faults at both stages, read and write, with and
+	 * without a PASID; the page offset is not the fault's. */
+	expect_report(unit, 0x80, -1, 0x9123, false, false, SIOMMU_SMMUV3_F_TRANSLATION);
+	expect_report(unit, 0x80, (int)pasid, 0xa008, true, false, SIOMMU_SMMUV3_F_TRANSLATION);
+	expect_report(unit, 0x82, -1, 0xb010, true, false, SIOMMU_SMMUV3_F_TRANSLATION);
+	expect_report(unit, 0x80, (int)pasid, IOVA + 0x18, true, false,
+		      SIOMMU_SMMUV3_F_PERMISSION);
+	expect_report(unit, 0x82, -1, IOVA + 0x20, true, false, SIOMMU_SMMUV3_F_PERMISSION);
+	/* Configuration: a PASID with nothing attached, one beyond the CD
+	 * table, one on a stage-2 STE, a blocked RID with PASIDs. */
+	expect_report(unit, 0x80, (int)pasid + 1, IOVA, false, false, SIOMMU_SMMUV3_C_BAD_CD);
+	expect_report(unit, 0x80, 0x400, IOVA, true, false, SIOMMU_SMMUV3_C_BAD_SUBSTREAMID);
+	expect_report(unit, 0x82, 3, IOVA, false, false, SIOMMU_SMMUV3_C_BAD_SUBSTREAMID);
+	expect_report(unit, 0x81, -1, 0xc000, true, false, SIOMMU_SMMUV3_F_STREAM_DISABLED);
+	/* An ATS translation request from a device without ATS (EATS 0). */
+	expect_report(unit, 0x80, -1, IOVA, true, true, SIOMMU_SMMUV3_F_BAD_ATS_TREQ);
+	expect_report(unit, 0x80, (int)pasid, IOVA + 0x1000, false, true,
+		      SIOMMU_SMMUV3_F_BAD_ATS_TREQ);
+
+	/* No device behind the StreamID: an invalid STE, no level-2 table,
+	 * beyond the table (a StreamID wider than any RID). Each read and
+	 * counted as unhandled. */
+	siommu_unit_get_stats(unit, &st0);
+	CHECK_EQ(dma_read(unit, 0x90, -1, IOVA, &v, &x), -EFAULT);
+	CHECK_EQ(x.event, SIOMMU_SMMUV3_C_BAD_STE);
+	CHECK_EQ(dma_read(unit, 0x1000, -1, IOVA, &v, &x), -EFAULT);
+	CHECK_EQ(x.event, SIOMMU_SMMUV3_C_BAD_STREAMID);
+	CHECK(x.event_recorded);
+	CHECK_EQ(dma_read(unit, 0x10000, -1, IOVA, &v, &x), -EFAULT);
+	CHECK_EQ(x.event, SIOMMU_SMMUV3_C_BAD_STREAMID);
+	CHECK(x.event_recorded);
+	siommu_unit_get_stats(unit, &st);
+	CHECK_EQ(st.faults, st0.faults + 3);
+	CHECK_EQ(st.faults_unhandled, st0.faults_unhandled + 3);
+
+	siommu_device_remove(da);
+	siommu_device_remove(db);
+	siommu_device_remove(ds2);
+	CHECK_OK(siommu_pasid_free(siommu_ctx_pasids(ctx), pasid));
+	CHECK_OK(siommu_domain_free(dom));
+	CHECK_OK(siommu_domain_free(s2));
+	siommu_mem_frame_free(mem, buf, SIOMMU_SZ_4K, SIOMMU_MEM_DMA);
+}
+
+/* Queue overflows ------------------------------------------------------------ */
+
+/* What an ATC invalidation callback does, inside the driver's own
+ * CMDQ_PROD write, where interrupts wait for the drain after it. */
+struct flood {
+	struct siommu_smmuv3 *hw;
+	uint32_t sid, ssid;
+	unsigned int faults, page_reqs;	/* to raise, once */
+	unsigned int resps, auto_resps;
+};
+
+static void flood_inv(void *opaque, const struct siommu_smmuv3_atc_inv *inv)
+{
+	struct flood *fl = opaque;
+	unsigned int i;
+
+	(void)inv;
+	for (i = 0; i < fl->faults; i++) {
+		struct siommu_smmuv3_req req = { .sid = fl->sid, .iova = 0x40000 + i * 4096ull };
+		uint64_t v;
+
+		CHECK_EQ(siommu_smmuv3_dma_read(fl->hw, &req, &v, sizeof(v), NULL, NULL), -EFAULT);
+	}
+	for (i = 0; i < fl->page_reqs; i++) {
+		struct siommu_smmuv3_page_req q = {
+			.sid = fl->sid, .ssv = true, .ssid = fl->ssid, .addr = 0x7000,
+			.access = SIOMMU_SMMUV3_READ, .prgi = (uint16_t)i, .last = true,
+		};
+		int ret = siommu_smmuv3_page_request(fl->hw, &q);
+
+		CHECK(ret == 0 || ret == -ENOSPC);
+	}
+	fl->faults = fl->page_reqs = 0;
+}
+
+static void flood_resp(void *opaque, const struct siommu_smmuv3_pri_resp *r)
+{
+	struct flood *fl = opaque;
+
+	fl->resps++;
+	fl->auto_resps += r->auto_response;
+}
+
+/* A queue's overflow flag is acknowledged: CONS.OVACKFLG = PROD.OVFLG. */
+static bool q_ovf_acked(struct siommu_unit *unit, unsigned int prod, unsigned int cons)
+{
+	return !((reg32(unit, prod) ^ reg32(unit, cons)) & SIOMMU_SMMUV3_Q_OVF);
+}
+
+/*
+ * More events and page requests than the queues hold, raised where the
+ * driver cannot drain them at once: the ones queued are reported, the
+ * overflow is acknowledged, and later ones are recorded and reported.
+ */
+static void check_overflow(void)
+{
+	struct siommu_smmuv3_cfg cfg = { .evtq_log2 = 2, .priq_log2 = 2 };
+	struct siommu_unit *unit;
+	struct siommu_device *dev;
+	struct siommu_domain *dom;
+	struct siommu_unit_stats st0, st;
+	struct siommu_smmuv3_xlate x;
+	struct flood fl = { 0 };
+	const struct siommu_smmuv3_dev_ops ops = { flood_inv, flood_resp, stall_none };
+	uint64_t buf = buf_new(0x66), v;
+	uint32_t pasid;
+	unsigned int n0;
+
+	CHECK_OK(siommu_unit_add_smmuv3(ctx, &cfg, &unit));
+	fl.hw = siommu_unit_smmuv3(unit);
+	dev = test_dev_add(unit, 0x88, 8, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
+	siommu_device_set_fault_handler(dev, on_fault, NULL);
+	CHECK_OK(siommu_smmuv3_dev_register(fl.hw, 0x88, &ops, &fl));
+	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
+	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, &pasid));
+	CHECK_OK(siommu_device_attach(dev, dom));
+	CHECK_OK(siommu_device_attach_pasid(dev, pasid, dom));
+	fl.sid = 0x88;
+	fl.ssid = pasid;
+
+	/* The event queue: 4 entries, 10 faults. */
+	siommu_unit_get_stats(unit, &st0);
+	n0 = nr_faults;
+	fl.faults = 10;
+	CHECK_OK(siommu_domain_map(dom, IOVA, buf, SIOMMU_SZ_4K, RW));
+	CHECK_OK(siommu_domain_unmap(dom, IOVA, SIOMMU_SZ_4K, NULL));	/* ATC_INV */
+	CHECK_EQ(fl.faults, 0);
+	siommu_unit_get_stats(unit, &st);
+	CHECK_EQ(nr_faults - n0, 4);
+	CHECK_EQ(st.faults - st0.faults, 4);
+	CHECK(q_ovf_acked(unit, SIOMMU_SMMUV3_EVTQ_PROD, SIOMMU_SMMUV3_EVTQ_CONS));
+	/* And the queue goes on. */
+	CHECK_EQ(dma_read(unit, 0x88, -1, 0x9000, &v, &x), -EFAULT);
+	CHECK(x.event_recorded);
+	CHECK_EQ(nr_faults - n0, 5);
+	CHECK_EQ(last_fault.addr, 0x9000);
+
+	/* The PRI queue: 4 entries, 7 page requests; those it could not
+	 * take the unit answers itself (SMMUv3 8.1). */
+	fl.page_reqs = 7;
+	CHECK_OK(siommu_domain_map(dom, IOVA, buf, SIOMMU_SZ_4K, RW));
+	CHECK_OK(siommu_domain_unmap(dom, IOVA, SIOMMU_SZ_4K, NULL));
+	CHECK_EQ(fl.page_reqs, 0);
+	CHECK_EQ(fl.resps, 7);
+	CHECK_EQ(fl.auto_resps, 3);
+	siommu_unit_get_stats(unit, &st);
+	CHECK_EQ(st.page_requests - st0.page_requests, 4);
+	CHECK(q_ovf_acked(unit, SIOMMU_SMMUV3_PRIQ_PROD, SIOMMU_SMMUV3_PRIQ_CONS));
+	/* And the queue goes on: a request is queued and answered. */
+	CHECK_OK(siommu_smmuv3_page_request(fl.hw, &(struct siommu_smmuv3_page_req){
+		.sid = 0x88, .ssv = true, .ssid = pasid, .addr = 0x7000,
+		.access = SIOMMU_SMMUV3_READ, .prgi = 9, .last = true }));
+	CHECK_EQ(fl.resps, 8);
+	CHECK_EQ(fl.auto_resps, 3);
+	siommu_unit_get_stats(unit, &st);
+	CHECK_EQ(st.page_requests - st0.page_requests, 5);
+
+	siommu_smmuv3_dev_unregister(fl.hw, 0x88);
+	siommu_device_remove(dev);
+	CHECK_OK(siommu_pasid_free(siommu_ctx_pasids(ctx), pasid));
+	CHECK_OK(siommu_domain_free(dom));
+	siommu_mem_frame_free(mem, buf, SIOMMU_SZ_4K, SIOMMU_MEM_DMA);
+}
+
 /* A paging domain of one unit type is no table another type walks, even
  * when its stage and width look alike (x86-64 paging vs Arm stage 1, both
  * 48 bits): refused both ways; identity and blocked domains go anywhere. */
@@ -818,6 +1060,8 @@ int main(void)
 	check_cmdq_errors(false);
 	check_cmdq_errors(true);
 	check_events();
+	check_event_reports();
+	check_overflow();
 	check_mixed_types();
 	siommu_ctx_destroy(ctx);
 	return 0;
