@@ -708,6 +708,28 @@ static void pri_resp(void *opaque, const struct siommu_smmuv3_pri_resp *r)
 	}
 }
 
+/*
+ * A unit (@cfg, NULL: the defaults) with an ATS and PRI device at @sid
+ * (8-bit PASIDs), its fault handler on_fault() and unit callbacks @ops,
+ * and a new stage-1 domain attached at a new PASID of it.
+ */
+static struct siommu_device *pri_dev_add(const struct siommu_smmuv3_cfg *cfg, uint32_t sid,
+					 const struct siommu_smmuv3_dev_ops *ops, void *opaque,
+					 struct siommu_unit **unit, struct siommu_domain **dom,
+					 uint32_t *pasid)
+{
+	struct siommu_device *dev;
+
+	CHECK_OK(siommu_unit_add_smmuv3(ctx, cfg, unit));
+	dev = test_dev_add(*unit, (uint16_t)sid, 8, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
+	siommu_device_set_fault_handler(dev, on_fault, NULL);
+	CHECK_OK(siommu_smmuv3_dev_register(siommu_unit_smmuv3(*unit), sid, ops, opaque));
+	*dom = dom_new(*unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
+	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, pasid));
+	CHECK_OK(siommu_device_attach_pasid(dev, *pasid, *dom));
+	return dev;
+}
+
 static void check_events(void)
 {
 	const struct siommu_smmuv3_dev_ops ops = { NULL, pri_resp, stall_none };
@@ -720,14 +742,8 @@ static void check_events(void)
 	uint32_t pasid;
 	uint64_t v;
 
-	CHECK_OK(siommu_unit_add_smmuv3(ctx, NULL, &unit));
+	dev = pri_dev_add(NULL, 0x60, &ops, &p, &unit, &dom, &pasid);
 	p.hw = siommu_unit_smmuv3(unit);
-	dev = test_dev_add(unit, 0x60, 8, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
-	siommu_device_set_fault_handler(dev, on_fault, NULL);
-	CHECK_OK(siommu_smmuv3_dev_register(p.hw, 0x60, &ops, &p));
-	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
-	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, &pasid));
-	CHECK_OK(siommu_device_attach_pasid(dev, pasid, dom));
 
 	/* An unmapped IOVA at the PASID: F_TRANSLATION to the handler. */
 	CHECK_EQ(dma_read(unit, 0x60, (int)pasid, 0x9000, &v, &x), -EFAULT);
@@ -949,15 +965,9 @@ static void check_overflow(void)
 	uint32_t pasid;
 	unsigned int n0;
 
-	CHECK_OK(siommu_unit_add_smmuv3(ctx, &cfg, &unit));
+	dev = pri_dev_add(&cfg, 0x88, &ops, &fl, &unit, &dom, &pasid);
 	fl.hw = siommu_unit_smmuv3(unit);
-	dev = test_dev_add(unit, 0x88, 8, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
-	siommu_device_set_fault_handler(dev, on_fault, NULL);
-	CHECK_OK(siommu_smmuv3_dev_register(fl.hw, 0x88, &ops, &fl));
-	dom = dom_new(unit, SIOMMU_DOMAIN_PAGING, SIOMMU_STAGE_FIRST);
-	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, &pasid));
 	CHECK_OK(siommu_device_attach(dev, dom));
-	CHECK_OK(siommu_device_attach_pasid(dev, pasid, dom));
 	fl.sid = 0x88;
 	fl.ssid = pasid;
 
