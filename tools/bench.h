@@ -161,6 +161,7 @@ int bench_iova(struct bench_report *rep);
 int bench_pasid(struct bench_report *rep);
 int bench_vtd(struct bench_report *rep);
 int bench_smmuv3(struct bench_report *rep);
+int bench_smmuv2(struct bench_report *rep);
 /* The PASID allocator (bench_pasid), then strict map/unmap and PASID attach. */
 int bench_core(struct bench_report *rep);
 /* The IOVA allocator (bench_iova), then the DMA API: lazy and strict
@@ -170,5 +171,7 @@ int bench_dma(struct bench_report *rep);
 int bench_rcu(struct bench_report *rep);
 /* The iommufd object model: IOAS map+unmap through a domain, a 1G map. */
 int bench_iommufd(struct bench_report *rep);
+/* SVA: I/O page-fault round trips, warm DMA through a PASID, bind+unbind. */
+int bench_sva(struct bench_report *rep);
 
 #endif

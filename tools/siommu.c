@@ -53,10 +53,12 @@ static const struct bench_entry benches[] = {
 	{ "pasid", bench_pasid, "PASID allocator: alloc+free" },
 	{ "vtd", bench_vtd, "VT-d model: IOTLB hit and miss, DMA, invalidation" },
 	{ "smmuv3", bench_smmuv3, "SMMUv3 model: TLB hit, S1 and nested miss, DMA, TLBI+SYNC" },
+	{ "smmuv2", bench_smmuv2, "SMMUv2 model: TLB hit and miss, DMA, GPU TTBR0/ASID switch" },
 	{ "core", bench_core, "IOMMU core: PASID alloc, strict map+unmap, PASID attach" },
 	{ "dma", bench_dma, "DMA API: IOVA alloc, lazy/strict map+unmap, sg, 2-thread scaling" },
 	{ "iommufd", bench_iommufd, "iommufd: IOAS map+unmap 4K and 2M through a domain, 1G of 4K pages" },
 	{ "rcu", bench_rcu, "RCU: grace period idle and with a busy reader, read section" },
+	{ "sva", bench_sva, "SVA: I/O page fault round trip (worker, poll), warm DMA, bind+unbind" },
 };
 
 struct command {

@@ -16,8 +16,9 @@
  * type: domain IDs, table pages and replace bookkeeping are the driver's,
  * as are a device's reserved regions (VT-d's interrupt window). Drivers
  * live in src/core/drivers/<type>/. Units are Intel VT-d in scalable mode
- * (siommu_unit_add_vtd()) and Arm SMMUv3 (siommu_unit_add_smmuv3()),
- * where a device's RID is its StreamID and a PASID its SubstreamID.
+ * (siommu_unit_add_vtd()), Arm SMMUv3 (siommu_unit_add_smmuv3()), where a
+ * device's RID is its StreamID and a PASID its SubstreamID, and Arm
+ * SMMUv2-style units, which have no PASIDs (siommu_unit_add_smmuv2()).
  *
  * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
  * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can
@@ -54,9 +55,13 @@
  * then frees emptied table levels. (The DMA API adds a lazy policy.)
  *
  * Owners: a layer that drives a device's DMA setup (the DMA API, later
- * SVA and iommufd) claims the device with a release callback
+ * iommufd) claims the device with a release callback
  * (siommu_device_claim()); one owner at a time. Removing the device or
  * destroying the context calls the callback first, with no lock held.
+ * An SVA bind (siommu/sva.h) is not an owner: it is the act of the
+ * device's driver, whoever owns the device, and holds only its process's
+ * PASID on it; removing the device undoes its binds after the owner's
+ * release.
  *
  * Faults the hardware records are read by the driver and passed to the
  * handler registered for the device (siommu_device_set_fault_handler()).
@@ -111,6 +116,7 @@
 #include <siommu/pasid.h>
 #include <siommu/pt.h>
 #include <siommu/smmuv3.h>
+#include <siommu/smmuv2.h>
 #include <siommu/vtd.h>
 
 #ifdef __cplusplus
@@ -184,6 +190,28 @@ int siommu_unit_add_smmuv3(struct siommu_ctx *ctx, const struct siommu_smmuv3_cf
 /* The SMMUv3 model behind a unit (NULL for a unit of another type). */
 struct siommu_smmuv3 *siommu_unit_smmuv3(struct siommu_unit *unit);
 
+/*
+ * siommu_unit_add_smmuv2 - create an SMMUv2-style model on the context's
+ * memory with @cfg (NULL: defaults) and bring it up with its driver: every
+ * stream matching group reset to fault, banks off, the TLB invalidated,
+ * then sCR0 with unmatched streams faulting and fault interrupts on.
+ * A device's StreamID is its RID (below 2^sid_bits, else siommu_device_add()
+ * fails with -EINVAL) and takes one stream match group (-ENOSPC when none
+ * is left). A paging domain attached through the unit takes a context bank
+ * there (-ENOSPC when none is free) with a 16-bit ASID (stage 1) or the
+ * bank's VMID (stage 2). The unit has no PASIDs: PASID attach fails with
+ * -EOPNOTSUPP. Stage FIRST is Arm stage 1 (ias 32..48), SECOND stage 2
+ * (ias 32..OAS); AUTO picks stage 1 where the unit has it. Page sizes 4K,
+ * 2M, 1G.
+ * Returns 0, -EINVAL (configuration), -ENOMEM, -EOPNOTSUPP (a unit without
+ * stream matching or a stage), -EIO (the unit did not leave bypass).
+ */
+int siommu_unit_add_smmuv2(struct siommu_ctx *ctx, const struct siommu_smmuv2_cfg *cfg,
+			   struct siommu_unit **out);
+
+/* The SMMUv2 model behind a unit (NULL for a unit of another type). */
+struct siommu_smmuv2 *siommu_unit_smmuv2(struct siommu_unit *unit);
+
 struct siommu_unit_stats {
 	uint64_t inv_descriptors;	/* invalidation descriptors queued */
 	uint64_t inv_waits;		/* wait descriptors completed */
@@ -194,9 +222,15 @@ struct siommu_unit_stats {
 					 * a descriptor was refused */
 	uint64_t faults;		/* fault records read */
 	uint64_t faults_unhandled;	/* ... with no handler registered */
-	uint64_t page_requests;		/* page requests read (each group
-					 * answered "invalid request": no
-					 * device handles I/O page faults yet) */
+	uint64_t page_requests;		/* page requests read, each passed to
+					 * the I/O page-fault path (a group
+					 * whose PASID has no fault handler,
+					 * an SVA bind, is answered "invalid
+					 * request") */
+	uint64_t iopf_overflows;	/* page requests the I/O page-fault
+					 * path had no room for: dropped, the
+					 * last of a group answered "success"
+					 * so that the device retries */
 	uint64_t domain_ids;		/* domain IDs in use: one per domain
 					 * attached through the unit (VT-d
 					 * DIDs; SMMUv3 ASIDs and VMIDs, of
@@ -246,7 +280,7 @@ void siommu_device_remove(struct siommu_device *dev);
 
 /*
  * Device owners. A layer that drives a device's DMA configuration (the DMA
- * API, an SVA binder, an iommufd context) claims the device first; a device
+ * API, an iommufd context) claims the device first; a device
  * has at most one owner at a time. The owner gives a cookie (its state for
  * the device) and a release callback: when the device is removed, or its
  * context destroyed, the core calls @release(@cookie, @dev) first, with no
@@ -291,10 +325,15 @@ struct siommu_fault {
 	bool pasid_present;
 	uint32_t pasid;
 	uint64_t addr;		/* faulting page address */
-	uint32_t reason;	/* unit-specific code: siommu/vtd.h SIOMMU_VTD_FR_*,
-				 * siommu/smmuv3.h enum siommu_smmuv3_event */
+	uint32_t reason;	/* unit-specific code: VT-d, siommu/vtd.h
+				 * SIOMMU_VTD_FR_*; SMMUv3, siommu/smmuv3.h
+				 * enum siommu_smmuv3_event; SMMUv2, the
+				 * bank's FSR fault bits (SIOMMU_SMMUV2_FSR_*),
+				 * or SIOMMU_SMMUV2_FAULT_GLOBAL with the
+				 * sGFSR bits for a global fault */
 	bool write;
 };
+#define SIOMMU_SMMUV2_FAULT_GLOBAL (1u << 16)
 typedef void (*siommu_fault_fn)(void *arg, struct siommu_device *dev,
 				const struct siommu_fault *fault);
 /* Register (fn NULL: remove) the fault handler of @dev. Never fails. */
@@ -305,13 +344,17 @@ enum siommu_domain_type {
 	SIOMMU_DOMAIN_BLOCKED,
 	SIOMMU_DOMAIN_IDENTITY,
 	SIOMMU_DOMAIN_PAGING,
+	SIOMMU_DOMAIN_SVA,	/* a process's CPU page table, shared
+				 * (siommu/sva.h); made by siommu_sva_bind()
+				 * alone, never by siommu_domain_alloc() */
 };
 
 /* Page-table choice for a paging domain (struct siommu_domain_cfg.stage). */
 enum siommu_domain_stage {
-	SIOMMU_STAGE_AUTO,	/* the driver's choice (VT-d: first stage) */
-	SIOMMU_STAGE_FIRST,	/* VT-d first stage: x86-64 format */
-	SIOMMU_STAGE_SECOND,	/* VT-d second stage */
+	SIOMMU_STAGE_AUTO,	/* the driver's choice (first stage) */
+	SIOMMU_STAGE_FIRST,	/* VT-d first stage: x86-64 format;
+				 * SMMUv2: Arm stage 1 */
+	SIOMMU_STAGE_SECOND,	/* VT-d second stage; SMMUv2: Arm stage 2 */
 };
 
 /*
@@ -384,11 +427,11 @@ int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
 /*
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
- * Returns 0; -EINVAL (@dom belongs to another context, or @dev's unit
- * cannot walk its table: a paging domain of a unit of another type, a
- * type or stage the unit lacks, a width beyond its SAGAW or first-stage
- * levels, a page size it does not walk; on SMMUv3 also the exclusions
- * of siommu_unit_add_smmuv3());
+ * Returns 0; -EINVAL (@dom belongs to another context, is an SVA domain,
+ * or @dev's unit cannot walk its table: a paging domain of a unit of
+ * another type, a type or stage the unit lacks, a width beyond its SAGAW
+ * or first-stage levels, a page size it does not walk; on SMMUv3 also the
+ * exclusions of siommu_unit_add_smmuv3());
  * -ENOSPC (the unit has no free domain ID); -ENOMEM. On failure nothing
  * changed: the old attachment stays.
  */
@@ -405,15 +448,18 @@ void siommu_device_detach(struct siommu_device *dev);
 /*
  * siommu_device_attach_pasid - attach @dom to (@dev, @pasid), replacing
  * what was there. @pasid must be allocated in the context's PASID space.
- * Returns 0; -EOPNOTSUPP (device or unit without PASID support, or a device
- * whose DMA may carry an alias RID: a PASID prefix does not cross a
+ * Returns 0; -EOPNOTSUPP (device or unit without PASID support: on a unit
+ * without PASIDs, a device without PASID hooks; or a device whose DMA may
+ * carry an alias RID: a PASID prefix does not cross a
  * PCIe-to-PCI bridge, so isolation by PASID cannot be guaranteed); -ERANGE
  * (PASID 0 or beyond the usable width); -ENOENT (PASID not allocated, or
  * freed by its owner while attachments still hold it: it takes no new
  * one, a replace included);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
- * (a domain of another context, or one the unit cannot walk, as for
- * siommu_device_attach()); -ENOSPC (no free domain ID); -ENOMEM. Nothing
+ * (a domain of another context, one the unit cannot walk, as for
+ * siommu_device_attach(), or an SVA domain, which only its process's
+ * binds attach; through PASID hooks, a domain that is not a stage-1
+ * paging one); -ENOSPC (no free domain ID); -ENOMEM. Nothing
  * changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
@@ -430,6 +476,77 @@ int siommu_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
 struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t pasid);
 
 /*
+ * PASID hooks: PASIDs on a unit without them in hardware.
+ *
+ * An SMMUv2-style unit has no SubstreamIDs: one translation context (a
+ * context bank) per stream. A device that switches address spaces itself,
+ * as an Adreno-class GPU's command processor writes its bank's TTBR0 and
+ * ASID before each client's job, registers hooks; from then on PASIDs can
+ * be attached to it as to any PASID-capable device (siommu_device_attach_pasid(),
+ * and so the private PASIDs of siommu/ppasid.h and SVA binds alike), and
+ * the driver hands each PASID's table to the device instead of writing a
+ * PASID entry:
+ *
+ *   install_pasid(arg, dev, pasid, dom, t): from now on (@dev, @pasid) is
+ *     @dom's table: the device switches to it by writing t->ttbr (table
+ *     base | t->asid << 48) into TTBR0 of context bank t->cb, then
+ *     invalidating by t->asid and syncing (TLBIASID, TLBSYNC), before DMA
+ *     in that space. Called on attach, on replace (the new table takes the
+ *     PASID over: when the hook returns the device no longer runs with the
+ *     old one, and will not switch to it again), and after the RID's
+ *     domain changed (in the new domain's bank).
+ *   remove_pasid(arg, dev, pasid, dom): (@dev, @pasid) is gone: when the
+ *     hook returns the device no longer runs with @dom's table (a job using
+ *     it has finished, the bank switched back) and will not switch to it
+ *     again. Called on detach, on device removal, and before the RID's
+ *     domain changes: the stream then moves to another bank, and the PASID
+ *     stays attached and is installed again there once the stream uses it
+ *     (if the new domain is a stage-1 paging domain of the table's width;
+ *     else when the RID gets one). Meanwhile the device has no table for
+ *     the PASID: a GPU holds or refuses that client's jobs.
+ * After either hook returns the driver invalidates the ASID the device
+ * left in that bank and waits. A PASID is installed only while the RID is
+ * attached to a stage-1 paging domain of the table's input width (ias):
+ * the bank's TCR is the RID domain's. A PASID's domain must be a stage-1
+ * paging domain of the unit (-EINVAL otherwise); its unmaps invalidate its
+ * ASID in every bank it is installed in, whichever table is live there.
+ * Hooks run under the context's lock, in the thread of the configuration
+ * call: they must not call configuration calls of the context (attach,
+ * detach, domain alloc/free, device add/remove); they may access the
+ * unit's registers and wait for the device's current job to finish,
+ * provided that job does not wait for a configuration call.
+ *
+ * For SVA: a bind on such a device is an attach of the process's stage-1
+ * domain to (dev, pasid) after the hooks are registered; the GPU driver
+ * sees the same install_pasid/remove_pasid either way.
+ */
+struct siommu_pasid_table {
+	uint64_t ttbr;		/* TTBR0 value: table base | ASID << 48 */
+	uint16_t asid;
+	unsigned int cb;	/* the context bank the device's stream uses */
+	unsigned int ias;	/* the table's input width (T0SZ = 64 - ias) */
+};
+struct siommu_pasid_hooks {
+	void (*install_pasid)(void *arg, struct siommu_device *dev, uint32_t pasid,
+			      struct siommu_domain *dom, const struct siommu_pasid_table *t);
+	void (*remove_pasid)(void *arg, struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom);
+};
+
+/*
+ * siommu_device_set_pasid_hooks - register (@hooks non-NULL, both
+ * functions set) or remove (@hooks NULL) @dev's PASID hooks, with
+ * @pasid_bits (1..20) of PASIDs it takes. While registered, the device's
+ * info reports those PASIDs. Returns 0; -EOPNOTSUPP (the unit has PASIDs
+ * in hardware, or cannot hand tables to a device; a device with an alias
+ * RID); -EINVAL (bad arguments); -EBUSY (PASIDs are attached, or hooks are
+ * registered already); -ENOMEM (never when removing). Serialises on the
+ * context.
+ */
+int siommu_device_set_pasid_hooks(struct siommu_device *dev, unsigned int pasid_bits,
+				  const struct siommu_pasid_hooks *hooks, void *arg);
+
+/*
  * siommu_device_for_each_attachment - call @fn for each attachment of @dev
  * in PASID order (pasid 0 is the RID). @fn returning non-zero stops the
  * walk and that value is returned. @fn runs with no lock of the library
@@ -442,6 +559,41 @@ typedef int (*siommu_attachment_fn)(void *arg, uint32_t pasid,
 				    struct siommu_domain *dom);
 int siommu_device_for_each_attachment(struct siommu_device *dev,
 				      siommu_attachment_fn fn, void *arg);
+
+/*
+ * I/O page faults. Page requests (PCIe PRI) that units report go to the
+ * context's fault path: requests are grouped by page request group index
+ * until the last of the group; a complete group is handled by the fault
+ * handler of the domain attached to its (device, PASID) (an SVA bind:
+ * siommu/sva.h) and answered once through the unit's page group response,
+ * private data echoed; a group with no handler is answered "invalid
+ * request". Handlers run in a worker thread the context owns
+ * (SIOMMU_IOPF_WORKER, the default), started with the first SVA bind and
+ * stopped with the context, or, in SIOMMU_IOPF_POLL mode, in the caller of
+ * siommu_iopf_poll() alone (for embedders that want no threads). The queue
+ * holds SIOMMU_IOPF_QUEUE requests per context: a request beyond it is
+ * dropped, as a full page request queue drops it, and the last request of
+ * its group answered "success", so that the device retries; counted in
+ * siommu_unit_stats.iopf_overflows.
+ *
+ * siommu_iopf_set_mode - switch between the modes. Switching to POLL stops
+ * and joins the worker (groups queued stay queued for siommu_iopf_poll());
+ * switching to WORKER starts it if SVA is in use. 0, -EINVAL (mode),
+ * -EAGAIN (the thread could not be started; the mode is unchanged).
+ * Not from a fault handler.
+ *
+ * siommu_iopf_poll - handle up to @max queued groups in the calling thread
+ * (0: all queued now); returns how many were handled. Valid in either
+ * mode (in WORKER mode it competes with the worker). Not from a fault
+ * handler or a device callback run by the unit.
+ */
+#define SIOMMU_IOPF_QUEUE 1024u
+enum siommu_iopf_mode {
+	SIOMMU_IOPF_WORKER,
+	SIOMMU_IOPF_POLL,
+};
+int siommu_iopf_set_mode(struct siommu_ctx *ctx, enum siommu_iopf_mode mode);
+unsigned int siommu_iopf_poll(struct siommu_ctx *ctx, unsigned int max);
 
 #ifdef __cplusplus
 }

@@ -168,6 +168,7 @@ static int unit_add(struct siommu_ctx *ctx, const struct iommu_ops *ops,
 	unit->ats = info.ats;
 	unit->pri = info.pri;
 	unit->caching_mode = info.caching_mode;
+	unit->pasid_hooks = info.pasid_hooks && !info.pasid_bits;
 	/* Published: nothing can fail from here. */
 	if (unit->caching_mode)
 		__atomic_store_n(&ctx->any_cm, true, __ATOMIC_RELEASE);
@@ -203,12 +204,25 @@ struct siommu_smmuv3 SIOMMU_EXPORT *siommu_unit_smmuv3(struct siommu_unit *unit)
 	return unit->ops == &smmuv3_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
 }
 
+int SIOMMU_EXPORT siommu_unit_add_smmuv2(struct siommu_ctx *ctx,
+					 const struct siommu_smmuv2_cfg *cfg,
+					 struct siommu_unit **out)
+{
+	return unit_add(ctx, &smmuv2_iommu_ops, cfg, out);
+}
+
+struct siommu_smmuv2 SIOMMU_EXPORT *siommu_unit_smmuv2(struct siommu_unit *unit)
+{
+	return unit->ops == &smmuv2_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
+}
+
 void SIOMMU_EXPORT siommu_unit_get_stats(struct siommu_unit *unit,
 					 struct siommu_unit_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	unit->ops->unit_stats(unit, st);
 	st->faults_unhandled = __atomic_load_n(&unit->n_fault_unhandled, __ATOMIC_RELAXED);
+	st->iopf_overflows = __atomic_load_n(&unit->n_iopf_overflow, __ATOMIC_RELAXED);
 }
 
 /* Attachment table -------------------------------------------------------- */
@@ -295,9 +309,10 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 	 * and flushes are kept under that context's lock and units. */
 	if (dom->ctx != dev->unit->ctx)
 		return -EINVAL;
-	/* A paging domain's table is in its driver's format, which no unit
-	 * of another type walks, whatever its stage and width. */
-	if (dom->type == SIOMMU_DOMAIN_PAGING && dom->ops != dev->unit->ops)
+	/* A paging or SVA domain's table is in its driver's format, which
+	 * no unit of another type walks, whatever its stage and width. */
+	if ((dom->type == SIOMMU_DOMAIN_PAGING || dom->type == SIOMMU_DOMAIN_SVA) &&
+	    dom->ops != dev->unit->ops)
 		return -EINVAL;
 	if (mem_should_fail(dev->unit->ctx->mem))
 		return -ENOMEM;
@@ -310,6 +325,22 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 		*newatt = NULL;
 	}
 	return ret;
+}
+
+/*
+ * Detach (dev, pasid), pasid non-zero, and drop the attachment's PASID
+ * reference. Page requests of a domain with a fault handler are drained
+ * and answered first, while the PASID cannot be reused. Caller holds
+ * ctx->lock.
+ */
+static void att_detach_pasid(struct siommu_device *dev, uint32_t pasid)
+{
+	bool iopf = core_att_get(dev, pasid)->dom->iopf_fn != NULL;
+
+	att_switch(dev, pasid, NULL, NULL);
+	if (iopf)
+		core_iopf_flush(dev, pasid);
+	siommu_pasid_put(dev->unit->ctx->pasids, pasid);
 }
 
 static void att_abort(struct siommu_device *dev, uint32_t pasid,
@@ -409,6 +440,7 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	}
 	dev->unit = unit;
 	dev->cfg = *cfg;
+	CDS_INIT_LIST_HEAD(&dev->users);
 	dev->pasid_bits = cfg->pasid_bits < unit->pasid_bits ?
 			  cfg->pasid_bits : unit->pasid_bits;
 	/* PASID prefixes do not cross a PCIe-to-PCI bridge: a device whose
@@ -416,6 +448,12 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	 * context entries do not enable PASIDs. */
 	if (cfg->alias_rid >= 0)
 		dev->pasid_bits = 0;
+	/* A PASID-only device behind a unit without PASIDs could never
+	 * issue DMA. */
+	if ((cfg->flags & SIOMMU_DEV_PASID_ONLY) && !dev->pasid_bits) {
+		ret = -EINVAL;
+		goto out_free_dev;
+	}
 	dev->max_pasid = dev->pasid_bits ? (1u << dev->pasid_bits) - 1 : 0;
 	dev->nr_chunks = (dev->max_pasid >> ATT_CHUNK_SHIFT) + 1;
 	if (mem_should_fail(ctx->mem)) {
@@ -487,10 +525,8 @@ static void device_remove_locked(struct siommu_device *dev)
 		for (p = 0; p < ATT_CHUNK; p++) {
 			uint32_t pasid = c * ATT_CHUNK + p;
 
-			if (pasid && core_att_get(dev, pasid)) {
-				att_switch(dev, pasid, NULL, NULL);
-				siommu_pasid_put(dev->unit->ctx->pasids, pasid);
-			}
+			if (pasid && core_att_get(dev, pasid))
+				att_detach_pasid(dev, pasid);
 		}
 	}
 	if (core_att_get(dev, 0))
@@ -584,6 +620,7 @@ static void owner_release(struct siommu_device *dev)
 {
 	struct siommu_ctx *ctx = dev->unit->ctx;
 	siommu_owner_release_fn release;
+	struct core_dev_user *user;
 	void *cookie;
 
 	pthread_mutex_lock(&ctx->lock);
@@ -593,6 +630,42 @@ static void owner_release(struct siommu_device *dev)
 	pthread_mutex_unlock(&ctx->lock);
 	if (cookie)
 		release(cookie, dev);
+	/* Then the other PASID users, one at a time, each unlinked first. */
+	for (;;) {
+		pthread_mutex_lock(&ctx->lock);
+		user = cds_list_empty(&dev->users) ? NULL :
+		       cds_list_first_entry(&dev->users, struct core_dev_user, node);
+		if (user)
+			cds_list_del_init(&user->node);
+		pthread_mutex_unlock(&ctx->lock);
+		if (!user)
+			break;
+		user->release(user, dev);
+	}
+}
+
+int core_device_user_add(struct siommu_device *dev, struct core_dev_user *user)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	int ret = 0;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (dev->removing)
+		ret = -ENODEV;
+	else
+		cds_list_add_tail(&user->node, &dev->users);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+void core_device_user_del(struct siommu_device *dev, struct core_dev_user *user)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!cds_list_empty(&user->node))
+		cds_list_del_init(&user->node);
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
@@ -633,7 +706,80 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 	pthread_mutex_unlock(&dev->unit->rid_lock);
 }
 
+int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
+					       unsigned int pasid_bits,
+					       const struct siommu_pasid_hooks *hooks,
+					       void *arg)
+{
+	struct siommu_ctx *ctx;
+	struct core_att ***att;
+	unsigned int c, nr;
+	uint32_t p;
+	int ret = 0;
+
+	if (!dev || (hooks && (!hooks->install_pasid || !hooks->remove_pasid ||
+			       !pasid_bits || pasid_bits > SIOMMU_PASID_BITS)))
+		return -EINVAL;
+	if (!dev->unit->pasid_hooks || dev->cfg.alias_rid >= 0)
+		return -EOPNOTSUPP;
+	ctx = dev->unit->ctx;
+	pthread_mutex_lock(&ctx->lock);
+	if (hooks && dev->pasid_hooks) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	for (p = 1; p <= dev->max_pasid; p++) {
+		if (!dev->att[p >> ATT_CHUNK_SHIFT]) {
+			p |= ATT_CHUNK - 1;
+			continue;
+		}
+		if (core_att_get(dev, p)) {
+			ret = -EBUSY;
+			goto out_unlock;
+		}
+	}
+	/* The attachment table grows to the PASID width, the RID's chunk
+	 * kept; removing the hooks frees the (empty) PASID chunks and keeps
+	 * the table, so that it needs no allocation. */
+	nr = hooks ? (((1u << pasid_bits) - 1) >> ATT_CHUNK_SHIFT) + 1 : 1;
+	if (nr > dev->nr_chunks) {
+		if (mem_should_fail(ctx->mem)) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		att = calloc(nr, sizeof(*att));
+		if (!att) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		memcpy(att, dev->att, dev->nr_chunks * sizeof(*att));
+		free(dev->att);
+		dev->att = att;
+		dev->nr_chunks = nr;
+	}
+	for (c = 1; !hooks && c < dev->nr_chunks; c++) {
+		free(dev->att[c]);
+		dev->att[c] = NULL;
+	}
+	dev->pasid_bits = hooks ? pasid_bits : 0;
+	dev->max_pasid = hooks ? (1u << pasid_bits) - 1 : 0;
+	dev->pasid_hooks = hooks;
+	dev->pasid_hooks_arg = arg;
+out_unlock:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
 /* Reports from drivers ---------------------------------------------------- */
+
+struct core_att *core_att_by_rid(struct siommu_unit *unit, uint16_t rid, uint32_t pasid)
+{
+	struct siommu_device *dev = unit_find_rid(unit, rid, true);
+
+	if (!dev || pasid > dev->max_pasid)
+		return NULL;
+	return core_att_get(dev, pasid);
+}
 
 /* The device using @rid as its RID or alias; caller holds rid_lock. */
 static struct siommu_device *dev_by_rid(struct siommu_unit *unit, uint16_t rid)
@@ -666,7 +812,7 @@ void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
 		core_report_fault_unowned(unit);
 }
 
-void core_device_set_iopf(struct siommu_device *dev, core_iopf_fn fn, void *arg)
+void core_device_set_iopf(struct siommu_device *dev, core_owner_iopf_fn fn, void *arg)
 {
 	pthread_mutex_lock(&dev->unit->rid_lock);
 	dev->iopf_fn = fn;
@@ -689,7 +835,7 @@ void core_page_response(struct siommu_device *dev, const struct iommu_page_reque
 static bool iopf_offer(struct siommu_unit *unit, const struct iommu_page_request *req)
 {
 	struct siommu_device *dev;
-	core_iopf_fn fn = NULL;
+	core_owner_iopf_fn fn = NULL;
 	void *arg = NULL;
 	bool taken;
 
@@ -711,27 +857,24 @@ static bool iopf_offer(struct siommu_unit *unit, const struct iommu_page_request
 void core_report_page_requests(struct siommu_unit *unit,
 			       const struct iommu_page_request *req, unsigned int n)
 {
-	struct iommu_page_response resp[128];
+	struct iommu_page_request rest[64];
 	unsigned int i, nr = 0;
 
-	/* A request the device's owner does not take is answered, with its
-	 * group, "invalid request" (as Linux does with requests nobody
-	 * handles), so the device stops waiting for the page. A request
-	 * that is not last in its group, or a stop marker (neither read nor
-	 * write), is not answered (PCIe 10.4.1). */
+	/* A device whose owner keeps a fault queue of its own (iommufd)
+	 * takes its requests first; the rest go to the core's I/O
+	 * page-fault path. Stop markers (neither read nor write) are the
+	 * path's to drop. */
 	for (i = 0; i < n; i++) {
-		if (!(req[i].read || req[i].write))
+		if ((req[i].read || req[i].write) && iopf_offer(unit, &req[i]))
 			continue;
-		if (iopf_offer(unit, &req[i]) || !req[i].last)
-			continue;
-		resp[nr++] = (struct iommu_page_response){ req[i], IOMMU_PAGE_RESP_INVALID };
-		if (nr == sizeof(resp) / sizeof(resp[0])) {
-			unit->ops->page_response(unit, resp, nr);
+		rest[nr++] = req[i];
+		if (nr == sizeof(rest) / sizeof(rest[0])) {
+			core_iopf_report(unit, rest, nr);
 			nr = 0;
 		}
 	}
 	if (nr)
-		unit->ops->page_response(unit, resp, nr);
+		core_iopf_report(unit, rest, nr);
 	defer_run();
 }
 
@@ -739,23 +882,20 @@ void core_report_page_requests(struct siommu_unit *unit,
 
 static void domain_map_undo(void *arg, uint64_t iova, uint64_t last);
 
-int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
-				      const struct siommu_domain_cfg *cfg,
-				      struct siommu_domain **out)
+/*
+ * A new domain of @unit for @cfg, published in the context. With @sva (an
+ * SVA domain's table and handler), the table is borrowed, not created.
+ */
+static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,
+			 const struct siommu_domain *sva, struct siommu_domain **out)
 {
 	struct siommu_pt_cfg pc = { 0 };
-	struct siommu_ctx *ctx;
+	struct siommu_ctx *ctx = unit->ctx;
 	struct siommu_domain *dom;
 	int ret;
 
-	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
-	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND ||
-	    (cfg->flags & ~SIOMMU_DOMAIN_DIRTY_TRACKING) ||
-	    (cfg->flags && cfg->type != SIOMMU_DOMAIN_PAGING))
-		return -EINVAL;
 	if (core_in_queue())
 		return -EDEADLK;
-	ctx = unit->ctx;
 	if (mem_should_fail(ctx->mem))
 		return -ENOMEM;
 	dom = calloc(1, sizeof(*dom));
@@ -770,7 +910,20 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	ret = unit->ops->domain_init(unit, dom, cfg, &pc);
 	if (ret)
 		goto out_free_dom;
-	if (cfg->type == SIOMMU_DOMAIN_PAGING) {
+	if (sva) {
+		struct siommu_pt_cfg tc;
+
+		siommu_pt_get_cfg(sva->pt, &tc);
+		if (tc.format != SIOMMU_PT_X86_64 || dom->ias != tc.ias) {
+			ret = -EOPNOTSUPP;
+			goto out_fini_dom;
+		}
+		dom->pt = sva->pt;
+		dom->pt_shared = true;
+		dom->sva_supervisor = sva->sva_supervisor;
+		dom->iopf_fn = sva->iopf_fn;
+		dom->iopf_arg = sva->iopf_arg;
+	} else if (cfg->type == SIOMMU_DOMAIN_PAGING) {
 		ret = siommu_pt_create(ctx->mem, &pc, &dom->pt);
 		if (ret)
 			goto out_fini_dom;
@@ -792,10 +945,38 @@ out_free_dom:
 	return ret;
 }
 
+int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
+				      const struct siommu_domain_cfg *cfg,
+				      struct siommu_domain **out)
+{
+	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
+	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND ||
+	    (cfg->flags & ~SIOMMU_DOMAIN_DIRTY_TRACKING) ||
+	    (cfg->flags && cfg->type != SIOMMU_DOMAIN_PAGING))
+		return -EINVAL;
+	return domain_create(unit, cfg, NULL, out);
+}
+
+int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
+			  bool supervisor, core_iopf_fn fn, void *arg,
+			  struct siommu_domain **out)
+{
+	const struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_SVA };
+	const struct siommu_domain sva = { .pt = pt, .sva_supervisor = supervisor,
+					   .iopf_fn = fn, .iopf_arg = arg };
+
+	/* A driver that cannot quiesce an attachment cannot stop a bound
+	 * process's DMA at exit: it offers no SVA. */
+	if (!unit->ops->attach_quiesce)
+		return -EOPNOTSUPP;
+	return domain_create(unit, &cfg, &sva, out);
+}
+
 static void domain_free_locked(struct siommu_domain *dom)
 {
 	cds_list_del(&dom->node);
-	siommu_pt_destroy(dom->pt);
+	if (!dom->pt_shared)
+		siommu_pt_destroy(dom->pt);
 	if (dom->ops->domain_fini)
 		dom->ops->domain_fini(dom);
 	pthread_mutex_destroy(&dom->lock);
@@ -945,6 +1126,26 @@ int core_domain_unmap_noflush(struct siommu_domain *dom, uint64_t iova,
 	return siommu_pt_unmap(dom->pt, iova, length, gather, unmapped);
 }
 
+void core_domain_flush_range(struct siommu_domain *dom, uint64_t start,
+			     uint64_t last, bool leaf_only)
+{
+	pthread_mutex_lock(&dom->lock);
+	domain_flush(dom, start, last, leaf_only, false);
+	pthread_mutex_unlock(&dom->lock);
+}
+
+void core_device_quiesce_pasid(struct siommu_device *dev, uint32_t pasid)
+{
+	struct siommu_ctx *ctx = dev->unit->ctx;
+	struct core_att *att;
+
+	pthread_mutex_lock(&ctx->lock);
+	att = pasid <= dev->max_pasid ? core_att_get(dev, pasid) : NULL;
+	if (att)
+		dev->unit->ops->attach_quiesce(dev, pasid, att->dom, att->drv);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
 void core_domain_flush_all(struct siommu_domain *dom)
 {
 	struct siommu_ctx *ctx = dom->ctx;
@@ -976,7 +1177,7 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 	unsigned int i = 0, n;
 	int ret = 0;
 
-	if (!dev || !dom)
+	if (!dev || !dom || dom->type == SIOMMU_DOMAIN_SVA)
 		return -EINVAL;
 	if (core_in_queue())
 		return -EDEADLK;
@@ -1045,6 +1246,15 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 					     uint32_t pasid,
 					     struct siommu_domain *dom)
 {
+	/* An SVA domain is its process's binds' alone (siommu/sva.h). */
+	if (dom && dom->type == SIOMMU_DOMAIN_SVA)
+		return -EINVAL;
+	return core_device_attach_pasid(dev, pasid, dom);
+}
+
+int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom)
+{
 	struct siommu_ctx *ctx;
 	struct core_att *att;
 	bool had;
@@ -1101,12 +1311,10 @@ int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
-	if (!core_att_get(dev, pasid)) {
+	if (!core_att_get(dev, pasid))
 		ret = -ENOENT;
-	} else {
-		att_switch(dev, pasid, NULL, NULL);
-		siommu_pasid_put(ctx->pasids, pasid);
-	}
+	else
+		att_detach_pasid(dev, pasid);
 	pthread_mutex_unlock(&ctx->lock);
 	defer_run();
 	return ret;
@@ -1186,6 +1394,9 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 			owner_release(d);
 	}
 	SIOMMU_ASSERT(cds_list_empty(&ctx->dma_doms));
+	/* Handlers are done and what is queued answered, while the units
+	 * can still answer. */
+	core_iopf_fini(ctx);
 	pthread_mutex_lock(&ctx->lock);
 	for (i = 0; i < ctx->nr_units; i++) {
 		struct siommu_unit *unit = ctx->units[i];

@@ -37,6 +37,17 @@
 #define CORE_MAX_UNITS 16	/* units one domain may be used on at once */
 
 struct iommu_ops;
+struct core_iopf;
+
+/*
+ * A domain's I/O page-fault handler: resolve one page request of a group
+ * (the page at req->addr, for req->read / req->write). Returns
+ * IOMMU_PAGE_RESP_SUCCESS or the code the group is answered with. Runs in
+ * the fault path's worker (or siommu_iopf_poll()) with no core lock held;
+ * the attachment it came through stays until it returns.
+ */
+typedef enum iommu_page_resp_code (*core_iopf_fn)(void *arg,
+						  const struct iommu_page_request *req);
 
 struct siommu_ctx {
 	pthread_mutex_t lock;
@@ -61,6 +72,8 @@ struct siommu_ctx {
 	pthread_mutex_t dma_lock;
 	struct cds_list_head dma_doms;	/* dma_dom.node */
 	int dma_policy;
+	/* The I/O page-fault path (iopf.c); NULL until SVA is first used. */
+	struct core_iopf *iopf;
 };
 
 struct siommu_unit {
@@ -77,7 +90,9 @@ struct siommu_unit {
 	unsigned int pasid_bits;
 	bool ats, pri;
 	bool caching_mode;
+	bool pasid_hooks;		/* hands PASID tables to devices */
 	uint64_t n_fault_unhandled;	/* atomic adds, no lock */
+	uint64_t n_iopf_overflow;	/* atomic adds, no lock */
 };
 
 /*
@@ -92,8 +107,8 @@ struct siommu_unit {
  * unit's page request queue, possibly inside a device callback: it must
  * not wait for the unit or for locks held across one.
  */
-typedef bool (*core_iopf_fn)(void *arg, struct siommu_device *dev,
-			     const struct iommu_page_request *req);
+typedef bool (*core_owner_iopf_fn)(void *arg, struct siommu_device *dev,
+				   const struct iommu_page_request *req);
 
 struct siommu_group {
 	struct cds_list_head devices;	/* siommu_device.group_node */
@@ -143,7 +158,7 @@ struct siommu_device {
 	bool removing;
 	/* The owner's page-request handler (core_device_set_iopf()): set
 	 * under rid_lock; iopf_busy counts calls running (atomic). */
-	core_iopf_fn iopf_fn;
+	core_owner_iopf_fn iopf_fn;
 	void *iopf_arg;
 	unsigned int iopf_busy;
 	/* A detach asked for from a device callback (core.c: detach_defer()):
@@ -152,7 +167,31 @@ struct siommu_device {
 	 * its outer call is done. */
 	bool detach_deferred;
 	struct siommu_device *defer_next;
+	/* PASID users besides the owner (SVA binds, core_dev_user), under
+	 * ctx->lock; released after the owner when the device goes. */
+	struct cds_list_head users;
+	/* PASID hooks (siommu_device_set_pasid_hooks()), under ctx->lock;
+	 * the driver calls them under it too. */
+	const struct siommu_pasid_hooks *pasid_hooks;
+	void *pasid_hooks_arg;
 };
+
+/*
+ * A user of some of a device's PASIDs that is not its owner: an SVA bind,
+ * which the device's driver makes whoever owns the device's DMA. When the
+ * device is removed (or its context destroyed) the core unlinks the user
+ * and calls @release(user, dev) with no lock held, after the owner's
+ * release; the user then detaches what it attached.
+ */
+struct core_dev_user {
+	struct cds_list_head node;	/* siommu_device.users; empty: unlinked */
+	void (*release)(struct core_dev_user *user, struct siommu_device *dev);
+};
+
+/* Link / unlink @user on @dev (under ctx->lock inside). Add: -ENODEV
+ * while the device is being removed. Del: nothing if already unlinked. */
+int core_device_user_add(struct siommu_device *dev, struct core_dev_user *user);
+void core_device_user_del(struct siommu_device *dev, struct core_dev_user *user);
 
 struct siommu_domain {
 	struct siommu_ctx *ctx;
@@ -172,6 +211,13 @@ struct siommu_domain {
 	 * under lock. */
 	void *drv[CORE_MAX_UNITS];
 	void *drv_dom;			/* the driver's from domain_init, if any */
+	/* SVA (constant after alloc): the table is the process's, not
+	 * freed with the domain; supervisor requests allowed or not; the
+	 * I/O page-fault handler and its argument. */
+	bool pt_shared;
+	bool sva_supervisor;
+	core_iopf_fn iopf_fn;
+	void *iopf_arg;
 };
 
 /*
@@ -183,6 +229,9 @@ int core_pasid_get_allocated(struct siommu_pasid_space *space, uint32_t pasid);
 
 /* Attachment table of a device. */
 struct core_att *core_att_get(struct siommu_device *dev, uint32_t pasid);
+/* The attachment at @pasid (0: the RID) of the device at @rid (or alias)
+ * behind @unit, or NULL. Caller holds ctx->lock. */
+struct core_att *core_att_by_rid(struct siommu_unit *unit, uint16_t rid, uint32_t pasid);
 
 /*
  * For the DMA API's lazy invalidation (src/dma). core_domain_unmap_noflush()
@@ -240,7 +289,7 @@ static inline int core_domain_pgsizes(uint64_t walks, uint64_t asked, uint64_t *
  * request) belongs to with @code, through the device's unit. No core lock
  * held.
  */
-void core_device_set_iopf(struct siommu_device *dev, core_iopf_fn fn, void *arg);
+void core_device_set_iopf(struct siommu_device *dev, core_owner_iopf_fn fn, void *arg);
 void core_page_response(struct siommu_device *dev, const struct iommu_page_request *req,
 			enum iommu_page_resp_code code);
 
@@ -276,5 +325,59 @@ static inline bool core_in_queue(void)
  */
 unsigned int core_device_resv_regions(struct siommu_device *dev,
 				      struct iommu_resv_region *r, unsigned int max);
+
+/*
+ * A domain of type SVA on @unit translating through @pt (an x86-64 table
+ * owned by the caller, which outlives the domain), user requests only
+ * unless @supervisor, whose page requests go to @fn(@arg, ...). Freed with
+ * siommu_domain_free() (the table stays). 0, -EOPNOTSUPP (the unit cannot
+ * walk such a table), -ENOMEM.
+ */
+int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
+			  bool supervisor, core_iopf_fn fn, void *arg,
+			  struct siommu_domain **out);
+
+/* siommu_device_attach_pasid() for SVA domains too, which the public call
+ * refuses: only the binds of the domain's process attach it. */
+int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom);
+
+/*
+ * Invalidate [start, last] of @dom on every attachment (IOTLB, and the
+ * paging-structure caches unless @leaf_only; device TLBs) and wait. May
+ * run concurrently with everything on the domain but its free.
+ */
+void core_domain_flush_range(struct siommu_domain *dom, uint64_t start,
+			     uint64_t last, bool leaf_only);
+
+/*
+ * Stop DMA through (dev, pasid) silently, keeping the attachment
+ * (ops->attach_quiesce): for a process that exits while bound. Nothing
+ * if nothing is attached there. Never fails.
+ */
+void core_device_quiesce_pasid(struct siommu_device *dev, uint32_t pasid);
+
+/* The I/O page-fault path (iopf.c). */
+/* Set it up (queue, worker in WORKER mode) if not yet: 0, -ENOMEM, -EAGAIN. */
+int core_iopf_enable(struct siommu_ctx *ctx);
+/* Stop the worker and answer what is queued; at context destroy. */
+void core_iopf_fini(struct siommu_ctx *ctx);
+/*
+ * Queue @n page requests of @unit that no device owner took (the driver's
+ * report goes through core_report_page_requests(), which offers each to
+ * its device's owner first): grouped, handed to the domain's handler,
+ * answered through ops->page_response.
+ */
+void core_iopf_report(struct siommu_unit *unit, const struct iommu_page_request *req,
+		      unsigned int n);
+/*
+ * (dev, pasid) was detached from a domain with a fault handler: under
+ * ctx->lock, before the PASID reference is dropped. Drains the unit's
+ * page requests, answers the complete groups queued for it "invalid
+ * request", forgets incomplete ones, and waits for a group being handled
+ * for it, so that each group gets one answer and none after the PASID is
+ * reused.
+ */
+void core_iopf_flush(struct siommu_device *dev, uint32_t pasid);
 
 #endif

@@ -26,15 +26,20 @@
  *     invalidates what the old one left cached; it cannot fail;
  *   - attach_abort gives back what a prepare took when a later step of the
  *     same change failed (a group attach prepares every device first).
- * Detach is a commit to NULL (blocked), with no prepare.
+ * Detach is a commit to NULL (blocked), with no prepare. A PASID attach
+ * reaches a unit without PASIDs (pasid_bits 0) only for a device with PASID
+ * hooks (info->pasid_hooks, siommu_device_set_pasid_hooks()): the driver
+ * hands the table to the device through them, under ctx->lock.
  *
  * Locking. Every op runs under ctx->lock except:
  *   - iotlb_sync and flush_all, called under dom->lock alone (unmap must
  *     not wait for configuration calls); a driver may read its per-domain
  *     state there, which changes only under both ctx->lock and dom->lock;
  *   - unit_stats and reserved regions, called with no lock;
- *   - page_response, called by core_report_page_requests() with no core
- *     lock held.
+ *   - page_response, called by the I/O page-fault path with no core lock
+ *     held, or under ctx->lock alone when a detach answers the groups
+ *     queued for its PASID (core_iopf_flush());
+ *   - page_req_drain, under ctx->lock alone.
  * A driver's own locks (its queue) are taken after dom->lock. The driver
  * reports faults and page requests up through core_report_fault() and
  * core_report_page_requests(), with none of its locks held, since those
@@ -43,6 +48,7 @@
 #ifndef SIOMMU_IOMMU_OPS_H
 #define SIOMMU_IOMMU_OPS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,6 +64,9 @@ struct iommu_unit_info {
 	bool pri;			/* devices may issue page requests */
 	bool caching_mode;		/* caches not-present entries: a map
 					 * must invalidate */
+	bool pasid_hooks;		/* no PASIDs in hardware, but PASIDs
+					 * of a device with PASID hooks are
+					 * handed to it (attach with pasid) */
 };
 
 /* A reserved IOVA region of a device: never handed out by the DMA API. */
@@ -188,19 +197,47 @@ struct iommu_ops {
 	/* The same for the whole domain, walk caches included. */
 	void (*flush_all)(struct siommu_unit *unit, struct siommu_domain *dom);
 
+	/*
+	 * Stop DMA through the attachment (dev, pasid) -> @dom (@att from
+	 * its prepare) without taking it down, for a process that exits
+	 * while bound (SVA): the entry blocks every request and records no
+	 * fault for it (VT-d 9.6: P clear, FPD set; SMMUv3 5.4: a valid CD
+	 * with EPD0 and EPD1 set and R clear, so that walks stop and events
+	 * are not recorded), its caches are
+	 * invalidated and the call waits for DMA in flight. The attachment
+	 * stays the core's and the driver's: a later commit replaces or
+	 * detaches it as usual. Cannot fail; called under ctx->lock. NULL
+	 * for a driver without SVA: the core then refuses SVA domains.
+	 */
+	void (*attach_quiesce)(struct siommu_device *dev, uint32_t pasid,
+			       struct siommu_domain *dom, void *att);
+
 	/* Answer @n page request groups of @unit. No core lock held. */
 	void (*page_response)(struct siommu_unit *unit,
 			      const struct iommu_page_response *r, unsigned int n);
+	/*
+	 * Report every page request the unit has queued, and wait for the
+	 * reports of other threads that read requests before this call, so
+	 * that all requests made before the call have reached
+	 * core_report_page_requests() when it returns (VT-d 7.10: draining
+	 * page requests). Called under ctx->lock when a PASID with a fault
+	 * handler is detached, before the PASID can be reused. NULL for a
+	 * unit without page requests.
+	 */
+	void (*page_req_drain)(struct siommu_unit *unit);
 };
 
 /*
  * Called by drivers. core_report_fault(): a fault record the unit wrote,
  * for the device at its RID (or alias): its handler runs in this thread,
  * or the fault counts as unhandled. core_report_page_requests(): @n page
- * requests read from the unit's queue; every last-in-group request that
- * asks for an answer is answered through ops->page_response in one batch
- * (today "invalid request": nothing handles I/O page faults yet). Both run
- * user code or the driver's queue: the caller holds none of its locks.
+ * requests read from the unit's queue, queued for the I/O page-fault path
+ * (core.h), which answers every last-in-group request that asks for an
+ * answer exactly once through ops->page_response; it does not wait for
+ * the handlers (they run in the context's worker or in
+ * siommu_iopf_poll()), and answers at once only the requests it has no
+ * room for. Both run user code or the driver's queue: the caller holds
+ * none of its locks.
  */
 void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f);
 /* A fault record of a requester that can be no device's (an SMMUv3
@@ -212,5 +249,6 @@ void core_report_page_requests(struct siommu_unit *unit,
 /* The drivers. */
 extern const struct iommu_ops vtd_iommu_ops;
 extern const struct iommu_ops smmuv3_iommu_ops;
+extern const struct iommu_ops smmuv2_iommu_ops;
 
 #endif

@@ -91,7 +91,10 @@ static uint64_t *gen_child(struct siommu_pt *pt, uint64_t *slot,
 /*
  * Fill table[i..end] with leaves leaf, leaf + step, ... up to the first entry
  * that is not empty; returns the index after the last one filled. Each leaf
- * is published with one single-copy-atomic store for lock-free walkers.
+ * is published with one single-copy-atomic release store for lock-free
+ * walkers, whose acquire loads of it then see what the mapper wrote to the
+ * page before the map (a process's page zeroed or read back from swap,
+ * then mapped, with devices already walking the table).
  */
 static inline_hot unsigned int gen_fill(uint64_t *table, unsigned int i,
 					unsigned int end, uint64_t leaf,
@@ -100,7 +103,7 @@ static inline_hot unsigned int gen_fill(uint64_t *table, unsigned int i,
 	for (; i <= end; i++, leaf += step) {
 		if (unlikely(READ_ONCE(table[i])))
 			break;
-		WRITE_ONCE(table[i], leaf);
+		__atomic_store_n(&table[i], leaf, __ATOMIC_RELEASE);
 	}
 	return i;
 }

@@ -21,4 +21,21 @@ static inline struct siommu_device *test_dev_add(struct siommu_unit *unit, uint1
 	return dev;
 }
 
+/* PASID hooks that do nothing: for tests of the calls around them. */
+static inline void test_nop_install(void *arg, struct siommu_device *dev, uint32_t pasid,
+				    struct siommu_domain *dom,
+				    const struct siommu_pasid_table *t)
+{
+	(void)arg, (void)dev, (void)pasid, (void)dom, (void)t;
+}
+
+static inline void test_nop_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
+				   struct siommu_domain *dom)
+{
+	(void)arg, (void)dev, (void)pasid, (void)dom;
+}
+
+static const struct siommu_pasid_hooks test_nop_hooks = { test_nop_install,
+							  test_nop_remove };
+
 #endif

@@ -16,15 +16,17 @@
 
 #include <siommu/core.h>
 #include <siommu/smmuv3.h>
+#include <siommu/smmuv2.h>
 #include <siommu/vtd.h>
 
 #include "test.h"
 
-enum test_unit_type { TEST_UNIT_VTD, TEST_UNIT_SMMUV3 };
+enum test_unit_type { TEST_UNIT_VTD, TEST_UNIT_SMMUV3, TEST_UNIT_SMMUV2 };
 
 static const char *const test_unit_names[] = {
 	[TEST_UNIT_VTD] = "vtd",
 	[TEST_UNIT_SMMUV3] = "smmuv3",
+	[TEST_UNIT_SMMUV2] = "smmuv2",
 };
 
 /* The type SIOMMU_TEST_UNIT names; an unknown name fails the test. */
@@ -84,6 +86,18 @@ static inline int test_unit_add(struct siommu_ctx *ctx, const struct test_unit_c
 							      SIOMMU_SMMUV3_F_CD2L);
 		return siommu_unit_add_smmuv3(ctx, &sc, out);
 	}
+	case TEST_UNIT_SMMUV2: {
+		/* No PASIDs whatever is asked; the widest stage-1 input is
+		 * 48 bits; the second stage only is a unit without stage 1
+		 * (and bypass stays: S2CR BYPASS is always there). */
+		struct siommu_smmuv2_cfg sc = {
+			.features = d.second_stage_only ? SIOMMU_SMMUV2_F_S2 : 0,
+			.num_smrg = 128,
+			.num_cb = 128,
+		};
+
+		return siommu_unit_add_smmuv2(ctx, &sc, out);
+	}
 	}
 	return -EINVAL;
 }
@@ -132,6 +146,22 @@ static inline void test_unit_msi_window(uint64_t *first, uint64_t *last)
 	}
 }
 
+/* Whether the type under test has PASIDs: a test skips its PASID parts
+ * on one that has none (saying so), not the whole test. */
+static inline bool test_unit_has_pasids(void)
+{
+	return test_unit_type() != TEST_UNIT_SMMUV2;
+}
+
+/* @flags (SIOMMU_DEV_*) without what the type under test cannot take:
+ * SMMUv2 has neither ATS nor PRI. */
+static inline unsigned int test_unit_dev_flags(unsigned int flags)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV2)
+		flags &= ~(SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
+	return flags;
+}
+
 /* What a DMA through the unit ran into. */
 struct test_dma_res {
 	uint32_t fault_reason;		/* the type's code, 0: no translation fault */
@@ -176,6 +206,29 @@ static inline int test_unit_dma_read(struct siommu_unit *unit, uint16_t rid, boo
 			*res = (struct test_dma_res){ x.event, x.event_recorded };
 		break;
 	}
+	case TEST_UNIT_SMMUV2: {
+		/* No SubstreamID on the bus: a PASID-tagged request cannot be
+		 * issued at all. */
+		struct siommu_smmuv2_req req = { .sid = rid, .iova = iova };
+		struct siommu_smmuv2_xlate x;
+
+		memset(&x, 0, sizeof(x));
+		if (pp) {
+			if (res)
+				*res = (struct test_dma_res){ 0, false };
+			return -EOPNOTSUPP;
+		}
+		err = siommu_smmuv2_dma_read(siommu_unit_smmuv2(unit), &req, buf, len, NULL,
+					     res ? &x : NULL);
+		/* The driver reports a global fault's sGFSR bits with
+		 * SIOMMU_SMMUV2_FAULT_GLOBAL, a context fault's FSR bit. */
+		if (res)
+			*res = (struct test_dma_res){
+				err == -EFAULT && x.fsr ?
+					x.fsr | (x.global ? SIOMMU_SMMUV2_FAULT_GLOBAL : 0) : 0,
+				err == -EFAULT && x.recorded };
+		break;
+	}
 	}
 	return err;
 }
@@ -218,6 +271,22 @@ static inline int test_unit_translate(struct siommu_unit *unit, uint16_t rid, bo
 		*pa = x.addr;
 		break;
 	}
+	case TEST_UNIT_SMMUV2: {
+		struct siommu_smmuv2_req req = {
+			.sid = rid, .iova = iova, .len = 1,
+			.access = (read ? SIOMMU_SMMUV2_READ : 0) |
+				  (write ? SIOMMU_SMMUV2_WRITE : 0),
+		};
+		struct siommu_smmuv2_xlate x;
+
+		/* No SubstreamID on the bus (test_unit_dma_read()). */
+		if (pp)
+			return -EOPNOTSUPP;
+		memset(&x, 0, sizeof(x));
+		err = siommu_smmuv2_translate(siommu_unit_smmuv2(unit), &req, &x);
+		*pa = x.addr;
+		break;
+	}
 	}
 	return err;
 }
@@ -241,6 +310,14 @@ static inline int test_unit_dma_write(struct siommu_unit *unit, uint16_t rid, bo
 		};
 
 		return siommu_smmuv3_dma_write(siommu_unit_smmuv3(unit), &req, buf, len, NULL,
+					       NULL);
+	}
+	case TEST_UNIT_SMMUV2: {
+		struct siommu_smmuv2_req req = { .sid = rid, .iova = iova };
+
+		if (pp)
+			return -EOPNOTSUPP;
+		return siommu_smmuv2_dma_write(siommu_unit_smmuv2(unit), &req, buf, len, NULL,
 					       NULL);
 	}
 	}

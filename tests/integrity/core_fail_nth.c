@@ -13,6 +13,8 @@
  * map may keep empty levels, siommu/pt.h: its mappings are compared
  * instead), the unit's domain IDs. A failed context create leaves nothing
  * allocated or mapped.
+ * On a unit type without PASIDs every PASID attach fails at once with
+ * -EOPNOTSUPP, consuming no step and changing nothing.
  * Teardown calls consume no step. After siommu_ctx_destroy() the caller's
  * memory has nothing allocated.
  */
@@ -194,6 +196,21 @@ static void sweep_ctx_own_mem(void)
 	siommu_ctx_destroy(c);
 }
 
+/* A PASID attach: swept where the type has PASIDs, else refused whole. */
+#define PASID_SWEEP(what, call) do {						\
+	if (test_unit_has_pasids()) {						\
+		SWEEP(what, call);						\
+	} else {								\
+		struct snapshot _s0, _s1;					\
+		snap(&_s0);							\
+		siommu_mem_fail_nth(mem, 1);					\
+		CHECK_EQ(call, -EOPNOTSUPP);					\
+		CHECK_EQ(siommu_mem_fail_nth(mem, 0), 0);			\
+		snap(&_s1);							\
+		same(&_s0, &_s1);						\
+	}									\
+} while (0)
+
 static void probe(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova)
 {
 	probes[nr_probes++] = (struct probe){ rid, pp, pasid, iova };
@@ -267,7 +284,7 @@ int main(void)
 	nr_pasids = 3;
 
 	/* Probes: every device's RID and PASIDs, and their neighbours. */
-	a = dev_add(0x0100, 20, SIOMMU_DEV_ATS, 0, SIOMMU_NO_ALIAS);
+	a = dev_add(0x0100, 20, test_unit_dev_flags(SIOMMU_DEV_ATS), 0, SIOMMU_NO_ALIAS);
 	b = dev_add(0x0208, 0, 0, 0, SIOMMU_NO_ALIAS);
 	probe(0x0100, false, 0, 0x1000);
 	probe(0x0100, true, pasids[0], 0x1000);
@@ -285,16 +302,16 @@ int main(void)
 	SWEEP("device_attach first", siommu_device_attach(a, fs));
 	SWEEP("device_attach replace", siommu_device_attach(a, fs2));
 	SWEEP("device_attach identity", siommu_device_attach(b, ident));
-	SWEEP("attach_pasid first", siommu_device_attach_pasid(a, pasids[0], pss));
+	PASID_SWEEP("attach_pasid first", siommu_device_attach_pasid(a, pasids[0], pss));
 	/* Allocations kept from a failed try (the attachment chunk) shift
 	 * the steps of the next; a new table in an existing chunk is swept
 	 * on its own so that every step after the table page is failed. */
-	SWEEP("attach_pasid first (new table)",
+	PASID_SWEEP("attach_pasid first (new table)",
 	      siommu_device_attach_pasid(a, pasids[2], fs));
-	SWEEP("attach_pasid first (new chunk)",
+	PASID_SWEEP("attach_pasid first (new chunk)",
 	      siommu_device_attach_pasid(a, pasids[1], fs));
-	SWEEP("attach_pasid replace", siommu_device_attach_pasid(a, pasids[0], fs2));
-	SWEEP("attach_pasid replace (blocked)",
+	PASID_SWEEP("attach_pasid replace", siommu_device_attach_pasid(a, pasids[0], fs2));
+	PASID_SWEEP("attach_pasid replace (blocked)",
 	      siommu_device_attach_pasid(a, pasids[1], blocked));
 
 	/* New buses: context tables are allocated on first use. */
@@ -307,8 +324,8 @@ int main(void)
 	g2 = dev_add(0x0c08, 0, 0, 5, SIOMMU_NO_ALIAS);
 	SWEEP("device_attach group of 2", siommu_device_attach(g2, fs));
 	SWEEP("device_attach alias", siommu_device_attach(al, ss));
-	SWEEP("attach_pasid group member", siommu_device_attach_pasid(g1, pasids[1], pss));
-	SWEEP("attach_pasid device", siommu_device_attach_pasid(c, pasids[0], pident));
+	PASID_SWEEP("attach_pasid group member", siommu_device_attach_pasid(g1, pasids[1], pss));
+	PASID_SWEEP("attach_pasid device", siommu_device_attach_pasid(c, pasids[0], pident));
 	SWEEP("domain_alloc first stage", siommu_domain_alloc(unit,
 		&(struct siommu_domain_cfg){ .type = SIOMMU_DOMAIN_PAGING }, &extra));
 	/* Map into an attached domain: new levels at every depth, a 2M leaf
@@ -325,7 +342,8 @@ int main(void)
 	CHECK(failures > 50);
 
 	/* Teardown needs no step. */
-	NO_STEP(CHECK_OK(siommu_device_detach_pasid(c, pasids[0])));
+	if (test_unit_has_pasids())
+		NO_STEP(CHECK_OK(siommu_device_detach_pasid(c, pasids[0])));
 	NO_STEP(siommu_device_detach(al));
 	NO_STEP(CHECK_OK(siommu_domain_free(extra)));
 	NO_STEP(siommu_device_remove(g2));

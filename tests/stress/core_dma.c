@@ -26,6 +26,9 @@
  *     maps of that slot happen during one DMA;
  *   - when neither the slot nor the PASID's domain changed during the call:
  *     exactly the mapped generation's buffer, or a fault if unmapped.
+ * On a unit type without PASIDs (SMMUv2) the RID itself is what the
+ * replacer swaps between P1 and P2 (R goes unused), and every DMA is the
+ * RID's: a replace must never block it either.
  * Time-bounded: SIOMMU_STRESS_MS (default 1000). Meant for ThreadSanitizer
  * too (make tsan).
  */
@@ -199,15 +202,21 @@ static void *mapper_fn(void *arg)
 /* Replacer ------------------------------------------------------------------- */
 
 static uint64_t replaces;
+/* No PASIDs: the RID is swapped between P1 and P2, pasid_seq tracks it. */
+static bool rid_swaps;
 
 static void *replacer_fn(void *arg)
 {
 	uint64_t n = 0;
 
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		struct siommu_domain *next = doms[D_P1 + ((n / 2 + 1) % 2)];
+
 		st(&pasid_seq, n + 1);
-		CHECK_OK(siommu_device_attach_pasid(dev, pasid,
-				doms[D_P1 + ((n / 2 + 1) % 2)]));
+		if (rid_swaps)
+			CHECK_OK(siommu_device_attach(dev, next));
+		else
+			CHECK_OK(siommu_device_attach_pasid(dev, pasid, next));
 		n += 2;
 		st(&pasid_seq, n);
 		replaces++;
@@ -239,7 +248,9 @@ static void *dma_fn(void *arg)
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		unsigned int k = test_rand_below(&r, 8) ? (unsigned int)test_rand_below(&r, NR_SLOTS)
 						       : SWAP_SLOT;
-		bool pp = test_rand_below(&r, 2);
+		/* pp: the request reaches the swapped space (the PASID's, or
+		 * the RID's when there are no PASIDs). */
+		bool pp = rid_swaps || test_rand_below(&r, 2);
 		uint64_t off = test_rand_below(&r, 2) ? SIOMMU_SZ_4K - 8 : 0;
 		uint64_t iova = slot_iova(k) + off;
 		struct test_dma_res res;
@@ -255,7 +266,8 @@ static void *dma_fn(void *arg)
 			map0[d] = ld(&slots[d][k].mapping_gen);
 			unm0[d] = ld(&slots[d][k].unmapped_gen);
 		}
-		err = test_unit_dma_read(unit, RID, pp, pasid, iova, &v, sizeof(v), &res);
+		err = test_unit_dma_read(unit, RID, pp && !rid_swaps, pasid, iova, &v,
+					 sizeof(v), &res);
 		ps1 = ld(&pasid_seq);
 		t->reads++;
 		if (!pp) {
@@ -336,8 +348,9 @@ int main(void)
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	mem = siommu_ctx_mem(ctx);
 	CHECK_OK(test_unit_add(ctx, NULL, &unit));
+	rid_swaps = !test_unit_has_pasids();
 	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
-		.rid = RID, .pasid_bits = 20, .flags = SIOMMU_DEV_ATS,
+		.rid = RID, .pasid_bits = 20, .flags = test_unit_dev_flags(SIOMMU_DEV_ATS),
 		.alias_rid = SIOMMU_NO_ALIAS }, &dev));
 	siommu_device_set_fault_handler(dev, on_fault, NULL);
 	CHECK_OK(siommu_domain_alloc(unit, &fs, &doms[D_R]));
@@ -359,9 +372,15 @@ int main(void)
 		}
 		slot_map(d, SWAP_SLOT);
 	}
-	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, SIOMMU_PASID_MAX, 1, &pasid));
-	CHECK_OK(siommu_device_attach(dev, doms[D_R]));
-	CHECK_OK(siommu_device_attach_pasid(dev, pasid, doms[D_P1]));
+	if (rid_swaps) {
+		fprintf(stderr, "no PASIDs: the RID is swapped between P1 and P2\n");
+		CHECK_OK(siommu_device_attach(dev, doms[D_P1]));
+	} else {
+		CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, SIOMMU_PASID_MAX, 1,
+					    &pasid));
+		CHECK_OK(siommu_device_attach(dev, doms[D_R]));
+		CHECK_OK(siommu_device_attach_pasid(dev, pasid, doms[D_P1]));
+	}
 
 	for (i = 0; i < NR_MAPPERS; i++) {
 		mappers[i].id = i;
@@ -393,10 +412,12 @@ int main(void)
 	for (d = 0; d < NR_DOMS; d++) {
 		if (d != D_R && d != D_P1 + (unsigned int)(replaces % 2))
 			continue;	/* not attached to the PASID now */
+		if (d == D_R && rid_swaps)
+			continue;	/* never attached */
 		for (k = 0; k <= NR_SLOTS; k++) {
 			uint64_t v = 0;
-			int err = test_unit_dma_read(unit, RID, d != D_R, pasid, slot_iova(k),
-						     &v, sizeof(v), NULL);
+			int err = test_unit_dma_read(unit, RID, d != D_R && !rid_swaps, pasid,
+						     slot_iova(k), &v, sizeof(v), NULL);
 
 			if (slots[d][k].mapped) {
 				CHECK_OK(err);

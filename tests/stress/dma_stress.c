@@ -127,7 +127,10 @@ static void run(const struct siommu_dma_cfg *cfg, uint64_t ms)
 	CHECK_OK(siommu_dma_setup(dev, cfg));
 	/* DMA with a PASID too, where a PASID takes the domain's stage. */
 	pasid = 0;
-	if (test_unit_pasid_domain_ok(SIOMMU_DOMAIN_PAGING, cfg->stage == SIOMMU_STAGE_SECOND))
+	if (!test_unit_has_pasids())
+		CHECK_EQ(siommu_dma_enable_pasid(dev, &pasid), -EOPNOTSUPP);
+	else if (test_unit_pasid_domain_ok(SIOMMU_DOMAIN_PAGING,
+					   cfg->stage == SIOMMU_STAGE_SECOND))
 		CHECK_OK(siommu_dma_enable_pasid(dev, &pasid));
 	memset(slots, 0, sizeof(slots));
 	__atomic_store_n(&stop, 0, __ATOMIC_RELEASE);

@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-BENCHES = {"pt", "iova", "pasid", "vtd", "smmuv3", "core", "dma", "rcu", "iommufd"}
+BENCHES = {"pt", "iova", "pasid", "vtd", "smmuv3", "smmuv2", "core", "dma", "rcu", "iommufd", "sva"}
 
 out = subprocess.run([sys.argv[1], "bench", "all", "--quick", "--json"],
                      capture_output=True, text=True, timeout=600)

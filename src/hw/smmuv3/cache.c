@@ -9,7 +9,6 @@
  * SMMU does not cache configuration or translations that fault).
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,39 +51,6 @@ void SIOMMU_EXPORT siommu_smmuv3_get_stats(struct siommu_smmuv3 *s,
 }
 
 /* ---- slot writers ---------------------------------------------------------- */
-
-static bool slot_trylock(uint32_t *seq, uint32_t *held)
-{
-	uint32_t v = LD(*seq);
-
-	if (v & 1)
-		return false;
-	if (!__atomic_compare_exchange_n(seq, &v, v + 1, false, __ATOMIC_SEQ_CST,
-					 __ATOMIC_RELAXED))
-		return false;
-	*held = v + 1;
-	return true;
-}
-
-/* Invalidations take a slot whatever happens: holders run a few stores. */
-static uint32_t slot_lock(uint32_t *seq)
-{
-	unsigned int spins = 0;
-	uint32_t held;
-
-	while (!slot_trylock(seq, &held)) {
-		if (++spins > 64) {
-			sched_yield();
-			spins = 0;
-		}
-	}
-	return held;
-}
-
-static void slot_unlock(uint32_t *seq, uint32_t held)
-{
-	__atomic_store_n(seq, held + 1, __ATOMIC_RELEASE);
-}
 
 /* A fill proceeds only if no invalidation started since @gen; a busy slot
  * is left alone (the fill is an optimisation). */

@@ -50,22 +50,6 @@ static unsigned int ps_limit(struct siommu_smmuv3 *s, unsigned int enc)
 	return b > s->cfg.oas ? s->cfg.oas : b;
 }
 
-static uint64_t addr_mask(unsigned int bits)
-{
-	return bits >= 64 ? ~0ull : (1ull << bits) - 1;
-}
-
-/* Bits resolved from lookup level @l down to the page offset. */
-static unsigned int level_span(unsigned int l)
-{
-	return 12 + 9 * (4 - l);
-}
-
-static unsigned int level_shift(unsigned int l)
-{
-	return 12 + 9 * (3 - l);
-}
-
 static int fault(struct smmu_fault *f, uint8_t event, uint8_t class, bool record)
 {
 	memset(f, 0, sizeof(*f));

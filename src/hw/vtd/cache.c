@@ -55,40 +55,6 @@ void SIOMMU_EXPORT siommu_vtd_get_stats(struct siommu_vtd *v,
 
 /* ---- slot writers -------------------------------------------------------- */
 
-/* Take a slot for a fill; fails if someone else holds it. */
-static bool slot_trylock(uint32_t *seq, uint32_t *held)
-{
-	uint32_t s = __atomic_load_n(seq, __ATOMIC_RELAXED);
-
-	if (s & 1)
-		return false;
-	if (!__atomic_compare_exchange_n(seq, &s, s + 1, false, __ATOMIC_SEQ_CST,
-					 __ATOMIC_RELAXED))
-		return false;
-	*held = s + 1;
-	return true;
-}
-
-/* Take a slot for an invalidation: holders only run a few stores. */
-static uint32_t slot_lock(uint32_t *seq)
-{
-	unsigned int spins = 0;
-	uint32_t held;
-
-	while (!slot_trylock(seq, &held)) {
-		if (++spins > 64) {
-			sched_yield();
-			spins = 0;
-		}
-	}
-	return held;
-}
-
-static void slot_unlock(uint32_t *seq, uint32_t held)
-{
-	__atomic_store_n(seq, held + 1, __ATOMIC_RELEASE);
-}
-
 /* A fill may proceed only if no invalidation started since @gen. */
 static bool fill_begin(struct siommu_vtd *v, uint32_t *seq, uint64_t gen,
 		       uint32_t *held)

@@ -363,6 +363,9 @@ int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *d
 		return 0;
 	case SIOMMU_DOMAIN_PAGING:
 		break;
+	case SIOMMU_DOMAIN_SVA:
+		/* A process's table is x86-64: no SVA on this unit yet. */
+		return -EOPNOTSUPP;
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
 		if (!u->s1)

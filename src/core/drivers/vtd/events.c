@@ -4,6 +4,8 @@
  * page request queue (7.5.2), both drained on the unit's interrupt and
  * reported up to the core, which runs handlers and decides the answers.
  */
+#include <sched.h>
+
 #include "core/drivers/vtd/vtd_drv.h"
 
 /* Page request descriptor (7.5.1). */
@@ -105,9 +107,23 @@ static void process_prq(struct vtd_drv_unit *v)
 		}
 		__atomic_store_n(&v->n_page_req, v->n_page_req + n, __ATOMIC_RELAXED);
 		vtd_drv_wr64(v, SIOMMU_VTD_REG_PQH, head);
+		__atomic_fetch_add(&v->prq_reporting, 1, __ATOMIC_ACQ_REL);
 		pthread_mutex_unlock(&v->prq_lock);
 		core_report_page_requests(v->unit, reqs, n);
+		__atomic_fetch_sub(&v->prq_reporting, 1, __ATOMIC_RELEASE);
 	}
+}
+
+void vtd_drv_page_req_drain(struct siommu_unit *unit)
+{
+	struct vtd_drv_unit *v = vtd_drv_unit(unit);
+
+	/* Requests the unit queued before this call are read here, or by a
+	 * thread that counted itself in prq_reporting before it moved PQH;
+	 * the reports of those are short (the core queues them). */
+	process_prq(v);
+	while (__atomic_load_n(&v->prq_reporting, __ATOMIC_ACQUIRE))
+		sched_yield();
 }
 
 void vtd_drv_msi(void *opaque, enum siommu_vtd_irq irq, uint64_t addr, uint32_t data)

@@ -40,6 +40,7 @@
 /* PASID directory entry (9.5), PASID entry (9.6). */
 #define PDE_P		BIT64(0)
 #define PE0_P		BIT64(0)
+#define PE0_FPD		BIT64(1)
 #define PE0_AW(x)	((uint64_t)(x) << 2)
 #define PE0_PGTT(x)	((uint64_t)(x) << 6)
 #define PE2_SRE		BIT64(0)
@@ -301,8 +302,11 @@ static void pasid_entry(struct vtd_drv_unit *v, struct siommu_domain *dom,
 		q[2] = siommu_pt_root(dom->pt) | PE2_FSPM(dom->ias == 57 ? 1 : 0) |
 		       PE2_NXE;
 		/* Supervisor requests are allowed where the unit has them; the
-		 * U/S bit of each mapping still decides (SIOMMU_PROT_PRIV). */
-		if (v->ecap & BIT64(31))
+		 * U/S bit of each mapping still decides (SIOMMU_PROT_PRIV). A
+		 * process's table (SVA) takes user requests only unless the
+		 * process asked for supervisor ones too. */
+		if ((v->ecap & BIT64(31)) &&
+		    (dom->type != SIOMMU_DOMAIN_SVA || dom->sva_supervisor))
 			q[2] |= PE2_SRE;
 		return;
 	}
@@ -574,4 +578,27 @@ void vtd_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 		pthread_mutex_unlock(&old->lock);
 		dom_put(unit, old);
 	}
+}
+
+/*
+ * The process behind an SVA attachment is gone: the entry stops
+ * translating and its faults are not recorded (VT-d 9.6: FPD is honoured
+ * whether or not P is set), as Linux tears down the PASID entry of an
+ * exiting process with fault processing disabled. Only qw0 changes, in
+ * one store, so a walk pairs no table with DID 0 (pasid_write()); the
+ * invalidation's wait orders the caller's freeing of the process's pages
+ * after the walks and DMA that read the entry before.
+ */
+void vtd_drv_attach_quiesce(struct siommu_device *dev, uint32_t pasid,
+			    struct siommu_domain *dom, void *att)
+{
+	struct vtd_drv_unit *v = vtd_drv_unit(dev->unit);
+	struct vtd_drv_dev *d = dev->drv;
+	struct vtd_drv_dom *vd = vtd_drv_dom(dom, dev->unit);
+	struct pasid_inv pi = { dev, pasid, { vd->did, vd->did },
+				{ dom_is_ss(dom), dom_is_ss(dom) } };
+
+	(void)att;
+	siommu_mem_store64(v->mem, d->tables[pasid >> 6] + (pasid & 63) * 64, PE0_FPD);
+	vtd_drv_qi_run(v, fill_pasid_inv, &pi);
 }

@@ -242,6 +242,7 @@ int vtd_drv_domain_check(struct vtd_drv_unit *v, const struct siommu_domain *dom
 	case SIOMMU_DOMAIN_IDENTITY:
 		return has_pt(v) ? 0 : -EOPNOTSUPP;
 	case SIOMMU_DOMAIN_PAGING:
+	case SIOMMU_DOMAIN_SVA:
 		break;
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
@@ -279,6 +280,14 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 {
 	struct vtd_drv_unit *v = vtd_drv_unit(unit);
 
+	if (cfg->type == SIOMMU_DOMAIN_SVA) {
+		/* The process's own 4-level x86-64 table, 4K pages (VT-d
+		 * 3.6: first-stage translation shares the CPU's format). */
+		dom->stage = SIOMMU_STAGE_FIRST;
+		dom->ias = 48;
+		dom->pgsizes = SIOMMU_PGSIZE_4K;
+		return vtd_drv_domain_check(v, dom);
+	}
 	if (cfg->type != SIOMMU_DOMAIN_PAGING)
 		return vtd_drv_domain_check(v, dom);
 	dom->stage = domain_stage(v, cfg->stage);
@@ -372,5 +381,7 @@ const struct iommu_ops vtd_iommu_ops = {
 	.attach_abort = vtd_drv_attach_abort,
 	.iotlb_sync = vtd_drv_iotlb_sync,
 	.flush_all = vtd_drv_flush_all,
+	.attach_quiesce = vtd_drv_attach_quiesce,
 	.page_response = vtd_drv_page_response,
+	.page_req_drain = vtd_drv_page_req_drain,
 };

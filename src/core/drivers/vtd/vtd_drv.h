@@ -108,6 +108,9 @@ struct vtd_drv_unit {
 	pthread_mutex_t prq_lock;	/* PQH and what follows */
 	uint64_t prq_pa;
 	uint64_t n_page_req;
+	/* Threads that read requests under prq_lock and have not finished
+	 * reporting them; atomic, waited out by vtd_drv_page_req_drain(). */
+	unsigned int prq_reporting;
 };
 
 /* Per device: where its PASID structures are. */
@@ -195,6 +198,9 @@ void vtd_drv_page_response(struct siommu_unit *unit,
 
 /* Fault and page request events (events.c): the unit's MSI handler. */
 void vtd_drv_msi(void *opaque, enum siommu_vtd_irq irq, uint64_t addr, uint32_t data);
+/* ops->page_req_drain: report what the page request queue holds and wait
+ * for the reports other threads have read but not yet passed up. */
+void vtd_drv_page_req_drain(struct siommu_unit *unit);
 
 /* Tables and attach (tables.c). */
 int vtd_drv_dev_probe(struct siommu_device *dev);
@@ -206,6 +212,8 @@ void vtd_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 			   struct siommu_domain *dom, void *att);
 void vtd_drv_attach_abort(struct siommu_device *dev, uint32_t pasid,
 			  struct siommu_domain *dom, void *att);
+void vtd_drv_attach_quiesce(struct siommu_device *dev, uint32_t pasid,
+			    struct siommu_domain *dom, void *att);
 /* Free the context tables left at unit teardown (devices are gone). */
 void vtd_drv_tables_fini(struct vtd_drv_unit *v);
 

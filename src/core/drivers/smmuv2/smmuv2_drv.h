@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SMMUv2 driver, behind struct iommu_ops (smmuv2_iommu_ops). It
+ * programs the unit through its registers alone (siommu_smmuv2_mmio_*()),
+ * in the layout of the Arm SMMU architecture version 2 (IHI 0062): stream
+ * matching (SMR/S2CR), context banks (CBAR, CBA2R, SCTLR, TCR, TCR2,
+ * TTBR0, MAIR), register TLB maintenance ending in TLBSYNC, and context
+ * and global faults read from FSR/FAR/FSYNR0 and sGFSR/sGFAR/sGFSYNR.
+ *
+ * Model of use:
+ *   - a device (StreamID = its RID) owns one exact-match SMR and its S2CR
+ *     from probe to release; an alias RID shares one SMR between the
+ *     devices that may carry it (they are one group, so one domain);
+ *   - a domain attached through the unit gets a context bank there,
+ *     programmed for its table (stage 1: TTBR0 and an ASID, TTBR1 off;
+ *     stage 2: VTCR and the VMID) while no stream uses it; the bank's VMID
+ *     is its index + 1, so banks never share TLB entries;
+ *   - attach is one write of each of the device's S2CRs: translate through
+ *     the new bank, bypass (identity), or fault (blocked). A stream's
+ *     transactions see either the old or the new S2CR, never none: replace
+ *     has no blocked window. A bank left without attachments is disabled
+ *     and its VMID's entries invalidated (TLBIALL, TLBSYNC) before it can be
+ *     handed out again;
+ *   - there are no PASIDs (pasid_bits 0). A device that registered PASID
+ *     hooks (siommu_device_set_pasid_hooks()) switches address spaces
+ *     itself in the bank its stream uses; a PASID attached to it is a
+ *     stage-1 table with the domain's ASID, handed to the device through
+ *     install_pasid with that bank (struct smmuv2_drv_att: the bank it was
+ *     installed in, -1 while the RID has no stage-1 bank to install it in).
+ *     The domain's flushes invalidate its ASID in each such bank; a PASID
+ *     leaving a bank (removed, replaced, or moved with the RID's domain)
+ *     has its ASID invalidated there once the device's hook returned.
+ *
+ * Locking. Banks, ASIDs, SMRs, the PASID hooks' calls and every
+ * configuration write run under the core's ctx->lock. A domain's
+ * smmuv2_drv_dom is created and freed, its bank and its PASID attachments
+ * (and their banks) changed, under ctx->lock and dom->lock; flushes read
+ * them under dom->lock. TLB maintenance
+ * needs no lock of the driver: each TLBSYNC waits for every earlier
+ * operation, whichever thread wrote it. fault_lock serialises reading and
+ * clearing the fault registers; it is not held while faults are reported.
+ * Counters are written with atomic adds and read with atomic loads.
+ */
+#ifndef SIOMMU_SMMUV2_DRV_H
+#define SIOMMU_SMMUV2_DRV_H
+
+#include <siommu/smmuv2.h>
+
+#include "core/core_internal.h"
+
+/* A range this many pages or fewer is invalidated page by page (an
+ * address-based TLBI names one page, Arm SMMUv2 10.6); a larger one by
+ * ASID (stage 1) or by the bank's VMID (stage 2). */
+#define SMMUV2_DRV_TLBI_PAGES_MAX 64
+#define SMMUV2_DRV_POLL_LIMIT 1000000
+
+struct smmuv2_drv_smr {
+	uint16_t sid;
+	unsigned int users;		/* devices on it; 0: free */
+};
+
+struct smmuv2_drv_unit {
+	struct siommu_unit *unit;
+	struct siommu_smmuv2 *hw;
+	struct siommu_mem *mem;
+	unsigned int num_smrg, num_cb, sid_bits;
+	unsigned int oas, oas_enc;	/* ID2.OAS in bits and encoded */
+	bool s1, s2;
+	struct smmuv2_drv_smr *smr;	/* num_smrg; under ctx->lock */
+	uint64_t cb_map[2];		/* banks in use (at most 128) */
+	uint64_t *asid_map;		/* 65536 bits; ASID 0 reserved */
+	pthread_mutex_t fault_lock;
+	uint64_t n_dom, n_tlbi, n_sync, n_sync_err, n_fault;
+};
+
+/* Per device: its own SMR and the one of its alias RID (-1: none), and
+ * its PASID attachments (smmuv2_drv_att.dev_node), under ctx->lock. */
+struct smmuv2_drv_dev {
+	int smr[2];
+	struct cds_list_head patts;
+};
+
+/*
+ * A domain on one unit. A stage-1 paging domain has an ASID from its first
+ * attachment on; a paging domain attached to a RID owns a context bank
+ * (cb >= 0) while it is; identity and blocked domains own neither.
+ */
+struct smmuv2_drv_dom {
+	int cb;
+	uint16_t asid;
+	bool s2;
+	unsigned int users;		/* attachments through the unit */
+	unsigned int rid_users;		/* ... of them RIDs, on the bank */
+	struct cds_list_head patts;	/* smmuv2_drv_att.dom_node */
+};
+
+/* A PASID attachment (the core's per-attachment state; unused for RIDs). */
+struct smmuv2_drv_att {
+	struct cds_list_head dev_node, dom_node;
+	struct siommu_device *dev;
+	struct siommu_domain *dom;
+	uint32_t pasid;
+	int cb;				/* the bank it is installed in, or -1 */
+};
+
+static inline struct smmuv2_drv_unit *smmuv2_drv_unit(struct siommu_unit *unit)
+{
+	return unit->drv;
+}
+
+static inline struct smmuv2_drv_dom *smmuv2_drv_dom(struct siommu_domain *dom,
+						    struct siommu_unit *unit)
+{
+	return dom->drv[unit->index];
+}
+
+/* Registers. */
+uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off);
+uint64_t smmuv2_drv_rd64(struct smmuv2_drv_unit *v, uint64_t off);
+void smmuv2_drv_wr32(struct smmuv2_drv_unit *v, uint64_t off, uint32_t val);
+void smmuv2_drv_wr64(struct smmuv2_drv_unit *v, uint64_t off, uint64_t val);
+
+/*
+ * ASIDs of the unit: 1..65535 (TCR2.AS: 16 bits), under ctx->lock.
+ * smmuv2_drv_asid_alloc: 0 or -ENOSPC. smmuv2_drv_asid_free: give one back,
+ * after every TLB entry tagged with it was invalidated.
+ */
+int smmuv2_drv_asid_alloc(struct smmuv2_drv_unit *v, uint16_t *asid);
+void smmuv2_drv_asid_free(struct smmuv2_drv_unit *v, uint16_t asid);
+
+/*
+ * Invalidate [start, last] of the stage-1 ASID @asid in bank @cb (by page,
+ * or the whole ASID for a large range), then TLBSYNC and wait. No lock
+ * needed; never fails (a sync that does not complete is counted).
+ */
+void smmuv2_drv_tlbi_asid_range(struct smmuv2_drv_unit *v, int cb, uint16_t asid,
+				uint64_t start, uint64_t last, bool leaf_only);
+/* TLBSYNC in bank @cb and poll TLBSTATUS. */
+void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb);
+
+#endif

@@ -1,0 +1,925 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SMMUv2 driver: bring-up (SMMUv2 9.6 ID registers, 10.x sCR0),
+ * stream mapping, context banks, TLB maintenance and fault reporting, and
+ * the ops table the core drives it through.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/drivers/smmuv2/smmuv2_drv.h"
+
+/* TCR attributes of the walks: inner/outer write-back, inner shareable. */
+#define TCR_WALK_ATTRS	((1u << 8) | (1u << 10) | (3u << 12))
+/* MAIR0: attribute 0 normal write-back, 1 device-nGnRE (as the table's
+ * leaves index them). */
+#define MAIR0_VAL	0x04ffu
+#define FSR_CLEAR	(SIOMMU_SMMUV2_FSR_FAULT | SIOMMU_SMMUV2_FSR_SS)
+
+uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
+{
+	uint64_t val = 0;
+
+	siommu_smmuv2_mmio_read(v->hw, off, 4, &val);
+	return (uint32_t)val;
+}
+
+uint64_t smmuv2_drv_rd64(struct smmuv2_drv_unit *v, uint64_t off)
+{
+	uint64_t val = 0;
+
+	siommu_smmuv2_mmio_read(v->hw, off, 8, &val);
+	return val;
+}
+
+void smmuv2_drv_wr32(struct smmuv2_drv_unit *v, uint64_t off, uint32_t val)
+{
+	siommu_smmuv2_mmio_write(v->hw, off, 4, val);
+}
+
+void smmuv2_drv_wr64(struct smmuv2_drv_unit *v, uint64_t off, uint64_t val)
+{
+	siommu_smmuv2_mmio_write(v->hw, off, 8, val);
+}
+
+static uint64_t cb_reg(int cb, uint64_t off)
+{
+	return SIOMMU_SMMUV2_CB(cb) + off;
+}
+
+/* TLB maintenance ----------------------------------------------------------- */
+
+void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb)
+{
+	unsigned int i;
+
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSYNC), 0);
+	for (i = 0; i < SMMUV2_DRV_POLL_LIMIT; i++)
+		if (!(smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSTATUS)) & 1))
+			break;
+	__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
+	if (i == SMMUV2_DRV_POLL_LIMIT)
+		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Invalidate every entry of @vmid (stage 1 and stage 2) with GR0's
+ * TLBIVMID, then sTLBGSYNC and poll sTLBGSTATUS.GSACTIVE. TLBIALL in a
+ * bank is a stage-1 operation; a stage-2 bank's entries go this way.
+ */
+static void tlbi_vmid(struct smmuv2_drv_unit *v, uint32_t vmid)
+{
+	unsigned int i;
+
+	siommu_smmuv2_mmio_write(v->hw, SIOMMU_SMMUV2_TLBIVMID, 4, vmid);
+	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_STLBGSYNC, 0);
+	for (i = 0; i < SMMUV2_DRV_POLL_LIMIT; i++)
+		if (!(smmuv2_drv_rd32(v, SIOMMU_SMMUV2_STLBGSTATUS) & 1))
+			break;
+	__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
+	if (i == SMMUV2_DRV_POLL_LIMIT)
+		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+}
+
+static void tlbi(struct smmuv2_drv_unit *v, int cb, uint64_t off, unsigned int size,
+		 uint64_t val)
+{
+	siommu_smmuv2_mmio_write(v->hw, cb_reg(cb, off), size, val);
+	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
+}
+
+/* Pages in [start, last], or UINT64_MAX when there are more than @max. */
+static uint64_t range_pages(uint64_t start, uint64_t last, uint64_t max)
+{
+	uint64_t n = (last >> 12) - (start >> 12) + 1;
+
+	return n && n <= max ? n : UINT64_MAX;
+}
+
+void smmuv2_drv_tlbi_asid_range(struct smmuv2_drv_unit *v, int cb, uint16_t asid,
+				uint64_t start, uint64_t last, bool leaf_only)
+{
+	uint64_t n = range_pages(start, last, SMMUV2_DRV_TLBI_PAGES_MAX), i;
+
+	if (n == UINT64_MAX) {
+		tlbi(v, cb, SIOMMU_SMMUV2_CB_TLBIASID, 4, asid);
+	} else {
+		/* AArch64 format: VA[55:12] in bits 43:0, the ASID in 63:48
+		 * (SMMUv2 10.6.x). TLBIVAL keeps the walk caches. */
+		uint64_t off = leaf_only ? SIOMMU_SMMUV2_CB_TLBIVAL : SIOMMU_SMMUV2_CB_TLBIVA;
+
+		for (i = 0; i < n; i++)
+			tlbi(v, cb, off, 8, ((start >> 12) + i) | SIOMMU_SMMUV2_TTBR_ASID(asid));
+	}
+	smmuv2_drv_tlb_sync(v, cb);
+}
+
+/* The VMID of bank @cb: its index + 1, never shared. */
+static uint32_t cb_vmid(int cb)
+{
+	return (uint32_t)cb + 1;
+}
+
+/* Stage 2: by IPA page, or every entry of the bank's VMID. */
+static void tlbi_s2_range(struct smmuv2_drv_unit *v, int cb, uint64_t start,
+			  uint64_t last, bool leaf_only)
+{
+	uint64_t n = range_pages(start, last, SMMUV2_DRV_TLBI_PAGES_MAX), i;
+
+	if (n == UINT64_MAX) {
+		tlbi_vmid(v, cb_vmid(cb));
+		return;
+	} else {
+		uint64_t off = leaf_only ? SIOMMU_SMMUV2_CB_TLBIIPAS2L : SIOMMU_SMMUV2_CB_TLBIIPAS2;
+
+		for (i = 0; i < n; i++)
+			tlbi(v, cb, off, 8, (start >> 12) + i);
+	}
+	smmuv2_drv_tlb_sync(v, cb);
+}
+
+static void iotlb_sync(struct siommu_unit *unit, struct siommu_domain *dom,
+		       const struct iommu_gather *g)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(dom, unit);
+	struct smmuv2_drv_att *pa;
+
+	if (vd->cb >= 0) {
+		if (vd->s2)
+			tlbi_s2_range(v, vd->cb, g->start, g->last, g->leaf_only);
+		else
+			smmuv2_drv_tlbi_asid_range(v, vd->cb, vd->asid, g->start, g->last,
+						   g->leaf_only);
+	}
+	/* The banks where devices switch to the table as a PASID's. */
+	cds_list_for_each_entry(pa, &vd->patts, dom_node)
+		if (pa->cb >= 0)
+			smmuv2_drv_tlbi_asid_range(v, pa->cb, vd->asid, g->start, g->last,
+						   g->leaf_only);
+}
+
+static void flush_all(struct siommu_unit *unit, struct siommu_domain *dom)
+{
+	const struct iommu_gather g = { 0, UINT64_MAX, false };
+
+	iotlb_sync(unit, dom, &g);
+}
+
+/* IDs ------------------------------------------------------------------------- */
+
+int smmuv2_drv_asid_alloc(struct smmuv2_drv_unit *v, uint16_t *asid)
+{
+	unsigned int w;
+
+	for (w = 0; w < 65536 / 64; w++) {
+		if (~v->asid_map[w]) {
+			unsigned int b = (unsigned int)__builtin_ctzll(~v->asid_map[w]);
+
+			v->asid_map[w] |= 1ull << b;
+			*asid = (uint16_t)(w * 64 + b);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void smmuv2_drv_asid_free(struct smmuv2_drv_unit *v, uint16_t asid)
+{
+	v->asid_map[asid / 64] &= ~(1ull << (asid % 64));
+}
+
+/* A free context bank, or -ENOSPC. */
+static int cb_alloc(struct smmuv2_drv_unit *v)
+{
+	unsigned int i;
+
+	/* A fail point: the sweeps run out of banks at every attach. */
+	if (mem_should_fail(v->mem))
+		return -ENOSPC;
+	for (i = 0; i < v->num_cb; i++) {
+		if (!(v->cb_map[i / 64] & (1ull << (i % 64)))) {
+			v->cb_map[i / 64] |= 1ull << (i % 64);
+			return (int)i;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void cb_free(struct smmuv2_drv_unit *v, int cb)
+{
+	v->cb_map[cb / 64] &= ~(1ull << (cb % 64));
+}
+
+/* Context banks --------------------------------------------------------------- */
+
+/*
+ * Program bank @cb, which no stream uses yet, for paging domain @dom
+ * (Arm SMMUv2 10.x, Arm ARM D8.2): stage 1 with TTBR0 only (EPD1), T0SZ
+ * for the table's width, 16-bit ASIDs in TTBR0; or stage 2 with the start
+ * level (SL0) of the table's depth. The VMID is the bank's index + 1.
+ * Faults are recorded, interrupt, and terminate the transaction.
+ */
+static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *dom,
+		       const struct smmuv2_drv_dom *vd)
+{
+	uint64_t root = siommu_pt_root(dom->pt);
+	unsigned int t0sz = 64 - dom->ias;
+	uint32_t vmid = cb_vmid(cb);
+
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), 0);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_CBA2R(cb), SIOMMU_SMMUV2_CBA2R_VA64);
+	if (vd->s2) {
+		/* SL0 names the start level: 0 level 2, 1 level 1, 2 level 0. */
+		unsigned int start = 4 - siommu_pt_levels(dom->pt);
+
+		smmuv2_drv_wr32(v, SIOMMU_SMMUV2_CBAR(cb), SIOMMU_SMMUV2_CBAR_S2 | vmid);
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TCR),
+				SIOMMU_SMMUV2_TCR_T0SZ(t0sz) | TCR_WALK_ATTRS |
+				SIOMMU_SMMUV2_VTCR_SL0(2 - start) |
+				SIOMMU_SMMUV2_VTCR_PS(v->oas_enc));
+		smmuv2_drv_wr64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TTBR0), root);
+	} else {
+		smmuv2_drv_wr32(v, SIOMMU_SMMUV2_CBAR(cb), SIOMMU_SMMUV2_CBAR_S1_BYPASS | vmid);
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TCR2),
+				SIOMMU_SMMUV2_TCR2_PASIZE(v->oas_enc) | SIOMMU_SMMUV2_TCR2_AS);
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TCR),
+				SIOMMU_SMMUV2_TCR_T0SZ(t0sz) | TCR_WALK_ATTRS |
+				SIOMMU_SMMUV2_TCR_EPD1);
+		smmuv2_drv_wr64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TTBR0),
+				root | SIOMMU_SMMUV2_TTBR_ASID(vd->asid));
+		smmuv2_drv_wr64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TTBR1), 0);
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_MAIR0), MAIR0_VAL);
+	}
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_CONTEXTIDR), 0);
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR),
+			SIOMMU_SMMUV2_SCTLR_M | SIOMMU_SMMUV2_SCTLR_AFE |
+			SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE);
+}
+
+/*
+ * Retire bank @cb, which no stream uses any more: disable it, drop every
+ * entry of its VMID (the domain's and any ASID a device switched to in
+ * it), and wait, so that the next domain given the bank starts clean.
+ */
+static void cb_retire(struct smmuv2_drv_unit *v, int cb)
+{
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), 0);
+	tlbi_vmid(v, cb_vmid(cb));
+}
+
+/* The unit's check that it can walk @dom: 0, -EOPNOTSUPP, -EINVAL. */
+static int domain_check(const struct smmuv2_drv_unit *v, const struct siommu_domain *dom)
+{
+	if (dom->type != SIOMMU_DOMAIN_PAGING)
+		return 0;
+	if (dom->stage == SIOMMU_STAGE_FIRST ? !v->s1 : !v->s2)
+		return -EOPNOTSUPP;
+	if (dom->ops != &smmuv2_iommu_ops || dom->ias < 32 ||
+	    dom->ias > (dom->stage == SIOMMU_STAGE_FIRST ? 48u : v->oas))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * One more attachment of @dom through the unit (@rid: a RID's). The first
+ * creates its smmuv2_drv_dom, with an ASID for a stage-1 paging domain,
+ * published in dom->drv[] under dom->lock; the first RID attachment of a
+ * paging domain takes a context bank and programs it.
+ */
+static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom, bool rid)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(dom, unit);
+	bool created = false;
+	int ret, cb;
+
+	if (!vd) {
+		if (mem_should_fail(v->mem))
+			return -ENOMEM;
+		vd = calloc(1, sizeof(*vd));
+		if (!vd)
+			return -ENOMEM;
+		vd->cb = -1;
+		CDS_INIT_LIST_HEAD(&vd->patts);
+		vd->s2 = dom->type == SIOMMU_DOMAIN_PAGING && dom->stage == SIOMMU_STAGE_SECOND;
+		if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2) {
+			ret = smmuv2_drv_asid_alloc(v, &vd->asid);
+			if (ret) {
+				free(vd);
+				return ret;
+			}
+		}
+		created = true;
+	}
+	if (rid && dom->type == SIOMMU_DOMAIN_PAGING && vd->cb < 0) {
+		cb = cb_alloc(v);
+		if (cb < 0) {
+			if (created) {
+				if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2)
+					smmuv2_drv_asid_free(v, vd->asid);
+				free(vd);
+			}
+			return cb;
+		}
+		cb_program(v, cb, dom, vd);
+		pthread_mutex_lock(&dom->lock);
+		vd->cb = cb;
+		pthread_mutex_unlock(&dom->lock);
+	}
+	if (created) {
+		pthread_mutex_lock(&dom->lock);
+		dom->drv[unit->index] = vd;
+		pthread_mutex_unlock(&dom->lock);
+		__atomic_store_n(&v->n_dom, v->n_dom + 1, __ATOMIC_RELAXED);
+	}
+	vd->users++;
+	vd->rid_users += rid;
+	return 0;
+}
+
+static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom, bool rid)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(dom, unit);
+	int cb = vd->cb;
+
+	vd->users--;
+	if (rid && !--vd->rid_users && cb >= 0) {
+		/* No stream uses the bank any more. */
+		pthread_mutex_lock(&dom->lock);
+		vd->cb = -1;
+		pthread_mutex_unlock(&dom->lock);
+		cb_retire(v, cb);
+		cb_free(v, cb);
+	}
+	if (vd->users)
+		return;
+	SIOMMU_ASSERT(cds_list_empty(&vd->patts));
+	pthread_mutex_lock(&dom->lock);
+	dom->drv[unit->index] = NULL;
+	pthread_mutex_unlock(&dom->lock);
+	__atomic_store_n(&v->n_dom, v->n_dom - 1, __ATOMIC_RELAXED);
+	if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2)
+		smmuv2_drv_asid_free(v, vd->asid);
+	free(vd);
+}
+
+/* Stream mapping -------------------------------------------------------------- */
+
+/* The SMR matching exactly @sid, taking a new one if none does. */
+static int smr_get(struct smmuv2_drv_unit *v, uint16_t sid)
+{
+	unsigned int i;
+	int free_idx = -1;
+
+	for (i = 0; i < v->num_smrg; i++) {
+		if (v->smr[i].users && v->smr[i].sid == sid) {
+			v->smr[i].users++;
+			return (int)i;
+		}
+		if (!v->smr[i].users && free_idx < 0)
+			free_idx = (int)i;
+	}
+	if (free_idx < 0)
+		return -ENOSPC;
+	/* Fault first, then match: the stream is blocked until attached. */
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_S2CR(free_idx), SIOMMU_SMMUV2_S2CR_FAULT);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SMR(free_idx), SIOMMU_SMMUV2_SMR_VAL(sid, 0));
+	v->smr[free_idx] = (struct smmuv2_drv_smr){ sid, 1 };
+	return free_idx;
+}
+
+static void smr_put(struct smmuv2_drv_unit *v, int idx)
+{
+	if (idx < 0 || --v->smr[idx].users)
+		return;
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SMR(idx), 0);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_S2CR(idx), SIOMMU_SMMUV2_S2CR_FAULT);
+}
+
+static int dev_probe(struct siommu_device *dev)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_dev *d;
+	int ret;
+
+	/* The StreamID is the RID; the unit has sid_bits of it. */
+	if ((dev->cfg.rid >> v->sid_bits) ||
+	    (dev->cfg.alias_rid >= 0 && ((uint32_t)dev->cfg.alias_rid >> v->sid_bits)))
+		return -EINVAL;
+	if (mem_should_fail(v->mem))
+		return -ENOMEM;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	CDS_INIT_LIST_HEAD(&d->patts);
+	d->smr[0] = smr_get(v, dev->cfg.rid);
+	d->smr[1] = -1;
+	if (d->smr[0] < 0) {
+		ret = d->smr[0];
+		goto out_free;
+	}
+	if (dev->cfg.alias_rid >= 0) {
+		d->smr[1] = smr_get(v, (uint16_t)dev->cfg.alias_rid);
+		if (d->smr[1] < 0) {
+			ret = d->smr[1];
+			goto out_put;
+		}
+	}
+	dev->drv = d;
+	return 0;
+
+out_put:
+	smr_put(v, d->smr[0]);
+out_free:
+	free(d);
+	return ret;
+}
+
+static void dev_release(struct siommu_device *dev)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_dev *d = dev->drv;
+
+	smr_put(v, d->smr[1]);
+	smr_put(v, d->smr[0]);
+	free(d);
+	dev->drv = NULL;
+}
+
+/* Attach ---------------------------------------------------------------------- */
+
+/*
+ * The bank a PASID of @dev is installed in while its RID is attached to
+ * @rid_dom: that domain's bank if it is a stage-1 paging domain of the
+ * same input width as @dom's table (the bank's TCR is shared), else -1.
+ */
+static int pasid_bank(struct siommu_unit *unit, struct siommu_domain *rid_dom,
+		      struct siommu_domain *dom)
+{
+	struct smmuv2_drv_dom *rd;
+
+	if (!rid_dom || rid_dom->type != SIOMMU_DOMAIN_PAGING ||
+	    rid_dom->stage != SIOMMU_STAGE_FIRST || rid_dom->ias != dom->ias)
+		return -1;
+	rd = smmuv2_drv_dom(rid_dom, unit);
+	return rd ? rd->cb : -1;
+}
+
+static struct siommu_domain *rid_domain(struct siommu_device *dev)
+{
+	struct core_att *a = core_att_get(dev, 0);
+
+	return a ? a->dom : NULL;
+}
+
+/* Hand (@dev, @att->pasid) in bank @cb to the device's install hook. */
+static void pasid_install(struct siommu_device *dev, struct smmuv2_drv_att *att, int cb)
+{
+	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(att->dom, dev->unit);
+	struct siommu_pasid_table t = {
+		.ttbr = siommu_pt_root(att->dom->pt) | SIOMMU_SMMUV2_TTBR_ASID(vd->asid),
+		.asid = vd->asid,
+		.cb = (unsigned int)cb,
+		.ias = att->dom->ias,
+	};
+
+	dev->pasid_hooks->install_pasid(dev->pasid_hooks_arg, dev, att->pasid, att->dom, &t);
+}
+
+/*
+ * (@dev, @att->pasid) leaves bank @att->cb: unless @replaced (the install
+ * hook already took the PASID over), the remove hook; then, the device no
+ * longer using the table there, its ASID's entries in the bank go.
+ */
+static void pasid_leave(struct smmuv2_drv_unit *v, struct siommu_device *dev,
+			struct smmuv2_drv_att *att, bool replaced)
+{
+	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(att->dom, dev->unit);
+
+	if (att->cb < 0)
+		return;
+	if (!replaced)
+		dev->pasid_hooks->remove_pasid(dev->pasid_hooks_arg, dev, att->pasid, att->dom);
+	tlbi(v, att->cb, SIOMMU_SMMUV2_CB_TLBIASID, 4, vd->asid);
+	smmuv2_drv_tlb_sync(v, att->cb);
+}
+
+static void att_set_cb(struct smmuv2_drv_att *att, int cb)
+{
+	pthread_mutex_lock(&att->dom->lock);
+	att->cb = cb;
+	pthread_mutex_unlock(&att->dom->lock);
+}
+
+/*
+ * A RID attachment takes a bank (paging), a PASID one needs a device with
+ * PASID hooks (the core only asks then) and a stage-1 table: the device
+ * switches TTBR0 and the ASID itself.
+ */
+static int attach_prepare(struct siommu_device *dev, uint32_t pasid,
+			  struct siommu_domain *dom, void *att_p)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_att *att = att_p;
+	int ret;
+
+	if (domain_check(v, dom))
+		return -EINVAL;
+	if (pasid && (!dev->pasid_hooks || dom->type != SIOMMU_DOMAIN_PAGING ||
+		      dom->stage != SIOMMU_STAGE_FIRST))
+		return -EINVAL;
+	ret = dom_get(dev->unit, dom, !pasid);
+	if (ret)
+		return ret;
+	att->dev = dev;
+	att->dom = dom;
+	att->pasid = pasid;
+	att->cb = -1;
+	return 0;
+}
+
+static void attach_abort(struct siommu_device *dev, uint32_t pasid,
+			 struct siommu_domain *dom, void *att)
+{
+	(void)att;
+	dom_put(dev->unit, dom, !pasid);
+}
+
+/* PASID attach: link the new attachment, install it, retire the old one. */
+static void pasid_commit(struct siommu_device *dev, struct siommu_domain *old,
+			 struct smmuv2_drv_att *old_att, struct siommu_domain *dom,
+			 struct smmuv2_drv_att *att)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_dev *d = dev->drv;
+	int cb = -1;
+
+	if (att) {
+		struct smmuv2_drv_dom *vd = smmuv2_drv_dom(dom, dev->unit);
+
+		cb = pasid_bank(dev->unit, rid_domain(dev), dom);
+		pthread_mutex_lock(&dom->lock);
+		att->cb = cb;
+		cds_list_add_tail(&att->dom_node, &vd->patts);
+		pthread_mutex_unlock(&dom->lock);
+		cds_list_add_tail(&att->dev_node, &d->patts);
+		if (cb >= 0)
+			pasid_install(dev, att, cb);
+	}
+	if (old_att) {
+		pasid_leave(v, dev, old_att, cb >= 0 && cb == old_att->cb);
+		cds_list_del(&old_att->dev_node);
+		pthread_mutex_lock(&old->lock);
+		cds_list_del(&old_att->dom_node);
+		pthread_mutex_unlock(&old->lock);
+		dom_put(dev->unit, old, false);
+	}
+}
+
+/*
+ * Point the device's streams at @dom: one S2CR write per SMR, which a
+ * transaction sees whole (SMMUv2 2.4: the S2CR it matches is read once),
+ * so a stream goes from the old bank straight to the new one. Its PASIDs
+ * installed in the old bank are removed first (the device stops switching
+ * to them there, and its job in one has finished) and installed again in
+ * the new bank once the stream uses it, if the new domain has a stage-1
+ * bank for them. The old domain's bank, if this was its last RID
+ * attachment, is retired once no stream uses it.
+ */
+static void attach_commit(struct siommu_device *dev, uint32_t pasid,
+			  struct siommu_domain *old, void *old_att,
+			  struct siommu_domain *dom, void *att)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_dev *d = dev->drv;
+	struct smmuv2_drv_att *pa;
+	uint32_t s2cr = SIOMMU_SMMUV2_S2CR_FAULT;
+	unsigned int i;
+
+	if (pasid) {
+		pasid_commit(dev, old, old_att, dom, att);
+		return;
+	}
+	cds_list_for_each_entry(pa, &d->patts, dev_node) {
+		if (pa->cb >= 0 && pasid_bank(dev->unit, dom, pa->dom) != pa->cb) {
+			pasid_leave(v, dev, pa, false);
+			att_set_cb(pa, -1);
+		}
+	}
+	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY)
+		s2cr = SIOMMU_SMMUV2_S2CR_BYPASS;
+	else if (dom && dom->type == SIOMMU_DOMAIN_PAGING)
+		s2cr = SIOMMU_SMMUV2_S2CR_TRANS | (uint32_t)smmuv2_drv_dom(dom, dev->unit)->cb;
+	for (i = 0; i < 2; i++)
+		if (d->smr[i] >= 0)
+			smmuv2_drv_wr32(v, SIOMMU_SMMUV2_S2CR(d->smr[i]), s2cr);
+	cds_list_for_each_entry(pa, &d->patts, dev_node) {
+		int cb = pasid_bank(dev->unit, dom, pa->dom);
+
+		if (cb >= 0 && pa->cb < 0) {
+			att_set_cb(pa, cb);
+			pasid_install(dev, pa, cb);
+		}
+	}
+	if (old)
+		dom_put(dev->unit, old, true);
+}
+
+/* Faults ---------------------------------------------------------------------- */
+
+/* Bank @cb's fault, read and cleared; false when FSR holds none. */
+static bool cb_fault_read(struct smmuv2_drv_unit *v, int cb, struct siommu_fault *f)
+{
+	uint32_t fsr, fsynr0;
+
+	pthread_mutex_lock(&v->fault_lock);
+	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	if (!(fsr & SIOMMU_SMMUV2_FSR_FAULT)) {
+		pthread_mutex_unlock(&v->fault_lock);
+		return false;
+	}
+	fsynr0 = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSYNR0));
+	memset(f, 0, sizeof(*f));
+	f->addr = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
+	f->rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
+	f->reason = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
+	f->write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
+	/* Write-1-to-clear: FSR takes new records from here. */
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr);
+	__atomic_fetch_add(&v->n_fault, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&v->fault_lock);
+	return true;
+}
+
+static bool global_fault_read(struct smmuv2_drv_unit *v, struct siommu_fault *f)
+{
+	uint32_t gfsr, gfsynr0;
+
+	pthread_mutex_lock(&v->fault_lock);
+	gfsr = smmuv2_drv_rd32(v, SIOMMU_SMMUV2_SGFSR);
+	if (!(gfsr & ~SIOMMU_SMMUV2_GFSR_MULTI)) {
+		if (gfsr)
+			smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SGFSR, gfsr);
+		pthread_mutex_unlock(&v->fault_lock);
+		return false;
+	}
+	gfsynr0 = smmuv2_drv_rd32(v, SIOMMU_SMMUV2_SGFSYNR0);
+	memset(f, 0, sizeof(*f));
+	f->addr = smmuv2_drv_rd64(v, SIOMMU_SMMUV2_SGFAR) & ~0xfffull;
+	f->rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_SGFSYNR1);
+	f->reason = SIOMMU_SMMUV2_FAULT_GLOBAL | (gfsr & ~SIOMMU_SMMUV2_GFSR_MULTI);
+	f->write = gfsynr0 & SIOMMU_SMMUV2_GFSYNR0_WNR;
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SGFSR, gfsr);
+	__atomic_fetch_add(&v->n_fault, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&v->fault_lock);
+	return true;
+}
+
+/*
+ * The unit's interrupt, on the thread whose transaction faulted, with no
+ * lock of the unit held: read the record, clear it, report it with no
+ * lock of the driver held (a handler may fault again, nested).
+ */
+static void smmuv2_irq(void *opaque, enum siommu_smmuv2_irq irq, int cb)
+{
+	struct smmuv2_drv_unit *v = opaque;
+	struct siommu_fault f;
+	bool got;
+
+	if (irq == SIOMMU_SMMUV2_IRQ_CONTEXT)
+		got = cb >= 0 && (unsigned int)cb < v->num_cb && cb_fault_read(v, cb, &f);
+	else
+		got = global_fault_read(v, &f);
+	if (got)
+		core_report_fault(v->unit, &f);
+}
+
+/* Stalls are never configured (SCTLR.CFCFG 0): nothing is ever held. */
+static void smmuv2_stall_end(void *opaque, unsigned int cb, bool retry)
+{
+	(void)opaque;
+	(void)cb;
+	(void)retry;
+}
+
+static const struct siommu_smmuv2_ops hw_ops = { smmuv2_irq, smmuv2_stall_end };
+
+/* The unit ---------------------------------------------------------------------- */
+
+static const unsigned int oas_bits[] = { 32, 36, 40, 42, 44, 48 };
+
+static int unit_init(struct siommu_unit *unit, const void *cfg)
+{
+	struct siommu_mem *mem = unit->ctx->mem;
+	struct smmuv2_drv_unit *v;
+	uint32_t id0, id1, id2;
+	unsigned int i;
+	int ret;
+
+	if (mem_should_fail(mem))
+		return -ENOMEM;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->asid_map = mem_should_fail(mem) ? NULL : calloc(65536 / 64, sizeof(uint64_t));
+	if (!v->asid_map) {
+		ret = -ENOMEM;
+		goto out_free_v;
+	}
+	v->asid_map[0] = 1;	/* ASID 0: no domain's */
+	v->unit = unit;
+	v->mem = mem;
+	pthread_mutex_init(&v->fault_lock, NULL);
+	ret = siommu_smmuv2_create(mem, cfg, &v->hw);
+	if (ret)
+		goto out_free_map;
+
+	/* Probe (SMMUv2 9.6): stream matching and a stage, AArch64 format,
+	 * 4K granule. */
+	id0 = smmuv2_drv_rd32(v, SIOMMU_SMMUV2_IDR0);
+	id1 = smmuv2_drv_rd32(v, SIOMMU_SMMUV2_IDR1);
+	id2 = smmuv2_drv_rd32(v, SIOMMU_SMMUV2_IDR2);
+	v->s1 = id0 & (1u << 30);
+	v->s2 = id0 & (1u << 29);
+	v->num_smrg = id0 & 0xff;
+	v->sid_bits = (id0 >> 9) & 0xf;
+	v->num_cb = id1 & 0xff;
+	v->oas_enc = (id2 >> 4) & 0xf;
+	if (!(id0 & (1u << 27)) || !(v->s1 || v->s2) || !(id2 & (1u << 12)) ||
+	    !v->num_smrg || !v->num_cb || v->num_cb > 128 || v->oas_enc > 5) {
+		ret = -EOPNOTSUPP;
+		goto out_destroy_hw;
+	}
+	v->oas = oas_bits[v->oas_enc];
+	v->smr = mem_should_fail(mem) ? NULL : calloc(v->num_smrg, sizeof(*v->smr));
+	if (!v->smr) {
+		ret = -ENOMEM;
+		goto out_destroy_hw;
+	}
+	unit->drv = v;
+	siommu_smmuv2_set_ops(v->hw, &hw_ops, v);
+
+	/* Reset (as Linux's arm_smmu_device_reset): clear the global fault,
+	 * every stream fault-and-unmatched, banks off with their faults
+	 * cleared, the whole TLB invalidated; then take clients out of
+	 * bypass, with unmatched streams faulting. */
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SGFSR, smmuv2_drv_rd32(v, SIOMMU_SMMUV2_SGFSR));
+	for (i = 0; i < v->num_smrg; i++) {
+		smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SMR(i), 0);
+		smmuv2_drv_wr32(v, SIOMMU_SMMUV2_S2CR(i), SIOMMU_SMMUV2_S2CR_FAULT);
+	}
+	for (i = 0; i < v->num_cb; i++) {
+		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_SCTLR), 0);
+		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
+	}
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_TLBIALLNSNH, 0);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_STLBGSYNC, 0);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SCR0, SIOMMU_SMMUV2_SCR0_GFRE | SIOMMU_SMMUV2_SCR0_GFIE |
+			SIOMMU_SMMUV2_SCR0_GCFGFRE | SIOMMU_SMMUV2_SCR0_GCFGFIE |
+			SIOMMU_SMMUV2_SCR0_USFCFG | SIOMMU_SMMUV2_SCR0_SMCFCFG);
+	if (smmuv2_drv_rd32(v, SIOMMU_SMMUV2_SCR0) & SIOMMU_SMMUV2_SCR0_CLIENTPD) {
+		ret = -EIO;
+		goto out_free_smr;
+	}
+	return 0;
+
+out_free_smr:
+	unit->drv = NULL;
+	free(v->smr);
+out_destroy_hw:
+	siommu_smmuv2_destroy(v->hw);
+out_free_map:
+	pthread_mutex_destroy(&v->fault_lock);
+	free(v->asid_map);
+out_free_v:
+	free(v);
+	return ret;
+}
+
+static void unit_fini(struct siommu_unit *unit)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	siommu_smmuv2_destroy(v->hw);
+	free(v->smr);
+	free(v->asid_map);
+	pthread_mutex_destroy(&v->fault_lock);
+	free(v);
+	unit->drv = NULL;
+}
+
+static void unit_info(struct siommu_unit *unit, struct iommu_unit_info *info)
+{
+	const struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	info->pasid_bits = 0;		/* no SubstreamIDs */
+	info->pasid_hooks = v->s1;	/* tables handed to devices */
+	info->ias = v->s1 ? 48 : v->oas;
+	info->ats = false;
+	info->pri = false;
+	/* Translation faults are never cached (Arm ARM D8.14): a new mapping
+	 * needs no invalidation. */
+	info->caching_mode = false;
+}
+
+static void unit_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	/* Register TLB maintenance counts as the invalidation "queue". */
+	st->inv_descriptors = __atomic_load_n(&v->n_tlbi, __ATOMIC_RELAXED);
+	st->inv_waits = __atomic_load_n(&v->n_sync, __ATOMIC_RELAXED);
+	st->inv_errors = __atomic_load_n(&v->n_sync_err, __ATOMIC_RELAXED);
+	st->faults = __atomic_load_n(&v->n_fault, __ATOMIC_RELAXED);
+	/* One per domain attached through the unit, as VT-d's DIDs; the
+	 * paging ones each hold a context bank. */
+	st->domain_ids = __atomic_load_n(&v->n_dom, __ATOMIC_RELAXED);
+}
+
+static void *unit_hw(struct siommu_unit *unit)
+{
+	return smmuv2_drv_unit(unit)->hw;
+}
+
+/* VMSAv8-64, 4K granule: 4K pages, 2M and 1G blocks at either stage. */
+#define SMMUV2_PGSIZES (SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_2M | SIOMMU_PGSIZE_1G)
+
+static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
+		       const struct siommu_domain_cfg *cfg, struct siommu_pt_cfg *pc)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+	unsigned int max;
+
+	if (cfg->type != SIOMMU_DOMAIN_PAGING)
+		return 0;
+	dom->stage = cfg->stage != SIOMMU_STAGE_AUTO ? cfg->stage :
+		     v->s1 ? SIOMMU_STAGE_FIRST : SIOMMU_STAGE_SECOND;
+	if (dom->stage == SIOMMU_STAGE_FIRST ? !v->s1 : !v->s2)
+		return -EOPNOTSUPP;
+	/* Stage 1 takes the device's 64-bit addresses up to 48 bits
+	 * (T0SZ 16); stage 2's input is an IPA of at most OAS bits. */
+	max = dom->stage == SIOMMU_STAGE_FIRST ? 48 : v->oas;
+	dom->ias = cfg->ias ? cfg->ias : max;
+	if (dom->ias < 32 || dom->ias > max)
+		return -EINVAL;
+	if (core_domain_pgsizes(SMMUV2_PGSIZES, cfg->pgsize_bitmap, &dom->pgsizes))
+		return -EINVAL;
+	pc->format = dom->stage == SIOMMU_STAGE_FIRST ? SIOMMU_PT_ARM_S1 : SIOMMU_PT_ARM_S2;
+	pc->ias = dom->ias;
+	pc->oas = v->oas;
+	pc->pgsize_bitmap = dom->pgsizes;
+	return 0;
+}
+
+static unsigned int dev_resv_regions(struct siommu_device *dev,
+				     struct iommu_resv_region *r, unsigned int max)
+{
+	/* No interrupt window: MSIs are not translated by this unit. */
+	(void)dev;
+	(void)r;
+	(void)max;
+	return 0;
+}
+
+static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *info)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+
+	info->ias = v->s1 ? 48 : v->oas;
+	info->pgsize_bitmap = SMMUV2_PGSIZES;
+}
+
+/* Nothing asks for one: the unit has no page request interface. */
+static void page_response(struct siommu_unit *unit, const struct iommu_page_response *r,
+			  unsigned int n)
+{
+	(void)unit;
+	(void)r;
+	(void)n;
+}
+
+const struct iommu_ops smmuv2_iommu_ops = {
+	.name = "smmuv2",
+	.att_size = sizeof(struct smmuv2_drv_att),
+	.unit_init = unit_init,
+	.unit_fini = unit_fini,
+	.unit_info = unit_info,
+	.unit_stats = unit_stats,
+	.unit_hw = unit_hw,
+	.dev_probe = dev_probe,
+	.dev_release = dev_release,
+	.dev_resv_regions = dev_resv_regions,
+	.dev_hw_info = dev_hw_info,
+	.domain_init = domain_init,
+	.attach_prepare = attach_prepare,
+	.attach_commit = attach_commit,
+	.attach_abort = attach_abort,
+	.iotlb_sync = iotlb_sync,
+	.flush_all = flush_all,
+	.page_response = page_response,
+};

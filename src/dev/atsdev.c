@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ATS+PRI device kit: a device TLB filled through ATS translation
+ * requests (PCIe 10.2.2), emptied by the device-TLB invalidations the unit
+ * delivers (PCIe 10.3, VT-d 6.5.2.5 and 6.5.2.6), and page requests (PCIe
+ * 10.4.1) for what does not translate, retried after a "success" response
+ * (PCIe 10.4.2).
+ *
+ * Locking: lock protects the TLB, the response slots and the counters.
+ * A DMA holds it for a page's lookup and copy, so an invalidation callback,
+ * which takes it, returns only after copies that used what it removes;
+ * lock is never held across a call into the unit (a translation, a page
+ * request), since the unit may run the device's callbacks from it. A fill
+ * is dropped if an invalidation came after the translation it carries
+ * was requested (inv_gen), so no stale entry is ever cached.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <siommu/atsdev.h>
+
+#include "util/compiler.h"
+
+#define PRGI_COUNT 512		/* 9-bit page request group index */
+
+struct tlb_entry {
+	bool valid;
+	bool pasid_present, priv;
+	uint32_t pasid;
+	uint64_t page;
+	uint64_t pa;
+	uint32_t perm;
+};
+
+struct siommu_atsdev {
+	struct siommu_vtd *vtd;
+	struct siommu_mem *mem;
+	struct siommu_atsdev_cfg cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t resp_cond;
+	uint64_t inv_gen;
+	struct tlb_entry *tlb;
+	/* Page request groups: in use, answered, the answer. */
+	uint64_t prgi_busy[PRGI_COUNT / 64];
+	uint64_t prgi_done[PRGI_COUNT / 64];
+	uint8_t prgi_code[PRGI_COUNT];
+	unsigned int prgi_next;
+	struct siommu_atsdev_stats st;
+};
+
+static struct tlb_entry *tlb_slot(struct siommu_atsdev *d, uint32_t pasid, uint64_t page)
+{
+	uint64_t h = (page >> 12) ^ ((uint64_t)pasid * 0x9e3779b97f4a7c15ull);
+
+	return &d->tlb[(h ^ (h >> 17)) & (d->cfg.tlb_entries - 1)];
+}
+
+static bool tlb_match(const struct tlb_entry *e, const struct siommu_atsdev_req *r,
+		      uint64_t page)
+{
+	return e->valid && e->page == page && e->pasid_present == r->pasid_present &&
+	       (!r->pasid_present || e->pasid == r->pasid) && e->priv == r->priv;
+}
+
+static void devtlb_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+{
+	struct siommu_atsdev *d = opaque;
+	unsigned int i;
+
+	pthread_mutex_lock(&d->lock);
+	d->inv_gen++;
+	d->st.invalidations++;
+	for (i = 0; i < d->cfg.tlb_entries; i++) {
+		struct tlb_entry *e = &d->tlb[i];
+
+		if (!e->valid)
+			continue;
+		if (!inv->all_pasids && (e->pasid_present != inv->pasid_present ||
+					 (inv->pasid_present && e->pasid != inv->pasid)))
+			continue;
+		if (!inv->all_addresses &&
+		    (e->page + SIOMMU_SZ_4K <= inv->addr || e->page >= inv->addr + inv->size))
+			continue;
+		e->valid = false;
+		d->st.entries_dropped++;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void page_resp(void *opaque, const struct siommu_vtd_page_resp *r)
+{
+	struct siommu_atsdev *d = opaque;
+	unsigned int g = r->prgi % PRGI_COUNT;
+
+	pthread_mutex_lock(&d->lock);
+	/* Only a group this device has in flight: an answer to anything
+	 * else (a stale or foreign one) is ignored, as hardware does. */
+	if (d->prgi_busy[g / 64] & (1ull << (g % 64))) {
+		d->prgi_code[g] = r->code;
+		d->prgi_done[g / 64] |= 1ull << (g % 64);
+		pthread_cond_broadcast(&d->resp_cond);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static const struct siommu_vtd_dev_ops atsdev_ops = {
+	.devtlb_inv = devtlb_inv,
+	.page_resp = page_resp,
+};
+
+int SIOMMU_EXPORT siommu_atsdev_create(struct siommu_vtd *vtd,
+				       const struct siommu_atsdev_cfg *cfg,
+				       struct siommu_atsdev **out)
+{
+	struct siommu_atsdev *d;
+	pthread_condattr_t ca;
+	int ret;
+
+	if (!vtd || !cfg || !cfg->mem || !out || cfg->tlb_entries > 4096 ||
+	    (cfg->tlb_entries & (cfg->tlb_entries - 1)))
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->vtd = vtd;
+	d->mem = cfg->mem;
+	d->cfg = *cfg;
+	if (!d->cfg.tlb_entries)
+		d->cfg.tlb_entries = 64;
+	if (!d->cfg.max_faults)
+		d->cfg.max_faults = 16;
+	if (!d->cfg.timeout_ms)
+		d->cfg.timeout_ms = 10000;
+	d->tlb = calloc(d->cfg.tlb_entries, sizeof(*d->tlb));
+	if (!d->tlb) {
+		free(d);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->resp_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	/* Published: the unit may call back from here. */
+	ret = siommu_vtd_dev_register(vtd, cfg->rid, &atsdev_ops, d);
+	if (ret) {
+		pthread_cond_destroy(&d->resp_cond);
+		pthread_mutex_destroy(&d->lock);
+		free(d->tlb);
+		free(d);
+		return ret;
+	}
+	*out = d;
+	return 0;
+}
+
+void SIOMMU_EXPORT siommu_atsdev_destroy(struct siommu_atsdev *d)
+{
+	if (!d)
+		return;
+	siommu_vtd_dev_unregister(d->vtd, d->cfg.rid);
+	pthread_cond_destroy(&d->resp_cond);
+	pthread_mutex_destroy(&d->lock);
+	free(d->tlb);
+	free(d);
+}
+
+/*
+ * Send a page request for @page and wait for its group's answer: the
+ * response code, or -ETIMEDOUT, or -EFAULT when the unit refused the
+ * request (it logged the fault).
+ */
+static int page_fault(struct siommu_atsdev *d, const struct siommu_atsdev_req *r,
+		      uint64_t page)
+{
+	struct siommu_vtd_page_req pr = {
+		.rid = d->cfg.rid, .pasid_present = r->pasid_present, .pasid = r->pasid,
+		.priv = r->priv, .addr = page,
+		.access = r->write ? SIOMMU_VTD_WRITE : SIOMMU_VTD_READ, .last = true };
+	struct timespec until;
+	unsigned int g, i;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += d->cfg.timeout_ms / 1000;
+	until.tv_nsec += (long)(d->cfg.timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&d->lock);
+	/* A free group index; one is always free unless 512 DMAs wait. */
+	for (i = 0;; i++) {
+		g = (d->prgi_next + i) % PRGI_COUNT;
+		if (!(d->prgi_busy[g / 64] & (1ull << (g % 64))))
+			break;
+		if (i == PRGI_COUNT) {
+			i = 0;
+			if (pthread_cond_timedwait(&d->resp_cond, &d->lock, &until)) {
+				pthread_mutex_unlock(&d->lock);
+				return -ETIMEDOUT;
+			}
+		}
+	}
+	d->prgi_next = g + 1;
+	d->prgi_busy[g / 64] |= 1ull << (g % 64);
+	d->prgi_done[g / 64] &= ~(1ull << (g % 64));
+	d->st.page_requests++;
+	pthread_mutex_unlock(&d->lock);
+
+	pr.prgi = (uint16_t)g;
+	ret = siommu_vtd_page_request(d->vtd, &pr);
+	pthread_mutex_lock(&d->lock);
+	/* -ENOSPC: the unit's queue was full and it answered "success"
+	 * itself; -EFAULT: refused, and answered if an answer was due. */
+	if (ret && ret != -ENOSPC && ret != -EFAULT)
+		goto out_release;
+	while (!(d->prgi_done[g / 64] & (1ull << (g % 64)))) {
+		if (pthread_cond_timedwait(&d->resp_cond, &d->lock, &until)) {
+			ret = -ETIMEDOUT;
+			goto out_release;
+		}
+	}
+	ret = d->prgi_code[g];
+out_release:
+	d->prgi_busy[g / 64] &= ~(1ull << (g % 64));
+	pthread_cond_broadcast(&d->resp_cond);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+/* Copy within one page through the device TLB: true if it hit. */
+static bool tlb_copy(struct siommu_atsdev *d, const struct siommu_atsdev_req *r,
+		     uint64_t addr, void *buf, size_t n)
+{
+	uint64_t page = addr & ~(SIOMMU_SZ_4K - 1);
+	uint32_t need = r->write ? SIOMMU_VTD_WRITE : SIOMMU_VTD_READ;
+	struct tlb_entry *e;
+	bool hit;
+
+	pthread_mutex_lock(&d->lock);
+	e = tlb_slot(d, r->pasid, page);
+	hit = tlb_match(e, r, page) && (e->perm & need) == need;
+	if (hit) {
+		uint64_t pa = e->pa + (addr - page);
+
+		d->st.tlb_hits++;
+		/* Translated requests reach memory directly (PCIe 10.2). */
+		if (r->write)
+			siommu_mem_write(d->mem, pa, buf, n);
+		else
+			siommu_mem_read(d->mem, pa, buf, n);
+	} else {
+		d->st.tlb_misses++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return hit;
+}
+
+int SIOMMU_EXPORT siommu_atsdev_dma(struct siommu_atsdev *d,
+				    const struct siommu_atsdev_req *r, void *buf, size_t len,
+				    struct siommu_atsdev_result *res)
+{
+	struct siommu_atsdev_result tmp;
+	unsigned char *p = buf;
+	uint64_t addr;
+	unsigned int faults = 0;
+
+	if (!res)
+		res = &tmp;
+	memset(res, 0, sizeof(*res));
+	if (!d || !r || (len && !buf) || __builtin_add_overflow(r->addr, (uint64_t)len, &addr))
+		return -EINVAL;
+	addr = r->addr;
+	while (res->done < len) {
+		uint64_t page = addr & ~(SIOMMU_SZ_4K - 1);
+		size_t n = SIOMMU_SZ_4K - (addr - page);
+		uint32_t need = r->write ? SIOMMU_VTD_WRITE : SIOMMU_VTD_READ;
+		struct siommu_vtd_req q = {
+			.rid = d->cfg.rid, .pasid_present = r->pasid_present, .pasid = r->pasid,
+			.priv = r->priv, .iova = page, .len = 1, .access = need };
+		struct siommu_vtd_xlate x;
+		uint64_t gen;
+		int ret;
+
+		if (n > len - res->done)
+			n = len - res->done;
+		if (tlb_copy(d, r, addr, p + res->done, n)) {
+			res->done += n;
+			addr += n;
+			continue;
+		}
+		pthread_mutex_lock(&d->lock);
+		gen = d->inv_gen;
+		d->st.ats_requests++;
+		pthread_mutex_unlock(&d->lock);
+		ret = siommu_vtd_ats_translate(d->vtd, &q, &x);
+		if (ret) {
+			res->fault_addr = addr;
+			return ret;
+		}
+		if ((x.perm & need) == need) {
+			struct tlb_entry *e;
+
+			pthread_mutex_lock(&d->lock);
+			/* An invalidation since the request may have removed
+			 * what this answer carries: ask again. */
+			if (d->inv_gen == gen) {
+				e = tlb_slot(d, r->pasid, page);
+				*e = (struct tlb_entry){
+					.valid = true, .pasid_present = r->pasid_present,
+					.pasid = r->pasid, .priv = r->priv, .page = page,
+					.pa = x.addr_base + (page - x.iova_base), .perm = x.perm };
+			}
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
+		if (r->no_page_request) {
+			res->fault_addr = addr;
+			return -ENOENT;
+		}
+		if (faults++ == d->cfg.max_faults) {
+			res->fault_addr = addr;
+			return -EAGAIN;
+		}
+		ret = page_fault(d, r, page);
+		if (ret) {
+			res->fault_addr = addr;
+			if (ret > 0) {
+				res->resp_code = (uint8_t)ret;
+				return -EFAULT;
+			}
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void SIOMMU_EXPORT siommu_atsdev_get_stats(struct siommu_atsdev *d,
+					   struct siommu_atsdev_stats *st)
+{
+	pthread_mutex_lock(&d->lock);
+	*st = d->st;
+	pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transactions: stream matching (SMMUv2 2.4), the context bank's
+ * configuration (2.6, 10), VMSAv8-64 stage-1 and stage-2 walks with the 4K
+ * granule (Arm ARM D8), DMA and translate-and-access.
+ *
+ * The hit path copies an entry of the combined cache (struct xc_slot) by
+ * value under its sequence count and enters no RCU section. Anything else
+ * copies the registers it needs under cfg_seq, looks in the TLB and walks
+ * inside a section of the unit's RCU domain; DMA and access keep it open
+ * until the copy or callback is done, so that TLBSYNC (a grace period)
+ * cannot return while memory is still accessed through an entry it
+ * removed. Faults are recorded outside the section.
+ *
+ * Everything read from memory is a guest's: a malformed entry is a fault,
+ * never a crash.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hw/smmuv2/smmuv2_internal.h"
+#include "hw/common/dma.h"
+
+/* ---- configuration ------------------------------------------------------ */
+
+/* The registers for @sid, without the consistency loop. */
+static void cfg_copy(struct siommu_smmuv2 *s, uint32_t sid, struct v2_cfg *c)
+{
+	uint32_t scr0 = READ_ONCE(s->scr0), s2cr, cbar, type;
+	unsigned int n, nsmr = READ_ONCE(s->smr_end);
+	int match = -1;
+	bool multi = false;
+	const struct v2_bank *b;
+
+	memset(c, 0, sizeof(*c));
+	c->scr0 = scr0;
+	if (scr0 & SIOMMU_SMMUV2_SCR0_CLIENTPD) {
+		c->path = PATH_BYPASS;
+		return;
+	}
+	/* SMMUv2 2.4: SMR n matches when the ID bits not masked are equal. */
+	for (n = 0; n < nsmr; n++) {
+		uint32_t smr = READ_ONCE(s->smr[n]);
+
+		if (!(smr & SIOMMU_SMMUV2_SMR_VALID) ||
+		    ((sid ^ SMR_ID(smr)) & ~SMR_MASK(smr) & 0x7fffu))
+			continue;
+		if (match < 0)
+			match = (int)n;
+		else
+			multi = true;
+	}
+	if (match < 0) {
+		/* sCR0.USFCFG: an unmatched stream bypasses or faults. */
+		if (scr0 & SIOMMU_SMMUV2_SCR0_USFCFG) {
+			c->path = PATH_GFAULT;
+			c->gfsr = SIOMMU_SMMUV2_GFSR_USF;
+		} else {
+			c->path = PATH_BYPASS;
+		}
+		return;
+	}
+	/* A conflict faults with SMCFCFG set; without it the outcome is the
+	 * implementation's: here, the lowest matching group. */
+	if (multi && (scr0 & SIOMMU_SMMUV2_SCR0_SMCFCFG)) {
+		c->path = PATH_GFAULT;
+		c->gfsr = SIOMMU_SMMUV2_GFSR_SMCF;
+		return;
+	}
+	s2cr = READ_ONCE(s->s2cr[match]);
+	c->privcfg = S2CR_PRIVCFG(s2cr);
+	switch (S2CR_TYPE(s2cr)) {
+	case S2CR_BYPASS:
+		c->path = PATH_BYPASS;
+		return;
+	case S2CR_TRANS:
+		break;
+	default:
+		/* S2CR fault (and the reserved type): as a stream the unit
+		 * does not know, an unidentified stream fault. */
+		c->path = PATH_GFAULT;
+		c->gfsr = SIOMMU_SMMUV2_GFSR_USF;
+		return;
+	}
+	c->cb = S2CR_CBNDX(s2cr);
+	c->path = PATH_GFAULT;
+	c->gfsr = SIOMMU_SMMUV2_GFSR_ICF;
+	if (c->cb >= s->cfg.num_cb)
+		return;
+	cbar = READ_ONCE(s->cbar[c->cb]);
+	type = CBAR_TYPE(cbar);
+	if (type == CBAR_S2 && (s->cfg.features & SIOMMU_SMMUV2_F_S2)) {
+		c->path = PATH_S2;
+	} else if (type == CBAR_S1_BYPASS && (s->cfg.features & SIOMMU_SMMUV2_F_S1) &&
+		   (READ_ONCE(s->cba2r[c->cb]) & SIOMMU_SMMUV2_CBA2R_VA64)) {
+		c->path = PATH_S1;
+	} else {
+		return;
+	}
+	c->gfsr = 0;
+	b = &s->banks[c->cb];
+	c->sctlr = READ_ONCE(b->sctlr);
+	if (!(c->sctlr & SIOMMU_SMMUV2_SCTLR_M)) {
+		/* SCTLR.M clear: the bank does not translate. */
+		c->path = PATH_BYPASS;
+		return;
+	}
+	c->tcr = READ_ONCE(b->tcr);
+	c->tcr2 = READ_ONCE(b->tcr2);
+	c->ttbr0 = READ_ONCE(b->ttbr0);
+	c->ttbr1 = READ_ONCE(b->ttbr1);
+	c->vmid = (scr0 & SIOMMU_SMMUV2_SCR0_VMID16EN) ?
+		  CBA2R_VMID16(READ_ONCE(s->cba2r[c->cb])) : (uint16_t)CBAR_VMID(cbar);
+	if (c->path == PATH_S1) {
+		/* The current ASID is TTBR0's, or TTBR1's with TCR.A1; 8 bits
+		 * unless TCR2.AS. */
+		c->asid = TTBR_ASID((c->tcr & SIOMMU_SMMUV2_TCR_A1) ? c->ttbr1 : c->ttbr0);
+		if (!(c->tcr2 & SIOMMU_SMMUV2_TCR2_AS))
+			c->asid &= 0xff;
+	}
+}
+
+void v2_cfg_read(struct siommu_smmuv2 *s, uint32_t sid, struct v2_cfg *c)
+{
+	for (;;) {
+		uint32_t seq = slot_read_begin(&s->cfg_seq);
+
+		cfg_copy(s, sid, c);
+		if (!slot_read_retry(&s->cfg_seq, seq))
+			return;
+		while (READ_ONCE(s->cfg_seq) & 1)
+			cpu_relax();
+	}
+}
+
+/* ---- VMSAv8-64 walks -------------------------------------------------- */
+
+/* ID2.OAS / TCR2.PASIZE / VTCR.PS encodings. */
+static const uint8_t ps_bits[8] = { 32, 36, 40, 42, 44, 48, 48, 48 };
+
+static unsigned int ps_limit(struct siommu_smmuv2 *s, unsigned int enc)
+{
+	unsigned int b = ps_bits[enc & 7];
+
+	return b > s->cfg.oas ? s->cfg.oas : b;
+}
+
+static int fault(struct v2_fault *f, uint32_t bit, unsigned int level)
+{
+	memset(f, 0, sizeof(*f));
+	f->bit = bit;
+	f->level = level;
+	return -1;
+}
+
+static int rd64(struct siommu_smmuv2 *s, uint64_t pa, uint64_t *val)
+{
+	uint64_t *p = (pa & 7) ? NULL : mem_entry_ptr(s->mem, pa);
+
+	if (!p)
+		return -1;
+	*val = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+/* What a walk found. */
+struct leaf {
+	uint64_t page;		/* input base of the leaf */
+	uint64_t out;		/* output base */
+	unsigned int level;	/* 0 = 4K, 1 = 2M, 2 = 1G */
+	uint32_t perm;		/* PERM_ALL layout */
+	bool global;		/* stage 1, nG clear */
+};
+
+/*
+ * The walk shared by both stages (Arm ARM D8.2): from @table at lookup
+ * level @start, resolving @ia input bits of @in. Returns 0 with the leaf
+ * descriptor in *desc, its lookup level in *lvl and the table attributes
+ * gathered on the way in *tbl, or -1 with *f.
+ */
+static int walk(struct siommu_smmuv2 *s, uint64_t table, unsigned int start, unsigned int ia,
+		uint64_t in, uint64_t oa_mask, bool afe, uint64_t *desc, unsigned int *lvl,
+		uint64_t *tbl, struct v2_fault *f)
+{
+	unsigned int l = start;
+	uint64_t d, t = 0;
+
+	if (table & ~oa_mask)
+		return fault(f, SIOMMU_SMMUV2_FSR_ASF, l);
+	for (;;) {
+		unsigned int sh = level_shift(l);
+		unsigned int bits = l == start ? ia - sh : 9;
+		uint64_t ea = table + ((in >> sh) & ((1ull << bits) - 1)) * 8;
+
+		if (rd64(s, ea, &d))
+			return fault(f, SIOMMU_SMMUV2_FSR_EF, l);
+		/* Invalid; a block at level 0 or 3 is invalid too. */
+		if (!(d & PTE_VALID) || ((l == 0 || l == 3) && !(d & PTE_TABLE)))
+			return fault(f, SIOMMU_SMMUV2_FSR_TF, l);
+		if ((d & PTE_OA_HI) || ((d & PTE_OA) & ~oa_mask))
+			return fault(f, SIOMMU_SMMUV2_FSR_ASF, l);
+		if (l < 3 && (d & PTE_TABLE)) {
+			table = d & PTE_OA;
+			t |= d & (PTE_APTABLE0 | PTE_APTABLE1 | PTE_XNTABLE | PTE_PXNTABLE);
+			l++;
+			continue;
+		}
+		if (afe && !(d & PTE_AF))
+			return fault(f, SIOMMU_SMMUV2_FSR_AFF, l);
+		*desc = d;
+		*lvl = l;
+		*tbl = t;
+		return 0;
+	}
+}
+
+/* Stage-1 permissions of a leaf (Arm ARM D8.4), PERM_ALL layout. */
+static uint32_t s1_perm(uint64_t desc, uint64_t tbl)
+{
+	bool ro = (desc & PTE_AP2) || (tbl & PTE_APTABLE1);
+	bool el0 = (desc & PTE_AP1) && !(tbl & PTE_APTABLE0);
+	bool uxn = (desc & PTE_UXN) || (tbl & PTE_XNTABLE);
+	bool pxn = (desc & PTE_PXN) || (tbl & PTE_PXNTABLE);
+	uint32_t u = 0, p = SIOMMU_SMMUV2_READ;
+
+	if (el0) {
+		u |= SIOMMU_SMMUV2_READ;
+		if (!ro)
+			u |= SIOMMU_SMMUV2_WRITE;
+		if (!uxn)
+			u |= SIOMMU_SMMUV2_EXEC;
+	}
+	if (!ro)
+		p |= SIOMMU_SMMUV2_WRITE;
+	/* A region writable at EL0 is never privileged-executable. */
+	if (!pxn && !(el0 && !ro))
+		p |= SIOMMU_SMMUV2_EXEC;
+	return u | p << PERM_PRIV_SHIFT;
+}
+
+static void leaf_set(struct leaf *lf, uint64_t in, uint64_t desc, unsigned int l)
+{
+	lf->level = 3 - l;
+	lf->page = in & ~(level_size(lf->level) - 1);
+	lf->out = desc & PTE_OA & ~(level_size(lf->level) - 1);
+}
+
+/*
+ * Stage 1 (SMMUv2 10.x TCR, Arm ARM D8.2): TTBR0 covers addresses whose
+ * bits above 64 - T0SZ are clear, TTBR1 those whose bits above 64 - T1SZ
+ * are set; anything else, a disabled half (EPDn) or a size out of range
+ * is a translation fault. The TG fields are not looked at: the 4K granule
+ * is the only one implemented, and an unimplemented one behaves as an
+ * implemented one (Arm ARM D8.1.5).
+ */
+static int s1_walk(struct siommu_smmuv2 *s, const struct v2_cfg *c, uint64_t va,
+		   struct leaf *lf, struct v2_fault *f)
+{
+	unsigned int t0 = TCR_T0SZ(c->tcr), t1 = TCR_T1SZ(c->tcr), half, tsz, ia, start, l;
+	uint64_t ttb, desc, tbl, size;
+
+	if (t0 >= 16 && t0 <= 39 && !(va >> (64 - t0))) {
+		half = 0;
+		tsz = t0;
+	} else if (t1 >= 16 && t1 <= 39 && !(~va >> (64 - t1))) {
+		half = 1;
+		tsz = t1;
+	} else {
+		return fault(f, SIOMMU_SMMUV2_FSR_TF, 0);
+	}
+	if (c->tcr & (half ? SIOMMU_SMMUV2_TCR_EPD1 : SIOMMU_SMMUV2_TCR_EPD0))
+		return fault(f, SIOMMU_SMMUV2_FSR_TF, 0);
+	ia = 64 - tsz;
+	start = 3 - (ia - 13) / 9;
+	/* TTBRn is aligned to its table's size (at least 64 bytes); the bits
+	 * below are RES0 and ignored. */
+	size = 8ull << (ia - level_shift(start));
+	ttb = (half ? c->ttbr1 : c->ttbr0) & TTBR_ADDR & ~((size < 64 ? 64 : size) - 1);
+	if (walk(s, ttb, start, ia, va, addr_mask(ps_limit(s, TCR2_PASIZE(c->tcr2))),
+		 c->sctlr & SIOMMU_SMMUV2_SCTLR_AFE, &desc, &l, &tbl, f))
+		return -1;
+	leaf_set(lf, va, desc, l);
+	lf->perm = s1_perm(desc, tbl);
+	lf->global = !(desc & PTE_NG);
+	return 0;
+}
+
+/*
+ * Stage 2 (VTCR in the bank's TCR: T0SZ, SL0, PS): the start level must
+ * resolve more than 9 bits less than the input size and at most 16
+ * concatenated tables more (Arm ARM D8.2.6); a misprogrammed VTCR is a
+ * translation fault. The access flag is always checked.
+ */
+static int s2_walk(struct siommu_smmuv2 *s, const struct v2_cfg *c, uint64_t ipa,
+		   struct leaf *lf, struct v2_fault *f)
+{
+	unsigned int sl0 = VTCR_SL0(c->tcr), ia = 64 - TCR_T0SZ(c->tcr), start, l;
+	uint64_t desc, tbl, size, ttb;
+
+	if (sl0 == 3)
+		return fault(f, SIOMMU_SMMUV2_FSR_TF, 0);
+	start = 2 - sl0;
+	if (ia > s->cfg.oas || ia + 9 <= level_span(start) || ia > level_span(start) + 4)
+		return fault(f, SIOMMU_SMMUV2_FSR_TF, start);
+	if (ipa >> ia)
+		return fault(f, SIOMMU_SMMUV2_FSR_TF, start);
+	size = 8ull << (ia - level_shift(start));
+	ttb = c->ttbr0 & TTBR_ADDR & ~((size < 64 ? 64 : size) - 1);
+	if (walk(s, ttb, start, ia, ipa, addr_mask(ps_limit(s, VTCR_PS(c->tcr))), true, &desc,
+		 &l, &tbl, f))
+		return -1;
+	leaf_set(lf, ipa, desc, l);
+	lf->global = false;
+	/* S2AP: bit 6 read, bit 7 write; XN forbids fetches. */
+	lf->perm = ((desc & PTE_AP1) ? SIOMMU_SMMUV2_READ : 0) |
+		   ((desc & PTE_AP2) ? SIOMMU_SMMUV2_WRITE : 0) |
+		   ((desc & PTE_UXN) ? 0 : SIOMMU_SMMUV2_EXEC);
+	lf->perm |= lf->perm << PERM_PRIV_SHIFT;
+	return 0;
+}
+
+/* ---- transactions --------------------------------------------------------- */
+
+/* The translation of one page of a transaction. */
+struct piece {
+	uint64_t addr;
+	uint64_t base, out;
+	uint64_t size;
+	uint32_t perm;
+};
+
+/* Privilege of @req after S2CR.PRIVCFG (2 unprivileged, 3 privileged). */
+static inline_hot unsigned int perm_shift(const struct siommu_smmuv2_req *req,
+					  unsigned int privcfg)
+{
+	bool priv = privcfg == 3 || (privcfg != 2 && req->priv);
+
+	return priv ? PERM_PRIV_SHIFT : 0;
+}
+
+/* The piece of @iova under a combined output word @out, if it grants
+ * @access to this requester. */
+static inline_hot bool out_piece(const struct siommu_smmuv2_req *req, uint64_t out,
+				 uint32_t access, uint64_t iova, struct piece *p)
+{
+	unsigned int shift = perm_shift(req, XC_PRIV(out));
+
+	if ((uint64_t)access << shift & ~out & PERM_ALL)
+		return false;
+	p->size = level_size(XC_LEVEL(out));
+	p->base = iova & ~(p->size - 1);
+	p->out = out & ~OUT_MASK;
+	p->addr = p->out + (iova & (p->size - 1));
+	p->perm = ((uint32_t)(out & PERM_ALL) >> shift) & ACC_ALL;
+	return true;
+}
+
+static inline_hot bool xc_piece(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
+				uint32_t access, uint64_t iova, struct piece *p)
+{
+	uint64_t out;
+
+	if (likely(v2_xc_lookup(s, req->sid, iova & ~0xfffull, &out)) &&
+	    likely(out_piece(req, out, access, iova, p))) {
+		v2_stat_inc(s, ST_XC_HIT);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Translate the page of @iova for @req with @access: configuration, TLB,
+ * walk, inside a read-side section of its own (sections nest). Returns 0
+ * with *p, or -1 with *f and *c (the configuration met) for the report.
+ */
+static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
+		 uint32_t access, uint64_t iova, struct piece *p, struct v2_cfg *c,
+		 struct v2_fault *f)
+{
+	uint64_t gen = v2_gen(s), out, page = iova & ~0xfffull;
+	unsigned int kind, shift;
+	struct leaf lf;
+	int level, ret = 0;
+
+	v2_read_lock(s);
+	v2_cfg_read(s, req->sid, c);
+	shift = perm_shift(req, c->privcfg);
+	switch (c->path) {
+	case PATH_GFAULT:
+		memset(f, 0, sizeof(*f));
+		f->global = true;
+		f->bit = c->gfsr;
+		v2_read_unlock(s);
+		return -1;
+	case PATH_BYPASS:
+		out = page | PERM_ALL;
+		goto done;
+	case PATH_S1:
+		kind = TLB_S1;
+		break;
+	default:
+		kind = TLB_S2;
+		break;
+	}
+	level = v2_tlb_lookup(s, kind, c->asid, c->vmid, iova, &out);
+	if (level >= 0) {
+		v2_stat_inc(s, ST_TLB_HIT);
+		out = (out & ~OUT_MASK) | (out & PERM_ALL) | XC_LEVEL_SET((unsigned int)level);
+	} else {
+		v2_stat_inc(s, ST_TLB_MISS);	/* and a walk: the model has no walk cache */
+		ret = kind == TLB_S1 ? s1_walk(s, c, iova, &lf, f) : s2_walk(s, c, iova, &lf, f);
+		if (ret) {
+			v2_read_unlock(s);
+			f->s2 = kind == TLB_S2;
+			f->ipa = iova;
+			return -1;
+		}
+		v2_tlb_fill(s, gen, kind, lf.level, c->asid, c->vmid, lf.global, lf.page,
+			    lf.out | lf.perm);
+		out = lf.out | lf.perm | XC_LEVEL_SET(lf.level);
+	}
+	if ((uint64_t)access << shift & ~out & PERM_ALL) {
+		v2_read_unlock(s);
+		fault(f, SIOMMU_SMMUV2_FSR_PF, 3 - XC_LEVEL(out));
+		f->s2 = kind == TLB_S2;
+		f->ipa = iova;
+		return -1;
+	}
+done:
+	out |= XC_PRIV_SET(c->privcfg);
+	v2_xc_fill(s, gen, req->sid, page, out);
+	v2_read_unlock(s);
+	out_piece(req, out, access, iova, p);
+	return 0;
+}
+
+static int req_check(const struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
+		     bool need_access)
+{
+	if (!req || req->sid >> s->cfg.sid_bits)
+		return -EINVAL;
+	if (need_access && (!req->access || (req->access & ~ACC_ALL)))
+		return -EINVAL;
+	return 0;
+}
+
+static inline_hot void res_fill(struct siommu_smmuv2_xlate *res, const struct piece *p)
+{
+	*res = (struct siommu_smmuv2_xlate){
+		.addr = p->addr, .iova_base = p->base, .addr_base = p->out,
+		.size = p->size, .perm = p->perm, .cb = -1,
+	};
+}
+
+static __attribute__((noinline)) int
+translate_miss(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
+	       struct siommu_smmuv2_xlate *res)
+{
+	struct v2_fault f;
+	struct v2_cfg c;
+	struct piece p;
+
+	if (req_check(s, req, true))
+		return -EINVAL;
+	if (!xlate(s, req, req->access, req->iova, &p, &c, &f)) {
+		res_fill(res, &p);
+		return 0;
+	}
+	return v2_fault_report(s, &c, req, req->iova, req->access, &f, res);
+}
+
+int SIOMMU_EXPORT siommu_smmuv2_translate(struct siommu_smmuv2 *s,
+					  const struct siommu_smmuv2_req *req,
+					  struct siommu_smmuv2_xlate *res)
+{
+	uint64_t out;
+
+	/* The hit path: the request's checks, one probe of the combined
+	 * cache, *res written from registers. Anything else is
+	 * translate_miss()'s. */
+	if (unlikely(!req || !res || req->access - 1u >= ACC_ALL ||
+		     (req->sid >> s->cfg.sid_bits)))
+		return -EINVAL;
+	if (likely(v2_xc_lookup(s, req->sid, req->iova & ~0xfffull, &out))) {
+		unsigned int shift = perm_shift(req, XC_PRIV(out));
+		uint64_t size = level_size(XC_LEVEL(out)), base = out & ~OUT_MASK;
+
+		if (likely(!((uint64_t)req->access << shift & ~out & PERM_ALL))) {
+			res->addr = base + (req->iova & (size - 1));
+			res->iova_base = req->iova & ~(size - 1);
+			res->addr_base = base;
+			res->size = size;
+			res->perm = ((uint32_t)(out & PERM_ALL) >> shift) & ACC_ALL;
+			res->fsr = 0;
+			res->cb = -1;
+			res->global = false;
+			res->recorded = false;
+			res->abort = false;
+			res->stalled = false;
+			v2_stat_inc(s, ST_XC_HIT);
+			return 0;
+		}
+	}
+	return translate_miss(s, req, res);
+}
+
+/*
+ * Walk [req->iova, + len) page by page; @copy runs on each piece inside a
+ * read-side section that also covers its translation, reopened every
+ * DMA_PIECES_PER_SECTION pieces.
+ */
+static int for_each_piece(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
+			  uint32_t access, size_t len, size_t *done,
+			  struct siommu_smmuv2_xlate *res,
+			  int (*copy)(void *arg, void *host, size_t n, size_t off), void *arg)
+{
+	unsigned int pieces = 0;
+	uint64_t last;
+	size_t off = 0;
+	int ret = 0;
+
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		res->cb = -1;
+	}
+	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
+		return -EINVAL;
+	v2_read_lock(s);
+	while (off < len) {
+		uint64_t iova = req->iova + off, chunk, avail;
+		struct v2_fault f;
+		struct v2_cfg c;
+		struct piece p;
+		void *host;
+
+		if (!xc_piece(s, req, access, iova, &p) &&
+		    xlate(s, req, access, iova, &p, &c, &f)) {
+			v2_read_unlock(s);
+			ret = v2_fault_report(s, &c, req, iova, access, &f, res);
+			goto out;
+		}
+		avail = p.base + p.size - iova;
+		chunk = avail < len - off ? avail : len - off;
+		host = dma_host(s->mem, p.addr, chunk);
+		if (!host) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = copy(arg, host, (size_t)chunk, off);
+		if (ret)
+			break;
+		off += (size_t)chunk;
+		if (unlikely(++pieces == DMA_PIECES_PER_SECTION)) {
+			pieces = 0;
+			v2_read_unlock(s);
+			v2_read_lock(s);
+		}
+	}
+	v2_read_unlock(s);
+out:
+	if (done)
+		*done = off;
+	return ret;
+}
+
+/*
+ * A transfer within one 4K page whose translation is in the combined cache
+ * and lands in RAM: the common DMA, in one short path with the copy inside
+ * the read-side section. Returns false, having copied nothing, for
+ * anything else (the checks of the request included), which
+ * for_each_piece() then does.
+ */
+static inline_hot bool dma_one_page(struct siommu_smmuv2 *s,
+				    const struct siommu_smmuv2_req *req, void *buf,
+				    size_t len, size_t *done, struct siommu_smmuv2_xlate *res,
+				    bool write)
+{
+	uint32_t access = write ? SIOMMU_SMMUV2_WRITE : SIOMMU_SMMUV2_READ;
+	struct piece p;
+	uint64_t out;
+	void *host;
+
+	if (unlikely(!req || !buf || !len || len > 4096 - (req->iova & 0xfff) ||
+		     (req->sid >> s->cfg.sid_bits)))
+		return false;
+	v2_read_lock(s);
+	if (unlikely(!v2_xc_lookup(s, req->sid, req->iova & ~0xfffull, &out)) ||
+	    unlikely(!out_piece(req, out, access, req->iova, &p)) ||
+	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
+		v2_read_unlock(s);
+		return false;
+	}
+	if (write)
+		memcpy(host, buf, len);
+	else
+		memcpy(buf, host, len);
+	v2_read_unlock(s);
+	v2_stat_inc(s, ST_XC_HIT);
+	if (done)
+		*done = len;
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		res->cb = -1;
+	}
+	return true;
+}
+
+/* A transfer the one-page path did not take, page by page. Out of line,
+ * so that the one-page path keeps a small frame. */
+static __attribute__((noinline)) int
+dma_pages(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req, void *buf,
+	  size_t len, size_t *done, struct siommu_smmuv2_xlate *res, bool write)
+{
+	if (done)
+		*done = 0;
+	if (req_check(s, req, false) || (len && !buf))
+		return -EINVAL;
+	return for_each_piece(s, req, write ? SIOMMU_SMMUV2_WRITE : SIOMMU_SMMUV2_READ, len,
+			      done, res, write ? dma_copy_in : dma_copy_out, buf);
+}
+
+static inline_hot int dma(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
+			  void *buf, size_t len, size_t *done,
+			  struct siommu_smmuv2_xlate *res, bool write)
+{
+	if (dma_one_page(s, req, buf, len, done, res, write))
+		return 0;
+	return dma_pages(s, req, buf, len, done, res, write);
+}
+
+int SIOMMU_EXPORT siommu_smmuv2_dma_read(struct siommu_smmuv2 *s,
+					 const struct siommu_smmuv2_req *req, void *buf,
+					 size_t len, size_t *done,
+					 struct siommu_smmuv2_xlate *res)
+{
+	return dma(s, req, buf, len, done, res, false);
+}
+
+int SIOMMU_EXPORT siommu_smmuv2_dma_write(struct siommu_smmuv2 *s,
+					  const struct siommu_smmuv2_req *req,
+					  const void *buf, size_t len, size_t *done,
+					  struct siommu_smmuv2_xlate *res)
+{
+	return dma(s, req, (void *)buf, len, done, res, true);
+}
+
+int SIOMMU_EXPORT siommu_smmuv2_access(struct siommu_smmuv2 *s,
+				       const struct siommu_smmuv2_req *req,
+				       siommu_smmuv2_access_fn fn, void *arg,
+				       struct siommu_smmuv2_xlate *res)
+{
+	if (req_check(s, req, true) || !fn)
+		return -EINVAL;
+	/* @fn has the pieces' signature: it is the copy itself. */
+	return for_each_piece(s, req, req->access, req->len ? req->len : 1, NULL, res, fn, arg);
+}

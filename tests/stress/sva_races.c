@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SVA races, time-bounded by SIOMMU_STRESS_MS (default 1000 per phase);
+ * meant for ThreadSanitizer too (make tsan).
+ *
+ * 1. munmap, reclaim and migrate against device DMA: device threads write
+ *    to the process's pages all the while (plain DMA, no page requests, so
+ *    that nothing allocates frames behind the test's back); once a call
+ *    returns, the frame the page had must never change again: no device
+ *    reaches it after the call.
+ * 2. unbind against page requests in flight: threads send page requests
+ *    with the process's PASID and wait for each answer while the process is
+ *    bound and unbound over and over (and exits and comes back); every
+ *    request gets exactly one answer, never none, never two.
+ * 3. a fault storm: threads DMA to fresh pages of one process at once with
+ *    page faults, while another thread munmaps and maps the range again;
+ *    every DMA ends (done, or refused where the page was gone).
+ * 4. munmap against the ATS device kit (siommu/atsdev.h): its device TLB
+ *    fills and faults all the while; once munmap returns, the page's old
+ *    frame never changes again, so no stale device-TLB entry survived it.
+ */
+#include <pthread.h>
+
+#include <siommu/atsdev.h>
+
+#include "sva/sva_internal.h"
+#include "sva_test.h"
+
+#define PG SIOMMU_SZ_4K
+#define NR_PAGES 32
+#define NR_THREADS 2
+#define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
+
+static struct siommu_ctx *ctx;
+static struct siommu_unit *unit;
+static unsigned int stress_ms;
+static bool stop;
+
+static bool time_up(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	       (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000) >= stress_ms;
+}
+
+/* Phase 1 ------------------------------------------------------------------ */
+
+struct writer {
+	pthread_t th;
+	struct test_pri_dev *d;
+	uint32_t pasid;
+	uint64_t va;
+	unsigned int seed, half;
+	uint64_t writes;
+};
+
+static void *writer_fn(void *arg)
+{
+	struct writer *w = arg;
+	struct siommu_vtd_req req = { .rid = w->d->rid, .pasid_present = true,
+				      .pasid = w->pasid };
+	struct test_rng r = { w->seed };
+	uint64_t val;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		/* Each writer has its own half of every page, the CPU the
+		 * first 8 bytes: two writers of the same bytes at once would
+		 * be the program's race, not the library's. */
+		req.iova = w->va + test_rand_below(&r, NR_PAGES) * PG + w->half * PG / 2 +
+			   (1 + test_rand_below(&r, 255)) * 8;
+		val = test_rand(&r);
+		if (!siommu_vtd_dma_write(w->d->vtd, &req, &val, sizeof(val), NULL, NULL))
+			w->writes++;
+	}
+	return NULL;
+}
+
+static uint64_t page_pa(struct siommu_mm *mm, uint64_t va)
+{
+	uint64_t pa = 0;
+
+	pthread_mutex_lock(&mm->lock);
+	CHECK_OK(siommu_pt_iova_to_phys(mm->pt, va, &pa, NULL));
+	pthread_mutex_unlock(&mm->lock);
+	return pa;
+}
+
+static void phase_unmap_vs_dma(void)
+{
+	struct test_pri_dev d;
+	struct siommu_mm *mm;
+	struct siommu_sva *sva;
+	struct writer w[NR_THREADS];
+	struct test_rng r = { 77 };
+	struct timespec t0;
+	static unsigned char snap[PG], again[PG], fill[PG];
+	uint64_t va, rounds = 0, total = 0;
+	unsigned int i;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 1 }, &mm));
+	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
+	for (i = 0; i < NR_PAGES; i++)
+		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, 8));
+	test_pri_dev_init(&d, ctx, unit, 0x100, 20, SIOMMU_DEV_ATS);
+	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
+	stop = false;
+	for (i = 0; i < NR_THREADS; i++) {
+		w[i] = (struct writer){ .d = &d, .pasid = siommu_sva_pasid(sva), .va = va,
+					.seed = 1000 + i, .half = i % 2 };
+		CHECK_OK(pthread_create(&w[i].th, NULL, writer_fn, &w[i]));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!time_up(&t0)) {
+		uint64_t page = va + test_rand_below(&r, NR_PAGES) * PG, pa = page_pa(mm, page);
+		unsigned int op = (unsigned int)test_rand_below(&r, 3);
+
+		if (op == 0)
+			CHECK_OK(siommu_mm_munmap(mm, page, PG));
+		else if (op == 1)
+			CHECK_OK(siommu_mm_reclaim(mm, page));
+		else
+			CHECK_OK(siommu_mm_migrate(mm, page));
+		/* The old frame is free and nobody allocates: it must stay
+		 * as the call left it while the devices keep writing. */
+		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
+		for (i = 0; i < 20; i++)
+			sched_yield();
+		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
+		CHECK(!memcmp(snap, again, PG));
+		/* Back as it was: mapped and populated. */
+		if (op == 0)
+			CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
+		CHECK_OK(siommu_mm_write(mm, page, fill, 8));
+		rounds++;
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	for (i = 0; i < NR_THREADS; i++) {
+		pthread_join(w[i].th, NULL);
+		total += w[i].writes;
+	}
+	fprintf(stderr, "unmap vs DMA: %" PRIu64 " rounds, %" PRIu64 " device writes\n",
+		rounds, total);
+	CHECK(rounds && total);
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&d);
+}
+
+/* Phase 2 ------------------------------------------------------------------ */
+
+struct requester {
+	pthread_t th;
+	struct test_pri_dev *d;
+	uint32_t *pasid;	/* the process's, read atomically */
+	uint64_t va;
+	unsigned int index;
+	uint64_t sent;
+};
+
+static void *requester_fn(void *arg)
+{
+	struct requester *q = arg;
+	unsigned int k = 0;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		/* Each thread owns 64 group indices, one request in flight. */
+		uint16_t prgi = (uint16_t)(q->index * 64 + k++ % 64);
+		uint32_t seen = __atomic_load_n(&q->d->resp_seen[prgi], __ATOMIC_ACQUIRE);
+		struct siommu_vtd_page_req pr = {
+			.rid = q->d->rid, .pasid_present = true,
+			.pasid = __atomic_load_n(q->pasid, __ATOMIC_RELAXED),
+			.addr = q->va + (k % NR_PAGES) * PG, .access = SIOMMU_VTD_READ,
+			.prgi = prgi, .last = true };
+		struct timespec t0;
+		int ret;
+
+		ret = siommu_vtd_page_request(q->d->vtd, &pr);
+		CHECK(ret == 0 || ret == -ENOSPC || ret == -EFAULT);
+		q->sent++;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (__atomic_load_n(&q->d->resp_seen[prgi], __ATOMIC_ACQUIRE) == seen) {
+			struct timespec t;
+
+			sched_yield();
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			CHECK(t.tv_sec - t0.tv_sec < 60);
+		}
+		CHECK_EQ(__atomic_load_n(&q->d->resp_seen[prgi], __ATOMIC_ACQUIRE), seen + 1);
+	}
+	return NULL;
+}
+
+static void phase_unbind_vs_requests(void)
+{
+	struct test_pri_dev d;
+	struct siommu_mm *mm;
+	struct siommu_sva *sva;
+	struct requester q[NR_THREADS];
+	struct timespec t0;
+	uint64_t va, rounds = 0, sent = 0, answered = 0;
+	uint32_t pasid;
+	unsigned int i;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 2 }, &mm));
+	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
+	test_pri_dev_init(&d, ctx, unit, 0x200, 20, 0);
+	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	stop = false;
+	for (i = 0; i < NR_THREADS; i++) {
+		q[i] = (struct requester){ .d = &d, .pasid = &pasid, .va = va, .index = i };
+		CHECK_OK(pthread_create(&q[i].th, NULL, requester_fn, &q[i]));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!time_up(&t0)) {
+		siommu_sva_unbind(sva);
+		sched_yield();
+		if (rounds % 8 == 7) {
+			/* A new process, which may get the same PASID. */
+			siommu_mm_exit(mm);
+			CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 2 }, &mm));
+			CHECK_OK(siommu_mm_mmap(mm, va, NR_PAGES * PG, RW, NULL));
+		}
+		CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
+		__atomic_store_n(&pasid, siommu_sva_pasid(sva), __ATOMIC_RELAXED);
+		sched_yield();
+		rounds++;
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	for (i = 0; i < NR_THREADS; i++) {
+		pthread_join(q[i].th, NULL);
+		sent += q[i].sent;
+	}
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	/* Nothing answered twice, nothing late. */
+	for (i = 0; i < 512; i++)
+		answered += d.resp_seen[i];
+	fprintf(stderr, "unbind vs page requests: %" PRIu64 " binds, %" PRIu64 " requests\n",
+		rounds, sent);
+	CHECK_EQ(answered, sent);
+	CHECK(rounds && sent);
+	test_pri_dev_fini(&d);
+}
+
+/* Phase 3 ------------------------------------------------------------------ */
+
+struct stormer {
+	pthread_t th;
+	struct test_pri_dev *d;
+	uint32_t pasid;
+	uint64_t va;
+	unsigned int seed, index;
+	uint64_t done, refused;
+};
+
+static void *stormer_fn(void *arg)
+{
+	struct stormer *s = arg;
+	struct test_rng r = { s->seed };
+	unsigned char buf[64];
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		/* Its own bytes of each page (see writer_fn). */
+		uint64_t a = s->va + test_rand_below(&r, 4 * NR_PAGES) * PG + s->index * 64;
+		bool write = test_rand_below(&r, 2);
+
+		if (!test_pri_dma(s->d, s->pasid, a, buf, sizeof(buf), write, NULL))
+			s->done++;
+		else
+			s->refused++;
+	}
+	return NULL;
+}
+
+static void phase_fault_storm(void)
+{
+	struct test_pri_dev d[NR_THREADS];
+	struct stormer s[NR_THREADS];
+	struct siommu_sva *sva[NR_THREADS];
+	struct siommu_mm *mm;
+	struct timespec t0;
+	uint64_t va, rounds = 0, done = 0;
+	unsigned int i;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 3 }, &mm));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * NR_PAGES * PG, RW, &va));
+	stop = false;
+	for (i = 0; i < NR_THREADS; i++) {
+		test_pri_dev_init(&d[i], ctx, unit, (uint16_t)(0x300 + i), 20, 0);
+		CHECK_OK(siommu_sva_bind(d[i].dev, mm, &sva[i]));
+		s[i] = (struct stormer){ .d = &d[i], .pasid = siommu_sva_pasid(sva[i]), .va = va,
+					 .seed = 2000 + i, .index = i };
+		CHECK_OK(pthread_create(&s[i].th, NULL, stormer_fn, &s[i]));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!time_up(&t0)) {
+		CHECK_OK(siommu_mm_munmap(mm, va, 4 * NR_PAGES * PG));
+		CHECK_OK(siommu_mm_mmap(mm, va, 4 * NR_PAGES * PG, RW, NULL));
+		for (i = 0; i < 50; i++)
+			sched_yield();
+		rounds++;
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	for (i = 0; i < NR_THREADS; i++) {
+		pthread_join(s[i].th, NULL);
+		done += s[i].done;
+		siommu_sva_unbind(sva[i]);
+		test_pri_dev_fini(&d[i]);
+	}
+	fprintf(stderr, "fault storm: %" PRIu64 " remaps, %" PRIu64 " DMAs done\n", rounds, done);
+	CHECK(rounds && done);
+	siommu_mm_exit(mm);
+}
+
+/* Phase 4 ------------------------------------------------------------------ */
+
+struct kit_writer {
+	pthread_t th;
+	struct siommu_atsdev *kit;
+	uint32_t pasid;
+	uint64_t va;
+	uint64_t writes;
+};
+
+static void *kit_writer_fn(void *arg)
+{
+	struct kit_writer *k = arg;
+	struct test_rng r = { 3000 };
+	struct siommu_atsdev_req req = { .pasid_present = true, .pasid = k->pasid,
+					 .write = true };
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		uint64_t val = test_rand(&r);
+
+		/* Not the first 8 bytes, which the CPU writes. */
+		req.addr = k->va + test_rand_below(&r, NR_PAGES) * PG +
+			   (1 + test_rand_below(&r, 511)) * 8;
+		if (!siommu_atsdev_dma(k->kit, &req, &val, sizeof(val), NULL))
+			k->writes++;
+	}
+	return NULL;
+}
+
+static void phase_unmap_vs_devtlb(void)
+{
+	struct siommu_device *dev;
+	struct siommu_atsdev *kit;
+	struct siommu_atsdev_stats st;
+	struct siommu_mm *mm;
+	struct siommu_sva *sva;
+	struct kit_writer k;
+	struct test_rng r = { 99 };
+	struct timespec t0;
+	static unsigned char snap[PG], again[PG], fill[8];
+	uint64_t va, rounds = 0;
+	unsigned int i;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 4 }, &mm));
+	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
+	for (i = 0; i < NR_PAGES; i++)
+		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, sizeof(fill)));
+	dev = test_dev_add(unit, 0x400, 20, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
+	CHECK_OK(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+		.mem = siommu_ctx_mem(ctx), .rid = 0x400 }, &kit));
+	CHECK_OK(siommu_sva_bind(dev, mm, &sva));
+	stop = false;
+	k = (struct kit_writer){ .kit = kit, .pasid = siommu_sva_pasid(sva), .va = va };
+	CHECK_OK(pthread_create(&k.th, NULL, kit_writer_fn, &k));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!time_up(&t0)) {
+		uint64_t page = va + test_rand_below(&r, NR_PAGES) * PG, pa = page_pa(mm, page);
+
+		CHECK_OK(siommu_mm_munmap(mm, page, PG));
+		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
+		for (i = 0; i < 20; i++)
+			sched_yield();
+		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
+		CHECK(!memcmp(snap, again, PG));
+		CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
+		CHECK_OK(siommu_mm_write(mm, page, fill, sizeof(fill)));
+		rounds++;
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	pthread_join(k.th, NULL);
+	siommu_atsdev_get_stats(kit, &st);
+	fprintf(stderr, "unmap vs device TLB: %" PRIu64 " rounds, %" PRIu64 " writes, %"
+		PRIu64 " hits, %" PRIu64 " invalidations\n", rounds, k.writes, st.tlb_hits,
+		st.invalidations);
+	CHECK(rounds && k.writes && st.tlb_hits);
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	siommu_atsdev_destroy(kit);
+	siommu_device_remove(dev);
+}
+
+int main(void)
+{
+	const char *e = getenv("SIOMMU_STRESS_MS");
+
+	stress_ms = e ? (unsigned int)atoi(e) : 1000;
+	CHECK_OK(siommu_ctx_create(NULL, &ctx));
+	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	phase_unmap_vs_dma();
+	phase_unbind_vs_requests();
+	phase_fault_storm();
+	phase_unmap_vs_devtlb();
+	siommu_ctx_destroy(ctx);
+	return 0;
+}
