@@ -6,10 +6,11 @@
  * docs/scenarios.md is the schema a user reads; this file enforces it.
  *
  * A file is one mapping with these keys (all lists):
- *   units:    name, type (vtd|smmuv3), iotlb_sets, iotlb_ways; VT-d: aw
- *             (39|48|57), pasid_bits; SMMUv3: sid_bits, ssid_bits, stages
- *             (s1|s2|nested), stream_table and cd_table (linear|2level), oas
- *   devices:  name, unit, rid ("bb:dd.f") or on SMMUv3 sid (a StreamID),
+ *   units:    name, type (vtd|smmuv3|smmuv2), iotlb_sets, iotlb_ways; VT-d:
+ *             aw (39|48|57), pasid_bits; SMMUv3: sid_bits, ssid_bits, stages
+ *             (s1|s2|nested), stream_table and cd_table (linear|2level), oas;
+ *             SMMUv2: sid_bits, smr_groups, banks, stages (s1|s2|both), oas
+ *   devices:  name, unit, rid ("bb:dd.f") or on SMMU units sid (a StreamID),
  *             pasid_bits, pasid_only, ats, pri, group (isolation key),
  *             alias ("bb:dd.f")
  *   domains:  name, unit, type (paging|identity|blocked), stage
@@ -42,6 +43,7 @@
 #include <yaml.h>
 
 #include <siommu/core.h>
+#include <siommu/smmuv2.h>
 #include <siommu/smmuv3_build.h>
 
 #include "scenario.h"
@@ -49,7 +51,9 @@
 #define NAME_LEN (SCENARIO_MAX_NAME + 1)
 #define MAX_ITEMS SCENARIO_MAX_ITEMS
 
-enum { UNIT_VTD, UNIT_SMMUV3 };
+enum { UNIT_VTD, UNIT_SMMUV3, UNIT_SMMUV2 };
+static const char *const unit_types[] = { "vtd", "smmuv3", "smmuv2", NULL };
+static const char *const unit_type_names[] = { "VT-d", "SMMUv3", "SMMUv2" };
 
 struct sc_unit {
 	char name[NAME_LEN];
@@ -57,6 +61,7 @@ struct sc_unit {
 	int type;			/* UNIT_* */
 	struct siommu_vtd_cfg cfg;	/* VT-d */
 	struct siommu_smmuv3_cfg scfg;	/* SMMUv3 */
+	struct siommu_smmuv2_cfg v2cfg;	/* SMMUv2 */
 	unsigned int pasid_bits;	/* PASIDs (SubstreamIDs) the driver offers */
 	struct siommu_unit *unit;
 };
@@ -512,21 +517,35 @@ static int get_list(struct parser *p, yaml_node_t *root, const char *key,
 	return 0;
 }
 
-/* A field given for a unit of the other type: an error, never ignored. */
+/* A field given for a unit of another type: an error, never ignored. */
 static int unit_foreign_keys(struct parser *p, yaml_node_t *n, const struct sc_unit *u)
 {
-	static const char *const vtd_only[] = { "aw", "pasid_bits", NULL };
-	static const char *const smmuv3_only[] = { "sid_bits", "ssid_bits", "stages",
-						   "stream_table", "cd_table", "oas", NULL };
-	const char *const *k = u->type == UNIT_VTD ? smmuv3_only : vtd_only;
+#define T(x) (1u << (x))
+	static const struct {
+		const char *key;
+		unsigned int types;	/* T(UNIT_*) it applies to */
+		const char *which;
+	} keys[] = {
+		{ "aw", T(UNIT_VTD), "VT-d units (type: vtd)" },
+		{ "pasid_bits", T(UNIT_VTD), "VT-d units (type: vtd)" },
+		{ "sid_bits", T(UNIT_SMMUV3) | T(UNIT_SMMUV2), "SMMU units (type: smmuv3, smmuv2)" },
+		{ "stages", T(UNIT_SMMUV3) | T(UNIT_SMMUV2), "SMMU units (type: smmuv3, smmuv2)" },
+		{ "oas", T(UNIT_SMMUV3) | T(UNIT_SMMUV2), "SMMU units (type: smmuv3, smmuv2)" },
+		{ "ssid_bits", T(UNIT_SMMUV3), "SMMUv3 units (type: smmuv3)" },
+		{ "stream_table", T(UNIT_SMMUV3), "SMMUv3 units (type: smmuv3)" },
+		{ "cd_table", T(UNIT_SMMUV3), "SMMUv3 units (type: smmuv3)" },
+		{ "banks", T(UNIT_SMMUV2), "SMMUv2 units (type: smmuv2)" },
+		{ "smr_groups", T(UNIT_SMMUV2), "SMMUv2 units (type: smmuv2)" },
+	};
+	unsigned int i;
 
-	for (; *k; k++)
-		if (map_get(p, n, *k))
-			return perr(p, map_get(p, n, *k), *k, "only for %s, and unit '%s' is %s",
-				    u->type == UNIT_VTD ? "SMMUv3 units (type: smmuv3)" :
-				    "VT-d units (type: vtd)", u->name,
-				    u->type == UNIT_VTD ? "VT-d" : "SMMUv3");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!(keys[i].types & T(u->type)) && map_get(p, n, keys[i].key))
+			return perr(p, map_get(p, n, keys[i].key), keys[i].key,
+				    "only for %s, and unit '%s' is %s", keys[i].which, u->name,
+				    unit_type_names[u->type]);
 	return 0;
+#undef T
 }
 
 static int parse_vtd_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
@@ -562,6 +581,27 @@ static int parse_vtd_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
 #define SMMUV3_ST_SPLIT_BITS	8
 #define SMMUV3_CD_LINEAR_BITS	10
 
+/* The fields both SMMU types take: oas and the TLB's geometry. */
+static int parse_smmu_common(struct parser *p, yaml_node_t *n, unsigned int *oas,
+			     unsigned int *sets, unsigned int *ways)
+{
+	uint64_t v = 0;
+	int ret;
+
+	ret = get_num(p, n, "oas", false, 48, 0, UINT64_MAX, false, &v);
+	if (!ret && v != 32 && v != 36 && v != 40 && v != 42 && v != 44 && v != 48)
+		ret = perr(p, map_get(p, n, "oas"), "oas", "expected 32, 36, 40, 42, 44 or 48");
+	*oas = v;
+	ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
+	if (!ret && (v & (v - 1)))
+		ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
+			   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
+	*sets = v;
+	ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
+	*ways = v;
+	return ret;
+}
+
 static int parse_smmuv3_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
 {
 	static const char *const stages[] = { "s1", "s2", "nested", NULL };
@@ -585,17 +625,7 @@ static int parse_smmuv3_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u
 	if (!ret && map_get(p, n, "cd_table") && st == 1)
 		ret = perr(p, map_get(p, n, "cd_table"), "cd_table", "CD tables are stage 1's, "
 			   "and unit '%s' has stages: s2", u->name);
-	ret = ret ?: get_num(p, n, "oas", false, 48, 0, UINT64_MAX, false, &v);
-	if (!ret && v != 32 && v != 36 && v != 40 && v != 42 && v != 44 && v != 48)
-		ret = perr(p, map_get(p, n, "oas"), "oas", "expected 32, 36, 40, 42, 44 or 48");
-	c->oas = v;
-	ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
-	if (!ret && (v & (v - 1)))
-		ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
-			   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
-	c->tlb_sets = v;
-	ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
-	c->tlb_ways = v;
+	ret = ret ?: parse_smmu_common(p, n, &c->oas, &c->tlb_sets, &c->tlb_ways);
 	c->features = SIOMMU_SMMUV3_F_ALL;
 	if (st == 0)
 		c->features &= ~SIOMMU_SMMUV3_F_S2;
@@ -611,12 +641,37 @@ static int parse_smmuv3_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u
 	return ret;
 }
 
+/*
+ * An SMMUv2-style unit: no PASIDs, StreamIDs matched by stream match
+ * register groups, one context bank per attached paging domain.
+ */
+static int parse_smmuv2_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
+{
+	static const char *const stages[] = { "s1", "s2", "both", NULL };
+	struct siommu_smmuv2_cfg *c = &u->v2cfg;
+	uint64_t v = 0;
+	int st = 2, ret;
+
+	ret = get_num(p, n, "sid_bits", false, 15, 1, 15, false, &v);
+	c->sid_bits = v;
+	ret = ret ?: get_num(p, n, "banks", false, 16, 1, 128, false, &v);
+	c->num_cb = v;
+	ret = ret ?: get_num(p, n, "smr_groups", false, 32, 1, 128, false, &v);
+	c->num_smrg = v;
+	ret = ret ?: get_enum(p, n, "stages", stages, 2, &st);
+	c->features = st == 0 ? SIOMMU_SMMUV2_F_S1 : st == 1 ? SIOMMU_SMMUV2_F_S2 :
+		      SIOMMU_SMMUV2_F_ALL;
+	ret = ret ?: parse_smmu_common(p, n, &c->oas, &c->tlb_sets, &c->tlb_ways);
+	u->pasid_bits = 0;
+	return ret;
+}
+
 static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "type", "iotlb_sets", "iotlb_ways",
 					    "aw", "pasid_bits", "sid_bits", "ssid_bits",
-					    "stages", "stream_table", "cd_table", "oas", NULL };
-	static const char *const types[] = { "vtd", "smmuv3", NULL };
+					    "stages", "stream_table", "cd_table", "oas",
+					    "banks", "smr_groups", NULL };
 	yaml_node_t *l;
 	unsigned int i;
 	int ret = get_list(p, root, "units", true, &l);
@@ -629,23 +684,29 @@ static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 		ret = check_keys(p, n, "a unit", keys);
 		ret = ret ?: get_name(p, n, "name", true, u->name);
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->unit, sc->nunits, "unit");
-		ret = ret ?: get_enum(p, n, "type", types, UNIT_VTD, &u->type);
+		ret = ret ?: get_enum(p, n, "type", unit_types, UNIT_VTD, &u->type);
 		ret = ret ?: unit_foreign_keys(p, n, u);
 		if (!ret)
 			ret = u->type == UNIT_VTD ? parse_vtd_unit(p, n, u) :
-						    parse_smmuv3_unit(p, n, u);
+			      u->type == UNIT_SMMUV3 ? parse_smmuv3_unit(p, n, u) :
+						       parse_smmuv2_unit(p, n, u);
 	}
 	if (!ret && !sc->nunits)
 		ret = perr(p, l, "units", "at least one unit is needed");
 	return ret;
 }
 
+/* The StreamID width of an SMMU unit; 16 (any RID) on VT-d. */
+static unsigned int sid_bits(const struct sc_unit *u)
+{
+	return u->type == UNIT_SMMUV3 ? u->scfg.sid_bits :
+	       u->type == UNIT_SMMUV2 ? u->v2cfg.sid_bits : 16;
+}
+
 /* The StreamID limit of @d's unit, for a device's RID or sid; VT-d: none. */
 static bool sid_fits(struct scenario *sc, const struct sc_device *d)
 {
-	const struct sc_unit *u = &sc->unit[d->unit];
-
-	return u->type != UNIT_SMMUV3 || !(d->cfg.rid >> u->scfg.sid_bits);
+	return !(d->cfg.rid >> sid_bits(&sc->unit[d->unit]));
 }
 
 /* How a device is addressed on its unit: "bb:dd.f", or a StreamID given
@@ -684,18 +745,18 @@ static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
 	uint64_t v = 0;
 	int ret;
 
-	if (sn && u->type != UNIT_SMMUV3)
-		return perr(p, sn, "sid", "a StreamID, only on SMMUv3 units; unit '%s' is VT-d: "
+	if (sn && u->type == UNIT_VTD)
+		return perr(p, sn, "sid", "a StreamID, only on SMMU units; unit '%s' is VT-d: "
 			    "give rid", u->name);
 	if (sn && map_get(p, n, "rid"))
 		return perr(p, sn, "sid", "give rid or sid, not both (a RID is its StreamID)");
 	if (sn) {
-		ret = get_num(p, n, "sid", true, 0, 0, (1u << u->scfg.sid_bits) - 1, true, &v);
+		ret = get_num(p, n, "sid", true, 0, 0, (1u << sid_bits(u)) - 1, true, &v);
 		d->cfg.rid = (uint16_t)v;
 		d->by_sid = true;
 		return ret;
 	}
-	if (u->type == UNIT_SMMUV3 && !map_get(p, n, "rid"))
+	if (u->type != UNIT_VTD && !map_get(p, n, "rid"))
 		return perr(p, n, "rid", "missing (expected a requester ID like 00:01.0, or "
 			    "sid: a StreamID)");
 	ret = get_rid(p, n, "rid", true, &rid);
@@ -703,7 +764,7 @@ static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
 	if (!ret && !sid_fits(sc, d))
 		ret = perr(p, map_get(p, n, "rid"), "rid", "RID %02x:%02x.%x is StreamID 0x%x, "
 			   "beyond unit '%s''s %u-bit StreamIDs", rid >> 8, (rid >> 3) & 0x1f,
-			   rid & 7, (unsigned int)rid, u->name, u->scfg.sid_bits);
+			   rid & 7, (unsigned int)rid, u->name, sid_bits(u));
 	return ret;
 }
 
@@ -730,6 +791,13 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->dev, sc->ndevs, "device");
 		ret = ret ?: FIND(p, n, "unit", sc->unit, sc->nunits, "unit", &d->unit);
 		ret = ret ?: get_device_id(p, n, sc, d);
+		for (k = 0; !ret && sc->unit[d->unit].type == UNIT_SMMUV2 && k < 4; k++) {
+			static const char *const no[] = { "pasid_bits", "pasid_only", "ats", "pri" };
+
+			if (map_get(p, n, no[k]))
+				ret = perr(p, map_get(p, n, no[k]), no[k], "unit '%s' is SMMUv2: it "
+					   "has no PASIDs, ATS or PRI", sc->unit[d->unit].name);
+		}
 		ret = ret ?: get_num(p, n, "pasid_bits", false, 0, 0, 20, false, &v);
 		d->cfg.pasid_bits = v;
 		ret = ret ?: get_bool(p, n, "pasid_only", &po);
@@ -757,7 +825,7 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 				.unit = d->unit, .cfg.rid = (uint16_t)d->cfg.alias_rid }))
 			return perr(p, map_get(p, n, "alias"), "alias", "StreamID 0x%x is beyond "
 				    "unit '%s''s %u-bit StreamIDs", (unsigned int)d->cfg.alias_rid,
-				    sc->unit[d->unit].name, sc->unit[d->unit].scfg.sid_bits);
+				    sc->unit[d->unit].name, sid_bits(&sc->unit[d->unit]));
 		/* One RID, one device on a unit; an alias is never another's RID. */
 		for (k = 0; k + 1 < sc->ndevs; k++) {
 			struct sc_device *o = &sc->dev[k];
@@ -802,8 +870,12 @@ static unsigned int dom_width(struct scenario *sc, const struct sc_domain *d)
 
 	if (u->type == UNIT_VTD)
 		return u->cfg.aw;
-	if (d->cfg.stage == SIOMMU_STAGE_SECOND || !(u->scfg.features & SIOMMU_SMMUV3_F_S1))
-		return u->scfg.oas < 48 ? u->scfg.oas : 48;
+	bool s1 = u->type == UNIT_SMMUV3 ? u->scfg.features & SIOMMU_SMMUV3_F_S1 :
+					    u->v2cfg.features & SIOMMU_SMMUV2_F_S1;
+	unsigned int oas = u->type == UNIT_SMMUV3 ? u->scfg.oas : u->v2cfg.oas;
+
+	if (d->cfg.stage == SIOMMU_STAGE_SECOND || !s1)
+		return oas < 48 ? oas : 48;
 	return 48;
 }
 
@@ -1018,6 +1090,11 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 			ret = perr(p, map_get(p, n, "access"), "access", "only for ats_translate "
 				   "and page_request (read and write say it)");
 		w->access = (acc & 1 ? ACC_READ : 0) | (acc & 2 ? ACC_WRITE : 0);
+		if (!ret && (w->op == OP_ATS || w->op == OP_PRQ) &&
+		    sc->unit[sc->dev[w->device].unit].type == UNIT_SMMUV2)
+			ret = perr(p, map_get(p, n, "op"), "op", "device '%s' is behind SMMUv2 "
+				   "unit '%s', which has no ATS or PRI", sc->dev[w->device].name,
+				   sc->unit[sc->dev[w->device].unit].name);
 		ret = ret ?: get_num(p, n, "iova", true, 0, 0, UINT64_MAX, true, &w->iova);
 		ret = ret ?: get_num(p, n, "size", false, 4096, 1, 1u << 20, false, &w->size);
 		ret = ret ?: get_num(p, n, "count", false, 1, 1, SCENARIO_MAX_DMAS, false,
@@ -1386,10 +1463,18 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': unit "
 				    "'%s' does not support ATS or PRI", d->name,
 				    sc->unit[d->unit].name);
+		if (ret == -ENOSPC && sc->unit[d->unit].type == UNIT_SMMUV2)
+			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': unit "
+				    "'%s' has no stream match register group left (smr_groups: %u)",
+				    d->name, sc->unit[d->unit].name,
+				    sc->unit[d->unit].v2cfg.num_smrg);
 		if (ret)
 			return rerr(sc, err, errlen, d->line, "device", ret, "the library refused "
 				    "device '%s' at %s%s: %s", d->name, d->by_sid ? "" : "RID ", rid,
 				    strerror(-ret));
+		/* SMMUv2 has no page requests: nothing to receive. */
+		if (sc->unit[d->unit].type == UNIT_SMMUV2)
+			continue;
 		if (sc->unit[d->unit].type == UNIT_SMMUV3)
 			ret = siommu_smmuv3_dev_register(siommu_unit_smmuv3(sc->unit[d->unit].unit),
 							 d->cfg.rid, &sops, d);
@@ -1592,6 +1677,11 @@ static int build_attach(struct scenario *sc, char *err, size_t errlen)
 				    "translate for device '%s' (its unit '%s' lacks the domain's "
 				    "table format or width)", sc->dom[a->domain].name, d->name,
 				    sc->unit[d->unit].name);
+		if (ret == -ENOSPC && sc->unit[d->unit].type == UNIT_SMMUV2)
+			return rerr(sc, err, errlen, a->line, "domain", ret, "domain '%s' needs a "
+				    "context bank of unit '%s', and all %u are taken (banks)",
+				    sc->dom[a->domain].name, sc->unit[d->unit].name,
+				    sc->unit[d->unit].v2cfg.num_cb);
 		if (ret)
 			return rerr(sc, err, errlen, a->line, "attach", ret, "the library refused "
 				    "to attach domain '%s' to device '%s': %s",
@@ -1617,6 +1707,7 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 		struct sc_unit *u = &sc->unit[i];
 
 		ret = u->type == UNIT_SMMUV3 ? siommu_unit_add_smmuv3(sc->ctx, &u->scfg, &u->unit) :
+		      u->type == UNIT_SMMUV2 ? siommu_unit_add_smmuv2(sc->ctx, &u->v2cfg, &u->unit) :
 					       siommu_unit_add_vtd(sc->ctx, &u->cfg, &u->unit);
 		if (ret)
 			return rerr(sc, err, errlen, sc->unit[i].line, "unit", ret, "the library "
@@ -1630,8 +1721,9 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 struct worker {
 	struct scenario *sc;
 	struct sc_work *w;
-	struct siommu_vtd *vtd;		/* the device's unit: one of the two */
+	struct siommu_vtd *vtd;		/* the device's unit: one of the three */
 	struct siommu_smmuv3 *smmu;
+	struct siommu_smmuv2 *v2;
 	const struct scenario_run_opts *o;
 	pthread_t thread;
 	int err;
@@ -1741,6 +1833,39 @@ static int smmuv3_one(struct worker *wk, struct sc_work *w, uint16_t sid, uint64
 	return ret;
 }
 
+/*
+ * SMMUv2 faults as reports count them: a context fault by its FSR bit's
+ * number (SMMUv2 10.6.3: 1 TF, 2 AFF, 3 PF, 4 EF, 7 ASF), a global fault
+ * by SMMUV2_GLOBAL plus its sGFSR bit's (10.6.15: 0 ICF, 1 USF, 2 SMCF);
+ * 0 for an output that is not RAM (no record).
+ */
+#define SMMUV2_GLOBAL 0x20
+
+static uint32_t smmuv2_reason(const struct siommu_smmuv2_xlate *res)
+{
+	uint32_t bits = res->fsr & ~(SIOMMU_SMMUV2_FSR_MULTI | SIOMMU_SMMUV2_FSR_SS);
+
+	if (!bits)
+		return 0;
+	return (res->global ? SMMUV2_GLOBAL : 0) + (uint32_t)__builtin_ctz(bits);
+}
+
+/* The same through an SMMUv2 unit: the RID is the StreamID, no PASID. */
+static int smmuv2_one(struct worker *wk, struct sc_work *w, uint16_t sid, uint64_t iova,
+		      uint8_t *buf, size_t *done, uint32_t *reason)
+{
+	struct siommu_smmuv2_req req = { .sid = sid, .iova = iova };
+	struct siommu_smmuv2_xlate res = { 0 };
+	int ret;
+
+	if (w->op == OP_WRITE)
+		ret = siommu_smmuv2_dma_write(wk->v2, &req, buf, w->size, done, &res);
+	else
+		ret = siommu_smmuv2_dma_read(wk->v2, &req, buf, w->size, done, &res);
+	*reason = ret ? smmuv2_reason(&res) : 0;
+	return ret;
+}
+
 static void *work_fn(void *arg)
 {
 	struct worker *wk = arg;
@@ -1760,8 +1885,12 @@ static void *work_fn(void *arg)
 
 		if ((i & 255) == 0 && i && should_stop(wk->sc, wk->o))
 			break;
-		ret = wk->smmu ? smmuv3_one(wk, w, rid, w->iova + off, buf, i, &done, &reason) :
-				 vtd_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
+		if (wk->v2)
+			ret = smmuv2_one(wk, w, rid, w->iova + off, buf, &done, &reason);
+		else if (wk->smmu)
+			ret = smmuv3_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
+		else
+			ret = vtd_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
 		dmas++;
 		bytes += done;
 		if (ret == -EACCES) {
@@ -1820,7 +1949,8 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 			struct siommu_unit *unit = sc->unit[sc->dev[w->device].unit].unit;
 
 			wk[t] = (struct worker){ .sc = sc, .w = w, .o = o,
-				.vtd = siommu_unit_vtd(unit), .smmu = siommu_unit_smmuv3(unit) };
+				.vtd = siommu_unit_vtd(unit), .smmu = siommu_unit_smmuv3(unit),
+				.v2 = siommu_unit_smmuv2(unit) };
 			if (pthread_create(&wk[t].thread, NULL, work_fn, &wk[t])) {
 				ret = rerr(sc, err, errlen, w->line, "threads", -EAGAIN,
 					   "could not start workload thread %u", t + 1);
@@ -1883,11 +2013,30 @@ const char *scenario_smmuv3_event_name(unsigned int event)
 	}
 }
 
+/* An SMMUv2 fault as counted (smmuv2_reason()), by its register bit's
+ * name; NULL for a number it does not name. */
+static const char *smmuv2_fault_name(unsigned int r)
+{
+	static const char *const fsr[8] = { NULL, "TF", "AFF", "PF", "EF", "TLBMCF", "TLBLKF",
+					    "ASF" };
+	static const char *const gfsr[3] = { "ICF", "USF", "SMCF" };
+
+	if (r == 0)
+		return "no_fault";
+	if (r < 8)
+		return fsr[r];
+	if (r >= SMMUV2_GLOBAL && r < SMMUV2_GLOBAL + 3)
+		return gfsr[r - SMMUV2_GLOBAL];
+	return NULL;
+}
+
 /* Reason @r of a fault on @unit as reports name it: VT-d's code "0x71",
- * SMMUv3's event "F_TRANSLATION" (its number where it has no name). */
+ * SMMUv3's event "F_TRANSLATION", SMMUv2's FSR or sGFSR bit "TF" (its
+ * number where it has no name). */
 static const char *reason_str(const struct sc_unit *unit, unsigned int r, char *s, size_t len)
 {
-	const char *name = unit->type == UNIT_SMMUV3 ? scenario_smmuv3_event_name(r) : NULL;
+	const char *name = unit->type == UNIT_SMMUV3 ? scenario_smmuv3_event_name(r) :
+			   unit->type == UNIT_SMMUV2 ? smmuv2_fault_name(r) : NULL;
 
 	if (name)
 		snprintf(s, len, "%s", name);
@@ -1932,9 +2081,17 @@ struct unit_figures {
 static void unit_figures(struct scenario *sc, unsigned int i, struct unit_figures *f)
 {
 	struct siommu_smmuv3 *smmu = siommu_unit_smmuv3(sc->unit[i].unit);
+	struct siommu_smmuv2 *v2 = siommu_unit_smmuv2(sc->unit[i].unit);
 	struct siommu_mem_stats ms;
 
-	if (smmu) {
+	if (v2) {
+		struct siommu_smmuv2_stats vs;
+
+		siommu_smmuv2_get_stats(v2, &vs);
+		f->tlb_hit = vs.tlb_hit;
+		f->tlb_miss = vs.tlb_miss;
+		f->faults = vs.faults;
+	} else if (smmu) {
 		struct siommu_smmuv3_stats ss;
 
 		siommu_smmuv3_get_stats(smmu, &ss);
@@ -2082,7 +2239,7 @@ out_reasons:
 		unit_figures(sc, i, &f);
 		if (json_array_append_new(units, json_pack("{s:s, s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
 				"unit", sc->unit[i].name,
-				"type", sc->unit[i].type == UNIT_SMMUV3 ? "smmuv3" : "vtd",
+				"type", unit_types[sc->unit[i].type],
 				"iotlb_hits", (json_int_t)f.tlb_hit,
 				"iotlb_misses", (json_int_t)f.tlb_miss,
 				"hit_rate", f.hit_rate,
@@ -2444,6 +2601,91 @@ static void smmu_unit_str(struct scenario *sc, unsigned int u, char *s, size_t l
 
 /* An attachment on an SMMUv3 unit: SSID -> CD -> domain, or the RID's
  * traffic through the STE. */
+/*
+ * What an SMMUv2 unit does with StreamID @sid, read back from its
+ * registers as it matches a stream (SMMUv2 2.4, 9.6.23 SMRn, 9.6.24 S2CRn,
+ * 10.6.1 CBARn, 13.x TTBR0): the lowest valid SMR whose ID matches under
+ * its mask, that group's S2CR, and for a translating S2CR the bank's type,
+ * VMID, TTBR0 (with the ASID in bits 63:48 at stage 1) and SCTLR.M.
+ */
+struct v2_stream {
+	int smr;		/* -1: no SMR matches */
+	uint32_t smr_id, smr_mask;
+	unsigned int s2cr_type;	/* 0 translate, 1 bypass, 2 fault */
+	int cb;			/* a translating S2CR's bank */
+	bool s1, enabled;	/* CBAR.TYPE stage 1; SCTLR.M */
+	unsigned int vmid, asid;
+	uint64_t ttbr0;
+	int dom;		/* the domain whose table TTBR0 points at, or -1 */
+};
+
+#define V2_TTBR_ADDR	((uint64_t)0x0000fffffffffff0)	/* TTBRn.BADDR, 4K granule tables */
+
+static void v2_stream_read(struct scenario *sc, unsigned int unit, uint32_t sid,
+			   struct v2_stream *st)
+{
+	struct siommu_smmuv2 *hw = siommu_unit_smmuv2(sc->unit[unit].unit);
+	uint64_t smr = 0, s2cr = 0, cbar = 0, sctlr = 0;
+	unsigned int n;
+
+	*st = (struct v2_stream){ .smr = -1, .cb = -1, .dom = -1 };
+	for (n = 0; n < sc->unit[unit].v2cfg.num_smrg; n++) {
+		if (siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_SMR(n), 4, &smr) ||
+		    !(smr & SIOMMU_SMMUV2_SMR_VALID))
+			continue;
+		st->smr_id = smr & 0x7fff;
+		st->smr_mask = (smr >> 16) & 0x7fff;
+		if (!((sid ^ st->smr_id) & ~st->smr_mask & 0x7fff))
+			break;
+	}
+	if (n == sc->unit[unit].v2cfg.num_smrg ||
+	    siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_S2CR(n), 4, &s2cr))
+		return;
+	st->smr = (int)n;
+	st->s2cr_type = (s2cr >> 16) & 3;
+	if (st->s2cr_type != 0)
+		return;
+	st->cb = (int)(s2cr & 0xff);
+	if (siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CBAR(st->cb), 4, &cbar) ||
+	    siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(st->cb) + SIOMMU_SMMUV2_CB_TTBR0, 8,
+				    &st->ttbr0) ||
+	    siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(st->cb) + SIOMMU_SMMUV2_CB_SCTLR, 4,
+				    &sctlr))
+		return;
+	st->s1 = ((cbar >> 16) & 3) == 1;
+	st->vmid = cbar & 0xff;
+	st->asid = st->s1 ? (unsigned int)(st->ttbr0 >> 48) : 0;
+	st->enabled = sctlr & SIOMMU_SMMUV2_SCTLR_M;
+	st->dom = dom_by_root(sc, st->ttbr0 & V2_TTBR_ADDR);
+}
+
+/* "SMR 0 (ID 0x10, mask 0x0) -> S2CR 0: translate, bank 1" and the bank:
+ * "bank 1: stage 1, VMID 0, ASID 1, TTBR0 0x100004000" (@bank "" when the
+ * S2CR does not translate). */
+static void v2_stream_str(const struct v2_stream *st, char *s2cr, size_t slen, char *bank,
+			  size_t blen)
+{
+	static const char *const types[] = { "translate", "bypass", "fault", "reserved" };
+
+	bank[0] = 0;
+	if (st->smr < 0) {
+		snprintf(s2cr, slen, "no SMR matches: unidentified stream, faults");
+		return;
+	}
+	snprintf(s2cr, slen, "SMR %d (ID 0x%x, mask 0x%x) -> S2CR %d: %s", st->smr, st->smr_id,
+		 st->smr_mask, st->smr, types[st->s2cr_type]);
+	if (st->cb < 0)
+		return;
+	snprintf(s2cr + strlen(s2cr), slen - strlen(s2cr), ", bank %d", st->cb);
+	if (st->s1)
+		snprintf(bank, blen, "bank %d: stage 1, VMID %u, ASID %u, TTBR0 0x%" PRIx64 "%s",
+			 st->cb, st->vmid, st->asid, st->ttbr0 & V2_TTBR_ADDR,
+			 st->enabled ? "" : ", disabled");
+	else
+		snprintf(bank, blen, "bank %d: stage 2, VMID %u, VTTBR 0x%" PRIx64 "%s", st->cb,
+			 st->vmid, st->ttbr0 & V2_TTBR_ADDR, st->enabled ? "" : ", disabled");
+}
+
 static void dump_att_smmuv3(struct dump_ctx *c, uint32_t pasid, unsigned int di)
 {
 	unsigned int dv = c->dev;
@@ -2574,6 +2816,39 @@ static const char *dom_kind(struct sc_domain *d)
 
 /* A device on an SMMUv3 unit: its StreamID and group, its STE, then each
  * attachment through it. */
+static void dump_smmuv2_device(struct scenario *sc, struct dump_ctx *c, unsigned int i)
+{
+	struct sc_device *d = &sc->dev[i];
+	char rid[32] = "", s2cr[128], bank[160];
+	struct v2_stream st;
+
+	if (!d->by_sid) {
+		memcpy(rid, "RID ", 4);
+		rid_str(d->cfg.rid, rid + 4);
+		strcat(rid, c->dot ? ", " : "; ");
+	}
+	v2_stream_read(sc, d->unit, d->cfg.rid, &st);
+	v2_stream_str(&st, s2cr, sizeof(s2cr), bank, sizeof(bank));
+	if (c->dot) {
+		fprintf(c->out, "  dev_%u [label=", i);
+		dot_quoted(c->out, d->name);
+		fprintf(c->out, ", xlabel=\"StreamID 0x%x, %sgroup %u\"];\n  unit_%u -> dev_%u;\n"
+			"  s2cr_%u [shape=box, label=\"%s\"];\n  dev_%u -> s2cr_%u;\n",
+			d->cfg.rid, rid, group_no(sc, i), d->unit, i, i, s2cr, i, i);
+		if (bank[0])
+			fprintf(c->out, "  cb_%u [shape=box, label=\"%s\"];\n  s2cr_%u -> cb_%u;\n",
+				i, bank, i, i);
+		if (bank[0] && st.dom >= 0)
+			fprintf(c->out, "  cb_%u -> dom_%d;\n", i, st.dom);
+		return;
+	}
+	fprintf(c->out, "  StreamID 0x%x %s (%sgroup %u)\n    %s\n", d->cfg.rid, SHOW(d->name),
+		rid, group_no(sc, i), s2cr);
+	if (bank[0])
+		fprintf(c->out, "    %s -> %s%s\n", bank, st.dom >= 0 ? "domain " : "",
+			st.dom >= 0 ? SHOW(sc->dom[st.dom].name) : "a table of no domain here");
+}
+
 static void dump_smmuv3_device(struct scenario *sc, struct dump_ctx *c, unsigned int i)
 {
 	struct sc_device *d = &sc->dev[i];
@@ -2607,20 +2882,26 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 	if (dot)
 		fprintf(out, "digraph siommu {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	for (u = 0; u < sc->nunits; u++) {
-		bool smmu = sc->unit[u].type == UNIT_SMMUV3;
+		bool smmu = sc->unit[u].type == UNIT_SMMUV3, v2 = sc->unit[u].type == UNIT_SMMUV2;
 		char st[128];
 
 		if (smmu)
 			smmu_unit_str(sc, u, st, sizeof(st));
+		if (v2)
+			snprintf(st, sizeof(st), "%u-bit StreamIDs, %u stream match groups, %u "
+				 "context banks", sc->unit[u].v2cfg.sid_bits,
+				 sc->unit[u].v2cfg.num_smrg, sc->unit[u].v2cfg.num_cb);
 		if (dot) {
 			fprintf(out, "  unit_%u [shape=box3d, label=", u);
 			dot_quoted(out, sc->unit[u].name);
-			if (smmu)
-				fprintf(out, ", xlabel=\"SMMUv3 unit, %s\"];\n", st);
+			if (smmu || v2)
+				fprintf(out, ", xlabel=\"%s unit, %s\"];\n",
+					unit_type_names[sc->unit[u].type], st);
 			else
 				fprintf(out, ", xlabel=\"VT-d unit\"];\n");
-		} else if (smmu) {
-			fprintf(out, "unit %s (SMMUv3, %s)\n", SHOW(sc->unit[u].name), st);
+		} else if (smmu || v2) {
+			fprintf(out, "unit %s (%s, %s)\n", SHOW(sc->unit[u].name),
+				unit_type_names[sc->unit[u].type], st);
 		} else {
 			fprintf(out, "unit %s (VT-d, scalable mode)\n", SHOW(sc->unit[u].name));
 		}
@@ -2632,6 +2913,10 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 				continue;
 			if (smmu) {
 				dump_smmuv3_device(sc, &c, i);
+				continue;
+			}
+			if (v2) {
+				dump_smmuv2_device(sc, &c, i);
 				continue;
 			}
 			rid_str(d->cfg.rid, rid);
@@ -2774,7 +3059,9 @@ static int json_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 	json_t *o = json_pack("{s:o, s:s}", "pasid", pasid ? json_integer(pasid) : json_null(),
 			      "domain", dom_name(sc, dom));
 
-	if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV3) {
+	if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV2) {
+		/* The stream's SMR, S2CR and bank are the device's ("stream"). */
+	} else if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV3) {
 		static const char *const kinds[] = { "none", "s2", "bypass", "s1dss", "cd",
 						     "cd_invalid" };
 		struct smmu_att a;
@@ -2825,7 +3112,30 @@ static json_t *device_json(struct json_dump *j, unsigned int i)
 	o = json_pack("{s:s, s:i}", "name", d->name, "group", (int)group_no(sc, i));
 	if (!o)
 		goto out;
-	if (sc->unit[d->unit].type == UNIT_SMMUV3) {
+	if (sc->unit[d->unit].type == UNIT_SMMUV2) {
+		static const char *const types[] = { "translate", "bypass", "fault", "reserved" };
+		struct v2_stream st;
+		json_t *sj = json_null(), *cb = json_null();
+
+		v2_stream_read(sc, d->unit, d->cfg.rid, &st);
+		if (st.cb >= 0)
+			cb = json_pack("{s:i, s:s, s:i, s:o, s:I, s:b, s:o}", "index", st.cb,
+				       "type", st.s1 ? "s1" : "s2", "vmid", (int)st.vmid,
+				       "asid", st.s1 ? json_integer(st.asid) : json_null(),
+				       "ttbr0", (json_int_t)(st.ttbr0 & V2_TTBR_ADDR),
+				       "enabled", st.enabled, "domain", st.dom >= 0 ?
+				       json_string(sc->dom[st.dom].name) : json_null());
+		if (st.smr >= 0)
+			sj = json_pack("{s:i, s:i, s:i, s:s, s:o}", "smr", st.smr, "id",
+				       (int)st.smr_id, "mask", (int)st.smr_mask, "s2cr",
+				       types[st.s2cr_type], "bank", cb ?: json_null());
+		else
+			json_decref(cb);
+		if (json_object_set_new(o, "sid", json_integer(d->cfg.rid)) ||
+		    json_object_set_new(o, "rid", d->by_sid ? json_null() : json_string(rid)) ||
+		    json_object_set_new(o, "stream", sj ?: json_null()))
+			j->ret = -ENOMEM;
+	} else if (sc->unit[d->unit].type == UNIT_SMMUV3) {
 		struct siommu_smmuv3_ste_desc ste;
 		uint64_t pa;
 
@@ -2902,7 +3212,13 @@ int scenario_dump_json(struct scenario *sc, FILE *out)
 		struct smmu_st st;
 
 		o = json_pack("{s:s, s:s}", "name", sc->unit[u].name, "type",
-			      smmu ? "smmuv3" : "vtd");
+			      unit_types[sc->unit[u].type]);
+		if (o && sc->unit[u].type == UNIT_SMMUV2 &&
+		    json_object_update_new(o, json_pack("{s:i, s:i, s:i}", "sid_bits",
+				(int)sc->unit[u].v2cfg.sid_bits, "smr_groups",
+				(int)sc->unit[u].v2cfg.num_smrg, "banks",
+				(int)sc->unit[u].v2cfg.num_cb)))
+			j.ret = -ENOMEM;
 		if (o && smmu && !smmu_st_read(sc, u, &st) &&
 		    json_object_set_new(o, "stream_table", json_pack("{s:s, s:I, s:i, s:i}",
 				"format", st.two_level ? "2level" : "linear",

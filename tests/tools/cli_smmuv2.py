@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+# SMMUv2 units in scenarios: the example runs with every expect met and its
+# faults named by their FSR or sGFSR bit (TF, PF, USF), in the table and in
+# JSON; `siommu dump` reads the unit's registers back: each device's stream
+# match group -> S2CR -> context bank (type, VMID, ASID, TTBR0) -> the domain
+# whose table TTBR0 points at, in text, DOT and JSON.
+import os
+import re
+
+import cli
+
+t = cli.Cli("smmuv2")
+ex = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
+                  "scenarios", "smmuv2.yaml")
+
+rc, out, err = t.expect("the SMMUv2 example runs", ["run", "--no-progress", ex], 0)
+for dev, reason in (("camera", "TF:8"), ("camera", "PF:8"), ("disk", "USF:8")):
+    t.check(f"{dev}'s faults are {reason}", re.search(
+        rf"^{dev} .* 8 +0  {reason}$", out, re.M) is not None, out)
+rc, out, err = t.expect("--json", ["run", "--no-progress", "--json", ex], 0)
+doc = t.json("run --json", out)
+if doc:
+    t.check("the unit's type is smmuv2", doc["units"][0]["type"] == "smmuv2", out)
+    t.check("faults keyed by FSR bit", [w["faults_by_reason"] for w in doc["workload"][3:]]
+            == [{"TF": 8}, {"PF": 8}, {"USF": 8}], out)
+
+rc, out, err = t.expect("dump", ["dump", ex, "-o", t.path("d")], 0)
+with open(t.path("d.txt")) as f:
+    txt = f.read()
+for pat in [r"^unit smmu0 \(SMMUv2, 15-bit StreamIDs, 16 stream match groups, 8 context banks\)$",
+            r"^  StreamID 0x7f00 display \(group 1\)\n    SMR 0 \(ID 0x7f00, mask 0x0\) -> "
+            r"S2CR 0: translate, bank 0\n    bank 0: stage 1, VMID 1, ASID 1, TTBR0 0x[0-9a-f]+ "
+            r"-> domain scanout$",
+            r"^    bank 2: stage 2, VMID 3, VTTBR 0x[0-9a-f]+ -> domain rings$",
+            r"^  StreamID 0x400 disk \(RID 04:00.0; group 4\)\n    SMR 3 \(ID 0x400, mask 0x0\) "
+            r"-> S2CR 3: fault$"]:
+    t.check(f"dump shows {pat[:50]!r}", re.search(pat, txt, re.M) is not None, txt)
+with open(t.path("d.dot")) as f:
+    dot = f.read()
+t.check("DOT draws device -> S2CR -> bank -> domain",
+        "dev_0 -> s2cr_0;" in dot and "s2cr_0 -> cb_0;" in dot and "cb_0 -> dom_0;" in dot, dot)
+rc, out, err = t.expect("dump --json", ["dump", "--json", ex, "-o", t.path("j")], 0)
+doc = t.json("dump --json", out)
+if doc:
+    u = doc["units"][0]
+    t.check("the unit's geometry", (u["type"], u["sid_bits"], u["smr_groups"], u["banks"]) ==
+            ("smmuv2", 15, 16, 8), out)
+    st = {d["name"]: d["stream"] for d in u["devices"]}
+    t.check("display's bank", st["display"]["s2cr"] == "translate" and
+            st["display"]["bank"]["type"] == "s1" and
+            st["display"]["bank"]["domain"] == "scanout" and
+            st["display"]["bank"]["asid"] == 1, out)
+    t.check("the stage-2 bank has no ASID", st["dma"]["bank"]["asid"] is None and
+            st["dma"]["bank"]["domain"] == "rings", out)
+    t.check("the disk's S2CR faults", st["disk"]["s2cr"] == "fault" and
+            st["disk"]["bank"] is None, out)
+    # TTBR0 points at the domain's table: the same number the text shows.
+    m = re.search(r"bank 0: stage 1, VMID 1, ASID 1, TTBR0 (0x[0-9a-f]+)", txt)
+    t.check("TTBR0 as in the text", m and int(m.group(1), 16) ==
+            st["display"]["bank"]["ttbr0"], out)
+t.done()
