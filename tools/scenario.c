@@ -43,6 +43,7 @@
 #include <yaml.h>
 
 #include <siommu/core.h>
+#include <siommu/gpu.h>
 #include <siommu/smmuv2.h>
 #include <siommu/smmuv3_build.h>
 
@@ -73,7 +74,9 @@ struct sc_device {
 	int line, unit;
 	struct siommu_device_cfg cfg;
 	bool by_sid;		/* given as a StreamID (sid), not a RID */
+	bool is_gpu;		/* kind: gpu, with clients */
 	struct siommu_device *dev;
+	struct siommu_gpu *gpu;
 	bool registered;	/* page responses come to on_page_resp() */
 	struct sc_work *cur;	/* the workload item running for it (atomic) */
 };
@@ -94,6 +97,16 @@ struct sc_domain {
 	struct siommu_domain *dom;
 };
 
+/* A GPU client: a private address space (its own table, a private PASID)
+ * on a GPU device, mapped as a domain is; jobs run in it. */
+struct sc_client {
+	char name[NAME_LEN];
+	int line, device;
+	uint64_t owner;
+	struct sc_domain space;		/* its mappings (space.dom unused) */
+	struct siommu_gpu_client *c;
+};
+
 struct sc_attach {
 	int line, device, domain;
 	bool has_pasid, auto_pasid, replace;
@@ -107,6 +120,7 @@ static const char *const op_names[] = { "read", "write", "ats_translate", "page_
 
 struct sc_work {
 	int line, device;
+	int client;		/* a GPU client's job, or -1 */
 	char pasid_name[NAME_LEN];
 	bool has_pasid;
 	uint32_t pasid;
@@ -139,7 +153,8 @@ struct scenario {
 	struct sc_domain dom[MAX_ITEMS];
 	struct sc_attach att[MAX_ITEMS];
 	struct sc_work work[MAX_ITEMS];
-	unsigned int nunits, ndevs, ndoms, natts, nwork;
+	struct sc_client client[MAX_ITEMS];
+	unsigned int nunits, ndevs, ndoms, natts, nwork, nclients;
 	struct siommu_ctx *ctx;
 	uint64_t total_ops, done_ops;
 	int stopped;		/* 0, or -EINTR / -ETIMEDOUT: the workload stopped early */
@@ -771,7 +786,9 @@ static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
 static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "unit", "rid", "sid", "pasid_bits",
-					    "pasid_only", "ats", "pri", "group", "alias", NULL };
+					    "pasid_only", "ats", "pri", "group", "alias", "kind",
+					    "clients", NULL };
+	static const char *const kinds[] = { "plain", "gpu", NULL };
 	yaml_node_t *l;
 	unsigned int i, k;
 	int ret = get_list(p, root, "devices", true, &l);
@@ -781,6 +798,7 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		struct sc_device *d = &sc->dev[sc->ndevs++];
 		bool po = false, ats = false, pri = false;
 		int32_t rid = 0;
+		int kind = 0;
 		uint64_t v = 0;
 		char rs[24];
 		const char *idk;
@@ -808,6 +826,19 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		ret = ret ?: get_num(p, n, "group", false, 0, 0, UINT32_MAX, false, &v);
 		d->cfg.isolation_key = (uint32_t)v;
 		ret = ret ?: get_rid(p, n, "alias", false, &d->cfg.alias_rid);
+		ret = ret ?: get_enum(p, n, "kind", kinds, 0, &kind);
+		d->is_gpu = kind == 1;
+		if (!ret && !d->is_gpu && map_get(p, n, "clients"))
+			ret = perr(p, map_get(p, n, "clients"), "clients", "only a GPU has "
+				   "clients (kind: gpu)");
+		if (!ret && d->is_gpu && !map_get(p, n, "clients"))
+			ret = perr(p, n, "clients", "a GPU needs clients: each a name and "
+				   "its mappings");
+		if (!ret && d->is_gpu && sc->unit[d->unit].type != UNIT_SMMUV2 &&
+		    (!d->cfg.pasid_bits || d->cfg.alias_rid != SIOMMU_NO_ALIAS))
+			ret = perr(p, n, "kind", "a GPU's clients are private PASIDs: on %s "
+				   "unit '%s' the GPU needs pasid_bits and no alias",
+				   unit_type_names[sc->unit[d->unit].type], sc->unit[d->unit].name);
 		if (ret)
 			break;
 		idk = d->by_sid ? "sid" : "rid";
@@ -923,15 +954,44 @@ static int check_mapping(struct parser *p, yaml_node_t *m, struct scenario *sc,
 	return 0;
 }
 
+/* The mappings list @ml of paging space @d (a domain's, or a GPU client's). */
+static int parse_mappings(struct parser *p, yaml_node_t *ml, struct scenario *sc,
+			  struct sc_domain *d)
+{
+	static const char *const mkeys[] = { "iova", "size", "prot", "fill", NULL };
+	static const char *const prots[] = { "", "r", "w", "rw", NULL };
+	unsigned int j;
+	int ret = 0;
+
+	for (j = 0; !ret && j < list_len(ml); j++) {
+		yaml_node_t *m = list_item(p, ml, j);
+		struct sc_mapping *mp = &d->map[d->nmaps++];
+		uint64_t v = 0;
+		int pr = 0;
+
+		mp->line = line_of(m);
+		ret = check_keys(p, m, "a mapping", mkeys);
+		ret = ret ?: get_num(p, m, "iova", true, 0, 0, UINT64_MAX, true, &mp->iova);
+		ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G,
+				     true, &mp->size);
+		ret = ret ?: get_enum(p, m, "prot", prots, 3, &pr);
+		if (!ret && !pr)
+			ret = perr(p, map_get(p, m, "prot"), "prot", "expected r, w or rw");
+		mp->prot = pr;
+		ret = ret ?: get_num(p, m, "fill", false, 0, 0, 0xff, true, &v);
+		mp->fill = (int)v;
+		ret = ret ?: check_mapping(p, m, sc, d, mp);
+	}
+	return ret;
+}
+
 static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "unit", "type", "stage", "mappings", NULL };
-	static const char *const mkeys[] = { "iova", "size", "prot", "fill", NULL };
 	static const char *const types[] = { "blocked", "identity", "paging", NULL };
 	static const char *const stages[] = { "auto", "first", "second", NULL };
-	static const char *const prots[] = { "", "r", "w", "rw", NULL };
 	yaml_node_t *l;
-	unsigned int i, j;
+	unsigned int i;
 	int ret = get_list(p, root, "domains", true, &l);
 
 	for (i = 0; !ret && i < list_len(l); i++) {
@@ -956,24 +1016,47 @@ static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *s
 			continue;
 		if (t != SIOMMU_DOMAIN_PAGING)
 			return perr(p, ml, "mappings", "only a paging domain has mappings");
-		for (j = 0; !ret && j < list_len(ml); j++) {
-			yaml_node_t *m = list_item(p, ml, j);
-			struct sc_mapping *mp = &d->map[d->nmaps++];
-			uint64_t v = 0;
-			int pr = 0;
+		ret = parse_mappings(p, ml, sc, d);
+	}
+	return ret;
+}
 
-			mp->line = line_of(m);
-			ret = check_keys(p, m, "a mapping", mkeys);
-			ret = ret ?: get_num(p, m, "iova", true, 0, 0, UINT64_MAX, true, &mp->iova);
-			ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G,
-					     true, &mp->size);
-			ret = ret ?: get_enum(p, m, "prot", prots, 3, &pr);
-			if (!ret && !pr)
-				ret = perr(p, map_get(p, m, "prot"), "prot", "expected r, w or rw");
-			mp->prot = pr;
-			ret = ret ?: get_num(p, m, "fill", false, 0, 0, 0xff, true, &v);
-			mp->fill = (int)v;
-			ret = ret ?: check_mapping(p, m, sc, d, mp);
+/* GPU devices' clients: each a private address space with its mappings. */
+static int parse_clients(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "name", "owner", "mappings", NULL };
+	yaml_node_t *l = map_get(p, root, "devices");
+	unsigned int i, j;
+	int ret = 0;
+
+	for (i = 0; !ret && i < sc->ndevs; i++) {
+		yaml_node_t *cl;
+
+		if (!sc->dev[i].is_gpu)
+			continue;
+		ret = get_list(p, list_item(p, l, i), "clients", true, &cl);
+		if (!ret && !list_len(cl))
+			ret = perr(p, cl, "clients", "a GPU needs at least one client");
+		for (j = 0; !ret && j < list_len(cl); j++) {
+			yaml_node_t *n = list_item(p, cl, j), *ml;
+			struct sc_client *c;
+
+			if (sc->nclients == MAX_ITEMS)
+				return perr(p, n, "clients", "more than %d clients in the "
+					    "scenario", MAX_ITEMS);
+			c = &sc->client[sc->nclients++];
+			c->line = line_of(n);
+			c->device = (int)i;
+			c->space.unit = sc->dev[i].unit;
+			c->space.cfg.type = SIOMMU_DOMAIN_PAGING;
+			ret = check_keys(p, n, "a client", keys);
+			ret = ret ?: get_name(p, n, "name", true, c->name);
+			ret = ret ?: CHECK_UNIQUE(p, n, sc->client, sc->nclients, "client");
+			ret = ret ?: get_num(p, n, "owner", false, sc->nclients, 0, UINT32_MAX,
+					     false, &c->owner);
+			ret = ret ?: get_list(p, n, "mappings", false, &ml);
+			if (!ret && ml)
+				ret = parse_mappings(p, ml, sc, &c->space);
 		}
 	}
 	return ret;
@@ -1043,7 +1126,8 @@ static int parse_attach(struct parser *p, yaml_node_t *root, struct scenario *sc
 static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "device", "pasid", "op", "access", "iova", "size",
-					    "count", "threads", "stride", "span", "expect", NULL };
+					    "count", "threads", "stride", "span", "expect", "client",
+					    NULL };
 	static const char *const expects[] = { "any", "ok", "fault", NULL };
 	static const char *const accesses[] = { "", "r", "w", "rw", NULL };
 	yaml_node_t *l;
@@ -1058,8 +1142,21 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 		int acc = 1;
 
 		w->line = line_of(n);
+		w->client = -1;
 		ret = check_keys(p, n, "a workload item", keys);
 		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &w->device);
+		if (!ret && map_get(p, n, "client")) {
+			ret = FIND(p, n, "client", sc->client, sc->nclients, "client", &w->client);
+			if (!ret && sc->client[w->client].device != w->device)
+				ret = perr(p, map_get(p, n, "client"), "client", "client '%s' is "
+					   "device '%s''s (line %d), not '%s''s",
+					   sc->client[w->client].name,
+					   sc->dev[sc->client[w->client].device].name,
+					   sc->client[w->client].line, sc->dev[w->device].name);
+			if (!ret && map_get(p, n, "pasid"))
+				ret = perr(p, map_get(p, n, "pasid"), "pasid", "a client's jobs "
+					   "use its private PASID: give client or pasid, not both");
+		}
 		pn = ret ? NULL : map_get(p, n, "pasid");
 		if (!ret && pn) {
 			const char *s = scalar(pn);
@@ -1116,6 +1213,17 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 				   "wraps past 2^64", w->iova,
 				   size_str(w->span + w->size, a, sizeof(a)));
 		ret = ret ?: get_enum(p, n, "expect", expects, EXPECT_ANY, &w->expect);
+		if (!ret && w->client >= 0 && w->op != OP_READ && w->op != OP_WRITE)
+			ret = perr(p, map_get(p, n, "op"), "op", "a GPU job reads or writes "
+				   "(read, write)");
+		if (!ret && w->client >= 0 && w->threads > 1)
+			ret = perr(p, map_get(p, n, "threads"), "threads", "a GPU's command "
+				   "processor runs one job at a time: threads must be 1");
+		if (!ret && w->client < 0 && sc->dev[w->device].is_gpu &&
+		    sc->unit[sc->dev[w->device].unit].type == UNIT_SMMUV2)
+			ret = perr(p, n, "client", "device '%s' is a GPU behind SMMUv2 unit "
+				   "'%s': its DMA runs in a client's space, so name the client",
+				   sc->dev[w->device].name, sc->unit[sc->dev[w->device].unit].name);
 		if (ret)
 			break;
 		/* Bounded work: the totals are capped, not only each item. */
@@ -1298,6 +1406,7 @@ static struct scenario *load(const char *name, const unsigned char *data, size_t
 	ret = ret ?: parse_units(&p, root, sc);
 	ret = ret ?: parse_devices(&p, root, sc);
 	ret = ret ?: parse_domains(&p, root, sc);
+	ret = ret ?: parse_clients(&p, root, sc);
 	ret = ret ?: parse_attach(&p, root, sc);
 	ret = ret ?: parse_workload(&p, root, sc);
 	yaml_document_delete(&p.doc);
@@ -1364,6 +1473,10 @@ void scenario_free(struct scenario *sc)
 
 	if (!sc)
 		return;
+	for (i = 0; i < sc->nclients; i++)
+		siommu_gpu_client_remove(sc->client[i].c);
+	for (i = 0; i < sc->ndevs; i++)
+		siommu_gpu_destroy(sc->dev[i].gpu);
 	for (i = 0; i < sc->ndevs; i++) {
 		struct siommu_unit *unit = sc->unit[sc->dev[i].unit].unit;
 
@@ -1490,10 +1603,25 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 	return 0;
 }
 
+/* Each mapping gets a buffer of its own. Pool frames come zeroed and
+ * untouched: fill 0 writes (and commits) nothing. */
+static int mapping_buffer(struct scenario *sc, struct sc_mapping *m, char *err, size_t errlen)
+{
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+	char sz[24];
+	int ret = siommu_mem_frame_alloc(mem, m->run, SIOMMU_MEM_DMA, &m->pa);
+
+	if (ret)
+		return rerr(sc, err, errlen, m->line, "size", ret, "no memory left for a %s "
+			    "buffer in the simulated RAM", size_str(m->run, sz, sizeof(sz)));
+	if (m->fill)
+		memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
+	return 0;
+}
+
 static int build_domains(struct scenario *sc, char *err, size_t errlen)
 {
 	static const char *const stages[] = { "auto", "first", "second" };
-	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
 	unsigned int i, j;
 	int ret;
 
@@ -1513,15 +1641,9 @@ static int build_domains(struct scenario *sc, char *err, size_t errlen)
 			struct siommu_pt_cfg pc;
 			char sz[24];
 
-			/* Each mapping gets a buffer of its own. Pool frames come
-			 * zeroed and untouched: fill 0 writes (and commits) nothing. */
-			ret = siommu_mem_frame_alloc(mem, m->run, SIOMMU_MEM_DMA, &m->pa);
+			ret = mapping_buffer(sc, m, err, errlen);
 			if (ret)
-				return rerr(sc, err, errlen, m->line, "size", ret, "no memory left "
-					    "for a %s buffer in the simulated RAM", size_str(m->run,
-					    sz, sizeof(sz)));
-			if (m->fill)
-				memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
+				return ret;
 			ret = siommu_domain_map(d->dom, m->iova, m->pa, m->size,
 						(m->prot & 1 ? SIOMMU_PROT_READ : 0) |
 						(m->prot & 2 ? SIOMMU_PROT_WRITE : 0));
@@ -1570,8 +1692,8 @@ static int attached_before(struct scenario *sc, unsigned int i)
 	return -1;
 }
 
-/* Whether domain @di has SMMUv3 stage-2 tables. */
-static bool dom_is_s2(struct scenario *sc, int di)
+/* Whether domain @di has tables of @format. */
+static bool dom_has_format(struct scenario *sc, int di, enum siommu_pt_format format)
 {
 	struct siommu_pt *pt = siommu_domain_pt(sc->dom[di].dom);
 	struct siommu_pt_cfg pc;
@@ -1579,7 +1701,19 @@ static bool dom_is_s2(struct scenario *sc, int di)
 	if (!pt)
 		return false;
 	siommu_pt_get_cfg(pt, &pc);
-	return pc.format == SIOMMU_PT_ARM_S2;
+	return pc.format == format;
+}
+
+/* Whether domain @di has Arm stage-2 (SMMUv3: the STE's) tables. */
+static bool dom_is_s2(struct scenario *sc, int di)
+{
+	return dom_has_format(sc, di, SIOMMU_PT_ARM_S2);
+}
+
+/* Whether domain @di has Arm stage-1 tables (a bank a GPU switches). */
+static bool dom_is_arm_s1(struct scenario *sc, int di)
+{
+	return dom_has_format(sc, di, SIOMMU_PT_ARM_S1);
 }
 
 /*
@@ -1695,6 +1829,64 @@ static int build_attach(struct scenario *sc, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * GPUs and their clients, once attachments are made (on SMMUv2 the GPU's
+ * RID must have its own stage-1 domain, whose bank the clients' tables
+ * are switched into): a private PASID per client, its mappings.
+ */
+static int build_gpus(struct scenario *sc, char *err, size_t errlen)
+{
+	unsigned int i, j;
+	int ret;
+
+	for (i = 0; i < sc->ndevs; i++) {
+		struct sc_device *d = &sc->dev[i];
+		bool own = false;
+
+		if (!d->is_gpu)
+			continue;
+		/* The last attachment at its RID is the GPU's own domain. */
+		for (j = 0; j < sc->natts; j++)
+			if (sc->att[j].device == (int)i && !sc->att[j].has_pasid)
+				own = dom_is_arm_s1(sc, sc->att[j].domain);
+		if (sc->unit[d->unit].type == UNIT_SMMUV2 && !own)
+			return rerr(sc, err, errlen, d->line, "kind", -EINVAL, "GPU '%s' is behind "
+				    "SMMUv2 unit '%s': its clients' tables are switched into the "
+				    "context bank of its own domain, so attach a stage-1 paging "
+				    "domain to its RID", d->name, sc->unit[d->unit].name);
+		ret = siommu_gpu_create(d->dev, &d->gpu);
+		if (ret)
+			return rerr(sc, err, errlen, d->line, "kind", ret, "the library refused "
+				    "a GPU on device '%s': %s", d->name, ret == -EOPNOTSUPP ?
+				    "it can have no PASIDs" : strerror(-ret));
+	}
+	for (i = 0; i < sc->nclients; i++) {
+		struct sc_client *c = &sc->client[i];
+
+		ret = siommu_gpu_client_add(sc->dev[c->device].gpu, c->owner, &c->c);
+		if (ret)
+			return rerr(sc, err, errlen, c->line, "client", ret, "no private PASID "
+				    "for client '%s': %s", c->name, strerror(-ret));
+		for (j = 0; j < c->space.nmaps; j++) {
+			struct sc_mapping *m = &c->space.map[j];
+			char sz[24];
+
+			ret = mapping_buffer(sc, m, err, errlen);
+			if (ret)
+				return ret;
+			ret = siommu_gpu_client_map(c->c, m->iova, m->pa, m->size,
+						    (m->prot & 1 ? SIOMMU_PROT_READ : 0) |
+						    (m->prot & 2 ? SIOMMU_PROT_WRITE : 0));
+			if (ret)
+				return rerr(sc, err, errlen, m->line, "mapping", ret, "the library "
+					    "refused client '%s''s mapping 0x%" PRIx64 "+%s: %s",
+					    c->name, m->iova, size_str(m->size, sz, sizeof(sz)),
+					    strerror(-ret));
+		}
+	}
+	return 0;
+}
+
 static int build(struct scenario *sc, char *err, size_t errlen)
 {
 	unsigned int i;
@@ -1715,7 +1907,15 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 	}
 	ret = build_devices(sc, err, errlen);
 	ret = ret ?: build_domains(sc, err, errlen);
-	return ret ?: build_attach(sc, err, errlen);
+	ret = ret ?: build_attach(sc, err, errlen);
+	ret = ret ?: build_gpus(sc, err, errlen);
+	/* A client's jobs carry its private PASID (on VT-d, on the wire). */
+	for (i = 0; !ret && i < sc->nwork; i++)
+		if (sc->work[i].client >= 0) {
+			sc->work[i].has_pasid = true;
+			sc->work[i].pasid = siommu_gpu_client_pasid(sc->client[sc->work[i].client].c);
+		}
+	return ret;
 }
 
 struct worker {
@@ -1866,6 +2066,40 @@ static int smmuv2_one(struct worker *wk, struct sc_work *w, uint16_t sid, uint64
 	return ret;
 }
 
+/*
+ * A GPU job of a client: the command processor runs it in the client's
+ * space; a job that faults hangs the GPU, which the driver recovers at
+ * once. *reason as the device's unit names faults (SMMUv2 by its FSR or
+ * sGFSR bit, as smmuv2_reason()).
+ */
+static int gpu_one(struct worker *wk, struct sc_work *w, uint64_t iova, uint8_t *buf,
+		   size_t *done, uint32_t *reason)
+{
+	struct sc_client *c = &wk->sc->client[w->client];
+	struct siommu_gpu_job job = { .len = w->size };
+	struct siommu_gpu_fault f = { 0 };
+	int ret;
+
+	if (w->op == OP_WRITE)
+		job.op = SIOMMU_GPU_WRITE, job.dst = iova, job.data = buf;
+	else
+		job.op = SIOMMU_GPU_READ, job.src = iova, job.out = buf;
+	ret = siommu_gpu_submit(c->c, &job, &f);
+	if (!ret) {
+		*done = w->size;
+		return 0;
+	}
+	if (ret == -EFAULT)
+		siommu_gpu_recover(wk->sc->dev[w->device].gpu);
+	*reason = f.reason;
+	if (wk->v2 && (f.reason & SIOMMU_SMMUV2_FAULT_GLOBAL))
+		*reason = SMMUV2_GLOBAL + (uint32_t)__builtin_ctz(f.reason | 1u << 15);
+	else if (wk->v2)
+		*reason = f.reason & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI ?
+			  (uint32_t)__builtin_ctz(f.reason & ~SIOMMU_SMMUV2_FSR_MULTI) : 0;
+	return ret;
+}
+
 static void *work_fn(void *arg)
 {
 	struct worker *wk = arg;
@@ -1885,7 +2119,9 @@ static void *work_fn(void *arg)
 
 		if ((i & 255) == 0 && i && should_stop(wk->sc, wk->o))
 			break;
-		if (wk->v2)
+		if (w->client >= 0)
+			ret = gpu_one(wk, w, w->iova + off, buf, &done, &reason);
+		else if (wk->v2)
 			ret = smmuv2_one(wk, w, rid, w->iova + off, buf, &done, &reason);
 		else if (wk->smmu)
 			ret = smmuv3_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
@@ -2127,8 +2363,13 @@ static void report_text(struct scenario *sc, FILE *out)
 		if (w->has_pasid)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
 		reasons_text(sc, w, reasons, sizeof(reasons));
-		fprintf(out, "%-10s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
-			" %6" PRIu64 "  %s\n", SHOW(sc->dev[w->device].name), rid, pasid,
+		/* A GPU job: the device, then its client. */
+		if (w->client >= 0)
+			fprintf(out, "%s/", SHOW(sc->dev[w->device].name));
+		fprintf(out, "%-*s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
+			" %6" PRIu64 "  %s\n", w->client >= 0 ? 9 - (int)strlen(sc->dev[
+			w->device].name) : 10, w->client >= 0 ? SHOW(sc->client[w->client].name) :
+			SHOW(sc->dev[w->device].name), rid, pasid,
 			op_names[w->op], w->dmas, w->bytes, w->faults,
 			w->unexpected, reasons[0] ? reasons : "-");
 	}
@@ -2213,6 +2454,9 @@ static int report_json(struct scenario *sc, FILE *out)
 				 "faults", (json_int_t)w->faults,
 				 "unexpected", (json_int_t)w->unexpected,
 				 "faults_by_reason", reasons);
+		if (item && w->client >= 0 &&
+		    json_object_set_new(item, "client", json_string(sc->client[w->client].name)))
+			goto out_item;
 		if (item && w->op == OP_ATS &&
 		    json_object_set_new(item, "ats_denied", json_integer((json_int_t)w->denied)))
 			goto out_item;
@@ -2686,6 +2930,56 @@ static void v2_stream_str(const struct v2_stream *st, char *s2cr, size_t slen, c
 			 st->vmid, st->ttbr0 & V2_TTBR_ADDR, st->enabled ? "" : ", disabled");
 }
 
+/* The client of GPU device @dev whose private PASID is @pasid, or -1. */
+static int client_by_pasid(struct scenario *sc, unsigned int dev, uint32_t pasid)
+{
+	unsigned int i;
+
+	for (i = 0; pasid && i < sc->nclients; i++)
+		if (sc->client[i].device == (int)dev && sc->client[i].c &&
+		    siommu_gpu_client_pasid(sc->client[i].c) == pasid)
+			return (int)i;
+	return -1;
+}
+
+struct root_find {
+	uint64_t root;
+	uint32_t pasid;		/* the PASID whose table is at root, or 0 */
+};
+
+static int root_find_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
+{
+	struct root_find *f = arg;
+	struct siommu_pt *pt = siommu_domain_pt(dom);
+
+	if (pasid && pt && siommu_pt_root(pt) == f->root)
+		f->pasid = pasid;
+	return 0;
+}
+
+/* The client of GPU device @dev whose table is at @root, or -1. */
+static int client_by_root(struct scenario *sc, unsigned int dev, uint64_t root)
+{
+	struct root_find f = { .root = root };
+
+	siommu_device_for_each_attachment(sc->dev[dev].dev, root_find_att, &f);
+	return client_by_pasid(sc, dev, f.pasid);
+}
+
+/* "game (PASID 1), browser (PASID 2)": a GPU's clients. */
+static void clients_str(struct scenario *sc, unsigned int dev, char *s, size_t len)
+{
+	unsigned int i;
+	size_t l = 0;
+
+	s[0] = 0;
+	for (i = 0; i < sc->nclients && l < len; i++)
+		if (sc->client[i].device == (int)dev && sc->client[i].c)
+			l += snprintf(s + l, len - l, "%s%s (PASID %u)", l ? ", " : "",
+				      SHOW(sc->client[i].name),
+				      siommu_gpu_client_pasid(sc->client[i].c));
+}
+
 static void dump_att_smmuv3(struct dump_ctx *c, uint32_t pasid, unsigned int di)
 {
 	unsigned int dv = c->dev;
@@ -2715,8 +3009,8 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 {
 	struct dump_ctx *c = arg;
 	unsigned int di, dv = c->dev;
-
 	char did[48];
+	int cl;
 
 	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
 		;
@@ -2725,6 +3019,12 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 		return 0;
 	}
 	hw_did(c->sc, dv, pasid, did, sizeof(did));
+	cl = di == c->sc->ndoms ? client_by_pasid(c->sc, dv, pasid) : -1;
+	if (cl >= 0 && !c->dot) {
+		fprintf(c->out, "    PASID %u -> client %s's space%s\n", pasid,
+			SHOW(c->sc->client[cl].name), did);
+		return 0;
+	}
 	if (c->dot && pasid)
 		fprintf(c->out, "  dev_%u_p%u [label=\"PASID %u%s\", shape=box];\n"
 			"  dev_%u -> dev_%u_p%u;\n  dev_%u_p%u -> dom_%u;\n",
@@ -2819,8 +3119,9 @@ static const char *dom_kind(struct sc_domain *d)
 static void dump_smmuv2_device(struct scenario *sc, struct dump_ctx *c, unsigned int i)
 {
 	struct sc_device *d = &sc->dev[i];
-	char rid[32] = "", s2cr[128], bank[160];
+	char rid[32] = "", s2cr[128], bank[160], cls[512], live[4 * SCENARIO_MAX_NAME + 40];
 	struct v2_stream st;
+	int lc;
 
 	if (!d->by_sid) {
 		memcpy(rid, "RID ", 4);
@@ -2829,6 +3130,19 @@ static void dump_smmuv2_device(struct scenario *sc, struct dump_ctx *c, unsigned
 	}
 	v2_stream_read(sc, d->unit, d->cfg.rid, &st);
 	v2_stream_str(&st, s2cr, sizeof(s2cr), bank, sizeof(bank));
+	/* A GPU switches its clients' tables into its bank: the live one. */
+	lc = d->is_gpu && st.cb >= 0 && st.dom < 0 ?
+	     client_by_root(sc, i, st.ttbr0 & V2_TTBR_ADDR) : -1;
+	if (lc >= 0)
+		snprintf(live, sizeof(live), "client %s's table (PASID %u)",
+			 SHOW(sc->client[lc].name), siommu_gpu_client_pasid(sc->client[lc].c));
+	else if (st.dom >= 0)
+		snprintf(live, sizeof(live), "domain %s", SHOW(sc->dom[st.dom].name));
+	else
+		snprintf(live, sizeof(live), "a table of no domain here");
+	cls[0] = 0;
+	if (d->is_gpu)
+		clients_str(sc, i, cls, sizeof(cls));
 	if (c->dot) {
 		fprintf(c->out, "  dev_%u [label=", i);
 		dot_quoted(c->out, d->name);
@@ -2840,13 +3154,21 @@ static void dump_smmuv2_device(struct scenario *sc, struct dump_ctx *c, unsigned
 				i, bank, i, i);
 		if (bank[0] && st.dom >= 0)
 			fprintf(c->out, "  cb_%u -> dom_%d;\n", i, st.dom);
+		if (bank[0] && lc >= 0)
+			fprintf(c->out, "  cl_%d [shape=note, label=\"live: %s\"];\n"
+				"  cb_%u -> cl_%d;\n", lc, live, i, lc);
+		if (cls[0])
+			fprintf(c->out, "  gpu_%u [shape=plain, label=\"GPU clients: %s\"];\n"
+				"  dev_%u -> gpu_%u [style=dotted, arrowhead=none];\n", i, cls, i, i);
 		return;
 	}
 	fprintf(c->out, "  StreamID 0x%x %s (%sgroup %u)\n    %s\n", d->cfg.rid, SHOW(d->name),
 		rid, group_no(sc, i), s2cr);
 	if (bank[0])
-		fprintf(c->out, "    %s -> %s%s\n", bank, st.dom >= 0 ? "domain " : "",
-			st.dom >= 0 ? SHOW(sc->dom[st.dom].name) : "a table of no domain here");
+		fprintf(c->out, "    %s -> %s\n", bank, live);
+	if (cls[0])
+		fprintf(c->out, "    GPU clients: %s; live in the bank: %s\n", cls,
+			lc >= 0 ? SHOW(sc->client[lc].name) : "none (the GPU's own table)");
 }
 
 static void dump_smmuv3_device(struct scenario *sc, struct dump_ctx *c, unsigned int i)
@@ -3059,6 +3381,10 @@ static int json_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 	json_t *o = json_pack("{s:o, s:s}", "pasid", pasid ? json_integer(pasid) : json_null(),
 			      "domain", dom_name(sc, dom));
 
+	if (o && sc->dev[dv].is_gpu && client_by_pasid(sc, dv, pasid) >= 0 &&
+	    json_object_set_new(o, "client",
+				json_string(sc->client[client_by_pasid(sc, dv, pasid)].name)))
+		j->ret = -ENOMEM;
 	if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV2) {
 		/* The stream's SMR, S2CR and bank are the device's ("stream"). */
 	} else if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV3) {
@@ -3116,8 +3442,11 @@ static json_t *device_json(struct json_dump *j, unsigned int i)
 		static const char *const types[] = { "translate", "bypass", "fault", "reserved" };
 		struct v2_stream st;
 		json_t *sj = json_null(), *cb = json_null();
+		int lc;
 
 		v2_stream_read(sc, d->unit, d->cfg.rid, &st);
+		lc = d->is_gpu && st.cb >= 0 && st.dom < 0 ?
+		     client_by_root(sc, i, st.ttbr0 & V2_TTBR_ADDR) : -1;
 		if (st.cb >= 0)
 			cb = json_pack("{s:i, s:s, s:i, s:o, s:I, s:b, s:o}", "index", st.cb,
 				       "type", st.s1 ? "s1" : "s2", "vmid", (int)st.vmid,
@@ -3125,6 +3454,10 @@ static json_t *device_json(struct json_dump *j, unsigned int i)
 				       "ttbr0", (json_int_t)(st.ttbr0 & V2_TTBR_ADDR),
 				       "enabled", st.enabled, "domain", st.dom >= 0 ?
 				       json_string(sc->dom[st.dom].name) : json_null());
+		if (cb && d->is_gpu &&
+		    json_object_set_new(cb, "live_client", lc >= 0 ?
+					json_string(sc->client[lc].name) : json_null()))
+			j->ret = -ENOMEM;
 		if (st.smr >= 0)
 			sj = json_pack("{s:i, s:i, s:i, s:s, s:o}", "smr", st.smr, "id",
 				       (int)st.smr_id, "mask", (int)st.smr_mask, "s2cr",
@@ -3157,6 +3490,17 @@ static json_t *device_json(struct json_dump *j, unsigned int i)
 	}
 	if (json_object_set(o, "attachments", atts))
 		j->ret = -ENOMEM;
+	if (d->is_gpu) {
+		json_t *cl = json_array();
+		unsigned int k;
+
+		for (k = 0; cl && k < sc->nclients; k++)
+			if (sc->client[k].device == (int)i && sc->client[k].c)
+				jappend(j, cl, json_pack("{s:s, s:i}", "name", sc->client[k].name,
+					"pasid", (int)siommu_gpu_client_pasid(sc->client[k].c)));
+		if (json_object_set_new(o, "clients", cl ?: json_null()))
+			j->ret = -ENOMEM;
+	}
 	j->dev = i;
 	j->list = atts;
 	siommu_device_for_each_attachment(d->dev, json_att, j);

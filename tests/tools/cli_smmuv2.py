@@ -3,7 +3,11 @@
 # faults named by their FSR or sGFSR bit (TF, PF, USF), in the table and in
 # JSON; `siommu dump` reads the unit's registers back: each device's stream
 # match group -> S2CR -> context bank (type, VMID, ASID, TTBR0) -> the domain
-# whose table TTBR0 points at, in text, DOT and JSON.
+# whose table TTBR0 points at, in text, DOT and JSON. GPU clients: each job
+# runs in its client's private space (the malicious one's read faults in
+# the GPU's bank, TF, the next job of the other client runs), and the dump
+# names the client whose table is live in the GPU's bank; on VT-d each
+# client's PASID entry.
 import os
 import re
 
@@ -58,4 +62,32 @@ if doc:
     m = re.search(r"bank 0: stage 1, VMID 1, ASID 1, TTBR0 (0x[0-9a-f]+)", txt)
     t.check("TTBR0 as in the text", m and int(m.group(1), 16) ==
             st["display"]["bank"]["ttbr0"], out)
+gpu = os.path.join(os.path.dirname(ex), "gpu.yaml")
+rc, out, err = t.expect("the GPU example runs", ["run", "--no-progress", gpu], 0)
+t.check("the browser's job reading the game's texture faults (TF)", re.search(
+    r"^gpu/browser 00:05.0  2 +read +4 +0 +4 +0  TF:4$", out, re.M) is not None, out)
+t.check("the game goes on after the recovery", re.search(
+    r"^gpu/game +00:05.0  1 +read +16 +65536 +0 +0  -$", out, re.M) is not None, out)
+t.check("on VT-d the fault is the PASID's first-stage miss", re.search(
+    r"^igpu/compositor 00:02.0  3 +read +4 +0 +4 +0  0x71:4$", out, re.M) is not None, out)
+rc, out, err = t.expect("--json names the client", ["run", "--no-progress", "--json", gpu], 0)
+doc = t.json("GPU run --json", out)
+if doc:
+    t.check("each GPU job has its client", [w.get("client") for w in doc["workload"]] ==
+            ["game", "browser", "game", "browser", "game", "compositor", "compositor",
+             "video"], out)
+rc, out, err = t.expect("GPU dump", ["dump", gpu, "-o", t.path("g")], 0)
+with open(t.path("g.txt")) as f:
+    txt = f.read()
+for pat in [r"^    bank 0: stage 1, VMID 1, ASID \d+, TTBR0 0x[0-9a-f]+ -> client game's table "
+            r"\(PASID 1\)$",
+            r"^    GPU clients: game \(PASID 1\), browser \(PASID 2\); live in the bank: game$",
+            r"^    PASID 3 -> client compositor's space \(DID \d+, first stage\)$"]:
+    t.check(f"GPU dump shows {pat[:50]!r}", re.search(pat, txt, re.M) is not None, txt)
+rc, out, err = t.expect("GPU dump --json", ["dump", "--json", gpu, "-o", t.path("gj")], 0)
+doc = t.json("GPU dump --json", out)
+if doc:
+    g = doc["units"][0]["devices"][0]
+    t.check("the live client in JSON", g["stream"]["bank"]["live_client"] == "game" and
+            [c["name"] for c in g["clients"]] == ["game", "browser"], out)
 t.done()

@@ -2,7 +2,10 @@
 # SMMUv2 units in scenario files: fields of other unit types, PASIDs, ATS
 # and PRI (the unit has none), StreamIDs beyond its width, and more devices
 # or domains than it has stream match groups or context banks are refused
-# with FILE:LINE: FIELD and why, exit 1.
+# with FILE:LINE: FIELD and why, exit 1. So are GPU clients where they do
+# not apply: clients on a device that is no GPU, a GPU without clients or
+# (on a unit with PASIDs) without PASIDs, a job naming another GPU's
+# client, a client's job with a PASID too, several threads, or ATS.
 . "$(dirname "$0")/expect.sh"
 
 expect aw_on_smmuv2 "aw_on_smmuv2.yaml:2: aw: only for VT-d units (type: vtd), and unit 's0' is SMMUv2" <<'Y'
@@ -143,5 +146,103 @@ devices: []
 domains:
   - { name: a, unit: s0, stage: first }
 attach: []
+Y
+gpu_head='units:
+  - { name: s0, type: smmuv2 }
+  - { name: v0 }
+devices:'
+expect clients_not_gpu "clients_not_gpu.yaml:8: clients: only a GPU has clients (kind: gpu)" <<Y
+$gpu_head
+  - name: d0
+    unit: s0
+    rid: "00:01.0"
+    clients: [{ name: a }]
+domains: []
+attach: []
+Y
+expect gpu_no_clients "gpu_no_clients.yaml:5: clients: a GPU needs clients" <<Y
+$gpu_head
+  - { name: g, unit: s0, rid: "00:01.0", kind: gpu }
+domains: []
+attach: []
+Y
+expect gpu_empty_clients "gpu_empty_clients.yaml:5: clients: a GPU needs at least one client" <<Y
+$gpu_head
+  - { name: g, unit: s0, rid: "00:01.0", kind: gpu, clients: [] }
+domains: []
+attach: []
+Y
+expect gpu_no_pasid "gpu_no_pasid.yaml:5: kind: a GPU's clients are private PASIDs: on VT-d unit 'v0' the GPU needs pasid_bits and no alias" <<Y
+$gpu_head
+  - { name: g, unit: v0, rid: "00:01.0", kind: gpu, clients: [{ name: a }] }
+domains: []
+attach: []
+Y
+expect bad_kind "bad_kind.yaml:5: kind: expected plain|gpu" <<Y
+$gpu_head
+  - { name: g, unit: s0, rid: "00:01.0", kind: npu }
+domains: []
+attach: []
+Y
+expect client_twice "client_twice.yaml:6: name: a client named 'a' is already defined at line 5" <<Y
+$gpu_head
+  - { name: g, unit: s0, rid: "00:01.0", kind: gpu, clients: [{ name: a },
+      { name: a }] }
+domains: []
+attach: []
+Y
+expect client_mapping "client_mapping.yaml:10: iova: 0x1001 is not 4K-aligned" <<Y
+$gpu_head
+  - name: g
+    unit: s0
+    rid: "00:01.0"
+    kind: gpu
+    clients:
+      - { name: a, mappings: [{ iova: 0x1001, size: 4K }] }
+domains: []
+attach: []
+Y
+gpus='  - { name: g, unit: s0, rid: "00:01.0", kind: gpu, clients: [{ name: a }] }
+  - { name: h, unit: v0, rid: "00:02.0", pasid_bits: 8, kind: gpu, clients: [{ name: b }] }
+domains: []
+attach: []
+workload:'
+expect client_of_other "client_of_other.yaml:10: client: client 'b' is device 'h''s (line 6), not 'g''s" <<Y
+$gpu_head
+$gpus
+  - { device: g, client: b, iova: 0x1000 }
+Y
+expect client_unknown "client_unknown.yaml:10: client: no client named 'c' is defined above" <<Y
+$gpu_head
+$gpus
+  - { device: g, client: c, iova: 0x1000 }
+Y
+expect client_pasid "client_pasid.yaml:10: pasid: a client's jobs use its private PASID: give client or pasid, not both" <<Y
+$gpu_head
+$gpus
+  - { device: h, client: b, pasid: 3, iova: 0x1000 }
+Y
+expect client_threads "client_threads.yaml:10: threads: a GPU's command processor runs one job at a time: threads must be 1" <<Y
+$gpu_head
+$gpus
+  - { device: h, client: b, threads: 2, iova: 0x1000 }
+Y
+expect client_ats "client_ats.yaml:10: op: a GPU job reads or writes (read, write)" <<Y
+$gpu_head
+$gpus
+  - { device: h, client: b, op: ats_translate, iova: 0x1000 }
+Y
+expect gpu_without_client "gpu_without_client.yaml:10: client: device 'g' is a GPU behind SMMUv2 unit 's0': its DMA runs in a client's space, so name the client" <<Y
+$gpu_head
+$gpus
+  - { device: g, iova: 0x1000 }
+Y
+expect gpu_no_own_domain "gpu_no_own_domain.yaml:5: kind: GPU 'g' is behind SMMUv2 unit 's0': its clients' tables are switched into the context bank of its own domain, so attach a stage-1 paging domain to its RID" <<Y
+$gpu_head
+  - { name: g, unit: s0, rid: "00:01.0", kind: gpu, clients: [{ name: a }] }
+domains: []
+attach: []
+workload:
+  - { device: g, client: a, iova: 0x1000 }
 Y
 finish
