@@ -12,7 +12,10 @@
  *             SMMUv2: sid_bits, smr_groups, banks, stages (s1|s2|both), oas
  *   devices:  name, unit, rid ("bb:dd.f") or on SMMU units sid (a StreamID),
  *             pasid_bits, pasid_only, ats, pri, group (isolation key),
- *             alias ("bb:dd.f")
+ *             alias ("bb:dd.f"), bind (process names: SVA), kind
+ *             (plain|gpu), clients (a GPU's: name, owner, mappings)
+ *   processes: name, owner, mappings: [addr, size, prot (none|r|w|rw),
+ *             fill (the CPU writes it first)]
  *   domains:  name, unit, type (paging|identity|blocked), stage
  *             (auto|first|second), mappings: [iova, size, prot (r|w|rw),
  *             fill (byte)]
@@ -22,7 +25,8 @@
  *   workload: device, pasid (number or name; absent: no PASID), op
  *             (read|write|ats_translate|page_request), access (r|w|rw, for
  *             the last two), iova, size, count (per thread), threads,
- *             stride, span, expect (any|ok|fault)
+ *             stride, span, expect (any|ok|fault), client (a GPU client's
+ *             jobs), process (DMA in a bound process's space)
  *
  * Nothing is taken silently: every number is checked against the range of
  * its field, names and keys are unique, and a second attachment at the same
@@ -42,10 +46,12 @@
 #include <jansson.h>
 #include <yaml.h>
 
+#include <siommu/atsdev.h>
 #include <siommu/core.h>
 #include <siommu/gpu.h>
 #include <siommu/smmuv2.h>
 #include <siommu/smmuv3_build.h>
+#include <siommu/sva.h>
 
 #include "scenario.h"
 
@@ -75,8 +81,11 @@ struct sc_device {
 	struct siommu_device_cfg cfg;
 	bool by_sid;		/* given as a StreamID (sid), not a RID */
 	bool is_gpu;		/* kind: gpu, with clients */
+	uint64_t binds;		/* bit n: bound to process n (SVA) */
 	struct siommu_device *dev;
 	struct siommu_gpu *gpu;
+	struct siommu_atsdev *ats;	/* a bound device's DMA: ATS and PRI */
+	struct siommu_sva *sva[MAX_ITEMS];
 	bool registered;	/* page responses come to on_page_resp() */
 	struct sc_work *cur;	/* the workload item running for it (atomic) */
 };
@@ -95,6 +104,26 @@ struct sc_domain {
 	struct sc_mapping map[MAX_ITEMS];
 	unsigned int nmaps;
 	struct siommu_domain *dom;
+};
+
+/* A process's mapping: anonymous memory, populated on first touch (the
+ * CPU's when fill is set: it writes the byte over the whole range). */
+struct sc_vma {
+	int line;
+	uint64_t addr, size;
+	unsigned int prot;	/* SIOMMU_PROT_* */
+	int fill;
+};
+
+/* A process (SVA): a CPU page table devices bound to it walk. */
+struct sc_process {
+	char name[NAME_LEN];
+	int line;
+	uint64_t owner;
+	struct sc_vma vma[MAX_ITEMS];
+	unsigned int nvmas;
+	struct siommu_mm *mm;
+	uint32_t pasid;		/* after the first bind */
 };
 
 /* A GPU client: a private address space (its own table, a private PASID)
@@ -121,6 +150,7 @@ static const char *const op_names[] = { "read", "write", "ats_translate", "page_
 struct sc_work {
 	int line, device;
 	int client;		/* a GPU client's job, or -1 */
+	int process;		/* DMA in a bound process's space, or -1 */
 	char pasid_name[NAME_LEN];
 	bool has_pasid;
 	uint32_t pasid;
@@ -154,7 +184,8 @@ struct scenario {
 	struct sc_attach att[MAX_ITEMS];
 	struct sc_work work[MAX_ITEMS];
 	struct sc_client client[MAX_ITEMS];
-	unsigned int nunits, ndevs, ndoms, natts, nwork, nclients;
+	struct sc_process proc[MAX_ITEMS];
+	unsigned int nunits, ndevs, ndoms, natts, nwork, nclients, nprocs;
 	struct siommu_ctx *ctx;
 	uint64_t total_ops, done_ops;
 	int stopped;		/* 0, or -EINTR / -ETIMEDOUT: the workload stopped early */
@@ -783,11 +814,118 @@ static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
 	return ret;
 }
 
+/* Processes (SVA): each a CPU address space with its mappings. */
+static int parse_processes(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "name", "owner", "mappings", NULL };
+	static const char *const mkeys[] = { "addr", "size", "prot", "fill", NULL };
+	static const char *const prots[] = { "none", "r", "w", "rw", NULL };
+	yaml_node_t *l;
+	unsigned int i, j, k;
+	int ret = get_list(p, root, "processes", false, &l);
+
+	for (i = 0; !ret && l && i < list_len(l); i++) {
+		yaml_node_t *n = list_item(p, l, i), *ml;
+		struct sc_process *pr = &sc->proc[sc->nprocs++];
+
+		pr->line = line_of(n);
+		ret = check_keys(p, n, "a process", keys);
+		ret = ret ?: get_name(p, n, "name", true, pr->name);
+		ret = ret ?: CHECK_UNIQUE(p, n, sc->proc, sc->nprocs, "process");
+		ret = ret ?: get_num(p, n, "owner", false, 1000 + i, 0, UINT32_MAX, false,
+				     &pr->owner);
+		ret = ret ?: get_list(p, n, "mappings", false, &ml);
+		for (j = 0; !ret && ml && j < list_len(ml); j++) {
+			yaml_node_t *m = list_item(p, ml, j);
+			struct sc_vma *v = &pr->vma[pr->nvmas++];
+			uint64_t f = 0;
+			int pt = 3;
+			char a[24];
+
+			v->line = line_of(m);
+			ret = check_keys(p, m, "a process mapping", mkeys);
+			ret = ret ?: get_num(p, m, "addr", true, 0, SIOMMU_MM_MIN_ADDR,
+					     SIOMMU_MM_MAX_ADDR, true, &v->addr);
+			ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G,
+					     true, &v->size);
+			ret = ret ?: get_enum(p, m, "prot", prots, 3, &pt);
+			v->prot = (pt & 1 ? SIOMMU_PROT_READ : 0) | (pt & 2 ? SIOMMU_PROT_WRITE : 0);
+			ret = ret ?: get_num(p, m, "fill", false, 0, 0, 0xff, true, &f);
+			v->fill = (int)f;
+			if (ret)
+				break;
+			if ((v->addr | v->size) & 0xfff)
+				return perr(p, m, "addr", "0x%" PRIx64 "+%s is not 4K-aligned",
+					    v->addr, size_str(v->size, a, sizeof(a)));
+			if (v->addr + v->size - 1 > SIOMMU_MM_MAX_ADDR)
+				return perr(p, map_get(p, m, "addr"), "addr", "0x%" PRIx64 "+%s "
+					    "ends beyond the process's last address 0x%llx", v->addr,
+					    size_str(v->size, a, sizeof(a)), SIOMMU_MM_MAX_ADDR);
+			if (v->fill && !(v->prot & SIOMMU_PROT_WRITE))
+				return perr(p, map_get(p, m, "fill"), "fill", "the CPU fills the "
+					    "range by writing it, and its prot has no w");
+			for (k = 0; k + 1 < pr->nvmas; k++)
+				if (v->addr < pr->vma[k].addr + pr->vma[k].size &&
+				    pr->vma[k].addr < v->addr + v->size)
+					return perr(p, m, "addr", "overlaps the mapping at line %d",
+						    pr->vma[k].line);
+			/* Pages get frames of the pool when touched. */
+			p->mapped += v->size;
+			if (p->mapped > p->lim->max_memory)
+				return perr(p, map_get(p, m, "size"), "size", "the mappings so far "
+					    "need %" PRIu64 " MiB of memory, beyond the limit of %"
+					    PRIu64 " MiB (--max-memory)", p->mapped >> 20,
+					    p->lim->max_memory >> 20);
+		}
+	}
+	return ret;
+}
+
+/*
+ * A device's SVA binds: `bind: [process, ...]`. A bound device DMAs
+ * through the device kit (siommu/atsdev.h, VT-d's), which faults pages in
+ * with page requests: it needs PASIDs, ATS and PRI on a VT-d unit.
+ */
+static int parse_binds(struct parser *p, yaml_node_t *n, struct scenario *sc,
+		       struct sc_device *d)
+{
+	yaml_node_t *bl;
+	unsigned int k;
+	int ret = get_list(p, n, "bind", false, &bl), pi;
+
+	if (ret || !bl)
+		return ret;
+	if (sc->unit[d->unit].type != UNIT_VTD)
+		return perr(p, bl, "bind", "SVA binds are VT-d's here (the device kit that "
+			    "faults pages in is), and unit '%s' is %s", sc->unit[d->unit].name,
+			    unit_type_names[sc->unit[d->unit].type]);
+	if (!d->cfg.pasid_bits || d->cfg.alias_rid != SIOMMU_NO_ALIAS ||
+	    (d->cfg.flags & (SIOMMU_DEV_ATS | SIOMMU_DEV_PRI)) !=
+	    (SIOMMU_DEV_ATS | SIOMMU_DEV_PRI) || d->is_gpu)
+		return perr(p, bl, "bind", "a bound device DMAs in the process's space with its "
+			    "PASID and faults pages in: it needs pasid_bits, ats and pri, no "
+			    "alias, and is no GPU");
+	for (k = 0; k < list_len(bl); k++) {
+		yaml_node_t *it = list_item(p, bl, k);
+		const char *nm = scalar(it);
+
+		for (pi = 0; nm && pi < (int)sc->nprocs && strcmp(sc->proc[pi].name, nm); pi++)
+			;
+		if (!nm || pi == (int)sc->nprocs)
+			return perr(p, it, "bind", "no process named '%s' is defined in processes",
+				    nm ? nm : "(a list)");
+		if (d->binds & (1ull << pi))
+			return perr(p, it, "bind", "process '%s' is bound twice", nm);
+		d->binds |= 1ull << pi;
+	}
+	return 0;
+}
+
 static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "unit", "rid", "sid", "pasid_bits",
 					    "pasid_only", "ats", "pri", "group", "alias", "kind",
-					    "clients", NULL };
+					    "clients", "bind", NULL };
 	static const char *const kinds[] = { "plain", "gpu", NULL };
 	yaml_node_t *l;
 	unsigned int i, k;
@@ -839,6 +977,7 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 			ret = perr(p, n, "kind", "a GPU's clients are private PASIDs: on %s "
 				   "unit '%s' the GPU needs pasid_bits and no alias",
 				   unit_type_names[sc->unit[d->unit].type], sc->unit[d->unit].name);
+		ret = ret ?: parse_binds(p, n, sc, d);
 		if (ret)
 			break;
 		idk = d->by_sid ? "sid" : "rid";
@@ -1127,7 +1266,7 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 {
 	static const char *const keys[] = { "device", "pasid", "op", "access", "iova", "size",
 					    "count", "threads", "stride", "span", "expect", "client",
-					    NULL };
+					    "process", NULL };
 	static const char *const expects[] = { "any", "ok", "fault", NULL };
 	static const char *const accesses[] = { "", "r", "w", "rw", NULL };
 	yaml_node_t *l;
@@ -1143,8 +1282,22 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 
 		w->line = line_of(n);
 		w->client = -1;
+		w->process = -1;
 		ret = check_keys(p, n, "a workload item", keys);
 		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &w->device);
+		if (!ret && map_get(p, n, "process")) {
+			ret = FIND(p, n, "process", sc->proc, sc->nprocs, "process", &w->process);
+			if (!ret && !(sc->dev[w->device].binds & (1ull << w->process)))
+				ret = perr(p, map_get(p, n, "process"), "process", "device '%s' is "
+					   "not bound to process '%s' (bind: on the device)",
+					   sc->dev[w->device].name, sc->proc[w->process].name);
+			if (!ret && map_get(p, n, "pasid"))
+				ret = perr(p, map_get(p, n, "pasid"), "pasid", "DMA in a process's "
+					   "space uses its PASID: give process or pasid, not both");
+			if (!ret && map_get(p, n, "client"))
+				ret = perr(p, map_get(p, n, "client"), "client", "give process or "
+					   "client, not both");
+		}
 		if (!ret && map_get(p, n, "client")) {
 			ret = FIND(p, n, "client", sc->client, sc->nclients, "client", &w->client);
 			if (!ret && sc->client[w->client].device != w->device)
@@ -1213,6 +1366,10 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 				   "wraps past 2^64", w->iova,
 				   size_str(w->span + w->size, a, sizeof(a)));
 		ret = ret ?: get_enum(p, n, "expect", expects, EXPECT_ANY, &w->expect);
+		if (!ret && w->process >= 0 && w->op != OP_READ && w->op != OP_WRITE)
+			ret = perr(p, map_get(p, n, "op"), "op", "DMA in a process's space reads "
+				   "or writes (read, write); the device's own ATS and page requests "
+				   "fault the pages in");
 		if (!ret && w->client >= 0 && w->op != OP_READ && w->op != OP_WRITE)
 			ret = perr(p, map_get(p, n, "op"), "op", "a GPU job reads or writes "
 				   "(read, write)");
@@ -1348,8 +1505,8 @@ static int prescan(struct parser *p, const unsigned char *data, size_t len)
 static struct scenario *load(const char *name, const unsigned char *data, size_t len,
 			     const struct scenario_limits *lim, char *err, size_t errlen)
 {
-	static const char *const top[] = { "units", "devices", "domains", "attach", "workload",
-					   NULL };
+	static const char *const top[] = { "units", "processes", "devices", "domains", "attach",
+					   "workload", NULL };
 	static const struct scenario_limits dflt = SCENARIO_LIMITS_DEFAULT;
 	struct parser p = { .file = name, .lim = lim ?: &dflt, .err = err, .errlen = errlen };
 	yaml_parser_t yp;
@@ -1404,6 +1561,7 @@ static struct scenario *load(const char *name, const unsigned char *data, size_t
 	else
 		ret = check_keys(&p, root, "a scenario", top);
 	ret = ret ?: parse_units(&p, root, sc);
+	ret = ret ?: parse_processes(&p, root, sc);
 	ret = ret ?: parse_devices(&p, root, sc);
 	ret = ret ?: parse_domains(&p, root, sc);
 	ret = ret ?: parse_clients(&p, root, sc);
@@ -1469,10 +1627,20 @@ out:
 
 void scenario_free(struct scenario *sc)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	if (!sc)
 		return;
+	/* SVA: the devices stop, then unbind, then the processes exit. */
+	for (i = 0; i < sc->ndevs; i++) {
+		siommu_atsdev_destroy(sc->dev[i].ats);
+		for (j = 0; j < sc->nprocs; j++)
+			if (sc->dev[i].sva[j])
+				siommu_sva_unbind(sc->dev[i].sva[j]);
+	}
+	for (i = 0; i < sc->nprocs; i++)
+		if (sc->proc[i].mm)
+			siommu_mm_exit(sc->proc[i].mm);
 	for (i = 0; i < sc->nclients; i++)
 		siommu_gpu_client_remove(sc->client[i].c);
 	for (i = 0; i < sc->ndevs; i++)
@@ -1588,6 +1756,17 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 		/* SMMUv2 has no page requests: nothing to receive. */
 		if (sc->unit[d->unit].type == UNIT_SMMUV2)
 			continue;
+		/* A bound device's DMA is the device kit's, callbacks and all. */
+		if (d->binds) {
+			ret = siommu_atsdev_create(siommu_unit_vtd(sc->unit[d->unit].unit),
+				&(struct siommu_atsdev_cfg){ .mem = siommu_ctx_mem(sc->ctx),
+				.rid = d->cfg.rid }, &d->ats);
+			if (ret)
+				return rerr(sc, err, errlen, d->line, "bind", ret, "device '%s': "
+					    "no ATS and PRI device at %s: %s", d->name, rid,
+					    strerror(-ret));
+			continue;
+		}
 		if (sc->unit[d->unit].type == UNIT_SMMUV3)
 			ret = siommu_smmuv3_dev_register(siommu_unit_smmuv3(sc->unit[d->unit].unit),
 							 d->cfg.rid, &sops, d);
@@ -1887,6 +2066,58 @@ static int build_gpus(struct scenario *sc, char *err, size_t errlen)
 	return 0;
 }
 
+/* Processes, their mappings (filled by the CPU where asked), and binds. */
+static int build_processes(struct scenario *sc, char *err, size_t errlen)
+{
+	static uint8_t page[SIOMMU_SZ_4K];
+	unsigned int i, j;
+	uint64_t off;
+	int ret;
+
+	for (i = 0; i < sc->nprocs; i++) {
+		struct sc_process *pr = &sc->proc[i];
+
+		ret = siommu_mm_create(sc->ctx, &(struct siommu_mm_cfg){ .owner = pr->owner },
+				       &pr->mm);
+		if (ret)
+			return rerr(sc, err, errlen, pr->line, "process", ret, "the library "
+				    "refused process '%s': %s", pr->name, strerror(-ret));
+		for (j = 0; j < pr->nvmas; j++) {
+			struct sc_vma *v = &pr->vma[j];
+
+			ret = siommu_mm_mmap(pr->mm, v->addr, v->size, v->prot, NULL);
+			if (ret)
+				return rerr(sc, err, errlen, v->line, "addr", ret, "the library "
+					    "refused mapping 0x%" PRIx64 " in process '%s': %s",
+					    v->addr, pr->name, strerror(-ret));
+			memset(page, v->fill, sizeof(page));
+			for (off = 0; v->fill && off < v->size; off += sizeof(page)) {
+				ret = siommu_mm_write(pr->mm, v->addr + off, page, sizeof(page));
+				if (ret)
+					return rerr(sc, err, errlen, v->line, "fill", ret, "no "
+						    "memory left to fill 0x%" PRIx64 " in process "
+						    "'%s'", v->addr + off, pr->name);
+			}
+		}
+	}
+	for (i = 0; i < sc->ndevs; i++) {
+		struct sc_device *d = &sc->dev[i];
+
+		for (j = 0; j < sc->nprocs; j++) {
+			if (!(d->binds & (1ull << j)))
+				continue;
+			ret = siommu_sva_bind(d->dev, sc->proc[j].mm, &d->sva[j]);
+			if (ret)
+				return rerr(sc, err, errlen, d->line, "bind", ret, "the library "
+					    "refused to bind device '%s' to process '%s': %s",
+					    d->name, sc->proc[j].name, ret == -ERANGE ?
+					    "its PASID is beyond the device's width" : strerror(-ret));
+			sc->proc[j].pasid = siommu_sva_pasid(d->sva[j]);
+		}
+	}
+	return 0;
+}
+
 static int build(struct scenario *sc, char *err, size_t errlen)
 {
 	unsigned int i;
@@ -1909,12 +2140,19 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 	ret = ret ?: build_domains(sc, err, errlen);
 	ret = ret ?: build_attach(sc, err, errlen);
 	ret = ret ?: build_gpus(sc, err, errlen);
-	/* A client's jobs carry its private PASID (on VT-d, on the wire). */
-	for (i = 0; !ret && i < sc->nwork; i++)
+	ret = ret ?: build_processes(sc, err, errlen);
+	/* A client's jobs carry its private PASID (on VT-d, on the wire), a
+	 * process's DMA its PASID. */
+	for (i = 0; !ret && i < sc->nwork; i++) {
 		if (sc->work[i].client >= 0) {
 			sc->work[i].has_pasid = true;
 			sc->work[i].pasid = siommu_gpu_client_pasid(sc->client[sc->work[i].client].c);
 		}
+		if (sc->work[i].process >= 0) {
+			sc->work[i].has_pasid = true;
+			sc->work[i].pasid = sc->proc[sc->work[i].process].pasid;
+		}
+	}
 	return ret;
 }
 
@@ -2100,6 +2338,26 @@ static int gpu_one(struct worker *wk, struct sc_work *w, uint64_t iova, uint8_t 
 	return ret;
 }
 
+/*
+ * DMA in a bound process's space through the device kit: translated by
+ * ATS with the process's PASID, pages faulted in by page requests. A DMA
+ * that a page response ended counts by the response's code.
+ */
+static int process_one(struct worker *wk, struct sc_work *w, uint64_t addr, uint8_t *buf,
+		       size_t *done)
+{
+	struct siommu_atsdev_req req = {
+		.pasid_present = true, .pasid = w->pasid, .addr = addr, .write = w->op == OP_WRITE,
+	};
+	struct siommu_atsdev_result res = { 0 };
+	int ret = siommu_atsdev_dma(wk->sc->dev[w->device].ats, &req, buf, w->size, &res);
+
+	*done = res.done;
+	if (ret == -EFAULT)
+		__atomic_fetch_add(&w->resp[res.resp_code == 1 ? 1 : 2], 1, __ATOMIC_RELAXED);
+	return ret;
+}
+
 static void *work_fn(void *arg)
 {
 	struct worker *wk = arg;
@@ -2119,7 +2377,9 @@ static void *work_fn(void *arg)
 
 		if ((i & 255) == 0 && i && should_stop(wk->sc, wk->o))
 			break;
-		if (w->client >= 0)
+		if (w->process >= 0)
+			ret = process_one(wk, w, w->iova + off, buf, &done);
+		else if (w->client >= 0)
 			ret = gpu_one(wk, w, w->iova + off, buf, &done, &reason);
 		else if (wk->v2)
 			ret = smmuv2_one(wk, w, rid, w->iova + off, buf, &done, &reason);
@@ -2134,7 +2394,7 @@ static void *work_fn(void *arg)
 		} else if (ret) {
 			faults++;
 			/* A refused page request's reason is in its response. */
-			if (w->op != OP_PRQ)
+			if (w->op != OP_PRQ && w->process < 0)
 				__atomic_fetch_add(&w->by_reason[reason & 0xff], 1,
 						   __ATOMIC_RELAXED);
 		}
@@ -2383,6 +2643,21 @@ static void report_text(struct scenario *sc, FILE *out)
 			" %10" PRIu64 "\n", SHOW(sc->unit[i].name), f.tlb_hit, f.tlb_miss,
 			f.hit_rate, f.us.inv_descriptors, f.us.inv_waits, f.pt_pages);
 	}
+	if (sc->nprocs)
+		fprintf(out, "\n%-10s %6s %10s %10s %10s %8s\n", "process", "PASID", "resident",
+			"swapped", "faulted in", "refused");
+	for (i = 0; i < sc->nprocs; i++) {
+		struct siommu_mm_info mi = { 0 };
+		char pasid[12] = "-";
+
+		if (sc->proc[i].mm)
+			siommu_mm_get_info(sc->proc[i].mm, &mi);
+		if (mi.pasid)
+			snprintf(pasid, sizeof(pasid), "%u", mi.pasid);
+		fprintf(out, "%-10s %6s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 "\n",
+			SHOW(sc->proc[i].name), pasid, mi.resident, mi.swapped, mi.faults,
+			mi.faults_refused);
+	}
 }
 
 /*
@@ -2493,6 +2768,26 @@ out_reasons:
 				"pt_pages", (json_int_t)f.pt_pages)))
 			goto out;
 	}
+	if (sc->nprocs) {
+		json_t *procs = json_array();
+
+		if (!procs || json_object_set_new(doc, "processes", procs))
+			goto out;
+		for (i = 0; i < sc->nprocs; i++) {
+			struct siommu_mm_info mi = { 0 };
+
+			if (sc->proc[i].mm)
+				siommu_mm_get_info(sc->proc[i].mm, &mi);
+			if (json_array_append_new(procs, json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}",
+					"process", sc->proc[i].name, "pasid", mi.pasid ?
+					json_integer(mi.pasid) : json_null(),
+					"resident", (json_int_t)mi.resident,
+					"swapped", (json_int_t)mi.swapped,
+					"faulted_in", (json_int_t)mi.faults,
+					"refused", (json_int_t)mi.faults_refused)))
+				goto out;
+		}
+	}
 	if (json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) == 0 && fputc('\n', out) != EOF)
 		ret = 0;
 	else
@@ -2557,6 +2852,7 @@ struct hw_entry {
 	bool dte, pre;
 	uint16_t did;
 	unsigned int pgtt;
+	uint64_t fsptptr;	/* first-stage table (VT-d 9.6: FSPTPTR) */
 };
 
 static int hw_entry_read(struct scenario *sc, unsigned int unit, uint16_t rid, uint32_t pasid,
@@ -2564,7 +2860,7 @@ static int hw_entry_read(struct scenario *sc, unsigned int unit, uint16_t rid, u
 {
 	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
 	struct siommu_vtd *hw = siommu_unit_vtd(sc->unit[unit].unit);
-	uint64_t rtaddr, root[2], ctx[2], dir, pte[2], ctp;
+	uint64_t rtaddr, root[2], ctx[2], dir, pte[3], ctp;
 
 	if (siommu_vtd_mmio_read(hw, SIOMMU_VTD_REG_RTADDR, 8, &rtaddr) ||
 	    siommu_mem_read(mem, (rtaddr & ~0xfffull) + (rid >> 8) * 16, root, sizeof(root)))
@@ -2585,6 +2881,7 @@ static int hw_entry_read(struct scenario *sc, unsigned int unit, uint16_t rid, u
 		return -ENOENT;
 	e->did = (uint16_t)pte[1];
 	e->pgtt = (pte[0] >> 6) & 7;
+	e->fsptptr = pte[2] & ~0xfffull;
 	return 0;
 }
 
@@ -2942,6 +3239,17 @@ static int client_by_pasid(struct scenario *sc, unsigned int dev, uint32_t pasid
 	return -1;
 }
 
+/* The process device @dev is bound to at @pasid, or -1. */
+static int process_by_pasid(struct scenario *sc, unsigned int dev, uint32_t pasid)
+{
+	unsigned int i;
+
+	for (i = 0; pasid && i < sc->nprocs; i++)
+		if (sc->dev[dev].sva[i] && siommu_sva_pasid(sc->dev[dev].sva[i]) == pasid)
+			return (int)i;
+	return -1;
+}
+
 struct root_find {
 	uint64_t root;
 	uint32_t pasid;		/* the PASID whose table is at root, or 0 */
@@ -3010,7 +3318,7 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 	struct dump_ctx *c = arg;
 	unsigned int di, dv = c->dev;
 	char did[48];
-	int cl;
+	int cl, pi;
 
 	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
 		;
@@ -3020,6 +3328,21 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 	}
 	hw_did(c->sc, dv, pasid, did, sizeof(did));
 	cl = di == c->sc->ndoms ? client_by_pasid(c->sc, dv, pasid) : -1;
+	pi = di == c->sc->ndoms ? process_by_pasid(c->sc, dv, pasid) : -1;
+	if (pi >= 0) {
+		struct hw_entry e = { 0 };
+
+		hw_entry_read(c->sc, c->sc->dev[dv].unit, c->sc->dev[dv].cfg.rid, pasid, &e);
+		if (c->dot)
+			fprintf(c->out, "  proc_%d [shape=note, label=\"process %s (SVA)\\nCPU page "
+				"table 0x%" PRIx64 "\"];\n  dev_%u -> proc_%d [label=\"PASID %u%s\"];\n",
+				pi, SHOW(c->sc->proc[pi].name), e.fsptptr, dv, pi, pasid, did);
+		else
+			fprintf(c->out, "    PASID %u -> process %s (SVA)%s: first-stage table "
+				"0x%" PRIx64 ", its CPU page table\n", pasid,
+				SHOW(c->sc->proc[pi].name), did, e.fsptptr);
+		return 0;
+	}
 	if (cl >= 0 && !c->dot) {
 		fprintf(c->out, "    PASID %u -> client %s's space%s\n", pasid,
 			SHOW(c->sc->client[cl].name), did);
@@ -3381,6 +3704,10 @@ static int json_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 	json_t *o = json_pack("{s:o, s:s}", "pasid", pasid ? json_integer(pasid) : json_null(),
 			      "domain", dom_name(sc, dom));
 
+	if (o && process_by_pasid(sc, dv, pasid) >= 0 &&
+	    json_object_set_new(o, "process",
+				json_string(sc->proc[process_by_pasid(sc, dv, pasid)].name)))
+		j->ret = -ENOMEM;
 	if (o && sc->dev[dv].is_gpu && client_by_pasid(sc, dv, pasid) >= 0 &&
 	    json_object_set_new(o, "client",
 				json_string(sc->client[client_by_pasid(sc, dv, pasid)].name)))
@@ -3419,7 +3746,8 @@ static int json_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 		json_t *hw = json_null();
 
 		if (!hw_entry_read(sc, sc->dev[dv].unit, sc->dev[dv].cfg.rid, pasid, &e))
-			hw = json_pack("{s:i, s:s}", "did", (int)e.did, "translation", pgtt[e.pgtt]);
+			hw = json_pack("{s:i, s:s, s:I}", "did", (int)e.did, "translation",
+				       pgtt[e.pgtt], "fsptptr", (json_int_t)e.fsptptr);
 		if (json_object_set_new(o, "tables", hw ?: json_null()))
 			j->ret = -ENOMEM;
 	}

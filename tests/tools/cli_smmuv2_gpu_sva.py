@@ -7,7 +7,11 @@
 # runs in its client's private space (the malicious one's read faults in
 # the GPU's bank, TF, the next job of the other client runs), and the dump
 # names the client whose table is live in the GPU's bank; on VT-d each
-# client's PASID entry.
+# client's PASID entry. SVA: processes bound to a device with ATS and PRI
+# get a PASID each; the device's first touches fault pages in, its reach
+# into memory the process does not map is answered "invalid request", and
+# the dump shows each bound PASID's entry pointing at the process's CPU page
+# table.
 import os
 import re
 
@@ -90,4 +94,32 @@ if doc:
     g = doc["units"][0]["devices"][0]
     t.check("the live client in JSON", g["stream"]["bank"]["live_client"] == "game" and
             [c["name"] for c in g["clients"]] == ["game", "browser"], out)
+sva = os.path.join(os.path.dirname(ex), "sva.yaml")
+rc, out, err = t.expect("the SVA example runs", ["run", "--no-progress", sva], 0)
+t.check("refused DMAs count their page response", len(re.findall(
+    r"^accel +00:04.0  1 +(read|write) +4 +0 +4 +0  response invalid_request:4$", out,
+    re.M)) == 2, out)
+t.check("the process table: A's untouched pages faulted in by the device", re.search(
+    r"^app_a +1 +32 +0 +16 +8$", out, re.M) is not None, out)
+t.check("B's pages all written by the CPU first", re.search(
+    r"^app_b +2 +20 +0 +0 +0$", out, re.M) is not None, out)
+rc, out, err = t.expect("SVA --json", ["run", "--no-progress", "--json", sva], 0)
+doc = t.json("SVA run --json", out)
+if doc:
+    t.check("JSON processes", [(p["process"], p["pasid"], p["faulted_in"], p["refused"])
+                               for p in doc["processes"]] ==
+            [("app_a", 1, 16, 8), ("app_b", 2, 0, 0)], out)
+rc, out, err = t.expect("SVA dump", ["dump", sva, "-o", t.path("s")], 0)
+with open(t.path("s.txt")) as f:
+    txt = f.read()
+t.check("the dump: PASID -> process -> its CPU page table", re.search(
+    r"^    PASID 1 -> process app_a \(SVA\) \(DID \d+, first stage\): first-stage table "
+    r"0x[0-9a-f]+, its CPU page table$", txt, re.M) is not None, txt)
+rc, out, err = t.expect("SVA dump --json", ["dump", "--json", sva, "-o", t.path("sj")], 0)
+doc = t.json("SVA dump --json", out)
+if doc:
+    a = doc["units"][0]["devices"][0]["attachments"]
+    t.check("JSON: binds name their process and table", [(x["pasid"], x.get("process"))
+            for x in a] == [(1, "app_a"), (2, "app_b")] and
+            all(x["tables"]["fsptptr"] for x in a), out)
 t.done()
