@@ -1782,6 +1782,12 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 	return 0;
 }
 
+/* A mapping's prot (1 r, 2 w) as SIOMMU_PROT_* bits. */
+static unsigned int mapping_prot(const struct sc_mapping *m)
+{
+	return (m->prot & 1 ? SIOMMU_PROT_READ : 0) | (m->prot & 2 ? SIOMMU_PROT_WRITE : 0);
+}
+
 /* Each mapping gets a buffer of its own. Pool frames come zeroed and
  * untouched: fill 0 writes (and commits) nothing. */
 static int mapping_buffer(struct scenario *sc, struct sc_mapping *m, char *err, size_t errlen)
@@ -1824,8 +1830,7 @@ static int build_domains(struct scenario *sc, char *err, size_t errlen)
 			if (ret)
 				return ret;
 			ret = siommu_domain_map(d->dom, m->iova, m->pa, m->size,
-						(m->prot & 1 ? SIOMMU_PROT_READ : 0) |
-						(m->prot & 2 ? SIOMMU_PROT_WRITE : 0));
+						mapping_prot(m));
 			if (ret == -ERANGE || ret == -EINVAL) {
 				unsigned int ias;
 
@@ -2054,8 +2059,7 @@ static int build_gpus(struct scenario *sc, char *err, size_t errlen)
 			if (ret)
 				return ret;
 			ret = siommu_gpu_client_map(c->c, m->iova, m->pa, m->size,
-						    (m->prot & 1 ? SIOMMU_PROT_READ : 0) |
-						    (m->prot & 2 ? SIOMMU_PROT_WRITE : 0));
+						    mapping_prot(m));
 			if (ret)
 				return rerr(sc, err, errlen, m->line, "mapping", ret, "the library "
 					    "refused client '%s''s mapping 0x%" PRIx64 "+%s: %s",
@@ -2314,14 +2318,13 @@ static int gpu_one(struct worker *wk, struct sc_work *w, uint64_t iova, uint8_t 
 		   size_t *done, uint32_t *reason)
 {
 	struct sc_client *c = &wk->sc->client[w->client];
-	struct siommu_gpu_job job = { .len = w->size };
+	struct siommu_gpu_job job = w->op == OP_WRITE ?
+		(struct siommu_gpu_job){ .op = SIOMMU_GPU_WRITE, .dst = iova, .data = buf } :
+		(struct siommu_gpu_job){ .op = SIOMMU_GPU_READ, .src = iova, .out = buf };
 	struct siommu_gpu_fault f = { 0 };
 	int ret;
 
-	if (w->op == OP_WRITE)
-		job.op = SIOMMU_GPU_WRITE, job.dst = iova, job.data = buf;
-	else
-		job.op = SIOMMU_GPU_READ, job.src = iova, job.out = buf;
+	job.len = w->size;
 	ret = siommu_gpu_submit(c->c, &job, &f);
 	if (!ret) {
 		*done = w->size;
@@ -2330,11 +2333,10 @@ static int gpu_one(struct worker *wk, struct sc_work *w, uint64_t iova, uint8_t 
 	if (ret == -EFAULT)
 		siommu_gpu_recover(wk->sc->dev[w->device].gpu);
 	*reason = f.reason;
-	if (wk->v2 && (f.reason & SIOMMU_SMMUV2_FAULT_GLOBAL))
-		*reason = SMMUV2_GLOBAL + (uint32_t)__builtin_ctz(f.reason | 1u << 15);
-	else if (wk->v2)
-		*reason = f.reason & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI ?
-			  (uint32_t)__builtin_ctz(f.reason & ~SIOMMU_SMMUV2_FSR_MULTI) : 0;
+	if (wk->v2)
+		*reason = smmuv2_reason(&(struct siommu_smmuv2_xlate){
+			.fsr = f.reason & ~SIOMMU_SMMUV2_FAULT_GLOBAL,
+			.global = f.reason & SIOMMU_SMMUV2_FAULT_GLOBAL });
 	return ret;
 }
 
