@@ -2111,11 +2111,16 @@ static int build_processes(struct scenario *sc, char *err, size_t errlen)
 			if (!(d->binds & (1ull << j)))
 				continue;
 			ret = siommu_sva_bind(d->dev, sc->proc[j].mm, &d->sva[j]);
+			if (ret == -ERANGE || ret == -ENOSPC)
+				return rerr(sc, err, errlen, d->line, "bind", ret, "device '%s' "
+					    "cannot take process '%s': %s within its %u-bit PASID "
+					    "width", d->name, sc->proc[j].name, ret == -ERANGE ?
+					    "the process's PASID (from an earlier bind) is not" :
+					    "no free PASID is left", d->cfg.pasid_bits);
 			if (ret)
 				return rerr(sc, err, errlen, d->line, "bind", ret, "the library "
 					    "refused to bind device '%s' to process '%s': %s",
-					    d->name, sc->proc[j].name, ret == -ERANGE ?
-					    "its PASID is beyond the device's width" : strerror(-ret));
+					    d->name, sc->proc[j].name, strerror(-ret));
 			sc->proc[j].pasid = siommu_sva_pasid(d->sva[j]);
 		}
 	}

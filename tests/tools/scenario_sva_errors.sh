@@ -2,8 +2,9 @@
 # Processes and SVA binds in scenario files: mappings out of a process's
 # range, unaligned, overlapping or filled without w; binds to unknown
 # processes, twice, on a device without PASIDs, ATS or PRI, or behind a unit
-# other than VT-d; DMA in a process the device is not bound to, with a
-# PASID too, or with another op, are refused with FILE:LINE: FIELD and why.
+# other than VT-d, or beyond the device's PASID width; DMA in a process the
+# device is not bound to, with a PASID too, or with another op, are refused
+# with FILE:LINE: FIELD and why.
 . "$(dirname "$0")/expect.sh"
 
 head='units:
@@ -94,6 +95,21 @@ Y
 expect process_ats "process_ats.yaml:14: op: DMA in a process's space reads or writes (read, write)" <<Y
 $bound
   - { device: d, process: p, op: page_request, iova: 0x10000 }
+Y
+expect pasid_width "pasid_width.yaml:10: bind: device 'd' cannot take process 'q': no free PASID is left within its 1-bit PASID width" <<Y
+$head
+$dev
+  - { name: d, unit: v0, rid: "00:01.0", pasid_bits: 1, ats: true, pri: true, bind: [p, q] }
+domains: []
+attach: []
+Y
+expect pasid_beyond "pasid_beyond.yaml:11: bind: device 'e' cannot take process 'q': the process's PASID (from an earlier bind) is not within its 1-bit PASID width" <<Y
+$head
+$dev
+  - { name: d, unit: v0, rid: "00:01.0", pasid_bits: 8, ats: true, pri: true, bind: [p, q] }
+  - { name: e, unit: v0, rid: "00:02.0", pasid_bits: 1, ats: true, pri: true, bind: [q] }
+domains: []
+attach: []
 Y
 expect process_key_top "process_key_top.yaml:1: process: unknown field in a scenario (expected one of: units, processes, devices" <<Y
 process: []
