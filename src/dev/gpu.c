@@ -139,6 +139,9 @@ static void gpu_fault(void *arg, struct siommu_device *dev, const struct siommu_
 	struct siommu_gpu *gpu = arg;
 
 	(void)dev;
+	/* SMMUv3: from the job's result instead (cp_dma()). */
+	if (gpu->smmuv3)
+		return;
 	/* In the faulting job's thread, which holds cp_lock. */
 	gpu->fault.addr = f->addr;
 	gpu->fault.reason = f->reason;
@@ -321,10 +324,22 @@ static int cp_dma(struct siommu_gpu *gpu, const struct gpu_table *e, uint32_t pa
 			.sid = gpu->dev->cfg.rid, .ssv = true, .ssid = pasid, .iova = iova,
 		};
 
-		ret = write ? siommu_smmuv3_dma_write(gpu->smmuv3, &req, buf, len, NULL, NULL)
-			    : siommu_smmuv3_dma_read(gpu->smmuv3, &req, buf, len, NULL, NULL);
-		if (ret)
+		struct siommu_smmuv3_xlate x;
+		size_t done = 0;
+
+		memset(&x, 0, sizeof(x));
+		ret = write ? siommu_smmuv3_dma_write(gpu->smmuv3, &req, buf, len, &done, &x)
+			    : siommu_smmuv3_dma_read(gpu->smmuv3, &req, buf, len, &done, &x);
+		/* The event queue may be drained by another thread's queue
+		 * work, so the job's fault comes from the transaction's own
+		 * result, as the event the unit recorded for it says. */
+		if (ret) {
 			gpu->fault.cb = -1;
+			gpu->fault.addr = (iova + done) & ~(uint64_t)(SIOMMU_SZ_4K - 1);
+			gpu->fault.reason = x.event;
+			gpu->fault.write = write;
+			gpu->fault.reported = x.event_recorded;
+		}
 	} else {
 		struct siommu_vtd_req req = {
 			.rid = gpu->dev->cfg.rid, .pasid_present = true, .pasid = pasid,
