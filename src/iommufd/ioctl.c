@@ -24,6 +24,14 @@ _Static_assert(sizeof(struct iommu_iova_range) == sizeof(struct siommu_iova_rang
 _Static_assert(offsetof(struct iommu_iova_range, last) ==
 	       offsetof(struct siommu_iova_range, last), "iova range layout");
 
+/* Fault records go to the caller's buffer as the C API writes them. */
+_Static_assert(sizeof(struct iommu_hwpt_pgfault) == sizeof(struct siommu_hwpt_pgfault),
+	       "fault record layout");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, cookie) ==
+	       offsetof(struct siommu_hwpt_pgfault, cookie), "fault record layout");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, addr) ==
+	       offsetof(struct siommu_hwpt_pgfault, addr), "fault record layout");
+
 /* One command in flight: our copy of the caller's struct. */
 struct ucmd {
 	struct siommu_iommufd *ictx;
@@ -321,4 +329,46 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 	if (u.respond)
 		memcpy(arg, buf.b, usize < op->size ? usize : op->size);
 	return ret;
+}
+
+long SIOMMU_EXPORT siommu_iommufd_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id,
+					     void *buf, unsigned long count, long long pos)
+{
+	const size_t rec = sizeof(struct iommu_hwpt_pgfault);
+	uint32_t n = 0;
+	int ret;
+
+	if (!ictx)
+		return -EINVAL;
+	if (pos || count % rec)
+		return -ESPIPE;
+	if (count && !buf)
+		return -EFAULT;
+	ret = siommu_fault_read(ictx, fault_id, buf,
+				count / rec > UINT32_MAX ? UINT32_MAX : (uint32_t)(count / rec), &n);
+	return ret ? ret : (long)(n * rec);
+}
+
+long SIOMMU_EXPORT siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint32_t fault_id,
+					      const void *buf, unsigned long count,
+					      long long pos)
+{
+	const size_t rec = sizeof(struct iommu_hwpt_page_response);
+	struct iommu_hwpt_page_response r;
+	unsigned long done;
+	int ret = 0;
+
+	if (!ictx)
+		return -EINVAL;
+	if (pos || count % rec)
+		return -ESPIPE;
+	if (count && !buf)
+		return -EFAULT;
+	for (done = 0; done < count; done += rec) {
+		memcpy(&r, (const char *)buf + done, rec);
+		ret = siommu_fault_respond(ictx, fault_id, r.cookie, r.code);
+		if (ret)
+			break;
+	}
+	return done ? (long)done : ret;
 }

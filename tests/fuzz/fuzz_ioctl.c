@@ -14,7 +14,8 @@
  * in a pool of the program's memory, with their counts clamped to what
  * the place holds (the kernel would fault on the rest; in one process the
  * layer trusts its caller's pointers). An operation may instead attach a
- * device to an ID, as a VFIO driver would.
+ * device to an ID, as a VFIO driver would, or read and write a fault
+ * queue's records (with a page request of the PRI device first).
  *
  * Every result is checked, not only for not crashing:
  *   - the size rules give exactly -EINVAL, -E2BIG or -ENOTTY where they
@@ -23,7 +24,8 @@
  *     writes nothing (but IOVA_RANGES's -EMSGSIZE count);
  *   - a failed call changes nothing in the context (objects of each type,
  *     areas, page storage, pinned pages);
- *   - errors are among those the ABI names;
+ *   - errors are among those the ABI names; fault reads and writes obey
+ *     the ESPIPE rules and return whole records;
  *   - fds handed out are close-on-exec; at the end everything is torn
  *     down and every pinned page uncharged (abi_env_destroy()).
  */
@@ -315,6 +317,35 @@ static void stats(struct abi_env *e, struct siommu_iommufd_stats *st)
 	siommu_iommufd_get_stats(abi_env_ictx(e), st);
 }
 
+/* read() or write() on a fault queue's fd, any count and position. */
+static void fault_fd_op(struct abi_env *e, struct in *in)
+{
+	static const unsigned long counts[] = { 0, 4, 8, 16, 39, 40, 80, 160, 1000 };
+	uint32_t id = (uint32_t)(take(in, 1) % 13);
+	unsigned long count = counts[take(in, 1) % 9];
+	long long pos = take(in, 1) % 4 == 0 ? (long long)take(in, 1) : 0;
+	bool rd = take(in, 1) & 1;
+	unsigned long rec = rd ? sizeof(struct iommu_hwpt_pgfault) :
+				 sizeof(struct iommu_hwpt_page_response);
+	struct siommu_iommufd_stats sb, sa;
+	long ret;
+
+	if (!rd && count)
+		abi_env_page_request(e, (uint16_t)(take(in, 1) % 4), 0x1000 * take(in, 1),
+				     take(in, 1) & 1);
+	siommu_iommufd_get_stats(abi_env_ictx(e), &sb);
+	ret = rd ? siommu_iommufd_fault_read(abi_env_ictx(e), id, pool, count, pos) :
+		   siommu_iommufd_fault_write(abi_env_ictx(e), id, pool, count, pos);
+	siommu_iommufd_get_stats(abi_env_ictx(e), &sa);
+	CHECK(!memcmp(&sb, &sa, sizeof(sb)));
+	if (pos || count % rec)
+		CHECK_EQ(ret, -ESPIPE);
+	else if (ret >= 0)
+		CHECK(ret % (long)rec == 0 && (unsigned long)ret <= count);
+	else
+		CHECK(ret == -ENOENT || (!rd && ret == -EINVAL));
+}
+
 static void one_op(struct abi_env *e, struct in *in)
 {
 	uint8_t arg[ARG_MAX], before[ARG_MAX];
@@ -331,6 +362,10 @@ static void one_op(struct abi_env *e, struct in *in)
 		uint32_t pt = word(in);
 
 		abi_env_attach(e, (unsigned int)take(in, 1) % (ABI_ENV_PRI_DEV + 1), &pt);
+		return;
+	}
+	if (pick % 16 == 14) {
+		fault_fd_op(e, in);
 		return;
 	}
 	c = &cmds[pick % (sizeof(cmds) / sizeof(cmds[0]))];

@@ -12,8 +12,10 @@
  *     size); refused calls leave the caller's struct as it was;
  *   - each command's success and error paths: flags, reserved fields,
  *     types, the values written back (IOVAs, bytes unmapped, -EMSGSIZE
- *     with the count, data_len in/out, capabilities), and the fault
- *     queue's fd following the queue's readiness under poll().
+ *     with the count, data_len in/out, capabilities), the fault queue's
+ *     fd following the queue's readiness under poll(), and its read and
+ *     write record formats (ESPIPE rules, whole groups, cookies, answers
+ *     reaching the device, a bad answer stopping the batch).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -726,8 +728,12 @@ static void fault_queue(void)
 {
 	struct iommu_fault_alloc a = { .size = sizeof(a), .flags = 1 };
 	struct iommu_destroy d = { .size = sizeof(d) };
+	struct iommu_hwpt_page_response resp[2];
+	struct iommu_hwpt_pgfault rec[4];
 	struct iommu_hwpt_alloc h;
 	uint32_t pt, objs;
+	uint16_t grp;
+	uint8_t code;
 	struct fx f;
 	int fd;
 
@@ -760,8 +766,50 @@ static void fault_queue(void)
 	CHECK(readable(fd));
 	abi_env_page_request(f.e, 2, 0x7000, true);
 	CHECK(readable(fd));
-	CHECK_EQ(abi_env_fault_drain(f.e, a.out_fault_id), 3);
+
+	/* read(): whole records at position 0, whole groups only. */
+	CHECK_EQ(siommu_iommufd_fault_read(f.ictx, a.out_fault_id, rec, sizeof(rec[0]) - 1, 0),
+		 -ESPIPE);
+	CHECK_EQ(siommu_iommufd_fault_read(f.ictx, a.out_fault_id, rec, sizeof(rec[0]), 40),
+		 -ESPIPE);
+	CHECK_EQ(siommu_iommufd_fault_read(f.ictx, 1000, rec, sizeof(rec[0]), 0), -ENOENT);
+	CHECK_EQ(siommu_iommufd_fault_read(f.ictx, a.out_fault_id, rec, sizeof(rec[0]), 0), 0);
+	CHECK(readable(fd));
+	CHECK_EQ(siommu_iommufd_fault_read(f.ictx, a.out_fault_id, rec, sizeof(rec), 0),
+		 3 * sizeof(rec[0]));
 	CHECK(!readable(fd));
+	CHECK_EQ(rec[0].cookie, 1);
+	CHECK_EQ(rec[1].cookie, 1);
+	CHECK_EQ(rec[2].cookie, 2);
+	CHECK_EQ(rec[0].flags, 0);
+	CHECK_EQ(rec[1].flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	CHECK_EQ(rec[2].flags, IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	CHECK_EQ(rec[0].dev_id, abi_env_dev(f.e, ABI_ENV_PRI_DEV));
+	CHECK_EQ(rec[0].addr, 0x5000);
+	CHECK_EQ(rec[1].addr, 0x6000);
+	CHECK_EQ(rec[2].grpid, 2);
+	CHECK_EQ(rec[0].perm, IOMMU_PGFAULT_PERM_READ);
+	CHECK_EQ(siommu_iommufd_fault_read(f.ictx, a.out_fault_id, rec, sizeof(rec), 0), 0);
+
+	/* write(): 8-byte answers in order; a bad one stops the batch. */
+	resp[0] = (struct iommu_hwpt_page_response){ .cookie = 1,
+		.code = IOMMUFD_PAGE_RESP_SUCCESS };
+	resp[1] = (struct iommu_hwpt_page_response){ .cookie = 9 };
+	CHECK_EQ(siommu_iommufd_fault_write(f.ictx, a.out_fault_id, resp, 4, 0), -ESPIPE);
+	CHECK_EQ(siommu_iommufd_fault_write(f.ictx, a.out_fault_id, resp, 8, 8), -ESPIPE);
+	CHECK_EQ(siommu_iommufd_fault_write(f.ictx, a.out_fault_id, resp, 16, 0), 8);
+	CHECK_EQ(abi_env_responses(f.e, &grp, &code), 1);
+	CHECK_EQ(grp, 1);
+	CHECK_EQ(code, 0);
+	CHECK_EQ(siommu_iommufd_fault_write(f.ictx, a.out_fault_id, resp, 8, 0), -EINVAL);
+	resp[0] = (struct iommu_hwpt_page_response){ .cookie = 2, .code = 5 };
+	CHECK_EQ(siommu_iommufd_fault_write(f.ictx, a.out_fault_id, resp, 8, 0), -EINVAL);
+	resp[0].code = IOMMUFD_PAGE_RESP_INVALID;
+	CHECK_EQ(siommu_iommufd_fault_write(f.ictx, a.out_fault_id, resp, 8, 0), 8);
+	CHECK_EQ(abi_env_responses(f.e, &grp, &code), 2);
+	CHECK_EQ(grp, 2);
+	CHECK_EQ(code, 1);
+	CHECK_EQ(siommu_iommufd_fault_write(f.ictx, a.out_fault_id, resp, 8, 0), -EINVAL);
 
 	/* The caller's fd is the caller's: closing it leaves the object. */
 	close(fd);

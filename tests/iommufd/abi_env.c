@@ -9,12 +9,16 @@ struct abi_env {
 	struct tfd t;
 	struct siommu_device *pri;
 	uint32_t dev_id[ABI_ENV_PRI_DEV + 1];
+	unsigned int responses;
+	struct siommu_vtd_page_resp last;
 };
 
 static void on_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
 {
-	(void)opaque;
-	(void)resp;
+	struct abi_env *e = opaque;
+
+	e->responses++;
+	e->last = *resp;
 }
 
 static const struct siommu_vtd_dev_ops pri_ops = { .page_resp = on_resp };
@@ -73,13 +77,11 @@ void abi_env_page_request(struct abi_env *e, uint16_t grp, uint64_t addr, bool l
 	CHECK_OK(siommu_vtd_page_request(siommu_unit_vtd(e->t.unit), &req));
 }
 
-uint32_t abi_env_fault_drain(struct abi_env *e, uint32_t fault_id)
+unsigned int abi_env_responses(struct abi_env *e, uint16_t *grp, uint8_t *code)
 {
-	struct siommu_hwpt_pgfault r[16];
-	uint32_t n;
-
-	CHECK_OK(siommu_fault_read(e->t.ictx, fault_id, r, 16, &n));
-	return n;
+	*grp = e->last.prgi;
+	*code = e->last.code;
+	return e->responses;
 }
 
 uint32_t abi_env_objects(struct abi_env *e)

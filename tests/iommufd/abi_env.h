@@ -33,9 +33,8 @@ int abi_env_dma(struct abi_env *e, unsigned int i, uint64_t iova, void *buf, siz
 		bool write);
 /* A page request of the PRI device's RID, group @grp. */
 void abi_env_page_request(struct abi_env *e, uint16_t grp, uint64_t addr, bool last);
-/* Read fault object @fault_id's complete groups (records dropped): how
- * many records there were. */
-uint32_t abi_env_fault_drain(struct abi_env *e, uint32_t fault_id);
+/* Page responses the PRI device received; *grp and *code the last one's. */
+unsigned int abi_env_responses(struct abi_env *e, uint16_t *grp, uint8_t *code);
 /* Objects published in the context. */
 uint32_t abi_env_objects(struct abi_env *e);
 
