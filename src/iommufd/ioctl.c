@@ -331,6 +331,20 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 	return ret;
 }
 
+/* The rules read() and write() of a fault queue's fd share: whole
+ * records of @rec bytes, at position 0 (Linux: -ESPIPE otherwise). */
+static int fault_io_check(struct siommu_iommufd *ictx, const void *buf,
+			  unsigned long count, long long pos, size_t rec)
+{
+	if (!ictx)
+		return -EINVAL;
+	if (pos || count % rec)
+		return -ESPIPE;
+	if (count && !buf)
+		return -EFAULT;
+	return 0;
+}
+
 long SIOMMU_EXPORT siommu_iommufd_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id,
 					     void *buf, unsigned long count, long long pos)
 {
@@ -338,12 +352,9 @@ long SIOMMU_EXPORT siommu_iommufd_fault_read(struct siommu_iommufd *ictx, uint32
 	uint32_t n = 0;
 	int ret;
 
-	if (!ictx)
-		return -EINVAL;
-	if (pos || count % rec)
-		return -ESPIPE;
-	if (count && !buf)
-		return -EFAULT;
+	ret = fault_io_check(ictx, buf, count, pos, rec);
+	if (ret)
+		return ret;
 	ret = siommu_fault_read(ictx, fault_id, buf,
 				count / rec > UINT32_MAX ? UINT32_MAX : (uint32_t)(count / rec), &n);
 	return ret ? ret : (long)(n * rec);
@@ -358,12 +369,9 @@ long SIOMMU_EXPORT siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint3
 	unsigned long done;
 	int ret = 0;
 
-	if (!ictx)
-		return -EINVAL;
-	if (pos || count % rec)
-		return -ESPIPE;
-	if (count && !buf)
-		return -EFAULT;
+	ret = fault_io_check(ictx, buf, count, pos, rec);
+	if (ret)
+		return ret;
 	for (done = 0; done < count; done += rec) {
 		memcpy(&r, (const char *)buf + done, rec);
 		ret = siommu_fault_respond(ictx, fault_id, r.cookie, r.code);
