@@ -61,7 +61,6 @@ static struct pfd fds[MAX_FDS];
 static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct siommu_ctx *machine;
 
-static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
 static ssize_t (*real_read)(int, void *, size_t);
@@ -73,7 +72,6 @@ static int (*real_dup3)(int, int, int);
 
 static void resolve(void)
 {
-	real_open = dlsym(RTLD_NEXT, "open");
 	real_openat = dlsym(RTLD_NEXT, "openat");
 	real_ioctl = dlsym(RTLD_NEXT, "ioctl");
 	real_read = dlsym(RTLD_NEXT, "read");
@@ -206,60 +204,58 @@ static int open_mode(int flags, va_list ap)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, int) : 0;
 }
 
-int SIOMMU_EXPORT open(const char *path, int flags, ...)
+/* The open family: /dev/iommu is ours, any other path libc's (open is
+ * openat at AT_FDCWD). */
+static int open_va(int dirfd, const char *path, int flags, va_list ap)
 {
-	va_list ap;
-	int mode;
-
 	init();
 	if (is_iommu(path))
 		return iommu_open(flags);
+	return real_openat(dirfd, path, flags, open_mode(flags, ap));
+}
+
+int SIOMMU_EXPORT open(const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
 	va_start(ap, flags);
-	mode = open_mode(flags, ap);
+	ret = open_va(AT_FDCWD, path, flags, ap);
 	va_end(ap);
-	return real_open(path, flags, mode);
+	return ret;
 }
 
 int SIOMMU_EXPORT open64(const char *path, int flags, ...)
 {
 	va_list ap;
-	int mode;
+	int ret;
 
-	init();
-	if (is_iommu(path))
-		return iommu_open(flags);
 	va_start(ap, flags);
-	mode = open_mode(flags, ap);
+	ret = open_va(AT_FDCWD, path, flags | O_LARGEFILE, ap);
 	va_end(ap);
-	return real_open(path, flags | O_LARGEFILE, mode);
+	return ret;
 }
 
 int SIOMMU_EXPORT openat(int dirfd, const char *path, int flags, ...)
 {
 	va_list ap;
-	int mode;
+	int ret;
 
-	init();
-	if (is_iommu(path))
-		return iommu_open(flags);
 	va_start(ap, flags);
-	mode = open_mode(flags, ap);
+	ret = open_va(dirfd, path, flags, ap);
 	va_end(ap);
-	return real_openat(dirfd, path, flags, mode);
+	return ret;
 }
 
 int SIOMMU_EXPORT openat64(int dirfd, const char *path, int flags, ...)
 {
 	va_list ap;
-	int mode;
+	int ret;
 
-	init();
-	if (is_iommu(path))
-		return iommu_open(flags);
 	va_start(ap, flags);
-	mode = open_mode(flags, ap);
+	ret = open_va(dirfd, path, flags | O_LARGEFILE, ap);
 	va_end(ap);
-	return real_openat(dirfd, path, flags | O_LARGEFILE, mode);
+	return ret;
 }
 
 int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
@@ -299,7 +295,10 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 	return ret ? fail(-ret) : 0;
 }
 
-ssize_t SIOMMU_EXPORT read(int fd, void *buf, size_t count)
+/* read() (@buf written) or write() (@buf read) on @fd: fault fds carry
+ * records, the /dev/iommu fd neither (-EINVAL, as Linux's), other fds are
+ * libc's. */
+static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
 {
 	struct pctx *pc;
 	uint32_t fault_id = 0;
@@ -308,27 +307,25 @@ ssize_t SIOMMU_EXPORT read(int fd, void *buf, size_t count)
 	init();
 	pc = fd_get(fd, &fault_id);
 	if (!pc)
-		return real_read(fd, buf, count);
-	ret = fault_id ? siommu_iommufd_fault_read(pc->ictx, fault_id, buf, count, 0) :
-			 -EINVAL;
+		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
+	if (!fault_id)
+		ret = -EINVAL;
+	else if (is_read)
+		ret = siommu_iommufd_fault_read(pc->ictx, fault_id, buf, count, 0);
+	else
+		ret = siommu_iommufd_fault_write(pc->ictx, fault_id, buf, count, 0);
 	pctx_put(pc);
 	return ret < 0 ? fail((int)-ret) : ret;
 }
 
+ssize_t SIOMMU_EXPORT read(int fd, void *buf, size_t count)
+{
+	return rw(fd, true, buf, count);
+}
+
 ssize_t SIOMMU_EXPORT write(int fd, const void *buf, size_t count)
 {
-	struct pctx *pc;
-	uint32_t fault_id = 0;
-	long ret;
-
-	init();
-	pc = fd_get(fd, &fault_id);
-	if (!pc)
-		return real_write(fd, buf, count);
-	ret = fault_id ? siommu_iommufd_fault_write(pc->ictx, fault_id, buf, count, 0) :
-			 -EINVAL;
-	pctx_put(pc);
-	return ret < 0 ? fail((int)-ret) : ret;
+	return rw(fd, false, (void *)buf, count);
 }
 
 int SIOMMU_EXPORT close(int fd)

@@ -135,10 +135,12 @@ int main(void)
 	CHECK(close(100) == 0);
 	FAILS(ioctl(100, IOMMU_IOAS_ALLOC, &fa), EBADF);
 
-	/* Another open: another context. */
-	fd = open("/dev/iommu", O_RDWR);
+	/* Another open: another context; no read or write on it. */
+	fd = openat(AT_FDCWD, "/dev/iommu", O_RDWR);
 	CHECK(fd >= 0);
 	CHECK(ioas_alloc(fd) == 1);
+	FAILS(read(fd, rec, sizeof(rec)), EINVAL);
+	FAILS(write(fd, rec, sizeof(rec)), EINVAL);
 	CHECK(close(fd) == 0);
 
 	/* Everything else is the system's. */
