@@ -62,8 +62,10 @@ static void drain_evtq(struct smmu_drv_unit *u)
 			uint64_t sid = FIELD(r[0], 63, 32);
 
 			/* StreamIDs are RIDs: anything wider is no device's. */
-			if (sid > 0xffff)
+			if (sid > 0xffff) {
+				core_report_fault_unowned(u->unit);
 				continue;
+			}
 			f = (struct siommu_fault){
 				.rid = (uint16_t)sid,
 				.pasid_present = r[0] & BIT64(11),
