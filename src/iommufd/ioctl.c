@@ -166,18 +166,68 @@ static int option(struct ucmd *u)
 static int hwpt_alloc(struct ucmd *u)
 {
 	struct iommu_hwpt_alloc *c = u->cmd;
+	uint32_t fault_id = c->flags & IOMMU_HWPT_FAULT_ID_VALID ? c->fault_id : 0;
 	int ret;
 
 	if (c->__reserved || c->__reserved2)
 		return -EOPNOTSUPP;
-	/* Nested HWPTs (driver data) are not part of the object model. */
-	if (c->data_type != IOMMU_HWPT_DATA_NONE)
+	if (c->data_type == IOMMU_HWPT_DATA_NONE) {
+		if (c->data_len || c->data_uptr)
+			return -EINVAL;
+		ret = siommu_hwpt_alloc(u->ictx, c->dev_id, c->pt_id, c->flags, fault_id,
+					&c->out_hwpt_id);
+	} else {
+		/* Driver data: a nested HWPT over a nest parent. */
+		if (c->data_len && !c->data_uptr)
+			return -EFAULT;
+		ret = siommu_hwpt_alloc_nested(u->ictx, &(struct siommu_hwpt_nested_cfg){
+			.flags = c->flags, .dev_id = c->dev_id, .pt_id = c->pt_id,
+			.data_type = c->data_type, .data_len = c->data_len,
+			.data = uptr(c->data_uptr), .fault_id = fault_id,
+		}, &c->out_hwpt_id);
+	}
+	u->respond = !ret;
+	return ret;
+}
+
+static int hwpt_invalidate(struct ucmd *u)
+{
+	struct iommu_hwpt_invalidate *c = u->cmd;
+	uint32_t n = c->entry_num;
+	int ret;
+
+	if (c->__reserved)
 		return -EOPNOTSUPP;
-	if (c->data_len || c->data_uptr)
-		return -EINVAL;
-	ret = siommu_hwpt_alloc(u->ictx, c->dev_id, c->pt_id, c->flags,
-				c->flags & IOMMU_HWPT_FAULT_ID_VALID ? c->fault_id : 0,
-				&c->out_hwpt_id);
+	ret = siommu_hwpt_invalidate(u->ictx, c->hwpt_id, c->data_type, uptr(c->data_uptr),
+				     c->entry_len, &n);
+	/* entry_num reports how far the batch got, failed or not. */
+	c->entry_num = n;
+	u->respond = true;
+	return ret;
+}
+
+static int viommu_alloc(struct ucmd *u)
+{
+	struct iommu_viommu_alloc *c = u->cmd;
+	int ret;
+
+	/* No vIOMMU type here takes driver data: data_len and data_uptr
+	 * are left alone, as Linux's SMMUv3 leaves them. */
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	ret = siommu_viommu_alloc(u->ictx, c->flags, c->type, c->dev_id, c->hwpt_id,
+				  &c->out_viommu_id);
+	u->respond = !ret;
+	return ret;
+}
+
+static int vdevice_alloc(struct ucmd *u)
+{
+	struct iommu_vdevice_alloc *c = u->cmd;
+	int ret;
+
+	ret = siommu_vdevice_alloc(u->ictx, c->viommu_id, c->dev_id, c->virt_id,
+				   &c->out_vdevice_id);
 	u->respond = !ret;
 	return ret;
 }
@@ -265,9 +315,8 @@ struct ioctl_op {
 	}
 
 /*
- * The commands the object model provides. The others (VFIO_IOAS, nested
- * HWPTs' INVALIDATE, vIOMMU, vDEVICE, vEVENTQ, HW queues and
- * CHANGE_PROCESS) have no slot and answer -ENOTTY.
+ * The commands the object model provides. The others (VFIO_IOAS, vEVENTQ,
+ * HW queues and CHANGE_PROCESS) have no slot and answer -ENOTTY.
  */
 static const struct ioctl_op ops[] = {
 	OP(DESTROY, iommu_destroy, destroy),
@@ -287,6 +336,9 @@ static const struct ioctl_op ops[] = {
 	OP(HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap, hwpt_get_dirty_bitmap),
 	OP(FAULT_QUEUE_ALLOC, iommu_fault_alloc, fault_queue_alloc),
 	OP(IOAS_MAP_FILE, iommu_ioas_map_file, ioas_map_file),
+	OP(HWPT_INVALIDATE, iommu_hwpt_invalidate, hwpt_invalidate),
+	OP(VIOMMU_ALLOC, iommu_viommu_alloc, viommu_alloc),
+	OP(VDEVICE_ALLOC, iommu_vdevice_alloc, vdevice_alloc),
 };
 
 /* Room for the largest struct of the table. */

@@ -194,16 +194,42 @@ static void fill_map_file(struct fx *f, void *p)
 	};
 }
 
+static void fill_invalidate(struct fx *f, void *p)
+{
+	*(struct iommu_hwpt_invalidate *)p = (struct iommu_hwpt_invalidate){
+		.hwpt_id = f->hwpt, .data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+		.entry_len = sizeof(struct iommu_hwpt_vtd_s1_invalidate),
+	};
+}
+
+static void fill_viommu(struct fx *f, void *p)
+{
+	*(struct iommu_viommu_alloc *)p = (struct iommu_viommu_alloc){
+		.type = IOMMU_VIOMMU_TYPE_DEFAULT, .dev_id = abi_env_dev(f->e, 0),
+		.hwpt_id = f->hwpt,
+	};
+}
+
+static void fill_vdevice(struct fx *f, void *p)
+{
+	*(struct iommu_vdevice_alloc *)p = (struct iommu_vdevice_alloc){
+		.viommu_id = 1000, .dev_id = abi_env_dev(f->e, 0), .virt_id = 7,
+	};
+}
+
 struct cmd {
 	const char *name;
 	unsigned long req;
 	uint32_t size, min_size;
 	void (*fill)(struct fx *f, void *p);
 	int fd_at;		/* offset of an fd output to close, or -1 */
+	int want;		/* what the exact struct gives */
 };
 
 #define CMD(req, s, fill, fd_at) \
-	{ #req, IOMMU_##req, sizeof(struct s), IOMMUFD_##req##_MIN_SIZE, fill, fd_at }
+	{ #req, IOMMU_##req, sizeof(struct s), IOMMUFD_##req##_MIN_SIZE, fill, fd_at, 0 }
+#define CMD_ERR(req, s, fill, want) \
+	{ #req, IOMMU_##req, sizeof(struct s), IOMMUFD_##req##_MIN_SIZE, fill, -1, want }
 
 static const struct cmd cmds[] = {
 	CMD(DESTROY, iommu_destroy, fill_destroy, -1),
@@ -216,12 +242,17 @@ static const struct cmd cmds[] = {
 	CMD(OPTION, iommu_option, fill_option, -1),
 	CMD(HWPT_ALLOC, iommu_hwpt_alloc, fill_hwpt_alloc, -1),
 	{ "GET_HW_INFO", IOMMU_GET_HW_INFO, sizeof(struct iommu_hw_info),
-	  IOMMUFD_GET_HW_INFO_MIN_SIZE, fill_hw_info, -1 },
+	  IOMMUFD_GET_HW_INFO_MIN_SIZE, fill_hw_info, -1, 0 },
 	CMD(HWPT_SET_DIRTY_TRACKING, iommu_hwpt_set_dirty_tracking, fill_set_dirty, -1),
 	CMD(HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap, fill_get_dirty, -1),
 	CMD(FAULT_QUEUE_ALLOC, iommu_fault_alloc, fill_fault_alloc,
 	    offsetof(struct iommu_fault_alloc, out_fault_fd)),
 	CMD(IOAS_MAP_FILE, iommu_ioas_map_file, fill_map_file, -1),
+	/* Refused by what they name, after the size rules: a paging HWPT
+	 * takes no invalidation, DEFAULT is no vIOMMU type, no vIOMMU 1000. */
+	CMD_ERR(HWPT_INVALIDATE, iommu_hwpt_invalidate, fill_invalidate, -EINVAL),
+	CMD_ERR(VIOMMU_ALLOC, iommu_viommu_alloc, fill_viommu, -EOPNOTSUPP),
+	CMD_ERR(VDEVICE_ALLOC, iommu_vdevice_alloc, fill_vdevice, -ENOENT),
 };
 
 #define ARG_MAX 128
@@ -272,7 +303,7 @@ static void lengths(void)
 
 		fprintf(stderr, "%s: size %u, min %u\n", c->name, c->size, c->min_size);
 		CHECK(c->size <= ARG_MAX - 8);
-		CHECK_OK(run_sized(c, c->size, 0, exact));
+		CHECK_EQ(run_sized(c, c->size, 0, exact), c->want);
 
 		/* Too short, too long with a non-zero byte: refused, the
 		 * struct untouched. */
@@ -290,12 +321,12 @@ static void lengths(void)
 		CHECK_EQ(run_sized(c, c->size + 8, 0x80, other), -E2BIG);
 
 		/* Longer with zeros: as exact. */
-		CHECK_OK(run_sized(c, c->size + 8, 0, other));
+		CHECK_EQ(run_sized(c, c->size + 8, 0, other), c->want);
 		CHECK(!memcmp(exact + 4, other + 4, c->size - 4));
 
 		/* The first published size: works, outputs cut there. */
 		if (c->min_size < c->size) {
-			CHECK_OK(run_sized(c, c->min_size, 0, other));
+			CHECK_EQ(run_sized(c, c->min_size, 0, other), c->want);
 			CHECK(!memcmp(exact + 4, other + 4, c->min_size - 4));
 		}
 	}
@@ -308,8 +339,7 @@ static void dispatch(void)
 	struct iommu_destroy d = { .size = sizeof(d) };
 	/* The commands the object model does not provide, and beyond. */
 	static const unsigned long absent[] = {
-		IOMMU_VFIO_IOAS, IOMMU_HWPT_INVALIDATE, IOMMU_VIOMMU_ALLOC,
-		IOMMU_VDEVICE_ALLOC, IOMMU_IOAS_CHANGE_PROCESS, IOMMU_VEVENTQ_ALLOC,
+		IOMMU_VFIO_IOAS, IOMMU_IOAS_CHANGE_PROCESS, IOMMU_VEVENTQ_ALLOC,
 		IOMMU_HW_QUEUE_ALLOC, _IO(';', 0x95), _IO(';', 0xa0), _IO(';', 0xff),
 		_IO(';', 0x7f), _IO(';', 0x64), _IO(';', 0), _IO(':', 0x80),
 		_IOWR(';', 0x80, struct iommu_destroy), IOMMU_DESTROY | 1ul << 32, 0,
@@ -715,6 +745,96 @@ static void dirty(void)
 	memset(buf, 0x5a, SZ);
 }
 
+static void nested_viommu(void)
+{
+	struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = 0x100000, .addr_width = 48 };
+	struct iommu_hwpt_vtd_s1_invalidate ent = { .addr = 0, .npages = 1 };
+	struct iommu_hwpt_invalidate inv;
+	struct iommu_viommu_alloc v;
+	struct iommu_vdevice_alloc vd;
+	struct iommu_destroy d = { .size = sizeof(d) };
+	struct iommu_hwpt_alloc h;
+	uint32_t parent, nested;
+	struct fx f;
+
+	fx_setup(&f);
+	h = (struct iommu_hwpt_alloc){ .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+		.dev_id = abi_env_dev(f.e, 0), .pt_id = f.ioas };
+	CHECK_OK(io(&f, IOMMU_HWPT_ALLOC, &h));
+	parent = h.out_hwpt_id;
+
+	/* A nested HWPT: VT-d first-stage data over the nest parent. */
+	h = (struct iommu_hwpt_alloc){ .size = sizeof(h), .dev_id = abi_env_dev(f.e, 0),
+		.pt_id = parent, .data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(s1),
+		.data_uptr = (uintptr_t)&s1 };
+	h.data_len = 8;
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);	/* too short */
+	h.data_len = sizeof(s1);
+	h.data_uptr = 0;
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EFAULT);
+	h.data_uptr = (uintptr_t)&s1;
+	h.data_type = 0xdead;
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
+	h.data_type = IOMMU_HWPT_DATA_VTD_S1;
+	h.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
+	h.flags = 0;
+	h.pt_id = f.hwpt;					/* not a nest parent */
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);
+	CHECK_EQ(h.out_hwpt_id, 0);
+	h.pt_id = parent;
+	CHECK_OK(io(&f, IOMMU_HWPT_ALLOC, &h));
+	nested = h.out_hwpt_id;
+	CHECK(nested != 0);
+
+	/* HWPT_INVALIDATE: a probe, one entry, and the count written back. */
+	inv = (struct iommu_hwpt_invalidate){ .size = sizeof(inv), .hwpt_id = nested,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, .entry_len = sizeof(ent) };
+	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
+	CHECK_EQ(inv.entry_num, 0);
+	inv.entry_num = 1;
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);	/* no array */
+	CHECK_EQ(inv.entry_num, 1);
+	inv.data_uptr = (uintptr_t)&ent;
+	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
+	CHECK_EQ(inv.entry_num, 1);
+	ent.flags = 8;
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EOPNOTSUPP);
+	CHECK_EQ(inv.entry_num, 0);				/* how far it got */
+	ent.flags = 0;
+	inv.entry_num = 1;
+	inv.__reserved = 1;
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EOPNOTSUPP);
+	inv.__reserved = 0;
+	inv.hwpt_id = parent;
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);
+	inv.hwpt_id = 1000;
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -ENOENT);
+
+	/* VT-d offers no vIOMMU type. */
+	v = (struct iommu_viommu_alloc){ .size = sizeof(v), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.dev_id = abi_env_dev(f.e, 0), .hwpt_id = parent };
+	CHECK_EQ(io(&f, IOMMU_VIOMMU_ALLOC, &v), -EOPNOTSUPP);
+	v.type = IOMMU_VIOMMU_TYPE_DEFAULT;
+	CHECK_EQ(io(&f, IOMMU_VIOMMU_ALLOC, &v), -EOPNOTSUPP);
+	v.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+	v.__reserved = 1;
+	CHECK_EQ(io(&f, IOMMU_VIOMMU_ALLOC, &v), -EOPNOTSUPP);
+	vd = (struct iommu_vdevice_alloc){ .size = sizeof(vd), .viommu_id = 1000,
+		.dev_id = abi_env_dev(f.e, 0), .virt_id = 1 };
+	CHECK_EQ(io(&f, IOMMU_VDEVICE_ALLOC, &vd), -ENOENT);
+	CHECK_EQ(vd.out_vdevice_id, 0);
+
+	/* The nested HWPT uses its parent. */
+	d.id = parent;
+	CHECK_EQ(io(&f, IOMMU_DESTROY, &d), -EBUSY);
+	d.id = nested;
+	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
+	d.id = parent;
+	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
+	fx_teardown(&f);
+}
+
 static bool readable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
@@ -835,6 +955,7 @@ int main(void)
 	hwpt_alloc_attach_dma();
 	hw_info();
 	dirty();
+	nested_viommu();
 	fault_queue();
 	return 0;
 }
