@@ -41,7 +41,8 @@ check: build $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD) -j$(JOBS)
 	rc=0; \
 	$(MESON) test -C $(BUILD) --no-rebuild --print-errorlogs \
-		--suite unit --suite e2e --suite integrity --suite stress --suite fuzz || rc=1; \
+		--suite unit --suite e2e --suite integrity --suite stress --suite fuzz \
+		--suite preload || rc=1; \
 	cp $(BUILD)/meson-logs/testlog.json $(BUILD)/meson-logs/check-default.json; \
 	$(MESON) test -C $(ASAN_BUILD) --no-rebuild --print-errorlogs --setup asan \
 		--suite unit --suite e2e --suite integrity || rc=1; \

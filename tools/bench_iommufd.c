@@ -16,6 +16,12 @@
  * ioas_map_unmap_2m: the same with a 2M range at a 2M-aligned IOVA,
  * mapped with one 2M leaf. Target: at most 150 x walk4.
  *
+ * ioctl_ioas_map_unmap_4k: ioas_map_unmap_4k through the binary ABI
+ * (siommu_iommufd_ioctl() with struct iommu_ioas_map and
+ * iommu_ioas_unmap), against the same through the C API in the same run:
+ * the ABI's own cost (dispatch, size rules, copies in and out).
+ * Target: at most 1.5 x.
+ *
  * ioas_map_1g_of_4k_pages: IOAS_MAP alone of 1G of the caller's memory
  * into an IOAS with large pages off (HUGE_PAGES 0: 262144 4K leaves),
  * with the 262144 pages charged to an accounting bucket; its unmap is
@@ -26,6 +32,8 @@
 #include <sys/mman.h>
 
 #include <siommu/iommufd.h>
+#include <siommu/iommufd_abi.h>
+#include <siommu/iommufd_ioctl.h>
 
 #include "bench.h"
 
@@ -58,6 +66,26 @@ static void map_unmap_run(void *arg, uint64_t iters)
 		iova = b->iova;
 		if (siommu_ioas_map(b->ictx, b->cur, RW, b->buf, b->len, &iova) ||
 		    siommu_ioas_unmap(b->ictx, b->cur, iova, b->len, &done) || done != b->len)
+			b->err = -EIO;
+	}
+}
+
+static void ioctl_map_unmap_run(void *arg, uint64_t iters)
+{
+	struct ifd_bench *b = arg;
+	struct iommu_ioas_map m;
+	struct iommu_ioas_unmap u;
+
+	while (iters--) {
+		m = (struct iommu_ioas_map){ .size = sizeof(m), .flags = RW, .ioas_id = b->cur,
+			.user_va = (uintptr_t)b->buf, .length = b->len, .iova = b->iova };
+		if (siommu_iommufd_ioctl(b->ictx, IOMMU_IOAS_MAP, &m)) {
+			b->err = -EIO;
+			continue;
+		}
+		u = (struct iommu_ioas_unmap){ .size = sizeof(u), .ioas_id = b->cur,
+			.iova = m.iova, .length = b->len };
+		if (siommu_iommufd_ioctl(b->ictx, IOMMU_IOAS_UNMAP, &u) || u.length != b->len)
 			b->err = -EIO;
 	}
 }
@@ -155,6 +183,8 @@ int bench_iommufd(struct bench_report *rep)
 	b->iova = IOVA_4K;
 	bench_pair_iters(rep, "ioas_map_unmap_4k", map_unmap_run, b, 256, "walk4", walk4_run,
 			 w, 4096, 100);
+	bench_pair_iters(rep, "ioctl_ioas_map_unmap_4k", ioctl_map_unmap_run, b, 256,
+			 "ioas_map_unmap_4k", map_unmap_run, b, 256, 1.5);
 	b->len = SIOMMU_SZ_2M;
 	b->iova = IOVA_2M;
 	bench_pair_iters(rep, "ioas_map_unmap_2m", map_unmap_run, b, 64, "walk4", walk4_run,

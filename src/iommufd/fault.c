@@ -10,7 +10,10 @@
  * path of its own yet.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "iommufd/iommufd_internal.h"
 
@@ -42,6 +45,7 @@ int SIOMMU_EXPORT siommu_fault_alloc(struct siommu_iommufd *ictx, uint32_t *out_
 	CDS_INIT_LIST_HEAD(&fault->ready);
 	CDS_INIT_LIST_HEAD(&fault->read);
 	fault->next_cookie = 1;
+	fault->efd = -1;
 	*out_id = fault->obj.id;
 	ifd_obj_publish(ictx, &fault->obj);
 	return 0;
@@ -79,6 +83,63 @@ static void groups_answer_invalid(struct cds_list_head *answer)
 	}
 }
 
+/*
+ * Make the fd's readiness follow the ready list: a count while it holds a
+ * group, none when it is empty. Under fault->lock. The eventfd is
+ * non-blocking: neither call waits.
+ */
+static void fault_notify(struct ifd_fault *fault)
+{
+	uint64_t v = 1;
+
+	if (fault->efd < 0)
+		return;
+	if (cds_list_empty(&fault->ready)) {
+		if (read(fault->efd, &v, sizeof(v)) < 0)
+			v = 0;	/* EAGAIN: nothing was signalled */
+	} else if (write(fault->efd, &v, sizeof(v)) < 0) {
+		v = 0;		/* EAGAIN: the count is saturated, still readable */
+	}
+}
+
+int ifd_fault_open_fd(struct siommu_iommufd *ictx, uint32_t fault_id, int *out_fd)
+{
+	struct ifd_fault *fault = fault_get(ictx, fault_id);
+	int ret = 0, efd, ufd;
+
+	if (!fault)
+		return -ENOENT;
+	efd = ifd_should_fail(ictx) ? (errno = ENOMEM, -1) :
+				     eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0) {
+		ret = -errno;
+		goto out_put;
+	}
+	ufd = fcntl(efd, F_DUPFD_CLOEXEC, 0);
+	if (ufd < 0) {
+		ret = -errno;
+		close(efd);
+		goto out_put;
+	}
+	pthread_mutex_lock(&fault->lock);
+	if (fault->efd >= 0) {
+		ret = -EBUSY;
+	} else {
+		fault->efd = efd;
+		fault_notify(fault);
+	}
+	pthread_mutex_unlock(&fault->lock);
+	if (ret) {
+		close(ufd);
+		close(efd);
+	} else {
+		*out_fd = ufd;
+	}
+out_put:
+	ifd_obj_put(ictx, &fault->obj);
+	return ret;
+}
+
 /* Out of the table: no HWPT uses it. Everything pending is answered. */
 void ifd_fault_destroy(struct ifd_fault *fault)
 {
@@ -94,6 +155,8 @@ void ifd_fault_destroy(struct ifd_fault *fault)
 		group_cancel(g, true, &answer);
 	pthread_mutex_unlock(&fault->lock);
 	groups_answer_invalid(&answer);
+	if (fault->efd >= 0)
+		close(fault->efd);
 	pthread_mutex_destroy(&fault->lock);
 	free(fault);
 }
@@ -139,6 +202,7 @@ bool ifd_fault_queue(struct ifd_fault *fault, struct ifd_device *idev, uint32_t 
 	if (req->last) {
 		cds_list_del(&g->node);
 		cds_list_add_tail(&g->node, &fault->ready);
+		fault_notify(fault);
 	}
 out_unlock:
 	pthread_mutex_unlock(&fault->lock);
@@ -160,6 +224,7 @@ void ifd_fault_flush(struct ifd_fault *fault, struct ifd_device *idev, uint32_t 
 	cds_list_for_each_entry_safe(g, tmp, &fault->read, node)
 		if (g->idev == idev && g->pasid == pasid)
 			group_cancel(g, true, &answer);
+	fault_notify(fault);
 	pthread_mutex_unlock(&fault->lock);
 	groups_answer_invalid(&answer);
 }
@@ -204,6 +269,7 @@ int SIOMMU_EXPORT siommu_fault_read(struct siommu_iommufd *ictx, uint32_t fault_
 		cds_list_del(&g->node);
 		cds_list_add_tail(&g->node, &fault->read);
 	}
+	fault_notify(fault);
 	pthread_mutex_unlock(&fault->lock);
 	*nread = n;
 	ifd_obj_put(ictx, &fault->obj);

@@ -148,6 +148,8 @@ struct ifd_fault {
 	struct cds_list_head ready;	/* complete, not read */
 	struct cds_list_head read;	/* read, not answered */
 	uint32_t next_cookie;
+	int efd;			/* the ABI's fd: an eventfd readable
+					 * while ready holds a group; -1 none */
 };
 
 /*
@@ -310,6 +312,11 @@ bool ifd_fault_queue(struct ifd_fault *fault, struct ifd_device *idev, uint32_t 
 		     const struct iommu_page_request *req);
 /* Answer "invalid" every group of @idev at @pasid (an attachment going). */
 void ifd_fault_flush(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid);
+/* The fd of fault object @fault_id for the ioctl layer (FAULT_QUEUE_ALLOC):
+ * an eventfd, polls readable while a complete group waits to be read. The
+ * caller owns *out_fd; the object keeps a duplicate, closed with it.
+ * Returns 0, -ENOENT, -EBUSY (it has one), -EMFILE, -ENFILE, -ENOMEM. */
+int ifd_fault_open_fd(struct siommu_iommufd *ictx, uint32_t fault_id, int *out_fd);
 
 /* Page storage (pages.c). */
 int ifd_pages_from_user(struct siommu_iommufd *ictx, void *uva, uint64_t length,

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * siommu/iommufd_ioctl.h - the one entry point of the binary iommufd ABI
+ * (siommu/iommufd_abi.h): what ioctl() on an opened /dev/iommu does, on a
+ * context of the object model (siommu/iommufd.h). A program speaking the
+ * ABI needs this header and the ABI header only.
+ */
+#ifndef SIOMMU_IOMMUFD_IOCTL_H
+#define SIOMMU_IOMMUFD_IOCTL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct siommu_iommufd;
+
+/*
+ * siommu_iommufd_ioctl - run iommufd request @request (IOMMU_*) with
+ * argument struct @arg on context @ictx, as Linux's /dev/iommu ioctl does.
+ * @arg starts with its size (u32). Pointers inside it are the caller's
+ * own addresses. Returns 0 or a negative errno:
+ *   -EFAULT      @arg NULL (or a pointer inside it NULL where the call
+ *                needs memory there)
+ *   -ENOTTY      not an iommufd request, or one this implementation does
+ *                not provide
+ *   -EINVAL      size below the struct's first published size; or a
+ *                value the call rejects
+ *   -E2BIG       size beyond the struct this implementation knows, with
+ *                non-zero bytes past it
+ *   -EOPNOTSUPP  unknown flags, non-zero reserved fields, unknown types
+ *   and each call's errors (siommu/iommufd.h and Linux's errno table).
+ * Outputs are written to @arg up to the caller's size, on success (and
+ * where Linux reports on failure: IOAS_IOVA_RANGES's -EMSGSIZE with the
+ * count). A failed call changes nothing in the context.
+ * Thread-safe as the object model's calls are.
+ */
+int siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg);
+
+/*
+ * The fault queue's fd. IOMMU_FAULT_QUEUE_ALLOC gives, with the FAULT
+ * object's ID, a real close-on-exec fd (an eventfd) that poll(), select()
+ * and epoll report readable while a complete page-request group waits to
+ * be read (and always writable). Its read() and write() carry records, as
+ * Linux's do; a layer that owns the fd (an LD_PRELOAD shim) routes them to
+ * these two calls for the fault object it was allocated with. Closing the
+ * caller's fd does not destroy the object (IOMMU_DESTROY does); the
+ * object keeps its own duplicate for readiness.
+ *
+ * siommu_iommufd_fault_read - read(): whole groups of struct
+ * iommu_hwpt_pgfault records into @buf, oldest first, stopping before a
+ * group that does not fit; each group read gets a cookie (from 1) in
+ * every record, LAST_PAGE on its last. Never blocks. Returns the bytes
+ * written (0: nothing queued, or the next group does not fit), -ESPIPE
+ * (@pos not 0, or @count not a multiple of the record size), -ENOENT (no
+ * such fault object), -EFAULT (@buf NULL with @count).
+ *
+ * siommu_iommufd_fault_write - write(): struct iommu_hwpt_page_response
+ * records, in order, each answering the group read with its cookie
+ * (code SUCCESS or INVALID) towards the device. Returns the bytes of the
+ * records answered when at least one was; otherwise -ESPIPE (@pos not 0,
+ * or @count not a multiple of 8), -EINVAL (another code, a cookie not
+ * read or answered already), -ENOENT, -EFAULT.
+ *
+ * Both are thread-safe.
+ */
+long siommu_iommufd_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id, void *buf,
+			       unsigned long count, long long pos);
+long siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint32_t fault_id,
+				const void *buf, unsigned long count, long long pos);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIOMMU_IOMMUFD_IOCTL_H */

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The binary iommufd ABI (siommu/iommufd_abi.h) over the object model: one
+ * table, indexed by the request's number, gives each command its struct
+ * size, first published size and handler. The dispatcher applies Linux's
+ * extensibility rules once for every command (copy the caller's struct
+ * into a zeroed buffer of ours, refuse non-zero bytes past it, write back
+ * at most the caller's size); handlers check the fields that must be zero
+ * and translate to the C API.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <siommu/iommufd_abi.h>
+#include <siommu/iommufd_ioctl.h>
+
+#include "iommufd/iommufd_internal.h"
+
+/* The user's range array is handed to the C API as it is. */
+_Static_assert(sizeof(struct iommu_iova_range) == sizeof(struct siommu_iova_range),
+	       "iova range layout");
+_Static_assert(offsetof(struct iommu_iova_range, last) ==
+	       offsetof(struct siommu_iova_range, last), "iova range layout");
+
+/* Fault records go to the caller's buffer as the C API writes them. */
+_Static_assert(sizeof(struct iommu_hwpt_pgfault) == sizeof(struct siommu_hwpt_pgfault),
+	       "fault record layout");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, cookie) ==
+	       offsetof(struct siommu_hwpt_pgfault, cookie), "fault record layout");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, addr) ==
+	       offsetof(struct siommu_hwpt_pgfault, addr), "fault record layout");
+
+/* One command in flight: our copy of the caller's struct. */
+struct ucmd {
+	struct siommu_iommufd *ictx;
+	void *cmd;
+	bool respond;		/* write the struct back, even on failure */
+};
+
+static void *uptr(uint64_t v)
+{
+	return (void *)(uintptr_t)v;
+}
+
+static int destroy(struct ucmd *u)
+{
+	struct iommu_destroy *c = u->cmd;
+
+	return siommu_iommufd_obj_destroy(u->ictx, c->id);
+}
+
+static int ioas_alloc(struct ucmd *u)
+{
+	struct iommu_ioas_alloc *c = u->cmd;
+	int ret;
+
+	if (c->flags)
+		return -EOPNOTSUPP;
+	ret = siommu_ioas_alloc(u->ictx, &c->out_ioas_id);
+	u->respond = !ret;
+	return ret;
+}
+
+static int ioas_allow_iovas(struct ucmd *u)
+{
+	struct iommu_ioas_allow_iovas *c = u->cmd;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	if (c->num_iovas && !c->allowed_iovas)
+		return -EFAULT;
+	return siommu_ioas_allow_iovas(u->ictx, c->ioas_id, uptr(c->allowed_iovas),
+				       c->num_iovas);
+}
+
+static int ioas_copy(struct ucmd *u)
+{
+	struct iommu_ioas_copy *c = u->cmd;
+	int ret;
+
+	ret = siommu_ioas_copy(u->ictx, c->dst_ioas_id, c->src_ioas_id, c->flags,
+			       c->src_iova, c->length, (uint64_t *)&c->dst_iova);
+	u->respond = !ret;
+	return ret;
+}
+
+static int ioas_iova_ranges(struct ucmd *u)
+{
+	struct iommu_ioas_iova_ranges *c = u->cmd;
+	uint64_t align = 0;
+	uint32_t num = c->num_iovas;
+	int ret;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	if (num && !c->allowed_iovas)
+		return -EFAULT;
+	ret = siommu_ioas_iova_ranges(u->ictx, c->ioas_id, uptr(c->allowed_iovas), &num,
+				      &align);
+	if (ret && ret != -EMSGSIZE)
+		return ret;
+	/* -EMSGSIZE reports the count the caller needs. */
+	c->num_iovas = num;
+	c->out_iova_alignment = align;
+	u->respond = true;
+	return ret;
+}
+
+static int ioas_map(struct ucmd *u)
+{
+	struct iommu_ioas_map *c = u->cmd;
+	int ret;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	ret = siommu_ioas_map(u->ictx, c->ioas_id, c->flags, uptr(c->user_va), c->length,
+			      (uint64_t *)&c->iova);
+	u->respond = !ret;
+	return ret;
+}
+
+static int ioas_map_file(struct ucmd *u)
+{
+	struct iommu_ioas_map_file *c = u->cmd;
+	int ret;
+
+	ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, c->fd, c->start,
+				   c->length, (uint64_t *)&c->iova);
+	u->respond = !ret;
+	return ret;
+}
+
+static int ioas_unmap(struct ucmd *u)
+{
+	struct iommu_ioas_unmap *c = u->cmd;
+	uint64_t unmapped = 0;
+	int ret;
+
+	ret = siommu_ioas_unmap(u->ictx, c->ioas_id, c->iova, c->length, &unmapped);
+	if (ret)
+		return ret;
+	c->length = unmapped;
+	u->respond = true;
+	return 0;
+}
+
+static int option(struct ucmd *u)
+{
+	struct iommu_option *c = u->cmd;
+	uint64_t val = c->val64;
+	int ret;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	ret = siommu_iommufd_option(u->ictx, c->option_id, c->op, c->object_id, &val);
+	if (ret)
+		return ret;
+	if (c->op == IOMMU_OPTION_OP_GET)
+		c->val64 = val;
+	u->respond = true;
+	return 0;
+}
+
+static int hwpt_alloc(struct ucmd *u)
+{
+	struct iommu_hwpt_alloc *c = u->cmd;
+	uint32_t fault_id = c->flags & IOMMU_HWPT_FAULT_ID_VALID ? c->fault_id : 0;
+	int ret;
+
+	if (c->__reserved || c->__reserved2)
+		return -EOPNOTSUPP;
+	if (c->data_type == IOMMU_HWPT_DATA_NONE) {
+		if (c->data_len || c->data_uptr)
+			return -EINVAL;
+		ret = siommu_hwpt_alloc(u->ictx, c->dev_id, c->pt_id, c->flags, fault_id,
+					&c->out_hwpt_id);
+	} else {
+		/* Driver data: a nested HWPT over a nest parent. */
+		if (c->data_len && !c->data_uptr)
+			return -EFAULT;
+		ret = siommu_hwpt_alloc_nested(u->ictx, &(struct siommu_hwpt_nested_cfg){
+			.flags = c->flags, .dev_id = c->dev_id, .pt_id = c->pt_id,
+			.data_type = c->data_type, .data_len = c->data_len,
+			.data = uptr(c->data_uptr), .fault_id = fault_id,
+		}, &c->out_hwpt_id);
+	}
+	u->respond = !ret;
+	return ret;
+}
+
+static int hwpt_invalidate(struct ucmd *u)
+{
+	struct iommu_hwpt_invalidate *c = u->cmd;
+	uint32_t n = c->entry_num;
+	int ret;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	ret = siommu_hwpt_invalidate(u->ictx, c->hwpt_id, c->data_type, uptr(c->data_uptr),
+				     c->entry_len, &n);
+	/* entry_num reports how far the batch got, failed or not. */
+	c->entry_num = n;
+	u->respond = true;
+	return ret;
+}
+
+static int viommu_alloc(struct ucmd *u)
+{
+	struct iommu_viommu_alloc *c = u->cmd;
+	int ret;
+
+	/* No vIOMMU type here takes driver data: data_len and data_uptr
+	 * are left alone, as Linux's SMMUv3 leaves them. */
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	ret = siommu_viommu_alloc(u->ictx, c->flags, c->type, c->dev_id, c->hwpt_id,
+				  &c->out_viommu_id);
+	u->respond = !ret;
+	return ret;
+}
+
+static int vdevice_alloc(struct ucmd *u)
+{
+	struct iommu_vdevice_alloc *c = u->cmd;
+	int ret;
+
+	ret = siommu_vdevice_alloc(u->ictx, c->viommu_id, c->dev_id, c->virt_id,
+				   &c->out_vdevice_id);
+	u->respond = !ret;
+	return ret;
+}
+
+static int get_hw_info(struct ucmd *u)
+{
+	struct iommu_hw_info *c = u->cmd;
+	bool want = c->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+	uint32_t type = want ? c->in_data_type : IOMMU_HW_INFO_TYPE_DEFAULT;
+	uint32_t len = 0;
+	uint64_t caps = 0;
+	uint8_t pasid_log2 = 0;
+	int ret;
+
+	if (c->flags & ~(uint32_t)IOMMU_HW_INFO_FLAG_INPUT_TYPE)
+		return -EOPNOTSUPP;
+	if (c->__reserved[0] || c->__reserved[1] || c->__reserved[2])
+		return -EOPNOTSUPP;
+	if (c->data_len && !c->data_uptr)
+		return -EFAULT;
+	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, uptr(c->data_uptr),
+					 c->data_len, &len, &caps, &pasid_log2);
+	if (ret)
+		return ret;
+	c->data_len = len;
+	c->out_data_type = type;
+	c->out_capabilities = caps;
+	c->out_max_pasid_log2 = pasid_log2;
+	u->respond = true;
+	return 0;
+}
+
+static int hwpt_set_dirty_tracking(struct ucmd *u)
+{
+	struct iommu_hwpt_set_dirty_tracking *c = u->cmd;
+
+	if (c->flags & ~(uint32_t)IOMMU_HWPT_DIRTY_TRACKING_ENABLE || c->__reserved)
+		return -EOPNOTSUPP;
+	return siommu_hwpt_set_dirty_tracking(u->ictx, c->hwpt_id,
+					      c->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+}
+
+static int hwpt_get_dirty_bitmap(struct ucmd *u)
+{
+	struct iommu_hwpt_get_dirty_bitmap *c = u->cmd;
+
+	if (c->flags & ~(uint32_t)IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR || c->__reserved)
+		return -EOPNOTSUPP;
+	if (!c->data)
+		return -EFAULT;
+	return siommu_hwpt_get_dirty_bitmap(u->ictx, c->hwpt_id, c->iova, c->length,
+					    c->page_size, c->flags, uptr(c->data));
+}
+
+static int fault_queue_alloc(struct ucmd *u)
+{
+	struct iommu_fault_alloc *c = u->cmd;
+	int fd, ret;
+
+	if (c->flags)
+		return -EOPNOTSUPP;
+	ret = siommu_fault_alloc(u->ictx, &c->out_fault_id);
+	if (ret)
+		return ret;
+	ret = ifd_fault_open_fd(u->ictx, c->out_fault_id, &fd);
+	if (ret) {
+		siommu_iommufd_obj_destroy(u->ictx, c->out_fault_id);
+		return ret;
+	}
+	c->out_fault_fd = (uint32_t)fd;
+	u->respond = true;
+	return 0;
+}
+
+struct ioctl_op {
+	unsigned long request;
+	uint32_t size, min_size;
+	int (*fn)(struct ucmd *u);
+};
+
+#define OP(req, name, handler)                                             \
+	[IOMMUFD_CMD_##req - IOMMUFD_CMD_BASE] = {                         \
+		.request = IOMMU_##req, .size = sizeof(struct name),      \
+		.min_size = IOMMUFD_##req##_MIN_SIZE, .fn = handler,       \
+	}
+
+/*
+ * The commands the object model provides. The others (VFIO_IOAS, vEVENTQ,
+ * HW queues and CHANGE_PROCESS) have no slot and answer -ENOTTY.
+ */
+static const struct ioctl_op ops[] = {
+	OP(DESTROY, iommu_destroy, destroy),
+	OP(IOAS_ALLOC, iommu_ioas_alloc, ioas_alloc),
+	OP(IOAS_ALLOW_IOVAS, iommu_ioas_allow_iovas, ioas_allow_iovas),
+	OP(IOAS_COPY, iommu_ioas_copy, ioas_copy),
+	OP(IOAS_IOVA_RANGES, iommu_ioas_iova_ranges, ioas_iova_ranges),
+	OP(IOAS_MAP, iommu_ioas_map, ioas_map),
+	OP(IOAS_UNMAP, iommu_ioas_unmap, ioas_unmap),
+	OP(OPTION, iommu_option, option),
+	OP(HWPT_ALLOC, iommu_hwpt_alloc, hwpt_alloc),
+	[IOMMUFD_CMD_GET_HW_INFO - IOMMUFD_CMD_BASE] = {
+		.request = IOMMU_GET_HW_INFO, .size = sizeof(struct iommu_hw_info),
+		.min_size = IOMMUFD_GET_HW_INFO_MIN_SIZE, .fn = get_hw_info,
+	},
+	OP(HWPT_SET_DIRTY_TRACKING, iommu_hwpt_set_dirty_tracking, hwpt_set_dirty_tracking),
+	OP(HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap, hwpt_get_dirty_bitmap),
+	OP(FAULT_QUEUE_ALLOC, iommu_fault_alloc, fault_queue_alloc),
+	OP(IOAS_MAP_FILE, iommu_ioas_map_file, ioas_map_file),
+	OP(HWPT_INVALIDATE, iommu_hwpt_invalidate, hwpt_invalidate),
+	OP(VIOMMU_ALLOC, iommu_viommu_alloc, viommu_alloc),
+	OP(VDEVICE_ALLOC, iommu_vdevice_alloc, vdevice_alloc),
+};
+
+/* Room for the largest struct of the table. */
+#define UCMD_MAX 64
+
+int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request,
+				       void *arg)
+{
+	union {
+		uint64_t align;
+		unsigned char b[UCMD_MAX];
+	} buf;
+	const struct ioctl_op *op;
+	struct ucmd u = { .ictx = ictx, .cmd = buf.b };
+	unsigned long nr = request & 0xff;
+	uint32_t usize, i;
+	int ret;
+
+	if (!ictx)
+		return -EINVAL;
+	if (!arg)
+		return -EFAULT;
+	if ((request & ~0xfful) != ((unsigned long)IOMMUFD_TYPE << 8) ||
+	    nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ops))
+		return -ENOTTY;
+	op = &ops[nr - IOMMUFD_CMD_BASE];
+	if (!op->fn || op->request != request)
+		return -ENOTTY;
+	memcpy(&usize, arg, sizeof(usize));
+	if (usize < op->min_size)
+		return -EINVAL;
+	/* Bytes past what we know must be zero: the caller asks nothing of
+	 * a field it cannot know we lack. */
+	for (i = op->size; i < usize; i++)
+		if (((const unsigned char *)arg)[i])
+			return -E2BIG;
+	memset(&buf, 0, sizeof(buf));
+	memcpy(buf.b, arg, usize < op->size ? usize : op->size);
+	ret = op->fn(&u);
+	if (u.respond)
+		memcpy(arg, buf.b, usize < op->size ? usize : op->size);
+	return ret;
+}
+
+/* The rules read() and write() of a fault queue's fd share: whole
+ * records of @rec bytes, at position 0 (Linux: -ESPIPE otherwise). */
+static int fault_io_check(struct siommu_iommufd *ictx, const void *buf,
+			  unsigned long count, long long pos, size_t rec)
+{
+	if (!ictx)
+		return -EINVAL;
+	if (pos || count % rec)
+		return -ESPIPE;
+	if (count && !buf)
+		return -EFAULT;
+	return 0;
+}
+
+long SIOMMU_EXPORT siommu_iommufd_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id,
+					     void *buf, unsigned long count, long long pos)
+{
+	const size_t rec = sizeof(struct iommu_hwpt_pgfault);
+	uint32_t n = 0;
+	int ret;
+
+	ret = fault_io_check(ictx, buf, count, pos, rec);
+	if (ret)
+		return ret;
+	ret = siommu_fault_read(ictx, fault_id, buf,
+				count / rec > UINT32_MAX ? UINT32_MAX : (uint32_t)(count / rec), &n);
+	return ret ? ret : (long)(n * rec);
+}
+
+long SIOMMU_EXPORT siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint32_t fault_id,
+					      const void *buf, unsigned long count,
+					      long long pos)
+{
+	const size_t rec = sizeof(struct iommu_hwpt_page_response);
+	struct iommu_hwpt_page_response r;
+	unsigned long done;
+	int ret = 0;
+
+	ret = fault_io_check(ictx, buf, count, pos, rec);
+	if (ret)
+		return ret;
+	for (done = 0; done < count; done += rec) {
+		memcpy(&r, (const char *)buf + done, rec);
+		ret = siommu_fault_respond(ictx, fault_id, r.cookie, r.code);
+		if (ret)
+			break;
+	}
+	return done ? (long)done : ret;
+}

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libsiommu-preload.so: /dev/iommu for an unmodified program, preloaded
+ * (LD_PRELOAD). Opening /dev/iommu gives a real fd (an eventfd, so that
+ * close, dup and poll work on it) backed by an iommufd context of a
+ * machine the library makes on first use: one VT-d unit. ioctl() on it is
+ * siommu_iommufd_ioctl(); the fault-queue fds FAULT_QUEUE_ALLOC hands out
+ * answer read() and write() with their records. Everything else goes to
+ * libc untouched.
+ *
+ * Intercepted: open, open64, openat, openat64 (of "/dev/iommu"), ioctl,
+ * read, write, close, dup, dup2, dup3 (on our own fds). A context lives
+ * while an fd of it (a /dev/iommu fd, a dup of one, or a fault fd, which
+ * keeps its context as Linux's does) is open; the last close destroys its
+ * objects.
+ *
+ * The machine stays for the life of the process (an exiting process's
+ * memory goes with it).
+ *
+ * Locking: fds_lock protects the fd table and the contexts' reference
+ * counts; it is not held across a call into the library, which is
+ * thread-safe on its own. A context cannot go away during a call: the
+ * call holds a reference.
+ */
+/* open and open64 are two symbols here: no redirection of one to the other. */
+#undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <siommu/core.h>
+#include <siommu/iommufd.h>
+#include <siommu/iommufd_abi.h>
+#include <siommu/iommufd_ioctl.h>
+
+#include "util/compiler.h"
+
+#define MAX_FDS 4096
+
+struct pctx {
+	struct siommu_iommufd *ictx;
+	unsigned int refs;	/* fds using it, and calls in flight */
+};
+
+struct pfd {
+	struct pctx *pc;
+	uint32_t fault_id;	/* 0: the /dev/iommu fd itself */
+};
+
+static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pfd fds[MAX_FDS];
+/* The machine, made on the first open; machine_lock is taken alone (the
+ * library may close fds while it builds it, which takes fds_lock). */
+static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct siommu_ctx *machine;
+
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_ioctl)(int, unsigned long, ...);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+static int (*real_close)(int);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+
+static void resolve(void)
+{
+	real_openat = dlsym(RTLD_NEXT, "openat");
+	real_ioctl = dlsym(RTLD_NEXT, "ioctl");
+	real_read = dlsym(RTLD_NEXT, "read");
+	real_write = dlsym(RTLD_NEXT, "write");
+	real_close = dlsym(RTLD_NEXT, "close");
+	real_dup = dlsym(RTLD_NEXT, "dup");
+	real_dup2 = dlsym(RTLD_NEXT, "dup2");
+	real_dup3 = dlsym(RTLD_NEXT, "dup3");
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void init(void)
+{
+	pthread_once(&once, resolve);
+}
+
+static bool is_iommu(const char *path)
+{
+	return path && !strcmp(path, "/dev/iommu");
+}
+
+/* A reference on the context behind @fd, with what the fd is; NULL if the
+ * fd is not ours. */
+static struct pctx *fd_get(int fd, uint32_t *fault_id)
+{
+	struct pctx *pc = NULL;
+
+	if (fd < 0 || fd >= MAX_FDS)
+		return NULL;
+	pthread_mutex_lock(&fds_lock);
+	if (fds[fd].pc) {
+		pc = fds[fd].pc;
+		pc->refs++;
+		*fault_id = fds[fd].fault_id;
+	}
+	pthread_mutex_unlock(&fds_lock);
+	return pc;
+}
+
+static void pctx_put(struct pctx *pc)
+{
+	bool last;
+
+	pthread_mutex_lock(&fds_lock);
+	last = !--pc->refs;
+	pthread_mutex_unlock(&fds_lock);
+	if (last) {
+		siommu_iommufd_destroy(pc->ictx);
+		free(pc);
+	}
+}
+
+/* Make @fd stand for @pc (a reference taken), @fault_id as given. */
+static void fd_track(int fd, struct pctx *pc, uint32_t fault_id)
+{
+	pthread_mutex_lock(&fds_lock);
+	pc->refs++;
+	fds[fd] = (struct pfd){ .pc = pc, .fault_id = fault_id };
+	pthread_mutex_unlock(&fds_lock);
+}
+
+/* Forget @fd; its reference goes. */
+static void fd_untrack(int fd)
+{
+	struct pctx *pc;
+
+	if (fd < 0 || fd >= MAX_FDS)
+		return;
+	pthread_mutex_lock(&fds_lock);
+	pc = fds[fd].pc;
+	fds[fd].pc = NULL;
+	pthread_mutex_unlock(&fds_lock);
+	if (pc)
+		pctx_put(pc);
+}
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* A new /dev/iommu fd over a new context. */
+static int iommu_open(int flags)
+{
+	struct pctx *pc;
+	int fd, ret;
+
+	pthread_mutex_lock(&machine_lock);
+	ret = 0;
+	if (!machine) {
+		struct siommu_ctx *ctx;
+		struct siommu_unit *unit;
+
+		ret = siommu_ctx_create(NULL, &ctx);
+		if (!ret) {
+			ret = siommu_unit_add_vtd(ctx, NULL, &unit);
+			if (ret)
+				siommu_ctx_destroy(ctx);
+			else
+				machine = ctx;
+		}
+	}
+	pthread_mutex_unlock(&machine_lock);
+	if (ret)
+		return fail(-ret);
+	pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return fail(ENOMEM);
+	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){ .ctx = machine }, &pc->ictx);
+	if (ret) {
+		free(pc);
+		return fail(-ret);
+	}
+	fd = eventfd(0, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
+	if (fd < 0 || fd >= MAX_FDS) {
+		if (fd >= 0)
+			real_close(fd);
+		siommu_iommufd_destroy(pc->ictx);
+		free(pc);
+		return fail(fd < 0 ? errno : EMFILE);
+	}
+	fd_track(fd, pc, 0);
+	return fd;
+}
+
+static int open_mode(int flags, va_list ap)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, int) : 0;
+}
+
+/* The open family: /dev/iommu is ours, any other path libc's (open is
+ * openat at AT_FDCWD). */
+static int open_va(int dirfd, const char *path, int flags, va_list ap)
+{
+	init();
+	if (is_iommu(path))
+		return iommu_open(flags);
+	return real_openat(dirfd, path, flags, open_mode(flags, ap));
+}
+
+int SIOMMU_EXPORT open(const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flags);
+	ret = open_va(AT_FDCWD, path, flags, ap);
+	va_end(ap);
+	return ret;
+}
+
+int SIOMMU_EXPORT open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flags);
+	ret = open_va(AT_FDCWD, path, flags | O_LARGEFILE, ap);
+	va_end(ap);
+	return ret;
+}
+
+int SIOMMU_EXPORT openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flags);
+	ret = open_va(dirfd, path, flags, ap);
+	va_end(ap);
+	return ret;
+}
+
+int SIOMMU_EXPORT openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flags);
+	ret = open_va(dirfd, path, flags | O_LARGEFILE, ap);
+	va_end(ap);
+	return ret;
+}
+
+int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
+{
+	struct pctx *pc;
+	uint32_t fault_id = 0;
+	va_list ap;
+	void *arg;
+	int ret;
+
+	init();
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	pc = fd_get(fd, &fault_id);
+	if (!pc)
+		return real_ioctl(fd, request, arg);
+	if (fault_id) {
+		pctx_put(pc);
+		return fail(ENOTTY);
+	}
+	ret = siommu_iommufd_ioctl(pc->ictx, request, arg);
+	if (!ret && request == IOMMU_FAULT_QUEUE_ALLOC) {
+		struct iommu_fault_alloc *a = arg;
+		int ffd = (int)a->out_fault_fd;
+
+		/* The fault fd keeps the context, as Linux's does. */
+		if (ffd >= MAX_FDS) {
+			real_close(ffd);
+			siommu_iommufd_obj_destroy(pc->ictx, a->out_fault_id);
+			ret = -EMFILE;
+		} else {
+			fd_track(ffd, pc, a->out_fault_id);
+		}
+	}
+	pctx_put(pc);
+	return ret ? fail(-ret) : 0;
+}
+
+/* read() (@buf written) or write() (@buf read) on @fd: fault fds carry
+ * records, the /dev/iommu fd neither (-EINVAL, as Linux's), other fds are
+ * libc's. */
+static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
+{
+	struct pctx *pc;
+	uint32_t fault_id = 0;
+	long ret;
+
+	init();
+	pc = fd_get(fd, &fault_id);
+	if (!pc)
+		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
+	if (!fault_id)
+		ret = -EINVAL;
+	else if (is_read)
+		ret = siommu_iommufd_fault_read(pc->ictx, fault_id, buf, count, 0);
+	else
+		ret = siommu_iommufd_fault_write(pc->ictx, fault_id, buf, count, 0);
+	pctx_put(pc);
+	return ret < 0 ? fail((int)-ret) : ret;
+}
+
+ssize_t SIOMMU_EXPORT read(int fd, void *buf, size_t count)
+{
+	return rw(fd, true, buf, count);
+}
+
+ssize_t SIOMMU_EXPORT write(int fd, const void *buf, size_t count)
+{
+	return rw(fd, false, (void *)buf, count);
+}
+
+int SIOMMU_EXPORT close(int fd)
+{
+	init();
+	fd_untrack(fd);
+	return real_close(fd);
+}
+
+/* @newfd now stands for what @oldfd does (nothing, if @oldfd is not ours). */
+static int dup_track(int oldfd, int newfd)
+{
+	struct pctx *pc;
+	uint32_t fault_id = 0;
+
+	if (newfd < 0)
+		return newfd;
+	pc = fd_get(oldfd, &fault_id);
+	if (!pc)
+		return newfd;
+	if (newfd >= MAX_FDS) {
+		real_close(newfd);
+		pctx_put(pc);
+		return fail(EMFILE);
+	}
+	fd_track(newfd, pc, fault_id);
+	pctx_put(pc);
+	return newfd;
+}
+
+int SIOMMU_EXPORT dup(int oldfd)
+{
+	init();
+	return dup_track(oldfd, real_dup(oldfd));
+}
+
+int SIOMMU_EXPORT dup2(int oldfd, int newfd)
+{
+	int ret;
+
+	init();
+	if (oldfd == newfd)
+		return real_dup2(oldfd, newfd);
+	ret = real_dup2(oldfd, newfd);
+	if (ret >= 0)
+		fd_untrack(newfd);	/* what it was is closed */
+	return dup_track(oldfd, ret);
+}
+
+int SIOMMU_EXPORT dup3(int oldfd, int newfd, int flags)
+{
+	int ret;
+
+	init();
+	ret = real_dup3(oldfd, newfd, flags);
+	if (ret >= 0)
+		fd_untrack(newfd);
+	return dup_track(oldfd, ret);
+}

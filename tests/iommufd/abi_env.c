@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* The machine behind the ABI tests (abi_env.h), over the object model. */
+#include "abi_env.h"
+#include "iommufd_test.h"
+
+#define PRI_RID 0x400
+
+struct abi_env {
+	struct tfd t;
+	struct siommu_device *pri;
+	uint32_t dev_id[ABI_ENV_PRI_DEV + 1];
+	unsigned int responses;
+	struct siommu_vtd_page_resp last;
+};
+
+static void on_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
+{
+	struct abi_env *e = opaque;
+
+	e->responses++;
+	e->last = *resp;
+}
+
+static const struct siommu_vtd_dev_ops pri_ops = { .page_resp = on_resp };
+
+struct abi_env *abi_env_create(uint64_t limit_pages)
+{
+	struct abi_env *e = calloc(1, sizeof(*e));
+	unsigned int i;
+
+	CHECK(e);
+	tfd_setup(&e->t, limit_pages);
+	CHECK_OK(siommu_device_add(e->t.unit, &(struct siommu_device_cfg){
+		.rid = PRI_RID, .pasid_bits = 20, .flags = SIOMMU_DEV_PRI,
+		.alias_rid = SIOMMU_NO_ALIAS }, &e->pri));
+	CHECK_OK(siommu_vtd_dev_register(siommu_unit_vtd(e->t.unit), PRI_RID, &pri_ops, e));
+	for (i = 0; i < TFD_NR_DEVS; i++)
+		CHECK_OK(siommu_iommufd_bind(e->t.ictx, e->t.dev[i], &e->dev_id[i]));
+	CHECK_OK(siommu_iommufd_bind(e->t.ictx, e->pri, &e->dev_id[ABI_ENV_PRI_DEV]));
+	return e;
+}
+
+void abi_env_destroy(struct abi_env *e)
+{
+	tfd_teardown(&e->t);
+	free(e);
+}
+
+struct siommu_iommufd *abi_env_ictx(struct abi_env *e)
+{
+	return e->t.ictx;
+}
+
+uint32_t abi_env_dev(struct abi_env *e, unsigned int i)
+{
+	return e->dev_id[i];
+}
+
+int abi_env_attach(struct abi_env *e, unsigned int i, uint32_t *pt_id)
+{
+	return siommu_iommufd_attach(e->t.ictx, e->dev_id[i], NOPASID, pt_id);
+}
+
+int abi_env_dma(struct abi_env *e, unsigned int i, uint64_t iova, void *buf, size_t len,
+		bool write)
+{
+	return tfd_dma(&e->t, i, NOPASID, iova, buf, len, write);
+}
+
+void abi_env_page_request(struct abi_env *e, uint16_t grp, uint64_t addr, bool last)
+{
+	struct siommu_vtd_page_req req = {
+		.rid = PRI_RID, .addr = addr, .access = SIOMMU_VTD_READ, .prgi = grp,
+		.last = last,
+	};
+
+	CHECK_OK(siommu_vtd_page_request(siommu_unit_vtd(e->t.unit), &req));
+}
+
+unsigned int abi_env_responses(struct abi_env *e, uint16_t *grp, uint8_t *code)
+{
+	*grp = e->last.prgi;
+	*code = e->last.code;
+	return e->responses;
+}
+
+uint32_t abi_env_objects(struct abi_env *e)
+{
+	struct siommu_iommufd_stats st;
+
+	siommu_iommufd_get_stats(e->t.ictx, &st);
+	return st.objects;
+}
