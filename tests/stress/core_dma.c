@@ -220,6 +220,14 @@ static void *replacer_fn(void *arg)
 		n += 2;
 		st(&pasid_seq, n);
 		replaces++;
+		/* A RID switch is one register write, so back to back they
+		 * would leave the DMA threads no window in which the space
+		 * they read stays put (what the exact checks need). */
+		if (rid_swaps) {
+			struct timespec pause = { 0, 100000 };
+
+			nanosleep(&pause, NULL);
+		}
 	}
 	return NULL;
 }
