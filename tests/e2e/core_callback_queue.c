@@ -7,9 +7,8 @@
  * context lock of the call that flushed. Each call that would wait for a queue or take those
  * locks is refused with -EDEADLK and changes nothing; siommu_device_detach()
  * cannot fail, and is done once the call that ran the callback returns.
- * Then, on VT-d, a wait whose descriptors another thread is processing,
- * held up for seconds in a device callback, completes without counting an
- * error.
+ * Then a wait whose commands another thread is processing, held up for
+ * seconds in a device callback, completes without counting an error.
  * A deadlock fails the test through the watchdog instead of hanging it.
  */
 #include <errno.h>
@@ -22,6 +21,7 @@
 
 #include "core_unit.h"
 #include "test.h"
+#include "core/drivers/smmuv3/smmuv3_drv.h"	/* smmu_drv_cmdq_hook_set */
 #include "core/drivers/vtd/vtd_drv.h"	/* vtd_drv_qi_hook_set */
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
@@ -341,19 +341,18 @@ struct slow {
 	pthread_cond_t cond;
 	bool armed, in_cb;
 	pthread_t thr;
-	uint64_t tail;
+	uint64_t tail;		/* the producer index the other thread writes */
 	unsigned int n_slow;
 };
 
 static struct slow slow = { .lock = PTHREAD_MUTEX_INITIALIZER,
 			     .cond = PTHREAD_COND_INITIALIZER };
 
-static void slow_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+static void slow_inv_fn(uint16_t rid)
 {
 	struct timespec ts = { 3, 0 };
 
-	(void)opaque;
-	(void)inv;
+	(void)rid;
 	if (!pthread_equal(pthread_self(), slow.thr))
 		return;
 	pthread_mutex_lock(&slow.lock);
@@ -364,23 +363,44 @@ static void slow_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
 	nanosleep(&ts, NULL);
 }
 
-/* The thread that processes the queue: an IQT write of the same tail. */
+/* The thread that processes the queue: a write of the driver's next
+ * producer index (VT-d IQT, SMMUv3 CMDQ_PROD). */
 static void *slow_writer(void *arg)
 {
 	(void)arg;
-	CHECK_OK(siommu_vtd_mmio_write(hw, SIOMMU_VTD_REG_IQT, 8, slow.tail));
+	if (hw)
+		CHECK_OK(siommu_vtd_mmio_write(hw, SIOMMU_VTD_REG_IQT, 8, slow.tail));
+	else
+		CHECK_OK(siommu_smmuv3_mmio_write(siommu_unit_smmuv3(unit),
+						  SIOMMU_SMMUV3_CMDQ_PROD, 4, slow.tail));
 	return NULL;
 }
 
-/* Just before the driver's IQT write: another thread gets there first. */
-static void slow_hook(void *arg, uint64_t iq_pa, unsigned int first, unsigned int n)
+/* The producer index after @n more commands than the unit has (SMMUv3
+ * 3.5.1: index and wrap bit, LOG2SIZE in CMDQ_BASE). */
+static uint64_t smmu_next_prod(unsigned int n)
+{
+	struct siommu_smmuv3 *s = siommu_unit_smmuv3(unit);
+	uint64_t base, prod;
+
+	CHECK_OK(siommu_smmuv3_mmio_read(s, SIOMMU_SMMUV3_CMDQ_BASE, 8, &base));
+	CHECK_OK(siommu_smmuv3_mmio_read(s, SIOMMU_SMMUV3_CMDQ_PROD, 4, &prod));
+	return (prod + n) & ((2ull << (base & 0x1f)) - 1);
+}
+
+/* Just before the driver's producer write: another thread gets there
+ * first, with the same index, and is held in the callback. */
+static void slow_hook(void *arg, uint64_t q_pa, unsigned int first, unsigned int n)
 {
 	(void)arg;
-	(void)iq_pa;
+	(void)q_pa;
 	if (!slow.armed)
 		return;
 	slow.armed = false;
-	slow.tail = (uint64_t)((first + n) % VTD_DRV_IQ_ENTRIES) << 5;
+	if (hw)
+		slow.tail = (uint64_t)((first + n) % VTD_DRV_IQ_ENTRIES) << 5;
+	else
+		slow.tail = smmu_next_prod(n);
 	CHECK_OK(pthread_create(&slow.thr, NULL, slow_writer, NULL));
 	pthread_mutex_lock(&slow.lock);
 	while (!slow.in_cb)
@@ -388,24 +408,38 @@ static void slow_hook(void *arg, uint64_t iq_pa, unsigned int first, unsigned in
 	pthread_mutex_unlock(&slow.lock);
 }
 
+static void queue_hook_set(void (*fn)(void *, uint64_t, unsigned int, unsigned int))
+{
+	if (hw)
+		vtd_drv_qi_hook_set(unit, fn, NULL);
+	else
+		smmu_drv_cmdq_hook_set(unit, fn, NULL);
+}
+
+/*
+ * This thread's strict unmap waits for its invalidation while another
+ * thread, processing the queue, spends 3 s in b's device-TLB (ATC)
+ * invalidation callback: the wait completes once that returns, and
+ * counts no error.
+ */
 static void check_slow_callback(void)
 {
-	struct siommu_vtd_dev_ops ops = { .devtlb_inv = slow_inv };
+	static const struct inv_cb slow_cb = { slow_inv_fn };
 	struct siommu_unit_stats st0, st;
 
-	siommu_vtd_dev_unregister(hw, 0x0200);
-	CHECK_OK(siommu_vtd_dev_register(hw, 0x0200, &ops, NULL));
+	inv_register(0x0200, &slow_cb);
 	CHECK_OK(siommu_domain_map(dom, 0x1000, pa, 0x1000, RW));
 	siommu_unit_get_stats(unit, &st0);
-	vtd_drv_qi_hook_set(unit, slow_hook, NULL);
+	queue_hook_set(slow_hook);
 	slow.armed = true;
 	CHECK_OK(siommu_domain_unmap(dom, 0x1000, 0x1000, NULL));
 	CHECK_OK(pthread_join(slow.thr, NULL));
-	vtd_drv_qi_hook_set(unit, NULL, NULL);
+	queue_hook_set(NULL);
 	CHECK_EQ(slow.n_slow, 1);
 	siommu_unit_get_stats(unit, &st);
 	CHECK_EQ(st.inv_errors, st0.inv_errors);
 	CHECK_EQ(st.inv_waits, st0.inv_waits + 1);
+	inv_register(0x0200, &on_inv);
 }
 
 int main(void)
@@ -438,8 +472,7 @@ int main(void)
 	check_nested_in_detach();
 	check_nested_fault();
 	check_nested_in_dma_flush();
-	if (hw)
-		check_slow_callback();
+	check_slow_callback();
 
 	inv_unregister(0x0200);
 	siommu_ctx_destroy(ctx);

@@ -211,15 +211,19 @@ void smmu_msi_send(struct siommu_smmuv3 *s, enum siommu_smmuv3_irq irq,
 		   uint64_t addr, uint32_t data)
 {
 	siommu_smmuv3_msi_fn fn = s->msi_fn;
-	uint32_t le = data;	/* the formats are little-endian, as is the host */
+	uint32_t *p;
 
 	/* SMMUv3 3.18.2: an MSI whose address is 0 is not sent (a wired
 	 * interrupt would be signalled instead; the unit has none). For
 	 * CMD_SYNC, completion then shows through CMDQ_CONS alone. */
 	if (!addr)
 		return;
-	if (siommu_mem_is_ram(s->mem, addr, 4))
-		siommu_mem_write(s->mem, addr, &le, 4);
+	/* One 32-bit write (the address is word-aligned, MSIAddr[51:2]),
+	 * little-endian as the host: a driver on another thread may poll
+	 * the word (a CMD_SYNC's completion). */
+	p = siommu_mem_host(s->mem, addr, 4);
+	if (p)
+		__atomic_store_n(p, data, __ATOMIC_RELEASE);
 	if (fn)
 		fn(s->msi_opaque, irq, addr, data);
 }

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "core/drv_wait.h"
 #include "core/drivers/smmuv3/smmuv3_drv.h"
 
 static uint32_t q_mask(const struct smmu_drv_queue *q)
@@ -68,32 +69,53 @@ static uint32_t cmdq_push_sync(struct smmu_drv_unit *u)
 	return c.msi_data;
 }
 
+/* Whether CMD_SYNC @seq completed: its MSI wrote @seq to the status
+ * word, or (without MSIs) CMDQ_CONS passed it. One read. */
+static bool cmdq_synced(struct smmu_drv_unit *u, uint32_t seq)
+{
+	/* The unit's MSI is one 32-bit write, which a thread processing
+	 * the queue may make while this one polls. */
+	if (u->msi)
+		return __atomic_load_n(u->sync_word, __ATOMIC_ACQUIRE) == seq;
+	return (smmu_drv_rd32(u, SIOMMU_SMMUV3_CMDQ_CONS) & q_mask(&u->cmdq)) ==
+	       u->cmdq_prod;
+}
+
 /*
- * Wait for CMD_SYNC @seq (the model consumes the queue inside the PROD
- * write; a real unit would complete later, hence the bounded poll).
- * 0, -EIO (the queue stopped on an error) or -ETIMEDOUT.
+ * The wait when the SYNC had not completed by the time the CMDQ_PROD
+ * write returned. The model consumes the queue inside that write, but not
+ * always ours: a thread that was processing already, held up in a device
+ * callback (ATC invalidation, page response) that may run for seconds,
+ * takes our commands after its own, as a real unit completes later. So the
+ * wait gives up only once CMDQ_CONS has not moved for DRV_WAIT_STALL_NS
+ * (core/drv_wait.h), not after a count of polls.
+ */
+static __attribute__((noinline)) int cmdq_wait_poll(struct smmu_drv_unit *u, uint32_t seq)
+{
+	struct drv_stall st = DRV_STALL_INIT;
+
+	for (;;) {
+		if (cmdq_stopped(u))
+			return -EIO;
+		if (drv_stall_due(&st) &&
+		    drv_stall_expired(&st, smmu_drv_rd32(u, SIOMMU_SMMUV3_CMDQ_CONS)))
+			return -ETIMEDOUT;
+		sched_yield();
+		if (cmdq_synced(u, seq))
+			return 0;
+	}
+}
+
+/*
+ * Wait for CMD_SYNC @seq. 0, -EIO (the queue stopped on an error) or
+ * -ETIMEDOUT (cmdq_wait_poll()). A SYNC the unit completed within the
+ * PROD write costs one read.
  */
 static int cmdq_wait(struct smmu_drv_unit *u, uint32_t seq)
 {
-	struct smmu_drv_queue *q = &u->cmdq;
-	unsigned int i;
-
-	for (i = 0; i < SMMU_DRV_POLL_LIMIT; i++) {
-		if (u->msi) {
-			uint32_t word = 0;
-
-			siommu_mem_read(u->mem, u->sync_pa, &word, 4);
-			if (__atomic_load_n(&word, __ATOMIC_ACQUIRE) == seq)
-				return 0;
-		} else if ((smmu_drv_rd32(u, SIOMMU_SMMUV3_CMDQ_CONS) & q_mask(q)) ==
-			   u->cmdq_prod) {
-			return 0;
-		}
-		if (cmdq_stopped(u))
-			return -EIO;
-		sched_yield();
-	}
-	return -ETIMEDOUT;
+	if (likely(cmdq_synced(u, seq)))
+		return 0;
+	return cmdq_wait_poll(u, seq);
 }
 
 static void push_global(struct smmu_drv_unit *u)

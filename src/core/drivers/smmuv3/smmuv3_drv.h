@@ -88,6 +88,13 @@
 
 #define BIT64(n) (1ull << (n))
 
+/*
+ * Polls of a register acknowledgement (CR0ACK, IRQ_CTRLACK, GBPA.Update)
+ * before it is taken for lost. A count is enough there: the unit
+ * completes those updates within the register write (SMMUv3 6.3.9), under
+ * its register lock, never behind a device callback; the CMD_SYNC wait,
+ * which can be, is bounded by time without progress instead (cmdq.c).
+ */
 #define SMMU_DRV_POLL_LIMIT 1000000
 #define SMMU_DRV_STRTAB_SPLIT 8		/* 256 STEs per level-2 table */
 #define SMMU_DRV_CD_L2_BITS 10		/* 1024 CDs per level-2 CD table */
@@ -146,6 +153,7 @@ struct smmu_drv_unit {
 	uint32_t cmdq_prod;
 	unsigned int cmdq_pending;	/* written since the last CMD_SYNC */
 	uint64_t sync_pa;		/* CMD_SYNC's MSI lands here */
+	uint32_t *sync_word;		/* its host address: atomic loads */
 	uint32_t sync_seq;
 	uint64_t n_cmd, n_sync, n_inv_err;
 	smmu_drv_cmdq_hook_fn *cmdq_hook;

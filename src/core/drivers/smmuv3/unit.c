@@ -277,6 +277,8 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 	if (!ret)
 		ret = siommu_mem_frame_alloc(mem, SIOMMU_SZ_4K, SIOMMU_MEM_HW, &u->sync_pa);
 	if (!ret)
+		u->sync_word = siommu_mem_host(mem, u->sync_pa, 4);
+	if (!ret)
 		ret = smmu_drv_tables_init(u);
 	if (ret) {
 		siommu_smmuv3_destroy(u->hw);

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "core/drv_wait.h"
 #include "core/drivers/vtd/vtd_drv.h"
 
 static void qi_write(struct vtd_drv_unit *v, const struct siommu_vtd_desc *d)
@@ -32,14 +32,6 @@ static void qi_submit(struct vtd_drv_unit *v)
 	v->iq_pending = 0;
 }
 
-static uint64_t qi_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The status word the unit writes (a wait descriptor's SW), with acquire. */
 static uint32_t qi_status(struct vtd_drv_unit *v)
 {
@@ -48,34 +40,22 @@ static uint32_t qi_status(struct vtd_drv_unit *v)
 
 /*
  * The wait when the unit has not completed it by the time the IQT write
- * returned. The model processes the queue inside an IQT write, but not
- * always ours: a thread that was processing already (its device callback
- * may run for seconds) takes our descriptors after its own, as a real
- * unit completes later. So the wait is bounded by time without progress,
- * not by a count of polls: it gives up only once IQH has not moved for
- * VTD_DRV_QI_STALL_NS.
+ * returned: another thread may be processing the queue, held up in a
+ * device callback, so the wait gives up only once IQH has not moved for
+ * DRV_WAIT_STALL_NS (core/drv_wait.h).
  */
 static __attribute__((noinline)) int qi_wait_poll(struct vtd_drv_unit *v, uint32_t seq)
 {
-	uint64_t head = 0, since = 0;
-	unsigned int polls;
+	struct drv_stall st = DRV_STALL_INIT;
 
-	for (polls = 0;; polls++) {
+	for (;;) {
 		if (vtd_drv_rd32(v, SIOMMU_VTD_REG_FSTS) & (SIOMMU_VTD_FSTS_IQE |
 							    SIOMMU_VTD_FSTS_ITE |
 							    SIOMMU_VTD_FSTS_ICE))
 			return -EIO;
-		/* The clock and IQH are read every 64 polls. */
-		if (!(polls % 64)) {
-			uint64_t now = qi_now_ns(), h = vtd_drv_rd64(v, SIOMMU_VTD_REG_IQH);
-
-			if (!since || h != head) {
-				head = h;
-				since = now;
-			} else if (now - since > VTD_DRV_QI_STALL_NS) {
-				return -ETIMEDOUT;
-			}
-		}
+		if (drv_stall_due(&st) &&
+		    drv_stall_expired(&st, vtd_drv_rd64(v, SIOMMU_VTD_REG_IQH)))
+			return -ETIMEDOUT;
 		sched_yield();
 		if (qi_status(v) == seq)
 			return 0;

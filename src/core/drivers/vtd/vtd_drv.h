@@ -52,9 +52,6 @@
 #define VTD_DRV_IQ_ENTRIES 128		/* one 4K page of 256-bit descriptors */
 #define VTD_DRV_PRQ_SIZE 4096		/* PQA.PQS 0: 128 requests */
 #define VTD_DRV_POLL_LIMIT 1000000
-/* An invalidation wait gives up after this long without the unit moving
- * IQH (qi.c: qi_wait()). */
-#define VTD_DRV_QI_STALL_NS (30ull * 1000000000ull)
 
 /*
  * Test hook (not exported): the commit of a present PASID entry's rewrite
