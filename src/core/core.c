@@ -909,7 +909,9 @@ static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cf
 		struct siommu_pt_cfg tc;
 
 		siommu_pt_get_cfg(sva->pt, &tc);
-		if (tc.format != SIOMMU_PT_X86_64 || dom->ias != tc.ias) {
+		/* The unit walks the process's table only in the format
+		 * its driver named: the process's CPU must be that one. */
+		if (tc.format != pc.format || dom->ias != tc.ias) {
 			ret = -EOPNOTSUPP;
 			goto out_fini_dom;
 		}

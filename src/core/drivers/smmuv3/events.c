@@ -4,6 +4,8 @@
  * PRI queue (8.1), both drained on the unit's interrupt and reported up to
  * the core, which runs handlers and decides the answers.
  */
+#include <sched.h>
+
 #include "core/drivers/smmuv3/smmuv3_drv.h"
 
 #define FIELD(w, h, l) (((w) >> (l)) & (~0ull >> (63 - (h) + (l))))
@@ -91,6 +93,7 @@ static void drain_priq(struct smmu_drv_unit *u)
 		n = q_read(u, &u->priq, SIOMMU_SMMUV3_PRIQ_PROD, SIOMMU_SMMUV3_PRIQ_CONS, 16,
 			   e, Q_ENTRIES_MAX);
 		__atomic_store_n(&u->n_page_req, u->n_page_req + n, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&u->pri_reporting, 1, __ATOMIC_ACQ_REL);
 		pthread_mutex_unlock(&u->pri_lock);
 		nr = 0;
 		for (i = 0; i < n; i++) {
@@ -112,7 +115,22 @@ static void drain_priq(struct smmu_drv_unit *u)
 		}
 		if (nr)
 			core_report_page_requests(u->unit, reqs, nr);
+		__atomic_fetch_sub(&u->pri_reporting, 1, __ATOMIC_RELEASE);
 	} while (n);
+}
+
+void smmu_drv_page_req_drain(struct siommu_unit *unit)
+{
+	struct smmu_drv_unit *u = smmu_drv_unit(unit);
+
+	if (!u->pri)
+		return;
+	/* Requests the unit queued before this call are read here, or by a
+	 * thread that counted itself in pri_reporting before it moved
+	 * PRIQ_CONS; its report is short (the core only queues them). */
+	drain_priq(u);
+	while (__atomic_load_n(&u->pri_reporting, __ATOMIC_ACQUIRE))
+		sched_yield();
 }
 
 void smmu_drv_drain_pending(struct smmu_drv_unit *u)

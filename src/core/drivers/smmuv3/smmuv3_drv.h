@@ -147,6 +147,9 @@ struct smmu_drv_unit {
 	pthread_mutex_t pri_lock;
 	struct smmu_drv_queue priq;
 	uint64_t n_page_req;
+	/* Threads that moved PRIQ_CONS and have not finished reporting
+	 * what they read (atomic): a drain waits for them. */
+	unsigned int pri_reporting;
 	unsigned int pending;		/* SMMU_PEND_*, atomic */
 };
 
@@ -195,9 +198,11 @@ static inline struct smmu_drv_dom *smmu_drv_dom(struct siommu_domain *dom,
 	return dom->drv[unit->index];
 }
 
+/* A domain with a table the unit walks and a tag: a paging domain, or an
+ * SVA domain on a process's Arm64 table (stage 1, a CD of its own). */
 static inline bool smmu_dom_paging(const struct siommu_domain *dom)
 {
-	return dom && dom->type == SIOMMU_DOMAIN_PAGING;
+	return dom && (dom->type == SIOMMU_DOMAIN_PAGING || dom->type == SIOMMU_DOMAIN_SVA);
 }
 
 static inline bool smmu_dom_s2(const struct siommu_domain *dom)
@@ -246,6 +251,9 @@ void smmu_drv_page_response(struct siommu_unit *unit,
  * raised inside the driver's own writes left pending. */
 void smmu_drv_msi(void *opaque, enum siommu_smmuv3_irq irq, uint64_t addr, uint32_t data);
 void smmu_drv_drain_pending(struct smmu_drv_unit *u);
+/* ops->page_req_drain: every request the PRI queue holds, and every one
+ * another thread read before this call, reported; under ctx->lock. */
+void smmu_drv_page_req_drain(struct siommu_unit *unit);
 
 /* Tables and attach (tables.c). */
 int smmu_drv_tables_init(struct smmu_drv_unit *u);
@@ -259,5 +267,7 @@ void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 			    struct siommu_domain *dom, void *att);
 void smmu_drv_attach_abort(struct siommu_device *dev, uint32_t pasid,
 			   struct siommu_domain *dom, void *att);
+void smmu_drv_attach_quiesce(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom, void *att);
 
 #endif

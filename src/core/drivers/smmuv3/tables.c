@@ -457,6 +457,21 @@ static void cd_target(struct smmu_drv_unit *u, struct siommu_domain *dom, uint16
 	memcpy(w, words, 4 * sizeof(*w));
 }
 
+/* Make CD words @w quiet: no walk, no record, no stall. */
+static void cd_quiet(uint64_t w[4])
+{
+	uint64_t cd[8] = { w[0], w[1], w[2], w[3] };
+	struct siommu_smmuv3_cd_desc desc;
+
+	siommu_smmuv3_cd_decode(cd, &desc);
+	desc.epd0 = true;
+	desc.r = false;
+	desc.s = false;
+	desc.a = true;
+	siommu_smmuv3_cd_encode(&desc, cd);
+	memcpy(w, cd, 4 * sizeof(*w));
+}
+
 static uint64_t cd_pa(const struct smmu_drv_dev *d, uint32_t ssid)
 {
 	if (!d->cd_2lvl)
@@ -860,4 +875,44 @@ void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 		pthread_mutex_unlock(&old->lock);
 		dom_put(unit, old);
 	}
+}
+
+struct quiesce_inv {
+	struct atc_inv ai;
+	uint16_t asid;
+	bool ats;
+};
+
+static void fill_quiesce_inv(struct smmu_drv_unit *u, void *arg)
+{
+	const struct quiesce_inv *q = arg;
+
+	smmu_drv_cmd_inv_tag(u, q->asid, 0);
+	if (q->ats)
+		fill_atc_inv(u, (void *)&q->ai);
+}
+
+/*
+ * The process behind an SVA attachment is gone: its CD becomes a quiet
+ * one, as Linux's arm_smmu_mm_release() writes: still valid, with TTB0
+ * walks disabled (EPD0, SMMUv3 5.4: every access takes a translation
+ * fault) and R clear, so the faults are not recorded (SMMUv3 3.12.2), and
+ * no stall either. Only word 0 changes, in one store. Then the TLB under
+ * the process's ASID and the device's ATC for the PASID are invalidated;
+ * the CMD_SYNC waits for the walks and DMA that used the old CD, so the
+ * caller may free the process's pages after this.
+ */
+void smmu_drv_attach_quiesce(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom, void *att)
+{
+	struct smmu_drv_unit *u = smmu_drv_unit(dev->unit);
+	struct quiesce_inv q = { { dev->drv, pasid }, dom_tag(dev, dom),
+				 dev->cfg.flags & SIOMMU_DEV_ATS };
+	uint64_t w[4];
+
+	(void)att;
+	cd_target(u, dom, q.asid, w);
+	cd_quiet(w);
+	cd_write(u, dev, pasid, w);
+	smmu_drv_cmdq_run(u, fill_quiesce_inv, &q);
 }

@@ -364,8 +364,10 @@ int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *d
 	case SIOMMU_DOMAIN_PAGING:
 		break;
 	case SIOMMU_DOMAIN_SVA:
-		/* A process's table is x86-64: no SVA on this unit yet. */
-		return -EOPNOTSUPP;
+		/* A process's Arm64 table in a CD: stage 1, 4K pages. */
+		if (!u->s1)
+			return -EOPNOTSUPP;
+		break;
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
 		if (!u->s1)
@@ -401,6 +403,15 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	struct smmu_drv_unit *u = smmu_drv_unit(unit);
 	unsigned int ias;
 
+	if (cfg->type == SIOMMU_DOMAIN_SVA) {
+		/* The process's own VMSAv8-64 table, 4K pages, in a CD
+		 * (SMMUv3 3.3.1: stage 1 shares the PE's format). */
+		dom->stage = SIOMMU_STAGE_FIRST;
+		dom->ias = SMMU_DRV_S1_IAS;
+		dom->pgsizes = SIOMMU_PGSIZE_4K;
+		pc->format = SIOMMU_PT_ARM_S1;
+		return smmu_drv_domain_check(u, dom);
+	}
 	if (cfg->type != SIOMMU_DOMAIN_PAGING)
 		return smmu_drv_domain_check(u, dom);
 	dom->stage = domain_stage(u, cfg->stage);
@@ -480,5 +491,7 @@ const struct iommu_ops smmuv3_iommu_ops = {
 	.attach_abort = smmu_drv_attach_abort,
 	.iotlb_sync = smmu_drv_iotlb_sync,
 	.flush_all = smmu_drv_flush_all,
+	.attach_quiesce = smmu_drv_attach_quiesce,
 	.page_response = smmu_drv_page_response,
+	.page_req_drain = smmu_drv_page_req_drain,
 };
