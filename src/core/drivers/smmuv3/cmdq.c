@@ -362,6 +362,18 @@ static void fill_page_resp(struct smmu_drv_unit *u, void *arg)
 
 	for (i = 0; i < p->n; i++) {
 		const struct iommu_page_request *q = &p->r[i].req;
+
+		if (q->stall) {
+			/* CMD_RESUME (SMMUv3 4.6.2): retry once the page is
+			 * in, else abort (the device sees the fault). */
+			const struct siommu_smmuv3_cmd c = {
+				.op = SIOMMU_SMMUV3_CMD_RESUME, .sid = q->rid, .stag = q->grpid,
+				.action = p->r[i].code == IOMMU_PAGE_RESP_SUCCESS ? 1 : 2,
+			};
+
+			smmu_drv_cmd(u, &c);
+			continue;
+		}
 		/* CMD_PRI_RESP.Resp (SMMUv3 4.6.1): 0 invalid, 1 failure,
 		 * 2 success. */
 		unsigned int resp = p->r[i].code == IOMMU_PAGE_RESP_SUCCESS ? 2 :

@@ -117,7 +117,7 @@ struct smmu_drv_unit {
 	struct siommu_unit *unit;
 	struct siommu_smmuv3 *hw;
 	struct siommu_mem *mem;
-	bool s1, s2, ats, pri, ril, st2l, cd2l, msi, asid16, vmid16;
+	bool s1, s2, ats, pri, stall, ril, st2l, cd2l, msi, asid16, vmid16;
 	unsigned int sid_bits, ssid_bits, oas, ips;
 	unsigned int s2_ias;		/* every stage-2 domain's width */
 	/* Stream table: linear, or level 1 with level-2 tables per 256
@@ -144,6 +144,9 @@ struct smmu_drv_unit {
 	pthread_mutex_t evt_lock;
 	struct smmu_drv_queue evtq;
 	uint64_t n_fault;
+	/* Threads that read stall events and have not finished reporting
+	 * them as page requests (atomic): a drain waits for them. */
+	unsigned int stall_reporting;
 	pthread_mutex_t pri_lock;
 	struct smmu_drv_queue priq;
 	uint64_t n_page_req;

@@ -109,6 +109,7 @@ static int hw_probe(struct smmu_drv_unit *u, unsigned int log2[3])
 	u->asid16 = idr0 & BIT64(12);
 	u->msi = idr0 & BIT64(13);
 	u->pri = idr0 & BIT64(16);
+	u->stall = FIELD(idr0, 25, 24) != 1;	/* STALL_MODEL: 1 terminate only */
 	u->vmid16 = idr0 & BIT64(18);
 	u->cd2l = idr0 & BIT64(19);
 	u->st2l = FIELD(idr0, 28, 27) == 1;
@@ -330,6 +331,7 @@ static void unit_info(struct siommu_unit *unit, struct iommu_unit_info *info)
 	info->ias = unit_ias(u);
 	info->ats = u->ats;
 	info->pri = u->pri;
+	info->stall = u->stall;
 	info->caching_mode = false;	/* invalid entries are never cached */
 }
 
