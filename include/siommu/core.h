@@ -233,7 +233,7 @@ struct siommu_unit_stats {
 	uint64_t domain_ids;		/* domain IDs in use: one per domain
 					 * attached through the unit (VT-d
 					 * DIDs; SMMUv3 ASIDs and VMIDs, of
-					 * paging domains only) */
+					 * paging and SVA domains only) */
 };
 void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
 

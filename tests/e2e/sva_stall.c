@@ -38,14 +38,8 @@ static void dev_stall_end(void *opaque, const struct siommu_smmuv3_stall_end *e)
 	__atomic_fetch_add(&stalls.ends, 1, __ATOMIC_RELEASE);
 }
 
-static void dev_atc(void *opaque, const struct siommu_smmuv3_atc_inv *inv)
-{
-	(void)opaque;
-	(void)inv;
-}
-
 static const struct siommu_smmuv3_dev_ops dev_ops = {
-	.atc_inv = dev_atc,
+	.atc_inv = test_pri_smmu_atc,
 	.stall_end = dev_stall_end,
 };
 
