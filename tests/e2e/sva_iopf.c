@@ -151,6 +151,50 @@ static void test_unbind_in_flight(void)
 	test_pri_dev_fini(&other);
 }
 
+/*
+ * Unbind drains the unit's page request queue: requests whose interrupt
+ * has not been handled yet (SMMUv3: the PRI queue's interrupt masked, as
+ * a late interrupt leaves them) are read and answered by the unbind, once
+ * each, before it returns.
+ */
+static void test_unbind_drains(void)
+{
+	struct test_pri_dev d;
+	struct siommu_smmuv3 *hw;
+	struct siommu_mm *mm;
+	struct siommu_sva *sva;
+	uint64_t va, irqs;
+	uint32_t pasid;
+
+	if (test_unit_type() != TEST_UNIT_SMMUV3) {
+		fprintf(stderr, "unbind drains: the interrupt is masked on SMMUv3 only\n");
+		return;
+	}
+	hw = siommu_unit_smmuv3(unit);
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(6), &mm));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, SIOMMU_PROT_READ, &va));
+	test_pri_dev_init(&d, ctx, unit, 0x15, 20, 0);
+	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	CHECK_OK(siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_IRQ_CTRL, 4, &irqs));
+	CHECK(irqs & SIOMMU_SMMUV3_IRQ_PRIQ);
+	CHECK_OK(siommu_smmuv3_mmio_write(hw, SIOMMU_SMMUV3_IRQ_CTRL, 4,
+					  irqs & ~(uint64_t)SIOMMU_SMMUV3_IRQ_PRIQ));
+	for (unsigned int i = 0; i < 3; i++)
+		page_req(&d, pasid, va + i * PG, (uint16_t)(20 + i), true, false);
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 0);
+	CHECK_EQ(total_responses(&d), 0);
+	siommu_sva_unbind(sva);
+	CHECK_EQ(total_responses(&d), 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		CHECK_EQ(d.resp_seen[20 + i], 1);
+		CHECK_EQ(d.resp_code[20 + i], 1);
+	}
+	CHECK_OK(siommu_smmuv3_mmio_write(hw, SIOMMU_SMMUV3_IRQ_CTRL, 4, irqs));
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&d);
+}
+
 /* The context's destruction answers what is still queued. */
 static void test_destroy_answers(void)
 {
@@ -187,6 +231,7 @@ int main(void)
 	test_unhandled();
 	test_overflow();
 	test_unbind_in_flight();
+	test_unbind_drains();
 	test_destroy_answers();
 	siommu_ctx_destroy(ctx);
 	return 0;
