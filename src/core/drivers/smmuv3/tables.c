@@ -448,7 +448,6 @@ static void cd_target(struct smmu_drv_unit *u, struct siommu_device *dev,
 {
 	bool stall = dom && dom->type == SIOMMU_DOMAIN_SVA &&
 		     (dev->cfg.flags & SIOMMU_DEV_STALL);
-
 	struct siommu_smmuv3_cd_desc cd = { 0 };
 	uint64_t words[8];
 
