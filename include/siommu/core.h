@@ -350,6 +350,7 @@ enum siommu_domain_type {
 	SIOMMU_DOMAIN_SVA,	/* a process's CPU page table, shared
 				 * (siommu/sva.h); made by siommu_sva_bind()
 				 * alone, never by siommu_domain_alloc() */
+	SIOMMU_DOMAIN_NESTED,	/* siommu_domain_alloc_nested() only */
 };
 
 /* Page-table choice for a paging domain (struct siommu_domain_cfg.stage). */
@@ -426,6 +427,114 @@ int siommu_domain_map(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
 		      uint64_t length, unsigned int prot);
 int siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t length,
 			uint64_t *unmapped);
+
+/* ---- Nested domains ----
+ *
+ * A nested domain translates in two stages: a stage-1 table that belongs
+ * to the user (a guest: its page-table pointer is a guest-physical
+ * address) and the second stage of a paging domain, its parent, which
+ * maps guest-physical to physical addresses. The user describes its
+ * stage 1 with a driver-specific structure (Linux's iommu_hwpt_* data);
+ * the core passes it to the unit's driver untouched. A nested domain has
+ * no mappings of its own (map and unmap are -EINVAL); its parent's unmaps
+ * also invalidate what the nested domain's attachments cached, and the
+ * user's own stage-1 changes are made visible with
+ * siommu_domain_cache_invalidate().
+ */
+
+/* Driver data types (Linux: enum iommu_hwpt_data_type). */
+#define SIOMMU_HWPT_DATA_NONE		0
+#define SIOMMU_HWPT_DATA_VTD_S1		1
+#define SIOMMU_HWPT_DATA_ARM_SMMUV3	2
+
+/* VT-d stage 1 (Linux: struct iommu_hwpt_vtd_s1): the PASID entry's
+ * first-stage fields (VT-d 9.6). */
+#define SIOMMU_VTD_S1_SRE	(1ull << 0)	/* supervisor requests */
+#define SIOMMU_VTD_S1_EAFE	(1ull << 1)	/* extended access flag */
+#define SIOMMU_VTD_S1_WPE	(1ull << 2)	/* write protect */
+struct siommu_hwpt_vtd_s1 {
+	uint64_t flags;		/* SIOMMU_VTD_S1_* */
+	uint64_t pgtbl_addr;	/* first-stage root, a guest-physical address */
+	uint32_t addr_width;	/* 48 (4-level) or 57 (5-level) */
+	uint32_t __reserved;	/* 0 */
+};
+
+/* vIOMMU types (Linux: enum iommu_viommu_type), for iommufd's vIOMMU
+ * objects (siommu/iommufd.h). */
+#define SIOMMU_VIOMMU_TYPE_DEFAULT	0
+#define SIOMMU_VIOMMU_TYPE_ARM_SMMUV3	1
+
+/* One SMMUv3 command a guest issues through its vIOMMU (Linux: struct
+ * iommu_viommu_arm_smmuv3_invalidate): the two little-endian words of a
+ * command queue entry (SMMUv3 4). Accepted: CMD_TLBI_NH_ALL, _ASID, _VA,
+ * _VAA (run under the vIOMMU's VMID), CMD_CFGI_CD, _CD_ALL and
+ * CMD_ATC_INV (their StreamID is a virtual one). */
+struct siommu_viommu_arm_smmuv3_invalidate {
+	uint64_t cmd[2];
+};
+
+/* Invalidation types (Linux: enum iommu_hwpt_invalidate_data_type). */
+#define SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1		0
+#define SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3	1
+
+/* One VT-d stage-1 invalidation (Linux: struct
+ * iommu_hwpt_vtd_s1_invalidate): @npages 4K pages from @addr (addr 0
+ * with npages UINT64_MAX: everything). */
+#define SIOMMU_VTD_INV_FLAGS_LEAF	(1u << 0)	/* only leaves changed */
+struct siommu_hwpt_vtd_s1_invalidate {
+	uint64_t addr;
+	uint64_t npages;
+	uint32_t flags;		/* SIOMMU_VTD_INV_FLAGS_* */
+	uint32_t __reserved;	/* 0 */
+};
+
+/*
+ * siommu_domain_alloc_nested - a nested domain for devices behind @unit,
+ * over @parent, a paging domain with a second-stage table of the same
+ * unit type (SIOMMU_STAGE_SECOND on VT-d), described by @len bytes of
+ * driver data of @data_type at @data. Data longer than the type's
+ * structure must be zero past it; shorter is an error.
+ * Returns 0 with *out, or, changing nothing:
+ *   -EOPNOTSUPP  the unit cannot nest; @data_type is not its type;
+ *                unknown flags or non-zero reserved fields in the data
+ *   -EINVAL      @parent is not a second-stage paging domain of @unit's
+ *                type and context; @data_type NONE; data shorter than
+ *                the type's structure; a field the unit cannot walk (VT-d:
+ *                addr_width not 48 or 57, or 57 without 5-level first
+ *                stage; pgtbl_addr not 4K-aligned or beyond the parent's
+ *                width; SRE without supervisor requests; EAFE)
+ *   -E2BIG       non-zero bytes past the type's structure
+ *   -EFAULT      @data NULL with @len non-zero
+ *   -ENOMEM
+ * The parent cannot be freed while nested domains use it (-EBUSY).
+ * Thread-safe.
+ */
+int siommu_domain_alloc_nested(struct siommu_domain *parent, struct siommu_unit *unit,
+			       uint32_t data_type, const void *data, size_t len,
+			       struct siommu_domain **out);
+
+/* The parent of a nested domain, NULL for any other. */
+struct siommu_domain *siommu_domain_parent(struct siommu_domain *dom);
+
+/*
+ * siommu_domain_cache_invalidate - the user changed its stage-1 table of
+ * nested domain @dom: invalidate what the units cached of it, as the
+ * @entry_num entries of @entry_len bytes each at @array, of @data_type,
+ * say (VT-d: struct siommu_hwpt_vtd_s1_invalidate). Entries are handled
+ * in order; *entry_num is set to how many were handled, an error stopping
+ * at the entry it names (earlier ones stay done). An entry shorter than
+ * the type's structure is -EINVAL for the array; longer must be zero past
+ * it (-E2BIG). @entry_num 0 only checks @data_type.
+ * Returns 0, or:
+ *   -EINVAL      @dom is not nested; @data_type not the unit's; an entry
+ *                with a bad range (VT-d: addr not 4K-aligned, or
+ *                npages UINT64_MAX with addr non-zero)
+ *   -EOPNOTSUPP  unknown flags or non-zero reserved fields in an entry
+ *   -E2BIG, -EFAULT (@array NULL with entries)
+ * Returns after the invalidations completed. Thread-safe.
+ */
+int siommu_domain_cache_invalidate(struct siommu_domain *dom, uint32_t data_type,
+				   const void *array, uint32_t entry_len, uint32_t *entry_num);
 
 /*
  * siommu_device_attach - attach @dom to the RID of @dev's group (every

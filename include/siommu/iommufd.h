@@ -30,6 +30,13 @@
  *   DEVICE  a core device bound to the context (siommu_iommufd_bind()),
  *           which claims it as its owner; its RID and PASIDs are attached
  *           to HWPTs.
+ *   HWPT    NESTED holds a core nested domain: the user's stage-1 table
+ *           (a guest's, described by driver data) over the second stage
+ *           of a NEST_PARENT paging HWPT (siommu_hwpt_alloc_nested()).
+ *   VIOMMU  one user's slice of a physical unit over a nest parent
+ *           (siommu_viommu_alloc()), for vIOMMU-wide invalidation.
+ *   VDEVICE a DEVICE as a vIOMMU knows it, by a virtual ID
+ *           (siommu_vdevice_alloc()).
  *   FAULT   a fault queue: the page requests (PCIe PRI) of devices
  *           attached to HWPTs allocated with it, which the user reads as
  *           fault records and answers by cookie.
@@ -136,6 +143,9 @@ enum siommu_iommufd_obj_type {
 	SIOMMU_IOMMUFD_OBJ_HWPT_PAGING,
 	SIOMMU_IOMMUFD_OBJ_DEVICE,
 	SIOMMU_IOMMUFD_OBJ_FAULT,
+	SIOMMU_IOMMUFD_OBJ_HWPT_NESTED,
+	SIOMMU_IOMMUFD_OBJ_VIOMMU,
+	SIOMMU_IOMMUFD_OBJ_VDEVICE,
 };
 
 /*
@@ -154,7 +164,8 @@ enum siommu_iommufd_obj_type siommu_iommufd_obj_type(struct siommu_iommufd *ictx
 /* Objects and pages of a context, for tests and tools. */
 struct siommu_iommufd_stats {
 	uint32_t objects;		/* published */
-	uint32_t ioas, hwpts, devices, faults;
+	uint32_t ioas, hwpts, devices, faults;	/* hwpts: paging and nested */
+	uint32_t viommus, vdevices;
 	uint64_t areas;			/* over every IOAS */
 	uint64_t page_stores;		/* distinct page storage */
 	uint64_t pinned_pages;		/* pages of that storage, once each */
@@ -303,6 +314,100 @@ int siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option, uint16_t
  */
 int siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pt_id,
 		      unsigned int flags, uint32_t fault_id, uint32_t *out_id);
+
+/* A nested HWPT's description (Linux: struct iommu_hwpt_alloc with a
+ * driver data type other than NONE). */
+struct siommu_hwpt_nested_cfg {
+	uint32_t flags;		/* SIOMMU_HWPT_FAULT_ID_VALID, SIOMMU_HWPT_ALLOC_PASID */
+	uint32_t dev_id;	/* the device whose unit walks it */
+	uint32_t pt_id;		/* a NEST_PARENT paging HWPT */
+	uint32_t data_type;	/* SIOMMU_HWPT_DATA_* (siommu/core.h) */
+	uint32_t data_len;
+	const void *data;	/* e.g. struct siommu_hwpt_vtd_s1 */
+	uint32_t fault_id;	/* read with SIOMMU_HWPT_FAULT_ID_VALID */
+};
+
+/*
+ * siommu_hwpt_alloc_nested - IOMMU_HWPT_ALLOC of a nested HWPT: a core
+ * nested domain (siommu_domain_alloc_nested()) for the unit behind
+ * cfg->dev_id over the second stage of paging HWPT cfg->pt_id, which it
+ * uses (destroying that HWPT is -EBUSY until it goes). Devices attach to
+ * it at the RID or at a PASID (with SIOMMU_HWPT_ALLOC_PASID, as for
+ * paging HWPTs); their reserved regions go to the parent's IOAS, whose
+ * addresses are the guest-physical ones.
+ * Returns 0 with *out_id, or, changing nothing:
+ *   -EOPNOTSUPP  flags other than FAULT_ID_VALID and PASID (NEST_PARENT
+ *                and DIRTY_TRACKING included); PASID the unit lacks; a
+ *                data type the unit does not take, or data with unknown
+ *                flags or reserved fields set; driver data on an IOAS
+ *   -EINVAL      @pt_id is not a NEST_PARENT paging HWPT (or an IOAS with
+ *                data type NONE: that is siommu_hwpt_alloc()); data type
+ *                NONE; data shorter than its structure; a table the unit
+ *                cannot walk (see siommu_domain_alloc_nested())
+ *   -E2BIG       non-zero data past its structure
+ *   -EFAULT      data NULL with data_len non-zero
+ *   -ENOENT      no such device, HWPT or fault object
+ *   -ENOMEM
+ */
+int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
+			     const struct siommu_hwpt_nested_cfg *cfg, uint32_t *out_id);
+
+/*
+ * siommu_hwpt_invalidate - IOMMU_HWPT_INVALIDATE: the user changed the
+ * stage-1 table of nested HWPT @hwpt_id; invalidate as the *entry_num
+ * entries of @entry_len bytes at @data, of @data_type, say (VT-d:
+ * SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, struct
+ * siommu_hwpt_vtd_s1_invalidate). Entries are handled in order and
+ * *entry_num is set to how many were (on an error, the index of the entry
+ * that failed; earlier ones stay done). *entry_num 0 only checks that the
+ * HWPT takes @data_type. Entries shorter than the type's structure are
+ * -EINVAL, longer ones must be zero past it (-E2BIG).
+ * On a vIOMMU (@hwpt_id a VIOMMU object): vIOMMU-wide invalidation, on
+ * SMMUv3 SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3 entries (struct
+ * siommu_viommu_arm_smmuv3_invalidate): guest commands whose StreamIDs
+ * are vDEVICE virtual IDs, issued with the physical ones, TLB
+ * invalidations under the vIOMMU's own VMID; another command, or a
+ * virtual ID no vDEVICE has, is -EIO.
+ * Returns 0 after the invalidations completed, or:
+ *   -EINVAL      entries with @data NULL or @entry_len 0 (*entry_num
+ *                unchanged); @hwpt_id not a nested HWPT or a vIOMMU (a
+ *                paging HWPT included); @data_type not the unit's; an
+ *                entry with a bad range
+ *   -EIO         a guest command the vIOMMU refuses
+ *   -EOPNOTSUPP  unknown flags or reserved fields set in an entry
+ *   -E2BIG, -ENOENT (no such object, *entry_num unchanged)
+ */
+int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
+			   uint32_t data_type, const void *data, uint32_t entry_len,
+			   uint32_t *entry_num);
+
+/*
+ * siommu_viommu_alloc - IOMMU_VIOMMU_ALLOC: a vIOMMU of @type
+ * (SIOMMU_VIOMMU_TYPE_*, siommu/core.h) on the unit behind DEVICE @dev_id,
+ * over NEST_PARENT paging HWPT @hwpt_id, which it uses (-EBUSY to destroy
+ * meanwhile); on SMMUv3 (SIOMMU_VIOMMU_TYPE_ARM_SMMUV3, a unit with both
+ * stages) it holds a VMID of the unit's. VT-d offers no vIOMMU type.
+ * Returns 0 with *out_id, or, changing nothing: -EOPNOTSUPP (@flags, type
+ * DEFAULT, a type the unit does not offer), -ENOENT (no such device or
+ * paging HWPT), -EINVAL (not a nest parent, or one the unit cannot nest
+ * under), -ENOSPC (no VMID), -ENOMEM.
+ */
+int siommu_viommu_alloc(struct siommu_iommufd *ictx, uint32_t flags, uint32_t type,
+			uint32_t dev_id, uint32_t hwpt_id, uint32_t *out_id);
+
+/*
+ * siommu_vdevice_alloc - IOMMU_VDEVICE_ALLOC: DEVICE @dev_id (behind the
+ * vIOMMU's unit) known to vIOMMU @viommu_id as @virt_id (a virtual
+ * StreamID on SMMUv3); the vDEVICE uses the vIOMMU (-EBUSY to destroy it
+ * meanwhile). Unbinding the device destroys the vDEVICE, whose ID then
+ * stays taken and unknown (-ENOENT) until the context goes, as Linux's
+ * tombstone.
+ * Returns 0 with *out_id, or, changing nothing: -ENOENT (no such vIOMMU
+ * or device), -EINVAL (a device behind another unit), -EEXIST (@virt_id
+ * taken on the vIOMMU, or the device has a vDEVICE already), -ENOMEM.
+ */
+int siommu_vdevice_alloc(struct siommu_iommufd *ictx, uint32_t viommu_id, uint32_t dev_id,
+			 uint64_t virt_id, uint32_t *out_id);
 
 /*
  * siommu_hwpt_set_dirty_tracking - IOMMU_HWPT_SET_DIRTY_TRACKING: start

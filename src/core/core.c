@@ -310,9 +310,10 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 	 * and flushes are kept under that context's lock and units. */
 	if (dom->ctx != dev->unit->ctx)
 		return -EINVAL;
-	/* A paging or SVA domain's table is in its driver's format, which
-	 * no unit of another type walks, whatever its stage and width. */
-	if ((dom->type == SIOMMU_DOMAIN_PAGING || dom->type == SIOMMU_DOMAIN_SVA) &&
+	/* A paging, SVA or nested domain's table is in its driver's format,
+	 * which no unit of another type walks, whatever its stage and width. */
+	if ((dom->type == SIOMMU_DOMAIN_PAGING || dom->type == SIOMMU_DOMAIN_SVA ||
+	     dom->type == SIOMMU_DOMAIN_NESTED) &&
 	    dom->ops != dev->unit->ops)
 		return -EINVAL;
 	if (mem_should_fail(dev->unit->ctx->mem))
@@ -885,6 +886,23 @@ void core_report_page_requests(struct siommu_unit *unit,
 
 static void domain_map_undo(void *arg, uint64_t iova, uint64_t last);
 
+struct siommu_domain *core_domain_new(struct siommu_ctx *ctx, enum siommu_domain_type type)
+{
+	struct siommu_domain *dom;
+
+	if (mem_should_fail(ctx->mem))
+		return NULL;
+	dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return NULL;
+	dom->ctx = ctx;
+	dom->type = type;
+	pthread_mutex_init(&dom->lock, NULL);
+	CDS_INIT_LIST_HEAD(&dom->atts);
+	CDS_INIT_LIST_HEAD(&dom->nested);
+	return dom;
+}
+
 /*
  * A new domain of @unit for @cfg, published in the context. With @sva (an
  * SVA domain's table and handler), the table is borrowed, not created.
@@ -899,15 +917,9 @@ static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cf
 
 	if (core_in_queue())
 		return -EDEADLK;
-	if (mem_should_fail(ctx->mem))
-		return -ENOMEM;
-	dom = calloc(1, sizeof(*dom));
+	dom = core_domain_new(ctx, cfg->type);
 	if (!dom)
 		return -ENOMEM;
-	dom->ctx = ctx;
-	dom->type = cfg->type;
-	pthread_mutex_init(&dom->lock, NULL);
-	CDS_INIT_LIST_HEAD(&dom->atts);
 	/* The driver picks stage, width, format and page sizes: what the
 	 * unit walks, narrowed to the caller's choice. */
 	ret = unit->ops->domain_init(unit, dom, cfg, &pc);
@@ -980,6 +992,12 @@ int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
 static void domain_free_locked(struct siommu_domain *dom)
 {
 	cds_list_del(&dom->node);
+	if (dom->parent) {
+		pthread_mutex_lock(&dom->parent->lock);
+		cds_list_del(&dom->nest_node);
+		dom->parent->nr_nested--;
+		pthread_mutex_unlock(&dom->parent->lock);
+	}
 	if (!dom->pt_shared)
 		siommu_pt_destroy(dom->pt);
 	if (dom->ops->domain_fini)
@@ -1000,7 +1018,7 @@ int SIOMMU_EXPORT siommu_domain_free(struct siommu_domain *dom)
 	pthread_mutex_lock(&ctx->lock);
 	/* A group's RID domain is attached to each of its devices, so a
 	 * domain with no attachment is nobody's RID domain either. */
-	if (dom->nr_atts) {
+	if (dom->nr_atts || dom->nr_nested) {
 		pthread_mutex_unlock(&ctx->lock);
 		return -EBUSY;
 	}
@@ -1017,6 +1035,30 @@ enum siommu_domain_type SIOMMU_EXPORT siommu_domain_type(const struct siommu_dom
 struct siommu_pt SIOMMU_EXPORT *siommu_domain_pt(struct siommu_domain *dom)
 {
 	return dom->pt;
+}
+
+/*
+ * What a parent's change leaves cached by its nested domains' attachments:
+ * their entries combine both stages under the nested domain's tag, so the
+ * whole of each goes. Caller holds the parent's lock, taken before a
+ * child's.
+ */
+static void nested_flush(struct siommu_domain *parent, bool cm_only)
+{
+	struct siommu_ctx *ctx = parent->ctx;
+	unsigned int i, n = __atomic_load_n(&ctx->nr_units, __ATOMIC_ACQUIRE);
+	struct siommu_domain *child;
+
+	cds_list_for_each_entry(child, &parent->nested, nest_node) {
+		pthread_mutex_lock(&child->lock);
+		for (i = 0; i < n; i++) {
+			struct siommu_unit *unit = ctx->units[i];
+
+			if (child->drv[i] && (!cm_only || unit->caching_mode))
+				unit->ops->flush_all(unit, child);
+		}
+		pthread_mutex_unlock(&child->lock);
+	}
 }
 
 /*
@@ -1039,6 +1081,15 @@ static void domain_flush(struct siommu_domain *dom, uint64_t start, uint64_t las
 		if (dom->drv[i] && (!cm_only || unit->caching_mode))
 			unit->ops->iotlb_sync(unit, dom, &g);
 	}
+	if (unlikely(!cds_list_empty(&dom->nested)))
+		nested_flush(dom, cm_only);
+}
+
+void core_domain_flush(struct siommu_domain *dom, const struct iommu_gather *g)
+{
+	pthread_mutex_lock(&dom->lock);
+	domain_flush(dom, g->start, g->last, g->leaf_only, false);
+	pthread_mutex_unlock(&dom->lock);
 }
 
 /*
@@ -1160,6 +1211,8 @@ void core_domain_flush_all(struct siommu_domain *dom)
 	for (i = 0; i < n; i++)
 		if (dom->drv[i])
 			ctx->units[i]->ops->flush_all(ctx->units[i], dom);
+	if (unlikely(!cds_list_empty(&dom->nested)))
+		nested_flush(dom, false);
 	pthread_mutex_unlock(&dom->lock);
 	defer_run();
 }
@@ -1410,6 +1463,10 @@ void SIOMMU_EXPORT siommu_ctx_destroy(struct siommu_ctx *ctx)
 			device_remove_locked(cds_list_first_entry(&unit->devices,
 					struct siommu_device, unit_node));
 	}
+	/* Nested domains before the parents they unlink from. */
+	cds_list_for_each_entry_safe(dom, dn, &ctx->domains, node)
+		if (dom->parent)
+			domain_free_locked(dom);
 	cds_list_for_each_entry_safe(dom, dn, &ctx->domains, node)
 		domain_free_locked(dom);
 	for (i = 0; i < ctx->nr_units; i++) {

@@ -218,7 +218,34 @@ struct siommu_domain {
 	bool sva_supervisor;
 	core_iopf_fn iopf_fn;
 	void *iopf_arg;
+	/* Nesting: a nested domain's parent and its node in the parent's
+	 * children (changed under ctx->lock and the parent's lock, which
+	 * the parent's flushes hold to reach the children). */
+	struct siommu_domain *parent;
+	struct cds_list_head nested;	/* children: nest_node */
+	struct cds_list_head nest_node;
+	unsigned int nr_nested;
 };
+
+/*
+ * vIOMMUs, for iommufd (src/core/iommu_ops.h: viommu_*), each call under
+ * ctx->lock. core_viommu_init: -EOPNOTSUPP for a unit without vIOMMUs,
+ * -EINVAL for a parent that is not a paging domain of @unit's type and
+ * context, else the driver's answer. core_viommu_invalidate: the user's
+ * array of @data_type; *entry_num in, and out as the entries handled;
+ * -EFAULT for entries at NULL, else the driver's answer. @lookup runs
+ * under ctx->lock.
+ */
+int core_viommu_init(struct siommu_unit *unit, uint32_t type, struct siommu_domain *parent,
+		     void **out);
+void core_viommu_fini(struct siommu_unit *unit, void *viommu);
+int core_viommu_invalidate(struct siommu_unit *unit, void *viommu, uint32_t data_type,
+			   const void *array, uint32_t entry_len, uint32_t *entry_num,
+			   iommu_vdev_lookup_fn *lookup, void *arg);
+
+/* A new domain of @type in @ctx, its lists and lock ready, before the
+ * driver shapes it; NULL when out of memory (a fallible step). */
+struct siommu_domain *core_domain_new(struct siommu_ctx *ctx, enum siommu_domain_type type);
 
 /*
  * siommu_pasid_get() for a new attachment: -ENOENT also once the PASID's

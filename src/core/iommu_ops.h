@@ -83,6 +83,27 @@ struct iommu_gather {
 };
 
 /*
+ * An array of the user's driver-specific entries (cache invalidation
+ * requests): @entry_num entries of @entry_len bytes at @data, of @type.
+ * iommu_user_array_get() copies entry @i into @dst (@size bytes, the
+ * driver's structure; @min_size: its first version's): -EINVAL if an
+ * entry is shorter than @min_size, -E2BIG if it is longer than @size with
+ * non-zero bytes there, -EFAULT if @data is NULL; what the entry lacks up
+ * to @size is zeroed.
+ */
+struct iommu_user_array {
+	uint32_t type;
+	const void *data;
+	uint32_t entry_len;
+	uint32_t entry_num;
+};
+int iommu_user_array_get(const struct iommu_user_array *a, uint32_t i, void *dst,
+			 size_t size, size_t min_size);
+/* The same check for one structure of @len bytes at @data. */
+int iommu_user_data_get(const void *data, size_t len, void *dst, size_t size,
+			size_t min_size);
+
+/*
  * A page request, as the driver read it from the unit's queue; or a
  * stalled transaction (stall set; SMMUv3 3.12.2: an event with STALL),
  * reported as a group of one request (last set) whose tag (STAG) is in
@@ -113,6 +134,10 @@ struct iommu_page_response {
 	struct iommu_page_request req;	/* the request it answers */
 	enum iommu_page_resp_code code;
 };
+
+/* The physical device a vIOMMU's user bound under @virt_id (a vDEVICE),
+ * or NULL. */
+typedef struct siommu_device *iommu_vdev_lookup_fn(void *arg, uint64_t virt_id);
 
 struct iommu_ops {
 	const char *name;
@@ -173,6 +198,26 @@ struct iommu_ops {
 			   const struct siommu_domain_cfg *cfg, struct siommu_pt_cfg *pc);
 	/* Free what domain_init kept, if anything (NULL: nothing). */
 	void (*domain_fini)(struct siommu_domain *dom);
+	/*
+	 * Shape nested domain @dom over @parent (a paging domain of this
+	 * driver, checked by the core) from the user's @len bytes of
+	 * @data_type at @data (read them with iommu_user_data_get()):
+	 * resolve dom->stage and dom->ias and keep what the entries need
+	 * in dom->drv_dom (freed by domain_fini). Errors as
+	 * siommu_domain_alloc_nested(). NULL: the unit cannot nest.
+	 */
+	int (*domain_init_nested)(struct siommu_unit *unit, struct siommu_domain *dom,
+				  struct siommu_domain *parent, uint32_t data_type,
+				  const void *data, size_t len);
+	/*
+	 * Carry out the user's invalidation array @a for nested domain
+	 * @dom: validate each entry in order and invalidate what it names
+	 * through core_domain_flush(), setting a->entry_num to the entries
+	 * handled. Errors as siommu_domain_cache_invalidate(). No core
+	 * lock held (dom->drv_dom does not change; the flushes take
+	 * dom->lock).
+	 */
+	int (*cache_invalidate_user)(struct siommu_domain *dom, struct iommu_user_array *a);
 
 	/*
 	 * Prepare (dev, pasid) -> @dom (non-NULL), replacing what is there:
@@ -196,7 +241,9 @@ struct iommu_ops {
 
 	/*
 	 * Invalidate @g of @dom on @unit, for every attachment of @dom
-	 * through it (device TLBs included), and wait. Called under
+	 * through it (device TLBs included), and wait. For a nested domain
+	 * @g is a range of its stage-1 input (the user's invalidation); its
+	 * parent's changes reach it through flush_all. Called under
 	 * dom->lock with dom->drv[unit->index] set. Never fails: queue
 	 * errors are recovered and counted.
 	 */
@@ -220,6 +267,29 @@ struct iommu_ops {
 	void (*attach_quiesce)(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom, void *att);
 
+	/*
+	 * A vIOMMU (iommufd's VIOMMU object: one user's slice of @unit) of
+	 * @type (SIOMMU_VIOMMU_TYPE_*) over nest parent @parent, a paging
+	 * domain of this driver: the driver's state into *out, freed by
+	 * viommu_fini. 0, -EOPNOTSUPP (a type the unit does not offer, or
+	 * cannot nest), -EINVAL (a parent it cannot nest under), -ENOSPC,
+	 * -ENOMEM. NULL: no vIOMMU type. Under ctx->lock, as is fini.
+	 */
+	int (*viommu_init)(struct siommu_unit *unit, uint32_t type,
+			   struct siommu_domain *parent, void **out);
+	void (*viommu_fini)(struct siommu_unit *unit, void *viommu);
+	/*
+	 * vIOMMU-wide invalidation: the user's array @a of guest commands,
+	 * whose device IDs are virtual (@lookup finds the device), handled
+	 * in order until one is refused; a->entry_num set to those handled,
+	 * which have completed on return. -EINVAL (a type not the vIOMMU's),
+	 * -EIO (a command the user may not issue, or naming no device),
+	 * and iommu_user_array_get()'s errors. Under ctx->lock.
+	 */
+	int (*viommu_invalidate)(struct siommu_unit *unit, void *viommu,
+				 struct iommu_user_array *a, iommu_vdev_lookup_fn *lookup,
+				 void *arg);
+
 	/* Answer @n page request groups of @unit. No core lock held. */
 	void (*page_response)(struct siommu_unit *unit,
 			      const struct iommu_page_response *r, unsigned int n);
@@ -234,6 +304,12 @@ struct iommu_ops {
 	 */
 	void (*page_req_drain)(struct siommu_unit *unit);
 };
+
+/*
+ * Called by drivers: invalidate [g->start, g->last] of @dom on every unit
+ * it is attached through (iotlb_sync under dom->lock), and wait.
+ */
+void core_domain_flush(struct siommu_domain *dom, const struct iommu_gather *g);
 
 /*
  * Called by drivers. core_report_fault(): a fault record the unit wrote,

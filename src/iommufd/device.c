@@ -115,6 +115,15 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
 	int ret;
 
 	SIOMMU_ASSERT(!hwpt->nr_atts);
+	if (hwpt->parent) {
+		ret = siommu_domain_free(hwpt->dom);
+		SIOMMU_ASSERT(!ret);
+		ifd_obj_unuse(ioas->ictx, &hwpt->parent->obj);
+		if (hwpt->fault)
+			ifd_obj_unuse(ioas->ictx, &hwpt->fault->obj);
+		free(hwpt);
+		return;
+	}
 	pthread_mutex_lock(&ioas->lock);
 	ifd_ioas_del_hwpt(ioas, hwpt);
 	pthread_mutex_unlock(&ioas->lock);
@@ -134,13 +143,53 @@ static void hwpt_abort(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt)
 	ifd_hwpt_destroy(hwpt);
 }
 
+static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
+			      struct ifd_hwpt *parent, const struct siommu_hwpt_nested_cfg *cfg,
+			      struct ifd_fault *fault, struct ifd_hwpt **out);
+
+/*
+ * The last steps of HWPT_ALLOC: the fault queue (FAULT_ID_VALID), then a
+ * paging HWPT over IOAS @pt, or with @ncfg a nested one over HWPT @pt,
+ * published with its ID in *out_id.
+ */
+static int hwpt_alloc_publish(struct siommu_iommufd *ictx, struct ifd_device *idev,
+			      struct ifd_obj *pt, unsigned int flags, uint32_t fault_id,
+			      const struct siommu_hwpt_nested_cfg *ncfg, uint32_t *out_id)
+{
+	struct ifd_obj *fobj = NULL;
+	struct ifd_fault *fault = NULL;
+	struct ifd_hwpt *hwpt;
+	int ret;
+
+	if (flags & SIOMMU_HWPT_FAULT_ID_VALID) {
+		fobj = ifd_obj_get(ictx, fault_id, SIOMMU_IOMMUFD_OBJ_FAULT);
+		if (!fobj)
+			return -ENOENT;
+		fault = container_of(fobj, struct ifd_fault, obj);
+	}
+	pthread_mutex_lock(&ictx->attach_lock);
+	if (ncfg)
+		ret = hwpt_nested_create(ictx, idev, container_of(pt, struct ifd_hwpt, obj), ncfg,
+					 fault, &hwpt);
+	else
+		ret = hwpt_create(ictx, idev, container_of(pt, struct ifd_ioas, obj), flags,
+				  fault, false, &hwpt);
+	if (!ret) {
+		*out_id = hwpt->obj.id;
+		ifd_obj_publish(ictx, &hwpt->obj);
+	}
+	pthread_mutex_unlock(&ictx->attach_lock);
+	if (fobj)
+		ifd_obj_put(ictx, fobj);
+	return ret;
+}
+
 int SIOMMU_EXPORT siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id,
 				    uint32_t pt_id, unsigned int flags, uint32_t fault_id,
 				    uint32_t *out_id)
 {
-	struct ifd_obj *pt, *fault = NULL;
+	struct ifd_obj *pt;
 	struct ifd_device *idev;
-	struct ifd_hwpt *hwpt;
 	int ret;
 
 	if (!ictx || !out_id)
@@ -159,27 +208,143 @@ int SIOMMU_EXPORT siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id
 		ret = -EINVAL;
 		goto out_put_pt;
 	}
-	if (flags & SIOMMU_HWPT_FAULT_ID_VALID) {
-		fault = ifd_obj_get(ictx, fault_id, SIOMMU_IOMMUFD_OBJ_FAULT);
-		if (!fault) {
-			ret = -ENOENT;
-			goto out_put_pt;
-		}
-	}
-	pthread_mutex_lock(&ictx->attach_lock);
-	ret = hwpt_create(ictx, idev, container_of(pt, struct ifd_ioas, obj), flags,
-			  fault ? container_of(fault, struct ifd_fault, obj) : NULL, false, &hwpt);
-	if (!ret) {
-		*out_id = hwpt->obj.id;
-		ifd_obj_publish(ictx, &hwpt->obj);
-	}
-	pthread_mutex_unlock(&ictx->attach_lock);
-	if (fault)
-		ifd_obj_put(ictx, fault);
+	ret = hwpt_alloc_publish(ictx, idev, pt, flags, fault_id, NULL, out_id);
 out_put_pt:
 	ifd_obj_put(ictx, pt);
 out_put_dev:
 	ifd_obj_put(ictx, &idev->obj);
+	return ret;
+}
+
+/* ---- nested HWPTs ---- */
+
+#define HWPT_NESTED_FLAGS (SIOMMU_HWPT_FAULT_ID_VALID | SIOMMU_HWPT_ALLOC_PASID)
+
+/* The nest parent @pt names, or an error: -EINVAL, -EOPNOTSUPP (driver
+ * data on an IOAS: paging HWPTs take none). */
+static int nest_parent(struct ifd_obj *pt, uint32_t data_type, struct ifd_hwpt **out)
+{
+	struct ifd_hwpt *parent;
+
+	if (pt->type == SIOMMU_IOMMUFD_OBJ_IOAS)
+		return data_type == SIOMMU_HWPT_DATA_NONE ? -EINVAL : -EOPNOTSUPP;
+	/* A vIOMMU stands for its parent only where the unit makes nested
+	 * domains under it (guest STEs on SMMUv3): none does yet. */
+	if (pt->type == SIOMMU_IOMMUFD_OBJ_VIOMMU)
+		return -EOPNOTSUPP;
+	if (pt->type != SIOMMU_IOMMUFD_OBJ_HWPT_PAGING)
+		return -EINVAL;
+	parent = container_of(pt, struct ifd_hwpt, obj);
+	if (!(parent->flags & SIOMMU_HWPT_ALLOC_NEST_PARENT))
+		return -EINVAL;
+	*out = parent;
+	return 0;
+}
+
+/* A nested HWPT over @parent, not published. Under attach_lock. */
+static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
+			      struct ifd_hwpt *parent, const struct siommu_hwpt_nested_cfg *cfg,
+			      struct ifd_fault *fault, struct ifd_hwpt **out)
+{
+	struct ifd_hwpt *hwpt;
+	int ret;
+
+	hwpt = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*hwpt));
+	if (!hwpt)
+		return -ENOMEM;
+	ret = ifd_obj_reserve(ictx, &hwpt->obj, SIOMMU_IOMMUFD_OBJ_HWPT_NESTED);
+	if (ret)
+		goto out_free;
+	ret = siommu_domain_alloc_nested(parent->dom, idev->dev->unit, cfg->data_type,
+					 cfg->data, cfg->data_len, &hwpt->dom);
+	if (ret)
+		goto out_abort;
+	hwpt->parent = parent;
+	hwpt->ioas = parent->ioas;
+	hwpt->fault = fault;
+	hwpt->unit = idev->dev->unit;
+	hwpt->flags = cfg->flags;
+	ifd_obj_use(ictx, &parent->obj);
+	if (fault)
+		ifd_obj_use(ictx, &fault->obj);
+	*out = hwpt;
+	return 0;
+
+out_abort:
+	ifd_obj_abort(ictx, &hwpt->obj);
+out_free:
+	free(hwpt);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
+					   const struct siommu_hwpt_nested_cfg *cfg,
+					   uint32_t *out_id)
+{
+	struct ifd_obj *pt;
+	struct ifd_hwpt *parent;
+	struct ifd_device *idev;
+	int ret;
+
+	if (!ictx || !cfg || !out_id)
+		return -EINVAL;
+	if (cfg->flags & ~HWPT_NESTED_FLAGS)
+		return -EOPNOTSUPP;
+	idev = idev_get(ictx, cfg->dev_id);
+	if (!idev)
+		return -ENOENT;
+	pt = ifd_obj_get(ictx, cfg->pt_id, SIOMMU_IOMMUFD_OBJ_NONE);
+	if (!pt) {
+		ret = -ENOENT;
+		goto out_put_dev;
+	}
+	ret = nest_parent(pt, cfg->data_type, &parent);
+	if (ret)
+		goto out_put_pt;
+	if (cfg->data_type == SIOMMU_HWPT_DATA_NONE) {
+		ret = -EINVAL;
+		goto out_put_pt;
+	}
+	if ((cfg->flags & SIOMMU_HWPT_ALLOC_PASID) && !idev->dev->unit->pasid_bits) {
+		ret = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
+	ret = hwpt_alloc_publish(ictx, idev, pt, cfg->flags, cfg->fault_id, cfg, out_id);
+out_put_pt:
+	ifd_obj_put(ictx, pt);
+out_put_dev:
+	ifd_obj_put(ictx, &idev->obj);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
+					 uint32_t data_type, const void *data,
+					 uint32_t entry_len, uint32_t *entry_num)
+{
+	struct ifd_obj *obj;
+	uint32_t n;
+	int ret;
+
+	if (!ictx || !entry_num)
+		return -EINVAL;
+	if (*entry_num && (!data || !entry_len))
+		return -EINVAL;
+	obj = ifd_obj_get(ictx, hwpt_id, SIOMMU_IOMMUFD_OBJ_NONE);
+	if (!obj)
+		return -ENOENT;
+	n = *entry_num;
+	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_NESTED) {
+		ret = siommu_domain_cache_invalidate(container_of(obj, struct ifd_hwpt, obj)->dom,
+						     data_type, data, entry_len, &n);
+	} else if (obj->type == SIOMMU_IOMMUFD_OBJ_VIOMMU) {
+		ret = ifd_viommu_invalidate(ictx, container_of(obj, struct ifd_viommu, obj),
+					    data_type, data, entry_len, &n);
+	} else {
+		ret = -EINVAL;
+		n = 0;
+	}
+	*entry_num = n;
+	ifd_obj_put(ictx, obj);
 	return ret;
 }
 
@@ -622,7 +787,8 @@ static int do_attach(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasi
 		ret = pasid != SIOMMU_IOMMUFD_NO_PASID ? -EINVAL :
 		      attach_ioas(ictx, idev, container_of(pt, struct ifd_ioas, obj),
 				  replace, pt_id);
-	} else if (pt->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING) {
+	} else if (pt->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING ||
+		   pt->type == SIOMMU_IOMMUFD_OBJ_HWPT_NESTED) {
 		struct ifd_hwpt *hwpt = container_of(pt, struct ifd_hwpt, obj);
 
 		ret = pasid == SIOMMU_IOMMUFD_NO_PASID ?
@@ -823,6 +989,7 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 	while (idev->nr_pasids)
 		detach_locked(ictx, idev, idev->pasids[0].pasid);
 	detach_locked(ictx, idev, SIOMMU_IOMMUFD_NO_PASID);
+	ifd_vdevice_unbind(ictx, idev);
 	cds_list_del_init(&idev->node);
 	pthread_mutex_unlock(&ictx->attach_lock);
 	/* No handler call is running once this returns. */

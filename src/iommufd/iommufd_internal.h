@@ -150,9 +150,16 @@ struct ifd_fault {
 	uint32_t next_cookie;
 };
 
+/*
+ * A HWPT: paging (on its IOAS's list, mirroring its areas) or nested
+ * (@parent set, a user reference on it; @ioas is the parent's, where the
+ * reserved regions of its attachments go, and the nested HWPT is on no
+ * list of it).
+ */
 struct ifd_hwpt {
 	struct ifd_obj obj;
 	struct ifd_ioas *ioas;
+	struct ifd_hwpt *parent;
 	struct ifd_fault *fault;	/* FAULT_ID_VALID: used, NULL else */
 	struct siommu_domain *dom;
 	struct siommu_unit *unit;
@@ -163,6 +170,28 @@ struct ifd_hwpt {
 	uint64_t pgsizes;
 	uint64_t aperture_last;
 	unsigned int nr_atts;		/* under attach_lock */
+};
+
+/* A vIOMMU: a slice of @unit over nest parent @parent (a user reference
+ * on it), with the driver's state; its vDEVICEs change under attach_lock. */
+struct ifd_viommu {
+	struct ifd_obj obj;
+	struct ifd_hwpt *parent;
+	struct siommu_unit *unit;
+	void *drv;
+	uint32_t type;
+	struct cds_list_head vdevs;	/* ifd_vdevice.node */
+};
+
+/* A device known to a vIOMMU by @virt_id; a user reference on the vIOMMU
+ * while linked (idev set). Unbinding the device unlinks it and leaves it
+ * a tombstone. Under attach_lock. */
+struct ifd_vdevice {
+	struct ifd_obj obj;
+	struct ifd_viommu *viommu;
+	struct ifd_device *idev;	/* NULL: unlinked */
+	uint64_t virt_id;
+	struct cds_list_head node;
 };
 
 struct ifd_pasid_att {
@@ -180,6 +209,7 @@ struct ifd_device {
 	unsigned int nr_pasids, cap_pasids;
 	unsigned int pasid_bits;
 	bool moving;			/* in a group's RID change; attach_lock */
+	struct ifd_vdevice *vdev;	/* under attach_lock */
 	/* Taken with attach_lock held to change rid_hwpt and pasids, and
 	 * alone by the page-request handler to read them (it may run
 	 * inside an attach's invalidation, under attach_lock). */
@@ -258,6 +288,21 @@ void ifd_ioas_destroy(struct ifd_ioas *ioas);
 void ifd_hwpt_destroy(struct ifd_hwpt *hwpt);
 void ifd_device_destroy(struct ifd_device *idev);
 void ifd_fault_destroy(struct ifd_fault *fault);
+void ifd_viommu_destroy(struct siommu_iommufd *ictx, struct ifd_viommu *v);
+void ifd_vdevice_destroy(struct siommu_iommufd *ictx, struct ifd_vdevice *vd);
+
+/* Make published @obj invisible to lookups for good (it stays in the
+ * table, its ID taken, until the context goes), unless a destroy of it
+ * is under way. */
+void ifd_obj_hide(struct siommu_iommufd *ictx, struct ifd_obj *obj);
+
+/* vIOMMUs (viommu.c). @idev is being unbound: its vDEVICE becomes a
+ * tombstone. Under attach_lock. */
+void ifd_vdevice_unbind(struct siommu_iommufd *ictx, struct ifd_device *idev);
+/* vIOMMU-wide invalidation (siommu_hwpt_invalidate()). */
+int ifd_viommu_invalidate(struct siommu_iommufd *ictx, struct ifd_viommu *v,
+			  uint32_t data_type, const void *data, uint32_t entry_len,
+			  uint32_t *entry_num);
 
 /* Fault queues (fault.c). Queue @req of @idev at @pasid on @fault: false
  * if it cannot (no memory), and then nothing of its group is kept. */

@@ -110,13 +110,14 @@ out_free:
 	return ret;
 }
 
-static void obj_destroy(struct ifd_obj *obj)
+static void obj_destroy(struct siommu_iommufd *ictx, struct ifd_obj *obj)
 {
 	switch (obj->type) {
 	case SIOMMU_IOMMUFD_OBJ_IOAS:
 		ifd_ioas_destroy(container_of(obj, struct ifd_ioas, obj));
 		break;
 	case SIOMMU_IOMMUFD_OBJ_HWPT_PAGING:
+	case SIOMMU_IOMMUFD_OBJ_HWPT_NESTED:
 		ifd_hwpt_destroy(container_of(obj, struct ifd_hwpt, obj));
 		break;
 	case SIOMMU_IOMMUFD_OBJ_DEVICE:
@@ -124,6 +125,12 @@ static void obj_destroy(struct ifd_obj *obj)
 		break;
 	case SIOMMU_IOMMUFD_OBJ_FAULT:
 		ifd_fault_destroy(container_of(obj, struct ifd_fault, obj));
+		break;
+	case SIOMMU_IOMMUFD_OBJ_VIOMMU:
+		ifd_viommu_destroy(ictx, container_of(obj, struct ifd_viommu, obj));
+		break;
+	case SIOMMU_IOMMUFD_OBJ_VDEVICE:
+		ifd_vdevice_destroy(ictx, container_of(obj, struct ifd_vdevice, obj));
 		break;
 	case SIOMMU_IOMMUFD_OBJ_NONE:
 		SIOMMU_ASSERT(0);
@@ -164,7 +171,7 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 				continue;
 			ictx->objs[id] = NULL;
 			ictx->nr_objs--;
-			obj_destroy(obj);
+			obj_destroy(ictx, obj);
 			progress = true;
 		}
 	}
@@ -234,6 +241,14 @@ void ifd_obj_publish(struct siommu_iommufd *ictx, struct ifd_obj *obj)
 {
 	pthread_mutex_lock(&ictx->lock);
 	obj->published = true;
+	pthread_mutex_unlock(&ictx->lock);
+}
+
+void ifd_obj_hide(struct siommu_iommufd *ictx, struct ifd_obj *obj)
+{
+	pthread_mutex_lock(&ictx->lock);
+	if (!obj->removing)
+		obj->published = false;
 	pthread_mutex_unlock(&ictx->lock);
 }
 
@@ -336,13 +351,14 @@ int SIOMMU_EXPORT siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32
 	ret = ifd_obj_remove(ictx, obj, true, true);
 	if (ret)
 		return ret;
-	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING) {
+	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING ||
+	    obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_NESTED) {
 		/* Its IOAS's HWPT list changes under attach_lock too. */
 		pthread_mutex_lock(&ictx->attach_lock);
-		obj_destroy(obj);
+		obj_destroy(ictx, obj);
 		pthread_mutex_unlock(&ictx->attach_lock);
 	} else {
-		obj_destroy(obj);
+		obj_destroy(ictx, obj);
 	}
 	return 0;
 }
@@ -381,6 +397,7 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 			st->areas += READ_ONCE(container_of(obj, struct ifd_ioas, obj)->nr_areas);
 			break;
 		case SIOMMU_IOMMUFD_OBJ_HWPT_PAGING:
+		case SIOMMU_IOMMUFD_OBJ_HWPT_NESTED:
 			st->hwpts++;
 			break;
 		case SIOMMU_IOMMUFD_OBJ_DEVICE:
@@ -388,6 +405,12 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 			break;
 		case SIOMMU_IOMMUFD_OBJ_FAULT:
 			st->faults++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_VIOMMU:
+			st->viommus++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_VDEVICE:
+			st->vdevices++;
 			break;
 		case SIOMMU_IOMMUFD_OBJ_NONE:
 			break;

@@ -66,19 +66,17 @@ static inline void *tfd_buf(size_t len, uint8_t seed)
 	return p;
 }
 
-/* DMA by device @i (RID, or @pasid unless SIOMMU_IOMMUFD_NO_PASID). */
+/* DMA by device @i (RID, or @pasid unless SIOMMU_IOMMUFD_NO_PASID),
+ * through the unit of the type under test. */
 static inline int tfd_dma(struct tfd *t, unsigned int i, uint32_t pasid, uint64_t iova,
 			  void *buf, size_t len, bool write)
 {
-	struct siommu_vtd_req req = {
-		.rid = tfd_rid(i), .pasid_present = pasid != SIOMMU_IOMMUFD_NO_PASID,
-		.pasid = pasid == SIOMMU_IOMMUFD_NO_PASID ? 0 : pasid, .iova = iova,
-	};
+	bool pp = pasid != SIOMMU_IOMMUFD_NO_PASID;
 
-	return write ? siommu_vtd_dma_write(siommu_unit_vtd(t->unit), &req, buf, len,
-					    NULL, NULL) :
-		       siommu_vtd_dma_read(siommu_unit_vtd(t->unit), &req, buf, len,
-					   NULL, NULL);
+	return write ? test_unit_dma_write(t->unit, tfd_rid(i), pp, pp ? pasid : 0, iova, buf,
+					   len) :
+		       test_unit_dma_read(t->unit, tfd_rid(i), pp, pp ? pasid : 0, iova, buf, len,
+					  NULL);
 }
 
 /* What a failed call must leave as it was. */

@@ -364,6 +364,68 @@ static void hw_info(void)
 	tfd_teardown(&t);
 }
 
+/* GET_HW_INFO on an SMMUv3 unit: its ID registers, as the unit shows
+ * them to any reader. */
+static void hw_info_smmuv3(void)
+{
+	struct siommu_hw_info_arm_smmuv3 si;
+	struct siommu_smmuv3 *hw;
+	struct siommu_ctx *ctx;
+	struct siommu_unit *unit;
+	struct siommu_device *dev;
+	struct siommu_iommufd *ictx;
+	uint32_t d, type, len;
+	uint64_t caps, v;
+	uint8_t width, big[48];
+	unsigned int i;
+
+	CHECK_OK(siommu_ctx_create(NULL, &ctx));
+	CHECK_OK(siommu_unit_add_smmuv3(ctx, NULL, &unit));
+	hw = siommu_unit_smmuv3(unit);
+	dev = test_dev_add(unit, 0x100, 20, 0);
+	CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){ .ctx = ctx }, &ictx));
+	CHECK_OK(siommu_iommufd_bind(ictx, dev, &d));
+	memset(&si, 0xff, sizeof(si));
+	CHECK_OK(siommu_iommufd_get_hw_info(ictx, d, false, &type, &si, sizeof(si), &len,
+					    &caps, &width));
+	CHECK_EQ(type, SIOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+	CHECK_EQ(len, sizeof(si));
+	CHECK_EQ(len, 40);
+	CHECK_EQ(si.flags, 0);
+	CHECK_EQ(si.__reserved, 0);
+	for (i = 0; i < 6; i++) {
+		CHECK_OK(siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_IDR0 + 4 * i, 4, &v));
+		CHECK_EQ(si.idr[i], v);
+	}
+	CHECK(si.idr[0] != 0);
+	CHECK_OK(siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_IIDR, 4, &v));
+	CHECK_EQ(si.iidr, v);
+	CHECK_OK(siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_AIDR, 4, &v));
+	CHECK_EQ(si.aidr, v);
+	CHECK_EQ(caps, 0);
+	CHECK_EQ(width, 20);
+	memset(big, 0xff, sizeof(big));
+	CHECK_OK(siommu_iommufd_get_hw_info(ictx, d, false, &type, big, sizeof(big), &len,
+					    NULL, NULL));
+	CHECK(!memcmp(big, &si, sizeof(si)));
+	CHECK_EQ(big[sizeof(si)], 0);
+	type = SIOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	CHECK_OK(siommu_iommufd_get_hw_info(ictx, d, true, &type, NULL, 0, NULL, NULL, NULL));
+	type = SIOMMU_HW_INFO_TYPE_INTEL_VTD;
+	CHECK_EQ(siommu_iommufd_get_hw_info(ictx, d, true, &type, NULL, 0, NULL, NULL, NULL),
+		 -EOPNOTSUPP);
+	/* No dirty tracking to offer: a HWPT asking for it is refused. */
+	{
+		uint32_t ioas, h;
+
+		CHECK_OK(siommu_ioas_alloc(ictx, &ioas));
+		CHECK_EQ(siommu_hwpt_alloc(ictx, d, ioas, SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0,
+					   &h), -EOPNOTSUPP);
+	}
+	siommu_iommufd_destroy(ictx);
+	siommu_ctx_destroy(ctx);
+}
+
 static int group_dma(struct tfd *t, uint16_t rid, uint64_t iova, void *buf)
 {
 	struct siommu_vtd_req req = { .rid = rid, .iova = iova };
@@ -449,6 +511,7 @@ int main(void)
 	pasids();
 	hwpt_alloc_errors();
 	hw_info();
+	hw_info_smmuv3();
 	groups();
 	return 0;
 }

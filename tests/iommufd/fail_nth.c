@@ -91,7 +91,7 @@ int main(void)
 	struct siommu_iova_range r[4];
 	struct siommu_mem_stats before, after;
 	uint64_t iova, v;
-	uint32_t n, h, hp, hd, hf, f, pt, tmp;
+	uint32_t n, h, hp, hd, hf, hn, hnest, f, pt, tmp;
 	int fd = memfd_create("fail-nth", 0);
 
 	CHECK(fd >= 0);
@@ -150,6 +150,28 @@ int main(void)
 	SWEEP("option huge_pages", siommu_iommufd_option(t.ictx, SIOMMU_IOMMUFD_OPTION_HUGE_PAGES,
 						 SIOMMU_IOMMUFD_OPTION_OP_SET, ioas2, &v));
 	SWEEP("map (4K pages only)", map_at(ioas2, buf, 1 << 20, 0x40000000));
+	/* Nested: a guest table at GPA 0x100000 (buf, zeroed there) over a
+	 * nest parent of ioas. */
+	memset(buf, 0, 4096);
+	SWEEP("hwpt_alloc (nest parent)", siommu_hwpt_alloc(t.ictx, d0, ioas,
+							    SIOMMU_HWPT_ALLOC_NEST_PARENT, 0, &hn));
+	{
+		struct siommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = 0x100000, .addr_width = 48 };
+		/* PASID 7 of d0 is attached: the RID's HWPT must allow it. */
+		struct siommu_hwpt_nested_cfg c = {
+			.flags = SIOMMU_HWPT_ALLOC_PASID, .dev_id = d0, .pt_id = hn, .data_type = SIOMMU_HWPT_DATA_VTD_S1,
+			.data_len = sizeof(s1), .data = &s1,
+		};
+		struct siommu_hwpt_vtd_s1_invalidate e = { .addr = 0x1000, .npages = 4 };
+
+		SWEEP("hwpt_alloc_nested", siommu_hwpt_alloc_nested(t.ictx, &c, &hnest));
+		tmp = hnest;
+		SWEEP("replace (nested, RID)", siommu_iommufd_replace(t.ictx, d0, NOPASID, &tmp));
+		n = 1;
+		NO_STEP(CHECK_OK(siommu_hwpt_invalidate(t.ictx, hnest,
+							SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, &e,
+							sizeof(e), &n)));
+	}
 
 	/* Teardown takes no step. */
 	NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 1 << 20, NULL)));

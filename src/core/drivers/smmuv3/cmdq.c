@@ -208,16 +208,21 @@ static void cmdq_sync_counted(struct smmu_drv_unit *u)
 		__atomic_store_n(&u->n_inv_err, u->n_inv_err + 1, __ATOMIC_RELAXED);
 }
 
-void smmu_drv_cmd(struct smmu_drv_unit *u, const struct siommu_smmuv3_cmd *c)
+void smmu_drv_cmd_raw(struct smmu_drv_unit *u, const uint64_t cmd[2])
 {
-	uint64_t cmd[2];
-
 	/* Keep room for the SYNC that ends every batch and for the two
 	 * commands and SYNC a recovery adds. */
 	if (u->cmdq_pending >= (1u << u->cmdq.log2) - 4)
 		cmdq_sync_counted(u);
-	siommu_smmuv3_cmd_encode(c, cmd);
 	cmdq_write(u, cmd);
+}
+
+void smmu_drv_cmd(struct smmu_drv_unit *u, const struct siommu_smmuv3_cmd *c)
+{
+	uint64_t cmd[2];
+
+	siommu_smmuv3_cmd_encode(c, cmd);
+	smmu_drv_cmd_raw(u, cmd);
 }
 
 void smmu_drv_cmdq_run(struct smmu_drv_unit *u, void (*fill)(struct smmu_drv_unit *, void *),

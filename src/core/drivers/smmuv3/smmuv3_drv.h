@@ -11,7 +11,8 @@
  * Files: unit.c brings the unit up and down and answers the core's
  * questions (info, stats, domain shapes); tables.c owns the stream table,
  * the CD tables, ASIDs/VMIDs and attach; cmdq.c the command queue, the
- * flushes and page responses; events.c the event and PRI queues.
+ * flushes and page responses; events.c the event and PRI queues;
+ * viommu.c the vIOMMUs a user slices the unit into.
  *
  * Objects (the core's opaque pointers):
  *   - struct smmu_drv_unit: siommu_unit.drv;
@@ -231,6 +232,8 @@ int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *d
  * first. Caller holds q_lock.
  */
 void smmu_drv_cmd(struct smmu_drv_unit *u, const struct siommu_smmuv3_cmd *c);
+/* The same for a command already in its two little-endian words. */
+void smmu_drv_cmd_raw(struct smmu_drv_unit *u, const uint64_t cmd[2]);
 /*
  * Run a batch built by @fill under q_lock, submit it with a CMD_SYNC and
  * wait; then drain the queues whose interrupts were raised inside it.
@@ -257,6 +260,19 @@ void smmu_drv_drain_pending(struct smmu_drv_unit *u);
 /* ops->page_req_drain: every request the PRI queue holds, and every one
  * another thread read before this call, reported; under ctx->lock. */
 void smmu_drv_page_req_drain(struct siommu_unit *unit);
+
+/* A VMID of the unit's (0 reserved): 0, -ENOSPC. Its free invalidates
+ * what the TLBs hold under it first. Under ctx->lock. */
+int smmu_drv_vmid_alloc(struct smmu_drv_unit *u, uint16_t *vmid);
+void smmu_drv_vmid_free(struct smmu_drv_unit *u, uint16_t vmid);
+
+/* vIOMMUs (viommu.c). */
+int smmu_drv_viommu_init(struct siommu_unit *unit, uint32_t type,
+			 struct siommu_domain *parent, void **out);
+void smmu_drv_viommu_fini(struct siommu_unit *unit, void *viommu);
+int smmu_drv_viommu_invalidate(struct siommu_unit *unit, void *viommu,
+			       struct iommu_user_array *a, iommu_vdev_lookup_fn *lookup,
+			       void *arg);
 
 /* Tables and attach (tables.c). */
 int smmu_drv_tables_init(struct smmu_drv_unit *u);

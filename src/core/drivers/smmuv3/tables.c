@@ -340,6 +340,16 @@ static void tag_free(struct smmu_drv_unit *u, bool s1, uint16_t tag, bool flush)
 	__atomic_store_n(&u->n_ids, u->n_ids - 1, __ATOMIC_RELAXED);
 }
 
+int smmu_drv_vmid_alloc(struct smmu_drv_unit *u, uint16_t *vmid)
+{
+	return tag_alloc(u, false, vmid);
+}
+
+void smmu_drv_vmid_free(struct smmu_drv_unit *u, uint16_t vmid)
+{
+	tag_free(u, false, vmid, true);
+}
+
 /*
  * One more attachment of paging domain @dom through @unit: its
  * smmu_drv_dom, with an ASID or VMID, is created by the first. Published

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <siommu/iommufd.h>
 #include <siommu/pt.h>
 
 #include "core/drivers/smmuv3/smmuv3_drv.h"
@@ -370,6 +371,9 @@ int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *d
 		if (!u->s1)
 			return -EOPNOTSUPP;
 		break;
+	case SIOMMU_DOMAIN_NESTED:
+		/* The driver makes none (no domain_init_nested). */
+		return -EOPNOTSUPP;
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
 		if (!u->s1)
@@ -459,6 +463,28 @@ static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *in
 	info->pgsize_bitmap = SMMU_PGSIZES;
 }
 
+/* SMMUv3's info for a user API: the identification registers as the
+ * unit reports them (SMMUv3 6.3.1 to 6.3.6 IDR0-5, 6.3.7 IIDR, 6.3.8
+ * AIDR), read-only after reset. The driver sets up no hardware dirty
+ * state (HTTU HD), so it offers no dirty tracking. */
+static size_t hw_info(struct siommu_device *dev, uint32_t *type, void *data, size_t len,
+		      uint64_t *caps)
+{
+	struct smmu_drv_unit *u = smmu_drv_unit(dev->unit);
+	struct siommu_hw_info_arm_smmuv3 info = { .flags = 0 };
+	unsigned int i;
+
+	for (i = 0; i < 6; i++)
+		info.idr[i] = smmu_drv_rd32(u, SIOMMU_SMMUV3_IDR0 + 4 * i);
+	info.iidr = smmu_drv_rd32(u, SIOMMU_SMMUV3_IIDR);
+	info.aidr = smmu_drv_rd32(u, SIOMMU_SMMUV3_AIDR);
+	*type = SIOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	*caps = 0;
+	if (len)
+		memcpy(data, &info, len < sizeof(info) ? len : sizeof(info));
+	return sizeof(info);
+}
+
 void smmu_drv_cmdq_hook_set(struct siommu_unit *unit, smmu_drv_cmdq_hook_fn *fn, void *arg)
 {
 	struct smmu_drv_unit *u = smmu_drv_unit(unit);
@@ -487,6 +513,7 @@ const struct iommu_ops smmuv3_iommu_ops = {
 	.dev_release = smmu_drv_dev_release,
 	.dev_resv_regions = dev_resv_regions,
 	.dev_hw_info = dev_hw_info,
+	.hw_info = hw_info,
 	.domain_init = domain_init,
 	.attach_prepare = smmu_drv_attach_prepare,
 	.attach_commit = smmu_drv_attach_commit,
@@ -496,4 +523,7 @@ const struct iommu_ops smmuv3_iommu_ops = {
 	.attach_quiesce = smmu_drv_attach_quiesce,
 	.page_response = smmu_drv_page_response,
 	.page_req_drain = smmu_drv_page_req_drain,
+	.viommu_init = smmu_drv_viommu_init,
+	.viommu_fini = smmu_drv_viommu_fini,
+	.viommu_invalidate = smmu_drv_viommu_invalidate,
 };

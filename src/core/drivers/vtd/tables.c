@@ -45,6 +45,7 @@
 #define PE0_PGTT(x)	((uint64_t)(x) << 6)
 #define PE2_SRE		BIT64(0)
 #define PE2_FSPM(x)	((uint64_t)(x) << 2)
+#define PE2_WPE		BIT64(4)	/* write protect for supervisor requests */
 #define PE2_NXE		BIT64(5)	/* XD in first-stage entries is valid */
 
 static int pasid_table_get(struct siommu_device *dev, uint32_t pasid);
@@ -293,6 +294,22 @@ static void pasid_entry(struct vtd_drv_unit *v, struct siommu_domain *dom,
 	if (dom->type == SIOMMU_DOMAIN_IDENTITY) {
 		/* AW must still name a supported width (SAGAW). */
 		q[0] = PE0_P | PE0_PGTT(SIOMMU_VTD_PGTT_PT) | PE0_AW((v->aw - 30) / 9);
+		return;
+	}
+	if (dom->type == SIOMMU_DOMAIN_NESTED) {
+		const struct vtd_drv_nested *n = dom->drv_dom;
+		const struct siommu_domain *parent = dom->parent;
+
+		/* Nested (PGTT 011b): the user's first-stage table, whose
+		 * addresses, its own included, are translated by the
+		 * parent's second stage (VT-d 3.8, 9.6). */
+		q[0] = PE0_P | PE0_PGTT(SIOMMU_VTD_PGTT_NEST) |
+		       PE0_AW((parent->ias - 30) / 9) | siommu_pt_root(parent->pt);
+		q[2] = n->s1.pgtbl_addr | PE2_FSPM(n->s1.addr_width == 57 ? 1 : 0) | PE2_NXE;
+		if (n->s1.flags & SIOMMU_VTD_S1_SRE)
+			q[2] |= PE2_SRE;
+		if (n->s1.flags & SIOMMU_VTD_S1_WPE)
+			q[2] |= PE2_WPE;
 		return;
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {

@@ -62,6 +62,7 @@ int vtd_drv_gcmd_set(struct vtd_drv_unit *v, uint32_t bit, bool oneshot)
 static bool has_fs(const struct vtd_drv_unit *v) { return v->ecap & BIT64(47); }
 static bool has_ss(const struct vtd_drv_unit *v) { return v->ecap & BIT64(46); }
 static bool has_pt(const struct vtd_drv_unit *v) { return v->ecap & BIT64(6); }
+bool vtd_drv_has_fs(const struct vtd_drv_unit *v) { return has_fs(v); }
 
 static int unit_init(struct siommu_unit *unit, const void *cfg)
 {
@@ -244,6 +245,8 @@ int vtd_drv_domain_check(struct vtd_drv_unit *v, const struct siommu_domain *dom
 	case SIOMMU_DOMAIN_PAGING:
 	case SIOMMU_DOMAIN_SVA:
 		break;
+	case SIOMMU_DOMAIN_NESTED:
+		return vtd_drv_nested_check(v, dom);
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
 		if (!has_fs(v))
@@ -377,6 +380,9 @@ const struct iommu_ops vtd_iommu_ops = {
 	.dev_hw_info = dev_hw_info,
 	.hw_info = hw_info,
 	.domain_init = domain_init,
+	.domain_fini = vtd_drv_domain_fini,
+	.domain_init_nested = vtd_drv_domain_init_nested,
+	.cache_invalidate_user = vtd_drv_cache_invalidate_user,
 	.attach_prepare = vtd_drv_attach_prepare,
 	.attach_commit = vtd_drv_attach_commit,
 	.attach_abort = vtd_drv_attach_abort,

@@ -11,7 +11,8 @@
  * Files: unit.c brings the unit up and down and answers the core's
  * questions (info, stats, domain shapes); tables.c owns context and PASID
  * tables, domain IDs and attach; qi.c the invalidation queue and the
- * flushes; events.c fault recording and the page request queue.
+ * flushes; events.c fault recording and the page request queue; nested.c
+ * the user's first-stage tables nested over a second-stage domain.
  *
  * Objects (the core's opaque pointers):
  *   - struct vtd_drv_unit: siommu_unit.drv;
@@ -162,6 +163,23 @@ int vtd_drv_gcmd_set(struct vtd_drv_unit *v, uint32_t bit, bool oneshot);
 uint64_t vtd_drv_pgsizes(struct vtd_drv_unit *v, enum siommu_domain_stage stage);
 /* Can the unit walk @dom? 0, -EOPNOTSUPP (type or stage), -EINVAL. */
 int vtd_drv_domain_check(struct vtd_drv_unit *v, const struct siommu_domain *dom);
+
+/*
+ * A nested domain's first stage (dom->drv_dom, fixed at allocation): the
+ * user's table and PASID-entry flags, over dom->parent's second stage
+ * (VT-d 3.8, 9.6 PGTT 011b).
+ */
+struct vtd_drv_nested {
+	struct siommu_hwpt_vtd_s1 s1;
+};
+/* Whether the unit walks nested domain @dom: 0, -EOPNOTSUPP, -EINVAL. */
+int vtd_drv_nested_check(struct vtd_drv_unit *v, const struct siommu_domain *dom);
+int vtd_drv_domain_init_nested(struct siommu_unit *unit, struct siommu_domain *dom,
+			       struct siommu_domain *parent, uint32_t data_type,
+			       const void *data, size_t len);
+void vtd_drv_domain_fini(struct siommu_domain *dom);
+int vtd_drv_cache_invalidate_user(struct siommu_domain *dom, struct iommu_user_array *a);
+bool vtd_drv_has_fs(const struct vtd_drv_unit *v);
 
 /* The invalidation queue (qi.c). */
 /*
