@@ -12,8 +12,19 @@
  *   - a NIC without PASID support in one group with a PASID-capable crypto
  *     engine;
  *   - tenant A's job reaching for tenant B's buffer: blocked, and the fault
- *     shown with its reason (VT-d) or event (SMMUv3).
- * The acts are the same on both units: the OS half's API does not change.
+ *     shown with its reason (VT-d) or event (SMMUv3);
+ *   - on VT-d, shared virtual addressing: two processes bound to the copy
+ *     engine submit copies of their own memory through its shared queue,
+ *     pages fault in on the device's first touch, a munmap lands while a
+ *     copy is queued, and one process's copy into the other's memory is
+ *     refused;
+ *   - a GPU behind a second unit, an SMMUv2-style one without PASIDs: two
+ *     clients render into their own surfaces (the command processor
+ *     switches the context bank's table per client), a malicious job reads
+ *     the other client's surface and faults in the bank, the driver
+ *     recovers the GPU and the other client goes on.
+ * Acts 1 to 4 are the same on both units: the OS half's API does not
+ * change. The copy engine's SVA model speaks VT-d only.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,7 +32,11 @@
 #include <string.h>
 
 #include <siommu/core.h>
+#include <siommu/cpyeng.h>
 #include <siommu/dma.h>
+#include <siommu/gpu.h>
+#include <siommu/smmuv2.h>
+#include <siommu/sva.h>
 
 #include "demo.h"
 #include "scenario.h"
@@ -43,10 +58,13 @@ struct demo {
 	struct siommu_vtd *vtd;		/* one of the two */
 	struct siommu_smmuv3 *smmu;
 	struct siommu_mem *mem;
-	struct dev_stats row[8];
+	struct dev_stats row[12];
 	unsigned int nrows;
 	unsigned int faults_seen;
 	struct siommu_fault last_fault;
+	struct siommu_device *ce;	/* the copy engine */
+	struct siommu_unit *v2unit;	/* the GPU's SMMUv2 unit */
+	struct siommu_gpu_stats gpu;
 };
 
 static void on_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
@@ -183,8 +201,9 @@ static int run(struct demo *d, FILE *out)
 
 	/* Devices, as the platform enumerates them. */
 	CHECK_DEMO(siommu_device_add(d->unit, &(struct siommu_device_cfg){
-		.rid = 0x0008, .pasid_bits = 20, .flags = SIOMMU_DEV_ATS,
+		.rid = 0x0008, .pasid_bits = 20, .flags = SIOMMU_DEV_ATS | SIOMMU_DEV_PRI,
 		.alias_rid = SIOMMU_NO_ALIAS }, &ce));
+	d->ce = ce;
 	CHECK_DEMO(siommu_device_add(d->unit, &(struct siommu_device_cfg){
 		.rid = 0x0010, .pasid_bits = 8, .flags = SIOMMU_DEV_PASID_ONLY,
 		.alias_rid = SIOMMU_NO_ALIAS }, &acc));
@@ -194,7 +213,7 @@ static int run(struct demo *d, FILE *out)
 		.rid = 0x0019, .pasid_bits = 16, .isolation_key = 3,
 		.alias_rid = SIOMMU_NO_ALIAS }, &crypto));
 	siommu_device_set_fault_handler(ce, on_fault, d);
-	fprintf(out, "devices: 00:01.0 copy engine (PASID 20 bits, ATS), 00:02.0 accelerator "
+	fprintf(out, "devices: 00:01.0 copy engine (PASID 20 bits, ATS, PRI), 00:02.0 accelerator "
 		"(PASID-only, 8 bits),\n         00:03.0 NIC (no PASID) and 00:03.1 crypto "
 		"(PASID 16 bits) below one bridge without ACS: one group\n\n");
 
@@ -288,6 +307,258 @@ static int run(struct demo *d, FILE *out)
 	return 0;
 }
 
+#define PG SIOMMU_SZ_4K
+#define PROC_BUF	0x10000000ull	/* each process's buffers, in its own space */
+#define PROC_SCRATCH	0x30000000ull	/* A's scratch pages, unmapped mid-queue */
+#define PROC_B_ONLY	0x20000000ull	/* mapped in B only */
+#define COMP(n)		(PROC_BUF + 15 * PG + 32 * (n))	/* completion records */
+
+/* One copy submitted through the shared queue with @cpu's PASID. */
+static int enqcmd(struct siommu_cpyeng *e, const struct siommu_cpu *cpu, uint64_t src,
+		  uint64_t dst, uint64_t len, uint64_t comp)
+{
+	return siommu_cpyeng_enqcmd(e, cpu, &(struct siommu_cpyeng_desc){
+		.flags = SIOMMU_CPYENG_FLAG_BOF, .src = src, .dst = dst, .len = len,
+		.completion = comp });
+}
+
+/* The completion record at @addr in @mm, counted in @r. */
+static int completion(struct siommu_mm *mm, uint64_t addr, struct dev_stats *r,
+		      struct siommu_cpyeng_comp *c)
+{
+	int ret = siommu_mm_read(mm, addr, c, sizeof(*c));
+
+	if (ret)
+		return ret;
+	r->dmas++;
+	r->bytes += c->bytes_done;
+	if (c->status != SIOMMU_CPYENG_SUCCESS)
+		r->faults++;
+	return 0;
+}
+
+/* 5. Shared virtual addressing: processes bound to the copy engine. */
+static int sva_act(struct demo *d, struct siommu_cpyeng *eng, struct siommu_mm *a,
+		   struct siommu_mm *b, FILE *out)
+{
+	struct siommu_sva *sa, *sb;
+	struct siommu_cpu ca, cb;
+	struct siommu_cpyeng_comp c, c2;
+	struct siommu_mm_info ia, ib;
+	struct dev_stats *ra, *rb;
+	static uint8_t buf[2 * PG], before[PG], after[PG];
+	bool ok;
+
+	CHECK_DEMO(siommu_mm_mmap(a, PROC_BUF, 16 * PG, RW, NULL));
+	CHECK_DEMO(siommu_mm_mmap(b, PROC_BUF, 16 * PG, RW, NULL));
+	CHECK_DEMO(siommu_mm_mmap(b, PROC_B_ONLY, PG, RW, NULL));
+	CHECK_DEMO(siommu_mm_mmap(a, PROC_SCRATCH, PG, RW, NULL));
+	/* The CPU writes the sources; the rest is untouched. */
+	memset(buf, 'A', sizeof(buf));
+	CHECK_DEMO(siommu_mm_write(a, PROC_BUF, buf, sizeof(buf)));
+	CHECK_DEMO(siommu_mm_write(a, PROC_SCRATCH, buf, PG));
+	memset(buf, 'B', sizeof(buf));
+	CHECK_DEMO(siommu_mm_write(b, PROC_BUF, buf, sizeof(buf)));
+	CHECK_DEMO(siommu_mm_write(b, PROC_B_ONLY, buf, PG));
+	CHECK_DEMO(siommu_sva_bind(d->ce, a, &sa));
+	CHECK_DEMO(siommu_sva_bind(d->ce, b, &sb));
+	/* The OS loads each process's PASID in its threads' PASID register. */
+	ca = (struct siommu_cpu){ .pasid_valid = true, .pasid = siommu_sva_pasid(sa) };
+	cb = (struct siommu_cpu){ .pasid_valid = true, .pasid = siommu_sva_pasid(sb) };
+	ra = row(d, "copy engine", 0x0008, ca.pasid, "process A (SVA)");
+	rb = row(d, "copy engine", 0x0008, cb.pasid, "process B (SVA)");
+
+	/* Both copy at the same addresses, each in its own memory: the
+	 * destinations and completion records fault in on first DMA. */
+	CHECK_DEMO(enqcmd(eng, &ca, PROC_BUF, PROC_BUF + 4 * PG, 2 * PG, COMP(0)));
+	CHECK_DEMO(enqcmd(eng, &cb, PROC_BUF, PROC_BUF + 4 * PG, 2 * PG, COMP(0)));
+	if (siommu_cpyeng_process(eng, 0) != 2)
+		return -EIO;
+	CHECK_DEMO(completion(a, COMP(0), ra, &c));
+	CHECK_DEMO(completion(b, COMP(0), rb, &c2));
+	ok = c.status == SIOMMU_CPYENG_SUCCESS && c2.status == SIOMMU_CPYENG_SUCCESS;
+	CHECK_DEMO(siommu_mm_read(a, PROC_BUF + 4 * PG, buf, sizeof(buf)));
+	ok = ok && buf[0] == 'A' && buf[sizeof(buf) - 1] == 'A';
+	CHECK_DEMO(siommu_mm_read(b, PROC_BUF + 4 * PG, buf, sizeof(buf)));
+	ok = ok && buf[0] == 'B' && buf[sizeof(buf) - 1] == 'B';
+	siommu_mm_get_info(a, &ia);
+	siommu_mm_get_info(b, &ib);
+	fprintf(out, "5. shared virtual addressing: processes A and B bound to the copy engine "
+		"get PASIDs %u and %u;\n   their threads submit through its shared queue "
+		"(ENQCMD: the PASID comes from the thread),\n   each copying 8 KiB at 0x%llx "
+		"-> 0x%llx in its own memory: %s;\n   the pages the device touched first were "
+		"faulted in through page requests: %" PRIu64 " for A, %" PRIu64 " for B\n",
+		ca.pasid, cb.pasid, PROC_BUF, PROC_BUF + 4 * PG,
+		ok ? "every byte where it belongs" : "WRONG DATA", ia.faults, ib.faults);
+	if (!ok)
+		return -EIO;
+
+	/* A munmap while the device works: two copies from the scratch page
+	 * are queued, the first runs (the page now in the device's TLB), then
+	 * A unmaps it: the second finds nothing there. */
+	CHECK_DEMO(enqcmd(eng, &ca, PROC_SCRATCH, PROC_BUF + 8 * PG, PG, COMP(1)));
+	CHECK_DEMO(enqcmd(eng, &ca, PROC_SCRATCH, PROC_BUF + 9 * PG, PG, COMP(2)));
+	if (siommu_cpyeng_process(eng, 1) != 1)
+		return -EIO;
+	CHECK_DEMO(siommu_mm_munmap(a, PROC_SCRATCH, PG));
+	if (siommu_cpyeng_process(eng, 0) != 1)
+		return -EIO;
+	CHECK_DEMO(completion(a, COMP(1), ra, &c));
+	CHECK_DEMO(completion(a, COMP(2), ra, &c2));
+	if (c.status != SIOMMU_CPYENG_SUCCESS || c2.status != SIOMMU_CPYENG_PAGE_FAULT ||
+	    c2.fault_addr != PROC_SCRATCH)
+		return -EIO;
+	fprintf(out, "   A unmaps 0x%llx between two queued copies from it: the first copied "
+		"%" PRIu64 " bytes,\n   the second ends at once, page fault at 0x%" PRIx64
+		" (%" PRIu64 " bytes): the munmap reached the device's TLB\n",
+		PROC_SCRATCH, c.bytes_done, c2.fault_addr, c2.bytes_done);
+
+	/* A's copy into B's memory: A's PASID does not map it. */
+	CHECK_DEMO(siommu_mm_read(b, PROC_B_ONLY, before, PG));
+	CHECK_DEMO(enqcmd(eng, &ca, PROC_BUF, PROC_B_ONLY, 64, COMP(3)));
+	if (siommu_cpyeng_process(eng, 0) != 1)
+		return -EIO;
+	CHECK_DEMO(completion(a, COMP(3), ra, &c));
+	CHECK_DEMO(siommu_mm_read(b, PROC_B_ONLY, after, PG));
+	siommu_mm_get_info(a, &ia);
+	if (c.status != SIOMMU_CPYENG_PAGE_FAULT || c.bytes_done || !ia.faults_refused ||
+	    memcmp(before, after, PG))
+		return -EIO;
+	fprintf(out, "   A's copy to 0x%llx, where only B maps memory: A's page request is "
+		"answered \"invalid\",\n   the copy ends with a page fault at 0x%" PRIx64
+		" after %" PRIu64 " bytes; B's memory untouched\n\n",
+		PROC_B_ONLY, c.fault_addr, c.bytes_done);
+	siommu_sva_unbind(sa);
+	siommu_sva_unbind(sb);
+	return 0;
+}
+
+static int sva_demo(struct demo *d, FILE *out)
+{
+	struct siommu_cpyeng *eng;
+	struct siommu_mm *a = NULL, *b = NULL;
+	int ret;
+
+	CHECK_DEMO(siommu_cpyeng_create(d->vtd, &(struct siommu_cpyeng_cfg){
+		.mem = d->mem, .rid = 0x0008 }, &eng));
+	ret = siommu_mm_create(d->ctx, &(struct siommu_mm_cfg){ .owner = 100 }, &a);
+	if (!ret)
+		ret = siommu_mm_create(d->ctx, &(struct siommu_mm_cfg){ .owner = 200 }, &b);
+	if (!ret)
+		ret = sva_act(d, eng, a, b, out);
+	if (b)
+		siommu_mm_exit(b);
+	if (a)
+		siommu_mm_exit(a);
+	siommu_cpyeng_destroy(eng);
+	return ret;
+}
+
+#define GPU_RID		0x0028
+#define SURFACE		0x100000ull	/* each client's surface, in its own space */
+
+static int gpu_job(struct siommu_gpu_client *c, struct dev_stats *r,
+		   const struct siommu_gpu_job *job, struct siommu_gpu_fault *f)
+{
+	int ret = siommu_gpu_submit(c, job, f);
+
+	r->dmas++;
+	if (ret)
+		r->faults++;
+	else
+		r->bytes += job->len;
+	return ret;
+}
+
+static int gpu_render(struct siommu_gpu_client *c, struct dev_stats *r, const char *frame)
+{
+	return gpu_job(c, r, &(struct siommu_gpu_job){ .op = SIOMMU_GPU_WRITE, .dst = SURFACE,
+		.len = strlen(frame) + 1, .data = frame }, NULL);
+}
+
+/* 6. A GPU's clients on a unit without PASIDs. */
+static int gpu_act(struct demo *d, struct siommu_gpu *gpu, struct siommu_gpu_client *a,
+		   struct siommu_gpu_client *b, uint64_t surf_a, uint64_t surf_b, FILE *out)
+{
+	struct dev_stats *ra, *rb;
+	struct siommu_gpu_fault f = { 0 };
+	char got[16] = { 0 };
+	int ret;
+
+	ra = row(d, "GPU", GPU_RID, siommu_gpu_client_pasid(a), "client A");
+	rb = row(d, "GPU", GPU_RID, siommu_gpu_client_pasid(b), "client B");
+	CHECK_DEMO(siommu_gpu_client_map(a, SURFACE, surf_a, PG, RW));
+	CHECK_DEMO(siommu_gpu_client_map(b, SURFACE, surf_b, PG, RW));
+	CHECK_DEMO(gpu_render(a, ra, "frame 1 of A"));
+	CHECK_DEMO(gpu_render(b, rb, "frame 1 of B"));
+	CHECK_DEMO(siommu_mem_read(d->mem, surf_a, got, 13));
+	if (strcmp(got, "frame 1 of A"))
+		return -EIO;
+	/* Act 5, SVA, plays on VT-d only. */
+	fprintf(out, "%d. a GPU at 00:05.0 behind a second unit, SMMUv2-style, without PASIDs: "
+		"clients A and B have\n   private address spaces (PASIDs %u and %u, kept by the "
+		"GPU driver); before each client's job\n   the command processor switches its "
+		"context bank's TTBR0 and ASID. Both render at 0x%llx.\n", d->vtd ? 6 : 5,
+		siommu_gpu_client_pasid(a), siommu_gpu_client_pasid(b), SURFACE);
+
+	/* B's job reads A's surface by its physical address: B's table has
+	 * nothing there. */
+	ret = gpu_job(b, rb, &(struct siommu_gpu_job){ .op = SIOMMU_GPU_READ, .src = surf_a,
+		.len = 13, .out = got }, &f);
+	if (ret != -EFAULT || !f.reported || f.cb < 0 || f.addr != surf_a)
+		return -EIO;
+	fprintf(out, "   B's job reads 0x%" PRIx64 ", A's surface in memory: context fault in "
+		"bank %d, FAR 0x%" PRIx64 ",\n   FSR 0x%x (%s), live TTBR0 0x%" PRIx64
+		" (B's table, ASID %u); the GPU hangs\n", surf_a, f.cb, f.addr, f.reason,
+		f.reason & SIOMMU_SMMUV2_FSR_TF ? "translation fault" : "see SMMUv2 10.6.3",
+		f.ttbr0, (unsigned int)(f.ttbr0 >> 48));
+	if (siommu_gpu_submit(a, &(struct siommu_gpu_job){ .op = SIOMMU_GPU_READ,
+		.src = SURFACE, .len = 13, .out = got }, NULL) != -EIO)
+		return -EIO;
+	siommu_gpu_recover(gpu);
+	CHECK_DEMO(gpu_render(a, ra, "frame 2 of A"));
+	memset(got, 0, sizeof(got));
+	CHECK_DEMO(gpu_job(a, ra, &(struct siommu_gpu_job){ .op = SIOMMU_GPU_READ,
+		.src = SURFACE, .len = 13, .out = got }, NULL));
+	if (strcmp(got, "frame 2 of A"))
+		return -EIO;
+	fprintf(out, "   the driver recovers the GPU; A goes on: its next job renders "
+		"\"%s\"\n\n", got);
+	siommu_gpu_get_stats(gpu, &d->gpu);
+	return 0;
+}
+
+static int gpu_demo(struct demo *d, FILE *out)
+{
+	struct siommu_device *dev;
+	struct siommu_domain *own;
+	struct siommu_gpu *gpu;
+	struct siommu_gpu_client *a = NULL, *b = NULL;
+	uint64_t surf_a, surf_b;
+	int ret;
+
+	CHECK_DEMO(siommu_unit_add_smmuv2(d->ctx, NULL, &d->v2unit));
+	CHECK_DEMO(siommu_device_add(d->v2unit, &(struct siommu_device_cfg){
+		.rid = GPU_RID, .alias_rid = SIOMMU_NO_ALIAS }, &dev));
+	/* The GPU's own space on its RID: its context bank is where the
+	 * clients' tables are switched in. */
+	CHECK_DEMO(siommu_domain_alloc(d->v2unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own));
+	CHECK_DEMO(siommu_device_attach(dev, own));
+	CHECK_DEMO(buffer(d, PG, 0, &surf_a));
+	CHECK_DEMO(buffer(d, PG, 0, &surf_b));
+	CHECK_DEMO(siommu_gpu_create(dev, &gpu));
+	ret = siommu_gpu_client_add(gpu, 100, &a);
+	if (!ret)
+		ret = siommu_gpu_client_add(gpu, 200, &b);
+	if (!ret)
+		ret = gpu_act(d, gpu, a, b, surf_a, surf_b, out);
+	siommu_gpu_client_remove(b);
+	siommu_gpu_client_remove(a);
+	siommu_gpu_destroy(gpu);
+	return ret;
+}
+
 static void summary(struct demo *d, FILE *out)
 {
 	struct siommu_unit_stats us;
@@ -327,6 +598,17 @@ static void summary(struct demo *d, FILE *out)
 		d->smmu ? "commands" : "invalidation descriptors", us.inv_waits,
 		d->smmu ? "CMD_SYNCs" : "waits", ms.in_use[SIOMMU_MEM_PT] >> 12,
 		ms.in_use[SIOMMU_MEM_HW] >> 10);
+	if (d->v2unit) {
+		struct siommu_smmuv2_stats vs;
+
+		siommu_smmuv2_get_stats(siommu_unit_smmuv2(d->v2unit), &vs);
+		fprintf(out, "SMMUv2 unit: TLB %.1f%% hits (%" PRIu64 " hits, %" PRIu64
+			" misses), %" PRIu64 " context faults; GPU: %" PRIu64 " jobs, %" PRIu64
+			" table switches, %" PRIu64 " recoveries\n",
+			100.0 * vs.tlb_hit / (vs.tlb_hit + vs.tlb_miss ?: 1), vs.tlb_hit,
+			vs.tlb_miss, vs.context_faults, d->gpu.jobs, d->gpu.switches,
+			d->gpu.recoveries);
+	}
 }
 
 int demo_run(FILE *out, enum demo_unit unit)
@@ -345,6 +627,10 @@ int demo_run(FILE *out, enum demo_unit unit)
 		d.smmu = siommu_unit_smmuv3(d.unit);
 		ret = run(&d, out);
 	}
+	if (!ret && d.vtd)
+		ret = sva_demo(&d, out);
+	if (!ret)
+		ret = gpu_demo(&d, out);
 	if (!ret)
 		summary(&d, out);
 	siommu_ctx_destroy(d.ctx);

@@ -6,12 +6,16 @@
  * docs/scenarios.md is the schema a user reads; this file enforces it.
  *
  * A file is one mapping with these keys (all lists):
- *   units:    name, type (vtd|smmuv3), iotlb_sets, iotlb_ways; VT-d: aw
- *             (39|48|57), pasid_bits; SMMUv3: sid_bits, ssid_bits, stages
- *             (s1|s2|nested), stream_table and cd_table (linear|2level), oas
- *   devices:  name, unit, rid ("bb:dd.f") or on SMMUv3 sid (a StreamID),
+ *   units:    name, type (vtd|smmuv3|smmuv2), iotlb_sets, iotlb_ways; VT-d:
+ *             aw (39|48|57), pasid_bits; SMMUv3: sid_bits, ssid_bits, stages
+ *             (s1|s2|nested), stream_table and cd_table (linear|2level), oas;
+ *             SMMUv2: sid_bits, smr_groups, banks, stages (s1|s2|both), oas
+ *   devices:  name, unit, rid ("bb:dd.f") or on SMMU units sid (a StreamID),
  *             pasid_bits, pasid_only, ats, pri, group (isolation key),
- *             alias ("bb:dd.f")
+ *             alias ("bb:dd.f"), bind (process names: SVA), kind
+ *             (plain|gpu), clients (a GPU's: name, owner, mappings)
+ *   processes: name, owner, mappings: [addr, size, prot (none|r|w|rw),
+ *             fill (the CPU writes it first)]
  *   domains:  name, unit, type (paging|identity|blocked), stage
  *             (auto|first|second), mappings: [iova, size, prot (r|w|rw),
  *             fill (byte)]
@@ -21,7 +25,8 @@
  *   workload: device, pasid (number or name; absent: no PASID), op
  *             (read|write|ats_translate|page_request), access (r|w|rw, for
  *             the last two), iova, size, count (per thread), threads,
- *             stride, span, expect (any|ok|fault)
+ *             stride, span, expect (any|ok|fault), client (a GPU client's
+ *             jobs), process (DMA in a bound process's space)
  *
  * Nothing is taken silently: every number is checked against the range of
  * its field, names and keys are unique, and a second attachment at the same
@@ -41,15 +46,21 @@
 #include <jansson.h>
 #include <yaml.h>
 
+#include <siommu/atsdev.h>
 #include <siommu/core.h>
+#include <siommu/gpu.h>
+#include <siommu/smmuv2.h>
 #include <siommu/smmuv3_build.h>
+#include <siommu/sva.h>
 
 #include "scenario.h"
 
 #define NAME_LEN (SCENARIO_MAX_NAME + 1)
 #define MAX_ITEMS SCENARIO_MAX_ITEMS
 
-enum { UNIT_VTD, UNIT_SMMUV3 };
+enum { UNIT_VTD, UNIT_SMMUV3, UNIT_SMMUV2 };
+static const char *const unit_types[] = { "vtd", "smmuv3", "smmuv2", NULL };
+static const char *const unit_type_names[] = { "VT-d", "SMMUv3", "SMMUv2" };
 
 struct sc_unit {
 	char name[NAME_LEN];
@@ -57,6 +68,7 @@ struct sc_unit {
 	int type;			/* UNIT_* */
 	struct siommu_vtd_cfg cfg;	/* VT-d */
 	struct siommu_smmuv3_cfg scfg;	/* SMMUv3 */
+	struct siommu_smmuv2_cfg v2cfg;	/* SMMUv2 */
 	unsigned int pasid_bits;	/* PASIDs (SubstreamIDs) the driver offers */
 	struct siommu_unit *unit;
 };
@@ -68,7 +80,12 @@ struct sc_device {
 	int line, unit;
 	struct siommu_device_cfg cfg;
 	bool by_sid;		/* given as a StreamID (sid), not a RID */
+	bool is_gpu;		/* kind: gpu, with clients */
+	uint64_t binds;		/* bit n: bound to process n (SVA) */
 	struct siommu_device *dev;
+	struct siommu_gpu *gpu;
+	struct siommu_atsdev *ats;	/* a bound device's DMA: ATS and PRI */
+	struct siommu_sva *sva[MAX_ITEMS];
 	bool registered;	/* page responses come to on_page_resp() */
 	struct sc_work *cur;	/* the workload item running for it (atomic) */
 };
@@ -89,6 +106,36 @@ struct sc_domain {
 	struct siommu_domain *dom;
 };
 
+/* A process's mapping: anonymous memory, populated on first touch (the
+ * CPU's when fill is set: it writes the byte over the whole range). */
+struct sc_vma {
+	int line;
+	uint64_t addr, size;
+	unsigned int prot;	/* SIOMMU_PROT_* */
+	int fill;
+};
+
+/* A process (SVA): a CPU page table devices bound to it walk. */
+struct sc_process {
+	char name[NAME_LEN];
+	int line;
+	uint64_t owner;
+	struct sc_vma vma[MAX_ITEMS];
+	unsigned int nvmas;
+	struct siommu_mm *mm;
+	uint32_t pasid;		/* after the first bind */
+};
+
+/* A GPU client: a private address space (its own table, a private PASID)
+ * on a GPU device, mapped as a domain is; jobs run in it. */
+struct sc_client {
+	char name[NAME_LEN];
+	int line, device;
+	uint64_t owner;
+	struct sc_domain space;		/* its mappings (space.dom unused) */
+	struct siommu_gpu_client *c;
+};
+
 struct sc_attach {
 	int line, device, domain;
 	bool has_pasid, auto_pasid, replace;
@@ -102,6 +149,8 @@ static const char *const op_names[] = { "read", "write", "ats_translate", "page_
 
 struct sc_work {
 	int line, device;
+	int client;		/* a GPU client's job, or -1 */
+	int process;		/* DMA in a bound process's space, or -1 */
 	char pasid_name[NAME_LEN];
 	bool has_pasid;
 	uint32_t pasid;
@@ -134,7 +183,9 @@ struct scenario {
 	struct sc_domain dom[MAX_ITEMS];
 	struct sc_attach att[MAX_ITEMS];
 	struct sc_work work[MAX_ITEMS];
-	unsigned int nunits, ndevs, ndoms, natts, nwork;
+	struct sc_client client[MAX_ITEMS];
+	struct sc_process proc[MAX_ITEMS];
+	unsigned int nunits, ndevs, ndoms, natts, nwork, nclients, nprocs;
 	struct siommu_ctx *ctx;
 	uint64_t total_ops, done_ops;
 	int stopped;		/* 0, or -EINTR / -ETIMEDOUT: the workload stopped early */
@@ -512,21 +563,35 @@ static int get_list(struct parser *p, yaml_node_t *root, const char *key,
 	return 0;
 }
 
-/* A field given for a unit of the other type: an error, never ignored. */
+/* A field given for a unit of another type: an error, never ignored. */
 static int unit_foreign_keys(struct parser *p, yaml_node_t *n, const struct sc_unit *u)
 {
-	static const char *const vtd_only[] = { "aw", "pasid_bits", NULL };
-	static const char *const smmuv3_only[] = { "sid_bits", "ssid_bits", "stages",
-						   "stream_table", "cd_table", "oas", NULL };
-	const char *const *k = u->type == UNIT_VTD ? smmuv3_only : vtd_only;
+#define T(x) (1u << (x))
+	static const struct {
+		const char *key;
+		unsigned int types;	/* T(UNIT_*) it applies to */
+		const char *which;
+	} keys[] = {
+		{ "aw", T(UNIT_VTD), "VT-d units (type: vtd)" },
+		{ "pasid_bits", T(UNIT_VTD), "VT-d units (type: vtd)" },
+		{ "sid_bits", T(UNIT_SMMUV3) | T(UNIT_SMMUV2), "SMMU units (type: smmuv3, smmuv2)" },
+		{ "stages", T(UNIT_SMMUV3) | T(UNIT_SMMUV2), "SMMU units (type: smmuv3, smmuv2)" },
+		{ "oas", T(UNIT_SMMUV3) | T(UNIT_SMMUV2), "SMMU units (type: smmuv3, smmuv2)" },
+		{ "ssid_bits", T(UNIT_SMMUV3), "SMMUv3 units (type: smmuv3)" },
+		{ "stream_table", T(UNIT_SMMUV3), "SMMUv3 units (type: smmuv3)" },
+		{ "cd_table", T(UNIT_SMMUV3), "SMMUv3 units (type: smmuv3)" },
+		{ "banks", T(UNIT_SMMUV2), "SMMUv2 units (type: smmuv2)" },
+		{ "smr_groups", T(UNIT_SMMUV2), "SMMUv2 units (type: smmuv2)" },
+	};
+	unsigned int i;
 
-	for (; *k; k++)
-		if (map_get(p, n, *k))
-			return perr(p, map_get(p, n, *k), *k, "only for %s, and unit '%s' is %s",
-				    u->type == UNIT_VTD ? "SMMUv3 units (type: smmuv3)" :
-				    "VT-d units (type: vtd)", u->name,
-				    u->type == UNIT_VTD ? "VT-d" : "SMMUv3");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!(keys[i].types & T(u->type)) && map_get(p, n, keys[i].key))
+			return perr(p, map_get(p, n, keys[i].key), keys[i].key,
+				    "only for %s, and unit '%s' is %s", keys[i].which, u->name,
+				    unit_type_names[u->type]);
 	return 0;
+#undef T
 }
 
 static int parse_vtd_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
@@ -562,6 +627,27 @@ static int parse_vtd_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
 #define SMMUV3_ST_SPLIT_BITS	8
 #define SMMUV3_CD_LINEAR_BITS	10
 
+/* The fields both SMMU types take: oas and the TLB's geometry. */
+static int parse_smmu_common(struct parser *p, yaml_node_t *n, unsigned int *oas,
+			     unsigned int *sets, unsigned int *ways)
+{
+	uint64_t v = 0;
+	int ret;
+
+	ret = get_num(p, n, "oas", false, 48, 0, UINT64_MAX, false, &v);
+	if (!ret && v != 32 && v != 36 && v != 40 && v != 42 && v != 44 && v != 48)
+		ret = perr(p, map_get(p, n, "oas"), "oas", "expected 32, 36, 40, 42, 44 or 48");
+	*oas = v;
+	ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
+	if (!ret && (v & (v - 1)))
+		ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
+			   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
+	*sets = v;
+	ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
+	*ways = v;
+	return ret;
+}
+
 static int parse_smmuv3_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
 {
 	static const char *const stages[] = { "s1", "s2", "nested", NULL };
@@ -585,17 +671,7 @@ static int parse_smmuv3_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u
 	if (!ret && map_get(p, n, "cd_table") && st == 1)
 		ret = perr(p, map_get(p, n, "cd_table"), "cd_table", "CD tables are stage 1's, "
 			   "and unit '%s' has stages: s2", u->name);
-	ret = ret ?: get_num(p, n, "oas", false, 48, 0, UINT64_MAX, false, &v);
-	if (!ret && v != 32 && v != 36 && v != 40 && v != 42 && v != 44 && v != 48)
-		ret = perr(p, map_get(p, n, "oas"), "oas", "expected 32, 36, 40, 42, 44 or 48");
-	c->oas = v;
-	ret = ret ?: get_num(p, n, "iotlb_sets", false, 256, 1, 65536, false, &v);
-	if (!ret && (v & (v - 1)))
-		ret = perr(p, map_get(p, n, "iotlb_sets"), "iotlb_sets",
-			   "%" PRIu64 " is not a power of two (1, 2, 4, ... 65536)", v);
-	c->tlb_sets = v;
-	ret = ret ?: get_num(p, n, "iotlb_ways", false, 4, 1, 16, false, &v);
-	c->tlb_ways = v;
+	ret = ret ?: parse_smmu_common(p, n, &c->oas, &c->tlb_sets, &c->tlb_ways);
 	c->features = SIOMMU_SMMUV3_F_ALL;
 	if (st == 0)
 		c->features &= ~SIOMMU_SMMUV3_F_S2;
@@ -611,12 +687,37 @@ static int parse_smmuv3_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u
 	return ret;
 }
 
+/*
+ * An SMMUv2-style unit: no PASIDs, StreamIDs matched by stream match
+ * register groups, one context bank per attached paging domain.
+ */
+static int parse_smmuv2_unit(struct parser *p, yaml_node_t *n, struct sc_unit *u)
+{
+	static const char *const stages[] = { "s1", "s2", "both", NULL };
+	struct siommu_smmuv2_cfg *c = &u->v2cfg;
+	uint64_t v = 0;
+	int st = 2, ret;
+
+	ret = get_num(p, n, "sid_bits", false, 15, 1, 15, false, &v);
+	c->sid_bits = v;
+	ret = ret ?: get_num(p, n, "banks", false, 16, 1, 128, false, &v);
+	c->num_cb = v;
+	ret = ret ?: get_num(p, n, "smr_groups", false, 32, 1, 128, false, &v);
+	c->num_smrg = v;
+	ret = ret ?: get_enum(p, n, "stages", stages, 2, &st);
+	c->features = st == 0 ? SIOMMU_SMMUV2_F_S1 : st == 1 ? SIOMMU_SMMUV2_F_S2 :
+		      SIOMMU_SMMUV2_F_ALL;
+	ret = ret ?: parse_smmu_common(p, n, &c->oas, &c->tlb_sets, &c->tlb_ways);
+	u->pasid_bits = 0;
+	return ret;
+}
+
 static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "type", "iotlb_sets", "iotlb_ways",
 					    "aw", "pasid_bits", "sid_bits", "ssid_bits",
-					    "stages", "stream_table", "cd_table", "oas", NULL };
-	static const char *const types[] = { "vtd", "smmuv3", NULL };
+					    "stages", "stream_table", "cd_table", "oas",
+					    "banks", "smr_groups", NULL };
 	yaml_node_t *l;
 	unsigned int i;
 	int ret = get_list(p, root, "units", true, &l);
@@ -629,23 +730,29 @@ static int parse_units(struct parser *p, yaml_node_t *root, struct scenario *sc)
 		ret = check_keys(p, n, "a unit", keys);
 		ret = ret ?: get_name(p, n, "name", true, u->name);
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->unit, sc->nunits, "unit");
-		ret = ret ?: get_enum(p, n, "type", types, UNIT_VTD, &u->type);
+		ret = ret ?: get_enum(p, n, "type", unit_types, UNIT_VTD, &u->type);
 		ret = ret ?: unit_foreign_keys(p, n, u);
 		if (!ret)
 			ret = u->type == UNIT_VTD ? parse_vtd_unit(p, n, u) :
-						    parse_smmuv3_unit(p, n, u);
+			      u->type == UNIT_SMMUV3 ? parse_smmuv3_unit(p, n, u) :
+						       parse_smmuv2_unit(p, n, u);
 	}
 	if (!ret && !sc->nunits)
 		ret = perr(p, l, "units", "at least one unit is needed");
 	return ret;
 }
 
+/* The StreamID width of an SMMU unit; 16 (any RID) on VT-d. */
+static unsigned int sid_bits(const struct sc_unit *u)
+{
+	return u->type == UNIT_SMMUV3 ? u->scfg.sid_bits :
+	       u->type == UNIT_SMMUV2 ? u->v2cfg.sid_bits : 16;
+}
+
 /* The StreamID limit of @d's unit, for a device's RID or sid; VT-d: none. */
 static bool sid_fits(struct scenario *sc, const struct sc_device *d)
 {
-	const struct sc_unit *u = &sc->unit[d->unit];
-
-	return u->type != UNIT_SMMUV3 || !(d->cfg.rid >> u->scfg.sid_bits);
+	return !(d->cfg.rid >> sid_bits(&sc->unit[d->unit]));
 }
 
 /* How a device is addressed on its unit: "bb:dd.f", or a StreamID given
@@ -684,18 +791,18 @@ static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
 	uint64_t v = 0;
 	int ret;
 
-	if (sn && u->type != UNIT_SMMUV3)
-		return perr(p, sn, "sid", "a StreamID, only on SMMUv3 units; unit '%s' is VT-d: "
+	if (sn && u->type == UNIT_VTD)
+		return perr(p, sn, "sid", "a StreamID, only on SMMU units; unit '%s' is VT-d: "
 			    "give rid", u->name);
 	if (sn && map_get(p, n, "rid"))
 		return perr(p, sn, "sid", "give rid or sid, not both (a RID is its StreamID)");
 	if (sn) {
-		ret = get_num(p, n, "sid", true, 0, 0, (1u << u->scfg.sid_bits) - 1, true, &v);
+		ret = get_num(p, n, "sid", true, 0, 0, (1u << sid_bits(u)) - 1, true, &v);
 		d->cfg.rid = (uint16_t)v;
 		d->by_sid = true;
 		return ret;
 	}
-	if (u->type == UNIT_SMMUV3 && !map_get(p, n, "rid"))
+	if (u->type != UNIT_VTD && !map_get(p, n, "rid"))
 		return perr(p, n, "rid", "missing (expected a requester ID like 00:01.0, or "
 			    "sid: a StreamID)");
 	ret = get_rid(p, n, "rid", true, &rid);
@@ -703,14 +810,123 @@ static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
 	if (!ret && !sid_fits(sc, d))
 		ret = perr(p, map_get(p, n, "rid"), "rid", "RID %02x:%02x.%x is StreamID 0x%x, "
 			   "beyond unit '%s''s %u-bit StreamIDs", rid >> 8, (rid >> 3) & 0x1f,
-			   rid & 7, (unsigned int)rid, u->name, u->scfg.sid_bits);
+			   rid & 7, (unsigned int)rid, u->name, sid_bits(u));
 	return ret;
+}
+
+/* Processes (SVA): each a CPU address space with its mappings. */
+static int parse_processes(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "name", "owner", "mappings", NULL };
+	static const char *const mkeys[] = { "addr", "size", "prot", "fill", NULL };
+	static const char *const prots[] = { "none", "r", "w", "rw", NULL };
+	yaml_node_t *l;
+	unsigned int i, j, k;
+	int ret = get_list(p, root, "processes", false, &l);
+
+	for (i = 0; !ret && l && i < list_len(l); i++) {
+		yaml_node_t *n = list_item(p, l, i), *ml;
+		struct sc_process *pr = &sc->proc[sc->nprocs++];
+
+		pr->line = line_of(n);
+		ret = check_keys(p, n, "a process", keys);
+		ret = ret ?: get_name(p, n, "name", true, pr->name);
+		ret = ret ?: CHECK_UNIQUE(p, n, sc->proc, sc->nprocs, "process");
+		ret = ret ?: get_num(p, n, "owner", false, 1000 + i, 0, UINT32_MAX, false,
+				     &pr->owner);
+		ret = ret ?: get_list(p, n, "mappings", false, &ml);
+		for (j = 0; !ret && ml && j < list_len(ml); j++) {
+			yaml_node_t *m = list_item(p, ml, j);
+			struct sc_vma *v = &pr->vma[pr->nvmas++];
+			uint64_t f = 0;
+			int pt = 3;
+			char a[24];
+
+			v->line = line_of(m);
+			ret = check_keys(p, m, "a process mapping", mkeys);
+			ret = ret ?: get_num(p, m, "addr", true, 0, SIOMMU_MM_MIN_ADDR,
+					     SIOMMU_MM_MAX_ADDR, true, &v->addr);
+			ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G,
+					     true, &v->size);
+			ret = ret ?: get_enum(p, m, "prot", prots, 3, &pt);
+			v->prot = (pt & 1 ? SIOMMU_PROT_READ : 0) | (pt & 2 ? SIOMMU_PROT_WRITE : 0);
+			ret = ret ?: get_num(p, m, "fill", false, 0, 0, 0xff, true, &f);
+			v->fill = (int)f;
+			if (ret)
+				break;
+			if ((v->addr | v->size) & 0xfff)
+				return perr(p, m, "addr", "0x%" PRIx64 "+%s is not 4K-aligned",
+					    v->addr, size_str(v->size, a, sizeof(a)));
+			if (v->addr + v->size - 1 > SIOMMU_MM_MAX_ADDR)
+				return perr(p, map_get(p, m, "addr"), "addr", "0x%" PRIx64 "+%s "
+					    "ends beyond the process's last address 0x%llx", v->addr,
+					    size_str(v->size, a, sizeof(a)), SIOMMU_MM_MAX_ADDR);
+			if (v->fill && !(v->prot & SIOMMU_PROT_WRITE))
+				return perr(p, map_get(p, m, "fill"), "fill", "the CPU fills the "
+					    "range by writing it, and its prot has no w");
+			for (k = 0; k + 1 < pr->nvmas; k++)
+				if (v->addr < pr->vma[k].addr + pr->vma[k].size &&
+				    pr->vma[k].addr < v->addr + v->size)
+					return perr(p, m, "addr", "overlaps the mapping at line %d",
+						    pr->vma[k].line);
+			/* Pages get frames of the pool when touched. */
+			p->mapped += v->size;
+			if (p->mapped > p->lim->max_memory)
+				return perr(p, map_get(p, m, "size"), "size", "the mappings so far "
+					    "need %" PRIu64 " MiB of memory, beyond the limit of %"
+					    PRIu64 " MiB (--max-memory)", p->mapped >> 20,
+					    p->lim->max_memory >> 20);
+		}
+	}
+	return ret;
+}
+
+/*
+ * A device's SVA binds: `bind: [process, ...]`. A bound device DMAs
+ * through the device kit (siommu/atsdev.h, VT-d's), which faults pages in
+ * with page requests: it needs PASIDs, ATS and PRI on a VT-d unit.
+ */
+static int parse_binds(struct parser *p, yaml_node_t *n, struct scenario *sc,
+		       struct sc_device *d)
+{
+	yaml_node_t *bl;
+	unsigned int k;
+	int ret = get_list(p, n, "bind", false, &bl), pi;
+
+	if (ret || !bl)
+		return ret;
+	if (sc->unit[d->unit].type != UNIT_VTD)
+		return perr(p, bl, "bind", "SVA binds are VT-d's here (the device kit that "
+			    "faults pages in is), and unit '%s' is %s", sc->unit[d->unit].name,
+			    unit_type_names[sc->unit[d->unit].type]);
+	if (!d->cfg.pasid_bits || d->cfg.alias_rid != SIOMMU_NO_ALIAS ||
+	    (d->cfg.flags & (SIOMMU_DEV_ATS | SIOMMU_DEV_PRI)) !=
+	    (SIOMMU_DEV_ATS | SIOMMU_DEV_PRI) || d->is_gpu)
+		return perr(p, bl, "bind", "a bound device DMAs in the process's space with its "
+			    "PASID and faults pages in: it needs pasid_bits, ats and pri, no "
+			    "alias, and is no GPU");
+	for (k = 0; k < list_len(bl); k++) {
+		yaml_node_t *it = list_item(p, bl, k);
+		const char *nm = scalar(it);
+
+		for (pi = 0; nm && pi < (int)sc->nprocs && strcmp(sc->proc[pi].name, nm); pi++)
+			;
+		if (!nm || pi == (int)sc->nprocs)
+			return perr(p, it, "bind", "no process named '%s' is defined in processes",
+				    nm ? nm : "(a list)");
+		if (d->binds & (1ull << pi))
+			return perr(p, it, "bind", "process '%s' is bound twice", nm);
+		d->binds |= 1ull << pi;
+	}
+	return 0;
 }
 
 static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "unit", "rid", "sid", "pasid_bits",
-					    "pasid_only", "ats", "pri", "group", "alias", NULL };
+					    "pasid_only", "ats", "pri", "group", "alias", "kind",
+					    "clients", "bind", NULL };
+	static const char *const kinds[] = { "plain", "gpu", NULL };
 	yaml_node_t *l;
 	unsigned int i, k;
 	int ret = get_list(p, root, "devices", true, &l);
@@ -720,6 +936,7 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		struct sc_device *d = &sc->dev[sc->ndevs++];
 		bool po = false, ats = false, pri = false;
 		int32_t rid = 0;
+		int kind = 0;
 		uint64_t v = 0;
 		char rs[24];
 		const char *idk;
@@ -730,6 +947,13 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->dev, sc->ndevs, "device");
 		ret = ret ?: FIND(p, n, "unit", sc->unit, sc->nunits, "unit", &d->unit);
 		ret = ret ?: get_device_id(p, n, sc, d);
+		for (k = 0; !ret && sc->unit[d->unit].type == UNIT_SMMUV2 && k < 4; k++) {
+			static const char *const no[] = { "pasid_bits", "pasid_only", "ats", "pri" };
+
+			if (map_get(p, n, no[k]))
+				ret = perr(p, map_get(p, n, no[k]), no[k], "unit '%s' is SMMUv2: it "
+					   "has no PASIDs, ATS or PRI", sc->unit[d->unit].name);
+		}
 		ret = ret ?: get_num(p, n, "pasid_bits", false, 0, 0, 20, false, &v);
 		d->cfg.pasid_bits = v;
 		ret = ret ?: get_bool(p, n, "pasid_only", &po);
@@ -740,6 +964,20 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 		ret = ret ?: get_num(p, n, "group", false, 0, 0, UINT32_MAX, false, &v);
 		d->cfg.isolation_key = (uint32_t)v;
 		ret = ret ?: get_rid(p, n, "alias", false, &d->cfg.alias_rid);
+		ret = ret ?: get_enum(p, n, "kind", kinds, 0, &kind);
+		d->is_gpu = kind == 1;
+		if (!ret && !d->is_gpu && map_get(p, n, "clients"))
+			ret = perr(p, map_get(p, n, "clients"), "clients", "only a GPU has "
+				   "clients (kind: gpu)");
+		if (!ret && d->is_gpu && !map_get(p, n, "clients"))
+			ret = perr(p, n, "clients", "a GPU needs clients: each a name and "
+				   "its mappings");
+		if (!ret && d->is_gpu && sc->unit[d->unit].type != UNIT_SMMUV2 &&
+		    (!d->cfg.pasid_bits || d->cfg.alias_rid != SIOMMU_NO_ALIAS))
+			ret = perr(p, n, "kind", "a GPU's clients are private PASIDs: on %s "
+				   "unit '%s' the GPU needs pasid_bits and no alias",
+				   unit_type_names[sc->unit[d->unit].type], sc->unit[d->unit].name);
+		ret = ret ?: parse_binds(p, n, sc, d);
 		if (ret)
 			break;
 		idk = d->by_sid ? "sid" : "rid";
@@ -757,7 +995,7 @@ static int parse_devices(struct parser *p, yaml_node_t *root, struct scenario *s
 				.unit = d->unit, .cfg.rid = (uint16_t)d->cfg.alias_rid }))
 			return perr(p, map_get(p, n, "alias"), "alias", "StreamID 0x%x is beyond "
 				    "unit '%s''s %u-bit StreamIDs", (unsigned int)d->cfg.alias_rid,
-				    sc->unit[d->unit].name, sc->unit[d->unit].scfg.sid_bits);
+				    sc->unit[d->unit].name, sid_bits(&sc->unit[d->unit]));
 		/* One RID, one device on a unit; an alias is never another's RID. */
 		for (k = 0; k + 1 < sc->ndevs; k++) {
 			struct sc_device *o = &sc->dev[k];
@@ -802,8 +1040,12 @@ static unsigned int dom_width(struct scenario *sc, const struct sc_domain *d)
 
 	if (u->type == UNIT_VTD)
 		return u->cfg.aw;
-	if (d->cfg.stage == SIOMMU_STAGE_SECOND || !(u->scfg.features & SIOMMU_SMMUV3_F_S1))
-		return u->scfg.oas < 48 ? u->scfg.oas : 48;
+	bool s1 = u->type == UNIT_SMMUV3 ? u->scfg.features & SIOMMU_SMMUV3_F_S1 :
+					    u->v2cfg.features & SIOMMU_SMMUV2_F_S1;
+	unsigned int oas = u->type == UNIT_SMMUV3 ? u->scfg.oas : u->v2cfg.oas;
+
+	if (d->cfg.stage == SIOMMU_STAGE_SECOND || !s1)
+		return oas < 48 ? oas : 48;
 	return 48;
 }
 
@@ -851,15 +1093,44 @@ static int check_mapping(struct parser *p, yaml_node_t *m, struct scenario *sc,
 	return 0;
 }
 
+/* The mappings list @ml of paging space @d (a domain's, or a GPU client's). */
+static int parse_mappings(struct parser *p, yaml_node_t *ml, struct scenario *sc,
+			  struct sc_domain *d)
+{
+	static const char *const mkeys[] = { "iova", "size", "prot", "fill", NULL };
+	static const char *const prots[] = { "", "r", "w", "rw", NULL };
+	unsigned int j;
+	int ret = 0;
+
+	for (j = 0; !ret && j < list_len(ml); j++) {
+		yaml_node_t *m = list_item(p, ml, j);
+		struct sc_mapping *mp = &d->map[d->nmaps++];
+		uint64_t v = 0;
+		int pr = 0;
+
+		mp->line = line_of(m);
+		ret = check_keys(p, m, "a mapping", mkeys);
+		ret = ret ?: get_num(p, m, "iova", true, 0, 0, UINT64_MAX, true, &mp->iova);
+		ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G,
+				     true, &mp->size);
+		ret = ret ?: get_enum(p, m, "prot", prots, 3, &pr);
+		if (!ret && !pr)
+			ret = perr(p, map_get(p, m, "prot"), "prot", "expected r, w or rw");
+		mp->prot = pr;
+		ret = ret ?: get_num(p, m, "fill", false, 0, 0, 0xff, true, &v);
+		mp->fill = (int)v;
+		ret = ret ?: check_mapping(p, m, sc, d, mp);
+	}
+	return ret;
+}
+
 static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "unit", "type", "stage", "mappings", NULL };
-	static const char *const mkeys[] = { "iova", "size", "prot", "fill", NULL };
 	static const char *const types[] = { "blocked", "identity", "paging", NULL };
 	static const char *const stages[] = { "auto", "first", "second", NULL };
-	static const char *const prots[] = { "", "r", "w", "rw", NULL };
 	yaml_node_t *l;
-	unsigned int i, j;
+	unsigned int i;
 	int ret = get_list(p, root, "domains", true, &l);
 
 	for (i = 0; !ret && i < list_len(l); i++) {
@@ -884,24 +1155,47 @@ static int parse_domains(struct parser *p, yaml_node_t *root, struct scenario *s
 			continue;
 		if (t != SIOMMU_DOMAIN_PAGING)
 			return perr(p, ml, "mappings", "only a paging domain has mappings");
-		for (j = 0; !ret && j < list_len(ml); j++) {
-			yaml_node_t *m = list_item(p, ml, j);
-			struct sc_mapping *mp = &d->map[d->nmaps++];
-			uint64_t v = 0;
-			int pr = 0;
+		ret = parse_mappings(p, ml, sc, d);
+	}
+	return ret;
+}
 
-			mp->line = line_of(m);
-			ret = check_keys(p, m, "a mapping", mkeys);
-			ret = ret ?: get_num(p, m, "iova", true, 0, 0, UINT64_MAX, true, &mp->iova);
-			ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G,
-					     true, &mp->size);
-			ret = ret ?: get_enum(p, m, "prot", prots, 3, &pr);
-			if (!ret && !pr)
-				ret = perr(p, map_get(p, m, "prot"), "prot", "expected r, w or rw");
-			mp->prot = pr;
-			ret = ret ?: get_num(p, m, "fill", false, 0, 0, 0xff, true, &v);
-			mp->fill = (int)v;
-			ret = ret ?: check_mapping(p, m, sc, d, mp);
+/* GPU devices' clients: each a private address space with its mappings. */
+static int parse_clients(struct parser *p, yaml_node_t *root, struct scenario *sc)
+{
+	static const char *const keys[] = { "name", "owner", "mappings", NULL };
+	yaml_node_t *l = map_get(p, root, "devices");
+	unsigned int i, j;
+	int ret = 0;
+
+	for (i = 0; !ret && i < sc->ndevs; i++) {
+		yaml_node_t *cl;
+
+		if (!sc->dev[i].is_gpu)
+			continue;
+		ret = get_list(p, list_item(p, l, i), "clients", true, &cl);
+		if (!ret && !list_len(cl))
+			ret = perr(p, cl, "clients", "a GPU needs at least one client");
+		for (j = 0; !ret && j < list_len(cl); j++) {
+			yaml_node_t *n = list_item(p, cl, j), *ml;
+			struct sc_client *c;
+
+			if (sc->nclients == MAX_ITEMS)
+				return perr(p, n, "clients", "more than %d clients in the "
+					    "scenario", MAX_ITEMS);
+			c = &sc->client[sc->nclients++];
+			c->line = line_of(n);
+			c->device = (int)i;
+			c->space.unit = sc->dev[i].unit;
+			c->space.cfg.type = SIOMMU_DOMAIN_PAGING;
+			ret = check_keys(p, n, "a client", keys);
+			ret = ret ?: get_name(p, n, "name", true, c->name);
+			ret = ret ?: CHECK_UNIQUE(p, n, sc->client, sc->nclients, "client");
+			ret = ret ?: get_num(p, n, "owner", false, sc->nclients, 0, UINT32_MAX,
+					     false, &c->owner);
+			ret = ret ?: get_list(p, n, "mappings", false, &ml);
+			if (!ret && ml)
+				ret = parse_mappings(p, ml, sc, &c->space);
 		}
 	}
 	return ret;
@@ -971,7 +1265,8 @@ static int parse_attach(struct parser *p, yaml_node_t *root, struct scenario *sc
 static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "device", "pasid", "op", "access", "iova", "size",
-					    "count", "threads", "stride", "span", "expect", NULL };
+					    "count", "threads", "stride", "span", "expect", "client",
+					    "process", NULL };
 	static const char *const expects[] = { "any", "ok", "fault", NULL };
 	static const char *const accesses[] = { "", "r", "w", "rw", NULL };
 	yaml_node_t *l;
@@ -986,8 +1281,35 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 		int acc = 1;
 
 		w->line = line_of(n);
+		w->client = -1;
+		w->process = -1;
 		ret = check_keys(p, n, "a workload item", keys);
 		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &w->device);
+		if (!ret && map_get(p, n, "process")) {
+			ret = FIND(p, n, "process", sc->proc, sc->nprocs, "process", &w->process);
+			if (!ret && !(sc->dev[w->device].binds & (1ull << w->process)))
+				ret = perr(p, map_get(p, n, "process"), "process", "device '%s' is "
+					   "not bound to process '%s' (bind: on the device)",
+					   sc->dev[w->device].name, sc->proc[w->process].name);
+			if (!ret && map_get(p, n, "pasid"))
+				ret = perr(p, map_get(p, n, "pasid"), "pasid", "DMA in a process's "
+					   "space uses its PASID: give process or pasid, not both");
+			if (!ret && map_get(p, n, "client"))
+				ret = perr(p, map_get(p, n, "client"), "client", "give process or "
+					   "client, not both");
+		}
+		if (!ret && map_get(p, n, "client")) {
+			ret = FIND(p, n, "client", sc->client, sc->nclients, "client", &w->client);
+			if (!ret && sc->client[w->client].device != w->device)
+				ret = perr(p, map_get(p, n, "client"), "client", "client '%s' is "
+					   "device '%s''s (line %d), not '%s''s",
+					   sc->client[w->client].name,
+					   sc->dev[sc->client[w->client].device].name,
+					   sc->client[w->client].line, sc->dev[w->device].name);
+			if (!ret && map_get(p, n, "pasid"))
+				ret = perr(p, map_get(p, n, "pasid"), "pasid", "a client's jobs "
+					   "use its private PASID: give client or pasid, not both");
+		}
 		pn = ret ? NULL : map_get(p, n, "pasid");
 		if (!ret && pn) {
 			const char *s = scalar(pn);
@@ -1018,6 +1340,11 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 			ret = perr(p, map_get(p, n, "access"), "access", "only for ats_translate "
 				   "and page_request (read and write say it)");
 		w->access = (acc & 1 ? ACC_READ : 0) | (acc & 2 ? ACC_WRITE : 0);
+		if (!ret && (w->op == OP_ATS || w->op == OP_PRQ) &&
+		    sc->unit[sc->dev[w->device].unit].type == UNIT_SMMUV2)
+			ret = perr(p, map_get(p, n, "op"), "op", "device '%s' is behind SMMUv2 "
+				   "unit '%s', which has no ATS or PRI", sc->dev[w->device].name,
+				   sc->unit[sc->dev[w->device].unit].name);
 		ret = ret ?: get_num(p, n, "iova", true, 0, 0, UINT64_MAX, true, &w->iova);
 		ret = ret ?: get_num(p, n, "size", false, 4096, 1, 1u << 20, false, &w->size);
 		ret = ret ?: get_num(p, n, "count", false, 1, 1, SCENARIO_MAX_DMAS, false,
@@ -1039,6 +1366,21 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 				   "wraps past 2^64", w->iova,
 				   size_str(w->span + w->size, a, sizeof(a)));
 		ret = ret ?: get_enum(p, n, "expect", expects, EXPECT_ANY, &w->expect);
+		if (!ret && w->process >= 0 && w->op != OP_READ && w->op != OP_WRITE)
+			ret = perr(p, map_get(p, n, "op"), "op", "DMA in a process's space reads "
+				   "or writes (read, write); the device's own ATS and page requests "
+				   "fault the pages in");
+		if (!ret && w->client >= 0 && w->op != OP_READ && w->op != OP_WRITE)
+			ret = perr(p, map_get(p, n, "op"), "op", "a GPU job reads or writes "
+				   "(read, write)");
+		if (!ret && w->client >= 0 && w->threads > 1)
+			ret = perr(p, map_get(p, n, "threads"), "threads", "a GPU's command "
+				   "processor runs one job at a time: threads must be 1");
+		if (!ret && w->client < 0 && sc->dev[w->device].is_gpu &&
+		    sc->unit[sc->dev[w->device].unit].type == UNIT_SMMUV2)
+			ret = perr(p, n, "client", "device '%s' is a GPU behind SMMUv2 unit "
+				   "'%s': its DMA runs in a client's space, so name the client",
+				   sc->dev[w->device].name, sc->unit[sc->dev[w->device].unit].name);
 		if (ret)
 			break;
 		/* Bounded work: the totals are capped, not only each item. */
@@ -1163,8 +1505,8 @@ static int prescan(struct parser *p, const unsigned char *data, size_t len)
 static struct scenario *load(const char *name, const unsigned char *data, size_t len,
 			     const struct scenario_limits *lim, char *err, size_t errlen)
 {
-	static const char *const top[] = { "units", "devices", "domains", "attach", "workload",
-					   NULL };
+	static const char *const top[] = { "units", "processes", "devices", "domains", "attach",
+					   "workload", NULL };
 	static const struct scenario_limits dflt = SCENARIO_LIMITS_DEFAULT;
 	struct parser p = { .file = name, .lim = lim ?: &dflt, .err = err, .errlen = errlen };
 	yaml_parser_t yp;
@@ -1219,8 +1561,10 @@ static struct scenario *load(const char *name, const unsigned char *data, size_t
 	else
 		ret = check_keys(&p, root, "a scenario", top);
 	ret = ret ?: parse_units(&p, root, sc);
+	ret = ret ?: parse_processes(&p, root, sc);
 	ret = ret ?: parse_devices(&p, root, sc);
 	ret = ret ?: parse_domains(&p, root, sc);
+	ret = ret ?: parse_clients(&p, root, sc);
 	ret = ret ?: parse_attach(&p, root, sc);
 	ret = ret ?: parse_workload(&p, root, sc);
 	yaml_document_delete(&p.doc);
@@ -1283,10 +1627,24 @@ out:
 
 void scenario_free(struct scenario *sc)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	if (!sc)
 		return;
+	/* SVA: the devices stop, then unbind, then the processes exit. */
+	for (i = 0; i < sc->ndevs; i++) {
+		siommu_atsdev_destroy(sc->dev[i].ats);
+		for (j = 0; j < sc->nprocs; j++)
+			if (sc->dev[i].sva[j])
+				siommu_sva_unbind(sc->dev[i].sva[j]);
+	}
+	for (i = 0; i < sc->nprocs; i++)
+		if (sc->proc[i].mm)
+			siommu_mm_exit(sc->proc[i].mm);
+	for (i = 0; i < sc->nclients; i++)
+		siommu_gpu_client_remove(sc->client[i].c);
+	for (i = 0; i < sc->ndevs; i++)
+		siommu_gpu_destroy(sc->dev[i].gpu);
 	for (i = 0; i < sc->ndevs; i++) {
 		struct siommu_unit *unit = sc->unit[sc->dev[i].unit].unit;
 
@@ -1386,10 +1744,29 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': unit "
 				    "'%s' does not support ATS or PRI", d->name,
 				    sc->unit[d->unit].name);
+		if (ret == -ENOSPC && sc->unit[d->unit].type == UNIT_SMMUV2)
+			return rerr(sc, err, errlen, d->line, "device", ret, "device '%s': unit "
+				    "'%s' has no stream match register group left (smr_groups: %u)",
+				    d->name, sc->unit[d->unit].name,
+				    sc->unit[d->unit].v2cfg.num_smrg);
 		if (ret)
 			return rerr(sc, err, errlen, d->line, "device", ret, "the library refused "
 				    "device '%s' at %s%s: %s", d->name, d->by_sid ? "" : "RID ", rid,
 				    strerror(-ret));
+		/* SMMUv2 has no page requests: nothing to receive. */
+		if (sc->unit[d->unit].type == UNIT_SMMUV2)
+			continue;
+		/* A bound device's DMA is the device kit's, callbacks and all. */
+		if (d->binds) {
+			ret = siommu_atsdev_create(siommu_unit_vtd(sc->unit[d->unit].unit),
+				&(struct siommu_atsdev_cfg){ .mem = siommu_ctx_mem(sc->ctx),
+				.rid = d->cfg.rid }, &d->ats);
+			if (ret)
+				return rerr(sc, err, errlen, d->line, "bind", ret, "device '%s': "
+					    "no ATS and PRI device at %s: %s", d->name, rid,
+					    strerror(-ret));
+			continue;
+		}
 		if (sc->unit[d->unit].type == UNIT_SMMUV3)
 			ret = siommu_smmuv3_dev_register(siommu_unit_smmuv3(sc->unit[d->unit].unit),
 							 d->cfg.rid, &sops, d);
@@ -1405,10 +1782,31 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 	return 0;
 }
 
+/* A mapping's prot (1 r, 2 w) as SIOMMU_PROT_* bits. */
+static unsigned int mapping_prot(const struct sc_mapping *m)
+{
+	return (m->prot & 1 ? SIOMMU_PROT_READ : 0) | (m->prot & 2 ? SIOMMU_PROT_WRITE : 0);
+}
+
+/* Each mapping gets a buffer of its own. Pool frames come zeroed and
+ * untouched: fill 0 writes (and commits) nothing. */
+static int mapping_buffer(struct scenario *sc, struct sc_mapping *m, char *err, size_t errlen)
+{
+	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
+	char sz[24];
+	int ret = siommu_mem_frame_alloc(mem, m->run, SIOMMU_MEM_DMA, &m->pa);
+
+	if (ret)
+		return rerr(sc, err, errlen, m->line, "size", ret, "no memory left for a %s "
+			    "buffer in the simulated RAM", size_str(m->run, sz, sizeof(sz)));
+	if (m->fill)
+		memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
+	return 0;
+}
+
 static int build_domains(struct scenario *sc, char *err, size_t errlen)
 {
 	static const char *const stages[] = { "auto", "first", "second" };
-	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
 	unsigned int i, j;
 	int ret;
 
@@ -1428,18 +1826,11 @@ static int build_domains(struct scenario *sc, char *err, size_t errlen)
 			struct siommu_pt_cfg pc;
 			char sz[24];
 
-			/* Each mapping gets a buffer of its own. Pool frames come
-			 * zeroed and untouched: fill 0 writes (and commits) nothing. */
-			ret = siommu_mem_frame_alloc(mem, m->run, SIOMMU_MEM_DMA, &m->pa);
+			ret = mapping_buffer(sc, m, err, errlen);
 			if (ret)
-				return rerr(sc, err, errlen, m->line, "size", ret, "no memory left "
-					    "for a %s buffer in the simulated RAM", size_str(m->run,
-					    sz, sizeof(sz)));
-			if (m->fill)
-				memset(siommu_mem_host(mem, m->pa, m->size), m->fill, m->size);
+				return ret;
 			ret = siommu_domain_map(d->dom, m->iova, m->pa, m->size,
-						(m->prot & 1 ? SIOMMU_PROT_READ : 0) |
-						(m->prot & 2 ? SIOMMU_PROT_WRITE : 0));
+						mapping_prot(m));
 			if (ret == -ERANGE || ret == -EINVAL) {
 				unsigned int ias;
 
@@ -1485,8 +1876,8 @@ static int attached_before(struct scenario *sc, unsigned int i)
 	return -1;
 }
 
-/* Whether domain @di has SMMUv3 stage-2 tables. */
-static bool dom_is_s2(struct scenario *sc, int di)
+/* Whether domain @di has tables of @format. */
+static bool dom_has_format(struct scenario *sc, int di, enum siommu_pt_format format)
 {
 	struct siommu_pt *pt = siommu_domain_pt(sc->dom[di].dom);
 	struct siommu_pt_cfg pc;
@@ -1494,7 +1885,19 @@ static bool dom_is_s2(struct scenario *sc, int di)
 	if (!pt)
 		return false;
 	siommu_pt_get_cfg(pt, &pc);
-	return pc.format == SIOMMU_PT_ARM_S2;
+	return pc.format == format;
+}
+
+/* Whether domain @di has Arm stage-2 (SMMUv3: the STE's) tables. */
+static bool dom_is_s2(struct scenario *sc, int di)
+{
+	return dom_has_format(sc, di, SIOMMU_PT_ARM_S2);
+}
+
+/* Whether domain @di has Arm stage-1 tables (a bank a GPU switches). */
+static bool dom_is_arm_s1(struct scenario *sc, int di)
+{
+	return dom_has_format(sc, di, SIOMMU_PT_ARM_S1);
 }
 
 /*
@@ -1592,6 +1995,11 @@ static int build_attach(struct scenario *sc, char *err, size_t errlen)
 				    "translate for device '%s' (its unit '%s' lacks the domain's "
 				    "table format or width)", sc->dom[a->domain].name, d->name,
 				    sc->unit[d->unit].name);
+		if (ret == -ENOSPC && sc->unit[d->unit].type == UNIT_SMMUV2)
+			return rerr(sc, err, errlen, a->line, "domain", ret, "domain '%s' needs a "
+				    "context bank of unit '%s', and all %u are taken (banks)",
+				    sc->dom[a->domain].name, sc->unit[d->unit].name,
+				    sc->unit[d->unit].v2cfg.num_cb);
 		if (ret)
 			return rerr(sc, err, errlen, a->line, "attach", ret, "the library refused "
 				    "to attach domain '%s' to device '%s': %s",
@@ -1602,6 +2010,120 @@ static int build_attach(struct scenario *sc, char *err, size_t errlen)
 		for (j = 0; sc->work[i].pasid_name[0] && j < sc->natts; j++)
 			if (!strcmp(sc->att[j].as, sc->work[i].pasid_name))
 				sc->work[i].pasid = sc->att[j].pasid;
+	return 0;
+}
+
+/*
+ * GPUs and their clients, once attachments are made (on SMMUv2 the GPU's
+ * RID must have its own stage-1 domain, whose bank the clients' tables
+ * are switched into): a private PASID per client, its mappings.
+ */
+static int build_gpus(struct scenario *sc, char *err, size_t errlen)
+{
+	unsigned int i, j;
+	int ret;
+
+	for (i = 0; i < sc->ndevs; i++) {
+		struct sc_device *d = &sc->dev[i];
+		bool own = false;
+
+		if (!d->is_gpu)
+			continue;
+		/* The last attachment at its RID is the GPU's own domain. */
+		for (j = 0; j < sc->natts; j++)
+			if (sc->att[j].device == (int)i && !sc->att[j].has_pasid)
+				own = dom_is_arm_s1(sc, sc->att[j].domain);
+		if (sc->unit[d->unit].type == UNIT_SMMUV2 && !own)
+			return rerr(sc, err, errlen, d->line, "kind", -EINVAL, "GPU '%s' is behind "
+				    "SMMUv2 unit '%s': its clients' tables are switched into the "
+				    "context bank of its own domain, so attach a stage-1 paging "
+				    "domain to its RID", d->name, sc->unit[d->unit].name);
+		ret = siommu_gpu_create(d->dev, &d->gpu);
+		if (ret)
+			return rerr(sc, err, errlen, d->line, "kind", ret, "the library refused "
+				    "a GPU on device '%s': %s", d->name, ret == -EOPNOTSUPP ?
+				    "it can have no PASIDs" : strerror(-ret));
+	}
+	for (i = 0; i < sc->nclients; i++) {
+		struct sc_client *c = &sc->client[i];
+
+		ret = siommu_gpu_client_add(sc->dev[c->device].gpu, c->owner, &c->c);
+		if (ret)
+			return rerr(sc, err, errlen, c->line, "client", ret, "no private PASID "
+				    "for client '%s': %s", c->name, strerror(-ret));
+		for (j = 0; j < c->space.nmaps; j++) {
+			struct sc_mapping *m = &c->space.map[j];
+			char sz[24];
+
+			ret = mapping_buffer(sc, m, err, errlen);
+			if (ret)
+				return ret;
+			ret = siommu_gpu_client_map(c->c, m->iova, m->pa, m->size,
+						    mapping_prot(m));
+			if (ret)
+				return rerr(sc, err, errlen, m->line, "mapping", ret, "the library "
+					    "refused client '%s''s mapping 0x%" PRIx64 "+%s: %s",
+					    c->name, m->iova, size_str(m->size, sz, sizeof(sz)),
+					    strerror(-ret));
+		}
+	}
+	return 0;
+}
+
+/* Processes, their mappings (filled by the CPU where asked), and binds. */
+static int build_processes(struct scenario *sc, char *err, size_t errlen)
+{
+	static uint8_t page[SIOMMU_SZ_4K];
+	unsigned int i, j;
+	uint64_t off;
+	int ret;
+
+	for (i = 0; i < sc->nprocs; i++) {
+		struct sc_process *pr = &sc->proc[i];
+
+		ret = siommu_mm_create(sc->ctx, &(struct siommu_mm_cfg){ .owner = pr->owner },
+				       &pr->mm);
+		if (ret)
+			return rerr(sc, err, errlen, pr->line, "process", ret, "the library "
+				    "refused process '%s': %s", pr->name, strerror(-ret));
+		for (j = 0; j < pr->nvmas; j++) {
+			struct sc_vma *v = &pr->vma[j];
+
+			ret = siommu_mm_mmap(pr->mm, v->addr, v->size, v->prot, NULL);
+			if (ret)
+				return rerr(sc, err, errlen, v->line, "addr", ret, "the library "
+					    "refused mapping 0x%" PRIx64 " in process '%s': %s",
+					    v->addr, pr->name, strerror(-ret));
+			memset(page, v->fill, sizeof(page));
+			for (off = 0; v->fill && off < v->size; off += sizeof(page)) {
+				ret = siommu_mm_write(pr->mm, v->addr + off, page, sizeof(page));
+				if (ret)
+					return rerr(sc, err, errlen, v->line, "fill", ret, "no "
+						    "memory left to fill 0x%" PRIx64 " in process "
+						    "'%s'", v->addr + off, pr->name);
+			}
+		}
+	}
+	for (i = 0; i < sc->ndevs; i++) {
+		struct sc_device *d = &sc->dev[i];
+
+		for (j = 0; j < sc->nprocs; j++) {
+			if (!(d->binds & (1ull << j)))
+				continue;
+			ret = siommu_sva_bind(d->dev, sc->proc[j].mm, &d->sva[j]);
+			if (ret == -ERANGE || ret == -ENOSPC)
+				return rerr(sc, err, errlen, d->line, "bind", ret, "device '%s' "
+					    "cannot take process '%s': %s within its %u-bit PASID "
+					    "width", d->name, sc->proc[j].name, ret == -ERANGE ?
+					    "the process's PASID (from an earlier bind) is not" :
+					    "no free PASID is left", d->cfg.pasid_bits);
+			if (ret)
+				return rerr(sc, err, errlen, d->line, "bind", ret, "the library "
+					    "refused to bind device '%s' to process '%s': %s",
+					    d->name, sc->proc[j].name, strerror(-ret));
+			sc->proc[j].pasid = siommu_sva_pasid(d->sva[j]);
+		}
+	}
 	return 0;
 }
 
@@ -1617,6 +2139,7 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 		struct sc_unit *u = &sc->unit[i];
 
 		ret = u->type == UNIT_SMMUV3 ? siommu_unit_add_smmuv3(sc->ctx, &u->scfg, &u->unit) :
+		      u->type == UNIT_SMMUV2 ? siommu_unit_add_smmuv2(sc->ctx, &u->v2cfg, &u->unit) :
 					       siommu_unit_add_vtd(sc->ctx, &u->cfg, &u->unit);
 		if (ret)
 			return rerr(sc, err, errlen, sc->unit[i].line, "unit", ret, "the library "
@@ -1624,14 +2147,30 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 	}
 	ret = build_devices(sc, err, errlen);
 	ret = ret ?: build_domains(sc, err, errlen);
-	return ret ?: build_attach(sc, err, errlen);
+	ret = ret ?: build_attach(sc, err, errlen);
+	ret = ret ?: build_gpus(sc, err, errlen);
+	ret = ret ?: build_processes(sc, err, errlen);
+	/* A client's jobs carry its private PASID (on VT-d, on the wire), a
+	 * process's DMA its PASID. */
+	for (i = 0; !ret && i < sc->nwork; i++) {
+		if (sc->work[i].client >= 0) {
+			sc->work[i].has_pasid = true;
+			sc->work[i].pasid = siommu_gpu_client_pasid(sc->client[sc->work[i].client].c);
+		}
+		if (sc->work[i].process >= 0) {
+			sc->work[i].has_pasid = true;
+			sc->work[i].pasid = sc->proc[sc->work[i].process].pasid;
+		}
+	}
+	return ret;
 }
 
 struct worker {
 	struct scenario *sc;
 	struct sc_work *w;
-	struct siommu_vtd *vtd;		/* the device's unit: one of the two */
+	struct siommu_vtd *vtd;		/* the device's unit: one of the three */
 	struct siommu_smmuv3 *smmu;
+	struct siommu_smmuv2 *v2;
 	const struct scenario_run_opts *o;
 	pthread_t thread;
 	int err;
@@ -1741,6 +2280,91 @@ static int smmuv3_one(struct worker *wk, struct sc_work *w, uint16_t sid, uint64
 	return ret;
 }
 
+/*
+ * SMMUv2 faults as reports count them: a context fault by its FSR bit's
+ * number (SMMUv2 10.6.3: 1 TF, 2 AFF, 3 PF, 4 EF, 7 ASF), a global fault
+ * by SMMUV2_GLOBAL plus its sGFSR bit's (10.6.15: 0 ICF, 1 USF, 2 SMCF);
+ * 0 for an output that is not RAM (no record).
+ */
+#define SMMUV2_GLOBAL 0x20
+
+static uint32_t smmuv2_reason(const struct siommu_smmuv2_xlate *res)
+{
+	uint32_t bits = res->fsr & ~(SIOMMU_SMMUV2_FSR_MULTI | SIOMMU_SMMUV2_FSR_SS);
+
+	if (!bits)
+		return 0;
+	return (res->global ? SMMUV2_GLOBAL : 0) + (uint32_t)__builtin_ctz(bits);
+}
+
+/* The same through an SMMUv2 unit: the RID is the StreamID, no PASID. */
+static int smmuv2_one(struct worker *wk, struct sc_work *w, uint16_t sid, uint64_t iova,
+		      uint8_t *buf, size_t *done, uint32_t *reason)
+{
+	struct siommu_smmuv2_req req = { .sid = sid, .iova = iova };
+	struct siommu_smmuv2_xlate res = { 0 };
+	int ret;
+
+	if (w->op == OP_WRITE)
+		ret = siommu_smmuv2_dma_write(wk->v2, &req, buf, w->size, done, &res);
+	else
+		ret = siommu_smmuv2_dma_read(wk->v2, &req, buf, w->size, done, &res);
+	*reason = ret ? smmuv2_reason(&res) : 0;
+	return ret;
+}
+
+/*
+ * A GPU job of a client: the command processor runs it in the client's
+ * space; a job that faults hangs the GPU, which the driver recovers at
+ * once. *reason as the device's unit names faults (SMMUv2 by its FSR or
+ * sGFSR bit, as smmuv2_reason()).
+ */
+static int gpu_one(struct worker *wk, struct sc_work *w, uint64_t iova, uint8_t *buf,
+		   size_t *done, uint32_t *reason)
+{
+	struct sc_client *c = &wk->sc->client[w->client];
+	struct siommu_gpu_job job = w->op == OP_WRITE ?
+		(struct siommu_gpu_job){ .op = SIOMMU_GPU_WRITE, .dst = iova, .data = buf } :
+		(struct siommu_gpu_job){ .op = SIOMMU_GPU_READ, .src = iova, .out = buf };
+	struct siommu_gpu_fault f = { 0 };
+	int ret;
+
+	job.len = w->size;
+	ret = siommu_gpu_submit(c->c, &job, &f);
+	if (!ret) {
+		*done = w->size;
+		return 0;
+	}
+	if (ret == -EFAULT)
+		siommu_gpu_recover(wk->sc->dev[w->device].gpu);
+	*reason = f.reason;
+	if (wk->v2)
+		*reason = smmuv2_reason(&(struct siommu_smmuv2_xlate){
+			.fsr = f.reason & ~SIOMMU_SMMUV2_FAULT_GLOBAL,
+			.global = f.reason & SIOMMU_SMMUV2_FAULT_GLOBAL });
+	return ret;
+}
+
+/*
+ * DMA in a bound process's space through the device kit: translated by
+ * ATS with the process's PASID, pages faulted in by page requests. A DMA
+ * that a page response ended counts by the response's code.
+ */
+static int process_one(struct worker *wk, struct sc_work *w, uint64_t addr, uint8_t *buf,
+		       size_t *done)
+{
+	struct siommu_atsdev_req req = {
+		.pasid_present = true, .pasid = w->pasid, .addr = addr, .write = w->op == OP_WRITE,
+	};
+	struct siommu_atsdev_result res = { 0 };
+	int ret = siommu_atsdev_dma(wk->sc->dev[w->device].ats, &req, buf, w->size, &res);
+
+	*done = res.done;
+	if (ret == -EFAULT)
+		__atomic_fetch_add(&w->resp[res.resp_code == 1 ? 1 : 2], 1, __ATOMIC_RELAXED);
+	return ret;
+}
+
 static void *work_fn(void *arg)
 {
 	struct worker *wk = arg;
@@ -1760,8 +2384,16 @@ static void *work_fn(void *arg)
 
 		if ((i & 255) == 0 && i && should_stop(wk->sc, wk->o))
 			break;
-		ret = wk->smmu ? smmuv3_one(wk, w, rid, w->iova + off, buf, i, &done, &reason) :
-				 vtd_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
+		if (w->process >= 0)
+			ret = process_one(wk, w, w->iova + off, buf, &done);
+		else if (w->client >= 0)
+			ret = gpu_one(wk, w, w->iova + off, buf, &done, &reason);
+		else if (wk->v2)
+			ret = smmuv2_one(wk, w, rid, w->iova + off, buf, &done, &reason);
+		else if (wk->smmu)
+			ret = smmuv3_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
+		else
+			ret = vtd_one(wk, w, rid, w->iova + off, buf, i, &done, &reason);
 		dmas++;
 		bytes += done;
 		if (ret == -EACCES) {
@@ -1769,7 +2401,7 @@ static void *work_fn(void *arg)
 		} else if (ret) {
 			faults++;
 			/* A refused page request's reason is in its response. */
-			if (w->op != OP_PRQ)
+			if (w->op != OP_PRQ && w->process < 0)
 				__atomic_fetch_add(&w->by_reason[reason & 0xff], 1,
 						   __ATOMIC_RELAXED);
 		}
@@ -1820,7 +2452,8 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 			struct siommu_unit *unit = sc->unit[sc->dev[w->device].unit].unit;
 
 			wk[t] = (struct worker){ .sc = sc, .w = w, .o = o,
-				.vtd = siommu_unit_vtd(unit), .smmu = siommu_unit_smmuv3(unit) };
+				.vtd = siommu_unit_vtd(unit), .smmu = siommu_unit_smmuv3(unit),
+				.v2 = siommu_unit_smmuv2(unit) };
 			if (pthread_create(&wk[t].thread, NULL, work_fn, &wk[t])) {
 				ret = rerr(sc, err, errlen, w->line, "threads", -EAGAIN,
 					   "could not start workload thread %u", t + 1);
@@ -1883,11 +2516,30 @@ const char *scenario_smmuv3_event_name(unsigned int event)
 	}
 }
 
+/* An SMMUv2 fault as counted (smmuv2_reason()), by its register bit's
+ * name; NULL for a number it does not name. */
+static const char *smmuv2_fault_name(unsigned int r)
+{
+	static const char *const fsr[8] = { NULL, "TF", "AFF", "PF", "EF", "TLBMCF", "TLBLKF",
+					    "ASF" };
+	static const char *const gfsr[3] = { "ICF", "USF", "SMCF" };
+
+	if (r == 0)
+		return "no_fault";
+	if (r < 8)
+		return fsr[r];
+	if (r >= SMMUV2_GLOBAL && r < SMMUV2_GLOBAL + 3)
+		return gfsr[r - SMMUV2_GLOBAL];
+	return NULL;
+}
+
 /* Reason @r of a fault on @unit as reports name it: VT-d's code "0x71",
- * SMMUv3's event "F_TRANSLATION" (its number where it has no name). */
+ * SMMUv3's event "F_TRANSLATION", SMMUv2's FSR or sGFSR bit "TF" (its
+ * number where it has no name). */
 static const char *reason_str(const struct sc_unit *unit, unsigned int r, char *s, size_t len)
 {
-	const char *name = unit->type == UNIT_SMMUV3 ? scenario_smmuv3_event_name(r) : NULL;
+	const char *name = unit->type == UNIT_SMMUV3 ? scenario_smmuv3_event_name(r) :
+			   unit->type == UNIT_SMMUV2 ? smmuv2_fault_name(r) : NULL;
 
 	if (name)
 		snprintf(s, len, "%s", name);
@@ -1932,9 +2584,17 @@ struct unit_figures {
 static void unit_figures(struct scenario *sc, unsigned int i, struct unit_figures *f)
 {
 	struct siommu_smmuv3 *smmu = siommu_unit_smmuv3(sc->unit[i].unit);
+	struct siommu_smmuv2 *v2 = siommu_unit_smmuv2(sc->unit[i].unit);
 	struct siommu_mem_stats ms;
 
-	if (smmu) {
+	if (v2) {
+		struct siommu_smmuv2_stats vs;
+
+		siommu_smmuv2_get_stats(v2, &vs);
+		f->tlb_hit = vs.tlb_hit;
+		f->tlb_miss = vs.tlb_miss;
+		f->faults = vs.faults;
+	} else if (smmu) {
 		struct siommu_smmuv3_stats ss;
 
 		siommu_smmuv3_get_stats(smmu, &ss);
@@ -1970,8 +2630,13 @@ static void report_text(struct scenario *sc, FILE *out)
 		if (w->has_pasid)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
 		reasons_text(sc, w, reasons, sizeof(reasons));
-		fprintf(out, "%-10s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
-			" %6" PRIu64 "  %s\n", SHOW(sc->dev[w->device].name), rid, pasid,
+		/* A GPU job: the device, then its client. */
+		if (w->client >= 0)
+			fprintf(out, "%s/", SHOW(sc->dev[w->device].name));
+		fprintf(out, "%-*s %-8s %-6s %-13s %10" PRIu64 " %12" PRIu64 " %8" PRIu64
+			" %6" PRIu64 "  %s\n", w->client >= 0 ? 9 - (int)strlen(sc->dev[
+			w->device].name) : 10, w->client >= 0 ? SHOW(sc->client[w->client].name) :
+			SHOW(sc->dev[w->device].name), rid, pasid,
 			op_names[w->op], w->dmas, w->bytes, w->faults,
 			w->unexpected, reasons[0] ? reasons : "-");
 	}
@@ -1984,6 +2649,21 @@ static void report_text(struct scenario *sc, FILE *out)
 		fprintf(out, "%-10s %10" PRIu64 " %10" PRIu64 " %7.1f%% %12" PRIu64 " %8" PRIu64
 			" %10" PRIu64 "\n", SHOW(sc->unit[i].name), f.tlb_hit, f.tlb_miss,
 			f.hit_rate, f.us.inv_descriptors, f.us.inv_waits, f.pt_pages);
+	}
+	if (sc->nprocs)
+		fprintf(out, "\n%-10s %6s %10s %10s %10s %8s\n", "process", "PASID", "resident",
+			"swapped", "faulted in", "refused");
+	for (i = 0; i < sc->nprocs; i++) {
+		struct siommu_mm_info mi = { 0 };
+		char pasid[12] = "-";
+
+		if (sc->proc[i].mm)
+			siommu_mm_get_info(sc->proc[i].mm, &mi);
+		if (mi.pasid)
+			snprintf(pasid, sizeof(pasid), "%u", mi.pasid);
+		fprintf(out, "%-10s %6s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 "\n",
+			SHOW(sc->proc[i].name), pasid, mi.resident, mi.swapped, mi.faults,
+			mi.faults_refused);
 	}
 }
 
@@ -2056,6 +2736,9 @@ static int report_json(struct scenario *sc, FILE *out)
 				 "faults", (json_int_t)w->faults,
 				 "unexpected", (json_int_t)w->unexpected,
 				 "faults_by_reason", reasons);
+		if (item && w->client >= 0 &&
+		    json_object_set_new(item, "client", json_string(sc->client[w->client].name)))
+			goto out_item;
 		if (item && w->op == OP_ATS &&
 		    json_object_set_new(item, "ats_denied", json_integer((json_int_t)w->denied)))
 			goto out_item;
@@ -2082,7 +2765,7 @@ out_reasons:
 		unit_figures(sc, i, &f);
 		if (json_array_append_new(units, json_pack("{s:s, s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
 				"unit", sc->unit[i].name,
-				"type", sc->unit[i].type == UNIT_SMMUV3 ? "smmuv3" : "vtd",
+				"type", unit_types[sc->unit[i].type],
 				"iotlb_hits", (json_int_t)f.tlb_hit,
 				"iotlb_misses", (json_int_t)f.tlb_miss,
 				"hit_rate", f.hit_rate,
@@ -2091,6 +2774,26 @@ out_reasons:
 				"inv_waits", (json_int_t)f.us.inv_waits,
 				"pt_pages", (json_int_t)f.pt_pages)))
 			goto out;
+	}
+	if (sc->nprocs) {
+		json_t *procs = json_array();
+
+		if (!procs || json_object_set_new(doc, "processes", procs))
+			goto out;
+		for (i = 0; i < sc->nprocs; i++) {
+			struct siommu_mm_info mi = { 0 };
+
+			if (sc->proc[i].mm)
+				siommu_mm_get_info(sc->proc[i].mm, &mi);
+			if (json_array_append_new(procs, json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}",
+					"process", sc->proc[i].name, "pasid", mi.pasid ?
+					json_integer(mi.pasid) : json_null(),
+					"resident", (json_int_t)mi.resident,
+					"swapped", (json_int_t)mi.swapped,
+					"faulted_in", (json_int_t)mi.faults,
+					"refused", (json_int_t)mi.faults_refused)))
+				goto out;
+		}
 	}
 	if (json_dumpf(doc, out, JSON_COMPACT | JSON_ENSURE_ASCII) == 0 && fputc('\n', out) != EOF)
 		ret = 0;
@@ -2156,6 +2859,7 @@ struct hw_entry {
 	bool dte, pre;
 	uint16_t did;
 	unsigned int pgtt;
+	uint64_t fsptptr;	/* first-stage table (VT-d 9.6: FSPTPTR) */
 };
 
 static int hw_entry_read(struct scenario *sc, unsigned int unit, uint16_t rid, uint32_t pasid,
@@ -2163,7 +2867,7 @@ static int hw_entry_read(struct scenario *sc, unsigned int unit, uint16_t rid, u
 {
 	struct siommu_mem *mem = siommu_ctx_mem(sc->ctx);
 	struct siommu_vtd *hw = siommu_unit_vtd(sc->unit[unit].unit);
-	uint64_t rtaddr, root[2], ctx[2], dir, pte[2], ctp;
+	uint64_t rtaddr, root[2], ctx[2], dir, pte[3], ctp;
 
 	if (siommu_vtd_mmio_read(hw, SIOMMU_VTD_REG_RTADDR, 8, &rtaddr) ||
 	    siommu_mem_read(mem, (rtaddr & ~0xfffull) + (rid >> 8) * 16, root, sizeof(root)))
@@ -2184,6 +2888,7 @@ static int hw_entry_read(struct scenario *sc, unsigned int unit, uint16_t rid, u
 		return -ENOENT;
 	e->did = (uint16_t)pte[1];
 	e->pgtt = (pte[0] >> 6) & 7;
+	e->fsptptr = pte[2] & ~0xfffull;
 	return 0;
 }
 
@@ -2444,6 +3149,152 @@ static void smmu_unit_str(struct scenario *sc, unsigned int u, char *s, size_t l
 
 /* An attachment on an SMMUv3 unit: SSID -> CD -> domain, or the RID's
  * traffic through the STE. */
+/*
+ * What an SMMUv2 unit does with StreamID @sid, read back from its
+ * registers as it matches a stream (SMMUv2 2.4, 9.6.23 SMRn, 9.6.24 S2CRn,
+ * 10.6.1 CBARn, 13.x TTBR0): the lowest valid SMR whose ID matches under
+ * its mask, that group's S2CR, and for a translating S2CR the bank's type,
+ * VMID, TTBR0 (with the ASID in bits 63:48 at stage 1) and SCTLR.M.
+ */
+struct v2_stream {
+	int smr;		/* -1: no SMR matches */
+	uint32_t smr_id, smr_mask;
+	unsigned int s2cr_type;	/* 0 translate, 1 bypass, 2 fault */
+	int cb;			/* a translating S2CR's bank */
+	bool s1, enabled;	/* CBAR.TYPE stage 1; SCTLR.M */
+	unsigned int vmid, asid;
+	uint64_t ttbr0;
+	int dom;		/* the domain whose table TTBR0 points at, or -1 */
+};
+
+#define V2_TTBR_ADDR	((uint64_t)0x0000fffffffffff0)	/* TTBRn.BADDR, 4K granule tables */
+
+static void v2_stream_read(struct scenario *sc, unsigned int unit, uint32_t sid,
+			   struct v2_stream *st)
+{
+	struct siommu_smmuv2 *hw = siommu_unit_smmuv2(sc->unit[unit].unit);
+	uint64_t smr = 0, s2cr = 0, cbar = 0, sctlr = 0;
+	unsigned int n;
+
+	*st = (struct v2_stream){ .smr = -1, .cb = -1, .dom = -1 };
+	for (n = 0; n < sc->unit[unit].v2cfg.num_smrg; n++) {
+		if (siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_SMR(n), 4, &smr) ||
+		    !(smr & SIOMMU_SMMUV2_SMR_VALID))
+			continue;
+		st->smr_id = smr & 0x7fff;
+		st->smr_mask = (smr >> 16) & 0x7fff;
+		if (!((sid ^ st->smr_id) & ~st->smr_mask & 0x7fff))
+			break;
+	}
+	if (n == sc->unit[unit].v2cfg.num_smrg ||
+	    siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_S2CR(n), 4, &s2cr))
+		return;
+	st->smr = (int)n;
+	st->s2cr_type = (s2cr >> 16) & 3;
+	if (st->s2cr_type != 0)
+		return;
+	st->cb = (int)(s2cr & 0xff);
+	if (siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CBAR(st->cb), 4, &cbar) ||
+	    siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(st->cb) + SIOMMU_SMMUV2_CB_TTBR0, 8,
+				    &st->ttbr0) ||
+	    siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(st->cb) + SIOMMU_SMMUV2_CB_SCTLR, 4,
+				    &sctlr))
+		return;
+	st->s1 = ((cbar >> 16) & 3) == 1;
+	st->vmid = cbar & 0xff;
+	st->asid = st->s1 ? (unsigned int)(st->ttbr0 >> 48) : 0;
+	st->enabled = sctlr & SIOMMU_SMMUV2_SCTLR_M;
+	st->dom = dom_by_root(sc, st->ttbr0 & V2_TTBR_ADDR);
+}
+
+/* "SMR 0 (ID 0x10, mask 0x0) -> S2CR 0: translate, bank 1" and the bank:
+ * "bank 1: stage 1, VMID 0, ASID 1, TTBR0 0x100004000" (@bank "" when the
+ * S2CR does not translate). */
+static void v2_stream_str(const struct v2_stream *st, char *s2cr, size_t slen, char *bank,
+			  size_t blen)
+{
+	static const char *const types[] = { "translate", "bypass", "fault", "reserved" };
+
+	bank[0] = 0;
+	if (st->smr < 0) {
+		snprintf(s2cr, slen, "no SMR matches: unidentified stream, faults");
+		return;
+	}
+	snprintf(s2cr, slen, "SMR %d (ID 0x%x, mask 0x%x) -> S2CR %d: %s", st->smr, st->smr_id,
+		 st->smr_mask, st->smr, types[st->s2cr_type]);
+	if (st->cb < 0)
+		return;
+	snprintf(s2cr + strlen(s2cr), slen - strlen(s2cr), ", bank %d", st->cb);
+	if (st->s1)
+		snprintf(bank, blen, "bank %d: stage 1, VMID %u, ASID %u, TTBR0 0x%" PRIx64 "%s",
+			 st->cb, st->vmid, st->asid, st->ttbr0 & V2_TTBR_ADDR,
+			 st->enabled ? "" : ", disabled");
+	else
+		snprintf(bank, blen, "bank %d: stage 2, VMID %u, VTTBR 0x%" PRIx64 "%s", st->cb,
+			 st->vmid, st->ttbr0 & V2_TTBR_ADDR, st->enabled ? "" : ", disabled");
+}
+
+/* The client of GPU device @dev whose private PASID is @pasid, or -1. */
+static int client_by_pasid(struct scenario *sc, unsigned int dev, uint32_t pasid)
+{
+	unsigned int i;
+
+	for (i = 0; pasid && i < sc->nclients; i++)
+		if (sc->client[i].device == (int)dev && sc->client[i].c &&
+		    siommu_gpu_client_pasid(sc->client[i].c) == pasid)
+			return (int)i;
+	return -1;
+}
+
+/* The process device @dev is bound to at @pasid, or -1. */
+static int process_by_pasid(struct scenario *sc, unsigned int dev, uint32_t pasid)
+{
+	unsigned int i;
+
+	for (i = 0; pasid && i < sc->nprocs; i++)
+		if (sc->dev[dev].sva[i] && siommu_sva_pasid(sc->dev[dev].sva[i]) == pasid)
+			return (int)i;
+	return -1;
+}
+
+struct root_find {
+	uint64_t root;
+	uint32_t pasid;		/* the PASID whose table is at root, or 0 */
+};
+
+static int root_find_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
+{
+	struct root_find *f = arg;
+	struct siommu_pt *pt = siommu_domain_pt(dom);
+
+	if (pasid && pt && siommu_pt_root(pt) == f->root)
+		f->pasid = pasid;
+	return 0;
+}
+
+/* The client of GPU device @dev whose table is at @root, or -1. */
+static int client_by_root(struct scenario *sc, unsigned int dev, uint64_t root)
+{
+	struct root_find f = { .root = root };
+
+	siommu_device_for_each_attachment(sc->dev[dev].dev, root_find_att, &f);
+	return client_by_pasid(sc, dev, f.pasid);
+}
+
+/* "game (PASID 1), browser (PASID 2)": a GPU's clients. */
+static void clients_str(struct scenario *sc, unsigned int dev, char *s, size_t len)
+{
+	unsigned int i;
+	size_t l = 0;
+
+	s[0] = 0;
+	for (i = 0; i < sc->nclients && l < len; i++)
+		if (sc->client[i].device == (int)dev && sc->client[i].c)
+			l += snprintf(s + l, len - l, "%s%s (PASID %u)", l ? ", " : "",
+				      SHOW(sc->client[i].name),
+				      siommu_gpu_client_pasid(sc->client[i].c));
+}
+
 static void dump_att_smmuv3(struct dump_ctx *c, uint32_t pasid, unsigned int di)
 {
 	unsigned int dv = c->dev;
@@ -2473,8 +3324,8 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 {
 	struct dump_ctx *c = arg;
 	unsigned int di, dv = c->dev;
-
 	char did[48];
+	int cl, pi;
 
 	for (di = 0; di < c->sc->ndoms && c->sc->dom[di].dom != dom; di++)
 		;
@@ -2483,6 +3334,27 @@ static int dump_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 		return 0;
 	}
 	hw_did(c->sc, dv, pasid, did, sizeof(did));
+	cl = di == c->sc->ndoms ? client_by_pasid(c->sc, dv, pasid) : -1;
+	pi = di == c->sc->ndoms ? process_by_pasid(c->sc, dv, pasid) : -1;
+	if (pi >= 0) {
+		struct hw_entry e = { 0 };
+
+		hw_entry_read(c->sc, c->sc->dev[dv].unit, c->sc->dev[dv].cfg.rid, pasid, &e);
+		if (c->dot)
+			fprintf(c->out, "  proc_%d [shape=note, label=\"process %s (SVA)\\nCPU page "
+				"table 0x%" PRIx64 "\"];\n  dev_%u -> proc_%d [label=\"PASID %u%s\"];\n",
+				pi, SHOW(c->sc->proc[pi].name), e.fsptptr, dv, pi, pasid, did);
+		else
+			fprintf(c->out, "    PASID %u -> process %s (SVA)%s: first-stage table "
+				"0x%" PRIx64 ", its CPU page table\n", pasid,
+				SHOW(c->sc->proc[pi].name), did, e.fsptptr);
+		return 0;
+	}
+	if (cl >= 0 && !c->dot) {
+		fprintf(c->out, "    PASID %u -> client %s's space%s\n", pasid,
+			SHOW(c->sc->client[cl].name), did);
+		return 0;
+	}
 	if (c->dot && pasid)
 		fprintf(c->out, "  dev_%u_p%u [label=\"PASID %u%s\", shape=box];\n"
 			"  dev_%u -> dev_%u_p%u;\n  dev_%u_p%u -> dom_%u;\n",
@@ -2574,6 +3446,61 @@ static const char *dom_kind(struct sc_domain *d)
 
 /* A device on an SMMUv3 unit: its StreamID and group, its STE, then each
  * attachment through it. */
+static void dump_smmuv2_device(struct scenario *sc, struct dump_ctx *c, unsigned int i)
+{
+	struct sc_device *d = &sc->dev[i];
+	char rid[32] = "", s2cr[128], bank[160], cls[512], live[4 * SCENARIO_MAX_NAME + 40];
+	struct v2_stream st;
+	int lc;
+
+	if (!d->by_sid) {
+		memcpy(rid, "RID ", 4);
+		rid_str(d->cfg.rid, rid + 4);
+		strcat(rid, c->dot ? ", " : "; ");
+	}
+	v2_stream_read(sc, d->unit, d->cfg.rid, &st);
+	v2_stream_str(&st, s2cr, sizeof(s2cr), bank, sizeof(bank));
+	/* A GPU switches its clients' tables into its bank: the live one. */
+	lc = d->is_gpu && st.cb >= 0 && st.dom < 0 ?
+	     client_by_root(sc, i, st.ttbr0 & V2_TTBR_ADDR) : -1;
+	if (lc >= 0)
+		snprintf(live, sizeof(live), "client %s's table (PASID %u)",
+			 SHOW(sc->client[lc].name), siommu_gpu_client_pasid(sc->client[lc].c));
+	else if (st.dom >= 0)
+		snprintf(live, sizeof(live), "domain %s", SHOW(sc->dom[st.dom].name));
+	else
+		snprintf(live, sizeof(live), "a table of no domain here");
+	cls[0] = 0;
+	if (d->is_gpu)
+		clients_str(sc, i, cls, sizeof(cls));
+	if (c->dot) {
+		fprintf(c->out, "  dev_%u [label=", i);
+		dot_quoted(c->out, d->name);
+		fprintf(c->out, ", xlabel=\"StreamID 0x%x, %sgroup %u\"];\n  unit_%u -> dev_%u;\n"
+			"  s2cr_%u [shape=box, label=\"%s\"];\n  dev_%u -> s2cr_%u;\n",
+			d->cfg.rid, rid, group_no(sc, i), d->unit, i, i, s2cr, i, i);
+		if (bank[0])
+			fprintf(c->out, "  cb_%u [shape=box, label=\"%s\"];\n  s2cr_%u -> cb_%u;\n",
+				i, bank, i, i);
+		if (bank[0] && st.dom >= 0)
+			fprintf(c->out, "  cb_%u -> dom_%d;\n", i, st.dom);
+		if (bank[0] && lc >= 0)
+			fprintf(c->out, "  cl_%d [shape=note, label=\"live: %s\"];\n"
+				"  cb_%u -> cl_%d;\n", lc, live, i, lc);
+		if (cls[0])
+			fprintf(c->out, "  gpu_%u [shape=plain, label=\"GPU clients: %s\"];\n"
+				"  dev_%u -> gpu_%u [style=dotted, arrowhead=none];\n", i, cls, i, i);
+		return;
+	}
+	fprintf(c->out, "  StreamID 0x%x %s (%sgroup %u)\n    %s\n", d->cfg.rid, SHOW(d->name),
+		rid, group_no(sc, i), s2cr);
+	if (bank[0])
+		fprintf(c->out, "    %s -> %s\n", bank, live);
+	if (cls[0])
+		fprintf(c->out, "    GPU clients: %s; live in the bank: %s\n", cls,
+			lc >= 0 ? SHOW(sc->client[lc].name) : "none (the GPU's own table)");
+}
+
 static void dump_smmuv3_device(struct scenario *sc, struct dump_ctx *c, unsigned int i)
 {
 	struct sc_device *d = &sc->dev[i];
@@ -2607,20 +3534,26 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 	if (dot)
 		fprintf(out, "digraph siommu {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	for (u = 0; u < sc->nunits; u++) {
-		bool smmu = sc->unit[u].type == UNIT_SMMUV3;
+		bool smmu = sc->unit[u].type == UNIT_SMMUV3, v2 = sc->unit[u].type == UNIT_SMMUV2;
 		char st[128];
 
 		if (smmu)
 			smmu_unit_str(sc, u, st, sizeof(st));
+		if (v2)
+			snprintf(st, sizeof(st), "%u-bit StreamIDs, %u stream match groups, %u "
+				 "context banks", sc->unit[u].v2cfg.sid_bits,
+				 sc->unit[u].v2cfg.num_smrg, sc->unit[u].v2cfg.num_cb);
 		if (dot) {
 			fprintf(out, "  unit_%u [shape=box3d, label=", u);
 			dot_quoted(out, sc->unit[u].name);
-			if (smmu)
-				fprintf(out, ", xlabel=\"SMMUv3 unit, %s\"];\n", st);
+			if (smmu || v2)
+				fprintf(out, ", xlabel=\"%s unit, %s\"];\n",
+					unit_type_names[sc->unit[u].type], st);
 			else
 				fprintf(out, ", xlabel=\"VT-d unit\"];\n");
-		} else if (smmu) {
-			fprintf(out, "unit %s (SMMUv3, %s)\n", SHOW(sc->unit[u].name), st);
+		} else if (smmu || v2) {
+			fprintf(out, "unit %s (%s, %s)\n", SHOW(sc->unit[u].name),
+				unit_type_names[sc->unit[u].type], st);
 		} else {
 			fprintf(out, "unit %s (VT-d, scalable mode)\n", SHOW(sc->unit[u].name));
 		}
@@ -2632,6 +3565,10 @@ static void dump(struct scenario *sc, FILE *out, bool dot)
 				continue;
 			if (smmu) {
 				dump_smmuv3_device(sc, &c, i);
+				continue;
+			}
+			if (v2) {
+				dump_smmuv2_device(sc, &c, i);
 				continue;
 			}
 			rid_str(d->cfg.rid, rid);
@@ -2774,7 +3711,17 @@ static int json_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 	json_t *o = json_pack("{s:o, s:s}", "pasid", pasid ? json_integer(pasid) : json_null(),
 			      "domain", dom_name(sc, dom));
 
-	if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV3) {
+	if (o && process_by_pasid(sc, dv, pasid) >= 0 &&
+	    json_object_set_new(o, "process",
+				json_string(sc->proc[process_by_pasid(sc, dv, pasid)].name)))
+		j->ret = -ENOMEM;
+	if (o && sc->dev[dv].is_gpu && client_by_pasid(sc, dv, pasid) >= 0 &&
+	    json_object_set_new(o, "client",
+				json_string(sc->client[client_by_pasid(sc, dv, pasid)].name)))
+		j->ret = -ENOMEM;
+	if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV2) {
+		/* The stream's SMR, S2CR and bank are the device's ("stream"). */
+	} else if (o && sc->unit[sc->dev[dv].unit].type == UNIT_SMMUV3) {
 		static const char *const kinds[] = { "none", "s2", "bypass", "s1dss", "cd",
 						     "cd_invalid" };
 		struct smmu_att a;
@@ -2806,7 +3753,8 @@ static int json_att(void *arg, uint32_t pasid, struct siommu_domain *dom)
 		json_t *hw = json_null();
 
 		if (!hw_entry_read(sc, sc->dev[dv].unit, sc->dev[dv].cfg.rid, pasid, &e))
-			hw = json_pack("{s:i, s:s}", "did", (int)e.did, "translation", pgtt[e.pgtt]);
+			hw = json_pack("{s:i, s:s, s:I}", "did", (int)e.did, "translation",
+				       pgtt[e.pgtt], "fsptptr", (json_int_t)e.fsptptr);
 		if (json_object_set_new(o, "tables", hw ?: json_null()))
 			j->ret = -ENOMEM;
 	}
@@ -2825,7 +3773,37 @@ static json_t *device_json(struct json_dump *j, unsigned int i)
 	o = json_pack("{s:s, s:i}", "name", d->name, "group", (int)group_no(sc, i));
 	if (!o)
 		goto out;
-	if (sc->unit[d->unit].type == UNIT_SMMUV3) {
+	if (sc->unit[d->unit].type == UNIT_SMMUV2) {
+		static const char *const types[] = { "translate", "bypass", "fault", "reserved" };
+		struct v2_stream st;
+		json_t *sj = json_null(), *cb = json_null();
+		int lc;
+
+		v2_stream_read(sc, d->unit, d->cfg.rid, &st);
+		lc = d->is_gpu && st.cb >= 0 && st.dom < 0 ?
+		     client_by_root(sc, i, st.ttbr0 & V2_TTBR_ADDR) : -1;
+		if (st.cb >= 0)
+			cb = json_pack("{s:i, s:s, s:i, s:o, s:I, s:b, s:o}", "index", st.cb,
+				       "type", st.s1 ? "s1" : "s2", "vmid", (int)st.vmid,
+				       "asid", st.s1 ? json_integer(st.asid) : json_null(),
+				       "ttbr0", (json_int_t)(st.ttbr0 & V2_TTBR_ADDR),
+				       "enabled", st.enabled, "domain", st.dom >= 0 ?
+				       json_string(sc->dom[st.dom].name) : json_null());
+		if (cb && d->is_gpu &&
+		    json_object_set_new(cb, "live_client", lc >= 0 ?
+					json_string(sc->client[lc].name) : json_null()))
+			j->ret = -ENOMEM;
+		if (st.smr >= 0)
+			sj = json_pack("{s:i, s:i, s:i, s:s, s:o}", "smr", st.smr, "id",
+				       (int)st.smr_id, "mask", (int)st.smr_mask, "s2cr",
+				       types[st.s2cr_type], "bank", cb ?: json_null());
+		else
+			json_decref(cb);
+		if (json_object_set_new(o, "sid", json_integer(d->cfg.rid)) ||
+		    json_object_set_new(o, "rid", d->by_sid ? json_null() : json_string(rid)) ||
+		    json_object_set_new(o, "stream", sj ?: json_null()))
+			j->ret = -ENOMEM;
+	} else if (sc->unit[d->unit].type == UNIT_SMMUV3) {
 		struct siommu_smmuv3_ste_desc ste;
 		uint64_t pa;
 
@@ -2847,6 +3825,17 @@ static json_t *device_json(struct json_dump *j, unsigned int i)
 	}
 	if (json_object_set(o, "attachments", atts))
 		j->ret = -ENOMEM;
+	if (d->is_gpu) {
+		json_t *cl = json_array();
+		unsigned int k;
+
+		for (k = 0; cl && k < sc->nclients; k++)
+			if (sc->client[k].device == (int)i && sc->client[k].c)
+				jappend(j, cl, json_pack("{s:s, s:i}", "name", sc->client[k].name,
+					"pasid", (int)siommu_gpu_client_pasid(sc->client[k].c)));
+		if (json_object_set_new(o, "clients", cl ?: json_null()))
+			j->ret = -ENOMEM;
+	}
 	j->dev = i;
 	j->list = atts;
 	siommu_device_for_each_attachment(d->dev, json_att, j);
@@ -2902,7 +3891,13 @@ int scenario_dump_json(struct scenario *sc, FILE *out)
 		struct smmu_st st;
 
 		o = json_pack("{s:s, s:s}", "name", sc->unit[u].name, "type",
-			      smmu ? "smmuv3" : "vtd");
+			      unit_types[sc->unit[u].type]);
+		if (o && sc->unit[u].type == UNIT_SMMUV2 &&
+		    json_object_update_new(o, json_pack("{s:i, s:i, s:i}", "sid_bits",
+				(int)sc->unit[u].v2cfg.sid_bits, "smr_groups",
+				(int)sc->unit[u].v2cfg.num_smrg, "banks",
+				(int)sc->unit[u].v2cfg.num_cb)))
+			j.ret = -ENOMEM;
 		if (o && smmu && !smmu_st_read(sc, u, &st) &&
 		    json_object_set_new(o, "stream_table", json_pack("{s:s, s:I, s:i, s:i}",
 				"format", st.two_level ? "2level" : "linear",

@@ -86,7 +86,8 @@
  * may sit in a walk such a wait waits for); siommu_device_for_each_attachment()
  * runs its function after dropping the lock.
  * Device callbacks run from a unit's invalidation queue (siommu/vtd.h: a
- * device-TLB invalidation, a page group response) run inside the driver's
+ * device-TLB invalidation, a page group response; siommu/smmuv3.h: an ATC
+ * invalidation, a PRI response) run inside the driver's
  * queue submission, in the thread of the call that flushed (unmap, attach,
  * detach, a DMA API unmap or flush), which holds the unit's queue and may
  * hold the context or domain lock. From such a callback, and from any

@@ -133,6 +133,9 @@ struct siommu_smmuv3;
  * cmdq_log2, evtq_log2, priq_log2: the largest queue sizes (log2 entries)
  *             advertised in IDR1, 1..19 [8, 8, 8].
  * stall_max:  outstanding stalled transactions, 1..65535 [64] (IDR5.STALL_MAX).
+ * no_msi:     IDR0.MSI reads 0 [false: MSIs advertised]. Software then
+ *             waits for CMD_SYNC through CMDQ_CONS; the model behaves as
+ *             otherwise (a programmed IRQ_CFG0 or MSIAddr is still used).
  */
 struct siommu_smmuv3_cfg {
 	uint32_t features;
@@ -147,6 +150,7 @@ struct siommu_smmuv3_cfg {
 	unsigned int evtq_log2;
 	unsigned int priq_log2;
 	unsigned int stall_max;
+	bool no_msi;
 };
 
 /* Register offsets (SMMUv3 6.2); page 1 starts at 0x10000. */

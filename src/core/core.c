@@ -796,6 +796,11 @@ static struct siommu_device *dev_by_rid(struct siommu_unit *unit, uint16_t rid)
 	return unit_find_rid(unit, rid, true);
 }
 
+void core_report_fault_unowned(struct siommu_unit *unit)
+{
+	__atomic_fetch_add(&unit->n_fault_unhandled, 1, __ATOMIC_RELAXED);
+}
+
 void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
 {
 	struct siommu_device *dev;
@@ -813,7 +818,7 @@ void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
 	if (fn)
 		fn(arg, dev, f);
 	else
-		__atomic_fetch_add(&unit->n_fault_unhandled, 1, __ATOMIC_RELAXED);
+		core_report_fault_unowned(unit);
 }
 
 void core_device_set_iopf(struct siommu_device *dev, core_owner_iopf_fn fn, void *arg)

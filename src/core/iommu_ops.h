@@ -324,6 +324,9 @@ void core_domain_flush(struct siommu_domain *dom, const struct iommu_gather *g);
  * none of its locks.
  */
 void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f);
+/* A fault record of a requester that can be no device's (an SMMUv3
+ * StreamID wider than a RID): counts as unhandled. Never fails. */
+void core_report_fault_unowned(struct siommu_unit *unit);
 void core_report_page_requests(struct siommu_unit *unit,
 			       const struct iommu_page_request *req, unsigned int n);
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Calls into the library from a device callback that the unit runs inside
- * the driver's own invalidation-queue submission (core.h, "Concurrency"):
- * the thread holds the unit's queue, and the domain or context lock of the
- * call that flushed. Each call that would wait for a queue or take those
+ * the driver's own queue submission (core.h, "Concurrency"): a VT-d device
+ * TLB invalidation in the IQT write, an SMMUv3 CMD_ATC_INV in the
+ * CMDQ_PROD write. The thread holds the unit's queue, and the domain or
+ * context lock of the call that flushed. Each call that would wait for a queue or take those
  * locks is refused with -EDEADLK and changes nothing; siommu_device_detach()
  * cannot fail, and is done once the call that ran the callback returns.
- * Then a wait whose descriptors another thread is processing, held up for
- * seconds in a device callback, completes without counting an error.
+ * Then, on VT-d, a wait whose descriptors another thread is processing,
+ * held up for seconds in a device callback, completes without counting an
+ * error.
  * A deadlock fails the test through the watchdog instead of hanging it.
  */
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <siommu/core.h>
 #include <siommu/dma.h>
 
+#include "core_unit.h"
 #include "test.h"
 #include "core/drivers/vtd/vtd_drv.h"	/* vtd_drv_qi_hook_set */
 
@@ -43,7 +46,7 @@ enum op {
 
 static struct siommu_ctx *ctx;
 static struct siommu_unit *unit;
-static struct siommu_vtd *hw;
+static struct siommu_vtd *hw;		/* the VT-d unit's model, else NULL */
 static struct siommu_device *b, *c, *d;
 static struct siommu_domain *dom, *spare;
 static uint32_t pasid;
@@ -91,23 +94,79 @@ static int run_op(enum op o)
 	case OP_UNIT_ADD: {
 		struct siommu_unit *nu;
 
-		return siommu_unit_add_vtd(ctx, NULL, &nu);
+		return test_unit_add(ctx, NULL, &nu);
 	}
 	default:
 		return 0;
 	}
 }
 
-static void on_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+/* A device's invalidation callback, whatever the unit type: @rid is the
+ * requester whose device TLB (ATC) is invalidated. */
+typedef void inv_fn(uint16_t rid);
+
+struct inv_cb {
+	inv_fn *fn;
+};
+
+static void vtd_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+{
+	((const struct inv_cb *)opaque)->fn(inv->rid);
+}
+
+static void smmu_inv(void *opaque, const struct siommu_smmuv3_atc_inv *inv)
+{
+	((const struct inv_cb *)opaque)->fn((uint16_t)inv->sid);
+}
+
+static void pri_none(void *opaque, const struct siommu_smmuv3_pri_resp *r)
 {
 	(void)opaque;
-	(void)inv;
+	(void)r;
+}
+
+static void stall_none(void *opaque, const struct siommu_smmuv3_stall_end *e)
+{
+	(void)opaque;
+	(void)e;
+}
+
+/* Register @cb as @rid's invalidation callback (replacing any). */
+static void inv_register(uint16_t rid, const struct inv_cb *cb)
+{
+	if (hw) {
+		const struct siommu_vtd_dev_ops ops = { .devtlb_inv = vtd_inv };
+
+		siommu_vtd_dev_unregister(hw, rid);
+		CHECK_OK(siommu_vtd_dev_register(hw, rid, &ops, (void *)cb));
+	} else {
+		const struct siommu_smmuv3_dev_ops ops = { smmu_inv, pri_none, stall_none };
+		struct siommu_smmuv3 *s = siommu_unit_smmuv3(unit);
+
+		siommu_smmuv3_dev_unregister(s, rid);
+		CHECK_OK(siommu_smmuv3_dev_register(s, rid, &ops, (void *)cb));
+	}
+}
+
+static void inv_unregister(uint16_t rid)
+{
+	if (hw)
+		siommu_vtd_dev_unregister(hw, rid);
+	else
+		siommu_smmuv3_dev_unregister(siommu_unit_smmuv3(unit), rid);
+}
+
+static void on_inv_fn(uint16_t rid)
+{
+	(void)rid;
 	if (op == OP_NONE)
 		return;
 	n_calls++;
 	op_ret = run_op(op);
 	op = OP_NONE;
 }
+
+static const struct inv_cb on_inv = { on_inv_fn };
 
 /* Flush dom (b's device TLB: on_inv runs inside the submission). */
 static void flush_through_b(void)
@@ -223,41 +282,37 @@ static void on_fault_nested(void *arg, struct siommu_device *dev,
 	nested_ret = siommu_domain_unmap(dom, 0x2000, 0x1000, NULL);
 }
 
-static void on_inv_fault(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
+static void on_inv_fault_fn(uint16_t rid)
 {
-	struct siommu_vtd_req req = { .rid = inv->rid, .iova = 0x800000 };
-	struct siommu_vtd_xlate res;
+	struct test_dma_res res;
 	uint64_t v;
 
-	(void)opaque;
 	if (!n_calls++) {
 		siommu_device_set_fault_handler(b, on_fault_nested, NULL);
-		CHECK_EQ(siommu_vtd_dma_read(hw, &req, &v, sizeof(v), NULL, &res), -EFAULT);
+		CHECK_EQ(test_unit_dma_read(unit, rid, false, 0, 0x800000, &v, sizeof(v), &res),
+			 -EFAULT);
+		CHECK(res.fault_recorded);
 	}
 }
 
 static void check_nested_fault(void)
 {
-	struct siommu_vtd_dev_ops ops = { .devtlb_inv = on_inv_fault },
-				  ops0 = { .devtlb_inv = on_inv };
+	static const struct inv_cb on_inv_fault = { on_inv_fault_fn };
 	uint64_t phys;
 
-	siommu_vtd_dev_unregister(hw, 0x0200);
-	CHECK_OK(siommu_vtd_dev_register(hw, 0x0200, &ops, NULL));
+	inv_register(0x0200, &on_inv_fault);
 	n_calls = 0;
 	flush_through_b();
 	CHECK_EQ(n_faults, 1);
 	CHECK_EQ(nested_ret, -EDEADLK);
 	CHECK_OK(siommu_pt_iova_to_phys(siommu_domain_pt(dom), 0x2000, &phys, NULL));
 	siommu_device_set_fault_handler(b, NULL, NULL);
-	siommu_vtd_dev_unregister(hw, 0x0200);
-	CHECK_OK(siommu_vtd_dev_register(hw, 0x0200, &ops0, NULL));
+	inv_register(0x0200, &on_inv);
 }
 
 /* The DMA API's lazy flush runs the callback: the detach follows it. */
 static void check_nested_in_dma_flush(void)
 {
-	struct siommu_vtd_dev_ops ops = { .devtlb_inv = on_inv };
 	struct siommu_device *e;
 	uint64_t iova;
 
@@ -265,7 +320,7 @@ static void check_nested_in_dma_flush(void)
 		.rid = 0x0500, .flags = SIOMMU_DEV_ATS,
 		.alias_rid = SIOMMU_NO_ALIAS }, &e));
 	CHECK_OK(siommu_dma_setup(e, &(struct siommu_dma_cfg){ .policy = SIOMMU_DMA_LAZY }));
-	CHECK_OK(siommu_vtd_dev_register(hw, 0x0500, &ops, NULL));
+	inv_register(0x0500, &on_inv);
 	CHECK_OK(siommu_dma_map_single(e, pa, 64, SIOMMU_DMA_TO_DEVICE, &iova));
 	CHECK_OK(siommu_dma_unmap_single(e, iova, 64, SIOMMU_DMA_TO_DEVICE));
 	CHECK_OK(siommu_device_attach(c, dom));
@@ -275,7 +330,7 @@ static void check_nested_in_dma_flush(void)
 	CHECK_EQ(n_calls, 1);
 	CHECK(siommu_device_domain(c, 0) == NULL);
 	op = OP_NONE;
-	siommu_vtd_dev_unregister(hw, 0x0500);
+	inv_unregister(0x0500);
 	siommu_dma_teardown(e);
 	siommu_device_remove(e);
 }
@@ -355,12 +410,11 @@ static void check_slow_callback(void)
 
 int main(void)
 {
-	struct siommu_vtd_dev_ops ops = { .devtlb_inv = on_inv };
-
 	alarm(120);	/* a deadlock ends the test: SIGALRM fails it */
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
-	hw = siommu_unit_vtd(unit);
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
+	if (test_unit_type() == TEST_UNIT_VTD)
+		hw = siommu_unit_vtd(unit);
 	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
 		.rid = 0x0200, .flags = SIOMMU_DEV_ATS,
 		.alias_rid = SIOMMU_NO_ALIAS }, &b));
@@ -369,7 +423,7 @@ int main(void)
 	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
 		.rid = 0x0400, .alias_rid = SIOMMU_NO_ALIAS }, &d));
 	CHECK_OK(siommu_dma_setup(d, NULL));
-	CHECK_OK(siommu_vtd_dev_register(hw, 0x0200, &ops, NULL));
+	inv_register(0x0200, &on_inv);
 	CHECK_OK(siommu_mem_frame_alloc(siommu_ctx_mem(ctx), SIOMMU_SZ_4K,
 					SIOMMU_MEM_DMA, &pa));
 	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 100, 1, &pasid));
@@ -384,9 +438,10 @@ int main(void)
 	check_nested_in_detach();
 	check_nested_fault();
 	check_nested_in_dma_flush();
-	check_slow_callback();
+	if (hw)
+		check_slow_callback();
 
-	siommu_vtd_dev_unregister(hw, 0x0200);
+	inv_unregister(0x0200);
 	siommu_ctx_destroy(ctx);
 	return 0;
 }

@@ -21,7 +21,8 @@
  * siommu_device_domain() answer is compared with it. Fault handlers must be
  * called exactly once per translation fault of a device that registered
  * one, with the request's RID, PASID and page; other faults count as
- * unhandled in the unit's statistics.
+ * unhandled in the unit's statistics. On SMMUv3 a blocked RID without
+ * PASIDs attached aborts its DMA with no fault recorded.
  *
  * On a unit type without PASIDs (SMMUv2) the same devices are added: a
  * PASID-only one is refused (-EINVAL) and added without the flag, ATS is
@@ -260,9 +261,27 @@ static void check_domains(void)
 
 /* DMA ---------------------------------------------------------------------- */
 
-enum outcome { O_VALUE, O_FAULT, O_NOT_RAM };
+enum outcome { O_VALUE, O_FAULT, O_NOT_RAM, O_ABORT };
 
 /* What DMA from @rid (with @pasid if @pp) reading 8 bytes at @iova gets. */
+/*
+ * Whether DMA by device @i's RID is aborted without an event whatever it
+ * carries: on SMMUv3 a blocked RID without PASIDs attached is an abort STE
+ * (SMMUv3 5.2, Config 0b000).
+ */
+static bool blocked_abort(unsigned int i)
+{
+	int d = group_dom[devs[i].group];
+	unsigned int s;
+
+	if (test_unit_type() != TEST_UNIT_SMMUV3 || (d != NONE && dom_kind[d] != K_BLOCKED))
+		return false;
+	for (s = 0; s < NR_PSLOT; s++)
+		if (att[i][s] != NONE && dom_kind[att[i][s]] != K_BLOCKED)
+			return false;
+	return true;
+}
+
 static enum outcome predict(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova,
 			    uint64_t *val, int *owner)
 {
@@ -276,6 +295,8 @@ static enum outcome predict(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova
 	if (*owner == NONE)
 		return O_FAULT;
 	i = *owner;
+	if (blocked_abort((unsigned int)i))
+		return O_ABORT;
 	if (!pp) {
 		d = group_dom[devs[i].group];
 	} else if (rid == devs[i].cfg.rid && devs[i].pasid_attach) {
@@ -335,8 +356,10 @@ static void do_dma(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova,
 		CHECK_EQ(v, want);
 		CHECK_EQ(handler_calls(), calls);
 		return;
+	case O_ABORT:
 	case O_NOT_RAM:
-		/* Pass-through to a hole: no translation fault, no record. */
+		/* Pass-through to a hole, or an abort STE: no translation
+		 * fault, no record. */
 		CHECK_EQ(err, -EFAULT);
 		CHECK_EQ(res.fault_reason, 0);
 		CHECK_EQ(handler_calls(), calls);
@@ -373,7 +396,7 @@ static void do_dma(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova,
 /* Operations --------------------------------------------------------------- */
 
 enum op {
-	OP_DMA_OK, OP_DMA_FAULT, OP_DMA_NOT_RAM,
+	OP_DMA_OK, OP_DMA_FAULT, OP_DMA_NOT_RAM, OP_DMA_ABORT,
 	OP_ATTACH, OP_ATTACH_REPLACE, OP_DETACH, OP_ATTACH_BAD,
 	OP_PASID_ATTACH, OP_PASID_REPLACE, OP_PASID_DETACH,
 	OP_PASID_EOPNOTSUPP, OP_PASID_ERANGE, OP_PASID_ENOENT, OP_PASID_EINVAL,
@@ -383,7 +406,7 @@ enum op {
 	OP_NR
 };
 static const char *const op_names[OP_NR] = {
-	"dma_ok", "dma_fault", "dma_not_ram",
+	"dma_ok", "dma_fault", "dma_not_ram", "dma_abort",
 	"attach", "attach_replace", "detach", "attach_incompatible",
 	"pasid_attach", "pasid_replace", "pasid_detach",
 	"pasid_eopnotsupp", "pasid_erange", "pasid_enoent", "pasid_incompatible",
@@ -759,10 +782,12 @@ int main(void)
 		fprintf(stderr, "  %-20s %" PRIu64 "\n", op_names[k], ops[k]);
 		/* Every kind must have happened, or the test proved less;
 		 * without PASIDs, every PASID attach is -EOPNOTSUPP and every
-		 * PASID detach -ENOENT. */
+		 * PASID detach -ENOENT. Only SMMUv3 aborts without an event. */
 		if (!test_unit_has_pasids() &&
 		    ((k >= OP_PASID_ATTACH && k <= OP_PASID_DETACH_ENOENT &&
 		      k != OP_PASID_EOPNOTSUPP && k != OP_PASID_DETACH_ENOENT)))
+			continue;
+		if (k == OP_DMA_ABORT && test_unit_type() != TEST_UNIT_SMMUV3)
 			continue;
 		CHECK(ops[k] > 0 || n < 10000);
 	}

@@ -152,6 +152,7 @@ static void test_resolve(void)
 	CHECK_EQ(stall_dma(pasid, ro, w, 8, true, &n), -EFAULT);
 	CHECK_EQ(n, 1);
 	siommu_unit_get_stats(unit, &st1);
+	CHECK_EQ(st1.faults, st0.faults);
 	CHECK_EQ(st1.faults_unhandled, st0.faults_unhandled);
 	siommu_mm_get_info(mm, &mi);
 	CHECK_EQ(mi.faults, 2);

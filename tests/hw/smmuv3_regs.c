@@ -91,6 +91,11 @@ static void test_idr_features(void)
 	CHECK_EQ((st_rd(&t, SIOMMU_SMMUV3_IDR1, 4) >> 11) & 0x1f, 0);	/* PRIQS */
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_IDR3, 4) & (1u << 10), 0);
 	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_IDR5, 4) & 7, 2);	/* OAS 40 */
+	CHECK(idr0 & (1u << 13));			/* MSI */
+	st_fini(&t);
+	c.no_msi = true;
+	st_create(&t, &c);
+	CHECK_EQ(st_rd(&t, SIOMMU_SMMUV3_IDR0, 4), idr0 & ~(1u << 13));
 	st_fini(&t);
 }
 

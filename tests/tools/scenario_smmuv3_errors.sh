@@ -4,7 +4,7 @@
 # refused with FILE:LINE: FIELD and why, exit 1.
 . "$(dirname "$0")/expect.sh"
 
-expect bad_type "bad_type.yaml:2: type: expected vtd|smmuv3" <<'Y'
+expect bad_type "bad_type.yaml:2: type: expected vtd|smmuv3|smmuv2" <<'Y'
 units:
   - { name: s0, type: arm }
 devices: []
@@ -34,7 +34,7 @@ devices: []
 domains: []
 attach: []
 Y
-expect stages_on_vtd "stages_on_vtd.yaml:2: stages: only for SMMUv3 units (type: smmuv3)" <<'Y'
+expect stages_on_vtd "stages_on_vtd.yaml:2: stages: only for SMMU units (type: smmuv3, smmuv2), and unit 'v0' is VT-d" <<'Y'
 units:
   - { name: v0, type: vtd, stages: s1 }
 devices: []
@@ -90,7 +90,7 @@ devices: []
 domains: []
 attach: []
 Y
-expect sid_on_vtd "sid_on_vtd.yaml:4: sid: a StreamID, only on SMMUv3 units; unit 'v0' is VT-d: give rid" <<'Y'
+expect sid_on_vtd "sid_on_vtd.yaml:4: sid: a StreamID, only on SMMU units; unit 'v0' is VT-d: give rid" <<'Y'
 units:
   - { name: v0 }
 devices:

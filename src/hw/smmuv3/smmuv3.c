@@ -94,7 +94,9 @@ static void idr_compute(struct siommu_smmuv3 *s)
 		idr0 |= (1u << 10) | (1u << 11);	/* ATS; NS1ATS: no split-stage */
 	if (c->asid_bits == 16)
 		idr0 |= 1u << 12;
-	idr0 |= (1u << 13) | (1u << 14);	/* MSI, SEV */
+	if (!c->no_msi)
+		idr0 |= 1u << 13;		/* MSI */
+	idr0 |= 1u << 14;			/* SEV */
 	if (f & SIOMMU_SMMUV3_F_PRI)
 		idr0 |= 1u << 16;
 	if (c->vmid_bits == 16)

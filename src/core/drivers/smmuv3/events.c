@@ -61,7 +61,11 @@ static void drain_evtq(struct smmu_drv_unit *u)
 		pthread_mutex_lock(&u->evt_lock);
 		n = q_read(u, &u->evtq, SIOMMU_SMMUV3_EVTQ_PROD, SIOMMU_SMMUV3_EVTQ_CONS, 32,
 			   rec, Q_ENTRIES_MAX);
-		__atomic_store_n(&u->n_fault, u->n_fault + n, __ATOMIC_RELAXED);
+		/* A stall is no fault: faults stay handled + unhandled. */
+		ns = 0;
+		for (i = 0; i < n; i++)
+			ns += !!(rec[i * 4 + 1] & BIT64(31));
+		__atomic_store_n(&u->n_fault, u->n_fault + n - ns, __ATOMIC_RELAXED);
 		/* Counted before CONS is visible to others: a drain of page
 		 * requests waits for what was read here. */
 		counted = u->stall;
@@ -74,8 +78,10 @@ static void drain_evtq(struct smmu_drv_unit *u)
 			uint64_t sid = FIELD(r[0], 63, 32);
 
 			/* StreamIDs are RIDs: anything wider is no device's. */
-			if (sid > 0xffff)
+			if (sid > 0xffff) {
+				core_report_fault_unowned(u->unit);
 				continue;
+			}
 			if (r[1] & BIT64(31)) {
 				stalls[ns++] = (struct iommu_page_request){
 					.rid = (uint16_t)sid,

@@ -23,12 +23,15 @@
  *     there (struct smmu_drv_att), which every flush of the domain covers.
  *
  * Entry shapes. With stage 1 implemented, a device's STE points at its CD
- * table (Config S1) whatever its RID is attached to, and the RID's traffic
- * follows STE.S1DSS: SSID0 (CD 0 holds the RID's stage-1 domain),
- * BYPASS (identity) or TERMINATE (blocked). A stage-2 domain at the RID
- * makes the STE a stage-2 one (Config S2), which has no substreams, so it
- * excludes PASID attachments both ways (-EINVAL). Without stage 1 the STE
- * is abort, bypass or stage 2.
+ * table (Config S1) while the table is of use, and the RID's traffic
+ * follows STE.S1DSS: SSID0 (CD 0 holds the RID's stage-1 domain), BYPASS
+ * (identity, on a device with substreams) or TERMINATE (blocked while
+ * PASIDs are attached, F_STREAM_DISABLED recorded). A blocked RID without
+ * PASIDs is an abort STE (Config 0b000: aborted, no event recorded, as
+ * Linux's blocked domain does), identity without substreams a bypass
+ * one. A stage-2 domain at the RID makes the STE a stage-2 one (Config
+ * S2), which has no substreams, so it excludes PASID attachments both
+ * ways (-EINVAL). Without stage 1 the STE is abort, bypass or stage 2.
  *
  * Replace without a blocked window (Linux's arm_smmu_write_entry idea).
  * An entry (STE or CD) moves to its target through steps that each
@@ -58,15 +61,22 @@
  * by the stats call with atomic loads and no lock.
  *
  * Interrupts raised inside the driver's own register write. The unit runs
- * commands inside the write of CMDQ_PROD (or GERRORN) with its register
- * lock held, device callbacks included (ATC invalidation, PRI response);
- * a callback that issues DMA or a page request makes the unit raise an
- * event or PRI interrupt in that same thread, whose handler could not
- * read the unit's registers. The driver marks its register writes in a
- * thread-local variable; an interrupt handler that finds itself inside
- * one records the queue as pending and returns, and the writer drains the
- * pending queues once it has released q_lock. So no page response is ever
- * issued by the q_lock holder.
+ * commands inside the write of CMDQ_PROD (or GERRORN), device callbacks
+ * included (ATC invalidation, PRI response), in the writer's thread,
+ * which holds q_lock; a callback that issues DMA or a page request makes
+ * the unit raise an event or PRI interrupt in that same thread. The
+ * driver marks its register writes in a thread-local variable; an
+ * interrupt handler that finds itself inside one records the queue as
+ * pending and returns, and the writer drains the pending queues once it
+ * has released q_lock. So no page response is ever issued by the q_lock
+ * holder.
+ *
+ * Calls from device callbacks. The whole of smmu_drv_cmdq_run(), the
+ * drain included, is marked as queue processing for the core
+ * (core_queue_enter()): the thread may hold q_lock, dom->lock or
+ * ctx->lock there, and a call into the library from a device callback or
+ * from a fault handler the drain runs is refused with -EDEADLK (a detach
+ * is deferred) instead of taking them again.
  */
 #ifndef SIOMMU_SMMUV3_DRV_H
 #define SIOMMU_SMMUV3_DRV_H
@@ -236,8 +246,9 @@ void smmu_drv_cmd(struct smmu_drv_unit *u, const struct siommu_smmuv3_cmd *c);
 void smmu_drv_cmd_raw(struct smmu_drv_unit *u, const uint64_t cmd[2]);
 /*
  * Run a batch built by @fill under q_lock, submit it with a CMD_SYNC and
- * wait; then drain the queues whose interrupts were raised inside it.
- * Queue errors are recovered and counted; never fails.
+ * wait; then drain the queues whose interrupts were raised inside it. All
+ * of it between core_queue_enter() and core_queue_exit(). Queue errors
+ * are recovered and counted; never fails.
  */
 void smmu_drv_cmdq_run(struct smmu_drv_unit *u, void (*fill)(struct smmu_drv_unit *, void *),
 		       void *arg);

@@ -430,9 +430,14 @@ static void ste_target(struct smmu_drv_unit *u, struct siommu_device *dev,
 		sd.s2_ps = u->ips;
 		sd.s2_r = true;
 		sd.s2_ttb = siommu_pt_root(dom->pt);
-	} else if (u->s1 && (smmu_dom_paging(dom) || d->cd_bits || !dom)) {
+	} else if (u->s1 && (smmu_dom_paging(dom) || (dom ? d->cd_bits : d->nr_pasids))) {
 		/* The CD table; the RID's traffic by S1DSS, which a table
-		 * without substreams (S1CDMax 0) does not read: CD 0. */
+		 * without substreams (S1CDMax 0) does not read: CD 0. A
+		 * blocked RID keeps the table only while PASIDs are attached;
+		 * without, S1CDMax 0 and an invalid CD 0 would record
+		 * C_BAD_CD, a configuration error, for each of its
+		 * transactions, where the abort STE below records nothing
+		 * (SMMUv3 5.2: Config 0b000). */
 		sd.config = SIOMMU_SMMUV3_STE_S1;
 		sd.s1_ctx_ptr = d->cd_pa;
 		sd.s1_fmt = d->cd_2lvl ? SIOMMU_SMMUV3_S1FMT_64K_L2 : SIOMMU_SMMUV3_S1FMT_LINEAR;
@@ -847,6 +852,29 @@ static void rid_switch(struct smmu_drv_unit *u, struct siommu_device *dev,
 		cd_switch(u, dev, 0, old, old_att, NULL, NULL, 0);
 }
 
+/*
+ * The CD of (dev, pasid) from @old to @new. A blocked RID's STE is an
+ * abort one without PASIDs and a CD table one with them (ste_target()):
+ * the first PASID's CD is written before the STE starts reading the
+ * table, and the last one's invalidated after the STE stopped.
+ */
+static void pasid_switch(struct smmu_drv_unit *u, struct siommu_device *dev, uint32_t pasid,
+			 struct siommu_domain *old, struct smmu_drv_att *old_att,
+			 struct siommu_domain *new, struct smmu_drv_att *att)
+{
+	struct smmu_drv_dev *d = dev->drv;
+
+	if (new) {
+		cd_switch(u, dev, pasid, old, old_att, new, att, att ? att->tmp_asid : 0);
+		if (!old && !d->nr_pasids++ && !d->rid_dom)
+			ste_write_dev(u, dev, NULL, 0);
+		return;
+	}
+	if (!--d->nr_pasids && !d->rid_dom)
+		ste_write_dev(u, dev, NULL, 0);
+	cd_switch(u, dev, pasid, old, old_att, NULL, NULL, 0);
+}
+
 void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 			    struct siommu_domain *old_dom, void *old_att_p,
 			    struct siommu_domain *dom, void *att_p)
@@ -869,9 +897,7 @@ void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 	}
 	if (old != new) {
 		if (pasid) {
-			cd_switch(u, dev, pasid, old, old_att, new, att,
-				  att ? att->tmp_asid : 0);
-			d->nr_pasids += (new ? 1 : 0) - (old ? 1 : 0);
+			pasid_switch(u, dev, pasid, old, old_att, new, att);
 		} else {
 			rid_switch(u, dev, old, old_att, new, att);
 			d->rid_dom = new;

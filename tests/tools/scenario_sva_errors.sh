@@ -1,0 +1,118 @@
+#!/bin/sh
+# Processes and SVA binds in scenario files: mappings out of a process's
+# range, unaligned, overlapping or filled without w; binds to unknown
+# processes, twice, on a device without PASIDs, ATS or PRI, or behind a unit
+# other than VT-d, or beyond the device's PASID width; DMA in a process the
+# device is not bound to, with a PASID too, or with another op, are refused
+# with FILE:LINE: FIELD and why.
+. "$(dirname "$0")/expect.sh"
+
+head='units:
+  - { name: v0 }
+  - { name: s0, type: smmuv3 }
+processes:
+  - name: p
+    mappings:'
+tail='devices: []
+domains: []
+attach: []'
+expect below_min "below_min.yaml:7: addr: 0x1000 is out of range" <<Y
+$head
+      - { addr: 0x1000, size: 4K }
+$tail
+Y
+expect unaligned "unaligned.yaml:7: addr: 0x10000+6K is not 4K-aligned" <<Y
+$head
+      - { addr: 0x10000, size: 6K }
+$tail
+Y
+expect beyond "beyond.yaml:7: addr: 0x7ffffffff000+8K ends beyond the process's last address 0x7fffffffffff" <<Y
+$head
+      - { addr: 0x7ffffffff000, size: 8K }
+$tail
+Y
+expect overlap "overlap.yaml:8: addr: overlaps the mapping at line 7" <<Y
+$head
+      - { addr: 0x10000, size: 8K }
+      - { addr: 0x11000, size: 4K }
+$tail
+Y
+expect fill_ro "fill_ro.yaml:7: fill: the CPU fills the range by writing it, and its prot has no w" <<Y
+$head
+      - { addr: 0x10000, size: 4K, prot: r, fill: 1 }
+$tail
+Y
+expect bad_prot "bad_prot.yaml:7: prot: expected none|r|w|rw" <<Y
+$head
+      - { addr: 0x10000, size: 4K, prot: x }
+$tail
+Y
+dev='      - { addr: 0x10000, size: 64K }
+  - { name: q }
+devices:'
+expect bind_unknown "bind_unknown.yaml:10: bind: no process named 'z' is defined in processes" <<Y
+$head
+$dev
+  - { name: d, unit: v0, rid: "00:01.0", pasid_bits: 8, ats: true, pri: true, bind: [p, z] }
+domains: []
+attach: []
+Y
+expect bind_twice "bind_twice.yaml:10: bind: process 'p' is bound twice" <<Y
+$head
+$dev
+  - { name: d, unit: v0, rid: "00:01.0", pasid_bits: 8, ats: true, pri: true, bind: [p, p] }
+domains: []
+attach: []
+Y
+expect bind_no_pri "bind_no_pri.yaml:10: bind: a bound device DMAs in the process's space with its PASID and faults pages in: it needs pasid_bits, ats and pri" <<Y
+$head
+$dev
+  - { name: d, unit: v0, rid: "00:01.0", pasid_bits: 8, ats: true, bind: [p] }
+domains: []
+attach: []
+Y
+expect bind_smmuv3 "bind_smmuv3.yaml:10: bind: SVA binds are VT-d's here (the device kit that faults pages in is), and unit 's0' is SMMUv3" <<Y
+$head
+$dev
+  - { name: d, unit: s0, rid: "00:01.0", pasid_bits: 8, ats: true, pri: true, bind: [p] }
+domains: []
+attach: []
+Y
+bound="$head
+$dev
+  - { name: d, unit: v0, rid: \"00:01.0\", pasid_bits: 8, ats: true, pri: true, bind: [p] }
+domains: []
+attach: []
+workload:"
+expect not_bound "not_bound.yaml:14: process: device 'd' is not bound to process 'q' (bind: on the device)" <<Y
+$bound
+  - { device: d, process: q, iova: 0x10000 }
+Y
+expect process_pasid "process_pasid.yaml:14: pasid: DMA in a process's space uses its PASID: give process or pasid, not both" <<Y
+$bound
+  - { device: d, process: p, pasid: 1, iova: 0x10000 }
+Y
+expect process_ats "process_ats.yaml:14: op: DMA in a process's space reads or writes (read, write)" <<Y
+$bound
+  - { device: d, process: p, op: page_request, iova: 0x10000 }
+Y
+expect pasid_width "pasid_width.yaml:10: bind: device 'd' cannot take process 'q': no free PASID is left within its 1-bit PASID width" <<Y
+$head
+$dev
+  - { name: d, unit: v0, rid: "00:01.0", pasid_bits: 1, ats: true, pri: true, bind: [p, q] }
+domains: []
+attach: []
+Y
+expect pasid_beyond "pasid_beyond.yaml:11: bind: device 'e' cannot take process 'q': the process's PASID (from an earlier bind) is not within its 1-bit PASID width" <<Y
+$head
+$dev
+  - { name: d, unit: v0, rid: "00:01.0", pasid_bits: 8, ats: true, pri: true, bind: [p, q] }
+  - { name: e, unit: v0, rid: "00:02.0", pasid_bits: 1, ats: true, pri: true, bind: [q] }
+domains: []
+attach: []
+Y
+expect process_key_top "process_key_top.yaml:1: process: unknown field in a scenario (expected one of: units, processes, devices" <<Y
+process: []
+units: []
+Y
+finish
