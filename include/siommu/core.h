@@ -234,7 +234,7 @@ struct siommu_unit_stats {
 	uint64_t domain_ids;		/* domain IDs in use: one per domain
 					 * attached through the unit (VT-d
 					 * DIDs; SMMUv3 ASIDs and VMIDs, of
-					 * paging domains only) */
+					 * paging and SVA domains only) */
 };
 void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *st);
 
@@ -242,6 +242,10 @@ void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *s
 #define SIOMMU_DEV_PASID_ONLY	(1u << 0)	/* DMA only with a PASID */
 #define SIOMMU_DEV_ATS		(1u << 1)	/* caches translations (device TLB) */
 #define SIOMMU_DEV_PRI		(1u << 2)	/* issues page requests */
+#define SIOMMU_DEV_STALL	(1u << 3)	/* a platform device whose faulting
+						 * transactions may stall and wait
+						 * to be resumed (SMMUv3 3.12.2);
+						 * not with PRI */
 
 #define SIOMMU_NO_ALIAS (-1)
 
@@ -312,7 +316,7 @@ struct siommu_device_info {
 					 * (siommu_domain_alloc(), stage AUTO) */
 	unsigned int ias;		/* input address width of paging domains */
 	bool multiple_spaces;		/* RID and PASIDs may use different domains */
-	bool ats, pri, pasid_only;
+	bool ats, pri, stall, pasid_only;
 	unsigned int group_size;	/* devices in its group */
 };
 int siommu_device_get_info(struct siommu_device *dev, struct siommu_device_info *info);

@@ -93,6 +93,9 @@ struct siommu_smmuv3_cd_desc {
 	unsigned int ips;		/* output size code, as IDR5.OAS */
 	uint16_t asid;
 	uint64_t ttb0;
+	bool epd0;			/* TTB0 walks disabled too: every
+					 * access takes a translation fault
+					 * (a quiet CD, with r clear) */
 	bool affd;			/* no access-flag faults */
 	bool ha;			/* hardware access flag update */
 	bool r;				/* record faults */

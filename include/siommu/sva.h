@@ -6,8 +6,15 @@
  * Concepts
  * --------
  * A struct siommu_mm is a simulated process: a CPU page table in the CPU's
- * own format (x86-64, 4 levels, user addresses below 2^47) built in the
- * context's memory, and the process's mappings (VMAs). Memory is
+ * own format built in the context's memory, and the process's mappings
+ * (VMAs). The simulated CPU is chosen per process (siommu_mm_cfg.cpu):
+ * x86-64 (4-level paging, the format of VT-d's first stage) or Arm64
+ * (VMSAv8-64 stage 1, 4K granule, 48-bit TTB0, the format of an SMMUv3
+ * CD), user addresses below 2^47 on both. As in Linux, a process has one
+ * table, in its CPU's format, that every bound device walks: a process
+ * binds only to devices whose unit walks that format (VT-d units for
+ * x86-64, SMMUv3 units with stage 1 for Arm64), and a bind elsewhere is
+ * refused (-EOPNOTSUPP). Memory is
  * anonymous and populated lazily: a page gets a frame on its first touch,
  * by the CPU (siommu_mm_read()/siommu_mm_write(), which go through the
  * process's own table) or by a device (an I/O page fault). munmap,
@@ -25,9 +32,16 @@
  * bind with the process's owner ID as owner (so it counts against that
  * owner's quota, siommu_pasid_set_quota()), released when the process has
  * exited and its last bind is gone. The device's PASID entry translates
- * through the process's table (VT-d: a first-stage entry on it) for user
- * requests, and supervisor requests too if the process was created with
- * SIOMMU_MM_SUPERVISOR. The device's RID and its other PASIDs are not
+ * through the process's table for user requests, and supervisor requests
+ * too if the process was created with SIOMMU_MM_SUPERVISOR. VT-d: a
+ * first-stage PASID entry on the table. SMMUv3: a CD for the PASID
+ * (SubstreamID) whose TTB0 is the table, tagged with an ASID the driver
+ * allocates per process and unit (Linux shares the CPU's ASID; a
+ * simulated process has no CPU TLB to share it with), the same ASID for
+ * every device of the process on that unit. The Arm format grants a
+ * privileged access every page an unprivileged one may use (Arm ARM D8.4,
+ * without PAN), so an Arm64 process cannot have user-only binds and
+ * SIOMMU_MM_SUPERVISOR is implied there; creating one with it is refused. The device's RID and its other PASIDs are not
  * touched: DMA through the DMA API (siommu/dma.h) keeps working on the
  * same device.
  *
@@ -39,7 +53,11 @@
  * device (or destroying the context) undoes its binds; their handles stay
  * valid for siommu_sva_unbind().
  *
- * I/O page faults: a bound device needs PRI. A DMA that misses makes the
+ * I/O page faults: a bound device needs PRI, or, on SMMUv3, the stall
+ * model (a platform device with SIOMMU_DEV_STALL: its faulting
+ * transaction is held by the unit and reported as a one-request group;
+ * the answer resumes it, "success" as a retry, anything else as an abort,
+ * through CMD_RESUME, SMMUv3 4.6.2). A DMA that misses makes the
  * device send page requests for the process's PASID; the context's fault
  * path (siommu/core.h: siommu_iopf_set_mode(), siommu_iopf_poll()) groups
  * them and runs the process's fault handler in its worker (or the
@@ -90,14 +108,24 @@ struct siommu_sva;
 #define SIOMMU_MM_SUPERVISOR	(1u << 0)	/* bound devices may make
 						 * supervisor requests */
 
+/* struct siommu_mm_cfg.cpu: the simulated CPU, whose page-table format
+ * the process's table has. */
+enum siommu_mm_cpu {
+	SIOMMU_MM_CPU_X86_64 = 0,	/* x86-64 4-level paging (Intel SDM 4.5) */
+	SIOMMU_MM_CPU_ARM64,		/* VMSAv8-64 stage 1, 4K (Arm ARM D8) */
+};
+
 struct siommu_mm_cfg {
 	uint64_t owner;		/* PASID owner ID (the process's) */
 	unsigned int flags;	/* SIOMMU_MM_* */
+	enum siommu_mm_cpu cpu;
 };
 
 /*
- * siommu_mm_create - a process with no mappings in @ctx.
- * Returns 0, -EINVAL (NULL argument, unknown flag), -ENOMEM.
+ * siommu_mm_create - a process with no mappings in @ctx, its table in
+ * @cfg->cpu's format.
+ * Returns 0, -EINVAL (NULL argument, unknown flag or CPU, Arm64 with
+ * SIOMMU_MM_SUPERVISOR), -ENOMEM.
  */
 int siommu_mm_create(struct siommu_ctx *ctx, const struct siommu_mm_cfg *cfg,
 		     struct siommu_mm **out);
@@ -183,7 +211,8 @@ void siommu_mm_get_info(struct siommu_mm *mm, struct siommu_mm_info *info);
  * device's PASID width.
  * Returns 0; -EINVAL (NULL argument); -ESRCH (the process has exited);
  * -EOPNOTSUPP (the device has no usable PASIDs, being aliased counts,
- * or no PRI; or its unit cannot walk the process's table); -ERANGE (the
+ * or neither PRI nor, on SMMUv3, stalls; or its unit cannot walk the
+ * process's table, whose format is its CPU's); -ERANGE (the
  * process's PASID is beyond the device's width); -EDQUOT, -ENOSPC (no
  * PASID for the owner); -ENODEV (the device is being removed); -EAGAIN
  * (the fault path's worker could not start); -ENOMEM; -ENOSPC (no domain

@@ -167,6 +167,7 @@ static int unit_add(struct siommu_ctx *ctx, const struct iommu_ops *ops,
 	unit->pasid_bits = info.pasid_bits;
 	unit->ats = info.ats;
 	unit->pri = info.pri;
+	unit->stall = info.stall;
 	unit->caching_mode = info.caching_mode;
 	unit->pasid_hooks = info.pasid_hooks && !info.pasid_bits;
 	/* Published: nothing can fail from here. */
@@ -405,16 +406,22 @@ int SIOMMU_EXPORT siommu_device_add(struct siommu_unit *unit,
 	int ret;
 
 	if (!unit || !cfg || !out || cfg->pasid_bits > SIOMMU_PASID_BITS ||
-	    (cfg->flags & ~(SIOMMU_DEV_PASID_ONLY | SIOMMU_DEV_ATS | SIOMMU_DEV_PRI)) ||
+	    (cfg->flags & ~(SIOMMU_DEV_PASID_ONLY | SIOMMU_DEV_ATS | SIOMMU_DEV_PRI |
+			    SIOMMU_DEV_STALL)) ||
 	    cfg->alias_rid < SIOMMU_NO_ALIAS || cfg->alias_rid > 0xffff ||
 	    cfg->alias_rid == cfg->rid)
+		return -EINVAL;
+	/* A device resolves its faults by PRI (PCIe) or by stalls (a
+	 * platform device), not both: one answer per fault. */
+	if ((cfg->flags & SIOMMU_DEV_PRI) && (cfg->flags & SIOMMU_DEV_STALL))
 		return -EINVAL;
 	/* A PASID-only device needs PASIDs it can use (see below). */
 	if ((cfg->flags & SIOMMU_DEV_PASID_ONLY) && (!cfg->pasid_bits || cfg->alias_rid >= 0))
 		return -EINVAL;
 	ctx = unit->ctx;
 	if (((cfg->flags & SIOMMU_DEV_ATS) && !unit->ats) ||
-	    ((cfg->flags & SIOMMU_DEV_PRI) && !unit->pri))
+	    ((cfg->flags & SIOMMU_DEV_PRI) && !unit->pri) ||
+	    ((cfg->flags & SIOMMU_DEV_STALL) && !unit->stall))
 		return -EOPNOTSUPP;
 	if (core_in_queue())
 		return -EDEADLK;
@@ -684,6 +691,7 @@ int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
 	info->multiple_spaces = info->pasid_bits > 0;
 	info->ats = dev->cfg.flags & SIOMMU_DEV_ATS;
 	info->pri = dev->cfg.flags & SIOMMU_DEV_PRI;
+	info->stall = dev->cfg.flags & SIOMMU_DEV_STALL;
 	info->pasid_only = dev->cfg.flags & SIOMMU_DEV_PASID_ONLY;
 	pthread_mutex_lock(&unit->ctx->lock);
 	info->group_size = dev->group->nr_devices;
@@ -926,7 +934,9 @@ static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cf
 		struct siommu_pt_cfg tc;
 
 		siommu_pt_get_cfg(sva->pt, &tc);
-		if (tc.format != SIOMMU_PT_X86_64 || dom->ias != tc.ias) {
+		/* The unit walks the process's table only in the format
+		 * its driver named: the process's CPU must be that one. */
+		if (tc.format != pc.format || dom->ias != tc.ias) {
 			ret = -EOPNOTSUPP;
 			goto out_fini_dom;
 		}

@@ -88,7 +88,7 @@ struct siommu_unit {
 	void *drv;			/* the driver's per-unit state */
 	/* From ops->unit_info at add, constant after. */
 	unsigned int pasid_bits;
-	bool ats, pri;
+	bool ats, pri, stall;
 	bool caching_mode;
 	bool pasid_hooks;		/* hands PASID tables to devices */
 	uint64_t n_fault_unhandled;	/* atomic adds, no lock */

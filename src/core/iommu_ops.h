@@ -62,6 +62,8 @@ struct iommu_unit_info {
 	unsigned int ias;		/* default input address width */
 	bool ats;			/* devices may use ATS (device TLBs) */
 	bool pri;			/* devices may issue page requests */
+	bool stall;			/* devices' transactions may stall
+					 * (SMMUv3 3.12.2) */
 	bool caching_mode;		/* caches not-present entries: a map
 					 * must invalidate */
 	bool pasid_hooks;		/* no PASIDs in hardware, but PASIDs
@@ -101,13 +103,19 @@ int iommu_user_array_get(const struct iommu_user_array *a, uint32_t i, void *dst
 int iommu_user_data_get(const void *data, size_t len, void *dst, size_t size,
 			size_t min_size);
 
-/* A page request, as the driver read it from the unit's queue. */
+/*
+ * A page request, as the driver read it from the unit's queue; or a
+ * stalled transaction (stall set; SMMUv3 3.12.2: an event with STALL),
+ * reported as a group of one request (last set) whose tag (STAG) is in
+ * grpid: the answer resumes it ("success": retry; else abort).
+ */
 struct iommu_page_request {
 	uint16_t rid;
 	bool pasid_present;
 	uint32_t pasid;
 	uint64_t addr;
-	uint16_t grpid;			/* page request group index */
+	uint16_t grpid;			/* page request group index, or STAG */
+	bool stall;
 	bool last;			/* last request of its group */
 	bool read, write;
 	bool priv_data_present;
@@ -290,9 +298,9 @@ struct iommu_ops {
 	 * reports of other threads that read requests before this call, so
 	 * that all requests made before the call have reached
 	 * core_report_page_requests() when it returns (VT-d 7.10: draining
-	 * page requests). Called under ctx->lock when a PASID with a fault
-	 * handler is detached, before the PASID can be reused. NULL for a
-	 * unit without page requests.
+	 * page requests), stalled transactions included. Called under
+	 * ctx->lock when a PASID with a fault handler is detached, before
+	 * the PASID can be reused. NULL for a unit without page requests.
 	 */
 	void (*page_req_drain)(struct siommu_unit *unit);
 };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Process address spaces: mappings, lazy population, the CPU's accesses
- * through the process's own x86-64 table (Intel SDM vol. 3 4.5), swap and
+ * through the process's own table (x86-64, Intel SDM vol. 3 4.5, or Arm64
+ * VMSAv8-64 stage 1, Arm ARM D8), swap and
  * migration, and the invalidation of every bound device's caches that
  * each removed or downgraded translation needs before the call returns
  * and before its frame is reused.
@@ -46,13 +47,25 @@ static int range_check(uint64_t addr, uint64_t length, uint64_t *last)
 int SIOMMU_EXPORT siommu_mm_create(struct siommu_ctx *ctx, const struct siommu_mm_cfg *cfg,
 				   struct siommu_mm **out)
 {
-	const struct siommu_pt_cfg pc = { .format = SIOMMU_PT_X86_64, .ias = 48,
-					  .pgsize_bitmap = SIOMMU_PGSIZE_4K };
+	struct siommu_pt_cfg pc = { .ias = 48, .pgsize_bitmap = SIOMMU_PGSIZE_4K };
 	struct siommu_mm *mm;
 	int ret;
 
 	if (!ctx || !cfg || !out || (cfg->flags & ~SIOMMU_MM_SUPERVISOR))
 		return -EINVAL;
+	switch (cfg->cpu) {
+	case SIOMMU_MM_CPU_X86_64:
+		pc.format = SIOMMU_PT_X86_64;
+		break;
+	case SIOMMU_MM_CPU_ARM64:
+		/* Privileged requests reach user pages (siommu/sva.h). */
+		if (cfg->flags & SIOMMU_MM_SUPERVISOR)
+			return -EINVAL;
+		pc.format = SIOMMU_PT_ARM_S1;
+		break;
+	default:
+		return -EINVAL;
+	}
 	if (mem_should_fail(ctx->mem))
 		return -ENOMEM;
 	mm = calloc(1, sizeof(*mm));
@@ -111,7 +124,7 @@ static int mm_populate(struct siommu_mm *mm, uint64_t addr, bool write, uint64_t
 	struct mm_swap *sw;
 	int ret;
 
-	/* x86-64 has no write-only pages: a writable page is readable. */
+	/* Neither format has write-only pages: a writable page is readable. */
 	if (!v || !(v->prot & (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)) ||
 	    (write && !(v->prot & SIOMMU_PROT_WRITE)))
 		return -EFAULT;

@@ -90,8 +90,9 @@ int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *m
 		}
 	}
 	/* Without PASIDs (or behind an alias, which has none usable) there
-	 * is nothing to bind; without PRI a miss could not be resolved. */
-	if (!dev->pasid_bits || !(dev->cfg.flags & SIOMMU_DEV_PRI)) {
+	 * is nothing to bind; without PRI or stalls a miss could not be
+	 * resolved. */
+	if (!dev->pasid_bits || !(dev->cfg.flags & (SIOMMU_DEV_PRI | SIOMMU_DEV_STALL))) {
 		ret = -EOPNOTSUPP;
 		goto out_unlock;
 	}

@@ -124,11 +124,11 @@ static inline bool test_unit_s2_rid_excludes_pasids(void)
 
 /* Whether an attached domain of @type holds a domain ID of the unit
  * (siommu_unit_stats.domain_ids): VT-d's PASID entries all name a DID;
- * SMMUv3 tags paging domains alone (an ASID or a VMID). */
+ * SMMUv3 tags paging and SVA domains alone (an ASID or a VMID). */
 static inline bool test_unit_domain_takes_id(enum siommu_domain_type type)
 {
 	if (test_unit_type() == TEST_UNIT_SMMUV3)
-		return type == SIOMMU_DOMAIN_PAGING;
+		return type == SIOMMU_DOMAIN_PAGING || type == SIOMMU_DOMAIN_SVA;
 	return true;
 }
 

@@ -16,11 +16,7 @@ static struct siommu_unit *unit;
 static void page_req(struct test_pri_dev *d, uint32_t pasid, uint64_t addr, uint16_t prgi,
 		     bool last, bool write)
 {
-	struct siommu_vtd_page_req pr = {
-		.rid = d->rid, .pasid_present = true, .pasid = pasid, .addr = addr,
-		.access = write ? SIOMMU_VTD_WRITE : SIOMMU_VTD_READ,
-		.prgi = prgi, .last = last };
-	int ret = siommu_vtd_page_request(d->vtd, &pr);
+	int ret = test_pri_request(d, pasid, addr, write, prgi, last, 0);
 
 	CHECK(ret == 0 || ret == -ENOSPC);
 }
@@ -40,7 +36,7 @@ static void test_group(void)
 	uint64_t va;
 	uint32_t pasid;
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 1 }, &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(1), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, 8 * PG, SIOMMU_PROT_READ | SIOMMU_PROT_WRITE, &va));
 	test_pri_dev_init(&d, ctx, unit, 0x10, 20, 0);
 	d.poll = true;
@@ -70,12 +66,10 @@ static void test_group(void)
 static void test_unhandled(void)
 {
 	struct test_pri_dev d;
-	struct siommu_vtd_page_req pr = { .rid = 0x11, .addr = 0x1000,
-					  .access = SIOMMU_VTD_READ, .prgi = 9, .last = true };
 
 	test_pri_dev_init(&d, ctx, unit, 0x11, 20, 0);
 	page_req(&d, 77, 0x1000, 8, true, false);
-	CHECK_OK(siommu_vtd_page_request(d.vtd, &pr));
+	CHECK_OK(test_pri_request(&d, TEST_PRI_NO_PASID, 0x1000, false, 9, true, 0));
 	CHECK_EQ(siommu_iopf_poll(ctx, 0), 2);
 	CHECK_EQ(total_responses(&d), 2);
 	CHECK_EQ(d.resp_code[8], 1);
@@ -94,7 +88,7 @@ static void test_overflow(void)
 	uint64_t va;
 	uint32_t pasid;
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 2 }, &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(2), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, n * PG, SIOMMU_PROT_READ, &va));
 	test_pri_dev_init(&d, ctx, unit, 0x12, 20, 0);
 	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
@@ -124,8 +118,8 @@ static void test_unbind_in_flight(void)
 	uint64_t va;
 	uint32_t pasid;
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 3 }, &mm));
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 4 }, &m2));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(3), &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(4), &m2));
 	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, SIOMMU_PROT_READ, &va));
 	CHECK_OK(siommu_mm_mmap(m2, 0, 16 * PG, SIOMMU_PROT_READ, &va));
 	test_pri_dev_init(&d, ctx, unit, 0x13, 20, 0);
@@ -157,6 +151,50 @@ static void test_unbind_in_flight(void)
 	test_pri_dev_fini(&other);
 }
 
+/*
+ * Unbind drains the unit's page request queue: requests whose interrupt
+ * has not been handled yet (SMMUv3: the PRI queue's interrupt masked, as
+ * a late interrupt leaves them) are read and answered by the unbind, once
+ * each, before it returns.
+ */
+static void test_unbind_drains(void)
+{
+	struct test_pri_dev d;
+	struct siommu_smmuv3 *hw;
+	struct siommu_mm *mm;
+	struct siommu_sva *sva;
+	uint64_t va, irqs;
+	uint32_t pasid;
+
+	if (test_unit_type() != TEST_UNIT_SMMUV3) {
+		fprintf(stderr, "unbind drains: the interrupt is masked on SMMUv3 only\n");
+		return;
+	}
+	hw = siommu_unit_smmuv3(unit);
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(6), &mm));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, SIOMMU_PROT_READ, &va));
+	test_pri_dev_init(&d, ctx, unit, 0x15, 20, 0);
+	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	CHECK_OK(siommu_smmuv3_mmio_read(hw, SIOMMU_SMMUV3_IRQ_CTRL, 4, &irqs));
+	CHECK(irqs & SIOMMU_SMMUV3_IRQ_PRIQ);
+	CHECK_OK(siommu_smmuv3_mmio_write(hw, SIOMMU_SMMUV3_IRQ_CTRL, 4,
+					  irqs & ~(uint64_t)SIOMMU_SMMUV3_IRQ_PRIQ));
+	for (unsigned int i = 0; i < 3; i++)
+		page_req(&d, pasid, va + i * PG, (uint16_t)(20 + i), true, false);
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 0);
+	CHECK_EQ(total_responses(&d), 0);
+	siommu_sva_unbind(sva);
+	CHECK_EQ(total_responses(&d), 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		CHECK_EQ(d.resp_seen[20 + i], 1);
+		CHECK_EQ(d.resp_code[20 + i], 1);
+	}
+	CHECK_OK(siommu_smmuv3_mmio_write(hw, SIOMMU_SMMUV3_IRQ_CTRL, 4, irqs));
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&d);
+}
+
 /* The context's destruction answers what is still queued. */
 static void test_destroy_answers(void)
 {
@@ -168,9 +206,9 @@ static void test_destroy_answers(void)
 	uint64_t va;
 
 	CHECK_OK(siommu_ctx_create(NULL, &c));
-	CHECK_OK(siommu_unit_add_vtd(c, NULL, &u));
+	CHECK_OK(test_unit_add(c, NULL, &u));
 	CHECK_OK(siommu_iopf_set_mode(c, SIOMMU_IOPF_POLL));
-	CHECK_OK(siommu_mm_create(c, &(struct siommu_mm_cfg){ .owner = 5 }, &mm));
+	CHECK_OK(siommu_mm_create(c, TEST_MM_CFG(5), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, PG, SIOMMU_PROT_READ, &va));
 	test_pri_dev_init(&d, c, u, 0x20, 20, 0);
 	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
@@ -187,12 +225,13 @@ static void test_destroy_answers(void)
 int main(void)
 {
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	/* Poll mode from here on: groups wait until the test polls. */
 	test_group();
 	test_unhandled();
 	test_overflow();
 	test_unbind_in_flight();
+	test_unbind_drains();
 	test_destroy_answers();
 	siommu_ctx_destroy(ctx);
 	return 0;

@@ -250,13 +250,13 @@ int main(void)
 	rng = test_rng_init(0x5fa5fa);
 	ops = test_ops(20000);
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	siommu_mem_get_stats(siommu_ctx_mem(ctx), &ms0);
 	for (d = 0; d < NDEV; d++)
 		test_pri_dev_init(&devs[d], ctx, unit, (uint16_t)(0x800 + d), 20,
 				  d == 1 ? SIOMMU_DEV_ATS : 0);
 	for (i = 0; i < NPROC; i++) {
-		CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 100 + i },
+		CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(100 + i),
 					  &procs[i].mm));
 		procs[i].base = 0x10000000ull + i * 0x1000000ull;
 		for (unsigned int j = 0; j < NPAGES; j++)

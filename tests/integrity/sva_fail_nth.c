@@ -80,7 +80,7 @@ static void same(const struct snapshot *a, const struct snapshot *b)
 static int do_create(void)
 {
 	struct siommu_mm *m;
-	int ret = siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 9 }, &m);
+	int ret = siommu_mm_create(ctx, TEST_MM_CFG(9), &m);
 
 	if (!ret)
 		mm = m;
@@ -97,12 +97,9 @@ static int do_bind(unsigned int i)
 /* A page request for @va in poll mode: the code its group got. */
 static unsigned int fault_at(uint64_t va)
 {
-	struct siommu_vtd_page_req pr = {
-		.rid = devs[0].rid, .pasid_present = true, .pasid = siommu_sva_pasid(binds[0]),
-		.addr = va, .access = SIOMMU_VTD_WRITE, .prgi = 1, .last = true };
 	uint32_t seen = devs[0].resp_seen[1];
 
-	CHECK_OK(siommu_vtd_page_request(devs[0].vtd, &pr));
+	CHECK_OK(test_pri_request(&devs[0], siommu_sva_pasid(binds[0]), va, true, 1, true, 0));
 	CHECK_EQ(siommu_iopf_poll(ctx, 0), 1);
 	CHECK_EQ(devs[0].resp_seen[1], seen + 1);
 	return devs[0].resp_code[1];
@@ -118,8 +115,8 @@ int main(void)
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	mem = siommu_ctx_mem(ctx);
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit2));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit2));
 	test_pri_dev_init(&devs[0], ctx, unit, 0x10, 20, 0);
 	test_pri_dev_init(&devs[1], ctx, unit, 0x11, 20, SIOMMU_DEV_ATS);
 	test_pri_dev_init(&devs[2], ctx, unit2, 0x10, 20, 0);

@@ -59,19 +59,17 @@ struct writer {
 static void *writer_fn(void *arg)
 {
 	struct writer *w = arg;
-	struct siommu_vtd_req req = { .rid = w->d->rid, .pasid_present = true,
-				      .pasid = w->pasid };
 	struct test_rng r = { w->seed };
-	uint64_t val;
+	uint64_t val, iova;
 
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		/* Each writer has its own half of every page, the CPU the
 		 * first 8 bytes: two writers of the same bytes at once would
 		 * be the program's race, not the library's. */
-		req.iova = w->va + test_rand_below(&r, NR_PAGES) * PG + w->half * PG / 2 +
-			   (1 + test_rand_below(&r, 255)) * 8;
+		iova = w->va + test_rand_below(&r, NR_PAGES) * PG + w->half * PG / 2 +
+		       (1 + test_rand_below(&r, 255)) * 8;
 		val = test_rand(&r);
-		if (!siommu_vtd_dma_write(w->d->vtd, &req, &val, sizeof(val), NULL, NULL))
+		if (!test_pri_dma_once(w->d, w->pasid, iova, &val, sizeof(val), true, NULL))
 			w->writes++;
 	}
 	return NULL;
@@ -99,7 +97,7 @@ static void phase_unmap_vs_dma(void)
 	uint64_t va, rounds = 0, total = 0;
 	unsigned int i;
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 1 }, &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(1), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
 	for (i = 0; i < NR_PAGES; i++)
 		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, 8));
@@ -168,15 +166,11 @@ static void *requester_fn(void *arg)
 		/* Each thread owns 64 group indices, one request in flight. */
 		uint16_t prgi = (uint16_t)(q->index * 64 + k++ % 64);
 		uint32_t seen = __atomic_load_n(&q->d->resp_seen[prgi], __ATOMIC_ACQUIRE);
-		struct siommu_vtd_page_req pr = {
-			.rid = q->d->rid, .pasid_present = true,
-			.pasid = __atomic_load_n(q->pasid, __ATOMIC_RELAXED),
-			.addr = q->va + (k % NR_PAGES) * PG, .access = SIOMMU_VTD_READ,
-			.prgi = prgi, .last = true };
 		struct timespec t0;
 		int ret;
 
-		ret = siommu_vtd_page_request(q->d->vtd, &pr);
+		ret = test_pri_request(q->d, __atomic_load_n(q->pasid, __ATOMIC_RELAXED),
+				       q->va + (k % NR_PAGES) * PG, false, prgi, true, 0);
 		CHECK(ret == 0 || ret == -ENOSPC || ret == -EFAULT);
 		q->sent++;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -203,7 +197,7 @@ static void phase_unbind_vs_requests(void)
 	uint32_t pasid;
 	unsigned int i;
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 2 }, &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(2), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
 	test_pri_dev_init(&d, ctx, unit, 0x200, 20, 0);
 	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
@@ -220,7 +214,7 @@ static void phase_unbind_vs_requests(void)
 		if (rounds % 8 == 7) {
 			/* A new process, which may get the same PASID. */
 			siommu_mm_exit(mm);
-			CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 2 }, &mm));
+			CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(2), &mm));
 			CHECK_OK(siommu_mm_mmap(mm, va, NR_PAGES * PG, RW, NULL));
 		}
 		CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
@@ -285,7 +279,7 @@ static void phase_fault_storm(void)
 	uint64_t va, rounds = 0, done = 0;
 	unsigned int i;
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 3 }, &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(3), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * NR_PAGES * PG, RW, &va));
 	stop = false;
 	for (i = 0; i < NR_THREADS; i++) {
@@ -358,7 +352,7 @@ static void phase_unmap_vs_devtlb(void)
 	uint64_t va, rounds = 0;
 	unsigned int i;
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 4 }, &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(4), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
 	for (i = 0; i < NR_PAGES; i++)
 		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, sizeof(fill)));
@@ -402,11 +396,15 @@ int main(void)
 
 	stress_ms = e ? (unsigned int)atoi(e) : 1000;
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	phase_unmap_vs_dma();
 	phase_unbind_vs_requests();
 	phase_fault_storm();
-	phase_unmap_vs_devtlb();
+	/* The device kit is a VT-d device (siommu/atsdev.h). */
+	if (test_unit_type() == TEST_UNIT_VTD)
+		phase_unmap_vs_devtlb();
+	else
+		fprintf(stderr, "unmap vs device TLB: the device kit is VT-d's, skipped\n");
 	siommu_ctx_destroy(ctx);
 	return 0;
 }

@@ -63,11 +63,12 @@ void SIOMMU_EXPORT siommu_smmuv3_cd_encode(const struct siommu_smmuv3_cd_desc *d
 					   uint64_t cd[8])
 {
 	memset(cd, 0, 8 * sizeof(*cd));
-	/* T0SZ, TG0 4K (0), IR0/OR0 write-back, SH0 inner shareable, EPD1,
+	/* T0SZ, TG0 4K (0), IR0/OR0 write-back, SH0 inner shareable, EPD0,
+	 * EPD1,
 	 * V, IPS, AFFD, AA64, HA, S, R, A, ASET (ASID not shared with a
 	 * CPU's), ASID. */
 	cd[0] = field(d->t0sz, 5, 0) | field(CACHE_WB, 9, 8) | field(CACHE_WB, 11, 10) |
-		field(SH_ISH, 13, 12) | BIT64(30) | (d->valid ? BIT64(31) : 0) |
+		field(SH_ISH, 13, 12) | (d->epd0 ? BIT64(14) : 0) | BIT64(30) | (d->valid ? BIT64(31) : 0) |
 		field(d->ips, 34, 32) | (d->affd ? BIT64(35) : 0) | BIT64(41) |
 		(d->ha ? BIT64(43) : 0) | (d->s ? BIT64(44) : 0) |
 		(d->r ? BIT64(45) : 0) | (d->a ? BIT64(46) : 0) | BIT64(47) |

@@ -51,6 +51,7 @@ void SIOMMU_EXPORT siommu_smmuv3_cd_decode(const uint64_t cd[8],
 {
 	*d = (struct siommu_smmuv3_cd_desc){
 		.t0sz = (unsigned int)bits(cd[0], 5, 0),
+		.epd0 = bits(cd[0], 14, 14),
 		.valid = bits(cd[0], 31, 31),
 		.ips = (unsigned int)bits(cd[0], 34, 32),
 		.affd = bits(cd[0], 35, 35),

@@ -386,23 +386,38 @@ struct pri_resp {
 	unsigned int n;
 };
 
+/* The command that answers @r: CMD_RESUME for a stalled transaction
+ * (SMMUv3 4.6.2: retry once the page is in, else abort, and the device
+ * sees the fault), CMD_PRI_RESP for a page request group (4.6.1: Resp 0
+ * invalid, 1 failure, 2 success). */
+static void page_resp_cmd(const struct iommu_page_response *r, struct siommu_smmuv3_cmd *c)
+{
+	const struct iommu_page_request *q = &r->req;
+
+	if (q->stall) {
+		*c = (struct siommu_smmuv3_cmd){
+			.op = SIOMMU_SMMUV3_CMD_RESUME, .sid = q->rid, .stag = q->grpid,
+			.action = r->code == IOMMU_PAGE_RESP_SUCCESS ? 1 : 2,
+		};
+		return;
+	}
+	*c = (struct siommu_smmuv3_cmd){
+		.op = SIOMMU_SMMUV3_CMD_PRI_RESP, .sid = q->rid,
+		.ssv = q->pasid_present, .ssid = q->pasid_present ? q->pasid : 0,
+		.prgi = q->grpid,
+		.resp = r->code == IOMMU_PAGE_RESP_SUCCESS ? 2 :
+			r->code == IOMMU_PAGE_RESP_INVALID ? 0 : 1,
+	};
+}
+
 static void fill_page_resp(struct smmu_drv_unit *u, void *arg)
 {
 	const struct pri_resp *p = arg;
+	struct siommu_smmuv3_cmd c;
 	unsigned int i;
 
 	for (i = 0; i < p->n; i++) {
-		const struct iommu_page_request *q = &p->r[i].req;
-		/* CMD_PRI_RESP.Resp (SMMUv3 4.6.1): 0 invalid, 1 failure,
-		 * 2 success. */
-		unsigned int resp = p->r[i].code == IOMMU_PAGE_RESP_SUCCESS ? 2 :
-				    p->r[i].code == IOMMU_PAGE_RESP_INVALID ? 0 : 1;
-		const struct siommu_smmuv3_cmd c = {
-			.op = SIOMMU_SMMUV3_CMD_PRI_RESP, .sid = q->rid,
-			.ssv = q->pasid_present, .ssid = q->pasid_present ? q->pasid : 0,
-			.prgi = q->grpid, .resp = resp,
-		};
-
+		page_resp_cmd(&p->r[i], &c);
 		smmu_drv_cmd(u, &c);
 	}
 }

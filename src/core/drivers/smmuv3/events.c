@@ -4,6 +4,8 @@
  * PRI queue (8.1), both drained on the unit's interrupt and reported up to
  * the core, which runs handlers and decides the answers.
  */
+#include <sched.h>
+
 #include "core/drivers/smmuv3/smmuv3_drv.h"
 
 #define FIELD(w, h, l) (((w) >> (l)) & (~0ull >> (63 - (h) + (l))))
@@ -39,24 +41,38 @@ static unsigned int q_read(struct smmu_drv_unit *u, struct smmu_drv_queue *q,
 }
 
 /*
- * Drain the event queue: each record becomes a fault report for the
- * StreamID's device (reason: the event number, enum siommu_smmuv3_event).
- * Reports run with no lock of the driver held: a handler may read the
- * unit's stats, or issue a DMA that faults again, whose event runs this
- * function anew in the same thread.
+ * Drain the event queue: a record of a stalled transaction (STALL, SMMUv3
+ * 7.3) becomes a page request of a group of its own, tagged with its STAG
+ * (struct iommu_page_request), answered by CMD_RESUME; every other record
+ * a fault report for the StreamID's device (reason: the event number,
+ * enum siommu_smmuv3_event). Reports run with no lock of the driver held:
+ * a handler may read the unit's stats, or issue a DMA that faults again,
+ * whose event runs this function anew in the same thread.
  */
 static void drain_evtq(struct smmu_drv_unit *u)
 {
 	uint64_t rec[Q_ENTRIES_MAX * 4];
-	struct siommu_fault f;
-	unsigned int i, n;
+	struct iommu_page_request stalls[Q_ENTRIES_MAX];
+	struct siommu_fault faults[Q_ENTRIES_MAX];
+	unsigned int i, n, ns, nf;
+	bool counted;
 
 	do {
 		pthread_mutex_lock(&u->evt_lock);
 		n = q_read(u, &u->evtq, SIOMMU_SMMUV3_EVTQ_PROD, SIOMMU_SMMUV3_EVTQ_CONS, 32,
 			   rec, Q_ENTRIES_MAX);
-		__atomic_store_n(&u->n_fault, u->n_fault + n, __ATOMIC_RELAXED);
+		/* A stall is no fault: faults stay handled + unhandled. */
+		ns = 0;
+		for (i = 0; i < n; i++)
+			ns += !!(rec[i * 4 + 1] & BIT64(31));
+		__atomic_store_n(&u->n_fault, u->n_fault + n - ns, __ATOMIC_RELAXED);
+		/* Counted before CONS is visible to others: a drain of page
+		 * requests waits for what was read here. */
+		counted = u->stall;
+		if (counted)
+			__atomic_fetch_add(&u->stall_reporting, 1, __ATOMIC_ACQ_REL);
 		pthread_mutex_unlock(&u->evt_lock);
+		ns = nf = 0;
 		for (i = 0; i < n; i++) {
 			const uint64_t *r = &rec[i * 4];
 			uint64_t sid = FIELD(r[0], 63, 32);
@@ -66,7 +82,21 @@ static void drain_evtq(struct smmu_drv_unit *u)
 				core_report_fault_unowned(u->unit);
 				continue;
 			}
-			f = (struct siommu_fault){
+			if (r[1] & BIT64(31)) {
+				stalls[ns++] = (struct iommu_page_request){
+					.rid = (uint16_t)sid,
+					.pasid_present = r[0] & BIT64(11),
+					.pasid = r[0] & BIT64(11) ? (uint32_t)FIELD(r[0], 31, 12) : 0,
+					.addr = r[2] & ~0xfffull,
+					.grpid = (uint16_t)FIELD(r[1], 15, 0),	/* STAG */
+					.stall = true,
+					.last = true,
+					.read = r[1] & BIT64(35),		/* RnW */
+					.write = !(r[1] & BIT64(35)),
+				};
+				continue;
+			}
+			faults[nf] = (struct siommu_fault){
 				.rid = (uint16_t)sid,
 				.pasid_present = r[0] & BIT64(11),
 				.pasid = (uint32_t)FIELD(r[0], 31, 12),
@@ -74,10 +104,19 @@ static void drain_evtq(struct smmu_drv_unit *u)
 				.reason = (uint32_t)FIELD(r[0], 7, 0),
 				.write = !(r[1] & BIT64(35)),		/* RnW */
 			};
-			if (!f.pasid_present)
-				f.pasid = 0;
-			core_report_fault(u->unit, &f);
+			if (!faults[nf].pasid_present)
+				faults[nf].pasid = 0;
+			nf++;
 		}
+		/* The stalls first, and the count dropped before any fault
+		 * handler runs: a drain waiting for it holds ctx->lock, which
+		 * a handler may need. */
+		if (ns)
+			core_report_page_requests(u->unit, stalls, ns);
+		if (counted)
+			__atomic_fetch_sub(&u->stall_reporting, 1, __ATOMIC_RELEASE);
+		for (i = 0; i < nf; i++)
+			core_report_fault(u->unit, &faults[i]);
 	} while (n);
 }
 
@@ -93,6 +132,7 @@ static void drain_priq(struct smmu_drv_unit *u)
 		n = q_read(u, &u->priq, SIOMMU_SMMUV3_PRIQ_PROD, SIOMMU_SMMUV3_PRIQ_CONS, 16,
 			   e, Q_ENTRIES_MAX);
 		__atomic_store_n(&u->n_page_req, u->n_page_req + n, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&u->pri_reporting, 1, __ATOMIC_ACQ_REL);
 		pthread_mutex_unlock(&u->pri_lock);
 		nr = 0;
 		for (i = 0; i < n; i++) {
@@ -114,7 +154,34 @@ static void drain_priq(struct smmu_drv_unit *u)
 		}
 		if (nr)
 			core_report_page_requests(u->unit, reqs, nr);
+		__atomic_fetch_sub(&u->pri_reporting, 1, __ATOMIC_RELEASE);
 	} while (n);
+}
+
+void smmu_drv_page_req_drain(struct siommu_unit *unit)
+{
+	struct smmu_drv_unit *u = smmu_drv_unit(unit);
+
+	/* Requests the unit queued before this call are read here, or by a
+	 * thread that counted itself in pri_reporting before it moved
+	 * PRIQ_CONS; its report is short (the core only queues them). */
+	if (u->pri) {
+		drain_priq(u);
+		while (__atomic_load_n(&u->pri_reporting, __ATOMIC_ACQUIRE))
+			sched_yield();
+	}
+	/*
+	 * Stalls come through the event queue, whose other records run
+	 * fault handlers: those may call the core, and ctx->lock is held
+	 * here, so this drain does not read the queue. A stall's record is
+	 * read by the thread whose transaction stalled, inside its DMA call
+	 * (the event's MSI), or by the thread that was draining then; the
+	 * wait covers those reports. A record still unread belongs to a
+	 * transaction still in flight, which the unbind contract excludes.
+	 */
+	if (u->stall)
+		while (__atomic_load_n(&u->stall_reporting, __ATOMIC_ACQUIRE))
+			sched_yield();
 }
 
 void smmu_drv_drain_pending(struct smmu_drv_unit *u)

@@ -135,7 +135,7 @@ struct smmu_drv_unit {
 	struct siommu_unit *unit;
 	struct siommu_smmuv3 *hw;
 	struct siommu_mem *mem;
-	bool s1, s2, ats, pri, ril, st2l, cd2l, msi, asid16, vmid16;
+	bool s1, s2, ats, pri, stall, ril, st2l, cd2l, msi, asid16, vmid16;
 	unsigned int sid_bits, ssid_bits, oas, ips;
 	unsigned int s2_ias;		/* every stage-2 domain's width */
 	/* Stream table: linear, or level 1 with level-2 tables per 256
@@ -163,9 +163,15 @@ struct smmu_drv_unit {
 	pthread_mutex_t evt_lock;
 	struct smmu_drv_queue evtq;
 	uint64_t n_fault;
+	/* Threads that read stall events and have not finished reporting
+	 * them as page requests (atomic): a drain waits for them. */
+	unsigned int stall_reporting;
 	pthread_mutex_t pri_lock;
 	struct smmu_drv_queue priq;
 	uint64_t n_page_req;
+	/* Threads that moved PRIQ_CONS and have not finished reporting
+	 * what they read (atomic): a drain waits for them. */
+	unsigned int pri_reporting;
 	unsigned int pending;		/* SMMU_PEND_*, atomic */
 };
 
@@ -214,9 +220,11 @@ static inline struct smmu_drv_dom *smmu_drv_dom(struct siommu_domain *dom,
 	return dom->drv[unit->index];
 }
 
+/* A domain with a table the unit walks and a tag: a paging domain, or an
+ * SVA domain on a process's Arm64 table (stage 1, a CD of its own). */
 static inline bool smmu_dom_paging(const struct siommu_domain *dom)
 {
-	return dom && dom->type == SIOMMU_DOMAIN_PAGING;
+	return dom && (dom->type == SIOMMU_DOMAIN_PAGING || dom->type == SIOMMU_DOMAIN_SVA);
 }
 
 static inline bool smmu_dom_s2(const struct siommu_domain *dom)
@@ -268,6 +276,9 @@ void smmu_drv_page_response(struct siommu_unit *unit,
  * raised inside the driver's own writes left pending. */
 void smmu_drv_msi(void *opaque, enum siommu_smmuv3_irq irq, uint64_t addr, uint32_t data);
 void smmu_drv_drain_pending(struct smmu_drv_unit *u);
+/* ops->page_req_drain: every request the PRI queue holds, and every one
+ * another thread read before this call, reported; under ctx->lock. */
+void smmu_drv_page_req_drain(struct siommu_unit *unit);
 
 /* A VMID of the unit's (0 reserved): 0, -ENOSPC. Its free invalidates
  * what the TLBs hold under it first. Under ctx->lock. */
@@ -294,5 +305,7 @@ void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 			    struct siommu_domain *dom, void *att);
 void smmu_drv_attach_abort(struct siommu_device *dev, uint32_t pasid,
 			   struct siommu_domain *dom, void *att);
+void smmu_drv_attach_quiesce(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom, void *att);
 
 #endif

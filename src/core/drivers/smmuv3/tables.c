@@ -442,7 +442,8 @@ static void ste_target(struct smmu_drv_unit *u, struct siommu_device *dev,
 		sd.s1_ctx_ptr = d->cd_pa;
 		sd.s1_fmt = d->cd_2lvl ? SIOMMU_SMMUV3_S1FMT_64K_L2 : SIOMMU_SMMUV3_S1FMT_LINEAR;
 		sd.s1_cdmax = d->cd_bits;
-		sd.s1_stalld = true;
+		/* Stalls only for a device that resumes them. */
+		sd.s1_stalld = !(dev->cfg.flags & SIOMMU_DEV_STALL);
 		sd.s1dss = !dom ? SIOMMU_SMMUV3_S1DSS_TERMINATE :
 			   smmu_dom_paging(dom) ? SIOMMU_SMMUV3_S1DSS_SSID0 :
 						  SIOMMU_SMMUV3_S1DSS_BYPASS;
@@ -453,10 +454,15 @@ static void ste_target(struct smmu_drv_unit *u, struct siommu_device *dev,
 	memcpy(w, ste, 4 * sizeof(*w));
 }
 
-/* The CD for stage-1 domain @dom (NULL: invalid) with ASID @asid. */
-static void cd_target(struct smmu_drv_unit *u, struct siommu_domain *dom, uint16_t asid,
-		      uint64_t w[4])
+/* The CD of @dev for stage-1 domain @dom (NULL: invalid) with ASID
+ * @asid. An SVA domain's faults stall on a device with stalls (CD.S,
+ * SMMUv3 3.12.2): they are resolved as I/O page faults; a DMA domain's
+ * are not, since nothing would resume them. */
+static void cd_target(struct smmu_drv_unit *u, struct siommu_device *dev,
+		      struct siommu_domain *dom, uint16_t asid, uint64_t w[4])
 {
+	bool stall = dom && dom->type == SIOMMU_DOMAIN_SVA &&
+		     (dev->cfg.flags & SIOMMU_DEV_STALL);
 	struct siommu_smmuv3_cd_desc cd = { 0 };
 	uint64_t words[8];
 
@@ -466,10 +472,25 @@ static void cd_target(struct smmu_drv_unit *u, struct siommu_domain *dom, uint16
 	}
 	cd = (struct siommu_smmuv3_cd_desc){
 		.valid = true, .t0sz = 64 - dom->ias, .ips = u->ips, .asid = asid,
-		.ttb0 = siommu_pt_root(dom->pt), .r = true, .a = true,
+		.ttb0 = siommu_pt_root(dom->pt), .r = true, .a = true, .s = stall,
 	};
 	siommu_smmuv3_cd_encode(&cd, words);
 	memcpy(w, words, 4 * sizeof(*w));
+}
+
+/* Make CD words @w quiet: no walk, no record, no stall. */
+static void cd_quiet(uint64_t w[4])
+{
+	uint64_t cd[8] = { w[0], w[1], w[2], w[3] };
+	struct siommu_smmuv3_cd_desc desc;
+
+	siommu_smmuv3_cd_decode(cd, &desc);
+	desc.epd0 = true;
+	desc.r = false;
+	desc.s = false;
+	desc.a = true;
+	siommu_smmuv3_cd_encode(&desc, cd);
+	memcpy(w, cd, 4 * sizeof(*w));
 }
 
 static uint64_t cd_pa(const struct smmu_drv_dev *d, uint32_t ssid)
@@ -760,18 +781,18 @@ static void cd_switch(struct smmu_drv_unit *u, struct siommu_device *dev, uint32
 
 		att_alt_set(old, old_att, true, tmp, 0);
 		att_alt_set(new, att, true, tmp, 0);
-		cd_target(u, old, tmp, w);
+		cd_target(u, dev, old, tmp, w);
 		cd_write(u, dev, ssid, w);	/* the ASID */
-		cd_target(u, new, tmp, w);
+		cd_target(u, dev, new, tmp, w);
 		cd_write(u, dev, ssid, w);	/* TTB0 */
-		cd_target(u, new, dom_tag(dev, new), w);
+		cd_target(u, dev, new, dom_tag(dev, new), w);
 		cd_write(u, dev, ssid, w);	/* the ASID */
 		smmu_drv_cmdq_run(u, fill_inv_tag, t);
 		att_alt_set(old, old_att, false, 0, 0);
 		att_alt_set(new, att, false, 0, 0);
 		return;
 	}
-	cd_target(u, new, new ? dom_tag(dev, new) : 0, w);
+	cd_target(u, dev, new, new ? dom_tag(dev, new) : 0, w);
 	cd_write(u, dev, ssid, w);
 }
 
@@ -896,4 +917,44 @@ void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 		pthread_mutex_unlock(&old->lock);
 		dom_put(unit, old);
 	}
+}
+
+struct quiesce_inv {
+	struct atc_inv ai;
+	uint16_t asid;
+	bool ats;
+};
+
+static void fill_quiesce_inv(struct smmu_drv_unit *u, void *arg)
+{
+	const struct quiesce_inv *q = arg;
+
+	smmu_drv_cmd_inv_tag(u, q->asid, 0);
+	if (q->ats)
+		fill_atc_inv(u, (void *)&q->ai);
+}
+
+/*
+ * The process behind an SVA attachment is gone: its CD becomes a quiet
+ * one, as Linux's arm_smmu_mm_release() writes: still valid, with TTB0
+ * walks disabled (EPD0, SMMUv3 5.4: every access takes a translation
+ * fault) and R clear, so the faults are not recorded (SMMUv3 3.12.2), and
+ * no stall either. Only word 0 changes, in one store. Then the TLB under
+ * the process's ASID and the device's ATC for the PASID are invalidated;
+ * the CMD_SYNC waits for the walks and DMA that used the old CD, so the
+ * caller may free the process's pages after this.
+ */
+void smmu_drv_attach_quiesce(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom, void *att)
+{
+	struct smmu_drv_unit *u = smmu_drv_unit(dev->unit);
+	struct quiesce_inv q = { { dev->drv, pasid }, dom_tag(dev, dom),
+				 dev->cfg.flags & SIOMMU_DEV_ATS };
+	uint64_t w[4];
+
+	(void)att;
+	cd_target(u, dev, dom, q.asid, w);
+	cd_quiet(w);
+	cd_write(u, dev, pasid, w);
+	smmu_drv_cmdq_run(u, fill_quiesce_inv, &q);
 }

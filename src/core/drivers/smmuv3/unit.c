@@ -110,6 +110,7 @@ static int hw_probe(struct smmu_drv_unit *u, unsigned int log2[3])
 	u->asid16 = idr0 & BIT64(12);
 	u->msi = idr0 & BIT64(13);
 	u->pri = idr0 & BIT64(16);
+	u->stall = FIELD(idr0, 25, 24) != 1;	/* STALL_MODEL: 1 terminate only */
 	u->vmid16 = idr0 & BIT64(18);
 	u->cd2l = idr0 & BIT64(19);
 	u->st2l = FIELD(idr0, 28, 27) == 1;
@@ -333,6 +334,7 @@ static void unit_info(struct siommu_unit *unit, struct iommu_unit_info *info)
 	info->ias = unit_ias(u);
 	info->ats = u->ats;
 	info->pri = u->pri;
+	info->stall = u->stall;
 	info->caching_mode = false;	/* invalid entries are never cached */
 }
 
@@ -367,8 +369,10 @@ int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *d
 	case SIOMMU_DOMAIN_PAGING:
 		break;
 	case SIOMMU_DOMAIN_SVA:
-		/* A process's table is x86-64: no SVA on this unit yet. */
-		return -EOPNOTSUPP;
+		/* A process's Arm64 table in a CD: stage 1, 4K pages. */
+		if (!u->s1)
+			return -EOPNOTSUPP;
+		break;
 	case SIOMMU_DOMAIN_NESTED:
 		/* The driver makes none (no domain_init_nested). */
 		return -EOPNOTSUPP;
@@ -407,6 +411,15 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	struct smmu_drv_unit *u = smmu_drv_unit(unit);
 	unsigned int ias;
 
+	if (cfg->type == SIOMMU_DOMAIN_SVA) {
+		/* The process's own VMSAv8-64 table, 4K pages, in a CD
+		 * (SMMUv3 3.3.1: stage 1 shares the PE's format). */
+		dom->stage = SIOMMU_STAGE_FIRST;
+		dom->ias = SMMU_DRV_S1_IAS;
+		dom->pgsizes = SIOMMU_PGSIZE_4K;
+		pc->format = SIOMMU_PT_ARM_S1;
+		return smmu_drv_domain_check(u, dom);
+	}
 	if (cfg->type != SIOMMU_DOMAIN_PAGING)
 		return smmu_drv_domain_check(u, dom);
 	dom->stage = domain_stage(u, cfg->stage);
@@ -509,7 +522,9 @@ const struct iommu_ops smmuv3_iommu_ops = {
 	.attach_abort = smmu_drv_attach_abort,
 	.iotlb_sync = smmu_drv_iotlb_sync,
 	.flush_all = smmu_drv_flush_all,
+	.attach_quiesce = smmu_drv_attach_quiesce,
 	.page_response = smmu_drv_page_response,
+	.page_req_drain = smmu_drv_page_req_drain,
 	.viommu_init = smmu_drv_viommu_init,
 	.viommu_fini = smmu_drv_viommu_fini,
 	.viommu_invalidate = smmu_drv_viommu_invalidate,

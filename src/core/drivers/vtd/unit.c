@@ -289,6 +289,7 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 		dom->stage = SIOMMU_STAGE_FIRST;
 		dom->ias = 48;
 		dom->pgsizes = SIOMMU_PGSIZE_4K;
+		pc->format = SIOMMU_PT_X86_64;
 		return vtd_drv_domain_check(v, dom);
 	}
 	if (cfg->type != SIOMMU_DOMAIN_PAGING)
