@@ -249,9 +249,9 @@ static void leaf_set(struct leaf *lf, uint64_t in, uint64_t desc, unsigned int l
  * Stage 1 (SMMUv2 10.x TCR, Arm ARM D8.2): TTBR0 covers addresses whose
  * bits above 64 - T0SZ are clear, TTBR1 those whose bits above 64 - T1SZ
  * are set; anything else, a disabled half (EPDn) or a size out of range
- * is a translation fault. The TG fields are not looked at: the 4K granule
- * is the only one implemented, and an unimplemented one behaves as an
- * implemented one (Arm ARM D8.1.5).
+ * is a translation fault. The TG fields are not looked at: the model walks
+ * the 4K granule alone, and a TG naming a granule the unit lacks is read
+ * as one it has, as the architecture allows (Arm ARM D8.1.5).
  */
 static int s1_walk(struct siommu_smmuv2 *s, const struct v2_cfg *c, uint64_t va,
 		   struct leaf *lf, struct v2_fault *f)
