@@ -576,6 +576,7 @@ static inline_hot bool dma_one_page(struct siommu_smmuv2 *s,
 				    bool write)
 {
 	uint32_t access = write ? SIOMMU_SMMUV2_WRITE : SIOMMU_SMMUV2_READ;
+	struct rcu_slot *rs;
 	struct piece p;
 	uint64_t out;
 	void *host;
@@ -583,18 +584,19 @@ static inline_hot bool dma_one_page(struct siommu_smmuv2 *s,
 	if (unlikely(!req || !buf || !len || len > 4096 - (req->iova & 0xfff) ||
 		     (req->sid >> s->cfg.sid_bits)))
 		return false;
-	v2_read_lock(s);
+	/* v2_read_lock(), keeping the slot for the exit. */
+	rs = rcu_read_lock_slot(&s->rcu);
 	if (unlikely(!v2_xc_lookup(s, req->sid, req->iova & ~0xfffull, &out)) ||
 	    unlikely(!out_piece(req, out, access, req->iova, &p)) ||
 	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
-		v2_read_unlock(s);
+		rcu_read_unlock_slot(&s->rcu, rs);
 		return false;
 	}
 	if (write)
 		memcpy(host, buf, len);
 	else
 		memcpy(buf, host, len);
-	v2_read_unlock(s);
+	rcu_read_unlock_slot(&s->rcu, rs);
 	v2_stat_inc(s, ST_XC_HIT);
 	if (done)
 		*done = len;

@@ -447,6 +447,7 @@ static inline_hot bool dma_one_page(struct siommu_smmuv3 *s,
 				    bool write)
 {
 	uint32_t access = write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ;
+	struct rcu_slot *rs;
 	struct piece p;
 	uint64_t out;
 	void *host;
@@ -454,17 +455,18 @@ static inline_hot bool dma_one_page(struct siommu_smmuv3 *s,
 	if (unlikely(!req || !buf || !len || len > SIOMMU_SZ_4K - (req->iova & 0xfff) ||
 		     (req->ssv && req->ssid > 0xfffff)))
 		return false;
-	smmu_read_lock(s);
+	/* smmu_read_lock(), keeping the slot for the exit. */
+	rs = rcu_read_lock_slot(&s->rcu);
 	if (unlikely(!xc_piece(s, req, access, req->iova, &p, &out)) ||
 	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
-		smmu_read_unlock(s);
+		rcu_read_unlock_slot(&s->rcu, rs);
 		return false;
 	}
 	if (write)
 		memcpy(host, buf, len);
 	else
 		memcpy(buf, host, len);
-	smmu_read_unlock(s);
+	rcu_read_unlock_slot(&s->rcu, rs);
 	xc_count(s, out);
 	if (done)
 		*done = len;
