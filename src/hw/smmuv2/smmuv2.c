@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw/common/mmio.h"
 #include "hw/smmuv2/smmuv2_internal.h"
 
 /* ---- configuration and ID registers ------------------------------------ */
@@ -681,17 +682,12 @@ static uint32_t reg32_read(struct siommu_smmuv2 *s, uint64_t off)
 	return 0;	/* RESUME, TLB operations, TLBSTATUS (never active), ATSR */
 }
 
-static bool check_access(uint64_t off, unsigned int size)
-{
-	return (size == 4 || size == 8) && !(off & (size - 1)) && off < SIOMMU_SMMUV2_MMIO_SIZE;
-}
-
 int SIOMMU_EXPORT siommu_smmuv2_mmio_read(struct siommu_smmuv2 *s, uint64_t offset,
 					  unsigned int size, uint64_t *val)
 {
 	uint64_t base = offset & ~7ull, r;
 
-	if (!s || !check_access(offset, size) || !val)
+	if (!s || !mmio_access_ok(offset, size, SIOMMU_SMMUV2_MMIO_SIZE) || !val)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	if (is_reg64(base)) {
@@ -715,7 +711,7 @@ int SIOMMU_EXPORT siommu_smmuv2_mmio_write(struct siommu_smmuv2 *s, uint64_t off
 	unsigned int held = 0, n = 0;
 	bool retry = false;
 
-	if (!s || !check_access(offset, size))
+	if (!s || !mmio_access_ok(offset, size, SIOMMU_SMMUV2_MMIO_SIZE))
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	if (is_reg64(offset & ~7ull) || size == 4) {

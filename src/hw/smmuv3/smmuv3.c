@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw/common/mmio.h"
 #include "hw/smmuv3/smmuv3_internal.h"
 
 
@@ -579,18 +580,12 @@ static uint32_t reg32_read(struct siommu_smmuv3 *s, uint64_t off)
 	return v;
 }
 
-static bool check_access(uint64_t off, unsigned int size)
-{
-	return (size == 4 || size == 8) && !(off & (size - 1)) &&
-	       off < SIOMMU_SMMUV3_MMIO_SIZE;
-}
-
 int SIOMMU_EXPORT siommu_smmuv3_mmio_read(struct siommu_smmuv3 *s, uint64_t offset,
 					  unsigned int size, uint64_t *val)
 {
 	uint64_t base = offset & ~7ull, r;
 
-	if (!check_access(offset, size) || !val)
+	if (!mmio_access_ok(offset, size, SIOMMU_SMMUV3_MMIO_SIZE) || !val)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	if (is_reg64(base)) {
@@ -832,7 +827,7 @@ int SIOMMU_EXPORT siommu_smmuv3_mmio_write(struct siommu_smmuv3 *s, uint64_t off
 	uint64_t base = offset & ~7ull;
 	unsigned int msi = 0;
 
-	if (!check_access(offset, size))
+	if (!mmio_access_ok(offset, size, SIOMMU_SMMUV3_MMIO_SIZE))
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	if (is_reg64(base)) {

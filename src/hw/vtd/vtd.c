@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw/common/mmio.h"
 #include "hw/vtd/vtd_internal.h"
 
 /* ---- configuration and capabilities ------------------------------------ */
@@ -442,18 +443,12 @@ static uint32_t reg32_read(struct siommu_vtd *v, uint64_t off)
 	}
 }
 
-static bool check_access(uint64_t off, unsigned int size)
-{
-	return (size == 4 || size == 8) && !(off & (size - 1)) &&
-	       off < SIOMMU_VTD_MMIO_SIZE;
-}
-
 int SIOMMU_EXPORT siommu_vtd_mmio_read(struct siommu_vtd *v, uint64_t offset,
 				       unsigned int size, uint64_t *val)
 {
 	uint64_t r;
 
-	if (!check_access(offset, size) || !val)
+	if (!mmio_access_ok(offset, size, SIOMMU_VTD_MMIO_SIZE) || !val)
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
 	if (reg64_read(v, offset & ~7ull, &r)) {
@@ -680,7 +675,7 @@ int SIOMMU_EXPORT siommu_vtd_mmio_write(struct siommu_vtd *v, uint64_t offset,
 	unsigned int msi = 0;
 	uint64_t base = offset & ~7ull;
 
-	if (!check_access(offset, size))
+	if (!mmio_access_ok(offset, size, SIOMMU_VTD_MMIO_SIZE))
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
 	if (is_reg64(v, base)) {
