@@ -163,8 +163,12 @@ int siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t length);
 
 /*
  * siommu_mm_mprotect - give every page of [addr, addr + length) @prot.
- * Pages keep their contents (with prot 0 they go to swap). Returns once no
- * device can use the old permissions. 0, -EINVAL, -ERANGE, -ENOMEM (as for
+ * Pages keep their contents (with prot 0 they go to swap). A populated
+ * page stays mapped throughout: its translation changes in place, so a
+ * device's DMA during the call is checked against the old permissions or
+ * the new ones, never faults on a missing page. Returns once no device can
+ * use the old permissions (every bound device's caches were invalidated,
+ * for an upgrade too). 0, -EINVAL, -ERANGE, -ENOMEM (as for
  * munmap), -ENOMEM also when a page's contents had no room in swap
  * (pages before it have the new protection), -EFAULT (part of the range
  * is not mapped; nothing changed).

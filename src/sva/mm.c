@@ -448,10 +448,9 @@ int SIOMMU_EXPORT siommu_mm_mprotect(struct siommu_mm *mm, uint64_t addr, uint64
 				     unsigned int prot)
 {
 	struct mm_swap *spares = NULL;
+	struct siommu_pt_gather g;
 	struct mm_vma *s[2], *v;
-	struct run_batch b;
-	uint64_t last, cur, pages = 0;
-	unsigned int i;
+	uint64_t last, pages = 0;
 	int ret;
 
 	if (prot & ~MM_PROTS)
@@ -481,24 +480,18 @@ int SIOMMU_EXPORT siommu_mm_mprotect(struct siommu_mm *mm, uint64_t addr, uint64
 		SIOMMU_ASSERT(!spares);
 		goto out_unlock;
 	}
-	/* Rewrite each populated page's leaf in place (its level stays, so
-	 * the map cannot fail), then invalidate: a device's fault on a page
-	 * meanwhile waits for lock and finds the new leaf. */
-	for (cur = addr; cur <= last;) {
-		b.n = 0;
-		siommu_pt_for_each(mm->pt, cur, last - cur + 1, run_collect, &b);
-		if (!b.n)
-			break;
-		for (i = 0; i < b.n; i++) {
-			siommu_pt_unmap(mm->pt, b.run[i].iova, b.run[i].length, NULL, NULL);
-			ret = siommu_pt_map(mm->pt, b.run[i].iova, b.run[i].pa,
-					    b.run[i].length, prot);
-			SIOMMU_ASSERT(!ret);
-		}
-		mm_flush(mm, b.run[0].iova, b.run[b.n - 1].iova + b.run[b.n - 1].length - 1,
-			 true);
-		cur = b.run[b.n - 1].iova + b.run[b.n - 1].length;
-	}
+	/* Each populated page's leaf changes in place: a device walking it
+	 * meanwhile finds the old permissions or the new ones, never the
+	 * page missing (which would be a fault, or a page request for a page
+	 * that is there). The table has 4K leaves only, so nothing splits and
+	 * nothing can fail. Then every bound device forgets the old
+	 * permissions before the call returns. */
+	siommu_pt_gather_init(&g);
+	ret = siommu_pt_protect(mm->pt, addr, length, prot, &g);
+	SIOMMU_ASSERT(!ret);
+	if (g.start <= g.last)
+		mm_flush(mm, g.start, g.last, g.leaf_only);
+	siommu_pt_gather_release(&g);
 	ret = 0;
 out_unlock:
 	pthread_mutex_unlock(&mm->lock);
