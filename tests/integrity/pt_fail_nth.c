@@ -42,6 +42,53 @@ static const struct { uint64_t iova, pa, len; } maps[] = {
 	{ 1ull << 38, 0x40000000, SIOMMU_SZ_1G },
 };
 
+/* One operation on the table, under a sweep. */
+struct pt_op {
+	bool protect;
+	uint64_t iova, pa, len;
+};
+
+static int pt_op_run(struct siommu_pt *pt, const struct pt_op *op)
+{
+	struct siommu_pt_gather g;
+	int ret;
+
+	if (!op->protect)
+		return siommu_pt_map(pt, op->iova, op->pa, op->len, RW);
+	siommu_pt_gather_init(&g);
+	ret = siommu_pt_protect(pt, op->iova, op->len, SIOMMU_PROT_READ, &g);
+	siommu_pt_gather_release(&g);
+	return ret;
+}
+
+/*
+ * Fail step 1, 2, ... of @op until it succeeds: each failure is -ENOMEM
+ * and leaves the mappings as they were. Returns the failures.
+ */
+static uint64_t sweep_op(struct siommu_mem *mem, struct siommu_pt *pt,
+			 const struct pt_case *pc, const struct pt_op *op)
+{
+	uint64_t n, steps;
+	int ret;
+
+	for (n = 1;; n++) {
+		struct snap before = snapshot(pt, pc), after;
+
+		CHECK(n < 10000);
+		siommu_mem_fail_nth(mem, n);
+		ret = pt_op_run(pt, op);
+		steps = siommu_mem_fail_nth(mem, 0);
+		if (!ret)
+			break;
+		CHECK_EQ(ret, -ENOMEM);
+		after = snapshot(pt, pc);
+		CHECK_EQ(after.n, before.n);
+		CHECK_EQ(after.sum, before.sum);
+	}
+	CHECK(steps < n);
+	return n - 1;
+}
+
 /* Nothing here was written by hardware: no page is dirty. */
 static void no_dirty(void *arg, uint64_t iova, uint64_t length)
 {
@@ -78,51 +125,22 @@ static void sweep_case(const struct pt_case *pc)
 
 	/* map, on a table that already holds the earlier maps */
 	for (m = 0; m < sizeof(maps) / sizeof(maps[0]); m++) {
-		if (maps[m].iova + maps[m].len - 1 > pc->max_iova)
-			continue;
-		for (n = 1;; n++) {
-			struct snap before = snapshot(pt, pc), after;
+		const struct pt_op op = { false, maps[m].iova, maps[m].pa, maps[m].len };
 
-			CHECK(n < 10000);
-			siommu_mem_fail_nth(mem, n);
-			ret = siommu_pt_map(pt, maps[m].iova, maps[m].pa, maps[m].len, RW);
-			steps = siommu_mem_fail_nth(mem, 0);
-			if (!ret)
-				break;
-			CHECK_EQ(ret, -ENOMEM);
-			after = snapshot(pt, pc);
-			CHECK_EQ(after.n, before.n);
-			CHECK_EQ(after.sum, before.sum);
-			failures++;
-		}
-		CHECK(steps < n);
+		if (maps[m].iova + maps[m].len - 1 <= pc->max_iova)
+			failures += sweep_op(mem, pt, pc, &op);
 	}
 
 	/* protect, cutting a 1G leaf and a 2M leaf (of the third map, where
 	 * the table holds them) at both ends of the range */
 	if (8ull << 30 <= pc->max_iova) {
-		CHECK_OK(siommu_pt_map(pt, 8ull << 30, 0, SIOMMU_SZ_1G + SIOMMU_SZ_2M, RW));
-		for (n = 1;; n++) {
-			struct snap before = snapshot(pt, pc), after;
-			struct siommu_pt_gather g;
+		const struct pt_op op = { true, (8ull << 30) + 0x5000, 0, SIOMMU_SZ_1G + 0x1000 };
+		uint64_t f;
 
-			CHECK(n < 10000);
-			siommu_pt_gather_init(&g);
-			siommu_mem_fail_nth(mem, n);
-			ret = siommu_pt_protect(pt, (8ull << 30) + 0x5000,
-						SIOMMU_SZ_1G + 0x1000, SIOMMU_PROT_READ, &g);
-			steps = siommu_mem_fail_nth(mem, 0);
-			siommu_pt_gather_release(&g);
-			if (!ret)
-				break;
-			CHECK_EQ(ret, -ENOMEM);
-			after = snapshot(pt, pc);
-			CHECK_EQ(after.n, before.n);
-			CHECK_EQ(after.sum, before.sum);
-			failures++;
-		}
-		CHECK(steps < n);
-		CHECK(n > 2);
+		CHECK_OK(siommu_pt_map(pt, 8ull << 30, 0, SIOMMU_SZ_1G + SIOMMU_SZ_2M, RW));
+		f = sweep_op(mem, pt, pc, &op);
+		CHECK(f >= 2);
+		failures += f;
 	}
 
 	/* lookups, dirty reads, unmap and release never fail and never
