@@ -15,6 +15,24 @@
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
 
+/*
+ * A decoded leaf grants what @prot asks, in the spec's bits. @dbm: an Arm
+ * leaf of a dirty-tracking table: writable-clean until hardware writes it,
+ * so W reads clear whatever @prot is.
+ */
+static void check_entry_prot(const struct ref_pte *d, unsigned int prot, bool stage2, bool dbm)
+{
+	if (dbm)
+		CHECK(!d->w);
+	else
+		CHECK_EQ(d->w, !!(prot & SIOMMU_PROT_WRITE));
+	CHECK_EQ(d->x, !!(prot & SIOMMU_PROT_EXEC));
+	if (stage2)
+		CHECK_EQ(d->r, !!(prot & SIOMMU_PROT_READ));
+	else
+		CHECK_EQ(d->user, !(prot & SIOMMU_PROT_PRIV));
+}
+
 /* Encoding of every prot, read back with the spec's bit layout. */
 static void check_prot_encoding(const struct pt_case *pc)
 {
@@ -41,12 +59,7 @@ static void check_prot_encoding(const struct pt_case *pc)
 		CHECK(ref_walk(mem, pt, iova, &lvl, &d));
 		CHECK_EQ(lvl, 0);
 		CHECK_EQ(d.addr, iova);
-		CHECK_EQ(d.w, !!(prot & SIOMMU_PROT_WRITE));
-		CHECK_EQ(d.x, !!(prot & SIOMMU_PROT_EXEC));
-		if (stage2)
-			CHECK_EQ(d.r, !!(prot & SIOMMU_PROT_READ));
-		else
-			CHECK_EQ(d.user, !(prot & SIOMMU_PROT_PRIV));
+		check_entry_prot(&d, prot, stage2, false);
 		n++;
 	}
 	CHECK(n >= 6);
@@ -201,14 +214,8 @@ static void check_protect(const struct pt_case *pc)
 			d = walk_entry(mem, pt, at, &lvl);
 			CHECK_EQ(lvl, k);
 			CHECK_EQ(d.addr, k ? SIOMMU_SZ_2M : 0x7000);
-			/* Writable-clean (Arm DBM) reads as not yet writable. */
-			if (f != SIOMMU_PT_ARM_S1 && f != SIOMMU_PT_ARM_S2)
-				CHECK_EQ(d.w, !!(prot & SIOMMU_PROT_WRITE));
-			CHECK_EQ(d.x, !!(prot & SIOMMU_PROT_EXEC));
-			if (stage2)
-				CHECK_EQ(d.r, !!(prot & SIOMMU_PROT_READ));
-			else
-				CHECK_EQ(d.user, !(prot & SIOMMU_PROT_PRIV));
+			check_entry_prot(&d, prot, stage2,
+					 f == SIOMMU_PT_ARM_S1 || f == SIOMMU_PT_ARM_S2);
 			CHECK_OK(siommu_pt_iova_to_phys(pt, at, &pa, &leaf));
 			CHECK_EQ(leaf.prot & RW, stage2 ? prot & RW :
 						     (prot & RW) | SIOMMU_PROT_READ);
