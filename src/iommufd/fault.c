@@ -268,7 +268,6 @@ int SIOMMU_EXPORT siommu_fault_respond(struct siommu_iommufd *ictx, uint32_t fau
 
 	if (!ictx)
 		return -EINVAL;
-	g = NULL;
 	fault = fault_get(ictx, fault_id);
 	if (!fault)
 		return -ENOENT;

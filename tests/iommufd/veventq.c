@@ -17,9 +17,11 @@
  *     the command's checks; with a driver that offers them (a test double
  *     of the ops), the object model's rules: the range covered and
  *     physically contiguous, locked against unmap, indexes in range and
- *     unique, in order, destroyed in reverse.
+ *     unique, in order, destroyed in reverse;
+ *   - fail-nth over both allocations (VEVENTQ_ALLOC with its fd).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -473,6 +475,68 @@ static void hw_queues(void)
 	munmap(buf, 4 * 4096);
 }
 
+/* Fail-nth: each failing step of VEVENTQ_ALLOC (the object, then its
+ * fd) and HW_QUEUE_ALLOC changes nothing; the last try succeeds. */
+static void fail_nth(void)
+{
+	struct iommu_veventq_alloc a = {
+		.size = sizeof(a), .type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, .veventq_depth = 2,
+	};
+	uint64_t n, iova = 0x100000, steps[2] = { 0, 0 };
+	struct siommu_mem *mem;
+	struct env e;
+	uint32_t q;
+	void *buf;
+	int ret;
+
+	setup(&e);
+	mem = siommu_ctx_mem(e.ctx);
+	a.viommu_id = e.v;
+	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(buf != MAP_FAILED);
+	CHECK_OK(siommu_ioas_map(e.ictx, e.ioas, SIOMMU_IOAS_MAP_FIXED_IOVA |
+				 SIOMMU_IOAS_MAP_READABLE, buf, 4096, &iova));
+	hwq_ops = *e.unit->ops;
+	hwq_ops.hw_queue_info = hwq_info;
+	hwq_ops.hw_queue_init = hwq_init;
+	hwq_ops.hw_queue_fini = hwq_fini;
+	e.unit->ops = &hwq_ops;
+	for (unsigned int which = 0; which < 2; which++) {
+		for (n = 1;; n++) {
+			struct siommu_iommufd_stats st0, st1;
+
+			CHECK(n < 100);
+			siommu_iommufd_get_stats(e.ictx, &st0);
+			siommu_mem_fail_nth(mem, n);
+			ret = which ? siommu_hw_queue_alloc(e.ictx, e.v, 0, TEGRA, 0, iova, 4096, &q) :
+				      siommu_iommufd_ioctl(e.ictx, IOMMU_VEVENTQ_ALLOC, &a);
+			siommu_mem_fail_nth(mem, 0);
+			if (!ret)
+				break;
+			CHECK_EQ(ret, -ENOMEM);
+			siommu_iommufd_get_stats(e.ictx, &st1);
+			CHECK(!memcmp(&st0, &st1, sizeof(st0)));
+			CHECK_EQ(hwq_live, 0);
+		}
+		steps[which] = n - 1;
+	}
+	fprintf(stderr, "  veventq_alloc %" PRIu64 ", hw_queue_alloc %" PRIu64
+		" fallible steps\n", steps[0], steps[1]);
+	CHECK(steps[0] >= 2 && steps[1] >= 1);
+	/* Nothing half-made: the queue locks its range, the vEVENTQ has
+	 * its fd. */
+	CHECK_EQ(siommu_ioas_unmap(e.ictx, e.ioas, iova, 4096, NULL), -EBUSY);
+	report(&e, 1);
+	{
+		struct pollfd p = { .fd = (int)a.out_veventq_fd, .events = POLLIN };
+
+		CHECK_EQ(poll(&p, 1, 0), 1);
+		close(p.fd);
+	}
+	teardown(&e);
+	munmap(buf, 4096);
+}
+
 int main(void)
 {
 	alloc_errors();
@@ -481,5 +545,6 @@ int main(void)
 	core_path();
 	s2_fault_stays();
 	hw_queues();
+	fail_nth();
 	return 0;
 }
