@@ -11,8 +11,9 @@
  *     something waits;
  *   - the core's event path: only a device whose RID is attached to a
  *     nested domain and whose owner has a sink gets its events there, with
- *     its virtual ID; an SMMUv3 stage-2 fault of a device under a vIOMMU
- *     stays the host's;
+ *     its virtual ID; the SMMUv3 driver forwards a stage-1 fault of such a
+ *     device with the virtual StreamID, and a stage-2 fault of a device
+ *     under a vIOMMU stays the host's;
  *   - HW_QUEUE_ALLOC: -EOPNOTSUPP from a driver without queue types after
  *     the command's checks; with a driver that offers them (a test double
  *     of the ops), the object model's rules: the range covered and
@@ -348,6 +349,64 @@ static void s2_fault_stays(void)
 	teardown(&e);
 }
 
+/*
+ * The SMMUv3 driver's forwarding: a stage-1 fault of a device with a
+ * vDEVICE whose RID is attached to a nested domain reaches the vEVENTQ
+ * with the virtual StreamID, not the host's handler; without a queue it
+ * is the host's again. No unit here makes SMMUv3 nested domains yet: the
+ * test passes a stage-1 paging domain off as one (the core's gate reads
+ * the domain's type; the unit walks the stage-1 table either way).
+ */
+static void smmuv3_forwarding(void)
+{
+	struct siommu_smmuv3_req req = { .sid = 0x100, .iova = 0x40000000 };
+	struct siommu_vevent_arm_smmuv3 ev;
+	unsigned char b[2 * REC];
+	struct siommu_domain *dom;
+	struct ifd_hwpt *hwpt;
+	struct ifd_obj *o;
+	uint32_t q, s1, pt;
+	struct env e;
+
+	setup(&e);
+	CHECK_OK(siommu_veventq_alloc(e.ictx, e.v, 0, SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &q));
+	CHECK_OK(siommu_hwpt_alloc(e.ictx, e.d, e.ioas, 0, 0, &s1));
+	pt = s1;
+	CHECK_OK(siommu_iommufd_attach(e.ictx, e.d, NOPASID, &pt));
+	o = ifd_obj_get(e.ictx, s1, SIOMMU_IOMMUFD_OBJ_HWPT_PAGING);
+	CHECK(o);
+	hwpt = container_of(o, struct ifd_hwpt, obj);
+	dom = hwpt->dom;
+	ifd_obj_put(e.ictx, o);
+	siommu_device_set_fault_handler(e.dev, on_fault, NULL);
+	host_faults = 0;
+
+	dom->type = SIOMMU_DOMAIN_NESTED;
+	CHECK_EQ(siommu_smmuv3_dma_read(siommu_unit_smmuv3(e.unit), &req, b, 8, NULL, NULL),
+		 -EFAULT);
+	CHECK_EQ(host_faults, 0);
+	CHECK_EQ(rd(&e, q, b, sizeof(b)), REC);
+	memcpy(&ev, b + HDR, EVT);
+	CHECK_EQ(ev.evt[0] >> 32, 0x42);				/* vSID */
+	CHECK_EQ(ev.evt[0] & 0xff, SIOMMU_SMMUV3_F_TRANSLATION);
+	CHECK_EQ(ev.evt[2] & ~0xfffull, req.iova);			/* input address */
+	CHECK(!(ev.evt[1] & (1ull << 39)));				/* S2 clear */
+	/* No queue of the type: the host's again. */
+	CHECK_OK(siommu_iommufd_obj_destroy(e.ictx, q));
+	CHECK_EQ(siommu_smmuv3_dma_read(siommu_unit_smmuv3(e.unit), &req, b, 8, NULL, NULL),
+		 -EFAULT);
+	CHECK_EQ(host_faults, 1);
+	/* Not nested: the host's, a queue or not. */
+	CHECK_OK(siommu_veventq_alloc(e.ictx, e.v, 0, SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &q));
+	dom->type = SIOMMU_DOMAIN_PAGING;
+	CHECK_EQ(siommu_smmuv3_dma_read(siommu_unit_smmuv3(e.unit), &req, b, 8, NULL, NULL),
+		 -EFAULT);
+	CHECK_EQ(host_faults, 2);
+	CHECK_EQ(rd(&e, q, b, sizeof(b)), 0);
+	siommu_device_set_fault_handler(e.dev, NULL, NULL);
+	teardown(&e);
+}
+
 /* ---- HW queues ---- */
 
 static struct iommu_ops hwq_ops;
@@ -544,6 +603,7 @@ int main(void)
 	fd_poll();
 	core_path();
 	s2_fault_stays();
+	smmuv3_forwarding();
 	hw_queues();
 	fail_nth();
 	return 0;
