@@ -26,8 +26,9 @@
  * slot and the slot's generation, so that a stale cookie finds nothing.
  *
  * Locking: iopf.lock protects the lists, the group states, mode and the
- * worker's flags; it is taken after ctx->lock and never held across a
- * call into a driver or a handler. mode_lock serialises mode changes
+ * worker's flags; it is taken after ctx->lock and after a unit's rid_lock
+ * (the router), and never held across a call into a driver, a handler or
+ * a deliverer. mode_lock serialises mode changes
  * (starting and joining the worker) and is taken before anything else.
  *
  * Detach (core_iopf_flush(), under ctx->lock): the driver drains its page

@@ -22,6 +22,10 @@
  *     under ioas->lock when page storage is made or released;
  *   - ictx->lock protects the object table and every object's users and
  *     shortterm counts; it is a leaf lock, never held across another.
+ * Queue objects have leaf locks of their own: a fault's lock, and a
+ * vIOMMU's vevent_lock then a vEVENTQ's lock; event reporters and the
+ * core's deliverer take them in whatever thread reports, holding no lock
+ * of ours (the core's rid_lock is held by neither).
  * ifd_pages.refs is atomic: areas of several IOASes share it. Accounting
  * buckets are atomic counters.
  *
