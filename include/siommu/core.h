@@ -213,13 +213,20 @@ int siommu_unit_add_smmuv2(struct siommu_ctx *ctx, const struct siommu_smmuv2_cf
 struct siommu_smmuv2 *siommu_unit_smmuv2(struct siommu_unit *unit);
 
 struct siommu_unit_stats {
-	uint64_t inv_descriptors;	/* invalidation descriptors queued */
-	uint64_t inv_waits;		/* wait descriptors completed */
+	uint64_t inv_descriptors;	/* invalidation descriptors queued,
+					 * waits included (SMMUv3: commands,
+					 * CMD_SYNC included; SMMUv2: TLB
+					 * maintenance and sync register
+					 * writes) */
+	uint64_t inv_waits;		/* wait descriptors completed
+					 * (SMMUv3: CMD_SYNCs; SMMUv2:
+					 * TLBSYNCs and sTLBGSYNCs) */
 	uint64_t inv_errors;		/* invalidation queue errors the unit
 					 * reported (IQE, ITE, ICE) or waits
-					 * that timed out: each recovered,
-					 * with a stronger invalidation where
-					 * a descriptor was refused */
+					 * that timed out (after 30 s without
+					 * progress): each recovered, with a
+					 * stronger invalidation where a
+					 * descriptor was refused */
 	uint64_t faults;		/* fault records read */
 	uint64_t faults_unhandled;	/* ... with no handler registered */
 	uint64_t page_requests;		/* page requests read, each passed to

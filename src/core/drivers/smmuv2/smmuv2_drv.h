@@ -52,7 +52,13 @@
  * address-based TLBI names one page, Arm SMMUv2 10.6); a larger one by
  * ASID (stage 1) or by the bank's VMID (stage 2). */
 #define SMMUV2_DRV_TLBI_PAGES_MAX 64
-#define SMMUV2_DRV_POLL_LIMIT 1000000
+
+/*
+ * Test hook: an MMIO shim on the driver's register reads. @fn gets each
+ * value the driver read at @off and returns the value the driver sees
+ * (a unit that never clears TLBSTATUS.SACTIVE, say).
+ */
+typedef uint64_t smmuv2_drv_rd_hook_fn(void *arg, uint64_t off, uint64_t val);
 
 struct smmuv2_drv_smr {
 	uint16_t sid;
@@ -70,7 +76,14 @@ struct smmuv2_drv_unit {
 	uint64_t cb_map[2];		/* banks in use (at most 128) */
 	uint64_t *asid_map;		/* 65536 bits; ASID 0 reserved */
 	pthread_mutex_t fault_lock;
+	/* inv_descriptors: TLB maintenance and sync writes; inv_waits: syncs
+	 * that completed; inv_errors: syncs that did not. */
 	uint64_t n_dom, n_tlbi, n_sync, n_sync_err, n_fault;
+	/* Test hooks (smmuv2_drv_test_hook_set()), set while the unit is
+	 * idle: the read shim, and how long a sync may stand still (ns). */
+	smmuv2_drv_rd_hook_fn *rd_hook;
+	void *rd_hook_arg;
+	uint64_t wait_ns;
 };
 
 /* Per device: its own SMR and the one of its alias RID (-1: none), and
@@ -135,7 +148,20 @@ void smmuv2_drv_asid_free(struct smmuv2_drv_unit *v, uint16_t asid);
  */
 void smmuv2_drv_tlbi_asid_range(struct smmuv2_drv_unit *v, int cb, uint16_t asid,
 				uint64_t start, uint64_t last, bool leaf_only);
-/* TLBSYNC in bank @cb and poll TLBSTATUS. */
+/*
+ * TLBSYNC in bank @cb and wait for TLBSTATUS.SACTIVE to clear. A sync
+ * that does not complete (SACTIVE still set after DRV_WAIT_STALL_NS,
+ * core/drv_wait.h) counts in inv_errors and the call returns: the caller
+ * has nothing to undo. No lock needed.
+ */
 void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb);
+
+/*
+ * Test hook: register reads of @unit's driver go through @fn (NULL: none)
+ * and a sync gives up after @wait_ns (0: DRV_WAIT_STALL_NS). Set while no
+ * other call runs on the unit.
+ */
+void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
+			      void *arg, uint64_t wait_ns);
 
 #endif

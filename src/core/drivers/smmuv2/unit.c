@@ -5,9 +5,11 @@
  * the ops table the core drives it through.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/drv_wait.h"
 #include "core/drivers/smmuv2/smmuv2_drv.h"
 
 /* TCR attributes of the walks: inner/outer write-back, inner shareable. */
@@ -22,6 +24,8 @@ uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
 	uint64_t val = 0;
 
 	siommu_smmuv2_mmio_read(v->hw, off, 4, &val);
+	if (unlikely(v->rd_hook))
+		val = v->rd_hook(v->rd_hook_arg, off, val);
 	return (uint32_t)val;
 }
 
@@ -30,7 +34,19 @@ uint64_t smmuv2_drv_rd64(struct smmuv2_drv_unit *v, uint64_t off)
 	uint64_t val = 0;
 
 	siommu_smmuv2_mmio_read(v->hw, off, 8, &val);
+	if (unlikely(v->rd_hook))
+		val = v->rd_hook(v->rd_hook_arg, off, val);
 	return val;
+}
+
+void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
+			      void *arg, uint64_t wait_ns)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	v->rd_hook_arg = arg;
+	v->rd_hook = fn;
+	v->wait_ns = wait_ns;
 }
 
 void smmuv2_drv_wr32(struct smmuv2_drv_unit *v, uint64_t off, uint32_t val)
@@ -50,37 +66,64 @@ static uint64_t cb_reg(int cb, uint64_t off)
 
 /* TLB maintenance ----------------------------------------------------------- */
 
+/*
+ * Wait for the sync just written to complete: bit 0 of the status
+ * register at @status (TLBSTATUS.SACTIVE, sTLBGSTATUS.GSACTIVE) clear.
+ * The unit shows no progress but that bit, so the wait gives up only once
+ * it has stayed set for DRV_WAIT_STALL_NS (core/drv_wait.h), not after a
+ * count of polls: a sync completes only after the walks and DMA that
+ * started before it, which another thread may hold up for long. 0 or
+ * -ETIMEDOUT.
+ */
+static int sync_wait(struct smmuv2_drv_unit *v, uint64_t status)
+{
+	uint64_t limit = v->wait_ns ? v->wait_ns : DRV_WAIT_STALL_NS;
+	struct drv_stall st = DRV_STALL_INIT;
+
+	if (likely(!(smmuv2_drv_rd32(v, status) & 1)))
+		return 0;
+	for (;;) {
+		if (drv_stall_due(&st) && drv_stall_expired_after(&st, 0, limit))
+			return -ETIMEDOUT;
+		sched_yield();
+		if (!(smmuv2_drv_rd32(v, status) & 1))
+			return 0;
+	}
+}
+
+/* Write the sync register at @sync and wait on @status, counted: the
+ * write as a maintenance operation, then a completed wait or an error. */
+static void sync_run(struct smmuv2_drv_unit *v, uint64_t sync, uint64_t status)
+{
+	smmuv2_drv_wr32(v, sync, 0);
+	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
+	if (sync_wait(v, status))
+		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
+}
+
 void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb)
 {
-	unsigned int i;
+	sync_run(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSYNC), cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSTATUS));
+}
 
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSYNC), 0);
-	for (i = 0; i < SMMUV2_DRV_POLL_LIMIT; i++)
-		if (!(smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSTATUS)) & 1))
-			break;
-	__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
-	if (i == SMMUV2_DRV_POLL_LIMIT)
-		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+/* GR0's sTLBGSYNC, waited for on sTLBGSTATUS.GSACTIVE. */
+static void tlb_gsync(struct smmuv2_drv_unit *v)
+{
+	sync_run(v, SIOMMU_SMMUV2_STLBGSYNC, SIOMMU_SMMUV2_STLBGSTATUS);
 }
 
 /*
  * Invalidate every entry of @vmid (stage 1 and stage 2) with GR0's
- * TLBIVMID, then sTLBGSYNC and poll sTLBGSTATUS.GSACTIVE. TLBIALL in a
- * bank is a stage-1 operation; a stage-2 bank's entries go this way.
+ * TLBIVMID, then sTLBGSYNC. TLBIALL in a bank is a stage-1 operation; a
+ * stage-2 bank's entries go this way.
  */
 static void tlbi_vmid(struct smmuv2_drv_unit *v, uint32_t vmid)
 {
-	unsigned int i;
-
-	siommu_smmuv2_mmio_write(v->hw, SIOMMU_SMMUV2_TLBIVMID, 4, vmid);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_TLBIVMID, vmid);
 	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
-	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_STLBGSYNC, 0);
-	for (i = 0; i < SMMUV2_DRV_POLL_LIMIT; i++)
-		if (!(smmuv2_drv_rd32(v, SIOMMU_SMMUV2_STLBGSTATUS) & 1))
-			break;
-	__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
-	if (i == SMMUV2_DRV_POLL_LIMIT)
-		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+	tlb_gsync(v);
 }
 
 static void tlbi(struct smmuv2_drv_unit *v, int cb, uint64_t off, unsigned int size,
@@ -778,7 +821,8 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
 	}
 	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_TLBIALLNSNH, 0);
-	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_STLBGSYNC, 0);
+	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
+	tlb_gsync(v);
 	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SCR0, SIOMMU_SMMUV2_SCR0_GFRE | SIOMMU_SMMUV2_SCR0_GFIE |
 			SIOMMU_SMMUV2_SCR0_GCFGFRE | SIOMMU_SMMUV2_SCR0_GCFGFIE |
 			SIOMMU_SMMUV2_SCR0_USFCFG | SIOMMU_SMMUV2_SCR0_SMCFCFG);
@@ -831,7 +875,10 @@ static void unit_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 
-	/* Register TLB maintenance counts as the invalidation "queue". */
+	/* Register TLB maintenance stands for the invalidation queue: each
+	 * maintenance or sync write is a descriptor (as VT-d counts its
+	 * wait descriptors, SMMUv3 its CMD_SYNCs), each completed sync a
+	 * wait, each sync that timed out an error. */
 	st->inv_descriptors = __atomic_load_n(&v->n_tlbi, __ATOMIC_RELAXED);
 	st->inv_waits = __atomic_load_n(&v->n_sync, __ATOMIC_RELAXED);
 	st->inv_errors = __atomic_load_n(&v->n_sync_err, __ATOMIC_RELAXED);
