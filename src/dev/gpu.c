@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The GPU-like device model (siommu/gpu.h): a command processor running
- * per-client jobs, each client in a private PASID; on a PASID-less SMMUv2
+ * per-client jobs, each client in a private PASID or a bound process's
+ * (SVA) PASID; on a PASID-less SMMUv2
  * the CP switches its context bank's TTBR0 and ASID itself, from the
  * tables the IOMMU driver installs through the device's PASID hooks.
  *
@@ -21,6 +22,7 @@
 #include <siommu/gpu.h>
 #include <siommu/ppasid.h>
 #include <siommu/smmuv2.h>
+#include <siommu/sva.h>
 #include <siommu/vtd.h>
 
 #include "core/core_internal.h"
@@ -53,9 +55,11 @@ struct siommu_gpu {
 	struct siommu_gpu_stats st;
 };
 
+/* A client: a private PASID (pp), or a process bound to the GPU (sva). */
 struct siommu_gpu_client {
 	struct siommu_gpu *gpu;
 	struct siommu_ppasid *pp;
+	struct siommu_sva *sva;
 };
 
 /* PASID hooks (SMMUv2) ------------------------------------------------------ */
@@ -208,14 +212,13 @@ void SIOMMU_EXPORT siommu_gpu_destroy(struct siommu_gpu *gpu)
 	free(gpu);
 }
 
-int SIOMMU_EXPORT siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
-					struct siommu_gpu_client **out)
+/* A new client of @gpu: a private PASID of @owner, or bound to @mm. */
+static int client_new(struct siommu_gpu *gpu, uint64_t owner, struct siommu_mm *mm,
+		      struct siommu_gpu_client **out)
 {
 	struct siommu_gpu_client *c;
 	int ret;
 
-	if (!gpu || !out)
-		return -EINVAL;
 	pthread_mutex_lock(&gpu->cp_lock);
 	if (gpu->clients == GPU_MAX_TABLES) {
 		pthread_mutex_unlock(&gpu->cp_lock);
@@ -224,7 +227,12 @@ int SIOMMU_EXPORT siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
 	gpu->clients++;		/* a table slot for it, held from now */
 	pthread_mutex_unlock(&gpu->cp_lock);
 	c = mem_should_fail(gpu->dev->unit->ctx->mem) ? NULL : calloc(1, sizeof(*c));
-	ret = c ? siommu_ppasid_alloc(&gpu->dev, 1, owner, &c->pp) : -ENOMEM;
+	if (!c)
+		ret = -ENOMEM;
+	else if (mm)
+		ret = siommu_sva_bind(gpu->dev, mm, &c->sva);
+	else
+		ret = siommu_ppasid_alloc(&gpu->dev, 1, owner, &c->pp);
 	if (ret) {
 		free(c);
 		pthread_mutex_lock(&gpu->cp_lock);
@@ -237,6 +245,22 @@ int SIOMMU_EXPORT siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
 	return 0;
 }
 
+int SIOMMU_EXPORT siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
+					struct siommu_gpu_client **out)
+{
+	if (!gpu || !out)
+		return -EINVAL;
+	return client_new(gpu, owner, NULL, out);
+}
+
+int SIOMMU_EXPORT siommu_gpu_client_bind(struct siommu_gpu *gpu, struct siommu_mm *mm,
+					 struct siommu_gpu_client **out)
+{
+	if (!gpu || !mm || !out)
+		return -EINVAL;
+	return client_new(gpu, 0, mm, out);
+}
+
 void SIOMMU_EXPORT siommu_gpu_client_remove(struct siommu_gpu_client *c)
 {
 	struct siommu_gpu *gpu;
@@ -245,7 +269,10 @@ void SIOMMU_EXPORT siommu_gpu_client_remove(struct siommu_gpu_client *c)
 		return;
 	gpu = c->gpu;
 	/* The remove hook waits for a job of the client that is running. */
-	siommu_ppasid_free(c->pp);
+	if (c->sva)
+		siommu_sva_unbind(c->sva);
+	else
+		siommu_ppasid_free(c->pp);
 	pthread_mutex_lock(&gpu->cp_lock);
 	gpu->clients--;
 	pthread_mutex_unlock(&gpu->cp_lock);
@@ -254,19 +281,19 @@ void SIOMMU_EXPORT siommu_gpu_client_remove(struct siommu_gpu_client *c)
 
 uint32_t SIOMMU_EXPORT siommu_gpu_client_pasid(const struct siommu_gpu_client *c)
 {
-	return siommu_ppasid_pasid(c->pp);
+	return c->sva ? siommu_sva_pasid(c->sva) : siommu_ppasid_pasid(c->pp);
 }
 
 int SIOMMU_EXPORT siommu_gpu_client_map(struct siommu_gpu_client *c, uint64_t iova,
 					uint64_t pa, uint64_t length, unsigned int prot)
 {
-	return c ? siommu_ppasid_map(c->pp, iova, pa, length, prot) : -EINVAL;
+	return c && c->pp ? siommu_ppasid_map(c->pp, iova, pa, length, prot) : -EINVAL;
 }
 
 int SIOMMU_EXPORT siommu_gpu_client_unmap(struct siommu_gpu_client *c, uint64_t iova,
 					  uint64_t length, uint64_t *unmapped)
 {
-	return c ? siommu_ppasid_unmap(c->pp, iova, length, unmapped) : -EINVAL;
+	return c && c->pp ? siommu_ppasid_unmap(c->pp, iova, length, unmapped) : -EINVAL;
 }
 
 /* The command processor ------------------------------------------------------ */
@@ -386,7 +413,7 @@ int SIOMMU_EXPORT siommu_gpu_submit(struct siommu_gpu_client *c,
 	    (job->op == SIOMMU_GPU_READ && !job->out))
 		return -EINVAL;
 	gpu = c->gpu;
-	pasid = siommu_ppasid_pasid(c->pp);
+	pasid = siommu_gpu_client_pasid(c);
 	pthread_mutex_lock(&gpu->cp_lock);
 	if (gpu->hung) {
 		ret = -EIO;

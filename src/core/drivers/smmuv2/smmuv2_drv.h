@@ -29,7 +29,14 @@
  *     installed in, -1 while the RID has no stage-1 bank to install it in).
  *     The domain's flushes invalidate its ASID in each such bank; a PASID
  *     leaving a bank (removed, replaced, or moved with the RID's domain)
- *     has its ASID invalidated there once the device's hook returned.
+ *     has its ASID invalidated there once the device's hook returned;
+ *   - an SVA bind on such a device is a PASID attachment of the process's
+ *     SVA domain (its Arm64 table, an ASID of the unit's per process),
+ *     handed over by the same hooks; when the process exits the
+ *     attachment is quiesced (attach_quiesce): removed from the device
+ *     and never installed again. A fault in a process's table is a
+ *     context fault like any other: terminated and reported (the banks
+ *     never stall, SCTLR.CFCFG 0).
  *
  * Locking. Banks, ASIDs, SMRs, the PASID hooks' calls and every
  * configuration write run under the core's ctx->lock. A domain's
@@ -94,8 +101,8 @@ struct smmuv2_drv_dev {
 };
 
 /*
- * A domain on one unit. A stage-1 paging domain has an ASID from its first
- * attachment on; a paging domain attached to a RID owns a context bank
+ * A domain on one unit. A stage-1 paging domain, and an SVA domain, has an
+ * ASID from its first attachment on; a paging domain attached to a RID owns a context bank
  * (cb >= 0) while it is; identity and blocked domains own neither.
  */
 struct smmuv2_drv_dom {
@@ -114,6 +121,8 @@ struct smmuv2_drv_att {
 	struct siommu_domain *dom;
 	uint32_t pasid;
 	int cb;				/* the bank it is installed in, or -1 */
+	bool quiet;			/* quiesced (attach_quiesce): never
+					 * installed again */
 };
 
 static inline struct smmuv2_drv_unit *smmuv2_drv_unit(struct siommu_unit *unit)

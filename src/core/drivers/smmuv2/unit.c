@@ -314,9 +314,21 @@ static void cb_retire(struct smmuv2_drv_unit *v, int cb)
 	tlbi_vmid(v, cb_vmid(cb));
 }
 
+/*
+ * Whether @dom's table is a stage-1 one with an ASID: a stage-1 paging
+ * domain, or an SVA domain on a process's Arm64 table.
+ */
+static bool dom_s1(const struct siommu_domain *dom)
+{
+	return (dom->type == SIOMMU_DOMAIN_PAGING && dom->stage == SIOMMU_STAGE_FIRST) ||
+	       dom->type == SIOMMU_DOMAIN_SVA;
+}
+
 /* The unit's check that it can walk @dom: 0, -EOPNOTSUPP, -EINVAL. */
 static int domain_check(const struct smmuv2_drv_unit *v, const struct siommu_domain *dom)
 {
+	if (dom->type == SIOMMU_DOMAIN_SVA)
+		return !v->s1 ? -EOPNOTSUPP : dom->ops != &smmuv2_iommu_ops ? -EINVAL : 0;
 	if (dom->type != SIOMMU_DOMAIN_PAGING)
 		return 0;
 	if (dom->stage == SIOMMU_STAGE_FIRST ? !v->s1 : !v->s2)
@@ -329,8 +341,8 @@ static int domain_check(const struct smmuv2_drv_unit *v, const struct siommu_dom
 
 /*
  * One more attachment of @dom through the unit (@rid: a RID's). The first
- * creates its smmuv2_drv_dom, with an ASID for a stage-1 paging domain,
- * published in dom->drv[] under dom->lock; the first RID attachment of a
+ * creates its smmuv2_drv_dom, with an ASID for a stage-1 table (paging or
+ * SVA), published in dom->drv[] under dom->lock; the first RID attachment of a
  * paging domain takes a context bank and programs it.
  */
 static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom, bool rid)
@@ -349,7 +361,7 @@ static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom, bool rid
 		vd->cb = -1;
 		CDS_INIT_LIST_HEAD(&vd->patts);
 		vd->s2 = dom->type == SIOMMU_DOMAIN_PAGING && dom->stage == SIOMMU_STAGE_SECOND;
-		if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2) {
+		if (dom_s1(dom)) {
 			ret = smmuv2_drv_asid_alloc(v, &vd->asid);
 			if (ret) {
 				free(vd);
@@ -362,7 +374,7 @@ static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom, bool rid
 		cb = cb_alloc(v);
 		if (cb < 0) {
 			if (created) {
-				if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2)
+				if (dom_s1(dom))
 					smmuv2_drv_asid_free(v, vd->asid);
 				free(vd);
 			}
@@ -406,7 +418,7 @@ static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom, bool ri
 	dom->drv[unit->index] = NULL;
 	pthread_mutex_unlock(&dom->lock);
 	__atomic_store_n(&v->n_dom, v->n_dom - 1, __ATOMIC_RELAXED);
-	if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2)
+	if (dom_s1(dom))
 		smmuv2_drv_asid_free(v, vd->asid);
 	free(vd);
 }
@@ -561,8 +573,9 @@ static void att_set_cb(struct smmuv2_drv_att *att, int cb)
 
 /*
  * A RID attachment takes a bank (paging), a PASID one needs a device with
- * PASID hooks (the core only asks then) and a stage-1 table: the device
- * switches TTBR0 and the ASID itself.
+ * PASID hooks (the core only asks then) and a stage-1 table, a paging
+ * domain's or a process's (SVA): the device switches TTBR0 and the ASID
+ * itself.
  */
 static int attach_prepare(struct siommu_device *dev, uint32_t pasid,
 			  struct siommu_domain *dom, void *att_p)
@@ -573,8 +586,7 @@ static int attach_prepare(struct siommu_device *dev, uint32_t pasid,
 
 	if (domain_check(v, dom))
 		return -EINVAL;
-	if (pasid && (!dev->pasid_hooks || dom->type != SIOMMU_DOMAIN_PAGING ||
-		      dom->stage != SIOMMU_STAGE_FIRST))
+	if (pasid && (!dev->pasid_hooks || !dom_s1(dom)))
 		return -EINVAL;
 	ret = dom_get(dev->unit, dom, !pasid);
 	if (ret)
@@ -664,13 +676,36 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 	cds_list_for_each_entry(pa, &d->patts, dev_node) {
 		int cb = pasid_bank(dev->unit, dom, pa->dom);
 
-		if (cb >= 0 && pa->cb < 0) {
+		if (cb >= 0 && pa->cb < 0 && !pa->quiet) {
 			att_set_cb(pa, cb);
 			pasid_install(dev, pa, cb);
 		}
 	}
 	if (old)
 		dom_put(dev->unit, old, true);
+}
+
+/*
+ * The process behind an SVA attachment exits: the device stops using its
+ * table, as an SMMUv3 CD goes quiet. The remove hook returns once the
+ * device no longer runs with the table (its job in it finished) and will
+ * not switch to it again; then the ASID's entries in the bank are
+ * invalidated, the TLBSYNC waiting for the walks and DMA that used them,
+ * so the caller may free the process's pages. With the table installed
+ * nowhere, nothing can translate through it and no fault is recorded for
+ * it. The attachment stays quiet until it is detached or replaced: a move
+ * of the RID to another bank does not install it again.
+ */
+static void attach_quiesce(struct siommu_device *dev, uint32_t pasid,
+			   struct siommu_domain *dom, void *att_p)
+{
+	struct smmuv2_drv_att *att = att_p;
+
+	(void)pasid;
+	(void)dom;
+	att->quiet = true;
+	pasid_leave(smmuv2_drv_unit(dev->unit), dev, att, false);
+	att_set_cb(att, -1);
 }
 
 /* Faults ---------------------------------------------------------------------- */
@@ -902,6 +937,18 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 	unsigned int max;
 
+	if (cfg->type == SIOMMU_DOMAIN_SVA) {
+		/* A process's own VMSAv8-64 table, 4K pages, 48-bit input
+		 * (TTB0 with T0SZ 16): what a stage-1 bank walks, handed to
+		 * a device through its PASID hooks. */
+		if (!v->s1)
+			return -EOPNOTSUPP;
+		dom->stage = SIOMMU_STAGE_FIRST;
+		dom->ias = 48;
+		dom->pgsizes = SIOMMU_PGSIZE_4K;
+		pc->format = SIOMMU_PT_ARM_S1;
+		return 0;
+	}
 	if (cfg->type != SIOMMU_DOMAIN_PAGING)
 		return 0;
 	dom->stage = cfg->stage != SIOMMU_STAGE_AUTO ? cfg->stage :
@@ -968,5 +1015,6 @@ const struct iommu_ops smmuv2_iommu_ops = {
 	.attach_abort = attach_abort,
 	.iotlb_sync = iotlb_sync,
 	.flush_all = flush_all,
+	.attach_quiesce = attach_quiesce,
 	.page_response = page_response,
 };

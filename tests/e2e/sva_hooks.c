@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SVA on a PASID-less SMMUv2 through the PASID hooks: a device that
+ * switches its context bank's TTBR0 itself is handed a bound process's
+ * Arm64 table by install_pasid, with the process's PASID and an ASID of
+ * the unit's, as a private PASID's table would be.
+ *   - the install's arguments: the PASID, TTBR0 = table | ASID << 48, the
+ *     ASID (one per process and unit: the same for two devices), the
+ *     bank of the device's stream, the width; remove_pasid on unbind;
+ *   - the device sees what the CPU wrote and the other way round;
+ *   - a page the process has not populated is a context fault, terminated
+ *     and reported to the device's handler (no stall, no page request):
+ *     the device's driver resolves it by touching the page;
+ *   - munmap, mprotect, reclaim and migrate reach the device's table
+ *     while it stays live in the bank (no switch between the DMAs, so an
+ *     entry left in the TLB would show);
+ *   - exit while bound: remove_pasid before the pages go, no fault
+ *     recorded afterwards, the table never installed again (not even when
+ *     the RID moves to another bank); unbind afterwards is valid;
+ *   - refusals: another CPU's process, a device without hooks, a PASID
+ *     beyond the hooks' width, a unit without stage 1;
+ *   - the GPU model with a client that is a bound process, next to a
+ *     private-PASID client: jobs at the process's addresses, a job's
+ *     fault resolved by a touch, isolation, exit.
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include <siommu/gpu.h>
+#include <siommu/smmuv2.h>
+#include <siommu/sva.h>
+
+#include "core_test.h"
+
+#define PG SIOMMU_SZ_4K
+#define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
+
+static struct siommu_ctx *ctx;
+static struct siommu_unit *unit;
+static struct siommu_smmuv2 *hw;
+
+/* A device with PASID hooks that records what it is handed and DMAs in
+ * a PASID's table by making it live in its bank, as a GPU's CP does. */
+struct hookdev {
+	struct siommu_device *dev;
+	struct siommu_domain *own;
+	uint16_t rid;
+	pthread_mutex_t lock;
+	struct {
+		bool used;
+		uint32_t pasid;
+		struct siommu_pasid_table t;
+	} tab[4];
+	uint64_t live_ttbr, own_ttbr;	/* 0: the own table is live */
+	unsigned int live_cb;
+	unsigned int installs, removes;
+	struct siommu_pasid_table last;	/* of the last install */
+	unsigned int faults;
+	struct siommu_fault fault;
+};
+
+static void hd_install(void *arg, struct siommu_device *dev, uint32_t pasid,
+		       struct siommu_domain *dom, const struct siommu_pasid_table *t)
+{
+	struct hookdev *h = arg;
+	unsigned int i, free_i = 4;
+
+	(void)dev;
+	(void)dom;
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < 4; i++) {
+		if (h->tab[i].used && h->tab[i].pasid == pasid)
+			free_i = i;
+		else if (!h->tab[i].used && free_i == 4)
+			free_i = i;
+	}
+	CHECK(free_i < 4);
+	h->tab[free_i].used = true;
+	h->tab[free_i].pasid = pasid;
+	h->tab[free_i].t = *t;
+	h->last = *t;
+	h->installs++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Back to the device's own table if @ttbr is live (lock held). */
+static void hd_own(struct hookdev *h, uint64_t ttbr)
+{
+	if (!h->live_ttbr || h->live_ttbr != ttbr)
+		return;
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, SIOMMU_SMMUV2_CB(h->live_cb) +
+					  SIOMMU_SMMUV2_CB_TTBR0, 8, h->own_ttbr));
+	h->live_ttbr = 0;
+}
+
+static void hd_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
+		      struct siommu_domain *dom)
+{
+	struct hookdev *h = arg;
+	unsigned int i;
+
+	(void)dev;
+	(void)dom;
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < 4; i++) {
+		if (h->tab[i].used && h->tab[i].pasid == pasid) {
+			hd_own(h, h->tab[i].t.ttbr);
+			h->tab[i].used = false;
+		}
+	}
+	h->removes++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static const struct siommu_pasid_hooks hd_hooks = { hd_install, hd_remove };
+
+static void hd_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
+{
+	struct hookdev *h = arg;
+
+	(void)dev;
+	h->fault = *f;
+	h->faults++;
+}
+
+static void hd_init(struct hookdev *h, uint16_t rid, unsigned int pasid_bits)
+{
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->lock, NULL);
+	h->rid = rid;
+	h->dev = test_dev_add(unit, rid, 0, 0);
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &h->own));
+	CHECK_OK(siommu_device_attach(h->dev, h->own));
+	CHECK_OK(siommu_device_set_pasid_hooks(h->dev, pasid_bits, &hd_hooks, h));
+	siommu_device_set_fault_handler(h->dev, hd_fault, h);
+}
+
+static void hd_fini(struct hookdev *h)
+{
+	siommu_device_remove(h->dev);
+	CHECK_OK(siommu_domain_free(h->own));
+	pthread_mutex_destroy(&h->lock);
+}
+
+/*
+ * DMA with @pasid's table: made live in the bank (TTBR0, TLBIASID,
+ * TLBSYNC) unless it is already. 0, -ENOENT (not installed), or the
+ * unit's error with *x.
+ */
+static int hd_dma(struct hookdev *h, uint32_t pasid, uint64_t va, void *buf, size_t len,
+		  bool write, struct siommu_smmuv2_xlate *x)
+{
+	const struct siommu_smmuv2_req req = { .sid = h->rid, .iova = va };
+	struct siommu_pasid_table *t = NULL;
+	unsigned int i;
+	int ret;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < 4; i++)
+		if (h->tab[i].used && h->tab[i].pasid == pasid)
+			t = &h->tab[i].t;
+	if (!t) {
+		pthread_mutex_unlock(&h->lock);
+		return -ENOENT;
+	}
+	if (h->live_ttbr != t->ttbr) {
+		uint64_t cb = SIOMMU_SMMUV2_CB(t->cb);
+
+		if (!h->live_ttbr)
+			CHECK_OK(siommu_smmuv2_mmio_read(hw, cb + SIOMMU_SMMUV2_CB_TTBR0, 8,
+							 &h->own_ttbr));
+		CHECK_OK(siommu_smmuv2_mmio_write(hw, cb + SIOMMU_SMMUV2_CB_TTBR0, 8, t->ttbr));
+		CHECK_OK(siommu_smmuv2_mmio_write(hw, cb + SIOMMU_SMMUV2_CB_TLBIASID, 4, t->asid));
+		CHECK_OK(siommu_smmuv2_mmio_write(hw, cb + SIOMMU_SMMUV2_CB_TLBSYNC, 4, 0));
+		h->live_ttbr = t->ttbr;
+		h->live_cb = t->cb;
+	}
+	memset(x, 0, sizeof(*x));
+	ret = write ? siommu_smmuv2_dma_write(hw, &req, buf, len, NULL, x) :
+		      siommu_smmuv2_dma_read(hw, &req, buf, len, NULL, x);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+/* A DMA that must fault with FSR bit @fsr, reported at @va's page. */
+static void hd_dma_faults(struct hookdev *h, uint32_t pasid, uint64_t va, bool write,
+			  uint32_t fsr)
+{
+	struct siommu_smmuv2_xlate x;
+	unsigned char b[8];
+	unsigned int n = h->faults;
+
+	CHECK_EQ(hd_dma(h, pasid, va, b, sizeof(b), write, &x), -EFAULT);
+	CHECK(!x.stalled && !x.global);
+	CHECK_EQ(x.fsr, fsr);
+	CHECK_EQ(h->faults, n + 1);
+	CHECK_EQ(h->fault.addr, va & ~(uint64_t)(PG - 1));
+	CHECK_EQ(h->fault.reason, fsr);
+	CHECK_EQ(h->fault.rid, h->rid);
+}
+
+static void fill(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed * 131 + i * 7);
+}
+
+static struct siommu_mm *mm_new(uint64_t owner)
+{
+	struct siommu_mm *mm;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){
+		.owner = owner, .cpu = SIOMMU_MM_CPU_ARM64 }, &mm));
+	return mm;
+}
+
+/* The hooks' arguments, shared pages both ways, faults terminated. */
+static void test_bind(void)
+{
+	struct hookdev a, b;
+	struct siommu_mm *mm = mm_new(1);
+	struct siommu_sva *sa, *sb;
+	struct siommu_mm_info mi;
+	struct siommu_smmuv2_xlate x;
+	struct siommu_domain *sd;
+	unsigned char w[2 * PG], r[2 * PG];
+	uint64_t va, own0;
+	uint32_t pasid;
+
+	hd_init(&a, 0x10, 16);
+	hd_init(&b, 0x11, 16);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, RW, &va));
+	fill(w, sizeof(w), 1);
+	CHECK_OK(siommu_mm_write(mm, va, w, sizeof(w)));
+	CHECK_OK(siommu_sva_bind(a.dev, mm, &sa));
+	pasid = siommu_sva_pasid(sa);
+	sd = siommu_device_domain(a.dev, pasid);
+	CHECK(sd && siommu_domain_type(sd) == SIOMMU_DOMAIN_SVA);
+	CHECK_EQ(a.installs, 1);
+	CHECK_EQ(a.last.ttbr, siommu_pt_root(siommu_domain_pt(sd)) |
+			      SIOMMU_SMMUV2_TTBR_ASID(a.last.asid));
+	CHECK(a.last.asid != 0);
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(a.last.cb) +
+					 SIOMMU_SMMUV2_CB_TTBR0, 8, &own0));
+	CHECK_EQ(own0 & 0xffffffffffffull, siommu_pt_root(siommu_domain_pt(a.own)));
+	CHECK(own0 >> 48 != a.last.asid);
+	CHECK_EQ(a.last.ias, 48);
+	/* A second device: the same PASID and ASID, its own bank. */
+	CHECK_OK(siommu_sva_bind(b.dev, mm, &sb));
+	CHECK_EQ(siommu_sva_pasid(sb), pasid);
+	CHECK_EQ(b.last.asid, a.last.asid);
+	CHECK(b.last.cb != a.last.cb);
+
+	/* The device reads what the CPU wrote, and the other way round. */
+	CHECK_OK(hd_dma(&a, pasid, va, r, sizeof(r), false, &x));
+	CHECK(!memcmp(r, w, sizeof(r)));
+	fill(w, PG, 2);
+	CHECK_OK(hd_dma(&b, pasid, va + PG, w, PG, true, &x));
+	CHECK_OK(siommu_mm_read(mm, va + PG, r, PG));
+	CHECK(!memcmp(r, w, PG));
+	/* A page nobody touched: a context fault, terminated; no stall and
+	 * no page request (the process resolves none). A touch brings it. */
+	hd_dma_faults(&a, pasid, va + 5 * PG, false, SIOMMU_SMMUV2_FSR_TF);
+	CHECK_OK(siommu_mm_read(mm, va + 5 * PG, r, 1));
+	memset(r, 0xff, PG);
+	CHECK_OK(hd_dma(&a, pasid, va + 5 * PG, r, PG, false, &x));
+	for (size_t i = 0; i < PG; i++)
+		CHECK_EQ(r[i], 0);
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults, 0);
+	CHECK_EQ(mi.binds, 2);
+
+	/* The RID moving to another bank takes the table with it. */
+	struct siommu_domain *own2;
+
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own2));
+	CHECK_OK(siommu_device_attach(a.dev, own2));
+	CHECK_EQ(a.removes, 1);
+	CHECK_EQ(a.installs, 2);
+	CHECK_EQ(a.last.asid, b.last.asid);
+	CHECK_OK(hd_dma(&a, pasid, va, r, PG, false, &x));
+	CHECK_OK(siommu_device_attach(a.dev, a.own));
+	CHECK_OK(siommu_domain_free(own2));
+
+	siommu_sva_unbind(sa);
+	CHECK_EQ(a.removes, 3);
+	CHECK(siommu_device_domain(a.dev, pasid) == NULL);
+	CHECK_EQ(hd_dma(&a, pasid, va, r, 8, false, &x), -ENOENT);
+	siommu_sva_unbind(sb);
+	CHECK_EQ(b.removes, 1);
+	siommu_mm_exit(mm);
+	hd_fini(&a);
+	hd_fini(&b);
+}
+
+/*
+ * Every change that takes a translation away reaches the device's table
+ * while it stays live: the DMAs below make no switch (and so no
+ * TLBIASID of the device's own), the process's invalidations alone act.
+ */
+static void test_changes(void)
+{
+	struct hookdev h;
+	struct siommu_mm *mm = mm_new(2);
+	struct siommu_sva *sva;
+	struct siommu_smmuv2_xlate x;
+	unsigned char w[PG], r[PG];
+	uint64_t va;
+	uint32_t pasid;
+
+	hd_init(&h, 0x20, 16);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 8 * PG, RW, &va));
+	for (unsigned int i = 0; i < 8; i++) {
+		fill(w, PG, 10 + i);
+		CHECK_OK(siommu_mm_write(mm, va + i * PG, w, PG));
+	}
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	/* Every page in the TLB, read and written. */
+	for (unsigned int i = 0; i < 8; i++) {
+		CHECK_OK(hd_dma(&h, pasid, va + i * PG, r, PG, false, &x));
+		CHECK_OK(hd_dma(&h, pasid, va + i * PG, r, 8, true, &x));
+	}
+
+	/* munmap: gone for the device on return. */
+	CHECK_OK(siommu_mm_munmap(mm, va, PG));
+	hd_dma_faults(&h, pasid, va, false, SIOMMU_SMMUV2_FSR_TF);
+	/* mprotect read-only: writes refused, reads go on. */
+	CHECK_OK(siommu_mm_mprotect(mm, va + PG, PG, SIOMMU_PROT_READ));
+	hd_dma_faults(&h, pasid, va + PG, true, SIOMMU_SMMUV2_FSR_PF);
+	CHECK_OK(hd_dma(&h, pasid, va + PG, r, 8, false, &x));
+	/* Reclaim: the page's translation goes with its frame. */
+	CHECK_OK(siommu_mm_reclaim(mm, va + 2 * PG));
+	hd_dma_faults(&h, pasid, va + 2 * PG, false, SIOMMU_SMMUV2_FSR_TF);
+	CHECK_OK(siommu_mm_read(mm, va + 2 * PG, r, 1));
+	CHECK_OK(hd_dma(&h, pasid, va + 2 * PG, r, PG, false, &x));
+	fill(w, PG, 12);
+	CHECK(!memcmp(r, w, PG));
+	/* Migrate: the device follows the page to its new frame. */
+	CHECK_OK(siommu_mm_migrate(mm, va + 3 * PG));
+	fill(w, PG, 99);
+	CHECK_OK(siommu_mm_write(mm, va + 3 * PG, w, PG));
+	CHECK_OK(hd_dma(&h, pasid, va + 3 * PG, r, PG, false, &x));
+	CHECK(!memcmp(r, w, PG));
+
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	hd_fini(&h);
+}
+
+/* Exit while bound: the table leaves the device first; nothing faults,
+ * nothing is installed again; unbind afterwards is valid. */
+static void test_exit(void)
+{
+	struct hookdev h;
+	struct siommu_mm *mm = mm_new(3);
+	struct siommu_sva *sva;
+	struct siommu_smmuv2_xlate x;
+	struct siommu_unit_stats s0, s1;
+	struct siommu_pasid_info pi;
+	struct siommu_domain *own2;
+	unsigned char r[8];
+	uint64_t va;
+	uint32_t pasid;
+
+	hd_init(&h, 0x30, 16);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 2 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "hello", 6));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	CHECK_OK(hd_dma(&h, pasid, va, r, 6, false, &x));
+	CHECK(!strcmp((char *)r, "hello"));
+
+	siommu_unit_get_stats(unit, &s0);
+	siommu_mm_exit(mm);
+	CHECK_EQ(h.removes, 1);
+	CHECK_EQ(hd_dma(&h, pasid, va, r, 6, false, &x), -ENOENT);
+	/* The own table is back in the bank; it has nothing at va. */
+	CHECK_OK(siommu_device_attach(h.dev, h.own));
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own2));
+	CHECK_OK(siommu_device_attach(h.dev, own2));
+	CHECK_OK(siommu_device_attach(h.dev, h.own));
+	CHECK_EQ(h.installs, 1);
+	CHECK_EQ(hd_dma(&h, pasid, va, r, 6, false, &x), -ENOENT);
+	siommu_unit_get_stats(unit, &s1);
+	CHECK_EQ(s1.faults, s0.faults);
+	CHECK_OK(siommu_pasid_query(siommu_ctx_pasids(ctx), pasid, &pi));
+	CHECK(!pi.allocated);
+	siommu_sva_unbind(sva);
+	CHECK_EQ(h.removes, 1);
+	CHECK_EQ(siommu_pasid_query(siommu_ctx_pasids(ctx), pasid, &pi), -ENOENT);
+	CHECK_OK(siommu_domain_free(own2));
+	hd_fini(&h);
+}
+
+/* Binds that cannot work are refused and leave nothing behind. */
+static void test_refusals(void)
+{
+	struct siommu_mm *mm = mm_new(4), *x86;
+	struct siommu_device *nohooks, *c;
+	struct siommu_unit *s2only;
+	struct hookdev h, narrow;
+	struct siommu_sva *sva;
+	struct siommu_pasid_stats p0, p1;
+	struct siommu_unit_stats u0, u1;
+	uint32_t filler[8];
+	unsigned int nf = 0;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 4,
+		.cpu = SIOMMU_MM_CPU_X86_64 }, &x86));
+	nohooks = test_dev_add(unit, 0x40, 0, 0);
+	hd_init(&h, 0x41, 16);
+	hd_init(&narrow, 0x42, 3);
+	siommu_pasid_get_stats(siommu_ctx_pasids(ctx), &p0);
+	siommu_unit_get_stats(unit, &u0);
+	CHECK_EQ(siommu_sva_bind(nohooks, mm, &sva), -EOPNOTSUPP);
+	CHECK_EQ(siommu_sva_bind(h.dev, x86, &sva), -EOPNOTSUPP);
+	CHECK_EQ(h.installs, 0);
+	siommu_pasid_get_stats(siommu_ctx_pasids(ctx), &p1);
+	siommu_unit_get_stats(unit, &u1);
+	CHECK_EQ(p1.in_use, p0.in_use);
+	CHECK_EQ(u1.domain_ids, u0.domain_ids);
+	/* The process's PASID beyond a device's hooks' width. */
+	while (nf < 8 && !siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 7, 77, &filler[nf]))
+		nf++;
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	CHECK(siommu_sva_pasid(sva) > 7);
+	CHECK_EQ(siommu_sva_bind(narrow.dev, mm, &sva), -ERANGE);
+	CHECK_EQ(narrow.installs, 0);
+	for (unsigned int i = 0; i < nf; i++)
+		CHECK_OK(siommu_pasid_free(siommu_ctx_pasids(ctx), filler[i]));
+	siommu_mm_exit(mm);
+	siommu_sva_unbind(sva);
+	/* A unit without stage 1 takes no hooks, so no bind. */
+	CHECK_OK(siommu_unit_add_smmuv2(ctx, &(struct siommu_smmuv2_cfg){
+		.features = SIOMMU_SMMUV2_F_S2 }, &s2only));
+	c = test_dev_add(s2only, 0x10, 0, 0);
+	CHECK_EQ(siommu_sva_bind(c, x86, &sva), -EOPNOTSUPP);
+	siommu_device_remove(c);
+	siommu_mm_exit(x86);
+	siommu_device_remove(nohooks);
+	hd_fini(&h);
+	hd_fini(&narrow);
+}
+
+/* The GPU model with a bound process as a client, next to a private one. */
+static void test_gpu(void)
+{
+	struct siommu_device *dev = test_dev_add(unit, 0x50, 0, 0);
+	struct siommu_mm *mm = mm_new(5);
+	struct siommu_domain *own;
+	struct siommu_gpu *gpu;
+	struct siommu_gpu_client *proc, *priv;
+	struct siommu_gpu_fault f;
+	struct siommu_gpu_stats st;
+	struct siommu_mm_info mi;
+	char out[32];
+	uint64_t va, pa;
+
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own));
+	CHECK_OK(siommu_device_attach(dev, own));
+	CHECK_OK(siommu_gpu_create(dev, &gpu));
+	CHECK_OK(siommu_mem_frame_alloc(siommu_ctx_mem(ctx), PG, SIOMMU_MEM_DMA, &pa));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "frame of the process", 21));
+	CHECK_OK(siommu_gpu_client_bind(gpu, mm, &proc));
+	CHECK_OK(siommu_gpu_client_add(gpu, 6, &priv));
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(siommu_gpu_client_pasid(proc), mi.pasid);
+	CHECK(siommu_gpu_client_pasid(proc) != siommu_gpu_client_pasid(priv));
+	CHECK_EQ(siommu_gpu_client_map(proc, va, pa, PG, RW), -EINVAL);
+	CHECK_OK(siommu_gpu_client_map(priv, va + PG, pa, PG, RW));
+
+	/* The process's job reads what its CPU wrote, writes what it reads. */
+	CHECK_OK(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va, .len = 21, .out = out }, &f));
+	CHECK(!strcmp(out, "frame of the process"));
+	CHECK_OK(siommu_gpu_submit(priv, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_WRITE, .dst = va + PG, .len = 8, .data = "private" }, &f));
+	/* The process has nothing populated at va + PG (the private client's
+	 * address): the job faults there, in the process's table. */
+	CHECK_EQ(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + PG, .len = 8, .out = out }, &f), -EFAULT);
+	CHECK_EQ(f.addr, va + PG);
+	CHECK_EQ(f.reason, SIOMMU_SMMUV2_FSR_TF);
+	CHECK(f.reported && f.cb >= 0);
+	CHECK_EQ(f.ttbr0 & 0xffffffffffffull,
+		 siommu_pt_root(siommu_domain_pt(siommu_device_domain(dev,
+					siommu_gpu_client_pasid(proc)))));
+	/* Resolved as a driver does: touch the page, recover, resubmit. */
+	CHECK_OK(siommu_mm_write(mm, va + PG, "process", 8));
+	CHECK_OK(siommu_mm_read(mm, va + 2 * PG, out, 1));
+	siommu_gpu_recover(gpu);
+	CHECK_OK(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_COPY, .src = va + PG, .dst = va + 2 * PG, .len = 8 }, &f));
+	CHECK_OK(siommu_mm_read(mm, va + 2 * PG, out, 8));
+	CHECK(!strcmp(out, "process"));
+	CHECK_OK(siommu_gpu_submit(priv, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + PG, .len = 8, .out = out }, &f));
+	CHECK(!strcmp(out, "private"));
+
+	/* Exit: the process's jobs find no table; the private client goes on. */
+	siommu_mm_exit(mm);
+	CHECK_EQ(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va, .len = 8, .out = out }, &f), -ENOENT);
+	CHECK_OK(siommu_gpu_submit(priv, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + PG, .len = 8, .out = out }, &f));
+	siommu_gpu_get_stats(gpu, &st);
+	CHECK_EQ(st.faults, 1);
+	CHECK_EQ(st.recoveries, 1);
+	siommu_gpu_client_remove(proc);
+	siommu_gpu_client_remove(priv);
+	siommu_gpu_destroy(gpu);
+	siommu_mem_frame_free(siommu_ctx_mem(ctx), pa, PG, SIOMMU_MEM_DMA);
+	siommu_device_remove(dev);
+	CHECK_OK(siommu_domain_free(own));
+}
+
+int main(void)
+{
+	struct siommu_mem_stats ms0, ms1;
+	struct siommu_unit_stats us;
+
+	CHECK_OK(siommu_ctx_create(NULL, &ctx));
+	CHECK_OK(siommu_unit_add_smmuv2(ctx, NULL, &unit));
+	hw = siommu_unit_smmuv2(unit);
+	siommu_mem_get_stats(siommu_ctx_mem(ctx), &ms0);
+	test_bind();
+	test_changes();
+	test_exit();
+	test_refusals();
+	test_gpu();
+	/* Every frame of every process went back, tables included; no
+	 * ASID or bank is left in use. */
+	siommu_mem_get_stats(siommu_ctx_mem(ctx), &ms1);
+	CHECK_EQ(ms1.in_use[SIOMMU_MEM_DMA], ms0.in_use[SIOMMU_MEM_DMA]);
+	CHECK_EQ(ms1.in_use[SIOMMU_MEM_PT], ms0.in_use[SIOMMU_MEM_PT]);
+	siommu_unit_get_stats(unit, &us);
+	CHECK_EQ(us.domain_ids, 0);
+	siommu_ctx_destroy(ctx);
+	return 0;
+}
