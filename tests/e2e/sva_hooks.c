@@ -23,14 +23,9 @@
  *     private-PASID client: jobs at the process's addresses, a job's
  *     fault resolved by a touch, isolation, exit.
  */
-#include <errno.h>
-#include <pthread.h>
-
 #include <siommu/gpu.h>
-#include <siommu/smmuv2.h>
-#include <siommu/sva.h>
 
-#include "core_test.h"
+#include "sva_test.h"
 
 #define PG SIOMMU_SZ_4K
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
@@ -39,161 +34,25 @@ static struct siommu_ctx *ctx;
 static struct siommu_unit *unit;
 static struct siommu_smmuv2 *hw;
 
-/* A device with PASID hooks that records what it is handed and DMAs in
- * a PASID's table by making it live in its bank, as a GPU's CP does. */
-struct hookdev {
-	struct siommu_device *dev;
-	struct siommu_domain *own;
-	uint16_t rid;
-	pthread_mutex_t lock;
-	struct {
-		bool used;
-		uint32_t pasid;
-		struct siommu_pasid_table t;
-	} tab[4];
-	uint64_t live_ttbr, own_ttbr;	/* 0: the own table is live */
-	unsigned int live_cb;
-	unsigned int installs, removes;
-	struct siommu_pasid_table last;	/* of the last install */
-	unsigned int faults;
-	struct siommu_fault fault;
-};
-
-static void hd_install(void *arg, struct siommu_device *dev, uint32_t pasid,
-		       struct siommu_domain *dom, const struct siommu_pasid_table *t)
+/* The device of sva_test.h, at @rid taking @pasid_bits of PASIDs. */
+static void hd_init(struct test_pri_dev *h, uint16_t rid, unsigned int pasid_bits)
 {
-	struct hookdev *h = arg;
-	unsigned int i, free_i = 4;
-
-	(void)dev;
-	(void)dom;
-	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < 4; i++) {
-		if (h->tab[i].used && h->tab[i].pasid == pasid)
-			free_i = i;
-		else if (!h->tab[i].used && free_i == 4)
-			free_i = i;
-	}
-	CHECK(free_i < 4);
-	h->tab[free_i].used = true;
-	h->tab[free_i].pasid = pasid;
-	h->tab[free_i].t = *t;
-	h->last = *t;
-	h->installs++;
-	pthread_mutex_unlock(&h->lock);
+	test_pri_dev_init(h, ctx, unit, rid, pasid_bits, 0);
 }
 
-/* Back to the device's own table if @ttbr is live (lock held). */
-static void hd_own(struct hookdev *h, uint64_t ttbr)
-{
-	if (!h->live_ttbr || h->live_ttbr != ttbr)
-		return;
-	CHECK_OK(siommu_smmuv2_mmio_write(hw, SIOMMU_SMMUV2_CB(h->live_cb) +
-					  SIOMMU_SMMUV2_CB_TTBR0, 8, h->own_ttbr));
-	h->live_ttbr = 0;
-}
-
-static void hd_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
-		      struct siommu_domain *dom)
-{
-	struct hookdev *h = arg;
-	unsigned int i;
-
-	(void)dev;
-	(void)dom;
-	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < 4; i++) {
-		if (h->tab[i].used && h->tab[i].pasid == pasid) {
-			hd_own(h, h->tab[i].t.ttbr);
-			h->tab[i].used = false;
-		}
-	}
-	h->removes++;
-	pthread_mutex_unlock(&h->lock);
-}
-
-static const struct siommu_pasid_hooks hd_hooks = { hd_install, hd_remove };
-
-static void hd_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
-{
-	struct hookdev *h = arg;
-
-	(void)dev;
-	h->fault = *f;
-	h->faults++;
-}
-
-static void hd_init(struct hookdev *h, uint16_t rid, unsigned int pasid_bits)
-{
-	memset(h, 0, sizeof(*h));
-	pthread_mutex_init(&h->lock, NULL);
-	h->rid = rid;
-	h->dev = test_dev_add(unit, rid, 0, 0);
-	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
-		.type = SIOMMU_DOMAIN_PAGING }, &h->own));
-	CHECK_OK(siommu_device_attach(h->dev, h->own));
-	CHECK_OK(siommu_device_set_pasid_hooks(h->dev, pasid_bits, &hd_hooks, h));
-	siommu_device_set_fault_handler(h->dev, hd_fault, h);
-}
-
-static void hd_fini(struct hookdev *h)
-{
-	siommu_device_remove(h->dev);
-	CHECK_OK(siommu_domain_free(h->own));
-	pthread_mutex_destroy(&h->lock);
-}
-
-/*
- * DMA with @pasid's table: made live in the bank (TTBR0, TLBIASID,
- * TLBSYNC) unless it is already. 0, -ENOENT (not installed), or the
- * unit's error with *x.
- */
-static int hd_dma(struct hookdev *h, uint32_t pasid, uint64_t va, void *buf, size_t len,
-		  bool write, struct siommu_smmuv2_xlate *x)
-{
-	const struct siommu_smmuv2_req req = { .sid = h->rid, .iova = va };
-	struct siommu_pasid_table *t = NULL;
-	unsigned int i;
-	int ret;
-
-	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < 4; i++)
-		if (h->tab[i].used && h->tab[i].pasid == pasid)
-			t = &h->tab[i].t;
-	if (!t) {
-		pthread_mutex_unlock(&h->lock);
-		return -ENOENT;
-	}
-	if (h->live_ttbr != t->ttbr) {
-		uint64_t cb = SIOMMU_SMMUV2_CB(t->cb);
-
-		if (!h->live_ttbr)
-			CHECK_OK(siommu_smmuv2_mmio_read(hw, cb + SIOMMU_SMMUV2_CB_TTBR0, 8,
-							 &h->own_ttbr));
-		CHECK_OK(siommu_smmuv2_mmio_write(hw, cb + SIOMMU_SMMUV2_CB_TTBR0, 8, t->ttbr));
-		CHECK_OK(siommu_smmuv2_mmio_write(hw, cb + SIOMMU_SMMUV2_CB_TLBIASID, 4, t->asid));
-		CHECK_OK(siommu_smmuv2_mmio_write(hw, cb + SIOMMU_SMMUV2_CB_TLBSYNC, 4, 0));
-		h->live_ttbr = t->ttbr;
-		h->live_cb = t->cb;
-	}
-	memset(x, 0, sizeof(*x));
-	ret = write ? siommu_smmuv2_dma_write(hw, &req, buf, len, NULL, x) :
-		      siommu_smmuv2_dma_read(hw, &req, buf, len, NULL, x);
-	pthread_mutex_unlock(&h->lock);
-	return ret;
-}
-
-/* A DMA that must fault with FSR bit @fsr, reported at @va's page. */
-static void hd_dma_faults(struct hookdev *h, uint32_t pasid, uint64_t va, bool write,
+/* A DMA that must fault with FSR bit @fsr, terminated (not stalled) and
+ * reported at @va's page. */
+static void hd_dma_faults(struct test_pri_dev *h, uint32_t pasid, uint64_t va, bool write,
 			  uint32_t fsr)
 {
-	struct siommu_smmuv2_xlate x;
+	struct siommu_smmuv2_stats s0, s1;
 	unsigned char b[8];
 	unsigned int n = h->faults;
 
-	CHECK_EQ(hd_dma(h, pasid, va, b, sizeof(b), write, &x), -EFAULT);
-	CHECK(!x.stalled && !x.global);
-	CHECK_EQ(x.fsr, fsr);
+	siommu_smmuv2_get_stats(hw, &s0);
+	CHECK_EQ(test_pri_dma_once(h, pasid, va, b, sizeof(b), write, NULL), -EFAULT);
+	siommu_smmuv2_get_stats(hw, &s1);
+	CHECK_EQ(s1.stalls, s0.stalls);
 	CHECK_EQ(h->faults, n + 1);
 	CHECK_EQ(h->fault.addr, va & ~(uint64_t)(PG - 1));
 	CHECK_EQ(h->fault.reason, fsr);
@@ -220,11 +79,10 @@ static struct siommu_mm *mm_new(uint64_t owner)
 /* The hooks' arguments, shared pages both ways, faults terminated. */
 static void test_bind(void)
 {
-	struct hookdev a, b;
+	struct test_pri_dev a, b;
 	struct siommu_mm *mm = mm_new(1);
 	struct siommu_sva *sa, *sb;
 	struct siommu_mm_info mi;
-	struct siommu_smmuv2_xlate x;
 	struct siommu_domain *sd;
 	unsigned char w[2 * PG], r[2 * PG];
 	uint64_t va, own0;
@@ -255,10 +113,10 @@ static void test_bind(void)
 	CHECK(b.last.cb != a.last.cb);
 
 	/* The device reads what the CPU wrote, and the other way round. */
-	CHECK_OK(hd_dma(&a, pasid, va, r, sizeof(r), false, &x));
+	CHECK_OK(test_pri_dma_once(&a, pasid, va, r, sizeof(r), false, NULL));
 	CHECK(!memcmp(r, w, sizeof(r)));
 	fill(w, PG, 2);
-	CHECK_OK(hd_dma(&b, pasid, va + PG, w, PG, true, &x));
+	CHECK_OK(test_pri_dma_once(&b, pasid, va + PG, w, PG, true, NULL));
 	CHECK_OK(siommu_mm_read(mm, va + PG, r, PG));
 	CHECK(!memcmp(r, w, PG));
 	/* A page nobody touched: a context fault, terminated; no stall and
@@ -266,7 +124,7 @@ static void test_bind(void)
 	hd_dma_faults(&a, pasid, va + 5 * PG, false, SIOMMU_SMMUV2_FSR_TF);
 	CHECK_OK(siommu_mm_read(mm, va + 5 * PG, r, 1));
 	memset(r, 0xff, PG);
-	CHECK_OK(hd_dma(&a, pasid, va + 5 * PG, r, PG, false, &x));
+	CHECK_OK(test_pri_dma_once(&a, pasid, va + 5 * PG, r, PG, false, NULL));
 	for (size_t i = 0; i < PG; i++)
 		CHECK_EQ(r[i], 0);
 	siommu_mm_get_info(mm, &mi);
@@ -282,19 +140,19 @@ static void test_bind(void)
 	CHECK_EQ(a.removes, 1);
 	CHECK_EQ(a.installs, 2);
 	CHECK_EQ(a.last.asid, b.last.asid);
-	CHECK_OK(hd_dma(&a, pasid, va, r, PG, false, &x));
+	CHECK_OK(test_pri_dma_once(&a, pasid, va, r, PG, false, NULL));
 	CHECK_OK(siommu_device_attach(a.dev, a.own));
 	CHECK_OK(siommu_domain_free(own2));
 
 	siommu_sva_unbind(sa);
 	CHECK_EQ(a.removes, 3);
 	CHECK(siommu_device_domain(a.dev, pasid) == NULL);
-	CHECK_EQ(hd_dma(&a, pasid, va, r, 8, false, &x), -ENOENT);
+	CHECK_EQ(test_pri_dma_once(&a, pasid, va, r, 8, false, NULL), -ENOENT);
 	siommu_sva_unbind(sb);
 	CHECK_EQ(b.removes, 1);
 	siommu_mm_exit(mm);
-	hd_fini(&a);
-	hd_fini(&b);
+	test_pri_dev_fini(&a);
+	test_pri_dev_fini(&b);
 }
 
 /*
@@ -304,10 +162,9 @@ static void test_bind(void)
  */
 static void test_changes(void)
 {
-	struct hookdev h;
+	struct test_pri_dev h;
 	struct siommu_mm *mm = mm_new(2);
 	struct siommu_sva *sva;
-	struct siommu_smmuv2_xlate x;
 	unsigned char w[PG], r[PG];
 	uint64_t va;
 	uint32_t pasid;
@@ -322,8 +179,8 @@ static void test_changes(void)
 	pasid = siommu_sva_pasid(sva);
 	/* Every page in the TLB, read and written. */
 	for (unsigned int i = 0; i < 8; i++) {
-		CHECK_OK(hd_dma(&h, pasid, va + i * PG, r, PG, false, &x));
-		CHECK_OK(hd_dma(&h, pasid, va + i * PG, r, 8, true, &x));
+		CHECK_OK(test_pri_dma_once(&h, pasid, va + i * PG, r, PG, false, NULL));
+		CHECK_OK(test_pri_dma_once(&h, pasid, va + i * PG, r, 8, true, NULL));
 	}
 
 	/* munmap: gone for the device on return. */
@@ -332,34 +189,33 @@ static void test_changes(void)
 	/* mprotect read-only: writes refused, reads go on. */
 	CHECK_OK(siommu_mm_mprotect(mm, va + PG, PG, SIOMMU_PROT_READ));
 	hd_dma_faults(&h, pasid, va + PG, true, SIOMMU_SMMUV2_FSR_PF);
-	CHECK_OK(hd_dma(&h, pasid, va + PG, r, 8, false, &x));
+	CHECK_OK(test_pri_dma_once(&h, pasid, va + PG, r, 8, false, NULL));
 	/* Reclaim: the page's translation goes with its frame. */
 	CHECK_OK(siommu_mm_reclaim(mm, va + 2 * PG));
 	hd_dma_faults(&h, pasid, va + 2 * PG, false, SIOMMU_SMMUV2_FSR_TF);
 	CHECK_OK(siommu_mm_read(mm, va + 2 * PG, r, 1));
-	CHECK_OK(hd_dma(&h, pasid, va + 2 * PG, r, PG, false, &x));
+	CHECK_OK(test_pri_dma_once(&h, pasid, va + 2 * PG, r, PG, false, NULL));
 	fill(w, PG, 12);
 	CHECK(!memcmp(r, w, PG));
 	/* Migrate: the device follows the page to its new frame. */
 	CHECK_OK(siommu_mm_migrate(mm, va + 3 * PG));
 	fill(w, PG, 99);
 	CHECK_OK(siommu_mm_write(mm, va + 3 * PG, w, PG));
-	CHECK_OK(hd_dma(&h, pasid, va + 3 * PG, r, PG, false, &x));
+	CHECK_OK(test_pri_dma_once(&h, pasid, va + 3 * PG, r, PG, false, NULL));
 	CHECK(!memcmp(r, w, PG));
 
 	siommu_sva_unbind(sva);
 	siommu_mm_exit(mm);
-	hd_fini(&h);
+	test_pri_dev_fini(&h);
 }
 
 /* Exit while bound: the table leaves the device first; nothing faults,
  * nothing is installed again; unbind afterwards is valid. */
 static void test_exit(void)
 {
-	struct hookdev h;
+	struct test_pri_dev h;
 	struct siommu_mm *mm = mm_new(3);
 	struct siommu_sva *sva;
-	struct siommu_smmuv2_xlate x;
 	struct siommu_unit_stats s0, s1;
 	struct siommu_pasid_info pi;
 	struct siommu_domain *own2;
@@ -372,13 +228,13 @@ static void test_exit(void)
 	CHECK_OK(siommu_mm_write(mm, va, "hello", 6));
 	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
 	pasid = siommu_sva_pasid(sva);
-	CHECK_OK(hd_dma(&h, pasid, va, r, 6, false, &x));
+	CHECK_OK(test_pri_dma_once(&h, pasid, va, r, 6, false, NULL));
 	CHECK(!strcmp((char *)r, "hello"));
 
 	siommu_unit_get_stats(unit, &s0);
 	siommu_mm_exit(mm);
 	CHECK_EQ(h.removes, 1);
-	CHECK_EQ(hd_dma(&h, pasid, va, r, 6, false, &x), -ENOENT);
+	CHECK_EQ(test_pri_dma_once(&h, pasid, va, r, 6, false, NULL), -ENOENT);
 	/* The own table is back in the bank; it has nothing at va. */
 	CHECK_OK(siommu_device_attach(h.dev, h.own));
 	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
@@ -386,7 +242,7 @@ static void test_exit(void)
 	CHECK_OK(siommu_device_attach(h.dev, own2));
 	CHECK_OK(siommu_device_attach(h.dev, h.own));
 	CHECK_EQ(h.installs, 1);
-	CHECK_EQ(hd_dma(&h, pasid, va, r, 6, false, &x), -ENOENT);
+	CHECK_EQ(test_pri_dma_once(&h, pasid, va, r, 6, false, NULL), -ENOENT);
 	siommu_unit_get_stats(unit, &s1);
 	CHECK_EQ(s1.faults, s0.faults);
 	CHECK_OK(siommu_pasid_query(siommu_ctx_pasids(ctx), pasid, &pi));
@@ -395,7 +251,7 @@ static void test_exit(void)
 	CHECK_EQ(h.removes, 1);
 	CHECK_EQ(siommu_pasid_query(siommu_ctx_pasids(ctx), pasid, &pi), -ENOENT);
 	CHECK_OK(siommu_domain_free(own2));
-	hd_fini(&h);
+	test_pri_dev_fini(&h);
 }
 
 /* Binds that cannot work are refused and leave nothing behind. */
@@ -404,7 +260,7 @@ static void test_refusals(void)
 	struct siommu_mm *mm = mm_new(4), *x86;
 	struct siommu_device *nohooks, *c;
 	struct siommu_unit *s2only;
-	struct hookdev h, narrow;
+	struct test_pri_dev h, narrow;
 	struct siommu_sva *sva;
 	struct siommu_pasid_stats p0, p1;
 	struct siommu_unit_stats u0, u1;
@@ -444,8 +300,8 @@ static void test_refusals(void)
 	siommu_device_remove(c);
 	siommu_mm_exit(x86);
 	siommu_device_remove(nohooks);
-	hd_fini(&h);
-	hd_fini(&narrow);
+	test_pri_dev_fini(&h);
+	test_pri_dev_fini(&narrow);
 }
 
 /* The GPU model with a bound process as a client, next to a private one. */
@@ -527,8 +383,11 @@ int main(void)
 	struct siommu_mem_stats ms0, ms1;
 	struct siommu_unit_stats us;
 
+	/* SVA through PASID hooks is SMMUv2's. */
+	if (test_unit_type() != TEST_UNIT_SMMUV2)
+		return 77;
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_smmuv2(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	hw = siommu_unit_smmuv2(unit);
 	siommu_mem_get_stats(siommu_ctx_mem(ctx), &ms0);
 	test_bind();
