@@ -628,17 +628,23 @@ struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t p
  * left in that bank and waits. A PASID is installed only while the RID is
  * attached to a stage-1 paging domain of the table's input width (ias):
  * the bank's TCR is the RID domain's. A PASID's domain must be a stage-1
- * paging domain of the unit (-EINVAL otherwise); its unmaps invalidate its
- * ASID in every bank it is installed in, whichever table is live there.
+ * paging domain of the unit, or a process's SVA domain (a bind, below)
+ * (-EINVAL otherwise); its unmaps invalidate its ASID in every bank it is
+ * installed in, whichever table is live there.
  * Hooks run under the context's lock, in the thread of the configuration
  * call: they must not call configuration calls of the context (attach,
  * detach, domain alloc/free, device add/remove); they may access the
  * unit's registers and wait for the device's current job to finish,
  * provided that job does not wait for a configuration call.
  *
- * For SVA: a bind on such a device is an attach of the process's stage-1
- * domain to (dev, pasid) after the hooks are registered; the GPU driver
- * sees the same install_pasid/remove_pasid either way.
+ * For SVA (siommu/sva.h): a bind on such a device is an attach of the
+ * process's SVA domain (its Arm64 table, an ASID per process and unit) to
+ * (dev, the process's PASID); the GPU driver sees the same install_pasid
+ * and remove_pasid either way. When the process exits, remove_pasid runs
+ * (the device must stop using the table, as for any removal) and the
+ * table is not installed again; the PASID stays attached until unbound.
+ * A fault in a process's table is terminated and reported like a fault in
+ * any other table: the unit's banks do not stall.
  */
 struct siommu_pasid_table {
 	uint64_t ttbr;		/* TTBR0 value: table base | ASID << 48 */
