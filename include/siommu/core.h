@@ -251,8 +251,9 @@ void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *s
 #define SIOMMU_DEV_PRI		(1u << 2)	/* issues page requests */
 #define SIOMMU_DEV_STALL	(1u << 3)	/* a platform device whose faulting
 						 * transactions may stall and wait
-						 * to be resumed (SMMUv3 3.12.2);
-						 * not with PRI */
+						 * to be resumed (SMMUv3 3.12.2;
+						 * SMMUv2: its bank's stall, told
+						 * by a PASID hook); not with PRI */
 
 #define SIOMMU_NO_ALIAS (-1)
 
@@ -643,8 +644,23 @@ struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t p
  * and remove_pasid either way. When the process exits, remove_pasid runs
  * (the device must stop using the table, as for any removal) and the
  * table is not installed again; the PASID stays attached until unbound.
- * A fault in a process's table is terminated and reported like a fault in
- * any other table: the unit's banks do not stall.
+ *
+ *   stall_end(arg, dev, retry): for a device with SIOMMU_DEV_STALL (which
+ *     must have it): its transactions the bank held (the unit's DMA call
+ *     returned -EAGAIN, siommu/smmuv2.h) have ended: issue them again
+ *     (@retry), or they were aborted. While a bound process's table of
+ *     such a device is installed in a bank, the bank stalls on a context
+ *     fault (SCTLR.CFCFG): a fault in that table goes to the context's
+ *     page-fault path (siommu/sva.h), which brings the page in and
+ *     retries, or aborts; any other fault there is reported to the
+ *     device's fault handler and aborted at once. Before install_pasid or
+ *     remove_pasid runs for a bank, the bank stops stalling while it runs
+ *     and what it holds is aborted, so that a hook waiting for the
+ *     device's job never waits for the fault path. Called from any thread
+ *     (the faulting one inside its DMA call too) with a lock of the
+ *     driver held: it must only note the outcome and wake the device.
+ * Without SIOMMU_DEV_STALL, a fault in a process's table is terminated
+ * and reported like a fault in any other table.
  */
 struct siommu_pasid_table {
 	uint64_t ttbr;		/* TTBR0 value: table base | ASID << 48 */
@@ -657,6 +673,8 @@ struct siommu_pasid_hooks {
 			      struct siommu_domain *dom, const struct siommu_pasid_table *t);
 	void (*remove_pasid)(void *arg, struct siommu_device *dev, uint32_t pasid,
 			     struct siommu_domain *dom);
+	/* Required of a device with SIOMMU_DEV_STALL, else optional (NULL). */
+	void (*stall_end)(void *arg, struct siommu_device *dev, bool retry);
 };
 
 /*
@@ -665,7 +683,8 @@ struct siommu_pasid_hooks {
  * @pasid_bits (1..20) of PASIDs it takes. While registered, the device's
  * info reports those PASIDs. Returns 0; -EOPNOTSUPP (the unit has PASIDs
  * in hardware, or cannot hand tables to a device; a device with an alias
- * RID); -EINVAL (bad arguments); -EBUSY (PASIDs are attached, or hooks are
+ * RID); -EINVAL (bad arguments, or no stall_end for a device with
+ * SIOMMU_DEV_STALL); -EBUSY (PASIDs are attached, or hooks are
  * registered already); -ENOMEM (never when removing). Serialises on the
  * context.
  */

@@ -74,19 +74,23 @@
  * group is answered "success" (the device retries), or "invalid request"
  * for an address no VMA maps or an access the VMA's protection refuses
  * (a write to a read-only mapping), or for a process that has exited.
- * SMMUv2 has neither PRI nor a per-transaction stall: a bound device's
- * access to a page the process has not populated (or maps without the
- * access) is a context fault like one in any of its tables, terminated
- * and reported to the device's fault handler (FSR, FAR, the stream); the
- * device's driver resolves it by touching the page through the process
+ * SMMUv2 has no PRI: a device with SIOMMU_DEV_STALL (whose PASID hooks
+ * then include stall_end) has its bank stall on a fault in the process's
+ * table (SCTLR.CFCFG), and the stall goes to the fault path as a group
+ * of one, as on SMMUv3; the answer writes RESUME (retry after "success",
+ * else terminate) and the device learns it through stall_end. On a
+ * device without it the fault is terminated and reported to the device's
+ * fault handler (FSR, FAR, the stream), like one in any of its tables;
+ * its driver resolves it by touching the page through the process
  * (siommu_mm_read()/siommu_mm_write()) and issuing the work again, as
- * Linux's GPU drivers recover from a context fault. No page request is
- * made and the process's fault counters do not move.
+ * Linux's GPU drivers recover from a context fault, and the process's
+ * fault counters do not move.
  *
  * Process exit (siommu_mm_exit()): the DMA of every bound device stops
  * first (its PASID entry blocks, with fault recording disabled, as Linux
- * does; on SMMUv2 the device's remove_pasid hook runs, and the table is
- * never installed again), then the process's pages are freed. Binds stay until unbound;
+ * does; on SMMUv2 the device's remove_pasid hook runs, after aborting a
+ * stall its bank held, and the table is never installed again), then the
+ * process's pages are freed. Binds stay until unbound;
  * the process object goes with the last of them.
  *
  * Errors: 0 or a negative errno; nothing changes on failure.

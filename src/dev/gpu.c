@@ -136,7 +136,9 @@ static void gpu_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
 	pthread_mutex_unlock(&gpu->cp_lock);
 }
 
-static const struct siommu_pasid_hooks gpu_hooks = { gpu_install, gpu_remove };
+static const struct siommu_pasid_hooks gpu_hooks = {
+	.install_pasid = gpu_install, .remove_pasid = gpu_remove,
+};
 
 static void gpu_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
 {

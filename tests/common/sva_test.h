@@ -10,8 +10,12 @@
  *     (siommu/core.h) that keeps the tables it is handed and DMAs in a
  *     PASID's table by making it live in its bank (TTBR0, TLBIASID,
  *     TLBSYNC) unless it is already, as a GPU's command processor does,
- *     its RID attached to a stage-1 domain of its own. Its faults are
- *     terminated and reported (test_sva_page_requests() false).
+ *     its RID attached to a stage-1 domain of its own. With
+ *     SIOMMU_DEV_STALL (test_pri_dev_init() asks for it) a fault in a
+ *     bound process's table stalls and the device waits for the end the
+ *     stall_end hook reports, then retries or gives up; without it, the
+ *     fault is terminated and reported. There are no page requests to
+ *     send (test_sva_page_requests() false).
  */
 #ifndef SIOMMU_TEST_SVA_H
 #define SIOMMU_TEST_SVA_H
@@ -72,6 +76,8 @@ struct test_pri_dev {
 	struct siommu_pasid_table last;
 	unsigned int faults;
 	struct siommu_fault fault;
+	uint64_t stall_ends, stall_retries;	/* atomic */
+	uint64_t stalls;			/* DMAs that stalled, under lock */
 	/* Responses by group index, written by the unit's callback, with
 	 * PCIe's codes (0 success, 1 invalid request, 0xf failure). */
 	uint32_t resp_seen[512];	/* count of responses */
@@ -178,7 +184,20 @@ static void test_hook_remove(void *arg, struct siommu_device *dev, uint32_t pasi
 	pthread_mutex_unlock(&d->lock);
 }
 
-static const struct siommu_pasid_hooks test_hooks = { test_hook_install, test_hook_remove };
+static void test_hook_stall_end(void *arg, struct siommu_device *dev, bool retry)
+{
+	struct test_pri_dev *d = arg;
+
+	(void)dev;
+	if (retry)
+		__atomic_fetch_add(&d->stall_retries, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&d->stall_ends, 1, __ATOMIC_RELEASE);
+}
+
+static const struct siommu_pasid_hooks test_hooks = {
+	.install_pasid = test_hook_install, .remove_pasid = test_hook_remove,
+	.stall_end = test_hook_stall_end,
+};
 
 static void test_hook_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
 {
@@ -191,28 +210,45 @@ static void test_hook_fault(void *arg, struct siommu_device *dev, const struct s
 }
 
 /*
- * A device at @rid behind @unit taking @pasid_bits of PASIDs: with PRI
- * and @flags added where the unit has PASIDs; on SMMUv2 with PASID hooks
- * (@flags without ATS and PRI), its RID attached to a domain of its own.
+ * SMMUv2: a device with PASID hooks at @rid taking @pasid_bits of
+ * PASIDs, with @flags (SIOMMU_DEV_STALL: it waits out stalls), its RID
+ * attached to a domain of its own.
  */
-static inline void test_pri_dev_init(struct test_pri_dev *d, struct siommu_ctx *ctx,
-				     struct siommu_unit *unit, uint16_t rid,
-				     unsigned int pasid_bits, unsigned int flags)
+static inline void test_hook_dev_init(struct test_pri_dev *d, struct siommu_ctx *ctx,
+				      struct siommu_unit *unit, uint16_t rid,
+				      unsigned int pasid_bits, unsigned int flags)
 {
 	memset(d, 0, sizeof(*d));
 	d->ctx = ctx;
 	d->unit = unit;
 	d->rid = rid;
+	pthread_mutex_init(&d->lock, NULL);
+	d->dev = test_dev_add(unit, rid, 0, flags);
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &d->own));
+	CHECK_OK(siommu_device_attach(d->dev, d->own));
+	CHECK_OK(siommu_device_set_pasid_hooks(d->dev, pasid_bits, &test_hooks, d));
+	siommu_device_set_fault_handler(d->dev, test_hook_fault, d);
+}
+
+/*
+ * A device at @rid behind @unit taking @pasid_bits of PASIDs: with PRI
+ * and @flags added where the unit has PASIDs; on SMMUv2 one with PASID
+ * hooks that waits out stalls (@flags without ATS and PRI).
+ */
+static inline void test_pri_dev_init(struct test_pri_dev *d, struct siommu_ctx *ctx,
+				     struct siommu_unit *unit, uint16_t rid,
+				     unsigned int pasid_bits, unsigned int flags)
+{
 	if (test_unit_type() == TEST_UNIT_SMMUV2) {
-		pthread_mutex_init(&d->lock, NULL);
-		d->dev = test_dev_add(unit, rid, 0, test_unit_dev_flags(flags));
-		CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
-			.type = SIOMMU_DOMAIN_PAGING }, &d->own));
-		CHECK_OK(siommu_device_attach(d->dev, d->own));
-		CHECK_OK(siommu_device_set_pasid_hooks(d->dev, pasid_bits, &test_hooks, d));
-		siommu_device_set_fault_handler(d->dev, test_hook_fault, d);
+		test_hook_dev_init(d, ctx, unit, rid, pasid_bits,
+				   test_unit_dev_flags(flags) | SIOMMU_DEV_STALL);
 		return;
 	}
+	memset(d, 0, sizeof(*d));
+	d->ctx = ctx;
+	d->unit = unit;
+	d->rid = rid;
 	d->dev = test_dev_add(unit, rid, pasid_bits, SIOMMU_DEV_PRI | flags);
 	if (test_unit_type() == TEST_UNIT_SMMUV3)
 		CHECK_OK(siommu_smmuv3_dev_register(siommu_unit_smmuv3(unit), rid,
@@ -271,10 +307,34 @@ static inline int test_pri_request(struct test_pri_dev *d, uint32_t pasid, uint6
 	return siommu_vtd_page_request(siommu_unit_vtd(d->unit), &pr);
 }
 
-/* SMMUv2: the DMA in @pasid's table, made live in the bank first. */
+/* Wait for the stall_end call after the first @ends; whether it retried. */
+static inline bool test_hook_stall_wait(struct test_pri_dev *d, uint64_t ends,
+					uint64_t retries)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (__atomic_load_n(&d->stall_ends, __ATOMIC_ACQUIRE) == ends) {
+		if (d->poll)
+			siommu_iopf_poll(d->ctx, 0);
+		else
+			sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		CHECK(t.tv_sec - t0.tv_sec < 30);
+	}
+	return __atomic_load_n(&d->stall_retries, __ATOMIC_RELAXED) != retries;
+}
+
+/*
+ * SMMUv2: the DMA in @pasid's table, made live in the bank first. A
+ * stall is waited out, under the device's lock as a DMA engine's
+ * transaction is: -EAGAIN when it ended with a retry (from *done on),
+ * -EFAULT when aborted.
+ */
 static inline int test_hook_dma(struct test_pri_dev *d, uint32_t pasid, uint64_t addr,
 				void *buf, size_t len, bool write, size_t *done)
 {
+	uint64_t ends, retries;
 	struct siommu_smmuv2 *s = siommu_unit_smmuv2(d->unit);
 	const struct siommu_smmuv2_req req = { .sid = d->rid, .iova = addr };
 	const struct siommu_pasid_table *t = NULL;
@@ -304,8 +364,14 @@ static inline int test_hook_dma(struct test_pri_dev *d, uint32_t pasid, uint64_t
 		d->live_cb = t->cb;
 	}
 	/* Held across the DMA, so that a remove hook waits for it. */
+	ends = __atomic_load_n(&d->stall_ends, __ATOMIC_ACQUIRE);
+	retries = __atomic_load_n(&d->stall_retries, __ATOMIC_ACQUIRE);
 	ret = write ? siommu_smmuv2_dma_write(s, &req, buf, len, done, NULL) :
 		      siommu_smmuv2_dma_read(s, &req, buf, len, done, NULL);
+	if (ret == -EAGAIN) {
+		d->stalls++;
+		ret = test_hook_stall_wait(d, ends, retries) ? -EAGAIN : -EFAULT;
+	}
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
@@ -313,7 +379,8 @@ static inline int test_hook_dma(struct test_pri_dev *d, uint32_t pasid, uint64_t
 /*
  * DMA of @len bytes at @addr by the device with @pasid through its unit:
  * 0, or the model's error with *done (may be NULL) the bytes moved;
- * on SMMUv2 -ENOENT too, when the device has no table for @pasid.
+ * on SMMUv2 -ENOENT too, when the device has no table for @pasid, and
+ * test_hook_dma()'s results for a stall.
  */
 static inline int test_pri_dma_once(struct test_pri_dev *d, uint32_t pasid, uint64_t addr,
 				    void *buf, size_t len, bool write, size_t *done)
@@ -382,8 +449,16 @@ static inline int test_pri_dma(struct test_pri_dev *d, uint32_t pasid, uint64_t 
 		ret = test_pri_dma_once(d, pasid, addr, buf, len, write, &done);
 		if (!ret)
 			return 0;
-		CHECK_EQ(ret, -EFAULT);
-		c = test_pri_fault(d, pasid, addr + done, write);
+		if (test_unit_type() == TEST_UNIT_SMMUV2) {
+			/* The stall was the page request: retried, or
+			 * aborted ("invalid request"); a PASID the device
+			 * was not handed is one it cannot reach at all. */
+			CHECK(ret == -EAGAIN || ret == -EFAULT || ret == -ENOENT);
+			c = ret == -EAGAIN ? 0 : 1;
+		} else {
+			CHECK_EQ(ret, -EFAULT);
+			c = test_pri_fault(d, pasid, addr + done, write);
+		}
 		if (c != 0) {
 			if (code)
 				*code = c;

@@ -24,6 +24,7 @@
  *     fault resolved by a touch, isolation, exit.
  */
 #include <siommu/gpu.h>
+#include <siommu/ppasid.h>
 
 #include "sva_test.h"
 
@@ -34,10 +35,19 @@ static struct siommu_ctx *ctx;
 static struct siommu_unit *unit;
 static struct siommu_smmuv2 *hw;
 
-/* The device of sva_test.h, at @rid taking @pasid_bits of PASIDs. */
+/* The device of sva_test.h, at @rid taking @pasid_bits of PASIDs, that
+ * does not wait out stalls: its faults are terminated. */
 static void hd_init(struct test_pri_dev *h, uint16_t rid, unsigned int pasid_bits)
 {
-	test_pri_dev_init(h, ctx, unit, rid, pasid_bits, 0);
+	test_hook_dev_init(h, ctx, unit, rid, pasid_bits, 0);
+}
+
+static uint32_t rd_sctlr(unsigned int cb)
+{
+	uint64_t v = 0;
+
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(cb) + SIOMMU_SMMUV2_CB_SCTLR, 4, &v));
+	return (uint32_t)v;
 }
 
 /* A DMA that must fault with FSR bit @fsr, terminated (not stalled) and
@@ -304,6 +314,166 @@ static void test_refusals(void)
 	test_pri_dev_fini(&narrow);
 }
 
+/* A DMA of a stalling device in its own thread, for the tests that hold
+ * a stall while the main thread acts. */
+struct stall_dma {
+	pthread_t th;
+	struct test_pri_dev *d;
+	uint32_t pasid;
+	uint64_t va;
+	int ret;
+	bool done;
+};
+
+static void *stall_dma_fn(void *arg)
+{
+	struct stall_dma *s = arg;
+	unsigned char b[8];
+
+	s->ret = test_pri_dma_once(s->d, s->pasid, s->va, b, sizeof(b), false, NULL);
+	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Start one, and wait until the unit holds it. */
+static void stall_dma_start(struct stall_dma *s, struct test_pri_dev *d, uint32_t pasid,
+			    uint64_t va)
+{
+	struct siommu_smmuv2_stats st0, st;
+
+	siommu_smmuv2_get_stats(hw, &st0);
+	*s = (struct stall_dma){ .d = d, .pasid = pasid, .va = va };
+	CHECK_OK(pthread_create(&s->th, NULL, stall_dma_fn, s));
+	do {
+		usleep(1000);
+		siommu_smmuv2_get_stats(hw, &st);
+	} while (st.stalls == st0.stalls);
+}
+
+static int stall_dma_join(struct stall_dma *s)
+{
+	pthread_join(s->th, NULL);
+	return s->ret;
+}
+
+/*
+ * A device that waits out stalls (SIOMMU_DEV_STALL, a stall_end hook):
+ * a fault in a bound process's table stalls and becomes a page request
+ * the process's handler answers, then RESUME retries or aborts it; a
+ * fault in another table of a stalling bank is reported and aborted at
+ * once; poll mode holds a stall until polled; unbind and exit with a
+ * stall held abort it (exactly once) instead of waiting for the fault
+ * path under the context's lock.
+ */
+static void test_stalls(void)
+{
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(7);
+	struct siommu_mm_info mi;
+	struct siommu_sva *sva;
+	struct siommu_unit_stats u0, u1;
+	struct siommu_smmuv2_stats s0, s1;
+	struct siommu_ppasid *pp;
+	struct siommu_device *nostall;
+	struct stall_dma sd;
+	unsigned char w[PG], r[PG];
+	uint64_t va, ro;
+	uint32_t pasid;
+
+	/* A stalling device must be told how its stalls end. */
+	nostall = test_dev_add(unit, 0x60, 0, SIOMMU_DEV_STALL);
+	CHECK_EQ(siommu_device_set_pasid_hooks(nostall, 8, &test_nop_hooks, NULL), -EINVAL);
+	siommu_device_remove(nostall);
+
+	test_pri_dev_init(&h, ctx, unit, 0x61, 16, 0);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 8 * PG, RW, &va));
+	CHECK_OK(siommu_mm_mmap(mm, 0, PG, SIOMMU_PROT_READ, &ro));
+	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	CHECK(rd_sctlr(h.last.cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+
+	/* Present: no stall. Untouched: a stall, resolved, retried. */
+	siommu_unit_get_stats(unit, &u0);
+	siommu_smmuv2_get_stats(hw, &s0);
+	CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
+	CHECK(!strcmp((char *)r, "cpu"));
+	CHECK_EQ(h.stalls, 0);
+	memset(r, 0xff, PG);
+	CHECK_OK(test_pri_dma(&h, pasid, va + 3 * PG, r, PG, false, NULL));
+	for (size_t i = 0; i < PG; i++)
+		CHECK_EQ(r[i], 0);
+	fill(w, PG, 5);
+	CHECK_OK(test_pri_dma(&h, pasid, va + 5 * PG, w, PG, true, NULL));
+	CHECK_OK(siommu_mm_read(mm, va + 5 * PG, r, PG));
+	CHECK(!memcmp(r, w, PG));
+	CHECK_EQ(h.stalls, 2);
+	CHECK_EQ(h.stall_retries, 2);
+	/* Outside any mapping, a write to a read-only one: aborted. */
+	unsigned int code = 0;
+
+	CHECK_EQ(test_pri_dma(&h, pasid, va + 64 * PG, r, 8, false, &code), -EFAULT);
+	CHECK_EQ(code, 1);
+	CHECK_EQ(test_pri_dma(&h, pasid, ro, w, 8, true, &code), -EFAULT);
+	CHECK_EQ(h.stalls, 4);
+	CHECK_EQ(h.stall_ends, 4);
+	CHECK_EQ(h.stall_retries, 2);
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults, 2);
+	CHECK_EQ(mi.faults_refused, 2);
+	/* Stalls are no faults: no handler call, not counted as one. */
+	siommu_unit_get_stats(unit, &u1);
+	siommu_smmuv2_get_stats(hw, &s1);
+	CHECK_EQ(u1.faults, u0.faults);
+	CHECK_EQ(h.faults, 0);
+	CHECK_EQ(s1.stalls - s0.stalls, 4);
+
+	/* A private PASID's table in the same (stalling) bank: its fault is
+	 * reported to the handler and aborted at once. */
+	CHECK_OK(siommu_ppasid_alloc(&h.dev, 1, 8, &pp));
+	CHECK_EQ(test_pri_dma_once(&h, siommu_ppasid_pasid(pp), 0x100000, r, 8, false, NULL),
+		 -EFAULT);
+	CHECK_EQ(h.faults, 1);
+	CHECK_EQ(h.fault.addr, 0x100000);
+	CHECK_EQ(h.fault.reason, SIOMMU_SMMUV2_FSR_TF);
+	CHECK_EQ(h.stall_ends, 5);
+	CHECK_EQ(h.stall_retries, 2);
+	siommu_ppasid_free(pp);
+	CHECK(rd_sctlr(h.last.cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+
+	/* Poll mode: the stall is held until someone polls. */
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_POLL));
+	stall_dma_start(&sd, &h, pasid, va + 6 * PG);
+	usleep(20000);
+	CHECK(!__atomic_load_n(&sd.done, __ATOMIC_ACQUIRE));
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 1);
+	CHECK_EQ(stall_dma_join(&sd), -EAGAIN);		/* retry */
+	CHECK_EQ(h.stall_retries, 3);
+	/* Unbind with a stall held: aborted before the remove hook, which
+	 * waits for the device's DMA; the group's late answer is dropped. */
+	stall_dma_start(&sd, &h, pasid, va + 7 * PG);
+	siommu_sva_unbind(sva);
+	CHECK_EQ(stall_dma_join(&sd), -EFAULT);
+	CHECK_EQ(h.stall_ends, 7);
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 0);
+	CHECK_EQ(h.stall_ends, 7);
+	CHECK_EQ(h.removes, 2);		/* the private PASID's, the process's */
+	/* The bank stalls only while a stalling table is installed. */
+	CHECK(!(rd_sctlr(h.last.cb) & SIOMMU_SMMUV2_SCTLR_CFCFG));
+	/* Exit with a stall held: the same, and the exit returns. */
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	stall_dma_start(&sd, &h, pasid, va + 2 * PG);
+	siommu_mm_exit(mm);
+	CHECK_EQ(stall_dma_join(&sd), -EFAULT);
+	CHECK_EQ(h.stall_ends, 8);
+	CHECK_EQ(h.removes, 3);
+	siommu_sva_unbind(sva);
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 0);
+	CHECK_EQ(h.stall_ends, 8);
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_WORKER));
+	test_pri_dev_fini(&h);
+}
+
 /* The GPU model with a bound process as a client, next to a private one. */
 static void test_gpu(void)
 {
@@ -394,6 +564,7 @@ int main(void)
 	test_changes();
 	test_exit();
 	test_refusals();
+	test_stalls();
 	test_gpu();
 	/* Every frame of every process went back, tables included; no
 	 * ASID or bank is left in use. */

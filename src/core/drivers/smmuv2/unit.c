@@ -12,6 +12,10 @@
 #include "core/drv_wait.h"
 #include "core/drivers/smmuv2/smmuv2_drv.h"
 
+/* SCTLR of a bank in use: translate, access flag faults, faults recorded,
+ * reported (abort) and interrupting; CFCFG added while it stalls. */
+#define SCTLR_ON	(SIOMMU_SMMUV2_SCTLR_M | SIOMMU_SMMUV2_SCTLR_AFE | \
+			 SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE)
 /* TCR attributes of the walks: inner/outer write-back, inner shareable. */
 #define TCR_WALK_ATTRS	((1u << 8) | (1u << 10) | (3u << 12))
 /* MAIR0: attribute 0 normal write-back, 1 device-nGnRE (as the table's
@@ -298,9 +302,7 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
 	}
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_CONTEXTIDR), 0);
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR),
-			SIOMMU_SMMUV2_SCTLR_M | SIOMMU_SMMUV2_SCTLR_AFE |
-			SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE);
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), SCTLR_ON);
 }
 
 /*
@@ -532,9 +534,94 @@ static struct siommu_domain *rid_domain(struct siommu_device *dev)
 	return a ? a->dom : NULL;
 }
 
+/* Stalls ------------------------------------------------------------------------ */
+
+/* Bank @cb's SCTLR for its state: stalling while cb_stall[cb] (ctx->lock). */
+static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
+{
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR),
+			SCTLR_ON | (stall ? SIOMMU_SMMUV2_SCTLR_CFCFG : 0));
+}
+
+/*
+ * End what bank @cb holds (FSR.SS set): clear the record first, so that a
+ * retried transaction that faults again is recorded, then RESUME (SMMUv2
+ * 10.5: TERMINATE 0 retries, 1 aborts every held transaction); then tell
+ * the devices whose stalling tables are installed in the bank. Caller
+ * holds fault_lock.
+ */
+static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, bool retry)
+{
+	struct smmuv2_drv_att *att;
+	uint32_t fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+
+	v->stalls[cb].out = false;
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_RESUME),
+			retry ? 0 : SIOMMU_SMMUV2_RESUME_TERMINATE);
+	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
+		if (att->stall_cb == cb)
+			att->dev->pasid_hooks->stall_end(att->dev->pasid_hooks_arg, att->dev, retry);
+}
+
+/*
+ * Before a hook of a device in bank @cb runs (it may wait for the
+ * device's job, which a stall holds until the fault path answers, and the
+ * fault path needs the ctx->lock the caller holds): the bank stops
+ * stalling and what it holds is terminated; a pending answer then finds
+ * its report gone and is dropped. stall_resume() puts stalling back.
+ * Caller holds ctx->lock.
+ */
+static void stall_pause(struct smmuv2_drv_unit *v, int cb)
+{
+	if (cb < 0 || !v->cb_stall[cb])
+		return;
+	cb_sctlr_set(v, cb, false);
+	pthread_mutex_lock(&v->fault_lock);
+	if (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS)
+		stall_end_locked(v, cb, false);
+	v->stalls[cb].out = false;
+	pthread_mutex_unlock(&v->fault_lock);
+}
+
+static void stall_resume(struct smmuv2_drv_unit *v, int cb)
+{
+	if (cb >= 0 && v->cb_stall[cb])
+		cb_sctlr_set(v, cb, true);
+}
+
+/*
+ * Put @att in bank @cb (-1: none). A stalling attachment counts for its
+ * bank's CFCFG and joins the fault path's list. Caller holds ctx->lock.
+ */
+static void att_place(struct smmuv2_drv_unit *v, struct smmuv2_drv_att *att, int cb)
+{
+	int old = att->cb;
+
+	pthread_mutex_lock(&att->dom->lock);
+	att->cb = cb;
+	pthread_mutex_unlock(&att->dom->lock);
+	if (!att->stall || old == cb)
+		return;
+	pthread_mutex_lock(&v->fault_lock);
+	if (old >= 0)
+		cds_list_del(&att->stall_node);
+	if (cb >= 0)
+		cds_list_add_tail(&att->stall_node, &v->stall_atts);
+	att->stall_cb = cb;
+	pthread_mutex_unlock(&v->fault_lock);
+	if (old >= 0 && !--v->cb_stall[old])
+		cb_sctlr_set(v, old, false);
+	if (cb >= 0 && !v->cb_stall[cb]++)
+		cb_sctlr_set(v, cb, true);
+}
+
+/* PASIDs through the hooks ------------------------------------------------------ */
+
 /* Hand (@dev, @att->pasid) in bank @cb to the device's install hook. */
 static void pasid_install(struct siommu_device *dev, struct smmuv2_drv_att *att, int cb)
 {
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
 	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(att->dom, dev->unit);
 	struct siommu_pasid_table t = {
 		.ttbr = siommu_pt_root(att->dom->pt) | SIOMMU_SMMUV2_TTBR_ASID(vd->asid),
@@ -543,13 +630,16 @@ static void pasid_install(struct siommu_device *dev, struct smmuv2_drv_att *att,
 		.ias = att->dom->ias,
 	};
 
+	stall_pause(v, cb);
 	dev->pasid_hooks->install_pasid(dev->pasid_hooks_arg, dev, att->pasid, att->dom, &t);
+	stall_resume(v, cb);
 }
 
 /*
  * (@dev, @att->pasid) leaves bank @att->cb: unless @replaced (the install
  * hook already took the PASID over), the remove hook; then, the device no
- * longer using the table there, its ASID's entries in the bank go.
+ * longer using the table there, its ASID's entries in the bank go. The
+ * caller takes it out of the bank (att_place()) after.
  */
 static void pasid_leave(struct smmuv2_drv_unit *v, struct siommu_device *dev,
 			struct smmuv2_drv_att *att, bool replaced)
@@ -558,17 +648,13 @@ static void pasid_leave(struct smmuv2_drv_unit *v, struct siommu_device *dev,
 
 	if (att->cb < 0)
 		return;
-	if (!replaced)
+	if (!replaced) {
+		stall_pause(v, att->cb);
 		dev->pasid_hooks->remove_pasid(dev->pasid_hooks_arg, dev, att->pasid, att->dom);
+		stall_resume(v, att->cb);
+	}
 	tlbi(v, att->cb, SIOMMU_SMMUV2_CB_TLBIASID, 4, vd->asid);
 	smmuv2_drv_tlb_sync(v, att->cb);
-}
-
-static void att_set_cb(struct smmuv2_drv_att *att, int cb)
-{
-	pthread_mutex_lock(&att->dom->lock);
-	att->cb = cb;
-	pthread_mutex_unlock(&att->dom->lock);
 }
 
 /*
@@ -595,6 +681,12 @@ static int attach_prepare(struct siommu_device *dev, uint32_t pasid,
 	att->dom = dom;
 	att->pasid = pasid;
 	att->cb = -1;
+	att->stall_cb = -1;
+	/* A process's table on a device that can wait for its faults. */
+	att->stall = pasid && dom->type == SIOMMU_DOMAIN_SVA &&
+		     (dev->cfg.flags & SIOMMU_DEV_STALL) && dev->pasid_hooks->stall_end;
+	if (dom_s1(dom))
+		att->asid = smmuv2_drv_dom(dom, dev->unit)->asid;
 	return 0;
 }
 
@@ -619,15 +711,16 @@ static void pasid_commit(struct siommu_device *dev, struct siommu_domain *old,
 
 		cb = pasid_bank(dev->unit, rid_domain(dev), dom);
 		pthread_mutex_lock(&dom->lock);
-		att->cb = cb;
 		cds_list_add_tail(&att->dom_node, &vd->patts);
 		pthread_mutex_unlock(&dom->lock);
+		att_place(v, att, cb);
 		cds_list_add_tail(&att->dev_node, &d->patts);
 		if (cb >= 0)
 			pasid_install(dev, att, cb);
 	}
 	if (old_att) {
 		pasid_leave(v, dev, old_att, cb >= 0 && cb == old_att->cb);
+		att_place(v, old_att, -1);
 		cds_list_del(&old_att->dev_node);
 		pthread_mutex_lock(&old->lock);
 		cds_list_del(&old_att->dom_node);
@@ -663,7 +756,7 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 	cds_list_for_each_entry(pa, &d->patts, dev_node) {
 		if (pa->cb >= 0 && pasid_bank(dev->unit, dom, pa->dom) != pa->cb) {
 			pasid_leave(v, dev, pa, false);
-			att_set_cb(pa, -1);
+			att_place(v, pa, -1);
 		}
 	}
 	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY)
@@ -677,7 +770,7 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 		int cb = pasid_bank(dev->unit, dom, pa->dom);
 
 		if (cb >= 0 && pa->cb < 0 && !pa->quiet) {
-			att_set_cb(pa, cb);
+			att_place(v, pa, cb);
 			pasid_install(dev, pa, cb);
 		}
 	}
@@ -705,33 +798,86 @@ static void attach_quiesce(struct siommu_device *dev, uint32_t pasid,
 	(void)dom;
 	att->quiet = true;
 	pasid_leave(smmuv2_drv_unit(dev->unit), dev, att, false);
-	att_set_cb(att, -1);
+	att_place(smmuv2_drv_unit(dev->unit), att, -1);
 }
 
 /* Faults ---------------------------------------------------------------------- */
 
-/* Bank @cb's fault, read and cleared; false when FSR holds none. */
-static bool cb_fault_read(struct smmuv2_drv_unit *v, int cb, struct siommu_fault *f)
+/*
+ * The stalling attachment whose table is live in bank @cb (its ASID in
+ * TTBR0[63:48]), or NULL. Caller holds fault_lock.
+ */
+static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb)
 {
+	uint16_t asid = (uint16_t)(smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TTBR0)) >> 48);
+	struct smmuv2_drv_att *att;
+
+	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
+		if (att->stall_cb == cb && att->asid == asid)
+			return att;
+	return NULL;
+}
+
+/*
+ * Bank @cb's context interrupt, on the thread whose transaction faulted.
+ * A stall in a bound process's table of a device that waits for it (the
+ * live ASID's) goes to the core's page-fault path, FSR kept until the
+ * answer (page_response()). Any other fault is read, cleared and
+ * reported to the device's handler, and if the bank holds it, terminated
+ * after the report (the device is told through its stall_end hook).
+ */
+static void cb_irq(struct smmuv2_drv_unit *v, int cb)
+{
+	struct iommu_page_request req;
+	struct smmuv2_drv_att *att;
+	struct siommu_fault f;
 	uint32_t fsr, fsynr0;
+	uint64_t far;
 
 	pthread_mutex_lock(&v->fault_lock);
 	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
 	if (!(fsr & SIOMMU_SMMUV2_FSR_FAULT)) {
 		pthread_mutex_unlock(&v->fault_lock);
-		return false;
+		return;
 	}
 	fsynr0 = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSYNR0));
-	memset(f, 0, sizeof(*f));
-	f->addr = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
-	f->rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
-	f->reason = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
-	f->write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
+	far = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
+	att = fsr & SIOMMU_SMMUV2_FSR_SS ? stall_att_live(v, cb) : NULL;
+	if (att) {
+		struct smmuv2_drv_stall *st = &v->stalls[cb];
+
+		st->gen = (uint16_t)((st->gen + 1) & 0x1ff);
+		st->out = true;
+		req = (struct iommu_page_request){
+			.rid = att->dev->cfg.rid, .pasid_present = true, .pasid = att->pasid,
+			.addr = far, .grpid = SMMUV2_DRV_STALL_TAG(cb, st->gen), .stall = true,
+			.last = true, .read = !(fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR),
+			.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR,
+		};
+		/* Counted before the lock goes: a drain waits for the report. */
+		__atomic_fetch_add(&v->stall_reporting, 1, __ATOMIC_ACQ_REL);
+		pthread_mutex_unlock(&v->fault_lock);
+		core_report_page_requests(v->unit, &req, 1);
+		__atomic_fetch_sub(&v->stall_reporting, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.addr = far;
+	f.rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
+	f.reason = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
+	f.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
 	/* Write-1-to-clear: FSR takes new records from here. */
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr);
 	__atomic_fetch_add(&v->n_fault, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&v->fault_lock);
-	return true;
+	core_report_fault(v->unit, &f);
+	if (!(fsr & SIOMMU_SMMUV2_FSR_SS))
+		return;
+	pthread_mutex_lock(&v->fault_lock);
+	if (!v->stalls[cb].out &&
+	    (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS))
+		stall_end_locked(v, cb, false);
+	pthread_mutex_unlock(&v->fault_lock);
 }
 
 static bool global_fault_read(struct smmuv2_drv_unit *v, struct siommu_fault *f)
@@ -769,15 +915,21 @@ static void smmuv2_irq(void *opaque, enum siommu_smmuv2_irq irq, int cb)
 	struct siommu_fault f;
 	bool got;
 
-	if (irq == SIOMMU_SMMUV2_IRQ_CONTEXT)
-		got = cb >= 0 && (unsigned int)cb < v->num_cb && cb_fault_read(v, cb, &f);
-	else
-		got = global_fault_read(v, &f);
+	if (irq == SIOMMU_SMMUV2_IRQ_CONTEXT) {
+		if (cb >= 0 && (unsigned int)cb < v->num_cb)
+			cb_irq(v, cb);
+		return;
+	}
+	got = global_fault_read(v, &f);
 	if (got)
 		core_report_fault(v->unit, &f);
 }
 
-/* Stalls are never configured (SCTLR.CFCFG 0): nothing is ever held. */
+/*
+ * The unit's report of a RESUME's effect. Only the driver writes RESUME,
+ * and it tells the devices itself (stall_end_locked()), with fault_lock
+ * held: nothing to do here.
+ */
 static void smmuv2_stall_end(void *opaque, unsigned int cb, bool retry)
 {
 	(void)opaque;
@@ -839,6 +991,13 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 		ret = -ENOMEM;
 		goto out_destroy_hw;
 	}
+	v->stalls = mem_should_fail(mem) ? NULL : calloc(v->num_cb, sizeof(*v->stalls));
+	v->cb_stall = mem_should_fail(mem) ? NULL : calloc(v->num_cb, sizeof(*v->cb_stall));
+	if (!v->stalls || !v->cb_stall) {
+		ret = -ENOMEM;
+		goto out_free_smr;
+	}
+	CDS_INIT_LIST_HEAD(&v->stall_atts);
 	unit->drv = v;
 	siommu_smmuv2_set_ops(v->hw, &hw_ops, v);
 
@@ -869,6 +1028,8 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 
 out_free_smr:
 	unit->drv = NULL;
+	free(v->cb_stall);
+	free(v->stalls);
 	free(v->smr);
 out_destroy_hw:
 	siommu_smmuv2_destroy(v->hw);
@@ -885,6 +1046,8 @@ static void unit_fini(struct siommu_unit *unit)
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 
 	siommu_smmuv2_destroy(v->hw);
+	free(v->cb_stall);
+	free(v->stalls);
 	free(v->smr);
 	free(v->asid_map);
 	pthread_mutex_destroy(&v->fault_lock);
@@ -901,6 +1064,8 @@ static void unit_info(struct siommu_unit *unit, struct iommu_unit_info *info)
 	info->ias = v->s1 ? 48 : v->oas;
 	info->ats = false;
 	info->pri = false;
+	/* Banks stall (SCTLR.CFCFG) for a device's bound processes. */
+	info->stall = v->s1;
 	/* Translation faults are never cached (Arm ARM D8.14): a new mapping
 	 * needs no invalidation. */
 	info->caching_mode = false;
@@ -988,13 +1153,46 @@ static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *in
 	info->pgsize_bitmap = SMMUV2_PGSIZES;
 }
 
-/* Nothing asks for one: the unit has no page request interface. */
+/*
+ * Answers to stalls (the unit has no page request interface): each ends
+ * what its bank holds, retried after "success", else terminated, if the
+ * report is still the bank's outstanding one (a bank whose stall was
+ * terminated before a hook ran, or that stalled again since, has another
+ * generation or none).
+ */
 static void page_response(struct siommu_unit *unit, const struct iommu_page_response *r,
 			  unsigned int n)
 {
-	(void)unit;
-	(void)r;
-	(void)n;
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int cb = SMMUV2_DRV_STALL_CB(r[i].req.grpid);
+
+		if (!r[i].req.stall || cb >= v->num_cb)
+			continue;
+		pthread_mutex_lock(&v->fault_lock);
+		if (v->stalls[cb].out && v->stalls[cb].gen == SMMUV2_DRV_STALL_GEN(r[i].req.grpid) &&
+		    (smmuv2_drv_rd32(v, cb_reg((int)cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS))
+			stall_end_locked(v, (int)cb, r[i].code == IOMMU_PAGE_RESP_SUCCESS);
+		v->stalls[cb].out = false;
+		pthread_mutex_unlock(&v->fault_lock);
+	}
+}
+
+/*
+ * Stall reports read before this call have reached the core when it
+ * returns. A stall's record is read by the thread whose transaction
+ * stalled, in its DMA call (the context interrupt); one not read yet
+ * belongs to a transaction the device has not finished, which the detach
+ * contract excludes.
+ */
+static void page_req_drain(struct siommu_unit *unit)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	while (__atomic_load_n(&v->stall_reporting, __ATOMIC_ACQUIRE))
+		sched_yield();
 }
 
 const struct iommu_ops smmuv2_iommu_ops = {
@@ -1017,4 +1215,5 @@ const struct iommu_ops smmuv2_iommu_ops = {
 	.flush_all = flush_all,
 	.attach_quiesce = attach_quiesce,
 	.page_response = page_response,
+	.page_req_drain = page_req_drain,
 };
