@@ -93,12 +93,16 @@ uint32_t siommu_gpu_client_pasid(const struct siommu_gpu_client *c);
 /*
  * siommu_gpu_client_bind - a client that is process @mm: the GPU's device
  * bound to it (siommu_sva_bind()), jobs running at the process's
- * addresses with its PASID. The CP resolves no page faults: a job that
- * reaches a page the process has not populated (or maps without the
- * access) stops with a fault, as in a private PASID, and the GPU's user
- * resolves it by touching the page (siommu_mm_read()/write()), recovers
- * the GPU and submits again. When the process exits its table leaves the
- * GPU (on SMMUv2 the client's jobs then get -ENOENT); remove the client
+ * addresses with its PASID. On SMMUv2 with a device that has
+ * SIOMMU_DEV_STALL, a job's fault in the process's table stalls its
+ * transaction until the context's page-fault path has brought the page
+ * in (the job goes on) or refused it (the job stops with the fault).
+ * Otherwise the CP resolves no page faults: a job that reaches a page the
+ * process has not populated (or maps without the access) stops with a
+ * fault, as in a private PASID, and the GPU's user resolves it by
+ * touching the page (siommu_mm_read()/write()), recovers the GPU and
+ * submits again. When the process exits its table leaves the GPU (on
+ * SMMUv2 the client's jobs then get -ENOENT); remove the client
  * afterwards all the same. siommu_gpu_client_remove() unbinds.
  * Returns 0 or the errors of siommu_sva_bind() (-EOPNOTSUPP: on VT-d and
  * SMMUv3 a GPU device without PRI or stalls), -ENOSPC (the GPU's clients

@@ -13,7 +13,9 @@
  * The hooks run under the context's lock; a job never waits for it (it
  * only writes the unit's registers and issues DMA), so the order is
  * ctx->lock, then cp_lock. The fault handler runs in the thread of the
- * faulting DMA, which is a job's, holding cp_lock already.
+ * faulting DMA, which is a job's, holding cp_lock already. stall_lock
+ * (innermost: the stall_end hook runs under a lock of the IOMMU driver)
+ * protects the count of stall ends a job waits on.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -50,6 +52,11 @@ struct siommu_gpu {
 	uint64_t live_ttbr, own_ttbr;
 	bool hung;
 	struct siommu_gpu_fault fault;	/* of the job running */
+	/* SMMUv2 with SIOMMU_DEV_STALL: stalls of a job that ended, and how
+	 * many of them retried; under stall_lock. */
+	pthread_mutex_t stall_lock;
+	pthread_cond_t stall_cond;
+	uint64_t stall_ends, stall_retries;
 	uint8_t *scratch;		/* a copy's bytes in flight */
 	unsigned int clients;
 	struct siommu_gpu_stats st;
@@ -136,8 +143,22 @@ static void gpu_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
 	pthread_mutex_unlock(&gpu->cp_lock);
 }
 
+/* The IOMMU driver ended the job's stalled transaction (SMMUv2). */
+static void gpu_stall_end(void *arg, struct siommu_device *dev, bool retry)
+{
+	struct siommu_gpu *gpu = arg;
+
+	(void)dev;
+	pthread_mutex_lock(&gpu->stall_lock);
+	gpu->stall_ends++;
+	gpu->stall_retries += retry;
+	pthread_cond_broadcast(&gpu->stall_cond);
+	pthread_mutex_unlock(&gpu->stall_lock);
+}
+
 static const struct siommu_pasid_hooks gpu_hooks = {
 	.install_pasid = gpu_install, .remove_pasid = gpu_remove,
+	.stall_end = gpu_stall_end,
 };
 
 static void gpu_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
@@ -182,6 +203,8 @@ int SIOMMU_EXPORT siommu_gpu_create(struct siommu_device *dev, struct siommu_gpu
 	gpu->vtd = siommu_unit_vtd(dev->unit);
 	gpu->smmuv3 = siommu_unit_smmuv3(dev->unit);
 	pthread_mutex_init(&gpu->cp_lock, NULL);
+	pthread_mutex_init(&gpu->stall_lock, NULL);
+	pthread_cond_init(&gpu->stall_cond, NULL);
 	if (info.pasid_bits && (gpu->vtd || gpu->smmuv3)) {
 		ret = 0;
 	} else if (gpu->smmu) {
@@ -191,6 +214,8 @@ int SIOMMU_EXPORT siommu_gpu_create(struct siommu_device *dev, struct siommu_gpu
 		ret = -EOPNOTSUPP;
 	}
 	if (ret) {
+		pthread_cond_destroy(&gpu->stall_cond);
+		pthread_mutex_destroy(&gpu->stall_lock);
 		pthread_mutex_destroy(&gpu->cp_lock);
 		free(gpu->scratch);
 		free(gpu);
@@ -209,6 +234,8 @@ void SIOMMU_EXPORT siommu_gpu_destroy(struct siommu_gpu *gpu)
 	siommu_device_set_fault_handler(gpu->dev, NULL, NULL);
 	if (gpu->smmu)
 		siommu_device_set_pasid_hooks(gpu->dev, 0, NULL, NULL);
+	pthread_cond_destroy(&gpu->stall_cond);
+	pthread_mutex_destroy(&gpu->stall_lock);
 	pthread_mutex_destroy(&gpu->cp_lock);
 	free(gpu->scratch);
 	free(gpu);
@@ -331,6 +358,63 @@ static void cp_switch(struct siommu_gpu *gpu, const struct gpu_table *e)
 	gpu->st.switches++;
 }
 
+/* Stalls a transaction may go through before the job gives up. */
+#define CP_STALL_RETRIES 16
+
+/*
+ * The job's DMA by the GPU's stream (SMMUv2). A transaction the bank
+ * holds (-EAGAIN: a fault in a bound process's table, with
+ * SIOMMU_DEV_STALL) waits for the IOMMU driver's stall_end and is issued
+ * again on retry, from the page it stopped at; aborted, it is the job's
+ * fault.
+ */
+static int cp_dma_smmuv2(struct siommu_gpu *gpu, const struct gpu_table *e, bool write,
+			 uint64_t iova, void *buf, size_t len)
+{
+	struct siommu_smmuv2_req req = { .sid = gpu->dev->cfg.rid };
+	struct siommu_smmuv2_xlate x;
+	unsigned int tries;
+	int ret = -EFAULT;
+
+	for (tries = 0; tries < CP_STALL_RETRIES; tries++) {
+		uint64_t ends, retries;
+		size_t done = 0;
+
+		pthread_mutex_lock(&gpu->stall_lock);
+		ends = gpu->stall_ends;
+		retries = gpu->stall_retries;
+		pthread_mutex_unlock(&gpu->stall_lock);
+		req.iova = iova;
+		memset(&x, 0, sizeof(x));
+		ret = write ? siommu_smmuv2_dma_write(gpu->smmu, &req, buf, len, &done, &x)
+			    : siommu_smmuv2_dma_read(gpu->smmu, &req, buf, len, &done, &x);
+		if (ret != -EAGAIN)
+			break;
+		pthread_mutex_lock(&gpu->stall_lock);
+		while (gpu->stall_ends == ends)
+			pthread_cond_wait(&gpu->stall_cond, &gpu->stall_lock);
+		ret = gpu->stall_retries != retries ? -EAGAIN : -EFAULT;
+		pthread_mutex_unlock(&gpu->stall_lock);
+		iova += done;
+		buf = (char *)buf + done;
+		len -= done;
+		if (ret == -EFAULT) {
+			/* Aborted: the fault path refused the page. */
+			if (!gpu->fault.reported) {
+				gpu->fault.addr = iova & ~(uint64_t)(SIOMMU_SZ_4K - 1);
+				gpu->fault.reason = x.fsr;
+				gpu->fault.write = write;
+			}
+			break;
+		}
+	}
+	if (ret) {
+		gpu->fault.cb = x.global ? -1 : x.cb;
+		gpu->fault.ttbr0 = e->t.ttbr;
+	}
+	return ret;
+}
+
 /* One DMA of the job, in the client's space. */
 static int cp_dma(struct siommu_gpu *gpu, const struct gpu_table *e, uint32_t pasid,
 		  bool write, uint64_t iova, void *buf, size_t len)
@@ -338,16 +422,7 @@ static int cp_dma(struct siommu_gpu *gpu, const struct gpu_table *e, uint32_t pa
 	int ret;
 
 	if (gpu->smmu) {
-		struct siommu_smmuv2_req req = { .sid = gpu->dev->cfg.rid, .iova = iova };
-		struct siommu_smmuv2_xlate x;
-
-		memset(&x, 0, sizeof(x));
-		ret = write ? siommu_smmuv2_dma_write(gpu->smmu, &req, buf, len, NULL, &x)
-			    : siommu_smmuv2_dma_read(gpu->smmu, &req, buf, len, NULL, &x);
-		if (ret) {
-			gpu->fault.cb = x.global ? -1 : x.cb;
-			gpu->fault.ttbr0 = e->t.ttbr;
-		}
+		ret = cp_dma_smmuv2(gpu, e, write, iova, buf, len);
 	} else if (gpu->smmuv3) {
 		struct siommu_smmuv3_req req = {
 			.sid = gpu->dev->cfg.rid, .ssv = true, .ssid = pasid, .iova = iova,

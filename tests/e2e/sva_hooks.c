@@ -548,6 +548,51 @@ static void test_gpu(void)
 	CHECK_OK(siommu_domain_free(own));
 }
 
+/* A GPU whose device waits out stalls: its bound process's pages come
+ * in on the jobs' faults; a page the process cannot map ends the job. */
+static void test_gpu_stalls(void)
+{
+	struct siommu_device *dev = test_dev_add(unit, 0x52, 0, SIOMMU_DEV_STALL);
+	struct siommu_mm *mm = mm_new(8);
+	struct siommu_domain *own;
+	struct siommu_gpu *gpu;
+	struct siommu_gpu_client *proc;
+	struct siommu_gpu_fault f;
+	struct siommu_mm_info mi;
+	char out[16];
+	uint64_t va;
+
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own));
+	CHECK_OK(siommu_device_attach(dev, own));
+	CHECK_OK(siommu_gpu_create(dev, &gpu));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "source", 7));
+	CHECK_OK(siommu_gpu_client_bind(gpu, mm, &proc));
+	/* The copy's destination was never touched: it comes in. */
+	CHECK_OK(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_COPY, .src = va, .dst = va + 2 * PG + 8, .len = 7 }, &f));
+	CHECK_OK(siommu_mm_read(mm, va + 2 * PG + 8, out, 7));
+	CHECK(!strcmp(out, "source"));
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults, 1);
+	/* Beyond the mapping: refused, the job ends with the fault. */
+	CHECK_EQ(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + 8 * PG, .len = 8, .out = out }, &f), -EFAULT);
+	CHECK_EQ(f.addr, va + 8 * PG);
+	CHECK_EQ(f.reason, SIOMMU_SMMUV2_FSR_TF);
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults_refused, 1);
+	siommu_gpu_recover(gpu);
+	CHECK_OK(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + 3 * PG, .len = 8, .out = out }, &f));
+	siommu_gpu_client_remove(proc);
+	siommu_mm_exit(mm);
+	siommu_gpu_destroy(gpu);
+	siommu_device_remove(dev);
+	CHECK_OK(siommu_domain_free(own));
+}
+
 int main(void)
 {
 	struct siommu_mem_stats ms0, ms1;
@@ -566,6 +611,7 @@ int main(void)
 	test_refusals();
 	test_stalls();
 	test_gpu();
+	test_gpu_stalls();
 	/* Every frame of every process went back, tables included; no
 	 * ASID or bank is left in use. */
 	siommu_mem_get_stats(siommu_ctx_mem(ctx), &ms1);

@@ -1172,10 +1172,13 @@ static void page_response(struct siommu_unit *unit, const struct iommu_page_resp
 		if (!r[i].req.stall || cb >= v->num_cb)
 			continue;
 		pthread_mutex_lock(&v->fault_lock);
-		if (v->stalls[cb].out && v->stalls[cb].gen == SMMUV2_DRV_STALL_GEN(r[i].req.grpid) &&
-		    (smmuv2_drv_rd32(v, cb_reg((int)cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS))
-			stall_end_locked(v, (int)cb, r[i].code == IOMMU_PAGE_RESP_SUCCESS);
-		v->stalls[cb].out = false;
+		if (v->stalls[cb].out && v->stalls[cb].gen == SMMUV2_DRV_STALL_GEN(r[i].req.grpid)) {
+			if (smmuv2_drv_rd32(v, cb_reg((int)cb, SIOMMU_SMMUV2_CB_FSR)) &
+			    SIOMMU_SMMUV2_FSR_SS)
+				stall_end_locked(v, (int)cb,
+						 r[i].code == IOMMU_PAGE_RESP_SUCCESS);
+			v->stalls[cb].out = false;
+		}
 		pthread_mutex_unlock(&v->fault_lock);
 	}
 }
