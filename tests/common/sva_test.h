@@ -307,21 +307,32 @@ static inline int test_pri_request(struct test_pri_dev *d, uint32_t pasid, uint6
 	return siommu_vtd_page_request(siommu_unit_vtd(d->unit), &pr);
 }
 
+/*
+ * One pass of a wait for the answer to a fault of @d: run the fault path
+ * if the test drives it (poll mode), else yield. An answer that has not
+ * come 30 s after @t0 fails the test.
+ */
+static inline void test_pri_wait_step(struct test_pri_dev *d, const struct timespec *t0)
+{
+	struct timespec t;
+
+	if (d->poll)
+		siommu_iopf_poll(d->ctx, 0);
+	else
+		sched_yield();
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	CHECK(t.tv_sec - t0->tv_sec < 30);
+}
+
 /* Wait for the stall_end call after the first @ends; whether it retried. */
 static inline bool test_hook_stall_wait(struct test_pri_dev *d, uint64_t ends,
 					uint64_t retries)
 {
-	struct timespec t0, t;
+	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (__atomic_load_n(&d->stall_ends, __ATOMIC_ACQUIRE) == ends) {
-		if (d->poll)
-			siommu_iopf_poll(d->ctx, 0);
-		else
-			sched_yield();
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		CHECK(t.tv_sec - t0.tv_sec < 30);
-	}
+	while (__atomic_load_n(&d->stall_ends, __ATOMIC_ACQUIRE) == ends)
+		test_pri_wait_step(d, &t0);
 	return __atomic_load_n(&d->stall_retries, __ATOMIC_RELAXED) != retries;
 }
 
@@ -413,20 +424,14 @@ static inline unsigned int test_pri_fault(struct test_pri_dev *d, uint32_t pasid
 {
 	uint16_t prgi = (uint16_t)(__atomic_fetch_add(&d->next_prgi, 1, __ATOMIC_RELAXED) % 512);
 	uint32_t seen = __atomic_load_n(&d->resp_seen[prgi], __ATOMIC_ACQUIRE);
-	struct timespec t0, t;
+	struct timespec t0;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = test_pri_request(d, pasid, addr, write, prgi, true, addr ^ 0x5a5a);
 	CHECK(ret == 0 || ret == -ENOSPC);
-	while (__atomic_load_n(&d->resp_seen[prgi], __ATOMIC_ACQUIRE) == seen) {
-		if (d->poll)
-			siommu_iopf_poll(d->ctx, 0);
-		else
-			sched_yield();
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		CHECK(t.tv_sec - t0.tv_sec < 30);
-	}
+	while (__atomic_load_n(&d->resp_seen[prgi], __ATOMIC_ACQUIRE) == seen)
+		test_pri_wait_step(d, &t0);
 	return __atomic_load_n(&d->resp_code[prgi], __ATOMIC_RELAXED);
 }
 

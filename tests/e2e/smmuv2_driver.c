@@ -85,6 +85,18 @@ static void counts_check(struct siommu_unit *u, const struct counts *c0, uint64_
 	CHECK_EQ(c.us.inv_errors - c0->us.inv_errors, errors);
 }
 
+/* An unmap of @len bytes at 0x100000 of @dom, and what it must write. */
+static void unmap_counted(struct siommu_unit *u, struct siommu_domain *dom, uint64_t len,
+			  uint64_t ops, uint64_t errors)
+{
+	struct counts c0;
+	uint64_t n;
+
+	counts_get(u, &c0);
+	CHECK_OK(siommu_domain_unmap(dom, 0x100000, len, &n));
+	counts_check(u, &c0, ops, 1, errors);
+}
+
 /* The shim: SACTIVE and GSACTIVE read set; the polls are counted. */
 static uint64_t stuck_sync(void *arg, uint64_t off, uint64_t val)
 {
@@ -106,7 +118,7 @@ static void test_counts_and_waits(void)
 	struct siommu_device *a, *b;
 	struct siommu_domain *s1, *s2, *pd;
 	struct counts c0;
-	uint64_t pa, n;
+	uint64_t pa;
 	uint32_t pasid;
 	unsigned int polls = 0;
 
@@ -126,20 +138,12 @@ static void test_counts_and_waits(void)
 	counts_get(unit, &c0);
 	CHECK_OK(siommu_domain_map(s1, 0x100000, pa, 0x100000, SIOMMU_PROT_READ));
 	counts_check(unit, &c0, 0, 0, 0);
-	counts_get(unit, &c0);
-	CHECK_OK(siommu_domain_unmap(s1, 0x100000, 3 * 0x1000, &n));
-	counts_check(unit, &c0, 3, 1, 0);
-	counts_get(unit, &c0);
-	CHECK_OK(siommu_domain_unmap(s1, 0x100000, 0x100000, &n));
-	counts_check(unit, &c0, 1, 1, 0);
+	unmap_counted(unit, s1, 3 * 0x1000, 3, 0);
+	unmap_counted(unit, s1, 0x100000, 1, 0);
 	/* Stage 2: TLBIIPAS2(L) per page, or TLBIVMID and sTLBGSYNC. */
 	CHECK_OK(siommu_domain_map(s2, 0x100000, pa, 0x100000, SIOMMU_PROT_READ));
-	counts_get(unit, &c0);
-	CHECK_OK(siommu_domain_unmap(s2, 0x100000, 2 * 0x1000, &n));
-	counts_check(unit, &c0, 2, 1, 0);
-	counts_get(unit, &c0);
-	CHECK_OK(siommu_domain_unmap(s2, 0x100000, 0x100000, &n));
-	counts_check(unit, &c0, 1, 1, 0);
+	unmap_counted(unit, s2, 2 * 0x1000, 2, 0);
+	unmap_counted(unit, s2, 0x100000, 1, 0);
 	/* A bank retired: TLBIVMID and sTLBGSYNC. */
 	counts_get(unit, &c0);
 	siommu_device_detach(b);
@@ -151,9 +155,7 @@ static void test_counts_and_waits(void)
 	CHECK_OK(siommu_domain_alloc(unit, &paging, &pd));
 	CHECK_OK(siommu_domain_map(pd, 0x100000, pa, 0x1000, SIOMMU_PROT_READ));
 	CHECK_OK(siommu_device_attach_pasid(a, pasid, pd));
-	counts_get(unit, &c0);
-	CHECK_OK(siommu_domain_unmap(pd, 0x100000, 0x1000, &n));
-	counts_check(unit, &c0, 1, 1, 0);
+	unmap_counted(unit, pd, 0x1000, 1, 0);
 	counts_get(unit, &c0);
 	CHECK_OK(siommu_device_detach_pasid(a, pasid));
 	counts_check(unit, &c0, 1, 1, 0);
@@ -163,9 +165,7 @@ static void test_counts_and_waits(void)
 	 * returns; bank syncs and global ones alike. */
 	CHECK_OK(siommu_domain_map(s1, 0x100000, pa, 0x1000, SIOMMU_PROT_READ));
 	smmuv2_drv_test_hook_set(unit, stuck_sync, &polls, 20 * 1000 * 1000);
-	counts_get(unit, &c0);
-	CHECK_OK(siommu_domain_unmap(s1, 0x100000, 0x1000, &n));
-	counts_check(unit, &c0, 1, 1, 1);
+	unmap_counted(unit, s1, 0x1000, 1, 1);
 	CHECK(polls > 1);
 	counts_get(unit, &c0);
 	siommu_device_detach(a);
@@ -174,9 +174,7 @@ static void test_counts_and_waits(void)
 	smmuv2_drv_test_hook_set(unit, NULL, NULL, 0);
 	CHECK_OK(siommu_device_attach(a, s1));
 	CHECK_OK(siommu_domain_map(s1, 0x100000, pa, 0x1000, SIOMMU_PROT_READ));
-	counts_get(unit, &c0);
-	CHECK_OK(siommu_domain_unmap(s1, 0x100000, 0x1000, &n));
-	counts_check(unit, &c0, 1, 1, 0);
+	unmap_counted(unit, s1, 0x1000, 1, 0);
 
 	siommu_device_remove(a);
 	siommu_device_remove(b);

@@ -386,6 +386,7 @@ static void test_stalls(void)
 	siommu_device_remove(nostall);
 
 	test_pri_dev_init(&h, ctx, unit, 0x61, 16, 0);
+	fill(w, PG, 5);
 	CHECK_OK(siommu_mm_mmap(mm, 0, 8 * PG, RW, &va));
 	CHECK_OK(siommu_mm_mmap(mm, 0, PG, SIOMMU_PROT_READ, &ro));
 	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
@@ -393,20 +394,15 @@ static void test_stalls(void)
 	pasid = siommu_sva_pasid(sva);
 	CHECK(rd_sctlr(h.last.cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
 
-	/* Present: no stall. Untouched: a stall, resolved, retried. */
+	/* Present: no stall. Untouched: a stall each, resolved, retried
+	 * (what the device then reads and writes: sva_basic@smmuv2). */
 	siommu_unit_get_stats(unit, &u0);
 	siommu_smmuv2_get_stats(hw, &s0);
 	CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
 	CHECK(!strcmp((char *)r, "cpu"));
 	CHECK_EQ(h.stalls, 0);
-	memset(r, 0xff, PG);
 	CHECK_OK(test_pri_dma(&h, pasid, va + 3 * PG, r, PG, false, NULL));
-	for (size_t i = 0; i < PG; i++)
-		CHECK_EQ(r[i], 0);
-	fill(w, PG, 5);
 	CHECK_OK(test_pri_dma(&h, pasid, va + 5 * PG, w, PG, true, NULL));
-	CHECK_OK(siommu_mm_read(mm, va + 5 * PG, r, PG));
-	CHECK(!memcmp(r, w, PG));
 	CHECK_EQ(h.stalls, 2);
 	CHECK_EQ(h.stall_retries, 2);
 	/* Outside any mapping, a write to a read-only one: aborted. */
