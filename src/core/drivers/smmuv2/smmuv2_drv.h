@@ -36,7 +36,7 @@
  *     handed over by the same hooks; when the process exits the
  *     attachment is quiesced (attach_quiesce): removed from the device
  *     and never installed again;
- *   - stalls (SMMUv2 3.8, SCTLR.CFCFG and RESUME): a bank stalls on a
+ *   - stalls (SCTLR.CFCFG, ended by a write of RESUME): a bank stalls on a
  *     context fault while a bound process's table of a device that can
  *     wait (SIOMMU_DEV_STALL, a stall_end hook) is installed in it. A
  *     stall whose bank's live ASID (TTBR0) is such a table's goes to the

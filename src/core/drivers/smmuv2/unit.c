@@ -545,8 +545,8 @@ static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
 
 /*
  * End what bank @cb holds (FSR.SS set): clear the record first, so that a
- * retried transaction that faults again is recorded, then RESUME (SMMUv2
- * 10.5: TERMINATE 0 retries, 1 aborts every held transaction); then tell
+ * retried transaction that faults again is recorded, then RESUME (its
+ * TERMINATE bit 0 retries, 1 aborts every held transaction); then tell
  * the devices whose stalling tables are installed in the bank. Caller
  * holds fault_lock.
  */
