@@ -259,7 +259,7 @@ struct staller {
 	struct test_pri_dev *d;
 	uint32_t *pasid;
 	uint64_t va;
-	unsigned int seed;
+	unsigned int seed, index;
 	uint64_t dmas;
 };
 
@@ -270,7 +270,8 @@ static void *staller_fn(void *arg)
 	unsigned char buf[8];
 
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
-		uint64_t a = t->va + test_rand_below(&r, NR_PAGES) * PG;
+		/* Its own bytes of each page (see writer_fn). */
+		uint64_t a = t->va + test_rand_below(&r, NR_PAGES) * PG + t->index * 64;
 		int ret = test_pri_dma_once(t->d, __atomic_load_n(t->pasid, __ATOMIC_RELAXED), a,
 					    buf, sizeof(buf), test_rand_below(&r, 2), NULL);
 
@@ -302,7 +303,8 @@ static void phase_unbind_vs_stalls(void)
 	}
 	pasid = siommu_sva_pasid(sva[0]);
 	for (i = 0; i < NR_THREADS; i++) {
-		t[i] = (struct staller){ .d = &d[i], .pasid = &pasid, .va = va, .seed = 300 + i };
+		t[i] = (struct staller){ .d = &d[i], .pasid = &pasid, .va = va, .seed = 300 + i,
+					 .index = i };
 		CHECK_OK(pthread_create(&t[i].th, NULL, staller_fn, &t[i]));
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
