@@ -229,6 +229,14 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 			bf->held++;
 			stall = true;
 		}
+		/* SMMUv2, SMMU_CBn_SCTLR: CFRE (Context Fault Report
+		 * Enable) chooses what the client sees of a terminated
+		 * transaction, an abort (1) or read-as-zero, writes ignored
+		 * (0); CFIE chooses the context interrupt. Neither gates the
+		 * record: the FSR, FAR and syndrome registers are written
+		 * for every context fault (or MULTI set, above), so that
+		 * software polling FSR with both clear still finds it. The
+		 * global pair, sCR0.GFRE and GFIE, works the same way. */
 		irq = c->sctlr & SIOMMU_SMMUV2_SCTLR_CFIE;
 		abort = c->sctlr & SIOMMU_SMMUV2_SCTLR_CFRE;
 	}
