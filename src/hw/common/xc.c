@@ -13,19 +13,24 @@
 #define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define ST(x, val) __atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 
+/* The slots of all sets. */
+static size_t xc_nslots(const struct xc *x)
+{
+	return (size_t)(x->set_offs / sizeof(struct xc_slot)) + x->ways;
+}
+
 int xc_init(struct xc *x, struct siommu_mem *mem, unsigned int sets, unsigned int ways)
 {
 	memset(x, 0, sizeof(*x));
 	for (x->ways = 1; x->ways < ways; x->ways <<= 1)
 		;
-	x->nslots = (size_t)sets * x->ways;
 	x->set_offs = (uint64_t)(sets - 1) * x->ways * sizeof(struct xc_slot);
 	x->last_way = (uint64_t)(x->ways - 1) * sizeof(struct xc_slot);
 	x->slot = mem_should_fail(mem) ? NULL :
-		  aligned_alloc(64, (x->nslots * sizeof(struct xc_slot) + 63) & ~(size_t)63);
+		  aligned_alloc(64, (xc_nslots(x) * sizeof(struct xc_slot) + 63) & ~(size_t)63);
 	if (!x->slot)
 		return -ENOMEM;
-	memset(x->slot, 0, x->nslots * sizeof(struct xc_slot));
+	memset(x->slot, 0, xc_nslots(x) * sizeof(struct xc_slot));
 	return 0;
 }
 
@@ -40,9 +45,9 @@ void xc_fini(struct xc *x)
  * it. */
 static void xc_flush(struct xc *x)
 {
-	size_t i;
+	size_t i, n = xc_nslots(x);
 
-	for (i = 0; i < x->nslots; i++) {
+	for (i = 0; i < n; i++) {
 		uint32_t held = slot_lock(&x->slot[i].seq);
 
 		ST(x->slot[i].key, 0);

@@ -61,10 +61,9 @@ struct xc_slot {
 /* Read by every translation; set up by xc_init() and not changed after. */
 struct xc {
 	struct xc_slot *slot;	/* sets of ways slots */
+	unsigned int ways;
 	uint64_t set_offs;	/* byte offsets of the sets: a mask */
 	uint64_t last_way;	/* (ways - 1) * sizeof(struct xc_slot) */
-	unsigned int ways;
-	size_t nslots;
 };
 
 /*
@@ -186,7 +185,8 @@ static inline_hot bool xc_out_piece(uint64_t out, uint64_t iova, unsigned int sh
 		return false;
 	p->size = size;
 	p->base = iova & ~(size - 1);
-	p->out = XC_OUT_PAGE(out) & ~(size - 1);
+	/* A block is at least 4K: the mask clears the word's low bits too. */
+	p->out = out & ~(size - 1);
 	p->addr = XC_OUT_PAGE(out) + (iova & 0xfff);
 	p->perm = xc_out_perm(out, shift);
 	return true;
