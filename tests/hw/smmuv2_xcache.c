@@ -6,8 +6,8 @@
  * pages (the entry keeps its own 4K page's output) and for the
  * permissions S2CR.PRIVCFG imposes (kept in the entry as the stream meets
  * them); a one-page DMA through a combined hit lands where the
- * translation said; and a walk fills the TLB alone, the next request's TLB
- * hit fills the combined cache.
+ * translation said; a walk fills the TLB alone, the next request's TLB
+ * hit fills the combined cache; and every way of a set is looked in.
  */
 #include "hw/smmuv2/hook.h"
 #include "smmuv2_test.h"
@@ -172,10 +172,42 @@ static void test_fills(void)
 	v2t_fini(&t);
 }
 
+/* Every way of a set answers: in a unit of one set of two ways, two
+ * pages' entries share the set, and both hit without a fill. */
+static void test_ways(void)
+{
+	struct siommu_smmuv2_cfg cfg = { .tlb_sets = 1, .tlb_ways = 2 };
+	unsigned int n[V2_CACHE_XC + 1] = { 0 }, i;
+	uint64_t root, page;
+	struct v2t t;
+
+	v2t_init(&t, &cfg);
+	v2t_enable(&t);
+	root = v2t_page(&t);
+	v2t_stream(&t, 0, SID, 0);
+	v2t_s1_bank(&t, 0, 1, 7, root, 0, SCTLR_ON);
+	v2t_map_s1(&t, root, 0x5000, 0x8000, S1_RW);
+	v2t_map_s1(&t, root, 0x6000, 0x9000, S1_RW);
+	/* A walk, then a TLB hit that makes the combined entry, per page. */
+	for (page = 0x5000; page <= 0x6000; page += 0x1000)
+		for (i = 0; i < 2; i++)
+			CHECK_EQ(v2t_xlate(&t, SID, page, R), page + 0x3000);
+	v2_fill_hook_set(t.s, count_fill, n);
+	for (i = 0; i < 4; i++) {
+		CHECK_EQ(v2t_xlate(&t, SID, 0x5000, R), 0x8000);
+		CHECK_EQ(v2t_xlate(&t, SID, 0x6000, R), 0x9000);
+	}
+	CHECK_EQ(n[V2_CACHE_TLB], 0);
+	CHECK_EQ(n[V2_CACHE_XC], 0);
+	v2_fill_hook_set(t.s, NULL, NULL);
+	v2t_fini(&t);
+}
+
 int main(void)
 {
 	test_block();
 	test_privcfg();
 	test_fills();
+	test_ways();
 	return 0;
 }
