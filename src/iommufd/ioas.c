@@ -67,14 +67,27 @@ static const struct ifd_resv *resv_hit(struct ifd_ioas *ioas, uint64_t iova, uin
 	return NULL;
 }
 
+/* The smallest page @hwpt's domain maps. */
+static uint64_t hwpt_min_page(const struct ifd_hwpt *hwpt)
+{
+	return hwpt->pgsizes & -hwpt->pgsizes;
+}
+
 /*
  * The alignment of IOVA, length and page offset that every attached
- * domain can map: 4K (the smallest page of every unit) once a HWPT is
- * attached or large pages are off, else any.
+ * domain can map: the largest of their smallest pages (4K on every unit
+ * with a model; 2 KiB on the mock unit), at least 4K with large pages off,
+ * else any.
  */
 uint64_t ifd_ioas_alignment(struct ifd_ioas *ioas)
 {
-	return cds_list_empty(&ioas->hwpts) && ioas->huge_pages ? 1 : SIOMMU_PAGE_SIZE;
+	uint64_t align = ioas->huge_pages ? 1 : SIOMMU_PAGE_SIZE;
+	struct ifd_hwpt *hwpt;
+
+	cds_list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
+		if (hwpt_min_page(hwpt) > align)
+			align = hwpt_min_page(hwpt);
+	return align;
 }
 
 /* Map @area into @hwpt's domain; all or nothing. */
@@ -726,13 +739,18 @@ int ifd_ioas_add_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 	struct ifd_area *area, *done;
 	int ret;
 
-	RB_FOREACH(area, ifd_area_tree, &ioas->areas)
-		if ((area->iova | (area->last + 1) | area_pa(area)) & PAGE_MASK)
-			return -EADDRINUSE;
-	if (hwpt->aperture_last < UINT64_MAX) {
-		struct iommu_resv_region r = { hwpt->aperture_last + 1, UINT64_MAX };
+	struct iommu_resv_region r[2];
+	unsigned int n = 0;
 
-		ret = ifd_ioas_add_resv(ioas, &r, 1, owner);
+	RB_FOREACH(area, ifd_area_tree, &ioas->areas)
+		if ((area->iova | (area->last + 1) | area_pa(area)) & (hwpt_min_page(hwpt) - 1))
+			return -EADDRINUSE;
+	if (hwpt->aperture_start)
+		r[n++] = (struct iommu_resv_region){ 0, hwpt->aperture_start - 1 };
+	if (hwpt->aperture_last < UINT64_MAX)
+		r[n++] = (struct iommu_resv_region){ hwpt->aperture_last + 1, UINT64_MAX };
+	if (n) {
+		ret = ifd_ioas_add_resv(ioas, r, n, owner);
 		if (ret)
 			return ret;
 	}
@@ -780,9 +798,9 @@ void ifd_ioas_clear_dirty(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 	struct ifd_area *area;
 
 	RB_FOREACH(area, ifd_area_tree, &ioas->areas)
-		siommu_pt_read_and_clear_dirty(siommu_domain_pt(hwpt->dom), area->iova,
-					       area->last - area->iova + 1, 0,
-					       dirty_discard, NULL);
+		core_domain_read_and_clear_dirty(hwpt->dom, area->iova,
+						 area->last - area->iova + 1, 0,
+						 dirty_discard, NULL);
 }
 
 /*

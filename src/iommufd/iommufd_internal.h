@@ -170,7 +170,7 @@ struct ifd_hwpt {
 	bool auto_domain;
 	bool dirty_on;			/* tracking started; under ioas->lock */
 	uint64_t pgsizes;
-	uint64_t aperture_last;
+	uint64_t aperture_start, aperture_last;
 	unsigned int nr_atts;		/* under attach_lock */
 };
 
