@@ -119,11 +119,17 @@ struct siommu_iommufd_cfg {
 	unsigned int rlimit_mode;	/* 0 or 1 (Linux: 1 for /dev/vfio/vfio) */
 	bool cap_sys_resource;		/* may set RLIMIT_MODE */
 	bool cap_ipc_lock;		/* pins without a limit (still counted) */
+	/* Test mode: a mock unit of ctx (siommu/mock.h) behind which
+	 * IOMMU_TEST_CMD's mock devices are added (siommu/iommufd_test.h);
+	 * NULL: IOMMU_TEST_CMD is -ENOTTY, as on a kernel without
+	 * CONFIG_IOMMUFD_TEST. */
+	struct siommu_unit *test_unit;
 };
 
 /*
  * siommu_iommufd_create - an empty context over cfg->ctx.
- * Returns 0, -EINVAL (no ctx, rlimit_mode > 1), -ENOMEM. Fallible steps
+ * Returns 0, -EINVAL (no ctx, rlimit_mode > 1, a test_unit that is not a
+ * mock unit of ctx), -ENOMEM. Fallible steps
  * count on the core context's memory (siommu_mem_fail_nth()).
  */
 int siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
@@ -146,6 +152,11 @@ enum siommu_iommufd_obj_type {
 	SIOMMU_IOMMUFD_OBJ_HWPT_NESTED,
 	SIOMMU_IOMMUFD_OBJ_VIOMMU,
 	SIOMMU_IOMMUFD_OBJ_VDEVICE,
+	/* Test mode only (siommu/iommufd_test.h): a mock device's handle,
+	 * whose destruction removes the device; an access, destroyed when
+	 * its fd is closed (siommu_iommufd_access_close()). */
+	SIOMMU_IOMMUFD_OBJ_SELFTEST,
+	SIOMMU_IOMMUFD_OBJ_ACCESS,
 };
 
 /*

@@ -172,6 +172,7 @@ int SIOMMU_EXPORT siommu_ioas_alloc(struct siommu_iommufd *ictx, uint32_t *out_i
 	pthread_mutex_init(&ioas->lock, NULL);
 	RB_INIT(&ioas->areas);
 	CDS_INIT_LIST_HEAD(&ioas->hwpts);
+	CDS_INIT_LIST_HEAD(&ioas->accesses);
 	ioas->huge_pages = true;
 	*out_id = ioas->obj.id;
 	ifd_obj_publish(ictx, &ioas->obj);
@@ -561,6 +562,8 @@ int SIOMMU_EXPORT siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_i
 		ret = -ENOENT;
 		goto out_unlock;
 	}
+	if (unlikely(!cds_list_empty(&ioas->accesses)))
+		ifd_access_unmap(ioas, iova, last);
 	for (area = area_first(ioas, iova, last); area && area->iova <= last; area = next) {
 		next = RB_NEXT(ifd_area_tree, &ioas->areas, area);
 		area_remove(ioas, area);
@@ -769,6 +772,50 @@ out_unmap:
 		hwpt_unmap_area(hwpt, done);
 	}
 	ifd_ioas_del_resv(ioas, owner);
+	return ret;
+}
+
+int ifd_ioas_for_each_piece(struct ifd_ioas *ioas, uint64_t iova, uint64_t last,
+			    ifd_piece_fn fn, void *arg)
+{
+	struct ifd_area *area;
+	uint64_t at = iova, end;
+	int ret;
+
+	for (area = area_first(ioas, iova, last); area && area->iova <= at;
+	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+		end = area->last < last ? area->last : last;
+		ret = fn(arg, area, at, end - at + 1);
+		if (ret)
+			return ret;
+		if (end == last)
+			return 0;
+		at = end + 1;
+	}
+	return -ENOENT;
+}
+
+int ifd_ioas_add_test_resv(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t start,
+			   uint64_t last)
+{
+	const struct iommu_resv_region r = { start, last };
+	struct ifd_ioas *ioas = ioas_get(ictx, ioas_id);
+	unsigned int i;
+	int ret = 0;
+
+	if (!ioas)
+		return -ENOENT;
+	pthread_mutex_lock(&ioas->lock);
+	if (area_first(ioas, start, last))
+		ret = -EADDRINUSE;
+	for (i = 0; !ret && i < ioas->nr_allowed; i++)
+		if (ioas->allowed[i].start <= last && start <= ioas->allowed[i].last)
+			ret = -EADDRINUSE;
+	/* Owner ID 0 is no object's: the reservation stays with the IOAS. */
+	if (!ret)
+		ret = ifd_ioas_add_resv(ioas, &r, 1, ifd_resv_owner(0, 0));
+	pthread_mutex_unlock(&ioas->lock);
+	ifd_obj_put(ictx, &ioas->obj);
 	return ret;
 }
 

@@ -15,7 +15,11 @@
  * objects.
  *
  * The machine stays for the life of the process (an exiting process's
- * memory goes with it).
+ * memory goes with it). With SIOMMU_IOMMUFD_TEST=1 in the environment at
+ * the first open, it also has a mock unit and every context is in test
+ * mode: IOMMU_TEST_CMD answers (siommu/iommufd_test.h) and the access fds
+ * it hands out are tracked as fault fds are, closing one destroying its
+ * access; otherwise IOMMU_TEST_CMD is -ENOTTY.
  *
  * Locking: fds_lock protects the fd table and the contexts' reference
  * counts; it is not held across a call into the library, which is
@@ -39,6 +43,8 @@
 #include <siommu/iommufd.h>
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
+#include <siommu/iommufd_test.h>
+#include <siommu/mock.h>
 
 #include "util/compiler.h"
 
@@ -51,7 +57,8 @@ struct pctx {
 
 struct pfd {
 	struct pctx *pc;
-	uint32_t fault_id;	/* 0: the /dev/iommu fd itself */
+	uint32_t fault_id;	/* 0: the /dev/iommu fd itself, or an access */
+	int access_fd;		/* an access's fd as made (dups share it); 0: none */
 };
 
 static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -60,6 +67,7 @@ static struct pfd fds[MAX_FDS];
  * library may close fds while it builds it, which takes fds_lock). */
 static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct siommu_ctx *machine;
+static struct siommu_unit *test_unit;	/* test mode's mock unit, or NULL */
 
 static int (*real_openat)(int, const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
@@ -106,7 +114,8 @@ static struct pctx *fd_get(int fd, uint32_t *fault_id)
 	if (fds[fd].pc) {
 		pc = fds[fd].pc;
 		pc->refs++;
-		*fault_id = fds[fd].fault_id;
+		/* An access fd answers no ioctl and no read or write. */
+		*fault_id = fds[fd].access_fd ? UINT32_MAX : fds[fd].fault_id;
 	}
 	pthread_mutex_unlock(&fds_lock);
 	return pc;
@@ -125,28 +134,38 @@ static void pctx_put(struct pctx *pc)
 	}
 }
 
-/* Make @fd stand for @pc (a reference taken), @fault_id as given. */
-static void fd_track(int fd, struct pctx *pc, uint32_t fault_id)
+/* Make @fd stand for @pc (a reference taken), @fault_id and @access_fd
+ * as given. */
+static void fd_track(int fd, struct pctx *pc, uint32_t fault_id, int access_fd)
 {
 	pthread_mutex_lock(&fds_lock);
 	pc->refs++;
-	fds[fd] = (struct pfd){ .pc = pc, .fault_id = fault_id };
+	fds[fd] = (struct pfd){ .pc = pc, .fault_id = fault_id, .access_fd = access_fd };
 	pthread_mutex_unlock(&fds_lock);
 }
 
-/* Forget @fd; its reference goes. */
+/* Forget @fd; its reference goes, and with the last fd of an access the
+ * access. */
 static void fd_untrack(int fd)
 {
 	struct pctx *pc;
+	int access_fd, i;
 
 	if (fd < 0 || fd >= MAX_FDS)
 		return;
 	pthread_mutex_lock(&fds_lock);
 	pc = fds[fd].pc;
+	access_fd = fds[fd].access_fd;
 	fds[fd].pc = NULL;
+	for (i = 0; access_fd && i < MAX_FDS; i++)
+		if (fds[i].pc == pc && fds[i].access_fd == access_fd)
+			access_fd = 0;
 	pthread_mutex_unlock(&fds_lock);
-	if (pc)
-		pctx_put(pc);
+	if (!pc)
+		return;
+	if (access_fd)
+		siommu_iommufd_access_close(pc->ictx, access_fd);
+	pctx_put(pc);
 }
 
 static int fail(int err)
@@ -167,9 +186,13 @@ static int iommu_open(int flags)
 		struct siommu_ctx *ctx;
 		struct siommu_unit *unit;
 
+		const char *test = getenv("SIOMMU_IOMMUFD_TEST");
+
 		ret = siommu_ctx_create(NULL, &ctx);
 		if (!ret) {
 			ret = siommu_unit_add_vtd(ctx, NULL, &unit);
+			if (!ret && test && !strcmp(test, "1"))
+				ret = siommu_unit_add_mock(ctx, &test_unit);
 			if (ret)
 				siommu_ctx_destroy(ctx);
 			else
@@ -182,7 +205,8 @@ static int iommu_open(int flags)
 	pc = calloc(1, sizeof(*pc));
 	if (!pc)
 		return fail(ENOMEM);
-	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){ .ctx = machine }, &pc->ictx);
+	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){
+		.ctx = machine, .test_unit = test_unit }, &pc->ictx);
 	if (ret) {
 		free(pc);
 		return fail(-ret);
@@ -195,7 +219,7 @@ static int iommu_open(int flags)
 		free(pc);
 		return fail(fd < 0 ? errno : EMFILE);
 	}
-	fd_track(fd, pc, 0);
+	fd_track(fd, pc, 0, 0);
 	return fd;
 }
 
@@ -288,7 +312,20 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 			siommu_iommufd_obj_destroy(pc->ictx, a->out_fault_id);
 			ret = -EMFILE;
 		} else {
-			fd_track(ffd, pc, a->out_fault_id);
+			fd_track(ffd, pc, a->out_fault_id, 0);
+		}
+	}
+	if (!ret && request == IOMMU_TEST_CMD &&
+	    ((struct iommu_test_cmd *)arg)->op == IOMMU_TEST_OP_CREATE_ACCESS) {
+		int afd = (int)((struct iommu_test_cmd *)arg)->create_access.out_access_fd;
+
+		/* The access fd keeps the context too. */
+		if (afd >= MAX_FDS || !afd) {
+			siommu_iommufd_access_close(pc->ictx, afd);
+			real_close(afd);
+			ret = -EMFILE;
+		} else {
+			fd_track(afd, pc, 0, afd);
 		}
 	}
 	pctx_put(pc);
@@ -308,7 +345,7 @@ static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
 	pc = fd_get(fd, &fault_id);
 	if (!pc)
 		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
-	if (!fault_id)
+	if (!fault_id || fault_id == UINT32_MAX)
 		ret = -EINVAL;
 	else if (is_read)
 		ret = siommu_iommufd_fault_read(pc->ictx, fault_id, buf, count, 0);
@@ -340,6 +377,7 @@ static int dup_track(int oldfd, int newfd)
 {
 	struct pctx *pc;
 	uint32_t fault_id = 0;
+	int access_fd;
 
 	if (newfd < 0)
 		return newfd;
@@ -351,7 +389,10 @@ static int dup_track(int oldfd, int newfd)
 		pctx_put(pc);
 		return fail(EMFILE);
 	}
-	fd_track(newfd, pc, fault_id);
+	pthread_mutex_lock(&fds_lock);
+	access_fd = fds[oldfd].access_fd;
+	pthread_mutex_unlock(&fds_lock);
+	fd_track(newfd, pc, fault_id == UINT32_MAX ? 0 : fault_id, access_fd);
 	pctx_put(pc);
 	return newfd;
 }

@@ -16,6 +16,9 @@
  * layer trusts its caller's pointers). An operation may instead attach a
  * device to an ID, as a VFIO driver would, or read and write a fault
  * queue's records (with a page request of the PRI device first).
+ * The context is in test mode: IOMMU_TEST_CMD's ops make mock devices,
+ * accesses (whose fds stay open until the end), dirty marks, page
+ * requests and checks, with random and well-formed arguments alike.
  *
  * Every result is checked, not only for not crashing:
  *   - the size rules give exactly -EINVAL, -E2BIG or -ENOTTY where they
@@ -41,6 +44,7 @@
 #include <siommu/iommufd.h>
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
+#include <siommu/iommufd_test.h>
 
 #include "../iommufd/abi_env.h"
 #include "fuzz_input.h"
@@ -91,9 +95,13 @@ static const struct cmd cmds[] = {
 	C(IOAS_CHANGE_PROCESS, iommu_ioas_change_process, -1, -1, 0, -1, -1),
 	C(VEVENTQ_ALLOC, iommu_veventq_alloc, -1, -1, 0, -1, -1),
 	C(HW_QUEUE_ALLOC, iommu_hw_queue_alloc, -1, -1, 0, -1, -1),
+	/* Test mode: its pointers depend on the op (clamp_test()). */
+	{ IOMMU_TEST_CMD, sizeof(struct iommu_test_cmd), IOMMUFD_TEST_CMD_MIN_SIZE,
+	  { -1, -1, 0 }, -1, -1 },
 };
 
-/* What this implementation provides (the others are -ENOTTY). */
+/* What this implementation provides (the others are -ENOTTY); the
+ * context is in test mode. */
 static bool provided(unsigned long req)
 {
 	switch (req) {
@@ -113,7 +121,7 @@ static bool allowed_errno(int ret)
 	case EINVAL: case E2BIG: case EOPNOTSUPP: case ENOENT: case EBUSY:
 	case EEXIST: case ENOSPC: case EFAULT: case EOVERFLOW: case ENOMEM:
 	case EMSGSIZE: case EADDRINUSE: case EBADF: case ENOTTY: case EPERM:
-	case ERANGE:
+	case ERANGE: case EIO:
 		return true;
 	default:
 		return false;
@@ -122,6 +130,15 @@ static bool allowed_errno(int ret)
 
 static uint8_t *pool;
 static int memfd = -1;
+
+/* Access fds made by the program, closed once its context is gone. */
+static int access_fds[MAX_OPS];
+static unsigned int nr_access_fds;
+
+static uint32_t access_fd_pick(struct in *in)
+{
+	return nr_access_fds ? (uint32_t)access_fds[take(in, 1) % nr_access_fds] : 0;
+}
 
 static void pool_init(void)
 {
@@ -197,11 +214,37 @@ static uint32_t usize_of(struct in *in, const struct cmd *c)
 	}
 }
 
+/* IOMMU_TEST_CMD: the ops that read or write through their pointer get
+ * one in the pool, with a length it holds; the others only compare or
+ * look up addresses, which may be anything. */
+static void clamp_test(uint8_t *arg, uint32_t usize, struct in *in)
+{
+	struct iommu_test_cmd *t = (void *)arg;
+	uint64_t p = place(in), avail = p ? (uintptr_t)pool + POOL_SIZE - p : 0;
+
+	if (usize < IOMMUFD_TEST_CMD_MIN_SIZE)
+		return;
+	if (t->op == IOMMU_TEST_OP_ACCESS_RW) {
+		t->access_rw.uptr = p;
+		if (p && t->access_rw.length > avail)
+			t->access_rw.length = avail;
+	} else if (t->op == IOMMU_TEST_OP_DIRTY) {
+		t->dirty.uptr = p;
+		if (p && t->dirty.page_size && t->dirty.length / t->dirty.page_size > avail * 8)
+			t->dirty.length = t->dirty.page_size * avail * 8;
+	}
+}
+
 /* Keep pointer fields inside the pool (see the top comment). */
 static void clamp(const struct cmd *c, uint8_t *arg, uint32_t usize, struct in *in)
 {
 	const struct ptr_field *pf = &c->ptr;
 	uint64_t p, avail;
+
+	if (c->req == IOMMU_TEST_CMD) {
+		clamp_test(arg, usize, in);
+		return;
+	}
 
 	if (pf->at >= 0 && (uint32_t)pf->at + 8 <= usize) {
 		p = place(in);
@@ -313,6 +356,36 @@ static void templ(const struct cmd *c, uint8_t *arg, struct in *in)
 			.flags = RW | fixed, .ioas_id = id, .start = (take(in, 1) % 4) * 4096,
 			.length = len, .iova = iova };
 		break;
+	case IOMMU_TEST_CMD: {
+		struct iommu_test_cmd *t = (void *)arg;
+
+		/* An op (a few past the last), its object, and the union's
+		 * words as ranges near the mock aperture and the maps. */
+		t->op = 1 + (uint32_t)(take(in, 1) % 24);
+		t->id = take(in, 1) % 4 == 0 ? access_fd_pick(in) : id;
+		t->check_map.iova = take(in, 1) & 1 ? MOCK_APERTURE_START + iova : iova;
+		t->check_map.length = len;
+		t->check_map.uptr = (uintptr_t)pool;
+		if (t->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
+			t->mock_domain_flags.dev_flags = (uint32_t)(take(in, 1) % 8);
+		else if (t->op == IOMMU_TEST_OP_CREATE_ACCESS)
+			t->create_access.flags = (uint32_t)(take(in, 1) & 1);
+		else if (t->op == IOMMU_TEST_OP_ACCESS_PAGES)
+			*t = (struct iommu_test_cmd){ .op = t->op, .id = t->id,
+				.access_pages = { .iova = iova, .length = len,
+						  .uptr = (uintptr_t)pool } };
+		else if (t->op == IOMMU_TEST_OP_DIRTY)
+			t->dirty = (typeof(t->dirty)){ .iova = MOCK_APERTURE_START + iova,
+						       .length = len, .page_size = 4096 };
+		else if (t->op == IOMMU_TEST_OP_TRIGGER_IOPF)
+			t->trigger_iopf = (typeof(t->trigger_iopf)){
+				.dev_id = dev, .pasid = (uint32_t)(take(in, 1) % 3),
+				.perm = (uint32_t)(take(in, 1) % 4) };
+		else if (t->op >= IOMMU_TEST_OP_PASID_ATTACH)
+			t->pasid_attach = (typeof(t->pasid_attach)){
+				.pasid = take(in, 1) & 1 ? 1024 : 7, .pt_id = id2 };
+		break;
+	}
 	default:
 		break;
 	}
@@ -436,6 +509,14 @@ static void one_op(struct abi_env *e, struct in *in)
 		CHECK(!memcmp(arg, before, sizeof(arg)));
 	if (ret)
 		CHECK(!memcmp(&sb, &sa, sizeof(sb)));
+	if (!ret && req == IOMMU_TEST_CMD &&
+	    ((struct iommu_test_cmd *)arg)->op == IOMMU_TEST_OP_CREATE_ACCESS) {
+		int fd = (int)((struct iommu_test_cmd *)arg)->create_access.out_access_fd;
+
+		CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+		CHECK(nr_access_fds < MAX_OPS);
+		access_fds[nr_access_fds++] = fd;
+	}
 	if (!ret && req == IOMMU_FAULT_QUEUE_ALLOC && usize >= 16) {
 		int fd;
 
@@ -452,9 +533,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int n;
 
 	pool_init();
-	e = abi_env_create(64);		/* a pin limit the pool can reach */
+	e = abi_env_create_mode(64, true);	/* a pin limit the pool can reach */
 	for (n = 0; in.n && n < MAX_OPS; n++)
 		one_op(e, &in);
 	abi_env_destroy(e);
+	while (nr_access_fds)
+		close(access_fds[--nr_access_fds]);
 	return 0;
 }
