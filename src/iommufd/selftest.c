@@ -742,8 +742,9 @@ static int access_op(struct siommu_iommufd *ictx, struct iommu_test_cmd *c, bool
 	struct ifd_access *acc = access_get(ictx, c->id);
 	int ret;
 
+	/* Linux: an fd that is no access file is -EBADFD. */
 	if (!acc)
-		return -EBADF;
+		return -EBADFD;
 	/* One op of an access at a time: each reads which IOAS it is on. */
 	pthread_mutex_lock(&acc->ictx->attach_lock);
 	switch (c->op) {

@@ -121,7 +121,7 @@ static bool allowed_errno(int ret)
 	case EINVAL: case E2BIG: case EOPNOTSUPP: case ENOENT: case EBUSY:
 	case EEXIST: case ENOSPC: case EFAULT: case EOVERFLOW: case ENOMEM:
 	case EMSGSIZE: case EADDRINUSE: case EBADF: case ENOTTY: case EPERM:
-	case ERANGE: case EIO:
+	case ERANGE: case EIO: case EBADFD:
 		return true;
 	default:
 		return false;
@@ -359,13 +359,54 @@ static void templ(const struct cmd *c, uint8_t *arg, struct in *in)
 	case IOMMU_TEST_CMD: {
 		struct iommu_test_cmd *t = (void *)arg;
 
-		/* An op (a few past the last), its object, and the union's
-		 * words as ranges near the mock aperture and the maps. */
+		/* An op (a few past the last), its object (often the one
+		 * mock_start() made for it), and the union's words as ranges
+		 * near the mock aperture and the maps. */
+		static const uint32_t obj_of[] = {
+			[IOMMU_TEST_OP_ADD_RESERVED] = 6, [IOMMU_TEST_OP_MOCK_DOMAIN] = 6,
+			[IOMMU_TEST_OP_MD_CHECK_MAP] = 10, [IOMMU_TEST_OP_CREATE_ACCESS] = 6,
+			[IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE] = 7,
+			[IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS] = 6, [IOMMU_TEST_OP_DIRTY] = 10,
+			[IOMMU_TEST_OP_DEV_CHECK_CACHE] = 8, [IOMMU_TEST_OP_PASID_ATTACH] = 7,
+			[IOMMU_TEST_OP_PASID_REPLACE] = 7, [IOMMU_TEST_OP_PASID_DETACH] = 7,
+			[IOMMU_TEST_OP_PASID_CHECK_HWPT] = 7,
+		};
+		bool access_op = false;
+
 		t->op = 1 + (uint32_t)(take(in, 1) % 24);
-		t->id = take(in, 1) % 4 == 0 ? access_fd_pick(in) : id;
-		t->check_map.iova = take(in, 1) & 1 ? MOCK_APERTURE_START + iova : iova;
+		switch (t->op) {
+		case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		case IOMMU_TEST_OP_ACCESS_PAGES:
+		case IOMMU_TEST_OP_ACCESS_RW:
+		case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+			access_op = true;
+			break;
+		default:
+			break;
+		}
+		if (access_op && take(in, 1) % 4)
+			t->id = access_fd_pick(in);
+		else if (t->op < sizeof(obj_of) / sizeof(obj_of[0]) && obj_of[t->op] &&
+			 take(in, 1) % 4)
+			t->id = obj_of[t->op];
+		else
+			t->id = id;
+		if (take(in, 1) & 1)
+			iova += MOCK_APERTURE_START;
+		t->check_map.iova = iova;
 		t->check_map.length = len;
-		t->check_map.uptr = (uintptr_t)pool;
+		/* Where mock_start() mapped the pool, its bytes. */
+		t->check_map.uptr = (uintptr_t)pool + (iova & 0xfffff);
+		if (t->op == IOMMU_TEST_OP_ACCESS_REPLACE_IOAS)
+			t->access_replace_ioas.ioas_id = take(in, 1) & 1 ? 6 : id2;
+		else if (t->op == IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE)
+			t->mock_domain_replace.pt_id = take(in, 1) & 1 ? 6 + 4 * (take(in, 1) & 1) :
+					       id2;
+		else if (t->op == IOMMU_TEST_OP_DESTROY_ACCESS_PAGES)
+			t->destroy_access_pages.access_pages_id = (uint32_t)(take(in, 1) % 3);
+		else if (t->op == IOMMU_TEST_OP_DEV_CHECK_CACHE)
+			t->check_dev_cache = (typeof(t->check_dev_cache)){
+				(uint32_t)(take(in, 1) % 5), IOMMU_TEST_DEV_CACHE_DEFAULT };
 		if (t->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
 			t->mock_domain_flags.dev_flags = (uint32_t)(take(in, 1) % 8);
 		else if (t->op == IOMMU_TEST_OP_CREATE_ACCESS)
@@ -373,17 +414,20 @@ static void templ(const struct cmd *c, uint8_t *arg, struct in *in)
 		else if (t->op == IOMMU_TEST_OP_ACCESS_PAGES)
 			*t = (struct iommu_test_cmd){ .op = t->op, .id = t->id,
 				.access_pages = { .iova = iova, .length = len,
-						  .uptr = (uintptr_t)pool } };
+						  .uptr = (uintptr_t)pool + (iova & 0xfffff) } };
 		else if (t->op == IOMMU_TEST_OP_DIRTY)
-			t->dirty = (typeof(t->dirty)){ .iova = MOCK_APERTURE_START + iova,
-						       .length = len, .page_size = 4096 };
-		else if (t->op == IOMMU_TEST_OP_TRIGGER_IOPF)
+			t->dirty = (typeof(t->dirty)){ .iova = iova, .length = len,
+						       .page_size = 4096 };
+		else if (t->op == IOMMU_TEST_OP_TRIGGER_IOPF ||
+			 t->op == IOMMU_TEST_OP_TRIGGER_VEVENT)
 			t->trigger_iopf = (typeof(t->trigger_iopf)){
-				.dev_id = dev, .pasid = (uint32_t)(take(in, 1) % 3),
+				.dev_id = take(in, 1) & 1 ? 8 : dev,
+				.pasid = (uint32_t)(take(in, 1) % 3),
 				.perm = (uint32_t)(take(in, 1) % 4) };
 		else if (t->op >= IOMMU_TEST_OP_PASID_ATTACH)
 			t->pasid_attach = (typeof(t->pasid_attach)){
-				.pasid = take(in, 1) & 1 ? 1024 : 7, .pt_id = id2 };
+				.pasid = take(in, 1) & 1 ? 1024 : 7,
+				.pt_id = take(in, 1) & 1 ? 10 : id2 };
 		break;
 	}
 	default:
@@ -526,6 +570,44 @@ static void one_op(struct abi_env *e, struct in *in)
 	}
 }
 
+/*
+ * What IOMMU_TEST_CMD's ops act on, so that they get past their lookups:
+ * IOAS 6 with the pool's first pages mapped in the mock aperture and a
+ * PASID-capable mock device attached to it (SELFTEST 7, DEVICE 8, its
+ * automatic HWPT 9, then moved to PASID HWPT 10), all within the
+ * templates' IDs, and an access to the IOAS that pins pages.
+ */
+static void mock_start(struct abi_env *e)
+{
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+	struct iommu_ioas_map m = { .size = sizeof(m),
+				    .flags = RW | IOMMU_IOAS_MAP_FIXED_IOVA,
+				    .user_va = (uintptr_t)pool, .length = 8 * 4096,
+				    .iova = MOCK_APERTURE_START + 0x100000 };
+	struct iommu_test_cmd c = { .size = sizeof(c), .op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+				    .mock_domain_flags = { .dev_flags =
+							   MOCK_FLAGS_DEVICE_PASID } };
+	struct iommu_hwpt_alloc h = { .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_PASID };
+
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_IOAS_ALLOC, &a));
+	m.ioas_id = a.out_ioas_id;
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_IOAS_MAP, &m));
+	c.id = a.out_ioas_id;
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_TEST_CMD, &c));
+	h.dev_id = c.mock_domain_flags.out_idev_id;
+	h.pt_id = a.out_ioas_id;
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_HWPT_ALLOC, &h));
+	c = (struct iommu_test_cmd){ .size = sizeof(c), .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+				     .id = c.mock_domain_flags.out_stdev_id,
+				     .mock_domain_replace = { .pt_id = h.out_hwpt_id } };
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_TEST_CMD, &c));
+	c = (struct iommu_test_cmd){ .size = sizeof(c), .op = IOMMU_TEST_OP_CREATE_ACCESS,
+				     .id = a.out_ioas_id, .create_access = {
+					.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES } };
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_TEST_CMD, &c));
+	access_fds[nr_access_fds++] = (int)c.create_access.out_access_fd;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct in in = { data, size };
@@ -534,6 +616,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	pool_init();
 	e = abi_env_create_mode(64, true);	/* a pin limit the pool can reach */
+	mock_start(e);
 	for (n = 0; in.n && n < MAX_OPS; n++)
 		one_op(e, &in);
 	abi_env_destroy(e);

@@ -532,7 +532,7 @@ static void access_cases(struct fixture *f)
 	ASSERT_EQ(0, close(afd2));
 	if (!f->mock_domains)
 		ASSERT_EQ(0, destroy(f->fd, f->ioas_id));
-	EXPECT_ERRNO(EBADF, destroy_access_pages(f->fd, afd, 0));
+	EXPECT_ERRNO(EBADFD, destroy_access_pages(f->fd, afd, 0));
 }
 
 /* GET_HW_INFO of mock devices. */
