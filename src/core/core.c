@@ -1280,6 +1280,8 @@ void core_domain_flush_all(struct siommu_domain *dom)
 unsigned int core_device_resv_regions(struct siommu_device *dev,
 				      struct iommu_resv_region *r, unsigned int max)
 {
+	if (!dev->unit->ops->dev_resv_regions)
+		return 0;
 	return dev->unit->ops->dev_resv_regions(dev, r, max);
 }
 

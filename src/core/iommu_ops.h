@@ -170,7 +170,7 @@ struct iommu_ops {
 	/*
 	 * The IOVA ranges of @dev that must not be mapped for DMA (an
 	 * interrupt window), up to @max of them into @r; returns how many
-	 * there are (may exceed @max). No lock; never fails.
+	 * there are (may exceed @max). No lock; never fails. NULL: none.
 	 */
 	unsigned int (*dev_resv_regions)(struct siommu_device *dev,
 					 struct iommu_resv_region *r, unsigned int max);

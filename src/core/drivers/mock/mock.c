@@ -130,17 +130,6 @@ static void dev_release(struct siommu_device *dev)
 	dev->drv = NULL;
 }
 
-static unsigned int dev_resv_regions(struct siommu_device *dev,
-				     struct iommu_resv_region *r, unsigned int max)
-{
-	/* No interrupt window: what lies outside the aperture is the
-	 * domain's to reserve. */
-	(void)dev;
-	(void)r;
-	(void)max;
-	return 0;
-}
-
 static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *info)
 {
 	(void)dev;
@@ -388,33 +377,43 @@ static int domain_init_nested(struct siommu_unit *unit, struct siommu_domain *do
 	return 0;
 }
 
+/*
+ * The selftest's invalidation entries, of the nested IOTLB and of the
+ * device cache alike: @flags FLAG_ALL or 0 (else -EOPNOTSUPP), entry
+ * @id below @n (else -EINVAL), checked in that order.
+ */
+static int inv_check(uint32_t flags, uint32_t id, unsigned int n)
+{
+	if (flags & ~SIOMMU_MOCK_INVALIDATE_FLAG_ALL)
+		return -EOPNOTSUPP;
+	return id < n ? 0 : -EINVAL;
+}
+
+static void inv_apply(uint32_t *e, unsigned int n, uint32_t flags, uint32_t id)
+{
+	unsigned int j;
+
+	for (j = 0; j < n; j++)
+		if ((flags & SIOMMU_MOCK_INVALIDATE_FLAG_ALL) || j == id)
+			__atomic_store_n(&e[j], 0, __ATOMIC_RELAXED);
+}
+
 static int cache_invalidate_user(struct siommu_domain *dom, struct iommu_user_array *a)
 {
 	struct mock_nested *mn = dom->drv_dom;
 	struct siommu_hwpt_invalidate_selftest inv;
 	uint32_t i, n = a->entry_num;
-	unsigned int j;
 	int ret = 0;
 
 	if (a->type != SIOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		ret = iommu_user_array_get(a, i, &inv, sizeof(inv), sizeof(inv));
+		if (!ret)
+			ret = inv_check(inv.flags, inv.iotlb_id, SIOMMU_MOCK_NR_IOTLB);
 		if (ret)
 			break;
-		if (inv.flags & ~SIOMMU_MOCK_INVALIDATE_FLAG_ALL) {
-			ret = -EOPNOTSUPP;
-			break;
-		}
-		if (inv.iotlb_id >= SIOMMU_MOCK_NR_IOTLB) {
-			ret = -EINVAL;
-			break;
-		}
-		if (inv.flags & SIOMMU_MOCK_INVALIDATE_FLAG_ALL)
-			for (j = 0; j < SIOMMU_MOCK_NR_IOTLB; j++)
-				__atomic_store_n(&mn->iotlb[j], 0, __ATOMIC_RELAXED);
-		else
-			__atomic_store_n(&mn->iotlb[inv.iotlb_id], 0, __ATOMIC_RELAXED);
+		inv_apply(mn->iotlb, SIOMMU_MOCK_NR_IOTLB, inv.flags, inv.iotlb_id);
 	}
 	a->entry_num = i;
 	return ret;
@@ -521,7 +520,6 @@ static int viommu_invalidate(struct siommu_unit *unit, void *viommu,
 	uint32_t i, n = a->entry_num;
 	struct siommu_device *dev;
 	struct mock_dev *md;
-	unsigned int j;
 	int ret = 0;
 
 	(void)viommu;
@@ -529,27 +527,17 @@ static int viommu_invalidate(struct siommu_unit *unit, void *viommu,
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		ret = iommu_user_array_get(a, i, &inv, sizeof(inv), sizeof(inv));
+		if (!ret)
+			ret = inv_check(inv.flags, inv.cache_id, SIOMMU_MOCK_NR_DEV_CACHE);
 		if (ret)
 			break;
-		if (inv.flags & ~SIOMMU_MOCK_INVALIDATE_FLAG_ALL) {
-			ret = -EOPNOTSUPP;
-			break;
-		}
-		if (inv.cache_id >= SIOMMU_MOCK_NR_DEV_CACHE) {
-			ret = -EINVAL;
-			break;
-		}
 		dev = lookup(arg, inv.vdev_id);
 		if (!dev || dev->unit != unit) {
 			ret = -EINVAL;
 			break;
 		}
 		md = dev->drv;
-		if (inv.flags & SIOMMU_MOCK_INVALIDATE_FLAG_ALL)
-			for (j = 0; j < SIOMMU_MOCK_NR_DEV_CACHE; j++)
-				__atomic_store_n(&md->cache[j], 0, __ATOMIC_RELAXED);
-		else
-			__atomic_store_n(&md->cache[inv.cache_id], 0, __ATOMIC_RELAXED);
+		inv_apply(md->cache, SIOMMU_MOCK_NR_DEV_CACHE, inv.flags, inv.cache_id);
 	}
 	a->entry_num = i;
 	return ret;
@@ -573,7 +561,8 @@ const struct iommu_ops mock_iommu_ops = {
 	.unit_hw = unit_hw,
 	.dev_probe = dev_probe,
 	.dev_release = dev_release,
-	.dev_resv_regions = dev_resv_regions,
+	/* No reserved regions: no interrupt window; what lies outside the
+	 * aperture is the domain's to reserve. */
 	.dev_hw_info = dev_hw_info,
 	.hw_info = hw_info,
 	.domain_init = domain_init,
