@@ -43,10 +43,10 @@
  *
  * Memory. An area maps the caller's own memory (a user virtual address, or
  * a memfd range). Its pages are registered with the core context's
- * physical memory as RAM at a physical window the context picks, so a
- * device's DMA through an attached domain reaches the very bytes the
- * caller passed; the window is unregistered when the last area using it
- * goes. Page storage is shared: IOAS_COPY makes new areas over the same
+ * physical memory as RAM at a physical window the context picks (contexts
+ * over one core context pick distinct ones), so a device's DMA through an
+ * attached domain reaches the very bytes the caller passed; the window is
+ * unregistered when the last area using it goes. Page storage is shared: IOAS_COPY makes new areas over the same
  * storage, so a page mapped into two IOASes is pinned and counted once.
  * Pages are pinned (registered and accounted) when an area is made; a
  * range the process has not mapped is -EFAULT (checked with one system

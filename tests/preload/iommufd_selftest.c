@@ -849,6 +849,29 @@ static void memory_limit(struct fixture *f)
 		ASSERT_EQ(0, check_map(f->fd, f->hwpt_id[0], f->buffer, iova, BUFFER_SIZE));
 }
 
+/* A second open of /dev/iommu is a context of its own: it maps the same
+ * memory while the first holds it, and its IDs start again from 1. */
+static void two_fds(struct fixture *f)
+{
+	uint64_t iova = 0, iova2 = 0;
+	uint32_t ioas2, stdev2, hwpt2;
+	int fd2;
+
+	ASSERT_EQ(0, ioas_map(f->fd, f->ioas_id, f->buffer, 4 * PAGE_SIZE, &iova, 0));
+	fd2 = open("/dev/iommu", O_RDWR);
+	ASSERT_NE(-1, fd2);
+	ASSERT_EQ(0, ioas_alloc(fd2, &ioas2));
+	ASSERT_EQ(1, ioas2);
+	ASSERT_EQ(0, mock_domain_flags(fd2, ioas2, 0, &stdev2, &hwpt2, NULL));
+	ASSERT_EQ(0, ioas_map(fd2, ioas2, f->buffer, 4 * PAGE_SIZE, &iova2, 0));
+	ASSERT_EQ(0, check_map(fd2, hwpt2, f->buffer, iova2, 4 * PAGE_SIZE));
+	if (f->mock_domains)
+		ASSERT_EQ(0, check_map(f->fd, f->hwpt_id[0], f->buffer, iova, 4 * PAGE_SIZE));
+	EXPECT_ERRNO(ENOENT, destroy(fd2, f->stdev_id[1] + 100));
+	ASSERT_EQ(0, close(fd2));
+	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, 4 * PAGE_SIZE, NULL));
+}
+
 struct test_case {
 	const char *name;
 	void (*fn)(struct fixture *f);
@@ -869,6 +892,7 @@ static const struct test_case cases[] = {
 	{ "nested", nested },
 	{ "iopf", iopf },
 	{ "memory_limit", memory_limit },
+	{ "two_fds", two_fds },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)
