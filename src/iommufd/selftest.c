@@ -270,10 +270,8 @@ static int mock_dirty(struct siommu_iommufd *ictx, uint32_t hwpt_id, struct iomm
 	struct ifd_hwpt *hwpt;
 	int ret = 0;
 
-	if (!psz || !length || iova % psz || length % psz)
+	if (!psz || !length || iova % psz || length % psz || !bitmap)
 		return -EINVAL;
-	if (!bitmap)
-		return -EFAULT;
 	if (__builtin_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
 	hwpt = hwpt_get(ictx, hwpt_id, SIOMMU_IOMMUFD_OBJ_HWPT_PAGING);

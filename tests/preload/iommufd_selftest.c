@@ -611,6 +611,15 @@ static void dirty(struct fixture *f)
 	ASSERT_EQ(0, out);
 	d.dirty.page_size = 0;
 	EXPECT_ERRNO(EINVAL, ioctl(f->fd, IOMMU_TEST_CMD, &d));
+	d.dirty.page_size = MOCK_PAGE_SIZE;
+	d.dirty.uptr = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(f->fd, IOMMU_TEST_CMD, &d));
+	d.dirty.uptr = (uintptr_t)&bits;
+	d.dirty.iova = iova + 1;
+	EXPECT_ERRNO(EINVAL, ioctl(f->fd, IOMMU_TEST_CMD, &d));
+	d.id = 999;
+	d.dirty.iova = iova;
+	EXPECT_ERRNO(ENOENT, ioctl(f->fd, IOMMU_TEST_CMD, &d));
 	ASSERT_EQ(0, destroy(f->fd, stdev));
 	ASSERT_EQ(0, destroy(f->fd, hwpt));
 }
