@@ -306,9 +306,10 @@ struct ifd_selftest {
  * It uses its IOAS, and holds a user reference on itself until its fd is
  * closed. Its pinned ranges (items) hold the page storage of the areas
  * they cover; unmapping any part of one drops it, as Linux's unmap
- * callback makes a driver unpin. Lock order: ioas->lock, then lock, which
- * protects items and next_item_id; ioas and ioas_node change under both
- * the old and new IOAS's locks.
+ * callback makes a driver unpin. Lock order: op_lock (one op of the
+ * access at a time, so that @ioas stays while an op uses it), the IOAS's
+ * lock, then lock, which protects items and next_item_id; ioas changes
+ * under op_lock, and ioas_node under the old and new IOAS's locks.
  */
 struct ifd_access_item {
 	struct cds_list_head node;
@@ -325,6 +326,7 @@ struct ifd_access {
 	struct cds_list_head ioas_node;
 	int fd;
 	bool needs_pin_pages;
+	pthread_mutex_t op_lock;
 	pthread_mutex_t lock;
 	struct cds_list_head items;
 	uint32_t next_item_id;

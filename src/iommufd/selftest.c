@@ -453,6 +453,7 @@ static int create_access(struct siommu_iommufd *ictx, uint32_t ioas_id, uint32_t
 		return -ENOMEM;
 	acc->ictx = ictx;
 	acc->needs_pin_pages = flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+	pthread_mutex_init(&acc->op_lock, NULL);
 	pthread_mutex_init(&acc->lock, NULL);
 	CDS_INIT_LIST_HEAD(&acc->items);
 	ret = ifd_obj_reserve(ictx, &acc->obj, SIOMMU_IOMMUFD_OBJ_ACCESS);
@@ -487,6 +488,7 @@ out_abort:
 	ifd_obj_abort(ictx, &acc->obj);
 out_free:
 	pthread_mutex_destroy(&acc->lock);
+	pthread_mutex_destroy(&acc->op_lock);
 	free(acc);
 	return ret;
 }
@@ -502,6 +504,7 @@ void ifd_access_destroy(struct ifd_access *acc)
 	pthread_mutex_unlock(&ioas->lock);
 	ifd_obj_unuse(ictx, &ioas->obj);
 	pthread_mutex_destroy(&acc->lock);
+	pthread_mutex_destroy(&acc->op_lock);
 	free(acc);
 }
 
@@ -744,7 +747,7 @@ static int access_op(struct siommu_iommufd *ictx, struct iommu_test_cmd *c, bool
 	if (!acc)
 		return -EBADFD;
 	/* One op of an access at a time: each reads which IOAS it is on. */
-	pthread_mutex_lock(&acc->ictx->attach_lock);
+	pthread_mutex_lock(&acc->op_lock);
 	switch (c->op) {
 	case IOMMU_TEST_OP_ACCESS_PAGES:
 		ret = access_pages(acc, c);
@@ -760,7 +763,7 @@ static int access_op(struct siommu_iommufd *ictx, struct iommu_test_cmd *c, bool
 		ret = access_replace_ioas(acc, c->access_replace_ioas.ioas_id);
 		break;
 	}
-	pthread_mutex_unlock(&acc->ictx->attach_lock);
+	pthread_mutex_unlock(&acc->op_lock);
 	ifd_obj_put(ictx, &acc->obj);
 	return ret;
 }
