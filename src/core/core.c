@@ -844,7 +844,8 @@ void core_page_response(struct siommu_device *dev, const struct iommu_page_reque
 {
 	struct iommu_page_response r = { *req, code };
 
-	dev->unit->ops->page_response(dev->unit, &r, 1);
+	if (dev->unit->ops->page_response)
+		dev->unit->ops->page_response(dev->unit, &r, 1);
 }
 
 /* Offer @req to its device's owner; true if the owner took it. */

@@ -316,7 +316,9 @@ struct iommu_ops {
 				 struct iommu_user_array *a, iommu_vdev_lookup_fn *lookup,
 				 void *arg);
 
-	/* Answer @n page request groups of @unit. No core lock held. */
+	/* Answer @n page request groups of @unit. No core lock held.
+	 * NULL: answers go nowhere (a unit with no device behind it to
+	 * hear them, such as the mock unit). */
 	void (*page_response)(struct siommu_unit *unit,
 			      const struct iommu_page_response *r, unsigned int n);
 	/*
