@@ -740,10 +740,9 @@ int ifd_ioas_add_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 {
 	uint64_t owner = ifd_resv_owner(hwpt->obj.id, 0);
 	struct ifd_area *area, *done;
-	int ret;
-
 	struct iommu_resv_region r[2];
 	unsigned int n = 0;
+	int ret;
 
 	RB_FOREACH(area, ifd_area_tree, &ioas->areas)
 		if ((area->iova | (area->last + 1) | area_pa(area)) & (hwpt_min_page(hwpt) - 1))
@@ -800,20 +799,13 @@ int ifd_ioas_add_test_resv(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64
 {
 	const struct iommu_resv_region r = { start, last };
 	struct ifd_ioas *ioas = ioas_get(ictx, ioas_id);
-	unsigned int i;
-	int ret = 0;
+	int ret;
 
 	if (!ioas)
 		return -ENOENT;
 	pthread_mutex_lock(&ioas->lock);
-	if (area_first(ioas, start, last))
-		ret = -EADDRINUSE;
-	for (i = 0; !ret && i < ioas->nr_allowed; i++)
-		if (ioas->allowed[i].start <= last && start <= ioas->allowed[i].last)
-			ret = -EADDRINUSE;
 	/* Owner ID 0 is no object's: the reservation stays with the IOAS. */
-	if (!ret)
-		ret = ifd_ioas_add_resv(ioas, &r, 1, ifd_resv_owner(0, 0));
+	ret = ifd_ioas_add_resv(ioas, &r, 1, ifd_resv_owner(0, 0));
 	pthread_mutex_unlock(&ioas->lock);
 	ifd_obj_put(ictx, &ioas->obj);
 	return ret;

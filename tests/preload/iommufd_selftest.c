@@ -326,6 +326,20 @@ static void add_reserved(struct fixture *f)
 	EXPECT_ERRNO(EINVAL, ioas_map(f->fd, f->ioas_id, f->buffer, PAGE_SIZE, &iova,
 				      IOMMU_IOAS_MAP_FIXED_IOVA));
 	EXPECT_ERRNO(ENOENT, test_op(f->fd, IOMMU_TEST_OP_ADD_RESERVED, 999, r, sizeof(r)));
+	/* Nor over an allowed range. */
+	{
+		struct iommu_iova_range allowed = { base + 32 * PAGE_SIZE,
+						    base + 64 * PAGE_SIZE - 1 };
+		struct iommu_ioas_allow_iovas a = { .size = sizeof(a), .ioas_id = f->ioas_id,
+						    .num_iovas = 1,
+						    .allowed_iovas = (uintptr_t)&allowed };
+
+		ASSERT_EQ(0, ioctl(f->fd, IOMMU_IOAS_ALLOW_IOVAS, &a));
+		r[0] = base + 40 * PAGE_SIZE;
+		EXPECT_ERRNO(EADDRINUSE, test_op(f->fd, IOMMU_TEST_OP_ADD_RESERVED, f->ioas_id,
+						 r, sizeof(r)));
+		r[0] = base + 16 * PAGE_SIZE;
+	}
 	r[1] = 0;
 	EXPECT_ERRNO(EINVAL, test_op(f->fd, IOMMU_TEST_OP_ADD_RESERVED, f->ioas_id, r,
 				     sizeof(r)));
