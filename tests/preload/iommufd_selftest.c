@@ -566,6 +566,14 @@ static void hw_info(struct fixture *f)
 	ASSERT_EQ(IOMMU_HW_INFO_SELFTEST_REGVAL, info.test_reg);
 	ASSERT_EQ(20, cmd.out_max_pasid_log2);
 	ASSERT_EQ(IOMMU_HW_CAP_DIRTY_TRACKING, cmd.out_capabilities);
+	/* Asked for by type: the selftest's, or none other. */
+	cmd.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+	cmd.in_data_type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
+	cmd.in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+	EXPECT_ERRNO(EOPNOTSUPP, ioctl(f->fd, IOMMU_GET_HW_INFO, &cmd));
+	cmd.flags = 0;
 	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL, NULL,
 				       &idev));
 	cmd.dev_id = idev;
