@@ -225,8 +225,12 @@ struct iommu_hwpt_invalidate_selftest {
 	uint32_t iotlb_id;
 };
 
-/* Mock vIOMMUs. */
+/* Mock vIOMMUs and their event queues. */
 #define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeef
+#define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
+struct iommu_viommu_event_selftest {
+	uint32_t virt_id;
+};
 #define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
 struct iommu_viommu_invalidate_selftest {
 	uint32_t flags;

@@ -82,11 +82,17 @@ struct siommu_hwpt_invalidate_selftest {
 	uint32_t iotlb_id;		/* < SIOMMU_MOCK_NR_IOTLB */
 };
 
-/* Mock vIOMMUs and device caches. */
+/* Mock vIOMMUs, their event queues and device caches. */
 #define SIOMMU_VIOMMU_TYPE_SELFTEST		0xdeadbeef
 #define SIOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST	0xdeadbeef
 #define SIOMMU_MOCK_DEV_CACHE_DEFAULT		0xbaddad
 #define SIOMMU_MOCK_NR_DEV_CACHE		4
+/* The vEVENTQ type of a mock vIOMMU, whose events carry the vDEVICE's
+ * virtual ID (iommufd's IOMMU_TEST_OP_TRIGGER_VEVENT posts them). */
+#define SIOMMU_VEVENTQ_TYPE_SELFTEST		0xbeefbeef
+struct siommu_viommu_event_selftest {
+	uint32_t virt_id;
+};
 struct siommu_viommu_invalidate_selftest {
 	uint32_t flags;			/* SIOMMU_MOCK_INVALIDATE_FLAG_ALL */
 	uint32_t vdev_id;		/* the device's virtual ID */

@@ -350,23 +350,30 @@ static int trigger_iopf(struct siommu_iommufd *ictx, const struct iommu_test_cmd
 }
 
 /*
- * TRIGGER_VEVENT: the device's vIOMMU would post an event of the
- * selftest's type to its queue. No vEVENTQ can be allocated here, so the
- * event has nowhere to go (-EOPNOTSUPP, Linux's answer when the vIOMMU
- * has no queue of the type); a device with no vDEVICE is -ENOENT.
+ * TRIGGER_VEVENT: the device's vIOMMU posts an event of the selftest's
+ * type, carrying the vDEVICE's virtual ID, to its queue of that type:
+ * -ENOENT for a device with no vDEVICE, -EOPNOTSUPP when the vIOMMU has
+ * no such queue.
  */
 static int trigger_vevent(struct siommu_iommufd *ictx, uint32_t idev_id)
 {
 	struct ifd_device *idev = idev_get(ictx, idev_id);
-	bool vdev;
+	struct siommu_viommu_event_selftest ev;
+	int ret = -ENOENT;
 
 	if (!idev)
 		return -ENOENT;
+	/* attach_lock keeps the vDEVICE; the vIOMMU's event lock is taken
+	 * after it, as a queue's allocation does. */
 	pthread_mutex_lock(&ictx->attach_lock);
-	vdev = idev->vdev;
+	if (idev->vdev) {
+		ev.virt_id = (uint32_t)idev->vdev->virt_id;
+		ret = ifd_viommu_report_event(idev->vdev->viommu, SIOMMU_VEVENTQ_TYPE_SELFTEST,
+					      &ev, sizeof(ev));
+	}
 	pthread_mutex_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, &idev->obj);
-	return vdev ? -EOPNOTSUPP : -ENOENT;
+	return ret;
 }
 
 static int pasid_check_hwpt(struct siommu_iommufd *ictx, uint32_t stdev, uint32_t pasid,

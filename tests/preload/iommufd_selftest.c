@@ -802,8 +802,37 @@ static void nested(struct fixture *f)
 					IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, &vinv, sizeof(vinv),
 					&num));
 	trig[0] = idev;
+	/* No queue of the selftest's type yet. */
 	EXPECT_ERRNO(EOPNOTSUPP, test_op(f->fd, IOMMU_TEST_OP_TRIGGER_VEVENT, 0, trig,
 					 sizeof(trig)));
+	{
+		struct iommu_veventq_alloc qa = { .size = sizeof(qa),
+						  .viommu_id = va.out_viommu_id,
+						  .type = IOMMU_VEVENTQ_TYPE_SELFTEST,
+						  .veventq_depth = 2 };
+		struct {
+			struct iommufd_vevent_header h;
+			struct iommu_viommu_event_selftest e;
+		} ev[3];
+		unsigned int k;
+
+		ASSERT_EQ(0, ioctl(f->fd, IOMMU_VEVENTQ_ALLOC, &qa));
+		/* Three events into a queue of two: the third is lost. */
+		for (k = 0; k < 3; k++)
+			ASSERT_EQ(0, test_op(f->fd, IOMMU_TEST_OP_TRIGGER_VEVENT, 0, trig,
+					     sizeof(trig)));
+		ASSERT_EQ(2 * sizeof(ev[0]) + sizeof(ev[0].h),
+			  read((int)qa.out_veventq_fd, ev, sizeof(ev)));
+		for (k = 0; k < 2; k++) {
+			ASSERT_EQ(0, ev[k].h.flags);
+			ASSERT_EQ(k, ev[k].h.sequence);
+			ASSERT_EQ(0x99, ev[k].e.virt_id);
+		}
+		ASSERT_EQ(IOMMU_VEVENTQ_FLAG_LOST_EVENTS, ev[2].h.flags);
+		ASSERT_EQ(0, close((int)qa.out_veventq_fd));
+		EXPECT_ERRNO(EBUSY, destroy(f->fd, va.out_viommu_id));
+		ASSERT_EQ(0, destroy(f->fd, qa.out_veventq_id));
+	}
 	EXPECT_ERRNO(EBUSY, destroy(f->fd, va.out_viommu_id));
 	ASSERT_EQ(0, destroy(f->fd, vd.out_vdevice_id));
 	ASSERT_EQ(0, destroy(f->fd, va.out_viommu_id));

@@ -283,6 +283,8 @@ SIZE(iommu_test_hw_info, 8);
 SIZE(iommu_hwpt_selftest, 4);
 SIZE(iommu_hwpt_invalidate_selftest, 8);
 SIZE(iommu_viommu_invalidate_selftest, 12);
+SIZE(iommu_viommu_event_selftest, 4);
+_Static_assert(IOMMU_VEVENTQ_TYPE_SELFTEST == 0xbeefbeef, "vEVENTQ selftest type");
 _Static_assert(IOMMU_TEST_CMD == 0x3ba0, "IOMMU_TEST_CMD");
 _Static_assert(IOMMUFD_TEST_CMD_MIN_SIZE == 68, "TEST_CMD min");
 _Static_assert(IOMMU_TEST_OP_PASID_CHECK_HWPT == 21, "last op");
