@@ -19,6 +19,8 @@
  * (siommu_unit_add_vtd()), Arm SMMUv3 (siommu_unit_add_smmuv3()), where a
  * device's RID is its StreamID and a PASID its SubstreamID, and Arm
  * SMMUv2-style units, which have no PASIDs (siommu_unit_add_smmuv2()).
+ * A mock unit (siommu/mock.h: siommu_unit_add_mock()), with no model
+ * behind it, is the IOMMU of iommufd's test interface.
  *
  * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
  * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can

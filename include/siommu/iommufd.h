@@ -49,10 +49,10 @@
  *
  * Memory. An area maps the caller's own memory (a user virtual address, or
  * a memfd range). Its pages are registered with the core context's
- * physical memory as RAM at a physical window the context picks, so a
- * device's DMA through an attached domain reaches the very bytes the
- * caller passed; the window is unregistered when the last area using it
- * goes. Page storage is shared: IOAS_COPY makes new areas over the same
+ * physical memory as RAM at a physical window the context picks (contexts
+ * over one core context pick distinct ones), so a device's DMA through an
+ * attached domain reaches the very bytes the caller passed; the window is
+ * unregistered when the last area using it goes. Page storage is shared: IOAS_COPY makes new areas over the same
  * storage, so a page mapped into two IOASes is pinned and counted once.
  * Pages are pinned (registered and accounted) when an area is made; a
  * range the process has not mapped is -EFAULT (checked with one system
@@ -125,11 +125,17 @@ struct siommu_iommufd_cfg {
 	unsigned int rlimit_mode;	/* 0 or 1 (Linux: 1 for /dev/vfio/vfio) */
 	bool cap_sys_resource;		/* may set RLIMIT_MODE */
 	bool cap_ipc_lock;		/* pins without a limit (still counted) */
+	/* Test mode: a mock unit of ctx (siommu/mock.h) behind which
+	 * IOMMU_TEST_CMD's mock devices are added (siommu/iommufd_test.h);
+	 * NULL: IOMMU_TEST_CMD is -ENOTTY, as on a kernel without
+	 * CONFIG_IOMMUFD_TEST. */
+	struct siommu_unit *test_unit;
 };
 
 /*
  * siommu_iommufd_create - an empty context over cfg->ctx.
- * Returns 0, -EINVAL (no ctx, rlimit_mode > 1), -ENOMEM. Fallible steps
+ * Returns 0, -EINVAL (no ctx, rlimit_mode > 1, a test_unit that is not a
+ * mock unit of ctx), -ENOMEM. Fallible steps
  * count on the core context's memory (siommu_mem_fail_nth()).
  */
 int siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
@@ -152,6 +158,11 @@ enum siommu_iommufd_obj_type {
 	SIOMMU_IOMMUFD_OBJ_HWPT_NESTED,
 	SIOMMU_IOMMUFD_OBJ_VIOMMU,
 	SIOMMU_IOMMUFD_OBJ_VDEVICE,
+	/* Test mode only (siommu/iommufd_test.h): a mock device's handle,
+	 * whose destruction removes the device; an access, destroyed when
+	 * its fd is closed (siommu_iommufd_access_close()). */
+	SIOMMU_IOMMUFD_OBJ_SELFTEST,
+	SIOMMU_IOMMUFD_OBJ_ACCESS,
 	SIOMMU_IOMMUFD_OBJ_HW_QUEUE,
 	SIOMMU_IOMMUFD_OBJ_VEVENTQ,
 };

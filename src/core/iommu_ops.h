@@ -170,7 +170,7 @@ struct iommu_ops {
 	/*
 	 * The IOVA ranges of @dev that must not be mapped for DMA (an
 	 * interrupt window), up to @max of them into @r; returns how many
-	 * there are (may exceed @max). No lock; never fails.
+	 * there are (may exceed @max). No lock; never fails. NULL: none.
 	 */
 	unsigned int (*dev_resv_regions)(struct siommu_device *dev,
 					 struct iommu_resv_region *r, unsigned int max);
@@ -198,6 +198,32 @@ struct iommu_ops {
 			   const struct siommu_domain_cfg *cfg, struct siommu_pt_cfg *pc);
 	/* Free what domain_init kept, if anything (NULL: nothing). */
 	void (*domain_fini)(struct siommu_domain *dom);
+	/*
+	 * Paging domains whose table is the driver's own rather than one of
+	 * pt's formats (a unit whose pages are not 4K-based, such as the
+	 * mock unit's 2 KiB pages). With domain_map set, the core creates no
+	 * table for the driver's paging domains (siommu_domain_pt() is NULL;
+	 * domain_init resolves dom->pgsizes, dom->aperture_start and
+	 * dom->aperture_last and keeps its table in dom->drv_dom, freed by
+	 * domain_fini) and calls these instead of pt's:
+	 *   domain_map: map [iova, iova + length) to @pa (aligned to the
+	 *   smallest page size) with @prot; errors as siommu_pt_map(), and
+	 *   all or nothing;
+	 *   domain_unmap: remove the leaves in [iova, iova + length), *unmapped
+	 *   (optional) the bytes removed; errors as siommu_pt_unmap(), leaving
+	 *   the table as it was (the core flushes after a success);
+	 *   domain_read_and_clear_dirty: as siommu_pt_read_and_clear_dirty().
+	 * No core lock held; ranges of concurrent calls do not overlap, as
+	 * for pt, and the driver serialises its own table.
+	 */
+	int (*domain_map)(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
+			  uint64_t length, unsigned int prot);
+	int (*domain_unmap)(struct siommu_domain *dom, uint64_t iova, uint64_t length,
+			    uint64_t *unmapped);
+	int (*domain_read_and_clear_dirty)(struct siommu_domain *dom, uint64_t iova,
+					   uint64_t length, unsigned int flags,
+					   void (*fn)(void *arg, uint64_t iova, uint64_t length),
+					   void *arg);
 	/*
 	 * Shape nested domain @dom over @parent (a paging domain of this
 	 * driver, checked by the core) from the user's @len bytes of
@@ -309,7 +335,9 @@ struct iommu_ops {
 			     uint32_t index, uint64_t pa, uint64_t length, void **out);
 	void (*hw_queue_fini)(struct siommu_unit *unit, void *viommu, void *queue);
 
-	/* Answer @n page request groups of @unit. No core lock held. */
+	/* Answer @n page request groups of @unit. No core lock held.
+	 * NULL: answers go nowhere (a unit with no device behind it to
+	 * hear them, such as the mock unit). */
 	void (*page_response)(struct siommu_unit *unit,
 			      const struct iommu_page_response *r, unsigned int n);
 	/*
@@ -354,5 +382,6 @@ void core_report_page_requests(struct siommu_unit *unit,
 extern const struct iommu_ops vtd_iommu_ops;
 extern const struct iommu_ops smmuv3_iommu_ops;
 extern const struct iommu_ops smmuv2_iommu_ops;
+extern const struct iommu_ops mock_iommu_ops;
 
 #endif

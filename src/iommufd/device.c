@@ -44,7 +44,6 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		       bool auto_domain, struct ifd_hwpt **out)
 {
 	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING };
-	struct siommu_pt_cfg pc;
 	struct ifd_hwpt *hwpt;
 	int ret;
 
@@ -82,10 +81,7 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	ret = siommu_domain_alloc(hwpt->unit, &dc, &hwpt->dom);
 	if (ret)
 		goto out_abort;
-	siommu_pt_get_cfg(siommu_domain_pt(hwpt->dom), &pc);
-	/* x86-64 paging maps the lower canonical half only (siommu/pt.h). */
-	hwpt->aperture_last = pc.format == SIOMMU_PT_X86_64 ? (1ull << (pc.ias - 1)) - 1 :
-			      pc.ias >= 64 ? UINT64_MAX : (1ull << pc.ias) - 1;
+	core_domain_aperture(hwpt->dom, &hwpt->aperture_start, &hwpt->aperture_last);
 	hwpt->pgsizes = hwpt->dom->pgsizes;
 	if (fault)
 		core_domain_set_iopf_deliver(hwpt->dom, ifd_hwpt_iopf, hwpt);
@@ -442,9 +438,9 @@ int SIOMMU_EXPORT siommu_hwpt_get_dirty_bitmap(struct siommu_iommufd *ictx,
 	    !ifd_ioas_covered(hwpt->ioas, iova, last)) {
 		ret = -EINVAL;
 	} else {
-		ret = siommu_pt_read_and_clear_dirty(siommu_domain_pt(hwpt->dom), iova, length,
-						     flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
-						     SIOMMU_PT_DIRTY_NO_CLEAR : 0, dirty_mark, &w);
+		ret = core_domain_read_and_clear_dirty(hwpt->dom, iova, length,
+						       flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
+						       SIOMMU_PT_DIRTY_NO_CLEAR : 0, dirty_mark, &w);
 		if (!ret && !(flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR))
 			core_domain_flush_all(hwpt->dom);
 	}
