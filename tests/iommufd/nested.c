@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Nested HWPTs (siommu_hwpt_alloc_nested(), siommu_hwpt_invalidate()), as
- * a VMM drives them: guest memory is the caller's buffer, mapped into an
+ * Nested HWPTs (siommu_hwpt_alloc_nested(), siommu_hwpt_invalidate()) on
+ * VT-d (SMMUv3's, under a vIOMMU, are nested_smmuv3.c's), as a VMM drives
+ * them: guest memory is the caller's buffer, mapped into an
  * IOAS at guest-physical addresses and walked by a NEST_PARENT HWPT; the
  * guest's first-stage table lives in that buffer. Device DMA reaches what
  * both say, the guest's changes show after its invalidation, the IOAS's
@@ -319,8 +320,15 @@ static void invalidate_errors(void)
 	vm_teardown(&vm);
 }
 
+/* SMMUv3's cases (nested_smmuv3.c): nesting under a vIOMMU. */
+void nested_smmuv3(void);
+
 int main(void)
 {
+	if (test_unit_type() == TEST_UNIT_SMMUV3) {
+		nested_smmuv3();
+		return 0;
+	}
 	dma_through_both_stages();
 	pasid();
 	alloc_errors();
