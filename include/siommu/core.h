@@ -366,7 +366,8 @@ enum siommu_domain_stage {
  * Domain flags (struct siommu_domain_cfg.flags).
  * SIOMMU_DOMAIN_DIRTY_TRACKING: a paging domain whose leaves start clean
  * and are marked dirty by the unit when a device writes through them (VT-d:
- * first stage only, whose D bit the unit sets, VT-d 3.6.2). Read and clear
+ * first stage only, whose D bit the unit sets, VT-d 3.6.2; SMMUv3 and
+ * SMMUv2 have no hardware dirty state: -EOPNOTSUPP). Read and clear
  * them with siommu_pt_read_and_clear_dirty() on siommu_domain_pt(), then
  * have the IOTLBs flushed (a domain's cached translation remembers it
  * dirtied its page) before relying on new marks.
