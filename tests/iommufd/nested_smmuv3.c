@@ -12,21 +12,15 @@
  * the parent and a nested HWPT never blocks; the errno table of a guest
  * STE and of the calls around it, each error changing nothing.
  */
-#include <string.h>
-
 #include <siommu/smmuv3_build.h>
 
-#include "iommufd_test.h"
+#include "nested_vm.h"
 #include "core/drivers/smmuv3/smmuv3_drv.h"	/* smmu_drv_step_hook_set */
 
-#define GPA_BASE 0x40000000ull		/* guest memory in the IOAS */
-#define GUEST_LEN 0x80000ull		/* 128 pages */
 #define CD_OFF 0x1000ull		/* the guest's CD table (16 CDs) */
 #define ROOT0 0x2000ull			/* CD 0's stage-1 root */
 #define ROOT1 0x3000ull			/* CD 1's */
 #define TABLES 0x4000ull		/* further table pages from here */
-#define DATA_OFF 0x40000ull		/* data pages from here */
-#define IOVA 0x400000ull		/* what the guest's device uses */
 #define VSID 0x10ull			/* the device's virtual StreamID */
 #define CDMAX 4
 
@@ -34,13 +28,6 @@
  * AF and EL0 read/write (AP[1]). */
 #define S1_TABLE 0x3ull
 #define S1_PAGE (0x3ull | (1ull << 6) | (1ull << 10))
-
-struct vm {
-	struct tfd t;
-	uint8_t *mem;			/* guest memory */
-	uint64_t next;			/* next free table offset */
-	uint32_t ioas, d0, parent, viommu, vdev;
-};
 
 /* Map @iova to guest page @off in the 4-level table at @root. */
 static void vm_map(struct vm *vm, uint64_t root, uint64_t iova, uint64_t off)
@@ -52,11 +39,8 @@ static void vm_map(struct vm *vm, uint64_t root, uint64_t iova, uint64_t off)
 		uint64_t *e = (uint64_t *)(vm->mem + table) +
 			      ((iova >> (39 - 9 * level)) & 511);
 
-		if (!(*e & 1)) {
-			*e = (GPA_BASE + vm->next) | S1_TABLE;
-			vm->next += 0x1000;
-			CHECK(vm->next <= DATA_OFF);
-		}
+		if (!(*e & 1))
+			*e = (GPA_BASE + vm_table(vm)) | S1_TABLE;
 		table = (*e & 0xfffffffff000ull) - GPA_BASE;
 	}
 	((uint64_t *)(vm->mem + table))[(iova >> 12) & 511] = (GPA_BASE + off) | S1_PAGE;
@@ -81,33 +65,15 @@ static struct siommu_hwpt_arm_smmuv3 vste(unsigned int config)
 		SIOMMU_SMMUV3_S1DSS_SSID0 } };
 }
 
-static void vm_setup(struct vm *vm)
+/* The guest's memory with CDs 0 and 1 (ASIDs 1 and 2), and its vIOMMU. */
+static void vm3_setup(struct vm *vm)
 {
-	uint64_t iova = GPA_BASE, i;
-
-	tfd_setup(&vm->t, UINT64_MAX);
-	vm->mem = tfd_buf(GUEST_LEN, 0);
-	memset(vm->mem, 0, DATA_OFF);
-	for (i = DATA_OFF; i < GUEST_LEN; i++)
-		vm->mem[i] = (uint8_t)(i / 4096);
-	vm->next = TABLES;
+	vm_setup(vm, TABLES);
 	vm_cd(vm, 0, 1, ROOT0);
 	vm_cd(vm, 1, 2, ROOT1);
-	CHECK_OK(siommu_iommufd_bind(vm->t.ictx, vm->t.dev[0], &vm->d0));
-	CHECK_OK(siommu_ioas_alloc(vm->t.ictx, &vm->ioas));
-	CHECK_OK(siommu_ioas_map(vm->t.ictx, vm->ioas, RW | FIXED, vm->mem, GUEST_LEN, &iova));
-	CHECK_OK(siommu_hwpt_alloc(vm->t.ictx, vm->d0, vm->ioas, SIOMMU_HWPT_ALLOC_NEST_PARENT,
-				   0, &vm->parent));
 	CHECK_OK(siommu_viommu_alloc(vm->t.ictx, 0, SIOMMU_VIOMMU_TYPE_ARM_SMMUV3, vm->d0,
 				     vm->parent, &vm->viommu));
 }
-
-static void vm_teardown(struct vm *vm)
-{
-	tfd_teardown(&vm->t);
-	munmap(vm->mem, GUEST_LEN);
-}
-
 static struct siommu_hwpt_nested_cfg nested_cfg(struct vm *vm,
 						const struct siommu_hwpt_arm_smmuv3 *ste)
 {
@@ -127,19 +93,6 @@ static uint32_t nested_alloc(struct vm *vm, unsigned int config)
 	CHECK_EQ(siommu_iommufd_obj_type(vm->t.ictx, id), SIOMMU_IOMMUFD_OBJ_HWPT_NESTED);
 	return id;
 }
-
-/* The first byte device 0 reads at @iova (SubstreamID @ssid unless
- * NOPASID), -1 on a fault. */
-static int dma_byte(struct vm *vm, uint32_t ssid, uint64_t iova)
-{
-	uint8_t b;
-
-	if (tfd_dma(&vm->t, 0, ssid, iova, &b, 1, false))
-		return -1;
-	return b;
-}
-
-#define PAGE_BYTE(off) ((int)((off) / 4096))
 
 /* The guest issues @n commands through its vIOMMU. */
 static int guest_cmds(struct vm *vm, const uint64_t (*cmd)[2], uint32_t n)
@@ -174,7 +127,7 @@ static void dma_through_both_stages(void)
 	struct vm vm;
 	uint32_t nested, pt;
 
-	vm_setup(&vm);
+	vm3_setup(&vm);
 	vm_map(&vm, ROOT0, IOVA, DATA_OFF + 0x1000);
 	vm_map(&vm, ROOT1, IOVA, DATA_OFF + 0x5000);
 	nested = nested_alloc(&vm, SIOMMU_SMMUV3_STE_S1);
@@ -262,7 +215,7 @@ static void detach_drops_cache(void)
 	struct vm vm;
 	uint32_t nested, pt;
 
-	vm_setup(&vm);
+	vm3_setup(&vm);
 	vm_map(&vm, ROOT0, IOVA, DATA_OFF + 0x1000);
 	nested = nested_alloc(&vm, SIOMMU_SMMUV3_STE_S1);
 	CHECK_OK(siommu_vdevice_alloc(vm.t.ictx, vm.viommu, vm.d0, VSID, &vm.vdev));
@@ -294,7 +247,7 @@ static void ste_shapes(void)
 	struct vm vm;
 	uint32_t abort_h, bypass_h, s1_h, off_h, pt;
 
-	vm_setup(&vm);
+	vm3_setup(&vm);
 	vm_map(&vm, ROOT0, IOVA, DATA_OFF + 0x1000);
 	CHECK_OK(siommu_vdevice_alloc(vm.t.ictx, vm.viommu, vm.d0, VSID, &vm.vdev));
 	abort_h = nested_alloc(&vm, SIOMMU_SMMUV3_STE_ABORT);
@@ -365,7 +318,7 @@ static void hitless_replace(bool ats)
 	uint32_t nested, bypass_h, pt, dev_id;
 	unsigned int i;
 
-	vm_setup(&vm);
+	vm3_setup(&vm);
 	dev_id = vm.d0;
 	if (ats) {
 		s.rid = 0x180;
@@ -412,7 +365,7 @@ static void alloc_errors(void)
 	struct vm vm;
 	uint32_t h, other, nested, pt, paging;
 
-	vm_setup(&vm);
+	vm3_setup(&vm);
 	CHECK_OK(test_unit_add(vm.t.ctx, NULL, &u2));
 	CHECK_OK(siommu_iommufd_bind(vm.t.ictx, test_dev_add(u2, 0x200, 0, 0), &other));
 #define ALLOC_FAILS(err, ...)                                                          \
