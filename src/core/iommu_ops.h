@@ -230,7 +230,9 @@ struct iommu_ops {
 	 * Prepare (dev, pasid) -> @dom (non-NULL), replacing what is there:
 	 * check that the unit can walk @dom (-EINVAL if not), take a domain
 	 * ID and the table pages the entry needs, and fill @att (att_size
-	 * zeroed bytes). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs).
+	 * zeroed bytes). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs),
+	 * -EBUSY (a state of the device the domain cannot join yet: SMMUv3,
+	 * a nested domain at a RID whose PASIDs are attached).
 	 */
 	int (*attach_prepare)(struct siommu_device *dev, uint32_t pasid,
 			      struct siommu_domain *dom, void *att);

@@ -457,6 +457,76 @@ static void alloc_errors(void)
 	vm_teardown(&vm);
 }
 
+/*
+ * Whatever STE and CD table a guest writes, its device reaches guest
+ * memory only: random STE words (mostly within the fields a guest may
+ * set, with every Config and EATS value, sometimes a bit beyond) and a
+ * random CD table. The allocation is -EIO exactly where the fields say
+ * (a brute-force restatement of the rule), and an accepted STE's DMA,
+ * with and without a SubstreamID, never reaches the host's own memory
+ * (the stream table, the command queue) for reading or writing.
+ */
+static void random_stes(void)
+{
+	const uint64_t allowed0 = 0xf80ffffffffffffful, allowed1 = 0x380000ffull;
+	struct test_rng rng = test_rng_init(0x57e);
+	uint64_t n, nops = test_ops(2000), accepted = 0, host[2];
+	struct vm vm;
+	unsigned int i, j;
+
+	vm3_setup(&vm);
+	host[0] = smmu_drv_unit(vm.t.unit)->st_pa;
+	host[1] = smmu_drv_unit(vm.t.unit)->cmdq.pa;
+	CHECK_OK(siommu_vdevice_alloc(vm.t.ictx, vm.viommu, vm.d0, VSID, &vm.vdev));
+	for (n = 0; n < nops; n++) {
+		struct siommu_hwpt_arm_smmuv3 ste;
+		struct siommu_hwpt_nested_cfg c;
+		unsigned int cfg, eats;
+		uint32_t h, pt;
+		bool valid;
+		int ret;
+
+		ste.ste[0] = test_rand(&rng) & allowed0;
+		ste.ste[1] = test_rand(&rng) & allowed1;
+		if (test_rand_below(&rng, 8) == 0)
+			ste.ste[test_rand_below(&rng, 2)] |= 1ull << test_rand_below(&rng, 64);
+		if (test_rand_below(&rng, 2))
+			ste.ste[0] = (ste.ste[0] & ~0xfull) | 1 | SIOMMU_SMMUV3_STE_S1 << 1;
+		if (test_rand_below(&rng, 2))		/* a CD table in guest memory */
+			ste.ste[0] = (ste.ste[0] & ~0x000fffffffffffc0ull) | (GPA_BASE + CD_OFF);
+		cfg = (unsigned int)(ste.ste[0] >> 1) & 7;
+		eats = (unsigned int)(ste.ste[1] >> 28) & 3;
+		valid = !(ste.ste[0] & 1) ||
+			(!(ste.ste[0] & ~allowed0) && !(ste.ste[1] & ~allowed1) &&
+			 (cfg == SIOMMU_SMMUV3_STE_ABORT || cfg == SIOMMU_SMMUV3_STE_BYPASS ||
+			  cfg == SIOMMU_SMMUV3_STE_S1) && eats <= 1);
+		for (i = 0; i < 16 * 8; i++)
+			((uint64_t *)(vm.mem + CD_OFF))[i] = test_rand(&rng);
+		c = nested_cfg(&vm, &ste);
+		ret = siommu_hwpt_alloc_nested(vm.t.ictx, &c, &h);
+		CHECK_EQ(ret, valid ? 0 : -EIO);
+		if (ret)
+			continue;
+		accepted++;
+		pt = h;
+		CHECK_OK(siommu_iommufd_attach(vm.t.ictx, vm.d0, NOPASID, &pt));
+		for (i = 0; i < 2; i++) {
+			for (j = 0; j < 3; j++) {
+				uint32_t ssid = j == 2 ? NOPASID : j;
+				uint8_t b[8] = { 0 };
+
+				CHECK(tfd_dma(&vm.t, 0, ssid, host[i], b, sizeof(b), false) != 0);
+				CHECK(tfd_dma(&vm.t, 0, ssid, host[i], b, sizeof(b), true) != 0);
+			}
+		}
+		CHECK_OK(siommu_iommufd_detach(vm.t.ictx, vm.d0, NOPASID));
+		CHECK_OK(siommu_iommufd_obj_destroy(vm.t.ictx, h));
+	}
+	fprintf(stderr, "%" PRIu64 " random guest STEs, %" PRIu64 " accepted\n", nops, accepted);
+	CHECK(accepted > nops / 8 && accepted < nops);
+	vm_teardown(&vm);
+}
+
 /* The core's own nested calls on SMMUv3: no nesting without a vIOMMU,
  * no invalidation but through it. */
 static void core_calls(void)
@@ -484,5 +554,6 @@ void nested_smmuv3(void)
 	hitless_replace(false);
 	hitless_replace(true);
 	alloc_errors();
+	random_stes();
 	core_calls();
 }
