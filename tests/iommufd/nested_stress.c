@@ -133,7 +133,7 @@ int main(void)
 
 	if (test_unit_type() != TEST_UNIT_SMMUV3)
 		return 77;
-	ops = test_ops(20000);
+	ops = test_ops(8000);
 	vm_setup(&vm, ROOT + 0x1000);
 	/* The data pages go: they come from the host buffers instead. */
 	CHECK_OK(siommu_ioas_unmap(vm.t.ictx, vm.ioas, GPA_BASE, GUEST_LEN, NULL));
