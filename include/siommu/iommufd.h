@@ -31,10 +31,12 @@
  *           which claims it as its owner; its RID and PASIDs are attached
  *           to HWPTs.
  *   HWPT    NESTED holds a core nested domain: the user's stage-1 table
- *           (a guest's, described by driver data) over the second stage
- *           of a NEST_PARENT paging HWPT (siommu_hwpt_alloc_nested()).
+ *           (a guest's, described by driver data: VT-d's first-stage
+ *           root, SMMUv3's STE) over the second stage of a NEST_PARENT
+ *           paging HWPT, or of a vIOMMU's (siommu_hwpt_alloc_nested()).
  *   VIOMMU  one user's slice of a physical unit over a nest parent
- *           (siommu_viommu_alloc()), for vIOMMU-wide invalidation.
+ *           (siommu_viommu_alloc()), for vIOMMU-wide invalidation and the
+ *           nested HWPTs made from it.
  *   VDEVICE a DEVICE as a vIOMMU knows it, by a virtual ID
  *           (siommu_vdevice_alloc()).
  *   FAULT   a fault queue: the page requests (PCIe PRI) of devices
@@ -403,7 +405,9 @@ int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
  * (SIOMMU_VIOMMU_TYPE_*, siommu/core.h) on the unit behind DEVICE @dev_id,
  * over NEST_PARENT paging HWPT @hwpt_id, which it uses (-EBUSY to destroy
  * meanwhile); on SMMUv3 (SIOMMU_VIOMMU_TYPE_ARM_SMMUV3, a unit with both
- * stages) it holds a VMID of the unit's. VT-d offers no vIOMMU type.
+ * stages) it holds a VMID of the unit's, which tags the nested HWPTs made
+ * from it. It is -EBUSY to destroy while vDEVICEs or nested HWPTs use it.
+ * VT-d offers no vIOMMU type.
  * Returns 0 with *out_id, or, changing nothing: -EOPNOTSUPP (@flags, type
  * DEFAULT, a type the unit does not offer), -ENOENT (no such device or
  * paging HWPT), -EINVAL (not a nest parent, or one the unit cannot nest
