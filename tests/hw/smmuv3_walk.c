@@ -158,6 +158,20 @@ static void test_s1_ttb1_tbi(void)
 	CHECK(st_fault(&t, 1, false, 0, 0xffffffff80001008ull, R,
 		       SIOMMU_SMMUV3_F_TRANSLATION));
 	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x10008, R), POOL + 0x3008);
+	/* A disabled half's T1SZ is not read (0 here: a 64-bit input no
+	 * walk could have), nor T0SZ once EPD0 disables TTB0 too. */
+	w[0] &= ~(0x3full << 16);
+	CHECK_OK(siommu_mem_write(t.mem, cd, w, 64));
+	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(1), 0);
+	st_cmd_sync(&t, OP_TLBI_NH_ASID | CMD_ASID(3), 0);
+	CHECK(st_fault(&t, 1, false, 0, 0xffffffff80001008ull, R,
+		       SIOMMU_SMMUV3_F_TRANSLATION));
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x10008, R), POOL + 0x3008);
+	w[0] = (w[0] & ~0x3full) | CD0_EPD0;
+	CHECK_OK(siommu_mem_write(t.mem, cd, w, 64));
+	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(1), 0);
+	st_cmd_sync(&t, OP_TLBI_NH_ASID | CMD_ASID(3), 0);
+	CHECK(st_fault(&t, 1, false, 0, 0x10008, R, SIOMMU_SMMUV3_F_TRANSLATION));
 	st_fini(&t);
 }
 
