@@ -239,6 +239,64 @@ static void detach_drops_cache(void)
 	}
 }
 
+static unsigned int host_faults;
+static struct siommu_fault host_last;
+
+static void on_host_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
+{
+	(void)arg;
+	(void)dev;
+	host_faults++;
+	host_last = *f;
+}
+
+/*
+ * The guest's faults go to the guest: a fault of its stage 1 through the
+ * nested STE reaches the vIOMMU's vEVENTQ with the virtual StreamID, not
+ * the host's handler; a stage-2 fault (a guest page the VMM does not map)
+ * stays the host's.
+ */
+static void guest_faults(void)
+{
+	struct siommu_vevent_arm_smmuv3 ev;
+	uint8_t rec[2 * (8 + sizeof(ev))];
+	uint64_t nread;
+	struct vm vm;
+	uint32_t nested, pt, q;
+
+	vm3_setup(&vm);
+	vm_map(&vm, ROOT0, IOVA, DATA_OFF + 0x1000);
+	/* A guest page beyond guest memory: no stage-2 mapping. */
+	vm_map(&vm, ROOT0, IOVA + 0x1000, GUEST_LEN + 0x10000);
+	CHECK_OK(siommu_vdevice_alloc(vm.t.ictx, vm.viommu, vm.d0, VSID, &vm.vdev));
+	CHECK_OK(siommu_veventq_alloc(vm.t.ictx, vm.viommu, 0, SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4,
+				      &q));
+	nested = nested_alloc(&vm, SIOMMU_SMMUV3_STE_S1);
+	pt = nested;
+	CHECK_OK(siommu_iommufd_attach(vm.t.ictx, vm.d0, NOPASID, &pt));
+	siommu_device_set_fault_handler(vm.t.dev[0], on_host_fault, NULL);
+	CHECK_EQ(dma_byte(&vm, NOPASID, IOVA), PAGE_BYTE(DATA_OFF + 0x1000));
+	/* Stage 1: nothing mapped at IOVA + 2 pages. */
+	CHECK_EQ(dma_byte(&vm, 1, IOVA + 0x2000), -1);
+	CHECK_EQ(host_faults, 0);
+	CHECK_OK(siommu_veventq_read(vm.t.ictx, q, rec, sizeof(rec), &nread));
+	CHECK_EQ(nread, 8 + sizeof(ev));
+	memcpy(&ev, rec + 8, sizeof(ev));
+	CHECK_EQ(ev.evt[0] >> 32, VSID);
+	CHECK_EQ(ev.evt[0] & 0xff, SIOMMU_SMMUV3_F_TRANSLATION);
+	CHECK_EQ((ev.evt[0] >> 12) & 0xfffff, 1);		/* SubstreamID 1 */
+	CHECK_EQ(ev.evt[2] & ~0xfffull, IOVA + 0x2000);
+	CHECK(!(ev.evt[1] & (1ull << 39)));			/* S2 clear */
+	/* Stage 2: the host's, the queue left empty. */
+	CHECK_EQ(dma_byte(&vm, NOPASID, IOVA + 0x1000), -1);
+	CHECK_EQ(host_faults, 1);
+	CHECK_EQ(host_last.rid, tfd_rid(0));
+	CHECK_OK(siommu_veventq_read(vm.t.ictx, q, rec, sizeof(rec), &nread));
+	CHECK_EQ(nread, 0);
+	siommu_device_set_fault_handler(vm.t.dev[0], NULL, NULL);
+	vm_teardown(&vm);
+}
+
 /* The guest's STE shapes: abort (V clear too), bypass (stage 2 only). */
 static void ste_shapes(void)
 {
@@ -550,6 +608,7 @@ void nested_smmuv3(void)
 {
 	dma_through_both_stages();
 	detach_drops_cache();
+	guest_faults();
 	ste_shapes();
 	hitless_replace(false);
 	hitless_replace(true);
