@@ -955,6 +955,13 @@ static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cf
 	ret = unit->ops->domain_init(unit, dom, cfg, &pc);
 	if (ret)
 		goto out_free_dom;
+	/* Dirty marks are the unit's, in the table format the driver
+	 * chose: a driver that did not ask the table for them (SMMUv3,
+	 * SMMUv2: no hardware dirty state) offers no tracking. */
+	if ((cfg->flags & SIOMMU_DOMAIN_DIRTY_TRACKING) && !(pc.flags & SIOMMU_PT_DIRTY_TRACKING)) {
+		ret = -EOPNOTSUPP;
+		goto out_fini_dom;
+	}
 	if (sva) {
 		struct siommu_pt_cfg tc;
 

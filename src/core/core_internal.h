@@ -267,6 +267,12 @@ struct siommu_domain {
 int core_viommu_init(struct siommu_unit *unit, uint32_t type, struct siommu_domain *parent,
 		     void **out);
 void core_viommu_fini(struct siommu_unit *unit, void *viommu);
+/* siommu_domain_alloc_nested() from vIOMMU @viommu (core_viommu_init()'s
+ * state over @parent): the driver tags the domain's entries with what the
+ * vIOMMU holds. Same errors. */
+int core_viommu_alloc_nested(struct siommu_unit *unit, void *viommu,
+			     struct siommu_domain *parent, uint32_t data_type,
+			     const void *data, size_t len, struct siommu_domain **out);
 int core_viommu_invalidate(struct siommu_unit *unit, void *viommu, uint32_t data_type,
 			   const void *array, uint32_t entry_len, uint32_t *entry_num,
 			   iommu_vdev_lookup_fn *lookup, void *arg);

@@ -229,19 +229,26 @@ struct iommu_ops {
 	 * driver, checked by the core) from the user's @len bytes of
 	 * @data_type at @data (read them with iommu_user_data_get()):
 	 * resolve dom->stage and dom->ias and keep what the entries need
-	 * in dom->drv_dom (freed by domain_fini). Errors as
-	 * siommu_domain_alloc_nested(). NULL: the unit cannot nest.
+	 * in dom->drv_dom (freed by domain_fini). @viommu is the vIOMMU
+	 * (viommu_init's state over @parent) the domain is made from, or
+	 * NULL when it is made over @parent directly; a driver that nests
+	 * only under a vIOMMU (SMMUv3: the guest's STE is tagged with the
+	 * vIOMMU's VMID) answers -EOPNOTSUPP to NULL. Errors as
+	 * siommu_domain_alloc_nested(). Under ctx->lock. NULL: the unit
+	 * cannot nest.
 	 */
 	int (*domain_init_nested)(struct siommu_unit *unit, struct siommu_domain *dom,
-				  struct siommu_domain *parent, uint32_t data_type,
-				  const void *data, size_t len);
+				  struct siommu_domain *parent, void *viommu,
+				  uint32_t data_type, const void *data, size_t len);
 	/*
 	 * Carry out the user's invalidation array @a for nested domain
 	 * @dom: validate each entry in order and invalidate what it names
 	 * through core_domain_flush(), setting a->entry_num to the entries
 	 * handled. Errors as siommu_domain_cache_invalidate(). No core
 	 * lock held (dom->drv_dom does not change; the flushes take
-	 * dom->lock).
+	 * dom->lock). NULL: the user invalidates through a vIOMMU only
+	 * (siommu_domain_cache_invalidate() is -EOPNOTSUPP, as Linux's
+	 * nested domains without the op).
 	 */
 	int (*cache_invalidate_user)(struct siommu_domain *dom, struct iommu_user_array *a);
 
@@ -249,7 +256,9 @@ struct iommu_ops {
 	 * Prepare (dev, pasid) -> @dom (non-NULL), replacing what is there:
 	 * check that the unit can walk @dom (-EINVAL if not), take a domain
 	 * ID and the table pages the entry needs, and fill @att (att_size
-	 * zeroed bytes). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs).
+	 * zeroed bytes). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs),
+	 * -EBUSY (a state of the device the domain cannot join yet: SMMUv3,
+	 * a nested domain at a RID whose PASIDs are attached).
 	 */
 	int (*attach_prepare)(struct siommu_device *dev, uint32_t pasid,
 			      struct siommu_domain *dom, void *att);

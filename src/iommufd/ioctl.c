@@ -178,7 +178,7 @@ static int hwpt_alloc(struct ucmd *u)
 		ret = siommu_hwpt_alloc(u->ictx, c->dev_id, c->pt_id, c->flags, fault_id,
 					&c->out_hwpt_id);
 	} else {
-		/* Driver data: a nested HWPT over a nest parent. */
+		/* Driver data: a nested HWPT over a nest parent or a vIOMMU. */
 		if (c->data_len && !c->data_uptr)
 			return -EFAULT;
 		ret = siommu_hwpt_alloc_nested(u->ictx, &(struct siommu_hwpt_nested_cfg){

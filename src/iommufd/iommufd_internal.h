@@ -160,14 +160,16 @@ struct ifd_fault {
 
 /*
  * A HWPT: paging (on its IOAS's list, mirroring its areas) or nested
- * (@parent set, a user reference on it; @ioas is the parent's, where the
- * reserved regions of its attachments go, and the nested HWPT is on no
- * list of it).
+ * (@parent set; a user reference on it, or on @viommu when made from
+ * one, which holds the parent; @ioas is the parent's, where the reserved
+ * regions of its attachments go, and the nested HWPT is on no list of
+ * it).
  */
 struct ifd_hwpt {
 	struct ifd_obj obj;
 	struct ifd_ioas *ioas;
 	struct ifd_hwpt *parent;
+	struct ifd_viommu *viommu;	/* nested from a vIOMMU, else NULL */
 	struct ifd_fault *fault;	/* FAULT_ID_VALID: used, NULL else */
 	struct siommu_domain *dom;
 	struct siommu_unit *unit;
