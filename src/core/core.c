@@ -957,8 +957,11 @@ static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cf
 		goto out_free_dom;
 	/* Dirty marks are the unit's, in the table format the driver
 	 * chose: a driver that did not ask the table for them (SMMUv3,
-	 * SMMUv2: no hardware dirty state) offers no tracking. */
-	if ((cfg->flags & SIOMMU_DOMAIN_DIRTY_TRACKING) && !(pc.flags & SIOMMU_PT_DIRTY_TRACKING)) {
+	 * SMMUv2: no hardware dirty state) offers no tracking, unless it
+	 * keeps the table and its dirty marks itself (domain_map and
+	 * domain_read_and_clear_dirty: the mock unit). */
+	if ((cfg->flags & SIOMMU_DOMAIN_DIRTY_TRACKING) && !(pc.flags & SIOMMU_PT_DIRTY_TRACKING) &&
+	    !(unit->ops->domain_map && unit->ops->domain_read_and_clear_dirty)) {
 		ret = -EOPNOTSUPP;
 		goto out_fini_dom;
 	}

@@ -350,8 +350,10 @@ static int domain_read_and_clear_dirty(struct siommu_domain *dom, uint64_t iova,
 
 /* Nested domains ------------------------------------------------------------ */
 
+/* Made over a nest parent or from a vIOMMU (@viommu), as Linux's mock
+ * allows both. */
 static int domain_init_nested(struct siommu_unit *unit, struct siommu_domain *dom,
-			      struct siommu_domain *parent, uint32_t data_type,
+			      struct siommu_domain *parent, void *viommu, uint32_t data_type,
 			      const void *data, size_t len)
 {
 	struct siommu_hwpt_selftest d;
