@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -46,27 +45,6 @@ static uint32_t ioas_alloc(void)
 
 	CHECK(ioctl(iommu_fd, IOMMU_IOAS_ALLOC, &a) == 0);
 	return a.out_ioas_id;
-}
-
-static int bind(int dev, int ifd, uint32_t *dev_id)
-{
-	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b), .iommufd = ifd };
-	int ret = ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &b);
-
-	if (!ret)
-		*dev_id = b.out_devid;
-	return ret;
-}
-
-static int attach(int dev, uint32_t flags, uint32_t pasid, uint32_t *pt_id)
-{
-	struct vfio_device_attach_iommufd_pt a = {
-		.argsz = sizeof(a), .flags = flags, .pt_id = *pt_id, .pasid = pasid };
-	int ret = ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
-
-	if (!ret)
-		*pt_id = a.pt_id;
-	return ret;
 }
 
 static int detach(int dev, uint32_t flags, uint32_t pasid)
@@ -127,7 +105,7 @@ static void bind_rules(int dev, uint32_t *dev_id)
 	FAILS(ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &u), EINVAL);
 	other = open("/dev/vfio/devices/vfio0", O_RDWR);
 	CHECK(other >= 0);
-	FAILS(bind(other, iommu_fd, &(uint32_t){ 0 }), EINVAL);
+	FAILS(vfio_bind(other, iommu_fd, &(uint32_t){ 0 }), EINVAL);
 	close(other);
 }
 
@@ -217,18 +195,18 @@ static void attach_rules(int dev, uint32_t dev_id, uint32_t ioas)
 	CHECK(ioctl(iommu_fd, IOMMU_HWPT_ALLOC, &h) == 0);
 	hwpt = h.out_hwpt_id;
 	pt = ioas;
-	FAILS(attach(dev, VFIO_DEVICE_ATTACH_PASID, 1, &pt), EINVAL);
+	FAILS(vfio_attach(dev, VFIO_DEVICE_ATTACH_PASID, 1, &pt), EINVAL);
 	/* Not while the RID's HWPT cannot take PASIDs beside it. */
 	pt = hwpt;
-	FAILS(attach(dev, VFIO_DEVICE_ATTACH_PASID, 1, &pt), EINVAL);
-	CHECK(attach(dev, 0, 0, &pt) == 0 && pt == hwpt);
-	CHECK(attach(dev, VFIO_DEVICE_ATTACH_PASID, 1, &pt) == 0 && pt == hwpt);
-	CHECK(attach(dev, VFIO_DEVICE_ATTACH_PASID, 1, &pt) == 0 && pt == hwpt);
-	FAILS(attach(dev, VFIO_DEVICE_ATTACH_PASID, 1u << 20, &pt), EINVAL);
-	FAILS(attach(dev, VFIO_DEVICE_ATTACH_PASID, 0, &pt), EINVAL);
+	FAILS(vfio_attach(dev, VFIO_DEVICE_ATTACH_PASID, 1, &pt), EINVAL);
+	CHECK(vfio_attach(dev, 0, 0, &pt) == 0 && pt == hwpt);
+	CHECK(vfio_attach(dev, VFIO_DEVICE_ATTACH_PASID, 1, &pt) == 0 && pt == hwpt);
+	CHECK(vfio_attach(dev, VFIO_DEVICE_ATTACH_PASID, 1, &pt) == 0 && pt == hwpt);
+	FAILS(vfio_attach(dev, VFIO_DEVICE_ATTACH_PASID, 1u << 20, &pt), EINVAL);
+	FAILS(vfio_attach(dev, VFIO_DEVICE_ATTACH_PASID, 0, &pt), EINVAL);
 	/* ... nor the RID to one that cannot, while a PASID is attached. */
 	pt = ioas;
-	FAILS(attach(dev, 0, 0, &pt), EINVAL);
+	FAILS(vfio_attach(dev, 0, 0, &pt), EINVAL);
 	d.id = hwpt;
 	FAILS(ioctl(iommu_fd, IOMMU_DESTROY, &d), EBUSY);
 
@@ -251,36 +229,6 @@ static void attach_rules(int dev, uint32_t dev_id, uint32_t ioas)
 	CHECK(detach(dev, 0, 0) == 0);
 }
 
-static uint32_t reg32(int dev, uint64_t off)
-{
-	uint32_t v;
-
-	CHECK(pread(dev, &v, 4, off) == 4);
-	return v;
-}
-
-static void reg64_set(int dev, uint64_t off, uint64_t v)
-{
-	CHECK(pwrite(dev, &v, 8, off) == 8);
-}
-
-/* Ring the doorbell and wait for the copy's end; its status. */
-static uint32_t run(int dev)
-{
-	struct timespec ts = { 0, 1000000 };
-	uint32_t st, i;
-
-	CHECK(pwrite(dev, &(uint32_t){ 1 }, 4, SIOMMU_DMAENG_DOORBELL) == 4);
-	for (i = 0; i < 20000; i++) {
-		st = reg32(dev, SIOMMU_DMAENG_STATUS);
-		if (st != SIOMMU_DMAENG_ST_BUSY)
-			return st;
-		nanosleep(&ts, NULL);
-	}
-	CHECK(!"the copy ended");
-	return 0;
-}
-
 static void engine(int dev, uint32_t ioas)
 {
 	struct iommu_ioas_map m = { .size = sizeof(m), .ioas_id = ioas, .length = BUF,
@@ -289,9 +237,9 @@ static void engine(int dev, uint32_t ioas)
 	uint64_t v;
 	uint32_t pt = ioas, i;
 
-	CHECK(reg32(dev, SIOMMU_DMAENG_ID) == SIOMMU_DMAENG_ID_VALUE);
-	CHECK(reg32(dev, SIOMMU_DMAENG_VERSION) == 1);
-	CHECK(reg32(dev, SIOMMU_DMAENG_STATUS) == SIOMMU_DMAENG_ST_IDLE);
+	CHECK(eng_read32(dev, SIOMMU_DMAENG_ID) == SIOMMU_DMAENG_ID_VALUE);
+	CHECK(eng_read32(dev, SIOMMU_DMAENG_VERSION) == 1);
+	CHECK(eng_read32(dev, SIOMMU_DMAENG_STATUS) == SIOMMU_DMAENG_ST_IDLE);
 	FAILS(pread(dev, &v, 2, SIOMMU_DMAENG_ID), EINVAL);
 	FAILS(pread(dev, &v, 8, SIOMMU_DMAENG_SRC + 4), EINVAL);
 	FAILS(pread(dev, &v, 4, SIOMMU_DMAENG_BAR_SIZE), EINVAL);
@@ -301,13 +249,13 @@ static void engine(int dev, uint32_t ioas)
 	CHECK(pwrite(dev, &(uint32_t){ 0x1234 }, 4, SIOMMU_DMAENG_SRC + 4) == 4);
 	CHECK(pread(dev, &v, 8, SIOMMU_DMAENG_SRC) == 8 && v == 0x123400000000ull);
 	CHECK(pwrite(dev, &(uint32_t){ 9 }, 4, SIOMMU_DMAENG_ID) == 4);
-	CHECK(reg32(dev, SIOMMU_DMAENG_ID) == SIOMMU_DMAENG_ID_VALUE);
-	CHECK(reg32(dev, SIOMMU_DMAENG_DOORBELL) == 0);
+	CHECK(eng_read32(dev, SIOMMU_DMAENG_ID) == SIOMMU_DMAENG_ID_VALUE);
+	CHECK(eng_read32(dev, SIOMMU_DMAENG_DOORBELL) == 0);
 
-	reg64_set(dev, SIOMMU_DMAENG_LEN, 0);
-	CHECK(run(dev) == SIOMMU_DMAENG_ST_INVALID);
-	reg64_set(dev, SIOMMU_DMAENG_LEN, SIOMMU_DMAENG_MAX_LEN + 1ull);
-	CHECK(run(dev) == SIOMMU_DMAENG_ST_INVALID);
+	eng_write64(dev, SIOMMU_DMAENG_LEN, 0);
+	CHECK(eng_run(dev) == SIOMMU_DMAENG_ST_INVALID);
+	eng_write64(dev, SIOMMU_DMAENG_LEN, SIOMMU_DMAENG_MAX_LEN + 1ull);
+	CHECK(eng_run(dev) == SIOMMU_DMAENG_ST_INVALID);
 
 	/* A copy between two halves of our buffer, through the IOMMU. */
 	buf = mmap(NULL, BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -316,25 +264,25 @@ static void engine(int dev, uint32_t ioas)
 		buf[i] = (unsigned char)(i * 7 + 1);
 	m.user_va = (uintptr_t)buf;
 	CHECK(ioctl(iommu_fd, IOMMU_IOAS_MAP, &m) == 0);
-	CHECK(attach(dev, 0, 0, &pt) == 0);
-	reg64_set(dev, SIOMMU_DMAENG_SRC, m.iova);
-	reg64_set(dev, SIOMMU_DMAENG_DST, m.iova + BUF / 2);
-	reg64_set(dev, SIOMMU_DMAENG_LEN, BUF / 2);
-	CHECK(run(dev) == SIOMMU_DMAENG_ST_DONE);
+	CHECK(vfio_attach(dev, 0, 0, &pt) == 0);
+	eng_write64(dev, SIOMMU_DMAENG_SRC, m.iova);
+	eng_write64(dev, SIOMMU_DMAENG_DST, m.iova + BUF / 2);
+	eng_write64(dev, SIOMMU_DMAENG_LEN, BUF / 2);
+	CHECK(eng_run(dev) == SIOMMU_DMAENG_ST_DONE);
 	CHECK(!memcmp(buf, buf + BUF / 2, BUF / 2));
 	CHECK(pread(dev, &v, 8, SIOMMU_DMAENG_DONE_BYTES) == 8 && v == BUF / 2);
 
 	/* The destination runs off the mapping: a page request nobody takes
 	 * (the HWPT has no fault queue) is refused, the copy stops there. */
-	reg64_set(dev, SIOMMU_DMAENG_DST, m.iova + BUF - 4096);
-	reg64_set(dev, SIOMMU_DMAENG_LEN, 8192);
-	CHECK(run(dev) == SIOMMU_DMAENG_ST_FAULT);
+	eng_write64(dev, SIOMMU_DMAENG_DST, m.iova + BUF - 4096);
+	eng_write64(dev, SIOMMU_DMAENG_LEN, 8192);
+	CHECK(eng_run(dev) == SIOMMU_DMAENG_ST_FAULT);
 	CHECK(pread(dev, &v, 8, SIOMMU_DMAENG_FAULT_ADDR) == 8 && v == m.iova + BUF);
 	CHECK(pread(dev, &v, 8, SIOMMU_DMAENG_DONE_BYTES) == 8 && v == 4096);
 	/* A PASID the device lacks is refused at the doorbell. */
 	CHECK(pwrite(dev, &(uint32_t){ 1u << 20 }, 4, SIOMMU_DMAENG_PASID) == 4);
 	CHECK(pwrite(dev, &(uint32_t){ SIOMMU_DMAENG_CTRL_PASID }, 4, SIOMMU_DMAENG_CTRL) == 4);
-	CHECK(run(dev) == SIOMMU_DMAENG_ST_INVALID);
+	CHECK(eng_run(dev) == SIOMMU_DMAENG_ST_INVALID);
 	CHECK(detach(dev, 0, 0) == 0);
 	CHECK(ioctl(iommu_fd, IOMMU_IOAS_UNMAP, &(struct iommu_ioas_unmap){
 		.size = sizeof(struct iommu_ioas_unmap), .ioas_id = ioas,
@@ -374,12 +322,12 @@ int main(void)
 	 * the iommufd fd is closed. */
 	dev = open("/dev/vfio/devices/vfio0", O_RDWR);
 	CHECK(dev >= 0);
-	CHECK(bind(dev, iommu_fd, &id2) == 0);
+	CHECK(vfio_bind(dev, iommu_fd, &id2) == 0);
 	dev2 = open("/dev/vfio/devices/vfio3", O_RDWR);
 	CHECK(dev2 >= 0);
-	CHECK(bind(dev2, iommu_fd, &dev_id) == 0);
+	CHECK(vfio_bind(dev2, iommu_fd, &dev_id) == 0);
 	CHECK(close(iommu_fd) == 0);
-	CHECK(attach(dev, 0, 0, &ioas) == 0);
+	CHECK(vfio_attach(dev, 0, 0, &ioas) == 0);
 	CHECK(close(dev) == 0);
 	CHECK(close(dev2) == 0);
 	puts("VFIO device files: ok");
