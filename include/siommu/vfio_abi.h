@@ -4,7 +4,7 @@
  * file (/dev/vfio/devices/vfioN, the device cdev) answers under
  * libsiommu-preload.so: binding to an iommufd, attaching the device (its
  * RID or a PASID) to an IOAS or a HWPT, and describing the device and its
- * regions. Names and values are Linux's (<linux/vfio.h>), so that code
+ * regions; and the type1 container that iommufd emulates over an IOAS. Names and values are Linux's (<linux/vfio.h>), so that code
  * written against it builds unchanged. It defines _UAPIVFIO_H, Linux's
  * guard, so that a later include of the system header (which predates
  * the cdev ioctls on many distributions) adds nothing.
@@ -145,6 +145,100 @@ struct vfio_device_detach_iommufd_pt {
 #define VFIO_DEVICE_DETACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 20)
 
 /*
+ * The type1 container (/dev/vfio/vfio, or any iommufd fd: Linux's iommufd
+ * answers these on its own fd too), over the context's compatibility IOAS
+ * (IOMMU_VFIO_IOAS). VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION and
+ * VFIO_SET_IOMMU take an integer argument, not a struct.
+ */
+#define VFIO_GET_API_VERSION	_IO(VFIO_TYPE, VFIO_BASE + 0)
+#define VFIO_CHECK_EXTENSION	_IO(VFIO_TYPE, VFIO_BASE + 1)
+#define VFIO_SET_IOMMU		_IO(VFIO_TYPE, VFIO_BASE + 2)
+
+/* Extensions (VFIO_CHECK_EXTENSION) and IOMMU types (VFIO_SET_IOMMU). */
+#define VFIO_TYPE1_IOMMU		1
+#define VFIO_SPAPR_TCE_IOMMU		2
+#define VFIO_TYPE1v2_IOMMU		3
+#define VFIO_DMA_CC_IOMMU		4
+#define VFIO_EEH			5
+#define VFIO_TYPE1_NESTING_IOMMU	6
+#define VFIO_SPAPR_TCE_v2_IOMMU		7
+#define VFIO_NOIOMMU_IOMMU		8
+#define VFIO_UNMAP_ALL			9
+#define VFIO_UPDATE_VADDR		10
+
+/* A capability of a VFIO_IOMMU_GET_INFO reply: chained by byte offset
+ * from the start of the reply (next 0: the last). */
+struct vfio_info_cap_header {
+	uint16_t id;
+	uint16_t version;
+	uint32_t next;
+};
+
+/*
+ * VFIO_IOMMU_GET_INFO: the page sizes maps may use, then capabilities
+ * (IOVA ranges, DMA mappings available) past the struct when argsz has
+ * room for them; argsz comes back as the size of the whole reply.
+ */
+struct vfio_iommu_type1_info {
+	uint32_t argsz;
+	uint32_t flags;
+#define VFIO_IOMMU_INFO_PGSIZES	(1u << 0)
+#define VFIO_IOMMU_INFO_CAPS	(1u << 1)
+	uint64_t iova_pgsizes __attribute__((aligned(8)));
+	uint32_t cap_offset;
+	uint32_t pad;
+};
+#define VFIO_IOMMU_GET_INFO	_IO(VFIO_TYPE, VFIO_BASE + 12)
+
+/* The usable IOVA ranges; end is inclusive. */
+#define VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE	1
+struct vfio_iova_range {
+	uint64_t start;
+	uint64_t end;
+};
+
+struct vfio_iommu_type1_info_cap_iova_range {
+	struct vfio_info_cap_header header;
+	uint32_t nr_iovas;
+	uint32_t reserved;
+	struct vfio_iova_range iova_ranges[];
+};
+
+/* How many more mappings may be made. */
+#define VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL		3
+struct vfio_iommu_type1_info_dma_avail {
+	struct vfio_info_cap_header header;
+	uint32_t avail;
+};
+
+/* VFIO_IOMMU_MAP_DMA: map @size bytes at @vaddr at IOVA @iova. */
+struct vfio_iommu_type1_dma_map {
+	uint32_t argsz;
+	uint32_t flags;
+#define VFIO_DMA_MAP_FLAG_READ	(1u << 0)
+#define VFIO_DMA_MAP_FLAG_WRITE	(1u << 1)
+#define VFIO_DMA_MAP_FLAG_VADDR	(1u << 2)
+	uint64_t vaddr __attribute__((aligned(8)));
+	uint64_t iova __attribute__((aligned(8)));
+	uint64_t size __attribute__((aligned(8)));
+};
+#define VFIO_IOMMU_MAP_DMA	_IO(VFIO_TYPE, VFIO_BASE + 13)
+
+/* VFIO_IOMMU_UNMAP_DMA: unmap the mappings in [iova, iova + size) (or all
+ * of them); @size comes back as the bytes unmapped. */
+struct vfio_iommu_type1_dma_unmap {
+	uint32_t argsz;
+	uint32_t flags;
+#define VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP	(1u << 0)
+#define VFIO_DMA_UNMAP_FLAG_ALL			(1u << 1)
+#define VFIO_DMA_UNMAP_FLAG_VADDR		(1u << 2)
+	uint64_t iova __attribute__((aligned(8)));
+	uint64_t size __attribute__((aligned(8)));
+	uint8_t data[];
+};
+#define VFIO_IOMMU_UNMAP_DMA	_IO(VFIO_TYPE, VFIO_BASE + 14)
+
+/*
  * The first published size of each struct (Linux: offsetofend of the last
  * field the call has always read). ATTACH and DETACH read @pasid only with
  * their PASID flag, and then need argsz to cover it.
@@ -154,6 +248,9 @@ struct vfio_device_detach_iommufd_pt {
 #define VFIO_DEVICE_BIND_IOMMUFD_MIN_SIZE	16
 #define VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIN_SIZE	12
 #define VFIO_DEVICE_DETACH_IOMMUFD_PT_MIN_SIZE	8
+#define VFIO_IOMMU_GET_INFO_MIN_SIZE		16
+#define VFIO_IOMMU_MAP_DMA_MIN_SIZE		32
+#define VFIO_IOMMU_UNMAP_DMA_MIN_SIZE		24
 
 #ifdef __cplusplus
 }

@@ -163,6 +163,28 @@ static int option(struct ucmd *u)
 	return 0;
 }
 
+static int vfio_ioas(struct ucmd *u)
+{
+	struct iommu_vfio_ioas *c = u->cmd;
+	int ret;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	switch (c->op) {
+	case IOMMU_VFIO_IOAS_GET:
+		ret = siommu_vfio_ioas_get(u->ictx, &c->ioas_id);
+		u->respond = !ret;
+		return ret;
+	case IOMMU_VFIO_IOAS_SET:
+		return siommu_vfio_ioas_set(u->ictx, c->ioas_id);
+	case IOMMU_VFIO_IOAS_CLEAR:
+		siommu_vfio_ioas_clear(u->ictx);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
 static int hwpt_alloc(struct ucmd *u)
 {
 	struct iommu_hwpt_alloc *c = u->cmd;
@@ -315,8 +337,8 @@ struct ioctl_op {
 	}
 
 /*
- * The commands the object model provides. The others (VFIO_IOAS, vEVENTQ,
- * HW queues and CHANGE_PROCESS) have no slot and answer -ENOTTY.
+ * The commands the object model provides. The others (vEVENTQ, HW queues
+ * and CHANGE_PROCESS) have no slot and answer -ENOTTY.
  */
 static const struct ioctl_op ops[] = {
 	OP(DESTROY, iommu_destroy, destroy),
@@ -327,6 +349,7 @@ static const struct ioctl_op ops[] = {
 	OP(IOAS_MAP, iommu_ioas_map, ioas_map),
 	OP(IOAS_UNMAP, iommu_ioas_unmap, ioas_unmap),
 	OP(OPTION, iommu_option, option),
+	OP(VFIO_IOAS, iommu_vfio_ioas, vfio_ioas),
 	OP(HWPT_ALLOC, iommu_hwpt_alloc, hwpt_alloc),
 	[IOMMUFD_CMD_GET_HW_INFO - IOMMUFD_CMD_BASE] = {
 		.request = IOMMU_GET_HW_INFO, .size = sizeof(struct iommu_hw_info),
@@ -359,10 +382,15 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 
 	if (!ictx)
 		return -EINVAL;
+	if ((request & ~0xfful) != ((unsigned long)IOMMUFD_TYPE << 8))
+		return -ENOTTY;
+	/* Below the table: the VFIO type1 container, whose first requests
+	 * take an integer, not a struct. */
+	if (nr < IOMMUFD_CMD_BASE)
+		return ifd_vfio_compat_ioctl(ictx, request, arg);
 	if (!arg)
 		return -EFAULT;
-	if ((request & ~0xfful) != ((unsigned long)IOMMUFD_TYPE << 8) ||
-	    nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ops))
+	if (nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ops))
 		return -ENOTTY;
 	op = &ops[nr - IOMMUFD_CMD_BASE];
 	if (!op->fn || op->request != request)

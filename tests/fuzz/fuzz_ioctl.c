@@ -97,7 +97,6 @@ static const struct cmd cmds[] = {
 static bool provided(unsigned long req)
 {
 	switch (req) {
-	case IOMMU_VFIO_IOAS:
 	case IOMMU_IOAS_CHANGE_PROCESS:
 	case IOMMU_VEVENTQ_ALLOC:
 	case IOMMU_HW_QUEUE_ALLOC:
@@ -113,7 +112,7 @@ static bool allowed_errno(int ret)
 	case EINVAL: case E2BIG: case EOPNOTSUPP: case ENOENT: case EBUSY:
 	case EEXIST: case ENOSPC: case EFAULT: case EOVERFLOW: case ENOMEM:
 	case EMSGSIZE: case EADDRINUSE: case EBADF: case ENOTTY: case EPERM:
-	case ERANGE:
+	case ERANGE: case ENODEV:
 		return true;
 	default:
 		return false;
