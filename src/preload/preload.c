@@ -4,7 +4,9 @@
  * unmodified program, preloaded (LD_PRELOAD). Opening /dev/iommu gives a
  * real fd (an eventfd, so that close, dup and poll work on it) backed by
  * an iommufd context of the machine (machine.c: a scenario's units and
- * devices, built on first use). ioctl() on it is siommu_iommufd_ioctl();
+ * devices, built on first use); /dev/vfio/vfio is one too, whose pinned
+ * pages are charged to the process, as Linux's. ioctl() on them is
+ * siommu_iommufd_ioctl() (the type1 container requests included);
  * the fault-queue fds FAULT_QUEUE_ALLOC hands out answer read() and
  * write() with their records. Opening /dev/vfio/devices/vfioN gives a
  * real fd too, a VFIO device file of the machine's device N (vfio.c).
@@ -98,6 +100,13 @@ static void init(void)
 static bool is_iommu(const char *path)
 {
 	return path && !strcmp(path, "/dev/iommu");
+}
+
+/* The VFIO container node, an iommufd of its own (Linux's
+ * CONFIG_IOMMUFD_VFIO_CONTAINER). */
+static bool is_vfio_container(const char *path)
+{
+	return path && !strcmp(path, "/dev/vfio/vfio");
 }
 
 /* A reference on the context behind @fd, with what the fd is; NULL if the
@@ -207,8 +216,9 @@ static int fail(int err)
 	return -1;
 }
 
-/* A new /dev/iommu fd over a new context. */
-static int iommu_open(int flags)
+/* A new /dev/iommu fd over a new context, charging pinned pages to the
+ * user (@rlimit_mode 0) or, as Linux's /dev/vfio/vfio, the process (1). */
+static int iommu_open(int flags, unsigned int rlimit_mode)
 {
 	struct siommu_ctx *machine;
 	struct pctx *pc;
@@ -220,7 +230,8 @@ static int iommu_open(int flags)
 	pc = calloc(1, sizeof(*pc));
 	if (!pc)
 		return fail(ENOMEM);
-	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){ .ctx = machine }, &pc->ictx);
+	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){
+		.ctx = machine, .rlimit_mode = rlimit_mode }, &pc->ictx);
 	if (ret) {
 		free(pc);
 		return fail(-ret);
@@ -271,8 +282,8 @@ static int open_va(int dirfd, const char *path, int flags, va_list ap)
 	int index;
 
 	init();
-	if (is_iommu(path))
-		return iommu_open(flags);
+	if (is_iommu(path) || is_vfio_container(path))
+		return iommu_open(flags, is_vfio_container(path));
 	index = vfio_path_index(path);
 	if (index >= 0)
 		return vfio_open((unsigned int)index, flags);
@@ -364,7 +375,8 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 		}
 	}
 	pctx_put(pc);
-	return ret ? fail(-ret) : 0;
+	/* VFIO_CHECK_EXTENSION answers with a positive value. */
+	return ret < 0 ? fail(-ret) : ret;
 }
 
 /* read() (@buf written) or write() (@buf read) on @fd: fault fds carry
