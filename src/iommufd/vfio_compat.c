@@ -31,6 +31,7 @@
 #include <siommu/vfio_abi.h>
 
 #include "iommufd/iommufd_internal.h"
+#include "iommufd/vfio_argsz.h"
 
 int SIOMMU_EXPORT siommu_vfio_ioas_get(struct siommu_iommufd *ictx, uint32_t *ioas_id)
 {
@@ -67,9 +68,7 @@ void SIOMMU_EXPORT siommu_vfio_ioas_clear(struct siommu_iommufd *ictx)
 	pthread_mutex_unlock(&ictx->lock);
 }
 
-/* VFIO's copy-in: argsz at least @min (-EINVAL), then the struct (zeroed
- * past argsz). */
-static int copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
+int ifd_vfio_copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
 {
 	if (!arg)
 		return -EFAULT;
@@ -168,7 +167,7 @@ static int get_info(struct siommu_iommufd *ictx, void *arg)
 	unsigned int i;
 	int ret;
 
-	ret = copy_in(&info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(&info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	ret = siommu_vfio_ioas_get(ictx, &id);
@@ -204,7 +203,7 @@ static int map_dma(struct siommu_iommufd *ictx, void *arg)
 	uint32_t argsz, id;
 	int ret;
 
-	ret = copy_in(&m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(&m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (m.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
@@ -227,7 +226,7 @@ static int unmap_dma(struct siommu_iommufd *ictx, void *arg)
 	uint32_t argsz, id;
 	int ret;
 
-	ret = copy_in(&u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(&u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (u.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)

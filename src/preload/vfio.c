@@ -27,6 +27,7 @@
 #include <siommu/vfio_abi.h>
 #include <siommu/vfio_dmaeng.h>
 
+#include "iommufd/vfio_argsz.h"
 #include "preload/shim.h"
 
 #define REGION_SHIFT 40
@@ -116,20 +117,6 @@ void vfio_file_put(struct vfio_file *vf)
 	free(vf);
 }
 
-/*
- * VFIO's copy-in: the caller's argsz, at least @min (-EINVAL), and the
- * first @len bytes of the struct into @k (zeroed past argsz).
- */
-static int copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
-{
-	memcpy(argsz, arg, sizeof(*argsz));
-	if (*argsz < min)
-		return -EINVAL;
-	memset(k, 0, ksize);
-	memcpy(k, arg, *argsz < ksize ? *argsz : ksize);
-	return 0;
-}
-
 /* Write @k back, up to the caller's argsz. */
 static void copy_out(void *arg, const void *k, size_t ksize, uint32_t argsz)
 {
@@ -144,7 +131,7 @@ static int bind_iommufd(struct vfio_file *vf, void *arg)
 	bool taken;
 	int ret;
 
-	ret = copy_in(&b, sizeof(b), arg, VFIO_DEVICE_BIND_IOMMUFD_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(&b, sizeof(b), arg, VFIO_DEVICE_BIND_IOMMUFD_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	/* Linux reads this one with copy_struct_from_user(). */
@@ -203,7 +190,7 @@ static int attach_pt(struct vfio_file *vf, void *arg)
 	uint32_t argsz, pasid = SIOMMU_IOMMUFD_NO_PASID;
 	int ret;
 
-	ret = copy_in(&a, sizeof(a), arg, VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(&a, sizeof(a), arg, VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (a.flags & ~VFIO_DEVICE_ATTACH_PASID)
@@ -233,7 +220,7 @@ static int detach_pt(struct vfio_file *vf, void *arg)
 	uint32_t argsz, pasid = SIOMMU_IOMMUFD_NO_PASID;
 	int ret;
 
-	ret = copy_in(&d, sizeof(d), arg, VFIO_DEVICE_DETACH_IOMMUFD_PT_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(&d, sizeof(d), arg, VFIO_DEVICE_DETACH_IOMMUFD_PT_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (d.flags & ~VFIO_DEVICE_DETACH_PASID)
@@ -257,7 +244,7 @@ static int get_info(void *arg)
 	uint32_t argsz;
 	int ret;
 
-	ret = copy_in(&info, sizeof(info), arg, VFIO_DEVICE_GET_INFO_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(&info, sizeof(info), arg, VFIO_DEVICE_GET_INFO_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	info = (struct vfio_device_info){
@@ -276,7 +263,7 @@ static int get_region_info(void *arg)
 	uint32_t argsz;
 	int ret;
 
-	ret = copy_in(&r, sizeof(r), arg, VFIO_DEVICE_GET_REGION_INFO_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(&r, sizeof(r), arg, VFIO_DEVICE_GET_REGION_INFO_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	/* No VGA region: Linux's vfio-pci refuses its index on such a device. */
