@@ -37,6 +37,7 @@ static const char default_scenario[] =
 static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct scenario *machine;
 static struct dmaeng *engines[SCENARIO_MAX_ITEMS];
+static bool taken[SCENARIO_MAX_ITEMS];	/* a device file has it bound */
 static int machine_err;		/* the build failed: every call says so */
 
 static struct scenario *load(char *err, size_t errlen)
@@ -64,8 +65,9 @@ static int build(char *err, size_t errlen)
 		struct scenario_device d;
 
 		ret = scenario_device(sc, i, &d);
-		if (!ret)
-			ret = dmaeng_create(scenario_ctx(sc), d.unit, d.dev, &engines[i]);
+		if (ret)
+			break;
+		ret = dmaeng_create(scenario_ctx(sc), d.unit, d.dev, &engines[i]);
 		if (ret)
 			snprintf(err, errlen, "device '%s' (line %d): no DMA engine: %s",
 				 d.name, d.line, strerror(-ret));
@@ -99,6 +101,26 @@ int machine_get(struct siommu_ctx **ctx)
 		*ctx = scenario_ctx(machine);
 	pthread_mutex_unlock(&machine_lock);
 	return ret;
+}
+
+int machine_device_take(unsigned int index)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&machine_lock);
+	if (index >= SCENARIO_MAX_ITEMS || taken[index])
+		ret = -EBUSY;
+	else
+		taken[index] = true;
+	pthread_mutex_unlock(&machine_lock);
+	return ret;
+}
+
+void machine_device_give(unsigned int index)
+{
+	pthread_mutex_lock(&machine_lock);
+	taken[index] = false;
+	pthread_mutex_unlock(&machine_lock);
 }
 
 int machine_device(unsigned int index, struct siommu_device **dev, struct dmaeng **eng)

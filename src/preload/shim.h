@@ -41,6 +41,11 @@ int machine_get(struct siommu_ctx **ctx);
 struct dmaeng;
 int machine_device(unsigned int index, struct siommu_device **dev, struct dmaeng **eng);
 
+/* machine_device_take - device @index is bound by a device file from now
+ * on: 0, -EBUSY (another file has it). machine_device_give - no more. */
+int machine_device_take(unsigned int index);
+void machine_device_give(unsigned int index);
+
 /* ---- dmaeng.c: the device behind a VFIO device file ---- */
 
 /*

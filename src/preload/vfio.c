@@ -15,9 +15,9 @@
  * VGA region and no interrupts. Region N sits at offset N << 40, as
  * Linux's vfio-pci places it.
  *
- * Locking: a file's lock protects its binding (pc, dev_id, bound). bound
- * devices (one bit per device, under bind_lock) say which devices a file
- * has bound. A file's references count its fds and the calls in flight.
+ * Locking: a file's lock protects its binding (pc, dev_id). The machine
+ * knows which devices a file has bound (machine_device_take()). A file's
+ * references count its fds and the calls in flight.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,9 +42,6 @@ struct vfio_file {
 	struct pctx *pc;		/* the bound context, with a reference */
 	uint32_t dev_id;		/* its DEVICE object */
 };
-
-static pthread_mutex_t bind_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t bound_devs;		/* bit N: device N is bound */
 
 int vfio_path_index(const char *path)
 {
@@ -103,9 +100,7 @@ static void unbind(struct vfio_file *vf)
 	pctx_put(vf->pc);
 	vf->pc = NULL;
 	vf->dev_id = 0;
-	pthread_mutex_lock(&bind_lock);
-	bound_devs &= ~(1ull << vf->index);
-	pthread_mutex_unlock(&bind_lock);
+	machine_device_give(vf->index);
 }
 
 void vfio_file_put(struct vfio_file *vf)
@@ -128,7 +123,6 @@ static int bind_iommufd(struct vfio_file *vf, void *arg)
 	struct vfio_device_bind_iommufd b;
 	struct pctx *pc;
 	uint32_t argsz, i;
-	bool taken;
 	int ret;
 
 	ret = ifd_vfio_copy_in(&b, sizeof(b), arg, VFIO_DEVICE_BIND_IOMMUFD_MIN_SIZE, &argsz);
@@ -145,11 +139,7 @@ static int bind_iommufd(struct vfio_file *vf, void *arg)
 	ret = pctx_from_fd(b.iommufd, &pc);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&bind_lock);
-	taken = bound_devs & (1ull << vf->index);
-	bound_devs |= 1ull << vf->index;
-	pthread_mutex_unlock(&bind_lock);
-	if (taken) {
+	if (machine_device_take(vf->index)) {
 		ret = -EINVAL;		/* another file has it */
 		goto out_put_ctx;
 	}
@@ -168,9 +158,7 @@ static int bind_iommufd(struct vfio_file *vf, void *arg)
 out_unbind:
 	siommu_iommufd_unbind(pctx_ictx(pc), b.out_devid);
 out_release:
-	pthread_mutex_lock(&bind_lock);
-	bound_devs &= ~(1ull << vf->index);
-	pthread_mutex_unlock(&bind_lock);
+	machine_device_give(vf->index);
 out_put_ctx:
 	pctx_put(pc);
 	return ret;
