@@ -143,7 +143,7 @@ static void copy(struct dmaeng *e, uint64_t src, uint64_t dst, uint64_t len, boo
 	pthread_mutex_lock(&e->lock);
 	e->done = done;
 	e->fault_addr = fault;
-	__atomic_store_n(&e->status, status, __ATOMIC_RELEASE);
+	e->status = status;
 	pthread_mutex_unlock(&e->lock);
 }
 

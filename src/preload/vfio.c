@@ -87,8 +87,9 @@ void vfio_file_get(struct vfio_file *vf)
 	__atomic_add_fetch(&vf->refs, 1, __ATOMIC_RELAXED);
 }
 
-/* Undo a bind (the file's lock held): the device's DMA stops, its
- * attachments and DEVICE object go, the device is free to bind again. */
+/* Undo a bind, on the file's last reference (no call runs on it): the
+ * device's DMA stops, its attachments and DEVICE object go, the device is
+ * free to bind again. */
 static void unbind(struct vfio_file *vf)
 {
 	if (!vf->pc)
