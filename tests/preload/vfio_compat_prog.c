@@ -89,7 +89,14 @@ int main(void)
 	compat_ioas(c, ia.out_ioas_id);
 	CHECK(ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
 	CHECK(ioctl(c, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU) == 1);
-	memset(reply, 0, sizeof(reply));
+	memset(reply, 0xee, sizeof(reply));
+	info->argsz = VFIO_IOMMU_GET_INFO_MIN_SIZE - 1;
+	FAILS(ioctl(c, VFIO_IOMMU_GET_INFO, info), EINVAL);
+	info->argsz = VFIO_IOMMU_GET_INFO_MIN_SIZE;	/* nothing written past it */
+	CHECK(ioctl(c, VFIO_IOMMU_GET_INFO, info) == 0);
+	CHECK(info->argsz > sizeof(*info) && reply[2] == 0xeeeeeeeeeeeeeeeeull);
+	info->argsz = sizeof(*info);
+	CHECK(ioctl(c, VFIO_IOMMU_GET_INFO, info) == 0 && info->cap_offset == 0);
 	info->argsz = sizeof(reply);
 	CHECK(ioctl(c, VFIO_IOMMU_GET_INFO, info) == 0);
 	CHECK(info->flags & VFIO_IOMMU_INFO_PGSIZES);
@@ -102,7 +109,11 @@ int main(void)
 	m.argsz = VFIO_IOMMU_MAP_DMA_MIN_SIZE - 1;
 	FAILS(ioctl(c, VFIO_IOMMU_MAP_DMA, &m), EINVAL);
 	m.argsz = sizeof(m);
+	m.flags |= VFIO_DMA_MAP_FLAG_VADDR;
+	FAILS(ioctl(c, VFIO_IOMMU_MAP_DMA, &m), EINVAL);
+	m.flags &= ~VFIO_DMA_MAP_FLAG_VADDR;
 	CHECK(ioctl(c, VFIO_IOMMU_MAP_DMA, &m) == 0);
+	FAILS(ioctl(c, VFIO_IOMMU_MAP_DMA, &m), EEXIST);
 
 	/* A device bound to the container's context, on its IOAS. */
 	dev = open("/dev/vfio/devices/vfio1", O_RDWR);
@@ -116,6 +127,12 @@ int main(void)
 	CHECK(eng_run(dev) == SIOMMU_DMAENG_ST_DONE);
 	CHECK(!memcmp(buf, buf + BUF / 2, BUF / 2));
 
+	u.argsz = VFIO_IOMMU_UNMAP_DMA_MIN_SIZE - 1;
+	FAILS(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u), EINVAL);
+	u.argsz = sizeof(u) + 8;		/* bytes past it ignored */
+	u.flags = VFIO_DMA_UNMAP_FLAG_VADDR;
+	FAILS(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u), EINVAL);
+	u.flags = 0;
 	u.size = 0x1000;			/* cuts the mapping */
 	FAILS(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u), ENOENT);
 	u.size = BUF;
