@@ -465,6 +465,15 @@ struct siommu_hwpt_vtd_s1 {
 #define SIOMMU_VIOMMU_TYPE_DEFAULT	0
 #define SIOMMU_VIOMMU_TYPE_ARM_SMMUV3	1
 
+/* vEVENTQ types (Linux: enum iommu_veventq_type) and the SMMUv3 event
+ * (Linux: struct iommu_vevent_arm_smmuv3): the four little-endian words
+ * of an event record (SMMUv3 7.3), its StreamID the virtual one. */
+#define SIOMMU_VEVENTQ_TYPE_DEFAULT	0
+#define SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3	1
+struct siommu_vevent_arm_smmuv3 {
+	uint64_t evt[4];
+};
+
 /* One SMMUv3 command a guest issues through its vIOMMU (Linux: struct
  * iommu_viommu_arm_smmuv3_invalidate): the two little-endian words of a
  * command queue entry (SMMUv3 4). Accepted: CMD_TLBI_NH_ALL, _ASID, _VA,
@@ -678,12 +687,15 @@ int siommu_device_for_each_attachment(struct siommu_device *dev,
  * context's fault path: requests are grouped by page request group index
  * until the last of the group; a complete group is handled by the fault
  * handler of the domain attached to its (device, PASID) (an SVA bind:
- * siommu/sva.h) and answered once through the unit's page group response,
- * private data echoed; a group with no handler is answered "invalid
- * request". Handlers run in a worker thread the context owns
- * (SIOMMU_IOPF_WORKER, the default), started with the first SVA bind and
- * stopped with the context, or, in SIOMMU_IOPF_POLL mode, in the caller of
- * siommu_iopf_poll() alone (for embedders that want no threads). The queue
+ * siommu/sva.h; an iommufd fault queue, siommu/iommufd.h) and answered
+ * once through the unit's page group response, private data echoed; a
+ * group with no handler is answered "invalid request" at once, in the
+ * thread that reported it. SVA handlers run in a worker thread the
+ * context owns (SIOMMU_IOPF_WORKER, the default), started with the first
+ * SVA bind and stopped with the context, or, in SIOMMU_IOPF_POLL mode, in
+ * the caller of siommu_iopf_poll() alone (for embedders that want no
+ * threads); a fault queue takes its groups in the reporting thread, and
+ * each keeps one entry of the queue until its user answers it. The queue
  * holds SIOMMU_IOPF_QUEUE requests per context: a request beyond it is
  * dropped, as a full page request queue drops it, and the last request of
  * its group answered "success", so that the device retries; counted in

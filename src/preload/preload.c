@@ -6,16 +6,17 @@
  * an iommufd context of the machine (machine.c: a scenario's units and
  * devices, built on first use); /dev/vfio/vfio is one too, whose pinned
  * pages are charged to the process, as Linux's. ioctl() on them is
- * siommu_iommufd_ioctl() (the type1 container requests included);
- * the fault-queue fds FAULT_QUEUE_ALLOC hands out answer read() and
- * write() with their records. Opening /dev/vfio/devices/vfioN gives a
- * real fd too, a VFIO device file of the machine's device N (vfio.c).
- * Everything else goes to libc untouched.
+ * siommu_iommufd_ioctl() (the type1 container requests included); the
+ * fault-queue fds FAULT_QUEUE_ALLOC hands out answer read() and write()
+ * with their records, the vEVENTQ fds of VEVENTQ_ALLOC read() with
+ * theirs. Opening /dev/vfio/devices/vfioN gives a real fd too, a VFIO
+ * device file of the machine's device N (vfio.c). Everything else goes
+ * to libc untouched.
  *
  * Intercepted: open, open64, openat, openat64 (of those paths), ioctl,
  * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3
  * (on our own fds). A context lives while an fd of it (a /dev/iommu fd, a
- * dup of one, a fault fd, or a VFIO device file bound to it: each keeps
+ * dup of one, a queue's fd, or a VFIO device file bound to it: each keeps
  * its context as Linux's does) is open; the last close destroys its
  * objects.
  *
@@ -24,8 +25,8 @@
  *
  * Locking: fds_lock protects the fd table and the contexts' reference
  * counts; it is not held across a call into the library, which is
- * thread-safe on its own. A context or a device file cannot go away
- * during a call: the call holds a reference.
+ * thread-safe on its own. A context cannot go away during a call: the
+ * call holds a reference.
  */
 /* open and open64 are two symbols here: no redirection of one to the other. */
 #undef _FILE_OFFSET_BITS
@@ -55,10 +56,14 @@ struct pctx {
 	unsigned int refs;	/* fds using it, and calls in flight */
 };
 
-/* An fd of ours: of a context (pc), or a VFIO device file (vf). */
+/* What an fd of ours stands for: one of a context (pc), or a VFIO device
+ * file (vf). */
+enum pfd_kind { PFD_IOMMUFD, PFD_FAULT, PFD_VEVENTQ };
+
 struct pfd {
 	struct pctx *pc;
-	uint32_t fault_id;	/* 0: the /dev/iommu fd itself */
+	enum pfd_kind kind;
+	uint32_t obj_id;	/* the queue's object; 0 for PFD_IOMMUFD */
 	struct vfio_file *vf;
 };
 
@@ -109,9 +114,9 @@ static bool is_vfio_container(const char *path)
 	return path && !strcmp(path, "/dev/vfio/vfio");
 }
 
-/* A reference on the context behind @fd, with what the fd is; NULL if the
- * fd is not ours. */
-static struct pctx *fd_get(int fd, uint32_t *fault_id)
+/* A reference on the context behind @fd, with what the fd is in *out;
+ * NULL if the fd is not ours. */
+static struct pctx *fd_get(int fd, struct pfd *out)
 {
 	struct pctx *pc = NULL;
 
@@ -121,7 +126,7 @@ static struct pctx *fd_get(int fd, uint32_t *fault_id)
 	if (fds[fd].pc) {
 		pc = fds[fd].pc;
 		pc->refs++;
-		*fault_id = fds[fd].fault_id;
+		*out = fds[fd];
 	}
 	pthread_mutex_unlock(&fds_lock);
 	return pc;
@@ -147,10 +152,10 @@ struct siommu_iommufd *pctx_ictx(struct pctx *pc)
 
 int pctx_from_fd(int fd, struct pctx **out)
 {
-	uint32_t fault_id = 0;
-	struct pctx *pc = fd_get(fd, &fault_id);
+	struct pfd f;
+	struct pctx *pc = fd_get(fd, &f);
 
-	if (pc && !fault_id) {
+	if (pc && f.kind == PFD_IOMMUFD) {
 		*out = pc;
 		return 0;
 	}
@@ -175,15 +180,6 @@ static struct vfio_file *fd_get_vfio(int fd)
 	return vf;
 }
 
-/* Make @fd stand for @pc (a reference taken), @fault_id as given. */
-static void fd_track(int fd, struct pctx *pc, uint32_t fault_id)
-{
-	pthread_mutex_lock(&fds_lock);
-	pc->refs++;
-	fds[fd] = (struct pfd){ .pc = pc, .fault_id = fault_id };
-	pthread_mutex_unlock(&fds_lock);
-}
-
 /* Make @fd stand for VFIO device file @vf (a reference taken). */
 static void fd_track_vfio(int fd, struct vfio_file *vf)
 {
@@ -191,6 +187,29 @@ static void fd_track_vfio(int fd, struct vfio_file *vf)
 	pthread_mutex_lock(&fds_lock);
 	fds[fd] = (struct pfd){ .vf = vf };
 	pthread_mutex_unlock(&fds_lock);
+}
+
+/* Make @fd stand for @pc (a reference taken), as @kind of @obj_id. */
+static void fd_track(int fd, struct pctx *pc, enum pfd_kind kind, uint32_t obj_id)
+{
+	pthread_mutex_lock(&fds_lock);
+	pc->refs++;
+	fds[fd] = (struct pfd){ .pc = pc, .kind = kind, .obj_id = obj_id };
+	pthread_mutex_unlock(&fds_lock);
+}
+
+/* A queue's fd @qfd, just made for object @id: ours, keeping the
+ * context as Linux's does; 0, or -EMFILE past our table (the object
+ * goes). */
+static int queue_fd_track(struct pctx *pc, int qfd, enum pfd_kind kind, uint32_t id)
+{
+	if (qfd >= MAX_FDS) {
+		real_close(qfd);
+		siommu_iommufd_obj_destroy(pc->ictx, id);
+		return -EMFILE;
+	}
+	fd_track(qfd, pc, kind, id);
+	return 0;
 }
 
 /* Forget @fd; its reference goes. */
@@ -244,7 +263,7 @@ static int iommu_open(int flags, unsigned int rlimit_mode)
 		free(pc);
 		return fail(fd < 0 ? errno : EMFILE);
 	}
-	fd_track(fd, pc, 0);
+	fd_track(fd, pc, PFD_IOMMUFD, 0);
 	return fd;
 }
 
@@ -275,8 +294,8 @@ static int open_mode(int flags, va_list ap)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, int) : 0;
 }
 
-/* The open family: /dev/iommu and the VFIO device files are ours, any
- * other path libc's (open is openat at AT_FDCWD). */
+/* The open family: /dev/iommu, /dev/vfio/vfio and the VFIO device files
+ * are ours, any other path libc's (open is openat at AT_FDCWD). */
 static int open_va(int dirfd, const char *path, int flags, va_list ap)
 {
 	int index;
@@ -338,7 +357,7 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 {
 	struct vfio_file *vf;
 	struct pctx *pc;
-	uint32_t fault_id = 0;
+	struct pfd f;
 	va_list ap;
 	void *arg;
 	int ret;
@@ -353,26 +372,22 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 		vfio_file_put(vf);
 		return ret ? fail(-ret) : 0;
 	}
-	pc = fd_get(fd, &fault_id);
+	pc = fd_get(fd, &f);
 	if (!pc)
 		return real_ioctl(fd, request, arg);
-	if (fault_id) {
+	if (f.kind != PFD_IOMMUFD) {
 		pctx_put(pc);
 		return fail(ENOTTY);
 	}
 	ret = siommu_iommufd_ioctl(pc->ictx, request, arg);
 	if (!ret && request == IOMMU_FAULT_QUEUE_ALLOC) {
 		struct iommu_fault_alloc *a = arg;
-		int ffd = (int)a->out_fault_fd;
 
-		/* The fault fd keeps the context, as Linux's does. */
-		if (ffd >= MAX_FDS) {
-			real_close(ffd);
-			siommu_iommufd_obj_destroy(pc->ictx, a->out_fault_id);
-			ret = -EMFILE;
-		} else {
-			fd_track(ffd, pc, a->out_fault_id);
-		}
+		ret = queue_fd_track(pc, (int)a->out_fault_fd, PFD_FAULT, a->out_fault_id);
+	} else if (!ret && request == IOMMU_VEVENTQ_ALLOC) {
+		struct iommu_veventq_alloc *a = arg;
+
+		ret = queue_fd_track(pc, (int)a->out_veventq_fd, PFD_VEVENTQ, a->out_veventq_id);
 	}
 	pctx_put(pc);
 	/* VFIO_CHECK_EXTENSION answers with a positive value. */
@@ -380,14 +395,15 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 }
 
 /* read() (@buf written) or write() (@buf read) on @fd: fault fds carry
- * records, the /dev/iommu fd neither (-EINVAL, as Linux's), VFIO device
- * files take pread() and pwrite() only (-EINVAL: the fd has no file
- * position to address a region with), other fds are libc's. */
+ * records both ways, vEVENTQ fds when read, the /dev/iommu fd neither
+ * (-EINVAL, as Linux's, as for writing a vEVENTQ's); VFIO device files
+ * take pread() and pwrite() only (-EINVAL: the fd has no file position
+ * to address a region with); other fds are libc's. */
 static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
 {
 	struct vfio_file *vf;
 	struct pctx *pc;
-	uint32_t fault_id = 0;
+	struct pfd f;
 	long ret;
 
 	init();
@@ -396,15 +412,17 @@ static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
 		vfio_file_put(vf);
 		return fail(EINVAL);
 	}
-	pc = fd_get(fd, &fault_id);
+	pc = fd_get(fd, &f);
 	if (!pc)
 		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
-	if (!fault_id)
-		ret = -EINVAL;
-	else if (is_read)
-		ret = siommu_iommufd_fault_read(pc->ictx, fault_id, buf, count, 0);
+	if (f.kind == PFD_FAULT && is_read)
+		ret = siommu_iommufd_fault_read(pc->ictx, f.obj_id, buf, count, 0);
+	else if (f.kind == PFD_FAULT)
+		ret = siommu_iommufd_fault_write(pc->ictx, f.obj_id, buf, count, 0);
+	else if (f.kind == PFD_VEVENTQ && is_read)
+		ret = siommu_iommufd_veventq_read(pc->ictx, f.obj_id, buf, count, 0);
 	else
-		ret = siommu_iommufd_fault_write(pc->ictx, fault_id, buf, count, 0);
+		ret = -EINVAL;
 	pctx_put(pc);
 	return ret < 0 ? fail((int)-ret) : ret;
 }
@@ -426,7 +444,7 @@ static ssize_t prw(int fd, bool is_read, void *buf, size_t count, off64_t pos)
 {
 	struct vfio_file *vf;
 	struct pctx *pc;
-	uint32_t fault_id = 0;
+	struct pfd f;
 	ssize_t ret;
 
 	init();
@@ -436,7 +454,7 @@ static ssize_t prw(int fd, bool is_read, void *buf, size_t count, off64_t pos)
 		vfio_file_put(vf);
 		return ret < 0 ? fail((int)-ret) : ret;
 	}
-	pc = fd_get(fd, &fault_id);
+	pc = fd_get(fd, &f);
 	if (pc) {
 		pctx_put(pc);
 		return fail(ESPIPE);
@@ -477,7 +495,7 @@ static int dup_track(int oldfd, int newfd)
 {
 	struct vfio_file *vf;
 	struct pctx *pc;
-	uint32_t fault_id = 0;
+	struct pfd f;
 
 	if (newfd < 0)
 		return newfd;
@@ -492,7 +510,7 @@ static int dup_track(int oldfd, int newfd)
 		vfio_file_put(vf);
 		return newfd;
 	}
-	pc = fd_get(oldfd, &fault_id);
+	pc = fd_get(oldfd, &f);
 	if (!pc)
 		return newfd;
 	if (newfd >= MAX_FDS) {
@@ -500,7 +518,7 @@ static int dup_track(int oldfd, int newfd)
 		pctx_put(pc);
 		return fail(EMFILE);
 	}
-	fd_track(newfd, pc, fault_id);
+	fd_track(newfd, pc, f.kind, f.obj_id);
 	pctx_put(pc);
 	return newfd;
 }
