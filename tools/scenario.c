@@ -1765,7 +1765,9 @@ static void on_pri_resp(void *opaque, const struct siommu_smmuv3_pri_resp *resp)
 	count_page_resp(opaque, resp->resp == 2 ? 0 : resp->resp == 0 ? 1 : 2);
 }
 
-static int build_devices(struct scenario *sc, char *err, size_t errlen)
+/* The devices in file order; unless @bare, each with what receives its page
+ * responses (the device kit for a bound device, else on_page_resp()). */
+static int build_devices(struct scenario *sc, bool bare, char *err, size_t errlen)
 {
 	static const struct siommu_vtd_dev_ops ops = { .page_resp = on_page_resp };
 	static const struct siommu_smmuv3_dev_ops sops = { .pri_resp = on_pri_resp };
@@ -1814,7 +1816,7 @@ static int build_devices(struct scenario *sc, char *err, size_t errlen)
 				    "device '%s' at %s%s: %s", d->name, d->by_sid ? "" : "RID ", rid,
 				    strerror(-ret));
 		/* SMMUv2 has no page requests: nothing to receive. */
-		if (sc->unit[d->unit].type == UNIT_SMMUV2)
+		if (bare || sc->unit[d->unit].type == UNIT_SMMUV2)
 			continue;
 		/* A bound device's DMA is the device kit's, callbacks and all. */
 		if (d->binds) {
@@ -2187,7 +2189,8 @@ static int build_processes(struct scenario *sc, char *err, size_t errlen)
 	return 0;
 }
 
-static int build(struct scenario *sc, char *err, size_t errlen)
+/* The context and its units. */
+static int build_units(struct scenario *sc, char *err, size_t errlen)
 {
 	unsigned int i;
 	int ret;
@@ -2205,7 +2208,50 @@ static int build(struct scenario *sc, char *err, size_t errlen)
 			return rerr(sc, err, errlen, sc->unit[i].line, "unit", ret, "the library "
 				    "refused unit '%s': %s", sc->unit[i].name, strerror(-ret));
 	}
-	ret = build_devices(sc, err, errlen);
+	return 0;
+}
+
+int scenario_build_machine(struct scenario *sc, char *err, size_t errlen)
+{
+	int ret;
+
+	if (sc->ctx)
+		return rerr(sc, err, errlen, 1, "context", -EALREADY, "built already");
+	ret = build_units(sc, err, errlen);
+	return ret ?: build_devices(sc, true, err, errlen);
+}
+
+struct siommu_ctx *scenario_ctx(struct scenario *sc)
+{
+	return sc->ctx;
+}
+
+unsigned int scenario_num_devices(const struct scenario *sc)
+{
+	return sc->ndevs;
+}
+
+int scenario_device(struct scenario *sc, unsigned int i, struct scenario_device *out)
+{
+	const struct sc_device *d;
+
+	if (i >= sc->ndevs || !sc->dev[i].dev)
+		return -ENOENT;
+	d = &sc->dev[i];
+	*out = (struct scenario_device){
+		.name = d->name, .line = d->line, .dev = d->dev,
+		.unit = sc->unit[d->unit].unit, .unit_name = sc->unit[d->unit].name,
+	};
+	return 0;
+}
+
+static int build(struct scenario *sc, char *err, size_t errlen)
+{
+	unsigned int i;
+	int ret;
+
+	ret = build_units(sc, err, errlen);
+	ret = ret ?: build_devices(sc, false, err, errlen);
 	ret = ret ?: build_domains(sc, err, errlen);
 	ret = ret ?: build_attach(sc, err, errlen);
 	ret = ret ?: build_gpus(sc, err, errlen);

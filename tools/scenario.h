@@ -20,6 +20,9 @@
 #include <stdio.h>
 
 struct scenario;
+struct siommu_ctx;
+struct siommu_device;
+struct siommu_unit;
 
 /* Fixed limits of a scenario file (docs/scenarios.md lists them). */
 #define SCENARIO_MAX_FILE	(256 << 10)	/* bytes of YAML */
@@ -88,6 +91,37 @@ struct scenario_run_opts {
  */
 int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *err,
 		 size_t errlen);
+
+/*
+ * The machine of a scenario alone, for a program that drives its devices
+ * itself (libsiommu-preload.so, whose VFIO device files they become).
+ *
+ * scenario_build_machine - instead of scenario_run(): a context with the
+ * file's units, and its devices in file order, each unowned with its RID
+ * blocked. Nothing else of the file is built (domains, attachments,
+ * processes, GPU clients, the workload), and no device has page-response
+ * callbacks registered: the program's device models register their own.
+ * Returns 0, -EALREADY (built already), or a negative errno with a
+ * message in @err as scenario_run()'s. The machine goes with
+ * scenario_free().
+ *
+ * scenario_ctx - the context (NULL before a build).
+ * scenario_num_devices - the devices of the file.
+ * scenario_device - device @i (file order) of a built machine into @out
+ * (its strings live as long as the scenario). Returns 0, -ENOENT (no such
+ * device, or not built).
+ */
+struct scenario_device {
+	const char *name, *unit_name;
+	int line;			/* in the file */
+	struct siommu_unit *unit;
+	struct siommu_device *dev;
+};
+
+int scenario_build_machine(struct scenario *sc, char *err, size_t errlen);
+struct siommu_ctx *scenario_ctx(struct scenario *sc);
+unsigned int scenario_num_devices(const struct scenario *sc);
+int scenario_device(struct scenario *sc, unsigned int i, struct scenario_device *out);
 
 /* DMAs whose outcome contradicted their workload item's `expect`. */
 uint64_t scenario_unexpected(struct scenario *sc);

@@ -291,6 +291,21 @@ int siommu_ioas_iova_ranges(struct siommu_iommufd *ictx, uint32_t ioas_id,
 int siommu_ioas_allow_iovas(struct siommu_iommufd *ictx, uint32_t ioas_id,
 			    const struct siommu_iova_range *ranges, uint32_t num);
 
+/*
+ * The IOAS of the VFIO type1 compatibility path (Linux: IOMMU_VFIO_IOAS):
+ * the one the container ioctls (VFIO_IOMMU_MAP_DMA and the others, on a
+ * context's fd) act on. The context refers to it weakly: destroying that
+ * IOAS leaves the context without one.
+ * siommu_vfio_ioas_get - its ID into *ioas_id: 0, -ENODEV (none).
+ * siommu_vfio_ioas_set - make IOAS @ioas_id the one: 0, -ENOENT (no such
+ * IOAS).
+ * siommu_vfio_ioas_clear - no compatibility IOAS any more. Never fails.
+ * Thread-safe.
+ */
+int siommu_vfio_ioas_get(struct siommu_iommufd *ictx, uint32_t *ioas_id);
+int siommu_vfio_ioas_set(struct siommu_iommufd *ictx, uint32_t ioas_id);
+void siommu_vfio_ioas_clear(struct siommu_iommufd *ictx);
+
 /* Options (Linux: IOMMU_OPTION). */
 #define SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE	0
 #define SIOMMU_IOMMUFD_OPTION_HUGE_PAGES	1

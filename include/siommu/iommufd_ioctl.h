@@ -20,7 +20,12 @@ struct siommu_iommufd;
  * siommu_iommufd_ioctl - run iommufd request @request (IOMMU_*) with
  * argument struct @arg on context @ictx, as Linux's /dev/iommu ioctl does.
  * @arg starts with its size (u32). Pointers inside it are the caller's
- * own addresses. Returns 0 or a negative errno:
+ * own addresses. The VFIO type1 container requests (siommu/vfio_abi.h:
+ * VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU, whose @arg
+ * is an integer, and VFIO_IOMMU_GET_INFO, _MAP_DMA, _UNMAP_DMA) act on the
+ * compatibility IOAS (siommu_vfio_ioas_set()) with VFIO's rules, as
+ * Linux's iommufd answers them; VFIO_CHECK_EXTENSION returns its answer,
+ * 0 or 1. Returns 0 or a negative errno:
  *   -EFAULT      @arg NULL (or a pointer inside it NULL where the call
  *                needs memory there)
  *   -ENOTTY      not an iommufd request, or one this implementation does

@@ -529,6 +529,12 @@ out_put:
 int SIOMMU_EXPORT siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id,
 				    uint64_t iova, uint64_t length, uint64_t *unmapped)
 {
+	return ifd_ioas_unmap(ictx, ioas_id, iova, length, false, unmapped);
+}
+
+int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		   uint64_t length, bool empty_ok, uint64_t *unmapped)
+{
 	struct ifd_area *area, *next;
 	struct ifd_ioas *ioas;
 	uint64_t last, bytes = 0;
@@ -563,7 +569,7 @@ int SIOMMU_EXPORT siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_i
 		}
 		bytes += area->last - area->iova + 1;
 	}
-	if (!bytes && !all) {
+	if (!bytes && !all && !empty_ok) {
 		ret = -ENOENT;
 		goto out_unlock;
 	}
@@ -579,6 +585,26 @@ out_unlock:
 	pthread_mutex_unlock(&ioas->lock);
 	ifd_obj_put(ictx, &ioas->obj);
 	return ret;
+}
+
+int ifd_ioas_pgsizes(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t *pgsizes)
+{
+	struct ifd_ioas *ioas = ioas_get(ictx, ioas_id);
+	struct ifd_hwpt *hwpt;
+	uint64_t sizes = ~(SIOMMU_PAGE_SIZE - 1);
+
+	if (!ioas)
+		return -ENOENT;
+	pthread_mutex_lock(&ioas->lock);
+	cds_list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
+		sizes &= hwpt->pgsizes;
+	/* Never below the IOAS's alignment: maps are made in its units. */
+	if (sizes < ifd_ioas_alignment(ioas))
+		sizes = ifd_ioas_alignment(ioas);
+	pthread_mutex_unlock(&ioas->lock);
+	ifd_obj_put(ictx, &ioas->obj);
+	*pgsizes = sizes;
+	return 0;
 }
 
 static int range_cmp(const void *a, const void *b)

@@ -164,6 +164,28 @@ static int option(struct ucmd *u)
 	return 0;
 }
 
+static int vfio_ioas(struct ucmd *u)
+{
+	struct iommu_vfio_ioas *c = u->cmd;
+	int ret;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	switch (c->op) {
+	case IOMMU_VFIO_IOAS_GET:
+		ret = siommu_vfio_ioas_get(u->ictx, &c->ioas_id);
+		u->respond = !ret;
+		return ret;
+	case IOMMU_VFIO_IOAS_SET:
+		return siommu_vfio_ioas_set(u->ictx, c->ioas_id);
+	case IOMMU_VFIO_IOAS_CLEAR:
+		siommu_vfio_ioas_clear(u->ictx);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
 static int hwpt_alloc(struct ucmd *u)
 {
 	struct iommu_hwpt_alloc *c = u->cmd;
@@ -354,9 +376,9 @@ struct ioctl_op {
 	}
 
 /*
- * The commands the object model provides. The others (VFIO_IOAS and
- * CHANGE_PROCESS) have no slot and answer -ENOTTY, as IOMMU_TEST_CMD
- * does outside test mode.
+ * The commands the object model provides. The other (CHANGE_PROCESS)
+ * has no slot and answers -ENOTTY, as IOMMU_TEST_CMD does outside test
+ * mode.
  */
 #define IOMMU_TEST_CMD_NR (IOMMUFD_CMD_BASE + 32)
 static const struct ioctl_op ops[] = {
@@ -368,6 +390,7 @@ static const struct ioctl_op ops[] = {
 	OP(IOAS_MAP, iommu_ioas_map, ioas_map),
 	OP(IOAS_UNMAP, iommu_ioas_unmap, ioas_unmap),
 	OP(OPTION, iommu_option, option),
+	OP(VFIO_IOAS, iommu_vfio_ioas, vfio_ioas),
 	OP(HWPT_ALLOC, iommu_hwpt_alloc, hwpt_alloc),
 	[IOMMUFD_CMD_GET_HW_INFO - IOMMUFD_CMD_BASE] = {
 		.request = IOMMU_GET_HW_INFO, .size = sizeof(struct iommu_hw_info),
@@ -406,10 +429,15 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 
 	if (!ictx)
 		return -EINVAL;
+	if ((request & ~0xfful) != ((unsigned long)IOMMUFD_TYPE << 8))
+		return -ENOTTY;
+	/* Below the table: the VFIO type1 container, whose first requests
+	 * take an integer, not a struct. */
+	if (nr < IOMMUFD_CMD_BASE)
+		return ifd_vfio_compat_ioctl(ictx, request, arg);
 	if (!arg)
 		return -EFAULT;
-	if ((request & ~0xfful) != ((unsigned long)IOMMUFD_TYPE << 8) ||
-	    nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ops))
+	if (nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ops))
 		return -ENOTTY;
 	op = &ops[nr - IOMMUFD_CMD_BASE];
 	if (!op->fn || op->request != request || (op->test && !ictx->test_unit))

@@ -299,6 +299,9 @@ struct siommu_iommufd {
 	unsigned int nr_cached;		/* registrations with refs 0 */
 	struct siommu_iova *pa_space;	/* PA windows for registrations */
 
+	uint32_t vfio_ioas;		/* the VFIO compatibility IOAS's ID
+					 * (0: none), a weak reference cleared
+					 * when it goes; under lock */
 	struct siommu_iommufd_acct *acct[2];	/* by RLIMIT mode */
 	bool own_acct[2];
 	unsigned int rlimit_mode;	/* atomic */
@@ -411,6 +414,22 @@ int ifd_ioas_for_each_piece(struct ifd_ioas *ioas, uint64_t iova, uint64_t last,
  * device's region would be; -EADDRINUSE over an area or allowed range. */
 int ifd_ioas_add_test_resv(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t start,
 			   uint64_t last);
+
+/*
+ * siommu_ioas_unmap() with @empty_ok: a range with no area at all is
+ * success with nothing unmapped (the VFIO type1 path's rule) rather than
+ * -ENOENT.
+ */
+int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		   uint64_t length, bool empty_ok, uint64_t *unmapped);
+
+/* The page sizes every paging domain of IOAS @ioas_id maps with (all
+ * sizes from 4K up with none), at least its alignment: 0, -ENOENT. */
+int ifd_ioas_pgsizes(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t *pgsizes);
+
+/* The VFIO type1 container requests (vfio_compat.c): their result (0 or
+ * more), -ENOTTY for a request that is not one. */
+int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg);
 
 /* Type-specific destruction (the object is out of the table). */
 void ifd_ioas_destroy(struct ifd_ioas *ioas);

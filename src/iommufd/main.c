@@ -349,6 +349,8 @@ int ifd_obj_remove(struct siommu_iommufd *ictx, struct ifd_obj *obj, bool held, 
 	}
 	ictx->objs[obj->id - 1] = NULL;
 	ictx->nr_objs--;
+	if (ictx->vfio_ioas == obj->id)
+		ictx->vfio_ioas = 0;
 out_unlock:
 	if (held && !obj->shortterm)
 		pthread_cond_broadcast(&ictx->cond);

@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libsiommu-preload.so: /dev/iommu for an unmodified program, preloaded
- * (LD_PRELOAD). Opening /dev/iommu gives a real fd (an eventfd, so that
- * close, dup and poll work on it) backed by an iommufd context of a
- * machine the library makes on first use: one VT-d unit. ioctl() on it is
- * siommu_iommufd_ioctl(); the fault-queue fds FAULT_QUEUE_ALLOC hands out
- * answer read() and write() with their records, the vEVENTQ fds of
- * VEVENTQ_ALLOC read() with theirs. Everything else goes to libc
- * untouched.
+ * libsiommu-preload.so: /dev/iommu and VFIO device files for an
+ * unmodified program, preloaded (LD_PRELOAD). Opening /dev/iommu gives a
+ * real fd (an eventfd, so that close, dup and poll work on it) backed by
+ * an iommufd context of the machine (machine.c: a scenario's units and
+ * devices, built on first use); /dev/vfio/vfio is one too, whose pinned
+ * pages are charged to the process, as Linux's. ioctl() on them is
+ * siommu_iommufd_ioctl() (the type1 container requests included); the
+ * fault-queue fds FAULT_QUEUE_ALLOC hands out answer read() and write()
+ * with their records, the vEVENTQ fds of VEVENTQ_ALLOC read() with
+ * theirs. Opening /dev/vfio/devices/vfioN gives a real fd too, a VFIO
+ * device file of the machine's device N (vfio.c). Everything else goes
+ * to libc untouched.
  *
- * Intercepted: open, open64, openat, openat64 (of "/dev/iommu"), ioctl,
- * read, write, close, dup, dup2, dup3 (on our own fds). A context lives
- * while an fd of it (a /dev/iommu fd, a dup of one, or a queue's fd,
- * which keeps its context as Linux's does) is open; the last close
- * destroys its objects.
+ * Intercepted: open, open64, openat, openat64 (of those paths), ioctl,
+ * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3
+ * (on our own fds). A context lives while an fd of it (a /dev/iommu fd, a
+ * dup of one, a queue's fd, or a VFIO device file bound to it: each keeps
+ * its context as Linux's does) is open; the last close destroys its
+ * objects.
  *
  * The machine stays for the life of the process (an exiting process's
  * memory goes with it). With SIOMMU_IOMMUFD_TEST=1 in the environment at
@@ -45,8 +50,8 @@
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
 #include <siommu/iommufd_test.h>
-#include <siommu/mock.h>
 
+#include "preload/shim.h"
 #include "util/compiler.h"
 
 #define MAX_FDS 4096
@@ -56,7 +61,8 @@ struct pctx {
 	unsigned int refs;	/* fds using it, and calls in flight */
 };
 
-/* What an fd of ours stands for. */
+/* What an fd of ours stands for: one of a context (pc), or a VFIO device
+ * file (vf). */
 enum pfd_kind { PFD_IOMMUFD, PFD_FAULT, PFD_VEVENTQ, PFD_ACCESS };
 
 struct pfd {
@@ -64,20 +70,18 @@ struct pfd {
 	enum pfd_kind kind;
 	uint32_t obj_id;	/* the queue's object; 0 for PFD_IOMMUFD; an
 				 * access's fd as made (dups share it) */
+	struct vfio_file *vf;
 };
 
 static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pfd fds[MAX_FDS];
-/* The machine, made on the first open; machine_lock is taken alone (the
- * library may close fds while it builds it, which takes fds_lock). */
-static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct siommu_ctx *machine;
-static struct siommu_unit *test_unit;	/* test mode's mock unit, or NULL */
 
 static int (*real_openat)(int, const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_pread64)(int, void *, size_t, off64_t);
+static ssize_t (*real_pwrite64)(int, const void *, size_t, off64_t);
 static int (*real_close)(int);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
@@ -89,6 +93,8 @@ static void resolve(void)
 	real_ioctl = dlsym(RTLD_NEXT, "ioctl");
 	real_read = dlsym(RTLD_NEXT, "read");
 	real_write = dlsym(RTLD_NEXT, "write");
+	real_pread64 = dlsym(RTLD_NEXT, "pread64");
+	real_pwrite64 = dlsym(RTLD_NEXT, "pwrite64");
 	real_close = dlsym(RTLD_NEXT, "close");
 	real_dup = dlsym(RTLD_NEXT, "dup");
 	real_dup2 = dlsym(RTLD_NEXT, "dup2");
@@ -105,6 +111,13 @@ static void init(void)
 static bool is_iommu(const char *path)
 {
 	return path && !strcmp(path, "/dev/iommu");
+}
+
+/* The VFIO container node, an iommufd of its own (Linux's
+ * CONFIG_IOMMUFD_VFIO_CONTAINER). */
+static bool is_vfio_container(const char *path)
+{
+	return path && !strcmp(path, "/dev/vfio/vfio");
 }
 
 /* A reference on the context behind @fd, with what the fd is in *out;
@@ -125,7 +138,7 @@ static struct pctx *fd_get(int fd, struct pfd *out)
 	return pc;
 }
 
-static void pctx_put(struct pctx *pc)
+void pctx_put(struct pctx *pc)
 {
 	bool last;
 
@@ -136,6 +149,50 @@ static void pctx_put(struct pctx *pc)
 		siommu_iommufd_destroy(pc->ictx);
 		free(pc);
 	}
+}
+
+struct siommu_iommufd *pctx_ictx(struct pctx *pc)
+{
+	return pc->ictx;
+}
+
+int pctx_from_fd(int fd, struct pctx **out)
+{
+	struct pfd f;
+	struct pctx *pc = fd_get(fd, &f);
+
+	if (pc && f.kind == PFD_IOMMUFD) {
+		*out = pc;
+		return 0;
+	}
+	if (pc)
+		pctx_put(pc);
+	/* Linux: -EBADF for no file, -EBADFD for a file of another kind. */
+	return fcntl(fd, F_GETFD) < 0 ? -EBADF : -EBADFD;
+}
+
+/* A reference on the VFIO device file behind @fd, NULL if it is not one. */
+static struct vfio_file *fd_get_vfio(int fd)
+{
+	struct vfio_file *vf = NULL;
+
+	if (fd < 0 || fd >= MAX_FDS)
+		return NULL;
+	pthread_mutex_lock(&fds_lock);
+	vf = fds[fd].vf;
+	if (vf)
+		vfio_file_get(vf);
+	pthread_mutex_unlock(&fds_lock);
+	return vf;
+}
+
+/* Make @fd stand for VFIO device file @vf (a reference taken). */
+static void fd_track_vfio(int fd, struct vfio_file *vf)
+{
+	vfio_file_get(vf);
+	pthread_mutex_lock(&fds_lock);
+	fds[fd] = (struct pfd){ .vf = vf };
+	pthread_mutex_unlock(&fds_lock);
 }
 
 /* Make @fd stand for @pc (a reference taken), as @kind of @obj_id. */
@@ -165,26 +222,27 @@ static int queue_fd_track(struct pctx *pc, int qfd, enum pfd_kind kind, uint32_t
  * access. */
 static void fd_untrack(int fd)
 {
-	struct pctx *pc;
+	struct pfd old;
 	uint32_t access = 0;
 	int i;
 
 	if (fd < 0 || fd >= MAX_FDS)
 		return;
 	pthread_mutex_lock(&fds_lock);
-	pc = fds[fd].pc;
-	fds[fd].pc = NULL;
-	if (pc && fds[fd].kind == PFD_ACCESS)
-		access = fds[fd].obj_id;
+	old = fds[fd];
+	fds[fd] = (struct pfd){ 0 };
+	if (old.pc && old.kind == PFD_ACCESS)
+		access = old.obj_id;
 	for (i = 0; access && i < MAX_FDS; i++)
-		if (fds[i].pc == pc && fds[i].kind == PFD_ACCESS && fds[i].obj_id == access)
+		if (fds[i].pc == old.pc && fds[i].kind == PFD_ACCESS && fds[i].obj_id == access)
 			access = 0;
 	pthread_mutex_unlock(&fds_lock);
-	if (!pc)
-		return;
 	if (access)
-		siommu_iommufd_access_close(pc->ictx, (int)access);
-	pctx_put(pc);
+		siommu_iommufd_access_close(old.pc->ictx, (int)access);
+	if (old.pc)
+		pctx_put(old.pc);
+	if (old.vf)
+		vfio_file_put(old.vf);
 }
 
 static int fail(int err)
@@ -193,39 +251,23 @@ static int fail(int err)
 	return -1;
 }
 
-/* A new /dev/iommu fd over a new context. */
-static int iommu_open(int flags)
+/* A new /dev/iommu fd over a new context, charging pinned pages to the
+ * user (@rlimit_mode 0) or, as Linux's /dev/vfio/vfio, the process (1). */
+static int iommu_open(int flags, unsigned int rlimit_mode)
 {
+	struct siommu_ctx *machine;
 	struct pctx *pc;
 	int fd, ret;
 
-	pthread_mutex_lock(&machine_lock);
-	ret = 0;
-	if (!machine) {
-		struct siommu_ctx *ctx;
-		struct siommu_unit *unit;
-
-		const char *test = getenv("SIOMMU_IOMMUFD_TEST");
-
-		ret = siommu_ctx_create(NULL, &ctx);
-		if (!ret) {
-			ret = siommu_unit_add_vtd(ctx, NULL, &unit);
-			if (!ret && test && !strcmp(test, "1"))
-				ret = siommu_unit_add_mock(ctx, &test_unit);
-			if (ret)
-				siommu_ctx_destroy(ctx);
-			else
-				machine = ctx;
-		}
-	}
-	pthread_mutex_unlock(&machine_lock);
+	ret = machine_get(&machine);
 	if (ret)
 		return fail(-ret);
 	pc = calloc(1, sizeof(*pc));
 	if (!pc)
 		return fail(ENOMEM);
 	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){
-		.ctx = machine, .test_unit = test_unit }, &pc->ictx);
+		.ctx = machine, .test_unit = machine_test_unit(),
+		.rlimit_mode = rlimit_mode }, &pc->ictx);
 	if (ret) {
 		free(pc);
 		return fail(-ret);
@@ -242,18 +284,45 @@ static int iommu_open(int flags)
 	return fd;
 }
 
+/* A new fd for VFIO device file @index. */
+static int vfio_open(unsigned int index, int flags)
+{
+	struct vfio_file *vf;
+	int fd, ret;
+
+	ret = vfio_file_open(index, &vf);
+	if (ret)
+		return fail(-ret);
+	fd = eventfd(0, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
+	if (fd < 0 || fd >= MAX_FDS) {
+		if (fd >= 0)
+			real_close(fd);
+		vfio_file_put(vf);
+		return fail(fd < 0 ? errno : EMFILE);
+	}
+	/* The fd's reference replaces the opener's. */
+	fd_track_vfio(fd, vf);
+	vfio_file_put(vf);
+	return fd;
+}
+
 static int open_mode(int flags, va_list ap)
 {
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, int) : 0;
 }
 
-/* The open family: /dev/iommu is ours, any other path libc's (open is
- * openat at AT_FDCWD). */
+/* The open family: /dev/iommu, /dev/vfio/vfio and the VFIO device files
+ * are ours, any other path libc's (open is openat at AT_FDCWD). */
 static int open_va(int dirfd, const char *path, int flags, va_list ap)
 {
+	int index;
+
 	init();
-	if (is_iommu(path))
-		return iommu_open(flags);
+	if (is_iommu(path) || is_vfio_container(path))
+		return iommu_open(flags, is_vfio_container(path));
+	index = vfio_path_index(path);
+	if (index >= 0)
+		return vfio_open((unsigned int)index, flags);
 	return real_openat(dirfd, path, flags, open_mode(flags, ap));
 }
 
@@ -303,6 +372,7 @@ int SIOMMU_EXPORT openat64(int dirfd, const char *path, int flags, ...)
 
 int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 {
+	struct vfio_file *vf;
 	struct pctx *pc;
 	struct pfd f;
 	va_list ap;
@@ -313,6 +383,12 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	vf = fd_get_vfio(fd);
+	if (vf) {
+		ret = vfio_file_ioctl(vf, request, arg);
+		vfio_file_put(vf);
+		return ret ? fail(-ret) : 0;
+	}
 	pc = fd_get(fd, &f);
 	if (!pc)
 		return real_ioctl(fd, request, arg);
@@ -343,20 +419,28 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 		}
 	}
 	pctx_put(pc);
-	return ret ? fail(-ret) : 0;
+	/* VFIO_CHECK_EXTENSION answers with a positive value. */
+	return ret < 0 ? fail(-ret) : ret;
 }
 
 /* read() (@buf written) or write() (@buf read) on @fd: fault fds carry
  * records both ways, vEVENTQ fds when read, the /dev/iommu fd neither
- * (-EINVAL, as Linux's, as for writing a vEVENTQ's); other fds are
- * libc's. */
+ * (-EINVAL, as Linux's, as for writing a vEVENTQ's); VFIO device files
+ * take pread() and pwrite() only (-EINVAL: the fd has no file position
+ * to address a region with); other fds are libc's. */
 static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
 {
+	struct vfio_file *vf;
 	struct pctx *pc;
 	struct pfd f;
 	long ret;
 
 	init();
+	vf = fd_get_vfio(fd);
+	if (vf) {
+		vfio_file_put(vf);
+		return fail(EINVAL);
+	}
 	pc = fd_get(fd, &f);
 	if (!pc)
 		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
@@ -382,6 +466,52 @@ ssize_t SIOMMU_EXPORT write(int fd, const void *buf, size_t count)
 	return rw(fd, false, (void *)buf, count);
 }
 
+/* pread() (@buf written) or pwrite() on @fd: the regions of a VFIO
+ * device file; on a context's fds -ESPIPE (they cannot seek); other fds
+ * are libc's. */
+static ssize_t prw(int fd, bool is_read, void *buf, size_t count, off64_t pos)
+{
+	struct vfio_file *vf;
+	struct pctx *pc;
+	struct pfd f;
+	ssize_t ret;
+
+	init();
+	vf = fd_get_vfio(fd);
+	if (vf) {
+		ret = pos < 0 ? -EINVAL : vfio_file_rw(vf, is_read, buf, count, (uint64_t)pos);
+		vfio_file_put(vf);
+		return ret < 0 ? fail((int)-ret) : ret;
+	}
+	pc = fd_get(fd, &f);
+	if (pc) {
+		pctx_put(pc);
+		return fail(ESPIPE);
+	}
+	return is_read ? real_pread64(fd, buf, count, pos) :
+			 real_pwrite64(fd, buf, count, pos);
+}
+
+ssize_t SIOMMU_EXPORT pread(int fd, void *buf, size_t count, off_t pos)
+{
+	return prw(fd, true, buf, count, pos);
+}
+
+ssize_t SIOMMU_EXPORT pread64(int fd, void *buf, size_t count, off64_t pos)
+{
+	return prw(fd, true, buf, count, pos);
+}
+
+ssize_t SIOMMU_EXPORT pwrite(int fd, const void *buf, size_t count, off_t pos)
+{
+	return prw(fd, false, (void *)buf, count, pos);
+}
+
+ssize_t SIOMMU_EXPORT pwrite64(int fd, const void *buf, size_t count, off64_t pos)
+{
+	return prw(fd, false, (void *)buf, count, pos);
+}
+
 int SIOMMU_EXPORT close(int fd)
 {
 	init();
@@ -392,11 +522,23 @@ int SIOMMU_EXPORT close(int fd)
 /* @newfd now stands for what @oldfd does (nothing, if @oldfd is not ours). */
 static int dup_track(int oldfd, int newfd)
 {
+	struct vfio_file *vf;
 	struct pctx *pc;
 	struct pfd f;
 
 	if (newfd < 0)
 		return newfd;
+	vf = fd_get_vfio(oldfd);
+	if (vf) {
+		if (newfd >= MAX_FDS) {
+			real_close(newfd);
+			vfio_file_put(vf);
+			return fail(EMFILE);
+		}
+		fd_track_vfio(newfd, vf);
+		vfio_file_put(vf);
+		return newfd;
+	}
 	pc = fd_get(oldfd, &f);
 	if (!pc)
 		return newfd;

@@ -5,7 +5,9 @@
  * with five bound devices, as a careless or hostile program issues them.
  *
  * The input is a program. Each operation picks a request (every iommufd
- * command, the ones not provided, foreign numbers), a size (min_size - 1,
+ * command, the ones not provided, any number of the type, the VFIO type1
+ * container's among them, with an integer for those that take one), a
+ * size (min_size - 1,
  * min_size, sizeof, sizeof plus zero or non-zero bytes, anything), and the
  * struct's words from the values that reach the interesting paths (zero,
  * small object IDs, page multiples, IOVAs near the mapped ones, all ones,
@@ -23,10 +25,10 @@
  *
  * Every result is checked, not only for not crashing:
  *   - the size rules give exactly -EINVAL, -E2BIG or -ENOTTY where they
- *     apply;
+ *     apply; only VFIO_CHECK_EXTENSION answers above 0 (with 1);
  *   - no byte past the caller's size is ever written, and a failed call
- *     writes nothing (but IOVA_RANGES's -EMSGSIZE count and
- *     HWPT_INVALIDATE's entry_num);
+ *     writes nothing (but IOVA_RANGES's -EMSGSIZE count, HWPT_INVALIDATE's
+ *     entry_num and VFIO_IOMMU_UNMAP_DMA's size);
  *   - a failed call changes nothing in the context (objects of each type,
  *     areas, page storage, pinned pages);
  *   - errors are among those the ABI names; fault reads and writes obey
@@ -46,6 +48,7 @@
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
 #include <siommu/iommufd_test.h>
+#include <siommu/vfio_abi.h>
 
 #include "../iommufd/abi_env.h"
 #include "fuzz_input.h"
@@ -107,7 +110,6 @@ static const struct cmd cmds[] = {
 static bool provided(unsigned long req)
 {
 	switch (req) {
-	case IOMMU_VFIO_IOAS:
 	case IOMMU_IOAS_CHANGE_PROCESS:
 		return false;
 	default:
@@ -121,7 +123,7 @@ static bool allowed_errno(int ret)
 	case EINVAL: case E2BIG: case EOPNOTSUPP: case ENOENT: case EBUSY:
 	case EEXIST: case ENOSPC: case EFAULT: case EOVERFLOW: case ENOMEM:
 	case EMSGSIZE: case EADDRINUSE: case EBADF: case ENOTTY: case EPERM:
-	case ERANGE: case EIO: case EBADFD:
+	case ERANGE: case EIO: case EBADFD: case ENODEV:
 		return true;
 	default:
 		return false;
@@ -528,7 +530,7 @@ static void one_op(struct abi_env *e, struct in *in)
 	}
 	c = &cmds[pick % (sizeof(cmds) / sizeof(cmds[0]))];
 	req = c->req;
-	if (pick % 32 == 14) {
+	if (pick % 32 == 13) {
 		req = _IO(';', take(in, 1));		/* anything */
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (cmds[i].req == req)
@@ -564,7 +566,10 @@ static void one_op(struct abi_env *e, struct in *in)
 	memcpy(before, arg, sizeof(arg));
 
 	/* What the size rules alone decide. */
-	if (req != c->req) {
+	if ((req & 0xff) < IOMMUFD_CMD_BASE) {
+		/* The type1 container: VFIO's rules, checked by abi.c. */
+		want = 1;
+	} else if (req != c->req) {
 		want = -ENOTTY;
 	} else if (!provided(req)) {
 		want = -ENOTTY;
@@ -574,17 +579,24 @@ static void one_op(struct abi_env *e, struct in *in)
 		want = -E2BIG;
 	}
 	stats(e, &sb);
-	ret = siommu_iommufd_ioctl(abi_env_ictx(e), req, arg);
+	if (req == VFIO_CHECK_EXTENSION || req == VFIO_SET_IOMMU)
+		ret = siommu_iommufd_ioctl(abi_env_ictx(e), req,
+					   (void *)(uintptr_t)(take(in, 1) % 12));
+	else
+		ret = siommu_iommufd_ioctl(abi_env_ictx(e), req, arg);
 	stats(e, &sa);
 	if (want != 1)
 		CHECK_EQ(ret, want);
-	CHECK(ret <= 0);
+	CHECK(ret <= 0 || (req == VFIO_CHECK_EXTENSION && ret == 1));
+	if (ret > 0)
+		ret = 0;
 	if (ret)
 		CHECK(allowed_errno(ret));
 	if (usize < sizeof(arg))
 		CHECK(!memcmp(arg + usize, before + usize, sizeof(arg) - usize));
 	/* -EMSGSIZE reports the count, INVALIDATE how far it got. */
-	if (ret && ret != -EMSGSIZE && req != IOMMU_HWPT_INVALIDATE)
+	if (ret && ret != -EMSGSIZE && req != IOMMU_HWPT_INVALIDATE &&
+	    req != VFIO_IOMMU_UNMAP_DMA)
 		CHECK(!memcmp(arg, before, sizeof(arg)));
 	if (ret)
 		CHECK(!memcmp(&sb, &sa, sizeof(sb)));
@@ -596,7 +608,7 @@ static void one_op(struct abi_env *e, struct in *in)
 		CHECK(nr_access_fds < MAX_OPS);
 		access_fds[nr_access_fds++] = fd;
 	}
-	if (!ret && c->fd_out >= 0 && usize >= (uint32_t)c->fd_out + 4) {
+	if (!ret && req == c->req && c->fd_out >= 0 && usize >= (uint32_t)c->fd_out + 4) {
 		int fd;
 
 		memcpy(&fd, arg + c->fd_out, 4);

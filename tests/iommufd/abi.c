@@ -25,8 +25,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <siommu/iommufd.h>
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
+#include <siommu/vfio_abi.h>
 
 #include "abi_env.h"
 #include "test.h"
@@ -149,6 +151,13 @@ static void fill_option(struct fx *f, void *p)
 	};
 }
 
+/* GET of the compatibility IOAS, which the fixture's second IOAS is. */
+static void fill_vfio_ioas(struct fx *f, void *p)
+{
+	CHECK_OK(siommu_vfio_ioas_set(f->ictx, f->ioas2));
+	*(struct iommu_vfio_ioas *)p = (struct iommu_vfio_ioas){ .op = IOMMU_VFIO_IOAS_GET };
+}
+
 static void fill_hwpt_alloc(struct fx *f, void *p)
 {
 	*(struct iommu_hwpt_alloc *)p = (struct iommu_hwpt_alloc){
@@ -258,6 +267,7 @@ static const struct cmd cmds[] = {
 	CMD(IOAS_MAP, iommu_ioas_map, fill_map, -1),
 	CMD(IOAS_UNMAP, iommu_ioas_unmap, fill_unmap, -1),
 	CMD(OPTION, iommu_option, fill_option, -1),
+	CMD(VFIO_IOAS, iommu_vfio_ioas, fill_vfio_ioas, -1),
 	CMD(HWPT_ALLOC, iommu_hwpt_alloc, fill_hwpt_alloc, -1),
 	{ "GET_HW_INFO", IOMMU_GET_HW_INFO, sizeof(struct iommu_hw_info),
 	  IOMMUFD_GET_HW_INFO_MIN_SIZE, fill_hw_info, -1, 0 },
@@ -359,8 +369,8 @@ static void dispatch(void)
 	struct iommu_destroy d = { .size = sizeof(d) };
 	/* The commands the object model does not provide, and beyond. */
 	static const unsigned long absent[] = {
-		IOMMU_VFIO_IOAS, IOMMU_IOAS_CHANGE_PROCESS, _IO(';', 0x95), _IO(';', 0xa0), _IO(';', 0xff),
-		_IO(';', 0x7f), _IO(';', 0x64), _IO(';', 0), _IO(':', 0x80),
+		IOMMU_IOAS_CHANGE_PROCESS, _IO(';', 0x95), _IO(';', 0xa0), _IO(';', 0xff),
+		_IO(';', 0x7f), _IO(';', 0x75), _IO(';', 0), _IO(':', 0x80),
 		_IOWR(';', 0x80, struct iommu_destroy), IOMMU_DESTROY | 1ul << 32, 0,
 	};
 	uint8_t big[ARG_MAX];
@@ -957,6 +967,166 @@ static void fault_queue(void)
 	fx_teardown(&f);
 }
 
+/* ---- the VFIO type1 container over the compatibility IOAS ---- */
+
+static void vfio_compat_ioas(struct fx *f)
+{
+	struct iommu_vfio_ioas v = { .size = sizeof(v), .op = IOMMU_VFIO_IOAS_GET };
+	struct iommu_destroy d = { .size = sizeof(d), .id = f->ioas2 };
+
+	CHECK_EQ(io(f, IOMMU_VFIO_IOAS, &v), -ENODEV);
+	v.op = 3;
+	CHECK_EQ(io(f, IOMMU_VFIO_IOAS, &v), -EOPNOTSUPP);
+	v.op = IOMMU_VFIO_IOAS_SET;
+	v.__reserved = 1;
+	CHECK_EQ(io(f, IOMMU_VFIO_IOAS, &v), -EOPNOTSUPP);
+	v.__reserved = 0;
+	v.ioas_id = f->hwpt;			/* not an IOAS */
+	CHECK_EQ(io(f, IOMMU_VFIO_IOAS, &v), -ENOENT);
+	v.ioas_id = f->ioas2;
+	CHECK_OK(io(f, IOMMU_VFIO_IOAS, &v));
+	v = (struct iommu_vfio_ioas){ .size = sizeof(v), .op = IOMMU_VFIO_IOAS_GET };
+	CHECK_OK(io(f, IOMMU_VFIO_IOAS, &v));
+	CHECK_EQ(v.ioas_id, f->ioas2);
+	/* A weak reference: destroying the IOAS leaves none. */
+	CHECK_OK(io(f, IOMMU_DESTROY, &d));
+	CHECK_EQ(io(f, IOMMU_VFIO_IOAS, &v), -ENODEV);
+	v = (struct iommu_vfio_ioas){ .size = sizeof(v), .op = IOMMU_VFIO_IOAS_SET,
+				      .ioas_id = f->ioas };
+	CHECK_OK(io(f, IOMMU_VFIO_IOAS, &v));
+	v.op = IOMMU_VFIO_IOAS_CLEAR;
+	CHECK_OK(io(f, IOMMU_VFIO_IOAS, &v));
+	CHECK_EQ(io(f, VFIO_IOMMU_MAP_DMA, &(struct vfio_iommu_type1_dma_map){
+		.argsz = sizeof(struct vfio_iommu_type1_dma_map) }), -ENODEV);
+}
+
+/* GET_INFO's reply in @argsz bytes: the struct, and its capabilities as
+ * far as they fit. */
+static void vfio_compat_info(struct fx *f)
+{
+	uint64_t reply[32];
+	struct vfio_iommu_type1_info *info = (void *)reply;
+	struct vfio_iommu_type1_info_dma_avail *avail = (void *)(reply + 3);
+	struct vfio_iommu_type1_info_cap_iova_range *r = (void *)(reply + 5);
+	uint32_t total;
+
+	memset(reply, 0xee, sizeof(reply));
+	info->argsz = VFIO_IOMMU_GET_INFO_MIN_SIZE - 1;
+	CHECK_EQ(io(f, VFIO_IOMMU_GET_INFO, reply), -EINVAL);
+	/* The first published size: the page sizes, the size to ask for. */
+	info->argsz = VFIO_IOMMU_GET_INFO_MIN_SIZE;
+	CHECK_OK(io(f, VFIO_IOMMU_GET_INFO, reply));
+	CHECK_EQ(info->flags, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
+	CHECK_EQ(info->iova_pgsizes & 0xfff, 0);
+	CHECK(info->iova_pgsizes & 0x1000);
+	total = info->argsz;
+	CHECK(total > sizeof(*info));
+	CHECK_EQ(info->cap_offset, 0xeeeeeeee);
+	/* Room for the first capability only: written, chained to where
+	 * the second would be (as Linux's), but no cap_offset. */
+	info->argsz = sizeof(*info) + 16;
+	CHECK_OK(io(f, VFIO_IOMMU_GET_INFO, reply));
+	CHECK_EQ(info->cap_offset, 0);
+	CHECK_EQ(info->argsz, total);
+	CHECK_EQ(avail->header.id, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	CHECK_EQ(avail->header.next, sizeof(*info) + 16);
+	CHECK_EQ(avail->avail, UINT32_MAX);
+	CHECK_EQ(reply[5], 0xeeeeeeeeeeeeeeeeull);
+	/* All of it: both, chained. The device's HWPT reserves VT-d's MSI
+	 * window, so the IOVA space comes in two ranges around it. */
+	info->argsz = total;
+	CHECK_OK(io(f, VFIO_IOMMU_GET_INFO, reply));
+	CHECK_EQ(info->cap_offset, sizeof(*info));
+	CHECK_EQ(info->argsz, total);
+	CHECK_EQ(avail->header.next, sizeof(*info) + 16);
+	CHECK_EQ(r->header.id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	CHECK_EQ(r->header.version, 1);
+	CHECK_EQ(r->header.next, 0);
+	CHECK_EQ(total, sizeof(*info) + 16 + sizeof(*r) + r->nr_iovas * sizeof(r->iova_ranges[0]));
+	CHECK(r->nr_iovas >= 1);
+	CHECK(r->iova_ranges[0].start <= 0x100000 && r->iova_ranges[0].end >= 0x100000 + SZ - 1);
+}
+
+static void vfio_compat(void)
+{
+	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)buf2, .iova = 0x800000, .size = SZ };
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u) };
+	uint8_t got[64];
+	uint32_t pt;
+	struct fx f;
+
+	fx_setup(&f);
+	CHECK_EQ(io(&f, VFIO_GET_API_VERSION, NULL), VFIO_API_VERSION);
+	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_TYPE1v2_IOMMU), 1);
+	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_UNMAP_ALL), 1);
+	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_TYPE1_IOMMU), 0);
+	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_UPDATE_VADDR), 0);
+	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_DMA_CC_IOMMU), -ENODEV);
+	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU), -ENODEV);
+	CHECK_EQ(io(&f, VFIO_IOMMU_GET_INFO, &(struct vfio_iommu_type1_info){
+		.argsz = sizeof(struct vfio_iommu_type1_info) }), -ENODEV);
+	CHECK_EQ(io(&f, _IO(VFIO_TYPE, VFIO_BASE + 15), &u), -ENOTTY);
+	vfio_compat_ioas(&f);
+
+	CHECK_OK(siommu_vfio_ioas_set(f.ictx, f.ioas));
+	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_DMA_CC_IOMMU), 1);
+	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), -EINVAL);
+	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_NOIOMMU_IOMMU), -EINVAL);
+	CHECK_OK(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU));
+	vfio_compat_info(&f);
+
+	/* MAP_DMA: VFIO's size and flag rules, then the fixed IOVA. */
+	m.argsz = VFIO_IOMMU_MAP_DMA_MIN_SIZE - 1;
+	CHECK_EQ(io(&f, VFIO_IOMMU_MAP_DMA, &m), -EINVAL);
+	m.argsz = sizeof(m) + 8;			/* bytes past it ignored */
+	m.flags |= VFIO_DMA_MAP_FLAG_VADDR;
+	CHECK_EQ(io(&f, VFIO_IOMMU_MAP_DMA, &m), -EINVAL);
+	m.flags &= ~VFIO_DMA_MAP_FLAG_VADDR;
+	CHECK_OK(io(&f, VFIO_IOMMU_MAP_DMA, &m));
+	CHECK_EQ(io(&f, VFIO_IOMMU_MAP_DMA, &m), -EEXIST);
+	m.iova = 0x800001;
+	CHECK_EQ(io(&f, VFIO_IOMMU_MAP_DMA, &m), -EINVAL);
+	/* A device attached to the compatibility IOAS reaches the map. */
+	pt = f.ioas;
+	CHECK_OK(abi_env_attach(f.e, 1, &pt));
+	CHECK_OK(abi_env_dma(f.e, 1, 0x800000 + 64, got, sizeof(got), false));
+	CHECK(!memcmp(got, buf2 + 64, sizeof(got)));
+
+	/* UNMAP_DMA: short, flags, a cut (-ENOENT), an empty range (0). */
+	u.argsz = VFIO_IOMMU_UNMAP_DMA_MIN_SIZE - 1;
+	CHECK_EQ(io(&f, VFIO_IOMMU_UNMAP_DMA, &u), -EINVAL);
+	u.argsz = sizeof(u);
+	u.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	CHECK_EQ(io(&f, VFIO_IOMMU_UNMAP_DMA, &u), -EINVAL);
+	u.flags = 0;
+	u.iova = 0x800000;
+	u.size = 0x1000;
+	CHECK_EQ(io(&f, VFIO_IOMMU_UNMAP_DMA, &u), -ENOENT);
+	CHECK_EQ(u.size, 0);
+	u.iova = 0x40000000;
+	u.size = 0x1000;
+	CHECK_OK(io(&f, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, 0);
+	u.iova = 0x800000;
+	u.size = SZ;
+	CHECK_OK(io(&f, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, SZ);
+	CHECK(abi_env_dma(f.e, 1, 0x800000, got, sizeof(got), false) != 0);
+	/* ALL: iova and size must be 0; everything goes. */
+	u.flags = VFIO_DMA_UNMAP_FLAG_ALL;
+	CHECK_EQ(io(&f, VFIO_IOMMU_UNMAP_DMA, &u), -EINVAL);
+	u.iova = 0;
+	u.size = 0;
+	CHECK_OK(io(&f, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, SZ);			/* the fixture's map of buf */
+	u.size = 0;
+	CHECK_OK(io(&f, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, 0);
+	fx_teardown(&f);
+}
+
 /* vEVENTQ and HW queue: the checks that come before the vIOMMU, in
  * Linux's order (the unit here offers no vIOMMU; their work is tested
  * on SMMUv3 through the C API). */
@@ -1027,6 +1197,7 @@ int main(void)
 	dirty();
 	nested_viommu();
 	fault_queue();
+	vfio_compat();
 	veventq_hw_queue();
 	return 0;
 }

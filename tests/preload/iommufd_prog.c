@@ -23,16 +23,7 @@
 
 #include <siommu/iommufd_abi.h>
 
-#define CHECK(c)                                                           \
-	do {                                                               \
-		if (!(c)) {                                                \
-			fprintf(stderr, "%s:%d: failed: %s (errno %d)\n",  \
-				__FILE__, __LINE__, #c, errno);            \
-			exit(1);                                           \
-		}                                                          \
-	} while (0)
-
-#define FAILS(call, err) CHECK((call) == -1 && errno == (err))
+#include "prog.h"
 
 static uint32_t ioas_alloc(int fd)
 {

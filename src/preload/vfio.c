@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VFIO device files (/dev/vfio/devices/vfioN, Linux's VFIO device cdev)
+ * over the machine's devices and iommufd contexts, with Linux's rules
+ * (siommu/vfio_abi.h): a file answers nothing but VFIO_DEVICE_BIND_IOMMUFD
+ * until it is bound (-EINVAL); binding claims the device for the iommufd
+ * context and makes its DEVICE object; ATTACH and DETACH act on the RID or
+ * a PASID, an attach over an attachment replacing it; closing the file's
+ * last fd unbinds. One file at a time may bind a device (-EINVAL for
+ * another, as Linux's cdev refuses a second open of the device).
+ *
+ * The device is a PCI device whose BAR0 is the DMA engine's registers
+ * (siommu/vfio_dmaeng.h), read and written with pread()/pwrite() at the
+ * region's offset; its other regions are empty (size 0) and it has no
+ * VGA region and no interrupts. Region N sits at offset N << 40, as
+ * Linux's vfio-pci places it.
+ *
+ * Locking: a file's lock protects its binding (pc, dev_id). The machine
+ * knows which devices a file has bound (machine_device_take()). A file's
+ * references count its fds and the calls in flight.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <siommu/vfio_abi.h>
+#include <siommu/vfio_dmaeng.h>
+
+#include "iommufd/vfio_argsz.h"
+#include "preload/shim.h"
+
+#define REGION_SHIFT 40
+
+struct vfio_file {
+	unsigned int refs;		/* atomic */
+	unsigned int index;
+	struct siommu_device *dev;
+	struct dmaeng *eng;
+
+	pthread_mutex_t lock;
+	struct pctx *pc;		/* the bound context, with a reference */
+	uint32_t dev_id;		/* its DEVICE object */
+};
+
+int vfio_path_index(const char *path)
+{
+	static const char prefix[] = "/dev/vfio/devices/vfio";
+	const char *p;
+	long n = 0;
+
+	if (!path || strncmp(path, prefix, sizeof(prefix) - 1))
+		return -1;
+	p = path + sizeof(prefix) - 1;
+	if (!*p || (*p == '0' && p[1]))
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || n > 1000000)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return (int)n;
+}
+
+int vfio_file_open(unsigned int index, struct vfio_file **out)
+{
+	struct vfio_file *vf;
+	int ret;
+
+	vf = calloc(1, sizeof(*vf));
+	if (!vf)
+		return -ENOMEM;
+	ret = machine_device(index, &vf->dev, &vf->eng);
+	if (ret) {
+		free(vf);
+		return ret;
+	}
+	vf->refs = 1;
+	vf->index = index;
+	pthread_mutex_init(&vf->lock, NULL);
+	*out = vf;
+	return 0;
+}
+
+void vfio_file_get(struct vfio_file *vf)
+{
+	__atomic_add_fetch(&vf->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* Undo a bind, on the file's last reference (no call runs on it): the
+ * device's DMA stops, its attachments and DEVICE object go, the device is
+ * free to bind again. */
+static void unbind(struct vfio_file *vf)
+{
+	if (!vf->pc)
+		return;
+	siommu_iommufd_unbind(pctx_ictx(vf->pc), vf->dev_id);
+	/* Unbinding answered the engine's page requests still pending, so
+	 * a copy waiting on one ends. */
+	dmaeng_stop(vf->eng);
+	pctx_put(vf->pc);
+	vf->pc = NULL;
+	vf->dev_id = 0;
+	machine_device_give(vf->index);
+}
+
+void vfio_file_put(struct vfio_file *vf)
+{
+	if (__atomic_sub_fetch(&vf->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	unbind(vf);
+	pthread_mutex_destroy(&vf->lock);
+	free(vf);
+}
+
+/* Write @k back, up to the caller's argsz. */
+static void copy_out(void *arg, const void *k, size_t ksize, uint32_t argsz)
+{
+	memcpy(arg, k, argsz < ksize ? argsz : ksize);
+}
+
+static int bind_iommufd(struct vfio_file *vf, void *arg)
+{
+	struct vfio_device_bind_iommufd b;
+	struct pctx *pc;
+	uint32_t argsz, i;
+	int ret;
+
+	ret = ifd_vfio_copy_in(&b, sizeof(b), arg, VFIO_DEVICE_BIND_IOMMUFD_MIN_SIZE, &argsz);
+	if (ret)
+		return ret;
+	/* Linux reads this one with copy_struct_from_user(). */
+	for (i = sizeof(b); i < argsz; i++)
+		if (((const unsigned char *)arg)[i])
+			return -E2BIG;
+	if (b.flags || b.iommufd < 0)
+		return -EINVAL;
+	if (vf->pc)
+		return -EINVAL;		/* bound already */
+	ret = pctx_from_fd(b.iommufd, &pc);
+	if (ret)
+		return ret;
+	if (machine_device_take(vf->index)) {
+		ret = -EINVAL;		/* another file has it */
+		goto out_put_ctx;
+	}
+	ret = siommu_iommufd_bind(pctx_ictx(pc), vf->dev, &b.out_devid);
+	if (ret)
+		goto out_release;
+	ret = dmaeng_start(vf->eng);
+	if (ret)
+		goto out_unbind;
+	/* The context reference now belongs to the binding. */
+	vf->pc = pc;
+	vf->dev_id = b.out_devid;
+	copy_out(arg, &b, sizeof(b), argsz);
+	return 0;
+
+out_unbind:
+	siommu_iommufd_unbind(pctx_ictx(pc), b.out_devid);
+out_release:
+	machine_device_give(vf->index);
+out_put_ctx:
+	pctx_put(pc);
+	return ret;
+}
+
+/* The core's errors as Linux's: a PASID beyond the device's is -EINVAL
+ * there (the iommu core checks it against the device's max_pasids). */
+static int attach_errno(int ret)
+{
+	return ret == -ERANGE ? -EINVAL : ret;
+}
+
+static int attach_pt(struct vfio_file *vf, void *arg)
+{
+	struct vfio_device_attach_iommufd_pt a;
+	struct siommu_iommufd *ictx = pctx_ictx(vf->pc);
+	uint32_t argsz, pasid = SIOMMU_IOMMUFD_NO_PASID;
+	int ret;
+
+	ret = ifd_vfio_copy_in(&a, sizeof(a), arg, VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIN_SIZE, &argsz);
+	if (ret)
+		return ret;
+	if (a.flags & ~VFIO_DEVICE_ATTACH_PASID)
+		return -EINVAL;
+	if (a.flags & VFIO_DEVICE_ATTACH_PASID) {
+		if (argsz < sizeof(a))
+			return -EINVAL;
+		pasid = a.pasid;
+		if (pasid == SIOMMU_IOMMUFD_NO_PASID)
+			return -EINVAL;
+	}
+	if (siommu_iommufd_attached_hwpt(ictx, vf->dev_id, pasid))
+		ret = siommu_iommufd_replace(ictx, vf->dev_id, pasid, &a.pt_id);
+	else
+		ret = siommu_iommufd_attach(ictx, vf->dev_id, pasid, &a.pt_id);
+	if (ret)
+		return attach_errno(ret);
+	/* Only pt_id is written back, as Linux does. */
+	memcpy((char *)arg + offsetof(struct vfio_device_attach_iommufd_pt, pt_id), &a.pt_id,
+	       sizeof(a.pt_id));
+	return 0;
+}
+
+static int detach_pt(struct vfio_file *vf, void *arg)
+{
+	struct vfio_device_detach_iommufd_pt d;
+	uint32_t argsz, pasid = SIOMMU_IOMMUFD_NO_PASID;
+	int ret;
+
+	ret = ifd_vfio_copy_in(&d, sizeof(d), arg, VFIO_DEVICE_DETACH_IOMMUFD_PT_MIN_SIZE, &argsz);
+	if (ret)
+		return ret;
+	if (d.flags & ~VFIO_DEVICE_DETACH_PASID)
+		return -EINVAL;
+	if (d.flags & VFIO_DEVICE_DETACH_PASID) {
+		if (argsz < sizeof(d))
+			return -EINVAL;
+		pasid = d.pasid;
+		/* Nothing is attached at the RID's stand-in number. */
+		if (pasid == SIOMMU_IOMMUFD_NO_PASID)
+			return 0;
+	}
+	/* Detaching what is not attached does nothing, as Linux's. */
+	siommu_iommufd_detach(pctx_ictx(vf->pc), vf->dev_id, pasid);
+	return 0;
+}
+
+static int get_info(void *arg)
+{
+	struct vfio_device_info info;
+	uint32_t argsz;
+	int ret;
+
+	ret = ifd_vfio_copy_in(&info, sizeof(info), arg, VFIO_DEVICE_GET_INFO_MIN_SIZE, &argsz);
+	if (ret)
+		return ret;
+	info = (struct vfio_device_info){
+		.argsz = argsz,
+		.flags = VFIO_DEVICE_FLAGS_PCI,
+		.num_regions = VFIO_PCI_NUM_REGIONS,
+		.num_irqs = 0,
+	};
+	copy_out(arg, &info, sizeof(info), argsz);
+	return 0;
+}
+
+static int get_region_info(void *arg)
+{
+	struct vfio_region_info r;
+	uint32_t argsz;
+	int ret;
+
+	ret = ifd_vfio_copy_in(&r, sizeof(r), arg, VFIO_DEVICE_GET_REGION_INFO_MIN_SIZE, &argsz);
+	if (ret)
+		return ret;
+	/* No VGA region: Linux's vfio-pci refuses its index on such a device. */
+	if (r.index >= VFIO_PCI_VGA_REGION_INDEX)
+		return -EINVAL;
+	r.offset = (uint64_t)r.index << REGION_SHIFT;
+	r.cap_offset = 0;
+	if (r.index == VFIO_PCI_BAR0_REGION_INDEX) {
+		r.size = SIOMMU_DMAENG_BAR_SIZE;
+		r.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	} else {
+		r.size = 0;
+		r.flags = 0;
+	}
+	copy_out(arg, &r, sizeof(r), argsz);
+	return 0;
+}
+
+int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg)
+{
+	int ret;
+
+	if (!arg)
+		return -EFAULT;
+	pthread_mutex_lock(&vf->lock);
+	if (request == VFIO_DEVICE_BIND_IOMMUFD)
+		ret = bind_iommufd(vf, arg);
+	else if (!vf->pc)
+		ret = -EINVAL;		/* Linux: nothing else before the bind */
+	else if (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT)
+		ret = attach_pt(vf, arg);
+	else if (request == VFIO_DEVICE_DETACH_IOMMUFD_PT)
+		ret = detach_pt(vf, arg);
+	else if (request == VFIO_DEVICE_GET_INFO)
+		ret = get_info(arg);
+	else if (request == VFIO_DEVICE_GET_REGION_INFO)
+		ret = get_region_info(arg);
+	else
+		ret = -ENOTTY;
+	pthread_mutex_unlock(&vf->lock);
+	return ret;
+}
+
+ssize_t vfio_file_rw(struct vfio_file *vf, bool is_read, void *buf, size_t count,
+		     uint64_t pos)
+{
+	uint64_t index = pos >> REGION_SHIFT, off = pos & ((1ull << REGION_SHIFT) - 1);
+	bool bound;
+	int ret;
+
+	pthread_mutex_lock(&vf->lock);
+	bound = vf->pc;
+	pthread_mutex_unlock(&vf->lock);
+	/* Linux: no access before the bind; only regions that exist. */
+	if (!bound || index != VFIO_PCI_BAR0_REGION_INDEX)
+		return -EINVAL;
+	if (count && !buf)
+		return -EFAULT;
+	ret = is_read ? dmaeng_read(vf->eng, off, buf, count) :
+			dmaeng_write(vf->eng, off, buf, count);
+	return ret ? ret : (ssize_t)count;
+}
