@@ -339,8 +339,8 @@ static inline bool test_hook_stall_wait(struct test_pri_dev *d, uint64_t ends,
 /*
  * SMMUv2: the DMA in @pasid's table, made live in the bank first. A
  * stall is waited out, under the device's lock as a DMA engine's
- * transaction is: -EAGAIN when it ended with a retry (from *done on),
- * -EFAULT when aborted.
+ * transaction is (in poll mode without it, see below): -EAGAIN when it
+ * ended with a retry (from *done on), -EFAULT when aborted.
  */
 static inline int test_hook_dma(struct test_pri_dev *d, uint32_t pasid, uint64_t addr,
 				void *buf, size_t len, bool write, size_t *done)
@@ -381,7 +381,14 @@ static inline int test_hook_dma(struct test_pri_dev *d, uint32_t pasid, uint64_t
 		      siommu_smmuv2_dma_read(s, &req, buf, len, done, NULL);
 	if (ret == -EAGAIN) {
 		d->stalls++;
+		/* In poll mode this thread runs the fault path too, which
+		 * takes the context's lock that hooks are called under (and
+		 * then take d->lock): it waits without d->lock. */
+		if (d->poll)
+			pthread_mutex_unlock(&d->lock);
 		ret = test_hook_stall_wait(d, ends, retries) ? -EAGAIN : -EFAULT;
+		if (d->poll)
+			pthread_mutex_lock(&d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return ret;

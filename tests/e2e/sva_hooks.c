@@ -17,6 +17,9 @@
  *   - exit while bound: remove_pasid before the pages go, no fault
  *     recorded afterwards, the table never installed again (not even when
  *     the RID moves to another bank); unbind afterwards is valid;
+ *   - a transaction that met the bank's stalling configuration and
+ *     stalls while a remove hook runs is aborted before its DMA returns,
+ *     never left to the fault path the unbind or exit holds up;
  *   - refusals: another CPU's process, a device without hooks, a PASID
  *     beyond the hooks' width, a unit without stage 1;
  *   - the GPU model with a client that is a bound process, next to a
@@ -470,6 +473,95 @@ static void test_stalls(void)
 	test_pri_dev_fini(&h);
 }
 
+/*
+ * A transaction that met the bank's configuration before the driver
+ * stopped its stalling and faults while a hook runs: the remove hook
+ * plays it (CFCFG set again behind the driver's back, a DMA to an
+ * untouched page of the process whose table is live). Its stall must end
+ * before the DMA returns, aborted and not reported: the fault path, which
+ * needs the context's lock the unbind holds, cannot answer it, and the
+ * device's job, which the hook would wait for, would never finish.
+ */
+struct late_stall {
+	struct test_pri_dev *d;
+	uint64_t va;		/* untouched page of the bound process */
+	uint64_t ends;		/* stall_end calls when the DMA returned */
+	int ret;
+	bool stalled;
+};
+
+static struct late_stall late;
+
+static void late_stall_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
+			      struct siommu_domain *dom)
+{
+	struct test_pri_dev *d = arg;
+	const struct siommu_smmuv2_req req = { .sid = d->rid, .iova = late.va };
+	struct siommu_smmuv2_xlate res;
+	unsigned char b[8];
+	uint64_t sctlr = rd_sctlr(d->live_cb);
+
+	CHECK(!(sctlr & SIOMMU_SMMUV2_SCTLR_CFCFG));
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, SIOMMU_SMMUV2_CB(d->live_cb) +
+					  SIOMMU_SMMUV2_CB_SCTLR, 4,
+					  sctlr | SIOMMU_SMMUV2_SCTLR_CFCFG));
+	late.ret = siommu_smmuv2_dma_read(hw, &req, b, sizeof(b), NULL, &res);
+	late.stalled = res.stalled;
+	late.ends = __atomic_load_n(&d->stall_ends, __ATOMIC_ACQUIRE);
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, SIOMMU_SMMUV2_CB(d->live_cb) +
+					  SIOMMU_SMMUV2_CB_SCTLR, 4, sctlr));
+	test_hooks.remove_pasid(arg, dev, pasid, dom);
+}
+
+static const struct siommu_pasid_hooks late_stall_hooks = {
+	.install_pasid = test_hook_install, .remove_pasid = late_stall_remove,
+	.stall_end = test_hook_stall_end,
+};
+
+static void test_late_stall(void)
+{
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(9);
+	struct siommu_sva *sva;
+	unsigned char r[8];
+	uint64_t va, ends;
+	uint32_t pasid;
+	unsigned int round;
+
+	test_pri_dev_init(&h, ctx, unit, 0x62, 16, 0);
+	CHECK_OK(siommu_device_set_pasid_hooks(h.dev, 16, NULL, NULL));
+	CHECK_OK(siommu_device_set_pasid_hooks(h.dev, 16, &late_stall_hooks, &h));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, RW, &va));
+	/* Unbind, and exit, each with a transaction of the old kind. */
+	for (round = 0; round < 2; round++) {
+		CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+		pasid = siommu_sva_pasid(sva);
+		CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
+		/* The process's table live in the bank. */
+		CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
+		late = (struct late_stall){ .d = &h, .va = va + (1 + round) * PG };
+		ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
+		if (round == 0)
+			siommu_sva_unbind(sva);
+		else
+			siommu_mm_exit(mm);
+		CHECK_EQ(late.ret, -EAGAIN);
+		CHECK(late.stalled);
+		/* Ended, aborted, before the DMA returned; exactly once. */
+		CHECK_EQ(late.ends, ends + 1);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+		CHECK_EQ(siommu_iopf_poll(ctx, 0), 0);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+		CHECK_EQ(h.stall_retries, 0);
+		CHECK_EQ(h.faults, 0);
+		/* The bank stalls only while a stalling table is installed. */
+		CHECK(!(rd_sctlr(h.live_cb) & SIOMMU_SMMUV2_SCTLR_CFCFG));
+		if (round)
+			siommu_sva_unbind(sva);
+	}
+	test_pri_dev_fini(&h);
+}
+
 /* The GPU model with a bound process as a client, next to a private one. */
 static void test_gpu(void)
 {
@@ -606,6 +698,7 @@ int main(void)
 	test_exit();
 	test_refusals();
 	test_stalls();
+	test_late_stall();
 	test_gpu();
 	test_gpu_stalls();
 	/* Every frame of every process went back, tables included; no

@@ -88,6 +88,7 @@ typedef uint64_t smmuv2_drv_rd_hook_fn(void *arg, uint64_t off, uint64_t val);
 /* A bank's stall reported to the core's page-fault path, under fault_lock. */
 struct smmuv2_drv_stall {
 	bool out;			/* reported, not yet answered */
+	bool paused;			/* a hook runs: stalls are terminated */
 	uint16_t gen;			/* of the last report (9 bits used) */
 };
 

@@ -569,8 +569,13 @@ static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, bool retry)
  * device's job, which a stall holds until the fault path answers, and the
  * fault path needs the ctx->lock the caller holds): the bank stops
  * stalling and what it holds is terminated; a pending answer then finds
- * its report gone and is dropped. stall_resume() puts stalling back.
- * Caller holds ctx->lock.
+ * its report gone and is dropped. Clearing SCTLR.CFCFG does not reach a
+ * transaction that met the bank's configuration before the write and
+ * faults after it (SMMUv2 2.6: register changes take effect for later
+ * transactions; only a sync orders them, and a stalled one never
+ * completes): such a stall can still come while the hook runs, and
+ * cb_irq() terminates it instead of reporting it, as the bank is marked
+ * paused. stall_resume() puts stalling back. Caller holds ctx->lock.
  */
 static void stall_pause(struct smmuv2_drv_unit *v, int cb)
 {
@@ -578,6 +583,7 @@ static void stall_pause(struct smmuv2_drv_unit *v, int cb)
 		return;
 	cb_sctlr_set(v, cb, false);
 	pthread_mutex_lock(&v->fault_lock);
+	v->stalls[cb].paused = true;
 	if (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS)
 		stall_end_locked(v, cb, false);
 	v->stalls[cb].out = false;
@@ -586,8 +592,12 @@ static void stall_pause(struct smmuv2_drv_unit *v, int cb)
 
 static void stall_resume(struct smmuv2_drv_unit *v, int cb)
 {
-	if (cb >= 0 && v->cb_stall[cb])
-		cb_sctlr_set(v, cb, true);
+	if (cb < 0 || !v->cb_stall[cb])
+		return;
+	pthread_mutex_lock(&v->fault_lock);
+	v->stalls[cb].paused = false;
+	pthread_mutex_unlock(&v->fault_lock);
+	cb_sctlr_set(v, cb, true);
 }
 
 /*
@@ -842,6 +852,14 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 	}
 	fsynr0 = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSYNR0));
 	far = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
+	if ((fsr & SIOMMU_SMMUV2_FSR_SS) && v->stalls[cb].paused) {
+		/* A late stall of a paused bank (stall_pause()): nothing
+		 * may wait on the fault path while a hook runs. Ended as a
+		 * stall_pause() ends one held when it starts, unreported. */
+		stall_end_locked(v, cb, false);
+		pthread_mutex_unlock(&v->fault_lock);
+		return;
+	}
 	att = fsr & SIOMMU_SMMUV2_FSR_SS ? stall_att_live(v, cb) : NULL;
 	if (att) {
 		struct smmuv2_drv_stall *st = &v->stalls[cb];
