@@ -10,6 +10,8 @@
 #define SIOMMU_TEST_SVA_H
 
 #include <errno.h>
+#include <siommu/atsdev.h>
+#include <siommu/cpyeng.h>
 #include <siommu/sva.h>
 
 #include "core_test.h"
@@ -20,6 +22,26 @@
 static inline enum siommu_mm_cpu test_sva_cpu(void)
 {
 	return test_unit_type() == TEST_UNIT_SMMUV3 ? SIOMMU_MM_CPU_ARM64 : SIOMMU_MM_CPU_X86_64;
+}
+
+/* The device kit, and the copy engine on it, behind @unit of the type
+ * under test. */
+static inline int test_atsdev_create(struct siommu_unit *unit,
+				     const struct siommu_atsdev_cfg *cfg,
+				     struct siommu_atsdev **out)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		return siommu_atsdev_create_smmuv3(siommu_unit_smmuv3(unit), cfg, out);
+	return siommu_atsdev_create(siommu_unit_vtd(unit), cfg, out);
+}
+
+static inline int test_cpyeng_create(struct siommu_unit *unit,
+				     const struct siommu_cpyeng_cfg *cfg,
+				     struct siommu_cpyeng **out)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		return siommu_cpyeng_create_smmuv3(siommu_unit_smmuv3(unit), cfg, out);
+	return siommu_cpyeng_create(siommu_unit_vtd(unit), cfg, out);
 }
 
 /* A process configuration for the type under test. */

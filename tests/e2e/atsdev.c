@@ -27,18 +27,18 @@ int main(void)
 	uint64_t va;
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	dev = test_dev_add(unit, 0x300, 20, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
-	CHECK_EQ(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_EQ(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.rid = 0x300 }, &kit), -EINVAL);
-	CHECK_EQ(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_EQ(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.mem = siommu_ctx_mem(ctx), .rid = 0x300, .tlb_entries = 3 }, &kit), -EINVAL);
-	CHECK_OK(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_OK(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.mem = siommu_ctx_mem(ctx), .rid = 0x300 }, &kit));
-	CHECK_EQ(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_EQ(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.mem = siommu_ctx_mem(ctx), .rid = 0x300 }, &twice), -EEXIST);
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 1 }, &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(1), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, 8 * PG, RW, &va));
 	for (size_t i = 0; i < sizeof(w); i++)
 		w[i] = (unsigned char)(i * 13 + 1);
