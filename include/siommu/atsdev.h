@@ -16,9 +16,12 @@
  *     invalidations, SMMUv3 CMD_ATC_INV): once the callback returns, no
  *     DMA of the device uses what they removed, and a DMA in progress on
  *     such a page has finished (so the invalidation wait or CMD_SYNC that
- *     follows completes after it, as on hardware). An SMMUv3 invalidation
- *     without a SubstreamID covers the range for every PASID, as a PCIe
- *     invalidation without a PASID does;
+ *     follows completes after it, as on hardware). An invalidation
+ *     without a PASID (VT-d's without one, SMMUv3's without a
+ *     SubstreamID) covers the range for every PASID and for requests
+ *     without one, as PCIe defines it; one with a PASID covers that
+ *     PASID's entries (every PASID's, with VT-d's all-PASIDs or SMMUv3's
+ *     Global);
  *   - it accesses memory with the translated address, as translated
  *     requests do;
  *   - on a page the translation does not allow (not present, or without

@@ -96,12 +96,12 @@ static bool tlb_match(const struct tlb_entry *e, const struct siommu_atsdev_req 
 }
 
 /*
- * An invalidation from the unit: drop the entries of @pasid (with
- * @pasid_present) or of requests without one, or of every PASID
- * (@all_pasids), whose page meets [first, last].
+ * An invalidation from the unit: drop the entries of @pasid, or of every
+ * PASID and of requests without one (@all_pasids), whose page meets
+ * [first, last].
  */
-static void tlb_inv(struct siommu_atsdev *d, bool all_pasids, bool pasid_present,
-		    uint32_t pasid, uint64_t first, uint64_t last)
+static void tlb_inv(struct siommu_atsdev *d, bool all_pasids, uint32_t pasid, uint64_t first,
+		    uint64_t last)
 {
 	unsigned int i;
 
@@ -113,8 +113,7 @@ static void tlb_inv(struct siommu_atsdev *d, bool all_pasids, bool pasid_present
 
 		if (!e->valid)
 			continue;
-		if (!all_pasids && (e->pasid_present != pasid_present ||
-				    (pasid_present && e->pasid != pasid)))
+		if (!all_pasids && (!e->pasid_present || e->pasid != pasid))
 			continue;
 		if (e->page + (SIOMMU_SZ_4K - 1) < first || e->page > last)
 			continue;
@@ -155,7 +154,10 @@ static void page_resp(struct siommu_atsdev *d, uint16_t prgi, uint8_t code)
 
 static void vtd_devtlb_inv(void *opaque, const struct siommu_vtd_devtlb_inv *inv)
 {
-	tlb_inv(opaque, inv->all_pasids, inv->pasid_present, inv->pasid,
+	/* A device-TLB invalidation without a PASID (VT-d 6.5.2.5) is sent
+	 * as an Invalidate Request without a PASID, which covers the range
+	 * for every PASID (PCIe 10.3). */
+	tlb_inv(opaque, inv->all_pasids || !inv->pasid_present, inv->pasid,
 		inv->all_addresses ? 0 : inv->addr,
 		inv->all_addresses ? UINT64_MAX : range_last(inv->addr, inv->size));
 }
@@ -231,7 +233,7 @@ static void smmu_atc_inv(void *opaque, const struct siommu_smmuv3_atc_inv *inv)
 	 * Invalidate Request without a PASID, which covers the range for
 	 * every PASID (PCIe 10.3); Global extends one with a PASID to every
 	 * PASID, as the unit's command defines it. */
-	tlb_inv(opaque, inv->global || !inv->ssv, inv->ssv, inv->ssid, inv->addr,
+	tlb_inv(opaque, inv->global || !inv->ssv, inv->ssid, inv->addr,
 		range_last(inv->addr, inv->size));
 }
 
