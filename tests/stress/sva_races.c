@@ -87,6 +87,36 @@ static uint64_t page_pa(struct siommu_mm *mm, uint64_t va)
 	return pa;
 }
 
+/*
+ * Take a random page of @mm's NR_PAGES at @va away from the devices
+ * (munmap, reclaim or migrate), each page populated, while they write to
+ * them: the old frame is then free and nobody allocates, so it must stay
+ * as the call left it. Then put the page back, mapped and populated.
+ * Returns the operation: 0 munmap, 1 reclaim, 2 migrate.
+ */
+static unsigned int take_page_away(struct siommu_mm *mm, uint64_t va, struct test_rng *r)
+{
+	static unsigned char snap[PG], again[PG], fill[8];
+	uint64_t page = va + test_rand_below(r, NR_PAGES) * PG, pa = page_pa(mm, page);
+	unsigned int op = (unsigned int)test_rand_below(r, 3), i;
+
+	if (op == 0)
+		CHECK_OK(siommu_mm_munmap(mm, page, PG));
+	else if (op == 1)
+		CHECK_OK(siommu_mm_reclaim(mm, page));
+	else
+		CHECK_OK(siommu_mm_migrate(mm, page));
+	CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
+	for (i = 0; i < 20; i++)
+		sched_yield();
+	CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
+	CHECK(!memcmp(snap, again, PG));
+	if (op == 0)
+		CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
+	CHECK_OK(siommu_mm_write(mm, page, fill, sizeof(fill)));
+	return op;
+}
+
 static void phase_unmap_vs_dma(void)
 {
 	struct test_pri_dev d;
@@ -95,14 +125,14 @@ static void phase_unmap_vs_dma(void)
 	struct writer w[NR_THREADS];
 	struct test_rng r = { 77 };
 	struct timespec t0;
-	static unsigned char snap[PG], again[PG], fill[PG];
+	static unsigned char fill[8];
 	uint64_t va, rounds = 0, total = 0;
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(1), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
 	for (i = 0; i < NR_PAGES; i++)
-		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, 8));
+		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, sizeof(fill)));
 	test_pri_dev_init(&d, ctx, unit, 0x100, 20, SIOMMU_DEV_ATS);
 	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
 	stop = false;
@@ -113,26 +143,7 @@ static void phase_unmap_vs_dma(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!time_up(&t0)) {
-		uint64_t page = va + test_rand_below(&r, NR_PAGES) * PG, pa = page_pa(mm, page);
-		unsigned int op = (unsigned int)test_rand_below(&r, 3);
-
-		if (op == 0)
-			CHECK_OK(siommu_mm_munmap(mm, page, PG));
-		else if (op == 1)
-			CHECK_OK(siommu_mm_reclaim(mm, page));
-		else
-			CHECK_OK(siommu_mm_migrate(mm, page));
-		/* The old frame is free and nobody allocates: it must stay
-		 * as the call left it while the devices keep writing. */
-		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
-		for (i = 0; i < 20; i++)
-			sched_yield();
-		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
-		CHECK(!memcmp(snap, again, PG));
-		/* Back as it was: mapped and populated. */
-		if (op == 0)
-			CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
-		CHECK_OK(siommu_mm_write(mm, page, fill, 8));
+		take_page_away(mm, va, &r);
 		rounds++;
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
@@ -352,7 +363,7 @@ static void phase_unmap_vs_devtlb(void)
 	struct kit_writer k;
 	struct test_rng r = { 99 };
 	struct timespec t0;
-	static unsigned char snap[PG], again[PG], fill[8];
+	static unsigned char fill[8];
 	uint64_t va, rounds = 0, ops[3] = { 0 };
 	unsigned int i;
 
@@ -369,25 +380,8 @@ static void phase_unmap_vs_devtlb(void)
 	CHECK_OK(pthread_create(&k.th, NULL, kit_writer_fn, &k));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!time_up(&t0)) {
-		uint64_t page = va + test_rand_below(&r, NR_PAGES) * PG, pa = page_pa(mm, page);
-		unsigned int op = (unsigned int)test_rand_below(&r, 3);
-
-		if (op == 0)
-			CHECK_OK(siommu_mm_munmap(mm, page, PG));
-		else if (op == 1)
-			CHECK_OK(siommu_mm_reclaim(mm, page));
-		else
-			CHECK_OK(siommu_mm_migrate(mm, page));
-		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
-		for (i = 0; i < 20; i++)
-			sched_yield();
-		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
-		CHECK(!memcmp(snap, again, PG));
-		if (op == 0)
-			CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
-		CHECK_OK(siommu_mm_write(mm, page, fill, sizeof(fill)));
+		ops[take_page_away(mm, va, &r)]++;
 		rounds++;
-		ops[op]++;
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 	pthread_join(k.th, NULL);
