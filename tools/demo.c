@@ -26,7 +26,7 @@
  *     the other client's surface and faults in the bank, the driver
  *     recovers the GPU and the other client goes on.
  * The acts are the same on both units: the OS half's API does not
- * change, and the copy engine only is created for the unit's type.
+ * change, and of the copy engine's only its creation names the unit type.
  */
 #include <errno.h>
 #include <inttypes.h>
