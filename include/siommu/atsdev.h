@@ -107,7 +107,8 @@ struct siommu_atsdev_stats {
  * unit with SIOMMU_SMMUV3_F_ATS and _F_PRI, or the embedder's own tables).
  * Return 0, -EINVAL (no unit; cfg: no mem, a bad size), -EEXIST
  * (callbacks registered at the RID already), -ENOMEM (nothing
- * registered). Thread-safe.
+ * registered). Their allocations are fallible steps of
+ * siommu_mem_fail_nth(cfg->mem). Thread-safe.
  */
 int siommu_atsdev_create(struct siommu_vtd *vtd, const struct siommu_atsdev_cfg *cfg,
 			 struct siommu_atsdev **out);

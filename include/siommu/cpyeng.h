@@ -107,7 +107,8 @@ struct siommu_cpyeng_stats {
  * cfg->rid (its STE allowing ATS; the unit with PRI): descriptors' PASIDs
  * travel as SubstreamIDs.
  * Return 0, -EINVAL, -EEXIST (callbacks at the RID already), -ENOMEM
- * (nothing registered). Thread-safe.
+ * (nothing registered; allocations are fallible steps of
+ * siommu_mem_fail_nth(cfg->mem)). Thread-safe.
  * siommu_cpyeng_destroy - free it; nothing may be running on it. Queued
  * descriptors are dropped.
  */

@@ -24,6 +24,7 @@
 
 #include <siommu/atsdev.h>
 
+#include "mem/mem_internal.h"
 #include "util/compiler.h"
 
 #define PRGI_COUNT 512		/* 9-bit page request group index */
@@ -316,7 +317,7 @@ static int atsdev_create(const struct atsdev_port *port, void *unit,
 	if (!unit || !cfg || !cfg->mem || !out || cfg->tlb_entries > 4096 ||
 	    (cfg->tlb_entries & (cfg->tlb_entries - 1)))
 		return -EINVAL;
-	d = calloc(1, sizeof(*d));
+	d = mem_should_fail(cfg->mem) ? NULL : calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->port = port;
@@ -329,7 +330,7 @@ static int atsdev_create(const struct atsdev_port *port, void *unit,
 		d->cfg.max_faults = 16;
 	if (!d->cfg.timeout_ms)
 		d->cfg.timeout_ms = 10000;
-	d->tlb = calloc(d->cfg.tlb_entries, sizeof(*d->tlb));
+	d->tlb = mem_should_fail(d->mem) ? NULL : calloc(d->cfg.tlb_entries, sizeof(*d->tlb));
 	if (!d->tlb) {
 		free(d);
 		return -ENOMEM;

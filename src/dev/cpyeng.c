@@ -15,6 +15,7 @@
 
 #include <siommu/cpyeng.h>
 
+#include "mem/mem_internal.h"
 #include "util/compiler.h"
 
 /* The copy's bounce buffer: a page, the unit of translation. */
@@ -42,10 +43,10 @@ struct siommu_cpyeng {
 	unsigned char bounce[CHUNK];
 };
 
-static int wq_init(struct wq *q, unsigned int depth)
+static int wq_init(struct siommu_mem *mem, struct wq *q, unsigned int depth)
 {
 	q->depth = depth;
-	q->ring = calloc(depth, sizeof(*q->ring));
+	q->ring = mem_should_fail(mem) ? NULL : calloc(depth, sizeof(*q->ring));
 	return q->ring ? 0 : -ENOMEM;
 }
 
@@ -61,7 +62,7 @@ static int cpyeng_init(const struct siommu_cpyeng_cfg *cfg, struct siommu_atsdev
 	struct siommu_cpyeng *e;
 	int ret = -ENOMEM;
 
-	e = calloc(1, sizeof(*e));
+	e = mem_should_fail(cfg->mem) ? NULL : calloc(1, sizeof(*e));
 	if (!e)
 		goto out_destroy_kit;
 	e->cfg = *cfg;
@@ -71,9 +72,9 @@ static int cpyeng_init(const struct siommu_cpyeng_cfg *cfg, struct siommu_atsdev
 		e->cfg.swq_depth = 16;
 	if (!e->cfg.max_len)
 		e->cfg.max_len = 1u << 20;
-	ret = wq_init(&e->dwq, e->cfg.dwq_depth);
+	ret = wq_init(cfg->mem, &e->dwq, e->cfg.dwq_depth);
 	if (!ret)
-		ret = wq_init(&e->swq, e->cfg.swq_depth);
+		ret = wq_init(cfg->mem, &e->swq, e->cfg.swq_depth);
 	if (ret)
 		goto out_free;
 	e->kit = kit;

@@ -5,9 +5,10 @@
  * domain; a second device on the same unit; a device on another unit),
  * mprotect (splitting, and to no access: swap), munmap (splitting),
  * a CPU read that brings a page back from swap,
- * reclaim, migrate; the fault path's worker start; and fault handling,
+ * reclaim, migrate; the fault path's worker start; fault handling,
  * where a failed step answers the group "invalid request" and populates
- * nothing. Each failure returns -ENOMEM (or -ENOSPC) and changes nothing
+ * nothing; and the creation of the device kit and of the copy engine on
+ * the unit, which leaves nothing registered at the RID when it fails. Each failure returns -ENOMEM (or -ENOSPC) and changes nothing
  * observable: the process's mappings, counters and PASID, the devices'
  * attachments, memory in use but page-table levels (a failed map may keep
  * empty ones, siommu/pt.h; they go with the process), PASIDs and domain
@@ -109,6 +110,8 @@ int main(void)
 {
 	struct siommu_mem_stats ms0, ms1;
 	struct snapshot before, after;
+	struct siommu_atsdev *kit;
+	struct siommu_cpyeng *eng;
 	unsigned char buf[64] = { 1, 2, 3 };
 	uint64_t va = 0, n;
 	int ret;
@@ -171,6 +174,13 @@ int main(void)
 		failures++;
 	}
 	fprintf(stderr, "  %-36s %" PRIu64 " fallible steps\n", "page fault", n - 1);
+
+	SWEEP("atsdev create", test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
+		.mem = mem, .rid = 0x12 }, &kit));
+	SWEEP("cpyeng create", test_cpyeng_create(unit, &(struct siommu_cpyeng_cfg){
+		.mem = mem, .rid = 0x13 }, &eng));
+	NO_STEP(siommu_cpyeng_destroy(eng));
+	NO_STEP(siommu_atsdev_destroy(kit));
 
 	NO_STEP(siommu_sva_unbind(binds[1]));
 	NO_STEP(siommu_mm_exit(mm));
