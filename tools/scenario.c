@@ -26,7 +26,9 @@
  *             (read|write|ats_translate|page_request), access (r|w|rw, for
  *             the last two), iova, size, count (per thread), threads,
  *             stride, span, expect (any|ok|fault), client (a GPU client's
- *             jobs), process (DMA in a bound process's space)
+ *             jobs), process (DMA in a bound process's space); or a
+ *             process's own operation: process, op (munmap|mprotect|
+ *             reclaim|migrate), addr, size, prot (mprotect's)
  *
  * Nothing is taken silently: every number is checked against the range of
  * its field, names and keys are unique, and a second attachment at the same
@@ -144,9 +146,16 @@ struct sc_attach {
 };
 
 enum { EXPECT_ANY, EXPECT_OK, EXPECT_FAULT };
-enum { OP_READ, OP_WRITE, OP_ATS, OP_PRQ };
-static const char *const op_names[] = { "read", "write", "ats_translate", "page_request", NULL };
+enum { OP_READ, OP_WRITE, OP_ATS, OP_PRQ, OP_MUNMAP, OP_MPROTECT, OP_RECLAIM, OP_MIGRATE };
+static const char *const op_names[] = { "read", "write", "ats_translate", "page_request",
+					"munmap", "mprotect", "reclaim", "migrate", NULL };
+#define OP_IS_PROCESS(op) ((op) >= OP_MUNMAP)
+static const char *const prot_names[] = { "none", "r", "w", "rw", NULL };
 
+/*
+ * A workload item: DMA by a device, or (OP_IS_PROCESS) an operation of a
+ * process on its range [iova, iova + size), with device -1.
+ */
 struct sc_work {
 	int line, device;
 	int client;		/* a GPU client's job, or -1 */
@@ -167,6 +176,8 @@ struct sc_work {
 	uint64_t dmas, bytes, faults, unexpected, denied;
 	uint64_t resp[3];	/* success, invalid request, failure */
 	uint64_t by_reason[256];	/* VT-d reason or SMMUv3 event number */
+	unsigned int prot;	/* mprotect: SIOMMU_PROT_* */
+	uint64_t pages;		/* process op: pages freed, swapped or moved */
 };
 
 /* The access of an ATS or page request; both models use these bits. */
@@ -814,12 +825,34 @@ static int get_device_id(struct parser *p, yaml_node_t *n, struct scenario *sc,
 	return ret;
 }
 
+/*
+ * A range of a process's addresses, `addr` and `size` of @m: 4K-aligned,
+ * 4K to 1G, within [SIOMMU_MM_MIN_ADDR, SIOMMU_MM_MAX_ADDR].
+ */
+static int get_proc_range(struct parser *p, yaml_node_t *m, uint64_t *addr, uint64_t *size)
+{
+	char a[24];
+	int ret = get_num(p, m, "addr", true, 0, SIOMMU_MM_MIN_ADDR, SIOMMU_MM_MAX_ADDR, true,
+			  addr);
+
+	ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G, true, size);
+	if (ret)
+		return ret;
+	if ((*addr | *size) & 0xfff)
+		return perr(p, m, "addr", "0x%" PRIx64 "+%s is not 4K-aligned", *addr,
+			    size_str(*size, a, sizeof(a)));
+	if (*addr + *size - 1 > SIOMMU_MM_MAX_ADDR)
+		return perr(p, map_get(p, m, "addr"), "addr", "0x%" PRIx64 "+%s ends beyond "
+			    "the process's last address 0x%llx", *addr, size_str(*size, a, sizeof(a)),
+			    SIOMMU_MM_MAX_ADDR);
+	return 0;
+}
+
 /* Processes (SVA): each a CPU address space with its mappings. */
 static int parse_processes(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "name", "owner", "mappings", NULL };
 	static const char *const mkeys[] = { "addr", "size", "prot", "fill", NULL };
-	static const char *const prots[] = { "none", "r", "w", "rw", NULL };
 	yaml_node_t *l;
 	unsigned int i, j, k;
 	int ret = get_list(p, root, "processes", false, &l);
@@ -840,27 +873,16 @@ static int parse_processes(struct parser *p, yaml_node_t *root, struct scenario 
 			struct sc_vma *v = &pr->vma[pr->nvmas++];
 			uint64_t f = 0;
 			int pt = 3;
-			char a[24];
 
 			v->line = line_of(m);
 			ret = check_keys(p, m, "a process mapping", mkeys);
-			ret = ret ?: get_num(p, m, "addr", true, 0, SIOMMU_MM_MIN_ADDR,
-					     SIOMMU_MM_MAX_ADDR, true, &v->addr);
-			ret = ret ?: get_num(p, m, "size", true, 0, SIOMMU_SZ_4K, SIOMMU_SZ_1G,
-					     true, &v->size);
-			ret = ret ?: get_enum(p, m, "prot", prots, 3, &pt);
+			ret = ret ?: get_proc_range(p, m, &v->addr, &v->size);
+			ret = ret ?: get_enum(p, m, "prot", prot_names, 3, &pt);
 			v->prot = (pt & 1 ? SIOMMU_PROT_READ : 0) | (pt & 2 ? SIOMMU_PROT_WRITE : 0);
 			ret = ret ?: get_num(p, m, "fill", false, 0, 0, 0xff, true, &f);
 			v->fill = (int)f;
 			if (ret)
 				break;
-			if ((v->addr | v->size) & 0xfff)
-				return perr(p, m, "addr", "0x%" PRIx64 "+%s is not 4K-aligned",
-					    v->addr, size_str(v->size, a, sizeof(a)));
-			if (v->addr + v->size - 1 > SIOMMU_MM_MAX_ADDR)
-				return perr(p, map_get(p, m, "addr"), "addr", "0x%" PRIx64 "+%s "
-					    "ends beyond the process's last address 0x%llx", v->addr,
-					    size_str(v->size, a, sizeof(a)), SIOMMU_MM_MAX_ADDR);
 			if (v->fill && !(v->prot & SIOMMU_PROT_WRITE))
 				return perr(p, map_get(p, m, "fill"), "fill", "the CPU fills the "
 					    "range by writing it, and its prot has no w");
@@ -1262,6 +1284,40 @@ static int parse_attach(struct parser *p, yaml_node_t *root, struct scenario *sc
 	return ret;
 }
 
+/*
+ * A process's own operation in the workload: `process`, `op`, `addr`,
+ * `size`, and `prot` for mprotect; nothing of a DMA's.
+ */
+static int parse_process_op(struct parser *p, yaml_node_t *n, struct scenario *sc,
+			    struct sc_work *w)
+{
+	static const char *const keys[] = { "process", "op", "addr", "size", "prot", NULL };
+	int ret = 0, pt = -1;
+
+	for (const char *const *k = (const char *const[]){ "device", "pasid", "access", "iova",
+				"count", "threads", "stride", "span", "expect", "client", NULL };
+	     *k && !ret; k++)
+		if (map_get(p, n, *k))
+			ret = perr(p, map_get(p, n, *k), *k, "op %s is the process's own: it "
+				   "takes process, addr, size%s", op_names[w->op],
+				   w->op == OP_MPROTECT ? " and prot" : "");
+	ret = ret ?: check_keys(p, n, "a process operation", keys);
+	if (!ret && !map_get(p, n, "process"))
+		ret = perr(p, n, "process", "missing: op %s acts on a process's range",
+			   op_names[w->op]);
+	ret = ret ?: FIND(p, n, "process", sc->proc, sc->nprocs, "process", &w->process);
+	ret = ret ?: get_proc_range(p, n, &w->iova, &w->size);
+	ret = ret ?: get_enum(p, n, "prot", prot_names, -1, &pt);
+	if (!ret && w->op == OP_MPROTECT && pt < 0)
+		ret = perr(p, n, "prot", "missing: mprotect gives the range none, r, w or rw");
+	if (!ret && w->op != OP_MPROTECT && pt >= 0)
+		ret = perr(p, map_get(p, n, "prot"), "prot", "only for mprotect");
+	if (pt > 0)
+		w->prot = (pt & 1 ? SIOMMU_PROT_READ : 0) | (pt & 2 ? SIOMMU_PROT_WRITE : 0);
+	w->device = -1;
+	return ret;
+}
+
 static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
 	static const char *const keys[] = { "device", "pasid", "op", "access", "iova", "size",
@@ -1283,7 +1339,12 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 		w->line = line_of(n);
 		w->client = -1;
 		w->process = -1;
-		ret = check_keys(p, n, "a workload item", keys);
+		ret = get_enum(p, n, "op", op_names, OP_READ, &w->op);
+		if (!ret && OP_IS_PROCESS(w->op)) {
+			ret = parse_process_op(p, n, sc, w);
+			continue;
+		}
+		ret = ret ?: check_keys(p, n, "a workload item", keys);
 		ret = ret ?: FIND(p, n, "device", sc->dev, sc->ndevs, "device", &w->device);
 		if (!ret && map_get(p, n, "process")) {
 			ret = FIND(p, n, "process", sc->proc, sc->nprocs, "process", &w->process);
@@ -1332,7 +1393,6 @@ static int parse_workload(struct parser *p, yaml_node_t *root, struct scenario *
 				w->pasid = (uint32_t)v;
 			}
 		}
-		ret = ret ?: get_enum(p, n, "op", op_names, OP_READ, &w->op);
 		ret = ret ?: get_enum(p, n, "access", accesses, 1, &acc);
 		if (!ret && !acc)
 			ret = perr(p, map_get(p, n, "access"), "access", "expected r, w or rw");
@@ -2435,6 +2495,53 @@ static void progress_bar(struct scenario *sc, bool last)
 		sc->total_ops, last ? "\n" : "");
 }
 
+/*
+ * A process's own operation, between DMA items: once it returns, every
+ * device bound to the process has forgotten what it removed or downgraded.
+ * reclaim and migrate take each populated page of the range (pages never
+ * touched, or swapped out already, have nothing to take).
+ */
+static int run_process_op(struct scenario *sc, struct sc_work *w, char *err, size_t errlen)
+{
+	struct sc_process *pr = &sc->proc[w->process];
+	struct siommu_mm_info before, after;
+	const char *what = op_names[w->op];
+	uint64_t a;
+	char sz[24];
+	int ret = 0;
+
+	siommu_mm_get_info(pr->mm, &before);
+	switch (w->op) {
+	case OP_MUNMAP:
+		ret = siommu_mm_munmap(pr->mm, w->iova, w->size);
+		break;
+	case OP_MPROTECT:
+		ret = siommu_mm_mprotect(pr->mm, w->iova, w->size, w->prot);
+		break;
+	default:
+		for (a = w->iova; !ret && a < w->iova + w->size; a += SIOMMU_SZ_4K) {
+			ret = w->op == OP_RECLAIM ? siommu_mm_reclaim(pr->mm, a) :
+						    siommu_mm_migrate(pr->mm, a);
+			if (!ret)
+				w->pages++;
+			else if (ret == -ENOENT)
+				ret = 0;
+		}
+		break;
+	}
+	if (ret)
+		return rerr(sc, err, errlen, w->line, ret == -EFAULT ? "addr" : "op", ret,
+			    "process '%s' refused %s of 0x%" PRIx64 "+%s: %s%s", pr->name, what,
+			    w->iova, size_str(w->size, sz, sizeof(sz)), strerror(-ret),
+			    ret == -EFAULT ? " (part of the range is not mapped)" : "");
+	siommu_mm_get_info(pr->mm, &after);
+	if (w->op == OP_MUNMAP)
+		w->pages = before.resident - after.resident;
+	else if (w->op == OP_MPROTECT)
+		w->pages = after.swapped - before.swapped;
+	return 0;
+}
+
 int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *err,
 		 size_t errlen)
 {
@@ -2447,6 +2554,10 @@ int scenario_run(struct scenario *sc, const struct scenario_run_opts *o, char *e
 		uint64_t target = 0;
 		unsigned int k;
 
+		if (OP_IS_PROCESS(w->op)) {
+			ret = run_process_op(sc, w, err, errlen);
+			continue;
+		}
 		__atomic_store_n(&sc->dev[w->device].cur, w, __ATOMIC_RELEASE);
 		for (t = 0; t < w->threads; t++) {
 			struct siommu_unit *unit = sc->unit[sc->dev[w->device].unit].unit;
@@ -2626,6 +2737,23 @@ static void report_text(struct scenario *sc, FILE *out)
 		struct sc_work *w = &sc->work[i];
 		char rid[24], pasid[16] = "-", reasons[256];
 
+		if (OP_IS_PROCESS(w->op)) {
+			/* The process, its range for bytes, and what it did. */
+			if (sc->proc[w->process].pasid)
+				snprintf(pasid, sizeof(pasid), "%u", sc->proc[w->process].pasid);
+			if (w->op == OP_MPROTECT)
+				snprintf(reasons, sizeof(reasons), "prot %s, %" PRIu64 " pages to swap",
+					 prot_names[(w->prot & SIOMMU_PROT_READ ? 1 : 0) |
+						    (w->prot & SIOMMU_PROT_WRITE ? 2 : 0)], w->pages);
+			else
+				snprintf(reasons, sizeof(reasons), "%" PRIu64 " pages %s", w->pages,
+					 w->op == OP_MUNMAP ? "freed" : w->op == OP_RECLAIM ?
+					 "to swap" : "moved");
+			fprintf(out, "%-10s %-8s %-6s %-13s %10s %12" PRIu64 " %8s %6s  0x%" PRIx64
+				": %s\n", SHOW(sc->proc[w->process].name), "-", pasid,
+				op_names[w->op], "-", w->size, "-", "-", w->iova, reasons);
+			continue;
+		}
 		dev_id(&sc->dev[w->device], rid);
 		if (w->has_pasid)
 			snprintf(pasid, sizeof(pasid), "%u", w->pasid);
@@ -2716,9 +2844,26 @@ static int report_json(struct scenario *sc, FILE *out)
 		goto out;
 	for (i = 0; i < sc->nwork; i++) {
 		struct sc_work *w = &sc->work[i];
-		json_t *reasons = json_object(), *item;
+		json_t *reasons, *item;
 		char rid[24];
 
+		if (OP_IS_PROCESS(w->op)) {
+			const struct sc_process *pr = &sc->proc[w->process];
+
+			item = json_pack("{s:s, s:o, s:s, s:I, s:I, s:I}", "process", pr->name,
+					 "pasid", pr->pasid ? json_integer(pr->pasid) : json_null(),
+					 "op", op_names[w->op], "addr", (json_int_t)w->iova,
+					 "size", (json_int_t)w->size, "pages", (json_int_t)w->pages);
+			if (item && w->op == OP_MPROTECT &&
+			    json_object_set_new(item, "prot", json_string(prot_names[
+					(w->prot & SIOMMU_PROT_READ ? 1 : 0) |
+					(w->prot & SIOMMU_PROT_WRITE ? 2 : 0)])))
+				goto out_item;
+			if (json_array_append_new(works, item))
+				goto out;
+			continue;
+		}
+		reasons = json_object();
 		dev_id(&sc->dev[w->device], rid);
 		for (r = 0; reasons && r < 256; r++) {
 			char code[24];

@@ -24,8 +24,8 @@
  *
  * Concurrency
  * -----------
- * map, unmap and read_and_clear_dirty may run concurrently from any number of
- * threads as long as their ranges do not overlap (the caller, e.g. an IOVA
+ * map, unmap, protect and read_and_clear_dirty may run concurrently from any
+ * number of threads as long as their ranges do not overlap (the caller, e.g. an IOVA
  * allocator, guarantees that). New table levels are installed with
  * compare-and-swap. iova_to_phys and the for_each iterator are lock-free
  * readers and may run concurrently with everything except destroy: they
@@ -159,6 +159,35 @@ int siommu_pt_map(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
  */
 int siommu_pt_unmap(struct siommu_pt *pt, uint64_t iova, uint64_t length,
 		    struct siommu_pt_gather *gather, uint64_t *unmapped);
+
+/*
+ * siommu_pt_protect - give every leaf inside [iova, iova + length) @prot, in
+ * place; holes are skipped. Each leaf changes with one compare-and-swap: a
+ * concurrent walker (hardware or iova_to_phys) finds the old permissions or
+ * the new ones, never the page absent, and a hardware A/D update racing
+ * with it is kept. A leaf that stays writable keeps its dirty state; one
+ * made read-only loses it (read it first with read_and_clear_dirty when it
+ * matters). A 2M/1G leaf that the range cuts is first split into a table
+ * of smaller leaves with the same translation (the next size the table
+ * allows), published as one entry; leaves the range covers whole stay
+ * whole.
+ * @gather (required) gets the range to flush: the protected range, widened
+ * to every leaf split, and leaf_only cleared when a split replaced a leaf
+ * by a table. Nothing is freed, so no grace period is needed; the caller
+ * flushes the IOTLB for the range before it relies on the change: a
+ * downgrade is not complete until then, and an upgrade may meet the old
+ * entry cached until then.
+ * Errors:
+ *   -EINVAL     unaligned or zero length, NULL gather, or a prot map refuses
+ *   -EOVERFLOW, -ERANGE as for map
+ *   -ENOMEM     a split could not allocate its table. No permission changed;
+ *               splits made before it stay (same translations), and the
+ *               gather covers them.
+ * May run concurrently with map, unmap, protect and dirty reads of other
+ * ranges, and with readers.
+ */
+int siommu_pt_protect(struct siommu_pt *pt, uint64_t iova, uint64_t length,
+		      unsigned int prot, struct siommu_pt_gather *gather);
 
 void siommu_pt_gather_init(struct siommu_pt_gather *gather);
 /*

@@ -66,6 +66,21 @@
  * for an address no VMA maps or an access the VMA's protection refuses
  * (a write to a read-only mapping), or for a process that has exited.
  *
+ * Pinned binds (siommu_sva_bind_with(), SIOMMU_SVA_BIND_PINNED): for a
+ * device that can neither send page requests nor stall, the way VFIO and
+ * iommufd pin user memory for DMA: the ranges the caller names are
+ * faulted in when the bind is made and stay resident while it lasts:
+ * siommu_mm_reclaim() and siommu_mm_migrate() refuse a pinned page
+ * (-EBUSY), and so does an mprotect to no access, which would swap it
+ * out. The device walks the process's table like any bound device, so a
+ * page outside the ranges translates while it happens to be populated;
+ * a DMA that misses is an ordinary unrecoverable fault (a fault record),
+ * since nothing resolves it. The process stays in charge of its
+ * mappings, as in Linux, where munmap of pinned memory never fails:
+ * munmap removes pinned pages too (the device faults on them from then
+ * on, and the pin no longer covers that range: a later mmap there is not
+ * pinned), and mprotect changes their permissions in place.
+ *
  * Process exit (siommu_mm_exit()): the DMA of every bound device stops
  * first (its PASID entry blocks, with fault recording disabled, as Linux
  * does), then the process's pages are freed. Binds stay until unbound;
@@ -157,17 +172,23 @@ int siommu_mm_mmap(struct siommu_mm *mm, uint64_t addr, uint64_t length,
  * siommu_mm_munmap - remove every mapping in [addr, addr + length) (holes
  * are fine). Returns once no device can reach the pages; their frames are
  * free. 0, -EINVAL (unaligned, zero length), -ERANGE, -ENOMEM (a mapping
- * would be split in two and no memory was left for that; nothing changed).
+ * or a pinned bind's range would be split in two and no memory was left
+ * for that; nothing changed). Pinned pages go too, out of their pins.
  */
 int siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t length);
 
 /*
  * siommu_mm_mprotect - give every page of [addr, addr + length) @prot.
- * Pages keep their contents (with prot 0 they go to swap). Returns once no
- * device can use the old permissions. 0, -EINVAL, -ERANGE, -ENOMEM (as for
+ * Pages keep their contents (with prot 0 they go to swap). A populated
+ * page stays mapped throughout: its translation changes in place, so a
+ * device's DMA during the call is checked against the old permissions or
+ * the new ones, never faults on a missing page. Returns once no device can
+ * use the old permissions (every bound device's caches were invalidated,
+ * for an upgrade too). 0, -EINVAL, -ERANGE, -ENOMEM (as for
  * munmap), -ENOMEM also when a page's contents had no room in swap
  * (pages before it have the new protection), -EFAULT (part of the range
- * is not mapped; nothing changed).
+ * is not mapped; nothing changed), -EBUSY (@prot 0 on a range a pinned
+ * bind holds; nothing changed).
  */
 int siommu_mm_mprotect(struct siommu_mm *mm, uint64_t addr, uint64_t length,
 		       unsigned int prot);
@@ -187,7 +208,8 @@ int siommu_mm_write(struct siommu_mm *mm, uint64_t addr, const void *buf, size_t
  * freed; the next touch brings it back in a new frame.
  * siommu_mm_migrate - move the page at @addr to a new frame, contents
  * kept; devices translate to the new frame on their next miss.
- * Both: 0, -EINVAL (unaligned), -ENOENT (not populated), -ENOMEM.
+ * Both: 0, -EINVAL (unaligned), -ENOENT (not populated), -EBUSY (a
+ * pinned bind holds the page), -ENOMEM.
  */
 int siommu_mm_reclaim(struct siommu_mm *mm, uint64_t addr);
 int siommu_mm_migrate(struct siommu_mm *mm, uint64_t addr);
@@ -221,12 +243,50 @@ void siommu_mm_get_info(struct siommu_mm *mm, struct siommu_mm_info *info);
 int siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *mm,
 		    struct siommu_sva **out);
 
+/* struct siommu_sva_bind_opts.flags */
+#define SIOMMU_SVA_BIND_PINNED	(1u << 0)	/* fault in and pin the ranges */
+/* At most this many ranges per pinned bind. */
+#define SIOMMU_SVA_MAX_PIN_RANGES 64
+
+/* A range of the process, (addr, length), page-aligned. */
+struct siommu_sva_range {
+	uint64_t addr;
+	uint64_t length;
+};
+
+struct siommu_sva_bind_opts {
+	unsigned int flags;			/* SIOMMU_SVA_BIND_* */
+	const struct siommu_sva_range *ranges;	/* PINNED: 1..MAX_PIN_RANGES */
+	unsigned int nr_ranges;
+};
+
+/*
+ * siommu_sva_bind_with - siommu_sva_bind() with options; @opts NULL or
+ * without flags is siommu_sva_bind().
+ * SIOMMU_SVA_BIND_PINNED: the device needs PASIDs but neither PRI nor
+ * stalls. Every page of @opts->ranges (they may overlap, and may cover
+ * pages other pinned binds pin) is faulted in, as a CPU read would, before
+ * the PASID entry is written, and stays resident until this bind is
+ * unbound or undone by the device's removal (see "Pinned binds" above).
+ * A pinned bind is not shared: binding a device that is bound to the
+ * process already, pinned or not, in the other mode or pinned again,
+ * is -EBUSY.
+ * Returns what siommu_sva_bind() returns, and: -EINVAL (unknown flag, no
+ * ranges or more than SIOMMU_SVA_MAX_PIN_RANGES, ranges without PINNED, a
+ * range unaligned or empty); -ERANGE (a range outside [SIOMMU_MM_MIN_ADDR,
+ * SIOMMU_MM_MAX_ADDR]); -EFAULT (a range not wholly mapped, or mapped
+ * without access); -EBUSY. Nothing changes on failure, except that pages
+ * faulted in stay in, as after a CPU touch.
+ */
+int siommu_sva_bind_with(struct siommu_device *dev, struct siommu_mm *mm,
+			 const struct siommu_sva_bind_opts *opts, struct siommu_sva **out);
+
 /*
  * siommu_sva_unbind - drop one reference; the last detaches the PASID
  * from the device after every page request group of it in flight was
  * answered (by its handler, or "invalid request"), and none will be after
- * the PASID is reused. The device must have stopped its own use of the
- * PASID first. Never fails.
+ * the PASID is reused, and releases the pins of a pinned bind. The device
+ * must have stopped its own use of the PASID first. Never fails.
  */
 void siommu_sva_unbind(struct siommu_sva *sva);
 

@@ -65,5 +65,12 @@ static inline_hot uint64_t fmt_clean(const struct siommu_pt *pt, uint64_t pte)
 	return pte | S1_AP_RDONLY;
 }
 
+/* Only a DBM leaf is writable-clean; without DBM a writable leaf has
+ * AP[2] clear already. */
+static inline_hot uint64_t fmt_mark_dirty(const struct siommu_pt *pt, uint64_t pte)
+{
+	return pte & ARM_DBM ? pte & ~S1_AP_RDONLY : pte;
+}
+
 #define PT_OPS_NAME pt_arm_s1_ops
 #include "pt/pt_generic.h"

@@ -61,5 +61,10 @@ static inline_hot uint64_t fmt_clean(const struct siommu_pt *pt, uint64_t pte)
 	return pte & ~S2_AP_W;
 }
 
+static inline_hot uint64_t fmt_mark_dirty(const struct siommu_pt *pt, uint64_t pte)
+{
+	return pte & ARM_DBM ? pte | S2_AP_W : pte;
+}
+
 #define PT_OPS_NAME pt_arm_s2_ops
 #include "pt/pt_generic.h"

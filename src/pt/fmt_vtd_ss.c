@@ -94,5 +94,10 @@ static inline_hot uint64_t fmt_clean(const struct siommu_pt *pt, uint64_t pte)
 	return pte & ~SS_D;
 }
 
+static inline_hot uint64_t fmt_mark_dirty(const struct siommu_pt *pt, uint64_t pte)
+{
+	return pte | SS_D;
+}
+
 #define PT_OPS_NAME pt_vtd_ss_ops
 #include "pt/pt_generic.h"

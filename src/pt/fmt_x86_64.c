@@ -94,5 +94,10 @@ static inline_hot uint64_t fmt_clean(const struct siommu_pt *pt, uint64_t pte)
 	return pte & ~X86_D;
 }
 
+static inline_hot uint64_t fmt_mark_dirty(const struct siommu_pt *pt, uint64_t pte)
+{
+	return pte | X86_D;
+}
+
 #define PT_OPS_NAME pt_x86_64_ops
 #include "pt/pt_generic.h"

@@ -173,16 +173,22 @@ static uint64_t unmap_range(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 	return done;
 }
 
+/* A leaf's permissions: READ or WRITE at least, no unknown bit. (Whether
+ * the format can express them is the codec's prot_ok.) */
+static bool prot_bits_ok(unsigned int prot)
+{
+	return (prot & (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)) &&
+	       !(prot & ~(SIOMMU_PROT_READ | SIOMMU_PROT_WRITE | SIOMMU_PROT_EXEC |
+			  SIOMMU_PROT_PRIV));
+}
+
 int SIOMMU_EXPORT siommu_pt_map(struct siommu_pt *pt, uint64_t iova,
 				uint64_t pa, uint64_t length, unsigned int prot)
 {
 	uint64_t last, pa_last, fail_at = iova;
 	int ret;
 
-	if (!is_aligned64(pa, SIOMMU_PAGE_SIZE) ||
-	    !(prot & (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)) ||
-	    (prot & ~(SIOMMU_PROT_READ | SIOMMU_PROT_WRITE | SIOMMU_PROT_EXEC |
-		      SIOMMU_PROT_PRIV)))
+	if (!is_aligned64(pa, SIOMMU_PAGE_SIZE) || !prot_bits_ok(prot))
 		return -EINVAL;
 	ret = check_range(pt, iova, length, &last);
 	if (ret)
@@ -251,6 +257,26 @@ int SIOMMU_EXPORT siommu_pt_unmap(struct siommu_pt *pt, uint64_t iova,
 	if (unmapped)
 		*unmapped = done;
 	return 0;
+}
+
+int SIOMMU_EXPORT siommu_pt_protect(struct siommu_pt *pt, uint64_t iova,
+				    uint64_t length, unsigned int prot,
+				    struct siommu_pt_gather *gather)
+{
+	uint64_t last;
+	int ret;
+
+	if (!gather || !prot_bits_ok(prot))
+		return -EINVAL;
+	ret = check_range(pt, iova, length, &last);
+	if (ret)
+		return ret;
+	ret = pt->ops->prot_ok(pt, prot);
+	if (ret)
+		return ret;
+	SIOMMU_ASSERT(!gather->pt || gather->pt == pt);
+	gather->pt = pt;
+	return pt->ops->protect(pt, iova, last, prot, gather);
 }
 
 void SIOMMU_EXPORT siommu_pt_gather_init(struct siommu_pt_gather *g)

@@ -11,13 +11,18 @@
  *   fmt_leaf_prot(pt, pte)       SIOMMU_PROT_* of a leaf
  *   fmt_prot_ok(pt, prot)        0, or -EINVAL for a prot it cannot express
  *   fmt_dirty(pt, pte), fmt_clean(pt, pte), FMT_HAS_DIRTY
+ *   fmt_mark_dirty(pt, pte)      a writable leaf made dirty (the inverse of
+ *                                fmt_clean)
  *   PT_OPS_NAME                  the struct pt_ops to define
  *
  * Memory ordering: a new table is zeroed before it is published with a
  * release compare-and-swap; walkers load entries with acquire, so the zeroes
  * (and anything stored into the table later, which walkers load themselves)
  * are seen. Leaves are single 64-bit stores: a walker sees the old or the
- * new entry, never a mix.
+ * new entry, never a mix. A leaf that stays present while it changes (a
+ * protect, a split) changes with one compare-and-swap, so that a hardware
+ * A/D update racing with it is never lost and a walker never finds the
+ * entry absent.
  */
 #ifndef PT_OPS_NAME
 #error "define the format codec and PT_OPS_NAME before including pt_generic.h"
@@ -286,6 +291,179 @@ static void gen_unmap(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 	gen_unmap_level(pt, pt->top_level, pt->root, iova, last, g, unmapped);
 }
 
+static void gen_free_level(struct siommu_pt *pt, unsigned int lvl,
+			   uint64_t *table)
+{
+	unsigned int i;
+
+	for (i = 0; i < PT_ENTRIES; i++) {
+		uint64_t pte = table[i];
+
+		if (!fmt_present(pte) || gen_is_leaf(pte, lvl))
+			continue;
+		gen_free_level(pt, lvl - 1, gen_host(pt, gen_table_pa(pte)));
+		siommu_mem_frame_free(pt->mem, gen_table_pa(pte), SIOMMU_SZ_4K,
+				      SIOMMU_MEM_PT);
+		table[i] = 0;
+	}
+}
+
+/*
+ * A leaf at @lvl for @oa with @prot; dirty when @dirty and still writable,
+ * so that a protect or a split keeps what hardware recorded.
+ */
+static inline uint64_t gen_leaf(struct siommu_pt *pt, unsigned int lvl, uint64_t oa,
+				unsigned int prot, bool dirty)
+{
+	uint64_t pte = fmt_leaf_bits(pt, lvl, prot) | oa;
+
+	return dirty && (prot & SIOMMU_PROT_WRITE) ? fmt_mark_dirty(pt, pte) : pte;
+}
+
+static bool gen_leaf_dirty(struct siommu_pt *pt, uint64_t pte)
+{
+	return FMT_HAS_DIRTY && fmt_dirty(pt, pte);
+}
+
+/*
+ * Build, unpublished, the table that replaces the leaf @pte at @lvl: the
+ * same translation in leaves of the next size the table allows (levels
+ * whose size it does not allow become tables in turn). *tpa gets the
+ * table, *pages (added to) the table pages built. -ENOMEM frees what was
+ * built. Nobody can see these tables yet: plain stores, immediate frees.
+ */
+static int gen_split_build(struct siommu_pt *pt, unsigned int lvl, uint64_t pte,
+			   uint64_t *tpa, uint64_t *pages)
+{
+	unsigned int prot = fmt_leaf_prot(pt, pte), i, cl = lvl - 1;
+	uint64_t oa = fmt_oa(pte, lvl), csize = 1ull << pt_shift(cl), *t;
+	bool dirty = gen_leaf_dirty(pt, pte);
+
+	if (siommu_mem_frame_alloc(pt->mem, SIOMMU_SZ_4K, SIOMMU_MEM_PT, tpa))
+		return -ENOMEM;
+	t = gen_host(pt, *tpa);
+	for (i = 0; i < PT_ENTRIES; i++) {
+		uint64_t leaf = gen_leaf(pt, cl, oa + i * csize, prot, dirty), cpa;
+
+		if (pt->leaf_levels & (1u << cl)) {
+			t[i] = leaf;
+			continue;
+		}
+		/* Level 0 always holds leaves: cl > 0 here. */
+		if (gen_split_build(pt, cl, leaf, &cpa, pages)) {
+			gen_free_level(pt, cl, t);
+			siommu_mem_frame_free(pt->mem, *tpa, SIOMMU_SZ_4K, SIOMMU_MEM_PT);
+			return -ENOMEM;
+		}
+		t[i] = fmt_table_pte(pt, cpa);
+	}
+	*pages += 1;
+	return 0;
+}
+
+static void gen_gather_range(struct siommu_pt_gather *g, uint64_t start, uint64_t last)
+{
+	if (start < g->start)
+		g->start = start;
+	if (last > g->last)
+		g->last = last;
+}
+
+/*
+ * Make @addr the start of a leaf, splitting the large leaves that straddle
+ * it into tables of smaller leaves with the same translation: a walker
+ * finds the old leaf or the new table, both translating every address as
+ * before. Only entries holding @addr - 1 and @addr are visited, so when
+ * one of them is the caller's range no concurrent unmap (of disjoint
+ * ranges) frees them. A split gathers the whole old leaf for the flush, as
+ * not a leaf only: caches may hold the large leaf where a table now is.
+ * 0 or -ENOMEM (splits made so far stay; translations are unchanged).
+ */
+static int gen_split_at(struct siommu_pt *pt, uint64_t addr, struct siommu_pt_gather *g)
+{
+	uint64_t *table = pt->root;
+	unsigned int lvl = pt->top_level;
+
+	for (;;) {
+		uint64_t size = 1ull << pt_shift(lvl), *slot = &table[pt_index(addr, lvl)];
+		uint64_t pte = gen_load(slot), tpa, pages = 0;
+
+		if (is_aligned64(addr, size) || !fmt_present(pte))
+			return 0;
+		if (!gen_is_leaf(pte, lvl)) {
+			table = gen_host(pt, gen_table_pa(pte));
+			lvl--;
+			continue;
+		}
+		if (gen_split_build(pt, lvl, pte, &tpa, &pages))
+			return -ENOMEM;
+		if (!__atomic_compare_exchange_n(slot, &pte, fmt_table_pte(pt, tpa), false,
+						 __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+			/* Hardware set A/D, or a neighbour's protect split it
+			 * first: look again. */
+			gen_free_level(pt, lvl - 1, gen_host(pt, tpa));
+			siommu_mem_frame_free(pt->mem, tpa, SIOMMU_SZ_4K, SIOMMU_MEM_PT);
+			continue;
+		}
+		__atomic_fetch_add(&pt->table_pages, pages, __ATOMIC_RELAXED);
+		gen_gather_range(g, align_down64(addr, size), align_down64(addr, size) + size - 1);
+		g->leaf_only = false;
+	}
+}
+
+/* Give every leaf in [iova, last] (none straddles its ends) @bits. */
+static void gen_protect_level(struct siommu_pt *pt, unsigned int lvl, uint64_t *table,
+			      uint64_t iova, uint64_t last, unsigned int prot,
+			      const uint64_t *bits, uint64_t *done)
+{
+	unsigned int idx = pt_index(iova, lvl);
+
+	for (;;) {
+		uint64_t size = 1ull << pt_shift(lvl);
+		uint64_t entry_last = iova | (size - 1);
+		uint64_t *slot = &table[idx];
+		uint64_t pte = gen_load(slot), npte;
+
+		if (fmt_present(pte) && !gen_is_leaf(pte, lvl)) {
+			gen_protect_level(pt, lvl - 1, gen_host(pt, gen_table_pa(pte)), iova,
+					  entry_last < last ? entry_last : last, prot, bits, done);
+		} else if (fmt_present(pte)) {
+			SIOMMU_ASSERT(is_aligned64(iova, size) && entry_last <= last);
+			do {
+				npte = bits[lvl] | fmt_oa(pte, lvl);
+				if ((prot & SIOMMU_PROT_WRITE) && gen_leaf_dirty(pt, pte))
+					npte = fmt_mark_dirty(pt, npte);
+			} while (npte != pte &&
+				 !__atomic_compare_exchange_n(slot, &pte, npte, false,
+							      __ATOMIC_RELEASE, __ATOMIC_ACQUIRE) &&
+				 fmt_present(pte));
+			*done += size;
+		}
+		if (entry_last >= last)
+			return;
+		iova = entry_last + 1;
+		idx++;
+	}
+}
+
+static int gen_protect(struct siommu_pt *pt, uint64_t iova, uint64_t last, unsigned int prot,
+		       struct siommu_pt_gather *g)
+{
+	uint64_t bits[PT_MAX_LEVELS], done = 0;
+	unsigned int l;
+
+	/* Splits first: they can fail, and change no translation. */
+	if (gen_split_at(pt, iova, g) ||
+	    (last < pt->max_iova && gen_split_at(pt, last + 1, g)))
+		return -ENOMEM;
+	for (l = 0; l <= pt->top_level; l++)
+		bits[l] = fmt_leaf_bits(pt, l, prot);
+	gen_protect_level(pt, pt->top_level, pt->root, iova, last, prot, bits, &done);
+	if (done)
+		gen_gather_range(g, iova, last);
+	return 0;
+}
+
 static int gen_lookup(struct siommu_pt *pt, uint64_t iova,
 		      struct siommu_pt_leaf *leaf)
 {
@@ -479,23 +657,6 @@ static int gen_dirty(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 	return 0;
 }
 
-static void gen_free_level(struct siommu_pt *pt, unsigned int lvl,
-			   uint64_t *table)
-{
-	unsigned int i;
-
-	for (i = 0; i < PT_ENTRIES; i++) {
-		uint64_t pte = table[i];
-
-		if (!fmt_present(pte) || gen_is_leaf(pte, lvl))
-			continue;
-		gen_free_level(pt, lvl - 1, gen_host(pt, gen_table_pa(pte)));
-		siommu_mem_frame_free(pt->mem, gen_table_pa(pte), SIOMMU_SZ_4K,
-				      SIOMMU_MEM_PT);
-		table[i] = 0;
-	}
-}
-
 static void gen_free_levels(struct siommu_pt *pt)
 {
 	gen_free_level(pt, pt->top_level, pt->root);
@@ -505,6 +666,7 @@ const struct pt_ops PT_OPS_NAME = {
 	.prot_ok = fmt_prot_ok,
 	.map = gen_map,
 	.unmap = gen_unmap,
+	.protect = gen_protect,
 	.lookup = gen_lookup,
 	.phys = gen_phys,
 	.for_each = gen_for_each,

@@ -30,6 +30,10 @@ struct pt_ops {
 		   uint64_t pa, unsigned int prot, uint64_t *fail_at);
 	void (*unmap)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 		      struct siommu_pt_gather *gather, uint64_t *unmapped);
+	/* Give the leaves of [iova, last] @prot, splitting large leaves at
+	 * the ends first (0 or -ENOMEM, translations unchanged). */
+	int (*protect)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
+		       unsigned int prot, struct siommu_pt_gather *gather);
 	/* Lock-free lookups; caller is inside an RCU read-side section.
 	 * phys() gives only the output address, for the hot path. */
 	int (*lookup)(struct siommu_pt *pt, uint64_t iova,

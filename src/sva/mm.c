@@ -85,6 +85,7 @@ int SIOMMU_EXPORT siommu_mm_create(struct siommu_ctx *ctx, const struct siommu_m
 	CDS_INIT_LIST_HEAD(&mm->binds);
 	CDS_INIT_LIST_HEAD(&mm->vmas);
 	CDS_INIT_LIST_HEAD(&mm->doms);
+	CDS_INIT_LIST_HEAD(&mm->pins);
 	RB_INIT(&mm->swap);
 	*out = mm;
 	return 0;
@@ -311,6 +312,174 @@ static void vma_split_ends(struct siommu_mm *mm, uint64_t addr, uint64_t last,
 		vma_split(mm, last + 1, &s[1]);
 }
 
+/* Whether VMAs cover [addr, last] without a hole; caller holds lock. */
+static bool range_mapped(struct siommu_mm *mm, uint64_t addr, uint64_t last)
+{
+	struct mm_vma *v;
+	uint64_t cur = addr;
+
+	cds_list_for_each_entry(v, &mm->vmas, node) {
+		if (v->last < cur)
+			continue;
+		if (v->start > cur)
+			return false;
+		if (v->last >= last)
+			return true;
+		cur = v->last + 1;
+	}
+	return false;
+}
+
+/* Whether a pinned bind holds a page of [addr, last]; caller holds lock. */
+static bool range_pinned(struct siommu_mm *mm, uint64_t addr, uint64_t last)
+{
+	struct mm_pin *pin;
+
+	cds_list_for_each_entry(pin, &mm->pins, node)
+		if (pin->start <= last && pin->last >= addr)
+			return true;
+	return false;
+}
+
+/* Whether VMAs with access cover [addr, last]; caller holds lock. */
+static bool range_accessible(struct siommu_mm *mm, uint64_t addr, uint64_t last)
+{
+	struct mm_vma *v;
+
+	if (!range_mapped(mm, addr, last))
+		return false;
+	cds_list_for_each_entry(v, &mm->vmas, node)
+		if (v->start <= last && v->last >= addr &&
+		    !(v->prot & (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)))
+			return false;
+	return true;
+}
+
+static void pins_free(struct cds_list_head *list)
+{
+	struct mm_pin *pin, *next;
+
+	cds_list_for_each_entry_safe(pin, next, list, node)
+		free(pin);
+	CDS_INIT_LIST_HEAD(list);
+}
+
+/* @n pins on @list, or -ENOMEM with none. */
+static int pins_alloc(struct siommu_mm *mm, unsigned int n, struct cds_list_head *list)
+{
+	CDS_INIT_LIST_HEAD(list);
+	while (n--) {
+		struct mm_pin *pin = mem_should_fail(mm->mem) ? NULL : malloc(sizeof(*pin));
+
+		if (!pin) {
+			pins_free(list);
+			return -ENOMEM;
+		}
+		cds_list_add(&pin->node, list);
+	}
+	return 0;
+}
+
+int mm_pin(struct siommu_mm *mm, struct siommu_sva *h, const struct siommu_sva_range *ranges,
+	   unsigned int nr)
+{
+	struct cds_list_head spares;
+	struct mm_pin *pin, *next;
+	uint64_t last[SIOMMU_SVA_MAX_PIN_RANGES], a, pa;
+	unsigned int i;
+	int ret;
+
+	if (!ranges || !nr || nr > SIOMMU_SVA_MAX_PIN_RANGES)
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		ret = range_check(ranges[i].addr, ranges[i].length, &last[i]);
+		if (ret)
+			return ret;
+	}
+	ret = pins_alloc(mm, nr, &spares);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&mm->lock);
+	for (i = 0; i < nr && !ret; i++)
+		if (!range_accessible(mm, ranges[i].addr, last[i]))
+			ret = -EFAULT;
+	/* As a CPU read faults them in (VFIO and iommufd pin the same way):
+	 * the page gets its frame and the VMA's protection. */
+	for (i = 0; i < nr && !ret; i++)
+		for (a = ranges[i].addr; a - 1 != last[i] && !ret; a += SIOMMU_SZ_4K)
+			ret = mm_populate(mm, a, false, &pa);
+	if (ret) {
+		pthread_mutex_unlock(&mm->lock);
+		pins_free(&spares);
+		return ret;
+	}
+	i = 0;
+	cds_list_for_each_entry_safe(pin, next, &spares, node) {
+		pin->start = ranges[i].addr;
+		pin->last = last[i++];
+		pin->owner = h;
+		cds_list_move(&pin->node, &mm->pins);
+	}
+	pthread_mutex_unlock(&mm->lock);
+	return 0;
+}
+
+void mm_unpin(struct siommu_mm *mm, struct siommu_sva *h)
+{
+	struct mm_pin *pin, *next;
+
+	pthread_mutex_lock(&mm->lock);
+	cds_list_for_each_entry_safe(pin, next, &mm->pins, node) {
+		if (pin->owner == h) {
+			cds_list_del(&pin->node);
+			free(pin);
+		}
+	}
+	pthread_mutex_unlock(&mm->lock);
+}
+
+/* The pins [addr, last] would cut in two; caller holds lock. */
+static unsigned int pins_cut(struct siommu_mm *mm, uint64_t addr, uint64_t last)
+{
+	struct mm_pin *pin;
+	unsigned int n = 0;
+
+	cds_list_for_each_entry(pin, &mm->pins, node)
+		n += pin->start < addr && pin->last > last;
+	return n;
+}
+
+/*
+ * Take [addr, last] out of every pin, cutting those that hold it inside
+ * in two with @spares (as many as pins_cut() counted). Caller holds lock.
+ */
+static void pins_clip(struct siommu_mm *mm, uint64_t addr, uint64_t last,
+		      struct cds_list_head *spares)
+{
+	struct mm_pin *pin, *next, *tail;
+
+	cds_list_for_each_entry_safe(pin, next, &mm->pins, node) {
+		if (pin->start > last || pin->last < addr)
+			continue;
+		if (pin->start < addr && pin->last > last) {
+			tail = cds_list_first_entry(spares, struct mm_pin, node);
+			cds_list_del(&tail->node);
+			tail->start = last + 1;
+			tail->last = pin->last;
+			tail->owner = pin->owner;
+			cds_list_add(&tail->node, &pin->node);
+			pin->last = addr - 1;
+		} else if (pin->start < addr) {
+			pin->last = addr - 1;
+		} else if (pin->last > last) {
+			pin->start = last + 1;
+		} else {
+			cds_list_del(&pin->node);
+			free(pin);
+		}
+	}
+}
+
 int SIOMMU_EXPORT siommu_mm_mmap(struct siommu_mm *mm, uint64_t addr, uint64_t length,
 				 unsigned int prot, uint64_t *out)
 {
@@ -369,6 +538,7 @@ out_unlock:
 
 int SIOMMU_EXPORT siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t length)
 {
+	struct cds_list_head spares;
 	struct mm_vma *s[2], *v, *vn;
 	uint64_t last;
 	int ret;
@@ -377,6 +547,10 @@ int SIOMMU_EXPORT siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&mm->lock);
+	ret = pins_alloc(mm, pins_cut(mm, addr, last), &spares);
+	if (ret)
+		goto out_unlock;
+	pins_clip(mm, addr, last, &spares);
 	vma_split_ends(mm, addr, last, s);
 	cds_list_for_each_entry_safe(v, vn, &mm->vmas, node) {
 		if (v->start >= addr && v->last <= last) {
@@ -386,10 +560,11 @@ int SIOMMU_EXPORT siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t
 	}
 	mm_drop_pages(mm, addr, last, NULL, true);
 	mm_drop_swap(mm, addr, last);
+out_unlock:
 	pthread_mutex_unlock(&mm->lock);
 	free(s[0]);
 	free(s[1]);
-	return 0;
+	return ret;
 }
 
 static int count_pages(void *arg, const struct siommu_pt_run *run)
@@ -426,32 +601,13 @@ static int swap_spares(struct siommu_mm *mm, uint64_t n, struct mm_swap **out)
 	return 0;
 }
 
-/* Whether VMAs cover [addr, last] without a hole; caller holds lock. */
-static bool range_mapped(struct siommu_mm *mm, uint64_t addr, uint64_t last)
-{
-	struct mm_vma *v;
-	uint64_t cur = addr;
-
-	cds_list_for_each_entry(v, &mm->vmas, node) {
-		if (v->last < cur)
-			continue;
-		if (v->start > cur)
-			return false;
-		if (v->last >= last)
-			return true;
-		cur = v->last + 1;
-	}
-	return false;
-}
-
 int SIOMMU_EXPORT siommu_mm_mprotect(struct siommu_mm *mm, uint64_t addr, uint64_t length,
 				     unsigned int prot)
 {
 	struct mm_swap *spares = NULL;
+	struct siommu_pt_gather g;
 	struct mm_vma *s[2], *v;
-	struct run_batch b;
-	uint64_t last, cur, pages = 0;
-	unsigned int i;
+	uint64_t last, pages = 0;
 	int ret;
 
 	if (prot & ~MM_PROTS)
@@ -465,8 +621,13 @@ int SIOMMU_EXPORT siommu_mm_mprotect(struct siommu_mm *mm, uint64_t addr, uint64
 		goto out_unlock;
 	}
 	if (!(prot & (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE))) {
-		/* No access: the pages go to swap, for which room is made
-		 * first, so that nothing changes if there is none. */
+		/* No access: the pages go to swap, which pinned pages never
+		 * do. Room in swap is made first, so that nothing changes if
+		 * there is none. */
+		if (range_pinned(mm, addr, last)) {
+			ret = -EBUSY;
+			goto out_unlock;
+		}
 		siommu_pt_for_each(mm->pt, addr, length, count_pages, &pages);
 		ret = swap_spares(mm, pages, &spares);
 		if (ret)
@@ -481,24 +642,18 @@ int SIOMMU_EXPORT siommu_mm_mprotect(struct siommu_mm *mm, uint64_t addr, uint64
 		SIOMMU_ASSERT(!spares);
 		goto out_unlock;
 	}
-	/* Rewrite each populated page's leaf in place (its level stays, so
-	 * the map cannot fail), then invalidate: a device's fault on a page
-	 * meanwhile waits for lock and finds the new leaf. */
-	for (cur = addr; cur <= last;) {
-		b.n = 0;
-		siommu_pt_for_each(mm->pt, cur, last - cur + 1, run_collect, &b);
-		if (!b.n)
-			break;
-		for (i = 0; i < b.n; i++) {
-			siommu_pt_unmap(mm->pt, b.run[i].iova, b.run[i].length, NULL, NULL);
-			ret = siommu_pt_map(mm->pt, b.run[i].iova, b.run[i].pa,
-					    b.run[i].length, prot);
-			SIOMMU_ASSERT(!ret);
-		}
-		mm_flush(mm, b.run[0].iova, b.run[b.n - 1].iova + b.run[b.n - 1].length - 1,
-			 true);
-		cur = b.run[b.n - 1].iova + b.run[b.n - 1].length;
-	}
+	/* Each populated page's leaf changes in place: a device walking it
+	 * meanwhile finds the old permissions or the new ones, never the
+	 * page missing (which would be a fault, or a page request for a page
+	 * that is there). The table has 4K leaves only, so nothing splits and
+	 * nothing can fail. Then every bound device forgets the old
+	 * permissions before the call returns. */
+	siommu_pt_gather_init(&g);
+	ret = siommu_pt_protect(mm->pt, addr, length, prot, &g);
+	SIOMMU_ASSERT(!ret);
+	if (g.start <= g.last)
+		mm_flush(mm, g.start, g.last, g.leaf_only);
+	siommu_pt_gather_release(&g);
 	ret = 0;
 out_unlock:
 	pthread_mutex_unlock(&mm->lock);
@@ -579,7 +734,7 @@ int SIOMMU_EXPORT siommu_mm_reclaim(struct siommu_mm *mm, uint64_t addr)
 	ret = mm_page_lock(mm, addr, &pa, &leaf);
 	if (ret)
 		return ret;
-	ret = swap_spares(mm, 1, &sw);
+	ret = range_pinned(mm, addr, addr) ? -EBUSY : swap_spares(mm, 1, &sw);
 	if (ret)
 		goto out_unlock;
 	mm_drop_pages(mm, addr, addr + SIOMMU_SZ_4K - 1, &sw, false);
@@ -597,7 +752,8 @@ int SIOMMU_EXPORT siommu_mm_migrate(struct siommu_mm *mm, uint64_t addr)
 	ret = mm_page_lock(mm, addr, &pa, &leaf);
 	if (ret)
 		return ret;
-	ret = siommu_mem_frame_alloc(mm->mem, SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &npa);
+	ret = range_pinned(mm, addr, addr) ? -EBUSY :
+	      siommu_mem_frame_alloc(mm->mem, SIOMMU_SZ_4K, SIOMMU_MEM_DMA, &npa);
 	if (ret)
 		goto out_unlock;
 	siommu_pt_unmap(mm->pt, addr, SIOMMU_SZ_4K, NULL, NULL);
@@ -664,7 +820,8 @@ void SIOMMU_EXPORT siommu_mm_exit(struct siommu_mm *mm)
 
 void mm_free(struct siommu_mm *mm)
 {
-	SIOMMU_ASSERT(cds_list_empty(&mm->doms) && cds_list_empty(&mm->binds));
+	SIOMMU_ASSERT(cds_list_empty(&mm->doms) && cds_list_empty(&mm->binds) &&
+		      cds_list_empty(&mm->pins));
 	siommu_pt_destroy(mm->pt);
 	pthread_mutex_destroy(&mm->lock);
 	pthread_mutex_destroy(&mm->bind_lock);

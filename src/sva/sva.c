@@ -22,6 +22,9 @@ static void sva_detach(struct siommu_sva *h)
 	siommu_device_detach_pasid(h->dev, mm->pasid);
 	h->dev = NULL;
 	h->md = NULL;
+	/* No DMA of the device reaches the process now. */
+	if (h->pinned)
+		mm_unpin(mm, h);
 	if (--md->users)
 		return;
 	pthread_mutex_lock(&mm->lock);
@@ -62,9 +65,11 @@ static int mm_dom_get(struct siommu_mm *mm, struct siommu_unit *unit, struct mm_
 	return 0;
 }
 
-int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *mm,
-				  struct siommu_sva **out)
+int SIOMMU_EXPORT siommu_sva_bind_with(struct siommu_device *dev, struct siommu_mm *mm,
+				       const struct siommu_sva_bind_opts *opts,
+				       struct siommu_sva **out)
 {
+	bool pinned = opts && (opts->flags & SIOMMU_SVA_BIND_PINNED);
 	struct siommu_pasid_space *space;
 	struct siommu_sva *h;
 	struct mm_dom *md;
@@ -72,6 +77,11 @@ int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *m
 	int ret;
 
 	if (!dev || !mm || !out)
+		return -EINVAL;
+	if (opts && ((opts->flags & ~SIOMMU_SVA_BIND_PINNED) ||
+		     (!pinned && (opts->ranges || opts->nr_ranges)) ||
+		     (pinned && (!opts->ranges || !opts->nr_ranges ||
+				 opts->nr_ranges > SIOMMU_SVA_MAX_PIN_RANGES))))
 		return -EINVAL;
 	if (mm->ctx != dev->unit->ctx)
 		return -EINVAL;
@@ -83,6 +93,11 @@ int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *m
 	}
 	cds_list_for_each_entry(h, &mm->binds, node) {
 		if (h->dev == dev) {
+			/* Pins belong to one bind: no sharing across modes. */
+			if (pinned || h->pinned) {
+				ret = -EBUSY;
+				goto out_unlock;
+			}
 			h->refs++;
 			*out = h;
 			ret = 0;
@@ -91,8 +106,9 @@ int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *m
 	}
 	/* Without PASIDs (or behind an alias, which has none usable) there
 	 * is nothing to bind; without PRI or stalls a miss could not be
-	 * resolved. */
-	if (!dev->pasid_bits || !(dev->cfg.flags & (SIOMMU_DEV_PRI | SIOMMU_DEV_STALL))) {
+	 * resolved, which only a bind with its pages pinned does without. */
+	if (!dev->pasid_bits ||
+	    (!pinned && !(dev->cfg.flags & (SIOMMU_DEV_PRI | SIOMMU_DEV_STALL)))) {
 		ret = -EOPNOTSUPP;
 		goto out_unlock;
 	}
@@ -126,6 +142,7 @@ int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *m
 	h->dev = dev;
 	h->md = md;
 	h->refs = 1;
+	h->pinned = pinned;
 	h->user.release = sva_dev_release;
 	ret = core_device_user_add(dev, &h->user);
 	if (ret)
@@ -136,9 +153,15 @@ int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *m
 		ret = -EBUSY;
 		goto out_del_user;
 	}
+	/* The pages are in before the device can translate. */
+	if (pinned) {
+		ret = mm_pin(mm, h, opts->ranges, opts->nr_ranges);
+		if (ret)
+			goto out_del_user;
+	}
 	ret = core_device_attach_pasid(dev, mm->pasid, md->dom);
 	if (ret)
-		goto out_del_user;
+		goto out_unpin;
 	md->users++;
 	cds_list_add_tail(&h->node, &mm->binds);
 	mm->nr_binds++;
@@ -146,6 +169,9 @@ int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *m
 	pthread_mutex_unlock(&mm->bind_lock);
 	return 0;
 
+out_unpin:
+	if (pinned)
+		mm_unpin(mm, h);
 out_del_user:
 	core_device_user_del(dev, &h->user);
 out_put_md:
@@ -166,6 +192,12 @@ out_free_h:
 out_unlock:
 	pthread_mutex_unlock(&mm->bind_lock);
 	return ret;
+}
+
+int SIOMMU_EXPORT siommu_sva_bind(struct siommu_device *dev, struct siommu_mm *mm,
+				  struct siommu_sva **out)
+{
+	return siommu_sva_bind_with(dev, mm, NULL, out);
 }
 
 void SIOMMU_EXPORT siommu_sva_unbind(struct siommu_sva *h)

@@ -18,7 +18,7 @@
  * either one keeps it stable. lock is never held while ctx->lock is taken:
  * a detach holds ctx->lock while it waits for the fault handler, which
  * takes lock. Order: bind_lock, ctx->lock; bind_lock, lock, dom->lock,
- * unit queue lock.
+ * unit queue lock. Pins (siommu_mm.pins) are memory: under lock.
  */
 #ifndef SIOMMU_SVA_INTERNAL_H
 #define SIOMMU_SVA_INTERNAL_H
@@ -44,6 +44,13 @@ struct mm_swap {
 };
 RB_HEAD(mm_swap_tree, mm_swap);
 
+/* A range a pinned bind keeps resident (siommu/sva.h). */
+struct mm_pin {
+	struct cds_list_head node;	/* siommu_mm.pins, or a list of spares */
+	uint64_t start, last;		/* inclusive */
+	struct siommu_sva *owner;
+};
+
 /* The process's SVA domain on one unit. */
 struct mm_dom {
 	struct cds_list_head node;	/* siommu_mm.doms */
@@ -60,6 +67,7 @@ struct siommu_sva {
 					 * undid the bind */
 	struct mm_dom *md;
 	unsigned int refs;
+	bool pinned;			/* SIOMMU_SVA_BIND_PINNED */
 };
 
 struct siommu_mm {
@@ -76,6 +84,7 @@ struct siommu_mm {
 	struct cds_list_head vmas;	/* mm_vma.node */
 	struct mm_swap_tree swap;
 	struct cds_list_head doms;	/* mm_dom.node */
+	struct cds_list_head pins;	/* mm_pin.node */
 	bool exited;
 	uint64_t resident, swapped, faults, faults_refused;
 };
@@ -84,5 +93,15 @@ struct siommu_mm {
 enum iommu_page_resp_code mm_iopf(void *arg, const struct iommu_page_request *req);
 /* mm.c: free the process (exited, no binds left). */
 void mm_free(struct siommu_mm *mm);
+/*
+ * mm.c: fault in every page of @ranges and pin them for @h: 0, -EINVAL,
+ * -ERANGE (a range outside the process's addresses), -EFAULT (a range not
+ * wholly mapped with access), -ENOMEM (no pin is left; pages faulted in
+ * before stay in). Takes lock.
+ */
+int mm_pin(struct siommu_mm *mm, struct siommu_sva *h, const struct siommu_sva_range *ranges,
+	   unsigned int nr);
+/* mm.c: drop @h's pins. Never fails. Takes lock. */
+void mm_unpin(struct siommu_mm *mm, struct siommu_sva *h);
 
 #endif

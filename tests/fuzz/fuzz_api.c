@@ -4,7 +4,7 @@
  * careless or hostile caller passes them, with failures injected.
  *
  * The input is a program of operations. Page-table operations (map, unmap,
- * iova_to_phys, read_and_clear_dirty) run on four tables of different
+ * protect, iova_to_phys, read_and_clear_dirty) run on four tables of different
  * formats and widths; DMA API operations (map_single, map_single_host,
  * map_sg, unmap_single, unmap_sg, alloc_coherent, free_coherent, the sync
  * calls, enable/disable_pasid, flush, teardown and setup again) run on
@@ -20,8 +20,9 @@
  * Every result is checked against a model, not just for not crashing:
  *   - a page table against a flat list of what must be mapped: a valid map
  *     of a free range succeeds, any failure (injected ones too) leaves every
- *     mapping as it was, an unmap removes exactly the bytes it reports, and
- *     iova_to_phys agrees with the list;
+ *     mapping as it was, an unmap removes exactly the bytes it reports, a
+ *     protect changes the permissions of exactly its range (or, failing a
+ *     split, none), and iova_to_phys agrees with the list;
  *   - each DMA domain against the list of live mappings the API must hold:
  *     each unmap, free and sync gets the result the contract names
  *     (0, -ENOENT, -EINVAL, -ENODEV), and after every operation each live
@@ -374,6 +375,71 @@ static uint64_t pt_model_unmap(struct ptm *m, uint64_t iova, uint64_t len)
 		done += (elast < last ? elast : last) - (e.iova > iova ? e.iova : iova) + 1;
 	}
 	return done;
+}
+
+/* @prot as a leaf of the table's format reports it. */
+static unsigned int pt_norm_prot(const struct ptm *m, unsigned int prot)
+{
+	enum siommu_pt_format f = m->pc->cfg.format;
+
+	return f == SIOMMU_PT_X86_64 || f == SIOMMU_PT_ARM_S1 ? prot | SIOMMU_PROT_READ : prot;
+}
+
+static void op_pt_protect(struct world *w, struct ptm *m, struct in *in)
+{
+	unsigned int prot = (unsigned int)take(in, 1) & 0xf, i, n;
+	enum siommu_pt_format f = m->pc->cfg.format;
+	uint64_t iova, len, last;
+	struct siommu_pt_gather g;
+	bool valid;
+	int ret;
+
+	if (m->n && (take(in, 1) & 1)) {	/* a piece of a mapping, or more */
+		const struct ext *e = &m->ext[take(in, 1) % m->n];
+		uint64_t pages = e->len / SIOMMU_SZ_4K, first = take(in, 3) % pages;
+
+		iova = e->iova + first * SIOMMU_SZ_4K;
+		len = (take(in, 3) % (pages - first + 4) + 1) * SIOMMU_SZ_4K;
+	} else {
+		iova = pick_pt_addr(in, m->pc->max_iova);
+		len = pick_len(in);
+	}
+	if ((prot & 0xc) && (take(in, 1) & 3))
+		prot &= 3;
+	/* The extents at the two ends may split: two more at most. */
+	if (m->n + 2 > MAX_EXT)
+		return;
+	valid = pt_args_ok(m, iova, 0, len) && (prot & 3) &&
+		!((f == SIOMMU_PT_VTD_SS || f == SIOMMU_PT_ARM_S2) && (prot & SIOMMU_PROT_PRIV));
+	siommu_pt_gather_init(&g);
+	ret = siommu_pt_protect(m->pt, iova, len, prot, &g);
+	siommu_pt_gather_release(&g);
+	disarm(w, ret);
+	if (!valid) {
+		CHECK(ret == -EINVAL || ret == -EOVERFLOW || ret == -ERANGE);
+	} else {
+		CHECK(ret == 0 || ret == -ENOMEM);
+	}
+	if (!ret) {
+		last = iova + len - 1;
+		for (i = 0, n = m->n; i < n; i++) {
+			struct ext e = m->ext[i];
+			uint64_t elast = e.iova + e.len - 1, s, l;
+
+			if (!overlaps(iova, len, e.iova, e.len))
+				continue;
+			s = e.iova > iova ? e.iova : iova;
+			l = elast < last ? elast : last;
+			m->ext[i] = (struct ext){ s, e.pa + (s - e.iova), l - s + 1,
+						  pt_norm_prot(m, prot) };
+			if (e.iova < s)
+				m->ext[m->n++] = (struct ext){ e.iova, e.pa, s - e.iova, e.prot };
+			if (elast > l)
+				m->ext[m->n++] = (struct ext){ l + 1, e.pa + (l + 1 - e.iova),
+							       elast - l, e.prot };
+		}
+	}
+	pt_compare(m);
 }
 
 /* Would unmapping [iova, iova + len) cut a leaf in two? */
@@ -1344,8 +1410,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (op & 0x80)
 			arm(&w, take(&in, 1) % 32 + 1);
 		switch (op % 16) {
-		case 0: case 1:
+		case 0:
 			op_pt_map(&w, m, &in);
+			break;
+		case 1:
+			if (op & 0x40)
+				op_pt_protect(&w, m, &in);
+			else
+				op_pt_map(&w, m, &in);
 			break;
 		case 2:
 			op_pt_unmap(&w, m, &in);

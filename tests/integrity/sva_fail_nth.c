@@ -5,13 +5,16 @@
  * domain; a second device on the same unit; a device on another unit),
  * mprotect (splitting, and to no access: swap), munmap (splitting),
  * a CPU read that brings a page back from swap,
- * reclaim, migrate; the fault path's worker start; fault handling,
- * where a failed step answers the group "invalid request" and populates
- * nothing; and the creation of the device kit and of the copy engine on
- * the unit, which leaves nothing registered at the RID when it fails. Each failure returns -ENOMEM (or -ENOSPC) and changes nothing
+ * reclaim, migrate; a pinned bind of a device without PRI (its pages
+ * populated first: faulting them in is a touch, which stays) and a
+ * munmap that cuts its pin in two; the fault path's worker start;
+ * fault handling, where a failed step answers the group "invalid request"
+ * and populates nothing; and the creation of the device kit and of the
+ * copy engine on the unit, which leaves nothing registered at the RID when
+ * it fails. Each failure returns -ENOMEM (or -ENOSPC) and changes nothing
  * observable: the process's mappings, counters and PASID, the devices'
- * attachments, memory in use but page-table levels (a failed map may keep
- * empty ones, siommu/pt.h; they go with the process), PASIDs and domain
+ * attachments, the pins, memory in use but page-table levels (a failed map
+ * may keep empty ones, siommu/pt.h; they go with the process), PASIDs and domain
  * IDs in use. unbind and exit consume no step, and afterwards nothing the
  * processes had is left.
  */
@@ -28,6 +31,7 @@ static struct siommu_mem *mem;
 static struct siommu_ctx *ctx;
 static struct siommu_unit *unit, *unit2;
 static struct test_pri_dev devs[3];
+static struct siommu_device *plain;	/* PASIDs, no PRI */
 static struct siommu_mm *mm;
 static uint64_t failures;
 
@@ -36,7 +40,9 @@ struct snapshot {
 	struct siommu_mm_info mi;
 	uint64_t vma[MAX_VMAS][3];
 	unsigned int nr_vmas;
-	struct siommu_domain *dom[3];
+	struct siommu_domain *dom[4];
+	uint64_t pins[MAX_VMAS][2];
+	unsigned int nr_pins;
 	uint32_t pasids_in_use;
 	uint64_t domain_ids;
 };
@@ -47,6 +53,7 @@ static void snap(struct snapshot *s)
 	struct siommu_pasid_stats ps;
 	struct siommu_unit_stats us, us2;
 	struct mm_vma *v;
+	struct mm_pin *pin;
 
 	memset(s, 0, sizeof(*s));
 	siommu_mem_get_stats(mem, &ms);
@@ -62,9 +69,14 @@ static void snap(struct snapshot *s)
 			s->vma[s->nr_vmas][1] = v->last;
 			s->vma[s->nr_vmas++][2] = v->prot;
 		}
-		for (unsigned int i = 0; i < 3; i++)
-			s->dom[i] = s->mi.pasid ? siommu_device_domain(devs[i].dev, s->mi.pasid) :
-						  NULL;
+		cds_list_for_each_entry(pin, &mm->pins, node) {
+			CHECK(s->nr_pins < MAX_VMAS);
+			s->pins[s->nr_pins][0] = pin->start;
+			s->pins[s->nr_pins++][1] = pin->last;
+		}
+		for (unsigned int i = 0; i < 4; i++)
+			s->dom[i] = s->mi.pasid ? siommu_device_domain(i < 3 ? devs[i].dev : plain,
+									s->mi.pasid) : NULL;
 	}
 	siommu_pasid_get_stats(siommu_ctx_pasids(ctx), &ps);
 	s->pasids_in_use = ps.in_use;
@@ -88,11 +100,19 @@ static int do_create(void)
 	return ret;
 }
 
-static struct siommu_sva *binds[3];
+static struct siommu_sva *binds[4];
 
 static int do_bind(unsigned int i)
 {
 	return siommu_sva_bind(devs[i].dev, mm, &binds[i]);
+}
+
+static int do_bind_pinned(uint64_t addr, uint64_t length)
+{
+	const struct siommu_sva_range r = { addr, length };
+	const struct siommu_sva_bind_opts o = { SIOMMU_SVA_BIND_PINNED, &r, 1 };
+
+	return siommu_sva_bind_with(plain, mm, &o, &binds[3]);
 }
 
 /* A page request for @va in poll mode: the code its group got. */
@@ -123,6 +143,7 @@ int main(void)
 	test_pri_dev_init(&devs[0], ctx, unit, 0x10, 20, 0);
 	test_pri_dev_init(&devs[1], ctx, unit, 0x11, 20, SIOMMU_DEV_ATS);
 	test_pri_dev_init(&devs[2], ctx, unit2, 0x10, 20, 0);
+	plain = test_dev_add(unit, 0x12, 20, 0);
 	siommu_mem_get_stats(mem, &ms0);
 
 	/* The worker's start fails cleanly, then works. */
@@ -154,6 +175,12 @@ int main(void)
 	SWEEP("reclaim", siommu_mm_reclaim(mm, va));
 	SWEEP("cpu write (populate)", siommu_mm_write(mm, va + 4 * PG, buf, 8));
 	SWEEP("migrate", siommu_mm_migrate(mm, va + 4 * PG));
+	for (n = 10; n < 13; n++)
+		CHECK_OK(siommu_mm_write(mm, va + n * PG, buf, 8));
+	SWEEP("bind (pinned)", do_bind_pinned(va + 10 * PG, 3 * PG));
+	SWEEP("munmap (cuts a pin)", siommu_mm_munmap(mm, va + 11 * PG, PG));
+	CHECK_EQ(mm->pins.next != mm->pins.prev, true);
+	CHECK_EQ(siommu_mm_reclaim(mm, va + 12 * PG), -EBUSY);
 
 	/* Fault handling: a failed step answers "invalid" and changes
 	 * nothing; the device's retry then succeeds. */
@@ -176,12 +203,13 @@ int main(void)
 	fprintf(stderr, "  %-36s %" PRIu64 " fallible steps\n", "page fault", n - 1);
 
 	SWEEP("atsdev create", test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
-		.mem = mem, .rid = 0x12 }, &kit));
+		.mem = mem, .rid = 0x14 }, &kit));
 	SWEEP("cpyeng create", test_cpyeng_create(unit, &(struct siommu_cpyeng_cfg){
-		.mem = mem, .rid = 0x13 }, &eng));
+		.mem = mem, .rid = 0x15 }, &eng));
 	NO_STEP(siommu_cpyeng_destroy(eng));
 	NO_STEP(siommu_atsdev_destroy(kit));
 
+	NO_STEP(siommu_sva_unbind(binds[3]));
 	NO_STEP(siommu_sva_unbind(binds[1]));
 	NO_STEP(siommu_mm_exit(mm));
 	NO_STEP(siommu_sva_unbind(binds[0]));
@@ -195,6 +223,7 @@ int main(void)
 	CHECK(failures);
 	for (unsigned int i = 0; i < 3; i++)
 		test_pri_dev_fini(&devs[i]);
+	siommu_device_remove(plain);
 	siommu_ctx_destroy(ctx);
 	return 0;
 }

@@ -8,7 +8,11 @@
  * freeing levels through a gather. Readers translate random addresses of the
  * whole window all the while. Every mapping of iova points at iova + OFF, so
  * a reader that walked a freed or reused level, or saw a torn entry, gets a
- * different PA and fails. Also meant for ThreadSanitizer (make tsan).
+ * different PA and fails. A "protect" thread changes the permissions of
+ * random ranges of a 1G leaf that stays mapped, splitting it into 2M and
+ * then 4K leaves as its ranges cut them: readers of that gigabyte must
+ * always find it mapped, at iova + PROT_OFF. Also meant for ThreadSanitizer
+ * (make tsan).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +28,8 @@
 #define SMALL_SPAN (32ull << 20)	/* chunks of the mapper threads */
 #define BIG_BASE (BASE + SMALL_SPAN)
 #define NR_BIG 8
+#define PROT_BASE (4ull << 30)	/* one 1G leaf, always mapped */
+#define PROT_OFF (4ull << 30)
 #define NR_MAPPERS 2
 #define NR_READERS 2
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
@@ -93,6 +99,27 @@ static void *levels_fn(void *arg)
 	return NULL;
 }
 
+static void *protect_fn(void *arg)
+{
+	struct mapper *m = arg;
+	struct test_rng r = { 0x9e3779b9ull };
+
+	while (!__atomic_load_n(&m->sh->stop, __ATOMIC_RELAXED)) {
+		uint64_t first = test_rand_below(&r, SIOMMU_SZ_1G >> 12);
+		uint64_t n = 1 + test_rand_below(&r, test_rand_below(&r, 2) ? 8 : 1024);
+		struct siommu_pt_gather g;
+
+		if (first + n > SIOMMU_SZ_1G >> 12)
+			n = (SIOMMU_SZ_1G >> 12) - first;
+		siommu_pt_gather_init(&g);
+		CHECK_OK(siommu_pt_protect(m->sh->pt, PROT_BASE + (first << 12), n << 12,
+					   test_rand_below(&r, 2) ? RW : SIOMMU_PROT_READ, &g));
+		siommu_pt_gather_release(&g);
+		m->ops++;
+	}
+	return NULL;
+}
+
 static void *reader_fn(void *arg)
 {
 	struct shared *sh = arg;
@@ -102,8 +129,17 @@ static void *reader_fn(void *arg)
 
 	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
 		uint64_t iova = BASE + (test_rand_below(&r, span >> 12) << 12), pa;
-		int ret = siommu_pt_iova_to_phys(sh->pt, iova, &pa, NULL);
+		int ret;
 
+		if (test_rand_below(&r, 2)) {
+			/* Under protect: never absent, never elsewhere. */
+			iova = PROT_BASE + (test_rand_below(&r, SIOMMU_SZ_1G >> 12) << 12);
+			CHECK_OK(siommu_pt_iova_to_phys(sh->pt, iova, &pa, NULL));
+			CHECK_EQ(pa, iova + PROT_OFF);
+			reads++;
+			continue;
+		}
+		ret = siommu_pt_iova_to_phys(sh->pt, iova, &pa, NULL);
 		if (ret) {
 			CHECK_EQ(ret, -ENOENT);
 		} else {
@@ -120,8 +156,8 @@ static void *reader_fn(void *arg)
 static void run(enum siommu_pt_format f, unsigned int ms)
 {
 	struct siommu_pt_cfg cfg = { .format = f };
-	static struct mapper mappers[NR_MAPPERS + 1];
-	pthread_t mt[NR_MAPPERS + 1], rt[NR_READERS];
+	static struct mapper mappers[NR_MAPPERS + 2];
+	pthread_t mt[NR_MAPPERS + 2], rt[NR_READERS];
 	struct shared sh = { 0 };
 	struct siommu_mem *mem;
 	struct siommu_mem_stats st;
@@ -131,18 +167,19 @@ static void run(enum siommu_pt_format f, unsigned int ms)
 
 	CHECK_OK(siommu_mem_create(NULL, &mem));
 	CHECK_OK(siommu_pt_create(mem, &cfg, &sh.pt));
+	CHECK_OK(siommu_pt_map(sh.pt, PROT_BASE, PROT_BASE + PROT_OFF, SIOMMU_SZ_1G, RW));
 	memset(mappers, 0, sizeof(mappers));
-	for (i = 0; i <= NR_MAPPERS; i++) {
+	for (i = 0; i <= NR_MAPPERS + 1; i++) {
 		mappers[i].sh = &sh;
 		mappers[i].id = i;
-		CHECK_OK(pthread_create(&mt[i], NULL, i < NR_MAPPERS ? mapper_fn : levels_fn,
-					&mappers[i]));
+		CHECK_OK(pthread_create(&mt[i], NULL, i < NR_MAPPERS ? mapper_fn :
+					i == NR_MAPPERS ? levels_fn : protect_fn, &mappers[i]));
 	}
 	for (i = 0; i < NR_READERS; i++)
 		CHECK_OK(pthread_create(&rt[i], NULL, reader_fn, &sh));
 	nanosleep(&ts, NULL);
 	__atomic_store_n(&sh.stop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i <= NR_MAPPERS; i++) {
+	for (i = 0; i <= NR_MAPPERS + 1; i++) {
 		pthread_join(mt[i], NULL);
 		ops += mappers[i].ops;
 	}
@@ -159,10 +196,11 @@ static void run(enum siommu_pt_format f, unsigned int ms)
 		else
 			CHECK_EQ(ret, -ENOENT);
 	}
-	fprintf(stderr, "%s: %" PRIu64 " map/unmap ops, %" PRIu64 " lookups (%" PRIu64
-		" hits), %" PRIu64 " table pages\n", siommu_pt_format_name(f), ops,
-		sh.reads, sh.hits, siommu_pt_table_pages(sh.pt));
-	CHECK(ops > 100 && sh.reads > 100 && sh.hits > 0);
+	fprintf(stderr, "%s: %" PRIu64 " map/unmap/protect ops (%" PRIu64 " protects), %"
+		PRIu64 " lookups (%" PRIu64 " hits), %" PRIu64 " table pages\n",
+		siommu_pt_format_name(f), ops, mappers[NR_MAPPERS + 1].ops, sh.reads, sh.hits,
+		siommu_pt_table_pages(sh.pt));
+	CHECK(ops > 100 && sh.reads > 100 && sh.hits > 0 && mappers[NR_MAPPERS + 1].ops);
 	siommu_pt_destroy(sh.pt);
 	siommu_mem_get_stats(mem, &st);
 	CHECK_EQ(st.in_use[SIOMMU_MEM_PT], 0);

@@ -20,6 +20,13 @@
  *    (CMD_ATC_INV): its device TLB fills and misses all the while; once
  *    the call returns, the page's old frame never changes again, so no
  *    stale device-TLB entry survived it.
+ * 5. mprotect against device reads: device threads read the process's
+ *    pages (plain DMA: a miss would be a fault, no page request; more
+ *    pages than the IOTLB holds, so that reads walk the table) while
+ *    ranges are made read-only and writable again; no read ever faults,
+ *    since the page stays mapped throughout, and once a downgrade
+ *    returns a device write to the page faults (its cached writable
+ *    translation is gone) and leaves the page as it was.
  */
 #include <pthread.h>
 
@@ -397,6 +404,100 @@ static void phase_unmap_vs_devtlb(void)
 	siommu_device_remove(dev);
 }
 
+/* Phase 5 ------------------------------------------------------------------ */
+
+/* More pages than either model's IOTLB holds by default. */
+#define NR_PROT_PAGES 2048
+
+struct reader {
+	pthread_t th;
+	struct test_pri_dev *d;
+	uint32_t pasid;
+	uint64_t va;
+	unsigned int seed;
+	uint64_t reads, faults;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *q = arg;
+	struct test_rng r = { q->seed };
+	uint64_t val;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		uint64_t iova = q->va + test_rand_below(&r, NR_PROT_PAGES) * PG +
+				test_rand_below(&r, PG / 8) * 8;
+
+		if (test_pri_dma_once(q->d, q->pasid, iova, &val, sizeof(val), false, NULL))
+			q->faults++;
+		q->reads++;
+	}
+	return NULL;
+}
+
+static void phase_mprotect_vs_dma(void)
+{
+	struct test_pri_dev d;
+	struct siommu_mm *mm;
+	struct siommu_sva *sva;
+	struct siommu_mm_info mi;
+	struct reader q[NR_THREADS];
+	struct test_rng r = { 55 };
+	struct timespec t0;
+	static unsigned char fill[PG];
+	uint64_t va, rounds = 0, reads = 0, faults = 0, val = 0x1122334455667788ull, got;
+	uint32_t pasid;
+	unsigned int i;
+
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(5), &mm));
+	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PROT_PAGES * PG, RW, &va));
+	memset(fill, 0x5a, sizeof(fill));
+	for (i = 0; i < NR_PROT_PAGES; i++)
+		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, PG));
+	test_pri_dev_init(&d, ctx, unit, 0x500, 20, 0);
+	CHECK_OK(siommu_sva_bind(d.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	stop = false;
+	for (i = 0; i < NR_THREADS; i++) {
+		q[i] = (struct reader){ .d = &d, .pasid = pasid, .va = va, .seed = 4000 + i };
+		CHECK_OK(pthread_create(&q[i].th, NULL, reader_fn, &q[i]));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!time_up(&t0)) {
+		uint64_t page = va + test_rand_below(&r, NR_PROT_PAGES) * PG;
+		uint64_t len = (1 + test_rand_below(&r, 512)) * PG;
+
+		if (page + len > va + NR_PROT_PAGES * PG)
+			len = va + NR_PROT_PAGES * PG - page;
+		/* The device caches the page writable, then loses that. */
+		CHECK_OK(test_pri_dma_once(&d, pasid, page, fill, 8, true, NULL));
+		CHECK_OK(siommu_mm_mprotect(mm, page, len, SIOMMU_PROT_READ));
+		CHECK_EQ(test_pri_dma_once(&d, pasid, page + 8, &val, sizeof(val), true, NULL),
+			 -EFAULT);
+		CHECK_OK(siommu_mm_read(mm, page + 8, &got, sizeof(got)));
+		CHECK_EQ(got, 0x5a5a5a5a5a5a5a5aull);
+		CHECK_OK(siommu_mm_mprotect(mm, page, len, RW));
+		rounds++;
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	for (i = 0; i < NR_THREADS; i++) {
+		pthread_join(q[i].th, NULL);
+		reads += q[i].reads;
+		faults += q[i].faults;
+	}
+	siommu_mm_get_info(mm, &mi);
+	fprintf(stderr, "mprotect vs DMA: %" PRIu64 " downgrades, %" PRIu64 " device reads, %"
+		PRIu64 " faulted\n", rounds, reads, faults);
+	CHECK(rounds && reads);
+	CHECK_EQ(faults, 0);
+	/* Nothing was ever missing: no page request, no page brought in. */
+	CHECK_EQ(mi.faults + mi.faults_refused, 0);
+	CHECK_EQ(mi.resident, NR_PROT_PAGES);
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&d);
+}
+
 int main(void)
 {
 	const char *e = getenv("SIOMMU_STRESS_MS");
@@ -408,6 +509,7 @@ int main(void)
 	phase_unbind_vs_requests();
 	phase_fault_storm();
 	phase_unmap_vs_devtlb();
+	phase_mprotect_vs_dma();
 	siommu_ctx_destroy(ctx);
 	return 0;
 }

@@ -4,7 +4,11 @@
 # processes, twice, on a device without PASIDs, ATS or PRI, or behind a unit
 # other than VT-d, or beyond the device's PASID width; DMA in a process the
 # device is not bound to, with a PASID too, or with another op, are refused
-# with FILE:LINE: FIELD and why.
+# with FILE:LINE: FIELD and why. So are a process's own operations in the
+# workload (munmap, mprotect, reclaim, migrate) without a process, with a
+# DMA's fields, with a range that is unaligned or outside the process, or
+# with prot missing (mprotect) or given (the others); and one the library
+# refuses when it runs (an mprotect over a hole) names its line.
 . "$(dirname "$0")/expect.sh"
 
 head='units:
@@ -114,5 +118,68 @@ Y
 expect process_key_top "process_key_top.yaml:1: process: unknown field in a scenario (expected one of: units, processes, devices" <<Y
 process: []
 units: []
+Y
+pop_head='units:
+  - { name: v0 }
+processes:
+  - name: p
+    mappings:
+      - { addr: 0x10000, size: 64K }
+devices: []
+domains: []
+attach: []
+workload:'
+expect op_no_process "op_no_process.yaml:11: process: missing: op munmap acts on a process's range" <<Y
+$pop_head
+  - { op: munmap, addr: 0x10000, size: 4K }
+Y
+expect op_unknown_process "op_unknown_process.yaml:11: process: no process named 'q' is defined above" <<Y
+$pop_head
+  - { process: q, op: reclaim, addr: 0x10000, size: 4K }
+Y
+expect op_device "op_device.yaml:11: device: op munmap is the process's own: it takes process, addr, size" <<Y
+$pop_head
+  - { device: d, process: p, op: munmap, addr: 0x10000, size: 4K }
+Y
+expect op_expect "op_expect.yaml:11: expect: op mprotect is the process's own: it takes process, addr, size and prot" <<Y
+$pop_head
+  - { process: p, op: mprotect, addr: 0x10000, size: 4K, prot: r, expect: ok }
+Y
+expect op_iova "op_iova.yaml:11: iova: op migrate is the process's own: it takes process, addr, size" <<Y
+$pop_head
+  - { process: p, op: migrate, iova: 0x10000, size: 4K }
+Y
+expect op_no_size "op_no_size.yaml:11: size: missing (expected a number)" <<Y
+$pop_head
+  - { process: p, op: munmap, addr: 0x10000 }
+Y
+expect op_unaligned "op_unaligned.yaml:11: addr: 0x10800+4K is not 4K-aligned" <<Y
+$pop_head
+  - { process: p, op: munmap, addr: 0x10800, size: 4K }
+Y
+expect op_below "op_below.yaml:11: addr: 0x1000 is out of range" <<Y
+$pop_head
+  - { process: p, op: munmap, addr: 0x1000, size: 4K }
+Y
+expect op_beyond "op_beyond.yaml:11: addr: 0x7ffffffff000+8K ends beyond the process's last address 0x7fffffffffff" <<Y
+$pop_head
+  - { process: p, op: reclaim, addr: 0x7ffffffff000, size: 8K }
+Y
+expect op_no_prot "op_no_prot.yaml:11: prot: missing: mprotect gives the range none, r, w or rw" <<Y
+$pop_head
+  - { process: p, op: mprotect, addr: 0x10000, size: 4K }
+Y
+expect op_bad_prot "op_bad_prot.yaml:11: prot: expected none|r|w|rw" <<Y
+$pop_head
+  - { process: p, op: mprotect, addr: 0x10000, size: 4K, prot: rx }
+Y
+expect op_prot_elsewhere "op_prot_elsewhere.yaml:11: prot: only for mprotect" <<Y
+$pop_head
+  - { process: p, op: munmap, addr: 0x10000, size: 4K, prot: r }
+Y
+expect op_refused "op_refused.yaml:12: addr: process 'p' refused mprotect of 0x10000+128K" <<Y
+$pop_head
+  - { process: p, op: reclaim, addr: 0x10000, size: 64K }
+  - { process: p, op: mprotect, addr: 0x10000, size: 128K, prot: r }
 Y
 finish

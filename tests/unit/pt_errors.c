@@ -104,6 +104,35 @@ static void check_case(const struct pt_case *pc)
 	snapshot(pt, pc, &after);
 	same(&before, &after);
 
+	/* protect: -EINVAL, -EOVERFLOW, -ERANGE, and nothing changes */
+	{
+		struct siommu_pt_gather g;
+
+		siommu_pt_gather_init(&g);
+		CHECK_EQ(siommu_pt_protect(pt, 0x1000, 0, RW, &g), -EINVAL);
+		CHECK_EQ(siommu_pt_protect(pt, 0x1800, 0x1000, RW, &g), -EINVAL);
+		CHECK_EQ(siommu_pt_protect(pt, 0x1000, 0x10, RW, &g), -EINVAL);
+		CHECK_EQ(siommu_pt_protect(pt, 0x1000, 0x1000, RW, NULL), -EINVAL);
+		CHECK_EQ(siommu_pt_protect(pt, 0x1000, 0x1000, 0, &g), -EINVAL);
+		CHECK_EQ(siommu_pt_protect(pt, 0x1000, 0x1000, SIOMMU_PROT_EXEC, &g), -EINVAL);
+		CHECK_EQ(siommu_pt_protect(pt, 0x1000, 0x1000, RW | (1u << 7), &g), -EINVAL);
+		if (f == SIOMMU_PT_VTD_SS || f == SIOMMU_PT_ARM_S2)
+			CHECK_EQ(siommu_pt_protect(pt, 0x200000, 0x1000, RW | SIOMMU_PROT_PRIV,
+						   &g), -EINVAL);
+		CHECK_EQ(siommu_pt_protect(pt, 0xfffffffffffff000ull, 0x2000, RW, &g),
+			 -EOVERFLOW);
+		CHECK_EQ(siommu_pt_protect(pt, top, 0x1000, RW, &g), -ERANGE);
+		CHECK_EQ(siommu_pt_protect(pt, top - 0x1000, 0x2000, RW, &g), -ERANGE);
+		CHECK_EQ(g.start, UINT64_MAX);
+		CHECK(g.leaf_only);
+		/* Protecting holes is fine and gathers nothing. */
+		CHECK_OK(siommu_pt_protect(pt, 0x10000, 0x10000, RW, &g));
+		CHECK_EQ(g.start, UINT64_MAX);
+		siommu_pt_gather_release(&g);
+	}
+	snapshot(pt, pc, &after);
+	same(&before, &after);
+
 	/* iova_to_phys beyond the width */
 	CHECK_EQ(siommu_pt_iova_to_phys(pt, top, &done, NULL), -ERANGE);
 	CHECK_EQ(siommu_pt_iova_to_phys(pt, 0x10000, &done, NULL), -ENOENT);

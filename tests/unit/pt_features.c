@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Page-table features beyond map/unmap: permission encoding per the format
- * specifications, dirty tracking, the table-memory budget, level freeing
- * through gathers, and the for_each iterator.
+ * specifications, dirty tracking, protect (in-place permission changes, the
+ * bytes it writes, the dirty state it keeps, the splits it makes), the
+ * table-memory budget, level freeing through gathers, and the for_each
+ * iterator.
  */
 #include <errno.h>
 
@@ -12,6 +14,24 @@
 #include "test.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
+
+/*
+ * A decoded leaf grants what @prot asks, in the spec's bits. @dbm: an Arm
+ * leaf of a dirty-tracking table: writable-clean until hardware writes it,
+ * so W reads clear whatever @prot is.
+ */
+static void check_entry_prot(const struct ref_pte *d, unsigned int prot, bool stage2, bool dbm)
+{
+	if (dbm)
+		CHECK(!d->w);
+	else
+		CHECK_EQ(d->w, !!(prot & SIOMMU_PROT_WRITE));
+	CHECK_EQ(d->x, !!(prot & SIOMMU_PROT_EXEC));
+	if (stage2)
+		CHECK_EQ(d->r, !!(prot & SIOMMU_PROT_READ));
+	else
+		CHECK_EQ(d->user, !(prot & SIOMMU_PROT_PRIV));
+}
 
 /* Encoding of every prot, read back with the spec's bit layout. */
 static void check_prot_encoding(const struct pt_case *pc)
@@ -39,12 +59,7 @@ static void check_prot_encoding(const struct pt_case *pc)
 		CHECK(ref_walk(mem, pt, iova, &lvl, &d));
 		CHECK_EQ(lvl, 0);
 		CHECK_EQ(d.addr, iova);
-		CHECK_EQ(d.w, !!(prot & SIOMMU_PROT_WRITE));
-		CHECK_EQ(d.x, !!(prot & SIOMMU_PROT_EXEC));
-		if (stage2)
-			CHECK_EQ(d.r, !!(prot & SIOMMU_PROT_READ));
-		else
-			CHECK_EQ(d.user, !(prot & SIOMMU_PROT_PRIV));
+		check_entry_prot(&d, prot, stage2, false);
 		n++;
 	}
 	CHECK(n >= 6);
@@ -149,6 +164,153 @@ static void check_dirty(const struct pt_case *pc)
 	CHECK(leaf.prot & SIOMMU_PROT_WRITE);
 	CHECK(!leaf.dirty);
 
+	siommu_pt_destroy(pt);
+	siommu_mem_destroy(mem);
+}
+
+/* The entry for @iova read the way hardware reads it: level, R/W/X, dirty. */
+static struct ref_pte walk_entry(struct siommu_mem *mem, struct siommu_pt *pt,
+				 uint64_t iova, unsigned int *lvl)
+{
+	struct ref_pte d;
+
+	CHECK(ref_walk(mem, pt, iova, lvl, &d));
+	return d;
+}
+
+static void check_protect(const struct pt_case *pc)
+{
+	enum siommu_pt_format f = pc->cfg.format;
+	bool stage2 = f == SIOMMU_PT_VTD_SS || f == SIOMMU_PT_ARM_S2;
+	struct siommu_pt_cfg cfg = pc->cfg;
+	uint64_t base = 0x40000000, pa, pages;
+	struct siommu_pt_gather g;
+	struct siommu_pt_leaf leaf;
+	struct siommu_mem *mem;
+	struct siommu_pt *pt;
+	struct dirty_log l;
+	unsigned int prot, lvl;
+	struct ref_pte d;
+
+	CHECK_OK(siommu_mem_create(NULL, &mem));
+	cfg.flags = SIOMMU_PT_DIRTY_TRACKING;
+	CHECK_OK(siommu_pt_create(mem, &cfg, &pt));
+
+	/* Every permission the format has, written as the spec lays it out,
+	 * on a 4K page and on a 2M leaf the range covers whole. */
+	CHECK_OK(siommu_pt_map(pt, base, 0x7000, 0x1000, RW));
+	CHECK_OK(siommu_pt_map(pt, base + SIOMMU_SZ_2M, SIOMMU_SZ_2M, SIOMMU_SZ_2M, RW));
+	for (prot = 1; prot < 16; prot++) {
+		if (!(prot & RW) || (stage2 && (prot & SIOMMU_PROT_PRIV)))
+			continue;
+		for (unsigned int k = 0; k < 2; k++) {
+			uint64_t at = k ? base + SIOMMU_SZ_2M : base;
+
+			siommu_pt_gather_init(&g);
+			CHECK_OK(siommu_pt_protect(pt, at, k ? SIOMMU_SZ_2M : 0x1000, prot, &g));
+			CHECK(g.leaf_only);
+			CHECK_EQ(g.start, at);
+			siommu_pt_gather_release(&g);
+			d = walk_entry(mem, pt, at, &lvl);
+			CHECK_EQ(lvl, k);
+			CHECK_EQ(d.addr, k ? SIOMMU_SZ_2M : 0x7000);
+			check_entry_prot(&d, prot, stage2,
+					 f == SIOMMU_PT_ARM_S1 || f == SIOMMU_PT_ARM_S2);
+			CHECK_OK(siommu_pt_iova_to_phys(pt, at, &pa, &leaf));
+			CHECK_EQ(leaf.prot & RW, stage2 ? prot & RW :
+						     (prot & RW) | SIOMMU_PROT_READ);
+		}
+	}
+
+	/* A page that stays writable stays dirty; one made read-only is
+	 * clean, and dirty again only after hardware writes it again. */
+	CHECK_OK(siommu_pt_map(pt, base + 0x1000, 0x8000, 0x2000, RW));
+	hw_mark_dirty(mem, pt, f, base + 0x1000);
+	hw_mark_dirty(mem, pt, f, base + 0x2000);
+	siommu_pt_gather_init(&g);
+	CHECK_OK(siommu_pt_protect(pt, base + 0x1000, 0x1000, RW | SIOMMU_PROT_EXEC, &g));
+	CHECK_OK(siommu_pt_protect(pt, base + 0x2000, 0x1000, SIOMMU_PROT_READ, &g));
+	CHECK_EQ(g.start, base + 0x1000);
+	CHECK_EQ(g.last, base + 0x2fff);
+	siommu_pt_gather_release(&g);
+	memset(&l, 0, sizeof(l));
+	CHECK_OK(siommu_pt_read_and_clear_dirty(pt, base, SIOMMU_SZ_1G, 0, log_dirty, &l));
+	CHECK_EQ(l.n, 1);
+	CHECK_EQ(l.iova[0], base + 0x1000);
+	CHECK_EQ(l.len[0], 0x1000);
+
+	/* Cutting a 2M leaf: split into 4K leaves with the same translation
+	 * and state (dirty, since it was), one table level more, the whole
+	 * old leaf gathered as not a leaf only; only the cut pages change. */
+	siommu_pt_gather_init(&g);
+	CHECK_OK(siommu_pt_protect(pt, base + SIOMMU_SZ_2M, SIOMMU_SZ_2M, RW, &g));
+	siommu_pt_gather_release(&g);
+	hw_mark_dirty(mem, pt, f, base + SIOMMU_SZ_2M);
+	pages = siommu_pt_table_pages(pt);
+	siommu_pt_gather_init(&g);
+	CHECK_OK(siommu_pt_protect(pt, base + SIOMMU_SZ_2M + 0x3000, 0x2000, SIOMMU_PROT_READ,
+				   &g));
+	CHECK(!g.leaf_only);
+	CHECK_EQ(g.start, base + SIOMMU_SZ_2M);
+	CHECK_EQ(g.last, base + 2 * SIOMMU_SZ_2M - 1);
+	CHECK_EQ(g.nr_pages, 0);
+	siommu_pt_gather_release(&g);
+	CHECK_EQ(siommu_pt_table_pages(pt), pages + 1);
+	for (uint64_t off = 0; off < SIOMMU_SZ_2M; off += 0x1000) {
+		bool cut = off == 0x3000 || off == 0x4000;
+
+		d = walk_entry(mem, pt, base + SIOMMU_SZ_2M + off, &lvl);
+		CHECK_EQ(lvl, 0);
+		CHECK_EQ(d.addr, SIOMMU_SZ_2M + off);
+		CHECK_EQ(d.dirty_bit, !cut);
+		CHECK_OK(siommu_pt_iova_to_phys(pt, base + SIOMMU_SZ_2M + off, &pa, &leaf));
+		CHECK_EQ(leaf.size, 0x1000);
+		CHECK_EQ(!!(leaf.prot & SIOMMU_PROT_WRITE), !cut);
+	}
+	/* The range covers the split pieces whole now: no new split. */
+	siommu_pt_gather_init(&g);
+	CHECK_OK(siommu_pt_protect(pt, base + SIOMMU_SZ_2M, SIOMMU_SZ_2M, RW, &g));
+	CHECK(g.leaf_only);
+	siommu_pt_gather_release(&g);
+	CHECK_EQ(siommu_pt_table_pages(pt), pages + 1);
+	siommu_pt_destroy(pt);
+
+	/* A 1G leaf in a table without 2M leaves splits straight into 4K
+	 * leaves under 512 new tables; a range ending at the top of the
+	 * input width has no end to split; holes are skipped. */
+	cfg = pc->cfg;
+	cfg.pgsize_bitmap = SIOMMU_PGSIZE_4K | SIOMMU_PGSIZE_1G;
+	CHECK_OK(siommu_pt_create(mem, &cfg, &pt));
+	CHECK_OK(siommu_pt_map(pt, SIOMMU_SZ_1G, SIOMMU_SZ_1G, SIOMMU_SZ_1G, RW));
+	CHECK_OK(siommu_pt_map(pt, pc->max_iova + 1 - SIOMMU_SZ_1G, 0, SIOMMU_SZ_1G, RW));
+	pages = siommu_pt_table_pages(pt);
+	siommu_pt_gather_init(&g);
+	CHECK_OK(siommu_pt_protect(pt, SIOMMU_SZ_1G - 0x1000, 0x3000, SIOMMU_PROT_READ, &g));
+	CHECK_EQ(g.start, SIOMMU_SZ_1G - 0x1000);
+	CHECK_EQ(g.last, 2 * SIOMMU_SZ_1G - 1);
+	siommu_pt_gather_release(&g);
+	CHECK_EQ(siommu_pt_table_pages(pt), pages + 513);
+	d = walk_entry(mem, pt, SIOMMU_SZ_1G + 0x1000, &lvl);
+	CHECK_EQ(lvl, 0);
+	CHECK(!d.w);
+	d = walk_entry(mem, pt, SIOMMU_SZ_1G + 0x2000, &lvl);
+	CHECK_EQ(lvl, 0);
+	CHECK_EQ(d.addr, SIOMMU_SZ_1G + 0x2000);
+	CHECK(d.w || f == SIOMMU_PT_ARM_S1 || f == SIOMMU_PT_ARM_S2);
+	CHECK_OK(siommu_pt_iova_to_phys(pt, SIOMMU_SZ_1G + 0x2000, &pa, &leaf));
+	CHECK(leaf.prot & SIOMMU_PROT_WRITE);
+	pages = siommu_pt_table_pages(pt);
+	siommu_pt_gather_init(&g);
+	CHECK_OK(siommu_pt_protect(pt, pc->max_iova + 1 - SIOMMU_SZ_1G + SIOMMU_SZ_2M,
+				   SIOMMU_SZ_1G - SIOMMU_SZ_2M, SIOMMU_PROT_READ, &g));
+	siommu_pt_gather_release(&g);
+	CHECK_EQ(siommu_pt_table_pages(pt), pages + 513);
+	CHECK_OK(siommu_pt_iova_to_phys(pt, pc->max_iova, &pa, &leaf));
+	CHECK_EQ(leaf.prot & SIOMMU_PROT_WRITE, 0);
+	CHECK_EQ(pa, SIOMMU_SZ_1G - 1);
+	CHECK_OK(siommu_pt_iova_to_phys(pt, pc->max_iova + 1 - SIOMMU_SZ_1G, &pa, &leaf));
+	CHECK(leaf.prot & SIOMMU_PROT_WRITE);
+	CHECK_EQ(leaf.size, 0x1000);
 	siommu_pt_destroy(pt);
 	siommu_mem_destroy(mem);
 }
@@ -306,6 +468,7 @@ int main(void)
 	for (i = 0; i < NR_PT_CASES; i++) {
 		check_prot_encoding(&pt_cases[i]);
 		check_dirty(&pt_cases[i]);
+		check_protect(&pt_cases[i]);
 		check_memory(&pt_cases[i]);
 		check_levels_and_iter(&pt_cases[i]);
 	}

@@ -3,9 +3,11 @@
  * Every page-table format against a brute-force oracle: a flat array of
  * page -> (pa, prot, leaf) over a 4 GiB IOVA window placed at a random spot
  * of the address width. Random maps (4K runs, 2M- and 1G-aligned runs,
- * misaligned runs), unmaps (including ones that would cut a large leaf) and
- * lookups; each result is predicted by the oracle, and the whole window is
- * compared through siommu_pt_for_each every few thousand operations.
+ * misaligned runs), unmaps (including ones that would cut a large leaf),
+ * protects (which split the large leaves they cut, and only those) and
+ * lookups; each result, down to the size of the leaf holding a page, is
+ * predicted by the oracle, and the whole window is compared through
+ * siommu_pt_for_each every few thousand operations.
  */
 #include <errno.h>
 
@@ -52,6 +54,47 @@ static void oracle_leaf(const struct oracle *o, uint64_t i, uint64_t *first,
 	/* Leaves are aligned in IOVA; the window base is 1G-aligned. */
 	*first = i & ~(n - 1);
 	*end = *first + n;
+}
+
+/*
+ * Split what the table splits when a protect's range starts or ends at
+ * page @e: every leaf straddling it becomes leaves of the next size down.
+ * Returns whether anything was split.
+ */
+static bool oracle_split_at(struct oracle *o, uint64_t e)
+{
+	uint64_t lf, le, p;
+	bool split = false;
+
+	while (e < NPAGES && o->pa[e] != UNMAPPED) {
+		oracle_leaf(o, e, &lf, &le);
+		if (lf == e)
+			break;
+		for (p = lf; p < le; p++)
+			o->order[p] -= 9;
+		split = true;
+	}
+	return split;
+}
+
+/* The leaf holding page @i, as iova_to_phys describes it, is the oracle's. */
+static void check_leaf(struct siommu_pt *pt, const struct oracle *o, uint64_t i)
+{
+	struct siommu_pt_leaf leaf;
+	uint64_t got, lf, le;
+	int ret = siommu_pt_iova_to_phys(pt, o->base + (i << 12), &got, &leaf);
+
+	if (o->pa[i] == UNMAPPED) {
+		CHECK_EQ(ret, -ENOENT);
+		return;
+	}
+	CHECK_OK(ret);
+	oracle_leaf(o, i, &lf, &le);
+	CHECK_EQ(got, o->pa[i]);
+	CHECK_EQ(leaf.iova, o->base + (lf << 12));
+	CHECK_EQ(leaf.size, (le - lf) << 12);
+	CHECK_EQ(leaf.pa, o->pa[lf]);
+	CHECK_EQ(leaf.prot, o->prot[i]);
 }
 
 static void record_map(struct siommu_pt *pt, struct oracle *o, uint64_t iova,
@@ -148,6 +191,7 @@ static void run_case(const struct pt_case *pc, struct test_rng *r, uint64_t nops
 	struct siommu_mem_stats st;
 	struct oracle o;
 	uint64_t op, i, nmaps = 0, nunmaps = 0, neinval = 0, neexist = 0;
+	uint64_t nprotects = 0, nsplits = 0;
 	uint64_t slots = (pc->max_iova + 1 - WINDOW) >> 30;
 
 	CHECK_OK(siommu_mem_create(NULL, &mem));
@@ -169,7 +213,7 @@ static void run_case(const struct pt_case *pc, struct test_rng *r, uint64_t nops
 		first = (iova - o.base) >> 12;
 		last_i = first + (len >> 12) - 1;
 
-		if (kind < 50) {
+		if (kind < 42) {
 			unsigned int prot = rand_prot(r, pc->cfg.format);
 			bool busy = false;
 			int ret;
@@ -198,7 +242,7 @@ static void run_case(const struct pt_case *pc, struct test_rng *r, uint64_t nops
 					   norm_prot(pc->cfg.format, prot));
 				nmaps++;
 			}
-		} else if (kind < 90) {
+		} else if (kind < 76) {
 			struct siommu_pt_gather g;
 			uint64_t lf, le, expect = 0, done = ~0ull;
 			bool cuts = false;
@@ -233,6 +277,40 @@ static void run_case(const struct pt_case *pc, struct test_rng *r, uint64_t nops
 				nunmaps++;
 			}
 			siommu_pt_gather_release(&g);
+		} else if (kind < 90) {
+			unsigned int prot = rand_prot(r, pc->cfg.format);
+			struct siommu_pt_gather g;
+			uint64_t before = siommu_pt_table_pages(pt);
+			bool any = false, split;
+
+			split = oracle_split_at(&o, first);
+			split |= oracle_split_at(&o, last_i + 1);
+			for (p = first; p <= last_i; p++) {
+				if (o.pa[p] != UNMAPPED) {
+					o.prot[p] = norm_prot(pc->cfg.format, prot);
+					any = true;
+				}
+			}
+			siommu_pt_gather_init(&g);
+			CHECK_OK(siommu_pt_protect(pt, iova, len, prot, &g));
+			/* A flush range that covers the change; table levels
+			 * only where a leaf was split. */
+			if (any) {
+				CHECK(g.start <= iova);
+				CHECK(g.last >= iova + len - 1);
+			}
+			CHECK_EQ(g.leaf_only, !split);
+			CHECK_EQ(g.nr_pages, 0);
+			CHECK_EQ(siommu_pt_table_pages(pt) > before, split);
+			siommu_pt_gather_release(&g);
+			check_leaf(pt, &o, first);
+			check_leaf(pt, &o, last_i);
+			if (first)
+				check_leaf(pt, &o, first - 1);
+			if (last_i + 1 < NPAGES)
+				check_leaf(pt, &o, last_i + 1);
+			nprotects++;
+			nsplits += split;
 		} else {
 			for (p = 0; p < 16; p++) {
 				uint64_t pg = test_rand_below(r, NPAGES), got;
@@ -244,6 +322,7 @@ static void run_case(const struct pt_case *pc, struct test_rng *r, uint64_t nops
 					CHECK_OK(lr);
 					CHECK_EQ(got, o.pa[pg]);
 				}
+				check_leaf(pt, &o, pg);
 			}
 		}
 		if (op % 20000 == 19999)
@@ -252,11 +331,12 @@ static void run_case(const struct pt_case *pc, struct test_rng *r, uint64_t nops
 	compare_all(pt, &o);
 	fprintf(stderr, "%-10s base 0x%014" PRIx64 ": %" PRIu64 " ops, %" PRIu64
 		" maps, %" PRIu64 " unmaps, %" PRIu64 " -EEXIST, %" PRIu64
-		" -EINVAL, %" PRIu64 " table pages\n", pc->name, o.base, nops,
-		nmaps, nunmaps, neexist, neinval, siommu_pt_table_pages(pt));
+		" -EINVAL, %" PRIu64 " protects (%" PRIu64 " splitting), %" PRIu64
+		" table pages\n", pc->name, o.base, nops, nmaps, nunmaps, neexist, neinval,
+		nprotects, nsplits, siommu_pt_table_pages(pt));
 	/* The sequence reached every outcome (a short run may not). */
 	CHECK(nmaps > nops / 20 && nunmaps > nops / 20);
-	CHECK(nops < 10000 || (neexist && neinval));
+	CHECK(nops < 10000 || (neexist && neinval && nprotects && nsplits));
 
 	/* Unmapping the whole window frees every level below its 1G slots. */
 	{
