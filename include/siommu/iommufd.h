@@ -40,6 +40,12 @@
  *   FAULT   a fault queue: the page requests (PCIe PRI) of devices
  *           attached to HWPTs allocated with it, which the user reads as
  *           fault records and answers by cookie.
+ *   HW_QUEUE a guest-owned queue of a vIOMMU that the unit reads itself,
+ *           in memory mapped at a nest parent's IOVA, which it locks
+ *           (siommu_hw_queue_alloc()).
+ *   VEVENTQ a vIOMMU's event queue of one type: events of the nested
+ *           translation of its devices, named by virtual ID
+ *           (siommu_veventq_alloc()).
  *
  * Memory. An area maps the caller's own memory (a user virtual address, or
  * a memfd range). Its pages are registered with the core context's
@@ -146,13 +152,16 @@ enum siommu_iommufd_obj_type {
 	SIOMMU_IOMMUFD_OBJ_HWPT_NESTED,
 	SIOMMU_IOMMUFD_OBJ_VIOMMU,
 	SIOMMU_IOMMUFD_OBJ_VDEVICE,
+	SIOMMU_IOMMUFD_OBJ_HW_QUEUE,
+	SIOMMU_IOMMUFD_OBJ_VEVENTQ,
 };
 
 /*
  * siommu_iommufd_obj_destroy - IOMMU_DESTROY: destroy object @id.
  * An IOAS's mappings go with it. Returns 0, -ENOENT (no such published
  * object, or ID 0), -EBUSY (another object uses it: an IOAS with HWPTs,
- * a HWPT with attachments, a bound device: unbind it instead).
+ * a HWPT with attachments, a vIOMMU with vDEVICEs, vEVENTQs or HW queues,
+ * a HW queue the next one needs, a bound device: unbind it instead).
  * Waits for calls that use the object at the time.
  */
 int siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32_t id);
@@ -166,6 +175,7 @@ struct siommu_iommufd_stats {
 	uint32_t objects;		/* published */
 	uint32_t ioas, hwpts, devices, faults;	/* hwpts: paging and nested */
 	uint32_t viommus, vdevices;
+	uint32_t hw_queues, veventqs;
 	uint64_t areas;			/* over every IOAS */
 	uint64_t page_stores;		/* distinct page storage */
 	uint64_t pinned_pages;		/* pages of that storage, once each */
@@ -239,7 +249,9 @@ int siommu_ioas_copy(struct siommu_iommufd *ictx, uint32_t dst_id, uint32_t src_
  * Areas are never split: a range that cuts an area is -ENOENT, as is a
  * range with no area at all; in both cases nothing changes (Linux may
  * leave earlier areas of the range removed; this never does).
- * -EOVERFLOW (iova + length wraps), -ENOENT (no such IOAS).
+ * -EOVERFLOW (iova + length wraps), -ENOENT (no such IOAS), -EBUSY (an
+ * area of the range, unmap-all included, holds a hardware queue:
+ * siommu_hw_queue_alloc()); nothing changes on any of them.
  * Returns after every attached domain's IOTLBs are invalidated.
  */
 int siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
@@ -409,6 +421,36 @@ int siommu_viommu_alloc(struct siommu_iommufd *ictx, uint32_t flags, uint32_t ty
 int siommu_vdevice_alloc(struct siommu_iommufd *ictx, uint32_t viommu_id, uint32_t dev_id,
 			 uint64_t virt_id, uint32_t *out_id);
 
+/* Hardware queue types (Linux: enum iommu_hw_queue_type). */
+#define SIOMMU_HW_QUEUE_TYPE_DEFAULT		0
+#define SIOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV	1
+
+/*
+ * siommu_hw_queue_alloc - IOMMU_HW_QUEUE_ALLOC: give the unit behind
+ * vIOMMU @viommu_id the guest's queue @index of @type, in the memory
+ * mapped at [@iova, @iova + @length) of the IOAS of the vIOMMU's nest
+ * parent. The range is locked while the queue lives: unmapping any area
+ * of it is -EBUSY. The queue uses the vIOMMU (-EBUSY to destroy it
+ * meanwhile); where the driver's queues come in index order, queue i
+ * needs queue i - 1 and uses it, so queues are destroyed in reverse.
+ * Returns 0 with *out_id, or, changing nothing, in this order:
+ *   -EOPNOTSUPP  @flags; type DEFAULT
+ *   -EINVAL      @length 0
+ *   -EOVERFLOW   @iova + @length wraps
+ *   -ENOENT      no such vIOMMU
+ *   -EOPNOTSUPP  a type the vIOMMU's driver does not offer (no driver
+ *                here offers one yet)
+ *   -ENOENT      the range is not covered by contiguous areas
+ *   -EFAULT      the range's memory is not physically contiguous
+ *   -EINVAL      @index beyond the driver's
+ *   -EEXIST      @index in use
+ *   -EIO         an ordering rule: queue @index - 1 missing
+ *   -ENOMEM, and the driver's errors
+ */
+int siommu_hw_queue_alloc(struct siommu_iommufd *ictx, uint32_t viommu_id, uint32_t flags,
+			  uint32_t type, uint32_t index, uint64_t iova, uint64_t length,
+			  uint32_t *out_id);
+
 /*
  * siommu_hwpt_set_dirty_tracking - IOMMU_HWPT_SET_DIRTY_TRACKING: start
  * (@enable) or stop tracking the pages devices write through paging HWPT
@@ -470,12 +512,18 @@ struct siommu_hwpt_pgfault {
  * siommu_iommufd_obj_destroy() (-EBUSY while a HWPT uses it), which
  * answers every group still pending "invalid".
  *
- * A device's page requests (at its RID or a PASID) are queued on the
- * fault object of the HWPT attached there; a request with no such HWPT is
- * answered "invalid" at once. Requests gather into groups (one page
- * request group index of one device and PASID) until the last of the
- * group arrives; detaching or replacing that attachment answers its
- * pending groups "invalid".
+ * A device's page requests (at its RID or a PASID) go through the core's
+ * I/O page-fault path (siommu/core.h), which gathers them into groups
+ * (one page request group index of one device and PASID) until the last
+ * of the group arrives, and queues the group on the fault object of the
+ * HWPT attached there, in the thread that reported it; a group with no
+ * such HWPT is answered "invalid" at once. Detaching or replacing that
+ * attachment, or unbinding the device, answers its pending groups
+ * "invalid", read or not, at once; their cookies are stale from then on.
+ * Each group waiting for its answer keeps one entry of the core's queue
+ * (SIOMMU_IOPF_QUEUE per core context): past it, a request is dropped and
+ * its group answered "success", so that the device asks again (counted in
+ * siommu_unit_stats.iopf_overflows).
  */
 int siommu_fault_alloc(struct siommu_iommufd *ictx, uint32_t *out_id);
 
@@ -494,10 +542,50 @@ int siommu_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id,
  * siommu_fault_respond - write() of one response: answer the group read
  * with @cookie with @code (SIOMMU_PAGE_RESP_*), which completes it towards
  * the device. Returns 0, -EINVAL (another code; a cookie not read, or
- * answered already), -ENOENT.
+ * answered already, by a response or by a detach), -ENOENT.
  */
 int siommu_fault_respond(struct siommu_iommufd *ictx, uint32_t fault_id, uint32_t cookie,
 			 uint32_t code);
+
+/* ---- vEVENTQs ---- */
+
+/* The record header's flag (Linux: IOMMU_VEVENTQ_FLAG_LOST_EVENTS). */
+#define SIOMMU_VEVENTQ_FLAG_LOST_EVENTS	(1u << 0)
+
+/*
+ * siommu_veventq_alloc - IOMMU_VEVENTQ_ALLOC: an event queue of @type
+ * (SIOMMU_VEVENTQ_TYPE_*, siommu/core.h) on vIOMMU @viommu_id, holding up
+ * to @depth events; it uses the vIOMMU (-EBUSY to destroy it meanwhile).
+ * The vIOMMU's driver feeds it with the events of the nested translation
+ * of the devices it knows (vDEVICEs) whose RID is attached to a nested
+ * domain: on SMMUv3 (SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3) each event record of
+ * a guest's stage 1 (not a stall, S2 clear: SMMUv3 7.3), its StreamID
+ * replaced by the vDEVICE's virtual ID (struct siommu_vevent_arm_smmuv3),
+ * which then does not reach the device's fault handler; without a queue
+ * of the type it does, as before.
+ * Returns 0 with *out_id, or, changing nothing: -EOPNOTSUPP (@flags, type
+ * DEFAULT, a type the vIOMMU does not report), -EINVAL (@depth 0),
+ * -ENOENT (no such vIOMMU), -EEXIST (the vIOMMU has a queue of @type),
+ * -ENOMEM.
+ */
+int siommu_veventq_alloc(struct siommu_iommufd *ictx, uint32_t viommu_id, uint32_t flags,
+			 uint32_t type, uint32_t depth, uint32_t *out_id);
+
+/*
+ * siommu_veventq_read - read(): the queued events, oldest first, as
+ * records of an 8-byte header {flags, sequence} (u32 each) and the event
+ * (32 bytes on SMMUv3), into @buf (@count bytes), whole records only,
+ * stopping before one that does not fit; *nread the bytes written (0:
+ * nothing queued, or the next record does not fit). Every event reported
+ * takes the next sequence number (0 to INT32_MAX, then 0). Past @depth
+ * events an event is dropped: after the events queued then stands a
+ * header with SIOMMU_VEVENTQ_FLAG_LOST_EVENTS and no data, carrying the
+ * sequence number of the last one dropped (a later event takes its place
+ * at the tail; the gap in the numbers still shows the loss).
+ * Never blocks. Returns 0, -ENOENT, -EINVAL (@buf NULL with @count).
+ */
+int siommu_veventq_read(struct siommu_iommufd *ictx, uint32_t veventq_id, void *buf,
+			uint64_t count, uint64_t *nread);
 
 /* ---- devices ---- */
 

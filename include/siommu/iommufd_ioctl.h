@@ -70,6 +70,23 @@ long siommu_iommufd_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id, v
 long siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint32_t fault_id,
 				const void *buf, unsigned long count, long long pos);
 
+/*
+ * The vEVENTQ's fd. IOMMU_VEVENTQ_ALLOC gives, with the VEVENTQ object's
+ * ID, a real close-on-exec fd (an eventfd) that poll(), select() and
+ * epoll report readable while an event (or the lost-events header) waits
+ * to be read. It is read-only: write() on it is -EINVAL, as on Linux's,
+ * which has no write operation.
+ *
+ * siommu_iommufd_veventq_read - read(): whole struct
+ * iommufd_vevent_header + payload records into @buf, oldest first,
+ * stopping before one that does not fit (siommu_veventq_read()). Never
+ * blocks. Returns the bytes written (0: nothing queued, or the next
+ * record does not fit), -ESPIPE (@pos not 0), -ENOENT (no such vEVENTQ),
+ * -EFAULT (@buf NULL with @count).
+ */
+long siommu_iommufd_veventq_read(struct siommu_iommufd *ictx, uint32_t veventq_id, void *buf,
+				 unsigned long count, long long pos);
+
 #ifdef __cplusplus
 }
 #endif

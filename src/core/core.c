@@ -245,16 +245,26 @@ static int att_slot_prepare(struct siommu_device *dev, uint32_t pasid)
 	SIOMMU_ASSERT(c < dev->nr_chunks);
 	if (dev->att[c])
 		return 0;
+	struct core_att **chunk;
+
 	if (mem_should_fail(dev->unit->ctx->mem))
 		return -ENOMEM;
-	dev->att[c] = calloc(ATT_CHUNK, sizeof(struct core_att *));
-	return dev->att[c] ? 0 : -ENOMEM;
+	chunk = calloc(ATT_CHUNK, sizeof(struct core_att *));
+	if (!chunk)
+		return -ENOMEM;
+	pthread_mutex_lock(&dev->unit->rid_lock);
+	dev->att[c] = chunk;
+	pthread_mutex_unlock(&dev->unit->rid_lock);
+	return 0;
 }
 
+/* The fault path reads the table under rid_lock alone (core_dom_by_req()). */
 static void att_slot_set(struct siommu_device *dev, uint32_t pasid,
 			 struct core_att *att)
 {
+	pthread_mutex_lock(&dev->unit->rid_lock);
 	dev->att[pasid >> ATT_CHUNK_SHIFT][pasid & (ATT_CHUNK - 1)] = att;
+	pthread_mutex_unlock(&dev->unit->rid_lock);
 }
 
 /*
@@ -288,6 +298,10 @@ static void att_switch(struct siommu_device *dev, uint32_t pasid,
 		odom->nr_atts--;
 		pthread_mutex_unlock(&odom->lock);
 		free(old);
+		/* The groups that came through the old attachment get their
+		 * answer now, while the PASID cannot be reused. */
+		if (odom != dom && (odom->iopf_fn || odom->iopf_deliver))
+			core_iopf_flush(dev, pasid);
 	}
 }
 
@@ -331,17 +345,12 @@ static int att_prepare(struct siommu_device *dev, uint32_t pasid,
 
 /*
  * Detach (dev, pasid), pasid non-zero, and drop the attachment's PASID
- * reference. Page requests of a domain with a fault handler are drained
- * and answered first, while the PASID cannot be reused. Caller holds
- * ctx->lock.
+ * reference (after att_switch() answered the page requests that came
+ * through it). Caller holds ctx->lock.
  */
 static void att_detach_pasid(struct siommu_device *dev, uint32_t pasid)
 {
-	bool iopf = core_att_get(dev, pasid)->dom->iopf_fn != NULL;
-
 	att_switch(dev, pasid, NULL, NULL);
-	if (iopf)
-		core_iopf_flush(dev, pasid);
 	siommu_pasid_put(dev->unit->ctx->pasids, pasid);
 }
 
@@ -727,7 +736,8 @@ int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
 	int ret = 0;
 
 	if (!dev || (hooks && (!hooks->install_pasid || !hooks->remove_pasid ||
-			       !pasid_bits || pasid_bits > SIOMMU_PASID_BITS)))
+			       !pasid_bits || pasid_bits > SIOMMU_PASID_BITS ||
+			       ((dev->cfg.flags & SIOMMU_DEV_STALL) && !hooks->stall_end))))
 		return -EINVAL;
 	if (!dev->unit->pasid_hooks || dev->cfg.alias_rid >= 0)
 		return -EOPNOTSUPP;
@@ -821,69 +831,77 @@ void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
 		core_report_fault_unowned(unit);
 }
 
-void core_device_set_iopf(struct siommu_device *dev, core_owner_iopf_fn fn, void *arg)
+struct siommu_domain *core_dom_by_req(struct siommu_unit *unit,
+				      const struct iommu_page_request *req,
+				      struct siommu_device **dev)
+{
+	uint32_t pasid = req->pasid_present ? req->pasid : 0;
+	struct core_att *att;
+
+	*dev = dev_by_rid(unit, req->rid);
+	if (!*dev || pasid > (*dev)->max_pasid)
+		return NULL;
+	att = core_att_get(*dev, pasid);
+	return att ? att->dom : NULL;
+}
+
+void core_device_set_vevent(struct siommu_device *dev, core_vevent_fn fn, void *arg,
+			    uint64_t virt_id)
 {
 	pthread_mutex_lock(&dev->unit->rid_lock);
-	dev->iopf_fn = fn;
-	dev->iopf_arg = arg;
+	dev->vevent_fn = fn;
+	dev->vevent_arg = arg;
+	dev->vevent_virt_id = virt_id;
 	pthread_mutex_unlock(&dev->unit->rid_lock);
-	/* Calls of the old handler started under rid_lock before. */
-	while (__atomic_load_n(&dev->iopf_busy, __ATOMIC_ACQUIRE))
+	/* Calls of the old sink started under rid_lock before. */
+	while (__atomic_load_n(&dev->vevent_busy, __ATOMIC_ACQUIRE))
 		sched_yield();
 }
 
-void core_page_response(struct siommu_device *dev, const struct iommu_page_request *req,
-			enum iommu_page_resp_code code)
+int core_report_vevent(struct siommu_unit *unit, uint16_t rid, uint32_t type, const void *raw,
+		       size_t len, core_vevent_build_fn build)
 {
-	struct iommu_page_response r = { *req, code };
-
-	dev->unit->ops->page_response(dev->unit, &r, 1);
-}
-
-/* Offer @req to its device's owner; true if the owner took it. */
-static bool iopf_offer(struct siommu_unit *unit, const struct iommu_page_request *req)
-{
+	unsigned char ev[CORE_VEVENT_MAX];
 	struct siommu_device *dev;
-	core_owner_iopf_fn fn = NULL;
+	struct core_att *att;
+	core_vevent_fn fn = NULL;
+	uint64_t virt_id = 0;
 	void *arg = NULL;
-	bool taken;
+	int ret;
 
+	if (len > sizeof(ev))
+		return -EINVAL;
+	/* The attachment table changes under rid_lock too. */
 	pthread_mutex_lock(&unit->rid_lock);
-	dev = dev_by_rid(unit, req->rid);
-	if (dev && dev->iopf_fn) {
-		fn = dev->iopf_fn;
-		arg = dev->iopf_arg;
-		__atomic_fetch_add(&dev->iopf_busy, 1, __ATOMIC_RELAXED);
+	dev = dev_by_rid(unit, rid);
+	att = dev ? core_att_get(dev, 0) : NULL;
+	if (att && att->dom->type == SIOMMU_DOMAIN_NESTED && dev->vevent_fn) {
+		fn = dev->vevent_fn;
+		arg = dev->vevent_arg;
+		virt_id = dev->vevent_virt_id;
+		__atomic_fetch_add(&dev->vevent_busy, 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&unit->rid_lock);
 	if (!fn)
-		return false;
-	taken = fn(arg, dev, req);
-	__atomic_fetch_sub(&dev->iopf_busy, 1, __ATOMIC_RELEASE);
-	return taken;
+		return -ENOENT;
+	build(ev, raw, virt_id);
+	ret = fn(arg, dev, type, ev, len);
+	__atomic_fetch_sub(&dev->vevent_busy, 1, __ATOMIC_RELEASE);
+	return ret;
+}
+
+void core_domain_set_iopf_deliver(struct siommu_domain *dom, core_iopf_deliver_fn fn,
+				  void *arg)
+{
+	SIOMMU_ASSERT(!dom->nr_atts);
+	dom->iopf_deliver = fn;
+	dom->iopf_deliver_arg = arg;
 }
 
 void core_report_page_requests(struct siommu_unit *unit,
 			       const struct iommu_page_request *req, unsigned int n)
 {
-	struct iommu_page_request rest[64];
-	unsigned int i, nr = 0;
-
-	/* A device whose owner keeps a fault queue of its own (iommufd)
-	 * takes its requests first; the rest go to the core's I/O
-	 * page-fault path. Stop markers (neither read nor write) are the
-	 * path's to drop. */
-	for (i = 0; i < n; i++) {
-		if ((req[i].read || req[i].write) && iopf_offer(unit, &req[i]))
-			continue;
-		rest[nr++] = req[i];
-		if (nr == sizeof(rest) / sizeof(rest[0])) {
-			core_iopf_report(unit, rest, nr);
-			nr = 0;
-		}
-	}
-	if (nr)
-		core_iopf_report(unit, rest, nr);
+	core_iopf_report(unit, req, n);
 	defer_run();
 }
 

@@ -96,19 +96,36 @@ struct siommu_unit {
 };
 
 /*
- * A device owner's handler of the device's page requests (PCIe PRI), the
- * hook an owner with its own fault queue (iommufd's fault objects) uses
- * until the core has an I/O page-fault path of its own:
- * core_report_page_requests() offers it each request of the device (at its
- * RID or alias), with no lock of the core held. Returning true takes the
- * request: the owner answers each last-in-group request it took, once,
- * through core_page_response(). False leaves it to the core, which answers
- * the group "invalid request". Runs in the thread that processes the
- * unit's page request queue, possibly inside a device callback: it must
- * not wait for the unit or for locks held across one.
+ * A domain's deliverer of page request groups to a user who answers them
+ * later (iommufd's fault queues; Linux: a domain's iopf_handler that
+ * queues the group): called with a complete group of @dev at @pasid
+ * (0: the RID), its @n requests in order (the last one last), in the
+ * thread that reported the group's last request, with no core lock held;
+ * it must not wait for the unit or for locks held across a wait for it.
+ * Returning true takes the group: it is answered once, by
+ * core_iopf_respond(@cookie), or "invalid request" by the core when the
+ * attachment it came through goes (core_iopf_flush()). False (no room)
+ * has the core answer it "invalid request" at once. The attachment stays
+ * until it returns.
  */
-typedef bool (*core_owner_iopf_fn)(void *arg, struct siommu_device *dev,
-				   const struct iommu_page_request *req);
+typedef bool (*core_iopf_deliver_fn)(void *arg, struct siommu_device *dev, uint32_t pasid,
+				     const struct iommu_page_request *req, unsigned int n,
+				     uint64_t cookie);
+
+/*
+ * An owner's sink of the events of a device's nested translation (Linux:
+ * iommufd_viommu_report_event() for a vIOMMU's devices): @data, @len
+ * bytes of @type (SIOMMU_VEVENTQ_TYPE_*), the device named by its virtual
+ * ID. Returns 0 when queued, else a negative errno (no queue of that
+ * type: -EOPNOTSUPP), and the driver reports the event as a fault. Runs
+ * in the thread that drained the unit's event queue with no core lock
+ * held; it must not wait for the unit.
+ * A driver's builder of that event: its record @raw with the device's ID
+ * replaced by @virt_id, into @out (as many bytes as @raw).
+ */
+typedef int (*core_vevent_fn)(void *arg, struct siommu_device *dev, uint32_t type,
+			      const void *data, size_t len);
+typedef void (*core_vevent_build_fn)(void *out, const void *raw, uint64_t virt_id);
 
 struct siommu_group {
 	struct cds_list_head devices;	/* siommu_device.group_node */
@@ -139,7 +156,9 @@ struct siommu_device {
 	struct siommu_device_cfg cfg;
 	unsigned int pasid_bits;	/* usable */
 	uint32_t max_pasid;
-	/* Attachments by PASID: chunks of ATT_CHUNK pointers, lazily. */
+	/* Attachments by PASID: chunks of ATT_CHUNK pointers, lazily;
+	 * changed under ctx->lock and unit->rid_lock, so that the fault
+	 * path reads them under rid_lock alone. */
 	struct core_att ***att;
 	unsigned int nr_chunks;
 	siommu_fault_fn fault_fn;	/* atomic with fault_arg under
@@ -156,11 +175,13 @@ struct siommu_device {
 	void *owner;
 	/* Removal in progress: no new owner. Under ctx->lock. */
 	bool removing;
-	/* The owner's page-request handler (core_device_set_iopf()): set
-	 * under rid_lock; iopf_busy counts calls running (atomic). */
-	core_owner_iopf_fn iopf_fn;
-	void *iopf_arg;
-	unsigned int iopf_busy;
+	/* The owner's event sink (core_device_set_vevent()) and the
+	 * device's virtual ID: set under rid_lock; vevent_busy counts calls
+	 * running (atomic). */
+	core_vevent_fn vevent_fn;
+	void *vevent_arg;
+	uint64_t vevent_virt_id;
+	unsigned int vevent_busy;
 	/* A detach asked for from a device callback (core.c: detach_defer()):
 	 * set with an atomic exchange by the thread that asked, which links
 	 * the device into its own list (defer_next) and detaches it when
@@ -218,6 +239,10 @@ struct siommu_domain {
 	bool sva_supervisor;
 	core_iopf_fn iopf_fn;
 	void *iopf_arg;
+	/* Or a deliverer (core_domain_set_iopf_deliver()), set before the
+	 * domain is first attached. */
+	core_iopf_deliver_fn iopf_deliver;
+	void *iopf_deliver_arg;
 	/* Nesting: a nested domain's parent and its node in the parent's
 	 * children (changed under ctx->lock and the parent's lock, which
 	 * the parent's flushes hold to reach the children). */
@@ -242,6 +267,16 @@ void core_viommu_fini(struct siommu_unit *unit, void *viommu);
 int core_viommu_invalidate(struct siommu_unit *unit, void *viommu, uint32_t data_type,
 			   const void *array, uint32_t entry_len, uint32_t *entry_num,
 			   iommu_vdev_lookup_fn *lookup, void *arg);
+/*
+ * Hardware queues of a vIOMMU (src/core/iommu_ops.h: hw_queue_*), each
+ * under ctx->lock. core_hw_queue_info: -EOPNOTSUPP for a unit without
+ * queues, else the driver's answer.
+ */
+int core_hw_queue_info(struct siommu_unit *unit, void *viommu, uint32_t type,
+		       uint32_t *nr_index, bool *in_order);
+int core_hw_queue_init(struct siommu_unit *unit, void *viommu, uint32_t type, uint32_t index,
+		       uint64_t pa, uint64_t length, void **out);
+void core_hw_queue_fini(struct siommu_unit *unit, void *viommu, void *queue);
 
 /* A new domain of @type in @ctx, its lists and lock ready, before the
  * driver shapes it; NULL when out of memory (a fallible step). */
@@ -309,18 +344,6 @@ static inline int core_domain_pgsizes(uint64_t walks, uint64_t asked, uint64_t *
 }
 
 /*
- * core_device_set_iopf - make @fn(@arg) @dev's page-request handler (NULL:
- * none). When it returns, no call of the previous handler is running.
- * Never fails; not from inside the handler.
- * core_page_response - answer the page request group that @req (its last
- * request) belongs to with @code, through the device's unit. No core lock
- * held.
- */
-void core_device_set_iopf(struct siommu_device *dev, core_owner_iopf_fn fn, void *arg);
-void core_page_response(struct siommu_device *dev, const struct iommu_page_request *req,
-			enum iommu_page_resp_code code);
-
-/*
  * Queue processing in this thread. A driver whose unit runs device
  * callbacks inside its queue submission (VT-d: the thread that writes IQT,
  * q_lock held) marks that span with core_queue_enter()/core_queue_exit().
@@ -384,26 +407,66 @@ void core_domain_flush_range(struct siommu_domain *dom, uint64_t start,
  */
 void core_device_quiesce_pasid(struct siommu_device *dev, uint32_t pasid);
 
+/*
+ * core_device_set_vevent - make @fn(@arg) the sink of the events of
+ * @dev's nested translation, the device known there as @virt_id (fn
+ * NULL: none). When it returns, no call of the previous sink runs. Never
+ * fails; not from inside a sink.
+ * core_report_vevent - called by drivers: an event of the translation of
+ * the device at @rid (or alias) whose RID is attached to a nested domain,
+ * @raw (@len bytes, at most CORE_VEVENT_MAX) of @type, built for the
+ * device's sink with @build. 0 when the sink queued it; -ENOENT (no such
+ * device, no sink, not nested), -EINVAL (@len) or the sink's error, and
+ * the driver reports it as a fault. No lock of the driver held.
+ */
+#define CORE_VEVENT_MAX 64
+void core_device_set_vevent(struct siommu_device *dev, core_vevent_fn fn, void *arg,
+			    uint64_t virt_id);
+int core_report_vevent(struct siommu_unit *unit, uint16_t rid, uint32_t type, const void *raw,
+		       size_t len, core_vevent_build_fn build);
+
 /* The I/O page-fault path (iopf.c). */
 /* Set it up (queue, worker in WORKER mode) if not yet: 0, -ENOMEM, -EAGAIN. */
 int core_iopf_enable(struct siommu_ctx *ctx);
+/* Set up the queue alone, for deliverers, which need no worker: 0,
+ * -ENOMEM. */
+int core_iopf_init(struct siommu_ctx *ctx);
+/*
+ * Make @fn(@arg) the deliverer of @dom's page request groups (a paging or
+ * nested domain, not attached yet). Never fails.
+ */
+void core_domain_set_iopf_deliver(struct siommu_domain *dom, core_iopf_deliver_fn fn,
+				  void *arg);
+/*
+ * Answer the group a deliverer took with @cookie, with @code, through its
+ * unit. 0, or -ENOENT: no such group waits (answered already, by an
+ * earlier call or by a detach). No core lock held; not from a deliverer.
+ */
+int core_iopf_respond(struct siommu_ctx *ctx, uint64_t cookie,
+		      enum iommu_page_resp_code code);
+/*
+ * The domain attached where @req comes from (its RID or alias; its PASID
+ * if it has one) and its device, or NULL. Caller holds unit->rid_lock.
+ */
+struct siommu_domain *core_dom_by_req(struct siommu_unit *unit,
+				      const struct iommu_page_request *req,
+				      struct siommu_device **dev);
 /* Stop the worker and answer what is queued; at context destroy. */
 void core_iopf_fini(struct siommu_ctx *ctx);
 /*
- * Queue @n page requests of @unit that no device owner took (the driver's
- * report goes through core_report_page_requests(), which offers each to
- * its device's owner first): grouped, handed to the domain's handler,
- * answered through ops->page_response.
+ * Queue @n page requests of @unit (the driver's report goes through
+ * core_report_page_requests()): grouped, handed to the domain's handler
+ * or deliverer, answered through ops->page_response.
  */
 void core_iopf_report(struct siommu_unit *unit, const struct iommu_page_request *req,
 		      unsigned int n);
 /*
- * (dev, pasid) was detached from a domain with a fault handler: under
- * ctx->lock, before the PASID reference is dropped. Drains the unit's
- * page requests, answers the complete groups queued for it "invalid
- * request", forgets incomplete ones, and waits for a group being handled
- * for it, so that each group gets one answer and none after the PASID is
- * reused.
+ * (dev, pasid) was detached from a domain with a fault handler or
+ * deliverer: under ctx->lock, before the PASID reference is dropped.
+ * Drains the unit's page requests, answers the complete groups queued or
+ * delivered for it "invalid request", forgets incomplete ones, and waits
+ * for a group being handled for it, so that each group gets one answer
+ * and none after the PASID is reused.
  */
 void core_iopf_flush(struct siommu_device *dev, uint32_t pasid);
 

@@ -258,7 +258,8 @@ struct iommu_ops {
 	 * while bound (SVA): the entry blocks every request and records no
 	 * fault for it (VT-d 9.6: P clear, FPD set; SMMUv3 5.4: a valid CD
 	 * with EPD0 and EPD1 set and R clear, so that walks stop and events
-	 * are not recorded), its caches are
+	 * are not recorded; SMMUv2: the device's remove_pasid hook, and the
+	 * table is never installed again), its caches are
 	 * invalidated and the call waits for DMA in flight. The attachment
 	 * stays the core's and the driver's: a later commit replaces or
 	 * detaches it as usual. Cannot fail; called under ctx->lock. NULL
@@ -289,6 +290,24 @@ struct iommu_ops {
 	int (*viommu_invalidate)(struct siommu_unit *unit, void *viommu,
 				 struct iommu_user_array *a, iommu_vdev_lookup_fn *lookup,
 				 void *arg);
+	/*
+	 * Hardware queues of a vIOMMU (iommufd's HW_QUEUE: a guest-owned
+	 * queue in memory that the unit reads and writes itself, e.g. a
+	 * Tegra241 VCMDQ). hw_queue_info: whether @viommu offers queues of
+	 * @type (0, or -EOPNOTSUPP), *nr_index the indexes it has and
+	 * *in_order whether queue i needs queue i - 1 (queues then come in
+	 * index order and go in reverse; the object model enforces both).
+	 * hw_queue_init: queue @index of @type at physical address @pa,
+	 * @length bytes (contiguous, mapped in the parent's IOAS and locked
+	 * there while the queue lives): the driver's state into *out; 0 or
+	 * a negative errno (-EIO for an ordering rule of its own). fini
+	 * cannot fail. NULL hw_queue_info: no queue type. Under ctx->lock.
+	 */
+	int (*hw_queue_info)(struct siommu_unit *unit, void *viommu, uint32_t type,
+			     uint32_t *nr_index, bool *in_order);
+	int (*hw_queue_init)(struct siommu_unit *unit, void *viommu, uint32_t type,
+			     uint32_t index, uint64_t pa, uint64_t length, void **out);
+	void (*hw_queue_fini)(struct siommu_unit *unit, void *viommu, void *queue);
 
 	/* Answer @n page request groups of @unit. No core lock held. */
 	void (*page_response)(struct siommu_unit *unit,
@@ -299,7 +318,7 @@ struct iommu_ops {
 	 * that all requests made before the call have reached
 	 * core_report_page_requests() when it returns (VT-d 7.10: draining
 	 * page requests), stalled transactions included. Called under
-	 * ctx->lock when a PASID with a fault handler is detached, before
+	 * ctx->lock when a PASID or RID with a fault handler is detached, before
 	 * the PASID can be reused. NULL for a unit without page requests.
 	 */
 	void (*page_req_drain)(struct siommu_unit *unit);
@@ -319,9 +338,10 @@ void core_domain_flush(struct siommu_domain *dom, const struct iommu_gather *g);
  * (core.h), which answers every last-in-group request that asks for an
  * answer exactly once through ops->page_response; it does not wait for
  * the handlers (they run in the context's worker or in
- * siommu_iopf_poll()), and answers at once only the requests it has no
- * room for. Both run user code or the driver's queue: the caller holds
- * none of its locks.
+ * siommu_iopf_poll()); a group for a domain with a deliverer (iommufd's
+ * fault queues) is delivered in this thread. It answers at once the
+ * requests it has no room for and the groups nothing handles. Both run
+ * user code or the driver's queue: the caller holds none of its locks.
  */
 void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f);
 /* A fault record of a requester that can be no device's (an SMMUv3

@@ -11,22 +11,38 @@
  *
  * A request waits in one of the pool's lists: free, partial (its group's
  * last request has not come), ready (the last request of a complete group,
- * heading the others on its members list), busy (a group being handled).
- * A busy group is RESOLVING while its processor looks its domain up under
- * ctx->lock, then HANDLING while the handler runs with no core lock held.
+ * heading the others on its members list), busy (a group being handled),
+ * delivered (the last request of a group a deliverer took, until it is
+ * answered). A complete group is first routed by the thread that reported
+ * its last request, which looks its domain up under the unit's rid_lock:
+ * a domain with a deliverer (iommufd's fault queues, whose user answers
+ * later) gets it in that thread, as Linux hands a group to its domain's
+ * iopf_handler; a domain with a handler gets it through the ready list;
+ * a group nothing handles is answered "invalid request" at once.
+ * A busy group is RESOLVING while a processor looks its domain up,
+ * then HANDLING while the handler runs with no core lock held or while
+ * its answer is being given. A delivered group is DELIVERED, with
+ * `delivering' set while its deliverer runs; its cookie names its pool
+ * slot and the slot's generation, so that a stale cookie finds nothing.
  *
  * Locking: iopf.lock protects the lists, the group states, mode and the
- * worker's flags; it is taken after ctx->lock and never held across a
- * call into a driver or a handler. mode_lock serialises mode changes
+ * worker's flags; it is taken after ctx->lock and after a unit's rid_lock
+ * (the router), and never held across a call into a driver, a handler or
+ * a deliverer. mode_lock serialises mode changes
  * (starting and joining the worker) and is taken before anything else.
  *
  * Detach (core_iopf_flush(), under ctx->lock): the driver drains its page
  * request queue, so that nothing for the PASID is still on its way up;
  * groups queued for it are answered "invalid request"; a RESOLVING group
- * (its processor waits for ctx->lock) is cancelled and answered by the
- * flush itself, so the processor drops it; a HANDLING group is waited for
- * (its handler answers it). Each group is thus answered exactly once, and
- * before the detach drops its PASID reference.
+ * (its processor waits for ctx->lock or rid_lock) is cancelled and
+ * answered by the flush itself, so the processor drops it; a HANDLING
+ * group, or one being delivered, is waited for (its handler answers it);
+ * a delivered group still unanswered is answered by the flush, and its
+ * cookie goes stale. The router looks the attachment up and marks the
+ * group under rid_lock, which the detach takes to switch the attachment,
+ * so a group routed to the old domain is seen by the flush. Each group is
+ * thus answered exactly once, and before the detach drops its PASID
+ * reference.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,16 +50,21 @@
 
 #include "core/core_internal.h"
 
-enum iopf_state { IOPF_QUEUED, IOPF_RESOLVING, IOPF_HANDLING };
+enum iopf_state { IOPF_FREE, IOPF_QUEUED, IOPF_RESOLVING, IOPF_HANDLING, IOPF_DELIVERED };
 
 struct iopf_req {
-	struct cds_list_head node;	/* free, partial, ready or busy list, or
-					 * a group's members */
+	struct cds_list_head node;	/* free, partial, ready, busy or
+					 * delivered list, or a group's members */
 	struct cds_list_head members;	/* as a group's last: the others */
 	struct siommu_unit *unit;
 	struct iommu_page_request r;
 	enum iopf_state state;
 	bool cancelled;			/* answered by a flush: drop it */
+	/* DELIVERED: the deliverer runs; an answer given meanwhile waits in
+	 * resp_code (answered) for it to return. */
+	bool delivering, answered;
+	enum iommu_page_resp_code resp_code;
+	uint32_t gen;			/* deliveries of this slot */
 };
 
 struct core_iopf {
@@ -52,7 +73,7 @@ struct core_iopf {
 	pthread_mutex_t lock;
 	pthread_cond_t work;		/* ready gained a group, or stop */
 	pthread_cond_t idle;		/* a busy group finished */
-	struct cds_list_head free, partial, ready, busy;
+	struct cds_list_head free, partial, ready, busy, delivered;
 	enum siommu_iopf_mode mode;
 	bool running, stop;
 	pthread_t worker;
@@ -110,14 +131,131 @@ static bool same_target(const struct iopf_req *g, struct siommu_unit *unit,
 	       (g->r.pasid_present ? g->r.pasid == pasid : pasid == 0);
 }
 
-/* Give a group (its last and its members) back to the pool; under lock. */
-static void group_free(struct core_iopf *q, struct iopf_req *g)
+/* Give a group's members back to the pool; under lock. */
+static void members_free(struct core_iopf *q, struct iopf_req *g)
 {
 	struct iopf_req *m, *mn;
 
 	cds_list_for_each_entry_safe(m, mn, &g->members, node)
 		cds_list_move(&m->node, &q->free);
+}
+
+/* Give a group (its last and its members) back to the pool; under lock. */
+static void group_free(struct core_iopf *q, struct iopf_req *g)
+{
+	members_free(q, g);
+	g->state = IOPF_FREE;
 	cds_list_move(&g->node, &q->free);
+}
+
+/* Give back a group that is answered, and wake flushes waiting. Under
+ * q->lock. */
+static void group_drop(struct core_iopf *q, struct iopf_req *g)
+{
+	group_free(q, g);
+	pthread_cond_broadcast(&q->idle);
+}
+
+/* Answer group @g (HANDLING or otherwise out of every processor's reach)
+ * with @code, then give it back and wake flushes waiting for it. No lock
+ * held. */
+static void group_answer(struct core_iopf *q, struct iopf_req *g,
+			 enum iommu_page_resp_code code)
+{
+	struct resp_batch b = { .n = 0 };
+
+	batch_add(&b, g->unit, &g->r, code);
+	batch_flush(&b);
+	pthread_mutex_lock(&q->lock);
+	group_drop(q, g);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* A delivered group's cookie: its slot and the slot's generation. */
+static uint64_t group_cookie(struct core_iopf *q, struct iopf_req *g)
+{
+	return (uint64_t)g->gen << 32 | (uint64_t)(g - q->pool);
+}
+
+/*
+ * Route complete group @g (RESOLVING, on busy) from the thread that
+ * reported its last request: deliver it, queue it for its handler, or
+ * answer it. No lock held.
+ */
+static void iopf_route(struct core_iopf *q, struct siommu_unit *unit, struct iopf_req *g)
+{
+	enum iommu_page_resp_code code = IOMMU_PAGE_RESP_INVALID;
+	struct iommu_page_request *reqs;
+	core_iopf_deliver_fn fn = NULL;
+	struct siommu_domain *dom;
+	struct siommu_device *dev;
+	unsigned int n = 1, i = 0;
+	struct iopf_req *m;
+	uint64_t cookie = 0;
+	bool taken = false;
+	void *arg = NULL;
+
+	pthread_mutex_lock(&unit->rid_lock);
+	dom = core_dom_by_req(unit, &g->r, &dev);
+	pthread_mutex_lock(&q->lock);
+	if (g->cancelled) {
+		/* A flush answered it. */
+		group_drop(q, g);
+		pthread_mutex_unlock(&q->lock);
+		pthread_mutex_unlock(&unit->rid_lock);
+		return;
+	}
+	if (dom && !dom->iopf_deliver && dom->iopf_fn) {
+		g->state = IOPF_QUEUED;
+		list_move_tail(&g->node, &q->ready);
+		pthread_cond_signal(&q->work);
+		pthread_mutex_unlock(&q->lock);
+		pthread_mutex_unlock(&unit->rid_lock);
+		return;
+	}
+	if (dom && dom->iopf_deliver) {
+		fn = dom->iopf_deliver;
+		arg = dom->iopf_deliver_arg;
+		g->gen++;
+		cookie = group_cookie(q, g);
+		g->state = IOPF_DELIVERED;
+		g->delivering = true;
+		g->answered = false;
+		list_move_tail(&g->node, &q->delivered);
+	} else {
+		g->state = IOPF_HANDLING;
+	}
+	pthread_mutex_unlock(&q->lock);
+	pthread_mutex_unlock(&unit->rid_lock);
+
+	if (fn) {
+		/* The members are the group's until it leaves this thread. */
+		cds_list_for_each_entry(m, &g->members, node)
+			n++;
+		reqs = mem_should_fail(q->ctx->mem) ? NULL : malloc(n * sizeof(*reqs));
+		if (reqs) {
+			cds_list_for_each_entry(m, &g->members, node)
+				reqs[i++] = m->r;
+			reqs[i] = g->r;
+			taken = fn(arg, dev, g->r.pasid_present ? g->r.pasid : 0, reqs, n, cookie);
+			free(reqs);
+		}
+		pthread_mutex_lock(&q->lock);
+		if (taken && !g->answered) {
+			members_free(q, g);
+			g->delivering = false;
+			pthread_cond_broadcast(&q->idle);
+			pthread_mutex_unlock(&q->lock);
+			return;
+		}
+		if (taken)
+			code = g->resp_code;
+		g->state = IOPF_HANDLING;
+		list_move_tail(&g->node, &q->busy);
+		g->delivering = false;
+		pthread_mutex_unlock(&q->lock);
+	}
+	group_answer(q, g, code);
 }
 
 /* Forget the partial requests of @r's group; under lock. */
@@ -139,8 +277,8 @@ void core_iopf_report(struct siommu_unit *unit, const struct iommu_page_request 
 	unsigned int i;
 
 	if (!q) {
-		/* No fault path set up (nothing uses SVA): nothing could
-		 * handle a group, which is answered "invalid request" at
+		/* No fault path set up (nothing uses SVA or a fault
+		 * queue): nothing could handle a group, which is answered "invalid request" at
 		 * once, as Linux answers requests nobody handles. */
 		for (i = 0; i < n; i++)
 			batch_add(&b, unit, &req[i], IOMMU_PAGE_RESP_INVALID);
@@ -180,8 +318,11 @@ void core_iopf_report(struct siommu_unit *unit, const struct iommu_page_request 
 		cds_list_for_each_entry_safe(p, pn, &q->partial, node)
 			if (same_group(p, unit, &req[i]))
 				list_move_tail(&p->node, &e->members);
-		list_move_tail(&e->node, &q->ready);
-		pthread_cond_signal(&q->work);
+		e->state = IOPF_RESOLVING;
+		list_move_tail(&e->node, &q->busy);
+		pthread_mutex_unlock(&q->lock);
+		iopf_route(q, unit, e);
+		pthread_mutex_lock(&q->lock);
 	}
 	pthread_mutex_unlock(&q->lock);
 	batch_flush(&b);
@@ -195,7 +336,6 @@ static bool iopf_handle_one(struct core_iopf *q, bool block)
 {
 	struct siommu_ctx *ctx = q->ctx;
 	enum iommu_page_resp_code code = IOMMU_PAGE_RESP_INVALID;
-	struct resp_batch b = { .n = 0 };
 	struct siommu_domain *dom = NULL;
 	struct core_att *att;
 	struct iopf_req *g, *m;
@@ -227,24 +367,24 @@ static bool iopf_handle_one(struct core_iopf *q, bool block)
 	pthread_mutex_unlock(&q->lock);
 	pthread_mutex_unlock(&ctx->lock);
 
-	if (!cancelled) {
-		if (dom && dom->iopf_fn) {
-			code = IOMMU_PAGE_RESP_SUCCESS;
-			cds_list_for_each_entry(m, &g->members, node) {
-				code = dom->iopf_fn(dom->iopf_arg, &m->r);
-				if (code != IOMMU_PAGE_RESP_SUCCESS)
-					break;
-			}
-			if (code == IOMMU_PAGE_RESP_SUCCESS)
-				code = dom->iopf_fn(dom->iopf_arg, &g->r);
-		}
-		batch_add(&b, g->unit, &g->r, code);
-		batch_flush(&b);
+	if (cancelled) {
+		/* The flush answered it. */
+		pthread_mutex_lock(&q->lock);
+		group_drop(q, g);
+		pthread_mutex_unlock(&q->lock);
+		return true;
 	}
-	pthread_mutex_lock(&q->lock);
-	group_free(q, g);
-	pthread_cond_broadcast(&q->idle);
-	pthread_mutex_unlock(&q->lock);
+	if (dom && dom->iopf_fn) {
+		code = IOMMU_PAGE_RESP_SUCCESS;
+		cds_list_for_each_entry(m, &g->members, node) {
+			code = dom->iopf_fn(dom->iopf_arg, &m->r);
+			if (code != IOMMU_PAGE_RESP_SUCCESS)
+				break;
+		}
+		if (code == IOMMU_PAGE_RESP_SUCCESS)
+			code = dom->iopf_fn(dom->iopf_arg, &g->r);
+	}
+	group_answer(q, g, code);
 	return true;
 }
 
@@ -308,6 +448,7 @@ static int iopf_get(struct siommu_ctx *ctx, struct core_iopf **out)
 	CDS_INIT_LIST_HEAD(&q->partial);
 	CDS_INIT_LIST_HEAD(&q->ready);
 	CDS_INIT_LIST_HEAD(&q->busy);
+	CDS_INIT_LIST_HEAD(&q->delivered);
 	for (i = 0; i < SIOMMU_IOPF_QUEUE; i++)
 		cds_list_add_tail(&q->pool[i].node, &q->free);
 	q->mode = SIOMMU_IOPF_WORKER;
@@ -317,6 +458,13 @@ out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
 	*out = q;
 	return ret;
+}
+
+int core_iopf_init(struct siommu_ctx *ctx)
+{
+	struct core_iopf *q;
+
+	return iopf_get(ctx, &q);
 }
 
 int core_iopf_enable(struct siommu_ctx *ctx)
@@ -425,17 +573,69 @@ void core_iopf_flush(struct siommu_device *dev, uint32_t pasid)
 		pthread_mutex_unlock(&q->lock);
 	} while (n == IOPF_CANCEL_BATCH);
 
-	/* A HANDLING group answers itself; wait for it. */
+	/* A HANDLING group answers itself, and one being delivered is
+	 * answered or kept by its router; wait for them. */
 	pthread_mutex_lock(&q->lock);
 	do {
 		again = false;
 		cds_list_for_each_entry(g, &q->busy, node)
 			if (g->state == IOPF_HANDLING && same_target(g, unit, rid, pasid))
 				again = true;
+		cds_list_for_each_entry(g, &q->delivered, node)
+			if (g->delivering && same_target(g, unit, rid, pasid))
+				again = true;
 		if (again)
 			pthread_cond_wait(&q->idle, &q->lock);
 	} while (again);
+	/* Delivered groups still waiting for their user: answered here,
+	 * their cookies stale from now on. */
+	{
+		CDS_LIST_HEAD(dead);
+
+		cds_list_for_each_entry_safe(g, gn, &q->delivered, node)
+			if (same_target(g, unit, rid, pasid)) {
+				g->state = IOPF_HANDLING;
+				list_move_tail(&g->node, &dead);
+			}
+		pthread_mutex_unlock(&q->lock);
+		cds_list_for_each_entry(g, &dead, node)
+			batch_add(&b, unit, &g->r, IOMMU_PAGE_RESP_INVALID);
+		batch_flush(&b);
+		pthread_mutex_lock(&q->lock);
+		cds_list_for_each_entry_safe(g, gn, &dead, node)
+			group_free(q, g);
+	}
 	pthread_mutex_unlock(&q->lock);
+}
+
+int core_iopf_respond(struct siommu_ctx *ctx, uint64_t cookie,
+		      enum iommu_page_resp_code code)
+{
+	struct core_iopf *q = __atomic_load_n(&ctx->iopf, __ATOMIC_ACQUIRE);
+	uint32_t slot = (uint32_t)cookie;
+	struct iopf_req *g;
+
+	if (!q || slot >= SIOMMU_IOPF_QUEUE)
+		return -ENOENT;
+	g = &q->pool[slot];
+	pthread_mutex_lock(&q->lock);
+	if (g->state != IOPF_DELIVERED || g->gen != (uint32_t)(cookie >> 32) || g->answered) {
+		pthread_mutex_unlock(&q->lock);
+		return -ENOENT;
+	}
+	if (g->delivering) {
+		/* Its router answers once the deliverer returns. */
+		g->answered = true;
+		g->resp_code = code;
+		pthread_mutex_unlock(&q->lock);
+		return 0;
+	}
+	/* HANDLING until answered: a detach waits for the answer. */
+	g->state = IOPF_HANDLING;
+	list_move_tail(&g->node, &q->busy);
+	pthread_mutex_unlock(&q->lock);
+	group_answer(q, g, code);
+	return 0;
 }
 
 void core_iopf_fini(struct siommu_ctx *ctx)
@@ -450,8 +650,11 @@ void core_iopf_fini(struct siommu_ctx *ctx)
 	worker_stop(q);
 	pthread_mutex_unlock(&q->mode_lock);
 	SIOMMU_ASSERT(cds_list_empty(&q->busy));
-	/* Every device is still there: each queued group gets its answer. */
+	/* Every device is still there: each queued or delivered group gets
+	 * its answer. */
 	cds_list_for_each_entry(g, &q->ready, node)
+		batch_add(&b, g->unit, &g->r, IOMMU_PAGE_RESP_INVALID);
+	cds_list_for_each_entry(g, &q->delivered, node)
 		batch_add(&b, g->unit, &g->r, IOMMU_PAGE_RESP_INVALID);
 	batch_flush(&b);
 	ctx->iopf = NULL;

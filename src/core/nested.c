@@ -144,3 +144,34 @@ int core_viommu_invalidate(struct siommu_unit *unit, void *viommu, uint32_t data
 	*entry_num = a.entry_num;
 	return ret;
 }
+
+int core_hw_queue_info(struct siommu_unit *unit, void *viommu, uint32_t type,
+		       uint32_t *nr_index, bool *in_order)
+{
+	int ret;
+
+	if (!unit->ops->hw_queue_info)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&unit->ctx->lock);
+	ret = unit->ops->hw_queue_info(unit, viommu, type, nr_index, in_order);
+	pthread_mutex_unlock(&unit->ctx->lock);
+	return ret;
+}
+
+int core_hw_queue_init(struct siommu_unit *unit, void *viommu, uint32_t type, uint32_t index,
+		       uint64_t pa, uint64_t length, void **out)
+{
+	int ret;
+
+	pthread_mutex_lock(&unit->ctx->lock);
+	ret = unit->ops->hw_queue_init(unit, viommu, type, index, pa, length, out);
+	pthread_mutex_unlock(&unit->ctx->lock);
+	return ret;
+}
+
+void core_hw_queue_fini(struct siommu_unit *unit, void *viommu, void *queue)
+{
+	pthread_mutex_lock(&unit->ctx->lock);
+	unit->ops->hw_queue_fini(unit, viommu, queue);
+	pthread_mutex_unlock(&unit->ctx->lock);
+}

@@ -87,6 +87,8 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	hwpt->aperture_last = pc.format == SIOMMU_PT_X86_64 ? (1ull << (pc.ias - 1)) - 1 :
 			      pc.ias >= 64 ? UINT64_MAX : (1ull << pc.ias) - 1;
 	hwpt->pgsizes = hwpt->dom->pgsizes;
+	if (fault)
+		core_domain_set_iopf_deliver(hwpt->dom, ifd_hwpt_iopf, hwpt);
 	pthread_mutex_lock(&ioas->lock);
 	ret = ifd_ioas_add_hwpt(ioas, hwpt);
 	pthread_mutex_unlock(&ioas->lock);
@@ -166,6 +168,12 @@ static int hwpt_alloc_publish(struct siommu_iommufd *ictx, struct ifd_device *id
 		if (!fobj)
 			return -ENOENT;
 		fault = container_of(fobj, struct ifd_fault, obj);
+		/* The core's I/O page-fault path delivers the groups. */
+		ret = core_iopf_init(ictx->ctx);
+		if (ret) {
+			ifd_obj_put(ictx, fobj);
+			return ret;
+		}
 	}
 	pthread_mutex_lock(&ictx->attach_lock);
 	if (ncfg)
@@ -262,6 +270,8 @@ static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *id
 	hwpt->parent = parent;
 	hwpt->ioas = parent->ioas;
 	hwpt->fault = fault;
+	if (fault)
+		core_domain_set_iopf_deliver(hwpt->dom, ifd_hwpt_iopf, hwpt);
 	hwpt->unit = idev->dev->unit;
 	hwpt->flags = cfg->flags;
 	ifd_obj_use(ictx, &parent->obj);
@@ -646,9 +656,7 @@ static int attach_rid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		if (!it->moving)
 			continue;
 		att_take(ictx, hwpt);
-		pthread_mutex_lock(&it->iopf_lock);
 		it->rid_hwpt = hwpt;
-		pthread_mutex_unlock(&it->iopf_lock);
 		if (old)
 			att_leave(ictx, it, SIOMMU_IOMMUFD_NO_PASID, old, hwpt);
 	}
@@ -689,14 +697,12 @@ static int attach_pasid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			unsigned int cap = idev->cap_pasids ? idev->cap_pasids * 2 : 4;
 			struct ifd_pasid_att *p;
 
-			pthread_mutex_lock(&idev->iopf_lock);
 			p = ifd_should_fail(ictx) ? NULL :
 			    realloc(idev->pasids, cap * sizeof(*p));
 			if (p) {
 				idev->pasids = p;
 				idev->cap_pasids = cap;
 			}
-			pthread_mutex_unlock(&idev->iopf_lock);
 			if (!p)
 				return -ENOMEM;
 		}
@@ -711,12 +717,10 @@ static int attach_pasid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	if (ret)
 		goto out_resv;
 	att_take(ictx, hwpt);
-	pthread_mutex_lock(&idev->iopf_lock);
 	if (att)
 		att->hwpt = hwpt;
 	else
 		idev->pasids[idev->nr_pasids++] = (struct ifd_pasid_att){ pasid, hwpt };
-	pthread_mutex_unlock(&idev->iopf_lock);
 	if (att)
 		att_leave(ictx, idev, pasid, old, hwpt);
 	return 0;
@@ -836,18 +840,14 @@ static void detach_locked(struct siommu_iommufd *ictx, struct ifd_device *idev,
 				shared = true;
 		if (!shared)
 			siommu_device_detach(idev->dev);
-		pthread_mutex_lock(&idev->iopf_lock);
 		idev->rid_hwpt = NULL;
-		pthread_mutex_unlock(&idev->iopf_lock);
 	} else {
 		att = pasid_att_find(idev, pasid);
 		if (!att)
 			return;
 		old = att->hwpt;
 		siommu_device_detach_pasid(idev->dev, pasid);
-		pthread_mutex_lock(&idev->iopf_lock);
 		*att = idev->pasids[--idev->nr_pasids];
-		pthread_mutex_unlock(&idev->iopf_lock);
 		pasid_use_put(ictx, pasid);
 	}
 	att_leave(ictx, idev, pasid, old, NULL);
@@ -892,34 +892,6 @@ uint32_t SIOMMU_EXPORT siommu_iommufd_attached_hwpt(struct siommu_iommufd *ictx,
 
 /* ---- bind ---- */
 
-/*
- * The core's page-request hook for a bound device: queue @req on the
- * fault object of the HWPT attached where it comes from (its PASID, or
- * the RID), if that HWPT has one; false leaves it to the core.
- */
-static bool idev_iopf(void *arg, struct siommu_device *dev,
-		      const struct iommu_page_request *req)
-{
-	struct ifd_device *idev = arg;
-	uint32_t pasid = req->pasid_present ? req->pasid : SIOMMU_IOMMUFD_NO_PASID;
-	struct ifd_pasid_att *att;
-	struct ifd_hwpt *hwpt;
-	bool taken = false;
-
-	(void)dev;
-	pthread_mutex_lock(&idev->iopf_lock);
-	if (pasid == SIOMMU_IOMMUFD_NO_PASID) {
-		hwpt = idev->rid_hwpt;
-	} else {
-		att = pasid_att_find(idev, pasid);
-		hwpt = att ? att->hwpt : NULL;
-	}
-	if (hwpt && hwpt->fault)
-		taken = ifd_fault_queue(hwpt->fault, idev, pasid, req);
-	pthread_mutex_unlock(&idev->iopf_lock);
-	return taken;
-}
-
 /* The core removes the device: unbind it, which detaches everything. */
 static void idev_release(void *cookie, struct siommu_device *dev)
 {
@@ -927,6 +899,11 @@ static void idev_release(void *cookie, struct siommu_device *dev)
 
 	(void)dev;
 	siommu_iommufd_unbind(idev->ictx, idev->obj.id);
+}
+
+struct ifd_device *ifd_device_of(struct siommu_device *dev)
+{
+	return core_device_owner(dev, idev_release);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu_device *dev,
@@ -945,7 +922,6 @@ int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu
 		return -ENOMEM;
 	idev->ictx = ictx;
 	idev->dev = dev;
-	pthread_mutex_init(&idev->iopf_lock, NULL);
 	siommu_device_get_info(dev, &info);
 	idev->pasid_bits = info.pasid_bits;
 	ret = ifd_obj_reserve(ictx, &idev->obj, SIOMMU_IOMMUFD_OBJ_DEVICE);
@@ -957,7 +933,6 @@ int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu
 	pthread_mutex_lock(&ictx->attach_lock);
 	cds_list_add_tail(&idev->node, &ictx->devices);
 	pthread_mutex_unlock(&ictx->attach_lock);
-	core_device_set_iopf(dev, idev_iopf, idev);
 	/* The binder's reference: IOMMU_DESTROY of a bound device is -EBUSY. */
 	ifd_obj_use(ictx, &idev->obj);
 	*out_dev_id = idev->obj.id;
@@ -967,7 +942,6 @@ int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu
 out_abort:
 	ifd_obj_abort(ictx, &idev->obj);
 out_free:
-	pthread_mutex_destroy(&idev->iopf_lock);
 	free(idev);
 	return ret;
 }
@@ -992,8 +966,6 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 	ifd_vdevice_unbind(ictx, idev);
 	cds_list_del_init(&idev->node);
 	pthread_mutex_unlock(&ictx->attach_lock);
-	/* No handler call is running once this returns. */
-	core_device_set_iopf(idev->dev, NULL, NULL);
 	ifd_obj_unuse(ictx, &idev->obj);
 	ret = ifd_obj_remove(ictx, &idev->obj, true, true);
 	SIOMMU_ASSERT(!ret);
@@ -1005,7 +977,6 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 void ifd_device_destroy(struct ifd_device *idev)
 {
 	siommu_device_unclaim(idev->dev, idev);
-	pthread_mutex_destroy(&idev->iopf_lock);
 	free(idev->pasids);
 	free(idev);
 }

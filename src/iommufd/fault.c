@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fault queues: the page requests (PCIe PRI) of devices attached to HWPTs
- * allocated with a fault object, gathered into groups, read as records
- * with a cookie per group and answered by cookie (PCIe 10.4.2: one
- * response per group, after its last request).
+ * allocated with a fault object, read as records with a cookie per group
+ * and answered by cookie (PCIe 10.4.2: one response per group, after its
+ * last request).
  *
- * The device's requests reach us through the core's page-request hook
- * (core_device_set_iopf(), set at bind): the core has no I/O page-fault
- * path of its own yet.
+ * The core's I/O page-fault path gathers the groups: a fault-capable
+ * HWPT's domain has a deliverer (ifd_hwpt_iopf()) that queues each
+ * complete group here with the core's cookie for it, and an answer goes
+ * back through the core by that cookie. When an attachment goes, the
+ * core answers its groups "invalid request" (Linux: detach answers
+ * IOMMU_PAGE_RESP_INVALID), and the fault object forgets them.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -41,7 +45,6 @@ int SIOMMU_EXPORT siommu_fault_alloc(struct siommu_iommufd *ictx, uint32_t *out_
 	}
 	fault->ictx = ictx;
 	pthread_mutex_init(&fault->lock, NULL);
-	CDS_INIT_LIST_HEAD(&fault->partial);
 	CDS_INIT_LIST_HEAD(&fault->ready);
 	CDS_INIT_LIST_HEAD(&fault->read);
 	fault->next_cookie = 1;
@@ -51,182 +54,162 @@ int SIOMMU_EXPORT siommu_fault_alloc(struct siommu_iommufd *ictx, uint32_t *out_
 	return 0;
 }
 
-static void group_free(struct ifd_fault_group *g)
-{
-	free(g->reqs);
-	free(g);
-}
-
 /*
- * Take @g out, onto @answer if it is complete (to be answered once the
- * lock is dropped: the answer may run a device callback that issues
- * another page request, which takes the lock), else free it. Under lock.
+ * Answer the groups on @answer "invalid" through the core (those it has
+ * answered already are stale: nothing happens) and free them. No lock
+ * held: an answer may run a device callback that reports another page
+ * request, which is delivered here.
  */
-static void group_cancel(struct ifd_fault_group *g, bool complete,
-			 struct cds_list_head *answer)
-{
-	cds_list_del(&g->node);
-	if (complete)
-		cds_list_add_tail(&g->node, answer);
-	else
-		group_free(g);
-}
-
-/* Answer the groups on @answer "invalid" and free them. No lock held. */
-static void groups_answer_invalid(struct cds_list_head *answer)
+static void groups_answer_invalid(struct siommu_iommufd *ictx, struct cds_list_head *answer)
 {
 	struct ifd_fault_group *g, *tmp;
 
 	cds_list_for_each_entry_safe(g, tmp, answer, node) {
-		core_page_response(g->idev->dev, &g->reqs[g->n - 1], IOMMU_PAGE_RESP_INVALID);
-		group_free(g);
+		(void)core_iopf_respond(ictx->ctx, g->core_cookie, IOMMU_PAGE_RESP_INVALID);
+		free(g);
 	}
 }
 
-/*
- * Make the fd's readiness follow the ready list: a count while it holds a
- * group, none when it is empty. Under fault->lock. The eventfd is
- * non-blocking: neither call waits.
- */
+/* The fd's readiness follows the ready list. Under fault->lock. */
 static void fault_notify(struct ifd_fault *fault)
+{
+	ifd_eventfd_set(fault->efd, !cds_list_empty(&fault->ready));
+}
+
+static void fault_notify_arg(void *arg)
+{
+	fault_notify(arg);
+}
+
+void ifd_eventfd_set(int efd, bool ready)
 {
 	uint64_t v = 1;
 
-	if (fault->efd < 0)
+	if (efd < 0)
 		return;
-	if (cds_list_empty(&fault->ready)) {
-		if (read(fault->efd, &v, sizeof(v)) < 0)
+	if (!ready) {
+		if (read(efd, &v, sizeof(v)) < 0)
 			v = 0;	/* EAGAIN: nothing was signalled */
-	} else if (write(fault->efd, &v, sizeof(v)) < 0) {
+	} else if (write(efd, &v, sizeof(v)) < 0) {
 		v = 0;		/* EAGAIN: the count is saturated, still readable */
 	}
 }
 
-int ifd_fault_open_fd(struct siommu_iommufd *ictx, uint32_t fault_id, int *out_fd)
+int ifd_eventfd_attach(struct siommu_iommufd *ictx, pthread_mutex_t *lock, int *slot,
+		       void (*notify)(void *arg), void *arg, int *out_fd)
 {
-	struct ifd_fault *fault = fault_get(ictx, fault_id);
 	int ret = 0, efd, ufd;
 
-	if (!fault)
-		return -ENOENT;
 	efd = ifd_should_fail(ictx) ? (errno = ENOMEM, -1) :
 				     eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (efd < 0) {
-		ret = -errno;
-		goto out_put;
-	}
+	if (efd < 0)
+		return -errno;
 	ufd = fcntl(efd, F_DUPFD_CLOEXEC, 0);
 	if (ufd < 0) {
 		ret = -errno;
 		close(efd);
-		goto out_put;
+		return ret;
 	}
-	pthread_mutex_lock(&fault->lock);
-	if (fault->efd >= 0) {
+	pthread_mutex_lock(lock);
+	if (*slot >= 0) {
 		ret = -EBUSY;
 	} else {
-		fault->efd = efd;
-		fault_notify(fault);
+		*slot = efd;
+		notify(arg);
 	}
-	pthread_mutex_unlock(&fault->lock);
+	pthread_mutex_unlock(lock);
 	if (ret) {
 		close(ufd);
 		close(efd);
 	} else {
 		*out_fd = ufd;
 	}
-out_put:
+	return ret;
+}
+
+int ifd_fault_open_fd(struct siommu_iommufd *ictx, uint32_t fault_id, int *out_fd)
+{
+	struct ifd_fault *fault = fault_get(ictx, fault_id);
+	int ret;
+
+	if (!fault)
+		return -ENOENT;
+	ret = ifd_eventfd_attach(ictx, &fault->lock, &fault->efd, fault_notify_arg, fault,
+				 out_fd);
 	ifd_obj_put(ictx, &fault->obj);
 	return ret;
 }
 
-/* Out of the table: no HWPT uses it. Everything pending is answered. */
-void ifd_fault_destroy(struct ifd_fault *fault)
+/* Move the groups of @list that match (@idev, @pasid) (@idev NULL: all)
+ * to @out. Under fault->lock. */
+static void groups_take(struct cds_list_head *list, struct ifd_device *idev, uint32_t pasid,
+			struct cds_list_head *out)
 {
 	struct ifd_fault_group *g, *tmp;
+
+	cds_list_for_each_entry_safe(g, tmp, list, node)
+		if (!idev || (g->idev == idev && g->pasid == pasid)) {
+			cds_list_del(&g->node);
+			cds_list_add_tail(&g->node, out);
+		}
+}
+
+/* Out of the table: no HWPT uses it, so no group comes any more and the
+ * core answered those of every attachment; anything left is answered. */
+void ifd_fault_destroy(struct ifd_fault *fault)
+{
 	CDS_LIST_HEAD(answer);
 
 	pthread_mutex_lock(&fault->lock);
-	cds_list_for_each_entry_safe(g, tmp, &fault->partial, node)
-		group_cancel(g, false, &answer);
-	cds_list_for_each_entry_safe(g, tmp, &fault->ready, node)
-		group_cancel(g, true, &answer);
-	cds_list_for_each_entry_safe(g, tmp, &fault->read, node)
-		group_cancel(g, true, &answer);
+	groups_take(&fault->ready, NULL, 0, &answer);
+	groups_take(&fault->read, NULL, 0, &answer);
 	pthread_mutex_unlock(&fault->lock);
-	groups_answer_invalid(&answer);
+	groups_answer_invalid(fault->ictx, &answer);
 	if (fault->efd >= 0)
 		close(fault->efd);
 	pthread_mutex_destroy(&fault->lock);
 	free(fault);
 }
 
-bool ifd_fault_queue(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid,
-		     const struct iommu_page_request *req)
+bool ifd_hwpt_iopf(void *arg, struct siommu_device *dev, uint32_t pasid,
+		   const struct iommu_page_request *req, unsigned int n, uint64_t cookie)
 {
-	struct siommu_iommufd *ictx = fault->ictx;
+	struct ifd_hwpt *hwpt = arg;
+	struct ifd_fault *fault = hwpt->fault;
 	struct ifd_fault_group *g;
-	bool ok = true;
+	struct ifd_device *idev;
 
+	/* A group sibling that another owner holds is none of ours. */
+	idev = ifd_device_of(dev);
+	if (!idev || idev->ictx != fault->ictx)
+		return false;
+	g = ifd_should_fail(fault->ictx) ? NULL :
+	    malloc(sizeof(*g) + n * sizeof(g->reqs[0]));
+	if (!g)
+		return false;
+	g->idev = idev;
+	g->pasid = pasid ? pasid : SIOMMU_IOMMUFD_NO_PASID;
+	g->cookie = 0;
+	g->core_cookie = cookie;
+	g->n = n;
+	memcpy(g->reqs, req, n * sizeof(*req));
 	pthread_mutex_lock(&fault->lock);
-	cds_list_for_each_entry(g, &fault->partial, node)
-		if (g->idev == idev && g->pasid == pasid && g->grpid == req->grpid)
-			break;
-	if (&g->node == &fault->partial) {
-		g = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*g));
-		if (!g) {
-			ok = false;
-			goto out_unlock;
-		}
-		*g = (struct ifd_fault_group){ .idev = idev, .pasid = pasid,
-					       .grpid = req->grpid };
-		cds_list_add_tail(&g->node, &fault->partial);
-	}
-	if (g->n == g->cap) {
-		unsigned int cap = g->cap ? g->cap * 2 : 4;
-		struct iommu_page_request *r;
-
-		r = ifd_should_fail(ictx) ? NULL : realloc(g->reqs, cap * sizeof(*r));
-		if (!r) {
-			/* The core answers the group when its last request
-			 * comes; what was gathered goes. */
-			cds_list_del(&g->node);
-			group_free(g);
-			ok = false;
-			goto out_unlock;
-		}
-		g->reqs = r;
-		g->cap = cap;
-	}
-	g->reqs[g->n++] = *req;
-	if (req->last) {
-		cds_list_del(&g->node);
-		cds_list_add_tail(&g->node, &fault->ready);
-		fault_notify(fault);
-	}
-out_unlock:
+	cds_list_add_tail(&g->node, &fault->ready);
+	fault_notify(fault);
 	pthread_mutex_unlock(&fault->lock);
-	return ok;
+	return true;
 }
 
 void ifd_fault_flush(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid)
 {
-	struct ifd_fault_group *g, *tmp;
 	CDS_LIST_HEAD(answer);
 
 	pthread_mutex_lock(&fault->lock);
-	cds_list_for_each_entry_safe(g, tmp, &fault->partial, node)
-		if (g->idev == idev && g->pasid == pasid)
-			group_cancel(g, false, &answer);
-	cds_list_for_each_entry_safe(g, tmp, &fault->ready, node)
-		if (g->idev == idev && g->pasid == pasid)
-			group_cancel(g, true, &answer);
-	cds_list_for_each_entry_safe(g, tmp, &fault->read, node)
-		if (g->idev == idev && g->pasid == pasid)
-			group_cancel(g, true, &answer);
+	groups_take(&fault->ready, idev, pasid, &answer);
+	groups_take(&fault->read, idev, pasid, &answer);
 	fault_notify(fault);
 	pthread_mutex_unlock(&fault->lock);
-	groups_answer_invalid(&answer);
+	groups_answer_invalid(fault->ictx, &answer);
 }
 
 int SIOMMU_EXPORT siommu_fault_read(struct siommu_iommufd *ictx, uint32_t fault_id,
@@ -300,11 +283,13 @@ int SIOMMU_EXPORT siommu_fault_respond(struct siommu_iommufd *ictx, uint32_t fau
 	}
 	pthread_mutex_unlock(&fault->lock);
 	if (!ret) {
-		/* No lock held: the answer may run device callbacks. */
-		core_page_response(g->idev->dev, &g->reqs[g->n - 1],
-				   code == SIOMMU_PAGE_RESP_SUCCESS ? IOMMU_PAGE_RESP_SUCCESS :
-				   IOMMU_PAGE_RESP_INVALID);
-		group_free(g);
+		/* No lock held: the answer may run device callbacks. A group
+		 * a detach answered meanwhile is stale. */
+		if (core_iopf_respond(ictx->ctx, g->core_cookie,
+				      code == SIOMMU_PAGE_RESP_SUCCESS ? IOMMU_PAGE_RESP_SUCCESS :
+				      IOMMU_PAGE_RESP_INVALID))
+			ret = -EINVAL;
+		free(g);
 	}
 out_put:
 	ifd_obj_put(ictx, &fault->obj);

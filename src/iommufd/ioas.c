@@ -535,11 +535,16 @@ int SIOMMU_EXPORT siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_i
 	if (!ioas)
 		return -ENOENT;
 	pthread_mutex_lock(&ioas->lock);
-	/* Whole areas only: check every one the range meets first. */
+	/* Whole areas only, none a hardware queue holds: check every one
+	 * the range meets first. */
 	for (area = area_first(ioas, iova, last); area && area->iova <= last;
 	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
 		if (area->iova < iova || area->last > last) {
 			ret = -ENOENT;
+			goto out_unlock;
+		}
+		if (area->locks) {
+			ret = -EBUSY;
 			goto out_unlock;
 		}
 		bytes += area->last - area->iova + 1;
@@ -766,6 +771,44 @@ bool ifd_ioas_covered(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
 		at = area->last + 1;
 	}
 	return false;
+}
+
+int ifd_ioas_lock_range(struct ifd_ioas *ioas, uint64_t iova, uint64_t last, uint64_t *pa)
+{
+	struct ifd_area *area, *first = area_first(ioas, iova, last);
+	uint64_t at = iova, next_pa = 0;
+
+	if (!ifd_ioas_covered(ioas, iova, last))
+		return -ENOENT;
+	/* One physically contiguous range: the unit reads it by address. */
+	for (area = first; area && area->iova <= last;
+	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+		uint64_t apa = area->pages->pa + area->pgoff + (at - area->iova);
+
+		if (area != first && apa != next_pa)
+			return -EFAULT;
+		if (area == first)
+			*pa = apa;
+		next_pa = apa + (area->last - at + 1);
+		at = area->last + 1;
+		if (area->last >= last)
+			break;
+	}
+	for (area = first; area && area->iova <= last;
+	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area))
+		area->locks++;
+	return 0;
+}
+
+void ifd_ioas_unlock_range(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
+{
+	struct ifd_area *area;
+
+	for (area = area_first(ioas, iova, last); area && area->iova <= last;
+	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+		SIOMMU_ASSERT(area->locks);
+		area->locks--;
+	}
 }
 
 static void dirty_discard(void *arg, uint64_t iova, uint64_t length)

@@ -232,6 +232,38 @@ static int vdevice_alloc(struct ucmd *u)
 	return ret;
 }
 
+static int veventq_alloc(struct ucmd *u)
+{
+	struct iommu_veventq_alloc *c = u->cmd;
+	int fd, ret;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	ret = siommu_veventq_alloc(u->ictx, c->viommu_id, c->flags, c->type, c->veventq_depth,
+				   &c->out_veventq_id);
+	if (ret)
+		return ret;
+	ret = ifd_veventq_open_fd(u->ictx, c->out_veventq_id, &fd);
+	if (ret) {
+		siommu_iommufd_obj_destroy(u->ictx, c->out_veventq_id);
+		return ret;
+	}
+	c->out_veventq_fd = (uint32_t)fd;
+	u->respond = true;
+	return 0;
+}
+
+static int hw_queue_alloc(struct ucmd *u)
+{
+	struct iommu_hw_queue_alloc *c = u->cmd;
+	int ret;
+
+	ret = siommu_hw_queue_alloc(u->ictx, c->viommu_id, c->flags, c->type, c->index,
+				    c->nesting_parent_iova, c->length, &c->out_hw_queue_id);
+	u->respond = !ret;
+	return ret;
+}
+
 static int get_hw_info(struct ucmd *u)
 {
 	struct iommu_hw_info *c = u->cmd;
@@ -315,8 +347,8 @@ struct ioctl_op {
 	}
 
 /*
- * The commands the object model provides. The others (VFIO_IOAS, vEVENTQ,
- * HW queues and CHANGE_PROCESS) have no slot and answer -ENOTTY.
+ * The commands the object model provides. The others (VFIO_IOAS and
+ * CHANGE_PROCESS) have no slot and answer -ENOTTY.
  */
 static const struct ioctl_op ops[] = {
 	OP(DESTROY, iommu_destroy, destroy),
@@ -339,6 +371,8 @@ static const struct ioctl_op ops[] = {
 	OP(HWPT_INVALIDATE, iommu_hwpt_invalidate, hwpt_invalidate),
 	OP(VIOMMU_ALLOC, iommu_viommu_alloc, viommu_alloc),
 	OP(VDEVICE_ALLOC, iommu_vdevice_alloc, vdevice_alloc),
+	OP(VEVENTQ_ALLOC, iommu_veventq_alloc, veventq_alloc),
+	OP(HW_QUEUE_ALLOC, iommu_hw_queue_alloc, hw_queue_alloc),
 };
 
 /* Room for the largest struct of the table. */
@@ -382,6 +416,13 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 		memcpy(arg, buf.b, usize < op->size ? usize : op->size);
 	return ret;
 }
+
+/* Events go to the caller's buffer as the C API writes them. */
+_Static_assert(sizeof(struct iommufd_vevent_header) == 8, "vevent header layout");
+_Static_assert(sizeof(struct iommu_vevent_arm_smmuv3) ==
+	       sizeof(struct siommu_vevent_arm_smmuv3), "vevent layout");
+_Static_assert(IOMMU_VEVENTQ_FLAG_LOST_EVENTS == SIOMMU_VEVENTQ_FLAG_LOST_EVENTS,
+	       "vevent flags");
 
 /* The rules read() and write() of a fault queue's fd share: whole
  * records of @rec bytes, at position 0 (Linux: -ESPIPE otherwise). */
@@ -431,4 +472,21 @@ long SIOMMU_EXPORT siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint3
 			break;
 	}
 	return done ? (long)done : ret;
+}
+
+long SIOMMU_EXPORT siommu_iommufd_veventq_read(struct siommu_iommufd *ictx, uint32_t veventq_id,
+					       void *buf, unsigned long count, long long pos)
+{
+	uint64_t n = 0;
+	int ret;
+
+	if (!ictx)
+		return -EINVAL;
+	/* Linux: any count, but position 0. */
+	if (pos)
+		return -ESPIPE;
+	if (count && !buf)
+		return -EFAULT;
+	ret = siommu_veventq_read(ictx, veventq_id, buf, count, &n);
+	return ret ? ret : (long)n;
 }

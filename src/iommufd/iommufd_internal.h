@@ -22,6 +22,10 @@
  *     under ioas->lock when page storage is made or released;
  *   - ictx->lock protects the object table and every object's users and
  *     shortterm counts; it is a leaf lock, never held across another.
+ * Queue objects have leaf locks of their own: a fault's lock, and a
+ * vIOMMU's vevent_lock then a vEVENTQ's lock; event reporters and the
+ * core's deliverer take them in whatever thread reports, holding no lock
+ * of ours (the core's rid_lock is held by neither).
  * ifd_pages.refs is atomic: areas of several IOASes share it. Accounting
  * buckets are atomic counters.
  *
@@ -89,6 +93,7 @@ struct ifd_area {
 	struct ifd_pages *pages;
 	uint64_t pgoff;			/* from the start of pages->pa */
 	unsigned int prot;		/* SIOMMU_PROT_* */
+	unsigned int locks;		/* hardware queues on it: unmap -EBUSY */
 };
 RB_HEAD(ifd_area_tree, ifd_area);
 RB_PROTOTYPE(ifd_area_tree, ifd_area, rb, ifd_area_cmp);
@@ -122,29 +127,29 @@ struct ifd_ioas {
 	bool huge_pages;
 };
 
-/* A page request group of one device and PASID. */
+/* A complete page request group of one device and PASID, delivered by
+ * the core's I/O page-fault path. */
 struct ifd_fault_group {
 	struct cds_list_head node;	/* in one of the fault's lists */
 	struct ifd_device *idev;
 	uint32_t pasid;			/* SIOMMU_IOMMUFD_NO_PASID: the RID */
-	uint16_t grpid;
-	uint32_t cookie;		/* once read */
-	unsigned int n, cap;
-	struct iommu_page_request *reqs;	/* the last one is last */
+	uint32_t cookie;		/* the user's, once read */
+	uint64_t core_cookie;		/* the core's (core_iopf_respond()) */
+	unsigned int n;
+	struct iommu_page_request reqs[];	/* the last one is last */
 };
 
 /*
- * A fault queue. Its lock is a leaf, protecting the three lists and
- * next_cookie: taken by the page-request handler (under idev->iopf_lock)
- * and by read and respond; answers to the device (core_page_response())
- * are given after it is dropped, since they may run device callbacks
- * that issue page requests.
+ * A fault queue. Its lock is a leaf, protecting the two lists and
+ * next_cookie: taken by the deliverer (in the thread that reported the
+ * group) and by read and respond; answers (core_iopf_respond()) are given
+ * after it is dropped, since they may run device callbacks that issue
+ * page requests.
  */
 struct ifd_fault {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
 	pthread_mutex_t lock;
-	struct cds_list_head partial;	/* groups still gathering */
 	struct cds_list_head ready;	/* complete, not read */
 	struct cds_list_head read;	/* read, not answered */
 	uint32_t next_cookie;
@@ -183,6 +188,58 @@ struct ifd_viommu {
 	void *drv;
 	uint32_t type;
 	struct cds_list_head vdevs;	/* ifd_vdevice.node */
+	struct cds_list_head hw_queues;	/* ifd_hw_queue.node, attach_lock */
+	/* Its event queues, one per type: changed under attach_lock and
+	 * vevent_lock, which the reporters of events take alone (a leaf,
+	 * before a queue's lock). */
+	pthread_mutex_t vevent_lock;
+	struct cds_list_head veventqs;	/* ifd_veventq.node */
+};
+
+/* An event queued on a vEVENTQ. */
+struct ifd_vevent {
+	struct cds_list_head node;	/* ifd_veventq.events */
+	uint32_t sequence;
+	uint32_t len;
+	unsigned char data[];
+};
+
+/*
+ * A vIOMMU's event queue of one type (a user reference on the vIOMMU).
+ * Its lock is a leaf protecting the events, their count, the sequence,
+ * the lost-events mark and the eventfd's count; taken by reporters
+ * (under the vIOMMU's vevent_lock) and by read.
+ */
+struct ifd_veventq {
+	struct ifd_obj obj;
+	struct siommu_iommufd *ictx;
+	struct ifd_viommu *viommu;
+	struct cds_list_head node;	/* viommu->veventqs */
+	uint32_t type, depth;
+	pthread_mutex_t lock;
+	struct cds_list_head events;	/* oldest first */
+	uint32_t nr_events;
+	uint32_t sequence;		/* the next event's, 0..INT32_MAX */
+	bool lost;			/* a LOST_EVENTS header after events */
+	uint32_t lost_sequence;
+	int efd;			/* readable while something is queued;
+					 * -1: no fd */
+};
+
+/*
+ * A hardware queue of a vIOMMU (a user reference on it) at [iova, last]
+ * of the parent's IOAS, which it keeps locked; for a driver whose queues
+ * come in order, a user reference on the queue of the index before
+ * (@prev), so that queues go in reverse order. Under attach_lock.
+ */
+struct ifd_hw_queue {
+	struct ifd_obj obj;
+	struct ifd_viommu *viommu;
+	struct ifd_hw_queue *prev;
+	uint32_t type, index;
+	uint64_t iova, last;
+	void *drv;
+	struct cds_list_head node;
 };
 
 /* A device known to a vIOMMU by @virt_id; a user reference on the vIOMMU
@@ -212,10 +269,6 @@ struct ifd_device {
 	unsigned int pasid_bits;
 	bool moving;			/* in a group's RID change; attach_lock */
 	struct ifd_vdevice *vdev;	/* under attach_lock */
-	/* Taken with attach_lock held to change rid_hwpt and pasids, and
-	 * alone by the page-request handler to read them (it may run
-	 * inside an attach's invalidation, under attach_lock). */
-	pthread_mutex_t iopf_lock;
 };
 
 /* A PASID number this context allocated in the core's PASID space. */
@@ -292,6 +345,31 @@ void ifd_device_destroy(struct ifd_device *idev);
 void ifd_fault_destroy(struct ifd_fault *fault);
 void ifd_viommu_destroy(struct siommu_iommufd *ictx, struct ifd_viommu *v);
 void ifd_vdevice_destroy(struct siommu_iommufd *ictx, struct ifd_vdevice *vd);
+void ifd_hw_queue_destroy(struct siommu_iommufd *ictx, struct ifd_hw_queue *q);
+void ifd_veventq_destroy(struct siommu_iommufd *ictx, struct ifd_veventq *q);
+
+/*
+ * vEVENTQs (veventq.c). Queue event @data (@len bytes) of @type on @v's
+ * queue of that type: 0, -EOPNOTSUPP (no such queue). A full queue drops
+ * it and marks the loss (0 too: the event was reported). Takes
+ * vevent_lock; any thread.
+ */
+int ifd_viommu_report_event(struct ifd_viommu *v, uint32_t type, const void *data,
+			    uint32_t len);
+/*
+ * The ABI's fds of queue objects: an object keeps an eventfd (*@slot,
+ * under @lock; -1: none) readable while it has something to read.
+ * ifd_eventfd_attach - make one, *@slot, and give the caller a
+ * close-on-exec duplicate in *out_fd; @notify(@arg) then sets its
+ * readiness, under @lock. 0, -EBUSY (it has one), -EMFILE, -ENFILE,
+ * -ENOMEM. ifd_eventfd_set - readable (@ready) or not; never waits;
+ * nothing for -1. Under the object's lock.
+ */
+int ifd_eventfd_attach(struct siommu_iommufd *ictx, pthread_mutex_t *lock, int *slot,
+		       void (*notify)(void *arg), void *arg, int *out_fd);
+void ifd_eventfd_set(int efd, bool ready);
+/* The fd of vEVENTQ @id for the ioctl layer, as ifd_fault_open_fd(). */
+int ifd_veventq_open_fd(struct siommu_iommufd *ictx, uint32_t id, int *out_fd);
 
 /* Make published @obj invisible to lookups for good (it stays in the
  * table, its ID taken, until the context goes), unless a destroy of it
@@ -306,11 +384,18 @@ int ifd_viommu_invalidate(struct siommu_iommufd *ictx, struct ifd_viommu *v,
 			  uint32_t data_type, const void *data, uint32_t entry_len,
 			  uint32_t *entry_num);
 
-/* Fault queues (fault.c). Queue @req of @idev at @pasid on @fault: false
- * if it cannot (no memory), and then nothing of its group is kept. */
-bool ifd_fault_queue(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid,
-		     const struct iommu_page_request *req);
-/* Answer "invalid" every group of @idev at @pasid (an attachment going). */
+/* The DEVICE object of this or another context that owns @dev, or NULL
+ * (device.c). Lock-free; the caller knows the device stays bound. */
+struct ifd_device *ifd_device_of(struct siommu_device *dev);
+
+/* Fault queues (fault.c). The deliverer (core_iopf_deliver_fn) of the
+ * domain of a HWPT with a fault object (@arg: the HWPT): queues the group
+ * of a device of the HWPT's context; false (the core answers it) for a
+ * device of no context or of another, and when out of memory. */
+bool ifd_hwpt_iopf(void *arg, struct siommu_device *dev, uint32_t pasid,
+		   const struct iommu_page_request *req, unsigned int n, uint64_t cookie);
+/* Forget every group of @idev at @pasid (an attachment going), answering
+ * "invalid" those the core has not answered. */
 void ifd_fault_flush(struct ifd_fault *fault, struct ifd_device *idev, uint32_t pasid);
 /* The fd of fault object @fault_id for the ioctl layer (FAULT_QUEUE_ALLOC):
  * an eventfd, polls readable while a complete group waits to be read. The
@@ -337,6 +422,14 @@ void ifd_ioas_del_resv(struct ifd_ioas *ioas, uint64_t owner);
 uint64_t ifd_ioas_alignment(struct ifd_ioas *ioas);
 /* Whether contiguous areas cover [iova, last]. */
 bool ifd_ioas_covered(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/*
+ * Lock [iova, last] for a hardware queue: it must be covered by
+ * contiguous areas (-ENOENT) over one physically contiguous range
+ * (-EFAULT), whose start goes to *pa; unmapping any of those areas is
+ * then -EBUSY until ifd_ioas_unlock_range() of the same range.
+ */
+int ifd_ioas_lock_range(struct ifd_ioas *ioas, uint64_t iova, uint64_t last, uint64_t *pa);
+void ifd_ioas_unlock_range(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
 /* Clear @hwpt's dirty marks over every area. */
 void ifd_ioas_clear_dirty(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt);
 

@@ -132,6 +132,12 @@ static void obj_destroy(struct siommu_iommufd *ictx, struct ifd_obj *obj)
 	case SIOMMU_IOMMUFD_OBJ_VDEVICE:
 		ifd_vdevice_destroy(ictx, container_of(obj, struct ifd_vdevice, obj));
 		break;
+	case SIOMMU_IOMMUFD_OBJ_HW_QUEUE:
+		ifd_hw_queue_destroy(ictx, container_of(obj, struct ifd_hw_queue, obj));
+		break;
+	case SIOMMU_IOMMUFD_OBJ_VEVENTQ:
+		ifd_veventq_destroy(ictx, container_of(obj, struct ifd_veventq, obj));
+		break;
 	case SIOMMU_IOMMUFD_OBJ_NONE:
 		SIOMMU_ASSERT(0);
 		break;
@@ -411,6 +417,12 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 			break;
 		case SIOMMU_IOMMUFD_OBJ_VDEVICE:
 			st->vdevices++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_HW_QUEUE:
+			st->hw_queues++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_VEVENTQ:
+			st->veventqs++;
 			break;
 		case SIOMMU_IOMMUFD_OBJ_NONE:
 			break;

@@ -47,12 +47,15 @@ int SIOMMU_EXPORT siommu_viommu_alloc(struct siommu_iommufd *ictx, uint32_t flag
 	v->unit = idev->dev->unit;
 	v->type = type;
 	CDS_INIT_LIST_HEAD(&v->vdevs);
+	CDS_INIT_LIST_HEAD(&v->hw_queues);
+	CDS_INIT_LIST_HEAD(&v->veventqs);
 	ret = ifd_obj_reserve(ictx, &v->obj, SIOMMU_IOMMUFD_OBJ_VIOMMU);
 	if (ret)
 		goto out_free;
 	ret = core_viommu_init(v->unit, type, parent->dom, &v->drv);
 	if (ret)
 		goto out_abort;
+	pthread_mutex_init(&v->vevent_lock, NULL);
 	ifd_obj_use(ictx, &parent->obj);
 	*out_id = v->obj.id;
 	ifd_obj_publish(ictx, &v->obj);
@@ -73,8 +76,10 @@ out_put_dev:
 
 void ifd_viommu_destroy(struct siommu_iommufd *ictx, struct ifd_viommu *v)
 {
-	SIOMMU_ASSERT(cds_list_empty(&v->vdevs));
+	SIOMMU_ASSERT(cds_list_empty(&v->vdevs) && cds_list_empty(&v->hw_queues) &&
+		      cds_list_empty(&v->veventqs));
 	core_viommu_fini(v->unit, v->drv);
+	pthread_mutex_destroy(&v->vevent_lock);
 	ifd_obj_unuse(ictx, &v->parent->obj);
 	free(v);
 }
@@ -88,6 +93,17 @@ static struct ifd_vdevice *vdev_find(struct ifd_viommu *v, uint64_t virt_id)
 		if (vd->virt_id == virt_id)
 			return vd;
 	return NULL;
+}
+
+/* The core's sink of the events of a vDEVICE's nested translation: its
+ * vIOMMU's queue of the type. The vDEVICE stays while a call runs. */
+static int vdev_vevent(void *arg, struct siommu_device *dev, uint32_t type, const void *data,
+		       size_t len)
+{
+	struct ifd_vdevice *vd = arg;
+
+	(void)dev;
+	return ifd_viommu_report_event(vd->viommu, type, data, (uint32_t)len);
 }
 
 int SIOMMU_EXPORT siommu_vdevice_alloc(struct siommu_iommufd *ictx, uint32_t viommu_id,
@@ -136,6 +152,7 @@ int SIOMMU_EXPORT siommu_vdevice_alloc(struct siommu_iommufd *ictx, uint32_t vio
 	cds_list_add_tail(&vd->node, &v->vdevs);
 	idev->vdev = vd;
 	ifd_obj_use(ictx, &v->obj);
+	core_device_set_vevent(idev->dev, vdev_vevent, vd, virt_id);
 	*out_id = vd->obj.id;
 	ifd_obj_publish(ictx, &vd->obj);
 	pthread_mutex_unlock(&ictx->attach_lock);
@@ -158,6 +175,8 @@ static void vdev_unlink(struct siommu_iommufd *ictx, struct ifd_vdevice *vd)
 {
 	if (!vd->idev)
 		return;
+	/* No call of the sink runs once this returns. */
+	core_device_set_vevent(vd->idev->dev, NULL, NULL, 0);
 	cds_list_del(&vd->node);
 	vd->idev->vdev = NULL;
 	vd->idev = NULL;

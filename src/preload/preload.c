@@ -5,14 +5,15 @@
  * close, dup and poll work on it) backed by an iommufd context of a
  * machine the library makes on first use: one VT-d unit. ioctl() on it is
  * siommu_iommufd_ioctl(); the fault-queue fds FAULT_QUEUE_ALLOC hands out
- * answer read() and write() with their records. Everything else goes to
- * libc untouched.
+ * answer read() and write() with their records, the vEVENTQ fds of
+ * VEVENTQ_ALLOC read() with theirs. Everything else goes to libc
+ * untouched.
  *
  * Intercepted: open, open64, openat, openat64 (of "/dev/iommu"), ioctl,
  * read, write, close, dup, dup2, dup3 (on our own fds). A context lives
- * while an fd of it (a /dev/iommu fd, a dup of one, or a fault fd, which
- * keeps its context as Linux's does) is open; the last close destroys its
- * objects.
+ * while an fd of it (a /dev/iommu fd, a dup of one, or a queue's fd,
+ * which keeps its context as Linux's does) is open; the last close
+ * destroys its objects.
  *
  * The machine stays for the life of the process (an exiting process's
  * memory goes with it).
@@ -49,9 +50,13 @@ struct pctx {
 	unsigned int refs;	/* fds using it, and calls in flight */
 };
 
+/* What an fd of ours stands for. */
+enum pfd_kind { PFD_IOMMUFD, PFD_FAULT, PFD_VEVENTQ };
+
 struct pfd {
 	struct pctx *pc;
-	uint32_t fault_id;	/* 0: the /dev/iommu fd itself */
+	enum pfd_kind kind;
+	uint32_t obj_id;	/* the queue's object; 0 for PFD_IOMMUFD */
 };
 
 static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -94,9 +99,9 @@ static bool is_iommu(const char *path)
 	return path && !strcmp(path, "/dev/iommu");
 }
 
-/* A reference on the context behind @fd, with what the fd is; NULL if the
- * fd is not ours. */
-static struct pctx *fd_get(int fd, uint32_t *fault_id)
+/* A reference on the context behind @fd, with what the fd is in *out;
+ * NULL if the fd is not ours. */
+static struct pctx *fd_get(int fd, struct pfd *out)
 {
 	struct pctx *pc = NULL;
 
@@ -106,7 +111,7 @@ static struct pctx *fd_get(int fd, uint32_t *fault_id)
 	if (fds[fd].pc) {
 		pc = fds[fd].pc;
 		pc->refs++;
-		*fault_id = fds[fd].fault_id;
+		*out = fds[fd];
 	}
 	pthread_mutex_unlock(&fds_lock);
 	return pc;
@@ -125,13 +130,27 @@ static void pctx_put(struct pctx *pc)
 	}
 }
 
-/* Make @fd stand for @pc (a reference taken), @fault_id as given. */
-static void fd_track(int fd, struct pctx *pc, uint32_t fault_id)
+/* Make @fd stand for @pc (a reference taken), as @kind of @obj_id. */
+static void fd_track(int fd, struct pctx *pc, enum pfd_kind kind, uint32_t obj_id)
 {
 	pthread_mutex_lock(&fds_lock);
 	pc->refs++;
-	fds[fd] = (struct pfd){ .pc = pc, .fault_id = fault_id };
+	fds[fd] = (struct pfd){ .pc = pc, .kind = kind, .obj_id = obj_id };
 	pthread_mutex_unlock(&fds_lock);
+}
+
+/* A queue's fd @qfd, just made for object @id: ours, keeping the
+ * context as Linux's does; 0, or -EMFILE past our table (the object
+ * goes). */
+static int queue_fd_track(struct pctx *pc, int qfd, enum pfd_kind kind, uint32_t id)
+{
+	if (qfd >= MAX_FDS) {
+		real_close(qfd);
+		siommu_iommufd_obj_destroy(pc->ictx, id);
+		return -EMFILE;
+	}
+	fd_track(qfd, pc, kind, id);
+	return 0;
 }
 
 /* Forget @fd; its reference goes. */
@@ -195,7 +214,7 @@ static int iommu_open(int flags)
 		free(pc);
 		return fail(fd < 0 ? errno : EMFILE);
 	}
-	fd_track(fd, pc, 0);
+	fd_track(fd, pc, PFD_IOMMUFD, 0);
 	return fd;
 }
 
@@ -261,7 +280,7 @@ int SIOMMU_EXPORT openat64(int dirfd, const char *path, int flags, ...)
 int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 {
 	struct pctx *pc;
-	uint32_t fault_id = 0;
+	struct pfd f;
 	va_list ap;
 	void *arg;
 	int ret;
@@ -270,50 +289,49 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	pc = fd_get(fd, &fault_id);
+	pc = fd_get(fd, &f);
 	if (!pc)
 		return real_ioctl(fd, request, arg);
-	if (fault_id) {
+	if (f.kind != PFD_IOMMUFD) {
 		pctx_put(pc);
 		return fail(ENOTTY);
 	}
 	ret = siommu_iommufd_ioctl(pc->ictx, request, arg);
 	if (!ret && request == IOMMU_FAULT_QUEUE_ALLOC) {
 		struct iommu_fault_alloc *a = arg;
-		int ffd = (int)a->out_fault_fd;
 
-		/* The fault fd keeps the context, as Linux's does. */
-		if (ffd >= MAX_FDS) {
-			real_close(ffd);
-			siommu_iommufd_obj_destroy(pc->ictx, a->out_fault_id);
-			ret = -EMFILE;
-		} else {
-			fd_track(ffd, pc, a->out_fault_id);
-		}
+		ret = queue_fd_track(pc, (int)a->out_fault_fd, PFD_FAULT, a->out_fault_id);
+	} else if (!ret && request == IOMMU_VEVENTQ_ALLOC) {
+		struct iommu_veventq_alloc *a = arg;
+
+		ret = queue_fd_track(pc, (int)a->out_veventq_fd, PFD_VEVENTQ, a->out_veventq_id);
 	}
 	pctx_put(pc);
 	return ret ? fail(-ret) : 0;
 }
 
 /* read() (@buf written) or write() (@buf read) on @fd: fault fds carry
- * records, the /dev/iommu fd neither (-EINVAL, as Linux's), other fds are
+ * records both ways, vEVENTQ fds when read, the /dev/iommu fd neither
+ * (-EINVAL, as Linux's, as for writing a vEVENTQ's); other fds are
  * libc's. */
 static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
 {
 	struct pctx *pc;
-	uint32_t fault_id = 0;
+	struct pfd f;
 	long ret;
 
 	init();
-	pc = fd_get(fd, &fault_id);
+	pc = fd_get(fd, &f);
 	if (!pc)
 		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
-	if (!fault_id)
-		ret = -EINVAL;
-	else if (is_read)
-		ret = siommu_iommufd_fault_read(pc->ictx, fault_id, buf, count, 0);
+	if (f.kind == PFD_FAULT && is_read)
+		ret = siommu_iommufd_fault_read(pc->ictx, f.obj_id, buf, count, 0);
+	else if (f.kind == PFD_FAULT)
+		ret = siommu_iommufd_fault_write(pc->ictx, f.obj_id, buf, count, 0);
+	else if (f.kind == PFD_VEVENTQ && is_read)
+		ret = siommu_iommufd_veventq_read(pc->ictx, f.obj_id, buf, count, 0);
 	else
-		ret = siommu_iommufd_fault_write(pc->ictx, fault_id, buf, count, 0);
+		ret = -EINVAL;
 	pctx_put(pc);
 	return ret < 0 ? fail((int)-ret) : ret;
 }
@@ -339,11 +357,11 @@ int SIOMMU_EXPORT close(int fd)
 static int dup_track(int oldfd, int newfd)
 {
 	struct pctx *pc;
-	uint32_t fault_id = 0;
+	struct pfd f;
 
 	if (newfd < 0)
 		return newfd;
-	pc = fd_get(oldfd, &fault_id);
+	pc = fd_get(oldfd, &f);
 	if (!pc)
 		return newfd;
 	if (newfd >= MAX_FDS) {
@@ -351,7 +369,7 @@ static int dup_track(int oldfd, int newfd)
 		pctx_put(pc);
 		return fail(EMFILE);
 	}
-	fd_track(newfd, pc, fault_id);
+	fd_track(newfd, pc, f.kind, f.obj_id);
 	pctx_put(pc);
 	return newfd;
 }

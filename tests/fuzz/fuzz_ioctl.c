@@ -14,8 +14,9 @@
  * in a pool of the program's memory, with their counts clamped to what
  * the place holds (the kernel would fault on the rest; in one process the
  * layer trusts its caller's pointers). An operation may instead attach a
- * device to an ID, as a VFIO driver would, or read and write a fault
- * queue's records (with a page request of the PRI device first).
+ * device to an ID, as a VFIO driver would, read and write a fault
+ * queue's records (with a page request of the PRI device first), or read
+ * a vEVENTQ's.
  *
  * Every result is checked, not only for not crashing:
  *   - the size rules give exactly -EINVAL, -E2BIG or -ENOTTY where they
@@ -62,7 +63,8 @@ struct cmd {
 	uint32_t size, min_size;
 	struct ptr_field ptr;
 	int8_t fd_in;		/* offset of an fd input (MAP_FILE) */
-	int8_t fd_out;		/* offset of an fd output (FAULT_QUEUE_ALLOC) */
+	int8_t fd_out;		/* offset of an fd output (FAULT_QUEUE_ALLOC,
+				 * VEVENTQ_ALLOC) */
 };
 
 #define C(req, s, p, c, e, fi, fo) \
@@ -89,7 +91,7 @@ static const struct cmd cmds[] = {
 	C(VIOMMU_ALLOC, iommu_viommu_alloc, 32, 24, 1, -1, -1),
 	C(VDEVICE_ALLOC, iommu_vdevice_alloc, -1, -1, 0, -1, -1),
 	C(IOAS_CHANGE_PROCESS, iommu_ioas_change_process, -1, -1, 0, -1, -1),
-	C(VEVENTQ_ALLOC, iommu_veventq_alloc, -1, -1, 0, -1, -1),
+	C(VEVENTQ_ALLOC, iommu_veventq_alloc, -1, -1, 0, -1, 24),
 	C(HW_QUEUE_ALLOC, iommu_hw_queue_alloc, -1, -1, 0, -1, -1),
 };
 
@@ -99,8 +101,6 @@ static bool provided(unsigned long req)
 	switch (req) {
 	case IOMMU_VFIO_IOAS:
 	case IOMMU_IOAS_CHANGE_PROCESS:
-	case IOMMU_VEVENTQ_ALLOC:
-	case IOMMU_HW_QUEUE_ALLOC:
 		return false;
 	default:
 		return true;
@@ -313,6 +313,17 @@ static void templ(const struct cmd *c, uint8_t *arg, struct in *in)
 			.flags = RW | fixed, .ioas_id = id, .start = (take(in, 1) % 4) * 4096,
 			.length = len, .iova = iova };
 		break;
+	case IOMMU_VEVENTQ_ALLOC:
+		*(struct iommu_veventq_alloc *)arg = (struct iommu_veventq_alloc){
+			.viommu_id = id, .type = (uint32_t)(take(in, 1) % 3),
+			.veventq_depth = (uint32_t)(take(in, 1) % 4) };
+		break;
+	case IOMMU_HW_QUEUE_ALLOC:
+		*(struct iommu_hw_queue_alloc *)arg = (struct iommu_hw_queue_alloc){
+			.viommu_id = id, .type = (uint32_t)(take(in, 1) % 2),
+			.index = (uint32_t)(take(in, 1) % 3), .nesting_parent_iova = iova,
+			.length = take(in, 1) & 1 ? len : 0 };
+		break;
 	default:
 		break;
 	}
@@ -321,6 +332,27 @@ static void templ(const struct cmd *c, uint8_t *arg, struct in *in)
 static void stats(struct abi_env *e, struct siommu_iommufd_stats *st)
 {
 	siommu_iommufd_get_stats(abi_env_ictx(e), st);
+}
+
+/* read() on a vEVENTQ's fd, any count and position. */
+static void veventq_fd_op(struct abi_env *e, struct in *in)
+{
+	uint32_t id = (uint32_t)(take(in, 1) % 13);
+	unsigned long count = (unsigned long)(take(in, 1) % 200);
+	long long pos = take(in, 1) % 4 == 0 ? (long long)take(in, 1) : 0;
+	struct siommu_iommufd_stats sb, sa;
+	long ret;
+
+	siommu_iommufd_get_stats(abi_env_ictx(e), &sb);
+	ret = siommu_iommufd_veventq_read(abi_env_ictx(e), id, pool, count, pos);
+	siommu_iommufd_get_stats(abi_env_ictx(e), &sa);
+	CHECK(!memcmp(&sb, &sa, sizeof(sb)));
+	if (pos)
+		CHECK_EQ(ret, -ESPIPE);
+	else if (ret >= 0)
+		CHECK((unsigned long)ret <= count && ret % 8 == 0);
+	else
+		CHECK_EQ(ret, -ENOENT);
 }
 
 /* read() or write() on a fault queue's fd, any count and position. */
@@ -371,7 +403,10 @@ static void one_op(struct abi_env *e, struct in *in)
 		return;
 	}
 	if (pick % 16 == 14) {
-		fault_fd_op(e, in);
+		if (take(in, 1) % 4)
+			fault_fd_op(e, in);
+		else
+			veventq_fd_op(e, in);
 		return;
 	}
 	c = &cmds[pick % (sizeof(cmds) / sizeof(cmds[0]))];
@@ -436,7 +471,7 @@ static void one_op(struct abi_env *e, struct in *in)
 		CHECK(!memcmp(arg, before, sizeof(arg)));
 	if (ret)
 		CHECK(!memcmp(&sb, &sa, sizeof(sb)));
-	if (!ret && req == IOMMU_FAULT_QUEUE_ALLOC && usize >= 16) {
+	if (!ret && c->fd_out >= 0 && usize >= (uint32_t)c->fd_out + 4) {
 		int fd;
 
 		memcpy(&fd, arg + c->fd_out, 4);

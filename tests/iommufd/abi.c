@@ -15,7 +15,8 @@
  *     with the count, data_len in/out, capabilities), the fault queue's
  *     fd following the queue's readiness under poll(), and its read and
  *     write record formats (ESPIPE rules, whole groups, cookies, answers
- *     reaching the device, a bad answer stopping the batch).
+ *     reaching the device, a bad answer stopping the batch); vEVENTQ and
+ *     HW queue checks before their vIOMMU, in Linux's order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -217,6 +218,23 @@ static void fill_vdevice(struct fx *f, void *p)
 	};
 }
 
+static void fill_veventq(struct fx *f, void *p)
+{
+	(void)f;
+	*(struct iommu_veventq_alloc *)p = (struct iommu_veventq_alloc){
+		.viommu_id = 1000, .type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, .veventq_depth = 2,
+	};
+}
+
+static void fill_hw_queue(struct fx *f, void *p)
+{
+	(void)f;
+	*(struct iommu_hw_queue_alloc *)p = (struct iommu_hw_queue_alloc){
+		.viommu_id = 1000, .type = IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+		.nesting_parent_iova = 0x100000, .length = 4096,
+	};
+}
+
 struct cmd {
 	const char *name;
 	unsigned long req;
@@ -253,6 +271,8 @@ static const struct cmd cmds[] = {
 	CMD_ERR(HWPT_INVALIDATE, iommu_hwpt_invalidate, fill_invalidate, -EINVAL),
 	CMD_ERR(VIOMMU_ALLOC, iommu_viommu_alloc, fill_viommu, -EOPNOTSUPP),
 	CMD_ERR(VDEVICE_ALLOC, iommu_vdevice_alloc, fill_vdevice, -ENOENT),
+	CMD_ERR(VEVENTQ_ALLOC, iommu_veventq_alloc, fill_veventq, -ENOENT),
+	CMD_ERR(HW_QUEUE_ALLOC, iommu_hw_queue_alloc, fill_hw_queue, -ENOENT),
 };
 
 #define ARG_MAX 128
@@ -339,8 +359,7 @@ static void dispatch(void)
 	struct iommu_destroy d = { .size = sizeof(d) };
 	/* The commands the object model does not provide, and beyond. */
 	static const unsigned long absent[] = {
-		IOMMU_VFIO_IOAS, IOMMU_IOAS_CHANGE_PROCESS, IOMMU_VEVENTQ_ALLOC,
-		IOMMU_HW_QUEUE_ALLOC, _IO(';', 0x95), _IO(';', 0xa0), _IO(';', 0xff),
+		IOMMU_VFIO_IOAS, IOMMU_IOAS_CHANGE_PROCESS, _IO(';', 0x95), _IO(';', 0xa0), _IO(';', 0xff),
 		_IO(';', 0x7f), _IO(';', 0x64), _IO(';', 0), _IO(':', 0x80),
 		_IOWR(';', 0x80, struct iommu_destroy), IOMMU_DESTROY | 1ul << 32, 0,
 	};
@@ -938,6 +957,57 @@ static void fault_queue(void)
 	fx_teardown(&f);
 }
 
+/* vEVENTQ and HW queue: the checks that come before the vIOMMU, in
+ * Linux's order (the unit here offers no vIOMMU; their work is tested
+ * on SMMUv3 through the C API). */
+static void veventq_hw_queue(void)
+{
+	struct iommu_veventq_alloc v;
+	struct iommu_hw_queue_alloc h;
+	struct fx f;
+
+	fx_setup(&f);
+	fill_veventq(&f, &v);
+	v.size = sizeof(v);
+	v.flags = 1;
+	CHECK_EQ(io(&f, IOMMU_VEVENTQ_ALLOC, &v), -EOPNOTSUPP);
+	v.flags = 0;
+	v.__reserved = 1;
+	CHECK_EQ(io(&f, IOMMU_VEVENTQ_ALLOC, &v), -EOPNOTSUPP);
+	v.__reserved = 0;
+	v.type = IOMMU_VEVENTQ_TYPE_DEFAULT;
+	CHECK_EQ(io(&f, IOMMU_VEVENTQ_ALLOC, &v), -EOPNOTSUPP);
+	v.type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3;
+	v.veventq_depth = 0;
+	CHECK_EQ(io(&f, IOMMU_VEVENTQ_ALLOC, &v), -EINVAL);
+	v.veventq_depth = 1;
+	CHECK_EQ(io(&f, IOMMU_VEVENTQ_ALLOC, &v), -ENOENT);
+	v.viommu_id = f.ioas;
+	CHECK_EQ(io(&f, IOMMU_VEVENTQ_ALLOC, &v), -ENOENT);
+	CHECK_EQ(v.out_veventq_id, 0);
+	CHECK_EQ(v.out_veventq_fd, 0);
+
+	fill_hw_queue(&f, &h);
+	h.size = sizeof(h);
+	h.flags = 1;
+	CHECK_EQ(io(&f, IOMMU_HW_QUEUE_ALLOC, &h), -EOPNOTSUPP);
+	h.flags = 0;
+	h.type = IOMMU_HW_QUEUE_TYPE_DEFAULT;
+	CHECK_EQ(io(&f, IOMMU_HW_QUEUE_ALLOC, &h), -EOPNOTSUPP);
+	h.type = IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV;
+	h.length = 0;
+	CHECK_EQ(io(&f, IOMMU_HW_QUEUE_ALLOC, &h), -EINVAL);
+	h.length = 2;
+	h.nesting_parent_iova = UINT64_MAX;
+	CHECK_EQ(io(&f, IOMMU_HW_QUEUE_ALLOC, &h), -EOVERFLOW);
+	h.nesting_parent_iova = 0x100000;
+	CHECK_EQ(io(&f, IOMMU_HW_QUEUE_ALLOC, &h), -ENOENT);
+	CHECK_EQ(h.out_hw_queue_id, 0);
+	CHECK_EQ(siommu_iommufd_veventq_read(f.ictx, 1000, buf, 8, 0), -ENOENT);
+	CHECK_EQ(siommu_iommufd_veventq_read(f.ictx, 1000, buf, 8, 8), -ESPIPE);
+	fx_teardown(&f);
+}
+
 int main(void)
 {
 	buf = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -957,5 +1027,6 @@ int main(void)
 	dirty();
 	nested_viommu();
 	fault_queue();
+	veventq_hw_queue();
 	return 0;
 }

@@ -139,6 +139,22 @@ int main(void)
 	fd = openat(AT_FDCWD, "/dev/iommu", O_RDWR);
 	CHECK(fd >= 0);
 	CHECK(ioas_alloc(fd) == 1);
+	/* vEVENTQ and HW queue: provided, but the VT-d machine has no vIOMMU. */
+	{
+		struct iommu_veventq_alloc va = {
+			.size = sizeof(va), .viommu_id = 1,
+			.type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, .veventq_depth = 1,
+		};
+		struct iommu_hw_queue_alloc ha = {
+			.size = sizeof(ha), .viommu_id = 1,
+			.type = IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, .length = 4096,
+		};
+
+		FAILS(ioctl(fd, IOMMU_VEVENTQ_ALLOC, &va), ENOENT);
+		FAILS(ioctl(fd, IOMMU_HW_QUEUE_ALLOC, &ha), ENOENT);
+		va.veventq_depth = 0;
+		FAILS(ioctl(fd, IOMMU_VEVENTQ_ALLOC, &va), EINVAL);
+	}
 	FAILS(read(fd, rec, sizeof(rec)), EINVAL);
 	FAILS(write(fd, rec, sizeof(rec)), EINVAL);
 	CHECK(close(fd) == 0);

@@ -41,11 +41,29 @@ static unsigned int q_read(struct smmu_drv_unit *u, struct smmu_drv_queue *q,
 }
 
 /*
+ * An event of a guest's stage 1 for its vIOMMU's event queue: the record
+ * (SMMUv3 7.3) with the guest's StreamID for the device (Linux:
+ * arm_vmaster_report_event()).
+ */
+static void vevent_build(void *out, const void *raw, uint64_t virt_id)
+{
+	const uint64_t *r = raw;
+	struct siommu_vevent_arm_smmuv3 *e = out;
+
+	e->evt[0] = (r[0] & 0xffffffffull) | (uint64_t)(uint32_t)virt_id << 32;
+	e->evt[1] = r[1];
+	e->evt[2] = r[2];
+	e->evt[3] = r[3];
+}
+
+/*
  * Drain the event queue: a record of a stalled transaction (STALL, SMMUv3
  * 7.3) becomes a page request of a group of its own, tagged with its STAG
- * (struct iommu_page_request), answered by CMD_RESUME; every other record
- * a fault report for the StreamID's device (reason: the event number,
- * enum siommu_smmuv3_event). Reports run with no lock of the driver held:
+ * (struct iommu_page_request), answered by CMD_RESUME; a record of a
+ * device whose stage 1 is a guest's (nested, S2 clear) goes to its
+ * vIOMMU's event queue if it has one, as Linux's arm-smmu-v3 does; every
+ * other record a fault report for the StreamID's device (reason: the
+ * event number, enum siommu_smmuv3_event). Reports run with no lock of the driver held:
  * a handler may read the unit's stats, or issue a DMA that faults again,
  * whose event runs this function anew in the same thread.
  */
@@ -54,6 +72,7 @@ static void drain_evtq(struct smmu_drv_unit *u)
 	uint64_t rec[Q_ENTRIES_MAX * 4];
 	struct iommu_page_request stalls[Q_ENTRIES_MAX];
 	struct siommu_fault faults[Q_ENTRIES_MAX];
+	unsigned int rec_of[Q_ENTRIES_MAX];
 	unsigned int i, n, ns, nf;
 	bool counted;
 
@@ -106,6 +125,7 @@ static void drain_evtq(struct smmu_drv_unit *u)
 			};
 			if (!faults[nf].pasid_present)
 				faults[nf].pasid = 0;
+			rec_of[nf] = i;
 			nf++;
 		}
 		/* The stalls first, and the count dropped before any fault
@@ -115,8 +135,15 @@ static void drain_evtq(struct smmu_drv_unit *u)
 			core_report_page_requests(u->unit, stalls, ns);
 		if (counted)
 			__atomic_fetch_sub(&u->stall_reporting, 1, __ATOMIC_RELEASE);
-		for (i = 0; i < nf; i++)
+		for (i = 0; i < nf; i++) {
+			const uint64_t *r = &rec[rec_of[i] * 4];
+
+			if (!(r[1] & BIT64(39)) &&	/* S2 */
+			    !core_report_vevent(u->unit, faults[i].rid,
+						SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3, r, 32, vevent_build))
+				continue;
 			core_report_fault(u->unit, &faults[i]);
+		}
 	} while (n);
 }
 
