@@ -13,18 +13,20 @@
  *     engine;
  *   - tenant A's job reaching for tenant B's buffer: blocked, and the fault
  *     shown with its reason (VT-d) or event (SMMUv3);
- *   - on VT-d, shared virtual addressing: two processes bound to the copy
- *     engine submit copies of their own memory through its shared queue,
- *     pages fault in on the device's first touch, a munmap lands while a
- *     copy is queued, and one process's copy into the other's memory is
- *     refused;
+ *   - shared virtual addressing: two processes bound to the copy engine
+ *     submit copies of their own memory through its shared queue, pages
+ *     fault in on the device's first touch, a munmap lands while a copy is
+ *     queued, and one process's copy into the other's memory is refused
+ *     (on SMMUv3 the processes are Arm64 ones: the unit walks their
+ *     tables as stage 1 of a CD, page requests come through its PRI queue
+ *     and the munmap reaches the engine as CMD_ATC_INV);
  *   - a GPU behind a second unit, an SMMUv2-style one without PASIDs: two
  *     clients render into their own surfaces (the command processor
  *     switches the context bank's table per client), a malicious job reads
  *     the other client's surface and faults in the bank, the driver
  *     recovers the GPU and the other client goes on.
- * Acts 1 to 4 are the same on both units: the OS half's API does not
- * change. The copy engine's SVA model speaks VT-d only.
+ * The acts are the same on both units: the OS half's API does not
+ * change, and of the copy engine's only its creation names the unit type.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -410,8 +412,9 @@ static int sva_act(struct demo *d, struct siommu_cpyeng *eng, struct siommu_mm *
 		return -EIO;
 	fprintf(out, "   A unmaps 0x%llx between two queued copies from it: the first copied "
 		"%" PRIu64 " bytes,\n   the second ends at once, page fault at 0x%" PRIx64
-		" (%" PRIu64 " bytes): the munmap reached the device's TLB\n",
-		PROC_SCRATCH, c.bytes_done, c2.fault_addr, c2.bytes_done);
+		" (%" PRIu64 " bytes): the munmap reached the device's %s\n",
+		PROC_SCRATCH, c.bytes_done, c2.fault_addr, c2.bytes_done,
+		d->smmu ? "ATC (CMD_ATC_INV)" : "TLB");
 
 	/* A's copy into B's memory: A's PASID does not map it. */
 	CHECK_DEMO(siommu_mm_read(b, PROC_B_ONLY, before, PG));
@@ -435,15 +438,19 @@ static int sva_act(struct demo *d, struct siommu_cpyeng *eng, struct siommu_mm *
 
 static int sva_demo(struct demo *d, FILE *out)
 {
+	const struct siommu_cpyeng_cfg ec = { .mem = d->mem, .rid = 0x0008 };
+	/* Processes of the CPU whose tables the unit walks (siommu/sva.h). */
+	enum siommu_mm_cpu cpu = d->smmu ? SIOMMU_MM_CPU_ARM64 : SIOMMU_MM_CPU_X86_64;
 	struct siommu_cpyeng *eng;
 	struct siommu_mm *a = NULL, *b = NULL;
 	int ret;
 
-	CHECK_DEMO(siommu_cpyeng_create(d->vtd, &(struct siommu_cpyeng_cfg){
-		.mem = d->mem, .rid = 0x0008 }, &eng));
-	ret = siommu_mm_create(d->ctx, &(struct siommu_mm_cfg){ .owner = 100 }, &a);
+	CHECK_DEMO(d->smmu ? siommu_cpyeng_create_smmuv3(d->smmu, &ec, &eng) :
+			     siommu_cpyeng_create(d->vtd, &ec, &eng));
+	ret = siommu_mm_create(d->ctx, &(struct siommu_mm_cfg){ .owner = 100, .cpu = cpu }, &a);
 	if (!ret)
-		ret = siommu_mm_create(d->ctx, &(struct siommu_mm_cfg){ .owner = 200 }, &b);
+		ret = siommu_mm_create(d->ctx, &(struct siommu_mm_cfg){ .owner = 200, .cpu = cpu },
+				       &b);
 	if (!ret)
 		ret = sva_act(d, eng, a, b, out);
 	if (b)
@@ -494,11 +501,10 @@ static int gpu_act(struct demo *d, struct siommu_gpu *gpu, struct siommu_gpu_cli
 	CHECK_DEMO(siommu_mem_read(d->mem, surf_a, got, 13));
 	if (strcmp(got, "frame 1 of A"))
 		return -EIO;
-	/* Act 5, SVA, plays on VT-d only. */
-	fprintf(out, "%d. a GPU at 00:05.0 behind a second unit, SMMUv2-style, without PASIDs: "
+	fprintf(out, "6. a GPU at 00:05.0 behind a second unit, SMMUv2-style, without PASIDs: "
 		"clients A and B have\n   private address spaces (PASIDs %u and %u, kept by the "
 		"GPU driver); before each client's job\n   the command processor switches its "
-		"context bank's TTBR0 and ASID. Both render at 0x%llx.\n", d->vtd ? 6 : 5,
+		"context bank's TTBR0 and ASID. Both render at 0x%llx.\n",
 		siommu_gpu_client_pasid(a), siommu_gpu_client_pasid(b), SURFACE);
 
 	/* B's job reads A's surface by its physical address: B's table has
@@ -627,7 +633,7 @@ int demo_run(FILE *out, enum demo_unit unit)
 		d.smmu = siommu_unit_smmuv3(d.unit);
 		ret = run(&d, out);
 	}
-	if (!ret && d.vtd)
+	if (!ret)
 		ret = sva_demo(&d, out);
 	if (!ret)
 		ret = gpu_demo(&d, out);

@@ -1,30 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * siommu/atsdev.h - a device kit for emulator authors: a software PCIe
- * device with ATS and PRI behind a VT-d model.
+ * device with ATS and PRI behind a VT-d or an SMMUv3 model.
  *
  * Concepts
  * --------
  * A struct siommu_atsdev is the address-translation half of a device: a
  * device model that embeds it asks it to DMA, and it does what a PCIe
  * device with ATS (PCIe 10.2) and PRI (PCIe 10.4) does:
- *   - it translates through ATS (siommu_vtd_ats_translate()) and caches
- *     each translation in its own device TLB, tagged with the PASID (or
- *     none) and the page;
- *   - it honours the device-TLB invalidations the unit delivers: once the
- *     callback returns, no DMA of the device uses what they removed, and
- *     a DMA in progress on such a page has finished (so the invalidation
- *     wait that follows completes after it, as on hardware);
+ *   - it translates through ATS (siommu_vtd_ats_translate(),
+ *     siommu_smmuv3_ats_translate()) and caches each translation in its
+ *     own device TLB (an ATC), tagged with the PASID (or none) and the
+ *     page;
+ *   - it honours the invalidations the unit delivers (VT-d device-TLB
+ *     invalidations, SMMUv3 CMD_ATC_INV): once the callback returns, no
+ *     DMA of the device uses what they removed, and a DMA in progress on
+ *     such a page has finished (so the invalidation wait or CMD_SYNC that
+ *     follows completes after it, as on hardware). An invalidation
+ *     without a PASID (VT-d's without one, SMMUv3's without a
+ *     SubstreamID) covers the range for every PASID and for requests
+ *     without one, as PCIe defines it; one with a PASID covers that
+ *     PASID's entries (every PASID's, with VT-d's all-PASIDs or SMMUv3's
+ *     Global);
  *   - it accesses memory with the translated address, as translated
  *     requests do;
  *   - on a page the translation does not allow (not present, or without
  *     the access), it sends a page request (one group of one page), waits
  *     for the group's response and, on "success", translates again; a
  *     response "invalid request" or "failure" ends the DMA, with the bytes
- *     done and the faulting address reported.
+ *     done and the faulting address reported. Responses are reported in
+ *     PCIe's codes on either unit (SMMUv3's CMD_PRI_RESP deny, failure and
+ *     success are 1, 0xf and 0).
  * The kit registers the device's callbacks with the unit at @rid
- * (siommu_vtd_dev_register()): a device model using the kit leaves them
- * to it.
+ * (siommu_vtd_dev_register(), siommu_smmuv3_dev_register(): on SMMUv3
+ * the RID is the StreamID and the PASID the SubstreamID): a device model
+ * using the kit leaves them to it. Only creation names the unit type.
  *
  * Concurrency: DMAs of one device may be issued from any threads; they
  * serialise on the device's TLB lock for each page's copy. The unit's
@@ -40,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <siommu/smmuv3.h>
 #include <siommu/vtd.h>
 
 #ifdef __cplusplus
@@ -90,23 +101,33 @@ struct siommu_atsdev_stats {
  * siommu_atsdev_create - a device at cfg->rid behind @vtd (whose context
  * entry must enable ATS and PRI for it: siommu_device_add() with
  * SIOMMU_DEV_ATS | SIOMMU_DEV_PRI, or the embedder's own tables).
- * Returns 0, -EINVAL (cfg: no mem, a bad size), -EEXIST (callbacks registered at the RID
- * already), -ENOMEM.
+ * siommu_atsdev_create_smmuv3 - the same behind @smmu at StreamID
+ * cfg->rid (whose STE must allow ATS, EATS, for translations to be
+ * answered: siommu_device_add() with SIOMMU_DEV_ATS | SIOMMU_DEV_PRI on a
+ * unit with SIOMMU_SMMUV3_F_ATS and _F_PRI, or the embedder's own tables).
+ * Return 0, -EINVAL (no unit; cfg: no mem, a bad size), -EEXIST
+ * (callbacks registered at the RID already), -ENOMEM (nothing
+ * registered). Their allocations are fallible steps of
+ * siommu_mem_fail_nth(cfg->mem). Thread-safe.
  */
 int siommu_atsdev_create(struct siommu_vtd *vtd, const struct siommu_atsdev_cfg *cfg,
 			 struct siommu_atsdev **out);
+int siommu_atsdev_create_smmuv3(struct siommu_smmuv3 *smmu,
+				const struct siommu_atsdev_cfg *cfg,
+				struct siommu_atsdev **out);
 
 /* siommu_atsdev_destroy - unregister and free; no DMA may be running. */
 void siommu_atsdev_destroy(struct siommu_atsdev *d);
 
 /*
- * siommu_atsdev_dma - transfer @len bytes between @buf and req->addr on.
+ * siommu_atsdev_dma - transfer @len bytes between @buf and req->addr
+ * (req->write: from @buf to the device's address space), page by page.
  * Returns 0 (all done); -EFAULT (a page response other than "success",
- * or a configuration fault the unit logged: res tells where); -ENOENT
- * (with no_page_request: a page did not translate, res tells where);
- * -EAGAIN
- * (cfg.max_faults page requests were answered "success" and the page
- * still did not translate); -ETIMEDOUT (no response within timeout_ms);
+ * or a configuration fault of the unit's, recorded as it records them:
+ * res tells where); -ENOENT (with no_page_request: a page did not
+ * translate, res tells where); -EAGAIN (cfg.max_faults page requests were
+ * answered "success" and the page still did not translate); -ETIMEDOUT
+ * (no response within timeout_ms); -ENOTSUP (a unit without ATS or PRI);
  * -EINVAL. @res may be NULL.
  */
 int siommu_atsdev_dma(struct siommu_atsdev *d, const struct siommu_atsdev_req *req,

@@ -7,7 +7,8 @@
  * Concepts
  * --------
  * The engine is a PCIe device with ATS and PRI (built on the device kit,
- * siommu/atsdev.h) with two work queues:
+ * siommu/atsdev.h), behind a VT-d or an SMMUv3 unit, with two work
+ * queues:
  *   - a dedicated queue (DWQ) whose PASID the driver sets
  *     (siommu_cpyeng_dwq_set_pasid()); its single user submits with
  *     siommu_cpyeng_movdir64b() and keeps count of what it has in flight
@@ -101,13 +102,21 @@ struct siommu_cpyeng_stats {
 
 /*
  * siommu_cpyeng_create - the engine at cfg->rid behind @vtd (its context
- * entry enabling ATS and PRI). 0, -EINVAL, -EEXIST (callbacks at the RID
- * already), -ENOMEM.
+ * entry enabling ATS and PRI).
+ * siommu_cpyeng_create_smmuv3 - the same behind @smmu at StreamID
+ * cfg->rid (its STE allowing ATS; the unit with PRI): descriptors' PASIDs
+ * travel as SubstreamIDs.
+ * Return 0, -EINVAL, -EEXIST (callbacks at the RID already), -ENOMEM
+ * (nothing registered; allocations are fallible steps of
+ * siommu_mem_fail_nth(cfg->mem)). Thread-safe.
  * siommu_cpyeng_destroy - free it; nothing may be running on it. Queued
  * descriptors are dropped.
  */
 int siommu_cpyeng_create(struct siommu_vtd *vtd, const struct siommu_cpyeng_cfg *cfg,
 			 struct siommu_cpyeng **out);
+int siommu_cpyeng_create_smmuv3(struct siommu_smmuv3 *smmu,
+				const struct siommu_cpyeng_cfg *cfg,
+				struct siommu_cpyeng **out);
 void siommu_cpyeng_destroy(struct siommu_cpyeng *e);
 
 /* Set the dedicated queue's PASID (0: none; its descriptors then fail as

@@ -15,6 +15,7 @@
 
 #include <siommu/cpyeng.h>
 
+#include "mem/mem_internal.h"
 #include "util/compiler.h"
 
 /* The copy's bounce buffer: a page, the unit of translation. */
@@ -42,25 +43,28 @@ struct siommu_cpyeng {
 	unsigned char bounce[CHUNK];
 };
 
-static int wq_init(struct wq *q, unsigned int depth)
+static int wq_init(struct siommu_mem *mem, struct wq *q, unsigned int depth)
 {
 	q->depth = depth;
-	q->ring = calloc(depth, sizeof(*q->ring));
+	q->ring = mem_should_fail(mem) ? NULL : calloc(depth, sizeof(*q->ring));
 	return q->ring ? 0 : -ENOMEM;
 }
 
-int SIOMMU_EXPORT siommu_cpyeng_create(struct siommu_vtd *vtd,
-				       const struct siommu_cpyeng_cfg *cfg,
-				       struct siommu_cpyeng **out)
+static bool cfg_ok(const struct siommu_cpyeng_cfg *cfg)
+{
+	return cfg && cfg->mem && cfg->dwq_depth <= 256 && cfg->swq_depth <= 256;
+}
+
+/* The engine around @kit, which it owns from here, failure or not. */
+static int cpyeng_init(const struct siommu_cpyeng_cfg *cfg, struct siommu_atsdev *kit,
+		       struct siommu_cpyeng **out)
 {
 	struct siommu_cpyeng *e;
-	int ret;
+	int ret = -ENOMEM;
 
-	if (!vtd || !cfg || !cfg->mem || !out || cfg->dwq_depth > 256 || cfg->swq_depth > 256)
-		return -EINVAL;
-	e = calloc(1, sizeof(*e));
+	e = mem_should_fail(cfg->mem) ? NULL : calloc(1, sizeof(*e));
 	if (!e)
-		return -ENOMEM;
+		goto out_destroy_kit;
 	e->cfg = *cfg;
 	if (!e->cfg.dwq_depth)
 		e->cfg.dwq_depth = 16;
@@ -68,22 +72,52 @@ int SIOMMU_EXPORT siommu_cpyeng_create(struct siommu_vtd *vtd,
 		e->cfg.swq_depth = 16;
 	if (!e->cfg.max_len)
 		e->cfg.max_len = 1u << 20;
-	ret = wq_init(&e->dwq, e->cfg.dwq_depth);
+	ret = wq_init(cfg->mem, &e->dwq, e->cfg.dwq_depth);
 	if (!ret)
-		ret = wq_init(&e->swq, e->cfg.swq_depth);
-	if (!ret)
-		ret = siommu_atsdev_create(vtd, &(struct siommu_atsdev_cfg){
-			.mem = cfg->mem, .rid = cfg->rid }, &e->kit);
-	if (ret) {
-		free(e->dwq.ring);
-		free(e->swq.ring);
-		free(e);
-		return ret;
-	}
+		ret = wq_init(cfg->mem, &e->swq, e->cfg.swq_depth);
+	if (ret)
+		goto out_free;
+	e->kit = kit;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->proc_lock, NULL);
 	*out = e;
 	return 0;
+
+out_free:
+	free(e->dwq.ring);
+	free(e->swq.ring);
+	free(e);
+out_destroy_kit:
+	siommu_atsdev_destroy(kit);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_cpyeng_create(struct siommu_vtd *vtd,
+				       const struct siommu_cpyeng_cfg *cfg,
+				       struct siommu_cpyeng **out)
+{
+	struct siommu_atsdev *kit;
+	int ret;
+
+	if (!vtd || !cfg_ok(cfg) || !out)
+		return -EINVAL;
+	ret = siommu_atsdev_create(vtd, &(struct siommu_atsdev_cfg){
+		.mem = cfg->mem, .rid = cfg->rid }, &kit);
+	return ret ? ret : cpyeng_init(cfg, kit, out);
+}
+
+int SIOMMU_EXPORT siommu_cpyeng_create_smmuv3(struct siommu_smmuv3 *smmu,
+					      const struct siommu_cpyeng_cfg *cfg,
+					      struct siommu_cpyeng **out)
+{
+	struct siommu_atsdev *kit;
+	int ret;
+
+	if (!smmu || !cfg_ok(cfg) || !out)
+		return -EINVAL;
+	ret = siommu_atsdev_create_smmuv3(smmu, &(struct siommu_atsdev_cfg){
+		.mem = cfg->mem, .rid = cfg->rid }, &kit);
+	return ret ? ret : cpyeng_init(cfg, kit, out);
 }
 
 void SIOMMU_EXPORT siommu_cpyeng_destroy(struct siommu_cpyeng *e)

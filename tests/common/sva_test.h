@@ -22,6 +22,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <siommu/atsdev.h>
+#include <siommu/cpyeng.h>
 #include <siommu/sva.h>
 
 #include "core_test.h"
@@ -40,6 +42,34 @@ static inline enum siommu_mm_cpu test_sva_cpu(void)
 static inline bool test_sva_page_requests(void)
 {
 	return test_unit_type() != TEST_UNIT_SMMUV2;
+}
+
+/* Whether the unit under test answers ATS translations and page requests
+ * for the device kit (siommu/atsdev.h) and the copy engine on it: VT-d
+ * and SMMUv3, not SMMUv2. */
+static inline bool test_sva_ats(void)
+{
+	return test_unit_type() != TEST_UNIT_SMMUV2;
+}
+
+/* The device kit, and the copy engine on it, behind @unit of the type
+ * under test (test_sva_ats()). */
+static inline int test_atsdev_create(struct siommu_unit *unit,
+				     const struct siommu_atsdev_cfg *cfg,
+				     struct siommu_atsdev **out)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		return siommu_atsdev_create_smmuv3(siommu_unit_smmuv3(unit), cfg, out);
+	return siommu_atsdev_create(siommu_unit_vtd(unit), cfg, out);
+}
+
+static inline int test_cpyeng_create(struct siommu_unit *unit,
+				     const struct siommu_cpyeng_cfg *cfg,
+				     struct siommu_cpyeng **out)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		return siommu_cpyeng_create_smmuv3(siommu_unit_smmuv3(unit), cfg, out);
+	return siommu_cpyeng_create(siommu_unit_vtd(unit), cfg, out);
 }
 
 /* A process configuration for the type under test. */

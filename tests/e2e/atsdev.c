@@ -4,7 +4,9 @@
  * device TLB and used until the unit invalidates them; a page that does
  * not translate faulted in through a page request and the DMA retried;
  * a refused page request ends the DMA where it faulted; munmap, mprotect
- * and migrate reach the device TLB before they return.
+ * and migrate reach the device TLB before they return; an invalidation
+ * without a PASID (an unmap in the domain at the device's RID) covers the
+ * range for every PASID, as PCIe defines it. On VT-d and SMMUv3.
  */
 #include <siommu/atsdev.h>
 
@@ -23,22 +25,23 @@ int main(void)
 	struct siommu_atsdev_result res;
 	struct siommu_mm *mm;
 	struct siommu_sva *sva;
+	struct siommu_domain *dom;
 	unsigned char w[2 * PG], r[2 * PG];
-	uint64_t va;
+	uint64_t va, pa;
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	dev = test_dev_add(unit, 0x300, 20, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
-	CHECK_EQ(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_EQ(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.rid = 0x300 }, &kit), -EINVAL);
-	CHECK_EQ(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_EQ(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.mem = siommu_ctx_mem(ctx), .rid = 0x300, .tlb_entries = 3 }, &kit), -EINVAL);
-	CHECK_OK(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_OK(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.mem = siommu_ctx_mem(ctx), .rid = 0x300 }, &kit));
-	CHECK_EQ(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_EQ(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.mem = siommu_ctx_mem(ctx), .rid = 0x300 }, &twice), -EEXIST);
 
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 1 }, &mm));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(1), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, 8 * PG, RW, &va));
 	for (size_t i = 0; i < sizeof(w); i++)
 		w[i] = (unsigned char)(i * 13 + 1);
@@ -97,6 +100,31 @@ int main(void)
 	CHECK_OK(siommu_atsdev_dma(kit, &wr, w, 1, NULL));
 	CHECK_OK(siommu_mm_read(mm, va + 3 * PG + 100, r, 1));
 	CHECK_EQ(r[0], w[0]);
+
+	/* An unmap in the domain at the device's RID reaches the device as
+	 * an invalidation without a PASID: the PASID's entry in the range
+	 * goes too, and the next DMA asks ATS again. */
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &dom));
+	CHECK_OK(siommu_device_attach(dev, dom));
+	CHECK_OK(siommu_mem_frame_alloc(siommu_ctx_mem(ctx), PG, SIOMMU_MEM_DMA, &pa));
+	rd.addr = va + 3 * PG;
+	CHECK_OK(siommu_atsdev_dma(kit, &rd, r, 8, NULL));
+	siommu_atsdev_get_stats(kit, &st0);
+	CHECK_OK(siommu_atsdev_dma(kit, &rd, r, 8, NULL));
+	siommu_atsdev_get_stats(kit, &st);
+	CHECK_EQ(st.ats_requests, st0.ats_requests);		/* cached */
+	CHECK_OK(siommu_domain_map(dom, va + 3 * PG, pa, PG, RW));
+	CHECK_OK(siommu_domain_unmap(dom, va + 3 * PG, PG, NULL));
+	siommu_atsdev_get_stats(kit, &st0);
+	CHECK(st0.invalidations > st.invalidations);
+	CHECK(st0.entries_dropped > st.entries_dropped);
+	CHECK_OK(siommu_atsdev_dma(kit, &rd, r, 8, NULL));
+	siommu_atsdev_get_stats(kit, &st);
+	CHECK_EQ(st.ats_requests, st0.ats_requests + 1);
+	siommu_device_detach(dev);
+	CHECK_OK(siommu_domain_free(dom));
+	siommu_mem_frame_free(siommu_ctx_mem(ctx), pa, PG, SIOMMU_MEM_DMA);
 
 	/* Unbound: a configuration fault, no page request. */
 	siommu_sva_unbind(sva);

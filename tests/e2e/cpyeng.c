@@ -62,13 +62,13 @@ int main(void)
 	unsigned char before[PG], after[PG];
 
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
-	CHECK_OK(siommu_unit_add_vtd(ctx, NULL, &unit));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	dev = test_dev_add(unit, 0x500, 20, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
-	CHECK_OK(siommu_cpyeng_create(siommu_unit_vtd(unit), &(struct siommu_cpyeng_cfg){
+	CHECK_OK(test_cpyeng_create(unit, &(struct siommu_cpyeng_cfg){
 		.mem = siommu_ctx_mem(ctx), .rid = 0x500, .swq_depth = 2, .dwq_depth = 1 },
 		&eng));
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 1 }, &a));
-	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 2 }, &b));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(1), &a));
+	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(2), &b));
 	CHECK_OK(siommu_mm_mmap(a, A_BASE, 32 * PG, RW, NULL));
 	CHECK_OK(siommu_mm_mmap(b, A_BASE, 32 * PG, RW, NULL));
 	CHECK_OK(siommu_mm_mmap(b, B_BASE, 4 * PG, RW, NULL));

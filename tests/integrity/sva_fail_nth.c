@@ -7,10 +7,11 @@
  * a CPU read that brings a page back from swap,
  * reclaim, migrate; a pinned bind of a device without PRI (its pages
  * populated first: faulting them in is a touch, which stays) and a
- * munmap that cuts its pin in two; the fault path's worker start; and
- * fault handling,
- * where a failed step answers the group "invalid request" and populates
- * nothing. Each failure returns -ENOMEM (or -ENOSPC) and changes nothing
+ * munmap that cuts its pin in two; the fault path's worker start;
+ * fault handling, where a failed step answers the group "invalid request"
+ * and populates nothing; and the creation of the device kit and of the
+ * copy engine on the unit, which leaves nothing registered at the RID when
+ * it fails. Each failure returns -ENOMEM (or -ENOSPC) and changes nothing
  * observable: the process's mappings, counters and PASID, the devices'
  * attachments, the pins, memory in use but page-table levels (a failed map
  * may keep empty ones, siommu/pt.h; they go with the process), PASIDs and domain
@@ -142,6 +143,8 @@ int main(void)
 {
 	struct siommu_mem_stats ms0, ms1;
 	struct snapshot before, after;
+	struct siommu_atsdev *kit;
+	struct siommu_cpyeng *eng;
 	unsigned char buf[64] = { 1, 2, 3 };
 	uint64_t va = 0, n;
 	int ret;
@@ -218,6 +221,17 @@ int main(void)
 		failures++;
 	}
 	fprintf(stderr, "  %-36s %" PRIu64 " fallible steps\n", "page fault", n - 1);
+
+	if (test_sva_ats()) {
+		SWEEP("atsdev create", test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
+			.mem = mem, .rid = 0x14 }, &kit));
+		SWEEP("cpyeng create", test_cpyeng_create(unit, &(struct siommu_cpyeng_cfg){
+			.mem = mem, .rid = 0x15 }, &eng));
+		NO_STEP(siommu_cpyeng_destroy(eng));
+		NO_STEP(siommu_atsdev_destroy(kit));
+	} else {
+		fprintf(stderr, "  device kit, copy engine: no ATS on SMMUv2, skipped\n");
+	}
 
 	NO_STEP(siommu_sva_unbind(binds[3]));
 	NO_STEP(siommu_sva_unbind(binds[1]));

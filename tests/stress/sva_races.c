@@ -16,9 +16,11 @@
  * 3. a fault storm: threads DMA to fresh pages of one process at once with
  *    page faults, while another thread munmaps and maps the range again;
  *    every DMA ends (done, or refused where the page was gone).
- * 4. munmap against the ATS device kit (siommu/atsdev.h): its device TLB
- *    fills and faults all the while; once munmap returns, the page's old
- *    frame never changes again, so no stale device-TLB entry survived it.
+ * 4. munmap, reclaim and migrate against the ATS device kit
+ *    (siommu/atsdev.h), on VT-d (device-TLB invalidations) and SMMUv3
+ *    (CMD_ATC_INV): its device TLB fills and misses all the while; once
+ *    the call returns, the page's old frame never changes again, so no
+ *    stale device-TLB entry survived it.
  * 5. mprotect against device reads: device threads read the process's
  *    pages (plain DMA: a miss would be a fault, no page request; more
  *    pages than the IOTLB holds, so that reads walk the table) while
@@ -93,6 +95,36 @@ static uint64_t page_pa(struct siommu_mm *mm, uint64_t va)
 	return pa;
 }
 
+/*
+ * Take a random page of @mm's NR_PAGES at @va away from the devices
+ * (munmap, reclaim or migrate), each page populated, while they write to
+ * them: the old frame is then free and nobody allocates, so it must stay
+ * as the call left it. Then put the page back, mapped and populated.
+ * Returns the operation: 0 munmap, 1 reclaim, 2 migrate.
+ */
+static unsigned int take_page_away(struct siommu_mm *mm, uint64_t va, struct test_rng *r)
+{
+	static unsigned char snap[PG], again[PG], fill[8];
+	uint64_t page = va + test_rand_below(r, NR_PAGES) * PG, pa = page_pa(mm, page);
+	unsigned int op = (unsigned int)test_rand_below(r, 3), i;
+
+	if (op == 0)
+		CHECK_OK(siommu_mm_munmap(mm, page, PG));
+	else if (op == 1)
+		CHECK_OK(siommu_mm_reclaim(mm, page));
+	else
+		CHECK_OK(siommu_mm_migrate(mm, page));
+	CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
+	for (i = 0; i < 20; i++)
+		sched_yield();
+	CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
+	CHECK(!memcmp(snap, again, PG));
+	if (op == 0)
+		CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
+	CHECK_OK(siommu_mm_write(mm, page, fill, sizeof(fill)));
+	return op;
+}
+
 static void phase_unmap_vs_dma(void)
 {
 	struct test_pri_dev d;
@@ -101,14 +133,14 @@ static void phase_unmap_vs_dma(void)
 	struct writer w[NR_THREADS];
 	struct test_rng r = { 77 };
 	struct timespec t0;
-	static unsigned char snap[PG], again[PG], fill[PG];
+	static unsigned char fill[8];
 	uint64_t va, rounds = 0, total = 0;
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(1), &mm));
 	CHECK_OK(siommu_mm_mmap(mm, 0, NR_PAGES * PG, RW, &va));
 	for (i = 0; i < NR_PAGES; i++)
-		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, 8));
+		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, sizeof(fill)));
 	/* No fault may bring a frame in behind the test's back: on SMMUv2
 	 * a device that does not wait out stalls (its faults terminated). */
 	if (test_unit_type() == TEST_UNIT_SMMUV2)
@@ -124,26 +156,7 @@ static void phase_unmap_vs_dma(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!time_up(&t0)) {
-		uint64_t page = va + test_rand_below(&r, NR_PAGES) * PG, pa = page_pa(mm, page);
-		unsigned int op = (unsigned int)test_rand_below(&r, 3);
-
-		if (op == 0)
-			CHECK_OK(siommu_mm_munmap(mm, page, PG));
-		else if (op == 1)
-			CHECK_OK(siommu_mm_reclaim(mm, page));
-		else
-			CHECK_OK(siommu_mm_migrate(mm, page));
-		/* The old frame is free and nobody allocates: it must stay
-		 * as the call left it while the devices keep writing. */
-		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
-		for (i = 0; i < 20; i++)
-			sched_yield();
-		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
-		CHECK(!memcmp(snap, again, PG));
-		/* Back as it was: mapped and populated. */
-		if (op == 0)
-			CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
-		CHECK_OK(siommu_mm_write(mm, page, fill, 8));
+		take_page_away(mm, va, &r);
 		rounds++;
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
@@ -433,8 +446,10 @@ static void *kit_writer_fn(void *arg)
 {
 	struct kit_writer *k = arg;
 	struct test_rng r = { 3000 };
+	/* No page requests, as in phase 1: a fault-in could take the frame
+	 * the test watches. A page that does not translate ends the DMA. */
 	struct siommu_atsdev_req req = { .pasid_present = true, .pasid = k->pasid,
-					 .write = true };
+					 .write = true, .no_page_request = true };
 
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		uint64_t val = test_rand(&r);
@@ -458,8 +473,8 @@ static void phase_unmap_vs_devtlb(void)
 	struct kit_writer k;
 	struct test_rng r = { 99 };
 	struct timespec t0;
-	static unsigned char snap[PG], again[PG], fill[8];
-	uint64_t va, rounds = 0;
+	static unsigned char fill[8];
+	uint64_t va, rounds = 0, ops[3] = { 0 };
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(4), &mm));
@@ -467,7 +482,7 @@ static void phase_unmap_vs_devtlb(void)
 	for (i = 0; i < NR_PAGES; i++)
 		CHECK_OK(siommu_mm_write(mm, va + i * PG, fill, sizeof(fill)));
 	dev = test_dev_add(unit, 0x400, 20, SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
-	CHECK_OK(siommu_atsdev_create(siommu_unit_vtd(unit), &(struct siommu_atsdev_cfg){
+	CHECK_OK(test_atsdev_create(unit, &(struct siommu_atsdev_cfg){
 		.mem = siommu_ctx_mem(ctx), .rid = 0x400 }, &kit));
 	CHECK_OK(siommu_sva_bind(dev, mm, &sva));
 	stop = false;
@@ -475,25 +490,17 @@ static void phase_unmap_vs_devtlb(void)
 	CHECK_OK(pthread_create(&k.th, NULL, kit_writer_fn, &k));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!time_up(&t0)) {
-		uint64_t page = va + test_rand_below(&r, NR_PAGES) * PG, pa = page_pa(mm, page);
-
-		CHECK_OK(siommu_mm_munmap(mm, page, PG));
-		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, snap, PG));
-		for (i = 0; i < 20; i++)
-			sched_yield();
-		CHECK_OK(siommu_mem_read(siommu_ctx_mem(ctx), pa, again, PG));
-		CHECK(!memcmp(snap, again, PG));
-		CHECK_OK(siommu_mm_mmap(mm, page, PG, RW, NULL));
-		CHECK_OK(siommu_mm_write(mm, page, fill, sizeof(fill)));
+		ops[take_page_away(mm, va, &r)]++;
 		rounds++;
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 	pthread_join(k.th, NULL);
 	siommu_atsdev_get_stats(kit, &st);
-	fprintf(stderr, "unmap vs device TLB: %" PRIu64 " rounds, %" PRIu64 " writes, %"
-		PRIu64 " hits, %" PRIu64 " invalidations\n", rounds, k.writes, st.tlb_hits,
+	fprintf(stderr, "unmap vs device TLB: %" PRIu64 " rounds (%" PRIu64 " munmap, %" PRIu64
+		" reclaim, %" PRIu64 " migrate), %" PRIu64 " writes, %" PRIu64 " hits, %" PRIu64
+		" invalidations\n", rounds, ops[0], ops[1], ops[2], k.writes, st.tlb_hits,
 		st.invalidations);
-	CHECK(rounds && k.writes && st.tlb_hits);
+	CHECK(rounds && k.writes && st.tlb_hits && st.invalidations);
 	siommu_sva_unbind(sva);
 	siommu_mm_exit(mm);
 	siommu_atsdev_destroy(kit);
@@ -611,11 +618,10 @@ int main(void)
 	else
 		phase_unbind_vs_stalls();
 	phase_fault_storm();
-	/* The device kit is a VT-d device (siommu/atsdev.h). */
-	if (test_unit_type() == TEST_UNIT_VTD)
+	if (test_sva_ats())
 		phase_unmap_vs_devtlb();
 	else
-		fprintf(stderr, "unmap vs device TLB: the device kit is VT-d's, skipped\n");
+		fprintf(stderr, "unmap vs device TLB: no ATS on SMMUv2, skipped\n");
 	phase_mprotect_vs_dma();
 	siommu_ctx_destroy(ctx);
 	return 0;
