@@ -213,13 +213,20 @@ int siommu_unit_add_smmuv2(struct siommu_ctx *ctx, const struct siommu_smmuv2_cf
 struct siommu_smmuv2 *siommu_unit_smmuv2(struct siommu_unit *unit);
 
 struct siommu_unit_stats {
-	uint64_t inv_descriptors;	/* invalidation descriptors queued */
-	uint64_t inv_waits;		/* wait descriptors completed */
+	uint64_t inv_descriptors;	/* invalidation descriptors queued,
+					 * waits included (SMMUv3: commands,
+					 * CMD_SYNC included; SMMUv2: TLB
+					 * maintenance and sync register
+					 * writes) */
+	uint64_t inv_waits;		/* wait descriptors completed
+					 * (SMMUv3: CMD_SYNCs; SMMUv2:
+					 * TLBSYNCs and sTLBGSYNCs) */
 	uint64_t inv_errors;		/* invalidation queue errors the unit
 					 * reported (IQE, ITE, ICE) or waits
-					 * that timed out: each recovered,
-					 * with a stronger invalidation where
-					 * a descriptor was refused */
+					 * that timed out (after 30 s without
+					 * progress): each recovered, with a
+					 * stronger invalidation where a
+					 * descriptor was refused */
 	uint64_t faults;		/* fault records read */
 	uint64_t faults_unhandled;	/* ... with no handler registered */
 	uint64_t page_requests;		/* page requests read, each passed to
@@ -244,8 +251,9 @@ void siommu_unit_get_stats(struct siommu_unit *unit, struct siommu_unit_stats *s
 #define SIOMMU_DEV_PRI		(1u << 2)	/* issues page requests */
 #define SIOMMU_DEV_STALL	(1u << 3)	/* a platform device whose faulting
 						 * transactions may stall and wait
-						 * to be resumed (SMMUv3 3.12.2);
-						 * not with PRI */
+						 * to be resumed (SMMUv3 3.12.2;
+						 * SMMUv2: its bank's stall, told
+						 * by a PASID hook); not with PRI */
 
 #define SIOMMU_NO_ALIAS (-1)
 
@@ -630,17 +638,38 @@ struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t p
  * left in that bank and waits. A PASID is installed only while the RID is
  * attached to a stage-1 paging domain of the table's input width (ias):
  * the bank's TCR is the RID domain's. A PASID's domain must be a stage-1
- * paging domain of the unit (-EINVAL otherwise); its unmaps invalidate its
- * ASID in every bank it is installed in, whichever table is live there.
+ * paging domain of the unit, or a process's SVA domain (a bind, below)
+ * (-EINVAL otherwise); its unmaps invalidate its ASID in every bank it is
+ * installed in, whichever table is live there.
  * Hooks run under the context's lock, in the thread of the configuration
  * call: they must not call configuration calls of the context (attach,
  * detach, domain alloc/free, device add/remove); they may access the
  * unit's registers and wait for the device's current job to finish,
  * provided that job does not wait for a configuration call.
  *
- * For SVA: a bind on such a device is an attach of the process's stage-1
- * domain to (dev, pasid) after the hooks are registered; the GPU driver
- * sees the same install_pasid/remove_pasid either way.
+ * For SVA (siommu/sva.h): a bind on such a device is an attach of the
+ * process's SVA domain (its Arm64 table, an ASID per process and unit) to
+ * (dev, the process's PASID); the GPU driver sees the same install_pasid
+ * and remove_pasid either way. When the process exits, remove_pasid runs
+ * (the device must stop using the table, as for any removal) and the
+ * table is not installed again; the PASID stays attached until unbound.
+ *
+ *   stall_end(arg, dev, retry): for a device with SIOMMU_DEV_STALL (which
+ *     must have it): its transactions the bank held (the unit's DMA call
+ *     returned -EAGAIN, siommu/smmuv2.h) have ended: issue them again
+ *     (@retry), or they were aborted. While a bound process's table of
+ *     such a device is installed in a bank, the bank stalls on a context
+ *     fault (SCTLR.CFCFG): a fault in that table goes to the context's
+ *     page-fault path (siommu/sva.h), which brings the page in and
+ *     retries, or aborts; any other fault there is reported to the
+ *     device's fault handler and aborted at once. Before install_pasid or
+ *     remove_pasid runs for a bank, the bank stops stalling while it runs
+ *     and what it holds is aborted, so that a hook waiting for the
+ *     device's job never waits for the fault path. Called from any thread
+ *     (the faulting one inside its DMA call too) with a lock of the
+ *     driver held: it must only note the outcome and wake the device.
+ * Without SIOMMU_DEV_STALL, a fault in a process's table is terminated
+ * and reported like a fault in any other table.
  */
 struct siommu_pasid_table {
 	uint64_t ttbr;		/* TTBR0 value: table base | ASID << 48 */
@@ -653,6 +682,8 @@ struct siommu_pasid_hooks {
 			      struct siommu_domain *dom, const struct siommu_pasid_table *t);
 	void (*remove_pasid)(void *arg, struct siommu_device *dev, uint32_t pasid,
 			     struct siommu_domain *dom);
+	/* Required of a device with SIOMMU_DEV_STALL, else optional (NULL). */
+	void (*stall_end)(void *arg, struct siommu_device *dev, bool retry);
 };
 
 /*
@@ -661,7 +692,8 @@ struct siommu_pasid_hooks {
  * @pasid_bits (1..20) of PASIDs it takes. While registered, the device's
  * info reports those PASIDs. Returns 0; -EOPNOTSUPP (the unit has PASIDs
  * in hardware, or cannot hand tables to a device; a device with an alias
- * RID); -EINVAL (bad arguments); -EBUSY (PASIDs are attached, or hooks are
+ * RID); -EINVAL (bad arguments, or no stall_end for a device with
+ * SIOMMU_DEV_STALL); -EBUSY (PASIDs are attached, or hooks are
  * registered already); -ENOMEM (never when removing). Serialises on the
  * context.
  */

@@ -8,7 +8,11 @@
  * A struct siommu_gpu is a device behind an IOMMU unit of a context (a
  * struct siommu_device, siommu/core.h) with a command processor (CP) that
  * runs jobs for clients, one at a time. Each client has a private PASID
- * (siommu/ppasid.h): its own page table, which the GPU driver maps.
+ * (siommu/ppasid.h): its own page table, which the GPU driver maps; or it
+ * is a process bound to the GPU (siommu/sva.h, siommu_gpu_client_bind()):
+ * its address space is the process's, its PASID the process's, and the
+ * process maps its own memory. Either way the CP switches to the client's
+ * table in the same way, through the same hooks on SMMUv2.
  *
  * How a client's job reaches the client's space depends on the unit:
  *   - VT-d and SMMUv3 (PASIDs in hardware): the job's DMA carries the
@@ -56,6 +60,7 @@ extern "C" {
 
 struct siommu_gpu;
 struct siommu_gpu_client;
+struct siommu_mm;
 
 /* PASID width the GPU takes on a unit without PASIDs (its hooks'). */
 #define SIOMMU_GPU_PASID_BITS 16
@@ -85,7 +90,29 @@ int siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
 void siommu_gpu_client_remove(struct siommu_gpu_client *c);
 uint32_t siommu_gpu_client_pasid(const struct siommu_gpu_client *c);
 
-/* The driver maps the client's buffers: siommu_ppasid_map()/unmap(). */
+/*
+ * siommu_gpu_client_bind - a client that is process @mm: the GPU's device
+ * bound to it (siommu_sva_bind()), jobs running at the process's
+ * addresses with its PASID. On SMMUv2 with a device that has
+ * SIOMMU_DEV_STALL, a job's fault in the process's table stalls its
+ * transaction until the context's page-fault path has brought the page
+ * in (the job goes on) or refused it (the job stops with the fault).
+ * Otherwise the CP resolves no page faults: a job that reaches a page the
+ * process has not populated (or maps without the access) stops with a
+ * fault, as in a private PASID, and the GPU's user resolves it by
+ * touching the page (siommu_mm_read()/write()), recovers the GPU and
+ * submits again. When the process exits its table leaves the GPU (on
+ * SMMUv2 the client's jobs then get -ENOENT); remove the client
+ * afterwards all the same. siommu_gpu_client_remove() unbinds.
+ * Returns 0 or the errors of siommu_sva_bind() (-EOPNOTSUPP: on VT-d and
+ * SMMUv3 a GPU device without PRI or stalls), -ENOSPC (the GPU's clients
+ * are all taken), -EINVAL.
+ */
+int siommu_gpu_client_bind(struct siommu_gpu *gpu, struct siommu_mm *mm,
+			   struct siommu_gpu_client **out);
+
+/* The driver maps the client's buffers: siommu_ppasid_map()/unmap(); a
+ * bound process's client maps nothing this way (-EINVAL). */
 int siommu_gpu_client_map(struct siommu_gpu_client *c, uint64_t iova, uint64_t pa,
 			  uint64_t length, unsigned int prot);
 int siommu_gpu_client_unmap(struct siommu_gpu_client *c, uint64_t iova, uint64_t length,

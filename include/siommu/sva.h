@@ -13,8 +13,8 @@
  * CD), user addresses below 2^47 on both. As in Linux, a process has one
  * table, in its CPU's format, that every bound device walks: a process
  * binds only to devices whose unit walks that format (VT-d units for
- * x86-64, SMMUv3 units with stage 1 for Arm64), and a bind elsewhere is
- * refused (-EOPNOTSUPP). Memory is
+ * x86-64, SMMUv3 and SMMUv2 units with stage 1 for Arm64), and a bind
+ * elsewhere is refused (-EOPNOTSUPP). Memory is
  * anonymous and populated lazily: a page gets a frame on its first touch,
  * by the CPU (siommu_mm_read()/siommu_mm_write(), which go through the
  * process's own table) or by a device (an I/O page fault). munmap,
@@ -41,9 +41,17 @@
  * every device of the process on that unit. The Arm format grants a
  * privileged access every page an unprivileged one may use (Arm ARM D8.4,
  * without PAN), so an Arm64 process cannot have user-only binds and
- * SIOMMU_MM_SUPERVISOR is implied there; creating one with it is refused. The device's RID and its other PASIDs are not
- * touched: DMA through the DMA API (siommu/dma.h) keeps working on the
- * same device.
+ * SIOMMU_MM_SUPERVISOR is implied there; creating one with it is refused.
+ * SMMUv2, which has no PASIDs: the device must have registered PASID
+ * hooks (siommu_device_set_pasid_hooks(), siommu/core.h), the process's
+ * PASID must fit their width, and the bind is handed to the device as a
+ * private PASID's table is: install_pasid with the process's table as
+ * TTBR0, an ASID the driver allocates per process and unit, the PASID and
+ * the context bank of the device's stream; the device switches to it
+ * itself, and remove_pasid takes it back on unbind. The process's
+ * invalidations reach that ASID in every bank the table is installed in.
+ * The device's RID and its other PASIDs are not touched: DMA through the
+ * DMA API (siommu/dma.h) keeps working on the same device.
  *
  * Owners: a bind is the act of the device's driver, whoever owns the
  * device's DMA: it neither claims the device (siommu_device_claim()) nor
@@ -53,8 +61,9 @@
  * device (or destroying the context) undoes its binds; their handles stay
  * valid for siommu_sva_unbind().
  *
- * I/O page faults: a bound device needs PRI, or, on SMMUv3, the stall
- * model (a platform device with SIOMMU_DEV_STALL: its faulting
+ * I/O page faults: a bound device on VT-d or SMMUv3 needs PRI, or, on
+ * SMMUv3, the stall model (a platform device with SIOMMU_DEV_STALL: its
+ * faulting
  * transaction is held by the unit and reported as a one-request group;
  * the answer resumes it, "success" as a retry, anything else as an abort,
  * through CMD_RESUME, SMMUv3 4.6.2). A DMA that misses makes the
@@ -65,6 +74,17 @@
  * group is answered "success" (the device retries), or "invalid request"
  * for an address no VMA maps or an access the VMA's protection refuses
  * (a write to a read-only mapping), or for a process that has exited.
+ * SMMUv2 has no PRI: a device with SIOMMU_DEV_STALL (whose PASID hooks
+ * then include stall_end) has its bank stall on a fault in the process's
+ * table (SCTLR.CFCFG), and the stall goes to the fault path as a group
+ * of one, as on SMMUv3; the answer writes RESUME (retry after "success",
+ * else terminate) and the device learns it through stall_end. On a
+ * device without it the fault is terminated and reported to the device's
+ * fault handler (FSR, FAR, the stream), like one in any of its tables;
+ * its driver resolves it by touching the page through the process
+ * (siommu_mm_read()/siommu_mm_write()) and issuing the work again, as
+ * Linux's GPU drivers recover from a context fault, and the process's
+ * fault counters do not move.
  *
  * Pinned binds (siommu_sva_bind_with(), SIOMMU_SVA_BIND_PINNED): for a
  * device that can neither send page requests nor stall, the way VFIO and
@@ -83,7 +103,9 @@
  *
  * Process exit (siommu_mm_exit()): the DMA of every bound device stops
  * first (its PASID entry blocks, with fault recording disabled, as Linux
- * does), then the process's pages are freed. Binds stay until unbound;
+ * does; on SMMUv2 the device's remove_pasid hook runs, after aborting a
+ * stall its bank held, and the table is never installed again), then the
+ * process's pages are freed. Binds stay until unbound;
  * the process object goes with the last of them.
  *
  * Errors: 0 or a negative errno; nothing changes on failure.
@@ -233,8 +255,9 @@ void siommu_mm_get_info(struct siommu_mm *mm, struct siommu_mm_info *info);
  * device's PASID width.
  * Returns 0; -EINVAL (NULL argument); -ESRCH (the process has exited);
  * -EOPNOTSUPP (the device has no usable PASIDs, being aliased counts,
- * or neither PRI nor, on SMMUv3, stalls; or its unit cannot walk the
- * process's table, whose format is its CPU's); -ERANGE (the
+ * or, on SMMUv2, no PASID hooks; or neither PRI nor, on SMMUv3, stalls;
+ * or its unit cannot walk the process's table, whose format is its
+ * CPU's); -ERANGE (the
  * process's PASID is beyond the device's width); -EDQUOT, -ENOSPC (no
  * PASID for the owner); -ENODEV (the device is being removed); -EAGAIN
  * (the fault path's worker could not start); -ENOMEM; -ENOSPC (no domain

@@ -736,7 +736,8 @@ int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
 	int ret = 0;
 
 	if (!dev || (hooks && (!hooks->install_pasid || !hooks->remove_pasid ||
-			       !pasid_bits || pasid_bits > SIOMMU_PASID_BITS)))
+			       !pasid_bits || pasid_bits > SIOMMU_PASID_BITS ||
+			       ((dev->cfg.flags & SIOMMU_DEV_STALL) && !hooks->stall_end))))
 		return -EINVAL;
 	if (!dev->unit->pasid_hooks || dev->cfg.alias_rid >= 0)
 		return -EOPNOTSUPP;

@@ -58,10 +58,11 @@ static inline bool drv_stall_due(struct drv_stall *st)
 
 /*
  * Record progress mark @mark read now: true once it has kept one value
- * for more than DRV_WAIT_STALL_NS over successive calls, false while it
- * moves (a new value restarts the time) or has not stood still so long.
+ * for more than @limit_ns over successive calls, false while it moves (a
+ * new value restarts the time) or has not stood still so long.
  */
-static inline bool drv_stall_expired(struct drv_stall *st, uint64_t mark)
+static inline bool drv_stall_expired_after(struct drv_stall *st, uint64_t mark,
+					   uint64_t limit_ns)
 {
 	struct timespec ts;
 	uint64_t now;
@@ -74,7 +75,13 @@ static inline bool drv_stall_expired(struct drv_stall *st, uint64_t mark)
 		st->since = now;
 		return false;
 	}
-	return now - st->since > DRV_WAIT_STALL_NS;
+	return now - st->since > limit_ns;
+}
+
+/* drv_stall_expired_after() with the drivers' limit, DRV_WAIT_STALL_NS. */
+static inline bool drv_stall_expired(struct drv_stall *st, uint64_t mark)
+{
+	return drv_stall_expired_after(st, mark, DRV_WAIT_STALL_NS);
 }
 
 #endif

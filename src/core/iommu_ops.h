@@ -258,7 +258,8 @@ struct iommu_ops {
 	 * while bound (SVA): the entry blocks every request and records no
 	 * fault for it (VT-d 9.6: P clear, FPD set; SMMUv3 5.4: a valid CD
 	 * with EPD0 and EPD1 set and R clear, so that walks stop and events
-	 * are not recorded), its caches are
+	 * are not recorded; SMMUv2: the device's remove_pasid hook, and the
+	 * table is never installed again), its caches are
 	 * invalidated and the call waits for DMA in flight. The attachment
 	 * stays the core's and the driver's: a later commit replaces or
 	 * detaches it as usual. Cannot fail; called under ctx->lock. NULL

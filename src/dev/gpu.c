@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The GPU-like device model (siommu/gpu.h): a command processor running
- * per-client jobs, each client in a private PASID; on a PASID-less SMMUv2
+ * per-client jobs, each client in a private PASID or a bound process's
+ * (SVA) PASID; on a PASID-less SMMUv2
  * the CP switches its context bank's TTBR0 and ASID itself, from the
  * tables the IOMMU driver installs through the device's PASID hooks.
  *
@@ -12,7 +13,9 @@
  * The hooks run under the context's lock; a job never waits for it (it
  * only writes the unit's registers and issues DMA), so the order is
  * ctx->lock, then cp_lock. The fault handler runs in the thread of the
- * faulting DMA, which is a job's, holding cp_lock already.
+ * faulting DMA, which is a job's, holding cp_lock already. stall_lock
+ * (innermost: the stall_end hook runs under a lock of the IOMMU driver)
+ * protects the count of stall ends a job waits on.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include <siommu/gpu.h>
 #include <siommu/ppasid.h>
 #include <siommu/smmuv2.h>
+#include <siommu/sva.h>
 #include <siommu/vtd.h>
 
 #include "core/core_internal.h"
@@ -48,14 +52,21 @@ struct siommu_gpu {
 	uint64_t live_ttbr, own_ttbr;
 	bool hung;
 	struct siommu_gpu_fault fault;	/* of the job running */
+	/* SMMUv2 with SIOMMU_DEV_STALL: stalls of a job that ended, and how
+	 * many of them retried; under stall_lock. */
+	pthread_mutex_t stall_lock;
+	pthread_cond_t stall_cond;
+	uint64_t stall_ends, stall_retries;
 	uint8_t *scratch;		/* a copy's bytes in flight */
 	unsigned int clients;
 	struct siommu_gpu_stats st;
 };
 
+/* A client: a private PASID (pp), or a process bound to the GPU (sva). */
 struct siommu_gpu_client {
 	struct siommu_gpu *gpu;
 	struct siommu_ppasid *pp;
+	struct siommu_sva *sva;
 };
 
 /* PASID hooks (SMMUv2) ------------------------------------------------------ */
@@ -132,7 +143,23 @@ static void gpu_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
 	pthread_mutex_unlock(&gpu->cp_lock);
 }
 
-static const struct siommu_pasid_hooks gpu_hooks = { gpu_install, gpu_remove };
+/* The IOMMU driver ended the job's stalled transaction (SMMUv2). */
+static void gpu_stall_end(void *arg, struct siommu_device *dev, bool retry)
+{
+	struct siommu_gpu *gpu = arg;
+
+	(void)dev;
+	pthread_mutex_lock(&gpu->stall_lock);
+	gpu->stall_ends++;
+	gpu->stall_retries += retry;
+	pthread_cond_broadcast(&gpu->stall_cond);
+	pthread_mutex_unlock(&gpu->stall_lock);
+}
+
+static const struct siommu_pasid_hooks gpu_hooks = {
+	.install_pasid = gpu_install, .remove_pasid = gpu_remove,
+	.stall_end = gpu_stall_end,
+};
 
 static void gpu_fault(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
 {
@@ -176,6 +203,8 @@ int SIOMMU_EXPORT siommu_gpu_create(struct siommu_device *dev, struct siommu_gpu
 	gpu->vtd = siommu_unit_vtd(dev->unit);
 	gpu->smmuv3 = siommu_unit_smmuv3(dev->unit);
 	pthread_mutex_init(&gpu->cp_lock, NULL);
+	pthread_mutex_init(&gpu->stall_lock, NULL);
+	pthread_cond_init(&gpu->stall_cond, NULL);
 	if (info.pasid_bits && (gpu->vtd || gpu->smmuv3)) {
 		ret = 0;
 	} else if (gpu->smmu) {
@@ -185,6 +214,8 @@ int SIOMMU_EXPORT siommu_gpu_create(struct siommu_device *dev, struct siommu_gpu
 		ret = -EOPNOTSUPP;
 	}
 	if (ret) {
+		pthread_cond_destroy(&gpu->stall_cond);
+		pthread_mutex_destroy(&gpu->stall_lock);
 		pthread_mutex_destroy(&gpu->cp_lock);
 		free(gpu->scratch);
 		free(gpu);
@@ -203,19 +234,20 @@ void SIOMMU_EXPORT siommu_gpu_destroy(struct siommu_gpu *gpu)
 	siommu_device_set_fault_handler(gpu->dev, NULL, NULL);
 	if (gpu->smmu)
 		siommu_device_set_pasid_hooks(gpu->dev, 0, NULL, NULL);
+	pthread_cond_destroy(&gpu->stall_cond);
+	pthread_mutex_destroy(&gpu->stall_lock);
 	pthread_mutex_destroy(&gpu->cp_lock);
 	free(gpu->scratch);
 	free(gpu);
 }
 
-int SIOMMU_EXPORT siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
-					struct siommu_gpu_client **out)
+/* A new client of @gpu: a private PASID of @owner, or bound to @mm. */
+static int client_new(struct siommu_gpu *gpu, uint64_t owner, struct siommu_mm *mm,
+		      struct siommu_gpu_client **out)
 {
 	struct siommu_gpu_client *c;
 	int ret;
 
-	if (!gpu || !out)
-		return -EINVAL;
 	pthread_mutex_lock(&gpu->cp_lock);
 	if (gpu->clients == GPU_MAX_TABLES) {
 		pthread_mutex_unlock(&gpu->cp_lock);
@@ -224,7 +256,12 @@ int SIOMMU_EXPORT siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
 	gpu->clients++;		/* a table slot for it, held from now */
 	pthread_mutex_unlock(&gpu->cp_lock);
 	c = mem_should_fail(gpu->dev->unit->ctx->mem) ? NULL : calloc(1, sizeof(*c));
-	ret = c ? siommu_ppasid_alloc(&gpu->dev, 1, owner, &c->pp) : -ENOMEM;
+	if (!c)
+		ret = -ENOMEM;
+	else if (mm)
+		ret = siommu_sva_bind(gpu->dev, mm, &c->sva);
+	else
+		ret = siommu_ppasid_alloc(&gpu->dev, 1, owner, &c->pp);
 	if (ret) {
 		free(c);
 		pthread_mutex_lock(&gpu->cp_lock);
@@ -237,6 +274,22 @@ int SIOMMU_EXPORT siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
 	return 0;
 }
 
+int SIOMMU_EXPORT siommu_gpu_client_add(struct siommu_gpu *gpu, uint64_t owner,
+					struct siommu_gpu_client **out)
+{
+	if (!gpu || !out)
+		return -EINVAL;
+	return client_new(gpu, owner, NULL, out);
+}
+
+int SIOMMU_EXPORT siommu_gpu_client_bind(struct siommu_gpu *gpu, struct siommu_mm *mm,
+					 struct siommu_gpu_client **out)
+{
+	if (!gpu || !mm || !out)
+		return -EINVAL;
+	return client_new(gpu, 0, mm, out);
+}
+
 void SIOMMU_EXPORT siommu_gpu_client_remove(struct siommu_gpu_client *c)
 {
 	struct siommu_gpu *gpu;
@@ -245,7 +298,10 @@ void SIOMMU_EXPORT siommu_gpu_client_remove(struct siommu_gpu_client *c)
 		return;
 	gpu = c->gpu;
 	/* The remove hook waits for a job of the client that is running. */
-	siommu_ppasid_free(c->pp);
+	if (c->sva)
+		siommu_sva_unbind(c->sva);
+	else
+		siommu_ppasid_free(c->pp);
 	pthread_mutex_lock(&gpu->cp_lock);
 	gpu->clients--;
 	pthread_mutex_unlock(&gpu->cp_lock);
@@ -254,19 +310,19 @@ void SIOMMU_EXPORT siommu_gpu_client_remove(struct siommu_gpu_client *c)
 
 uint32_t SIOMMU_EXPORT siommu_gpu_client_pasid(const struct siommu_gpu_client *c)
 {
-	return siommu_ppasid_pasid(c->pp);
+	return c->sva ? siommu_sva_pasid(c->sva) : siommu_ppasid_pasid(c->pp);
 }
 
 int SIOMMU_EXPORT siommu_gpu_client_map(struct siommu_gpu_client *c, uint64_t iova,
 					uint64_t pa, uint64_t length, unsigned int prot)
 {
-	return c ? siommu_ppasid_map(c->pp, iova, pa, length, prot) : -EINVAL;
+	return c && c->pp ? siommu_ppasid_map(c->pp, iova, pa, length, prot) : -EINVAL;
 }
 
 int SIOMMU_EXPORT siommu_gpu_client_unmap(struct siommu_gpu_client *c, uint64_t iova,
 					  uint64_t length, uint64_t *unmapped)
 {
-	return c ? siommu_ppasid_unmap(c->pp, iova, length, unmapped) : -EINVAL;
+	return c && c->pp ? siommu_ppasid_unmap(c->pp, iova, length, unmapped) : -EINVAL;
 }
 
 /* The command processor ------------------------------------------------------ */
@@ -302,6 +358,63 @@ static void cp_switch(struct siommu_gpu *gpu, const struct gpu_table *e)
 	gpu->st.switches++;
 }
 
+/* Stalls a transaction may go through before the job gives up. */
+#define CP_STALL_RETRIES 16
+
+/*
+ * The job's DMA by the GPU's stream (SMMUv2). A transaction the bank
+ * holds (-EAGAIN: a fault in a bound process's table, with
+ * SIOMMU_DEV_STALL) waits for the IOMMU driver's stall_end and is issued
+ * again on retry, from the page it stopped at; aborted, it is the job's
+ * fault.
+ */
+static int cp_dma_smmuv2(struct siommu_gpu *gpu, const struct gpu_table *e, bool write,
+			 uint64_t iova, void *buf, size_t len)
+{
+	struct siommu_smmuv2_req req = { .sid = gpu->dev->cfg.rid };
+	struct siommu_smmuv2_xlate x;
+	unsigned int tries;
+	int ret = -EFAULT;
+
+	for (tries = 0; tries < CP_STALL_RETRIES; tries++) {
+		uint64_t ends, retries;
+		size_t done = 0;
+
+		pthread_mutex_lock(&gpu->stall_lock);
+		ends = gpu->stall_ends;
+		retries = gpu->stall_retries;
+		pthread_mutex_unlock(&gpu->stall_lock);
+		req.iova = iova;
+		memset(&x, 0, sizeof(x));
+		ret = write ? siommu_smmuv2_dma_write(gpu->smmu, &req, buf, len, &done, &x)
+			    : siommu_smmuv2_dma_read(gpu->smmu, &req, buf, len, &done, &x);
+		if (ret != -EAGAIN)
+			break;
+		pthread_mutex_lock(&gpu->stall_lock);
+		while (gpu->stall_ends == ends)
+			pthread_cond_wait(&gpu->stall_cond, &gpu->stall_lock);
+		ret = gpu->stall_retries != retries ? -EAGAIN : -EFAULT;
+		pthread_mutex_unlock(&gpu->stall_lock);
+		iova += done;
+		buf = (char *)buf + done;
+		len -= done;
+		if (ret == -EFAULT) {
+			/* Aborted: the fault path refused the page. */
+			if (!gpu->fault.reported) {
+				gpu->fault.addr = iova & ~(uint64_t)(SIOMMU_SZ_4K - 1);
+				gpu->fault.reason = x.fsr;
+				gpu->fault.write = write;
+			}
+			break;
+		}
+	}
+	if (ret) {
+		gpu->fault.cb = x.global ? -1 : x.cb;
+		gpu->fault.ttbr0 = e->t.ttbr;
+	}
+	return ret;
+}
+
 /* One DMA of the job, in the client's space. */
 static int cp_dma(struct siommu_gpu *gpu, const struct gpu_table *e, uint32_t pasid,
 		  bool write, uint64_t iova, void *buf, size_t len)
@@ -309,16 +422,7 @@ static int cp_dma(struct siommu_gpu *gpu, const struct gpu_table *e, uint32_t pa
 	int ret;
 
 	if (gpu->smmu) {
-		struct siommu_smmuv2_req req = { .sid = gpu->dev->cfg.rid, .iova = iova };
-		struct siommu_smmuv2_xlate x;
-
-		memset(&x, 0, sizeof(x));
-		ret = write ? siommu_smmuv2_dma_write(gpu->smmu, &req, buf, len, NULL, &x)
-			    : siommu_smmuv2_dma_read(gpu->smmu, &req, buf, len, NULL, &x);
-		if (ret) {
-			gpu->fault.cb = x.global ? -1 : x.cb;
-			gpu->fault.ttbr0 = e->t.ttbr;
-		}
+		ret = cp_dma_smmuv2(gpu, e, write, iova, buf, len);
 	} else if (gpu->smmuv3) {
 		struct siommu_smmuv3_req req = {
 			.sid = gpu->dev->cfg.rid, .ssv = true, .ssid = pasid, .iova = iova,
@@ -386,7 +490,7 @@ int SIOMMU_EXPORT siommu_gpu_submit(struct siommu_gpu_client *c,
 	    (job->op == SIOMMU_GPU_READ && !job->out))
 		return -EINVAL;
 	gpu = c->gpu;
-	pasid = siommu_ppasid_pasid(c->pp);
+	pasid = siommu_gpu_client_pasid(c);
 	pthread_mutex_lock(&gpu->cp_lock);
 	if (gpu->hung) {
 		ret = -EIO;

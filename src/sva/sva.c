@@ -106,9 +106,14 @@ int SIOMMU_EXPORT siommu_sva_bind_with(struct siommu_device *dev, struct siommu_
 	}
 	/* Without PASIDs (or behind an alias, which has none usable) there
 	 * is nothing to bind; without PRI or stalls a miss could not be
-	 * resolved, which only a bind with its pages pinned does without. */
+	 * resolved, which only a bind with its pages pinned does without.
+	 * A device on a unit that hands PASID tables to devices (PASID
+	 * hooks: its PASIDs are its hooks') takes the process's table
+	 * itself; a miss there is a fault the device's driver handles, as
+	 * it does in its own tables. */
 	if (!dev->pasid_bits ||
-	    (!pinned && !(dev->cfg.flags & (SIOMMU_DEV_PRI | SIOMMU_DEV_STALL)))) {
+	    (!pinned && !(dev->unit->pasid_hooks ||
+			  (dev->cfg.flags & (SIOMMU_DEV_PRI | SIOMMU_DEV_STALL))))) {
 		ret = -EOPNOTSUPP;
 		goto out_unlock;
 	}

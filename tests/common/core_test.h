@@ -35,7 +35,8 @@ static inline void test_nop_remove(void *arg, struct siommu_device *dev, uint32_
 	(void)arg, (void)dev, (void)pasid, (void)dom;
 }
 
-static const struct siommu_pasid_hooks test_nop_hooks = { test_nop_install,
-							  test_nop_remove };
+static const struct siommu_pasid_hooks test_nop_hooks = {
+	.install_pasid = test_nop_install, .remove_pasid = test_nop_remove,
+};
 
 #endif

@@ -110,7 +110,9 @@ static void on_remove(void *arg, struct siommu_device *dev, uint32_t pasid,
 	removes++;
 }
 
-static const struct siommu_pasid_hooks hooks = { on_install, on_remove };
+static const struct siommu_pasid_hooks hooks = {
+	.install_pasid = on_install, .remove_pasid = on_remove,
+};
 
 /* Device @d's DMA of 8 bytes at @iova in @pasid's space. */
 static int dma_in(unsigned int d, uint32_t pasid, uint64_t iova, uint64_t *v)

@@ -11,7 +11,13 @@
  *   - a context fault reaches the handler with the stream, page and FSR
  *     bit, and FSR is clear afterwards;
  *   - PASIDs: attach -EOPNOTSUPP without hooks; hooks refused on a unit
- *     without stage 1; through hooks, a stage-2 domain is refused.
+ *     without stage 1; through hooks, a stage-2 domain is refused;
+ *   - the unit's stats count the TLB maintenance as VT-d and SMMUv3 count
+ *     their queues (every maintenance and sync write a descriptor, each
+ *     completed sync a wait), checked against the unit's own counters;
+ *   - a sync the unit never completes (TLBSTATUS.SACTIVE stuck, through a
+ *     shim on the driver's reads) ends the wait with an error counted in
+ *     inv_errors, not a hang, and the driver carries on after it.
  */
 #include <errno.h>
 
@@ -20,6 +26,7 @@
 
 #include "core_test.h"
 #include "test.h"
+#include "core/drivers/smmuv2/smmuv2_drv.h"	/* smmuv2_drv_test_hook_set */
 
 static uint32_t rd32(struct siommu_unit *u, uint64_t off)
 {
@@ -46,6 +53,154 @@ static void on_fault(void *arg, struct siommu_device *dev, const struct siommu_f
 	(void)dev;
 	last = *f;
 	calls++;
+}
+
+/* Deltas of the driver's and the unit's counters over one operation. */
+struct counts {
+	struct siommu_unit_stats us;
+	struct siommu_smmuv2_stats hs;
+};
+
+static void counts_get(struct siommu_unit *u, struct counts *c)
+{
+	siommu_unit_get_stats(u, &c->us);
+	siommu_smmuv2_get_stats(siommu_unit_smmuv2(u), &c->hs);
+}
+
+/*
+ * Check that the operation since @c0 wrote @ops maintenance operations and
+ * @syncs syncs, of which @errors did not complete: the driver's counters
+ * say so, and they agree with the unit's.
+ */
+static void counts_check(struct siommu_unit *u, const struct counts *c0, uint64_t ops,
+			 uint64_t syncs, uint64_t errors)
+{
+	struct counts c;
+
+	counts_get(u, &c);
+	CHECK_EQ(c.hs.tlb_ops - c0->hs.tlb_ops, ops);
+	CHECK_EQ(c.hs.syncs - c0->hs.syncs, syncs);
+	CHECK_EQ(c.us.inv_descriptors - c0->us.inv_descriptors, ops + syncs);
+	CHECK_EQ(c.us.inv_waits - c0->us.inv_waits, syncs - errors);
+	CHECK_EQ(c.us.inv_errors - c0->us.inv_errors, errors);
+}
+
+/* An unmap of @len bytes at 0x100000 of @dom, and what it must write. */
+static void unmap_counted(struct siommu_unit *u, struct siommu_domain *dom, uint64_t len,
+			  uint64_t ops, uint64_t errors)
+{
+	struct counts c0;
+	uint64_t n;
+
+	counts_get(u, &c0);
+	CHECK_OK(siommu_domain_unmap(dom, 0x100000, len, &n));
+	counts_check(u, &c0, ops, 1, errors);
+}
+
+/* The shim: SACTIVE and GSACTIVE read set; the polls are counted. */
+static uint64_t stuck_sync(void *arg, uint64_t off, uint64_t val)
+{
+	unsigned int *polls = arg;
+
+	if (off == SIOMMU_SMMUV2_STLBGSTATUS ||
+	    (off >= SIOMMU_SMMUV2_CB(0) && (off & 0xfff) == SIOMMU_SMMUV2_CB_TLBSTATUS)) {
+		(*polls)++;
+		return val | 1;
+	}
+	return val;
+}
+
+/* The shim: SACTIVE reads set for the first *arg polls, then clear. */
+static uint64_t slow_sync(void *arg, uint64_t off, uint64_t val)
+{
+	unsigned int *left = arg;
+
+	if (off >= SIOMMU_SMMUV2_CB(0) && (off & 0xfff) == SIOMMU_SMMUV2_CB_TLBSTATUS && *left) {
+		(*left)--;
+		return val | 1;
+	}
+	return val;
+}
+
+static void test_counts_and_waits(void)
+{
+	struct siommu_domain_cfg paging = { .type = SIOMMU_DOMAIN_PAGING };
+	struct siommu_ctx *ctx;
+	struct siommu_unit *unit;
+	struct siommu_device *a, *b;
+	struct siommu_domain *s1, *s2, *pd;
+	struct counts c0;
+	uint64_t pa;
+	uint32_t pasid;
+	unsigned int polls = 0;
+
+	CHECK_OK(siommu_ctx_create(NULL, &ctx));
+	CHECK_OK(siommu_unit_add_smmuv2(ctx, NULL, &unit));
+	CHECK_OK(siommu_mem_frame_alloc(siommu_ctx_mem(ctx), 0x200000, SIOMMU_MEM_DMA, &pa));
+	a = test_dev_add(unit, 0x10, 0, 0);
+	b = test_dev_add(unit, 0x11, 0, 0);
+	CHECK_OK(siommu_domain_alloc(unit, &paging, &s1));
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING, .stage = SIOMMU_STAGE_SECOND }, &s2));
+	CHECK_OK(siommu_device_attach(a, s1));
+	CHECK_OK(siommu_device_attach(b, s2));
+
+	/* Stage 1: TLBIVA(L) per page and TLBSYNC; beyond 64 pages one
+	 * TLBIASID. A map needs nothing. */
+	counts_get(unit, &c0);
+	CHECK_OK(siommu_domain_map(s1, 0x100000, pa, 0x100000, SIOMMU_PROT_READ));
+	counts_check(unit, &c0, 0, 0, 0);
+	unmap_counted(unit, s1, 3 * 0x1000, 3, 0);
+	unmap_counted(unit, s1, 0x100000, 1, 0);
+	/* Stage 2: TLBIIPAS2(L) per page, or TLBIVMID and sTLBGSYNC. */
+	CHECK_OK(siommu_domain_map(s2, 0x100000, pa, 0x100000, SIOMMU_PROT_READ));
+	unmap_counted(unit, s2, 2 * 0x1000, 2, 0);
+	unmap_counted(unit, s2, 0x100000, 1, 0);
+	/* A bank retired: TLBIVMID and sTLBGSYNC. */
+	counts_get(unit, &c0);
+	siommu_device_detach(b);
+	counts_check(unit, &c0, 1, 1, 0);
+	/* A PASID's table installed in a's bank: its unmaps by its ASID
+	 * there; its detach invalidates the ASID in the bank. */
+	CHECK_OK(siommu_device_set_pasid_hooks(a, 8, &test_nop_hooks, NULL));
+	CHECK_OK(siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 255, 1, &pasid));
+	CHECK_OK(siommu_domain_alloc(unit, &paging, &pd));
+	CHECK_OK(siommu_domain_map(pd, 0x100000, pa, 0x1000, SIOMMU_PROT_READ));
+	CHECK_OK(siommu_device_attach_pasid(a, pasid, pd));
+	unmap_counted(unit, pd, 0x1000, 1, 0);
+	counts_get(unit, &c0);
+	CHECK_OK(siommu_device_detach_pasid(a, pasid));
+	counts_check(unit, &c0, 1, 1, 0);
+
+	/* A unit whose syncs never complete: each wait gives up after the
+	 * time without progress (shortened here), counted, and the call
+	 * returns; bank syncs and global ones alike. */
+	CHECK_OK(siommu_domain_map(s1, 0x100000, pa, 0x1000, SIOMMU_PROT_READ));
+	smmuv2_drv_test_hook_set(unit, stuck_sync, &polls, 20 * 1000 * 1000);
+	unmap_counted(unit, s1, 0x1000, 1, 1);
+	CHECK(polls > 1);
+	counts_get(unit, &c0);
+	siommu_device_detach(a);
+	counts_check(unit, &c0, 1, 1, 1);
+	/* A sync that completes after many polls is a wait, not an error. */
+	polls = 1000;
+	smmuv2_drv_test_hook_set(unit, slow_sync, &polls, 0);
+	CHECK_OK(siommu_device_attach(a, s1));
+	CHECK_OK(siommu_domain_map(s1, 0x100000, pa, 0x1000, SIOMMU_PROT_READ));
+	unmap_counted(unit, s1, 0x1000, 1, 0);
+	CHECK_EQ(polls, 0);
+	siommu_device_detach(a);
+	/* And once the unit completes them again, they count as waits. */
+	smmuv2_drv_test_hook_set(unit, NULL, NULL, 0);
+	CHECK_OK(siommu_device_attach(a, s1));
+	CHECK_OK(siommu_domain_map(s1, 0x100000, pa, 0x1000, SIOMMU_PROT_READ));
+	unmap_counted(unit, s1, 0x1000, 1, 0);
+
+	siommu_device_remove(a);
+	siommu_device_remove(b);
+	CHECK_OK(siommu_pasid_free(siommu_ctx_pasids(ctx), pasid));
+	siommu_mem_frame_free(siommu_ctx_mem(ctx), pa, 0x200000, SIOMMU_MEM_DMA);
+	siommu_ctx_destroy(ctx);
 }
 
 int main(void)
@@ -141,5 +296,7 @@ int main(void)
 	c = test_dev_add(s2only, 0x10, 0, 0);
 	CHECK_EQ(siommu_device_set_pasid_hooks(c, 8, &test_nop_hooks, NULL), -EOPNOTSUPP);
 	siommu_ctx_destroy(ctx);
+
+	test_counts_and_waits();
 	return 0;
 }

@@ -31,6 +31,7 @@ static struct siommu_ctx *ctx;
 static struct siommu_unit *unit, *unit2;
 static struct test_pri_dev devs[3];
 static struct siommu_device *plain;	/* PASIDs, no PRI */
+static struct test_pri_dev plain_hooks;	/* on SMMUv2: plain, with PASID hooks */
 static struct siommu_mm *mm;
 static uint64_t failures;
 
@@ -114,10 +115,22 @@ static int do_bind_pinned(uint64_t addr, uint64_t length)
 	return siommu_sva_bind_with(plain, mm, &o, &binds[3]);
 }
 
-/* A page request for @va in poll mode: the code its group got. */
+/* A page request for @va in poll mode: the code its group got. On SMMUv2
+ * a stalled DMA is the request: retried ("success") or aborted. */
 static unsigned int fault_at(uint64_t va)
 {
 	uint32_t seen = devs[0].resp_seen[1];
+	unsigned char b[8] = { 0 };
+
+	if (test_unit_type() == TEST_UNIT_SMMUV2) {
+		int ret;
+
+		devs[0].poll = true;
+		ret = test_pri_dma_once(&devs[0], siommu_sva_pasid(binds[0]), va, b, sizeof(b), true,
+					NULL);
+		CHECK(ret == -EAGAIN || ret == -EFAULT);
+		return ret == -EAGAIN ? 0 : 1;
+	}
 
 	CHECK_OK(test_pri_request(&devs[0], siommu_sva_pasid(binds[0]), va, true, 1, true, 0));
 	CHECK_EQ(siommu_iopf_poll(ctx, 0), 1);
@@ -140,7 +153,14 @@ int main(void)
 	test_pri_dev_init(&devs[0], ctx, unit, 0x10, 20, 0);
 	test_pri_dev_init(&devs[1], ctx, unit, 0x11, 20, SIOMMU_DEV_ATS);
 	test_pri_dev_init(&devs[2], ctx, unit2, 0x10, 20, 0);
-	plain = test_dev_add(unit, 0x12, 20, 0);
+	/* On SMMUv2 a device's PASIDs are its hooks': plain has them, and
+	 * neither stalls nor PRI. */
+	if (test_unit_type() == TEST_UNIT_SMMUV2) {
+		test_hook_dev_init(&plain_hooks, ctx, unit, 0x12, 20, 0);
+		plain = plain_hooks.dev;
+	} else {
+		plain = test_dev_add(unit, 0x12, 20, 0);
+	}
 	siommu_mem_get_stats(mem, &ms0);
 
 	/* The worker's start fails cleanly, then works. */
@@ -213,7 +233,10 @@ int main(void)
 	CHECK(failures);
 	for (unsigned int i = 0; i < 3; i++)
 		test_pri_dev_fini(&devs[i]);
-	siommu_device_remove(plain);
+	if (test_unit_type() == TEST_UNIT_SMMUV2)
+		test_pri_dev_fini(&plain_hooks);
+	else
+		siommu_device_remove(plain);
 	siommu_ctx_destroy(ctx);
 	return 0;
 }

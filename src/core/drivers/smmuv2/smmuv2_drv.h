@@ -5,7 +5,8 @@
  * in the layout of the Arm SMMU architecture version 2 (IHI 0062): stream
  * matching (SMR/S2CR), context banks (CBAR, CBA2R, SCTLR, TCR, TCR2,
  * TTBR0, MAIR), register TLB maintenance ending in TLBSYNC, and context
- * and global faults read from FSR/FAR/FSYNR0 and sGFSR/sGFAR/sGFSYNR.
+ * and global faults read from FSR/FAR/FSYNR0 and sGFSR/sGFAR/sGFSYNR,
+ * stalls resumed through RESUME.
  *
  * Model of use:
  *   - a device (StreamID = its RID) owns one exact-match SMR and its S2CR
@@ -29,7 +30,27 @@
  *     installed in, -1 while the RID has no stage-1 bank to install it in).
  *     The domain's flushes invalidate its ASID in each such bank; a PASID
  *     leaving a bank (removed, replaced, or moved with the RID's domain)
- *     has its ASID invalidated there once the device's hook returned.
+ *     has its ASID invalidated there once the device's hook returned;
+ *   - an SVA bind on such a device is a PASID attachment of the process's
+ *     SVA domain (its Arm64 table, an ASID of the unit's per process),
+ *     handed over by the same hooks; when the process exits the
+ *     attachment is quiesced (attach_quiesce): removed from the device
+ *     and never installed again;
+ *   - stalls (SCTLR.CFCFG, ended by a write of RESUME): a bank stalls on a
+ *     context fault while a bound process's table of a device that can
+ *     wait (SIOMMU_DEV_STALL, a stall_end hook) is installed in it. A
+ *     stall whose bank's live ASID (TTBR0) is such a table's goes to the
+ *     core's page-fault path as a one-request group tagged with the bank
+ *     and a generation; its answer clears FSR and writes RESUME (retry on
+ *     success, else terminate), and the driver tells the device through
+ *     its stall_end hook. Any other fault is reported to the device's
+ *     handler and, if it stalled, terminated at once. FSR keeps the
+ *     stall's record until its answer, so faults meanwhile are held with
+ *     it (MULTI) and end with the same RESUME. Before a hook runs, which
+ *     may wait for the device's job, its bank stops stalling and a stall
+ *     held there is terminated (the pending answer then finds another
+ *     generation and is dropped): the fault path needs ctx->lock, which
+ *     the hook's caller holds.
  *
  * Locking. Banks, ASIDs, SMRs, the PASID hooks' calls and every
  * configuration write run under the core's ctx->lock. A domain's
@@ -38,7 +59,11 @@
  * them under dom->lock. TLB maintenance
  * needs no lock of the driver: each TLBSYNC waits for every earlier
  * operation, whichever thread wrote it. fault_lock serialises reading and
- * clearing the fault registers; it is not held while faults are reported.
+ * clearing the fault registers and every RESUME write, and protects the
+ * stall state (stall_atts, smmuv2_drv_att.stall_cb, stalls[]); it is not
+ * held while faults or page requests are reported, and is taken after
+ * ctx->lock and dom->lock. A device's stall_end hook runs under it.
+ * cb_stall[] (stalling attachments per bank) changes under ctx->lock.
  * Counters are written with atomic adds and read with atomic loads.
  */
 #ifndef SIOMMU_SMMUV2_DRV_H
@@ -52,7 +77,24 @@
  * address-based TLBI names one page, Arm SMMUv2 10.6); a larger one by
  * ASID (stage 1) or by the bank's VMID (stage 2). */
 #define SMMUV2_DRV_TLBI_PAGES_MAX 64
-#define SMMUV2_DRV_POLL_LIMIT 1000000
+
+/*
+ * Test hook: an MMIO shim on the driver's register reads. @fn gets each
+ * value the driver read at @off and returns the value the driver sees
+ * (a unit that never clears TLBSTATUS.SACTIVE, say).
+ */
+typedef uint64_t smmuv2_drv_rd_hook_fn(void *arg, uint64_t off, uint64_t val);
+
+/* A bank's stall reported to the core's page-fault path, under fault_lock. */
+struct smmuv2_drv_stall {
+	bool out;			/* reported, not yet answered */
+	uint16_t gen;			/* of the last report (9 bits used) */
+};
+
+/* A stall's page request tag: the bank in bits 6:0, the generation above. */
+#define SMMUV2_DRV_STALL_TAG(cb, gen)	((uint16_t)((unsigned int)(gen) << 7 | (unsigned int)(cb)))
+#define SMMUV2_DRV_STALL_CB(tag)	((unsigned int)(tag) & 0x7f)
+#define SMMUV2_DRV_STALL_GEN(tag)	((uint16_t)((unsigned int)(tag) >> 7))
 
 struct smmuv2_drv_smr {
 	uint16_t sid;
@@ -70,7 +112,18 @@ struct smmuv2_drv_unit {
 	uint64_t cb_map[2];		/* banks in use (at most 128) */
 	uint64_t *asid_map;		/* 65536 bits; ASID 0 reserved */
 	pthread_mutex_t fault_lock;
+	struct cds_list_head stall_atts;	/* smmuv2_drv_att.stall_node */
+	struct smmuv2_drv_stall *stalls;	/* num_cb */
+	unsigned int *cb_stall;			/* num_cb */
+	unsigned int stall_reporting;	/* irqs reporting a stall (atomic) */
+	/* inv_descriptors: TLB maintenance and sync writes; inv_waits: syncs
+	 * that completed; inv_errors: syncs that did not. */
 	uint64_t n_dom, n_tlbi, n_sync, n_sync_err, n_fault;
+	/* Test hooks (smmuv2_drv_test_hook_set()), set while the unit is
+	 * idle: the read shim, and how long a sync may stand still (ns). */
+	smmuv2_drv_rd_hook_fn *rd_hook;
+	void *rd_hook_arg;
+	uint64_t wait_ns;
 };
 
 /* Per device: its own SMR and the one of its alias RID (-1: none), and
@@ -81,8 +134,8 @@ struct smmuv2_drv_dev {
 };
 
 /*
- * A domain on one unit. A stage-1 paging domain has an ASID from its first
- * attachment on; a paging domain attached to a RID owns a context bank
+ * A domain on one unit. A stage-1 paging domain, and an SVA domain, has an
+ * ASID from its first attachment on; a paging domain attached to a RID owns a context bank
  * (cb >= 0) while it is; identity and blocked domains own neither.
  */
 struct smmuv2_drv_dom {
@@ -101,6 +154,16 @@ struct smmuv2_drv_att {
 	struct siommu_domain *dom;
 	uint32_t pasid;
 	int cb;				/* the bank it is installed in, or -1 */
+	bool quiet;			/* quiesced (attach_quiesce): never
+					 * installed again */
+	/* A bound process's table of a device that waits out stalls: its
+	 * bank stalls while it is installed (cb_stall[]), and the fault
+	 * path finds it by bank and ASID (stall_node, stall_cb under
+	 * fault_lock). */
+	bool stall;
+	uint16_t asid;
+	int stall_cb;
+	struct cds_list_head stall_node;
 };
 
 static inline struct smmuv2_drv_unit *smmuv2_drv_unit(struct siommu_unit *unit)
@@ -135,7 +198,20 @@ void smmuv2_drv_asid_free(struct smmuv2_drv_unit *v, uint16_t asid);
  */
 void smmuv2_drv_tlbi_asid_range(struct smmuv2_drv_unit *v, int cb, uint16_t asid,
 				uint64_t start, uint64_t last, bool leaf_only);
-/* TLBSYNC in bank @cb and poll TLBSTATUS. */
+/*
+ * TLBSYNC in bank @cb and wait for TLBSTATUS.SACTIVE to clear. A sync
+ * that does not complete (SACTIVE still set after DRV_WAIT_STALL_NS,
+ * core/drv_wait.h) counts in inv_errors and the call returns: the caller
+ * has nothing to undo. No lock needed.
+ */
 void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb);
+
+/*
+ * Test hook: register reads of @unit's driver go through @fn (NULL: none)
+ * and a sync gives up after @wait_ns (0: DRV_WAIT_STALL_NS). Set while no
+ * other call runs on the unit.
+ */
+void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
+			      void *arg, uint64_t wait_ns);
 
 #endif

@@ -5,11 +5,17 @@
  * the ops table the core drives it through.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/drv_wait.h"
 #include "core/drivers/smmuv2/smmuv2_drv.h"
 
+/* SCTLR of a bank in use: translate, access flag faults, faults recorded,
+ * reported (abort) and interrupting; CFCFG added while it stalls. */
+#define SCTLR_ON	(SIOMMU_SMMUV2_SCTLR_M | SIOMMU_SMMUV2_SCTLR_AFE | \
+			 SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE)
 /* TCR attributes of the walks: inner/outer write-back, inner shareable. */
 #define TCR_WALK_ATTRS	((1u << 8) | (1u << 10) | (3u << 12))
 /* MAIR0: attribute 0 normal write-back, 1 device-nGnRE (as the table's
@@ -22,6 +28,8 @@ uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
 	uint64_t val = 0;
 
 	siommu_smmuv2_mmio_read(v->hw, off, 4, &val);
+	if (unlikely(v->rd_hook))
+		val = v->rd_hook(v->rd_hook_arg, off, val);
 	return (uint32_t)val;
 }
 
@@ -30,7 +38,19 @@ uint64_t smmuv2_drv_rd64(struct smmuv2_drv_unit *v, uint64_t off)
 	uint64_t val = 0;
 
 	siommu_smmuv2_mmio_read(v->hw, off, 8, &val);
+	if (unlikely(v->rd_hook))
+		val = v->rd_hook(v->rd_hook_arg, off, val);
 	return val;
+}
+
+void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
+			      void *arg, uint64_t wait_ns)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	v->rd_hook_arg = arg;
+	v->rd_hook = fn;
+	v->wait_ns = wait_ns;
 }
 
 void smmuv2_drv_wr32(struct smmuv2_drv_unit *v, uint64_t off, uint32_t val)
@@ -50,37 +70,64 @@ static uint64_t cb_reg(int cb, uint64_t off)
 
 /* TLB maintenance ----------------------------------------------------------- */
 
+/*
+ * Wait for the sync just written to complete: bit 0 of the status
+ * register at @status (TLBSTATUS.SACTIVE, sTLBGSTATUS.GSACTIVE) clear.
+ * The unit shows no progress but that bit, so the wait gives up only once
+ * it has stayed set for DRV_WAIT_STALL_NS (core/drv_wait.h), not after a
+ * count of polls: a sync completes only after the walks and DMA that
+ * started before it, which another thread may hold up for long. 0 or
+ * -ETIMEDOUT.
+ */
+static int sync_wait(struct smmuv2_drv_unit *v, uint64_t status)
+{
+	uint64_t limit = v->wait_ns ? v->wait_ns : DRV_WAIT_STALL_NS;
+	struct drv_stall st = DRV_STALL_INIT;
+
+	if (likely(!(smmuv2_drv_rd32(v, status) & 1)))
+		return 0;
+	for (;;) {
+		if (drv_stall_due(&st) && drv_stall_expired_after(&st, 0, limit))
+			return -ETIMEDOUT;
+		sched_yield();
+		if (!(smmuv2_drv_rd32(v, status) & 1))
+			return 0;
+	}
+}
+
+/* Write the sync register at @sync and wait on @status, counted: the
+ * write as a maintenance operation, then a completed wait or an error. */
+static void sync_run(struct smmuv2_drv_unit *v, uint64_t sync, uint64_t status)
+{
+	smmuv2_drv_wr32(v, sync, 0);
+	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
+	if (sync_wait(v, status))
+		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
+}
+
 void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb)
 {
-	unsigned int i;
+	sync_run(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSYNC), cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSTATUS));
+}
 
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSYNC), 0);
-	for (i = 0; i < SMMUV2_DRV_POLL_LIMIT; i++)
-		if (!(smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TLBSTATUS)) & 1))
-			break;
-	__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
-	if (i == SMMUV2_DRV_POLL_LIMIT)
-		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+/* GR0's sTLBGSYNC, waited for on sTLBGSTATUS.GSACTIVE. */
+static void tlb_gsync(struct smmuv2_drv_unit *v)
+{
+	sync_run(v, SIOMMU_SMMUV2_STLBGSYNC, SIOMMU_SMMUV2_STLBGSTATUS);
 }
 
 /*
  * Invalidate every entry of @vmid (stage 1 and stage 2) with GR0's
- * TLBIVMID, then sTLBGSYNC and poll sTLBGSTATUS.GSACTIVE. TLBIALL in a
- * bank is a stage-1 operation; a stage-2 bank's entries go this way.
+ * TLBIVMID, then sTLBGSYNC. TLBIALL in a bank is a stage-1 operation; a
+ * stage-2 bank's entries go this way.
  */
 static void tlbi_vmid(struct smmuv2_drv_unit *v, uint32_t vmid)
 {
-	unsigned int i;
-
-	siommu_smmuv2_mmio_write(v->hw, SIOMMU_SMMUV2_TLBIVMID, 4, vmid);
+	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_TLBIVMID, vmid);
 	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
-	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_STLBGSYNC, 0);
-	for (i = 0; i < SMMUV2_DRV_POLL_LIMIT; i++)
-		if (!(smmuv2_drv_rd32(v, SIOMMU_SMMUV2_STLBGSTATUS) & 1))
-			break;
-	__atomic_fetch_add(&v->n_sync, 1, __ATOMIC_RELAXED);
-	if (i == SMMUV2_DRV_POLL_LIMIT)
-		__atomic_fetch_add(&v->n_sync_err, 1, __ATOMIC_RELAXED);
+	tlb_gsync(v);
 }
 
 static void tlbi(struct smmuv2_drv_unit *v, int cb, uint64_t off, unsigned int size,
@@ -255,9 +302,7 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
 	}
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_CONTEXTIDR), 0);
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR),
-			SIOMMU_SMMUV2_SCTLR_M | SIOMMU_SMMUV2_SCTLR_AFE |
-			SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE);
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), SCTLR_ON);
 }
 
 /*
@@ -271,9 +316,21 @@ static void cb_retire(struct smmuv2_drv_unit *v, int cb)
 	tlbi_vmid(v, cb_vmid(cb));
 }
 
+/*
+ * Whether @dom's table is a stage-1 one with an ASID: a stage-1 paging
+ * domain, or an SVA domain on a process's Arm64 table.
+ */
+static bool dom_s1(const struct siommu_domain *dom)
+{
+	return (dom->type == SIOMMU_DOMAIN_PAGING && dom->stage == SIOMMU_STAGE_FIRST) ||
+	       dom->type == SIOMMU_DOMAIN_SVA;
+}
+
 /* The unit's check that it can walk @dom: 0, -EOPNOTSUPP, -EINVAL. */
 static int domain_check(const struct smmuv2_drv_unit *v, const struct siommu_domain *dom)
 {
+	if (dom->type == SIOMMU_DOMAIN_SVA)
+		return !v->s1 ? -EOPNOTSUPP : dom->ops != &smmuv2_iommu_ops ? -EINVAL : 0;
 	if (dom->type != SIOMMU_DOMAIN_PAGING)
 		return 0;
 	if (dom->stage == SIOMMU_STAGE_FIRST ? !v->s1 : !v->s2)
@@ -286,8 +343,8 @@ static int domain_check(const struct smmuv2_drv_unit *v, const struct siommu_dom
 
 /*
  * One more attachment of @dom through the unit (@rid: a RID's). The first
- * creates its smmuv2_drv_dom, with an ASID for a stage-1 paging domain,
- * published in dom->drv[] under dom->lock; the first RID attachment of a
+ * creates its smmuv2_drv_dom, with an ASID for a stage-1 table (paging or
+ * SVA), published in dom->drv[] under dom->lock; the first RID attachment of a
  * paging domain takes a context bank and programs it.
  */
 static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom, bool rid)
@@ -306,7 +363,7 @@ static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom, bool rid
 		vd->cb = -1;
 		CDS_INIT_LIST_HEAD(&vd->patts);
 		vd->s2 = dom->type == SIOMMU_DOMAIN_PAGING && dom->stage == SIOMMU_STAGE_SECOND;
-		if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2) {
+		if (dom_s1(dom)) {
 			ret = smmuv2_drv_asid_alloc(v, &vd->asid);
 			if (ret) {
 				free(vd);
@@ -319,7 +376,7 @@ static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom, bool rid
 		cb = cb_alloc(v);
 		if (cb < 0) {
 			if (created) {
-				if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2)
+				if (dom_s1(dom))
 					smmuv2_drv_asid_free(v, vd->asid);
 				free(vd);
 			}
@@ -363,7 +420,7 @@ static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom, bool ri
 	dom->drv[unit->index] = NULL;
 	pthread_mutex_unlock(&dom->lock);
 	__atomic_store_n(&v->n_dom, v->n_dom - 1, __ATOMIC_RELAXED);
-	if (dom->type == SIOMMU_DOMAIN_PAGING && !vd->s2)
+	if (dom_s1(dom))
 		smmuv2_drv_asid_free(v, vd->asid);
 	free(vd);
 }
@@ -477,9 +534,94 @@ static struct siommu_domain *rid_domain(struct siommu_device *dev)
 	return a ? a->dom : NULL;
 }
 
+/* Stalls ------------------------------------------------------------------------ */
+
+/* Bank @cb's SCTLR for its state: stalling while cb_stall[cb] (ctx->lock). */
+static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
+{
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR),
+			SCTLR_ON | (stall ? SIOMMU_SMMUV2_SCTLR_CFCFG : 0));
+}
+
+/*
+ * End what bank @cb holds (FSR.SS set): clear the record first, so that a
+ * retried transaction that faults again is recorded, then RESUME (its
+ * TERMINATE bit 0 retries, 1 aborts every held transaction); then tell
+ * the devices whose stalling tables are installed in the bank. Caller
+ * holds fault_lock.
+ */
+static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, bool retry)
+{
+	struct smmuv2_drv_att *att;
+	uint32_t fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+
+	v->stalls[cb].out = false;
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_RESUME),
+			retry ? 0 : SIOMMU_SMMUV2_RESUME_TERMINATE);
+	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
+		if (att->stall_cb == cb)
+			att->dev->pasid_hooks->stall_end(att->dev->pasid_hooks_arg, att->dev, retry);
+}
+
+/*
+ * Before a hook of a device in bank @cb runs (it may wait for the
+ * device's job, which a stall holds until the fault path answers, and the
+ * fault path needs the ctx->lock the caller holds): the bank stops
+ * stalling and what it holds is terminated; a pending answer then finds
+ * its report gone and is dropped. stall_resume() puts stalling back.
+ * Caller holds ctx->lock.
+ */
+static void stall_pause(struct smmuv2_drv_unit *v, int cb)
+{
+	if (cb < 0 || !v->cb_stall[cb])
+		return;
+	cb_sctlr_set(v, cb, false);
+	pthread_mutex_lock(&v->fault_lock);
+	if (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS)
+		stall_end_locked(v, cb, false);
+	v->stalls[cb].out = false;
+	pthread_mutex_unlock(&v->fault_lock);
+}
+
+static void stall_resume(struct smmuv2_drv_unit *v, int cb)
+{
+	if (cb >= 0 && v->cb_stall[cb])
+		cb_sctlr_set(v, cb, true);
+}
+
+/*
+ * Put @att in bank @cb (-1: none). A stalling attachment counts for its
+ * bank's CFCFG and joins the fault path's list. Caller holds ctx->lock.
+ */
+static void att_place(struct smmuv2_drv_unit *v, struct smmuv2_drv_att *att, int cb)
+{
+	int old = att->cb;
+
+	pthread_mutex_lock(&att->dom->lock);
+	att->cb = cb;
+	pthread_mutex_unlock(&att->dom->lock);
+	if (!att->stall || old == cb)
+		return;
+	pthread_mutex_lock(&v->fault_lock);
+	if (old >= 0)
+		cds_list_del(&att->stall_node);
+	if (cb >= 0)
+		cds_list_add_tail(&att->stall_node, &v->stall_atts);
+	att->stall_cb = cb;
+	pthread_mutex_unlock(&v->fault_lock);
+	if (old >= 0 && !--v->cb_stall[old])
+		cb_sctlr_set(v, old, false);
+	if (cb >= 0 && !v->cb_stall[cb]++)
+		cb_sctlr_set(v, cb, true);
+}
+
+/* PASIDs through the hooks ------------------------------------------------------ */
+
 /* Hand (@dev, @att->pasid) in bank @cb to the device's install hook. */
 static void pasid_install(struct siommu_device *dev, struct smmuv2_drv_att *att, int cb)
 {
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
 	struct smmuv2_drv_dom *vd = smmuv2_drv_dom(att->dom, dev->unit);
 	struct siommu_pasid_table t = {
 		.ttbr = siommu_pt_root(att->dom->pt) | SIOMMU_SMMUV2_TTBR_ASID(vd->asid),
@@ -488,13 +630,16 @@ static void pasid_install(struct siommu_device *dev, struct smmuv2_drv_att *att,
 		.ias = att->dom->ias,
 	};
 
+	stall_pause(v, cb);
 	dev->pasid_hooks->install_pasid(dev->pasid_hooks_arg, dev, att->pasid, att->dom, &t);
+	stall_resume(v, cb);
 }
 
 /*
  * (@dev, @att->pasid) leaves bank @att->cb: unless @replaced (the install
  * hook already took the PASID over), the remove hook; then, the device no
- * longer using the table there, its ASID's entries in the bank go.
+ * longer using the table there, its ASID's entries in the bank go. The
+ * caller takes it out of the bank (att_place()) after.
  */
 static void pasid_leave(struct smmuv2_drv_unit *v, struct siommu_device *dev,
 			struct smmuv2_drv_att *att, bool replaced)
@@ -503,23 +648,20 @@ static void pasid_leave(struct smmuv2_drv_unit *v, struct siommu_device *dev,
 
 	if (att->cb < 0)
 		return;
-	if (!replaced)
+	if (!replaced) {
+		stall_pause(v, att->cb);
 		dev->pasid_hooks->remove_pasid(dev->pasid_hooks_arg, dev, att->pasid, att->dom);
+		stall_resume(v, att->cb);
+	}
 	tlbi(v, att->cb, SIOMMU_SMMUV2_CB_TLBIASID, 4, vd->asid);
 	smmuv2_drv_tlb_sync(v, att->cb);
 }
 
-static void att_set_cb(struct smmuv2_drv_att *att, int cb)
-{
-	pthread_mutex_lock(&att->dom->lock);
-	att->cb = cb;
-	pthread_mutex_unlock(&att->dom->lock);
-}
-
 /*
  * A RID attachment takes a bank (paging), a PASID one needs a device with
- * PASID hooks (the core only asks then) and a stage-1 table: the device
- * switches TTBR0 and the ASID itself.
+ * PASID hooks (the core only asks then) and a stage-1 table, a paging
+ * domain's or a process's (SVA): the device switches TTBR0 and the ASID
+ * itself.
  */
 static int attach_prepare(struct siommu_device *dev, uint32_t pasid,
 			  struct siommu_domain *dom, void *att_p)
@@ -530,8 +672,7 @@ static int attach_prepare(struct siommu_device *dev, uint32_t pasid,
 
 	if (domain_check(v, dom))
 		return -EINVAL;
-	if (pasid && (!dev->pasid_hooks || dom->type != SIOMMU_DOMAIN_PAGING ||
-		      dom->stage != SIOMMU_STAGE_FIRST))
+	if (pasid && (!dev->pasid_hooks || !dom_s1(dom)))
 		return -EINVAL;
 	ret = dom_get(dev->unit, dom, !pasid);
 	if (ret)
@@ -540,6 +681,12 @@ static int attach_prepare(struct siommu_device *dev, uint32_t pasid,
 	att->dom = dom;
 	att->pasid = pasid;
 	att->cb = -1;
+	att->stall_cb = -1;
+	/* A process's table on a device that can wait for its faults. */
+	att->stall = pasid && dom->type == SIOMMU_DOMAIN_SVA &&
+		     (dev->cfg.flags & SIOMMU_DEV_STALL) && dev->pasid_hooks->stall_end;
+	if (dom_s1(dom))
+		att->asid = smmuv2_drv_dom(dom, dev->unit)->asid;
 	return 0;
 }
 
@@ -564,15 +711,16 @@ static void pasid_commit(struct siommu_device *dev, struct siommu_domain *old,
 
 		cb = pasid_bank(dev->unit, rid_domain(dev), dom);
 		pthread_mutex_lock(&dom->lock);
-		att->cb = cb;
 		cds_list_add_tail(&att->dom_node, &vd->patts);
 		pthread_mutex_unlock(&dom->lock);
+		att_place(v, att, cb);
 		cds_list_add_tail(&att->dev_node, &d->patts);
 		if (cb >= 0)
 			pasid_install(dev, att, cb);
 	}
 	if (old_att) {
 		pasid_leave(v, dev, old_att, cb >= 0 && cb == old_att->cb);
+		att_place(v, old_att, -1);
 		cds_list_del(&old_att->dev_node);
 		pthread_mutex_lock(&old->lock);
 		cds_list_del(&old_att->dom_node);
@@ -608,7 +756,7 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 	cds_list_for_each_entry(pa, &d->patts, dev_node) {
 		if (pa->cb >= 0 && pasid_bank(dev->unit, dom, pa->dom) != pa->cb) {
 			pasid_leave(v, dev, pa, false);
-			att_set_cb(pa, -1);
+			att_place(v, pa, -1);
 		}
 	}
 	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY)
@@ -621,8 +769,8 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 	cds_list_for_each_entry(pa, &d->patts, dev_node) {
 		int cb = pasid_bank(dev->unit, dom, pa->dom);
 
-		if (cb >= 0 && pa->cb < 0) {
-			att_set_cb(pa, cb);
+		if (cb >= 0 && pa->cb < 0 && !pa->quiet) {
+			att_place(v, pa, cb);
 			pasid_install(dev, pa, cb);
 		}
 	}
@@ -630,30 +778,106 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 		dom_put(dev->unit, old, true);
 }
 
+/*
+ * The process behind an SVA attachment exits: the device stops using its
+ * table, as an SMMUv3 CD goes quiet. The remove hook returns once the
+ * device no longer runs with the table (its job in it finished) and will
+ * not switch to it again; then the ASID's entries in the bank are
+ * invalidated, the TLBSYNC waiting for the walks and DMA that used them,
+ * so the caller may free the process's pages. With the table installed
+ * nowhere, nothing can translate through it and no fault is recorded for
+ * it. The attachment stays quiet until it is detached or replaced: a move
+ * of the RID to another bank does not install it again.
+ */
+static void attach_quiesce(struct siommu_device *dev, uint32_t pasid,
+			   struct siommu_domain *dom, void *att_p)
+{
+	struct smmuv2_drv_att *att = att_p;
+
+	(void)pasid;
+	(void)dom;
+	att->quiet = true;
+	pasid_leave(smmuv2_drv_unit(dev->unit), dev, att, false);
+	att_place(smmuv2_drv_unit(dev->unit), att, -1);
+}
+
 /* Faults ---------------------------------------------------------------------- */
 
-/* Bank @cb's fault, read and cleared; false when FSR holds none. */
-static bool cb_fault_read(struct smmuv2_drv_unit *v, int cb, struct siommu_fault *f)
+/*
+ * The stalling attachment whose table is live in bank @cb (its ASID in
+ * TTBR0[63:48]), or NULL. Caller holds fault_lock.
+ */
+static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb)
 {
+	uint16_t asid = (uint16_t)(smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TTBR0)) >> 48);
+	struct smmuv2_drv_att *att;
+
+	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
+		if (att->stall_cb == cb && att->asid == asid)
+			return att;
+	return NULL;
+}
+
+/*
+ * Bank @cb's context interrupt, on the thread whose transaction faulted.
+ * A stall in a bound process's table of a device that waits for it (the
+ * live ASID's) goes to the core's page-fault path, FSR kept until the
+ * answer (page_response()). Any other fault is read, cleared and
+ * reported to the device's handler, and if the bank holds it, terminated
+ * after the report (the device is told through its stall_end hook).
+ */
+static void cb_irq(struct smmuv2_drv_unit *v, int cb)
+{
+	struct iommu_page_request req;
+	struct smmuv2_drv_att *att;
+	struct siommu_fault f;
 	uint32_t fsr, fsynr0;
+	uint64_t far;
 
 	pthread_mutex_lock(&v->fault_lock);
 	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
 	if (!(fsr & SIOMMU_SMMUV2_FSR_FAULT)) {
 		pthread_mutex_unlock(&v->fault_lock);
-		return false;
+		return;
 	}
 	fsynr0 = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSYNR0));
-	memset(f, 0, sizeof(*f));
-	f->addr = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
-	f->rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
-	f->reason = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
-	f->write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
+	far = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
+	att = fsr & SIOMMU_SMMUV2_FSR_SS ? stall_att_live(v, cb) : NULL;
+	if (att) {
+		struct smmuv2_drv_stall *st = &v->stalls[cb];
+
+		st->gen = (uint16_t)((st->gen + 1) & 0x1ff);
+		st->out = true;
+		req = (struct iommu_page_request){
+			.rid = att->dev->cfg.rid, .pasid_present = true, .pasid = att->pasid,
+			.addr = far, .grpid = SMMUV2_DRV_STALL_TAG(cb, st->gen), .stall = true,
+			.last = true, .read = !(fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR),
+			.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR,
+		};
+		/* Counted before the lock goes: a drain waits for the report. */
+		__atomic_fetch_add(&v->stall_reporting, 1, __ATOMIC_ACQ_REL);
+		pthread_mutex_unlock(&v->fault_lock);
+		core_report_page_requests(v->unit, &req, 1);
+		__atomic_fetch_sub(&v->stall_reporting, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.addr = far;
+	f.rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
+	f.reason = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
+	f.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
 	/* Write-1-to-clear: FSR takes new records from here. */
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr);
 	__atomic_fetch_add(&v->n_fault, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&v->fault_lock);
-	return true;
+	core_report_fault(v->unit, &f);
+	if (!(fsr & SIOMMU_SMMUV2_FSR_SS))
+		return;
+	pthread_mutex_lock(&v->fault_lock);
+	if (!v->stalls[cb].out &&
+	    (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS))
+		stall_end_locked(v, cb, false);
+	pthread_mutex_unlock(&v->fault_lock);
 }
 
 static bool global_fault_read(struct smmuv2_drv_unit *v, struct siommu_fault *f)
@@ -691,15 +915,21 @@ static void smmuv2_irq(void *opaque, enum siommu_smmuv2_irq irq, int cb)
 	struct siommu_fault f;
 	bool got;
 
-	if (irq == SIOMMU_SMMUV2_IRQ_CONTEXT)
-		got = cb >= 0 && (unsigned int)cb < v->num_cb && cb_fault_read(v, cb, &f);
-	else
-		got = global_fault_read(v, &f);
+	if (irq == SIOMMU_SMMUV2_IRQ_CONTEXT) {
+		if (cb >= 0 && (unsigned int)cb < v->num_cb)
+			cb_irq(v, cb);
+		return;
+	}
+	got = global_fault_read(v, &f);
 	if (got)
 		core_report_fault(v->unit, &f);
 }
 
-/* Stalls are never configured (SCTLR.CFCFG 0): nothing is ever held. */
+/*
+ * The unit's report of a RESUME's effect. Only the driver writes RESUME,
+ * and it tells the devices itself (stall_end_locked()), with fault_lock
+ * held: nothing to do here.
+ */
 static void smmuv2_stall_end(void *opaque, unsigned int cb, bool retry)
 {
 	(void)opaque;
@@ -761,6 +991,13 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 		ret = -ENOMEM;
 		goto out_destroy_hw;
 	}
+	v->stalls = mem_should_fail(mem) ? NULL : calloc(v->num_cb, sizeof(*v->stalls));
+	v->cb_stall = mem_should_fail(mem) ? NULL : calloc(v->num_cb, sizeof(*v->cb_stall));
+	if (!v->stalls || !v->cb_stall) {
+		ret = -ENOMEM;
+		goto out_free_smr;
+	}
+	CDS_INIT_LIST_HEAD(&v->stall_atts);
 	unit->drv = v;
 	siommu_smmuv2_set_ops(v->hw, &hw_ops, v);
 
@@ -778,7 +1015,8 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
 	}
 	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_TLBIALLNSNH, 0);
-	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_STLBGSYNC, 0);
+	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
+	tlb_gsync(v);
 	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_SCR0, SIOMMU_SMMUV2_SCR0_GFRE | SIOMMU_SMMUV2_SCR0_GFIE |
 			SIOMMU_SMMUV2_SCR0_GCFGFRE | SIOMMU_SMMUV2_SCR0_GCFGFIE |
 			SIOMMU_SMMUV2_SCR0_USFCFG | SIOMMU_SMMUV2_SCR0_SMCFCFG);
@@ -790,6 +1028,8 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 
 out_free_smr:
 	unit->drv = NULL;
+	free(v->cb_stall);
+	free(v->stalls);
 	free(v->smr);
 out_destroy_hw:
 	siommu_smmuv2_destroy(v->hw);
@@ -806,6 +1046,8 @@ static void unit_fini(struct siommu_unit *unit)
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 
 	siommu_smmuv2_destroy(v->hw);
+	free(v->cb_stall);
+	free(v->stalls);
 	free(v->smr);
 	free(v->asid_map);
 	pthread_mutex_destroy(&v->fault_lock);
@@ -822,6 +1064,8 @@ static void unit_info(struct siommu_unit *unit, struct iommu_unit_info *info)
 	info->ias = v->s1 ? 48 : v->oas;
 	info->ats = false;
 	info->pri = false;
+	/* Banks stall (SCTLR.CFCFG) for a device's bound processes. */
+	info->stall = v->s1;
 	/* Translation faults are never cached (Arm ARM D8.14): a new mapping
 	 * needs no invalidation. */
 	info->caching_mode = false;
@@ -831,7 +1075,10 @@ static void unit_stats(struct siommu_unit *unit, struct siommu_unit_stats *st)
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 
-	/* Register TLB maintenance counts as the invalidation "queue". */
+	/* Register TLB maintenance stands for the invalidation queue: each
+	 * maintenance or sync write is a descriptor (as VT-d counts its
+	 * wait descriptors, SMMUv3 its CMD_SYNCs), each completed sync a
+	 * wait, each sync that timed out an error. */
 	st->inv_descriptors = __atomic_load_n(&v->n_tlbi, __ATOMIC_RELAXED);
 	st->inv_waits = __atomic_load_n(&v->n_sync, __ATOMIC_RELAXED);
 	st->inv_errors = __atomic_load_n(&v->n_sync_err, __ATOMIC_RELAXED);
@@ -855,6 +1102,18 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 	unsigned int max;
 
+	if (cfg->type == SIOMMU_DOMAIN_SVA) {
+		/* A process's own VMSAv8-64 table, 4K pages, 48-bit input
+		 * (TTB0 with T0SZ 16): what a stage-1 bank walks, handed to
+		 * a device through its PASID hooks. */
+		if (!v->s1)
+			return -EOPNOTSUPP;
+		dom->stage = SIOMMU_STAGE_FIRST;
+		dom->ias = 48;
+		dom->pgsizes = SIOMMU_PGSIZE_4K;
+		pc->format = SIOMMU_PT_ARM_S1;
+		return 0;
+	}
 	if (cfg->type != SIOMMU_DOMAIN_PAGING)
 		return 0;
 	dom->stage = cfg->stage != SIOMMU_STAGE_AUTO ? cfg->stage :
@@ -894,13 +1153,49 @@ static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *in
 	info->pgsize_bitmap = SMMUV2_PGSIZES;
 }
 
-/* Nothing asks for one: the unit has no page request interface. */
+/*
+ * Answers to stalls (the unit has no page request interface): each ends
+ * what its bank holds, retried after "success", else terminated, if the
+ * report is still the bank's outstanding one (a bank whose stall was
+ * terminated before a hook ran, or that stalled again since, has another
+ * generation or none).
+ */
 static void page_response(struct siommu_unit *unit, const struct iommu_page_response *r,
 			  unsigned int n)
 {
-	(void)unit;
-	(void)r;
-	(void)n;
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int cb = SMMUV2_DRV_STALL_CB(r[i].req.grpid);
+
+		if (!r[i].req.stall || cb >= v->num_cb)
+			continue;
+		pthread_mutex_lock(&v->fault_lock);
+		if (v->stalls[cb].out && v->stalls[cb].gen == SMMUV2_DRV_STALL_GEN(r[i].req.grpid)) {
+			if (smmuv2_drv_rd32(v, cb_reg((int)cb, SIOMMU_SMMUV2_CB_FSR)) &
+			    SIOMMU_SMMUV2_FSR_SS)
+				stall_end_locked(v, (int)cb,
+						 r[i].code == IOMMU_PAGE_RESP_SUCCESS);
+			v->stalls[cb].out = false;
+		}
+		pthread_mutex_unlock(&v->fault_lock);
+	}
+}
+
+/*
+ * Stall reports read before this call have reached the core when it
+ * returns. A stall's record is read by the thread whose transaction
+ * stalled, in its DMA call (the context interrupt); one not read yet
+ * belongs to a transaction the device has not finished, which the detach
+ * contract excludes.
+ */
+static void page_req_drain(struct siommu_unit *unit)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	while (__atomic_load_n(&v->stall_reporting, __ATOMIC_ACQUIRE))
+		sched_yield();
 }
 
 const struct iommu_ops smmuv2_iommu_ops = {
@@ -921,5 +1216,7 @@ const struct iommu_ops smmuv2_iommu_ops = {
 	.attach_abort = attach_abort,
 	.iotlb_sync = iotlb_sync,
 	.flush_all = flush_all,
+	.attach_quiesce = attach_quiesce,
 	.page_response = page_response,
+	.page_req_drain = page_req_drain,
 };

@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SVA on a PASID-less SMMUv2 through the PASID hooks: a device that
+ * switches its context bank's TTBR0 itself is handed a bound process's
+ * Arm64 table by install_pasid, with the process's PASID and an ASID of
+ * the unit's, as a private PASID's table would be.
+ *   - the install's arguments: the PASID, TTBR0 = table | ASID << 48, the
+ *     ASID (one per process and unit: the same for two devices), the
+ *     bank of the device's stream, the width; remove_pasid on unbind;
+ *   - the device sees what the CPU wrote and the other way round;
+ *   - a page the process has not populated is a context fault, terminated
+ *     and reported to the device's handler (no stall, no page request):
+ *     the device's driver resolves it by touching the page;
+ *   - munmap, mprotect, reclaim and migrate reach the device's table
+ *     while it stays live in the bank (no switch between the DMAs, so an
+ *     entry left in the TLB would show);
+ *   - exit while bound: remove_pasid before the pages go, no fault
+ *     recorded afterwards, the table never installed again (not even when
+ *     the RID moves to another bank); unbind afterwards is valid;
+ *   - refusals: another CPU's process, a device without hooks, a PASID
+ *     beyond the hooks' width, a unit without stage 1;
+ *   - the GPU model with a client that is a bound process, next to a
+ *     private-PASID client: jobs at the process's addresses, a job's
+ *     fault resolved by a touch, isolation, exit.
+ */
+#include <siommu/gpu.h>
+#include <siommu/ppasid.h>
+
+#include "sva_test.h"
+
+#define PG SIOMMU_SZ_4K
+#define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
+
+static struct siommu_ctx *ctx;
+static struct siommu_unit *unit;
+static struct siommu_smmuv2 *hw;
+
+/* The device of sva_test.h, at @rid taking @pasid_bits of PASIDs, that
+ * does not wait out stalls: its faults are terminated. */
+static void hd_init(struct test_pri_dev *h, uint16_t rid, unsigned int pasid_bits)
+{
+	test_hook_dev_init(h, ctx, unit, rid, pasid_bits, 0);
+}
+
+static uint32_t rd_sctlr(unsigned int cb)
+{
+	uint64_t v = 0;
+
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(cb) + SIOMMU_SMMUV2_CB_SCTLR, 4, &v));
+	return (uint32_t)v;
+}
+
+/* A DMA that must fault with FSR bit @fsr, terminated (not stalled) and
+ * reported at @va's page. */
+static void hd_dma_faults(struct test_pri_dev *h, uint32_t pasid, uint64_t va, bool write,
+			  uint32_t fsr)
+{
+	struct siommu_smmuv2_stats s0, s1;
+	unsigned char b[8];
+	unsigned int n = h->faults;
+
+	siommu_smmuv2_get_stats(hw, &s0);
+	CHECK_EQ(test_pri_dma_once(h, pasid, va, b, sizeof(b), write, NULL), -EFAULT);
+	siommu_smmuv2_get_stats(hw, &s1);
+	CHECK_EQ(s1.stalls, s0.stalls);
+	CHECK_EQ(h->faults, n + 1);
+	CHECK_EQ(h->fault.addr, va & ~(uint64_t)(PG - 1));
+	CHECK_EQ(h->fault.reason, fsr);
+	CHECK_EQ(h->fault.rid, h->rid);
+}
+
+static void fill(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed * 131 + i * 7);
+}
+
+static struct siommu_mm *mm_new(uint64_t owner)
+{
+	struct siommu_mm *mm;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){
+		.owner = owner, .cpu = SIOMMU_MM_CPU_ARM64 }, &mm));
+	return mm;
+}
+
+/* The hooks' arguments, shared pages both ways, faults terminated. */
+static void test_bind(void)
+{
+	struct test_pri_dev a, b;
+	struct siommu_mm *mm = mm_new(1);
+	struct siommu_sva *sa, *sb;
+	struct siommu_mm_info mi;
+	struct siommu_domain *sd;
+	unsigned char w[2 * PG], r[2 * PG];
+	uint64_t va, own0;
+	uint32_t pasid;
+
+	hd_init(&a, 0x10, 16);
+	hd_init(&b, 0x11, 16);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, RW, &va));
+	fill(w, sizeof(w), 1);
+	CHECK_OK(siommu_mm_write(mm, va, w, sizeof(w)));
+	CHECK_OK(siommu_sva_bind(a.dev, mm, &sa));
+	pasid = siommu_sva_pasid(sa);
+	sd = siommu_device_domain(a.dev, pasid);
+	CHECK(sd && siommu_domain_type(sd) == SIOMMU_DOMAIN_SVA);
+	CHECK_EQ(a.installs, 1);
+	CHECK_EQ(a.last.ttbr, siommu_pt_root(siommu_domain_pt(sd)) |
+			      SIOMMU_SMMUV2_TTBR_ASID(a.last.asid));
+	CHECK(a.last.asid != 0);
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(a.last.cb) +
+					 SIOMMU_SMMUV2_CB_TTBR0, 8, &own0));
+	CHECK_EQ(own0 & 0xffffffffffffull, siommu_pt_root(siommu_domain_pt(a.own)));
+	CHECK(own0 >> 48 != a.last.asid);
+	CHECK_EQ(a.last.ias, 48);
+	/* A second device: the same PASID and ASID, its own bank. */
+	CHECK_OK(siommu_sva_bind(b.dev, mm, &sb));
+	CHECK_EQ(siommu_sva_pasid(sb), pasid);
+	CHECK_EQ(b.last.asid, a.last.asid);
+	CHECK(b.last.cb != a.last.cb);
+
+	/* The device reads what the CPU wrote, and the other way round. */
+	CHECK_OK(test_pri_dma_once(&a, pasid, va, r, sizeof(r), false, NULL));
+	CHECK(!memcmp(r, w, sizeof(r)));
+	fill(w, PG, 2);
+	CHECK_OK(test_pri_dma_once(&b, pasid, va + PG, w, PG, true, NULL));
+	CHECK_OK(siommu_mm_read(mm, va + PG, r, PG));
+	CHECK(!memcmp(r, w, PG));
+	/* A page nobody touched: a context fault, terminated; no stall and
+	 * no page request (the process resolves none). A touch brings it. */
+	hd_dma_faults(&a, pasid, va + 5 * PG, false, SIOMMU_SMMUV2_FSR_TF);
+	CHECK_OK(siommu_mm_read(mm, va + 5 * PG, r, 1));
+	memset(r, 0xff, PG);
+	CHECK_OK(test_pri_dma_once(&a, pasid, va + 5 * PG, r, PG, false, NULL));
+	for (size_t i = 0; i < PG; i++)
+		CHECK_EQ(r[i], 0);
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults, 0);
+	CHECK_EQ(mi.binds, 2);
+
+	/* The RID moving to another bank takes the table with it. */
+	struct siommu_domain *own2;
+
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own2));
+	CHECK_OK(siommu_device_attach(a.dev, own2));
+	CHECK_EQ(a.removes, 1);
+	CHECK_EQ(a.installs, 2);
+	CHECK_EQ(a.last.asid, b.last.asid);
+	CHECK_OK(test_pri_dma_once(&a, pasid, va, r, PG, false, NULL));
+	CHECK_OK(siommu_device_attach(a.dev, a.own));
+	CHECK_OK(siommu_domain_free(own2));
+
+	siommu_sva_unbind(sa);
+	CHECK_EQ(a.removes, 3);
+	CHECK(siommu_device_domain(a.dev, pasid) == NULL);
+	CHECK_EQ(test_pri_dma_once(&a, pasid, va, r, 8, false, NULL), -ENOENT);
+	siommu_sva_unbind(sb);
+	CHECK_EQ(b.removes, 1);
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&a);
+	test_pri_dev_fini(&b);
+}
+
+/*
+ * Every change that takes a translation away reaches the device's table
+ * while it stays live: the DMAs below make no switch (and so no
+ * TLBIASID of the device's own), the process's invalidations alone act.
+ */
+static void test_changes(void)
+{
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(2);
+	struct siommu_sva *sva;
+	unsigned char w[PG], r[PG];
+	uint64_t va;
+	uint32_t pasid;
+
+	hd_init(&h, 0x20, 16);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 8 * PG, RW, &va));
+	for (unsigned int i = 0; i < 8; i++) {
+		fill(w, PG, 10 + i);
+		CHECK_OK(siommu_mm_write(mm, va + i * PG, w, PG));
+	}
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	/* Every page in the TLB, read and written. */
+	for (unsigned int i = 0; i < 8; i++) {
+		CHECK_OK(test_pri_dma_once(&h, pasid, va + i * PG, r, PG, false, NULL));
+		CHECK_OK(test_pri_dma_once(&h, pasid, va + i * PG, r, 8, true, NULL));
+	}
+
+	/* munmap: gone for the device on return. */
+	CHECK_OK(siommu_mm_munmap(mm, va, PG));
+	hd_dma_faults(&h, pasid, va, false, SIOMMU_SMMUV2_FSR_TF);
+	/* mprotect read-only: writes refused, reads go on. */
+	CHECK_OK(siommu_mm_mprotect(mm, va + PG, PG, SIOMMU_PROT_READ));
+	hd_dma_faults(&h, pasid, va + PG, true, SIOMMU_SMMUV2_FSR_PF);
+	CHECK_OK(test_pri_dma_once(&h, pasid, va + PG, r, 8, false, NULL));
+	/* Reclaim: the page's translation goes with its frame. */
+	CHECK_OK(siommu_mm_reclaim(mm, va + 2 * PG));
+	hd_dma_faults(&h, pasid, va + 2 * PG, false, SIOMMU_SMMUV2_FSR_TF);
+	CHECK_OK(siommu_mm_read(mm, va + 2 * PG, r, 1));
+	CHECK_OK(test_pri_dma_once(&h, pasid, va + 2 * PG, r, PG, false, NULL));
+	fill(w, PG, 12);
+	CHECK(!memcmp(r, w, PG));
+	/* Migrate: the device follows the page to its new frame. */
+	CHECK_OK(siommu_mm_migrate(mm, va + 3 * PG));
+	fill(w, PG, 99);
+	CHECK_OK(siommu_mm_write(mm, va + 3 * PG, w, PG));
+	CHECK_OK(test_pri_dma_once(&h, pasid, va + 3 * PG, r, PG, false, NULL));
+	CHECK(!memcmp(r, w, PG));
+
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&h);
+}
+
+/* Exit while bound: the table leaves the device first; nothing faults,
+ * nothing is installed again; unbind afterwards is valid. */
+static void test_exit(void)
+{
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(3);
+	struct siommu_sva *sva;
+	struct siommu_unit_stats s0, s1;
+	struct siommu_pasid_info pi;
+	struct siommu_domain *own2;
+	unsigned char r[8];
+	uint64_t va;
+	uint32_t pasid;
+
+	hd_init(&h, 0x30, 16);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 2 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "hello", 6));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	CHECK_OK(test_pri_dma_once(&h, pasid, va, r, 6, false, NULL));
+	CHECK(!strcmp((char *)r, "hello"));
+
+	siommu_unit_get_stats(unit, &s0);
+	siommu_mm_exit(mm);
+	CHECK_EQ(h.removes, 1);
+	CHECK_EQ(test_pri_dma_once(&h, pasid, va, r, 6, false, NULL), -ENOENT);
+	/* The own table is back in the bank; it has nothing at va. */
+	CHECK_OK(siommu_device_attach(h.dev, h.own));
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own2));
+	CHECK_OK(siommu_device_attach(h.dev, own2));
+	CHECK_OK(siommu_device_attach(h.dev, h.own));
+	CHECK_EQ(h.installs, 1);
+	CHECK_EQ(test_pri_dma_once(&h, pasid, va, r, 6, false, NULL), -ENOENT);
+	siommu_unit_get_stats(unit, &s1);
+	CHECK_EQ(s1.faults, s0.faults);
+	CHECK_OK(siommu_pasid_query(siommu_ctx_pasids(ctx), pasid, &pi));
+	CHECK(!pi.allocated);
+	siommu_sva_unbind(sva);
+	CHECK_EQ(h.removes, 1);
+	CHECK_EQ(siommu_pasid_query(siommu_ctx_pasids(ctx), pasid, &pi), -ENOENT);
+	CHECK_OK(siommu_domain_free(own2));
+	test_pri_dev_fini(&h);
+}
+
+/* Binds that cannot work are refused and leave nothing behind. */
+static void test_refusals(void)
+{
+	struct siommu_mm *mm = mm_new(4), *x86;
+	struct siommu_device *nohooks, *c;
+	struct siommu_unit *s2only;
+	struct test_pri_dev h, narrow;
+	struct siommu_sva *sva;
+	struct siommu_pasid_stats p0, p1;
+	struct siommu_unit_stats u0, u1;
+	uint32_t filler[8];
+	unsigned int nf = 0;
+
+	CHECK_OK(siommu_mm_create(ctx, &(struct siommu_mm_cfg){ .owner = 4,
+		.cpu = SIOMMU_MM_CPU_X86_64 }, &x86));
+	nohooks = test_dev_add(unit, 0x40, 0, 0);
+	hd_init(&h, 0x41, 16);
+	hd_init(&narrow, 0x42, 3);
+	siommu_pasid_get_stats(siommu_ctx_pasids(ctx), &p0);
+	siommu_unit_get_stats(unit, &u0);
+	CHECK_EQ(siommu_sva_bind(nohooks, mm, &sva), -EOPNOTSUPP);
+	CHECK_EQ(siommu_sva_bind(h.dev, x86, &sva), -EOPNOTSUPP);
+	CHECK_EQ(h.installs, 0);
+	siommu_pasid_get_stats(siommu_ctx_pasids(ctx), &p1);
+	siommu_unit_get_stats(unit, &u1);
+	CHECK_EQ(p1.in_use, p0.in_use);
+	CHECK_EQ(u1.domain_ids, u0.domain_ids);
+	/* The process's PASID beyond a device's hooks' width. */
+	while (nf < 8 && !siommu_pasid_alloc(siommu_ctx_pasids(ctx), 1, 7, 77, &filler[nf]))
+		nf++;
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	CHECK(siommu_sva_pasid(sva) > 7);
+	CHECK_EQ(siommu_sva_bind(narrow.dev, mm, &sva), -ERANGE);
+	CHECK_EQ(narrow.installs, 0);
+	for (unsigned int i = 0; i < nf; i++)
+		CHECK_OK(siommu_pasid_free(siommu_ctx_pasids(ctx), filler[i]));
+	siommu_mm_exit(mm);
+	siommu_sva_unbind(sva);
+	/* A unit without stage 1 takes no hooks, so no bind. */
+	CHECK_OK(siommu_unit_add_smmuv2(ctx, &(struct siommu_smmuv2_cfg){
+		.features = SIOMMU_SMMUV2_F_S2 }, &s2only));
+	c = test_dev_add(s2only, 0x10, 0, 0);
+	CHECK_EQ(siommu_sva_bind(c, x86, &sva), -EOPNOTSUPP);
+	siommu_device_remove(c);
+	siommu_mm_exit(x86);
+	siommu_device_remove(nohooks);
+	test_pri_dev_fini(&h);
+	test_pri_dev_fini(&narrow);
+}
+
+/* A DMA of a stalling device in its own thread, for the tests that hold
+ * a stall while the main thread acts. */
+struct stall_dma {
+	pthread_t th;
+	struct test_pri_dev *d;
+	uint32_t pasid;
+	uint64_t va;
+	int ret;
+	bool done;
+};
+
+static void *stall_dma_fn(void *arg)
+{
+	struct stall_dma *s = arg;
+	unsigned char b[8];
+
+	s->ret = test_pri_dma_once(s->d, s->pasid, s->va, b, sizeof(b), false, NULL);
+	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Start one, and wait until the unit holds it. */
+static void stall_dma_start(struct stall_dma *s, struct test_pri_dev *d, uint32_t pasid,
+			    uint64_t va)
+{
+	struct siommu_smmuv2_stats st0, st;
+
+	siommu_smmuv2_get_stats(hw, &st0);
+	*s = (struct stall_dma){ .d = d, .pasid = pasid, .va = va };
+	CHECK_OK(pthread_create(&s->th, NULL, stall_dma_fn, s));
+	do {
+		usleep(1000);
+		siommu_smmuv2_get_stats(hw, &st);
+	} while (st.stalls == st0.stalls);
+}
+
+static int stall_dma_join(struct stall_dma *s)
+{
+	pthread_join(s->th, NULL);
+	return s->ret;
+}
+
+/*
+ * A device that waits out stalls (SIOMMU_DEV_STALL, a stall_end hook):
+ * a fault in a bound process's table stalls and becomes a page request
+ * the process's handler answers, then RESUME retries or aborts it; a
+ * fault in another table of a stalling bank is reported and aborted at
+ * once; poll mode holds a stall until polled; unbind and exit with a
+ * stall held abort it (exactly once) instead of waiting for the fault
+ * path under the context's lock.
+ */
+static void test_stalls(void)
+{
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(7);
+	struct siommu_mm_info mi;
+	struct siommu_sva *sva;
+	struct siommu_unit_stats u0, u1;
+	struct siommu_smmuv2_stats s0, s1;
+	struct siommu_ppasid *pp;
+	struct siommu_device *nostall;
+	struct stall_dma sd;
+	unsigned char w[PG], r[PG];
+	uint64_t va, ro;
+	uint32_t pasid;
+
+	/* A stalling device must be told how its stalls end. */
+	nostall = test_dev_add(unit, 0x60, 0, SIOMMU_DEV_STALL);
+	CHECK_EQ(siommu_device_set_pasid_hooks(nostall, 8, &test_nop_hooks, NULL), -EINVAL);
+	siommu_device_remove(nostall);
+
+	test_pri_dev_init(&h, ctx, unit, 0x61, 16, 0);
+	fill(w, PG, 5);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 8 * PG, RW, &va));
+	CHECK_OK(siommu_mm_mmap(mm, 0, PG, SIOMMU_PROT_READ, &ro));
+	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	CHECK(rd_sctlr(h.last.cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+
+	/* Present: no stall. Untouched: a stall each, resolved, retried
+	 * (what the device then reads and writes: sva_basic@smmuv2). */
+	siommu_unit_get_stats(unit, &u0);
+	siommu_smmuv2_get_stats(hw, &s0);
+	CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
+	CHECK(!strcmp((char *)r, "cpu"));
+	CHECK_EQ(h.stalls, 0);
+	CHECK_OK(test_pri_dma(&h, pasid, va + 3 * PG, r, PG, false, NULL));
+	CHECK_OK(test_pri_dma(&h, pasid, va + 5 * PG, w, PG, true, NULL));
+	CHECK_EQ(h.stalls, 2);
+	CHECK_EQ(h.stall_retries, 2);
+	/* Outside any mapping, a write to a read-only one: aborted. */
+	unsigned int code = 0;
+
+	CHECK_EQ(test_pri_dma(&h, pasid, va + 64 * PG, r, 8, false, &code), -EFAULT);
+	CHECK_EQ(code, 1);
+	CHECK_EQ(test_pri_dma(&h, pasid, ro, w, 8, true, &code), -EFAULT);
+	CHECK_EQ(h.stalls, 4);
+	CHECK_EQ(h.stall_ends, 4);
+	CHECK_EQ(h.stall_retries, 2);
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults, 2);
+	CHECK_EQ(mi.faults_refused, 2);
+	/* Stalls are no faults: no handler call, not counted as one. */
+	siommu_unit_get_stats(unit, &u1);
+	siommu_smmuv2_get_stats(hw, &s1);
+	CHECK_EQ(u1.faults, u0.faults);
+	CHECK_EQ(h.faults, 0);
+	CHECK_EQ(s1.stalls - s0.stalls, 4);
+
+	/* A private PASID's table in the same (stalling) bank: its fault is
+	 * reported to the handler and aborted at once. */
+	CHECK_OK(siommu_ppasid_alloc(&h.dev, 1, 8, &pp));
+	CHECK_EQ(test_pri_dma_once(&h, siommu_ppasid_pasid(pp), 0x100000, r, 8, false, NULL),
+		 -EFAULT);
+	CHECK_EQ(h.faults, 1);
+	CHECK_EQ(h.fault.addr, 0x100000);
+	CHECK_EQ(h.fault.reason, SIOMMU_SMMUV2_FSR_TF);
+	CHECK_EQ(h.stall_ends, 5);
+	CHECK_EQ(h.stall_retries, 2);
+	siommu_ppasid_free(pp);
+	CHECK(rd_sctlr(h.last.cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+
+	/* Poll mode: the stall is held until someone polls. */
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_POLL));
+	stall_dma_start(&sd, &h, pasid, va + 6 * PG);
+	usleep(20000);
+	CHECK(!__atomic_load_n(&sd.done, __ATOMIC_ACQUIRE));
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 1);
+	CHECK_EQ(stall_dma_join(&sd), -EAGAIN);		/* retry */
+	CHECK_EQ(h.stall_retries, 3);
+	/* Unbind with a stall held: aborted before the remove hook, which
+	 * waits for the device's DMA; the group's late answer is dropped. */
+	stall_dma_start(&sd, &h, pasid, va + 7 * PG);
+	siommu_sva_unbind(sva);
+	CHECK_EQ(stall_dma_join(&sd), -EFAULT);
+	CHECK_EQ(h.stall_ends, 7);
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 0);
+	CHECK_EQ(h.stall_ends, 7);
+	CHECK_EQ(h.removes, 2);		/* the private PASID's, the process's */
+	/* The bank stalls only while a stalling table is installed. */
+	CHECK(!(rd_sctlr(h.last.cb) & SIOMMU_SMMUV2_SCTLR_CFCFG));
+	/* Exit with a stall held: the same, and the exit returns. */
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	stall_dma_start(&sd, &h, pasid, va + 2 * PG);
+	siommu_mm_exit(mm);
+	CHECK_EQ(stall_dma_join(&sd), -EFAULT);
+	CHECK_EQ(h.stall_ends, 8);
+	CHECK_EQ(h.removes, 3);
+	siommu_sva_unbind(sva);
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 0);
+	CHECK_EQ(h.stall_ends, 8);
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_WORKER));
+	test_pri_dev_fini(&h);
+}
+
+/* The GPU model with a bound process as a client, next to a private one. */
+static void test_gpu(void)
+{
+	struct siommu_device *dev = test_dev_add(unit, 0x50, 0, 0);
+	struct siommu_mm *mm = mm_new(5);
+	struct siommu_domain *own;
+	struct siommu_gpu *gpu;
+	struct siommu_gpu_client *proc, *priv;
+	struct siommu_gpu_fault f;
+	struct siommu_gpu_stats st;
+	struct siommu_mm_info mi;
+	char out[32];
+	uint64_t va, pa;
+
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own));
+	CHECK_OK(siommu_device_attach(dev, own));
+	CHECK_OK(siommu_gpu_create(dev, &gpu));
+	CHECK_OK(siommu_mem_frame_alloc(siommu_ctx_mem(ctx), PG, SIOMMU_MEM_DMA, &pa));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "frame of the process", 21));
+	CHECK_OK(siommu_gpu_client_bind(gpu, mm, &proc));
+	CHECK_OK(siommu_gpu_client_add(gpu, 6, &priv));
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(siommu_gpu_client_pasid(proc), mi.pasid);
+	CHECK(siommu_gpu_client_pasid(proc) != siommu_gpu_client_pasid(priv));
+	CHECK_EQ(siommu_gpu_client_map(proc, va, pa, PG, RW), -EINVAL);
+	CHECK_OK(siommu_gpu_client_map(priv, va + PG, pa, PG, RW));
+
+	/* The process's job reads what its CPU wrote, writes what it reads. */
+	CHECK_OK(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va, .len = 21, .out = out }, &f));
+	CHECK(!strcmp(out, "frame of the process"));
+	CHECK_OK(siommu_gpu_submit(priv, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_WRITE, .dst = va + PG, .len = 8, .data = "private" }, &f));
+	/* The process has nothing populated at va + PG (the private client's
+	 * address): the job faults there, in the process's table. */
+	CHECK_EQ(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + PG, .len = 8, .out = out }, &f), -EFAULT);
+	CHECK_EQ(f.addr, va + PG);
+	CHECK_EQ(f.reason, SIOMMU_SMMUV2_FSR_TF);
+	CHECK(f.reported && f.cb >= 0);
+	CHECK_EQ(f.ttbr0 & 0xffffffffffffull,
+		 siommu_pt_root(siommu_domain_pt(siommu_device_domain(dev,
+					siommu_gpu_client_pasid(proc)))));
+	/* Resolved as a driver does: touch the page, recover, resubmit. */
+	CHECK_OK(siommu_mm_write(mm, va + PG, "process", 8));
+	CHECK_OK(siommu_mm_read(mm, va + 2 * PG, out, 1));
+	siommu_gpu_recover(gpu);
+	CHECK_OK(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_COPY, .src = va + PG, .dst = va + 2 * PG, .len = 8 }, &f));
+	CHECK_OK(siommu_mm_read(mm, va + 2 * PG, out, 8));
+	CHECK(!strcmp(out, "process"));
+	CHECK_OK(siommu_gpu_submit(priv, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + PG, .len = 8, .out = out }, &f));
+	CHECK(!strcmp(out, "private"));
+
+	/* Exit: the process's jobs find no table; the private client goes on. */
+	siommu_mm_exit(mm);
+	CHECK_EQ(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va, .len = 8, .out = out }, &f), -ENOENT);
+	CHECK_OK(siommu_gpu_submit(priv, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + PG, .len = 8, .out = out }, &f));
+	siommu_gpu_get_stats(gpu, &st);
+	CHECK_EQ(st.faults, 1);
+	CHECK_EQ(st.recoveries, 1);
+	siommu_gpu_client_remove(proc);
+	siommu_gpu_client_remove(priv);
+	siommu_gpu_destroy(gpu);
+	siommu_mem_frame_free(siommu_ctx_mem(ctx), pa, PG, SIOMMU_MEM_DMA);
+	siommu_device_remove(dev);
+	CHECK_OK(siommu_domain_free(own));
+}
+
+/* A GPU whose device waits out stalls: its bound process's pages come
+ * in on the jobs' faults; a page the process cannot map ends the job. */
+static void test_gpu_stalls(void)
+{
+	struct siommu_device *dev = test_dev_add(unit, 0x52, 0, SIOMMU_DEV_STALL);
+	struct siommu_mm *mm = mm_new(8);
+	struct siommu_domain *own;
+	struct siommu_gpu *gpu;
+	struct siommu_gpu_client *proc;
+	struct siommu_gpu_fault f;
+	struct siommu_mm_info mi;
+	char out[16];
+	uint64_t va;
+
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own));
+	CHECK_OK(siommu_device_attach(dev, own));
+	CHECK_OK(siommu_gpu_create(dev, &gpu));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "source", 7));
+	CHECK_OK(siommu_gpu_client_bind(gpu, mm, &proc));
+	/* The copy's destination was never touched: it comes in. */
+	CHECK_OK(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_COPY, .src = va, .dst = va + 2 * PG + 8, .len = 7 }, &f));
+	CHECK_OK(siommu_mm_read(mm, va + 2 * PG + 8, out, 7));
+	CHECK(!strcmp(out, "source"));
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults, 1);
+	/* Beyond the mapping: refused, the job ends with the fault. */
+	CHECK_EQ(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + 8 * PG, .len = 8, .out = out }, &f), -EFAULT);
+	CHECK_EQ(f.addr, va + 8 * PG);
+	CHECK_EQ(f.reason, SIOMMU_SMMUV2_FSR_TF);
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults_refused, 1);
+	siommu_gpu_recover(gpu);
+	CHECK_OK(siommu_gpu_submit(proc, &(struct siommu_gpu_job){
+		.op = SIOMMU_GPU_READ, .src = va + 3 * PG, .len = 8, .out = out }, &f));
+	siommu_gpu_client_remove(proc);
+	siommu_mm_exit(mm);
+	siommu_gpu_destroy(gpu);
+	siommu_device_remove(dev);
+	CHECK_OK(siommu_domain_free(own));
+}
+
+int main(void)
+{
+	struct siommu_mem_stats ms0, ms1;
+	struct siommu_unit_stats us;
+
+	/* SVA through PASID hooks is SMMUv2's. */
+	if (test_unit_type() != TEST_UNIT_SMMUV2)
+		return 77;
+	CHECK_OK(siommu_ctx_create(NULL, &ctx));
+	CHECK_OK(test_unit_add(ctx, NULL, &unit));
+	hw = siommu_unit_smmuv2(unit);
+	siommu_mem_get_stats(siommu_ctx_mem(ctx), &ms0);
+	test_bind();
+	test_changes();
+	test_exit();
+	test_refusals();
+	test_stalls();
+	test_gpu();
+	test_gpu_stalls();
+	/* Every frame of every process went back, tables included; no
+	 * ASID or bank is left in use. */
+	siommu_mem_get_stats(siommu_ctx_mem(ctx), &ms1);
+	CHECK_EQ(ms1.in_use[SIOMMU_MEM_DMA], ms0.in_use[SIOMMU_MEM_DMA]);
+	CHECK_EQ(ms1.in_use[SIOMMU_MEM_PT], ms0.in_use[SIOMMU_MEM_PT]);
+	siommu_unit_get_stats(unit, &us);
+	CHECK_EQ(us.domain_ids, 0);
+	siommu_ctx_destroy(ctx);
+	return 0;
+}
