@@ -19,6 +19,8 @@
  * (siommu_unit_add_vtd()), Arm SMMUv3 (siommu_unit_add_smmuv3()), where a
  * device's RID is its StreamID and a PASID its SubstreamID, and Arm
  * SMMUv2-style units, which have no PASIDs (siommu_unit_add_smmuv2()).
+ * A mock unit (siommu/mock.h: siommu_unit_add_mock()), with no model
+ * behind it, is the IOMMU of iommufd's test interface.
  *
  * A device sits behind a unit at a requester ID (RID = bus << 8 | devfn) and
  * declares what it can do: a PASID width (0 = no PASID), PASID-only (it can
@@ -374,7 +376,8 @@ enum siommu_domain_stage {
  * Domain flags (struct siommu_domain_cfg.flags).
  * SIOMMU_DOMAIN_DIRTY_TRACKING: a paging domain whose leaves start clean
  * and are marked dirty by the unit when a device writes through them (VT-d:
- * first stage only, whose D bit the unit sets, VT-d 3.6.2). Read and clear
+ * first stage only, whose D bit the unit sets, VT-d 3.6.2; SMMUv3 and
+ * SMMUv2 have no hardware dirty state: -EOPNOTSUPP). Read and clear
  * them with siommu_pt_read_and_clear_dirty() on siommu_domain_pt(), then
  * have the IOTLBs flushed (a domain's cached translation remembers it
  * dirtied its page) before relying on new marks.
@@ -468,6 +471,16 @@ struct siommu_hwpt_vtd_s1 {
 	uint32_t __reserved;	/* 0 */
 };
 
+/* SMMUv3 (Linux: struct iommu_hwpt_arm_smmuv3): the guest's STE, its
+ * first two little-endian words (SMMUv3 5.2), for a nested domain made
+ * from a vIOMMU. The guest may set V, Config (abort, bypass, stage 1),
+ * S1Fmt, S1ContextPtr (a guest-physical address), S1CDMax, S1DSS, the CD
+ * fetch attributes S1CIR/S1COR/S1CSH, S1STALLD and EATS (0 or 1: ATS
+ * for a stage-1 Config); V clear stands for an abort STE. */
+struct siommu_hwpt_arm_smmuv3 {
+	uint64_t ste[2];
+};
+
 /* vIOMMU types (Linux: enum iommu_viommu_type), for iommufd's vIOMMU
  * objects (siommu/iommufd.h). */
 #define SIOMMU_VIOMMU_TYPE_DEFAULT	0
@@ -485,8 +498,11 @@ struct siommu_vevent_arm_smmuv3 {
 /* One SMMUv3 command a guest issues through its vIOMMU (Linux: struct
  * iommu_viommu_arm_smmuv3_invalidate): the two little-endian words of a
  * command queue entry (SMMUv3 4). Accepted: CMD_TLBI_NH_ALL, _ASID, _VA,
- * _VAA (run under the vIOMMU's VMID), CMD_CFGI_CD, _CD_ALL and
- * CMD_ATC_INV (their StreamID is a virtual one). */
+ * _VAA (run under the vIOMMU's VMID), CMD_TLBI_NSNH_ALL (the guest's
+ * "everything": CMD_TLBI_NH_ALL under that VMID), CMD_CFGI_CD, _CD_ALL
+ * and CMD_ATC_INV (their StreamID is a virtual one). Not CMD_CFGI_STE:
+ * the guest's STE is the nested domain's data, changed by replacing the
+ * domain, which invalidates the physical STE itself. */
 struct siommu_viommu_arm_smmuv3_invalidate {
 	uint64_t cmd[2];
 };
@@ -513,8 +529,10 @@ struct siommu_hwpt_vtd_s1_invalidate {
  * driver data of @data_type at @data. Data longer than the type's
  * structure must be zero past it; shorter is an error.
  * Returns 0 with *out, or, changing nothing:
- *   -EOPNOTSUPP  the unit cannot nest; @data_type is not its type;
- *                unknown flags or non-zero reserved fields in the data
+ *   -EOPNOTSUPP  the unit cannot nest (SMMUv3 nests only under a vIOMMU,
+ *                siommu/iommufd.h, as Linux); @data_type is not its
+ *                type; unknown flags or non-zero reserved fields in the
+ *                data
  *   -EINVAL      @parent is not a second-stage paging domain of @unit's
  *                type and context; @data_type NONE; data shorter than
  *                the type's structure; a field the unit cannot walk (VT-d:
@@ -547,7 +565,9 @@ struct siommu_domain *siommu_domain_parent(struct siommu_domain *dom);
  *   -EINVAL      @dom is not nested; @data_type not the unit's; an entry
  *                with a bad range (VT-d: addr not 4K-aligned, or
  *                npages UINT64_MAX with addr non-zero)
- *   -EOPNOTSUPP  unknown flags or non-zero reserved fields in an entry
+ *   -EOPNOTSUPP  unknown flags or non-zero reserved fields in an entry;
+ *                a unit whose nested domains are invalidated through
+ *                their vIOMMU only (SMMUv3)
  *   -E2BIG, -EFAULT (@array NULL with entries)
  * Returns after the invalidations completed. Thread-safe.
  */
@@ -562,6 +582,8 @@ int siommu_domain_cache_invalidate(struct siommu_domain *dom, uint32_t data_type
  * another type, a type or stage the unit lacks, a width beyond its SAGAW
  * or first-stage levels, a page size it does not walk; on SMMUv3 also the
  * exclusions of siommu_unit_add_smmuv3());
+ * -EBUSY (an SMMUv3 nested domain while PASIDs are attached: the
+ * substreams of a guest's STE are the guest's, as Linux);
  * -ENOSPC (the unit has no free domain ID); -ENOMEM. On failure nothing
  * changed: the old attachment stays.
  */

@@ -31,10 +31,12 @@
  *           which claims it as its owner; its RID and PASIDs are attached
  *           to HWPTs.
  *   HWPT    NESTED holds a core nested domain: the user's stage-1 table
- *           (a guest's, described by driver data) over the second stage
- *           of a NEST_PARENT paging HWPT (siommu_hwpt_alloc_nested()).
+ *           (a guest's, described by driver data: VT-d's first-stage
+ *           root, SMMUv3's STE) over the second stage of a NEST_PARENT
+ *           paging HWPT, or of a vIOMMU's (siommu_hwpt_alloc_nested()).
  *   VIOMMU  one user's slice of a physical unit over a nest parent
- *           (siommu_viommu_alloc()), for vIOMMU-wide invalidation.
+ *           (siommu_viommu_alloc()), for vIOMMU-wide invalidation and the
+ *           nested HWPTs made from it.
  *   VDEVICE a DEVICE as a vIOMMU knows it, by a virtual ID
  *           (siommu_vdevice_alloc()).
  *   FAULT   a fault queue: the page requests (PCIe PRI) of devices
@@ -49,10 +51,10 @@
  *
  * Memory. An area maps the caller's own memory (a user virtual address, or
  * a memfd range). Its pages are registered with the core context's
- * physical memory as RAM at a physical window the context picks, so a
- * device's DMA through an attached domain reaches the very bytes the
- * caller passed; the window is unregistered when the last area using it
- * goes. Page storage is shared: IOAS_COPY makes new areas over the same
+ * physical memory as RAM at a physical window the context picks (contexts
+ * over one core context pick distinct ones), so a device's DMA through an
+ * attached domain reaches the very bytes the caller passed; the window is
+ * unregistered when the last area using it goes. Page storage is shared: IOAS_COPY makes new areas over the same
  * storage, so a page mapped into two IOASes is pinned and counted once.
  * Pages are pinned (registered and accounted) when an area is made; a
  * range the process has not mapped is -EFAULT (checked with one system
@@ -125,11 +127,17 @@ struct siommu_iommufd_cfg {
 	unsigned int rlimit_mode;	/* 0 or 1 (Linux: 1 for /dev/vfio/vfio) */
 	bool cap_sys_resource;		/* may set RLIMIT_MODE */
 	bool cap_ipc_lock;		/* pins without a limit (still counted) */
+	/* Test mode: a mock unit of ctx (siommu/mock.h) behind which
+	 * IOMMU_TEST_CMD's mock devices are added (siommu/iommufd_test.h);
+	 * NULL: IOMMU_TEST_CMD is -ENOTTY, as on a kernel without
+	 * CONFIG_IOMMUFD_TEST. */
+	struct siommu_unit *test_unit;
 };
 
 /*
  * siommu_iommufd_create - an empty context over cfg->ctx.
- * Returns 0, -EINVAL (no ctx, rlimit_mode > 1), -ENOMEM. Fallible steps
+ * Returns 0, -EINVAL (no ctx, rlimit_mode > 1, a test_unit that is not a
+ * mock unit of ctx), -ENOMEM. Fallible steps
  * count on the core context's memory (siommu_mem_fail_nth()).
  */
 int siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
@@ -152,6 +160,11 @@ enum siommu_iommufd_obj_type {
 	SIOMMU_IOMMUFD_OBJ_HWPT_NESTED,
 	SIOMMU_IOMMUFD_OBJ_VIOMMU,
 	SIOMMU_IOMMUFD_OBJ_VDEVICE,
+	/* Test mode only (siommu/iommufd_test.h): a mock device's handle,
+	 * whose destruction removes the device; an access, destroyed when
+	 * its fd is closed (siommu_iommufd_access_close()). */
+	SIOMMU_IOMMUFD_OBJ_SELFTEST,
+	SIOMMU_IOMMUFD_OBJ_ACCESS,
 	SIOMMU_IOMMUFD_OBJ_HW_QUEUE,
 	SIOMMU_IOMMUFD_OBJ_VEVENTQ,
 };
@@ -332,7 +345,7 @@ int siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pt_
 struct siommu_hwpt_nested_cfg {
 	uint32_t flags;		/* SIOMMU_HWPT_FAULT_ID_VALID, SIOMMU_HWPT_ALLOC_PASID */
 	uint32_t dev_id;	/* the device whose unit walks it */
-	uint32_t pt_id;		/* a NEST_PARENT paging HWPT */
+	uint32_t pt_id;		/* a NEST_PARENT paging HWPT, or a vIOMMU */
 	uint32_t data_type;	/* SIOMMU_HWPT_DATA_* (siommu/core.h) */
 	uint32_t data_len;
 	const void *data;	/* e.g. struct siommu_hwpt_vtd_s1 */
@@ -343,19 +356,34 @@ struct siommu_hwpt_nested_cfg {
  * siommu_hwpt_alloc_nested - IOMMU_HWPT_ALLOC of a nested HWPT: a core
  * nested domain (siommu_domain_alloc_nested()) for the unit behind
  * cfg->dev_id over the second stage of paging HWPT cfg->pt_id, which it
- * uses (destroying that HWPT is -EBUSY until it goes). Devices attach to
- * it at the RID or at a PASID (with SIOMMU_HWPT_ALLOC_PASID, as for
- * paging HWPTs); their reserved regions go to the parent's IOAS, whose
- * addresses are the guest-physical ones.
+ * uses (destroying that HWPT is -EBUSY until it goes), or of vIOMMU
+ * cfg->pt_id's parent, in which case it uses the vIOMMU instead. Devices
+ * attach to it at the RID or at a PASID (with SIOMMU_HWPT_ALLOC_PASID, as
+ * for paging HWPTs); their reserved regions go to the parent's IOAS,
+ * whose addresses are the guest-physical ones.
+ * VT-d nests over a HWPT (SIOMMU_HWPT_DATA_VTD_S1). SMMUv3 nests only
+ * over a vIOMMU, as Linux (SIOMMU_HWPT_DATA_ARM_SMMUV3, struct
+ * siommu_hwpt_arm_smmuv3: the guest's STE, whose stage-1 fields the
+ * physical STE takes over the parent's stage 2 and the vIOMMU's VMID);
+ * it attaches at the RID only, of a device with a vDEVICE on that vIOMMU,
+ * and is invalidated through the vIOMMU (siommu_hwpt_invalidate()).
  * Returns 0 with *out_id, or, changing nothing:
  *   -EOPNOTSUPP  flags other than FAULT_ID_VALID and PASID (NEST_PARENT
- *                and DIRTY_TRACKING included); PASID the unit lacks; a
- *                data type the unit does not take, or data with unknown
- *                flags or reserved fields set; driver data on an IOAS
- *   -EINVAL      @pt_id is not a NEST_PARENT paging HWPT (or an IOAS with
- *                data type NONE: that is siommu_hwpt_alloc()); data type
- *                NONE; data shorter than its structure; a table the unit
- *                cannot walk (see siommu_domain_alloc_nested())
+ *                and DIRTY_TRACKING included; from a vIOMMU, PASID too);
+ *                PASID the unit lacks; a data type the unit does not
+ *                take, or data with unknown flags or reserved fields set;
+ *                driver data on an IOAS; a HWPT parent where the unit
+ *                nests under a vIOMMU only (SMMUv3)
+ *   -EINVAL      @pt_id is not a NEST_PARENT paging HWPT or a vIOMMU (or
+ *                an IOAS with data type NONE: that is
+ *                siommu_hwpt_alloc()); a vIOMMU of another unit than the
+ *                device's; data type NONE; data shorter than its
+ *                structure; a table the unit cannot walk (see
+ *                siommu_domain_alloc_nested())
+ *   -EIO         an SMMUv3 STE with fields a guest may not set (anything
+ *                but V, Config, S1Fmt, S1ContextPtr, S1CDMax, S1DSS,
+ *                S1CIR, S1COR, S1CSH, S1STALLD, EATS), a Config other than
+ *                abort, bypass or stage 1, EATS other than 0 or 1
  *   -E2BIG       non-zero data past its structure
  *   -EFAULT      data NULL with data_len non-zero
  *   -ENOENT      no such device, HWPT or fault object
@@ -379,14 +407,16 @@ int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
  * siommu_viommu_arm_smmuv3_invalidate): guest commands whose StreamIDs
  * are vDEVICE virtual IDs, issued with the physical ones, TLB
  * invalidations under the vIOMMU's own VMID; another command, or a
- * virtual ID no vDEVICE has, is -EIO.
+ * virtual ID no vDEVICE has, is -EIO. An SMMUv3 nested HWPT itself takes
+ * none (-EOPNOTSUPP): its guest invalidates through the vIOMMU.
  * Returns 0 after the invalidations completed, or:
  *   -EINVAL      entries with @data NULL or @entry_len 0 (*entry_num
  *                unchanged); @hwpt_id not a nested HWPT or a vIOMMU (a
  *                paging HWPT included); @data_type not the unit's; an
  *                entry with a bad range
  *   -EIO         a guest command the vIOMMU refuses
- *   -EOPNOTSUPP  unknown flags or reserved fields set in an entry
+ *   -EOPNOTSUPP  unknown flags or reserved fields set in an entry; a
+ *                nested HWPT invalidated through its vIOMMU (SMMUv3)
  *   -E2BIG, -ENOENT (no such object, *entry_num unchanged)
  */
 int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
@@ -398,7 +428,9 @@ int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
  * (SIOMMU_VIOMMU_TYPE_*, siommu/core.h) on the unit behind DEVICE @dev_id,
  * over NEST_PARENT paging HWPT @hwpt_id, which it uses (-EBUSY to destroy
  * meanwhile); on SMMUv3 (SIOMMU_VIOMMU_TYPE_ARM_SMMUV3, a unit with both
- * stages) it holds a VMID of the unit's. VT-d offers no vIOMMU type.
+ * stages) it holds a VMID of the unit's, which tags the nested HWPTs made
+ * from it. It is -EBUSY to destroy while vDEVICEs or nested HWPTs use it.
+ * VT-d offers no vIOMMU type.
  * Returns 0 with *out_id, or, changing nothing: -EOPNOTSUPP (@flags, type
  * DEFAULT, a type the unit does not offer), -ENOENT (no such device or
  * paging HWPT), -EINVAL (not a nest parent, or one the unit cannot nest
@@ -620,6 +652,8 @@ int siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t dev_id);
  *                whose RID domain is not PASID-capable; a RID attach of a
  *                non-PASID HWPT while PASIDs are attached; a HWPT the
  *                device's unit cannot walk
+ *   -ENOENT      (also) a nested HWPT of a vIOMMU on which the device,
+ *                or a group sibling that moves with it, has no vDEVICE
  *   -EBUSY       the PASID is attached already (use replace), or the
  *                PASID number is allocated by another user of the core
  *   -EADDRINUSE  the device's reserved regions hold areas, or meet the

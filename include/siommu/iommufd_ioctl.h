@@ -87,6 +87,17 @@ long siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint32_t fault_id,
 long siommu_iommufd_veventq_read(struct siommu_iommufd *ictx, uint32_t veventq_id, void *buf,
 				 unsigned long count, long long pos);
 
+/*
+ * siommu_iommufd_access_close - close() of an access fd (test mode:
+ * IOMMU_TEST_OP_CREATE_ACCESS, siommu/iommufd_test.h): destroy the access
+ * made with fd @fd, letting go of what it pinned. The fd itself is the
+ * caller's (an eventfd) to close after this call; until then the access is
+ * found by that number. A layer that owns the fd (the preload shim) calls
+ * this from its close(). Waits for calls using the access. Returns 0,
+ * -ENOENT (no access has that fd). Thread-safe.
+ */
+int siommu_iommufd_access_close(struct siommu_iommufd *ictx, int fd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <siommu/mock.h>
+
 #include "core/core_internal.h"
 #include "pt/pt_internal.h"
 
@@ -203,6 +205,11 @@ int SIOMMU_EXPORT siommu_unit_add_smmuv3(struct siommu_ctx *ctx,
 struct siommu_smmuv3 SIOMMU_EXPORT *siommu_unit_smmuv3(struct siommu_unit *unit)
 {
 	return unit->ops == &smmuv3_iommu_ops ? unit->ops->unit_hw(unit) : NULL;
+}
+
+int SIOMMU_EXPORT siommu_unit_add_mock(struct siommu_ctx *ctx, struct siommu_unit **out)
+{
+	return unit_add(ctx, &mock_iommu_ops, NULL, out);
 }
 
 int SIOMMU_EXPORT siommu_unit_add_smmuv2(struct siommu_ctx *ctx,
@@ -948,6 +955,16 @@ static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cf
 	ret = unit->ops->domain_init(unit, dom, cfg, &pc);
 	if (ret)
 		goto out_free_dom;
+	/* Dirty marks are the unit's, in the table format the driver
+	 * chose: a driver that did not ask the table for them (SMMUv3,
+	 * SMMUv2: no hardware dirty state) offers no tracking, unless it
+	 * keeps the table and its dirty marks itself (domain_map and
+	 * domain_read_and_clear_dirty: the mock unit). */
+	if ((cfg->flags & SIOMMU_DOMAIN_DIRTY_TRACKING) && !(pc.flags & SIOMMU_PT_DIRTY_TRACKING) &&
+	    !(unit->ops->domain_map && unit->ops->domain_read_and_clear_dirty)) {
+		ret = -EOPNOTSUPP;
+		goto out_fini_dom;
+	}
 	if (sva) {
 		struct siommu_pt_cfg tc;
 
@@ -963,7 +980,7 @@ static int domain_create(struct siommu_unit *unit, const struct siommu_domain_cf
 		dom->sva_supervisor = sva->sva_supervisor;
 		dom->iopf_fn = sva->iopf_fn;
 		dom->iopf_arg = sva->iopf_arg;
-	} else if (cfg->type == SIOMMU_DOMAIN_PAGING) {
+	} else if (cfg->type == SIOMMU_DOMAIN_PAGING && !unit->ops->domain_map) {
 		ret = siommu_pt_create(ctx->mem, &pc, &dom->pt);
 		if (ret)
 			goto out_fini_dom;
@@ -1160,11 +1177,26 @@ domain_map_locked(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
 	return 0;
 }
 
+/*
+ * A map into a table of the driver's own. Like a pt map, it needs no
+ * invalidation: such a unit caches no not-present entries.
+ */
+static __attribute__((noinline)) int
+domain_map_driver(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
+		  uint64_t length, unsigned int prot)
+{
+	if (core_in_queue())
+		return -EDEADLK;
+	return dom->ops->domain_map(dom, iova, pa, length, prot);
+}
+
 int SIOMMU_EXPORT siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
 				    uint64_t pa, uint64_t length, unsigned int prot)
 {
 	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
 		return -EINVAL;
+	if (unlikely(!dom->pt))
+		return domain_map_driver(dom, iova, pa, length, prot);
 	/* A successful map takes no lock unless some unit caches
 	 * not-present entries. */
 	if (unlikely(__atomic_load_n(&dom->ctx->any_cm, __ATOMIC_ACQUIRE) ||
@@ -1183,6 +1215,14 @@ int SIOMMU_EXPORT siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 		return -EINVAL;
 	if (core_in_queue())
 		return -EDEADLK;
+	if (unlikely(!dom->pt)) {
+		ret = dom->ops->domain_unmap(dom, iova, length, unmapped);
+		if (ret)
+			return ret;
+		core_domain_flush_range(dom, iova, iova + length - 1, true);
+		defer_run();
+		return 0;
+	}
 	siommu_pt_gather_init(&g);
 	ret = siommu_pt_unmap(dom->pt, iova, length, &g, unmapped);
 	if (ret)
@@ -1203,6 +1243,31 @@ int core_domain_unmap_noflush(struct siommu_domain *dom, uint64_t iova,
 {
 	SIOMMU_ASSERT(dom->type == SIOMMU_DOMAIN_PAGING);
 	return siommu_pt_unmap(dom->pt, iova, length, gather, unmapped);
+}
+
+void core_domain_aperture(const struct siommu_domain *dom, uint64_t *start, uint64_t *last)
+{
+	struct siommu_pt_cfg pc;
+
+	if (!dom->pt) {
+		*start = dom->aperture_start;
+		*last = dom->aperture_last;
+		return;
+	}
+	siommu_pt_get_cfg(dom->pt, &pc);
+	*start = 0;
+	/* x86-64 paging maps the lower canonical half only (siommu/pt.h). */
+	*last = pc.format == SIOMMU_PT_X86_64 ? (1ull << (pc.ias - 1)) - 1 :
+		pc.ias >= 64 ? UINT64_MAX : (1ull << pc.ias) - 1;
+}
+
+int core_domain_read_and_clear_dirty(struct siommu_domain *dom, uint64_t iova,
+				     uint64_t length, unsigned int flags,
+				     siommu_pt_dirty_fn fn, void *arg)
+{
+	if (!dom->pt)
+		return dom->ops->domain_read_and_clear_dirty(dom, iova, length, flags, fn, arg);
+	return siommu_pt_read_and_clear_dirty(dom->pt, iova, length, flags, fn, arg);
 }
 
 void core_domain_flush_range(struct siommu_domain *dom, uint64_t start,
@@ -1243,6 +1308,8 @@ void core_domain_flush_all(struct siommu_domain *dom)
 unsigned int core_device_resv_regions(struct siommu_device *dev,
 				      struct iommu_resv_region *r, unsigned int max)
 {
+	if (!dev->unit->ops->dev_resv_regions)
+		return 0;
 	return dev->unit->ops->dev_resv_regions(dev, r, max);
 }
 

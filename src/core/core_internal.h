@@ -222,7 +222,10 @@ struct siommu_domain {
 	enum siommu_domain_stage stage;	/* resolved: FIRST or SECOND */
 	unsigned int ias;
 	uint64_t pgsizes;	/* leaf sizes it may use (paging), fixed at alloc */
-	struct siommu_pt *pt;
+	struct siommu_pt *pt;	/* NULL: the driver's own (ops->domain_map) */
+	/* A driver-owned table's input range, from domain_init (a pt's is
+	 * its format's: core_domain_aperture()). */
+	uint64_t aperture_start, aperture_last;
 	pthread_mutex_t lock;
 	struct cds_list_head atts;	/* core_att.dom_node */
 	unsigned int nr_atts;
@@ -264,6 +267,12 @@ struct siommu_domain {
 int core_viommu_init(struct siommu_unit *unit, uint32_t type, struct siommu_domain *parent,
 		     void **out);
 void core_viommu_fini(struct siommu_unit *unit, void *viommu);
+/* siommu_domain_alloc_nested() from vIOMMU @viommu (core_viommu_init()'s
+ * state over @parent): the driver tags the domain's entries with what the
+ * vIOMMU holds. Same errors. */
+int core_viommu_alloc_nested(struct siommu_unit *unit, void *viommu,
+			     struct siommu_domain *parent, uint32_t data_type,
+			     const void *data, size_t len, struct siommu_domain **out);
 int core_viommu_invalidate(struct siommu_unit *unit, void *viommu, uint32_t data_type,
 			   const void *array, uint32_t entry_len, uint32_t *entry_num,
 			   iommu_vdev_lookup_fn *lookup, void *arg);
@@ -308,6 +317,21 @@ int core_domain_unmap_noflush(struct siommu_domain *dom, uint64_t iova,
 			      uint64_t length, struct siommu_pt_gather *gather,
 			      uint64_t *unmapped);
 void core_domain_flush_all(struct siommu_domain *dom);
+
+/*
+ * The IOVAs paging domain @dom can translate, [*start, *last]: its
+ * table's input range (x86-64 paging: the lower canonical half), or what
+ * the driver set for a table of its own. Never fails.
+ */
+void core_domain_aperture(const struct siommu_domain *dom, uint64_t *start, uint64_t *last);
+
+/*
+ * siommu_pt_read_and_clear_dirty() on paging domain @dom's table, pt's or
+ * the driver's own. Same contract.
+ */
+int core_domain_read_and_clear_dirty(struct siommu_domain *dom, uint64_t iova,
+				     uint64_t length, unsigned int flags,
+				     siommu_pt_dirty_fn fn, void *arg);
 
 /*
  * The owner cookie of @dev if @release is its owner's release callback,

@@ -170,7 +170,7 @@ struct iommu_ops {
 	/*
 	 * The IOVA ranges of @dev that must not be mapped for DMA (an
 	 * interrupt window), up to @max of them into @r; returns how many
-	 * there are (may exceed @max). No lock; never fails.
+	 * there are (may exceed @max). No lock; never fails. NULL: none.
 	 */
 	unsigned int (*dev_resv_regions)(struct siommu_device *dev,
 					 struct iommu_resv_region *r, unsigned int max);
@@ -199,23 +199,56 @@ struct iommu_ops {
 	/* Free what domain_init kept, if anything (NULL: nothing). */
 	void (*domain_fini)(struct siommu_domain *dom);
 	/*
+	 * Paging domains whose table is the driver's own rather than one of
+	 * pt's formats (a unit whose pages are not 4K-based, such as the
+	 * mock unit's 2 KiB pages). With domain_map set, the core creates no
+	 * table for the driver's paging domains (siommu_domain_pt() is NULL;
+	 * domain_init resolves dom->pgsizes, dom->aperture_start and
+	 * dom->aperture_last and keeps its table in dom->drv_dom, freed by
+	 * domain_fini) and calls these instead of pt's:
+	 *   domain_map: map [iova, iova + length) to @pa (aligned to the
+	 *   smallest page size) with @prot; errors as siommu_pt_map(), and
+	 *   all or nothing;
+	 *   domain_unmap: remove the leaves in [iova, iova + length), *unmapped
+	 *   (optional) the bytes removed; errors as siommu_pt_unmap(), leaving
+	 *   the table as it was (the core flushes after a success);
+	 *   domain_read_and_clear_dirty: as siommu_pt_read_and_clear_dirty().
+	 * No core lock held; ranges of concurrent calls do not overlap, as
+	 * for pt, and the driver serialises its own table.
+	 */
+	int (*domain_map)(struct siommu_domain *dom, uint64_t iova, uint64_t pa,
+			  uint64_t length, unsigned int prot);
+	int (*domain_unmap)(struct siommu_domain *dom, uint64_t iova, uint64_t length,
+			    uint64_t *unmapped);
+	int (*domain_read_and_clear_dirty)(struct siommu_domain *dom, uint64_t iova,
+					   uint64_t length, unsigned int flags,
+					   void (*fn)(void *arg, uint64_t iova, uint64_t length),
+					   void *arg);
+	/*
 	 * Shape nested domain @dom over @parent (a paging domain of this
 	 * driver, checked by the core) from the user's @len bytes of
 	 * @data_type at @data (read them with iommu_user_data_get()):
 	 * resolve dom->stage and dom->ias and keep what the entries need
-	 * in dom->drv_dom (freed by domain_fini). Errors as
-	 * siommu_domain_alloc_nested(). NULL: the unit cannot nest.
+	 * in dom->drv_dom (freed by domain_fini). @viommu is the vIOMMU
+	 * (viommu_init's state over @parent) the domain is made from, or
+	 * NULL when it is made over @parent directly; a driver that nests
+	 * only under a vIOMMU (SMMUv3: the guest's STE is tagged with the
+	 * vIOMMU's VMID) answers -EOPNOTSUPP to NULL. Errors as
+	 * siommu_domain_alloc_nested(). Under ctx->lock. NULL: the unit
+	 * cannot nest.
 	 */
 	int (*domain_init_nested)(struct siommu_unit *unit, struct siommu_domain *dom,
-				  struct siommu_domain *parent, uint32_t data_type,
-				  const void *data, size_t len);
+				  struct siommu_domain *parent, void *viommu,
+				  uint32_t data_type, const void *data, size_t len);
 	/*
 	 * Carry out the user's invalidation array @a for nested domain
 	 * @dom: validate each entry in order and invalidate what it names
 	 * through core_domain_flush(), setting a->entry_num to the entries
 	 * handled. Errors as siommu_domain_cache_invalidate(). No core
 	 * lock held (dom->drv_dom does not change; the flushes take
-	 * dom->lock).
+	 * dom->lock). NULL: the user invalidates through a vIOMMU only
+	 * (siommu_domain_cache_invalidate() is -EOPNOTSUPP, as Linux's
+	 * nested domains without the op).
 	 */
 	int (*cache_invalidate_user)(struct siommu_domain *dom, struct iommu_user_array *a);
 
@@ -223,7 +256,9 @@ struct iommu_ops {
 	 * Prepare (dev, pasid) -> @dom (non-NULL), replacing what is there:
 	 * check that the unit can walk @dom (-EINVAL if not), take a domain
 	 * ID and the table pages the entry needs, and fill @att (att_size
-	 * zeroed bytes). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs).
+	 * zeroed bytes). 0, -EINVAL, -ENOMEM, -ENOSPC (out of domain IDs),
+	 * -EBUSY (a state of the device the domain cannot join yet: SMMUv3,
+	 * a nested domain at a RID whose PASIDs are attached).
 	 */
 	int (*attach_prepare)(struct siommu_device *dev, uint32_t pasid,
 			      struct siommu_domain *dom, void *att);
@@ -309,7 +344,9 @@ struct iommu_ops {
 			     uint32_t index, uint64_t pa, uint64_t length, void **out);
 	void (*hw_queue_fini)(struct siommu_unit *unit, void *viommu, void *queue);
 
-	/* Answer @n page request groups of @unit. No core lock held. */
+	/* Answer @n page request groups of @unit. No core lock held.
+	 * NULL: answers go nowhere (a unit with no device behind it to
+	 * hear them, such as the mock unit). */
 	void (*page_response)(struct siommu_unit *unit,
 			      const struct iommu_page_response *r, unsigned int n);
 	/*
@@ -354,5 +391,6 @@ void core_report_page_requests(struct siommu_unit *unit,
 extern const struct iommu_ops vtd_iommu_ops;
 extern const struct iommu_ops smmuv3_iommu_ops;
 extern const struct iommu_ops smmuv2_iommu_ops;
+extern const struct iommu_ops mock_iommu_ops;
 
 #endif

@@ -97,7 +97,7 @@ struct resp_batch {
 
 static void batch_flush(struct resp_batch *b)
 {
-	if (b->n)
+	if (b->n && b->unit->ops->page_response)
 		b->unit->ops->page_response(b->unit, b->r, b->n);
 	b->n = 0;
 }

@@ -39,10 +39,10 @@ int iommu_user_array_get(const struct iommu_user_array *a, uint32_t i, void *dst
 				   a->entry_len, dst, size, min_size);
 }
 
-int SIOMMU_EXPORT siommu_domain_alloc_nested(struct siommu_domain *parent,
-					     struct siommu_unit *unit, uint32_t data_type,
-					     const void *data, size_t len,
-					     struct siommu_domain **out)
+/* A nested domain over @parent, from @viommu (NULL: none). */
+static int nested_alloc(struct siommu_domain *parent, struct siommu_unit *unit, void *viommu,
+			uint32_t data_type, const void *data, size_t len,
+			struct siommu_domain **out)
 {
 	struct siommu_ctx *ctx;
 	struct siommu_domain *dom;
@@ -63,7 +63,7 @@ int SIOMMU_EXPORT siommu_domain_alloc_nested(struct siommu_domain *parent,
 	/* ctx->lock keeps the parent from being freed while it gains a
 	 * child. */
 	pthread_mutex_lock(&ctx->lock);
-	ret = unit->ops->domain_init_nested(unit, dom, parent, data_type, data, len);
+	ret = unit->ops->domain_init_nested(unit, dom, parent, viommu, data_type, data, len);
 	if (ret) {
 		pthread_mutex_unlock(&ctx->lock);
 		pthread_mutex_destroy(&dom->lock);
@@ -82,6 +82,21 @@ int SIOMMU_EXPORT siommu_domain_alloc_nested(struct siommu_domain *parent,
 	return 0;
 }
 
+int SIOMMU_EXPORT siommu_domain_alloc_nested(struct siommu_domain *parent,
+					     struct siommu_unit *unit, uint32_t data_type,
+					     const void *data, size_t len,
+					     struct siommu_domain **out)
+{
+	return nested_alloc(parent, unit, NULL, data_type, data, len, out);
+}
+
+int core_viommu_alloc_nested(struct siommu_unit *unit, void *viommu,
+			     struct siommu_domain *parent, uint32_t data_type,
+			     const void *data, size_t len, struct siommu_domain **out)
+{
+	return nested_alloc(parent, unit, viommu, data_type, data, len, out);
+}
+
 struct siommu_domain SIOMMU_EXPORT *siommu_domain_parent(struct siommu_domain *dom)
 {
 	return dom ? dom->parent : NULL;
@@ -97,6 +112,8 @@ int SIOMMU_EXPORT siommu_domain_cache_invalidate(struct siommu_domain *dom, uint
 	if (!dom || !entry_num || dom->type != SIOMMU_DOMAIN_NESTED)
 		return -EINVAL;
 	a = (struct iommu_user_array){ data_type, array, entry_len, *entry_num };
+	if (!dom->ops->cache_invalidate_user)
+		return -EOPNOTSUPP;
 	if (a.entry_num && !array)
 		return -EFAULT;
 	ret = dom->ops->cache_invalidate_user(dom, &a);

@@ -24,14 +24,15 @@ static int iova_create(struct dma_dom *dd, struct siommu_device *dev)
 {
 	struct iommu_resv_region resv[8];
 	unsigned int i, n;
-	struct siommu_pt_cfg pc;
 	struct siommu_iova_cfg ic = { .start = 0, .mem = dd->mem };
+	uint64_t start;
 	int ret;
 
-	siommu_pt_get_cfg(siommu_domain_pt(dd->dom), &pc);
-	/* x86-64 paging maps the lower canonical half only (siommu/pt.h). */
-	ic.last = pc.format == SIOMMU_PT_X86_64 ? (1ull << (pc.ias - 1)) - 1 :
-		  pc.ias >= 64 ? UINT64_MAX : (1ull << pc.ias) - 1;
+	/* The lazy unmap path works on pt's tables: a unit whose table is
+	 * its driver's own (the mock unit) cannot serve the DMA API. */
+	if (!siommu_domain_pt(dd->dom))
+		return -EOPNOTSUPP;
+	core_domain_aperture(dd->dom, &start, &ic.last);
 	ret = siommu_iova_create(&ic, &dd->iovad);
 	if (ret)
 		return ret;

@@ -44,7 +44,6 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		       bool auto_domain, struct ifd_hwpt **out)
 {
 	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING };
-	struct siommu_pt_cfg pc;
 	struct ifd_hwpt *hwpt;
 	int ret;
 
@@ -82,10 +81,7 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	ret = siommu_domain_alloc(hwpt->unit, &dc, &hwpt->dom);
 	if (ret)
 		goto out_abort;
-	siommu_pt_get_cfg(siommu_domain_pt(hwpt->dom), &pc);
-	/* x86-64 paging maps the lower canonical half only (siommu/pt.h). */
-	hwpt->aperture_last = pc.format == SIOMMU_PT_X86_64 ? (1ull << (pc.ias - 1)) - 1 :
-			      pc.ias >= 64 ? UINT64_MAX : (1ull << pc.ias) - 1;
+	core_domain_aperture(hwpt->dom, &hwpt->aperture_start, &hwpt->aperture_last);
 	hwpt->pgsizes = hwpt->dom->pgsizes;
 	if (fault)
 		core_domain_set_iopf_deliver(hwpt->dom, ifd_hwpt_iopf, hwpt);
@@ -120,7 +116,7 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
 	if (hwpt->parent) {
 		ret = siommu_domain_free(hwpt->dom);
 		SIOMMU_ASSERT(!ret);
-		ifd_obj_unuse(ioas->ictx, &hwpt->parent->obj);
+		ifd_obj_unuse(ioas->ictx, hwpt->viommu ? &hwpt->viommu->obj : &hwpt->parent->obj);
 		if (hwpt->fault)
 			ifd_obj_unuse(ioas->ictx, &hwpt->fault->obj);
 		free(hwpt);
@@ -146,13 +142,13 @@ static void hwpt_abort(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt)
 }
 
 static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
-			      struct ifd_hwpt *parent, const struct siommu_hwpt_nested_cfg *cfg,
+			      struct ifd_obj *pt, const struct siommu_hwpt_nested_cfg *cfg,
 			      struct ifd_fault *fault, struct ifd_hwpt **out);
 
 /*
  * The last steps of HWPT_ALLOC: the fault queue (FAULT_ID_VALID), then a
- * paging HWPT over IOAS @pt, or with @ncfg a nested one over HWPT @pt,
- * published with its ID in *out_id.
+ * paging HWPT over IOAS @pt, or with @ncfg a nested one over HWPT or
+ * vIOMMU @pt, published with its ID in *out_id.
  */
 static int hwpt_alloc_publish(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			      struct ifd_obj *pt, unsigned int flags, uint32_t fault_id,
@@ -177,8 +173,7 @@ static int hwpt_alloc_publish(struct siommu_iommufd *ictx, struct ifd_device *id
 	}
 	pthread_mutex_lock(&ictx->attach_lock);
 	if (ncfg)
-		ret = hwpt_nested_create(ictx, idev, container_of(pt, struct ifd_hwpt, obj), ncfg,
-					 fault, &hwpt);
+		ret = hwpt_nested_create(ictx, idev, pt, ncfg, fault, &hwpt);
 	else
 		ret = hwpt_create(ictx, idev, container_of(pt, struct ifd_ioas, obj), flags,
 				  fault, false, &hwpt);
@@ -228,18 +223,30 @@ out_put_dev:
 
 #define HWPT_NESTED_FLAGS (SIOMMU_HWPT_FAULT_ID_VALID | SIOMMU_HWPT_ALLOC_PASID)
 
-/* The nest parent @pt names, or an error: -EINVAL, -EOPNOTSUPP (driver
- * data on an IOAS: paging HWPTs take none). */
-static int nest_parent(struct ifd_obj *pt, uint32_t data_type, struct ifd_hwpt **out)
+/*
+ * The nest parent @pt names (a vIOMMU stands for its own), or an error:
+ * -EINVAL, -EOPNOTSUPP (driver data on an IOAS: paging HWPTs take none;
+ * from a vIOMMU, flags other than FAULT_ID_VALID: a nested STE's
+ * substreams are the guest's, so it takes no host PASID).
+ */
+static int nest_parent(struct ifd_obj *pt, const struct siommu_hwpt_nested_cfg *cfg,
+		       struct ifd_device *idev, struct ifd_hwpt **out)
 {
 	struct ifd_hwpt *parent;
 
 	if (pt->type == SIOMMU_IOMMUFD_OBJ_IOAS)
-		return data_type == SIOMMU_HWPT_DATA_NONE ? -EINVAL : -EOPNOTSUPP;
-	/* A vIOMMU stands for its parent only where the unit makes nested
-	 * domains under it (guest STEs on SMMUv3): none does yet. */
-	if (pt->type == SIOMMU_IOMMUFD_OBJ_VIOMMU)
-		return -EOPNOTSUPP;
+		return cfg->data_type == SIOMMU_HWPT_DATA_NONE ? -EINVAL : -EOPNOTSUPP;
+	if (pt->type == SIOMMU_IOMMUFD_OBJ_VIOMMU) {
+		struct ifd_viommu *v = container_of(pt, struct ifd_viommu, obj);
+
+		if (cfg->flags & ~SIOMMU_HWPT_FAULT_ID_VALID)
+			return -EOPNOTSUPP;
+		/* A vIOMMU is a slice of one unit. */
+		if (idev->dev->unit != v->unit)
+			return -EINVAL;
+		*out = v->parent;
+		return 0;
+	}
 	if (pt->type != SIOMMU_IOMMUFD_OBJ_HWPT_PAGING)
 		return -EINVAL;
 	parent = container_of(pt, struct ifd_hwpt, obj);
@@ -249,32 +256,46 @@ static int nest_parent(struct ifd_obj *pt, uint32_t data_type, struct ifd_hwpt *
 	return 0;
 }
 
-/* A nested HWPT over @parent, not published. Under attach_lock. */
+/* A nested HWPT over the parent HWPT or vIOMMU @pt, not published.
+ * Under attach_lock. */
 static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
-			      struct ifd_hwpt *parent, const struct siommu_hwpt_nested_cfg *cfg,
+			      struct ifd_obj *pt, const struct siommu_hwpt_nested_cfg *cfg,
 			      struct ifd_fault *fault, struct ifd_hwpt **out)
 {
-	struct ifd_hwpt *hwpt;
+	struct ifd_viommu *v = NULL;
+	struct ifd_hwpt *hwpt, *parent;
 	int ret;
 
+	if (pt->type == SIOMMU_IOMMUFD_OBJ_VIOMMU) {
+		v = container_of(pt, struct ifd_viommu, obj);
+		parent = v->parent;
+	} else {
+		parent = container_of(pt, struct ifd_hwpt, obj);
+	}
 	hwpt = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*hwpt));
 	if (!hwpt)
 		return -ENOMEM;
 	ret = ifd_obj_reserve(ictx, &hwpt->obj, SIOMMU_IOMMUFD_OBJ_HWPT_NESTED);
 	if (ret)
 		goto out_free;
-	ret = siommu_domain_alloc_nested(parent->dom, idev->dev->unit, cfg->data_type,
-					 cfg->data, cfg->data_len, &hwpt->dom);
+	if (v)
+		ret = core_viommu_alloc_nested(v->unit, v->drv, parent->dom, cfg->data_type,
+					       cfg->data, cfg->data_len, &hwpt->dom);
+	else
+		ret = siommu_domain_alloc_nested(parent->dom, idev->dev->unit, cfg->data_type,
+						 cfg->data, cfg->data_len, &hwpt->dom);
 	if (ret)
 		goto out_abort;
 	hwpt->parent = parent;
+	hwpt->viommu = v;
 	hwpt->ioas = parent->ioas;
 	hwpt->fault = fault;
 	if (fault)
 		core_domain_set_iopf_deliver(hwpt->dom, ifd_hwpt_iopf, hwpt);
 	hwpt->unit = idev->dev->unit;
 	hwpt->flags = cfg->flags;
-	ifd_obj_use(ictx, &parent->obj);
+	/* A vIOMMU's nested HWPT uses it (and through it the parent). */
+	ifd_obj_use(ictx, v ? &v->obj : &parent->obj);
 	if (fault)
 		ifd_obj_use(ictx, &fault->obj);
 	*out = hwpt;
@@ -308,7 +329,7 @@ int SIOMMU_EXPORT siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
 		ret = -ENOENT;
 		goto out_put_dev;
 	}
-	ret = nest_parent(pt, cfg->data_type, &parent);
+	ret = nest_parent(pt, cfg, idev, &parent);
 	if (ret)
 		goto out_put_pt;
 	if (cfg->data_type == SIOMMU_HWPT_DATA_NONE) {
@@ -442,9 +463,9 @@ int SIOMMU_EXPORT siommu_hwpt_get_dirty_bitmap(struct siommu_iommufd *ictx,
 	    !ifd_ioas_covered(hwpt->ioas, iova, last)) {
 		ret = -EINVAL;
 	} else {
-		ret = siommu_pt_read_and_clear_dirty(siommu_domain_pt(hwpt->dom), iova, length,
-						     flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
-						     SIOMMU_PT_DIRTY_NO_CLEAR : 0, dirty_mark, &w);
+		ret = core_domain_read_and_clear_dirty(hwpt->dom, iova, length,
+						       flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
+						       SIOMMU_PT_DIRTY_NO_CLEAR : 0, dirty_mark, &w);
 		if (!ret && !(flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR))
 			core_domain_flush_all(hwpt->dom);
 	}
@@ -631,9 +652,15 @@ static int attach_rid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	/* Who moves: @idev, and its group's devices on @old. */
 	cds_list_for_each_entry(it, &ictx->devices, node) {
 		it->moving = it == idev || (old && same_group(it, idev) && it->rid_hwpt == old);
+		if (!it->moving)
+			continue;
 		/* PASIDs attached need a PASID-capable RID domain. */
-		if (it->moving && it->nr_pasids && !(hwpt->flags & SIOMMU_HWPT_ALLOC_PASID))
-			ret = -EINVAL;
+		if (it->nr_pasids && !(hwpt->flags & SIOMMU_HWPT_ALLOC_PASID))
+			ret = ret ? ret : -EINVAL;
+		/* A vIOMMU's nested HWPT takes the devices it knows, by
+		 * their vDEVICE (Linux: the vSID of arm-smmu-v3). */
+		if (hwpt->viommu && (!it->vdev || it->vdev->viommu != hwpt->viommu))
+			ret = -ENOENT;
 	}
 	if (ret)
 		return ret;

@@ -67,14 +67,27 @@ static const struct ifd_resv *resv_hit(struct ifd_ioas *ioas, uint64_t iova, uin
 	return NULL;
 }
 
+/* The smallest page @hwpt's domain maps. */
+static uint64_t hwpt_min_page(const struct ifd_hwpt *hwpt)
+{
+	return hwpt->pgsizes & -hwpt->pgsizes;
+}
+
 /*
  * The alignment of IOVA, length and page offset that every attached
- * domain can map: 4K (the smallest page of every unit) once a HWPT is
- * attached or large pages are off, else any.
+ * domain can map: the largest of their smallest pages (4K on every unit
+ * with a model; 2 KiB on the mock unit), at least 4K with large pages off,
+ * else any.
  */
 uint64_t ifd_ioas_alignment(struct ifd_ioas *ioas)
 {
-	return cds_list_empty(&ioas->hwpts) && ioas->huge_pages ? 1 : SIOMMU_PAGE_SIZE;
+	uint64_t align = ioas->huge_pages ? 1 : SIOMMU_PAGE_SIZE;
+	struct ifd_hwpt *hwpt;
+
+	cds_list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
+		if (hwpt_min_page(hwpt) > align)
+			align = hwpt_min_page(hwpt);
+	return align;
 }
 
 /* Map @area into @hwpt's domain; all or nothing. */
@@ -159,6 +172,7 @@ int SIOMMU_EXPORT siommu_ioas_alloc(struct siommu_iommufd *ictx, uint32_t *out_i
 	pthread_mutex_init(&ioas->lock, NULL);
 	RB_INIT(&ioas->areas);
 	CDS_INIT_LIST_HEAD(&ioas->hwpts);
+	CDS_INIT_LIST_HEAD(&ioas->accesses);
 	ioas->huge_pages = true;
 	*out_id = ioas->obj.id;
 	ifd_obj_publish(ictx, &ioas->obj);
@@ -553,6 +567,8 @@ int SIOMMU_EXPORT siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_i
 		ret = -ENOENT;
 		goto out_unlock;
 	}
+	if (unlikely(!cds_list_empty(&ioas->accesses)))
+		ifd_access_unmap(ioas, iova, last);
 	for (area = area_first(ioas, iova, last); area && area->iova <= last; area = next) {
 		next = RB_NEXT(ifd_area_tree, &ioas->areas, area);
 		area_remove(ioas, area);
@@ -729,15 +745,19 @@ int ifd_ioas_add_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 {
 	uint64_t owner = ifd_resv_owner(hwpt->obj.id, 0);
 	struct ifd_area *area, *done;
+	struct iommu_resv_region r[2];
+	unsigned int n = 0;
 	int ret;
 
 	RB_FOREACH(area, ifd_area_tree, &ioas->areas)
-		if ((area->iova | (area->last + 1) | area_pa(area)) & PAGE_MASK)
+		if ((area->iova | (area->last + 1) | area_pa(area)) & (hwpt_min_page(hwpt) - 1))
 			return -EADDRINUSE;
-	if (hwpt->aperture_last < UINT64_MAX) {
-		struct iommu_resv_region r = { hwpt->aperture_last + 1, UINT64_MAX };
-
-		ret = ifd_ioas_add_resv(ioas, &r, 1, owner);
+	if (hwpt->aperture_start)
+		r[n++] = (struct iommu_resv_region){ 0, hwpt->aperture_start - 1 };
+	if (hwpt->aperture_last < UINT64_MAX)
+		r[n++] = (struct iommu_resv_region){ hwpt->aperture_last + 1, UINT64_MAX };
+	if (n) {
+		ret = ifd_ioas_add_resv(ioas, r, n, owner);
 		if (ret)
 			return ret;
 	}
@@ -756,6 +776,43 @@ out_unmap:
 		hwpt_unmap_area(hwpt, done);
 	}
 	ifd_ioas_del_resv(ioas, owner);
+	return ret;
+}
+
+int ifd_ioas_for_each_piece(struct ifd_ioas *ioas, uint64_t iova, uint64_t last,
+			    ifd_piece_fn fn, void *arg)
+{
+	struct ifd_area *area;
+	uint64_t at = iova, end;
+	int ret;
+
+	for (area = area_first(ioas, iova, last); area && area->iova <= at;
+	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+		end = area->last < last ? area->last : last;
+		ret = fn(arg, area, at, end - at + 1);
+		if (ret)
+			return ret;
+		if (end == last)
+			return 0;
+		at = end + 1;
+	}
+	return -ENOENT;
+}
+
+int ifd_ioas_add_test_resv(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t start,
+			   uint64_t last)
+{
+	const struct iommu_resv_region r = { start, last };
+	struct ifd_ioas *ioas = ioas_get(ictx, ioas_id);
+	int ret;
+
+	if (!ioas)
+		return -ENOENT;
+	pthread_mutex_lock(&ioas->lock);
+	/* Owner ID 0 is no object's: the reservation stays with the IOAS. */
+	ret = ifd_ioas_add_resv(ioas, &r, 1, ifd_resv_owner(0, 0));
+	pthread_mutex_unlock(&ioas->lock);
+	ifd_obj_put(ictx, &ioas->obj);
 	return ret;
 }
 
@@ -823,9 +880,9 @@ void ifd_ioas_clear_dirty(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 	struct ifd_area *area;
 
 	RB_FOREACH(area, ifd_area_tree, &ioas->areas)
-		siommu_pt_read_and_clear_dirty(siommu_domain_pt(hwpt->dom), area->iova,
-					       area->last - area->iova + 1, 0,
-					       dirty_discard, NULL);
+		core_domain_read_and_clear_dirty(hwpt->dom, area->iova,
+						 area->last - area->iova + 1, 0,
+						 dirty_discard, NULL);
 }
 
 /*

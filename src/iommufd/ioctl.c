@@ -15,6 +15,7 @@
 
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
+#include <siommu/iommufd_test.h>
 
 #include "iommufd/iommufd_internal.h"
 
@@ -177,7 +178,7 @@ static int hwpt_alloc(struct ucmd *u)
 		ret = siommu_hwpt_alloc(u->ictx, c->dev_id, c->pt_id, c->flags, fault_id,
 					&c->out_hwpt_id);
 	} else {
-		/* Driver data: a nested HWPT over a nest parent. */
+		/* Driver data: a nested HWPT over a nest parent or a vIOMMU. */
 		if (c->data_len && !c->data_uptr)
 			return -EFAULT;
 		ret = siommu_hwpt_alloc_nested(u->ictx, &(struct siommu_hwpt_nested_cfg){
@@ -334,10 +335,16 @@ static int fault_queue_alloc(struct ucmd *u)
 	return 0;
 }
 
+static int test_cmd(struct ucmd *u)
+{
+	return ifd_test_cmd(u->ictx, u->cmd, &u->respond);
+}
+
 struct ioctl_op {
 	unsigned long request;
 	uint32_t size, min_size;
 	int (*fn)(struct ucmd *u);
+	bool test;		/* test mode only (-ENOTTY elsewhere) */
 };
 
 #define OP(req, name, handler)                                             \
@@ -348,8 +355,10 @@ struct ioctl_op {
 
 /*
  * The commands the object model provides. The others (VFIO_IOAS and
- * CHANGE_PROCESS) have no slot and answer -ENOTTY.
+ * CHANGE_PROCESS) have no slot and answer -ENOTTY, as IOMMU_TEST_CMD
+ * does outside test mode.
  */
+#define IOMMU_TEST_CMD_NR (IOMMUFD_CMD_BASE + 32)
 static const struct ioctl_op ops[] = {
 	OP(DESTROY, iommu_destroy, destroy),
 	OP(IOAS_ALLOC, iommu_ioas_alloc, ioas_alloc),
@@ -373,10 +382,14 @@ static const struct ioctl_op ops[] = {
 	OP(VDEVICE_ALLOC, iommu_vdevice_alloc, vdevice_alloc),
 	OP(VEVENTQ_ALLOC, iommu_veventq_alloc, veventq_alloc),
 	OP(HW_QUEUE_ALLOC, iommu_hw_queue_alloc, hw_queue_alloc),
+	[IOMMU_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
+		.request = IOMMU_TEST_CMD, .size = sizeof(struct iommu_test_cmd),
+		.min_size = IOMMUFD_TEST_CMD_MIN_SIZE, .fn = test_cmd, .test = true,
+	},
 };
 
 /* Room for the largest struct of the table. */
-#define UCMD_MAX 64
+#define UCMD_MAX 72
 
 int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request,
 				       void *arg)
@@ -399,7 +412,7 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 	    nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ops))
 		return -ENOTTY;
 	op = &ops[nr - IOMMUFD_CMD_BASE];
-	if (!op->fn || op->request != request)
+	if (!op->fn || op->request != request || (op->test && !ictx->test_unit))
 		return -ENOTTY;
 	memcpy(&usize, arg, sizeof(usize));
 	if (usize < op->min_size)

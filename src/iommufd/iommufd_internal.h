@@ -124,6 +124,7 @@ struct ifd_ioas {
 	struct cds_list_head hwpts;	/* ifd_hwpt.ioas_node; changes under
 					 * attach_lock too, so attach reads it
 					 * under that alone */
+	struct cds_list_head accesses;	/* ifd_access.ioas_node */
 	bool huge_pages;
 };
 
@@ -159,14 +160,16 @@ struct ifd_fault {
 
 /*
  * A HWPT: paging (on its IOAS's list, mirroring its areas) or nested
- * (@parent set, a user reference on it; @ioas is the parent's, where the
- * reserved regions of its attachments go, and the nested HWPT is on no
- * list of it).
+ * (@parent set; a user reference on it, or on @viommu when made from
+ * one, which holds the parent; @ioas is the parent's, where the reserved
+ * regions of its attachments go, and the nested HWPT is on no list of
+ * it).
  */
 struct ifd_hwpt {
 	struct ifd_obj obj;
 	struct ifd_ioas *ioas;
 	struct ifd_hwpt *parent;
+	struct ifd_viommu *viommu;	/* nested from a vIOMMU, else NULL */
 	struct ifd_fault *fault;	/* FAULT_ID_VALID: used, NULL else */
 	struct siommu_domain *dom;
 	struct siommu_unit *unit;
@@ -175,7 +178,7 @@ struct ifd_hwpt {
 	bool auto_domain;
 	bool dirty_on;			/* tracking started; under ioas->lock */
 	uint64_t pgsizes;
-	uint64_t aperture_last;
+	uint64_t aperture_start, aperture_last;
 	unsigned int nr_atts;		/* under attach_lock */
 };
 
@@ -300,6 +303,9 @@ struct siommu_iommufd {
 	bool own_acct[2];
 	unsigned int rlimit_mode;	/* atomic */
 	bool cap_sys_resource, cap_ipc_lock;
+
+	struct siommu_unit *test_unit;	/* test mode: the mock unit */
+	uint32_t test_next_rid;		/* atomic */
 };
 
 /* Where registrations of caller memory sit in the physical address space:
@@ -337,6 +343,74 @@ void ifd_obj_unuse(struct siommu_iommufd *ictx, struct ifd_obj *obj);
  * user may be waiting for (attach_lock, an IOAS's lock).
  */
 int ifd_obj_remove(struct siommu_iommufd *ictx, struct ifd_obj *obj, bool held, bool wait);
+
+/*
+ * Test mode (selftest.c). A SELFTEST object owns a mock device it made
+ * and bound (IOMMU_TEST_OP_MOCK_DOMAIN); destroying it removes the
+ * device, whose owner release unbinds it.
+ */
+struct ifd_selftest {
+	struct ifd_obj obj;
+	struct siommu_device *dev;
+	uint32_t idev_id;
+};
+
+/*
+ * An access: an in-process user of an IOAS's memory (Linux: an emulated
+ * device's iommufd_access), reached through the fd it was created with.
+ * It uses its IOAS, and holds a user reference on itself until its fd is
+ * closed. Its pinned ranges (items) hold the page storage of the areas
+ * they cover; unmapping any part of one drops it, as Linux's unmap
+ * callback makes a driver unpin. Lock order: op_lock (one op of the
+ * access at a time, so that @ioas stays while an op uses it), the IOAS's
+ * lock, then lock, which protects items and next_item_id; ioas changes
+ * under op_lock, and ioas_node under the old and new IOAS's locks.
+ */
+struct ifd_access_item {
+	struct cds_list_head node;
+	uint32_t id;
+	uint64_t iova, last;
+	unsigned int nr_pages;
+	struct ifd_pages **pages;
+};
+
+struct ifd_access {
+	struct ifd_obj obj;
+	struct siommu_iommufd *ictx;
+	struct ifd_ioas *ioas;
+	struct cds_list_head ioas_node;
+	int fd;
+	bool needs_pin_pages;
+	pthread_mutex_t op_lock;
+	pthread_mutex_t lock;
+	struct cds_list_head items;
+	uint32_t next_item_id;
+};
+
+void ifd_selftest_destroy(struct ifd_selftest *st);
+void ifd_access_destroy(struct ifd_access *acc);
+/* Close every access (context teardown). */
+void ifd_access_close_all(struct siommu_iommufd *ictx);
+/* [iova, last] of @ioas is being unmapped: drop the items meeting it.
+ * Under ioas->lock. */
+void ifd_access_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* IOMMU_TEST_CMD's operation on @cmd (a struct iommu_test_cmd); sets
+ * *respond when it is to be written back. */
+int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond);
+
+/* A piece of an IOAS range: @len bytes at @iova of @area. */
+typedef int (*ifd_piece_fn)(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len);
+/*
+ * Call @fn for each area piece of [iova, last], in order, stopping at an
+ * error it returns; -ENOENT if contiguous areas do not cover the range
+ * (after the pieces that exist). Under ioas->lock.
+ */
+int ifd_ioas_for_each_piece(struct ifd_ioas *ioas, uint64_t iova, uint64_t last,
+			    ifd_piece_fn fn, void *arg);
+/* IOMMU_TEST_OP_ADD_RESERVED: reserve [start, last] of @ioas_id as a
+ * device's region would be; -EADDRINUSE over an area or allowed range. */
+int ifd_ioas_add_test_resv(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t start,
+			   uint64_t last);
 
 /* Type-specific destruction (the object is out of the table). */
 void ifd_ioas_destroy(struct ifd_ioas *ioas);

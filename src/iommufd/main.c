@@ -62,7 +62,9 @@ int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
 	unsigned int i;
 	int ret;
 
-	if (!cfg || !cfg->ctx || !out || cfg->rlimit_mode > 1)
+	if (!cfg || !cfg->ctx || !out || cfg->rlimit_mode > 1 ||
+	    (cfg->test_unit && (cfg->test_unit->ctx != cfg->ctx ||
+				cfg->test_unit->ops != &mock_iommu_ops)))
 		return -EINVAL;
 	pc.mem = cfg->ctx->mem;
 	if (mem_should_fail(cfg->ctx->mem))
@@ -75,6 +77,7 @@ int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
 	ictx->rlimit_mode = cfg->rlimit_mode;
 	ictx->cap_sys_resource = cfg->cap_sys_resource;
 	ictx->cap_ipc_lock = cfg->cap_ipc_lock;
+	ictx->test_unit = cfg->test_unit;
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->cond, NULL);
 	pthread_mutex_init(&ictx->attach_lock, NULL);
@@ -132,6 +135,12 @@ static void obj_destroy(struct siommu_iommufd *ictx, struct ifd_obj *obj)
 	case SIOMMU_IOMMUFD_OBJ_VDEVICE:
 		ifd_vdevice_destroy(ictx, container_of(obj, struct ifd_vdevice, obj));
 		break;
+	case SIOMMU_IOMMUFD_OBJ_SELFTEST:
+		ifd_selftest_destroy(container_of(obj, struct ifd_selftest, obj));
+		break;
+	case SIOMMU_IOMMUFD_OBJ_ACCESS:
+		ifd_access_destroy(container_of(obj, struct ifd_access, obj));
+		break;
 	case SIOMMU_IOMMUFD_OBJ_HW_QUEUE:
 		ifd_hw_queue_destroy(ictx, container_of(obj, struct ifd_hw_queue, obj));
 		break;
@@ -158,6 +167,8 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 
 	if (!ictx)
 		return;
+	/* Accesses hold themselves, as their drivers do until they let go. */
+	ifd_access_close_all(ictx);
 	for (;;) {
 		pthread_mutex_lock(&ictx->attach_lock);
 		idev = cds_list_empty(&ictx->devices) ? NULL :
@@ -424,6 +435,8 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 		case SIOMMU_IOMMUFD_OBJ_VEVENTQ:
 			st->veventqs++;
 			break;
+		case SIOMMU_IOMMUFD_OBJ_SELFTEST:
+		case SIOMMU_IOMMUFD_OBJ_ACCESS:
 		case SIOMMU_IOMMUFD_OBJ_NONE:
 			break;
 		}

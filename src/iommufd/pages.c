@@ -140,12 +140,20 @@ static int reg_get(struct siommu_iommufd *ictx, uintptr_t host, uint64_t size,
 	/* A window aligned to its size, so that IOVAs aligned alike can use
 	 * the largest leaves. */
 	reg->window = pow2_roundup(size);
-	ret = siommu_iova_alloc(ictx->pa_space, reg->window, UINT64_MAX, &reg->pa);
-	if (ret) {
-		free(reg);
-		goto out_unlock;
+	for (;;) {
+		ret = siommu_iova_alloc(ictx->pa_space, reg->window, UINT64_MAX, &reg->pa);
+		if (ret) {
+			free(reg);
+			goto out_unlock;
+		}
+		ret = siommu_mem_add_ram(ictx->mem, reg->pa, size, (void *)host);
+		if (ret != -EEXIST)
+			break;
+		/* Another context over the same core context (two opens of
+		 * /dev/iommu) registered memory there: the window stays
+		 * taken in our allocator, which goes with the context, and
+		 * the next one is tried. */
 	}
-	ret = siommu_mem_add_ram(ictx->mem, reg->pa, size, (void *)host);
 	if (ret) {
 		reg_free(ictx, reg);
 		goto out_unlock;

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <siommu/mock.h>
+
 #include "iommufd/iommufd_internal.h"
 
 /* The record header (Linux: struct iommufd_vevent_header). */
@@ -74,9 +76,11 @@ int SIOMMU_EXPORT siommu_veventq_alloc(struct siommu_iommufd *ictx, uint32_t vio
 	if (!vobj)
 		return -ENOENT;
 	v = container_of(vobj, struct ifd_viommu, obj);
-	/* The types a vIOMMU's driver reports: SMMUv3's event records. */
+	/* The types a vIOMMU's driver reports: SMMUv3's event records, the
+	 * mock's test events (siommu/mock.h). */
 	if (!(type == SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3 &&
-	      v->type == SIOMMU_VIOMMU_TYPE_ARM_SMMUV3)) {
+	      v->type == SIOMMU_VIOMMU_TYPE_ARM_SMMUV3) &&
+	    !(type == SIOMMU_VEVENTQ_TYPE_SELFTEST && v->type == SIOMMU_VIOMMU_TYPE_SELFTEST)) {
 		ret = -EOPNOTSUPP;
 		goto out_put;
 	}

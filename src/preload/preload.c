@@ -16,7 +16,11 @@
  * destroys its objects.
  *
  * The machine stays for the life of the process (an exiting process's
- * memory goes with it).
+ * memory goes with it). With SIOMMU_IOMMUFD_TEST=1 in the environment at
+ * the first open, it also has a mock unit and every context is in test
+ * mode: IOMMU_TEST_CMD answers (siommu/iommufd_test.h), and the access
+ * fds it hands out are ours too, closing the last fd of one destroying
+ * its access; otherwise IOMMU_TEST_CMD is -ENOTTY.
  *
  * Locking: fds_lock protects the fd table and the contexts' reference
  * counts; it is not held across a call into the library, which is
@@ -40,6 +44,8 @@
 #include <siommu/iommufd.h>
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
+#include <siommu/iommufd_test.h>
+#include <siommu/mock.h>
 
 #include "util/compiler.h"
 
@@ -51,12 +57,13 @@ struct pctx {
 };
 
 /* What an fd of ours stands for. */
-enum pfd_kind { PFD_IOMMUFD, PFD_FAULT, PFD_VEVENTQ };
+enum pfd_kind { PFD_IOMMUFD, PFD_FAULT, PFD_VEVENTQ, PFD_ACCESS };
 
 struct pfd {
 	struct pctx *pc;
 	enum pfd_kind kind;
-	uint32_t obj_id;	/* the queue's object; 0 for PFD_IOMMUFD */
+	uint32_t obj_id;	/* the queue's object; 0 for PFD_IOMMUFD; an
+				 * access's fd as made (dups share it) */
 };
 
 static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -65,6 +72,7 @@ static struct pfd fds[MAX_FDS];
  * library may close fds while it builds it, which takes fds_lock). */
 static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct siommu_ctx *machine;
+static struct siommu_unit *test_unit;	/* test mode's mock unit, or NULL */
 
 static int (*real_openat)(int, const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
@@ -153,19 +161,30 @@ static int queue_fd_track(struct pctx *pc, int qfd, enum pfd_kind kind, uint32_t
 	return 0;
 }
 
-/* Forget @fd; its reference goes. */
+/* Forget @fd; its reference goes, and with the last fd of an access the
+ * access. */
 static void fd_untrack(int fd)
 {
 	struct pctx *pc;
+	uint32_t access = 0;
+	int i;
 
 	if (fd < 0 || fd >= MAX_FDS)
 		return;
 	pthread_mutex_lock(&fds_lock);
 	pc = fds[fd].pc;
 	fds[fd].pc = NULL;
+	if (pc && fds[fd].kind == PFD_ACCESS)
+		access = fds[fd].obj_id;
+	for (i = 0; access && i < MAX_FDS; i++)
+		if (fds[i].pc == pc && fds[i].kind == PFD_ACCESS && fds[i].obj_id == access)
+			access = 0;
 	pthread_mutex_unlock(&fds_lock);
-	if (pc)
-		pctx_put(pc);
+	if (!pc)
+		return;
+	if (access)
+		siommu_iommufd_access_close(pc->ictx, (int)access);
+	pctx_put(pc);
 }
 
 static int fail(int err)
@@ -186,9 +205,13 @@ static int iommu_open(int flags)
 		struct siommu_ctx *ctx;
 		struct siommu_unit *unit;
 
+		const char *test = getenv("SIOMMU_IOMMUFD_TEST");
+
 		ret = siommu_ctx_create(NULL, &ctx);
 		if (!ret) {
 			ret = siommu_unit_add_vtd(ctx, NULL, &unit);
+			if (!ret && test && !strcmp(test, "1"))
+				ret = siommu_unit_add_mock(ctx, &test_unit);
 			if (ret)
 				siommu_ctx_destroy(ctx);
 			else
@@ -201,7 +224,8 @@ static int iommu_open(int flags)
 	pc = calloc(1, sizeof(*pc));
 	if (!pc)
 		return fail(ENOMEM);
-	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){ .ctx = machine }, &pc->ictx);
+	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){
+		.ctx = machine, .test_unit = test_unit }, &pc->ictx);
 	if (ret) {
 		free(pc);
 		return fail(-ret);
@@ -305,6 +329,18 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 		struct iommu_veventq_alloc *a = arg;
 
 		ret = queue_fd_track(pc, (int)a->out_veventq_fd, PFD_VEVENTQ, a->out_veventq_id);
+	} else if (!ret && request == IOMMU_TEST_CMD &&
+		   ((struct iommu_test_cmd *)arg)->op == IOMMU_TEST_OP_CREATE_ACCESS) {
+		int afd = (int)((struct iommu_test_cmd *)arg)->create_access.out_access_fd;
+
+		/* The access fd keeps the context too. */
+		if (afd <= 0 || afd >= MAX_FDS) {
+			siommu_iommufd_access_close(pc->ictx, afd);
+			real_close(afd);
+			ret = -EMFILE;
+		} else {
+			fd_track(afd, pc, PFD_ACCESS, (uint32_t)afd);
+		}
 	}
 	pctx_put(pc);
 	return ret ? fail(-ret) : 0;

@@ -79,6 +79,23 @@ static inline int tfd_dma(struct tfd *t, unsigned int i, uint32_t pasid, uint64_
 					  NULL);
 }
 
+/* The interrupt window every device of the type under test reserves:
+ * VT-d 3.15's 0xfee00000..0xfeefffff, the SMMUv3 driver's MSI doorbell
+ * window 0x08000000..0x080fffff. */
+static inline struct siommu_iova_range tfd_msi_window(void)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		return (struct siommu_iova_range){ 0x08000000, 0x080fffff };
+	return (struct siommu_iova_range){ 0xfee00000, 0xfeefffff };
+}
+
+/* The last IOVA a default paging domain of the type maps: x86-64 4-level
+ * paging's lower half (2^47 - 1), an Arm stage 1 of 48 bits. */
+static inline uint64_t tfd_aperture_last(void)
+{
+	return test_unit_type() == TEST_UNIT_SMMUV3 ? (1ull << 48) - 1 : (1ull << 47) - 1;
+}
+
 /* What a failed call must leave as it was. */
 struct tfd_snapshot {
 	struct siommu_iommufd_stats st;

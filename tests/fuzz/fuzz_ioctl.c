@@ -17,6 +17,9 @@
  * device to an ID, as a VFIO driver would, read and write a fault
  * queue's records (with a page request of the PRI device first), or read
  * a vEVENTQ's.
+ * The context is in test mode: IOMMU_TEST_CMD's ops make mock devices,
+ * accesses (whose fds stay open until the end), dirty marks, page
+ * requests and checks, with random and well-formed arguments alike.
  *
  * Every result is checked, not only for not crashing:
  *   - the size rules give exactly -EINVAL, -E2BIG or -ENOTTY where they
@@ -42,6 +45,7 @@
 #include <siommu/iommufd.h>
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
+#include <siommu/iommufd_test.h>
 
 #include "../iommufd/abi_env.h"
 #include "fuzz_input.h"
@@ -93,9 +97,13 @@ static const struct cmd cmds[] = {
 	C(IOAS_CHANGE_PROCESS, iommu_ioas_change_process, -1, -1, 0, -1, -1),
 	C(VEVENTQ_ALLOC, iommu_veventq_alloc, -1, -1, 0, -1, 24),
 	C(HW_QUEUE_ALLOC, iommu_hw_queue_alloc, -1, -1, 0, -1, -1),
+	/* Test mode: its pointers depend on the op (clamp_test()). */
+	{ IOMMU_TEST_CMD, sizeof(struct iommu_test_cmd), IOMMUFD_TEST_CMD_MIN_SIZE,
+	  { -1, -1, 0 }, -1, -1 },
 };
 
-/* What this implementation provides (the others are -ENOTTY). */
+/* What this implementation provides (the others are -ENOTTY); the
+ * context is in test mode. */
 static bool provided(unsigned long req)
 {
 	switch (req) {
@@ -113,7 +121,7 @@ static bool allowed_errno(int ret)
 	case EINVAL: case E2BIG: case EOPNOTSUPP: case ENOENT: case EBUSY:
 	case EEXIST: case ENOSPC: case EFAULT: case EOVERFLOW: case ENOMEM:
 	case EMSGSIZE: case EADDRINUSE: case EBADF: case ENOTTY: case EPERM:
-	case ERANGE:
+	case ERANGE: case EIO: case EBADFD:
 		return true;
 	default:
 		return false;
@@ -122,6 +130,15 @@ static bool allowed_errno(int ret)
 
 static uint8_t *pool;
 static int memfd = -1;
+
+/* Access fds made by the program, closed once its context is gone. */
+static int access_fds[MAX_OPS];
+static unsigned int nr_access_fds;
+
+static uint32_t access_fd_pick(struct in *in)
+{
+	return nr_access_fds ? (uint32_t)access_fds[take(in, 1) % nr_access_fds] : 0;
+}
 
 static void pool_init(void)
 {
@@ -197,11 +214,37 @@ static uint32_t usize_of(struct in *in, const struct cmd *c)
 	}
 }
 
+/* IOMMU_TEST_CMD: the ops that read or write through their pointer get
+ * one in the pool, with a length it holds; the others only compare or
+ * look up addresses, which may be anything. */
+static void clamp_test(uint8_t *arg, uint32_t usize, struct in *in)
+{
+	struct iommu_test_cmd *t = (void *)arg;
+	uint64_t p = place(in), avail = p ? (uintptr_t)pool + POOL_SIZE - p : 0;
+
+	if (usize < IOMMUFD_TEST_CMD_MIN_SIZE)
+		return;
+	if (t->op == IOMMU_TEST_OP_ACCESS_RW) {
+		t->access_rw.uptr = p;
+		if (p && t->access_rw.length > avail)
+			t->access_rw.length = avail;
+	} else if (t->op == IOMMU_TEST_OP_DIRTY) {
+		t->dirty.uptr = p;
+		if (p && t->dirty.page_size && t->dirty.length / t->dirty.page_size > avail * 8)
+			t->dirty.length = t->dirty.page_size * avail * 8;
+	}
+}
+
 /* Keep pointer fields inside the pool (see the top comment). */
 static void clamp(const struct cmd *c, uint8_t *arg, uint32_t usize, struct in *in)
 {
 	const struct ptr_field *pf = &c->ptr;
 	uint64_t p, avail;
+
+	if (c->req == IOMMU_TEST_CMD) {
+		clamp_test(arg, usize, in);
+		return;
+	}
 
 	if (pf->at >= 0 && (uint32_t)pf->at + 8 <= usize) {
 		p = place(in);
@@ -324,6 +367,80 @@ static void templ(const struct cmd *c, uint8_t *arg, struct in *in)
 			.index = (uint32_t)(take(in, 1) % 3), .nesting_parent_iova = iova,
 			.length = take(in, 1) & 1 ? len : 0 };
 		break;
+	case IOMMU_TEST_CMD: {
+		struct iommu_test_cmd *t = (void *)arg;
+
+		/* An op (a few past the last), its object (often the one
+		 * mock_start() made for it), and the union's words as ranges
+		 * near the mock aperture and the maps. */
+		static const uint32_t obj_of[] = {
+			[IOMMU_TEST_OP_ADD_RESERVED] = 6, [IOMMU_TEST_OP_MOCK_DOMAIN] = 6,
+			[IOMMU_TEST_OP_MD_CHECK_MAP] = 10, [IOMMU_TEST_OP_CREATE_ACCESS] = 6,
+			[IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE] = 7,
+			[IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS] = 6, [IOMMU_TEST_OP_DIRTY] = 10,
+			[IOMMU_TEST_OP_DEV_CHECK_CACHE] = 8, [IOMMU_TEST_OP_PASID_ATTACH] = 7,
+			[IOMMU_TEST_OP_PASID_REPLACE] = 7, [IOMMU_TEST_OP_PASID_DETACH] = 7,
+			[IOMMU_TEST_OP_PASID_CHECK_HWPT] = 7,
+		};
+		bool access_op = false;
+
+		t->op = 1 + (uint32_t)(take(in, 1) % 24);
+		switch (t->op) {
+		case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		case IOMMU_TEST_OP_ACCESS_PAGES:
+		case IOMMU_TEST_OP_ACCESS_RW:
+		case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+			access_op = true;
+			break;
+		default:
+			break;
+		}
+		if (access_op && take(in, 1) % 4)
+			t->id = access_fd_pick(in);
+		else if (t->op < sizeof(obj_of) / sizeof(obj_of[0]) && obj_of[t->op] &&
+			 take(in, 1) % 4)
+			t->id = obj_of[t->op];
+		else
+			t->id = id;
+		if (take(in, 1) & 1)
+			iova += MOCK_APERTURE_START;
+		t->check_map.iova = iova;
+		t->check_map.length = len;
+		/* Where mock_start() mapped the pool, its bytes. */
+		t->check_map.uptr = (uintptr_t)pool + (iova & 0xfffff);
+		if (t->op == IOMMU_TEST_OP_ACCESS_REPLACE_IOAS)
+			t->access_replace_ioas.ioas_id = take(in, 1) & 1 ? 6 : id2;
+		else if (t->op == IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE)
+			t->mock_domain_replace.pt_id = take(in, 1) & 1 ? 6 + 4 * (take(in, 1) & 1) :
+					       id2;
+		else if (t->op == IOMMU_TEST_OP_DESTROY_ACCESS_PAGES)
+			t->destroy_access_pages.access_pages_id = (uint32_t)(take(in, 1) % 3);
+		else if (t->op == IOMMU_TEST_OP_DEV_CHECK_CACHE)
+			t->check_dev_cache = (typeof(t->check_dev_cache)){
+				(uint32_t)(take(in, 1) % 5), IOMMU_TEST_DEV_CACHE_DEFAULT };
+		if (t->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
+			t->mock_domain_flags.dev_flags = (uint32_t)(take(in, 1) % 8);
+		else if (t->op == IOMMU_TEST_OP_CREATE_ACCESS)
+			t->create_access.flags = (uint32_t)(take(in, 1) & 1);
+		else if (t->op == IOMMU_TEST_OP_ACCESS_PAGES)
+			*t = (struct iommu_test_cmd){ .op = t->op, .id = t->id,
+				.access_pages = { .iova = iova, .length = len,
+						  .uptr = (uintptr_t)pool + (iova & 0xfffff) } };
+		else if (t->op == IOMMU_TEST_OP_DIRTY)
+			t->dirty = (typeof(t->dirty)){ .iova = iova, .length = len,
+						       .page_size = 4096 };
+		else if (t->op == IOMMU_TEST_OP_TRIGGER_IOPF ||
+			 t->op == IOMMU_TEST_OP_TRIGGER_VEVENT)
+			t->trigger_iopf = (typeof(t->trigger_iopf)){
+				.dev_id = take(in, 1) & 1 ? 8 : dev,
+				.pasid = (uint32_t)(take(in, 1) % 3),
+				.perm = (uint32_t)(take(in, 1) % 4) };
+		else if (t->op >= IOMMU_TEST_OP_PASID_ATTACH)
+			t->pasid_attach = (typeof(t->pasid_attach)){
+				.pasid = take(in, 1) & 1 ? 1024 : 7,
+				.pt_id = take(in, 1) & 1 ? 10 : id2 };
+		break;
+	}
 	default:
 		break;
 	}
@@ -471,6 +588,14 @@ static void one_op(struct abi_env *e, struct in *in)
 		CHECK(!memcmp(arg, before, sizeof(arg)));
 	if (ret)
 		CHECK(!memcmp(&sb, &sa, sizeof(sb)));
+	if (!ret && req == IOMMU_TEST_CMD &&
+	    ((struct iommu_test_cmd *)arg)->op == IOMMU_TEST_OP_CREATE_ACCESS) {
+		int fd = (int)((struct iommu_test_cmd *)arg)->create_access.out_access_fd;
+
+		CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+		CHECK(nr_access_fds < MAX_OPS);
+		access_fds[nr_access_fds++] = fd;
+	}
 	if (!ret && c->fd_out >= 0 && usize >= (uint32_t)c->fd_out + 4) {
 		int fd;
 
@@ -480,6 +605,44 @@ static void one_op(struct abi_env *e, struct in *in)
 	}
 }
 
+/*
+ * What IOMMU_TEST_CMD's ops act on, so that they get past their lookups:
+ * IOAS 6 with the pool's first pages mapped in the mock aperture and a
+ * PASID-capable mock device attached to it (SELFTEST 7, DEVICE 8, its
+ * automatic HWPT 9, then moved to PASID HWPT 10), all within the
+ * templates' IDs, and an access to the IOAS that pins pages.
+ */
+static void mock_start(struct abi_env *e)
+{
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+	struct iommu_ioas_map m = { .size = sizeof(m),
+				    .flags = RW | IOMMU_IOAS_MAP_FIXED_IOVA,
+				    .user_va = (uintptr_t)pool, .length = 8 * 4096,
+				    .iova = MOCK_APERTURE_START + 0x100000 };
+	struct iommu_test_cmd c = { .size = sizeof(c), .op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+				    .mock_domain_flags = { .dev_flags =
+							   MOCK_FLAGS_DEVICE_PASID } };
+	struct iommu_hwpt_alloc h = { .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_PASID };
+
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_IOAS_ALLOC, &a));
+	m.ioas_id = a.out_ioas_id;
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_IOAS_MAP, &m));
+	c.id = a.out_ioas_id;
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_TEST_CMD, &c));
+	h.dev_id = c.mock_domain_flags.out_idev_id;
+	h.pt_id = a.out_ioas_id;
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_HWPT_ALLOC, &h));
+	c = (struct iommu_test_cmd){ .size = sizeof(c), .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+				     .id = c.mock_domain_flags.out_stdev_id,
+				     .mock_domain_replace = { .pt_id = h.out_hwpt_id } };
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_TEST_CMD, &c));
+	c = (struct iommu_test_cmd){ .size = sizeof(c), .op = IOMMU_TEST_OP_CREATE_ACCESS,
+				     .id = a.out_ioas_id, .create_access = {
+					.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES } };
+	CHECK_OK(siommu_iommufd_ioctl(abi_env_ictx(e), IOMMU_TEST_CMD, &c));
+	access_fds[nr_access_fds++] = (int)c.create_access.out_access_fd;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct in in = { data, size };
@@ -487,9 +650,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int n;
 
 	pool_init();
-	e = abi_env_create(64);		/* a pin limit the pool can reach */
+	e = abi_env_create_mode(64, true);	/* a pin limit the pool can reach */
+	mock_start(e);
 	for (n = 0; in.n && n < MAX_OPS; n++)
 		one_op(e, &in);
 	abi_env_destroy(e);
+	while (nr_access_fds)
+		close(access_fds[--nr_access_fds]);
 	return 0;
 }

@@ -110,6 +110,15 @@ static void test_s1_levels_and_blocks(void)
 	st_fini(&t);
 }
 
+/* Rewrite CD @cd of StreamID 1 (ASID 3) to @w, made visible: CFGI_CD, and
+ * the TLB entries cached under it invalidated. */
+static void cd_rewrite(struct st *t, uint64_t cd, const uint64_t w[8])
+{
+	CHECK_OK(siommu_mem_write(t->mem, cd, w, 64));
+	st_cmd_sync(t, OP_CFGI_CD | CMD_SID(1), 0);
+	st_cmd_sync(t, OP_TLBI_NH_ASID | CMD_ASID(3), 0);
+}
+
 static void test_s1_ttb1_tbi(void)
 {
 	uint64_t cd, root0, root1, w[8] = { 0 };
@@ -146,18 +155,24 @@ static void test_s1_ttb1_tbi(void)
 	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x7700000000010008ull, R), POOL + 0x3008);
 	/* With TBI1, VA[55] alone selects TTB1, whatever the top byte. */
 	w[0] |= 1ull << 39;
-	CHECK_OK(siommu_mem_write(t.mem, cd, w, 64));
-	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(1), 0);
-	st_cmd_sync(&t, OP_TLBI_NH_ASID | CMD_ASID(3), 0);
+	cd_rewrite(&t, cd, w);
 	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x00ffffff80001008ull, R), POOL + 0x2008);
 	/* EPD1: TTB1 misses fault without a walk. */
 	w[0] |= CD0_EPD1;
-	CHECK_OK(siommu_mem_write(t.mem, cd, w, 64));
-	st_cmd_sync(&t, OP_CFGI_CD | CMD_SID(1), 0);
-	st_cmd_sync(&t, OP_TLBI_NH_ASID | CMD_ASID(3), 0);
+	cd_rewrite(&t, cd, w);
 	CHECK(st_fault(&t, 1, false, 0, 0xffffffff80001008ull, R,
 		       SIOMMU_SMMUV3_F_TRANSLATION));
 	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x10008, R), POOL + 0x3008);
+	/* A disabled half's T1SZ is not read (0 here: a 64-bit input no
+	 * walk could have), nor T0SZ once EPD0 disables TTB0 too. */
+	w[0] &= ~(0x3full << 16);
+	cd_rewrite(&t, cd, w);
+	CHECK(st_fault(&t, 1, false, 0, 0xffffffff80001008ull, R,
+		       SIOMMU_SMMUV3_F_TRANSLATION));
+	CHECK_EQ(st_xlate(&t, 1, false, 0, 0x10008, R), POOL + 0x3008);
+	w[0] = (w[0] & ~0x3full) | CD0_EPD0;
+	cd_rewrite(&t, cd, w);
+	CHECK(st_fault(&t, 1, false, 0, 0x10008, R, SIOMMU_SMMUV3_F_TRANSLATION));
 	st_fini(&t);
 }
 

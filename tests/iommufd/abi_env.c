@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The machine behind the ABI tests (abi_env.h), over the object model. */
+#include <siommu/mock.h>
+
 #include "abi_env.h"
 #include "iommufd_test.h"
 
@@ -25,11 +27,23 @@ static const struct siommu_vtd_dev_ops pri_ops = { .page_resp = on_resp };
 
 struct abi_env *abi_env_create(uint64_t limit_pages)
 {
+	return abi_env_create_mode(limit_pages, false);
+}
+
+struct abi_env *abi_env_create_mode(uint64_t limit_pages, bool test_mode)
+{
 	struct abi_env *e = calloc(1, sizeof(*e));
+	struct siommu_unit *mock;
 	unsigned int i;
 
 	CHECK(e);
 	tfd_setup(&e->t, limit_pages);
+	if (test_mode) {
+		siommu_iommufd_destroy(e->t.ictx);
+		CHECK_OK(siommu_unit_add_mock(e->t.ctx, &mock));
+		CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){
+			.ctx = e->t.ctx, .user = e->t.user, .test_unit = mock }, &e->t.ictx));
+	}
 	CHECK_OK(siommu_device_add(e->t.unit, &(struct siommu_device_cfg){
 		.rid = PRI_RID, .pasid_bits = 20, .flags = SIOMMU_DEV_PRI,
 		.alias_rid = SIOMMU_NO_ALIAS }, &e->pri));

@@ -22,6 +22,9 @@ struct abi_env;
 /* A VT-d unit with five devices bound to a fresh context; @limit_pages
  * may be pinned. Exits the test on failure. */
 struct abi_env *abi_env_create(uint64_t limit_pages);
+/* The same with the context in test mode when @test_mode: a mock unit
+ * beside the VT-d one, for IOMMU_TEST_CMD's mock devices. */
+struct abi_env *abi_env_create_mode(uint64_t limit_pages, bool test_mode);
 void abi_env_destroy(struct abi_env *e);
 struct siommu_iommufd *abi_env_ictx(struct abi_env *e);
 /* The DEVICE object ID of device @i. */

@@ -16,8 +16,8 @@
  *     there, silent detach of nothing, no IOAS at a PASID, -ERANGE
  *     beyond the width, a PASID number another core user holds;
  *   - HWPT_ALLOC errors: flags, wrong object types, unknown IDs;
- *   - GET_HW_INFO: the VT-d CAP/ECAP the unit reports, types, zeroed
- *     extra bytes, PASID width;
+ *   - GET_HW_INFO: the VT-d CAP/ECAP or SMMUv3 ID registers the unit
+ *     reports, types, zeroed extra bytes, PASID width;
  *   - groups: one HWPT for a group's RID (a sibling may attach only to
  *     it), detach of one keeps the group attached for the other, replace
  *     moves the group's bound devices together.
@@ -178,7 +178,7 @@ static void replace(void)
 	 * on the device's interrupt window. */
 	{
 		uint32_t ic, pc;
-		uint64_t msi = 0xfee00000;
+		uint64_t msi = tfd_msi_window().start;
 
 		CHECK_OK(siommu_ioas_alloc(t.ictx, &ic));
 		CHECK_OK(siommu_ioas_map(t.ictx, ic, RW | FIXED, a, 4096, &msi));
@@ -428,9 +428,7 @@ static void hw_info_smmuv3(void)
 
 static int group_dma(struct tfd *t, uint16_t rid, uint64_t iova, void *buf)
 {
-	struct siommu_vtd_req req = { .rid = rid, .iova = iova };
-
-	return siommu_vtd_dma_read(siommu_unit_vtd(t->unit), &req, buf, 64, NULL, NULL);
+	return test_unit_dma_read(t->unit, rid, false, 0, iova, buf, 64, NULL);
 }
 
 static void groups(void)
@@ -510,8 +508,10 @@ int main(void)
 	replace();
 	pasids();
 	hwpt_alloc_errors();
-	hw_info();
-	hw_info_smmuv3();
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		hw_info_smmuv3();
+	else
+		hw_info();
 	groups();
 	return 0;
 }

@@ -13,7 +13,10 @@
  *     a power of two, misaligned or empty ranges, ranges not covered by
  *     contiguous areas, overflow, unknown IDs; none changes the marks;
  *   - a unit without a first stage offers no dirty tracking; the core's
- *     domain flag takes paging domains only (VT-d: first stage only).
+ *     domain flag takes paging domains only (VT-d: first stage only);
+ *   - SMMUv3: the unit updates access flags only (HTTU without dirty
+ *     state, no DBM), so it offers no dirty tracking at any HWPT, and
+ *     neither domain flag nor HWPT flag is taken (nor on SMMUv2).
  */
 #include "iommufd_test.h"
 
@@ -36,12 +39,63 @@ static uint64_t bits(struct tfd *t, uint32_t h, uint64_t page_size, unsigned int
 	return map[0];
 }
 
+/* SMMUv3: nothing to offer, and every call says so, changing nothing. */
+static void smmuv3_none(void)
+{
+	struct siommu_domain *dom;
+	struct tfd t;
+	uint8_t *buf = tfd_buf(LEN, 1);
+	uint64_t iova = IOVA, caps, map[4] = { 0 };
+	uint32_t ioas, d, h, type;
+
+	tfd_setup(&t, UINT64_MAX);
+	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
+	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, LEN, &iova));
+	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[0], &d));
+	CHECK_OK(siommu_iommufd_get_hw_info(t.ictx, d, false, &type, NULL, 0, NULL, &caps, NULL));
+	CHECK_EQ(caps & SIOMMU_HW_CAP_DIRTY_TRACKING, 0);
+	TFD_FAILS(&t, ioas, -EOPNOTSUPP,
+		  siommu_hwpt_alloc(t.ictx, d, ioas, SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, &h));
+	TFD_FAILS(&t, ioas, -EOPNOTSUPP,
+		  siommu_hwpt_alloc(t.ictx, d, ioas, SIOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+			  SIOMMU_HWPT_ALLOC_NEST_PARENT, 0, &h));
+	CHECK_OK(siommu_hwpt_alloc(t.ictx, d, ioas, 0, 0, &h));
+	CHECK_OK(siommu_iommufd_attach(t.ictx, d, NOPASID, &h));
+	write_page(&t, IOVA);
+	TFD_FAILS(&t, ioas, -EOPNOTSUPP, siommu_hwpt_set_dirty_tracking(t.ictx, h, true));
+	TFD_FAILS(&t, ioas, -EOPNOTSUPP,
+		  siommu_hwpt_get_dirty_bitmap(t.ictx, h, IOVA, LEN, 4096, 0, map));
+	CHECK_EQ(map[0], 0);
+	CHECK_EQ(siommu_domain_alloc(t.unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING, .flags = SIOMMU_DOMAIN_DIRTY_TRACKING }, &dom),
+		 -EOPNOTSUPP);
+	/* Nor has an SMMUv2-style unit, at either stage. */
+	{
+		struct siommu_unit *v2;
+		unsigned int stage;
+
+		CHECK_OK(siommu_unit_add_smmuv2(t.ctx, NULL, &v2));
+		for (stage = SIOMMU_STAGE_FIRST; stage <= SIOMMU_STAGE_SECOND; stage++)
+			CHECK_EQ(siommu_domain_alloc(v2, &(struct siommu_domain_cfg){
+				.type = SIOMMU_DOMAIN_PAGING, .stage = stage,
+				.flags = SIOMMU_DOMAIN_DIRTY_TRACKING }, &dom), -EOPNOTSUPP);
+	}
+	tfd_teardown(&t);
+	munmap(buf, LEN);
+}
+
 int main(void)
 {
 	struct tfd t;
-	uint8_t *buf = tfd_buf(LEN, 1), got[8];
+	uint8_t *buf, got[8];
 	uint64_t iova = IOVA, map[8];
 	uint32_t ioas, d, h, plain;
+
+	if (test_unit_type() == TEST_UNIT_SMMUV3) {
+		smmuv3_none();
+		return 0;
+	}
+	buf = tfd_buf(LEN, 1);
 
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));

@@ -4,8 +4,11 @@
  * alloc, MAP (with no domain, and with domains attached: a failure after
  * the pages are pinned or part-way through the domains), MAP_FILE, COPY,
  * ALLOW_IOVAS, IOVA_RANGES, FAULT_QUEUE_ALLOC, HWPT_ALLOC (plain, PASID,
- * dirty tracking, with a fault queue), bind, attach to an IOAS (a new automatic domain) and to a HWPT, attach
- * at a PASID, replace, and HUGE_PAGES. Step 1, 2, 3, ... of each is failed (the core context's
+ * dirty tracking where the unit has it, with a fault queue, nest parent,
+ * nested: over the parent on VT-d, from a vIOMMU on SMMUv3 with
+ * VIOMMU_ALLOC and VDEVICE_ALLOC), bind, attach to an IOAS (a new
+ * automatic domain) and to a HWPT, attach at a PASID, replace, and
+ * HUGE_PAGES. Step 1, 2, 3, ... of each is failed (the core context's
  * memory countdown drives the library's allocations, frames, the PA
  * window allocator and the PASID space) until a run consumes no failure.
  * Each failure returns -ENOMEM and changes nothing observable: objects,
@@ -18,6 +21,8 @@
  * the dirty-tracking calls consume no step.
  */
 #include <errno.h>
+
+#include <siommu/smmuv3_build.h>
 
 #include "iommufd_test.h"
 #include "fail_nth.h"
@@ -91,7 +96,8 @@ int main(void)
 	struct siommu_iova_range r[4];
 	struct siommu_mem_stats before, after;
 	uint64_t iova, v;
-	uint32_t n, h, hp, hd, hf, hn, hnest, f, pt, tmp;
+	uint32_t n, h, hp, hd = 0, hf, hn, hnest, f, pt, tmp;
+	bool smmuv3 = test_unit_type() == TEST_UNIT_SMMUV3;
 	int fd = memfd_create("fail-nth", 0);
 
 	CHECK(fd >= 0);
@@ -124,8 +130,10 @@ int main(void)
 	SWEEP("hwpt_alloc", siommu_hwpt_alloc(t.ictx, d0, ioas, 0, 0, &h));
 	SWEEP("hwpt_alloc (pasid)", siommu_hwpt_alloc(t.ictx, d0, ioas, SIOMMU_HWPT_ALLOC_PASID, 0,
 						      &hp));
-	SWEEP("hwpt_alloc (dirty tracking)", siommu_hwpt_alloc(t.ictx, d0, ioas,
-				SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, &hd));
+	/* SMMUv3 has no hardware dirty state (iommufd_dirty@smmuv3). */
+	if (!smmuv3)
+		SWEEP("hwpt_alloc (dirty tracking)", siommu_hwpt_alloc(t.ictx, d0, ioas,
+					SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, &hd));
 	SWEEP("fault_alloc", siommu_fault_alloc(t.ictx, &f));
 	SWEEP("hwpt_alloc (fault queue)", siommu_hwpt_alloc(t.ictx, d0, ioas,
 				SIOMMU_HWPT_FAULT_ID_VALID, f, &hf));
@@ -155,7 +163,33 @@ int main(void)
 	memset(buf, 0, 4096);
 	SWEEP("hwpt_alloc (nest parent)", siommu_hwpt_alloc(t.ictx, d0, ioas,
 							    SIOMMU_HWPT_ALLOC_NEST_PARENT, 0, &hn));
-	{
+	if (smmuv3) {
+		/* A guest STE whose CD table is at GPA 0x100000 (invalid CDs:
+		 * the device's DMA faults), from a vIOMMU that knows d0. */
+		struct siommu_hwpt_arm_smmuv3 ste = { { 1 | SIOMMU_SMMUV3_STE_S1 << 1 | 0x100000,
+							SIOMMU_SMMUV3_S1DSS_SSID0 } };
+		struct siommu_hwpt_nested_cfg c = {
+			.dev_id = d0, .data_type = SIOMMU_HWPT_DATA_ARM_SMMUV3,
+			.data_len = sizeof(ste), .data = &ste,
+		};
+		struct siommu_viommu_arm_smmuv3_invalidate e = {
+			{ SIOMMU_SMMUV3_CMD_TLBI_NH_ASID | 1ull << 48, 0 } };
+		uint32_t vi, vd;
+
+		SWEEP("viommu_alloc", siommu_viommu_alloc(t.ictx, 0, SIOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+							  d0, hn, &vi));
+		SWEEP("vdevice_alloc", siommu_vdevice_alloc(t.ictx, vi, d0, 0x10, &vd));
+		c.pt_id = vi;
+		SWEEP("hwpt_alloc_nested (vIOMMU)", siommu_hwpt_alloc_nested(t.ictx, &c, &hnest));
+		/* The guest's substreams exclude the host's PASIDs. */
+		NO_STEP(CHECK_OK(siommu_iommufd_detach(t.ictx, d0, 7)));
+		tmp = hnest;
+		SWEEP("replace (nested, RID)", siommu_iommufd_replace(t.ictx, d0, NOPASID, &tmp));
+		n = 1;
+		NO_STEP(CHECK_OK(siommu_hwpt_invalidate(t.ictx, vi,
+							SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3,
+							&e, sizeof(e), &n)));
+	} else {
 		struct siommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = 0x100000, .addr_width = 48 };
 		/* PASID 7 of d0 is attached: the RID's HWPT must allow it. */
 		struct siommu_hwpt_nested_cfg c = {
@@ -177,10 +211,12 @@ int main(void)
 	NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 1 << 20, NULL)));
 	NO_STEP(CHECK_OK(siommu_iommufd_detach(t.ictx, d0, 7)));
 	NO_STEP(CHECK_OK(siommu_iommufd_detach(t.ictx, d1, NOPASID)));
-	NO_STEP(CHECK_OK(siommu_hwpt_set_dirty_tracking(t.ictx, hd, true)));
-	NO_STEP(CHECK_OK(siommu_hwpt_get_dirty_bitmap(t.ictx, hd, 0x400000, 1 << 20, 4096, 0,
-						      (uint64_t[4]){ 0 })));
-	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hd)));
+	if (hd) {
+		NO_STEP(CHECK_OK(siommu_hwpt_set_dirty_tracking(t.ictx, hd, true)));
+		NO_STEP(CHECK_OK(siommu_hwpt_get_dirty_bitmap(t.ictx, hd, 0x400000, 1 << 20, 4096,
+							      0, (uint64_t[4]){ 0 })));
+		NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hd)));
+	}
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hf)));
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, f)));
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, h)));

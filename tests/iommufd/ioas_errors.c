@@ -124,7 +124,7 @@ static void map_errors(void)
 	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0, UINT64_MAX, NULL));
 
 	/* With a domain attached: 4K alignment and the unit's reserved
-	 * interrupt window (VT-d 3.15: 0xfee00000..0xfeefffff). */
+	 * interrupt window. */
 	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[0], &dev));
 	{
 		uint32_t pt = ioas;
@@ -138,15 +138,23 @@ static void map_errors(void)
 	TFD_FAILS(&t, ioas, -EINVAL, siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf + 2048, 4096,
 						     &iova));
 	TFD_FAILS(&t, ioas, -EINVAL, siommu_ioas_map(t.ictx, ioas, RW, buf + 2048, 4096, &iova));
-	iova = 0xfee00000;
+	iova = tfd_msi_window().start;
 	TFD_FAILS(&t, ioas, -EINVAL, siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 4096, &iova));
-	iova = 0xfedff000;
+	iova = tfd_msi_window().start - 4096;
 	TFD_FAILS(&t, ioas, -EINVAL, siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 8192, &iova));
-	/* Beyond the domain's aperture (x86-64 4-level: below 2^47). */
-	iova = 1ull << 47;
+	/* Beyond the domain's aperture. */
+	iova = tfd_aperture_last() + 1;
 	TFD_FAILS(&t, ioas, -EINVAL, siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 4096, &iova));
 	tfd_teardown(&t);
 	munmap(buf, len);
+}
+
+/* The 16M block around the interrupt window. */
+static struct siommu_iova_range msi_16m(void)
+{
+	uint64_t start = tfd_msi_window().start & ~0xffffffull;
+
+	return (struct siommu_iova_range){ start, start | 0xffffff };
 }
 
 static void auto_iova(void)
@@ -181,7 +189,7 @@ static void auto_iova(void)
 		CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW, buf, 4096, &iova));
 		CHECK((iova >= allow[0].start && iova + 4095 <= allow[0].last) ||
 		      (iova >= allow[1].start && iova + 4095 <= allow[1].last));
-		CHECK(iova < 0xfee00000 || iova > 0xfeefffff);
+		CHECK(iova + 4095 < tfd_msi_window().start || iova > tfd_msi_window().last);
 	}
 	/* 16 pages fit in the first range: the rest went to the second. */
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW, buf, 1 << 20, &iova));
@@ -297,9 +305,9 @@ static void ranges(void)
 	CHECK_OK(siommu_ioas_iova_ranges(t.ictx, ioas, r, &n, &align));
 	CHECK_EQ(n, 2);
 	CHECK_EQ(r[0].start, 0);
-	CHECK_EQ(r[0].last, 0xfedfffff);
-	CHECK_EQ(r[1].start, 0xfef00000);
-	CHECK_EQ(r[1].last, (1ull << 47) - 1);
+	CHECK_EQ(r[0].last, tfd_msi_window().start - 1);
+	CHECK_EQ(r[1].start, tfd_msi_window().last + 1);
+	CHECK_EQ(r[1].last, tfd_aperture_last());
 	CHECK_EQ(align, 4096);
 	n = 1;
 	TFD_FAILS(&t, ioas, -EMSGSIZE, siommu_ioas_iova_ranges(t.ictx, ioas, r, &n, &align));
@@ -315,7 +323,7 @@ static void ranges(void)
 	r[0] = (struct siommu_iova_range){ 0x1000, 0x4fff };
 	r[1] = (struct siommu_iova_range){ 0x4000, 0x8fff };
 	TFD_FAILS(&t, ioas, -EINVAL, siommu_ioas_allow_iovas(t.ictx, ioas, r, 2));
-	r[1] = (struct siommu_iova_range){ 0xfe000000, 0xfeffffff };
+	r[1] = msi_16m();
 	TFD_FAILS(&t, ioas, -EADDRINUSE, siommu_ioas_allow_iovas(t.ictx, ioas, r, 2));
 	TFD_FAILS(&t, ioas, -ENOENT, siommu_ioas_allow_iovas(t.ictx, 77, r, 1));
 	CHECK_OK(siommu_ioas_allow_iovas(t.ictx, ioas, r, 1));
@@ -329,12 +337,12 @@ static void ranges(void)
 	n = 8;
 	CHECK_OK(siommu_ioas_iova_ranges(t.ictx, ioas, r, &n, &align));
 	CHECK_EQ(n, 1);
-	iova = 0xfee00000;
+	iova = tfd_msi_window().start;
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 4096, &iova));
 	pt = ioas;
 	TFD_FAILS(&t, ioas, -EADDRINUSE, siommu_iommufd_attach(t.ictx, dev, NOPASID, &pt));
 	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 4096, NULL));
-	r[0] = (struct siommu_iova_range){ 0xfe000000, 0xfeffffff };
+	r[0] = msi_16m();
 	CHECK_OK(siommu_ioas_allow_iovas(t.ictx, ioas, r, 1));
 	TFD_FAILS(&t, ioas, -EADDRINUSE, siommu_iommufd_attach(t.ictx, dev, NOPASID, &pt));
 	tfd_teardown(&t);

@@ -1,30 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Nested HWPTs (siommu_hwpt_alloc_nested(), siommu_hwpt_invalidate()), as
- * a VMM drives them: guest memory is the caller's buffer, mapped into an
+ * Nested HWPTs (siommu_hwpt_alloc_nested(), siommu_hwpt_invalidate()) on
+ * VT-d (SMMUv3's, under a vIOMMU, are nested_smmuv3.c's), as a VMM drives
+ * them: guest memory is the caller's buffer, mapped into an
  * IOAS at guest-physical addresses and walked by a NEST_PARENT HWPT; the
  * guest's first-stage table lives in that buffer. Device DMA reaches what
  * both say, the guest's changes show after its invalidation, the IOAS's
  * unmaps at once; the errno table of HWPT_ALLOC and HWPT_INVALIDATE, each
  * error changing nothing.
  */
-#include <string.h>
+#include "nested_vm.h"
 
-#include "iommufd_test.h"
-
-#define GPA_BASE 0x40000000ull		/* guest memory in the IOAS */
-#define GUEST_LEN 0x80000ull		/* 128 pages */
 #define ROOT_OFF 0x1000ull		/* first-stage root, then tables */
-#define DATA_OFF 0x40000ull		/* data pages from here */
-#define IOVA 0x400000ull		/* what the guest's device uses */
 #define FS_RW 0x7ull			/* P, R/W, U/S */
-
-struct vm {
-	struct tfd t;
-	uint8_t *mem;			/* guest memory */
-	uint64_t next;			/* next free table offset */
-	uint32_t ioas, d0, parent;
-};
 
 /* Map @iova to guest page @off (from GPA_BASE) in the 4-level table. */
 static void vm_map(struct vm *vm, uint64_t root_off, uint64_t iova, uint64_t off)
@@ -36,37 +24,11 @@ static void vm_map(struct vm *vm, uint64_t root_off, uint64_t iova, uint64_t off
 		uint64_t *e = (uint64_t *)(vm->mem + table) +
 			      ((iova >> (12 + 9 * (level - 1))) & 511);
 
-		if (!(*e & 1)) {
-			*e = (GPA_BASE + vm->next) | FS_RW;
-			vm->next += 0x1000;
-			CHECK(vm->next <= DATA_OFF);
-		}
+		if (!(*e & 1))
+			*e = (GPA_BASE + vm_table(vm)) | FS_RW;
 		table = (*e & ~0xfffull) - GPA_BASE;
 	}
 	((uint64_t *)(vm->mem + table))[(iova >> 12) & 511] = (GPA_BASE + off) | FS_RW;
-}
-
-static void vm_setup(struct vm *vm)
-{
-	uint64_t iova = GPA_BASE, i;
-
-	tfd_setup(&vm->t, UINT64_MAX);
-	vm->mem = tfd_buf(GUEST_LEN, 0);
-	memset(vm->mem, 0, DATA_OFF);
-	for (i = DATA_OFF; i < GUEST_LEN; i++)
-		vm->mem[i] = (uint8_t)(i / 4096);
-	vm->next = ROOT_OFF + 0x1000;
-	CHECK_OK(siommu_iommufd_bind(vm->t.ictx, vm->t.dev[0], &vm->d0));
-	CHECK_OK(siommu_ioas_alloc(vm->t.ictx, &vm->ioas));
-	CHECK_OK(siommu_ioas_map(vm->t.ictx, vm->ioas, RW | FIXED, vm->mem, GUEST_LEN, &iova));
-	CHECK_OK(siommu_hwpt_alloc(vm->t.ictx, vm->d0, vm->ioas, SIOMMU_HWPT_ALLOC_NEST_PARENT,
-				   0, &vm->parent));
-}
-
-static void vm_teardown(struct vm *vm)
-{
-	tfd_teardown(&vm->t);
-	munmap(vm->mem, GUEST_LEN);
 }
 
 static struct siommu_hwpt_vtd_s1 s1_at(uint64_t root_off)
@@ -82,16 +44,6 @@ static struct siommu_hwpt_nested_cfg nested_cfg(struct vm *vm,
 		.dev_id = vm->d0, .pt_id = vm->parent, .data_type = SIOMMU_HWPT_DATA_VTD_S1,
 		.data_len = sizeof(*s1), .data = s1,
 	};
-}
-
-/* The first byte device 0 reads at @iova, -1 on a fault. */
-static int dma_byte(struct vm *vm, uint32_t pasid, uint64_t iova)
-{
-	uint8_t b;
-
-	if (tfd_dma(&vm->t, 0, pasid, iova, &b, 1, false))
-		return -1;
-	return b;
 }
 
 static int inval(struct vm *vm, uint32_t id, uint64_t addr, uint64_t npages)
@@ -110,7 +62,7 @@ static void dma_through_both_stages(void)
 	struct vm vm;
 	uint32_t nested, pt;
 
-	vm_setup(&vm);
+	vm_setup(&vm, ROOT_OFF + 0x1000);
 	vm_map(&vm, ROOT_OFF, IOVA, DATA_OFF + 0x1000);
 	c = nested_cfg(&vm, &s1);
 	CHECK_OK(siommu_hwpt_alloc_nested(vm.t.ictx, &c, &nested));
@@ -156,10 +108,9 @@ static void pasid(void)
 	struct vm vm;
 	uint32_t rid_h, p_h, no_pasid, pt;
 
-	vm_setup(&vm);
+	vm_setup(&vm, ROOT_OFF + 0x1000);
 	vm_map(&vm, ROOT_OFF, IOVA, DATA_OFF + 0x1000);
-	root2 = vm.next;
-	vm.next += 0x1000;
+	root2 = vm_table(&vm);
 	vm_map(&vm, root2, IOVA, DATA_OFF + 0x5000);
 	s2 = s1_at(root2);
 	c = nested_cfg(&vm, &s1);
@@ -197,7 +148,7 @@ static void alloc_errors(void)
 	struct vm vm;
 	uint32_t h, paging, nested, f;
 
-	vm_setup(&vm);
+	vm_setup(&vm, ROOT_OFF + 0x1000);
 	CHECK_OK(siommu_hwpt_alloc(vm.t.ictx, vm.d0, vm.ioas, 0, 0, &paging));
 	CHECK_OK(siommu_fault_alloc(vm.t.ictx, &f));
 #define ALLOC_FAILS(err, ...)                                                          \
@@ -269,7 +220,7 @@ static void invalidate_errors(void)
 	struct vm vm;
 	uint32_t nested, n;
 
-	vm_setup(&vm);
+	vm_setup(&vm, ROOT_OFF + 0x1000);
 	c = nested_cfg(&vm, &s1);
 	CHECK_OK(siommu_hwpt_alloc_nested(vm.t.ictx, &c, &nested));
 	memset(e, 0, sizeof(e));
@@ -319,8 +270,15 @@ static void invalidate_errors(void)
 	vm_teardown(&vm);
 }
 
+/* SMMUv3's cases (nested_smmuv3.c): nesting under a vIOMMU. */
+void nested_smmuv3(void);
+
 int main(void)
 {
+	if (test_unit_type() == TEST_UNIT_SMMUV3) {
+		nested_smmuv3();
+		return 0;
+	}
 	dma_through_both_stages();
 	pasid();
 	alloc_errors();

@@ -93,14 +93,16 @@ static void alloc_errors(void)
 				     &v));
 	CHECK_EQ(siommu_iommufd_obj_type(e.ictx, v), SIOMMU_IOMMUFD_OBJ_VIOMMU);
 	FAILS(&e, -EBUSY, siommu_iommufd_obj_destroy(e.ictx, e.parent));
-	/* No unit makes nested domains under a vIOMMU yet. */
+	/* A nested HWPT (an abort guest STE here) uses the vIOMMU. */
 	{
 		struct siommu_hwpt_nested_cfg c = {
 			.dev_id = e.d[0], .pt_id = v, .data_type = SIOMMU_HWPT_DATA_ARM_SMMUV3,
 			.data_len = 16, .data = (uint64_t[2]){ 0 },
 		};
 
-		FAILS(&e, -EOPNOTSUPP, siommu_hwpt_alloc_nested(e.ictx, &c, &x));
+		CHECK_OK(siommu_hwpt_alloc_nested(e.ictx, &c, &x));
+		FAILS(&e, -EBUSY, siommu_iommufd_obj_destroy(e.ictx, v));
+		CHECK_OK(siommu_iommufd_obj_destroy(e.ictx, x));
 	}
 	/* vDEVICEs: one virtual ID per device and per vIOMMU. */
 	FAILS(&e, -ENOENT, siommu_vdevice_alloc(e.ictx, 99, e.d[0], 0x10, &x));
@@ -186,14 +188,21 @@ static void invalidate(void)
 	c[1].cmd[0] = SIOMMU_SMMUV3_CMD_TLBI_NH_ASID | (0x55ull << 32) | (7ull << 48);
 	c[2].cmd[0] = SIOMMU_SMMUV3_CMD_ATC_INV | (0x42ull << 32);
 	c[2].cmd[1] = 52;
+	/* The guest's TLBI_NSNH_ALL: everything of its own, no more. */
+	c[3].cmd[0] = SIOMMU_SMMUV3_CMD_TLBI_NSNH_ALL;
+	c[3].cmd[1] = 0x1234;
 	memset(&s, 0, sizeof(s));
 	s.unit = e.unit;
 	smmu_drv_cmdq_hook_set(e.unit, hook, &s);
-	n = 3;
+	n = 4;
 	CHECK_OK(siommu_hwpt_invalidate(e.ictx, v, SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3,
 					c, sizeof(c[0]), &n));
 	smmu_drv_cmdq_hook_set(e.unit, NULL, NULL);
-	CHECK_EQ(n, 3);
+	CHECK_EQ(n, 4);
+	CHECK(seen_op(&s, SIOMMU_SMMUV3_CMD_TLBI_NSNH_ALL) == NULL);
+	got = seen_op(&s, SIOMMU_SMMUV3_CMD_TLBI_NH_ALL);
+	CHECK(got != NULL);
+	CHECK_EQ(got[1], 0);
 	got = seen_op(&s, SIOMMU_SMMUV3_CMD_CFGI_CD);
 	CHECK(got != NULL);
 	CHECK_EQ(got[0] >> 32, 0x100);			/* the physical StreamID */
@@ -204,6 +213,8 @@ static void invalidate(void)
 	vmid = (uint16_t)(got[0] >> 32);
 	CHECK(vmid != 0 && vmid != 0x55);		/* the vIOMMU's own */
 	CHECK_EQ(got[0] >> 48, 7);
+	CHECK_EQ(seen_op(&s, SIOMMU_SMMUV3_CMD_TLBI_NH_ALL)[0],
+		 SIOMMU_SMMUV3_CMD_TLBI_NH_ALL | (uint64_t)vmid << 32);
 	got = seen_op(&s, SIOMMU_SMMUV3_CMD_ATC_INV);
 	CHECK(got != NULL);
 	CHECK_EQ(got[0] >> 32, 0x100);

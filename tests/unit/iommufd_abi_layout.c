@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include <siommu/iommufd_abi.h>
+#include <siommu/iommufd_test.h>
 
 #define SIZE(s, n) _Static_assert(sizeof(struct s) == (n), #s " size")
 #define OFF(s, f, n) _Static_assert(offsetof(struct s, f) == (n), #s "." #f " offset")
@@ -252,6 +253,41 @@ OFF(iommu_hw_queue_alloc, index, 16);
 OFF(iommu_hw_queue_alloc, out_hw_queue_id, 20);
 OFF(iommu_hw_queue_alloc, nesting_parent_iova, 24);
 OFF(iommu_hw_queue_alloc, length, 32);
+
+/* The test interface (Linux's iommufd_test.h). */
+SIZE(iommu_test_cmd, 72);
+OFF(iommu_test_cmd, size, 0);
+OFF(iommu_test_cmd, op, 4);
+OFF(iommu_test_cmd, id, 8);
+OFF(iommu_test_cmd, __reserved, 12);
+OFF(iommu_test_cmd, add_reserved.start, 16);
+OFF(iommu_test_cmd, add_reserved.length, 24);
+OFF(iommu_test_cmd, mock_domain.out_stdev_id, 16);
+OFF(iommu_test_cmd, mock_domain.out_hwpt_id, 20);
+OFF(iommu_test_cmd, mock_domain.out_idev_id, 24);
+OFF(iommu_test_cmd, mock_domain_flags.dev_flags, 28);
+OFF(iommu_test_cmd, check_map.uptr, 32);
+OFF(iommu_test_cmd, check_refs.refs, 32);
+OFF(iommu_test_cmd, create_access.flags, 20);
+OFF(iommu_test_cmd, access_pages.out_access_pages_id, 20);
+OFF(iommu_test_cmd, access_pages.iova, 24);
+OFF(iommu_test_cmd, access_pages.uptr, 40);
+OFF(iommu_test_cmd, access_rw.flags, 40);
+OFF(iommu_test_cmd, dirty.iova, 24);
+OFF(iommu_test_cmd, dirty.uptr, 48);
+OFF(iommu_test_cmd, dirty.out_nr_dirty, 56);
+OFF(iommu_test_cmd, trigger_iopf.addr, 32);
+OFF(iommu_test_cmd, pasid_check.hwpt_id, 20);
+OFF(iommu_test_cmd, last, 64);
+SIZE(iommu_test_hw_info, 8);
+SIZE(iommu_hwpt_selftest, 4);
+SIZE(iommu_hwpt_invalidate_selftest, 8);
+SIZE(iommu_viommu_invalidate_selftest, 12);
+SIZE(iommu_viommu_event_selftest, 4);
+_Static_assert(IOMMU_VEVENTQ_TYPE_SELFTEST == 0xbeefbeef, "vEVENTQ selftest type");
+_Static_assert(IOMMU_TEST_CMD == 0x3ba0, "IOMMU_TEST_CMD");
+_Static_assert(IOMMUFD_TEST_CMD_MIN_SIZE == 68, "TEST_CMD min");
+_Static_assert(IOMMU_TEST_OP_PASID_CHECK_HWPT == 21, "last op");
 
 /* _IO(';', nr): no direction or size bits. */
 _Static_assert(IOMMU_DESTROY == 0x3b80, "IOMMU_DESTROY");

@@ -19,12 +19,9 @@
 void SIOMMU_EXPORT siommu_smmuv2_get_stats(struct siommu_smmuv2 *s,
 					   struct siommu_smmuv2_stats *st)
 {
-	uint64_t sum[ST_NR] = { 0 };
-	unsigned int i, j;
+	uint64_t sum[ST_NR];
 
-	for (i = 0; i < V2_STRIPES; i++)
-		for (j = 0; j < ST_NR; j++)
-			sum[j] += LD(s->stats[i].c[j]);
+	hw_count_sum(s->stats, sizeof(s->stats[0]), ST_NR, sum);
 	memset(st, 0, sizeof(*st));
 	/* A combined hit stands for the TLB hit (or bypass) it remembers. */
 	st->tlb_hit = sum[ST_TLB_HIT] + sum[ST_XC_HIT];
@@ -66,25 +63,9 @@ static bool fill_begin(struct siommu_smmuv2 *s, uint32_t *seq, uint64_t gen, uin
 	return true;
 }
 
-static void xc_flush(struct siommu_smmuv2 *s)
-{
-	size_t i, n = (size_t)(s->tlb_set_mask + 1) * s->xc_ways;
-
-	for (i = 0; i < n; i++) {
-		uint32_t held = slot_lock(&s->xc[i].seq);
-
-		ST(s->xc[i].key, 0);
-		slot_unlock(&s->xc[i].seq, held);
-	}
-}
-
 void v2_gen_bump(struct siommu_smmuv2 *s)
 {
-	uint64_t gen = __atomic_add_fetch(&s->inv_gen, 1, __ATOMIC_SEQ_CST);
-
-	/* Entries keep the low half: when it wraps, none may match again. */
-	if (unlikely((uint32_t)gen == 0))
-		xc_flush(s);
+	xc_gen_bump(&s->xc, &s->inv_gen);
 }
 
 void v2_gen_set(struct siommu_smmuv2 *s, uint64_t gen)
@@ -132,30 +113,8 @@ void v2_tlb_fill(struct siommu_smmuv2 *s, uint64_t gen, unsigned int kind,
 void v2_xc_fill(struct siommu_smmuv2 *s, uint64_t gen, uint32_t sid, uint64_t page,
 		uint64_t out)
 {
-	uint64_t key = KEY_VALID | sid;
-	struct xc_slot *set = xc_set(s, key, page), *x = NULL;
-	unsigned int w;
-	uint32_t held;
-
-	/* The same tag, else a way not of this generation, else one by page. */
-	for (w = 0; w < s->xc_ways; w++) {
-		if (LD(set[w].key) == key && LD(set[w].page) == page) {
-			x = &set[w];
-			break;
-		}
-		if (!x && (!(LD(set[w].key) & KEY_VALID) || LD(set[w].gen) != (uint32_t)gen))
-			x = &set[w];
-	}
-	if (!x)
-		x = &set[(page >> 12) % s->xc_ways];
 	fill_hook(s, V2_CACHE_XC);
-	if (!fill_begin(s, &x->seq, gen, &held))
-		return;
-	ST(x->gen, (uint32_t)gen);
-	ST(x->key, key);
-	ST(x->page, page);
-	ST(x->out, out);
-	slot_unlock(&x->seq, held);
+	xc_fill(&s->xc, &s->inv_gen, gen, V2_XC_KEY(sid), page, out);
 }
 
 static bool tlb_covers(const struct tlb_slot *t, uint64_t key, const struct tlb_match *m)
@@ -222,33 +181,26 @@ uint64_t v2_tlb_inv(struct siommu_smmuv2 *s, const struct tlb_match *m)
 
 int v2_caches_init(struct siommu_smmuv2 *s)
 {
-	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways, nx;
+	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways;
 
 	s->tlb_ways = s->cfg.tlb_ways;
 	s->tlb_set_mask = s->cfg.tlb_sets - 1;
-	for (s->xc_ways = 1; s->xc_ways < s->tlb_ways; s->xc_ways <<= 1)
-		;
-	nx = (size_t)s->cfg.tlb_sets * s->xc_ways;
-	s->xc_set_offs = (uint64_t)s->tlb_set_mask * s->xc_ways * sizeof(struct xc_slot);
-	s->xc_last_way = (uint64_t)(s->xc_ways - 1) * sizeof(struct xc_slot);
 	/* Each allocation is a fallible step of siommu_smmuv2_create(). */
 	s->tlb = mem_should_fail(s->mem) ? NULL :
 		 aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
-	s->xc = !s->tlb || mem_should_fail(s->mem) ? NULL :
-		aligned_alloc(64, (nx * sizeof(struct xc_slot) + 63) & ~(size_t)63);
-	if (!s->xc) {
+	if (!s->tlb)
+		return -ENOMEM;
+	if (xc_init(&s->xc, s->mem, s->cfg.tlb_sets, s->tlb_ways)) {
 		v2_caches_fini(s);
 		return -ENOMEM;
 	}
 	memset(s->tlb, 0, n * sizeof(struct tlb_slot));
-	memset(s->xc, 0, nx * sizeof(struct xc_slot));
 	return 0;
 }
 
 void v2_caches_fini(struct siommu_smmuv2 *s)
 {
 	free(s->tlb);
-	free(s->xc);
+	xc_fini(&s->xc);
 	s->tlb = NULL;
-	s->xc = NULL;
 }

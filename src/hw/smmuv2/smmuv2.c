@@ -229,6 +229,14 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 			bf->held++;
 			stall = true;
 		}
+		/* SMMUv2, SMMU_CBn_SCTLR: CFRE (Context Fault Report
+		 * Enable) chooses what the client sees of a terminated
+		 * transaction, an abort (1) or read-as-zero, writes ignored
+		 * (0); CFIE chooses the context interrupt. Neither gates the
+		 * record: the FSR, FAR and syndrome registers are written
+		 * for every context fault (or MULTI set, above), so that
+		 * software polling FSR with both clear still finds it. The
+		 * global pair, sCR0.GFRE and GFIE, works the same way. */
 		irq = c->sctlr & SIOMMU_SMMUV2_SCTLR_CFIE;
 		abort = c->sctlr & SIOMMU_SMMUV2_SCTLR_CFRE;
 	}
@@ -582,7 +590,7 @@ static bool is_reg64(uint64_t off)
 }
 
 /* A 64-bit register's value (lock held). */
-static uint64_t reg64_read(struct siommu_smmuv2 *s, uint64_t off)
+static uint64_t reg64_value(struct siommu_smmuv2 *s, uint64_t off)
 {
 	unsigned int n = (unsigned int)((off - CB_BASE) >> 12);
 	uint64_t v = 0;
@@ -608,9 +616,19 @@ static uint64_t reg64_read(struct siommu_smmuv2 *s, uint64_t off)
 	return 0;	/* PAR (no translation operations), write-only operations */
 }
 
-/* A 32-bit register's value (lock held). */
-static uint32_t reg32_read(struct siommu_smmuv2 *s, uint64_t off)
+/* Is @off (8-aligned) a 64-bit register? Its value if so (lock held). */
+static bool reg64_read(void *ctx, uint64_t off, uint64_t *val)
 {
+	if (!is_reg64(off))
+		return false;
+	*val = reg64_value(ctx, off);
+	return true;
+}
+
+/* A 32-bit register's value (lock held). */
+static uint32_t reg32_read(void *ctx, uint64_t off)
+{
+	struct siommu_smmuv2 *s = ctx;
 	unsigned int n;
 	uint32_t v = 0;
 
@@ -685,20 +703,12 @@ static uint32_t reg32_read(struct siommu_smmuv2 *s, uint64_t off)
 int SIOMMU_EXPORT siommu_smmuv2_mmio_read(struct siommu_smmuv2 *s, uint64_t offset,
 					  unsigned int size, uint64_t *val)
 {
-	uint64_t base = offset & ~7ull, r;
+	uint64_t r;
 
 	if (!s || !mmio_access_ok(offset, size, SIOMMU_SMMUV2_MMIO_SIZE) || !val)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
-	if (is_reg64(base)) {
-		r = reg64_read(s, base);
-		if (size == 4)
-			r = (uint32_t)(r >> ((offset & 4) * 8));
-	} else if (size == 8) {
-		r = reg32_read(s, offset) | (uint64_t)reg32_read(s, offset + 4) << 32;
-	} else {
-		r = reg32_read(s, offset);
-	}
+	r = mmio_read_compose(s, offset, size, reg64_read, reg32_read);
 	pthread_mutex_unlock(&s->lock);
 	*val = r;
 	return 0;

@@ -15,6 +15,8 @@
 #include "util/compiler.h"
 #include "util/rcu.h"
 #include "hw/common/slot.h"
+#include "hw/common/stats.h"
+#include "hw/common/xc.h"
 #include "hw/smmuv2/hook.h"
 
 #define BIT64(n) (1ull << (n))
@@ -132,25 +134,13 @@ enum { TLB_S1 = 1, TLB_S2 = 2 };
 #define TLB_KEY_VMID(k)		((uint16_t)(k))
 #define OUT_MASK		GENMASK64(11, 0)
 
-/*
- * Combined cache: the whole answer for one stream and 4K input page
- * (stream matching, the bank, the TLB entry or a bypass), under the
- * generation sampled before the translation read anything. It hits only
- * while that generation is current, so it outlives no register write that
- * changes the configuration and no TLB maintenance; the TLB behind it keeps
- * what the architecture lets it keep.
- */
-struct xc_slot {
-	uint32_t seq;
-	uint32_t gen;		/* low 32 bits of inv_gen at the fill */
-	uint64_t key;		/* KEY_VALID | sid */
-	uint64_t page;
-	uint64_t out;		/* output base | PERM_ALL | XC_LEVEL | XC_PRIV */
-};
-#define XC_LEVEL(o)		((unsigned int)((o) >> 6) & 3)
-#define XC_LEVEL_SET(l)		((uint64_t)(l) << 6)
-#define XC_PRIV(o)		((unsigned int)((o) >> 8) & 3)	/* S2CR.PRIVCFG */
-#define XC_PRIV_SET(p)		((uint64_t)(p) << 8)
+/* The combined cache (hw/common/xc.h), keyed by XC_KEY_VALID | StreamID:
+ * the whole answer for one stream and 4K input page (stream matching, the
+ * bank, the TLB entry or a bypass), with the permissions as S2CR.PRIVCFG
+ * makes the stream's requests meet them. It outlives no register write
+ * that changes the configuration and no TLB maintenance (both move
+ * inv_gen); the TLB behind it keeps what the architecture lets it keep. */
+#define V2_XC_KEY(sid)		(XC_KEY_VALID | (uint64_t)(sid))
 
 enum v2_stat {
 	ST_TLB_HIT,
@@ -166,7 +156,6 @@ enum v2_stat {
 	ST_NR
 };
 
-#define V2_STRIPES 16
 struct v2_stripe {
 	uint64_t c[ST_NR];
 } __attribute__((aligned(64)));
@@ -210,14 +199,11 @@ struct siommu_smmuv2 {
 	unsigned int tlb_ways;
 	uint32_t tlb_set_mask;
 	struct tlb_slot *tlb;
-	struct xc_slot *xc;		/* tlb_set_mask + 1 sets of xc_ways */
-	unsigned int xc_ways;		/* tlb_ways rounded up to a power of two */
-	uint64_t xc_set_offs;		/* byte offsets of the sets: a mask */
-	uint64_t xc_last_way;		/* (xc_ways - 1) * sizeof(struct xc_slot) */
+	struct xc xc;			/* the TLB's sets */
 	v2_fill_hook_fn *fill_hook;	/* see v2_fill_hook_set() */
 	void *fill_hook_opaque;
 	uint64_t inv_gen __attribute__((aligned(64)));
-	struct v2_stripe stats[V2_STRIPES];
+	struct v2_stripe stats[HW_STRIPES];
 
 	/* configuration */
 	uint32_t cfg_seq __attribute__((aligned(64)));
@@ -262,28 +248,9 @@ static inline_hot uint64_t v2_gen(struct siommu_smmuv2 *s)
 
 /* ---- cache.c ------------------------------------------------------------- */
 
-static inline_hot struct v2_stripe *v2_stripe(struct siommu_smmuv2 *s)
-{
-	/* Threads run on stacks megabytes apart: the stack address picks a
-	 * stripe, so threads mostly count in lines of their own. */
-	uintptr_t sp;
-
-#if defined(__x86_64__)
-	/* The stack pointer itself: __builtin_frame_address() forces a frame
-	 * pointer on every caller, the hit path included. */
-	__asm__("mov %%rsp, %0" : "=r"(sp));
-#else
-	sp = (uintptr_t)__builtin_frame_address(0);
-#endif
-
-	return &s->stats[(sp >> 23) % V2_STRIPES];
-}
-
 static inline_hot void v2_stat_add(struct siommu_smmuv2 *s, enum v2_stat st, uint64_t n)
 {
-	uint64_t *c = &v2_stripe(s)->c[st];
-
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+	hw_count_add(&s->stats[hw_stripe()].c[st], n);
 }
 
 static inline_hot void v2_stat_inc(struct siommu_smmuv2 *s, enum v2_stat st)
@@ -344,42 +311,12 @@ static inline_hot int v2_tlb_lookup(struct siommu_smmuv2 *s, unsigned int kind,
 	return -1;
 }
 
-static inline_hot struct xc_slot *xc_set(struct siommu_smmuv2 *s, uint64_t key, uint64_t page)
-{
-	uint64_t h = hash64(key ^ (page >> 12));
-
-	/* Bits 38 up of the product pick the set, already scaled to its byte
-	 * offset: at most 65536 sets of 16 slots of 32 bytes, bit 24 down. */
-	return (struct xc_slot *)((char *)s->xc + ((h >> 38) & s->xc_set_offs));
-}
-
 /* Combined cache lookup, lock-free: true with *out if (@sid, @page) is
  * cached under the current generation. */
 static inline_hot bool v2_xc_lookup(struct siommu_smmuv2 *s, uint32_t sid, uint64_t page,
 				    uint64_t *out)
 {
-	uint64_t key = KEY_VALID | sid;
-	struct xc_slot *x = xc_set(s, key, page);
-	const struct xc_slot *end = (const struct xc_slot *)((const char *)x + s->xc_last_way);
-
-	for (;;) {
-		uint32_t seq = slot_read_begin(&x->seq);
-		uint64_t k = __atomic_load_n(&x->key, __ATOMIC_RELAXED);
-		uint64_t pg = __atomic_load_n(&x->page, __ATOMIC_RELAXED);
-
-		if (((k ^ key) | (pg ^ page)) == 0) {
-			uint64_t o = __atomic_load_n(&x->out, __ATOMIC_RELAXED);
-			uint32_t g = __atomic_load_n(&x->gen, __ATOMIC_RELAXED);
-
-			if (slot_read_retry(&x->seq, seq) || g != (uint32_t)v2_gen(s))
-				return false;
-			*out = o;
-			return true;
-		}
-		if (x == end)
-			return false;
-		x++;
-	}
+	return xc_lookup(&s->xc, &s->inv_gen, V2_XC_KEY(sid), page, out);
 }
 
 /* A new generation: fills that sampled an older one give up, combined

@@ -4,10 +4,11 @@
  * configuration (2.6, 10), VMSAv8-64 stage-1 and stage-2 walks with the 4K
  * granule (Arm ARM D8), DMA and translate-and-access.
  *
- * The hit path copies an entry of the combined cache (struct xc_slot) by
+ * The hit path copies an entry of the combined cache (hw/common/xc.h) by
  * value under its sequence count and enters no RCU section. Anything else
  * copies the registers it needs under cfg_seq, looks in the TLB and walks
- * inside a section of the unit's RCU domain; DMA and access keep it open
+ * inside a section of the unit's RCU domain; a TLB hit or a bypass makes
+ * a combined entry, a walk does not. DMA and access keep the section open
  * until the copy or callback is done, so that TLBSYNC (a grace period)
  * cannot return while memory is still accessed through an entry it
  * removed. Faults are recorded outside the section.
@@ -20,6 +21,7 @@
 
 #include "hw/smmuv2/smmuv2_internal.h"
 #include "hw/common/dma.h"
+#include "hw/common/xc.h"
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -321,14 +323,6 @@ static int s2_walk(struct siommu_smmuv2 *s, const struct v2_cfg *c, uint64_t ipa
 
 /* ---- transactions --------------------------------------------------------- */
 
-/* The translation of one page of a transaction. */
-struct piece {
-	uint64_t addr;
-	uint64_t base, out;
-	uint64_t size;
-	uint32_t perm;
-};
-
 /* Privilege of @req after S2CR.PRIVCFG (2 unprivileged, 3 privileged). */
 static inline_hot unsigned int perm_shift(const struct siommu_smmuv2_req *req,
 					  unsigned int privcfg)
@@ -338,30 +332,34 @@ static inline_hot unsigned int perm_shift(const struct siommu_smmuv2_req *req,
 	return priv ? PERM_PRIV_SHIFT : 0;
 }
 
-/* The piece of @iova under a combined output word @out, if it grants
- * @access to this requester. */
-static inline_hot bool out_piece(const struct siommu_smmuv2_req *req, uint64_t out,
-				 uint32_t access, uint64_t iova, struct piece *p)
+/* Permissions as S2CR.PRIVCFG makes a stream's requests meet them, in
+ * both halves (2: every request gets the unprivileged ones, 3: the
+ * privileged ones), so that a combined hit looks at the request's own
+ * privilege alone. */
+static uint32_t privcfg_perm(uint32_t perm, unsigned int privcfg)
 {
-	unsigned int shift = perm_shift(req, XC_PRIV(out));
+	uint32_t u = perm & ACC_ALL, p = (perm >> PERM_PRIV_SHIFT) & ACC_ALL;
 
-	if ((uint64_t)access << shift & ~out & PERM_ALL)
-		return false;
-	p->size = level_size(XC_LEVEL(out));
-	p->base = iova & ~(p->size - 1);
-	p->out = out & ~OUT_MASK;
-	p->addr = p->out + (iova & (p->size - 1));
-	p->perm = ((uint32_t)(out & PERM_ALL) >> shift) & ACC_ALL;
-	return true;
+	if (privcfg == 2)
+		p = u;
+	else if (privcfg == 3)
+		u = p;
+	return u | p << PERM_PRIV_SHIFT;
 }
 
+static inline_hot unsigned int req_shift(const struct siommu_smmuv2_req *req)
+{
+	return req->priv ? PERM_PRIV_SHIFT : 0;
+}
+
+/* The combined hit path: one probe. */
 static inline_hot bool xc_piece(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
-				uint32_t access, uint64_t iova, struct piece *p)
+				uint32_t access, uint64_t iova, struct xc_piece *p)
 {
 	uint64_t out;
 
 	if (likely(v2_xc_lookup(s, req->sid, iova & ~0xfffull, &out)) &&
-	    likely(out_piece(req, out, access, iova, p))) {
+	    likely(xc_out_piece(out, iova, req_shift(req), access, p))) {
 		v2_stat_inc(s, ST_XC_HIT);
 		return true;
 	}
@@ -374,13 +372,14 @@ static inline_hot bool xc_piece(struct siommu_smmuv2 *s, const struct siommu_smm
  * with *p, or -1 with *f and *c (the configuration met) for the report.
  */
 static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
-		 uint32_t access, uint64_t iova, struct piece *p, struct v2_cfg *c,
+		 uint32_t access, uint64_t iova, struct xc_piece *p, struct v2_cfg *c,
 		 struct v2_fault *f)
 {
 	uint64_t gen = v2_gen(s), out, page = iova & ~0xfffull;
-	unsigned int kind, shift;
+	unsigned int kind, shift, level;
 	struct leaf lf;
-	int level, ret = 0;
+	bool walked = false;
+	int hit, ret = 0;
 
 	v2_read_lock(s);
 	v2_cfg_read(s, req->sid, c);
@@ -393,7 +392,7 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 		v2_read_unlock(s);
 		return -1;
 	case PATH_BYPASS:
-		out = page | PERM_ALL;
+		out = xc_out_word(page, 0, page, PERM_ALL, 0);
 		goto done;
 	case PATH_S1:
 		kind = TLB_S1;
@@ -402,10 +401,11 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 		kind = TLB_S2;
 		break;
 	}
-	level = v2_tlb_lookup(s, kind, c->asid, c->vmid, iova, &out);
-	if (level >= 0) {
+	hit = v2_tlb_lookup(s, kind, c->asid, c->vmid, iova, &out);
+	if (hit >= 0) {
 		v2_stat_inc(s, ST_TLB_HIT);
-		out = (out & ~OUT_MASK) | (out & PERM_ALL) | XC_LEVEL_SET((unsigned int)level);
+		level = (unsigned int)hit;
+		out = xc_out_word(out & ~OUT_MASK, level, page, out & PERM_ALL, 0);
 	} else {
 		v2_stat_inc(s, ST_TLB_MISS);	/* and a walk: the model has no walk cache */
 		ret = kind == TLB_S1 ? s1_walk(s, c, iova, &lf, f) : s2_walk(s, c, iova, &lf, f);
@@ -417,20 +417,27 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 		}
 		v2_tlb_fill(s, gen, kind, lf.level, c->asid, c->vmid, lf.global, lf.page,
 			    lf.out | lf.perm);
-		out = lf.out | lf.perm | XC_LEVEL_SET(lf.level);
+		level = lf.level;
+		out = xc_out_word(lf.out, level, page, lf.perm, 0);
+		walked = true;
 	}
 	if ((uint64_t)access << shift & ~out & PERM_ALL) {
 		v2_read_unlock(s);
-		fault(f, SIOMMU_SMMUV2_FSR_PF, 3 - XC_LEVEL(out));
+		fault(f, SIOMMU_SMMUV2_FSR_PF, 3 - level);
 		f->s2 = kind == TLB_S2;
 		f->ipa = iova;
 		return -1;
 	}
 done:
-	out |= XC_PRIV_SET(c->privcfg);
-	v2_xc_fill(s, gen, req->sid, page, out);
+	out = (out & ~(uint64_t)PERM_ALL) | privcfg_perm(XC_OUT_PERM(out), c->privcfg);
+	/* A walk fills the TLB alone; the next request for the page, hitting
+	 * there, fills the combined cache: one fill (one compare-and-swap)
+	 * per walk, and pages that overrun the TLB do not churn the
+	 * combined cache. */
+	if (!walked)
+		v2_xc_fill(s, gen, req->sid, page, out);
 	v2_read_unlock(s);
-	out_piece(req, out, access, iova, p);
+	xc_out_piece(out, iova, req_shift(req), access, p);
 	return 0;
 }
 
@@ -444,7 +451,7 @@ static int req_check(const struct siommu_smmuv2 *s, const struct siommu_smmuv2_r
 	return 0;
 }
 
-static inline_hot void res_fill(struct siommu_smmuv2_xlate *res, const struct piece *p)
+static inline_hot void res_fill(struct siommu_smmuv2_xlate *res, const struct xc_piece *p)
 {
 	*res = (struct siommu_smmuv2_xlate){
 		.addr = p->addr, .iova_base = p->base, .addr_base = p->out,
@@ -458,7 +465,7 @@ translate_miss(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 {
 	struct v2_fault f;
 	struct v2_cfg c;
-	struct piece p;
+	struct xc_piece p;
 
 	if (req_check(s, req, true))
 		return -EINVAL;
@@ -473,6 +480,7 @@ int SIOMMU_EXPORT siommu_smmuv2_translate(struct siommu_smmuv2 *s,
 					  const struct siommu_smmuv2_req *req,
 					  struct siommu_smmuv2_xlate *res)
 {
+	struct xc_piece p;
 	uint64_t out;
 
 	/* The hit path: the request's checks, one probe of the combined
@@ -481,122 +489,93 @@ int SIOMMU_EXPORT siommu_smmuv2_translate(struct siommu_smmuv2 *s,
 	if (unlikely(!req || !res || req->access - 1u >= ACC_ALL ||
 		     (req->sid >> s->cfg.sid_bits)))
 		return -EINVAL;
-	if (likely(v2_xc_lookup(s, req->sid, req->iova & ~0xfffull, &out))) {
-		unsigned int shift = perm_shift(req, XC_PRIV(out));
-		uint64_t size = level_size(XC_LEVEL(out)), base = out & ~OUT_MASK;
-
-		if (likely(!((uint64_t)req->access << shift & ~out & PERM_ALL))) {
-			res->addr = base + (req->iova & (size - 1));
-			res->iova_base = req->iova & ~(size - 1);
-			res->addr_base = base;
-			res->size = size;
-			res->perm = ((uint32_t)(out & PERM_ALL) >> shift) & ACC_ALL;
-			res->fsr = 0;
-			res->cb = -1;
-			res->global = false;
-			res->recorded = false;
-			res->abort = false;
-			res->stalled = false;
-			v2_stat_inc(s, ST_XC_HIT);
-			return 0;
-		}
+	if (likely(v2_xc_lookup(s, req->sid, req->iova & ~0xfffull, &out)) &&
+	    likely(xc_out_piece(out, req->iova, req_shift(req), req->access, &p))) {
+		res->addr = p.addr;
+		res->iova_base = p.base;
+		res->addr_base = p.out;
+		res->size = p.size;
+		res->perm = p.perm;
+		res->fsr = 0;
+		res->cb = -1;
+		res->global = false;
+		res->recorded = false;
+		res->abort = false;
+		res->stalled = false;
+		v2_stat_inc(s, ST_XC_HIT);
+		return 0;
 	}
 	return translate_miss(s, req, res);
 }
 
-/*
- * Walk [req->iova, + len) page by page; @copy runs on each piece inside a
- * read-side section that also covers its translation, reopened every
- * DMA_PIECES_PER_SECTION pieces.
- */
+/* A transfer's request and the fault its piece met, for
+ * dma_for_each_piece()'s callbacks. */
+struct pieces {
+	struct siommu_smmuv2 *s;
+	const struct siommu_smmuv2_req *req;
+	struct siommu_smmuv2_xlate *res;
+	uint32_t access;
+	struct v2_fault f;
+	struct v2_cfg c;
+};
+
+static inline_hot int piece_xlate(void *ctx, uint64_t iova, uint64_t left,
+				  struct dma_piece *dp)
+{
+	struct pieces *t = ctx;
+	struct xc_piece p;
+
+	(void)left;
+	if (!xc_piece(t->s, t->req, t->access, iova, &p) &&
+	    xlate(t->s, t->req, t->access, iova, &p, &t->c, &t->f))
+		return DMA_PIECE_FAULT;
+	dp->addr = p.addr;
+	dp->avail = p.base + p.size - iova;
+	return 0;
+}
+
+static int piece_report(void *ctx, uint64_t iova)
+{
+	struct pieces *t = ctx;
+
+	return v2_fault_report(t->s, &t->c, t->req, iova, t->access, &t->f, t->res);
+}
+
+/* [req->iova, + len) page by page (hw/common/dma.h). */
 static int for_each_piece(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 			  uint32_t access, size_t len, size_t *done,
 			  struct siommu_smmuv2_xlate *res,
 			  int (*copy)(void *arg, void *host, size_t n, size_t off), void *arg)
 {
-	unsigned int pieces = 0;
-	uint64_t last;
-	size_t off = 0;
-	int ret = 0;
+	struct pieces t = { .s = s, .req = req, .res = res, .access = access };
 
 	if (res) {
 		memset(res, 0, sizeof(*res));
 		res->cb = -1;
 	}
-	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
-		return -EINVAL;
-	v2_read_lock(s);
-	while (off < len) {
-		uint64_t iova = req->iova + off, chunk, avail;
-		struct v2_fault f;
-		struct v2_cfg c;
-		struct piece p;
-		void *host;
-
-		if (!xc_piece(s, req, access, iova, &p) &&
-		    xlate(s, req, access, iova, &p, &c, &f)) {
-			v2_read_unlock(s);
-			ret = v2_fault_report(s, &c, req, iova, access, &f, res);
-			goto out;
-		}
-		avail = p.base + p.size - iova;
-		chunk = avail < len - off ? avail : len - off;
-		host = dma_host(s->mem, p.addr, chunk);
-		if (!host) {
-			ret = -EFAULT;
-			break;
-		}
-		ret = copy(arg, host, (size_t)chunk, off);
-		if (ret)
-			break;
-		off += (size_t)chunk;
-		if (unlikely(++pieces == DMA_PIECES_PER_SECTION)) {
-			pieces = 0;
-			v2_read_unlock(s);
-			v2_read_lock(s);
-		}
-	}
-	v2_read_unlock(s);
-out:
-	if (done)
-		*done = off;
-	return ret;
+	return dma_for_each_piece(&s->rcu, s->mem, req->iova, len, done, piece_xlate,
+				  piece_report, copy, arg, &t);
 }
 
 /*
  * A transfer within one 4K page whose translation is in the combined cache
- * and lands in RAM: the common DMA, in one short path with the copy inside
- * the read-side section. Returns false, having copied nothing, for
- * anything else (the checks of the request included), which
- * for_each_piece() then does.
+ * and lands in RAM: the common DMA, in one short path (hw/common/dma.h).
+ * Returns false, having copied nothing, for anything else (the checks of
+ * the request included), which for_each_piece() then does.
  */
-static inline_hot bool dma_one_page(struct siommu_smmuv2 *s,
-				    const struct siommu_smmuv2_req *req, void *buf,
-				    size_t len, size_t *done, struct siommu_smmuv2_xlate *res,
-				    bool write)
+static inline_hot bool dma_fast(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
+				void *buf, size_t len, size_t *done,
+				struct siommu_smmuv2_xlate *res, bool write)
 {
 	uint32_t access = write ? SIOMMU_SMMUV2_WRITE : SIOMMU_SMMUV2_READ;
-	struct rcu_slot *rs;
-	struct piece p;
-	uint64_t out;
-	void *host;
+	struct xc_hit h;
 
-	if (unlikely(!req || !buf || !len || len > 4096 - (req->iova & 0xfff) ||
-		     (req->sid >> s->cfg.sid_bits)))
+	if (unlikely(!req || (req->sid >> s->cfg.sid_bits)))
 		return false;
-	/* v2_read_lock(), keeping the slot for the exit. */
-	rs = rcu_read_lock_slot(&s->rcu);
-	if (unlikely(!v2_xc_lookup(s, req->sid, req->iova & ~0xfffull, &out)) ||
-	    unlikely(!out_piece(req, out, access, req->iova, &p)) ||
-	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
-		rcu_read_unlock_slot(&s->rcu, rs);
+	h = (struct xc_hit){ .x = &s->xc, .gen = &s->inv_gen, .key = V2_XC_KEY(req->sid),
+			     .iova = req->iova, .need = (uint64_t)access << req_shift(req) };
+	if (!dma_one_page(&s->rcu, s->mem, xc_hit_pa, &h, req->iova, buf, len, write))
 		return false;
-	}
-	if (write)
-		memcpy(host, buf, len);
-	else
-		memcpy(buf, host, len);
-	rcu_read_unlock_slot(&s->rcu, rs);
 	v2_stat_inc(s, ST_XC_HIT);
 	if (done)
 		*done = len;
@@ -625,7 +604,7 @@ static inline_hot int dma(struct siommu_smmuv2 *s, const struct siommu_smmuv2_re
 			  void *buf, size_t len, size_t *done,
 			  struct siommu_smmuv2_xlate *res, bool write)
 {
-	if (dma_one_page(s, req, buf, len, done, res, write))
+	if (dma_fast(s, req, buf, len, done, res, write))
 		return 0;
 	return dma_pages(s, req, buf, len, done, res, write);
 }

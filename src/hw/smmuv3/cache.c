@@ -22,12 +22,9 @@
 void SIOMMU_EXPORT siommu_smmuv3_get_stats(struct siommu_smmuv3 *s,
 					   struct siommu_smmuv3_stats *st)
 {
-	uint64_t sum[ST_NR] = { 0 };
-	unsigned int i, j;
+	uint64_t sum[ST_NR];
 
-	for (i = 0; i < SMMU_STRIPES; i++)
-		for (j = 0; j < ST_NR; j++)
-			sum[j] += LD(s->stats[i].c[j]);
+	hw_count_sum(s->stats, sizeof(s->stats[0]), ST_NR, sum);
 	memset(st, 0, sizeof(*st));
 	/* A combined hit is what the three caches would have counted. */
 	sum[ST_TLB_HIT] += sum[ST_XC_HIT_S1] + sum[ST_XC_HIT_S2];
@@ -66,14 +63,9 @@ static bool fill_begin(struct siommu_smmuv3 *s, uint32_t *seq, uint64_t gen,
 	return true;
 }
 
-static void xc_flush(struct siommu_smmuv3 *s);
-
 void smmu_gen_bump(struct siommu_smmuv3 *s)
 {
-	uint64_t gen = __atomic_add_fetch(&s->inv_gen, 1, __ATOMIC_SEQ_CST);
-
-	if (unlikely((uint32_t)gen == 0))
-		xc_flush(s);
+	xc_gen_bump(&s->xc, &s->inv_gen);
 }
 
 void smmu_gen_set(struct siommu_smmuv3 *s, uint64_t gen)
@@ -258,21 +250,6 @@ static struct tlb_slot *tlb_way(struct siommu_smmuv3 *s, uint64_t key, uint64_t 
 /* The way of the combined cache set of (@key, @page) a fill under @gen
  * writes: the same tag, else a way not of this generation, else one by
  * page. */
-static struct xc_slot *xc_way(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key,
-			      uint64_t page)
-{
-	struct xc_slot *set = xc_set(s, key, page), *x = NULL;
-	unsigned int w;
-
-	for (w = 0; w < s->xc_ways; w++) {
-		if (LD(set[w].key) == key && LD(set[w].page) == page)
-			return &set[w];
-		if (!x && (!(LD(set[w].key) & XC_KEY_VALID) || LD(set[w].gen) != (uint32_t)gen))
-			x = &set[w];
-	}
-	return x ? x : &set[(page >> 12) % s->xc_ways];
-}
-
 /* Announce that TLB entries of @level may exist, before a fill re-checks
  * the generation: an invalidation that moves it after this sees the bit. */
 static void tlb_level_announce(struct siommu_smmuv3 *s, unsigned int level)
@@ -286,15 +263,6 @@ static void tlb_write(struct tlb_slot *t, uint64_t key, uint64_t page, uint64_t 
 	ST(t->key, key);
 	ST(t->page, page);
 	ST(t->out, out);
-}
-
-static void xc_write(struct xc_slot *x, uint64_t gen, uint64_t key, uint64_t page,
-		     uint64_t out)
-{
-	ST(x->gen, (uint32_t)gen);
-	ST(x->key, key);
-	ST(x->page, page);
-	ST(x->out, out);
 }
 
 void smmu_tlb_fill(struct siommu_smmuv3 *s, uint64_t gen, unsigned int kind,
@@ -322,31 +290,9 @@ void smmu_tlb_fill(struct siommu_smmuv3 *s, uint64_t gen, unsigned int kind,
 void smmu_xc_fill(struct siommu_smmuv3 *s, uint64_t gen, uint64_t key, uint64_t page,
 		  uint64_t out)
 {
-	struct xc_slot *x = xc_way(s, gen, key, page);
-	uint32_t held;
-
 	smmu_fill_hook(s, SMMU_CACHE_XC);
-	if (!fill_begin(s, &x->seq, gen, &held))
-		return;
-	xc_write(x, gen, key, page, out);
-	slot_unlock(&x->seq, held);
+	xc_fill(&s->xc, &s->inv_gen, gen, key, page, out);
 }
-
-/* Empty the combined cache: its generations' low halves wrapped. Fills
- * under an older generation fail their re-check; this removes those that
- * passed it. */
-static void xc_flush(struct siommu_smmuv3 *s)
-{
-	size_t i, n = (size_t)(s->tlb_set_mask + 1) * s->xc_ways;
-
-	for (i = 0; i < n; i++) {
-		uint32_t held = slot_lock(&s->xc[i].seq);
-
-		ST(s->xc[i].key, 0);
-		slot_unlock(&s->xc[i].seq, held);
-	}
-}
-
 static bool tlb_covers(const void *slot, uint64_t key, const void *arg)
 {
 	const struct tlb_slot *t = slot;
@@ -441,21 +387,20 @@ uint64_t smmu_tlb_inv(struct siommu_smmuv3 *s, const struct tlb_match *m)
 
 int smmu_caches_init(struct siommu_smmuv3 *s)
 {
-	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways, nx;
+	size_t n = (size_t)s->cfg.tlb_sets * s->cfg.tlb_ways;
 
 	s->tlb_ways = s->cfg.tlb_ways;
 	s->tlb_set_mask = s->cfg.tlb_sets - 1;
-	for (s->xc_ways = 1; s->xc_ways < s->tlb_ways; s->xc_ways <<= 1)
-		;
-	nx = (size_t)s->cfg.tlb_sets * s->xc_ways;
-	s->xc_set_offs = (uint64_t)s->tlb_set_mask * s->xc_ways * sizeof(struct xc_slot);
-	s->xc_last_way = (uint64_t)(s->xc_ways - 1) * sizeof(struct xc_slot);
 	/* Each allocation is a fallible step of siommu_smmuv3_create(). */
 	s->tlb = mem_should_fail(s->mem) ? NULL :
 		 aligned_alloc(64, (n * sizeof(struct tlb_slot) + 63) & ~(size_t)63);
-	s->xc = !s->tlb || mem_should_fail(s->mem) ? NULL :
-		aligned_alloc(64, (nx * sizeof(struct xc_slot) + 63) & ~(size_t)63);
-	s->ste = !s->xc || mem_should_fail(s->mem) ? NULL :
+	if (!s->tlb)
+		return -ENOMEM;
+	if (xc_init(&s->xc, s->mem, s->cfg.tlb_sets, s->tlb_ways)) {
+		smmu_caches_fini(s);
+		return -ENOMEM;
+	}
+	s->ste = mem_should_fail(s->mem) ? NULL :
 		 aligned_alloc(64, STE_SLOTS * sizeof(struct cfg_slot));
 	s->cd = !s->ste || mem_should_fail(s->mem) ? NULL :
 		aligned_alloc(64, CD_SLOTS * sizeof(struct cfg_slot));
@@ -464,7 +409,6 @@ int smmu_caches_init(struct siommu_smmuv3 *s)
 		return -ENOMEM;
 	}
 	memset(s->tlb, 0, n * sizeof(struct tlb_slot));
-	memset(s->xc, 0, nx * sizeof(struct xc_slot));
 	memset(s->ste, 0, STE_SLOTS * sizeof(struct cfg_slot));
 	memset(s->cd, 0, CD_SLOTS * sizeof(struct cfg_slot));
 	return 0;
@@ -473,11 +417,10 @@ int smmu_caches_init(struct siommu_smmuv3 *s)
 void smmu_caches_fini(struct siommu_smmuv3 *s)
 {
 	free(s->tlb);
-	free(s->xc);
+	xc_fini(&s->xc);
 	free(s->ste);
 	free(s->cd);
 	s->tlb = NULL;
-	s->xc = NULL;
 	s->ste = NULL;
 	s->cd = NULL;
 }

@@ -515,7 +515,7 @@ static bool is_reg64(uint64_t off)
 	return false;
 }
 
-static uint64_t reg64_read(struct siommu_smmuv3 *s, uint64_t off)
+static uint64_t reg64_value(struct siommu_smmuv3 *s, uint64_t off)
 {
 	uint64_t v;
 
@@ -532,8 +532,18 @@ static uint64_t reg64_read(struct siommu_smmuv3 *s, uint64_t off)
 	return v;
 }
 
-static uint32_t reg32_read(struct siommu_smmuv3 *s, uint64_t off)
+/* Is @off (8-aligned) a 64-bit register? Its value if so (lock held). */
+static bool reg64_read(void *ctx, uint64_t off, uint64_t *val)
 {
+	if (!is_reg64(off))
+		return false;
+	*val = reg64_value(ctx, off);
+	return true;
+}
+
+static uint32_t reg32_read(void *ctx, uint64_t off)
+{
+	struct siommu_smmuv3 *s = ctx;
 	uint32_t v;
 
 	switch (off) {
@@ -583,20 +593,12 @@ static uint32_t reg32_read(struct siommu_smmuv3 *s, uint64_t off)
 int SIOMMU_EXPORT siommu_smmuv3_mmio_read(struct siommu_smmuv3 *s, uint64_t offset,
 					  unsigned int size, uint64_t *val)
 {
-	uint64_t base = offset & ~7ull, r;
+	uint64_t r;
 
 	if (!mmio_access_ok(offset, size, SIOMMU_SMMUV3_MMIO_SIZE) || !val)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
-	if (is_reg64(base)) {
-		r = reg64_read(s, base);
-		if (size == 4)
-			r = (uint32_t)(r >> ((offset & 4) * 8));
-	} else if (size == 8) {
-		r = reg32_read(s, offset) | (uint64_t)reg32_read(s, offset + 4) << 32;
-	} else {
-		r = reg32_read(s, offset);
-	}
+	r = mmio_read_compose(s, offset, size, reg64_read, reg32_read);
 	pthread_mutex_unlock(&s->lock);
 	*val = r;
 	return 0;

@@ -19,6 +19,8 @@
 #include "hw/smmuv3/hook.h"
 #include "hw/common/devs.h"
 #include "hw/common/slot.h"
+#include "hw/common/stats.h"
+#include "hw/common/xc.h"
 
 #define BIT64(n) (1ull << (n))
 #define GENMASK64(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
@@ -254,40 +256,21 @@ enum { TLB_S1 = 1, TLB_S2 = 2, TLB_NEST = 3 };
 #define TLB_OUT_MASK		GENMASK64(11, 0)
 
 /*
- * Combined translation cache: what the STE cache, the CD cache and the
- * TLB answered for one stream, substream and 4K input page, so that the
- * next request for it probes once. It is filled on a TLB hit, not by the
- * walk that filled the TLB: a page is remembered here from its second
- * translation on. An entry is
- * a memo of that answer and nothing more: it holds the TLB entry's output
- * base and permissions (both privilege levels) and its level, and the
- * invalidation generation (inv_gen, low 32 bits) sampled before the
- * translation read any cache or table.
- * A hit needs that generation to be current, and every invalidation moves
- * inv_gen both before and after it removes anything, so an entry outlives
- * no CMD_CFGI_* or CMD_TLBI_* whatever it removed; what stays cached below
- * (a stale STE, CD or TLB entry, as the architecture allows) answers the
- * next request through the three caches again, as before. When inv_gen's
- * low half wraps, the cache is emptied (smmu_xc_flush()), so an entry
- * never matches a later generation with the same low bits.
- *
- * Slots follow the protocol of struct cfg_slot; the set is chosen as for
- * the TLB, with its geometry.
+ * The combined cache (hw/common/xc.h): what the STE cache, the CD cache
+ * and the TLB answered for one stream, substream and 4K input page, so
+ * that the next request for it probes once. It is filled on a TLB hit,
+ * not by the walk that filled the TLB: a page is remembered here from its
+ * second translation on. Every CMD_CFGI_* and CMD_TLBI_*, and SMMUEN
+ * cleared, moves inv_gen (smmu_gen_bump()), so an entry outlives none of
+ * them whatever they removed; what stays cached below (a stale STE, CD or
+ * TLB entry, as the architecture allows) answers the next request through
+ * the three caches again. The page is kept as requested (top byte
+ * included); the set is chosen with the TLB's geometry.
  */
-struct xc_slot {
-	uint32_t seq;
-	uint32_t gen;		/* low 32 bits of inv_gen at the fill */
-	uint64_t key;		/* XC_KEY */
-	uint64_t page;		/* 4K input page, as requested (top byte kept) */
-	uint64_t out;		/* output base of the entry | PERM_ALL | XC_OUT_* */
-};
-#define XC_KEY_VALID		BIT64(63)
 #define XC_KEY_SSV		BIT64(52)
 #define XC_KEY(sid, ssv, ssid) \
 	(XC_KEY_VALID | (uint64_t)(sid) | \
 	 ((ssv) ? XC_KEY_SSV | (uint64_t)(ssid) << 32 : 0))
-#define XC_OUT_LEVEL(o)		((unsigned int)((o) >> 6) & 3)
-#define XC_OUT_LEVEL_SET(l)	((uint64_t)(l) << 6)
 #define XC_OUT_CD		BIT64(8)	/* the hit counts a CD hit too */
 
 enum smmu_stat {
@@ -311,7 +294,6 @@ enum smmu_stat {
 	ST_NR
 };
 
-#define SMMU_STRIPES 16
 struct smmu_stripe {
 	uint64_t c[ST_NR];
 } __attribute__((aligned(64)));
@@ -370,16 +352,13 @@ struct siommu_smmuv3 {
 	unsigned int tlb_ways;
 	uint32_t tlb_set_mask;
 	struct tlb_slot *tlb;
-	struct xc_slot *xc;		/* tlb_set_mask + 1 sets of xc_ways */
-	unsigned int xc_ways;		/* tlb_ways rounded up to a power of two */
-	uint64_t xc_set_offs;		/* byte offsets of the sets: a mask */
-	uint64_t xc_last_way;		/* (xc_ways - 1) * sizeof(struct xc_slot) */
+	struct xc xc;			/* the TLB's sets */
 	struct cfg_slot *ste;
 	struct cfg_slot *cd;
 	smmu_fill_hook_fn *fill_hook;	/* see smmu_fill_hook_set() */
 	void *fill_hook_opaque;
 	uint64_t inv_gen __attribute__((aligned(64)));
-	struct smmu_stripe stats[SMMU_STRIPES];
+	struct smmu_stripe stats[HW_STRIPES];
 
 	siommu_smmuv3_msi_fn msi_fn;
 	void *msi_opaque;
@@ -441,42 +420,18 @@ static inline void smmu_sync(struct siommu_smmuv3 *s)
 
 static inline_hot struct smmu_stripe *smmu_stripe(struct siommu_smmuv3 *s)
 {
-	/* Threads run on different stacks (megabytes apart): the stack
-	 * address selects a stripe, so threads mostly count in lines of their
-	 * own. Two threads on one stripe can lose counts, never add any. */
-	uintptr_t sp;
-
-#if defined(__x86_64__)
-	/* The stack pointer itself: __builtin_frame_address() forces a frame
-	 * pointer on every caller, the hit path included. */
-	__asm__("mov %%rsp, %0" : "=r"(sp));
-#else
-	sp = (uintptr_t)__builtin_frame_address(0);
-#endif
-	return &s->stats[(sp >> 23) % SMMU_STRIPES];
+	return &s->stats[hw_stripe()];
 }
 
 /* Count on a stripe found once by a path that counts more than once. */
 static inline_hot void stripe_inc(struct smmu_stripe *sp, enum smmu_stat st)
 {
-	uint64_t *c = &sp->c[st];
-
-#if defined(__x86_64__) && !defined(SIOMMU_TSAN)
-	/* The unlocked load and store below as one add to memory (compilers
-	 * do not fuse atomic loads and stores); an aligned 8-byte access is
-	 * single-copy atomic, so readers never see a torn count. Sanitizer
-	 * builds keep the atomics, which they can see. */
-	__asm__("addq $1, %0" : "+m"(*c));
-#else
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
-#endif
+	hw_count_add(&sp->c[st], 1);
 }
 
 static inline_hot void smmu_stat_add(struct siommu_smmuv3 *s, enum smmu_stat st, uint64_t n)
 {
-	uint64_t *c = &smmu_stripe(s)->c[st];
-
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+	hw_count_add(&smmu_stripe(s)->c[st], n);
 }
 
 static inline_hot void smmu_stat_inc(struct siommu_smmuv3 *s, enum smmu_stat st)
@@ -592,44 +547,13 @@ static inline_hot int smmu_tlb_lookup(struct siommu_smmuv3 *s, unsigned int kind
 	return -1;
 }
 
-static inline_hot struct xc_slot *xc_set(struct siommu_smmuv3 *s, uint64_t key,
-					 uint64_t page)
-{
-	uint64_t h = hash64(key ^ (page >> 12));
-
-	/* Bits 38 up of the product (the low ones mix poorly) pick the set,
-	 * already scaled to its byte offset: at most 65536 sets of 16 slots
-	 * of 32 bytes, bit 24 down. */
-	return (struct xc_slot *)((char *)s->xc + ((h >> 38) & s->xc_set_offs));
-}
-
 /* Combined cache lookup: lock-free, no RCU section. Returns true with *out
  * the entry's output word if (@key, @page) is cached under the current
- * generation, read after the entry. */
+ * generation. */
 static inline_hot bool smmu_xc_lookup(struct siommu_smmuv3 *s, uint64_t key, uint64_t page,
 				      uint64_t *out)
 {
-	struct xc_slot *x = xc_set(s, key, page);
-	const struct xc_slot *end = (const struct xc_slot *)((const char *)x + s->xc_last_way);
-
-	for (;;) {
-		uint32_t seq = slot_read_begin(&x->seq);
-		uint64_t k = __atomic_load_n(&x->key, __ATOMIC_RELAXED);
-		uint64_t pg = __atomic_load_n(&x->page, __ATOMIC_RELAXED);
-
-		if (((k ^ key) | (pg ^ page)) == 0) {
-			uint64_t o = __atomic_load_n(&x->out, __ATOMIC_RELAXED);
-			uint32_t g = __atomic_load_n(&x->gen, __ATOMIC_RELAXED);
-
-			if (slot_read_retry(&x->seq, seq) || g != (uint32_t)smmu_gen(s))
-				return false;
-			*out = o;
-			return true;
-		}
-		if (x == end)
-			return false;
-		x++;
-	}
+	return xc_lookup(&s->xc, &s->inv_gen, key, page, out);
 }
 
 /* A new invalidation generation (every invalidation, and SMMUEN cleared):

@@ -381,7 +381,7 @@ static int s1_walk(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint64_t v
 	const struct s1_cfg *c1 = &c->s1;
 	unsigned int half = (va >> 55) & 1, ia = 64 - c1->tsz[half];
 	unsigned int top = c1->tbi[half] ? 55 : 63, start, l, sh;
-	uint64_t hi = GENMASK64(top, ia), oa_mask = addr_mask(c1->oa_bits);
+	uint64_t hi, oa_mask = addr_mask(c1->oa_bits);
 	uint64_t table = c1->ttb[half], tbl = 0, desc, ea, pa, idx_mask;
 	/* The frame pool never moves: its window is taken once per walk,
 	 * and a table anywhere else is looked up by rd64(). */
@@ -390,7 +390,12 @@ static int s1_walk(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint64_t v
 	uint8_t *const pool_host = pool->host;
 	const bool nest = c->config == STE_CFG_NEST;
 
-	if (c1->epd[half] || (va & hi) != (half ? hi : 0))
+	/* A disabled half's TxSZ was never checked (cd_decode()): it is
+	 * not read, not even to size the range. */
+	if (c1->epd[half])
+		return s1_fault(c1, f, SIOMMU_SMMUV3_F_TRANSLATION, EV_CLASS_IN);
+	hi = GENMASK64(top, ia);
+	if ((va & hi) != (half ? hi : 0))
 		return s1_fault(c1, f, SIOMMU_SMMUV3_F_TRANSLATION, EV_CLASS_IN);
 	start = 3 - (ia - 13) / 9;
 	if (!nest && (table & ~oa_mask))

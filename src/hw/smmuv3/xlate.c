@@ -21,35 +21,12 @@
 
 #include "hw/smmuv3/smmuv3_internal.h"
 #include "hw/common/dma.h"
+#include "hw/common/xc.h"
 #include "mem/mem_internal.h"
-
-/* The translation of one page of a transaction. */
-struct piece {
-	uint64_t addr;		/* output of the transaction's address */
-	uint64_t base, out;	/* input and output page bases */
-	uint64_t size;
-	uint32_t perm;		/* for this requester (READ | WRITE | EXEC) */
-};
 
 static inline_hot unsigned int perm_shift(const struct siommu_smmuv3_req *req)
 {
 	return req->priv ? PERM_PRIV_SHIFT : 0;
-}
-
-/* The piece of @iova under an entry's output word @out (output base,
- * PERM_ALL, level @level), if it grants @access to this requester. */
-static inline_hot bool out_piece(const struct siommu_smmuv3_req *req, uint64_t out,
-				 unsigned int level, uint32_t access, uint64_t iova,
-				 struct piece *p)
-{
-	if ((uint64_t)access << perm_shift(req) & ~out & PERM_ALL)
-		return false;
-	p->size = level_size(level);
-	p->base = iova & ~(p->size - 1);
-	p->out = out & ~TLB_OUT_MASK;
-	p->addr = p->out + (iova & (p->size - 1));
-	p->perm = (TLB_OUT_PERM(out) >> perm_shift(req)) & ACC_ALL;
-	return true;
 }
 
 /* The TLB entry of (@kind, @asid, @vmid, @va) as the piece of @iova, if
@@ -57,28 +34,20 @@ static inline_hot bool out_piece(const struct siommu_smmuv3_req *req, uint64_t o
  * is its output word for the combined cache. */
 static inline_hot bool tlb_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 				 unsigned int kind, uint16_t asid, uint16_t vmid, uint64_t va,
-				 uint32_t access, uint64_t iova, struct piece *p, uint64_t *xc)
+				 uint32_t access, uint64_t iova, struct xc_piece *p, uint64_t *xc)
 {
-	uint64_t out;
+	uint64_t out, word;
 	int level = smmu_tlb_lookup(s, kind, asid, vmid, va, &out);
 
-	if (level < 0 || !out_piece(req, out, (unsigned int)level, access, iova, p))
+	if (level < 0)
+		return false;
+	word = xc_out_word(out & ~TLB_OUT_MASK, (unsigned int)level, iova & ~0xfffull,
+			   TLB_OUT_PERM(out), kind != TLB_S2 ? XC_OUT_CD : 0);
+	if (!xc_out_piece(word, iova, perm_shift(req), access, p))
 		return false;
 	if (xc)
-		*xc = (out & ~TLB_OUT_MASK) | TLB_OUT_PERM(out) |
-		      XC_OUT_LEVEL_SET((unsigned int)level) | (kind != TLB_S2 ? XC_OUT_CD : 0);
+		*xc = word;
 	return true;
-}
-
-/* The hit path: an entry of the combined cache, one probe. SMMUEN needs
- * no test: entries are made only while it is set, and clearing it ends
- * them (xl_publish()). */
-static inline_hot bool xc_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-				uint32_t access, uint64_t iova, struct piece *p, uint64_t *out)
-{
-	return likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
-				     iova & ~0xfffull, out)) &&
-	       likely(out_piece(req, *out, XC_OUT_LEVEL(*out), access, iova, p));
 }
 
 /* Count a combined hit whose output word is @out. */
@@ -87,18 +56,22 @@ static inline_hot void xc_count(struct siommu_smmuv3 *s, uint64_t out)
 	stripe_inc(smmu_stripe(s), out & XC_OUT_CD ? ST_XC_HIT_S1 : ST_XC_HIT_S2);
 }
 
+/* The hit path: an entry of the combined cache, one probe. SMMUEN needs
+ * no test: entries are made only while it is set, and clearing it ends
+ * them (xl_publish()). */
 static inline_hot bool xc_hit(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-			      uint32_t access, uint64_t iova, struct piece *p)
+			      uint32_t access, uint64_t iova, struct xc_piece *p)
 {
 	uint64_t out;
 
-	if (xc_piece(s, req, access, iova, p, &out)) {
+	if (likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
+				  iova & ~0xfffull, &out)) &&
+	    likely(xc_out_piece(out, iova, perm_shift(req), access, p))) {
 		xc_count(s, out);
 		return true;
 	}
 	return false;
 }
-
 
 /* The requester's access against a walk's permissions: the stage that
  * refuses it gives F_PERMISSION (stage 1 is looked at first). */
@@ -131,7 +104,7 @@ static int perm_fault(const struct smmu_cfg *c, const struct smmu_walk_out *o,
  * have filled what this one needs (SMMUv3 3.17).
  */
 static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
-			const struct siommu_smmuv3_req *req, struct piece *p, uint64_t *xc)
+			const struct siommu_smmuv3_req *req, struct xc_piece *p, uint64_t *xc)
 {
 	uint64_t va = req->iova;
 	unsigned int kind;
@@ -163,7 +136,7 @@ static bool cfg_tlb_hit(struct siommu_smmuv3 *s, const struct smmu_cfg *c,
 static inline_hot int xlate_walk_inline(struct siommu_smmuv3 *s,
 					const struct siommu_smmuv3_req *req,
 					enum smmu_kind kind, uint32_t access, uint64_t iova,
-					struct piece *p, struct smmu_fault *f)
+					struct xc_piece *p, struct smmu_fault *f)
 {
 	/* The generation before SMMUEN: clearing SMMUEN publishes it, then
 	 * moves the generation, so a fill under a generation that saw the
@@ -247,7 +220,7 @@ static inline_hot int xlate_walk_inline(struct siommu_smmuv3 *s,
  * takes it inline so that its piece never goes through memory. */
 static __attribute__((noinline)) int
 xlate_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
-	   enum smmu_kind kind, uint32_t access, uint64_t iova, struct piece *p,
+	   enum smmu_kind kind, uint32_t access, uint64_t iova, struct xc_piece *p,
 	   struct smmu_fault *f)
 {
 	return xlate_walk_inline(s, req, kind, access, iova, p, f);
@@ -281,7 +254,7 @@ static int fault_report(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req 
 
 /* Field by field, as the hit path writes them: a whole-struct copy from a
  * piece just stored would wait on those stores. */
-static inline_hot void res_fill(struct siommu_smmuv3_xlate *res, const struct piece *p)
+static inline_hot void res_fill(struct siommu_smmuv3_xlate *res, const struct xc_piece *p)
 {
 	res->addr = p->addr;
 	res->iova_base = p->base;
@@ -312,7 +285,7 @@ translate_miss(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 	       struct siommu_smmuv3_xlate *res)
 {
 	struct smmu_fault f;
-	struct piece p;
+	struct xc_piece p;
 
 	if (!xlate_walk_inline(s, req, KIND_UNTRANSLATED, req->access, req->iova, &p, &f)) {
 		res_fill(res, &p);
@@ -325,6 +298,7 @@ int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
 					  const struct siommu_smmuv3_req *req,
 					  struct siommu_smmuv3_xlate *res)
 {
+	struct xc_piece p;
 	uint64_t out;
 
 	/* The hit path: the checks of req_check() in two tests, one probe of
@@ -334,23 +308,11 @@ int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
 		     (req->ssv && req->ssid > 0xfffff)))
 		return -EINVAL;
 	if (likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
-				  req->iova & ~0xfffull, &out))) {
-		unsigned int shift = perm_shift(req);
-		uint64_t size = level_size(XC_OUT_LEVEL(out)), base = out & ~TLB_OUT_MASK;
-
-		if (likely(!((uint64_t)req->access << shift & ~out & PERM_ALL))) {
-			res->addr = base + (req->iova & (size - 1));
-			res->iova_base = req->iova & ~(size - 1);
-			res->addr_base = base;
-			res->size = size;
-			res->perm = (TLB_OUT_PERM(out) >> shift) & ACC_ALL;
-			res->event = 0;
-			res->event_recorded = false;
-			res->stalled = false;
-			res->stag = 0;
-			xc_count(s, out);
-			return 0;
-		}
+				  req->iova & ~0xfffull, &out)) &&
+	    likely(xc_out_piece(out, req->iova, perm_shift(req), req->access, &p))) {
+		res_fill(res, &p);
+		xc_count(s, out);
+		return 0;
 	}
 	return translate_miss(s, req, res);
 }
@@ -360,7 +322,7 @@ int SIOMMU_EXPORT siommu_smmuv3_ats_translate(struct siommu_smmuv3 *s,
 					      struct siommu_smmuv3_xlate *res)
 {
 	struct smmu_fault f;
-	struct piece p;
+	struct xc_piece p;
 
 	if (req_check(req, true) || !res)
 		return -EINVAL;
@@ -379,95 +341,73 @@ int SIOMMU_EXPORT siommu_smmuv3_ats_translate(struct siommu_smmuv3 *s,
 	return fault_report(s, req, req->access, req->iova, &f, res);
 }
 
-/*
- * Walk [req->iova, + len) page by page; @copy runs on each piece inside a
- * read-side section that also covers its translation.
- */
+/* A transfer's request and the fault its piece met, for
+ * dma_for_each_piece()'s callbacks. */
+struct pieces {
+	struct siommu_smmuv3 *s;
+	const struct siommu_smmuv3_req *req;
+	struct siommu_smmuv3_xlate *res;
+	uint32_t access;
+	struct smmu_fault f;
+};
+
+static inline_hot int piece_xlate(void *ctx, uint64_t iova, uint64_t left,
+				  struct dma_piece *dp)
+{
+	struct pieces *t = ctx;
+	struct xc_piece p;
+
+	(void)left;
+	if (!xc_hit(t->s, t->req, t->access, iova, &p) &&
+	    xlate_walk(t->s, t->req, KIND_UNTRANSLATED, t->access, iova, &p, &t->f))
+		return DMA_PIECE_FAULT;
+	dp->addr = p.addr;
+	dp->avail = p.base + p.size - iova;
+	return 0;
+}
+
+static int piece_report(void *ctx, uint64_t iova)
+{
+	struct pieces *t = ctx;
+
+	return fault_report(t->s, t->req, t->access, iova, &t->f, t->res);
+}
+
+/* [req->iova, + len) page by page (hw/common/dma.h). */
 static int for_each_piece(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 			  uint32_t access, size_t len, size_t *done,
 			  struct siommu_smmuv3_xlate *res,
 			  int (*copy)(void *arg, void *host, size_t n, size_t off), void *arg)
 {
-	unsigned int pieces = 0;
-	uint64_t last;
-	size_t off = 0;
-	int ret = 0;
+	struct pieces t = { .s = s, .req = req, .res = res, .access = access };
 
 	if (res)
 		memset(res, 0, sizeof(*res));
-	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
-		return -EINVAL;
-	smmu_read_lock(s);
-	while (off < len) {
-		uint64_t iova = req->iova + off, chunk, avail;
-		struct smmu_fault f;
-		struct piece p;
-		void *host;
-
-		if (!xc_hit(s, req, access, iova, &p) &&
-		    xlate_walk(s, req, KIND_UNTRANSLATED, access, iova, &p, &f)) {
-			smmu_read_unlock(s);
-			ret = fault_report(s, req, access, iova, &f, res);
-			goto out;
-		}
-		avail = p.base + p.size - iova;
-		chunk = avail < len - off ? avail : len - off;
-		host = dma_host(s->mem, p.addr, chunk);
-		if (!host) {
-			ret = -EFAULT;
-			break;
-		}
-		ret = copy(arg, host, (size_t)chunk, off);
-		if (ret)
-			break;
-		off += (size_t)chunk;
-		if (unlikely(++pieces == DMA_PIECES_PER_SECTION)) {
-			pieces = 0;
-			smmu_read_unlock(s);
-			smmu_read_lock(s);
-		}
-	}
-	smmu_read_unlock(s);
-out:
-	if (done)
-		*done = off;
-	return ret;
+	return dma_for_each_piece(&s->rcu, s->mem, req->iova, len, done, piece_xlate,
+				  piece_report, copy, arg, &t);
 }
 
 /*
  * A transfer within one 4K page whose translation is in the combined cache
- * and lands in RAM: the common DMA, in one short path with the copy inside
- * the read-side section. Returns false, having copied nothing, for
- * anything else (the checks of the request included), which
- * for_each_piece() then does.
+ * and lands in RAM: the common DMA, in one short path (hw/common/dma.h).
+ * Returns false, having copied nothing, for anything else (the checks of
+ * the request included), which for_each_piece() then does.
  */
-static inline_hot bool dma_one_page(struct siommu_smmuv3 *s,
-				    const struct siommu_smmuv3_req *req, void *buf,
-				    size_t len, size_t *done, struct siommu_smmuv3_xlate *res,
-				    bool write)
+static inline_hot bool dma_fast(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
+				void *buf, size_t len, size_t *done,
+				struct siommu_smmuv3_xlate *res, bool write)
 {
 	uint32_t access = write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ;
-	struct rcu_slot *rs;
-	struct piece p;
-	uint64_t out;
-	void *host;
+	struct xc_hit h;
 
-	if (unlikely(!req || !buf || !len || len > SIOMMU_SZ_4K - (req->iova & 0xfff) ||
-		     (req->ssv && req->ssid > 0xfffff)))
+	if (unlikely(!req || (req->ssv && req->ssid > 0xfffff)))
 		return false;
-	/* smmu_read_lock(), keeping the slot for the exit. */
-	rs = rcu_read_lock_slot(&s->rcu);
-	if (unlikely(!xc_piece(s, req, access, req->iova, &p, &out)) ||
-	    unlikely(!(host = dma_host(s->mem, p.addr, len)))) {
-		rcu_read_unlock_slot(&s->rcu, rs);
+	h = (struct xc_hit){ .x = &s->xc, .gen = &s->inv_gen,
+			     .key = XC_KEY(req->sid, req->ssv, req->ssid), .iova = req->iova,
+			     .need = (uint64_t)access << perm_shift(req) };
+	if (!dma_one_page(&s->rcu, s->mem, xc_hit_pa, &h, req->iova, buf, len, write))
 		return false;
-	}
-	if (write)
-		memcpy(host, buf, len);
-	else
-		memcpy(buf, host, len);
-	rcu_read_unlock_slot(&s->rcu, rs);
-	xc_count(s, out);
+	xc_count(s, h.out);
 	if (done)
 		*done = len;
 	if (res)
@@ -493,7 +433,7 @@ static inline_hot int dma(struct siommu_smmuv3 *s, const struct siommu_smmuv3_re
 			  void *buf, size_t len, size_t *done,
 			  struct siommu_smmuv3_xlate *res, bool write)
 {
-	if (dma_one_page(s, req, buf, len, done, res, write))
+	if (dma_fast(s, req, buf, len, done, res, write))
 		return 0;
 	return dma_pages(s, req, buf, len, done, res, write);
 }

@@ -29,12 +29,9 @@ void vtd_stat_add(struct siommu_vtd *v, enum vtd_stat s, uint64_t n)
 void SIOMMU_EXPORT siommu_vtd_get_stats(struct siommu_vtd *v,
 					struct siommu_vtd_stats *st)
 {
-	uint64_t sum[ST_NR] = { 0 };
-	unsigned int i, j;
+	uint64_t sum[ST_NR];
 
-	for (i = 0; i < VTD_STRIPES; i++)
-		for (j = 0; j < ST_NR; j++)
-			sum[j] += __atomic_load_n(&v->stats[i].c[j], __ATOMIC_RELAXED);
+	hw_count_sum(v->stats, sizeof(v->stats[0]), ST_NR, sum);
 	memset(st, 0, sizeof(*st));
 	st->iotlb_hit = sum[ST_IOTLB_HIT];
 	st->iotlb_miss = sum[ST_IOTLB_MISS];

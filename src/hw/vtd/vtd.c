@@ -382,8 +382,10 @@ static bool in_frcd(struct siommu_vtd *v, uint64_t off)
 }
 
 /* Is @off (8-aligned) a 64-bit register? Returns its value if so. */
-static bool reg64_read(struct siommu_vtd *v, uint64_t off, uint64_t *val)
+static bool reg64_read(void *ctx, uint64_t off, uint64_t *val)
 {
+	struct siommu_vtd *v = ctx;
+
 	switch (off) {
 	case SIOMMU_VTD_REG_CAP:	*val = v->cap; return true;
 	case SIOMMU_VTD_REG_ECAP:	*val = v->ecap; return true;
@@ -412,8 +414,9 @@ static bool reg64_read(struct siommu_vtd *v, uint64_t off, uint64_t *val)
 	return false;
 }
 
-static uint32_t reg32_read(struct siommu_vtd *v, uint64_t off)
+static uint32_t reg32_read(void *ctx, uint64_t off)
 {
+	struct siommu_vtd *v = ctx;
 	uint32_t val;
 
 	switch (off) {
@@ -451,14 +454,7 @@ int SIOMMU_EXPORT siommu_vtd_mmio_read(struct siommu_vtd *v, uint64_t offset,
 	if (!mmio_access_ok(offset, size, SIOMMU_VTD_MMIO_SIZE) || !val)
 		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
-	if (reg64_read(v, offset & ~7ull, &r)) {
-		if (size == 4)
-			r = (uint32_t)(r >> ((offset & 4) * 8));
-	} else if (size == 8) {
-		r = reg32_read(v, offset) | (uint64_t)reg32_read(v, offset + 4) << 32;
-	} else {
-		r = reg32_read(v, offset);
-	}
+	r = mmio_read_compose(v, offset, size, reg64_read, reg32_read);
 	pthread_mutex_unlock(&v->lock);
 	*val = r;
 	return 0;

@@ -17,6 +17,7 @@
 #include "util/rcu.h"
 #include "hw/common/devs.h"
 #include "hw/common/slot.h"
+#include "hw/common/stats.h"
 
 /* ---- Entry formats (VT-d 9.4-9.9) ---------------------------------- */
 
@@ -233,7 +234,6 @@ enum vtd_stat {
 	ST_NR
 };
 
-#define VTD_STRIPES 16
 struct vtd_stripe {
 	uint64_t c[ST_NR];
 } __attribute__((aligned(64)));
@@ -329,7 +329,7 @@ struct siommu_vtd {
 	 * iotlb_pop): none, and invalidations skip the cache. */
 	uint32_t psc_pop;
 
-	struct vtd_stripe stats[VTD_STRIPES];
+	struct vtd_stripe stats[HW_STRIPES];
 
 	siommu_vtd_msi_fn msi_fn;
 	void *msi_opaque;
@@ -404,44 +404,17 @@ static inline void vtd_sync(struct siommu_vtd *v)
 
 /* ---- cache.c ------------------------------------------------------------ */
 
-/*
- * Counters are striped by thread, without thread-local storage: threads run
- * on different stacks (megabytes apart), so the stack address selects a
- * stripe and threads mostly count in lines of their own. A plain load and
- * store, not a locked add, keeps counting as cheap as a cache hit; two
- * threads that hash to the same stripe can lose counts, never add any.
- * (sched_getcpu() would stripe by CPU but costs as much as an IOTLB hit.)
- */
+/* Counters: hw/common/stats.h. */
 static inline_hot struct vtd_stripe *vtd_stripe(struct siommu_vtd *v)
 {
-	uintptr_t sp;
-
-#if defined(__x86_64__)
-	/* The stack pointer itself: no frame pointer forced on the caller. */
-	__asm__("mov %%rsp, %0" : "=r"(sp));
-#else
-	sp = (uintptr_t)__builtin_frame_address(0);
-#endif
-	/* Default thread stacks are 8M apart: bit 23 up tells them apart. */
-	return &v->stats[(sp >> 23) % VTD_STRIPES];
+	return &v->stats[hw_stripe()];
 }
 
 /* Count on this thread's stripe, found once by a path that counts more
  * than once. */
 static inline_hot void stripe_add(struct vtd_stripe *st, enum vtd_stat s, uint64_t n)
 {
-	uint64_t *c = &st->c[s];
-
-#if defined(__x86_64__) && !defined(SIOMMU_TSAN)
-	/* The same unlocked load and store as below, as one add to memory
-	 * (compilers do not fuse atomic loads and stores); an aligned 8-byte
-	 * access is single-copy atomic, so readers never see a torn count.
-	 * Sanitizer builds keep the atomics, which they can see. */
-	__asm__("addq %1, %0" : "+m"(*c) : "er"(n));
-#else
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
-			 __ATOMIC_RELAXED);
-#endif
+	hw_count_add(&st->c[s], n);
 }
 
 static inline_hot void stripe_inc(struct vtd_stripe *st, enum vtd_stat s)

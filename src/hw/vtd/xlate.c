@@ -431,108 +431,101 @@ piece_slow(struct siommu_vtd *v, const struct siommu_vtd_req *req, struct hit_re
 	return p;
 }
 
-/*
- * Walks [req->iova, + len) page by page; @copy runs on each piece inside
- * an RCU read-side section that also covers its translation. One section
- * serves up to DMA_PIECES_PER_SECTION pieces: a wait descriptor waits for the
- * whole section, so each piece's copy still finishes before a wait that
- * removes its translation completes.
- */
+/* A transfer's request and the error and fault its piece met, for
+ * dma_for_each_piece()'s callbacks. */
+struct pieces {
+	struct siommu_vtd *v;
+	const struct siommu_vtd_req *req;
+	struct siommu_vtd_xlate *res;
+	struct hit_req h;
+	uint32_t access;
+	int ret;
+	struct vtd_fault f;
+};
+
+static inline_hot int piece_xlate(void *ctx, uint64_t iova, uint64_t left,
+				  struct dma_piece *dp)
+{
+	struct pieces *t = ctx;
+	struct piece p;
+
+	if (no_pasid_intr(t->req, iova))
+		return -ENOTSUP;
+	if (likely(piece_hit(t->v, &t->h, iova, &p))) {
+		vtd_stat_inc(t->v, ST_IOTLB_HIT);
+	} else {
+		p = piece_slow(t->v, t->req, t->h, t->access, iova, left, &t->ret, &t->f);
+		if (!p.avail)
+			return DMA_PIECE_FAULT;
+	}
+	dp->addr = p.addr;
+	dp->avail = p.avail;
+	return 0;
+}
+
+static int piece_report(void *ctx, uint64_t iova)
+{
+	struct pieces *t = ctx;
+
+	(void)iova;
+	fault_report(t->v, &t->f, t->res);
+	return t->ret;
+}
+
+/* [req->iova, + len) page by page (hw/common/dma.h). */
 static inline_hot int for_each_piece(struct siommu_vtd *v, const struct siommu_vtd_req *req,
 				      uint32_t access, size_t len, size_t *done,
 				      struct siommu_vtd_xlate *res,
 				      int (*copy)(void *arg, void *host, size_t n, size_t off),
 				      void *arg)
 {
-	struct hit_req h;
-	unsigned int pieces = 0;
-	uint64_t last;
-	size_t off = 0;
-	int ret = 0;
+	struct pieces t = { .v = v, .req = req, .res = res, .access = access };
 
 	if (res)
 		memset(res, 0, sizeof(*res));
-	if (len && __builtin_add_overflow(req->iova, (uint64_t)len - 1, &last))
-		return -EINVAL;
-	hit_req_init(&h, req, access);
-	vtd_read_lock(v);
-	while (off < len) {
-		uint64_t iova = req->iova + off, chunk;
-		struct piece p;
-		void *host;
+	hit_req_init(&t.h, req, access);
+	return dma_for_each_piece(&v->rcu, v->mem, req->iova, len, done, piece_xlate,
+				  piece_report, copy, arg, &t);
+}
 
-		if (no_pasid_intr(req, iova)) {
-			ret = -ENOTSUP;
-			break;
-		}
-		if (likely(piece_hit(v, &h, iova, &p))) {
-			vtd_stat_inc(v, ST_IOTLB_HIT);
-		} else {
-			struct vtd_fault f;
+/* A one-page transfer's IOTLB probe (dma_one_page()'s @hit). */
+struct page_hit {
+	struct siommu_vtd *v;
+	struct hit_req h;
+	uint64_t iova;
+};
 
-			p = piece_slow(v, req, h, access, iova, len - off, &ret, &f);
-			if (!p.avail) {
-				/* fault_lock is never taken inside a read-side
-				 * section of ours. */
-				vtd_read_unlock(v);
-				fault_report(v, &f, res);
-				goto out;
-			}
-		}
-		chunk = p.avail < len - off ? p.avail : len - off;
-		host = dma_host(v->mem, p.addr, chunk);
-		if (!host) {
-			ret = -EFAULT;
-			break;
-		}
-		ret = copy(arg, host, (size_t)chunk, off);
-		if (ret)
-			break;
-		off += (size_t)chunk;
-		if (unlikely(++pieces == DMA_PIECES_PER_SECTION)) {
-			pieces = 0;
-			vtd_read_unlock(v);
-			vtd_read_lock(v);
-		}
-	}
-	vtd_read_unlock(v);
-out:
-	if (done)
-		*done = off;
-	return ret;
+static inline_hot bool page_hit_pa(void *ctx, uint64_t *pa)
+{
+	struct page_hit *ph = ctx;
+	struct piece p;
+
+	if (!piece_hit(ph->v, &ph->h, ph->iova, &p))
+		return false;
+	*pa = p.addr;
+	return true;
 }
 
 /*
  * A transfer within one 4K page whose translation hits a 4K IOTLB entry
- * and lands in RAM: the common DMA, done here in one short path. Returns
- * false, having copied nothing, for anything else (the checks of the
- * request included), which for_each_piece() then does.
+ * and lands in RAM: the common DMA, in one short path (hw/common/dma.h).
+ * Returns false, having copied nothing, for anything else (the checks of
+ * the request included), which for_each_piece() then does.
  */
-static inline_hot bool dma_one_page(struct siommu_vtd *v, const struct siommu_vtd_req *req,
-				    uint32_t access, void *buf, size_t len, size_t *done,
-				    struct siommu_vtd_xlate *res, bool write)
+static inline_hot bool dma_fast(struct siommu_vtd *v, const struct siommu_vtd_req *req,
+				uint32_t access, void *buf, size_t len, size_t *done,
+				struct siommu_vtd_xlate *res, bool write)
 {
-	struct hit_req h;
-	struct piece p;
-	void *host;
+	struct page_hit ph;
 
-	if (unlikely(!req || !buf || !len ||
-		     len > SIOMMU_SZ_4K - (req->iova & 0xfff) ||
-		     (req->pasid_present ? req->pasid > 0xfffff :
-		      req->iova - INTR_BASE <= INTR_LAST - INTR_BASE)))
+	if (unlikely(!req || (req->pasid_present ? req->pasid > 0xfffff :
+			      req->iova - INTR_BASE <= INTR_LAST - INTR_BASE)))
 		return false;
-	hit_req_init(&h, req, access);
-	vtd_read_lock(v);
-	if (unlikely(!piece_hit(v, &h, req->iova, &p)) ||
-	    unlikely(!(host = dma_host(v->mem, p.addr, len)))) {
-		vtd_read_unlock(v);
+	ph.v = v;
+	ph.iova = req->iova;
+	hit_req_init(&ph.h, req, access);
+	if (!dma_one_page(&v->rcu, v->mem, page_hit_pa, &ph, req->iova, buf, len, write))
 		return false;
-	}
-	if (write)
-		memcpy(host, buf, len);
-	else
-		memcpy(buf, host, len);
-	vtd_read_unlock(v);
 	vtd_stat_inc(v, ST_IOTLB_HIT);
 	if (done)
 		*done = len;
@@ -561,7 +554,7 @@ int SIOMMU_EXPORT siommu_vtd_dma_read(struct siommu_vtd *v,
 				      size_t len, size_t *done,
 				      struct siommu_vtd_xlate *res)
 {
-	if (dma_one_page(v, req, SIOMMU_VTD_READ, buf, len, done, res, false))
+	if (dma_fast(v, req, SIOMMU_VTD_READ, buf, len, done, res, false))
 		return 0;
 	return dma_pages(v, req, buf, len, done, res, false);
 }
@@ -571,7 +564,7 @@ int SIOMMU_EXPORT siommu_vtd_dma_write(struct siommu_vtd *v,
 				       const void *buf, size_t len, size_t *done,
 				       struct siommu_vtd_xlate *res)
 {
-	if (dma_one_page(v, req, SIOMMU_VTD_WRITE, (void *)buf, len, done, res, true))
+	if (dma_fast(v, req, SIOMMU_VTD_WRITE, (void *)buf, len, done, res, true))
 		return 0;
 	return dma_pages(v, req, (void *)buf, len, done, res, true);
 }

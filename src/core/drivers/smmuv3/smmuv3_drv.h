@@ -48,7 +48,16 @@
  * the temporary tag is in use, flushes of both domains name it too
  * (smmu_drv_att.alt), and it is invalidated before it is freed. No step
  * blocks DMA, and no step lets another device's translations be cached
- * under a tag it shares (TLB entries are not tagged by StreamID).
+ * under a tag it shares (TLB entries are not tagged by StreamID). EATS
+ * may change with the words nobody reads (tables.c: ste_safe()). One
+ * pair of shapes still differs in two read words under one tag: two
+ * stage-1 CD table STEs with different S1DSS or S1STALLD, which only a
+ * guest's STE (a nested domain) against the host's or another guest STE
+ * can be; that replace goes through V = 0, as Linux's does.
+ *
+ * Nested domains (viommu.c) are tagged by their vIOMMU's VMID, which
+ * they do not own: the last attachment of one invalidates the VMID's
+ * TLB entries instead of freeing it.
  *
  * Locking. Configuration (everything in tables.c, the ID maps) runs under
  * the core's ctx->lock. A smmu_drv_dom's attachment list and each
@@ -87,6 +96,17 @@
 #include "core/core_internal.h"
 
 #define BIT64(n) (1ull << (n))
+#define GENMASK64(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
+
+/* STE fields (SMMUv3 5.2), as the driver writes them and as a guest's
+ * STE carries them (viommu.c). */
+#define STE0_V		BIT64(0)
+#define STE0_CFG	GENMASK64(3, 1)
+#define STE0_S1		(GENMASK64(5, 4) | GENMASK64(51, 6) | GENMASK64(63, 59))
+#define STE1_S1		(GENMASK64(7, 0) | BIT64(27))	/* S1DSS, CD fetch attrs, S1STALLD */
+#define STE1_EATS	GENMASK64(29, 28)
+#define STE1_COMMON	(STE1_EATS | GENMASK64(45, 44))	/* EATS, SHCFG */
+#define STE2_VMID	GENMASK64(15, 0)
 
 /*
  * Polls of a register acknowledgement (CR0ACK, IRQ_CTRLACK, GBPA.Update)
@@ -220,6 +240,26 @@ static inline struct smmu_drv_dom *smmu_drv_dom(struct siommu_domain *dom,
 	return dom->drv[unit->index];
 }
 
+/* A vIOMMU (viommu.c): a VMID of the unit's for one user's (a VM's)
+ * translations, which its nested domains' STEs carry. */
+struct smmu_drv_viommu {
+	struct smmu_drv_unit *u;
+	uint16_t vmid;
+};
+
+/* A nested domain (siommu_domain.drv_dom): the guest's STE words as
+ * checked (S1 fields only; EATS taken out into @ats), from @vs. */
+struct smmu_drv_nested {
+	struct smmu_drv_viommu *vs;
+	uint64_t ste[2];
+	bool ats;			/* the guest enabled ATS (EATS 1) */
+};
+
+static inline bool smmu_dom_nested(const struct siommu_domain *dom)
+{
+	return dom && dom->type == SIOMMU_DOMAIN_NESTED;
+}
+
 /* A domain with a table the unit walks and a tag: a paging domain, or an
  * SVA domain on a process's Arm64 table (stage 1, a CD of its own). */
 static inline bool smmu_dom_paging(const struct siommu_domain *dom)
@@ -285,7 +325,11 @@ void smmu_drv_page_req_drain(struct siommu_unit *unit);
 int smmu_drv_vmid_alloc(struct smmu_drv_unit *u, uint16_t *vmid);
 void smmu_drv_vmid_free(struct smmu_drv_unit *u, uint16_t vmid);
 
-/* vIOMMUs (viommu.c). */
+/* vIOMMUs and nested domains (viommu.c). */
+int smmu_drv_domain_init_nested(struct siommu_unit *unit, struct siommu_domain *dom,
+				struct siommu_domain *parent, void *viommu, uint32_t data_type,
+				const void *data, size_t len);
+void smmu_drv_domain_fini(struct siommu_domain *dom);
 int smmu_drv_viommu_init(struct siommu_unit *unit, uint32_t type,
 			 struct siommu_domain *parent, void **out);
 void smmu_drv_viommu_fini(struct siommu_unit *unit, void *viommu);

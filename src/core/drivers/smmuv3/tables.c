@@ -13,15 +13,7 @@
 
 #include "core/drivers/smmuv3/smmuv3_drv.h"
 
-#define GENMASK64(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
-
-/* STE and CD words the unit reads (SMMUv3 5.2, 5.4). */
-#define STE0_V		BIT64(0)
-#define STE0_CFG	GENMASK64(3, 1)
-#define STE0_S1		(GENMASK64(5, 4) | GENMASK64(51, 6) | GENMASK64(63, 59))
-#define STE1_S1		(GENMASK64(7, 0) | BIT64(27))	/* S1DSS, CD fetch attrs, S1STALLD */
-#define STE1_COMMON	(GENMASK64(29, 28) | GENMASK64(45, 44))	/* EATS, SHCFG */
-#define STE2_VMID	GENMASK64(15, 0)
+/* CD words the unit reads (SMMUv3 5.4); the STE's are in smmuv3_drv.h. */
 #define CD0_V		BIT64(31)
 #define CD1_TTB0	GENMASK64(51, 4)
 
@@ -143,9 +135,12 @@ static void ste_put(struct smmu_drv_unit *u, uint32_t sid)
 
 /* Hitless entry updates ------------------------------------------------- */
 
-/* How one kind of entry is read and made visible. */
+/* How one kind of entry is read and made visible. @safe (optional): bits
+ * both shapes read that may still change in the first step, with the
+ * words nobody reads. */
 struct entry_kind {
 	void (*used)(const struct smmu_drv_unit *u, const uint64_t w[4], uint64_t used[4]);
+	void (*safe)(const uint64_t cur[4], const uint64_t target[4], uint64_t safe[4]);
 	void (*fill_sync)(struct smmu_drv_unit *u, void *arg);
 };
 
@@ -174,9 +169,31 @@ static void ste_used(const struct smmu_drv_unit *u, const uint64_t w[4], uint64_
 		used[2] = ~0ull;
 		used[3] = ~0ull;
 		break;
+	case SIOMMU_SMMUV3_STE_NESTED:
+		used[0] |= STE0_S1;
+		used[1] = STE1_COMMON | STE1_S1;
+		used[2] = ~0ull;
+		used[3] = ~0ull;
+		break;
 	default:
 		break;		/* abort */
 	}
+}
+
+/*
+ * EATS may change with the first step (Linux:
+ * arm_smmu_get_ste_update_safe()). It decides only whether the unit
+ * answers the device's ATS translation requests, never what a
+ * translation is: for one step the old entry's translations are given
+ * to the ATC, or refused to it, and the device's ATC is invalidated
+ * once the entry is the new one (smmu_drv_attach_commit()). It keeps a
+ * stage-2 entry and a nested one whose guest did not enable ATS one
+ * critical word apart.
+ */
+static void ste_safe(const uint64_t cur[4], const uint64_t target[4], uint64_t safe[4])
+{
+	memset(safe, 0, 4 * sizeof(*safe));
+	safe[1] = (cur[1] ^ target[1]) & STE1_EATS;
 }
 
 /* The CD bits the unit reads (SMMUv3 5.4): TTB1 walks are disabled. */
@@ -236,6 +253,13 @@ static void write_entry(struct smmu_drv_unit *u, uint64_t pa, const uint64_t tar
 		siommu_mem_load64(u->mem, pa + 8 * i, &cur[i]);
 	k->used(u, cur, cu);
 	k->used(u, target, tu);
+	if (k->safe) {
+		uint64_t safe[4];
+
+		k->safe(cur, target, safe);
+		for (i = 0; i < 4; i++)
+			cu[i] &= ~(safe[i] & tu[i]);
+	}
 	for (i = 0; i < 4; i++) {
 		upd[i] = (cur[i] & cu[i]) | (target[i] & ~cu[i]);
 		if ((upd[i] ^ target[i]) & tu[i]) {
@@ -266,7 +290,7 @@ static void write_entry(struct smmu_drv_unit *u, uint64_t pa, const uint64_t tar
 		entry_sync(u, k, arg);
 }
 
-static const struct entry_kind ste_kind = { ste_used, fill_cfgi_ste };
+static const struct entry_kind ste_kind = { ste_used, ste_safe, fill_cfgi_ste };
 
 struct cd_sync {
 	const struct smmu_drv_dev *d;
@@ -287,7 +311,7 @@ static void fill_cfgi_cd(struct smmu_drv_unit *u, void *arg)
 	}
 }
 
-static const struct entry_kind cd_kind = { cd_used, fill_cfgi_cd };
+static const struct entry_kind cd_kind = { cd_used, NULL, fill_cfgi_cd };
 
 /* Tags ------------------------------------------------------------------ */
 
@@ -350,11 +374,24 @@ void smmu_drv_vmid_free(struct smmu_drv_unit *u, uint16_t vmid)
 	tag_free(u, false, vmid, true);
 }
 
+/* A domain whose entries carry a tag: a paging or SVA domain (an ASID
+ * or VMID of its own), a nested one (its vIOMMU's VMID). */
+static bool dom_tagged(const struct siommu_domain *dom)
+{
+	return smmu_dom_paging(dom) || smmu_dom_nested(dom);
+}
+
+/* A domain whose STE carries its tag as the VMID: stage 2, nested. */
+static bool dom_vmid(const struct siommu_domain *dom)
+{
+	return smmu_dom_s2(dom) || smmu_dom_nested(dom);
+}
+
 /*
- * One more attachment of paging domain @dom through @unit: its
- * smmu_drv_dom, with an ASID or VMID, is created by the first. Published
- * in dom->drv[] under dom->lock: from then on the domain's flushes reach
- * the unit.
+ * One more attachment of tagged domain @dom through @unit: its
+ * smmu_drv_dom, with an ASID or VMID (a nested domain's is its
+ * vIOMMU's), is created by the first. Published in dom->drv[] under
+ * dom->lock: from then on the domain's flushes reach the unit.
  */
 static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom)
 {
@@ -369,7 +406,11 @@ static int dom_get(struct siommu_unit *unit, struct siommu_domain *dom)
 		if (!sd)
 			return -ENOMEM;
 		CDS_INIT_LIST_HEAD(&sd->atts);
-		ret = tag_alloc(u, dom->stage == SIOMMU_STAGE_FIRST, &sd->tag);
+		ret = 0;
+		if (smmu_dom_nested(dom))
+			sd->tag = ((const struct smmu_drv_nested *)dom->drv_dom)->vs->vmid;
+		else
+			ret = tag_alloc(u, dom->stage == SIOMMU_STAGE_FIRST, &sd->tag);
 		if (ret) {
 			free(sd);
 			return ret;
@@ -392,7 +433,17 @@ static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom)
 	pthread_mutex_lock(&dom->lock);
 	dom->drv[unit->index] = NULL;
 	pthread_mutex_unlock(&dom->lock);
-	tag_free(smmu_drv_unit(unit), dom->stage == SIOMMU_STAGE_FIRST, sd->tag, true);
+	if (smmu_dom_nested(dom)) {
+		/* The VMID stays the vIOMMU's, but what this domain's walks
+		 * cached under it goes now: a later change of the parent
+		 * reaches only the nested domains still attached (the core's
+		 * nested flush), so nothing of a detached one may stay. */
+		uint16_t t[2] = { 0, sd->tag };
+
+		smmu_drv_cmdq_run(smmu_drv_unit(unit), fill_inv_tag, t);
+	} else {
+		tag_free(smmu_drv_unit(unit), dom->stage == SIOMMU_STAGE_FIRST, sd->tag, true);
+	}
 	free(sd);
 }
 
@@ -403,6 +454,55 @@ static void dom_put(struct siommu_unit *unit, struct siommu_domain *dom)
 static struct siommu_domain *dom_shape(struct siommu_domain *dom)
 {
 	return dom && dom->type != SIOMMU_DOMAIN_BLOCKED ? dom : NULL;
+}
+
+/* The stage-2 fields of an STE over stage-2 domain @s2. */
+static void ste_s2(const struct smmu_drv_unit *u, const struct siommu_domain *s2,
+		   struct siommu_smmuv3_ste_desc *sd)
+{
+	unsigned int levels = siommu_pt_levels(s2->pt);
+
+	sd->s2_t0sz = 64 - s2->ias;
+	sd->s2_sl0 = levels - 2;		/* start level 4 - levels */
+	sd->s2_ps = u->ips;
+	sd->s2_r = true;
+	sd->s2_ttb = siommu_pt_root(s2->pt);
+}
+
+/*
+ * The STE for nested domain @dom (Linux: arm_smmu_make_nested_domain_ste):
+ * the guest's V clear or Config abort is an abort STE; its bypass is the
+ * parent's stage 2 alone; its stage 1 is a nested STE (Config 0b111,
+ * SMMUv3 5.2) with the guest's stage-1 fields, whose CD table address is
+ * guest-physical and read through the stage 2 (3.3.4). Both under the
+ * vIOMMU's VMID (@sd->s2_vmid already set). ATS as the guest's EATS said,
+ * where the unit and the device have it.
+ */
+static void ste_nested(struct smmu_drv_unit *u, struct siommu_device *dev,
+		       struct siommu_domain *dom, struct siommu_smmuv3_ste_desc *sd,
+		       uint64_t w[4])
+{
+	const struct smmu_drv_nested *n = dom->drv_dom;
+	unsigned int cfg = (unsigned int)((n->ste[0] & STE0_CFG) >> 1);
+	uint64_t ste[8];
+
+	if (!(n->ste[0] & STE0_V) || cfg == SIOMMU_SMMUV3_STE_ABORT) {
+		sd->config = SIOMMU_SMMUV3_STE_ABORT;
+		sd->eats = 0;
+		siommu_smmuv3_ste_encode(sd, ste);
+		memcpy(w, ste, 4 * sizeof(*w));
+		return;
+	}
+	ste_s2(u, dom->parent, sd);
+	sd->eats = cfg == SIOMMU_SMMUV3_STE_S1 && n->ats && sd->eats;
+	sd->config = cfg == SIOMMU_SMMUV3_STE_S1 ? SIOMMU_SMMUV3_STE_NESTED :
+						   SIOMMU_SMMUV3_STE_S2;
+	siommu_smmuv3_ste_encode(sd, ste);
+	memcpy(w, ste, 4 * sizeof(*w));
+	if (sd->config == SIOMMU_SMMUV3_STE_NESTED) {
+		w[0] = (w[0] & ~STE0_S1) | (n->ste[0] & STE0_S1);
+		w[1] = (w[1] & ~STE1_S1) | (n->ste[1] & STE1_S1);
+	}
 }
 
 /*
@@ -419,17 +519,15 @@ static void ste_target(struct smmu_drv_unit *u, struct siommu_device *dev,
 	if (u->ats && (dev->cfg.flags & SIOMMU_DEV_ATS))
 		sd.eats = 1;
 	sd.s2_vmid = vmid;
+	if (dom_vmid(dom) && !vmid)
+		sd.s2_vmid = smmu_drv_dom(dom, dev->unit)->tag;
+	if (smmu_dom_nested(dom)) {
+		ste_nested(u, dev, dom, &sd, w);
+		return;
+	}
 	if (smmu_dom_s2(dom)) {
-		unsigned int levels = siommu_pt_levels(dom->pt);
-
 		sd.config = SIOMMU_SMMUV3_STE_S2;
-		if (!vmid)
-			sd.s2_vmid = smmu_drv_dom(dom, dev->unit)->tag;
-		sd.s2_t0sz = 64 - dom->ias;
-		sd.s2_sl0 = levels - 2;		/* start level 4 - levels */
-		sd.s2_ps = u->ips;
-		sd.s2_r = true;
-		sd.s2_ttb = siommu_pt_root(dom->pt);
+		ste_s2(u, dom, &sd);
 	} else if (u->s1 && (smmu_dom_paging(dom) || (dom ? d->cd_bits : d->nr_pasids))) {
 		/* The CD table; the RID's traffic by S1DSS, which a table
 		 * without substreams (S1CDMax 0) does not read: CD 0. A
@@ -704,17 +802,22 @@ int smmu_drv_attach_prepare(struct siommu_device *dev, uint32_t pasid,
 		return -EINVAL;
 	if (pasid) {
 		/* A substream is a CD: stage 1 only (no bypass in a CD, no
-		 * stage 2), and only while the STE points at the CD table. */
+		 * stage 2, no guest STE), and only while the STE points at
+		 * the host's CD table. */
 		if (!u->s1 || !d->cd_bits || (new && !smmu_dom_paging(new)) ||
-		    smmu_dom_s2(new) || (new && smmu_dom_s2(d->rid_dom)))
+		    smmu_dom_s2(new) || (new && dom_vmid(d->rid_dom)))
 			return -EINVAL;
 	} else if (smmu_dom_s2(new) && d->nr_pasids) {
 		/* A stage-2 STE has no substreams. */
 		return -EINVAL;
+	} else if (smmu_dom_nested(new) && d->nr_pasids) {
+		/* The substreams of a nested STE are the guest's (Linux:
+		 * -EBUSY while the host's are in use). */
+		return -EBUSY;
 	}
 	att->dev = dev;
 	att->pasid = pasid;
-	if (smmu_dom_paging(new)) {
+	if (dom_tagged(new)) {
 		ret = dom_get(dev->unit, new);
 		if (ret)
 			return ret;
@@ -722,7 +825,7 @@ int smmu_drv_attach_prepare(struct siommu_device *dev, uint32_t pasid,
 	/* Temporary tags for a replace whose entry differs in more than one
 	 * word the unit reads (smmuv3_drv.h). */
 	ret = 0;
-	if (old != new && (smmu_dom_s2(old) || smmu_dom_s2(new)))
+	if (old != new && (dom_vmid(old) || dom_vmid(new)))
 		ret = tag_alloc(u, false, &att->tmp_vmid);
 	else if (old != new && smmu_dom_paging(old) && smmu_dom_paging(new))
 		ret = tag_alloc(u, true, &att->tmp_asid);
@@ -731,7 +834,7 @@ int smmu_drv_attach_prepare(struct siommu_device *dev, uint32_t pasid,
 	if (ret) {
 		tag_free(u, false, att->tmp_vmid, false);
 		tag_free(u, true, att->tmp_asid, false);
-		if (smmu_dom_paging(new))
+		if (dom_tagged(new))
 			dom_put(dev->unit, new);
 	}
 	return ret;
@@ -747,14 +850,14 @@ void smmu_drv_attach_abort(struct siommu_device *dev, uint32_t pasid,
 	(void)pasid;
 	tag_free(u, false, att->tmp_vmid, false);
 	tag_free(u, true, att->tmp_asid, false);
-	if (smmu_dom_paging(dom_shape(dom)))
+	if (dom_tagged(dom_shape(dom)))
 		dom_put(dev->unit, dom);
 }
 
 static void att_alt_set(struct siommu_domain *dom, struct smmu_drv_att *att, bool on,
 			uint16_t asid, uint16_t vmid)
 {
-	if (!att || !smmu_dom_paging(dom))
+	if (!att || !dom_tagged(dom))
 		return;
 	pthread_mutex_lock(&dom->lock);
 	att->alt = on;
@@ -833,7 +936,7 @@ static void rid_switch(struct smmu_drv_unit *u, struct siommu_device *dev,
 		att_alt_set(old, old_att, true, s1_old ? dom_tag(dev, old) : 0, tmp);
 		att_alt_set(new, att, true, s1_new ? dom_tag(dev, new) : 0, tmp);
 		ste_write_dev(u, dev, old, tmp);	/* the VMID */
-		ste_write_dev(u, dev, new, tmp);	/* Config or S2TTB */
+		ste_write_dev(u, dev, new, tmp);	/* Config, S2TTB or S1 */
 		ste_write_dev(u, dev, new, 0);		/* the VMID */
 		smmu_drv_cmdq_run(u, fill_inv_tag, t);
 		att_alt_set(old, old_att, false, 0, 0);
@@ -888,7 +991,7 @@ void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 
 	/* The new domain's flushes cover the entry before it changes; the
 	 * old one's until it is unlinked below. */
-	if (att && smmu_dom_paging(new)) {
+	if (att && dom_tagged(new)) {
 		struct smmu_drv_dom *sd = smmu_drv_dom(new, unit);
 
 		pthread_mutex_lock(&new->lock);
@@ -911,7 +1014,7 @@ void smmu_drv_attach_commit(struct siommu_device *dev, uint32_t pasid,
 		tag_free(u, true, att->tmp_asid, false);
 		att->tmp_vmid = att->tmp_asid = 0;
 	}
-	if (old_att && smmu_dom_paging(old)) {
+	if (old_att && dom_tagged(old)) {
 		pthread_mutex_lock(&old->lock);
 		cds_list_del(&old_att->node);
 		pthread_mutex_unlock(&old->lock);

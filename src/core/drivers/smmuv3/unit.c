@@ -373,9 +373,12 @@ int smmu_drv_domain_check(struct smmu_drv_unit *u, const struct siommu_domain *d
 		if (!u->s1)
 			return -EOPNOTSUPP;
 		break;
-	case SIOMMU_DOMAIN_NESTED:
-		/* The driver makes none (no domain_init_nested). */
-		return -EOPNOTSUPP;
+	case SIOMMU_DOMAIN_NESTED: {
+		const struct smmu_drv_nested *n = dom->drv_dom;
+
+		/* A vIOMMU is a slice of one unit: its VMID is that unit's. */
+		return n->vs->u == u ? 0 : -EINVAL;
+	}
 	}
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
 		if (!u->s1)
@@ -517,6 +520,8 @@ const struct iommu_ops smmuv3_iommu_ops = {
 	.dev_hw_info = dev_hw_info,
 	.hw_info = hw_info,
 	.domain_init = domain_init,
+	.domain_fini = smmu_drv_domain_fini,
+	.domain_init_nested = smmu_drv_domain_init_nested,
 	.attach_prepare = smmu_drv_attach_prepare,
 	.attach_commit = smmu_drv_attach_commit,
 	.attach_abort = smmu_drv_attach_abort,

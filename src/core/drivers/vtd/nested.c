@@ -52,7 +52,7 @@ int vtd_drv_nested_check(struct vtd_drv_unit *v, const struct siommu_domain *dom
 }
 
 int vtd_drv_domain_init_nested(struct siommu_unit *unit, struct siommu_domain *dom,
-			       struct siommu_domain *parent, uint32_t data_type,
+			       struct siommu_domain *parent, void *viommu, uint32_t data_type,
 			       const void *data, size_t len)
 {
 	struct vtd_drv_unit *v = vtd_drv_unit(unit);
@@ -60,6 +60,9 @@ int vtd_drv_domain_init_nested(struct siommu_unit *unit, struct siommu_domain *d
 	struct siommu_hwpt_vtd_s1 s1;
 	int ret;
 
+	/* VT-d offers no vIOMMU type (no viommu_init): never one here. */
+	SIOMMU_ASSERT(!viommu);
+	(void)viommu;
 	if (data_type != SIOMMU_HWPT_DATA_VTD_S1)
 		return -EOPNOTSUPP;
 	ret = iommu_user_data_get(data, len, &s1, sizeof(s1), sizeof(s1));

@@ -172,7 +172,7 @@ struct vtd_drv_nested {
 /* Whether the unit walks nested domain @dom: 0, -EOPNOTSUPP, -EINVAL. */
 int vtd_drv_nested_check(struct vtd_drv_unit *v, const struct siommu_domain *dom);
 int vtd_drv_domain_init_nested(struct siommu_unit *unit, struct siommu_domain *dom,
-			       struct siommu_domain *parent, uint32_t data_type,
+			       struct siommu_domain *parent, void *viommu, uint32_t data_type,
 			       const void *data, size_t len);
 void vtd_drv_domain_fini(struct siommu_domain *dom);
 int vtd_drv_cache_invalidate_user(struct siommu_domain *dom, struct iommu_user_array *a);

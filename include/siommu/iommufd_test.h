@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * siommu/iommufd_test.h - the test interface of the /dev/iommu ABI:
+ * IOMMU_TEST_CMD, its operations, and the mock IOMMU's driver data, under
+ * the names of Linux's iommufd_test.h (CONFIG_IOMMUFD_TEST), so that a
+ * suite written against Linux's iommufd selftest builds against this
+ * header and siommu/iommufd_abi.h unchanged.
+ *
+ * IOMMU_TEST_CMD answers only on a context created in test mode
+ * (siommu/iommufd.h: siommu_iommufd_cfg.test_unit; the preload shim's
+ * SIOMMU_IOMMUFD_TEST=1); elsewhere it is -ENOTTY, as on a kernel built
+ * without CONFIG_IOMMUFD_TEST. Its devices are mock devices behind a mock
+ * unit (siommu/mock.h): 2 KiB pages (MOCK_PAGE_SIZE), the aperture
+ * [MOCK_APERTURE_START, MOCK_APERTURE_LAST], 20-bit PASIDs.
+ *
+ * struct iommu_test_cmd: size, op (IOMMU_TEST_OP_*), id (the object the
+ * op acts on), __reserved (0), a 48-byte union of the ops' arguments, and
+ * a last u32; sizeof 72, first published size 68. An unknown op is
+ * -EOPNOTSUPP.
+ */
+#ifndef _IOMMUFD_TEST_H
+#define _IOMMUFD_TEST_H
+
+#include <stdint.h>
+
+#include <siommu/iommufd_abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+	IOMMU_TEST_OP_ADD_RESERVED = 1,
+	IOMMU_TEST_OP_MOCK_DOMAIN,
+	IOMMU_TEST_OP_MD_CHECK_MAP,
+	IOMMU_TEST_OP_MD_CHECK_REFS,
+	IOMMU_TEST_OP_CREATE_ACCESS,
+	IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+	IOMMU_TEST_OP_ACCESS_PAGES,
+	IOMMU_TEST_OP_ACCESS_RW,
+	IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+	IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+	IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+	IOMMU_TEST_OP_DIRTY,
+	IOMMU_TEST_OP_MD_CHECK_IOTLB,
+	IOMMU_TEST_OP_TRIGGER_IOPF,
+	IOMMU_TEST_OP_DEV_CHECK_CACHE,
+	IOMMU_TEST_OP_TRIGGER_VEVENT,
+	IOMMU_TEST_OP_PASID_ATTACH,
+	IOMMU_TEST_OP_PASID_REPLACE,
+	IOMMU_TEST_OP_PASID_DETACH,
+	IOMMU_TEST_OP_PASID_CHECK_HWPT,
+};
+
+enum {
+	MOCK_APERTURE_START = 1UL << 24,
+	MOCK_APERTURE_LAST = (1UL << 31) - 1,
+};
+
+#define MOCK_PAGE_SIZE 2048
+#define MOCK_HUGE_PAGE_SIZE (512 * MOCK_PAGE_SIZE)
+
+enum {
+	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
+	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
+};
+
+enum {
+	MOCK_ACCESS_RW_WRITE = 1 << 0,
+	MOCK_ACCESS_RW_SLOW_PATH = 1 << 2,
+};
+
+enum {
+	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
+};
+
+enum {
+	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,	/* older kernels; refused */
+	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
+};
+
+enum {
+	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
+	MOCK_NESTED_DOMAIN_IOTLB_NUM = 4,
+};
+
+enum {
+	MOCK_DEV_CACHE_ID_MAX = 3,
+	MOCK_DEV_CACHE_NUM = 4,
+};
+
+/* Attaching this PASID arms a -ENOMEM for the next attach there. */
+#define IOMMU_TEST_PASID_RESERVED 1024
+
+struct iommu_test_cmd {
+	uint32_t size;
+	uint32_t op;
+	uint32_t id;
+	uint32_t __reserved;
+	union {
+		struct {
+			iommufd_aligned_u64 start;
+			iommufd_aligned_u64 length;
+		} add_reserved;
+		struct {
+			uint32_t out_stdev_id;
+			uint32_t out_hwpt_id;
+			uint32_t out_idev_id;	/* the DEVICE object */
+		} mock_domain;
+		struct {
+			uint32_t out_stdev_id;
+			uint32_t out_hwpt_id;
+			uint32_t out_idev_id;
+			uint32_t dev_flags;	/* MOCK_FLAGS_DEVICE_* */
+		} mock_domain_flags;
+		struct {
+			uint32_t pt_id;
+		} mock_domain_replace;
+		struct {
+			iommufd_aligned_u64 iova;
+			iommufd_aligned_u64 length;
+			iommufd_aligned_u64 uptr;
+		} check_map;
+		struct {
+			iommufd_aligned_u64 length;
+			iommufd_aligned_u64 uptr;
+			uint32_t refs;
+		} check_refs;
+		struct {
+			uint32_t out_access_fd;
+			uint32_t flags;
+		} create_access;
+		struct {
+			uint32_t access_pages_id;
+		} destroy_access_pages;
+		struct {
+			uint32_t flags;
+			uint32_t out_access_pages_id;
+			iommufd_aligned_u64 iova;
+			iommufd_aligned_u64 length;
+			iommufd_aligned_u64 uptr;
+		} access_pages;
+		struct {
+			iommufd_aligned_u64 iova;
+			iommufd_aligned_u64 length;
+			iommufd_aligned_u64 uptr;
+			uint32_t flags;
+		} access_rw;
+		struct {
+			uint32_t limit;
+		} memory_limit;
+		struct {
+			uint32_t ioas_id;
+		} access_replace_ioas;
+		struct {
+			uint32_t flags;
+			iommufd_aligned_u64 iova;
+			iommufd_aligned_u64 length;
+			iommufd_aligned_u64 page_size;
+			iommufd_aligned_u64 uptr;
+			iommufd_aligned_u64 out_nr_dirty;
+		} dirty;
+		struct {
+			uint32_t id;
+			uint32_t iotlb;
+		} check_iotlb;
+		struct {
+			uint32_t dev_id;
+			uint32_t pasid;
+			uint32_t grpid;
+			uint32_t perm;
+			uint64_t addr;
+		} trigger_iopf;
+		struct {
+			uint32_t id;
+			uint32_t cache;
+		} check_dev_cache;
+		struct {
+			uint32_t dev_id;
+		} trigger_vevent;
+		struct {
+			uint32_t pasid;
+			uint32_t pt_id;		/* @id is the stdev */
+		} pasid_attach;
+		struct {
+			uint32_t pasid;
+			uint32_t pt_id;
+		} pasid_replace;
+		struct {
+			uint32_t pasid;
+		} pasid_detach;
+		struct {
+			uint32_t pasid;
+			uint32_t hwpt_id;
+		} pasid_check;
+	};
+	uint32_t last;
+};
+#define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
+#define IOMMUFD_TEST_CMD_MIN_SIZE 68
+
+/* GET_HW_INFO of a mock device. */
+#define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeef
+#define IOMMU_HW_INFO_SELFTEST_REGVAL 0xdeadbeef
+struct iommu_test_hw_info {
+	uint32_t flags;
+	uint32_t test_reg;
+};
+
+/* Nested mock HWPTs (IOMMU_HWPT_ALLOC data) and their invalidation. */
+#define IOMMU_HWPT_DATA_SELFTEST 0xdead
+#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
+#define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddad
+struct iommu_hwpt_selftest {
+	uint32_t iotlb;
+};
+
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+#define IOMMU_TEST_INVALIDATE_FLAG_ALL (1 << 0)
+struct iommu_hwpt_invalidate_selftest {
+	uint32_t flags;
+	uint32_t iotlb_id;
+};
+
+/* Mock vIOMMUs and their event queues. */
+#define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeef
+#define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
+struct iommu_viommu_event_selftest {
+	uint32_t virt_id;
+};
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+struct iommu_viommu_invalidate_selftest {
+	uint32_t flags;
+	uint32_t vdev_id;
+	uint32_t cache_id;
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* _IOMMUFD_TEST_H */
