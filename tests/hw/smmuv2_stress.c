@@ -29,6 +29,7 @@
 
 #include "hw/smmuv2/hook.h"
 #include "smmuv2_test.h"
+#include "stress.h"
 
 #define SID 5
 #define GPU_SID 0
@@ -74,6 +75,8 @@ static void *remap_reader(void *arg)
 
 		bool use_dma = n++ & 1;
 
+		test_count_add(&s->samples, 1);
+
 		s1 = __atomic_load_n(&s->seq[p], __ATOMIC_ACQUIRE);
 		fb = __atomic_load_n(&s->forbidden[p], __ATOMIC_ACQUIRE);
 		if (use_dma) {
@@ -89,8 +92,16 @@ static void *remap_reader(void *arg)
 		if (use_dma ? buf[0] == (uint8_t)(fb >> 12) : x.addr_base == fb)
 			bad++;
 	}
-	__atomic_fetch_add(&s->samples, n, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->violations, bad, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* The minimum the check at the end needs: the writers go on until then. */
+static const char *enough(void *arg)
+{
+	struct stress *s = arg;
+
+	TEST_STRESS_NEED(test_count(&s->samples) > 0);
 	return NULL;
 }
 
@@ -103,11 +114,12 @@ static void run_remap(struct stress *s, uint64_t ops)
 {
 	pthread_t th[READERS];
 	unsigned int i, p, cur[NPAGES] = { 0 };
+	struct test_stress run = test_stress_start(0);
 	uint64_t k;
 
 	for (i = 0; i < READERS; i++)
 		CHECK_OK(pthread_create(&th[i], NULL, remap_reader, s));
-	for (k = 0; k < ops; k++) {
+	for (k = 0; k < ops || test_stress_more(&run, enough, s); k++) {
 		uint64_t old;
 
 		p = (unsigned int)(k % NPAGES);
@@ -143,6 +155,8 @@ static void *gpu_reader(void *arg)
 
 		bool use_dma = n++ & 1;
 
+		test_count_add(&s->samples, 1);
+
 		s1 = __atomic_load_n(&s->gpu_seq, __ATOMIC_ACQUIRE);
 		live = __atomic_load_n(&s->live, __ATOMIC_ACQUIRE);
 		if (use_dma)
@@ -156,7 +170,6 @@ static void *gpu_reader(void *arg)
 				      x.addr_base != s->client_frame[live]))
 			bad++;
 	}
-	__atomic_fetch_add(&s->samples, n, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->violations, bad, __ATOMIC_RELAXED);
 	return NULL;
 }
@@ -165,11 +178,12 @@ static void run_gpu(struct stress *s, uint64_t ops)
 {
 	pthread_t th[READERS];
 	unsigned int i;
+	struct test_stress run = test_stress_start(0);
 	uint64_t k;
 
 	for (i = 0; i < READERS; i++)
 		CHECK_OK(pthread_create(&th[i], NULL, gpu_reader, s));
-	for (k = 0; k < ops; k++) {
+	for (k = 0; k < ops || test_stress_more(&run, enough, s); k++) {
 		unsigned int next = (unsigned int)(k & 1) ^ 1;
 		uint64_t ttbr = s->client_root[next] | SIOMMU_SMMUV2_TTBR_ASID(10 + next);
 

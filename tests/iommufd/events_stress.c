@@ -17,6 +17,7 @@
 #include <siommu/smmuv3.h>
 
 #include "iommufd_test.h"
+#include "stress.h"
 #include "iommufd/iommufd_internal.h"	/* ifd_viommu_report_event */
 
 #define RID 0x400
@@ -74,12 +75,21 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* The minimum the checks at the end need: rounds go on until then. */
+static const char *enough(void *arg)
+{
+	(void)arg;
+	TEST_STRESS_NEED(test_count(&issued) > 0);
+	return NULL;
+}
+
 static void fault_rounds(void)
 {
 	struct siommu_vtd_dev_ops ops = { .page_resp = on_resp };
 	struct siommu_device *pri;
 	pthread_t dt, rt;
 	uint32_t ioas, d, h, plain, pt, r;
+	struct test_stress run;
 
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_device_add(t.unit, &(struct siommu_device_cfg){
@@ -89,7 +99,8 @@ static void fault_rounds(void)
 	siommu_iommufd_destroy(t.ictx);
 	t.ictx = NULL;
 	CHECK_EQ(pthread_create(&dt, NULL, device, NULL), 0);
-	for (r = 0; r < ROUNDS; r++) {
+	run = test_stress_start(0);
+	for (r = 0; r < ROUNDS || test_stress_more(&run, enough, NULL); r++) {
 		CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){
 			.ctx = t.ctx, .user = t.user }, &ictx));
 		CHECK_OK(siommu_ioas_alloc(ictx, &ioas));

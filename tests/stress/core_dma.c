@@ -29,8 +29,9 @@
  * On a unit type without PASIDs (SMMUv2) the RID itself is what the
  * replacer swaps between P1 and P2 (R goes unused), and every DMA is the
  * RID's: a replace must never block it either.
- * Time-bounded: SIOMMU_STRESS_MS (default 1000). Meant for ThreadSanitizer
- * too (make tsan).
+ * Time-bounded: SIOMMU_STRESS_MS (default 1000), then on until every role
+ * did what the checks need (tests/common/stress.h). Meant for
+ * ThreadSanitizer too (make tsan).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +40,7 @@
 #include <siommu/core.h>
 
 #include "core_unit.h"
+#include "stress.h"
 #include "test.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
@@ -180,7 +182,7 @@ static void *mapper_fn(void *arg)
 		unsigned int d = (unsigned int)test_rand_below(&r, NR_DOMS), k;
 
 		if (!test_rand_below(&r, 32)) {
-			m->wipes += block_unmap(d, m->id);
+			test_count_add(&m->wipes, block_unmap(d, m->id));
 			continue;
 		}
 		if (test_rand_below(&r, 4))
@@ -190,10 +192,10 @@ static void *mapper_fn(void *arg)
 			    (unsigned int)test_rand_below(&r, NR_PRIVATE);
 		if (slots[d][k].mapped) {
 			slot_unmap(d, k);
-			m->unmaps++;
+			test_count_add(&m->unmaps, 1);
 		} else {
 			slot_map(d, k);
-			m->maps++;
+			test_count_add(&m->maps, 1);
 		}
 	}
 	return NULL;
@@ -219,7 +221,7 @@ static void *replacer_fn(void *arg)
 			CHECK_OK(siommu_device_attach_pasid(dev, pasid, next));
 		n += 2;
 		st(&pasid_seq, n);
-		replaces++;
+		test_count_add(&replaces, 1);
 		/* A RID switch is one register write, so back to back they
 		 * would leave the DMA threads no window in which the space
 		 * they read stays put (what the exact checks need). */
@@ -277,7 +279,7 @@ static void *dma_fn(void *arg)
 		err = test_unit_dma_read(unit, RID, pp && !rid_swaps, pasid, iova, &v,
 					 sizeof(v), &res);
 		ps1 = ld(&pasid_seq);
-		t->reads++;
+		test_count_add(&t->reads, 1);
 		if (!pp) {
 			lo = hi = D_R;
 			dom_stable = true;
@@ -300,7 +302,7 @@ static void *dma_fn(void *arg)
 			CHECK(res.fault_reason != 0);
 			/* A page mapped all along must translate. */
 			CHECK(!mapped_stable);
-			t->faults++;
+			test_count_add(&t->faults, 1);
 			continue;
 		}
 		vd = (unsigned int)(v >> 60) - 1;
@@ -328,24 +330,43 @@ static void *dma_fn(void *arg)
 			 * (the slot may change after the check above). */
 			CHECK(mapped_stable);
 			CHECK_EQ(b, map0[vd] % NR_BUF);
-			t->exact++;
+			test_count_add(&t->exact, 1);
 		}
-		t->hits++;
+		test_count_add(&t->hits, 1);
 	}
+	return NULL;
+}
+
+static struct mapper mappers[NR_MAPPERS];
+static struct dma_thread dmas[NR_DMA];
+
+/* The minimum the checks at the end need from every role. */
+static const char *enough(void *arg)
+{
+	uint64_t maps = 0, unmaps = 0, hits = 0, faults = 0, exact = 0;
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < NR_MAPPERS; i++) {
+		maps += test_count(&mappers[i].maps);
+		unmaps += test_count(&mappers[i].unmaps);
+	}
+	for (i = 0; i < NR_DMA; i++) {
+		hits += test_count(&dmas[i].hits);
+		faults += test_count(&dmas[i].faults);
+		exact += test_count(&dmas[i].exact);
+	}
+	TEST_STRESS_NEED(maps > 10 && unmaps > 10 && test_count(&replaces) > 10);
+	TEST_STRESS_NEED(hits > 10 && faults > 10 && exact > 0);
 	return NULL;
 }
 
 int main(void)
 {
-	const char *e = getenv("SIOMMU_STRESS_MS");
-	unsigned int ms = e ? (unsigned int)atoi(e) : 1000;
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	struct siommu_domain_cfg fs = { .type = SIOMMU_DOMAIN_PAGING,
 					.stage = SIOMMU_STAGE_FIRST };
 	struct siommu_domain_cfg ss = { .type = SIOMMU_DOMAIN_PAGING,
 					.stage = SIOMMU_STAGE_SECOND };
-	static struct mapper mappers[NR_MAPPERS];
-	static struct dma_thread dmas[NR_DMA];
 	pthread_t mt[NR_MAPPERS], dt[NR_DMA], rt;
 	struct siommu_ctx *ctx;
 	struct siommu_unit_stats us;
@@ -399,7 +420,7 @@ int main(void)
 		CHECK_OK(pthread_create(&dt[i], NULL, dma_fn, &dmas[i]));
 	}
 	CHECK_OK(pthread_create(&rt, NULL, replacer_fn, NULL));
-	nanosleep(&ts, NULL);
+	test_stress_run(test_stress_ms(1000), enough, NULL);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < NR_MAPPERS; i++) {
 		pthread_join(mt[i], NULL);

@@ -8,8 +8,8 @@
  * the same even count before and after must have succeeded and read the
  * slot's buffer; others may fault or read stale data (lazy) but never
  * crash. Every mapping made is unmapped; at the end nothing is live.
- * Time-bounded: SIOMMU_STRESS_MS (default 1000) per policy. Meant for
- * ThreadSanitizer too.
+ * Time-bounded: SIOMMU_STRESS_MS (default 1000) per policy, then on until
+ * a DMA was checked (tests/common/stress.h). Meant for ThreadSanitizer too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +18,7 @@
 #include <siommu/dma.h>
 
 #include "core_unit.h"
+#include "stress.h"
 #include "test.h"
 
 #define NR_MAPPERS 2
@@ -37,14 +38,6 @@ static struct slot slots[NR_MAPPERS][SLOTS];
 static uint32_t pasid;
 static int stop;
 static uint64_t checked;
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void *mapper(void *arg)
 {
@@ -85,7 +78,6 @@ static void *mapper(void *arg)
 static void *dmaer(void *arg)
 {
 	struct test_rng r = { 0x777 };
-	uint64_t n = 0;
 
 	(void)arg;
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
@@ -108,19 +100,25 @@ static void *dmaer(void *arg)
 		if (s1 == s2) {
 			CHECK_OK(ret);
 			CHECK_EQ(v, val);
-			n++;
+			test_count_add(&checked, 1);
 		}
 	}
-	__atomic_fetch_add(&checked, n, __ATOMIC_RELAXED);
 	return NULL;
 }
 
-static void run(const struct siommu_dma_cfg *cfg, uint64_t ms)
+/* The minimum the check at the end needs. */
+static const char *enough(void *arg)
+{
+	(void)arg;
+	TEST_STRESS_NEED(test_count(&checked) > 0);
+	return NULL;
+}
+
+static void run(const struct siommu_dma_cfg *cfg, unsigned int ms)
 {
 	pthread_t th[NR_MAPPERS + 1];
 	struct siommu_dma_stats st;
 	uintptr_t i;
-	uint64_t t0;
 
 	CHECK_OK(siommu_device_add(unit, &(struct siommu_device_cfg){
 		.rid = 0x0100, .pasid_bits = 20, .alias_rid = SIOMMU_NO_ALIAS }, &dev));
@@ -137,9 +135,7 @@ static void run(const struct siommu_dma_cfg *cfg, uint64_t ms)
 	for (i = 0; i < NR_MAPPERS; i++)
 		CHECK_OK(pthread_create(&th[i], NULL, mapper, (void *)i));
 	CHECK_OK(pthread_create(&th[NR_MAPPERS], NULL, dmaer, NULL));
-	t0 = now_ms();
-	while (now_ms() - t0 < ms)
-		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	test_stress_run(ms, enough, NULL);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i <= NR_MAPPERS; i++)
 		pthread_join(th[i], NULL);
@@ -154,8 +150,7 @@ static void run(const struct siommu_dma_cfg *cfg, uint64_t ms)
 
 int main(void)
 {
-	const char *e = getenv("SIOMMU_STRESS_MS");
-	uint64_t ms = e ? strtoull(e, NULL, 0) : 1000;
+	unsigned int ms = test_stress_ms(1000);
 	struct siommu_ctx *ctx;
 	struct siommu_mem *mem;
 	unsigned int i;

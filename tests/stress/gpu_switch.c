@@ -20,7 +20,8 @@
  *     the mapped generation, or a fault if it was unmapped (strict unmap:
  *     nothing of an unmapped page stays reachable).
  * A fault hangs the GPU; the thread that sees it (or -EIO) recovers it.
- * Time-bounded: SIOMMU_STRESS_MS (default 1000). For ThreadSanitizer too.
+ * Time-bounded: SIOMMU_STRESS_MS (default 1000), then on until every role
+ * did what the checks need (tests/common/stress.h). For ThreadSanitizer too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@
 
 #include "core_test.h"
 #include "core_unit.h"
+#include "stress.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
 #define NR_CLIENTS 4
@@ -150,32 +152,47 @@ static void *submit_fn(void *arg)
 		t->jobs++;
 		if (err) {
 			CHECK_EQ(err, -EFAULT);
-			t->faults++;
+			test_count_add(&t->faults, 1);
 			siommu_gpu_recover(gpu);
 			if (s0 == s1 && !(s0 & 1)) {
 				CHECK(!m0);
-				t->exact++;
+				test_count_add(&t->exact, 1);
 			}
 			continue;
 		}
-		t->hits++;
+		test_count_add(&t->hits, 1);
 		/* Its own client's slot, whatever the generation. */
 		CHECK_EQ(v & ~0xfffffull, pattern(c, k, 0));
 		if (s0 == s1 && !(s0 & 1)) {
 			CHECK(m0);
 			CHECK_EQ(v, pattern(c, k, (unsigned int)(g0 % NR_BUF)));
-			t->exact++;
+			test_count_add(&t->exact, 1);
 		}
 	}
 	return NULL;
 }
 
+static struct submitter subs[NR_SUBMITTERS];
+
+/* The minimum the checks at the end need from every role. */
+static const char *enough(void *arg)
+{
+	uint64_t hits = 0, faults = 0, exact = 0;
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < NR_SUBMITTERS; i++) {
+		hits += test_count(&subs[i].hits);
+		faults += test_count(&subs[i].faults);
+		exact += test_count(&subs[i].exact);
+	}
+	TEST_STRESS_NEED(hits > 10 && faults > 10 && exact > 0);
+	TEST_STRESS_NEED(!replacing || test_count(&replaces) > 0);
+	return NULL;
+}
+
 int main(void)
 {
-	const char *e = getenv("SIOMMU_STRESS_MS");
-	unsigned int ms = e ? (unsigned int)atoi(e) : 1000;
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	static struct submitter subs[NR_SUBMITTERS];
 	pthread_t mt[NR_CLIENTS / 2], sub[NR_SUBMITTERS], rt;
 	struct siommu_gpu_stats gs;
 	struct siommu_ctx *ctx;
@@ -215,7 +232,7 @@ int main(void)
 	}
 	if (replacing)
 		CHECK_OK(pthread_create(&rt, NULL, replacer_fn, NULL));
-	nanosleep(&ts, NULL);
+	test_stress_run(test_stress_ms(1000), enough, NULL);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < NR_CLIENTS / 2; i++)
 		pthread_join(mt[i], NULL);

@@ -20,6 +20,7 @@
 
 #include <siommu/pt.h>
 
+#include "stress.h"
 #include "test.h"
 
 #define OFF (5ull * SIOMMU_SZ_2M)
@@ -64,7 +65,7 @@ static void *mapper_fn(void *arg)
 			CHECK_OK(siommu_pt_map(m->sh->pt, iova, iova + OFF, CHUNK, RW));
 		}
 		m->mapped[c] ^= 1;
-		m->ops++;
+		test_count_add(&m->ops, 1);
 	}
 	return NULL;
 }
@@ -94,7 +95,7 @@ static void *levels_fn(void *arg)
 					       SIOMMU_SZ_2M / 2, RW));
 		}
 		m->mapped[b] ^= 1;
-		m->ops++;
+		test_count_add(&m->ops, 1);
 	}
 	return NULL;
 }
@@ -115,7 +116,7 @@ static void *protect_fn(void *arg)
 		CHECK_OK(siommu_pt_protect(m->sh->pt, PROT_BASE + (first << 12), n << 12,
 					   test_rand_below(&r, 2) ? RW : SIOMMU_PROT_READ, &g));
 		siommu_pt_gather_release(&g);
-		m->ops++;
+		test_count_add(&m->ops, 1);
 	}
 	return NULL;
 }
@@ -124,7 +125,6 @@ static void *reader_fn(void *arg)
 {
 	struct shared *sh = arg;
 	struct test_rng r = { (uint64_t)(uintptr_t)&r | 1 };
-	uint64_t reads = 0, hits = 0;
 	uint64_t span = SMALL_SPAN + NR_BIG * SIOMMU_SZ_2M;
 
 	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
@@ -136,7 +136,7 @@ static void *reader_fn(void *arg)
 			iova = PROT_BASE + (test_rand_below(&r, SIOMMU_SZ_1G >> 12) << 12);
 			CHECK_OK(siommu_pt_iova_to_phys(sh->pt, iova, &pa, NULL));
 			CHECK_EQ(pa, iova + PROT_OFF);
-			reads++;
+			test_count_add(&sh->reads, 1);
 			continue;
 		}
 		ret = siommu_pt_iova_to_phys(sh->pt, iova, &pa, NULL);
@@ -144,12 +144,25 @@ static void *reader_fn(void *arg)
 			CHECK_EQ(ret, -ENOENT);
 		} else {
 			CHECK_EQ(pa, iova + OFF);
-			hits++;
+			test_count_add(&sh->hits, 1);
 		}
-		reads++;
+		test_count_add(&sh->reads, 1);
 	}
-	__atomic_fetch_add(&sh->reads, reads, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&sh->hits, hits, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* The minimum the checks at the end of run() need from every role. */
+static const char *enough(void *arg)
+{
+	struct mapper *m = arg;
+	struct shared *sh = m[0].sh;
+	uint64_t ops = 0;
+	unsigned int i;
+
+	for (i = 0; i <= NR_MAPPERS + 1; i++)
+		ops += test_count(&m[i].ops);
+	TEST_STRESS_NEED(ops > 100 && test_count(&sh->reads) > 100);
+	TEST_STRESS_NEED(test_count(&sh->hits) > 0 && test_count(&m[NR_MAPPERS + 1].ops));
 	return NULL;
 }
 
@@ -161,7 +174,6 @@ static void run(enum siommu_pt_format f, unsigned int ms)
 	struct shared sh = { 0 };
 	struct siommu_mem *mem;
 	struct siommu_mem_stats st;
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	uint64_t c, ops = 0, pa;
 	unsigned int i;
 
@@ -177,7 +189,7 @@ static void run(enum siommu_pt_format f, unsigned int ms)
 	}
 	for (i = 0; i < NR_READERS; i++)
 		CHECK_OK(pthread_create(&rt[i], NULL, reader_fn, &sh));
-	nanosleep(&ts, NULL);
+	test_stress_run(ms, enough, mappers);
 	__atomic_store_n(&sh.stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i <= NR_MAPPERS + 1; i++) {
 		pthread_join(mt[i], NULL);
@@ -209,8 +221,7 @@ static void run(enum siommu_pt_format f, unsigned int ms)
 
 int main(void)
 {
-	const char *e = getenv("SIOMMU_STRESS_MS");
-	unsigned int ms = e ? atoi(e) : 1000;
+	unsigned int ms = test_stress_ms(1000);
 
 	run(SIOMMU_PT_X86_64, ms);
 	run(SIOMMU_PT_VTD_SS, ms);

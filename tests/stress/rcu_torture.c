@@ -10,13 +10,15 @@
  * in a section of one domain for the whole run, and grace periods of the
  * others must keep completing.
  *
- * Runs SIOMMU_TORTURE_SECONDS seconds (default 3).
+ * Runs SIOMMU_TORTURE_SECONDS seconds (default 3), then on until every role
+ * has done what the checks need (tests/common/stress.h).
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "stress.h"
 #include "test.h"
 #include "util/rcu.h"
 
@@ -313,12 +315,25 @@ static void *sitter_fn(void *arg)
 	return NULL;
 }
 
+/* The minimum the checks at the end need from every role. */
+static const char *enough(void *arg)
+{
+	(void)arg;
+	TEST_STRESS_NEED(test_count(&T.sections) > 0 && test_count(&T.slow_sections) > 0);
+	TEST_STRESS_NEED(test_count(&T.churned_threads) > 0 &&
+			 test_count(&T.churned_doms) > 0);
+	TEST_STRESS_NEED(__atomic_load_n(&T.fence_on, __ATOMIC_RELAXED) > 0 &&
+			 __atomic_load_n(&T.fence_off, __ATOMIC_RELAXED) > 0);
+	return NULL;
+}
+
 int main(void)
 {
 	const char *e = getenv("SIOMMU_TORTURE_SECONDS");
 	double secs = e ? atof(e) : 3.0;
 	pthread_t rd[NR_READERS], up[NR_UPDATERS], churn, doms, force, watch, sit;
-	uint64_t end, gps0[NR_DOMS];
+	uint64_t gps0[NR_DOMS];
+	struct test_stress run;
 	unsigned int i, d;
 
 	if (getenv("SIOMMU_UNDER_VALGRIND"))
@@ -353,8 +368,8 @@ int main(void)
 
 	/* Grace periods of every other domain complete while the sitter
 	 * stays: each second, each torture domain has had one. */
-	end = now_ns() + (uint64_t)(secs * 1e9);
-	while (now_ns() < end) {
+	run = test_stress_start((unsigned int)(secs * 1000));
+	while (test_stress_more(&run, enough, NULL)) {
 		for (d = 0; d < NR_DOMS; d++)
 			gps0[d] = __atomic_load_n(&T.gps[d], __ATOMIC_RELAXED);
 		rcu_synchronize(&T.doms[(now_ns() / 1000) % NR_DOMS]);

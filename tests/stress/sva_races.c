@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SVA races, time-bounded by SIOMMU_STRESS_MS (default 1000 per phase);
+ * SVA races, time-bounded by SIOMMU_STRESS_MS (default 1000 per phase, then
+ * on until every role did what the checks need: tests/common/stress.h);
  * meant for ThreadSanitizer too (make tsan).
  *
  * 1. munmap, reclaim and migrate against device DMA: device threads write
@@ -34,6 +35,7 @@
 #include <siommu/atsdev.h>
 
 #include "sva/sva_internal.h"
+#include "stress.h"
 #include "sva_test.h"
 
 #define PG SIOMMU_SZ_4K
@@ -46,13 +48,29 @@ static struct siommu_unit *unit;
 static unsigned int stress_ms;
 static bool stop;
 
-static bool time_up(const struct timespec *t0)
-{
-	struct timespec t;
+/* What a phase's checks need from each role. */
+struct progress {
+	const uint64_t *rounds;		/* the main loop's */
+	uint64_t *work[NR_THREADS];	/* the threads' (test_count()) */
+	struct siommu_atsdev *kit;	/* whose device TLB must hit too */
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
-	       (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000) >= stress_ms;
+static const char *enough(void *arg)
+{
+	struct progress *p = arg;
+	struct siommu_atsdev_stats st;
+	uint64_t work = 0;
+	unsigned int i;
+
+	for (i = 0; i < NR_THREADS; i++)
+		work += p->work[i] ? test_count(p->work[i]) : 0;
+	TEST_STRESS_NEED(*p->rounds > 0);
+	TEST_STRESS_NEED(work > 0);
+	if (p->kit) {
+		siommu_atsdev_get_stats(p->kit, &st);
+		TEST_STRESS_NEED(st.tlb_hits > 0);
+	}
+	return NULL;
 }
 
 /* Phase 1 ------------------------------------------------------------------ */
@@ -80,7 +98,7 @@ static void *writer_fn(void *arg)
 		       (1 + test_rand_below(&r, 255)) * 8;
 		val = test_rand(&r);
 		if (!test_pri_dma_once(w->d, w->pasid, iova, &val, sizeof(val), true, NULL))
-			w->writes++;
+			test_count_add(&w->writes, 1);
 	}
 	return NULL;
 }
@@ -132,9 +150,10 @@ static void phase_unmap_vs_dma(void)
 	struct siommu_sva *sva;
 	struct writer w[NR_THREADS];
 	struct test_rng r = { 77 };
-	struct timespec t0;
 	static unsigned char fill[8];
 	uint64_t va, rounds = 0, total = 0;
+	struct progress p = { .rounds = &rounds };
+	struct test_stress run;
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(1), &mm));
@@ -154,8 +173,10 @@ static void phase_unmap_vs_dma(void)
 					.seed = 1000 + i, .half = i % 2 };
 		CHECK_OK(pthread_create(&w[i].th, NULL, writer_fn, &w[i]));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!time_up(&t0)) {
+	for (i = 0; i < NR_THREADS; i++)
+		p.work[i] = &w[i].writes;
+	run = test_stress_start(stress_ms);
+	while (test_stress_more(&run, enough, &p)) {
 		take_page_away(mm, va, &r);
 		rounds++;
 	}
@@ -198,7 +219,7 @@ static void *requester_fn(void *arg)
 		ret = test_pri_request(q->d, __atomic_load_n(q->pasid, __ATOMIC_RELAXED),
 				       q->va + (k % NR_PAGES) * PG, false, prgi, true, 0);
 		CHECK(ret == 0 || ret == -ENOSPC || ret == -EFAULT);
-		q->sent++;
+		test_count_add(&q->sent, 1);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		while (__atomic_load_n(&q->d->resp_seen[prgi], __ATOMIC_ACQUIRE) == seen) {
 			struct timespec t;
@@ -218,9 +239,10 @@ static void phase_unbind_vs_requests(void)
 	struct siommu_mm *mm;
 	struct siommu_sva *sva;
 	struct requester q[NR_THREADS];
-	struct timespec t0;
 	uint64_t va, rounds = 0, sent = 0, answered = 0;
 	uint32_t pasid;
+	struct progress p = { .rounds = &rounds };
+	struct test_stress run;
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(2), &mm));
@@ -233,8 +255,10 @@ static void phase_unbind_vs_requests(void)
 		q[i] = (struct requester){ .d = &d, .pasid = &pasid, .va = va, .index = i };
 		CHECK_OK(pthread_create(&q[i].th, NULL, requester_fn, &q[i]));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!time_up(&t0)) {
+	for (i = 0; i < NR_THREADS; i++)
+		p.work[i] = &q[i].sent;
+	run = test_stress_start(stress_ms);
+	while (test_stress_more(&run, enough, &p)) {
 		siommu_sva_unbind(sva);
 		sched_yield();
 		if (rounds % 8 == 7) {
@@ -309,9 +333,10 @@ static void phase_unbind_vs_stalls(void)
 	struct staller t[NR_THREADS];
 	struct siommu_sva *sva[NR_THREADS];
 	struct siommu_mm *mm;
-	struct timespec t0;
 	uint64_t va, rounds = 0, stalls = 0, dmas = 0;
 	uint32_t pasid;
+	struct progress p = { .rounds = &rounds };
+	struct test_stress run;
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(2), &mm));
@@ -327,8 +352,11 @@ static void phase_unbind_vs_stalls(void)
 					 .index = i };
 		CHECK_OK(pthread_create(&t[i].th, NULL, staller_fn, &t[i]));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!time_up(&t0)) {
+	/* Every stall ends (checked below): the ends count the stalls. */
+	for (i = 0; i < NR_THREADS; i++)
+		p.work[i] = &d[i].stall_ends;
+	run = test_stress_start(stress_ms);
+	while (test_stress_more(&run, enough, &p)) {
 		for (i = 0; i < NR_THREADS; i++)
 			siommu_sva_unbind(sva[i]);
 		if (rounds % 8 == 7) {
@@ -385,7 +413,7 @@ static void *stormer_fn(void *arg)
 		bool write = test_rand_below(&r, 2);
 
 		if (!test_pri_dma(s->d, s->pasid, a, buf, sizeof(buf), write, NULL))
-			s->done++;
+			test_count_add(&s->done, 1);
 		else
 			s->refused++;
 	}
@@ -398,8 +426,9 @@ static void phase_fault_storm(void)
 	struct stormer s[NR_THREADS];
 	struct siommu_sva *sva[NR_THREADS];
 	struct siommu_mm *mm;
-	struct timespec t0;
 	uint64_t va, rounds = 0, done = 0;
+	struct progress p = { .rounds = &rounds };
+	struct test_stress run;
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(3), &mm));
@@ -412,8 +441,10 @@ static void phase_fault_storm(void)
 					 .seed = 2000 + i, .index = i };
 		CHECK_OK(pthread_create(&s[i].th, NULL, stormer_fn, &s[i]));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!time_up(&t0)) {
+	for (i = 0; i < NR_THREADS; i++)
+		p.work[i] = &s[i].done;
+	run = test_stress_start(stress_ms);
+	while (test_stress_more(&run, enough, &p)) {
 		CHECK_OK(siommu_mm_munmap(mm, va, 4 * NR_PAGES * PG));
 		CHECK_OK(siommu_mm_mmap(mm, va, 4 * NR_PAGES * PG, RW, NULL));
 		for (i = 0; i < 50; i++)
@@ -458,7 +489,7 @@ static void *kit_writer_fn(void *arg)
 		req.addr = k->va + test_rand_below(&r, NR_PAGES) * PG +
 			   (1 + test_rand_below(&r, 511)) * 8;
 		if (!siommu_atsdev_dma(k->kit, &req, &val, sizeof(val), NULL))
-			k->writes++;
+			test_count_add(&k->writes, 1);
 	}
 	return NULL;
 }
@@ -472,9 +503,10 @@ static void phase_unmap_vs_devtlb(void)
 	struct siommu_sva *sva;
 	struct kit_writer k;
 	struct test_rng r = { 99 };
-	struct timespec t0;
 	static unsigned char fill[8];
 	uint64_t va, rounds = 0, ops[3] = { 0 };
+	struct progress p = { .rounds = &rounds };
+	struct test_stress run;
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(4), &mm));
@@ -488,8 +520,10 @@ static void phase_unmap_vs_devtlb(void)
 	stop = false;
 	k = (struct kit_writer){ .kit = kit, .pasid = siommu_sva_pasid(sva), .va = va };
 	CHECK_OK(pthread_create(&k.th, NULL, kit_writer_fn, &k));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!time_up(&t0)) {
+	p.work[0] = &k.writes;
+	p.kit = kit;
+	run = test_stress_start(stress_ms);
+	while (test_stress_more(&run, enough, &p)) {
 		ops[take_page_away(mm, va, &r)]++;
 		rounds++;
 	}
@@ -533,7 +567,7 @@ static void *reader_fn(void *arg)
 
 		if (test_pri_dma_once(q->d, q->pasid, iova, &val, sizeof(val), false, NULL))
 			q->faults++;
-		q->reads++;
+		test_count_add(&q->reads, 1);
 	}
 	return NULL;
 }
@@ -546,10 +580,11 @@ static void phase_mprotect_vs_dma(void)
 	struct siommu_mm_info mi;
 	struct reader q[NR_THREADS];
 	struct test_rng r = { 55 };
-	struct timespec t0;
 	static unsigned char fill[PG];
 	uint64_t va, rounds = 0, reads = 0, faults = 0, val = 0x1122334455667788ull, got;
 	uint32_t pasid;
+	struct progress p = { .rounds = &rounds };
+	struct test_stress run;
 	unsigned int i;
 
 	CHECK_OK(siommu_mm_create(ctx, TEST_MM_CFG(5), &mm));
@@ -565,8 +600,10 @@ static void phase_mprotect_vs_dma(void)
 		q[i] = (struct reader){ .d = &d, .pasid = pasid, .va = va, .seed = 4000 + i };
 		CHECK_OK(pthread_create(&q[i].th, NULL, reader_fn, &q[i]));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!time_up(&t0)) {
+	for (i = 0; i < NR_THREADS; i++)
+		p.work[i] = &q[i].reads;
+	run = test_stress_start(stress_ms);
+	while (test_stress_more(&run, enough, &p)) {
 		uint64_t page = va + test_rand_below(&r, NR_PROT_PAGES) * PG;
 		uint64_t len = (1 + test_rand_below(&r, 512)) * PG;
 
@@ -607,9 +644,7 @@ static void phase_mprotect_vs_dma(void)
 
 int main(void)
 {
-	const char *e = getenv("SIOMMU_STRESS_MS");
-
-	stress_ms = e ? (unsigned int)atoi(e) : 1000;
+	stress_ms = test_stress_ms(1000);
 	CHECK_OK(siommu_ctx_create(NULL, &ctx));
 	CHECK_OK(test_unit_add(ctx, NULL, &unit));
 	phase_unmap_vs_dma();
