@@ -14,8 +14,9 @@
  *             pasid_bits, pasid_only, ats, pri, group (isolation key),
  *             alias ("bb:dd.f"), bind (process names: SVA), kind
  *             (plain|gpu), clients (a GPU's: name, owner, mappings)
- *   processes: name, owner, mappings: [addr, size, prot (none|r|w|rw),
- *             fill (the CPU writes it first)]
+ *   processes: name, owner, cpu (x86_64|arm64; by default the one the
+ *             units it binds on walk), mappings: [addr, size, prot
+ *             (none|r|w|rw), fill (the CPU writes it first)]
  *   domains:  name, unit, type (paging|identity|blocked), stage
  *             (auto|first|second), mappings: [iova, size, prot (r|w|rw),
  *             fill (byte)]
@@ -124,6 +125,8 @@ struct sc_process {
 	uint64_t owner;
 	struct sc_vma vma[MAX_ITEMS];
 	unsigned int nvmas;
+	int cpu, cpu_line;	/* SIOMMU_MM_CPU_*, or -1: its binds' */
+	int bind_dev;		/* the first device bound to it, or -1 */
 	struct siommu_mm *mm;
 	uint32_t pasid;		/* after the first bind */
 };
@@ -851,8 +854,9 @@ static int get_proc_range(struct parser *p, yaml_node_t *m, uint64_t *addr, uint
 /* Processes (SVA): each a CPU address space with its mappings. */
 static int parse_processes(struct parser *p, yaml_node_t *root, struct scenario *sc)
 {
-	static const char *const keys[] = { "name", "owner", "mappings", NULL };
+	static const char *const keys[] = { "name", "owner", "cpu", "mappings", NULL };
 	static const char *const mkeys[] = { "addr", "size", "prot", "fill", NULL };
+	static const char *const cpus[] = { "x86_64", "arm64", NULL };
 	yaml_node_t *l;
 	unsigned int i, j, k;
 	int ret = get_list(p, root, "processes", false, &l);
@@ -867,6 +871,9 @@ static int parse_processes(struct parser *p, yaml_node_t *root, struct scenario 
 		ret = ret ?: CHECK_UNIQUE(p, n, sc->proc, sc->nprocs, "process");
 		ret = ret ?: get_num(p, n, "owner", false, 1000 + i, 0, UINT32_MAX, false,
 				     &pr->owner);
+		ret = ret ?: get_enum(p, n, "cpu", cpus, -1, &pr->cpu);
+		pr->cpu_line = pr->cpu >= 0 ? line_of(map_get(p, n, "cpu")) : 0;
+		pr->bind_dev = -1;
 		ret = ret ?: get_list(p, n, "mappings", false, &ml);
 		for (j = 0; !ret && ml && j < list_len(ml); j++) {
 			yaml_node_t *m = list_item(p, ml, j);
@@ -903,10 +910,49 @@ static int parse_processes(struct parser *p, yaml_node_t *root, struct scenario 
 	return ret;
 }
 
+/* The CPU whose page-table format a unit of @type walks for SVA: VT-d's
+ * first stage is x86-64 paging, an SMMUv3 CD's TTB0 a VMSAv8-64 table. */
+static int unit_cpu(int type)
+{
+	return type == UNIT_VTD ? SIOMMU_MM_CPU_X86_64 : SIOMMU_MM_CPU_ARM64;
+}
+
+static const char *const cpu_names[] = { "x86_64", "arm64" };
+
+/* A bind of @pr on @d's unit: the unit walks the table format of the
+ * process's CPU, and the process's other binds are on units of its type. */
+static int bind_cpu(struct parser *p, yaml_node_t *it, struct scenario *sc,
+		    const struct sc_device *d, struct sc_process *pr)
+{
+	const struct sc_unit *u = &sc->unit[d->unit];
+	int want = unit_cpu(u->type);
+
+	if (pr->bind_dev >= 0) {
+		const struct sc_device *o = &sc->dev[pr->bind_dev];
+		const struct sc_unit *ou = &sc->unit[o->unit];
+
+		if (ou->type != u->type)
+			return perr(p, it, "bind", "process '%s' is bound on %s unit '%s' "
+				    "(device '%s', line %d) and here on %s unit '%s': its one CPU "
+				    "page table cannot be in both formats (x86_64 for VT-d, arm64 "
+				    "for SMMUv3)", pr->name, unit_type_names[ou->type], ou->name,
+				    o->name, o->line, unit_type_names[u->type], u->name);
+	} else {
+		pr->bind_dev = (int)(d - sc->dev);
+	}
+	if (pr->cpu >= 0 && pr->cpu != want)
+		return perr(p, it, "bind", "process '%s' is an %s process (cpu, line %d) and "
+			    "%s unit '%s' walks %s page tables", pr->name, cpu_names[pr->cpu],
+			    pr->cpu_line, unit_type_names[u->type], u->name, cpu_names[want]);
+	return 0;
+}
+
 /*
  * A device's SVA binds: `bind: [process, ...]`. A bound device DMAs
- * through the device kit (siommu/atsdev.h, VT-d's), which faults pages in
- * with page requests: it needs PASIDs, ATS and PRI on a VT-d unit.
+ * through the device kit (siommu/atsdev.h), which faults pages in with
+ * page requests: it needs PASIDs, ATS and PRI on a VT-d or SMMUv3 unit.
+ * A process has one CPU page table that every bound device walks, so all
+ * its binds are on units of one type, the one its CPU's format is.
  */
 static int parse_binds(struct parser *p, yaml_node_t *n, struct scenario *sc,
 		       struct sc_device *d)
@@ -917,10 +963,14 @@ static int parse_binds(struct parser *p, yaml_node_t *n, struct scenario *sc,
 
 	if (ret || !bl)
 		return ret;
-	if (sc->unit[d->unit].type != UNIT_VTD)
-		return perr(p, bl, "bind", "SVA binds are VT-d's here (the device kit that "
-			    "faults pages in is), and unit '%s' is %s", sc->unit[d->unit].name,
-			    unit_type_names[sc->unit[d->unit].type]);
+	if (sc->unit[d->unit].type == UNIT_SMMUV2)
+		return perr(p, bl, "bind", "SVA binds need a unit with PASIDs, ATS and PRI "
+			    "(VT-d or SMMUv3), and unit '%s' is SMMUv2", sc->unit[d->unit].name);
+	if (sc->unit[d->unit].type == UNIT_SMMUV3 &&
+	    !(sc->unit[d->unit].scfg.features & SIOMMU_SMMUV3_F_S1))
+		return perr(p, bl, "bind", "an SVA bind is a CD whose TTB0 is the process's "
+			    "table, and unit '%s' has no stage 1 (stages: s2)",
+			    sc->unit[d->unit].name);
 	if (!d->cfg.pasid_bits || d->cfg.alias_rid != SIOMMU_NO_ALIAS ||
 	    (d->cfg.flags & (SIOMMU_DEV_ATS | SIOMMU_DEV_PRI)) !=
 	    (SIOMMU_DEV_ATS | SIOMMU_DEV_PRI) || d->is_gpu)
@@ -938,6 +988,9 @@ static int parse_binds(struct parser *p, yaml_node_t *n, struct scenario *sc,
 				    nm ? nm : "(a list)");
 		if (d->binds & (1ull << pi))
 			return perr(p, it, "bind", "process '%s' is bound twice", nm);
+		ret = bind_cpu(p, it, sc, d, &sc->proc[pi]);
+		if (ret)
+			return ret;
 		d->binds |= 1ull << pi;
 	}
 	return 0;
@@ -1820,9 +1873,13 @@ static int build_devices(struct scenario *sc, bool bare, char *err, size_t errle
 			continue;
 		/* A bound device's DMA is the device kit's, callbacks and all. */
 		if (d->binds) {
-			ret = siommu_atsdev_create(siommu_unit_vtd(sc->unit[d->unit].unit),
-				&(struct siommu_atsdev_cfg){ .mem = siommu_ctx_mem(sc->ctx),
-				.rid = d->cfg.rid }, &d->ats);
+			const struct siommu_atsdev_cfg acfg = { .mem = siommu_ctx_mem(sc->ctx),
+								.rid = d->cfg.rid };
+			struct siommu_unit *unit = sc->unit[d->unit].unit;
+
+			ret = sc->unit[d->unit].type == UNIT_SMMUV3 ?
+			      siommu_atsdev_create_smmuv3(siommu_unit_smmuv3(unit), &acfg, &d->ats) :
+			      siommu_atsdev_create(siommu_unit_vtd(unit), &acfg, &d->ats);
 			if (ret)
 				return rerr(sc, err, errlen, d->line, "bind", ret, "device '%s': "
 					    "no ATS and PRI device at %s: %s", d->name, rid,
@@ -2143,8 +2200,12 @@ static int build_processes(struct scenario *sc, char *err, size_t errlen)
 	for (i = 0; i < sc->nprocs; i++) {
 		struct sc_process *pr = &sc->proc[i];
 
-		ret = siommu_mm_create(sc->ctx, &(struct siommu_mm_cfg){ .owner = pr->owner },
-				       &pr->mm);
+		/* The CPU the file names, else the one its binds' units walk. */
+		int cpu = pr->cpu >= 0 ? pr->cpu : pr->bind_dev < 0 ? SIOMMU_MM_CPU_X86_64 :
+			  unit_cpu(sc->unit[sc->dev[pr->bind_dev].unit].type);
+
+		ret = siommu_mm_create(sc->ctx, &(struct siommu_mm_cfg){ .owner = pr->owner,
+				       .cpu = (enum siommu_mm_cpu)cpu }, &pr->mm);
 		if (ret)
 			return rerr(sc, err, errlen, pr->line, "process", ret, "the library "
 				    "refused process '%s': %s", pr->name, strerror(-ret));
@@ -3491,7 +3552,7 @@ static void dump_att_smmuv3(struct dump_ctx *c, uint32_t pasid, unsigned int di)
 	unsigned int dv = c->dev;
 	char how[160], where[24];
 	struct smmu_att att;
-	int hd;
+	int hd, pi = di == c->sc->ndoms ? process_by_pasid(c->sc, dv, pasid) : -1;
 
 	smmu_att_read(c->sc, dv, pasid, &att);
 	smmu_att_str(&att, how, sizeof(how));
@@ -3502,7 +3563,17 @@ static void dump_att_smmuv3(struct dump_ctx *c, uint32_t pasid, unsigned int di)
 		snprintf(where, sizeof(where), "SSID %u", pasid);
 	else
 		snprintf(where, sizeof(where), "no SSID");
-	if (c->dot)
+	/* An SVA bind: the CD's TTB0 is the process's CPU page table. */
+	if (pi >= 0 && c->dot)
+		fprintf(c->out, "  proc_%d [shape=note, label=\"process %s (SVA)\\nits CPU page "
+			"table\"];\n  dev_%u_p%u [label=\"%s\\n%s\", shape=box];\n"
+			"  ste_%u -> dev_%u_p%u;\n  dev_%u_p%u -> proc_%d;\n", pi,
+			SHOW(c->sc->proc[pi].name), dv, pasid, where, how, dv, dv, pasid, dv,
+			pasid, pi);
+	else if (pi >= 0)
+		fprintf(c->out, "    %s -> %s -> process %s (SVA), TTB0 its CPU page table\n",
+			where, how[0] ? how : "?", SHOW(c->sc->proc[pi].name));
+	else if (c->dot)
 		fprintf(c->out, "  dev_%u_p%u [label=\"%s\\n%s\", shape=box];\n"
 			"  ste_%u -> dev_%u_p%u;\n  dev_%u_p%u -> dom_%d;\n",
 			dv, pasid, where, how, dv, dv, pasid, dv, pasid, hd);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-# SMMUv2 units in scenarios: the example runs with every expect met and its
-# faults named by their FSR or sGFSR bit (TF, PF, USF), in the table and in
+# SMMUv2 units in scenarios, and SVA on VT-d and SMMUv3: the SMMUv2
+# example runs with every expect met and its faults named by their FSR or sGFSR bit (TF, PF, USF), in the table and in
 # JSON; `siommu dump` reads the unit's registers back: each device's stream
 # match group -> S2CR -> context bank (type, VMID, ASID, TTBR0) -> the domain
 # whose table TTBR0 points at, in text, DOT and JSON. GPU clients: each job
@@ -122,4 +122,36 @@ if doc:
     t.check("JSON: binds name their process and table", [(x["pasid"], x.get("process"))
             for x in a] == [(1, "app_a"), (2, "app_b")] and
             all(x["tables"]["fsptptr"] for x in a), out)
+# The same on SMMUv3: Arm64 processes whose untouched pages the device's PRI
+# page requests fault in (CMD_PRI_RESP success), and refused DMAs answered
+# "invalid request".
+sva3 = os.path.join(os.path.dirname(ex), "sva_smmuv3.yaml")
+rc, out, err = t.expect("the SMMUv3 SVA example runs", ["run", "--no-progress", sva3], 0)
+t.check("SMMUv3: DMAs needing page requests all completed", len(re.findall(
+    r"^accel +sid 0x100 [12] +(read|write) +\d+ +\d+ +0 +0  -$", out, re.M)) == 4, out)
+t.check("SMMUv3: refused DMAs count their page response", len(re.findall(
+    r"^accel +sid 0x100 1 +(read|write) +4 +0 +4 +0  response invalid_request:4$", out,
+    re.M)) == 2, out)
+rc, out, err = t.expect("SMMUv3 SVA --json", ["run", "--no-progress", "--json", sva3], 0)
+doc = t.json("SMMUv3 SVA run --json", out)
+if doc:
+    t.check("SMMUv3: pages faulted in by page requests", [(p["process"], p["pasid"],
+            p["faulted_in"], p["refused"]) for p in doc["processes"]] ==
+            [("app_a", 1, 16, 8), ("app_b", 2, 4, 0)], out)
+rc, out, err = t.expect("SMMUv3 SVA dump", ["dump", sva3, "-o", t.path("s3")], 0)
+with open(t.path("s3.txt")) as f:
+    txt = f.read()
+for pasid, name in ((1, "app_a"), (2, "app_b")):
+    t.check(f"SMMUv3 dump: {name}'s CD, its TTB0 the process's table", re.search(
+        rf"^    SSID {pasid} -> CD {pasid}: ASID \d+, TTB0 0x[0-9a-f]+, T0SZ 16 -> process "
+        rf"{name} \(SVA\), TTB0 its CPU page table$", txt, re.M) is not None, txt)
+with open(t.path("s3.dot")) as f:
+    dot = f.read()
+t.check("SMMUv3 DOT: each CD points at its process", "dev_0_p1 -> proc_0;" in dot and
+        "dev_0_p2 -> proc_1;" in dot, dot)
+rc, out, err = t.expect("SMMUv3 SVA dump --json", ["dump", "--json", sva3, "-o", t.path("s3j")], 0)
+doc = t.json("SMMUv3 SVA dump --json", out)
+if doc:
+    t.check("SMMUv3 JSON: binds name their process", [(x["pasid"], x.get("process")) for x in
+            doc["units"][0]["devices"][0]["attachments"]] == [(1, "app_a"), (2, "app_b")], out)
 t.done()

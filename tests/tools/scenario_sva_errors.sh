@@ -1,14 +1,17 @@
 #!/bin/sh
 # Processes and SVA binds in scenario files: mappings out of a process's
 # range, unaligned, overlapping or filled without w; binds to unknown
-# processes, twice, on a device without PASIDs, ATS or PRI, or behind a unit
-# other than VT-d, or beyond the device's PASID width; DMA in a process the
-# device is not bound to, with a PASID too, or with another op, are refused
-# with FILE:LINE: FIELD and why. So are a process's own operations in the
-# workload (munmap, mprotect, reclaim, migrate) without a process, with a
-# DMA's fields, with a range that is unaligned or outside the process, or
-# with prot missing (mprotect) or given (the others); and one the library
-# refuses when it runs (an mprotect over a hole) names its line.
+# processes, twice, on a device without PASIDs, ATS or PRI, behind an
+# SMMUv2 unit or an SMMUv3 one without stage 1, on units of both types
+# (VT-d and SMMUv3: a process's one CPU page table has one format), on a
+# unit other than its cpu's, or beyond the device's PASID width; DMA in a
+# process the device is not bound to, with a PASID too, or with another
+# op, are refused with FILE:LINE: FIELD and why. So are a process's own
+# operations in the workload (munmap, mprotect, reclaim, migrate) without
+# a process, with a DMA's fields, with a range that is unaligned or
+# outside the process, or with prot missing (mprotect) or given (the
+# others); and one the library refuses when it runs (an mprotect over a
+# hole) names its line.
 . "$(dirname "$0")/expect.sh"
 
 head='units:
@@ -75,10 +78,37 @@ $dev
 domains: []
 attach: []
 Y
-expect bind_smmuv3 "bind_smmuv3.yaml:10: bind: SVA binds are VT-d's here (the device kit that faults pages in is), and unit 's0' is SMMUv3" <<Y
+expect bind_mixed "bind_mixed.yaml:11: bind: process 'p' is bound on VT-d unit 'v0' (device 'd', line 10) and here on SMMUv3 unit 's0': its one CPU page table cannot be in both formats (x86_64 for VT-d, arm64 for SMMUv3)" <<Y
 $head
 $dev
-  - { name: d, unit: s0, rid: "00:01.0", pasid_bits: 8, ats: true, pri: true, bind: [p] }
+  - { name: d, unit: v0, rid: "00:01.0", pasid_bits: 8, ats: true, pri: true, bind: [p] }
+  - { name: e, unit: s0, rid: "00:02.0", pasid_bits: 8, ats: true, pri: true, bind: [q, p] }
+domains: []
+attach: []
+Y
+expect bind_cpu "bind_cpu.yaml:11: bind: process 'q' is an x86_64 process (cpu, line 9) and SMMUv3 unit 's0' walks arm64 page tables" <<Y
+$head
+      - { addr: 0x10000, size: 64K }
+  - name: q
+    cpu: x86_64
+devices:
+  - { name: e, unit: s0, rid: "00:02.0", pasid_bits: 8, ats: true, pri: true, bind: [q] }
+domains: []
+attach: []
+Y
+expect bind_s2 "bind_s2.yaml:4: bind: an SVA bind is a CD whose TTB0 is the process's table, and unit 's2' has no stage 1 (stages: s2)" <<Y
+units: [ { name: s2, type: smmuv3, stages: s2 } ]
+processes: [ { name: p } ]
+devices:
+  - { name: d, unit: s2, rid: "00:01.0", pasid_bits: 8, ats: true, pri: true, bind: [p] }
+domains: []
+attach: []
+Y
+expect bind_smmuv2 "bind_smmuv2.yaml:4: bind: SVA binds need a unit with PASIDs, ATS and PRI (VT-d or SMMUv3), and unit 'v2' is SMMUv2" <<Y
+units: [ { name: v2, type: smmuv2 } ]
+processes: [ { name: p } ]
+devices:
+  - { name: d, unit: v2, sid: 1, bind: [p] }
 domains: []
 attach: []
 Y
