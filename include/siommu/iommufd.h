@@ -300,11 +300,16 @@ int siommu_ioas_allow_iovas(struct siommu_iommufd *ictx, uint32_t ioas_id,
  * siommu_vfio_ioas_set - make IOAS @ioas_id the one: 0, -ENOENT (no such
  * IOAS).
  * siommu_vfio_ioas_clear - no compatibility IOAS any more. Never fails.
- * Thread-safe.
+ * siommu_vfio_ioas_create - as VFIO_GROUP_SET_CONTAINER given an iommufd:
+ * the compatibility IOAS, a new IOAS made and chosen when there is none
+ * (an object of the context like any other: IOMMU_DESTROY takes it);
+ * its ID into *ioas_id. 0, -ENOMEM.
+ * Thread-safe; of two creates racing, one IOAS stays and both see it.
  */
 int siommu_vfio_ioas_get(struct siommu_iommufd *ictx, uint32_t *ioas_id);
 int siommu_vfio_ioas_set(struct siommu_iommufd *ictx, uint32_t ioas_id);
 void siommu_vfio_ioas_clear(struct siommu_iommufd *ictx);
+int siommu_vfio_ioas_create(struct siommu_iommufd *ictx, uint32_t *ioas_id);
 
 /* Options (Linux: IOMMU_OPTION). */
 #define SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE	0

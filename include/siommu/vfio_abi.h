@@ -4,8 +4,9 @@
  * file (/dev/vfio/devices/vfioN, the device cdev) answers under
  * libsiommu-preload.so: binding to an iommufd, attaching the device (its
  * RID or a PASID) to an IOAS or a HWPT, and describing the device and its
- * regions; and the type1 container that iommufd emulates over an IOAS. Names and values are Linux's (<linux/vfio.h>), so that code
- * written against it builds unchanged. It defines _UAPIVFIO_H, Linux's
+ * regions; the group files of the legacy path; and the type1 container
+ * that iommufd emulates over an IOAS. Names and values are Linux's
+ * (<linux/vfio.h>), so that code written against it builds unchanged. It defines _UAPIVFIO_H, Linux's
  * guard, so that a later include of the system header (which predates
  * the cdev ioctls on many distributions) adds nothing.
  *
@@ -145,6 +146,37 @@ struct vfio_device_detach_iommufd_pt {
 #define VFIO_DEVICE_DETACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 20)
 
 /*
+ * The group files (/dev/vfio/N, N the IOMMU group's number): the legacy
+ * way to a device. A group file is open once at a time (-EBUSY), and not
+ * while a device of the group is bound through its cdev (nor can such a
+ * device be bound while its group file is open: -EBUSY both ways).
+ * SET_CONTAINER joins the group to a container (/dev/vfio/vfio, or any
+ * /dev/iommu fd: its compatibility IOAS, made when there is none), whose
+ * VFIO_SET_IOMMU succeeds from then on; GET_DEVICE_FD opens a device of
+ * the group by name, bound to the container's context and attached to its
+ * compatibility IOAS, and returns its fd (close-on-exec). A device fd
+ * from the group answers neither BIND_IOMMUFD (-EINVAL) nor ATTACH and
+ * DETACH (-ENOTTY): its DMA goes through the container's mappings.
+ */
+struct vfio_group_status {
+	uint32_t argsz;
+	uint32_t flags;
+#define VFIO_GROUP_FLAGS_VIABLE		(1u << 0)
+#define VFIO_GROUP_FLAGS_CONTAINER_SET	(1u << 1)
+};
+#define VFIO_GROUP_GET_STATUS		_IO(VFIO_TYPE, VFIO_BASE + 3)
+
+/* The argument is a pointer to the container's fd (an int). */
+#define VFIO_GROUP_SET_CONTAINER	_IO(VFIO_TYPE, VFIO_BASE + 4)
+
+/* No argument. */
+#define VFIO_GROUP_UNSET_CONTAINER	_IO(VFIO_TYPE, VFIO_BASE + 5)
+
+/* The argument is the device's name, a NUL-terminated string; the result
+ * is the new fd. */
+#define VFIO_GROUP_GET_DEVICE_FD	_IO(VFIO_TYPE, VFIO_BASE + 6)
+
+/*
  * The type1 container (/dev/vfio/vfio, or any iommufd fd: Linux's iommufd
  * answers these on its own fd too), over the context's compatibility IOAS
  * (IOMMU_VFIO_IOAS). VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION and
@@ -243,6 +275,7 @@ struct vfio_iommu_type1_dma_unmap {
  * field the call has always read). ATTACH and DETACH read @pasid only with
  * their PASID flag, and then need argsz to cover it.
  */
+#define VFIO_GROUP_GET_STATUS_MIN_SIZE		8
 #define VFIO_DEVICE_GET_INFO_MIN_SIZE		16
 #define VFIO_DEVICE_GET_REGION_INFO_MIN_SIZE	32
 #define VFIO_DEVICE_BIND_IOMMUFD_MIN_SIZE	16

@@ -68,6 +68,39 @@ void SIOMMU_EXPORT siommu_vfio_ioas_clear(struct siommu_iommufd *ictx)
 	pthread_mutex_unlock(&ictx->lock);
 }
 
+int SIOMMU_EXPORT siommu_vfio_ioas_create(struct siommu_iommufd *ictx, uint32_t *ioas_id)
+{
+	struct ifd_obj *obj;
+	uint32_t id, cur;
+	int ret;
+
+	do {
+		if (!siommu_vfio_ioas_get(ictx, ioas_id))
+			return 0;
+		ret = siommu_ioas_alloc(ictx, &id);
+		if (ret)
+			return ret;
+		/* Chosen while the lookup's reference keeps it in the table
+		 * (a destroy racing with us then clears the choice). */
+		obj = ifd_obj_get(ictx, id, SIOMMU_IOMMUFD_OBJ_IOAS);
+		if (!obj)
+			continue;	/* destroyed already: start again */
+		pthread_mutex_lock(&ictx->lock);
+		cur = ictx->vfio_ioas;
+		if (!cur)
+			ictx->vfio_ioas = id;
+		pthread_mutex_unlock(&ictx->lock);
+		ifd_obj_put(ictx, obj);
+		if (cur) {
+			/* Another create chose its IOAS first: ours goes. */
+			siommu_iommufd_obj_destroy(ictx, id);
+			id = cur;
+		}
+	} while (!obj);
+	*ioas_id = id;
+	return 0;
+}
+
 int ifd_vfio_copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
 {
 	if (!arg)

@@ -5,7 +5,9 @@
  * loader the `siommu` tool runs, once per process. The file is the one
  * $SIOMMU_SCENARIO names; without it, the default below. Device N of the
  * file's `devices` list (in file order, whatever its unit) is
- * /dev/vfio/devices/vfioN; the rest of the file (domains, attachments,
+ * /dev/vfio/devices/vfioN; its IOMMU group (the devices of a unit that
+ * share an isolation key or an alias RID) is /dev/vfio/G, groups numbered
+ * from 0 in the order of their first device; the rest of the file (domains, attachments,
  * processes, the workload) is for `siommu run` and is not built here:
  * the program makes its own through iommufd.
  *
@@ -40,6 +42,7 @@ static pthread_mutex_t machine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct scenario *machine;
 static struct dmaeng *engines[SCENARIO_MAX_ITEMS];
 static bool taken[SCENARIO_MAX_ITEMS];	/* a device file has it bound */
+static int group_of[SCENARIO_MAX_ITEMS];	/* each device's group number */
 static int machine_err;		/* the build failed: every call says so */
 static struct siommu_unit *test_unit;	/* test mode's mock unit, or NULL */
 
@@ -60,6 +63,26 @@ static bool test_mode(void)
 	const char *test = getenv("SIOMMU_IOMMUFD_TEST");
 
 	return test && !strcmp(test, "1");
+}
+
+/* The group number of device @i: its group's place among the groups
+ * of the file's devices, each group counted at its first device (Linux
+ * numbers IOMMU groups as it finds them). */
+static int number_group(struct scenario *sc, unsigned int i)
+{
+	struct scenario_device d, o;
+	unsigned int j;
+	int n = 0;
+
+	scenario_device(sc, i, &d);
+	for (j = 0; j < i; j++) {
+		scenario_device(sc, j, &o);
+		if (siommu_device_group(o.dev) == siommu_device_group(d.dev))
+			return group_of[j];
+		if (group_of[j] == n)
+			n++;
+	}
+	return n;
 }
 
 /* The scenario's machine with an engine per device. */
@@ -89,6 +112,8 @@ static int build(char *err, size_t errlen)
 			snprintf(err, errlen, "device '%s' (line %d): no DMA engine: %s",
 				 d.name, d.line, strerror(-ret));
 	}
+	for (i = 0; !ret && i < scenario_num_devices(sc); i++)
+		group_of[i] = number_group(sc, i);
 	if (ret) {
 		while (i--)
 			dmaeng_destroy(engines[i]);
@@ -165,4 +190,38 @@ int machine_device(unsigned int index, struct siommu_device **dev, struct dmaeng
 	*dev = d.dev;
 	*eng = engines[index];
 	return 0;
+}
+
+int machine_device_group(unsigned int index)
+{
+	struct siommu_device *dev;
+	struct dmaeng *eng;
+	int ret;
+
+	ret = machine_device(index, &dev, &eng);
+	return ret ? ret : group_of[index];
+}
+
+bool machine_device_taken(unsigned int index)
+{
+	bool ret;
+
+	pthread_mutex_lock(&machine_lock);
+	ret = index < SCENARIO_MAX_ITEMS && taken[index];
+	pthread_mutex_unlock(&machine_lock);
+	return ret;
+}
+
+bool machine_device_named(unsigned int index, const char *name)
+{
+	struct siommu_device_info info;
+	struct scenario_device d;
+	char pci[16];
+
+	if (machine_device(index, &d.dev, &(struct dmaeng *){ NULL }) ||
+	    scenario_device(machine, index, &d) || siommu_device_get_info(d.dev, &info))
+		return false;
+	snprintf(pci, sizeof(pci), "0000:%02x:%02x.%x", info.rid >> 8, (info.rid >> 3) & 0x1f,
+		 info.rid & 7);
+	return !strcmp(name, d.name) || !strcmp(name, pci);
 }

@@ -10,15 +10,16 @@
  * fault-queue fds FAULT_QUEUE_ALLOC hands out answer read() and write()
  * with their records, the vEVENTQ fds of VEVENTQ_ALLOC read() with
  * theirs. Opening /dev/vfio/devices/vfioN gives a real fd too, a VFIO
- * device file of the machine's device N (vfio.c). Everything else goes
- * to libc untouched.
+ * device file of the machine's device N (vfio.c), and /dev/vfio/G one of
+ * its IOMMU group G (group.c), whose VFIO_GROUP_GET_DEVICE_FD result is a
+ * device file's fd. Everything else goes to libc untouched.
  *
  * Intercepted: open, open64, openat, openat64 (of those paths), ioctl,
  * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3
  * (on our own fds). A context lives while an fd of it (a /dev/iommu fd, a
- * dup of one, a queue's fd, or a VFIO device file bound to it: each keeps
- * its context as Linux's does) is open; the last close destroys its
- * objects.
+ * dup of one, a queue's fd, a VFIO device file bound to it, or a group
+ * file whose container it is: each keeps its context as Linux's does) is
+ * open; the last close destroys its objects.
  *
  * The machine stays for the life of the process (an exiting process's
  * memory goes with it). With SIOMMU_IOMMUFD_TEST=1 in the environment at
@@ -61,8 +62,8 @@ struct pctx {
 	unsigned int refs;	/* fds using it, and calls in flight */
 };
 
-/* What an fd of ours stands for: one of a context (pc), or a VFIO device
- * file (vf). */
+/* What an fd of ours stands for: one of a context (pc), a VFIO device
+ * file (vf), or a VFIO group file (grp). */
 enum pfd_kind { PFD_IOMMUFD, PFD_FAULT, PFD_VEVENTQ, PFD_ACCESS };
 
 struct pfd {
@@ -71,6 +72,7 @@ struct pfd {
 	uint32_t obj_id;	/* the queue's object; 0 for PFD_IOMMUFD; an
 				 * access's fd as made (dups share it) */
 	struct vfio_file *vf;
+	struct group_file *grp;
 };
 
 static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -151,6 +153,13 @@ void pctx_put(struct pctx *pc)
 	}
 }
 
+void pctx_get(struct pctx *pc)
+{
+	pthread_mutex_lock(&fds_lock);
+	pc->refs++;
+	pthread_mutex_unlock(&fds_lock);
+}
+
 struct siommu_iommufd *pctx_ictx(struct pctx *pc)
 {
 	return pc->ictx;
@@ -184,6 +193,40 @@ static struct vfio_file *fd_get_vfio(int fd)
 		vfio_file_get(vf);
 	pthread_mutex_unlock(&fds_lock);
 	return vf;
+}
+
+/* A reference on the VFIO group file behind @fd, NULL if it is not one. */
+static struct group_file *fd_get_group(int fd)
+{
+	struct group_file *g = NULL;
+
+	if (fd < 0 || fd >= MAX_FDS)
+		return NULL;
+	pthread_mutex_lock(&fds_lock);
+	g = fds[fd].grp;
+	if (g)
+		group_file_get(g);
+	pthread_mutex_unlock(&fds_lock);
+	return g;
+}
+
+/* Whether @fd is a VFIO group file's. */
+static bool group_fd(int fd)
+{
+	struct group_file *g = fd_get_group(fd);
+
+	if (g)
+		group_file_put(g);
+	return g;
+}
+
+/* Make @fd stand for VFIO group file @g (a reference taken). */
+static void fd_track_group(int fd, struct group_file *g)
+{
+	group_file_get(g);
+	pthread_mutex_lock(&fds_lock);
+	fds[fd] = (struct pfd){ .grp = g };
+	pthread_mutex_unlock(&fds_lock);
 }
 
 /* Make @fd stand for VFIO device file @vf (a reference taken). */
@@ -243,6 +286,8 @@ static void fd_untrack(int fd)
 		pctx_put(old.pc);
 	if (old.vf)
 		vfio_file_put(old.vf);
+	if (old.grp)
+		group_file_put(old.grp);
 }
 
 static int fail(int err)
@@ -284,25 +329,54 @@ static int iommu_open(int flags, unsigned int rlimit_mode)
 	return fd;
 }
 
+/* A new fd for VFIO device file @vf, the caller's reference going to it;
+ * close-on-exec with @cloexec. */
+static int vfio_fd(struct vfio_file *vf, bool cloexec)
+{
+	int fd = eventfd(0, cloexec ? EFD_CLOEXEC : 0);
+
+	if (fd < 0 || fd >= MAX_FDS) {
+		if (fd >= 0)
+			real_close(fd);
+		vfio_file_put(vf);
+		return -(fd < 0 ? errno : EMFILE);
+	}
+	fd_track_vfio(fd, vf);
+	vfio_file_put(vf);
+	return fd;
+}
+
 /* A new fd for VFIO device file @index. */
 static int vfio_open(unsigned int index, int flags)
 {
 	struct vfio_file *vf;
-	int fd, ret;
+	int ret;
 
 	ret = vfio_file_open(index, &vf);
+	if (ret)
+		return fail(-ret);
+	ret = vfio_fd(vf, flags & O_CLOEXEC);
+	return ret < 0 ? fail(-ret) : ret;
+}
+
+/* A new fd for group file @index, open once at a time. */
+static int group_open(unsigned int index, int flags)
+{
+	struct group_file *g;
+	int fd, ret;
+
+	ret = group_file_open(index, &g);
 	if (ret)
 		return fail(-ret);
 	fd = eventfd(0, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
 	if (fd < 0 || fd >= MAX_FDS) {
 		if (fd >= 0)
 			real_close(fd);
-		vfio_file_put(vf);
+		group_file_put(g);
 		return fail(fd < 0 ? errno : EMFILE);
 	}
-	/* The fd's reference replaces the opener's. */
-	fd_track_vfio(fd, vf);
-	vfio_file_put(vf);
+	fd_track_group(fd, g);
+	group_file_put(g);
 	return fd;
 }
 
@@ -323,6 +397,9 @@ static int open_va(int dirfd, const char *path, int flags, va_list ap)
 	index = vfio_path_index(path);
 	if (index >= 0)
 		return vfio_open((unsigned int)index, flags);
+	index = group_path_index(path);
+	if (index >= 0)
+		return group_open((unsigned int)index, flags);
 	return real_openat(dirfd, path, flags, open_mode(flags, ap));
 }
 
@@ -372,6 +449,7 @@ int SIOMMU_EXPORT openat64(int dirfd, const char *path, int flags, ...)
 
 int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 {
+	struct group_file *g;
 	struct vfio_file *vf;
 	struct pctx *pc;
 	struct pfd f;
@@ -388,6 +466,16 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 		ret = vfio_file_ioctl(vf, request, arg);
 		vfio_file_put(vf);
 		return ret ? fail(-ret) : 0;
+	}
+	g = fd_get_group(fd);
+	if (g) {
+		vf = NULL;
+		ret = group_file_ioctl(g, request, arg, &vf);
+		group_file_put(g);
+		/* A device's fd is the result of GET_DEVICE_FD. */
+		if (!ret && vf)
+			ret = vfio_fd(vf, true);
+		return ret < 0 ? fail(-ret) : ret;
 	}
 	pc = fd_get(fd, &f);
 	if (!pc)
@@ -441,6 +529,8 @@ static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
 		vfio_file_put(vf);
 		return fail(EINVAL);
 	}
+	if (group_fd(fd))
+		return fail(EINVAL);
 	pc = fd_get(fd, &f);
 	if (!pc)
 		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
@@ -477,6 +567,8 @@ static ssize_t prw(int fd, bool is_read, void *buf, size_t count, off64_t pos)
 	ssize_t ret;
 
 	init();
+	if (group_fd(fd))
+		return fail(EINVAL);
 	vf = fd_get_vfio(fd);
 	if (vf) {
 		ret = pos < 0 ? -EINVAL : vfio_file_rw(vf, is_read, buf, count, (uint64_t)pos);
@@ -522,12 +614,24 @@ int SIOMMU_EXPORT close(int fd)
 /* @newfd now stands for what @oldfd does (nothing, if @oldfd is not ours). */
 static int dup_track(int oldfd, int newfd)
 {
+	struct group_file *g;
 	struct vfio_file *vf;
 	struct pctx *pc;
 	struct pfd f;
 
 	if (newfd < 0)
 		return newfd;
+	g = fd_get_group(oldfd);
+	if (g) {
+		if (newfd >= MAX_FDS) {
+			real_close(newfd);
+			group_file_put(g);
+			return fail(EMFILE);
+		}
+		fd_track_group(newfd, g);
+		group_file_put(g);
+		return newfd;
+	}
 	vf = fd_get_vfio(oldfd);
 	if (vf) {
 		if (newfd >= MAX_FDS) {

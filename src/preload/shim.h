@@ -24,6 +24,7 @@ struct pctx;
  * open fd), -EBADFD (an fd, but not a /dev/iommu one). */
 int pctx_from_fd(int fd, struct pctx **out);
 struct siommu_iommufd *pctx_ictx(struct pctx *pc);
+void pctx_get(struct pctx *pc);
 void pctx_put(struct pctx *pc);
 
 /* ---- machine.c ---- */
@@ -50,6 +51,15 @@ int machine_device(unsigned int index, struct siommu_device **dev, struct dmaeng
  * on: 0, -EBUSY (another file has it). machine_device_give - no more. */
 int machine_device_take(unsigned int index);
 void machine_device_give(unsigned int index);
+
+/* machine_device_group - the group number G (/dev/vfio/G) of device
+ * @index: >= 0, -ENOENT. machine_device_taken - whether a device file has
+ * device @index bound. machine_device_named - whether @name names device
+ * @index: its scenario name, or its PCI name "0000:BB:DD.F" (from its
+ * RID), as Linux's vfio-pci matches. */
+int machine_device_group(unsigned int index);
+bool machine_device_taken(unsigned int index);
+bool machine_device_named(unsigned int index, const char *name);
 
 /* ---- dmaeng.c: the device behind a VFIO device file ---- */
 
@@ -91,11 +101,54 @@ int vfio_file_open(unsigned int index, struct vfio_file **out);
 void vfio_file_get(struct vfio_file *vf);
 void vfio_file_put(struct vfio_file *vf);
 
+struct group_file;
+
+/*
+ * vfio_file_open_grouped - as VFIO_GROUP_GET_DEVICE_FD: device @index
+ * opened through group file @g, bound to context @pc and its RID attached
+ * to the context's compatibility IOAS, DMA on. It takes the caller's
+ * reference on @g (the file's, or given up on failure) and one of its own
+ * on @pc. Returns 0, -EINVAL (bound elsewhere), the attach's errors,
+ * -ENODEV (no compatibility IOAS), -ENOMEM.
+ * vfio_file_tryget - a reference unless the last one is gone: true.
+ */
+int vfio_file_open_grouped(unsigned int index, struct pctx *pc, struct group_file *g,
+			   struct vfio_file **out);
+bool vfio_file_tryget(struct vfio_file *vf);
+
 /* ioctl(): 0 or -errno, as Linux's VFIO device file. */
 int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg);
 
 /* pread()/pwrite() at region offset @pos: bytes, or -errno. */
 ssize_t vfio_file_rw(struct vfio_file *vf, bool is_read, void *buf, size_t count,
 		     uint64_t pos);
+
+/* ---- group.c: VFIO group files ---- */
+
+/* The number N of "/dev/vfio/N" (no leading zero), or -1. */
+int group_path_index(const char *path);
+
+/*
+ * group_file_open - group @id's file, open once at a time: 0, -ENOENT (no
+ * such group), -EBUSY (open, or a device of it bound through its cdev).
+ * group_file_get / group_file_put - references (an fd, a call in flight,
+ * a device file opened through it); the last put lets the container go
+ * and the group be opened again.
+ * group_file_ioctl - ioctl(): 0 or -errno as Linux's group file; for
+ * VFIO_GROUP_GET_DEVICE_FD, 0 with *dev (a reference) for the caller to
+ * give an fd.
+ * group_file_device_closed - device file @vf opened through @g is gone
+ * (the file's last put): drops its reference on @g.
+ * group_block_cdev - device @index is being bound through its cdev: 0,
+ * -EBUSY (its group file is open). group_unblock_cdev - no more.
+ */
+int group_file_open(unsigned int id, struct group_file **out);
+void group_file_get(struct group_file *g);
+void group_file_put(struct group_file *g);
+int group_file_ioctl(struct group_file *g, unsigned long request, void *arg,
+		     struct vfio_file **dev);
+void group_file_device_closed(struct group_file *g, unsigned int index, struct vfio_file *vf);
+int group_block_cdev(unsigned int index);
+void group_unblock_cdev(unsigned int index);
 
 #endif

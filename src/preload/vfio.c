@@ -7,7 +7,11 @@
  * context and makes its DEVICE object; ATTACH and DETACH act on the RID or
  * a PASID, an attach over an attachment replacing it; closing the file's
  * last fd unbinds. One file at a time may bind a device (-EINVAL for
- * another, as Linux's cdev refuses a second open of the device).
+ * another, as Linux's cdev refuses a second open of the device), and none
+ * while the device's group file is open (-EBUSY, group.c). A file opened
+ * through the group (VFIO_GROUP_GET_DEVICE_FD) comes bound and attached
+ * to its container's compatibility IOAS; it answers neither BIND
+ * (-EINVAL) nor ATTACH and DETACH (-ENOTTY).
  *
  * The device is a PCI device whose BAR0 is the DMA engine's registers
  * (siommu/vfio_dmaeng.h), read and written with pread()/pwrite() at the
@@ -15,9 +19,10 @@
  * VGA region and no interrupts. Region N sits at offset N << 40, as
  * Linux's vfio-pci places it.
  *
- * Locking: a file's lock protects its binding (pc, dev_id). The machine
- * knows which devices a file has bound (machine_device_take()). A file's
- * references count its fds and the calls in flight.
+ * Locking: a file's lock protects its binding (pc, dev_id); it is taken
+ * before group.c's groups_lock. The machine knows which devices a file has
+ * bound (machine_device_take()). A file's references count its fds and
+ * the calls in flight.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +42,9 @@ struct vfio_file {
 	unsigned int index;
 	struct siommu_device *dev;
 	struct dmaeng *eng;
+
+	struct group_file *group;	/* opened through it (a reference), or
+					 * NULL: the cdev */
 
 	pthread_mutex_t lock;
 	struct pctx *pc;		/* the bound context, with a reference */
@@ -87,6 +95,18 @@ void vfio_file_get(struct vfio_file *vf)
 	__atomic_add_fetch(&vf->refs, 1, __ATOMIC_RELAXED);
 }
 
+bool vfio_file_tryget(struct vfio_file *vf)
+{
+	unsigned int refs = __atomic_load_n(&vf->refs, __ATOMIC_RELAXED);
+
+	do {
+		if (!refs)
+			return false;
+	} while (!__atomic_compare_exchange_n(&vf->refs, &refs, refs + 1, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return true;
+}
+
 /* Undo a bind, on the file's last reference (no call runs on it): the
  * device's DMA stops, its attachments and DEVICE object go, the device is
  * free to bind again. */
@@ -102,6 +122,10 @@ static void unbind(struct vfio_file *vf)
 	vf->pc = NULL;
 	vf->dev_id = 0;
 	machine_device_give(vf->index);
+	if (vf->group)
+		group_file_device_closed(vf->group, vf->index, vf);
+	else
+		group_unblock_cdev(vf->index);
 }
 
 void vfio_file_put(struct vfio_file *vf)
@@ -119,6 +143,31 @@ static void copy_out(void *arg, const void *k, size_t ksize, uint32_t argsz)
 	memcpy(arg, k, argsz < ksize ? argsz : ksize);
 }
 
+/* Claim the device for @pc, make its DEVICE object, start its engine;
+ * the file keeps @pc's reference on success. */
+static int bind_ctx(struct vfio_file *vf, struct pctx *pc, uint32_t *dev_id)
+{
+	int ret;
+
+	if (machine_device_take(vf->index))
+		return -EINVAL;		/* another file has it */
+	ret = siommu_iommufd_bind(pctx_ictx(pc), vf->dev, dev_id);
+	if (ret)
+		goto out_release;
+	ret = dmaeng_start(vf->eng);
+	if (ret)
+		goto out_unbind;
+	vf->pc = pc;
+	vf->dev_id = *dev_id;
+	return 0;
+
+out_unbind:
+	siommu_iommufd_unbind(pctx_ictx(pc), *dev_id);
+out_release:
+	machine_device_give(vf->index);
+	return ret;
+}
+
 static int bind_iommufd(struct vfio_file *vf, void *arg)
 {
 	struct vfio_device_bind_iommufd b;
@@ -133,35 +182,65 @@ static int bind_iommufd(struct vfio_file *vf, void *arg)
 	for (i = sizeof(b); i < argsz; i++)
 		if (((const unsigned char *)arg)[i])
 			return -E2BIG;
-	if (b.flags || b.iommufd < 0)
+	/* Only a cdev binds; a device opened through its group is bound. */
+	if (b.flags || b.iommufd < 0 || vf->group)
 		return -EINVAL;
-	if (vf->pc)
-		return -EINVAL;		/* bound already */
-	ret = pctx_from_fd(b.iommufd, &pc);
+	ret = group_block_cdev(vf->index);
 	if (ret)
 		return ret;
-	if (machine_device_take(vf->index)) {
-		ret = -EINVAL;		/* another file has it */
-		goto out_put_ctx;
+	if (vf->pc) {
+		ret = -EINVAL;		/* bound already */
+		goto out_unblock;
 	}
-	ret = siommu_iommufd_bind(pctx_ictx(pc), vf->dev, &b.out_devid);
+	ret = pctx_from_fd(b.iommufd, &pc);
 	if (ret)
-		goto out_release;
-	ret = dmaeng_start(vf->eng);
-	if (ret)
-		goto out_unbind;
-	/* The context reference now belongs to the binding. */
-	vf->pc = pc;
-	vf->dev_id = b.out_devid;
+		goto out_unblock;
+	ret = bind_ctx(vf, pc, &b.out_devid);
+	if (ret) {
+		pctx_put(pc);
+		goto out_unblock;
+	}
 	copy_out(arg, &b, sizeof(b), argsz);
 	return 0;
 
-out_unbind:
-	siommu_iommufd_unbind(pctx_ictx(pc), b.out_devid);
-out_release:
-	machine_device_give(vf->index);
-out_put_ctx:
-	pctx_put(pc);
+out_unblock:
+	group_unblock_cdev(vf->index);
+	return ret;
+}
+
+int vfio_file_open_grouped(unsigned int index, struct pctx *pc, struct group_file *g,
+			   struct vfio_file **out)
+{
+	struct vfio_file *vf;
+	uint32_t dev_id, pt_id;
+	int ret;
+
+	ret = vfio_file_open(index, &vf);
+	if (ret)
+		goto out_group;
+	vf->group = g;
+	ret = siommu_vfio_ioas_get(pctx_ictx(pc), &pt_id);
+	if (ret)
+		goto out_put;
+	pctx_get(pc);
+	ret = bind_ctx(vf, pc, &dev_id);
+	if (ret) {
+		pctx_put(pc);
+		goto out_put;
+	}
+	ret = siommu_iommufd_attach(pctx_ictx(pc), dev_id, SIOMMU_IOMMUFD_NO_PASID, &pt_id);
+	if (ret) {
+		/* The put unbinds, and the unbind gives @g's reference up. */
+		vfio_file_put(vf);
+		return ret;
+	}
+	*out = vf;
+	return 0;
+
+out_put:
+	vfio_file_put(vf);
+out_group:
+	group_file_put(g);
 	return ret;
 }
 
@@ -282,6 +361,9 @@ int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg)
 		ret = bind_iommufd(vf, arg);
 	else if (!vf->pc)
 		ret = -EINVAL;		/* Linux: nothing else before the bind */
+	else if (vf->group && (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT ||
+			       request == VFIO_DEVICE_DETACH_IOMMUFD_PT))
+		ret = -ENOTTY;		/* cdev requests: the driver has none */
 	else if (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT)
 		ret = attach_pt(vf, arg);
 	else if (request == VFIO_DEVICE_DETACH_IOMMUFD_PT)

@@ -92,6 +92,17 @@ OFF(vfio_iommu_type1_dma_unmap, size, 16);
 OFF(vfio_iommu_type1_dma_unmap, data, 24);
 EQ(VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, 24);
 
+SIZE(vfio_group_status, 8);
+OFF(vfio_group_status, argsz, 0);
+OFF(vfio_group_status, flags, 4);
+EQ(VFIO_GROUP_GET_STATUS_MIN_SIZE, 8);
+EQ(VFIO_GROUP_FLAGS_VIABLE, 1);
+EQ(VFIO_GROUP_FLAGS_CONTAINER_SET, 2);
+EQ(VFIO_GROUP_GET_STATUS, 0x3b67);
+EQ(VFIO_GROUP_SET_CONTAINER, 0x3b68);
+EQ(VFIO_GROUP_UNSET_CONTAINER, 0x3b69);
+EQ(VFIO_GROUP_GET_DEVICE_FD, 0x3b6a);
+
 EQ(VFIO_TYPE, 0x3b);
 EQ(VFIO_BASE, 100);
 EQ(VFIO_API_VERSION, 0);
