@@ -17,6 +17,21 @@
  * op acts on), __reserved (0), a 48-byte union of the ops' arguments, and
  * a last u32; sizeof 72, first published size 68. An unknown op is
  * -EOPNOTSUPP.
+ *
+ * The dma-buf ops. DMABUF_GET makes a test dma-buf of @length bytes (1
+ * to 16 MiB; -EINVAL otherwise, or for open_flags other than O_CLOEXEC)
+ * and returns a new fd of it as the ioctl's result: a real fd (close,
+ * dup, mmap, fstat work) that IOMMU_IOAS_MAP_FILE takes like a memfd's,
+ * in the context that made it. DMABUF_REVOKE (-EBADF: no fd; -EINVAL:
+ * not a dma-buf of this context) revokes it, as its exporter would: every
+ * area mapping it loses its IOPTEs in every domain (the device's DMA
+ * there faults; the areas stay, to be unmapped), and from then on
+ * MAP_FILE of it, COPY of such an area, and accesses through such an
+ * area (ACCESS_RW, ACCESS_PAGES) are -ENODEV; revoked 0 restores it for
+ * new maps, not the areas it lost. MD_CHECK_DMABUF checks that mock
+ * domain @id maps [iova, iova + length) to bytes [offset, offset +
+ * length) of the dma-buf (-EINVAL otherwise, or for ranges not aligned to
+ * MOCK_PAGE_SIZE or beyond the buffer; -ENOENT: no such domain).
  */
 #ifndef _IOMMUFD_TEST_H
 #define _IOMMUFD_TEST_H
@@ -51,6 +66,9 @@ enum {
 	IOMMU_TEST_OP_PASID_REPLACE,
 	IOMMU_TEST_OP_PASID_DETACH,
 	IOMMU_TEST_OP_PASID_CHECK_HWPT,
+	IOMMU_TEST_OP_DMABUF_GET,
+	IOMMU_TEST_OP_DMABUF_REVOKE,
+	IOMMU_TEST_OP_MD_CHECK_DMABUF,
 };
 
 enum {
@@ -195,6 +213,21 @@ struct iommu_test_cmd {
 			uint32_t pasid;
 			uint32_t hwpt_id;
 		} pasid_check;
+		struct {
+			uint32_t length;
+			uint32_t open_flags;	/* O_CLOEXEC or 0 */
+		} dmabuf_get;
+		struct {
+			int32_t dmabuf_fd;
+			uint32_t revoked;	/* 0: restore */
+		} dmabuf_revoke;
+		struct {
+			int32_t dmabuf_fd;
+			uint32_t __reserved;
+			iommufd_aligned_u64 offset;
+			iommufd_aligned_u64 iova;
+			iommufd_aligned_u64 length;
+		} check_dmabuf;
 	};
 	uint32_t last;
 };

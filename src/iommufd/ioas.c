@@ -97,6 +97,8 @@ static int hwpt_map_area(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt,
 	uint64_t len = area->last - area->iova + 1, done;
 	int ret;
 
+	if (area->revoked)
+		return 0;	/* its dma-buf gives no pages */
 	if (ioas->huge_pages)
 		return siommu_domain_map(hwpt->dom, area->iova, area_pa(area), len,
 					 area->prot);
@@ -115,6 +117,8 @@ static int hwpt_map_area(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt,
 
 static void hwpt_unmap_area(struct ifd_hwpt *hwpt, struct ifd_area *area)
 {
+	if (area->revoked)
+		return;
 	siommu_domain_unmap(hwpt->dom, area->iova, area->last - area->iova + 1, NULL);
 }
 
@@ -450,6 +454,10 @@ static int pieces_collect(struct siommu_iommufd *ictx, struct ifd_ioas *ioas,
 
 		if (!area || area->iova > at) {
 			ret = -ENOENT;
+			break;
+		}
+		if (area->revoked) {
+			ret = -ENODEV;
 			break;
 		}
 		if (n == cap) {
@@ -919,4 +927,42 @@ void ifd_ioas_del_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 {
 	cds_list_del(&hwpt->ioas_node);
 	ifd_ioas_del_resv(ioas, ifd_resv_owner(hwpt->obj.id, 0));
+}
+
+/* Revoke @d's areas of @ioas. */
+static void ioas_revoke_dmabuf(struct ifd_ioas *ioas, const struct ifd_dmabuf *d)
+{
+	struct ifd_area *area;
+	struct ifd_hwpt *hwpt;
+
+	pthread_mutex_lock(&ioas->lock);
+	RB_FOREACH(area, ifd_area_tree, &ioas->areas) {
+		if (area->pages->dmabuf != d || area->revoked)
+			continue;
+		cds_list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
+			hwpt_unmap_area(hwpt, area);
+		if (unlikely(!cds_list_empty(&ioas->accesses)))
+			ifd_access_unmap(ioas, area->iova, area->last);
+		area->revoked = true;
+	}
+	pthread_mutex_unlock(&ioas->lock);
+}
+
+void ifd_ioas_revoke_dmabuf(struct siommu_iommufd *ictx, const struct ifd_dmabuf *d)
+{
+	struct ifd_ioas *ioas;
+	uint32_t id, slots;
+
+	/* A map that saw the dma-buf live holds its IOAS's lock until its
+	 * area is in: taking each lock after the revocation finds it. */
+	pthread_mutex_lock(&ictx->lock);
+	slots = ictx->nr_slots;
+	pthread_mutex_unlock(&ictx->lock);
+	for (id = 1; id <= slots; id++) {
+		ioas = ioas_get(ictx, id);
+		if (!ioas)
+			continue;
+		ioas_revoke_dmabuf(ioas, d);
+		ifd_obj_put(ictx, &ioas->obj);
+	}
 }

@@ -40,6 +40,7 @@
 #define SIOMMU_IOMMUFD_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <urcu/list.h>
 #include <bsd/sys/tree.h>
 
@@ -74,6 +75,18 @@ struct ifd_reg {
 					 * (of a file), unmapped with it */
 };
 
+/* A test dma-buf (IOMMU_TEST_OP_DMABUF_GET): a memfd, known by its
+ * inode, which the context's own fd keeps; it lives as long as the
+ * context. The list and @revoked are under ictx->lock. */
+struct ifd_dmabuf {
+	struct cds_list_head node;	/* ictx->dmabufs */
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint64_t length;
+	bool revoked;
+};
+
 /* Page storage: one MAP or MAP_FILE's pages, shared by COPY. */
 struct ifd_pages {
 	unsigned int refs;		/* areas using it; atomic */
@@ -84,6 +97,8 @@ struct ifd_pages {
 	uint64_t npages;		/* pinned and charged */
 	struct siommu_iommufd_acct *acct;	/* charged to */
 	bool writable;
+	struct ifd_dmabuf *dmabuf;	/* the dma-buf mapped, or NULL */
+	uint64_t file_start;		/* the file's byte at pa (MAP_FILE) */
 };
 
 /* A mapping of an IOAS: [iova, last] -> pages at byte offset pgoff. */
@@ -94,6 +109,8 @@ struct ifd_area {
 	uint64_t pgoff;			/* from the start of pages->pa */
 	unsigned int prot;		/* SIOMMU_PROT_* */
 	unsigned int locks;		/* hardware queues on it: unmap -EBUSY */
+	bool revoked;			/* its dma-buf was revoked: in no
+					 * domain; under ioas->lock */
 };
 RB_HEAD(ifd_area_tree, ifd_area);
 RB_PROTOTYPE(ifd_area_tree, ifd_area, rb, ifd_area_cmp);
@@ -294,6 +311,8 @@ struct siommu_iommufd {
 	struct ifd_pasid_use *pasids;
 	unsigned int nr_pasids, cap_pasids;
 
+	struct cds_list_head dmabufs;	/* ifd_dmabuf.node, under lock */
+
 	pthread_mutex_t reg_lock;
 	struct cds_list_head regs;	/* ifd_reg.node */
 	unsigned int nr_cached;		/* registrations with refs 0 */
@@ -397,6 +416,19 @@ void ifd_access_close_all(struct siommu_iommufd *ictx);
 /* [iova, last] of @ioas is being unmapped: drop the items meeting it.
  * Under ioas->lock. */
 void ifd_access_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/*
+ * ifd_dmabuf_find - the test dma-buf of this context whose file @st
+ * describes, or NULL; *revoked says whether it is revoked (false for
+ * NULL). ifd_dmabufs_fini - free them all, at the context's end.
+ * ifd_ioas_revoke_dmabuf - every area of every IOAS of @ictx that maps
+ * @d leaves its domains and is marked revoked; accesses drop what they
+ * pinned there. Never fails.
+ */
+struct stat;
+struct ifd_dmabuf *ifd_dmabuf_find(struct siommu_iommufd *ictx, const struct stat *st,
+				   bool *revoked);
+void ifd_dmabufs_fini(struct siommu_iommufd *ictx);
+void ifd_ioas_revoke_dmabuf(struct siommu_iommufd *ictx, const struct ifd_dmabuf *d);
 /* IOMMU_TEST_CMD's operation on @cmd (a struct iommu_test_cmd); sets
  * *respond when it is to be written back. */
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond);

@@ -84,6 +84,7 @@ int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
 	pthread_mutex_init(&ictx->reg_lock, NULL);
 	CDS_INIT_LIST_HEAD(&ictx->devices);
 	CDS_INIT_LIST_HEAD(&ictx->regs);
+	CDS_INIT_LIST_HEAD(&ictx->dmabufs);
 	ictx->acct[0] = cfg->user;
 	ictx->acct[1] = cfg->process;
 	for (i = 0; i < 2; i++) {
@@ -194,6 +195,7 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	}
 	SIOMMU_ASSERT(!ictx->nr_objs);
 	ifd_regs_fini(ictx);
+	ifd_dmabufs_fini(ictx);
 	siommu_iova_destroy(ictx->pa_space);
 	for (i = 0; i < 2; i++)
 		if (ictx->own_acct[i])

@@ -258,7 +258,9 @@ int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
 			uint64_t length, bool writable, struct ifd_pages **out)
 {
 	uint64_t off = start & ~(uint64_t)PAGE_MASK, end, map_len;
+	struct ifd_dmabuf *dmabuf;
 	struct stat st;
+	bool revoked;
 	void *map;
 	int ret;
 
@@ -266,6 +268,10 @@ int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
 		return -EBADF;
 	if (!S_ISREG(st.st_mode))
 		return -EBADF;
+	/* A revoked dma-buf's exporter gives no pages. */
+	dmabuf = ifd_dmabuf_find(ictx, &st, &revoked);
+	if (revoked)
+		return -ENODEV;
 	if (__builtin_add_overflow(start, length, &end))
 		return -EOVERFLOW;
 	if (end > (uint64_t)st.st_size)
@@ -280,9 +286,13 @@ int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
 	/* On success the registration owns the mapping. */
 	ret = pages_create(ictx, (uintptr_t)map + (start - off), length, writable, true,
 			   false, out);
-	if (ret)
+	if (ret) {
 		munmap(map, map_len);
-	return ret;
+		return ret;
+	}
+	(*out)->dmabuf = dmabuf;
+	(*out)->file_start = start;
+	return 0;
 }
 
 void ifd_pages_get(struct ifd_pages *pages)

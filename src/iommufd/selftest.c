@@ -10,10 +10,12 @@
  * nested IOTLB and the device cache.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_ioctl.h>
@@ -571,6 +573,8 @@ static int pin_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t l
 	struct ifd_access_item *item = w->item;
 	uint64_t off;
 
+	if (area->revoked)
+		return -ENODEV;
 	if (w->write && !(area->prot & SIOMMU_PROT_WRITE))
 		return -EPERM;
 	for (off = 0; w->uva && off < len; off += MOCK_PAGE_SIZE - ((iova + off) % MOCK_PAGE_SIZE))
@@ -676,6 +680,8 @@ static int rw_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t le
 	uint64_t pa = area->pages->pa + area->pgoff + (iova - area->iova);
 	int ret = 0;
 
+	if (area->revoked)
+		return -ENODEV;
 	if (w->write && !(area->prot & SIOMMU_PROT_WRITE))
 		return -EPERM;
 	if (w->slow) {
@@ -775,6 +781,165 @@ static int access_op(struct siommu_iommufd *ictx, struct iommu_test_cmd *c, bool
 	return ret;
 }
 
+/* ---- test dma-bufs ---- */
+
+struct ifd_dmabuf *ifd_dmabuf_find(struct siommu_iommufd *ictx, const struct stat *st,
+				   bool *revoked)
+{
+	struct ifd_dmabuf *d, *found = NULL;
+
+	pthread_mutex_lock(&ictx->lock);
+	cds_list_for_each_entry(d, &ictx->dmabufs, node)
+		if (d->dev == st->st_dev && d->ino == st->st_ino)
+			found = d;
+	*revoked = found && found->revoked;
+	pthread_mutex_unlock(&ictx->lock);
+	return found;
+}
+
+void ifd_dmabufs_fini(struct siommu_iommufd *ictx)
+{
+	struct ifd_dmabuf *d, *tmp;
+
+	cds_list_for_each_entry_safe(d, tmp, &ictx->dmabufs, node) {
+		cds_list_del(&d->node);
+		close(d->fd);
+		free(d);
+	}
+}
+
+/* The dma-buf of this context behind @fd: 0, -EBADF, -EINVAL. */
+static int dmabuf_from_fd(struct siommu_iommufd *ictx, int fd, struct ifd_dmabuf **out)
+{
+	struct stat st;
+	bool revoked;
+
+	if (fd < 0 || fstat(fd, &st))
+		return -EBADF;
+	*out = ifd_dmabuf_find(ictx, &st, &revoked);
+	return *out ? 0 : -EINVAL;
+}
+
+/* DMABUF_GET: a memfd of @length bytes; its new fd is the result. */
+static int dmabuf_get(struct siommu_iommufd *ictx, uint32_t length, uint32_t open_flags)
+{
+	struct ifd_dmabuf *d;
+	struct stat st;
+	int fd, ret;
+
+	if (!length || length > TEST_MAX_LENGTH || (open_flags & ~(uint32_t)O_CLOEXEC))
+		return -EINVAL;
+	d = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	fd = ifd_should_fail(ictx) ? -1 : memfd_create("siommu-dmabuf", MFD_CLOEXEC);
+	if (fd < 0) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (ftruncate(fd, length) || fstat(fd, &st)) {
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	d->fd = fd;
+	d->dev = st.st_dev;
+	d->ino = st.st_ino;
+	d->length = length;
+	/* The caller's fd, a second one on the same file. */
+	if (ifd_should_fail(ictx)) {
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	ret = fcntl(fd, (open_flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	if (ret < 0) {
+		ret = -EMFILE;
+		goto out_close;
+	}
+	pthread_mutex_lock(&ictx->lock);
+	cds_list_add(&d->node, &ictx->dmabufs);
+	pthread_mutex_unlock(&ictx->lock);
+	return ret;
+
+out_close:
+	close(fd);
+out_free:
+	free(d);
+	return ret;
+}
+
+/* DMABUF_REVOKE: revoked (non-zero) or restored for new maps. */
+static int dmabuf_revoke(struct siommu_iommufd *ictx, int fd, uint32_t revoked)
+{
+	struct ifd_dmabuf *d;
+	int ret;
+
+	ret = dmabuf_from_fd(ictx, fd, &d);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&ictx->lock);
+	d->revoked = revoked;
+	pthread_mutex_unlock(&ictx->lock);
+	if (revoked)
+		ifd_ioas_revoke_dmabuf(ictx, d);
+	return 0;
+}
+
+struct dmabuf_walk {
+	struct ifd_hwpt *hwpt;
+	const struct ifd_dmabuf *d;
+	uint64_t iova, offset;		/* the range's first byte, both ways */
+};
+
+/* Each mock page of the piece: the area maps the dma-buf at the byte the
+ * range says, and the domain translates to the area's page. */
+static int dmabuf_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
+{
+	struct dmabuf_walk *w = arg;
+	uint64_t off, at, pa;
+
+	if (area->revoked || area->pages->dmabuf != w->d)
+		return -EINVAL;
+	for (off = 0; off < len; off += MOCK_PAGE_SIZE) {
+		at = area->pgoff + (iova + off - area->iova);
+		if (area->pages->file_start + at != w->offset + (iova + off - w->iova))
+			return -EINVAL;
+		if (siommu_mock_domain_iova_to_phys(w->hwpt->dom, iova + off, &pa) ||
+		    pa != area->pages->pa + at)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* MD_CHECK_DMABUF: mock domain @hwpt_id maps the dma-buf's range. */
+static int md_check_dmabuf(struct siommu_iommufd *ictx, uint32_t hwpt_id,
+			   const struct iommu_test_cmd *c)
+{
+	struct dmabuf_walk w = { .iova = c->check_dmabuf.iova, .offset = c->check_dmabuf.offset };
+	uint64_t length = c->check_dmabuf.length, end;
+	struct ifd_dmabuf *d;
+	int ret;
+
+	if (c->check_dmabuf.__reserved)
+		return -EOPNOTSUPP;
+	ret = dmabuf_from_fd(ictx, c->check_dmabuf.dmabuf_fd, &d);
+	if (ret)
+		return ret;
+	if (!length || ((w.iova | length | w.offset) & (MOCK_PAGE_SIZE - 1)) ||
+	    __builtin_add_overflow(w.iova, length - 1, &end) ||
+	    __builtin_add_overflow(w.offset, length, &end) || end > d->length)
+		return -EINVAL;
+	w.d = d;
+	w.hwpt = hwpt_get(ictx, hwpt_id, SIOMMU_IOMMUFD_OBJ_HWPT_PAGING);
+	if (!w.hwpt)
+		return -ENOENT;
+	pthread_mutex_lock(&w.hwpt->ioas->lock);
+	ret = ifd_ioas_for_each_piece(w.hwpt->ioas, w.iova, w.iova + length - 1, dmabuf_piece,
+				      &w);
+	pthread_mutex_unlock(&w.hwpt->ioas->lock);
+	ifd_obj_put(ictx, &w.hwpt->obj);
+	return ret == -ENOENT ? -EINVAL : ret;
+}
+
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond)
 {
 	struct iommu_test_cmd *c = cmd;
@@ -855,6 +1020,12 @@ int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond)
 		return ret ? ret : siommu_iommufd_detach(ictx, idev_id, c->pasid_detach.pasid);
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return pasid_check_hwpt(ictx, c->id, c->pasid_check.pasid, c->pasid_check.hwpt_id);
+	case IOMMU_TEST_OP_DMABUF_GET:
+		return dmabuf_get(ictx, c->dmabuf_get.length, c->dmabuf_get.open_flags);
+	case IOMMU_TEST_OP_DMABUF_REVOKE:
+		return dmabuf_revoke(ictx, c->dmabuf_revoke.dmabuf_fd, c->dmabuf_revoke.revoked);
+	case IOMMU_TEST_OP_MD_CHECK_DMABUF:
+		return md_check_dmabuf(ictx, c->id, c);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -132,6 +132,8 @@ static bool allowed_errno(int ret)
 
 static uint8_t *pool;
 static int memfd = -1;
+/* The last test dma-buf DMABUF_GET gave, or -1. */
+static int dmabuf_fd = -1;
 
 /* Access fds made by the program, closed once its context is gone. */
 static int access_fds[MAX_OPS];
@@ -281,7 +283,8 @@ static void clamp(const struct cmd *c, uint8_t *arg, uint32_t usize, struct in *
 	}
 	if (c->fd_in >= 0 && (uint32_t)c->fd_in + 4 <= usize) {
 		static const int fds[] = { -1, 0, 1000 };
-		int32_t fd = (take(in, 1) & 1) ? memfd : fds[take(in, 1) % 3];
+		int32_t fd = (take(in, 1) & 1) ? (take(in, 1) & 1 ? memfd : dmabuf_fd) :
+				fds[take(in, 1) % 3];
 
 		memcpy(arg + c->fd_in, &fd, 4);
 	}
@@ -437,6 +440,17 @@ static void templ(const struct cmd *c, uint8_t *arg, struct in *in)
 				.dev_id = take(in, 1) & 1 ? 8 : dev,
 				.pasid = (uint32_t)(take(in, 1) % 3),
 				.perm = (uint32_t)(take(in, 1) % 4) };
+		else if (t->op == IOMMU_TEST_OP_DMABUF_GET)
+			t->dmabuf_get = (typeof(t->dmabuf_get)){
+				.length = (uint32_t)len, .open_flags = take(in, 1) & 1 ? O_CLOEXEC : 0 };
+		else if (t->op == IOMMU_TEST_OP_DMABUF_REVOKE)
+			t->dmabuf_revoke = (typeof(t->dmabuf_revoke)){
+				.dmabuf_fd = take(in, 1) % 4 ? dmabuf_fd : memfd,
+				.revoked = (uint32_t)(take(in, 1) & 1) };
+		else if (t->op == IOMMU_TEST_OP_MD_CHECK_DMABUF)
+			t->check_dmabuf = (typeof(t->check_dmabuf)){
+				.dmabuf_fd = dmabuf_fd, .offset = (take(in, 1) % 4) * 2048,
+				.iova = iova, .length = len };
 		else if (t->op >= IOMMU_TEST_OP_PASID_ATTACH)
 			t->pasid_attach = (typeof(t->pasid_attach)){
 				.pasid = take(in, 1) & 1 ? 1024 : 7,
@@ -587,6 +601,14 @@ static void one_op(struct abi_env *e, struct in *in)
 	stats(e, &sa);
 	if (want != 1)
 		CHECK_EQ(ret, want);
+	if (ret > 0 && req == IOMMU_TEST_CMD &&
+	    ((struct iommu_test_cmd *)arg)->op == IOMMU_TEST_OP_DMABUF_GET) {
+		/* A dma-buf's fd: the one later ops name. */
+		if (dmabuf_fd >= 0)
+			close(dmabuf_fd);
+		dmabuf_fd = ret;
+		ret = 0;
+	}
 	CHECK(ret <= 0 || (req == VFIO_CHECK_EXTENSION && ret == 1));
 	if (ret > 0)
 		ret = 0;

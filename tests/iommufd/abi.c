@@ -998,6 +998,22 @@ static void vfio_compat_ioas(struct fx *f)
 	CHECK_OK(io(f, IOMMU_VFIO_IOAS, &v));
 	CHECK_EQ(io(f, VFIO_IOMMU_MAP_DMA, &(struct vfio_iommu_type1_dma_map){
 		.argsz = sizeof(struct vfio_iommu_type1_dma_map) }), -ENODEV);
+
+	/* As a group's SET_CONTAINER: one made when none, then kept. */
+	{
+		uint32_t made, again;
+
+		CHECK_OK(siommu_vfio_ioas_create(f->ictx, &made));
+		CHECK(made != f->ioas);
+		CHECK_EQ(siommu_iommufd_obj_type(f->ictx, made), SIOMMU_IOMMUFD_OBJ_IOAS);
+		CHECK_OK(siommu_vfio_ioas_create(f->ictx, &again));
+		CHECK_EQ(again, made);
+		CHECK_OK(siommu_vfio_ioas_set(f->ictx, f->ioas));
+		CHECK_OK(siommu_vfio_ioas_create(f->ictx, &again));
+		CHECK_EQ(again, f->ioas);
+		siommu_vfio_ioas_clear(f->ictx);
+		CHECK_OK(siommu_iommufd_obj_destroy(f->ictx, made));
+	}
 }
 
 /* GET_INFO's reply in @argsz bytes: the struct, and its capabilities as

@@ -4,13 +4,14 @@
  * point): MOCK_DOMAIN on an IOAS with areas (a mock device, its binding,
  * an automatic mock domain mapping the areas), MOCK_DOMAIN_FLAGS onto a
  * HWPT, MOCK_DOMAIN_REPLACE onto a new automatic domain, CREATE_ACCESS,
- * ACCESS_PAGES over two areas, PASID_ATTACH, a nested mock HWPT and a mock
- * vIOMMU. Step 1, 2, 3, ... of each is failed until a run consumes no
+ * ACCESS_PAGES over two areas, PASID_ATTACH, a nested mock HWPT, a mock
+ * vIOMMU, DMABUF_GET and a MAP_FILE of the dma-buf. Step 1, 2, 3, ... of each is failed until a run consumes no
  * failure; each failure is -ENOMEM and changes nothing observable
  * (objects, areas, page storage, pins, IOVA ranges, memory held, the
  * attachments and the mock devices behind the unit: a failed MOCK_DOMAIN
- * leaves no device at the RID it tried). Destroying a mock device,
- * closing an access, the checks and the detaches take no step.
+ * leaves no device at the RID it tried; a failed DMABUF_GET leaves no
+ * fd). Destroying a mock device, closing an access, revoking a dma-buf,
+ * the checks and the detaches take no step.
  */
 #include <errno.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ struct snapshot {
 	struct tfd_snapshot s;
 	uint32_t att[2];
 	unsigned int free_rids;
+	int next_fd;
 };
 
 /* Mock RIDs 0..63 that a new device can take (leaked devices hold theirs). */
@@ -63,6 +65,8 @@ static void snap(struct snapshot *s)
 		s->att[1] = siommu_iommufd_attached_hwpt(t.ictx, idev, 7);
 	}
 	s->free_rids = free_rids();
+	s->next_fd = dup(0);
+	close(s->next_fd);
 	if (armed)
 		siommu_mem_fail_nth(mem, armed);
 }
@@ -72,6 +76,20 @@ static void same(const struct snapshot *a, const struct snapshot *b)
 	tfd_same(&a->s, &b->s);
 	CHECK(!memcmp(a->att, b->att, sizeof(a->att)));
 	CHECK_EQ(a->free_rids, b->free_rids);
+	CHECK_EQ(a->next_fd, b->next_fd);
+}
+
+/* DMABUF_GET, its fd into *fd: 0 or -errno. */
+static int dmabuf_get(uint32_t length, int *fd)
+{
+	struct iommu_test_cmd c = { .size = sizeof(c), .op = IOMMU_TEST_OP_DMABUF_GET,
+				    .dmabuf_get = { .length = length } };
+	int ret = siommu_iommufd_ioctl(t.ictx, IOMMU_TEST_CMD, &c);
+
+	if (ret < 0)
+		return ret;
+	*fd = ret;
+	return 0;
 }
 
 static int test_cmd(struct iommu_test_cmd *c)
@@ -145,6 +163,29 @@ int main(void)
 	}
 	SWEEP("viommu_alloc (mock)", siommu_viommu_alloc(t.ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST,
 							 idev, parent, &viommu));
+
+	{
+		uint64_t div = SIOMMU_MOCK_APERTURE_START + (1 << 20);
+		int dfd;
+
+		SWEEP("dmabuf_get", dmabuf_get(1 << 16, &dfd));
+		SWEEP("map_file (dma-buf)", siommu_ioas_map_file(t.ictx, ioas, RW | FIXED, dfd,
+								 0, 1 << 16, &div));
+		c = (struct iommu_test_cmd){ .op = IOMMU_TEST_OP_MD_CHECK_DMABUF, .id = hp,
+					     .check_dmabuf = { .dmabuf_fd = dfd, .iova = div,
+							       .length = 1 << 16 } };
+		NO_STEP(CHECK_OK(test_cmd(&c)));
+		c = (struct iommu_test_cmd){ .op = IOMMU_TEST_OP_DMABUF_REVOKE,
+					     .dmabuf_revoke = { .dmabuf_fd = dfd, .revoked = 1 } };
+		NO_STEP(CHECK_OK(test_cmd(&c)));
+		c = (struct iommu_test_cmd){ .op = IOMMU_TEST_OP_MD_CHECK_DMABUF, .id = hp,
+					     .check_dmabuf = { .dmabuf_fd = dfd, .iova = div,
+							       .length = 1 << 16 } };
+		CHECK_EQ(test_cmd(&c), -EINVAL);
+		CHECK_EQ(siommu_ioas_map_file(t.ictx, ioas, RW, dfd, 0, 4096, &div), -ENODEV);
+		NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, div, 1 << 16, NULL)));
+		close(dfd);
+	}
 
 	/* Checks, detaches, closes and destroys take no step. */
 	c = (struct iommu_test_cmd){ .op = IOMMU_TEST_OP_MD_CHECK_REFS,

@@ -26,6 +26,8 @@
 
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_test.h>
+#include <siommu/vfio_abi.h>
+#include <siommu/vfio_dmaeng.h>
 
 #define PAGE_SIZE 4096ul
 #define BUFFER_SIZE (64 * PAGE_SIZE)
@@ -932,6 +934,246 @@ static void two_fds(struct fixture *f)
 	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, 4 * PAGE_SIZE, NULL));
 }
 
+/* ---- test dma-bufs ---- */
+
+static int dmabuf_get(int fd, uint32_t len, uint32_t flags)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOMMU_TEST_OP_DMABUF_GET,
+		.dmabuf_get = { .length = len, .open_flags = flags },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+static int dmabuf_revoke(int fd, int dfd, uint32_t revoked)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOMMU_TEST_OP_DMABUF_REVOKE,
+		.dmabuf_revoke = { .dmabuf_fd = dfd, .revoked = revoked },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+static int check_dmabuf(int fd, uint32_t hwpt, int dfd, uint64_t offset, uint64_t iova,
+			uint64_t len)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd), .op = IOMMU_TEST_OP_MD_CHECK_DMABUF, .id = hwpt,
+		.check_dmabuf = { .dmabuf_fd = dfd, .offset = offset, .iova = iova,
+				  .length = len },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+static int map_file(int fd, uint32_t ioas, int dfd, uint64_t start, uint64_t len,
+		    uint64_t *iova, uint32_t flags)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd), .ioas_id = ioas, .fd = dfd, .start = start,
+		.length = len, .iova = *iova,
+		.flags = flags | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+	};
+	int ret = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+
+	*iova = cmd.iova;
+	return ret;
+}
+
+/* A dma-buf is a real fd over its own memory, which MAP_FILE takes within
+ * its bounds, and the domains map. */
+static void dmabuf_simple(struct fixture *f)
+{
+	const uint64_t size = 4 * PAGE_SIZE;
+	uint64_t iova = 0, iova2 = 0;
+	unsigned char *p;
+	uint32_t i;
+	int dfd, dup_fd;
+
+	EXPECT_ERRNO(EINVAL, dmabuf_get(f->fd, 0, 0));
+	EXPECT_ERRNO(EINVAL, dmabuf_get(f->fd, (16u << 20) + 1, 0));
+	EXPECT_ERRNO(EINVAL, dmabuf_get(f->fd, size, O_NONBLOCK));
+	dfd = dmabuf_get(f->fd, size, O_CLOEXEC);
+	ASSERT_EQ(1, dfd > 2);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(dfd, F_GETFD));
+	EXPECT_ERRNO(EINVAL, map_file(f->fd, f->ioas_id, dfd, 0, 0, &iova, 0));
+	EXPECT_ERRNO(EINVAL, map_file(f->fd, f->ioas_id, dfd, size, size, &iova, 0));
+	EXPECT_ERRNO(EINVAL, map_file(f->fd, f->ioas_id, dfd, 0, size + 1, &iova, 0));
+	ASSERT_EQ(0, map_file(f->fd, f->ioas_id, dfd, 0, size, &iova, 0));
+
+	/* Its memory is the fd's: what the caller writes, the domain maps. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < size; i++)
+		p[i] = (unsigned char)(i * 7);
+	for (i = 0; i < f->mock_domains; i++) {
+		ASSERT_EQ(0, check_dmabuf(f->fd, f->hwpt_id[i], dfd, 0, iova, size));
+		ASSERT_EQ(0, check_dmabuf(f->fd, f->hwpt_id[i], dfd, PAGE_SIZE,
+					  iova + PAGE_SIZE, PAGE_SIZE));
+		/* Not the bytes the range says. */
+		EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, f->hwpt_id[i], dfd, PAGE_SIZE, iova,
+						  PAGE_SIZE));
+	}
+
+	/* A dup maps the same buffer; closing the fds leaves the mappings. */
+	dup_fd = dup(dfd);
+	ASSERT_NE(-1, dup_fd);
+	ASSERT_EQ(0, map_file(f->fd, f->ioas_id, dup_fd, PAGE_SIZE, PAGE_SIZE, &iova2, 0));
+	ASSERT_EQ(0, close(dfd));
+	for (i = 0; i < f->mock_domains; i++)
+		ASSERT_EQ(0, check_dmabuf(f->fd, f->hwpt_id[i], dup_fd, PAGE_SIZE, iova2,
+					  PAGE_SIZE));
+	ASSERT_EQ(0, close(dup_fd));
+	for (i = 0; i < f->mock_domains; i++)
+		EXPECT_ERRNO(EBADF, check_dmabuf(f->fd, f->hwpt_id[i], dup_fd, 0, iova,
+						 PAGE_SIZE));
+	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, size, NULL));
+	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova2, PAGE_SIZE, NULL));
+	munmap(p, size);
+}
+
+/* Revoked: the areas lose their IOPTEs, maps, copies and accesses fail
+ * -ENODEV; restored: new maps work, the old areas stay dead until
+ * unmapped. */
+static void dmabuf_revoke_case(struct fixture *f)
+{
+	const uint64_t size = 4 * PAGE_SIZE;
+	struct iommu_ioas_copy copy = { .size = sizeof(copy),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+		.length = PAGE_SIZE };
+	uint64_t iova = 0, iova2 = 0, unmapped;
+	unsigned char byte[8];
+	uint32_t i, hwpt, ioas2;
+	int dfd, access;
+
+	dfd = dmabuf_get(f->fd, size, 0);
+	ASSERT_EQ(1, dfd > 2);
+	ASSERT_EQ(0, map_file(f->fd, f->ioas_id, dfd, 0, size, &iova, 0));
+	ASSERT_EQ(0, create_access(f->fd, f->ioas_id, 0, &access));
+	ASSERT_EQ(0, access_rw(f->fd, access, iova, byte, sizeof(byte), 0));
+
+	EXPECT_ERRNO(EBADF, dmabuf_revoke(f->fd, -1, 1));
+	EXPECT_ERRNO(EINVAL, dmabuf_revoke(f->fd, f->fd, 1));	/* not a dma-buf */
+	ASSERT_EQ(0, dmabuf_revoke(f->fd, dfd, 1));
+	for (i = 0; i < f->mock_domains; i++)
+		EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, f->hwpt_id[i], dfd, 0, iova, size));
+	EXPECT_ERRNO(ENODEV, map_file(f->fd, f->ioas_id, dfd, 0, size, &iova2, 0));
+	EXPECT_ERRNO(ENODEV, access_rw(f->fd, access, iova, byte, sizeof(byte), 0));
+	ASSERT_EQ(0, ioas_alloc(f->fd, &ioas2));
+	copy.dst_ioas_id = ioas2;
+	copy.src_ioas_id = f->ioas_id;
+	copy.src_iova = iova;
+	copy.dst_iova = iova;
+	EXPECT_ERRNO(ENODEV, ioctl(f->fd, IOMMU_IOAS_COPY, &copy));
+	/* A domain that joins later does not map it either. */
+	if (f->mock_domains) {
+		ASSERT_EQ(0, hwpt_alloc(f->fd, f->idev_id[0], f->ioas_id, 0, &hwpt));
+		EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, hwpt, dfd, 0, iova, size));
+		ASSERT_EQ(0, destroy(f->fd, hwpt));
+	}
+
+	/* Restored: new maps, and the dead area unmapped and mapped again. */
+	ASSERT_EQ(0, dmabuf_revoke(f->fd, dfd, 0));
+	ASSERT_EQ(0, map_file(f->fd, f->ioas_id, dfd, 0, size, &iova2, 0));
+	for (i = 0; i < f->mock_domains; i++) {
+		ASSERT_EQ(0, check_dmabuf(f->fd, f->hwpt_id[i], dfd, 0, iova2, size));
+		EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, f->hwpt_id[i], dfd, 0, iova, size));
+	}
+	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, size, &unmapped));
+	ASSERT_EQ(size, unmapped);
+	ASSERT_EQ(0, map_file(f->fd, f->ioas_id, dfd, 0, size, &iova,
+			      IOMMU_IOAS_MAP_FIXED_IOVA));
+	for (i = 0; i < f->mock_domains; i++)
+		ASSERT_EQ(0, check_dmabuf(f->fd, f->hwpt_id[i], dfd, 0, iova, size));
+	ASSERT_EQ(0, access_rw(f->fd, access, iova, byte, sizeof(byte), 0));
+	ASSERT_EQ(0, close(access));
+	ASSERT_EQ(0, close(dfd));
+}
+
+/* The engine behind /dev/vfio/devices/vfio0 copies @len bytes from @src
+ * to @dst: its final status. */
+static uint32_t engine_copy(int dev, uint64_t src, uint64_t dst, uint64_t len)
+{
+	uint64_t regs[3] = { src, dst, len };
+	uint32_t st = SIOMMU_DMAENG_ST_BUSY;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (pwrite(dev, &regs[i], 8, SIOMMU_DMAENG_SRC + 8 * i) != 8)
+			return ~0u;
+	if (pwrite(dev, &(uint32_t){ 1 }, 4, SIOMMU_DMAENG_DOORBELL) != 4)
+		return ~0u;
+	for (i = 0; i < 20000 && st == SIOMMU_DMAENG_ST_BUSY; i++) {
+		if (pread(dev, &st, 4, SIOMMU_DMAENG_STATUS) != 4)
+			return ~0u;
+		usleep(500);
+	}
+	return st;
+}
+
+/* A real device's DMA into a dma-buf, then revoked: its next copy faults
+ * (the machine's VT-d device 0, beside the mock unit). */
+static void dmabuf_dma(struct fixture *f)
+{
+	const uint64_t size = 4 * PAGE_SIZE;
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = f->fd };
+	struct vfio_device_attach_iommufd_pt att = { .argsz = sizeof(att) };
+	uint64_t iova = 0x100000;
+	unsigned char *p;
+	uint32_t ioas;
+	int dfd, dev;
+
+	dfd = dmabuf_get(f->fd, size, 0);
+	ASSERT_EQ(1, dfd > 2);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x5e, size / 2);
+	ASSERT_EQ(0, ioas_alloc(f->fd, &ioas));
+	ASSERT_EQ(0, map_file(f->fd, ioas, dfd, 0, size, &iova, IOMMU_IOAS_MAP_FIXED_IOVA));
+	dev = open("/dev/vfio/devices/vfio0", O_RDWR);
+	ASSERT_NE(-1, dev);
+	ASSERT_EQ(0, ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	att.pt_id = ioas;
+	ASSERT_EQ(0, ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &att));
+	ASSERT_EQ(SIOMMU_DMAENG_ST_DONE, engine_copy(dev, iova, iova + size / 2, size / 2));
+	ASSERT_EQ(0, memcmp(p, p + size / 2, size / 2));
+	ASSERT_EQ(0, dmabuf_revoke(f->fd, dfd, 1));
+	ASSERT_EQ(SIOMMU_DMAENG_ST_FAULT, engine_copy(dev, iova, iova + size / 2, size / 2));
+	ASSERT_EQ(0, close(dev));
+	ASSERT_EQ(0, close(dfd));
+	munmap(p, size);
+}
+
+/* MD_CHECK_DMABUF's own errors. */
+static void dmabuf_check_errors(struct fixture *f)
+{
+	uint64_t iova = 0;
+	int dfd, other;
+
+	dfd = dmabuf_get(f->fd, 2 * PAGE_SIZE, 0);
+	ASSERT_EQ(1, dfd > 2);
+	ASSERT_EQ(0, map_file(f->fd, f->ioas_id, dfd, 0, 2 * PAGE_SIZE, &iova, 0));
+	EXPECT_ERRNO(ENOENT, check_dmabuf(f->fd, f->ioas_id, dfd, 0, iova, PAGE_SIZE));
+	if (!f->mock_domains) {
+		ASSERT_EQ(0, close(dfd));
+		return;
+	}
+	EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, f->hwpt_id[0], dfd, 0, iova, 0));
+	EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, f->hwpt_id[0], dfd, 1, iova, PAGE_SIZE));
+	EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, f->hwpt_id[0], dfd, 0, iova,
+					  3 * PAGE_SIZE));
+	EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, f->hwpt_id[0], dfd, 0, iova + 2 * PAGE_SIZE,
+					  PAGE_SIZE));		/* nothing mapped */
+	/* Another context's dma-buf is not this one's. */
+	other = open("/dev/iommu", O_RDWR);
+	ASSERT_NE(-1, other);
+	EXPECT_ERRNO(EINVAL, dmabuf_revoke(other, dfd, 1));
+	ASSERT_EQ(0, close(other));
+	ASSERT_EQ(0, close(dfd));
+}
+
 struct test_case {
 	const char *name;
 	void (*fn)(struct fixture *f);
@@ -953,6 +1195,10 @@ static const struct test_case cases[] = {
 	{ "iopf", iopf },
 	{ "memory_limit", memory_limit },
 	{ "two_fds", two_fds },
+	{ "dmabuf_simple", dmabuf_simple },
+	{ "dmabuf_revoke", dmabuf_revoke_case },
+	{ "dmabuf_check_errors", dmabuf_check_errors },
+	{ "dmabuf_dma", dmabuf_dma },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)
