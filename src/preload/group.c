@@ -52,21 +52,7 @@ static struct vfio_file *grouped[SCENARIO_MAX_ITEMS];
 
 int group_path_index(const char *path)
 {
-	static const char prefix[] = "/dev/vfio/";
-	const char *p;
-	long n = 0;
-
-	if (!path || strncmp(path, prefix, sizeof(prefix) - 1))
-		return -1;
-	p = path + sizeof(prefix) - 1;
-	if (!*p || (*p == '0' && p[1]))
-		return -1;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9' || n >= SCENARIO_MAX_ITEMS)
-			return -1;
-		n = n * 10 + (*p - '0');
-	}
-	return (int)n;
+	return path_number(path, "/dev/vfio/");
 }
 
 /* Whether group @id has a device: the machine built, 0 or -ENOENT. */

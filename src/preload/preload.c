@@ -180,61 +180,40 @@ int pctx_from_fd(int fd, struct pctx **out)
 	return fcntl(fd, F_GETFD) < 0 ? -EBADF : -EBADFD;
 }
 
-/* A reference on the VFIO device file behind @fd, NULL if it is not one. */
-static struct vfio_file *fd_get_vfio(int fd)
+/* The VFIO device or group file behind @fd, with a reference on it (the
+ * one member set); all NULL if it is neither. fd_put_file() gives it. */
+static struct pfd fd_get_file(int fd)
 {
-	struct vfio_file *vf = NULL;
+	struct pfd f = { 0 };
 
 	if (fd < 0 || fd >= MAX_FDS)
-		return NULL;
+		return f;
 	pthread_mutex_lock(&fds_lock);
-	vf = fds[fd].vf;
-	if (vf)
-		vfio_file_get(vf);
+	if (fds[fd].vf)
+		vfio_file_get(f.vf = fds[fd].vf);
+	else if (fds[fd].grp)
+		group_file_get(f.grp = fds[fd].grp);
 	pthread_mutex_unlock(&fds_lock);
-	return vf;
+	return f;
 }
 
-/* A reference on the VFIO group file behind @fd, NULL if it is not one. */
-static struct group_file *fd_get_group(int fd)
+static void fd_put_file(struct pfd f)
 {
-	struct group_file *g = NULL;
+	if (f.vf)
+		vfio_file_put(f.vf);
+	if (f.grp)
+		group_file_put(f.grp);
+}
 
-	if (fd < 0 || fd >= MAX_FDS)
-		return NULL;
+/* Make @fd stand for the device or group file of @f (a reference taken). */
+static void fd_track_file(int fd, struct pfd f)
+{
+	if (f.vf)
+		vfio_file_get(f.vf);
+	if (f.grp)
+		group_file_get(f.grp);
 	pthread_mutex_lock(&fds_lock);
-	g = fds[fd].grp;
-	if (g)
-		group_file_get(g);
-	pthread_mutex_unlock(&fds_lock);
-	return g;
-}
-
-/* Whether @fd is a VFIO group file's. */
-static bool group_fd(int fd)
-{
-	struct group_file *g = fd_get_group(fd);
-
-	if (g)
-		group_file_put(g);
-	return g;
-}
-
-/* Make @fd stand for VFIO group file @g (a reference taken). */
-static void fd_track_group(int fd, struct group_file *g)
-{
-	group_file_get(g);
-	pthread_mutex_lock(&fds_lock);
-	fds[fd] = (struct pfd){ .grp = g };
-	pthread_mutex_unlock(&fds_lock);
-}
-
-/* Make @fd stand for VFIO device file @vf (a reference taken). */
-static void fd_track_vfio(int fd, struct vfio_file *vf)
-{
-	vfio_file_get(vf);
-	pthread_mutex_lock(&fds_lock);
-	fds[fd] = (struct pfd){ .vf = vf };
+	fds[fd] = (struct pfd){ .vf = f.vf, .grp = f.grp };
 	pthread_mutex_unlock(&fds_lock);
 }
 
@@ -341,7 +320,7 @@ static int vfio_fd(struct vfio_file *vf, bool cloexec)
 		vfio_file_put(vf);
 		return -(fd < 0 ? errno : EMFILE);
 	}
-	fd_track_vfio(fd, vf);
+	fd_track_file(fd, (struct pfd){ .vf = vf });
 	vfio_file_put(vf);
 	return fd;
 }
@@ -375,7 +354,7 @@ static int group_open(unsigned int index, int flags)
 		group_file_put(g);
 		return fail(fd < 0 ? errno : EMFILE);
 	}
-	fd_track_group(fd, g);
+	fd_track_file(fd, (struct pfd){ .grp = g });
 	group_file_put(g);
 	return fd;
 }
@@ -449,10 +428,9 @@ int SIOMMU_EXPORT openat64(int dirfd, const char *path, int flags, ...)
 
 int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 {
-	struct group_file *g;
-	struct vfio_file *vf;
+	struct vfio_file *vf = NULL;
+	struct pfd file, f;
 	struct pctx *pc;
-	struct pfd f;
 	va_list ap;
 	void *arg;
 	int ret;
@@ -461,17 +439,11 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	vf = fd_get_vfio(fd);
-	if (vf) {
-		ret = vfio_file_ioctl(vf, request, arg);
-		vfio_file_put(vf);
-		return ret ? fail(-ret) : 0;
-	}
-	g = fd_get_group(fd);
-	if (g) {
-		vf = NULL;
-		ret = group_file_ioctl(g, request, arg, &vf);
-		group_file_put(g);
+	file = fd_get_file(fd);
+	if (file.vf || file.grp) {
+		ret = file.vf ? vfio_file_ioctl(file.vf, request, arg) :
+				group_file_ioctl(file.grp, request, arg, &vf);
+		fd_put_file(file);
 		/* A device's fd is the result of GET_DEVICE_FD. */
 		if (!ret && vf)
 			ret = vfio_fd(vf, true);
@@ -518,19 +490,16 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
  * to address a region with); other fds are libc's. */
 static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
 {
-	struct vfio_file *vf;
+	struct pfd file, f;
 	struct pctx *pc;
-	struct pfd f;
 	long ret;
 
 	init();
-	vf = fd_get_vfio(fd);
-	if (vf) {
-		vfio_file_put(vf);
+	file = fd_get_file(fd);
+	if (file.vf || file.grp) {
+		fd_put_file(file);
 		return fail(EINVAL);
 	}
-	if (group_fd(fd))
-		return fail(EINVAL);
 	pc = fd_get(fd, &f);
 	if (!pc)
 		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
@@ -561,18 +530,17 @@ ssize_t SIOMMU_EXPORT write(int fd, const void *buf, size_t count)
  * are libc's. */
 static ssize_t prw(int fd, bool is_read, void *buf, size_t count, off64_t pos)
 {
-	struct vfio_file *vf;
+	struct pfd file, f;
 	struct pctx *pc;
-	struct pfd f;
 	ssize_t ret;
 
 	init();
-	if (group_fd(fd))
-		return fail(EINVAL);
-	vf = fd_get_vfio(fd);
-	if (vf) {
-		ret = pos < 0 ? -EINVAL : vfio_file_rw(vf, is_read, buf, count, (uint64_t)pos);
-		vfio_file_put(vf);
+	file = fd_get_file(fd);
+	if (file.vf || file.grp) {
+		/* A group file has no regions. */
+		ret = pos < 0 || file.grp ? -EINVAL :
+		      vfio_file_rw(file.vf, is_read, buf, count, (uint64_t)pos);
+		fd_put_file(file);
 		return ret < 0 ? fail((int)-ret) : ret;
 	}
 	pc = fd_get(fd, &f);
@@ -614,45 +582,27 @@ int SIOMMU_EXPORT close(int fd)
 /* @newfd now stands for what @oldfd does (nothing, if @oldfd is not ours). */
 static int dup_track(int oldfd, int newfd)
 {
-	struct group_file *g;
-	struct vfio_file *vf;
+	struct pfd file;
 	struct pctx *pc;
 	struct pfd f;
 
 	if (newfd < 0)
 		return newfd;
-	g = fd_get_group(oldfd);
-	if (g) {
-		if (newfd >= MAX_FDS) {
-			real_close(newfd);
-			group_file_put(g);
-			return fail(EMFILE);
-		}
-		fd_track_group(newfd, g);
-		group_file_put(g);
-		return newfd;
-	}
-	vf = fd_get_vfio(oldfd);
-	if (vf) {
-		if (newfd >= MAX_FDS) {
-			real_close(newfd);
-			vfio_file_put(vf);
-			return fail(EMFILE);
-		}
-		fd_track_vfio(newfd, vf);
-		vfio_file_put(vf);
-		return newfd;
-	}
-	pc = fd_get(oldfd, &f);
-	if (!pc)
+	file = fd_get_file(oldfd);
+	pc = file.vf || file.grp ? NULL : fd_get(oldfd, &f);
+	if (!file.vf && !file.grp && !pc)
 		return newfd;
 	if (newfd >= MAX_FDS) {
 		real_close(newfd);
-		pctx_put(pc);
-		return fail(EMFILE);
+		newfd = fail(EMFILE);
+	} else if (pc) {
+		fd_track(newfd, pc, f.kind, f.obj_id);
+	} else {
+		fd_track_file(newfd, file);
 	}
-	fd_track(newfd, pc, f.kind, f.obj_id);
-	pctx_put(pc);
+	if (pc)
+		pctx_put(pc);
+	fd_put_file(file);
 	return newfd;
 }
 

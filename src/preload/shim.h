@@ -88,7 +88,10 @@ int dmaeng_write(struct dmaeng *e, uint64_t off, const void *buf, size_t len);
 
 struct vfio_file;
 
-/* The index N of "/dev/vfio/devices/vfioN" (no leading zero), or -1. */
+/* path_number - N of a path that is @prefix and then N in decimal (no
+ * leading zero, at most 1000000), or -1. vfio_path_index - N of
+ * "/dev/vfio/devices/vfioN". */
+int path_number(const char *path, const char *prefix);
 int vfio_path_index(const char *path);
 
 /*
@@ -125,7 +128,7 @@ ssize_t vfio_file_rw(struct vfio_file *vf, bool is_read, void *buf, size_t count
 
 /* ---- group.c: VFIO group files ---- */
 
-/* The number N of "/dev/vfio/N" (no leading zero), or -1. */
+/* The number N of "/dev/vfio/N" (path_number()), or -1. */
 int group_path_index(const char *path);
 
 /*

@@ -51,15 +51,15 @@ struct vfio_file {
 	uint32_t dev_id;		/* its DEVICE object */
 };
 
-int vfio_path_index(const char *path)
+int path_number(const char *path, const char *prefix)
 {
-	static const char prefix[] = "/dev/vfio/devices/vfio";
+	size_t len = strlen(prefix);
 	const char *p;
 	long n = 0;
 
-	if (!path || strncmp(path, prefix, sizeof(prefix) - 1))
+	if (!path || strncmp(path, prefix, len))
 		return -1;
-	p = path + sizeof(prefix) - 1;
+	p = path + len;
 	if (!*p || (*p == '0' && p[1]))
 		return -1;
 	for (; *p; p++) {
@@ -68,6 +68,11 @@ int vfio_path_index(const char *path)
 		n = n * 10 + (*p - '0');
 	}
 	return (int)n;
+}
+
+int vfio_path_index(const char *path)
+{
+	return path_number(path, "/dev/vfio/devices/vfio");
 }
 
 int vfio_file_open(unsigned int index, struct vfio_file **out)
