@@ -18,8 +18,9 @@
  * Locking: groups_lock protects every group's refs, cdev count and open
  * device files, and is never held across a call into the library or a
  * file's last put. A group's lock serialises its ioctls and protects its
- * container (pc); it is taken before groups_lock. A group in use cannot
- * lose its last reference: every call holds one.
+ * container (pc), which the last put takes under groups_lock; a group's
+ * lock is taken before groups_lock. A group in use cannot lose its last
+ * reference: every call holds one.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -101,15 +102,15 @@ void group_file_put(struct group_file *g)
 	struct pctx *pc = NULL;
 	bool last;
 
+	/* The last: no fd, call or device file is left to use pc, and the
+	 * group opens again only once this has let go of it. */
 	pthread_mutex_lock(&groups_lock);
 	last = !--g->refs;
+	if (last) {
+		pc = g->pc;
+		g->pc = NULL;
+	}
 	pthread_mutex_unlock(&groups_lock);
-	if (!last)
-		return;
-	/* No fd, call or device file is left: nothing else reads pc, and
-	 * the group cannot open again before refs goes up under the lock. */
-	pc = g->pc;
-	g->pc = NULL;
 	if (pc)
 		pctx_put(pc);
 }
