@@ -118,6 +118,11 @@ static void type1_flow(void)
 	nul = open("/dev/null", O_RDWR);
 	CHECK(nul >= 0);
 	FAILS(set_container(g, nul), EBADFD);
+	FAILS(set_container(g, g), EBADFD);		/* files of VFIO's own */
+	fd = open("/dev/vfio/devices/vfio2", O_RDWR);
+	CHECK(fd >= 0);
+	FAILS(set_container(g, fd), EBADFD);
+	CHECK(close(fd) == 0);
 	CHECK(set_container(g, c) == 0);
 	CHECK(status(g) == (VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET));
 	FAILS(set_container(g, c), EINVAL);
