@@ -9,9 +9,11 @@
  * faulting); every request's errors; the group and cdev paths excluding
  * each other; the compatibility IOAS a /dev/iommu container gets; and
  * the order of closes (group before device, container before group,
- * UNSET_CONTAINER with a device open).
+ * UNSET_CONTAINER with a device open); the group and the cdev bind raced
+ * from two threads.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -343,6 +345,67 @@ static void close_order(void)
 	CHECK(close(g) == 0);
 }
 
+/* The group file and the cdev bind of its device, raced from two threads:
+ * each side, having got its way, checks that the other has not. */
+#define RACE_ROUNDS 300
+
+static int race_iommufd;
+static int group_held, cdev_held;	/* atomic: inside a success */
+
+static void *race_group(void *arg)
+{
+	int i, g;
+
+	(void)arg;
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		g = open("/dev/vfio/1", O_RDWR);
+		if (g < 0) {
+			CHECK(errno == EBUSY);
+			continue;
+		}
+		__atomic_add_fetch(&group_held, 1, __ATOMIC_SEQ_CST);
+		nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+		CHECK(!__atomic_load_n(&cdev_held, __ATOMIC_SEQ_CST));
+		__atomic_sub_fetch(&group_held, 1, __ATOMIC_SEQ_CST);
+		CHECK(close(g) == 0);
+	}
+	return NULL;
+}
+
+static void *race_cdev(void *arg)
+{
+	uint32_t dev_id;
+	int i, d;
+
+	(void)arg;
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		d = open("/dev/vfio/devices/vfio2", O_RDWR);
+		CHECK(d >= 0);
+		if (vfio_bind(d, race_iommufd, &dev_id)) {
+			CHECK(errno == EBUSY);
+		} else {
+			__atomic_add_fetch(&cdev_held, 1, __ATOMIC_SEQ_CST);
+			nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+			CHECK(!__atomic_load_n(&group_held, __ATOMIC_SEQ_CST));
+			__atomic_sub_fetch(&cdev_held, 1, __ATOMIC_SEQ_CST);
+		}
+		CHECK(close(d) == 0);
+	}
+	return NULL;
+}
+
+static void race(void)
+{
+	pthread_t a, b;
+
+	race_iommufd = open("/dev/iommu", O_RDWR);
+	CHECK(race_iommufd >= 0);
+	CHECK(!pthread_create(&a, NULL, race_group, NULL));
+	CHECK(!pthread_create(&b, NULL, race_cdev, NULL));
+	CHECK(!pthread_join(a, NULL) && !pthread_join(b, NULL));
+	CHECK(close(race_iommufd) == 0);
+}
+
 int main(void)
 {
 	buf = mmap(NULL, BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -354,6 +417,7 @@ int main(void)
 	exclusion();
 	iommufd_container();
 	close_order();
+	race();
 	munmap(buf, BUF);
 	puts("the VFIO group files: ok");
 	return 0;
