@@ -94,6 +94,8 @@ struct ifd_area {
 	uint64_t pgoff;			/* from the start of pages->pa */
 	unsigned int prot;		/* SIOMMU_PROT_* */
 	unsigned int locks;		/* hardware queues on it: unmap -EBUSY */
+	unsigned int pins;		/* access pins meeting it: unmap asks
+					 * them to go (ifd_access) */
 };
 RB_HEAD(ifd_area_tree, ifd_area);
 RB_PROTOTYPE(ifd_area_tree, ifd_area, rb, ifd_area_cmp);
@@ -111,6 +113,13 @@ static inline uint64_t ifd_resv_owner(uint32_t id, uint32_t pasid)
 	return (uint64_t)id << 32 | pasid;
 }
 
+/* A range an unmap is waiting for accesses to unpin: no pin or copy may
+ * start in it. On ioas->unmapping, under ioas->lock. */
+struct ifd_unmapping {
+	struct cds_list_head node;
+	uint64_t iova, last;
+};
+
 struct ifd_ioas {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
@@ -125,6 +134,8 @@ struct ifd_ioas {
 					 * attach_lock too, so attach reads it
 					 * under that alone */
 	struct cds_list_head accesses;	/* ifd_access.ioas_node */
+	struct cds_list_head unmapping;	/* ifd_unmapping.node: ranges whose
+					 * accesses are asked to unpin */
 	bool huge_pages;
 };
 
@@ -359,44 +370,59 @@ struct ifd_selftest {
 };
 
 /*
- * An access: an in-process user of an IOAS's memory (Linux: an emulated
- * device's iommufd_access), reached through the fd it was created with.
- * It uses its IOAS, and holds a user reference on itself until its fd is
- * closed. Its pinned ranges (items) hold the page storage of the areas
- * they cover; unmapping any part of one drops it, as Linux's unmap
- * callback makes a driver unpin. Lock order: op_lock (one op of the
- * access at a time, so that @ioas stays while an op uses it), the IOAS's
- * lock, then lock, which protects items and next_item_id; ioas changes
- * under op_lock, and ioas_node under the old and new IOAS's locks.
+ * An access (access.c): a user of an IOAS's memory with no domain
+ * (siommu_iommufd_access_create()). Its creator holds a user reference on
+ * it; it uses its IOAS. Each pin is a range whose areas count it
+ * (ifd_area.pins), so that they are not removed under it.
+ *
+ * Locking: ioas_lock (Linux's access->ioas_lock) protects @ioas and
+ * @ioas_unpin and is held across pin, unpin and rw, before the IOAS's
+ * lock; it is never held across the unmap callback. @pins and @ioas_node
+ * change under the lock of the IOAS they belong to (@ioas_unpin), which
+ * unmap reads them under. @ioas is NULL while replace calls back (new pins
+ * and copies fail), @ioas_unpin stays where the pins are.
  */
-struct ifd_access_item {
-	struct cds_list_head node;
-	uint32_t id;
+struct ifd_access_pin {
+	struct cds_list_head node;	/* ifd_access.pins */
 	uint64_t iova, last;
-	unsigned int nr_pages;
-	struct ifd_pages **pages;
 };
 
 struct ifd_access {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
-	struct ifd_ioas *ioas;
-	struct cds_list_head ioas_node;
-	int fd;
+	const struct siommu_iommufd_access_ops *ops;
+	void *data;
 	bool needs_pin_pages;
-	pthread_mutex_t op_lock;
-	pthread_mutex_t lock;
-	struct cds_list_head items;
-	uint32_t next_item_id;
+	bool destroying;		/* under ictx->lock */
+	pthread_mutex_t ioas_lock;
+	struct ifd_ioas *ioas, *ioas_unpin;
+	struct cds_list_head ioas_node;	/* ioas_unpin->accesses */
+	struct cds_list_head pins;	/* ifd_access_pin.node */
 };
+
+/* The access @id (a short-term reference), or NULL. */
+struct ifd_access *ifd_access_get(struct siommu_iommufd *ictx, uint32_t id);
+/* siommu_iommufd_access_destroy() of @acc, whose short-term reference the
+ * caller holds (and gives up). */
+int ifd_access_destroy_held(struct siommu_iommufd *ictx, struct ifd_access *acc);
 
 void ifd_selftest_destroy(struct ifd_selftest *st);
 void ifd_access_destroy(struct ifd_access *acc);
-/* Close every access (context teardown). */
+/* Destroy every access (context teardown): test accesses as their fds'
+ * close would, the others as siommu_iommufd_access_destroy(). */
 void ifd_access_close_all(struct siommu_iommufd *ictx);
-/* [iova, last] of @ioas is being unmapped: drop the items meeting it.
- * Under ioas->lock. */
-void ifd_access_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* Test mode: close every access fd (selftest.c), as their close() would. */
+void ifd_test_access_close_all(struct siommu_iommufd *ictx);
+/*
+ * Ask the accesses of @ioas that pin in [iova, last] to unpin there: their
+ * callbacks run with no lock held (call this without ioas->lock). Returns
+ * how many such accesses were being destroyed, and so not asked (their
+ * destruction drops their pins).
+ */
+unsigned int ifd_access_notify_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* Whether [iova, last] meets a range an unmap is asking accesses to let
+ * go of. Under ioas->lock. */
+bool ifd_ioas_unmapping(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
 /* IOMMU_TEST_CMD's operation on @cmd (a struct iommu_test_cmd); sets
  * *respond when it is to be written back. */
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond);
