@@ -174,7 +174,8 @@ enum siommu_iommufd_obj_type {
  * An IOAS's mappings go with it. Returns 0, -ENOENT (no such published
  * object, or ID 0), -EBUSY (another object uses it: an IOAS with HWPTs,
  * a HWPT with attachments, a vIOMMU with vDEVICEs, vEVENTQs or HW queues,
- * a HW queue the next one needs, a bound device: unbind it instead).
+ * a HW queue the next one needs, a bound device: unbind it instead; an
+ * access, or an IOAS one uses: siommu_iommufd_access_destroy()).
  * Waits for calls that use the object at the time.
  */
 int siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32_t id);
@@ -189,9 +190,11 @@ struct siommu_iommufd_stats {
 	uint32_t ioas, hwpts, devices, faults;	/* hwpts: paging and nested */
 	uint32_t viommus, vdevices;
 	uint32_t hw_queues, veventqs;
+	uint32_t accesses;
 	uint64_t areas;			/* over every IOAS */
 	uint64_t page_stores;		/* distinct page storage */
 	uint64_t pinned_pages;		/* pages of that storage, once each */
+	uint64_t access_pins;		/* ranges accesses pin, each pin once */
 };
 void siommu_iommufd_get_stats(struct siommu_iommufd *ictx, struct siommu_iommufd_stats *st);
 
@@ -264,7 +267,11 @@ int siommu_ioas_copy(struct siommu_iommufd *ictx, uint32_t dst_id, uint32_t src_
  * leave earlier areas of the range removed; this never does).
  * -EOVERFLOW (iova + length wraps), -ENOENT (no such IOAS), -EBUSY (an
  * area of the range, unmap-all included, holds a hardware queue:
- * siommu_hw_queue_alloc()); nothing changes on any of them.
+ * siommu_hw_queue_alloc()), -EDEADLOCK (an access keeps pins in the range
+ * although its unmap callback was asked SIOMMU_IOMMUFD_ACCESS_UNMAP_TRIES
+ * times: see "Accesses"); nothing changes on any of them. Areas accesses
+ * pin are removed once their callbacks unpin them, which they are asked
+ * to do first.
  * Returns after every attached domain's IOTLBs are invalidated.
  */
 int siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
@@ -785,7 +792,8 @@ int siommu_iommufd_get_hw_info(struct siommu_iommufd *ictx, uint32_t dev_id,
 #define SIOMMU_IOMMUFD_ACCESS_UNMAP_TRIES	100
 
 struct siommu_iommufd_access_ops {
-	/* Unpin every pin of [iova, iova + length) (see above). */
+	/* Unpin every pin of [iova, iova + length) (see above); iova 0 with
+	 * length UINT64_MAX is everything. */
 	void (*unmap)(void *data, uint64_t iova, uint64_t length);
 };
 

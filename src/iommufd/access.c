@@ -99,6 +99,7 @@ static void pin_free(struct ifd_ioas *ioas, struct ifd_access_pin *pin)
 	(void)ret;
 	cds_list_del(&pin->node);
 	free(pin);
+	__atomic_fetch_sub(&ioas->ictx->access_pins, 1, __ATOMIC_RELAXED);
 }
 
 static bool access_pins_in(const struct ifd_access *acc, uint64_t iova, uint64_t last)
@@ -121,8 +122,10 @@ static bool access_ask_unmap(struct ifd_access *acc, struct ifd_ioas *ioas, uint
 {
 	bool left;
 
+	/* Everything is (0, UINT64_MAX), as unmap-all. */
 	if (acc->ops && acc->ops->unmap)
-		acc->ops->unmap(acc->data, iova, last - iova + 1);
+		acc->ops->unmap(acc->data, iova,
+				!iova && last == UINT64_MAX ? UINT64_MAX : last - iova + 1);
 	pthread_mutex_lock(&ioas->lock);
 	left = access_pins_in(acc, iova, last);
 	pthread_mutex_unlock(&ioas->lock);
@@ -392,6 +395,7 @@ int SIOMMU_EXPORT siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx,
 	if (!ret) {
 		ifd_ioas_for_each_piece(ioas, iova, last, pin_take, &w);
 		cds_list_add_tail(&pin->node, &acc->pins);
+		__atomic_fetch_add(&ictx->access_pins, 1, __ATOMIC_RELAXED);
 		pin = NULL;
 	}
 	pthread_mutex_unlock(&ioas->lock);

@@ -318,6 +318,8 @@ struct siommu_iommufd {
 	unsigned int rlimit_mode;	/* atomic */
 	bool cap_sys_resource, cap_ipc_lock;
 
+	uint64_t access_pins;		/* every access's pins; atomic */
+
 	struct siommu_unit *test_unit;	/* test mode: the mock unit */
 	uint32_t test_next_rid;		/* atomic */
 };
