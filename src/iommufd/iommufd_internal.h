@@ -11,12 +11,16 @@
  * binder, so IOMMU_DESTROY of it is -EBUSY.
  *
  * Locking, in the order taken:
+ *   - an access's ioas_lock (its calls; struct ifd_access), never held
+ *     across its unmap callback, which runs with no lock of ours;
  *   - ictx->attach_lock serialises attach, replace, detach, bind, unbind
  *     and HWPT creation and teardown (the device, group and PASID
  *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids);
  *   - ioas->lock protects an IOAS's areas, reserved and allowed ranges,
- *     its HWPT list and huge_pages, and is held across the domain maps
- *     and unmaps that mirror its areas;
+ *     its HWPT list and huge_pages, its accesses' pins and the ranges
+ *     being unmapped, and is held across the domain maps and unmaps that
+ *     mirror its areas (but not across access callbacks: an unmap drops
+ *     it to call them and checks everything again after);
  *   - the core's locks (siommu_device_attach(), siommu_domain_map());
  *   - ictx->reg_lock protects the registrations (ictx->regs) and is taken
  *     under ioas->lock when page storage is made or released;
