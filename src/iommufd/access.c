@@ -297,6 +297,41 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Lock the access's IOAS for a pin or a copy of [iova, last], checking
+ * every piece with @check: 0 with acc->ioas_lock and the IOAS's lock held
+ * (*out: the IOAS; access_unlock() drops both), else the error with
+ * neither held: -ENOENT (the access is moving, or a hole), -EINVAL (an
+ * unmap is asking accesses to let go of the range), or @check's.
+ */
+static int access_lock_range(struct ifd_access *acc, uint64_t iova, uint64_t last,
+			     ifd_piece_fn check, void *arg, struct ifd_ioas **out)
+{
+	struct ifd_ioas *ioas;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&acc->ioas_lock);
+	ioas = acc->ioas;
+	if (ioas) {
+		pthread_mutex_lock(&ioas->lock);
+		ret = ifd_ioas_unmapping(ioas, iova, last) ? -EINVAL :
+		      ifd_ioas_for_each_piece(ioas, iova, last, check, arg);
+		if (!ret) {
+			*out = ioas;
+			return 0;
+		}
+		pthread_mutex_unlock(&ioas->lock);
+	}
+	pthread_mutex_unlock(&acc->ioas_lock);
+	return ret;
+}
+
+static void access_unlock(struct ifd_access *acc, struct ifd_ioas *ioas)
+{
+	pthread_mutex_unlock(&ioas->lock);
+	pthread_mutex_unlock(&acc->ioas_lock);
+}
+
 /* ---- pins ---- */
 
 struct pin_walk {
@@ -340,14 +375,17 @@ static int pin_take(void *arg, struct ifd_area *area, uint64_t iova, uint64_t le
 	return 0;
 }
 
-/* Validate [iova, iova + length) and its flags for pin, unpin and rw. */
-static int range_check(uint64_t iova, uint64_t length, uint64_t *last)
+/* What pin, unpin and rw begin with: check [iova, iova + length) (its
+ * last byte to *last), then find the access (a short-term reference). */
+static int access_begin(struct siommu_iommufd *ictx, uint32_t access_id, uint64_t iova,
+			uint64_t length, uint64_t *last, struct ifd_access **out)
 {
 	if (!length)
 		return -EINVAL;
 	if (__builtin_add_overflow(iova, length - 1, last))
 		return -EOVERFLOW;
-	return 0;
+	*out = ictx ? ifd_access_get(ictx, access_id) : NULL;
+	return *out ? 0 : -ENOENT;
 }
 
 int SIOMMU_EXPORT siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx,
@@ -362,16 +400,11 @@ int SIOMMU_EXPORT siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx,
 	uint64_t last;
 	int ret;
 
-	if (!ictx)
-		return -ENOENT;
 	if (flags & ~SIOMMU_IOMMUFD_ACCESS_RW_WRITE)
 		return -EOPNOTSUPP;
-	ret = range_check(iova, length, &last);
+	ret = access_begin(ictx, access_id, iova, length, &last, &acc);
 	if (ret)
 		return ret;
-	acc = ifd_access_get(ictx, access_id);
-	if (!acc)
-		return -ENOENT;
 	if (!acc->needs_pin_pages) {
 		ifd_obj_put(ictx, &acc->obj);
 		return -EINVAL;
@@ -383,24 +416,14 @@ int SIOMMU_EXPORT siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx,
 	}
 	pin->iova = iova;
 	pin->last = last;
-	pthread_mutex_lock(&acc->ioas_lock);
-	ioas = acc->ioas;
-	if (!ioas) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	pthread_mutex_lock(&ioas->lock);
-	ret = ifd_ioas_unmapping(ioas, iova, last) ? -EINVAL :
-	      ifd_ioas_for_each_piece(ioas, iova, last, pin_check, &w);
+	ret = access_lock_range(acc, iova, last, pin_check, &w, &ioas);
 	if (!ret) {
 		ifd_ioas_for_each_piece(ioas, iova, last, pin_take, &w);
 		cds_list_add_tail(&pin->node, &acc->pins);
 		__atomic_fetch_add(&ictx->access_pins, 1, __ATOMIC_RELAXED);
 		pin = NULL;
+		access_unlock(acc, ioas);
 	}
-	pthread_mutex_unlock(&ioas->lock);
-out_unlock:
-	pthread_mutex_unlock(&acc->ioas_lock);
 	free(pin);
 	ifd_obj_put(ictx, &acc->obj);
 	return ret;
@@ -416,14 +439,9 @@ int SIOMMU_EXPORT siommu_iommufd_access_unpin_pages(struct siommu_iommufd *ictx,
 	uint64_t last;
 	int ret;
 
-	if (!ictx)
-		return -ENOENT;
-	ret = range_check(iova, length, &last);
+	ret = access_begin(ictx, access_id, iova, length, &last, &acc);
 	if (ret)
 		return ret;
-	acc = ifd_access_get(ictx, access_id);
-	if (!acc)
-		return -ENOENT;
 	pthread_mutex_lock(&acc->ioas_lock);
 	ioas = acc->ioas_unpin;
 	pthread_mutex_lock(&ioas->lock);
@@ -487,33 +505,19 @@ int SIOMMU_EXPORT siommu_iommufd_access_rw(struct siommu_iommufd *ictx, uint32_t
 	uint64_t last;
 	int ret;
 
-	if (!ictx)
-		return -ENOENT;
 	if (flags & ~(SIOMMU_IOMMUFD_ACCESS_RW_WRITE | SIOMMU_IOMMUFD_ACCESS_RW_PHYS))
 		return -EOPNOTSUPP;
-	ret = range_check(iova, len, &last);
-	if (ret)
-		return ret;
 	if (!buf)
 		return -EINVAL;
-	acc = ifd_access_get(ictx, access_id);
-	if (!acc)
-		return -ENOENT;
-	pthread_mutex_lock(&acc->ioas_lock);
-	ioas = acc->ioas;
-	if (!ioas) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	pthread_mutex_lock(&ioas->lock);
+	ret = access_begin(ictx, access_id, iova, len, &last, &acc);
+	if (ret)
+		return ret;
 	/* The whole range first: a refused copy copies nothing. */
-	ret = ifd_ioas_unmapping(ioas, iova, last) ? -EINVAL :
-	      ifd_ioas_for_each_piece(ioas, iova, last, rw_check, &w);
-	if (!ret)
+	ret = access_lock_range(acc, iova, last, rw_check, &w, &ioas);
+	if (!ret) {
 		ret = ifd_ioas_for_each_piece(ioas, iova, last, rw_piece, &w);
-	pthread_mutex_unlock(&ioas->lock);
-out_unlock:
-	pthread_mutex_unlock(&acc->ioas_lock);
+		access_unlock(acc, ioas);
+	}
 	ifd_obj_put(ictx, &acc->obj);
 	return ret;
 }

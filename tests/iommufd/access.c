@@ -92,6 +92,14 @@ static void drv_create(struct tfd *t, uint32_t ioas, struct drv *d, unsigned int
 	CHECK_OK(siommu_iommufd_access_create(t->ictx, ioas, &drv_ops, d, flags, &d->id));
 }
 
+#define READ SIOMMU_IOAS_MAP_READABLE
+
+static void map_at(struct tfd *t, uint32_t ioas, void *buf, uint64_t len, uint64_t iova,
+		   unsigned int prot)
+{
+	CHECK_OK(siommu_ioas_map(t->ictx, ioas, prot | FIXED, buf, len, &iova));
+}
+
 static uint64_t access_pins(struct tfd *t)
 {
 	struct siommu_iommufd_stats st;
@@ -155,7 +163,6 @@ static void pin_rules(void)
 	uint8_t *a = tfd_buf(4 * PAGE, 1), *b = tfd_buf(4 * PAGE, 2), *ro = tfd_buf(PAGE, 3);
 	uint8_t *c = tfd_buf(4 * PAGE, 8);
 	void *pages[8];
-	uint64_t iova;
 	struct tfd t;
 	struct drv d, plain;
 	uint32_t ioas;
@@ -164,19 +171,13 @@ static void pin_rules(void)
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
 	/* Two areas back to back, a hole, a read-only area. */
-	iova = base;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, a, 4 * PAGE, &iova));
-	iova = base + 4 * PAGE;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, b, 4 * PAGE, &iova));
-	iova = base + 16 * PAGE;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, SIOMMU_IOAS_MAP_READABLE | FIXED, ro, PAGE,
-				 &iova));
+	map_at(&t, ioas, a, 4 * PAGE, base, RW);
+	map_at(&t, ioas, b, 4 * PAGE, base + 4 * PAGE, RW);
+	map_at(&t, ioas, ro, PAGE, base + 16 * PAGE, READ);
 	/* Two areas meeting at a byte that is not a page boundary of
 	 * either's host memory (an IOAS with no domain aligns to 1). */
-	iova = base + 10 * PAGE;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, c, PAGE + 100, &iova));
-	iova = base + 11 * PAGE + 100;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, c + 2 * PAGE + 100, PAGE, &iova));
+	map_at(&t, ioas, c, PAGE + 100, base + 10 * PAGE, RW);
+	map_at(&t, ioas, c + 2 * PAGE + 100, PAGE, base + 11 * PAGE + 100, RW);
 	drv_create(&t, ioas, &d, SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES);
 	drv_create(&t, ioas, &plain, 0);
 
@@ -264,19 +265,14 @@ static void rw_rules(void)
 	uint8_t *a = tfd_buf(2 * PAGE, 0x11), *b = tfd_buf(2 * PAGE, 0x22);
 	uint8_t *ro = tfd_buf(PAGE, 0x33), *copy = malloc(4 * PAGE), *out = malloc(4 * PAGE);
 	unsigned int phys;
-	uint64_t iova;
 	struct tfd t;
 	uint32_t ioas, id;
 
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
-	iova = base;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, a, 2 * PAGE, &iova));
-	iova = base + 2 * PAGE;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, b, 2 * PAGE, &iova));
-	iova = base + 5 * PAGE;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, SIOMMU_IOAS_MAP_READABLE | FIXED, ro, PAGE,
-				 &iova));
+	map_at(&t, ioas, a, 2 * PAGE, base, RW);
+	map_at(&t, ioas, b, 2 * PAGE, base + 2 * PAGE, RW);
+	map_at(&t, ioas, ro, PAGE, base + 5 * PAGE, READ);
 	CHECK_OK(siommu_iommufd_access_create(t.ictx, ioas, NULL, NULL, 0, &id));
 
 	for (phys = 0; phys < 2; phys++) {
@@ -330,17 +326,15 @@ static void unmap_protocol(void)
 {
 	const uint64_t base = 0x300000;
 	uint8_t *a = tfd_buf(4 * PAGE, 4), *b = tfd_buf(4 * PAGE, 5), tmp[16];
-	uint64_t iova, got;
+	uint64_t got;
 	struct tfd t;
 	struct drv d, other;
 	uint32_t ioas;
 
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
-	iova = base;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, a, 4 * PAGE, &iova));
-	iova = base + 4 * PAGE;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, b, 4 * PAGE, &iova));
+	map_at(&t, ioas, a, 4 * PAGE, base, RW);
+	map_at(&t, ioas, b, 4 * PAGE, base + 4 * PAGE, RW);
 	drv_create(&t, ioas, &d, SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES);
 	drv_create(&t, ioas, &other, SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES);
 
@@ -353,8 +347,7 @@ static void unmap_protocol(void)
 	CHECK_EQ(d.length, 4 * PAGE);
 	CHECK_EQ(other.calls, 0);	/* no pin there: not asked */
 	CHECK_EQ(access_pins(&t), 0);
-	iova = base;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, a, 4 * PAGE, &iova));
+	map_at(&t, ioas, a, 4 * PAGE, base, RW);
 
 	/* A callback that keeps its pins: -EDEADLOCK after the tries, the
 	 * area mapped, pinned, and open to pins and copies again. */
@@ -406,8 +399,8 @@ static void replace_rules(void)
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas2));
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, a, PAGE, &iova));
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas2, RW | FIXED, b, PAGE, &iova));
+	map_at(&t, ioas, a, PAGE, iova, RW);
+	map_at(&t, ioas2, b, PAGE, iova, RW);
 	drv_create(&t, ioas, &d, SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES);
 
 	TFD_FAILS(&t, ioas, -ENOENT, siommu_iommufd_access_replace(t.ictx, d.id, 99));
@@ -443,8 +436,7 @@ static void replace_rules(void)
 	CHECK_EQ(d.calls, 3);
 
 	/* Destroy asks, then drops what the callback keeps. */
-	iova = 0x400000;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas2, RW | FIXED, b, PAGE, &iova));
+	map_at(&t, ioas2, b, PAGE, 0x400000, RW);
 	CHECK_OK(drv_pin(&d, iova, PAGE, NULL, 0));
 	d.mode = CB_KEEP;
 	CHECK_OK(siommu_iommufd_access_destroy(t.ictx, d.id));
@@ -453,8 +445,7 @@ static void replace_rules(void)
 	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas2, iova, PAGE, &got));
 
 	/* The context's teardown destroys live accesses with their pins. */
-	iova = 0x400000;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas2, RW | FIXED, b, PAGE, &iova));
+	map_at(&t, ioas2, b, PAGE, 0x400000, RW);
 	drv_create(&t, ioas2, &d, SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES);
 	CHECK_OK(drv_pin(&d, iova, PAGE, NULL, 0));
 	tfd_teardown(&t);
