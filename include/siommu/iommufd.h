@@ -48,6 +48,9 @@
  *   VEVENTQ a vIOMMU's event queue of one type: events of the nested
  *           translation of its devices, named by virtual ID
  *           (siommu_veventq_alloc()).
+ *   ACCESS  a user of an IOAS's memory with no domain, as a VMM's
+ *           emulated device: copies and pins by IOVA, let go of when the
+ *           IOAS unmaps (siommu_iommufd_access_create()).
  *
  * Memory. An area maps the caller's own memory (a user virtual address, or
  * a memfd range). Its pages are registered with the core context's
