@@ -4,8 +4,9 @@
  * adds to /dev/iommu, on a context in test mode. Mock devices sit behind
  * the context's mock unit (siommu/mock.h) and are bound and attached
  * through the object model as any device is; a SELFTEST object stands for
- * each. Accesses are in-process users of an IOAS's memory, reached by the
- * fd they were created with. The checks read the state they check where
+ * each. Accesses are the C API's (siommu_iommufd_access_create()), reached
+ * by the fd they were created with, their pins released by their unmap
+ * callback as a driver's are. The checks read the state they check where
  * it lives: a mock domain's own table, the page storage's pins, the
  * nested IOTLB and the device cache.
  */
