@@ -95,7 +95,8 @@ long siommu_iommufd_veventq_read(struct siommu_iommufd *ictx, uint32_t veventq_i
 /*
  * siommu_iommufd_access_close - close() of an access fd (test mode:
  * IOMMU_TEST_OP_CREATE_ACCESS, siommu/iommufd_test.h): destroy the access
- * made with fd @fd, letting go of what it pinned. The fd itself is the
+ * made with fd @fd (siommu_iommufd_access_destroy()), letting go of what
+ * it pinned. The fd itself is the
  * caller's (an eventfd) to close after this call; until then the access is
  * found by that number. A layer that owns the fd (the preload shim) calls
  * this from its close(). Waits for calls using the access. Returns 0,

@@ -25,7 +25,8 @@
  * in the context that made it. DMABUF_REVOKE (-EBADF: no fd; -EINVAL:
  * not a dma-buf of this context) revokes it, as its exporter would: every
  * area mapping it loses its IOPTEs in every domain (the device's DMA
- * there faults; the areas stay, to be unmapped), and from then on
+ * there faults; the areas stay, to be unmapped; accesses pinning there
+ * are asked to unpin, as for an unmap), and from then on
  * MAP_FILE of it, COPY of such an area, and accesses through such an
  * area (ACCESS_RW, ACCESS_PAGES) are -ENODEV; revoked 0 restores it for
  * new maps, not the areas it lost. MD_CHECK_DMABUF checks that mock

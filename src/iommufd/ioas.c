@@ -6,6 +6,7 @@
  * attached HWPT's domain.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +178,7 @@ int SIOMMU_EXPORT siommu_ioas_alloc(struct siommu_iommufd *ictx, uint32_t *out_i
 	RB_INIT(&ioas->areas);
 	CDS_INIT_LIST_HEAD(&ioas->hwpts);
 	CDS_INIT_LIST_HEAD(&ioas->accesses);
+	CDS_INIT_LIST_HEAD(&ioas->unmapping);
 	ioas->huge_pages = true;
 	*out_id = ioas->obj.id;
 	ifd_obj_publish(ictx, &ioas->obj);
@@ -540,13 +542,25 @@ int SIOMMU_EXPORT siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_i
 	return ifd_ioas_unmap(ictx, ioas_id, iova, length, false, unmapped);
 }
 
+bool ifd_ioas_unmapping(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
+{
+	struct ifd_unmapping *u;
+
+	cds_list_for_each_entry(u, &ioas->unmapping, node)
+		if (u->iova <= last && iova <= u->last)
+			return true;
+	return false;
+}
+
 int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 		   uint64_t length, bool empty_ok, uint64_t *unmapped)
 {
+	struct ifd_unmapping u = { .iova = iova };
 	struct ifd_area *area, *next;
 	struct ifd_ioas *ioas;
-	uint64_t last, bytes = 0;
+	uint64_t bytes, pins, pins_before = UINT64_MAX, pinned_iova = 0, pinned_last = 0;
 	bool all = !iova && length == UINT64_MAX;
+	unsigned int stalls = 0;
 	int ret = 0;
 
 	if (!ictx)
@@ -554,42 +568,75 @@ int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 	if (!all) {
 		if (!length)
 			return -EINVAL;
-		if (__builtin_add_overflow(iova, length - 1, &last))
+		if (__builtin_add_overflow(iova, length - 1, &u.last))
 			return -EOVERFLOW;
 	} else {
-		last = UINT64_MAX;
+		u.last = UINT64_MAX;
 	}
 	ioas = ioas_get(ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
 	pthread_mutex_lock(&ioas->lock);
-	/* Whole areas only, none a hardware queue holds: check every one
-	 * the range meets first. */
-	for (area = area_first(ioas, iova, last); area && area->iova <= last;
-	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
-		if (area->iova < iova || area->last > last) {
+	for (;;) {
+		/* Whole areas only, none a hardware queue holds: check every
+		 * one the range meets first. */
+		bytes = 0;
+		pins = 0;
+		for (area = area_first(ioas, iova, u.last); area && area->iova <= u.last;
+		     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+			if (area->iova < iova || area->last > u.last) {
+				ret = -ENOENT;
+				goto out_unlock;
+			}
+			if (area->locks) {
+				ret = -EBUSY;
+				goto out_unlock;
+			}
+			if (area->pins && !pins) {
+				pinned_iova = area->iova;
+				pinned_last = area->last;
+			}
+			pins += area->pins;
+			bytes += area->last - area->iova + 1;
+		}
+		if (!bytes && !all && !empty_ok) {
 			ret = -ENOENT;
 			goto out_unlock;
 		}
-		if (area->locks) {
-			ret = -EBUSY;
+		if (!pins)
+			break;
+		/*
+		 * Accesses pin in the range: ask them to let go, one area at
+		 * a time, with no pin or copy starting there meanwhile, and
+		 * again while that frees some (Linux gives up after as many
+		 * tries, with the same errno).
+		 */
+		stalls = pins < pins_before ? 0 : stalls + 1;
+		pins_before = pins;
+		if (stalls >= SIOMMU_IOMMUFD_ACCESS_UNMAP_TRIES) {
+			ret = -EDEADLOCK;
 			goto out_unlock;
 		}
-		bytes += area->last - area->iova + 1;
+		if (!u.node.next)
+			cds_list_add(&u.node, &ioas->unmapping);
+		pthread_mutex_unlock(&ioas->lock);
+		if (ifd_access_notify_unmap(ioas, pinned_iova, pinned_last)) {
+			/* An access being destroyed drops its pins itself. */
+			sched_yield();
+			stalls = 0;
+			pins_before = UINT64_MAX;
+		}
+		pthread_mutex_lock(&ioas->lock);
 	}
-	if (!bytes && !all && !empty_ok) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	if (unlikely(!cds_list_empty(&ioas->accesses)))
-		ifd_access_unmap(ioas, iova, last);
-	for (area = area_first(ioas, iova, last); area && area->iova <= last; area = next) {
+	for (area = area_first(ioas, iova, u.last); area && area->iova <= u.last; area = next) {
 		next = RB_NEXT(ifd_area_tree, &ioas->areas, area);
 		area_remove(ioas, area);
 	}
 	if (unmapped)
 		*unmapped = bytes;
 out_unlock:
+	if (u.node.next)
+		cds_list_del(&u.node);
 	pthread_mutex_unlock(&ioas->lock);
 	ifd_obj_put(ictx, &ioas->obj);
 	return ret;
@@ -929,23 +976,39 @@ void ifd_ioas_del_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 	ifd_ioas_del_resv(ioas, ifd_resv_owner(hwpt->obj.id, 0));
 }
 
-/* Revoke @d's areas of @ioas. */
+/* Revoke @d's areas of @ioas: out of every domain, then each one that
+ * accesses pin is unmapped for them, one at a time with no lock held. */
 static void ioas_revoke_dmabuf(struct ifd_ioas *ioas, const struct ifd_dmabuf *d)
 {
+	uint64_t at = 0, iova = 0, last = 0;
 	struct ifd_area *area;
 	struct ifd_hwpt *hwpt;
+	bool pinned;
 
-	pthread_mutex_lock(&ioas->lock);
-	RB_FOREACH(area, ifd_area_tree, &ioas->areas) {
-		if (area->pages->dmabuf != d || area->revoked)
-			continue;
-		cds_list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
-			hwpt_unmap_area(hwpt, area);
-		if (unlikely(!cds_list_empty(&ioas->accesses)))
-			ifd_access_unmap(ioas, area->iova, area->last);
-		area->revoked = true;
-	}
-	pthread_mutex_unlock(&ioas->lock);
+	do {
+		pinned = false;
+		pthread_mutex_lock(&ioas->lock);
+		for (area = area_first(ioas, at, UINT64_MAX); area;
+		     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+			if (area->pages->dmabuf != d)
+				continue;
+			if (!area->revoked) {
+				cds_list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
+					hwpt_unmap_area(hwpt, area);
+				area->revoked = true;
+			}
+			if (area->pins) {
+				pinned = true;
+				iova = area->iova;
+				last = area->last;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&ioas->lock);
+		if (pinned)
+			ifd_access_notify_unmap(ioas, iova, last);
+		at = last + 1;
+	} while (pinned && last != UINT64_MAX);
 }
 
 void ifd_ioas_revoke_dmabuf(struct siommu_iommufd *ictx, const struct ifd_dmabuf *d)

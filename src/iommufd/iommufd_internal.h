@@ -11,12 +11,16 @@
  * binder, so IOMMU_DESTROY of it is -EBUSY.
  *
  * Locking, in the order taken:
+ *   - an access's ioas_lock (its calls; struct ifd_access), never held
+ *     across its unmap callback, which runs with no lock of ours;
  *   - ictx->attach_lock serialises attach, replace, detach, bind, unbind
  *     and HWPT creation and teardown (the device, group and PASID
  *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids);
  *   - ioas->lock protects an IOAS's areas, reserved and allowed ranges,
- *     its HWPT list and huge_pages, and is held across the domain maps
- *     and unmaps that mirror its areas;
+ *     its HWPT list and huge_pages, its accesses' pins and the ranges
+ *     being unmapped, and is held across the domain maps and unmaps that
+ *     mirror its areas (but not across access callbacks: an unmap drops
+ *     it to call them and checks everything again after);
  *   - the core's locks (siommu_device_attach(), siommu_domain_map());
  *   - ictx->reg_lock protects the registrations (ictx->regs) and is taken
  *     under ioas->lock when page storage is made or released;
@@ -109,6 +113,8 @@ struct ifd_area {
 	uint64_t pgoff;			/* from the start of pages->pa */
 	unsigned int prot;		/* SIOMMU_PROT_* */
 	unsigned int locks;		/* hardware queues on it: unmap -EBUSY */
+	unsigned int pins;		/* access pins meeting it: unmap asks
+					 * them to go (ifd_access) */
 	bool revoked;			/* its dma-buf was revoked: in no
 					 * domain; under ioas->lock */
 };
@@ -128,6 +134,13 @@ static inline uint64_t ifd_resv_owner(uint32_t id, uint32_t pasid)
 	return (uint64_t)id << 32 | pasid;
 }
 
+/* A range an unmap is waiting for accesses to unpin: no pin or copy may
+ * start in it. On ioas->unmapping, under ioas->lock. */
+struct ifd_unmapping {
+	struct cds_list_head node;
+	uint64_t iova, last;
+};
+
 struct ifd_ioas {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
@@ -142,6 +155,8 @@ struct ifd_ioas {
 					 * attach_lock too, so attach reads it
 					 * under that alone */
 	struct cds_list_head accesses;	/* ifd_access.ioas_node */
+	struct cds_list_head unmapping;	/* ifd_unmapping.node: ranges whose
+					 * accesses are asked to unpin */
 	bool huge_pages;
 };
 
@@ -326,6 +341,8 @@ struct siommu_iommufd {
 	unsigned int rlimit_mode;	/* atomic */
 	bool cap_sys_resource, cap_ipc_lock;
 
+	uint64_t access_pins;		/* every access's pins; atomic */
+
 	struct siommu_unit *test_unit;	/* test mode: the mock unit */
 	uint32_t test_next_rid;		/* atomic */
 };
@@ -378,51 +395,67 @@ struct ifd_selftest {
 };
 
 /*
- * An access: an in-process user of an IOAS's memory (Linux: an emulated
- * device's iommufd_access), reached through the fd it was created with.
- * It uses its IOAS, and holds a user reference on itself until its fd is
- * closed. Its pinned ranges (items) hold the page storage of the areas
- * they cover; unmapping any part of one drops it, as Linux's unmap
- * callback makes a driver unpin. Lock order: op_lock (one op of the
- * access at a time, so that @ioas stays while an op uses it), the IOAS's
- * lock, then lock, which protects items and next_item_id; ioas changes
- * under op_lock, and ioas_node under the old and new IOAS's locks.
+ * An access (access.c): a user of an IOAS's memory with no domain
+ * (siommu_iommufd_access_create()). Its creator holds a user reference on
+ * it; it uses its IOAS. Each pin is a range whose areas count it
+ * (ifd_area.pins), so that they are not removed under it.
+ *
+ * Locking: ioas_lock (Linux's access->ioas_lock) protects @ioas and
+ * @ioas_unpin and is held across pin, unpin and rw, before the IOAS's
+ * lock; it is never held across the unmap callback. @pins and @ioas_node
+ * change under the lock of the IOAS they belong to (@ioas_unpin), which
+ * unmap reads them under. @ioas is NULL while replace calls back (new pins
+ * and copies fail), @ioas_unpin stays where the pins are.
  */
-struct ifd_access_item {
-	struct cds_list_head node;
-	uint32_t id;
+struct ifd_access_pin {
+	struct cds_list_head node;	/* ifd_access.pins */
 	uint64_t iova, last;
-	unsigned int nr_pages;
-	struct ifd_pages **pages;
 };
 
 struct ifd_access {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
-	struct ifd_ioas *ioas;
-	struct cds_list_head ioas_node;
-	int fd;
+	const struct siommu_iommufd_access_ops *ops;
+	void *data;
 	bool needs_pin_pages;
-	pthread_mutex_t op_lock;
-	pthread_mutex_t lock;
-	struct cds_list_head items;
-	uint32_t next_item_id;
+	bool destroying;		/* under ictx->lock */
+	pthread_mutex_t ioas_lock;
+	struct ifd_ioas *ioas, *ioas_unpin;
+	struct cds_list_head ioas_node;	/* ioas_unpin->accesses */
+	struct cds_list_head pins;	/* ifd_access_pin.node */
 };
+
+/* The access @id (a short-term reference), or NULL. */
+struct ifd_access *ifd_access_get(struct siommu_iommufd *ictx, uint32_t id);
+/* siommu_iommufd_access_destroy() of @acc, whose short-term reference the
+ * caller holds (and gives up). */
+int ifd_access_destroy_held(struct siommu_iommufd *ictx, struct ifd_access *acc);
 
 void ifd_selftest_destroy(struct ifd_selftest *st);
 void ifd_access_destroy(struct ifd_access *acc);
-/* Close every access (context teardown). */
+/* Destroy every access (context teardown): test accesses as their fds'
+ * close would, the others as siommu_iommufd_access_destroy(). */
 void ifd_access_close_all(struct siommu_iommufd *ictx);
-/* [iova, last] of @ioas is being unmapped: drop the items meeting it.
- * Under ioas->lock. */
-void ifd_access_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* Test mode: close every access fd (selftest.c), as their close() would. */
+void ifd_test_access_close_all(struct siommu_iommufd *ictx);
+/*
+ * Ask the accesses of @ioas that pin in [iova, last] to unpin there: their
+ * callbacks run with no lock held (call this without ioas->lock). Returns
+ * how many such accesses were being destroyed, and so not asked (their
+ * destruction drops their pins).
+ */
+unsigned int ifd_access_notify_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* Whether [iova, last] meets a range an unmap is asking accesses to let
+ * go of. Under ioas->lock. */
+bool ifd_ioas_unmapping(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
 /*
  * ifd_dmabuf_find - the test dma-buf of this context whose file @st
  * describes, or NULL; *revoked says whether it is revoked (false for
  * NULL). ifd_dmabufs_fini - free them all, at the context's end.
  * ifd_ioas_revoke_dmabuf - every area of every IOAS of @ictx that maps
- * @d leaves its domains and is marked revoked; accesses drop what they
- * pinned there. Never fails.
+ * @d leaves its domains and is marked revoked; the accesses pinning there
+ * are asked to unpin (ifd_access_notify_unmap()). Never fails; call it
+ * with no IOAS lock held.
  */
 struct stat;
 struct ifd_dmabuf *ifd_dmabuf_find(struct siommu_iommufd *ictx, const struct stat *st,

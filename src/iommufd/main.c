@@ -439,8 +439,10 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 		case SIOMMU_IOMMUFD_OBJ_VEVENTQ:
 			st->veventqs++;
 			break;
-		case SIOMMU_IOMMUFD_OBJ_SELFTEST:
 		case SIOMMU_IOMMUFD_OBJ_ACCESS:
+			st->accesses++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_SELFTEST:
 		case SIOMMU_IOMMUFD_OBJ_NONE:
 			break;
 		}
@@ -451,6 +453,7 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 		if (reg->refs)
 			st->page_stores++;
 	pthread_mutex_unlock(&ictx->reg_lock);
+	st->access_pins = __atomic_load_n(&ictx->access_pins, __ATOMIC_RELAXED);
 	st->pinned_pages = siommu_iommufd_acct_pinned(ictx->acct[0]) +
 			   (ictx->acct[1] != ictx->acct[0] ?
 			    siommu_iommufd_acct_pinned(ictx->acct[1]) : 0);

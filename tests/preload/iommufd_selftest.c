@@ -1045,18 +1045,25 @@ static void dmabuf_revoke_case(struct fixture *f)
 		.length = PAGE_SIZE };
 	uint64_t iova = 0, iova2 = 0, unmapped;
 	unsigned char byte[8];
-	uint32_t i, hwpt, ioas2;
-	int dfd, access;
+	uint32_t i, hwpt, ioas2, pin;
+	int dfd, access, pinner;
 
 	dfd = dmabuf_get(f->fd, size, 0);
 	ASSERT_EQ(1, dfd > 2);
 	ASSERT_EQ(0, map_file(f->fd, f->ioas_id, dfd, 0, size, &iova, 0));
 	ASSERT_EQ(0, create_access(f->fd, f->ioas_id, 0, &access));
 	ASSERT_EQ(0, access_rw(f->fd, access, iova, byte, sizeof(byte), 0));
+	/* A pin over it goes with the revoke, as with an unmap. */
+	ASSERT_EQ(0, create_access(f->fd, f->ioas_id, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &pinner));
+	ASSERT_EQ(0, access_pages(f->fd, pinner, iova, PAGE_SIZE, NULL, 0, &pin));
 
 	EXPECT_ERRNO(EBADF, dmabuf_revoke(f->fd, -1, 1));
 	EXPECT_ERRNO(EINVAL, dmabuf_revoke(f->fd, f->fd, 1));	/* not a dma-buf */
 	ASSERT_EQ(0, dmabuf_revoke(f->fd, dfd, 1));
+	EXPECT_ERRNO(ENOENT, destroy_access_pages(f->fd, pinner, pin));
+	EXPECT_ERRNO(ENODEV, access_pages(f->fd, pinner, iova, PAGE_SIZE, NULL, 0, &pin));
+	ASSERT_EQ(0, close(pinner));
 	for (i = 0; i < f->mock_domains; i++)
 		EXPECT_ERRNO(EINVAL, check_dmabuf(f->fd, f->hwpt_id[i], dfd, 0, iova, size));
 	EXPECT_ERRNO(ENODEV, map_file(f->fd, f->ioas_id, dfd, 0, size, &iova2, 0));
