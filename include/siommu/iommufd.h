@@ -242,8 +242,9 @@ int siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int 
  * siommu_ioas_map_file - IOMMU_IOAS_MAP_FILE: as siommu_ioas_map() over
  * bytes [start, start + length) of the memfd @fd, shared with every other
  * mapping of the file (the context keeps its own mapping: @fd may be
- * closed afterwards). Adds -EBADF (not a file that can be mapped shared)
- * and -EINVAL (the range goes beyond the file's end).
+ * closed afterwards). Adds -EBADF (not a file that can be mapped shared),
+ * -EINVAL (the range goes beyond the file's end) and -ENODEV (a test
+ * dma-buf, siommu/iommufd_test.h, that is revoked).
  */
 int siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,
 			 unsigned int flags, int fd, uint64_t start, uint64_t length,
@@ -254,8 +255,9 @@ int siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,
  * of IOAS @src_id, which must be covered by contiguous areas, into @dst_id
  * (at *dst_iova with FIXED_IOVA, else chosen as for map) over the same
  * page storage: nothing is pinned or charged again. One new area per
- * source area covered. Errors: those of map for the destination, and
- * -ENOENT (no such IOAS, or the source range is not fully covered).
+ * source area covered. Errors: those of map for the destination,
+ * -ENOENT (no such IOAS, or the source range is not fully covered) and
+ * -ENODEV (the range meets an area of a revoked test dma-buf).
  */
 int siommu_ioas_copy(struct siommu_iommufd *ictx, uint32_t dst_id, uint32_t src_id,
 		     unsigned int flags, uint64_t src_iova, uint64_t length,
@@ -860,6 +862,7 @@ int siommu_iommufd_access_replace(struct siommu_iommufd *ictx, uint32_t access_i
  *   -ENOENT      no such access; contiguous areas do not cover the range;
  *                the access is being moved by replace
  *   -EPERM       WRITE over an area not mapped writable
+ *   -ENODEV      an area of a revoked test dma-buf (siommu/iommufd_test.h)
  *   -ENOMEM
  * Thread-safe; concurrent with unmaps, which it never waits for.
  */
@@ -892,6 +895,7 @@ int siommu_iommufd_access_unpin_pages(struct siommu_iommufd *ictx, uint32_t acce
  *   -ENOENT      no such access; a hole in the range (contiguous areas do
  *                not cover it); the access is being moved by replace
  *   -EPERM       a write over an area not mapped writable
+ *   -ENODEV      an area of a revoked test dma-buf (siommu/iommufd_test.h)
  * Thread-safe; concurrent copies of one access serialise.
  */
 int siommu_iommufd_access_rw(struct siommu_iommufd *ictx, uint32_t access_id, uint64_t iova,
