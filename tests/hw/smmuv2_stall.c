@@ -21,11 +21,7 @@ static void test_stall_resume(void)
 	uint64_t root;
 	struct v2t t;
 
-	v2t_init(&t, NULL);
-	v2t_enable(&t);
-	root = v2t_page(&t);
-	v2t_stream(&t, 0, 3, 2);
-	v2t_s1_bank(&t, 2, 1, 1, root, 0, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
+	root = v2t_s1_unit(&t, 3, 2, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
 	x = v2t_fault(&t, 3, 0x1000, W, -EAGAIN);
 	CHECK(x.stalled && x.recorded);
 	CHECK_EQ(x.fsr, SIOMMU_SMMUV2_FSR_TF);
@@ -77,14 +73,9 @@ static void test_stall_resume(void)
 static void test_stall_behind_record(void)
 {
 	struct siommu_smmuv2_xlate x;
-	uint64_t root;
 	struct v2t t;
 
-	v2t_init(&t, NULL);
-	v2t_enable(&t);
-	root = v2t_page(&t);
-	v2t_stream(&t, 0, 3, 1);
-	v2t_s1_bank(&t, 1, 1, 1, root, 0, SCTLR_ON);
+	v2t_s1_unit(&t, 3, 1, SCTLR_ON);
 	/* Not stalling: terminated, recorded, the interrupt. */
 	x = v2t_fault(&t, 3, 0x1000, R, -EFAULT);
 	CHECK(!x.stalled && x.recorded);
@@ -127,11 +118,7 @@ static void test_dma_stall(void)
 	size_t done;
 	struct v2t t;
 
-	v2t_init(&t, NULL);
-	v2t_enable(&t);
-	root = v2t_page(&t);
-	v2t_stream(&t, 0, 3, 0);
-	v2t_s1_bank(&t, 0, 1, 1, root, 0, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
+	root = v2t_s1_unit(&t, 3, 0, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
 	v2t_map_s1(&t, root, 0x1000, v2t_page(&t), S1_RW);
 	CHECK_EQ(siommu_smmuv2_dma_read(t.s, &r, buf, sizeof(buf), &done, &x), -EAGAIN);
 	CHECK_EQ(done, 0x100);
