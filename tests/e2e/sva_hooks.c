@@ -20,6 +20,9 @@
  *   - a transaction that met the bank's stalling configuration and
  *     stalls while a remove hook runs is aborted before its DMA returns,
  *     never left to the fault path the unbind or exit holds up;
+ *   - the RID's domain replaced or detached with a stall reported and
+ *     unanswered: the stall is aborted before the remove hook, the bank
+ *     holds nothing afterwards, the late answer is dropped;
  *   - a transaction that stalls with no record of its own (FSR held a
  *     fault that did not stall: MULTI) is not left held when the driver
  *     clears that record: it is retried, and stalls again with its own;
@@ -677,6 +680,63 @@ static void test_second_source(void)
 	test_pri_dev_fini(&h);
 }
 
+/*
+ * The RID's domain replaced, then detached, while its bank holds a stall
+ * reported to the fault path and not answered yet (poll mode): the
+ * PASID leaves the bank, and its stall is aborted before the remove hook
+ * runs, so the bank is retired (or keeps serving) holding nothing; the
+ * answer that comes later is dropped.
+ */
+static void test_detach_stalled(void)
+{
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(11);
+	struct siommu_domain *own2;
+	struct siommu_sva *sva;
+	struct stall_dma sd;
+	unsigned char r[8];
+	uint64_t va, ends, fsr;
+	unsigned int round, cb;
+	uint32_t pasid;
+
+	test_pri_dev_init(&h, ctx, unit, 0x65, 16, 0);
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own2));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_POLL));
+	for (round = 0; round < 2; round++) {
+		/* The process's table live in the bank of the RID's domain. */
+		CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
+		cb = h.live_cb;
+		ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
+		stall_dma_start(&sd, &h, pasid, va + (1 + round) * PG);
+		if (round == 0)
+			CHECK_OK(siommu_device_attach(h.dev, own2));
+		else
+			siommu_device_detach(h.dev);
+		CHECK_EQ(stall_dma_join(&sd), -EFAULT);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+		CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(cb) + SIOMMU_SMMUV2_CB_FSR,
+						 4, &fsr));
+		CHECK_EQ(fsr, 0);
+		/* The group is still the PASID's: handled, its answer dropped. */
+		CHECK_EQ(siommu_iopf_poll(ctx, 0), 1);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+	}
+	/* Blocked: the table is installed nowhere. */
+	CHECK_EQ(test_pri_dma_once(&h, pasid, va, r, 4, false, NULL), -ENOENT);
+	CHECK_EQ(h.stall_retries, 0);
+	CHECK_EQ(h.faults, 0);
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_WORKER));
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&h);
+	CHECK_OK(siommu_domain_free(own2));
+}
+
 /* The GPU model with a bound process as a client, next to a private one. */
 static void test_gpu(void)
 {
@@ -815,6 +875,7 @@ int main(void)
 	test_stalls();
 	test_late_stall();
 	test_second_source();
+	test_detach_stalled();
 	test_gpu();
 	test_gpu_stalls();
 	/* Every frame of every process went back, tables included; no
