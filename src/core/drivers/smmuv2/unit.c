@@ -21,7 +21,6 @@
 /* MAIR0: attribute 0 normal write-back, 1 device-nGnRE (as the table's
  * leaves index them). */
 #define MAIR0_VAL	0x04ffu
-#define FSR_CLEAR	(SIOMMU_SMMUV2_FSR_FAULT | SIOMMU_SMMUV2_FSR_SS)
 
 uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
 {
@@ -301,7 +300,10 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
 		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_MAIR0), MAIR0_VAL);
 	}
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_CONTEXTIDR), 0);
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
+	/* The fault bits: SS is RESUME's to clear (SMMUv2, SMMU_CBn_FSR),
+	 * and a bank no stream uses holds nothing (what its stalling
+	 * tables held ended as they left it). */
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), SIOMMU_SMMUV2_FSR_FAULT);
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), SCTLR_ON);
 }
 
@@ -1058,7 +1060,8 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 	}
 	for (i = 0; i < v->num_cb; i++) {
 		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_SCTLR), 0);
-		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
+		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_FSR),
+				SIOMMU_SMMUV2_FSR_FAULT);
 	}
 	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_TLBIALLNSNH, 0);
 	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
