@@ -583,9 +583,12 @@ static void test_late_stall(void)
  * stalling configuration would find it), and issues the transaction.
  * With @multi a second non-stalling fault comes first, so the record the
  * driver reads carries MULTI and clearing it leaves FSR with SS alone.
+ * With @late, only a non-stalling fault comes, after the read: clearing
+ * the record leaves MULTI alone, which is cleared, not reported as a
+ * fault (it has no record).
  */
 struct second_source {
-	bool armed, multi;
+	bool armed, multi, late;
 	unsigned int cb;
 	uint32_t sctlr;			/* the bank's stalling SCTLR */
 	struct siommu_smmuv2_req req;	/* the stream, an untouched page */
@@ -603,6 +606,11 @@ static uint64_t second_source_rd(void *arg, uint64_t off, uint64_t val)
 	if (!s->armed || off != cb + SIOMMU_SMMUV2_CB_FSR || !(val & SIOMMU_SMMUV2_FSR_TF))
 		return val;
 	s->armed = false;
+	if (s->late) {
+		CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, b, sizeof(b), NULL, &s->res), -EFAULT);
+		CHECK(!s->res.recorded);
+		return val;
+	}
 	if (s->multi) {
 		/* Not stalling yet: terminated, MULTI; the read sees it. */
 		rq.iova += PG;
@@ -673,6 +681,25 @@ static void test_second_source(void)
 		CHECK_OK(test_pri_dma(&h, pasid, first + PG, r, sizeof(r), false, NULL));
 		CHECK_EQ(h.faults, faults + 1);
 	}
+	/* A late fault that does not stall: MULTI alone, cleared. */
+	src = (struct second_source){
+		.armed = true, .late = true, .cb = h.live_cb, .sctlr = rd_sctlr(h.live_cb),
+		.req = { .sid = h.rid, .iova = va + 10 * PG },
+	};
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, cbo + SIOMMU_SMMUV2_CB_SCTLR, 4,
+					  src.sctlr & ~SIOMMU_SMMUV2_SCTLR_CFCFG));
+	ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
+	faults = h.faults;
+	smmuv2_drv_test_hook_set(unit, second_source_rd, &src, 0);
+	CHECK_EQ(test_pri_dma_once(&h, pasid, va + 9 * PG, r, sizeof(r), false, NULL), -EFAULT);
+	smmuv2_drv_test_hook_set(unit, NULL, NULL, 0);
+	CHECK(!src.armed);
+	CHECK_EQ(h.faults, faults + 1);
+	CHECK_EQ(h.fault.addr, va + 9 * PG);
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, cbo + SIOMMU_SMMUV2_CB_FSR, 4, &fsr));
+	CHECK_EQ(fsr, 0);
+	CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends);
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, cbo + SIOMMU_SMMUV2_CB_SCTLR, 4, src.sctlr));
 	siommu_mm_get_info(mm, &mi);
 	CHECK_EQ(mi.faults, 2);
 	siommu_sva_unbind(sva);
