@@ -831,6 +831,62 @@ static void dirty(void)
 	memset(buf, 0x5a, SZ);
 }
 
+/* A nest parent of the first IOAS for device 0. */
+static uint32_t parent_alloc(struct fx *f)
+{
+	struct iommu_hwpt_alloc h = { .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      .dev_id = abi_env_dev(f->e, 0), .pt_id = f->ioas };
+
+	CHECK_OK(io(f, IOMMU_HWPT_ALLOC, &h));
+	return h.out_hwpt_id;
+}
+
+/* HWPT_ALLOC of nested @h with its driver's data: data too short, no
+ * pointer, data of type @other and NEST_PARENT refused, @h as it was. */
+static void nested_refused(struct fx *f, struct iommu_hwpt_alloc *h, uint32_t other)
+{
+	struct iommu_hwpt_alloc k = *h;
+
+	h->data_len = 8;
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, h), -EINVAL);		/* too short */
+	h->data_len = k.data_len;
+	h->data_uptr = 0;
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, h), -EFAULT);
+	h->data_uptr = k.data_uptr;
+	h->data_type = other;
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, h), -EOPNOTSUPP);
+	h->data_type = k.data_type;
+	h->flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, h), -EOPNOTSUPP);
+	*h = k;
+}
+
+/* HWPT_INVALIDATE @inv (no entries yet) with entry @ent: a probe, one
+ * entry without the array, then with it, the count written back. */
+static void invalidate_one(struct fx *f, struct iommu_hwpt_invalidate *inv, const void *ent)
+{
+	CHECK_OK(io(f, IOMMU_HWPT_INVALIDATE, inv));
+	CHECK_EQ(inv->entry_num, 0);
+	inv->entry_num = 1;
+	CHECK_EQ(io(f, IOMMU_HWPT_INVALIDATE, inv), -EINVAL);	/* no array */
+	CHECK_EQ(inv->entry_num, 1);
+	inv->data_uptr = (uintptr_t)ent;
+	CHECK_OK(io(f, IOMMU_HWPT_INVALIDATE, inv));
+	CHECK_EQ(inv->entry_num, 1);
+}
+
+/* Destroy the @n objects @ids in order: each must be free by then. */
+static void destroy_all(struct fx *f, const uint32_t *ids, unsigned int n)
+{
+	struct iommu_destroy d = { .size = sizeof(d) };
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		d.id = ids[i];
+		CHECK_OK(io(f, IOMMU_DESTROY, &d));
+	}
+}
+
 /* SMMUv3 commands a guest issues (SMMUv3 4.4.2, 4.3.1). */
 #define CMD_TLBI_NH_ASID(asid) (0x11ull | (uint64_t)(asid) << 48)
 #define CMD_CFGI_STE(sid) (0x03ull | (uint64_t)(sid) << 32)
@@ -855,10 +911,7 @@ static void nested_viommu_smmuv3(void)
 	struct fx f;
 
 	fx_setup(&f);
-	h = (struct iommu_hwpt_alloc){ .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-		.dev_id = abi_env_dev(f.e, 0), .pt_id = f.ioas };
-	CHECK_OK(io(&f, IOMMU_HWPT_ALLOC, &h));
-	parent = h.out_hwpt_id;
+	parent = parent_alloc(&f);
 
 	/* The vIOMMU over the nest parent. */
 	v = (struct iommu_viommu_alloc){ .size = sizeof(v), .type = IOMMU_VIOMMU_TYPE_DEFAULT,
@@ -890,18 +943,7 @@ static void nested_viommu_smmuv3(void)
 		.data_uptr = (uintptr_t)&ste };
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);	/* not from a vIOMMU */
 	h.pt_id = viommu;
-	h.data_len = 8;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);	/* too short */
-	h.data_len = sizeof(ste);
-	h.data_uptr = 0;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EFAULT);
-	h.data_uptr = (uintptr_t)&ste;
-	h.data_type = IOMMU_HWPT_DATA_VTD_S1;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
-	h.data_type = IOMMU_HWPT_DATA_ARM_SMMUV3;
-	h.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
-	h.flags = 0;
+	nested_refused(&f, &h, IOMMU_HWPT_DATA_VTD_S1);
 	ste.ste[1] = 1ull << 30;				/* STRW: the host's */
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EIO);
 	CHECK_EQ(h.out_hwpt_id, 0);
@@ -914,14 +956,7 @@ static void nested_viommu_smmuv3(void)
 	 * written back; a command beyond the guest's slice stops there. */
 	inv = (struct iommu_hwpt_invalidate){ .size = sizeof(inv), .hwpt_id = viommu,
 		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, .entry_len = sizeof(ent) };
-	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
-	CHECK_EQ(inv.entry_num, 0);
-	inv.entry_num = 1;
-	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);	/* no array */
-	CHECK_EQ(inv.entry_num, 1);
-	inv.data_uptr = (uintptr_t)&ent;
-	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
-	CHECK_EQ(inv.entry_num, 1);
+	invalidate_one(&f, &inv, &ent);
 	ent.cmd[0] = CMD_CFGI_STE(7);
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EIO);
 	CHECK_EQ(inv.entry_num, 0);				/* how far it got */
@@ -940,14 +975,7 @@ static void nested_viommu_smmuv3(void)
 	CHECK_EQ(io(&f, IOMMU_DESTROY, &d), -EBUSY);
 	d.id = viommu;
 	CHECK_EQ(io(&f, IOMMU_DESTROY, &d), -EBUSY);
-	d.id = nested;
-	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
-	d.id = vdev;
-	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
-	d.id = viommu;
-	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
-	d.id = parent;
-	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
+	destroy_all(&f, (const uint32_t[]){ nested, vdev, viommu, parent }, 4);
 	fx_teardown(&f);
 }
 
@@ -966,27 +994,13 @@ static void nested_viommu_vtd(void)
 	struct fx f;
 
 	fx_setup(&f);
-	h = (struct iommu_hwpt_alloc){ .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-		.dev_id = abi_env_dev(f.e, 0), .pt_id = f.ioas };
-	CHECK_OK(io(&f, IOMMU_HWPT_ALLOC, &h));
-	parent = h.out_hwpt_id;
+	parent = parent_alloc(&f);
 
 	/* A nested HWPT: VT-d first-stage data over the nest parent. */
 	h = (struct iommu_hwpt_alloc){ .size = sizeof(h), .dev_id = abi_env_dev(f.e, 0),
 		.pt_id = parent, .data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(s1),
 		.data_uptr = (uintptr_t)&s1 };
-	h.data_len = 8;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);	/* too short */
-	h.data_len = sizeof(s1);
-	h.data_uptr = 0;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EFAULT);
-	h.data_uptr = (uintptr_t)&s1;
-	h.data_type = 0xdead;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
-	h.data_type = IOMMU_HWPT_DATA_VTD_S1;
-	h.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
-	h.flags = 0;
+	nested_refused(&f, &h, 0xdead);
 	h.pt_id = f.hwpt;					/* not a nest parent */
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);
 	CHECK_EQ(h.out_hwpt_id, 0);
@@ -998,14 +1012,7 @@ static void nested_viommu_vtd(void)
 	/* HWPT_INVALIDATE: a probe, one entry, and the count written back. */
 	inv = (struct iommu_hwpt_invalidate){ .size = sizeof(inv), .hwpt_id = nested,
 		.data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, .entry_len = sizeof(ent) };
-	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
-	CHECK_EQ(inv.entry_num, 0);
-	inv.entry_num = 1;
-	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);	/* no array */
-	CHECK_EQ(inv.entry_num, 1);
-	inv.data_uptr = (uintptr_t)&ent;
-	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
-	CHECK_EQ(inv.entry_num, 1);
+	invalidate_one(&f, &inv, &ent);
 	ent.flags = 8;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EOPNOTSUPP);
 	CHECK_EQ(inv.entry_num, 0);				/* how far it got */
@@ -1036,10 +1043,7 @@ static void nested_viommu_vtd(void)
 	/* The nested HWPT uses its parent. */
 	d.id = parent;
 	CHECK_EQ(io(&f, IOMMU_DESTROY, &d), -EBUSY);
-	d.id = nested;
-	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
-	d.id = parent;
-	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
+	destroy_all(&f, (const uint32_t[]){ nested, parent }, 2);
 	fx_teardown(&f);
 }
 
