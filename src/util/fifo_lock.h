@@ -37,16 +37,17 @@ struct fifo_lock {
 	uint32_t owner;
 };
 
-#define FIFO_LOCK_INIT { 0, 0 }
-
 /* Spins of a waiter before it sleeps. */
 #define FIFO_LOCK_SPINS 128
 
+/* @l free. */
 static inline void fifo_lock_init(struct fifo_lock *l)
 {
 	l->next = l->owner = 0;
 }
 
+/* Take @l after every thread that asked for it before; never fails. The
+ * caller must not hold it already. */
 static inline void fifo_lock(struct fifo_lock *l)
 {
 	uint32_t t = __atomic_fetch_add(&l->next, 1, __ATOMIC_SEQ_CST), o;
@@ -64,13 +65,7 @@ static inline void fifo_lock(struct fifo_lock *l)
 	}
 }
 
-/* Number of threads holding or waiting for @l (a racy snapshot). */
-static inline uint32_t fifo_lock_queued(const struct fifo_lock *l)
-{
-	return __atomic_load_n(&l->next, __ATOMIC_RELAXED) -
-	       __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
-}
-
+/* Drop @l, held by the caller: the next ticket's thread takes it. */
 static inline void fifo_unlock(struct fifo_lock *l)
 {
 	uint32_t o = __atomic_add_fetch(&l->owner, 1, __ATOMIC_SEQ_CST);
