@@ -171,7 +171,7 @@ static int hwpt_alloc_publish(struct siommu_iommufd *ictx, struct ifd_device *id
 			return ret;
 		}
 	}
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (ncfg)
 		ret = hwpt_nested_create(ictx, idev, pt, ncfg, fault, &hwpt);
 	else
@@ -181,7 +181,7 @@ static int hwpt_alloc_publish(struct siommu_iommufd *ictx, struct ifd_device *id
 		*out_id = hwpt->obj.id;
 		ifd_obj_publish(ictx, &hwpt->obj);
 	}
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	if (fobj)
 		ifd_obj_put(ictx, fobj);
 	return ret;
@@ -812,7 +812,7 @@ static int do_attach(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasi
 		ret = -ENOENT;
 		goto out_put_dev;
 	}
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (pt->type == SIOMMU_IOMMUFD_OBJ_IOAS) {
 		/* No automatic domain on the PASID path. */
 		ret = pasid != SIOMMU_IOMMUFD_NO_PASID ? -EINVAL :
@@ -828,7 +828,7 @@ static int do_attach(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasi
 	} else {
 		ret = -EINVAL;
 	}
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, pt);
 out_put_dev:
 	ifd_obj_put(ictx, &idev->obj);
@@ -887,9 +887,9 @@ int SIOMMU_EXPORT siommu_iommufd_detach(struct siommu_iommufd *ictx, uint32_t de
 
 	if (!idev)
 		return -ENOENT;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	detach_locked(ictx, idev, pasid);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, &idev->obj);
 	return 0;
 }
@@ -903,7 +903,7 @@ uint32_t SIOMMU_EXPORT siommu_iommufd_attached_hwpt(struct siommu_iommufd *ictx,
 
 	if (!idev)
 		return 0;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (pasid == SIOMMU_IOMMUFD_NO_PASID) {
 		if (idev->rid_hwpt)
 			id = idev->rid_hwpt->obj.id;
@@ -912,7 +912,7 @@ uint32_t SIOMMU_EXPORT siommu_iommufd_attached_hwpt(struct siommu_iommufd *ictx,
 		if (att)
 			id = att->hwpt->obj.id;
 	}
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, &idev->obj);
 	return id;
 }
@@ -957,9 +957,9 @@ int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu
 	ret = siommu_device_claim(dev, idev_release, idev);
 	if (ret)
 		goto out_abort;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	cds_list_add_tail(&idev->node, &ictx->devices);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	/* The binder's reference: IOMMU_DESTROY of a bound device is -EBUSY. */
 	ifd_obj_use(ictx, &idev->obj);
 	*out_dev_id = idev->obj.id;
@@ -980,10 +980,10 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 
 	if (!idev)
 		return -ENOENT;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (cds_list_empty(&idev->node)) {
 		/* Another unbind got here first. */
-		pthread_mutex_unlock(&ictx->attach_lock);
+		fifo_unlock(&ictx->attach_lock);
 		ifd_obj_put(ictx, &idev->obj);
 		return -ENOENT;
 	}
@@ -992,7 +992,7 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 	detach_locked(ictx, idev, SIOMMU_IOMMUFD_NO_PASID);
 	ifd_vdevice_unbind(ictx, idev);
 	cds_list_del_init(&idev->node);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_unuse(ictx, &idev->obj);
 	ret = ifd_obj_remove(ictx, &idev->obj, true, true);
 	SIOMMU_ASSERT(!ret);

@@ -15,7 +15,10 @@
  *     across its unmap callback, which runs with no lock of ours;
  *   - ictx->attach_lock serialises attach, replace, detach, bind, unbind
  *     and HWPT creation and teardown (the device, group and PASID
- *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids);
+ *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids) and
+ *     vIOMMU-wide invalidation; granted in the order asked for
+ *     (util/fifo_lock.h): a guest invalidating back to back does not keep
+ *     the VMM's replace waiting;
  *   - ioas->lock protects an IOAS's areas, reserved and allowed ranges,
  *     its HWPT list and huge_pages, its accesses' pins and the ranges
  *     being unmapped, and is held across the domain maps and unmaps that
@@ -51,6 +54,7 @@
 #include <siommu/iova.h>
 #include "core/core_internal.h"
 #include "util/compiler.h"
+#include "util/fifo_lock.h"
 
 struct siommu_iommufd_acct {
 	uint64_t pinned;		/* atomic */
@@ -304,7 +308,7 @@ struct siommu_iommufd {
 	uint32_t nr_slots;
 	uint32_t nr_objs;		/* published or reserved */
 
-	pthread_mutex_t attach_lock;
+	struct fifo_lock attach_lock;
 	struct cds_list_head devices;	/* ifd_device.node */
 	struct ifd_pasid_use *pasids;
 	unsigned int nr_pasids, cap_pasids;
