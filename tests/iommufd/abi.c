@@ -823,7 +823,8 @@ static void nested_viommu(void)
 	CHECK_EQ(inv.entry_num, 0);
 	inv.entry_num = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);	/* no array */
-	CHECK_EQ(inv.entry_num, 1);
+	CHECK_EQ(inv.entry_num, 0);				/* none handled */
+	inv.entry_num = 1;
 	inv.data_uptr = (uintptr_t)&ent;
 	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
 	CHECK_EQ(inv.entry_num, 1);
@@ -834,11 +835,16 @@ static void nested_viommu(void)
 	inv.entry_num = 1;
 	inv.__reserved = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EOPNOTSUPP);
+	CHECK_EQ(inv.entry_num, 0);
 	inv.__reserved = 0;
 	inv.hwpt_id = parent;
+	inv.entry_num = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);
+	CHECK_EQ(inv.entry_num, 0);
 	inv.hwpt_id = 1000;
+	inv.entry_num = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -ENOENT);
+	CHECK_EQ(inv.entry_num, 0);
 
 	/* VT-d offers no vIOMMU type. */
 	v = (struct iommu_viommu_alloc){ .size = sizeof(v), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,

@@ -22,7 +22,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_test.h>
@@ -409,6 +413,33 @@ static void map_errors(struct fixture *f)
 	munmap(buf, 2 * PAGE_SIZE);
 }
 
+static int huge_pages_option(int fd, uint32_t ioas, uint64_t val)
+{
+	struct iommu_option cmd = { .size = sizeof(cmd), .option_id = IOMMU_OPTION_HUGE_PAGES,
+				    .op = IOMMU_OPTION_OP_SET, .object_id = ioas, .val64 = val };
+
+	return ioctl(fd, IOMMU_OPTION, &cmd);
+}
+
+/* HUGE_PAGES 0 demands 4K alignment of every area: of its IOVA, its
+ * length, and of where its memory starts in its page. */
+static void huge_pages_off(struct fixture *f)
+{
+	uint64_t iova = MOCK_APERTURE_START + PAGE_SIZE;
+
+	ASSERT_EQ(0, ioas_map(f->fd, f->ioas_id, f->buffer + MOCK_PAGE_SIZE, PAGE_SIZE, &iova,
+			      IOMMU_IOAS_MAP_FIXED_IOVA));
+	if (f->mock_domains) {
+		/* Domains may have mapped it with large pages already. */
+		EXPECT_ERRNO(EINVAL, huge_pages_option(f->fd, f->ioas_id, 0));
+	} else {
+		EXPECT_ERRNO(EADDRINUSE, huge_pages_option(f->fd, f->ioas_id, 0));
+	}
+	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, PAGE_SIZE, NULL));
+	ASSERT_EQ(0, huge_pages_option(f->fd, f->ioas_id, 0));
+	ASSERT_EQ(0, huge_pages_option(f->fd, f->ioas_id, 1));
+}
+
 /* IOAS copy shares the pages: still one pin; destroy rules. */
 static void copy_and_destroy(struct fixture *f)
 {
@@ -760,10 +791,38 @@ static void nested(struct fixture *f)
 	ASSERT_EQ(1, num);
 	ASSERT_EQ(0, check_iotlb(f->fd, na.out_hwpt_id, 1, 0));
 	ASSERT_EQ(0, check_iotlb(f->fd, na.out_hwpt_id, 0, IOMMU_TEST_IOTLB_DEFAULT));
+	/* Refused as a whole, it handled none: entry_num comes back 0. */
 	num = 1;
 	EXPECT_ERRNO(EINVAL, invalidate(f->fd, na.out_hwpt_id,
 					IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID, inv,
 					sizeof(inv[0]), &num));
+	ASSERT_EQ(0, num);
+	num = 1;
+	EXPECT_ERRNO(EINVAL, invalidate(f->fd, na.out_hwpt_id,
+					IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, NULL,
+					sizeof(inv[0]), &num));
+	ASSERT_EQ(0, num);
+	num = 1;
+	EXPECT_ERRNO(ENOENT, invalidate(f->fd, 9999, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv,
+					sizeof(inv[0]), &num));
+	ASSERT_EQ(0, num);
+	{
+		struct iommu_hwpt_invalidate r = {
+			.size = sizeof(r), .hwpt_id = na.out_hwpt_id,
+			.data_uptr = (uintptr_t)inv, .data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+			.entry_len = sizeof(inv[0]), .entry_num = 1, .__reserved = 1,
+		};
+
+		EXPECT_ERRNO(EOPNOTSUPP, ioctl(f->fd, IOMMU_HWPT_INVALIDATE, &r));
+		ASSERT_EQ(0, r.entry_num);
+	}
+	/* Driver data has the driver's size: a longer entry is refused even
+	 * when zero past it (inv[1] begins with a zero flags word). */
+	inv[1].flags = 0;
+	num = 1;
+	EXPECT_ERRNO(EINVAL, invalidate(f->fd, na.out_hwpt_id, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+					inv, sizeof(inv[0]) + 1, &num));
+	ASSERT_EQ(0, num);
 	inv[0].flags = 2;
 	num = 1;
 	EXPECT_ERRNO(EOPNOTSUPP, invalidate(f->fd, na.out_hwpt_id,
@@ -781,6 +840,34 @@ static void nested(struct fixture *f)
 	data.iotlb = 0;
 	na.data_len = sizeof(data) - 1;
 	EXPECT_ERRNO(EINVAL, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+	{
+		struct { struct iommu_hwpt_selftest d; uint32_t zero; } longer = { data, 0 };
+
+		na.data_uptr = (uintptr_t)&longer;
+		na.data_len = sizeof(longer);
+		EXPECT_ERRNO(EINVAL, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+		na.data_uptr = (uintptr_t)&data;
+	}
+	/* What the HWPT refuses comes before the fault object is looked up:
+	 * a nest parent takes no fault queue, a bad data type is refused,
+	 * whatever fault_id names. */
+	{
+		struct iommu_hwpt_alloc pa = { .size = sizeof(pa), .dev_id = idev,
+					       .pt_id = f->ioas_id, .fault_id = 9999,
+					       .flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
+							IOMMU_HWPT_FAULT_ID_VALID };
+
+		EXPECT_ERRNO(EOPNOTSUPP, ioctl(f->fd, IOMMU_HWPT_ALLOC, &pa));
+		na.data_len = sizeof(data);
+		na.data_type = IOMMU_HWPT_DATA_SELFTEST + 1;
+		na.flags = IOMMU_HWPT_FAULT_ID_VALID;
+		na.fault_id = 9999;
+		EXPECT_ERRNO(EOPNOTSUPP, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+		na.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		EXPECT_ERRNO(ENOENT, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+		na.flags = 0;
+		na.fault_id = 0;
+	}
 
 	/* vIOMMU: invalidation by virtual device ID reaches the cache. */
 	va.dev_id = idev;
@@ -932,6 +1019,95 @@ static void two_fds(struct fixture *f)
 	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, 4 * PAGE_SIZE, NULL));
 }
 
+static int rlimit_mode_set(int fd, uint64_t val)
+{
+	struct iommu_option cmd = { .size = sizeof(cmd), .option_id = IOMMU_OPTION_RLIMIT_MODE,
+				    .op = IOMMU_OPTION_OP_SET, .val64 = val };
+
+	return ioctl(fd, IOMMU_OPTION, &cmd);
+}
+
+/* Whether capability @cap is effective, after making it so (@on) or not
+ * when the process may. */
+static bool cap_effective(unsigned int cap, bool on)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	unsigned int i = CAP_TO_INDEX(cap);
+	uint32_t bit = CAP_TO_MASK(cap);
+
+	if (syscall(SYS_capget, &hdr, d))
+		return false;
+	if (d[i].permitted & bit) {
+		d[i].effective = on ? d[i].effective | bit : d[i].effective & ~bit;
+		syscall(SYS_capset, &hdr, d);
+		syscall(SYS_capget, &hdr, d);
+	}
+	return d[i].effective & bit;
+}
+
+/* A /dev/iommu fd opened with @cap effective (@on) or not; -1 when the
+ * process cannot have it so. The capability is effective again after,
+ * when permitted. */
+static int open_with_cap(unsigned int cap, bool on)
+{
+	int fd = -1;
+
+	if (cap_effective(cap, on) == on)
+		fd = open("/dev/iommu", O_RDWR);
+	cap_effective(cap, true);
+	return fd;
+}
+
+/* IOAS_MAP of the whole buffer on a new IOAS of @fd: 0 or an errno. */
+static int map_all(int fd, void *buf)
+{
+	uint64_t iova = 0;
+	uint32_t ioas;
+
+	if (ioas_alloc(fd, &ioas))
+		return errno;
+	return ioas_map(fd, ioas, buf, BUFFER_SIZE, &iova, 0) ? errno : 0;
+}
+
+/* The process's capabilities as it opened /dev/iommu are the context's:
+ * setting RLIMIT_MODE takes CAP_SYS_RESOURCE (EPERM without), and with
+ * CAP_IPC_LOCK pinning goes past RLIMIT_MEMLOCK (ENOMEM without). */
+static void capabilities(struct fixture *f)
+{
+	struct rlimit old, low;
+	int fd, err[2];
+
+	fd = open_with_cap(CAP_SYS_RESOURCE, true);
+	if (fd >= 0) {
+		ASSERT_EQ(0, rlimit_mode_set(fd, 1));
+		ASSERT_EQ(0, rlimit_mode_set(fd, 0));
+		EXPECT_ERRNO(EINVAL, rlimit_mode_set(fd, 2));
+		ASSERT_EQ(0, close(fd));
+	}
+	fd = open_with_cap(CAP_SYS_RESOURCE, false);
+	if (fd >= 0) {
+		EXPECT_ERRNO(EPERM, rlimit_mode_set(fd, 1));
+		ASSERT_EQ(0, close(fd));
+	}
+
+	/* 16 pages may be locked; the buffer has 64. */
+	ASSERT_EQ(0, getrlimit(RLIMIT_MEMLOCK, &old));
+	low = (struct rlimit){ .rlim_cur = 16 * PAGE_SIZE, .rlim_max = old.rlim_max };
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &low));
+	for (int on = 0; on <= 1; on++) {
+		fd = open_with_cap(CAP_IPC_LOCK, on);
+		err[on] = fd < 0 ? -1 : map_all(fd, f->buffer);
+		if (fd >= 0)
+			close(fd);
+	}
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &old));
+	if (err[0] >= 0)
+		ASSERT_EQ(ENOMEM, err[0]);
+	if (err[1] >= 0)
+		ASSERT_EQ(0, err[1]);
+}
+
 struct test_case {
 	const char *name;
 	void (*fn)(struct fixture *f);
@@ -943,6 +1119,7 @@ static const struct test_case cases[] = {
 	{ "add_reserved", add_reserved },
 	{ "all_aligns", all_aligns },
 	{ "map_errors", map_errors },
+	{ "huge_pages_off", huge_pages_off },
 	{ "copy_and_destroy", copy_and_destroy },
 	{ "domain_replace", domain_replace },
 	{ "access", access_cases },
@@ -953,6 +1130,7 @@ static const struct test_case cases[] = {
 	{ "iopf", iopf },
 	{ "memory_limit", memory_limit },
 	{ "two_fds", two_fds },
+	{ "capabilities", capabilities },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)

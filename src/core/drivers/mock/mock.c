@@ -407,8 +407,10 @@ static int cache_invalidate_user(struct siommu_domain *dom, struct iommu_user_ar
 	uint32_t i, n = a->entry_num;
 	int ret = 0;
 
-	if (a->type != SIOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
+	if (a->type != SIOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+		a->entry_num = 0;
 		return -EINVAL;
+	}
 	for (i = 0; i < n; i++) {
 		ret = iommu_user_array_get(a, i, &inv, sizeof(inv), sizeof(inv));
 		if (!ret)
@@ -525,8 +527,10 @@ static int viommu_invalidate(struct siommu_unit *unit, void *viommu,
 	int ret = 0;
 
 	(void)viommu;
-	if (a->type != SIOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST)
+	if (a->type != SIOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST) {
+		a->entry_num = 0;
 		return -EINVAL;
+	}
 	for (i = 0; i < n; i++) {
 		ret = iommu_user_array_get(a, i, &inv, sizeof(inv), sizeof(inv));
 		if (!ret)
