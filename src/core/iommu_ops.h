@@ -142,6 +142,10 @@ typedef struct siommu_device *iommu_vdev_lookup_fn(void *arg, uint64_t virt_id);
 struct iommu_ops {
 	const char *name;
 	size_t att_size;		/* the driver's per-attachment state */
+	/* A nested domain at a RID owns the device's PASID table (the
+	 * guest's): a page request tagged with a PASID the host has not
+	 * attached goes to it (Linux: iommu_ops.user_pasid_table). */
+	bool user_pasid_table;
 
 	/*
 	 * Bring up the unit described by @cfg (the type's own configuration

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -983,6 +984,68 @@ static void iopf(struct fixture *f)
 	ASSERT_EQ(0, destroy(f->fd, fa.out_fault_id));
 }
 
+/* Whether a record waits on fault fd @fd. */
+static bool fault_pending(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* A nested HWPT at the RID owns the guest's PASIDs: a page request with a
+ * PASID the device has not attached (the device has none at all here)
+ * reaches the nested HWPT's fault queue, and leaves it with the RID's
+ * attachment. A paging HWPT at the RID takes no such request. */
+static void iopf_guest_pasid(struct fixture *f)
+{
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc na = { .size = sizeof(na), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+				       .data_type = IOMMU_HWPT_DATA_SELFTEST,
+				       .data_len = sizeof(data), .data_uptr = (uintptr_t)&data };
+	struct iommu_test_cmd trig = {
+		.size = sizeof(trig), .op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = { .pasid = 1, .grpid = 2, .addr = 0xdeadbeaf,
+				  .perm = IOMMU_PGFAULT_PERM_READ },
+	};
+	struct iommu_test_cmd rep = { .size = sizeof(rep), .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE };
+	struct iommu_hwpt_pgfault rec;
+	struct iommu_hwpt_page_response resp = { 0 };
+	uint32_t stdev, idev, parent;
+
+	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, 0, &stdev, NULL, &idev));
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_FAULT_QUEUE_ALLOC, &fa));
+	ASSERT_EQ(0, hwpt_alloc(f->fd, idev, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	na.dev_id = idev;
+	na.pt_id = parent;
+	na.fault_id = fa.out_fault_id;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+	rep.id = stdev;
+	rep.mock_domain_replace.pt_id = na.out_hwpt_id;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &rep));
+	trig.trigger_iopf.dev_id = idev;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	ASSERT_EQ(sizeof(rec), read((int)fa.out_fault_fd, &rec, sizeof(rec)));
+	ASSERT_EQ(IOMMU_PGFAULT_FLAGS_PASID_VALID | IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec.flags);
+	ASSERT_EQ(1, rec.pasid);
+	ASSERT_EQ(2, rec.grpid);
+	resp.cookie = rec.cookie;
+	ASSERT_EQ(sizeof(resp), write((int)fa.out_fault_fd, &resp, sizeof(resp)));
+	/* Pending when the RID moves on: answered, and gone from the queue. */
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	rep.mock_domain_replace.pt_id = parent;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &rep));
+	ASSERT_EQ(false, fault_pending((int)fa.out_fault_fd));
+	ASSERT_EQ(0, destroy(f->fd, na.out_hwpt_id));
+	/* A paging HWPT at the RID: the guest's PASIDs are nobody's. */
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	ASSERT_EQ(false, fault_pending((int)fa.out_fault_fd));
+	ASSERT_EQ(0, destroy(f->fd, stdev));
+	ASSERT_EQ(0, destroy(f->fd, parent));
+	ASSERT_EQ(0, close((int)fa.out_fault_fd));
+	ASSERT_EQ(0, destroy(f->fd, fa.out_fault_id));
+}
+
 /* The memory limit is accepted (its batches are Linux's concern). */
 static void memory_limit(struct fixture *f)
 {
@@ -1128,6 +1191,7 @@ static const struct test_case cases[] = {
 	{ "pasid", pasid },
 	{ "nested", nested },
 	{ "iopf", iopf },
+	{ "iopf_guest_pasid", iopf_guest_pasid },
 	{ "memory_limit", memory_limit },
 	{ "two_fds", two_fds },
 	{ "capabilities", capabilities },
