@@ -579,6 +579,13 @@ static void access_cases(struct fixture *f)
 	if (!f->mock_domains)
 		ASSERT_EQ(0, destroy(f->fd, f->ioas_id));
 	EXPECT_ERRNO(EBADFD, destroy_access_pages(f->fd, afd, 0));
+	/* Linux's errno for any fd that is no access file, open or not: the
+	 * /dev/iommu fd itself, a file of another kind. */
+	EXPECT_ERRNO(EBADFD, destroy_access_pages(f->fd, f->fd, 0));
+	afd = open("/dev/null", O_RDONLY);
+	ASSERT_NE(-1, afd);
+	EXPECT_ERRNO(EBADFD, access_rw(f->fd, afd, iova, tmp, 16, 0));
+	ASSERT_EQ(0, close(afd));
 }
 
 /* GET_HW_INFO of mock devices. */
