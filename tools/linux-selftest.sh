@@ -66,42 +66,42 @@ done
 # The suite's layout, with the uapi headers where an installed kernel's
 # would be (as `make headers_install` leaves them: no __user).
 s=$out/stage
-mkdir -p $s/tools/testing/selftests/iommu $s/drivers/iommu/iommufd $s/include/linux
-cp "$tree"/tools/testing/selftests/kselftest{_harness,}.h $s/tools/testing/selftests/
+mkdir -p "$s"/tools/testing/selftests/iommu "$s"/drivers/iommu/iommufd "$s"/include/linux
+cp "$tree"/tools/testing/selftests/kselftest{_harness,}.h "$s"/tools/testing/selftests/
 cp "$tree"/tools/testing/selftests/iommu/iommufd{.c,_fail_nth.c,_utils.h} \
-	$s/tools/testing/selftests/iommu/
-cp "$tree"/drivers/iommu/iommufd/iommufd_test.h $s/drivers/iommu/iommufd/
+	"$s"/tools/testing/selftests/iommu/
+cp "$tree"/drivers/iommu/iommufd/iommufd_test.h "$s"/drivers/iommu/iommufd/
 for h in iommufd vfio; do
-	sed 's/__user //' "$tree/include/uapi/linux/$h.h" >$s/include/linux/$h.h
+	sed 's/__user //' "$tree/include/uapi/linux/$h.h" >"$s"/include/linux/$h.h
 done
 
 # Debian's 6.12 stable tree carries selftests that use names its own
 # headers lack (GET_HW_INFO's input type, the mock's PASID device flag and
 # width, from later kernels). Add them, with the values of the ABI they
 # come from, only where the headers lack them.
-u=$s/include/linux/iommufd.h
-t=$s/drivers/iommu/iommufd/iommufd_test.h
-if ! grep -q in_data_type $u; then
-	sed -i 's/^\t__u32 out_data_type;/\tunion {\n\t\t__u32 in_data_type;\n\t\t__u32 out_data_type;\n\t};/' $u
+u="$s"/include/linux/iommufd.h
+t="$s"/drivers/iommu/iommufd/iommufd_test.h
+if ! grep -q in_data_type "$u"; then
+	sed -i 's/^\t__u32 out_data_type;/\tunion {\n\t\t__u32 in_data_type;\n\t\t__u32 out_data_type;\n\t};/' "$u"
 fi
-if ! grep -q IOMMU_HW_INFO_TYPE_DEFAULT $u; then
-	sed -i 's/^\tIOMMU_HW_INFO_TYPE_NONE = 0,/&\n\tIOMMU_HW_INFO_TYPE_DEFAULT = 0,/' $u
+if ! grep -q IOMMU_HW_INFO_TYPE_DEFAULT "$u"; then
+	sed -i 's/^\tIOMMU_HW_INFO_TYPE_NONE = 0,/&\n\tIOMMU_HW_INFO_TYPE_DEFAULT = 0,/' "$u"
 fi
-if ! grep -q IOMMU_HW_INFO_FLAG_INPUT_TYPE $u; then
-	sed -i 's/^struct iommu_hw_info {/#define IOMMU_HW_INFO_FLAG_INPUT_TYPE (1 << 0)\n&/' $u
+if ! grep -q IOMMU_HW_INFO_FLAG_INPUT_TYPE "$u"; then
+	sed -i 's/^struct iommu_hw_info {/#define IOMMU_HW_INFO_FLAG_INPUT_TYPE (1 << 0)\n&/' "$u"
 fi
-if ! grep -q MOCK_FLAGS_DEVICE_PASID $t; then
-	sed -i 's/^\tMOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,/&\n\tMOCK_FLAGS_DEVICE_PASID = 1 << 2,/' $t
+if ! grep -q MOCK_FLAGS_DEVICE_PASID "$t"; then
+	sed -i 's/^\tMOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,/&\n\tMOCK_FLAGS_DEVICE_PASID = 1 << 2,/' "$t"
 fi
-if ! grep -q MOCK_PASID_WIDTH $t; then
-	sed -i 's/^struct iommu_test_cmd {/#define MOCK_PASID_WIDTH 20\n&/' $t
+if ! grep -q MOCK_PASID_WIDTH "$t"; then
+	sed -i 's/^struct iommu_test_cmd {/#define MOCK_PASID_WIDTH 20\n&/' "$t"
 fi
 
 # As the selftests' own Makefile (lib.mk) builds them.
 progs=(iommufd iommufd_fail_nth)
 for p in "${progs[@]}"; do
-	(cd $s && gcc -D_GNU_SOURCE -Wall -O2 -Wno-unused-function -isystem include \
-		-o "$out/$p" tools/testing/selftests/iommu/$p.c -lpthread) ||
+	(cd "$s" && gcc -D_GNU_SOURCE -Wall -O2 -Wno-unused-function -isystem include \
+		-o "$out/$p" "tools/testing/selftests/iommu/$p.c" -lpthread) ||
 		die "cannot build $p"
 done
 
