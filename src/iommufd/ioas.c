@@ -634,6 +634,53 @@ out_unlock:
 	return ret;
 }
 
+/* Split the area holding both @at - 1 and @at there; 0 if none does.
+ * Under ioas->lock. */
+static int area_split(struct ifd_ioas *ioas, uint64_t at)
+{
+	struct ifd_area *area = at ? area_first(ioas, at - 1, at - 1) : NULL, *rhs;
+	uint64_t align = ifd_ioas_alignment(ioas);
+
+	if (!area || area->last < at)
+		return 0;
+	if ((at | (area_pa(area) + (at - area->iova))) & (align - 1))
+		return -EINVAL;
+	if (area->locks)
+		return -EBUSY;
+	rhs = ifd_should_fail(ioas->ictx) ? NULL : calloc(1, sizeof(*rhs));
+	if (!rhs)
+		return -ENOMEM;
+	*rhs = (struct ifd_area){
+		.iova = at, .last = area->last, .pages = area->pages,
+		.pgoff = area->pgoff + (at - area->iova), .prot = area->prot,
+	};
+	ifd_pages_get(area->pages);
+	area->last = at - 1;
+	RB_INSERT(ifd_area_tree, &ioas->areas, rhs);
+	WRITE_ONCE(ioas->nr_areas, ioas->nr_areas + 1);
+	return 0;
+}
+
+int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		 uint64_t length)
+{
+	struct ifd_ioas *ioas = ioas_get(ictx, ioas_id);
+	uint64_t end;
+	int ret = 0;
+
+	if (!ioas)
+		return -ENOENT;
+	pthread_mutex_lock(&ioas->lock);
+	if (!ioas->huge_pages) {
+		ret = area_split(ioas, iova);
+		if (!ret && length && !__builtin_add_overflow(iova, length, &end))
+			ret = area_split(ioas, end);
+	}
+	pthread_mutex_unlock(&ioas->lock);
+	ifd_obj_put(ictx, &ioas->obj);
+	return ret;
+}
+
 int ifd_ioas_pgsizes(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t *pgsizes)
 {
 	struct ifd_ioas *ioas = ioas_get(ictx, ioas_id);

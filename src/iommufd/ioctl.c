@@ -219,13 +219,16 @@ static int hwpt_invalidate(struct ucmd *u)
 	uint32_t n = c->entry_num;
 	int ret;
 
-	if (c->__reserved)
+	/* entry_num reports how far the batch got, whatever the outcome:
+	 * none when the call is refused as a whole. */
+	u->respond = true;
+	if (c->__reserved) {
+		c->entry_num = 0;
 		return -EOPNOTSUPP;
+	}
 	ret = siommu_hwpt_invalidate(u->ictx, c->hwpt_id, c->data_type, uptr(c->data_uptr),
 				     c->entry_len, &n);
-	/* entry_num reports how far the batch got, failed or not. */
 	c->entry_num = n;
-	u->respond = true;
 	return ret;
 }
 

@@ -459,6 +459,20 @@ int ifd_ioas_add_test_resv(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64
 int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 		   uint64_t length, bool empty_ok, uint64_t *unmapped);
 
+/*
+ * ifd_ioas_cut - on IOAS @ioas_id with large pages off (HUGE_PAGES 0,
+ * whose domains map each area with 4K leaves), split the areas that run
+ * across the start or the end of [iova, iova + length) there, so that an
+ * unmap of that range takes whole areas (the VFIO type1 v1 unmap). The
+ * two pieces share the area's pages. With large pages on it does
+ * nothing. Returns 0, -ENOENT (no such IOAS), -EINVAL (a cut not aligned
+ * to the IOAS's alignment in IOVA or in its memory), -EBUSY (a hardware
+ * queue holds the area), -ENOMEM; a first cut made stays when the second
+ * fails, as Linux's.
+ */
+int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		 uint64_t length);
+
 /* The page sizes every paging domain of IOAS @ioas_id maps with (all
  * sizes from 4K up with none), at least its alignment: 0, -ENOENT. */
 int ifd_ioas_pgsizes(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t *pgsizes);

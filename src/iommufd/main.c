@@ -495,12 +495,19 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			*val = ioas->huge_pages;
 		} else if (*val > 1) {
 			ret = -EINVAL;
+		} else if (!*val && ioas->huge_pages && ioas->nr_areas &&
+			   !cds_list_empty(&ioas->hwpts)) {
+			/* Domains may hold large leaves for the areas already
+			 * mapped: Linux refuses rather than remap them. */
+			ret = -EINVAL;
 		} else if (!*val && ioas->huge_pages) {
 			struct ifd_area *area;
 
-			/* 4K pages only: every area must be 4K-aligned. */
+			/* 4K pages only: every area must be 4K-aligned, in
+			 * IOVA, length and where it starts in its page. */
 			RB_FOREACH(area, ifd_area_tree, &ioas->areas)
-				if ((area->iova | (area->last + 1) | area->pgoff) &
+				if ((area->iova | (area->last + 1) |
+				     (area->pages->pa + area->pgoff)) &
 				    (SIOMMU_PAGE_SIZE - 1))
 					ret = -EADDRINUSE;
 			if (!ret)

@@ -6,20 +6,22 @@
  * compatibility IOAS (IOMMU_VFIO_IOAS), and -ENODEV without one.
  *
  *   VFIO_GET_API_VERSION   VFIO_API_VERSION
- *   VFIO_CHECK_EXTENSION   1 for TYPE1v2_IOMMU, UNMAP_ALL and DMA_CC_IOMMU
- *                          (every domain here is cache coherent; -ENODEV
- *                          without a compatibility IOAS), else 0
- *   VFIO_SET_IOMMU         TYPE1v2_IOMMU: 0; anything else -EINVAL
+ *   VFIO_CHECK_EXTENSION   1 for TYPE1_IOMMU, TYPE1v2_IOMMU, UNMAP_ALL and
+ *                          DMA_CC_IOMMU (every domain here is cache
+ *                          coherent; -ENODEV without a compatibility IOAS),
+ *                          else 0
+ *   VFIO_SET_IOMMU         TYPE1_IOMMU or TYPE1v2_IOMMU (-EINVAL for
+ *                          another), -ENODEV without a compatibility IOAS;
+ *                          TYPE1 turns the IOAS's large pages off
+ *                          (IOMMU_OPTION HUGE_PAGES 0, with its errors)
  *   VFIO_IOMMU_GET_INFO    page sizes, then the DMA_AVAIL and IOVA_RANGE
  *                          capabilities as far as argsz has room
  *   VFIO_IOMMU_MAP_DMA     IOAS_MAP at the fixed IOVA
  *   VFIO_IOMMU_UNMAP_DMA   IOAS_UNMAP of whole mappings (or all), a range
- *                          with none being success with size 0
- *
- * Linux also takes the v1 TYPE1_IOMMU, whose unmap may cut a mapping in
- * two. The object model never splits an area, so the v1 type is not
- * offered (CHECK_EXTENSION 0, SET_IOMMU -EINVAL): a program asks for v2,
- * as every current one does.
+ *                          with none being success with size 0; with
+ *                          large pages off (TYPE1, or HUGE_PAGES 0), the
+ *                          mappings across its ends are cut there first,
+ *                          so that v1's unmap of part of a mapping works
  *
  * Rules are VFIO's: argsz below the first published size is -EINVAL,
  * unknown flags -EINVAL, bytes past the struct ignored.
@@ -85,6 +87,7 @@ static int check_extension(struct siommu_iommufd *ictx, unsigned long ext)
 	uint32_t id;
 
 	switch (ext) {
+	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
 		return 1;
@@ -97,12 +100,19 @@ static int check_extension(struct siommu_iommufd *ictx, unsigned long ext)
 
 static int set_iommu(struct siommu_iommufd *ictx, unsigned long type)
 {
+	uint64_t off = 0;
 	uint32_t id;
+	int ret;
 
-	if (type != VFIO_TYPE1v2_IOMMU)
+	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
 		return -EINVAL;
 	/* Linux's VFIO refuses a container with no group: no IOAS here. */
-	return siommu_vfio_ioas_get(ictx, &id);
+	ret = siommu_vfio_ioas_get(ictx, &id);
+	if (ret || type == VFIO_TYPE1v2_IOMMU)
+		return ret;
+	/* v1 may unmap part of a mapping: no large leaf may span the cut. */
+	return siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_HUGE_PAGES,
+				     SIOMMU_IOMMUFD_OPTION_OP_SET, id, &off);
 }
 
 /* The IOVA_RANGE capability of IOAS @id (allocated, *size bytes). */
@@ -239,7 +249,9 @@ static int unmap_dma(struct siommu_iommufd *ictx, void *arg)
 			return -EINVAL;
 		ret = ifd_ioas_unmap(ictx, id, 0, UINT64_MAX, true, &unmapped);
 	} else {
-		ret = ifd_ioas_unmap(ictx, id, u.iova, u.size, true, &unmapped);
+		ret = ifd_ioas_cut(ictx, id, u.iova, u.size);
+		if (!ret)
+			ret = ifd_ioas_unmap(ictx, id, u.iova, u.size, true, &unmapped);
 	}
 	/* size reports the bytes unmapped, failed or not (0 then). */
 	u.size = unmapped;

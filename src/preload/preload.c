@@ -41,8 +41,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <siommu/core.h>
@@ -251,8 +253,23 @@ static int fail(int err)
 	return -1;
 }
 
+/* Whether capability @cap is in the process's effective set (capget(2));
+ * false when it cannot be read. */
+static bool has_cap(unsigned int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
 /* A new /dev/iommu fd over a new context, charging pinned pages to the
- * user (@rlimit_mode 0) or, as Linux's /dev/vfio/vfio, the process (1). */
+ * user (@rlimit_mode 0) or, as Linux's /dev/vfio/vfio, the process (1).
+ * The process's capabilities at the open are the context's, as Linux
+ * asks for them: CAP_SYS_RESOURCE to set RLIMIT_MODE, CAP_IPC_LOCK to pin
+ * beyond RLIMIT_MEMLOCK. */
 static int iommu_open(int flags, unsigned int rlimit_mode)
 {
 	struct siommu_ctx *machine;
@@ -267,7 +284,8 @@ static int iommu_open(int flags, unsigned int rlimit_mode)
 		return fail(ENOMEM);
 	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){
 		.ctx = machine, .test_unit = machine_test_unit(),
-		.rlimit_mode = rlimit_mode }, &pc->ictx);
+		.rlimit_mode = rlimit_mode, .cap_sys_resource = has_cap(CAP_SYS_RESOURCE),
+		.cap_ipc_lock = has_cap(CAP_IPC_LOCK) }, &pc->ictx);
 	if (ret) {
 		free(pc);
 		return fail(-ret);

@@ -869,7 +869,8 @@ static void invalidate_one(struct fx *f, struct iommu_hwpt_invalidate *inv, cons
 	CHECK_EQ(inv->entry_num, 0);
 	inv->entry_num = 1;
 	CHECK_EQ(io(f, IOMMU_HWPT_INVALIDATE, inv), -EINVAL);	/* no array */
-	CHECK_EQ(inv->entry_num, 1);
+	CHECK_EQ(inv->entry_num, 0);				/* none handled */
+	inv->entry_num = 1;
 	inv->data_uptr = (uintptr_t)ent;
 	CHECK_OK(io(f, IOMMU_HWPT_INVALIDATE, inv));
 	CHECK_EQ(inv->entry_num, 1);
@@ -1020,11 +1021,16 @@ static void nested_viommu_vtd(void)
 	inv.entry_num = 1;
 	inv.__reserved = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EOPNOTSUPP);
+	CHECK_EQ(inv.entry_num, 0);
 	inv.__reserved = 0;
 	inv.hwpt_id = parent;
+	inv.entry_num = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);
+	CHECK_EQ(inv.entry_num, 0);
 	inv.hwpt_id = 1000;
+	inv.entry_num = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -ENOENT);
+	CHECK_EQ(inv.entry_num, 0);
 
 	/* VT-d offers no vIOMMU type. */
 	v = (struct iommu_viommu_alloc){ .size = sizeof(v), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
@@ -1230,6 +1236,53 @@ static void vfio_compat_info(struct fx *f)
 	CHECK(r->iova_ranges[0].start <= 0x100000 && r->iova_ranges[0].end >= 0x100000 + SZ - 1);
 }
 
+/* The v1 container: large pages off, and an unmap may take part of a
+ * mapping, cutting it at 4K boundaries. */
+static void vfio_compat_v1(void)
+{
+	struct iommu_option o = { .size = sizeof(o), .option_id = IOMMU_OPTION_HUGE_PAGES,
+				  .op = IOMMU_OPTION_OP_GET };
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)buf, .iova = 0x800000, .size = SZ };
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u) };
+	uint8_t got[64];
+	uint32_t pt;
+	struct fx f;
+
+	fx_setup(&f);
+	CHECK_OK(siommu_vfio_ioas_set(f.ictx, f.ioas2));
+	CHECK_OK(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU));
+	o.object_id = f.ioas2;
+	CHECK_OK(io(&f, IOMMU_OPTION, &o));
+	CHECK_EQ(o.val64, 0);
+	CHECK_OK(io(&f, VFIO_IOMMU_MAP_DMA, &m));
+	pt = f.ioas2;
+	CHECK_OK(abi_env_attach(f.e, 1, &pt));
+	/* The second 4K of the mapping goes; the rest stays mapped. */
+	u.iova = 0x801000;
+	u.size = 0x1000;
+	CHECK_OK(io(&f, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, 0x1000);
+	CHECK(abi_env_dma(f.e, 1, 0x801000, got, sizeof(got), false) != 0);
+	CHECK_OK(abi_env_dma(f.e, 1, 0x800000, got, sizeof(got), false));
+	CHECK(!memcmp(got, buf, sizeof(got)));
+	CHECK_OK(abi_env_dma(f.e, 1, 0x802000, got, sizeof(got), false));
+	CHECK(!memcmp(got, buf + 0x2000, sizeof(got)));
+	/* A cut inside a 4K page is refused, and cuts nothing. */
+	u.iova = 0x802800;
+	u.size = 0x800;
+	CHECK_EQ(io(&f, VFIO_IOMMU_UNMAP_DMA, &u), -EINVAL);
+	CHECK_EQ(u.size, 0);
+	/* What is left goes in one call, hole and all. */
+	u.iova = 0x800000;
+	u.size = SZ;
+	CHECK_OK(io(&f, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, SZ - 0x1000);
+	CHECK(abi_env_dma(f.e, 1, 0x802000, got, sizeof(got), false) != 0);
+	fx_teardown(&f);
+}
+
 static void vfio_compat(void)
 {
 	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof(m),
@@ -1244,10 +1297,11 @@ static void vfio_compat(void)
 	CHECK_EQ(io(&f, VFIO_GET_API_VERSION, NULL), VFIO_API_VERSION);
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_TYPE1v2_IOMMU), 1);
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_UNMAP_ALL), 1);
-	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_TYPE1_IOMMU), 0);
+	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_TYPE1_IOMMU), 1);
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_UPDATE_VADDR), 0);
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_DMA_CC_IOMMU), -ENODEV);
 	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU), -ENODEV);
+	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), -ENODEV);
 	CHECK_EQ(io(&f, VFIO_IOMMU_GET_INFO, &(struct vfio_iommu_type1_info){
 		.argsz = sizeof(struct vfio_iommu_type1_info) }), -ENODEV);
 	CHECK_EQ(io(&f, _IO(VFIO_TYPE, VFIO_BASE + 15), &u), -ENOTTY);
@@ -1255,6 +1309,7 @@ static void vfio_compat(void)
 
 	CHECK_OK(siommu_vfio_ioas_set(f.ictx, f.ioas));
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_DMA_CC_IOMMU), 1);
+	/* v1 turns large pages off, which a domain mapping areas refuses. */
 	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), -EINVAL);
 	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_NOIOMMU_IOMMU), -EINVAL);
 	CHECK_OK(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU));
@@ -1386,6 +1441,7 @@ int main(void)
 		nested_viommu_vtd();
 	fault_queue();
 	vfio_compat();
+	vfio_compat_v1();
 	veventq_hw_queue();
 	return 0;
 }
