@@ -8,8 +8,10 @@
  * from a memfd and from its private anonymous memory, is what the device
  * reaches, and stays pinned after the child unmaps it or exits; closing
  * in one process leaves the objects to the other, the last close
- * anywhere destroys them; a grandchild shares them too; a child whose
- * opener has exited gets EIO.
+ * anywhere destroys them; a grandchild shares them too; a second child
+ * gets the parent's GET_HW_INFO data and container GET_INFO bytes, maps
+ * its memory in a container, and opens a context and a device of its own;
+ * a child whose opener has exited gets EIO, also with a sibling alive.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -247,6 +249,96 @@ static void orphan(int res)
 	}
 }
 
+/* What the parent saw before the fork, for the second child to compare. */
+static unsigned char hw_data[64], info[512];
+static int bad_map_errno;
+
+/* GET_HW_INFO (its data behind a pointer) on @fd. */
+static void hw_info(int fd, unsigned char *data)
+{
+	struct iommu_hw_info h = { .size = sizeof(h), .dev_id = dev_id, .data_len = 64,
+				   .data_uptr = (uintptr_t)data };
+
+	memset(data, 0xee, 64);
+	CHECK(ioctl(fd, IOMMU_GET_HW_INFO, &h) == 0);
+}
+
+/* The VFIO container @c: an IOAS of its own as the compatibility IOAS,
+ * type1v2, and its GET_INFO (capabilities written after the struct). */
+static void container_info(int c, unsigned char *out)
+{
+	struct vfio_iommu_type1_info *i = (void *)out;
+	struct iommu_vfio_ioas v = { .size = sizeof(v), .op = IOMMU_VFIO_IOAS_SET,
+				     .ioas_id = ioas_alloc(c) };
+
+	CHECK(ioctl(c, IOMMU_VFIO_IOAS, &v) == 0);
+	CHECK(ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
+	memset(out, 0, 512);
+	i->argsz = 512;
+	CHECK(ioctl(c, VFIO_IOMMU_GET_INFO, i) == 0);
+	CHECK(i->cap_offset != 0);
+}
+
+/* A bad MAP_DMA (no memory at the address): its errno. */
+static int bad_map_dma(int c)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ, .vaddr = PG,
+		.iova = 0x10000000, .size = PG };
+
+	CHECK(ioctl(c, VFIO_IOMMU_MAP_DMA, &m) == -1);
+	return errno;
+}
+
+/* The second child: the parent's data behind pointers, the container,
+ * and files it opens itself (served by the parent). */
+static void child2(void)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 0x10000000, .size = 2 * PG };
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = 0x10000000,
+						.size = 2 * PG };
+	unsigned char data[64], cinfo[512], *buf;
+	uint32_t id, nid, nioas;
+	int c, nfd, ndev;
+
+	hw_info(iommu_fd, data);
+	CHECK(!memcmp(data, hw_data, sizeof(data)));
+
+	/* The container: the same reply, our memory mapped and unmapped. */
+	c = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(c >= 0);
+	CHECK(ioctl(c, VFIO_GET_API_VERSION) == VFIO_API_VERSION);
+	CHECK(ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1);
+	container_info(c, cinfo);
+	CHECK(!memcmp(cinfo, info, sizeof(cinfo)));
+	CHECK(bad_map_dma(c) == bad_map_errno);
+	buf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(buf != MAP_FAILED);
+	m.vaddr = (uintptr_t)buf;
+	CHECK(ioctl(c, VFIO_IOMMU_MAP_DMA, &m) == 0);
+	CHECK(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u) == 0 && u.size == 2 * PG);
+	close(c);
+
+	/* Files of our own: a context and a device, the device copying
+	 * within our buffer. */
+	nfd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ndev = open("/dev/vfio/devices/vfio2", O_RDWR);
+	CHECK(nfd >= 0 && ndev >= 0);
+	FAILS(open("/dev/vfio/devices/vfio99", O_RDWR), ENOENT);
+	CHECK(vfio_bind(ndev, nfd, &nid) == 0);
+	nioas = ioas_alloc(nfd);
+	id = nioas;
+	CHECK(vfio_attach(ndev, 0, 0, &id) == 0);
+	memset(buf, 'x', PG);
+	memset(buf + PG, 'y', PG);
+	CHECK(map_at(nfd, nioas, buf, 2 * PG, AIOVA) == 0);
+	CHECK(dma(ndev, AIOVA, AIOVA + PG, 100) == SIOMMU_DMAENG_ST_DONE);
+	CHECK(filled(buf + PG, 'x', 100) && buf[PG + 100] == 'y');
+	_exit(0);
+}
+
 int main(void)
 {
 	int perr[NR_BAD], to_child[2], from_child[2], res[2], fd2, dev1, other;
@@ -281,6 +373,12 @@ int main(void)
 	memset(pbuf, 'P', PG);
 	CHECK(map_at(iommu_fd, ioas, pbuf, PG, PIOVA) == 0);
 	bad_calls(iommu_fd, perr);
+	hw_info(iommu_fd, hw_data);
+	other = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(other >= 0);
+	container_info(other, info);
+	bad_map_errno = bad_map_dma(other);
+	close(other);
 
 	/* The child: its memory, mapped into our IOAS, reached by our
 	 * device. */
@@ -309,6 +407,21 @@ int main(void)
 	CHECK(dma(dev, AIOVA + 16 + PG, PIOVA, 256) == SIOMMU_DMAENG_ST_DONE);
 	CHECK(filled(pbuf, 'B', 256));
 	CHECK(unmap(iommu_fd, ioas, AIOVA, 2 * PG) == 0);
+
+	/* The second child; its device is free again once it has exited. */
+	c = fork();
+	CHECK(c >= 0);
+	if (!c)
+		child2();
+	CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fd2 = open("/dev/iommu", O_RDWR);
+	other = open("/dev/vfio/devices/vfio2", O_RDWR);
+	CHECK(fd2 >= 0 && other >= 0);
+	for (i = 0; i < 5000 && vfio_bind(other, fd2, &dev1_id); i++)
+		usleep(1000);
+	CHECK(i < 5000);
+	close(other);
+	close(fd2);
 
 	/* Closing in one process leaves the objects to the other; the last
 	 * close anywhere destroys them (the device is free to bind). */
