@@ -78,7 +78,7 @@ struct rq {
 	int32_t pid;		/* the caller, whose memory the addresses are */
 	int32_t aux;		/* IOCTL: the handle of BIND's iommufd; the
 				 * fd number of MAP_FILE's; OPEN: the path */
-	uint64_t request;	/* IOCTL; OPEN: the open flags */
+	uint64_t request;	/* IOCTL */
 	uint64_t arg;		/* IOCTL: the struct; READ..PWRITE: the buffer */
 	uint64_t count;
 	int64_t pos;
@@ -176,6 +176,8 @@ struct call {
 	int fd;			/* what rode with it, or -1 */
 };
 
+/* @len bytes between our @local and process @pid's @addr (written there
+ * with @write): 0, -EFAULT. */
 static int pid_rw(pid_t pid, bool write, void *local, uint64_t addr, uint64_t len)
 {
 	struct iovec l = { local, len }, r = { (void *)(uintptr_t)addr, len };
@@ -532,7 +534,7 @@ static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 		p.ret = 0;
 		break;
 	case RQ_OPEN:
-		p.ret = pfd_open(q->aux, (int)q->request, &nf);
+		p.ret = pfd_open(q->aux, &nf);
 		if (!p.ret) {
 			p.handle = handle_add(c, &nf);
 			if (p.handle < 0) {
@@ -931,8 +933,7 @@ int remote_open(int path, int flags)
 	struct rp p;
 	int ret, fd;
 
-	ret = call(&(struct rq){ .op = RQ_OPEN, .aux = path, .request = (unsigned int)flags },
-		   -1, &p, NULL);
+	ret = call(&(struct rq){ .op = RQ_OPEN, .aux = path }, -1, &p, NULL);
 	if (!ret && p.ret)
 		ret = (int)p.ret;
 	if (ret)
@@ -979,7 +980,7 @@ void fork_prepare_fds(const struct pfd *fds)
 
 	for (i = 0; i < MAX_FDS && !any; i++)
 		any = pfd_used(&fds[i]);
-	if (!any)
+	if (!any && !machine_built())
 		return;
 	snap = calloc(MAX_FDS, sizeof(*snap));
 	if (snap && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair)) {
@@ -1012,8 +1013,8 @@ void fork_parent(void)
 /* In the child, @fds the stale table: every fd of it becomes a handle. */
 void fork_child(struct pfd *fds)
 {
+	bool served = snap || machine_built();
 	unsigned int i;
-	bool any = false;
 
 	struct conn *c;
 
@@ -1033,15 +1034,13 @@ void fork_child(struct pfd *fds)
 		fork_sock = -1;
 		return;
 	}
+	if (!served)
+		return;
 	for (i = 0; i < MAX_FDS; i++) {
-		if (pfd_used(&fds[i])) {
+		if (pfd_used(&fds[i]))
 			rfd[i] = (int32_t)i + 1;
-			any = true;
-		}
 		memset(&fds[i], 0, sizeof(fds[i]));
 	}
-	if (!any)
-		return;
 	if (snap) {
 		close(pair[0]);
 		rsock = pair[1];

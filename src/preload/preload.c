@@ -308,11 +308,10 @@ static int pctx_new(unsigned int rlimit_mode, struct pctx **out)
 	return 0;
 }
 
-int pfd_open(int path, int flags, struct pfd *out)
+int pfd_open(int path, struct pfd *out)
 {
 	int ret;
 
-	(void)flags;
 	*out = (struct pfd){ 0 };
 	if (path == PFD_PATH_IOMMU || path == PFD_PATH_CONTAINER)
 		return pctx_new(path == PFD_PATH_CONTAINER, &out->pc);
@@ -332,7 +331,7 @@ static int our_open(int path, int flags)
 		fd = remote_open(path, flags);
 		return fd < 0 ? fail(-fd) : fd;
 	}
-	ret = pfd_open(path, flags, &f);
+	ret = pfd_open(path, &f);
 	if (ret)
 		return fail(-ret);
 	fd = eventfd_for(flags);

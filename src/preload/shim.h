@@ -57,9 +57,9 @@ long pfd_prw(const struct pfd *f, bool is_read, void *buf, size_t count, int64_t
  * PFD_PATH_VFIO + N for /dev/vfio/devices/vfioN. */
 enum { PFD_PATH_IOMMU, PFD_PATH_CONTAINER, PFD_PATH_VFIO };
 
-/* What opening @path (with open() @flags) makes, without its fd: 0 with
- * *out (its references), or -errno as open() would fail. */
-int pfd_open(int path, int flags, struct pfd *out);
+/* What opening @path makes, without its fd: 0 with *out (its
+ * references), or -errno as open() would fail. */
+int pfd_open(int path, struct pfd *out);
 
 /* A new eventfd to stand for a file opened with @flags: the fd, -errno. */
 int eventfd_for(int flags);
@@ -67,7 +67,10 @@ int eventfd_for(int flags);
 /* ---- fork.c: fds shared with a forked child ---- */
 
 /* The atfork handlers' halves (preload.c holds the fd table's lock from
- * fork_prepare_fds() to fork_parent()/fork_child()). */
+ * fork_prepare_fds() to fork_parent()/fork_child()). A child is served
+ * when the parent has fds of ours or has built the machine (whose state
+ * the child must not use as its own: other threads may have held its
+ * locks at the fork). */
 void fork_prepare(void);
 void fork_prepare_fds(const struct pfd *fds);
 void fork_parent(void);
@@ -97,6 +100,10 @@ int remote_open(int path, int flags);
  * scenario that does not load or build, said once on stderr). Thread-safe.
  */
 int machine_get(struct siommu_ctx **ctx);
+
+/* machine_built - whether machine_get() has built the machine; takes no
+ * lock (fork handlers ask it). */
+bool machine_built(void);
 
 /* machine_test_unit - the mock unit of test mode ($SIOMMU_IOMMUFD_TEST=1),
  * beside the scenario's units, once machine_get() has built the machine;

@@ -249,6 +249,23 @@ static void orphan(int res)
 	}
 }
 
+/* fork() with a pipe each way: in each process, *in reads what the other
+ * writes to its *out. Returns the child's pid (0 in the child). */
+static pid_t fork_piped(int *in, int *out)
+{
+	int down[2], up[2];
+	pid_t c;
+
+	CHECK(pipe(down) == 0 && pipe(up) == 0);
+	c = fork();
+	CHECK(c >= 0);
+	close(c ? down[0] : down[1]);
+	close(c ? up[1] : up[0]);
+	*in = c ? up[0] : down[0];
+	*out = c ? down[1] : up[1];
+	return c;
+}
+
 /* What the parent saw before the fork, for the second child to compare. */
 static unsigned char hw_data[64], info[512];
 static int bad_map_errno;
@@ -341,7 +358,7 @@ static void child2(void)
 
 int main(void)
 {
-	int perr[NR_BAD], to_child[2], from_child[2], res[2], fd2, dev1, other;
+	int perr[NR_BAD], in, out, fd2, dev1, other;
 	unsigned char b;
 	uint32_t id2, dev1_id, i;
 	pid_t c;
@@ -349,17 +366,13 @@ int main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	/* The opener gone first (an opener of its own: we have no fds yet). */
-	CHECK(pipe(res) == 0);
-	c = fork();
-	CHECK(c >= 0);
-	if (!c) {
-		close(res[0]);
-		orphan(res[1]);
-	}
-	close(res[1]);
+	c = fork_piped(&in, &out);
+	if (!c)
+		orphan(out);
 	CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CHECK(read(res[0], &b, 1) == 1 && b == 'y');
-	close(res[0]);
+	CHECK(read(in, &b, 1) == 1 && b == 'y');
+	close(in);
+	close(out);
 
 	iommu_fd = open("/dev/iommu", O_RDWR);
 	CHECK(iommu_fd >= 0);
@@ -382,26 +395,19 @@ int main(void)
 
 	/* The child: its memory, mapped into our IOAS, reached by our
 	 * device. */
-	CHECK(pipe(to_child) == 0 && pipe(from_child) == 0);
-	c = fork();
-	CHECK(c >= 0);
-	if (!c) {
-		close(to_child[1]);
-		close(from_child[0]);
-		child(to_child[0], from_child[1]);
-	}
-	close(to_child[0]);
-	close(from_child[1]);
-	CHECK(write(to_child[1], perr, sizeof(perr)) == sizeof(perr));
-	CHECK(read(from_child[0], &b, 1) == 1 && b == 'm');
+	c = fork_piped(&in, &out);
+	if (!c)
+		child(in, out);
+	CHECK(write(out, perr, sizeof(perr)) == sizeof(perr));
+	CHECK(read(in, &b, 1) == 1 && b == 'm');
 	/* The child's anonymous pages, with what it wrote after mapping. */
 	CHECK(dma(dev, AIOVA + 16, PIOVA, 128) == SIOMMU_DMAENG_ST_DONE);
 	CHECK(filled(pbuf, 'B', 128) && pbuf[128] == 'P');
 	/* Its memfd page is gone from the IOAS. */
 	CHECK(dma(dev, MIOVA, PIOVA, 8) == SIOMMU_DMAENG_ST_FAULT);
-	close(to_child[1]);
+	close(out);
 	CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(from_child[0]);
+	close(in);
 	/* The child has exited: its pinned pages stay valid. */
 	memset(pbuf, 'P', PG);
 	CHECK(dma(dev, AIOVA + 16 + PG, PIOVA, 256) == SIOMMU_DMAENG_ST_DONE);
@@ -430,33 +436,27 @@ int main(void)
 	CHECK(fd2 >= 0 && dev1 >= 0);
 	CHECK(vfio_bind(dev1, fd2, &dev1_id) == 0);
 	id2 = ioas_alloc(fd2);
-	CHECK(pipe(to_child) == 0 && pipe(from_child) == 0);
-	c = fork();
-	CHECK(c >= 0);
+	c = fork_piped(&in, &out);
 	if (!c) {
-		close(to_child[1]);
-		close(from_child[0]);
 		/* After the parent's close: the objects are there. */
-		CHECK(read(to_child[0], &b, 1) == 1);
+		CHECK(read(in, &b, 1) == 1);
 		CHECK(map_at(fd2, id2, pbuf, PG, PIOVA) == 0);
 		CHECK(vfio_attach(dev1, 0, 0, &(uint32_t){ id2 }) == 0);
 		CHECK(dma(dev1, PIOVA, PIOVA + 64, 64) == SIOMMU_DMAENG_ST_DONE);
-		CHECK(write(from_child[1], "d", 1) == 1);
-		CHECK(read(to_child[0], &b, 1) == 0);
+		CHECK(write(out, "d", 1) == 1);
+		CHECK(read(in, &b, 1) == 0);
 		_exit(0);
 	}
-	close(to_child[0]);
-	close(from_child[1]);
 	CHECK(close(fd2) == 0 && close(dev1) == 0);
-	CHECK(write(to_child[1], "c", 1) == 1);
-	CHECK(read(from_child[0], &b, 1) == 1 && b == 'd');
+	CHECK(write(out, "c", 1) == 1);
+	CHECK(read(in, &b, 1) == 1 && b == 'd');
 	/* The device stays bound while the child holds its file. */
 	other = open("/dev/vfio/devices/vfio1", O_RDWR);
 	fd2 = open("/dev/iommu", O_RDWR);
 	CHECK(other >= 0 && fd2 >= 0);
 	FAILS(vfio_bind(other, fd2, &dev1_id), EINVAL);
-	close(to_child[1]);
-	close(from_child[0]);
+	close(out);
+	close(in);
 	CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* The child's exit lets the objects go; its service notices. */
 	for (i = 0; i < 5000 && vfio_bind(other, fd2, &dev1_id); i++)
