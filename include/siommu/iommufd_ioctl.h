@@ -54,8 +54,10 @@ int siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request, voi
  *   map_file  the memory IOAS_MAP (and the VFIO container's MAP_DMA) pins
  *             at the caller's [@addr, @addr + @len): a file (*fd, an fd
  *             of this process that stays open during the call) whose
- *             bytes from *start are the caller's, shared with it; -EFAULT
- *             where there is none
+ *             bytes from *start are the caller's, shared with it; or, *fd
+ *             -1, the same memory mapped in this process at address
+ *             *start (kept mapped while pinned, as siommu_ioas_map()
+ *             asks); -EFAULT where there is none
  *   fd        the caller's fd @ufd (IOAS_MAP_FILE) as an fd of this
  *             process (*fd, open during the call); -EBADF
  * @priv is passed to each.

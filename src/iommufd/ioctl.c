@@ -194,6 +194,9 @@ int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user
 	/* Memory that is not there fails where pinning would, after the
 	 * checks of the request, as for this process's own. */
 	err = user->map_file(user->priv, uva, length, &fd, &start);
+	/* Or the same memory mapped here too, at start. */
+	if (!err && fd < 0)
+		return siommu_ioas_map(ictx, ioas_id, flags, uptr(start), length, iova);
 	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, iova);
 }
 

@@ -22,10 +22,12 @@
  * the file behind it, passed with SCM_RIGHTS and mapped by the opener.
  * IOAS_MAP_FILE's fd goes as it is. For IOAS_MAP (and the VFIO
  * container's MAP_DMA) the child finds the file of a MAP_SHARED range
- * among its open fds; a private range (anonymous memory, a private file
- * mapping) first moves onto a memfd of its own, mapped MAP_FIXED |
- * MAP_SHARED over the range with its bytes, which is what the pin then
- * holds: the child keeps reading and writing the same bytes the device
+ * among its open fds or by its path; shared memory the opener maps too
+ * (anonymous, from before the fork) is pinned where the opener has it; a
+ * private range (anonymous memory, a private file mapping), or shared
+ * anonymous memory the opener lacks, first moves onto a memfd of its own,
+ * mapped MAP_FIXED | MAP_SHARED over the range with its bytes, which is
+ * what the pin then holds: the child keeps reading and writing the same bytes the device
  * does, as with Linux's pin. A write another thread of the child makes
  * to the range while it moves may be lost; a range the child munmaps
  * afterwards stays pinned in the opener until unmapped from the IOAS.
@@ -83,14 +85,18 @@ struct rq {
 	uint64_t count;
 	int64_t pos;
 	uint64_t map_addr, map_len, map_start;	/* IOAS_MAP's file, when one rides */
+	uint64_t map_dev, map_ino;		/* or the shared memory it is */
 	int32_t map_err;			/* or why there is none */
 };
 
 /* The answer; an fd may ride along (a queue's, a new connection's). */
 struct rp {
 	int64_t ret;		/* or -errno */
-	int32_t handle;		/* a new handle (queue, open) */
+	int32_t handle;		/* a new handle (queue, open); or RP_NOT_SHARED */
 };
+
+/* IOAS_MAP's shared memory is not the opener's too. */
+#define RP_NOT_SHARED (-2)
 
 static int msg_send(int sock, const void *buf, size_t len, int fd)
 {
@@ -148,6 +154,115 @@ static int msg_recv(int sock, void *buf, size_t len, int *fd)
 }
 
 /* ------------------------------------------------------------------ */
+/* Mappings, as /proc/self/maps shows them                            */
+/* ------------------------------------------------------------------ */
+
+/* A mapping of /proc/PID/maps. */
+struct vma {
+	uintptr_t start, end;
+	uint64_t off, ino;
+	dev_t dev;
+	int prot;
+	bool shared;
+	char path[160];		/* as maps shows it, possibly cut */
+};
+
+/* One line of a maps file: whether it is one. */
+static bool vma_parse(const char *line, struct vma *m)
+{
+	char perms[8];
+	unsigned int maj, min;
+	unsigned long ms, me;
+	unsigned long long off, ino;
+	int end = 0;
+
+	if (sscanf(line, "%lx-%lx %7s %llx %x:%x %llu %n", &ms, &me, perms, &off, &maj, &min,
+		   &ino, &end) < 7)
+		return false;
+	*m = (struct vma){ .start = ms, .end = me, .off = off, .ino = ino,
+			   .dev = makedev(maj, min), .shared = perms[3] == 's' };
+	m->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+		  (perms[2] == 'x' ? PROT_EXEC : 0);
+	if (end > 0)
+		snprintf(m->path, sizeof(m->path), "%.*s", (int)strcspn(line + end, "\n"),
+			 line + end);
+	return true;
+}
+
+/* The mappings over [start, end), in order, covering it (*n of them,
+ * at most @max): 0, -EFAULT (a hole, or more than @max). */
+static int vmas_over(uintptr_t start, uintptr_t end, struct vma *v, unsigned int max,
+		     unsigned int *n)
+{
+	char line[512];
+	uintptr_t at = start;
+	struct vma m;
+	FILE *f;
+
+	*n = 0;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -EFAULT;
+	while (at < end && fgets(line, sizeof(line), f)) {
+		if (!vma_parse(line, &m) || m.end <= at)
+			continue;
+		if (m.start > at || *n == max)
+			break;
+		v[(*n)++] = m;
+		at = m.end;
+	}
+	fclose(f);
+	return at >= end ? 0 : -EFAULT;
+}
+
+/* Shared memory with no file of its own to open: shared anonymous
+ * memory, a memfd, System V shared memory. */
+static bool vma_anon_shm(const struct vma *v)
+{
+	return !strncmp(v->path, "/dev/zero", 9) || !strncmp(v->path, "/memfd:", 7) ||
+	       !strncmp(v->path, "/SYSV", 5);
+}
+
+/* The file of @v reopened by its path, when that is still the file: the
+ * fd, or -1. */
+static int fd_by_path(const struct vma *v)
+{
+	struct stat st;
+	int fd;
+
+	if (v->path[0] != '/' || vma_anon_shm(v) || strstr(v->path, " (deleted)"))
+		return -1;
+	fd = open(v->path, ((v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != v->ino || st.st_dev != v->dev)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Where this process maps the bytes of file (@dev, @ino) from @off for
+ * @len: 0 with *addr, or -EFAULT. */
+static int own_mapping(dev_t dev, uint64_t ino, uint64_t off, uint64_t len, uintptr_t *addr)
+{
+	char line[512];
+	struct vma m;
+	int ret = -EFAULT;
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -EFAULT;
+	while (ret && fgets(line, sizeof(line), f))
+		if (vma_parse(line, &m) && m.shared && m.ino == ino && m.dev == dev &&
+		    off >= m.off && off + len <= m.off + (m.end - m.start)) {
+			*addr = m.start + (off - m.off);
+			ret = 0;
+		}
+	fclose(f);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
 /* The opener: a service thread per child                             */
 /* ------------------------------------------------------------------ */
 
@@ -174,6 +289,7 @@ static bool pfd_used(const struct pfd *f)
 struct call {
 	const struct rq *q;
 	int fd;			/* what rode with it, or -1 */
+	bool not_shared;	/* map_file found no shared memory of ours */
 };
 
 /* @len bytes between our @local and process @pid's @addr (written there
@@ -214,10 +330,23 @@ static int hook_map_file(void *priv, uint64_t addr, uint64_t len, int *fd, uint6
 {
 	struct call *c = priv;
 
+	uintptr_t at;
+
 	if (c->q->map_err)
 		return c->q->map_err;
-	if (c->fd < 0 || addr != c->q->map_addr || len != c->q->map_len)
+	if (addr != c->q->map_addr || len != c->q->map_len)
 		return -EFAULT;
+	/* Shared memory with no file to pass: ours too, or nothing. */
+	if (c->fd < 0) {
+		if (!c->q->map_ino ||
+		    own_mapping((dev_t)c->q->map_dev, c->q->map_ino, c->q->map_start, len, &at)) {
+			c->not_shared = c->q->map_ino;
+			return -EFAULT;
+		}
+		*fd = -1;
+		*start = at;
+		return 0;
+	}
 	*fd = c->fd;
 	*start = c->q->map_start;
 	return 0;
@@ -505,7 +634,7 @@ static int64_t serve_fork(struct conn *c, int *out_fd)
 
 static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 {
-	struct call call = { q, in_fd };
+	struct call call = { q, in_fd, false };
 	struct rp p = { .handle = -1 };
 	struct pfd *f = handle(c, q->handle), nf;
 	int out_fd = -1;
@@ -518,6 +647,8 @@ static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 			p.ret = serve_vfio_ioctl(c, f, q);
 		else
 			p.ret = serve_iommufd_ioctl(c, *f, &call, &out_fd, &p.handle);
+		if (call.not_shared && p.ret == -EFAULT)
+			p.handle = RP_NOT_SHARED;
 		break;
 	case RQ_READ:
 	case RQ_WRITE:
@@ -642,52 +773,6 @@ static int self_read(void *dst, const void *src, size_t len)
 	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-/* A mapping of /proc/self/maps. */
-struct vma {
-	uintptr_t start, end;
-	uint64_t off, ino;
-	dev_t dev;
-	int prot;
-	bool shared;
-};
-
-/* The mappings over [start, end), in order, covering it (*n of them,
- * at most @max): 0, -EFAULT (a hole, or more than @max). */
-static int vmas_over(uintptr_t start, uintptr_t end, struct vma *v, unsigned int max,
-		     unsigned int *n)
-{
-	char line[512], perms[8];
-	unsigned int maj, min;
-	uintptr_t at = start;
-	FILE *f;
-
-	*n = 0;
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return -EFAULT;
-	while (at < end && fgets(line, sizeof(line), f)) {
-		struct vma m = { 0 };
-		unsigned long ms, me;
-		unsigned long long off, ino;
-
-		if (sscanf(line, "%lx-%lx %7s %llx %x:%x %llu", &ms, &me, perms, &off, &maj,
-			   &min, &ino) != 7)
-			continue;
-		if (me <= at)
-			continue;
-		if (ms > at || *n == max)
-			break;
-		m = (struct vma){ .start = ms, .end = me, .off = off, .ino = ino,
-				  .dev = makedev(maj, min), .shared = perms[3] == 's' };
-		m.prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-			 (perms[2] == 'x' ? PROT_EXEC : 0);
-		v[(*n)++] = m;
-		at = me;
-	}
-	fclose(f);
-	return at >= end ? 0 : -EFAULT;
-}
-
 /* An open fd of ours on the file of @v (dev, inode): the fd, or -1. */
 static int fd_of_file(const struct vma *v)
 {
@@ -800,10 +885,18 @@ static int move_to_memfd(uintptr_t start, uintptr_t end, const struct vma *v, un
 	return fd;
 }
 
-/* The file the opener maps for our [uva, uva + len): *fd (open while
- * the call is made; a dup to close when @dup) and *start, or -errno as
- * pinning would fail. */
-static int map_prepare(uint64_t uva, uint64_t len, int *fd, bool *dup, uint64_t *start)
+/*
+ * The file the opener maps for our [uva, uva + len): *fd (open while the
+ * call is made; a dup to close when @dup) and *start (the file offset of
+ * @uva), or -errno as pinning would fail. Shared memory: its file among
+ * our fds or by its path; else, with *fd -1, its identity in *dev and
+ * *ino for the opener to find in its own mappings (memory shared before
+ * the fork); with @move (the opener did not have it), shared anonymous
+ * memory moves like private memory (processes that shared it with us
+ * before no longer do).
+ */
+static int map_prepare(uint64_t uva, uint64_t len, bool move, int *fd, bool *dup,
+		       uint64_t *start, uint64_t *dev, uint64_t *ino)
 {
 	const uintptr_t pmask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
 	struct vma v[64];
@@ -826,12 +919,20 @@ static int map_prepare(uint64_t uva, uint64_t len, int *fd, bool *dup, uint64_t 
 	}
 	if (shared) {
 		*fd = fd_of_file(&v[0]);
+		if (*fd < 0)
+			*fd = fd_by_path(&v[0]);
 		*dup = true;
 		*start = v[0].off + (uva - v[0].start);
-		return *fd >= 0 ? 0 : -EFAULT;
-	}
-	if (!priv)
+		if (*fd >= 0)
+			return 0;
+		*dev = v[0].dev;
+		*ino = v[0].ino;
+		if (!move || !vma_anon_shm(&v[0]))
+			return 0;
+		*dev = *ino = 0;
+	} else if (!priv) {
 		return -EFAULT;
+	}
 	ret = move_to_memfd(s, e, v, n);
 	if (ret < 0)
 		return ret;
@@ -843,8 +944,8 @@ static int map_prepare(uint64_t uva, uint64_t len, int *fd, bool *dup, uint64_t 
 }
 
 /* IOAS_MAP / MAP_DMA: the memory of the struct at @arg, prepared. */
-static void ioctl_map_prepare(unsigned long request, void *arg, struct rq *q, int *fd,
-			      bool *dup)
+static void ioctl_map_prepare(unsigned long request, void *arg, bool move, struct rq *q,
+			      int *fd, bool *dup)
 {
 	uint64_t va, len;
 
@@ -865,7 +966,7 @@ static void ioctl_map_prepare(unsigned long request, void *arg, struct rq *q, in
 	}
 	q->map_addr = va;
 	q->map_len = len;
-	q->map_err = map_prepare(va, len, fd, dup, &q->map_start);
+	q->map_err = map_prepare(va, len, move, fd, dup, &q->map_start, &q->map_dev, &q->map_ino);
 }
 
 int remote_ioctl(int h, unsigned long request, void *arg)
@@ -874,10 +975,11 @@ int remote_ioctl(int h, unsigned long request, void *arg)
 			.arg = (uintptr_t)arg, .aux = -1 };
 	struct rp p;
 	int send_fd = -1, got = -1, ret, newfd;
-	bool dup = false;
+	bool dup = false, move = false;
 
+again:
 	if (arg && (request == IOMMU_IOAS_MAP || request == VFIO_IOMMU_MAP_DMA)) {
-		ioctl_map_prepare(request, arg, &q, &send_fd, &dup);
+		ioctl_map_prepare(request, arg, move, &q, &send_fd, &dup);
 	} else if (arg && request == IOMMU_IOAS_MAP_FILE) {
 		struct iommu_ioas_map_file m;
 
@@ -896,10 +998,19 @@ int remote_ioctl(int h, unsigned long request, void *arg)
 		}
 	}
 	ret = call(&q, send_fd, &p, &got);
-	if (dup)
+	if (dup && send_fd >= 0)
 		close(send_fd);
 	if (ret)
 		return ret;
+	/* Shared memory the opener does not have: moved, and again (the
+	 * failed call changed nothing). */
+	if (p.ret == -EFAULT && p.handle == RP_NOT_SHARED && !move) {
+		move = true;
+		send_fd = -1;
+		dup = false;
+		q.map_dev = q.map_ino = 0;
+		goto again;
+	}
 	if (p.ret || got < 0)
 		return (int)p.ret;
 	/* A queue's fd: ours now, its number in the struct. */

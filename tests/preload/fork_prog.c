@@ -34,10 +34,12 @@
 #define PIOVA 0x100000ull	/* the parent's buffer */
 #define MIOVA 0x200000ull	/* the child's memfd buffer */
 #define AIOVA 0x300000ull	/* the child's anonymous buffer */
+#define SIOVA 0x400000ull	/* shared anonymous memory, the parent's too */
+#define FIOVA 0x500000ull	/* a file the child mapped and closed */
 
 static int iommu_fd, dev;
 static uint32_t ioas, dev_id;
-static unsigned char *pbuf;
+static unsigned char *pbuf, *sbuf;
 
 static uint32_t ioas_alloc(int fd)
 {
@@ -159,6 +161,24 @@ static void child(int in, int out)
 	memset(abuf, 'B', 2 * PG);
 	/* The same IOVA again: the parent's rules. */
 	FAILS(map_at(iommu_fd, ioas, mbuf, PG, MIOVA), EEXIST);
+	/* Memory shared with the parent since before the fork stays shared:
+	 * what we write the parent sees, and its device reads. */
+	CHECK(map_at(iommu_fd, ioas, sbuf, PG, SIOVA) == 0);
+	memset(sbuf, 'T', PG);
+	/* A file we mapped shared and closed: found again by its path. */
+	{
+		char path[] = "/tmp/siommu-fork-XXXXXX";
+		unsigned char *fbuf;
+		int ffd = mkstemp(path);
+
+		CHECK(ffd >= 0 && ftruncate(ffd, PG) == 0);
+		fbuf = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+		CHECK(fbuf != MAP_FAILED);
+		close(ffd);
+		memset(fbuf, 'F', PG);
+		CHECK(map_at(iommu_fd, ioas, fbuf, PG, FIOVA) == 0);
+		unlink(path);
+	}
 
 	/* The device, driven from here, writes our memfd's page. */
 	CHECK(dma(dev, PIOVA, MIOVA, 64) == SIOMMU_DMAENG_ST_DONE);
@@ -382,7 +402,9 @@ int main(void)
 	ioas = ioas_alloc(iommu_fd);
 	CHECK(vfio_attach(dev, 0, 0, &(uint32_t){ ioas }) == 0);
 	pbuf = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(pbuf != MAP_FAILED);
+	sbuf = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(pbuf != MAP_FAILED && sbuf != MAP_FAILED);
+	memset(sbuf, 'S', PG);
 	memset(pbuf, 'P', PG);
 	CHECK(map_at(iommu_fd, ioas, pbuf, PG, PIOVA) == 0);
 	bad_calls(iommu_fd, perr);
@@ -400,6 +422,12 @@ int main(void)
 		child(in, out);
 	CHECK(write(out, perr, sizeof(perr)) == sizeof(perr));
 	CHECK(read(in, &b, 1) == 1 && b == 'm');
+	/* The shared page, as the child wrote it after mapping it; the
+	 * file's page. */
+	CHECK(filled(sbuf, 'T', PG));
+	CHECK(dma(dev, SIOVA, PIOVA, 32) == SIOMMU_DMAENG_ST_DONE && filled(pbuf, 'T', 32));
+	CHECK(dma(dev, FIOVA, PIOVA, 32) == SIOMMU_DMAENG_ST_DONE && filled(pbuf, 'F', 32));
+	CHECK(unmap(iommu_fd, ioas, SIOVA, PG) == 0 && unmap(iommu_fd, ioas, FIOVA, PG) == 0);
 	/* The child's anonymous pages, with what it wrote after mapping. */
 	CHECK(dma(dev, AIOVA + 16, PIOVA, 128) == SIOMMU_DMAENG_ST_DONE);
 	CHECK(filled(pbuf, 'B', 128) && pbuf[128] == 'P');

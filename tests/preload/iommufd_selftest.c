@@ -8,6 +8,9 @@
  * libsiommu-preload.so with SIOMMU_IOMMUFD_TEST=1 (test mode). Run with
  * the argument "off" and without that variable, it checks that
  * IOMMU_TEST_CMD is -ENOTTY, as on a kernel without CONFIG_IOMMUFD_TEST.
+ * With the argument "fork" first, it opens /dev/iommu and runs each case
+ * that reaches no memory through a test operation in a forked child,
+ * whose opens, ioctls and queue fds the parent serves.
  *
  * Each case gets a fresh /dev/iommu fd from its fixture's setup and gives
  * it back in teardown; the fixture variants have 0, 1 or 2 mock domains
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -935,24 +939,27 @@ static void two_fds(struct fixture *f)
 struct test_case {
 	const char *name;
 	void (*fn)(struct fixture *f);
+	bool remote;		/* runs in a forked child too: it uses no test
+				 * operation on the caller's memory or access
+				 * fds, which are the opener's alone */
 };
 
 static const struct test_case cases[] = {
-	{ "cmd_length", cmd_length },
-	{ "iova_ranges", iova_ranges },
-	{ "add_reserved", add_reserved },
-	{ "all_aligns", all_aligns },
-	{ "map_errors", map_errors },
-	{ "copy_and_destroy", copy_and_destroy },
-	{ "domain_replace", domain_replace },
-	{ "access", access_cases },
-	{ "hw_info", hw_info },
-	{ "dirty", dirty },
-	{ "pasid", pasid },
-	{ "nested", nested },
-	{ "iopf", iopf },
-	{ "memory_limit", memory_limit },
-	{ "two_fds", two_fds },
+	{ "cmd_length", cmd_length, true },
+	{ "iova_ranges", iova_ranges, true },
+	{ "add_reserved", add_reserved, true },
+	{ "all_aligns", all_aligns, false },
+	{ "map_errors", map_errors, false },
+	{ "copy_and_destroy", copy_and_destroy, false },
+	{ "domain_replace", domain_replace, true },
+	{ "access", access_cases, false },
+	{ "hw_info", hw_info, true },
+	{ "dirty", dirty, false },
+	{ "pasid", pasid, true },
+	{ "nested", nested, true },
+	{ "iopf", iopf, true },
+	{ "memory_limit", memory_limit, false },
+	{ "two_fds", two_fds, false },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)
@@ -982,13 +989,43 @@ static int off_mode(void)
 	return 0;
 }
 
+/* Fork mode: @c in a child of ours, whose fds and memory our service
+ * thread serves; its failures. */
+static unsigned int run_case_forked(const struct test_case *c, unsigned int domains)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (!pid) {
+		run_case(c, domains);
+		_exit(cur_failed ? 1 : 0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 1;
+	return WEXITSTATUS(st) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int i, domains, failed = 0, n = 0;
+	bool forked = argc > 1 && !strcmp(argv[1], "fork");
+	int keep = -1;
 	char name[96];
 
 	if (argc > 1 && !strcmp(argv[1], "off"))
 		return off_mode();
+	if (forked) {
+		/* Children of a process with a machine are served by it. */
+		keep = open("/dev/iommu", O_RDWR);
+		if (keep < 0)
+			return 1;
+		argc--;
+		argv++;
+	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (domains = 0; domains <= 2; domains++) {
 			snprintf(name, sizeof(name), "iommufd_ioas.mock_domains_%u.%s", domains,
@@ -996,12 +1033,19 @@ int main(int argc, char **argv)
 			/* An argument runs the cases whose names contain it. */
 			if (argc > 1 && !strstr(name, argv[1]))
 				continue;
+			if (forked && !cases[i].remote)
+				continue;
 			cur_case = name;
-			run_case(&cases[i], domains);
+			if (forked)
+				cur_failed = run_case_forked(&cases[i], domains);
+			else
+				run_case(&cases[i], domains);
 			printf("%s %u %s\n", cur_failed ? "not ok" : "ok", ++n, name);
 			failed += cur_failed;
 		}
 	}
 	printf("# %u passed, %u failed\n", n - failed, failed);
+	if (keep >= 0)
+		close(keep);
 	return failed ? 1 : 0;
 }
