@@ -833,11 +833,13 @@ static void moved_keep(int fd)
 	unsigned int i;
 
 	pthread_mutex_lock(&moved_lock);
-	for (i = 0; nr_moved >= MOVED_KEEP && i < nr_moved; i++) {
-		if (file_mapped(moved[i]))
+	for (i = 0; nr_moved >= MOVED_KEEP && i < nr_moved;) {
+		if (file_mapped(moved[i])) {
+			i++;
 			continue;
+		}
 		close(moved[i]);
-		moved[i--] = moved[--nr_moved];
+		moved[i] = moved[--nr_moved];
 	}
 	if (nr_moved < MAX_FDS)
 		moved[nr_moved++] = fd;
