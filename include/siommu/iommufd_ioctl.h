@@ -60,6 +60,11 @@ int siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request, voi
  *             asks); -EFAULT where there is none
  *   fd        the caller's fd @ufd (IOAS_MAP_FILE) as an fd of this
  *             process (*fd, open during the call); -EBADF
+ *   made_fd   the call made @fd, an fd of this process, for object @id
+ *             (FAULT_QUEUE_ALLOC, VEVENTQ_ALLOC), and writes its number to
+ *             the caller's struct; the hook's from then on, also when the
+ *             call then fails (the object stays: the hook's owner
+ *             destroys it)
  * @priv is passed to each.
  */
 struct siommu_iommufd_user {
@@ -67,6 +72,7 @@ struct siommu_iommufd_user {
 	int (*write)(void *priv, uint64_t addr, const void *src, uint64_t len);
 	int (*map_file)(void *priv, uint64_t addr, uint64_t len, int *fd, uint64_t *start);
 	int (*fd)(void *priv, int ufd, int *fd);
+	void (*made_fd)(void *priv, int fd, uint32_t id);
 	void *priv;
 };
 
@@ -77,10 +83,9 @@ struct siommu_iommufd_user {
  * memory IOAS_MAP pins is @user's map_file, IOAS_MAP_FILE's fd @user's
  * fd. Returns what siommu_iommufd_ioctl() does for the same struct, the
  * hooks' errors besides (-EFAULT, -ENOMEM for a copy of the caller's
- * arrays). Two things stay the caller's own to do: an fd the call makes
- * (FAULT_QUEUE_ALLOC, VEVENTQ_ALLOC) is this process's, whose number is
- * written to the caller's struct; and IOMMU_TEST_CMD's operations that
- * reach the caller's memory or make an fd are -EOPNOTSUPP. Thread-safe.
+ * arrays). An fd the call makes goes to @user's made_fd; IOMMU_TEST_CMD's
+ * operations that reach the caller's memory or make an fd are
+ * -EOPNOTSUPP. Thread-safe.
  */
 int siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx, unsigned long request,
 			      uint64_t arg, const struct siommu_iommufd_user *user);

@@ -376,6 +376,8 @@ static int veventq_alloc(struct ucmd *u)
 		siommu_iommufd_obj_destroy(u->ictx, c->out_veventq_id);
 		return ret;
 	}
+	if (u->user)
+		u->user->made_fd(u->user->priv, fd, c->out_veventq_id);
 	c->out_veventq_fd = (uint32_t)fd;
 	u->respond = true;
 	return 0;
@@ -477,6 +479,8 @@ static int fault_queue_alloc(struct ucmd *u)
 		siommu_iommufd_obj_destroy(u->ictx, c->out_fault_id);
 		return ret;
 	}
+	if (u->user)
+		u->user->made_fd(u->user->priv, fd, c->out_fault_id);
 	c->out_fault_fd = (uint32_t)fd;
 	u->respond = true;
 	return 0;
@@ -625,7 +629,8 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx,
 					    unsigned long request, uint64_t arg,
 					    const struct siommu_iommufd_user *user)
 {
-	if (!user || !user->read || !user->write || !user->map_file || !user->fd)
+	if (!user || !user->read || !user->write || !user->map_file || !user->fd ||
+	    !user->made_fd)
 		return -EINVAL;
 	return dispatch(ictx, request, arg, user);
 }

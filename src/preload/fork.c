@@ -5,8 +5,8 @@
  * that made them (the opener), whose memory the models reach by pointer;
  * the opener serves them.
  *
- * At fork, when the opener has fds of ours, a socketpair joins it to the
- * child and a service thread of the opener answers the child on it. The
+ * At fork, when the opener has fds of ours (or has built the machine), a
+ * socketpair joins it to the child and a service thread of the opener answers the child on it. The
  * child's inherited fds become remote handles: the same fd numbers (the
  * eventfds stay, so poll, dup and close keep working on them), each
  * naming what the fd stood for in the opener at fork. Its stale copy of
@@ -27,8 +27,8 @@
  * private range (anonymous memory, a private file mapping), or shared
  * anonymous memory the opener lacks, first moves onto a memfd of its own,
  * mapped MAP_FIXED | MAP_SHARED over the range with its bytes, which is
- * what the pin then holds: the child keeps reading and writing the same bytes the device
- * does, as with Linux's pin. A write another thread of the child makes
+ * what the pin then holds: the child keeps reading and writing the same
+ * bytes the device does, as with Linux's pin. A write another thread of the child makes
  * to the range while it moves may be lost; a range the child munmaps
  * afterwards stays pinned in the opener until unmapped from the IOAS.
  *
@@ -43,8 +43,10 @@
  * device file has it served by the opener too.
  *
  * Locking: in the opener each connection belongs to its service thread
- * alone. In a child, call_lock makes a call one exchange on the socket,
- * rfd_lock protects the handle table.
+ * alone, and serve_lock protects the list of them. In a child, call_lock
+ * makes a call one exchange on the socket, rfd_lock protects the handle
+ * table, moved_lock the memfds kept. The atfork handlers hold all of them
+ * across fork().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -290,6 +292,8 @@ struct call {
 	const struct rq *q;
 	int fd;			/* what rode with it, or -1 */
 	bool not_shared;	/* map_file found no shared memory of ours */
+	int made_fd;		/* a queue's fd the call made, or -1 */
+	uint32_t made_id;	/* and its object */
 };
 
 /* @len bytes between our @local and process @pid's @addr (written there
@@ -329,7 +333,6 @@ static int hook_write(void *priv, uint64_t addr, const void *src, uint64_t len)
 static int hook_map_file(void *priv, uint64_t addr, uint64_t len, int *fd, uint64_t *start)
 {
 	struct call *c = priv;
-
 	uintptr_t at;
 
 	if (c->q->map_err)
@@ -350,6 +353,14 @@ static int hook_map_file(void *priv, uint64_t addr, uint64_t len, int *fd, uint6
 	*fd = c->fd;
 	*start = c->q->map_start;
 	return 0;
+}
+
+static void hook_made_fd(void *priv, int fd, uint32_t id)
+{
+	struct call *c = priv;
+
+	c->made_fd = fd;
+	c->made_id = id;
 }
 
 static int hook_fd(void *priv, int ufd, int *fd)
@@ -397,34 +408,20 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 	const struct pfd *f = &self;	/* handle_add() may move the table */
 	const struct siommu_iommufd_user user = {
 		.read = hook_read, .write = hook_write, .map_file = hook_map_file,
-		.fd = hook_fd, .priv = call,
+		.fd = hook_fd, .made_fd = hook_made_fd, .priv = call,
 	};
 	const struct rq *q = call->q;
-	uint32_t id = 0, qfd = 0;
-	enum pfd_kind kind;
 	int ret, h;
 
 	if (f->kind != PFD_IOMMUFD)
 		return -ENOTTY;
 	ret = siommu_iommufd_ioctl_user(pctx_ictx(f->pc), q->request, q->arg, &user);
-	if (ret || (q->request != IOMMU_FAULT_QUEUE_ALLOC && q->request != IOMMU_VEVENTQ_ALLOC))
+	if (call->made_fd < 0)
 		return ret;
-	/* The call wrote the object's ID and our fd to the child's struct. */
-	if (q->request == IOMMU_FAULT_QUEUE_ALLOC) {
-		kind = PFD_FAULT;
-		ret = pid_rw(q->pid, false, &id, q->arg + offsetof(struct iommu_fault_alloc,
-								   out_fault_id), 4);
-		ret = ret ?: pid_rw(q->pid, false, &qfd, q->arg +
-				    offsetof(struct iommu_fault_alloc, out_fault_fd), 4);
-	} else {
-		kind = PFD_VEVENTQ;
-		ret = pid_rw(q->pid, false, &id, q->arg + offsetof(struct iommu_veventq_alloc,
-								   out_veventq_id), 4);
-		ret = ret ?: pid_rw(q->pid, false, &qfd, q->arg +
-				    offsetof(struct iommu_veventq_alloc, out_veventq_fd), 4);
-	}
 	if (!ret) {
-		struct pfd nf = { .pc = f->pc, .kind = kind, .obj_id = id };
+		struct pfd nf = { .pc = f->pc, .obj_id = call->made_id,
+				  .kind = q->request == IOMMU_FAULT_QUEUE_ALLOC ? PFD_FAULT :
+										  PFD_VEVENTQ };
 
 		pfd_ref(&nf);
 		h = handle_add(c, &nf);
@@ -433,13 +430,13 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 			ret = h;
 		} else {
 			*out_handle = h;
-			*out_fd = (int)qfd;	/* goes to the child, then closes */
+			*out_fd = call->made_fd;	/* goes to the child, then closes */
 			return 0;
 		}
 	}
 	/* The child cannot have the queue: it goes, as for a full fd table. */
-	close((int)qfd);
-	siommu_iommufd_obj_destroy(pctx_ictx(f->pc), id);
+	close(call->made_fd);
+	siommu_iommufd_obj_destroy(pctx_ictx(f->pc), call->made_id);
 	return ret;
 }
 
@@ -634,7 +631,7 @@ static int64_t serve_fork(struct conn *c, int *out_fd)
 
 static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 {
-	struct call call = { q, in_fd, false };
+	struct call call = { .q = q, .fd = in_fd, .made_fd = -1 };
 	struct rp p = { .handle = -1 };
 	struct pfd *f = handle(c, q->handle), nf;
 	int out_fd = -1;
@@ -1082,6 +1079,7 @@ void fork_prepare(void)
 	pthread_mutex_lock(&call_lock);
 	pthread_mutex_lock(&rfd_lock);
 	pthread_mutex_lock(&serve_lock);
+	pthread_mutex_lock(&moved_lock);
 }
 
 /* Under the fd table's lock: the opener's fds, referenced for the child
@@ -1110,6 +1108,7 @@ void fork_prepare_fds(const struct pfd *fds)
 
 void fork_parent(void)
 {
+	pthread_mutex_unlock(&moved_lock);
 	pthread_mutex_unlock(&serve_lock);
 	pthread_mutex_unlock(&rfd_lock);
 	pthread_mutex_unlock(&call_lock);
@@ -1136,6 +1135,7 @@ void fork_child(struct pfd *fds)
 	for (c = conns; c; c = c->next)
 		close(c->sock);
 	conns = NULL;
+	pthread_mutex_init(&moved_lock, NULL);
 	pthread_mutex_init(&serve_lock, NULL);
 	pthread_mutex_init(&rfd_lock, NULL);
 	pthread_mutex_init(&call_lock, NULL);
