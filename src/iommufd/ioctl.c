@@ -207,7 +207,8 @@ static int ioas_map(struct ucmd *u)
 
 	if (c->__reserved)
 		return -EOPNOTSUPP;
-	ret = ifd_umap(u->ictx, u->user, c->ioas_id, c->flags, c->user_va, c->length, (uint64_t *)&c->iova);
+	ret = ifd_umap(u->ictx, u->user, c->ioas_id, c->flags, c->user_va, c->length,
+		       (uint64_t *)&c->iova);
 	u->respond = !ret;
 	return ret;
 }

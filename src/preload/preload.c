@@ -32,8 +32,8 @@
  *
  * Locking: fds_lock protects the fd table and the contexts' reference
  * counts; it is not held across a call into the library, which is
- * thread-safe on its own, but is held across fork(). A context cannot go away during a call: the
- * call holds a reference.
+ * thread-safe on its own, but is held across fork(). A context cannot go
+ * away during a call: the call holds a reference.
  */
 /* open and open64 are two symbols here: no redirection of one to the other. */
 #undef _FILE_OFFSET_BITS
