@@ -1089,6 +1089,9 @@ void fork_prepare_fds(const struct pfd *fds)
 	unsigned int i;
 	bool any = false;
 
+	/* A child serves nothing: its copy of the library is not its own. */
+	if (remote_active())
+		return;
 	for (i = 0; i < MAX_FDS && !any; i++)
 		any = pfd_used(&fds[i]);
 	if (!any && !machine_built())

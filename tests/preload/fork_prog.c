@@ -13,6 +13,7 @@
  * its memory in a container, and opens a context and a device of its own;
  * a child whose opener has exited gets EIO, also with a sibling alive.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -75,6 +76,20 @@ static uint32_t dma(int d, uint64_t src, uint64_t dst, uint64_t len)
 	eng_write64(d, SIOMMU_DMAENG_DST, dst);
 	eng_write64(d, SIOMMU_DMAENG_LEN, len);
 	return eng_run(d);
+}
+
+/* How many threads this process has. */
+static unsigned int threads(void)
+{
+	unsigned int n = 0;
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+
+	CHECK(dir);
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
 }
 
 static bool filled(const unsigned char *p, unsigned char c, size_t len)
@@ -213,6 +228,8 @@ static void child(int in, int out)
 		_exit(0);
 	}
 	CHECK(waitpid(gc, &st, 0) == gc && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* Its service is the opener's: nothing of the library runs here. */
+	CHECK(threads() == 1);
 
 	/* The memfd page leaves the IOAS; the anonymous pages stay mapped
 	 * as we exit. */
