@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -858,6 +859,7 @@ static void iopf(struct fixture *f)
 	};
 	struct iommu_hwpt_pgfault rec;
 	struct iommu_hwpt_page_response resp = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
 	uint32_t stdev, idev;
 
 	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, MOCK_FLAGS_DEVICE_PASID, &stdev, NULL,
@@ -876,8 +878,15 @@ static void iopf(struct fixture *f)
 	}
 	ASSERT_EQ(0, pasid_op(f->fd, IOMMU_TEST_OP_PASID_ATTACH, stdev, 0x20, ha.out_hwpt_id));
 	trig.trigger_iopf.dev_id = idev;
+	pfd.fd = (int)fa.out_fault_fd;
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	/* Readable while a group waits (in a forked child too: its fd is
+	 * the same file as the opener's). */
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLIN, pfd.revents & POLLIN);
 	ASSERT_EQ(sizeof(rec), read((int)fa.out_fault_fd, &rec, sizeof(rec)));
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	ASSERT_EQ(IOMMU_PGFAULT_FLAGS_PASID_VALID | IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec.flags);
 	ASSERT_EQ(idev, rec.dev_id);
 	ASSERT_EQ(0x20, rec.pasid);
