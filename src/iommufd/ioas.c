@@ -264,11 +264,14 @@ struct pin_req {
 	int fd;				/* MAP_FILE, with start */
 	uint64_t start;
 	bool file;
+	int err;			/* no storage: pinning fails so */
 };
 
 static int pin(struct siommu_iommufd *ictx, const struct pin_req *req, uint64_t length,
 	       unsigned int flags, struct ifd_pages **out)
 {
+	if (req->err)
+		return req->err;
 	if (req->file)
 		return ifd_pages_from_file(ictx, req->fd, req->start, length,
 					   flags & SIOMMU_IOAS_MAP_WRITEABLE, out);
@@ -430,6 +433,13 @@ int SIOMMU_EXPORT siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioa
 {
 	return map_pinned(ictx, ioas_id, flags, length, iova,
 			  &(struct pin_req){ .fd = fd, .start = start, .file = true });
+}
+
+int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		    int fd, uint64_t start, int err, uint64_t length, uint64_t *iova)
+{
+	return map_pinned(ictx, ioas_id, flags, length, iova,
+			  &(struct pin_req){ .fd = fd, .start = start, .file = true, .err = err });
 }
 
 /*

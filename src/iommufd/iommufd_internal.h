@@ -51,6 +51,7 @@
 #include <bsd/sys/tree.h>
 
 #include <siommu/iommufd.h>
+#include <siommu/iommufd_ioctl.h>
 #include <siommu/iova.h>
 #include "core/core_internal.h"
 #include "util/compiler.h"
@@ -473,13 +474,38 @@ int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 		 uint64_t length);
 
+/*
+ * IOAS_MAP of another process's memory: siommu_ioas_map_file() of the
+ * file that holds it (@fd from @start), or, with @err, none: the call
+ * fails with @err where pinning would, after every check of the request.
+ */
+int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		    int fd, uint64_t start, int err, uint64_t length, uint64_t *iova);
+
 /* The page sizes every paging domain of IOAS @ioas_id maps with (all
  * sizes from 4K up with none), at least its alignment: 0, -ENOENT. */
 int ifd_ioas_pgsizes(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t *pgsizes);
 
-/* The VFIO type1 container requests (vfio_compat.c): their result (0 or
- * more), -ENOTTY for a request that is not one. */
-int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg);
+/* The VFIO type1 container requests (vfio_compat.c), @arg the caller's
+ * (an integer for the first three), @user as siommu_iommufd_ioctl_user()
+ * takes it (NULL: this process): their result (0 or more), -ENOTTY for a
+ * request that is not one. */
+int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, uint64_t arg,
+			  const struct siommu_iommufd_user *user);
+
+/*
+ * The caller's memory (ioctl.c), @user NULL for this process's own:
+ * ifd_ucopy_in - its @len bytes at @addr into @dst; ifd_ucopy_out - @len
+ * bytes of @src to its @addr; 0, -EFAULT.
+ * ifd_umap - IOAS_MAP of its [@uva, @uva + @length): siommu_ioas_map(),
+ * or siommu_ioas_map_file() of the file @user's map_file gives.
+ */
+int ifd_ucopy_in(const struct siommu_iommufd_user *user, void *dst, uint64_t addr,
+		 uint64_t len);
+int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const void *src,
+		  uint64_t len);
+int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
+	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova);
 
 /* Type-specific destruction (the object is out of the table). */
 void ifd_ioas_destroy(struct ifd_ioas *ioas);

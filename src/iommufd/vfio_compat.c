@@ -70,16 +70,26 @@ void SIOMMU_EXPORT siommu_vfio_ioas_clear(struct siommu_iommufd *ictx)
 	pthread_mutex_unlock(&ictx->lock);
 }
 
-int ifd_vfio_copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
+/* ifd_vfio_copy_in() of the caller's @arg through @user. */
+static int vfio_ucopy_in(const struct siommu_iommufd_user *user, void *k, size_t ksize,
+			 uint64_t arg, uint32_t min, uint32_t *argsz)
 {
+	int ret;
+
 	if (!arg)
 		return -EFAULT;
-	memcpy(argsz, arg, sizeof(*argsz));
+	ret = ifd_ucopy_in(user, argsz, arg, sizeof(*argsz));
+	if (ret)
+		return ret;
 	if (*argsz < min)
 		return -EINVAL;
 	memset(k, 0, ksize);
-	memcpy(k, arg, *argsz < ksize ? *argsz : ksize);
-	return 0;
+	return ifd_ucopy_in(user, k, arg, *argsz < ksize ? *argsz : ksize);
+}
+
+int ifd_vfio_copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
+{
+	return vfio_ucopy_in(NULL, k, ksize, (uintptr_t)arg, min, argsz);
 }
 
 static int check_extension(struct siommu_iommufd *ictx, unsigned long ext)
@@ -162,7 +172,8 @@ static size_t align8(size_t n)
  * for it, chained to the one before when that one fit; argsz comes back
  * as the size of the whole reply, cap_offset set only when all of it fit.
  */
-static int get_info(struct siommu_iommufd *ictx, void *arg)
+static int get_info(struct siommu_iommufd *ictx, uint64_t arg,
+		    const struct siommu_iommufd_user *user)
 {
 	struct vfio_iommu_type1_info_dma_avail avail = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, .version = 1 },
@@ -177,7 +188,7 @@ static int get_info(struct siommu_iommufd *ictx, void *arg)
 	unsigned int i;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
+	ret = vfio_ucopy_in(user, &info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	ret = siommu_vfio_ioas_get(ictx, &id);
@@ -188,24 +199,27 @@ static int get_info(struct siommu_iommufd *ictx, void *arg)
 	caps[0] = &avail;
 	sizes[0] = sizeof(avail);
 	caps[1] = ranges;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; !ret && i < 2; i++) {
 		if (argsz >= total + sizes[i])
-			memcpy((char *)arg + total, caps[i], sizes[i]);
-		if (last && argsz >= total)
-			memcpy((char *)arg + last + offsetof(struct vfio_info_cap_header, next),
-			       &(uint32_t){ (uint32_t)total }, sizeof(uint32_t));
+			ret = ifd_ucopy_out(user, arg + total, caps[i], sizes[i]);
+		if (!ret && last && argsz >= total)
+			ret = ifd_ucopy_out(user, arg + last +
+					    offsetof(struct vfio_info_cap_header, next),
+					    &(uint32_t){ (uint32_t)total }, sizeof(uint32_t));
 		last = total;
 		total += align8(sizes[i]);
 	}
 	free(ranges);
+	if (ret)
+		return ret;
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
 	info.cap_offset = argsz >= total ? sizeof(info) : 0;
 	info.argsz = (uint32_t)total;
-	memcpy(arg, &info, argsz < sizeof(info) ? argsz : sizeof(info));
-	return 0;
+	return ifd_ucopy_out(user, arg, &info, argsz < sizeof(info) ? argsz : sizeof(info));
 }
 
-static int map_dma(struct siommu_iommufd *ictx, void *arg)
+static int map_dma(struct siommu_iommufd *ictx, uint64_t arg,
+		   const struct siommu_iommufd_user *user)
 {
 	struct vfio_iommu_type1_dma_map m;
 	unsigned int flags = SIOMMU_IOAS_MAP_FIXED_IOVA;
@@ -213,7 +227,7 @@ static int map_dma(struct siommu_iommufd *ictx, void *arg)
 	uint32_t argsz, id;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
+	ret = vfio_ucopy_in(user, &m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (m.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
@@ -226,17 +240,18 @@ static int map_dma(struct siommu_iommufd *ictx, void *arg)
 	if (ret)
 		return ret;
 	iova = m.iova;
-	return siommu_ioas_map(ictx, id, flags, (void *)(uintptr_t)m.vaddr, m.size, &iova);
+	return ifd_umap(ictx, user, id, flags, m.vaddr, m.size, &iova);
 }
 
-static int unmap_dma(struct siommu_iommufd *ictx, void *arg)
+static int unmap_dma(struct siommu_iommufd *ictx, uint64_t arg,
+		     const struct siommu_iommufd_user *user)
 {
 	struct vfio_iommu_type1_dma_unmap u;
 	uint64_t unmapped = 0;
 	uint32_t argsz, id;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
+	ret = vfio_ucopy_in(user, &u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (u.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
@@ -255,25 +270,25 @@ static int unmap_dma(struct siommu_iommufd *ictx, void *arg)
 	}
 	/* size reports the bytes unmapped, failed or not (0 then). */
 	u.size = unmapped;
-	memcpy(arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE);
-	return ret;
+	return ifd_ucopy_out(user, arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE) ?: ret;
 }
 
-int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg)
+int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, uint64_t arg,
+			  const struct siommu_iommufd_user *user)
 {
 	switch (request) {
 	case VFIO_GET_API_VERSION:
 		return VFIO_API_VERSION;
 	case VFIO_CHECK_EXTENSION:
-		return check_extension(ictx, (unsigned long)arg);
+		return check_extension(ictx, arg);
 	case VFIO_SET_IOMMU:
-		return set_iommu(ictx, (unsigned long)arg);
+		return set_iommu(ictx, arg);
 	case VFIO_IOMMU_GET_INFO:
-		return get_info(ictx, arg);
+		return get_info(ictx, arg, user);
 	case VFIO_IOMMU_MAP_DMA:
-		return map_dma(ictx, arg);
+		return map_dma(ictx, arg, user);
 	case VFIO_IOMMU_UNMAP_DMA:
-		return unmap_dma(ictx, arg);
+		return unmap_dma(ictx, arg, user);
 	default:
 		return -ENOTTY;
 	}

@@ -8,6 +8,9 @@
  * libsiommu-preload.so with SIOMMU_IOMMUFD_TEST=1 (test mode). Run with
  * the argument "off" and without that variable, it checks that
  * IOMMU_TEST_CMD is -ENOTTY, as on a kernel without CONFIG_IOMMUFD_TEST.
+ * With the argument "fork" first, it opens /dev/iommu and runs each case
+ * that reaches no memory through a test operation in a forked child,
+ * whose opens, ioctls and queue fds the parent serves.
  *
  * Each case gets a fresh /dev/iommu fd from its fixture's setup and gives
  * it back in teardown; the fixture variants have 0, 1 or 2 mock domains
@@ -25,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
@@ -949,6 +953,7 @@ static void iopf(struct fixture *f)
 	};
 	struct iommu_hwpt_pgfault rec;
 	struct iommu_hwpt_page_response resp = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
 	uint32_t stdev, idev;
 
 	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, MOCK_FLAGS_DEVICE_PASID, &stdev, NULL,
@@ -967,8 +972,15 @@ static void iopf(struct fixture *f)
 	}
 	ASSERT_EQ(0, pasid_op(f->fd, IOMMU_TEST_OP_PASID_ATTACH, stdev, 0x20, ha.out_hwpt_id));
 	trig.trigger_iopf.dev_id = idev;
+	pfd.fd = (int)fa.out_fault_fd;
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	/* Readable while a group waits (in a forked child too: its fd is
+	 * the same file as the opener's). */
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLIN, pfd.revents & POLLIN);
 	ASSERT_EQ(sizeof(rec), read((int)fa.out_fault_fd, &rec, sizeof(rec)));
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	ASSERT_EQ(IOMMU_PGFAULT_FLAGS_PASID_VALID | IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec.flags);
 	ASSERT_EQ(idev, rec.dev_id);
 	ASSERT_EQ(0x20, rec.pasid);
@@ -1181,27 +1193,30 @@ static void capabilities(struct fixture *f)
 struct test_case {
 	const char *name;
 	void (*fn)(struct fixture *f);
+	bool remote;		/* runs in a forked child too: it uses no test
+				 * operation on the caller's memory or access
+				 * fds, which are the opener's alone */
 };
 
 static const struct test_case cases[] = {
-	{ "cmd_length", cmd_length },
-	{ "iova_ranges", iova_ranges },
-	{ "add_reserved", add_reserved },
-	{ "all_aligns", all_aligns },
-	{ "map_errors", map_errors },
-	{ "huge_pages_off", huge_pages_off },
-	{ "copy_and_destroy", copy_and_destroy },
-	{ "domain_replace", domain_replace },
-	{ "access", access_cases },
-	{ "hw_info", hw_info },
-	{ "dirty", dirty },
-	{ "pasid", pasid },
-	{ "nested", nested },
-	{ "iopf", iopf },
-	{ "iopf_guest_pasid", iopf_guest_pasid },
-	{ "memory_limit", memory_limit },
-	{ "two_fds", two_fds },
-	{ "capabilities", capabilities },
+	{ "cmd_length", cmd_length, true },
+	{ "iova_ranges", iova_ranges, true },
+	{ "add_reserved", add_reserved, true },
+	{ "all_aligns", all_aligns, false },
+	{ "map_errors", map_errors, false },
+	{ "huge_pages_off", huge_pages_off, true },
+	{ "copy_and_destroy", copy_and_destroy, false },
+	{ "domain_replace", domain_replace, true },
+	{ "access", access_cases, false },
+	{ "hw_info", hw_info, true },
+	{ "dirty", dirty, false },
+	{ "pasid", pasid, true },
+	{ "nested", nested, true },
+	{ "iopf", iopf, true },
+	{ "iopf_guest_pasid", iopf_guest_pasid, true },
+	{ "memory_limit", memory_limit, false },
+	{ "two_fds", two_fds, false },
+	{ "capabilities", capabilities, false },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)
@@ -1231,13 +1246,43 @@ static int off_mode(void)
 	return 0;
 }
 
+/* Fork mode: @c in a child of ours, whose fds and memory our service
+ * thread serves; its failures. */
+static unsigned int run_case_forked(const struct test_case *c, unsigned int domains)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (!pid) {
+		run_case(c, domains);
+		_exit(cur_failed ? 1 : 0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 1;
+	return WEXITSTATUS(st) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int i, domains, failed = 0, n = 0;
+	bool forked = argc > 1 && !strcmp(argv[1], "fork");
+	int keep = -1;
 	char name[96];
 
 	if (argc > 1 && !strcmp(argv[1], "off"))
 		return off_mode();
+	if (forked) {
+		/* Children of a process with a machine are served by it. */
+		keep = open("/dev/iommu", O_RDWR);
+		if (keep < 0)
+			return 1;
+		argc--;
+		argv++;
+	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (domains = 0; domains <= 2; domains++) {
 			snprintf(name, sizeof(name), "iommufd_ioas.mock_domains_%u.%s", domains,
@@ -1245,12 +1290,19 @@ int main(int argc, char **argv)
 			/* An argument runs the cases whose names contain it. */
 			if (argc > 1 && !strstr(name, argv[1]))
 				continue;
+			if (forked && !cases[i].remote)
+				continue;
 			cur_case = name;
-			run_case(&cases[i], domains);
+			if (forked)
+				cur_failed = run_case_forked(&cases[i], domains);
+			else
+				run_case(&cases[i], domains);
 			printf("%s %u %s\n", cur_failed ? "not ok" : "ok", ++n, name);
 			failed += cur_failed;
 		}
 	}
 	printf("# %u passed, %u failed\n", n - failed, failed);
+	if (keep >= 0)
+		close(keep);
 	return failed ? 1 : 0;
 }
