@@ -23,7 +23,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 src=${1:-/usr/src/linux-source-6.12.tar.xz}
-build=${2:-$here/build}
+build=$(cd "${2:-$here/build}" 2>/dev/null && pwd) || { echo "linux-selftest: no build directory ${2:-$here/build}" >&2; exit 2; }
 out=$build/linux-selftest
 known=$here/tools/linux-selftest.known
 preload=$build/src/preload/libsiommu-preload.so
