@@ -336,7 +336,9 @@ int siommu_vfio_ioas_create(struct siommu_iommufd *ictx, uint32_t *ioas_id);
  * (-EPERM) and a context with no object (-EBUSY). HUGE_PAGES is per IOAS
  * (@object_id): 1 (default) lets domains use large pages, 0 maps with 4K
  * pages only and raises the IOAS alignment to 4K (-EADDRINUSE if an area
- * is not aligned to it).
+ * is not aligned to it in IOVA, length or its offset in its first page;
+ * -EINVAL while the IOAS has both areas and HWPTs, whose domains may map
+ * them with large pages).
  * Returns 0, -EOPNOTSUPP (unknown option or op, object_id for a global
  * option), -EINVAL (value), -ENOENT (object_id), -EPERM, -EBUSY,
  * -EADDRINUSE.
@@ -409,14 +411,13 @@ struct siommu_hwpt_nested_cfg {
  *   -EINVAL      @pt_id is not a NEST_PARENT paging HWPT or a vIOMMU (or
  *                an IOAS with data type NONE: that is
  *                siommu_hwpt_alloc()); a vIOMMU of another unit than the
- *                device's; data type NONE; data shorter than its
- *                structure; a table the unit cannot walk (see
+ *                device's; data type NONE; data shorter or longer
+ *                than its structure; a table the unit cannot walk (see
  *                siommu_domain_alloc_nested())
  *   -EIO         an SMMUv3 STE with fields a guest may not set (anything
  *                but V, Config, S1Fmt, S1ContextPtr, S1CDMax, S1DSS,
  *                S1CIR, S1COR, S1CSH, S1STALLD, EATS), a Config other than
  *                abort, bypass or stage 1, EATS other than 0 or 1
- *   -E2BIG       non-zero data past its structure
  *   -EFAULT      data NULL with data_len non-zero
  *   -ENOENT      no such device, HWPT or fault object
  *   -ENOMEM
@@ -431,9 +432,10 @@ int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
  * SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, struct
  * siommu_hwpt_vtd_s1_invalidate). Entries are handled in order and
  * *entry_num is set to how many were (on an error, the index of the entry
- * that failed; earlier ones stay done). *entry_num 0 only checks that the
- * HWPT takes @data_type. Entries shorter than the type's structure are
- * -EINVAL, longer ones must be zero past it (-E2BIG).
+ * that failed, earlier ones staying done; 0 when the call is refused as a
+ * whole, before any entry). *entry_num 0 only checks that the
+ * HWPT takes @data_type. @entry_len shorter or longer than the type's
+ * structure is -EINVAL (Linux's rule for driver data).
  * On a vIOMMU (@hwpt_id a VIOMMU object): vIOMMU-wide invalidation, on
  * SMMUv3 SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3 entries (struct
  * siommu_viommu_arm_smmuv3_invalidate): guest commands whose StreamIDs
@@ -442,14 +444,13 @@ int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
  * virtual ID no vDEVICE has, is -EIO. An SMMUv3 nested HWPT itself takes
  * none (-EOPNOTSUPP): its guest invalidates through the vIOMMU.
  * Returns 0 after the invalidations completed, or:
- *   -EINVAL      entries with @data NULL or @entry_len 0 (*entry_num
- *                unchanged); @hwpt_id not a nested HWPT or a vIOMMU (a
+ *   -EINVAL      entries with @data NULL or @entry_len 0; @hwpt_id not a nested HWPT or a vIOMMU (a
  *                paging HWPT included); @data_type not the unit's; an
  *                entry with a bad range
  *   -EIO         a guest command the vIOMMU refuses
  *   -EOPNOTSUPP  unknown flags or reserved fields set in an entry; a
  *                nested HWPT invalidated through its vIOMMU (SMMUv3)
- *   -E2BIG, -ENOENT (no such object, *entry_num unchanged)
+ *   -ENOENT      no such object
  */
 int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
 			   uint32_t data_type, const void *data, uint32_t entry_len,

@@ -268,11 +268,14 @@ struct pin_req {
 	int fd;				/* MAP_FILE, with start */
 	uint64_t start;
 	bool file;
+	int err;			/* no storage: pinning fails so */
 };
 
 static int pin(struct siommu_iommufd *ictx, const struct pin_req *req, uint64_t length,
 	       unsigned int flags, struct ifd_pages **out)
 {
+	if (req->err)
+		return req->err;
 	if (req->file)
 		return ifd_pages_from_file(ictx, req->fd, req->start, length,
 					   flags & SIOMMU_IOAS_MAP_WRITEABLE, out);
@@ -434,6 +437,13 @@ int SIOMMU_EXPORT siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioa
 {
 	return map_pinned(ictx, ioas_id, flags, length, iova,
 			  &(struct pin_req){ .fd = fd, .start = start, .file = true });
+}
+
+int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		    int fd, uint64_t start, int err, uint64_t length, uint64_t *iova)
+{
+	return map_pinned(ictx, ioas_id, flags, length, iova,
+			  &(struct pin_req){ .fd = fd, .start = start, .file = true, .err = err });
 }
 
 /*
@@ -637,6 +647,53 @@ int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 out_unlock:
 	if (u.node.next)
 		cds_list_del(&u.node);
+	pthread_mutex_unlock(&ioas->lock);
+	ifd_obj_put(ictx, &ioas->obj);
+	return ret;
+}
+
+/* Split the area holding both @at - 1 and @at there; 0 if none does.
+ * Under ioas->lock. */
+static int area_split(struct ifd_ioas *ioas, uint64_t at)
+{
+	struct ifd_area *area = at ? area_first(ioas, at - 1, at - 1) : NULL, *rhs;
+	uint64_t align = ifd_ioas_alignment(ioas);
+
+	if (!area || area->last < at)
+		return 0;
+	if ((at | (area_pa(area) + (at - area->iova))) & (align - 1))
+		return -EINVAL;
+	if (area->locks)
+		return -EBUSY;
+	rhs = ifd_should_fail(ioas->ictx) ? NULL : calloc(1, sizeof(*rhs));
+	if (!rhs)
+		return -ENOMEM;
+	*rhs = (struct ifd_area){
+		.iova = at, .last = area->last, .pages = area->pages,
+		.pgoff = area->pgoff + (at - area->iova), .prot = area->prot,
+	};
+	ifd_pages_get(area->pages);
+	area->last = at - 1;
+	RB_INSERT(ifd_area_tree, &ioas->areas, rhs);
+	WRITE_ONCE(ioas->nr_areas, ioas->nr_areas + 1);
+	return 0;
+}
+
+int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		 uint64_t length)
+{
+	struct ifd_ioas *ioas = ioas_get(ictx, ioas_id);
+	uint64_t end;
+	int ret = 0;
+
+	if (!ioas)
+		return -ENOENT;
+	pthread_mutex_lock(&ioas->lock);
+	if (!ioas->huge_pages) {
+		ret = area_split(ioas, iova);
+		if (!ret && length && !__builtin_add_overflow(iova, length, &end))
+			ret = area_split(ioas, end);
+	}
 	pthread_mutex_unlock(&ioas->lock);
 	ifd_obj_put(ictx, &ioas->obj);
 	return ret;

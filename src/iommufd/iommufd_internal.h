@@ -15,7 +15,10 @@
  *     across its unmap callback, which runs with no lock of ours;
  *   - ictx->attach_lock serialises attach, replace, detach, bind, unbind
  *     and HWPT creation and teardown (the device, group and PASID
- *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids);
+ *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids) and
+ *     vIOMMU-wide invalidation; granted in the order asked for
+ *     (util/fifo_lock.h): a guest invalidating back to back does not keep
+ *     the VMM's replace waiting;
  *   - ioas->lock protects an IOAS's areas, reserved and allowed ranges,
  *     its HWPT list and huge_pages, its accesses' pins and the ranges
  *     being unmapped, and is held across the domain maps and unmaps that
@@ -49,9 +52,11 @@
 #include <bsd/sys/tree.h>
 
 #include <siommu/iommufd.h>
+#include <siommu/iommufd_ioctl.h>
 #include <siommu/iova.h>
 #include "core/core_internal.h"
 #include "util/compiler.h"
+#include "util/fifo_lock.h"
 
 struct siommu_iommufd_acct {
 	uint64_t pinned;		/* atomic */
@@ -321,7 +326,7 @@ struct siommu_iommufd {
 	uint32_t nr_slots;
 	uint32_t nr_objs;		/* published or reserved */
 
-	pthread_mutex_t attach_lock;
+	struct fifo_lock attach_lock;
 	struct cds_list_head devices;	/* ifd_device.node */
 	struct ifd_pasid_use *pasids;
 	unsigned int nr_pasids, cap_pasids;
@@ -488,13 +493,52 @@ int ifd_ioas_add_test_resv(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64
 int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 		   uint64_t length, bool empty_ok, uint64_t *unmapped);
 
+/*
+ * ifd_ioas_cut - on IOAS @ioas_id with large pages off (HUGE_PAGES 0,
+ * whose domains map each area with 4K leaves), split the areas that run
+ * across the start or the end of [iova, iova + length) there, so that an
+ * unmap of that range takes whole areas (the VFIO type1 v1 unmap). The
+ * two pieces share the area's pages. With large pages on it does
+ * nothing. Returns 0, -ENOENT (no such IOAS), -EINVAL (a cut not aligned
+ * to the IOAS's alignment in IOVA or in its memory), -EBUSY (a hardware
+ * queue holds the area), -ENOMEM; a first cut made stays when the second
+ * fails, as Linux's.
+ */
+int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		 uint64_t length);
+
+/*
+ * IOAS_MAP of another process's memory: siommu_ioas_map_file() of the
+ * file that holds it (@fd from @start), or, with @err, none: the call
+ * fails with @err where pinning would, after every check of the request.
+ */
+int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		    int fd, uint64_t start, int err, uint64_t length, uint64_t *iova);
+
 /* The page sizes every paging domain of IOAS @ioas_id maps with (all
  * sizes from 4K up with none), at least its alignment: 0, -ENOENT. */
 int ifd_ioas_pgsizes(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t *pgsizes);
 
-/* The VFIO type1 container requests (vfio_compat.c): their result (0 or
- * more), -ENOTTY for a request that is not one. */
-int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg);
+/* The VFIO type1 container requests (vfio_compat.c), @arg the caller's
+ * (an integer for the first three), @user as siommu_iommufd_ioctl_user()
+ * takes it (NULL: this process): their result (0 or more), -ENOTTY for a
+ * request that is not one. */
+int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, uint64_t arg,
+			  const struct siommu_iommufd_user *user);
+
+/*
+ * The caller's memory (ioctl.c), @user NULL for this process's own:
+ * ifd_ucopy_in - its @len bytes at @addr into @dst; ifd_ucopy_out - @len
+ * bytes of @src to its @addr; 0, -EFAULT.
+ * ifd_umap - IOAS_MAP of its [@uva, @uva + @length): siommu_ioas_map(),
+ * or siommu_ioas_map_file() of the file @user's map_file gives.
+ */
+int ifd_ucopy_in(const struct siommu_iommufd_user *user, void *dst, uint64_t addr,
+		 uint64_t len);
+int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const void *src,
+		  uint64_t len);
+int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
+	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova);
 
 /* Type-specific destruction (the object is out of the table). */
 void ifd_ioas_destroy(struct ifd_ioas *ioas);

@@ -80,7 +80,7 @@ int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
 	ictx->test_unit = cfg->test_unit;
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->cond, NULL);
-	pthread_mutex_init(&ictx->attach_lock, NULL);
+	fifo_lock_init(&ictx->attach_lock);
 	pthread_mutex_init(&ictx->reg_lock, NULL);
 	CDS_INIT_LIST_HEAD(&ictx->devices);
 	CDS_INIT_LIST_HEAD(&ictx->regs);
@@ -107,7 +107,6 @@ out_free:
 		if (ictx->own_acct[i])
 			siommu_iommufd_acct_destroy(ictx->acct[i]);
 	pthread_mutex_destroy(&ictx->reg_lock);
-	pthread_mutex_destroy(&ictx->attach_lock);
 	pthread_cond_destroy(&ictx->cond);
 	pthread_mutex_destroy(&ictx->lock);
 	free(ictx);
@@ -171,11 +170,11 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	/* Accesses hold themselves, as their drivers do until they let go. */
 	ifd_access_close_all(ictx);
 	for (;;) {
-		pthread_mutex_lock(&ictx->attach_lock);
+		fifo_lock(&ictx->attach_lock);
 		idev = cds_list_empty(&ictx->devices) ? NULL :
 		       cds_list_first_entry(&ictx->devices, struct ifd_device, node);
 		id = idev ? idev->obj.id : 0;
-		pthread_mutex_unlock(&ictx->attach_lock);
+		fifo_unlock(&ictx->attach_lock);
 		if (!idev)
 			break;
 		siommu_iommufd_unbind(ictx, id);
@@ -203,7 +202,6 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	free(ictx->objs);
 	free(ictx->pasids);
 	pthread_mutex_destroy(&ictx->reg_lock);
-	pthread_mutex_destroy(&ictx->attach_lock);
 	pthread_cond_destroy(&ictx->cond);
 	pthread_mutex_destroy(&ictx->lock);
 	free(ictx);
@@ -375,9 +373,9 @@ int SIOMMU_EXPORT siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32
 	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING ||
 	    obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_NESTED) {
 		/* Its IOAS's HWPT list changes under attach_lock too. */
-		pthread_mutex_lock(&ictx->attach_lock);
+		fifo_lock(&ictx->attach_lock);
 		obj_destroy(ictx, obj);
-		pthread_mutex_unlock(&ictx->attach_lock);
+		fifo_unlock(&ictx->attach_lock);
 	} else {
 		obj_destroy(ictx, obj);
 	}
@@ -499,12 +497,19 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			*val = ioas->huge_pages;
 		} else if (*val > 1) {
 			ret = -EINVAL;
+		} else if (!*val && ioas->huge_pages && ioas->nr_areas &&
+			   !cds_list_empty(&ioas->hwpts)) {
+			/* Domains may hold large leaves for the areas already
+			 * mapped: Linux refuses rather than remap them. */
+			ret = -EINVAL;
 		} else if (!*val && ioas->huge_pages) {
 			struct ifd_area *area;
 
-			/* 4K pages only: every area must be 4K-aligned. */
+			/* 4K pages only: every area must be 4K-aligned, in
+			 * IOVA, length and where it starts in its page. */
 			RB_FOREACH(area, ifd_area_tree, &ioas->areas)
-				if ((area->iova | (area->last + 1) | area->pgoff) &
+				if ((area->iova | (area->last + 1) |
+				     (area->pages->pa + area->pgoff)) &
 				    (SIOMMU_PAGE_SIZE - 1))
 					ret = -EADDRINUSE;
 			if (!ret)

@@ -368,13 +368,13 @@ static int trigger_vevent(struct siommu_iommufd *ictx, uint32_t idev_id)
 		return -ENOENT;
 	/* attach_lock keeps the vDEVICE; the vIOMMU's event lock is taken
 	 * after it, as a queue's allocation does. */
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (idev->vdev) {
 		ev.virt_id = (uint32_t)idev->vdev->virt_id;
 		ret = ifd_viommu_report_event(idev->vdev->viommu, SIOMMU_VEVENTQ_TYPE_SELFTEST,
 					      &ev, sizeof(ev));
 	}
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, &idev->obj);
 	return ret;
 }

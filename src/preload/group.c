@@ -32,9 +32,6 @@
 #include "preload/shim.h"
 #include "scenario.h"
 
-/* Longest device name read (Linux reads up to a page). */
-#define NAME_MAX_LEN 4096
-
 struct group_file {
 	pthread_mutex_t lock;
 	struct pctx *pc;		/* the container, with a reference */
@@ -182,7 +179,7 @@ static int get_status(struct group_file *g, void *arg)
 
 /* SET_CONTAINER: Linux's order of checks: the fd, a container already
  * set, the fd's kind. */
-static int set_container(struct group_file *g, void *arg)
+static int set_container(struct group_file *g, void *arg, const struct vfio_ctx_resolver *res)
 {
 	struct pctx *pc;
 	uint32_t ioas;
@@ -191,7 +188,7 @@ static int set_container(struct group_file *g, void *arg)
 	if (!arg)
 		return -EFAULT;
 	memcpy(&fd, arg, sizeof(fd));
-	ret = pctx_from_fd(fd, &pc);
+	ret = res ? res->fn(res->priv, fd, &pc) : pctx_from_fd(fd, &pc);
 	if (ret == -EBADF)
 		return ret;
 	if (g->pc) {
@@ -230,7 +227,7 @@ static int get_device_fd(struct group_file *g, const char *arg, struct vfio_file
 
 	if (!arg)
 		return -EFAULT;
-	if (strnlen(arg, NAME_MAX_LEN) == NAME_MAX_LEN)
+	if (strnlen(arg, GROUP_NAME_MAX) == GROUP_NAME_MAX)
 		return -EINVAL;
 	for (i = 0; (id = machine_device_group(i)) >= 0; i++)
 		if ((unsigned int)id == group_id(g) && machine_device_named(i, arg))
@@ -261,7 +258,7 @@ static int get_device_fd(struct group_file *g, const char *arg, struct vfio_file
 }
 
 int group_file_ioctl(struct group_file *g, unsigned long request, void *arg,
-		     struct vfio_file **dev)
+		     const struct vfio_ctx_resolver *res, struct vfio_file **dev)
 {
 	int ret;
 
@@ -269,7 +266,7 @@ int group_file_ioctl(struct group_file *g, unsigned long request, void *arg,
 	if (request == VFIO_GROUP_GET_STATUS)
 		ret = get_status(g, arg);
 	else if (request == VFIO_GROUP_SET_CONTAINER)
-		ret = set_container(g, arg);
+		ret = set_container(g, arg, res);
 	else if (request == VFIO_GROUP_UNSET_CONTAINER)
 		ret = unset_container(g);
 	else if (request == VFIO_GROUP_GET_DEVICE_FD)

@@ -173,7 +173,7 @@ out_release:
 	return ret;
 }
 
-static int bind_iommufd(struct vfio_file *vf, void *arg)
+static int bind_iommufd(struct vfio_file *vf, void *arg, const struct vfio_ctx_resolver *res)
 {
 	struct vfio_device_bind_iommufd b;
 	struct pctx *pc;
@@ -197,7 +197,7 @@ static int bind_iommufd(struct vfio_file *vf, void *arg)
 		ret = -EINVAL;		/* bound already */
 		goto out_unblock;
 	}
-	ret = pctx_from_fd(b.iommufd, &pc);
+	ret = res ? res->fn(res->priv, b.iommufd, &pc) : pctx_from_fd(b.iommufd, &pc);
 	if (ret)
 		goto out_unblock;
 	ret = bind_ctx(vf, pc, &b.out_devid);
@@ -227,7 +227,7 @@ int vfio_file_open_grouped(unsigned int index, struct pctx *pc, struct group_fil
 	ret = siommu_vfio_ioas_get(pctx_ictx(pc), &pt_id);
 	if (ret)
 		goto out_put;
-	pctx_get(pc);
+	pctx_ref(pc);
 	ret = bind_ctx(vf, pc, &dev_id);
 	if (ret) {
 		pctx_put(pc);
@@ -355,7 +355,8 @@ static int get_region_info(void *arg)
 	return 0;
 }
 
-int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg)
+int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg,
+		    const struct vfio_ctx_resolver *res)
 {
 	int ret;
 
@@ -363,7 +364,7 @@ int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg)
 		return -EFAULT;
 	pthread_mutex_lock(&vf->lock);
 	if (request == VFIO_DEVICE_BIND_IOMMUFD)
-		ret = bind_iommufd(vf, arg);
+		ret = bind_iommufd(vf, arg, res);
 	else if (!vf->pc)
 		ret = -EINVAL;		/* Linux: nothing else before the bind */
 	else if (vf->group && (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT ||

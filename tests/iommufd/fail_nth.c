@@ -180,12 +180,14 @@ int main(void)
 	SWEEP("replace (RID)", siommu_iommufd_replace(t.ictx, d0, NOPASID, &tmp));
 	tmp = hp;
 	SWEEP("attach (PASID)", siommu_iommufd_attach(t.ictx, d0, 7, &tmp));
-	tmp = ioas2;
-	SWEEP("replace (new automatic domain)", siommu_iommufd_replace(t.ictx, d1, NOPASID,
-								       &tmp));
+	/* 4K pages only, set while no domain maps ioas2's areas (Linux
+	 * refuses it after): the automatic domain is made so. */
 	v = 0;
 	SWEEP("option huge_pages", siommu_iommufd_option(t.ictx, SIOMMU_IOMMUFD_OPTION_HUGE_PAGES,
 						 SIOMMU_IOMMUFD_OPTION_OP_SET, ioas2, &v));
+	tmp = ioas2;
+	SWEEP("replace (new automatic domain)", siommu_iommufd_replace(t.ictx, d1, NOPASID,
+								       &tmp));
 	SWEEP("map (4K pages only)", map_at(ioas2, buf, 1 << 20, 0x40000000));
 	/* Accesses: a pin across a MAP and a MAP_FILE area, copies, a move
 	 * to another IOAS (whose callback unpins), an unmap over a pin. */

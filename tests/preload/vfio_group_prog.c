@@ -10,13 +10,15 @@
  * each other; the compatibility IOAS a /dev/iommu container gets; and
  * the order of closes (group before device, container before group,
  * UNSET_CONTAINER with a device open); the group and the cdev bind raced
- * from two threads.
+ * from two threads; and a forked child on its parent's group, container
+ * and device files, and on a group it opens itself.
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -132,7 +134,7 @@ static void type1_flow(void)
 	FAILS(set_container(g, -1), EBADF);
 	CHECK(close(nul) == 0);
 
-	/* Only the v2 type (the v1 one would split mappings). */
+	/* A type1 type (v1 in forked(), below), no other. */
 	FAILS(ioctl(c, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU), EINVAL);
 	CHECK(ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
 	CHECK(map_dma(c) == 0);
@@ -406,6 +408,108 @@ static void race(void)
 	CHECK(close(race_iommufd) == 0);
 }
 
+/* In a child: the group, container and device fds it inherits, served
+ * by the parent, with the parent's errnos; a device file and a group file
+ * of its own; a device name ending just before an unmapped page. */
+static void forked_child(int c, int g, int pdev)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char longname[5000], *edge;
+	uint32_t dev_id;
+	int dev, g1, nul;
+
+	CHECK(status(g) == (VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET));
+	FAILS(open("/dev/vfio/0", O_RDWR), EBUSY);	/* the parent's is open */
+	FAILS(ioctl(g, VFIO_GROUP_GET_STATUS, NULL), EFAULT);
+	FAILS(read(g, longname, 8), EINVAL);
+	FAILS(pread(g, longname, 8, 0), EINVAL);
+	FAILS(ioctl(g, _IO(VFIO_TYPE, VFIO_BASE + 40), longname), ENOTTY);
+	FAILS(set_container(g, c), EINVAL);		/* set already */
+	FAILS(set_container(g, -1), EBADF);
+	FAILS(get_device(g, NULL), EFAULT);
+	FAILS(get_device(g, "disk"), ENODEV);
+	memset(longname, 'a', sizeof(longname));
+	FAILS(get_device(g, longname), EINVAL);
+
+	/* The parent's device fd, and one the child gets from the group. */
+	CHECK(map_dma(c) == 0);
+	CHECK(copy(pdev, 0x71) == SIOMMU_DMAENG_ST_DONE);
+	edge = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(edge != MAP_FAILED);
+	CHECK(munmap(edge + page, (size_t)page) == 0);
+	memcpy(edge + page - 5, "nic1", 5);
+	dev = get_device(g, edge + page - 5);
+	CHECK(dev > 2);
+	CHECK(fcntl(dev, F_GETFD) == FD_CLOEXEC);
+	CHECK(munmap(edge, (size_t)page) == 0);
+	FAILS(vfio_bind(dev, c, &dev_id), EINVAL);	/* bound through its group */
+	CHECK(copy(dev, 0x72) == SIOMMU_DMAENG_ST_DONE);
+	unmap_dma(c);
+	CHECK(copy(dev, 0x73) == SIOMMU_DMAENG_ST_FAULT);
+	CHECK(close(dev) == 0);
+
+	/* A group the child opens: served too, its container the child's. */
+	g1 = open("/dev/vfio/1", O_RDWR);
+	CHECK(g1 >= 0);
+	CHECK(status(g1) == VFIO_GROUP_FLAGS_VIABLE);
+	nul = open("/dev/null", O_RDWR);
+	CHECK(nul >= 0);
+	FAILS(set_container(g1, nul), EBADFD);
+	FAILS(set_container(g1, g), EBADFD);
+	FAILS(get_device(g1, "disk"), EINVAL);		/* no container */
+	CHECK(set_container(g1, c) == 0);
+	CHECK(map_dma(c) == 0);
+	dev = get_device(g1, "disk");
+	CHECK(dev > 2);
+	CHECK(copy(dev, 0x74) == SIOMMU_DMAENG_ST_DONE);
+	unmap_dma(c);
+	CHECK(close(dev) == 0);
+	CHECK(ioctl(g1, VFIO_GROUP_UNSET_CONTAINER) == 0);
+	FAILS(ioctl(g1, VFIO_GROUP_UNSET_CONTAINER), EINVAL);
+	CHECK(close(g1) == 0);
+	CHECK(close(nul) == 0);
+}
+
+/* The parent's group, container and device shared with a child: what the
+ * child does shows in the parent's objects, and what it closes is gone. */
+static void forked(void)
+{
+	int c, g, dev, g1, st;
+	pid_t pid;
+
+	c = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(c >= 0);
+	g = open("/dev/vfio/0", O_RDWR);
+	CHECK(g >= 0);
+	CHECK(set_container(g, c) == 0);
+	CHECK(ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) == 0);	/* v1 */
+	dev = get_device(g, "nic0");
+	CHECK(dev > 2);
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		forked_child(c, g, dev);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The child's group file is closed, its device file gone. */
+	g1 = open("/dev/vfio/1", O_RDWR);
+	CHECK(g1 >= 0 && status(g1) == VFIO_GROUP_FLAGS_VIABLE);
+	CHECK(close(g1) == 0);
+	CHECK(status(g) == (VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET));
+	CHECK(map_dma(c) == 0);
+	CHECK(copy(dev, 0x75) == SIOMMU_DMAENG_ST_DONE);
+	unmap_dma(c);
+	CHECK(close(dev) == 0);
+	CHECK(close(g) == 0);
+	CHECK(close(c) == 0);
+	g = open("/dev/vfio/0", O_RDWR);
+	CHECK(g >= 0);
+	CHECK(close(g) == 0);
+}
+
 int main(void)
 {
 	buf = mmap(NULL, BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -418,6 +522,7 @@ int main(void)
 	iommufd_container();
 	close_order();
 	race();
+	forked();
 	munmap(buf, BUF);
 	puts("the VFIO group files: ok");
 	return 0;
