@@ -64,11 +64,16 @@
  * it first makes device DMA there a crash, as it would touch the host
  * address). A file's pages are the context's own mapping of the file.
  *
- * Accounting. Pinned pages are charged to an accounting bucket
- * (struct siommu_iommufd_acct) against its limit (-ENOMEM past it): the
- * user's bucket in RLIMIT mode 0 (the default), the process's in mode 1
- * (SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE). Buckets may be shared by several
- * contexts, as Linux charges a user's locked memory across processes.
+ * Accounting, as Linux's. Every pinned page is charged twice: to the
+ * locked pages of the bucket (struct siommu_iommufd_acct) of the
+ * context's RLIMIT mode (SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE), against that
+ * bucket's limit (-ENOMEM past it) -- the user's bucket in mode 0 (the
+ * default; Linux's user->locked_vm), the process's in mode 1 (Linux's
+ * mm->locked_vm, the mode of /dev/vfio/vfio) -- and, in either mode, to
+ * the pinned pages of the process's bucket (Linux's mm->pinned_vm), which
+ * no limit bounds. Buckets may be shared by several contexts, as Linux
+ * charges a user's locked memory across processes and a process's across
+ * its fds.
  *
  * Intervals: calls take (iova, length); an IOVA can reach UINT64_MAX.
  * Flags, option numbers and struct fields use the values of Linux's
@@ -103,19 +108,33 @@ struct siommu_iommufd_acct;
 /* The PASID argument of attach calls that act on the RID. */
 #define SIOMMU_IOMMUFD_NO_PASID UINT32_MAX
 
+/* A bucket limit that is the process's RLIMIT_MEMLOCK at each charge. */
+#define SIOMMU_IOMMUFD_ACCT_MEMLOCK (UINT64_MAX - 1)
+
 /*
  * siommu_iommufd_acct_create - an accounting bucket that lets
- * @limit_pages pages be pinned at once (UINT64_MAX: no limit).
+ * @limit_pages pages be locked at once (UINT64_MAX: no limit;
+ * SIOMMU_IOMMUFD_ACCT_MEMLOCK: the process's RLIMIT_MEMLOCK, read at
+ * each charge, as Linux reads it). Returns 0, -EINVAL, -ENOMEM.
  * siommu_iommufd_acct_destroy - free it; every context charging it is
  * gone. Never fails.
- * siommu_iommufd_acct_pinned - pages charged now. Lock-free.
- * siommu_iommufd_acct_set_limit - change the limit; pages already pinned
- * stay. Never fails.
- * Returns 0, -ENOMEM. Thread-safe.
+ * siommu_iommufd_acct_locked - pages charged against the limit now: by
+ * contexts whose RLIMIT mode selects this bucket (Linux's locked_vm).
+ * siommu_iommufd_acct_pinned - pages pinned now by contexts that have
+ * this bucket as their process's (cfg->process), in either mode (Linux's
+ * mm->pinned_vm, /proc's VmPin); 0 for a bucket used only as a user's.
+ * A page is counted once however many IOASes share it (IOAS_COPY), and
+ * once for each MAP of it, as Linux counts.
+ * siommu_iommufd_acct_limit - the limit now, in pages (UINT64_MAX: none).
+ * siommu_iommufd_acct_set_limit - change the limit (the values of
+ * create); pages already charged stay. Never fails.
+ * All lock-free and thread-safe.
  */
 int siommu_iommufd_acct_create(uint64_t limit_pages, struct siommu_iommufd_acct **out);
 void siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct);
+uint64_t siommu_iommufd_acct_locked(const struct siommu_iommufd_acct *acct);
 uint64_t siommu_iommufd_acct_pinned(const struct siommu_iommufd_acct *acct);
+uint64_t siommu_iommufd_acct_limit(const struct siommu_iommufd_acct *acct);
 void siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct, uint64_t limit_pages);
 
 struct siommu_iommufd_cfg {

@@ -48,9 +48,13 @@
 #include "core/core_internal.h"
 #include "util/compiler.h"
 
+/* An accounting bucket: a user's (Linux's user->locked_vm) or a
+ * process's (mm->pinned_vm and mm->locked_vm). Counters are atomic. */
 struct siommu_iommufd_acct {
-	uint64_t pinned;		/* atomic */
+	uint64_t pinned;		/* by contexts naming it their process */
+	uint64_t locked;		/* charged against the limit */
 	uint64_t limit;			/* atomic */
+	bool memlock;			/* limit: RLIMIT_MEMLOCK at each charge */
 };
 
 struct ifd_obj {
@@ -82,7 +86,8 @@ struct ifd_pages {
 	uint64_t pa;			/* PA of the first byte (uva's) */
 	uint64_t length;
 	uint64_t npages;		/* pinned and charged */
-	struct siommu_iommufd_acct *acct;	/* charged to */
+	struct siommu_iommufd_acct *acct;	/* locked pages charged to */
+	struct siommu_iommufd_acct *proc;	/* pinned pages charged to */
 	bool writable;
 };
 
@@ -304,6 +309,7 @@ struct siommu_iommufd {
 					 * when it goes; under lock */
 	struct siommu_iommufd_acct *acct[2];	/* by RLIMIT mode */
 	bool own_acct[2];
+	uint64_t pinned;		/* pages of its storage; atomic */
 	unsigned int rlimit_mode;	/* atomic */
 	bool cap_sys_resource, cap_ipc_lock;
 
@@ -319,6 +325,9 @@ struct siommu_iommufd {
 /* Registrations kept while unused, so that mapping the same memory again
  * costs no registration. */
 #define IFD_REG_CACHE 16
+
+/* The limit of @acct now, in pages. */
+uint64_t ifd_acct_limit(const struct siommu_iommufd_acct *acct);
 
 static inline bool ifd_should_fail(struct siommu_iommufd *ictx)
 {

@@ -21,6 +21,7 @@ int SIOMMU_EXPORT siommu_iommufd_acct_create(uint64_t limit_pages,
 	if (!a)
 		return -ENOMEM;
 	a->limit = limit_pages;
+	a->memlock = limit_pages == SIOMMU_IOMMUFD_ACCT_MEMLOCK;
 	*out = a;
 	return 0;
 }
@@ -35,10 +36,9 @@ uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned(const struct siommu_iommufd_ac
 	return __atomic_load_n(&acct->pinned, __ATOMIC_RELAXED);
 }
 
-void SIOMMU_EXPORT siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct,
-						 uint64_t limit_pages)
+uint64_t SIOMMU_EXPORT siommu_iommufd_acct_locked(const struct siommu_iommufd_acct *acct)
 {
-	__atomic_store_n(&acct->limit, limit_pages, __ATOMIC_RELAXED);
+	return __atomic_load_n(&acct->locked, __ATOMIC_RELAXED);
 }
 
 /* The process's RLIMIT_MEMLOCK in pages (UINT64_MAX: unlimited). */
@@ -49,6 +49,24 @@ static uint64_t memlock_pages(void)
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
 		return UINT64_MAX;
 	return rl.rlim_cur >> SIOMMU_PAGE_SHIFT;
+}
+
+uint64_t SIOMMU_EXPORT siommu_iommufd_acct_limit(const struct siommu_iommufd_acct *acct)
+{
+	return ifd_acct_limit(acct);
+}
+
+uint64_t ifd_acct_limit(const struct siommu_iommufd_acct *acct)
+{
+	return __atomic_load_n(&acct->memlock, __ATOMIC_RELAXED) ? memlock_pages() : __atomic_load_n(&acct->limit, __ATOMIC_RELAXED);
+}
+
+void SIOMMU_EXPORT siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct,
+						 uint64_t limit_pages)
+{
+	__atomic_store_n(&acct->memlock, limit_pages == SIOMMU_IOMMUFD_ACCT_MEMLOCK,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&acct->limit, limit_pages, __ATOMIC_RELAXED);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
@@ -449,9 +467,7 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 		if (reg->refs)
 			st->page_stores++;
 	pthread_mutex_unlock(&ictx->reg_lock);
-	st->pinned_pages = siommu_iommufd_acct_pinned(ictx->acct[0]) +
-			   (ictx->acct[1] != ictx->acct[0] ?
-			    siommu_iommufd_acct_pinned(ictx->acct[1]) : 0);
+	st->pinned_pages = __atomic_load_n(&ictx->pinned, __ATOMIC_RELAXED);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option,

@@ -187,28 +187,38 @@ static void reg_put(struct siommu_iommufd *ictx, struct ifd_reg *reg)
 	pthread_mutex_unlock(&ictx->reg_lock);
 }
 
-/* Charge @npages to the bucket of the context's RLIMIT mode. */
-static int acct_charge(struct siommu_iommufd *ictx, uint64_t npages,
-		       struct siommu_iommufd_acct **out)
+/*
+ * Charge @npages pinned pages as Linux does: to the locked pages of the
+ * bucket of the context's RLIMIT mode (the user's locked_vm in mode 0,
+ * the process's locked_vm in mode 1), against its limit, and in either
+ * mode to the process's pinned pages (mm->pinned_vm), which no limit
+ * bounds.
+ */
+static int acct_charge(struct siommu_iommufd *ictx, struct ifd_pages *pages)
 {
 	struct siommu_iommufd_acct *a = ictx->acct[READ_ONCE(ictx->rlimit_mode)];
-	uint64_t cur = __atomic_load_n(&a->pinned, __ATOMIC_RELAXED), next;
+	uint64_t npages = pages->npages, limit = ifd_acct_limit(a);
+	uint64_t cur = __atomic_load_n(&a->locked, __ATOMIC_RELAXED), next;
 
 	do {
 		if (__builtin_add_overflow(cur, npages, &next))
 			return -ENOMEM;
-		if (!ictx->cap_ipc_lock &&
-		    next > __atomic_load_n(&a->limit, __ATOMIC_RELAXED))
+		if (!ictx->cap_ipc_lock && next > limit)
 			return -ENOMEM;
-	} while (!__atomic_compare_exchange_n(&a->pinned, &cur, next, true,
+	} while (!__atomic_compare_exchange_n(&a->locked, &cur, next, true,
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-	*out = a;
+	pages->acct = a;
+	pages->proc = ictx->acct[1];
+	__atomic_fetch_add(&pages->proc->pinned, npages, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&ictx->pinned, npages, __ATOMIC_RELAXED);
 	return 0;
 }
 
-static void acct_uncharge(struct siommu_iommufd_acct *a, uint64_t npages)
+static void acct_uncharge(struct ifd_pages *pages)
 {
-	__atomic_fetch_sub(&a->pinned, npages, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&pages->acct->locked, pages->npages, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&pages->proc->pinned, pages->npages, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&pages->ictx->pinned, pages->npages, __ATOMIC_RELAXED);
 }
 
 /* Storage for host [uva, uva + length), charged and registered. */
@@ -227,7 +237,7 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 		.refs = 1, .ictx = ictx, .length = length,
 		.npages = size >> SIOMMU_PAGE_SHIFT, .writable = writable,
 	};
-	ret = acct_charge(ictx, pages->npages, &pages->acct);
+	ret = acct_charge(ictx, pages);
 	if (ret)
 		goto out_free;
 	ret = reg_get(ictx, host, size, own_map, check, &pages->reg);
@@ -238,7 +248,7 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 	return 0;
 
 out_uncharge:
-	acct_uncharge(pages->acct, pages->npages);
+	acct_uncharge(pages);
 out_free:
 	free(pages);
 	return ret;
@@ -297,6 +307,6 @@ void ifd_pages_put(struct ifd_pages *pages)
 	if (__atomic_sub_fetch(&pages->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	reg_put(ictx, pages->reg);
-	acct_uncharge(pages->acct, pages->npages);
+	acct_uncharge(pages);
 	free(pages);
 }

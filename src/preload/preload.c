@@ -50,6 +50,7 @@
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
 #include <siommu/iommufd_test.h>
+#include <siommu/preload.h>
 
 #include "preload/shim.h"
 #include "util/compiler.h"
@@ -251,6 +252,51 @@ static int fail(int err)
 	return -1;
 }
 
+/* The process's accounting buckets, and its user's as far as the process
+ * sees it: every context of the process charges them, both limited by
+ * RLIMIT_MEMLOCK as it is at each charge. Made once; they stay. */
+static struct siommu_iommufd_acct *acct_user, *acct_process;
+static pthread_mutex_t acct_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* 0 with both buckets, or -ENOMEM (the next call tries again). */
+static int acct_get(void)
+{
+	struct siommu_iommufd_acct *u, *p;
+	int ret = 0;
+
+	pthread_mutex_lock(&acct_lock);
+	if (!acct_process) {
+		ret = siommu_iommufd_acct_create(SIOMMU_IOMMUFD_ACCT_MEMLOCK, &u);
+		if (!ret) {
+			ret = siommu_iommufd_acct_create(SIOMMU_IOMMUFD_ACCT_MEMLOCK, &p);
+			if (ret)
+				siommu_iommufd_acct_destroy(u);
+		}
+		if (!ret) {
+			acct_user = u;
+			acct_process = p;
+		}
+	}
+	pthread_mutex_unlock(&acct_lock);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_preload_get_acct(struct siommu_preload_acct *out)
+{
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	ret = acct_get();
+	if (ret)
+		return ret;
+	out->pinned_pages = siommu_iommufd_acct_pinned(acct_process);
+	out->locked_pages = siommu_iommufd_acct_locked(acct_process);
+	out->user_locked_pages = siommu_iommufd_acct_locked(acct_user);
+	out->limit_pages = siommu_iommufd_acct_limit(acct_process);
+	return 0;
+}
+
 /* A new /dev/iommu fd over a new context, charging pinned pages to the
  * user (@rlimit_mode 0) or, as Linux's /dev/vfio/vfio, the process (1). */
 static int iommu_open(int flags, unsigned int rlimit_mode)
@@ -260,6 +306,8 @@ static int iommu_open(int flags, unsigned int rlimit_mode)
 	int fd, ret;
 
 	ret = machine_get(&machine);
+	if (!ret)
+		ret = acct_get();
 	if (ret)
 		return fail(-ret);
 	pc = calloc(1, sizeof(*pc));
@@ -267,6 +315,7 @@ static int iommu_open(int flags, unsigned int rlimit_mode)
 		return fail(ENOMEM);
 	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){
 		.ctx = machine, .test_unit = machine_test_unit(),
+		.user = acct_user, .process = acct_process,
 		.rlimit_mode = rlimit_mode }, &pc->ictx);
 	if (ret) {
 		free(pc);

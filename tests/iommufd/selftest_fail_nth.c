@@ -164,7 +164,7 @@ int main(void)
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, stdev)));
 	NO_STEP(siommu_iommufd_destroy(t.ictx));
 	t.ictx = NULL;
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	fprintf(stderr, "%" PRIu64 " injected failures, each changing nothing\n", failures);
 	siommu_iommufd_acct_destroy(t.user);
 	siommu_ctx_destroy(t.ctx);
