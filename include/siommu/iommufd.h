@@ -255,7 +255,12 @@ int siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int 
  * siommu_ioas_map_file - IOMMU_IOAS_MAP_FILE: as siommu_ioas_map() over
  * bytes [start, start + length) of the memfd @fd, shared with every other
  * mapping of the file (the context keeps its own mapping: @fd may be
- * closed afterwards). Adds -EBADF (not a file that can be mapped shared)
+ * closed afterwards). A file on hugetlbfs (a MFD_HUGETLB memfd) is mapped
+ * from and to its huge page boundaries around the range, as that file
+ * system requires; memory from it (or from MAP_HUGETLB, through
+ * siommu_ioas_map()) pins and charges in 4 KiB pages like any other, and
+ * a range at a 2 MiB-aligned IOVA gets 2 MiB leaves where the domain has
+ * them. Adds -EBADF (not a file that can be mapped shared)
  * and -EINVAL (the range goes beyond the file's end).
  */
 int siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,

@@ -74,8 +74,10 @@ struct ifd_reg {
 	uint64_t pa;			/* where the core sees it */
 	uint64_t window;		/* the PA window allocated for it */
 	unsigned int refs;		/* page storage using it; 0: cached */
-	bool own_map;			/* host is the context's own mapping
-					 * (of a file), unmapped with it */
+	void *own_map;			/* the context's own mapping (of a
+					 * file) that host lies in, unmapped
+					 * with it; NULL: the caller's memory */
+	uint64_t own_len;		/* its length */
 };
 
 /* Page storage: one MAP or MAP_FILE's pages, shared by COPY. */
