@@ -479,6 +479,39 @@ int siommu_viommu_alloc(struct siommu_iommufd *ictx, uint32_t flags, uint32_t ty
 			uint32_t dev_id, uint32_t hwpt_id, uint32_t *out_id);
 
 /*
+ * siommu_viommu_alloc_data - siommu_viommu_alloc() with the type's driver
+ * data (IOMMU_VIOMMU_ALLOC's data_uptr and data_len), read and written
+ * back (at most @data_len bytes). Only the mock type of the test
+ * interface takes any (struct iommu_viommu_selftest, siommu/iommufd_test.h:
+ * a loopback, and a page it reports for mmap of the iommufd fd,
+ * siommu_iommufd_mmap_get(), freed with the vIOMMU); other types leave
+ * it alone, as Linux's SMMUv3 does. Adds, for the mock type: -EINVAL
+ * (shorter than through out_data), -E2BIG (non-zero bytes past the
+ * struct), -EFAULT (@data NULL with a length).
+ */
+int siommu_viommu_alloc_data(struct siommu_iommufd *ictx, uint32_t flags, uint32_t type,
+			     uint32_t dev_id, uint32_t hwpt_id, void *data, uint32_t data_len,
+			     uint32_t *out_id);
+
+/*
+ * siommu_iommufd_mmap_get - a mapping of the region an object reported at
+ * @offset (a vIOMMU's driver data), as mmap(2) of the iommufd fd with
+ * @length, @prot and @flags (mmap(2)'s values) checks it on Linux: on
+ * success *fd is a file to map with mmap(2) at file offset @offset, with
+ * @prot and MAP_SHARED (it stays the context's: never close it), and the
+ * region's owner is in use (destroying it is -EBUSY) until
+ * siommu_iommufd_mmap_put(@offset), once per successful get. Closing the
+ * context drops what is left; mappings made stay valid memory.
+ * Errors, in Linux's order: -EINVAL (@length 0 or not a page multiple;
+ * not MAP_SHARED or MAP_SHARED_VALIDATE), -EPERM (PROT_EXEC), -ENXIO (no
+ * region starts at @offset with exactly @length bytes; its owner is being
+ * destroyed). Thread-safe.
+ */
+int siommu_iommufd_mmap_get(struct siommu_iommufd *ictx, uint64_t offset, uint64_t length,
+			    int prot, int flags, int *fd);
+void siommu_iommufd_mmap_put(struct siommu_iommufd *ictx, uint64_t offset);
+
+/*
  * siommu_vdevice_alloc - IOMMU_VDEVICE_ALLOC: DEVICE @dev_id (behind the
  * vIOMMU's unit) known to vIOMMU @viommu_id as @virt_id (a virtual
  * StreamID on SMMUv3); the vDEVICE uses the vIOMMU (-EBUSY to destroy it

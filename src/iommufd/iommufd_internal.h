@@ -93,6 +93,14 @@ struct ifd_pages {
 	bool writable;
 };
 
+/* A region for mmap() of the iommufd fd (mmap.c); under mmap_lock. */
+struct ifd_mmap {
+	struct cds_list_head node;	/* ictx->mmaps, by offset */
+	uint64_t offset, length;
+	struct ifd_obj *owner;		/* frees it when destroyed */
+	unsigned int maps;		/* mappings, each a use of owner */
+};
+
 /* A mapping of an IOAS: [iova, last] -> pages at byte offset pgoff. */
 struct ifd_area {
 	RB_ENTRY(ifd_area) rb;
@@ -204,6 +212,7 @@ struct ifd_viommu {
 	 * before a queue's lock). */
 	pthread_mutex_t vevent_lock;
 	struct cds_list_head veventqs;	/* ifd_veventq.node */
+	uint64_t mmap_offset;		/* its mmap region (0: none) */
 };
 
 /* An event queued on a vEVENTQ. */
@@ -315,6 +324,11 @@ struct siommu_iommufd {
 	unsigned int rlimit_mode;	/* atomic */
 	bool cap_sys_resource, cap_ipc_lock;
 
+	pthread_mutex_t mmap_lock;	/* before lock */
+	struct cds_list_head mmaps;	/* ifd_mmap.node */
+	int mmap_fd;			/* their memory (-1: none yet) */
+	uint64_t mmap_size;
+
 	struct siommu_unit *test_unit;	/* test mode: the mock unit */
 	uint32_t test_next_rid;		/* atomic */
 };
@@ -327,6 +341,22 @@ struct siommu_iommufd {
 /* Registrations kept while unused, so that mapping the same memory again
  * costs no registration. */
 #define IFD_REG_CACHE 16
+
+/*
+ * mmap regions (mmap.c). ifd_mmap_alloc - a region of @length bytes (a
+ * page multiple) for @owner, zeroed, at the lowest free offset from the
+ * second page on: 0, -EINVAL, -ENOSPC, -EMFILE, -ENOMEM.
+ * ifd_mmap_write - bytes into it: 0, -ENOMEM. ifd_mmap_free - the
+ * owner's destruction (no mapping holds it by then). release_all - the
+ * context's close drops every mapping's use of its owner; fini - its end.
+ */
+void ifd_mmap_init(struct siommu_iommufd *ictx);
+int ifd_mmap_alloc(struct siommu_iommufd *ictx, struct ifd_obj *owner, uint64_t length,
+		   uint64_t *offset);
+int ifd_mmap_write(struct siommu_iommufd *ictx, uint64_t offset, const void *buf, size_t len);
+void ifd_mmap_free(struct siommu_iommufd *ictx, uint64_t offset);
+void ifd_mmap_release_all(struct siommu_iommufd *ictx);
+void ifd_mmap_fini(struct siommu_iommufd *ictx);
 
 /* The limit of @acct now, in pages. */
 uint64_t ifd_acct_limit(const struct siommu_iommufd_acct *acct);
@@ -448,6 +478,10 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt);
 void ifd_device_destroy(struct ifd_device *idev);
 void ifd_fault_destroy(struct ifd_fault *fault);
 void ifd_viommu_destroy(struct siommu_iommufd *ictx, struct ifd_viommu *v);
+/* The mock vIOMMU's driver data (selftest.c), before @v is published:
+ * 0, or -errno with nothing left. */
+int ifd_test_viommu_data(struct siommu_iommufd *ictx, struct ifd_viommu *v, void *data,
+			 uint32_t len);
 void ifd_vdevice_destroy(struct siommu_iommufd *ictx, struct ifd_vdevice *vd);
 void ifd_hw_queue_destroy(struct siommu_iommufd *ictx, struct ifd_hw_queue *q);
 void ifd_veventq_destroy(struct siommu_iommufd *ictx, struct ifd_veventq *q);

@@ -100,6 +100,7 @@ int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
 	pthread_cond_init(&ictx->cond, NULL);
 	pthread_mutex_init(&ictx->attach_lock, NULL);
 	pthread_mutex_init(&ictx->reg_lock, NULL);
+	ifd_mmap_init(ictx);
 	CDS_INIT_LIST_HEAD(&ictx->devices);
 	CDS_INIT_LIST_HEAD(&ictx->regs);
 	ictx->acct[0] = cfg->user;
@@ -123,6 +124,7 @@ out_free:
 	for (i = 0; i < 2; i++)
 		if (ictx->own_acct[i])
 			siommu_iommufd_acct_destroy(ictx->acct[i]);
+	ifd_mmap_fini(ictx);
 	pthread_mutex_destroy(&ictx->reg_lock);
 	pthread_mutex_destroy(&ictx->attach_lock);
 	pthread_cond_destroy(&ictx->cond);
@@ -185,8 +187,11 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 
 	if (!ictx)
 		return;
-	/* Accesses hold themselves, as their drivers do until they let go. */
+	/* Accesses hold themselves, as their drivers do until they let go;
+	 * mappings of regions hold the regions' owners: they let go too (the
+	 * mappings stay the caller's, over memory that outlives us). */
 	ifd_access_close_all(ictx);
+	ifd_mmap_release_all(ictx);
 	for (;;) {
 		pthread_mutex_lock(&ictx->attach_lock);
 		idev = cds_list_empty(&ictx->devices) ? NULL :
@@ -216,6 +221,7 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	for (i = 0; i < 2; i++)
 		if (ictx->own_acct[i])
 			siommu_iommufd_acct_destroy(ictx->acct[i]);
+	ifd_mmap_fini(ictx);
 	free(ictx->objs);
 	free(ictx->pasids);
 	pthread_mutex_destroy(&ictx->reg_lock);

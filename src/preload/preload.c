@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <siommu/core.h>
@@ -87,6 +88,8 @@ static int (*real_close)(int);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
 
 static void resolve(void)
 {
@@ -100,6 +103,8 @@ static void resolve(void)
 	real_dup = dlsym(RTLD_NEXT, "dup");
 	real_dup2 = dlsym(RTLD_NEXT, "dup2");
 	real_dup3 = dlsym(RTLD_NEXT, "dup3");
+	real_mmap = dlsym(RTLD_NEXT, "mmap");
+	real_munmap = dlsym(RTLD_NEXT, "munmap");
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -629,4 +634,216 @@ int SIOMMU_EXPORT dup3(int oldfd, int newfd, int flags)
 	if (ret >= 0)
 		fd_untrack(newfd);
 	return dup_track(oldfd, ret);
+}
+
+/*
+ * mmap() of an iommufd fd: a region an object of its context reported,
+ * mapped from the context's memory (siommu_iommufd_mmap_get()), holding
+ * the owner (IOMMU_DESTROY of it -EBUSY) and the context (as Linux's
+ * mapping holds the file) until the last page of it is unmapped. A
+ * mapping is a set of pieces: munmap() of its middle leaves two, as it
+ * leaves two VMAs on Linux, and MAP_FIXED over a piece replaces it.
+ */
+struct pmap {
+	struct pctx *pc;
+	uint64_t offset;	/* the region's */
+	unsigned int pieces;
+	struct pmap *next;	/* on a list of mappings to let go */
+};
+
+struct piece {
+	uintptr_t start, end;
+	struct pmap *map;
+};
+
+/* Protects the pieces; taken alone (no call into the library under it). */
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct piece *pieces;
+static size_t nr_pieces, cap_pieces;	/* nr_pieces: atomic reads */
+
+/* Room for @n more pieces: 0, -ENOMEM. Under maps_lock. */
+static int pieces_reserve(size_t n)
+{
+	struct piece *p;
+	size_t cap;
+
+	if (nr_pieces + n <= cap_pieces)
+		return 0;
+	cap = cap_pieces ? 2 * cap_pieces : 16;
+	while (cap < nr_pieces + n)
+		cap *= 2;
+	p = realloc(pieces, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	pieces = p;
+	cap_pieces = cap;
+	return 0;
+}
+
+/*
+ * [start, end) of the address space maps none of ours any more: pieces
+ * are cut, split (room for one more reserved: only one piece can hold the
+ * whole range inside it) or dropped; mappings left with no piece are
+ * put on *gone. Under maps_lock.
+ */
+static void pieces_forget(uintptr_t start, uintptr_t end, struct pmap **gone)
+{
+	size_t i = 0;
+
+	while (i < nr_pieces) {
+		struct piece *pc = &pieces[i];
+
+		if (pc->end <= start || pc->start >= end) {
+			i++;
+		} else if (pc->start < start && pc->end > end) {
+			pieces[nr_pieces] = (struct piece){ end, pc->end, pc->map };
+			__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
+			pc->map->pieces++;
+			pc->end = start;
+			i++;
+		} else if (pc->start < start) {
+			pc->end = start;
+			i++;
+		} else if (pc->end > end) {
+			pc->start = end;
+			i++;
+		} else {
+			if (!--pc->map->pieces) {
+				pc->map->next = *gone;
+				*gone = pc->map;
+			}
+			*pc = pieces[nr_pieces - 1];
+			__atomic_store_n(&nr_pieces, nr_pieces - 1, __ATOMIC_RELAXED);
+		}
+	}
+}
+
+/* Let go of mappings with no piece left: their owner and context. */
+static void pmaps_release(struct pmap *gone)
+{
+	while (gone) {
+		struct pmap *m = gone;
+
+		gone = m->next;
+		siommu_iommufd_mmap_put(m->pc->ictx, m->offset);
+		pctx_put(m->pc);
+		free(m);
+	}
+}
+
+/* Unmap [addr, addr + len) with @unmap (munmap, or an mmap with MAP_FIXED
+ * that replaced it: @unmap NULL) and forget our pieces there. */
+static int range_gone(void *addr, size_t len, bool unmap)
+{
+	uintptr_t start = (uintptr_t)addr, end;
+	struct pmap *gone = NULL;
+	int ret = 0;
+
+	if (__builtin_add_overflow(start, len, &end))
+		end = UINTPTR_MAX;
+	pthread_mutex_lock(&maps_lock);
+	if (pieces_reserve(1))
+		ret = fail(ENOMEM);	/* as Linux, out of room to split */
+	else if (unmap)
+		ret = real_munmap(addr, len);
+	if (!ret)
+		pieces_forget(start, end, &gone);
+	pthread_mutex_unlock(&maps_lock);
+	pmaps_release(gone);
+	return ret;
+}
+
+static void *iommufd_mmap(struct pctx *pc, void *addr, size_t len, int prot, int flags,
+			  off_t off)
+{
+	struct pmap *m;
+	void *p;
+	int ret, fd;
+
+	/* mmap(2)'s own checks come first. */
+	if (!len || off < 0 || (off & (SIOMMU_PAGE_SIZE - 1)))
+		ret = -EINVAL;
+	else
+		ret = siommu_iommufd_mmap_get(pc->ictx, (uint64_t)off, len, prot, flags, &fd);
+	if (ret) {
+		pctx_put(pc);
+		errno = -ret;
+		return MAP_FAILED;
+	}
+	m = calloc(1, sizeof(*m));
+	p = m ? real_mmap(addr, len, prot, flags, fd, off) : MAP_FAILED;
+	if (!m)
+		errno = ENOMEM;
+	if (p == MAP_FAILED) {
+		ret = errno;
+		free(m);
+		siommu_iommufd_mmap_put(pc->ictx, (uint64_t)off);
+		pctx_put(pc);
+		errno = ret;
+		return MAP_FAILED;
+	}
+	*m = (struct pmap){ .pc = pc, .offset = (uint64_t)off, .pieces = 1 };
+	/* A MAP_FIXED mapping replaced whatever was there, ours included. */
+	if ((flags & MAP_FIXED) && __atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
+		range_gone(p, len, false);
+	pthread_mutex_lock(&maps_lock);
+	if (pieces_reserve(1)) {
+		pthread_mutex_unlock(&maps_lock);
+		real_munmap(p, len);
+		m->pieces = 0;
+		m->next = NULL;
+		pmaps_release(m);
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	pieces[nr_pieces] = (struct piece){ (uintptr_t)p, (uintptr_t)p + len, m };
+	__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&maps_lock);
+	return p;
+}
+
+/* Our iommufd fds map regions; our other fds map nothing (-ENODEV, as
+ * Linux's files without mmap); others are libc's. */
+void SIOMMU_EXPORT *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	struct vfio_file *vf;
+	struct pctx *pc;
+	struct pfd f;
+	void *p;
+
+	init();
+	if (!(flags & MAP_ANONYMOUS)) {
+		vf = fd_get_vfio(fd);
+		if (vf) {
+			vfio_file_put(vf);
+			errno = ENODEV;
+			return MAP_FAILED;
+		}
+		pc = fd_get(fd, &f);
+		if (pc && f.kind == PFD_IOMMUFD)
+			return iommufd_mmap(pc, addr, len, prot, flags, off);
+		if (pc) {
+			pctx_put(pc);
+			errno = ENODEV;
+			return MAP_FAILED;
+		}
+	}
+	p = real_mmap(addr, len, prot, flags, fd, off);
+	if (p != MAP_FAILED && (flags & MAP_FIXED) &&
+	    __atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
+		range_gone(p, len, false);
+	return p;
+}
+
+void SIOMMU_EXPORT *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+int SIOMMU_EXPORT munmap(void *addr, size_t len)
+{
+	init();
+	if (!__atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
+		return real_munmap(addr, len);
+	return range_gone(addr, len, true);
 }
