@@ -14,8 +14,11 @@
  * to libc untouched.
  *
  * Intercepted: open, open64, openat, openat64 (of those paths), ioctl,
- * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3
- * (on our own fds). A context lives while an fd of it (a /dev/iommu fd, a
+ * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3,
+ * mmap, mmap64 (on our own fds), munmap (of our mappings, and mmap with
+ * MAP_FIXED over them). Every context of the process charges its pins
+ * to the process's accounting buckets, which siommu_preload_get_acct()
+ * reads (siommu/preload.h). A context lives while an fd of it (a /dev/iommu fd, a
  * dup of one, a queue's fd, or a VFIO device file bound to it: each keeps
  * its context as Linux's does) is open; the last close destroys its
  * objects.
