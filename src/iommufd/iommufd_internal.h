@@ -345,7 +345,7 @@ struct siommu_iommufd {
 /*
  * mmap regions (mmap.c). ifd_mmap_alloc - a region of @length bytes (a
  * page multiple) for @owner, zeroed, at the lowest free offset from the
- * second page on: 0, -EINVAL, -ENOSPC, -EMFILE, -ENOMEM.
+ * second page on: 0, -EINVAL, -ENOSPC, -ENOMEM.
  * ifd_mmap_write - bytes into it: 0, -ENOMEM. ifd_mmap_free - the
  * owner's destruction (no mapping holds it by then). release_all - the
  * context's close drops every mapping's use of its owner; fini - its end.

@@ -66,7 +66,7 @@ int ifd_mmap_alloc(struct siommu_iommufd *ictx, struct ifd_obj *owner, uint64_t 
 	if (ictx->mmap_fd < 0) {
 		ictx->mmap_fd = memfd_create("siommu-iommufd-mmio", MFD_CLOEXEC);
 		if (ictx->mmap_fd < 0) {
-			ret = errno == EMFILE || errno == ENFILE ? -EMFILE : -ENOMEM;
+			ret = -ENOMEM;
 			goto out_unlock;
 		}
 	}
