@@ -805,8 +805,10 @@ static void *iommufd_mmap(struct pctx *pc, void *addr, size_t len, int prot, int
 	return p;
 }
 
-/* Our iommufd fds map regions; our other fds map nothing (-ENODEV, as
- * Linux's files without mmap); others are libc's. */
+/* Our iommufd fds map regions; VFIO device files map nothing (-EINVAL,
+ * as vfio-pci for regions without VFIO_REGION_INFO_FLAG_MMAP: none has
+ * it), queue and access fds neither (-ENODEV, as Linux's files without
+ * mmap); others are libc's. */
 void SIOMMU_EXPORT *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	struct vfio_file *vf;
@@ -819,7 +821,7 @@ void SIOMMU_EXPORT *mmap(void *addr, size_t len, int prot, int flags, int fd, of
 		vf = fd_get_vfio(fd);
 		if (vf) {
 			vfio_file_put(vf);
-			errno = ENODEV;
+			errno = EINVAL;
 			return MAP_FAILED;
 		}
 		pc = fd_get(fd, &f);

@@ -1025,6 +1025,16 @@ static void viommu_mmap(struct fixture *f)
 	EXPECT_ERRNO(ENXIO, (long)mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd, PAGE_SIZE));
 	ASSERT_EQ(0, destroy(f->fd, va.out_viommu_id));
 	ASSERT_EQ(0, destroy(f->fd, parent));
+	/* A fault queue's fd maps nothing. */
+	{
+		struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+
+		ASSERT_EQ(0, ioctl(f->fd, IOMMU_FAULT_QUEUE_ALLOC, &fa));
+		EXPECT_ERRNO(ENODEV, (long)mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED,
+						(int)fa.out_fault_fd, 0));
+		ASSERT_EQ(0, close((int)fa.out_fault_fd));
+		ASSERT_EQ(0, destroy(f->fd, fa.out_fault_id));
+	}
 }
 
 /* A mapping keeps its context after the fd closes, as Linux's keeps the
