@@ -120,7 +120,7 @@ struct siommu_iommufd_acct;
  * gone. Never fails.
  * siommu_iommufd_acct_locked - pages charged against the limit now: by
  * contexts whose RLIMIT mode selects this bucket (Linux's locked_vm).
- * siommu_iommufd_acct_pinned - pages pinned now by contexts that have
+ * siommu_iommufd_acct_pinned_vm - pages pinned now by contexts that have
  * this bucket as their process's (cfg->process), in either mode (Linux's
  * mm->pinned_vm, /proc's VmPin); 0 for a bucket used only as a user's.
  * A page is counted once however many IOASes share it (IOAS_COPY), and
@@ -133,7 +133,7 @@ struct siommu_iommufd_acct;
 int siommu_iommufd_acct_create(uint64_t limit_pages, struct siommu_iommufd_acct **out);
 void siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct);
 uint64_t siommu_iommufd_acct_locked(const struct siommu_iommufd_acct *acct);
-uint64_t siommu_iommufd_acct_pinned(const struct siommu_iommufd_acct *acct);
+uint64_t siommu_iommufd_acct_pinned_vm(const struct siommu_iommufd_acct *acct);
 uint64_t siommu_iommufd_acct_limit(const struct siommu_iommufd_acct *acct);
 void siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct, uint64_t limit_pages);
 

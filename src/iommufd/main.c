@@ -31,7 +31,7 @@ void SIOMMU_EXPORT siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct)
 	free(acct);
 }
 
-uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned(const struct siommu_iommufd_acct *acct)
+uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned_vm(const struct siommu_iommufd_acct *acct)
 {
 	return __atomic_load_n(&acct->pinned, __ATOMIC_RELAXED);
 }

@@ -298,7 +298,7 @@ int SIOMMU_EXPORT siommu_preload_get_acct(struct siommu_preload_acct *out)
 	ret = acct_get();
 	if (ret)
 		return ret;
-	out->pinned_pages = siommu_iommufd_acct_pinned(acct_process);
+	out->pinned_pages = siommu_iommufd_acct_pinned_vm(acct_process);
 	out->locked_pages = siommu_iommufd_acct_locked(acct_process);
 	out->user_locked_pages = siommu_iommufd_acct_locked(acct_user);
 	out->limit_pages = siommu_iommufd_acct_limit(acct_process);

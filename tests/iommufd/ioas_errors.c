@@ -420,28 +420,28 @@ static void options(void)
 		iova = 0x100000;
 		CHECK_OK(siommu_ioas_map(ictx, ioas2, RW | FIXED, buf, 8192, &iova));
 		CHECK_EQ(siommu_iommufd_acct_locked(u), 2);
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 2);
+		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 2);
 		CHECK_EQ(siommu_iommufd_acct_locked(p), 0);
-		CHECK_EQ(siommu_iommufd_acct_pinned(u), 0);
+		CHECK_EQ(siommu_iommufd_acct_pinned_vm(u), 0);
 		CHECK_OK(siommu_ioas_copy(ictx, ioas3, ioas2, RW, iova, 8192, &iova2));
 		CHECK_EQ(siommu_iommufd_acct_locked(u), 2);
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 2);
+		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 2);
 		iova2 = 0;
 		CHECK_OK(siommu_ioas_map(ictx, ioas3, RW, buf, 4096, &iova2));
 		CHECK_EQ(siommu_iommufd_acct_locked(u), 3);
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 3);
+		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 3);
 		siommu_iommufd_acct_set_limit(u, 4);
 		CHECK_EQ(siommu_iommufd_acct_limit(u), 4);
 		iova2 = 0;
 		CHECK_EQ(siommu_ioas_map(ictx, ioas3, RW, buf, 8192, &iova2), -ENOMEM);
 		CHECK_EQ(siommu_iommufd_acct_locked(u), 3);
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 3);
+		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 3);
 		siommu_iommufd_acct_set_limit(u, UINT64_MAX);
 		CHECK_OK(siommu_ioas_unmap(ictx, ioas2, 0, UINT64_MAX, NULL));
 		CHECK_EQ(siommu_iommufd_acct_locked(u), 3);
 		CHECK_OK(siommu_iommufd_obj_destroy(ictx, ioas3));
 		CHECK_EQ(siommu_iommufd_acct_locked(u), 0);
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 0);
+		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 0);
 		CHECK_OK(siommu_iommufd_obj_destroy(ictx, ioas2));
 
 		v = 2;
@@ -455,13 +455,13 @@ static void options(void)
 		CHECK_OK(siommu_ioas_map(ictx, ioas, RW | FIXED, buf, 8192, &iova));
 		/* Mode 1: the process's locked pages, and its pinned ones. */
 		CHECK_EQ(siommu_iommufd_acct_locked(p), 2);
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 2);
+		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 2);
 		CHECK_EQ(siommu_iommufd_acct_locked(u), 0);
 		v = 0;
 		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
 					       SIOMMU_IOMMUFD_OPTION_OP_SET, 0, &v), -EBUSY);
 		siommu_iommufd_destroy(ictx);
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 0);
+		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 0);
 		CHECK_EQ(siommu_iommufd_acct_locked(p), 0);
 		siommu_iommufd_acct_destroy(u);
 		siommu_iommufd_acct_destroy(p);
