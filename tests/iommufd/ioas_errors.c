@@ -349,6 +349,16 @@ static void ranges(void)
 	munmap(buf, 65536);
 }
 
+/* A user's bucket @u and a process's @p hold exactly these figures. */
+static void acct_is(struct siommu_iommufd_acct *u, struct siommu_iommufd_acct *p,
+		    uint64_t user_locked, uint64_t proc_locked, uint64_t pinned)
+{
+	CHECK_EQ(siommu_iommufd_acct_locked(u), user_locked);
+	CHECK_EQ(siommu_iommufd_acct_locked(p), proc_locked);
+	CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), pinned);
+	CHECK_EQ(siommu_iommufd_acct_pinned_vm(u), 0);
+}
+
 static void options(void)
 {
 	struct tfd t;
@@ -403,14 +413,14 @@ static void options(void)
 	{
 		struct siommu_iommufd_acct *u, *p;
 		struct siommu_iommufd *ictx;
+		uint32_t ioas2, ioas3;
+		uint64_t iova2 = 0;
 
 		CHECK_OK(siommu_iommufd_acct_create(UINT64_MAX, &u));
 		CHECK_OK(siommu_iommufd_acct_create(UINT64_MAX, &p));
 		CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){
 			.ctx = t.ctx, .user = u, .process = p, .cap_sys_resource = true },
 			&ictx));
-		uint32_t ioas2, ioas3;
-		uint64_t iova2 = 0;
 
 		/* Mode 0: the user's locked pages and the process's pinned
 		 * ones; a page shared by COPY once, each MAP of it again; the
@@ -419,29 +429,22 @@ static void options(void)
 		CHECK_OK(siommu_ioas_alloc(ictx, &ioas3));
 		iova = 0x100000;
 		CHECK_OK(siommu_ioas_map(ictx, ioas2, RW | FIXED, buf, 8192, &iova));
-		CHECK_EQ(siommu_iommufd_acct_locked(u), 2);
-		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 2);
-		CHECK_EQ(siommu_iommufd_acct_locked(p), 0);
-		CHECK_EQ(siommu_iommufd_acct_pinned_vm(u), 0);
+		acct_is(u, p, 2, 0, 2);
 		CHECK_OK(siommu_ioas_copy(ictx, ioas3, ioas2, RW, iova, 8192, &iova2));
-		CHECK_EQ(siommu_iommufd_acct_locked(u), 2);
-		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 2);
+		acct_is(u, p, 2, 0, 2);
 		iova2 = 0;
 		CHECK_OK(siommu_ioas_map(ictx, ioas3, RW, buf, 4096, &iova2));
-		CHECK_EQ(siommu_iommufd_acct_locked(u), 3);
-		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 3);
+		acct_is(u, p, 3, 0, 3);
 		siommu_iommufd_acct_set_limit(u, 4);
 		CHECK_EQ(siommu_iommufd_acct_limit(u), 4);
 		iova2 = 0;
 		CHECK_EQ(siommu_ioas_map(ictx, ioas3, RW, buf, 8192, &iova2), -ENOMEM);
-		CHECK_EQ(siommu_iommufd_acct_locked(u), 3);
-		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 3);
+		acct_is(u, p, 3, 0, 3);
 		siommu_iommufd_acct_set_limit(u, UINT64_MAX);
 		CHECK_OK(siommu_ioas_unmap(ictx, ioas2, 0, UINT64_MAX, NULL));
-		CHECK_EQ(siommu_iommufd_acct_locked(u), 3);
+		acct_is(u, p, 3, 0, 3);
 		CHECK_OK(siommu_iommufd_obj_destroy(ictx, ioas3));
-		CHECK_EQ(siommu_iommufd_acct_locked(u), 0);
-		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 0);
+		acct_is(u, p, 0, 0, 0);
 		CHECK_OK(siommu_iommufd_obj_destroy(ictx, ioas2));
 
 		v = 2;
@@ -454,15 +457,12 @@ static void options(void)
 		iova = 0x100000;
 		CHECK_OK(siommu_ioas_map(ictx, ioas, RW | FIXED, buf, 8192, &iova));
 		/* Mode 1: the process's locked pages, and its pinned ones. */
-		CHECK_EQ(siommu_iommufd_acct_locked(p), 2);
-		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 2);
-		CHECK_EQ(siommu_iommufd_acct_locked(u), 0);
+		acct_is(u, p, 0, 2, 2);
 		v = 0;
 		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
 					       SIOMMU_IOMMUFD_OPTION_OP_SET, 0, &v), -EBUSY);
 		siommu_iommufd_destroy(ictx);
-		CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), 0);
-		CHECK_EQ(siommu_iommufd_acct_locked(p), 0);
+		acct_is(u, p, 0, 0, 0);
 		siommu_iommufd_acct_destroy(u);
 		siommu_iommufd_acct_destroy(p);
 	}
