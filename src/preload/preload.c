@@ -659,10 +659,26 @@ struct piece {
 	struct pmap *map;
 };
 
-/* Protects the pieces; taken alone (no call into the library under it). */
+/* Protects the pieces; taken alone (no call into the library under it).
+ * The allocator may map and unmap memory of its own while we grow the
+ * table under it: maps_held says so, and those calls, which never touch
+ * a mapping of ours, go straight to libc. */
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool maps_held;
 static struct piece *pieces;
 static size_t nr_pieces, cap_pieces;	/* nr_pieces: atomic reads */
+
+static void maps_lock_take(void)
+{
+	pthread_mutex_lock(&maps_lock);
+	maps_held = true;
+}
+
+static void maps_lock_drop(void)
+{
+	maps_held = false;
+	pthread_mutex_unlock(&maps_lock);
+}
 
 /* Room for @n more pieces: 0, -ENOMEM. Under maps_lock. */
 static int pieces_reserve(size_t n)
@@ -742,16 +758,18 @@ static int range_gone(void *addr, size_t len, bool unmap)
 	struct pmap *gone = NULL;
 	int ret = 0;
 
+	if (maps_held)
+		return unmap ? real_munmap(addr, len) : 0;
 	if (__builtin_add_overflow(start, len, &end))
 		end = UINTPTR_MAX;
-	pthread_mutex_lock(&maps_lock);
+	maps_lock_take();
 	if (pieces_reserve(1))
 		ret = fail(ENOMEM);	/* as Linux, out of room to split */
 	else if (unmap)
 		ret = real_munmap(addr, len);
 	if (!ret)
 		pieces_forget(start, end, &gone);
-	pthread_mutex_unlock(&maps_lock);
+	maps_lock_drop();
 	pmaps_release(gone);
 	return ret;
 }
@@ -789,9 +807,9 @@ static void *iommufd_mmap(struct pctx *pc, void *addr, size_t len, int prot, int
 	/* A MAP_FIXED mapping replaced whatever was there, ours included. */
 	if ((flags & MAP_FIXED) && __atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
 		range_gone(p, len, false);
-	pthread_mutex_lock(&maps_lock);
+	maps_lock_take();
 	if (pieces_reserve(1)) {
-		pthread_mutex_unlock(&maps_lock);
+		maps_lock_drop();
 		real_munmap(p, len);
 		m->pieces = 0;
 		m->next = NULL;
@@ -801,7 +819,7 @@ static void *iommufd_mmap(struct pctx *pc, void *addr, size_t len, int prot, int
 	}
 	pieces[nr_pieces] = (struct piece){ (uintptr_t)p, (uintptr_t)p + len, m };
 	__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&maps_lock);
+	maps_lock_drop();
 	return p;
 }
 

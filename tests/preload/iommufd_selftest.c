@@ -1015,6 +1015,23 @@ static void viommu_mmap(struct fixture *f)
 	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_EQ(0x5678, q[0]);
 	ASSERT_EQ(0, munmap(p, PAGE_SIZE));
+	/* Many mappings: each holds the vIOMMU until it goes. */
+	{
+		static uint32_t *many[300];
+		unsigned int i;
+
+		for (i = 0; i < 300; i++) {
+			many[i] = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, f->fd, PAGE_SIZE);
+			ASSERT_NE(MAP_FAILED, many[i]);
+		}
+		ASSERT_EQ(0x1234, many[299][0]);
+		for (i = 0; i < 300; i++) {
+			unsigned int k = (i * 7) % 300;	/* every one, out of order */
+
+			EXPECT_ERRNO(EBUSY, destroy(f->fd, v1));
+			ASSERT_EQ(0, munmap(many[k], PAGE_SIZE));
+		}
+	}
 	ASSERT_EQ(0, destroy(f->fd, v1));
 	/* Unmapping more than the mapping, around it, lets go as well. */
 	EXPECT_ERRNO(EBUSY, destroy(f->fd, v2));
