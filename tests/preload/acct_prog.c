@@ -10,11 +10,13 @@
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -81,6 +83,18 @@ static uint64_t rlimit_mode(int fd)
 	return o.val64;
 }
 
+/* Without CAP_IPC_LOCK in the effective set (root has it), as RLIMIT_MEMLOCK
+ * bounds nothing for a process with it. */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	CHECK(syscall(SYS_capget, &hdr, data) == 0);
+	data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	CHECK(syscall(SYS_capset, &hdr, data) == 0);
+}
+
 static void set_memlock(uint64_t pages)
 {
 	struct rlimit rl;
@@ -101,6 +115,7 @@ int main(void)
 	get_acct = (siommu_preload_get_acct_fn)dlsym(RTLD_DEFAULT, SIOMMU_PRELOAD_GET_ACCT);
 	CHECK(get_acct);
 	CHECK(get_acct(NULL) == -EINVAL);
+	drop_ipc_lock();
 	set_memlock(UINT64_MAX);
 	EXPECT(0, 0, 0);
 	buf = mmap(NULL, 32 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
