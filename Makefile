@@ -8,7 +8,7 @@ BENCH_BUILD?= build-release
 MESON      ?= meson
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build demo check check-asan tsan valgrind bench install clean
+.PHONY: all deps build demo check check-asan tsan valgrind bench conformance install clean
 
 all: build
 
@@ -50,6 +50,12 @@ check: build $(ASAN_BUILD)/build.ninja
 	scripts/test-summary $(BUILD)/meson-logs/check-default.json \
 		$(ASAN_BUILD)/meson-logs/check-asan.json || rc=1; \
 	exit $$rc
+
+# Linux's own iommufd selftests through the preload library (a Linux
+# source tree or linux-source-*.tar.xz in LINUX_SRC); not part of check.
+LINUX_SRC ?= /usr/src/linux-source-6.12.tar.xz
+conformance: build
+	tools/linux-selftest.sh $(LINUX_SRC) $(BUILD)
 
 tsan: deps $(TSAN_BUILD)/build.ninja
 	ninja -C $(TSAN_BUILD) -j$(JOBS)

@@ -526,20 +526,20 @@ struct siommu_hwpt_vtd_s1_invalidate {
  * siommu_domain_alloc_nested - a nested domain for devices behind @unit,
  * over @parent, a paging domain with a second-stage table of the same
  * unit type (SIOMMU_STAGE_SECOND on VT-d), described by @len bytes of
- * driver data of @data_type at @data. Data longer than the type's
- * structure must be zero past it; shorter is an error.
+ * driver data of @data_type at @data, exactly the type's structure (an
+ * older, shorter version of it zero-extended).
  * Returns 0 with *out, or, changing nothing:
  *   -EOPNOTSUPP  the unit cannot nest (SMMUv3 nests only under a vIOMMU,
  *                siommu/iommufd.h, as Linux); @data_type is not its
  *                type; unknown flags or non-zero reserved fields in the
  *                data
  *   -EINVAL      @parent is not a second-stage paging domain of @unit's
- *                type and context; @data_type NONE; data shorter than
- *                the type's structure; a field the unit cannot walk (VT-d:
+ *                type and context; @data_type NONE; data shorter or
+ *                longer than the type's structure, as Linux's driver
+ *                data; a field the unit cannot walk (VT-d:
  *                addr_width not 48 or 57, or 57 without 5-level first
  *                stage; pgtbl_addr not 4K-aligned or beyond the parent's
  *                width; SRE without supervisor requests; EAFE)
- *   -E2BIG       non-zero bytes past the type's structure
  *   -EFAULT      @data NULL with @len non-zero
  *   -ENOMEM
  * The parent cannot be freed while nested domains use it (-EBUSY).
@@ -558,9 +558,10 @@ struct siommu_domain *siommu_domain_parent(struct siommu_domain *dom);
  * @entry_num entries of @entry_len bytes each at @array, of @data_type,
  * say (VT-d: struct siommu_hwpt_vtd_s1_invalidate). Entries are handled
  * in order; *entry_num is set to how many were handled, an error stopping
- * at the entry it names (earlier ones stay done). An entry shorter than
- * the type's structure is -EINVAL for the array; longer must be zero past
- * it (-E2BIG). @entry_num 0 only checks @data_type.
+ * at the entry it names (earlier ones stay done; 0 when the call is
+ * refused as a whole). @entry_len shorter or longer than the type's
+ * structure is -EINVAL for the array, as Linux's driver data. @entry_num
+ * 0 only checks @data_type.
  * Returns 0, or:
  *   -EINVAL      @dom is not nested; @data_type not the unit's; an entry
  *                with a bad range (VT-d: addr not 4K-aligned, or
@@ -568,7 +569,7 @@ struct siommu_domain *siommu_domain_parent(struct siommu_domain *dom);
  *   -EOPNOTSUPP  unknown flags or non-zero reserved fields in an entry;
  *                a unit whose nested domains are invalidated through
  *                their vIOMMU only (SMMUv3)
- *   -E2BIG, -EFAULT (@array NULL with entries)
+ *   -EFAULT      @array NULL with entries
  * Returns after the invalidations completed. Thread-safe.
  */
 int siommu_domain_cache_invalidate(struct siommu_domain *dom, uint32_t data_type,

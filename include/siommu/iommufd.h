@@ -48,6 +48,9 @@
  *   VEVENTQ a vIOMMU's event queue of one type: events of the nested
  *           translation of its devices, named by virtual ID
  *           (siommu_veventq_alloc()).
+ *   ACCESS  a user of an IOAS's memory with no domain, as a VMM's
+ *           emulated device: copies and pins by IOVA, let go of when the
+ *           IOAS unmaps (siommu_iommufd_access_create()).
  *
  * Memory. An area maps the caller's own memory (a user virtual address, or
  * a memfd range). Its pages are registered with the core context's
@@ -180,9 +183,9 @@ enum siommu_iommufd_obj_type {
 	SIOMMU_IOMMUFD_OBJ_VIOMMU,
 	SIOMMU_IOMMUFD_OBJ_VDEVICE,
 	/* Test mode only (siommu/iommufd_test.h): a mock device's handle,
-	 * whose destruction removes the device; an access, destroyed when
-	 * its fd is closed (siommu_iommufd_access_close()). */
+	 * whose destruction removes the device. */
 	SIOMMU_IOMMUFD_OBJ_SELFTEST,
+	/* An access (siommu_iommufd_access_create()). */
 	SIOMMU_IOMMUFD_OBJ_ACCESS,
 	SIOMMU_IOMMUFD_OBJ_HW_QUEUE,
 	SIOMMU_IOMMUFD_OBJ_VEVENTQ,
@@ -193,7 +196,8 @@ enum siommu_iommufd_obj_type {
  * An IOAS's mappings go with it. Returns 0, -ENOENT (no such published
  * object, or ID 0), -EBUSY (another object uses it: an IOAS with HWPTs,
  * a HWPT with attachments, a vIOMMU with vDEVICEs, vEVENTQs or HW queues,
- * a HW queue the next one needs, a bound device: unbind it instead).
+ * a HW queue the next one needs, a bound device: unbind it instead; an
+ * access, or an IOAS one uses: siommu_iommufd_access_destroy()).
  * Waits for calls that use the object at the time.
  */
 int siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32_t id);
@@ -208,9 +212,11 @@ struct siommu_iommufd_stats {
 	uint32_t ioas, hwpts, devices, faults;	/* hwpts: paging and nested */
 	uint32_t viommus, vdevices;
 	uint32_t hw_queues, veventqs;
+	uint32_t accesses;
 	uint64_t areas;			/* over every IOAS */
 	uint64_t page_stores;		/* distinct page storage */
 	uint64_t pinned_pages;		/* pages of that storage, once each */
+	uint64_t access_pins;		/* ranges accesses pin, each pin once */
 };
 void siommu_iommufd_get_stats(struct siommu_iommufd *ictx, struct siommu_iommufd_stats *st);
 
@@ -288,7 +294,11 @@ int siommu_ioas_copy(struct siommu_iommufd *ictx, uint32_t dst_id, uint32_t src_
  * leave earlier areas of the range removed; this never does).
  * -EOVERFLOW (iova + length wraps), -ENOENT (no such IOAS), -EBUSY (an
  * area of the range, unmap-all included, holds a hardware queue:
- * siommu_hw_queue_alloc()); nothing changes on any of them.
+ * siommu_hw_queue_alloc()), -EDEADLOCK (an access keeps pins in the range
+ * although its unmap callback was asked SIOMMU_IOMMUFD_ACCESS_UNMAP_TRIES
+ * times: see "Accesses"); nothing changes on any of them. Areas accesses
+ * pin are removed once their callbacks unpin them, which they are asked
+ * to do first.
  * Returns after every attached domain's IOTLBs are invalidated.
  */
 int siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
@@ -343,7 +353,9 @@ void siommu_vfio_ioas_clear(struct siommu_iommufd *ictx);
  * (-EPERM) and a context with no object (-EBUSY). HUGE_PAGES is per IOAS
  * (@object_id): 1 (default) lets domains use large pages, 0 maps with 4K
  * pages only and raises the IOAS alignment to 4K (-EADDRINUSE if an area
- * is not aligned to it).
+ * is not aligned to it in IOVA, length or its offset in its first page;
+ * -EINVAL while the IOAS has both areas and HWPTs, whose domains may map
+ * them with large pages).
  * Returns 0, -EOPNOTSUPP (unknown option or op, object_id for a global
  * option), -EINVAL (value), -ENOENT (object_id), -EPERM, -EBUSY,
  * -EADDRINUSE.
@@ -416,14 +428,13 @@ struct siommu_hwpt_nested_cfg {
  *   -EINVAL      @pt_id is not a NEST_PARENT paging HWPT or a vIOMMU (or
  *                an IOAS with data type NONE: that is
  *                siommu_hwpt_alloc()); a vIOMMU of another unit than the
- *                device's; data type NONE; data shorter than its
- *                structure; a table the unit cannot walk (see
+ *                device's; data type NONE; data shorter or longer
+ *                than its structure; a table the unit cannot walk (see
  *                siommu_domain_alloc_nested())
  *   -EIO         an SMMUv3 STE with fields a guest may not set (anything
  *                but V, Config, S1Fmt, S1ContextPtr, S1CDMax, S1DSS,
  *                S1CIR, S1COR, S1CSH, S1STALLD, EATS), a Config other than
  *                abort, bypass or stage 1, EATS other than 0 or 1
- *   -E2BIG       non-zero data past its structure
  *   -EFAULT      data NULL with data_len non-zero
  *   -ENOENT      no such device, HWPT or fault object
  *   -ENOMEM
@@ -438,9 +449,10 @@ int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
  * SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, struct
  * siommu_hwpt_vtd_s1_invalidate). Entries are handled in order and
  * *entry_num is set to how many were (on an error, the index of the entry
- * that failed; earlier ones stay done). *entry_num 0 only checks that the
- * HWPT takes @data_type. Entries shorter than the type's structure are
- * -EINVAL, longer ones must be zero past it (-E2BIG).
+ * that failed, earlier ones staying done; 0 when the call is refused as a
+ * whole, before any entry). *entry_num 0 only checks that the
+ * HWPT takes @data_type. @entry_len shorter or longer than the type's
+ * structure is -EINVAL (Linux's rule for driver data).
  * On a vIOMMU (@hwpt_id a VIOMMU object): vIOMMU-wide invalidation, on
  * SMMUv3 SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3 entries (struct
  * siommu_viommu_arm_smmuv3_invalidate): guest commands whose StreamIDs
@@ -449,14 +461,13 @@ int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
  * virtual ID no vDEVICE has, is -EIO. An SMMUv3 nested HWPT itself takes
  * none (-EOPNOTSUPP): its guest invalidates through the vIOMMU.
  * Returns 0 after the invalidations completed, or:
- *   -EINVAL      entries with @data NULL or @entry_len 0 (*entry_num
- *                unchanged); @hwpt_id not a nested HWPT or a vIOMMU (a
+ *   -EINVAL      entries with @data NULL or @entry_len 0; @hwpt_id not a nested HWPT or a vIOMMU (a
  *                paging HWPT included); @data_type not the unit's; an
  *                entry with a bad range
  *   -EIO         a guest command the vIOMMU refuses
  *   -EOPNOTSUPP  unknown flags or reserved fields set in an entry; a
  *                nested HWPT invalidated through its vIOMMU (SMMUv3)
- *   -E2BIG, -ENOENT (no such object, *entry_num unchanged)
+ *   -ENOENT      no such object
  */
 int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
 			   uint32_t data_type, const void *data, uint32_t entry_len,
@@ -796,6 +807,148 @@ int siommu_iommufd_get_hw_info(struct siommu_iommufd *ictx, uint32_t dev_id,
 			       bool want_type, uint32_t *type, void *data,
 			       uint32_t data_len, uint32_t *out_len, uint64_t *caps,
 			       uint8_t *max_pasid_log2);
+
+/* ---- Accesses ---- */
+
+/*
+ * An access is a user of an IOAS's memory that is not a device behind a
+ * unit: an emulated device of a VMM, which reads and writes guest memory
+ * by IOVA with no domain in between (Linux: struct iommufd_access, the
+ * in-kernel API VFIO's emulated devices use). It copies through the IOAS
+ * (siommu_iommufd_access_rw()) or pins ranges for direct use of their host
+ * bytes (siommu_iommufd_access_pin_pages()). It is an ACCESS object: its
+ * creator holds a user reference on it, so siommu_iommufd_obj_destroy() of
+ * it is -EBUSY; siommu_iommufd_access_destroy() lets it go.
+ *
+ * The unmap protocol. Unmapping areas an access has pinned
+ * (siommu_ioas_unmap(), and moving or destroying the access) calls the
+ * access's ops->unmap(data, iova, length) for the range of each such
+ * area, and the callback must unpin every pin it has there. Until it is
+ * unpinned, the range is closed to new pins and copies (-EINVAL); the
+ * unmap asks again, up to SIOMMU_IOMMUFD_ACCESS_UNMAP_TRIES times in all,
+ * and if pins remain it fails with -EDEADLOCK (as Linux does) and leaves
+ * every area mapped and open again.
+ *
+ * The callback runs in the thread that unmaps, holding no lock of the
+ * context and a short-term reference on the access. It may call
+ * siommu_iommufd_access_unpin_pages() (what it is for),
+ * siommu_iommufd_access_rw() and siommu_iommufd_access_pin_pages() (both
+ * refuse the range being unmapped with -EINVAL) and every call on other
+ * objects. It must not destroy or replace its own access (each waits for
+ * the callback to return: a deadlock), and a caller of siommu_ioas_unmap()
+ * or of _access_replace() or _access_destroy() must not hold a lock the
+ * callback takes. It may run concurrently with the access's other calls
+ * and with itself (two unmaps of different areas).
+ */
+
+/* siommu_iommufd_access_create() flags. */
+#define SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES	(1u << 0)	/* may pin; unmap required */
+
+/* siommu_iommufd_access_pin_pages() and _rw() flags (Linux's values). */
+#define SIOMMU_IOMMUFD_ACCESS_RW_WRITE		(1u << 0)	/* write (pin: for writing) */
+#define SIOMMU_IOMMUFD_ACCESS_RW_PHYS		(1u << 2)	/* rw: through the physical
+								 * memory, as a device's DMA */
+
+/* How many times an unmap calls the callbacks of a range before -EDEADLOCK. */
+#define SIOMMU_IOMMUFD_ACCESS_UNMAP_TRIES	100
+
+struct siommu_iommufd_access_ops {
+	/* Unpin every pin of [iova, iova + length) (see above); iova 0 with
+	 * length UINT64_MAX is everything. */
+	void (*unmap)(void *data, uint64_t iova, uint64_t length);
+};
+
+/*
+ * siommu_iommufd_access_create - an access on IOAS @ioas_id, which it
+ * uses (destroying the IOAS is -EBUSY while it stays). @ops (kept, not
+ * copied: it outlives the access; NULL for no callback) and @data are the
+ * caller's. With SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES the access may pin
+ * and ops->unmap is required.
+ * Returns 0 with *out_id, -EOPNOTSUPP (unknown flags), -EINVAL (no ictx or
+ * out_id; NEEDS_PIN_PAGES without ops->unmap), -ENOENT (no such IOAS),
+ * -ENOMEM. Nothing changes on an error. Thread-safe.
+ */
+int siommu_iommufd_access_create(struct siommu_iommufd *ictx, uint32_t ioas_id,
+				 const struct siommu_iommufd_access_ops *ops, void *data,
+				 unsigned int flags, uint32_t *out_id);
+
+/*
+ * siommu_iommufd_access_destroy - let access @access_id go: ops->unmap is
+ * called for what it still pins (as an unmap of everything would), then
+ * whatever the callback left pinned is dropped, and the IOAS is no longer
+ * used. Waits for calls using the access (not from its own callback).
+ * Returns 0, -ENOENT (no such access). Teardown: consumes no fallible step.
+ */
+int siommu_iommufd_access_destroy(struct siommu_iommufd *ictx, uint32_t access_id);
+
+/*
+ * siommu_iommufd_access_replace - move access @access_id to IOAS
+ * @ioas_id (Linux: iommufd_access_replace()). As Linux, it does not refuse
+ * an access with pins: it calls ops->unmap(data, 0, UINT64_MAX) first,
+ * during which new pins and copies of the access fail -ENOENT; then the
+ * access uses the new IOAS and lets go of the old. The same IOAS is a
+ * no-op. Returns 0, -ENOENT (no such access or IOAS), -EBUSY (the callback
+ * left pins: the access stays on its IOAS with them; or a concurrent
+ * replace of the same access is under way). Thread-safe.
+ */
+int siommu_iommufd_access_replace(struct siommu_iommufd *ictx, uint32_t access_id,
+				  uint32_t ioas_id);
+
+/*
+ * siommu_iommufd_access_pin_pages - pin [iova, iova + length) of the
+ * access's IOAS: the areas covering it stay mapped, over the same host
+ * bytes, until siommu_iommufd_access_unpin_pages() of the same range (or
+ * until the callback is asked to let go). @out_pages (may be NULL) gets
+ * the host address of each page of the range: ceil(length /
+ * SIOMMU_PAGE_SIZE) entries, the first at @iova's byte. Flags:
+ * SIOMMU_IOMMUFD_ACCESS_RW_WRITE (every area must be writable). Pins
+ * nest: a range pinned twice is unpinned twice.
+ * Errors, each changing nothing:
+ *   -EOPNOTSUPP  unknown flags
+ *   -EINVAL      length 0; an access made without NEEDS_PIN_PAGES; the
+ *                host address of @iova, or of an area boundary inside the
+ *                range, not page-aligned (pages would not be whole); a
+ *                range being unmapped (the callback protocol)
+ *   -EOVERFLOW   iova + length wraps
+ *   -ENOENT      no such access; contiguous areas do not cover the range;
+ *                the access is being moved by replace
+ *   -EPERM       WRITE over an area not mapped writable
+ *   -ENOMEM
+ * Thread-safe; concurrent with unmaps, which it never waits for.
+ */
+int siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx, uint32_t access_id,
+				    uint64_t iova, uint64_t length, void **out_pages,
+				    unsigned int flags);
+
+/*
+ * siommu_iommufd_access_unpin_pages - undo one siommu_iommufd_access_pin_pages()
+ * of exactly [iova, iova + length). Returns 0, -ENOENT (no such access, or
+ * no pin of that range: Linux warns), -EINVAL (length 0), -EOVERFLOW.
+ * Consumes no fallible step. Thread-safe; callable from ops->unmap.
+ */
+int siommu_iommufd_access_unpin_pages(struct siommu_iommufd *ictx, uint32_t access_id,
+				      uint64_t iova, uint64_t length);
+
+/*
+ * siommu_iommufd_access_rw - copy @len bytes between @buf and
+ * [iova, iova + len) of the access's IOAS (Linux: iommufd_access_rw()):
+ * into the IOAS with SIOMMU_IOMMUFD_ACCESS_RW_WRITE, out of it otherwise,
+ * across area boundaries. With SIOMMU_IOMMUFD_ACCESS_RW_PHYS the copy goes
+ * through the context's physical memory (siommu_mem_read()/_write()), as
+ * a device's DMA would; otherwise through the host bytes directly. No pin
+ * is needed. The whole range is checked first: a refused copy copies
+ * nothing (Linux may copy up to a hole).
+ * Errors:
+ *   -EOPNOTSUPP  unknown flags
+ *   -EINVAL      len 0, @buf NULL; an area being unmapped
+ *   -EOVERFLOW   iova + len wraps
+ *   -ENOENT      no such access; a hole in the range (contiguous areas do
+ *                not cover it); the access is being moved by replace
+ *   -EPERM       a write over an area not mapped writable
+ * Thread-safe; concurrent copies of one access serialise.
+ */
+int siommu_iommufd_access_rw(struct siommu_iommufd *ictx, uint32_t access_id, uint64_t iova,
+			     void *buf, uint64_t len, unsigned int flags);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,53 @@ struct siommu_iommufd;
 int siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg);
 
 /*
+ * struct siommu_iommufd_user - the caller's memory, for a caller that is
+ * another process (a layer that serves an iommufd to processes sharing it,
+ * as the preload shim serves a forked child). Every address is the
+ * caller's; the hooks run in the calling thread of
+ * siommu_iommufd_ioctl_user() and return 0 or a negative errno.
+ *   read      copy @len bytes at the caller's @addr into @dst (-EFAULT)
+ *   write     copy @len bytes from @src to the caller's @addr (-EFAULT)
+ *   map_file  the memory IOAS_MAP (and the VFIO container's MAP_DMA) pins
+ *             at the caller's [@addr, @addr + @len): a file (*fd, an fd
+ *             of this process that stays open during the call) whose
+ *             bytes from *start are the caller's, shared with it; or, *fd
+ *             -1, the same memory mapped in this process at address
+ *             *start (kept mapped while pinned, as siommu_ioas_map()
+ *             asks); -EFAULT where there is none
+ *   fd        the caller's fd @ufd (IOAS_MAP_FILE) as an fd of this
+ *             process (*fd, open during the call); -EBADF
+ *   made_fd   the call made @fd, an fd of this process, for object @id
+ *             (FAULT_QUEUE_ALLOC, VEVENTQ_ALLOC), and writes its number to
+ *             the caller's struct; the hook's from then on, also when the
+ *             call then fails (the object stays: the hook's owner
+ *             destroys it)
+ * @priv is passed to each.
+ */
+struct siommu_iommufd_user {
+	int (*read)(void *priv, void *dst, uint64_t addr, uint64_t len);
+	int (*write)(void *priv, uint64_t addr, const void *src, uint64_t len);
+	int (*map_file)(void *priv, uint64_t addr, uint64_t len, int *fd, uint64_t *start);
+	int (*fd)(void *priv, int ufd, int *fd);
+	void (*made_fd)(void *priv, int fd, uint32_t id);
+	void *priv;
+};
+
+/*
+ * siommu_iommufd_ioctl_user - siommu_iommufd_ioctl() for a caller in
+ * another process: @arg is the caller's address of the struct, which is
+ * read and written, with every pointer inside it, through @user; the
+ * memory IOAS_MAP pins is @user's map_file, IOAS_MAP_FILE's fd @user's
+ * fd. Returns what siommu_iommufd_ioctl() does for the same struct, the
+ * hooks' errors besides (-EFAULT, -ENOMEM for a copy of the caller's
+ * arrays). An fd the call makes goes to @user's made_fd; IOMMU_TEST_CMD's
+ * operations that reach the caller's memory or make an fd are
+ * -EOPNOTSUPP. Thread-safe.
+ */
+int siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx, unsigned long request,
+			      uint64_t arg, const struct siommu_iommufd_user *user);
+
+/*
  * The fault queue's fd. IOMMU_FAULT_QUEUE_ALLOC gives, with the FAULT
  * object's ID, a real close-on-exec fd (an eventfd) that poll(), select()
  * and epoll report readable while a complete page-request group waits to
@@ -95,7 +142,8 @@ long siommu_iommufd_veventq_read(struct siommu_iommufd *ictx, uint32_t veventq_i
 /*
  * siommu_iommufd_access_close - close() of an access fd (test mode:
  * IOMMU_TEST_OP_CREATE_ACCESS, siommu/iommufd_test.h): destroy the access
- * made with fd @fd, letting go of what it pinned. The fd itself is the
+ * made with fd @fd (siommu_iommufd_access_destroy()), letting go of what
+ * it pinned. The fd itself is the
  * caller's (an eventfd) to close after this call; until then the access is
  * found by that number. A layer that owns the fd (the preload shim) calls
  * this from its close(). Waits for calls using the access. Returns 0,

@@ -149,8 +149,12 @@ int siommu_mock_device_cache(struct siommu_device *dev, unsigned int idx, uint32
  * group of one request (last of its group) at @addr with @grpid, for
  * @pasid (SIOMMU_MOCK_NO_PASID: untagged), reading and/or writing
  * (@write, @read); it reaches the device's owner or the core's page-fault
- * path as a unit's page requests do, and the answer is discarded.
- * Returns 0, -EINVAL (not a mock device, @pasid beyond its width, neither
+ * path as a unit's page requests do, and the answer is discarded. A
+ * mock unit's nested domain owns its device's PASID table, as Linux's
+ * mock driver: a request tagged with a PASID the device has not attached
+ * (any PASID of the unit's 20 bits, whatever the device's width) goes to
+ * the nested domain attached at its RID, if any.
+ * Returns 0, -EINVAL (not a mock device, @pasid beyond 20 bits, neither
  * read nor write).
  */
 #define SIOMMU_MOCK_NO_PASID UINT32_MAX

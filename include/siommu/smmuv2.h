@@ -30,7 +30,12 @@
  * when SCTLR.CFIE is set. SCTLR.CFCFG = 1 stalls the transaction instead
  * of terminating it: FSR.SS is set, the call returns -EAGAIN and the
  * device waits; a write of RESUME ends every transaction held on the bank
- * (TERMINATE 0: retry, 1: abort) through the stall_end callback. A stream
+ * (TERMINATE 0: retry, 1: abort) through the stall_end callback. A fault
+ * that finds FSR holding another still stalls under CFCFG, unrecorded
+ * (MULTI), and writing FSR does not release it. The interrupt is called
+ * once per record written, where the architecture's line stays asserted
+ * while FSR is not clear: a handler reads FSR again after clearing what
+ * it read, or a stall behind the record it cleared waits for ever. A stream
  * that matches no SMR while sCR0.USFCFG = 1, or whose S2CR says fault, is
  * an unidentified stream fault; more than one matching SMR with
  * sCR0.SMCFCFG = 1 is a stream match conflict; an S2CR naming a bank that

@@ -78,7 +78,9 @@
  * then include stall_end) has its bank stall on a fault in the process's
  * table (SCTLR.CFCFG), and the stall goes to the fault path as a group
  * of one, as on SMMUv3; the answer writes RESUME (retry after "success",
- * else terminate) and the device learns it through stall_end. On a
+ * else terminate) and the device learns it through stall_end; a
+ * transaction that stalled with no record of its own (FSR held a fault
+ * that did not stall: MULTI) is retried, to stall again with its own. On a
  * device without it the fault is terminated and reported to the device's
  * fault handler (FSR, FAR, the stream), like one in any of its tables;
  * its driver resolves it by touching the page through the process

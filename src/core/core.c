@@ -798,15 +798,6 @@ out_unlock:
 
 /* Reports from drivers ---------------------------------------------------- */
 
-struct core_att *core_att_by_rid(struct siommu_unit *unit, uint16_t rid, uint32_t pasid)
-{
-	struct siommu_device *dev = unit_find_rid(unit, rid, true);
-
-	if (!dev || pasid > dev->max_pasid)
-		return NULL;
-	return core_att_get(dev, pasid);
-}
-
 /* The device using @rid as its RID or alias; caller holds rid_lock. */
 static struct siommu_device *dev_by_rid(struct siommu_unit *unit, uint16_t rid)
 {
@@ -838,17 +829,35 @@ void core_report_fault(struct siommu_unit *unit, const struct siommu_fault *f)
 		core_report_fault_unowned(unit);
 }
 
-struct siommu_domain *core_dom_by_req(struct siommu_unit *unit,
-				      const struct iommu_page_request *req,
-				      struct siommu_device **dev)
+struct core_att *core_att_by_req(struct siommu_unit *unit, const struct iommu_page_request *req,
+				 struct siommu_device **dev, bool *via_rid)
 {
 	uint32_t pasid = req->pasid_present ? req->pasid : 0;
-	struct core_att *att;
+	struct core_att *att = NULL;
 
+	*via_rid = false;
 	*dev = dev_by_rid(unit, req->rid);
-	if (!*dev || pasid > (*dev)->max_pasid)
+	if (!*dev)
 		return NULL;
-	att = core_att_get(*dev, pasid);
+	if (pasid <= (*dev)->max_pasid)
+		att = core_att_get(*dev, pasid);
+	if (!att && pasid && unit->ops->user_pasid_table) {
+		/* The guest owns the PASID table: its nested domain at the
+		 * RID takes the PASIDs the host has not attached. */
+		att = core_att_get(*dev, 0);
+		if (att && att->dom->type != SIOMMU_DOMAIN_NESTED)
+			att = NULL;
+		*via_rid = att;
+	}
+	return att;
+}
+
+struct siommu_domain *core_dom_by_req(struct siommu_unit *unit,
+				      const struct iommu_page_request *req,
+				      struct siommu_device **dev, bool *via_rid)
+{
+	struct core_att *att = core_att_by_req(unit, req, dev, via_rid);
+
 	return att ? att->dom : NULL;
 }
 

@@ -300,9 +300,6 @@ int core_pasid_get_allocated(struct siommu_pasid_space *space, uint32_t pasid);
 
 /* Attachment table of a device. */
 struct core_att *core_att_get(struct siommu_device *dev, uint32_t pasid);
-/* The attachment at @pasid (0: the RID) of the device at @rid (or alias)
- * behind @unit, or NULL. Caller holds ctx->lock. */
-struct core_att *core_att_by_rid(struct siommu_unit *unit, uint16_t rid, uint32_t pasid);
 
 /*
  * For the DMA API's lazy invalidation (src/dma). core_domain_unmap_noflush()
@@ -469,12 +466,19 @@ void core_domain_set_iopf_deliver(struct siommu_domain *dom, core_iopf_deliver_f
 int core_iopf_respond(struct siommu_ctx *ctx, uint64_t cookie,
 		      enum iommu_page_resp_code code);
 /*
- * The domain attached where @req comes from (its RID or alias; its PASID
- * if it has one) and its device, or NULL. Caller holds unit->rid_lock.
+ * The attachment where @req goes, from its RID or alias: at its PASID if
+ * it has one, else at the RID; and, on a unit whose nested domains own
+ * the PASID table (iommu_ops.user_pasid_table), at the RID when that
+ * holds a nested domain and the PASID has nothing attached (*via_rid
+ * true). *dev is the device (NULL: none). NULL when nothing is attached.
+ * Caller holds unit->rid_lock or ctx->lock.
+ * core_dom_by_req - the same, for the attachment's domain.
  */
+struct core_att *core_att_by_req(struct siommu_unit *unit, const struct iommu_page_request *req,
+				 struct siommu_device **dev, bool *via_rid);
 struct siommu_domain *core_dom_by_req(struct siommu_unit *unit,
 				      const struct iommu_page_request *req,
-				      struct siommu_device **dev);
+				      struct siommu_device **dev, bool *via_rid);
 /* Stop the worker and answer what is queued; at context destroy. */
 void core_iopf_fini(struct siommu_ctx *ctx);
 /*

@@ -87,9 +87,9 @@ struct iommu_gather {
  * requests): @entry_num entries of @entry_len bytes at @data, of @type.
  * iommu_user_array_get() copies entry @i into @dst (@size bytes, the
  * driver's structure; @min_size: its first version's): -EINVAL if an
- * entry is shorter than @min_size, -E2BIG if it is longer than @size with
- * non-zero bytes there, -EFAULT if @data is NULL; what the entry lacks up
- * to @size is zeroed.
+ * entry is shorter than @min_size or longer than @size, -EFAULT if @data
+ * is NULL; what the entry lacks up to @size is zeroed.
+ * iommu_user_data_get() is the same for one structure of @len bytes.
  */
 struct iommu_user_array {
 	uint32_t type;
@@ -142,6 +142,10 @@ typedef struct siommu_device *iommu_vdev_lookup_fn(void *arg, uint64_t virt_id);
 struct iommu_ops {
 	const char *name;
 	size_t att_size;		/* the driver's per-attachment state */
+	/* A nested domain at a RID owns the device's PASID table (the
+	 * guest's): a page request tagged with a PASID the host has not
+	 * attached goes to it (Linux: iommu_ops.user_pasid_table). */
+	bool user_pasid_table;
 
 	/*
 	 * Bring up the unit described by @cfg (the type's own configuration
@@ -244,7 +248,8 @@ struct iommu_ops {
 	 * Carry out the user's invalidation array @a for nested domain
 	 * @dom: validate each entry in order and invalidate what it names
 	 * through core_domain_flush(), setting a->entry_num to the entries
-	 * handled. Errors as siommu_domain_cache_invalidate(). No core
+	 * handled (0 when it refuses the array as a whole, e.g. for its
+	 * type). Errors as siommu_domain_cache_invalidate(). No core
 	 * lock held (dom->drv_dom does not change; the flushes take
 	 * dom->lock). NULL: the user invalidates through a vIOMMU only
 	 * (siommu_domain_cache_invalidate() is -EOPNOTSUPP, as Linux's

@@ -60,6 +60,8 @@ struct iopf_req {
 	struct iommu_page_request r;
 	enum iopf_state state;
 	bool cancelled;			/* answered by a flush: drop it */
+	bool via_rid;			/* a PASID's request handled by the RID's
+					 * nested domain (iommu_ops.user_pasid_table) */
 	/* DELIVERED: the deliverer runs; an answer given meanwhile waits in
 	 * resp_code (answered) for it to return. */
 	bool delivering, answered;
@@ -123,12 +125,13 @@ static bool same_group(const struct iopf_req *a, struct siommu_unit *unit,
 	       (!r->pasid_present || a->r.pasid == r->pasid);
 }
 
-/* Whether @g concerns (@unit, @rid, @pasid); pasid 0 means no PASID. */
+/* Whether @g concerns (@unit, @rid, @pasid); pasid 0 means no PASID,
+ * whose domain also has the PASIDs' requests routed to it. */
 static bool same_target(const struct iopf_req *g, struct siommu_unit *unit,
 			uint16_t rid, uint32_t pasid)
 {
 	return g->unit == unit && g->r.rid == rid &&
-	       (g->r.pasid_present ? g->r.pasid == pasid : pasid == 0);
+	       (g->r.pasid_present && !g->via_rid ? g->r.pasid == pasid : pasid == 0);
 }
 
 /* Give a group's members back to the pool; under lock. */
@@ -194,10 +197,12 @@ static void iopf_route(struct core_iopf *q, struct siommu_unit *unit, struct iop
 	uint64_t cookie = 0;
 	bool taken = false;
 	void *arg = NULL;
+	bool via_rid;
 
 	pthread_mutex_lock(&unit->rid_lock);
-	dom = core_dom_by_req(unit, &g->r, &dev);
+	dom = core_dom_by_req(unit, &g->r, &dev, &via_rid);
 	pthread_mutex_lock(&q->lock);
+	g->via_rid = via_rid;
 	if (g->cancelled) {
 		/* A flush answered it. */
 		group_drop(q, g);
@@ -237,7 +242,10 @@ static void iopf_route(struct core_iopf *q, struct siommu_unit *unit, struct iop
 			cds_list_for_each_entry(m, &g->members, node)
 				reqs[i++] = m->r;
 			reqs[i] = g->r;
-			taken = fn(arg, dev, g->r.pasid_present ? g->r.pasid : 0, reqs, n, cookie);
+			/* The attachment's PASID: the RID's for a request it
+			 * takes for the guest's PASIDs. */
+			taken = fn(arg, dev, g->r.pasid_present && !g->via_rid ? g->r.pasid : 0,
+				   reqs, n, cookie);
 			free(reqs);
 		}
 		pthread_mutex_lock(&q->lock);
@@ -310,6 +318,7 @@ void core_iopf_report(struct siommu_unit *unit, const struct iommu_page_request 
 		e->r = req[i];
 		e->state = IOPF_QUEUED;
 		e->cancelled = false;
+		e->via_rid = false;
 		CDS_INIT_LIST_HEAD(&e->members);
 		if (!req[i].last) {
 			list_move_tail(&e->node, &q->partial);
@@ -337,9 +346,10 @@ static bool iopf_handle_one(struct core_iopf *q, bool block)
 	struct siommu_ctx *ctx = q->ctx;
 	enum iommu_page_resp_code code = IOMMU_PAGE_RESP_INVALID;
 	struct siommu_domain *dom = NULL;
+	struct siommu_device *dev;
 	struct core_att *att;
 	struct iopf_req *g, *m;
-	bool cancelled;
+	bool cancelled, via_rid;
 
 	pthread_mutex_lock(&q->lock);
 	while (cds_list_empty(&q->ready)) {
@@ -357,13 +367,15 @@ static bool iopf_handle_one(struct core_iopf *q, bool block)
 	/* The attachment cannot change while the group is HANDLING: a
 	 * detach flushes, and the flush waits for it. */
 	pthread_mutex_lock(&ctx->lock);
-	att = core_att_by_rid(g->unit, g->r.rid, g->r.pasid_present ? g->r.pasid : 0);
+	att = core_att_by_req(g->unit, &g->r, &dev, &via_rid);
 	if (att)
 		dom = att->dom;
 	pthread_mutex_lock(&q->lock);
 	cancelled = g->cancelled;
-	if (!cancelled)
+	if (!cancelled) {
 		g->state = IOPF_HANDLING;
+		g->via_rid = via_rid;
+	}
 	pthread_mutex_unlock(&q->lock);
 	pthread_mutex_unlock(&ctx->lock);
 

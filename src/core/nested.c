@@ -13,18 +13,14 @@
 int iommu_user_data_get(const void *data, size_t len, void *dst, size_t size,
 			size_t min_size)
 {
-	const uint8_t *p = data;
-	size_t i;
-
-	if (len < min_size)
+	/* Driver data is sized by the driver: an older, shorter structure
+	 * down to @min_size is zero-extended, a longer one is refused
+	 * whatever its bytes (Linux's iommu_copy_struct_from_user(), unlike
+	 * the command structs' rule). */
+	if (len < min_size || len > size)
 		return -EINVAL;
 	if (!data)
 		return -EFAULT;
-	/* Linux's copy_struct_from_user(): a newer caller's longer struct
-	 * is fine as long as nothing is asked past what we know. */
-	for (i = size; i < len; i++)
-		if (p[i])
-			return -E2BIG;
 	memset(dst, 0, size);
 	memcpy(dst, data, len < size ? len : size);
 	return 0;
@@ -109,9 +105,13 @@ int SIOMMU_EXPORT siommu_domain_cache_invalidate(struct siommu_domain *dom, uint
 	struct iommu_user_array a;
 	int ret;
 
-	if (!dom || !entry_num || dom->type != SIOMMU_DOMAIN_NESTED)
+	if (!entry_num)
 		return -EINVAL;
 	a = (struct iommu_user_array){ data_type, array, entry_len, *entry_num };
+	/* Refusing the array as a whole handles no entry. */
+	*entry_num = 0;
+	if (!dom || dom->type != SIOMMU_DOMAIN_NESTED)
+		return -EINVAL;
 	if (!dom->ops->cache_invalidate_user)
 		return -EOPNOTSUPP;
 	if (a.entry_num && !array)
@@ -152,6 +152,7 @@ int core_viommu_invalidate(struct siommu_unit *unit, void *viommu, uint32_t data
 	struct iommu_user_array a = { data_type, array, entry_len, *entry_num };
 	int ret;
 
+	*entry_num = 0;
 	if (a.entry_num && !array)
 		return -EFAULT;
 	/* ctx->lock keeps the devices @lookup finds from going meanwhile. */

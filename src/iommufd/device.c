@@ -40,8 +40,8 @@ static uint64_t hw_caps(struct siommu_device *dev)
  * but not published. Under attach_lock.
  */
 static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
-		       struct ifd_ioas *ioas, unsigned int flags, struct ifd_fault *fault,
-		       bool auto_domain, struct ifd_hwpt **out)
+		       struct ifd_ioas *ioas, unsigned int flags, bool auto_domain,
+		       struct ifd_hwpt **out)
 {
 	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING };
 	struct ifd_hwpt *hwpt;
@@ -67,7 +67,6 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	if (!hwpt)
 		return -ENOMEM;
 	hwpt->ioas = ioas;
-	hwpt->fault = fault;
 	hwpt->unit = idev->dev->unit;
 	hwpt->flags = flags;
 	hwpt->auto_domain = auto_domain;
@@ -83,17 +82,13 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		goto out_abort;
 	core_domain_aperture(hwpt->dom, &hwpt->aperture_start, &hwpt->aperture_last);
 	hwpt->pgsizes = hwpt->dom->pgsizes;
-	if (fault)
-		core_domain_set_iopf_deliver(hwpt->dom, ifd_hwpt_iopf, hwpt);
 	pthread_mutex_lock(&ioas->lock);
 	ret = ifd_ioas_add_hwpt(ioas, hwpt);
 	pthread_mutex_unlock(&ioas->lock);
 	if (ret)
 		goto out_domain;
-	/* The HWPT uses its IOAS (and fault queue) until it goes. */
+	/* The HWPT uses its IOAS until it goes. */
 	ifd_obj_use(ictx, &ioas->obj);
-	if (fault)
-		ifd_obj_use(ictx, &fault->obj);
 	*out = hwpt;
 	return 0;
 
@@ -143,47 +138,62 @@ static void hwpt_abort(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt)
 
 static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			      struct ifd_obj *pt, const struct siommu_hwpt_nested_cfg *cfg,
-			      struct ifd_fault *fault, struct ifd_hwpt **out);
+			      struct ifd_hwpt **out);
 
 /*
- * The last steps of HWPT_ALLOC: the fault queue (FAULT_ID_VALID), then a
- * paging HWPT over IOAS @pt, or with @ncfg a nested one over HWPT or
- * vIOMMU @pt, published with its ID in *out_id.
+ * Give new HWPT @hwpt (unpublished) FAULT object @fault_id, which it uses
+ * from now on: 0, -ENOENT (no such fault object), -ENOMEM. Under
+ * attach_lock.
+ */
+static int hwpt_set_fault(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt,
+			  uint32_t fault_id)
+{
+	struct ifd_obj *fobj = ifd_obj_get(ictx, fault_id, SIOMMU_IOMMUFD_OBJ_FAULT);
+	int ret;
+
+	if (!fobj)
+		return -ENOENT;
+	/* The core's I/O page-fault path delivers the groups. */
+	ret = core_iopf_init(ictx->ctx);
+	if (!ret) {
+		hwpt->fault = container_of(fobj, struct ifd_fault, obj);
+		core_domain_set_iopf_deliver(hwpt->dom, ifd_hwpt_iopf, hwpt);
+		ifd_obj_use(ictx, fobj);
+	}
+	ifd_obj_put(ictx, fobj);
+	return ret;
+}
+
+/*
+ * The last steps of HWPT_ALLOC: a paging HWPT over IOAS @pt, or with
+ * @ncfg a nested one over HWPT or vIOMMU @pt, then its fault queue
+ * (FAULT_ID_VALID), published with its ID in *out_id. The fault object
+ * is looked up last, as Linux does: a request the HWPT refuses fails
+ * for that whatever @fault_id names.
  */
 static int hwpt_alloc_publish(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			      struct ifd_obj *pt, unsigned int flags, uint32_t fault_id,
 			      const struct siommu_hwpt_nested_cfg *ncfg, uint32_t *out_id)
 {
-	struct ifd_obj *fobj = NULL;
-	struct ifd_fault *fault = NULL;
 	struct ifd_hwpt *hwpt;
 	int ret;
 
-	if (flags & SIOMMU_HWPT_FAULT_ID_VALID) {
-		fobj = ifd_obj_get(ictx, fault_id, SIOMMU_IOMMUFD_OBJ_FAULT);
-		if (!fobj)
-			return -ENOENT;
-		fault = container_of(fobj, struct ifd_fault, obj);
-		/* The core's I/O page-fault path delivers the groups. */
-		ret = core_iopf_init(ictx->ctx);
-		if (ret) {
-			ifd_obj_put(ictx, fobj);
-			return ret;
-		}
-	}
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (ncfg)
-		ret = hwpt_nested_create(ictx, idev, pt, ncfg, fault, &hwpt);
+		ret = hwpt_nested_create(ictx, idev, pt, ncfg, &hwpt);
 	else
 		ret = hwpt_create(ictx, idev, container_of(pt, struct ifd_ioas, obj), flags,
-				  fault, false, &hwpt);
+				  false, &hwpt);
+	if (!ret && (flags & SIOMMU_HWPT_FAULT_ID_VALID)) {
+		ret = hwpt_set_fault(ictx, hwpt, fault_id);
+		if (ret)
+			hwpt_abort(ictx, hwpt);
+	}
 	if (!ret) {
 		*out_id = hwpt->obj.id;
 		ifd_obj_publish(ictx, &hwpt->obj);
 	}
-	pthread_mutex_unlock(&ictx->attach_lock);
-	if (fobj)
-		ifd_obj_put(ictx, fobj);
+	fifo_unlock(&ictx->attach_lock);
 	return ret;
 }
 
@@ -260,7 +270,7 @@ static int nest_parent(struct ifd_obj *pt, const struct siommu_hwpt_nested_cfg *
  * Under attach_lock. */
 static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			      struct ifd_obj *pt, const struct siommu_hwpt_nested_cfg *cfg,
-			      struct ifd_fault *fault, struct ifd_hwpt **out)
+			      struct ifd_hwpt **out)
 {
 	struct ifd_viommu *v = NULL;
 	struct ifd_hwpt *hwpt, *parent;
@@ -289,15 +299,10 @@ static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *id
 	hwpt->parent = parent;
 	hwpt->viommu = v;
 	hwpt->ioas = parent->ioas;
-	hwpt->fault = fault;
-	if (fault)
-		core_domain_set_iopf_deliver(hwpt->dom, ifd_hwpt_iopf, hwpt);
 	hwpt->unit = idev->dev->unit;
 	hwpt->flags = cfg->flags;
 	/* A vIOMMU's nested HWPT uses it (and through it the parent). */
 	ifd_obj_use(ictx, v ? &v->obj : &parent->obj);
-	if (fault)
-		ifd_obj_use(ictx, &fault->obj);
 	*out = hwpt;
 	return 0;
 
@@ -358,12 +363,14 @@ int SIOMMU_EXPORT siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t h
 
 	if (!ictx || !entry_num)
 		return -EINVAL;
-	if (*entry_num && (!data || !entry_len))
+	n = *entry_num;
+	/* Refusing the call as a whole handles no entry. */
+	*entry_num = 0;
+	if (n && (!data || !entry_len))
 		return -EINVAL;
 	obj = ifd_obj_get(ictx, hwpt_id, SIOMMU_IOMMUFD_OBJ_NONE);
 	if (!obj)
 		return -ENOENT;
-	n = *entry_num;
 	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_NESTED) {
 		ret = siommu_domain_cache_invalidate(container_of(obj, struct ifd_hwpt, obj)->dom,
 						     data_type, data, entry_len, &n);
@@ -782,7 +789,7 @@ static int attach_ioas(struct siommu_iommufd *ictx, struct ifd_device *idev,
 			return ret;
 		}
 	}
-	ret = hwpt_create(ictx, idev, ioas, 0, NULL, true, &hwpt);
+	ret = hwpt_create(ictx, idev, ioas, 0, true, &hwpt);
 	if (ret)
 		return ret;
 	ret = attach_rid(ictx, idev, hwpt, replace);
@@ -812,7 +819,7 @@ static int do_attach(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasi
 		ret = -ENOENT;
 		goto out_put_dev;
 	}
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (pt->type == SIOMMU_IOMMUFD_OBJ_IOAS) {
 		/* No automatic domain on the PASID path. */
 		ret = pasid != SIOMMU_IOMMUFD_NO_PASID ? -EINVAL :
@@ -828,7 +835,7 @@ static int do_attach(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasi
 	} else {
 		ret = -EINVAL;
 	}
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, pt);
 out_put_dev:
 	ifd_obj_put(ictx, &idev->obj);
@@ -887,9 +894,9 @@ int SIOMMU_EXPORT siommu_iommufd_detach(struct siommu_iommufd *ictx, uint32_t de
 
 	if (!idev)
 		return -ENOENT;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	detach_locked(ictx, idev, pasid);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, &idev->obj);
 	return 0;
 }
@@ -903,7 +910,7 @@ uint32_t SIOMMU_EXPORT siommu_iommufd_attached_hwpt(struct siommu_iommufd *ictx,
 
 	if (!idev)
 		return 0;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (pasid == SIOMMU_IOMMUFD_NO_PASID) {
 		if (idev->rid_hwpt)
 			id = idev->rid_hwpt->obj.id;
@@ -912,7 +919,7 @@ uint32_t SIOMMU_EXPORT siommu_iommufd_attached_hwpt(struct siommu_iommufd *ictx,
 		if (att)
 			id = att->hwpt->obj.id;
 	}
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, &idev->obj);
 	return id;
 }
@@ -957,9 +964,9 @@ int SIOMMU_EXPORT siommu_iommufd_bind(struct siommu_iommufd *ictx, struct siommu
 	ret = siommu_device_claim(dev, idev_release, idev);
 	if (ret)
 		goto out_abort;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	cds_list_add_tail(&idev->node, &ictx->devices);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	/* The binder's reference: IOMMU_DESTROY of a bound device is -EBUSY. */
 	ifd_obj_use(ictx, &idev->obj);
 	*out_dev_id = idev->obj.id;
@@ -980,10 +987,10 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 
 	if (!idev)
 		return -ENOENT;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (cds_list_empty(&idev->node)) {
 		/* Another unbind got here first. */
-		pthread_mutex_unlock(&ictx->attach_lock);
+		fifo_unlock(&ictx->attach_lock);
 		ifd_obj_put(ictx, &idev->obj);
 		return -ENOENT;
 	}
@@ -992,7 +999,7 @@ int SIOMMU_EXPORT siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t de
 	detach_locked(ictx, idev, SIOMMU_IOMMUFD_NO_PASID);
 	ifd_vdevice_unbind(ictx, idev);
 	cds_list_del_init(&idev->node);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_unuse(ictx, &idev->obj);
 	ret = ifd_obj_remove(ictx, &idev->obj, true, true);
 	SIOMMU_ASSERT(!ret);

@@ -104,9 +104,9 @@ int SIOMMU_EXPORT siommu_hw_queue_alloc(struct siommu_iommufd *ictx, uint32_t vi
 	ret = ifd_obj_reserve(ictx, &q->obj, SIOMMU_IOMMUFD_OBJ_HW_QUEUE);
 	if (ret)
 		goto out_free;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	ret = hw_queue_init(ictx, q, nr_index, in_order);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	if (ret)
 		goto out_abort;
 	*out_id = q->obj.id;
@@ -129,7 +129,7 @@ void ifd_hw_queue_destroy(struct siommu_iommufd *ictx, struct ifd_hw_queue *q)
 	struct ifd_viommu *v = q->viommu;
 	struct ifd_ioas *ioas = v->parent->ioas;
 
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	cds_list_del(&q->node);
 	core_hw_queue_fini(v->unit, v->drv, q->drv);
 	pthread_mutex_lock(&ioas->lock);
@@ -138,6 +138,6 @@ void ifd_hw_queue_destroy(struct siommu_iommufd *ictx, struct ifd_hw_queue *q)
 	if (q->prev)
 		ifd_obj_unuse(ictx, &q->prev->obj);
 	ifd_obj_unuse(ictx, &v->obj);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	free(q);
 }

@@ -6,6 +6,7 @@
  * attached HWPT's domain.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +174,7 @@ int SIOMMU_EXPORT siommu_ioas_alloc(struct siommu_iommufd *ictx, uint32_t *out_i
 	RB_INIT(&ioas->areas);
 	CDS_INIT_LIST_HEAD(&ioas->hwpts);
 	CDS_INIT_LIST_HEAD(&ioas->accesses);
+	CDS_INIT_LIST_HEAD(&ioas->unmapping);
 	ioas->huge_pages = true;
 	*out_id = ioas->obj.id;
 	ifd_obj_publish(ictx, &ioas->obj);
@@ -262,11 +264,14 @@ struct pin_req {
 	int fd;				/* MAP_FILE, with start */
 	uint64_t start;
 	bool file;
+	int err;			/* no storage: pinning fails so */
 };
 
 static int pin(struct siommu_iommufd *ictx, const struct pin_req *req, uint64_t length,
 	       unsigned int flags, struct ifd_pages **out)
 {
+	if (req->err)
+		return req->err;
 	if (req->file)
 		return ifd_pages_from_file(ictx, req->fd, req->start, length,
 					   flags & SIOMMU_IOAS_MAP_WRITEABLE, out);
@@ -430,6 +435,13 @@ int SIOMMU_EXPORT siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioa
 			  &(struct pin_req){ .fd = fd, .start = start, .file = true });
 }
 
+int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		    int fd, uint64_t start, int err, uint64_t length, uint64_t *iova)
+{
+	return map_pinned(ictx, ioas_id, flags, length, iova,
+			  &(struct pin_req){ .fd = fd, .start = start, .file = true, .err = err });
+}
+
 /*
  * The pieces of storage behind [iova, last] of @ioas, which contiguous
  * areas must cover (-ENOENT otherwise), each with a storage reference.
@@ -532,13 +544,25 @@ int SIOMMU_EXPORT siommu_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_i
 	return ifd_ioas_unmap(ictx, ioas_id, iova, length, false, unmapped);
 }
 
+bool ifd_ioas_unmapping(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
+{
+	struct ifd_unmapping *u;
+
+	cds_list_for_each_entry(u, &ioas->unmapping, node)
+		if (u->iova <= last && iova <= u->last)
+			return true;
+	return false;
+}
+
 int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 		   uint64_t length, bool empty_ok, uint64_t *unmapped)
 {
+	struct ifd_unmapping u = { .iova = iova };
 	struct ifd_area *area, *next;
 	struct ifd_ioas *ioas;
-	uint64_t last, bytes = 0;
+	uint64_t bytes, pins, pins_before = UINT64_MAX, pinned_iova = 0, pinned_last = 0;
 	bool all = !iova && length == UINT64_MAX;
+	unsigned int stalls = 0;
 	int ret = 0;
 
 	if (!ictx)
@@ -546,42 +570,122 @@ int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 	if (!all) {
 		if (!length)
 			return -EINVAL;
-		if (__builtin_add_overflow(iova, length - 1, &last))
+		if (__builtin_add_overflow(iova, length - 1, &u.last))
 			return -EOVERFLOW;
 	} else {
-		last = UINT64_MAX;
+		u.last = UINT64_MAX;
 	}
 	ioas = ioas_get(ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
 	pthread_mutex_lock(&ioas->lock);
-	/* Whole areas only, none a hardware queue holds: check every one
-	 * the range meets first. */
-	for (area = area_first(ioas, iova, last); area && area->iova <= last;
-	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
-		if (area->iova < iova || area->last > last) {
+	for (;;) {
+		/* Whole areas only, none a hardware queue holds: check every
+		 * one the range meets first. */
+		bytes = 0;
+		pins = 0;
+		for (area = area_first(ioas, iova, u.last); area && area->iova <= u.last;
+		     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+			if (area->iova < iova || area->last > u.last) {
+				ret = -ENOENT;
+				goto out_unlock;
+			}
+			if (area->locks) {
+				ret = -EBUSY;
+				goto out_unlock;
+			}
+			if (area->pins && !pins) {
+				pinned_iova = area->iova;
+				pinned_last = area->last;
+			}
+			pins += area->pins;
+			bytes += area->last - area->iova + 1;
+		}
+		if (!bytes && !all && !empty_ok) {
 			ret = -ENOENT;
 			goto out_unlock;
 		}
-		if (area->locks) {
-			ret = -EBUSY;
+		if (!pins)
+			break;
+		/*
+		 * Accesses pin in the range: ask them to let go, one area at
+		 * a time, with no pin or copy starting there meanwhile, and
+		 * again while that frees some (Linux gives up after as many
+		 * tries, with the same errno).
+		 */
+		stalls = pins < pins_before ? 0 : stalls + 1;
+		pins_before = pins;
+		if (stalls >= SIOMMU_IOMMUFD_ACCESS_UNMAP_TRIES) {
+			ret = -EDEADLOCK;
 			goto out_unlock;
 		}
-		bytes += area->last - area->iova + 1;
+		if (!u.node.next)
+			cds_list_add(&u.node, &ioas->unmapping);
+		pthread_mutex_unlock(&ioas->lock);
+		if (ifd_access_notify_unmap(ioas, pinned_iova, pinned_last)) {
+			/* An access being destroyed drops its pins itself. */
+			sched_yield();
+			stalls = 0;
+			pins_before = UINT64_MAX;
+		}
+		pthread_mutex_lock(&ioas->lock);
 	}
-	if (!bytes && !all && !empty_ok) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	if (unlikely(!cds_list_empty(&ioas->accesses)))
-		ifd_access_unmap(ioas, iova, last);
-	for (area = area_first(ioas, iova, last); area && area->iova <= last; area = next) {
+	for (area = area_first(ioas, iova, u.last); area && area->iova <= u.last; area = next) {
 		next = RB_NEXT(ifd_area_tree, &ioas->areas, area);
 		area_remove(ioas, area);
 	}
 	if (unmapped)
 		*unmapped = bytes;
 out_unlock:
+	if (u.node.next)
+		cds_list_del(&u.node);
+	pthread_mutex_unlock(&ioas->lock);
+	ifd_obj_put(ictx, &ioas->obj);
+	return ret;
+}
+
+/* Split the area holding both @at - 1 and @at there; 0 if none does.
+ * Under ioas->lock. */
+static int area_split(struct ifd_ioas *ioas, uint64_t at)
+{
+	struct ifd_area *area = at ? area_first(ioas, at - 1, at - 1) : NULL, *rhs;
+	uint64_t align = ifd_ioas_alignment(ioas);
+
+	if (!area || area->last < at)
+		return 0;
+	if ((at | (area_pa(area) + (at - area->iova))) & (align - 1))
+		return -EINVAL;
+	if (area->locks)
+		return -EBUSY;
+	rhs = ifd_should_fail(ioas->ictx) ? NULL : calloc(1, sizeof(*rhs));
+	if (!rhs)
+		return -ENOMEM;
+	*rhs = (struct ifd_area){
+		.iova = at, .last = area->last, .pages = area->pages,
+		.pgoff = area->pgoff + (at - area->iova), .prot = area->prot,
+	};
+	ifd_pages_get(area->pages);
+	area->last = at - 1;
+	RB_INSERT(ifd_area_tree, &ioas->areas, rhs);
+	WRITE_ONCE(ioas->nr_areas, ioas->nr_areas + 1);
+	return 0;
+}
+
+int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		 uint64_t length)
+{
+	struct ifd_ioas *ioas = ioas_get(ictx, ioas_id);
+	uint64_t end;
+	int ret = 0;
+
+	if (!ioas)
+		return -ENOENT;
+	pthread_mutex_lock(&ioas->lock);
+	if (!ioas->huge_pages) {
+		ret = area_split(ioas, iova);
+		if (!ret && length && !__builtin_add_overflow(iova, length, &end))
+			ret = area_split(ioas, end);
+	}
 	pthread_mutex_unlock(&ioas->lock);
 	ifd_obj_put(ictx, &ioas->obj);
 	return ret;

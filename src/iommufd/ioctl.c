@@ -7,10 +7,17 @@
  * into a zeroed buffer of ours, refuse non-zero bytes past it, write back
  * at most the caller's size); handlers check the fields that must be zero
  * and translate to the C API.
+ *
+ * The caller is this process (siommu_iommufd_ioctl(): its pointers are
+ * ours to follow) or another one (siommu_iommufd_ioctl_user(): every
+ * byte of its memory goes through the hooks it gives). One set of copy
+ * helpers stands for both, so a handler reads the same either way; for
+ * this process they copy nothing but the struct, as they always did.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <siommu/iommufd_abi.h>
@@ -38,11 +45,65 @@ struct ucmd {
 	struct siommu_iommufd *ictx;
 	void *cmd;
 	bool respond;		/* write the struct back, even on failure */
+	const struct siommu_iommufd_user *user;	/* NULL: this process */
 };
 
 static void *uptr(uint64_t v)
 {
 	return (void *)(uintptr_t)v;
+}
+
+int ifd_ucopy_in(const struct siommu_iommufd_user *user, void *dst, uint64_t addr,
+		 uint64_t len)
+{
+	if (user)
+		return len ? user->read(user->priv, dst, addr, len) : 0;
+	memcpy(dst, uptr(addr), len);
+	return 0;
+}
+
+int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const void *src,
+		  uint64_t len)
+{
+	if (user)
+		return len ? user->write(user->priv, addr, src, len) : 0;
+	memcpy(uptr(addr), src, len);
+	return 0;
+}
+
+/*
+ * An array the caller's struct points at (@len bytes at @addr), for the
+ * C API: the caller's own memory in this process; otherwise a copy of
+ * ours, read in. An empty one is the caller's address as it is, which
+ * the C API checks but does not follow. ubuf_put() writes the copy back
+ * with @out (when @ok) and frees it. 0, -ENOMEM, -EFAULT.
+ */
+static int ubuf_get(struct ucmd *u, uint64_t addr, uint64_t len, void **buf)
+{
+	int ret;
+
+	if (!u->user || !len) {
+		*buf = uptr(addr);
+		return 0;
+	}
+	if (len > SIZE_MAX || !(*buf = malloc(len)))
+		return -ENOMEM;
+	ret = ifd_ucopy_in(u->user, *buf, addr, len);
+	if (ret)
+		free(*buf);
+	return ret;
+}
+
+static int ubuf_put(struct ucmd *u, uint64_t addr, void *buf, uint64_t len, bool out)
+{
+	int ret = 0;
+
+	if (!u->user || !len)
+		return 0;
+	if (out)
+		ret = ifd_ucopy_out(u->user, addr, buf, len);
+	free(buf);
+	return ret;
 }
 
 static int destroy(struct ucmd *u)
@@ -67,13 +128,20 @@ static int ioas_alloc(struct ucmd *u)
 static int ioas_allow_iovas(struct ucmd *u)
 {
 	struct iommu_ioas_allow_iovas *c = u->cmd;
+	uint64_t len = (uint64_t)c->num_iovas * sizeof(struct iommu_iova_range);
+	void *ranges;
+	int ret;
 
 	if (c->__reserved)
 		return -EOPNOTSUPP;
 	if (c->num_iovas && !c->allowed_iovas)
 		return -EFAULT;
-	return siommu_ioas_allow_iovas(u->ictx, c->ioas_id, uptr(c->allowed_iovas),
-				       c->num_iovas);
+	ret = ubuf_get(u, c->allowed_iovas, len, &ranges);
+	if (ret)
+		return ret;
+	ret = siommu_ioas_allow_iovas(u->ictx, c->ioas_id, ranges, c->num_iovas);
+	ubuf_put(u, c->allowed_iovas, ranges, len, false);
+	return ret;
 }
 
 static int ioas_copy(struct ucmd *u)
@@ -90,16 +158,22 @@ static int ioas_copy(struct ucmd *u)
 static int ioas_iova_ranges(struct ucmd *u)
 {
 	struct iommu_ioas_iova_ranges *c = u->cmd;
-	uint64_t align = 0;
+	uint64_t align = 0, len = (uint64_t)c->num_iovas * sizeof(struct iommu_iova_range);
 	uint32_t num = c->num_iovas;
-	int ret;
+	void *ranges;
+	int ret, put;
 
 	if (c->__reserved)
 		return -EOPNOTSUPP;
 	if (num && !c->allowed_iovas)
 		return -EFAULT;
-	ret = siommu_ioas_iova_ranges(u->ictx, c->ioas_id, uptr(c->allowed_iovas), &num,
-				      &align);
+	ret = ubuf_get(u, c->allowed_iovas, len, &ranges);
+	if (ret)
+		return ret;
+	ret = siommu_ioas_iova_ranges(u->ictx, c->ioas_id, ranges, &num, &align);
+	put = ubuf_put(u, c->allowed_iovas, ranges, len, !ret);
+	if (!ret)
+		ret = put;
 	if (ret && ret != -EMSGSIZE)
 		return ret;
 	/* -EMSGSIZE reports the count the caller needs. */
@@ -109,6 +183,23 @@ static int ioas_iova_ranges(struct ucmd *u)
 	return ret;
 }
 
+int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
+	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova)
+{
+	uint64_t start = uva;
+	int fd = -1, err;
+
+	if (!user)
+		return siommu_ioas_map(ictx, ioas_id, flags, uptr(uva), length, iova);
+	/* Memory that is not there fails where pinning would, after the
+	 * checks of the request, as for this process's own. */
+	err = user->map_file(user->priv, uva, length, &fd, &start);
+	/* Or the same memory mapped here too, at start. */
+	if (!err && fd < 0)
+		return siommu_ioas_map(ictx, ioas_id, flags, uptr(start), length, iova);
+	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, iova);
+}
+
 static int ioas_map(struct ucmd *u)
 {
 	struct iommu_ioas_map *c = u->cmd;
@@ -116,8 +207,8 @@ static int ioas_map(struct ucmd *u)
 
 	if (c->__reserved)
 		return -EOPNOTSUPP;
-	ret = siommu_ioas_map(u->ictx, c->ioas_id, c->flags, uptr(c->user_va), c->length,
-			      (uint64_t *)&c->iova);
+	ret = ifd_umap(u->ictx, u->user, c->ioas_id, c->flags, c->user_va, c->length,
+		       (uint64_t *)&c->iova);
 	u->respond = !ret;
 	return ret;
 }
@@ -125,9 +216,12 @@ static int ioas_map(struct ucmd *u)
 static int ioas_map_file(struct ucmd *u)
 {
 	struct iommu_ioas_map_file *c = u->cmd;
-	int ret;
+	int fd = c->fd, ret;
 
-	ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, c->fd, c->start,
+	/* Linux: an fd that is not open is -EBADF, after the flags. */
+	if (u->user && u->user->fd(u->user->priv, c->fd, &fd))
+		fd = -1;
+	ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, fd, c->start,
 				   c->length, (uint64_t *)&c->iova);
 	u->respond = !ret;
 	return ret;
@@ -201,13 +295,19 @@ static int hwpt_alloc(struct ucmd *u)
 					&c->out_hwpt_id);
 	} else {
 		/* Driver data: a nested HWPT over a nest parent or a vIOMMU. */
+		void *data;
+
 		if (c->data_len && !c->data_uptr)
 			return -EFAULT;
+		ret = ubuf_get(u, c->data_uptr, c->data_len, &data);
+		if (ret)
+			return ret;
 		ret = siommu_hwpt_alloc_nested(u->ictx, &(struct siommu_hwpt_nested_cfg){
 			.flags = c->flags, .dev_id = c->dev_id, .pt_id = c->pt_id,
 			.data_type = c->data_type, .data_len = c->data_len,
-			.data = uptr(c->data_uptr), .fault_id = fault_id,
+			.data = data, .fault_id = fault_id,
 		}, &c->out_hwpt_id);
+		ubuf_put(u, c->data_uptr, data, c->data_len, false);
 	}
 	u->respond = !ret;
 	return ret;
@@ -216,16 +316,30 @@ static int hwpt_alloc(struct ucmd *u)
 static int hwpt_invalidate(struct ucmd *u)
 {
 	struct iommu_hwpt_invalidate *c = u->cmd;
+	uint64_t len = (uint64_t)c->entry_len * c->entry_num;
 	uint32_t n = c->entry_num;
+	void *data;
 	int ret;
 
-	if (c->__reserved)
-		return -EOPNOTSUPP;
-	ret = siommu_hwpt_invalidate(u->ictx, c->hwpt_id, c->data_type, uptr(c->data_uptr),
-				     c->entry_len, &n);
-	/* entry_num reports how far the batch got, failed or not. */
-	c->entry_num = n;
+	/* entry_num reports how far the batch got, whatever the outcome:
+	 * none when the call is refused as a whole. */
 	u->respond = true;
+	if (c->__reserved) {
+		c->entry_num = 0;
+		return -EOPNOTSUPP;
+	}
+	/* A missing array is the library's -EINVAL, not a fault in the copy. */
+	data = NULL;
+	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, &data) : 0;
+	if (ret) {
+		c->entry_num = 0;
+		return ret;
+	}
+	ret = siommu_hwpt_invalidate(u->ictx, c->hwpt_id, c->data_type, data, c->entry_len,
+				     &n);
+	if (c->data_uptr)
+		ubuf_put(u, c->data_uptr, data, len, false);
+	c->entry_num = n;
 	return ret;
 }
 
@@ -271,6 +385,8 @@ static int veventq_alloc(struct ucmd *u)
 		siommu_iommufd_obj_destroy(u->ictx, c->out_veventq_id);
 		return ret;
 	}
+	if (u->user)
+		u->user->made_fd(u->user->priv, fd, c->out_veventq_id);
 	c->out_veventq_fd = (uint32_t)fd;
 	u->respond = true;
 	return 0;
@@ -295,7 +411,8 @@ static int get_hw_info(struct ucmd *u)
 	uint32_t len = 0;
 	uint64_t caps = 0;
 	uint8_t pasid_log2 = 0;
-	int ret;
+	void *data;
+	int ret, put;
 
 	if (c->flags & ~(uint32_t)IOMMU_HW_INFO_FLAG_INPUT_TYPE)
 		return -EOPNOTSUPP;
@@ -303,8 +420,15 @@ static int get_hw_info(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (c->data_len && !c->data_uptr)
 		return -EFAULT;
-	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, uptr(c->data_uptr),
-					 c->data_len, &len, &caps, &pasid_log2);
+	ret = ubuf_get(u, c->data_uptr, c->data_len, &data);
+	if (ret)
+		return ret;
+	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, data, c->data_len,
+					 &len, &caps, &pasid_log2);
+	/* The data goes back failed or not: a type refused zeroes it. */
+	put = ubuf_put(u, c->data_uptr, data, c->data_len, true);
+	if (!ret)
+		ret = put;
 	if (ret)
 		return ret;
 	c->data_len = len;
@@ -328,13 +452,25 @@ static int hwpt_set_dirty_tracking(struct ucmd *u)
 static int hwpt_get_dirty_bitmap(struct ucmd *u)
 {
 	struct iommu_hwpt_get_dirty_bitmap *c = u->cmd;
+	uint64_t len = 0;
+	void *bitmap;
+	int ret, put;
 
 	if (c->flags & ~(uint32_t)IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR || c->__reserved)
 		return -EOPNOTSUPP;
 	if (!c->data)
 		return -EFAULT;
-	return siommu_hwpt_get_dirty_bitmap(u->ictx, c->hwpt_id, c->iova, c->length,
-					    c->page_size, c->flags, uptr(c->data));
+	/* The bitmap's u64 words for the range, when the C API would take
+	 * it (it refuses other page sizes before following the pointer). */
+	if (c->page_size && !(c->page_size & (c->page_size - 1)) && c->length)
+		len = (c->length / c->page_size + 63) / 64 * 8;
+	ret = ubuf_get(u, c->data, len, &bitmap);
+	if (ret)
+		return ret;
+	ret = siommu_hwpt_get_dirty_bitmap(u->ictx, c->hwpt_id, c->iova, c->length,
+					   c->page_size, c->flags, bitmap);
+	put = ubuf_put(u, c->data, bitmap, len, !ret);
+	return ret ? ret : put;
 }
 
 static int fault_queue_alloc(struct ucmd *u)
@@ -352,6 +488,8 @@ static int fault_queue_alloc(struct ucmd *u)
 		siommu_iommufd_obj_destroy(u->ictx, c->out_fault_id);
 		return ret;
 	}
+	if (u->user)
+		u->user->made_fd(u->user->priv, fd, c->out_fault_id);
 	c->out_fault_fd = (uint32_t)fd;
 	u->respond = true;
 	return 0;
@@ -359,6 +497,23 @@ static int fault_queue_alloc(struct ucmd *u)
 
 static int test_cmd(struct ucmd *u)
 {
+	struct iommu_test_cmd *c = u->cmd;
+
+	/* Another process's memory is not ours to check or pin, and an
+	 * access's fd would be ours, not the caller's. */
+	if (u->user) {
+		switch (c->op) {
+		case IOMMU_TEST_OP_MD_CHECK_MAP:
+		case IOMMU_TEST_OP_MD_CHECK_REFS:
+		case IOMMU_TEST_OP_CREATE_ACCESS:
+		case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		case IOMMU_TEST_OP_ACCESS_PAGES:
+		case IOMMU_TEST_OP_ACCESS_RW:
+		case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		case IOMMU_TEST_OP_DIRTY:
+			return -EOPNOTSUPP;
+		}
+	}
 	return ifd_test_cmd(u->ictx, u->cmd, &u->respond);
 }
 
@@ -414,17 +569,19 @@ static const struct ioctl_op ops[] = {
 /* Room for the largest struct of the table. */
 #define UCMD_MAX 72
 
-int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request,
-				       void *arg)
+/* Both entry points: @arg is the caller's address of the struct. */
+static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t arg,
+		    const struct siommu_iommufd_user *user)
 {
 	union {
 		uint64_t align;
 		unsigned char b[UCMD_MAX];
 	} buf;
+	unsigned char tail[64];
 	const struct ioctl_op *op;
-	struct ucmd u = { .ictx = ictx, .cmd = buf.b };
+	struct ucmd u = { .ictx = ictx, .cmd = buf.b, .user = user };
 	unsigned long nr = request & 0xff;
-	uint32_t usize, i;
+	uint32_t usize, i, n;
 	int ret;
 
 	if (!ictx)
@@ -434,7 +591,7 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 	/* Below the table: the VFIO type1 container, whose first requests
 	 * take an integer, not a struct. */
 	if (nr < IOMMUFD_CMD_BASE)
-		return ifd_vfio_compat_ioctl(ictx, request, arg);
+		return ifd_vfio_compat_ioctl(ictx, request, arg, user);
 	if (!arg)
 		return -EFAULT;
 	if (nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ops))
@@ -442,20 +599,49 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 	op = &ops[nr - IOMMUFD_CMD_BASE];
 	if (!op->fn || op->request != request || (op->test && !ictx->test_unit))
 		return -ENOTTY;
-	memcpy(&usize, arg, sizeof(usize));
+	ret = ifd_ucopy_in(user, &usize, arg, sizeof(usize));
+	if (ret)
+		return ret;
 	if (usize < op->min_size)
 		return -EINVAL;
 	/* Bytes past what we know must be zero: the caller asks nothing of
 	 * a field it cannot know we lack. */
-	for (i = op->size; i < usize; i++)
-		if (((const unsigned char *)arg)[i])
+	for (i = op->size; i < usize; i += n) {
+		n = usize - i < sizeof(tail) ? usize - i : (uint32_t)sizeof(tail);
+		ret = ifd_ucopy_in(user, tail, arg + i, n);
+		if (ret)
+			return ret;
+		if (tail[0] || memcmp(tail, tail + 1, n - 1))
 			return -E2BIG;
+	}
 	memset(&buf, 0, sizeof(buf));
-	memcpy(buf.b, arg, usize < op->size ? usize : op->size);
+	ret = ifd_ucopy_in(user, buf.b, arg, usize < op->size ? usize : op->size);
+	if (ret)
+		return ret;
 	ret = op->fn(&u);
-	if (u.respond)
-		memcpy(arg, buf.b, usize < op->size ? usize : op->size);
+	if (u.respond) {
+		int out = ifd_ucopy_out(user, arg, buf.b, usize < op->size ? usize : op->size);
+
+		if (!ret)
+			ret = out;
+	}
 	return ret;
+}
+
+int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request,
+				       void *arg)
+{
+	return dispatch(ictx, request, (uintptr_t)arg, NULL);
+}
+
+int SIOMMU_EXPORT siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx,
+					    unsigned long request, uint64_t arg,
+					    const struct siommu_iommufd_user *user)
+{
+	if (!user || !user->read || !user->write || !user->map_file || !user->fd ||
+	    !user->made_fd)
+		return -EINVAL;
+	return dispatch(ictx, request, arg, user);
 }
 
 /* Events go to the caller's buffer as the C API writes them. */

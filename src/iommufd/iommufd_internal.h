@@ -11,12 +11,19 @@
  * binder, so IOMMU_DESTROY of it is -EBUSY.
  *
  * Locking, in the order taken:
+ *   - an access's ioas_lock (its calls; struct ifd_access), never held
+ *     across its unmap callback, which runs with no lock of ours;
  *   - ictx->attach_lock serialises attach, replace, detach, bind, unbind
  *     and HWPT creation and teardown (the device, group and PASID
- *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids);
+ *     bookkeeping: ifd_device.rid_hwpt, .pasids, ictx->pasids) and
+ *     vIOMMU-wide invalidation; granted in the order asked for
+ *     (util/fifo_lock.h): a guest invalidating back to back does not keep
+ *     the VMM's replace waiting;
  *   - ioas->lock protects an IOAS's areas, reserved and allowed ranges,
- *     its HWPT list and huge_pages, and is held across the domain maps
- *     and unmaps that mirror its areas;
+ *     its HWPT list and huge_pages, its accesses' pins and the ranges
+ *     being unmapped, and is held across the domain maps and unmaps that
+ *     mirror its areas (but not across access callbacks: an unmap drops
+ *     it to call them and checks everything again after);
  *   - the core's locks (siommu_device_attach(), siommu_domain_map());
  *   - ictx->reg_lock protects the registrations (ictx->regs) and is taken
  *     under ioas->lock when page storage is made or released;
@@ -44,9 +51,11 @@
 #include <bsd/sys/tree.h>
 
 #include <siommu/iommufd.h>
+#include <siommu/iommufd_ioctl.h>
 #include <siommu/iova.h>
 #include "core/core_internal.h"
 #include "util/compiler.h"
+#include "util/fifo_lock.h"
 
 /* An accounting bucket: a user's (Linux's user->locked_vm) or a
  * process's (mm->pinned_vm and mm->locked_vm). Counters are atomic. */
@@ -109,6 +118,8 @@ struct ifd_area {
 	uint64_t pgoff;			/* from the start of pages->pa */
 	unsigned int prot;		/* SIOMMU_PROT_* */
 	unsigned int locks;		/* hardware queues on it: unmap -EBUSY */
+	unsigned int pins;		/* access pins meeting it: unmap asks
+					 * them to go (ifd_access) */
 };
 RB_HEAD(ifd_area_tree, ifd_area);
 RB_PROTOTYPE(ifd_area_tree, ifd_area, rb, ifd_area_cmp);
@@ -126,6 +137,13 @@ static inline uint64_t ifd_resv_owner(uint32_t id, uint32_t pasid)
 	return (uint64_t)id << 32 | pasid;
 }
 
+/* A range an unmap is waiting for accesses to unpin: no pin or copy may
+ * start in it. On ioas->unmapping, under ioas->lock. */
+struct ifd_unmapping {
+	struct cds_list_head node;
+	uint64_t iova, last;
+};
+
 struct ifd_ioas {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
@@ -140,6 +158,8 @@ struct ifd_ioas {
 					 * attach_lock too, so attach reads it
 					 * under that alone */
 	struct cds_list_head accesses;	/* ifd_access.ioas_node */
+	struct cds_list_head unmapping;	/* ifd_unmapping.node: ranges whose
+					 * accesses are asked to unpin */
 	bool huge_pages;
 };
 
@@ -305,7 +325,7 @@ struct siommu_iommufd {
 	uint32_t nr_slots;
 	uint32_t nr_objs;		/* published or reserved */
 
-	pthread_mutex_t attach_lock;
+	struct fifo_lock attach_lock;
 	struct cds_list_head devices;	/* ifd_device.node */
 	struct ifd_pasid_use *pasids;
 	unsigned int nr_pasids, cap_pasids;
@@ -328,6 +348,7 @@ struct siommu_iommufd {
 	struct cds_list_head mmaps;	/* ifd_mmap.node */
 	int mmap_fd;			/* their memory (-1: none yet) */
 	uint64_t mmap_size;
+	uint64_t access_pins;		/* every access's pins; atomic */
 
 	struct siommu_unit *test_unit;	/* test mode: the mock unit */
 	uint32_t test_next_rid;		/* atomic */
@@ -400,44 +421,59 @@ struct ifd_selftest {
 };
 
 /*
- * An access: an in-process user of an IOAS's memory (Linux: an emulated
- * device's iommufd_access), reached through the fd it was created with.
- * It uses its IOAS, and holds a user reference on itself until its fd is
- * closed. Its pinned ranges (items) hold the page storage of the areas
- * they cover; unmapping any part of one drops it, as Linux's unmap
- * callback makes a driver unpin. Lock order: op_lock (one op of the
- * access at a time, so that @ioas stays while an op uses it), the IOAS's
- * lock, then lock, which protects items and next_item_id; ioas changes
- * under op_lock, and ioas_node under the old and new IOAS's locks.
+ * An access (access.c): a user of an IOAS's memory with no domain
+ * (siommu_iommufd_access_create()). Its creator holds a user reference on
+ * it; it uses its IOAS. Each pin is a range whose areas count it
+ * (ifd_area.pins), so that they are not removed under it.
+ *
+ * Locking: ioas_lock (Linux's access->ioas_lock) protects @ioas and
+ * @ioas_unpin and is held across pin, unpin and rw, before the IOAS's
+ * lock; it is never held across the unmap callback. @pins and @ioas_node
+ * change under the lock of the IOAS they belong to (@ioas_unpin), which
+ * unmap reads them under. @ioas is NULL while replace calls back (new pins
+ * and copies fail), @ioas_unpin stays where the pins are.
  */
-struct ifd_access_item {
-	struct cds_list_head node;
-	uint32_t id;
+struct ifd_access_pin {
+	struct cds_list_head node;	/* ifd_access.pins */
 	uint64_t iova, last;
-	unsigned int nr_pages;
-	struct ifd_pages **pages;
 };
 
 struct ifd_access {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
-	struct ifd_ioas *ioas;
-	struct cds_list_head ioas_node;
-	int fd;
+	const struct siommu_iommufd_access_ops *ops;
+	void *data;
 	bool needs_pin_pages;
-	pthread_mutex_t op_lock;
-	pthread_mutex_t lock;
-	struct cds_list_head items;
-	uint32_t next_item_id;
+	bool destroying;		/* under ictx->lock */
+	pthread_mutex_t ioas_lock;
+	struct ifd_ioas *ioas, *ioas_unpin;
+	struct cds_list_head ioas_node;	/* ioas_unpin->accesses */
+	struct cds_list_head pins;	/* ifd_access_pin.node */
 };
+
+/* The access @id (a short-term reference), or NULL. */
+struct ifd_access *ifd_access_get(struct siommu_iommufd *ictx, uint32_t id);
+/* siommu_iommufd_access_destroy() of @acc, whose short-term reference the
+ * caller holds (and gives up). */
+int ifd_access_destroy_held(struct siommu_iommufd *ictx, struct ifd_access *acc);
 
 void ifd_selftest_destroy(struct ifd_selftest *st);
 void ifd_access_destroy(struct ifd_access *acc);
-/* Close every access (context teardown). */
+/* Destroy every access (context teardown): test accesses as their fds'
+ * close would, the others as siommu_iommufd_access_destroy(). */
 void ifd_access_close_all(struct siommu_iommufd *ictx);
-/* [iova, last] of @ioas is being unmapped: drop the items meeting it.
- * Under ioas->lock. */
-void ifd_access_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* Test mode: close every access fd (selftest.c), as their close() would. */
+void ifd_test_access_close_all(struct siommu_iommufd *ictx);
+/*
+ * Ask the accesses of @ioas that pin in [iova, last] to unpin there: their
+ * callbacks run with no lock held (call this without ioas->lock). Returns
+ * how many such accesses were being destroyed, and so not asked (their
+ * destruction drops their pins).
+ */
+unsigned int ifd_access_notify_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
+/* Whether [iova, last] meets a range an unmap is asking accesses to let
+ * go of. Under ioas->lock. */
+bool ifd_ioas_unmapping(struct ifd_ioas *ioas, uint64_t iova, uint64_t last);
 /* IOMMU_TEST_CMD's operation on @cmd (a struct iommu_test_cmd); sets
  * *respond when it is to be written back. */
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond);
@@ -464,13 +500,52 @@ int ifd_ioas_add_test_resv(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64
 int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 		   uint64_t length, bool empty_ok, uint64_t *unmapped);
 
+/*
+ * ifd_ioas_cut - on IOAS @ioas_id with large pages off (HUGE_PAGES 0,
+ * whose domains map each area with 4K leaves), split the areas that run
+ * across the start or the end of [iova, iova + length) there, so that an
+ * unmap of that range takes whole areas (the VFIO type1 v1 unmap). The
+ * two pieces share the area's pages. With large pages on it does
+ * nothing. Returns 0, -ENOENT (no such IOAS), -EINVAL (a cut not aligned
+ * to the IOAS's alignment in IOVA or in its memory), -EBUSY (a hardware
+ * queue holds the area), -ENOMEM; a first cut made stays when the second
+ * fails, as Linux's.
+ */
+int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
+		 uint64_t length);
+
+/*
+ * IOAS_MAP of another process's memory: siommu_ioas_map_file() of the
+ * file that holds it (@fd from @start), or, with @err, none: the call
+ * fails with @err where pinning would, after every check of the request.
+ */
+int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		    int fd, uint64_t start, int err, uint64_t length, uint64_t *iova);
+
 /* The page sizes every paging domain of IOAS @ioas_id maps with (all
  * sizes from 4K up with none), at least its alignment: 0, -ENOENT. */
 int ifd_ioas_pgsizes(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t *pgsizes);
 
-/* The VFIO type1 container requests (vfio_compat.c): their result (0 or
- * more), -ENOTTY for a request that is not one. */
-int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg);
+/* The VFIO type1 container requests (vfio_compat.c), @arg the caller's
+ * (an integer for the first three), @user as siommu_iommufd_ioctl_user()
+ * takes it (NULL: this process): their result (0 or more), -ENOTTY for a
+ * request that is not one. */
+int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, uint64_t arg,
+			  const struct siommu_iommufd_user *user);
+
+/*
+ * The caller's memory (ioctl.c), @user NULL for this process's own:
+ * ifd_ucopy_in - its @len bytes at @addr into @dst; ifd_ucopy_out - @len
+ * bytes of @src to its @addr; 0, -EFAULT.
+ * ifd_umap - IOAS_MAP of its [@uva, @uva + @length): siommu_ioas_map(),
+ * or siommu_ioas_map_file() of the file @user's map_file gives.
+ */
+int ifd_ucopy_in(const struct siommu_iommufd_user *user, void *dst, uint64_t addr,
+		 uint64_t len);
+int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const void *src,
+		  uint64_t len);
+int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
+	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova);
 
 /* Type-specific destruction (the object is out of the table). */
 void ifd_ioas_destroy(struct ifd_ioas *ioas);

@@ -98,7 +98,7 @@ int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
 	ictx->test_unit = cfg->test_unit;
 	pthread_mutex_init(&ictx->lock, NULL);
 	pthread_cond_init(&ictx->cond, NULL);
-	pthread_mutex_init(&ictx->attach_lock, NULL);
+	fifo_lock_init(&ictx->attach_lock);
 	pthread_mutex_init(&ictx->reg_lock, NULL);
 	ifd_mmap_init(ictx);
 	CDS_INIT_LIST_HEAD(&ictx->devices);
@@ -126,7 +126,6 @@ out_free:
 			siommu_iommufd_acct_destroy(ictx->acct[i]);
 	ifd_mmap_fini(ictx);
 	pthread_mutex_destroy(&ictx->reg_lock);
-	pthread_mutex_destroy(&ictx->attach_lock);
 	pthread_cond_destroy(&ictx->cond);
 	pthread_mutex_destroy(&ictx->lock);
 	free(ictx);
@@ -193,11 +192,11 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	ifd_access_close_all(ictx);
 	ifd_mmap_release_all(ictx);
 	for (;;) {
-		pthread_mutex_lock(&ictx->attach_lock);
+		fifo_lock(&ictx->attach_lock);
 		idev = cds_list_empty(&ictx->devices) ? NULL :
 		       cds_list_first_entry(&ictx->devices, struct ifd_device, node);
 		id = idev ? idev->obj.id : 0;
-		pthread_mutex_unlock(&ictx->attach_lock);
+		fifo_unlock(&ictx->attach_lock);
 		if (!idev)
 			break;
 		siommu_iommufd_unbind(ictx, id);
@@ -225,7 +224,6 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	free(ictx->objs);
 	free(ictx->pasids);
 	pthread_mutex_destroy(&ictx->reg_lock);
-	pthread_mutex_destroy(&ictx->attach_lock);
 	pthread_cond_destroy(&ictx->cond);
 	pthread_mutex_destroy(&ictx->lock);
 	free(ictx);
@@ -397,9 +395,9 @@ int SIOMMU_EXPORT siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32
 	if (obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_PAGING ||
 	    obj->type == SIOMMU_IOMMUFD_OBJ_HWPT_NESTED) {
 		/* Its IOAS's HWPT list changes under attach_lock too. */
-		pthread_mutex_lock(&ictx->attach_lock);
+		fifo_lock(&ictx->attach_lock);
 		obj_destroy(ictx, obj);
-		pthread_mutex_unlock(&ictx->attach_lock);
+		fifo_unlock(&ictx->attach_lock);
 	} else {
 		obj_destroy(ictx, obj);
 	}
@@ -461,8 +459,10 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 		case SIOMMU_IOMMUFD_OBJ_VEVENTQ:
 			st->veventqs++;
 			break;
-		case SIOMMU_IOMMUFD_OBJ_SELFTEST:
 		case SIOMMU_IOMMUFD_OBJ_ACCESS:
+			st->accesses++;
+			break;
+		case SIOMMU_IOMMUFD_OBJ_SELFTEST:
 		case SIOMMU_IOMMUFD_OBJ_NONE:
 			break;
 		}
@@ -473,6 +473,7 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 		if (reg->refs)
 			st->page_stores++;
 	pthread_mutex_unlock(&ictx->reg_lock);
+	st->access_pins = __atomic_load_n(&ictx->access_pins, __ATOMIC_RELAXED);
 	st->pinned_pages = __atomic_load_n(&ictx->pinned, __ATOMIC_RELAXED);
 }
 
@@ -516,12 +517,19 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			*val = ioas->huge_pages;
 		} else if (*val > 1) {
 			ret = -EINVAL;
+		} else if (!*val && ioas->huge_pages && ioas->nr_areas &&
+			   !cds_list_empty(&ioas->hwpts)) {
+			/* Domains may hold large leaves for the areas already
+			 * mapped: Linux refuses rather than remap them. */
+			ret = -EINVAL;
 		} else if (!*val && ioas->huge_pages) {
 			struct ifd_area *area;
 
-			/* 4K pages only: every area must be 4K-aligned. */
+			/* 4K pages only: every area must be 4K-aligned, in
+			 * IOVA, length and where it starts in its page. */
 			RB_FOREACH(area, ifd_area_tree, &ioas->areas)
-				if ((area->iova | (area->last + 1) | area->pgoff) &
+				if ((area->iova | (area->last + 1) |
+				     (area->pages->pa + area->pgoff)) &
 				    (SIOMMU_PAGE_SIZE - 1))
 					ret = -EADDRINUSE;
 			if (!ret)

@@ -4,8 +4,9 @@
  * adds to /dev/iommu, on a context in test mode. Mock devices sit behind
  * the context's mock unit (siommu/mock.h) and are bound and attached
  * through the object model as any device is; a SELFTEST object stands for
- * each. Accesses are in-process users of an IOAS's memory, reached by the
- * fd they were created with. The checks read the state they check where
+ * each. Accesses are the C API's (siommu_iommufd_access_create()), reached
+ * by the fd they were created with, their pins released by their unmap
+ * callback as a driver's are. The checks read the state they check where
  * it lives: a mock domain's own table, the page storage's pins, the
  * nested IOTLB and the device cache.
  */
@@ -366,13 +367,13 @@ static int trigger_vevent(struct siommu_iommufd *ictx, uint32_t idev_id)
 		return -ENOENT;
 	/* attach_lock keeps the vDEVICE; the vIOMMU's event lock is taken
 	 * after it, as a queue's allocation does. */
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (idev->vdev) {
 		ev.virt_id = (uint32_t)idev->vdev->virt_id;
 		ret = ifd_viommu_report_event(idev->vdev->viommu, SIOMMU_VEVENTQ_TYPE_SELFTEST,
 					      &ev, sizeof(ev));
 	}
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, &idev->obj);
 	return ret;
 }
@@ -393,385 +394,277 @@ static int pasid_check_hwpt(struct siommu_iommufd *ictx, uint32_t stdev, uint32_
 
 /* ---- accesses ---- */
 
-static struct ifd_access *access_get(struct siommu_iommufd *ictx, uint32_t fd)
+/*
+ * A test access: an access of the C API (siommu_iommufd_access_create())
+ * reached by the fd it was created with, as Linux's selftest wraps an
+ * iommufd_access in a file. Its pins are items by ID; its unmap callback
+ * releases the items meeting the range, as a driver would. @lock (a leaf
+ * of the test's, taken by the callback) protects the items and is held
+ * across a pin and its recording, so that an unmap cannot pass between.
+ */
+struct test_access {
+	struct siommu_iommufd *ictx;
+	uint32_t id;			/* the access */
+	int fd;
+	pthread_mutex_t lock;
+	struct cds_list_head items;
+	uint32_t next_item_id;
+};
+
+struct test_access_item {
+	struct cds_list_head node;
+	uint32_t id;
+	uint64_t iova, length;
+};
+
+static void test_access_unmap(void *data, uint64_t iova, uint64_t length);
+
+static const struct siommu_iommufd_access_ops test_access_ops = {
+	.unmap = test_access_unmap,
+};
+
+static void test_access_unmap(void *data, uint64_t iova, uint64_t length)
 {
-	struct ifd_access *acc = NULL;
+	struct test_access *ta = data;
+	struct test_access_item *item, *tmp;
+	uint64_t last = iova + (length - 1);
+
+	pthread_mutex_lock(&ta->lock);
+	cds_list_for_each_entry_safe(item, tmp, &ta->items, node) {
+		if (item->iova <= last && iova <= item->iova + (item->length - 1)) {
+			siommu_iommufd_access_unpin_pages(ta->ictx, ta->id, item->iova,
+							  item->length);
+			cds_list_del(&item->node);
+			free(item);
+		}
+	}
+	pthread_mutex_unlock(&ta->lock);
+}
+
+/* The test access of fd @fd, with a short-term reference on its access
+ * (*acc). */
+static struct test_access *test_access_get(struct siommu_iommufd *ictx, int fd,
+					   struct ifd_access **out)
+{
+	struct test_access *ta = NULL;
 	uint32_t i;
 
 	pthread_mutex_lock(&ictx->lock);
-	for (i = 0; i < ictx->nr_slots && !acc; i++) {
+	for (i = 0; i < ictx->nr_slots && !ta; i++) {
 		struct ifd_obj *obj = ictx->objs[i];
+		struct ifd_access *acc;
 
-		if (obj && obj->type == SIOMMU_IOMMUFD_OBJ_ACCESS && obj->published &&
-		    !obj->removing && container_of(obj, struct ifd_access, obj)->fd == (int)fd) {
-			acc = container_of(obj, struct ifd_access, obj);
+		if (!obj || obj->type != SIOMMU_IOMMUFD_OBJ_ACCESS || !obj->published ||
+		    obj->removing)
+			continue;
+		acc = container_of(obj, struct ifd_access, obj);
+		if (acc->ops == &test_access_ops && ((struct test_access *)acc->data)->fd == fd) {
+			ta = acc->data;
+			*out = acc;
 			obj->users++;
 			obj->shortterm++;
 		}
 	}
 	pthread_mutex_unlock(&ictx->lock);
-	return acc;
+	return ta;
 }
 
-static void item_free(struct ifd_access_item *item)
+static void test_access_free(struct test_access *ta)
 {
-	unsigned int i;
+	struct test_access_item *item, *tmp;
 
-	for (i = 0; i < item->nr_pages; i++)
-		ifd_pages_put(item->pages[i]);
-	free(item->pages);
-	free(item);
-}
-
-/* Drop the items meeting [iova, last]. Under acc->ioas->lock. */
-static void access_drop(struct ifd_access *acc, uint64_t iova, uint64_t last)
-{
-	struct ifd_access_item *item, *tmp;
-
-	pthread_mutex_lock(&acc->lock);
-	cds_list_for_each_entry_safe(item, tmp, &acc->items, node) {
-		if (item->iova <= last && iova <= item->last) {
-			cds_list_del(&item->node);
-			item_free(item);
-		}
-	}
-	pthread_mutex_unlock(&acc->lock);
-}
-
-void ifd_access_unmap(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
-{
-	struct ifd_access *acc;
-
-	cds_list_for_each_entry(acc, &ioas->accesses, ioas_node)
-		access_drop(acc, iova, last);
+	cds_list_for_each_entry_safe(item, tmp, &ta->items, node)
+		free(item);
+	pthread_mutex_destroy(&ta->lock);
+	free(ta);
 }
 
 static int create_access(struct siommu_iommufd *ictx, uint32_t ioas_id, uint32_t flags,
 			 uint32_t *out_fd)
 {
-	struct ifd_access *acc;
-	struct ifd_obj *obj;
-	struct ifd_ioas *ioas;
+	struct test_access *ta;
 	int ret;
 
 	if (flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
 		return -EOPNOTSUPP;
-	acc = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*acc));
-	if (!acc)
+	ta = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*ta));
+	if (!ta)
 		return -ENOMEM;
-	acc->ictx = ictx;
-	acc->needs_pin_pages = flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
-	pthread_mutex_init(&acc->op_lock, NULL);
-	pthread_mutex_init(&acc->lock, NULL);
-	CDS_INIT_LIST_HEAD(&acc->items);
-	ret = ifd_obj_reserve(ictx, &acc->obj, SIOMMU_IOMMUFD_OBJ_ACCESS);
-	if (ret)
-		goto out_free;
-	obj = ifd_obj_get(ictx, ioas_id, SIOMMU_IOMMUFD_OBJ_IOAS);
-	if (!obj) {
-		ret = -ENOENT;
-		goto out_abort;
-	}
-	ioas = container_of(obj, struct ifd_ioas, obj);
+	ta->ictx = ictx;
+	pthread_mutex_init(&ta->lock, NULL);
+	CDS_INIT_LIST_HEAD(&ta->items);
 	errno = ENOMEM;
-	acc->fd = ifd_should_fail(ictx) ? -1 : eventfd(0, EFD_CLOEXEC);
-	if (acc->fd < 0) {
+	ta->fd = ifd_should_fail(ictx) ? -1 : eventfd(0, EFD_CLOEXEC);
+	if (ta->fd < 0) {
 		ret = -errno;
-		ifd_obj_put(ictx, obj);
-		goto out_abort;
+		goto out_free;
 	}
-	/* The access uses its IOAS, and itself until its fd is closed. */
-	ifd_obj_use(ictx, obj);
-	ifd_obj_put(ictx, obj);
-	acc->ioas = ioas;
-	pthread_mutex_lock(&ioas->lock);
-	cds_list_add_tail(&acc->ioas_node, &ioas->accesses);
-	pthread_mutex_unlock(&ioas->lock);
-	acc->obj.users = 1;
-	*out_fd = (uint32_t)acc->fd;
-	ifd_obj_publish(ictx, &acc->obj);
+	ret = siommu_iommufd_access_create(ictx, ioas_id, &test_access_ops, ta,
+					   flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES ?
+					   SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES : 0, &ta->id);
+	if (ret) {
+		close(ta->fd);
+		goto out_free;
+	}
+	*out_fd = (uint32_t)ta->fd;
 	return 0;
 
-out_abort:
-	ifd_obj_abort(ictx, &acc->obj);
 out_free:
-	pthread_mutex_destroy(&acc->lock);
-	pthread_mutex_destroy(&acc->op_lock);
-	free(acc);
+	test_access_free(ta);
 	return ret;
-}
-
-void ifd_access_destroy(struct ifd_access *acc)
-{
-	struct siommu_iommufd *ictx = acc->ictx;
-	struct ifd_ioas *ioas = acc->ioas;
-
-	pthread_mutex_lock(&ioas->lock);
-	access_drop(acc, 0, UINT64_MAX);
-	cds_list_del(&acc->ioas_node);
-	pthread_mutex_unlock(&ioas->lock);
-	ifd_obj_unuse(ictx, &ioas->obj);
-	pthread_mutex_destroy(&acc->lock);
-	pthread_mutex_destroy(&acc->op_lock);
-	free(acc);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_access_close(struct siommu_iommufd *ictx, int fd)
 {
-	struct ifd_access *acc = ictx && fd >= 0 ? access_get(ictx, (uint32_t)fd) : NULL;
+	struct ifd_access *acc;
+	struct test_access *ta = ictx && fd >= 0 ? test_access_get(ictx, fd, &acc) : NULL;
+	int ret;
 
-	if (!acc)
+	if (!ta)
 		return -ENOENT;
-	/* The fd's own reference goes with the short-term one. */
-	pthread_mutex_lock(&ictx->lock);
-	acc->obj.users--;
-	pthread_mutex_unlock(&ictx->lock);
-	if (ifd_obj_remove(ictx, &acc->obj, true, true)) {
-		/* Nothing else takes a long-lived reference on an access. */
-		SIOMMU_ASSERT(0);
-		return -EBUSY;
-	}
-	ifd_access_destroy(acc);
-	return 0;
+	/* The access lets go of its items through the callback. */
+	ret = ifd_access_destroy_held(ictx, acc);
+	if (!ret)
+		test_access_free(ta);
+	return ret;
 }
 
-void ifd_access_close_all(struct siommu_iommufd *ictx)
+void ifd_test_access_close_all(struct siommu_iommufd *ictx)
 {
 	uint32_t i;
-	int fd;
 
 	for (i = 0; i < ictx->nr_slots; i++) {
 		struct ifd_obj *obj = ictx->objs[i];
+		struct ifd_access *acc;
 
 		if (!obj || obj->type != SIOMMU_IOMMUFD_OBJ_ACCESS)
 			continue;
-		fd = container_of(obj, struct ifd_access, obj)->fd;
-		siommu_iommufd_access_close(ictx, fd);
+		acc = container_of(obj, struct ifd_access, obj);
+		if (acc->ops == &test_access_ops)
+			siommu_iommufd_access_close(ictx,
+						    ((struct test_access *)acc->data)->fd);
 	}
 }
 
-/* Pieces of an access's pin: their storage, their bytes where expected. */
-struct pin_walk {
-	struct siommu_iommufd *ictx;
-	struct ifd_access_item *item;
-	uint64_t iova;			/* of the range's first byte */
-	uintptr_t uva;			/* 0: no check */
-	bool write;
-};
-
-static void *area_host(struct siommu_iommufd *ictx, const struct ifd_area *area,
-		       uint64_t iova, uint64_t len)
+/* ACCESS_PAGES: pin [iova, iova + length) through the access and check
+ * that its pages are the caller's at @uptr (0: no check). */
+static int access_pages(struct test_access *ta, bool pins, struct iommu_test_cmd *c)
 {
-	return siommu_mem_host(ictx->mem, area->pages->pa + area->pgoff + (iova - area->iova),
-			       len);
-}
-
-static int pin_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
-{
-	struct pin_walk *w = arg;
-	struct ifd_access_item *item = w->item;
-	uint64_t off;
-
-	if (w->write && !(area->prot & SIOMMU_PROT_WRITE))
-		return -EPERM;
-	for (off = 0; w->uva && off < len; off += MOCK_PAGE_SIZE - ((iova + off) % MOCK_PAGE_SIZE))
-		if (area_host(w->ictx, area, iova + off, 1) !=
-		    uptr(w->uva + (iova + off - w->iova)))
-			return -EINVAL;
-	item->pages[item->nr_pages++] = area->pages;
-	ifd_pages_get(area->pages);
-	return 0;
-}
-
-static int count_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
-{
-	(void)area;
-	(void)iova;
-	(void)len;
-	(*(unsigned int *)arg)++;
-	return 0;
-}
-
-/* ACCESS_PAGES: pin [iova, iova + length) through the access. */
-static int access_pages(struct ifd_access *acc, struct iommu_test_cmd *c)
-{
-	struct siommu_iommufd *ictx = acc->ictx;
-	uint64_t iova = c->access_pages.iova, length = c->access_pages.length, last;
-	struct pin_walk w = { ictx, NULL, iova, (uintptr_t)c->access_pages.uptr,
-			      c->access_pages.flags & MOCK_FLAGS_ACCESS_WRITE };
-	struct ifd_access_item *item;
-	unsigned int n = 0;
+	struct siommu_iommufd *ictx = ta->ictx;
+	uint64_t iova = c->access_pages.iova, length = c->access_pages.length;
+	uintptr_t want = (uintptr_t)c->access_pages.uptr;
+	struct test_access_item *item;
+	void **pages = NULL;
+	uint64_t i, npages;
 	int ret;
 
 	if (length > TEST_MAX_LENGTH)
 		return -ENOMEM;
 	if (c->access_pages.flags & ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
 		return -EOPNOTSUPP;
-	if (!acc->needs_pin_pages)
+	if (!pins)
 		return -EOPNOTSUPP;
-	if (!length)
-		return -EINVAL;
-	if (__builtin_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
+	npages = (length + SIOMMU_PAGE_SIZE - 1) / SIOMMU_PAGE_SIZE;
 	item = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*item));
-	if (!item)
+	if (npages)
+		pages = item && !ifd_should_fail(ictx) ? calloc(npages, sizeof(*pages)) : NULL;
+	if (!item || (npages && !pages)) {
+		free(item);
 		return -ENOMEM;
-	pthread_mutex_lock(&acc->ioas->lock);
-	ret = ifd_ioas_for_each_piece(acc->ioas, iova, last, count_piece, &n);
-	if (ret)
-		goto out_unlock;
-	item->pages = ifd_should_fail(ictx) ? NULL : calloc(n, sizeof(*item->pages));
-	if (!item->pages) {
-		ret = -ENOMEM;
-		goto out_unlock;
 	}
-	w.item = item;
-	ret = ifd_ioas_for_each_piece(acc->ioas, iova, last, pin_piece, &w);
+	pthread_mutex_lock(&ta->lock);
+	ret = siommu_iommufd_access_pin_pages(ictx, ta->id, iova, length, pages,
+					      c->access_pages.flags & MOCK_FLAGS_ACCESS_WRITE ?
+					      SIOMMU_IOMMUFD_ACCESS_RW_WRITE : 0);
 	if (ret)
 		goto out_unlock;
+	for (i = 0; want && i < npages; i++) {
+		if (pages[i] != uptr(want + i * SIOMMU_PAGE_SIZE)) {
+			/* Pinned, but not the caller's pages: let go again. */
+			siommu_iommufd_access_unpin_pages(ictx, ta->id, iova, length);
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+	}
 	item->iova = iova;
-	item->last = last;
-	pthread_mutex_lock(&acc->lock);
-	item->id = acc->next_item_id++;
-	cds_list_add_tail(&item->node, &acc->items);
-	pthread_mutex_unlock(&acc->lock);
+	item->length = length;
+	item->id = ta->next_item_id++;
+	cds_list_add_tail(&item->node, &ta->items);
 	c->access_pages.out_access_pages_id = item->id;
-	pthread_mutex_unlock(&acc->ioas->lock);
-	return 0;
-
+	item = NULL;
 out_unlock:
-	pthread_mutex_unlock(&acc->ioas->lock);
-	item_free(item);
+	pthread_mutex_unlock(&ta->lock);
+	free(item);
+	free(pages);
 	return ret;
 }
 
-static int destroy_access_pages(struct ifd_access *acc, uint32_t item_id)
+static int destroy_access_pages(struct test_access *ta, uint32_t item_id)
 {
-	struct ifd_access_item *item, *found = NULL;
+	struct test_access_item *item, *found = NULL;
 
-	pthread_mutex_lock(&acc->lock);
-	cds_list_for_each_entry(item, &acc->items, node) {
+	pthread_mutex_lock(&ta->lock);
+	cds_list_for_each_entry(item, &ta->items, node) {
 		if (item->id == item_id) {
 			found = item;
 			cds_list_del(&item->node);
+			siommu_iommufd_access_unpin_pages(ta->ictx, ta->id, item->iova,
+							  item->length);
 			break;
 		}
 	}
-	pthread_mutex_unlock(&acc->lock);
-	if (!found)
-		return -ENOENT;
-	item_free(found);
-	return 0;
+	pthread_mutex_unlock(&ta->lock);
+	free(found);
+	return found ? 0 : -ENOENT;
 }
 
 /* ACCESS_RW: copy between the IOAS's memory and the caller's buffer. */
-struct rw_walk {
-	struct siommu_iommufd *ictx;
-	uint8_t *buf;
-	bool write, slow;
-};
-
-static int rw_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
+static int access_rw(struct test_access *ta, const struct iommu_test_cmd *c)
 {
-	struct rw_walk *w = arg;
-	uint64_t pa = area->pages->pa + area->pgoff + (iova - area->iova);
-	int ret = 0;
-
-	if (w->write && !(area->prot & SIOMMU_PROT_WRITE))
-		return -EPERM;
-	if (w->slow) {
-		/* Through the context's physical memory, as a device would. */
-		ret = w->write ? siommu_mem_write(w->ictx->mem, pa, w->buf, len) :
-				 siommu_mem_read(w->ictx->mem, pa, w->buf, len);
-	} else if (w->write) {
-		memcpy(area_host(w->ictx, area, iova, len), w->buf, len);
-	} else {
-		memcpy(w->buf, area_host(w->ictx, area, iova, len), len);
-	}
-	w->buf += len;
-	return ret;
-}
-
-static int access_rw(struct ifd_access *acc, const struct iommu_test_cmd *c)
-{
-	uint64_t iova = c->access_rw.iova, length = c->access_rw.length, last;
-	struct rw_walk w = { acc->ictx, uptr(c->access_rw.uptr),
-			     c->access_rw.flags & MOCK_ACCESS_RW_WRITE,
-			     c->access_rw.flags & MOCK_ACCESS_RW_SLOW_PATH };
-	int ret;
+	unsigned int flags = (c->access_rw.flags & MOCK_ACCESS_RW_WRITE ?
+			      SIOMMU_IOMMUFD_ACCESS_RW_WRITE : 0) |
+			     (c->access_rw.flags & MOCK_ACCESS_RW_SLOW_PATH ?
+			      SIOMMU_IOMMUFD_ACCESS_RW_PHYS : 0);
 
 	if (c->access_rw.flags & ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
 		return -EOPNOTSUPP;
-	if (length > TEST_MAX_LENGTH)
+	if (c->access_rw.length > TEST_MAX_LENGTH)
 		return -ENOMEM;
-	if (!length)
+	if (!c->access_rw.length)
 		return -EINVAL;
-	if (!w.buf)
+	/* Linux: a bad user buffer. */
+	if (!c->access_rw.uptr)
 		return -EFAULT;
-	if (__builtin_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-	pthread_mutex_lock(&acc->ioas->lock);
-	/* Check the whole range first: a refused copy copies nothing. */
-	ret = ifd_ioas_for_each_piece(acc->ioas, iova, last, count_piece, &(unsigned int){ 0 });
-	if (!ret)
-		ret = ifd_ioas_for_each_piece(acc->ioas, iova, last, rw_piece, &w);
-	pthread_mutex_unlock(&acc->ioas->lock);
-	return ret;
-}
-
-/* ACCESS_REPLACE_IOAS: what the access pinned is let go, then it moves. */
-static int access_replace_ioas(struct ifd_access *acc, uint32_t ioas_id)
-{
-	struct siommu_iommufd *ictx = acc->ictx;
-	struct ifd_obj *obj = ifd_obj_get(ictx, ioas_id, SIOMMU_IOMMUFD_OBJ_IOAS);
-	struct ifd_ioas *old = acc->ioas, *ioas;
-
-	if (!obj)
-		return -ENOENT;
-	ioas = container_of(obj, struct ifd_ioas, obj);
-	if (ioas != old) {
-		ifd_obj_use(ictx, obj);
-		pthread_mutex_lock(&old->lock);
-		access_drop(acc, 0, UINT64_MAX);
-		cds_list_del(&acc->ioas_node);
-		pthread_mutex_unlock(&old->lock);
-		pthread_mutex_lock(&ioas->lock);
-		cds_list_add_tail(&acc->ioas_node, &ioas->accesses);
-		acc->ioas = ioas;
-		pthread_mutex_unlock(&ioas->lock);
-		ifd_obj_unuse(ictx, &old->obj);
-	}
-	ifd_obj_put(ictx, obj);
-	return 0;
+	return siommu_iommufd_access_rw(ta->ictx, ta->id, c->access_rw.iova,
+					uptr(c->access_rw.uptr), c->access_rw.length, flags);
 }
 
 /* The ops that act on an access, found by its fd in @id. */
 static int access_op(struct siommu_iommufd *ictx, struct iommu_test_cmd *c, bool *respond)
 {
-	struct ifd_access *acc = access_get(ictx, c->id);
+	struct ifd_access *acc;
+	struct test_access *ta = test_access_get(ictx, (int)c->id, &acc);
 	int ret;
 
 	/* Linux: an fd that is no access file is -EBADFD. */
-	if (!acc)
+	if (!ta)
 		return -EBADFD;
-	/* One op of an access at a time: each reads which IOAS it is on. */
-	pthread_mutex_lock(&acc->op_lock);
 	switch (c->op) {
 	case IOMMU_TEST_OP_ACCESS_PAGES:
-		ret = access_pages(acc, c);
+		ret = access_pages(ta, acc->needs_pin_pages, c);
 		*respond = !ret;
 		break;
 	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
-		ret = destroy_access_pages(acc, c->destroy_access_pages.access_pages_id);
+		ret = destroy_access_pages(ta, c->destroy_access_pages.access_pages_id);
 		break;
 	case IOMMU_TEST_OP_ACCESS_RW:
-		ret = access_rw(acc, c);
+		ret = access_rw(ta, c);
 		break;
 	default:
-		ret = access_replace_ioas(acc, c->access_replace_ioas.ioas_id);
+		ret = siommu_iommufd_access_replace(ictx, ta->id,
+						    c->access_replace_ioas.ioas_id);
 		break;
 	}
-	pthread_mutex_unlock(&acc->op_lock);
 	ifd_obj_put(ictx, &acc->obj);
 	return ret;
 }

@@ -99,9 +99,9 @@ int SIOMMU_EXPORT siommu_veventq_alloc(struct siommu_iommufd *ictx, uint32_t vio
 	if (ret)
 		goto out_free;
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	if (veventq_find(v, type)) {
-		pthread_mutex_unlock(&ictx->attach_lock);
+		fifo_unlock(&ictx->attach_lock);
 		ret = -EEXIST;
 		goto out_abort;
 	}
@@ -109,7 +109,7 @@ int SIOMMU_EXPORT siommu_veventq_alloc(struct siommu_iommufd *ictx, uint32_t vio
 	cds_list_add_tail(&q->node, &v->veventqs);
 	pthread_mutex_unlock(&v->vevent_lock);
 	ifd_obj_use(ictx, &v->obj);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	*out_id = q->obj.id;
 	ifd_obj_publish(ictx, &q->obj);
 	ifd_obj_put(ictx, vobj);
@@ -132,12 +132,12 @@ void ifd_veventq_destroy(struct siommu_iommufd *ictx, struct ifd_veventq *q)
 	struct ifd_viommu *v = q->viommu;
 	struct ifd_vevent *e, *en;
 
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	pthread_mutex_lock(&v->vevent_lock);
 	cds_list_del(&q->node);
 	pthread_mutex_unlock(&v->vevent_lock);
 	ifd_obj_unuse(ictx, &v->obj);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	cds_list_for_each_entry_safe(e, en, &q->events, node)
 		free(e);
 	if (q->efd >= 0)

@@ -6,20 +6,22 @@
  * compatibility IOAS (IOMMU_VFIO_IOAS), and -ENODEV without one.
  *
  *   VFIO_GET_API_VERSION   VFIO_API_VERSION
- *   VFIO_CHECK_EXTENSION   1 for TYPE1v2_IOMMU, UNMAP_ALL and DMA_CC_IOMMU
- *                          (every domain here is cache coherent; -ENODEV
- *                          without a compatibility IOAS), else 0
- *   VFIO_SET_IOMMU         TYPE1v2_IOMMU: 0; anything else -EINVAL
+ *   VFIO_CHECK_EXTENSION   1 for TYPE1_IOMMU, TYPE1v2_IOMMU, UNMAP_ALL and
+ *                          DMA_CC_IOMMU (every domain here is cache
+ *                          coherent; -ENODEV without a compatibility IOAS),
+ *                          else 0
+ *   VFIO_SET_IOMMU         TYPE1_IOMMU or TYPE1v2_IOMMU (-EINVAL for
+ *                          another), -ENODEV without a compatibility IOAS;
+ *                          TYPE1 turns the IOAS's large pages off
+ *                          (IOMMU_OPTION HUGE_PAGES 0, with its errors)
  *   VFIO_IOMMU_GET_INFO    page sizes, then the DMA_AVAIL and IOVA_RANGE
  *                          capabilities as far as argsz has room
  *   VFIO_IOMMU_MAP_DMA     IOAS_MAP at the fixed IOVA
  *   VFIO_IOMMU_UNMAP_DMA   IOAS_UNMAP of whole mappings (or all), a range
- *                          with none being success with size 0
- *
- * Linux also takes the v1 TYPE1_IOMMU, whose unmap may cut a mapping in
- * two. The object model never splits an area, so the v1 type is not
- * offered (CHECK_EXTENSION 0, SET_IOMMU -EINVAL): a program asks for v2,
- * as every current one does.
+ *                          with none being success with size 0; with
+ *                          large pages off (TYPE1, or HUGE_PAGES 0), the
+ *                          mappings across its ends are cut there first,
+ *                          so that v1's unmap of part of a mapping works
  *
  * Rules are VFIO's: argsz below the first published size is -EINVAL,
  * unknown flags -EINVAL, bytes past the struct ignored.
@@ -68,16 +70,26 @@ void SIOMMU_EXPORT siommu_vfio_ioas_clear(struct siommu_iommufd *ictx)
 	pthread_mutex_unlock(&ictx->lock);
 }
 
-int ifd_vfio_copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
+/* ifd_vfio_copy_in() of the caller's @arg through @user. */
+static int vfio_ucopy_in(const struct siommu_iommufd_user *user, void *k, size_t ksize,
+			 uint64_t arg, uint32_t min, uint32_t *argsz)
 {
+	int ret;
+
 	if (!arg)
 		return -EFAULT;
-	memcpy(argsz, arg, sizeof(*argsz));
+	ret = ifd_ucopy_in(user, argsz, arg, sizeof(*argsz));
+	if (ret)
+		return ret;
 	if (*argsz < min)
 		return -EINVAL;
 	memset(k, 0, ksize);
-	memcpy(k, arg, *argsz < ksize ? *argsz : ksize);
-	return 0;
+	return ifd_ucopy_in(user, k, arg, *argsz < ksize ? *argsz : ksize);
+}
+
+int ifd_vfio_copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
+{
+	return vfio_ucopy_in(NULL, k, ksize, (uintptr_t)arg, min, argsz);
 }
 
 static int check_extension(struct siommu_iommufd *ictx, unsigned long ext)
@@ -85,6 +97,7 @@ static int check_extension(struct siommu_iommufd *ictx, unsigned long ext)
 	uint32_t id;
 
 	switch (ext) {
+	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
 		return 1;
@@ -97,12 +110,19 @@ static int check_extension(struct siommu_iommufd *ictx, unsigned long ext)
 
 static int set_iommu(struct siommu_iommufd *ictx, unsigned long type)
 {
+	uint64_t off = 0;
 	uint32_t id;
+	int ret;
 
-	if (type != VFIO_TYPE1v2_IOMMU)
+	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
 		return -EINVAL;
 	/* Linux's VFIO refuses a container with no group: no IOAS here. */
-	return siommu_vfio_ioas_get(ictx, &id);
+	ret = siommu_vfio_ioas_get(ictx, &id);
+	if (ret || type == VFIO_TYPE1v2_IOMMU)
+		return ret;
+	/* v1 may unmap part of a mapping: no large leaf may span the cut. */
+	return siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_HUGE_PAGES,
+				     SIOMMU_IOMMUFD_OPTION_OP_SET, id, &off);
 }
 
 /* The IOVA_RANGE capability of IOAS @id (allocated, *size bytes). */
@@ -152,7 +172,8 @@ static size_t align8(size_t n)
  * for it, chained to the one before when that one fit; argsz comes back
  * as the size of the whole reply, cap_offset set only when all of it fit.
  */
-static int get_info(struct siommu_iommufd *ictx, void *arg)
+static int get_info(struct siommu_iommufd *ictx, uint64_t arg,
+		    const struct siommu_iommufd_user *user)
 {
 	struct vfio_iommu_type1_info_dma_avail avail = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, .version = 1 },
@@ -167,7 +188,7 @@ static int get_info(struct siommu_iommufd *ictx, void *arg)
 	unsigned int i;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
+	ret = vfio_ucopy_in(user, &info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	ret = siommu_vfio_ioas_get(ictx, &id);
@@ -178,24 +199,27 @@ static int get_info(struct siommu_iommufd *ictx, void *arg)
 	caps[0] = &avail;
 	sizes[0] = sizeof(avail);
 	caps[1] = ranges;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; !ret && i < 2; i++) {
 		if (argsz >= total + sizes[i])
-			memcpy((char *)arg + total, caps[i], sizes[i]);
-		if (last && argsz >= total)
-			memcpy((char *)arg + last + offsetof(struct vfio_info_cap_header, next),
-			       &(uint32_t){ (uint32_t)total }, sizeof(uint32_t));
+			ret = ifd_ucopy_out(user, arg + total, caps[i], sizes[i]);
+		if (!ret && last && argsz >= total)
+			ret = ifd_ucopy_out(user, arg + last +
+					    offsetof(struct vfio_info_cap_header, next),
+					    &(uint32_t){ (uint32_t)total }, sizeof(uint32_t));
 		last = total;
 		total += align8(sizes[i]);
 	}
 	free(ranges);
+	if (ret)
+		return ret;
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
 	info.cap_offset = argsz >= total ? sizeof(info) : 0;
 	info.argsz = (uint32_t)total;
-	memcpy(arg, &info, argsz < sizeof(info) ? argsz : sizeof(info));
-	return 0;
+	return ifd_ucopy_out(user, arg, &info, argsz < sizeof(info) ? argsz : sizeof(info));
 }
 
-static int map_dma(struct siommu_iommufd *ictx, void *arg)
+static int map_dma(struct siommu_iommufd *ictx, uint64_t arg,
+		   const struct siommu_iommufd_user *user)
 {
 	struct vfio_iommu_type1_dma_map m;
 	unsigned int flags = SIOMMU_IOAS_MAP_FIXED_IOVA;
@@ -203,7 +227,7 @@ static int map_dma(struct siommu_iommufd *ictx, void *arg)
 	uint32_t argsz, id;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
+	ret = vfio_ucopy_in(user, &m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (m.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
@@ -216,17 +240,18 @@ static int map_dma(struct siommu_iommufd *ictx, void *arg)
 	if (ret)
 		return ret;
 	iova = m.iova;
-	return siommu_ioas_map(ictx, id, flags, (void *)(uintptr_t)m.vaddr, m.size, &iova);
+	return ifd_umap(ictx, user, id, flags, m.vaddr, m.size, &iova);
 }
 
-static int unmap_dma(struct siommu_iommufd *ictx, void *arg)
+static int unmap_dma(struct siommu_iommufd *ictx, uint64_t arg,
+		     const struct siommu_iommufd_user *user)
 {
 	struct vfio_iommu_type1_dma_unmap u;
 	uint64_t unmapped = 0;
 	uint32_t argsz, id;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
+	ret = vfio_ucopy_in(user, &u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (u.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
@@ -239,29 +264,31 @@ static int unmap_dma(struct siommu_iommufd *ictx, void *arg)
 			return -EINVAL;
 		ret = ifd_ioas_unmap(ictx, id, 0, UINT64_MAX, true, &unmapped);
 	} else {
-		ret = ifd_ioas_unmap(ictx, id, u.iova, u.size, true, &unmapped);
+		ret = ifd_ioas_cut(ictx, id, u.iova, u.size);
+		if (!ret)
+			ret = ifd_ioas_unmap(ictx, id, u.iova, u.size, true, &unmapped);
 	}
 	/* size reports the bytes unmapped, failed or not (0 then). */
 	u.size = unmapped;
-	memcpy(arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE);
-	return ret;
+	return ifd_ucopy_out(user, arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE) ?: ret;
 }
 
-int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg)
+int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, uint64_t arg,
+			  const struct siommu_iommufd_user *user)
 {
 	switch (request) {
 	case VFIO_GET_API_VERSION:
 		return VFIO_API_VERSION;
 	case VFIO_CHECK_EXTENSION:
-		return check_extension(ictx, (unsigned long)arg);
+		return check_extension(ictx, arg);
 	case VFIO_SET_IOMMU:
-		return set_iommu(ictx, (unsigned long)arg);
+		return set_iommu(ictx, arg);
 	case VFIO_IOMMU_GET_INFO:
-		return get_info(ictx, arg);
+		return get_info(ictx, arg, user);
 	case VFIO_IOMMU_MAP_DMA:
-		return map_dma(ictx, arg);
+		return map_dma(ictx, arg, user);
 	case VFIO_IOMMU_UNMAP_DMA:
-		return unmap_dma(ictx, arg);
+		return unmap_dma(ictx, arg, user);
 	default:
 		return -ENOTTY;
 	}

@@ -158,7 +158,7 @@ int SIOMMU_EXPORT siommu_vdevice_alloc(struct siommu_iommufd *ictx, uint32_t vio
 	vd->viommu = v;
 	vd->idev = idev;
 	vd->virt_id = virt_id;
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	/* One virtual ID per device, one device per virtual ID. */
 	if (idev->vdev || vdev_find(v, virt_id) || cds_list_empty(&idev->node)) {
 		ret = cds_list_empty(&idev->node) ? -ENOENT : -EEXIST;
@@ -173,13 +173,13 @@ int SIOMMU_EXPORT siommu_vdevice_alloc(struct siommu_iommufd *ictx, uint32_t vio
 	core_device_set_vevent(idev->dev, vdev_vevent, vd, virt_id);
 	*out_id = vd->obj.id;
 	ifd_obj_publish(ictx, &vd->obj);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	ifd_obj_put(ictx, dobj);
 	ifd_obj_put(ictx, vobj);
 	return 0;
 
 out_unlock:
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	free(vd);
 out_put_dev:
 	ifd_obj_put(ictx, dobj);
@@ -203,9 +203,9 @@ static void vdev_unlink(struct siommu_iommufd *ictx, struct ifd_vdevice *vd)
 
 void ifd_vdevice_destroy(struct siommu_iommufd *ictx, struct ifd_vdevice *vd)
 {
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	vdev_unlink(ictx, vd);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	free(vd);
 }
 
@@ -243,9 +243,9 @@ int ifd_viommu_invalidate(struct siommu_iommufd *ictx, struct ifd_viommu *v,
 	struct lookup_arg la = { ictx, v };
 	int ret;
 
-	pthread_mutex_lock(&ictx->attach_lock);
+	fifo_lock(&ictx->attach_lock);
 	ret = core_viommu_invalidate(v->unit, v->drv, data_type, data, entry_len, entry_num,
 				     vdev_lookup, &la);
-	pthread_mutex_unlock(&ictx->attach_lock);
+	fifo_unlock(&ictx->attach_lock);
 	return ret;
 }

@@ -41,6 +41,7 @@ static struct scenario *machine;
 static struct dmaeng *engines[SCENARIO_MAX_ITEMS];
 static bool taken[SCENARIO_MAX_ITEMS];	/* a device file has it bound */
 static int machine_err;		/* the build failed: every call says so */
+static bool built;		/* atomic: machine is set */
 static struct siommu_unit *test_unit;	/* test mode's mock unit, or NULL */
 
 static struct scenario *load(char *err, size_t errlen)
@@ -97,7 +98,13 @@ static int build(char *err, size_t errlen)
 		return ret;
 	}
 	machine = sc;
+	__atomic_store_n(&built, true, __ATOMIC_RELEASE);
 	return 0;
+}
+
+bool machine_built(void)
+{
+	return __atomic_load_n(&built, __ATOMIC_ACQUIRE);
 }
 
 int machine_get(struct siommu_ctx **ctx)

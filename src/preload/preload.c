@@ -23,6 +23,9 @@
  * its context as Linux's does) is open; the last close destroys its
  * objects.
  *
+ * fork() shares the objects of our fds with the child (fork.c): the
+ * child's inherited fds become handles its calls go through, run here.
+ *
  * The machine stays for the life of the process (an exiting process's
  * memory goes with it). With SIOMMU_IOMMUFD_TEST=1 in the environment at
  * the first open, it also has a mock unit and every context is in test
@@ -32,8 +35,8 @@
  *
  * Locking: fds_lock protects the fd table and the contexts' reference
  * counts; it is not held across a call into the library, which is
- * thread-safe on its own. A context cannot go away during a call: the
- * call holds a reference.
+ * thread-safe on its own, but is held across fork(). A context cannot go
+ * away during a call: the call holds a reference.
  */
 /* open and open64 are two symbols here: no redirection of one to the other. */
 #undef _FILE_OFFSET_BITS
@@ -44,9 +47,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <siommu/core.h>
@@ -59,23 +64,10 @@
 #include "preload/shim.h"
 #include "util/compiler.h"
 
-#define MAX_FDS 4096
-
 struct pctx {
 	struct siommu_iommufd *ictx;
-	unsigned int refs;	/* fds using it, and calls in flight */
-};
-
-/* What an fd of ours stands for: one of a context (pc), or a VFIO device
- * file (vf). */
-enum pfd_kind { PFD_IOMMUFD, PFD_FAULT, PFD_VEVENTQ, PFD_ACCESS };
-
-struct pfd {
-	struct pctx *pc;
-	enum pfd_kind kind;
-	uint32_t obj_id;	/* the queue's object; 0 for PFD_IOMMUFD; an
-				 * access's fd as made (dups share it) */
-	struct vfio_file *vf;
+	unsigned int refs;	/* fds using it, forked children's handles,
+				 * and calls in flight */
 };
 
 static pthread_mutex_t fds_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -94,6 +86,10 @@ static int (*real_dup3)(int, int, int);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 
+static void atfork_prepare(void);
+static void atfork_parent(void);
+static void atfork_child(void);
+
 static void resolve(void)
 {
 	real_openat = dlsym(RTLD_NEXT, "openat");
@@ -108,6 +104,7 @@ static void resolve(void)
 	real_dup3 = dlsym(RTLD_NEXT, "dup3");
 	real_mmap = dlsym(RTLD_NEXT, "mmap");
 	real_munmap = dlsym(RTLD_NEXT, "munmap");
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -158,6 +155,38 @@ void pctx_put(struct pctx *pc)
 		siommu_iommufd_destroy(pc->ictx);
 		free(pc);
 	}
+}
+
+void pctx_ref(struct pctx *pc)
+{
+	pthread_mutex_lock(&fds_lock);
+	pc->refs++;
+	pthread_mutex_unlock(&fds_lock);
+}
+
+void pfd_ref_locked(const struct pfd *f)
+{
+	if (f->pc)
+		f->pc->refs++;
+	if (f->vf)
+		vfio_file_get(f->vf);
+}
+
+void pfd_ref(const struct pfd *f)
+{
+	pthread_mutex_lock(&fds_lock);
+	pfd_ref_locked(f);
+	pthread_mutex_unlock(&fds_lock);
+}
+
+/* An access (test mode) goes with the last fd of the process that made
+ * it; a child's handle on it keeps the context only. */
+void pfd_unref(const struct pfd *f)
+{
+	if (f->pc)
+		pctx_put(f->pc);
+	if (f->vf)
+		vfio_file_put(f->vf);
 }
 
 struct siommu_iommufd *pctx_ictx(struct pctx *pc)
@@ -248,10 +277,7 @@ static void fd_untrack(int fd)
 	pthread_mutex_unlock(&fds_lock);
 	if (access)
 		siommu_iommufd_access_close(old.pc->ictx, (int)access);
-	if (old.pc)
-		pctx_put(old.pc);
-	if (old.vf)
-		vfio_file_put(old.vf);
+	pfd_unref(&old);
 }
 
 static int fail(int err)
@@ -305,61 +331,95 @@ int SIOMMU_EXPORT siommu_preload_get_acct(struct siommu_preload_acct *out)
 	return 0;
 }
 
-/* A new /dev/iommu fd over a new context, charging pinned pages to the
- * user (@rlimit_mode 0) or, as Linux's /dev/vfio/vfio, the process (1). */
-static int iommu_open(int flags, unsigned int rlimit_mode)
+/* Whether capability @cap is in the process's effective set (capget(2));
+ * false when it cannot be read. */
+static bool has_cap(unsigned int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+int eventfd_for(int flags)
+{
+	int fd = eventfd(0, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* A new context, charging pinned pages to the user (@rlimit_mode 0) or,
+ * as Linux's /dev/vfio/vfio, the process (1). The process's capabilities
+ * at the open are the context's, as Linux asks for them: CAP_SYS_RESOURCE
+ * to set RLIMIT_MODE, CAP_IPC_LOCK to pin beyond RLIMIT_MEMLOCK. A file a
+ * forked child opens is made by the opener, with the opener's. */
+static int pctx_new(unsigned int rlimit_mode, struct pctx **out)
 {
 	struct siommu_ctx *machine;
 	struct pctx *pc;
-	int fd, ret;
+	int ret;
 
 	ret = machine_get(&machine);
 	if (!ret)
 		ret = acct_get();
 	if (ret)
-		return fail(-ret);
+		return ret;
 	pc = calloc(1, sizeof(*pc));
 	if (!pc)
-		return fail(ENOMEM);
+		return -ENOMEM;
 	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){
 		.ctx = machine, .test_unit = machine_test_unit(),
 		.user = acct_user, .process = acct_process,
-		.rlimit_mode = rlimit_mode }, &pc->ictx);
+		.rlimit_mode = rlimit_mode, .cap_sys_resource = has_cap(CAP_SYS_RESOURCE),
+		.cap_ipc_lock = has_cap(CAP_IPC_LOCK) }, &pc->ictx);
 	if (ret) {
 		free(pc);
-		return fail(-ret);
+		return ret;
 	}
-	fd = eventfd(0, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
-	if (fd < 0 || fd >= MAX_FDS) {
-		if (fd >= 0)
-			real_close(fd);
-		siommu_iommufd_destroy(pc->ictx);
-		free(pc);
-		return fail(fd < 0 ? errno : EMFILE);
-	}
-	fd_track(fd, pc, PFD_IOMMUFD, 0);
-	return fd;
+	pc->refs = 1;
+	*out = pc;
+	return 0;
 }
 
-/* A new fd for VFIO device file @index. */
-static int vfio_open(unsigned int index, int flags)
+int pfd_open(int path, struct pfd *out)
 {
-	struct vfio_file *vf;
+	int ret;
+
+	*out = (struct pfd){ 0 };
+	if (path == PFD_PATH_IOMMU || path == PFD_PATH_CONTAINER)
+		return pctx_new(path == PFD_PATH_CONTAINER, &out->pc);
+	if (path < PFD_PATH_VFIO)
+		return -ENOENT;
+	ret = vfio_file_open((unsigned int)(path - PFD_PATH_VFIO), &out->vf);
+	return ret;
+}
+
+/* open() of our @path: a new fd standing for a new file. */
+static int our_open(int path, int flags)
+{
+	struct pfd f;
 	int fd, ret;
 
-	ret = vfio_file_open(index, &vf);
+	if (remote_active()) {
+		fd = remote_open(path, flags);
+		return fd < 0 ? fail(-fd) : fd;
+	}
+	ret = pfd_open(path, &f);
 	if (ret)
 		return fail(-ret);
-	fd = eventfd(0, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
+	fd = eventfd_for(flags);
 	if (fd < 0 || fd >= MAX_FDS) {
 		if (fd >= 0)
 			real_close(fd);
-		vfio_file_put(vf);
-		return fail(fd < 0 ? errno : EMFILE);
+		pfd_unref(&f);
+		return fail(fd < 0 ? -fd : EMFILE);
 	}
-	/* The fd's reference replaces the opener's. */
-	fd_track_vfio(fd, vf);
-	vfio_file_put(vf);
+	/* The fd's reference is the opener's. */
+	pthread_mutex_lock(&fds_lock);
+	fds[fd] = f;
+	pthread_mutex_unlock(&fds_lock);
 	return fd;
 }
 
@@ -375,11 +435,13 @@ static int open_va(int dirfd, const char *path, int flags, va_list ap)
 	int index;
 
 	init();
-	if (is_iommu(path) || is_vfio_container(path))
-		return iommu_open(flags, is_vfio_container(path));
+	if (is_iommu(path))
+		return our_open(PFD_PATH_IOMMU, flags);
+	if (is_vfio_container(path))
+		return our_open(PFD_PATH_CONTAINER, flags);
 	index = vfio_path_index(path);
 	if (index >= 0)
-		return vfio_open((unsigned int)index, flags);
+		return our_open(PFD_PATH_VFIO + index, flags);
 	return real_openat(dirfd, path, flags, open_mode(flags, ap));
 }
 
@@ -434,15 +496,20 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 	struct pfd f;
 	va_list ap;
 	void *arg;
-	int ret;
+	int ret, h;
 
 	init();
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	h = remote_handle(fd);
+	if (h >= 0) {
+		ret = remote_ioctl(h, request, arg);
+		return ret < 0 ? fail(-ret) : ret;
+	}
 	vf = fd_get_vfio(fd);
 	if (vf) {
-		ret = vfio_file_ioctl(vf, request, arg);
+		ret = vfio_file_ioctl(vf, request, arg, NULL);
 		vfio_file_put(vf);
 		return ret ? fail(-ret) : 0;
 	}
@@ -480,98 +547,104 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 	return ret < 0 ? fail(-ret) : ret;
 }
 
-/* read() (@buf written) or write() (@buf read) on @fd: fault fds carry
- * records both ways, vEVENTQ fds when read, the /dev/iommu fd neither
- * (-EINVAL, as Linux's, as for writing a vEVENTQ's); VFIO device files
- * take pread() and pwrite() only (-EINVAL: the fd has no file position
- * to address a region with); other fds are libc's. */
-static ssize_t rw(int fd, bool is_read, void *buf, size_t count)
+/* read() (@buf written) or write() (@buf read): fault fds carry records
+ * both ways, vEVENTQ fds when read, the /dev/iommu fd neither (-EINVAL,
+ * as Linux's, as for writing a vEVENTQ's); VFIO device files take
+ * pread() and pwrite() only (-EINVAL: the fd has no file position to
+ * address a region with). */
+long pfd_rw(const struct pfd *f, bool is_read, void *buf, size_t count)
 {
-	struct vfio_file *vf;
-	struct pctx *pc;
+	if (f->vf)
+		return -EINVAL;
+	if (f->kind == PFD_FAULT && is_read)
+		return siommu_iommufd_fault_read(f->pc->ictx, f->obj_id, buf, count, 0);
+	if (f->kind == PFD_FAULT)
+		return siommu_iommufd_fault_write(f->pc->ictx, f->obj_id, buf, count, 0);
+	if (f->kind == PFD_VEVENTQ && is_read)
+		return siommu_iommufd_veventq_read(f->pc->ictx, f->obj_id, buf, count, 0);
+	return -EINVAL;
+}
+
+/* pread() (@buf written) or pwrite(): the regions of a VFIO device file;
+ * on a context's fds -ESPIPE (they cannot seek). */
+long pfd_prw(const struct pfd *f, bool is_read, void *buf, size_t count, int64_t pos)
+{
+	if (!f->vf)
+		return -ESPIPE;
+	return pos < 0 ? -EINVAL : vfio_file_rw(f->vf, is_read, buf, count, (uint64_t)pos);
+}
+
+/* A reference on what @fd stands for, in *f: whether it is ours. */
+static bool fd_get_any(int fd, struct pfd *f)
+{
+	if (fd < 0 || fd >= MAX_FDS)
+		return false;
+	pthread_mutex_lock(&fds_lock);
+	*f = fds[fd];
+	pfd_ref_locked(f);
+	pthread_mutex_unlock(&fds_lock);
+	return f->pc || f->vf;
+}
+
+/* read()/write(), or with @positioned pread()/pwrite(), on @fd: ours, a
+ * child's handle, or libc's. */
+static ssize_t rw(int fd, bool is_read, bool positioned, void *buf, size_t count, off64_t pos)
+{
 	struct pfd f;
 	long ret;
+	int h;
 
 	init();
-	vf = fd_get_vfio(fd);
-	if (vf) {
-		vfio_file_put(vf);
-		return fail(EINVAL);
-	}
-	pc = fd_get(fd, &f);
-	if (!pc)
+	h = remote_handle(fd);
+	if (h >= 0) {
+		ret = remote_rw(h, is_read, positioned, buf, count, pos);
+	} else if (fd_get_any(fd, &f)) {
+		ret = positioned ? pfd_prw(&f, is_read, buf, count, pos) :
+				   pfd_rw(&f, is_read, buf, count);
+		pfd_unref(&f);
+	} else if (positioned) {
+		return is_read ? real_pread64(fd, buf, count, pos) :
+				 real_pwrite64(fd, buf, count, pos);
+	} else {
 		return is_read ? real_read(fd, buf, count) : real_write(fd, buf, count);
-	if (f.kind == PFD_FAULT && is_read)
-		ret = siommu_iommufd_fault_read(pc->ictx, f.obj_id, buf, count, 0);
-	else if (f.kind == PFD_FAULT)
-		ret = siommu_iommufd_fault_write(pc->ictx, f.obj_id, buf, count, 0);
-	else if (f.kind == PFD_VEVENTQ && is_read)
-		ret = siommu_iommufd_veventq_read(pc->ictx, f.obj_id, buf, count, 0);
-	else
-		ret = -EINVAL;
-	pctx_put(pc);
+	}
 	return ret < 0 ? fail((int)-ret) : ret;
 }
 
 ssize_t SIOMMU_EXPORT read(int fd, void *buf, size_t count)
 {
-	return rw(fd, true, buf, count);
+	return rw(fd, true, false, buf, count, 0);
 }
 
 ssize_t SIOMMU_EXPORT write(int fd, const void *buf, size_t count)
 {
-	return rw(fd, false, (void *)buf, count);
-}
-
-/* pread() (@buf written) or pwrite() on @fd: the regions of a VFIO
- * device file; on a context's fds -ESPIPE (they cannot seek); other fds
- * are libc's. */
-static ssize_t prw(int fd, bool is_read, void *buf, size_t count, off64_t pos)
-{
-	struct vfio_file *vf;
-	struct pctx *pc;
-	struct pfd f;
-	ssize_t ret;
-
-	init();
-	vf = fd_get_vfio(fd);
-	if (vf) {
-		ret = pos < 0 ? -EINVAL : vfio_file_rw(vf, is_read, buf, count, (uint64_t)pos);
-		vfio_file_put(vf);
-		return ret < 0 ? fail((int)-ret) : ret;
-	}
-	pc = fd_get(fd, &f);
-	if (pc) {
-		pctx_put(pc);
-		return fail(ESPIPE);
-	}
-	return is_read ? real_pread64(fd, buf, count, pos) :
-			 real_pwrite64(fd, buf, count, pos);
+	return rw(fd, false, false, (void *)buf, count, 0);
 }
 
 ssize_t SIOMMU_EXPORT pread(int fd, void *buf, size_t count, off_t pos)
 {
-	return prw(fd, true, buf, count, pos);
+	return rw(fd, true, true, buf, count, pos);
 }
 
 ssize_t SIOMMU_EXPORT pread64(int fd, void *buf, size_t count, off64_t pos)
 {
-	return prw(fd, true, buf, count, pos);
+	return rw(fd, true, true, buf, count, pos);
 }
 
 ssize_t SIOMMU_EXPORT pwrite(int fd, const void *buf, size_t count, off_t pos)
 {
-	return prw(fd, false, (void *)buf, count, pos);
+	return rw(fd, false, true, (void *)buf, count, pos);
 }
 
 ssize_t SIOMMU_EXPORT pwrite64(int fd, const void *buf, size_t count, off64_t pos)
 {
-	return prw(fd, false, (void *)buf, count, pos);
+	return rw(fd, false, true, (void *)buf, count, pos);
 }
 
 int SIOMMU_EXPORT close(int fd)
 {
 	init();
+	remote_forget(fd);
 	fd_untrack(fd);
 	return real_close(fd);
 }
@@ -585,6 +658,14 @@ static int dup_track(int oldfd, int newfd)
 
 	if (newfd < 0)
 		return newfd;
+	if (remote_handle(oldfd) >= 0) {
+		if (newfd >= MAX_FDS) {
+			real_close(newfd);
+			return fail(EMFILE);
+		}
+		remote_dup(oldfd, newfd);
+		return newfd;
+	}
 	vf = fd_get_vfio(oldfd);
 	if (vf) {
 		if (newfd >= MAX_FDS) {
@@ -623,8 +704,11 @@ int SIOMMU_EXPORT dup2(int oldfd, int newfd)
 	if (oldfd == newfd)
 		return real_dup2(oldfd, newfd);
 	ret = real_dup2(oldfd, newfd);
-	if (ret >= 0)
-		fd_untrack(newfd);	/* what it was is closed */
+	if (ret >= 0) {
+		/* what it was is closed */
+		remote_forget(newfd);
+		fd_untrack(newfd);
+	}
 	return dup_track(oldfd, ret);
 }
 
@@ -634,8 +718,10 @@ int SIOMMU_EXPORT dup3(int oldfd, int newfd, int flags)
 
 	init();
 	ret = real_dup3(oldfd, newfd, flags);
-	if (ret >= 0)
+	if (ret >= 0) {
+		remote_forget(newfd);
 		fd_untrack(newfd);
+	}
 	return dup_track(oldfd, ret);
 }
 
@@ -869,4 +955,33 @@ int SIOMMU_EXPORT munmap(void *addr, size_t len)
 	if (!__atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
 		return real_munmap(addr, len);
 	return range_gone(addr, len, true);
+}
+
+/* fork(): the child shares our fds' objects, served from here (fork.c).
+ * The fd table's lock is held across the fork, so that the child's
+ * handles are exactly the fds it inherits. */
+static void atfork_prepare(void)
+{
+	fork_prepare();
+	maps_lock_take();
+	pthread_mutex_lock(&fds_lock);
+	fork_prepare_fds(fds);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&fds_lock);
+	maps_lock_drop();
+	fork_parent();
+}
+
+/* The child's copies of our mappings are its memory alone: they hold no
+ * region's owner (its calls on our fds are the opener's). */
+static void atfork_child(void)
+{
+	pthread_mutex_init(&fds_lock, NULL);
+	maps_held = false;
+	nr_pieces = 0;
+	pthread_mutex_init(&maps_lock, NULL);
+	fork_child(fds);
 }

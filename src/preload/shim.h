@@ -18,13 +18,78 @@
 
 /* ---- preload.c: iommufd contexts of the fd table ---- */
 
+#define MAX_FDS 4096
+
 struct pctx;
+struct vfio_file;
+
+/* What an fd of ours stands for: one of a context (pc), or a VFIO device
+ * file (vf). */
+enum pfd_kind { PFD_IOMMUFD, PFD_FAULT, PFD_VEVENTQ, PFD_ACCESS };
+
+struct pfd {
+	struct pctx *pc;
+	enum pfd_kind kind;
+	uint32_t obj_id;	/* the queue's object; 0 for PFD_IOMMUFD; an
+				 * access's fd as made (dups share it) */
+	struct vfio_file *vf;
+};
 
 /* A reference on the context of /dev/iommu fd @fd: 0, -EBADF (not an
  * open fd), -EBADFD (an fd, but not a /dev/iommu one). */
 int pctx_from_fd(int fd, struct pctx **out);
 struct siommu_iommufd *pctx_ictx(struct pctx *pc);
+void pctx_ref(struct pctx *pc);
 void pctx_put(struct pctx *pc);
+
+/* References on what @f stands for: taken (pfd_ref_locked() with the fd
+ * table's lock held, as in fork_prepare_fds()), dropped. */
+void pfd_ref(const struct pfd *f);
+void pfd_ref_locked(const struct pfd *f);
+void pfd_unref(const struct pfd *f);
+
+/* read()/write() and pread()/pwrite() on what @f stands for, as on its fd:
+ * bytes, or -errno. */
+long pfd_rw(const struct pfd *f, bool is_read, void *buf, size_t count);
+long pfd_prw(const struct pfd *f, bool is_read, void *buf, size_t count, int64_t pos);
+
+/* The paths of ours, as a number: /dev/iommu, /dev/vfio/vfio, and
+ * PFD_PATH_VFIO + N for /dev/vfio/devices/vfioN. */
+enum { PFD_PATH_IOMMU, PFD_PATH_CONTAINER, PFD_PATH_VFIO };
+
+/* What opening @path makes, without its fd: 0 with *out (its
+ * references), or -errno as open() would fail. */
+int pfd_open(int path, struct pfd *out);
+
+/* A new eventfd to stand for a file opened with @flags: the fd, -errno. */
+int eventfd_for(int flags);
+
+/* ---- fork.c: fds shared with a forked child ---- */
+
+/* The atfork handlers' halves (preload.c holds the fd table's lock from
+ * fork_prepare_fds() to fork_parent()/fork_child()). A child is served
+ * when the parent has fds of ours or has built the machine (whose state
+ * the child must not use as its own: other threads may have held its
+ * locks at the fork). */
+void fork_prepare(void);
+void fork_prepare_fds(const struct pfd *fds);
+void fork_parent(void);
+void fork_child(struct pfd *fds);
+
+/* In a child: whether it has handles at all; the handle of @fd (-1: not
+ * one); forgetting @fd (closed) and making @newfd a dup of @oldfd. */
+bool remote_active(void);
+int remote_handle(int fd);
+void remote_forget(int fd);
+void remote_dup(int oldfd, int newfd);
+
+/* A child's calls on handle @h, served by the opener: as ioctl() (0 or
+ * more, -errno), read()/write() or, @positioned, pread()/pwrite() (bytes,
+ * -errno); -EIO when the opener is gone. remote_open - open() of @path
+ * (PFD_PATH_*): the new fd, -errno. */
+int remote_ioctl(int h, unsigned long request, void *arg);
+long remote_rw(int h, bool is_read, bool positioned, void *buf, size_t count, int64_t pos);
+int remote_open(int path, int flags);
 
 /* ---- machine.c ---- */
 
@@ -35,6 +100,10 @@ void pctx_put(struct pctx *pc);
  * scenario that does not load or build, said once on stderr). Thread-safe.
  */
 int machine_get(struct siommu_ctx **ctx);
+
+/* machine_built - whether machine_get() has built the machine; takes no
+ * lock (fork handlers ask it). */
+bool machine_built(void);
 
 /* machine_test_unit - the mock unit of test mode ($SIOMMU_IOMMUFD_TEST=1),
  * beside the scenario's units, once machine_get() has built the machine;
@@ -76,8 +145,6 @@ int dmaeng_write(struct dmaeng *e, uint64_t off, const void *buf, size_t len);
 
 /* ---- vfio.c: VFIO device files ---- */
 
-struct vfio_file;
-
 /* The index N of "/dev/vfio/devices/vfioN" (no leading zero), or -1. */
 int vfio_path_index(const char *path);
 
@@ -91,8 +158,17 @@ int vfio_file_open(unsigned int index, struct vfio_file **out);
 void vfio_file_get(struct vfio_file *vf);
 void vfio_file_put(struct vfio_file *vf);
 
-/* ioctl(): 0 or -errno, as Linux's VFIO device file. */
-int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg);
+/* How BIND finds the context of its iommufd number: 0 with a reference
+ * in *out, or pctx_from_fd()'s errors. */
+struct vfio_ctx_resolver {
+	int (*fn)(void *priv, int fd, struct pctx **out);
+	void *priv;
+};
+
+/* ioctl(): 0 or -errno, as Linux's VFIO device file; BIND's iommufd
+ * through @res (NULL: pctx_from_fd()). */
+int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg,
+		    const struct vfio_ctx_resolver *res);
 
 /* pread()/pwrite() at region offset @pos: bytes, or -errno. */
 ssize_t vfio_file_rw(struct vfio_file *vf, bool is_read, void *buf, size_t count,

@@ -119,7 +119,7 @@ static void copy_out(void *arg, const void *k, size_t ksize, uint32_t argsz)
 	memcpy(arg, k, argsz < ksize ? argsz : ksize);
 }
 
-static int bind_iommufd(struct vfio_file *vf, void *arg)
+static int bind_iommufd(struct vfio_file *vf, void *arg, const struct vfio_ctx_resolver *res)
 {
 	struct vfio_device_bind_iommufd b;
 	struct pctx *pc;
@@ -137,7 +137,7 @@ static int bind_iommufd(struct vfio_file *vf, void *arg)
 		return -EINVAL;
 	if (vf->pc)
 		return -EINVAL;		/* bound already */
-	ret = pctx_from_fd(b.iommufd, &pc);
+	ret = res ? res->fn(res->priv, b.iommufd, &pc) : pctx_from_fd(b.iommufd, &pc);
 	if (ret)
 		return ret;
 	if (machine_device_take(vf->index)) {
@@ -271,7 +271,8 @@ static int get_region_info(void *arg)
 	return 0;
 }
 
-int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg)
+int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg,
+		    const struct vfio_ctx_resolver *res)
 {
 	int ret;
 
@@ -279,7 +280,7 @@ int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg)
 		return -EFAULT;
 	pthread_mutex_lock(&vf->lock);
 	if (request == VFIO_DEVICE_BIND_IOMMUFD)
-		ret = bind_iommufd(vf, arg);
+		ret = bind_iommufd(vf, arg, res);
 	else if (!vf->pc)
 		ret = -EINVAL;		/* Linux: nothing else before the bind */
 	else if (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT)

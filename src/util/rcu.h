@@ -259,28 +259,33 @@ static inline_hot struct rcu_slot *rcu_slot_cached(struct rcu_domain *d)
 	return s;
 }
 
-/* Entry to and exit from a section on the thread's slot @s in @d. */
+/* An outermost section's entry on the thread's slot @s in @d: its ctr
+ * stored, then whether its readers fence now (see above). */
+static inline_hot bool rcu_slot_enter_fencing(struct rcu_domain *d, struct rcu_slot *s)
+{
+	__atomic_store_n(&s->ctr, __atomic_load_n(&d->gp, __ATOMIC_ACQUIRE), __ATOMIC_RELAXED);
+	/* The ctr store before the section's loads: the writer's membarrier
+	 * supplies the other half, or the reader's fence does. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return unlikely(__atomic_load_n(&d->fence, __ATOMIC_RELAXED) ||
+			READ_ONCE(rcu_reader_fence));
+}
+
+/* Entry to and exit from a section on the thread's slot @s in @d. The
+ * outermost section is the common one: it is laid out straight. */
 static inline_hot void rcu_slot_enter(struct rcu_domain *d, struct rcu_slot *s)
 {
-	if (s->nest++ == 0) {
-		__atomic_store_n(&s->ctr, __atomic_load_n(&d->gp, __ATOMIC_ACQUIRE),
-				 __ATOMIC_RELAXED);
-		/* The ctr store before the section's loads: the writer's
-		 * membarrier supplies the other half, or this fence does. */
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&d->fence, __ATOMIC_RELAXED) ||
-		    unlikely(READ_ONCE(rcu_reader_fence))) {
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			if (unlikely(++s->fenced == 0))
-				rcu_fence_idle(d);
-		}
+	if (likely(s->nest++ == 0) && rcu_slot_enter_fencing(d, s)) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (unlikely(++s->fenced == 0))
+			rcu_fence_idle(d);
 	}
 }
 
 /* Release: the section's accesses before a writer sees it end. */
 static inline_hot void rcu_slot_exit(struct rcu_slot *s)
 {
-	if (--s->nest == 0)
+	if (likely(--s->nest == 0))
 		__atomic_store_n(&s->ctr, 0, __ATOMIC_RELEASE);
 }
 
@@ -329,6 +334,44 @@ static inline_hot struct rcu_slot *rcu_read_lock_slot(struct rcu_domain *d)
 	}
 	rcu_slot_enter(d, s);
 	return s;
+}
+
+/*
+ * rcu_read_trylock_leaf / rcu_read_unlock_leaf - a section of @d that
+ * nothing nests in (the thread enters no section of @d before it leaves
+ * this one) and whose entry makes no call, so that what its caller keeps
+ * needs no saving around one. Entry returns the thread's slot, or NULL
+ * with no section entered if entering would take a call (@d is not one of
+ * the two domains the thread entered last, or a fencing reader's periodic
+ * check is due): the caller then enters with rcu_read_lock(), which does
+ * both. Nothing nesting, the nesting count is left alone: inside an open
+ * section of @d, which covers this one, entry and exit do nothing; else
+ * they store ctr alone. Exit takes the slot entry returned. Same contract
+ * as rcu_read_lock() otherwise.
+ */
+static inline_hot struct rcu_slot *rcu_read_trylock_leaf(struct rcu_domain *d)
+{
+	struct rcu_slot *s = rcu_slot_cached(d);
+
+	if (unlikely(!s))
+		return NULL;
+	if (likely(s->nest == 0) && rcu_slot_enter_fencing(d, s)) {
+		if (unlikely(s->fenced == UINT16_MAX)) {
+			/* Nothing read yet: leave as if never entered. */
+			__atomic_store_n(&s->ctr, 0, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		s->fenced++;
+	}
+	return s;
+}
+
+static inline_hot void rcu_read_unlock_leaf(struct rcu_domain *d, struct rcu_slot *s)
+{
+	RCU_TSAN_RELEASE(d);
+	if (likely(s->nest == 0))
+		__atomic_store_n(&s->ctr, 0, __ATOMIC_RELEASE);
 }
 
 static inline_hot void rcu_read_unlock_slot(struct rcu_domain *d, struct rcu_slot *s)

@@ -162,6 +162,32 @@ static inline unsigned int test_unit_dev_flags(unsigned int flags)
 	return flags;
 }
 
+/*
+ * The eight words of @sid's STE on SMMUv3 unit @unit, read from @mem the
+ * way the unit finds it (SMMUv3 3.4: STRTAB_BASE, linear or 2-level);
+ * zeros where no level-2 table is linked.
+ */
+static inline void test_smmuv3_ste(struct siommu_unit *unit, struct siommu_mem *mem,
+				   uint32_t sid, uint64_t w[8])
+{
+	struct siommu_smmuv3 *s = siommu_unit_smmuv3(unit);
+	uint64_t base = 0, cfg = 0, l1 = 0;
+
+	CHECK_OK(siommu_smmuv3_mmio_read(s, SIOMMU_SMMUV3_STRTAB_BASE, 8, &base));
+	CHECK_OK(siommu_smmuv3_mmio_read(s, SIOMMU_SMMUV3_STRTAB_BASE_CFG, 4, &cfg));
+	base &= 0x000fffffffffffc0ull;
+	memset(w, 0, 8 * sizeof(*w));
+	if ((cfg >> 16) & 3) {
+		unsigned int split = (cfg >> 6) & 0x1f;
+
+		CHECK_OK(siommu_mem_read(mem, base + (uint64_t)(sid >> split) * 8, &l1, 8));
+		if (!(l1 & 0x1f))
+			return;
+		base = (l1 & 0x000fffffffffffc0ull) - (uint64_t)(sid >> split << split) * 64;
+	}
+	CHECK_OK(siommu_mem_read(mem, base + (uint64_t)sid * 64, w, 64));
+}
+
 /* What a DMA through the unit ran into. */
 struct test_dma_res {
 	uint32_t fault_reason;		/* the type's code, 0: no translation fault */

@@ -79,6 +79,98 @@ static inline int tfd_dma(struct tfd *t, unsigned int i, uint32_t pasid, uint64_
 					  NULL);
 }
 
+/* The answers a PRI device got, the last one in the unit's terms made
+ * common: code 0 success, 1 invalid, 2 failure (VT-d 7.7.1; SMMUv3
+ * CMD_PRI_RESP Resp 2, 0 and 1). */
+struct tfd_resp {
+	unsigned int code;
+	bool pasid_present;
+	uint32_t pasid;
+	uint16_t prgi;
+};
+
+struct tfd_resp_log {
+	unsigned int n;
+	struct tfd_resp last;
+};
+
+static inline void tfd_on_vtd_resp(void *opaque, const struct siommu_vtd_page_resp *r)
+{
+	struct tfd_resp_log *l = opaque;
+
+	l->n++;
+	l->last = (struct tfd_resp){ r->code, r->pasid_present, r->pasid, r->prgi };
+}
+
+static inline void tfd_on_smmuv3_resp(void *opaque, const struct siommu_smmuv3_pri_resp *r)
+{
+	struct tfd_resp_log *l = opaque;
+	static const unsigned int code[] = { 1, 2, 0, 3 };
+
+	l->n++;
+	l->last = (struct tfd_resp){ code[r->resp & 3], r->ssv, r->ssid, r->prgi };
+}
+
+static inline void tfd_atc_none(void *opaque, const struct siommu_smmuv3_atc_inv *inv)
+{
+	(void)opaque;
+	(void)inv;
+}
+
+static inline void tfd_stall_none(void *opaque, const struct siommu_smmuv3_stall_end *end)
+{
+	(void)opaque;
+	(void)end;
+}
+
+/* Register the device at @rid with the unit under test as a PRI device
+ * whose answers go to @log. */
+static inline void tfd_pri_register(struct tfd *t, uint16_t rid, struct tfd_resp_log *log)
+{
+	static const struct siommu_vtd_dev_ops vops = { .page_resp = tfd_on_vtd_resp };
+	static const struct siommu_smmuv3_dev_ops sops = { tfd_atc_none, tfd_on_smmuv3_resp,
+							   tfd_stall_none };
+
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		CHECK_OK(siommu_smmuv3_dev_register(siommu_unit_smmuv3(t->unit), rid, &sops, log));
+	else
+		CHECK_OK(siommu_vtd_dev_register(siommu_unit_vtd(t->unit), rid, &vops, log));
+}
+
+static inline void tfd_pri_unregister(struct tfd *t, uint16_t rid)
+{
+	if (test_unit_type() == TEST_UNIT_SMMUV3)
+		siommu_smmuv3_dev_unregister(siommu_unit_smmuv3(t->unit), rid);
+	else
+		siommu_vtd_dev_unregister(siommu_unit_vtd(t->unit), rid);
+}
+
+/* A page request of the device at @rid (@pasid unless
+ * SIOMMU_IOMMUFD_NO_PASID), group @grp, for a read or a @write. */
+static inline void tfd_page_request(struct tfd *t, uint16_t rid, uint32_t pasid, uint16_t grp,
+				    uint64_t addr, bool last, bool write)
+{
+	bool pp = pasid != SIOMMU_IOMMUFD_NO_PASID;
+
+	if (test_unit_type() == TEST_UNIT_SMMUV3) {
+		struct siommu_smmuv3_page_req req = {
+			.sid = rid, .ssv = pp, .ssid = pp ? pasid : 0, .addr = addr,
+			.access = write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ, .prgi = grp,
+			.last = last,
+		};
+
+		CHECK_OK(siommu_smmuv3_page_request(siommu_unit_smmuv3(t->unit), &req));
+	} else {
+		struct siommu_vtd_page_req req = {
+			.rid = rid, .pasid_present = pp, .pasid = pp ? pasid : 0, .addr = addr,
+			.access = write ? SIOMMU_VTD_WRITE : SIOMMU_VTD_READ, .prgi = grp,
+			.last = last,
+		};
+
+		CHECK_OK(siommu_vtd_page_request(siommu_unit_vtd(t->unit), &req));
+	}
+}
+
 /* The interrupt window every device of the type under test reserves:
  * VT-d 3.15's 0xfee00000..0xfeefffff, the SMMUv3 driver's MSI doorbell
  * window 0x08000000..0x080fffff. */

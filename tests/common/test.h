@@ -143,4 +143,39 @@ static inline void test_unpin_cpu(const cpu_set_t *old)
 	sched_setaffinity(0, sizeof(*old), old);
 }
 
+/*
+ * Whether the calling process's thread @tid (a gettid() value) is asleep
+ * in a wait (state S in /proc): a test that must let another thread block
+ * on a lock before it goes on polls this.
+ */
+static inline bool test_thread_sleeps(long tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+	f = fopen(path, "r");
+	CHECK(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* the name may hold spaces */
+	CHECK(p && p[1] == ' ');
+	return p[2] == 'S';
+}
+
+/* Poll until thread @tid (once non-zero) sleeps; fails after 100 s. */
+static inline void test_wait_thread_sleeps(const long *tid)
+{
+	unsigned int polls;
+
+	for (polls = 0; !__atomic_load_n(tid, __ATOMIC_ACQUIRE) ||
+			!test_thread_sleeps(__atomic_load_n(tid, __ATOMIC_ACQUIRE));
+	     polls++) {
+		CHECK(polls < 100000);
+		usleep(1000);
+	}
+}
+
 #endif

@@ -34,6 +34,7 @@
 #include <siommu/core.h>
 
 #include "core_test.h"
+#include "core_unit.h"
 #include "test.h"
 #include "core/drivers/smmuv3/smmuv3_drv.h"	/* smmu_drv_cmdq_hook_set */
 
@@ -42,14 +43,6 @@
 
 static struct siommu_ctx *ctx;
 static struct siommu_mem *mem;
-
-static uint64_t rd64(uint64_t pa)
-{
-	uint64_t v;
-
-	CHECK_OK(siommu_mem_load64(mem, pa, &v));
-	return v;
-}
 
 static uint32_t reg32(struct siommu_unit *unit, unsigned int off)
 {
@@ -95,20 +88,13 @@ static struct siommu_domain *dom_new(struct siommu_unit *unit, enum siommu_domai
 	return dom;
 }
 
-/* The STE of @sid, read the way the unit finds it (SMMUv3 3.4). */
+/* Word @w of the STE of @sid, read the way the unit finds it. */
 static uint64_t ste_word(struct siommu_unit *unit, uint32_t sid, unsigned int w)
 {
-	uint64_t base = reg64(unit, SIOMMU_SMMUV3_STRTAB_BASE) & 0x000fffffffffffc0ull;
-	uint32_t cfg = reg32(unit, SIOMMU_SMMUV3_STRTAB_BASE_CFG);
+	uint64_t ste[8];
 
-	if ((cfg >> 16) & 3) {
-		unsigned int split = (cfg >> 6) & 0x1f;
-		uint64_t l1 = rd64(base + (sid >> split) * 8ull);
-
-		CHECK(l1 & 0x1f);
-		base = (l1 & 0x000fffffffffffc0ull) - (uint64_t)(sid >> split << split) * 64;
-	}
-	return rd64(base + sid * 64ull + 8 * w);
+	test_smmuv3_ste(unit, mem, sid, ste);
+	return ste[w];
 }
 
 /* Bring-up and table shapes ------------------------------------------------ */

@@ -20,6 +20,12 @@
  *   - a transaction that met the bank's stalling configuration and
  *     stalls while a remove hook runs is aborted before its DMA returns,
  *     never left to the fault path the unbind or exit holds up;
+ *   - the RID's domain replaced or detached with a stall reported and
+ *     unanswered: the stall is aborted before the remove hook, the bank
+ *     holds nothing afterwards, the late answer is dropped;
+ *   - a transaction that stalls with no record of its own (FSR held a
+ *     fault that did not stall: MULTI) is not left held when the driver
+ *     clears that record: it is retried, and stalls again with its own;
  *   - refusals: another CPU's process, a device without hooks, a PASID
  *     beyond the hooks' width, a unit without stage 1;
  *   - the GPU model with a client that is a bound process, next to a
@@ -30,6 +36,7 @@
 #include <siommu/ppasid.h>
 
 #include "sva_test.h"
+#include "core/drivers/smmuv2/smmuv2_drv.h"	/* smmuv2_drv_test_hook_set */
 
 #define PG SIOMMU_SZ_4K
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
@@ -562,6 +569,201 @@ static void test_late_stall(void)
 	test_pri_dev_fini(&h);
 }
 
+/*
+ * Two fault sources on one bank. A fault that did not stall (the bank's
+ * stalling was off) is being read by its context interrupt when stalling
+ * is back on and another transaction stalls on the bank. That one finds
+ * FSR holding the first record: it sets MULTI, has no record of its own
+ * and raises no interrupt of its own (SMMUv2, SMMU_CBn_FSR), and clearing
+ * FSR does not end it (only RESUME does). The driver must not leave it
+ * held: it ends it (retried: issued again, its fault is recorded and
+ * takes the stall path) before the first DMA returns. A shim on the
+ * driver's read of FSR plays the second source in that window: it puts
+ * CFCFG back, as stall_resume() does (or as a transaction that met the
+ * stalling configuration would find it), and issues the transaction.
+ * With @multi a second non-stalling fault comes first, so the record the
+ * driver reads carries MULTI and clearing it leaves FSR with SS alone.
+ * With @late, only a non-stalling fault comes, after the read: clearing
+ * the record leaves MULTI alone, which is cleared, not reported as a
+ * fault (it has no record).
+ */
+struct second_source {
+	bool armed, multi, late;
+	unsigned int cb;
+	uint32_t sctlr;			/* the bank's stalling SCTLR */
+	struct siommu_smmuv2_req req;	/* the stream, an untouched page */
+	int ret;
+	struct siommu_smmuv2_xlate res;
+};
+
+static uint64_t second_source_rd(void *arg, uint64_t off, uint64_t val)
+{
+	struct second_source *s = arg;
+	struct siommu_smmuv2_req rq = s->req;
+	uint64_t cb = SIOMMU_SMMUV2_CB(s->cb);
+	unsigned char b[8];
+
+	if (!s->armed || off != cb + SIOMMU_SMMUV2_CB_FSR || !(val & SIOMMU_SMMUV2_FSR_TF))
+		return val;
+	s->armed = false;
+	if (s->late) {
+		CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, b, sizeof(b), NULL, &s->res), -EFAULT);
+		CHECK(!s->res.recorded);
+		return val;
+	}
+	if (s->multi) {
+		/* Not stalling yet: terminated, MULTI; the read sees it. */
+		rq.iova += PG;
+		CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, b, sizeof(b), NULL, NULL), -EFAULT);
+		CHECK_OK(siommu_smmuv2_mmio_read(hw, cb + SIOMMU_SMMUV2_CB_FSR, 4, &val));
+		CHECK_EQ(val, SIOMMU_SMMUV2_FSR_TF | SIOMMU_SMMUV2_FSR_MULTI);
+	}
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, cb + SIOMMU_SMMUV2_CB_SCTLR, 4, s->sctlr));
+	memset(&s->res, 0, sizeof(s->res));
+	s->ret = siommu_smmuv2_dma_read(hw, &s->req, b, sizeof(b), NULL, &s->res);
+	return val;
+}
+
+static void test_second_source(void)
+{
+	static struct second_source src;
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(10);
+	struct siommu_sva *sva;
+	struct siommu_mm_info mi;
+	unsigned char r[8];
+	uint64_t va, ends, retries, fsr, cbo;
+	unsigned int faults, round;
+	uint32_t pasid;
+
+	test_pri_dev_init(&h, ctx, unit, 0x64, 16, 0);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	/* The process's table live in the bank, which stalls. */
+	CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
+	cbo = SIOMMU_SMMUV2_CB(h.live_cb);
+	for (round = 0; round < 2; round++) {
+		uint64_t first = va + (1 + 4 * round) * PG;
+
+		src = (struct second_source){
+			.armed = true, .multi = round == 1, .cb = h.live_cb,
+			.sctlr = rd_sctlr(h.live_cb),
+			.req = { .sid = h.rid, .iova = first + PG },
+		};
+		CHECK(src.sctlr & SIOMMU_SMMUV2_SCTLR_CFCFG);
+		/* Stalling off, as while a hook runs. */
+		CHECK_OK(siommu_smmuv2_mmio_write(hw, cbo + SIOMMU_SMMUV2_CB_SCTLR, 4,
+						  src.sctlr & ~SIOMMU_SMMUV2_SCTLR_CFCFG));
+		ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
+		retries = __atomic_load_n(&h.stall_retries, __ATOMIC_ACQUIRE);
+		faults = h.faults;
+		smmuv2_drv_test_hook_set(unit, second_source_rd, &src, 0);
+		/* The first: terminated and reported to the handler. */
+		CHECK_EQ(test_pri_dma_once(&h, pasid, first, r, sizeof(r), false, NULL), -EFAULT);
+		smmuv2_drv_test_hook_set(unit, NULL, NULL, 0);
+		CHECK(!src.armed);
+		CHECK_EQ(h.faults, faults + 1);
+		CHECK_EQ(h.fault.addr, first);
+		CHECK_EQ(h.fault.reason, SIOMMU_SMMUV2_FSR_TF);
+		/* The second stalled without a record of its own ... */
+		CHECK_EQ(src.ret, -EAGAIN);
+		CHECK(src.res.stalled && !src.res.recorded);
+		/* ... and is not left held: retried, the device told. */
+		CHECK_OK(siommu_smmuv2_mmio_read(hw, cbo + SIOMMU_SMMUV2_CB_FSR, 4, &fsr));
+		CHECK_EQ(fsr, 0);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+		CHECK_EQ(__atomic_load_n(&h.stall_retries, __ATOMIC_ACQUIRE), retries + 1);
+		CHECK(rd_sctlr(h.live_cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+		/* Issued again, it stalls with its record: a page request,
+		 * resolved, the DMA goes through. */
+		CHECK_OK(test_pri_dma(&h, pasid, first + PG, r, sizeof(r), false, NULL));
+		CHECK_EQ(h.faults, faults + 1);
+	}
+	/* A late fault that does not stall: MULTI alone, cleared. */
+	src = (struct second_source){
+		.armed = true, .late = true, .cb = h.live_cb, .sctlr = rd_sctlr(h.live_cb),
+		.req = { .sid = h.rid, .iova = va + 10 * PG },
+	};
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, cbo + SIOMMU_SMMUV2_CB_SCTLR, 4,
+					  src.sctlr & ~SIOMMU_SMMUV2_SCTLR_CFCFG));
+	ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
+	faults = h.faults;
+	smmuv2_drv_test_hook_set(unit, second_source_rd, &src, 0);
+	CHECK_EQ(test_pri_dma_once(&h, pasid, va + 9 * PG, r, sizeof(r), false, NULL), -EFAULT);
+	smmuv2_drv_test_hook_set(unit, NULL, NULL, 0);
+	CHECK(!src.armed);
+	CHECK_EQ(h.faults, faults + 1);
+	CHECK_EQ(h.fault.addr, va + 9 * PG);
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, cbo + SIOMMU_SMMUV2_CB_FSR, 4, &fsr));
+	CHECK_EQ(fsr, 0);
+	CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends);
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, cbo + SIOMMU_SMMUV2_CB_SCTLR, 4, src.sctlr));
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults, 2);
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&h);
+}
+
+/*
+ * The RID's domain replaced, then detached, while its bank holds a stall
+ * reported to the fault path and not answered yet (poll mode): the
+ * PASID leaves the bank, and its stall is aborted before the remove hook
+ * runs, so the bank is retired (or keeps serving) holding nothing; the
+ * answer that comes later is dropped.
+ */
+static void test_detach_stalled(void)
+{
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(11);
+	struct siommu_domain *own2;
+	struct siommu_sva *sva;
+	struct stall_dma sd;
+	unsigned char r[8];
+	uint64_t va, ends, fsr;
+	unsigned int round, cb;
+	uint32_t pasid;
+
+	test_pri_dev_init(&h, ctx, unit, 0x65, 16, 0);
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &own2));
+	CHECK_OK(siommu_mm_mmap(mm, 0, 4 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_POLL));
+	for (round = 0; round < 2; round++) {
+		/* The process's table live in the bank of the RID's domain. */
+		CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
+		cb = h.live_cb;
+		ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
+		stall_dma_start(&sd, &h, pasid, va + (1 + round) * PG);
+		if (round == 0)
+			CHECK_OK(siommu_device_attach(h.dev, own2));
+		else
+			siommu_device_detach(h.dev);
+		CHECK_EQ(stall_dma_join(&sd), -EFAULT);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+		CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(cb) + SIOMMU_SMMUV2_CB_FSR,
+						 4, &fsr));
+		CHECK_EQ(fsr, 0);
+		/* The group is still the PASID's: handled, its answer dropped. */
+		CHECK_EQ(siommu_iopf_poll(ctx, 0), 1);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+	}
+	/* Blocked: the table is installed nowhere. */
+	CHECK_EQ(test_pri_dma_once(&h, pasid, va, r, 4, false, NULL), -ENOENT);
+	CHECK_EQ(h.stall_retries, 0);
+	CHECK_EQ(h.faults, 0);
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_WORKER));
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&h);
+	CHECK_OK(siommu_domain_free(own2));
+}
+
 /* The GPU model with a bound process as a client, next to a private one. */
 static void test_gpu(void)
 {
@@ -699,6 +901,8 @@ int main(void)
 	test_refusals();
 	test_stalls();
 	test_late_stall();
+	test_second_source();
+	test_detach_stalled();
 	test_gpu();
 	test_gpu_stalls();
 	/* Every frame of every process went back, tables included; no

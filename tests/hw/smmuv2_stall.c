@@ -4,7 +4,10 @@
  * transaction (FSR.SS, -EAGAIN); writing FSR does not release it; RESUME
  * retries or terminates every transaction held on the bank, once, through
  * stall_end; a RESUME with nothing stalled does nothing; a retried
- * transaction translates once the tables are fixed.
+ * transaction translates once the tables are fixed; a stall that comes
+ * while FSR holds the record of a fault that did not stall is held with
+ * no record and no interrupt of its own (MULTI), and clearing that record
+ * leaves it held.
  */
 #include "smmuv2_test.h"
 
@@ -18,11 +21,7 @@ static void test_stall_resume(void)
 	uint64_t root;
 	struct v2t t;
 
-	v2t_init(&t, NULL);
-	v2t_enable(&t);
-	root = v2t_page(&t);
-	v2t_stream(&t, 0, 3, 2);
-	v2t_s1_bank(&t, 2, 1, 1, root, 0, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
+	root = v2t_s1_unit(&t, 3, 2, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
 	x = v2t_fault(&t, 3, 0x1000, W, -EAGAIN);
 	CHECK(x.stalled && x.recorded);
 	CHECK_EQ(x.fsr, SIOMMU_SMMUV2_FSR_TF);
@@ -64,6 +63,51 @@ static void test_stall_resume(void)
 	v2t_fini(&t);
 }
 
+/*
+ * SMMUv2, SMMU_CBn_FSR: a context fault while FSR holds a fault sets
+ * MULTI and records nothing; with CFCFG it still stalls (FSR.SS). The
+ * interrupt came with the first record: the stall brings none. Clearing
+ * the fault bits (write 1 to clear, MULTI included) leaves SS and the
+ * transaction held; only RESUME ends it.
+ */
+static void test_stall_behind_record(void)
+{
+	struct siommu_smmuv2_xlate x;
+	struct v2t t;
+
+	v2t_s1_unit(&t, 3, 1, SCTLR_ON);
+	/* Not stalling: terminated, recorded, the interrupt. */
+	x = v2t_fault(&t, 3, 0x1000, R, -EFAULT);
+	CHECK(!x.stalled && x.recorded);
+	CHECK_EQ(t.irq_ctx[1], 1);
+	/* Stalling again, before the record is cleared. */
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_SCTLR, 4, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
+	x = v2t_fault(&t, 3, 0x2000, W, -EAGAIN);
+	CHECK(x.stalled && !x.recorded);
+	CHECK_EQ(t.irq_ctx[1], 1);
+	CHECK_EQ(cb_rd(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4),
+		 SIOMMU_SMMUV2_FSR_TF | SIOMMU_SMMUV2_FSR_SS | SIOMMU_SMMUV2_FSR_MULTI);
+	CHECK_EQ(cb_rd(&t, 1, SIOMMU_SMMUV2_CB_FAR, 8), 0x1000);
+	/* The first record cleared as read (MULTI was not set then). */
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4, SIOMMU_SMMUV2_FSR_TF);
+	CHECK_EQ(cb_rd(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4),
+		 SIOMMU_SMMUV2_FSR_SS | SIOMMU_SMMUV2_FSR_MULTI);
+	/* All of FSR, SS included: still held. */
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4, 0xffffffffu);
+	CHECK_EQ(cb_rd(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4), SIOMMU_SMMUV2_FSR_SS);
+	CHECK_EQ(t.stall_ends, 0);
+	/* A new fault is recorded again, and waits for the same RESUME. */
+	x = v2t_fault(&t, 3, 0x3000, R, -EAGAIN);
+	CHECK(x.stalled && x.recorded);
+	CHECK_EQ(t.irq_ctx[1], 2);
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4, SIOMMU_SMMUV2_FSR_FAULT);
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_RESUME, 4, SIOMMU_SMMUV2_RESUME_TERMINATE);
+	CHECK_EQ(t.stall_ends, 1);
+	CHECK_EQ(t.stall_retry, 0);
+	CHECK_EQ(cb_rd(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4), 0);
+	v2t_fini(&t);
+}
+
 /* A DMA that stalls reports it, with what it moved before. */
 static void test_dma_stall(void)
 {
@@ -74,11 +118,7 @@ static void test_dma_stall(void)
 	size_t done;
 	struct v2t t;
 
-	v2t_init(&t, NULL);
-	v2t_enable(&t);
-	root = v2t_page(&t);
-	v2t_stream(&t, 0, 3, 0);
-	v2t_s1_bank(&t, 0, 1, 1, root, 0, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
+	root = v2t_s1_unit(&t, 3, 0, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
 	v2t_map_s1(&t, root, 0x1000, v2t_page(&t), S1_RW);
 	CHECK_EQ(siommu_smmuv2_dma_read(t.s, &r, buf, sizeof(buf), &done, &x), -EAGAIN);
 	CHECK_EQ(done, 0x100);
@@ -92,6 +132,7 @@ static void test_dma_stall(void)
 int main(void)
 {
 	test_stall_resume();
+	test_stall_behind_record();
 	test_dma_stall();
 	return 0;
 }

@@ -241,6 +241,22 @@ static inline struct siommu_smmuv2_xlate v2t_fault(struct v2t *t, uint32_t sid, 
 	return x;
 }
 
+/* A unit out of reset with stream @sid (group 0) on bank @cb, a stage-1
+ * context (VMID 1, ASID 1, TTBR0 only) enabled with @sctlr; returns its
+ * TTBR0 table, empty. */
+static inline uint64_t v2t_s1_unit(struct v2t *t, uint32_t sid, unsigned int cb,
+				   uint32_t sctlr)
+{
+	uint64_t root;
+
+	v2t_init(t, NULL);
+	v2t_enable(t);
+	root = v2t_page(t);
+	v2t_stream(t, 0, sid, cb);
+	v2t_s1_bank(t, cb, 1, 1, root, 0, sctlr);
+	return root;
+}
+
 /* Clear bank @cb's fault record. */
 static inline void v2t_fsr_clear(struct v2t *t, unsigned int cb)
 {

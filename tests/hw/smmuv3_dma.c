@@ -2,7 +2,8 @@
 /*
  * SMMUv3 DMA and translate-and-access: transfers across pages and page
  * sizes, a fault in the middle (bytes done, the event), outputs that are
- * not RAM, access callbacks and their pieces, bad arguments.
+ * not RAM, access callbacks and their pieces, one-page transfers into the
+ * frame pool and into RAM outside it, bad arguments.
  */
 #include "smmuv3_test.h"
 
@@ -100,6 +101,25 @@ static void test_dma(void)
 	r.len = 0x2000;
 	p.stop_at = 2;
 	CHECK_EQ(siommu_smmuv3_access(t.s, &r, piece, &p, &x), 42);
+	/* One page, whole and in part, again and again (the later ones
+	 * through the combined cache), into the frame pool and into RAM
+	 * outside it. */
+	CHECK_OK(siommu_mem_add_ram(t.mem, 0x70000000, 0x1000, NULL));
+	st_map(&t, root, 1, 39, 0x14000, 0x70000000, 3, S1_RW, 0);
+	for (i = 0; i < 6; i++) {
+		size_t len = i & 1 ? 4096 : 0x40 + i;
+		uint64_t pa = i < 4 ? f1 : 0x70000000;
+
+		r.iova = i < 4 ? 0x11000 : 0x14000;
+		CHECK_OK(siommu_smmuv3_dma_write(t.s, &r, buf + i, len, &done, &x));
+		CHECK_EQ(done, len);
+		CHECK_OK(siommu_mem_read(t.mem, pa, back, len));
+		CHECK_OK(memcmp(back, buf + i, len));
+		memset(back, 0, sizeof(back));
+		CHECK_OK(siommu_smmuv3_dma_read(t.s, &r, back, len, &done, &x));
+		CHECK_EQ(done, len);
+		CHECK_OK(memcmp(back, buf + i, len));
+	}
 	/* Bad arguments. */
 	r.iova = ~0ull - 10;
 	CHECK_EQ(siommu_smmuv3_dma_read(t.s, &r, back, 100, &done, &x), -EINVAL);

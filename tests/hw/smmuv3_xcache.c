@@ -17,7 +17,10 @@
  *  - a generation whose low half wrapped matches no older entry;
  *  - counters count a combined hit as the three caches' hits;
  *  - a walk fills the TLB alone: the combined entry is made by the next
- *    request, from the TLB hit.
+ *    request, from the TLB hit;
+ *  - the hit paths' key is the fill's: a request without SSV finds the
+ *    entry whatever its SSID field holds, one with SSV and an SSID wider
+ *    than 20 bits is refused.
  */
 #include "hw/smmuv3/hook.h"
 #include "smmuv3_test.h"
@@ -308,6 +311,35 @@ static void test_fill_on_tlb_hit(void)
 	st_fini(&t);
 }
 
+static void test_req_key(void)
+{
+	unsigned int n[SMMU_CACHE_XC + 1] = { 0 };
+	struct siommu_smmuv3_req r;
+	uint8_t buf[8];
+	uint64_t la[4], ra;
+	unsigned int i;
+	size_t done;
+	struct st t;
+
+	st_init(&t, NULL);
+	ra = tables(&t, false, la);
+	s1_stream(&t, 1, 1, ra);
+	warm(&t, 1, false, 0, VA(0));
+	smmu_fill_hook_set(t.s, count_fill, n);
+	CHECK_EQ(st_xlate(&t, 1, false, 0xffffffff, VA(0) + 8, R), A(0) + 8);
+	r = st_req(1, false, 0x100000, VA(0), R);
+	CHECK_OK(siommu_smmuv3_dma_read(t.s, &r, buf, sizeof(buf), &done, NULL));
+	CHECK_EQ(done, sizeof(buf));
+	/* Both hit the combined entry: nothing was filled. */
+	for (i = 0; i <= SMMU_CACHE_XC; i++)
+		CHECK_EQ(n[i], 0);
+	r.ssv = true;
+	CHECK_EQ(siommu_smmuv3_dma_read(t.s, &r, buf, sizeof(buf), &done, NULL), -EINVAL);
+	CHECK_EQ(siommu_smmuv3_translate(t.s, &r, &(struct siommu_smmuv3_xlate){ 0 }), -EINVAL);
+	smmu_fill_hook_set(t.s, NULL, NULL);
+	st_fini(&t);
+}
+
 int main(void)
 {
 	test_cfgi_ste();
@@ -319,5 +351,6 @@ int main(void)
 	test_gen_wrap();
 	test_stats();
 	test_fill_on_tlb_hit();
+	test_req_key();
 	return 0;
 }

@@ -17,6 +17,11 @@
  *     write record formats (ESPIPE rules, whole groups, cookies, answers
  *     reaching the device, a bad answer stopping the batch); vEVENTQ and
  *     HW queue checks before their vIOMMU, in Linux's order.
+ * Behind each unit type (SIOMMU_TEST_UNIT), with the driver's answers
+ * where they differ: GET_HW_INFO's type, data and capabilities, dirty
+ * tracking (none on SMMUv3: refused), and nesting (VT-d's first-stage
+ * data on the nest parent, no vIOMMU; SMMUv3's guest STE from a vIOMMU,
+ * whose HWPT_INVALIDATE takes the guest's commands).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +46,17 @@
 static uint8_t *buf, *buf2;
 static struct iommu_iova_range ranges[8];
 static uint64_t bitmap[4];
-static struct iommu_hw_info_vtd vtd_info;
+static uint8_t info_data[64];
+/* The driver under test (abi_env_hw_info_type()): SMMUv3, else VT-d; and
+ * whether its unit tracks dirty pages (SMMUv3's updates access flags
+ * only). */
+static bool smmuv3, has_dirty;
+
+/* The size of the driver's GET_HW_INFO data. */
+static uint32_t info_len(void)
+{
+	return smmuv3 ? sizeof(struct iommu_hw_info_arm_smmuv3) : sizeof(struct iommu_hw_info_vtd);
+}
 
 struct fx {
 	struct abi_env *e;
@@ -56,7 +71,8 @@ static int io(struct fx *f, unsigned long req, void *arg)
 }
 
 /* A context with two IOASes, SZ bytes of buf mapped at 0x100000 in the
- * first, a dirty-tracking HWPT of it for device 0, and a memfd. */
+ * first, a HWPT of it for device 0 (dirty-tracking where the unit tracks
+ * dirty pages), and a memfd. */
 static void fx_setup(struct fx *f)
 {
 	struct iommu_ioas_alloc a = { .size = sizeof(a) };
@@ -65,7 +81,7 @@ static void fx_setup(struct fx *f)
 		.length = SZ, .iova = 0x100000,
 	};
 	struct iommu_hwpt_alloc h = {
-		.size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.size = sizeof(h), .flags = has_dirty ? IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0,
 	};
 
 	memset(f, 0, sizeof(*f));
@@ -167,10 +183,10 @@ static void fill_hwpt_alloc(struct fx *f, void *p)
 
 static void fill_hw_info(struct fx *f, void *p)
 {
-	memset(&vtd_info, 0xee, sizeof(vtd_info));
+	memset(info_data, 0xee, sizeof(info_data));
 	*(struct iommu_hw_info *)p = (struct iommu_hw_info){
-		.dev_id = abi_env_dev(f->e, 0), .data_len = sizeof(vtd_info),
-		.data_uptr = (uintptr_t)&vtd_info,
+		.dev_id = abi_env_dev(f->e, 0), .data_len = info_len(),
+		.data_uptr = (uintptr_t)info_data,
 	};
 }
 
@@ -250,8 +266,19 @@ struct cmd {
 	uint32_t size, min_size;
 	void (*fill)(struct fx *f, void *p);
 	int fd_at;		/* offset of an fd output to close, or -1 */
-	int want;		/* what the exact struct gives */
+	int want;		/* what the exact struct gives; WANT_DIRTY: */
 };
+
+/* 0 where the unit tracks dirty pages, else -EOPNOTSUPP (the fixture's
+ * HWPT then tracks nothing). */
+#define WANT_DIRTY 1
+
+static int want(const struct cmd *c)
+{
+	if (c->want == WANT_DIRTY)
+		return has_dirty ? 0 : -EOPNOTSUPP;
+	return c->want;
+}
 
 #define CMD(req, s, fill, fd_at) \
 	{ #req, IOMMU_##req, sizeof(struct s), IOMMUFD_##req##_MIN_SIZE, fill, fd_at, 0 }
@@ -271,8 +298,9 @@ static const struct cmd cmds[] = {
 	CMD(HWPT_ALLOC, iommu_hwpt_alloc, fill_hwpt_alloc, -1),
 	{ "GET_HW_INFO", IOMMU_GET_HW_INFO, sizeof(struct iommu_hw_info),
 	  IOMMUFD_GET_HW_INFO_MIN_SIZE, fill_hw_info, -1, 0 },
-	CMD(HWPT_SET_DIRTY_TRACKING, iommu_hwpt_set_dirty_tracking, fill_set_dirty, -1),
-	CMD(HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap, fill_get_dirty, -1),
+	CMD_ERR(HWPT_SET_DIRTY_TRACKING, iommu_hwpt_set_dirty_tracking, fill_set_dirty,
+		WANT_DIRTY),
+	CMD_ERR(HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap, fill_get_dirty, WANT_DIRTY),
 	CMD(FAULT_QUEUE_ALLOC, iommu_fault_alloc, fill_fault_alloc,
 	    offsetof(struct iommu_fault_alloc, out_fault_fd)),
 	CMD(IOAS_MAP_FILE, iommu_ioas_map_file, fill_map_file, -1),
@@ -333,7 +361,7 @@ static void lengths(void)
 
 		fprintf(stderr, "%s: size %u, min %u\n", c->name, c->size, c->min_size);
 		CHECK(c->size <= ARG_MAX - 8);
-		CHECK_EQ(run_sized(c, c->size, 0, exact), c->want);
+		CHECK_EQ(run_sized(c, c->size, 0, exact), want(c));
 
 		/* Too short, too long with a non-zero byte: refused, the
 		 * struct untouched. */
@@ -351,12 +379,12 @@ static void lengths(void)
 		CHECK_EQ(run_sized(c, c->size + 8, 0x80, other), -E2BIG);
 
 		/* Longer with zeros: as exact. */
-		CHECK_EQ(run_sized(c, c->size + 8, 0, other), c->want);
+		CHECK_EQ(run_sized(c, c->size + 8, 0, other), want(c));
 		CHECK(!memcmp(exact + 4, other + 4, c->size - 4));
 
 		/* The first published size: works, outputs cut there. */
 		if (c->min_size < c->size) {
-			CHECK_EQ(run_sized(c, c->min_size, 0, other), c->want);
+			CHECK_EQ(run_sized(c, c->min_size, 0, other), want(c));
 			CHECK(!memcmp(exact + 4, other + 4, c->min_size - 4));
 		}
 	}
@@ -679,22 +707,26 @@ static void hw_info(void)
 	h = (struct iommu_hw_info){ .size = sizeof(h), .dev_id = abi_env_dev(f.e, 0),
 		.data_len = sizeof(data), .data_uptr = (uintptr_t)data };
 	CHECK_OK(io(&f, IOMMU_GET_HW_INFO, &h));
-	CHECK_EQ(h.out_data_type, IOMMU_HW_INFO_TYPE_INTEL_VTD);
-	CHECK_EQ(h.data_len, sizeof(struct iommu_hw_info_vtd));
+	CHECK_EQ(h.out_data_type, abi_env_hw_info_type());
+	CHECK_EQ(h.data_len, info_len());
 	CHECK_EQ(h.out_max_pasid_log2, 20);
-	CHECK(((struct iommu_hw_info_vtd *)data)->cap_reg != 0);
-	for (i = sizeof(struct iommu_hw_info_vtd); i < sizeof(data); i++)
+	CHECK_EQ(!!(h.out_capabilities & IOMMU_HW_CAP_DIRTY_TRACKING), has_dirty);
+	if (smmuv3)	/* IDR0: stage 1 and stage 2, SMMUv3 6.3.1 */
+		CHECK_EQ(((struct iommu_hw_info_arm_smmuv3 *)data)->idr[0] & 3, 3);
+	else
+		CHECK(((struct iommu_hw_info_vtd *)data)->cap_reg != 0);
+	for (i = info_len(); i < sizeof(data); i++)
 		CHECK_EQ(data[i], 0);		/* the rest zeroed */
 	/* A short buffer gets what fits; data_len says the whole. */
 	memset(data, 0xee, sizeof(data));
 	h.data_len = 8;
 	CHECK_OK(io(&f, IOMMU_GET_HW_INFO, &h));
-	CHECK_EQ(h.data_len, sizeof(struct iommu_hw_info_vtd));
+	CHECK_EQ(h.data_len, info_len());
 	CHECK_EQ(data[8], 0xee);
 	h.data_len = 0;
 	h.data_uptr = 0;
 	CHECK_OK(io(&f, IOMMU_GET_HW_INFO, &h));
-	CHECK_EQ(h.data_len, sizeof(struct iommu_hw_info_vtd));
+	CHECK_EQ(h.data_len, info_len());
 	h.data_len = 8;
 	CHECK_EQ(io(&f, IOMMU_GET_HW_INFO, &h), -EFAULT);
 	h.data_len = 0;
@@ -704,10 +736,11 @@ static void hw_info(void)
 	CHECK_EQ(h.out_max_pasid_log2, 0);
 	/* data_len came back as the driver's: ask for none again. */
 	h.data_len = 0;
+	/* Asked for the other driver's type: refused; for its own, given. */
 	h.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
-	h.in_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	h.in_data_type = smmuv3 ? IOMMU_HW_INFO_TYPE_INTEL_VTD : IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
 	CHECK_EQ(io(&f, IOMMU_GET_HW_INFO, &h), -EOPNOTSUPP);
-	h.in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+	h.in_data_type = abi_env_hw_info_type();
 	CHECK_OK(io(&f, IOMMU_GET_HW_INFO, &h));
 	h.data_len = 0;
 	h.flags = 2;
@@ -719,6 +752,25 @@ static void hw_info(void)
 	h.dev_id = f.ioas;
 	CHECK_EQ(io(&f, IOMMU_GET_HW_INFO, &h), -ENOENT);
 	fx_teardown(&f);
+}
+
+/* A unit without dirty tracking: no HWPT takes it, and the fixture's
+ * refuses both calls, the bitmap untouched. */
+static void dirty_none(struct fx *f, struct iommu_hwpt_set_dirty_tracking *s)
+{
+	struct iommu_hwpt_alloc h = { .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				      .dev_id = abi_env_dev(f->e, 0), .pt_id = f->ioas };
+	struct iommu_hwpt_get_dirty_bitmap g = { .size = sizeof(g), .hwpt_id = f->hwpt,
+		.iova = 0x100000, .length = SZ, .page_size = 4096, .data = (uintptr_t)bitmap };
+	uint32_t objs = abi_env_objects(f->e);
+
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
+	CHECK_EQ(h.out_hwpt_id, 0);
+	CHECK_EQ(abi_env_objects(f->e), objs);
+	CHECK_EQ(io(f, IOMMU_HWPT_SET_DIRTY_TRACKING, s), -EOPNOTSUPP);
+	memset(bitmap, 0xee, sizeof(bitmap));
+	CHECK_EQ(io(f, IOMMU_HWPT_GET_DIRTY_BITMAP, &g), -EOPNOTSUPP);
+	CHECK_EQ(bitmap[0], 0xeeeeeeeeeeeeeeeeull);
 }
 
 static void dirty(void)
@@ -741,6 +793,11 @@ static void dirty(void)
 	s.hwpt_id = 1000;
 	CHECK_EQ(io(&f, IOMMU_HWPT_SET_DIRTY_TRACKING, &s), -ENOENT);
 	s.hwpt_id = f.hwpt;
+	if (!has_dirty) {
+		dirty_none(&f, &s);
+		fx_teardown(&f);
+		return;
+	}
 	CHECK_OK(io(&f, IOMMU_HWPT_SET_DIRTY_TRACKING, &s));
 
 	pt = f.hwpt;
@@ -774,7 +831,158 @@ static void dirty(void)
 	memset(buf, 0x5a, SZ);
 }
 
-static void nested_viommu(void)
+/* A nest parent of the first IOAS for device 0. */
+static uint32_t parent_alloc(struct fx *f)
+{
+	struct iommu_hwpt_alloc h = { .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      .dev_id = abi_env_dev(f->e, 0), .pt_id = f->ioas };
+
+	CHECK_OK(io(f, IOMMU_HWPT_ALLOC, &h));
+	return h.out_hwpt_id;
+}
+
+/* HWPT_ALLOC of nested @h with its driver's data: data too short, no
+ * pointer, data of type @other and NEST_PARENT refused, @h as it was. */
+static void nested_refused(struct fx *f, struct iommu_hwpt_alloc *h, uint32_t other)
+{
+	struct iommu_hwpt_alloc k = *h;
+
+	h->data_len = 8;
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, h), -EINVAL);		/* too short */
+	h->data_len = k.data_len;
+	h->data_uptr = 0;
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, h), -EFAULT);
+	h->data_uptr = k.data_uptr;
+	h->data_type = other;
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, h), -EOPNOTSUPP);
+	h->data_type = k.data_type;
+	h->flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+	CHECK_EQ(io(f, IOMMU_HWPT_ALLOC, h), -EOPNOTSUPP);
+	*h = k;
+}
+
+/* HWPT_INVALIDATE @inv (no entries yet) with entry @ent: a probe, one
+ * entry without the array, then with it, the count written back. */
+static void invalidate_one(struct fx *f, struct iommu_hwpt_invalidate *inv, const void *ent)
+{
+	CHECK_OK(io(f, IOMMU_HWPT_INVALIDATE, inv));
+	CHECK_EQ(inv->entry_num, 0);
+	inv->entry_num = 1;
+	CHECK_EQ(io(f, IOMMU_HWPT_INVALIDATE, inv), -EINVAL);	/* no array */
+	CHECK_EQ(inv->entry_num, 0);				/* none handled */
+	inv->entry_num = 1;
+	inv->data_uptr = (uintptr_t)ent;
+	CHECK_OK(io(f, IOMMU_HWPT_INVALIDATE, inv));
+	CHECK_EQ(inv->entry_num, 1);
+}
+
+/* Destroy the @n objects @ids in order: each must be free by then. */
+static void destroy_all(struct fx *f, const uint32_t *ids, unsigned int n)
+{
+	struct iommu_destroy d = { .size = sizeof(d) };
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		d.id = ids[i];
+		CHECK_OK(io(f, IOMMU_DESTROY, &d));
+	}
+}
+
+/* SMMUv3 commands a guest issues (SMMUv3 4.4.2, 4.3.1). */
+#define CMD_TLBI_NH_ASID(asid) (0x11ull | (uint64_t)(asid) << 48)
+#define CMD_CFGI_STE(sid) (0x03ull | (uint64_t)(sid) << 32)
+
+/*
+ * SMMUv3 nests under a vIOMMU only: a nested HWPT is made from the vIOMMU
+ * (pt_id its ID) with the guest's STE, and the guest's commands go through
+ * HWPT_INVALIDATE of the vIOMMU, which refuses any reaching beyond its
+ * slice.
+ */
+static void nested_viommu_smmuv3(void)
+{
+	/* V, Config stage 1, the guest's CD table at 0x100000. */
+	struct iommu_hwpt_arm_smmuv3 ste = { { 1 | 5 << 1 | 0x100000, 0 } };
+	struct iommu_viommu_arm_smmuv3_invalidate ent = { { CMD_TLBI_NH_ASID(1), 0 } };
+	struct iommu_hwpt_invalidate inv;
+	struct iommu_viommu_alloc v;
+	struct iommu_vdevice_alloc vd;
+	struct iommu_destroy d = { .size = sizeof(d) };
+	struct iommu_hwpt_alloc h;
+	uint32_t parent, viommu, vdev, nested;
+	struct fx f;
+
+	fx_setup(&f);
+	parent = parent_alloc(&f);
+
+	/* The vIOMMU over the nest parent. */
+	v = (struct iommu_viommu_alloc){ .size = sizeof(v), .type = IOMMU_VIOMMU_TYPE_DEFAULT,
+		.dev_id = abi_env_dev(f.e, 0), .hwpt_id = parent };
+	CHECK_EQ(io(&f, IOMMU_VIOMMU_ALLOC, &v), -EOPNOTSUPP);
+	v.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+	v.__reserved = 1;
+	CHECK_EQ(io(&f, IOMMU_VIOMMU_ALLOC, &v), -EOPNOTSUPP);
+	v.__reserved = 0;
+	v.hwpt_id = f.hwpt;					/* not a nest parent */
+	CHECK_EQ(io(&f, IOMMU_VIOMMU_ALLOC, &v), -EINVAL);
+	v.hwpt_id = 1000;
+	CHECK_EQ(io(&f, IOMMU_VIOMMU_ALLOC, &v), -ENOENT);
+	CHECK_EQ(v.out_viommu_id, 0);
+	v.hwpt_id = parent;
+	CHECK_OK(io(&f, IOMMU_VIOMMU_ALLOC, &v));
+	viommu = v.out_viommu_id;
+	CHECK(viommu != 0);
+	vd = (struct iommu_vdevice_alloc){ .size = sizeof(vd), .viommu_id = viommu,
+		.dev_id = abi_env_dev(f.e, 0), .virt_id = 7 };
+	CHECK_OK(io(&f, IOMMU_VDEVICE_ALLOC, &vd));
+	vdev = vd.out_vdevice_id;
+	vd.dev_id = abi_env_dev(f.e, 1);
+	CHECK_EQ(io(&f, IOMMU_VDEVICE_ALLOC, &vd), -EEXIST);	/* virt_id 7 taken */
+
+	/* A nested HWPT: the guest's STE, from the vIOMMU. */
+	h = (struct iommu_hwpt_alloc){ .size = sizeof(h), .dev_id = abi_env_dev(f.e, 0),
+		.pt_id = parent, .data_type = IOMMU_HWPT_DATA_ARM_SMMUV3, .data_len = sizeof(ste),
+		.data_uptr = (uintptr_t)&ste };
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);	/* not from a vIOMMU */
+	h.pt_id = viommu;
+	nested_refused(&f, &h, IOMMU_HWPT_DATA_VTD_S1);
+	ste.ste[1] = 1ull << 30;				/* STRW: the host's */
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EIO);
+	CHECK_EQ(h.out_hwpt_id, 0);
+	ste.ste[1] = 0;
+	CHECK_OK(io(&f, IOMMU_HWPT_ALLOC, &h));
+	nested = h.out_hwpt_id;
+	CHECK(nested != 0);
+
+	/* HWPT_INVALIDATE of the vIOMMU: a probe, one entry, the count
+	 * written back; a command beyond the guest's slice stops there. */
+	inv = (struct iommu_hwpt_invalidate){ .size = sizeof(inv), .hwpt_id = viommu,
+		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, .entry_len = sizeof(ent) };
+	invalidate_one(&f, &inv, &ent);
+	ent.cmd[0] = CMD_CFGI_STE(7);
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EIO);
+	CHECK_EQ(inv.entry_num, 0);				/* how far it got */
+	ent.cmd[0] = CMD_TLBI_NH_ASID(1);
+	inv.entry_num = 1;
+	inv.data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1;
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);
+	inv.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+	inv.hwpt_id = parent;
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);
+	inv.hwpt_id = 1000;
+	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -ENOENT);
+
+	/* The nested HWPT uses the vIOMMU, which uses its parent. */
+	d.id = parent;
+	CHECK_EQ(io(&f, IOMMU_DESTROY, &d), -EBUSY);
+	d.id = viommu;
+	CHECK_EQ(io(&f, IOMMU_DESTROY, &d), -EBUSY);
+	destroy_all(&f, (const uint32_t[]){ nested, vdev, viommu, parent }, 4);
+	fx_teardown(&f);
+}
+
+/* VT-d nests on the parent itself, with its first-stage table's data;
+ * it offers no vIOMMU. */
+static void nested_viommu_vtd(void)
 {
 	struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = 0x100000, .addr_width = 48 };
 	struct iommu_hwpt_vtd_s1_invalidate ent = { .addr = 0, .npages = 1 };
@@ -787,27 +995,13 @@ static void nested_viommu(void)
 	struct fx f;
 
 	fx_setup(&f);
-	h = (struct iommu_hwpt_alloc){ .size = sizeof(h), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-		.dev_id = abi_env_dev(f.e, 0), .pt_id = f.ioas };
-	CHECK_OK(io(&f, IOMMU_HWPT_ALLOC, &h));
-	parent = h.out_hwpt_id;
+	parent = parent_alloc(&f);
 
 	/* A nested HWPT: VT-d first-stage data over the nest parent. */
 	h = (struct iommu_hwpt_alloc){ .size = sizeof(h), .dev_id = abi_env_dev(f.e, 0),
 		.pt_id = parent, .data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = sizeof(s1),
 		.data_uptr = (uintptr_t)&s1 };
-	h.data_len = 8;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);	/* too short */
-	h.data_len = sizeof(s1);
-	h.data_uptr = 0;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EFAULT);
-	h.data_uptr = (uintptr_t)&s1;
-	h.data_type = 0xdead;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
-	h.data_type = IOMMU_HWPT_DATA_VTD_S1;
-	h.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
-	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
-	h.flags = 0;
+	nested_refused(&f, &h, 0xdead);
 	h.pt_id = f.hwpt;					/* not a nest parent */
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);
 	CHECK_EQ(h.out_hwpt_id, 0);
@@ -819,14 +1013,7 @@ static void nested_viommu(void)
 	/* HWPT_INVALIDATE: a probe, one entry, and the count written back. */
 	inv = (struct iommu_hwpt_invalidate){ .size = sizeof(inv), .hwpt_id = nested,
 		.data_type = IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, .entry_len = sizeof(ent) };
-	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
-	CHECK_EQ(inv.entry_num, 0);
-	inv.entry_num = 1;
-	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);	/* no array */
-	CHECK_EQ(inv.entry_num, 1);
-	inv.data_uptr = (uintptr_t)&ent;
-	CHECK_OK(io(&f, IOMMU_HWPT_INVALIDATE, &inv));
-	CHECK_EQ(inv.entry_num, 1);
+	invalidate_one(&f, &inv, &ent);
 	ent.flags = 8;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EOPNOTSUPP);
 	CHECK_EQ(inv.entry_num, 0);				/* how far it got */
@@ -834,11 +1021,16 @@ static void nested_viommu(void)
 	inv.entry_num = 1;
 	inv.__reserved = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EOPNOTSUPP);
+	CHECK_EQ(inv.entry_num, 0);
 	inv.__reserved = 0;
 	inv.hwpt_id = parent;
+	inv.entry_num = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -EINVAL);
+	CHECK_EQ(inv.entry_num, 0);
 	inv.hwpt_id = 1000;
+	inv.entry_num = 1;
 	CHECK_EQ(io(&f, IOMMU_HWPT_INVALIDATE, &inv), -ENOENT);
+	CHECK_EQ(inv.entry_num, 0);
 
 	/* VT-d offers no vIOMMU type. */
 	v = (struct iommu_viommu_alloc){ .size = sizeof(v), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
@@ -857,10 +1049,7 @@ static void nested_viommu(void)
 	/* The nested HWPT uses its parent. */
 	d.id = parent;
 	CHECK_EQ(io(&f, IOMMU_DESTROY, &d), -EBUSY);
-	d.id = nested;
-	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
-	d.id = parent;
-	CHECK_OK(io(&f, IOMMU_DESTROY, &d));
+	destroy_all(&f, (const uint32_t[]){ nested, parent }, 2);
 	fx_teardown(&f);
 }
 
@@ -1032,8 +1221,8 @@ static void vfio_compat_info(struct fx *f)
 	CHECK_EQ(avail->header.next, sizeof(*info) + 16);
 	CHECK_EQ(avail->avail, UINT32_MAX);
 	CHECK_EQ(reply[5], 0xeeeeeeeeeeeeeeeeull);
-	/* All of it: both, chained. The device's HWPT reserves VT-d's MSI
-	 * window, so the IOVA space comes in two ranges around it. */
+	/* All of it: both, chained. The device's HWPT reserves the unit's
+	 * MSI window, so the IOVA space comes in two ranges around it. */
 	info->argsz = total;
 	CHECK_OK(io(f, VFIO_IOMMU_GET_INFO, reply));
 	CHECK_EQ(info->cap_offset, sizeof(*info));
@@ -1045,6 +1234,53 @@ static void vfio_compat_info(struct fx *f)
 	CHECK_EQ(total, sizeof(*info) + 16 + sizeof(*r) + r->nr_iovas * sizeof(r->iova_ranges[0]));
 	CHECK(r->nr_iovas >= 1);
 	CHECK(r->iova_ranges[0].start <= 0x100000 && r->iova_ranges[0].end >= 0x100000 + SZ - 1);
+}
+
+/* The v1 container: large pages off, and an unmap may take part of a
+ * mapping, cutting it at 4K boundaries. */
+static void vfio_compat_v1(void)
+{
+	struct iommu_option o = { .size = sizeof(o), .option_id = IOMMU_OPTION_HUGE_PAGES,
+				  .op = IOMMU_OPTION_OP_GET };
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)buf, .iova = 0x800000, .size = SZ };
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u) };
+	uint8_t got[64];
+	uint32_t pt;
+	struct fx f;
+
+	fx_setup(&f);
+	CHECK_OK(siommu_vfio_ioas_set(f.ictx, f.ioas2));
+	CHECK_OK(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU));
+	o.object_id = f.ioas2;
+	CHECK_OK(io(&f, IOMMU_OPTION, &o));
+	CHECK_EQ(o.val64, 0);
+	CHECK_OK(io(&f, VFIO_IOMMU_MAP_DMA, &m));
+	pt = f.ioas2;
+	CHECK_OK(abi_env_attach(f.e, 1, &pt));
+	/* The second 4K of the mapping goes; the rest stays mapped. */
+	u.iova = 0x801000;
+	u.size = 0x1000;
+	CHECK_OK(io(&f, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, 0x1000);
+	CHECK(abi_env_dma(f.e, 1, 0x801000, got, sizeof(got), false) != 0);
+	CHECK_OK(abi_env_dma(f.e, 1, 0x800000, got, sizeof(got), false));
+	CHECK(!memcmp(got, buf, sizeof(got)));
+	CHECK_OK(abi_env_dma(f.e, 1, 0x802000, got, sizeof(got), false));
+	CHECK(!memcmp(got, buf + 0x2000, sizeof(got)));
+	/* A cut inside a 4K page is refused, and cuts nothing. */
+	u.iova = 0x802800;
+	u.size = 0x800;
+	CHECK_EQ(io(&f, VFIO_IOMMU_UNMAP_DMA, &u), -EINVAL);
+	CHECK_EQ(u.size, 0);
+	/* What is left goes in one call, hole and all. */
+	u.iova = 0x800000;
+	u.size = SZ;
+	CHECK_OK(io(&f, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, SZ - 0x1000);
+	CHECK(abi_env_dma(f.e, 1, 0x802000, got, sizeof(got), false) != 0);
+	fx_teardown(&f);
 }
 
 static void vfio_compat(void)
@@ -1061,10 +1297,11 @@ static void vfio_compat(void)
 	CHECK_EQ(io(&f, VFIO_GET_API_VERSION, NULL), VFIO_API_VERSION);
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_TYPE1v2_IOMMU), 1);
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_UNMAP_ALL), 1);
-	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_TYPE1_IOMMU), 0);
+	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_TYPE1_IOMMU), 1);
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_UPDATE_VADDR), 0);
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_DMA_CC_IOMMU), -ENODEV);
 	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU), -ENODEV);
+	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), -ENODEV);
 	CHECK_EQ(io(&f, VFIO_IOMMU_GET_INFO, &(struct vfio_iommu_type1_info){
 		.argsz = sizeof(struct vfio_iommu_type1_info) }), -ENODEV);
 	CHECK_EQ(io(&f, _IO(VFIO_TYPE, VFIO_BASE + 15), &u), -ENOTTY);
@@ -1072,6 +1309,7 @@ static void vfio_compat(void)
 
 	CHECK_OK(siommu_vfio_ioas_set(f.ictx, f.ioas));
 	CHECK_EQ(io(&f, VFIO_CHECK_EXTENSION, (void *)VFIO_DMA_CC_IOMMU), 1);
+	/* v1 turns large pages off, which a domain mapping areas refuses. */
 	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), -EINVAL);
 	CHECK_EQ(io(&f, VFIO_SET_IOMMU, (void *)VFIO_NOIOMMU_IOMMU), -EINVAL);
 	CHECK_OK(io(&f, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU));
@@ -1180,6 +1418,8 @@ static void veventq_hw_queue(void)
 
 int main(void)
 {
+	smmuv3 = abi_env_hw_info_type() == IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	has_dirty = !smmuv3;
 	buf = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	buf2 = mmap(NULL, SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(buf != MAP_FAILED && buf2 != MAP_FAILED);
@@ -1195,9 +1435,13 @@ int main(void)
 	hwpt_alloc_attach_dma();
 	hw_info();
 	dirty();
-	nested_viommu();
+	if (smmuv3)
+		nested_viommu_smmuv3();
+	else
+		nested_viommu_vtd();
 	fault_queue();
 	vfio_compat();
+	vfio_compat_v1();
 	veventq_hw_queue();
 	return 0;
 }

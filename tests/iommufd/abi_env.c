@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The machine behind the ABI tests (abi_env.h), over the object model. */
+#include <siommu/iommufd_abi.h>
 #include <siommu/mock.h>
 
 #include "abi_env.h"
@@ -11,19 +12,8 @@ struct abi_env {
 	struct tfd t;
 	struct siommu_device *pri;
 	uint32_t dev_id[ABI_ENV_PRI_DEV + 1];
-	unsigned int responses;
-	struct siommu_vtd_page_resp last;
+	struct tfd_resp_log log;
 };
-
-static void on_resp(void *opaque, const struct siommu_vtd_page_resp *resp)
-{
-	struct abi_env *e = opaque;
-
-	e->responses++;
-	e->last = *resp;
-}
-
-static const struct siommu_vtd_dev_ops pri_ops = { .page_resp = on_resp };
 
 struct abi_env *abi_env_create(uint64_t limit_pages)
 {
@@ -47,7 +37,7 @@ struct abi_env *abi_env_create_mode(uint64_t limit_pages, bool test_mode)
 	CHECK_OK(siommu_device_add(e->t.unit, &(struct siommu_device_cfg){
 		.rid = PRI_RID, .pasid_bits = 20, .flags = SIOMMU_DEV_PRI,
 		.alias_rid = SIOMMU_NO_ALIAS }, &e->pri));
-	CHECK_OK(siommu_vtd_dev_register(siommu_unit_vtd(e->t.unit), PRI_RID, &pri_ops, e));
+	tfd_pri_register(&e->t, PRI_RID, &e->log);
 	for (i = 0; i < TFD_NR_DEVS; i++)
 		CHECK_OK(siommu_iommufd_bind(e->t.ictx, e->t.dev[i], &e->dev_id[i]));
 	CHECK_OK(siommu_iommufd_bind(e->t.ictx, e->pri, &e->dev_id[ABI_ENV_PRI_DEV]));
@@ -83,19 +73,20 @@ int abi_env_dma(struct abi_env *e, unsigned int i, uint64_t iova, void *buf, siz
 
 void abi_env_page_request(struct abi_env *e, uint16_t grp, uint64_t addr, bool last)
 {
-	struct siommu_vtd_page_req req = {
-		.rid = PRI_RID, .addr = addr, .access = SIOMMU_VTD_READ, .prgi = grp,
-		.last = last,
-	};
-
-	CHECK_OK(siommu_vtd_page_request(siommu_unit_vtd(e->t.unit), &req));
+	tfd_page_request(&e->t, PRI_RID, NOPASID, grp, addr, last, false);
 }
 
 unsigned int abi_env_responses(struct abi_env *e, uint16_t *grp, uint8_t *code)
 {
-	*grp = e->last.prgi;
-	*code = e->last.code;
-	return e->responses;
+	*grp = e->log.last.prgi;
+	*code = (uint8_t)e->log.last.code;
+	return e->log.n;
+}
+
+uint32_t abi_env_hw_info_type(void)
+{
+	return test_unit_type() == TEST_UNIT_SMMUV3 ? IOMMU_HW_INFO_TYPE_ARM_SMMUV3 :
+						      IOMMU_HW_INFO_TYPE_INTEL_VTD;
 }
 
 uint32_t abi_env_objects(struct abi_env *e)

@@ -19,11 +19,12 @@ struct abi_env;
 #define ABI_ENV_NO_PASID_DEV 3	/* devices 0..2 have 20 PASID bits, 3 none */
 #define ABI_ENV_PRI_DEV 4	/* PRI-capable, PASID-capable */
 
-/* A VT-d unit with five devices bound to a fresh context; @limit_pages
- * may be pinned. Exits the test on failure. */
+/* A unit of the type under test (SIOMMU_TEST_UNIT) with five devices
+ * bound to a fresh context; @limit_pages may be pinned. Exits the test on
+ * failure. */
 struct abi_env *abi_env_create(uint64_t limit_pages);
 /* The same with the context in test mode when @test_mode: a mock unit
- * beside the VT-d one, for IOMMU_TEST_CMD's mock devices. */
+ * beside the other, for IOMMU_TEST_CMD's mock devices. */
 struct abi_env *abi_env_create_mode(uint64_t limit_pages, bool test_mode);
 void abi_env_destroy(struct abi_env *e);
 struct siommu_iommufd *abi_env_ictx(struct abi_env *e);
@@ -36,8 +37,13 @@ int abi_env_dma(struct abi_env *e, unsigned int i, uint64_t iova, void *buf, siz
 		bool write);
 /* A page request of the PRI device's RID, group @grp. */
 void abi_env_page_request(struct abi_env *e, uint16_t grp, uint64_t addr, bool last);
-/* Page responses the PRI device received; *grp and *code the last one's. */
+/* Page responses the PRI device received; *grp and *code the last one's
+ * (code 0 success, 1 invalid, 2 failure, whatever the unit's encoding). */
 unsigned int abi_env_responses(struct abi_env *e, uint16_t *grp, uint8_t *code);
+/* The unit type under test, as GET_HW_INFO names it
+ * (IOMMU_HW_INFO_TYPE_INTEL_VTD or IOMMU_HW_INFO_TYPE_ARM_SMMUV3): what
+ * the driver-dependent answers depend on. */
+uint32_t abi_env_hw_info_type(void);
 /* Objects published in the context. */
 uint32_t abi_env_objects(struct abi_env *e);
 

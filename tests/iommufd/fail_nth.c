@@ -8,7 +8,8 @@
  * nested: over the parent on VT-d, from a vIOMMU on SMMUv3 with
  * VIOMMU_ALLOC and VDEVICE_ALLOC), bind, attach to an IOAS (a new
  * automatic domain) and to a HWPT, attach at a PASID, replace, and
- * HUGE_PAGES. Step 1, 2, 3, ... of each is failed (the core context's
+ * HUGE_PAGES, and accesses: create, pin (across areas), rw, replace.
+ * Step 1, 2, 3, ... of each is failed (the core context's
  * memory countdown drives the library's allocations, frames, the PA
  * window allocator and the PASID space) until a run consumes no failure.
  * Each failure returns -ENOMEM and changes nothing observable: objects,
@@ -17,8 +18,9 @@
  * hardware memory. (A failed page-table map may keep levels it allocated,
  * siommu/pt.h, and a registration of caller memory may stay cached
  * unused, so page-table memory and RAM regions are compared only after
- * teardown.) UNMAP, detach, destroy, unbind, the context's teardown and
- * the dirty-tracking calls consume no step.
+ * teardown.) UNMAP (over an access's pin, too), detach, destroy, unbind,
+ * an access's unpin and destroy, the context's teardown and the
+ * dirty-tracking calls consume no step.
  */
 #include <errno.h>
 
@@ -82,6 +84,33 @@ static void same(const struct snapshot *a, const struct snapshot *b)
 	CHECK_EQ(a->dma_bytes, b->dma_bytes);
 	CHECK(!memcmp(a->att, b->att, sizeof(a->att)));
 	CHECK(!memcmp(a->dma, b->dma, sizeof(a->dma)));
+}
+
+/* An access's one pin, which its callback lets go of. */
+static uint32_t acc;
+static uint64_t pin_iova, pin_len;
+
+static void acc_unmap(void *data, uint64_t iova, uint64_t length)
+{
+	(void)data;
+	if (pin_len && pin_iova <= iova + (length - 1) && iova <= pin_iova + pin_len - 1) {
+		CHECK_OK(siommu_iommufd_access_unpin_pages(t.ictx, acc, pin_iova, pin_len));
+		pin_len = 0;
+	}
+}
+
+static const struct siommu_iommufd_access_ops acc_ops = { .unmap = acc_unmap };
+
+static int acc_pin(uint64_t iova, uint64_t len, void **pages)
+{
+	int ret = siommu_iommufd_access_pin_pages(t.ictx, acc, iova, len, pages,
+						  SIOMMU_IOMMUFD_ACCESS_RW_WRITE);
+
+	if (!ret) {
+		pin_iova = iova;
+		pin_len = len;
+	}
+	return ret;
 }
 
 static int map_at(uint32_t id, void *buf, uint64_t len, uint64_t iova)
@@ -151,13 +180,46 @@ int main(void)
 	SWEEP("replace (RID)", siommu_iommufd_replace(t.ictx, d0, NOPASID, &tmp));
 	tmp = hp;
 	SWEEP("attach (PASID)", siommu_iommufd_attach(t.ictx, d0, 7, &tmp));
-	tmp = ioas2;
-	SWEEP("replace (new automatic domain)", siommu_iommufd_replace(t.ictx, d1, NOPASID,
-								       &tmp));
+	/* 4K pages only, set while no domain maps ioas2's areas (Linux
+	 * refuses it after): the automatic domain is made so. */
 	v = 0;
 	SWEEP("option huge_pages", siommu_iommufd_option(t.ictx, SIOMMU_IOMMUFD_OPTION_HUGE_PAGES,
 						 SIOMMU_IOMMUFD_OPTION_OP_SET, ioas2, &v));
+	tmp = ioas2;
+	SWEEP("replace (new automatic domain)", siommu_iommufd_replace(t.ictx, d1, NOPASID,
+								       &tmp));
 	SWEEP("map (4K pages only)", map_at(ioas2, buf, 1 << 20, 0x40000000));
+	/* Accesses: a pin across a MAP and a MAP_FILE area, copies, a move
+	 * to another IOAS (whose callback unpins), an unmap over a pin. */
+	{
+		void *pages[2];
+		uint8_t b[64];
+		uint32_t acc2;
+
+		SWEEP("access_create", siommu_iommufd_access_create(t.ictx, ioas, &acc_ops, NULL,
+					SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES, &acc));
+		SWEEP("access_create (copies only)", siommu_iommufd_access_create(t.ictx, ioas2,
+					NULL, NULL, 0, &acc2));
+		SWEEP("access_pin_pages", acc_pin(0x10f000, 0x2000, pages));
+		SWEEP("access_rw", siommu_iommufd_access_rw(t.ictx, acc, 0x10ffe0, b, sizeof(b),
+							    0));
+		SWEEP("access_rw (physical)", siommu_iommufd_access_rw(t.ictx, acc, 0x10ffe0, b,
+					sizeof(b), SIOMMU_IOMMUFD_ACCESS_RW_WRITE |
+					SIOMMU_IOMMUFD_ACCESS_RW_PHYS));
+		NO_STEP(CHECK_OK(siommu_iommufd_access_unpin_pages(t.ictx, acc, 0x10f000, 0x2000)));
+		pin_len = 0;
+		SWEEP("access_pin_pages (again)", acc_pin(0x100000, 0x1000, pages));
+		SWEEP("access_replace", siommu_iommufd_access_replace(t.ictx, acc, ioas2));
+		CHECK_EQ(pin_len, 0);
+		SWEEP("access_pin_pages (new IOAS)", acc_pin(0x40000000, 0x1000, pages));
+		NO_STEP(CHECK_OK(siommu_ioas_unmap(t.ictx, ioas2, 0x40000000, 1 << 20, NULL)));
+		CHECK_EQ(pin_len, 0);
+		CHECK_OK(map_at(ioas2, buf, 1 << 20, 0x40000000));
+		SWEEP("access_pin_pages (kept)", acc_pin(0x40000000, 0x1000, pages));
+		NO_STEP(CHECK_OK(siommu_iommufd_access_destroy(t.ictx, acc)));
+		CHECK_EQ(pin_len, 0);
+		NO_STEP(CHECK_OK(siommu_iommufd_access_destroy(t.ictx, acc2)));
+	}
 	/* Nested: a guest table at GPA 0x100000 (buf, zeroed there) over a
 	 * nest parent of ioas. */
 	memset(buf, 0, 4096);

@@ -22,100 +22,18 @@
  */
 #include "iommufd_test.h"
 
-/* The last answer the device got, in the unit's terms made common:
- * code 0 success, 1 invalid (VT-d 7.7.1; SMMUv3 CMD_PRI_RESP Resp 2 and
- * 0), 2 failure. */
-struct resp {
-	unsigned int code;
-	bool pasid_present;
-	uint32_t pasid;
-	uint16_t prgi;
-};
-
-struct resp_log {
-	unsigned int n;
-	struct resp last;
-};
-
-static void on_vtd_resp(void *opaque, const struct siommu_vtd_page_resp *r)
-{
-	struct resp_log *l = opaque;
-
-	l->n++;
-	l->last = (struct resp){ r->code, r->pasid_present, r->pasid, r->prgi };
-}
-
-static void on_smmuv3_resp(void *opaque, const struct siommu_smmuv3_pri_resp *r)
-{
-	struct resp_log *l = opaque;
-	static const unsigned int code[] = { 1, 2, 0, 3 };
-
-	l->n++;
-	l->last = (struct resp){ code[r->resp & 3], r->ssv, r->ssid, r->prgi };
-}
-
-static void atc_none(void *opaque, const struct siommu_smmuv3_atc_inv *inv)
-{
-	(void)opaque;
-	(void)inv;
-}
-
-static void stall_none(void *opaque, const struct siommu_smmuv3_stall_end *end)
-{
-	(void)opaque;
-	(void)end;
-}
-
 #define RID 0x400
-
-static void dev_register(struct tfd *t, struct resp_log *log)
-{
-	static const struct siommu_vtd_dev_ops vops = { .page_resp = on_vtd_resp };
-	static const struct siommu_smmuv3_dev_ops sops = { atc_none, on_smmuv3_resp,
-							   stall_none };
-
-	if (test_unit_type() == TEST_UNIT_SMMUV3)
-		CHECK_OK(siommu_smmuv3_dev_register(siommu_unit_smmuv3(t->unit), RID, &sops, log));
-	else
-		CHECK_OK(siommu_vtd_dev_register(siommu_unit_vtd(t->unit), RID, &vops, log));
-}
-
-static void dev_unregister(struct tfd *t)
-{
-	if (test_unit_type() == TEST_UNIT_SMMUV3)
-		siommu_smmuv3_dev_unregister(siommu_unit_smmuv3(t->unit), RID);
-	else
-		siommu_vtd_dev_unregister(siommu_unit_vtd(t->unit), RID);
-}
 
 static void request(struct tfd *t, uint32_t pasid, uint16_t grp, uint64_t addr, bool last,
 		    bool write)
 {
-	bool pp = pasid != NOPASID;
-
-	if (test_unit_type() == TEST_UNIT_SMMUV3) {
-		struct siommu_smmuv3_page_req req = {
-			.sid = RID, .ssv = pp, .ssid = pp ? pasid : 0, .addr = addr,
-			.access = write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ, .prgi = grp,
-			.last = last,
-		};
-
-		CHECK_OK(siommu_smmuv3_page_request(siommu_unit_smmuv3(t->unit), &req));
-	} else {
-		struct siommu_vtd_page_req req = {
-			.rid = RID, .pasid_present = pp, .pasid = pp ? pasid : 0, .addr = addr,
-			.access = write ? SIOMMU_VTD_WRITE : SIOMMU_VTD_READ, .prgi = grp,
-			.last = last,
-		};
-
-		CHECK_OK(siommu_vtd_page_request(siommu_unit_vtd(t->unit), &req));
-	}
+	tfd_page_request(t, RID, pasid, grp, addr, last, write);
 }
 
 int main(void)
 {
 	struct siommu_hwpt_pgfault r[8];
-	struct resp_log log = { 0 };
+	struct tfd_resp_log log = { 0 };
 	struct siommu_device *pri;
 	struct tfd t;
 	uint32_t ioas, d, f, h, plain, n, pt;
@@ -124,7 +42,7 @@ int main(void)
 	CHECK_OK(siommu_device_add(t.unit, &(struct siommu_device_cfg){
 		.rid = RID, .pasid_bits = 20, .flags = SIOMMU_DEV_PRI,
 		.alias_rid = SIOMMU_NO_ALIAS }, &pri));
-	dev_register(&t, &log);
+	tfd_pri_register(&t, RID, &log);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
 	CHECK_OK(siommu_fault_alloc(t.ictx, &f));
 	CHECK_EQ(siommu_iommufd_obj_type(t.ictx, f), SIOMMU_IOMMUFD_OBJ_FAULT);
@@ -246,7 +164,7 @@ int main(void)
 	pt = h;
 	CHECK_OK(siommu_iommufd_attach(t.ictx, d, NOPASID, &pt));
 	request(&t, NOPASID, 12, 0xc000, true, false);
-	dev_unregister(&t);
+	tfd_pri_unregister(&t, RID);
 	tfd_teardown(&t);
 	return 0;
 }

@@ -445,10 +445,12 @@ static void alloc_errors(void)
 	ALLOC_FAILS(-EINVAL, c.data_type = SIOMMU_HWPT_DATA_NONE);
 	ALLOC_FAILS(-EINVAL, c.data_len = sizeof(ste) - 1);
 	ALLOC_FAILS(-EFAULT, c.data = NULL);
+	/* Longer than the driver's structure, zero past it or not. */
 	memset(&big, 0, sizeof(big));
 	memcpy(&big, &ste, sizeof(ste));
+	ALLOC_FAILS(-EINVAL, c.data = &big; c.data_len = sizeof(big));
 	big.b[31] = 1;
-	ALLOC_FAILS(-E2BIG, c.data = &big; c.data_len = sizeof(big));
+	ALLOC_FAILS(-EINVAL, c.data = &big; c.data_len = sizeof(big));
 	/* The guest's STE: only its stage-1 fields, Config abort, bypass or
 	 * stage 1, EATS 0 or 1; -EIO otherwise. */
 	{
@@ -482,13 +484,8 @@ static void alloc_errors(void)
 	c = nested_cfg(&vm, &ste);
 	CHECK_OK(siommu_hwpt_alloc_nested(vm.t.ictx, &c, &nested));
 	CHECK_OK(siommu_iommufd_obj_destroy(vm.t.ictx, nested));
-	/* Longer data, zero past the structure, is fine. */
 	ste = vste(SIOMMU_SMMUV3_STE_S1);
-	memset(&big, 0, sizeof(big));
-	memcpy(&big, &ste, sizeof(ste));
 	c = nested_cfg(&vm, &ste);
-	c.data = &big;
-	c.data_len = sizeof(big);
 	CHECK_OK(siommu_hwpt_alloc_nested(vm.t.ictx, &c, &nested));
 	/* Attach: at the RID only, of a device the vIOMMU knows. */
 	CHECK_OK(siommu_vdevice_alloc(vm.t.ictx, vm.viommu, vm.d0, VSID, &vm.vdev));

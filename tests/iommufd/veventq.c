@@ -32,6 +32,7 @@
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
 #include <siommu/smmuv3.h>
+#include <siommu/smmuv3_build.h>
 #include <siommu/vtd.h>
 
 #include "core_test.h"
@@ -350,38 +351,60 @@ static void s2_fault_stays(void)
 }
 
 /*
+ * A nested HWPT from the vIOMMU for the device: guest memory (two pages,
+ * *@mem) mapped into the parent's IOAS at GPA, its first page the guest's
+ * CD table, whose CD 0 walks an empty stage-1 table in the second: every
+ * IOVA of the guest's takes a stage-1 translation fault.
+ */
+#define GPA 0x40000000ull
+
+static uint32_t nested_hwpt(struct env *e, void **mem)
+{
+	struct siommu_hwpt_arm_smmuv3 ste = { {
+		1 | (uint64_t)SIOMMU_SMMUV3_STE_S1 << 1 | GPA, 0 } };
+	struct siommu_hwpt_nested_cfg c = {
+		.dev_id = e->d, .pt_id = e->v, .data_type = SIOMMU_HWPT_DATA_ARM_SMMUV3,
+		.data_len = sizeof(ste), .data = &ste,
+	};
+	uint64_t cd[8], iova = GPA;
+	uint32_t id;
+
+	*mem = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(*mem != MAP_FAILED);
+	siommu_smmuv3_cd_encode(&(struct siommu_smmuv3_cd_desc){
+		.valid = true, .t0sz = 16, .ips = 5, .asid = 1, .ttb0 = GPA + 4096, .r = true,
+		.a = true }, cd);
+	memcpy(*mem, cd, sizeof(cd));
+	CHECK_OK(siommu_ioas_map(e->ictx, e->ioas, SIOMMU_IOAS_MAP_FIXED_IOVA |
+				 SIOMMU_IOAS_MAP_READABLE | SIOMMU_IOAS_MAP_WRITEABLE, *mem,
+				 2 * 4096, &iova));
+	CHECK_OK(siommu_hwpt_alloc_nested(e->ictx, &c, &id));
+	return id;
+}
+
+/*
  * The SMMUv3 driver's forwarding: a stage-1 fault of a device with a
- * vDEVICE whose RID is attached to a nested domain reaches the vEVENTQ
- * with the virtual StreamID, not the host's handler; without a queue it
- * is the host's again. No unit here makes SMMUv3 nested domains yet: the
- * test passes a stage-1 paging domain off as one (the core's gate reads
- * the domain's type; the unit walks the stage-1 table either way).
+ * vDEVICE whose RID is attached to a nested HWPT reaches the vEVENTQ with
+ * the virtual StreamID, not the host's handler; without a queue it is the
+ * host's again, and so is the fault of the device on a HWPT that is not
+ * nested, a queue or not.
  */
 static void smmuv3_forwarding(void)
 {
-	struct siommu_smmuv3_req req = { .sid = 0x100, .iova = 0x40000000 };
+	struct siommu_smmuv3_req req = { .sid = 0x100, .iova = 0x80000000 };
 	struct siommu_vevent_arm_smmuv3 ev;
 	unsigned char b[2 * REC];
-	struct siommu_domain *dom;
-	struct ifd_hwpt *hwpt;
-	struct ifd_obj *o;
 	uint32_t q, s1, pt;
 	struct env e;
+	void *mem;
 
 	setup(&e);
 	CHECK_OK(siommu_veventq_alloc(e.ictx, e.v, 0, SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &q));
-	CHECK_OK(siommu_hwpt_alloc(e.ictx, e.d, e.ioas, 0, 0, &s1));
-	pt = s1;
+	pt = nested_hwpt(&e, &mem);
 	CHECK_OK(siommu_iommufd_attach(e.ictx, e.d, NOPASID, &pt));
-	o = ifd_obj_get(e.ictx, s1, SIOMMU_IOMMUFD_OBJ_HWPT_PAGING);
-	CHECK(o);
-	hwpt = container_of(o, struct ifd_hwpt, obj);
-	dom = hwpt->dom;
-	ifd_obj_put(e.ictx, o);
 	siommu_device_set_fault_handler(e.dev, on_fault, NULL);
 	host_faults = 0;
 
-	dom->type = SIOMMU_DOMAIN_NESTED;
 	CHECK_EQ(siommu_smmuv3_dma_read(siommu_unit_smmuv3(e.unit), &req, b, 8, NULL, NULL),
 		 -EFAULT);
 	CHECK_EQ(host_faults, 0);
@@ -396,15 +419,19 @@ static void smmuv3_forwarding(void)
 	CHECK_EQ(siommu_smmuv3_dma_read(siommu_unit_smmuv3(e.unit), &req, b, 8, NULL, NULL),
 		 -EFAULT);
 	CHECK_EQ(host_faults, 1);
-	/* Not nested: the host's, a queue or not. */
+	/* Not nested (a stage-1 HWPT of the IOAS, which leaves req.iova
+	 * unmapped): the host's, a queue or not. */
 	CHECK_OK(siommu_veventq_alloc(e.ictx, e.v, 0, SIOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &q));
-	dom->type = SIOMMU_DOMAIN_PAGING;
+	CHECK_OK(siommu_hwpt_alloc(e.ictx, e.d, e.ioas, 0, 0, &s1));
+	pt = s1;
+	CHECK_OK(siommu_iommufd_replace(e.ictx, e.d, NOPASID, &pt));
 	CHECK_EQ(siommu_smmuv3_dma_read(siommu_unit_smmuv3(e.unit), &req, b, 8, NULL, NULL),
 		 -EFAULT);
 	CHECK_EQ(host_faults, 2);
 	CHECK_EQ(rd(&e, q, b, sizeof(b)), 0);
 	siommu_device_set_fault_handler(e.dev, NULL, NULL);
 	teardown(&e);
+	munmap(mem, 2 * 4096);
 }
 
 /* ---- HW queues ---- */

@@ -5,11 +5,16 @@
  * rules, the tombstone an unbound device leaves, and vIOMMU-wide
  * invalidation: the guest's commands reach the unit's command queue with
  * physical StreamIDs and the vIOMMU's VMID, and commands beyond its slice
- * are refused. Fail-nth over both allocations.
+ * are refused; a guest invalidating back to back does not keep a
+ * replace waiting. Fail-nth over both allocations.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <siommu/iommufd.h>
 #include <siommu/smmuv3.h>
@@ -267,6 +272,104 @@ static void invalidate(void)
 }
 
 /* VT-d offers no vIOMMU type. */
+/*
+ * A guest invalidating back to back does not keep the VMM's replace of
+ * the device waiting: thread G's vIOMMU invalidation is held inside its
+ * command queue submission (with the context's attach lock held) until
+ * thread R's replace sleeps waiting for that lock; once let go, G asks
+ * again at once, and R's submissions must come before G's next ones.
+ */
+static struct order_env {
+	struct env e;
+	uint32_t v, paging;
+	pthread_t self_g, self_r;
+	sem_t g_in, g_go;
+	bool g_held;
+	long r_tid;
+	char order[64];
+	unsigned int n;
+} oe;
+
+#define ORDER_ROUNDS 16
+
+static void order_hook(void *arg, uint64_t q_pa, unsigned int first, unsigned int n)
+{
+	pthread_t self = pthread_self();
+	char who = pthread_equal(self, oe.self_g) ? 'G' : pthread_equal(self, oe.self_r) ? 'R' : '?';
+
+	(void)arg, (void)q_pa, (void)first, (void)n;
+	if (oe.n < sizeof(oe.order) - 1)
+		oe.order[oe.n++] = who;
+	if (who == 'G' && !oe.g_held) {
+		oe.g_held = true;
+		CHECK_OK(sem_post(&oe.g_in));
+		while (sem_wait(&oe.g_go))
+			;
+	}
+}
+
+static void *order_guest(void *arg)
+{
+	struct siommu_viommu_arm_smmuv3_invalidate c = { { SIOMMU_SMMUV3_CMD_TLBI_NH_ASID |
+							   (7ull << 48), 0 } };
+	unsigned int i;
+	uint32_t n;
+
+	(void)arg;
+	oe.self_g = pthread_self();
+	for (i = 0; i < ORDER_ROUNDS; i++) {
+		n = 1;
+		CHECK_OK(siommu_hwpt_invalidate(oe.e.ictx, oe.v,
+						SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3, &c,
+						sizeof(c), &n));
+	}
+	return NULL;
+}
+
+static void *order_replace(void *arg)
+{
+	(void)arg;
+	oe.self_r = pthread_self();
+	__atomic_store_n(&oe.r_tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
+	CHECK_OK(siommu_iommufd_replace(oe.e.ictx, oe.e.d[0], NOPASID, &oe.paging));
+	return NULL;
+}
+
+static void invalidate_order(void)
+{
+	pthread_t g, r;
+	unsigned int i, g_after = 0;
+
+	memset(&oe, 0, sizeof(oe));
+	setup(&oe.e);
+	oe.paging = oe.e.paging;
+	CHECK_OK(siommu_viommu_alloc(oe.e.ictx, 0, SIOMMU_VIOMMU_TYPE_ARM_SMMUV3, oe.e.d[0],
+				     oe.e.parent, &oe.v));
+	CHECK_OK(siommu_iommufd_attach(oe.e.ictx, oe.e.d[0], NOPASID, &(uint32_t){ oe.e.parent }));
+	CHECK_OK(sem_init(&oe.g_in, 0, 0));
+	CHECK_OK(sem_init(&oe.g_go, 0, 0));
+	smmu_drv_cmdq_hook_set(oe.e.unit, order_hook, NULL);
+	CHECK_OK(pthread_create(&g, NULL, order_guest, NULL));
+	while (sem_wait(&oe.g_in))
+		;
+	CHECK_OK(pthread_create(&r, NULL, order_replace, NULL));
+	test_wait_thread_sleeps(&oe.r_tid);
+	CHECK_OK(sem_post(&oe.g_go));
+	CHECK_OK(pthread_join(g, NULL));
+	CHECK_OK(pthread_join(r, NULL));
+	smmu_drv_cmdq_hook_set(oe.e.unit, NULL, NULL);
+	oe.order[oe.n] = 0;
+	fprintf(stderr, "submissions in order: %s\n", oe.order);
+	CHECK(oe.n >= 2 && oe.order[0] == 'G');
+	CHECK_EQ(oe.order[1], 'R');
+	for (i = 2; i < oe.n; i++)
+		g_after += oe.order[i] == 'G';
+	CHECK_EQ(g_after, ORDER_ROUNDS - 1);
+	sem_destroy(&oe.g_in);
+	sem_destroy(&oe.g_go);
+	teardown(&oe.e);
+}
+
 static void vtd_none(void)
 {
 	struct siommu_ctx *ctx;
@@ -329,6 +432,7 @@ int main(void)
 {
 	alloc_errors();
 	invalidate();
+	invalidate_order();
 	vtd_none();
 	fail_nth();
 	return 0;

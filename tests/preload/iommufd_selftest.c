@@ -9,6 +9,9 @@
  * libsiommu-preload.so with SIOMMU_IOMMUFD_TEST=1 (test mode). Run with
  * the argument "off" and without that variable, it checks that
  * IOMMU_TEST_CMD is -ENOTTY, as on a kernel without CONFIG_IOMMUFD_TEST.
+ * With the argument "fork" first, it opens /dev/iommu and runs each case
+ * that reaches no memory through a test operation in a forked child,
+ * whose opens, ioctls and queue fds the parent serves.
  *
  * Each case gets a fresh /dev/iommu fd from its fixture's setup and gives
  * it back in teardown; the fixture variants have 0, 1 or 2 mock domains
@@ -16,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +27,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_test.h>
@@ -410,6 +419,33 @@ static void map_errors(struct fixture *f)
 	munmap(buf, 2 * PAGE_SIZE);
 }
 
+static int huge_pages_option(int fd, uint32_t ioas, uint64_t val)
+{
+	struct iommu_option cmd = { .size = sizeof(cmd), .option_id = IOMMU_OPTION_HUGE_PAGES,
+				    .op = IOMMU_OPTION_OP_SET, .object_id = ioas, .val64 = val };
+
+	return ioctl(fd, IOMMU_OPTION, &cmd);
+}
+
+/* HUGE_PAGES 0 demands 4K alignment of every area: of its IOVA, its
+ * length, and of where its memory starts in its page. */
+static void huge_pages_off(struct fixture *f)
+{
+	uint64_t iova = MOCK_APERTURE_START + PAGE_SIZE;
+
+	ASSERT_EQ(0, ioas_map(f->fd, f->ioas_id, f->buffer + MOCK_PAGE_SIZE, PAGE_SIZE, &iova,
+			      IOMMU_IOAS_MAP_FIXED_IOVA));
+	if (f->mock_domains) {
+		/* Domains may have mapped it with large pages already. */
+		EXPECT_ERRNO(EINVAL, huge_pages_option(f->fd, f->ioas_id, 0));
+	} else {
+		EXPECT_ERRNO(EADDRINUSE, huge_pages_option(f->fd, f->ioas_id, 0));
+	}
+	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, PAGE_SIZE, NULL));
+	ASSERT_EQ(0, huge_pages_option(f->fd, f->ioas_id, 0));
+	ASSERT_EQ(0, huge_pages_option(f->fd, f->ioas_id, 1));
+}
+
 /* IOAS copy shares the pages: still one pin; destroy rules. */
 static void copy_and_destroy(struct fixture *f)
 {
@@ -548,6 +584,13 @@ static void access_cases(struct fixture *f)
 	if (!f->mock_domains)
 		ASSERT_EQ(0, destroy(f->fd, f->ioas_id));
 	EXPECT_ERRNO(EBADFD, destroy_access_pages(f->fd, afd, 0));
+	/* Linux's errno for any fd that is no access file, open or not: the
+	 * /dev/iommu fd itself, a file of another kind. */
+	EXPECT_ERRNO(EBADFD, destroy_access_pages(f->fd, f->fd, 0));
+	afd = open("/dev/null", O_RDONLY);
+	ASSERT_NE(-1, afd);
+	EXPECT_ERRNO(EBADFD, access_rw(f->fd, afd, iova, tmp, 16, 0));
+	ASSERT_EQ(0, close(afd));
 }
 
 /* GET_HW_INFO of mock devices. */
@@ -761,10 +804,38 @@ static void nested(struct fixture *f)
 	ASSERT_EQ(1, num);
 	ASSERT_EQ(0, check_iotlb(f->fd, na.out_hwpt_id, 1, 0));
 	ASSERT_EQ(0, check_iotlb(f->fd, na.out_hwpt_id, 0, IOMMU_TEST_IOTLB_DEFAULT));
+	/* Refused as a whole, it handled none: entry_num comes back 0. */
 	num = 1;
 	EXPECT_ERRNO(EINVAL, invalidate(f->fd, na.out_hwpt_id,
 					IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID, inv,
 					sizeof(inv[0]), &num));
+	ASSERT_EQ(0, num);
+	num = 1;
+	EXPECT_ERRNO(EINVAL, invalidate(f->fd, na.out_hwpt_id,
+					IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, NULL,
+					sizeof(inv[0]), &num));
+	ASSERT_EQ(0, num);
+	num = 1;
+	EXPECT_ERRNO(ENOENT, invalidate(f->fd, 9999, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv,
+					sizeof(inv[0]), &num));
+	ASSERT_EQ(0, num);
+	{
+		struct iommu_hwpt_invalidate r = {
+			.size = sizeof(r), .hwpt_id = na.out_hwpt_id,
+			.data_uptr = (uintptr_t)inv, .data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+			.entry_len = sizeof(inv[0]), .entry_num = 1, .__reserved = 1,
+		};
+
+		EXPECT_ERRNO(EOPNOTSUPP, ioctl(f->fd, IOMMU_HWPT_INVALIDATE, &r));
+		ASSERT_EQ(0, r.entry_num);
+	}
+	/* Driver data has the driver's size: a longer entry is refused even
+	 * when zero past it (inv[1] begins with a zero flags word). */
+	inv[1].flags = 0;
+	num = 1;
+	EXPECT_ERRNO(EINVAL, invalidate(f->fd, na.out_hwpt_id, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+					inv, sizeof(inv[0]) + 1, &num));
+	ASSERT_EQ(0, num);
 	inv[0].flags = 2;
 	num = 1;
 	EXPECT_ERRNO(EOPNOTSUPP, invalidate(f->fd, na.out_hwpt_id,
@@ -782,6 +853,34 @@ static void nested(struct fixture *f)
 	data.iotlb = 0;
 	na.data_len = sizeof(data) - 1;
 	EXPECT_ERRNO(EINVAL, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+	{
+		struct { struct iommu_hwpt_selftest d; uint32_t zero; } longer = { data, 0 };
+
+		na.data_uptr = (uintptr_t)&longer;
+		na.data_len = sizeof(longer);
+		EXPECT_ERRNO(EINVAL, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+		na.data_uptr = (uintptr_t)&data;
+	}
+	/* What the HWPT refuses comes before the fault object is looked up:
+	 * a nest parent takes no fault queue, a bad data type is refused,
+	 * whatever fault_id names. */
+	{
+		struct iommu_hwpt_alloc pa = { .size = sizeof(pa), .dev_id = idev,
+					       .pt_id = f->ioas_id, .fault_id = 9999,
+					       .flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
+							IOMMU_HWPT_FAULT_ID_VALID };
+
+		EXPECT_ERRNO(EOPNOTSUPP, ioctl(f->fd, IOMMU_HWPT_ALLOC, &pa));
+		na.data_len = sizeof(data);
+		na.data_type = IOMMU_HWPT_DATA_SELFTEST + 1;
+		na.flags = IOMMU_HWPT_FAULT_ID_VALID;
+		na.fault_id = 9999;
+		EXPECT_ERRNO(EOPNOTSUPP, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+		na.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		EXPECT_ERRNO(ENOENT, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+		na.flags = 0;
+		na.fault_id = 0;
+	}
 
 	/* vIOMMU: invalidation by virtual device ID reaches the cache. */
 	va.dev_id = idev;
@@ -855,6 +954,7 @@ static void iopf(struct fixture *f)
 	};
 	struct iommu_hwpt_pgfault rec;
 	struct iommu_hwpt_page_response resp = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
 	uint32_t stdev, idev;
 
 	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, MOCK_FLAGS_DEVICE_PASID, &stdev, NULL,
@@ -873,8 +973,15 @@ static void iopf(struct fixture *f)
 	}
 	ASSERT_EQ(0, pasid_op(f->fd, IOMMU_TEST_OP_PASID_ATTACH, stdev, 0x20, ha.out_hwpt_id));
 	trig.trigger_iopf.dev_id = idev;
+	pfd.fd = (int)fa.out_fault_fd;
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	/* Readable while a group waits (in a forked child too: its fd is
+	 * the same file as the opener's). */
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLIN, pfd.revents & POLLIN);
 	ASSERT_EQ(sizeof(rec), read((int)fa.out_fault_fd, &rec, sizeof(rec)));
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	ASSERT_EQ(IOMMU_PGFAULT_FLAGS_PASID_VALID | IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec.flags);
 	ASSERT_EQ(idev, rec.dev_id);
 	ASSERT_EQ(0x20, rec.pasid);
@@ -893,6 +1000,68 @@ static void iopf(struct fixture *f)
 	EXPECT_ERRNO(ENOENT, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
 	ASSERT_EQ(0, destroy(f->fd, stdev));
 	ASSERT_EQ(0, destroy(f->fd, ha.out_hwpt_id));
+	ASSERT_EQ(0, close((int)fa.out_fault_fd));
+	ASSERT_EQ(0, destroy(f->fd, fa.out_fault_id));
+}
+
+/* Whether a record waits on fault fd @fd. */
+static bool fault_pending(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* A nested HWPT at the RID owns the guest's PASIDs: a page request with a
+ * PASID the device has not attached (the device has none at all here)
+ * reaches the nested HWPT's fault queue, and leaves it with the RID's
+ * attachment. A paging HWPT at the RID takes no such request. */
+static void iopf_guest_pasid(struct fixture *f)
+{
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc na = { .size = sizeof(na), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+				       .data_type = IOMMU_HWPT_DATA_SELFTEST,
+				       .data_len = sizeof(data), .data_uptr = (uintptr_t)&data };
+	struct iommu_test_cmd trig = {
+		.size = sizeof(trig), .op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = { .pasid = 1, .grpid = 2, .addr = 0xdeadbeaf,
+				  .perm = IOMMU_PGFAULT_PERM_READ },
+	};
+	struct iommu_test_cmd rep = { .size = sizeof(rep), .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE };
+	struct iommu_hwpt_pgfault rec;
+	struct iommu_hwpt_page_response resp = { 0 };
+	uint32_t stdev, idev, parent;
+
+	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, 0, &stdev, NULL, &idev));
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_FAULT_QUEUE_ALLOC, &fa));
+	ASSERT_EQ(0, hwpt_alloc(f->fd, idev, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	na.dev_id = idev;
+	na.pt_id = parent;
+	na.fault_id = fa.out_fault_id;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_HWPT_ALLOC, &na));
+	rep.id = stdev;
+	rep.mock_domain_replace.pt_id = na.out_hwpt_id;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &rep));
+	trig.trigger_iopf.dev_id = idev;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	ASSERT_EQ(sizeof(rec), read((int)fa.out_fault_fd, &rec, sizeof(rec)));
+	ASSERT_EQ(IOMMU_PGFAULT_FLAGS_PASID_VALID | IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec.flags);
+	ASSERT_EQ(1, rec.pasid);
+	ASSERT_EQ(2, rec.grpid);
+	resp.cookie = rec.cookie;
+	ASSERT_EQ(sizeof(resp), write((int)fa.out_fault_fd, &resp, sizeof(resp)));
+	/* Pending when the RID moves on: answered, and gone from the queue. */
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	rep.mock_domain_replace.pt_id = parent;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &rep));
+	ASSERT_EQ(false, fault_pending((int)fa.out_fault_fd));
+	ASSERT_EQ(0, destroy(f->fd, na.out_hwpt_id));
+	/* A paging HWPT at the RID: the guest's PASIDs are nobody's. */
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_TEST_CMD, &trig));
+	ASSERT_EQ(false, fault_pending((int)fa.out_fault_fd));
+	ASSERT_EQ(0, destroy(f->fd, stdev));
+	ASSERT_EQ(0, destroy(f->fd, parent));
 	ASSERT_EQ(0, close((int)fa.out_fault_fd));
 	ASSERT_EQ(0, destroy(f->fd, fa.out_fault_id));
 }
@@ -1083,29 +1252,124 @@ static void mmap_outlives_fd(struct fixture *f)
 	(void)f;
 }
 
+static int rlimit_mode_set(int fd, uint64_t val)
+{
+	struct iommu_option cmd = { .size = sizeof(cmd), .option_id = IOMMU_OPTION_RLIMIT_MODE,
+				    .op = IOMMU_OPTION_OP_SET, .val64 = val };
+
+	return ioctl(fd, IOMMU_OPTION, &cmd);
+}
+
+/* Whether capability @cap is effective, after making it so (@on) or not
+ * when the process may. */
+static bool cap_effective(unsigned int cap, bool on)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	unsigned int i = CAP_TO_INDEX(cap);
+	uint32_t bit = CAP_TO_MASK(cap);
+
+	if (syscall(SYS_capget, &hdr, d))
+		return false;
+	if (d[i].permitted & bit) {
+		d[i].effective = on ? d[i].effective | bit : d[i].effective & ~bit;
+		syscall(SYS_capset, &hdr, d);
+		syscall(SYS_capget, &hdr, d);
+	}
+	return d[i].effective & bit;
+}
+
+/* A /dev/iommu fd opened with @cap effective (@on) or not; -1 when the
+ * process cannot have it so. The capability is effective again after,
+ * when permitted. */
+static int open_with_cap(unsigned int cap, bool on)
+{
+	int fd = -1;
+
+	if (cap_effective(cap, on) == on)
+		fd = open("/dev/iommu", O_RDWR);
+	cap_effective(cap, true);
+	return fd;
+}
+
+/* IOAS_MAP of the whole buffer on a new IOAS of @fd: 0 or an errno. */
+static int map_all(int fd, void *buf)
+{
+	uint64_t iova = 0;
+	uint32_t ioas;
+
+	if (ioas_alloc(fd, &ioas))
+		return errno;
+	return ioas_map(fd, ioas, buf, BUFFER_SIZE, &iova, 0) ? errno : 0;
+}
+
+/* The process's capabilities as it opened /dev/iommu are the context's:
+ * setting RLIMIT_MODE takes CAP_SYS_RESOURCE (EPERM without), and with
+ * CAP_IPC_LOCK pinning goes past RLIMIT_MEMLOCK (ENOMEM without). */
+static void capabilities(struct fixture *f)
+{
+	struct rlimit old, low;
+	int fd, err[2];
+
+	fd = open_with_cap(CAP_SYS_RESOURCE, true);
+	if (fd >= 0) {
+		ASSERT_EQ(0, rlimit_mode_set(fd, 1));
+		ASSERT_EQ(0, rlimit_mode_set(fd, 0));
+		EXPECT_ERRNO(EINVAL, rlimit_mode_set(fd, 2));
+		ASSERT_EQ(0, close(fd));
+	}
+	fd = open_with_cap(CAP_SYS_RESOURCE, false);
+	if (fd >= 0) {
+		EXPECT_ERRNO(EPERM, rlimit_mode_set(fd, 1));
+		ASSERT_EQ(0, close(fd));
+	}
+
+	/* 16 pages may be locked; the buffer has 64. */
+	ASSERT_EQ(0, getrlimit(RLIMIT_MEMLOCK, &old));
+	low = (struct rlimit){ .rlim_cur = 16 * PAGE_SIZE, .rlim_max = old.rlim_max };
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &low));
+	for (int on = 0; on <= 1; on++) {
+		fd = open_with_cap(CAP_IPC_LOCK, on);
+		err[on] = fd < 0 ? -1 : map_all(fd, f->buffer);
+		if (fd >= 0)
+			close(fd);
+	}
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &old));
+	if (err[0] >= 0)
+		ASSERT_EQ(ENOMEM, err[0]);
+	if (err[1] >= 0)
+		ASSERT_EQ(0, err[1]);
+}
+
 struct test_case {
 	const char *name;
 	void (*fn)(struct fixture *f);
+	bool remote;		/* runs in a forked child too: it uses no test
+				 * operation on the caller's memory or access
+				 * fds, which are the opener's alone */
 };
 
 static const struct test_case cases[] = {
-	{ "cmd_length", cmd_length },
-	{ "iova_ranges", iova_ranges },
-	{ "add_reserved", add_reserved },
-	{ "all_aligns", all_aligns },
-	{ "map_errors", map_errors },
-	{ "copy_and_destroy", copy_and_destroy },
-	{ "domain_replace", domain_replace },
-	{ "access", access_cases },
-	{ "hw_info", hw_info },
-	{ "dirty", dirty },
-	{ "pasid", pasid },
-	{ "nested", nested },
-	{ "iopf", iopf },
-	{ "memory_limit", memory_limit },
-	{ "two_fds", two_fds },
-	{ "viommu_mmap", viommu_mmap },
-	{ "mmap_outlives_fd", mmap_outlives_fd },
+	{ "cmd_length", cmd_length, true },
+	{ "iova_ranges", iova_ranges, true },
+	{ "add_reserved", add_reserved, true },
+	{ "all_aligns", all_aligns, false },
+	{ "map_errors", map_errors, false },
+	{ "huge_pages_off", huge_pages_off, true },
+	{ "copy_and_destroy", copy_and_destroy, false },
+	{ "domain_replace", domain_replace, true },
+	{ "access", access_cases, false },
+	{ "hw_info", hw_info, true },
+	{ "dirty", dirty, false },
+	{ "pasid", pasid, true },
+	{ "nested", nested, true },
+	{ "iopf", iopf, true },
+	{ "iopf_guest_pasid", iopf_guest_pasid, true },
+	{ "memory_limit", memory_limit, false },
+	{ "two_fds", two_fds, false },
+	{ "capabilities", capabilities, false },
+	{ "viommu_mmap", viommu_mmap, false },
+	{ "mmap_outlives_fd", mmap_outlives_fd, false },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)
@@ -1135,13 +1399,43 @@ static int off_mode(void)
 	return 0;
 }
 
+/* Fork mode: @c in a child of ours, whose fds and memory our service
+ * thread serves; its failures. */
+static unsigned int run_case_forked(const struct test_case *c, unsigned int domains)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (!pid) {
+		run_case(c, domains);
+		_exit(cur_failed ? 1 : 0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 1;
+	return WEXITSTATUS(st) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int i, domains, failed = 0, n = 0;
+	bool forked = argc > 1 && !strcmp(argv[1], "fork");
+	int keep = -1;
 	char name[96];
 
 	if (argc > 1 && !strcmp(argv[1], "off"))
 		return off_mode();
+	if (forked) {
+		/* Children of a process with a machine are served by it. */
+		keep = open("/dev/iommu", O_RDWR);
+		if (keep < 0)
+			return 1;
+		argc--;
+		argv++;
+	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (domains = 0; domains <= 2; domains++) {
 			snprintf(name, sizeof(name), "iommufd_ioas.mock_domains_%u.%s", domains,
@@ -1149,12 +1443,19 @@ int main(int argc, char **argv)
 			/* An argument runs the cases whose names contain it. */
 			if (argc > 1 && !strstr(name, argv[1]))
 				continue;
+			if (forked && !cases[i].remote)
+				continue;
 			cur_case = name;
-			run_case(&cases[i], domains);
+			if (forked)
+				cur_failed = run_case_forked(&cases[i], domains);
+			else
+				run_case(&cases[i], domains);
 			printf("%s %u %s\n", cur_failed ? "not ok" : "ok", ++n, name);
 			failed += cur_failed;
 		}
 	}
 	printf("# %u passed, %u failed\n", n - failed, failed);
+	if (keep >= 0)
+		close(keep);
 	return failed ? 1 : 0;
 }

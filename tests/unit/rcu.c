@@ -703,6 +703,85 @@ static void test_slot_sections(void)
 	}
 }
 
+/*
+ * Leaf sections (rcu_read_trylock_leaf()): a thread whose slot is not at
+ * hand gets none and is in no section; once it is, a leaf section is
+ * waited for like any other, and inside an outer section a leaf's exit
+ * does not end the outer one. On a fencing domain, the entry whose
+ * periodic check is due gets none either, and leaves no section behind.
+ */
+struct leaf_reader {
+	int step, inside, ended;	/* atomics */
+	bool none_first, none_due, had_slot;
+	unsigned int depth;		/* outer sections around the leaf */
+};
+
+static void *leaf_reader_fn(void *arg)
+{
+	struct leaf_reader *r = arg;
+	struct rcu_slot *s;
+	unsigned int i;
+
+	/* A new thread: no slot remembered, no section entered. */
+	r->none_first = rcu_read_trylock_leaf(&main_dom) == NULL;
+	rcu_read_lock(&main_dom);
+	rcu_read_unlock(&main_dom);
+	/* Due for its periodic check on a fencing domain: none either. */
+	rcu_read_lock(&test_dom);
+	s = rcu_slot_cached(&test_dom);
+	s->fenced = UINT16_MAX;
+	rcu_read_unlock(&test_dom);
+	r->none_due = rcu_read_trylock_leaf(&test_dom) == NULL;
+	__atomic_store_n(&r->step, 1, __ATOMIC_SEQ_CST);
+	sleep_ms(30);
+	/* The check made by the ordinary entry, the leaf comes back. */
+	rcu_read_lock(&test_dom);
+	rcu_read_unlock(&test_dom);
+	s = rcu_read_trylock_leaf(&test_dom);
+	CHECK(s != NULL);
+	rcu_read_unlock_leaf(&test_dom, s);
+
+	for (i = 0; i < r->depth; i++)
+		rcu_read_lock(&main_dom);
+	s = rcu_read_trylock_leaf(&main_dom);
+	r->had_slot = s != NULL;
+	if (s)
+		rcu_read_unlock_leaf(&main_dom, s);
+	s = rcu_read_trylock_leaf(&main_dom);
+	__atomic_store_n(&r->inside, 1, __ATOMIC_SEQ_CST);
+	sleep_ms(30);
+	__atomic_store_n(&r->ended, 1, __ATOMIC_SEQ_CST);
+	if (s)
+		rcu_read_unlock_leaf(&main_dom, s);
+	for (i = 0; i < r->depth; i++)
+		rcu_read_unlock(&main_dom);
+	return NULL;
+}
+
+static void test_leaf_sections(void)
+{
+	unsigned int depth;
+
+	for (depth = 0; depth < 2; depth++) {
+		struct leaf_reader r = { .depth = depth };
+		pthread_t t;
+
+		CHECK_OK(pthread_create(&t, NULL, leaf_reader_fn, &r));
+		wait_flag(&r.step);
+		/* Neither refused entry left a section open. */
+		rcu_synchronize(&main_dom);
+		rcu_synchronize(&test_dom);
+		CHECK_EQ(__atomic_load_n(&r.inside, __ATOMIC_SEQ_CST), 0);
+		wait_flag(&r.inside);
+		rcu_synchronize(&main_dom);
+		CHECK_EQ(__atomic_load_n(&r.ended, __ATOMIC_SEQ_CST), 1);
+		CHECK_OK(pthread_join(t, NULL));
+		CHECK(r.none_first);
+		CHECK(r.none_due);
+		CHECK(r.had_slot);
+	}
+}
+
 /* fork() while another thread's grace period waits for a reader: the
  * child's grace periods of that domain neither wait for the parent's
  * threads nor for the lock the waiting one holds. */
@@ -829,6 +908,7 @@ int main(void)
 	test_slow_path();
 	test_slow_path_self();
 	test_slot_sections();
+	test_leaf_sections();
 	test_fork_mid_gp();
 	rcu_domain_fini(&ad_dom);
 	rcu_domain_fini(&test_dom);

@@ -64,8 +64,10 @@ static inline int dma_copy_in(void *arg, void *host, size_t n, size_t off)
  * address of @iova, or false. The bytes are copied between @buf and the
  * RAM at *pa (@write: into it) inside one read-side section of @rcu, which
  * @hit runs in too. Returns false, having copied nothing, if @buf is NULL,
- * @len is 0 or crosses the page, @hit misses, or the output is not all
- * RAM: the caller's piece loop then does the transfer.
+ * @len is 0 or crosses the page, entering the section would take a call,
+ * @hit misses, or the output is not in the frame pool: the caller's piece
+ * loop then does the transfer. On the way to a whole page's copy nothing
+ * is a call, the copy included.
  */
 static inline_hot bool dma_one_page(struct rcu_domain *rcu, struct siommu_mem *mem,
 				    bool (*hit)(void *ctx, uint64_t *pa), void *ctx,
@@ -77,16 +79,23 @@ static inline_hot bool dma_one_page(struct rcu_domain *rcu, struct siommu_mem *m
 
 	if (unlikely(!buf || !len || len > 4096 - (iova & 0xfff)))
 		return false;
-	rs = rcu_read_lock_slot(rcu);
-	if (unlikely(!hit(ctx, &pa)) || unlikely(!(host = dma_host(mem, pa, len)))) {
-		rcu_read_unlock_slot(rcu, rs);
+	/* Nothing nests in the section: @hit is lock-free. */
+	rs = rcu_read_trylock_leaf(rcu);
+	if (unlikely(!rs))
+		return false;
+	/* The frame pool's base and size are multiples of 1G
+	 * (siommu_mem_create()): a page in it lies wholly in it. */
+	if (unlikely(!hit(ctx, &pa)) || unlikely(!(host = mem_pool_host(mem, pa)))) {
+		rcu_read_unlock_leaf(rcu, rs);
 		return false;
 	}
-	if (write)
-		memcpy(host, buf, len);
+	/* A whole page, the common transfer, as a copy of known size, which
+	 * the compiler makes inline without the library's size dispatch. */
+	if (likely(len == 4096))
+		memcpy(write ? host : buf, write ? buf : host, 4096);
 	else
-		memcpy(buf, host, len);
-	rcu_read_unlock_slot(rcu, rs);
+		memcpy(write ? host : buf, write ? buf : host, len);
+	rcu_read_unlock_leaf(rcu, rs);
 	return true;
 }
 

@@ -36,6 +36,14 @@ static inline_hot bool slot_read_retry(const uint32_t *seq, uint32_t s)
 	return (s & 1) || __atomic_load_n(seq, __ATOMIC_RELAXED) != s;
 }
 
+/* slot_read_retry() as a word, zero when the copy can be trusted: for
+ * readers that fold it into one test with checks of their own. */
+static inline_hot uint32_t slot_read_stale(const uint32_t *seq, uint32_t s)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (s & 1) | (__atomic_load_n(seq, __ATOMIC_RELAXED) ^ s);
+}
+
 /* Take the slot if no writer holds it: *held is the odd count to hand
  * to slot_unlock(). */
 static inline bool slot_trylock(uint32_t *seq, uint32_t *held)

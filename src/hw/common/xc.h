@@ -105,6 +105,13 @@ static inline_hot struct xc_slot *xc_set(const struct xc *x, uint64_t key, uint6
 	return (struct xc_slot *)((char *)x->slot + ((h >> 38) & x->set_offs));
 }
 
+/* Whether slot @e holds (@key, @page), in a copy still to be trusted. */
+static inline_hot bool xc_slot_is(const struct xc_slot *e, uint64_t key, uint64_t page)
+{
+	return ((__atomic_load_n(&e->key, __ATOMIC_RELAXED) ^ key) |
+		(__atomic_load_n(&e->page, __ATOMIC_RELAXED) ^ page)) == 0;
+}
+
 /*
  * xc_lookup - the entry of (@key, @page) if it was made under the current
  * generation *@gen: true with *out its output word, read after the
@@ -115,26 +122,25 @@ static inline_hot bool xc_lookup(const struct xc *x, const uint64_t *gen, uint64
 {
 	struct xc_slot *e = xc_set(x, key, page);
 	const struct xc_slot *end = (const struct xc_slot *)((const char *)e + x->last_way);
+	uint32_t seq, g;
+	uint64_t o;
 
 	for (;;) {
-		uint32_t seq = slot_read_begin(&e->seq);
-		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
-		uint64_t pg = __atomic_load_n(&e->page, __ATOMIC_RELAXED);
-
-		if (((k ^ key) | (pg ^ page)) == 0) {
-			uint64_t o = __atomic_load_n(&e->out, __ATOMIC_RELAXED);
-			uint32_t g = __atomic_load_n(&e->gen, __ATOMIC_RELAXED);
-
-			if (slot_read_retry(&e->seq, seq) ||
-			    g != (uint32_t)__atomic_load_n(gen, __ATOMIC_SEQ_CST))
-				return false;
-			*out = o;
-			return true;
-		}
+		seq = slot_read_begin(&e->seq);
+		if (likely(xc_slot_is(e, key, page)))
+			break;
 		if (e == end)
 			return false;
 		e++;
 	}
+	o = __atomic_load_n(&e->out, __ATOMIC_RELAXED);
+	g = __atomic_load_n(&e->gen, __ATOMIC_RELAXED);
+	/* One test: the copy trusted and made under the current generation. */
+	if (unlikely((slot_read_stale(&e->seq, seq) |
+		      (g ^ (uint32_t)__atomic_load_n(gen, __ATOMIC_SEQ_CST))) != 0))
+		return false;
+	*out = o;
+	return true;
 }
 
 /*
@@ -154,7 +160,7 @@ static inline_hot uint64_t xc_out_word(uint64_t block, unsigned int level, uint6
  * shift @shift (0 or XC_PERM_PRIV_SHIFT), as READ | WRITE | EXEC. */
 static inline_hot uint32_t xc_out_perm(uint64_t out, unsigned int shift)
 {
-	return (XC_OUT_PERM(out) >> shift) & 7u;
+	return (uint32_t)(out >> shift) & 7u;
 }
 
 /* Whether the entry grants every bit of @need (access << shift). */
@@ -179,16 +185,20 @@ struct xc_piece {
 static inline_hot bool xc_out_piece(uint64_t out, uint64_t iova, unsigned int shift,
 				    uint32_t access, struct xc_piece *p)
 {
-	uint64_t size = level_size(XC_OUT_LEVEL(out));
+	uint32_t perm = xc_out_perm(out, shift);
+	uint64_t size;
 
-	if (!xc_out_grants(out, (uint64_t)access << shift))
+	/* The requester's permissions first: the check and the piece's
+	 * perm are one value. */
+	if (access & ~perm)
 		return false;
+	size = level_size(XC_OUT_LEVEL(out));
 	p->size = size;
 	p->base = iova & ~(size - 1);
 	/* A block is at least 4K: the mask clears the word's low bits too. */
 	p->out = out & ~(size - 1);
 	p->addr = XC_OUT_PAGE(out) + (iova & 0xfff);
-	p->perm = xc_out_perm(out, shift);
+	p->perm = perm;
 	return true;
 }
 

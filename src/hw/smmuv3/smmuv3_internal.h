@@ -273,6 +273,20 @@ enum { TLB_S1 = 1, TLB_S2 = 2, TLB_NEST = 3 };
 	 ((ssv) ? XC_KEY_SSV | (uint64_t)(ssid) << 32 : 0))
 #define XC_OUT_CD		BIT64(8)	/* the hit counts a CD hit too */
 
+/*
+ * The hit paths' XC_KEY() of @req, without a branch: *key, and whether
+ * the request's SubstreamID (when it has one) fits in 20 bits. Without
+ * SSV the SSID field is ignored, as XC_KEY() ignores it.
+ */
+static inline_hot bool smmu_req_key(const struct siommu_smmuv3_req *req, uint64_t *key)
+{
+	uint32_t ssid = req->ssid & -(uint32_t)req->ssv;
+
+	*key = XC_KEY_VALID | (uint64_t)req->sid | (uint64_t)req->ssv << 52 |
+	       (uint64_t)ssid << 32;
+	return ssid <= 0xfffff;
+}
+
 enum smmu_stat {
 	ST_TLB_HIT,
 	ST_TLB_MISS,

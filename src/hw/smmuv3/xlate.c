@@ -299,16 +299,16 @@ int SIOMMU_EXPORT siommu_smmuv3_translate(struct siommu_smmuv3 *s,
 					  struct siommu_smmuv3_xlate *res)
 {
 	struct xc_piece p;
-	uint64_t out;
+	uint64_t key, out;
 
 	/* The hit path: the checks of req_check() in two tests, one probe of
 	 * the combined cache, *res written from registers. Anything else is
 	 * translate_miss()'s. */
-	if (unlikely(!req || !res || req->access - 1u >= ACC_ALL ||
-		     (req->ssv && req->ssid > 0xfffff)))
+	if (unlikely(!req || !res))
 		return -EINVAL;
-	if (likely(smmu_xc_lookup(s, XC_KEY(req->sid, req->ssv, req->ssid),
-				  req->iova & ~0xfffull, &out)) &&
+	if (unlikely(!smmu_req_key(req, &key) | (req->access - 1u >= ACC_ALL)))
+		return -EINVAL;
+	if (likely(smmu_xc_lookup(s, key, req->iova & ~0xfffull, &out)) &&
 	    likely(xc_out_piece(out, req->iova, perm_shift(req), req->access, &p))) {
 		res_fill(res, &p);
 		xc_count(s, out);
@@ -400,11 +400,12 @@ static inline_hot bool dma_fast(struct siommu_smmuv3 *s, const struct siommu_smm
 	uint32_t access = write ? SIOMMU_SMMUV3_WRITE : SIOMMU_SMMUV3_READ;
 	struct xc_hit h;
 
-	if (unlikely(!req || (req->ssv && req->ssid > 0xfffff)))
+	if (unlikely(!req) || unlikely(!smmu_req_key(req, &h.key)))
 		return false;
-	h = (struct xc_hit){ .x = &s->xc, .gen = &s->inv_gen,
-			     .key = XC_KEY(req->sid, req->ssv, req->ssid), .iova = req->iova,
-			     .need = (uint64_t)access << perm_shift(req) };
+	h.x = &s->xc;
+	h.gen = &s->inv_gen;
+	h.iova = req->iova;
+	h.need = (uint64_t)access << perm_shift(req);
 	if (!dma_one_page(&s->rcu, s->mem, xc_hit_pa, &h, req->iova, buf, len, write))
 		return false;
 	xc_count(s, h.out);

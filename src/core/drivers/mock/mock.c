@@ -407,8 +407,10 @@ static int cache_invalidate_user(struct siommu_domain *dom, struct iommu_user_ar
 	uint32_t i, n = a->entry_num;
 	int ret = 0;
 
-	if (a->type != SIOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
+	if (a->type != SIOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+		a->entry_num = 0;
 		return -EINVAL;
+	}
 	for (i = 0; i < n; i++) {
 		ret = iommu_user_array_get(a, i, &inv, sizeof(inv), sizeof(inv));
 		if (!ret)
@@ -525,8 +527,10 @@ static int viommu_invalidate(struct siommu_unit *unit, void *viommu,
 	int ret = 0;
 
 	(void)viommu;
-	if (a->type != SIOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST)
+	if (a->type != SIOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST) {
+		a->entry_num = 0;
 		return -EINVAL;
+	}
 	for (i = 0; i < n; i++) {
 		ret = iommu_user_array_get(a, i, &inv, sizeof(inv), sizeof(inv));
 		if (!ret)
@@ -547,6 +551,7 @@ static int viommu_invalidate(struct siommu_unit *unit, void *viommu,
 
 const struct iommu_ops mock_iommu_ops = {
 	.name = "mock",
+	.user_pasid_table = true,
 	.unit_init = unit_init,
 	.unit_fini = unit_fini,
 	.unit_info = unit_info,
@@ -694,7 +699,10 @@ int SIOMMU_EXPORT siommu_mock_page_request(struct siommu_device *dev, uint32_t p
 	if (!dev || !is_mock(dev->unit) || !(read || write))
 		return -EINVAL;
 	if (pasid != SIOMMU_MOCK_NO_PASID) {
-		if (!dev->pasid_bits || pasid >> dev->pasid_bits)
+		/* Any PASID of the unit's width: one the device has not
+		 * attached reaches a nested domain at its RID (the guest's
+		 * PASID table), whatever the device's own width. */
+		if (pasid >> SIOMMU_MOCK_PASID_WIDTH)
 			return -EINVAL;
 		req.pasid_present = true;
 		req.pasid = pasid;

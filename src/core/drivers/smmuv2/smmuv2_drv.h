@@ -46,7 +46,11 @@
  *     its stall_end hook. Any other fault is reported to the device's
  *     handler and, if it stalled, terminated at once. FSR keeps the
  *     stall's record until its answer, so faults meanwhile are held with
- *     it (MULTI) and end with the same RESUME. Before a hook runs, which
+ *     it (MULTI) and end with the same RESUME. The context interrupt
+ *     reads FSR again after each record it clears, as a level interrupt
+ *     would fire again: a transaction that stalled with no record of its
+ *     own (MULTI behind a fault that did not stall) is retried, never
+ *     left held. Before a hook runs, which
  *     may wait for the device's job, its bank stops stalling and a stall
  *     held there is terminated (the pending answer then finds another
  *     generation and is dropped): the fault path needs ctx->lock, which

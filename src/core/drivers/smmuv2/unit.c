@@ -21,7 +21,6 @@
 /* MAIR0: attribute 0 normal write-back, 1 device-nGnRE (as the table's
  * leaves index them). */
 #define MAIR0_VAL	0x04ffu
-#define FSR_CLEAR	(SIOMMU_SMMUV2_FSR_FAULT | SIOMMU_SMMUV2_FSR_SS)
 
 uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
 {
@@ -301,7 +300,10 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
 		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_MAIR0), MAIR0_VAL);
 	}
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_CONTEXTIDR), 0);
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
+	/* The fault bits: SS is RESUME's to clear (SMMUv2, SMMU_CBn_FSR),
+	 * and a bank no stream uses holds nothing (what its stalling
+	 * tables held ended as they left it). */
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), SIOMMU_SMMUV2_FSR_FAULT);
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), SCTLR_ON);
 }
 
@@ -829,72 +831,100 @@ static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb)
 }
 
 /*
- * Bank @cb's context interrupt, on the thread whose transaction faulted.
- * A stall in a bound process's table of a device that waits for it (the
- * live ASID's) goes to the core's page-fault path, FSR kept until the
- * answer (page_response()). Any other fault is read, cleared and
- * reported to the device's handler, and if the bank holds it, terminated
- * after the report (the device is told through its stall_end hook).
+ * Bank @cb's context interrupt, on the thread whose transaction faulted,
+ * taken as a level one: FSR is read again after each record is dealt
+ * with, until it holds nothing the driver has not answered. A stall in a
+ * bound process's table of a device that waits for it (the live ASID's)
+ * goes to the core's page-fault path, FSR kept until the answer
+ * (page_response()). Any other fault is read, cleared and reported to
+ * the device's handler, and if the bank holds it, terminated after the
+ * report (the device is told through its stall_end hook).
+ *
+ * A bank may hold transactions with no record of their own: a fault that
+ * comes while FSR holds another sets MULTI and records nothing, yet
+ * stalls when CFCFG is set (SMMUv2, SMMU_CBn_FSR, SMMU_CBn_SCTLR), and
+ * raises no interrupt of its own. One comes when a fault that did not
+ * stall (the bank's stalling paused, or a transaction that met the
+ * configuration before CFCFG was set) is being read here as the bank
+ * stalls again. Clearing FSR does not release it (only RESUME clears
+ * SS), so FSR showing SS and no record once the records are dealt with
+ * means such transactions: without a syndrome there is nothing to report
+ * and no way to tell whose they are, so they are retried, which issues
+ * them again with FSR clear: a fault that persists is recorded and takes
+ * the path its record calls for.
  */
 static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 {
+	struct smmuv2_drv_stall *st = &v->stalls[cb];
 	struct iommu_page_request req;
 	struct smmuv2_drv_att *att;
 	struct siommu_fault f;
-	uint32_t fsr, fsynr0;
+	uint32_t fsr, fsynr0, rec;
 	uint64_t far;
 
 	pthread_mutex_lock(&v->fault_lock);
-	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
-	if (!(fsr & SIOMMU_SMMUV2_FSR_FAULT)) {
+	for (;;) {
+		fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+		rec = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
+		if (fsr & SIOMMU_SMMUV2_FSR_SS) {
+			/* A reported stall keeps FSR until its answer, whose
+			 * RESUME ends everything the bank holds. */
+			if (st->out)
+				break;
+			if (st->paused) {
+				/* A late stall of a paused bank (stall_pause()):
+				 * nothing may wait on the fault path while a hook
+				 * runs. Ended as a stall_pause() ends one held when
+				 * it starts, unreported. */
+				stall_end_locked(v, cb, false);
+				continue;
+			}
+			if (!rec) {
+				stall_end_locked(v, cb, true);
+				continue;
+			}
+		} else if (!rec) {
+			/* MULTI alone: its fault was terminated unrecorded. */
+			if (fsr)
+				smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr);
+			break;
+		}
+		fsynr0 = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSYNR0));
+		far = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
+		att = fsr & SIOMMU_SMMUV2_FSR_SS ? stall_att_live(v, cb) : NULL;
+		if (att) {
+			st->gen = (uint16_t)((st->gen + 1) & 0x1ff);
+			st->out = true;
+			req = (struct iommu_page_request){
+				.rid = att->dev->cfg.rid, .pasid_present = true,
+				.pasid = att->pasid, .addr = far,
+				.grpid = SMMUV2_DRV_STALL_TAG(cb, st->gen), .stall = true,
+				.last = true, .read = !(fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR),
+				.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR,
+			};
+			/* Counted before the lock goes: a drain waits for the
+			 * report. */
+			__atomic_fetch_add(&v->stall_reporting, 1, __ATOMIC_ACQ_REL);
+			pthread_mutex_unlock(&v->fault_lock);
+			core_report_page_requests(v->unit, &req, 1);
+			__atomic_fetch_sub(&v->stall_reporting, 1, __ATOMIC_RELEASE);
+			return;
+		}
+		memset(&f, 0, sizeof(f));
+		f.addr = far;
+		f.rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
+		f.reason = rec;
+		f.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
+		/* Write-1-to-clear: FSR takes new records from here. */
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
+		__atomic_fetch_add(&v->n_fault, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&v->fault_lock);
-		return;
+		core_report_fault(v->unit, &f);
+		pthread_mutex_lock(&v->fault_lock);
+		if ((fsr & SIOMMU_SMMUV2_FSR_SS) && !st->out &&
+		    (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS))
+			stall_end_locked(v, cb, false);
 	}
-	fsynr0 = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSYNR0));
-	far = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
-	if ((fsr & SIOMMU_SMMUV2_FSR_SS) && v->stalls[cb].paused) {
-		/* A late stall of a paused bank (stall_pause()): nothing
-		 * may wait on the fault path while a hook runs. Ended as a
-		 * stall_pause() ends one held when it starts, unreported. */
-		stall_end_locked(v, cb, false);
-		pthread_mutex_unlock(&v->fault_lock);
-		return;
-	}
-	att = fsr & SIOMMU_SMMUV2_FSR_SS ? stall_att_live(v, cb) : NULL;
-	if (att) {
-		struct smmuv2_drv_stall *st = &v->stalls[cb];
-
-		st->gen = (uint16_t)((st->gen + 1) & 0x1ff);
-		st->out = true;
-		req = (struct iommu_page_request){
-			.rid = att->dev->cfg.rid, .pasid_present = true, .pasid = att->pasid,
-			.addr = far, .grpid = SMMUV2_DRV_STALL_TAG(cb, st->gen), .stall = true,
-			.last = true, .read = !(fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR),
-			.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR,
-		};
-		/* Counted before the lock goes: a drain waits for the report. */
-		__atomic_fetch_add(&v->stall_reporting, 1, __ATOMIC_ACQ_REL);
-		pthread_mutex_unlock(&v->fault_lock);
-		core_report_page_requests(v->unit, &req, 1);
-		__atomic_fetch_sub(&v->stall_reporting, 1, __ATOMIC_RELEASE);
-		return;
-	}
-	memset(&f, 0, sizeof(f));
-	f.addr = far;
-	f.rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
-	f.reason = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
-	f.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
-	/* Write-1-to-clear: FSR takes new records from here. */
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr);
-	__atomic_fetch_add(&v->n_fault, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&v->fault_lock);
-	core_report_fault(v->unit, &f);
-	if (!(fsr & SIOMMU_SMMUV2_FSR_SS))
-		return;
-	pthread_mutex_lock(&v->fault_lock);
-	if (!v->stalls[cb].out &&
-	    (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS))
-		stall_end_locked(v, cb, false);
 	pthread_mutex_unlock(&v->fault_lock);
 }
 
@@ -1030,7 +1060,8 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 	}
 	for (i = 0; i < v->num_cb; i++) {
 		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_SCTLR), 0);
-		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_FSR), FSR_CLEAR);
+		smmuv2_drv_wr32(v, cb_reg((int)i, SIOMMU_SMMUV2_CB_FSR),
+				SIOMMU_SMMUV2_FSR_FAULT);
 	}
 	smmuv2_drv_wr32(v, SIOMMU_SMMUV2_TLBIALLNSNH, 0);
 	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);

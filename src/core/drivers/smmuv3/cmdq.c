@@ -253,10 +253,10 @@ void smmu_drv_cmdq_run(struct smmu_drv_unit *u, void (*fill)(struct smmu_drv_uni
 	/* Device callbacks run in this thread from here on, and the
 	 * reports the drain makes of what they raised (smmuv3_drv.h). */
 	core_queue_enter();
-	pthread_mutex_lock(&u->q_lock);
+	fifo_lock(&u->q_lock);
 	fill(u, arg);
 	cmdq_sync_counted(u);
-	pthread_mutex_unlock(&u->q_lock);
+	fifo_unlock(&u->q_lock);
 	smmu_drv_drain_pending(u);
 	core_queue_exit();
 }

@@ -63,7 +63,9 @@
  * the core's ctx->lock. A smmu_drv_dom's attachment list and each
  * attachment's alt tag change under ctx->lock and the domain's dom->lock;
  * flushes read them under dom->lock. q_lock protects the command queue
- * and what follows it in struct smmu_drv_unit, taken after dom->lock.
+ * and what follows it in struct smmu_drv_unit, taken after dom->lock; it
+ * is granted in the order it is asked for (util/fifo_lock.h), so a thread
+ * that flushes back to back cannot keep a replace waiting.
  * evt_lock serialises draining the event queue, pri_lock the PRI queue;
  * neither is held across a call into the core's reporting functions.
  * Counters are written with atomic stores by their lock's holder and read
@@ -94,6 +96,7 @@
 #include <siommu/smmuv3_build.h>
 
 #include "core/core_internal.h"
+#include "util/fifo_lock.h"
 
 #define BIT64(n) (1ull << (n))
 #define GENMASK64(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
@@ -168,7 +171,7 @@ struct smmu_drv_unit {
 	/* ASIDs (stage 1) and VMIDs (stage 2); 0 reserved in both. */
 	uint64_t *asid_map, *vmid_map;
 	uint64_t n_ids;			/* in use; read with an atomic */
-	pthread_mutex_t q_lock;
+	struct fifo_lock q_lock;
 	struct smmu_drv_queue cmdq;
 	uint32_t cmdq_prod;
 	unsigned int cmdq_pending;	/* written since the last CMD_SYNC */

@@ -232,7 +232,6 @@ static void unit_free(struct smmu_drv_unit *u)
 		siommu_mem_frame_free(u->mem, u->sync_pa, SIOMMU_SZ_4K, SIOMMU_MEM_HW);
 	free(u->asid_map);
 	free(u->vmid_map);
-	pthread_mutex_destroy(&u->q_lock);
 	pthread_mutex_destroy(&u->evt_lock);
 	pthread_mutex_destroy(&u->pri_lock);
 	free(u);
@@ -252,7 +251,7 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 		return -ENOMEM;
 	u->unit = unit;
 	u->mem = mem;
-	pthread_mutex_init(&u->q_lock, NULL);
+	fifo_lock_init(&u->q_lock);
 	pthread_mutex_init(&u->evt_lock, NULL);
 	pthread_mutex_init(&u->pri_lock, NULL);
 	u->asid_map = calloc(65536 / 64, sizeof(uint64_t));

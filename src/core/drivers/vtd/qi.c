@@ -242,7 +242,7 @@ void vtd_drv_qi_run(struct vtd_drv_unit *v, void (*fill)(struct vtd_drv_unit *, 
 {
 	pthread_t self = pthread_self();
 
-	pthread_mutex_lock(&v->q_lock);
+	fifo_lock(&v->q_lock);
 	__atomic_store(&v->q_owner, &self, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->q_held, true, __ATOMIC_RELAXED);
 	/* Device callbacks run in this thread from here on (core.h). */
@@ -252,7 +252,7 @@ void vtd_drv_qi_run(struct vtd_drv_unit *v, void (*fill)(struct vtd_drv_unit *, 
 	qi_drain_deferred(v);
 	core_queue_exit();
 	__atomic_store_n(&v->q_held, false, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&v->q_lock);
+	fifo_unlock(&v->q_lock);
 }
 
 static void fill_global(struct vtd_drv_unit *v, void *arg)

@@ -82,7 +82,7 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 	}
 	v->unit = unit;
 	v->mem = mem;
-	pthread_mutex_init(&v->q_lock, NULL);
+	fifo_lock_init(&v->q_lock);
 	pthread_mutex_init(&v->fault_lock, NULL);
 	pthread_mutex_init(&v->prq_lock, NULL);
 	v->did_map[0] = 1;	/* DID 0 is reserved (with CM it must be) */
@@ -159,7 +159,6 @@ out_destroy_hw:
 out_free_map:
 	free(v->did_map);
 out_free_v:
-	pthread_mutex_destroy(&v->q_lock);
 	pthread_mutex_destroy(&v->fault_lock);
 	pthread_mutex_destroy(&v->prq_lock);
 	free(v);
@@ -178,7 +177,6 @@ static void unit_fini(struct siommu_unit *unit)
 	siommu_mem_frame_free(v->mem, v->iq_pa, SIOMMU_SZ_4K, SIOMMU_MEM_HW);
 	siommu_mem_frame_free(v->mem, v->root_pa, SIOMMU_SZ_4K, SIOMMU_MEM_HW);
 	free(v->did_map);
-	pthread_mutex_destroy(&v->q_lock);
 	pthread_mutex_destroy(&v->fault_lock);
 	pthread_mutex_destroy(&v->prq_lock);
 	free(v);

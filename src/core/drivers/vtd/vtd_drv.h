@@ -25,8 +25,9 @@
  * the core's ctx->lock. A vtd_drv_dom's attachment list and each
  * attachment's alt_did change under ctx->lock and the domain's dom->lock,
  * and flushes read them under dom->lock. q_lock protects the invalidation
- * queue, the status page and the counters after it, taken after dom->lock.
- * Its holder records itself in q_owner/q_held (q_held read with an atomic
+ * queue, the status page and the counters after it, taken after dom->lock
+ * and granted in the order it is asked for (util/fifo_lock.h): a thread
+ * that flushes back to back cannot keep another's flush waiting. Its holder records itself in q_owner/q_held (q_held read with an atomic
  * by any thread): a page response from the holder's own thread (a device
  * callback run inside the holder's IQT write raised a page request) is
  * queued in resp_defer, under q_lock already held, and submitted by the
@@ -46,6 +47,7 @@
 #include <siommu/vtd_build.h>
 
 #include "core/core_internal.h"
+#include "util/fifo_lock.h"
 
 #define BIT64(n) (1ull << (n))
 
@@ -89,7 +91,7 @@ struct vtd_drv_unit {
 	uint64_t n_did;			/* DIDs in use; read with an atomic */
 	vtd_drv_replace_hook_fn *replace_hook;
 	void *replace_arg;
-	pthread_mutex_t q_lock;
+	struct fifo_lock q_lock;
 	uint64_t iq_pa, status_pa;
 	uint32_t *status;		/* status_pa's word (pool RAM): polled */
 	unsigned int iq_tail, iq_pending;
