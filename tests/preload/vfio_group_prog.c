@@ -114,6 +114,7 @@ static void type1_flow(void)
 	FAILS(ioctl(g, _IO(VFIO_TYPE, VFIO_BASE + 40), &st), ENOTTY);
 	FAILS(read(g, &st, sizeof(st)), EINVAL);
 	FAILS(pread(g, &st, sizeof(st), 0), EINVAL);
+	CHECK(mmap(NULL, 4096, PROT_READ, MAP_SHARED, g, 0) == MAP_FAILED && errno == ENODEV);
 
 	/* SET_CONTAINER: the fd, then the group's state, then the fd's kind. */
 	FAILS(ioctl(g, VFIO_GROUP_SET_CONTAINER, NULL), EFAULT);
