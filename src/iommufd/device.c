@@ -43,7 +43,7 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		       struct ifd_ioas *ioas, unsigned int flags, bool auto_domain,
 		       struct ifd_hwpt **out)
 {
-	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING };
+	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING, .dev = idev->dev };
 	struct ifd_hwpt *hwpt;
 	int ret;
 
