@@ -366,7 +366,10 @@ int SIOMMU_EXPORT siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t h
 	n = *entry_num;
 	/* Refusing the call as a whole handles no entry. */
 	*entry_num = 0;
-	if (n && (!data || !entry_len))
+	/* Bounded so that one call cannot run unbounded, nor read an entry
+	 * beyond a page, whatever the array holds. */
+	if (n && (!data || !entry_len || entry_len > SIOMMU_HWPT_INVALIDATE_MAX_ENTRY_LEN ||
+		  n > SIOMMU_HWPT_INVALIDATE_MAX_ENTRIES))
 		return -EINVAL;
 	obj = ifd_obj_get(ictx, hwpt_id, SIOMMU_IOMMUFD_OBJ_NONE);
 	if (!obj)
