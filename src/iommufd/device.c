@@ -368,8 +368,7 @@ int SIOMMU_EXPORT siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t h
 	*entry_num = 0;
 	/* Bounded so that one call cannot run unbounded, nor read an entry
 	 * beyond a page, whatever the array holds. */
-	if (n && (!data || !entry_len || entry_len > SIOMMU_HWPT_INVALIDATE_MAX_ENTRY_LEN ||
-		  n > SIOMMU_HWPT_INVALIDATE_MAX_ENTRIES))
+	if (n && (!data || !entry_len || !ifd_invalidate_bounded(entry_len, n)))
 		return -EINVAL;
 	obj = ifd_obj_get(ictx, hwpt_id, SIOMMU_IOMMUFD_OBJ_NONE);
 	if (!obj)
