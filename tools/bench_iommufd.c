@@ -152,7 +152,7 @@ static void map_1g(struct bench_report *rep, struct ifd_bench *b, struct walk4 *
 		if (siommu_ioas_map(b->ictx, b->ioas_4k, RW, b->big, SIOMMU_SZ_1G, &iova))
 			b->err = -EIO;
 		t1 = bench_now_ns();
-		if (siommu_iommufd_acct_pinned(b->acct) !=
+		if (siommu_iommufd_acct_locked(b->acct) !=
 		    (SIOMMU_SZ_1G + SIOMMU_SZ_2M) >> SIOMMU_PAGE_SHIFT ||
 		    siommu_ioas_unmap(b->ictx, b->ioas_4k, iova, SIOMMU_SZ_1G, NULL))
 			b->err = -EIO;

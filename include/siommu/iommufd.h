@@ -67,11 +67,16 @@
  * it first makes device DMA there a crash, as it would touch the host
  * address). A file's pages are the context's own mapping of the file.
  *
- * Accounting. Pinned pages are charged to an accounting bucket
- * (struct siommu_iommufd_acct) against its limit (-ENOMEM past it): the
- * user's bucket in RLIMIT mode 0 (the default), the process's in mode 1
- * (SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE). Buckets may be shared by several
- * contexts, as Linux charges a user's locked memory across processes.
+ * Accounting, as Linux's. Every pinned page is charged twice: to the
+ * locked pages of the bucket (struct siommu_iommufd_acct) of the
+ * context's RLIMIT mode (SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE), against that
+ * bucket's limit (-ENOMEM past it) -- the user's bucket in mode 0 (the
+ * default; Linux's user->locked_vm), the process's in mode 1 (Linux's
+ * mm->locked_vm, the mode of /dev/vfio/vfio) -- and, in either mode, to
+ * the pinned pages of the process's bucket (Linux's mm->pinned_vm), which
+ * no limit bounds. Buckets may be shared by several contexts, as Linux
+ * charges a user's locked memory across processes and a process's across
+ * its fds.
  *
  * Intervals: calls take (iova, length); an IOVA can reach UINT64_MAX.
  * Flags, option numbers and struct fields use the values of Linux's
@@ -106,19 +111,33 @@ struct siommu_iommufd_acct;
 /* The PASID argument of attach calls that act on the RID. */
 #define SIOMMU_IOMMUFD_NO_PASID UINT32_MAX
 
+/* A bucket limit that is the process's RLIMIT_MEMLOCK at each charge. */
+#define SIOMMU_IOMMUFD_ACCT_MEMLOCK (UINT64_MAX - 1)
+
 /*
  * siommu_iommufd_acct_create - an accounting bucket that lets
- * @limit_pages pages be pinned at once (UINT64_MAX: no limit).
+ * @limit_pages pages be locked at once (UINT64_MAX: no limit;
+ * SIOMMU_IOMMUFD_ACCT_MEMLOCK: the process's RLIMIT_MEMLOCK, read at
+ * each charge, as Linux reads it). Returns 0, -EINVAL, -ENOMEM.
  * siommu_iommufd_acct_destroy - free it; every context charging it is
  * gone. Never fails.
- * siommu_iommufd_acct_pinned - pages charged now. Lock-free.
- * siommu_iommufd_acct_set_limit - change the limit; pages already pinned
- * stay. Never fails.
- * Returns 0, -ENOMEM. Thread-safe.
+ * siommu_iommufd_acct_locked - pages charged against the limit now: by
+ * contexts whose RLIMIT mode selects this bucket (Linux's locked_vm).
+ * siommu_iommufd_acct_pinned_vm - pages pinned now by contexts that have
+ * this bucket as their process's (cfg->process), in either mode (Linux's
+ * mm->pinned_vm, /proc's VmPin); 0 for a bucket used only as a user's.
+ * A page is counted once however many IOASes share it (IOAS_COPY), and
+ * once for each MAP of it, as Linux counts.
+ * siommu_iommufd_acct_limit - the limit now, in pages (UINT64_MAX: none).
+ * siommu_iommufd_acct_set_limit - change the limit (the values of
+ * create); pages already charged stay. Never fails.
+ * All lock-free and thread-safe.
  */
 int siommu_iommufd_acct_create(uint64_t limit_pages, struct siommu_iommufd_acct **out);
 void siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct);
-uint64_t siommu_iommufd_acct_pinned(const struct siommu_iommufd_acct *acct);
+uint64_t siommu_iommufd_acct_locked(const struct siommu_iommufd_acct *acct);
+uint64_t siommu_iommufd_acct_pinned_vm(const struct siommu_iommufd_acct *acct);
+uint64_t siommu_iommufd_acct_limit(const struct siommu_iommufd_acct *acct);
 void siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct, uint64_t limit_pages);
 
 struct siommu_iommufd_cfg {
@@ -242,7 +261,12 @@ int siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int 
  * siommu_ioas_map_file - IOMMU_IOAS_MAP_FILE: as siommu_ioas_map() over
  * bytes [start, start + length) of the memfd @fd, shared with every other
  * mapping of the file (the context keeps its own mapping: @fd may be
- * closed afterwards). Adds -EBADF (not a file that can be mapped shared)
+ * closed afterwards). A file on hugetlbfs (a MFD_HUGETLB memfd) is mapped
+ * from and to its huge page boundaries around the range, as that file
+ * system requires; memory from it (or from MAP_HUGETLB, through
+ * siommu_ioas_map()) pins and charges in 4 KiB pages like any other, and
+ * a range at a 2 MiB-aligned IOVA gets 2 MiB leaves where the domain has
+ * them. Adds -EBADF (not a file that can be mapped shared)
  * and -EINVAL (the range goes beyond the file's end).
  */
 int siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,
@@ -470,6 +494,39 @@ int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
  */
 int siommu_viommu_alloc(struct siommu_iommufd *ictx, uint32_t flags, uint32_t type,
 			uint32_t dev_id, uint32_t hwpt_id, uint32_t *out_id);
+
+/*
+ * siommu_viommu_alloc_data - siommu_viommu_alloc() with the type's driver
+ * data (IOMMU_VIOMMU_ALLOC's data_uptr and data_len), read and written
+ * back (at most @data_len bytes). Only the mock type of the test
+ * interface takes any (struct iommu_viommu_selftest, siommu/iommufd_test.h:
+ * a loopback, and a page it reports for mmap of the iommufd fd,
+ * siommu_iommufd_mmap_get(), freed with the vIOMMU); other types leave
+ * it alone, as Linux's SMMUv3 does. Adds, for the mock type: -EINVAL
+ * (shorter than through out_data), -E2BIG (non-zero bytes past the
+ * struct), -EFAULT (@data NULL with a length).
+ */
+int siommu_viommu_alloc_data(struct siommu_iommufd *ictx, uint32_t flags, uint32_t type,
+			     uint32_t dev_id, uint32_t hwpt_id, void *data, uint32_t data_len,
+			     uint32_t *out_id);
+
+/*
+ * siommu_iommufd_mmap_get - a mapping of the region an object reported at
+ * @offset (a vIOMMU's driver data), as mmap(2) of the iommufd fd with
+ * @length, @prot and @flags (mmap(2)'s values) checks it on Linux: on
+ * success *fd is a file to map with mmap(2) at file offset @offset, with
+ * @prot and MAP_SHARED (it stays the context's: never close it), and the
+ * region's owner is in use (destroying it is -EBUSY) until
+ * siommu_iommufd_mmap_put(@offset), once per successful get. Closing the
+ * context drops what is left; mappings made stay valid memory.
+ * Errors, in Linux's order: -EINVAL (@length 0 or not a page multiple;
+ * not MAP_SHARED or MAP_SHARED_VALIDATE), -EPERM (PROT_EXEC), -ENXIO (no
+ * region starts at @offset with exactly @length bytes; its owner is being
+ * destroyed). Thread-safe.
+ */
+int siommu_iommufd_mmap_get(struct siommu_iommufd *ictx, uint64_t offset, uint64_t length,
+			    int prot, int flags, int *fd);
+void siommu_iommufd_mmap_put(struct siommu_iommufd *ictx, uint64_t offset);
 
 /*
  * siommu_vdevice_alloc - IOMMU_VDEVICE_ALLOC: DEVICE @dev_id (behind the

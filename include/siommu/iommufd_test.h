@@ -231,6 +231,16 @@ struct iommu_hwpt_invalidate_selftest {
 struct iommu_viommu_event_selftest {
 	uint32_t virt_id;
 };
+/* The mock vIOMMU's driver data (IOMMU_VIOMMU_ALLOC's data_uptr, at
+ * least through out_data): out_data echoes in_data, and the vIOMMU
+ * reports a page for mmap() of the iommufd fd whose first word is
+ * in_data. */
+struct iommu_viommu_selftest {
+	uint32_t in_data;
+	uint32_t out_data;
+	iommufd_aligned_u64 out_mmap_offset;
+	iommufd_aligned_u64 out_mmap_length;
+};
 #define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
 struct iommu_viommu_invalidate_selftest {
 	uint32_t flags;

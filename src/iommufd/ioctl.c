@@ -353,12 +353,12 @@ static int viommu_alloc(struct ucmd *u)
 	struct iommu_viommu_alloc *c = u->cmd;
 	int ret;
 
-	/* No vIOMMU type here takes driver data: data_len and data_uptr
-	 * are left alone, as Linux's SMMUv3 leaves them. */
+	/* Only the mock type takes driver data; the others leave data_len
+	 * and data_uptr alone, as Linux's SMMUv3 does. */
 	if (c->__reserved)
 		return -EOPNOTSUPP;
-	ret = siommu_viommu_alloc(u->ictx, c->flags, c->type, c->dev_id, c->hwpt_id,
-				  &c->out_viommu_id);
+	ret = siommu_viommu_alloc_data(u->ictx, c->flags, c->type, c->dev_id, c->hwpt_id,
+				       uptr(c->data_uptr), c->data_len, &c->out_viommu_id);
 	u->respond = !ret;
 	return ret;
 }

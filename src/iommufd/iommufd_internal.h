@@ -57,9 +57,13 @@
 #include "util/compiler.h"
 #include "util/fifo_lock.h"
 
+/* An accounting bucket: a user's (Linux's user->locked_vm) or a
+ * process's (mm->pinned_vm and mm->locked_vm). Counters are atomic. */
 struct siommu_iommufd_acct {
-	uint64_t pinned;		/* atomic */
+	uint64_t pinned;		/* by contexts naming it their process */
+	uint64_t locked;		/* charged against the limit */
 	uint64_t limit;			/* atomic */
+	bool memlock;			/* limit: RLIMIT_MEMLOCK at each charge */
 };
 
 struct ifd_obj {
@@ -79,8 +83,10 @@ struct ifd_reg {
 	uint64_t pa;			/* where the core sees it */
 	uint64_t window;		/* the PA window allocated for it */
 	unsigned int refs;		/* page storage using it; 0: cached */
-	bool own_map;			/* host is the context's own mapping
-					 * (of a file), unmapped with it */
+	void *own_map;			/* the context's own mapping (of a
+					 * file) that host lies in, unmapped
+					 * with it; NULL: the caller's memory */
+	uint64_t own_len;		/* its length */
 };
 
 /* Page storage: one MAP or MAP_FILE's pages, shared by COPY. */
@@ -91,8 +97,17 @@ struct ifd_pages {
 	uint64_t pa;			/* PA of the first byte (uva's) */
 	uint64_t length;
 	uint64_t npages;		/* pinned and charged */
-	struct siommu_iommufd_acct *acct;	/* charged to */
+	struct siommu_iommufd_acct *acct;	/* locked pages charged to */
+	struct siommu_iommufd_acct *proc;	/* pinned pages charged to */
 	bool writable;
+};
+
+/* A region for mmap() of the iommufd fd (mmap.c); under mmap_lock. */
+struct ifd_mmap {
+	struct cds_list_head node;	/* ictx->mmaps, by offset */
+	uint64_t offset, length;
+	struct ifd_obj *owner;		/* frees it when destroyed */
+	unsigned int maps;		/* mappings, each a use of owner */
 };
 
 /* A mapping of an IOAS: [iova, last] -> pages at byte offset pgoff. */
@@ -217,6 +232,7 @@ struct ifd_viommu {
 	 * before a queue's lock). */
 	pthread_mutex_t vevent_lock;
 	struct cds_list_head veventqs;	/* ifd_veventq.node */
+	uint64_t mmap_offset;		/* its mmap region (0: none) */
 };
 
 /* An event queued on a vEVENTQ. */
@@ -324,9 +340,14 @@ struct siommu_iommufd {
 					 * when it goes; under lock */
 	struct siommu_iommufd_acct *acct[2];	/* by RLIMIT mode */
 	bool own_acct[2];
+	uint64_t pinned;		/* pages of its storage; atomic */
 	unsigned int rlimit_mode;	/* atomic */
 	bool cap_sys_resource, cap_ipc_lock;
 
+	pthread_mutex_t mmap_lock;	/* before lock */
+	struct cds_list_head mmaps;	/* ifd_mmap.node */
+	int mmap_fd;			/* their memory (-1: none yet) */
+	uint64_t mmap_size;
 	uint64_t access_pins;		/* every access's pins; atomic */
 
 	struct siommu_unit *test_unit;	/* test mode: the mock unit */
@@ -341,6 +362,25 @@ struct siommu_iommufd {
 /* Registrations kept while unused, so that mapping the same memory again
  * costs no registration. */
 #define IFD_REG_CACHE 16
+
+/*
+ * mmap regions (mmap.c). ifd_mmap_alloc - a region of @length bytes (a
+ * page multiple) for @owner, zeroed, at the lowest free offset from the
+ * second page on: 0, -EINVAL, -ENOSPC, -ENOMEM.
+ * ifd_mmap_write - bytes into it: 0, -ENOMEM. ifd_mmap_free - the
+ * owner's destruction (no mapping holds it by then). release_all - the
+ * context's close drops every mapping's use of its owner; fini - its end.
+ */
+void ifd_mmap_init(struct siommu_iommufd *ictx);
+int ifd_mmap_alloc(struct siommu_iommufd *ictx, struct ifd_obj *owner, uint64_t length,
+		   uint64_t *offset);
+int ifd_mmap_write(struct siommu_iommufd *ictx, uint64_t offset, const void *buf, size_t len);
+void ifd_mmap_free(struct siommu_iommufd *ictx, uint64_t offset);
+void ifd_mmap_release_all(struct siommu_iommufd *ictx);
+void ifd_mmap_fini(struct siommu_iommufd *ictx);
+
+/* The limit of @acct now, in pages. */
+uint64_t ifd_acct_limit(const struct siommu_iommufd_acct *acct);
 
 static inline bool ifd_should_fail(struct siommu_iommufd *ictx)
 {
@@ -521,6 +561,10 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt);
 void ifd_device_destroy(struct ifd_device *idev);
 void ifd_fault_destroy(struct ifd_fault *fault);
 void ifd_viommu_destroy(struct siommu_iommufd *ictx, struct ifd_viommu *v);
+/* The mock vIOMMU's driver data (selftest.c), before @v is published:
+ * 0, or -errno with nothing left. */
+int ifd_test_viommu_data(struct siommu_iommufd *ictx, struct ifd_viommu *v, void *data,
+			 uint32_t len);
 void ifd_vdevice_destroy(struct siommu_iommufd *ictx, struct ifd_vdevice *vd);
 void ifd_hw_queue_destroy(struct siommu_iommufd *ictx, struct ifd_hw_queue *q);
 void ifd_veventq_destroy(struct siommu_iommufd *ictx, struct ifd_veventq *q);

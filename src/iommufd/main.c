@@ -21,6 +21,7 @@ int SIOMMU_EXPORT siommu_iommufd_acct_create(uint64_t limit_pages,
 	if (!a)
 		return -ENOMEM;
 	a->limit = limit_pages;
+	a->memlock = limit_pages == SIOMMU_IOMMUFD_ACCT_MEMLOCK;
 	*out = a;
 	return 0;
 }
@@ -30,15 +31,14 @@ void SIOMMU_EXPORT siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct)
 	free(acct);
 }
 
-uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned(const struct siommu_iommufd_acct *acct)
+uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned_vm(const struct siommu_iommufd_acct *acct)
 {
 	return __atomic_load_n(&acct->pinned, __ATOMIC_RELAXED);
 }
 
-void SIOMMU_EXPORT siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct,
-						 uint64_t limit_pages)
+uint64_t SIOMMU_EXPORT siommu_iommufd_acct_locked(const struct siommu_iommufd_acct *acct)
 {
-	__atomic_store_n(&acct->limit, limit_pages, __ATOMIC_RELAXED);
+	return __atomic_load_n(&acct->locked, __ATOMIC_RELAXED);
 }
 
 /* The process's RLIMIT_MEMLOCK in pages (UINT64_MAX: unlimited). */
@@ -49,6 +49,24 @@ static uint64_t memlock_pages(void)
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
 		return UINT64_MAX;
 	return rl.rlim_cur >> SIOMMU_PAGE_SHIFT;
+}
+
+uint64_t SIOMMU_EXPORT siommu_iommufd_acct_limit(const struct siommu_iommufd_acct *acct)
+{
+	return ifd_acct_limit(acct);
+}
+
+uint64_t ifd_acct_limit(const struct siommu_iommufd_acct *acct)
+{
+	return __atomic_load_n(&acct->memlock, __ATOMIC_RELAXED) ? memlock_pages() : __atomic_load_n(&acct->limit, __ATOMIC_RELAXED);
+}
+
+void SIOMMU_EXPORT siommu_iommufd_acct_set_limit(struct siommu_iommufd_acct *acct,
+						 uint64_t limit_pages)
+{
+	__atomic_store_n(&acct->memlock, limit_pages == SIOMMU_IOMMUFD_ACCT_MEMLOCK,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&acct->limit, limit_pages, __ATOMIC_RELAXED);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
@@ -82,6 +100,7 @@ int SIOMMU_EXPORT siommu_iommufd_create(const struct siommu_iommufd_cfg *cfg,
 	pthread_cond_init(&ictx->cond, NULL);
 	fifo_lock_init(&ictx->attach_lock);
 	pthread_mutex_init(&ictx->reg_lock, NULL);
+	ifd_mmap_init(ictx);
 	CDS_INIT_LIST_HEAD(&ictx->devices);
 	CDS_INIT_LIST_HEAD(&ictx->regs);
 	ictx->acct[0] = cfg->user;
@@ -105,6 +124,7 @@ out_free:
 	for (i = 0; i < 2; i++)
 		if (ictx->own_acct[i])
 			siommu_iommufd_acct_destroy(ictx->acct[i]);
+	ifd_mmap_fini(ictx);
 	pthread_mutex_destroy(&ictx->reg_lock);
 	pthread_cond_destroy(&ictx->cond);
 	pthread_mutex_destroy(&ictx->lock);
@@ -166,8 +186,11 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 
 	if (!ictx)
 		return;
-	/* Accesses hold themselves, as their drivers do until they let go. */
+	/* Accesses hold themselves, as their drivers do until they let go;
+	 * mappings of regions hold the regions' owners: they let go too (the
+	 * mappings stay the caller's, over memory that outlives us). */
 	ifd_access_close_all(ictx);
+	ifd_mmap_release_all(ictx);
 	for (;;) {
 		fifo_lock(&ictx->attach_lock);
 		idev = cds_list_empty(&ictx->devices) ? NULL :
@@ -197,6 +220,7 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	for (i = 0; i < 2; i++)
 		if (ictx->own_acct[i])
 			siommu_iommufd_acct_destroy(ictx->acct[i]);
+	ifd_mmap_fini(ictx);
 	free(ictx->objs);
 	free(ictx->pasids);
 	pthread_mutex_destroy(&ictx->reg_lock);
@@ -450,9 +474,7 @@ void SIOMMU_EXPORT siommu_iommufd_get_stats(struct siommu_iommufd *ictx,
 			st->page_stores++;
 	pthread_mutex_unlock(&ictx->reg_lock);
 	st->access_pins = __atomic_load_n(&ictx->access_pins, __ATOMIC_RELAXED);
-	st->pinned_pages = siommu_iommufd_acct_pinned(ictx->acct[0]) +
-			   (ictx->acct[1] != ictx->acct[0] ?
-			    siommu_iommufd_acct_pinned(ictx->acct[1]) : 0);
+	st->pinned_pages = __atomic_load_n(&ictx->pinned, __ATOMIC_RELAXED);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option,

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -32,7 +34,7 @@ static void reg_free(struct siommu_iommufd *ictx, struct ifd_reg *reg)
 {
 	siommu_iova_free(ictx->pa_space, reg->pa, reg->window);
 	if (reg->own_map)
-		munmap((void *)reg->host, reg->size);
+		munmap(reg->own_map, reg->own_len);
 	free(reg);
 }
 
@@ -104,7 +106,7 @@ static bool host_mapped(uintptr_t start, uintptr_t end)
  * registered memory again costs no system call.
  */
 static int reg_get(struct siommu_iommufd *ictx, uintptr_t host, uint64_t size,
-		   bool own_map, bool check, struct ifd_reg **out)
+		   void *own_map, uint64_t own_len, bool check, struct ifd_reg **out)
 {
 	struct ifd_reg *reg;
 	int ret;
@@ -160,6 +162,7 @@ static int reg_get(struct siommu_iommufd *ictx, uintptr_t host, uint64_t size,
 	}
 	/* The mapping becomes the registration's only once it exists. */
 	reg->own_map = own_map;
+	reg->own_len = own_len;
 	cds_list_add(&reg->node, &ictx->regs);
 	*out = reg;
 out_unlock:
@@ -187,33 +190,44 @@ static void reg_put(struct siommu_iommufd *ictx, struct ifd_reg *reg)
 	pthread_mutex_unlock(&ictx->reg_lock);
 }
 
-/* Charge @npages to the bucket of the context's RLIMIT mode. */
-static int acct_charge(struct siommu_iommufd *ictx, uint64_t npages,
-		       struct siommu_iommufd_acct **out)
+/*
+ * Charge @npages pinned pages as Linux does: to the locked pages of the
+ * bucket of the context's RLIMIT mode (the user's locked_vm in mode 0,
+ * the process's locked_vm in mode 1), against its limit, and in either
+ * mode to the process's pinned pages (mm->pinned_vm), which no limit
+ * bounds.
+ */
+static int acct_charge(struct siommu_iommufd *ictx, struct ifd_pages *pages)
 {
 	struct siommu_iommufd_acct *a = ictx->acct[READ_ONCE(ictx->rlimit_mode)];
-	uint64_t cur = __atomic_load_n(&a->pinned, __ATOMIC_RELAXED), next;
+	uint64_t npages = pages->npages, limit = ifd_acct_limit(a);
+	uint64_t cur = __atomic_load_n(&a->locked, __ATOMIC_RELAXED), next;
 
 	do {
 		if (__builtin_add_overflow(cur, npages, &next))
 			return -ENOMEM;
-		if (!ictx->cap_ipc_lock &&
-		    next > __atomic_load_n(&a->limit, __ATOMIC_RELAXED))
+		if (!ictx->cap_ipc_lock && next > limit)
 			return -ENOMEM;
-	} while (!__atomic_compare_exchange_n(&a->pinned, &cur, next, true,
+	} while (!__atomic_compare_exchange_n(&a->locked, &cur, next, true,
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-	*out = a;
+	pages->acct = a;
+	pages->proc = ictx->acct[1];
+	__atomic_fetch_add(&pages->proc->pinned, npages, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&ictx->pinned, npages, __ATOMIC_RELAXED);
 	return 0;
 }
 
-static void acct_uncharge(struct siommu_iommufd_acct *a, uint64_t npages)
+static void acct_uncharge(struct ifd_pages *pages)
 {
-	__atomic_fetch_sub(&a->pinned, npages, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&pages->acct->locked, pages->npages, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&pages->proc->pinned, pages->npages, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&pages->ictx->pinned, pages->npages, __ATOMIC_RELAXED);
 }
 
 /* Storage for host [uva, uva + length), charged and registered. */
 static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t length,
-			bool writable, bool own_map, bool check, struct ifd_pages **out)
+			bool writable, void *own_map, uint64_t own_len, bool check,
+			struct ifd_pages **out)
 {
 	uintptr_t host = uva & ~(uintptr_t)PAGE_MASK;
 	uint64_t size = ((uva + length + PAGE_MASK) & ~(uint64_t)PAGE_MASK) - host;
@@ -227,10 +241,10 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 		.refs = 1, .ictx = ictx, .length = length,
 		.npages = size >> SIOMMU_PAGE_SHIFT, .writable = writable,
 	};
-	ret = acct_charge(ictx, pages->npages, &pages->acct);
+	ret = acct_charge(ictx, pages);
 	if (ret)
 		goto out_free;
-	ret = reg_get(ictx, host, size, own_map, check, &pages->reg);
+	ret = reg_get(ictx, host, size, own_map, own_len, check, &pages->reg);
 	if (ret)
 		goto out_uncharge;
 	pages->pa = pages->reg->pa + (uva - pages->reg->host);
@@ -238,7 +252,7 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 	return 0;
 
 out_uncharge:
-	acct_uncharge(pages->acct, pages->npages);
+	acct_uncharge(pages);
 out_free:
 	free(pages);
 	return ret;
@@ -251,13 +265,27 @@ int ifd_pages_from_user(struct siommu_iommufd *ictx, void *uva, uint64_t length,
 
 	if (__builtin_add_overflow((uintptr_t)uva, length, &end) || end > UINTPTR_MAX - PAGE_MASK)
 		return -EOVERFLOW;
-	return pages_create(ictx, (uintptr_t)uva, length, writable, false, true, out);
+	return pages_create(ictx, (uintptr_t)uva, length, writable, NULL, 0, true, out);
+}
+
+/* The granule a mapping of the file behind @fd starts and ends on: its
+ * huge page on hugetlbfs (a file there, a MFD_HUGETLB memfd), whose
+ * mappings must be aligned to it; the page elsewhere. */
+static uint64_t file_granule(int fd, const struct stat *st)
+{
+	struct statfs sfs;
+
+	if (!fstatfs(fd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC && st->st_blksize > 0 &&
+	    !(st->st_blksize & (st->st_blksize - 1)) &&
+	    (uint64_t)st->st_blksize > SIOMMU_PAGE_SIZE)
+		return (uint64_t)st->st_blksize;
+	return SIOMMU_PAGE_SIZE;
 }
 
 int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
 			uint64_t length, bool writable, struct ifd_pages **out)
 {
-	uint64_t off = start & ~(uint64_t)PAGE_MASK, end, map_len;
+	uint64_t off, end, map_len, granule;
 	struct stat st;
 	void *map;
 	int ret;
@@ -270,7 +298,9 @@ int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
 		return -EOVERFLOW;
 	if (end > (uint64_t)st.st_size)
 		return -EINVAL;
-	map_len = ((end + PAGE_MASK) & ~(uint64_t)PAGE_MASK) - off;
+	granule = file_granule(fd, &st);
+	off = start & ~(granule - 1);
+	map_len = ((end + granule - 1) & ~(granule - 1)) - off;
 	if (ifd_should_fail(ictx))
 		return -ENOMEM;
 	map = mmap(NULL, map_len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED,
@@ -278,8 +308,8 @@ int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
 	if (map == MAP_FAILED)
 		return errno == EACCES ? -EPERM : errno == ENOMEM ? -ENOMEM : -EBADF;
 	/* On success the registration owns the mapping. */
-	ret = pages_create(ictx, (uintptr_t)map + (start - off), length, writable, true,
-			   false, out);
+	ret = pages_create(ictx, (uintptr_t)map + (start - off), length, writable, map,
+			   map_len, false, out);
 	if (ret)
 		munmap(map, map_len);
 	return ret;
@@ -297,6 +327,6 @@ void ifd_pages_put(struct ifd_pages *pages)
 	if (__atomic_sub_fetch(&pages->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	reg_put(ictx, pages->reg);
-	acct_uncharge(pages->acct, pages->npages);
+	acct_uncharge(pages);
 	free(pages);
 }

@@ -11,6 +11,7 @@
  * nested IOTLB and the device cache.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -668,6 +669,43 @@ static int access_op(struct siommu_iommufd *ictx, struct iommu_test_cmd *c, bool
 	}
 	ifd_obj_put(ictx, &acc->obj);
 	return ret;
+}
+
+/*
+ * The mock vIOMMU's driver data, as Linux's mock driver takes it: read as
+ * a user struct (through out_data at least, zeroes past ours), in_data
+ * echoed and written to the first word of a page reported for mmap.
+ */
+int ifd_test_viommu_data(struct siommu_iommufd *ictx, struct ifd_viommu *v, void *data,
+			 uint32_t len)
+{
+	struct iommu_viommu_selftest d = { 0 };
+	const unsigned char *tail = data;
+	uint32_t i;
+	int ret;
+
+	if (!data)
+		return -EFAULT;
+	if (len < offsetof(struct iommu_viommu_selftest, out_data) + sizeof(d.out_data))
+		return -EINVAL;
+	for (i = sizeof(d); i < len; i++)
+		if (tail[i])
+			return -E2BIG;
+	memcpy(&d, data, len < sizeof(d) ? len : sizeof(d));
+	ret = ifd_mmap_alloc(ictx, &v->obj, SIOMMU_PAGE_SIZE, &v->mmap_offset);
+	if (ret)
+		return ret;
+	ret = ifd_mmap_write(ictx, v->mmap_offset, &d.in_data, sizeof(d.in_data));
+	if (ret) {
+		ifd_mmap_free(ictx, v->mmap_offset);
+		v->mmap_offset = 0;
+		return ret;
+	}
+	d.out_data = d.in_data;
+	d.out_mmap_offset = v->mmap_offset;
+	d.out_mmap_length = SIOMMU_PAGE_SIZE;
+	memcpy(data, &d, len < sizeof(d) ? len : sizeof(d));
+	return 0;
 }
 
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond)

@@ -8,11 +8,20 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <siommu/mock.h>
+
 #include "iommufd/iommufd_internal.h"
 
 int SIOMMU_EXPORT siommu_viommu_alloc(struct siommu_iommufd *ictx, uint32_t flags,
 				      uint32_t type, uint32_t dev_id, uint32_t hwpt_id,
 				      uint32_t *out_id)
+{
+	return siommu_viommu_alloc_data(ictx, flags, type, dev_id, hwpt_id, NULL, 0, out_id);
+}
+
+int SIOMMU_EXPORT siommu_viommu_alloc_data(struct siommu_iommufd *ictx, uint32_t flags,
+					   uint32_t type, uint32_t dev_id, uint32_t hwpt_id,
+					   void *data, uint32_t data_len, uint32_t *out_id)
 {
 	struct ifd_obj *dobj, *hobj;
 	struct ifd_viommu *v;
@@ -55,6 +64,13 @@ int SIOMMU_EXPORT siommu_viommu_alloc(struct siommu_iommufd *ictx, uint32_t flag
 	ret = core_viommu_init(v->unit, type, parent->dom, &v->drv);
 	if (ret)
 		goto out_abort;
+	if (data_len && type == SIOMMU_VIOMMU_TYPE_SELFTEST) {
+		ret = ifd_test_viommu_data(ictx, v, data, data_len);
+		if (ret) {
+			core_viommu_fini(v->unit, v->drv);
+			goto out_abort;
+		}
+	}
 	pthread_mutex_init(&v->vevent_lock, NULL);
 	ifd_obj_use(ictx, &parent->obj);
 	*out_id = v->obj.id;
@@ -79,6 +95,8 @@ void ifd_viommu_destroy(struct siommu_iommufd *ictx, struct ifd_viommu *v)
 	SIOMMU_ASSERT(cds_list_empty(&v->vdevs) && cds_list_empty(&v->hw_queues) &&
 		      cds_list_empty(&v->veventqs));
 	core_viommu_fini(v->unit, v->drv);
+	if (v->mmap_offset)
+		ifd_mmap_free(ictx, v->mmap_offset);
 	pthread_mutex_destroy(&v->vevent_lock);
 	ifd_obj_unuse(ictx, &v->parent->obj);
 	free(v);

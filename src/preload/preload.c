@@ -14,8 +14,11 @@
  * to libc untouched.
  *
  * Intercepted: open, open64, openat, openat64 (of those paths), ioctl,
- * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3
- * (on our own fds). A context lives while an fd of it (a /dev/iommu fd, a
+ * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3,
+ * mmap, mmap64 (on our own fds), munmap (of our mappings, and mmap with
+ * MAP_FIXED over them). Every context of the process charges its pins
+ * to the process's accounting buckets, which siommu_preload_get_acct()
+ * reads (siommu/preload.h). A context lives while an fd of it (a /dev/iommu fd, a
  * dup of one, a queue's fd, or a VFIO device file bound to it: each keeps
  * its context as Linux's does) is open; the last close destroys its
  * objects.
@@ -47,6 +50,7 @@
 #include <linux/capability.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,6 +59,7 @@
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
 #include <siommu/iommufd_test.h>
+#include <siommu/preload.h>
 
 #include "preload/shim.h"
 #include "util/compiler.h"
@@ -78,6 +83,8 @@ static int (*real_close)(int);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
 
 static void atfork_prepare(void);
 static void atfork_parent(void);
@@ -95,6 +102,8 @@ static void resolve(void)
 	real_dup = dlsym(RTLD_NEXT, "dup");
 	real_dup2 = dlsym(RTLD_NEXT, "dup2");
 	real_dup3 = dlsym(RTLD_NEXT, "dup3");
+	real_mmap = dlsym(RTLD_NEXT, "mmap");
+	real_munmap = dlsym(RTLD_NEXT, "munmap");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -277,6 +286,51 @@ static int fail(int err)
 	return -1;
 }
 
+/* The process's accounting buckets, and its user's as far as the process
+ * sees it: every context of the process charges them, both limited by
+ * RLIMIT_MEMLOCK as it is at each charge. Made once; they stay. */
+static struct siommu_iommufd_acct *acct_user, *acct_process;
+static pthread_mutex_t acct_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* 0 with both buckets, or -ENOMEM (the next call tries again). */
+static int acct_get(void)
+{
+	struct siommu_iommufd_acct *u, *p;
+	int ret = 0;
+
+	pthread_mutex_lock(&acct_lock);
+	if (!acct_process) {
+		ret = siommu_iommufd_acct_create(SIOMMU_IOMMUFD_ACCT_MEMLOCK, &u);
+		if (!ret) {
+			ret = siommu_iommufd_acct_create(SIOMMU_IOMMUFD_ACCT_MEMLOCK, &p);
+			if (ret)
+				siommu_iommufd_acct_destroy(u);
+		}
+		if (!ret) {
+			acct_user = u;
+			acct_process = p;
+		}
+	}
+	pthread_mutex_unlock(&acct_lock);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_preload_get_acct(struct siommu_preload_acct *out)
+{
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	ret = acct_get();
+	if (ret)
+		return ret;
+	out->pinned_pages = siommu_iommufd_acct_pinned_vm(acct_process);
+	out->locked_pages = siommu_iommufd_acct_locked(acct_process);
+	out->user_locked_pages = siommu_iommufd_acct_locked(acct_user);
+	out->limit_pages = siommu_iommufd_acct_limit(acct_process);
+	return 0;
+}
+
 /* Whether capability @cap is in the process's effective set (capget(2));
  * false when it cannot be read. */
 static bool has_cap(unsigned int cap)
@@ -308,6 +362,8 @@ static int pctx_new(unsigned int rlimit_mode, struct pctx **out)
 	int ret;
 
 	ret = machine_get(&machine);
+	if (!ret)
+		ret = acct_get();
 	if (ret)
 		return ret;
 	pc = calloc(1, sizeof(*pc));
@@ -315,6 +371,7 @@ static int pctx_new(unsigned int rlimit_mode, struct pctx **out)
 		return -ENOMEM;
 	ret = siommu_iommufd_create(&(struct siommu_iommufd_cfg){
 		.ctx = machine, .test_unit = machine_test_unit(),
+		.user = acct_user, .process = acct_process,
 		.rlimit_mode = rlimit_mode, .cap_sys_resource = has_cap(CAP_SYS_RESOURCE),
 		.cap_ipc_lock = has_cap(CAP_IPC_LOCK) }, &pc->ictx);
 	if (ret) {
@@ -668,12 +725,245 @@ int SIOMMU_EXPORT dup3(int oldfd, int newfd, int flags)
 	return dup_track(oldfd, ret);
 }
 
+/*
+ * mmap() of an iommufd fd: a region an object of its context reported,
+ * mapped from the context's memory (siommu_iommufd_mmap_get()), holding
+ * the owner (IOMMU_DESTROY of it -EBUSY) and the context (as Linux's
+ * mapping holds the file) until the last page of it is unmapped. A
+ * mapping is a set of pieces: munmap() of its middle leaves two, as it
+ * leaves two VMAs on Linux, and MAP_FIXED over a piece replaces it.
+ */
+struct pmap {
+	struct pctx *pc;
+	uint64_t offset;	/* the region's */
+	unsigned int pieces;
+	struct pmap *next;	/* on a list of mappings to let go */
+};
+
+struct piece {
+	uintptr_t start, end;
+	struct pmap *map;
+};
+
+/* Protects the pieces; taken alone (no call into the library under it).
+ * The allocator may map and unmap memory of its own while we grow the
+ * table under it: maps_held says so, and those calls, which never touch
+ * a mapping of ours, go straight to libc. */
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool maps_held;
+static struct piece *pieces;
+static size_t nr_pieces, cap_pieces;	/* nr_pieces: atomic reads */
+
+static void maps_lock_take(void)
+{
+	pthread_mutex_lock(&maps_lock);
+	maps_held = true;
+}
+
+static void maps_lock_drop(void)
+{
+	maps_held = false;
+	pthread_mutex_unlock(&maps_lock);
+}
+
+/* Room for @n more pieces: 0, -ENOMEM. Under maps_lock. */
+static int pieces_reserve(size_t n)
+{
+	struct piece *p;
+	size_t cap;
+
+	if (nr_pieces + n <= cap_pieces)
+		return 0;
+	cap = cap_pieces ? 2 * cap_pieces : 16;
+	while (cap < nr_pieces + n)
+		cap *= 2;
+	p = realloc(pieces, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	pieces = p;
+	cap_pieces = cap;
+	return 0;
+}
+
+/*
+ * [start, end) of the address space maps none of ours any more: pieces
+ * are cut, split (room for one more reserved: only one piece can hold the
+ * whole range inside it) or dropped; mappings left with no piece are
+ * put on *gone. Under maps_lock.
+ */
+static void pieces_forget(uintptr_t start, uintptr_t end, struct pmap **gone)
+{
+	size_t i = 0;
+
+	while (i < nr_pieces) {
+		struct piece *pc = &pieces[i];
+
+		if (pc->end <= start || pc->start >= end) {
+			i++;
+		} else if (pc->start < start && pc->end > end) {
+			pieces[nr_pieces] = (struct piece){ end, pc->end, pc->map };
+			__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
+			pc->map->pieces++;
+			pc->end = start;
+			i++;
+		} else if (pc->start < start) {
+			pc->end = start;
+			i++;
+		} else if (pc->end > end) {
+			pc->start = end;
+			i++;
+		} else {
+			if (!--pc->map->pieces) {
+				pc->map->next = *gone;
+				*gone = pc->map;
+			}
+			*pc = pieces[nr_pieces - 1];
+			__atomic_store_n(&nr_pieces, nr_pieces - 1, __ATOMIC_RELAXED);
+		}
+	}
+}
+
+/* Let go of mappings with no piece left: their owner and context. */
+static void pmaps_release(struct pmap *gone)
+{
+	while (gone) {
+		struct pmap *m = gone;
+
+		gone = m->next;
+		siommu_iommufd_mmap_put(m->pc->ictx, m->offset);
+		pctx_put(m->pc);
+		free(m);
+	}
+}
+
+/* Unmap [addr, addr + len) with @unmap (munmap, or an mmap with MAP_FIXED
+ * that replaced it: @unmap NULL) and forget our pieces there. */
+static int range_gone(void *addr, size_t len, bool unmap)
+{
+	uintptr_t start = (uintptr_t)addr, end;
+	struct pmap *gone = NULL;
+	int ret = 0;
+
+	if (maps_held)
+		return unmap ? real_munmap(addr, len) : 0;
+	if (__builtin_add_overflow(start, len, &end))
+		end = UINTPTR_MAX;
+	maps_lock_take();
+	if (pieces_reserve(1))
+		ret = fail(ENOMEM);	/* as Linux, out of room to split */
+	else if (unmap)
+		ret = real_munmap(addr, len);
+	if (!ret)
+		pieces_forget(start, end, &gone);
+	maps_lock_drop();
+	pmaps_release(gone);
+	return ret;
+}
+
+static void *iommufd_mmap(struct pctx *pc, void *addr, size_t len, int prot, int flags,
+			  off_t off)
+{
+	struct pmap *m;
+	void *p;
+	int ret, fd;
+
+	/* mmap(2)'s own checks come first. */
+	if (!len || off < 0 || (off & (SIOMMU_PAGE_SIZE - 1)))
+		ret = -EINVAL;
+	else
+		ret = siommu_iommufd_mmap_get(pc->ictx, (uint64_t)off, len, prot, flags, &fd);
+	if (ret) {
+		pctx_put(pc);
+		errno = -ret;
+		return MAP_FAILED;
+	}
+	m = calloc(1, sizeof(*m));
+	p = m ? real_mmap(addr, len, prot, flags, fd, off) : MAP_FAILED;
+	if (!m)
+		errno = ENOMEM;
+	if (p == MAP_FAILED) {
+		ret = errno;
+		free(m);
+		siommu_iommufd_mmap_put(pc->ictx, (uint64_t)off);
+		pctx_put(pc);
+		errno = ret;
+		return MAP_FAILED;
+	}
+	*m = (struct pmap){ .pc = pc, .offset = (uint64_t)off, .pieces = 1 };
+	/* A MAP_FIXED mapping replaced whatever was there, ours included. */
+	if ((flags & MAP_FIXED) && __atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
+		range_gone(p, len, false);
+	maps_lock_take();
+	if (pieces_reserve(1)) {
+		maps_lock_drop();
+		real_munmap(p, len);
+		m->pieces = 0;
+		m->next = NULL;
+		pmaps_release(m);
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	pieces[nr_pieces] = (struct piece){ (uintptr_t)p, (uintptr_t)p + len, m };
+	__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
+	maps_lock_drop();
+	return p;
+}
+
+/* Our iommufd fds map regions; VFIO device files map nothing (-EINVAL,
+ * as vfio-pci for regions without VFIO_REGION_INFO_FLAG_MMAP: none has
+ * it), queue and access fds neither (-ENODEV, as Linux's files without
+ * mmap); others are libc's. */
+void SIOMMU_EXPORT *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	struct vfio_file *vf;
+	struct pctx *pc;
+	struct pfd f;
+	void *p;
+
+	init();
+	if (!(flags & MAP_ANONYMOUS)) {
+		vf = fd_get_vfio(fd);
+		if (vf) {
+			vfio_file_put(vf);
+			errno = EINVAL;
+			return MAP_FAILED;
+		}
+		pc = fd_get(fd, &f);
+		if (pc && f.kind == PFD_IOMMUFD)
+			return iommufd_mmap(pc, addr, len, prot, flags, off);
+		if (pc) {
+			pctx_put(pc);
+			errno = ENODEV;
+			return MAP_FAILED;
+		}
+	}
+	p = real_mmap(addr, len, prot, flags, fd, off);
+	if (p != MAP_FAILED && (flags & MAP_FIXED) &&
+	    __atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
+		range_gone(p, len, false);
+	return p;
+}
+
+void SIOMMU_EXPORT *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+int SIOMMU_EXPORT munmap(void *addr, size_t len)
+{
+	init();
+	if (!__atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
+		return real_munmap(addr, len);
+	return range_gone(addr, len, true);
+}
+
 /* fork(): the child shares our fds' objects, served from here (fork.c).
  * The fd table's lock is held across the fork, so that the child's
  * handles are exactly the fds it inherits. */
 static void atfork_prepare(void)
 {
 	fork_prepare();
+	maps_lock_take();
 	pthread_mutex_lock(&fds_lock);
 	fork_prepare_fds(fds);
 }
@@ -681,11 +971,17 @@ static void atfork_prepare(void)
 static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&fds_lock);
+	maps_lock_drop();
 	fork_parent();
 }
 
+/* The child's copies of our mappings are its memory alone: they hold no
+ * region's owner (its calls on our fds are the opener's). */
 static void atfork_child(void)
 {
 	pthread_mutex_init(&fds_lock, NULL);
+	maps_held = false;
+	nr_pieces = 0;
+	pthread_mutex_init(&maps_lock, NULL);
 	fork_child(fds);
 }

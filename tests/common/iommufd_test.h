@@ -48,7 +48,7 @@ static inline void tfd_setup(struct tfd *t, uint64_t limit_pages)
 static inline void tfd_teardown(struct tfd *t)
 {
 	siommu_iommufd_destroy(t->ictx);
-	CHECK_EQ(siommu_iommufd_acct_pinned(t->user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t->user), 0);
 	siommu_iommufd_acct_destroy(t->user);
 	siommu_ctx_destroy(t->ctx);
 }
@@ -209,7 +209,7 @@ static inline void tfd_snap(struct tfd *t, uint32_t ioas, struct tfd_snapshot *s
 	/* Allocation counters move with any attempt: compare what is held. */
 	memset(s->mem.allocs, 0, sizeof(s->mem.allocs));
 	memset(s->mem.frees, 0, sizeof(s->mem.frees));
-	s->pinned = siommu_iommufd_acct_pinned(t->user);
+	s->pinned = siommu_iommufd_acct_locked(t->user);
 	s->nr_ranges = 16;
 	if (ioas)
 		CHECK_OK(siommu_ioas_iova_ranges(t->ictx, ioas, s->ranges, &s->nr_ranges,

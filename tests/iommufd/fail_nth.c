@@ -291,7 +291,7 @@ int main(void)
 	siommu_mem_get_stats(mem, &after);
 	CHECK_EQ(after.in_use[SIOMMU_MEM_PT], before.in_use[SIOMMU_MEM_PT]);
 	CHECK_EQ(after.nr_regions, before.nr_regions);
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	fprintf(stderr, "%" PRIu64 " injected failures, each changing nothing\n", failures);
 	siommu_iommufd_acct_destroy(t.user);
 	siommu_ctx_destroy(t.ctx);

@@ -231,7 +231,7 @@ int main(void)
 	CHECK_EQ(log.by_code[1], SIOMMU_IOPF_QUEUE);
 	t.ictx = NULL;
 	siommu_vtd_dev_unregister(siommu_unit_vtd(t.unit), RID);
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	siommu_iommufd_acct_destroy(t.user);
 	siommu_ctx_destroy(t.ctx);
 	return 0;

@@ -109,18 +109,18 @@ static void map_errors(void)
 		CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, i2, 4096, NULL));
 	}
 	/* The pin limit: 4 pages in use, 32 allowed. */
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 4);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 4);
 	TFD_FAILS(&t, ioas, -ENOMEM, siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 29 * 4096,
 						     &iova));
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 28 * 4096, &iova));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 32);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 32);
 	/* Pages are pinned per mapping, sub-page lengths whole pages. */
 	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0, UINT64_MAX, &unmapped));
 	CHECK_EQ(unmapped, 16384 + 28 * 4096);
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	iova = 0x100000;
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf + 100, 4000, &iova));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 2);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 2);
 	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0, UINT64_MAX, NULL));
 
 	/* With a domain attached: 4K alignment and the unit's reserved
@@ -231,7 +231,7 @@ static void unmap_rules(void)
 	CHECK_EQ(unmapped, 32768);
 	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0, UINT64_MAX, &unmapped));
 	CHECK_EQ(unmapped, 16384);
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	tfd_teardown(&t);
 	munmap(buf, 1 << 20);
 }
@@ -250,7 +250,7 @@ static void copy_rules(void)
 	CHECK_OK(siommu_ioas_map(t.ictx, a, RW | FIXED, buf, 16384, &iova));
 	iova = 0x104000;
 	CHECK_OK(siommu_ioas_map(t.ictx, a, RW | FIXED, buf + 65536, 16384, &iova));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 8);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 8);
 	dst = 0x500000;
 	TFD_FAILS(&t, b, -ENOENT, siommu_ioas_copy(t.ictx, b, a, RW | FIXED, 0x200000, 4096, &dst));
 	TFD_FAILS(&t, b, -ENOENT, siommu_ioas_copy(t.ictx, b, a, RW | FIXED, 0x106000, 0x4000, &dst));
@@ -262,7 +262,7 @@ static void copy_rules(void)
 	/* A sub-range across both areas at an offset: two new areas, no new
 	 * pins. */
 	CHECK_OK(siommu_ioas_copy(t.ictx, b, a, RW | FIXED, 0x102000, 0x4000, &dst));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 8);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 8);
 	{
 		struct siommu_iommufd_stats st;
 
@@ -275,9 +275,9 @@ static void copy_rules(void)
 	TFD_FAILS(&t, b, -EEXIST, siommu_ioas_copy(t.ictx, b, a, RW | FIXED, 0x100000, 4096, &dst));
 	/* The copy keeps the storage after the source goes. */
 	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, a));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 8);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 8);
 	CHECK_OK(siommu_ioas_unmap(t.ictx, b, dst, 0x2000, NULL));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 4);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 4);
 	tfd_teardown(&t);
 	munmap(buf, 1 << 20);
 }
@@ -349,6 +349,16 @@ static void ranges(void)
 	munmap(buf, 65536);
 }
 
+/* A user's bucket @u and a process's @p hold exactly these figures. */
+static void acct_is(struct siommu_iommufd_acct *u, struct siommu_iommufd_acct *p,
+		    uint64_t user_locked, uint64_t proc_locked, uint64_t pinned)
+{
+	CHECK_EQ(siommu_iommufd_acct_locked(u), user_locked);
+	CHECK_EQ(siommu_iommufd_acct_locked(p), proc_locked);
+	CHECK_EQ(siommu_iommufd_acct_pinned_vm(p), pinned);
+	CHECK_EQ(siommu_iommufd_acct_pinned_vm(u), 0);
+}
+
 static void options(void)
 {
 	struct tfd t;
@@ -403,12 +413,40 @@ static void options(void)
 	{
 		struct siommu_iommufd_acct *u, *p;
 		struct siommu_iommufd *ictx;
+		uint32_t ioas2, ioas3;
+		uint64_t iova2 = 0;
 
 		CHECK_OK(siommu_iommufd_acct_create(UINT64_MAX, &u));
 		CHECK_OK(siommu_iommufd_acct_create(UINT64_MAX, &p));
 		CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){
 			.ctx = t.ctx, .user = u, .process = p, .cap_sys_resource = true },
 			&ictx));
+
+		/* Mode 0: the user's locked pages and the process's pinned
+		 * ones; a page shared by COPY once, each MAP of it again; the
+		 * limit bounds the locked pages. */
+		CHECK_OK(siommu_ioas_alloc(ictx, &ioas2));
+		CHECK_OK(siommu_ioas_alloc(ictx, &ioas3));
+		iova = 0x100000;
+		CHECK_OK(siommu_ioas_map(ictx, ioas2, RW | FIXED, buf, 8192, &iova));
+		acct_is(u, p, 2, 0, 2);
+		CHECK_OK(siommu_ioas_copy(ictx, ioas3, ioas2, RW, iova, 8192, &iova2));
+		acct_is(u, p, 2, 0, 2);
+		iova2 = 0;
+		CHECK_OK(siommu_ioas_map(ictx, ioas3, RW, buf, 4096, &iova2));
+		acct_is(u, p, 3, 0, 3);
+		siommu_iommufd_acct_set_limit(u, 4);
+		CHECK_EQ(siommu_iommufd_acct_limit(u), 4);
+		iova2 = 0;
+		CHECK_EQ(siommu_ioas_map(ictx, ioas3, RW, buf, 8192, &iova2), -ENOMEM);
+		acct_is(u, p, 3, 0, 3);
+		siommu_iommufd_acct_set_limit(u, UINT64_MAX);
+		CHECK_OK(siommu_ioas_unmap(ictx, ioas2, 0, UINT64_MAX, NULL));
+		acct_is(u, p, 3, 0, 3);
+		CHECK_OK(siommu_iommufd_obj_destroy(ictx, ioas3));
+		acct_is(u, p, 0, 0, 0);
+		CHECK_OK(siommu_iommufd_obj_destroy(ictx, ioas2));
+
 		v = 2;
 		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
 					       SIOMMU_IOMMUFD_OPTION_OP_SET, 0, &v), -EINVAL);
@@ -418,13 +456,13 @@ static void options(void)
 		CHECK_OK(siommu_ioas_alloc(ictx, &ioas));
 		iova = 0x100000;
 		CHECK_OK(siommu_ioas_map(ictx, ioas, RW | FIXED, buf, 8192, &iova));
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 2);
-		CHECK_EQ(siommu_iommufd_acct_pinned(u), 0);
+		/* Mode 1: the process's locked pages, and its pinned ones. */
+		acct_is(u, p, 0, 2, 2);
 		v = 0;
 		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
 					       SIOMMU_IOMMUFD_OPTION_OP_SET, 0, &v), -EBUSY);
 		siommu_iommufd_destroy(ictx);
-		CHECK_EQ(siommu_iommufd_acct_pinned(p), 0);
+		acct_is(u, p, 0, 0, 0);
 		siommu_iommufd_acct_destroy(u);
 		siommu_iommufd_acct_destroy(p);
 	}
@@ -463,7 +501,7 @@ static void map_file(void)
 		CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 4096, NULL));
 	}
 	CHECK_OK(siommu_ioas_map_file(t.ictx, ioas, RW | FIXED, fd, 4096, 16384, &iova));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 4);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 4);
 	close(fd);
 	tfd_teardown(&t);
 }
@@ -486,9 +524,9 @@ static void destroy_rules(void)
 	TFD_FAILS(&t, ioas, -EBUSY, siommu_iommufd_obj_destroy(t.ictx, hwpt));
 	CHECK_OK(siommu_iommufd_detach(t.ictx, dev, NOPASID));
 	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hwpt));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 16);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 16);
 	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, ioas));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	/* Closing with everything in place tears it down, leaves first. */
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
 	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 65536, &iova));

@@ -22,9 +22,13 @@
  *   - the reserved PASID fails every second attach there with -ENOMEM and
  *     leaves the old HWPT in place;
  *   - page requests reach the fault queue of the attached HWPT;
+ *   - the mock vIOMMU's driver data and the page it reports for mmap of
+ *     the iommufd fd: Linux's checks, the owner busy while mapped, a
+ *     context closed with a mapping held;
  *   - the DMA API refuses the mock unit.
  */
 #include <siommu/dma.h>
+#include <siommu/iommufd_test.h>
 #include <siommu/mock.h>
 
 #include "iommufd_test.h"
@@ -471,6 +475,72 @@ static void huge_leaves(struct mt *m)
 	munmap(raw, len + 2 * hps);
 }
 
+/* The mock vIOMMU's page for mmap, through the C API. */
+static void viommu_mmap(struct mt *m)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0xc0ffee };
+	unsigned char big[sizeof(data) + 8] = { 0 };
+	const uint64_t pg = SIOMMU_PAGE_SIZE;
+	const int rw = PROT_READ | PROT_WRITE;
+	struct siommu_iommufd *ictx;
+	uint32_t dev, ioas, parent, v, v2;
+	uint32_t *p;
+	int fd;
+
+	CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){ .ctx = m->ctx }, &ictx));
+	CHECK_OK(siommu_iommufd_bind(ictx, m->plain_dev, &dev));
+	CHECK_OK(siommu_ioas_alloc(ictx, &ioas));
+	CHECK_OK(siommu_hwpt_alloc(ictx, dev, ioas, SIOMMU_HWPT_ALLOC_NEST_PARENT, 0, &parent));
+	CHECK_EQ(siommu_viommu_alloc_data(ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST, dev, parent,
+					  &data, 4, &v), -EINVAL);
+	CHECK_EQ(siommu_viommu_alloc_data(ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST, dev, parent,
+					  NULL, sizeof(data), &v), -EFAULT);
+	big[sizeof(data) + 7] = 1;
+	CHECK_EQ(siommu_viommu_alloc_data(ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST, dev, parent,
+					  big, sizeof(big), &v), -E2BIG);
+	/* A vIOMMU without data reports nothing. */
+	CHECK_OK(siommu_viommu_alloc(ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST, dev, parent, &v2));
+	CHECK_EQ(siommu_iommufd_mmap_get(ictx, pg, pg, rw, MAP_SHARED, &fd), -ENXIO);
+	CHECK_OK(siommu_viommu_alloc_data(ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST, dev, parent,
+					  &data, sizeof(data), &v));
+	CHECK_EQ(data.out_data, 0xc0ffee);
+	CHECK_EQ(data.out_mmap_offset, pg);
+	CHECK_EQ(data.out_mmap_length, pg);
+
+	CHECK_EQ(siommu_iommufd_mmap_get(ictx, pg, 100, rw, MAP_SHARED, &fd), -EINVAL);
+	CHECK_EQ(siommu_iommufd_mmap_get(ictx, pg, 0, rw, MAP_SHARED, &fd), -EINVAL);
+	CHECK_EQ(siommu_iommufd_mmap_get(ictx, pg, pg, rw, MAP_PRIVATE, &fd), -EINVAL);
+	CHECK_EQ(siommu_iommufd_mmap_get(ictx, pg, pg, rw | PROT_EXEC, MAP_SHARED, &fd), -EPERM);
+	CHECK_EQ(siommu_iommufd_mmap_get(ictx, 0, pg, rw, MAP_SHARED, &fd), -ENXIO);
+	CHECK_EQ(siommu_iommufd_mmap_get(ictx, pg, 2 * pg, rw, MAP_SHARED, &fd), -ENXIO);
+	CHECK_OK(siommu_iommufd_mmap_get(ictx, pg, pg, rw, MAP_SHARED_VALIDATE, &fd));
+	p = mmap(NULL, pg, rw, MAP_SHARED, fd, (off_t)pg);
+	CHECK(p != MAP_FAILED);
+	CHECK_EQ(p[0], 0xc0ffee);
+	CHECK_EQ(siommu_iommufd_obj_destroy(ictx, v), -EBUSY);
+	siommu_iommufd_mmap_put(ictx, pg);
+	CHECK_OK(siommu_iommufd_obj_destroy(ictx, v));
+	CHECK_EQ(siommu_iommufd_mmap_get(ictx, pg, pg, rw, MAP_SHARED, &fd), -ENXIO);
+	/* The mapping stays memory of its own. */
+	CHECK_EQ(p[0], 0xc0ffee);
+	CHECK_OK(munmap(p, pg));
+
+	/* The offset again, zeroed but for the new in_data; the context
+	 * closes with a mapping held. */
+	data.in_data = 7;
+	CHECK_OK(siommu_viommu_alloc_data(ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST, dev, parent,
+					  &data, sizeof(data), &v));
+	CHECK_EQ(data.out_mmap_offset, pg);
+	CHECK_OK(siommu_iommufd_mmap_get(ictx, pg, pg, PROT_READ, MAP_SHARED, &fd));
+	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, (off_t)pg);
+	CHECK(p != MAP_FAILED);
+	CHECK_EQ(p[0], 7);
+	CHECK_EQ(p[1], 0);
+	siommu_iommufd_destroy(ictx);
+	CHECK_EQ(p[0], 7);
+	CHECK_OK(munmap(p, pg));
+}
+
 int main(void)
 {
 	struct mt m;
@@ -484,6 +554,7 @@ int main(void)
 	nested(&m);
 	pasid_reserved(&m);
 	page_request(&m);
+	viommu_mmap(&m);
 	CHECK_EQ(siommu_dma_setup(m.plain_dev, &(struct siommu_dma_cfg){ 0 }), -EOPNOTSUPP);
 	siommu_iommufd_destroy(m.ictx);
 	siommu_ctx_destroy(m.ctx);

@@ -242,7 +242,7 @@ static void check_dma(void)
 				CHECK_EQ(tfd_dma(&t, d, NOPASID, iova, got, 8, false), -EFAULT);
 		}
 	}
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), ref_pinned());
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), ref_pinned());
 }
 
 int main(void)

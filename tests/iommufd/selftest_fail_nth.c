@@ -84,7 +84,7 @@ int main(void)
 {
 	uint8_t *buf = tfd_buf(1 << 20, 5);
 	struct iommu_test_cmd c;
-	uint32_t hwpt, hp, parent, nested, viommu, st2;
+	uint32_t hwpt, hp, parent, nested, viommu, viommu_data, st2;
 	uint64_t iova;
 	int afd;
 
@@ -145,6 +145,14 @@ int main(void)
 	}
 	SWEEP("viommu_alloc (mock)", siommu_viommu_alloc(t.ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST,
 							 idev, parent, &viommu));
+	{
+		struct iommu_viommu_selftest d = { .in_data = 9 };
+
+		SWEEP("viommu_alloc_data (mock, mmap page)",
+		      siommu_viommu_alloc_data(t.ictx, 0, SIOMMU_VIOMMU_TYPE_SELFTEST, idev,
+					       parent, &d, sizeof(d), &viommu_data));
+		CHECK_EQ(d.out_mmap_offset, SIOMMU_PAGE_SIZE);
+	}
 
 	/* Checks, detaches, closes and destroys take no step. */
 	c = (struct iommu_test_cmd){ .op = IOMMU_TEST_OP_MD_CHECK_REFS,
@@ -157,6 +165,7 @@ int main(void)
 	NO_STEP(CHECK_OK(siommu_iommufd_access_close(t.ictx, afd)));
 	close(afd);
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, viommu)));
+	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, viommu_data)));
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, nested)));
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, st2)));
 	/* The automatic domain went with its last device. */
@@ -164,7 +173,7 @@ int main(void)
 	NO_STEP(CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, stdev)));
 	NO_STEP(siommu_iommufd_destroy(t.ictx));
 	t.ictx = NULL;
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	fprintf(stderr, "%" PRIu64 " injected failures, each changing nothing\n", failures);
 	siommu_iommufd_acct_destroy(t.user);
 	siommu_ctx_destroy(t.ctx);

@@ -124,7 +124,7 @@ int main(void)
 	CHECK_OK(pthread_join(r, NULL));
 	for (i = 0; i < 2; i++)
 		CHECK_OK(pthread_join(dth[i], NULL));
-	CHECK_EQ(siommu_iommufd_acct_pinned(t.user), 0);
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	tfd_teardown(&t);
 	for (i = 0; i < MAPPERS; i++)
 		munmap(bufs[i], LEN);

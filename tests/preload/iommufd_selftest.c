@@ -3,7 +3,8 @@
  * A conformance program in the style of Linux's iommufd selftest
  * (tools/testing/selftests/iommu/): fixtures of mock domains on an IOAS,
  * and cases for map, unmap, copy, accesses, dirty tracking, PASIDs,
- * nesting, vIOMMUs and fault queues with the exact errnos Linux gives. It
+ * nesting, vIOMMUs, mmap of the iommufd fd and fault queues with the
+ * exact errnos Linux gives. It
  * includes libc and the ABI headers only, and runs under
  * libsiommu-preload.so with SIOMMU_IOMMUFD_TEST=1 (test mode). Run with
  * the argument "off" and without that variable, it checks that
@@ -1118,6 +1119,156 @@ static void two_fds(struct fixture *f)
 	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, 4 * PAGE_SIZE, NULL));
 }
 
+/* mmap() of the iommufd fd: the page a mock vIOMMU reports (in_data in
+ * its first word), Linux's errnos, and each mapping keeping the vIOMMU. */
+static void viommu_mmap(struct fixture *f)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0xbadbeef };
+	struct iommu_viommu_alloc va = { .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_SELFTEST,
+					 .data_len = sizeof(data), .data_uptr = (uintptr_t)&data };
+	const int rw = PROT_READ | PROT_WRITE;
+	uint32_t stdev, idev, parent, v1, v2;
+	unsigned char big[sizeof(data) + 8] = { 0 };
+	uint32_t *p, *q;
+	uint64_t off;
+	void *r;
+
+	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, 0, &stdev, NULL, &idev));
+	ASSERT_EQ(0, hwpt_alloc(f->fd, idev, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	va.dev_id = idev;
+	va.hwpt_id = parent;
+	/* The driver data: at least through out_data, zeroes past it. */
+	va.data_len = 4;
+	EXPECT_ERRNO(EINVAL, ioctl(f->fd, IOMMU_VIOMMU_ALLOC, &va));
+	big[sizeof(data)] = 1;
+	va.data_len = sizeof(big);
+	va.data_uptr = (uintptr_t)big;
+	EXPECT_ERRNO(E2BIG, ioctl(f->fd, IOMMU_VIOMMU_ALLOC, &va));
+	va.data_len = sizeof(data);
+	va.data_uptr = (uintptr_t)&data;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_VIOMMU_ALLOC, &va));
+	v1 = va.out_viommu_id;
+	ASSERT_EQ(data.in_data, data.out_data);
+	ASSERT_EQ(PAGE_SIZE, data.out_mmap_length);
+	ASSERT_EQ(PAGE_SIZE, data.out_mmap_offset);	/* the first after page 0 */
+	off = data.out_mmap_offset;
+
+	/* Linux's rules, in its order. */
+	EXPECT_ERRNO(EINVAL, (long)mmap(NULL, 100, rw, MAP_SHARED, f->fd, (off_t)off));
+	EXPECT_ERRNO(EINVAL, (long)mmap(NULL, PAGE_SIZE, rw, MAP_PRIVATE, f->fd, (off_t)off));
+	EXPECT_ERRNO(EPERM, (long)mmap(NULL, PAGE_SIZE, rw | PROT_EXEC, MAP_SHARED, f->fd,
+				       (off_t)off));
+	EXPECT_ERRNO(ENXIO, (long)mmap(NULL, 2 * PAGE_SIZE, rw, MAP_SHARED, f->fd, (off_t)off));
+	EXPECT_ERRNO(ENXIO, (long)mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd, 0));
+	EXPECT_ERRNO(ENXIO, (long)mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd,
+				       (off_t)(off + PAGE_SIZE)));
+	EXPECT_ERRNO(EINVAL, (long)mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd,
+					(off_t)off + 8));
+
+	p = mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd, (off_t)off);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(data.in_data, p[0]);
+	ASSERT_EQ(0, p[1]);
+	q = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, f->fd, (off_t)off);
+	ASSERT_NE(MAP_FAILED, q);
+	/* Both see the one page. */
+	p[1] = 0x5a5a;
+	ASSERT_EQ(0x5a5a, q[1]);
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, v1));
+	ASSERT_EQ(0, munmap(p, PAGE_SIZE));
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, v1));
+	/* A mapping put over it lets go too. */
+	r = mmap(q, PAGE_SIZE, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ((long)q, (long)r);
+	ASSERT_EQ(0, destroy(f->fd, v1));
+	ASSERT_EQ(0, munmap(r, PAGE_SIZE));
+	EXPECT_ERRNO(ENXIO, (long)mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd, (off_t)off));
+
+	/* Regions take the lowest free offset; a page used before is
+	 * zeroed; a vIOMMU without data reports none. */
+	data.in_data = 0x1234;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_VIOMMU_ALLOC, &va));
+	v1 = va.out_viommu_id;
+	data.in_data = 0x5678;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_VIOMMU_ALLOC, &va));
+	v2 = va.out_viommu_id;
+	ASSERT_EQ(2 * PAGE_SIZE, data.out_mmap_offset);
+	p = mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd, PAGE_SIZE);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0x1234, p[0]);
+	ASSERT_EQ(0, p[1]);
+	q = mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd, 2 * PAGE_SIZE);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0x5678, q[0]);
+	ASSERT_EQ(0, munmap(p, PAGE_SIZE));
+	/* Many mappings: each holds the vIOMMU until it goes. */
+	{
+		static uint32_t *many[300];
+		unsigned int i;
+
+		for (i = 0; i < 300; i++) {
+			many[i] = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, f->fd, PAGE_SIZE);
+			ASSERT_NE(MAP_FAILED, many[i]);
+		}
+		ASSERT_EQ(0x1234, many[299][0]);
+		for (i = 0; i < 300; i++) {
+			unsigned int k = (i * 7) % 300;	/* every one, out of order */
+
+			EXPECT_ERRNO(EBUSY, destroy(f->fd, v1));
+			ASSERT_EQ(0, munmap(many[k], PAGE_SIZE));
+		}
+	}
+	ASSERT_EQ(0, destroy(f->fd, v1));
+	/* Unmapping more than the mapping, around it, lets go as well. */
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, v2));
+	ASSERT_EQ(0, munmap((char *)q - PAGE_SIZE, 3 * PAGE_SIZE));
+	ASSERT_EQ(0, destroy(f->fd, v2));
+	va.data_len = 0;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_VIOMMU_ALLOC, &va));
+	EXPECT_ERRNO(ENXIO, (long)mmap(NULL, PAGE_SIZE, rw, MAP_SHARED, f->fd, PAGE_SIZE));
+	ASSERT_EQ(0, destroy(f->fd, va.out_viommu_id));
+	ASSERT_EQ(0, destroy(f->fd, parent));
+	/* A fault queue's fd maps nothing. */
+	{
+		struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+
+		ASSERT_EQ(0, ioctl(f->fd, IOMMU_FAULT_QUEUE_ALLOC, &fa));
+		EXPECT_ERRNO(ENODEV, (long)mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED,
+						(int)fa.out_fault_fd, 0));
+		ASSERT_EQ(0, close((int)fa.out_fault_fd));
+		ASSERT_EQ(0, destroy(f->fd, fa.out_fault_id));
+	}
+}
+
+/* A mapping keeps its context after the fd closes, as Linux's keeps the
+ * file; the last munmap lets both go. */
+static void mmap_outlives_fd(struct fixture *f)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0x77 };
+	struct iommu_viommu_alloc va = { .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_SELFTEST,
+					 .data_len = sizeof(data), .data_uptr = (uintptr_t)&data };
+	uint32_t stdev, idev, parent;
+	uint32_t *p;
+	int fd = open("/dev/iommu", O_RDWR);
+	uint32_t ioas;
+
+	ASSERT_NE(-1, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, mock_domain_flags(fd, ioas, 0, &stdev, NULL, &idev));
+	ASSERT_EQ(0, hwpt_alloc(fd, idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	va.dev_id = idev;
+	va.hwpt_id = parent;
+	ASSERT_EQ(0, ioctl(fd, IOMMU_VIOMMU_ALLOC, &va));
+	p = mmap(NULL, 2 * PAGE_SIZE, PROT_READ, MAP_SHARED, fd, (off_t)data.out_mmap_offset);
+	ASSERT_EQ((long)MAP_FAILED, (long)p);
+	p = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, fd, (off_t)data.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0x77, p[0]);
+	ASSERT_EQ(0, munmap(p, PAGE_SIZE));
+	(void)f;
+}
+
 static int rlimit_mode_set(int fd, uint64_t val)
 {
 	struct iommu_option cmd = { .size = sizeof(cmd), .option_id = IOMMU_OPTION_RLIMIT_MODE,
@@ -1234,6 +1385,8 @@ static const struct test_case cases[] = {
 	{ "memory_limit", memory_limit, false },
 	{ "two_fds", two_fds, false },
 	{ "capabilities", capabilities, false },
+	{ "viommu_mmap", viommu_mmap, false },
+	{ "mmap_outlives_fd", mmap_outlives_fd, false },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)

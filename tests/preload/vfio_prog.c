@@ -68,6 +68,8 @@ static void bind_rules(int dev, uint32_t *dev_id)
 	FAILS(ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &u), EINVAL);
 	FAILS(ioctl(dev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &u), EINVAL);
 	FAILS(pread(dev, u.b, 4, 0), EINVAL);
+	/* No region can be mapped. */
+	CHECK(mmap(NULL, 4096, PROT_READ, MAP_SHARED, dev, 0) == MAP_FAILED && errno == EINVAL);
 
 	/* Short, bad flags, bad fds. */
 	memset(&u, 0, sizeof(u));

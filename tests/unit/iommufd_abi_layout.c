@@ -198,6 +198,11 @@ SIZE(iommu_hwpt_page_response, 8);
 OFF(iommu_hwpt_page_response, cookie, 0);
 OFF(iommu_hwpt_page_response, code, 4);
 
+SIZE(iommu_viommu_selftest, 24);
+OFF(iommu_viommu_selftest, in_data, 0);
+OFF(iommu_viommu_selftest, out_data, 4);
+OFF(iommu_viommu_selftest, out_mmap_offset, 8);
+OFF(iommu_viommu_selftest, out_mmap_length, 16);
 SIZE(iommu_viommu_alloc, 40);
 OFF(iommu_viommu_alloc, size, 0);
 OFF(iommu_viommu_alloc, flags, 4);

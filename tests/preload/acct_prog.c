@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pinned-page accounting of the process, as a program under
+ * libsiommu-preload.so reads it (siommu/preload.h, found with dlsym):
+ * /dev/iommu charging the user's locked pages (mode 0), /dev/vfio/vfio
+ * the process's (mode 1), both the process's pinned pages; the figures
+ * exact after each map, copy and unmap (a page shared by two IOASes
+ * through COPY counted once, each MAP again), RLIMIT_MEMLOCK bounding
+ * each mode's locked pages with ENOMEM, and nothing left after close.
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <siommu/iommufd_abi.h>
+#include <siommu/preload.h>
+
+#include "prog.h"
+
+#define PG 4096ull
+
+static siommu_preload_get_acct_fn get_acct;
+
+/* The figures are exactly these. */
+static void expect(int line, uint64_t pinned, uint64_t locked, uint64_t user)
+{
+	struct siommu_preload_acct a;
+
+	CHECK(get_acct(&a) == 0);
+	if (a.pinned_pages != pinned || a.locked_pages != locked ||
+	    a.user_locked_pages != user) {
+		fprintf(stderr, "line %d: pinned %llu locked %llu user %llu, not %llu %llu %llu\n",
+			line, (unsigned long long)a.pinned_pages,
+			(unsigned long long)a.locked_pages,
+			(unsigned long long)a.user_locked_pages, (unsigned long long)pinned,
+			(unsigned long long)locked, (unsigned long long)user);
+		exit(1);
+	}
+}
+#define EXPECT(p, l, u) expect(__LINE__, p, l, u)
+
+static uint32_t ioas_alloc(int fd)
+{
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+
+	CHECK(ioctl(fd, IOMMU_IOAS_ALLOC, &a) == 0);
+	return a.out_ioas_id;
+}
+
+static int map(int fd, uint32_t ioas, void *va, uint64_t len, uint64_t *iova)
+{
+	struct iommu_ioas_map m = { .size = sizeof(m), .ioas_id = ioas, .length = len,
+		.user_va = (uintptr_t)va,
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE };
+	int ret = ioctl(fd, IOMMU_IOAS_MAP, &m);
+
+	if (!ret && iova)
+		*iova = m.iova;
+	return ret;
+}
+
+static void unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = ioas, .iova = iova,
+				      .length = len };
+
+	CHECK(ioctl(fd, IOMMU_IOAS_UNMAP, &u) == 0);
+}
+
+static uint64_t rlimit_mode(int fd)
+{
+	struct iommu_option o = { .size = sizeof(o), .option_id = IOMMU_OPTION_RLIMIT_MODE,
+				  .op = IOMMU_OPTION_OP_GET };
+
+	CHECK(ioctl(fd, IOMMU_OPTION, &o) == 0);
+	return o.val64;
+}
+
+/* Without CAP_IPC_LOCK in the effective set (root has it), as RLIMIT_MEMLOCK
+ * bounds nothing for a process with it. */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	CHECK(syscall(SYS_capget, &hdr, data) == 0);
+	data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	CHECK(syscall(SYS_capset, &hdr, data) == 0);
+}
+
+static void set_memlock(uint64_t pages)
+{
+	struct rlimit rl;
+
+	CHECK(getrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+	rl.rlim_cur = pages == UINT64_MAX ? rl.rlim_max : pages * PG;
+	CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+}
+
+int main(void)
+{
+	struct siommu_preload_acct a;
+	uint64_t iova, iova2, copy_iova;
+	uint32_t ioas_a, ioas_b, ioas_c;
+	int user_fd, proc_fd;
+	unsigned char *buf;
+
+	get_acct = (siommu_preload_get_acct_fn)dlsym(RTLD_DEFAULT, SIOMMU_PRELOAD_GET_ACCT);
+	CHECK(get_acct);
+	CHECK(get_acct(NULL) == -EINVAL);
+	drop_ipc_lock();
+	set_memlock(UINT64_MAX);
+	EXPECT(0, 0, 0);
+	buf = mmap(NULL, 32 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(buf != MAP_FAILED);
+	memset(buf, 1, 32 * PG);
+
+	user_fd = open("/dev/iommu", O_RDWR);
+	proc_fd = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(user_fd >= 0 && proc_fd >= 0);
+	CHECK(rlimit_mode(user_fd) == 0 && rlimit_mode(proc_fd) == 1);
+	ioas_a = ioas_alloc(user_fd);
+	ioas_b = ioas_alloc(user_fd);
+	ioas_c = ioas_alloc(proc_fd);
+
+	/* Mode 0: the process's pins, the user's locked pages; a range
+	 * that straddles a page boundary pins both pages. */
+	CHECK(map(user_fd, ioas_a, buf, 4 * PG, &iova) == 0);
+	EXPECT(4, 0, 4);
+	CHECK(map(user_fd, ioas_a, buf + 100, PG, &iova2) == 0);
+	EXPECT(6, 0, 6);
+	/* COPY shares the pages: nothing more. */
+	{
+		struct iommu_ioas_copy c = { .size = sizeof(c), .dst_ioas_id = ioas_b,
+			.src_ioas_id = ioas_a, .length = 4 * PG, .src_iova = iova,
+			.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE };
+
+		CHECK(ioctl(user_fd, IOMMU_IOAS_COPY, &c) == 0);
+		copy_iova = c.dst_iova;
+	}
+	EXPECT(6, 0, 6);
+	/* Mode 1: the process's locked pages, and pins. */
+	CHECK(map(proc_fd, ioas_c, buf + 8 * PG, 3 * PG, NULL) == 0);
+	EXPECT(9, 3, 6);
+	/* The shared pages stay while the copy holds them. */
+	unmap(user_fd, ioas_a, iova, 4 * PG);
+	EXPECT(9, 3, 6);
+	unmap(user_fd, ioas_b, copy_iova, 4 * PG);
+	EXPECT(5, 3, 2);
+
+	/* RLIMIT_MEMLOCK bounds each mode's locked pages, not the pins. */
+	set_memlock(8);
+	CHECK(get_acct(&a) == 0 && a.limit_pages == 8);
+	FAILS(map(user_fd, ioas_a, buf, 7 * PG, NULL), ENOMEM);
+	EXPECT(5, 3, 2);
+	CHECK(map(user_fd, ioas_a, buf, 6 * PG, &iova) == 0);
+	EXPECT(11, 3, 8);
+	FAILS(map(user_fd, ioas_b, buf, PG, NULL), ENOMEM);
+	FAILS(map(proc_fd, ioas_c, buf, 6 * PG, NULL), ENOMEM);
+	CHECK(map(proc_fd, ioas_c, buf, 5 * PG, NULL) == 0);
+	EXPECT(16, 8, 8);
+	set_memlock(UINT64_MAX);
+	CHECK(map(user_fd, ioas_b, buf, 16 * PG, NULL) == 0);
+	EXPECT(32, 8, 24);
+
+	/* Destroying an IOAS and closing an fd give their pages back. */
+	CHECK(ioctl(user_fd, IOMMU_DESTROY, &(struct iommu_destroy){
+		.size = sizeof(struct iommu_destroy), .id = ioas_b }) == 0);
+	EXPECT(16, 8, 8);
+	CHECK(close(proc_fd) == 0);
+	EXPECT(8, 0, 8);
+	CHECK(close(user_fd) == 0);
+	EXPECT(0, 0, 0);
+	munmap(buf, 32 * PG);
+	puts("accounting: ok");
+	return 0;
+}
