@@ -391,6 +391,10 @@ struct siommu_domain_cfg {
 	uint64_t pgsize_bitmap;	/* leaf sizes (SIOMMU_PGSIZE_*) the domain may
 				 * use, 4K included; 0: all the unit walks */
 	unsigned int flags;	/* SIOMMU_DOMAIN_* */
+	/* The device the domain is made for (optional, behind @unit): a
+	 * unit may fit the domain to it, as the mock unit fits its page
+	 * sizes to its device's (siommu/mock.h). NULL: the unit's own. */
+	struct siommu_device *dev;
 };
 
 /*
@@ -404,7 +408,7 @@ struct siommu_domain_cfg {
  * a domain with a unit that walks fewer sizes, ask for those.
  * Returns 0, -EINVAL (bad cfg; a pgsize_bitmap without 4K or with a size
  * the unit does not walk; a width the unit lacks; unknown flags, or flags
- * on a domain that is not paging), -EOPNOTSUPP (type, stage or dirty
+ * on a domain that is not paging; a cfg->dev not behind @unit), -EOPNOTSUPP (type, stage or dirty
  * tracking the unit lacks), -ENOMEM.
  */
 int siommu_domain_alloc(struct siommu_unit *unit, const struct siommu_domain_cfg *cfg,

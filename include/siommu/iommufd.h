@@ -468,7 +468,11 @@ int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
  * virtual ID no vDEVICE has, is -EIO. An SMMUv3 nested HWPT itself takes
  * none (-EOPNOTSUPP): its guest invalidates through the vIOMMU.
  * Returns 0 after the invalidations completed, or:
- *   -EINVAL      entries with @data NULL or @entry_len 0; @hwpt_id not a nested HWPT or a vIOMMU (a
+ *   -EINVAL      entries with @data NULL or @entry_len 0; more than
+ *                SIOMMU_HWPT_INVALIDATE_MAX_ENTRIES entries or @entry_len
+ *                beyond SIOMMU_HWPT_INVALIDATE_MAX_ENTRY_LEN (refused
+ *                before @hwpt_id is looked up and before any entry is
+ *                read, as Linux's); @hwpt_id not a nested HWPT or a vIOMMU (a
  *                paging HWPT included); @data_type not the unit's; an
  *                entry with a bad range
  *   -EIO         a guest command the vIOMMU refuses
@@ -476,6 +480,8 @@ int siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
  *                nested HWPT invalidated through its vIOMMU (SMMUv3)
  *   -ENOENT      no such object
  */
+#define SIOMMU_HWPT_INVALIDATE_MAX_ENTRIES	(1u << 19)
+#define SIOMMU_HWPT_INVALIDATE_MAX_ENTRY_LEN	4096u
 int siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t hwpt_id,
 			   uint32_t data_type, const void *data, uint32_t entry_len,
 			   uint32_t *entry_num);

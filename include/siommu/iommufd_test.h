@@ -96,7 +96,7 @@ enum {
 
 enum {
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
-	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,	/* older kernels; refused */
+	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,	/* domains map 1 MiB leaves */
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
 };
 

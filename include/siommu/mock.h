@@ -16,10 +16,19 @@
  * page is smaller than any page the core's table formats have, which is
  * why it is no format of siommu/pt.h: the core hands such a domain's maps,
  * unmaps and dirty reads to the driver (src/core/iommu_ops.h), and
- * siommu_domain_pt() is NULL for it. Domains offer pages of 2 KiB and
- * huge pages of 512 of them (1 MiB); a huge page is kept as its 512 mock
- * pages, each with its own dirty bit. Nothing translates through a mock
- * domain: its mappings are read back with siommu_mock_domain_iova_to_phys().
+ * siommu_domain_pt() is NULL for it. A domain made for a mock device
+ * (siommu_domain_cfg.dev) maps pages of 2 KiB only, unless the device is
+ * SIOMMU_MOCK_DEV_HUGE_IOVA, as Linux's mock fits its domains to their
+ * device; one made for no device offers both sizes, as may one narrowed
+ * by cfg.pgsize_bitmap. A domain with huge pages maps each 1 MiB of a
+ * map whose IOVA and address are both 1 MiB aligned with a huge leaf: one
+ * entry for its 512 mock pages, with one dirty bit. A device's write to
+ * any of its mock pages dirties the leaf, and reading the dirty marks
+ * reports the leaf's every mock page (within the range read) and clears
+ * the leaf. Unmapping part of a huge leaf splits it first: its other mock
+ * pages stay mapped as small leaves, each dirty if the huge leaf was.
+ * Nothing translates through a mock domain: its mappings are read back
+ * with siommu_mock_domain_iova_to_phys().
  *
  * Nested mock domains (data type SIOMMU_HWPT_DATA_SELFTEST over a mock
  * paging domain) hold a virtual IOTLB of 4 entries, set to the value the
@@ -57,6 +66,7 @@ extern "C" {
 
 /* Mock device flags (Linux: MOCK_FLAGS_DEVICE_*). */
 #define SIOMMU_MOCK_DEV_NO_DIRTY	(1u << 0)	/* no dirty tracking */
+#define SIOMMU_MOCK_DEV_HUGE_IOVA	(1u << 1)	/* its domains map huge leaves */
 #define SIOMMU_MOCK_DEV_PASID		(1u << 2)	/* 20-bit PASIDs */
 
 /* Hardware info (GET_HW_INFO): type and payload. */

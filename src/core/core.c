@@ -1018,7 +1018,8 @@ int SIOMMU_EXPORT siommu_domain_alloc(struct siommu_unit *unit,
 	if (!unit || !cfg || !out || (unsigned int)cfg->type > SIOMMU_DOMAIN_PAGING ||
 	    (unsigned int)cfg->stage > SIOMMU_STAGE_SECOND ||
 	    (cfg->flags & ~SIOMMU_DOMAIN_DIRTY_TRACKING) ||
-	    (cfg->flags && cfg->type != SIOMMU_DOMAIN_PAGING))
+	    (cfg->flags && cfg->type != SIOMMU_DOMAIN_PAGING) ||
+	    (cfg->dev && cfg->dev->unit != unit))
 		return -EINVAL;
 	return domain_create(unit, cfg, NULL, out);
 }

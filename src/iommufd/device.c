@@ -43,7 +43,7 @@ static int hwpt_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		       struct ifd_ioas *ioas, unsigned int flags, bool auto_domain,
 		       struct ifd_hwpt **out)
 {
-	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING };
+	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING, .dev = idev->dev };
 	struct ifd_hwpt *hwpt;
 	int ret;
 
@@ -366,7 +366,9 @@ int SIOMMU_EXPORT siommu_hwpt_invalidate(struct siommu_iommufd *ictx, uint32_t h
 	n = *entry_num;
 	/* Refusing the call as a whole handles no entry. */
 	*entry_num = 0;
-	if (n && (!data || !entry_len))
+	/* Bounded so that one call cannot run unbounded, nor read an entry
+	 * beyond a page, whatever the array holds. */
+	if (n && (!data || !entry_len || !ifd_invalidate_bounded(entry_len, n)))
 		return -EINVAL;
 	obj = ifd_obj_get(ictx, hwpt_id, SIOMMU_IOMMUFD_OBJ_NONE);
 	if (!obj)

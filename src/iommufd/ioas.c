@@ -246,19 +246,17 @@ static int iova_pick(struct ifd_ioas *ioas, uint64_t length, uint64_t off, uint6
 	return -ENOSPC;
 }
 
-/* The largest page any attached domain may use (2M with none attached:
- * what a first domain is likely to have). */
+/* The largest page any attached domain may use, and at least 2M (what a
+ * domain attached later is likely to have, and the host's huge page). */
 static uint64_t largest_page(struct ifd_ioas *ioas)
 {
 	struct ifd_hwpt *hwpt;
-	uint64_t pgsizes = 0;
+	uint64_t pgsizes = SIOMMU_SZ_2M;
 
 	if (!ioas->huge_pages)
 		return SIOMMU_PAGE_SIZE;
 	cds_list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
 		pgsizes |= hwpt->pgsizes;
-	if (!pgsizes)
-		return SIOMMU_SZ_2M;
 	return 1ull << (63 - __builtin_clzll(pgsizes));
 }
 

@@ -328,6 +328,11 @@ static int hwpt_invalidate(struct ucmd *u)
 		c->entry_num = 0;
 		return -EOPNOTSUPP;
 	}
+	/* Out of bounds, refused before the array is copied in. */
+	if (c->entry_num && !ifd_invalidate_bounded(c->entry_len, c->entry_num)) {
+		c->entry_num = 0;
+		return -EINVAL;
+	}
 	/* A missing array is the library's -EINVAL, not a fault in the copy. */
 	data = NULL;
 	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, &data) : 0;

@@ -406,6 +406,14 @@ static inline bool ifd_should_fail(struct siommu_iommufd *ictx)
 	return mem_should_fail(ictx->mem);
 }
 
+/* HWPT_INVALIDATE's array within Linux's bounds (siommu_hwpt_invalidate()),
+ * checked before any entry is read. */
+static inline bool ifd_invalidate_bounded(uint32_t entry_len, uint32_t entry_num)
+{
+	return entry_len <= SIOMMU_HWPT_INVALIDATE_MAX_ENTRY_LEN &&
+	       entry_num <= SIOMMU_HWPT_INVALIDATE_MAX_ENTRIES;
+}
+
 /* Object table (main.c). */
 int ifd_obj_reserve(struct siommu_iommufd *ictx, struct ifd_obj *obj,
 		    enum siommu_iommufd_obj_type type);

@@ -34,6 +34,7 @@ _Static_assert(MOCK_PAGE_SIZE == SIOMMU_MOCK_PAGE_SIZE &&
 	       MOCK_APERTURE_LAST == SIOMMU_MOCK_APERTURE_LAST &&
 	       IOMMU_TEST_PASID_RESERVED == SIOMMU_MOCK_PASID_RESERVED &&
 	       MOCK_FLAGS_DEVICE_NO_DIRTY == SIOMMU_MOCK_DEV_NO_DIRTY &&
+	       MOCK_FLAGS_DEVICE_HUGE_IOVA == SIOMMU_MOCK_DEV_HUGE_IOVA &&
 	       MOCK_FLAGS_DEVICE_PASID == SIOMMU_MOCK_DEV_PASID &&
 	       MOCK_NESTED_DOMAIN_IOTLB_NUM == SIOMMU_MOCK_NR_IOTLB &&
 	       MOCK_DEV_CACHE_NUM == SIOMMU_MOCK_NR_DEV_CACHE,
@@ -83,7 +84,8 @@ static int mock_domain(struct siommu_iommufd *ictx, uint32_t pt_id, uint32_t dev
 	struct ifd_selftest *st;
 	int ret;
 
-	if (dev_flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID))
+	if (dev_flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |
+			  MOCK_FLAGS_DEVICE_PASID))
 		return -EINVAL;
 	st = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*st));
 	if (!st)

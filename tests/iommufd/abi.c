@@ -870,8 +870,26 @@ static void invalidate_one(struct fx *f, struct iommu_hwpt_invalidate *inv, cons
 	inv->entry_num = 1;
 	CHECK_EQ(io(f, IOMMU_HWPT_INVALIDATE, inv), -EINVAL);	/* no array */
 	CHECK_EQ(inv->entry_num, 0);				/* none handled */
-	inv->entry_num = 1;
 	inv->data_uptr = (uintptr_t)ent;
+	/* A count or an entry length beyond Linux's bounds is refused whole,
+	 * before any entry is read (the array holds one). */
+	inv->entry_num = SIOMMU_HWPT_INVALIDATE_MAX_ENTRIES + 1;
+	CHECK_EQ(io(f, IOMMU_HWPT_INVALIDATE, inv), -EINVAL);
+	CHECK_EQ(inv->entry_num, 0);
+	inv->entry_num = UINT32_MAX;
+	CHECK_EQ(io(f, IOMMU_HWPT_INVALIDATE, inv), -EINVAL);
+	CHECK_EQ(inv->entry_num, 0);
+	inv->entry_num = 1;
+	inv->entry_len += SIOMMU_HWPT_INVALIDATE_MAX_ENTRY_LEN;
+	CHECK_EQ(io(f, IOMMU_HWPT_INVALIDATE, inv), -EINVAL);
+	CHECK_EQ(inv->entry_num, 0);
+	inv->entry_len -= SIOMMU_HWPT_INVALIDATE_MAX_ENTRY_LEN;
+	/* The bounds come before the object's lookup, as Linux's. */
+	inv->hwpt_id += 1000;
+	inv->entry_num = UINT32_MAX;
+	CHECK_EQ(io(f, IOMMU_HWPT_INVALIDATE, inv), -EINVAL);
+	inv->hwpt_id -= 1000;
+	inv->entry_num = 1;
 	CHECK_OK(io(f, IOMMU_HWPT_INVALIDATE, inv));
 	CHECK_EQ(inv->entry_num, 1);
 }

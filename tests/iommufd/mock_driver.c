@@ -13,6 +13,10 @@
  *     NO_DIRTY, PASID width 20 or 0);
  *   - dirty bits per mock page, read and cleared through GET_DIRTY_BITMAP;
  *     a NO_DIRTY device cannot attach to a dirty-tracking HWPT;
+ *   - a HUGE_IOVA device's domains map 1 MiB leaves where IOVA and address
+ *     line up: one dirty bit reported as the leaf's every mock page, a
+ *     split by a partial unmap leaving small leaves dirty as the leaf was;
+ *     other devices' domains take 2 KiB pages only;
  *   - nested domains: the IOTLB starts at the user's value, invalidations
  *     clear one entry or all, with the selftest's errnos;
  *   - the reserved PASID fails every second attach there with -ENOMEM and
@@ -35,7 +39,7 @@
 struct mt {
 	struct siommu_ctx *ctx;
 	struct siommu_unit *unit;
-	struct siommu_device *pasid_dev, *plain_dev, *nodirty_dev;
+	struct siommu_device *pasid_dev, *plain_dev, *nodirty_dev, *huge_dev;
 	struct siommu_iommufd *ictx;
 };
 
@@ -48,7 +52,8 @@ static void mt_setup(struct mt *m)
 	CHECK_OK(siommu_mock_device_add(m->unit, 3, SIOMMU_MOCK_DEV_NO_DIRTY, &m->nodirty_dev));
 	CHECK_EQ(siommu_mock_device_add(m->unit, 1, 0, &(struct siommu_device *){ NULL }),
 		 -EEXIST);
-	CHECK_EQ(siommu_mock_device_add(m->unit, 4, 2, &(struct siommu_device *){ NULL }),
+	CHECK_OK(siommu_mock_device_add(m->unit, 5, SIOMMU_MOCK_DEV_HUGE_IOVA, &m->huge_dev));
+	CHECK_EQ(siommu_mock_device_add(m->unit, 4, 1u << 3, &(struct siommu_device *){ NULL }),
 		 -EINVAL);
 	CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){ .ctx = m->ctx }, &m->ictx));
 }
@@ -151,6 +156,16 @@ static void ioas_geometry(struct mt *m)
 		CHECK(siommu_mem_host(siommu_ctx_mem(m->ctx), pa, 1) == buf + MPS + i * MPS + 3);
 	}
 	CHECK_EQ(siommu_mock_domain_iova_to_phys(dom, iova + 5 * MPS, &pa), -ENOENT);
+	/* A domain of 2 KiB pages only still has IOAS-chosen IOVAs aligned
+	 * to their rounded-up length. */
+	for (i = 1; i <= 16; i *= 2) {
+		uint64_t at;
+
+		CHECK_OK(siommu_ioas_map(m->ictx, ioas, SIOMMU_IOAS_MAP_READABLE, buf,
+					 i * 4096, &at));
+		CHECK_EQ(at % (i * 4096), 0);
+		CHECK_OK(siommu_ioas_unmap(m->ictx, ioas, at, i * 4096, NULL));
+	}
 	/* Misaligned, outside the aperture. */
 	iova = SIOMMU_MOCK_APERTURE_START + 1024;
 	CHECK_EQ(siommu_ioas_map(m->ictx, ioas, SIOMMU_IOAS_MAP_FIXED_IOVA |
@@ -373,6 +388,93 @@ static void page_request(struct mt *m)
 	CHECK_OK(siommu_iommufd_obj_destroy(m->ictx, ioas));
 }
 
+/* The bits of @map set: first and count, as one run. */
+static void bits_are(const uint64_t *map, unsigned int nbits, unsigned int first,
+		     unsigned int count)
+{
+	unsigned int i;
+
+	for (i = 0; i < nbits; i++)
+		CHECK_EQ((map[i / 64] >> (i % 64)) & 1, i >= first && i < first + count);
+}
+
+/* A HUGE_IOVA device's domains: 1 MiB leaves and their one dirty bit. */
+static void huge_leaves(struct mt *m)
+{
+	const uint64_t hps = SIOMMU_MOCK_HUGE_PAGE_SIZE, len = 3 * SIOMMU_MOCK_HUGE_PAGE_SIZE;
+	const unsigned int nbits = len / MPS, per = SIOMMU_MOCK_HUGE_PAGE_SIZE / MPS;
+	uint64_t iova = SIOMMU_MOCK_APERTURE_START, nr, map[3 * 512 / 64], unmapped;
+	struct siommu_domain_cfg dc = { .type = SIOMMU_DOMAIN_PAGING, .dev = m->huge_dev };
+	struct siommu_device_info info;
+	struct siommu_unit *unit2;
+	struct siommu_domain *dom;
+	uint32_t dev, ioas, hwpt, at;
+	uint8_t *raw, *buf;
+
+	CHECK_OK(siommu_device_get_info(m->huge_dev, &info));
+	CHECK_EQ(info.pgsize_bitmap, MPS | hps);
+	CHECK_OK(siommu_device_get_info(m->plain_dev, &info));
+	CHECK_EQ(info.pgsize_bitmap, MPS);
+	/* A domain is made for a device behind its unit only. */
+	CHECK_OK(siommu_unit_add_mock(m->ctx, &unit2));
+	CHECK_EQ(siommu_domain_alloc(unit2, &dc, &dom), -EINVAL);
+	CHECK_OK(siommu_domain_alloc(m->unit, &dc, &dom));
+	CHECK_OK(siommu_domain_free(dom));
+
+	/* A buffer of 3 MiB at a 2 MiB boundary of the process. */
+	raw = tfd_buf(len + 2 * hps, 3);
+	buf = (uint8_t *)(((uintptr_t)raw + 2 * hps - 1) & ~(uintptr_t)(2 * hps - 1));
+	CHECK_OK(siommu_iommufd_bind(m->ictx, m->huge_dev, &dev));
+	CHECK_OK(siommu_ioas_alloc(m->ictx, &ioas));
+	CHECK_OK(siommu_ioas_map(m->ictx, ioas, SIOMMU_IOAS_MAP_FIXED_IOVA |
+				 SIOMMU_IOAS_MAP_READABLE | SIOMMU_IOAS_MAP_WRITEABLE, buf, len,
+				 &iova));
+	CHECK_OK(siommu_hwpt_alloc(m->ictx, dev, ioas, SIOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, &hwpt));
+	at = hwpt;
+	CHECK_OK(siommu_iommufd_attach(m->ictx, dev, SIOMMU_IOMMUFD_NO_PASID, &at));
+	dom = siommu_device_domain(m->huge_dev, 0);
+	CHECK_OK(siommu_hwpt_set_dirty_tracking(m->ictx, hwpt, true));
+
+	/* One mock page written in the second leaf: the whole leaf is
+	 * dirty, reported once, cleared as one. */
+	CHECK_OK(siommu_mock_domain_set_dirty(dom, iova + hps + 7 * MPS, MPS, &nr));
+	CHECK_EQ(nr, 1);
+	memset(map, 0, sizeof(map));
+	CHECK_OK(siommu_hwpt_get_dirty_bitmap(m->ictx, hwpt, iova, len, MPS,
+					      SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, map));
+	bits_are(map, nbits, per, per);
+	/* A read of part of the leaf reports that part. */
+	memset(map, 0, sizeof(map));
+	CHECK_OK(siommu_hwpt_get_dirty_bitmap(m->ictx, hwpt, iova + hps + 256 * MPS, 4 * MPS, MPS,
+					      SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, map));
+	bits_are(map, 64, 0, 4);
+	memset(map, 0, sizeof(map));
+	CHECK_OK(siommu_hwpt_get_dirty_bitmap(m->ictx, hwpt, iova, len, MPS, 0, map));
+	bits_are(map, nbits, per, per);
+	memset(map, 0, sizeof(map));
+	CHECK_OK(siommu_hwpt_get_dirty_bitmap(m->ictx, hwpt, iova, len, MPS, 0, map));
+	bits_are(map, nbits, 0, 0);
+
+	/* Dirty the third leaf, then cut its first 16 mock pages out: the
+	 * rest are small leaves, dirty as the leaf was. */
+	CHECK_OK(siommu_mock_domain_set_dirty(dom, iova + 2 * hps + 300 * MPS, MPS, &nr));
+	CHECK_OK(siommu_domain_unmap(dom, iova + 2 * hps, 16 * MPS, &unmapped));
+	CHECK_EQ(unmapped, 16 * MPS);
+	memset(map, 0, sizeof(map));
+	CHECK_OK(siommu_hwpt_get_dirty_bitmap(m->ictx, hwpt, iova, len, MPS, 0, map));
+	bits_are(map, nbits, 2 * per + 16, per - 16);
+	/* Now each mock page has its own bit. */
+	CHECK_OK(siommu_mock_domain_set_dirty(dom, iova + 2 * hps + 20 * MPS, MPS, &nr));
+	memset(map, 0, sizeof(map));
+	CHECK_OK(siommu_hwpt_get_dirty_bitmap(m->ictx, hwpt, iova, len, MPS, 0, map));
+	bits_are(map, nbits, 2 * per + 20, 1);
+
+	CHECK_OK(siommu_iommufd_unbind(m->ictx, dev));
+	CHECK_OK(siommu_iommufd_obj_destroy(m->ictx, hwpt));
+	CHECK_OK(siommu_iommufd_obj_destroy(m->ictx, ioas));
+	munmap(raw, len + 2 * hps);
+}
+
 /* The mock vIOMMU's page for mmap, through the C API. */
 static void viommu_mmap(struct mt *m)
 {
@@ -448,6 +550,7 @@ int main(void)
 	ioas_geometry(&m);
 	hw_info(&m);
 	dirty(&m);
+	huge_leaves(&m);
 	nested(&m);
 	pasid_reserved(&m);
 	page_request(&m);

@@ -257,6 +257,15 @@ static void invalidate(void)
 	CHECK_EQ(siommu_hwpt_invalidate(e.ictx, v, SIOMMU_HWPT_INVALIDATE_DATA_VTD_S1, c,
 					sizeof(c[0]), &n), -EINVAL);
 	CHECK_EQ(n, 0);
+	/* Past Linux's bounds, refused before an entry is read (c holds 2). */
+	n = SIOMMU_HWPT_INVALIDATE_MAX_ENTRIES + 1;
+	CHECK_EQ(siommu_hwpt_invalidate(e.ictx, v, SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3,
+					c, sizeof(c[0]), &n), -EINVAL);
+	CHECK_EQ(n, 0);
+	n = 1;
+	CHECK_EQ(siommu_hwpt_invalidate(e.ictx, v, SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3,
+					c, SIOMMU_HWPT_INVALIDATE_MAX_ENTRY_LEN + 1, &n), -EINVAL);
+	CHECK_EQ(n, 0);
 	n = 0;
 	CHECK_OK(siommu_hwpt_invalidate(e.ictx, v, SIOMMU_HWPT_INVALIDATE_DATA_VIOMMU_ARM_SMMUV3,
 					NULL, 0, &n));

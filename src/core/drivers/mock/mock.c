@@ -34,9 +34,14 @@
 #define ENT_READ	(1ull << 1)
 #define ENT_WRITE	(1ull << 2)
 #define ENT_DIRTY	(1ull << 3)
+/* One of the 512 entries of a huge leaf, whose dirty bit is its first
+ * entry's. */
+#define ENT_HUGE	(1ull << 4)
 #define ENT_PA_MASK	(~(SIOMMU_MOCK_PAGE_SIZE - 1))
 
 #define MOCK_PGSIZES	(SIOMMU_MOCK_PAGE_SIZE | SIOMMU_MOCK_HUGE_PAGE_SIZE)
+/* Mock pages per huge leaf. */
+#define HUGE_PAGES	(SIOMMU_MOCK_HUGE_PAGE_SIZE / SIOMMU_MOCK_PAGE_SIZE)
 
 struct mock_dev {
 	unsigned int flags;		/* SIOMMU_MOCK_DEV_* */
@@ -50,6 +55,7 @@ struct mock_table {
 	pthread_mutex_t lock;
 	uint64_t *leaves[MOCK_NR_LEAVES];	/* under lock */
 	bool dirty_tracking;
+	bool huge;			/* maps huge leaves */
 };
 
 struct mock_nested {
@@ -130,11 +136,18 @@ static void dev_release(struct siommu_device *dev)
 	dev->drv = NULL;
 }
 
+/* The page sizes of the domains made for mock device @dev. */
+static uint64_t dev_pgsizes(const struct siommu_device *dev)
+{
+	const struct mock_dev *md = dev->drv;
+
+	return md->flags & SIOMMU_MOCK_DEV_HUGE_IOVA ? MOCK_PGSIZES : SIOMMU_MOCK_PAGE_SIZE;
+}
+
 static void dev_hw_info(struct siommu_device *dev, struct siommu_device_info *info)
 {
-	(void)dev;
 	info->ias = 31;
-	info->pgsize_bitmap = MOCK_PGSIZES;
+	info->pgsize_bitmap = dev_pgsizes(dev);
 }
 
 static size_t hw_info(struct siommu_device *dev, uint32_t *type, void *data, size_t len,
@@ -165,10 +178,13 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	/* Either stage: the mock nests under any of its paging domains. */
 	dom->stage = cfg->stage == SIOMMU_STAGE_AUTO ? SIOMMU_STAGE_FIRST : cfg->stage;
 	dom->ias = 31;
-	/* Asked for pages of 4K at most (large pages off): mock pages only. */
+	/* Asked for pages of 4K at most (large pages off): mock pages only;
+	 * made for a device: the device's sizes. */
 	dom->pgsizes = !cfg->pgsize_bitmap ||
 		       cfg->pgsize_bitmap >= SIOMMU_MOCK_HUGE_PAGE_SIZE ? MOCK_PGSIZES :
 		       SIOMMU_MOCK_PAGE_SIZE;
+	if (cfg->dev)
+		dom->pgsizes &= dev_pgsizes(cfg->dev);
 	dom->aperture_start = SIOMMU_MOCK_APERTURE_START;
 	dom->aperture_last = SIOMMU_MOCK_APERTURE_LAST;
 	if (mem_should_fail(unit->ctx->mem))
@@ -178,6 +194,7 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
 	t->dirty_tracking = cfg->flags & SIOMMU_DOMAIN_DIRTY_TRACKING;
+	t->huge = dom->pgsizes & SIOMMU_MOCK_HUGE_PAGE_SIZE;
 	dom->drv_dom = t;
 	return 0;
 }
@@ -228,7 +245,7 @@ static int domain_map(struct siommu_domain *dom, uint64_t iova, uint64_t pa, uin
 		      unsigned int prot)
 {
 	struct mock_table *t = dom_table(dom);
-	uint64_t first, last, n, *e, bits;
+	uint64_t first, last, n, *e, bits, huge_end = 0;
 	int ret;
 
 	if (!(prot & (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)) ||
@@ -261,12 +278,40 @@ static int domain_map(struct siommu_domain *dom, uint64_t iova, uint64_t pa, uin
 		}
 	}
 	for (n = first; n <= last; n++, pa += SIOMMU_MOCK_PAGE_SIZE) {
+		/* A huge leaf where 1 MiB of IOVA and address line up. */
+		if (t->huge && !(n % HUGE_PAGES) && last - n >= HUGE_PAGES - 1 &&
+		    !(pa & (SIOMMU_MOCK_HUGE_PAGE_SIZE - 1)))
+			huge_end = n + HUGE_PAGES;
 		e = ent(t, n);
-		*e = pa | bits;
+		*e = pa | bits | (n < huge_end ? ENT_HUGE : 0);
 	}
 out_unlock:
 	pthread_mutex_unlock(&t->lock);
 	return ret;
+}
+
+/* The first entry of the huge leaf holding mock page @n. */
+static uint64_t huge_head(uint64_t n)
+{
+	return n - n % HUGE_PAGES;
+}
+
+/*
+ * Split the huge leaf holding mock page @n, if any, into small leaves,
+ * each dirty if the huge leaf was (its head's bit). Under t->lock.
+ */
+static void huge_split(struct mock_table *t, uint64_t n)
+{
+	uint64_t head = huge_head(n), i, dirty, *e = ent(t, n);
+
+	if (!e || !(*e & ENT_HUGE))
+		return;
+	dirty = *ent(t, head) & ENT_DIRTY;
+	for (i = head; i < head + HUGE_PAGES; i++) {
+		e = ent(t, i);
+		if (*e & ENT_VALID)
+			*e = (*e & ~ENT_HUGE) | dirty;
+	}
 }
 
 static int domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t length,
@@ -294,6 +339,13 @@ static int domain_unmap(struct siommu_domain *dom, uint64_t iova, uint64_t lengt
 		return ret;
 	}
 	pthread_mutex_lock(&t->lock);
+	/* Only the range's ends can cut a huge leaf. */
+	if (first <= last) {
+		if (first % HUGE_PAGES)
+			huge_split(t, first);
+		if ((last + 1) % HUGE_PAGES)
+			huge_split(t, last);
+	}
 	for (n = first; n <= last; n++) {
 		e = ent(t, n);
 		if (!e) {
@@ -318,7 +370,7 @@ static int domain_read_and_clear_dirty(struct siommu_domain *dom, uint64_t iova,
 				       void *arg)
 {
 	struct mock_table *t = dom_table(dom);
-	uint64_t first, last, n, *e, run = 0, run_len = 0;
+	uint64_t first, last, n, end, *e, run = 0, run_len = 0;
 	int ret;
 
 	if (!t->dirty_tracking)
@@ -327,20 +379,34 @@ static int domain_read_and_clear_dirty(struct siommu_domain *dom, uint64_t iova,
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&t->lock);
-	for (n = first; n <= last; n++) {
+	for (n = first; n <= last; n = end + 1) {
+		uint64_t *d;
+
+		end = n;
 		e = ent(t, n);
-		if (!e || (*e & (ENT_VALID | ENT_DIRTY)) != (ENT_VALID | ENT_DIRTY))
+		if (!e || !(*e & ENT_VALID))
+			continue;
+		d = e;
+		if (*e & ENT_HUGE) {
+			/* The leaf's every mock page in the range, by its
+			 * one bit. */
+			d = ent(t, huge_head(n));
+			end = huge_head(n) + HUGE_PAGES - 1;
+			if (end > last)
+				end = last;
+		}
+		if (!(*d & ENT_DIRTY))
 			continue;
 		if (!(flags & SIOMMU_PT_DIRTY_NO_CLEAR))
-			*e &= ~ENT_DIRTY;
+			*d &= ~ENT_DIRTY;
 		if (run_len && run + run_len == n << MOCK_PAGE_SHIFT) {
-			run_len += SIOMMU_MOCK_PAGE_SIZE;
+			run_len += (end - n + 1) << MOCK_PAGE_SHIFT;
 			continue;
 		}
 		if (run_len)
 			fn(arg, run, run_len);
 		run = n << MOCK_PAGE_SHIFT;
-		run_len = SIOMMU_MOCK_PAGE_SIZE;
+		run_len = (end - n + 1) << MOCK_PAGE_SHIFT;
 	}
 	if (run_len)
 		fn(arg, run, run_len);
@@ -595,7 +661,8 @@ int SIOMMU_EXPORT siommu_mock_device_add(struct siommu_unit *unit, uint16_t rid,
 	int ret;
 
 	if (!is_mock(unit) || !out ||
-	    (flags & ~(SIOMMU_MOCK_DEV_NO_DIRTY | SIOMMU_MOCK_DEV_PASID)))
+	    (flags & ~(SIOMMU_MOCK_DEV_NO_DIRTY | SIOMMU_MOCK_DEV_HUGE_IOVA |
+		       SIOMMU_MOCK_DEV_PASID)))
 		return -EINVAL;
 	ret = siommu_device_add(unit, &cfg, &dev);
 	if (ret)
@@ -652,7 +719,8 @@ int SIOMMU_EXPORT siommu_mock_domain_set_dirty(struct siommu_domain *dom, uint64
 		for (n = first; n <= last; n++) {
 			e = ent(t, n);
 			if (e && (*e & ENT_VALID)) {
-				*e |= ENT_DIRTY;
+				/* A huge leaf has one dirty bit. */
+				*(*e & ENT_HUGE ? ent(t, huge_head(n)) : e) |= ENT_DIRTY;
 				count++;
 			}
 		}
