@@ -22,6 +22,12 @@
  * the ABI's own cost (dispatch, size rules, copies in and out).
  * Target: at most 1.5 x.
  *
+ * ioctl_checked_ioas_map_unmap_4k: the same through
+ * siommu_iommufd_ioctl_checked(), the preload shim's path, whose struct
+ * copies go through the kernel (process_vm_readv/writev), against the C
+ * API. Reported only: three such copies per call (the struct in, its
+ * write probe, the answer out) cost more than the call itself.
+ *
  * ioas_map_1g_of_4k_pages: IOAS_MAP alone of 1G of the caller's memory
  * into an IOAS with large pages off (HUGE_PAGES 0: 262144 4K leaves),
  * with the 262144 pages charged to an accounting bucket; its unmap is
@@ -70,24 +76,34 @@ static void map_unmap_run(void *arg, uint64_t iters)
 	}
 }
 
-static void ioctl_map_unmap_run(void *arg, uint64_t iters)
+static void ioctl_run(struct ifd_bench *b, uint64_t iters,
+		      int (*fn)(struct siommu_iommufd *, unsigned long, void *))
 {
-	struct ifd_bench *b = arg;
 	struct iommu_ioas_map m;
 	struct iommu_ioas_unmap u;
 
 	while (iters--) {
 		m = (struct iommu_ioas_map){ .size = sizeof(m), .flags = RW, .ioas_id = b->cur,
 			.user_va = (uintptr_t)b->buf, .length = b->len, .iova = b->iova };
-		if (siommu_iommufd_ioctl(b->ictx, IOMMU_IOAS_MAP, &m)) {
+		if (fn(b->ictx, IOMMU_IOAS_MAP, &m)) {
 			b->err = -EIO;
 			continue;
 		}
 		u = (struct iommu_ioas_unmap){ .size = sizeof(u), .ioas_id = b->cur,
 			.iova = m.iova, .length = b->len };
-		if (siommu_iommufd_ioctl(b->ictx, IOMMU_IOAS_UNMAP, &u) || u.length != b->len)
+		if (fn(b->ictx, IOMMU_IOAS_UNMAP, &u) || u.length != b->len)
 			b->err = -EIO;
 	}
+}
+
+static void ioctl_map_unmap_run(void *arg, uint64_t iters)
+{
+	ioctl_run(arg, iters, siommu_iommufd_ioctl);
+}
+
+static void ioctl_checked_map_unmap_run(void *arg, uint64_t iters)
+{
+	ioctl_run(arg, iters, siommu_iommufd_ioctl_checked);
 }
 
 static int setup(struct ifd_bench *b)
@@ -185,6 +201,8 @@ int bench_iommufd(struct bench_report *rep)
 			 w, 4096, 100);
 	bench_pair_iters(rep, "ioctl_ioas_map_unmap_4k", ioctl_map_unmap_run, b, 256,
 			 "ioas_map_unmap_4k", map_unmap_run, b, 256, 1.5);
+	bench_pair_iters(rep, "ioctl_checked_ioas_map_unmap_4k", ioctl_checked_map_unmap_run,
+			 b, 256, "ioas_map_unmap_4k", map_unmap_run, b, 256, 0);
 	b->len = SIOMMU_SZ_2M;
 	b->iova = IOVA_2M;
 	bench_pair_iters(rep, "ioas_map_unmap_2m", map_unmap_run, b, 64, "walk4", walk4_run,

@@ -44,6 +44,25 @@ struct siommu_iommufd;
 int siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request, void *arg);
 
 /*
+ * siommu_iommufd_ioctl_checked - siommu_iommufd_ioctl() for a caller whose
+ * pointers may be bad, as a kernel's ioctl takes them: the struct at @arg
+ * and every array it names are copied in and out through the kernel
+ * (process_vm_readv(2)/process_vm_writev(2) on this process), so NULL, an
+ * unmapped page, or a read-only page for what the call writes is -EFAULT
+ * and never a fault. The struct and each output array are written back
+ * as they were read before the call acts, so such a call changes
+ * nothing (no object made, no mapping made, no dirty bit cleared). The
+ * memory IOAS_MAP pins is the caller's own, as siommu_iommufd_ioctl()
+ * pins it. Returns what siommu_iommufd_ioctl() does, -EFAULT and -ENOMEM
+ * (a copy of the caller's arrays) besides. siommu_iommufd_ioctl() stays
+ * the trusted path: no copies beyond the struct, for embedders whose
+ * pointers are their own. Thread-safe; a thread that changes the struct
+ * while the call runs may see its change overwritten.
+ */
+int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long request,
+				 void *arg);
+
+/*
  * struct siommu_iommufd_user - the caller's memory, for a caller that is
  * another process (a layer that serves an iommufd to processes sharing it,
  * as the preload shim serves a forked child). Every address is the

@@ -8,17 +8,22 @@
  * at most the caller's size); handlers check the fields that must be zero
  * and translate to the C API.
  *
- * The caller is this process (siommu_iommufd_ioctl(): its pointers are
- * ours to follow) or another one (siommu_iommufd_ioctl_user(): every
- * byte of its memory goes through the hooks it gives). One set of copy
- * helpers stands for both, so a handler reads the same either way; for
- * this process they copy nothing but the struct, as they always did.
+ * The caller is this process, trusted (siommu_iommufd_ioctl(): its
+ * pointers are ours to follow) or checked (siommu_iommufd_ioctl_checked():
+ * its struct and arrays are copied through the kernel, a bad pointer is
+ * -EFAULT), or another process (siommu_iommufd_ioctl_user(): every byte
+ * of its memory goes through the hooks it gives). One set of copy helpers
+ * stands for all three, so a handler reads the same either way; for the
+ * trusted caller they copy nothing but the struct, as they always did.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
@@ -53,6 +58,54 @@ static void *uptr(uint64_t v)
 	return (void *)(uintptr_t)v;
 }
 
+/* @len bytes between our @local and our own @addr, through the kernel
+ * (process_vm_readv(2) on this process), so that memory that is not there,
+ * or not writable, is -EFAULT rather than a fault. */
+static int self_rw(bool write, void *local, uint64_t addr, uint64_t len)
+{
+	struct iovec l = { local, len }, r = { uptr(addr), len };
+	ssize_t n;
+
+	if (len > SSIZE_MAX)
+		return -EFAULT;
+	n = write ? process_vm_writev(getpid(), &l, 1, &r, 1, 0) :
+		    process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static int self_read(void *priv, void *dst, uint64_t addr, uint64_t len)
+{
+	(void)priv;
+	return self_rw(false, dst, addr, len);
+}
+
+static int self_write(void *priv, uint64_t addr, const void *src, uint64_t len)
+{
+	(void)priv;
+	return self_rw(true, (void *)src, addr, len);
+}
+
+/* What siommu_iommufd_ioctl_checked() needs to undo. */
+struct self_call {
+	int made_fd;
+	uint32_t made_id;
+};
+
+static void self_made_fd(void *priv, int fd, uint32_t id)
+{
+	struct self_call *c = priv;
+
+	c->made_fd = fd;
+	c->made_id = id;
+}
+
+/* Whether @user is a caller in another process: not this process's own,
+ * trusted (NULL) or checked. */
+static bool remote(const struct siommu_iommufd_user *user)
+{
+	return user && user->read != self_read;
+}
+
 int ifd_ucopy_in(const struct siommu_iommufd_user *user, void *dst, uint64_t addr,
 		 uint64_t len)
 {
@@ -73,12 +126,15 @@ int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const v
 
 /*
  * An array the caller's struct points at (@len bytes at @addr), for the
- * C API: the caller's own memory in this process; otherwise a copy of
- * ours, read in. An empty one is the caller's address as it is, which
- * the C API checks but does not follow. ubuf_put() writes the copy back
- * with @out (when @ok) and frees it. 0, -ENOMEM, -EFAULT.
+ * C API: the caller's own memory for a trusted caller in this process;
+ * otherwise a copy of ours, read in, and for an array the call writes
+ * (@out) written back as it is, so that memory the caller cannot have
+ * written fails before the call changes anything. An empty one is the
+ * caller's address as it is, which the C API checks but does not
+ * follow. ubuf_put() writes the copy back with @out (when @ok) and frees
+ * it. 0, -ENOMEM, -EFAULT.
  */
-static int ubuf_get(struct ucmd *u, uint64_t addr, uint64_t len, void **buf)
+static int ubuf_get(struct ucmd *u, uint64_t addr, uint64_t len, bool out, void **buf)
 {
 	int ret;
 
@@ -89,6 +145,8 @@ static int ubuf_get(struct ucmd *u, uint64_t addr, uint64_t len, void **buf)
 	if (len > SIZE_MAX || !(*buf = malloc(len)))
 		return -ENOMEM;
 	ret = ifd_ucopy_in(u->user, *buf, addr, len);
+	if (!ret && out)
+		ret = ifd_ucopy_out(u->user, addr, *buf, len);
 	if (ret)
 		free(*buf);
 	return ret;
@@ -136,7 +194,7 @@ static int ioas_allow_iovas(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (c->num_iovas && !c->allowed_iovas)
 		return -EFAULT;
-	ret = ubuf_get(u, c->allowed_iovas, len, &ranges);
+	ret = ubuf_get(u, c->allowed_iovas, len, false, &ranges);
 	if (ret)
 		return ret;
 	ret = siommu_ioas_allow_iovas(u->ictx, c->ioas_id, ranges, c->num_iovas);
@@ -167,7 +225,7 @@ static int ioas_iova_ranges(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (num && !c->allowed_iovas)
 		return -EFAULT;
-	ret = ubuf_get(u, c->allowed_iovas, len, &ranges);
+	ret = ubuf_get(u, c->allowed_iovas, len, true, &ranges);
 	if (ret)
 		return ret;
 	ret = siommu_ioas_iova_ranges(u->ictx, c->ioas_id, ranges, &num, &align);
@@ -189,7 +247,7 @@ int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user
 	uint64_t start = uva;
 	int fd = -1, err;
 
-	if (!user)
+	if (!remote(user))
 		return siommu_ioas_map(ictx, ioas_id, flags, uptr(uva), length, iova);
 	/* Memory that is not there fails where pinning would, after the
 	 * checks of the request, as for this process's own. */
@@ -219,7 +277,7 @@ static int ioas_map_file(struct ucmd *u)
 	int fd = c->fd, ret;
 
 	/* Linux: an fd that is not open is -EBADF, after the flags. */
-	if (u->user && u->user->fd(u->user->priv, c->fd, &fd))
+	if (remote(u->user) && u->user->fd(u->user->priv, c->fd, &fd))
 		fd = -1;
 	ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, fd, c->start,
 				   c->length, (uint64_t *)&c->iova);
@@ -299,7 +357,7 @@ static int hwpt_alloc(struct ucmd *u)
 
 		if (c->data_len && !c->data_uptr)
 			return -EFAULT;
-		ret = ubuf_get(u, c->data_uptr, c->data_len, &data);
+		ret = ubuf_get(u, c->data_uptr, c->data_len, false, &data);
 		if (ret)
 			return ret;
 		ret = siommu_hwpt_alloc_nested(u->ictx, &(struct siommu_hwpt_nested_cfg){
@@ -335,7 +393,7 @@ static int hwpt_invalidate(struct ucmd *u)
 	}
 	/* A missing array is the library's -EINVAL, not a fault in the copy. */
 	data = NULL;
-	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, &data) : 0;
+	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, false, &data) : 0;
 	if (ret) {
 		c->entry_num = 0;
 		return ret;
@@ -351,14 +409,26 @@ static int hwpt_invalidate(struct ucmd *u)
 static int viommu_alloc(struct ucmd *u)
 {
 	struct iommu_viommu_alloc *c = u->cmd;
-	int ret;
+	uint32_t len;
+	void *data;
+	int ret, put;
 
 	/* Only the mock type takes driver data; the others leave data_len
 	 * and data_uptr alone, as Linux's SMMUv3 does. */
 	if (c->__reserved)
 		return -EOPNOTSUPP;
+	len = c->type == IOMMU_VIOMMU_TYPE_SELFTEST ? c->data_len : 0;
+	ret = ubuf_get(u, c->data_uptr, len, true, &data);
+	if (ret)
+		return ret;
 	ret = siommu_viommu_alloc_data(u->ictx, c->flags, c->type, c->dev_id, c->hwpt_id,
-				       uptr(c->data_uptr), c->data_len, &c->out_viommu_id);
+				       data, c->data_len, &c->out_viommu_id);
+	/* The mock's data answers in place too. */
+	put = ubuf_put(u, c->data_uptr, data, len, !ret);
+	if (!ret && put) {
+		siommu_iommufd_obj_destroy(u->ictx, c->out_viommu_id);
+		ret = put;
+	}
 	u->respond = !ret;
 	return ret;
 }
@@ -425,7 +495,7 @@ static int get_hw_info(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (c->data_len && !c->data_uptr)
 		return -EFAULT;
-	ret = ubuf_get(u, c->data_uptr, c->data_len, &data);
+	ret = ubuf_get(u, c->data_uptr, c->data_len, true, &data);
 	if (ret)
 		return ret;
 	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, data, c->data_len,
@@ -469,7 +539,7 @@ static int hwpt_get_dirty_bitmap(struct ucmd *u)
 	 * it (it refuses other page sizes before following the pointer). */
 	if (c->page_size && !(c->page_size & (c->page_size - 1)) && c->length)
 		len = (c->length / c->page_size + 63) / 64 * 8;
-	ret = ubuf_get(u, c->data, len, &bitmap);
+	ret = ubuf_get(u, c->data, len, true, &bitmap);
 	if (ret)
 		return ret;
 	ret = siommu_hwpt_get_dirty_bitmap(u->ictx, c->hwpt_id, c->iova, c->length,
@@ -500,6 +570,36 @@ static int fault_queue_alloc(struct ucmd *u)
 	return 0;
 }
 
+/* DIRTY's bitmap (read) and ACCESS_RW's buffer (read, or written without
+ * MOCK_ACCESS_RW_WRITE) for a checked caller in this process: copies of
+ * ours in their place while the operation runs. Sizes the operation
+ * refuses are left for it to refuse before it follows the pointer. */
+static int test_cmd_copied(struct ucmd *u, struct iommu_test_cmd *c)
+{
+	bool dirty = c->op == IOMMU_TEST_OP_DIRTY, out = false;
+	uint64_t *field = dirty ? &c->dirty.uptr : &c->access_rw.uptr, addr = *field, len = 0;
+	void *buf;
+	int ret, put;
+
+	if (dirty && c->dirty.page_size && c->dirty.length &&
+	    !(c->dirty.length % c->dirty.page_size))
+		len = (c->dirty.length / c->dirty.page_size + 7) / 8;
+	if (!dirty && c->access_rw.length <= IFD_TEST_MAX_LENGTH) {
+		len = c->access_rw.length;
+		out = !(c->access_rw.flags & MOCK_ACCESS_RW_WRITE);
+	}
+	if (len && !addr)
+		return dirty ? -EINVAL : -EFAULT;	/* as the operation says */
+	ret = ubuf_get(u, addr, len, out, &buf);
+	if (ret)
+		return ret;
+	*field = (uintptr_t)buf;
+	ret = ifd_test_cmd(u->ictx, u->cmd, &u->respond);
+	*field = addr;
+	put = ubuf_put(u, addr, buf, len, out && !ret);
+	return ret ? ret : put;
+}
+
 static int test_cmd(struct ucmd *u)
 {
 	struct iommu_test_cmd *c = u->cmd;
@@ -507,7 +607,7 @@ static int test_cmd(struct ucmd *u)
 	/* Another process's memory is not ours to check or pin, an
 	 * access's or a dma-buf's new fd would be ours, not the caller's,
 	 * and a dma-buf's fd number names no file of ours. */
-	if (u->user) {
+	if (remote(u->user)) {
 		switch (c->op) {
 		case IOMMU_TEST_OP_DMABUF_GET:
 		case IOMMU_TEST_OP_DMABUF_REVOKE:
@@ -523,6 +623,8 @@ static int test_cmd(struct ucmd *u)
 			return -EOPNOTSUPP;
 		}
 	}
+	if (u->user && (c->op == IOMMU_TEST_OP_DIRTY || c->op == IOMMU_TEST_OP_ACCESS_RW))
+		return test_cmd_copied(u, c);
 	return ifd_test_cmd(u->ictx, u->cmd, &u->respond);
 }
 
@@ -575,6 +677,22 @@ static const struct ioctl_op ops[] = {
 	},
 };
 
+/* Whether command @request writes its struct @cmd back (u->respond) on
+ * some outcome. */
+static bool writes(unsigned long request, const void *cmd)
+{
+	switch (request) {
+	case IOMMU_DESTROY:
+	case IOMMU_IOAS_ALLOW_IOVAS:
+	case IOMMU_HWPT_SET_DIRTY_TRACKING:
+		return false;
+	case IOMMU_VFIO_IOAS:
+		return ((const struct iommu_vfio_ioas *)cmd)->op == IOMMU_VFIO_IOAS_GET;
+	default:
+		return true;
+	}
+}
+
 /* Room for the largest struct of the table. */
 #define UCMD_MAX 72
 
@@ -590,7 +708,8 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 	const struct ioctl_op *op;
 	struct ucmd u = { .ictx = ictx, .cmd = buf.b, .user = user };
 	unsigned long nr = request & 0xff;
-	uint32_t usize, i, n;
+	uint32_t usize, ksize, i, n;
+	bool whole;
 	int ret;
 
 	if (!ictx)
@@ -608,8 +727,13 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 	op = &ops[nr - IOMMUFD_CMD_BASE];
 	if (!op->fn || op->request != request || (op->test && !ictx->test_unit))
 		return -ENOTTY;
-	ret = ifd_ucopy_in(user, &usize, arg, sizeof(usize));
-	if (ret)
+	memset(&buf, 0, sizeof(buf));
+	/* Through hooks, the whole struct in one copy when it is all there
+	 * (reading past a shorter one is harmless); its size first else. */
+	whole = user && !ifd_ucopy_in(user, buf.b, arg, op->size);
+	if (whole)
+		memcpy(&usize, buf.b, sizeof(usize));
+	else if ((ret = ifd_ucopy_in(user, &usize, arg, sizeof(usize))))
 		return ret;
 	if (usize < op->min_size)
 		return -EINVAL;
@@ -623,13 +747,21 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 		if (tail[0] || memcmp(tail, tail + 1, n - 1))
 			return -E2BIG;
 	}
-	memset(&buf, 0, sizeof(buf));
-	ret = ifd_ucopy_in(user, buf.b, arg, usize < op->size ? usize : op->size);
+	ksize = usize < op->size ? usize : op->size;
+	ret = 0;
+	if (whole)
+		memset(buf.b + ksize, 0, op->size - ksize);
+	else
+		ret = ifd_ucopy_in(user, buf.b, arg, ksize);
+	/* A struct the call answers in, written back as it is first: one
+	 * the caller cannot have written fails before anything changes. */
+	if (!ret && user && writes(request, buf.b))
+		ret = ifd_ucopy_out(user, arg, buf.b, ksize);
 	if (ret)
 		return ret;
 	ret = op->fn(&u);
 	if (u.respond) {
-		int out = ifd_ucopy_out(user, arg, buf.b, usize < op->size ? usize : op->size);
+		int out = ifd_ucopy_out(user, arg, buf.b, ksize);
 
 		if (!ret)
 			ret = out;
@@ -641,6 +773,25 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned lon
 				       void *arg)
 {
 	return dispatch(ictx, request, (uintptr_t)arg, NULL);
+}
+
+int SIOMMU_EXPORT siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx,
+					       unsigned long request, void *arg)
+{
+	struct self_call c = { .made_fd = -1 };
+	const struct siommu_iommufd_user self = {
+		/* This process pins its own memory and fds as they are. */
+		.read = self_read, .write = self_write, .made_fd = self_made_fd, .priv = &c,
+	};
+	int ret;
+
+	ret = dispatch(ictx, request, (uintptr_t)arg, &self);
+	/* A queue whose fd the caller could not be told of goes again. */
+	if (ret < 0 && c.made_fd >= 0) {
+		close(c.made_fd);
+		siommu_iommufd_obj_destroy(ictx, c.made_id);
+	}
+	return ret;
 }
 
 int SIOMMU_EXPORT siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx,

@@ -515,6 +515,11 @@ struct ifd_dmabuf *ifd_dmabuf_find(struct siommu_iommufd *ictx, const struct sta
 				   bool *revoked);
 void ifd_dmabufs_fini(struct siommu_iommufd *ictx);
 void ifd_ioas_revoke_dmabuf(struct siommu_iommufd *ictx, const struct ifd_dmabuf *d);
+
+/* The longest buffer a test access pins, reads or writes (ACCESS_PAGES,
+ * ACCESS_RW; -ENOMEM past it). */
+#define IFD_TEST_MAX_LENGTH (16ull << 20)
+
 /* IOMMU_TEST_CMD's operation on @cmd (a struct iommu_test_cmd); sets
  * *respond when it is to be written back. */
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond);

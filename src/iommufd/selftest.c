@@ -41,7 +41,6 @@ _Static_assert(MOCK_PAGE_SIZE == SIOMMU_MOCK_PAGE_SIZE &&
 	       "the test ABI names the mock unit's values");
 
 /* Linux's test buffers stop at 16 MiB (a guard against huge allocations). */
-#define TEST_MAX_LENGTH (16ull << 20)
 
 static void *uptr(uint64_t v)
 {
@@ -562,7 +561,7 @@ static int access_pages(struct test_access *ta, bool pins, struct iommu_test_cmd
 	uint64_t i, npages;
 	int ret;
 
-	if (length > TEST_MAX_LENGTH)
+	if (length > IFD_TEST_MAX_LENGTH)
 		return -ENOMEM;
 	if (c->access_pages.flags & ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
 		return -EOPNOTSUPP;
@@ -632,7 +631,7 @@ static int access_rw(struct test_access *ta, const struct iommu_test_cmd *c)
 
 	if (c->access_rw.flags & ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
 		return -EOPNOTSUPP;
-	if (c->access_rw.length > TEST_MAX_LENGTH)
+	if (c->access_rw.length > IFD_TEST_MAX_LENGTH)
 		return -ENOMEM;
 	if (!c->access_rw.length)
 		return -EINVAL;
@@ -719,7 +718,7 @@ static int dmabuf_get(struct siommu_iommufd *ictx, uint32_t length, uint32_t ope
 	struct stat st;
 	int fd, ret;
 
-	if (!length || length > TEST_MAX_LENGTH || (open_flags & ~(uint32_t)O_CLOEXEC))
+	if (!length || length > IFD_TEST_MAX_LENGTH || (open_flags & ~(uint32_t)O_CLOEXEC))
 		return -EINVAL;
 	d = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*d));
 	if (!d)

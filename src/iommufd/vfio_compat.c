@@ -285,6 +285,10 @@ static int unmap_dma(struct siommu_iommufd *ictx, uint64_t arg,
 	int ret;
 
 	ret = vfio_ucopy_in(user, &u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
+	/* Written back as it is first: a struct the caller cannot have
+	 * written fails before anything is unmapped. */
+	if (!ret && user)
+		ret = ifd_ucopy_out(user, arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE);
 	if (ret)
 		return ret;
 	if (u.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)

@@ -6,7 +6,7 @@
  * an iommufd context of the machine (machine.c: a scenario's units and
  * devices, built on first use); /dev/vfio/vfio is one too, whose pinned
  * pages are charged to the process, as Linux's. ioctl() on them is
- * siommu_iommufd_ioctl() (the type1 container requests included); the
+ * siommu_iommufd_ioctl_checked() (the type1 container requests included); the
  * fault-queue fds FAULT_QUEUE_ALLOC hands out answer read() and write()
  * with their records, the vEVENTQ fds of VEVENTQ_ALLOC read() with
  * theirs. Opening /dev/vfio/devices/vfioN gives a real fd too, a VFIO
@@ -550,7 +550,7 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 		pctx_put(pc);
 		return fail(ENOTTY);
 	}
-	ret = siommu_iommufd_ioctl(pc->ictx, request, arg);
+	ret = siommu_iommufd_ioctl_checked(pc->ictx, request, arg);
 	if (!ret && request == IOMMU_FAULT_QUEUE_ALLOC) {
 		struct iommu_fault_alloc *a = arg;
 
