@@ -229,8 +229,9 @@ static int ioas_iova_ranges(struct ucmd *u)
 	if (ret)
 		return ret;
 	ret = siommu_ioas_iova_ranges(u->ictx, c->ioas_id, ranges, &num, &align);
-	put = ubuf_put(u, c->allowed_iovas, ranges, len, !ret);
-	if (!ret)
+	/* Too small an array still gets the ranges that fit, as Linux's. */
+	put = ubuf_put(u, c->allowed_iovas, ranges, len, !ret || ret == -EMSGSIZE);
+	if (put)
 		ret = put;
 	if (ret && ret != -EMSGSIZE)
 		return ret;

@@ -306,6 +306,21 @@ static void iova_ranges(struct fixture *f)
 		ASSERT_EQ(0, ranges[0].start);
 		ASSERT_EQ(UINT64_MAX, ranges[0].last);
 		ASSERT_EQ(1, cmd.out_iova_alignment);
+		/* A hole at the second page, and room for one range: -EMSGSIZE
+		 * with the count, and the range that fits written, as Linux's. */
+		{
+			uint64_t r[2] = { PAGE_SIZE, PAGE_SIZE };
+
+			ASSERT_EQ(0, test_op(f->fd, IOMMU_TEST_OP_ADD_RESERVED, f->ioas_id, r,
+					     sizeof(r)));
+		}
+		memset(ranges, 0, sizeof(ranges));
+		cmd.num_iovas = 1;
+		EXPECT_ERRNO(EMSGSIZE, ioctl(f->fd, IOMMU_IOAS_IOVA_RANGES, &cmd));
+		ASSERT_EQ(2, cmd.num_iovas);
+		ASSERT_EQ(0, ranges[0].start);
+		ASSERT_EQ(PAGE_SIZE - 1, ranges[0].last);
+		ASSERT_EQ(0, ranges[1].last);		/* no room for it */
 		return;
 	}
 	ASSERT_EQ(1, cmd.num_iovas);
