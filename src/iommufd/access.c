@@ -490,9 +490,11 @@ static int rw_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t le
 		ret = w->write ? siommu_mem_write(w->ictx->mem, pa, w->buf, len) :
 				 siommu_mem_read(w->ictx->mem, pa, w->buf, len);
 	} else if (w->write) {
-		memcpy(area_host(w->ictx, area, iova, len), w->buf, len);
+		/* The caller's buffer may be memory the IOAS maps, even this
+		 * very range: the copies may overlap. */
+		memmove(area_host(w->ictx, area, iova, len), w->buf, len);
 	} else {
-		memcpy(w->buf, area_host(w->ictx, area, iova, len), len);
+		memmove(w->buf, area_host(w->ictx, area, iova, len), len);
 	}
 	w->buf += len;
 	return ret;

@@ -377,7 +377,8 @@ int SIOMMU_EXPORT siommu_mem_read(struct siommu_mem *mem, uint64_t pa,
 	host = siommu_mem_host(mem, pa, len);
 	if (!host)
 		return -EFAULT;
-	memcpy(buf, host, len);
+	/* @buf may be registered RAM itself, even the very range read. */
+	memmove(buf, host, len);
 	return 0;
 }
 
@@ -391,7 +392,7 @@ int SIOMMU_EXPORT siommu_mem_write(struct siommu_mem *mem, uint64_t pa,
 	host = siommu_mem_host(mem, pa, len);
 	if (!host)
 		return -EFAULT;
-	memcpy(host, buf, len);
+	memmove(host, buf, len);	/* as in siommu_mem_read() */
 	return 0;
 }
 
