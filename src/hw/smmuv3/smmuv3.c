@@ -291,6 +291,31 @@ out_lost:
 	return false;
 }
 
+/* Events whose last word is FetchAddr. */
+static bool fetch_event(unsigned int event)
+{
+	return event == SIOMMU_SMMUV3_F_STE_FETCH || event == SIOMMU_SMMUV3_F_CD_FETCH ||
+	       event == SIOMMU_SMMUV3_F_WALK_EABT;
+}
+
+/* Events about the configuration (SMMUv3 7.3.2-7.3.10): their records
+ * name the stream and substream (and the fetch address) alone; the
+ * transaction's fields are RES0 in them. */
+static bool config_event(unsigned int event)
+{
+	switch (event) {
+	case SIOMMU_SMMUV3_C_BAD_STREAMID:
+	case SIOMMU_SMMUV3_F_STE_FETCH:
+	case SIOMMU_SMMUV3_C_BAD_STE:
+	case SIOMMU_SMMUV3_F_STREAM_DISABLED:
+	case SIOMMU_SMMUV3_C_BAD_SUBSTREAMID:
+	case SIOMMU_SMMUV3_F_CD_FETCH:
+	case SIOMMU_SMMUV3_C_BAD_CD:
+		return true;
+	}
+	return false;
+}
+
 int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		     const struct smmu_fault *f, bool *recorded, uint16_t *stag,
 		     unsigned int *msi)
@@ -321,13 +346,21 @@ int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *re
 		rec[0] = f->event | (uint64_t)req->ssv << 11 |
 			 (uint64_t)(req->ssv ? req->ssid & 0xfffff : 0) << 12 |
 			 (uint64_t)req->sid << 32;
+		/* TTRnW: a walk's descriptor read (1) or update (0), for
+		 * faults of CLASS TT and walk aborts. */
 		rec[1] = (stalled ? (uint64_t)*stag | 1ull << 31 : 0) |
 			 (uint64_t)req->priv << 33 |
 			 (uint64_t)!!(req->access & SIOMMU_SMMUV3_EXEC) << 34 |
 			 (uint64_t)!(req->access & SIOMMU_SMMUV3_WRITE) << 35 |
-			 (uint64_t)f->s2 << 39 | (uint64_t)f->class << 40;
+			 (uint64_t)f->s2 << 39 | (uint64_t)f->class << 40 |
+			 (uint64_t)((f->class == EV_CLASS_TT ||
+				     f->event == SIOMMU_SMMUV3_F_WALK_EABT) && !f->tt_write) << 44;
 		rec[2] = req->iova;
-		rec[3] = f->fetch ? f->fetch & GENMASK64(51, 3) :
+		if (config_event(f->event))
+			rec[1] = rec[2] = 0;
+		/* The fetch aborts carry the address fetched (which may be
+		 * 0), the other stage-2 faults the IPA (SMMUv3 7.3). */
+		rec[3] = fetch_event(f->event) ? f->fetch & GENMASK64(51, 3) :
 			 f->s2 ? f->ipa & GENMASK64(51, 12) : 0;
 		*recorded = evtq_write(s, rec, msi);
 	}
