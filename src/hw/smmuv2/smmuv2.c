@@ -196,8 +196,9 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 		} else {
 			s->gfsr |= f->bit;
 			s->gfar = iova;
+			/* WNR, PNU, IND: 1 is write, privileged, instruction. */
 			s->gfsynr0 = (wnr ? SIOMMU_SMMUV2_GFSYNR0_WNR : 0) |
-				     (priv ? 0 : SIOMMU_SMMUV2_GFSYNR0_PNU) |
+				     (priv ? SIOMMU_SMMUV2_GFSYNR0_PNU : 0) |
 				     (ind ? SIOMMU_SMMUV2_GFSYNR0_IND : 0);
 			s->gfsynr1 = req->sid;
 			s->gfsynr2 = 0;
@@ -216,7 +217,7 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 			bf->ipafar = f->s2 ? f->ipa : 0;
 			bf->fsynr0 = SIOMMU_SMMUV2_FSYNR0_PLVL(f->level) |
 				     (wnr ? SIOMMU_SMMUV2_FSYNR0_WNR : 0) |
-				     (priv ? 0 : SIOMMU_SMMUV2_FSYNR0_PNU) |
+				     (priv ? SIOMMU_SMMUV2_FSYNR0_PNU : 0) |
 				     (ind ? SIOMMU_SMMUV2_FSYNR0_IND : 0);
 			bf->fsynr1 = 0;
 			bf->frsynra = req->sid;

@@ -46,6 +46,8 @@ enum { CBAR_S2 = 0, CBAR_S1_BYPASS = 1 };
 #define VTCR_SL0(v)	(((v) >> 6) & 3u)
 #define VTCR_PS(v)	(((v) >> 16) & 7u)
 #define TCR2_PASIZE(v)	((v) & 7u)
+#define TCR2_TBI0	(1u << 5)
+#define TCR2_TBI1	(1u << 6)
 #define TCR2_BITS	0xc003f677u
 #define TTBR_ADDR	GENMASK64(47, 4)
 #define TTBR_ASID(v)	((uint16_t)((v) >> 48))
