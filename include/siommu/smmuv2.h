@@ -224,6 +224,7 @@ struct siommu_smmuv2_cfg {
 #define SIOMMU_SMMUV2_S2CR_BYPASS	(1u << 16)
 #define SIOMMU_SMMUV2_S2CR_FAULT	(2u << 16)
 #define SIOMMU_SMMUV2_S2CR_PRIV(x)	((uint32_t)(x) << 24)	/* 0 as is, 2 unpriv, 3 priv */
+#define SIOMMU_SMMUV2_S2CR_INST(x)	((uint32_t)(x) << 26)	/* 0 as is, 2 data, 3 instr */
 /* CBAR, CBA2R. */
 #define SIOMMU_SMMUV2_CBAR_S2		(0u << 16)
 #define SIOMMU_SMMUV2_CBAR_S1_BYPASS	(1u << 16)

@@ -3,7 +3,8 @@
  * SMMUv2 vectors: fault syndrome registers read back as whole words
  * against the architecture's field positions (SMMUv2 FSYNR0, sGFSYNR0:
  * WNR, PNU, IND set for a write, a privileged access, an instruction
- * fetch), stage-1 permissions per requester (Arm ARM D8.4), the top
+ * fetch), stage-1 permissions per requester (Arm ARM D8.4) and as
+ * S2CR.INSTCFG makes them, the top
  * byte ignored with TCR2.TBIn, and
  * translations swept across every input size and start level the 4K
  * granule allows, at both stages.
@@ -131,6 +132,38 @@ static void test_s1_perm_vectors(void)
 				break;
 		}
 	}
+	v2t_fini(&t);
+}
+
+/*
+ * S2CR.INSTCFG overrides the requests' InD: 2 (data) makes a fetch a
+ * read, 3 (instruction) a read a fetch, in the permission check, in every
+ * cache, and in FSYNR0.IND.
+ */
+static void test_instcfg(void)
+{
+	struct v2t t;
+	uint64_t root = v2t_s1_unit(&t, 8, 0, SCTLR_ON);
+	unsigned int i;
+
+	v2t_map_s1(&t, root, 0x1000, 0x41000, S1_RO | PTE_UXN);	/* read, no fetch */
+	v2t_map_s1(&t, root, 0x2000, 0x42000, PTE_AF | PTE_NG);	/* EL0 execute-only */
+	v2_wr(&t, SIOMMU_SMMUV2_S2CR(0), 4, SIOMMU_SMMUV2_S2CR_TRANS | SIOMMU_SMMUV2_S2CR_INST(2));
+	for (i = 0; i < 3; i++) {		/* walk, TLB hit, combined hit */
+		CHECK_EQ(v2t_xlate(&t, 8, 0x1010, X), 0x41010);
+		CHECK_EQ(v2t_fault(&t, 8, 0x2010, X, -EFAULT).fsr, SIOMMU_SMMUV2_FSR_PF);
+		expect_ctx_words(&t, 0, SIOMMU_SMMUV2_FSR_PF, 0x2010, 3, 8);
+	}
+	v2_wr(&t, SIOMMU_SMMUV2_S2CR(0), 4, SIOMMU_SMMUV2_S2CR_TRANS | SIOMMU_SMMUV2_S2CR_INST(3));
+	for (i = 0; i < 3; i++) {
+		CHECK_EQ(v2t_xlate(&t, 8, 0x2018, R), 0x42018);
+		CHECK_EQ(v2t_fault(&t, 8, 0x1018, R, -EFAULT).fsr, SIOMMU_SMMUV2_FSR_PF);
+		expect_ctx_words(&t, 0, SIOMMU_SMMUV2_FSR_PF, 0x1018, 3 | SIOMMU_SMMUV2_FSYNR0_IND,
+				 8);
+	}
+	v2_wr(&t, SIOMMU_SMMUV2_S2CR(0), 4, SIOMMU_SMMUV2_S2CR_TRANS);
+	CHECK_EQ(v2t_xlate(&t, 8, 0x1010, R), 0x41010);
+	CHECK_EQ(v2t_fault(&t, 8, 0x1010, X, -EFAULT).fsr, SIOMMU_SMMUV2_FSR_PF);
 	v2t_fini(&t);
 }
 
@@ -280,6 +313,7 @@ int main(void)
 {
 	test_syndrome_words();
 	test_s1_perm_vectors();
+	test_instcfg();
 	test_s1_sweep();
 	test_tbi();
 	test_s2_sweep();

@@ -183,7 +183,9 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 {
 	const struct siommu_smmuv2_ops *ops = s->ops;
 	bool priv = c->privcfg == 3 || (c->privcfg != 2 && req->priv);
-	bool wnr = access & SIOMMU_SMMUV2_WRITE, ind = access & SIOMMU_SMMUV2_EXEC;
+	bool wnr = access & SIOMMU_SMMUV2_WRITE;
+	/* InD as S2CR.INSTCFG leaves it: 2 data, 3 instruction (a read). */
+	bool ind = c->instcfg == 3 ? !wnr : c->instcfg != 2 && (access & SIOMMU_SMMUV2_EXEC);
 	bool recorded = false, irq, abort, stall = false;
 
 	v2_stat_inc(s, ST_FAULT);

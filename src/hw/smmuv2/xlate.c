@@ -71,6 +71,7 @@ static void cfg_copy(struct siommu_smmuv2 *s, uint32_t sid, struct v2_cfg *c)
 	}
 	s2cr = READ_ONCE(s->s2cr[match]);
 	c->privcfg = S2CR_PRIVCFG(s2cr);
+	c->instcfg = S2CR_INSTCFG(s2cr);
 	switch (S2CR_TYPE(s2cr)) {
 	case S2CR_BYPASS:
 		c->path = PATH_BYPASS;
@@ -353,6 +354,36 @@ static uint32_t privcfg_perm(uint32_t perm, unsigned int privcfg)
 	return u | p << PERM_PRIV_SHIFT;
 }
 
+/* @access as S2CR.INSTCFG makes it (2: data, an instruction fetch is a
+ * read; 3: instruction, a read is a fetch). */
+static uint32_t instcfg_access(uint32_t access, unsigned int instcfg)
+{
+	if (instcfg == 2 && (access & SIOMMU_SMMUV2_EXEC))
+		return (access & ~SIOMMU_SMMUV2_EXEC) | SIOMMU_SMMUV2_READ;
+	if (instcfg == 3 && (access & SIOMMU_SMMUV2_READ))
+		return (access & ~SIOMMU_SMMUV2_READ) | SIOMMU_SMMUV2_EXEC;
+	return access;
+}
+
+/* Permissions as S2CR.INSTCFG makes a stream's requests meet them, in
+ * both halves (2: a fetch needs what a read does, 3: a read needs what a
+ * fetch does), so that a combined hit looks at the request's own access
+ * alone. */
+static uint32_t instcfg_perm(uint32_t perm, unsigned int instcfg)
+{
+	unsigned int h;
+
+	for (h = 0; h <= PERM_PRIV_SHIFT; h += PERM_PRIV_SHIFT) {
+		uint32_t r = SIOMMU_SMMUV2_READ << h, x = SIOMMU_SMMUV2_EXEC << h;
+
+		if (instcfg == 2)
+			perm = (perm & ~x) | ((perm & r) ? x : 0);
+		else if (instcfg == 3)
+			perm = (perm & ~r) | ((perm & x) ? r : 0);
+	}
+	return perm;
+}
+
 static inline_hot unsigned int req_shift(const struct siommu_smmuv2_req *req)
 {
 	return req->priv ? PERM_PRIV_SHIFT : 0;
@@ -427,7 +458,7 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 		out = xc_out_word(lf.out, level, page, lf.perm, 0);
 		walked = true;
 	}
-	if ((uint64_t)access << shift & ~out & PERM_ALL) {
+	if ((uint64_t)instcfg_access(access, c->instcfg) << shift & ~out & PERM_ALL) {
 		v2_read_unlock(s);
 		fault(f, SIOMMU_SMMUV2_FSR_PF, 3 - level);
 		f->s2 = kind == TLB_S2;
@@ -435,7 +466,8 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 		return -1;
 	}
 done:
-	out = (out & ~(uint64_t)PERM_ALL) | privcfg_perm(XC_OUT_PERM(out), c->privcfg);
+	out = (out & ~(uint64_t)PERM_ALL) |
+	      instcfg_perm(privcfg_perm(XC_OUT_PERM(out), c->privcfg), c->instcfg);
 	/* A walk fills the TLB alone; the next request for the page, hitting
 	 * there, fills the combined cache: one fill (one compare-and-swap)
 	 * per walk, and pages that overrun the TLB do not churn the
