@@ -147,6 +147,17 @@ static void test_encode_words(void)
 
 /* ---- event records: whole words ------------------------------------------ */
 
+/* Which records describe the transaction: all but 0x02-0x04, 0x06 and
+ * 0x08-0x0a. */
+static void test_event_has_access(void)
+{
+	unsigned int id;
+
+	for (id = 0; id < 0x100; id++)
+		CHECK_EQ(siommu_smmuv3_event_has_access(id),
+			 !((id >= 0x02 && id <= 0x04) || id == 0x06 || (id >= 0x08 && id <= 0x0a)));
+}
+
 /*
  * Configuration events name the stream, the substream and, for fetch
  * aborts, the address fetched; the transaction's fields are RES0 in them.
@@ -457,6 +468,7 @@ static void test_s1_perm_vectors(void)
 int main(void)
 {
 	test_encode_words();
+	test_event_has_access();
 	test_config_event_words();
 	test_walk_event_words();
 	test_s1_sweep();

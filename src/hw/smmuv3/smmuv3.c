@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <siommu/smmuv3_build.h>
+
 #include "hw/common/mmio.h"
 #include "hw/smmuv3/smmuv3_internal.h"
 
@@ -298,24 +300,6 @@ static bool fetch_event(unsigned int event)
 	       event == SIOMMU_SMMUV3_F_WALK_EABT;
 }
 
-/* Events about the configuration (SMMUv3 7.3.2-7.3.10): their records
- * name the stream and substream (and the fetch address) alone; the
- * transaction's fields are RES0 in them. */
-static bool config_event(unsigned int event)
-{
-	switch (event) {
-	case SIOMMU_SMMUV3_C_BAD_STREAMID:
-	case SIOMMU_SMMUV3_F_STE_FETCH:
-	case SIOMMU_SMMUV3_C_BAD_STE:
-	case SIOMMU_SMMUV3_F_STREAM_DISABLED:
-	case SIOMMU_SMMUV3_C_BAD_SUBSTREAMID:
-	case SIOMMU_SMMUV3_F_CD_FETCH:
-	case SIOMMU_SMMUV3_C_BAD_CD:
-		return true;
-	}
-	return false;
-}
-
 int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		     const struct smmu_fault *f, bool *recorded, uint16_t *stag,
 		     unsigned int *msi)
@@ -356,7 +340,7 @@ int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *re
 			 (uint64_t)((f->class == EV_CLASS_TT ||
 				     f->event == SIOMMU_SMMUV3_F_WALK_EABT) && !f->tt_write) << 44;
 		rec[2] = req->iova;
-		if (config_event(f->event))
+		if (!siommu_smmuv3_event_has_access(f->event))
 			rec[1] = rec[2] = 0;
 		/* The fetch aborts carry the address fetched (which may be
 		 * 0), the other stage-2 faults the IPA (SMMUv3 7.3). */

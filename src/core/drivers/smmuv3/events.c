@@ -11,24 +11,6 @@
 #define FIELD(w, h, l) (((w) >> (l)) & (~0ull >> (63 - (h) + (l))))
 #define Q_ENTRIES_MAX 256
 
-/* Whether a record of event @id describes the access (InputAddr, RnW):
- * configuration events name the stream and substream alone (SMMUv3
- * 7.3.2-7.3.10). */
-static bool evt_has_access(uint32_t id)
-{
-	switch (id) {
-	case SIOMMU_SMMUV3_C_BAD_STREAMID:
-	case SIOMMU_SMMUV3_F_STE_FETCH:
-	case SIOMMU_SMMUV3_C_BAD_STE:
-	case SIOMMU_SMMUV3_F_STREAM_DISABLED:
-	case SIOMMU_SMMUV3_C_BAD_SUBSTREAMID:
-	case SIOMMU_SMMUV3_F_CD_FETCH:
-	case SIOMMU_SMMUV3_C_BAD_CD:
-		return false;
-	}
-	return true;
-}
-
 static uint32_t q_mask(const struct smmu_drv_queue *q)
 {
 	return (2u << q->log2) - 1;
@@ -139,7 +121,7 @@ static void drain_evtq(struct smmu_drv_unit *u)
 				.pasid = (uint32_t)FIELD(r[0], 31, 12),
 				.reason = (uint32_t)FIELD(r[0], 7, 0),
 			};
-			if (evt_has_access(faults[nf].reason)) {
+			if (siommu_smmuv3_event_has_access(faults[nf].reason)) {
 				faults[nf].addr = r[2] & ~0xfffull;
 				faults[nf].write = !(r[1] & BIT64(35));	/* RnW */
 			}
