@@ -235,6 +235,41 @@ static void test_walk_event_words(void)
 	st_fini(&t);
 }
 
+/*
+ * Nested, CD.HA: setting AF in a stage-1 descriptor is a write at stage 2.
+ * With the tables mapped read-only there it is a stage-2 permission fault
+ * of the walk: S2, CLASS TT, TTRnW 0 (an update), the descriptor's IPA;
+ * the descriptor stays as it was. Writable, the flag is set.
+ */
+static void test_nested_af_update(void)
+{
+	const uint64_t s2 = STE2_T0SZ(25) | STE2_SL0(1) | STE2_PS(5) | STE2_AA64 | STE2_S2R;
+	uint64_t ro, rw, cd, s1root, leaf, out;
+	struct st t;
+
+	st_init(&t, NULL);
+	cd = st_table(&t);
+	s1root = st_table(&t);
+	out = st_table(&t);
+	leaf = st_map(&t, s1root, 1, 39, 0x1000, out, 3, PTE_AP1, 0);	/* AF clear */
+	st_cd(&t, cd, 1, s1root, 25, CD0_HA);
+	/* Stage 2: the 1G around the pool, IPA = PA, read-only / read-write. */
+	ro = st_table(&t);
+	rw = st_table(&t);
+	st_map(&t, ro, 1, 39, cd, cd, 1, PTE_AF | PTE_AP1, 0);
+	st_map(&t, rw, 1, 39, cd, cd, 1, S2_RW, 0);
+	st_ste(&t, 1, STE_V | STE_CFG(7) | cd, 0, s2 | 1, ro);
+	CHECK(st_fault(&t, 1, false, 0, 0x1000, R, SIOMMU_SMMUV3_F_PERMISSION));
+	expect_rec(&t, ev0(0x13, 1, false, 0), ev1(false, false, true, true, 1, false), 0x1000,
+		   leaf & ~0xfffull);
+	CHECK_EQ(st_ld(&t, leaf) & PTE_AF, 0);
+	st_ste(&t, 2, STE_V | STE_CFG(7) | cd, 0, s2 | 2, rw);
+	CHECK_EQ(st_xlate(&t, 2, false, 0, 0x1008, R), out + 8);
+	CHECK(st_ld(&t, leaf) & PTE_AF);
+	st_no_event(&t);
+	st_fini(&t);
+}
+
 /* ---- stage-1 translation sweep ---------------------------------------------- */
 
 /*
@@ -471,6 +506,7 @@ int main(void)
 	test_event_has_access();
 	test_config_event_words();
 	test_walk_event_words();
+	test_nested_af_update();
 	test_s1_sweep();
 	test_s2_sweep();
 	test_s2_level0_needs_44_bits();

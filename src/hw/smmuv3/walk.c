@@ -382,6 +382,26 @@ static uint32_t s1_perm(const struct s1_cfg *c1, uint64_t desc, uint64_t tbl)
 }
 
 /*
+ * Nested: setting AF in the stage-1 descriptor at IPA @ipa is a write at
+ * stage 2 (SMMUv3 3.13): without stage-2 write permission it is a
+ * stage-2 permission fault of the walk (CLASS TT, TTRnW 0 for an update).
+ */
+static int s1_update_check(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint64_t ipa,
+			   struct smmu_fault *f)
+{
+	uint32_t perm;
+	uint64_t pa;
+
+	if (s2_translate(s, &c->st.s2, ipa, EV_CLASS_TT, &pa, &perm, NULL, f))
+		return -1;
+	if (perm & SIOMMU_SMMUV3_WRITE)
+		return 0;
+	s2_fault(&c->st.s2, f, SIOMMU_SMMUV3_F_PERMISSION, EV_CLASS_TT, ipa);
+	f->tt_write = true;
+	return -1;
+}
+
+/*
  * Stage-1 walk of @va under @c (SMMUv3 3.4, Arm ARM D8.2): selects TTB0
  * or TTB1 by VA[55], checks the bits above the input size (the top byte
  * is ignored with TBI), walks, checks AF. *lf gets the leaf, whose output
@@ -447,6 +467,8 @@ again:
 			return s1_fault(c1, f, SIOMMU_SMMUV3_F_ADDR_SIZE, EV_CLASS_IN);
 		if (!(desc & PTE_AF)) {
 			if (c1->ha) {
+				if (unlikely(nest) && s1_update_check(s, c, ea, f))
+					return -1;
 				if (af_update(s, pa, &desc)) {
 					s1_fault(c1, f, SIOMMU_SMMUV3_F_WALK_EABT, EV_CLASS_TT);
 					f->fetch = pa;
