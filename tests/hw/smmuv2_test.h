@@ -196,6 +196,7 @@ static inline void v2t_s2_bank(struct v2t *t, unsigned int cb, uint8_t vmid, uin
 			       uint32_t sctlr)
 {
 	v2_wr(t, SIOMMU_SMMUV2_CBAR(cb), 4, SIOMMU_SMMUV2_CBAR_S2 | vmid);
+	v2_wr(t, SIOMMU_SMMUV2_CBA2R(cb), 4, SIOMMU_SMMUV2_CBA2R_VA64);
 	cb_wr(t, cb, SIOMMU_SMMUV2_CB_TCR, 4, VTCR_40);
 	cb_wr(t, cb, SIOMMU_SMMUV2_CB_TTBR0, 8, ttb);
 	cb_wr(t, cb, SIOMMU_SMMUV2_CB_SCTLR, 4, sctlr);

@@ -305,8 +305,24 @@ static void s2_sweep(unsigned int oas)
 
 static void test_s2_sweep(void)
 {
+	struct v2t t;
+	uint64_t root;
+
 	s2_sweep(48);
 	s2_sweep(42);
+
+	/* Without CBA2R.VA64 a bank asks for AArch32 formats, which the unit
+	 * lacks (ID0.PTFS): an invalid context, at either stage. */
+	v2t_init(&t, NULL);
+	v2t_enable(&t);
+	root = v2t_page(&t);
+	v2t_map(&t, root, 1, 40, 0x1000, 0x5000, 3, S2_RW);
+	v2t_stream(&t, 0, 2, 1);
+	v2t_s2_bank(&t, 1, 1, root, SCTLR_ON);
+	CHECK_EQ(v2t_xlate(&t, 2, 0x1010, R), 0x5010);
+	v2_wr(&t, SIOMMU_SMMUV2_CBA2R(1), 4, 0);
+	CHECK_EQ(v2t_fault(&t, 2, 0x1010, R, -EFAULT).fsr, SIOMMU_SMMUV2_GFSR_ICF);
+	v2t_fini(&t);
 }
 
 int main(void)

@@ -92,14 +92,16 @@ static void cfg_copy(struct siommu_smmuv2 *s, uint32_t sid, struct v2_cfg *c)
 		return;
 	cbar = READ_ONCE(s->cbar[c->cb]);
 	type = CBAR_TYPE(cbar);
-	if (type == CBAR_S2 && (s->cfg.features & SIOMMU_SMMUV2_F_S2)) {
-		c->path = PATH_S2;
-	} else if (type == CBAR_S1_BYPASS && (s->cfg.features & SIOMMU_SMMUV2_F_S1) &&
-		   (READ_ONCE(s->cba2r[c->cb]) & SIOMMU_SMMUV2_CBA2R_VA64)) {
-		c->path = PATH_S1;
-	} else {
+	/* Either stage runs the AArch64 format alone (ID0.PTFS: no
+	 * AArch32 formats): a bank without CBA2R.VA64 cannot run. */
+	if (!(READ_ONCE(s->cba2r[c->cb]) & SIOMMU_SMMUV2_CBA2R_VA64))
 		return;
-	}
+	if (type == CBAR_S2 && (s->cfg.features & SIOMMU_SMMUV2_F_S2))
+		c->path = PATH_S2;
+	else if (type == CBAR_S1_BYPASS && (s->cfg.features & SIOMMU_SMMUV2_F_S1))
+		c->path = PATH_S1;
+	else
+		return;
 	c->gfsr = 0;
 	b = &s->banks[c->cb];
 	c->sctlr = READ_ONCE(b->sctlr);
