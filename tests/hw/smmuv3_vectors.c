@@ -270,6 +270,36 @@ static void test_nested_af_update(void)
 	st_fini(&t);
 }
 
+/*
+ * Nested: stage 1 refusing the access is reported before stage 2 looks at
+ * the output IPA, even one stage 2 does not map; an access stage 1 allows
+ * meets stage 2's translation fault for that IPA.
+ */
+static void test_nested_fault_order(void)
+{
+	const uint64_t s2 = STE2_T0SZ(25) | STE2_SL0(1) | STE2_PS(5) | STE2_AA64 | STE2_S2R;
+	const uint64_t ipa = 0x10000000;	/* stage 2 maps nothing there */
+	uint64_t cd, s1root, s2root;
+	struct st t;
+
+	st_init(&t, NULL);
+	cd = st_table(&t);
+	s1root = st_table(&t);
+	s2root = st_table(&t);
+	st_map(&t, s1root, 1, 39, 0x1000, ipa, 3, S1_RO, 0);
+	st_cd(&t, cd, 1, s1root, 25, 0);
+	st_map(&t, s2root, 1, 39, cd, cd, 1, S2_RW, 0);	/* the tables: IPA = PA */
+	st_ste(&t, 1, STE_V | STE_CFG(7) | cd, 0, s2 | 1, s2root);
+	CHECK(st_fault(&t, 1, false, 0, 0x1010, W, SIOMMU_SMMUV3_F_PERMISSION));
+	expect_rec(&t, ev0(0x13, 1, false, 0), ev1(false, false, false, false, 2, false),
+		   0x1010, 0);
+	CHECK(st_fault(&t, 1, false, 0, 0x1010, R, SIOMMU_SMMUV3_F_TRANSLATION));
+	expect_rec(&t, ev0(0x10, 1, false, 0), ev1(false, false, true, true, 2, false), 0x1010,
+		   ipa);
+	st_no_event(&t);
+	st_fini(&t);
+}
+
 /* ---- stage-1 translation sweep ---------------------------------------------- */
 
 /*
@@ -507,6 +537,7 @@ int main(void)
 	test_config_event_words();
 	test_walk_event_words();
 	test_nested_af_update();
+	test_nested_fault_order();
 	test_s1_sweep();
 	test_s2_sweep();
 	test_s2_level0_needs_44_bits();

@@ -699,8 +699,15 @@ int smmu_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		return 0;
 	}
 	o->ipa = ipa;
-	if (s2_translate(s, &c->st.s2, ipa, EV_CLASS_IN, &pa, &p2, &l2, &o->f))
+	if (s2_translate(s, &c->st.s2, ipa, EV_CLASS_IN, &pa, &p2, &l2, &o->f)) {
+		/* Stage 1's permission check ends its translation; the
+		 * output goes to stage 2 only after it, so stage 1 refusing
+		 * the access is the fault to report (Arm ARM D8, fault
+		 * prioritisation). */
+		if ((req->access << (req->priv ? PERM_PRIV_SHIFT : 0)) & ~o->s1_perm)
+			s1_fault(&c->s1, &o->f, SIOMMU_SMMUV3_F_PERMISSION, EV_CLASS_IN);
 		return -1;
+	}
 	o->tlb_kind = TLB_NEST;
 	o->perm &= p2;
 	if (l2 < o->level)
