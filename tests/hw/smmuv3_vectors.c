@@ -300,6 +300,57 @@ static void test_nested_fault_order(void)
 	st_fini(&t);
 }
 
+/* ---- CD fields at their extremes ---------------------------------------------- */
+
+/*
+ * Each reserved or unsupported value of a CD field the walk would use is
+ * ILLEGAL: C_BAD_CD with the whole record checked. A half disabled by
+ * EPDn is not looked at, whatever its TxSZ and TGx: that CD is legal, and
+ * its accesses are translation faults of CLASS IN.
+ */
+static void test_cd_extremes(void)
+{
+	const uint64_t ok = CD0_T0SZ(25) | CD0_EPD1 | CD0_V | CD0_IPS(5) | CD0_AA64 | CD0_R;
+	static const uint64_t tg1_4k = 2ull << 22, t1sz25 = 25ull << 16;
+	const uint64_t bad[] = {
+		ok | 1ull << 7,					/* TG0 16K */
+		ok | 3ull << 6,					/* TG0 reserved */
+		(ok & ~CD0_EPD1) | t1sz25 | 1ull << 22,		/* TG1 16K */
+		(ok & ~CD0_EPD1) | t1sz25 | 3ull << 22,		/* TG1 64K */
+		(ok & ~CD0_EPD1) | tg1_4k | 15ull << 16,	/* T1SZ 15 */
+		(ok & ~CD0_EPD1) | tg1_4k | 40ull << 16,	/* T1SZ 40 */
+		(ok & ~63ull) | 63,				/* T0SZ 63 */
+		ok | CD0_IPS(7) | CD0_EPD0,			/* IPS reserved, both halves off */
+	};
+	uint64_t cd;
+	unsigned int i;
+	struct st t;
+
+	st_init(&t, NULL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cd = st_table(&t);
+		st_st(&t, cd, bad[i]);
+		st_ste(&t, 0x60 + i, STE_V | STE_CFG(5) | cd, 0, 0, 0);
+		if (!st_fault(&t, 0x60 + i, false, 0, 0x1000, R, SIOMMU_SMMUV3_C_BAD_CD))
+			fprintf(stderr, "CD vector %u\n", i);
+		expect_rec(&t, ev0(0x0a, 0x60 + i, false, 0), 0, 0, 0);
+	}
+	/* Both halves off with garbage sizes and granules: legal. */
+	cd = st_table(&t);
+	st_st(&t, cd, CD0_EPD0 | CD0_EPD1 | 3ull << 6 | 3ull << 22 | 63ull << 16 | CD0_V |
+		      CD0_IPS(5) | CD0_AA64 | CD0_R);
+	st_ste(&t, 0x70, STE_V | STE_CFG(5) | cd, 0, 0, 0);
+	CHECK(st_fault(&t, 0x70, false, 0, 0x1000, W, SIOMMU_SMMUV3_F_TRANSLATION));
+	expect_rec(&t, ev0(0x10, 0x70, false, 0), ev1(false, false, false, false, 2, false),
+		   0x1000, 0);
+	CHECK(st_fault(&t, 0x70, false, 0, 0xffffffffffff1000ull, R,
+		       SIOMMU_SMMUV3_F_TRANSLATION));
+	expect_rec(&t, ev0(0x10, 0x70, false, 0), ev1(false, false, true, false, 2, false),
+		   0xffffffffffff1000ull, 0);
+	st_no_event(&t);
+	st_fini(&t);
+}
+
 /* ---- stage-1 translation sweep ---------------------------------------------- */
 
 /*
@@ -538,6 +589,7 @@ int main(void)
 	test_walk_event_words();
 	test_nested_af_update();
 	test_nested_fault_order();
+	test_cd_extremes();
 	test_s1_sweep();
 	test_s2_sweep();
 	test_s2_level0_needs_44_bits();
