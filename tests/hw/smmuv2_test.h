@@ -258,6 +258,20 @@ static inline uint64_t v2t_s1_unit(struct v2t *t, uint32_t sid, unsigned int cb,
 	return root;
 }
 
+/* A unit out of reset with stream @sid (group 0) on bank @cb, a stage-1
+ * context with both 39-bit halves (VMID 1, ASID @asid) enabled with
+ * SCTLR_ON; their tables, empty, in *lo and *hi. */
+static inline void v2t_split_unit(struct v2t *t, uint32_t sid, unsigned int cb, uint16_t asid,
+				  uint64_t *lo, uint64_t *hi)
+{
+	v2t_init(t, NULL);
+	v2t_enable(t);
+	*lo = v2t_page(t);
+	*hi = v2t_page(t);
+	v2t_stream(t, 0, sid, cb);
+	v2t_s1_bank(t, cb, 1, asid, *lo, *hi, SCTLR_ON);
+}
+
 /* Clear bank @cb's fault record. */
 static inline void v2t_fsr_clear(struct v2t *t, unsigned int cb)
 {

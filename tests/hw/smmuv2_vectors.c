@@ -208,12 +208,7 @@ static void test_tbi(void)
 	struct v2t t;
 	uint64_t lo, hi, leaf;
 
-	v2t_init(&t, NULL);
-	v2t_enable(&t);
-	lo = v2t_page(&t);
-	hi = v2t_page(&t);
-	v2t_stream(&t, 0, 4, 1);
-	v2t_s1_bank(&t, 1, 1, 7, lo, hi, SCTLR_ON);
+	v2t_split_unit(&t, 4, 1, 7, &lo, &hi);
 	leaf = v2t_map_s1(&t, lo, 0x1000, 0x21000, S1_RW);
 	v2t_map_s1(&t, hi, HI_VA(0x2000), 0x22000, S1_RW);
 	CHECK_EQ(v2_rd(&t, SIOMMU_SMMUV2_CB(1) + SIOMMU_SMMUV2_CB_TCR2, 4), tcr2);
