@@ -84,6 +84,13 @@ int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long requ
  *             the caller's struct; the hook's from then on, also when the
  *             call then fails (the object stays: the hook's owner
  *             destroys it)
+ *   pidfd     (optional, NULL: none) a new pidfd of the caller's process
+ *             (pidfd_open()), which the call owns, or -1: page storage
+ *             that IOAS_MAP and IOAS_MAP_FILE make for the caller is
+ *             pinned first (by a domain, an access, ...) only while that
+ *             process lives, -EFAULT once it has exited, as Linux pins a
+ *             gone process's memory; storage pinned before it exited
+ *             keeps its pages
  * @priv is passed to each.
  */
 struct siommu_iommufd_user {
@@ -92,6 +99,7 @@ struct siommu_iommufd_user {
 	int (*map_file)(void *priv, uint64_t addr, uint64_t len, int *fd, uint64_t *start);
 	int (*fd)(void *priv, int ufd, int *fd);
 	void (*made_fd)(void *priv, int fd, uint32_t id);
+	int (*pidfd)(void *priv);
 	void *priv;
 };
 

@@ -242,6 +242,13 @@ static int ioas_iova_ranges(struct ucmd *u)
 	return ret;
 }
 
+/* A pidfd of a remote caller's process, the source of the memory it
+ * maps, or -1. */
+static int user_pidfd(const struct siommu_iommufd_user *user)
+{
+	return user->pidfd ? user->pidfd(user->priv) : -1;
+}
+
 int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
 	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova)
 {
@@ -255,8 +262,10 @@ int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user
 	err = user->map_file(user->priv, uva, length, &fd, &start);
 	/* Or the same memory mapped here too, at start. */
 	if (!err && fd < 0)
-		return siommu_ioas_map(ictx, ioas_id, flags, uptr(start), length, iova);
-	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, iova);
+		return ifd_ioas_map_src(ictx, ioas_id, flags, uptr(start), length,
+					user_pidfd(user), iova);
+	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length,
+			       err ? -1 : user_pidfd(user), iova);
 }
 
 static int ioas_map(struct ucmd *u)
@@ -278,10 +287,15 @@ static int ioas_map_file(struct ucmd *u)
 	int fd = c->fd, ret;
 
 	/* Linux: an fd that is not open is -EBADF, after the flags. */
-	if (remote(u->user) && u->user->fd(u->user->priv, c->fd, &fd))
-		fd = -1;
-	ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, fd, c->start,
-				   c->length, (uint64_t *)&c->iova);
+	if (!remote(u->user))
+		ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, fd, c->start,
+					   c->length, (uint64_t *)&c->iova);
+	else if (u->user->fd(u->user->priv, c->fd, &fd))
+		ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, -1, c->start,
+					   c->length, (uint64_t *)&c->iova);
+	else
+		ret = ifd_ioas_map_fd(u->ictx, c->ioas_id, c->flags, fd, c->start, 0,
+				      c->length, user_pidfd(u->user), (uint64_t *)&c->iova);
 	u->respond = !ret;
 	return ret;
 }

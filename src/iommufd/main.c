@@ -531,7 +531,7 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			 * IOVA, length and where it starts in its page. */
 			RB_FOREACH(area, ifd_area_tree, &ioas->areas)
 				if ((area->iova | (area->last + 1) |
-				     (area->pages->pa + area->pgoff)) &
+				     ifd_area_host(area, area->iova)) &
 				    (SIOMMU_PAGE_SIZE - 1))
 					ret = -EADDRINUSE;
 			if (!ret)

@@ -62,6 +62,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -355,6 +356,13 @@ static int hook_map_file(void *priv, uint64_t addr, uint64_t len, int *fd, uint6
 	return 0;
 }
 
+/* The caller's process, whose memory its maps pin: gone, unpinned
+ * storage of it has no pages. */
+static int hook_pidfd(void *priv)
+{
+	return (int)syscall(SYS_pidfd_open, (pid_t)((struct call *)priv)->q->pid, 0);
+}
+
 static void hook_made_fd(void *priv, int fd, uint32_t id)
 {
 	struct call *c = priv;
@@ -408,7 +416,7 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 	const struct pfd *f = &self;	/* handle_add() may move the table */
 	const struct siommu_iommufd_user user = {
 		.read = hook_read, .write = hook_write, .map_file = hook_map_file,
-		.fd = hook_fd, .made_fd = hook_made_fd, .priv = call,
+		.fd = hook_fd, .made_fd = hook_made_fd, .pidfd = hook_pidfd, .priv = call,
 	};
 	const struct rq *q = call->q;
 	int ret, h;
