@@ -129,8 +129,10 @@ struct siommu_iommufd_acct;
  * @limit_pages pages be locked at once (UINT64_MAX: no limit;
  * SIOMMU_IOMMUFD_ACCT_MEMLOCK: the process's RLIMIT_MEMLOCK, read at
  * each charge, as Linux reads it). Returns 0, -EINVAL, -ENOMEM.
- * siommu_iommufd_acct_destroy - free it; every context charging it is
- * gone. Never fails.
+ * siommu_iommufd_acct_destroy - give it up (NULL: nothing) once no
+ * context names it (cfg->user, cfg->process); page storage charging it
+ * (siommu_iommufd_user's buckets) keeps it until the storage goes. Never
+ * fails.
  * siommu_iommufd_acct_locked - pages charged against the limit now: by
  * contexts whose RLIMIT mode selects this bucket (Linux's locked_vm).
  * siommu_iommufd_acct_pinned_vm - pages pinned now by contexts that have

@@ -91,6 +91,11 @@ int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long requ
  *             process lives, -EFAULT once it has exited, as Linux pins a
  *             gone process's memory; storage pinned before it exited
  *             keeps its pages
+ * and the buckets the caller's maps charge (Linux charges the mapping
+ * process and its user, whatever process later pins): @acct_user and
+ * @acct_process as siommu_iommufd_cfg's user and process, NULL for the
+ * context's own; storage made with them holds them until it goes (they
+ * may be destroyed before: siommu_iommufd_acct_destroy()).
  * @priv is passed to each.
  */
 struct siommu_iommufd_user {
@@ -101,6 +106,8 @@ struct siommu_iommufd_user {
 	void (*made_fd)(void *priv, int fd, uint32_t id);
 	int (*pidfd)(void *priv);
 	void *priv;
+	struct siommu_iommufd_acct *acct_user;
+	struct siommu_iommufd_acct *acct_process;
 };
 
 /*

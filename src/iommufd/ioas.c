@@ -298,25 +298,20 @@ struct pin_req {
 	bool file;
 	int err;			/* no memory at uva: storage whose
 					 * pinning fails so */
-	int *src_pidfd;			/* the memory's process (the storage
-					 * takes it), or NULL: this one */
+	struct ifd_source *src;		/* the memory's process and buckets
+					 * (the storage takes its pidfd), or
+					 * NULL: this one, the context's */
 };
 
 static int pin(struct siommu_iommufd *ictx, const struct pin_req *req, uint64_t length,
 	       unsigned int flags, struct ifd_pages **out)
 {
-	int pidfd = req->src_pidfd ? *req->src_pidfd : -1, ret;
-
 	if (req->err)
-		ret = ifd_pages_unreachable(ictx, req->start, length, req->err, out);
-	else if (req->file)
-		ret = ifd_pages_from_file(ictx, req->fd, req->start, length,
-					  flags & SIOMMU_IOAS_MAP_WRITEABLE, pidfd, out);
-	else
-		ret = ifd_pages_from_user(ictx, req->uva, length, true, pidfd, out);
-	if (!ret && req->src_pidfd)
-		*req->src_pidfd = -1;
-	return ret;
+		return ifd_pages_unreachable(ictx, req->start, length, req->err, out);
+	if (req->file)
+		return ifd_pages_from_file(ictx, req->fd, req->start, length,
+					   flags & SIOMMU_IOAS_MAP_WRITEABLE, req->src, out);
+	return ifd_pages_from_user(ictx, req->uva, length, true, req->src, out);
 }
 
 /*
@@ -475,13 +470,13 @@ int SIOMMU_EXPORT siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id,
 }
 
 int ifd_ioas_map_src(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
-		     void *uva, uint64_t length, int src_pidfd, uint64_t *iova)
+		     void *uva, uint64_t length, struct ifd_source *src, uint64_t *iova)
 {
 	int ret = map_pinned(ictx, ioas_id, flags, length, iova,
-			     &(struct pin_req){ .uva = uva, .src_pidfd = &src_pidfd });
+			     &(struct pin_req){ .uva = uva, .src = src });
 
-	if (src_pidfd >= 0)
-		close(src_pidfd);
+	if (src->pidfd >= 0)
+		close(src->pidfd);
 	return ret;
 }
 
@@ -494,15 +489,15 @@ int SIOMMU_EXPORT siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioa
 }
 
 int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
-		    int fd, uint64_t start, int err, uint64_t length, int src_pidfd,
+		    int fd, uint64_t start, int err, uint64_t length, struct ifd_source *src,
 		    uint64_t *iova)
 {
 	int ret = map_pinned(ictx, ioas_id, flags, length, iova,
 			     &(struct pin_req){ .fd = fd, .start = start, .file = true,
-						.err = err, .src_pidfd = &src_pidfd });
+						.err = err, .src = src });
 
-	if (src_pidfd >= 0)
-		close(src_pidfd);
+	if (src->pidfd >= 0)
+		close(src->pidfd);
 	return ret;
 }
 

@@ -59,12 +59,27 @@
 #include "util/fifo_lock.h"
 
 /* An accounting bucket: a user's (Linux's user->locked_vm) or a
- * process's (mm->pinned_vm and mm->locked_vm). Counters are atomic. */
+ * process's (mm->pinned_vm and mm->locked_vm). Counters are atomic. It
+ * lives while its creator or page storage made with it holds it (@refs,
+ * atomic: storage may outlive the caller that mapped it). */
 struct siommu_iommufd_acct {
-	uint64_t pinned;		/* by contexts naming it their process */
+	uint64_t pinned;		/* by storage naming it its process's */
 	uint64_t locked;		/* charged against the limit */
 	uint64_t limit;			/* atomic */
 	bool memlock;			/* limit: RLIMIT_MEMLOCK at each charge */
+	unsigned int refs;
+};
+
+/* A reference on @acct (its holder has one already); drop one. */
+void ifd_acct_get(struct siommu_iommufd_acct *acct);
+void ifd_acct_put(struct siommu_iommufd_acct *acct);
+
+/* Where IOAS_MAP's memory comes from: the process whose memory it is
+ * (@pidfd, -1: this one; the storage takes it) and the buckets it
+ * charges, by RLIMIT mode (NULL: the context's). */
+struct ifd_source {
+	int pidfd;
+	struct siommu_iommufd_acct *acct[2];
 };
 
 struct ifd_obj {
@@ -592,19 +607,20 @@ int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 		 uint64_t length);
 
 /*
- * IOAS_MAP of another process's memory, @src_pidfd (which these take and
- * close; -1: none): ifd_ioas_map_fd - siommu_ioas_map_file() of the file
- * that holds it (@fd from @start), or, with @err, none: the call fails
- * with @err where pinning would, after every check of the request.
- * ifd_ioas_map_src - siommu_ioas_map() of it, mapped here too at @uva.
- * The storage made is pinned first only while that process lives
- * (-EFAULT once it has exited, as Linux's pin of a gone mm).
+ * IOAS_MAP of another process's memory, from @src (whose pidfd these
+ * take and close; -1: none): ifd_ioas_map_fd - siommu_ioas_map_file() of
+ * the file that holds it (@fd from @start), or, with @err, none: storage
+ * whose every pin fails with @err (Linux pins, and fails, only when the
+ * pages are first needed). ifd_ioas_map_src - siommu_ioas_map() of it,
+ * mapped here too at @uva. The storage charges @src's buckets and is
+ * pinned first only while that process lives (-EFAULT once it has
+ * exited, as Linux's pin of a gone mm).
  */
 int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
-		    int fd, uint64_t start, int err, uint64_t length, int src_pidfd,
+		    int fd, uint64_t start, int err, uint64_t length, struct ifd_source *src,
 		    uint64_t *iova);
 int ifd_ioas_map_src(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
-		     void *uva, uint64_t length, int src_pidfd, uint64_t *iova);
+		     void *uva, uint64_t length, struct ifd_source *src, uint64_t *iova);
 
 /* The page sizes every paging domain of IOAS @ioas_id maps with (all
  * sizes from 4K up with none), at least its alignment: 0, -ENOENT. */
@@ -703,10 +719,10 @@ int ifd_fault_open_fd(struct siommu_iommufd *ictx, uint32_t fault_id, int *out_f
 /*
  * Page storage (pages.c). from_user and from_file - storage of the
  * caller's [uva, uva + length) or of the file's [start, start + length),
- * not yet pinned, charged to the context's buckets in force now, of the
- * process @src_pidfd (which the storage owns on success; -1: this one):
- * 0, -EOVERFLOW, -ENOMEM, and for a file -EBADF, -EINVAL, -ENODEV,
- * -EPERM. get and put - a reference (an area's); the last put frees it,
+ * not yet pinned, of @src (which gives the storage its pidfd on success;
+ * NULL: this process), charged to its buckets (or the context's) in the
+ * RLIMIT mode in force now: 0, -EOVERFLOW, -ENOMEM, and for a file
+ * -EBADF, -EINVAL, -ENODEV, -EPERM. get and put - a reference (an area's); the last put frees it,
  * unpinned.
  * ifd_pages_pin - a user's pin: the first registers and charges the
  * storage: 0, -EFAULT (memory not mapped, its process gone), -ENOMEM
@@ -717,9 +733,10 @@ int ifd_fault_open_fd(struct siommu_iommufd *ictx, uint32_t fault_id, int *out_f
  * ifd_pages_pinned - whether it is pinned now.
  */
 int ifd_pages_from_user(struct siommu_iommufd *ictx, void *uva, uint64_t length,
-			bool writable, int src_pidfd, struct ifd_pages **out);
+			bool writable, struct ifd_source *src, struct ifd_pages **out);
 int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
-			uint64_t length, bool writable, int src_pidfd, struct ifd_pages **out);
+			uint64_t length, bool writable, struct ifd_source *src,
+			struct ifd_pages **out);
 /* Storage of another process's memory at @uva that this one cannot
  * reach: every pin of it fails with @err (Linux pins, and fails, only
  * when the pages are first needed). 0, -EOVERFLOW, -EFAULT, -ENOMEM. */

@@ -22,13 +22,26 @@ int SIOMMU_EXPORT siommu_iommufd_acct_create(uint64_t limit_pages,
 		return -ENOMEM;
 	a->limit = limit_pages;
 	a->memlock = limit_pages == SIOMMU_IOMMUFD_ACCT_MEMLOCK;
+	a->refs = 1;
 	*out = a;
 	return 0;
 }
 
+void ifd_acct_get(struct siommu_iommufd_acct *acct)
+{
+	__atomic_fetch_add(&acct->refs, 1, __ATOMIC_RELAXED);
+}
+
+void ifd_acct_put(struct siommu_iommufd_acct *acct)
+{
+	if (!__atomic_sub_fetch(&acct->refs, 1, __ATOMIC_ACQ_REL))
+		free(acct);
+}
+
 void SIOMMU_EXPORT siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct)
 {
-	free(acct);
+	if (acct)
+		ifd_acct_put(acct);
 }
 
 uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned_vm(const struct siommu_iommufd_acct *acct)

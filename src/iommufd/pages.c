@@ -294,14 +294,16 @@ bool ifd_pages_pinned(struct ifd_pages *pages)
 	return pinned;
 }
 
-/* Storage for host [uva, uva + length): recorded, not yet pinned. */
+/* Storage for host [uva, uva + length) of @src (NULL: this process, the
+ * context's buckets): recorded, not yet pinned. */
 static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t length,
-			bool writable, void *own_map, uint64_t own_len, int src_pidfd,
+			bool writable, void *own_map, uint64_t own_len, struct ifd_source *src,
 			struct ifd_pages **out)
 {
 	uintptr_t host = uva & ~(uintptr_t)PAGE_MASK;
 	uint64_t size = ((uva + length + PAGE_MASK) & ~(uint64_t)PAGE_MASK) - host;
 	struct ifd_pages *pages;
+	unsigned int i;
 
 	pages = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*pages));
 	if (!pages)
@@ -309,22 +311,31 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 	*pages = (struct ifd_pages){
 		.refs = 1, .ictx = ictx, .host = uva, .length = length,
 		.npages = size >> SIOMMU_PAGE_SHIFT, .writable = writable,
-		.own_map = own_map, .own_len = own_len, .src_pidfd = src_pidfd,
+		.own_map = own_map, .own_len = own_len, .src_pidfd = -1,
 		.src = { ictx->acct[0], ictx->acct[1] },
 		.rlimit_mode = READ_ONCE(ictx->rlimit_mode),
 	};
+	if (src) {
+		pages->src_pidfd = src->pidfd;
+		src->pidfd = -1;
+		for (i = 0; i < 2; i++)
+			if (src->acct[i])
+				pages->src[i] = src->acct[i];
+	}
+	for (i = 0; i < 2; i++)
+		ifd_acct_get(pages->src[i]);
 	*out = pages;
 	return 0;
 }
 
 int ifd_pages_from_user(struct siommu_iommufd *ictx, void *uva, uint64_t length,
-			bool writable, int src_pidfd, struct ifd_pages **out)
+			bool writable, struct ifd_source *src, struct ifd_pages **out)
 {
 	uintptr_t end;
 
 	if (__builtin_add_overflow((uintptr_t)uva, length, &end) || end > UINTPTR_MAX - PAGE_MASK)
 		return -EOVERFLOW;
-	return pages_create(ictx, (uintptr_t)uva, length, writable, NULL, 0, src_pidfd, out);
+	return pages_create(ictx, (uintptr_t)uva, length, writable, NULL, 0, src, out);
 }
 
 int ifd_pages_unreachable(struct siommu_iommufd *ictx, uint64_t uva, uint64_t length,
@@ -334,7 +345,7 @@ int ifd_pages_unreachable(struct siommu_iommufd *ictx, uint64_t uva, uint64_t le
 
 	if (uva > UINTPTR_MAX)
 		return -EFAULT;
-	ret = ifd_pages_from_user(ictx, (void *)(uintptr_t)uva, length, true, -1, out);
+	ret = ifd_pages_from_user(ictx, (void *)(uintptr_t)uva, length, true, NULL, out);
 	if (!ret)
 		(*out)->pin_err = err;
 	return ret;
@@ -355,7 +366,8 @@ static uint64_t file_granule(int fd, const struct stat *st)
 }
 
 int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
-			uint64_t length, bool writable, int src_pidfd, struct ifd_pages **out)
+			uint64_t length, bool writable, struct ifd_source *src,
+			struct ifd_pages **out)
 {
 	uint64_t off, end, map_len, granule;
 	struct ifd_dmabuf *dmabuf;
@@ -387,7 +399,7 @@ int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
 		return errno == EACCES ? -EPERM : errno == ENOMEM ? -ENOMEM : -EBADF;
 	/* On success the storage owns the mapping. */
 	ret = pages_create(ictx, (uintptr_t)map + (start - off), length, writable, map,
-			   map_len, src_pidfd, out);
+			   map_len, src, out);
 	if (ret) {
 		munmap(map, map_len);
 		return ret;
@@ -411,5 +423,7 @@ void ifd_pages_put(struct ifd_pages *pages)
 		munmap(pages->own_map, pages->own_len);
 	if (pages->src_pidfd >= 0)
 		close(pages->src_pidfd);
+	ifd_acct_put(pages->src[0]);
+	ifd_acct_put(pages->src[1]);
 	free(pages);
 }

@@ -10,6 +10,9 @@
  * through COPY counted once, each MAP again), RLIMIT_MEMLOCK bounding
  * each mode's locked pages with ENOMEM (a map into an IOAS with a domain,
  * or an attach that would pin past it), and nothing left after close.
+ * A forked child's maps charge the child, whoever pins them (Linux's
+ * pages->source_mm and source_user): exact figures in the child, the
+ * opener's untouched.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -20,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -137,6 +141,70 @@ static void set_memlock(uint64_t pages)
 	CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
 }
 
+/* One byte through @fd, and one back through @wfd first if >= 0. */
+static void sync_pipe(int wfd, int rfd)
+{
+	char b = 0;
+
+	if (wfd >= 0)
+		CHECK(write(wfd, &b, 1) == 1);
+	if (rfd >= 0)
+		CHECK(read(rfd, &b, 1) == 1);
+}
+
+/*
+ * The opener has an IOAS with a domain (d) and one without (e); a child
+ * maps into both. Its figures count its pages, pinned at once in d and
+ * when the opener attaches e's domain, until it unmaps them; the
+ * opener's stay at zero throughout, and after the child exits.
+ */
+static void forked_child(unsigned char *buf)
+{
+	int fd = open("/dev/iommu", O_RDWR), dev_d, dev_e, c2p[2], p2c[2], status;
+	uint32_t ioas_d, ioas_e;
+	uint64_t iova;
+	pid_t pid;
+
+	CHECK(fd >= 0);
+	ioas_d = ioas_alloc(fd);
+	ioas_e = ioas_alloc(fd);
+	dev_d = dev_bind(0, fd);
+	dev_e = dev_bind(1, fd);
+	CHECK(attach(dev_d, ioas_d) == 0);
+	CHECK(pipe(c2p) == 0 && pipe(p2c) == 0);
+	EXPECT(0, 0, 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	/* Each end's pipes only: one that fails gives the other EOF. */
+	close(pid ? c2p[1] : c2p[0]);
+	close(pid ? p2c[0] : p2c[1]);
+	if (!pid) {
+		EXPECT(0, 0, 0);
+		CHECK(map(fd, ioas_d, buf, 4 * PG, &iova) == 0);
+		EXPECT(4, 0, 4);
+		CHECK(map(fd, ioas_e, buf + 8 * PG, 2 * PG, NULL) == 0);
+		EXPECT(4, 0, 4);
+		sync_pipe(c2p[1], p2c[0]);	/* the opener attaches e */
+		EXPECT(6, 0, 6);
+		unmap(fd, ioas_d, iova, 4 * PG);
+		EXPECT(2, 0, 2);
+		exit(0);
+	}
+	sync_pipe(-1, c2p[0]);
+	EXPECT(0, 0, 0);
+	CHECK(attach(dev_e, ioas_e) == 0);
+	EXPECT(0, 0, 0);
+	sync_pipe(p2c[1], -1);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Its pages stay pinned for the domain, charged to it. */
+	EXPECT(0, 0, 0);
+	CHECK(close(dev_d) == 0 && close(dev_e) == 0 && close(fd) == 0);
+	EXPECT(0, 0, 0);
+	close(c2p[0]);
+	close(p2c[1]);
+}
+
 int main(void)
 {
 	struct siommu_preload_acct a;
@@ -235,6 +303,7 @@ int main(void)
 	CHECK(close(dev_b) == 0);
 	CHECK(close(user_fd) == 0);
 	EXPECT(0, 0, 0);
+	forked_child(buf);
 	munmap(buf, 32 * PG);
 	puts("accounting: ok");
 	return 0;
