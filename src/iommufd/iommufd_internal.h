@@ -60,8 +60,9 @@
 
 /* An accounting bucket: a user's (Linux's user->locked_vm) or a
  * process's (mm->pinned_vm and mm->locked_vm). Counters are atomic. It
- * lives while its creator or page storage made with it holds it (@refs,
- * atomic: storage may outlive the caller that mapped it). */
+ * lives while its creator or page storage made with it for another
+ * process holds it (@refs, atomic: storage may outlive the caller that
+ * mapped it). */
 struct siommu_iommufd_acct {
 	uint64_t pinned;		/* by storage naming it its process's */
 	uint64_t locked;		/* charged against the limit */
@@ -140,6 +141,8 @@ struct ifd_pages {
 	struct siommu_iommufd_acct *src[2];	/* the buckets of the MAP, by
 						 * RLIMIT mode */
 	unsigned int rlimit_mode;	/* the MAP's: src[it] is charged */
+	unsigned int src_held;		/* bit i: a reference on src[i] (not
+					 * the context's own) */
 	unsigned int users;		/* pins: domains, access pins, queues */
 	struct ifd_reg *reg;		/* while pinned */
 	uint64_t pa;			/* PA of the first byte (host's) */

@@ -305,7 +305,7 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 	struct ifd_pages *pages;
 	unsigned int i;
 
-	pages = ifd_should_fail(ictx) ? NULL : calloc(1, sizeof(*pages));
+	pages = ifd_should_fail(ictx) ? NULL : malloc(sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
 	*pages = (struct ifd_pages){
@@ -318,12 +318,15 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 	if (src) {
 		pages->src_pidfd = src->pidfd;
 		src->pidfd = -1;
+		/* Another process's buckets may go before the storage; the
+		 * context's outlive it. */
 		for (i = 0; i < 2; i++)
-			if (src->acct[i])
+			if (src->acct[i]) {
 				pages->src[i] = src->acct[i];
+				pages->src_held |= 1u << i;
+				ifd_acct_get(pages->src[i]);
+			}
 	}
-	for (i = 0; i < 2; i++)
-		ifd_acct_get(pages->src[i]);
 	*out = pages;
 	return 0;
 }
@@ -423,7 +426,9 @@ void ifd_pages_put(struct ifd_pages *pages)
 		munmap(pages->own_map, pages->own_len);
 	if (pages->src_pidfd >= 0)
 		close(pages->src_pidfd);
-	ifd_acct_put(pages->src[0]);
-	ifd_acct_put(pages->src[1]);
+	if (pages->src_held & 1)
+		ifd_acct_put(pages->src[0]);
+	if (pages->src_held & 2)
+		ifd_acct_put(pages->src[1]);
 	free(pages);
 }
