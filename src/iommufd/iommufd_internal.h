@@ -4,8 +4,11 @@
  *
  * Ownership: the context owns its objects through the object table; an
  * IOAS owns its areas; an area holds a reference on its page storage
- * (struct ifd_pages), which holds one on a registration of host memory
- * (struct ifd_reg) with the core context's physical memory. A HWPT holds
+ * (struct ifd_pages), which, while pinned, holds one on a registration of
+ * host memory (struct ifd_reg) with the core context's physical memory;
+ * pins are counted per storage (a domain pin per area of an IOAS with
+ * paging HWPTs, an access pin per area it covers, a hardware queue's per
+ * area it locks). A HWPT holds
  * a user reference on its IOAS; each attachment (a device's RID or PASID)
  * holds one on its HWPT; a bound device holds one on itself for the
  * binder, so IOMMU_DESTROY of it is -EBUSY.
@@ -25,8 +28,9 @@
  *     mirror its areas (but not across access callbacks: an unmap drops
  *     it to call them and checks everything again after);
  *   - the core's locks (siommu_device_attach(), siommu_domain_map());
- *   - ictx->reg_lock protects the registrations (ictx->regs) and is taken
- *     under ioas->lock when page storage is made or released;
+ *   - ictx->reg_lock protects the registrations (ictx->regs) and every
+ *     page storage's pin count, registration and PA; it is taken under
+ *     ioas->lock when storage is pinned or unpinned;
  *   - ictx->lock protects the object table and every object's users and
  *     shortterm counts; it is a leaf lock, never held across another.
  * Queue objects have leaf locks of their own: a fault's lock, and a
