@@ -713,6 +713,7 @@ static int area_split(struct ifd_ioas *ioas, uint64_t at)
 {
 	struct ifd_area *area = at ? area_first(ioas, at - 1, at - 1) : NULL, *rhs;
 	uint64_t align = ifd_ioas_alignment(ioas);
+	unsigned int i;
 
 	if (!area || area->last < at)
 		return 0;
@@ -723,19 +724,22 @@ static int area_split(struct ifd_ioas *ioas, uint64_t at)
 	rhs = ifd_should_fail(ioas->ictx) ? NULL : calloc(1, sizeof(*rhs));
 	if (!rhs)
 		return -ENOMEM;
+	/* The access pins meeting the area meet both halves now, each half
+	 * holding a pin of the storage for each, as for the domains'. */
 	*rhs = (struct ifd_area){
 		.iova = at, .last = area->last, .pages = area->pages,
 		.pgoff = area->pgoff + (at - area->iova), .prot = area->prot,
-		.revoked = area->revoked,
+		.pins = area->pins, .revoked = area->revoked,
 	};
 	ifd_pages_get(area->pages);
-	/* Pinned already: a second pin cannot fail. */
-	if (area->dom_pin) {
-		int ret = area_dom_pin(rhs);
+	for (i = 0; i < area->pins + area->dom_pin; i++) {
+		/* Pinned already: another pin cannot fail. */
+		int ret = ifd_pages_pin(area->pages);
 
 		SIOMMU_ASSERT(!ret);
 		(void)ret;
 	}
+	rhs->dom_pin = area->dom_pin;
 	area->last = at - 1;
 	RB_INSERT(ifd_area_tree, &ioas->areas, rhs);
 	WRITE_ONCE(ioas->nr_areas, ioas->nr_areas + 1);

@@ -13,11 +13,16 @@
  *     pins (-EFAULT, -ENOMEM), changing nothing: no object, no charge,
  *     no registration, the device left unattached; the same use works
  *     once the memory is there;
- *   - every fallible step of those first uses fails changing nothing.
+ *   - every fallible step of those first uses fails changing nothing;
+ *   - a VFIO type1 v1 unmap that cuts an area an access pins and a domain
+ *     maps leaves both halves pinned for both, the pins dropping to none.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <siommu/iommufd_ioctl.h>
+#include <siommu/vfio_abi.h>
 
 #include "fail_nth.h"
 #include "iommufd_test.h"
@@ -245,6 +250,63 @@ static void first_use_failures(void)
 	munmap(buf, 65536);
 }
 
+/* The access of cut_under_pin: it lets go of its one pin when asked. */
+static struct tfd *cut_t;
+static uint32_t cut_acc;
+static uint64_t cut_pin_len;
+
+static void cut_unmap(void *data, uint64_t iova, uint64_t length)
+{
+	(void)data;
+	if (cut_pin_len && iova <= 0x800000 + cut_pin_len - 1 && 0x800000 <= iova + (length - 1)) {
+		CHECK_OK(siommu_iommufd_access_unpin_pages(cut_t->ictx, cut_acc, 0x800000,
+							   cut_pin_len));
+		cut_pin_len = 0;
+	}
+}
+
+static const struct siommu_iommufd_access_ops cut_ops = { .unmap = cut_unmap };
+
+static void cut_under_pin(void)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 0x800000, .size = 16384 };
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = 0x801000,
+						.size = 4096 };
+	uint8_t *buf = tfd_buf(65536, 6);
+	uint32_t ioas, d0, pt;
+	struct tfd t;
+
+	tfd_setup(&t, UINT64_MAX);
+	cut_t = &t;
+	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
+	CHECK_OK(siommu_vfio_ioas_set(t.ictx, ioas));
+	CHECK_OK(siommu_iommufd_ioctl(t.ictx, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU));
+	m.vaddr = (uintptr_t)buf;
+	CHECK_OK(siommu_iommufd_ioctl(t.ictx, VFIO_IOMMU_MAP_DMA, &m));
+	CHECK_EQ(locked(&t), 0);
+	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[0], &d0));
+	pt = ioas;
+	CHECK_OK(siommu_iommufd_attach(t.ictx, d0, NOPASID, &pt));
+	CHECK_EQ(locked(&t), 4);
+	CHECK_OK(siommu_iommufd_access_create(t.ictx, ioas, &cut_ops, NULL,
+					      SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES, &cut_acc));
+	CHECK_OK(siommu_iommufd_access_pin_pages(t.ictx, cut_acc, 0x800000, 16384, NULL, 0));
+	cut_pin_len = 16384;
+	/* The cut makes three areas of one; the unmap asks the access to
+	 * let go of its pin over all three. */
+	CHECK_OK(siommu_iommufd_ioctl(t.ictx, VFIO_IOMMU_UNMAP_DMA, &u));
+	CHECK_EQ(u.size, 4096);
+	CHECK_EQ(cut_pin_len, 0);
+	CHECK_EQ(locked(&t), 4);
+	CHECK_OK(siommu_iommufd_detach(t.ictx, d0, NOPASID));
+	CHECK_EQ(locked(&t), 0);
+	CHECK_OK(siommu_iommufd_access_destroy(t.ictx, cut_acc));
+	tfd_teardown(&t);
+	munmap(buf, 65536);
+}
+
 /* Fail-nth over the first uses: every fallible step of the pin fails
  * changing nothing. */
 #define MAX_STEPS 200
@@ -330,6 +392,7 @@ int main(void)
 	copy_trigger();
 	access_triggers();
 	first_use_failures();
+	cut_under_pin();
 	first_use_fail_nth();
 	return 0;
 }
