@@ -90,7 +90,9 @@ int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long requ
  *             pinned first (by a domain, an access, ...) only while that
  *             process lives, -EFAULT once it has exited, as Linux pins a
  *             gone process's memory; storage pinned before it exited
- *             keeps its pages
+ *             keeps its pages. With @acct_process, that bucket keeps the
+ *             first pidfd (it is the one process's) and the hook is not
+ *             asked again: one fd however much the process maps
  * and the buckets the caller's maps charge (Linux charges the mapping
  * process and its user, whatever process later pins): @acct_user and
  * @acct_process as siommu_iommufd_cfg's user and process, NULL for the

@@ -243,9 +243,12 @@ static int ioas_iova_ranges(struct ucmd *u)
 }
 
 /* A remote caller as the source of the memory it maps: its process (a
- * new pidfd, or -1) and its buckets. */
+ * new pidfd, or -1; none asked for when its process bucket knows it)
+ * and its buckets. */
 static struct ifd_source user_source(const struct siommu_iommufd_user *user, bool pidfd)
 {
+	if (user->acct_process && ifd_acct_has_pidfd(user->acct_process))
+		pidfd = false;
 	return (struct ifd_source){
 		.pidfd = pidfd && user->pidfd ? user->pidfd(user->priv) : -1,
 		.acct = { user->acct_user, user->acct_process },

@@ -73,11 +73,18 @@ struct siommu_iommufd_acct {
 	uint64_t limit;			/* atomic */
 	bool memlock;			/* limit: RLIMIT_MEMLOCK at each charge */
 	unsigned int refs;
+	int pidfd;			/* a process bucket given for another
+					 * process (siommu_iommufd_user): that
+					 * process, set once; -1 none */
 };
 
 /* A reference on @acct (its holder has one already); drop one. */
 void ifd_acct_get(struct siommu_iommufd_acct *acct);
 void ifd_acct_put(struct siommu_iommufd_acct *acct);
+/* Give process bucket @acct @pidfd, the process it is of, unless it has
+ * one (then @pidfd is closed); whether it has one. Atomic. */
+void ifd_acct_set_pidfd(struct siommu_iommufd_acct *acct, int pidfd);
+bool ifd_acct_has_pidfd(const struct siommu_iommufd_acct *acct);
 
 /* Where IOAS_MAP's memory comes from: the process whose memory it is
  * (@pidfd, -1: this one; the storage takes it) and the buckets it
@@ -139,7 +146,8 @@ struct ifd_pages {
 	uint64_t own_len;
 	int src_pidfd;			/* the process the memory is of, whose
 					 * exit leaves unpinned storage no
-					 * pages; -1: this process */
+					 * pages; -1: this process, or the one
+					 * of its process bucket's pidfd */
 	int pin_err;			/* memory this process cannot reach:
 					 * every pin fails so (0: none) */
 	struct siommu_iommufd_acct *src[2];	/* the buckets of the MAP, by

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "iommufd/iommufd_internal.h"
 
@@ -23,8 +24,23 @@ int SIOMMU_EXPORT siommu_iommufd_acct_create(uint64_t limit_pages,
 	a->limit = limit_pages;
 	a->memlock = limit_pages == SIOMMU_IOMMUFD_ACCT_MEMLOCK;
 	a->refs = 1;
+	a->pidfd = -1;
 	*out = a;
 	return 0;
+}
+
+void ifd_acct_set_pidfd(struct siommu_iommufd_acct *acct, int pidfd)
+{
+	int none = -1;
+
+	if (!__atomic_compare_exchange_n(&acct->pidfd, &none, pidfd, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
+		close(pidfd);
+}
+
+bool ifd_acct_has_pidfd(const struct siommu_iommufd_acct *acct)
+{
+	return __atomic_load_n(&acct->pidfd, __ATOMIC_ACQUIRE) >= 0;
 }
 
 void ifd_acct_get(struct siommu_iommufd_acct *acct)
@@ -34,8 +50,11 @@ void ifd_acct_get(struct siommu_iommufd_acct *acct)
 
 void ifd_acct_put(struct siommu_iommufd_acct *acct)
 {
-	if (!__atomic_sub_fetch(&acct->refs, 1, __ATOMIC_ACQ_REL))
-		free(acct);
+	if (__atomic_sub_fetch(&acct->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (acct->pidfd >= 0)
+		close(acct->pidfd);
+	free(acct);
 }
 
 void SIOMMU_EXPORT siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct)

@@ -224,6 +224,15 @@ static void acct_uncharge(struct ifd_pages *pages)
 	__atomic_fetch_sub(&pages->ictx->pinned, pages->npages, __ATOMIC_RELAXED);
 }
 
+/* The pidfd of the process @pages's memory is of (-1: this one): its
+ * own, or its process bucket's. */
+static int pages_pidfd(const struct ifd_pages *pages)
+{
+	if (pages->src_pidfd >= 0 || !(pages->src_held & 2))
+		return pages->src_pidfd;
+	return __atomic_load_n(&pages->src[1]->pidfd, __ATOMIC_ACQUIRE);
+}
+
 /* Whether the process behind @pidfd has exited (or cannot be told). */
 static bool source_gone(int pidfd)
 {
@@ -249,7 +258,7 @@ int ifd_pages_pin(struct ifd_pages *pages)
 	}
 	/* The memory of a process that has exited is gone: pinned storage
 	 * keeps its pages, storage not pinned finds none. */
-	if (pages->src_pidfd >= 0 && source_gone(pages->src_pidfd)) {
+	if (pages_pidfd(pages) >= 0 && source_gone(pages_pidfd(pages))) {
 		ret = -EFAULT;
 		goto out_unlock;
 	}
@@ -316,8 +325,6 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 		.rlimit_mode = READ_ONCE(ictx->rlimit_mode),
 	};
 	if (src) {
-		pages->src_pidfd = src->pidfd;
-		src->pidfd = -1;
 		/* Another process's buckets may go before the storage; the
 		 * context's outlive it. */
 		for (i = 0; i < 2; i++)
@@ -326,6 +333,12 @@ static int pages_create(struct siommu_iommufd *ictx, uintptr_t uva, uint64_t len
 				pages->src_held |= 1u << i;
 				ifd_acct_get(pages->src[i]);
 			}
+		/* One pidfd per process: its bucket's, when it has one. */
+		if ((pages->src_held & 2) && src->pidfd >= 0)
+			ifd_acct_set_pidfd(pages->src[1], src->pidfd);
+		else
+			pages->src_pidfd = src->pidfd;
+		src->pidfd = -1;
 	}
 	*out = pages;
 	return 0;

@@ -141,6 +141,17 @@ static void set_memlock(uint64_t pages)
 	CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
 }
 
+/* The fds the process has open. */
+static unsigned int nr_fds(void)
+{
+	unsigned int n = 0;
+	int fd;
+
+	for (fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
 /* One byte through @fd, and one back through @wfd first if >= 0. */
 static void sync_pipe(int wfd, int rfd)
 {
@@ -156,11 +167,13 @@ static void sync_pipe(int wfd, int rfd)
  * The opener has an IOAS with a domain (d) and one without (e); a child
  * maps into both. Its figures count its pages, pinned at once in d and
  * when the opener attaches e's domain, until it unmaps them; the
- * opener's stay at zero throughout, and after the child exits.
+ * opener's stay at zero throughout, and after the child exits. However
+ * many maps the child makes, the opener holds one fd for it.
  */
 static void forked_child(unsigned char *buf)
 {
-	int fd = open("/dev/iommu", O_RDWR), dev_d, dev_e, c2p[2], p2c[2], status;
+	int fd = open("/dev/iommu", O_RDWR), dev_d, dev_e, c2p[2], p2c[2], status, i;
+	unsigned int fds;
 	uint32_t ioas_d, ioas_e;
 	uint64_t iova;
 	pid_t pid;
@@ -184,13 +197,22 @@ static void forked_child(unsigned char *buf)
 		EXPECT(4, 0, 4);
 		CHECK(map(fd, ioas_e, buf + 8 * PG, 2 * PG, NULL) == 0);
 		EXPECT(4, 0, 4);
+		sync_pipe(c2p[1], p2c[0]);	/* the opener counts its fds */
+		for (i = 0; i < 40; i++)
+			CHECK(map(fd, ioas_e, buf + 20 * PG, PG, NULL) == 0);
 		sync_pipe(c2p[1], p2c[0]);	/* the opener attaches e */
+		EXPECT(46, 0, 46);
+		unmap(fd, ioas_e, 0, UINT64_MAX);
+		CHECK(map(fd, ioas_e, buf + 8 * PG, 2 * PG, NULL) == 0);
 		EXPECT(6, 0, 6);
 		unmap(fd, ioas_d, iova, 4 * PG);
 		EXPECT(2, 0, 2);
 		exit(0);
 	}
 	sync_pipe(-1, c2p[0]);
+	fds = nr_fds();
+	sync_pipe(p2c[1], c2p[0]);
+	CHECK(nr_fds() <= fds + 1);
 	EXPECT(0, 0, 0);
 	CHECK(attach(dev_e, ioas_e) == 0);
 	EXPECT(0, 0, 0);
