@@ -374,7 +374,6 @@ static void access_unlock(struct ifd_access *acc, struct ifd_ioas *ioas)
 /* ---- pins ---- */
 
 struct pin_walk {
-	struct siommu_iommufd *ictx;
 	uint64_t iova;			/* of the range's first byte */
 	void **out;			/* NULL: no addresses wanted */
 	bool write;
@@ -432,7 +431,7 @@ int SIOMMU_EXPORT siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx,
 						  uint64_t length, void **out_pages,
 						  unsigned int flags)
 {
-	struct pin_walk w = { ictx, iova, out_pages, flags & SIOMMU_IOMMUFD_ACCESS_RW_WRITE };
+	struct pin_walk w = { iova, out_pages, flags & SIOMMU_IOMMUFD_ACCESS_RW_WRITE };
 	struct ifd_access_pin *pin;
 	struct ifd_access *acc;
 	struct ifd_ioas *ioas;

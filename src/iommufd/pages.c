@@ -171,9 +171,10 @@ static int reg_get_locked(struct siommu_iommufd *ictx, uintptr_t host, uint64_t 
  * Drop a use of @reg; under reg_lock. A storage's own registration (of
  * its mapping of a file) is removed at once; when the removal cannot
  * allocate, it stays cached until the cache is trimmed (its storage may
- * have unmapped the memory by then: no domain maps it). With @undo (a failed call giving back what it took) a registration
- * that only failed calls have used is removed too, so that the call
- * leaves the memory as it found it.
+ * have unmapped the memory by then: no domain maps it). With @undo (a
+ * failed call giving back what it took) a registration that only failed
+ * calls have used is removed too, so that the call leaves the memory as
+ * it found it.
  */
 static void reg_put_locked(struct siommu_iommufd *ictx, struct ifd_reg *reg, bool undo)
 {
