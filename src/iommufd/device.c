@@ -1033,14 +1033,15 @@ int SIOMMU_EXPORT siommu_iommufd_get_hw_info(struct siommu_iommufd *ictx, uint32
 	idev = idev_get(ictx, dev_id);
 	if (!idev)
 		return -ENOENT;
+	/* The type first: a refused one leaves the caller's buffer alone. */
 	if (idev->dev->unit->ops->hw_info)
-		len = idev->dev->unit->ops->hw_info(idev->dev, &t, data, data_len, &c);
+		idev->dev->unit->ops->hw_info(idev->dev, &t, NULL, 0, &c);
 	if (want_type && *type != SIOMMU_HW_INFO_TYPE_NONE && *type != t) {
 		ret = -EOPNOTSUPP;
-		if (data_len)
-			memset(data, 0, data_len);
 		goto out_put;
 	}
+	if (idev->dev->unit->ops->hw_info)
+		len = idev->dev->unit->ops->hw_info(idev->dev, &t, data, data_len, &c);
 	if (data_len > len)
 		memset((char *)data + len, 0, data_len - len);
 	*type = t;

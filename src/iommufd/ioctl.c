@@ -501,7 +501,8 @@ static int get_hw_info(struct ucmd *u)
 		return ret;
 	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, data, c->data_len,
 					 &len, &caps, &pasid_log2);
-	/* The data goes back failed or not: a type refused zeroes it. */
+	/* The data goes back failed or not: a refused type leaves it as it
+	 * was. */
 	put = ubuf_put(u, c->data_uptr, data, c->data_len, true);
 	if (!ret)
 		ret = put;
