@@ -192,6 +192,16 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	 * mappings stay the caller's, over memory that outlives us). */
 	ifd_access_close_all(ictx);
 	ifd_mmap_release_all(ictx);
+	/* The queues' open files let go as well (their fds stay the
+	 * caller's). */
+	for (id = 0; id < ictx->nr_slots; id++) {
+		struct ifd_obj *obj = ictx->objs[id];
+
+		if (obj) {
+			obj->users -= obj->fd_holds;
+			obj->fd_holds = 0;
+		}
+	}
 	for (;;) {
 		fifo_lock(&ictx->attach_lock);
 		idev = cds_list_empty(&ictx->devices) ? NULL :
@@ -404,6 +414,38 @@ int SIOMMU_EXPORT siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32
 		obj_destroy(ictx, obj);
 	}
 	return 0;
+}
+
+int SIOMMU_EXPORT siommu_iommufd_queue_fd_hold(struct siommu_iommufd *ictx, uint32_t id)
+{
+	struct ifd_obj *obj;
+	int ret = -ENOENT;
+
+	if (!ictx)
+		return -ENOENT;
+	pthread_mutex_lock(&ictx->lock);
+	obj = obj_find_locked(ictx, id, SIOMMU_IOMMUFD_OBJ_NONE);
+	if (obj && (obj->type == SIOMMU_IOMMUFD_OBJ_FAULT ||
+		    obj->type == SIOMMU_IOMMUFD_OBJ_VEVENTQ)) {
+		obj->users++;
+		obj->fd_holds++;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&ictx->lock);
+	return ret;
+}
+
+void SIOMMU_EXPORT siommu_iommufd_queue_fd_release(struct siommu_iommufd *ictx, uint32_t id)
+{
+	struct ifd_obj *obj;
+
+	pthread_mutex_lock(&ictx->lock);
+	/* Held, so neither removed nor hidden. */
+	obj = id && id <= ictx->nr_slots ? ictx->objs[id - 1] : NULL;
+	SIOMMU_ASSERT(obj && obj->fd_holds && obj->users > obj->shortterm);
+	obj->fd_holds--;
+	obj->users--;
+	pthread_mutex_unlock(&ictx->lock);
 }
 
 enum siommu_iommufd_obj_type SIOMMU_EXPORT siommu_iommufd_obj_type(struct siommu_iommufd *ictx,
