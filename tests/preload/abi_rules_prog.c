@@ -17,6 +17,7 @@
  *     used, IOMMU_DESTROY is -EBUSY and the object stays; then it goes.
  *     A queue's fd holds its object until its last close (dup included);
  *     mappings alone hold no IOAS;
+ *   - a HW queue's range of the parent's IOAS is locked while it lives;
  *   - closing: a queue's fd outlives the /dev/iommu fd (reads, writes and
  *     poll still answer), and objects go with the last fd.
  */
@@ -438,6 +439,12 @@ struct row {
 	  F(iommu_hw_queue_alloc, nesting_parent_iova, BASE),                                 \
 	  F(iommu_hw_queue_alloc, length, 4096) }
 
+#define HWQ_MOCK_BASE                                                                \
+	{ F(iommu_hw_queue_alloc, viommu_id, FXV(V_VIOMMU)),                                \
+	  F(iommu_hw_queue_alloc, type, IOMMU_HW_QUEUE_TYPE_SELFTEST),                        \
+	  F(iommu_hw_queue_alloc, nesting_parent_iova, BASE),                                 \
+	  F(iommu_hw_queue_alloc, length, 4096) }
+
 #define ROW(w, cmd, s, b, err, ...) \
 	{ w, IOMMU_##cmd, sizeof(struct s), b, { __VA_ARGS__ }, err, -1, 0 }
 #define ROW_OUT(w, cmd, s, b, err, out, v, ...) \
@@ -689,6 +696,14 @@ static const struct row rows[] = {
 	    F(iommu_hw_queue_alloc, viommu_id, FXV(V_NESTED))),
 	ROW("hw_queue a type the vIOMMU lacks", HW_QUEUE_ALLOC, iommu_hw_queue_alloc, HWQ_BASE,
 	    EOPNOTSUPP),
+	ROW("hw_queue index past the driver's", HW_QUEUE_ALLOC, iommu_hw_queue_alloc,
+	    HWQ_MOCK_BASE, EINVAL, F(iommu_hw_queue_alloc, index, IOMMU_TEST_HW_QUEUE_MAX)),
+	ROW("hw_queue index 1 before 0", HW_QUEUE_ALLOC, iommu_hw_queue_alloc, HWQ_MOCK_BASE, EIO,
+	    F(iommu_hw_queue_alloc, index, 1)),
+	ROW("hw_queue over a hole", HW_QUEUE_ALLOC, iommu_hw_queue_alloc, HWQ_MOCK_BASE, ENOENT,
+	    F(iommu_hw_queue_alloc, nesting_parent_iova, FREE)),
+	ROW("hw_queue past the area", HW_QUEUE_ALLOC, iommu_hw_queue_alloc, HWQ_MOCK_BASE, ENOENT,
+	    F(iommu_hw_queue_alloc, nesting_parent_iova, BASE + LEN - 2048)),
 };
 
 static void put(uint8_t *arg, const struct set *s, const struct fx *f)
@@ -1001,6 +1016,38 @@ static uint32_t veventq_by_fd(struct fx *f, uint64_t *aux)
 	return id;
 }
 
+static int hw_queue_alloc(struct fx *f, uint32_t viommu, uint32_t index, uint64_t iova,
+			  uint32_t *id)
+{
+	struct iommu_hw_queue_alloc a = {
+		.size = sizeof(a), .viommu_id = viommu, .type = IOMMU_HW_QUEUE_TYPE_SELFTEST,
+		.index = index, .nesting_parent_iova = iova, .length = 4096,
+	};
+	int ret = io(f, IOMMU_HW_QUEUE_ALLOC, &a);
+
+	*id = a.out_hw_queue_id;
+	return ret;
+}
+
+static uint32_t viommu_by_hw_queue(struct fx *f, uint64_t *aux)
+{
+	uint32_t viommu = viommu_alloc_on(f, f->parent), q;
+
+	CHECK(!hw_queue_alloc(f, viommu, 0, BASE, &q));
+	*aux = q;
+	return viommu;
+}
+
+static uint32_t hw_queue_by_next(struct fx *f, uint64_t *aux)
+{
+	uint32_t q0, q1;
+
+	CHECK(!hw_queue_alloc(f, f->viommu, 0, BASE, &q0));
+	CHECK(!hw_queue_alloc(f, f->viommu, 1, BASE + 4096 + 2048, &q1));
+	*aux = q1;
+	return q0;
+}
+
 static const struct hold holds[] = {
 	{ "IOAS used by a HWPT", ioas_by_hwpt, destroy_aux, false },
 	{ "IOAS used by a device's automatic HWPT", ioas_by_device, destroy_aux, false },
@@ -1013,6 +1060,8 @@ static const struct hold holds[] = {
 	{ "vIOMMU with a nested HWPT", viommu_by_nested, destroy_aux, false },
 	{ "vIOMMU with a vEVENTQ", viommu_by_veventq, queue_goes, false },
 	{ "vIOMMU with a mapping of its region", viommu_by_mmap, munmap_aux, false },
+	{ "vIOMMU with a HW queue", viommu_by_hw_queue, destroy_aux, false },
+	{ "HW queue 0 with queue 1", hw_queue_by_next, destroy_aux, false },
 	{ "fault queue used by a HWPT", fault_by_hwpt, destroy_aux, false },
 	{ "fault queue with its fd open", fault_by_fd, close_aux, false },
 	{ "fault queue with its fd and a dup open", fault_by_dup, close_one, true },
@@ -1063,6 +1112,46 @@ static void mapped_ioas(void)
 	fx_teardown(&f);
 }
 
+/* A HW queue locks its range of the parent's IOAS: UNMAP of it (or of
+ * everything) is -EBUSY, changing nothing, until the queue goes; a
+ * range no queue uses unmaps. */
+static void hw_queue_lock(void)
+{
+	struct iommu_ioas_map m = { .size = sizeof(m), .flags = RW | FIXED,
+				    .user_va = (uintptr_t)buf2, .length = 4096 };
+	struct iommu_ioas_unmap u = { .size = sizeof(u) };
+	struct state s0, s1;
+	uint32_t q0, x;
+	struct fx f;
+
+	fx_setup(&f);
+	m.ioas_id = f.ioas;
+	m.iova = FREE;
+	CHECK(!io(&f, IOMMU_IOAS_MAP, &m));
+	CHECK(!hw_queue_alloc(&f, f.viommu, 0, BASE + 2048, &q0));	/* 2K in: allowed */
+	FAILS(hw_queue_alloc(&f, f.viommu, 0, FREE, &x), EEXIST);
+	state_get(&f, &s0);
+	u.ioas_id = f.ioas;
+	u.iova = BASE;
+	u.length = LEN;
+	FAILS(io(&f, IOMMU_IOAS_UNMAP, &u), EBUSY);
+	CHECK(u.length == LEN);
+	u.iova = 0;
+	u.length = UINT64_MAX;
+	FAILS(io(&f, IOMMU_IOAS_UNMAP, &u), EBUSY);
+	state_get(&f, &s1);
+	state_check(&s0, &s1, "unmap of a queue's range");
+	u.iova = FREE;
+	u.length = 4096;
+	CHECK(!io(&f, IOMMU_IOAS_UNMAP, &u) && u.length == 4096);
+	FAILS(destroy(&f, f.viommu), EBUSY);
+	CHECK(!destroy(&f, q0));
+	u.iova = BASE;
+	u.length = LEN;
+	CHECK(!io(&f, IOMMU_IOAS_UNMAP, &u) && u.length == LEN);
+	fx_teardown(&f);
+}
+
 /* ---- closing ---- */
 
 /* A queue's fd keeps working after the /dev/iommu fd closes: its file
@@ -1101,6 +1190,7 @@ int main(void)
 	hw_info_types();
 	lifetimes();
 	mapped_ioas();
+	hw_queue_lock();
 	queue_outlives_iommufd();
 	return 0;
 }
