@@ -310,7 +310,7 @@ static void state_check(const struct state *a, const struct state *b, const char
 
 /* Field values naming fixture objects and memory. */
 enum {
-	V_IOAS = 1, V_IOAS2, V_IOAS3, V_IDEV, V_IDEV2, V_STDEV, V_HWPT, V_HWPT2, V_PLAIN, V_PARENT,
+	V_IOAS = 1, V_IOAS2, V_IOAS3, V_IDEV, V_IDEV2, V_STDEV, V_STDEV2, V_HWPT, V_HWPT2, V_PLAIN, V_PARENT,
 	V_VIOMMU, V_VDEV, V_NESTED, V_FAULT, V_VEVENTQ, V_MEMFD, V_BUF, V_RANGES, V_ENTRY,
 	V_SELFTEST, V_SHORT, V_BITMAP,
 };
@@ -332,6 +332,7 @@ static uint64_t resolve(const struct fx *f, uint64_t v)
 	case V_IDEV: return f->idev;
 	case V_IDEV2: return f->idev2;
 	case V_STDEV: return f->stdev;
+	case V_STDEV2: return f->stdev2;
 	case V_HWPT: return f->hwpt;
 	case V_HWPT2: return f->hwpt2;
 	case V_PLAIN: return f->plain;
@@ -444,6 +445,15 @@ struct row {
 	  F(iommu_hw_queue_alloc, type, IOMMU_HW_QUEUE_TYPE_SELFTEST),                        \
 	  F(iommu_hw_queue_alloc, nesting_parent_iova, BASE),                                 \
 	  F(iommu_hw_queue_alloc, length, 4096) }
+
+#define PASID_BASE(op_)                                                              \
+	{ F(iommu_test_cmd, op, IOMMU_TEST_OP_##op_), F(iommu_test_cmd, id, FXV(V_STDEV)),   \
+	  F(iommu_test_cmd, pasid_attach.pasid, PASID + 1),                                   \
+	  F(iommu_test_cmd, pasid_attach.pt_id, FXV(V_HWPT)) }
+#define RID_BASE                                                                     \
+	{ F(iommu_test_cmd, op, IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE),                          \
+	  F(iommu_test_cmd, id, FXV(V_STDEV)),                                                \
+	  F(iommu_test_cmd, mock_domain_replace.pt_id, FXV(V_HWPT)) }
 
 #define ROW(w, cmd, s, b, err, ...) \
 	{ w, IOMMU_##cmd, sizeof(struct s), b, { __VA_ARGS__ }, err, -1, 0 }
@@ -696,6 +706,42 @@ static const struct row rows[] = {
 	    F(iommu_hw_queue_alloc, viommu_id, FXV(V_NESTED))),
 	ROW("hw_queue a type the vIOMMU lacks", HW_QUEUE_ALLOC, iommu_hw_queue_alloc, HWQ_BASE,
 	    EOPNOTSUPP),
+	ROW("pasid attach of an IOAS", TEST_CMD, iommu_test_cmd, PASID_BASE(PASID_ATTACH), EINVAL,
+	    F(iommu_test_cmd, pasid_attach.pt_id, FXV(V_IOAS))),
+	ROW("pasid attach of a HWPT without PASID", TEST_CMD, iommu_test_cmd,
+	    PASID_BASE(PASID_ATTACH), EINVAL, F(iommu_test_cmd, pasid_attach.pt_id, FXV(V_PLAIN))),
+	ROW("pasid attach of a nested HWPT without PASID", TEST_CMD, iommu_test_cmd,
+	    PASID_BASE(PASID_ATTACH), EINVAL, F(iommu_test_cmd, pasid_attach.pt_id, FXV(V_NESTED))),
+	ROW("pasid attach again", TEST_CMD, iommu_test_cmd, PASID_BASE(PASID_ATTACH), EBUSY,
+	    F(iommu_test_cmd, pasid_attach.pasid, PASID)),
+	ROW("pasid attach beyond the width", TEST_CMD, iommu_test_cmd, PASID_BASE(PASID_ATTACH),
+	    EINVAL, F(iommu_test_cmd, pasid_attach.pasid, 1u << 20)),
+	ROW("pasid attach far beyond the width", TEST_CMD, iommu_test_cmd,
+	    PASID_BASE(PASID_ATTACH), EINVAL, F(iommu_test_cmd, pasid_attach.pasid, UINT32_MAX)),
+	ROW("pasid attach of a device without PASIDs", TEST_CMD, iommu_test_cmd,
+	    PASID_BASE(PASID_ATTACH), EINVAL, F(iommu_test_cmd, id, FXV(V_STDEV2))),
+	ROW("pasid replace of none", TEST_CMD, iommu_test_cmd, PASID_BASE(PASID_REPLACE), EINVAL),
+	ROW("pasid replace beyond the width", TEST_CMD, iommu_test_cmd, PASID_BASE(PASID_REPLACE),
+	    EINVAL, F(iommu_test_cmd, pasid_attach.pasid, 1u << 20)),
+	ROW("pasid replace to a HWPT without PASID", TEST_CMD, iommu_test_cmd,
+	    PASID_BASE(PASID_REPLACE), EINVAL, F(iommu_test_cmd, pasid_attach.pasid, PASID),
+	    F(iommu_test_cmd, pasid_attach.pt_id, FXV(V_PLAIN))),
+	ROW("pasid replace to an IOAS", TEST_CMD, iommu_test_cmd, PASID_BASE(PASID_REPLACE),
+	    EINVAL, F(iommu_test_cmd, pasid_attach.pasid, PASID),
+	    F(iommu_test_cmd, pasid_attach.pt_id, FXV(V_IOAS))),
+	ROW("RID to a HWPT without PASID beside PASIDs", TEST_CMD, iommu_test_cmd, RID_BASE,
+	    EINVAL, F(iommu_test_cmd, mock_domain_replace.pt_id, FXV(V_PLAIN))),
+	ROW("RID to an IOAS beside PASIDs", TEST_CMD, iommu_test_cmd, RID_BASE, EINVAL,
+	    F(iommu_test_cmd, mock_domain_replace.pt_id, FXV(V_IOAS))),
+	ROW("RID of a device without dirty tracking to a dirty HWPT", TEST_CMD, iommu_test_cmd,
+	    RID_BASE, EINVAL, F(iommu_test_cmd, id, FXV(V_STDEV2))),
+	ROW("RID to a fault queue", TEST_CMD, iommu_test_cmd, RID_BASE, EINVAL,
+	    F(iommu_test_cmd, mock_domain_replace.pt_id, FXV(V_FAULT))),
+	ROW("RID to nothing", TEST_CMD, iommu_test_cmd, RID_BASE, ENOENT,
+	    F(iommu_test_cmd, mock_domain_replace.pt_id, 1000)),
+	ROW("PASID of the C API's RID checked", TEST_CMD, iommu_test_cmd,
+	    PASID_BASE(PASID_CHECK_HWPT), EINVAL,
+	    F(iommu_test_cmd, pasid_check.pasid, UINT32_MAX)),
 	ROW("hw_queue index past the driver's", HW_QUEUE_ALLOC, iommu_hw_queue_alloc,
 	    HWQ_MOCK_BASE, EINVAL, F(iommu_hw_queue_alloc, index, IOMMU_TEST_HW_QUEUE_MAX)),
 	ROW("hw_queue index 1 before 0", HW_QUEUE_ALLOC, iommu_hw_queue_alloc, HWQ_MOCK_BASE, EIO,
