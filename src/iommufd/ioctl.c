@@ -372,6 +372,27 @@ static int hwpt_alloc(struct ucmd *u)
 	return ret;
 }
 
+/*
+ * The entries of an array that faults as a whole, as Linux's drivers copy
+ * them, one at a time: a copy of those before the first unreadable one
+ * in *buf (ubuf_put() frees it), their count in *n (the call handles
+ * them, then faults at the next). 0 or -ENOMEM.
+ */
+static int entries_get(struct ucmd *u, uint64_t addr, uint32_t entry_len, uint32_t *n,
+		       void **buf)
+{
+	uint32_t i;
+
+	if (!(*buf = malloc((size_t)entry_len * *n)))
+		return -ENOMEM;
+	for (i = 0; i < *n; i++)
+		if (ifd_ucopy_in(u->user, (char *)*buf + (size_t)i * entry_len,
+				 addr + (uint64_t)i * entry_len, entry_len))
+			break;
+	*n = i;
+	return 0;
+}
+
 static int hwpt_invalidate(struct ucmd *u)
 {
 	struct iommu_hwpt_invalidate *c = u->cmd;
@@ -395,12 +416,17 @@ static int hwpt_invalidate(struct ucmd *u)
 	/* A missing array is the library's -EINVAL, not a fault in the copy. */
 	data = NULL;
 	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, false, &data) : 0;
+	if (ret == -EFAULT)
+		ret = entries_get(u, c->data_uptr, c->entry_len, &n, &data);
 	if (ret) {
 		c->entry_num = 0;
 		return ret;
 	}
 	ret = siommu_hwpt_invalidate(u->ictx, c->hwpt_id, c->data_type, data, c->entry_len,
 				     &n);
+	/* Every readable entry handled, the next one faults. */
+	if (!ret && n < c->entry_num)
+		ret = -EFAULT;
 	if (c->data_uptr)
 		ubuf_put(u, c->data_uptr, data, len, false);
 	c->entry_num = n;
