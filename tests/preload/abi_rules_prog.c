@@ -312,7 +312,7 @@ static void state_check(const struct state *a, const struct state *b, const char
 enum {
 	V_IOAS = 1, V_IOAS2, V_IOAS3, V_IDEV, V_IDEV2, V_STDEV, V_STDEV2, V_HWPT, V_HWPT2, V_PLAIN, V_PARENT,
 	V_VIOMMU, V_VDEV, V_NESTED, V_FAULT, V_VEVENTQ, V_MEMFD, V_BUF, V_RANGES, V_ENTRY,
-	V_SELFTEST, V_SHORT, V_BITMAP,
+	V_SELFTEST, V_SHORT, V_BITMAP, V_BUF1K,
 };
 #define FXV(v) (0xf1f0000000000000ull | (v))
 
@@ -344,6 +344,7 @@ static uint64_t resolve(const struct fx *f, uint64_t v)
 	case V_VEVENTQ: return f->veventq;
 	case V_MEMFD: return (uint64_t)f->memfd;
 	case V_BUF: return (uintptr_t)buf;
+	case V_BUF1K: return (uintptr_t)buf + 1024;
 	case V_RANGES: return (uintptr_t)allow_ranges;
 	case V_ENTRY: return (uintptr_t)entry;
 	case V_SELFTEST: return (uintptr_t)&selftest_data;
@@ -512,6 +513,11 @@ static const struct row rows[] = {
 	    F(iommu_ioas_map, iova, FREE + 1024)),
 	ROW("map length misaligned", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS), EINVAL,
 	    F(iommu_ioas_map, length, 1024)),
+	ROW("map memory misaligned", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS), EINVAL,
+	    F(iommu_ioas_map, user_va, FXV(V_BUF1K)), F(iommu_ioas_map, length, 2048)),
+	ROW("map memory misaligned where the IOAS picks", IOAS_MAP, iommu_ioas_map,
+	    MAP_BASE(V_IOAS), EINVAL, F(iommu_ioas_map, flags, RW),
+	    F(iommu_ioas_map, user_va, FXV(V_BUF1K)), F(iommu_ioas_map, length, 2048)),
 	ROW("map reserved range", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS), EINVAL,
 	    F(iommu_ioas_map, iova, 0x100000)),
 	ROW("map onto an area", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS), EEXIST,
