@@ -51,7 +51,7 @@
 /* ---- the fixture ---- */
 
 struct fx {
-	int fd, memfd, fault_fd, veventq_fd;
+	int fd, memfd, rofd, fault_fd, veventq_fd;
 	uint32_t ioas, ioas2, ioas3;	/* ioas3: no domain */
 	uint32_t stdev, idev;		/* PASID-capable, RID on hwpt */
 	uint32_t stdev2, idev2, hwpt2;	/* no dirty tracking, on ioas2 */
@@ -214,6 +214,13 @@ static void fx_setup(struct fx *f)
 	CHECK(!veventq_alloc(f, f->viommu, &f->veventq, &f->veventq_fd));
 	f->memfd = memfd_create("abi_rules", MFD_CLOEXEC);
 	CHECK(f->memfd >= 0 && !ftruncate(f->memfd, LEN));
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", f->memfd);
+		f->rofd = open(path, O_RDONLY | O_CLOEXEC);
+		CHECK(f->rofd >= 0);
+	}
 }
 
 static void fx_teardown(struct fx *f)
@@ -221,6 +228,7 @@ static void fx_teardown(struct fx *f)
 	close(f->fault_fd);
 	close(f->veventq_fd);
 	close(f->memfd);
+	close(f->rofd);
 	close(f->fd);
 }
 
@@ -312,7 +320,7 @@ static void state_check(const struct state *a, const struct state *b, const char
 enum {
 	V_IOAS = 1, V_IOAS2, V_IOAS3, V_IDEV, V_IDEV2, V_STDEV, V_STDEV2, V_HWPT, V_HWPT2, V_PLAIN, V_PARENT,
 	V_VIOMMU, V_VDEV, V_NESTED, V_FAULT, V_VEVENTQ, V_MEMFD, V_BUF, V_RANGES, V_ENTRY,
-	V_SELFTEST, V_SHORT, V_BITMAP, V_BUF1K,
+	V_SELFTEST, V_SHORT, V_BITMAP, V_BUF1K, V_ROFD,
 };
 #define FXV(v) (0xf1f0000000000000ull | (v))
 
@@ -343,6 +351,7 @@ static uint64_t resolve(const struct fx *f, uint64_t v)
 	case V_FAULT: return f->fault;
 	case V_VEVENTQ: return f->veventq;
 	case V_MEMFD: return (uint64_t)f->memfd;
+	case V_ROFD: return (uint64_t)f->rofd;
 	case V_BUF: return (uintptr_t)buf;
 	case V_BUF1K: return (uintptr_t)buf + 1024;
 	case V_RANGES: return (uintptr_t)allow_ranges;
@@ -535,6 +544,8 @@ static const struct row rows[] = {
 	    F(iommu_ioas_map_file, flags, RW | FIXED | 8)),
 	ROW("map_file no fd", IOAS_MAP_FILE, iommu_ioas_map_file, MAP_FILE_BASE, EBADF,
 	    F(iommu_ioas_map_file, fd, -1)),
+	ROW("map_file writable, the fd read-only", IOAS_MAP_FILE, iommu_ioas_map_file,
+	    MAP_FILE_BASE, EPERM, F(iommu_ioas_map_file, fd, FXV(V_ROFD))),
 	ROW("map_file past the file", IOAS_MAP_FILE, iommu_ioas_map_file, MAP_FILE_BASE, EINVAL,
 	    F(iommu_ioas_map_file, start, LEN)),
 	ROW("map_file length 0", IOAS_MAP_FILE, iommu_ioas_map_file, MAP_FILE_BASE, EINVAL,
