@@ -19,7 +19,8 @@
  *     mappings alone hold no IOAS;
  *   - a HW queue's range of the parent's IOAS is locked while it lives;
  *   - closing: a queue's fd outlives the /dev/iommu fd (reads, writes and
- *     poll still answer), and objects go with the last fd.
+ *     poll still answer); a forked child's copy of it holds its object
+ *     after the parent's close.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -1243,6 +1245,44 @@ static void queue_outlives_iommufd(void)
 	fx_teardown(&f);
 }
 
+/* A forked child's copy of a queue's fd is the same file: it holds the
+ * object after the parent closes its own, until the child is gone. */
+static void queue_held_by_child(void)
+{
+	struct pollfd p;
+	int sync[2], st, i;
+	pid_t child;
+	struct fx f;
+
+	fx_setup(&f);
+	CHECK(!pipe(sync));
+	child = fork();
+	CHECK(child >= 0);
+	if (!child) {
+		char c;
+
+		/* Still readable here after the parent's close. */
+		if (read(sync[0], &c, 1) != 1)
+			_exit(2);
+		p = (struct pollfd){ .fd = f.fault_fd, .events = POLLOUT };
+		_exit(poll(&p, 1, 0) == 1 && p.revents == POLLOUT ? 0 : 1);
+	}
+	CHECK(!close(f.fault_fd));
+	f.fault_fd = -1;
+	FAILS(destroy(&f, f.fault), EBUSY);
+	CHECK(write(sync[1], "x", 1) == 1);
+	CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && !WEXITSTATUS(st));
+	/* The child's end goes with it, as its process does: soon after. */
+	for (i = 0; i < 500 && destroy(&f, f.fault); i++) {
+		CHECK(errno == EBUSY);
+		usleep(10000);
+	}
+	FAILS(destroy(&f, f.fault), ENOENT);
+	close(sync[0]);
+	close(sync[1]);
+	fx_teardown(&f);
+}
+
 int main(void)
 {
 	buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1255,5 +1295,6 @@ int main(void)
 	mapped_ioas();
 	hw_queue_lock();
 	queue_outlives_iommufd();
+	queue_held_by_child();
 	return 0;
 }
