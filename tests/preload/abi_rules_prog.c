@@ -383,7 +383,6 @@ struct row {
 };
 
 #define F(s, field, v) { offsetof(struct s, field), sizeof(((struct s *)0)->field), v }
-#define R(s, field, v) { offsetof(struct s, field), sizeof(((struct s *)0)->field), v }
 
 #define MAP_BASE(ioas_v)                                                        \
 	{ F(iommu_ioas_map, ioas_id, FXV(ioas_v)), F(iommu_ioas_map, flags, RW | FIXED), \
@@ -754,6 +753,9 @@ static const struct row rows[] = {
 	    F(iommu_test_cmd, mock_domain_replace.pt_id, FXV(V_IOAS))),
 	ROW("RID of a device without dirty tracking to a dirty HWPT", TEST_CMD, iommu_test_cmd,
 	    RID_BASE, EINVAL, F(iommu_test_cmd, id, FXV(V_STDEV2))),
+	ROW("RID to a nested HWPT of a vIOMMU it has no vDEVICE on", TEST_CMD, iommu_test_cmd,
+	    RID_BASE, ENOENT, F(iommu_test_cmd, id, FXV(V_STDEV2)),
+	    F(iommu_test_cmd, mock_domain_replace.pt_id, FXV(V_NESTED))),
 	ROW("RID to a fault queue", TEST_CMD, iommu_test_cmd, RID_BASE, EINVAL,
 	    F(iommu_test_cmd, mock_domain_replace.pt_id, FXV(V_FAULT))),
 	ROW("RID to nothing", TEST_CMD, iommu_test_cmd, RID_BASE, ENOENT,
