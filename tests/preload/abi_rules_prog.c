@@ -693,6 +693,8 @@ static const struct row rows[] = {
 
 	ROW("vdevice virt_id taken", VDEVICE_ALLOC, iommu_vdevice_alloc, VDEV_BASE, EEXIST,
 	    F(iommu_vdevice_alloc, virt_id, VIRT_ID)),
+	ROW("vdevice of a device that has one", VDEVICE_ALLOC, iommu_vdevice_alloc, VDEV_BASE,
+	    EEXIST, F(iommu_vdevice_alloc, dev_id, FXV(V_IDEV))),
 	ROW("vdevice no vIOMMU", VDEVICE_ALLOC, iommu_vdevice_alloc, VDEV_BASE, ENOENT,
 	    F(iommu_vdevice_alloc, viommu_id, FXV(V_PARENT))),
 	ROW("vdevice no device", VDEVICE_ALLOC, iommu_vdevice_alloc, VDEV_BASE, ENOENT,
