@@ -18,6 +18,7 @@
  *     A queue's fd holds its object until its last close (dup included);
  *     mappings alone hold no IOAS;
  *   - a HW queue's range of the parent's IOAS is locked while it lives;
+ *   - a vDEVICE whose device is unbound leaves a tombstone;
  *   - closing: a queue's fd outlives the /dev/iommu fd (reads, writes and
  *     poll still answer); a forked child's copy of it holds its object
  *     after the parent's close.
@@ -1221,6 +1222,33 @@ static void hw_queue_lock(void)
 	fx_teardown(&f);
 }
 
+/* Unbinding a device with a vDEVICE destroys the vDEVICE by force: its
+ * ID answers -ENOENT and is not handed out again while the context
+ * lives; its virtual ID is free on the vIOMMU, which nothing holds any
+ * more. */
+static void vdevice_tombstone(void)
+{
+	uint32_t stdev, hwpt, idev, viommu, vdev, id;
+	struct fx f;
+
+	fx_setup(&f);
+	mock_dev(&f, f.ioas, 0, &stdev, &hwpt, &idev);
+	viommu = viommu_alloc_on(&f, f.parent);
+	vdev = vdevice_alloc(&f, viommu, idev, 0x77);
+	FAILS(destroy(&f, viommu), EBUSY);
+	CHECK(!destroy(&f, stdev));
+	FAILS(destroy(&f, vdev), ENOENT);
+	id = ioas_alloc(&f);
+	CHECK(id != vdev && id != 0);
+	CHECK(!destroy(&f, id));
+	id = vdevice_alloc(&f, viommu, f.idev2, 0x77);
+	CHECK(id != vdev);
+	CHECK(!destroy(&f, id));
+	CHECK(!destroy(&f, viommu));
+	FAILS(destroy(&f, vdev), ENOENT);
+	fx_teardown(&f);
+}
+
 /* ---- closing ---- */
 
 /* A queue's fd keeps working after the /dev/iommu fd closes: its file
@@ -1298,6 +1326,7 @@ int main(void)
 	lifetimes();
 	mapped_ioas();
 	hw_queue_lock();
+	vdevice_tombstone();
 	queue_outlives_iommufd();
 	queue_held_by_child();
 	return 0;
