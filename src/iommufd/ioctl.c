@@ -353,10 +353,13 @@ static int hwpt_alloc(struct ucmd *u)
 		ret = siommu_hwpt_alloc(u->ictx, c->dev_id, c->pt_id, c->flags, fault_id,
 					&c->out_hwpt_id);
 	} else {
-		/* Driver data: a nested HWPT over a nest parent or a vIOMMU. */
+		/* Driver data: a nested HWPT over a nest parent or a vIOMMU
+		 * (none at all is refused first, as Linux does). */
 		void *data;
 
-		if (c->data_len && !c->data_uptr)
+		if (!c->data_len)
+			return -EINVAL;
+		if (!c->data_uptr)
 			return -EFAULT;
 		ret = ubuf_get(u, c->data_uptr, c->data_len, false, &data);
 		if (ret)

@@ -530,8 +530,7 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 
 	if (!ictx || !val)
 		return -EINVAL;
-	if (op != SIOMMU_IOMMUFD_OPTION_OP_SET && op != SIOMMU_IOMMUFD_OPTION_OP_GET)
-		return -EOPNOTSUPP;
+	/* Each option in Linux's order: its object, the op, the value. */
 	switch (option) {
 	case SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE:
 		if (object_id)
@@ -540,13 +539,15 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			*val = READ_ONCE(ictx->rlimit_mode);
 			return 0;
 		}
+		if (op != SIOMMU_IOMMUFD_OPTION_OP_SET)
+			return -EOPNOTSUPP;
 		if (!ictx->cap_sys_resource)
 			return -EPERM;
-		if (*val > 1)
-			return -EINVAL;
 		pthread_mutex_lock(&ictx->lock);
 		if (ictx->nr_objs)
 			ret = -EBUSY;
+		else if (*val > 1)
+			ret = -EINVAL;
 		else
 			WRITE_ONCE(ictx->rlimit_mode, (unsigned int)*val);
 		pthread_mutex_unlock(&ictx->lock);
@@ -557,7 +558,9 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			return -ENOENT;
 		ioas = container_of(obj, struct ifd_ioas, obj);
 		pthread_mutex_lock(&ioas->lock);
-		if (op == SIOMMU_IOMMUFD_OPTION_OP_GET) {
+		if (op != SIOMMU_IOMMUFD_OPTION_OP_SET && op != SIOMMU_IOMMUFD_OPTION_OP_GET) {
+			ret = -EOPNOTSUPP;
+		} else if (op == SIOMMU_IOMMUFD_OPTION_OP_GET) {
 			*val = ioas->huge_pages;
 		} else if (*val > 1) {
 			ret = -EINVAL;

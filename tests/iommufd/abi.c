@@ -658,8 +658,14 @@ static void hwpt_alloc_attach_dma(void)
 	h.flags = 1u << 6;
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
 	h.flags = 0;
+	/* A type without data is refused before the type is looked at. */
 	h.data_type = 0xdead;
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);
+	h.data_len = sizeof(got);
+	h.data_uptr = (uintptr_t)got;
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
+	h.data_len = 0;
+	h.data_uptr = 0;
 	h.data_type = IOMMU_HWPT_DATA_NONE;
 	h.data_len = 8;
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);

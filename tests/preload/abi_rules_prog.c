@@ -776,6 +776,92 @@ static const struct row rows[] = {
 	    F(iommu_hw_queue_alloc, nesting_parent_iova, BASE + LEN - 2048)),
 };
 
+/* Which of two or three wrong fields answers: Linux's order of checks. */
+static const struct row order_rows[] = {
+	ROW("map: flags before overflow and IOAS", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS),
+	    EOPNOTSUPP, F(iommu_ioas_map, flags, RW | 8), F(iommu_ioas_map, ioas_id, 1000),
+	    F(iommu_ioas_map, iova, UINT64_MAX)),
+	ROW("map: overflow before access", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS), EOVERFLOW,
+	    F(iommu_ioas_map, flags, FIXED), F(iommu_ioas_map, length, UINT64_MAX)),
+	ROW("map: access before IOAS", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS), EINVAL,
+	    F(iommu_ioas_map, flags, FIXED), F(iommu_ioas_map, ioas_id, 1000)),
+	ROW("map: IOAS before length", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS), ENOENT,
+	    F(iommu_ioas_map, length, 0), F(iommu_ioas_map, ioas_id, 1000)),
+	ROW("map: IOAS before alignment", IOAS_MAP, iommu_ioas_map, MAP_BASE(V_IOAS), ENOENT,
+	    F(iommu_ioas_map, iova, FREE + 1), F(iommu_ioas_map, ioas_id, 1000)),
+	ROW("copy: flags before overflow", IOAS_COPY, iommu_ioas_copy, COPY_BASE, EOPNOTSUPP,
+	    F(iommu_ioas_copy, flags, RW | 8), F(iommu_ioas_copy, length, UINT64_MAX)),
+	ROW("copy: overflow before access", IOAS_COPY, iommu_ioas_copy, COPY_BASE, EOVERFLOW,
+	    F(iommu_ioas_copy, flags, 0), F(iommu_ioas_copy, src_iova, UINT64_MAX)),
+	ROW("copy: access before source", IOAS_COPY, iommu_ioas_copy, COPY_BASE, EINVAL,
+	    F(iommu_ioas_copy, flags, FIXED), F(iommu_ioas_copy, src_ioas_id, 1000)),
+	ROW("copy: source before length", IOAS_COPY, iommu_ioas_copy, COPY_BASE, ENOENT,
+	    F(iommu_ioas_copy, length, 0), F(iommu_ioas_copy, src_ioas_id, 1000)),
+	ROW("copy: source range before destination", IOAS_COPY, iommu_ioas_copy, COPY_BASE,
+	    EINVAL, F(iommu_ioas_copy, length, 0), F(iommu_ioas_copy, dst_ioas_id, 1000)),
+	ROW("unmap: IOAS before length", IOAS_UNMAP, iommu_ioas_unmap, UNMAP_BASE, ENOENT,
+	    F(iommu_ioas_unmap, length, 0), F(iommu_ioas_unmap, ioas_id, 1000)),
+	ROW("unmap: IOAS before overflow", IOAS_UNMAP, iommu_ioas_unmap, UNMAP_BASE, ENOENT,
+	    F(iommu_ioas_unmap, iova, UINT64_MAX), F(iommu_ioas_unmap, ioas_id, 1000)),
+	ROW("option: reserved before option", OPTION, iommu_option, OPTION_BASE, EOPNOTSUPP,
+	    F(iommu_option, __reserved, 1), F(iommu_option, option_id, 9)),
+	ROW("option: IOAS before op", OPTION, iommu_option, OPTION_BASE, ENOENT,
+	    F(iommu_option, op, 2), F(iommu_option, object_id, 0)),
+	ROW("option: IOAS before value", OPTION, iommu_option, OPTION_BASE, ENOENT,
+	    F(iommu_option, val64, 2), F(iommu_option, object_id, 1000)),
+	ROW("allow: reserved before IOAS", IOAS_ALLOW_IOVAS, iommu_ioas_allow_iovas, ALLOW_BASE,
+	    EOPNOTSUPP, F(iommu_ioas_allow_iovas, __reserved, 1),
+	    F(iommu_ioas_allow_iovas, ioas_id, 1000)),
+	ROW("allow: IOAS before ranges", IOAS_ALLOW_IOVAS, iommu_ioas_allow_iovas, ALLOW_BASE,
+	    ENOENT, F(iommu_ioas_allow_iovas, num_iovas, 2),
+	    F(iommu_ioas_allow_iovas, ioas_id, 1000)),
+	ROW("ranges: reserved before IOAS", IOAS_IOVA_RANGES, iommu_ioas_iova_ranges, RANGES_BASE,
+	    EOPNOTSUPP, F(iommu_ioas_iova_ranges, __reserved, 1),
+	    F(iommu_ioas_iova_ranges, ioas_id, 1000)),
+	ROW("vfio_ioas: reserved before op", VFIO_IOAS, iommu_vfio_ioas, {}, EOPNOTSUPP,
+	    F(iommu_vfio_ioas, __reserved, 1), F(iommu_vfio_ioas, op, 3)),
+	ROW("hwpt: reserved before device", HWPT_ALLOC, iommu_hwpt_alloc, HWPT_BASE, EOPNOTSUPP,
+	    F(iommu_hwpt_alloc, __reserved, 1), F(iommu_hwpt_alloc, dev_id, 1000)),
+	ROW("hwpt: data of NONE before device", HWPT_ALLOC, iommu_hwpt_alloc, HWPT_BASE, EINVAL,
+	    F(iommu_hwpt_alloc, data_len, 4), F(iommu_hwpt_alloc, dev_id, 1000)),
+	ROW("hwpt: device before flags", HWPT_ALLOC, iommu_hwpt_alloc, HWPT_BASE, ENOENT,
+	    F(iommu_hwpt_alloc, flags, 1u << 8), F(iommu_hwpt_alloc, dev_id, 1000)),
+	ROW("hw_info: flags before device", GET_HW_INFO, iommu_hw_info, INFO_BASE, EOPNOTSUPP,
+	    F(iommu_hw_info, flags, 2), F(iommu_hw_info, dev_id, 1000)),
+	ROW("set_dirty: flags before HWPT", HWPT_SET_DIRTY_TRACKING,
+	    iommu_hwpt_set_dirty_tracking, SET_DIRTY_BASE, EOPNOTSUPP,
+	    F(iommu_hwpt_set_dirty_tracking, flags, 2),
+	    F(iommu_hwpt_set_dirty_tracking, hwpt_id, 1000)),
+	ROW("get_dirty: flags before HWPT", HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap,
+	    GET_DIRTY_BASE, EOPNOTSUPP, F(iommu_hwpt_get_dirty_bitmap, flags, 2),
+	    F(iommu_hwpt_get_dirty_bitmap, hwpt_id, 1000)),
+	ROW("get_dirty: HWPT before range", HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap,
+	    GET_DIRTY_BASE, ENOENT, F(iommu_hwpt_get_dirty_bitmap, page_size, 0),
+	    F(iommu_hwpt_get_dirty_bitmap, hwpt_id, 1000)),
+	ROW_OUT("invalidate: reserved before bounds", HWPT_INVALIDATE, iommu_hwpt_invalidate,
+		INV_BASE, EOPNOTSUPP, entry_num, 0, F(iommu_hwpt_invalidate, __reserved, 1),
+		F(iommu_hwpt_invalidate, entry_len, 0)),
+	ROW_OUT("invalidate: bounds before HWPT", HWPT_INVALIDATE, iommu_hwpt_invalidate,
+		INV_BASE, EINVAL, entry_num, 0, F(iommu_hwpt_invalidate, entry_len, 0),
+		F(iommu_hwpt_invalidate, hwpt_id, 1000)),
+	ROW("veventq: flags before depth", VEVENTQ_ALLOC, iommu_veventq_alloc, VEVENTQ_BASE,
+	    EOPNOTSUPP, F(iommu_veventq_alloc, flags, 1), F(iommu_veventq_alloc, veventq_depth, 0)),
+	ROW("veventq: depth before vIOMMU", VEVENTQ_ALLOC, iommu_veventq_alloc, VEVENTQ_BASE,
+	    EINVAL, F(iommu_veventq_alloc, veventq_depth, 0),
+	    F(iommu_veventq_alloc, viommu_id, 1000)),
+	ROW("hw_queue: type before length", HW_QUEUE_ALLOC, iommu_hw_queue_alloc, HWQ_MOCK_BASE,
+	    EOPNOTSUPP, F(iommu_hw_queue_alloc, type, IOMMU_HW_QUEUE_TYPE_DEFAULT),
+	    F(iommu_hw_queue_alloc, length, 0)),
+	ROW("hw_queue: length before vIOMMU", HW_QUEUE_ALLOC, iommu_hw_queue_alloc,
+	    HWQ_MOCK_BASE, EINVAL, F(iommu_hw_queue_alloc, length, 0),
+	    F(iommu_hw_queue_alloc, viommu_id, 1000)),
+	ROW("hw_queue: overflow before vIOMMU", HW_QUEUE_ALLOC, iommu_hw_queue_alloc,
+	    HWQ_MOCK_BASE, EOVERFLOW, F(iommu_hw_queue_alloc, nesting_parent_iova, UINT64_MAX),
+	    F(iommu_hw_queue_alloc, viommu_id, 1000)),
+	ROW("hw_queue: vIOMMU before index", HW_QUEUE_ALLOC, iommu_hw_queue_alloc, HWQ_MOCK_BASE,
+	    ENOENT, F(iommu_hw_queue_alloc, index, 7), F(iommu_hw_queue_alloc, viommu_id, 1000)),
+};
+
 static void put(uint8_t *arg, const struct set *s, const struct fx *f)
 {
 	uint64_t v = resolve(f, s->val);
@@ -785,7 +871,7 @@ static void put(uint8_t *arg, const struct set *s, const struct fx *f)
 	memcpy(arg + s->off, &v, s->len);
 }
 
-static void errnos(void)
+static void run_rows(const struct row *tab, unsigned int n, const char *what)
 {
 	uint8_t arg[128], before[128];
 	struct state s0, s1;
@@ -798,8 +884,8 @@ static void errnos(void)
 	allow_ranges[1] = (struct iommu_iova_range){ 0x40000000, 0x40000000 };
 	fx_setup(&f);
 	state_get(&f, &s0);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const struct row *r = &rows[i];
+	for (i = 0; i < n; i++) {
+		const struct row *r = &tab[i];
 		int ret;
 
 		memset(arg, 0, sizeof(arg));
@@ -825,8 +911,14 @@ static void errnos(void)
 		state_get(&f, &s1);
 		state_check(&s0, &s1, r->what);
 	}
-	fprintf(stderr, "errnos: %zu rows\n", sizeof(rows) / sizeof(rows[0]));
+	fprintf(stderr, "%s: %u rows\n", what, n);
 	fx_teardown(&f);
+}
+
+static void errnos(void)
+{
+	run_rows(rows, sizeof(rows) / sizeof(rows[0]), "errnos");
+	run_rows(order_rows, sizeof(order_rows) / sizeof(order_rows[0]), "order");
 }
 
 /* GET_HW_INFO with INPUT_TYPE: DEFAULT and the driver's own type answer;
