@@ -202,11 +202,24 @@ static int ioas_allow_iovas(struct ucmd *u)
 	return ret;
 }
 
+/* Linux refuses an IOVA of the whole space (-EOVERFLOW) right after the
+ * flags, whether the call fixes the IOVA or not; the C API reads *iova
+ * only when it does. */
+#define MAP_FLAGS_KNOWN \
+	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+
+static bool whole_space_iova(uint32_t flags, uint64_t iova)
+{
+	return !(flags & ~MAP_FLAGS_KNOWN) && iova == UINT64_MAX;
+}
+
 static int ioas_copy(struct ucmd *u)
 {
 	struct iommu_ioas_copy *c = u->cmd;
 	int ret;
 
+	if (whole_space_iova(c->flags, c->dst_iova))
+		return -EOVERFLOW;
 	ret = siommu_ioas_copy(u->ictx, c->dst_ioas_id, c->src_ioas_id, c->flags,
 			       c->src_iova, c->length, (uint64_t *)&c->dst_iova);
 	u->respond = !ret;
@@ -266,6 +279,8 @@ static int ioas_map(struct ucmd *u)
 
 	if (c->__reserved)
 		return -EOPNOTSUPP;
+	if (whole_space_iova(c->flags, c->iova))
+		return -EOVERFLOW;
 	ret = ifd_umap(u->ictx, u->user, c->ioas_id, c->flags, c->user_va, c->length,
 		       (uint64_t *)&c->iova);
 	u->respond = !ret;
@@ -277,6 +292,8 @@ static int ioas_map_file(struct ucmd *u)
 	struct iommu_ioas_map_file *c = u->cmd;
 	int fd = c->fd, ret;
 
+	if (whole_space_iova(c->flags, c->iova))
+		return -EOVERFLOW;
 	/* Linux: an fd that is not open is -EBADF, after the flags. */
 	if (remote(u->user) && u->user->fd(u->user->priv, c->fd, &fd))
 		fd = -1;
