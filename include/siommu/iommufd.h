@@ -833,7 +833,8 @@ struct siommu_hw_info_arm_smmuv3 {
  * full length, *type its type (in with @want_type: the caller names it),
  * *caps the capabilities and *max_pasid_log2 the device's PASID width
  * (0: none).
- * Returns 0, -ENOENT, -EOPNOTSUPP (a type the driver does not give).
+ * Returns 0, -ENOENT, -EOPNOTSUPP (a type the driver does not give:
+ * nothing written).
  */
 int siommu_iommufd_get_hw_info(struct siommu_iommufd *ictx, uint32_t dev_id,
 			       bool want_type, uint32_t *type, void *data,

@@ -132,9 +132,10 @@ int siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx, unsigned long request
  * and epoll report readable while a complete page-request group waits to
  * be read (and always writable). Its read() and write() carry records, as
  * Linux's do; a layer that owns the fd (an LD_PRELOAD shim) routes them to
- * these two calls for the fault object it was allocated with. Closing the
- * caller's fd does not destroy the object (IOMMU_DESTROY does); the
- * object keeps its own duplicate for readiness.
+ * these two calls for the fault object it was allocated with, and holds
+ * the object while the fd is open (siommu_iommufd_queue_fd_hold()).
+ * Closing the caller's fd does not destroy the object (IOMMU_DESTROY
+ * does); the object keeps its own duplicate for readiness.
  *
  * siommu_iommufd_fault_read - read(): whole groups of struct
  * iommu_hwpt_pgfault records into @buf, oldest first, stopping before a
@@ -174,6 +175,24 @@ long siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint32_t fault_id,
  */
 long siommu_iommufd_veventq_read(struct siommu_iommufd *ictx, uint32_t veventq_id, void *buf,
 				 unsigned long count, long long pos);
+
+/*
+ * siommu_iommufd_queue_fd_hold - an open file's hold on the queue whose
+ * fd it is (the FAULT or VEVENTQ object @id), for a layer that owns the
+ * fds IOMMU_FAULT_QUEUE_ALLOC and IOMMU_VEVENTQ_ALLOC make (the preload
+ * shim): as Linux's queue file holds its object until its last close,
+ * IOMMU_DESTROY (siommu_iommufd_obj_destroy()) of the object is -EBUSY
+ * while a hold remains. Returns 0, -ENOENT (no such queue).
+ *
+ * siommu_iommufd_queue_fd_release - give back a hold taken on @id (the
+ * caller must have one). siommu_iommufd_destroy() drops the holds left.
+ *
+ * Both are thread-safe. Without holds (siommu_iommufd_ioctl()'s callers)
+ * the fd is the caller's to close and IOMMU_DESTROY takes the object
+ * whether it is open or not.
+ */
+int siommu_iommufd_queue_fd_hold(struct siommu_iommufd *ictx, uint32_t id);
+void siommu_iommufd_queue_fd_release(struct siommu_iommufd *ictx, uint32_t id);
 
 /*
  * siommu_iommufd_access_close - close() of an access fd (test mode:

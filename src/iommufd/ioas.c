@@ -428,11 +428,23 @@ out_unlock:
 	return ret;
 }
 
-static int map_flags_check(unsigned int flags, uint64_t length)
+/* Before the IOAS is looked up, in Linux's order: the flags, a length or
+ * an IOVA (@iova) that is the whole space, the access. */
+static int map_flags_check(unsigned int flags, uint64_t length, uint64_t iova)
 {
 	if (flags & ~MAP_FLAGS)
 		return -EOPNOTSUPP;
-	if (!(flags & (SIOMMU_IOAS_MAP_READABLE | SIOMMU_IOAS_MAP_WRITEABLE)) || !length)
+	if (length == UINT64_MAX || iova == UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (SIOMMU_IOAS_MAP_READABLE | SIOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
+	return 0;
+}
+
+/* After it: the length. */
+static int map_length_check(uint64_t length)
+{
+	if (!length)
 		return -EINVAL;
 	/* Linux: length or a picked IOVA's room at or past half the space. */
 	if (length >= UINT64_MAX / 2)
@@ -450,14 +462,17 @@ static int map_pinned(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned in
 
 	if (!ictx || !iova)
 		return -EINVAL;
-	ret = map_flags_check(flags, length);
+	ret = map_flags_check(flags, length, flags & SIOMMU_IOAS_MAP_FIXED_IOVA ? *iova : 0);
 	if (ret)
 		return ret;
 	ioas = ioas_get(ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
-	ifd_regs_trim(ictx);
-	ret = ioas_insert(ioas, flags, &p, 1, length, iova, req);
+	ret = map_length_check(length);
+	if (!ret) {
+		ifd_regs_trim(ictx);
+		ret = ioas_insert(ioas, flags, &p, 1, length, iova, req);
+	}
 	ifd_obj_put(ictx, &ioas->obj);
 	return ret;
 }
@@ -573,23 +588,26 @@ int SIOMMU_EXPORT siommu_ioas_copy(struct siommu_iommufd *ictx, uint32_t dst_id,
 
 	if (!ictx || !dst_iova)
 		return -EINVAL;
-	ret = map_flags_check(flags, length);
+	/* Linux's order: the flags, the source and its range, then the
+	 * destination. */
+	ret = map_flags_check(flags, length,
+			      flags & SIOMMU_IOAS_MAP_FIXED_IOVA && *dst_iova == UINT64_MAX ?
+			      UINT64_MAX : src_iova);
 	if (ret)
 		return ret;
-	if (__builtin_add_overflow(src_iova, length - 1, &last))
-		return -EOVERFLOW;
 	src = ioas_get(ictx, src_id);
 	if (!src)
 		return -ENOENT;
-	dst = ioas_get(ictx, dst_id);
-	if (!dst) {
-		ret = -ENOENT;
-		goto out_put;
-	}
-	ret = pieces_collect(ictx, src, src_iova, last, &p, &n);
+	ret = !length ? -EINVAL :
+	      __builtin_add_overflow(src_iova, length - 1, &last) ? -EOVERFLOW : 0;
+	if (!ret)
+		ret = pieces_collect(ictx, src, src_iova, last, &p, &n);
 	if (ret)
 		goto out_put;
-	ret = ioas_insert(dst, flags, p, n, length, dst_iova, NULL);
+	dst = ioas_get(ictx, dst_id);
+	ret = !dst ? -ENOENT : map_length_check(length);
+	if (!ret)
+		ret = ioas_insert(dst, flags, p, n, length, dst_iova, NULL);
 	if (ret)
 		for (i = 0; i < n; i++)
 			ifd_pages_put(p[i].pages);
@@ -630,17 +648,23 @@ int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 
 	if (!ictx)
 		return -EINVAL;
-	if (!all) {
-		if (!length)
-			return -EINVAL;
-		if (__builtin_add_overflow(iova, length - 1, &u.last))
-			return -EOVERFLOW;
-	} else {
-		u.last = UINT64_MAX;
-	}
+	/* Linux's order: the IOAS, then the range (IOMMU_IOAS_UNMAP refuses
+	 * an IOVA or length of the whole space but for everything). */
 	ioas = ioas_get(ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
+	if (all)
+		u.last = UINT64_MAX;
+	else if (!empty_ok && (iova == UINT64_MAX || length == UINT64_MAX))
+		ret = -EOVERFLOW;
+	else if (!length)
+		ret = -EINVAL;
+	else if (__builtin_add_overflow(iova, length - 1, &u.last))
+		ret = -EOVERFLOW;
+	if (ret) {
+		ifd_obj_put(ictx, &ioas->obj);
+		return ret;
+	}
 	pthread_mutex_lock(&ioas->lock);
 	for (;;) {
 		/* Whole areas only, none a hardware queue holds: check every
@@ -861,10 +885,16 @@ int SIOMMU_EXPORT siommu_ioas_allow_iovas(struct siommu_iommufd *ictx, uint32_t 
 
 	if (!ictx || (num && !ranges))
 		return -EINVAL;
+	/* Linux's order: the IOAS, then the ranges. */
+	ioas = ioas_get(ictx, ioas_id);
+	if (!ioas)
+		return -ENOENT;
 	if (num) {
 		allowed = ifd_should_fail(ictx) ? NULL : malloc(num * sizeof(*allowed));
-		if (!allowed)
+		if (!allowed) {
+			ifd_obj_put(ictx, &ioas->obj);
 			return -ENOMEM;
+		}
 		memcpy(allowed, ranges, num * sizeof(*allowed));
 		qsort(allowed, num, sizeof(*allowed), range_cmp);
 		for (i = 0; i < num; i++)
@@ -873,13 +903,9 @@ int SIOMMU_EXPORT siommu_ioas_allow_iovas(struct siommu_iommufd *ictx, uint32_t 
 				ret = -EINVAL;
 		if (ret) {
 			free(allowed);
+			ifd_obj_put(ictx, &ioas->obj);
 			return ret;
 		}
-	}
-	ioas = ioas_get(ictx, ioas_id);
-	if (!ioas) {
-		free(allowed);
-		return -ENOENT;
 	}
 	pthread_mutex_lock(&ioas->lock);
 	for (i = 0; i < num; i++)

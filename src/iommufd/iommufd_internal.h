@@ -99,6 +99,7 @@ struct ifd_obj {
 	uint32_t id;
 	/* Under ictx->lock. */
 	unsigned int users, shortterm;
+	unsigned int fd_holds;		/* of users: a queue's open files */
 	bool published;			/* visible to lookups */
 	bool removing;			/* destroy in progress: invisible */
 };

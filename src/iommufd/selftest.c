@@ -395,7 +395,9 @@ static int pasid_check_hwpt(struct siommu_iommufd *ictx, uint32_t stdev, uint32_
 	if (hwpt_id && siommu_iommufd_obj_type(ictx, hwpt_id) != SIOMMU_IOMMUFD_OBJ_HWPT_PAGING &&
 	    siommu_iommufd_obj_type(ictx, hwpt_id) != SIOMMU_IOMMUFD_OBJ_HWPT_NESTED)
 		return -ENOENT;
-	return siommu_iommufd_attached_hwpt(ictx, idev_id, pasid) == hwpt_id ? 0 : -EINVAL;
+	/* Nothing is attached at the C API's stand-in for the RID. */
+	return (pasid == SIOMMU_IOMMUFD_NO_PASID ? 0 :
+		siommu_iommufd_attached_hwpt(ictx, idev_id, pasid)) == hwpt_id ? 0 : -EINVAL;
 }
 
 /* ---- accesses ---- */
@@ -942,13 +944,21 @@ int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond)
 		ret = stdev_idev(ictx, c->id, &idev_id);
 		if (ret)
 			return ret;
+		/* The C API's stand-in for the RID is a PASID beyond every
+		 * device's to the ABI. */
+		if (c->pasid_attach.pasid == SIOMMU_IOMMUFD_NO_PASID)
+			return -EINVAL;
 		pt_id = c->pasid_attach.pt_id;
 		ret = (c->op == IOMMU_TEST_OP_PASID_ATTACH ? siommu_iommufd_attach :
 			siommu_iommufd_replace)(ictx, idev_id, c->pasid_attach.pasid, &pt_id);
-		return ret;
+		/* Linux's iommu core says -EINVAL for a PASID beyond the
+		 * device's. */
+		return ret == -ERANGE ? -EINVAL : ret;
 	case IOMMU_TEST_OP_PASID_DETACH:
 		ret = stdev_idev(ictx, c->id, &idev_id);
-		return ret ? ret : siommu_iommufd_detach(ictx, idev_id, c->pasid_detach.pasid);
+		if (ret || c->pasid_detach.pasid == SIOMMU_IOMMUFD_NO_PASID)
+			return ret;	/* nothing is attached there */
+		return siommu_iommufd_detach(ictx, idev_id, c->pasid_detach.pasid);
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return pasid_check_hwpt(ictx, c->id, c->pasid_check.pasid, c->pasid_check.hwpt_id);
 	case IOMMU_TEST_OP_DMABUF_GET:

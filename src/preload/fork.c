@@ -426,6 +426,7 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 		.acct_user = c->acct[0], .acct_process = c->acct[1],
 	};
 	const struct rq *q = call->q;
+	struct pfd nf;
 	int ret, h;
 
 	if (f->kind != PFD_IOMMUFD)
@@ -433,12 +434,18 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 	ret = siommu_iommufd_ioctl_user(pctx_ictx(f->pc), q->request, q->arg, &user);
 	if (call->made_fd < 0)
 		return ret;
+	/* The handle is the child's file of the queue, which holds it. */
 	if (!ret) {
-		struct pfd nf = { .pc = f->pc, .obj_id = call->made_id,
-				  .kind = q->request == IOMMU_FAULT_QUEUE_ALLOC ? PFD_FAULT :
-										  PFD_VEVENTQ };
-
-		pfd_ref(&nf);
+		ret = pfd_queue_file(f->pc, q->request == IOMMU_FAULT_QUEUE_ALLOC ? PFD_FAULT :
+										     PFD_VEVENTQ,
+				     call->made_id, &nf);
+		if (ret == -ENOENT) {
+			/* Destroyed already by another thread: gone. */
+			close(call->made_fd);
+			return ret;
+		}
+	}
+	if (!ret) {
 		h = handle_add(c, &nf);
 		if (h < 0) {
 			pfd_unref(&nf);

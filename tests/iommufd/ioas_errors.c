@@ -497,6 +497,17 @@ static void options(void)
 		v = 0;
 		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
 					       SIOMMU_IOMMUFD_OPTION_OP_SET, 0, &v), -EBUSY);
+		/* Linux's order: the object, the op, the objects, the value. */
+		v = 2;
+		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
+					       SIOMMU_IOMMUFD_OPTION_OP_SET, 0, &v), -EBUSY);
+		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE, 2, 0, &v),
+			 -EOPNOTSUPP);
+		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE, 2, ioas,
+					       &v), -EOPNOTSUPP);
+		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_HUGE_PAGES, 2, 99, &v),
+			 -ENOENT);
+		CHECK_EQ(v, 2);
 		siommu_iommufd_destroy(ictx);
 		acct_is(u, p, 0, 0, 0);
 		siommu_iommufd_acct_destroy(u);
