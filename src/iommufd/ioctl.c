@@ -22,7 +22,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -30,6 +29,7 @@
 #include <siommu/iommufd_test.h>
 
 #include "iommufd/iommufd_internal.h"
+#include "util/vm_rw.h"
 
 /* The user's range array is handed to the C API as it is. */
 _Static_assert(sizeof(struct iommu_iova_range) == sizeof(struct siommu_iova_range),
@@ -58,31 +58,18 @@ static void *uptr(uint64_t v)
 	return (void *)(uintptr_t)v;
 }
 
-/* @len bytes between our @local and our own @addr, through the kernel
- * (process_vm_readv(2) on this process), so that memory that is not there,
- * or not writable, is -EFAULT rather than a fault. */
-static int self_rw(bool write, void *local, uint64_t addr, uint64_t len)
-{
-	struct iovec l = { local, len }, r = { uptr(addr), len };
-	ssize_t n;
-
-	if (len > SSIZE_MAX)
-		return -EFAULT;
-	n = write ? process_vm_writev(getpid(), &l, 1, &r, 1, 0) :
-		    process_vm_readv(getpid(), &l, 1, &r, 1, 0);
-	return n == (ssize_t)len ? 0 : -EFAULT;
-}
-
+/* This process's own memory, through the kernel (vm_rw()): memory that
+ * is not there, or not writable, is -EFAULT rather than a fault. */
 static int self_read(void *priv, void *dst, uint64_t addr, uint64_t len)
 {
 	(void)priv;
-	return self_rw(false, dst, addr, len);
+	return vm_rw(getpid(), false, dst, addr, len) ? -EFAULT : 0;
 }
 
 static int self_write(void *priv, uint64_t addr, const void *src, uint64_t len)
 {
 	(void)priv;
-	return self_rw(true, (void *)src, addr, len);
+	return vm_rw(getpid(), true, (void *)src, addr, len) ? -EFAULT : 0;
 }
 
 /* What siommu_iommufd_ioctl_checked() needs to undo. */

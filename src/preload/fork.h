@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pieces of fork.c's sharing (the design is there) and what they give
+ * each other: fork_chan.c is the channel between a child and the opener
+ * and its wire format, fork_serve.c the opener's service threads,
+ * fork_mem.c how a child's memory becomes memory the opener reaches,
+ * fork.c the child's remote handles and the atfork handlers.
+ */
+#ifndef SIOMMU_PRELOAD_FORK_H
+#define SIOMMU_PRELOAD_FORK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "preload/shim.h"
+
+/* ---- fork_chan.c: the wire format and the channel ---- */
+
+/* The largest buffer a read(), write() or VFIO struct of a child moves at
+ * once. */
+#define XFER_MAX (1u << 20)
+
+enum rq_op { RQ_IOCTL = 1, RQ_READ, RQ_WRITE, RQ_PREAD, RQ_PWRITE, RQ_CLOSE, RQ_OPEN, RQ_FORK };
+
+/* A child's call; an fd may ride along (SCM_RIGHTS). */
+struct rq {
+	uint32_t op;
+	int32_t handle;
+	int32_t pid;		/* the caller, whose memory the addresses are */
+	int32_t aux;		/* IOCTL: the handle of BIND's iommufd or
+				 * SET_CONTAINER's container; the fd number
+				 * of MAP_FILE's; OPEN: the path */
+	uint64_t request;	/* IOCTL */
+	uint64_t arg;		/* IOCTL: the struct; READ..PWRITE: the buffer */
+	uint64_t count;
+	int64_t pos;
+	uint64_t map_addr, map_len, map_start;	/* IOAS_MAP's file, when one rides */
+	uint64_t map_dev, map_ino;		/* or the shared memory it is */
+	int32_t map_err;			/* or why there is none */
+};
+
+/* The answer; an fd may ride along (a queue's, a new connection's). */
+struct rp {
+	int64_t ret;		/* or -errno */
+	int32_t handle;		/* a new handle (queue, open, a group's
+				 * device file); or RP_NOT_SHARED */
+};
+
+/* IOAS_MAP's shared memory is not the opener's too. */
+#define RP_NOT_SHARED (-2)
+
+/* msg_send - one message of @len bytes on @sock, with @fd riding along
+ * (SCM_RIGHTS) when it is not -1: 0, or -EIO (the other end is gone).
+ * msg_recv - a message of exactly @len bytes, with the fd it carries in
+ * *fd (-1 if none, close-on-exec): 0, or -EIO (the other end is gone, or
+ * spoke nonsense). Callers serialise the exchanges on a socket. */
+int msg_send(int sock, const void *buf, size_t len, int fd);
+int msg_recv(int sock, void *buf, size_t len, int *fd);
+
+/* ---- fork_serve.c: the opener ---- */
+
+/* serve_start - a service thread on @sock for handles @h (@nh of them,
+ * references taken, now the thread's): 0, or -errno with everything let
+ * go. */
+int serve_start(int sock, struct pfd *h, unsigned int nh);
+
+/* The atfork halves of the service: serve_lock held across fork()
+ * (serve_fork_lock(), serve_fork_unlock() in the parent); in the child,
+ * serve_fork_child() closes the opener's ends of its children's sockets,
+ * which are not the child's (they must close when the opener exits). */
+void serve_fork_lock(void);
+void serve_fork_unlock(void);
+void serve_fork_child(void);
+
+/* ---- fork_mem.c: a child's memory, shared with the opener ---- */
+
+/*
+ * map_prepare - the file the opener maps for the child's [@uva, @uva +
+ * @len): *fd (open while the call is made; a dup to close when *dup) and
+ * *start (the file offset of @uva), or -errno as pinning would fail.
+ * Shared memory: its file among our fds or by its path; else, with *fd
+ * -1, its identity in *dev and *ino for the opener to find in its own
+ * mappings (memory shared before the fork); with @move (the opener did
+ * not have it), shared anonymous memory moves like private memory
+ * (processes that shared it with us before no longer do).
+ */
+int map_prepare(uint64_t uva, uint64_t len, bool move, int *fd, bool *dup, uint64_t *start,
+		uint64_t *dev, uint64_t *ino);
+
+/* own_mapping - where this process maps the bytes of file (@dev, @ino)
+ * from @off for @len: 0 with *addr, or -EFAULT. */
+int own_mapping(dev_t dev, uint64_t ino, uint64_t off, uint64_t len, uintptr_t *addr);
+
+/* The memfds kept by map_prepare(): their lock held across fork()
+ * (mem_fork_lock(), mem_fork_unlock() in the parent, mem_fork_child()
+ * in the child). */
+void mem_fork_lock(void);
+void mem_fork_unlock(void);
+void mem_fork_child(void);
+
+#endif
