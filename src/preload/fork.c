@@ -369,10 +369,11 @@ void fork_child(struct pfd *fds)
 	bool served = snap || machine_built();
 	unsigned int i;
 
-	serve_fork_child();
-	mem_fork_child();
+	/* The locks first: what follows closes fds, through close(). */
 	pthread_mutex_init(&rfd_lock, NULL);
 	pthread_mutex_init(&call_lock, NULL);
+	serve_fork_child();
+	mem_fork_child();
 	if (remote_active()) {
 		/* A grandchild: its own connection, or none (-EIO). */
 		if (rsock >= 0)

@@ -73,6 +73,45 @@ void serve_fork_lock(void);
 void serve_fork_unlock(void);
 void serve_fork_child(void);
 
+/* ---- maps.c: the mappings of this process ---- */
+
+/* A mapping, as /proc/self/maps shows it. */
+struct vma {
+	uintptr_t start, end;
+	uint64_t off, ino;
+	dev_t dev;
+	int prot;		/* PROT_* */
+	bool shared;		/* MAP_SHARED ('s') */
+	char path[256];		/* its name, cut to fit; "" for none or too long */
+};
+
+/* A walk over the mappings, by address (on the caller's stack). */
+struct maps {
+	int fd;
+	bool query;		/* by PROCMAP_QUERY; else the text in buf */
+	bool eof;
+	size_t len, pos;
+	char buf[8192];		/* a line of maps is shorter (PATH_MAX) */
+};
+
+/*
+ * maps_open - a walk from the lowest address: 0, -errno (/proc not
+ * mounted). maps_close - its end. Never fails.
+ * maps_next - the lowest mapping ending above @addr (only shared ones
+ * with a file, anonymous shared memory included, when @shared): 0 with
+ * *v, -ENOENT (none), -errno. The text is read once, so @addr must not
+ * go down within a walk. Each call sees the mappings as they are then.
+ * Thread-safe (a walk is its caller's).
+ * maps_fork_lock / maps_fork_unlock / maps_fork_child - the atfork halves
+ * (the child lets its parent's fd of the ioctl go).
+ */
+int maps_open(struct maps *m);
+int maps_next(struct maps *m, uintptr_t addr, bool shared, struct vma *v);
+void maps_close(struct maps *m);
+void maps_fork_lock(void);
+void maps_fork_unlock(void);
+void maps_fork_child(void);
+
 /* ---- fork_mem.c: a child's memory, shared with the opener ---- */
 
 /*

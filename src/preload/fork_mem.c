@@ -10,72 +10,29 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "preload/fork.h"
 #include "util/vm_rw.h"
-
-/* A mapping of /proc/PID/maps. */
-struct vma {
-	uintptr_t start, end;
-	uint64_t off, ino;
-	dev_t dev;
-	int prot;
-	bool shared;
-	char path[160];		/* as maps shows it, possibly cut */
-};
-
-/* One line of a maps file: whether it is one. */
-static bool vma_parse(const char *line, struct vma *m)
-{
-	char perms[8];
-	unsigned int maj, min;
-	unsigned long ms, me;
-	unsigned long long off, ino;
-	int end = 0;
-
-	if (sscanf(line, "%lx-%lx %7s %llx %x:%x %llu %n", &ms, &me, perms, &off, &maj, &min,
-		   &ino, &end) < 7)
-		return false;
-	*m = (struct vma){ .start = ms, .end = me, .off = off, .ino = ino,
-			   .dev = makedev(maj, min), .shared = perms[3] == 's' };
-	m->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-		  (perms[2] == 'x' ? PROT_EXEC : 0);
-	if (end > 0)
-		snprintf(m->path, sizeof(m->path), "%.*s", (int)strcspn(line + end, "\n"),
-			 line + end);
-	return true;
-}
 
 /* The mappings over [start, end), in order, covering it (*n of them,
  * at most @max): 0, -EFAULT (a hole, or more than @max). */
 static int vmas_over(uintptr_t start, uintptr_t end, struct vma *v, unsigned int max,
 		     unsigned int *n)
 {
-	char line[512];
 	uintptr_t at = start;
-	struct vma m;
-	FILE *f;
+	struct maps m;
 
 	*n = 0;
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
+	if (maps_open(&m))
 		return -EFAULT;
-	while (at < end && fgets(line, sizeof(line), f)) {
-		if (!vma_parse(line, &m) || m.end <= at)
-			continue;
-		if (m.start > at || *n == max)
-			break;
-		v[(*n)++] = m;
-		at = m.end;
-	}
-	fclose(f);
+	while (at < end && *n < max && !maps_next(&m, at, false, &v[*n]) && v[*n].start <= at)
+		at = v[(*n)++].end;
+	maps_close(&m);
 	return at >= end ? 0 : -EFAULT;
 }
 
@@ -106,32 +63,52 @@ static int fd_by_path(const struct vma *v)
 
 int own_mapping(dev_t dev, uint64_t ino, uint64_t off, uint64_t len, uintptr_t *addr)
 {
-	char line[512];
-	struct vma m;
+	uintptr_t at = 0;
+	struct maps m;
+	struct vma v;
 	int ret = -EFAULT;
-	FILE *f;
 
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
+	if (maps_open(&m))
 		return -EFAULT;
-	while (ret && fgets(line, sizeof(line), f))
-		if (vma_parse(line, &m) && m.shared && m.ino == ino && m.dev == dev &&
-		    off >= m.off && off + len <= m.off + (m.end - m.start)) {
-			*addr = m.start + (off - m.off);
+	while (ret && !maps_next(&m, at, true, &v)) {
+		if (v.ino == ino && v.dev == dev && off >= v.off &&
+		    off + len <= v.off + (v.end - v.start)) {
+			*addr = v.start + (off - v.off);
 			ret = 0;
 		}
-	fclose(f);
+		at = v.end;
+	}
+	maps_close(&m);
 	return ret;
 }
+
+/*
+ * The memfds private memory moved onto: kept open, so that mapping the
+ * range again finds its file among our fds; one goes when no mapping
+ * shows it any more (looked at once there are MOVED_KEEP of them).
+ */
+#define MOVED_KEEP 16
+static pthread_mutex_t moved_lock = PTHREAD_MUTEX_INITIALIZER;
+static int moved[MAX_FDS];
+static unsigned int nr_moved;
 
 /* An open fd of ours on the file of @v (dev, inode): the fd, or -1. */
 static int fd_of_file(const struct vma *v)
 {
 	struct dirent *d;
 	struct stat st;
+	unsigned int i;
 	int fd = -1;
 	DIR *dir;
 
+	/* Memory moved before, mapped again: a memfd we keep. */
+	pthread_mutex_lock(&moved_lock);
+	for (i = 0; fd < 0 && i < nr_moved; i++)
+		if (!fstat(moved[i], &st) && st.st_ino == v->ino && st.st_dev == v->dev)
+			fd = fcntl(moved[i], F_DUPFD_CLOEXEC, 0);
+	pthread_mutex_unlock(&moved_lock);
+	if (fd >= 0)
+		return fd;
 	dir = opendir("/proc/self/fd");
 	if (!dir)
 		return -1;
@@ -148,34 +125,24 @@ static int fd_of_file(const struct vma *v)
 	return fd;
 }
 
-/*
- * The memfds private memory moved onto: kept open, so that mapping the
- * range again finds its file among our fds; one goes when no mapping
- * shows it any more (looked at once there are MOVED_KEEP of them).
- */
-#define MOVED_KEEP 16
-static pthread_mutex_t moved_lock = PTHREAD_MUTEX_INITIALIZER;
-static int moved[MAX_FDS];
-static unsigned int nr_moved;
-
 /* Whether a mapping of ours shows the file of @fd. */
 static bool file_mapped(int fd)
 {
-	char line[512];
-	unsigned long long ino;
+	uintptr_t at = 0;
 	struct stat st;
+	struct maps m;
+	struct vma v;
 	bool found = false;
-	FILE *f;
 
 	if (fstat(fd, &st))
 		return false;
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
+	if (maps_open(&m))
 		return true;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*x-%*x %*s %*x %*x:%*x %llu", &ino) == 1 &&
-			ino == st.st_ino;
-	fclose(f);
+	while (!found && !maps_next(&m, at, true, &v)) {
+		found = v.ino == st.st_ino && v.dev == st.st_dev;
+		at = v.end;
+	}
+	maps_close(&m);
 	return found;
 }
 
@@ -289,14 +256,17 @@ int map_prepare(uint64_t uva, uint64_t len, bool move, int *fd, bool *dup,
 void mem_fork_lock(void)
 {
 	pthread_mutex_lock(&moved_lock);
+	maps_fork_lock();
 }
 
 void mem_fork_unlock(void)
 {
+	maps_fork_unlock();
 	pthread_mutex_unlock(&moved_lock);
 }
 
 void mem_fork_child(void)
 {
+	maps_fork_child();
 	pthread_mutex_init(&moved_lock, NULL);
 }
