@@ -28,9 +28,14 @@
  * anonymous memory the opener lacks, first moves onto a memfd of its own,
  * mapped MAP_FIXED | MAP_SHARED over the range with its bytes, which is
  * what the pin then holds: the child keeps reading and writing the same
- * bytes the device does, as with Linux's pin. A write another thread of the child makes
- * to the range while it moves may be lost; a range the child munmaps
- * afterwards stays pinned in the opener until unmapped from the IOAS.
+ * bytes the device does, as with Linux's pin. No write is lost to the
+ * move: with other threads in the child, a userfaultfd write-protects
+ * the range while its bytes move, so their writes wait and then land in
+ * the memfd (the kernel's writes too when the full userfaultfd is ours;
+ * with UFFD_USER_MODE_ONLY a system call writing there meanwhile fails
+ * with EFAULT), and without a userfaultfd for the range the map is
+ * EBUSY. A range the child munmaps afterwards stays pinned in the opener
+ * until unmapped from the IOAS.
  *
  * The child's own handles die with it: the service thread drops them
  * when the child's end of the socket closes, so pages a child pinned stay

@@ -12,8 +12,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "preload/fork.h"
@@ -166,15 +169,103 @@ static void moved_keep(int fd)
 	pthread_mutex_unlock(&moved_lock);
 }
 
+/* Linux 6.4's feature, which Debian 12's headers predate: unpopulated
+ * anonymous pages are write-protected too. */
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+
+/* Whether this process has threads besides the caller. */
+static bool other_threads(void)
+{
+	struct stat st;
+
+	/* A task directory links itself, its parent, and a thread each. */
+	return stat("/proc/self/task", &st) || st.st_nlink != 3;
+}
+
+/* A userfaultfd with write-protect faults: the fd, or -1. The kernel's
+ * own writes wait too when we may have that; else only the user's do
+ * (UFFD_USER_MODE_ONLY, unprivileged since Linux 5.11), and a system
+ * call writing into a held range fails with EFAULT. *unpopulated: pages
+ * never touched are held as well (Linux 6.4). */
+static int uffd_open(bool *unpopulated)
+{
+	static const int modes[] = { 0, UFFD_USER_MODE_ONLY };
+	struct uffdio_api api;
+	unsigned int i, f;
+	int fd;
+
+	for (i = 0; i < 2; i++) {
+		for (f = 0; f < 2; f++) {
+			fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | modes[i]);
+			if (fd < 0)
+				break;
+			api = (struct uffdio_api){
+				.api = UFFD_API,
+				.features = UFFD_FEATURE_PAGEFAULT_FLAG_WP |
+					    (f ? 0 : UFFD_FEATURE_WP_UNPOPULATED),
+			};
+			if (!ioctl(fd, UFFDIO_API, &api)) {
+				*unpopulated = !f;
+				return fd;
+			}
+			close(fd);
+		}
+	}
+	return -1;
+}
+
+/*
+ * Hold every writer of [start, end) of our private memory until
+ * writers_release(): with other threads, a userfaultfd registered for
+ * write-protect faults over the range with every page write-protected,
+ * so that a write blocks until the range is a new mapping (the holder's
+ * close of the fd wakes it to retry there). Returns the fd (-1: no other
+ * thread to hold), or -EBUSY: other threads, and no userfaultfd for the
+ * range (none in the kernel or allowed to us, a seccomp filter refusing
+ * it, or a private file mapping, which it cannot write-protect).
+ */
+static int writers_hold(uintptr_t start, uintptr_t end)
+{
+	struct uffdio_register reg = {
+		.range = { start, end - start }, .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = {
+		.range = { start, end - start }, .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	bool unpopulated;
+	int fd;
+
+	if (!other_threads())
+		return -1;
+	fd = uffd_open(&unpopulated);
+	if (fd < 0)
+		return -EBUSY;
+	/* Without markers for untouched pages, touch them first. */
+	if ((!unpopulated && madvise((void *)start, end - start, MADV_POPULATE_READ)) ||
+	    ioctl(fd, UFFDIO_REGISTER, &reg) || ioctl(fd, UFFDIO_WRITEPROTECT, &wp)) {
+		close(fd);
+		return -EBUSY;
+	}
+	return fd;
+}
+
+/* The writers writers_hold() held go on, in whatever maps the range now. */
+static void writers_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Move [start, end) of our private memory (over @v, @n mappings) onto a
  * new memfd mapped shared at the same place, with its bytes and
- * protections: the memfd, or -errno. */
+ * protections: the memfd, or -errno (-EBUSY: writers_hold()'s). No write
+ * is lost: other threads' writes wait while the bytes move. */
 static int move_to_memfd(uintptr_t start, uintptr_t end, const struct vma *v, unsigned int n)
 {
 	size_t size = end - start;
 	unsigned int i;
 	void *copy;
-	int fd;
+	int fd, hold, ret = 0;
 
 	fd = memfd_create("siommu-dma", MFD_CLOEXEC);
 	if (fd < 0)
@@ -185,22 +276,25 @@ static int move_to_memfd(uintptr_t start, uintptr_t end, const struct vma *v, un
 		close(fd);
 		return -ENOMEM;
 	}
+	hold = writers_hold(start, end);
+	if (hold < -1)
+		ret = hold;
 	/* Unreadable memory cannot be pinned (Linux: -EFAULT). */
-	if (vm_rw(getpid(), false, copy, start, size)) {
-		munmap(copy, size);
-		close(fd);
-		return -EFAULT;
-	}
-	munmap(copy, size);
-	for (i = 0; i < n; i++) {
+	else if (vm_rw(getpid(), false, copy, start, size))
+		ret = -EFAULT;
+	for (i = 0; !ret && i < n; i++) {
 		uintptr_t s = v[i].start > start ? v[i].start : start;
 		uintptr_t e = v[i].end < end ? v[i].end : end;
 
 		if (mmap((void *)s, e - s, v[i].prot, MAP_SHARED | MAP_FIXED, fd,
-			 (off_t)(s - start)) == MAP_FAILED) {
-			close(fd);
-			return -ENOMEM;
-		}
+			 (off_t)(s - start)) == MAP_FAILED)
+			ret = -ENOMEM;
+	}
+	writers_release(hold);
+	munmap(copy, size);
+	if (ret) {
+		close(fd);
+		return ret;
 	}
 	return fd;
 }
