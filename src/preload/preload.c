@@ -16,8 +16,8 @@
  *
  * Intercepted: open, open64, openat, openat64 (of those paths), ioctl,
  * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3,
- * mmap, mmap64 (on our own fds), munmap (of our mappings, and mmap with
- * MAP_FIXED over them). Every context of the process charges its pins
+ * mmap, mmap64 (on our own fds), munmap and mremap (of our mappings,
+ * and mmap with MAP_FIXED over them). Every context of the process charges its pins
  * to the process's accounting buckets, which siommu_preload_get_acct()
  * reads (siommu/preload.h). A context lives while an fd of it (a
  * /dev/iommu fd, a dup of one, a queue's fd, a VFIO device file bound to
@@ -86,6 +86,7 @@ static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
+static void *(*real_mremap)(void *, size_t, size_t, int, ...);
 
 static void atfork_prepare(void);
 static void atfork_parent(void);
@@ -105,6 +106,7 @@ static void resolve(void)
 	real_dup3 = dlsym(RTLD_NEXT, "dup3");
 	real_mmap = dlsym(RTLD_NEXT, "mmap");
 	real_munmap = dlsym(RTLD_NEXT, "munmap");
+	real_mremap = dlsym(RTLD_NEXT, "mremap");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -973,6 +975,108 @@ int SIOMMU_EXPORT munmap(void *addr, size_t len)
 	if (!__atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
 		return real_munmap(addr, len);
 	return range_gone(addr, len, true);
+}
+
+/* The piece that maps @addr: its index, or -1. Under maps_lock. */
+static ssize_t piece_at(uintptr_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < nr_pieces; i++)
+		if (pieces[i].start <= addr && addr < pieces[i].end)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * mremap() of one of our mappings, by Linux's rules for an iommufd
+ * region (a VM_DONTEXPAND | VM_PFNMAP mapping: mm/mremap.c): it may
+ * shrink in place and move whole or shrunk (MREMAP_MAYMOVE |
+ * MREMAP_FIXED), the moved mapping holding the owner as the old one did;
+ * it may not grow (EFAULT: old_len 0 too, which would duplicate it), nor
+ * span past its mapping (EFAULT), nor leave its pages behind with
+ * MREMAP_DONTUNMAP (EINVAL). Arguments are checked first, in the system
+ * call's order. Anything else is libc's, and our pieces its call unmaps
+ * (a shrunk tail, a MREMAP_FIXED target, a moved source) let go.
+ */
+static void *remap(void *addr, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+	const uintptr_t pmask = SIOMMU_PAGE_SIZE - 1;
+	const int known = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
+	uintptr_t old = (uintptr_t)addr, olen, nlen, to;
+	struct pmap *gone = NULL, *m = NULL;
+	ssize_t i;
+	void *r;
+
+	olen = (old_len + pmask) & ~pmask;
+	nlen = (new_len + pmask) & ~pmask;
+	if ((flags & ~known) || ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) ||
+	    ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || olen != nlen)) ||
+	    (old & pmask) || !nlen || nlen < new_len || olen < old_len)
+		return real_mremap(addr, old_len, new_len, flags, new_addr);
+	maps_lock_take();
+	i = piece_at(old);
+	if (i >= 0 && (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) || nlen > olen)) {
+		int err = (flags & MREMAP_DONTUNMAP) ? EINVAL :
+			  olen > pieces[i].end - old || nlen > olen ? EFAULT : 0;
+
+		if (err) {
+			maps_lock_drop();
+			errno = err;
+			return MAP_FAILED;
+		}
+	}
+	/* Room to split one piece at the target and to add the moved one. */
+	if (pieces_reserve(2)) {
+		maps_lock_drop();
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	if (i >= 0) {
+		m = pieces[i].map;
+		m->pieces++;	/* the moved piece's, so that it stays */
+	}
+	r = real_mremap(addr, old_len, new_len, flags, new_addr);
+	if (r != MAP_FAILED) {
+		to = (uintptr_t)r;
+		if (to == old) {
+			if (nlen < olen)
+				pieces_forget(old + nlen, old + olen, &gone);
+		} else {
+			pieces_forget(to, to + nlen, &gone);
+			if (!(flags & MREMAP_DONTUNMAP))
+				pieces_forget(old, old + olen, &gone);
+		}
+		if (m && to != old) {
+			pieces[nr_pieces] = (struct piece){ to, to + nlen, m };
+			__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
+			m = NULL;
+		}
+	}
+	/* Not moved: the hold goes (with the mapping, if nothing is left). */
+	if (m && !--m->pieces) {
+		m->next = gone;
+		gone = m;
+	}
+	maps_lock_drop();
+	pmaps_release(gone);
+	return r;
+}
+
+void SIOMMU_EXPORT *mremap(void *addr, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL;
+	va_list ap;
+
+	init();
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (!__atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
+		return real_mremap(addr, old_len, new_len, flags, new_addr);
+	return remap(addr, old_len, new_len, flags, new_addr);
 }
 
 /* fork(): the child shares our fds' objects, served from here (fork.c).

@@ -1533,6 +1533,76 @@ static void mmap_outlives_fd(struct fixture *f)
 	(void)f;
 }
 
+/* mremap() of a mapping of the iommufd fd, with Linux's rules for such a
+ * mapping (VM_DONTEXPAND | VM_PFNMAP): it moves, holding the vIOMMU where
+ * it went, over another mapping of ours too (which lets go); it does not
+ * grow (EFAULT, also as a duplicate with old_len 0), span past itself
+ * (EFAULT), or stay behind (MREMAP_DONTUNMAP: EINVAL). */
+static void viommu_mremap(struct fixture *f)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0x4242 };
+	struct iommu_viommu_alloc va = { .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_SELFTEST,
+					 .data_len = sizeof(data), .data_uptr = (uintptr_t)&data };
+	const int rw = PROT_READ | PROT_WRITE;
+	uint32_t stdev, idev, parent;
+	uint32_t *p, *q, *r;
+	char *spot;
+
+	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, 0, &stdev, NULL, &idev));
+	ASSERT_EQ(0, hwpt_alloc(f->fd, idev, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	va.dev_id = idev;
+	va.hwpt_id = parent;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_VIOMMU_ALLOC, &va));
+	/* Two free pages to move to, and the page after the mapping free. */
+	spot = mmap(NULL, 4 * PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, spot);
+	ASSERT_EQ(0, munmap(spot + PAGE_SIZE, PAGE_SIZE));
+	p = mmap(spot, PAGE_SIZE, rw, MAP_SHARED | MAP_FIXED, f->fd, (off_t)data.out_mmap_offset);
+	ASSERT_EQ((long)spot, (long)p);
+
+	EXPECT_ERRNO(EFAULT, (long)mremap(p, PAGE_SIZE, 2 * PAGE_SIZE, 0));
+	EXPECT_ERRNO(EFAULT, (long)mremap(p, PAGE_SIZE, 2 * PAGE_SIZE, MREMAP_MAYMOVE));
+	EXPECT_ERRNO(EFAULT, (long)mremap(p, 0, PAGE_SIZE, MREMAP_MAYMOVE));
+	EXPECT_ERRNO(EINVAL, (long)mremap(p, PAGE_SIZE, PAGE_SIZE,
+					  MREMAP_MAYMOVE | MREMAP_DONTUNMAP));
+	EXPECT_ERRNO(EFAULT, (long)mremap(p, 2 * PAGE_SIZE, 2 * PAGE_SIZE,
+					  MREMAP_MAYMOVE | MREMAP_FIXED, spot + 2 * PAGE_SIZE));
+	/* Arguments first: a bad flag is EINVAL on our mapping too. */
+	EXPECT_ERRNO(EINVAL, (long)mremap(p, PAGE_SIZE, 2 * PAGE_SIZE, MREMAP_FIXED, spot));
+	/* Same size, no move asked: nothing to do. */
+	ASSERT_EQ((long)p, (long)mremap(p, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE));
+	ASSERT_EQ(0x4242, p[0]);
+
+	/* Moved: the same page, holding the vIOMMU from its new place. */
+	r = mremap(p, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, spot + 2 * PAGE_SIZE);
+	ASSERT_EQ((long)(spot + 2 * PAGE_SIZE), (long)r);
+	ASSERT_EQ(0x4242, r[0]);
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, va.out_viommu_id));
+	/* Unmapping where it was is not unmapping it. */
+	ASSERT_EQ(0, munmap(spot, 2 * PAGE_SIZE));
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, va.out_viommu_id));
+
+	/* Moved over another mapping of ours, which lets go. */
+	q = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, f->fd, (off_t)data.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, q);
+	p = mremap(r, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	ASSERT_EQ((long)q, (long)p);
+	ASSERT_EQ(0x4242, p[0]);
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, va.out_viommu_id));
+
+	/* Other memory is libc's (it grows), and moved over ours lets ours go. */
+	q = mmap(NULL, PAGE_SIZE, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	r = mremap(q, PAGE_SIZE, 3 * PAGE_SIZE, MREMAP_MAYMOVE);
+	ASSERT_NE(MAP_FAILED, r);
+	q = mremap(r, 3 * PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, p);
+	ASSERT_EQ((long)p, (long)q);
+	ASSERT_EQ(0, destroy(f->fd, va.out_viommu_id));
+	ASSERT_EQ(0, munmap(q, PAGE_SIZE));
+	ASSERT_EQ(0, munmap(spot + 3 * PAGE_SIZE, PAGE_SIZE));
+	ASSERT_EQ(0, destroy(f->fd, parent));
+}
+
 static int rlimit_mode_set(int fd, uint64_t val)
 {
 	struct iommu_option cmd = { .size = sizeof(cmd), .option_id = IOMMU_OPTION_RLIMIT_MODE,
@@ -1684,6 +1754,7 @@ static const struct test_case cases[] = {
 	{ "dmabuf_opener_only", dmabuf_opener_only, true },
 	{ "viommu_mmap", viommu_mmap, false },
 	{ "mmap_outlives_fd", mmap_outlives_fd, false },
+	{ "viommu_mremap", viommu_mremap, false },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)
