@@ -588,29 +588,67 @@ static int test_cmd_copied(struct ucmd *u, struct iommu_test_cmd *c)
 	return ret ? ret : put;
 }
 
+/*
+ * IOMMU_TEST_CMD for a caller in another process: the fd an operation
+ * names (an access's, a dma-buf's) is the caller's, found through the
+ * user's fd hook (an fd it does not resolve is -1 here, which names no
+ * access and no dma-buf, as a closed number does), and the fd an
+ * operation makes (CREATE_ACCESS's, DMABUF_GET's) goes to its made_fd
+ * hook. The checks of pages against the caller's addresses (MD_CHECK_MAP,
+ * MD_CHECK_REFS, ACCESS_PAGES with uptr) and DIRTY compare pointers of
+ * this process with the caller's: -EOPNOTSUPP.
+ */
+static int test_cmd_remote(struct ucmd *u, struct iommu_test_cmd *c)
+{
+	const struct siommu_iommufd_user *user = u->user;
+	uint32_t *field = NULL, ufd = 0;
+	int ret, fd;
+
+	switch (c->op) {
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+	case IOMMU_TEST_OP_DIRTY:
+		return -EOPNOTSUPP;
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		if (c->access_pages.uptr)
+			return -EOPNOTSUPP;
+		field = &c->id;
+		break;
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+	case IOMMU_TEST_OP_ACCESS_RW:
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		field = &c->id;
+		break;
+	case IOMMU_TEST_OP_DMABUF_REVOKE:
+		field = (uint32_t *)&c->dmabuf_revoke.dmabuf_fd;
+		break;
+	case IOMMU_TEST_OP_MD_CHECK_DMABUF:
+		field = (uint32_t *)&c->check_dmabuf.dmabuf_fd;
+		break;
+	}
+	if (field) {
+		ufd = *field;
+		if (user->fd(user->priv, (int)ufd, &fd))
+			fd = -1;
+		*field = (uint32_t)fd;
+	}
+	ret = c->op == IOMMU_TEST_OP_ACCESS_RW ? test_cmd_copied(u, c) :
+						 ifd_test_cmd(u->ictx, u->cmd, &u->respond);
+	if (field)
+		*field = ufd;	/* the caller's number, in what goes back */
+	if (!ret && c->op == IOMMU_TEST_OP_CREATE_ACCESS)
+		user->made_fd(user->priv, (int)c->create_access.out_access_fd, 0);
+	else if (ret > 0 && c->op == IOMMU_TEST_OP_DMABUF_GET)
+		user->made_fd(user->priv, ret, 0);
+	return ret;
+}
+
 static int test_cmd(struct ucmd *u)
 {
 	struct iommu_test_cmd *c = u->cmd;
 
-	/* Another process's memory is not ours to check or pin, an
-	 * access's or a dma-buf's new fd would be ours, not the caller's,
-	 * and a dma-buf's fd number names no file of ours. */
-	if (remote(u->user)) {
-		switch (c->op) {
-		case IOMMU_TEST_OP_DMABUF_GET:
-		case IOMMU_TEST_OP_DMABUF_REVOKE:
-		case IOMMU_TEST_OP_MD_CHECK_DMABUF:
-		case IOMMU_TEST_OP_MD_CHECK_MAP:
-		case IOMMU_TEST_OP_MD_CHECK_REFS:
-		case IOMMU_TEST_OP_CREATE_ACCESS:
-		case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
-		case IOMMU_TEST_OP_ACCESS_PAGES:
-		case IOMMU_TEST_OP_ACCESS_RW:
-		case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
-		case IOMMU_TEST_OP_DIRTY:
-			return -EOPNOTSUPP;
-		}
-	}
+	if (remote(u->user))
+		return test_cmd_remote(u, c);
 	if (u->user && (c->op == IOMMU_TEST_OP_DIRTY || c->op == IOMMU_TEST_OP_ACCESS_RW))
 		return test_cmd_copied(u, c);
 	return ifd_test_cmd(u->ictx, u->cmd, &u->respond);

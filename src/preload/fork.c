@@ -69,6 +69,7 @@
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
+#include <siommu/iommufd_test.h>
 #include <siommu/vfio_abi.h>
 
 #include "preload/fork.h"
@@ -215,13 +216,55 @@ static int handle_fd(int32_t h, int flags)
 	return fd;
 }
 
+/* IOMMU_TEST_CMD's struct at @arg: its op in q->test_op, and the fd it
+ * names (an access's, a dma-buf's) in q->aux, with its handle in
+ * q->aux_handle and, when open, itself in *send_fd (a dma-buf is a file
+ * of ours; any other file names neither kind, as in the opener). The
+ * opener reads the struct again: this is only what rides along. */
+static void test_cmd_prepare(const void *arg, struct rq *q, int *send_fd, uint32_t *open_flags)
+{
+	struct iommu_test_cmd t;
+	int32_t fd;
+
+	/* The header and the union's first words (as far as readable). */
+	if (self_read(&t, arg, offsetof(struct iommu_test_cmd, dmabuf_get) + 8) &&
+	    self_read(&t, arg, offsetof(struct iommu_test_cmd, dmabuf_get)))
+		return;
+	q->test_op = t.op;
+	switch (t.op) {
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+	case IOMMU_TEST_OP_ACCESS_RW:
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		fd = (int32_t)t.id;
+		break;
+	case IOMMU_TEST_OP_DMABUF_REVOKE:
+		fd = t.dmabuf_revoke.dmabuf_fd;
+		break;
+	case IOMMU_TEST_OP_MD_CHECK_DMABUF:
+		fd = t.check_dmabuf.dmabuf_fd;
+		break;
+	case IOMMU_TEST_OP_DMABUF_GET:
+		*open_flags = t.dmabuf_get.open_flags;
+		return;
+	default:
+		return;
+	}
+	q->aux = fd;
+	q->aux_handle = remote_handle(fd);
+	if (fd >= 0 && fcntl(fd, F_GETFD) >= 0)
+		*send_fd = fd;
+}
+
 int remote_ioctl(int h, unsigned long request, void *arg)
 {
 	struct rq q = { .op = RQ_IOCTL, .handle = h, .request = request,
-			.arg = (uintptr_t)arg, .aux = -1 };
+			.arg = (uintptr_t)arg, .aux = -1, .aux_handle = -1 };
 	struct rp p;
 	int send_fd = -1, got = -1, ret, newfd;
 	bool dup = false, move = false;
+	uint32_t open_flags = 0;
+	size_t at;
 
 again:
 	if (arg && (request == IOMMU_IOAS_MAP || request == VFIO_IOMMU_MAP_DMA)) {
@@ -243,6 +286,8 @@ again:
 
 		if (!self_read(&fd, arg, sizeof(fd)))
 			q.aux = ctx_handle(fd);
+	} else if (arg && request == IOMMU_TEST_CMD) {
+		test_cmd_prepare(arg, &q, &send_fd, &open_flags);
 	}
 	ret = call(&q, send_fd, &p, &got);
 	if (dup && send_fd >= 0)
@@ -261,9 +306,18 @@ again:
 	/* A device file GET_DEVICE_FD opened: an fd of ours for its handle. */
 	if (!p.ret && request == VFIO_GROUP_GET_DEVICE_FD && p.handle >= 0)
 		return handle_fd(p.handle, O_CLOEXEC);
+	/* A dma-buf's fd: a file of ours, the result (close-on-exec only
+	 * when asked). */
+	if (request == IOMMU_TEST_CMD && q.test_op == IOMMU_TEST_OP_DMABUF_GET && p.ret > 0) {
+		if (got < 0)
+			return -EMFILE;
+		if (!(open_flags & O_CLOEXEC))
+			fcntl(got, F_SETFD, 0);
+		return got;
+	}
 	if (p.ret || got < 0)
 		return (int)p.ret;
-	/* A queue's fd: ours now, its number in the struct. */
+	/* A queue's or an access's fd: ours now, its number in the struct. */
 	newfd = got;
 	if (newfd >= MAX_FDS) {
 		close(newfd);
@@ -271,10 +325,10 @@ again:
 		return -EMFILE;
 	}
 	rfd_set(newfd, p.handle);
-	memcpy((char *)arg + (request == IOMMU_FAULT_QUEUE_ALLOC ?
-			      offsetof(struct iommu_fault_alloc, out_fault_fd) :
-			      offsetof(struct iommu_veventq_alloc, out_veventq_fd)),
-	       &(uint32_t){ (uint32_t)newfd }, sizeof(uint32_t));
+	at = request == IOMMU_FAULT_QUEUE_ALLOC ? offsetof(struct iommu_fault_alloc, out_fault_fd) :
+	     request == IOMMU_VEVENTQ_ALLOC ? offsetof(struct iommu_veventq_alloc, out_veventq_fd) :
+	     offsetof(struct iommu_test_cmd, create_access.out_access_fd);
+	memcpy((char *)arg + at, &(uint32_t){ (uint32_t)newfd }, sizeof(uint32_t));
 	return 0;
 }
 

@@ -30,7 +30,8 @@ struct rq {
 	int32_t pid;		/* the caller, whose memory the addresses are */
 	int32_t aux;		/* IOCTL: the handle of BIND's iommufd or
 				 * SET_CONTAINER's container; the fd number
-				 * of MAP_FILE's; OPEN: the path */
+				 * of MAP_FILE's, or the one IOMMU_TEST_CMD
+				 * names; OPEN: the path */
 	uint64_t request;	/* IOCTL */
 	uint64_t arg;		/* IOCTL: the struct; READ..PWRITE: the buffer */
 	uint64_t count;
@@ -38,9 +39,13 @@ struct rq {
 	uint64_t map_addr, map_len, map_start;	/* IOAS_MAP's file, when one rides */
 	uint64_t map_dev, map_ino;		/* or the shared memory it is */
 	int32_t map_err;			/* or why there is none */
+	int32_t aux_handle;	/* IOCTL of IOMMU_TEST_CMD: the handle of the
+				 * fd aux names (an access's), or -1 */
+	uint32_t test_op;	/* IOCTL of IOMMU_TEST_CMD: its op */
 };
 
-/* The answer; an fd may ride along (a queue's, a new connection's). */
+/* The answer; an fd may ride along (a queue's, an access's, a dma-buf's,
+ * a new connection's). */
 struct rp {
 	int64_t ret;		/* or -errno */
 	int32_t handle;		/* a new handle (queue, open, a group's
@@ -65,10 +70,11 @@ int msg_recv(int sock, void *buf, size_t len, int *fd);
  * go. */
 int serve_start(int sock, struct pfd *h, unsigned int nh);
 
-/* The atfork halves of the service: serve_lock held across fork()
+/* The atfork halves of the service: its locks held across fork()
  * (serve_fork_lock(), serve_fork_unlock() in the parent); in the child,
  * serve_fork_child() closes the opener's ends of its children's sockets,
- * which are not the child's (they must close when the opener exits). */
+ * which are not the child's (they must close when the opener exits), and
+ * the fds of the accesses children made. */
 void serve_fork_lock(void);
 void serve_fork_unlock(void);
 void serve_fork_child(void);

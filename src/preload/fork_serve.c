@@ -8,6 +8,7 @@
  * serve_lock protects the list of them, and is held across fork().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
+#include <siommu/iommufd_test.h>
 #include <siommu/vfio_abi.h>
 
 #include "preload/fork.h"
@@ -38,10 +40,12 @@ static struct conn *conns;
 
 /* The call being served: what the hooks of the user copy need. */
 struct call {
+	struct conn *conn;
 	const struct rq *q;
 	int fd;			/* what rode with it, or -1 */
 	bool not_shared;	/* map_file found no shared memory of ours */
-	int made_fd;		/* a queue's fd the call made, or -1 */
+	int made_fd;		/* an fd the call made (a queue's, an
+				 * access's, a dma-buf's), or -1 */
 	uint32_t made_id;	/* and its object */
 };
 
@@ -105,14 +109,87 @@ static void hook_made_fd(void *priv, int fd, uint32_t id)
 	c->made_id = id;
 }
 
+static struct pfd *handle(struct conn *c, int32_t h);
+
+/* The caller's fd @ufd: the access its handle stands for (the opener's
+ * fd that names it), or the one that rode along. */
 static int hook_fd(void *priv, int ufd, int *fd)
 {
 	struct call *c = priv;
+	const struct pfd *f;
 
-	if (c->fd < 0 || ufd != c->q->aux)
+	if (ufd != c->q->aux)
+		return -EBADF;
+	f = c->q->request == IOMMU_TEST_CMD ? handle(c->conn, c->q->aux_handle) : NULL;
+	if (f && f->kind == PFD_ACCESS && f->pc && !f->vf && !f->grp) {
+		*fd = (int)f->obj_id;
+		return 0;
+	}
+	if (c->fd < 0)
 		return -EBADF;
 	*fd = c->fd;
 	return 0;
+}
+
+/*
+ * The accesses children made (test mode): the opener keeps the fd that
+ * names each, while a handle of any connection stands for it (a
+ * grandchild's copy too); the last one lets the access go, as the last
+ * close of Linux's access file. An access the opener made stays its own
+ * (a child's handle keeps the context only). made_lock protects the
+ * list; held across fork().
+ */
+struct made_access {
+	struct pctx *pc;
+	int fd;
+	unsigned int refs;
+	struct made_access *next;
+};
+static pthread_mutex_t made_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct made_access *made;
+
+static struct made_access **made_find(const struct pfd *f)
+{
+	struct made_access **pp;
+
+	if (f->kind != PFD_ACCESS || !f->pc || f->vf || f->grp)
+		return NULL;
+	for (pp = &made; *pp; pp = &(*pp)->next)
+		if ((*pp)->pc == f->pc && (*pp)->fd == (int)f->obj_id)
+			return pp;
+	return NULL;
+}
+
+/* A handle's references: on what @f stands for, and on a child's access. */
+static void handle_ref(const struct pfd *f)
+{
+	struct made_access **pp;
+
+	pfd_ref(f);
+	pthread_mutex_lock(&made_lock);
+	pp = made_find(f);
+	if (pp)
+		(*pp)->refs++;
+	pthread_mutex_unlock(&made_lock);
+}
+
+static void handle_unref(const struct pfd *f)
+{
+	struct made_access **pp, *gone = NULL;
+
+	pthread_mutex_lock(&made_lock);
+	pp = made_find(f);
+	if (pp && !--(*pp)->refs) {
+		gone = *pp;
+		*pp = gone->next;
+	}
+	pthread_mutex_unlock(&made_lock);
+	if (gone) {
+		siommu_iommufd_access_close(pctx_ictx(gone->pc), gone->fd);
+		close(gone->fd);
+		free(gone);
+	}
+	pfd_unref(f);
 }
 
 static struct pfd *handle(struct conn *c, int32_t h)
@@ -142,6 +219,50 @@ static int handle_add(struct conn *c, const struct pfd *f)
 	return (int)i;
 }
 
+/* IOMMU_TEST_CMD made an fd (result @ret): DMABUF_GET's goes to the
+ * child, a file of its own; CREATE_ACCESS's stays here, naming the
+ * access, which a new handle holds (a dup of the fd riding back). */
+static int64_t serve_test_fd(struct conn *c, struct pctx *pc, struct call *call, int ret,
+			     int *out_fd, int32_t *out_handle)
+{
+	struct pfd nf = { .pc = pc, .kind = PFD_ACCESS, .obj_id = (uint32_t)call->made_fd };
+	struct made_access *ma = NULL;
+	int dup = -1, h = -ENOMEM;
+
+	if (call->q->test_op == IOMMU_TEST_OP_DMABUF_GET) {
+		*out_fd = call->made_fd;	/* goes to the child, then closes */
+		return ret;
+	}
+	if (!ret) {
+		ma = malloc(sizeof(*ma));
+		dup = ma ? fcntl(call->made_fd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (dup >= 0) {
+			pfd_ref(&nf);
+			h = handle_add(c, &nf);
+			if (h < 0)
+				pfd_unref(&nf);
+		}
+		if (h >= 0) {
+			*ma = (struct made_access){ .pc = pc, .fd = call->made_fd, .refs = 1 };
+			pthread_mutex_lock(&made_lock);
+			ma->next = made;
+			made = ma;
+			pthread_mutex_unlock(&made_lock);
+			*out_handle = h;
+			*out_fd = dup;
+			return 0;
+		}
+		ret = h;
+	}
+	/* The child cannot have the access: it goes, as for a full fd table. */
+	if (dup >= 0)
+		close(dup);
+	free(ma);
+	siommu_iommufd_access_close(pctx_ictx(pc), call->made_fd);
+	close(call->made_fd);
+	return ret;
+}
+
 /* IOCTL on a context's handle: the ioctl layer on the child's memory; a
  * queue the call makes becomes a handle, its fd riding back. */
 static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call *call,
@@ -160,6 +281,8 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 	ret = siommu_iommufd_ioctl_user(pctx_ictx(f->pc), q->request, q->arg, &user);
 	if (call->made_fd < 0)
 		return ret;
+	if (q->request == IOMMU_TEST_CMD)
+		return serve_test_fd(c, f->pc, call, ret, out_fd, out_handle);
 	if (!ret) {
 		struct pfd nf = { .pc = f->pc, .obj_id = call->made_id,
 				  .kind = q->request == IOMMU_FAULT_QUEUE_ALLOC ? PFD_FAULT :
@@ -379,7 +502,7 @@ static void *serve(void *arg)
 	/* The child and every process sharing its end are gone. */
 	for (i = 0; i < c->nh; i++)
 		if (pfd_used(&c->h[i]))
-			pfd_unref(&c->h[i]);
+			handle_unref(&c->h[i]);
 	free(c->h);
 	free(c);
 	return NULL;
@@ -412,7 +535,7 @@ int serve_start(int sock, struct pfd *h, unsigned int nh)
 	}
 	for (i = 0; i < nh; i++)
 		if (pfd_used(&h[i]))
-			pfd_unref(&h[i]);
+			handle_unref(&h[i]);
 	free(h);
 	close(sock);
 	return ret;
@@ -435,7 +558,7 @@ static int64_t serve_fork(struct conn *c, int *out_fd)
 	for (i = 0; i < c->nh; i++) {
 		h[i] = c->h[i];
 		if (pfd_used(&h[i]))
-			pfd_ref(&h[i]);
+			handle_ref(&h[i]);
 	}
 	if (serve_start(sv[0], h, c->nh)) {
 		close(sv[1]);
@@ -447,7 +570,7 @@ static int64_t serve_fork(struct conn *c, int *out_fd)
 
 static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 {
-	struct call call = { .q = q, .fd = in_fd, .made_fd = -1 };
+	struct call call = { .conn = c, .q = q, .fd = in_fd, .made_fd = -1 };
 	struct rp p = { .handle = -1 };
 	struct pfd *f = handle(c, q->handle), nf;
 	int out_fd = -1;
@@ -473,7 +596,7 @@ static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 		if (f) {
 			nf = *f;
 			memset(f, 0, sizeof(*f));
-			pfd_unref(&nf);
+			handle_unref(&nf);
 		}
 		p.ret = 0;
 		break;
@@ -502,19 +625,29 @@ static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 void serve_fork_lock(void)
 {
 	pthread_mutex_lock(&serve_lock);
+	pthread_mutex_lock(&made_lock);
 }
 
 void serve_fork_unlock(void)
 {
+	pthread_mutex_unlock(&made_lock);
 	pthread_mutex_unlock(&serve_lock);
 }
 
 void serve_fork_child(void)
 {
+	struct made_access *ma;
 	struct conn *c;
 
 	for (c = conns; c; c = c->next)
 		close(c->sock);
 	conns = NULL;
+	/* The fds of the accesses children made, as the sockets. */
+	while ((ma = made)) {
+		made = ma->next;
+		close(ma->fd);
+		free(ma);
+	}
+	pthread_mutex_init(&made_lock, NULL);
 	pthread_mutex_init(&serve_lock, NULL);
 }
