@@ -135,8 +135,11 @@ static int maps_query(struct maps *m, uintptr_t addr, bool shared, struct vma *v
 			       (shared ? PQ_VMA_SHARED | PQ_FILE_BACKED_VMA : 0),
 		.vma_name_size = sizeof(v->path), .vma_name_addr = (uintptr_t)v->path,
 	};
-	int ret = ioctl(m->fd, PROCMAP_QUERY, &q);
+	int ret;
 
+	/* All of it: checkers that do not know the ioctl see it written. */
+	memset(v->path, 0, sizeof(v->path));
+	ret = ioctl(m->fd, PROCMAP_QUERY, &q);
 	if (ret && errno == ENAMETOOLONG) {
 		/* A name too long for us: a file with no path we can use. */
 		q.vma_name_size = 0;
