@@ -216,12 +216,13 @@ static int handle_fd(int32_t h, int flags)
 	return fd;
 }
 
-/* IOMMU_TEST_CMD's struct at @arg: its op in q->test_op, and the fd it
+/* IOMMU_TEST_CMD's struct at @arg: its op in *op, and the fd it
  * names (an access's, a dma-buf's) in q->aux, with its handle in
  * q->aux_handle and, when open, itself in *send_fd (a dma-buf is a file
  * of ours; any other file names neither kind, as in the opener). The
  * opener reads the struct again: this is only what rides along. */
-static void test_cmd_prepare(const void *arg, struct rq *q, int *send_fd, uint32_t *open_flags)
+static void test_cmd_prepare(const void *arg, struct rq *q, int *send_fd, uint32_t *op,
+			     uint32_t *open_flags)
 {
 	struct iommu_test_cmd t;
 	int32_t fd;
@@ -230,7 +231,7 @@ static void test_cmd_prepare(const void *arg, struct rq *q, int *send_fd, uint32
 	if (self_read(&t, arg, offsetof(struct iommu_test_cmd, dmabuf_get) + 8) &&
 	    self_read(&t, arg, offsetof(struct iommu_test_cmd, dmabuf_get)))
 		return;
-	q->test_op = t.op;
+	*op = t.op;
 	switch (t.op) {
 	case IOMMU_TEST_OP_ACCESS_PAGES:
 	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
@@ -263,7 +264,7 @@ int remote_ioctl(int h, unsigned long request, void *arg)
 	struct rp p;
 	int send_fd = -1, got = -1, ret, newfd;
 	bool dup = false, move = false;
-	uint32_t open_flags = 0;
+	uint32_t op = 0, open_flags = 0;
 	size_t at;
 
 again:
@@ -287,7 +288,7 @@ again:
 		if (!self_read(&fd, arg, sizeof(fd)))
 			q.aux = ctx_handle(fd);
 	} else if (arg && request == IOMMU_TEST_CMD) {
-		test_cmd_prepare(arg, &q, &send_fd, &open_flags);
+		test_cmd_prepare(arg, &q, &send_fd, &op, &open_flags);
 	}
 	ret = call(&q, send_fd, &p, &got);
 	if (dup && send_fd >= 0)
@@ -308,7 +309,7 @@ again:
 		return handle_fd(p.handle, O_CLOEXEC);
 	/* A dma-buf's fd: a file of ours, the result (close-on-exec only
 	 * when asked). */
-	if (request == IOMMU_TEST_CMD && q.test_op == IOMMU_TEST_OP_DMABUF_GET && p.ret > 0) {
+	if (request == IOMMU_TEST_CMD && op == IOMMU_TEST_OP_DMABUF_GET && p.ret > 0) {
 		if (got < 0)
 			return -EMFILE;
 		if (!(open_flags & O_CLOEXEC))

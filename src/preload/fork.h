@@ -41,7 +41,6 @@ struct rq {
 	int32_t map_err;			/* or why there is none */
 	int32_t aux_handle;	/* IOCTL of IOMMU_TEST_CMD: the handle of the
 				 * fd aux names (an access's), or -1 */
-	uint32_t test_op;	/* IOCTL of IOMMU_TEST_CMD: its op */
 };
 
 /* The answer; an fd may ride along (a queue's, an access's, a dma-buf's,

@@ -219,9 +219,10 @@ static int handle_add(struct conn *c, const struct pfd *f)
 	return (int)i;
 }
 
-/* IOMMU_TEST_CMD made an fd (result @ret): DMABUF_GET's goes to the
- * child, a file of its own; CREATE_ACCESS's stays here, naming the
- * access, which a new handle holds (a dup of the fd riding back). */
+/* IOMMU_TEST_CMD made an fd (result @ret): DMABUF_GET's (the result
+ * itself) goes to the child, a file of its own; CREATE_ACCESS's stays
+ * here, naming the access, which a new handle holds (a dup of the fd
+ * riding back). */
 static int64_t serve_test_fd(struct conn *c, struct pctx *pc, struct call *call, int ret,
 			     int *out_fd, int32_t *out_handle)
 {
@@ -229,7 +230,7 @@ static int64_t serve_test_fd(struct conn *c, struct pctx *pc, struct call *call,
 	struct made_access *ma = NULL;
 	int dup = -1, h = -ENOMEM;
 
-	if (call->q->test_op == IOMMU_TEST_OP_DMABUF_GET) {
+	if (ret > 0) {
 		*out_fd = call->made_fd;	/* goes to the child, then closes */
 		return ret;
 	}
