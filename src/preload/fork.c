@@ -48,7 +48,10 @@
  * device file or a VFIO group file has it served by the opener too. A
  * group file's requests are served like a device file's (SET_CONTAINER
  * names its container as a handle, as BIND does its iommufd), and a
- * device file GET_DEVICE_FD opens in a child is a handle of its own.
+ * device file GET_DEVICE_FD opens in a child is a handle of its own. In
+ * test mode an access a child makes is a handle too (the opener keeps
+ * the fd naming it while any handle holds it), and a dma-buf's fd is the
+ * child's own file; the fd a test operation names rides along.
  *
  * The pieces (fork.h): this file is the child's side and the atfork
  * handlers; fork_chan.c the channel and its wire format, fork_serve.c the
