@@ -763,7 +763,7 @@ struct pmap {
 
 struct piece {
 	uintptr_t start, end;
-	struct pmap *map;
+	struct pmap *map;	/* NULL: a forked child's copy, holding nothing */
 };
 
 /* Protects the pieces; taken alone (no call into the library under it).
@@ -824,7 +824,8 @@ static void pieces_forget(uintptr_t start, uintptr_t end, struct pmap **gone)
 		} else if (pc->start < start && pc->end > end) {
 			pieces[nr_pieces] = (struct piece){ end, pc->end, pc->map };
 			__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
-			pc->map->pieces++;
+			if (pc->map)
+				pc->map->pieces++;
 			pc->end = start;
 			i++;
 		} else if (pc->start < start) {
@@ -834,7 +835,7 @@ static void pieces_forget(uintptr_t start, uintptr_t end, struct pmap **gone)
 			pc->start = end;
 			i++;
 		} else {
-			if (!--pc->map->pieces) {
+			if (pc->map && !--pc->map->pieces) {
 				pc->map->next = *gone;
 				*gone = pc->map;
 			}
@@ -1005,6 +1006,7 @@ static void *remap(void *addr, size_t old_len, size_t new_len, int flags, void *
 	const int known = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
 	uintptr_t old = (uintptr_t)addr, olen, nlen, to;
 	struct pmap *gone = NULL, *m = NULL;
+	bool ours;
 	ssize_t i;
 	void *r;
 
@@ -1032,9 +1034,11 @@ static void *remap(void *addr, size_t old_len, size_t new_len, int flags, void *
 		errno = ENOMEM;
 		return MAP_FAILED;
 	}
-	if (i >= 0) {
+	ours = i >= 0;
+	if (ours) {
 		m = pieces[i].map;
-		m->pieces++;	/* the moved piece's, so that it stays */
+		if (m)
+			m->pieces++;	/* the moved piece's, so that it stays */
 	}
 	r = real_mremap(addr, old_len, new_len, flags, new_addr);
 	if (r != MAP_FAILED) {
@@ -1047,7 +1051,7 @@ static void *remap(void *addr, size_t old_len, size_t new_len, int flags, void *
 			if (!(flags & MREMAP_DONTUNMAP))
 				pieces_forget(old, old + olen, &gone);
 		}
-		if (m && to != old) {
+		if (ours && to != old) {
 			pieces[nr_pieces] = (struct piece){ to, to + nlen, m };
 			__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
 			m = NULL;
@@ -1098,12 +1102,22 @@ static void atfork_parent(void)
 }
 
 /* The child's copies of our mappings are its memory alone: they hold no
- * region's owner (its calls on our fds are the opener's). */
+ * region's owner (its calls on our fds are the opener's), but stay
+ * pieces, so that mremap keeps Linux's rules for them. */
 static void atfork_child(void)
 {
+	struct pmap *m;
+	size_t i, j;
+
 	pthread_mutex_init(&fds_lock, NULL);
 	maps_held = false;
-	nr_pieces = 0;
+	for (i = 0; i < nr_pieces; i++) {
+		m = pieces[i].map;
+		for (j = i; m && j < nr_pieces; j++)
+			if (pieces[j].map == m)
+				pieces[j].map = NULL;
+		free(m);
+	}
 	pthread_mutex_init(&maps_lock, NULL);
 	fork_child(fds);
 }

@@ -1537,7 +1537,8 @@ static void mmap_outlives_fd(struct fixture *f)
  * mapping (VM_DONTEXPAND | VM_PFNMAP): it moves, holding the vIOMMU where
  * it went, over another mapping of ours too (which lets go); it does not
  * grow (EFAULT, also as a duplicate with old_len 0), span past itself
- * (EFAULT), or stay behind (MREMAP_DONTUNMAP: EINVAL). */
+ * (EFAULT), or stay behind (MREMAP_DONTUNMAP: EINVAL); a forked child's
+ * copy keeps the rules. */
 static void viommu_mremap(struct fixture *f)
 {
 	struct iommu_viommu_selftest data = { .in_data = 0x4242 };
@@ -1572,6 +1573,32 @@ static void viommu_mremap(struct fixture *f)
 	/* Same size, no move asked: nothing to do. */
 	ASSERT_EQ((long)p, (long)mremap(p, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE));
 	ASSERT_EQ(0x4242, p[0]);
+
+	/* A child's copy keeps the rules, and holds nothing of ours. */
+	{
+		pid_t pid;
+		int st;
+
+		fflush(stdout);
+		pid = fork();
+		ASSERT_NE(-1, pid);
+		if (!pid) {
+			void *c;
+
+			if (mremap(p, PAGE_SIZE, 2 * PAGE_SIZE, MREMAP_MAYMOVE) != MAP_FAILED ||
+			    errno != EFAULT)
+				_exit(1);
+			c = mremap(p, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   spot + 2 * PAGE_SIZE);
+			if (c != spot + 2 * PAGE_SIZE || ((uint32_t *)c)[0] != 0x4242)
+				_exit(2);
+			if (mremap(c, PAGE_SIZE, 2 * PAGE_SIZE, 0) != MAP_FAILED || errno != EFAULT)
+				_exit(3);
+			_exit(munmap(c, PAGE_SIZE) ? 4 : 0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		ASSERT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
 
 	/* Moved: the same page, holding the vIOMMU from its new place. */
 	r = mremap(p, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, spot + 2 * PAGE_SIZE);
