@@ -83,7 +83,12 @@ int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long requ
  *             (FAULT_QUEUE_ALLOC, VEVENTQ_ALLOC), and writes its number to
  *             the caller's struct; the hook's from then on, also when the
  *             call then fails (the object stays: the hook's owner
- *             destroys it)
+ *             destroys it). In test mode also IOMMU_TEST_CMD's
+ *             CREATE_ACCESS (@id 0: the access is found by @fd, which
+ *             siommu_iommufd_access_close() destroys; the number goes to
+ *             out_access_fd) and DMABUF_GET (@id 0: the caller's fd on
+ *             the dma-buf, the call's result, the context keeping its
+ *             own)
  *   pidfd     (optional, NULL: none) a new pidfd of the caller's process
  *             (pidfd_open()), which the call owns, or -1: page storage
  *             that IOAS_MAP and IOAS_MAP_FILE make for the caller is
@@ -119,9 +124,13 @@ struct siommu_iommufd_user {
  * memory IOAS_MAP pins is @user's map_file, IOAS_MAP_FILE's fd @user's
  * fd. Returns what siommu_iommufd_ioctl() does for the same struct, the
  * hooks' errors besides (-EFAULT, -ENOMEM for a copy of the caller's
- * arrays). An fd the call makes goes to @user's made_fd; IOMMU_TEST_CMD's
- * operations that reach the caller's memory or make an fd are
- * -EOPNOTSUPP. Thread-safe.
+ * arrays). An fd the call makes goes to @user's made_fd. IOMMU_TEST_CMD
+ * takes the fd an operation names (an access's, a dma-buf's) through
+ * @user's fd (one it does not resolve names nothing: -EBADFD for an
+ * access, -EBADF for a dma-buf, as an fd number closed in this process);
+ * ACCESS_RW's buffer is the caller's memory; the operations that check
+ * pages against the caller's addresses (MD_CHECK_MAP, MD_CHECK_REFS,
+ * ACCESS_PAGES with a uptr) and DIRTY are -EOPNOTSUPP. Thread-safe.
  */
 int siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx, unsigned long request,
 			      uint64_t arg, const struct siommu_iommufd_user *user);

@@ -22,7 +22,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -30,6 +29,7 @@
 #include <siommu/iommufd_test.h>
 
 #include "iommufd/iommufd_internal.h"
+#include "util/vm_rw.h"
 
 /* The user's range array is handed to the C API as it is. */
 _Static_assert(sizeof(struct iommu_iova_range) == sizeof(struct siommu_iova_range),
@@ -58,31 +58,18 @@ static void *uptr(uint64_t v)
 	return (void *)(uintptr_t)v;
 }
 
-/* @len bytes between our @local and our own @addr, through the kernel
- * (process_vm_readv(2) on this process), so that memory that is not there,
- * or not writable, is -EFAULT rather than a fault. */
-static int self_rw(bool write, void *local, uint64_t addr, uint64_t len)
-{
-	struct iovec l = { local, len }, r = { uptr(addr), len };
-	ssize_t n;
-
-	if (len > SSIZE_MAX)
-		return -EFAULT;
-	n = write ? process_vm_writev(getpid(), &l, 1, &r, 1, 0) :
-		    process_vm_readv(getpid(), &l, 1, &r, 1, 0);
-	return n == (ssize_t)len ? 0 : -EFAULT;
-}
-
+/* This process's own memory, through the kernel (vm_rw()): memory that
+ * is not there, or not writable, is -EFAULT rather than a fault. */
 static int self_read(void *priv, void *dst, uint64_t addr, uint64_t len)
 {
 	(void)priv;
-	return self_rw(false, dst, addr, len);
+	return vm_rw(getpid(), false, dst, addr, len) ? -EFAULT : 0;
 }
 
 static int self_write(void *priv, uint64_t addr, const void *src, uint64_t len)
 {
 	(void)priv;
-	return self_rw(true, (void *)src, addr, len);
+	return vm_rw(getpid(), true, (void *)src, addr, len) ? -EFAULT : 0;
 }
 
 /* What siommu_iommufd_ioctl_checked() needs to undo. */
@@ -672,29 +659,67 @@ static int test_cmd_copied(struct ucmd *u, struct iommu_test_cmd *c)
 	return ret ? ret : put;
 }
 
+/*
+ * IOMMU_TEST_CMD for a caller in another process: the fd an operation
+ * names (an access's, a dma-buf's) is the caller's, found through the
+ * user's fd hook (an fd it does not resolve is -1 here, which names no
+ * access and no dma-buf, as a closed number does), and the fd an
+ * operation makes (CREATE_ACCESS's, DMABUF_GET's) goes to its made_fd
+ * hook. The checks of pages against the caller's addresses (MD_CHECK_MAP,
+ * MD_CHECK_REFS, ACCESS_PAGES with uptr) and DIRTY compare pointers of
+ * this process with the caller's: -EOPNOTSUPP.
+ */
+static int test_cmd_remote(struct ucmd *u, struct iommu_test_cmd *c)
+{
+	const struct siommu_iommufd_user *user = u->user;
+	uint32_t *field = NULL, ufd = 0;
+	int ret, fd;
+
+	switch (c->op) {
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+	case IOMMU_TEST_OP_DIRTY:
+		return -EOPNOTSUPP;
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		if (c->access_pages.uptr)
+			return -EOPNOTSUPP;
+		field = &c->id;
+		break;
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+	case IOMMU_TEST_OP_ACCESS_RW:
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		field = &c->id;
+		break;
+	case IOMMU_TEST_OP_DMABUF_REVOKE:
+		field = (uint32_t *)&c->dmabuf_revoke.dmabuf_fd;
+		break;
+	case IOMMU_TEST_OP_MD_CHECK_DMABUF:
+		field = (uint32_t *)&c->check_dmabuf.dmabuf_fd;
+		break;
+	}
+	if (field) {
+		ufd = *field;
+		if (user->fd(user->priv, (int)ufd, &fd))
+			fd = -1;
+		*field = (uint32_t)fd;
+	}
+	ret = c->op == IOMMU_TEST_OP_ACCESS_RW ? test_cmd_copied(u, c) :
+						 ifd_test_cmd(u->ictx, u->cmd, &u->respond);
+	if (field)
+		*field = ufd;	/* the caller's number, in what goes back */
+	if (!ret && c->op == IOMMU_TEST_OP_CREATE_ACCESS)
+		user->made_fd(user->priv, (int)c->create_access.out_access_fd, 0);
+	else if (ret > 0 && c->op == IOMMU_TEST_OP_DMABUF_GET)
+		user->made_fd(user->priv, ret, 0);
+	return ret;
+}
+
 static int test_cmd(struct ucmd *u)
 {
 	struct iommu_test_cmd *c = u->cmd;
 
-	/* Another process's memory is not ours to check or pin, an
-	 * access's or a dma-buf's new fd would be ours, not the caller's,
-	 * and a dma-buf's fd number names no file of ours. */
-	if (remote(u->user)) {
-		switch (c->op) {
-		case IOMMU_TEST_OP_DMABUF_GET:
-		case IOMMU_TEST_OP_DMABUF_REVOKE:
-		case IOMMU_TEST_OP_MD_CHECK_DMABUF:
-		case IOMMU_TEST_OP_MD_CHECK_MAP:
-		case IOMMU_TEST_OP_MD_CHECK_REFS:
-		case IOMMU_TEST_OP_CREATE_ACCESS:
-		case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
-		case IOMMU_TEST_OP_ACCESS_PAGES:
-		case IOMMU_TEST_OP_ACCESS_RW:
-		case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
-		case IOMMU_TEST_OP_DIRTY:
-			return -EOPNOTSUPP;
-		}
-	}
+	if (remote(u->user))
+		return test_cmd_remote(u, c);
 	if (u->user && (c->op == IOMMU_TEST_OP_DIRTY || c->op == IOMMU_TEST_OP_ACCESS_RW))
 		return test_cmd_copied(u, c);
 	return ifd_test_cmd(u->ictx, u->cmd, &u->respond);

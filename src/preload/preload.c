@@ -16,8 +16,8 @@
  *
  * Intercepted: open, open64, openat, openat64 (of those paths), ioctl,
  * read, write, pread, pread64, pwrite, pwrite64, close, dup, dup2, dup3,
- * mmap, mmap64 (on our own fds), munmap (of our mappings, and mmap with
- * MAP_FIXED over them). Every context of the process charges its pins
+ * mmap, mmap64 (on our own fds), munmap and mremap (of our mappings,
+ * and mmap with MAP_FIXED over them). Every context of the process charges its pins
  * to the process's accounting buckets, which siommu_preload_get_acct()
  * reads (siommu/preload.h). A context lives while an fd of it (a
  * /dev/iommu fd, a dup of one, a queue's fd, a VFIO device file bound to
@@ -87,6 +87,7 @@ static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
+static void *(*real_mremap)(void *, size_t, size_t, int, ...);
 
 static void atfork_prepare(void);
 static void atfork_parent(void);
@@ -106,6 +107,7 @@ static void resolve(void)
 	real_dup3 = dlsym(RTLD_NEXT, "dup3");
 	real_mmap = dlsym(RTLD_NEXT, "mmap");
 	real_munmap = dlsym(RTLD_NEXT, "munmap");
+	real_mremap = dlsym(RTLD_NEXT, "mremap");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
@@ -828,7 +830,7 @@ struct pmap {
 
 struct piece {
 	uintptr_t start, end;
-	struct pmap *map;
+	struct pmap *map;	/* NULL: a forked child's copy, holding nothing */
 };
 
 /* Protects the pieces; taken alone (no call into the library under it).
@@ -889,7 +891,8 @@ static void pieces_forget(uintptr_t start, uintptr_t end, struct pmap **gone)
 		} else if (pc->start < start && pc->end > end) {
 			pieces[nr_pieces] = (struct piece){ end, pc->end, pc->map };
 			__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
-			pc->map->pieces++;
+			if (pc->map)
+				pc->map->pieces++;
 			pc->end = start;
 			i++;
 		} else if (pc->start < start) {
@@ -899,7 +902,7 @@ static void pieces_forget(uintptr_t start, uintptr_t end, struct pmap **gone)
 			pc->start = end;
 			i++;
 		} else {
-			if (!--pc->map->pieces) {
+			if (pc->map && !--pc->map->pieces) {
 				pc->map->next = *gone;
 				*gone = pc->map;
 			}
@@ -1042,6 +1045,111 @@ int SIOMMU_EXPORT munmap(void *addr, size_t len)
 	return range_gone(addr, len, true);
 }
 
+/* The piece that maps @addr: its index, or -1. Under maps_lock. */
+static ssize_t piece_at(uintptr_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < nr_pieces; i++)
+		if (pieces[i].start <= addr && addr < pieces[i].end)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * mremap() of one of our mappings, by Linux's rules for an iommufd
+ * region (a VM_DONTEXPAND | VM_PFNMAP mapping: mm/mremap.c): it may
+ * shrink in place and move whole or shrunk (MREMAP_MAYMOVE |
+ * MREMAP_FIXED), the moved mapping holding the owner as the old one did;
+ * it may not grow (EFAULT: old_len 0 too, which would duplicate it), nor
+ * span past its mapping (EFAULT), nor leave its pages behind with
+ * MREMAP_DONTUNMAP (EINVAL). Arguments are checked first, in the system
+ * call's order. Anything else is libc's, and our pieces its call unmaps
+ * (a shrunk tail, a MREMAP_FIXED target, a moved source) let go.
+ */
+static void *remap(void *addr, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+	const uintptr_t pmask = SIOMMU_PAGE_SIZE - 1;
+	const int known = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
+	uintptr_t old = (uintptr_t)addr, olen, nlen, to;
+	struct pmap *gone = NULL, *m = NULL;
+	bool ours;
+	ssize_t i;
+	void *r;
+
+	olen = (old_len + pmask) & ~pmask;
+	nlen = (new_len + pmask) & ~pmask;
+	if ((flags & ~known) || ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) ||
+	    ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || olen != nlen)) ||
+	    (old & pmask) || !nlen || nlen < new_len || olen < old_len)
+		return real_mremap(addr, old_len, new_len, flags, new_addr);
+	maps_lock_take();
+	i = piece_at(old);
+	if (i >= 0 && (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) || nlen > olen)) {
+		int err = (flags & MREMAP_DONTUNMAP) ? EINVAL :
+			  olen > pieces[i].end - old || nlen > olen ? EFAULT : 0;
+
+		if (err) {
+			maps_lock_drop();
+			errno = err;
+			return MAP_FAILED;
+		}
+	}
+	/* Room to split one piece at the target and to add the moved one. */
+	if (pieces_reserve(2)) {
+		maps_lock_drop();
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	ours = i >= 0;
+	if (ours) {
+		m = pieces[i].map;
+		if (m)
+			m->pieces++;	/* the moved piece's, so that it stays */
+	}
+	r = real_mremap(addr, old_len, new_len, flags, new_addr);
+	if (r != MAP_FAILED) {
+		to = (uintptr_t)r;
+		if (to == old) {
+			if (nlen < olen)
+				pieces_forget(old + nlen, old + olen, &gone);
+		} else {
+			pieces_forget(to, to + nlen, &gone);
+			if (!(flags & MREMAP_DONTUNMAP))
+				pieces_forget(old, old + olen, &gone);
+		}
+		if (ours && to != old) {
+			pieces[nr_pieces] = (struct piece){ to, to + nlen, m };
+			__atomic_store_n(&nr_pieces, nr_pieces + 1, __ATOMIC_RELAXED);
+			m = NULL;
+		}
+	}
+	/* Not moved: the hold goes (with the mapping, if nothing is left). */
+	if (m && !--m->pieces) {
+		m->next = gone;
+		gone = m;
+	}
+	maps_lock_drop();
+	pmaps_release(gone);
+	return r;
+}
+
+void SIOMMU_EXPORT *mremap(void *addr, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL;
+	va_list ap;
+
+	init();
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (!__atomic_load_n(&nr_pieces, __ATOMIC_RELAXED))
+		return real_mremap(addr, old_len, new_len, flags, new_addr);
+	return remap(addr, old_len, new_len, flags, new_addr);
+}
+
 /* fork(): the child shares our fds' objects, served from here (fork.c).
  * The fd table's lock is held across the fork, so that the child's
  * handles are exactly the fds it inherits. */
@@ -1061,12 +1169,22 @@ static void atfork_parent(void)
 }
 
 /* The child's copies of our mappings are its memory alone: they hold no
- * region's owner (its calls on our fds are the opener's). */
+ * region's owner (its calls on our fds are the opener's), but stay
+ * pieces, so that mremap keeps Linux's rules for them. */
 static void atfork_child(void)
 {
+	struct pmap *m;
+	size_t i, j;
+
 	pthread_mutex_init(&fds_lock, NULL);
 	maps_held = false;
-	nr_pieces = 0;
+	for (i = 0; i < nr_pieces; i++) {
+		m = pieces[i].map;
+		for (j = i; m && j < nr_pieces; j++)
+			if (pieces[j].map == m)
+				pieces[j].map = NULL;
+		free(m);
+	}
 	pthread_mutex_init(&maps_lock, NULL);
 	fork_child(fds);
 }

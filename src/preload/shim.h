@@ -2,8 +2,9 @@
 /*
  * The pieces of libsiommu-preload.so and what they give each other:
  * preload.c intercepts the libc calls and keeps the fd table, fork.c
- * serves a forked child's fds from the opener, machine.c builds the
- * machine, vfio.c answers the VFIO device files and group.c the group
+ * (with fork_chan.c, fork_serve.c and fork_mem.c: fork.h) serves a
+ * forked child's fds from the opener, machine.c builds the machine,
+ * vfio.c answers the VFIO device files and group.c the group
  * files, dmaeng.c is the device behind each device file.
  */
 #ifndef SIOMMU_PRELOAD_SHIM_H
@@ -81,7 +82,7 @@ int pfd_open(int path, struct pfd *out);
 /* A new eventfd to stand for a file opened with @flags: the fd, -errno. */
 int eventfd_for(int flags);
 
-/* ---- fork.c: fds shared with a forked child ---- */
+/* ---- fork.c: fds shared with a forked child (fork.h: its pieces) ---- */
 
 /* The atfork handlers' halves (preload.c holds the fd table's lock from
  * fork_prepare_fds() to fork_parent()/fork_child()). A child is served

@@ -37,6 +37,7 @@
 #define AIOVA 0x300000ull	/* the child's anonymous buffer */
 #define SIOVA 0x400000ull	/* shared anonymous memory, the parent's too */
 #define FIOVA 0x500000ull	/* a file the child mapped and closed */
+#define XIOVA 0x600000ull	/* the child's, after its fds changed */
 
 static int iommu_fd, dev;
 static uint32_t ioas, dev_id;
@@ -193,6 +194,30 @@ static void child(int in, int out)
 		memset(fbuf, 'F', PG);
 		CHECK(map_at(iommu_fd, ioas, fbuf, PG, FIOVA) == 0);
 		unlink(path);
+	}
+
+	/* An fd the library keeps, closed and its number reused behind its
+	 * back (as by a program that closes every fd it does not know):
+	 * what backs our memory is still found, through a file of its own. */
+	{
+		char link[64], to[64];
+		unsigned char *xbuf;
+		int n, nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ssize_t len;
+
+		CHECK(nul >= 0);
+		for (n = 3; n < 256; n++) {
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", n);
+			len = readlink(link, to, sizeof(to) - 1);
+			if (len > 5 && !memcmp(to + len - 5, "/maps", 5))
+				CHECK(dup2(nul, n) == n);
+		}
+		close(nul);
+		xbuf = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(xbuf != MAP_FAILED);
+		memset(xbuf, 'X', PG);
+		CHECK(map_at(iommu_fd, ioas, xbuf, PG, XIOVA) == 0);
+		CHECK(unmap(iommu_fd, ioas, XIOVA, PG) == 0);
 	}
 
 	/* The device, driven from here, writes our memfd's page. */

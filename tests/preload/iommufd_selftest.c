@@ -1566,6 +1566,103 @@ static void mmap_outlives_fd(struct fixture *f)
 	(void)f;
 }
 
+/* mremap() of a mapping of the iommufd fd, with Linux's rules for such a
+ * mapping (VM_DONTEXPAND | VM_PFNMAP): it moves, holding the vIOMMU where
+ * it went, over another mapping of ours too (which lets go); it does not
+ * grow (EFAULT, also as a duplicate with old_len 0), span past itself
+ * (EFAULT), or stay behind (MREMAP_DONTUNMAP: EINVAL); a forked child's
+ * copy keeps the rules. */
+static void viommu_mremap(struct fixture *f)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0x4242 };
+	struct iommu_viommu_alloc va = { .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_SELFTEST,
+					 .data_len = sizeof(data), .data_uptr = (uintptr_t)&data };
+	const int rw = PROT_READ | PROT_WRITE;
+	uint32_t stdev, idev, parent;
+	uint32_t *p, *q, *r;
+	char *spot;
+
+	ASSERT_EQ(0, mock_domain_flags(f->fd, f->ioas_id, 0, &stdev, NULL, &idev));
+	ASSERT_EQ(0, hwpt_alloc(f->fd, idev, f->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT, &parent));
+	va.dev_id = idev;
+	va.hwpt_id = parent;
+	ASSERT_EQ(0, ioctl(f->fd, IOMMU_VIOMMU_ALLOC, &va));
+	/* Two free pages to move to, and the page after the mapping free. */
+	spot = mmap(NULL, 4 * PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, spot);
+	ASSERT_EQ(0, munmap(spot + PAGE_SIZE, PAGE_SIZE));
+	p = mmap(spot, PAGE_SIZE, rw, MAP_SHARED | MAP_FIXED, f->fd, (off_t)data.out_mmap_offset);
+	ASSERT_EQ((long)spot, (long)p);
+
+	EXPECT_ERRNO(EFAULT, (long)mremap(p, PAGE_SIZE, 2 * PAGE_SIZE, 0));
+	EXPECT_ERRNO(EFAULT, (long)mremap(p, PAGE_SIZE, 2 * PAGE_SIZE, MREMAP_MAYMOVE));
+	EXPECT_ERRNO(EFAULT, (long)mremap(p, 0, PAGE_SIZE, MREMAP_MAYMOVE));
+	EXPECT_ERRNO(EINVAL, (long)mremap(p, PAGE_SIZE, PAGE_SIZE,
+					  MREMAP_MAYMOVE | MREMAP_DONTUNMAP));
+	EXPECT_ERRNO(EFAULT, (long)mremap(p, 2 * PAGE_SIZE, 2 * PAGE_SIZE,
+					  MREMAP_MAYMOVE | MREMAP_FIXED, spot + 2 * PAGE_SIZE));
+	/* Arguments first: a bad flag is EINVAL on our mapping too. */
+	EXPECT_ERRNO(EINVAL, (long)mremap(p, PAGE_SIZE, 2 * PAGE_SIZE, MREMAP_FIXED, spot));
+	/* Same size, no move asked: nothing to do. */
+	ASSERT_EQ((long)p, (long)mremap(p, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE));
+	ASSERT_EQ(0x4242, p[0]);
+
+	/* A child's copy keeps the rules, and holds nothing of ours. */
+	{
+		pid_t pid;
+		int st;
+
+		fflush(stdout);
+		pid = fork();
+		ASSERT_NE(-1, pid);
+		if (!pid) {
+			void *c;
+
+			if (mremap(p, PAGE_SIZE, 2 * PAGE_SIZE, MREMAP_MAYMOVE) != MAP_FAILED ||
+			    errno != EFAULT)
+				_exit(1);
+			c = mremap(p, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   spot + 2 * PAGE_SIZE);
+			if (c != spot + 2 * PAGE_SIZE || ((uint32_t *)c)[0] != 0x4242)
+				_exit(2);
+			if (mremap(c, PAGE_SIZE, 2 * PAGE_SIZE, 0) != MAP_FAILED || errno != EFAULT)
+				_exit(3);
+			_exit(munmap(c, PAGE_SIZE) ? 4 : 0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		ASSERT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+
+	/* Moved: the same page, holding the vIOMMU from its new place. */
+	r = mremap(p, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, spot + 2 * PAGE_SIZE);
+	ASSERT_EQ((long)(spot + 2 * PAGE_SIZE), (long)r);
+	ASSERT_EQ(0x4242, r[0]);
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, va.out_viommu_id));
+	/* Unmapping where it was is not unmapping it. */
+	ASSERT_EQ(0, munmap(spot, 2 * PAGE_SIZE));
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, va.out_viommu_id));
+
+	/* Moved over another mapping of ours, which lets go. */
+	q = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, f->fd, (off_t)data.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, q);
+	p = mremap(r, PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	ASSERT_EQ((long)q, (long)p);
+	ASSERT_EQ(0x4242, p[0]);
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, va.out_viommu_id));
+
+	/* Other memory is libc's (it grows), and moved over ours lets ours go. */
+	q = mmap(NULL, PAGE_SIZE, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	r = mremap(q, PAGE_SIZE, 3 * PAGE_SIZE, MREMAP_MAYMOVE);
+	ASSERT_NE(MAP_FAILED, r);
+	q = mremap(r, 3 * PAGE_SIZE, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, p);
+	ASSERT_EQ((long)p, (long)q);
+	ASSERT_EQ(0, destroy(f->fd, va.out_viommu_id));
+	ASSERT_EQ(0, munmap(q, PAGE_SIZE));
+	ASSERT_EQ(0, munmap(spot + 3 * PAGE_SIZE, PAGE_SIZE));
+	ASSERT_EQ(0, destroy(f->fd, parent));
+}
+
 static int rlimit_mode_set(int fd, uint64_t val)
 {
 	struct iommu_option cmd = { .size = sizeof(cmd), .option_id = IOMMU_OPTION_RLIMIT_MODE,
@@ -1661,26 +1758,93 @@ static void capabilities(struct fixture *f)
 
 static bool in_child;	/* fork mode: the case runs in a forked child */
 
-/* The dma-buf ops answer the opener alone: from a child -EOPNOTSUPP
- * before anything else (DMABUF_GET's fd would be the opener's; the fd
- * REVOKE and MD_CHECK_DMABUF name is one of the child's). */
-static void dmabuf_opener_only(struct fixture *f)
+/* The fds test operations make and name, alike in the opener and in a
+ * forked child (whose access and dma-buf fds are real fds of its own):
+ * an access fd polled, read, inherited by a child of its own, dup'd and
+ * closed, the last close destroying the access; ACCESS_RW on the
+ * caller's memory; fds that name no access or no dma-buf; a dma-buf's
+ * fd and its close-on-exec flag. In a child, ACCESS_PAGES checking
+ * against the caller's addresses is refused. */
+static void test_fds(struct fixture *f)
 {
-	int dfd, nul;
+	uint8_t tmp[2 * PAGE_SIZE];
+	struct pollfd pfd;
+	uint64_t iova = 0;
+	uint32_t id;
+	int afd, afd2, nul, dfd, st;
+	pid_t pid;
 
-	if (!in_child) {
-		dfd = dmabuf_get(f->fd, 2 * PAGE_SIZE, 0);
-		ASSERT_NE(-1, dfd);
-		ASSERT_EQ(0, dmabuf_revoke(f->fd, dfd, 1));
-		ASSERT_EQ(0, close(dfd));
-		return;
-	}
-	EXPECT_ERRNO(EOPNOTSUPP, dmabuf_get(f->fd, 2 * PAGE_SIZE, 0));
-	EXPECT_ERRNO(EOPNOTSUPP, dmabuf_get(f->fd, 0, 0));
+	ASSERT_EQ(0, ioas_map(f->fd, f->ioas_id, f->buffer, 4 * PAGE_SIZE, &iova, 0));
+	ASSERT_EQ(0, create_access(f->fd, f->ioas_id, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(1, afd > 2);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(afd, F_GETFD));
+	pfd = (struct pollfd){ .fd = afd, .events = POLLIN | POLLOUT };
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLOUT, pfd.revents);
+	EXPECT_ERRNO(EINVAL, read(afd, tmp, 8));
+
+	/* Its IOAS's memory, read and written from the caller's. */
+	memset(tmp, 0x5e, sizeof(tmp));
+	ASSERT_EQ(0, access_rw(f->fd, afd, iova + 10, tmp, sizeof(tmp), MOCK_ACCESS_RW_WRITE));
+	ASSERT_EQ(0, memcmp(f->buffer + 10, tmp, sizeof(tmp)));
+	f->buffer[PAGE_SIZE] = 0x21;
+	memset(tmp, 0, sizeof(tmp));
+	ASSERT_EQ(0, access_rw(f->fd, afd, iova, tmp, sizeof(tmp), MOCK_ACCESS_RW_SLOW_PATH));
+	ASSERT_EQ(0x21, tmp[PAGE_SIZE]);
+	ASSERT_EQ(0, access_pages(f->fd, afd, iova, 2 * PAGE_SIZE, NULL, 0, &id));
+	ASSERT_EQ(0, destroy_access_pages(f->fd, afd, id));
+	EXPECT_ERRNO(ENOENT, destroy_access_pages(f->fd, afd, id));
+	if (in_child)
+		EXPECT_ERRNO(EOPNOTSUPP, access_pages(f->fd, afd, iova, PAGE_SIZE, f->buffer, 0,
+						      &id));
+
+	/* A child of ours uses it too; its exit leaves it ours. */
+	fflush(stdout);
+	pid = fork();
+	ASSERT_NE(-1, pid);
+	if (!pid)
+		_exit(access_rw(f->fd, afd, iova, tmp, 16, 0) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(1, WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_EQ(0, access_rw(f->fd, afd, iova, tmp, 16, 0));
+
+	/* A dup keeps the access; the last close destroys it. (The
+	 * opener's own test operations find an access by the number it was
+	 * made with only.) */
+	afd2 = dup(afd);
+	ASSERT_NE(-1, afd2);
+	ASSERT_EQ(0, close(afd));
+	if (in_child)
+		ASSERT_EQ(0, access_rw(f->fd, afd2, iova, tmp, 16, 0));
+	EXPECT_ERRNO(EBUSY, destroy(f->fd, f->ioas_id));
+	ASSERT_EQ(0, close(afd2));
+	EXPECT_ERRNO(EBADFD, access_rw(f->fd, afd2, iova, tmp, 16, 0));
+	if (!f->mock_domains)
+		ASSERT_EQ(0, destroy(f->fd, f->ioas_id));
+
+	/* Fds that name no access: the iommufd's, another file's. */
+	EXPECT_ERRNO(EBADFD, access_rw(f->fd, f->fd, iova, tmp, 16, 0));
 	nul = open("/dev/null", O_RDWR);
 	ASSERT_NE(-1, nul);
-	EXPECT_ERRNO(EOPNOTSUPP, dmabuf_revoke(f->fd, nul, 1));
-	EXPECT_ERRNO(EOPNOTSUPP, check_dmabuf(f->fd, f->hwpt_id[0], nul, 0, 0, PAGE_SIZE));
+	EXPECT_ERRNO(EBADFD, destroy_access_pages(f->fd, nul, 0));
+
+	/* A dma-buf's fd is the caller's, close-on-exec as asked. */
+	dfd = dmabuf_get(f->fd, 2 * PAGE_SIZE, 0);
+	ASSERT_EQ(1, dfd > 2);
+	ASSERT_EQ(0, fcntl(dfd, F_GETFD));
+	ASSERT_EQ(0, close(dfd));
+	dfd = dmabuf_get(f->fd, 2 * PAGE_SIZE, O_CLOEXEC);
+	ASSERT_EQ(1, dfd > 2);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(dfd, F_GETFD));
+	EXPECT_ERRNO(EINVAL, dmabuf_get(f->fd, 0, 0));
+	EXPECT_ERRNO(EBADF, dmabuf_revoke(f->fd, -1, 1));
+	EXPECT_ERRNO(EINVAL, dmabuf_revoke(f->fd, nul, 1));
+	EXPECT_ERRNO(EINVAL, dmabuf_revoke(f->fd, f->fd, 1));
+	ASSERT_EQ(0, dmabuf_revoke(f->fd, dfd, 1));
+	ASSERT_EQ(0, dmabuf_revoke(f->fd, dfd, 0));
+	ASSERT_EQ(0, close(dfd));
+	EXPECT_ERRNO(EBADF, dmabuf_revoke(f->fd, dfd, 1));
 	ASSERT_EQ(0, close(nul));
 }
 
@@ -1688,8 +1852,10 @@ struct test_case {
 	const char *name;
 	void (*fn)(struct fixture *f);
 	bool remote;		/* runs in a forked child too: it uses no test
-				 * operation on the caller's memory or access
-				 * fds, which are the opener's alone */
+				 * operation that checks pages against the
+				 * caller's addresses (MD_CHECK_MAP,
+				 * MD_CHECK_REFS, ACCESS_PAGES with a uptr)
+				 * and no DIRTY */
 };
 
 static const struct test_case cases[] = {
@@ -1712,16 +1878,14 @@ static const struct test_case cases[] = {
 	{ "memory_limit", memory_limit, false },
 	{ "two_fds", two_fds, false },
 	{ "capabilities", capabilities, false },
-	/* The dma-buf ops are the opener's alone: DMABUF_GET's fd would be
-	 * the opener's, REVOKE and MD_CHECK_DMABUF name one of the caller's
-	 * fds (-EOPNOTSUPP from a child). */
-	{ "dmabuf_simple", dmabuf_simple, false },
-	{ "dmabuf_revoke", dmabuf_revoke_case, false },
-	{ "dmabuf_check_errors", dmabuf_check_errors, false },
-	{ "dmabuf_dma", dmabuf_dma, false },
-	{ "dmabuf_opener_only", dmabuf_opener_only, true },
+	{ "dmabuf_simple", dmabuf_simple, true },
+	{ "dmabuf_revoke", dmabuf_revoke_case, true },
+	{ "dmabuf_check_errors", dmabuf_check_errors, true },
+	{ "dmabuf_dma", dmabuf_dma, true },
+	{ "test_fds", test_fds, true },
 	{ "viommu_mmap", viommu_mmap, false },
 	{ "mmap_outlives_fd", mmap_outlives_fd, false },
+	{ "viommu_mremap", viommu_mremap, false },
 };
 
 static void run_case(const struct test_case *c, unsigned int domains)
