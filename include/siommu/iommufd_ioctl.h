@@ -76,7 +76,11 @@ int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long requ
  *             bytes from *start are the caller's, shared with it; or, *fd
  *             -1, the same memory mapped in this process at address
  *             *start (kept mapped while pinned, as siommu_ioas_map()
- *             asks); -EFAULT where there is none
+ *             asks); -EFAULT where there is none (the map succeeds, and
+ *             its storage's first pin fails so, as Linux's of memory not
+ *             there); any other error (memory that is there but cannot
+ *             be given now) fails the map, after the checks of the
+ *             request, making nothing
  *   fd        the caller's fd @ufd (IOAS_MAP_FILE) as an fd of this
  *             process (*fd, open during the call); -EBADF
  *   made_fd   the call made @fd, an fd of this process, for object @id

@@ -296,8 +296,9 @@ struct pin_req {
 	int fd;				/* MAP_FILE, with start */
 	uint64_t start;
 	bool file;
-	int err;			/* no memory at uva: storage whose
-					 * pinning fails so */
+	int err;			/* no memory at uva: -EFAULT makes
+					 * storage whose pinning fails so;
+					 * another error fails the map */
 	struct ifd_source *src;		/* the memory's process and buckets
 					 * (the storage takes its pidfd), or
 					 * NULL: this one, the context's */
@@ -306,8 +307,12 @@ struct pin_req {
 static int pin(struct siommu_iommufd *ictx, const struct pin_req *req, uint64_t length,
 	       unsigned int flags, struct ifd_pages **out)
 {
-	if (req->err)
+	/* Only memory that is not there waits for a pin to fail, as
+	 * Linux's; memory that is there but cannot be given fails now. */
+	if (req->err == -EFAULT)
 		return ifd_pages_unreachable(ictx, req->start, length, req->err, out);
+	if (req->err)
+		return req->err;
 	if (req->file)
 		return ifd_pages_from_file(ictx, req->fd, req->start, length,
 					   flags & SIOMMU_IOAS_MAP_WRITEABLE, req->src, out);

@@ -625,9 +625,11 @@ int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 /*
  * IOAS_MAP of another process's memory, from @src (whose pidfd these
  * take and close; -1: none): ifd_ioas_map_fd - siommu_ioas_map_file() of
- * the file that holds it (@fd from @start), or, with @err, none: storage
- * whose every pin fails with @err (Linux pins, and fails, only when the
- * pages are first needed). ifd_ioas_map_src - siommu_ioas_map() of it,
+ * the file that holds it (@fd from @start), or, with @err -EFAULT, none:
+ * storage whose every pin fails so (Linux pins, and fails, only when the
+ * pages are first needed); another @err (the memory is there, but cannot
+ * be given to us) fails the map itself, after the checks of the request,
+ * making nothing. ifd_ioas_map_src - siommu_ioas_map() of it,
  * mapped here too at @uva. The storage charges @src's buckets and is
  * pinned first only while that process lives (-EFAULT once it has
  * exited, as Linux's pin of a gone mm).

@@ -48,7 +48,8 @@ struct call {
 	struct conn *conn;
 	const struct rq *q;
 	int fd;			/* what rode with it, or -1 */
-	bool not_shared;	/* map_file found no shared memory of ours */
+	bool not_shared;	/* map_file found no shared memory of ours
+				 * (-EREMOTE) */
 	int made_fd;		/* an fd the call made (a queue's, an
 				 * access's, a dma-buf's), or -1 */
 	uint32_t made_id;	/* and its object */
@@ -90,12 +91,17 @@ static int hook_map_file(void *priv, uint64_t addr, uint64_t len, int *fd, uint6
 		return c->q->map_err;
 	if (addr != c->q->map_addr || len != c->q->map_len)
 		return -EFAULT;
-	/* Shared memory with no file to pass: ours too, or nothing. */
+	/* Shared memory with no file to pass: ours too, or nothing. Shared
+	 * memory we lack is there, in the child, which moves it and asks
+	 * again: the map fails now (not -EFAULT, which a map with no
+	 * domain records for its first pin to fail). */
 	if (c->fd < 0) {
-		if (!c->q->map_ino ||
-		    own_mapping((dev_t)c->q->map_dev, c->q->map_ino, c->q->map_start, len, &at)) {
-			c->not_shared = c->q->map_ino;
+		if (!c->q->map_ino)
 			return -EFAULT;
+		if (own_mapping((dev_t)c->q->map_dev, c->q->map_ino, c->q->map_start, len,
+				&at)) {
+			c->not_shared = true;
+			return -EREMOTE;
 		}
 		*fd = -1;
 		*start = at;
@@ -619,8 +625,10 @@ static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 			p.ret = serve_vfio_ioctl(c, f, q, &p.handle);
 		else
 			p.ret = serve_iommufd_ioctl(c, *f, &call, &out_fd, &p.handle);
-		if (call.not_shared && p.ret == -EFAULT)
+		if (call.not_shared && p.ret == -EREMOTE) {
+			p.ret = -EFAULT;
 			p.handle = RP_NOT_SHARED;
+		}
 		break;
 	case RQ_READ:
 	case RQ_WRITE:

@@ -1848,6 +1848,61 @@ static void test_fds(struct fixture *f)
 	ASSERT_EQ(0, close(nul));
 }
 
+/* The first pin of memory mapped into an IOAS with no domain, by each
+ * use that pins it (an access's pin, an access's copy, a domain
+ * attached afterwards), of memory the caller has alone: shared
+ * anonymous memory made here (in a forked child, memory its parent
+ * lacks) and private memory. The pin finds the caller's bytes, and a
+ * copy into the IOAS lands in the caller's memory. */
+static void first_pin(struct fixture *f)
+{
+	static const int kinds[] = { MAP_SHARED, MAP_PRIVATE };
+	uint8_t tmp[PAGE_SIZE], *buf;
+	uint32_t ioas, id, stdev = 0;
+	uint64_t iova;
+	int afd;
+
+	for (unsigned int k = 0; k < 2; k++) {
+		for (unsigned int use = 0; use < 3; use++) {
+			buf = mmap(NULL, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+				   kinds[k] | MAP_ANONYMOUS, -1, 0);
+			ASSERT_NE(MAP_FAILED, buf);
+			memset(buf, 0x30 + (int)(k * 3 + use), 4 * PAGE_SIZE);
+			ASSERT_EQ(0, ioas_alloc(f->fd, &ioas));
+			/* Within the mock domain's aperture. */
+			iova = MOCK_APERTURE_START;
+			ASSERT_EQ(0, ioas_map(f->fd, ioas, buf, 4 * PAGE_SIZE, &iova,
+					      IOMMU_IOAS_MAP_FIXED_IOVA));
+			if (use == 2)
+				ASSERT_EQ(0, mock_domain_flags(f->fd, ioas, 0, &stdev, NULL,
+							       NULL));
+			ASSERT_EQ(0, create_access(f->fd, ioas,
+						   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd));
+			if (use == 0) {
+				ASSERT_EQ(0, access_pages(f->fd, afd, iova, 4 * PAGE_SIZE, NULL,
+							  0, &id));
+				ASSERT_EQ(0, destroy_access_pages(f->fd, afd, id));
+			}
+			memset(tmp, 0, sizeof(tmp));
+			ASSERT_EQ(0, access_rw(f->fd, afd, iova + PAGE_SIZE, tmp, sizeof(tmp), 0));
+			ASSERT_EQ(0x30 + (int)(k * 3 + use), tmp[0]);
+			ASSERT_EQ(tmp[0], tmp[PAGE_SIZE - 1]);
+			memset(tmp, 0x7c, sizeof(tmp));
+			ASSERT_EQ(0, access_rw(f->fd, afd, iova + 2 * PAGE_SIZE + 8, tmp, 16,
+					       MOCK_ACCESS_RW_WRITE));
+			ASSERT_EQ(0x7c, buf[2 * PAGE_SIZE + 8]);
+			ASSERT_EQ(0x7c, buf[2 * PAGE_SIZE + 23]);
+			ASSERT_EQ(0x30 + (int)(k * 3 + use), buf[2 * PAGE_SIZE + 24]);
+			ASSERT_EQ(0, close(afd));
+			if (use == 2)
+				ASSERT_EQ(0, destroy(f->fd, stdev));
+			ASSERT_EQ(0, ioas_unmap(f->fd, ioas, iova, 4 * PAGE_SIZE, NULL));
+			ASSERT_EQ(0, destroy(f->fd, ioas));
+			ASSERT_EQ(0, munmap(buf, 4 * PAGE_SIZE));
+		}
+	}
+}
+
 struct test_case {
 	const char *name;
 	void (*fn)(struct fixture *f);
@@ -1883,6 +1938,7 @@ static const struct test_case cases[] = {
 	{ "dmabuf_check_errors", dmabuf_check_errors, true },
 	{ "dmabuf_dma", dmabuf_dma, true },
 	{ "test_fds", test_fds, true },
+	{ "first_pin", first_pin, true },
 	{ "viommu_mmap", viommu_mmap, false },
 	{ "mmap_outlives_fd", mmap_outlives_fd, false },
 	{ "viommu_mremap", viommu_mremap, false },
