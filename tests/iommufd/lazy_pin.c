@@ -15,12 +15,20 @@
  *     once the memory is there;
  *   - every fallible step of those first uses fails changing nothing;
  *   - a VFIO type1 v1 unmap that cuts an area an access pins and a domain
- *     maps leaves both halves pinned for both, the pins dropping to none.
+ *     maps leaves both halves pinned for both, the pins dropping to none;
+ *   - a caller in another process (siommu_iommufd_ioctl_user()) whose
+ *     memory is not there (-EFAULT from map_file) maps into an IOAS with
+ *     no domain, and the first pin fails; memory that is there but cannot
+ *     be given (any other error) fails the map itself, after the checks
+ *     of the request, making nothing.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
 #include <siommu/vfio_abi.h>
 
@@ -386,6 +394,98 @@ static void first_use_fail_nth(void)
 	munmap(buf, 1 << 20);
 }
 
+/* A caller in another process, which is this one: its struct and
+ * buffers are ours; map_file gives *err, or the memory itself. */
+static int user_read(void *priv, void *dst, uint64_t addr, uint64_t len)
+{
+	(void)priv;
+	memcpy(dst, (const void *)(uintptr_t)addr, len);
+	return 0;
+}
+
+static int user_write(void *priv, uint64_t addr, const void *src, uint64_t len)
+{
+	(void)priv;
+	memcpy((void *)(uintptr_t)addr, src, len);
+	return 0;
+}
+
+static int user_map_file(void *priv, uint64_t addr, uint64_t len, int *fd, uint64_t *start)
+{
+	(void)len;
+	if (*(int *)priv)
+		return *(int *)priv;
+	*fd = -1;
+	*start = addr;
+	return 0;
+}
+
+static int user_fd(void *priv, int ufd, int *fd)
+{
+	(void)priv;
+	(void)ufd;
+	(void)fd;
+	return -EBADF;
+}
+
+static void user_made_fd(void *priv, int fd, uint32_t id)
+{
+	(void)priv;
+	(void)id;
+	close(fd);
+}
+
+static void remote_map_errors(void)
+{
+	static const int busy[] = { -EBUSY, -ENOMEM, -EREMOTE };
+	struct tfd t;
+	uint8_t *buf = tfd_buf(16384, 5);
+	uint32_t ioas, acc;
+	int err = 0;
+	const struct siommu_iommufd_user user = {
+		.read = user_read, .write = user_write, .map_file = user_map_file,
+		.fd = user_fd, .made_fd = user_made_fd, .priv = &err,
+	};
+	struct iommu_ioas_map m;
+	unsigned int i;
+
+	tfd_setup(&t, UINT64_MAX);
+	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
+	CHECK_OK(siommu_iommufd_access_create(t.ictx, ioas, &acc_ops, NULL,
+					      SIOMMU_IOMMUFD_ACCESS_NEEDS_PIN_PAGES, &acc));
+	m = (struct iommu_ioas_map){
+		.size = sizeof(m), .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+					    IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas, .user_va = (uintptr_t)buf, .length = 16384, .iova = 0x100000,
+	};
+	/* Memory there but not given: the map fails, after its checks. */
+	for (i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
+		err = busy[i];
+		TFD_FAILS(&t, ioas, busy[i],
+			  siommu_iommufd_ioctl_user(t.ictx, IOMMU_IOAS_MAP, (uintptr_t)&m, &user));
+		m.ioas_id = 999;
+		TFD_FAILS(&t, ioas, -ENOENT,
+			  siommu_iommufd_ioctl_user(t.ictx, IOMMU_IOAS_MAP, (uintptr_t)&m, &user));
+		m.ioas_id = ioas;
+	}
+	/* Memory not there: mapped, and the first pin fails. */
+	err = -EFAULT;
+	CHECK_OK(siommu_iommufd_ioctl_user(t.ictx, IOMMU_IOAS_MAP, (uintptr_t)&m, &user));
+	TFD_FAILS(&t, ioas, -EFAULT, siommu_iommufd_access_pin_pages(t.ictx, acc, 0x100000,
+								     16384, NULL, 0));
+	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0x100000, 16384, NULL));
+	/* The memory given: mapped at the same IOVA (nothing was left
+	 * there), and pinned. */
+	err = 0;
+	CHECK_OK(siommu_iommufd_ioctl_user(t.ictx, IOMMU_IOAS_MAP, (uintptr_t)&m, &user));
+	CHECK_OK(siommu_iommufd_access_pin_pages(t.ictx, acc, 0x100000, 16384, NULL, 0));
+	CHECK_EQ(locked(&t), 4);
+	CHECK_OK(siommu_iommufd_access_unpin_pages(t.ictx, acc, 0x100000, 16384));
+	CHECK_OK(siommu_iommufd_access_destroy(t.ictx, acc));
+	tfd_teardown(&t);
+	munmap(buf, 16384);
+}
+
 int main(void)
 {
 	domain_triggers();
@@ -394,5 +494,6 @@ int main(void)
 	first_use_failures();
 	cut_under_pin();
 	first_use_fail_nth();
+	remote_map_errors();
 	return 0;
 }
