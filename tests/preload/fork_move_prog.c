@@ -16,8 +16,9 @@
  *         both kinds of writes wait for the move;
  *   user  only UFFD_USER_MODE_ONLY: stores wait, a pread() into the
  *         buffer during the move fails with EFAULT (and is done again);
- *   none  no userfaultfd: the map is EBUSY while the writer runs, and
- *         maps once the child is single-threaded again.
+ *   none  no userfaultfd: the map is EBUSY while the writer runs (into
+ *         an IOAS with no domain too), and maps once the child is
+ *         single-threaded again.
  */
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -48,6 +49,7 @@
 
 static int iommu_fd, dev;
 static uint32_t ioas;
+static uint32_t bare;	/* an IOAS with no domain: its maps pin nothing */
 
 struct writer {
 	uint64_t *slot;
@@ -83,15 +85,20 @@ static void *write_slots(void *arg)
 	return NULL;
 }
 
-static int map_at(void *va, uint64_t len, uint64_t iova)
+static int map_into(uint32_t id, void *va, uint64_t len, uint64_t iova)
 {
 	struct iommu_ioas_map m = {
-		.size = sizeof(m), .ioas_id = ioas, .user_va = (uintptr_t)va, .length = len,
+		.size = sizeof(m), .ioas_id = id, .user_va = (uintptr_t)va, .length = len,
 		.iova = iova, .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 				       IOMMU_IOAS_MAP_WRITEABLE,
 	};
 
 	return ioctl(iommu_fd, IOMMU_IOAS_MAP, &m);
+}
+
+static int map_at(void *va, uint64_t len, uint64_t iova)
+{
+	return map_into(ioas, va, len, iova);
 }
 
 static void unmap(uint64_t iova, uint64_t len)
@@ -171,8 +178,10 @@ static bool round_run(const char *mode, bool kernel, int src, bool dma)
 	ret = map_at(w.slot, SIZE, BIOVA);
 	after = __atomic_load_n(&w.done, __ATOMIC_ACQUIRE);
 	if (!strcmp(mode, "none")) {
-		/* Nothing can hold the writer: refused, nothing moved. */
+		/* Nothing can hold the writer: refused, nothing moved; into
+		 * an IOAS with no domain too, which pins nothing yet. */
 		CHECK(ret == -1 && errno == EBUSY);
+		CHECK(map_into(bare, w.slot, SIZE, BIOVA) == -1 && errno == EBUSY);
 	} else {
 		CHECK(ret == 0);
 	}
@@ -245,6 +254,8 @@ int main(int argc, char **argv)
 	CHECK(iommu_fd >= 0);
 	CHECK(ioctl(iommu_fd, IOMMU_IOAS_ALLOC, &a) == 0);
 	ioas = a.out_ioas_id;
+	CHECK(ioctl(iommu_fd, IOMMU_IOAS_ALLOC, &a) == 0);
+	bare = a.out_ioas_id;
 	dev = open("/dev/vfio/devices/vfio0", O_RDWR);
 	CHECK(dev >= 0);
 	CHECK(vfio_bind(dev, iommu_fd, &dev_id) == 0);
