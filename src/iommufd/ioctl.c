@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,12 +51,45 @@ struct ucmd {
 	struct siommu_iommufd *ictx;
 	void *cmd;
 	bool respond;		/* write the struct back, even on failure */
+	uint32_t made;		/* an object the call made, or 0: destroyed
+				 * when the struct cannot be written back, as
+				 * Linux aborts it then */
 	const struct siommu_iommufd_user *user;	/* NULL: this process */
 };
 
 static void *uptr(uint64_t v)
 {
 	return (void *)(uintptr_t)v;
+}
+
+/* This process's ID, which getpid(2) would ask the kernel for at every
+ * copy: kept from the first, and forgotten in a child of fork() (whose
+ * handlers run before it returns). A child made without them (clone(2)
+ * without CLONE_VM, _Fork()) does not use the checked copy; vfork()'s
+ * child shares our memory, which our ID then still names. */
+static pid_t self_pid;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void self_pid_forget(void)
+{
+	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void self_pid_watch(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_forget);
+}
+
+static pid_t self(void)
+{
+	pid_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+
+	if (!pid) {
+		pthread_once(&self_pid_once, self_pid_watch);
+		pid = getpid();
+		__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
 }
 
 /* @len bytes between our @local and our own @addr, through the kernel
@@ -68,8 +102,8 @@ static int self_rw(bool write, void *local, uint64_t addr, uint64_t len)
 
 	if (len > SSIZE_MAX)
 		return -EFAULT;
-	n = write ? process_vm_writev(getpid(), &l, 1, &r, 1, 0) :
-		    process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+	n = write ? process_vm_writev(self(), &l, 1, &r, 1, 0) :
+		    process_vm_readv(self(), &l, 1, &r, 1, 0);
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
@@ -99,6 +133,10 @@ static void self_made_fd(void *priv, int fd, uint32_t id)
 	c->made_id = id;
 }
 
+const struct siommu_iommufd_user ifd_self_checked = {
+	.read = self_read, .write = self_write,
+};
+
 /* Whether @user is a caller in another process: not this process's own,
  * trusted (NULL) or checked. */
 static bool remote(const struct siommu_iommufd_user *user)
@@ -124,41 +162,91 @@ int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const v
 	return 0;
 }
 
+int ifd_ucopy_zeroed(const struct siommu_iommufd_user *user, uint64_t addr, uint64_t len)
+{
+	unsigned char b[256];
+	uint64_t i, n;
+	int ret;
+
+	for (i = 0; i < len; i += n) {
+		n = len - i < sizeof(b) ? len - i : sizeof(b);
+		ret = ifd_ucopy_in(user, b, addr + i, n);
+		if (ret)
+			return ret;
+		if (b[0] || memcmp(b, b + 1, n - 1))
+			return -E2BIG;
+	}
+	return 0;
+}
+
+int ifd_ucopy_str(const struct siommu_iommufd_user *user, char *dst, uint64_t addr,
+		  uint64_t size)
+{
+	const uint64_t page = 4096;
+	uint64_t got = 0, n;
+
+	while (got < size) {
+		/* Never past the page the NUL is on: the next may not be. */
+		n = page - (addr + got) % page;
+		if (n > size - got)
+			n = size - got;
+		if (ifd_ucopy_in(user, dst + got, addr + got, n))
+			return -EFAULT;
+		if (memchr(dst + got, 0, n))
+			return 0;
+		got += n;
+	}
+	return -EINVAL;
+}
+
+/* How ubuf_get() copies an array the caller's struct points at; with
+ * neither, the call only writes it (ubuf_put()). */
+enum {
+	UB_IN = 1,		/* the call reads it: copied in */
+	UB_PIN = 2,		/* Linux pins it for writing before the call
+				 * acts: memory the caller cannot write fails
+				 * before anything changes */
+};
+
 /*
  * An array the caller's struct points at (@len bytes at @addr), for the
  * C API: the caller's own memory for a trusted caller in this process;
- * otherwise a copy of ours, read in, and for an array the call writes
- * (@out) written back as it is, so that memory the caller cannot have
- * written fails before the call changes anything. An empty one is the
- * caller's address as it is, which the C API checks but does not
- * follow. ubuf_put() writes the copy back with @out (when @ok) and frees
- * it. 0, -ENOMEM, -EFAULT.
+ * otherwise a copy of ours, read in with UB_IN (zeroed without), and with
+ * UB_PIN written back as it is, so that memory the caller cannot write
+ * fails before the call changes anything. An empty one is the caller's
+ * address as it is, which the C API checks but does not follow.
+ * ubuf_put() writes the copy back when @ok (the call wrote it) and
+ * frees it. 0, -ENOMEM, -EFAULT.
  */
-static int ubuf_get(struct ucmd *u, uint64_t addr, uint64_t len, bool out, void **buf)
+static int ubuf_get(struct ucmd *u, uint64_t addr, uint64_t len, unsigned int how, void **buf)
 {
-	int ret;
+	int ret = 0;
 
 	if (!u->user || !len) {
 		*buf = uptr(addr);
 		return 0;
 	}
-	if (len > SIZE_MAX || !(*buf = malloc(len)))
+	if (len > SIZE_MAX)
 		return -ENOMEM;
-	ret = ifd_ucopy_in(u->user, *buf, addr, len);
-	if (!ret && out)
+	*buf = how & UB_IN ? malloc(len) : calloc(1, len);
+	if (!*buf)
+		return -ENOMEM;
+	if (how & UB_IN)
+		ret = ifd_ucopy_in(u->user, *buf, addr, len);
+	if (!ret && (how & UB_PIN))
 		ret = ifd_ucopy_out(u->user, addr, *buf, len);
 	if (ret)
 		free(*buf);
 	return ret;
 }
 
-static int ubuf_put(struct ucmd *u, uint64_t addr, void *buf, uint64_t len, bool out)
+static int ubuf_put(struct ucmd *u, uint64_t addr, void *buf, uint64_t len, bool ok)
 {
 	int ret = 0;
 
 	if (!u->user || !len)
 		return 0;
-	if (out)
+	if (ok)
 		ret = ifd_ucopy_out(u->user, addr, buf, len);
 	free(buf);
 	return ret;
@@ -179,8 +267,11 @@ static int ioas_alloc(struct ucmd *u)
 	if (c->flags)
 		return -EOPNOTSUPP;
 	ret = siommu_ioas_alloc(u->ictx, &c->out_ioas_id);
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_ioas_id;
+	u->respond = true;
+	return 0;
 }
 
 static int ioas_allow_iovas(struct ucmd *u)
@@ -194,7 +285,7 @@ static int ioas_allow_iovas(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (c->num_iovas && !c->allowed_iovas)
 		return -EFAULT;
-	ret = ubuf_get(u, c->allowed_iovas, len, false, &ranges);
+	ret = ubuf_get(u, c->allowed_iovas, len, UB_IN, &ranges);
 	if (ret)
 		return ret;
 	ret = siommu_ioas_allow_iovas(u->ictx, c->ioas_id, ranges, c->num_iovas);
@@ -225,12 +316,18 @@ static int ioas_iova_ranges(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (num && !c->allowed_iovas)
 		return -EFAULT;
-	ret = ubuf_get(u, c->allowed_iovas, len, true, &ranges);
+	ret = ubuf_get(u, c->allowed_iovas, len, 0, &ranges);
 	if (ret)
 		return ret;
 	ret = siommu_ioas_iova_ranges(u->ictx, c->ioas_id, ranges, &num, &align);
-	/* Too small an array still gets the ranges that fit, as Linux's. */
-	put = ubuf_put(u, c->allowed_iovas, ranges, len, !ret || ret == -EMSGSIZE);
+	/* The ranges that fit, too small an array or not, as Linux's; the
+	 * elements past them are the caller's still. */
+	put = 0;
+	if (u->user && len && (!ret || ret == -EMSGSIZE))
+		put = ifd_ucopy_out(u->user, c->allowed_iovas, ranges,
+				    (num < c->num_iovas ? num : c->num_iovas) *
+				    (uint64_t)sizeof(struct iommu_iova_range));
+	ubuf_put(u, c->allowed_iovas, ranges, len, false);
 	if (put)
 		ret = put;
 	if (ret && ret != -EMSGSIZE)
@@ -358,7 +455,7 @@ static int hwpt_alloc(struct ucmd *u)
 
 		if (c->data_len && !c->data_uptr)
 			return -EFAULT;
-		ret = ubuf_get(u, c->data_uptr, c->data_len, false, &data);
+		ret = ubuf_get(u, c->data_uptr, c->data_len, UB_IN, &data);
 		if (ret)
 			return ret;
 		ret = siommu_hwpt_alloc_nested(u->ictx, &(struct siommu_hwpt_nested_cfg){
@@ -368,8 +465,11 @@ static int hwpt_alloc(struct ucmd *u)
 		}, &c->out_hwpt_id);
 		ubuf_put(u, c->data_uptr, data, c->data_len, false);
 	}
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_hwpt_id;
+	u->respond = true;
+	return 0;
 }
 
 static int hwpt_invalidate(struct ucmd *u)
@@ -394,7 +494,7 @@ static int hwpt_invalidate(struct ucmd *u)
 	}
 	/* A missing array is the library's -EINVAL, not a fault in the copy. */
 	data = NULL;
-	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, false, &data) : 0;
+	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, UB_IN, &data) : 0;
 	if (ret) {
 		c->entry_num = 0;
 		return ret;
@@ -419,19 +519,23 @@ static int viommu_alloc(struct ucmd *u)
 	if (c->__reserved)
 		return -EOPNOTSUPP;
 	len = c->type == IOMMU_VIOMMU_TYPE_SELFTEST ? c->data_len : 0;
-	ret = ubuf_get(u, c->data_uptr, len, true, &data);
+	ret = ubuf_get(u, c->data_uptr, len, UB_IN, &data);
 	if (ret)
 		return ret;
 	ret = siommu_viommu_alloc_data(u->ictx, c->flags, c->type, c->dev_id, c->hwpt_id,
 				       data, c->data_len, &c->out_viommu_id);
-	/* The mock's data answers in place too. */
+	/* The mock's data answers in place too; a vIOMMU that cannot
+	 * answer goes, as Linux aborts it. */
 	put = ubuf_put(u, c->data_uptr, data, len, !ret);
 	if (!ret && put) {
 		siommu_iommufd_obj_destroy(u->ictx, c->out_viommu_id);
 		ret = put;
 	}
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_viommu_id;
+	u->respond = true;
+	return 0;
 }
 
 static int vdevice_alloc(struct ucmd *u)
@@ -441,8 +545,11 @@ static int vdevice_alloc(struct ucmd *u)
 
 	ret = siommu_vdevice_alloc(u->ictx, c->viommu_id, c->dev_id, c->virt_id,
 				   &c->out_vdevice_id);
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_vdevice_id;
+	u->respond = true;
+	return 0;
 }
 
 static int veventq_alloc(struct ucmd *u)
@@ -475,8 +582,11 @@ static int hw_queue_alloc(struct ucmd *u)
 
 	ret = siommu_hw_queue_alloc(u->ictx, c->viommu_id, c->flags, c->type, c->index,
 				    c->nesting_parent_iova, c->length, &c->out_hw_queue_id);
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_hw_queue_id;
+	u->respond = true;
+	return 0;
 }
 
 static int get_hw_info(struct ucmd *u)
@@ -496,7 +606,7 @@ static int get_hw_info(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (c->data_len && !c->data_uptr)
 		return -EFAULT;
-	ret = ubuf_get(u, c->data_uptr, c->data_len, true, &data);
+	ret = ubuf_get(u, c->data_uptr, c->data_len, 0, &data);
 	if (ret)
 		return ret;
 	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, data, c->data_len,
@@ -540,7 +650,9 @@ static int hwpt_get_dirty_bitmap(struct ucmd *u)
 	 * it (it refuses other page sizes before following the pointer). */
 	if (c->page_size && !(c->page_size & (c->page_size - 1)) && c->length)
 		len = (c->length / c->page_size + 63) / 64 * 8;
-	ret = ubuf_get(u, c->data, len, true, &bitmap);
+	/* Linux pins the bitmap for writing before it reads and clears a
+	 * bit: a bitmap the caller cannot write leaves the bits set. */
+	ret = ubuf_get(u, c->data, len, UB_IN | UB_PIN, &bitmap);
 	if (ret)
 		return ret;
 	ret = siommu_hwpt_get_dirty_bitmap(u->ictx, c->hwpt_id, c->iova, c->length,
@@ -591,7 +703,7 @@ static int test_cmd_copied(struct ucmd *u, struct iommu_test_cmd *c)
 	}
 	if (len && !addr)
 		return dirty ? -EINVAL : -EFAULT;	/* as the operation says */
-	ret = ubuf_get(u, addr, len, out, &buf);
+	ret = ubuf_get(u, addr, len, out ? 0 : UB_IN, &buf);
 	if (ret)
 		return ret;
 	*field = (uintptr_t)buf;
@@ -678,22 +790,6 @@ static const struct ioctl_op ops[] = {
 	},
 };
 
-/* Whether command @request writes its struct @cmd back (u->respond) on
- * some outcome. */
-static bool writes(unsigned long request, const void *cmd)
-{
-	switch (request) {
-	case IOMMU_DESTROY:
-	case IOMMU_IOAS_ALLOW_IOVAS:
-	case IOMMU_HWPT_SET_DIRTY_TRACKING:
-		return false;
-	case IOMMU_VFIO_IOAS:
-		return ((const struct iommu_vfio_ioas *)cmd)->op == IOMMU_VFIO_IOAS_GET;
-	default:
-		return true;
-	}
-}
-
 /* Room for the largest struct of the table. */
 #define UCMD_MAX 72
 
@@ -705,11 +801,10 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 		uint64_t align;
 		unsigned char b[UCMD_MAX];
 	} buf;
-	unsigned char tail[64];
 	const struct ioctl_op *op;
 	struct ucmd u = { .ictx = ictx, .cmd = buf.b, .user = user };
 	unsigned long nr = request & 0xff;
-	uint32_t usize, ksize, i, n;
+	uint32_t usize, ksize;
 	bool whole;
 	int ret;
 
@@ -740,23 +835,20 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 		return -EINVAL;
 	/* Bytes past what we know must be zero: the caller asks nothing of
 	 * a field it cannot know we lack. */
-	for (i = op->size; i < usize; i += n) {
-		n = usize - i < sizeof(tail) ? usize - i : (uint32_t)sizeof(tail);
-		ret = ifd_ucopy_in(user, tail, arg + i, n);
-		if (ret)
-			return ret;
-		if (tail[0] || memcmp(tail, tail + 1, n - 1))
-			return -E2BIG;
-	}
+	if (usize > op->size && (ret = ifd_ucopy_zeroed(user, arg + op->size, usize - op->size)))
+		return ret;
 	ksize = usize < op->size ? usize : op->size;
 	ret = 0;
 	if (whole)
 		memset(buf.b + ksize, 0, op->size - ksize);
 	else
 		ret = ifd_ucopy_in(user, buf.b, arg, ksize);
-	/* A struct the call answers in, written back as it is first: one
-	 * the caller cannot have written fails before anything changes. */
-	if (!ret && user && writes(request, buf.b))
+	/* The mock driver's operations, which Linux undoes one by one when
+	 * they cannot answer, are refused a struct the caller cannot write
+	 * before they act. Every other command acts, then answers, as
+	 * Linux's: what it did stays (a mapping made or removed) unless the
+	 * command made an object, which goes (u.made). */
+	if (!ret && user && op->test)
 		ret = ifd_ucopy_out(user, arg, buf.b, ksize);
 	if (ret)
 		return ret;
@@ -764,6 +856,8 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 	if (u.respond) {
 		int out = ifd_ucopy_out(user, arg, buf.b, ksize);
 
+		if (out && u.made && !ret)
+			siommu_iommufd_obj_destroy(ictx, u.made);
 		if (!ret)
 			ret = out;
 	}

@@ -55,6 +55,7 @@
 #include <siommu/iommufd_ioctl.h>
 #include <siommu/iova.h>
 #include "core/core_internal.h"
+#include "iommufd/ucopy.h"
 #include "util/compiler.h"
 #include "util/fifo_lock.h"
 
@@ -580,16 +581,10 @@ int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, ui
 			  const struct siommu_iommufd_user *user);
 
 /*
- * The caller's memory (ioctl.c), @user NULL for this process's own:
- * ifd_ucopy_in - its @len bytes at @addr into @dst; ifd_ucopy_out - @len
- * bytes of @src to its @addr; 0, -EFAULT.
- * ifd_umap - IOAS_MAP of its [@uva, @uva + @length): siommu_ioas_map(),
- * or siommu_ioas_map_file() of the file @user's map_file gives.
+ * ifd_umap - IOAS_MAP of the caller's [@uva, @uva + @length) (ucopy.h's
+ * @user): siommu_ioas_map(), or siommu_ioas_map_file() of the file
+ * @user's map_file gives.
  */
-int ifd_ucopy_in(const struct siommu_iommufd_user *user, void *dst, uint64_t addr,
-		 uint64_t len);
-int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const void *src,
-		  uint64_t len);
 int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
 	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova);
 

@@ -103,26 +103,19 @@ int SIOMMU_EXPORT siommu_vfio_ioas_create(struct siommu_iommufd *ictx, uint32_t 
 	return 0;
 }
 
-/* ifd_vfio_copy_in() of the caller's @arg through @user. */
-static int vfio_ucopy_in(const struct siommu_iommufd_user *user, void *k, size_t ksize,
-			 uint64_t arg, uint32_t min, uint32_t *argsz)
+int ifd_vfio_copy_in(const struct siommu_iommufd_user *user, void *k, size_t ksize,
+		     uint64_t arg, uint32_t min, uint32_t *argsz)
 {
 	int ret;
 
 	if (!arg)
 		return -EFAULT;
-	ret = ifd_ucopy_in(user, argsz, arg, sizeof(*argsz));
+	memset(k, 0, ksize);
+	ret = ifd_ucopy_in(user, k, arg, min);
 	if (ret)
 		return ret;
-	if (*argsz < min)
-		return -EINVAL;
-	memset(k, 0, ksize);
-	return ifd_ucopy_in(user, k, arg, *argsz < ksize ? *argsz : ksize);
-}
-
-int ifd_vfio_copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
-{
-	return vfio_ucopy_in(NULL, k, ksize, (uintptr_t)arg, min, argsz);
+	memcpy(argsz, k, sizeof(*argsz));
+	return *argsz < min ? -EINVAL : 0;
 }
 
 static int check_extension(struct siommu_iommufd *ictx, unsigned long ext)
@@ -221,7 +214,7 @@ static int get_info(struct siommu_iommufd *ictx, uint64_t arg,
 	unsigned int i;
 	int ret;
 
-	ret = vfio_ucopy_in(user, &info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(user, &info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	ret = siommu_vfio_ioas_get(ictx, &id);
@@ -260,7 +253,7 @@ static int map_dma(struct siommu_iommufd *ictx, uint64_t arg,
 	uint32_t argsz, id;
 	int ret;
 
-	ret = vfio_ucopy_in(user, &m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(user, &m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (m.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
@@ -284,11 +277,7 @@ static int unmap_dma(struct siommu_iommufd *ictx, uint64_t arg,
 	uint32_t argsz, id;
 	int ret;
 
-	ret = vfio_ucopy_in(user, &u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
-	/* Written back as it is first: a struct the caller cannot have
-	 * written fails before anything is unmapped. */
-	if (!ret && user)
-		ret = ifd_ucopy_out(user, arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE);
+	ret = ifd_vfio_copy_in(user, &u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (u.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
@@ -305,7 +294,8 @@ static int unmap_dma(struct siommu_iommufd *ictx, uint64_t arg,
 		if (!ret)
 			ret = ifd_ioas_unmap(ictx, id, u.iova, u.size, true, &unmapped);
 	}
-	/* size reports the bytes unmapped, failed or not (0 then). */
+	/* size reports the bytes unmapped, failed or not (0 then); what
+	 * was unmapped stays so when it cannot, as Linux's. */
 	u.size = unmapped;
 	return ifd_ucopy_out(user, arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE) ?: ret;
 }

@@ -62,6 +62,7 @@
 #include <siommu/iommufd_test.h>
 #include <siommu/preload.h>
 
+#include "iommufd/ucopy.h"
 #include "preload/shim.h"
 #include "util/compiler.h"
 
@@ -535,8 +536,10 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 	}
 	file = fd_get_file(fd);
 	if (file.vf || file.grp) {
-		ret = file.vf ? vfio_file_ioctl(file.vf, request, arg, NULL) :
-				group_file_ioctl(file.grp, request, arg, NULL, &vf);
+		ret = file.vf ? vfio_file_ioctl(file.vf, request, (uintptr_t)arg,
+						&ifd_self_checked, NULL) :
+				group_file_ioctl(file.grp, request, (uintptr_t)arg,
+						 &ifd_self_checked, NULL, &vf);
 		pfd_unref(&file);
 		/* A device's fd is the result of GET_DEVICE_FD. */
 		if (!ret && vf)

@@ -2,14 +2,16 @@
 /*
  * Bad pointers in the opener's own ioctls: what Linux's copy_from_user()
  * and copy_to_user() turn into -EFAULT must be -EFAULT here too, never a
- * crash, and the call must change nothing. For every iommufd request
- * (and the VFIO type1 container's on the same fd), the struct NULL, in an
- * unmapped page, and read-only where the call answers in it; for every
- * array a struct names, the same, and an array that ends before its
- * count does. After each, the state is checked unchanged (no object
- * made, no mapping made or removed, no dirty bit cleared) and the normal
- * call still works; IOMMU_TEST_CMD's buffers (DIRTY's bitmap, ACCESS_RW's
- * both ways) the same. Run in test mode (IOMMU_TEST_CMD's mock devices).
+ * crash. For every iommufd request (and the VFIO type1 container's on
+ * the same fd), the struct NULL, in an unmapped page, and read-only where
+ * the call answers in it; for every array a struct names, the same, and
+ * an array that ends before its count does. After each, the state is
+ * Linux's: a call refused before it acts changes nothing, and one whose
+ * answer cannot be written did what it did (a mapping made or removed
+ * stays so), except that an object it made goes again; no dirty bit is
+ * cleared into a bitmap that cannot take it. The normal call still works
+ * after; IOMMU_TEST_CMD's buffers (DIRTY's bitmap, ACCESS_RW's both ways)
+ * the same. Run in test mode (IOMMU_TEST_CMD's mock devices).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +123,7 @@ int main(void)
 	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
 	struct iommu_ioas_map m = { .size = sizeof(m) };
 	struct iommu_ioas_unmap um = { .size = sizeof(um) };
+	struct iommu_ioas_copy cp = { .size = sizeof(cp) };
 	struct iommu_ioas_iova_ranges rg = { .size = sizeof(rg) };
 	struct iommu_ioas_allow_iovas al = { .size = sizeof(al) };
 	struct iommu_iova_range ranges[4];
@@ -141,7 +144,7 @@ int main(void)
 	struct vfio_iommu_type1_info vinfo = { .argsz = sizeof(vinfo) };
 	struct vfio_iommu_type1_dma_map dm = { .argsz = sizeof(dm) };
 	struct vfio_iommu_type1_dma_unmap du = { .argsz = sizeof(du) };
-	uint32_t ioas, idev, parent, dhwpt, stdev, first;
+	uint32_t ioas, idev, parent, dhwpt, stdev, first, n;
 	uint64_t bits, iova = MOCK_APERTURE_START;
 	uint8_t *area, *buf;
 
@@ -174,19 +177,34 @@ int main(void)
 	FAILS(ioctl(fd, IOMMU_IOAS_ALLOC, ro_copy(&ia, sizeof(ia))), EFAULT);
 	ids_same();
 
-	/* IOAS_MAP: no mapping; then IOAS_UNMAP: the mapping stays. */
+	/* IOAS_MAP: the mapping is made; IOAS_COPY: the copy too; then
+	 * IOAS_UNMAP: the mapping is gone. */
 	m.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_FIXED_IOVA;
 	m.ioas_id = ioas;
 	m.user_va = (uintptr_t)buf;
 	m.length = 4 * PG;
 	m.iova = iova;
 	FAILS(ioctl(fd, IOMMU_IOAS_MAP, ro_copy(&m, sizeof(m))), EFAULT);
-	CHECK(unmap(ioas, iova, 4 * PG) == 0);
+	CHECK(unmap(ioas, iova, 4 * PG) == 4 * PG);
 	CHECK(ioctl(fd, IOMMU_IOAS_MAP, &m) == 0);
+	CHECK(ioctl(fd, IOMMU_IOAS_ALLOC, &ia) == 0);
+	cp.dst_ioas_id = ia.out_ioas_id;
+	cp.src_ioas_id = ioas;
+	cp.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_FIXED_IOVA;
+	cp.src_iova = iova;
+	cp.dst_iova = iova;
+	cp.length = 4 * PG;
+	FAILS(ioctl(fd, IOMMU_IOAS_COPY, ro_copy(&cp, sizeof(cp))), EFAULT);
+	CHECK(unmap(ia.out_ioas_id, iova, 4 * PG) == 4 * PG);
+	CHECK(ioctl(fd, IOMMU_DESTROY, &(struct iommu_destroy){ sizeof(struct iommu_destroy),
+								 ia.out_ioas_id }) == 0);
+	ids_mark();
 	um.ioas_id = ioas;
 	um.iova = iova;
 	um.length = 4 * PG;
 	FAILS(ioctl(fd, IOMMU_IOAS_UNMAP, ro_copy(&um, sizeof(um))), EFAULT);
+	FAILS(ioctl(fd, IOMMU_IOAS_UNMAP, &um), ENOENT);
+	CHECK(ioctl(fd, IOMMU_IOAS_MAP, &m) == 0);
 	CHECK(ioctl(fd, IOMMU_IOAS_UNMAP, &um) == 0 && um.length == 4 * PG);
 
 	/* IOAS_IOVA_RANGES's out array. */
@@ -197,10 +215,18 @@ int main(void)
 	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
 	rg.allowed_iovas = (uintptr_t)ro;
 	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
-	rg.allowed_iovas = (uintptr_t)(rw_end - sizeof(ranges[0]));
-	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
 	rg.allowed_iovas = (uintptr_t)ranges;
 	CHECK(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg) == 0 && rg.num_iovas >= 1);
+	CHECK(rg.num_iovas <= 4);
+	/* Only the ranges there are are written, as Linux's: room for them
+	 * is enough, whatever the count; one less is not. */
+	n = rg.num_iovas;
+	rg.num_iovas = 4;
+	rg.allowed_iovas = (uintptr_t)(rw_end - n * sizeof(ranges[0]));
+	CHECK(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg) == 0 && rg.num_iovas == n);
+	rg.num_iovas = 4;
+	rg.allowed_iovas = (uintptr_t)(rw_end - (n - 1) * sizeof(ranges[0]));
+	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
 
 	/* ALLOW_IOVAS's in array. */
 	al.ioas_id = ioas;
@@ -356,10 +382,15 @@ int main(void)
 	dm.vaddr = (uintptr_t)buf;
 	dm.iova = iova;
 	dm.size = 4 * PG;
-	CHECK(ioctl(fd, VFIO_IOMMU_MAP_DMA, &dm) == 0);
 	du.iova = iova;
 	du.size = 4 * PG;
+	/* MAP_DMA has nothing to answer; UNMAP_DMA unmaps, then cannot say
+	 * so. */
+	CHECK(ioctl(fd, VFIO_IOMMU_MAP_DMA, ro_copy(&dm, sizeof(dm))) == 0);
 	FAILS(ioctl(fd, VFIO_IOMMU_UNMAP_DMA, ro_copy(&du, sizeof(du))), EFAULT);
+	CHECK(ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &du) == 0 && du.size == 0);
+	CHECK(ioctl(fd, VFIO_IOMMU_MAP_DMA, &dm) == 0);
+	du.size = 4 * PG;
 	CHECK(ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &du) == 0 && du.size == 4 * PG);
 
 	/* And a normal call still works. */
