@@ -843,21 +843,20 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 		memset(buf.b + ksize, 0, op->size - ksize);
 	else
 		ret = ifd_ucopy_in(user, buf.b, arg, ksize);
-	/* The mock driver's operations, which Linux undoes one by one when
-	 * they cannot answer, are refused a struct the caller cannot write
-	 * before they act. Every other command acts, then answers, as
-	 * Linux's: what it did stays (a mapping made or removed) unless the
-	 * command made an object, which goes (u.made). */
-	if (!ret && user && op->test)
-		ret = ifd_ucopy_out(user, arg, buf.b, ksize);
 	if (ret)
 		return ret;
+	/* The command acts, then answers, as Linux's: what it did stays (a
+	 * mapping made or removed) when the answer cannot be written, unless
+	 * Linux undoes it then: an object made goes (u.made), and the mock
+	 * driver undoes its own. */
 	ret = op->fn(&u);
 	if (u.respond) {
 		int out = ifd_ucopy_out(user, arg, buf.b, ksize);
 
-		if (out && u.made && !ret)
+		if (out && !ret && u.made)
 			siommu_iommufd_obj_destroy(ictx, u.made);
+		else if (out && !ret && op->test)
+			ifd_test_cmd_abort(ictx, buf.b);
 		if (!ret)
 			ret = out;
 	}

@@ -524,6 +524,11 @@ void ifd_ioas_revoke_dmabuf(struct siommu_iommufd *ictx, const struct ifd_dmabuf
 /* IOMMU_TEST_CMD's operation on @cmd (a struct iommu_test_cmd); sets
  * *respond when it is to be written back. */
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond);
+/* Undo what IOMMU_TEST_CMD @cmd did (it succeeded, and answered in
+ * @cmd), where Linux undoes it when the answer cannot be written: a mock
+ * device goes, an access is closed, pages an access pinned are let go.
+ * The other operations keep what they did. */
+void ifd_test_cmd_abort(struct siommu_iommufd *ictx, const void *cmd);
 
 /* A piece of an IOAS range: @len bytes at @iova of @area. */
 typedef int (*ifd_piece_fn)(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len);

@@ -138,6 +138,9 @@ int main(void)
 	struct iommu_test_cmd dirty = { .size = sizeof(dirty), .op = IOMMU_TEST_OP_DIRTY };
 	struct iommu_test_cmd ca = { .size = sizeof(ca), .op = IOMMU_TEST_OP_CREATE_ACCESS };
 	struct iommu_test_cmd rw = { .size = sizeof(rw), .op = IOMMU_TEST_OP_ACCESS_RW };
+	struct iommu_test_cmd ap = { .size = sizeof(ap), .op = IOMMU_TEST_OP_ACCESS_PAGES };
+	struct iommu_test_cmd dap = { .size = sizeof(dap),
+				      .op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES };
 	struct iommu_viommu_alloc va = { .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_SELFTEST };
 	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
 	struct iommu_vfio_ioas vi = { .size = sizeof(vi), .op = IOMMU_VFIO_IOAS_SET };
@@ -176,6 +179,17 @@ int main(void)
 	/* IOAS_ALLOC answering in a read-only struct: no IOAS. */
 	FAILS(ioctl(fd, IOMMU_IOAS_ALLOC, ro_copy(&ia, sizeof(ia))), EFAULT);
 	ids_same();
+
+	/* The mock driver's: no mock device, no access (nothing holds the
+	 * IOAS after). */
+	CHECK(ioctl(fd, IOMMU_IOAS_ALLOC, &ia) == 0);
+	mock.id = ia.out_ioas_id;
+	FAILS(ioctl(fd, IOMMU_TEST_CMD, ro_copy(&mock, sizeof(mock))), EFAULT);
+	ca.id = ia.out_ioas_id;
+	FAILS(ioctl(fd, IOMMU_TEST_CMD, ro_copy(&ca, sizeof(ca))), EFAULT);
+	CHECK(ioctl(fd, IOMMU_DESTROY, &(struct iommu_destroy){ sizeof(struct iommu_destroy),
+								 ia.out_ioas_id }) == 0);
+	ids_mark();
 
 	/* IOAS_MAP: the mapping is made; IOAS_COPY: the copy too; then
 	 * IOAS_UNMAP: the mapping is gone. */
@@ -348,6 +362,21 @@ int main(void)
 	/* TEST_CMD's buffers: DIRTY's bitmap, ACCESS_RW's both ways. */
 	dirty.dirty.uptr = (uintptr_t)hole;
 	FAILS(ioctl(fd, IOMMU_TEST_CMD, &dirty), EFAULT);
+	/* ACCESS_PAGES: the pages pinned are let go again. */
+	ca.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+	CHECK(ioctl(fd, IOMMU_TEST_CMD, &ca) == 0);
+	ap.id = ca.create_access.out_access_fd;
+	ap.access_pages.iova = iova;
+	ap.access_pages.length = PG;
+	FAILS(ioctl(fd, IOMMU_TEST_CMD, ro_copy(&ap, sizeof(ap))), EFAULT);
+	CHECK(ioctl(fd, IOMMU_TEST_CMD, &ap) == 0);
+	dap.id = ap.id;
+	dap.destroy_access_pages.access_pages_id = ap.access_pages.out_access_pages_id - 1;
+	FAILS(ioctl(fd, IOMMU_TEST_CMD, &dap), ENOENT);
+	dap.destroy_access_pages.access_pages_id = ap.access_pages.out_access_pages_id;
+	CHECK(ioctl(fd, IOMMU_TEST_CMD, &dap) == 0);
+	CHECK(close((int)ap.id) == 0);
+	ca.create_access.flags = 0;
 	CHECK(ioctl(fd, IOMMU_TEST_CMD, &ca) == 0);
 	rw.id = ca.create_access.out_access_fd;
 	rw.access_rw.iova = iova;
