@@ -27,31 +27,10 @@
 #include <siommu/iommufd_test.h>
 #include <siommu/vfio_abi.h>
 
+#include "badmem.h"
 #include "prog.h"
 
-#define PG 4096ul
-
 static int fd;
-static uint8_t *rw_end;		/* the end of a writable page, an unmapped one after */
-static void *hole;		/* that unmapped page */
-static uint8_t *ro;		/* a read-only page */
-
-/* @n bytes of @src in the read-only page. */
-static void *ro_copy(const void *src, size_t n)
-{
-	CHECK(!mprotect(ro, PG, PROT_READ | PROT_WRITE));
-	memset(ro, 0, PG);
-	memcpy(ro, src, n);
-	CHECK(!mprotect(ro, PG, PROT_READ));
-	return ro;
-}
-
-/* @n bytes of @src ending where the unmapped page starts. */
-static void *at_end(const void *src, size_t n)
-{
-	memcpy(rw_end - n, src, n);
-	return rw_end - n;
-}
 
 /* The ID the next object gets, found by making and destroying one: the
  * same before and after a failed call means it made nothing. */
@@ -149,17 +128,11 @@ int main(void)
 	struct vfio_iommu_type1_dma_unmap du = { .argsz = sizeof(du) };
 	uint32_t ioas, idev, parent, dhwpt, stdev, first, n;
 	uint64_t bits, iova = MOCK_APERTURE_START;
-	uint8_t *area, *buf;
+	uint8_t *buf;
 
 	fd = open("/dev/iommu", O_RDWR);
 	CHECK(fd >= 0);
-	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(area != MAP_FAILED);
-	CHECK(!munmap(area + PG, PG));
-	CHECK(!mprotect(area + 2 * PG, PG, PROT_READ));
-	rw_end = area + PG;
-	hole = area + PG;
-	ro = area + 2 * PG;
+	badmem_init();
 	buf = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHECK(buf != MAP_FAILED);
 	memset(buf, 0x5a, 16 * PG);

@@ -25,33 +25,11 @@
 #include <siommu/iommufd_abi.h>
 #include <siommu/vfio_abi.h>
 
+#include "badmem.h"
 #include "prog.h"
-
-#define PG 4096ul
 
 /* Linux's VFIO_DEVICE_RESET, which the files do not answer. */
 #define DEVICE_RESET _IO(VFIO_TYPE, VFIO_BASE + 11)
-
-static uint8_t *rw_end;		/* the end of a writable page, an unmapped one after */
-static void *hole;		/* that unmapped page */
-static uint8_t *ro;		/* a read-only page */
-
-/* @n bytes of @src in the read-only page. */
-static void *ro_copy(const void *src, size_t n)
-{
-	CHECK(!mprotect(ro, PG, PROT_READ | PROT_WRITE));
-	memset(ro, 0, PG);
-	memcpy(ro, src, n);
-	CHECK(!mprotect(ro, PG, PROT_READ));
-	return ro;
-}
-
-/* @n bytes of @src ending where the unmapped page starts. */
-static void *at_end(const void *src, size_t n)
-{
-	memcpy(rw_end - n, src, n);
-	return rw_end - n;
-}
 
 /* An argsz of @argsz, readable alone: what follows it is unmapped. */
 static void *argsz_only(uint32_t argsz)
@@ -292,17 +270,10 @@ static void group_file(void)
 
 int main(void)
 {
-	uint8_t *area;
 	int keep, st;
 	pid_t pid;
 
-	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(area != MAP_FAILED);
-	CHECK(!munmap(area + PG, PG));
-	CHECK(!mprotect(area + 2 * PG, PG, PROT_READ));
-	rw_end = area + PG;
-	hole = area + PG;
-	ro = area + 2 * PG;
+	badmem_init();
 
 	device_file();
 	group_file();
