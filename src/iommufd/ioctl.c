@@ -162,6 +162,34 @@ int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const v
 	return 0;
 }
 
+int ifd_ucopy_outv(const struct siommu_iommufd_user *user, const struct ifd_uvec *v,
+		   unsigned int n)
+{
+	struct iovec l[IFD_UVEC_MAX], r[IFD_UVEC_MAX];
+	uint64_t total = 0;
+	unsigned int i;
+	int ret;
+
+	/* This process's own: one call, which stops where the first piece
+	 * that cannot be written starts or ends, as the pieces one by one. */
+	if (user && user->write == self_write && n <= IFD_UVEC_MAX) {
+		for (i = 0; i < n; i++) {
+			l[i] = (struct iovec){ (void *)v[i].src, v[i].len };
+			r[i] = (struct iovec){ uptr(v[i].addr), v[i].len };
+			total += v[i].len;
+		}
+		if (total > SSIZE_MAX)
+			return -EFAULT;
+		return process_vm_writev(self(), l, n, r, n, 0) == (ssize_t)total ? 0 : -EFAULT;
+	}
+	for (i = 0; i < n; i++) {
+		ret = ifd_ucopy_out(user, v[i].addr, v[i].src, v[i].len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int ifd_ucopy_zeroed(const struct siommu_iommufd_user *user, uint64_t addr, uint64_t len)
 {
 	unsigned char b[256];
@@ -791,15 +819,17 @@ static const struct ioctl_op ops[] = {
 };
 
 /* Room for the largest struct of the table. */
-#define UCMD_MAX 72
+_Static_assert(sizeof(struct iommu_test_cmd) <= IFD_IOCTL_ANSWER_MAX, "answer room");
 
-/* Both entry points: @arg is the caller's address of the struct. */
+/* Every entry point: @arg is the caller's address of the struct; our copy
+ * of it goes to @answer (IFD_IOCTL_ANSWER_MAX bytes, or NULL) when the
+ * call succeeds. */
 static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t arg,
-		    const struct siommu_iommufd_user *user)
+		    const struct siommu_iommufd_user *user, void *answer)
 {
 	union {
 		uint64_t align;
-		unsigned char b[UCMD_MAX];
+		unsigned char b[IFD_IOCTL_ANSWER_MAX];
 	} buf;
 	const struct ioctl_op *op;
 	struct ucmd u = { .ictx = ictx, .cmd = buf.b, .user = user };
@@ -860,17 +890,25 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 		if (!ret)
 			ret = out;
 	}
+	if (!ret && answer)
+		memcpy(answer, buf.b, sizeof(buf.b));
 	return ret;
 }
 
 int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request,
 				       void *arg)
 {
-	return dispatch(ictx, request, (uintptr_t)arg, NULL);
+	return dispatch(ictx, request, (uintptr_t)arg, NULL, NULL);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx,
 					       unsigned long request, void *arg)
+{
+	return ifd_ioctl_checked(ictx, request, arg, NULL);
+}
+
+int ifd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long request, void *arg,
+		      void *answer)
 {
 	struct self_call c = { .made_fd = -1 };
 	const struct siommu_iommufd_user self = {
@@ -879,7 +917,7 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx,
 	};
 	int ret;
 
-	ret = dispatch(ictx, request, (uintptr_t)arg, &self);
+	ret = dispatch(ictx, request, (uintptr_t)arg, &self, answer);
 	/* A queue whose fd the caller could not be told of goes again. */
 	if (ret < 0 && c.made_fd >= 0) {
 		close(c.made_fd);
@@ -895,7 +933,7 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx,
 	if (!user || !user->read || !user->write || !user->map_file || !user->fd ||
 	    !user->made_fd)
 		return -EINVAL;
-	return dispatch(ictx, request, arg, user);
+	return dispatch(ictx, request, arg, user, NULL);
 }
 
 /* Events go to the caller's buffer as the C API writes them. */

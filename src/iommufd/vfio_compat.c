@@ -210,8 +210,9 @@ static int get_info(struct siommu_iommufd *ictx, uint64_t arg,
 	struct vfio_iommu_type1_info info;
 	const void *caps[2];
 	size_t sizes[2], total = sizeof(info), last = 0;
-	uint32_t argsz, id;
-	unsigned int i;
+	uint32_t argsz, id, next[2];
+	struct ifd_uvec v[5];
+	unsigned int i, n = 0;
 	int ret;
 
 	ret = ifd_vfio_copy_in(user, &info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
@@ -225,23 +226,27 @@ static int get_info(struct siommu_iommufd *ictx, uint64_t arg,
 	caps[0] = &avail;
 	sizes[0] = sizeof(avail);
 	caps[1] = ranges;
-	for (i = 0; !ret && i < 2; i++) {
+	/* Linux's writes, in its order, in one go: the pieces are all known
+	 * before the first is written. */
+	for (i = 0; i < 2; i++) {
 		if (argsz >= total + sizes[i])
-			ret = ifd_ucopy_out(user, arg + total, caps[i], sizes[i]);
-		if (!ret && last && argsz >= total)
-			ret = ifd_ucopy_out(user, arg + last +
-					    offsetof(struct vfio_info_cap_header, next),
-					    &(uint32_t){ (uint32_t)total }, sizeof(uint32_t));
+			v[n++] = (struct ifd_uvec){ arg + total, caps[i], sizes[i] };
+		if (last && argsz >= total) {
+			next[i] = (uint32_t)total;
+			v[n++] = (struct ifd_uvec){
+				arg + last + offsetof(struct vfio_info_cap_header, next),
+				&next[i], sizeof(next[i]) };
+		}
 		last = total;
 		total += align8(sizes[i]);
 	}
-	free(ranges);
-	if (ret)
-		return ret;
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
 	info.cap_offset = argsz >= total ? sizeof(info) : 0;
 	info.argsz = (uint32_t)total;
-	return ifd_ucopy_out(user, arg, &info, argsz < sizeof(info) ? argsz : sizeof(info));
+	v[n++] = (struct ifd_uvec){ arg, &info, argsz < sizeof(info) ? argsz : sizeof(info) };
+	ret = ifd_ucopy_outv(user, v, n);
+	free(ranges);
+	return ret;
 }
 
 static int map_dma(struct siommu_iommufd *ictx, uint64_t arg,

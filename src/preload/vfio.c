@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,16 @@
 #include "preload/shim.h"
 
 #define REGION_SHIFT 40
+
+/* pasid_struct_in()'s view of ATTACH's and DETACH's structs. */
+_Static_assert(offsetof(struct vfio_device_attach_iommufd_pt, flags) == 4 &&
+	       offsetof(struct vfio_device_attach_iommufd_pt, pasid) ==
+	       sizeof(struct vfio_device_attach_iommufd_pt) - 4 &&
+	       VFIO_DEVICE_ATTACH_PASID == 1, "attach layout");
+_Static_assert(offsetof(struct vfio_device_detach_iommufd_pt, flags) == 4 &&
+	       offsetof(struct vfio_device_detach_iommufd_pt, pasid) ==
+	       sizeof(struct vfio_device_detach_iommufd_pt) - 4 &&
+	       VFIO_DEVICE_DETACH_PASID == 1, "detach layout");
 
 struct vfio_file {
 	unsigned int refs;		/* atomic */
@@ -263,30 +274,48 @@ static int attach_errno(int ret)
 	return ret == -ERANGE ? -EINVAL : ret;
 }
 
-/* Linux's attach reads argsz, flags and pt_id, and pasid only with
- * ATTACH_PASID, once argsz has room for it; it writes pt_id alone back,
- * detaching again when it cannot. */
+/*
+ * ATTACH's or DETACH's struct (@k, @size bytes, the PASID its last u32)
+ * as Linux reads it: its first published @min bytes (-EFAULT), argsz
+ * against them and flags against @known (-EINVAL), then, with flag bit 0
+ * (ATTACH_PASID, DETACH_PASID), argsz against the PASID (-EINVAL) and the
+ * PASID itself (-EFAULT). A struct that is all there is read in one copy,
+ * which gives the same answers: reading has no effect.
+ */
+static int pasid_struct_in(const struct siommu_iommufd_user *user, uint64_t arg, void *k,
+			   uint32_t size, uint32_t min, uint32_t known)
+{
+	bool whole = !ifd_ucopy_in(user, k, arg, size);
+	uint32_t argsz, flags;
+	int ret;
+
+	if (!whole && (ret = ifd_vfio_copy_in(user, k, size, arg, min, &argsz)))
+		return ret;
+	memcpy(&argsz, k, sizeof(argsz));
+	memcpy(&flags, (char *)k + sizeof(argsz), sizeof(flags));
+	if (argsz < min || flags & ~known)
+		return -EINVAL;
+	if (!(flags & 1))
+		return 0;
+	if (argsz < size)
+		return -EINVAL;
+	return whole ? 0 : ifd_ucopy_in(user, (char *)k + size - 4, arg + size - 4, 4);
+}
+
+/* ATTACH writes pt_id alone back, detaching again when it cannot. */
 static int attach_pt(struct vfio_file *vf, const struct siommu_iommufd_user *user,
 		     uint64_t arg)
 {
-	const uint64_t pasid_at = offsetof(struct vfio_device_attach_iommufd_pt, pasid);
 	struct vfio_device_attach_iommufd_pt a;
 	struct siommu_iommufd *ictx = pctx_ictx(vf->pc);
-	uint32_t argsz, pasid = SIOMMU_IOMMUFD_NO_PASID;
+	uint32_t pasid = SIOMMU_IOMMUFD_NO_PASID;
 	int ret;
 
-	ret = ifd_vfio_copy_in(user, &a, sizeof(a), arg, VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIN_SIZE,
-			       &argsz);
+	ret = pasid_struct_in(user, arg, &a, sizeof(a), VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIN_SIZE,
+			      VFIO_DEVICE_ATTACH_PASID);
 	if (ret)
 		return ret;
-	if (a.flags & ~VFIO_DEVICE_ATTACH_PASID)
-		return -EINVAL;
 	if (a.flags & VFIO_DEVICE_ATTACH_PASID) {
-		if (argsz < sizeof(a))
-			return -EINVAL;
-		ret = ifd_ucopy_in(user, &a.pasid, arg + pasid_at, sizeof(a.pasid));
-		if (ret)
-			return ret;
 		pasid = a.pasid;
 		if (pasid == SIOMMU_IOMMUFD_NO_PASID)
 			return -EINVAL;
@@ -304,28 +333,19 @@ static int attach_pt(struct vfio_file *vf, const struct siommu_iommufd_user *use
 	return ret;
 }
 
-/* Linux's detach reads argsz and flags, and pasid only with
- * DETACH_PASID, once argsz has room for it; it writes nothing back. */
+/* DETACH writes nothing back. */
 static int detach_pt(struct vfio_file *vf, const struct siommu_iommufd_user *user,
 		     uint64_t arg)
 {
-	const uint64_t pasid_at = offsetof(struct vfio_device_detach_iommufd_pt, pasid);
 	struct vfio_device_detach_iommufd_pt d;
-	uint32_t argsz, pasid = SIOMMU_IOMMUFD_NO_PASID;
+	uint32_t pasid = SIOMMU_IOMMUFD_NO_PASID;
 	int ret;
 
-	ret = ifd_vfio_copy_in(user, &d, sizeof(d), arg, VFIO_DEVICE_DETACH_IOMMUFD_PT_MIN_SIZE,
-			       &argsz);
+	ret = pasid_struct_in(user, arg, &d, sizeof(d), VFIO_DEVICE_DETACH_IOMMUFD_PT_MIN_SIZE,
+			      VFIO_DEVICE_DETACH_PASID);
 	if (ret)
 		return ret;
-	if (d.flags & ~VFIO_DEVICE_DETACH_PASID)
-		return -EINVAL;
 	if (d.flags & VFIO_DEVICE_DETACH_PASID) {
-		if (argsz < sizeof(d))
-			return -EINVAL;
-		ret = ifd_ucopy_in(user, &d.pasid, arg + pasid_at, sizeof(d.pasid));
-		if (ret)
-			return ret;
 		pasid = d.pasid;
 		/* Nothing is attached at the RID's stand-in number. */
 		if (pasid == SIOMMU_IOMMUFD_NO_PASID)
