@@ -54,6 +54,8 @@ struct ucmd {
 	uint32_t made;		/* an object the call made, or 0: destroyed
 				 * when the struct cannot be written back, as
 				 * Linux aborts it then */
+	struct ifd_uvec arr;	/* an array the answer carries (ubuf_answer()) */
+	void *arr_buf;		/* its copy, freed after */
 	const struct siommu_iommufd_user *user;	/* NULL: this process */
 };
 
@@ -280,6 +282,18 @@ static int ubuf_put(struct ucmd *u, uint64_t addr, void *buf, uint64_t len, bool
 	return ret;
 }
 
+/* The copy @buf of ubuf_get() (@len bytes), whose first @out_len bytes
+ * the call wrote, goes back to the caller with the struct's answer, in
+ * the same kernel call, just before it (Linux writes the array first). */
+static void ubuf_answer(struct ucmd *u, uint64_t addr, void *buf, uint64_t len,
+			uint64_t out_len)
+{
+	if (!u->user || !len)
+		return;
+	u->arr = (struct ifd_uvec){ addr, buf, out_len };
+	u->arr_buf = buf;
+}
+
 static int destroy(struct ucmd *u)
 {
 	struct iommu_destroy *c = u->cmd;
@@ -338,7 +352,7 @@ static int ioas_iova_ranges(struct ucmd *u)
 	uint64_t align = 0, len = (uint64_t)c->num_iovas * sizeof(struct iommu_iova_range);
 	uint32_t num = c->num_iovas;
 	void *ranges;
-	int ret, put;
+	int ret;
 
 	if (c->__reserved)
 		return -EOPNOTSUPP;
@@ -348,18 +362,15 @@ static int ioas_iova_ranges(struct ucmd *u)
 	if (ret)
 		return ret;
 	ret = siommu_ioas_iova_ranges(u->ictx, c->ioas_id, ranges, &num, &align);
+	if (ret && ret != -EMSGSIZE) {
+		ubuf_put(u, c->allowed_iovas, ranges, len, false);
+		return ret;
+	}
 	/* The ranges that fit, too small an array or not, as Linux's; the
 	 * elements past them are the caller's still. */
-	put = 0;
-	if (u->user && len && (!ret || ret == -EMSGSIZE))
-		put = ifd_ucopy_out(u->user, c->allowed_iovas, ranges,
-				    (num < c->num_iovas ? num : c->num_iovas) *
-				    (uint64_t)sizeof(struct iommu_iova_range));
-	ubuf_put(u, c->allowed_iovas, ranges, len, false);
-	if (put)
-		ret = put;
-	if (ret && ret != -EMSGSIZE)
-		return ret;
+	ubuf_answer(u, c->allowed_iovas, ranges, len,
+		    (num < c->num_iovas ? num : c->num_iovas) *
+		    (uint64_t)sizeof(struct iommu_iova_range));
 	/* -EMSGSIZE reports the count the caller needs. */
 	c->num_iovas = num;
 	c->out_iova_alignment = align;
@@ -626,7 +637,7 @@ static int get_hw_info(struct ucmd *u)
 	uint64_t caps = 0;
 	uint8_t pasid_log2 = 0;
 	void *data;
-	int ret, put;
+	int ret;
 
 	if (c->flags & ~(uint32_t)IOMMU_HW_INFO_FLAG_INPUT_TYPE)
 		return -EOPNOTSUPP;
@@ -640,11 +651,9 @@ static int get_hw_info(struct ucmd *u)
 	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, data, c->data_len,
 					 &len, &caps, &pasid_log2);
 	/* The data goes back failed or not: a type refused zeroes it. */
-	put = ubuf_put(u, c->data_uptr, data, c->data_len, true);
-	if (!ret)
-		ret = put;
 	if (ret)
-		return ret;
+		return ubuf_put(u, c->data_uptr, data, c->data_len, true) ?: ret;
+	ubuf_answer(u, c->data_uptr, data, c->data_len, c->data_len);
 	c->data_len = len;
 	c->out_data_type = type;
 	c->out_capabilities = caps;
@@ -881,15 +890,20 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 	 * driver undoes its own. */
 	ret = op->fn(&u);
 	if (u.respond) {
-		int out = ifd_ucopy_out(user, arg, buf.b, ksize);
+		struct ifd_uvec v[2] = { u.arr, { arg, buf.b, ksize } };
+		int out = u.arr_buf ? ifd_ucopy_outv(user, v, 2) :
+				      ifd_ucopy_out(user, arg, buf.b, ksize);
 
 		if (out && !ret && u.made)
 			siommu_iommufd_obj_destroy(ictx, u.made);
 		else if (out && !ret && op->test)
 			ifd_test_cmd_abort(ictx, buf.b);
-		if (!ret)
+		/* -EFAULT, whatever the command said (IOVA_RANGES's
+		 * -EMSGSIZE, HWPT_INVALIDATE's error), as Linux's. */
+		if (out)
 			ret = out;
 	}
+	free(u.arr_buf);
 	if (!ret && answer)
 		memcpy(answer, buf.b, sizeof(buf.b));
 	return ret;

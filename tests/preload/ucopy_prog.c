@@ -214,6 +214,14 @@ int main(void)
 	rg.num_iovas = 4;
 	rg.allowed_iovas = (uintptr_t)(rw_end - (n - 1) * sizeof(ranges[0]));
 	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
+	/* An answer that cannot be written is EFAULT, whatever else the
+	 * call says. */
+	rg.num_iovas = 0;
+	rg.allowed_iovas = 0;
+	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EMSGSIZE);
+	CHECK(rg.num_iovas == n);
+	rg.num_iovas = 0;
+	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, ro_copy(&rg, sizeof(rg))), EFAULT);
 
 	/* ALLOW_IOVAS's in array. */
 	al.ioas_id = ioas;
@@ -279,6 +287,10 @@ int main(void)
 	CHECK(inv.entry_num == 0);
 	inv.entry_num = 1;
 	CHECK(ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv) == 0 && inv.entry_num == 1);
+	inv.hwpt_id = ioas;	/* not a nested HWPT */
+	FAILS(ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv), EINVAL);
+	FAILS(ioctl(fd, IOMMU_HWPT_INVALIDATE, ro_copy(&inv, sizeof(inv))), EFAULT);
+	inv.hwpt_id = ha.out_hwpt_id;
 
 	/* VIOMMU_ALLOC: the struct and the mock's data; no vIOMMU. */
 	va.dev_id = idev;
