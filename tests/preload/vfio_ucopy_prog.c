@@ -258,6 +258,13 @@ static void group_file(void)
 	CHECK(ioctl(c, VFIO_IOMMU_MAP_DMA, ro_copy(&m, sizeof(m))) == 0);
 	u.iova = m.iova;
 	u.size = m.size;
+	/* The dirty bitmap is refused by its flag, as Linux's iommufd
+	 * container refuses it, before its bitmap is looked at. */
+	u.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	u.argsz = sizeof(u) + 24;
+	FAILS(ioctl(c, VFIO_IOMMU_UNMAP_DMA, at_end(&u, sizeof(u))), EINVAL);
+	u.flags = 0;
+	u.argsz = sizeof(u);
 	/* Unmapped, then not told so. */
 	FAILS(ioctl(c, VFIO_IOMMU_UNMAP_DMA, ro_copy(&u, sizeof(u))), EFAULT);
 	CHECK(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u) == 0 && u.size == 0);
