@@ -96,6 +96,20 @@ int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long requ
  *             the caller's struct; the hook's from then on, also when the
  *             call then fails (the object stays: the hook's owner
  *             destroys it)
+ *   pidfd     (optional, NULL: none) a new pidfd of the caller's process
+ *             (pidfd_open()), which the call owns, or -1: page storage
+ *             that IOAS_MAP and IOAS_MAP_FILE make for the caller is
+ *             pinned first (by a domain, an access, ...) only while that
+ *             process lives, -EFAULT once it has exited, as Linux pins a
+ *             gone process's memory; storage pinned before it exited
+ *             keeps its pages. With @acct_process, that bucket keeps the
+ *             first pidfd (it is the one process's) and the hook is not
+ *             asked again: one fd however much the process maps
+ * and the buckets the caller's maps charge (Linux charges the mapping
+ * process and its user, whatever process later pins): @acct_user and
+ * @acct_process as siommu_iommufd_cfg's user and process, NULL for the
+ * context's own; storage made with them holds them until it goes (they
+ * may be destroyed before: siommu_iommufd_acct_destroy()).
  * @priv is passed to each.
  */
 struct siommu_iommufd_user {
@@ -104,7 +118,10 @@ struct siommu_iommufd_user {
 	int (*map_file)(void *priv, uint64_t addr, uint64_t len, int *fd, uint64_t *start);
 	int (*fd)(void *priv, int ufd, int *fd);
 	void (*made_fd)(void *priv, int fd, uint32_t id);
+	int (*pidfd)(void *priv);
 	void *priv;
+	struct siommu_iommufd_acct *acct_user;
+	struct siommu_iommufd_acct *acct_process;
 };
 
 /*

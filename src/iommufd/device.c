@@ -101,8 +101,9 @@ out_free:
 	return ret;
 }
 
-/* Out of the table (or never published): leave the IOAS, free. */
-void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
+/* Out of the table (or never published): leave the IOAS, free; @undo:
+ * its creation failed (ifd_ioas_del_hwpt()). */
+static void hwpt_teardown(struct ifd_hwpt *hwpt, bool undo)
 {
 	struct ifd_ioas *ioas = hwpt->ioas;
 	int ret;
@@ -118,7 +119,7 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
 		return;
 	}
 	pthread_mutex_lock(&ioas->lock);
-	ifd_ioas_del_hwpt(ioas, hwpt);
+	ifd_ioas_del_hwpt(ioas, hwpt, undo);
 	pthread_mutex_unlock(&ioas->lock);
 	ret = siommu_domain_free(hwpt->dom);
 	SIOMMU_ASSERT(!ret);
@@ -129,11 +130,16 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
 	free(hwpt);
 }
 
+void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
+{
+	hwpt_teardown(hwpt, false);
+}
+
 /* An unpublished HWPT whose creation failed later on. */
 static void hwpt_abort(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt)
 {
 	ifd_obj_abort(ictx, &hwpt->obj);
-	ifd_hwpt_destroy(hwpt);
+	hwpt_teardown(hwpt, true);
 }
 
 static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,

@@ -378,9 +378,23 @@ static int ioas_iova_ranges(struct ucmd *u)
 	return ret;
 }
 
+/* A remote caller as the source of the memory it maps: its process (a
+ * new pidfd, or -1; none asked for when its process bucket knows it)
+ * and its buckets. */
+static struct ifd_source user_source(const struct siommu_iommufd_user *user, bool pidfd)
+{
+	if (user->acct_process && ifd_acct_has_pidfd(user->acct_process))
+		pidfd = false;
+	return (struct ifd_source){
+		.pidfd = pidfd && user->pidfd ? user->pidfd(user->priv) : -1,
+		.acct = { user->acct_user, user->acct_process },
+	};
+}
+
 int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
 	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova)
 {
+	struct ifd_source src;
 	uint64_t start = uva;
 	int fd = -1, err;
 
@@ -390,9 +404,11 @@ int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user
 	 * checks of the request, as for this process's own. */
 	err = user->map_file(user->priv, uva, length, &fd, &start);
 	/* Or the same memory mapped here too, at start. */
+	src = user_source(user, !err);
 	if (!err && fd < 0)
-		return siommu_ioas_map(ictx, ioas_id, flags, uptr(start), length, iova);
-	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, iova);
+		return ifd_ioas_map_src(ictx, ioas_id, flags, uptr(start), length, &src, iova);
+	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, &src,
+			       iova);
 }
 
 static int ioas_map(struct ucmd *u)
@@ -411,13 +427,21 @@ static int ioas_map(struct ucmd *u)
 static int ioas_map_file(struct ucmd *u)
 {
 	struct iommu_ioas_map_file *c = u->cmd;
+	struct ifd_source src;
 	int fd = c->fd, ret;
 
 	/* Linux: an fd that is not open is -EBADF, after the flags. */
-	if (remote(u->user) && u->user->fd(u->user->priv, c->fd, &fd))
-		fd = -1;
-	ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, fd, c->start,
-				   c->length, (uint64_t *)&c->iova);
+	if (!remote(u->user)) {
+		ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, fd, c->start,
+					   c->length, (uint64_t *)&c->iova);
+	} else if (u->user->fd(u->user->priv, c->fd, &fd)) {
+		ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, -1, c->start,
+					   c->length, (uint64_t *)&c->iova);
+	} else {
+		src = user_source(u->user, true);
+		ret = ifd_ioas_map_fd(u->ictx, c->ioas_id, c->flags, fd, c->start, 0,
+				      c->length, &src, (uint64_t *)&c->iova);
+	}
 	u->respond = !ret;
 	return ret;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "iommufd/iommufd_internal.h"
 
@@ -22,13 +23,44 @@ int SIOMMU_EXPORT siommu_iommufd_acct_create(uint64_t limit_pages,
 		return -ENOMEM;
 	a->limit = limit_pages;
 	a->memlock = limit_pages == SIOMMU_IOMMUFD_ACCT_MEMLOCK;
+	a->refs = 1;
+	a->pidfd = -1;
 	*out = a;
 	return 0;
 }
 
+void ifd_acct_set_pidfd(struct siommu_iommufd_acct *acct, int pidfd)
+{
+	int none = -1;
+
+	if (!__atomic_compare_exchange_n(&acct->pidfd, &none, pidfd, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
+		close(pidfd);
+}
+
+bool ifd_acct_has_pidfd(const struct siommu_iommufd_acct *acct)
+{
+	return __atomic_load_n(&acct->pidfd, __ATOMIC_ACQUIRE) >= 0;
+}
+
+void ifd_acct_get(struct siommu_iommufd_acct *acct)
+{
+	__atomic_fetch_add(&acct->refs, 1, __ATOMIC_RELAXED);
+}
+
+void ifd_acct_put(struct siommu_iommufd_acct *acct)
+{
+	if (__atomic_sub_fetch(&acct->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (acct->pidfd >= 0)
+		close(acct->pidfd);
+	free(acct);
+}
+
 void SIOMMU_EXPORT siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct)
 {
-	free(acct);
+	if (acct)
+		ifd_acct_put(acct);
 }
 
 uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned_vm(const struct siommu_iommufd_acct *acct)
@@ -531,7 +563,7 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			 * IOVA, length and where it starts in its page. */
 			RB_FOREACH(area, ifd_area_tree, &ioas->areas)
 				if ((area->iova | (area->last + 1) |
-				     (area->pages->pa + area->pgoff)) &
+				     ifd_area_host(area, area->iova)) &
 				    (SIOMMU_PAGE_SIZE - 1))
 					ret = -EADDRINUSE;
 			if (!ret)

@@ -179,7 +179,7 @@ static int md_check_map(struct siommu_iommufd *ictx, uint32_t hwpt_id, uint64_t 
 	return ret;
 }
 
-/* The host pages [first, last] one page store of an IOAS pins. */
+/* The host pages [first, last] one pinned page store of an IOAS holds. */
 struct store_span {
 	const struct ifd_pages *pages;
 	uintptr_t first, last;
@@ -190,11 +190,13 @@ struct spans {
 	size_t n, cap;
 };
 
-static int spans_add(struct spans *sp, const struct ifd_pages *pages)
+static int spans_add(struct spans *sp, struct ifd_pages *pages)
 {
-	uintptr_t host = (uintptr_t)pages->reg->host + (uintptr_t)(pages->pa - pages->reg->pa);
+	uintptr_t host = pages->host;
 	size_t i;
 
+	if (!ifd_pages_pinned(pages))
+		return 0;
 	for (i = 0; i < sp->n; i++)
 		if (sp->s[i].pages == pages)
 			return 0;
@@ -215,10 +217,11 @@ static int spans_add(struct spans *sp, const struct ifd_pages *pages)
 
 /*
  * MD_CHECK_REFS: each host page of [uva, uva + length) is pinned @refs
- * times by the context: once per page store covering it, whatever the
- * number of areas, IOASes, domains and accesses sharing the store (pin
- * once, as Linux's iopt_pages). Page stores pin at map, with or without a
- * domain. -EIO on a mismatch, -EFAULT for memory the process lacks.
+ * times by the context: once per pinned page store covering it, whatever
+ * the number of areas, IOASes, domains and accesses sharing the store
+ * (pin once, as Linux's iopt_pages). A store is pinned while a domain, an
+ * access or a hardware queue uses it, not merely mapped. -EIO on a
+ * mismatch, -EFAULT for memory the process lacks.
  */
 static int md_check_refs(struct siommu_iommufd *ictx, uint64_t uva, uint64_t length,
 			 uint32_t refs)

@@ -52,6 +52,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -299,6 +300,16 @@ static int fail(int err)
 static struct siommu_iommufd_acct *acct_user, *acct_process;
 static pthread_mutex_t acct_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* RLIMIT_MEMLOCK now, in pages (UINT64_MAX: none). */
+static uint64_t memlock_limit_pages(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur / 4096;
+}
+
 /* 0 with both buckets, or -ENOMEM (the next call tries again). */
 static int acct_get(void)
 {
@@ -328,6 +339,13 @@ int SIOMMU_EXPORT siommu_preload_get_acct(struct siommu_preload_acct *out)
 
 	if (!out)
 		return -EINVAL;
+	/* A forked child's maps charge buckets the opener keeps for it. */
+	if (remote_active()) {
+		ret = remote_acct(out);
+		if (!ret)
+			out->limit_pages = memlock_limit_pages();
+		return ret;
+	}
 	ret = acct_get();
 	if (ret)
 		return ret;

@@ -100,6 +100,10 @@ void remote_dup(int oldfd, int newfd);
 int remote_ioctl(int h, unsigned long request, void *arg);
 long remote_rw(int h, bool is_read, bool positioned, void *buf, size_t count, int64_t pos);
 int remote_open(int path, int flags);
+/* A child's accounting figures, kept by the opener (its limit aside):
+ * 0, -EFAULT, -EIO. */
+struct siommu_preload_acct;
+int remote_acct(struct siommu_preload_acct *out);
 
 /* ---- machine.c ---- */
 
