@@ -26,6 +26,9 @@
  *   - a transaction that stalls with no record of its own (FSR held a
  *     fault that did not stall: MULTI) is not left held when the driver
  *     clears that record: it is retried, and stalls again with its own;
+ *   - a transaction that faults while a stall's answer is written ends
+ *     with that stall, the device told once, and is never reported as a
+ *     fault of its own;
  *   - refusals: another CPU's process, a device without hooks, a PASID
  *     beyond the hooks' width, a unit without stage 1;
  *   - the GPU model with a client that is a bound process, next to a
@@ -708,6 +711,122 @@ static void test_second_source(void)
 }
 
 /*
+ * A stall answered, and another transaction of the bank faulting while
+ * the answer is written: between the driver's clear of FSR and its write
+ * of RESUME, as the driver once ordered them. The architecture's rules
+ * (SMMUv2, SMMU_CBn_FSR, SMMU_CBn_RESUME) make that fault recorded if FSR
+ * holds no record, held since SS is set, and ended by the same RESUME:
+ * its record, left behind without SS, would be read as a new fault that
+ * did not stall, and the device's handler told of a stall already
+ * answered. A shim on the driver's writes plays the fault just before
+ * RESUME is written, from another thread (the fault's interrupt waits
+ * for the driver's lock the answer holds), and waits until the unit
+ * holds it. Whatever the order of the driver's writes, the second
+ * transaction must end with the first, the device told once, and no
+ * handler told of a fault: retried, it stalls again and is resolved
+ * (@refuse: the answer aborts both, and nothing is reported either).
+ */
+struct window_src {
+	bool armed;
+	uint64_t resume;		/* the bank's RESUME */
+	struct siommu_smmuv2_req req;	/* the stream, an untouched page */
+	pthread_t th;
+	int ret;
+	struct siommu_smmuv2_xlate res;
+};
+
+static void *window_dma(void *arg)
+{
+	struct window_src *w = arg;
+	unsigned char b[8];
+
+	w->ret = siommu_smmuv2_dma_read(hw, &w->req, b, sizeof(b), NULL, &w->res);
+	return NULL;
+}
+
+static void window_wr(void *arg, uint64_t off, uint64_t val)
+{
+	struct window_src *w = arg;
+	struct siommu_smmuv2_stats s0, s;
+	struct timespec t0, t;
+
+	(void)val;
+	if (!w->armed || off != w->resume)
+		return;
+	w->armed = false;
+	siommu_smmuv2_get_stats(hw, &s0);
+	CHECK_OK(pthread_create(&w->th, NULL, window_dma, w));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		sched_yield();
+		siommu_smmuv2_get_stats(hw, &s);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		CHECK(t.tv_sec - t0.tv_sec < 30);
+	} while (s.stalls == s0.stalls);
+}
+
+static void test_window_stall(void)
+{
+	static struct window_src w;
+	struct test_pri_dev h;
+	struct siommu_mm *mm = mm_new(12);
+	struct siommu_mm_info mi0, mi;
+	struct siommu_sva *sva;
+	unsigned char r[8];
+	uint64_t va, ends, fsr;
+	unsigned int round;
+	uint32_t pasid;
+
+	test_pri_dev_init(&h, ctx, unit, 0x66, 16, 0);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	/* The process's table live in the bank, which stalls. */
+	CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
+	CHECK(rd_sctlr(h.live_cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+	for (round = 0; round < 2; round++) {
+		bool refuse = round == 1;
+		uint64_t first = refuse ? va + 64 * PG : va + (1 + 2 * round) * PG;
+		uint64_t second = va + (2 + 2 * round) * PG;
+
+		w = (struct window_src){
+			.armed = true,
+			.resume = SIOMMU_SMMUV2_CB(h.live_cb) + SIOMMU_SMMUV2_CB_RESUME,
+			.req = { .sid = h.rid, .iova = second },
+		};
+		siommu_mm_get_info(mm, &mi0);
+		ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
+		smmuv2_drv_test_wr_hook_set(unit, window_wr, &w);
+		CHECK_EQ(test_pri_dma_once(&h, pasid, first, r, sizeof(r), false, NULL),
+			 refuse ? -EFAULT : -EAGAIN);
+		smmuv2_drv_test_wr_hook_set(unit, NULL, NULL);
+		CHECK(!w.armed);
+		pthread_join(w.th, NULL);
+		/* The second was held, and ended by the first's answer. */
+		CHECK_EQ(w.ret, -EAGAIN);
+		CHECK(w.res.stalled);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+		/* No handler told, nothing left in FSR, nothing held. */
+		CHECK_EQ(h.faults, 0);
+		CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(h.live_cb) +
+						 SIOMMU_SMMUV2_CB_FSR, 4, &fsr));
+		CHECK_EQ(fsr, 0);
+		siommu_mm_get_info(mm, &mi);
+		CHECK_EQ(mi.faults, mi0.faults + !refuse);
+		CHECK_EQ(mi.faults_refused, mi0.faults_refused + refuse);
+		/* Issued again, each stalls with its record and is resolved. */
+		if (!refuse)
+			CHECK_OK(test_pri_dma(&h, pasid, first, r, sizeof(r), false, NULL));
+		CHECK_OK(test_pri_dma(&h, pasid, second, r, sizeof(r), false, NULL));
+		CHECK_EQ(h.faults, 0);
+	}
+	siommu_sva_unbind(sva);
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&h);
+}
+
+/*
  * The RID's domain replaced, then detached, while its bank holds a stall
  * reported to the fault path and not answered yet (poll mode): the
  * PASID leaves the bank, and its stall is aborted before the remove hook
@@ -902,6 +1021,7 @@ int main(void)
 	test_stalls();
 	test_late_stall();
 	test_second_source();
+	test_window_stall();
 	test_detach_stalled();
 	test_gpu();
 	test_gpu_stalls();

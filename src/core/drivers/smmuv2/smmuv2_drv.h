@@ -89,10 +89,19 @@
  */
 typedef uint64_t smmuv2_drv_rd_hook_fn(void *arg, uint64_t off, uint64_t val);
 
+/*
+ * Test hook: called with each register write of the driver (@off, @val)
+ * before the write reaches the unit, to play what the hardware does
+ * between two of the driver's writes (a device faulting between the
+ * clear of FSR and RESUME, say).
+ */
+typedef void smmuv2_drv_wr_hook_fn(void *arg, uint64_t off, uint64_t val);
+
 /* A bank's stall reported to the core's page-fault path, under fault_lock. */
 struct smmuv2_drv_stall {
 	bool out;			/* reported, not yet answered */
 	bool paused;			/* a hook runs: stalls are terminated */
+	bool stalling;			/* SCTLR.CFCFG written set */
 	uint16_t gen;			/* of the last report (9 bits used) */
 };
 
@@ -128,6 +137,8 @@ struct smmuv2_drv_unit {
 	 * idle: the read shim, and how long a sync may stand still (ns). */
 	smmuv2_drv_rd_hook_fn *rd_hook;
 	void *rd_hook_arg;
+	smmuv2_drv_wr_hook_fn *wr_hook;
+	void *wr_hook_arg;
 	uint64_t wait_ns;
 };
 
@@ -218,5 +229,9 @@ void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb);
  */
 void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
 			      void *arg, uint64_t wait_ns);
+/* Test hook: register writes of @unit's driver go through @fn first
+ * (NULL: none). Set while no other call runs on the unit. */
+void smmuv2_drv_test_wr_hook_set(struct siommu_unit *unit, smmuv2_drv_wr_hook_fn *fn,
+				 void *arg);
 
 #endif

@@ -52,14 +52,30 @@ void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *f
 	v->wait_ns = wait_ns;
 }
 
+void smmuv2_drv_test_wr_hook_set(struct siommu_unit *unit, smmuv2_drv_wr_hook_fn *fn,
+				 void *arg)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	v->wr_hook_arg = arg;
+	v->wr_hook = fn;
+}
+
+static void wr(struct smmuv2_drv_unit *v, uint64_t off, unsigned int size, uint64_t val)
+{
+	if (unlikely(v->wr_hook))
+		v->wr_hook(v->wr_hook_arg, off, val);
+	siommu_smmuv2_mmio_write(v->hw, off, size, val);
+}
+
 void smmuv2_drv_wr32(struct smmuv2_drv_unit *v, uint64_t off, uint32_t val)
 {
-	siommu_smmuv2_mmio_write(v->hw, off, 4, val);
+	wr(v, off, 4, val);
 }
 
 void smmuv2_drv_wr64(struct smmuv2_drv_unit *v, uint64_t off, uint64_t val)
 {
-	siommu_smmuv2_mmio_write(v->hw, off, 8, val);
+	wr(v, off, 8, val);
 }
 
 static uint64_t cb_reg(int cb, uint64_t off)
@@ -132,7 +148,7 @@ static void tlbi_vmid(struct smmuv2_drv_unit *v, uint32_t vmid)
 static void tlbi(struct smmuv2_drv_unit *v, int cb, uint64_t off, unsigned int size,
 		 uint64_t val)
 {
-	siommu_smmuv2_mmio_write(v->hw, cb_reg(cb, off), size, val);
+	wr(v, cb_reg(cb, off), size, val);
 	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
 }
 
@@ -543,27 +559,83 @@ static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
 {
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR),
 			SCTLR_ON | (stall ? SIOMMU_SMMUV2_SCTLR_CFCFG : 0));
+	pthread_mutex_lock(&v->fault_lock);
+	v->stalls[cb].stalling = stall;
+	pthread_mutex_unlock(&v->fault_lock);
 }
 
+/* FSR's fault record bits (MULTI aside): set while FSR holds a record. */
+#define FSR_REC (SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI)
+
 /*
- * End what bank @cb holds (FSR.SS set): clear the record first, so that a
- * retried transaction that faults again is recorded, then RESUME (its
- * TERMINATE bit 0 retries, 1 aborts every held transaction); then tell
- * the devices whose stalling tables are installed in the bank. Caller
- * holds fault_lock.
+ * End what bank @cb holds (FSR.SS set), FSR having read @fsr: RESUME (its
+ * TERMINATE bit 0 retries, 1 aborts every held transaction), the devices
+ * whose stalling tables are installed in the bank told, then the record
+ * @fsr showed cleared (write 1 to clear). Caller holds fault_lock.
+ *
+ * The record goes after RESUME, not before (SMMUv2, SMMU_CBn_FSR and
+ * SMMU_CBn_RESUME): a fault is recorded only while FSR holds no record,
+ * and a fault while SS is set is held with the stalled transaction and
+ * ended by the same RESUME. With the record cleared first, a transaction
+ * faulting between the clear and RESUME would be recorded, held, and
+ * answered by this RESUME, and its record, left in FSR without SS, would
+ * then be read as a new fault that did not stall: a handler told of a
+ * stall already answered (and of its fault again if the retry faults).
+ * Kept until after RESUME, the record makes such a fault MULTI: no record
+ * of its own, held if it stalls (SS again), which bank_settle_locked()
+ * retries.
+ *
+ * When @fsr holds no record (SS alone: held transactions without one),
+ * there is nothing to keep, and a fault between the read and RESUME is
+ * recorded and ended by RESUME. On a retry in a bank that stalls, a
+ * record found after RESUME without SS is that one (a fault after RESUME
+ * would have stalled): its transaction was issued again, and a fault that
+ * persists is recorded anew, so the stale record is cleared unreported.
  */
-static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, bool retry)
+static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, uint32_t fsr, bool retry)
 {
 	struct smmuv2_drv_att *att;
-	uint32_t fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	uint32_t now;
 
 	v->stalls[cb].out = false;
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_RESUME),
 			retry ? 0 : SIOMMU_SMMUV2_RESUME_TERMINATE);
 	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
 		if (att->stall_cb == cb)
 			att->dev->pasid_hooks->stall_end(att->dev->pasid_hooks_arg, att->dev, retry);
+	if (fsr & FSR_REC) {
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
+		return;
+	}
+	now = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	if (retry && v->stalls[cb].stalling && (now & FSR_REC) && !(now & SIOMMU_SMMUV2_FSR_SS))
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), now & SIOMMU_SMMUV2_FSR_FAULT);
+}
+
+/*
+ * After an end that did not come from the context interrupt (an answer,
+ * a pause): what faulted meanwhile. A record has its own interrupt,
+ * whose thread reads it; a fault between RESUME and the clear of the
+ * record it answered has none (MULTI): held (SS alone), it is retried,
+ * or aborted in a paused bank; MULTI alone is cleared. Caller holds
+ * fault_lock.
+ */
+static void bank_settle_locked(struct smmuv2_drv_unit *v, int cb)
+{
+	struct smmuv2_drv_stall *st = &v->stalls[cb];
+	uint32_t fsr;
+
+	for (;;) {
+		fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+		if ((fsr & FSR_REC) || st->out)
+			return;
+		if (!(fsr & SIOMMU_SMMUV2_FSR_SS)) {
+			if (fsr)
+				smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr);
+			return;
+		}
+		stall_end_locked(v, cb, fsr, !st->paused);
+	}
 }
 
 /*
@@ -581,14 +653,18 @@ static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, bool retry)
  */
 static void stall_pause(struct smmuv2_drv_unit *v, int cb)
 {
+	uint32_t fsr;
+
 	if (cb < 0 || !v->cb_stall[cb])
 		return;
 	cb_sctlr_set(v, cb, false);
 	pthread_mutex_lock(&v->fault_lock);
 	v->stalls[cb].paused = true;
-	if (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS)
-		stall_end_locked(v, cb, false);
+	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	if (fsr & SIOMMU_SMMUV2_FSR_SS)
+		stall_end_locked(v, cb, fsr, false);
 	v->stalls[cb].out = false;
+	bank_settle_locked(v, cb);
 	pthread_mutex_unlock(&v->fault_lock);
 }
 
@@ -836,9 +912,10 @@ static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb)
  * with, until it holds nothing the driver has not answered. A stall in a
  * bound process's table of a device that waits for it (the live ASID's)
  * goes to the core's page-fault path, FSR kept until the answer
- * (page_response()). Any other fault is read, cleared and reported to
- * the device's handler, and if the bank holds it, terminated after the
- * report (the device is told through its stall_end hook).
+ * (page_response()). Any other fault is read and, if the bank holds it,
+ * terminated (the device is told through its stall_end hook), then its
+ * record cleared and reported to the device's handler: ended before its
+ * record goes, as every stall is (stall_end_locked()).
  *
  * A bank may hold transactions with no record of their own: a fault that
  * comes while FSR holds another sets MULTI and records nothing, yet
@@ -865,7 +942,7 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 	pthread_mutex_lock(&v->fault_lock);
 	for (;;) {
 		fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
-		rec = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
+		rec = fsr & FSR_REC;
 		if (fsr & SIOMMU_SMMUV2_FSR_SS) {
 			/* A reported stall keeps FSR until its answer, whose
 			 * RESUME ends everything the bank holds. */
@@ -876,11 +953,11 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 				 * nothing may wait on the fault path while a hook
 				 * runs. Ended as a stall_pause() ends one held when
 				 * it starts, unreported. */
-				stall_end_locked(v, cb, false);
+				stall_end_locked(v, cb, fsr, false);
 				continue;
 			}
 			if (!rec) {
-				stall_end_locked(v, cb, true);
+				stall_end_locked(v, cb, fsr, true);
 				continue;
 			}
 		} else if (!rec) {
@@ -916,14 +993,15 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 		f.reason = rec;
 		f.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
 		/* Write-1-to-clear: FSR takes new records from here. */
-		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
+		if (fsr & SIOMMU_SMMUV2_FSR_SS)
+			stall_end_locked(v, cb, fsr, false);
+		else
+			smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR),
+					fsr & SIOMMU_SMMUV2_FSR_FAULT);
 		__atomic_fetch_add(&v->n_fault, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&v->fault_lock);
 		core_report_fault(v->unit, &f);
 		pthread_mutex_lock(&v->fault_lock);
-		if ((fsr & SIOMMU_SMMUV2_FSR_SS) && !st->out &&
-		    (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS))
-			stall_end_locked(v, cb, false);
 	}
 	pthread_mutex_unlock(&v->fault_lock);
 }
@@ -1222,11 +1300,13 @@ static void page_response(struct siommu_unit *unit, const struct iommu_page_resp
 			continue;
 		pthread_mutex_lock(&v->fault_lock);
 		if (v->stalls[cb].out && v->stalls[cb].gen == SMMUV2_DRV_STALL_GEN(r[i].req.grpid)) {
-			if (smmuv2_drv_rd32(v, cb_reg((int)cb, SIOMMU_SMMUV2_CB_FSR)) &
-			    SIOMMU_SMMUV2_FSR_SS)
-				stall_end_locked(v, (int)cb,
+			uint32_t fsr = smmuv2_drv_rd32(v, cb_reg((int)cb, SIOMMU_SMMUV2_CB_FSR));
+
+			if (fsr & SIOMMU_SMMUV2_FSR_SS)
+				stall_end_locked(v, (int)cb, fsr,
 						 r[i].code == IOMMU_PAGE_RESP_SUCCESS);
 			v->stalls[cb].out = false;
+			bank_settle_locked(v, (int)cb);
 		}
 		pthread_mutex_unlock(&v->fault_lock);
 	}
