@@ -821,6 +821,51 @@ static void test_window_stall(void)
 		CHECK_OK(test_pri_dma(&h, pasid, second, r, sizeof(r), false, NULL));
 		CHECK_EQ(h.faults, 0);
 	}
+	/*
+	 * The same window when the bank holds transactions with no record
+	 * (SS alone, test_second_source()): RESUME is written with FSR
+	 * holding none, so the fault before it is recorded, held and
+	 * retried with them; its record, found after RESUME without SS in a
+	 * bank that stalls, is that of a transaction issued again, not a
+	 * fault to report.
+	 */
+	{
+		static struct second_source src;
+		uint64_t first = va + 7 * PG, cbo = SIOMMU_SMMUV2_CB(h.live_cb);
+		unsigned int faults = h.faults;
+
+		src = (struct second_source){
+			.armed = true, .cb = h.live_cb, .sctlr = rd_sctlr(h.live_cb),
+			.req = { .sid = h.rid, .iova = first + PG },
+		};
+		w = (struct window_src){
+			.armed = true, .resume = cbo + SIOMMU_SMMUV2_CB_RESUME,
+			.req = { .sid = h.rid, .iova = first + 2 * PG },
+		};
+		CHECK_OK(siommu_smmuv2_mmio_write(hw, cbo + SIOMMU_SMMUV2_CB_SCTLR, 4,
+						  src.sctlr & ~SIOMMU_SMMUV2_SCTLR_CFCFG));
+		ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
+		smmuv2_drv_test_hook_set(unit, second_source_rd, &src, 0);
+		smmuv2_drv_test_wr_hook_set(unit, window_wr, &w);
+		CHECK_EQ(test_pri_dma_once(&h, pasid, first, r, sizeof(r), false, NULL), -EFAULT);
+		smmuv2_drv_test_wr_hook_set(unit, NULL, NULL);
+		smmuv2_drv_test_hook_set(unit, NULL, NULL, 0);
+		CHECK(!src.armed && !w.armed);
+		pthread_join(w.th, NULL);
+		/* The first reported; the second and the third retried. */
+		CHECK_EQ(h.faults, faults + 1);
+		CHECK_EQ(h.fault.addr, first);
+		CHECK_EQ(src.ret, -EAGAIN);
+		CHECK(src.res.stalled && !src.res.recorded);
+		CHECK_EQ(w.ret, -EAGAIN);
+		CHECK(w.res.stalled && w.res.recorded);
+		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
+		CHECK_OK(siommu_smmuv2_mmio_read(hw, cbo + SIOMMU_SMMUV2_CB_FSR, 4, &fsr));
+		CHECK_EQ(fsr, 0);
+		CHECK_OK(test_pri_dma(&h, pasid, first + PG, r, sizeof(r), false, NULL));
+		CHECK_OK(test_pri_dma(&h, pasid, first + 2 * PG, r, sizeof(r), false, NULL));
+		CHECK_EQ(h.faults, faults + 1);
+	}
 	siommu_sva_unbind(sva);
 	siommu_mm_exit(mm);
 	test_pri_dev_fini(&h);
