@@ -29,6 +29,9 @@
  *   - a transaction that faults while a stall's answer is written ends
  *     with that stall, the device told once, and is never reported as a
  *     fault of its own;
+ *   - a bank shared with a device that cannot wait out stalls does not
+ *     stall; every device on a stalling bank is told how its stalls end;
+ *     another stream's fault in a process's table is its own;
  *   - refusals: another CPU's process, a device without hooks, a PASID
  *     beyond the hooks' width, a unit without stage 1;
  *   - the GPU model with a client that is a bound process, next to a
@@ -928,6 +931,119 @@ static void test_detach_stalled(void)
 	CHECK_OK(siommu_domain_free(own2));
 }
 
+/*
+ * Devices whose streams share a stalling bank (their RIDs attached to
+ * one domain). A stalled transaction is held until RESUME, and the unit
+ * holds every fault of the bank while one is (FSR.SS), whichever stream
+ * it comes from; RESUME ends them all. So:
+ *   - a device that cannot learn how a stall ends (no SIOMMU_DEV_STALL,
+ *     no stall_end hook) must never be held: the bank stops stalling
+ *     while it uses it (its faults terminated and reported, the bound
+ *     process's too, as on a device that does not stall), and stalls
+ *     again once it left; a device that removes its hooks is one;
+ *   - a device that can is told of every end of the bank's stalls, not
+ *     only the one whose process's table stalls there;
+ *   - another stream's fault in the process's table live in the bank is
+ *     that device's fault, reported to it, not a page of the process to
+ *     bring in.
+ */
+struct fault_count {
+	unsigned int n;
+	struct siommu_fault f;
+};
+
+static void fault_count_fn(void *arg, struct siommu_device *dev, const struct siommu_fault *f)
+{
+	struct fault_count *c = arg;
+
+	(void)dev;
+	c->f = *f;
+	c->n++;
+}
+
+static void test_shared_bank(void)
+{
+	struct test_pri_dev h, q;
+	struct siommu_mm *mm = mm_new(13);
+	struct siommu_mm_info mi0, mi;
+	struct siommu_smmuv2_xlate x;
+	struct siommu_smmuv2_stats s0, s1;
+	struct siommu_device *p;
+	struct fault_count pc = { 0 };
+	struct siommu_sva *sva;
+	struct siommu_smmuv2_req rq;
+	unsigned char r[8];
+	uint64_t va;
+	unsigned int cb, hf;
+	uint32_t pasid;
+
+	test_pri_dev_init(&h, ctx, unit, 0x67, 16, 0);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, RW, &va));
+	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
+	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
+	pasid = siommu_sva_pasid(sva);
+	cb = h.last.cb;
+	CHECK(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+
+	/* A device that cannot wait joins the bank: it stops stalling. */
+	p = test_dev_add(unit, 0x68, 0, 0);
+	siommu_device_set_fault_handler(p, fault_count_fn, &pc);
+	CHECK_OK(siommu_device_attach(p, h.own));
+	CHECK(!(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG));
+	rq = (struct siommu_smmuv2_req){ .sid = 0x68, .iova = 0x40000000 };
+	CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, r, sizeof(r), NULL, &x), -EFAULT);
+	CHECK(!x.stalled);
+	CHECK_EQ(pc.n, 1);
+	CHECK_EQ(pc.f.rid, 0x68);
+	CHECK_EQ(pc.f.addr, 0x40000000);
+	/* The process's faults meanwhile: terminated and reported. */
+	hd_dma_faults(&h, pasid, va + PG, false, SIOMMU_SMMUV2_FSR_TF);
+	/* It leaves: the bank stalls again, the process's pages come in. */
+	siommu_device_detach(p);
+	CHECK(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+	siommu_smmuv2_get_stats(hw, &s0);
+	CHECK_OK(test_pri_dma(&h, pasid, va + 2 * PG, r, sizeof(r), false, NULL));
+	siommu_smmuv2_get_stats(hw, &s1);
+	CHECK_EQ(s1.stalls, s0.stalls + 1);
+	CHECK_EQ(pc.n, 1);
+
+	/* A device that can wait, with no table of its own there: the bank
+	 * keeps stalling, and the device is told how its stalls end. Its
+	 * fault in the process's table live in the bank is its own. */
+	test_hook_dev_init(&q, ctx, unit, 0x69, 8, SIOMMU_DEV_STALL);
+	CHECK_OK(siommu_device_attach(q.dev, h.own));
+	CHECK(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+	siommu_mm_get_info(mm, &mi0);
+	hf = h.faults;
+	rq = (struct siommu_smmuv2_req){ .sid = 0x69, .iova = va + 3 * PG };
+	CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, r, sizeof(r), NULL, &x), -EAGAIN);
+	CHECK(x.stalled && x.recorded);
+	CHECK_EQ(__atomic_load_n(&q.stall_ends, __ATOMIC_ACQUIRE), 1);
+	CHECK_EQ(__atomic_load_n(&q.stall_retries, __ATOMIC_ACQUIRE), 0);
+	CHECK_EQ(q.faults, 1);
+	CHECK_EQ(q.fault.rid, 0x69);
+	CHECK_EQ(q.fault.addr, va + 3 * PG);
+	CHECK_EQ(h.faults, hf);
+	siommu_mm_get_info(mm, &mi);
+	CHECK_EQ(mi.faults, mi0.faults);
+	CHECK_EQ(mi.faults_refused, mi0.faults_refused);
+	/* The process's own stall there: q is told of its end too. */
+	CHECK_OK(test_pri_dma(&h, pasid, va + 3 * PG, r, sizeof(r), false, NULL));
+	CHECK_EQ(__atomic_load_n(&q.stall_ends, __ATOMIC_ACQUIRE), 2);
+	/* Without its hooks it cannot learn how a stall ends. */
+	CHECK_OK(siommu_device_set_pasid_hooks(q.dev, 8, NULL, NULL));
+	CHECK(!(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG));
+	CHECK_OK(siommu_device_set_pasid_hooks(q.dev, 8, &test_hooks, &q));
+	CHECK(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+
+	siommu_sva_unbind(sva);
+	CHECK(!(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG));
+	siommu_mm_exit(mm);
+	test_pri_dev_fini(&q);
+	siommu_device_remove(p);
+	test_pri_dev_fini(&h);
+}
+
 /* The GPU model with a bound process as a client, next to a private one. */
 static void test_gpu(void)
 {
@@ -1068,6 +1184,7 @@ int main(void)
 	test_second_source();
 	test_window_stall();
 	test_detach_stalled();
+	test_shared_bank();
 	test_gpu();
 	test_gpu_stalls();
 	/* Every frame of every process went back, tables included; no

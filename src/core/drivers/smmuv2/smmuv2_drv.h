@@ -67,7 +67,9 @@
  * stall state (stall_atts, smmuv2_drv_att.stall_cb, stalls[]); it is not
  * held while faults or page requests are reported, and is taken after
  * ctx->lock and dom->lock. A device's stall_end hook runs under it.
- * cb_stall[] (stalling attachments per bank) changes under ctx->lock.
+ * cb_stall[] (stalling attachments per bank) and cb_mute[] (devices on
+ * the bank that cannot wait out a stall) change under ctx->lock; a bank
+ * stalls while it has the first and not the second.
  * Counters are written with atomic adds and read with atomic loads.
  */
 #ifndef SIOMMU_SMMUV2_DRV_H
@@ -127,8 +129,10 @@ struct smmuv2_drv_unit {
 	uint64_t *asid_map;		/* 65536 bits; ASID 0 reserved */
 	pthread_mutex_t fault_lock;
 	struct cds_list_head stall_atts;	/* smmuv2_drv_att.stall_node */
+	struct cds_list_head devs;		/* smmuv2_drv_dev.node */
 	struct smmuv2_drv_stall *stalls;	/* num_cb */
 	unsigned int *cb_stall;			/* num_cb */
+	unsigned int *cb_mute;			/* num_cb, after cb_stall */
 	unsigned int stall_reporting;	/* irqs reporting a stall (atomic) */
 	/* inv_descriptors: TLB maintenance and sync writes; inv_waits: syncs
 	 * that completed; inv_errors: syncs that did not. */
@@ -142,11 +146,24 @@ struct smmuv2_drv_unit {
 	uint64_t wait_ns;
 };
 
-/* Per device: its own SMR and the one of its alias RID (-1: none), and
- * its PASID attachments (smmuv2_drv_att.dev_node), under ctx->lock. */
+/*
+ * Per device: its own SMR and the one of its alias RID (-1: none), and
+ * its PASID attachments (smmuv2_drv_att.dev_node), under ctx->lock. The
+ * bank its streams use (-1: none, bypass or fault) and its PASID hooks
+ * as registered (NULL: none), in the unit's list (node): changed under
+ * ctx->lock and fault_lock, read under either. mute (ctx->lock): it
+ * cannot wait out a stall (no SIOMMU_DEV_STALL, or no stall_end hook to
+ * learn how one ends), so a bank it uses does not stall.
+ */
 struct smmuv2_drv_dev {
 	int smr[2];
 	struct cds_list_head patts;
+	struct siommu_device *dev;
+	int cb;
+	bool mute;
+	const struct siommu_pasid_hooks *hooks;
+	void *hooks_arg;
+	struct cds_list_head node;
 };
 
 /*

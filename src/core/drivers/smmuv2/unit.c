@@ -492,6 +492,9 @@ static int dev_probe(struct siommu_device *dev)
 	if (!d)
 		return -ENOMEM;
 	CDS_INIT_LIST_HEAD(&d->patts);
+	d->dev = dev;
+	d->cb = -1;
+	d->mute = true;
 	d->smr[0] = smr_get(v, dev->cfg.rid);
 	d->smr[1] = -1;
 	if (d->smr[0] < 0) {
@@ -505,6 +508,9 @@ static int dev_probe(struct siommu_device *dev)
 			goto out_put;
 		}
 	}
+	pthread_mutex_lock(&v->fault_lock);
+	cds_list_add_tail(&d->node, &v->devs);
+	pthread_mutex_unlock(&v->fault_lock);
 	dev->drv = d;
 	return 0;
 
@@ -520,6 +526,10 @@ static void dev_release(struct siommu_device *dev)
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
 	struct smmuv2_drv_dev *d = dev->drv;
 
+	SIOMMU_ASSERT(d->cb < 0);
+	pthread_mutex_lock(&v->fault_lock);
+	cds_list_del(&d->node);
+	pthread_mutex_unlock(&v->fault_lock);
 	smr_put(v, d->smr[1]);
 	smr_put(v, d->smr[0]);
 	free(d);
@@ -554,7 +564,7 @@ static struct siommu_domain *rid_domain(struct siommu_device *dev)
 
 /* Stalls ------------------------------------------------------------------------ */
 
-/* Bank @cb's SCTLR for its state: stalling while cb_stall[cb] (ctx->lock). */
+/* Bank @cb's SCTLR for its state: stalling (CFCFG) or not (ctx->lock). */
 static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
 {
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR),
@@ -569,8 +579,8 @@ static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
 
 /*
  * End what bank @cb holds (FSR.SS set), FSR having read @fsr: RESUME (its
- * TERMINATE bit 0 retries, 1 aborts every held transaction), the devices
- * whose stalling tables are installed in the bank told, then the record
+ * TERMINATE bit 0 retries, 1 aborts every held transaction), every device
+ * whose streams use the bank told (its stall_end hook), then the record
  * @fsr showed cleared (write 1 to clear). Caller holds fault_lock.
  *
  * The record goes after RESUME, not before (SMMUv2, SMMU_CBn_FSR and
@@ -594,15 +604,16 @@ static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
  */
 static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, uint32_t fsr, bool retry)
 {
-	struct smmuv2_drv_att *att;
+	struct smmuv2_drv_dev *d;
 	uint32_t now;
 
 	v->stalls[cb].out = false;
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_RESUME),
 			retry ? 0 : SIOMMU_SMMUV2_RESUME_TERMINATE);
-	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
-		if (att->stall_cb == cb)
-			att->dev->pasid_hooks->stall_end(att->dev->pasid_hooks_arg, att->dev, retry);
+	/* RESUME ends what the bank held of every stream that uses it. */
+	cds_list_for_each_entry(d, &v->devs, node)
+		if (d->cb == cb && d->hooks && d->hooks->stall_end)
+			d->hooks->stall_end(d->hooks_arg, d->dev, retry);
 	if (fsr & FSR_REC) {
 		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
 		return;
@@ -638,6 +649,33 @@ static void bank_settle_locked(struct smmuv2_drv_unit *v, int cb)
 	}
 }
 
+/* Whether bank @cb is to stall (ctx->lock). */
+static bool cb_stalls(const struct smmuv2_drv_unit *v, int cb)
+{
+	return v->cb_stall[cb] && !v->cb_mute[cb];
+}
+
+/*
+ * Bank @cb stops stalling: CFCFG cleared, what it holds aborted and the
+ * devices told, the outstanding report's answer dropped; @pause: while a
+ * hook runs, stalls that still come aborted too (cb_irq()). Caller holds
+ * ctx->lock.
+ */
+static void bank_unstall(struct smmuv2_drv_unit *v, int cb, bool pause)
+{
+	uint32_t fsr;
+
+	cb_sctlr_set(v, cb, false);
+	pthread_mutex_lock(&v->fault_lock);
+	v->stalls[cb].paused = pause;
+	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	if (fsr & SIOMMU_SMMUV2_FSR_SS)
+		stall_end_locked(v, cb, fsr, false);
+	v->stalls[cb].out = false;
+	bank_settle_locked(v, cb);
+	pthread_mutex_unlock(&v->fault_lock);
+}
+
 /*
  * Before a hook of a device in bank @cb runs (it may wait for the
  * device's job, which a stall holds until the fault path answers, and the
@@ -653,29 +691,42 @@ static void bank_settle_locked(struct smmuv2_drv_unit *v, int cb)
  */
 static void stall_pause(struct smmuv2_drv_unit *v, int cb)
 {
-	uint32_t fsr;
-
-	if (cb < 0 || !v->cb_stall[cb])
-		return;
-	cb_sctlr_set(v, cb, false);
-	pthread_mutex_lock(&v->fault_lock);
-	v->stalls[cb].paused = true;
-	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
-	if (fsr & SIOMMU_SMMUV2_FSR_SS)
-		stall_end_locked(v, cb, fsr, false);
-	v->stalls[cb].out = false;
-	bank_settle_locked(v, cb);
-	pthread_mutex_unlock(&v->fault_lock);
+	if (cb >= 0 && cb_stalls(v, cb))
+		bank_unstall(v, cb, true);
 }
 
 static void stall_resume(struct smmuv2_drv_unit *v, int cb)
 {
-	if (cb < 0 || !v->cb_stall[cb])
+	if (cb < 0 || !cb_stalls(v, cb))
 		return;
 	pthread_mutex_lock(&v->fault_lock);
 	v->stalls[cb].paused = false;
 	pthread_mutex_unlock(&v->fault_lock);
 	cb_sctlr_set(v, cb, true);
+}
+
+/*
+ * Bank @cb after a change of what uses it: it stalls while a stalling
+ * table is installed in it (cb_stall[]) and every device whose streams
+ * use it can wait out a stall (no cb_mute[]). A stalled transaction is
+ * held until RESUME (SMMUv2, SMMU_CBn_SCTLR.CFCFG), and the unit holds
+ * every fault of a bank while FSR.SS is set, whichever stream it comes
+ * from: a device that cannot learn how a stall ended would wait for
+ * ever, or take a retried transaction for a failed one. So a bank such a
+ * device uses stops stalling, before its streams reach the bank, and
+ * what it holds is aborted, as for a hook (stall_pause()). Caller holds
+ * ctx->lock.
+ */
+static void bank_stall_apply(struct smmuv2_drv_unit *v, int cb)
+{
+	bool want = cb_stalls(v, cb);
+
+	if (want == v->stalls[cb].stalling)
+		return;
+	if (want)
+		cb_sctlr_set(v, cb, true);
+	else
+		bank_unstall(v, cb, false);
 }
 
 /*
@@ -698,10 +749,73 @@ static void att_place(struct smmuv2_drv_unit *v, struct smmuv2_drv_att *att, int
 		cds_list_add_tail(&att->stall_node, &v->stall_atts);
 	att->stall_cb = cb;
 	pthread_mutex_unlock(&v->fault_lock);
-	if (old >= 0 && !--v->cb_stall[old])
-		cb_sctlr_set(v, old, false);
-	if (cb >= 0 && !v->cb_stall[cb]++)
-		cb_sctlr_set(v, cb, true);
+	if (old >= 0) {
+		v->cb_stall[old]--;
+		bank_stall_apply(v, old);
+	}
+	if (cb >= 0) {
+		v->cb_stall[cb]++;
+		bank_stall_apply(v, cb);
+	}
+}
+
+/*
+ * The device's bank: @cb from now on (-1: none), counted in cb_mute[]
+ * while the device cannot wait out a stall. A bank the device joins
+ * stops stalling before its streams reach it (@cb's count goes up before
+ * the S2CR write, the caller's); one it leaves may stall again once no
+ * stream of it is there (after the write). Caller holds ctx->lock.
+ */
+static void dev_bank_set(struct smmuv2_drv_unit *v, struct smmuv2_drv_dev *d, int cb,
+			 bool before)
+{
+	int old = d->cb;
+
+	if (old == cb)
+		return;
+	if (before) {
+		if (cb >= 0 && d->mute) {
+			v->cb_mute[cb]++;
+			bank_stall_apply(v, cb);
+		}
+		return;
+	}
+	pthread_mutex_lock(&v->fault_lock);
+	d->cb = cb;
+	pthread_mutex_unlock(&v->fault_lock);
+	if (old >= 0 && d->mute) {
+		v->cb_mute[old]--;
+		bank_stall_apply(v, old);
+	}
+}
+
+/*
+ * The device's PASID hooks were registered or removed: a device that
+ * waits out stalls (SIOMMU_DEV_STALL) is told how they end through its
+ * stall_end hook, and without one it is mute (struct smmuv2_drv_dev).
+ * Registered, it is told from now on and its bank may stall; removed,
+ * its bank stops stalling first.
+ */
+static void dev_pasid_hooks(struct siommu_device *dev)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_dev *d = dev->drv;
+	const struct siommu_pasid_hooks *h = dev->pasid_hooks;
+	bool mute = !((dev->cfg.flags & SIOMMU_DEV_STALL) && h && h->stall_end);
+
+	if (mute && !d->mute && d->cb >= 0) {
+		v->cb_mute[d->cb]++;
+		bank_stall_apply(v, d->cb);
+	}
+	pthread_mutex_lock(&v->fault_lock);
+	d->hooks = h;
+	d->hooks_arg = dev->pasid_hooks_arg;
+	pthread_mutex_unlock(&v->fault_lock);
+	if (!mute && d->mute && d->cb >= 0) {
+		v->cb_mute[d->cb]--;
+		bank_stall_apply(v, d->cb);
+	}
+	d->mute = mute;
 }
 
 /* PASIDs through the hooks ------------------------------------------------------ */
@@ -836,6 +950,7 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 	struct smmuv2_drv_att *pa;
 	uint32_t s2cr = SIOMMU_SMMUV2_S2CR_FAULT;
 	unsigned int i;
+	int cb = -1;
 
 	if (pasid) {
 		pasid_commit(dev, old, old_att, dom, att);
@@ -847,19 +962,23 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 			att_place(v, pa, -1);
 		}
 	}
-	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY)
+	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY) {
 		s2cr = SIOMMU_SMMUV2_S2CR_BYPASS;
-	else if (dom && dom->type == SIOMMU_DOMAIN_PAGING)
-		s2cr = SIOMMU_SMMUV2_S2CR_TRANS | (uint32_t)smmuv2_drv_dom(dom, dev->unit)->cb;
+	} else if (dom && dom->type == SIOMMU_DOMAIN_PAGING) {
+		cb = smmuv2_drv_dom(dom, dev->unit)->cb;
+		s2cr = SIOMMU_SMMUV2_S2CR_TRANS | (uint32_t)cb;
+	}
+	dev_bank_set(v, d, cb, true);
 	for (i = 0; i < 2; i++)
 		if (d->smr[i] >= 0)
 			smmuv2_drv_wr32(v, SIOMMU_SMMUV2_S2CR(d->smr[i]), s2cr);
+	dev_bank_set(v, d, cb, false);
 	cds_list_for_each_entry(pa, &d->patts, dev_node) {
-		int cb = pasid_bank(dev->unit, dom, pa->dom);
+		int pcb = pasid_bank(dev->unit, dom, pa->dom);
 
-		if (cb >= 0 && pa->cb < 0 && !pa->quiet) {
-			att_place(v, pa, cb);
-			pasid_install(dev, pa, cb);
+		if (pcb >= 0 && pa->cb < 0 && !pa->quiet) {
+			att_place(v, pa, pcb);
+			pasid_install(dev, pa, pcb);
 		}
 	}
 	if (old)
@@ -893,15 +1012,20 @@ static void attach_quiesce(struct siommu_device *dev, uint32_t pasid,
 
 /*
  * The stalling attachment whose table is live in bank @cb (its ASID in
- * TTBR0[63:48]), or NULL. Caller holds fault_lock.
+ * TTBR0[63:48]) and whose device's stream @sid faulted (CBFRSYNRA), or
+ * NULL: another stream of the bank translates through whatever table is
+ * live there, and its fault is its own device's, not the process's page
+ * to bring in. Caller holds fault_lock.
  */
-static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb)
+static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb, uint16_t sid)
 {
 	uint16_t asid = (uint16_t)(smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TTBR0)) >> 48);
 	struct smmuv2_drv_att *att;
 
 	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
-		if (att->stall_cb == cb && att->asid == asid)
+		if (att->stall_cb == cb && att->asid == asid &&
+		    (att->dev->cfg.rid == sid ||
+		     (att->dev->cfg.alias_rid >= 0 && (uint16_t)att->dev->cfg.alias_rid == sid)))
 			return att;
 	return NULL;
 }
@@ -938,6 +1062,7 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 	struct siommu_fault f;
 	uint32_t fsr, fsynr0, rec;
 	uint64_t far;
+	uint16_t sid;
 
 	pthread_mutex_lock(&v->fault_lock);
 	for (;;) {
@@ -968,7 +1093,11 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 		}
 		fsynr0 = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSYNR0));
 		far = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
-		att = fsr & SIOMMU_SMMUV2_FSR_SS ? stall_att_live(v, cb) : NULL;
+		sid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
+		/* A page request only while the bank stalls: one that stopped
+		 * (a device that cannot wait joined it) holds nothing for
+		 * the fault path. */
+		att = (fsr & SIOMMU_SMMUV2_FSR_SS) && st->stalling ? stall_att_live(v, cb, sid) : NULL;
 		if (att) {
 			st->gen = (uint16_t)((st->gen + 1) & 0x1ff);
 			st->out = true;
@@ -989,7 +1118,7 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 		}
 		memset(&f, 0, sizeof(f));
 		f.addr = far;
-		f.rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
+		f.rid = sid;
 		f.reason = rec;
 		f.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
 		/* Write-1-to-clear: FSR takes new records from here. */
@@ -1118,12 +1247,14 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 		goto out_destroy_hw;
 	}
 	v->stalls = mem_should_fail(mem) ? NULL : calloc(v->num_cb, sizeof(*v->stalls));
-	v->cb_stall = mem_should_fail(mem) ? NULL : calloc(v->num_cb, sizeof(*v->cb_stall));
+	v->cb_stall = mem_should_fail(mem) ? NULL : calloc(2 * (size_t)v->num_cb, sizeof(*v->cb_stall));
 	if (!v->stalls || !v->cb_stall) {
 		ret = -ENOMEM;
 		goto out_free_smr;
 	}
 	CDS_INIT_LIST_HEAD(&v->stall_atts);
+	CDS_INIT_LIST_HEAD(&v->devs);
+	v->cb_mute = v->cb_stall + v->num_cb;
 	unit->drv = v;
 	siommu_smmuv2_set_ops(v->hw, &hw_ops, v);
 
@@ -1337,6 +1468,7 @@ const struct iommu_ops smmuv2_iommu_ops = {
 	.unit_hw = unit_hw,
 	.dev_probe = dev_probe,
 	.dev_release = dev_release,
+	.dev_pasid_hooks = dev_pasid_hooks,
 	.dev_resv_regions = dev_resv_regions,
 	.dev_hw_info = dev_hw_info,
 	.domain_init = domain_init,
