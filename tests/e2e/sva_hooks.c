@@ -31,7 +31,9 @@
  *     fault of its own;
  *   - a bank shared with a device that cannot wait out stalls does not
  *     stall; every device on a stalling bank is told how its stalls end;
- *     another stream's fault in a process's table is its own;
+ *     another stream's fault in a process's table is its own; a stream's
+ *     fault is never held because another's is (HUPCF), and a bank
+ *     retired with a transaction held aborts it;
  *   - refusals: another CPU's process, a device without hooks, a PASID
  *     beyond the hooks' width, a unit without stage 1;
  *   - the GPU model with a client that is a bound process, next to a
@@ -1044,6 +1046,84 @@ static void test_shared_bank(void)
 	test_pri_dev_fini(&h);
 }
 
+/* The bank that translates for paging domain @dom (its table in TTBR0). */
+static unsigned int bank_of(struct siommu_domain *dom)
+{
+	uint64_t root = siommu_pt_root(siommu_domain_pt(dom)), v;
+	struct siommu_smmuv2_cfg c;
+	unsigned int cb;
+
+	siommu_smmuv2_get_cfg(hw, &c);
+	for (cb = 0; cb < c.num_cb; cb++) {
+		CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(cb) + SIOMMU_SMMUV2_CB_TTBR0,
+						 8, &v));
+		if ((rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_M) && (v & 0xffffffffffffull) == root)
+			return cb;
+	}
+	CHECK(false);
+	return 0;
+}
+
+/*
+ * A bank that holds a transaction the driver has not heard of yet (its
+ * context interrupt not taken: played by SCTLR written behind the
+ * driver's back, CFCFG set and CFIE clear, for one fault). Another
+ * stream's fault meanwhile is processed on its own (HUPCF: the driver
+ * never has a stream held because another's is), terminated and
+ * reported. When the bank is retired the held one is aborted, so the
+ * next domain given the bank does not find it held there (FSR.SS).
+ */
+static void test_retire_held(void)
+{
+	struct siommu_device *p = test_dev_add(unit, 0x6a, 0, 0);
+	struct siommu_device *p2 = test_dev_add(unit, 0x6b, 0, 0);
+	struct fault_count pc = { 0 };
+	struct siommu_smmuv2_xlate x;
+	struct siommu_smmuv2_req rq;
+	struct siommu_domain *dom;
+	unsigned char r[8];
+	uint64_t fsr, cbo;
+	uint32_t sctlr;
+	unsigned int cb;
+
+	siommu_device_set_fault_handler(p2, fault_count_fn, &pc);
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &dom));
+	CHECK_OK(siommu_device_attach(p, dom));
+	CHECK_OK(siommu_device_attach(p2, dom));
+	cb = bank_of(dom);
+	cbo = SIOMMU_SMMUV2_CB(cb);
+	sctlr = rd_sctlr(cb);
+	CHECK(!(sctlr & SIOMMU_SMMUV2_SCTLR_CFCFG));
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, cbo + SIOMMU_SMMUV2_CB_SCTLR, 4,
+					  (sctlr | SIOMMU_SMMUV2_SCTLR_CFCFG) &
+					  ~SIOMMU_SMMUV2_SCTLR_CFIE));
+	rq = (struct siommu_smmuv2_req){ .sid = 0x6a, .iova = 0x40000000 };
+	CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, r, sizeof(r), NULL, &x), -EAGAIN);
+	CHECK(x.stalled && x.recorded);
+	CHECK_OK(siommu_smmuv2_mmio_write(hw, cbo + SIOMMU_SMMUV2_CB_SCTLR, 4, sctlr));
+	rq = (struct siommu_smmuv2_req){ .sid = 0x6b, .iova = 0x40001000 };
+	CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, r, sizeof(r), NULL, &x), -EFAULT);
+	CHECK(!x.stalled && !x.recorded);
+	/* Retired: nothing held. */
+	siommu_device_detach(p);
+	siommu_device_detach(p2);
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, cbo + SIOMMU_SMMUV2_CB_FSR, 4, &fsr));
+	CHECK_EQ(fsr, 0);
+	/* The bank given out again starts clean. */
+	CHECK_OK(siommu_device_attach(p2, dom));
+	CHECK_EQ(bank_of(dom), cb);
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, cbo + SIOMMU_SMMUV2_CB_FSR, 4, &fsr));
+	CHECK_EQ(fsr, 0);
+	CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, r, sizeof(r), NULL, &x), -EFAULT);
+	CHECK(!x.stalled && x.recorded);
+	CHECK_EQ(pc.n, 1);
+	CHECK_EQ(pc.f.addr, 0x40001000);
+	siommu_device_remove(p2);
+	siommu_device_remove(p);
+	CHECK_OK(siommu_domain_free(dom));
+}
+
 /* The GPU model with a bound process as a client, next to a private one. */
 static void test_gpu(void)
 {
@@ -1185,6 +1265,7 @@ int main(void)
 	test_window_stall();
 	test_detach_stalled();
 	test_shared_bank();
+	test_retire_held();
 	test_gpu();
 	test_gpu_stalls();
 	/* Every frame of every process went back, tables included; no

@@ -13,9 +13,13 @@
 #include "core/drivers/smmuv2/smmuv2_drv.h"
 
 /* SCTLR of a bank in use: translate, access flag faults, faults recorded,
- * reported (abort) and interrupting; CFCFG added while it stalls. */
+ * reported (abort) and interrupting, each transaction processed whatever
+ * fault is outstanding (HUPCF, as Linux programs a GPU's bank: a fault
+ * stalls only while the bank is set to, never because another stream's
+ * transaction is held); CFCFG added while it stalls. */
 #define SCTLR_ON	(SIOMMU_SMMUV2_SCTLR_M | SIOMMU_SMMUV2_SCTLR_AFE | \
-			 SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE)
+			 SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE | \
+			 SIOMMU_SMMUV2_SCTLR_HUPCF)
 /* TCR attributes of the walks: inner/outer write-back, inner shareable. */
 #define TCR_WALK_ATTRS	((1u << 8) | (1u << 10) | (3u << 12))
 /* MAIR0: attribute 0 normal write-back, 1 device-nGnRE (as the table's
@@ -323,6 +327,8 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), SCTLR_ON);
 }
 
+static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, uint32_t fsr, bool retry);
+
 /*
  * Retire bank @cb, which no stream uses any more: disable it, drop every
  * entry of its VMID (the domain's and any ASID a device switched to in
@@ -330,7 +336,20 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
  */
 static void cb_retire(struct smmuv2_drv_unit *v, int cb)
 {
+	struct smmuv2_drv_stall *st = &v->stalls[cb];
+	uint32_t fsr;
+
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), 0);
+	/* A transaction still held (a stall whose interrupt has not been
+	 * taken) is aborted: only RESUME clears SS, and the next domain
+	 * given the bank would find it held there, its first RESUME ending
+	 * a stranger's transaction. A late answer finds no report. */
+	pthread_mutex_lock(&v->fault_lock);
+	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	if (fsr & SIOMMU_SMMUV2_FSR_SS)
+		stall_end_locked(v, cb, fsr, false);
+	*st = (struct smmuv2_drv_stall){ .gen = st->gen };
+	pthread_mutex_unlock(&v->fault_lock);
 	tlbi_vmid(v, cb_vmid(cb));
 }
 
