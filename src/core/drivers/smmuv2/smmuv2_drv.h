@@ -38,15 +38,20 @@
  *     and never installed again;
  *   - stalls (SCTLR.CFCFG, ended by a write of RESUME): a bank stalls on a
  *     context fault while a bound process's table of a device that can
- *     wait (SIOMMU_DEV_STALL, a stall_end hook) is installed in it. A
- *     stall whose bank's live ASID (TTBR0) is such a table's goes to the
- *     core's page-fault path as a one-request group tagged with the bank
- *     and a generation; its answer clears FSR and writes RESUME (retry on
- *     success, else terminate), and the driver tells the device through
- *     its stall_end hook. Any other fault is reported to the device's
- *     handler and, if it stalled, terminated at once. FSR keeps the
- *     stall's record until its answer, so faults meanwhile are held with
- *     it (MULTI) and end with the same RESUME. The context interrupt
+ *     wait (SIOMMU_DEV_STALL, a stall_end hook) is installed in it and
+ *     every device whose stream uses the bank can wait (none is mute,
+ *     struct smmuv2_drv_dev); banks run with HUPCF, so a fault stalls by
+ *     CFCFG alone, never because another transaction is held. A stall
+ *     whose bank's live ASID (TTBR0) is such a table's, from that
+ *     device's stream (CBFRSYNRA), goes to the core's page-fault path as
+ *     a one-request group tagged with the bank and a generation; its
+ *     answer writes RESUME (retry on success, else terminate), then
+ *     clears the record, and the driver tells every device on the bank
+ *     through its stall_end hook. Any other fault is reported to the
+ *     device's handler and, if it stalled, terminated at once. FSR keeps
+ *     the stall's record until after its RESUME, so faults meanwhile are
+ *     held with it (MULTI) and end with the same RESUME, never recorded
+ *     after their answer. The context interrupt
  *     reads FSR again after each record it clears, as a level interrupt
  *     would fire again: a transaction that stalled with no record of its
  *     own (MULTI behind a fault that did not stall) is retried, never
@@ -64,7 +69,8 @@
  * needs no lock of the driver: each TLBSYNC waits for every earlier
  * operation, whichever thread wrote it. fault_lock serialises reading and
  * clearing the fault registers and every RESUME write, and protects the
- * stall state (stall_atts, smmuv2_drv_att.stall_cb, stalls[]); it is not
+ * stall state (stall_atts, smmuv2_drv_att.stall_cb, stalls[], the devices'
+ * banks and hooks as the fault path reads them); it is not
  * held while faults or page requests are reported, and is taken after
  * ctx->lock and dom->lock. A device's stall_end hook runs under it.
  * cb_stall[] (stalling attachments per bank) and cb_mute[] (devices on
