@@ -578,6 +578,28 @@ static void test_late_stall(void)
 }
 
 /*
+ * A device at @rid that waits out stalls, bound to @mm (16 pages at *va,
+ * the first one written), the process's table live in its bank, which
+ * stalls. Returns the PASID.
+ */
+static uint32_t bound_live(struct test_pri_dev *h, uint16_t rid, struct siommu_mm *mm,
+			   uint64_t *va, struct siommu_sva **sva)
+{
+	unsigned char r[4];
+	uint32_t pasid;
+
+	test_pri_dev_init(h, ctx, unit, rid, 16, 0);
+	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, RW, va));
+	CHECK_OK(siommu_mm_write(mm, *va, "cpu", 4));
+	CHECK_OK(siommu_sva_bind(h->dev, mm, sva));
+	pasid = siommu_sva_pasid(*sva);
+	CHECK_OK(test_pri_dma(h, pasid, *va, r, 4, false, NULL));
+	CHECK(!strcmp((char *)r, "cpu"));
+	CHECK(rd_sctlr(h->live_cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+	return pasid;
+}
+
+/*
  * Two fault sources on one bank. A fault that did not stall (the bank's
  * stalling was off) is being read by its context interrupt when stalling
  * is back on and another transaction stalls on the bank. That one finds
@@ -644,13 +666,7 @@ static void test_second_source(void)
 	unsigned int faults, round;
 	uint32_t pasid;
 
-	test_pri_dev_init(&h, ctx, unit, 0x64, 16, 0);
-	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, RW, &va));
-	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
-	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
-	pasid = siommu_sva_pasid(sva);
-	/* The process's table live in the bank, which stalls. */
-	CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
+	pasid = bound_live(&h, 0x64, mm, &va, &sva);
 	cbo = SIOMMU_SMMUV2_CB(h.live_cb);
 	for (round = 0; round < 2; round++) {
 		uint64_t first = va + (1 + 4 * round) * PG;
@@ -782,14 +798,7 @@ static void test_window_stall(void)
 	unsigned int round;
 	uint32_t pasid;
 
-	test_pri_dev_init(&h, ctx, unit, 0x66, 16, 0);
-	CHECK_OK(siommu_mm_mmap(mm, 0, 16 * PG, RW, &va));
-	CHECK_OK(siommu_mm_write(mm, va, "cpu", 4));
-	CHECK_OK(siommu_sva_bind(h.dev, mm, &sva));
-	pasid = siommu_sva_pasid(sva);
-	/* The process's table live in the bank, which stalls. */
-	CHECK_OK(test_pri_dma(&h, pasid, va, r, 4, false, NULL));
-	CHECK(rd_sctlr(h.live_cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+	pasid = bound_live(&h, 0x66, mm, &va, &sva);
 	for (round = 0; round < 2; round++) {
 		bool refuse = round == 1;
 		uint64_t first = refuse ? va + 64 * PG : va + (1 + 2 * round) * PG;
