@@ -620,6 +620,9 @@ static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
  * record found after RESUME without SS is that one (a fault after RESUME
  * would have stalled): its transaction was issued again, and a fault that
  * persists is recorded anew, so the stale record is cleared unreported.
+ * (The one other transaction such a record can be is one that met the
+ * bank's configuration before CFCFG was set and faulted in that window;
+ * it goes unreported, as a MULTI fault does.)
  */
 static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, uint32_t fsr, bool retry)
 {
