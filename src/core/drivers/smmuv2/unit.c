@@ -730,14 +730,13 @@ static void stall_resume(struct smmuv2_drv_unit *v, int cb)
 /*
  * Bank @cb after a change of what uses it: it stalls while a stalling
  * table is installed in it (cb_stall[]) and every device whose streams
- * use it can wait out a stall (no cb_mute[]). A stalled transaction is
- * held until RESUME (SMMUv2, SMMU_CBn_SCTLR.CFCFG), and the unit holds
- * every fault of a bank while FSR.SS is set, whichever stream it comes
- * from: a device that cannot learn how a stall ended would wait for
- * ever, or take a retried transaction for a failed one. So a bank such a
- * device uses stops stalling, before its streams reach the bank, and
- * what it holds is aborted, as for a hook (stall_pause()). Caller holds
- * ctx->lock.
+ * use it can wait out a stall (no cb_mute[]). CFCFG holds a faulting
+ * transaction of any stream of the bank until RESUME (SMMUv2,
+ * SMMU_CBn_SCTLR), and one RESUME ends them all: a device that cannot
+ * learn how a stall ended would wait for ever, or take a retried
+ * transaction for a failed one. So a bank such a device uses stops
+ * stalling, before its streams reach the bank, and what it holds is
+ * aborted, as for a hook (stall_pause()). Caller holds ctx->lock.
  */
 static void bank_stall_apply(struct smmuv2_drv_unit *v, int cb)
 {
