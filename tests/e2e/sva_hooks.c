@@ -956,7 +956,9 @@ static void test_detach_stalled(void)
  *     only the one whose process's table stalls there;
  *   - another stream's fault in the process's table live in the bank is
  *     that device's fault, reported to it, not a page of the process to
- *     bring in.
+ *     bring in;
+ *   - a device whose stream leaves the bank with a transaction held there
+ *     is told of its end (retried) before it stops hearing of the bank.
  */
 struct fault_count {
 	unsigned int n;
@@ -983,8 +985,9 @@ static void test_shared_bank(void)
 	struct fault_count pc = { 0 };
 	struct siommu_sva *sva;
 	struct siommu_smmuv2_req rq;
+	struct stall_dma sd;
 	unsigned char r[8];
-	uint64_t va;
+	uint64_t va, qe, qr, fsr;
 	unsigned int cb, hf;
 	uint32_t pasid;
 
@@ -1046,6 +1049,30 @@ static void test_shared_bank(void)
 	CHECK(!(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG));
 	CHECK_OK(siommu_device_set_pasid_hooks(q.dev, 8, &test_hooks, &q));
 	CHECK(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG);
+
+	/* q leaves the bank with a transaction held there behind the
+	 * process's stall, reported and not answered (poll mode): both are
+	 * retried as it leaves, q told, the late answer dropped. */
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_POLL));
+	stall_dma_start(&sd, &h, pasid, va + 5 * PG);
+	qe = __atomic_load_n(&q.stall_ends, __ATOMIC_ACQUIRE);
+	qr = __atomic_load_n(&q.stall_retries, __ATOMIC_ACQUIRE);
+	rq = (struct siommu_smmuv2_req){ .sid = 0x69, .iova = va + 6 * PG };
+	CHECK_EQ(siommu_smmuv2_dma_read(hw, &rq, r, sizeof(r), NULL, &x), -EAGAIN);
+	CHECK(x.stalled && !x.recorded);
+	CHECK_EQ(__atomic_load_n(&q.stall_ends, __ATOMIC_ACQUIRE), qe);
+	CHECK_OK(siommu_device_attach(q.dev, q.own));
+	CHECK_EQ(__atomic_load_n(&q.stall_ends, __ATOMIC_ACQUIRE), qe + 1);
+	CHECK_EQ(__atomic_load_n(&q.stall_retries, __ATOMIC_ACQUIRE), qr + 1);
+	CHECK_EQ(stall_dma_join(&sd), -EAGAIN);
+	CHECK_OK(siommu_smmuv2_mmio_read(hw, SIOMMU_SMMUV2_CB(cb) + SIOMMU_SMMUV2_CB_FSR, 4,
+					 &fsr));
+	CHECK_EQ(fsr, 0);
+	CHECK_EQ(siommu_iopf_poll(ctx, 0), 1);
+	CHECK_EQ(__atomic_load_n(&q.stall_ends, __ATOMIC_ACQUIRE), qe + 1);
+	CHECK_OK(siommu_iopf_set_mode(ctx, SIOMMU_IOPF_WORKER));
+	CHECK_OK(test_pri_dma(&h, pasid, va + 5 * PG, r, sizeof(r), false, NULL));
+	CHECK_EQ(h.faults, hf);
 
 	siommu_sva_unbind(sva);
 	CHECK(!(rd_sctlr(cb) & SIOMMU_SMMUV2_SCTLR_CFCFG));

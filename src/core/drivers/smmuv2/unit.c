@@ -785,12 +785,18 @@ static void att_place(struct smmuv2_drv_unit *v, struct smmuv2_drv_att *att, int
  * while the device cannot wait out a stall. A bank the device joins
  * stops stalling before its streams reach it (@cb's count goes up before
  * the S2CR write, the caller's); one it leaves may stall again once no
- * stream of it is there (after the write). Caller holds ctx->lock.
+ * stream of it is there (after the write). What the old bank holds then
+ * is retried first, the device still told of it: a transaction of its
+ * held there (behind another's stall) would otherwise end with a RESUME
+ * it no longer hears of; issued again, it goes through its new S2CR, and
+ * the others stall again if they still fault (the old report's answer
+ * dropped). Caller holds ctx->lock.
  */
 static void dev_bank_set(struct smmuv2_drv_unit *v, struct smmuv2_drv_dev *d, int cb,
 			 bool before)
 {
 	int old = d->cb;
+	uint32_t fsr;
 
 	if (old == cb)
 		return;
@@ -802,6 +808,13 @@ static void dev_bank_set(struct smmuv2_drv_unit *v, struct smmuv2_drv_dev *d, in
 		return;
 	}
 	pthread_mutex_lock(&v->fault_lock);
+	if (old >= 0) {
+		fsr = smmuv2_drv_rd32(v, cb_reg(old, SIOMMU_SMMUV2_CB_FSR));
+		if (fsr & SIOMMU_SMMUV2_FSR_SS) {
+			stall_end_locked(v, old, fsr, true);
+			bank_settle_locked(v, old);
+		}
+	}
 	d->cb = cb;
 	pthread_mutex_unlock(&v->fault_lock);
 	if (old >= 0 && d->mute) {
