@@ -772,9 +772,8 @@ static void window_wr(void *arg, uint64_t off, uint64_t val)
 	struct timespec t0, t;
 
 	(void)val;
-	if (!w->armed || off != w->resume)
+	if (off != w->resume || !__atomic_exchange_n(&w->armed, false, __ATOMIC_ACQ_REL))
 		return;
-	w->armed = false;
 	siommu_smmuv2_get_stats(hw, &s0);
 	CHECK_OK(pthread_create(&w->th, NULL, window_dma, w));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -788,7 +787,8 @@ static void window_wr(void *arg, uint64_t off, uint64_t val)
 
 static void test_window_stall(void)
 {
-	static struct window_src w;
+	static struct window_src ws[3];
+	struct window_src *w;
 	struct test_pri_dev h;
 	struct siommu_mm *mm = mm_new(12);
 	struct siommu_mm_info mi0, mi;
@@ -804,22 +804,23 @@ static void test_window_stall(void)
 		uint64_t first = refuse ? va + 64 * PG : va + (1 + 2 * round) * PG;
 		uint64_t second = va + (2 + 2 * round) * PG;
 
-		w = (struct window_src){
+		w = &ws[round];
+		*w = (struct window_src){
 			.armed = true,
 			.resume = SIOMMU_SMMUV2_CB(h.live_cb) + SIOMMU_SMMUV2_CB_RESUME,
 			.req = { .sid = h.rid, .iova = second },
 		};
 		siommu_mm_get_info(mm, &mi0);
 		ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
-		smmuv2_drv_test_wr_hook_set(unit, window_wr, &w);
+		smmuv2_drv_test_wr_hook_set(unit, window_wr, w);
 		CHECK_EQ(test_pri_dma_once(&h, pasid, first, r, sizeof(r), false, NULL),
 			 refuse ? -EFAULT : -EAGAIN);
 		smmuv2_drv_test_wr_hook_set(unit, NULL, NULL);
-		CHECK(!w.armed);
-		pthread_join(w.th, NULL);
+		CHECK(!__atomic_load_n(&w->armed, __ATOMIC_ACQUIRE));
+		pthread_join(w->th, NULL);
 		/* The second was held, and ended by the first's answer. */
-		CHECK_EQ(w.ret, -EAGAIN);
-		CHECK(w.res.stalled);
+		CHECK_EQ(w->ret, -EAGAIN);
+		CHECK(w->res.stalled);
 		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
 		/* No handler told, nothing left in FSR, nothing held. */
 		CHECK_EQ(h.faults, 0);
@@ -852,7 +853,8 @@ static void test_window_stall(void)
 			.armed = true, .cb = h.live_cb, .sctlr = rd_sctlr(h.live_cb),
 			.req = { .sid = h.rid, .iova = first + PG },
 		};
-		w = (struct window_src){
+		w = &ws[2];
+		*w = (struct window_src){
 			.armed = true, .resume = cbo + SIOMMU_SMMUV2_CB_RESUME,
 			.req = { .sid = h.rid, .iova = first + 2 * PG },
 		};
@@ -860,19 +862,19 @@ static void test_window_stall(void)
 						  src.sctlr & ~SIOMMU_SMMUV2_SCTLR_CFCFG));
 		ends = __atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE);
 		smmuv2_drv_test_hook_set(unit, second_source_rd, &src, 0);
-		smmuv2_drv_test_wr_hook_set(unit, window_wr, &w);
+		smmuv2_drv_test_wr_hook_set(unit, window_wr, w);
 		CHECK_EQ(test_pri_dma_once(&h, pasid, first, r, sizeof(r), false, NULL), -EFAULT);
 		smmuv2_drv_test_wr_hook_set(unit, NULL, NULL);
 		smmuv2_drv_test_hook_set(unit, NULL, NULL, 0);
-		CHECK(!src.armed && !w.armed);
-		pthread_join(w.th, NULL);
+		CHECK(!src.armed && !__atomic_load_n(&w->armed, __ATOMIC_ACQUIRE));
+		pthread_join(w->th, NULL);
 		/* The first reported; the second and the third retried. */
 		CHECK_EQ(h.faults, faults + 1);
 		CHECK_EQ(h.fault.addr, first);
 		CHECK_EQ(src.ret, -EAGAIN);
 		CHECK(src.res.stalled && !src.res.recorded);
-		CHECK_EQ(w.ret, -EAGAIN);
-		CHECK(w.res.stalled && w.res.recorded);
+		CHECK_EQ(w->ret, -EAGAIN);
+		CHECK(w->res.stalled && w->res.recorded);
 		CHECK_EQ(__atomic_load_n(&h.stall_ends, __ATOMIC_ACQUIRE), ends + 1);
 		CHECK_OK(siommu_smmuv2_mmio_read(hw, cbo + SIOMMU_SMMUV2_CB_FSR, 4, &fsr));
 		CHECK_EQ(fsr, 0);

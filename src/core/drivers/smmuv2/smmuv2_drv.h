@@ -247,13 +247,17 @@ void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb);
 
 /*
  * Test hook: register reads of @unit's driver go through @fn (NULL: none)
- * and a sync gives up after @wait_ns (0: DRV_WAIT_STALL_NS). Set while no
- * other call runs on the unit.
+ * and a sync gives up after @wait_ns (0: DRV_WAIT_STALL_NS). May be set
+ * or cleared while the driver runs (an answer still being written by the
+ * fault path's worker): a read sees the old hook or the new one; @arg
+ * must stay valid while @fn may still run.
  */
 void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
 			      void *arg, uint64_t wait_ns);
 /* Test hook: register writes of @unit's driver go through @fn first
- * (NULL: none). Set while no other call runs on the unit. */
+ * (NULL: none). May be set or cleared while the driver runs (an answer
+ * still being written by the fault path's worker): a write sees the old
+ * hook or the new one; @arg must stay valid while @fn may still run. */
 void smmuv2_drv_test_wr_hook_set(struct siommu_unit *unit, smmuv2_drv_wr_hook_fn *fn,
 				 void *arg);
 

@@ -26,24 +26,26 @@
  * leaves index them). */
 #define MAIR0_VAL	0x04ffu
 
-uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
+/* A register read, through the test hook if one is set. */
+static uint64_t rd(struct smmuv2_drv_unit *v, uint64_t off, unsigned int size)
 {
+	smmuv2_drv_rd_hook_fn *hook = __atomic_load_n(&v->rd_hook, __ATOMIC_ACQUIRE);
 	uint64_t val = 0;
 
-	siommu_smmuv2_mmio_read(v->hw, off, 4, &val);
-	if (unlikely(v->rd_hook))
-		val = v->rd_hook(v->rd_hook_arg, off, val);
-	return (uint32_t)val;
+	siommu_smmuv2_mmio_read(v->hw, off, size, &val);
+	if (unlikely(hook))
+		val = hook(__atomic_load_n(&v->rd_hook_arg, __ATOMIC_RELAXED), off, val);
+	return val;
+}
+
+uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
+{
+	return (uint32_t)rd(v, off, 4);
 }
 
 uint64_t smmuv2_drv_rd64(struct smmuv2_drv_unit *v, uint64_t off)
 {
-	uint64_t val = 0;
-
-	siommu_smmuv2_mmio_read(v->hw, off, 8, &val);
-	if (unlikely(v->rd_hook))
-		val = v->rd_hook(v->rd_hook_arg, off, val);
-	return val;
+	return rd(v, off, 8);
 }
 
 void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
@@ -51,9 +53,10 @@ void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *f
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 
-	v->rd_hook_arg = arg;
-	v->rd_hook = fn;
-	v->wait_ns = wait_ns;
+	if (fn)
+		__atomic_store_n(&v->rd_hook_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->wait_ns, wait_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->rd_hook, fn, __ATOMIC_RELEASE);
 }
 
 void smmuv2_drv_test_wr_hook_set(struct siommu_unit *unit, smmuv2_drv_wr_hook_fn *fn,
@@ -61,14 +64,17 @@ void smmuv2_drv_test_wr_hook_set(struct siommu_unit *unit, smmuv2_drv_wr_hook_fn
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 
-	v->wr_hook_arg = arg;
-	v->wr_hook = fn;
+	if (fn)
+		__atomic_store_n(&v->wr_hook_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->wr_hook, fn, __ATOMIC_RELEASE);
 }
 
 static void wr(struct smmuv2_drv_unit *v, uint64_t off, unsigned int size, uint64_t val)
 {
-	if (unlikely(v->wr_hook))
-		v->wr_hook(v->wr_hook_arg, off, val);
+	smmuv2_drv_wr_hook_fn *hook = __atomic_load_n(&v->wr_hook, __ATOMIC_ACQUIRE);
+
+	if (unlikely(hook))
+		hook(__atomic_load_n(&v->wr_hook_arg, __ATOMIC_RELAXED), off, val);
 	siommu_smmuv2_mmio_write(v->hw, off, size, val);
 }
 
@@ -100,9 +106,11 @@ static uint64_t cb_reg(int cb, uint64_t off)
  */
 static int sync_wait(struct smmuv2_drv_unit *v, uint64_t status)
 {
-	uint64_t limit = v->wait_ns ? v->wait_ns : DRV_WAIT_STALL_NS;
+	uint64_t limit = __atomic_load_n(&v->wait_ns, __ATOMIC_RELAXED);
 	struct drv_stall st = DRV_STALL_INIT;
 
+	if (!limit)
+		limit = DRV_WAIT_STALL_NS;
 	if (likely(!(smmuv2_drv_rd32(v, status) & 1)))
 		return 0;
 	for (;;) {
