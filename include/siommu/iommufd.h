@@ -53,23 +53,33 @@
  *           IOAS unmaps (siommu_iommufd_access_create()).
  *
  * Memory. An area maps the caller's own memory (a user virtual address, or
- * a memfd range). Its pages are registered with the core context's
- * physical memory as RAM at a physical window the context picks (contexts
- * over one core context pick distinct ones), so a device's DMA through an
- * attached domain reaches the very bytes the caller passed; the window is
- * unregistered when the last area using it goes. Page storage is shared: IOAS_COPY makes new areas over the same
- * storage, so a page mapped into two IOASes is pinned and counted once.
- * Pages are pinned (registered and accounted) when an area is made; a
- * range the process has not mapped is -EFAULT (checked with one system
- * call, skipped when the range lies in memory registered for an area that
- * exists). A process cannot pin its pages against itself: the caller
- * keeps the memory of an area mapped until the area is gone (unmapping
- * it first makes device DMA there a crash, as it would touch the host
- * address). A file's pages are the context's own mapping of the file.
+ * a memfd range): MAP and MAP_FILE make its page storage, which records
+ * the range; IOAS_COPY makes new areas over the same storage, so a page
+ * mapped into two IOASes is pinned and counted once. Storage is pinned
+ * lazily, as Linux's: when a user first needs its pages -- a domain
+ * mirroring an area (a device or HWPT attached to, or a HWPT allocated
+ * on, an IOAS with areas; a MAP or COPY into an IOAS with domains), an
+ * access pin or copy, a hardware queue -- and stays pinned while one
+ * does; the last one going (the IOAS's last domain gone, the pin
+ * released) unpins it. Pinning registers the pages with the core
+ * context's physical memory as RAM at a physical window the context picks
+ * (contexts over one core context pick distinct ones), so a device's DMA
+ * through an attached domain reaches the very bytes the caller passed,
+ * and charges them (below). A pin fails the operation that needed it,
+ * which then changes nothing: -EFAULT for a range the process has not
+ * mapped (checked with one system call, skipped when the range lies in
+ * memory registered for storage pinned now), -ENOMEM past the limit. So
+ * a MAP with no domain of memory the process lacks succeeds, and the
+ * first attach fails. Unpinned windows are kept for reuse (a few), so
+ * that pinning the same memory again registers nothing. A process cannot
+ * pin its pages against itself: the caller keeps the memory of an area
+ * mapped until the area is gone (unmapping it first makes device DMA
+ * there a crash, as it would touch the host address). A file's pages are
+ * the context's own mapping of the file.
  *
  * Accounting, as Linux's. Every pinned page is charged twice: to the
  * locked pages of the bucket (struct siommu_iommufd_acct) of the
- * context's RLIMIT mode (SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE), against that
+ * RLIMIT mode in force at its MAP (SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE), against that
  * bucket's limit (-ENOMEM past it) -- the user's bucket in mode 0 (the
  * default; Linux's user->locked_vm), the process's in mode 1 (Linux's
  * mm->locked_vm, the mode of /dev/vfio/vfio) -- and, in either mode, to
@@ -119,8 +129,10 @@ struct siommu_iommufd_acct;
  * @limit_pages pages be locked at once (UINT64_MAX: no limit;
  * SIOMMU_IOMMUFD_ACCT_MEMLOCK: the process's RLIMIT_MEMLOCK, read at
  * each charge, as Linux reads it). Returns 0, -EINVAL, -ENOMEM.
- * siommu_iommufd_acct_destroy - free it; every context charging it is
- * gone. Never fails.
+ * siommu_iommufd_acct_destroy - give it up (NULL: nothing) once no
+ * context names it (cfg->user, cfg->process); page storage charging it
+ * (siommu_iommufd_user's buckets) keeps it until the storage goes. Never
+ * fails.
  * siommu_iommufd_acct_locked - pages charged against the limit now: by
  * contexts whose RLIMIT mode selects this bucket (Linux's locked_vm).
  * siommu_iommufd_acct_pinned_vm - pages pinned now by contexts that have
@@ -214,8 +226,8 @@ struct siommu_iommufd_stats {
 	uint32_t hw_queues, veventqs;
 	uint32_t accesses;
 	uint64_t areas;			/* over every IOAS */
-	uint64_t page_stores;		/* distinct page storage */
-	uint64_t pinned_pages;		/* pages of that storage, once each */
+	uint64_t page_stores;		/* registrations of pinned storage */
+	uint64_t pinned_pages;		/* pages of pinned storage, once each */
 	uint64_t access_pins;		/* ranges accesses pin, each pin once */
 };
 void siommu_iommufd_get_stats(struct siommu_iommufd *ictx, struct siommu_iommufd_stats *st);
@@ -241,7 +253,9 @@ int siommu_ioas_alloc(struct siommu_iommufd *ictx, uint32_t *out_id);
  * allowed ranges if any, outside reserved ones, aligned to the largest
  * page size the attached domains may use up to the rounded-up length, and
  * keeping @uva's offset in its page), written to *iova.
- * The new area is mapped into every attached domain before this returns.
+ * The new area is mapped into every attached domain before this returns,
+ * which pins its storage; with no domain nothing is pinned, nor is the
+ * memory checked (Linux), until a user first needs it.
  * Errors, each changing nothing:
  *   -EOPNOTSUPP  unknown flags
  *   -EINVAL      neither READABLE nor WRITEABLE; length 0; iova, length
@@ -250,9 +264,9 @@ int siommu_ioas_alloc(struct siommu_iommufd *ictx, uint32_t *out_id);
  *   -EOVERFLOW   iova + length or uva + length wraps
  *   -EEXIST      a fixed range overlaps an area
  *   -ENOSPC      no room for an IOAS-chosen IOVA
- *   -EFAULT      the range is not mapped in the process
+ *   -EFAULT      with a domain: the range is not mapped in the process
  *   -ENOENT      no such IOAS
- *   -ENOMEM      the pin limit (accounting), or memory
+ *   -ENOMEM      with a domain: the pin limit (accounting); memory
  */
 int siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
 		    void *uva, uint64_t length, uint64_t *iova);
@@ -278,7 +292,8 @@ int siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,
  * siommu_ioas_copy - IOMMU_IOAS_COPY: map [src_iova, src_iova + length)
  * of IOAS @src_id, which must be covered by contiguous areas, into @dst_id
  * (at *dst_iova with FIXED_IOVA, else chosen as for map) over the same
- * page storage: nothing is pinned or charged again. One new area per
+ * page storage: nothing is charged again (storage the source has not
+ * pinned is pinned if @dst_id has domains). One new area per
  * source area covered. Errors: those of map for the destination,
  * -ENOENT (no such IOAS, or the source range is not fully covered) and
  * -ENODEV (the range meets an area of a revoked test dma-buf).
@@ -393,7 +408,9 @@ int siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t option, uint16_t
  *   -ENOENT      no such device, IOAS or fault object
  *   -EADDRINUSE  an area of the IOAS lies on the domain's reserved
  *                regions or outside its aperture, or breaks its alignment
- *   -ENOMEM
+ *   -EFAULT      the IOAS's first domain: an area over memory the process
+ *                lacks (this domain pins the IOAS's storage)
+ *   -ENOMEM      memory; the first domain: the pin limit
  */
 int siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pt_id,
 		      unsigned int flags, uint32_t fault_id, uint32_t *out_id);
@@ -755,7 +772,9 @@ int siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t dev_id);
  *   -EADDRINUSE  the device's reserved regions hold areas, or meet the
  *                IOAS's allowed ranges
  *   -ERANGE      PASID 0 or beyond the device's width
- *   -ENOSPC, -ENOMEM
+ *   -EFAULT      a new automatic HWPT's IOAS has areas over memory the
+ *                process lacks (the first domain pins them)
+ *   -ENOSPC, -ENOMEM (also: the pin limit, pinning as -EFAULT says)
  */
 int siommu_iommufd_attach(struct siommu_iommufd *ictx, uint32_t dev_id, uint32_t pasid,
 			  uint32_t *pt_id);
@@ -814,7 +833,8 @@ struct siommu_hw_info_arm_smmuv3 {
  * full length, *type its type (in with @want_type: the caller names it),
  * *caps the capabilities and *max_pasid_log2 the device's PASID width
  * (0: none).
- * Returns 0, -ENOENT, -EOPNOTSUPP (a type the driver does not give).
+ * Returns 0, -ENOENT, -EOPNOTSUPP (a type the driver does not give:
+ * nothing written).
  */
 int siommu_iommufd_get_hw_info(struct siommu_iommufd *ictx, uint32_t dev_id,
 			       bool want_type, uint32_t *type, void *data,
@@ -927,7 +947,10 @@ int siommu_iommufd_access_replace(struct siommu_iommufd *ictx, uint32_t access_i
  *                the access is being moved by replace
  *   -EPERM       WRITE over an area not mapped writable
  *   -ENODEV      an area of a revoked test dma-buf (siommu/iommufd_test.h)
- *   -ENOMEM
+ *   -EFAULT      storage not pinned yet whose memory the process lacks
+ *   -ENOMEM      the pin limit for storage not pinned yet; memory
+ * Each pin pins the storage of its areas (charged once however many pins
+ * and domains share it) until it is unpinned.
  * Thread-safe; concurrent with unmaps, which it never waits for.
  */
 int siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx, uint32_t access_id,
@@ -950,8 +973,9 @@ int siommu_iommufd_access_unpin_pages(struct siommu_iommufd *ictx, uint32_t acce
  * across area boundaries. With SIOMMU_IOMMUFD_ACCESS_RW_PHYS the copy goes
  * through the context's physical memory (siommu_mem_read()/_write()), as
  * a device's DMA would; otherwise through the host bytes directly. No pin
- * is needed. The whole range is checked first: a refused copy copies
- * nothing (Linux may copy up to a hole).
+ * is needed: storage not pinned is pinned for the copy alone. The whole
+ * range is checked first: a refused copy copies nothing (Linux may copy
+ * up to a hole).
  * Errors:
  *   -EOPNOTSUPP  unknown flags
  *   -EINVAL      len 0, @buf NULL; an area being unmapped
@@ -960,6 +984,7 @@ int siommu_iommufd_access_unpin_pages(struct siommu_iommufd *ictx, uint32_t acce
  *                not cover it); the access is being moved by replace
  *   -EPERM       a write over an area not mapped writable
  *   -ENODEV      an area of a revoked test dma-buf (siommu/iommufd_test.h)
+ *   -EFAULT, -ENOMEM  pinning storage not pinned (as access_pin_pages)
  * Thread-safe; concurrent copies of one access serialise.
  */
 int siommu_iommufd_access_rw(struct siommu_iommufd *ictx, uint32_t access_id, uint64_t iova,

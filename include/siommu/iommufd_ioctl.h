@@ -84,6 +84,20 @@ int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long requ
  *             the caller's struct; the hook's from then on, also when the
  *             call then fails (the object stays: the hook's owner
  *             destroys it)
+ *   pidfd     (optional, NULL: none) a new pidfd of the caller's process
+ *             (pidfd_open()), which the call owns, or -1: page storage
+ *             that IOAS_MAP and IOAS_MAP_FILE make for the caller is
+ *             pinned first (by a domain, an access, ...) only while that
+ *             process lives, -EFAULT once it has exited, as Linux pins a
+ *             gone process's memory; storage pinned before it exited
+ *             keeps its pages. With @acct_process, that bucket keeps the
+ *             first pidfd (it is the one process's) and the hook is not
+ *             asked again: one fd however much the process maps
+ * and the buckets the caller's maps charge (Linux charges the mapping
+ * process and its user, whatever process later pins): @acct_user and
+ * @acct_process as siommu_iommufd_cfg's user and process, NULL for the
+ * context's own; storage made with them holds them until it goes (they
+ * may be destroyed before: siommu_iommufd_acct_destroy()).
  * @priv is passed to each.
  */
 struct siommu_iommufd_user {
@@ -92,7 +106,10 @@ struct siommu_iommufd_user {
 	int (*map_file)(void *priv, uint64_t addr, uint64_t len, int *fd, uint64_t *start);
 	int (*fd)(void *priv, int ufd, int *fd);
 	void (*made_fd)(void *priv, int fd, uint32_t id);
+	int (*pidfd)(void *priv);
 	void *priv;
+	struct siommu_iommufd_acct *acct_user;
+	struct siommu_iommufd_acct *acct_process;
 };
 
 /*
@@ -115,9 +132,10 @@ int siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx, unsigned long request
  * and epoll report readable while a complete page-request group waits to
  * be read (and always writable). Its read() and write() carry records, as
  * Linux's do; a layer that owns the fd (an LD_PRELOAD shim) routes them to
- * these two calls for the fault object it was allocated with. Closing the
- * caller's fd does not destroy the object (IOMMU_DESTROY does); the
- * object keeps its own duplicate for readiness.
+ * these two calls for the fault object it was allocated with, and holds
+ * the object while the fd is open (siommu_iommufd_queue_fd_hold()).
+ * Closing the caller's fd does not destroy the object (IOMMU_DESTROY
+ * does); the object keeps its own duplicate for readiness.
  *
  * siommu_iommufd_fault_read - read(): whole groups of struct
  * iommu_hwpt_pgfault records into @buf, oldest first, stopping before a
@@ -157,6 +175,24 @@ long siommu_iommufd_fault_write(struct siommu_iommufd *ictx, uint32_t fault_id,
  */
 long siommu_iommufd_veventq_read(struct siommu_iommufd *ictx, uint32_t veventq_id, void *buf,
 				 unsigned long count, long long pos);
+
+/*
+ * siommu_iommufd_queue_fd_hold - an open file's hold on the queue whose
+ * fd it is (the FAULT or VEVENTQ object @id), for a layer that owns the
+ * fds IOMMU_FAULT_QUEUE_ALLOC and IOMMU_VEVENTQ_ALLOC make (the preload
+ * shim): as Linux's queue file holds its object until its last close,
+ * IOMMU_DESTROY (siommu_iommufd_obj_destroy()) of the object is -EBUSY
+ * while a hold remains. Returns 0, -ENOENT (no such queue).
+ *
+ * siommu_iommufd_queue_fd_release - give back a hold taken on @id (the
+ * caller must have one). siommu_iommufd_destroy() drops the holds left.
+ *
+ * Both are thread-safe. Without holds (siommu_iommufd_ioctl()'s callers)
+ * the fd is the caller's to close and IOMMU_DESTROY takes the object
+ * whether it is open or not.
+ */
+int siommu_iommufd_queue_fd_hold(struct siommu_iommufd *ictx, uint32_t id);
+void siommu_iommufd_queue_fd_release(struct siommu_iommufd *ictx, uint32_t id);
 
 /*
  * siommu_iommufd_access_close - close() of an access fd (test mode:

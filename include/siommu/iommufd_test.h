@@ -276,6 +276,10 @@ struct iommu_viommu_selftest {
 	iommufd_aligned_u64 out_mmap_length;
 };
 #define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+/* Mock HW queues (IOMMU_HW_QUEUE_ALLOC's type): index 0 first, each
+ * index needing the one before it, at most IOMMU_TEST_HW_QUEUE_MAX. */
+#define IOMMU_HW_QUEUE_TYPE_SELFTEST 0xdeadbeef
+#define IOMMU_TEST_HW_QUEUE_MAX 2
 struct iommu_viommu_invalidate_selftest {
 	uint32_t flags;
 	uint32_t vdev_id;

@@ -108,6 +108,11 @@ struct siommu_viommu_invalidate_selftest {
 	uint32_t vdev_id;		/* the device's virtual ID */
 	uint32_t cache_id;		/* < SIOMMU_MOCK_NR_DEV_CACHE */
 };
+/* The HW queue type of a mock vIOMMU (HW_QUEUE_ALLOC), as Linux's mock:
+ * indexes below SIOMMU_MOCK_NR_HW_QUEUE, allocated in index order (queue
+ * i needs queue i - 1: -EIO) and destroyed in reverse. */
+#define SIOMMU_HW_QUEUE_TYPE_SELFTEST		0xdeadbeef
+#define SIOMMU_MOCK_NR_HW_QUEUE			2
 
 /*
  * siommu_unit_add_mock - add a mock unit to @ctx: 20-bit PASIDs, page

@@ -16,7 +16,10 @@
  * (IOAS_MAP past it is ENOMEM). The shim keeps the same figures for the
  * process over every iommufd it opened, and this is where they are read:
  * the shim never fakes /proc. A page shared by IOAS_COPY counts once;
- * each IOAS_MAP of a page counts again, as on Linux.
+ * each IOAS_MAP of a page counts again, as on Linux. Pages are charged
+ * while pinned (from when a domain or an access first needs them), to
+ * the process that mapped them: a forked child's maps to the child, also
+ * when the opener pins them.
  */
 #ifndef SIOMMU_PRELOAD_H
 #define SIOMMU_PRELOAD_H
@@ -37,8 +40,10 @@ struct siommu_preload_acct {
 
 /*
  * siommu_preload_get_acct - the calling process's figures now, in 4 KiB
- * pages, into *@out. Returns 0, -EINVAL (@out NULL), -ENOMEM. Thread-safe;
- * each figure is read atomically, the set is not a snapshot while other
+ * pages, into *@out (in a forked child served by its opener, the child's,
+ * which the opener keeps). Returns 0, -EINVAL (@out NULL), -ENOMEM; in
+ * such a child -EIO once the opener is gone, -EFAULT. Thread-safe; each
+ * figure is read atomically, the set is not a snapshot while other
  * threads map.
  */
 int siommu_preload_get_acct(struct siommu_preload_acct *out);

@@ -216,7 +216,8 @@ struct siommu_smmuv2_cfg {
 #define SIOMMU_SMMUV2_GFSR_USF		(1u << 1)
 #define SIOMMU_SMMUV2_GFSR_SMCF		(1u << 2)
 #define SIOMMU_SMMUV2_GFSR_MULTI	(1u << 31)
-/* sGFSYNR0. */
+/* sGFSYNR0: WNR, PNU, IND set for a write, a privileged access, an
+ * instruction fetch. */
 #define SIOMMU_SMMUV2_GFSYNR0_WNR	(1u << 1)
 #define SIOMMU_SMMUV2_GFSYNR0_PNU	(1u << 2)
 #define SIOMMU_SMMUV2_GFSYNR0_IND	(1u << 3)
@@ -227,6 +228,7 @@ struct siommu_smmuv2_cfg {
 #define SIOMMU_SMMUV2_S2CR_BYPASS	(1u << 16)
 #define SIOMMU_SMMUV2_S2CR_FAULT	(2u << 16)
 #define SIOMMU_SMMUV2_S2CR_PRIV(x)	((uint32_t)(x) << 24)	/* 0 as is, 2 unpriv, 3 priv */
+#define SIOMMU_SMMUV2_S2CR_INST(x)	((uint32_t)(x) << 26)	/* 0 as is, 2 data, 3 instr */
 /* CBAR, CBA2R. */
 #define SIOMMU_SMMUV2_CBAR_S2		(0u << 16)
 #define SIOMMU_SMMUV2_CBAR_S1_BYPASS	(1u << 16)
@@ -264,7 +266,7 @@ struct siommu_smmuv2_cfg {
 #define SIOMMU_SMMUV2_FSR_SS		(1u << 30)
 #define SIOMMU_SMMUV2_FSR_MULTI		(1u << 31)
 #define SIOMMU_SMMUV2_FSR_FAULT		0x800001feu	/* the fault bits, MULTI */
-/* FSYNR0. */
+/* FSYNR0: the lookup level; WNR, PNU, IND as in sGFSYNR0. */
 #define SIOMMU_SMMUV2_FSYNR0_PLVL(r)	((r) & 3u)
 #define SIOMMU_SMMUV2_FSYNR0_WNR	(1u << 4)
 #define SIOMMU_SMMUV2_FSYNR0_PNU	(1u << 5)

@@ -133,6 +133,16 @@ void siommu_smmuv3_cd_decode(const uint64_t cd[8], struct siommu_smmuv3_cd_desc 
  * address in *l2. */
 bool siommu_smmuv3_l1cd_decode(uint64_t l1cd, uint64_t *l2);
 
+/*
+ * Whether the record of event @id (enum siommu_smmuv3_event) describes the
+ * transaction: InputAddr, RnW, InD, PnU and the fault fields. False for
+ * the configuration events (C_BAD_STREAMID, F_STE_FETCH, C_BAD_STE,
+ * F_STREAM_DISABLED, C_BAD_SUBSTREAMID, F_CD_FETCH, C_BAD_CD), whose
+ * records name the stream and substream (and the address fetched) alone,
+ * those fields being RES0 (SMMUv3 7.3). Pure, thread-safe.
+ */
+bool siommu_smmuv3_event_has_access(unsigned int id);
+
 /* Command opcodes (SMMUv3 4). */
 enum siommu_smmuv3_cmd_op {
 	SIOMMU_SMMUV3_CMD_PREFETCH_CONFIG = 0x01,

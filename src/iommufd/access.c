@@ -79,7 +79,8 @@ int SIOMMU_EXPORT siommu_iommufd_access_create(struct siommu_iommufd *ictx, uint
 	return 0;
 }
 
-/* Drop @pin from its areas' counts. Under ioas->lock. */
+/* Drop @pin from its areas' counts, and its pins of their storage.
+ * Under ioas->lock. */
 static int pin_area_put(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
 {
 	(void)arg;
@@ -87,7 +88,45 @@ static int pin_area_put(void *arg, struct ifd_area *area, uint64_t iova, uint64_
 	(void)len;
 	SIOMMU_ASSERT(area->pins);
 	area->pins--;
+	ifd_pages_unpin(area->pages, false);
 	return 0;
+}
+
+static int piece_pin(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
+{
+	uint64_t *done = arg;
+	int ret = ifd_pages_pin(area->pages);
+
+	(void)iova;
+	if (!ret)
+		*done += len;
+	return ret;
+}
+
+/* @arg: whether a failed call gives its pins back (ifd_pages_unpin()). */
+static int piece_unpin(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
+{
+	(void)iova;
+	(void)len;
+	ifd_pages_unpin(area->pages, arg != NULL);
+	return 0;
+}
+
+/* Pin the storage of every piece of [iova, last], which areas cover:
+ * all or none (the errors of ifd_pages_pin()). Under ioas->lock. */
+static int range_pin(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
+{
+	uint64_t done = 0;
+	int ret = ifd_ioas_for_each_piece(ioas, iova, last, piece_pin, &done);
+
+	if (ret && done)
+		ifd_ioas_for_each_piece(ioas, iova, iova + done - 1, piece_unpin, ioas);
+	return ret;
+}
+
+static void range_unpin(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
+{
+	ifd_ioas_for_each_piece(ioas, iova, last, piece_unpin, NULL);
 }
 
 static void pin_free(struct ifd_ioas *ioas, struct ifd_access_pin *pin)
@@ -335,24 +374,22 @@ static void access_unlock(struct ifd_access *acc, struct ifd_ioas *ioas)
 /* ---- pins ---- */
 
 struct pin_walk {
-	struct siommu_iommufd *ictx;
 	uint64_t iova;			/* of the range's first byte */
 	void **out;			/* NULL: no addresses wanted */
 	bool write;
 };
 
-static uint8_t *area_host(struct siommu_iommufd *ictx, const struct ifd_area *area,
-			  uint64_t iova, uint64_t len)
+/* The host bytes at @iova of @area, whose storage is pinned. */
+static uint8_t *area_host(const struct ifd_area *area, uint64_t iova)
 {
-	return siommu_mem_host(ictx->mem, area->pages->pa + area->pgoff + (iova - area->iova),
-			       len);
+	return (uint8_t *)ifd_area_host(area, iova);
 }
 
 /* Check a piece of a pin: writable if asked, and whole host pages. */
 static int pin_check(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
 {
 	struct pin_walk *w = arg;
-	uintptr_t host = (uintptr_t)area_host(w->ictx, area, iova, 1);
+	uintptr_t host = ifd_area_host(area, iova);
 
 	if (area->revoked)
 		return -ENODEV;		/* its dma-buf gives no pages */
@@ -372,8 +409,7 @@ static int pin_take(void *arg, struct ifd_area *area, uint64_t iova, uint64_t le
 
 	area->pins++;
 	for (off = 0; w->out && off < len; off += SIOMMU_PAGE_SIZE)
-		w->out[(iova - w->iova + off) / SIOMMU_PAGE_SIZE] =
-			area_host(w->ictx, area, iova + off, 1);
+		w->out[(iova - w->iova + off) / SIOMMU_PAGE_SIZE] = area_host(area, iova + off);
 	return 0;
 }
 
@@ -395,7 +431,7 @@ int SIOMMU_EXPORT siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx,
 						  uint64_t length, void **out_pages,
 						  unsigned int flags)
 {
-	struct pin_walk w = { ictx, iova, out_pages, flags & SIOMMU_IOMMUFD_ACCESS_RW_WRITE };
+	struct pin_walk w = { iova, out_pages, flags & SIOMMU_IOMMUFD_ACCESS_RW_WRITE };
 	struct ifd_access_pin *pin;
 	struct ifd_access *acc;
 	struct ifd_ioas *ioas;
@@ -419,6 +455,13 @@ int SIOMMU_EXPORT siommu_iommufd_access_pin_pages(struct siommu_iommufd *ictx,
 	pin->iova = iova;
 	pin->last = last;
 	ret = access_lock_range(acc, iova, last, pin_check, &w, &ioas);
+	/* Each piece pins its storage (Linux pins when an access first
+	 * needs the pages), until the pin goes. */
+	if (!ret) {
+		ret = range_pin(ioas, iova, last);
+		if (ret)
+			access_unlock(acc, ioas);
+	}
 	if (!ret) {
 		ifd_ioas_for_each_piece(ioas, iova, last, pin_take, &w);
 		cds_list_add_tail(&pin->node, &acc->pins);
@@ -482,7 +525,7 @@ static int rw_check(void *arg, struct ifd_area *area, uint64_t iova, uint64_t le
 static int rw_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len)
 {
 	struct rw_walk *w = arg;
-	uint64_t pa = area->pages->pa + area->pgoff + (iova - area->iova);
+	uint64_t pa = ifd_area_pa(area, iova);
 	int ret = 0;
 
 	if (w->phys) {
@@ -492,9 +535,9 @@ static int rw_piece(void *arg, struct ifd_area *area, uint64_t iova, uint64_t le
 	} else if (w->write) {
 		/* The caller's buffer may be memory the IOAS maps, even this
 		 * very range: the copies may overlap. */
-		memmove(area_host(w->ictx, area, iova, len), w->buf, len);
+		memmove(area_host(area, iova), w->buf, len);
 	} else {
-		memmove(w->buf, area_host(w->ictx, area, iova, len), len);
+		memmove(w->buf, area_host(area, iova), len);
 	}
 	w->buf += len;
 	return ret;
@@ -518,10 +561,15 @@ int SIOMMU_EXPORT siommu_iommufd_access_rw(struct siommu_iommufd *ictx, uint32_t
 	ret = access_begin(ictx, access_id, iova, len, &last, &acc);
 	if (ret)
 		return ret;
-	/* The whole range first: a refused copy copies nothing. */
+	/* The whole range first: a refused copy copies nothing. Its
+	 * storage is pinned while it copies (memory gone is -EFAULT). */
 	ret = access_lock_range(acc, iova, last, rw_check, &w, &ioas);
 	if (!ret) {
-		ret = ifd_ioas_for_each_piece(ioas, iova, last, rw_piece, &w);
+		ret = range_pin(ioas, iova, last);
+		if (!ret) {
+			ret = ifd_ioas_for_each_piece(ioas, iova, last, rw_piece, &w);
+			range_unpin(ioas, iova, last);
+		}
 		access_unlock(acc, ioas);
 	}
 	ifd_obj_put(ictx, &acc->obj);

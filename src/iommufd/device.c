@@ -101,8 +101,9 @@ out_free:
 	return ret;
 }
 
-/* Out of the table (or never published): leave the IOAS, free. */
-void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
+/* Out of the table (or never published): leave the IOAS, free; @undo:
+ * its creation failed (ifd_ioas_del_hwpt()). */
+static void hwpt_teardown(struct ifd_hwpt *hwpt, bool undo)
 {
 	struct ifd_ioas *ioas = hwpt->ioas;
 	int ret;
@@ -118,7 +119,7 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
 		return;
 	}
 	pthread_mutex_lock(&ioas->lock);
-	ifd_ioas_del_hwpt(ioas, hwpt);
+	ifd_ioas_del_hwpt(ioas, hwpt, undo);
 	pthread_mutex_unlock(&ioas->lock);
 	ret = siommu_domain_free(hwpt->dom);
 	SIOMMU_ASSERT(!ret);
@@ -129,11 +130,16 @@ void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
 	free(hwpt);
 }
 
+void ifd_hwpt_destroy(struct ifd_hwpt *hwpt)
+{
+	hwpt_teardown(hwpt, false);
+}
+
 /* An unpublished HWPT whose creation failed later on. */
 static void hwpt_abort(struct siommu_iommufd *ictx, struct ifd_hwpt *hwpt)
 {
 	ifd_obj_abort(ictx, &hwpt->obj);
-	ifd_hwpt_destroy(hwpt);
+	hwpt_teardown(hwpt, true);
 }
 
 static int hwpt_nested_create(struct siommu_iommufd *ictx, struct ifd_device *idev,
@@ -207,8 +213,7 @@ int SIOMMU_EXPORT siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id
 
 	if (!ictx || !out_id)
 		return -EINVAL;
-	if (flags & ~HWPT_FLAGS)
-		return -EOPNOTSUPP;
+	/* Linux's order: the device, the IOAS, then the flags. */
 	idev = idev_get(ictx, dev_id);
 	if (!idev)
 		return -ENOENT;
@@ -219,6 +224,10 @@ int SIOMMU_EXPORT siommu_hwpt_alloc(struct siommu_iommufd *ictx, uint32_t dev_id
 	}
 	if (pt->type != SIOMMU_IOMMUFD_OBJ_IOAS) {
 		ret = -EINVAL;
+		goto out_put_pt;
+	}
+	if (flags & ~HWPT_FLAGS) {
+		ret = -EOPNOTSUPP;
 		goto out_put_pt;
 	}
 	ret = hwpt_alloc_publish(ictx, idev, pt, flags, fault_id, NULL, out_id);
@@ -324,8 +333,8 @@ int SIOMMU_EXPORT siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
 
 	if (!ictx || !cfg || !out_id)
 		return -EINVAL;
-	if (cfg->flags & ~HWPT_NESTED_FLAGS)
-		return -EOPNOTSUPP;
+	/* Linux's order: the device, the parent's object, the flags, then
+	 * what the parent is. */
 	idev = idev_get(ictx, cfg->dev_id);
 	if (!idev)
 		return -ENOENT;
@@ -334,7 +343,7 @@ int SIOMMU_EXPORT siommu_hwpt_alloc_nested(struct siommu_iommufd *ictx,
 		ret = -ENOENT;
 		goto out_put_dev;
 	}
-	ret = nest_parent(pt, cfg, idev, &parent);
+	ret = cfg->flags & ~HWPT_NESTED_FLAGS ? -EOPNOTSUPP : nest_parent(pt, cfg, idev, &parent);
 	if (ret)
 		goto out_put_pt;
 	if (cfg->data_type == SIOMMU_HWPT_DATA_NONE) {
@@ -449,29 +458,31 @@ int SIOMMU_EXPORT siommu_hwpt_get_dirty_bitmap(struct siommu_iommufd *ictx,
 	struct dirty_walk w = { iova, page_size, bitmap };
 	struct ifd_hwpt *hwpt;
 	uint64_t last;
-	int ret;
+	int ret = 0;
 
 	if (!ictx || !bitmap)
 		return -EINVAL;
 	if (flags & ~SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)
 		return -EOPNOTSUPP;
-	if (!page_size || (page_size & (page_size - 1)) || !length ||
-	    ((iova | length) & (page_size - 1)))
-		return -EINVAL;
-	if (__builtin_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
+	/* Linux's order: the HWPT, the range's end, its alignment to the
+	 * IOAS's and then to page_size, the domain's dirty tracking, the
+	 * areas. */
 	hwpt = hwpt_get(ictx, hwpt_id);
 	if (!hwpt)
 		return -ENOENT;
-	if (!(hwpt->flags & SIOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
-		ret = -EOPNOTSUPP;
+	if (__builtin_add_overflow(iova, length - 1, &last)) {
+		ret = -EOVERFLOW;
 		goto out_put;
 	}
 	pthread_mutex_lock(&hwpt->ioas->lock);
-	if (((iova | length) & (ifd_ioas_alignment(hwpt->ioas) - 1)) ||
-	    !ifd_ioas_covered(hwpt->ioas, iova, last)) {
+	if (!length || ((iova | length) & (ifd_ioas_alignment(hwpt->ioas) - 1)) ||
+	    !page_size || (page_size & (page_size - 1)) || ((iova | length) & (page_size - 1)))
 		ret = -EINVAL;
-	} else {
+	else if (!(hwpt->flags & SIOMMU_HWPT_ALLOC_DIRTY_TRACKING))
+		ret = -EOPNOTSUPP;
+	else if (!ifd_ioas_covered(hwpt->ioas, iova, last))
+		ret = -EINVAL;
+	if (!ret) {
 		ret = core_domain_read_and_clear_dirty(hwpt->dom, iova, length,
 						       flags & SIOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
 						       SIOMMU_PT_DIRTY_NO_CLEAR : 0, dirty_mark, &w);
@@ -1033,14 +1044,15 @@ int SIOMMU_EXPORT siommu_iommufd_get_hw_info(struct siommu_iommufd *ictx, uint32
 	idev = idev_get(ictx, dev_id);
 	if (!idev)
 		return -ENOENT;
+	/* The type first: a refused one leaves the caller's buffer alone. */
 	if (idev->dev->unit->ops->hw_info)
-		len = idev->dev->unit->ops->hw_info(idev->dev, &t, data, data_len, &c);
+		idev->dev->unit->ops->hw_info(idev->dev, &t, NULL, 0, &c);
 	if (want_type && *type != SIOMMU_HW_INFO_TYPE_NONE && *type != t) {
 		ret = -EOPNOTSUPP;
-		if (data_len)
-			memset(data, 0, data_len);
 		goto out_put;
 	}
+	if (idev->dev->unit->ops->hw_info)
+		len = idev->dev->unit->ops->hw_info(idev->dev, &t, data, data_len, &c);
 	if (data_len > len)
 		memset((char *)data + len, 0, data_len - len);
 	*type = t;

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iommufd/iommufd_internal.h"
 
@@ -30,7 +31,34 @@ struct piece {
 
 static uint64_t area_pa(const struct ifd_area *area)
 {
-	return area->pages->pa + area->pgoff;
+	return ifd_area_pa(area, area->iova);
+}
+
+/* Where @area starts in its first host page: its PA's offset there too. */
+static uint64_t area_off(const struct ifd_area *area)
+{
+	return ifd_area_host(area, area->iova) & PAGE_MASK;
+}
+
+/* Pin @area's storage for the domains of its IOAS, once. Under ioas->lock. */
+static int area_dom_pin(struct ifd_area *area)
+{
+	int ret;
+
+	if (area->dom_pin || area->revoked)
+		return 0;
+	ret = ifd_pages_pin(area->pages);
+	area->dom_pin = !ret;
+	return ret;
+}
+
+/* @undo: a failed call giving back its pin (ifd_pages_unpin()). */
+static void area_dom_unpin(struct ifd_area *area, bool undo)
+{
+	if (!area->dom_pin)
+		return;
+	area->dom_pin = false;
+	ifd_pages_unpin(area->pages, undo);
 }
 
 static uint64_t pow2_roundup(uint64_t x)
@@ -145,8 +173,9 @@ out_unmap:
 	return ret;
 }
 
-/* Unmap from every domain, take out of the tree, free. Never fails. */
-static void area_remove(struct ifd_ioas *ioas, struct ifd_area *area)
+/* Unmap from every domain, take out of the tree, free (@undo: as a
+ * failed call gives back what it made). Never fails. */
+static void area_remove(struct ifd_ioas *ioas, struct ifd_area *area, bool undo)
 {
 	struct ifd_hwpt *hwpt;
 
@@ -154,6 +183,7 @@ static void area_remove(struct ifd_ioas *ioas, struct ifd_area *area)
 		hwpt_unmap_area(hwpt, area);
 	RB_REMOVE(ifd_area_tree, &ioas->areas, area);
 	WRITE_ONCE(ioas->nr_areas, ioas->nr_areas - 1);
+	area_dom_unpin(area, undo);
 	ifd_pages_put(area->pages);
 	free(area);
 }
@@ -192,7 +222,7 @@ void ifd_ioas_destroy(struct ifd_ioas *ioas)
 
 	SIOMMU_ASSERT(cds_list_empty(&ioas->hwpts));
 	RB_FOREACH_SAFE(area, ifd_area_tree, &ioas->areas, tmp)
-		area_remove(ioas, area);
+		area_remove(ioas, area, false);
 	free(ioas->resv);
 	free(ioas->allowed);
 	pthread_mutex_destroy(&ioas->lock);
@@ -260,31 +290,36 @@ static uint64_t largest_page(struct ifd_ioas *ioas)
 	return 1ull << (63 - __builtin_clzll(pgsizes));
 }
 
-/* Storage MAP and MAP_FILE pin once the IOVA checks have passed. */
+/* Storage MAP and MAP_FILE make once the IOVA checks have passed. */
 struct pin_req {
 	void *uva;			/* MAP */
 	int fd;				/* MAP_FILE, with start */
 	uint64_t start;
 	bool file;
-	int err;			/* no storage: pinning fails so */
+	int err;			/* no memory at uva: storage whose
+					 * pinning fails so */
+	struct ifd_source *src;		/* the memory's process and buckets
+					 * (the storage takes its pidfd), or
+					 * NULL: this one, the context's */
 };
 
 static int pin(struct siommu_iommufd *ictx, const struct pin_req *req, uint64_t length,
 	       unsigned int flags, struct ifd_pages **out)
 {
 	if (req->err)
-		return req->err;
+		return ifd_pages_unreachable(ictx, req->start, length, req->err, out);
 	if (req->file)
 		return ifd_pages_from_file(ictx, req->fd, req->start, length,
-					   flags & SIOMMU_IOAS_MAP_WRITEABLE, out);
-	return ifd_pages_from_user(ictx, req->uva, length, true, out);
+					   flags & SIOMMU_IOAS_MAP_WRITEABLE, req->src, out);
+	return ifd_pages_from_user(ictx, req->uva, length, true, req->src, out);
 }
 
 /*
  * Make areas over @pieces (contiguous in IOVA, @length bytes in all) at
- * *iova (FIXED_IOVA) or at one picked, and map them into every domain.
- * With @req, the one piece's storage is pinned here, after the checks of
- * the IOVA, so that a refused range pins nothing. On success each
+ * *iova (FIXED_IOVA) or at one picked, and map them into every domain,
+ * which pins their storage (Linux pins when a domain first needs pages).
+ * With @req, the one piece's storage is made here, after the checks of
+ * the IOVA, so that a refused range makes nothing. On success each
  * piece's storage reference belongs to its area; on failure the caller
  * keeps those it passed.
  */
@@ -294,7 +329,7 @@ static int ioas_insert(struct ifd_ioas *ioas, unsigned int flags, struct piece *
 {
 	struct siommu_iommufd *ictx = ioas->ictx;
 	uint64_t off = req ? (req->file ? req->start : (uintptr_t)req->uva) & PAGE_MASK :
-			     (pieces[0].pages->pa + pieces[0].pgoff) & PAGE_MASK;
+			     (pieces[0].pages->host + pieces[0].pgoff) & PAGE_MASK;
 	unsigned int prot = (flags & SIOMMU_IOAS_MAP_READABLE ? SIOMMU_PROT_READ : 0) |
 			    (flags & SIOMMU_IOAS_MAP_WRITEABLE ? SIOMMU_PROT_WRITE : 0);
 	struct ifd_area **areas;
@@ -360,7 +395,12 @@ static int ioas_insert(struct ifd_ioas *ioas, unsigned int flags, struct piece *
 			.iova = at, .last = at + pieces[i].length - 1,
 			.pages = pieces[i].pages, .pgoff = pieces[i].pgoff, .prot = prot,
 		};
-		ret = area_map_domains(ioas, areas[i]);
+		ret = cds_list_empty(&ioas->hwpts) ? 0 : area_dom_pin(areas[i]);
+		if (!ret) {
+			ret = area_map_domains(ioas, areas[i]);
+			if (ret)
+				area_dom_unpin(areas[i], true);
+		}
 		if (ret) {
 			free(areas[i]);
 			goto out_remove;
@@ -378,7 +418,7 @@ out_remove:
 	/* The storage references stay the caller's, but for pinned here. */
 	for (i = 0; i < made; i++) {
 		ifd_pages_get(areas[i]->pages);
-		area_remove(ioas, areas[i]);
+		area_remove(ioas, areas[i], true);
 	}
 	if (req)
 		ifd_pages_put(pieces[0].pages);
@@ -388,11 +428,23 @@ out_unlock:
 	return ret;
 }
 
-static int map_flags_check(unsigned int flags, uint64_t length)
+/* Before the IOAS is looked up, in Linux's order: the flags, a length or
+ * an IOVA (@iova) that is the whole space, the access. */
+static int map_flags_check(unsigned int flags, uint64_t length, uint64_t iova)
 {
 	if (flags & ~MAP_FLAGS)
 		return -EOPNOTSUPP;
-	if (!(flags & (SIOMMU_IOAS_MAP_READABLE | SIOMMU_IOAS_MAP_WRITEABLE)) || !length)
+	if (length == UINT64_MAX || iova == UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (SIOMMU_IOAS_MAP_READABLE | SIOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
+	return 0;
+}
+
+/* After it: the length. */
+static int map_length_check(uint64_t length)
+{
+	if (!length)
 		return -EINVAL;
 	/* Linux: length or a picked IOVA's room at or past half the space. */
 	if (length >= UINT64_MAX / 2)
@@ -410,14 +462,17 @@ static int map_pinned(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned in
 
 	if (!ictx || !iova)
 		return -EINVAL;
-	ret = map_flags_check(flags, length);
+	ret = map_flags_check(flags, length, flags & SIOMMU_IOAS_MAP_FIXED_IOVA ? *iova : 0);
 	if (ret)
 		return ret;
 	ioas = ioas_get(ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
-	ifd_regs_trim(ictx);
-	ret = ioas_insert(ioas, flags, &p, 1, length, iova, req);
+	ret = map_length_check(length);
+	if (!ret) {
+		ifd_regs_trim(ictx);
+		ret = ioas_insert(ioas, flags, &p, 1, length, iova, req);
+	}
 	ifd_obj_put(ictx, &ioas->obj);
 	return ret;
 }
@@ -429,6 +484,17 @@ int SIOMMU_EXPORT siommu_ioas_map(struct siommu_iommufd *ictx, uint32_t ioas_id,
 	return map_pinned(ictx, ioas_id, flags, length, iova, &(struct pin_req){ .uva = uva });
 }
 
+int ifd_ioas_map_src(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		     void *uva, uint64_t length, struct ifd_source *src, uint64_t *iova)
+{
+	int ret = map_pinned(ictx, ioas_id, flags, length, iova,
+			     &(struct pin_req){ .uva = uva, .src = src });
+
+	if (src->pidfd >= 0)
+		close(src->pidfd);
+	return ret;
+}
+
 int SIOMMU_EXPORT siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,
 				       unsigned int flags, int fd, uint64_t start,
 				       uint64_t length, uint64_t *iova)
@@ -438,10 +504,16 @@ int SIOMMU_EXPORT siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioa
 }
 
 int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
-		    int fd, uint64_t start, int err, uint64_t length, uint64_t *iova)
+		    int fd, uint64_t start, int err, uint64_t length, struct ifd_source *src,
+		    uint64_t *iova)
 {
-	return map_pinned(ictx, ioas_id, flags, length, iova,
-			  &(struct pin_req){ .fd = fd, .start = start, .file = true, .err = err });
+	int ret = map_pinned(ictx, ioas_id, flags, length, iova,
+			     &(struct pin_req){ .fd = fd, .start = start, .file = true,
+						.err = err, .src = src });
+
+	if (src->pidfd >= 0)
+		close(src->pidfd);
+	return ret;
 }
 
 /*
@@ -516,23 +588,26 @@ int SIOMMU_EXPORT siommu_ioas_copy(struct siommu_iommufd *ictx, uint32_t dst_id,
 
 	if (!ictx || !dst_iova)
 		return -EINVAL;
-	ret = map_flags_check(flags, length);
+	/* Linux's order: the flags, the source and its range, then the
+	 * destination. */
+	ret = map_flags_check(flags, length,
+			      flags & SIOMMU_IOAS_MAP_FIXED_IOVA && *dst_iova == UINT64_MAX ?
+			      UINT64_MAX : src_iova);
 	if (ret)
 		return ret;
-	if (__builtin_add_overflow(src_iova, length - 1, &last))
-		return -EOVERFLOW;
 	src = ioas_get(ictx, src_id);
 	if (!src)
 		return -ENOENT;
-	dst = ioas_get(ictx, dst_id);
-	if (!dst) {
-		ret = -ENOENT;
-		goto out_put;
-	}
-	ret = pieces_collect(ictx, src, src_iova, last, &p, &n);
+	ret = !length ? -EINVAL :
+	      __builtin_add_overflow(src_iova, length - 1, &last) ? -EOVERFLOW : 0;
+	if (!ret)
+		ret = pieces_collect(ictx, src, src_iova, last, &p, &n);
 	if (ret)
 		goto out_put;
-	ret = ioas_insert(dst, flags, p, n, length, dst_iova, NULL);
+	dst = ioas_get(ictx, dst_id);
+	ret = !dst ? -ENOENT : map_length_check(length);
+	if (!ret)
+		ret = ioas_insert(dst, flags, p, n, length, dst_iova, NULL);
 	if (ret)
 		for (i = 0; i < n; i++)
 			ifd_pages_put(p[i].pages);
@@ -573,17 +648,23 @@ int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 
 	if (!ictx)
 		return -EINVAL;
-	if (!all) {
-		if (!length)
-			return -EINVAL;
-		if (__builtin_add_overflow(iova, length - 1, &u.last))
-			return -EOVERFLOW;
-	} else {
-		u.last = UINT64_MAX;
-	}
+	/* Linux's order: the IOAS, then the range (IOMMU_IOAS_UNMAP refuses
+	 * an IOVA or length of the whole space but for everything). */
 	ioas = ioas_get(ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
+	if (all)
+		u.last = UINT64_MAX;
+	else if (!empty_ok && (iova == UINT64_MAX || length == UINT64_MAX))
+		ret = -EOVERFLOW;
+	else if (!length)
+		ret = -EINVAL;
+	else if (__builtin_add_overflow(iova, length - 1, &u.last))
+		ret = -EOVERFLOW;
+	if (ret) {
+		ifd_obj_put(ictx, &ioas->obj);
+		return ret;
+	}
 	pthread_mutex_lock(&ioas->lock);
 	for (;;) {
 		/* Whole areas only, none a hardware queue holds: check every
@@ -638,7 +719,7 @@ int ifd_ioas_unmap(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 	}
 	for (area = area_first(ioas, iova, u.last); area && area->iova <= u.last; area = next) {
 		next = RB_NEXT(ifd_area_tree, &ioas->areas, area);
-		area_remove(ioas, area);
+		area_remove(ioas, area, false);
 	}
 	if (unmapped)
 		*unmapped = bytes;
@@ -656,21 +737,33 @@ static int area_split(struct ifd_ioas *ioas, uint64_t at)
 {
 	struct ifd_area *area = at ? area_first(ioas, at - 1, at - 1) : NULL, *rhs;
 	uint64_t align = ifd_ioas_alignment(ioas);
+	unsigned int i;
 
 	if (!area || area->last < at)
 		return 0;
-	if ((at | (area_pa(area) + (at - area->iova))) & (align - 1))
+	if ((at | (area_off(area) + (at - area->iova))) & (align - 1))
 		return -EINVAL;
 	if (area->locks)
 		return -EBUSY;
 	rhs = ifd_should_fail(ioas->ictx) ? NULL : calloc(1, sizeof(*rhs));
 	if (!rhs)
 		return -ENOMEM;
+	/* The access pins meeting the area meet both halves now, each half
+	 * holding a pin of the storage for each, as for the domains'. */
 	*rhs = (struct ifd_area){
 		.iova = at, .last = area->last, .pages = area->pages,
 		.pgoff = area->pgoff + (at - area->iova), .prot = area->prot,
+		.pins = area->pins, .revoked = area->revoked,
 	};
 	ifd_pages_get(area->pages);
+	for (i = 0; i < area->pins + area->dom_pin; i++) {
+		/* Pinned already: another pin cannot fail. */
+		int ret = ifd_pages_pin(area->pages);
+
+		SIOMMU_ASSERT(!ret);
+		(void)ret;
+	}
+	rhs->dom_pin = area->dom_pin;
 	area->last = at - 1;
 	RB_INSERT(ifd_area_tree, &ioas->areas, rhs);
 	WRITE_ONCE(ioas->nr_areas, ioas->nr_areas + 1);
@@ -792,10 +885,16 @@ int SIOMMU_EXPORT siommu_ioas_allow_iovas(struct siommu_iommufd *ictx, uint32_t 
 
 	if (!ictx || (num && !ranges))
 		return -EINVAL;
+	/* Linux's order: the IOAS, then the ranges. */
+	ioas = ioas_get(ictx, ioas_id);
+	if (!ioas)
+		return -ENOENT;
 	if (num) {
 		allowed = ifd_should_fail(ictx) ? NULL : malloc(num * sizeof(*allowed));
-		if (!allowed)
+		if (!allowed) {
+			ifd_obj_put(ictx, &ioas->obj);
 			return -ENOMEM;
+		}
 		memcpy(allowed, ranges, num * sizeof(*allowed));
 		qsort(allowed, num, sizeof(*allowed), range_cmp);
 		for (i = 0; i < num; i++)
@@ -804,13 +903,9 @@ int SIOMMU_EXPORT siommu_ioas_allow_iovas(struct siommu_iommufd *ictx, uint32_t 
 				ret = -EINVAL;
 		if (ret) {
 			free(allowed);
+			ifd_obj_put(ictx, &ioas->obj);
 			return ret;
 		}
-	}
-	ioas = ioas_get(ictx, ioas_id);
-	if (!ioas) {
-		free(allowed);
-		return -ENOENT;
 	}
 	pthread_mutex_lock(&ioas->lock);
 	for (i = 0; i < num; i++)
@@ -875,7 +970,8 @@ void ifd_ioas_del_resv(struct ifd_ioas *ioas, uint64_t owner)
 /*
  * A new HWPT's domain joins the IOAS: what lies outside its aperture is
  * reserved, every area must suit its alignment (-EADDRINUSE) and is
- * mapped into it. All or nothing. Under ioas->lock.
+ * mapped into it; the first domain pins the storage of every area (the
+ * errors of ifd_pages_pin()). All or nothing. Under ioas->lock.
  */
 int ifd_ioas_add_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 {
@@ -886,7 +982,7 @@ int ifd_ioas_add_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 	int ret;
 
 	RB_FOREACH(area, ifd_area_tree, &ioas->areas)
-		if ((area->iova | (area->last + 1) | area_pa(area)) & (hwpt_min_page(hwpt) - 1))
+		if ((area->iova | (area->last + 1) | area_off(area)) & (hwpt_min_page(hwpt) - 1))
 			return -EADDRINUSE;
 	if (hwpt->aperture_start)
 		r[n++] = (struct iommu_resv_region){ 0, hwpt->aperture_start - 1 };
@@ -896,6 +992,13 @@ int ifd_ioas_add_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 		ret = ifd_ioas_add_resv(ioas, r, n, owner);
 		if (ret)
 			return ret;
+	}
+	if (cds_list_empty(&ioas->hwpts)) {
+		RB_FOREACH(area, ifd_area_tree, &ioas->areas) {
+			ret = area_dom_pin(area);
+			if (ret)
+				goto out_unpin;
+		}
 	}
 	RB_FOREACH(area, ifd_area_tree, &ioas->areas) {
 		ret = hwpt_map_area(ioas, hwpt, area);
@@ -910,6 +1013,16 @@ out_unmap:
 		if (done == area)
 			break;
 		hwpt_unmap_area(hwpt, done);
+	}
+	area = NULL;
+out_unpin:
+	/* The pins the first domain took, up to the one that failed. */
+	if (cds_list_empty(&ioas->hwpts)) {
+		RB_FOREACH(done, ifd_area_tree, &ioas->areas) {
+			if (done == area)
+				break;
+			area_dom_unpin(done, true);
+		}
 	}
 	ifd_ioas_del_resv(ioas, owner);
 	return ret;
@@ -968,18 +1081,29 @@ bool ifd_ioas_covered(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
 
 int ifd_ioas_lock_range(struct ifd_ioas *ioas, uint64_t iova, uint64_t last, uint64_t *pa)
 {
-	struct ifd_area *area, *first = area_first(ioas, iova, last);
+	struct ifd_area *area, *done, *first = area_first(ioas, iova, last);
 	uint64_t at = iova, next_pa = 0;
+	int ret = 0;
 
 	if (!ifd_ioas_covered(ioas, iova, last))
 		return -ENOENT;
-	/* One physically contiguous range: the unit reads it by address. */
+	/* The unit reads the queue by address: its pages are pinned, one
+	 * physically contiguous range. */
 	for (area = first; area && area->iova <= last;
 	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
-		uint64_t apa = area->pages->pa + area->pgoff + (at - area->iova);
+		ret = ifd_pages_pin(area->pages);
+		if (ret)
+			goto out_unpin;
+	}
+	for (area = first; area && area->iova <= last;
+	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
+		uint64_t apa = ifd_area_pa(area, at);
 
-		if (area != first && apa != next_pa)
-			return -EFAULT;
+		if (area != first && apa != next_pa) {
+			ret = -EFAULT;
+			area = NULL;
+			goto out_unpin;
+		}
 		if (area == first)
 			*pa = apa;
 		next_pa = apa + (area->last - at + 1);
@@ -991,6 +1115,12 @@ int ifd_ioas_lock_range(struct ifd_ioas *ioas, uint64_t iova, uint64_t last, uin
 	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area))
 		area->locks++;
 	return 0;
+
+out_unpin:
+	for (done = first; done != area && done->iova <= last;
+	     done = RB_NEXT(ifd_area_tree, &ioas->areas, done))
+		ifd_pages_unpin(done->pages, true);
+	return ret;
 }
 
 void ifd_ioas_unlock_range(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
@@ -1001,6 +1131,7 @@ void ifd_ioas_unlock_range(struct ifd_ioas *ioas, uint64_t iova, uint64_t last)
 	     area = RB_NEXT(ifd_area_tree, &ioas->areas, area)) {
 		SIOMMU_ASSERT(area->locks);
 		area->locks--;
+		ifd_pages_unpin(area->pages, false);
 	}
 }
 
@@ -1023,12 +1154,20 @@ void ifd_ioas_clear_dirty(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
 
 /*
  * A HWPT leaves: its domain is no longer kept in step (and is about to be
- * freed with its table, so its mappings are not undone). Under ioas->lock.
+ * freed with its table, so its mappings are not undone); the last one
+ * takes the domains' pins with it (@undo: its creation failed, see
+ * ifd_pages_unpin()). Under ioas->lock.
  */
-void ifd_ioas_del_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt)
+void ifd_ioas_del_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt, bool undo)
 {
+	struct ifd_area *area;
+
 	cds_list_del(&hwpt->ioas_node);
 	ifd_ioas_del_resv(ioas, ifd_resv_owner(hwpt->obj.id, 0));
+	/* The last domain gone, its pins go (accesses hold their own). */
+	if (cds_list_empty(&ioas->hwpts))
+		RB_FOREACH(area, ifd_area_tree, &ioas->areas)
+			area_dom_unpin(area, undo);
 }
 
 /* Revoke @d's areas of @ioas: out of every domain, then each one that
@@ -1051,6 +1190,7 @@ static void ioas_revoke_dmabuf(struct ifd_ioas *ioas, const struct ifd_dmabuf *d
 				cds_list_for_each_entry(hwpt, &ioas->hwpts, ioas_node)
 					hwpt_unmap_area(hwpt, area);
 				area->revoked = true;
+				area_dom_unpin(area, false);
 			}
 			if (area->pins) {
 				pinned = true;

@@ -202,11 +202,24 @@ static int ioas_allow_iovas(struct ucmd *u)
 	return ret;
 }
 
+/* Linux refuses an IOVA of the whole space (-EOVERFLOW) right after the
+ * flags, whether the call fixes the IOVA or not; the C API reads *iova
+ * only when it does. */
+#define MAP_FLAGS_KNOWN \
+	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+
+static bool whole_space_iova(uint32_t flags, uint64_t iova)
+{
+	return !(flags & ~MAP_FLAGS_KNOWN) && iova == UINT64_MAX;
+}
+
 static int ioas_copy(struct ucmd *u)
 {
 	struct iommu_ioas_copy *c = u->cmd;
 	int ret;
 
+	if (whole_space_iova(c->flags, c->dst_iova))
+		return -EOVERFLOW;
 	ret = siommu_ioas_copy(u->ictx, c->dst_ioas_id, c->src_ioas_id, c->flags,
 			       c->src_iova, c->length, (uint64_t *)&c->dst_iova);
 	u->respond = !ret;
@@ -242,9 +255,23 @@ static int ioas_iova_ranges(struct ucmd *u)
 	return ret;
 }
 
+/* A remote caller as the source of the memory it maps: its process (a
+ * new pidfd, or -1; none asked for when its process bucket knows it)
+ * and its buckets. */
+static struct ifd_source user_source(const struct siommu_iommufd_user *user, bool pidfd)
+{
+	if (user->acct_process && ifd_acct_has_pidfd(user->acct_process))
+		pidfd = false;
+	return (struct ifd_source){
+		.pidfd = pidfd && user->pidfd ? user->pidfd(user->priv) : -1,
+		.acct = { user->acct_user, user->acct_process },
+	};
+}
+
 int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
 	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova)
 {
+	struct ifd_source src;
 	uint64_t start = uva;
 	int fd = -1, err;
 
@@ -254,9 +281,11 @@ int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user
 	 * checks of the request, as for this process's own. */
 	err = user->map_file(user->priv, uva, length, &fd, &start);
 	/* Or the same memory mapped here too, at start. */
+	src = user_source(user, !err);
 	if (!err && fd < 0)
-		return siommu_ioas_map(ictx, ioas_id, flags, uptr(start), length, iova);
-	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, iova);
+		return ifd_ioas_map_src(ictx, ioas_id, flags, uptr(start), length, &src, iova);
+	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, &src,
+			       iova);
 }
 
 static int ioas_map(struct ucmd *u)
@@ -266,6 +295,8 @@ static int ioas_map(struct ucmd *u)
 
 	if (c->__reserved)
 		return -EOPNOTSUPP;
+	if (whole_space_iova(c->flags, c->iova))
+		return -EOVERFLOW;
 	ret = ifd_umap(u->ictx, u->user, c->ioas_id, c->flags, c->user_va, c->length,
 		       (uint64_t *)&c->iova);
 	u->respond = !ret;
@@ -275,13 +306,23 @@ static int ioas_map(struct ucmd *u)
 static int ioas_map_file(struct ucmd *u)
 {
 	struct iommu_ioas_map_file *c = u->cmd;
+	struct ifd_source src;
 	int fd = c->fd, ret;
 
+	if (whole_space_iova(c->flags, c->iova))
+		return -EOVERFLOW;
 	/* Linux: an fd that is not open is -EBADF, after the flags. */
-	if (remote(u->user) && u->user->fd(u->user->priv, c->fd, &fd))
-		fd = -1;
-	ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, fd, c->start,
-				   c->length, (uint64_t *)&c->iova);
+	if (!remote(u->user)) {
+		ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, fd, c->start,
+					   c->length, (uint64_t *)&c->iova);
+	} else if (u->user->fd(u->user->priv, c->fd, &fd)) {
+		ret = siommu_ioas_map_file(u->ictx, c->ioas_id, c->flags, -1, c->start,
+					   c->length, (uint64_t *)&c->iova);
+	} else {
+		src = user_source(u->user, true);
+		ret = ifd_ioas_map_fd(u->ictx, c->ioas_id, c->flags, fd, c->start, 0,
+				      c->length, &src, (uint64_t *)&c->iova);
+	}
 	u->respond = !ret;
 	return ret;
 }
@@ -353,10 +394,13 @@ static int hwpt_alloc(struct ucmd *u)
 		ret = siommu_hwpt_alloc(u->ictx, c->dev_id, c->pt_id, c->flags, fault_id,
 					&c->out_hwpt_id);
 	} else {
-		/* Driver data: a nested HWPT over a nest parent or a vIOMMU. */
+		/* Driver data: a nested HWPT over a nest parent or a vIOMMU
+		 * (none at all is refused first, as Linux does). */
 		void *data;
 
-		if (c->data_len && !c->data_uptr)
+		if (!c->data_len)
+			return -EINVAL;
+		if (!c->data_uptr)
 			return -EFAULT;
 		ret = ubuf_get(u, c->data_uptr, c->data_len, false, &data);
 		if (ret)
@@ -370,6 +414,27 @@ static int hwpt_alloc(struct ucmd *u)
 	}
 	u->respond = !ret;
 	return ret;
+}
+
+/*
+ * The entries of an array that faults as a whole, as Linux's drivers copy
+ * them, one at a time: a copy of those before the first unreadable one
+ * in *buf (ubuf_put() frees it), their count in *n (the call handles
+ * them, then faults at the next). 0 or -ENOMEM.
+ */
+static int entries_get(struct ucmd *u, uint64_t addr, uint32_t entry_len, uint32_t *n,
+		       void **buf)
+{
+	uint32_t i;
+
+	if (!(*buf = malloc((size_t)entry_len * *n)))
+		return -ENOMEM;
+	for (i = 0; i < *n; i++)
+		if (ifd_ucopy_in(u->user, (char *)*buf + (size_t)i * entry_len,
+				 addr + (uint64_t)i * entry_len, entry_len))
+			break;
+	*n = i;
+	return 0;
 }
 
 static int hwpt_invalidate(struct ucmd *u)
@@ -395,12 +460,17 @@ static int hwpt_invalidate(struct ucmd *u)
 	/* A missing array is the library's -EINVAL, not a fault in the copy. */
 	data = NULL;
 	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, false, &data) : 0;
+	if (ret == -EFAULT)
+		ret = entries_get(u, c->data_uptr, c->entry_len, &n, &data);
 	if (ret) {
 		c->entry_num = 0;
 		return ret;
 	}
 	ret = siommu_hwpt_invalidate(u->ictx, c->hwpt_id, c->data_type, data, c->entry_len,
 				     &n);
+	/* Every readable entry handled, the next one faults. */
+	if (!ret && n < c->entry_num)
+		ret = -EFAULT;
 	if (c->data_uptr)
 		ubuf_put(u, c->data_uptr, data, len, false);
 	c->entry_num = n;
@@ -501,7 +571,8 @@ static int get_hw_info(struct ucmd *u)
 		return ret;
 	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, data, c->data_len,
 					 &len, &caps, &pasid_log2);
-	/* The data goes back failed or not: a type refused zeroes it. */
+	/* The data goes back failed or not: a refused type leaves it as it
+	 * was. */
 	put = ubuf_put(u, c->data_uptr, data, c->data_len, true);
 	if (!ret)
 		ret = put;

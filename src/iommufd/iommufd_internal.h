@@ -4,8 +4,11 @@
  *
  * Ownership: the context owns its objects through the object table; an
  * IOAS owns its areas; an area holds a reference on its page storage
- * (struct ifd_pages), which holds one on a registration of host memory
- * (struct ifd_reg) with the core context's physical memory. A HWPT holds
+ * (struct ifd_pages), which, while pinned, holds one on a registration of
+ * host memory (struct ifd_reg) with the core context's physical memory;
+ * pins are counted per storage (a domain pin per area of an IOAS with
+ * paging HWPTs, an access pin per area it covers, a hardware queue's per
+ * area it locks). A HWPT holds
  * a user reference on its IOAS; each attachment (a device's RID or PASID)
  * holds one on its HWPT; a bound device holds one on itself for the
  * binder, so IOMMU_DESTROY of it is -EBUSY.
@@ -25,8 +28,9 @@
  *     mirror its areas (but not across access callbacks: an unmap drops
  *     it to call them and checks everything again after);
  *   - the core's locks (siommu_device_attach(), siommu_domain_map());
- *   - ictx->reg_lock protects the registrations (ictx->regs) and is taken
- *     under ioas->lock when page storage is made or released;
+ *   - ictx->reg_lock protects the registrations (ictx->regs) and every
+ *     page storage's pin count, registration and PA; it is taken under
+ *     ioas->lock when storage is pinned or unpinned;
  *   - ictx->lock protects the object table and every object's users and
  *     shortterm counts; it is a leaf lock, never held across another.
  * Queue objects have leaf locks of their own: a fault's lock, and a
@@ -59,12 +63,35 @@
 #include "util/fifo_lock.h"
 
 /* An accounting bucket: a user's (Linux's user->locked_vm) or a
- * process's (mm->pinned_vm and mm->locked_vm). Counters are atomic. */
+ * process's (mm->pinned_vm and mm->locked_vm). Counters are atomic. It
+ * lives while its creator or page storage made with it for another
+ * process holds it (@refs, atomic: storage may outlive the caller that
+ * mapped it). */
 struct siommu_iommufd_acct {
-	uint64_t pinned;		/* by contexts naming it their process */
+	uint64_t pinned;		/* by storage naming it its process's */
 	uint64_t locked;		/* charged against the limit */
 	uint64_t limit;			/* atomic */
 	bool memlock;			/* limit: RLIMIT_MEMLOCK at each charge */
+	unsigned int refs;
+	int pidfd;			/* a process bucket given for another
+					 * process (siommu_iommufd_user): that
+					 * process, set once; -1 none */
+};
+
+/* A reference on @acct (its holder has one already); drop one. */
+void ifd_acct_get(struct siommu_iommufd_acct *acct);
+void ifd_acct_put(struct siommu_iommufd_acct *acct);
+/* Give process bucket @acct @pidfd, the process it is of, unless it has
+ * one (then @pidfd is closed); whether it has one. Atomic. */
+void ifd_acct_set_pidfd(struct siommu_iommufd_acct *acct, int pidfd);
+bool ifd_acct_has_pidfd(const struct siommu_iommufd_acct *acct);
+
+/* Where IOAS_MAP's memory comes from: the process whose memory it is
+ * (@pidfd, -1: this one; the storage takes it) and the buckets it
+ * charges, by RLIMIT mode (NULL: the context's). */
+struct ifd_source {
+	int pidfd;
+	struct siommu_iommufd_acct *acct[2];
 };
 
 struct ifd_obj {
@@ -72,6 +99,7 @@ struct ifd_obj {
 	uint32_t id;
 	/* Under ictx->lock. */
 	unsigned int users, shortterm;
+	unsigned int fd_holds;		/* of users: a queue's open files */
 	bool published;			/* visible to lookups */
 	bool removing;			/* destroy in progress: invisible */
 };
@@ -84,10 +112,9 @@ struct ifd_reg {
 	uint64_t pa;			/* where the core sees it */
 	uint64_t window;		/* the PA window allocated for it */
 	unsigned int refs;		/* page storage using it; 0: cached */
-	void *own_map;			/* the context's own mapping (of a
-					 * file) that host lies in, unmapped
-					 * with it; NULL: the caller's memory */
-	uint64_t own_len;		/* its length */
+	bool single;			/* one storage's own (a file's
+					 * mapping): never shared */
+	bool fresh;			/* only failed calls have used it */
 };
 
 /* A test dma-buf (IOMMU_TEST_OP_DMABUF_GET): a memfd, known by its
@@ -102,19 +129,38 @@ struct ifd_dmabuf {
 	bool revoked;
 };
 
-/* Page storage: one MAP or MAP_FILE's pages, shared by COPY. */
+/*
+ * Page storage: one MAP or MAP_FILE's pages, shared by COPY, pinned while
+ * it has users (pages.c). @users, @reg and @pa are under ictx->reg_lock;
+ * @pa is valid while a user's pin is held, and stays so for that user.
+ */
 struct ifd_pages {
 	unsigned int refs;		/* areas using it; atomic */
 	struct siommu_iommufd *ictx;
-	struct ifd_reg *reg;
-	uint64_t pa;			/* PA of the first byte (uva's) */
+	uintptr_t host;			/* the first byte (uva's) here */
 	uint64_t length;
-	uint64_t npages;		/* pinned and charged */
-	struct siommu_iommufd_acct *acct;	/* locked pages charged to */
-	struct siommu_iommufd_acct *proc;	/* pinned pages charged to */
+	uint64_t npages;		/* charged while pinned */
 	bool writable;
+	void *own_map;			/* the context's mapping of a file
+					 * host lies in (NULL: the caller's
+					 * memory), unmapped with the storage */
+	uint64_t own_len;
+	int src_pidfd;			/* the process the memory is of, whose
+					 * exit leaves unpinned storage no
+					 * pages; -1: this process, or the one
+					 * of its process bucket's pidfd */
+	int pin_err;			/* memory this process cannot reach:
+					 * every pin fails so (0: none) */
+	struct siommu_iommufd_acct *src[2];	/* the buckets of the MAP, by
+						 * RLIMIT mode */
+	unsigned int rlimit_mode;	/* the MAP's: src[it] is charged */
+	unsigned int src_held;		/* bit i: a reference on src[i] (not
+					 * the context's own) */
+	unsigned int users;		/* pins: domains, access pins, queues */
+	struct ifd_reg *reg;		/* while pinned */
+	uint64_t pa;			/* PA of the first byte (host's) */
 	struct ifd_dmabuf *dmabuf;	/* the dma-buf mapped, or NULL */
-	uint64_t file_start;		/* the file's byte at pa (MAP_FILE) */
+	uint64_t file_start;		/* the file's byte at host (MAP_FILE) */
 };
 
 /* A region for mmap() of the iommufd fd (mmap.c); under mmap_lock. */
@@ -137,8 +183,24 @@ struct ifd_area {
 					 * them to go (ifd_access) */
 	bool revoked;			/* its dma-buf was revoked: in no
 					 * domain; under ioas->lock */
+	bool dom_pin;			/* a pin of its storage for the
+					 * domains mirroring it: its IOAS has
+					 * paging HWPTs and it is not revoked */
 };
 RB_HEAD(ifd_area_tree, ifd_area);
+
+/* The host address of @iova, a byte of @area. */
+static inline uintptr_t ifd_area_host(const struct ifd_area *area, uint64_t iova)
+{
+	return area->pages->host + (uintptr_t)(area->pgoff + (iova - area->iova));
+}
+
+/* Its PA: the storage is pinned. */
+static inline uint64_t ifd_area_pa(const struct ifd_area *area, uint64_t iova)
+{
+	return area->pages->pa + area->pgoff + (iova - area->iova);
+}
+
 RB_PROTOTYPE(ifd_area_tree, ifd_area, rb, ifd_area_cmp);
 
 /* A reserved IOVA range of an IOAS and what put it there: a HWPT's
@@ -561,12 +623,20 @@ int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
 		 uint64_t length);
 
 /*
- * IOAS_MAP of another process's memory: siommu_ioas_map_file() of the
- * file that holds it (@fd from @start), or, with @err, none: the call
- * fails with @err where pinning would, after every check of the request.
+ * IOAS_MAP of another process's memory, from @src (whose pidfd these
+ * take and close; -1: none): ifd_ioas_map_fd - siommu_ioas_map_file() of
+ * the file that holds it (@fd from @start), or, with @err, none: storage
+ * whose every pin fails with @err (Linux pins, and fails, only when the
+ * pages are first needed). ifd_ioas_map_src - siommu_ioas_map() of it,
+ * mapped here too at @uva. The storage charges @src's buckets and is
+ * pinned first only while that process lives (-EFAULT once it has
+ * exited, as Linux's pin of a gone mm).
  */
 int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
-		    int fd, uint64_t start, int err, uint64_t length, uint64_t *iova);
+		    int fd, uint64_t start, int err, uint64_t length, struct ifd_source *src,
+		    uint64_t *iova);
+int ifd_ioas_map_src(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
+		     void *uva, uint64_t length, struct ifd_source *src, uint64_t *iova);
 
 /* The page sizes every paging domain of IOAS @ioas_id maps with (all
  * sizes from 4K up with none), at least its alignment: 0, -ENOENT. */
@@ -662,19 +732,43 @@ void ifd_fault_flush(struct ifd_fault *fault, struct ifd_device *idev, uint32_t 
  * Returns 0, -ENOENT, -EBUSY (it has one), -EMFILE, -ENFILE, -ENOMEM. */
 int ifd_fault_open_fd(struct siommu_iommufd *ictx, uint32_t fault_id, int *out_fd);
 
-/* Page storage (pages.c). */
+/*
+ * Page storage (pages.c). from_user and from_file - storage of the
+ * caller's [uva, uva + length) or of the file's [start, start + length),
+ * not yet pinned, of @src (which gives the storage its pidfd on success;
+ * NULL: this process), charged to its buckets (or the context's) in the
+ * RLIMIT mode in force now: 0, -EOVERFLOW, -ENOMEM, and for a file
+ * -EBADF, -EINVAL, -ENODEV, -EPERM. get and put - a reference (an area's); the last put frees it,
+ * unpinned.
+ * ifd_pages_pin - a user's pin: the first registers and charges the
+ * storage: 0, -EFAULT (memory not mapped, its process gone), -ENOMEM
+ * (the bucket's limit, or memory). ifd_pages_unpin - drop one; the last
+ * uncharges and lets the registration go (with @undo, a failed call's
+ * giving back: a registration it made goes too, not cached). Both under the lock of an IOAS
+ * with an area over the storage, or none; they take reg_lock.
+ * ifd_pages_pinned - whether it is pinned now.
+ */
 int ifd_pages_from_user(struct siommu_iommufd *ictx, void *uva, uint64_t length,
-			bool writable, struct ifd_pages **out);
+			bool writable, struct ifd_source *src, struct ifd_pages **out);
 int ifd_pages_from_file(struct siommu_iommufd *ictx, int fd, uint64_t start,
-			uint64_t length, bool writable, struct ifd_pages **out);
+			uint64_t length, bool writable, struct ifd_source *src,
+			struct ifd_pages **out);
+/* Storage of another process's memory at @uva that this one cannot
+ * reach: every pin of it fails with @err (Linux pins, and fails, only
+ * when the pages are first needed). 0, -EOVERFLOW, -EFAULT, -ENOMEM. */
+int ifd_pages_unreachable(struct siommu_iommufd *ictx, uint64_t uva, uint64_t length,
+			  int err, struct ifd_pages **out);
 void ifd_pages_get(struct ifd_pages *pages);
 void ifd_pages_put(struct ifd_pages *pages);
+int ifd_pages_pin(struct ifd_pages *pages);
+void ifd_pages_unpin(struct ifd_pages *pages, bool undo);
+bool ifd_pages_pinned(struct ifd_pages *pages);
 void ifd_regs_fini(struct siommu_iommufd *ictx);
 void ifd_regs_trim(struct siommu_iommufd *ictx);
 
 /* IOAS side of HWPTs and devices (ioas.c), under ioas->lock. */
 int ifd_ioas_add_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt);
-void ifd_ioas_del_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt);
+void ifd_ioas_del_hwpt(struct ifd_ioas *ioas, struct ifd_hwpt *hwpt, bool undo);
 int ifd_ioas_add_resv(struct ifd_ioas *ioas, const struct iommu_resv_region *r,
 		      unsigned int n, uint64_t owner);
 void ifd_ioas_del_resv(struct ifd_ioas *ioas, uint64_t owner);

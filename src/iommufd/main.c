@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "iommufd/iommufd_internal.h"
 
@@ -22,13 +23,44 @@ int SIOMMU_EXPORT siommu_iommufd_acct_create(uint64_t limit_pages,
 		return -ENOMEM;
 	a->limit = limit_pages;
 	a->memlock = limit_pages == SIOMMU_IOMMUFD_ACCT_MEMLOCK;
+	a->refs = 1;
+	a->pidfd = -1;
 	*out = a;
 	return 0;
 }
 
+void ifd_acct_set_pidfd(struct siommu_iommufd_acct *acct, int pidfd)
+{
+	int none = -1;
+
+	if (!__atomic_compare_exchange_n(&acct->pidfd, &none, pidfd, false, __ATOMIC_RELEASE,
+					 __ATOMIC_RELAXED))
+		close(pidfd);
+}
+
+bool ifd_acct_has_pidfd(const struct siommu_iommufd_acct *acct)
+{
+	return __atomic_load_n(&acct->pidfd, __ATOMIC_ACQUIRE) >= 0;
+}
+
+void ifd_acct_get(struct siommu_iommufd_acct *acct)
+{
+	__atomic_fetch_add(&acct->refs, 1, __ATOMIC_RELAXED);
+}
+
+void ifd_acct_put(struct siommu_iommufd_acct *acct)
+{
+	if (__atomic_sub_fetch(&acct->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (acct->pidfd >= 0)
+		close(acct->pidfd);
+	free(acct);
+}
+
 void SIOMMU_EXPORT siommu_iommufd_acct_destroy(struct siommu_iommufd_acct *acct)
 {
-	free(acct);
+	if (acct)
+		ifd_acct_put(acct);
 }
 
 uint64_t SIOMMU_EXPORT siommu_iommufd_acct_pinned_vm(const struct siommu_iommufd_acct *acct)
@@ -192,6 +224,16 @@ void SIOMMU_EXPORT siommu_iommufd_destroy(struct siommu_iommufd *ictx)
 	 * mappings stay the caller's, over memory that outlives us). */
 	ifd_access_close_all(ictx);
 	ifd_mmap_release_all(ictx);
+	/* The queues' open files let go as well (their fds stay the
+	 * caller's). */
+	for (id = 0; id < ictx->nr_slots; id++) {
+		struct ifd_obj *obj = ictx->objs[id];
+
+		if (obj) {
+			obj->users -= obj->fd_holds;
+			obj->fd_holds = 0;
+		}
+	}
 	for (;;) {
 		fifo_lock(&ictx->attach_lock);
 		idev = cds_list_empty(&ictx->devices) ? NULL :
@@ -406,6 +448,38 @@ int SIOMMU_EXPORT siommu_iommufd_obj_destroy(struct siommu_iommufd *ictx, uint32
 	return 0;
 }
 
+int SIOMMU_EXPORT siommu_iommufd_queue_fd_hold(struct siommu_iommufd *ictx, uint32_t id)
+{
+	struct ifd_obj *obj;
+	int ret = -ENOENT;
+
+	if (!ictx)
+		return -ENOENT;
+	pthread_mutex_lock(&ictx->lock);
+	obj = obj_find_locked(ictx, id, SIOMMU_IOMMUFD_OBJ_NONE);
+	if (obj && (obj->type == SIOMMU_IOMMUFD_OBJ_FAULT ||
+		    obj->type == SIOMMU_IOMMUFD_OBJ_VEVENTQ)) {
+		obj->users++;
+		obj->fd_holds++;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&ictx->lock);
+	return ret;
+}
+
+void SIOMMU_EXPORT siommu_iommufd_queue_fd_release(struct siommu_iommufd *ictx, uint32_t id)
+{
+	struct ifd_obj *obj;
+
+	pthread_mutex_lock(&ictx->lock);
+	/* Held, so neither removed nor hidden. */
+	obj = id && id <= ictx->nr_slots ? ictx->objs[id - 1] : NULL;
+	SIOMMU_ASSERT(obj && obj->fd_holds && obj->users > obj->shortterm);
+	obj->fd_holds--;
+	obj->users--;
+	pthread_mutex_unlock(&ictx->lock);
+}
+
 enum siommu_iommufd_obj_type SIOMMU_EXPORT siommu_iommufd_obj_type(struct siommu_iommufd *ictx,
 								   uint32_t id)
 {
@@ -488,8 +562,7 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 
 	if (!ictx || !val)
 		return -EINVAL;
-	if (op != SIOMMU_IOMMUFD_OPTION_OP_SET && op != SIOMMU_IOMMUFD_OPTION_OP_GET)
-		return -EOPNOTSUPP;
+	/* Each option in Linux's order: its object, the op, the value. */
 	switch (option) {
 	case SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE:
 		if (object_id)
@@ -498,13 +571,15 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			*val = READ_ONCE(ictx->rlimit_mode);
 			return 0;
 		}
+		if (op != SIOMMU_IOMMUFD_OPTION_OP_SET)
+			return -EOPNOTSUPP;
 		if (!ictx->cap_sys_resource)
 			return -EPERM;
-		if (*val > 1)
-			return -EINVAL;
 		pthread_mutex_lock(&ictx->lock);
 		if (ictx->nr_objs)
 			ret = -EBUSY;
+		else if (*val > 1)
+			ret = -EINVAL;
 		else
 			WRITE_ONCE(ictx->rlimit_mode, (unsigned int)*val);
 		pthread_mutex_unlock(&ictx->lock);
@@ -515,7 +590,9 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			return -ENOENT;
 		ioas = container_of(obj, struct ifd_ioas, obj);
 		pthread_mutex_lock(&ioas->lock);
-		if (op == SIOMMU_IOMMUFD_OPTION_OP_GET) {
+		if (op != SIOMMU_IOMMUFD_OPTION_OP_SET && op != SIOMMU_IOMMUFD_OPTION_OP_GET) {
+			ret = -EOPNOTSUPP;
+		} else if (op == SIOMMU_IOMMUFD_OPTION_OP_GET) {
 			*val = ioas->huge_pages;
 		} else if (*val > 1) {
 			ret = -EINVAL;
@@ -531,7 +608,7 @@ int SIOMMU_EXPORT siommu_iommufd_option(struct siommu_iommufd *ictx, uint32_t op
 			 * IOVA, length and where it starts in its page. */
 			RB_FOREACH(area, ifd_area_tree, &ioas->areas)
 				if ((area->iova | (area->last + 1) |
-				     (area->pages->pa + area->pgoff)) &
+				     ifd_area_host(area, area->iova)) &
 				    (SIOMMU_PAGE_SIZE - 1))
 					ret = -EADDRINUSE;
 			if (!ret)

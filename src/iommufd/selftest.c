@@ -179,7 +179,7 @@ static int md_check_map(struct siommu_iommufd *ictx, uint32_t hwpt_id, uint64_t 
 	return ret;
 }
 
-/* The host pages [first, last] one page store of an IOAS pins. */
+/* The host pages [first, last] one pinned page store of an IOAS holds. */
 struct store_span {
 	const struct ifd_pages *pages;
 	uintptr_t first, last;
@@ -190,11 +190,13 @@ struct spans {
 	size_t n, cap;
 };
 
-static int spans_add(struct spans *sp, const struct ifd_pages *pages)
+static int spans_add(struct spans *sp, struct ifd_pages *pages)
 {
-	uintptr_t host = (uintptr_t)pages->reg->host + (uintptr_t)(pages->pa - pages->reg->pa);
+	uintptr_t host = pages->host;
 	size_t i;
 
+	if (!ifd_pages_pinned(pages))
+		return 0;
 	for (i = 0; i < sp->n; i++)
 		if (sp->s[i].pages == pages)
 			return 0;
@@ -215,10 +217,11 @@ static int spans_add(struct spans *sp, const struct ifd_pages *pages)
 
 /*
  * MD_CHECK_REFS: each host page of [uva, uva + length) is pinned @refs
- * times by the context: once per page store covering it, whatever the
- * number of areas, IOASes, domains and accesses sharing the store (pin
- * once, as Linux's iopt_pages). Page stores pin at map, with or without a
- * domain. -EIO on a mismatch, -EFAULT for memory the process lacks.
+ * times by the context: once per pinned page store covering it, whatever
+ * the number of areas, IOASes, domains and accesses sharing the store
+ * (pin once, as Linux's iopt_pages). A store is pinned while a domain, an
+ * access or a hardware queue uses it, not merely mapped. -EIO on a
+ * mismatch, -EFAULT for memory the process lacks.
  */
 static int md_check_refs(struct siommu_iommufd *ictx, uint64_t uva, uint64_t length,
 			 uint32_t refs)
@@ -392,7 +395,9 @@ static int pasid_check_hwpt(struct siommu_iommufd *ictx, uint32_t stdev, uint32_
 	if (hwpt_id && siommu_iommufd_obj_type(ictx, hwpt_id) != SIOMMU_IOMMUFD_OBJ_HWPT_PAGING &&
 	    siommu_iommufd_obj_type(ictx, hwpt_id) != SIOMMU_IOMMUFD_OBJ_HWPT_NESTED)
 		return -ENOENT;
-	return siommu_iommufd_attached_hwpt(ictx, idev_id, pasid) == hwpt_id ? 0 : -EINVAL;
+	/* Nothing is attached at the C API's stand-in for the RID. */
+	return (pasid == SIOMMU_IOMMUFD_NO_PASID ? 0 :
+		siommu_iommufd_attached_hwpt(ictx, idev_id, pasid)) == hwpt_id ? 0 : -EINVAL;
 }
 
 /* ---- accesses ---- */
@@ -939,13 +944,21 @@ int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond)
 		ret = stdev_idev(ictx, c->id, &idev_id);
 		if (ret)
 			return ret;
+		/* The C API's stand-in for the RID is a PASID beyond every
+		 * device's to the ABI. */
+		if (c->pasid_attach.pasid == SIOMMU_IOMMUFD_NO_PASID)
+			return -EINVAL;
 		pt_id = c->pasid_attach.pt_id;
 		ret = (c->op == IOMMU_TEST_OP_PASID_ATTACH ? siommu_iommufd_attach :
 			siommu_iommufd_replace)(ictx, idev_id, c->pasid_attach.pasid, &pt_id);
-		return ret;
+		/* Linux's iommu core says -EINVAL for a PASID beyond the
+		 * device's. */
+		return ret == -ERANGE ? -EINVAL : ret;
 	case IOMMU_TEST_OP_PASID_DETACH:
 		ret = stdev_idev(ictx, c->id, &idev_id);
-		return ret ? ret : siommu_iommufd_detach(ictx, idev_id, c->pasid_detach.pasid);
+		if (ret || c->pasid_detach.pasid == SIOMMU_IOMMUFD_NO_PASID)
+			return ret;	/* nothing is attached there */
+		return siommu_iommufd_detach(ictx, idev_id, c->pasid_detach.pasid);
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return pasid_check_hwpt(ictx, c->id, c->pasid_check.pasid, c->pasid_check.hwpt_id);
 	case IOMMU_TEST_OP_DMABUF_GET:

@@ -62,12 +62,14 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
 #include <siommu/iommufd_ioctl.h>
+#include <siommu/preload.h>
 #include <siommu/vfio_abi.h>
 
 #include "preload/shim.h"
@@ -76,7 +78,8 @@
  * once. */
 #define XFER_MAX (1u << 20)
 
-enum rq_op { RQ_IOCTL = 1, RQ_READ, RQ_WRITE, RQ_PREAD, RQ_PWRITE, RQ_CLOSE, RQ_OPEN, RQ_FORK };
+enum rq_op { RQ_IOCTL = 1, RQ_READ, RQ_WRITE, RQ_PREAD, RQ_PWRITE, RQ_CLOSE, RQ_OPEN, RQ_FORK,
+	     RQ_ACCT };
 
 /* A child's call; an fd may ride along (SCM_RIGHTS). */
 struct rq {
@@ -87,7 +90,8 @@ struct rq {
 				 * SET_CONTAINER's container; the fd number
 				 * of MAP_FILE's; OPEN: the path */
 	uint64_t request;	/* IOCTL */
-	uint64_t arg;		/* IOCTL: the struct; READ..PWRITE: the buffer */
+	uint64_t arg;		/* IOCTL: the struct; READ..PWRITE: the buffer;
+				 * ACCT: the struct siommu_preload_acct */
 	uint64_t count;
 	int64_t pos;
 	uint64_t map_addr, map_len, map_start;	/* IOAS_MAP's file, when one rides */
@@ -277,6 +281,9 @@ struct conn {
 	int sock;
 	struct pfd *h;		/* handles; an unused one is all zero */
 	unsigned int nh;
+	struct siommu_iommufd_acct *acct[2];	/* the child's buckets, user
+						 * and process: its maps
+						 * charge them */
 	struct conn *next;	/* on conns */
 };
 
@@ -355,6 +362,13 @@ static int hook_map_file(void *priv, uint64_t addr, uint64_t len, int *fd, uint6
 	return 0;
 }
 
+/* The caller's process, whose memory its maps pin: gone, unpinned
+ * storage of it has no pages. */
+static int hook_pidfd(void *priv)
+{
+	return (int)syscall(SYS_pidfd_open, (pid_t)((struct call *)priv)->q->pid, 0);
+}
+
 static void hook_made_fd(void *priv, int fd, uint32_t id)
 {
 	struct call *c = priv;
@@ -408,9 +422,11 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 	const struct pfd *f = &self;	/* handle_add() may move the table */
 	const struct siommu_iommufd_user user = {
 		.read = hook_read, .write = hook_write, .map_file = hook_map_file,
-		.fd = hook_fd, .made_fd = hook_made_fd, .priv = call,
+		.fd = hook_fd, .made_fd = hook_made_fd, .pidfd = hook_pidfd, .priv = call,
+		.acct_user = c->acct[0], .acct_process = c->acct[1],
 	};
 	const struct rq *q = call->q;
+	struct pfd nf;
 	int ret, h;
 
 	if (f->kind != PFD_IOMMUFD)
@@ -418,12 +434,18 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 	ret = siommu_iommufd_ioctl_user(pctx_ictx(f->pc), q->request, q->arg, &user);
 	if (call->made_fd < 0)
 		return ret;
+	/* The handle is the child's file of the queue, which holds it. */
 	if (!ret) {
-		struct pfd nf = { .pc = f->pc, .obj_id = call->made_id,
-				  .kind = q->request == IOMMU_FAULT_QUEUE_ALLOC ? PFD_FAULT :
-										  PFD_VEVENTQ };
-
-		pfd_ref(&nf);
+		ret = pfd_queue_file(f->pc, q->request == IOMMU_FAULT_QUEUE_ALLOC ? PFD_FAULT :
+										     PFD_VEVENTQ,
+				     call->made_id, &nf);
+		if (ret == -ENOENT) {
+			/* Destroyed already by another thread: gone. */
+			close(call->made_fd);
+			return ret;
+		}
+	}
+	if (!ret) {
 		h = handle_add(c, &nf);
 		if (h < 0) {
 			pfd_unref(&nf);
@@ -638,6 +660,9 @@ static void *serve(void *arg)
 	for (i = 0; i < c->nh; i++)
 		if (pfd_used(&c->h[i]))
 			pfd_unref(&c->h[i]);
+	/* Storage the child mapped keeps its buckets while it lasts. */
+	siommu_iommufd_acct_destroy(c->acct[0]);
+	siommu_iommufd_acct_destroy(c->acct[1]);
 	free(c->h);
 	free(c);
 	return NULL;
@@ -654,8 +679,18 @@ static int serve_start(int sock, struct pfd *h, unsigned int nh)
 	int ret = -ENOMEM;
 
 	c = calloc(1, sizeof(*c));
+	/* The child's own buckets, limited by RLIMIT_MEMLOCK as the child
+	 * inherited it (the opener's, read at each charge). */
+	if (c && (siommu_iommufd_acct_create(SIOMMU_IOMMUFD_ACCT_MEMLOCK, &c->acct[0]) ||
+		  siommu_iommufd_acct_create(SIOMMU_IOMMUFD_ACCT_MEMLOCK, &c->acct[1]))) {
+		siommu_iommufd_acct_destroy(c->acct[0]);
+		free(c);
+		c = NULL;
+	}
 	if (c) {
-		*c = (struct conn){ .sock = sock, .h = h, .nh = nh };
+		c->sock = sock;
+		c->h = h;
+		c->nh = nh;
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_mutex_lock(&serve_lock);
@@ -668,6 +703,8 @@ static int serve_start(int sock, struct pfd *h, unsigned int nh)
 		pthread_attr_destroy(&attr);
 		if (!ret)
 			return 0;
+		siommu_iommufd_acct_destroy(c->acct[0]);
+		siommu_iommufd_acct_destroy(c->acct[1]);
 		free(c);
 	}
 	for (i = 0; i < nh; i++)
@@ -750,6 +787,17 @@ static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 	case RQ_FORK:
 		p.ret = serve_fork(c, &out_fd);
 		break;
+	case RQ_ACCT: {
+		/* The child's figures, into its struct; its limit it reads. */
+		struct siommu_preload_acct a = {
+			.pinned_pages = siommu_iommufd_acct_pinned_vm(c->acct[1]),
+			.locked_pages = siommu_iommufd_acct_locked(c->acct[1]),
+			.user_locked_pages = siommu_iommufd_acct_locked(c->acct[0]),
+		};
+
+		p.ret = pid_rw(q->pid, true, &a, q->arg, sizeof(a));
+		break;
+	}
 	default:
 		p.ret = -EINVAL;
 	}
@@ -1144,6 +1192,15 @@ long remote_rw(int h, bool is_read, bool positioned, void *buf, size_t count, in
 	int ret = call(&q, -1, &p, NULL);
 
 	return ret ? ret : p.ret;
+}
+
+int remote_acct(struct siommu_preload_acct *out)
+{
+	struct rp p;
+	int ret;
+
+	ret = call(&(struct rq){ .op = RQ_ACCT, .arg = (uintptr_t)out }, -1, &p, NULL);
+	return ret ? ret : (int)p.ret;
 }
 
 int remote_open(int path, int flags)

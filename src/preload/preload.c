@@ -52,6 +52,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -165,10 +166,43 @@ void pctx_ref(struct pctx *pc)
 	pthread_mutex_unlock(&fds_lock);
 }
 
+/*
+ * A queue's open file, which holds the queue's object as Linux's file
+ * does until its last close (IOMMU_DESTROY -EBUSY meanwhile): every fd
+ * and handle of it (dups, a forked child's copies) counts in @refs, under
+ * fds_lock. The object model's hold is taken when the file is made and
+ * given back with its last reference, outside that lock, so that neither
+ * the fd table's lock nor fork()'s handlers wait for the context's.
+ */
+struct queue_file {
+	unsigned int refs;
+};
+
+int pfd_queue_file(struct pctx *pc, enum pfd_kind kind, uint32_t id, struct pfd *out)
+{
+	struct queue_file *qf;
+	int ret;
+
+	ret = siommu_iommufd_queue_fd_hold(pc->ictx, id);
+	if (ret)
+		return ret;
+	qf = calloc(1, sizeof(*qf));
+	if (!qf) {
+		siommu_iommufd_queue_fd_release(pc->ictx, id);
+		return -ENOMEM;
+	}
+	qf->refs = 1;
+	pctx_ref(pc);
+	*out = (struct pfd){ .pc = pc, .kind = kind, .obj_id = id, .qf = qf };
+	return 0;
+}
+
 void pfd_ref_locked(const struct pfd *f)
 {
 	if (f->pc)
 		f->pc->refs++;
+	if (f->qf)
+		f->qf->refs++;
 	if (f->vf)
 		vfio_file_get(f->vf);
 	if (f->grp)
@@ -186,6 +220,17 @@ void pfd_ref(const struct pfd *f)
  * it; a child's handle on it keeps the context only. */
 void pfd_unref(const struct pfd *f)
 {
+	bool last = false;
+
+	if (f->qf) {
+		pthread_mutex_lock(&fds_lock);
+		last = !--f->qf->refs;
+		pthread_mutex_unlock(&fds_lock);
+	}
+	if (last) {
+		siommu_iommufd_queue_fd_release(f->pc->ictx, f->obj_id);
+		free(f->qf);
+	}
 	if (f->pc)
 		pctx_put(f->pc);
 	if (f->vf)
@@ -249,16 +294,21 @@ static void fd_track(int fd, struct pctx *pc, enum pfd_kind kind, uint32_t obj_i
 }
 
 /* A queue's fd @qfd, just made for object @id: ours, keeping the
- * context as Linux's does; 0, or -EMFILE past our table (the object
- * goes). */
+ * context and the object as Linux's does; 0, -EMFILE past our table or
+ * -ENOMEM (the object goes), or -ENOENT (another thread destroyed it
+ * already: its ID may be another's by now). */
 static int queue_fd_track(struct pctx *pc, int qfd, enum pfd_kind kind, uint32_t id)
 {
-	if (qfd >= MAX_FDS) {
+	struct pfd f;
+	int ret = qfd < MAX_FDS ? pfd_queue_file(pc, kind, id, &f) : -EMFILE;
+
+	if (ret) {
 		real_close(qfd);
-		siommu_iommufd_obj_destroy(pc->ictx, id);
-		return -EMFILE;
+		if (ret != -ENOENT)
+			siommu_iommufd_obj_destroy(pc->ictx, id);
+		return ret;
 	}
-	fd_track(qfd, pc, kind, id);
+	fd_install(qfd, &f);
 	return 0;
 }
 
@@ -298,6 +348,16 @@ static int fail(int err)
 static struct siommu_iommufd_acct *acct_user, *acct_process;
 static pthread_mutex_t acct_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* RLIMIT_MEMLOCK now, in pages (UINT64_MAX: none). */
+static uint64_t memlock_limit_pages(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur / 4096;
+}
+
 /* 0 with both buckets, or -ENOMEM (the next call tries again). */
 static int acct_get(void)
 {
@@ -327,6 +387,13 @@ int SIOMMU_EXPORT siommu_preload_get_acct(struct siommu_preload_acct *out)
 
 	if (!out)
 		return -EINVAL;
+	/* A forked child's maps charge buckets the opener keeps for it. */
+	if (remote_active()) {
+		ret = remote_acct(out);
+		if (!ret)
+			out->limit_pages = memlock_limit_pages();
+		return ret;
+	}
 	ret = acct_get();
 	if (ret)
 		return ret;

@@ -24,6 +24,7 @@
 struct pctx;
 struct vfio_file;
 struct group_file;
+struct queue_file;
 
 /* What an fd of ours stands for: one of a context (pc), a VFIO device
  * file (vf), or a VFIO group file (grp). */
@@ -36,6 +37,7 @@ struct pfd {
 				 * access's fd as made (dups share it) */
 	struct vfio_file *vf;
 	struct group_file *grp;
+	struct queue_file *qf;	/* PFD_FAULT, PFD_VEVENTQ: the queue's file */
 };
 
 /* Whether @f stands for anything: an fd of ours, a handle in use. */
@@ -56,6 +58,11 @@ void pctx_put(struct pctx *pc);
 void pfd_ref(const struct pfd *f);
 void pfd_ref_locked(const struct pfd *f);
 void pfd_unref(const struct pfd *f);
+
+/* A queue's file for object @id of @pc, just made (@kind PFD_FAULT or
+ * PFD_VEVENTQ), in *out with one reference (and one on @pc): 0, -ENOENT
+ * (another thread destroyed the object already), -ENOMEM. */
+int pfd_queue_file(struct pctx *pc, enum pfd_kind kind, uint32_t id, struct pfd *out);
 
 /* read()/write() and pread()/pwrite() on what @f stands for, as on its fd:
  * bytes, or -errno. */
@@ -100,6 +107,10 @@ void remote_dup(int oldfd, int newfd);
 int remote_ioctl(int h, unsigned long request, void *arg);
 long remote_rw(int h, bool is_read, bool positioned, void *buf, size_t count, int64_t pos);
 int remote_open(int path, int flags);
+/* A child's accounting figures, kept by the opener (its limit aside):
+ * 0, -EFAULT, -EIO. */
+struct siommu_preload_acct;
+int remote_acct(struct siommu_preload_acct *out);
 
 /* ---- machine.c ---- */
 

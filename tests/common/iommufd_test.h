@@ -53,6 +53,26 @@ static inline void tfd_teardown(struct tfd *t)
 	siommu_ctx_destroy(t->ctx);
 }
 
+/* A paging HWPT on IOAS @ioas of @ictx, through @dev, bound here: a
+ * domain mirroring the IOAS, which pins the storage of its areas. Its ID;
+ * the device's in *@idev if asked. */
+static inline uint32_t tfd_domain_of(struct siommu_iommufd *ictx, struct siommu_device *dev,
+				     uint32_t ioas, uint32_t *idev)
+{
+	uint32_t d, hwpt;
+
+	CHECK_OK(siommu_iommufd_bind(ictx, dev, &d));
+	CHECK_OK(siommu_hwpt_alloc(ictx, d, ioas, 0, 0, &hwpt));
+	if (idev)
+		*idev = d;
+	return hwpt;
+}
+
+static inline uint32_t tfd_domain(struct tfd *t, unsigned int i, uint32_t ioas)
+{
+	return tfd_domain_of(t->ictx, t->dev[i], ioas, NULL);
+}
+
 /* Page-aligned anonymous memory of @len bytes, filled with @seed's bytes. */
 static inline void *tfd_buf(size_t len, uint8_t seed)
 {

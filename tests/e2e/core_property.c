@@ -382,7 +382,14 @@ static void do_dma(uint16_t rid, bool pp, uint32_t pasid, uint64_t iova,
 		CHECK_EQ(f->pasid_present, pp);
 		if (pp)
 			CHECK_EQ(f->pasid, pasid);
-		CHECK_EQ(f->addr, iova & ~0xfffull);
+		/* An SMMUv3 configuration event (C_BAD_*, F_STREAM_DISABLED,
+		 * below F_TRANSLATION) records no address. */
+		if (test_unit_type() == TEST_UNIT_SMMUV3 &&
+		    res.fault_reason < SIOMMU_SMMUV3_F_TRANSLATION &&
+		    res.fault_reason != SIOMMU_SMMUV3_F_WALK_EABT)
+			CHECK_EQ(f->addr, 0);
+		else
+			CHECK_EQ(f->addr, iova & ~0xfffull);
 		CHECK_EQ(f->reason, res.fault_reason);
 		CHECK(!f->write);
 	} else {

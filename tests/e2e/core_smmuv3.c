@@ -775,8 +775,8 @@ static void check_events(void)
 /*
  * A request from (sid, ssid: -1 none) at @iova, a write with @write, an
  * ATS translation request with @ats: it faults with @event recorded, and
- * the device's handler gets it once, with the request's RID, PASID, page
- * and direction.
+ * the device's handler gets it once, with the request's RID, PASID and,
+ * for an event about the access, its page and direction.
  */
 static void expect_report(struct siommu_unit *unit, uint32_t sid, int ssid, uint64_t iova,
 			  bool write, bool ats, uint32_t event)
@@ -807,8 +807,14 @@ static void expect_report(struct siommu_unit *unit, uint32_t sid, int ssid, uint
 	CHECK_EQ(last_fault.rid, sid);
 	CHECK_EQ(last_fault.pasid_present, ssid >= 0);
 	CHECK_EQ(last_fault.pasid, ssid >= 0 ? (uint32_t)ssid : 0);
-	CHECK_EQ(last_fault.addr, iova & ~0xfffull);
-	CHECK_EQ(last_fault.write, write);
+	/* Configuration events carry no access: no address, no direction. */
+	if (event >= SIOMMU_SMMUV3_F_TRANSLATION || event == SIOMMU_SMMUV3_F_BAD_ATS_TREQ) {
+		CHECK_EQ(last_fault.addr, iova & ~0xfffull);
+		CHECK_EQ(last_fault.write, write);
+	} else {
+		CHECK_EQ(last_fault.addr, 0);
+		CHECK(!last_fault.write);
+	}
 }
 
 static void check_event_reports(void)

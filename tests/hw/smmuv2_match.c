@@ -162,7 +162,8 @@ static void test_privcfg(void)
 	/* A privileged-only page. */
 	v2t_map_s1(&t, root, 0x5000, 0x8000, PTE_AF);
 	CHECK_EQ(v2t_fault(&t, 4, 0x5000, R, -EFAULT).fsr, SIOMMU_SMMUV2_FSR_PF);
-	CHECK(cb_rd(&t, 0, SIOMMU_SMMUV2_CB_FSYNR0, 4) & SIOMMU_SMMUV2_FSYNR0_PNU);
+	/* FSYNR0.PNU clear: an unprivileged access (1 is privileged). */
+	CHECK(!(cb_rd(&t, 0, SIOMMU_SMMUV2_CB_FSYNR0, 4) & SIOMMU_SMMUV2_FSYNR0_PNU));
 	v2t_fsr_clear(&t, 0);
 	{
 		struct siommu_smmuv2_req r = v2t_req(4, 0x5000, R);

@@ -196,6 +196,7 @@ static inline void v2t_s2_bank(struct v2t *t, unsigned int cb, uint8_t vmid, uin
 			       uint32_t sctlr)
 {
 	v2_wr(t, SIOMMU_SMMUV2_CBAR(cb), 4, SIOMMU_SMMUV2_CBAR_S2 | vmid);
+	v2_wr(t, SIOMMU_SMMUV2_CBA2R(cb), 4, SIOMMU_SMMUV2_CBA2R_VA64);
 	cb_wr(t, cb, SIOMMU_SMMUV2_CB_TCR, 4, VTCR_40);
 	cb_wr(t, cb, SIOMMU_SMMUV2_CB_TTBR0, 8, ttb);
 	cb_wr(t, cb, SIOMMU_SMMUV2_CB_SCTLR, 4, sctlr);
@@ -255,6 +256,20 @@ static inline uint64_t v2t_s1_unit(struct v2t *t, uint32_t sid, unsigned int cb,
 	v2t_stream(t, 0, sid, cb);
 	v2t_s1_bank(t, cb, 1, 1, root, 0, sctlr);
 	return root;
+}
+
+/* A unit out of reset with stream @sid (group 0) on bank @cb, a stage-1
+ * context with both 39-bit halves (VMID 1, ASID @asid) enabled with
+ * SCTLR_ON; their tables, empty, in *lo and *hi. */
+static inline void v2t_split_unit(struct v2t *t, uint32_t sid, unsigned int cb, uint16_t asid,
+				  uint64_t *lo, uint64_t *hi)
+{
+	v2t_init(t, NULL);
+	v2t_enable(t);
+	*lo = v2t_page(t);
+	*hi = v2t_page(t);
+	v2t_stream(t, 0, sid, cb);
+	v2t_s1_bank(t, cb, 1, asid, *lo, *hi, SCTLR_ON);
 }
 
 /* Clear bank @cb's fault record. */

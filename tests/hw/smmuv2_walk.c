@@ -35,12 +35,7 @@ static void test_s1(void)
 	struct v2t t;
 	uint64_t lo, hi, leaf;
 
-	v2t_init(&t, NULL);
-	v2t_enable(&t);
-	lo = v2t_page(&t);
-	hi = v2t_page(&t);
-	v2t_stream(&t, 0, 3, 1);
-	v2t_s1_bank(&t, 1, 1, 7, lo, hi, SCTLR_ON);
+	v2t_split_unit(&t, 3, 1, 7, &lo, &hi);
 	v2t_map_s1(&t, lo, 0x1000, 0x40000, S1_RW);
 	v2t_map_s1(&t, hi, HI_VA(0x2000), 0x50000, S1_RO);
 	v2t_map(&t, lo, 1, 39, 0x40000000, 0x80000000, 2, S1_RW);	/* 2M block */

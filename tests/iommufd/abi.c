@@ -658,8 +658,14 @@ static void hwpt_alloc_attach_dma(void)
 	h.flags = 1u << 6;
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
 	h.flags = 0;
+	/* A type without data is refused before the type is looked at. */
 	h.data_type = 0xdead;
+	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);
+	h.data_len = sizeof(got);
+	h.data_uptr = (uintptr_t)got;
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EOPNOTSUPP);
+	h.data_len = 0;
+	h.data_uptr = 0;
 	h.data_type = IOMMU_HWPT_DATA_NONE;
 	h.data_len = 8;
 	CHECK_EQ(io(&f, IOMMU_HWPT_ALLOC, &h), -EINVAL);
@@ -742,6 +748,35 @@ static void hw_info(void)
 	CHECK_EQ(io(&f, IOMMU_GET_HW_INFO, &h), -EOPNOTSUPP);
 	h.in_data_type = abi_env_hw_info_type();
 	CHECK_OK(io(&f, IOMMU_GET_HW_INFO, &h));
+	/* Every other type, however far out of range, is refused with the
+	 * struct and the buffer as they were; DEFAULT is the driver's. */
+	{
+		static const uint32_t types[] = {
+			IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV, 4, 0xfeedbeef, 0x7fffffff,
+			0x80000000, 0xffffffff,
+		};
+		struct iommu_hw_info before;
+		unsigned int t;
+
+		for (t = 0; t <= sizeof(types) / sizeof(types[0]); t++) {
+			memset(data, 0xee, sizeof(data));
+			h.data_len = sizeof(data);
+			h.data_uptr = (uintptr_t)data;
+			h.in_data_type = t < sizeof(types) / sizeof(types[0]) ?
+					 types[t] : IOMMU_HW_INFO_TYPE_DEFAULT;
+			before = h;
+			if (t < sizeof(types) / sizeof(types[0])) {
+				CHECK_EQ(io(&f, IOMMU_GET_HW_INFO, &h), -EOPNOTSUPP);
+				CHECK(!memcmp(&h, &before, sizeof(h)));
+				CHECK_EQ(data[0], 0xee);
+				CHECK_EQ(data[sizeof(data) - 1], 0xee);
+			} else {
+				CHECK_OK(io(&f, IOMMU_GET_HW_INFO, &h));
+				CHECK_EQ(h.out_data_type, abi_env_hw_info_type());
+				CHECK_EQ(h.data_len, info_len());
+			}
+		}
+	}
 	h.data_len = 0;
 	h.flags = 2;
 	CHECK_EQ(io(&f, IOMMU_GET_HW_INFO, &h), -EOPNOTSUPP);

@@ -5,9 +5,12 @@
  *   - IDs: from 1, lowest free first, one space for all types; ID 0 and
  *     unknown IDs are -ENOENT;
  *   - MAP / MAP_FILE: flags, length, overflow, overlap, reserved ranges,
- *     alignment once a domain is attached, unmapped memory, the pin limit,
- *     no room left; IOAS-chosen IOVAs stay inside allowed ranges, outside
- *     reserved ones, never at 0, aligned to the rounded-up length;
+ *     alignment once a domain is attached, no room left; IOAS-chosen IOVAs
+ *     stay inside allowed ranges, outside reserved ones, never at 0,
+ *     aligned to the rounded-up length;
+ *   - pinning, lazy as Linux's: unmapped memory and the pin limit fail
+ *     the first use that pins (a domain's HWPT, an attach, a MAP into an
+ *     IOAS with a domain), not a MAP with no domain;
  *   - UNMAP: whole areas only (cutting one is -ENOENT and removes
  *     nothing, an empty range is -ENOENT), several areas at once report
  *     their bytes, unmap-all always succeeds;
@@ -82,13 +85,32 @@ static void map_errors(void)
 	TFD_FAILS(&t, ioas, -EEXIST, siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 4096, &iova));
 	iova = 0xff000;
 	TFD_FAILS(&t, ioas, -EEXIST, siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 8192, &iova));
-	/* Memory the process does not have. */
+	/* Memory the process does not have, and more than the limit: mapped
+	 * while no domain needs the pages (nothing pinned or charged), but
+	 * a domain's first pin fails, leaving everything as it was. */
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	gone = tfd_buf(8192, 0);
 	CHECK_OK(munmap(gone + 4096, 4096));
 	iova = 0x200000;
-	TFD_FAILS(&t, ioas, -EFAULT, siommu_ioas_map(t.ictx, ioas, RW | FIXED, gone + 4096, 4096,
-						     &iova));
-	TFD_FAILS(&t, ioas, -EFAULT, siommu_ioas_map(t.ictx, ioas, RW | FIXED, gone, 8192, &iova));
+	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, gone, 8192, &iova));
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
+	CHECK_OK(siommu_iommufd_bind(t.ictx, t.dev[1], &dev));
+	{
+		uint32_t h, pt = ioas;
+
+		TFD_FAILS(&t, ioas, -EFAULT, siommu_hwpt_alloc(t.ictx, dev, ioas, 0, 0, &h));
+		TFD_FAILS(&t, ioas, -EFAULT, siommu_iommufd_attach(t.ictx, dev, NOPASID, &pt));
+		CHECK_EQ(siommu_iommufd_attached_hwpt(t.ictx, dev, NOPASID), 0);
+		CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 8192, NULL));
+		iova = 0x200000;
+		CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf, 33 * 4096, &iova));
+		TFD_FAILS(&t, ioas, -ENOMEM, siommu_hwpt_alloc(t.ictx, dev, ioas, 0, 0, &h));
+		TFD_FAILS(&t, ioas, -ENOMEM, siommu_iommufd_attach(t.ictx, dev, NOPASID, &pt));
+		CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 33 * 4096, NULL));
+		/* The first domain pins what the IOAS maps. */
+		CHECK_OK(siommu_hwpt_alloc(t.ictx, dev, ioas, 0, 0, &h));
+		CHECK_EQ(siommu_iommufd_acct_locked(t.user), 4);
+	}
 	CHECK_OK(munmap(gone, 4096));
 	/* Memory mapped once, unmapped from the IOAS and then from the
 	 * process, is checked again. */
@@ -118,10 +140,6 @@ static void map_errors(void)
 	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0, UINT64_MAX, &unmapped));
 	CHECK_EQ(unmapped, 16384 + 28 * 4096);
 	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
-	iova = 0x100000;
-	CHECK_OK(siommu_ioas_map(t.ictx, ioas, RW | FIXED, buf + 100, 4000, &iova));
-	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 2);
-	CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, 0, UINT64_MAX, NULL));
 
 	/* With a domain attached: 4K alignment and the unit's reserved
 	 * interrupt window. */
@@ -241,11 +259,14 @@ static void copy_rules(void)
 	struct tfd t;
 	uint8_t *buf = tfd_buf(1 << 20, 4);
 	uint64_t iova, dst;
-	uint32_t a, b;
+	uint32_t a, b, ha;
 
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &a));
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &b));
+	/* Domains on both: their storage is pinned. */
+	ha = tfd_domain(&t, 0, a);
+	tfd_domain(&t, 1, b);
 	iova = 0x100000;
 	CHECK_OK(siommu_ioas_map(t.ictx, a, RW | FIXED, buf, 16384, &iova));
 	iova = 0x104000;
@@ -274,6 +295,7 @@ static void copy_rules(void)
 	TFD_FAILS(&t, b, -ENOENT, siommu_ioas_unmap(t.ictx, b, dst, 0x1000, NULL));
 	TFD_FAILS(&t, b, -EEXIST, siommu_ioas_copy(t.ictx, b, a, RW | FIXED, 0x100000, 4096, &dst));
 	/* The copy keeps the storage after the source goes. */
+	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, ha));
 	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, a));
 	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 8);
 	CHECK_OK(siommu_ioas_unmap(t.ictx, b, dst, 0x2000, NULL));
@@ -407,9 +429,14 @@ static void options(void)
 	}
 	tfd_teardown(&t);
 
-	/* With the capability, the mode changes while the context is empty. */
+	/* With the capability, the mode changes while the context is empty.
+	 * Pages are charged in the mode in force at their MAP, when a domain
+	 * first pins them. */
 	memset(&t, 0, sizeof(t));
 	CHECK_OK(siommu_ctx_create(NULL, &t.ctx));
+	CHECK_OK(test_unit_add(t.ctx, NULL, &t.unit));
+	t.dev[0] = test_dev_add(t.unit, tfd_rid(0), 20, 0);
+	t.dev[1] = test_dev_add(t.unit, tfd_rid(1), 20, 0);
 	{
 		struct siommu_iommufd_acct *u, *p;
 		struct siommu_iommufd *ictx;
@@ -429,7 +456,10 @@ static void options(void)
 		CHECK_OK(siommu_ioas_alloc(ictx, &ioas3));
 		iova = 0x100000;
 		CHECK_OK(siommu_ioas_map(ictx, ioas2, RW | FIXED, buf, 8192, &iova));
+		acct_is(u, p, 0, 0, 0);
+		tfd_domain_of(ictx, t.dev[0], ioas2, NULL);
 		acct_is(u, p, 2, 0, 2);
+		tfd_domain_of(ictx, t.dev[1], ioas3, NULL);
 		CHECK_OK(siommu_ioas_copy(ictx, ioas3, ioas2, RW, iova, 8192, &iova2));
 		acct_is(u, p, 2, 0, 2);
 		iova2 = 0;
@@ -443,9 +473,13 @@ static void options(void)
 		siommu_iommufd_acct_set_limit(u, UINT64_MAX);
 		CHECK_OK(siommu_ioas_unmap(ictx, ioas2, 0, UINT64_MAX, NULL));
 		acct_is(u, p, 3, 0, 3);
-		CHECK_OK(siommu_iommufd_obj_destroy(ictx, ioas3));
+		/* Closing gives every page back; the mode changes in a new
+		 * context, while it is empty. */
+		siommu_iommufd_destroy(ictx);
 		acct_is(u, p, 0, 0, 0);
-		CHECK_OK(siommu_iommufd_obj_destroy(ictx, ioas2));
+		CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){
+			.ctx = t.ctx, .user = u, .process = p, .cap_sys_resource = true },
+			&ictx));
 
 		v = 2;
 		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
@@ -456,11 +490,24 @@ static void options(void)
 		CHECK_OK(siommu_ioas_alloc(ictx, &ioas));
 		iova = 0x100000;
 		CHECK_OK(siommu_ioas_map(ictx, ioas, RW | FIXED, buf, 8192, &iova));
+		acct_is(u, p, 0, 0, 0);
+		tfd_domain_of(ictx, t.dev[0], ioas, NULL);
 		/* Mode 1: the process's locked pages, and its pinned ones. */
 		acct_is(u, p, 0, 2, 2);
 		v = 0;
 		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
 					       SIOMMU_IOMMUFD_OPTION_OP_SET, 0, &v), -EBUSY);
+		/* Linux's order: the object, the op, the objects, the value. */
+		v = 2;
+		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE,
+					       SIOMMU_IOMMUFD_OPTION_OP_SET, 0, &v), -EBUSY);
+		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE, 2, 0, &v),
+			 -EOPNOTSUPP);
+		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_RLIMIT_MODE, 2, ioas,
+					       &v), -EOPNOTSUPP);
+		CHECK_EQ(siommu_iommufd_option(ictx, SIOMMU_IOMMUFD_OPTION_HUGE_PAGES, 2, 99, &v),
+			 -ENOENT);
+		CHECK_EQ(v, 2);
 		siommu_iommufd_destroy(ictx);
 		acct_is(u, p, 0, 0, 0);
 		siommu_iommufd_acct_destroy(u);
@@ -501,6 +548,8 @@ static void map_file(void)
 		CHECK_OK(siommu_ioas_unmap(t.ictx, ioas, iova, 4096, NULL));
 	}
 	CHECK_OK(siommu_ioas_map_file(t.ictx, ioas, RW | FIXED, fd, 4096, 16384, &iova));
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
+	tfd_domain(&t, 0, ioas);
 	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 4);
 	close(fd);
 	tfd_teardown(&t);
@@ -523,8 +572,9 @@ static void destroy_rules(void)
 	CHECK_OK(siommu_iommufd_attach(t.ictx, dev, NOPASID, &hwpt));
 	TFD_FAILS(&t, ioas, -EBUSY, siommu_iommufd_obj_destroy(t.ictx, hwpt));
 	CHECK_OK(siommu_iommufd_detach(t.ictx, dev, NOPASID));
-	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hwpt));
 	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 16);
+	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, hwpt));
+	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	CHECK_OK(siommu_iommufd_obj_destroy(t.ictx, ioas));
 	CHECK_EQ(siommu_iommufd_acct_locked(t.user), 0);
 	/* Closing with everything in place tears it down, leaves first. */
@@ -550,6 +600,8 @@ static void registration_cache(void)
 
 	tfd_setup(&t, UINT64_MAX);
 	CHECK_OK(siommu_ioas_alloc(t.ictx, &ioas));
+	/* A domain pins, and so registers, what the IOAS maps. */
+	tfd_domain(&t, 0, ioas);
 	siommu_mem_get_stats(siommu_ctx_mem(t.ctx), &before);
 	for (i = 0; i < 40; i++) {
 		b[i] = tfd_buf(8192, (uint8_t)i);

@@ -67,7 +67,22 @@ static void add(struct ref_ioas *r, struct ref_area a)
 	r->a[r->n++] = a;
 }
 
-/* Pinned pages: each storage once, while any area uses it. */
+/* Whether IOAS @i has a domain: a HWPT allocated on it, or a device
+ * attached (an automatic HWPT, which goes with the last device). */
+static bool ref_has_domain(unsigned int i)
+{
+	unsigned int d;
+
+	if (io[i].manual_hwpt)
+		return true;
+	for (d = 0; d < NR_DEV; d++)
+		if (dev_ioas[d] == (int)i)
+			return true;
+	return false;
+}
+
+/* Pinned pages: each storage once, while an area of an IOAS with a
+ * domain uses it (pinned lazily, as Linux's). */
 static uint64_t ref_pinned(void)
 {
 	uint64_t total = 0;
@@ -78,7 +93,7 @@ static uint64_t ref_pinned(void)
 
 		for (i = 0; i < NR_IOAS; i++)
 			for (j = 0; j < io[i].n; j++)
-				if (io[i].a[j].store == s)
+				if (io[i].a[j].store == s && ref_has_domain(i))
 					pages = io[i].a[j].pages;
 		total += pages;
 	}

@@ -3,10 +3,16 @@
  * Pinned-page accounting of the process, as a program under
  * libsiommu-preload.so reads it (siommu/preload.h, found with dlsym):
  * /dev/iommu charging the user's locked pages (mode 0), /dev/vfio/vfio
- * the process's (mode 1), both the process's pinned pages; the figures
- * exact after each map, copy and unmap (a page shared by two IOASes
+ * the process's (mode 1), both the process's pinned pages; pages charged
+ * when a domain first needs them (a device attached to the IOAS), not at
+ * map, and given back when the last domain goes; the figures exact after
+ * each map, attach, detach, copy and unmap (a page shared by two IOASes
  * through COPY counted once, each MAP again), RLIMIT_MEMLOCK bounding
- * each mode's locked pages with ENOMEM, and nothing left after close.
+ * each mode's locked pages with ENOMEM (a map into an IOAS with a domain,
+ * or an attach that would pin past it), and nothing left after close.
+ * A forked child's maps charge the child, whoever pins them (Linux's
+ * pages->source_mm and source_user): exact figures in the child, the
+ * opener's untouched.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -17,10 +23,12 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
 #include <siommu/preload.h>
+#include <siommu/vfio_abi.h>
 
 #include "prog.h"
 
@@ -74,6 +82,35 @@ static void unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len)
 	CHECK(ioctl(fd, IOMMU_IOAS_UNMAP, &u) == 0);
 }
 
+/* VFIO device file vfio@n, bound to @iommufd: its fd. */
+static int dev_bind(unsigned int n, int iommufd)
+{
+	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b), .iommufd = iommufd };
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/devices/vfio%u", n);
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0);
+	CHECK(ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &b) == 0);
+	return fd;
+}
+
+/* Attach the bound device @dev to IOAS @ioas (an automatic domain). */
+static int attach(int dev, uint32_t ioas)
+{
+	struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a), .pt_id = ioas };
+
+	return ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+}
+
+static void detach(int dev)
+{
+	struct vfio_device_detach_iommufd_pt d = { .argsz = sizeof(d) };
+
+	CHECK(ioctl(dev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d) == 0);
+}
+
 static uint64_t rlimit_mode(int fd)
 {
 	struct iommu_option o = { .size = sizeof(o), .option_id = IOMMU_OPTION_RLIMIT_MODE,
@@ -104,12 +141,98 @@ static void set_memlock(uint64_t pages)
 	CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
 }
 
+/* The fds the process has open. */
+static unsigned int nr_fds(void)
+{
+	unsigned int n = 0;
+	int fd;
+
+	for (fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* One byte through @fd, and one back through @wfd first if >= 0. */
+static void sync_pipe(int wfd, int rfd)
+{
+	char b = 0;
+
+	if (wfd >= 0)
+		CHECK(write(wfd, &b, 1) == 1);
+	if (rfd >= 0)
+		CHECK(read(rfd, &b, 1) == 1);
+}
+
+/*
+ * The opener has an IOAS with a domain (d) and one without (e); a child
+ * maps into both. Its figures count its pages, pinned at once in d and
+ * when the opener attaches e's domain, until it unmaps them; the
+ * opener's stay at zero throughout, and after the child exits. However
+ * many maps the child makes, the opener holds one fd for it.
+ */
+static void forked_child(unsigned char *buf)
+{
+	int fd = open("/dev/iommu", O_RDWR), dev_d, dev_e, c2p[2], p2c[2], status, i;
+	unsigned int fds;
+	uint32_t ioas_d, ioas_e;
+	uint64_t iova;
+	pid_t pid;
+
+	CHECK(fd >= 0);
+	ioas_d = ioas_alloc(fd);
+	ioas_e = ioas_alloc(fd);
+	dev_d = dev_bind(0, fd);
+	dev_e = dev_bind(1, fd);
+	CHECK(attach(dev_d, ioas_d) == 0);
+	CHECK(pipe(c2p) == 0 && pipe(p2c) == 0);
+	EXPECT(0, 0, 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	/* Each end's pipes only: one that fails gives the other EOF. */
+	close(pid ? c2p[1] : c2p[0]);
+	close(pid ? p2c[0] : p2c[1]);
+	if (!pid) {
+		EXPECT(0, 0, 0);
+		CHECK(map(fd, ioas_d, buf, 4 * PG, &iova) == 0);
+		EXPECT(4, 0, 4);
+		CHECK(map(fd, ioas_e, buf + 8 * PG, 2 * PG, NULL) == 0);
+		EXPECT(4, 0, 4);
+		sync_pipe(c2p[1], p2c[0]);	/* the opener counts its fds */
+		for (i = 0; i < 40; i++)
+			CHECK(map(fd, ioas_e, buf + 20 * PG, PG, NULL) == 0);
+		sync_pipe(c2p[1], p2c[0]);	/* the opener attaches e */
+		EXPECT(46, 0, 46);
+		unmap(fd, ioas_e, 0, UINT64_MAX);
+		CHECK(map(fd, ioas_e, buf + 8 * PG, 2 * PG, NULL) == 0);
+		EXPECT(6, 0, 6);
+		unmap(fd, ioas_d, iova, 4 * PG);
+		EXPECT(2, 0, 2);
+		exit(0);
+	}
+	sync_pipe(-1, c2p[0]);
+	fds = nr_fds();
+	sync_pipe(p2c[1], c2p[0]);
+	CHECK(nr_fds() <= fds + 1);
+	EXPECT(0, 0, 0);
+	CHECK(attach(dev_e, ioas_e) == 0);
+	EXPECT(0, 0, 0);
+	sync_pipe(p2c[1], -1);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Its pages stay pinned for the domain, charged to it. */
+	EXPECT(0, 0, 0);
+	CHECK(close(dev_d) == 0 && close(dev_e) == 0 && close(fd) == 0);
+	EXPECT(0, 0, 0);
+	close(c2p[0]);
+	close(p2c[1]);
+}
+
 int main(void)
 {
 	struct siommu_preload_acct a;
 	uint64_t iova, iova2, copy_iova;
 	uint32_t ioas_a, ioas_b, ioas_c;
-	int user_fd, proc_fd;
+	int user_fd, proc_fd, dev_a, dev_b, dev_c;
 	unsigned char *buf;
 
 	get_acct = (siommu_preload_get_acct_fn)dlsym(RTLD_DEFAULT, SIOMMU_PRELOAD_GET_ACCT);
@@ -129,12 +252,30 @@ int main(void)
 	ioas_a = ioas_alloc(user_fd);
 	ioas_b = ioas_alloc(user_fd);
 	ioas_c = ioas_alloc(proc_fd);
+	dev_a = dev_bind(0, user_fd);
+	dev_b = dev_bind(1, user_fd);
+	dev_c = dev_bind(2, proc_fd);
 
-	/* Mode 0: the process's pins, the user's locked pages; a range
-	 * that straddles a page boundary pins both pages. */
+	/* Pinned lazily: nothing while no domain needs the pages, all of
+	 * them once one does, none again when it goes. */
 	CHECK(map(user_fd, ioas_a, buf, 4 * PG, &iova) == 0);
+	EXPECT(0, 0, 0);
+	CHECK(attach(dev_a, ioas_a) == 0);
 	EXPECT(4, 0, 4);
-	CHECK(map(user_fd, ioas_a, buf + 100, PG, &iova2) == 0);
+	detach(dev_a);
+	EXPECT(0, 0, 0);
+	/* An attach that would pin past the limit fails, charging nothing. */
+	set_memlock(3);
+	FAILS(attach(dev_a, ioas_a), ENOMEM);
+	EXPECT(0, 0, 0);
+	set_memlock(UINT64_MAX);
+
+	/* Mode 0: the process's pins, the user's locked pages. */
+	CHECK(attach(dev_a, ioas_a) == 0);
+	CHECK(attach(dev_b, ioas_b) == 0);
+	CHECK(attach(dev_c, ioas_c) == 0);
+	EXPECT(4, 0, 4);
+	CHECK(map(user_fd, ioas_a, buf + 4 * PG, 2 * PG, &iova2) == 0);
 	EXPECT(6, 0, 6);
 	/* COPY shares the pages: nothing more. */
 	{
@@ -170,14 +311,21 @@ int main(void)
 	CHECK(map(user_fd, ioas_b, buf, 16 * PG, NULL) == 0);
 	EXPECT(32, 8, 24);
 
-	/* Destroying an IOAS and closing an fd give their pages back. */
+	/* The last domain of an IOAS going, destroying an IOAS and closing
+	 * an fd give their pages back. */
+	detach(dev_b);
+	EXPECT(16, 8, 8);
 	CHECK(ioctl(user_fd, IOMMU_DESTROY, &(struct iommu_destroy){
 		.size = sizeof(struct iommu_destroy), .id = ioas_b }) == 0);
 	EXPECT(16, 8, 8);
+	CHECK(close(dev_c) == 0);
 	CHECK(close(proc_fd) == 0);
 	EXPECT(8, 0, 8);
+	CHECK(close(dev_a) == 0);
+	CHECK(close(dev_b) == 0);
 	CHECK(close(user_fd) == 0);
 	EXPECT(0, 0, 0);
+	forked_child(buf);
 	munmap(buf, 32 * PG);
 	puts("accounting: ok");
 	return 0;

@@ -391,7 +391,9 @@ static void all_aligns(struct fixture *f)
 			for (i = 0; i < f->mock_domains; i++)
 				ASSERT_EQ(0, check_map(f->fd, f->hwpt_id[i], f->buffer + start,
 						       iova, end - start));
-			ASSERT_EQ(0, check_refs(f->fd, f->buffer + first, last - first, 1));
+			/* Pinned by the domains, if any. */
+			ASSERT_EQ(0, check_refs(f->fd, f->buffer + first, last - first,
+						f->mock_domains ? 1 : 0));
 			ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, iova, end - start, NULL));
 		}
 	}
@@ -491,7 +493,8 @@ static void copy_and_destroy(struct fixture *f)
 	/* The automatic HWPT went with its last device. */
 	EXPECT_ERRNO(ENOENT, destroy(f->fd, hwpt2));
 	ASSERT_EQ(0, destroy(f->fd, ioas2));
-	ASSERT_EQ(0, check_refs(f->fd, f->buffer, 8 * PAGE_SIZE, 1));
+	/* The source's domains still pin the shared storage, if any. */
+	ASSERT_EQ(0, check_refs(f->fd, f->buffer, 8 * PAGE_SIZE, f->mock_domains ? 1 : 0));
 	ASSERT_EQ(0, ioas_unmap(f->fd, f->ioas_id, 0, UINT64_MAX, NULL));
 	ASSERT_EQ(0, check_refs(f->fd, f->buffer, 8 * PAGE_SIZE, 0));
 }
@@ -1101,6 +1104,36 @@ static void iopf_guest_pasid(struct fixture *f)
 }
 
 /* The memory limit is accepted (its batches are Linux's concern). */
+/* Pages are pinned when a domain first needs them, as Linux's:
+ * MD_CHECK_REFS 0 while only an IOAS with no domain maps them (memory
+ * the process lacks maps too), 1 with a mock domain, 0 again once it
+ * goes; a mock domain over memory the process lacks fails EFAULT and
+ * pins nothing. */
+static void lazy_refs(struct fixture *f)
+{
+	uint32_t ioas, stdev, hwpt;
+	uint64_t iova = MOCK_APERTURE_START;
+	void *gone;
+
+	ASSERT_EQ(0, ioas_alloc(f->fd, &ioas));
+	ASSERT_EQ(0, ioas_map(f->fd, ioas, f->buffer, 4 * PAGE_SIZE, &iova,
+			      IOMMU_IOAS_MAP_FIXED_IOVA));
+	ASSERT_EQ(0, check_refs(f->fd, f->buffer, 4 * PAGE_SIZE, 0));
+	ASSERT_EQ(0, mock_domain_flags(f->fd, ioas, 0, &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, check_refs(f->fd, f->buffer, 4 * PAGE_SIZE, 1));
+	ASSERT_EQ(0, destroy(f->fd, stdev));
+	ASSERT_EQ(0, check_refs(f->fd, f->buffer, 4 * PAGE_SIZE, 0));
+	gone = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, gone);
+	ASSERT_EQ(0, munmap(gone, PAGE_SIZE));
+	iova = MOCK_APERTURE_START + 4 * PAGE_SIZE;
+	ASSERT_EQ(0, ioas_map(f->fd, ioas, gone, PAGE_SIZE, &iova, IOMMU_IOAS_MAP_FIXED_IOVA));
+	EXPECT_ERRNO(EFAULT, mock_domain_flags(f->fd, ioas, 0, &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, check_refs(f->fd, f->buffer, 4 * PAGE_SIZE, 0));
+	ASSERT_EQ(0, ioas_unmap(f->fd, ioas, 0, UINT64_MAX, NULL));
+	ASSERT_EQ(0, destroy(f->fd, ioas));
+}
+
 static void memory_limit(struct fixture *f)
 {
 	const uint32_t limit = 65536;
@@ -1574,12 +1607,16 @@ static int open_with_cap(unsigned int cap, bool on)
 }
 
 /* IOAS_MAP of the whole buffer on a new IOAS of @fd: 0 or an errno. */
+/* Map the whole buffer into a new IOAS with a mock domain, which pins
+ * it: 0 or the errno. */
 static int map_all(int fd, void *buf)
 {
+	uint32_t ioas, stdev, hwpt;
 	uint64_t iova = 0;
-	uint32_t ioas;
 
 	if (ioas_alloc(fd, &ioas))
+		return errno;
+	if (mock_domain_flags(fd, ioas, 0, &stdev, &hwpt, NULL))
 		return errno;
 	return ioas_map(fd, ioas, buf, BUFFER_SIZE, &iova, 0) ? errno : 0;
 }
@@ -1671,6 +1708,7 @@ static const struct test_case cases[] = {
 	{ "nested", nested, true },
 	{ "iopf", iopf, true },
 	{ "iopf_guest_pasid", iopf_guest_pasid, true },
+	{ "lazy_refs", lazy_refs, false },
 	{ "memory_limit", memory_limit, false },
 	{ "two_fds", two_fds, false },
 	{ "capabilities", capabilities, false },

@@ -253,17 +253,26 @@ int main(void)
 	ids_same();
 	CHECK(ioctl(fd, IOMMU_HWPT_ALLOC, &ha) == 0);
 
-	/* HWPT_INVALIDATE: a count within bounds, past the array. */
+	/* HWPT_INVALIDATE: a count within bounds, past the array. The
+	 * entries are read one by one, as Linux's drivers do: those before
+	 * the first unreadable one are handled, and entry_num says so. A
+	 * HWPT that takes no invalidation says so first. */
 	inv.hwpt_id = ha.out_hwpt_id;
 	inv.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
 	inv.entry_len = sizeof(ent);
 	inv.entry_num = 2;
 	inv.data_uptr = (uintptr_t)hole;
 	FAILS(ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv), EFAULT);
+	CHECK(inv.entry_num == 0);
 	inv.entry_num = 2;
+	inv.hwpt_id = parent;
+	FAILS(ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv), EINVAL);
+	CHECK(inv.entry_num == 0);
+	inv.hwpt_id = ha.out_hwpt_id;
+	inv.entry_num = 3;
 	inv.data_uptr = (uintptr_t)at_end(&ent, sizeof(ent));
 	FAILS(ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv), EFAULT);
-	CHECK(inv.entry_num == 0);
+	CHECK(inv.entry_num == 1);
 	inv.entry_num = 1;
 	CHECK(ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv) == 0 && inv.entry_num == 1);
 

@@ -183,7 +183,9 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 {
 	const struct siommu_smmuv2_ops *ops = s->ops;
 	bool priv = c->privcfg == 3 || (c->privcfg != 2 && req->priv);
-	bool wnr = access & SIOMMU_SMMUV2_WRITE, ind = access & SIOMMU_SMMUV2_EXEC;
+	bool wnr = access & SIOMMU_SMMUV2_WRITE;
+	/* InD as S2CR.INSTCFG leaves it: 2 data, 3 instruction (a read). */
+	bool ind = c->instcfg == 3 ? !wnr : c->instcfg != 2 && (access & SIOMMU_SMMUV2_EXEC);
 	bool recorded = false, irq, abort, stall = false;
 
 	v2_stat_inc(s, ST_FAULT);
@@ -196,8 +198,9 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 		} else {
 			s->gfsr |= f->bit;
 			s->gfar = iova;
+			/* WNR, PNU, IND: 1 is write, privileged, instruction. */
 			s->gfsynr0 = (wnr ? SIOMMU_SMMUV2_GFSYNR0_WNR : 0) |
-				     (priv ? 0 : SIOMMU_SMMUV2_GFSYNR0_PNU) |
+				     (priv ? SIOMMU_SMMUV2_GFSYNR0_PNU : 0) |
 				     (ind ? SIOMMU_SMMUV2_GFSYNR0_IND : 0);
 			s->gfsynr1 = req->sid;
 			s->gfsynr2 = 0;
@@ -216,7 +219,7 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 			bf->ipafar = f->s2 ? f->ipa : 0;
 			bf->fsynr0 = SIOMMU_SMMUV2_FSYNR0_PLVL(f->level) |
 				     (wnr ? SIOMMU_SMMUV2_FSYNR0_WNR : 0) |
-				     (priv ? 0 : SIOMMU_SMMUV2_FSYNR0_PNU) |
+				     (priv ? SIOMMU_SMMUV2_FSYNR0_PNU : 0) |
 				     (ind ? SIOMMU_SMMUV2_FSYNR0_IND : 0);
 			bf->fsynr1 = 0;
 			bf->frsynra = req->sid;

@@ -31,6 +31,7 @@
 #define S2CR_CBNDX(v)	((v) & 0xffu)
 #define S2CR_TYPE(v)	(((v) >> 16) & 3u)
 #define S2CR_PRIVCFG(v)	(((v) >> 24) & 3u)
+#define S2CR_INSTCFG(v)	(((v) >> 26) & 3u)
 #define S2CR_BITS	0x0f0f00ffu	/* INSTCFG, PRIVCFG, TYPE, CBNDX */
 #define CBAR_VMID(v)	((v) & 0xffu)
 #define CBAR_TYPE(v)	(((v) >> 16) & 3u)
@@ -46,6 +47,8 @@ enum { CBAR_S2 = 0, CBAR_S1_BYPASS = 1 };
 #define VTCR_SL0(v)	(((v) >> 6) & 3u)
 #define VTCR_PS(v)	(((v) >> 16) & 7u)
 #define TCR2_PASIZE(v)	((v) & 7u)
+#define TCR2_TBI0	(1u << 5)
+#define TCR2_TBI1	(1u << 6)
 #define TCR2_BITS	0xc003f677u
 #define TTBR_ADDR	GENMASK64(47, 4)
 #define TTBR_ASID(v)	((uint16_t)((v) >> 48))
@@ -81,6 +84,7 @@ struct v2_cfg {
 	uint32_t gfsr;		/* PATH_GFAULT: the sGFSR bit */
 	uint32_t scr0;
 	uint32_t privcfg;	/* S2CR.PRIVCFG of the matching group, 0 else */
+	uint32_t instcfg;	/* S2CR.INSTCFG of the matching group, 0 else */
 	unsigned int cb;
 	uint32_t sctlr, tcr, tcr2;
 	uint64_t ttbr0, ttbr1;

@@ -71,6 +71,7 @@ static void cfg_copy(struct siommu_smmuv2 *s, uint32_t sid, struct v2_cfg *c)
 	}
 	s2cr = READ_ONCE(s->s2cr[match]);
 	c->privcfg = S2CR_PRIVCFG(s2cr);
+	c->instcfg = S2CR_INSTCFG(s2cr);
 	switch (S2CR_TYPE(s2cr)) {
 	case S2CR_BYPASS:
 		c->path = PATH_BYPASS;
@@ -91,14 +92,16 @@ static void cfg_copy(struct siommu_smmuv2 *s, uint32_t sid, struct v2_cfg *c)
 		return;
 	cbar = READ_ONCE(s->cbar[c->cb]);
 	type = CBAR_TYPE(cbar);
-	if (type == CBAR_S2 && (s->cfg.features & SIOMMU_SMMUV2_F_S2)) {
-		c->path = PATH_S2;
-	} else if (type == CBAR_S1_BYPASS && (s->cfg.features & SIOMMU_SMMUV2_F_S1) &&
-		   (READ_ONCE(s->cba2r[c->cb]) & SIOMMU_SMMUV2_CBA2R_VA64)) {
-		c->path = PATH_S1;
-	} else {
+	/* Either stage runs the AArch64 format alone (ID0.PTFS: no
+	 * AArch32 formats): a bank without CBA2R.VA64 cannot run. */
+	if (!(READ_ONCE(s->cba2r[c->cb]) & SIOMMU_SMMUV2_CBA2R_VA64))
 		return;
-	}
+	if (type == CBAR_S2 && (s->cfg.features & SIOMMU_SMMUV2_F_S2))
+		c->path = PATH_S2;
+	else if (type == CBAR_S1_BYPASS && (s->cfg.features & SIOMMU_SMMUV2_F_S1))
+		c->path = PATH_S1;
+	else
+		return;
 	c->gfsr = 0;
 	b = &s->banks[c->cb];
 	c->sctlr = READ_ONCE(b->sctlr);
@@ -216,7 +219,9 @@ static int walk(struct siommu_smmuv2 *s, uint64_t table, unsigned int start, uns
 	}
 }
 
-/* Stage-1 permissions of a leaf (Arm ARM D8.4), PERM_ALL layout. */
+/* Stage-1 permissions of a leaf (Arm ARM D8.4), PERM_ALL layout.
+ * Execution at EL0 depends on UXN alone, not on AP[1]: a page without
+ * EL0 data access may be execute-only at EL0. */
 static uint32_t s1_perm(uint64_t desc, uint64_t tbl)
 {
 	bool ro = (desc & PTE_AP2) || (tbl & PTE_APTABLE1);
@@ -229,9 +234,9 @@ static uint32_t s1_perm(uint64_t desc, uint64_t tbl)
 		u |= SIOMMU_SMMUV2_READ;
 		if (!ro)
 			u |= SIOMMU_SMMUV2_WRITE;
-		if (!uxn)
-			u |= SIOMMU_SMMUV2_EXEC;
 	}
+	if (!uxn)
+		u |= SIOMMU_SMMUV2_EXEC;
 	if (!ro)
 		p |= SIOMMU_SMMUV2_WRITE;
 	/* A region writable at EL0 is never privileged-executable. */
@@ -248,31 +253,33 @@ static void leaf_set(struct leaf *lf, uint64_t in, uint64_t desc, unsigned int l
 }
 
 /*
- * Stage 1 (SMMUv2 10.x TCR, Arm ARM D8.2): TTBR0 covers addresses whose
- * bits above 64 - T0SZ are clear, TTBR1 those whose bits above 64 - T1SZ
- * are set; anything else, a disabled half (EPDn) or a size out of range
- * is a translation fault. The TG fields are not looked at: the model walks
- * the 4K granule alone, and a TG naming a granule the unit lacks is read
- * as one it has, as the architecture allows (Arm ARM D8.1.5).
+ * Stage 1 (SMMUv2 10.x TCR, TCR2, Arm ARM D8.2): TTBR0 covers addresses
+ * whose bits above 64 - T0SZ are clear, TTBR1 those whose bits above
+ * 64 - T1SZ are set, the top byte left out of both with TCR2.TBIn;
+ * anything else, a disabled half (EPDn) or a size out of range is a
+ * translation fault. A tagged address is cached as it came: TLB
+ * operations by VA compare bits 55:12, so they reach every tag. The TG
+ * fields are not looked at: the model walks the 4K granule alone, and a
+ * TG naming a granule the unit lacks is read as one it has, as the
+ * architecture allows (Arm ARM D8.1.5).
  */
 static int s1_walk(struct siommu_smmuv2 *s, const struct v2_cfg *c, uint64_t va,
 		   struct leaf *lf, struct v2_fault *f)
 {
-	unsigned int t0 = TCR_T0SZ(c->tcr), t1 = TCR_T1SZ(c->tcr), half, tsz, ia, start, l;
-	uint64_t ttb, desc, tbl, size;
+	unsigned int half = (va >> 55) & 1, tsz = half ? TCR_T1SZ(c->tcr) : TCR_T0SZ(c->tcr);
+	unsigned int top = (c->tcr2 & (half ? TCR2_TBI1 : TCR2_TBI0)) ? 55 : 63, ia, start, l;
+	uint64_t ttb, desc, tbl, size, hi;
 
-	if (t0 >= 16 && t0 <= 39 && !(va >> (64 - t0))) {
-		half = 0;
-		tsz = t0;
-	} else if (t1 >= 16 && t1 <= 39 && !(~va >> (64 - t1))) {
-		half = 1;
-		tsz = t1;
-	} else {
-		return fault(f, SIOMMU_SMMUV2_FSR_TF, 0);
-	}
-	if (c->tcr & (half ? SIOMMU_SMMUV2_TCR_EPD1 : SIOMMU_SMMUV2_TCR_EPD0))
+	/* VA[55] picks the half; the bits from the input size up (up to
+	 * bit 55 with TBIn: the top byte is ignored) must all equal it. */
+	if (tsz < 16 || tsz > 39)
 		return fault(f, SIOMMU_SMMUV2_FSR_TF, 0);
 	ia = 64 - tsz;
+	hi = GENMASK64(top, ia);
+	if ((va & hi) != (half ? hi : 0))
+		return fault(f, SIOMMU_SMMUV2_FSR_TF, 0);
+	if (c->tcr & (half ? SIOMMU_SMMUV2_TCR_EPD1 : SIOMMU_SMMUV2_TCR_EPD0))
+		return fault(f, SIOMMU_SMMUV2_FSR_TF, 0);
 	start = 3 - (ia - 13) / 9;
 	/* TTBRn is aligned to its table's size (at least 64 bytes); the bits
 	 * below are RES0 and ignored. */
@@ -299,7 +306,9 @@ static int s2_walk(struct siommu_smmuv2 *s, const struct v2_cfg *c, uint64_t ipa
 	unsigned int sl0 = VTCR_SL0(c->tcr), ia = 64 - TCR_T0SZ(c->tcr), start, l;
 	uint64_t desc, tbl, size, ttb;
 
-	if (sl0 == 3)
+	/* SL0 0b11 (level 3 start) needs small tables, 0b10 (level 0) a PA
+	 * of 44 bits or more (Arm ARM D8.2.6). */
+	if (sl0 == 3 || (sl0 == 2 && s->cfg.oas < 44))
 		return fault(f, SIOMMU_SMMUV2_FSR_TF, 0);
 	start = 2 - sl0;
 	if (ia > s->cfg.oas || ia + 9 <= level_span(start) || ia > level_span(start) + 4)
@@ -345,6 +354,36 @@ static uint32_t privcfg_perm(uint32_t perm, unsigned int privcfg)
 	else if (privcfg == 3)
 		u = p;
 	return u | p << PERM_PRIV_SHIFT;
+}
+
+/* @access as S2CR.INSTCFG makes it (2: data, an instruction fetch is a
+ * read; 3: instruction, a read is a fetch). */
+static uint32_t instcfg_access(uint32_t access, unsigned int instcfg)
+{
+	if (instcfg == 2 && (access & SIOMMU_SMMUV2_EXEC))
+		return (access & ~SIOMMU_SMMUV2_EXEC) | SIOMMU_SMMUV2_READ;
+	if (instcfg == 3 && (access & SIOMMU_SMMUV2_READ))
+		return (access & ~SIOMMU_SMMUV2_READ) | SIOMMU_SMMUV2_EXEC;
+	return access;
+}
+
+/* Permissions as S2CR.INSTCFG makes a stream's requests meet them, in
+ * both halves (2: a fetch needs what a read does, 3: a read needs what a
+ * fetch does), so that a combined hit looks at the request's own access
+ * alone. */
+static uint32_t instcfg_perm(uint32_t perm, unsigned int instcfg)
+{
+	unsigned int h;
+
+	for (h = 0; h <= PERM_PRIV_SHIFT; h += PERM_PRIV_SHIFT) {
+		uint32_t r = SIOMMU_SMMUV2_READ << h, x = SIOMMU_SMMUV2_EXEC << h;
+
+		if (instcfg == 2)
+			perm = (perm & ~x) | ((perm & r) ? x : 0);
+		else if (instcfg == 3)
+			perm = (perm & ~r) | ((perm & x) ? r : 0);
+	}
+	return perm;
 }
 
 static inline_hot unsigned int req_shift(const struct siommu_smmuv2_req *req)
@@ -421,7 +460,7 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 		out = xc_out_word(lf.out, level, page, lf.perm, 0);
 		walked = true;
 	}
-	if ((uint64_t)access << shift & ~out & PERM_ALL) {
+	if ((uint64_t)instcfg_access(access, c->instcfg) << shift & ~out & PERM_ALL) {
 		v2_read_unlock(s);
 		fault(f, SIOMMU_SMMUV2_FSR_PF, 3 - level);
 		f->s2 = kind == TLB_S2;
@@ -429,7 +468,8 @@ static int xlate(struct siommu_smmuv2 *s, const struct siommu_smmuv2_req *req,
 		return -1;
 	}
 done:
-	out = (out & ~(uint64_t)PERM_ALL) | privcfg_perm(XC_OUT_PERM(out), c->privcfg);
+	out = (out & ~(uint64_t)PERM_ALL) |
+	      instcfg_perm(privcfg_perm(XC_OUT_PERM(out), c->privcfg), c->instcfg);
 	/* A walk fills the TLB alone; the next request for the page, hitting
 	 * there, fills the combined cache: one fill (one compare-and-swap)
 	 * per walk, and pages that overrun the TLB do not churn the

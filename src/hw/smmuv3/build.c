@@ -126,8 +126,9 @@ void SIOMMU_EXPORT siommu_smmuv3_cmd_encode(const struct siommu_smmuv3_cmd *c,
 		      field(c->vmid, 47, 32);
 		if (c->op == SIOMMU_SMMUV3_CMD_TLBI_NH_VA)
 			d0 |= field(c->asid, 63, 48);
+		/* A VA is 64 bits wide; an IPA field ends at bit 51. */
 		d1 = (c->leaf ? BIT64(0) : 0) | field(c->ttl, 9, 8) | field(c->tg, 11, 10) |
-		     ADDR(c->addr, 63, 12);
+		     ADDR(c->addr, c->op == SIOMMU_SMMUV3_CMD_TLBI_S2_IPA ? 51 : 63, 12);
 		break;
 	case SIOMMU_SMMUV3_CMD_ATC_INV:
 		d0 |= sub | (c->global ? BIT64(9) : 0) | field(c->sid, 63, 32);

@@ -2,8 +2,10 @@
 /*
  * Decoders for SMMUv3 structures (siommu/smmuv3_build.h): the fields the
  * encoders write, read back at the bit positions of the architecture:
- * STE SMMUv3 5.2, L1STD 3.4.3, CD 5.4, L1CD 5.3.
+ * STE SMMUv3 5.2, L1STD 3.4.3, CD 5.4, L1CD 5.3; and which event records
+ * describe the transaction (7.3).
  */
+#include <siommu/smmuv3.h>
 #include <siommu/smmuv3_build.h>
 
 #include "util/compiler.h"
@@ -68,4 +70,19 @@ bool SIOMMU_EXPORT siommu_smmuv3_l1cd_decode(uint64_t l1cd, uint64_t *l2)
 {
 	*l2 = ADDR(l1cd, 51, 12);
 	return bits(l1cd, 0, 0);
+}
+
+bool SIOMMU_EXPORT siommu_smmuv3_event_has_access(unsigned int id)
+{
+	switch (id) {
+	case SIOMMU_SMMUV3_C_BAD_STREAMID:
+	case SIOMMU_SMMUV3_F_STE_FETCH:
+	case SIOMMU_SMMUV3_C_BAD_STE:
+	case SIOMMU_SMMUV3_F_STREAM_DISABLED:
+	case SIOMMU_SMMUV3_C_BAD_SUBSTREAMID:
+	case SIOMMU_SMMUV3_F_CD_FETCH:
+	case SIOMMU_SMMUV3_C_BAD_CD:
+		return false;
+	}
+	return true;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <siommu/smmuv3_build.h>
+
 #include "hw/common/mmio.h"
 #include "hw/smmuv3/smmuv3_internal.h"
 
@@ -291,6 +293,13 @@ out_lost:
 	return false;
 }
 
+/* Events whose last word is FetchAddr. */
+static bool fetch_event(unsigned int event)
+{
+	return event == SIOMMU_SMMUV3_F_STE_FETCH || event == SIOMMU_SMMUV3_F_CD_FETCH ||
+	       event == SIOMMU_SMMUV3_F_WALK_EABT;
+}
+
 int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		     const struct smmu_fault *f, bool *recorded, uint16_t *stag,
 		     unsigned int *msi)
@@ -321,13 +330,21 @@ int smmu_event_fault(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *re
 		rec[0] = f->event | (uint64_t)req->ssv << 11 |
 			 (uint64_t)(req->ssv ? req->ssid & 0xfffff : 0) << 12 |
 			 (uint64_t)req->sid << 32;
+		/* TTRnW: a walk's descriptor read (1) or update (0), for
+		 * faults of CLASS TT and walk aborts. */
 		rec[1] = (stalled ? (uint64_t)*stag | 1ull << 31 : 0) |
 			 (uint64_t)req->priv << 33 |
 			 (uint64_t)!!(req->access & SIOMMU_SMMUV3_EXEC) << 34 |
 			 (uint64_t)!(req->access & SIOMMU_SMMUV3_WRITE) << 35 |
-			 (uint64_t)f->s2 << 39 | (uint64_t)f->class << 40;
+			 (uint64_t)f->s2 << 39 | (uint64_t)f->class << 40 |
+			 (uint64_t)((f->class == EV_CLASS_TT ||
+				     f->event == SIOMMU_SMMUV3_F_WALK_EABT) && !f->tt_write) << 44;
 		rec[2] = req->iova;
-		rec[3] = f->fetch ? f->fetch & GENMASK64(51, 3) :
+		if (!siommu_smmuv3_event_has_access(f->event))
+			rec[1] = rec[2] = 0;
+		/* The fetch aborts carry the address fetched (which may be
+		 * 0), the other stage-2 faults the IPA (SMMUv3 7.3). */
+		rec[3] = fetch_event(f->event) ? f->fetch & GENMASK64(51, 3) :
 			 f->s2 ? f->ipa & GENMASK64(51, 12) : 0;
 		*recorded = evtq_write(s, rec, msi);
 	}

@@ -152,6 +152,7 @@ struct smmu_fault {
 	bool record;		/* CD.R / STE.S2R, or a configuration event */
 	bool stall;		/* CD.S / STE.S2S: hold the transaction */
 	bool ats_quiet;		/* ATS: completer abort without an event */
+	bool tt_write;		/* F_WALK_EABT of a descriptor update (HTTU) */
 	uint64_t ipa;		/* stage-2 faults: the IPA */
 	uint64_t fetch;		/* fetch aborts: the address fetched */
 };
@@ -173,7 +174,7 @@ struct s1_cfg {
 	bool epd[2], tbi[2], had[2];
 	uint8_t oa_bits;
 	uint16_t asid;
-	bool affd, ha, wxn, uwxn, rec, stall;
+	bool affd, ha, wxn, pan, rec, stall;
 };
 
 /* A validated STE as the STE cache keeps it: decoded once, when fetched. */

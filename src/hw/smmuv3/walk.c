@@ -170,7 +170,9 @@ static int ste_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct ste_cfg
 
 		if (!(w[2] & STE2_S2AA64) || STE2_S2TG(w[2]) != 0 || (w[2] & STE2_S2ENDI))
 			return fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
-		if (ps == 7 || sl0 == 3)
+		/* S2SL0 0b11 (level 3 start) needs small tables, 0b10
+		 * (level 0) a PA of 44 bits or more (Arm ARM D8.2.6). */
+		if (ps == 7 || sl0 == 3 || (sl0 == 2 && s->cfg.oas < 44))
 			return fault(f, SIOMMU_SMMUV3_C_BAD_STE, 0, true);
 		ia = 64 - STE2_S2T0SZ(w[2]);
 		start = 2 - sl0;
@@ -300,6 +302,7 @@ again:
 				if (af_update(s, ea, &desc)) {
 					s2_fault(c2, f, SIOMMU_SMMUV3_F_WALK_EABT, class, ipa);
 					f->fetch = ea;
+					f->tt_write = true;
 					return -1;
 				}
 				if (!(desc & PTE_AF))
@@ -344,29 +347,58 @@ static int s1_fault(const struct s1_cfg *c1, struct smmu_fault *f, uint8_t event
 	return -1;
 }
 
-/* Stage-1 permissions of a leaf (Arm ARM D8.4), in the PERM_ALL layout. */
+/*
+ * Stage-1 permissions of a leaf (Arm ARM D8.4), in the PERM_ALL layout.
+ * Execution at EL0 depends on UXN (and WXN) alone, not on AP[1]: a page
+ * without EL0 data access may still be execute-only at EL0. CD.PAN takes
+ * the privileged data accesses (not the fetches) away from pages EL0 may
+ * access (SMMUv3 5.4). CD.UWXN is an AArch32 control: with AArch64 tables
+ * a page writable at EL0 is never privileged-executable anyway.
+ */
 static uint32_t s1_perm(const struct s1_cfg *c1, uint64_t desc, uint64_t tbl)
 {
 	bool ro = (desc & PTE_AP2) || (tbl & PTE_APTABLE1);
 	bool el0 = (desc & PTE_AP1) && !(tbl & PTE_APTABLE0);
 	bool uxn = (desc & PTE_UXN) || (tbl & PTE_XNTABLE);
 	bool pxn = (desc & PTE_PXN) || (tbl & PTE_PXNTABLE);
-	uint32_t u = 0, p = SIOMMU_SMMUV3_READ;
+	uint32_t u = 0, p = 0;
 
 	if (el0) {
 		u |= SIOMMU_SMMUV3_READ;
 		if (!ro)
 			u |= SIOMMU_SMMUV3_WRITE;
 	}
-	if (!ro)
-		p |= SIOMMU_SMMUV3_WRITE;
-	if (!uxn && !(c1->wxn && (u & SIOMMU_SMMUV3_WRITE)) &&
-	    !(c1->uwxn && (u & SIOMMU_SMMUV3_WRITE)))
+	if (!(el0 && c1->pan)) {
+		p |= SIOMMU_SMMUV3_READ;
+		if (!ro)
+			p |= SIOMMU_SMMUV3_WRITE;
+	}
+	if (!uxn && !(c1->wxn && (u & SIOMMU_SMMUV3_WRITE)))
 		u |= SIOMMU_SMMUV3_EXEC;
 	/* A region writable at EL0 is never privileged-executable. */
-	if (!pxn && !(el0 && !ro) && !(c1->wxn && (p & SIOMMU_SMMUV3_WRITE)))
+	if (!pxn && !(el0 && !ro) && !(c1->wxn && !ro))
 		p |= SIOMMU_SMMUV3_EXEC;
 	return u | p << PERM_PRIV_SHIFT;
+}
+
+/*
+ * Nested: setting AF in the stage-1 descriptor at IPA @ipa is a write at
+ * stage 2 (SMMUv3 3.13): without stage-2 write permission it is a
+ * stage-2 permission fault of the walk (CLASS TT, TTRnW 0 for an update).
+ */
+static int s1_update_check(struct siommu_smmuv3 *s, const struct smmu_cfg *c, uint64_t ipa,
+			   struct smmu_fault *f)
+{
+	uint32_t perm;
+	uint64_t pa;
+
+	if (s2_translate(s, &c->st.s2, ipa, EV_CLASS_TT, &pa, &perm, NULL, f))
+		return -1;
+	if (perm & SIOMMU_SMMUV3_WRITE)
+		return 0;
+	s2_fault(&c->st.s2, f, SIOMMU_SMMUV3_F_PERMISSION, EV_CLASS_TT, ipa);
+	f->tt_write = true;
+	return -1;
 }
 
 /*
@@ -435,9 +467,12 @@ again:
 			return s1_fault(c1, f, SIOMMU_SMMUV3_F_ADDR_SIZE, EV_CLASS_IN);
 		if (!(desc & PTE_AF)) {
 			if (c1->ha) {
+				if (unlikely(nest) && s1_update_check(s, c, ea, f))
+					return -1;
 				if (af_update(s, pa, &desc)) {
 					s1_fault(c1, f, SIOMMU_SMMUV3_F_WALK_EABT, EV_CLASS_TT);
 					f->fetch = pa;
+					f->tt_write = true;
 					return -1;
 				}
 				if (!(desc & PTE_AF))
@@ -544,7 +579,7 @@ static int cd_decode(struct siommu_smmuv3 *s, const uint64_t *w, struct s1_cfg *
 	c1->affd = w[0] & CD0_AFFD;
 	c1->ha = (w[0] & CD0_HA) && (feat & SIOMMU_SMMUV3_F_HA);
 	c1->wxn = w[0] & CD0_WXN;
-	c1->uwxn = w[0] & CD0_UWXN;
+	c1->pan = w[0] & CD0_PAN;
 	c1->rec = w[0] & CD0_R;
 	c1->stall = w[0] & CD0_S;
 	return 0;
@@ -664,8 +699,15 @@ int smmu_walk(struct siommu_smmuv3 *s, const struct siommu_smmuv3_req *req,
 		return 0;
 	}
 	o->ipa = ipa;
-	if (s2_translate(s, &c->st.s2, ipa, EV_CLASS_IN, &pa, &p2, &l2, &o->f))
+	if (s2_translate(s, &c->st.s2, ipa, EV_CLASS_IN, &pa, &p2, &l2, &o->f)) {
+		/* Stage 1's permission check ends its translation; the
+		 * output goes to stage 2 only after it, so stage 1 refusing
+		 * the access is the fault to report (Arm ARM D8, fault
+		 * prioritisation). */
+		if ((req->access << (req->priv ? PERM_PRIV_SHIFT : 0)) & ~o->s1_perm)
+			s1_fault(&c->s1, &o->f, SIOMMU_SMMUV3_F_PERMISSION, EV_CLASS_IN);
 		return -1;
+	}
 	o->tlb_kind = TLB_NEST;
 	o->perm &= p2;
 	if (l2 < o->level)

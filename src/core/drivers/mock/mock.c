@@ -615,6 +615,51 @@ static int viommu_invalidate(struct siommu_unit *unit, void *viommu,
 	return ret;
 }
 
+/* HW queues: the mock's own type, in index order as Linux's mock has
+ * them (the object model keeps the order and the range locked). The
+ * queue is its guest memory's place; the mock does nothing with it. */
+struct mock_hw_queue {
+	uint64_t pa, length;
+};
+
+static int hw_queue_info(struct siommu_unit *unit, void *viommu, uint32_t type,
+			 uint32_t *nr_index, bool *in_order)
+{
+	(void)unit;
+	(void)viommu;
+	if (type != SIOMMU_HW_QUEUE_TYPE_SELFTEST)
+		return -EOPNOTSUPP;
+	*nr_index = SIOMMU_MOCK_NR_HW_QUEUE;
+	*in_order = true;
+	return 0;
+}
+
+static int hw_queue_init(struct siommu_unit *unit, void *viommu, uint32_t type,
+			 uint32_t index, uint64_t pa, uint64_t length, void **out)
+{
+	struct mock_hw_queue *q;
+
+	(void)viommu;
+	(void)type;
+	(void)index;
+	if (mem_should_fail(unit->ctx->mem))
+		return -ENOMEM;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->pa = pa;
+	q->length = length;
+	*out = q;
+	return 0;
+}
+
+static void hw_queue_fini(struct siommu_unit *unit, void *viommu, void *queue)
+{
+	(void)unit;
+	(void)viommu;
+	free(queue);
+}
+
 const struct iommu_ops mock_iommu_ops = {
 	.name = "mock",
 	.user_pasid_table = true,
@@ -644,6 +689,9 @@ const struct iommu_ops mock_iommu_ops = {
 	.viommu_init = viommu_init,
 	.viommu_fini = viommu_fini,
 	.viommu_invalidate = viommu_invalidate,
+	.hw_queue_info = hw_queue_info,
+	.hw_queue_init = hw_queue_init,
+	.hw_queue_fini = hw_queue_fini,
 	/* No page_response: a mock device issues its page requests for the
 	 * test to see them queued, and hears no answer. */
 };

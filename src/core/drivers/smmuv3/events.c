@@ -119,10 +119,12 @@ static void drain_evtq(struct smmu_drv_unit *u)
 				.rid = (uint16_t)sid,
 				.pasid_present = r[0] & BIT64(11),
 				.pasid = (uint32_t)FIELD(r[0], 31, 12),
-				.addr = r[2] & ~0xfffull,
 				.reason = (uint32_t)FIELD(r[0], 7, 0),
-				.write = !(r[1] & BIT64(35)),		/* RnW */
 			};
+			if (siommu_smmuv3_event_has_access(faults[nf].reason)) {
+				faults[nf].addr = r[2] & ~0xfffull;
+				faults[nf].write = !(r[1] & BIT64(35));	/* RnW */
+			}
 			if (!faults[nf].pasid_present)
 				faults[nf].pasid = 0;
 			rec_of[nf] = i;
