@@ -685,11 +685,14 @@ struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t p
  *     must have it): its transactions the bank held (the unit's DMA call
  *     returned -EAGAIN, siommu/smmuv2.h) have ended: issue them again
  *     (@retry), or they were aborted. While a bound process's table of
- *     such a device is installed in a bank, the bank stalls on a context
- *     fault (SCTLR.CFCFG): a fault in that table goes to the context's
- *     page-fault path (siommu/sva.h), which brings the page in and
- *     retries, or aborts; any other fault there is reported to the
- *     device's fault handler and aborted at once. Before install_pasid or
+ *     such a device is installed in a bank, and every device whose stream
+ *     uses the bank has SIOMMU_DEV_STALL and a stall_end hook, the bank
+ *     stalls on a context fault (SCTLR.CFCFG): a fault of that device in
+ *     that table goes to the context's page-fault path (siommu/sva.h),
+ *     which brings the page in and retries, or aborts; any other fault
+ *     there is reported to its device's fault handler and aborted at
+ *     once. Every device on the bank is told of each end, since one
+ *     RESUME ends what the bank holds of every stream. Before install_pasid or
  *     remove_pasid runs for a bank, the bank stops stalling while it runs
  *     and what it holds is aborted, so that a hook waiting for the
  *     device's job never waits for the fault path. Called from any thread

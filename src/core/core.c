@@ -791,6 +791,8 @@ int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
 	dev->max_pasid = hooks ? (1u << pasid_bits) - 1 : 0;
 	dev->pasid_hooks = hooks;
 	dev->pasid_hooks_arg = arg;
+	if (dev->unit->ops->dev_pasid_hooks)
+		dev->unit->ops->dev_pasid_hooks(dev);
 out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
