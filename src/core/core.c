@@ -734,6 +734,22 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 	pthread_mutex_unlock(&dev->unit->rid_lock);
 }
 
+int core_device_set_fault_handler_excl(struct siommu_device *dev, siommu_fault_fn fn,
+				       void *arg)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&dev->unit->rid_lock);
+	if (dev->fault_fn) {
+		ret = -EBUSY;
+	} else {
+		__atomic_store_n(&dev->fault_arg, arg, __ATOMIC_RELEASE);
+		__atomic_store_n(&dev->fault_fn, fn, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&dev->unit->rid_lock);
+	return ret;
+}
+
 int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
 					       unsigned int pasid_bits,
 					       const struct siommu_pasid_hooks *hooks,

@@ -415,6 +415,12 @@ int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			     struct siommu_domain *dom);
 int core_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
 
+/* siommu_device_set_fault_handler() of @fn only if @dev has none:
+ * -EBUSY otherwise, nothing changed. For a device model whose handler
+ * must not be taken over. */
+int core_device_set_fault_handler_excl(struct siommu_device *dev, siommu_fault_fn fn,
+				       void *arg);
+
 /*
  * Invalidate [start, last] of @dom on every attachment (IOTLB, and the
  * paging-structure caches unless @leaf_only; device TLBs) and wait. May
