@@ -41,6 +41,8 @@ struct snap {
 	uint32_t pasid;
 };
 
+#include "api_rows.h"
+
 static void snap_take(const struct fx *f, struct snap *s)
 {
 	struct siommu_mem_stats m;
@@ -56,7 +58,7 @@ static void snap_take(const struct fx *f, struct snap *s)
 }
 
 /* Every live mapping of dev's domain still translates to its memory. */
-static void live_ok(const struct fx *f)
+static void live_ok(struct fx *f)
 {
 	struct siommu_pt *pt;
 	struct siommu_dma_info di;
@@ -288,14 +290,9 @@ static int info_none(struct fx *f)
 	return siommu_dma_get_info(f->none, &di);
 }
 
-struct row {
-	const char *name;
-	int (*call)(struct fx *f);
-	int want;
-};
-#define ROW(fn, e) { #fn, fn, e }
+#define ROW API_ROW
 
-static const struct row rows[] = {
+static const struct api_row rows[] = {
 	ROW(ms_len0, -EINVAL), ROW(ms_dir, -EINVAL), ROW(ms_null, -EINVAL),
 	ROW(ms_wrap, -EINVAL), ROW(ms_len_wrap, -EINVAL), ROW(ms_not_ram, -EFAULT),
 	ROW(ms_top, -EFAULT), ROW(ms_none, -ENODEV), ROW(ms_null_dev, -ENODEV),
@@ -327,30 +324,9 @@ static const struct row rows[] = {
 static void refusals(void)
 {
 	struct fx f;
-	struct snap a, b;
-	unsigned int i;
 
 	fx_init(&f);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const struct row *r = &rows[i];
-		int ret;
-
-		snap_take(&f, &a);
-		ret = r->call(&f);
-		if (ret != r->want) {
-			fprintf(stderr, "%s: %d (%s), want %d (%s)\n", r->name, ret,
-				strerror(-ret), r->want, strerror(-r->want));
-			exit(1);
-		}
-		snap_take(&f, &b);
-		if (memcmp(&a, &b, sizeof(a))) {
-			fprintf(stderr, "%s: refused with %d, but changed state\n", r->name, ret);
-			exit(1);
-		}
-		live_ok(&f);
-	}
-	fprintf(stderr, "  %zu refusals: the errno named, nothing changed\n",
-		sizeof(rows) / sizeof(rows[0]));
+	api_rows_run(&f, rows, sizeof(rows) / sizeof(rows[0]), false, live_ok);
 	fx_fini(&f);
 }
 

@@ -43,6 +43,8 @@ struct snap {
 	struct siommu_gpu_stats gs;
 };
 
+#include "api_rows.h"
+
 static void snap_take(const struct fx *f, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -55,7 +57,7 @@ static void snap_take(const struct fx *f, struct snap *s)
 }
 
 /* The GPU still runs a job of its client and reads back what it wrote. */
-static void gpu_ok(const struct fx *f)
+static void gpu_ok(struct fx *f)
 {
 	char in[32] = "the GPU still answers", out[32];
 
@@ -328,14 +330,9 @@ static int cmap_wraps(struct fx *f)
 	return siommu_gpu_client_map(f->client, UINT64_MAX - PG + 1, f->buf, 2 * PG, RW);
 }
 
-struct row {
-	const char *name;
-	int (*call)(struct fx *f);
-	int want;
-};
-#define ROW(fn, e) { #fn, fn, e }
+#define ROW API_ROW
 
-static const struct row rows[] = {
+static const struct api_row rows[] = {
 	ROW(mm_null_cfg, -EINVAL), ROW(mm_null_out, -EINVAL), ROW(mm_flag, -EINVAL),
 	ROW(mm_cpu, -EINVAL), ROW(mm_arm_super, -EINVAL),
 	ROW(mmap_len0, -EINVAL), ROW(mmap_prot, -EINVAL), ROW(mmap_unaligned, -EINVAL),
@@ -367,30 +364,9 @@ static const struct row rows[] = {
 int main(void)
 {
 	struct fx f;
-	struct snap a, b;
-	unsigned int i;
 
 	fx_init(&f);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const struct row *r = &rows[i];
-		int ret;
-
-		snap_take(&f, &a);
-		ret = r->call(&f);
-		if (ret != r->want) {
-			fprintf(stderr, "%s: %d (%s), want %d (%s)\n", r->name, ret,
-				strerror(-ret), r->want, strerror(-r->want));
-			return 1;
-		}
-		snap_take(&f, &b);
-		if (memcmp(&a, &b, sizeof(a))) {
-			fprintf(stderr, "%s: refused with %d, but changed state\n", r->name, ret);
-			return 1;
-		}
-		gpu_ok(&f);
-	}
-	fprintf(stderr, "  %zu refusals: the errno named, nothing changed\n",
-		sizeof(rows) / sizeof(rows[0]));
+	api_rows_run(&f, rows, sizeof(rows) / sizeof(rows[0]), false, gpu_ok);
 
 	/* A second GPU is welcome once the first is gone. */
 	siommu_gpu_client_remove(f.client);

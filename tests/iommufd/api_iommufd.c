@@ -36,6 +36,8 @@ struct snap {
 	struct siommu_domain *rid;
 };
 
+#include "api_rows.h"
+
 static void snap_take(const struct fx *f, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -324,14 +326,9 @@ static int mmap_none(struct fx *f)
 	return siommu_iommufd_mmap_get(f->ic, 0, 0x1000, PROT_READ, MAP_SHARED, &fd);
 }
 
-struct row {
-	const char *name;
-	int (*call)(struct fx *f);
-	int want;
-};
-#define ROW(fn, e) { #fn, fn, e }
+#define ROW API_ROW
 
-static const struct row rows[] = {
+static const struct api_row rows[] = {
 	ROW(n_ioas, -EINVAL), ROW(n_map, -EINVAL), ROW(n_copy, -EINVAL), ROW(n_ranges, -EINVAL),
 	ROW(n_vfio_get, -EINVAL), ROW(n_vfio_create, -EINVAL), ROW(n_option, -EINVAL),
 	ROW(n_hwpt, -EINVAL), ROW(n_nested, -EINVAL), ROW(n_nested_out, -EINVAL),
@@ -363,30 +360,10 @@ static const struct row rows[] = {
 int main(void)
 {
 	struct fx f;
-	struct snap a, b;
 	uint64_t iova = TOP, un;
-	unsigned int i;
 
 	fx_init(&f);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const struct row *r = &rows[i];
-		int ret;
-
-		snap_take(&f, &a);
-		ret = r->call(&f);
-		if (ret != r->want) {
-			fprintf(stderr, "%s: %d (%s), want %d (%s)\n", r->name, ret,
-				strerror(-ret), r->want, strerror(-r->want));
-			return 1;
-		}
-		snap_take(&f, &b);
-		if (memcmp(&a, &b, sizeof(a))) {
-			fprintf(stderr, "%s: refused with %d, but changed state\n", r->name, ret);
-			return 1;
-		}
-	}
-	fprintf(stderr, "  %zu refusals: the errno named, nothing changed\n",
-		sizeof(rows) / sizeof(rows[0]));
+	api_rows_run(&f, rows, sizeof(rows) / sizeof(rows[0]), false, NULL);
 
 	/* The last page of the IOVA space is an IOAS's like any other. */
 	CHECK_OK(siommu_ioas_map(f.ic, f.ioas2, RW | SIOMMU_IOAS_MAP_FIXED_IOVA, f.buf, 0x1000,

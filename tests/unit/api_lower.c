@@ -38,6 +38,8 @@ struct snap {
 	uint64_t at0[SIOMMU_PT_NR_FORMATS];
 };
 
+#include "api_rows.h"
+
 static void snap_take(const struct fx *f, struct snap *s)
 {
 	unsigned int i;
@@ -337,14 +339,9 @@ static int pt_protect_rows(struct fx *f)
 	return -EINVAL;
 }
 
-struct row {
-	const char *name;
-	int (*call)(struct fx *f);
-	int want;
-};
-#define ROW(fn, e) { #fn, fn, e }
+#define ROW API_ROW
 
-static const struct row rows[] = {
+static const struct api_row rows[] = {
 	ROW(mem_null_out, -EINVAL), ROW(mem_pool_misaligned, -EINVAL),
 	ROW(mem_pool_wraps, -EINVAL), ROW(ram_zero, -EINVAL), ROW(ram_unaligned, -EINVAL),
 	ROW(ram_size_unaligned, -EINVAL), ROW(ram_wraps, -EINVAL), ROW(ram_overlap, -EEXIST),
@@ -381,29 +378,10 @@ static const struct row rows[] = {
 int main(void)
 {
 	struct fx f;
-	struct snap a, b;
 	unsigned int i;
 
 	fx_init(&f);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const struct row *r = &rows[i];
-		int ret;
-
-		snap_take(&f, &a);
-		ret = r->call(&f);
-		if (ret != r->want) {
-			fprintf(stderr, "%s: %d (%s), want %d (%s)\n", r->name, ret,
-				strerror(-ret), r->want, strerror(-r->want));
-			return 1;
-		}
-		snap_take(&f, &b);
-		if (memcmp(&a, &b, sizeof(a))) {
-			fprintf(stderr, "%s: returned %d, but changed state\n", r->name, ret);
-			return 1;
-		}
-	}
-	fprintf(stderr, "  %zu rows: the errno named, nothing changed\n",
-		sizeof(rows) / sizeof(rows[0]));
+	api_rows_run(&f, rows, sizeof(rows) / sizeof(rows[0]), false, NULL);
 
 	/* A PASID at the edge: SIOMMU_PASID_MAX takes references to its
 	 * limit, then -EOVERFLOW with nothing changed. */
