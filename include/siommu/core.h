@@ -392,7 +392,12 @@ enum siommu_domain_stage {
 struct siommu_domain_cfg {
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;
-	unsigned int ias;	/* 0: the unit's width */
+	unsigned int ias;	/* 0: the unit's width; else at most
+				 * what the unit walks for the stage
+				 * (-EINVAL beyond): VT-d's first stage
+				 * rounds it up to 48 or 57 (4- or
+				 * 5-level paging), its second stage
+				 * takes SAGAW's 39, 48 or 57 only */
 	uint64_t pgsize_bitmap;	/* leaf sizes (SIOMMU_PGSIZE_*) the domain may
 				 * use, 4K included; 0: all the unit walks */
 	unsigned int flags;	/* SIOMMU_DOMAIN_* */

@@ -571,9 +571,52 @@ static void sequences(void)
 	fx_fini(&f);
 }
 
+/*
+ * A paging domain's input width: a width no table of the stage has is
+ * refused, never silently narrowed; a narrower one gets a table that
+ * covers it. VT-d with 5-level paging: first stage 48 or 57.
+ */
+static void widths(void)
+{
+	static const struct { unsigned int ias; int want; unsigned int got; } fs[] = {
+		{ 1, 0, 48 }, { 39, 0, 48 }, { 48, 0, 48 }, { 49, 0, 57 }, { 57, 0, 57 },
+		{ 58, -EINVAL, 0 }, { 64, -EINVAL, 0 }, { 65, -EINVAL, 0 },
+		{ UINT32_MAX, -EINVAL, 0 },
+	};
+	struct siommu_ctx *ctx;
+	struct siommu_unit *unit;
+	struct siommu_domain *d;
+	unsigned int i;
+
+	if (test_unit_type() != TEST_UNIT_VTD)
+		return;
+	CHECK_OK(siommu_ctx_create(NULL, &ctx));
+	CHECK_OK(siommu_unit_add_vtd(ctx, &(struct siommu_vtd_cfg){ .aw = 57 }, &unit));
+	for (i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+		struct siommu_pt_cfg pc;
+		int ret = siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+			.type = SIOMMU_DOMAIN_PAGING, .stage = SIOMMU_STAGE_FIRST,
+			.ias = fs[i].ias }, &d);
+
+		if (ret != fs[i].want) {
+			fprintf(stderr, "first stage, ias %u: %d, want %d\n", fs[i].ias, ret,
+				fs[i].want);
+			exit(1);
+		}
+		if (ret)
+			continue;
+		siommu_pt_get_cfg(siommu_domain_pt(d), &pc);
+		CHECK_EQ(pc.ias, fs[i].got);
+		CHECK_OK(siommu_domain_free(d));
+	}
+	siommu_ctx_destroy(ctx);
+	fprintf(stderr, "  widths: none narrower than asked\n");
+}
+
 int main(void)
 {
 	refusals();
 	sequences();
+	widths();
 	return 0;
 }
