@@ -39,6 +39,8 @@ int SIOMMU_EXPORT siommu_vfio_ioas_get(struct siommu_iommufd *ictx, uint32_t *io
 {
 	uint32_t id;
 
+	if (!ictx || !ioas_id)
+		return -EINVAL;
 	pthread_mutex_lock(&ictx->lock);
 	id = ictx->vfio_ioas;
 	pthread_mutex_unlock(&ictx->lock);
@@ -76,6 +78,8 @@ int SIOMMU_EXPORT siommu_vfio_ioas_create(struct siommu_iommufd *ictx, uint32_t 
 	uint32_t id, cur;
 	int ret;
 
+	if (!ictx || !ioas_id)
+		return -EINVAL;
 	do {
 		if (!siommu_vfio_ioas_get(ictx, ioas_id))
 			return 0;
