@@ -25,8 +25,8 @@
  * ioctl_checked_ioas_map_unmap_4k: the same through
  * siommu_iommufd_ioctl_checked(), the preload shim's path, whose struct
  * copies go through the kernel (process_vm_readv/writev), against the C
- * API. Reported only: three such copies per call (the struct in, its
- * write probe, the answer out) cost more than the call itself.
+ * API. Reported only: the two such copies per call (the struct in, the
+ * answer out) cost more than the call itself.
  *
  * ioas_map_1g_of_4k_pages: IOAS_MAP alone of 1G of the caller's memory
  * into an IOAS with large pages off (HUGE_PAGES 0: 262144 4K leaves),

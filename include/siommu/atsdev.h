@@ -128,7 +128,9 @@ void siommu_atsdev_destroy(struct siommu_atsdev *d);
  * translate, res tells where); -EAGAIN (cfg.max_faults page requests were
  * answered "success" and the page still did not translate); -ETIMEDOUT
  * (no response within timeout_ms); -ENOTSUP (a unit without ATS or PRI);
- * -EINVAL. @res may be NULL.
+ * -EINVAL (a NULL @d or @req, a NULL @buf with @len, or [addr, addr +
+ * len) wrapping past 2^64: it may end at 2^64). @len 0 transfers
+ * nothing and returns 0. @res may be NULL.
  */
 int siommu_atsdev_dma(struct siommu_atsdev *d, const struct siommu_atsdev_req *req,
 		      void *buf, size_t len, struct siommu_atsdev_result *res);

@@ -329,6 +329,11 @@ struct siommu_device_info {
 	bool ats, pri, stall, pasid_only;
 	unsigned int group_size;	/* devices in its group */
 };
+/*
+ * siommu_device_get_info - what @dev can do, into *info. Returns 0,
+ * -EINVAL (NULL argument), -EDEADLK (from a device callback inside a
+ * queue submission, see "Concurrency").
+ */
 int siommu_device_get_info(struct siommu_device *dev, struct siommu_device_info *info);
 
 struct siommu_group *siommu_device_group(struct siommu_device *dev);
@@ -387,7 +392,12 @@ enum siommu_domain_stage {
 struct siommu_domain_cfg {
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;
-	unsigned int ias;	/* 0: the unit's width */
+	unsigned int ias;	/* 0: the unit's width; else at most
+				 * what the unit walks for the stage
+				 * (-EINVAL beyond): VT-d's first stage
+				 * rounds it up to 48 or 57 (4- or
+				 * 5-level paging), its second stage
+				 * takes SAGAW's 39, 48 or 57 only */
 	uint64_t pgsize_bitmap;	/* leaf sizes (SIOMMU_PGSIZE_*) the domain may
 				 * use, 4K included; 0: all the unit walks */
 	unsigned int flags;	/* SIOMMU_DOMAIN_* */
@@ -616,16 +626,18 @@ void siommu_device_detach(struct siommu_device *dev);
  * (a domain of another context, one the unit cannot walk, as for
  * siommu_device_attach(), or an SVA domain, which only its process's
  * binds attach; through PASID hooks, a domain that is not a stage-1
- * paging one); -ENOSPC (no free domain ID); -ENOMEM. Nothing
- * changes on failure.
+ * paging one); -EBUSY (an SVA bind holds (@dev, @pasid): only its
+ * siommu_sva_unbind() takes it down); -ENOSPC (no free domain ID);
+ * -ENOMEM. Nothing changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			       struct siommu_domain *dom);
 
 /*
  * siommu_device_detach_pasid - -ENOENT if nothing is attached there,
+ * -EBUSY if an SVA bind holds it (siommu_sva_unbind() takes it down),
  * -EDEADLK from a device callback run inside a queue submission (see
- * "Concurrency"); else 0.
+ * "Concurrency"); else 0. Nothing changes on failure.
  */
 int siommu_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
 
@@ -685,11 +697,14 @@ struct siommu_domain *siommu_device_domain(struct siommu_device *dev, uint32_t p
  *     must have it): its transactions the bank held (the unit's DMA call
  *     returned -EAGAIN, siommu/smmuv2.h) have ended: issue them again
  *     (@retry), or they were aborted. While a bound process's table of
- *     such a device is installed in a bank, the bank stalls on a context
- *     fault (SCTLR.CFCFG): a fault in that table goes to the context's
- *     page-fault path (siommu/sva.h), which brings the page in and
- *     retries, or aborts; any other fault there is reported to the
- *     device's fault handler and aborted at once. Before install_pasid or
+ *     such a device is installed in a bank, and every device whose stream
+ *     uses the bank has SIOMMU_DEV_STALL and a stall_end hook, the bank
+ *     stalls on a context fault (SCTLR.CFCFG): a fault of that device in
+ *     that table goes to the context's page-fault path (siommu/sva.h),
+ *     which brings the page in and retries, or aborts; any other fault
+ *     there is reported to its device's fault handler and aborted at
+ *     once. Every device on the bank is told of each end, since one
+ *     RESUME ends what the bank holds of every stream. Before install_pasid or
  *     remove_pasid runs for a bank, the bank stops stalling while it runs
  *     and what it holds is aborted, so that a hook waiting for the
  *     device's job never waits for the fault path. Called from any thread
@@ -734,7 +749,8 @@ int siommu_device_set_pasid_hooks(struct siommu_device *dev, unsigned int pasid_
  * held and may call anything but siommu_device_remove() of @dev; the
  * attachments are read in batches, so one that changes during the walk
  * may be reported as it was when its batch was read, or not at all.
- * Never fails by itself.
+ * Fails by itself only with -EINVAL (NULL @dev or @fn) and -EDEADLK
+ * (from a device callback inside a queue submission, see "Concurrency").
  */
 typedef int (*siommu_attachment_fn)(void *arg, uint32_t pasid,
 				    struct siommu_domain *dom);

@@ -74,7 +74,8 @@ struct siommu_cpyeng_desc {
 enum siommu_cpyeng_status {
 	SIOMMU_CPYENG_SUCCESS = 1,
 	SIOMMU_CPYENG_PAGE_FAULT = 3,	/* partial: bytes_done, fault_addr */
-	SIOMMU_CPYENG_INVALID = 0x10,	/* refused: len 0, or too long */
+	SIOMMU_CPYENG_INVALID = 0x10,	/* refused: len 0, too long, or
+					 * src or dst + len past 2^64 */
 };
 
 /* The completion record, as written in the process's memory. */
@@ -125,10 +126,14 @@ void siommu_cpyeng_dwq_set_pasid(struct siommu_cpyeng *e, uint32_t pasid);
 
 /*
  * siommu_cpyeng_movdir64b - post @d to the dedicated queue. 0, -EBUSY
- * (full), -EINVAL.
+ * (full), -EINVAL (a NULL argument, or a completion address not 32-byte
+ * aligned: no record could be written for it).
  * siommu_cpyeng_enqcmd - submit @d to the shared queue with @cpu's PASID.
  * 0 (accepted), -EAGAIN (queue full: retry), -EINVAL (the thread has no
- * valid PASID, as ENQCMD faults then; or a NULL argument).
+ * valid PASID, as ENQCMD faults then; a NULL argument; a completion
+ * address not 32-byte aligned). A refused submission queues nothing.
+ * Whatever else is wrong with an accepted descriptor is reported in its
+ * completion record.
  */
 int siommu_cpyeng_movdir64b(struct siommu_cpyeng *e, const struct siommu_cpyeng_desc *d);
 int siommu_cpyeng_enqcmd(struct siommu_cpyeng *e, const struct siommu_cpu *cpu,

@@ -227,8 +227,10 @@ int siommu_dma_unmap_sg(struct siommu_device *dev, const struct siommu_dma_sg *s
  * context's frame pool (physically contiguous, the size rounded up to a
  * power of two, at most 1G) and map them read-write. *host (optional) gets
  * the CPU's pointer, *pa (optional) the physical address, *iova the DMA
- * address. Returns 0; -EINVAL; -ENOMEM (also: pool exhausted); -ENOSPC;
- * -ENODEV.
+ * address. Returns 0; -EINVAL (size 0 or above 1G, NULL iova); -ENOMEM
+ * (also: pool exhausted); -ENOSPC; -ERANGE (identity domain: the frame
+ * the pool gave lies beyond the device's limit); -ENODEV. Nothing
+ * changes on failure.
  */
 int siommu_dma_alloc_coherent(struct siommu_device *dev, uint64_t size, void **host,
 			      uint64_t *pa, uint64_t *iova);

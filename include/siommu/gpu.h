@@ -70,8 +70,10 @@ struct siommu_mm;
  * behind a unit that hands PASID tables to devices (SMMUv2: its RID
  * attached to a stage-1 paging domain, the GPU's own, before clients
  * submit). Registers the device's fault handler (and PASID hooks).
- * Returns 0, -EINVAL, -EOPNOTSUPP (a device that can have no PASIDs),
- * -EBUSY (hooks registered already), -ENOMEM.
+ * Returns 0, -EINVAL (NULL argument), -EOPNOTSUPP (a device that can
+ * have no PASIDs), -EBUSY (hooks registered already, or the device has a
+ * fault handler: another GPU's, or its driver's, which the GPU would
+ * take over), -ENOMEM. Nothing changes on failure.
  */
 int siommu_gpu_create(struct siommu_device *dev, struct siommu_gpu **out);
 
@@ -148,8 +150,11 @@ struct siommu_gpu_fault {
  * siommu_gpu_submit - run @job for @c on the CP and wait for it. Returns
  * 0; -EFAULT (the job faulted and stopped; *fault, if not NULL, says
  * where; the GPU is hung); -EIO (the GPU is hung: recover it first);
- * -EINVAL (bad job); -ENOENT (on SMMUv2: the client's table is not
- * installed, e.g. while the GPU's RID has no stage-1 domain).
+ * -EINVAL (bad job: NULL arguments, len 0 or above SIOMMU_GPU_JOB_MAX,
+ * an unknown op, no @data or @out buffer for it, a src or dst range past
+ * 2^64; the GPU is not hung by it); -ENOENT (on SMMUv2: the client's
+ * table is not installed, e.g. while the GPU's RID has no stage-1
+ * domain).
  */
 int siommu_gpu_submit(struct siommu_gpu_client *c, const struct siommu_gpu_job *job,
 		      struct siommu_gpu_fault *fault);

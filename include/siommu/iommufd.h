@@ -347,14 +347,15 @@ int siommu_ioas_allow_iovas(struct siommu_iommufd *ictx, uint32_t ioas_id,
  * the one the container ioctls (VFIO_IOMMU_MAP_DMA and the others, on a
  * context's fd) act on. The context refers to it weakly: destroying that
  * IOAS leaves the context without one.
- * siommu_vfio_ioas_get - its ID into *ioas_id: 0, -ENODEV (none).
+ * siommu_vfio_ioas_get - its ID into *ioas_id: 0, -ENODEV (none),
+ * -EINVAL (NULL argument).
  * siommu_vfio_ioas_set - make IOAS @ioas_id the one: 0, -ENOENT (no such
  * IOAS).
  * siommu_vfio_ioas_clear - no compatibility IOAS any more. Never fails.
  * siommu_vfio_ioas_create - as VFIO_GROUP_SET_CONTAINER given an iommufd:
  * the compatibility IOAS, a new IOAS made and chosen when there is none
  * (an object of the context like any other: IOMMU_DESTROY takes it);
- * its ID into *ioas_id. 0, -ENOMEM.
+ * its ID into *ioas_id. 0, -EINVAL (NULL argument), -ENOMEM.
  * Thread-safe; of two creates racing, one IOAS stays and both see it.
  */
 int siommu_vfio_ioas_get(struct siommu_iommufd *ictx, uint32_t *ioas_id);
@@ -760,7 +761,8 @@ int siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t dev_id);
  * device's whole group; an attached RID is replaced (as replace).
  * Errors, each changing nothing:
  *   -ENOENT      no such device or HWPT/IOAS
- *   -EINVAL      an IOAS at a PASID; a PASID attach to a HWPT not
+ *   -EINVAL      *pt_id an object that is neither a HWPT nor an IOAS
+ *                (as Linux); an IOAS at a PASID; a PASID attach to a HWPT not
  *                allocated with PASID, or on a device without PASIDs, or
  *                whose RID domain is not PASID-capable; a RID attach of a
  *                non-PASID HWPT while PASIDs are attached; a HWPT the

@@ -49,15 +49,27 @@ int siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request, voi
  * and every array it names are copied in and out through the kernel
  * (process_vm_readv(2)/process_vm_writev(2) on this process), so NULL, an
  * unmapped page, or a read-only page for what the call writes is -EFAULT
- * and never a fault. The struct and each output array are written back
- * as they were read before the call acts, so such a call changes
- * nothing (no object made, no mapping made, no dirty bit cleared). The
+ * and never a fault. As Linux's, a call reads what it needs, acts, then
+ * writes its answer: one refused before it acts changes nothing; one
+ * whose answer cannot be written is -EFAULT (over the error it answers
+ * with: IOAS_IOVA_RANGES's -EMSGSIZE, HWPT_INVALIDATE's) with what it did
+ * kept (a mapping made, copied or removed, an option set), except that
+ * an object it made goes again (IOAS, HWPT, vIOMMU, vDEVICE, HW queue, a
+ * fault queue or vEVENTQ with its fd; IOMMU_TEST_CMD's mock device,
+ * access and pinned pages); GET_DIRTY_BITMAP's bitmap, which Linux pins
+ * for writing first, is checked writable before a bit is cleared. The
  * memory IOAS_MAP pins is the caller's own, as siommu_iommufd_ioctl()
- * pins it. Returns what siommu_iommufd_ioctl() does, -EFAULT and -ENOMEM
- * (a copy of the caller's arrays) besides. siommu_iommufd_ioctl() stays
- * the trusted path: no copies beyond the struct, for embedders whose
- * pointers are their own. Thread-safe; a thread that changes the struct
- * while the call runs may see its change overwritten.
+ * pins it. Its cost: a kernel copy of the struct in and, when the call
+ * answers, one out, which also carries an array the answer comes with
+ * (IOAS_IOVA_RANGES's ranges, GET_HW_INFO's data); one more per array
+ * read (three for GET_DIRTY_BITMAP's bitmap). Returns what
+ * siommu_iommufd_ioctl() does, -EFAULT and -ENOMEM (a copy of the
+ * caller's arrays) besides. siommu_iommufd_ioctl() stays the trusted
+ * path: no copies beyond the struct, for embedders whose pointers are
+ * their own. Thread-safe; a child made without fork(3)'s handlers
+ * (clone(2) without CLONE_VM, _Fork(3)) must not call it, the process ID
+ * being kept from the parent; a thread that changes the struct while the
+ * call runs may see its change overwritten.
  */
 int siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long request,
 				 void *arg);

@@ -147,7 +147,8 @@ bool siommu_mem_is_ram(struct siommu_mem *mem, uint64_t pa, uint64_t len);
  * siommu_mem_read / siommu_mem_write - copy between a buffer and
  * [pa, pa + len). The range must lie inside one region: -EFAULT otherwise
  * (a hole, a region's end, or pa + len wrapping), and nothing is copied.
- * Plain copies: not atomic with respect to concurrent writers.
+ * @len 0 copies nothing and returns 0, wherever @pa is. A range may end
+ * at 2^64. Plain copies: not atomic with respect to concurrent writers.
  */
 int siommu_mem_read(struct siommu_mem *mem, uint64_t pa, void *buf, size_t len);
 int siommu_mem_write(struct siommu_mem *mem, uint64_t pa, const void *buf,

@@ -102,7 +102,7 @@ struct siommu_pasid_stats {
  * @mem: optional; if given, the space consults its fail-nth countdown (see
  *       the concepts above) and @mem must outlive the space. Nothing is
  *       allocated in it.
- * Returns 0 with *out set, or -ENOMEM.
+ * Returns 0 with *out set, -EINVAL (@out NULL), or -ENOMEM.
  */
 int siommu_pasid_space_create(struct siommu_mem *mem,
 			      struct siommu_pasid_space **out);
@@ -118,7 +118,7 @@ void siommu_pasid_space_destroy(struct siommu_pasid_space *space);
  * siommu_pasid_alloc - allocate the lowest free PASID in [min, max] for
  * @owner, holding the allocation reference.
  * Returns 0 with *pasid set, or, leaving the space unchanged:
- *   -EINVAL  min == 0, min > max, or max > SIOMMU_PASID_MAX
+ *   -EINVAL  min == 0, min > max, max > SIOMMU_PASID_MAX, or @pasid NULL
  *   -EDQUOT  @owner already occupies its quota
  *   -ENOSPC  no PASID in [min, max] is free
  *   -ENOMEM  per-PASID state or the owner table could not grow
@@ -158,9 +158,10 @@ int siommu_pasid_put(struct siommu_pasid_space *space, uint32_t pasid);
 
 /*
  * siommu_pasid_query - the owner and references of a PASID in use.
- * Returns 0 with *info set, -EINVAL (0 or beyond SIOMMU_PASID_MAX), or
- * -ENOENT (not in use). The answer may be stale as soon as the lock is
- * dropped, unless the caller holds a reference. Thread-safe.
+ * Returns 0 with *info set, -EINVAL (0 or beyond SIOMMU_PASID_MAX, or
+ * @info NULL), or -ENOENT (not in use). The answer may be stale as soon
+ * as the lock is dropped, unless the caller holds a reference.
+ * Thread-safe.
  */
 int siommu_pasid_query(struct siommu_pasid_space *space, uint32_t pasid,
 		       struct siommu_pasid_info *info);

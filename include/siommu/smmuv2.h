@@ -32,20 +32,24 @@
  * device waits; a write of RESUME ends every transaction held on the bank
  * (TERMINATE 0: retry, 1: abort) through the stall_end callback. A fault
  * that finds FSR holding another still stalls under CFCFG, unrecorded
- * (MULTI), and writing FSR does not release it. The interrupt is called
- * once per record written, where the architecture's line stays asserted
- * while FSR is not clear: a handler reads FSR again after clearing what
- * it read, or a stall behind the record it cleared waits for ever. A stream
- * that matches no SMR while sCR0.USFCFG = 1, or whose S2CR says fault, is
- * an unidentified stream fault; more than one matching SMR with
- * sCR0.SMCFCFG = 1 is a stream match conflict; an S2CR naming a bank that
- * does not exist or that the unit cannot use as programmed (CBAR.TYPE 2
- * and 3, or stage 1 without CBA2R.VA64) is an invalid context fault: global
- * faults, recorded in sGFSR, sGFAR, sGFSYNR0/1 with the global interrupt
- * when sCR0.GFIE is set. sCR0.CLIENTPD = 1 (the reset state) lets every
- * transaction through untranslated. SCTLR.CFRE and sCR0.GFRE say whether
- * the device sees an abort for a fault (res->abort) or a transaction that
- * is silently terminated.
+ * (MULTI), and writing FSR does not release it. While SS is set, a fault
+ * of the bank stalls with the held ones whatever CFCFG says when
+ * SCTLR.HUPCF is 0, and only by CFCFG when HUPCF is 1 (each transaction
+ * processed independently of the outstanding fault). The interrupt is
+ * called once per record written, where the architecture's line stays
+ * asserted while FSR is not clear: a handler reads FSR again after
+ * clearing what it read, or a stall behind the record it cleared waits
+ * for ever. A stream that matches no SMR while sCR0.USFCFG = 1, or whose
+ * S2CR says fault, is an unidentified stream fault; more than one
+ * matching SMR with sCR0.SMCFCFG = 1 is a stream match conflict; an S2CR
+ * naming a bank that does not exist or that the unit cannot use as
+ * programmed (CBAR.TYPE 2 and 3, or stage 1 without CBA2R.VA64) is an
+ * invalid context fault: global faults, recorded in sGFSR, sGFAR,
+ * sGFSYNR0/1 with the global interrupt when sCR0.GFIE is set.
+ * sCR0.CLIENTPD = 1 (the reset state) lets every transaction through
+ * untranslated. SCTLR.CFRE and sCR0.GFRE say whether the device sees an
+ * abort for a fault (res->abort) or a transaction that is silently
+ * terminated.
  *
  * TLB: entries are tagged, as the architecture says, by VMID and ASID
  * (stage 1) or VMID (stage 2) and by address and level, not by stream or
@@ -73,8 +77,8 @@
  * byte ignore and TCR2.SEP (addresses are the device's 64 bits, ID2.UBS
  * 64-bit), address translation operations (ID0.ATOSNS = 1: PAR reads 0),
  * memory attributes (MAIR, TRE, CBAR attributes are kept and read back),
- * hit under previous context fault (HUPCF: hits carry on while a bank is
- * stalled), hardware access flag and dirty updates.
+ * HUPCF = 0 for hits (a hit carries on while its bank is stalled, as
+ * under HUPCF = 1), hardware access flag and dirty updates.
  *
  * Concurrency
  * -----------

@@ -80,9 +80,13 @@
  * of one, as on SMMUv3; the answer writes RESUME (retry after "success",
  * else terminate) and the device learns it through stall_end; a
  * transaction that stalled with no record of its own (FSR held a fault
- * that did not stall: MULTI) is retried, to stall again with its own. On a
- * device without it the fault is terminated and reported to the device's
- * fault handler (FSR, FAR, the stream), like one in any of its tables;
+ * that did not stall: MULTI) is retried, to stall again with its own.
+ * The bank stalls only while every device whose stream uses it has
+ * SIOMMU_DEV_STALL and a stall_end hook; while one that has not is there
+ * (its RID attached to the same domain), the process's faults are
+ * terminated and reported as below. On a device without SIOMMU_DEV_STALL
+ * the fault is terminated and reported to the device's fault handler
+ * (FSR, FAR, the stream), like one in any of its tables;
  * its driver resolves it by touching the page through the process
  * (siommu_mm_read()/siommu_mm_write()) and issuing the work again, as
  * Linux's GPU drivers recover from a context fault, and the process's

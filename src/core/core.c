@@ -695,10 +695,13 @@ void core_device_user_del(struct siommu_device *dev, struct core_dev_user *user)
 int SIOMMU_EXPORT siommu_device_get_info(struct siommu_device *dev,
 					 struct siommu_device_info *info)
 {
-	struct siommu_unit *unit = dev->unit;
+	struct siommu_unit *unit;
 
+	if (!dev || !info)
+		return -EINVAL;
 	if (core_in_queue())
 		return -EDEADLK;
+	unit = dev->unit;
 	memset(info, 0, sizeof(*info));
 	info->rid = dev->cfg.rid;
 	info->pasid_bits = dev->pasid_bits;
@@ -729,6 +732,22 @@ void SIOMMU_EXPORT siommu_device_set_fault_handler(struct siommu_device *dev,
 	__atomic_store_n(&dev->fault_arg, arg, __ATOMIC_RELEASE);
 	__atomic_store_n(&dev->fault_fn, fn, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&dev->unit->rid_lock);
+}
+
+int core_device_set_fault_handler_excl(struct siommu_device *dev, siommu_fault_fn fn,
+				       void *arg)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&dev->unit->rid_lock);
+	if (dev->fault_fn) {
+		ret = -EBUSY;
+	} else {
+		__atomic_store_n(&dev->fault_arg, arg, __ATOMIC_RELEASE);
+		__atomic_store_n(&dev->fault_fn, fn, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&dev->unit->rid_lock);
+	return ret;
 }
 
 int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
@@ -791,6 +810,8 @@ int SIOMMU_EXPORT siommu_device_set_pasid_hooks(struct siommu_device *dev,
 	dev->max_pasid = hooks ? (1u << pasid_bits) - 1 : 0;
 	dev->pasid_hooks = hooks;
 	dev->pasid_hooks_arg = arg;
+	if (dev->unit->ops->dev_pasid_hooks)
+		dev->unit->ops->dev_pasid_hooks(dev);
 out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
@@ -1400,21 +1421,16 @@ void SIOMMU_EXPORT siommu_device_detach(struct siommu_device *dev)
 	defer_run();
 }
 
-int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
-					     uint32_t pasid,
-					     struct siommu_domain *dom)
-{
-	/* An SVA domain is its process's binds' alone (siommu/sva.h). */
-	if (dom && dom->type == SIOMMU_DOMAIN_SVA)
-		return -EINVAL;
-	return core_device_attach_pasid(dev, pasid, dom);
-}
-
-int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
-			     struct siommu_domain *dom)
+/*
+ * Attach @dom to (@dev, @pasid). An SVA domain is its process's binds'
+ * alone (siommu/sva.h): only @sva (a bind) attaches one, or replaces an
+ * attachment of one.
+ */
+static int device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
+			       struct siommu_domain *dom, bool sva)
 {
 	struct siommu_ctx *ctx;
-	struct core_att *att;
+	struct core_att *att, *old;
 	bool had;
 	int ret;
 
@@ -1428,7 +1444,12 @@ int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
-	had = core_att_get(dev, pasid) != NULL;
+	old = core_att_get(dev, pasid);
+	had = old != NULL;
+	if (had && !sva && old->dom->type == SIOMMU_DOMAIN_SVA) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
 	/* Each attachment holds a reference: the PASID is not reused while
 	 * any device still translates with it. A PASID its owner freed gets
 	 * no new attachment, a replace included, even while old ones hold
@@ -1457,10 +1478,26 @@ out_unlock:
 	return ret;
 }
 
-int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
-					     uint32_t pasid)
+int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
+					     uint32_t pasid,
+					     struct siommu_domain *dom)
+{
+	if (dom && dom->type == SIOMMU_DOMAIN_SVA)
+		return -EINVAL;
+	return device_attach_pasid(dev, pasid, dom, false);
+}
+
+int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom)
+{
+	return device_attach_pasid(dev, pasid, dom, true);
+}
+
+/* Detach (@dev, @pasid); an SVA domain's attachment only for @sva. */
+static int device_detach_pasid(struct siommu_device *dev, uint32_t pasid, bool sva)
 {
 	struct siommu_ctx *ctx;
+	struct core_att *att;
 	int ret = 0;
 
 	if (!dev || !pasid || pasid > dev->max_pasid)
@@ -1469,13 +1506,27 @@ int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 		return -EDEADLK;
 	ctx = dev->unit->ctx;
 	pthread_mutex_lock(&ctx->lock);
-	if (!core_att_get(dev, pasid))
+	att = core_att_get(dev, pasid);
+	if (!att)
 		ret = -ENOENT;
+	else if (!sva && att->dom->type == SIOMMU_DOMAIN_SVA)
+		ret = -EBUSY;
 	else
 		att_detach_pasid(dev, pasid);
 	pthread_mutex_unlock(&ctx->lock);
 	defer_run();
 	return ret;
+}
+
+int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
+					     uint32_t pasid)
+{
+	return device_detach_pasid(dev, pasid, false);
+}
+
+int core_device_detach_pasid(struct siommu_device *dev, uint32_t pasid)
+{
+	return device_detach_pasid(dev, pasid, true);
 }
 
 struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *dev,
@@ -1501,14 +1552,18 @@ struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *d
 int SIOMMU_EXPORT siommu_device_for_each_attachment(struct siommu_device *dev,
 						   siommu_attachment_fn fn, void *arg)
 {
-	struct siommu_ctx *ctx = dev->unit->ctx;
+	struct siommu_ctx *ctx;
 	struct { uint32_t pasid; struct siommu_domain *dom; } batch[ATT_WALK_BATCH];
-	uint64_t next = 0, end = (uint64_t)dev->nr_chunks * ATT_CHUNK;
+	uint64_t next = 0, end;
 	unsigned int i, n;
 	int ret = 0;
 
+	if (!dev || !fn)
+		return -EINVAL;
 	if (core_in_queue())
 		return -EDEADLK;
+	ctx = dev->unit->ctx;
+	end = (uint64_t)dev->nr_chunks * ATT_CHUNK;
 	/* @fn runs with no lock held (core.h): the attachments are read in
 	 * batches under ctx->lock, and each batch is handed out after it is
 	 * dropped. */

@@ -408,10 +408,18 @@ int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
 			  bool supervisor, core_iopf_fn fn, void *arg,
 			  struct siommu_domain **out);
 
-/* siommu_device_attach_pasid() for SVA domains too, which the public call
- * refuses: only the binds of the domain's process attach it. */
+/* siommu_device_attach_pasid() and siommu_device_detach_pasid() for SVA
+ * domains too, which the public calls refuse: only the binds of the
+ * domain's process attach it, replace it or take it down. */
 int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			     struct siommu_domain *dom);
+int core_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
+
+/* siommu_device_set_fault_handler() of @fn only if @dev has none:
+ * -EBUSY otherwise, nothing changed. For a device model whose handler
+ * must not be taken over. */
+int core_device_set_fault_handler_excl(struct siommu_device *dev, siommu_fault_fn fn,
+				       void *arg);
 
 /*
  * Invalidate [start, last] of @dom on every attachment (IOTLB, and the

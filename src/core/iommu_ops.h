@@ -172,6 +172,13 @@ struct iommu_ops {
 	/* Undo dev_probe; every attachment is gone. */
 	void (*dev_release)(struct siommu_device *dev);
 	/*
+	 * @dev's PASID hooks were registered or removed
+	 * (siommu_device_set_pasid_hooks(): dev->pasid_hooks and its
+	 * argument are the new ones, NULL when removed). Under ctx->lock;
+	 * cannot fail. NULL: nothing to do.
+	 */
+	void (*dev_pasid_hooks)(struct siommu_device *dev);
+	/*
 	 * The IOVA ranges of @dev that must not be mapped for DMA (an
 	 * interrupt window), up to @max of them into @r; returns how many
 	 * there are (may exceed @max). No lock; never fails. NULL: none.

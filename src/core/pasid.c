@@ -355,6 +355,8 @@ int SIOMMU_EXPORT siommu_pasid_space_create(struct siommu_mem *mem,
 	struct siommu_pasid_space *s;
 	int ret = -ENOMEM;
 
+	if (!out)
+		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -424,7 +426,7 @@ int SIOMMU_EXPORT siommu_pasid_alloc(struct siommu_pasid_space *s, uint32_t min,
 	int64_t found;
 	int ret = 0;
 
-	if (!min || min > max || max > SIOMMU_PASID_MAX)
+	if (!pasid || !min || min > max || max > SIOMMU_PASID_MAX)
 		return -EINVAL;
 	space_lock(s);
 	o = owner_lookup(s, owner);
@@ -555,6 +557,8 @@ int SIOMMU_EXPORT siommu_pasid_query(struct siommu_pasid_space *s,
 
 	if (ret)
 		return ret;
+	if (!info)
+		return -EINVAL;
 	space_lock(s);
 	st = pasid_state(s, pasid);
 	if (st) {

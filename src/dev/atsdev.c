@@ -477,7 +477,9 @@ int SIOMMU_EXPORT siommu_atsdev_dma(struct siommu_atsdev *d,
 	if (!res)
 		res = &tmp;
 	memset(res, 0, sizeof(*res));
-	if (!d || !r || (len && !buf) || __builtin_add_overflow(r->addr, (uint64_t)len, &addr))
+	/* [addr, addr + len) may end at 2^64; it may not wrap past it. */
+	if (!d || !r || (len && !buf) ||
+	    (len && __builtin_add_overflow(r->addr, (uint64_t)len - 1, &addr)))
 		return -EINVAL;
 	addr = r->addr;
 	while (res->done < len) {

@@ -156,7 +156,7 @@ int SIOMMU_EXPORT siommu_cpyeng_movdir64b(struct siommu_cpyeng *e,
 {
 	int ret;
 
-	if (!e || !d)
+	if (!e || !d || (d->completion & 31))
 		return -EINVAL;
 	pthread_mutex_lock(&e->lock);
 	ret = wq_push(e, &e->dwq, d, e->dwq_pasid);
@@ -170,7 +170,8 @@ int SIOMMU_EXPORT siommu_cpyeng_enqcmd(struct siommu_cpyeng *e, const struct sio
 	int ret;
 
 	/* ENQCMD takes the PASID from IA32_PASID and faults without one. */
-	if (!e || !cpu || !d || !cpu->pasid_valid || !cpu->pasid || cpu->pasid > 0xfffff)
+	if (!e || !cpu || !d || !cpu->pasid_valid || !cpu->pasid || cpu->pasid > 0xfffff ||
+	    (d->completion & 31))
 		return -EINVAL;
 	pthread_mutex_lock(&e->lock);
 	ret = wq_push(e, &e->swq, d, cpu->pasid);
@@ -219,9 +220,13 @@ static void run_one(struct siommu_cpyeng *e, const struct wq_entry *w)
 	struct siommu_cpyeng_comp c = { .status = SIOMMU_CPYENG_SUCCESS };
 	const struct siommu_cpyeng_desc *d = &w->d;
 	struct siommu_atsdev_result res;
-	uint64_t done = 0;
+	uint64_t done = 0, last;
 
-	if (!d->len || d->len > e->cfg.max_len || (d->completion & 31)) {
+	/* A range past the top of the address space has no page to fault
+	 * in that would let it complete: refused, as a length too long. */
+	if (!d->len || d->len > e->cfg.max_len ||
+	    __builtin_add_overflow(d->src, d->len - 1, &last) ||
+	    __builtin_add_overflow(d->dst, d->len - 1, &last)) {
 		c.status = SIOMMU_CPYENG_INVALID;
 		goto out_complete;
 	}

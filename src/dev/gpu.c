@@ -213,6 +213,13 @@ int SIOMMU_EXPORT siommu_gpu_create(struct siommu_device *dev, struct siommu_gpu
 	} else {
 		ret = -EOPNOTSUPP;
 	}
+	/* The device's fault handler is the GPU's alone: a second GPU on
+	 * the device would take the first one's faults. */
+	if (!ret) {
+		ret = core_device_set_fault_handler_excl(dev, gpu_fault, gpu);
+		if (ret && gpu->smmu)
+			siommu_device_set_pasid_hooks(dev, 0, NULL, NULL);
+	}
 	if (ret) {
 		pthread_cond_destroy(&gpu->stall_cond);
 		pthread_mutex_destroy(&gpu->stall_lock);
@@ -221,7 +228,6 @@ int SIOMMU_EXPORT siommu_gpu_create(struct siommu_device *dev, struct siommu_gpu
 		free(gpu);
 		return ret;
 	}
-	siommu_device_set_fault_handler(dev, gpu_fault, gpu);
 	*out = gpu;
 	return 0;
 }
@@ -482,12 +488,17 @@ int SIOMMU_EXPORT siommu_gpu_submit(struct siommu_gpu_client *c,
 	struct siommu_gpu *gpu;
 	struct gpu_table *e = NULL;
 	uint32_t pasid;
+	uint64_t last;
 	int ret;
 
+	/* A range past the top of the address space is no address a job
+	 * can reach: a bad job, not a fault that hangs the GPU. */
 	if (!c || !job || !job->len || job->len > SIOMMU_GPU_JOB_MAX ||
 	    (unsigned int)job->op > SIOMMU_GPU_COPY ||
 	    (job->op == SIOMMU_GPU_WRITE && !job->data) ||
-	    (job->op == SIOMMU_GPU_READ && !job->out))
+	    (job->op == SIOMMU_GPU_READ && !job->out) ||
+	    (job->op != SIOMMU_GPU_WRITE && __builtin_add_overflow(job->src, job->len - 1, &last)) ||
+	    (job->op != SIOMMU_GPU_READ && __builtin_add_overflow(job->dst, job->len - 1, &last)))
 		return -EINVAL;
 	gpu = c->gpu;
 	pasid = siommu_gpu_client_pasid(c);

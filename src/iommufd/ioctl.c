@@ -18,10 +18,12 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <siommu/iommufd_abi.h>
@@ -50,6 +52,11 @@ struct ucmd {
 	struct siommu_iommufd *ictx;
 	void *cmd;
 	bool respond;		/* write the struct back, even on failure */
+	uint32_t made;		/* an object the call made, or 0: destroyed
+				 * when the struct cannot be written back, as
+				 * Linux aborts it then */
+	struct ifd_uvec arr;	/* an array the answer carries (ubuf_answer()) */
+	void *arr_buf;		/* its copy, freed after */
 	const struct siommu_iommufd_user *user;	/* NULL: this process */
 };
 
@@ -58,18 +65,48 @@ static void *uptr(uint64_t v)
 	return (void *)(uintptr_t)v;
 }
 
+/* This process's ID, which getpid(2) would ask the kernel for at every
+ * copy: kept from the first, and forgotten in a child of fork() (whose
+ * handlers run before it returns). A child made without them (clone(2)
+ * without CLONE_VM, _Fork()) does not use the checked copy; vfork()'s
+ * child shares our memory, which our ID then still names. */
+static pid_t self_pid;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void self_pid_forget(void)
+{
+	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void self_pid_watch(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_forget);
+}
+
+static pid_t self(void)
+{
+	pid_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+
+	if (!pid) {
+		pthread_once(&self_pid_once, self_pid_watch);
+		pid = getpid();
+		__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
+}
+
 /* This process's own memory, through the kernel (vm_rw()): memory that
  * is not there, or not writable, is -EFAULT rather than a fault. */
 static int self_read(void *priv, void *dst, uint64_t addr, uint64_t len)
 {
 	(void)priv;
-	return vm_rw(getpid(), false, dst, addr, len) ? -EFAULT : 0;
+	return vm_rw(self(), false, dst, addr, len) ? -EFAULT : 0;
 }
 
 static int self_write(void *priv, uint64_t addr, const void *src, uint64_t len)
 {
 	(void)priv;
-	return vm_rw(getpid(), true, (void *)src, addr, len) ? -EFAULT : 0;
+	return vm_rw(self(), true, (void *)src, addr, len) ? -EFAULT : 0;
 }
 
 /* What siommu_iommufd_ioctl_checked() needs to undo. */
@@ -85,6 +122,10 @@ static void self_made_fd(void *priv, int fd, uint32_t id)
 	c->made_fd = fd;
 	c->made_id = id;
 }
+
+const struct siommu_iommufd_user ifd_self_checked = {
+	.read = self_read, .write = self_write,
+};
 
 /* Whether @user is a caller in another process: not this process's own,
  * trusted (NULL) or checked. */
@@ -111,44 +152,134 @@ int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const v
 	return 0;
 }
 
+int ifd_ucopy_outv(const struct siommu_iommufd_user *user, const struct ifd_uvec *v,
+		   unsigned int n)
+{
+	struct iovec l[IFD_UVEC_MAX], r[IFD_UVEC_MAX];
+	uint64_t total = 0;
+	unsigned int i;
+	int ret;
+
+	/* This process's own: one call, which stops where the first piece
+	 * that cannot be written starts or ends, as the pieces one by one. */
+	if (user && user->write == self_write && n <= IFD_UVEC_MAX) {
+		for (i = 0; i < n; i++) {
+			l[i] = (struct iovec){ (void *)v[i].src, v[i].len };
+			r[i] = (struct iovec){ uptr(v[i].addr), v[i].len };
+			total += v[i].len;
+		}
+		if (total > SSIZE_MAX)
+			return -EFAULT;
+		return process_vm_writev(self(), l, n, r, n, 0) == (ssize_t)total ? 0 : -EFAULT;
+	}
+	for (i = 0; i < n; i++) {
+		ret = ifd_ucopy_out(user, v[i].addr, v[i].src, v[i].len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int ifd_ucopy_zeroed(const struct siommu_iommufd_user *user, uint64_t addr, uint64_t len)
+{
+	unsigned char b[256];
+	uint64_t i, n;
+	int ret;
+
+	for (i = 0; i < len; i += n) {
+		n = len - i < sizeof(b) ? len - i : sizeof(b);
+		ret = ifd_ucopy_in(user, b, addr + i, n);
+		if (ret)
+			return ret;
+		if (b[0] || memcmp(b, b + 1, n - 1))
+			return -E2BIG;
+	}
+	return 0;
+}
+
+int ifd_ucopy_str(const struct siommu_iommufd_user *user, char *dst, uint64_t addr,
+		  uint64_t size)
+{
+	const uint64_t page = 4096;
+	uint64_t got = 0, n;
+
+	while (got < size) {
+		/* Never past the page the NUL is on: the next may not be. */
+		n = page - (addr + got) % page;
+		if (n > size - got)
+			n = size - got;
+		if (ifd_ucopy_in(user, dst + got, addr + got, n))
+			return -EFAULT;
+		if (memchr(dst + got, 0, n))
+			return 0;
+		got += n;
+	}
+	return -EINVAL;
+}
+
+/* How ubuf_get() copies an array the caller's struct points at; with
+ * neither, the call only writes it (ubuf_put()). */
+enum {
+	UB_IN = 1,		/* the call reads it: copied in */
+	UB_PIN = 2,		/* Linux pins it for writing before the call
+				 * acts: memory the caller cannot write fails
+				 * before anything changes */
+};
+
 /*
  * An array the caller's struct points at (@len bytes at @addr), for the
  * C API: the caller's own memory for a trusted caller in this process;
- * otherwise a copy of ours, read in, and for an array the call writes
- * (@out) written back as it is, so that memory the caller cannot have
- * written fails before the call changes anything. An empty one is the
- * caller's address as it is, which the C API checks but does not
- * follow. ubuf_put() writes the copy back with @out (when @ok) and frees
- * it. 0, -ENOMEM, -EFAULT.
+ * otherwise a copy of ours, read in with UB_IN (zeroed without), and with
+ * UB_PIN written back as it is, so that memory the caller cannot write
+ * fails before the call changes anything. An empty one is the caller's
+ * address as it is, which the C API checks but does not follow.
+ * ubuf_put() writes the copy back when @ok (the call wrote it) and
+ * frees it. 0, -ENOMEM, -EFAULT.
  */
-static int ubuf_get(struct ucmd *u, uint64_t addr, uint64_t len, bool out, void **buf)
+static int ubuf_get(struct ucmd *u, uint64_t addr, uint64_t len, unsigned int how, void **buf)
 {
-	int ret;
+	int ret = 0;
 
 	if (!u->user || !len) {
 		*buf = uptr(addr);
 		return 0;
 	}
-	if (len > SIZE_MAX || !(*buf = malloc(len)))
+	if (len > SIZE_MAX)
 		return -ENOMEM;
-	ret = ifd_ucopy_in(u->user, *buf, addr, len);
-	if (!ret && out)
+	*buf = how & UB_IN ? malloc(len) : calloc(1, len);
+	if (!*buf)
+		return -ENOMEM;
+	if (how & UB_IN)
+		ret = ifd_ucopy_in(u->user, *buf, addr, len);
+	if (!ret && (how & UB_PIN))
 		ret = ifd_ucopy_out(u->user, addr, *buf, len);
 	if (ret)
 		free(*buf);
 	return ret;
 }
 
-static int ubuf_put(struct ucmd *u, uint64_t addr, void *buf, uint64_t len, bool out)
+static int ubuf_put(struct ucmd *u, uint64_t addr, void *buf, uint64_t len, bool ok)
 {
 	int ret = 0;
 
 	if (!u->user || !len)
 		return 0;
-	if (out)
+	if (ok)
 		ret = ifd_ucopy_out(u->user, addr, buf, len);
 	free(buf);
 	return ret;
+}
+
+/* The copy @buf of ubuf_get() (@len bytes), whose first @out_len bytes
+ * the call wrote, goes back to the caller with the struct's answer, in
+ * the same kernel call, just before it (Linux writes the array first). */
+static void ubuf_answer(struct ucmd *u, uint64_t addr, void *buf, uint64_t len,
+			uint64_t out_len)
+{
+	if (!u->user || !len)
+		return;
+	u->arr = (struct ifd_uvec){ addr, buf, out_len };
+	u->arr_buf = buf;
 }
 
 static int destroy(struct ucmd *u)
@@ -166,8 +297,11 @@ static int ioas_alloc(struct ucmd *u)
 	if (c->flags)
 		return -EOPNOTSUPP;
 	ret = siommu_ioas_alloc(u->ictx, &c->out_ioas_id);
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_ioas_id;
+	u->respond = true;
+	return 0;
 }
 
 static int ioas_allow_iovas(struct ucmd *u)
@@ -181,7 +315,7 @@ static int ioas_allow_iovas(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (c->num_iovas && !c->allowed_iovas)
 		return -EFAULT;
-	ret = ubuf_get(u, c->allowed_iovas, len, false, &ranges);
+	ret = ubuf_get(u, c->allowed_iovas, len, UB_IN, &ranges);
 	if (ret)
 		return ret;
 	ret = siommu_ioas_allow_iovas(u->ictx, c->ioas_id, ranges, c->num_iovas);
@@ -219,22 +353,25 @@ static int ioas_iova_ranges(struct ucmd *u)
 	uint64_t align = 0, len = (uint64_t)c->num_iovas * sizeof(struct iommu_iova_range);
 	uint32_t num = c->num_iovas;
 	void *ranges;
-	int ret, put;
+	int ret;
 
 	if (c->__reserved)
 		return -EOPNOTSUPP;
 	if (num && !c->allowed_iovas)
 		return -EFAULT;
-	ret = ubuf_get(u, c->allowed_iovas, len, true, &ranges);
+	ret = ubuf_get(u, c->allowed_iovas, len, 0, &ranges);
 	if (ret)
 		return ret;
 	ret = siommu_ioas_iova_ranges(u->ictx, c->ioas_id, ranges, &num, &align);
-	/* Too small an array still gets the ranges that fit, as Linux's. */
-	put = ubuf_put(u, c->allowed_iovas, ranges, len, !ret || ret == -EMSGSIZE);
-	if (put)
-		ret = put;
-	if (ret && ret != -EMSGSIZE)
+	if (ret && ret != -EMSGSIZE) {
+		ubuf_put(u, c->allowed_iovas, ranges, len, false);
 		return ret;
+	}
+	/* The ranges that fit, too small an array or not, as Linux's; the
+	 * elements past them are the caller's still. */
+	ubuf_answer(u, c->allowed_iovas, ranges, len,
+		    (num < c->num_iovas ? num : c->num_iovas) *
+		    (uint64_t)sizeof(struct iommu_iova_range));
 	/* -EMSGSIZE reports the count the caller needs. */
 	c->num_iovas = num;
 	c->out_iova_alignment = align;
@@ -389,7 +526,7 @@ static int hwpt_alloc(struct ucmd *u)
 			return -EINVAL;
 		if (!c->data_uptr)
 			return -EFAULT;
-		ret = ubuf_get(u, c->data_uptr, c->data_len, false, &data);
+		ret = ubuf_get(u, c->data_uptr, c->data_len, UB_IN, &data);
 		if (ret)
 			return ret;
 		ret = siommu_hwpt_alloc_nested(u->ictx, &(struct siommu_hwpt_nested_cfg){
@@ -399,8 +536,11 @@ static int hwpt_alloc(struct ucmd *u)
 		}, &c->out_hwpt_id);
 		ubuf_put(u, c->data_uptr, data, c->data_len, false);
 	}
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_hwpt_id;
+	u->respond = true;
+	return 0;
 }
 
 /*
@@ -446,7 +586,7 @@ static int hwpt_invalidate(struct ucmd *u)
 	}
 	/* A missing array is the library's -EINVAL, not a fault in the copy. */
 	data = NULL;
-	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, false, &data) : 0;
+	ret = c->data_uptr ? ubuf_get(u, c->data_uptr, len, UB_IN, &data) : 0;
 	if (ret == -EFAULT)
 		ret = entries_get(u, c->data_uptr, c->entry_len, &n, &data);
 	if (ret) {
@@ -476,19 +616,23 @@ static int viommu_alloc(struct ucmd *u)
 	if (c->__reserved)
 		return -EOPNOTSUPP;
 	len = c->type == IOMMU_VIOMMU_TYPE_SELFTEST ? c->data_len : 0;
-	ret = ubuf_get(u, c->data_uptr, len, true, &data);
+	ret = ubuf_get(u, c->data_uptr, len, UB_IN, &data);
 	if (ret)
 		return ret;
 	ret = siommu_viommu_alloc_data(u->ictx, c->flags, c->type, c->dev_id, c->hwpt_id,
 				       data, c->data_len, &c->out_viommu_id);
-	/* The mock's data answers in place too. */
+	/* The mock's data answers in place too; a vIOMMU that cannot
+	 * answer goes, as Linux aborts it. */
 	put = ubuf_put(u, c->data_uptr, data, len, !ret);
 	if (!ret && put) {
 		siommu_iommufd_obj_destroy(u->ictx, c->out_viommu_id);
 		ret = put;
 	}
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_viommu_id;
+	u->respond = true;
+	return 0;
 }
 
 static int vdevice_alloc(struct ucmd *u)
@@ -498,8 +642,11 @@ static int vdevice_alloc(struct ucmd *u)
 
 	ret = siommu_vdevice_alloc(u->ictx, c->viommu_id, c->dev_id, c->virt_id,
 				   &c->out_vdevice_id);
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_vdevice_id;
+	u->respond = true;
+	return 0;
 }
 
 static int veventq_alloc(struct ucmd *u)
@@ -532,8 +679,11 @@ static int hw_queue_alloc(struct ucmd *u)
 
 	ret = siommu_hw_queue_alloc(u->ictx, c->viommu_id, c->flags, c->type, c->index,
 				    c->nesting_parent_iova, c->length, &c->out_hw_queue_id);
-	u->respond = !ret;
-	return ret;
+	if (ret)
+		return ret;
+	u->made = c->out_hw_queue_id;
+	u->respond = true;
+	return 0;
 }
 
 static int get_hw_info(struct ucmd *u)
@@ -545,7 +695,7 @@ static int get_hw_info(struct ucmd *u)
 	uint64_t caps = 0;
 	uint8_t pasid_log2 = 0;
 	void *data;
-	int ret, put;
+	int ret;
 
 	if (c->flags & ~(uint32_t)IOMMU_HW_INFO_FLAG_INPUT_TYPE)
 		return -EOPNOTSUPP;
@@ -553,18 +703,18 @@ static int get_hw_info(struct ucmd *u)
 		return -EOPNOTSUPP;
 	if (c->data_len && !c->data_uptr)
 		return -EFAULT;
-	ret = ubuf_get(u, c->data_uptr, c->data_len, true, &data);
+	ret = ubuf_get(u, c->data_uptr, c->data_len, 0, &data);
 	if (ret)
 		return ret;
 	ret = siommu_iommufd_get_hw_info(u->ictx, c->dev_id, want, &type, data, c->data_len,
 					 &len, &caps, &pasid_log2);
-	/* The data goes back failed or not: a refused type leaves it as it
-	 * was. */
-	put = ubuf_put(u, c->data_uptr, data, c->data_len, true);
-	if (!ret)
-		ret = put;
-	if (ret)
+	/* Linux writes the data only once the call succeeded: a refused
+	 * type, or any other refusal, leaves it as it was. */
+	if (ret) {
+		ubuf_put(u, c->data_uptr, data, c->data_len, false);
 		return ret;
+	}
+	ubuf_answer(u, c->data_uptr, data, c->data_len, c->data_len);
 	c->data_len = len;
 	c->out_data_type = type;
 	c->out_capabilities = caps;
@@ -598,7 +748,9 @@ static int hwpt_get_dirty_bitmap(struct ucmd *u)
 	 * it (it refuses other page sizes before following the pointer). */
 	if (c->page_size && !(c->page_size & (c->page_size - 1)) && c->length)
 		len = (c->length / c->page_size + 63) / 64 * 8;
-	ret = ubuf_get(u, c->data, len, true, &bitmap);
+	/* Linux pins the bitmap for writing before it reads and clears a
+	 * bit: a bitmap the caller cannot write leaves the bits set. */
+	ret = ubuf_get(u, c->data, len, UB_IN | UB_PIN, &bitmap);
 	if (ret)
 		return ret;
 	ret = siommu_hwpt_get_dirty_bitmap(u->ictx, c->hwpt_id, c->iova, c->length,
@@ -649,7 +801,7 @@ static int test_cmd_copied(struct ucmd *u, struct iommu_test_cmd *c)
 	}
 	if (len && !addr)
 		return dirty ? -EINVAL : -EFAULT;	/* as the operation says */
-	ret = ubuf_get(u, addr, len, out, &buf);
+	ret = ubuf_get(u, addr, len, out ? 0 : UB_IN, &buf);
 	if (ret)
 		return ret;
 	*field = (uintptr_t)buf;
@@ -774,38 +926,23 @@ static const struct ioctl_op ops[] = {
 	},
 };
 
-/* Whether command @request writes its struct @cmd back (u->respond) on
- * some outcome. */
-static bool writes(unsigned long request, const void *cmd)
-{
-	switch (request) {
-	case IOMMU_DESTROY:
-	case IOMMU_IOAS_ALLOW_IOVAS:
-	case IOMMU_HWPT_SET_DIRTY_TRACKING:
-		return false;
-	case IOMMU_VFIO_IOAS:
-		return ((const struct iommu_vfio_ioas *)cmd)->op == IOMMU_VFIO_IOAS_GET;
-	default:
-		return true;
-	}
-}
-
 /* Room for the largest struct of the table. */
-#define UCMD_MAX 72
+_Static_assert(sizeof(struct iommu_test_cmd) <= IFD_IOCTL_ANSWER_MAX, "answer room");
 
-/* Both entry points: @arg is the caller's address of the struct. */
+/* Every entry point: @arg is the caller's address of the struct; our copy
+ * of it goes to @answer (IFD_IOCTL_ANSWER_MAX bytes, or NULL) when the
+ * call succeeds. */
 static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t arg,
-		    const struct siommu_iommufd_user *user)
+		    const struct siommu_iommufd_user *user, void *answer)
 {
 	union {
 		uint64_t align;
-		unsigned char b[UCMD_MAX];
+		unsigned char b[IFD_IOCTL_ANSWER_MAX];
 	} buf;
-	unsigned char tail[64];
 	const struct ioctl_op *op;
 	struct ucmd u = { .ictx = ictx, .cmd = buf.b, .user = user };
 	unsigned long nr = request & 0xff;
-	uint32_t usize, ksize, i, n;
+	uint32_t usize, ksize;
 	bool whole;
 	int ret;
 
@@ -836,44 +973,55 @@ static int dispatch(struct siommu_iommufd *ictx, unsigned long request, uint64_t
 		return -EINVAL;
 	/* Bytes past what we know must be zero: the caller asks nothing of
 	 * a field it cannot know we lack. */
-	for (i = op->size; i < usize; i += n) {
-		n = usize - i < sizeof(tail) ? usize - i : (uint32_t)sizeof(tail);
-		ret = ifd_ucopy_in(user, tail, arg + i, n);
-		if (ret)
-			return ret;
-		if (tail[0] || memcmp(tail, tail + 1, n - 1))
-			return -E2BIG;
-	}
+	if (usize > op->size && (ret = ifd_ucopy_zeroed(user, arg + op->size, usize - op->size)))
+		return ret;
 	ksize = usize < op->size ? usize : op->size;
 	ret = 0;
 	if (whole)
 		memset(buf.b + ksize, 0, op->size - ksize);
 	else
 		ret = ifd_ucopy_in(user, buf.b, arg, ksize);
-	/* A struct the call answers in, written back as it is first: one
-	 * the caller cannot have written fails before anything changes. */
-	if (!ret && user && writes(request, buf.b))
-		ret = ifd_ucopy_out(user, arg, buf.b, ksize);
 	if (ret)
 		return ret;
+	/* The command acts, then answers, as Linux's: what it did stays (a
+	 * mapping made or removed) when the answer cannot be written, unless
+	 * Linux undoes it then: an object made goes (u.made), and the mock
+	 * driver undoes its own. */
 	ret = op->fn(&u);
 	if (u.respond) {
-		int out = ifd_ucopy_out(user, arg, buf.b, ksize);
+		struct ifd_uvec v[2] = { u.arr, { arg, buf.b, ksize } };
+		int out = u.arr_buf ? ifd_ucopy_outv(user, v, 2) :
+				      ifd_ucopy_out(user, arg, buf.b, ksize);
 
-		if (!ret)
+		if (out && !ret && u.made)
+			siommu_iommufd_obj_destroy(ictx, u.made);
+		else if (out && !ret && op->test)
+			ifd_test_cmd_abort(ictx, buf.b);
+		/* -EFAULT, whatever the command said (IOVA_RANGES's
+		 * -EMSGSIZE, HWPT_INVALIDATE's error), as Linux's. */
+		if (out)
 			ret = out;
 	}
+	free(u.arr_buf);
+	if (!ret && answer)
+		memcpy(answer, buf.b, sizeof(buf.b));
 	return ret;
 }
 
 int SIOMMU_EXPORT siommu_iommufd_ioctl(struct siommu_iommufd *ictx, unsigned long request,
 				       void *arg)
 {
-	return dispatch(ictx, request, (uintptr_t)arg, NULL);
+	return dispatch(ictx, request, (uintptr_t)arg, NULL, NULL);
 }
 
 int SIOMMU_EXPORT siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx,
 					       unsigned long request, void *arg)
+{
+	return ifd_ioctl_checked(ictx, request, arg, NULL);
+}
+
+int ifd_ioctl_checked(struct siommu_iommufd *ictx, unsigned long request, void *arg,
+		      void *answer)
 {
 	struct self_call c = { .made_fd = -1 };
 	const struct siommu_iommufd_user self = {
@@ -882,7 +1030,7 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl_checked(struct siommu_iommufd *ictx,
 	};
 	int ret;
 
-	ret = dispatch(ictx, request, (uintptr_t)arg, &self);
+	ret = dispatch(ictx, request, (uintptr_t)arg, &self, answer);
 	/* A queue whose fd the caller could not be told of goes again. */
 	if (ret < 0 && c.made_fd >= 0) {
 		close(c.made_fd);
@@ -898,7 +1046,7 @@ int SIOMMU_EXPORT siommu_iommufd_ioctl_user(struct siommu_iommufd *ictx,
 	if (!user || !user->read || !user->write || !user->map_file || !user->fd ||
 	    !user->made_fd)
 		return -EINVAL;
-	return dispatch(ictx, request, arg, user);
+	return dispatch(ictx, request, arg, user, NULL);
 }
 
 /* Events go to the caller's buffer as the C API writes them. */

@@ -59,6 +59,7 @@
 #include <siommu/iommufd_ioctl.h>
 #include <siommu/iova.h>
 #include "core/core_internal.h"
+#include "iommufd/ucopy.h"
 #include "util/compiler.h"
 #include "util/fifo_lock.h"
 
@@ -585,6 +586,11 @@ void ifd_ioas_revoke_dmabuf(struct siommu_iommufd *ictx, const struct ifd_dmabuf
 /* IOMMU_TEST_CMD's operation on @cmd (a struct iommu_test_cmd); sets
  * *respond when it is to be written back. */
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond);
+/* Undo what IOMMU_TEST_CMD @cmd did (it succeeded, and answered in
+ * @cmd), where Linux undoes it when the answer cannot be written: a mock
+ * device goes, an access is closed, pages an access pinned are let go.
+ * The other operations keep what they did. */
+void ifd_test_cmd_abort(struct siommu_iommufd *ictx, const void *cmd);
 
 /* A piece of an IOAS range: @len bytes at @iova of @area. */
 typedef int (*ifd_piece_fn)(void *arg, struct ifd_area *area, uint64_t iova, uint64_t len);
@@ -652,16 +658,10 @@ int ifd_vfio_compat_ioctl(struct siommu_iommufd *ictx, unsigned long request, ui
 			  const struct siommu_iommufd_user *user);
 
 /*
- * The caller's memory (ioctl.c), @user NULL for this process's own:
- * ifd_ucopy_in - its @len bytes at @addr into @dst; ifd_ucopy_out - @len
- * bytes of @src to its @addr; 0, -EFAULT.
- * ifd_umap - IOAS_MAP of its [@uva, @uva + @length): siommu_ioas_map(),
- * or siommu_ioas_map_file() of the file @user's map_file gives.
+ * ifd_umap - IOAS_MAP of the caller's [@uva, @uva + @length) (ucopy.h's
+ * @user): siommu_ioas_map(), or siommu_ioas_map_file() of the file
+ * @user's map_file gives.
  */
-int ifd_ucopy_in(const struct siommu_iommufd_user *user, void *dst, uint64_t addr,
-		 uint64_t len);
-int ifd_ucopy_out(const struct siommu_iommufd_user *user, uint64_t addr, const void *src,
-		  uint64_t len);
 int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user,
 	     uint32_t ioas_id, uint32_t flags, uint64_t uva, uint64_t length, uint64_t *iova);
 

@@ -873,6 +873,36 @@ int ifd_test_viommu_data(struct siommu_iommufd *ictx, struct ifd_viommu *v, void
 	return 0;
 }
 
+void ifd_test_cmd_abort(struct siommu_iommufd *ictx, const void *cmd)
+{
+	const struct iommu_test_cmd *c = cmd;
+	struct test_access *ta;
+	struct ifd_access *acc;
+	int fd;
+
+	switch (c->op) {
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		/* The mock device goes, with its binding and attachment. */
+		siommu_iommufd_obj_destroy(ictx, c->mock_domain.out_stdev_id);
+		break;
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+		fd = (int)c->create_access.out_access_fd;
+		siommu_iommufd_access_close(ictx, fd);
+		close(fd);
+		break;
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		ta = test_access_get(ictx, (int)c->id, &acc);
+		if (ta) {
+			destroy_access_pages(ta, c->access_pages.out_access_pages_id);
+			ifd_obj_put(ictx, &acc->obj);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 int ifd_test_cmd(struct siommu_iommufd *ictx, void *cmd, bool *respond)
 {
 	struct iommu_test_cmd *c = cmd;

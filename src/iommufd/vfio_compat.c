@@ -39,6 +39,8 @@ int SIOMMU_EXPORT siommu_vfio_ioas_get(struct siommu_iommufd *ictx, uint32_t *io
 {
 	uint32_t id;
 
+	if (!ictx || !ioas_id)
+		return -EINVAL;
 	pthread_mutex_lock(&ictx->lock);
 	id = ictx->vfio_ioas;
 	pthread_mutex_unlock(&ictx->lock);
@@ -76,6 +78,8 @@ int SIOMMU_EXPORT siommu_vfio_ioas_create(struct siommu_iommufd *ictx, uint32_t 
 	uint32_t id, cur;
 	int ret;
 
+	if (!ictx || !ioas_id)
+		return -EINVAL;
 	do {
 		if (!siommu_vfio_ioas_get(ictx, ioas_id))
 			return 0;
@@ -103,26 +107,19 @@ int SIOMMU_EXPORT siommu_vfio_ioas_create(struct siommu_iommufd *ictx, uint32_t 
 	return 0;
 }
 
-/* ifd_vfio_copy_in() of the caller's @arg through @user. */
-static int vfio_ucopy_in(const struct siommu_iommufd_user *user, void *k, size_t ksize,
-			 uint64_t arg, uint32_t min, uint32_t *argsz)
+int ifd_vfio_copy_in(const struct siommu_iommufd_user *user, void *k, size_t ksize,
+		     uint64_t arg, uint32_t min, uint32_t *argsz)
 {
 	int ret;
 
 	if (!arg)
 		return -EFAULT;
-	ret = ifd_ucopy_in(user, argsz, arg, sizeof(*argsz));
+	memset(k, 0, ksize);
+	ret = ifd_ucopy_in(user, k, arg, min);
 	if (ret)
 		return ret;
-	if (*argsz < min)
-		return -EINVAL;
-	memset(k, 0, ksize);
-	return ifd_ucopy_in(user, k, arg, *argsz < ksize ? *argsz : ksize);
-}
-
-int ifd_vfio_copy_in(void *k, size_t ksize, const void *arg, uint32_t min, uint32_t *argsz)
-{
-	return vfio_ucopy_in(NULL, k, ksize, (uintptr_t)arg, min, argsz);
+	memcpy(argsz, k, sizeof(*argsz));
+	return *argsz < min ? -EINVAL : 0;
 }
 
 static int check_extension(struct siommu_iommufd *ictx, unsigned long ext)
@@ -217,11 +214,12 @@ static int get_info(struct siommu_iommufd *ictx, uint64_t arg,
 	struct vfio_iommu_type1_info info;
 	const void *caps[2];
 	size_t sizes[2], total = sizeof(info), last = 0;
-	uint32_t argsz, id;
-	unsigned int i;
+	uint32_t argsz, id, next[2];
+	struct ifd_uvec v[5];
+	unsigned int i, n = 0;
 	int ret;
 
-	ret = vfio_ucopy_in(user, &info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(user, &info, sizeof(info), arg, VFIO_IOMMU_GET_INFO_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	ret = siommu_vfio_ioas_get(ictx, &id);
@@ -232,23 +230,27 @@ static int get_info(struct siommu_iommufd *ictx, uint64_t arg,
 	caps[0] = &avail;
 	sizes[0] = sizeof(avail);
 	caps[1] = ranges;
-	for (i = 0; !ret && i < 2; i++) {
+	/* Linux's writes, in its order, in one go: the pieces are all known
+	 * before the first is written. */
+	for (i = 0; i < 2; i++) {
 		if (argsz >= total + sizes[i])
-			ret = ifd_ucopy_out(user, arg + total, caps[i], sizes[i]);
-		if (!ret && last && argsz >= total)
-			ret = ifd_ucopy_out(user, arg + last +
-					    offsetof(struct vfio_info_cap_header, next),
-					    &(uint32_t){ (uint32_t)total }, sizeof(uint32_t));
+			v[n++] = (struct ifd_uvec){ arg + total, caps[i], sizes[i] };
+		if (last && argsz >= total) {
+			next[i] = (uint32_t)total;
+			v[n++] = (struct ifd_uvec){
+				arg + last + offsetof(struct vfio_info_cap_header, next),
+				&next[i], sizeof(next[i]) };
+		}
 		last = total;
 		total += align8(sizes[i]);
 	}
-	free(ranges);
-	if (ret)
-		return ret;
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
 	info.cap_offset = argsz >= total ? sizeof(info) : 0;
 	info.argsz = (uint32_t)total;
-	return ifd_ucopy_out(user, arg, &info, argsz < sizeof(info) ? argsz : sizeof(info));
+	v[n++] = (struct ifd_uvec){ arg, &info, argsz < sizeof(info) ? argsz : sizeof(info) };
+	ret = ifd_ucopy_outv(user, v, n);
+	free(ranges);
+	return ret;
 }
 
 static int map_dma(struct siommu_iommufd *ictx, uint64_t arg,
@@ -260,7 +262,7 @@ static int map_dma(struct siommu_iommufd *ictx, uint64_t arg,
 	uint32_t argsz, id;
 	int ret;
 
-	ret = vfio_ucopy_in(user, &m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(user, &m, sizeof(m), arg, VFIO_IOMMU_MAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (m.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
@@ -284,11 +286,7 @@ static int unmap_dma(struct siommu_iommufd *ictx, uint64_t arg,
 	uint32_t argsz, id;
 	int ret;
 
-	ret = vfio_ucopy_in(user, &u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
-	/* Written back as it is first: a struct the caller cannot have
-	 * written fails before anything is unmapped. */
-	if (!ret && user)
-		ret = ifd_ucopy_out(user, arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE);
+	ret = ifd_vfio_copy_in(user, &u, sizeof(u), arg, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE, &argsz);
 	if (ret)
 		return ret;
 	if (u.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
@@ -305,7 +303,8 @@ static int unmap_dma(struct siommu_iommufd *ictx, uint64_t arg,
 		if (!ret)
 			ret = ifd_ioas_unmap(ictx, id, u.iova, u.size, true, &unmapped);
 	}
-	/* size reports the bytes unmapped, failed or not (0 then). */
+	/* size reports the bytes unmapped, failed or not (0 then); what
+	 * was unmapped stays so when it cannot, as Linux's. */
 	u.size = unmapped;
 	return ifd_ucopy_out(user, arg, &u, VFIO_IOMMU_UNMAP_DMA_MIN_SIZE) ?: ret;
 }

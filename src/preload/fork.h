@@ -17,8 +17,7 @@
 
 /* ---- fork_chan.c: the wire format and the channel ---- */
 
-/* The largest buffer a read(), write() or VFIO struct of a child moves at
- * once. */
+/* The largest buffer a read() or write() of a child moves at once. */
 #define XFER_MAX (1u << 20)
 
 enum rq_op { RQ_IOCTL = 1, RQ_READ, RQ_WRITE, RQ_PREAD, RQ_PWRITE, RQ_CLOSE, RQ_OPEN, RQ_FORK,

@@ -282,17 +282,24 @@ static int64_t serve_test_fd(struct conn *c, struct pctx *pc, struct call *call,
 	return ret;
 }
 
+/* The child's memory, fds, process and buckets as the ioctl layer
+ * reaches them, for @call on connection @c. */
+static struct siommu_iommufd_user call_user(const struct conn *c, struct call *call)
+{
+	return (struct siommu_iommufd_user){
+		.read = hook_read, .write = hook_write, .map_file = hook_map_file,
+		.fd = hook_fd, .made_fd = hook_made_fd, .pidfd = hook_pidfd, .priv = call,
+		.acct_user = c->acct[0], .acct_process = c->acct[1],
+	};
+}
+
 /* IOCTL on a context's handle: the ioctl layer on the child's memory; a
  * queue the call makes becomes a handle, its fd riding back. */
 static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call *call,
 				   int *out_fd, int32_t *out_handle)
 {
 	const struct pfd *f = &self;	/* handle_add() may move the table */
-	const struct siommu_iommufd_user user = {
-		.read = hook_read, .write = hook_write, .map_file = hook_map_file,
-		.fd = hook_fd, .made_fd = hook_made_fd, .pidfd = hook_pidfd, .priv = call,
-		.acct_user = c->acct[0], .acct_process = c->acct[1],
-	};
+	const struct siommu_iommufd_user user = call_user(c, call);
 	const struct rq *q = call->q;
 	struct pfd nf;
 	int ret, h;
@@ -332,8 +339,11 @@ static int64_t serve_iommufd_ioctl(struct conn *c, struct pfd self, struct call 
 	return ret;
 }
 
-/* IOCTL on a VFIO device file's handle: its struct (argsz bytes) copied
- * in and back; BIND's iommufd is the handle the child names. */
+/* IOCTL on a VFIO device or group file's handle: the file on the child's
+ * memory, as on the opener's own; BIND's iommufd and SET_CONTAINER's
+ * container are the handle the child names. The device file
+ * GET_DEVICE_FD opens becomes a handle (*out_handle) the child gives an
+ * fd. */
 struct vfio_resolve {
 	struct conn *c;
 	int32_t handle;
@@ -354,68 +364,19 @@ static int resolve_ctx(void *priv, int fd, struct pctx **out)
 	return 0;
 }
 
-/* The child's string at @addr, its NUL included, into @buf (@size
- * bytes): 0, -EFAULT, or -EINVAL when it does not end within @size. It
- * reads a page at a time, never past the page the NUL is on. */
-static int pid_read_str(pid_t pid, uint64_t addr, char *buf, size_t size)
+static int64_t serve_vfio_ioctl(struct conn *c, const struct pfd *f, struct call *call,
+				int32_t *out_handle)
 {
-	size_t got = 0, n;
-	long page = sysconf(_SC_PAGESIZE);
-
-	while (got < size) {
-		n = (size_t)page - (size_t)((addr + got) % (uint64_t)page);
-		if (n > size - got)
-			n = size - got;
-		if (pid_rw(pid, false, buf + got, addr + got, n))
-			return -EFAULT;
-		if (memchr(buf + got, 0, n))
-			return 0;
-		got += n;
-	}
-	return -EINVAL;
-}
-
-/* A group file's requests that carry memory: GET_STATUS's struct, by
- * argsz; SET_CONTAINER's fd, whose context is the handle the child names
- * (as BIND's iommufd); GET_DEVICE_FD's name. The device file
- * GET_DEVICE_FD opens becomes a handle (*out_handle) the child gives an
- * fd. Others go as the opener's call would take them. */
-static int64_t serve_group_ioctl(struct conn *c, const struct pfd *f, const struct rq *q,
-				 const struct vfio_ctx_resolver *res, int32_t *out_handle)
-{
-	struct vfio_group_status st = { 0 };
+	const struct siommu_iommufd_user user = call_user(c, call);
+	const struct rq *q = call->q;
+	struct vfio_resolve r = { c, q->aux };
+	struct vfio_ctx_resolver res = { resolve_ctx, &r };
 	struct vfio_file *vf = NULL;
-	char name[GROUP_NAME_MAX];
-	void *arg = NULL;
-	int ret, fd, h;
+	int ret, h;
 
-	if (q->arg) {
-		switch (q->request) {
-		case VFIO_GROUP_GET_STATUS:
-			arg = &st;
-			ret = pid_rw(q->pid, false, &st, q->arg, sizeof(st.argsz));
-			if (!ret && st.argsz >= sizeof(st))
-				ret = pid_rw(q->pid, false, &st, q->arg, sizeof(st));
-			break;
-		case VFIO_GROUP_SET_CONTAINER:
-			arg = &fd;
-			ret = pid_rw(q->pid, false, &fd, q->arg, sizeof(fd));
-			break;
-		case VFIO_GROUP_GET_DEVICE_FD:
-			arg = name;
-			ret = pid_read_str(q->pid, q->arg, name, sizeof(name));
-			break;
-		default:
-			arg = &(uint64_t){ 0 };
-			ret = 0;
-		}
-		if (ret)
-			return ret;
-	}
-	ret = group_file_ioctl(f->grp, q->request, arg, res, &vf);
-	/* GET_STATUS writes its flags back, as the opener's call does. */
-	if (!ret && q->request == VFIO_GROUP_GET_STATUS)
-		ret = pid_rw(q->pid, true, &st, q->arg, VFIO_GROUP_GET_STATUS_MIN_SIZE);
+	if (f->vf)
+		return vfio_file_ioctl(f->vf, q->request, q->arg, &user, &res);
+	ret = group_file_ioctl(f->grp, q->request, q->arg, &user, &res, &vf);
 	if (ret || !vf)
 		return ret;
 	h = handle_add(c, &(struct pfd){ .vf = vf });
@@ -425,51 +386,6 @@ static int64_t serve_group_ioctl(struct conn *c, const struct pfd *f, const stru
 	}
 	*out_handle = h;
 	return 0;
-}
-
-static int64_t serve_vfio_ioctl(struct conn *c, const struct pfd *f, const struct rq *q,
-				int32_t *out_handle)
-{
-	struct vfio_resolve r = { c, q->aux };
-	struct vfio_ctx_resolver res = { resolve_ctx, &r };
-	uint64_t none = 0;
-	uint32_t argsz = 0;
-	void *buf;
-	int ret;
-
-	if (f->grp)
-		return serve_group_ioctl(c, f, q, &res, out_handle);
-	if (!q->arg)
-		return -EFAULT;
-	/* What the file does not answer it refuses before its struct. */
-	switch (q->request) {
-	case VFIO_DEVICE_BIND_IOMMUFD:
-	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
-	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
-	case VFIO_DEVICE_GET_INFO:
-	case VFIO_DEVICE_GET_REGION_INFO:
-		break;
-	default:
-		return vfio_file_ioctl(f->vf, q->request, &none, &res);
-	}
-	ret = pid_rw(q->pid, false, &argsz, q->arg, sizeof(argsz));
-	if (ret)
-		return ret;
-	if (argsz < sizeof(argsz))
-		argsz = sizeof(argsz);
-	if (argsz > XFER_MAX)
-		return -ENOMEM;
-	buf = malloc(argsz);
-	if (!buf)
-		return -ENOMEM;
-	ret = pid_rw(q->pid, false, buf, q->arg, argsz);
-	if (!ret)
-		ret = vfio_file_ioctl(f->vf, q->request, buf, &res);
-	/* Only what the call wrote differs: write the struct back. */
-	if (!ret)
-		ret = pid_rw(q->pid, true, buf, q->arg, argsz);
-	free(buf);
-	return ret;
 }
 
 /* READ..PWRITE: the child's buffer through one of ours. */
@@ -622,7 +538,7 @@ static void serve_one(struct conn *c, const struct rq *q, int in_fd)
 		if (!f)
 			p.ret = -EBADF;
 		else if (f->vf || f->grp)
-			p.ret = serve_vfio_ioctl(c, f, q, &p.handle);
+			p.ret = serve_vfio_ioctl(c, f, &call, &p.handle);
 		else
 			p.ret = serve_iommufd_ioctl(c, *f, &call, &out_fd, &p.handle);
 		if (call.not_shared && p.ret == -EREMOTE) {

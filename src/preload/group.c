@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <siommu/vfio_abi.h>
@@ -154,14 +155,16 @@ static unsigned int group_id(const struct group_file *g)
 
 /* GET_STATUS: with a container, viable and set; without, viable unless a
  * device of the group is bound (its DMA claimed by someone). */
-static int get_status(struct group_file *g, void *arg)
+static int get_status(struct group_file *g, const struct siommu_iommufd_user *user,
+		      uint64_t arg)
 {
 	struct vfio_group_status st;
 	uint32_t argsz;
 	unsigned int i;
 	int id, ret;
 
-	ret = ifd_vfio_copy_in(&st, sizeof(st), arg, VFIO_GROUP_GET_STATUS_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(user, &st, sizeof(st), arg, VFIO_GROUP_GET_STATUS_MIN_SIZE,
+			       &argsz);
 	if (ret)
 		return ret;
 	st.flags = 0;
@@ -173,21 +176,21 @@ static int get_status(struct group_file *g, void *arg)
 			if ((unsigned int)id == group_id(g) && machine_device_taken(i))
 				st.flags = 0;
 	}
-	memcpy(arg, &st, VFIO_GROUP_GET_STATUS_MIN_SIZE);
-	return 0;
+	return ifd_ucopy_out(user, arg, &st, VFIO_GROUP_GET_STATUS_MIN_SIZE);
 }
 
 /* SET_CONTAINER: Linux's order of checks: the fd, a container already
  * set, the fd's kind. */
-static int set_container(struct group_file *g, void *arg, const struct vfio_ctx_resolver *res)
+static int set_container(struct group_file *g, const struct siommu_iommufd_user *user,
+			 uint64_t arg, const struct vfio_ctx_resolver *res)
 {
 	struct pctx *pc;
 	uint32_t ioas;
 	int fd, ret;
 
-	if (!arg)
-		return -EFAULT;
-	memcpy(&fd, arg, sizeof(fd));
+	ret = ifd_ucopy_in(user, &fd, arg, sizeof(fd));
+	if (ret)
+		return ret;
 	ret = res ? res->fn(res->priv, fd, &pc) : pctx_from_fd(fd, &pc);
 	if (ret == -EBADF)
 		return ret;
@@ -218,20 +221,25 @@ static int unset_container(struct group_file *g)
 	return 0;
 }
 
-/* GET_DEVICE_FD: the device named @arg, of this group. */
-static int get_device_fd(struct group_file *g, const char *arg, struct vfio_file **out)
+/* GET_DEVICE_FD: the device named by the string at @arg, of this group. */
+static int get_device_fd(struct group_file *g, const struct siommu_iommufd_user *user,
+			 uint64_t arg, struct vfio_file **out)
 {
 	struct vfio_file *vf;
+	char *name;
 	unsigned int i;
 	int id, ret;
 
-	if (!arg)
-		return -EFAULT;
-	if (strnlen(arg, GROUP_NAME_MAX) == GROUP_NAME_MAX)
-		return -EINVAL;
-	for (i = 0; (id = machine_device_group(i)) >= 0; i++)
-		if ((unsigned int)id == group_id(g) && machine_device_named(i, arg))
+	name = malloc(GROUP_NAME_MAX);
+	if (!name)
+		return -ENOMEM;
+	ret = ifd_ucopy_str(user, name, arg, GROUP_NAME_MAX);
+	for (i = 0; !ret && (id = machine_device_group(i)) >= 0; i++)
+		if ((unsigned int)id == group_id(g) && machine_device_named(i, name))
 			break;
+	free(name);
+	if (ret)
+		return ret;
 	if (id < 0)
 		return -ENODEV;
 	if (!g->pc)
@@ -257,20 +265,21 @@ static int get_device_fd(struct group_file *g, const char *arg, struct vfio_file
 	return 0;
 }
 
-int group_file_ioctl(struct group_file *g, unsigned long request, void *arg,
-		     const struct vfio_ctx_resolver *res, struct vfio_file **dev)
+int group_file_ioctl(struct group_file *g, unsigned long request, uint64_t arg,
+		     const struct siommu_iommufd_user *user, const struct vfio_ctx_resolver *res,
+		     struct vfio_file **dev)
 {
 	int ret;
 
 	pthread_mutex_lock(&g->lock);
 	if (request == VFIO_GROUP_GET_STATUS)
-		ret = get_status(g, arg);
+		ret = get_status(g, user, arg);
 	else if (request == VFIO_GROUP_SET_CONTAINER)
-		ret = set_container(g, arg, res);
+		ret = set_container(g, user, arg, res);
 	else if (request == VFIO_GROUP_UNSET_CONTAINER)
 		ret = unset_container(g);
 	else if (request == VFIO_GROUP_GET_DEVICE_FD)
-		ret = get_device_fd(g, arg, dev);
+		ret = get_device_fd(g, user, arg, dev);
 	else
 		ret = -ENOTTY;
 	pthread_mutex_unlock(&g->lock);

@@ -63,6 +63,7 @@
 #include <siommu/iommufd_test.h>
 #include <siommu/preload.h>
 
+#include "iommufd/ucopy.h"
 #include "preload/shim.h"
 #include "util/compiler.h"
 
@@ -586,6 +587,14 @@ int SIOMMU_EXPORT openat64(int dirfd, const char *path, int flags, ...)
 
 int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 {
+	/* The struct as the call answered it: what it made, read without
+	 * following the caller's pointer again. */
+	union {
+		unsigned char b[IFD_IOCTL_ANSWER_MAX];
+		struct iommu_fault_alloc fault;
+		struct iommu_veventq_alloc veventq;
+		struct iommu_test_cmd test;
+	} ans;
 	struct vfio_file *vf = NULL;
 	struct pfd file, f;
 	struct pctx *pc;
@@ -604,8 +613,10 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 	}
 	file = fd_get_file(fd);
 	if (file.vf || file.grp) {
-		ret = file.vf ? vfio_file_ioctl(file.vf, request, arg, NULL) :
-				group_file_ioctl(file.grp, request, arg, NULL, &vf);
+		ret = file.vf ? vfio_file_ioctl(file.vf, request, (uintptr_t)arg,
+						&ifd_self_checked, NULL) :
+				group_file_ioctl(file.grp, request, (uintptr_t)arg,
+						 &ifd_self_checked, NULL, &vf);
 		pfd_unref(&file);
 		/* A device's fd is the result of GET_DEVICE_FD. */
 		if (!ret && vf)
@@ -619,18 +630,16 @@ int SIOMMU_EXPORT ioctl(int fd, unsigned long request, ...)
 		pctx_put(pc);
 		return fail(ENOTTY);
 	}
-	ret = siommu_iommufd_ioctl_checked(pc->ictx, request, arg);
+	ret = ifd_ioctl_checked(pc->ictx, request, arg, ans.b);
 	if (!ret && request == IOMMU_FAULT_QUEUE_ALLOC) {
-		struct iommu_fault_alloc *a = arg;
-
-		ret = queue_fd_track(pc, (int)a->out_fault_fd, PFD_FAULT, a->out_fault_id);
+		ret = queue_fd_track(pc, (int)ans.fault.out_fault_fd, PFD_FAULT,
+				     ans.fault.out_fault_id);
 	} else if (!ret && request == IOMMU_VEVENTQ_ALLOC) {
-		struct iommu_veventq_alloc *a = arg;
-
-		ret = queue_fd_track(pc, (int)a->out_veventq_fd, PFD_VEVENTQ, a->out_veventq_id);
+		ret = queue_fd_track(pc, (int)ans.veventq.out_veventq_fd, PFD_VEVENTQ,
+				     ans.veventq.out_veventq_id);
 	} else if (!ret && request == IOMMU_TEST_CMD &&
-		   ((struct iommu_test_cmd *)arg)->op == IOMMU_TEST_OP_CREATE_ACCESS) {
-		int afd = (int)((struct iommu_test_cmd *)arg)->create_access.out_access_fd;
+		   ans.test.op == IOMMU_TEST_OP_CREATE_ACCESS) {
+		int afd = (int)ans.test.create_access.out_access_fd;
 
 		/* The access fd keeps the context too. */
 		if (afd <= 0 || afd >= MAX_FDS) {

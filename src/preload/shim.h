@@ -213,10 +213,14 @@ struct vfio_ctx_resolver {
 	void *priv;
 };
 
-/* ioctl(): 0 or -errno, as Linux's VFIO device file; BIND's iommufd
- * through @res (NULL: pctx_from_fd()). */
-int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg,
-		    const struct vfio_ctx_resolver *res);
+/* ioctl(): 0 or -errno, as Linux's VFIO device file, with Linux's order
+ * of reads, checks and writes; its struct, at the caller's @arg, read and
+ * written through @user (iommufd/ucopy.h: &ifd_self_checked for this
+ * process, whose bad pointers are -EFAULT); BIND's iommufd through @res
+ * (NULL: pctx_from_fd()). */
+struct siommu_iommufd_user;
+int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, uint64_t arg,
+		    const struct siommu_iommufd_user *user, const struct vfio_ctx_resolver *res);
 
 /* pread()/pwrite() at region offset @pos: bytes, or -errno. */
 ssize_t vfio_file_rw(struct vfio_file *vf, bool is_read, void *buf, size_t count,
@@ -237,9 +241,10 @@ int group_path_index(const char *path);
  * group_file_get / group_file_put - references (an fd, a call in flight,
  * a device file opened through it); the last put lets the container go
  * and the group be opened again.
- * group_file_ioctl - ioctl(): 0 or -errno as Linux's group file; for
- * VFIO_GROUP_GET_DEVICE_FD, 0 with *dev (a reference) for the caller to
- * give an fd; SET_CONTAINER's fd through @res (NULL: pctx_from_fd()).
+ * group_file_ioctl - ioctl(): 0 or -errno as Linux's group file, @arg and
+ * @user as vfio_file_ioctl() takes them; for VFIO_GROUP_GET_DEVICE_FD, 0
+ * with *dev (a reference) for the caller to give an fd; SET_CONTAINER's
+ * fd through @res (NULL: pctx_from_fd()).
  * group_file_device_closed - device file @vf opened through @g is gone
  * (the file's last put): drops its reference on @g.
  * group_block_cdev - device @index is being bound through its cdev: 0,
@@ -248,8 +253,9 @@ int group_path_index(const char *path);
 int group_file_open(unsigned int id, struct group_file **out);
 void group_file_get(struct group_file *g);
 void group_file_put(struct group_file *g);
-int group_file_ioctl(struct group_file *g, unsigned long request, void *arg,
-		     const struct vfio_ctx_resolver *res, struct vfio_file **dev);
+int group_file_ioctl(struct group_file *g, unsigned long request, uint64_t arg,
+		     const struct siommu_iommufd_user *user, const struct vfio_ctx_resolver *res,
+		     struct vfio_file **dev);
 void group_file_device_closed(struct group_file *g, unsigned int index, struct vfio_file *vf);
 int group_block_cdev(unsigned int index);
 void group_unblock_cdev(unsigned int index);

@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,16 @@
 #include "preload/shim.h"
 
 #define REGION_SHIFT 40
+
+/* pasid_struct_in()'s view of ATTACH's and DETACH's structs. */
+_Static_assert(offsetof(struct vfio_device_attach_iommufd_pt, flags) == 4 &&
+	       offsetof(struct vfio_device_attach_iommufd_pt, pasid) ==
+	       sizeof(struct vfio_device_attach_iommufd_pt) - 4 &&
+	       VFIO_DEVICE_ATTACH_PASID == 1, "attach layout");
+_Static_assert(offsetof(struct vfio_device_detach_iommufd_pt, flags) == 4 &&
+	       offsetof(struct vfio_device_detach_iommufd_pt, pasid) ==
+	       sizeof(struct vfio_device_detach_iommufd_pt) - 4 &&
+	       VFIO_DEVICE_DETACH_PASID == 1, "detach layout");
 
 struct vfio_file {
 	unsigned int refs;		/* atomic */
@@ -142,12 +153,6 @@ void vfio_file_put(struct vfio_file *vf)
 	free(vf);
 }
 
-/* Write @k back, up to the caller's argsz. */
-static void copy_out(void *arg, const void *k, size_t ksize, uint32_t argsz)
-{
-	memcpy(arg, k, argsz < ksize ? argsz : ksize);
-}
-
 /* Claim the device for @pc, make its DEVICE object, start its engine;
  * the file keeps @pc's reference on success. */
 static int bind_ctx(struct vfio_file *vf, struct pctx *pc, uint32_t *dev_id)
@@ -173,20 +178,26 @@ out_release:
 	return ret;
 }
 
-static int bind_iommufd(struct vfio_file *vf, void *arg, const struct vfio_ctx_resolver *res)
+/* BIND: Linux reads this one with copy_struct_from_user(): argsz, then
+ * the bytes past the struct (zero, or -E2BIG), then the struct. */
+static int bind_iommufd(struct vfio_file *vf, const struct siommu_iommufd_user *user,
+			uint64_t arg, const struct vfio_ctx_resolver *res)
 {
-	struct vfio_device_bind_iommufd b;
+	struct vfio_device_bind_iommufd b = { 0 };
 	struct pctx *pc;
-	uint32_t argsz, i;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&b, sizeof(b), arg, VFIO_DEVICE_BIND_IOMMUFD_MIN_SIZE, &argsz);
+	ret = ifd_ucopy_in(user, &b.argsz, arg, sizeof(b.argsz));
 	if (ret)
 		return ret;
-	/* Linux reads this one with copy_struct_from_user(). */
-	for (i = sizeof(b); i < argsz; i++)
-		if (((const unsigned char *)arg)[i])
-			return -E2BIG;
+	if (b.argsz < VFIO_DEVICE_BIND_IOMMUFD_MIN_SIZE)
+		return -EINVAL;
+	if (b.argsz > sizeof(b) &&
+	    (ret = ifd_ucopy_zeroed(user, arg + sizeof(b), b.argsz - sizeof(b))))
+		return ret;
+	ret = ifd_ucopy_in(user, &b, arg, sizeof(b));
+	if (ret)
+		return ret;
 	/* Only a cdev binds; a device opened through its group is bound. */
 	if (b.flags || b.iommufd < 0 || vf->group)
 		return -EINVAL;
@@ -205,7 +216,14 @@ static int bind_iommufd(struct vfio_file *vf, void *arg, const struct vfio_ctx_r
 		pctx_put(pc);
 		goto out_unblock;
 	}
-	copy_out(arg, &b, sizeof(b), argsz);
+	/* Only out_devid is written back; a device whose ID cannot be
+	 * told is unbound again, as Linux closes it. */
+	ret = ifd_ucopy_out(user, arg + offsetof(struct vfio_device_bind_iommufd, out_devid),
+			    &b.out_devid, sizeof(b.out_devid));
+	if (ret) {
+		unbind(vf);
+		return ret;
+	}
 	return 0;
 
 out_unblock:
@@ -256,21 +274,48 @@ static int attach_errno(int ret)
 	return ret == -ERANGE ? -EINVAL : ret;
 }
 
-static int attach_pt(struct vfio_file *vf, void *arg)
+/*
+ * ATTACH's or DETACH's struct (@k, @size bytes, the PASID its last u32)
+ * as Linux reads it: its first published @min bytes (-EFAULT), argsz
+ * against them and flags against @known (-EINVAL), then, with flag bit 0
+ * (ATTACH_PASID, DETACH_PASID), argsz against the PASID (-EINVAL) and the
+ * PASID itself (-EFAULT). A struct that is all there is read in one copy,
+ * which gives the same answers: reading has no effect.
+ */
+static int pasid_struct_in(const struct siommu_iommufd_user *user, uint64_t arg, void *k,
+			   uint32_t size, uint32_t min, uint32_t known)
+{
+	bool whole = !ifd_ucopy_in(user, k, arg, size);
+	uint32_t argsz, flags;
+	int ret;
+
+	if (!whole && (ret = ifd_vfio_copy_in(user, k, size, arg, min, &argsz)))
+		return ret;
+	memcpy(&argsz, k, sizeof(argsz));
+	memcpy(&flags, (char *)k + sizeof(argsz), sizeof(flags));
+	if (argsz < min || flags & ~known)
+		return -EINVAL;
+	if (!(flags & 1))
+		return 0;
+	if (argsz < size)
+		return -EINVAL;
+	return whole ? 0 : ifd_ucopy_in(user, (char *)k + size - 4, arg + size - 4, 4);
+}
+
+/* ATTACH writes pt_id alone back, detaching again when it cannot. */
+static int attach_pt(struct vfio_file *vf, const struct siommu_iommufd_user *user,
+		     uint64_t arg)
 {
 	struct vfio_device_attach_iommufd_pt a;
 	struct siommu_iommufd *ictx = pctx_ictx(vf->pc);
-	uint32_t argsz, pasid = SIOMMU_IOMMUFD_NO_PASID;
+	uint32_t pasid = SIOMMU_IOMMUFD_NO_PASID;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&a, sizeof(a), arg, VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIN_SIZE, &argsz);
+	ret = pasid_struct_in(user, arg, &a, sizeof(a), VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIN_SIZE,
+			      VFIO_DEVICE_ATTACH_PASID);
 	if (ret)
 		return ret;
-	if (a.flags & ~VFIO_DEVICE_ATTACH_PASID)
-		return -EINVAL;
 	if (a.flags & VFIO_DEVICE_ATTACH_PASID) {
-		if (argsz < sizeof(a))
-			return -EINVAL;
 		pasid = a.pasid;
 		if (pasid == SIOMMU_IOMMUFD_NO_PASID)
 			return -EINVAL;
@@ -281,26 +326,26 @@ static int attach_pt(struct vfio_file *vf, void *arg)
 		ret = siommu_iommufd_attach(ictx, vf->dev_id, pasid, &a.pt_id);
 	if (ret)
 		return attach_errno(ret);
-	/* Only pt_id is written back, as Linux does. */
-	memcpy((char *)arg + offsetof(struct vfio_device_attach_iommufd_pt, pt_id), &a.pt_id,
-	       sizeof(a.pt_id));
-	return 0;
+	ret = ifd_ucopy_out(user, arg + offsetof(struct vfio_device_attach_iommufd_pt, pt_id),
+			    &a.pt_id, sizeof(a.pt_id));
+	if (ret)
+		siommu_iommufd_detach(ictx, vf->dev_id, pasid);
+	return ret;
 }
 
-static int detach_pt(struct vfio_file *vf, void *arg)
+/* DETACH writes nothing back. */
+static int detach_pt(struct vfio_file *vf, const struct siommu_iommufd_user *user,
+		     uint64_t arg)
 {
 	struct vfio_device_detach_iommufd_pt d;
-	uint32_t argsz, pasid = SIOMMU_IOMMUFD_NO_PASID;
+	uint32_t pasid = SIOMMU_IOMMUFD_NO_PASID;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&d, sizeof(d), arg, VFIO_DEVICE_DETACH_IOMMUFD_PT_MIN_SIZE, &argsz);
+	ret = pasid_struct_in(user, arg, &d, sizeof(d), VFIO_DEVICE_DETACH_IOMMUFD_PT_MIN_SIZE,
+			      VFIO_DEVICE_DETACH_PASID);
 	if (ret)
 		return ret;
-	if (d.flags & ~VFIO_DEVICE_DETACH_PASID)
-		return -EINVAL;
 	if (d.flags & VFIO_DEVICE_DETACH_PASID) {
-		if (argsz < sizeof(d))
-			return -EINVAL;
 		pasid = d.pasid;
 		/* Nothing is attached at the RID's stand-in number. */
 		if (pasid == SIOMMU_IOMMUFD_NO_PASID)
@@ -311,13 +356,16 @@ static int detach_pt(struct vfio_file *vf, void *arg)
 	return 0;
 }
 
-static int get_info(void *arg)
+/* vfio-pci's GET_INFO: minsz in, checked; the struct out, as far as
+ * argsz. */
+static int get_info(const struct siommu_iommufd_user *user, uint64_t arg)
 {
 	struct vfio_device_info info;
 	uint32_t argsz;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&info, sizeof(info), arg, VFIO_DEVICE_GET_INFO_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(user, &info, sizeof(info), arg, VFIO_DEVICE_GET_INFO_MIN_SIZE,
+			       &argsz);
 	if (ret)
 		return ret;
 	info = (struct vfio_device_info){
@@ -326,17 +374,18 @@ static int get_info(void *arg)
 		.num_regions = VFIO_PCI_NUM_REGIONS,
 		.num_irqs = 0,
 	};
-	copy_out(arg, &info, sizeof(info), argsz);
-	return 0;
+	return ifd_ucopy_out(user, arg, &info, argsz < sizeof(info) ? argsz : sizeof(info));
 }
 
-static int get_region_info(void *arg)
+/* vfio-pci's GET_REGION_INFO: minsz (the whole struct) in and out. */
+static int get_region_info(const struct siommu_iommufd_user *user, uint64_t arg)
 {
 	struct vfio_region_info r;
 	uint32_t argsz;
 	int ret;
 
-	ret = ifd_vfio_copy_in(&r, sizeof(r), arg, VFIO_DEVICE_GET_REGION_INFO_MIN_SIZE, &argsz);
+	ret = ifd_vfio_copy_in(user, &r, sizeof(r), arg, VFIO_DEVICE_GET_REGION_INFO_MIN_SIZE,
+			       &argsz);
 	if (ret)
 		return ret;
 	/* No VGA region: Linux's vfio-pci refuses its index on such a device. */
@@ -351,33 +400,30 @@ static int get_region_info(void *arg)
 		r.size = 0;
 		r.flags = 0;
 	}
-	copy_out(arg, &r, sizeof(r), argsz);
-	return 0;
+	return ifd_ucopy_out(user, arg, &r, VFIO_DEVICE_GET_REGION_INFO_MIN_SIZE);
 }
 
-int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, void *arg,
-		    const struct vfio_ctx_resolver *res)
+int vfio_file_ioctl(struct vfio_file *vf, unsigned long request, uint64_t arg,
+		    const struct siommu_iommufd_user *user, const struct vfio_ctx_resolver *res)
 {
 	int ret;
 
-	if (!arg)
-		return -EFAULT;
 	pthread_mutex_lock(&vf->lock);
 	if (request == VFIO_DEVICE_BIND_IOMMUFD)
-		ret = bind_iommufd(vf, arg, res);
+		ret = bind_iommufd(vf, user, arg, res);
 	else if (!vf->pc)
 		ret = -EINVAL;		/* Linux: nothing else before the bind */
 	else if (vf->group && (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT ||
 			       request == VFIO_DEVICE_DETACH_IOMMUFD_PT))
 		ret = -ENOTTY;		/* cdev requests: the driver has none */
 	else if (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT)
-		ret = attach_pt(vf, arg);
+		ret = attach_pt(vf, user, arg);
 	else if (request == VFIO_DEVICE_DETACH_IOMMUFD_PT)
-		ret = detach_pt(vf, arg);
+		ret = detach_pt(vf, user, arg);
 	else if (request == VFIO_DEVICE_GET_INFO)
-		ret = get_info(arg);
+		ret = get_info(user, arg);
 	else if (request == VFIO_DEVICE_GET_REGION_INFO)
-		ret = get_region_info(arg);
+		ret = get_region_info(user, arg);
 	else
 		ret = -ENOTTY;
 	pthread_mutex_unlock(&vf->lock);

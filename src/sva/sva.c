@@ -19,7 +19,7 @@ static void sva_detach(struct siommu_sva *h)
 
 	/* The detach answers the page requests in flight for the PASID and
 	 * waits for the fault handler (which takes mm->lock, not held). */
-	siommu_device_detach_pasid(h->dev, mm->pasid);
+	core_device_detach_pasid(h->dev, mm->pasid);
 	h->dev = NULL;
 	h->md = NULL;
 	/* No DMA of the device reaches the process now. */

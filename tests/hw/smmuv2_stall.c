@@ -7,7 +7,8 @@
  * transaction translates once the tables are fixed; a stall that comes
  * while FSR holds the record of a fault that did not stall is held with
  * no record and no interrupt of its own (MULTI), and clearing that record
- * leaves it held.
+ * leaves it held; a fault while a transaction is held waits with it under
+ * HUPCF 0 whatever CFCFG says, and only by CFCFG under HUPCF 1.
  */
 #include "smmuv2_test.h"
 
@@ -108,6 +109,47 @@ static void test_stall_behind_record(void)
 	v2t_fini(&t);
 }
 
+/*
+ * SMMUv2, SMMU_CBn_SCTLR.HUPCF: with 0, a transaction of a stalled bank
+ * is not processed past the outstanding fault, so a fault there is held
+ * with the stalled one even once CFCFG is clear; with 1, each transaction
+ * is processed independently: a fault stalls only by CFCFG (and is MULTI
+ * behind the pending record either way). RESUME ends what was held.
+ */
+static void test_stall_hupcf(void)
+{
+	struct siommu_smmuv2_xlate x;
+	struct v2t t;
+
+	v2t_s1_unit(&t, 3, 1, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_CFCFG);
+	x = v2t_fault(&t, 3, 0x1000, R, -EAGAIN);
+	CHECK(x.stalled && x.recorded);
+	/* CFCFG clear, HUPCF 0: held behind the stall. */
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_SCTLR, 4, SCTLR_ON);
+	x = v2t_fault(&t, 3, 0x2000, R, -EAGAIN);
+	CHECK(x.stalled && !x.recorded);
+	/* HUPCF 1: terminated, MULTI behind the record. */
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_SCTLR, 4, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_HUPCF);
+	x = v2t_fault(&t, 3, 0x3000, W, -EFAULT);
+	CHECK(!x.stalled && !x.recorded);
+	CHECK_EQ(cb_rd(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4),
+		 SIOMMU_SMMUV2_FSR_TF | SIOMMU_SMMUV2_FSR_SS | SIOMMU_SMMUV2_FSR_MULTI);
+	/* HUPCF 1 with CFCFG: stalls by CFCFG. */
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_SCTLR, 4,
+	      SCTLR_ON | SIOMMU_SMMUV2_SCTLR_HUPCF | SIOMMU_SMMUV2_SCTLR_CFCFG);
+	x = v2t_fault(&t, 3, 0x4000, R, -EAGAIN);
+	CHECK(x.stalled && !x.recorded);
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4, SIOMMU_SMMUV2_FSR_FAULT);
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_RESUME, 4, SIOMMU_SMMUV2_RESUME_TERMINATE);
+	CHECK_EQ(t.stall_ends, 1);
+	CHECK_EQ(cb_rd(&t, 1, SIOMMU_SMMUV2_CB_FSR, 4), 0);
+	/* Nothing held: with CFCFG clear and HUPCF 1, terminated. */
+	cb_wr(&t, 1, SIOMMU_SMMUV2_CB_SCTLR, 4, SCTLR_ON | SIOMMU_SMMUV2_SCTLR_HUPCF);
+	x = v2t_fault(&t, 3, 0x5000, R, -EFAULT);
+	CHECK(!x.stalled && x.recorded);
+	v2t_fini(&t);
+}
+
 /* A DMA that stalls reports it, with what it moved before. */
 static void test_dma_stall(void)
 {
@@ -133,6 +175,7 @@ int main(void)
 {
 	test_stall_resume();
 	test_stall_behind_record();
+	test_stall_hupcf();
 	test_dma_stall();
 	return 0;
 }

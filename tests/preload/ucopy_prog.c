@@ -2,14 +2,16 @@
 /*
  * Bad pointers in the opener's own ioctls: what Linux's copy_from_user()
  * and copy_to_user() turn into -EFAULT must be -EFAULT here too, never a
- * crash, and the call must change nothing. For every iommufd request
- * (and the VFIO type1 container's on the same fd), the struct NULL, in an
- * unmapped page, and read-only where the call answers in it; for every
- * array a struct names, the same, and an array that ends before its
- * count does. After each, the state is checked unchanged (no object
- * made, no mapping made or removed, no dirty bit cleared) and the normal
- * call still works; IOMMU_TEST_CMD's buffers (DIRTY's bitmap, ACCESS_RW's
- * both ways) the same. Run in test mode (IOMMU_TEST_CMD's mock devices).
+ * crash. For every iommufd request (and the VFIO type1 container's on
+ * the same fd), the struct NULL, in an unmapped page, and read-only where
+ * the call answers in it; for every array a struct names, the same, and
+ * an array that ends before its count does. After each, the state is
+ * Linux's: a call refused before it acts changes nothing, and one whose
+ * answer cannot be written did what it did (a mapping made or removed
+ * stays so), except that an object it made goes again; no dirty bit is
+ * cleared into a bitmap that cannot take it. The normal call still works
+ * after; IOMMU_TEST_CMD's buffers (DIRTY's bitmap, ACCESS_RW's both ways)
+ * the same. Run in test mode (IOMMU_TEST_CMD's mock devices).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,31 +27,10 @@
 #include <siommu/iommufd_test.h>
 #include <siommu/vfio_abi.h>
 
+#include "badmem.h"
 #include "prog.h"
 
-#define PG 4096ul
-
 static int fd;
-static uint8_t *rw_end;		/* the end of a writable page, an unmapped one after */
-static void *hole;		/* that unmapped page */
-static uint8_t *ro;		/* a read-only page */
-
-/* @n bytes of @src in the read-only page. */
-static void *ro_copy(const void *src, size_t n)
-{
-	CHECK(!mprotect(ro, PG, PROT_READ | PROT_WRITE));
-	memset(ro, 0, PG);
-	memcpy(ro, src, n);
-	CHECK(!mprotect(ro, PG, PROT_READ));
-	return ro;
-}
-
-/* @n bytes of @src ending where the unmapped page starts. */
-static void *at_end(const void *src, size_t n)
-{
-	memcpy(rw_end - n, src, n);
-	return rw_end - n;
-}
 
 /* The ID the next object gets, found by making and destroying one: the
  * same before and after a failed call means it made nothing. */
@@ -121,6 +102,7 @@ int main(void)
 	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
 	struct iommu_ioas_map m = { .size = sizeof(m) };
 	struct iommu_ioas_unmap um = { .size = sizeof(um) };
+	struct iommu_ioas_copy cp = { .size = sizeof(cp) };
 	struct iommu_ioas_iova_ranges rg = { .size = sizeof(rg) };
 	struct iommu_ioas_allow_iovas al = { .size = sizeof(al) };
 	struct iommu_iova_range ranges[4];
@@ -135,25 +117,22 @@ int main(void)
 	struct iommu_test_cmd dirty = { .size = sizeof(dirty), .op = IOMMU_TEST_OP_DIRTY };
 	struct iommu_test_cmd ca = { .size = sizeof(ca), .op = IOMMU_TEST_OP_CREATE_ACCESS };
 	struct iommu_test_cmd rw = { .size = sizeof(rw), .op = IOMMU_TEST_OP_ACCESS_RW };
+	struct iommu_test_cmd ap = { .size = sizeof(ap), .op = IOMMU_TEST_OP_ACCESS_PAGES };
+	struct iommu_test_cmd dap = { .size = sizeof(dap),
+				      .op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES };
 	struct iommu_viommu_alloc va = { .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_SELFTEST };
 	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
 	struct iommu_vfio_ioas vi = { .size = sizeof(vi), .op = IOMMU_VFIO_IOAS_SET };
 	struct vfio_iommu_type1_info vinfo = { .argsz = sizeof(vinfo) };
 	struct vfio_iommu_type1_dma_map dm = { .argsz = sizeof(dm) };
 	struct vfio_iommu_type1_dma_unmap du = { .argsz = sizeof(du) };
-	uint32_t ioas, idev, parent, dhwpt, stdev, first;
+	uint32_t ioas, idev, parent, dhwpt, stdev, first, n;
 	uint64_t bits, iova = MOCK_APERTURE_START;
-	uint8_t *area, *buf;
+	uint8_t *buf;
 
 	fd = open("/dev/iommu", O_RDWR);
 	CHECK(fd >= 0);
-	area = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(area != MAP_FAILED);
-	CHECK(!munmap(area + PG, PG));
-	CHECK(!mprotect(area + 2 * PG, PG, PROT_READ));
-	rw_end = area + PG;
-	hole = area + PG;
-	ro = area + 2 * PG;
+	badmem_init();
 	buf = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHECK(buf != MAP_FAILED);
 	memset(buf, 0x5a, 16 * PG);
@@ -174,19 +153,45 @@ int main(void)
 	FAILS(ioctl(fd, IOMMU_IOAS_ALLOC, ro_copy(&ia, sizeof(ia))), EFAULT);
 	ids_same();
 
-	/* IOAS_MAP: no mapping; then IOAS_UNMAP: the mapping stays. */
+	/* The mock driver's: no mock device, no access (nothing holds the
+	 * IOAS after). */
+	CHECK(ioctl(fd, IOMMU_IOAS_ALLOC, &ia) == 0);
+	mock.id = ia.out_ioas_id;
+	FAILS(ioctl(fd, IOMMU_TEST_CMD, ro_copy(&mock, sizeof(mock))), EFAULT);
+	ca.id = ia.out_ioas_id;
+	FAILS(ioctl(fd, IOMMU_TEST_CMD, ro_copy(&ca, sizeof(ca))), EFAULT);
+	CHECK(ioctl(fd, IOMMU_DESTROY, &(struct iommu_destroy){ sizeof(struct iommu_destroy),
+								 ia.out_ioas_id }) == 0);
+	ids_mark();
+
+	/* IOAS_MAP: the mapping is made; IOAS_COPY: the copy too; then
+	 * IOAS_UNMAP: the mapping is gone. */
 	m.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_FIXED_IOVA;
 	m.ioas_id = ioas;
 	m.user_va = (uintptr_t)buf;
 	m.length = 4 * PG;
 	m.iova = iova;
 	FAILS(ioctl(fd, IOMMU_IOAS_MAP, ro_copy(&m, sizeof(m))), EFAULT);
-	CHECK(unmap(ioas, iova, 4 * PG) == 0);
+	CHECK(unmap(ioas, iova, 4 * PG) == 4 * PG);
 	CHECK(ioctl(fd, IOMMU_IOAS_MAP, &m) == 0);
+	CHECK(ioctl(fd, IOMMU_IOAS_ALLOC, &ia) == 0);
+	cp.dst_ioas_id = ia.out_ioas_id;
+	cp.src_ioas_id = ioas;
+	cp.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_FIXED_IOVA;
+	cp.src_iova = iova;
+	cp.dst_iova = iova;
+	cp.length = 4 * PG;
+	FAILS(ioctl(fd, IOMMU_IOAS_COPY, ro_copy(&cp, sizeof(cp))), EFAULT);
+	CHECK(unmap(ia.out_ioas_id, iova, 4 * PG) == 4 * PG);
+	CHECK(ioctl(fd, IOMMU_DESTROY, &(struct iommu_destroy){ sizeof(struct iommu_destroy),
+								 ia.out_ioas_id }) == 0);
+	ids_mark();
 	um.ioas_id = ioas;
 	um.iova = iova;
 	um.length = 4 * PG;
 	FAILS(ioctl(fd, IOMMU_IOAS_UNMAP, ro_copy(&um, sizeof(um))), EFAULT);
+	FAILS(ioctl(fd, IOMMU_IOAS_UNMAP, &um), ENOENT);
+	CHECK(ioctl(fd, IOMMU_IOAS_MAP, &m) == 0);
 	CHECK(ioctl(fd, IOMMU_IOAS_UNMAP, &um) == 0 && um.length == 4 * PG);
 
 	/* IOAS_IOVA_RANGES's out array. */
@@ -197,10 +202,26 @@ int main(void)
 	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
 	rg.allowed_iovas = (uintptr_t)ro;
 	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
-	rg.allowed_iovas = (uintptr_t)(rw_end - sizeof(ranges[0]));
-	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
 	rg.allowed_iovas = (uintptr_t)ranges;
 	CHECK(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg) == 0 && rg.num_iovas >= 1);
+	CHECK(rg.num_iovas <= 4);
+	/* Only the ranges there are are written, as Linux's: room for them
+	 * is enough, whatever the count; one less is not. */
+	n = rg.num_iovas;
+	rg.num_iovas = 4;
+	rg.allowed_iovas = (uintptr_t)(rw_end - n * sizeof(ranges[0]));
+	CHECK(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg) == 0 && rg.num_iovas == n);
+	rg.num_iovas = 4;
+	rg.allowed_iovas = (uintptr_t)(rw_end - (n - 1) * sizeof(ranges[0]));
+	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EFAULT);
+	/* An answer that cannot be written is EFAULT, whatever else the
+	 * call says. */
+	rg.num_iovas = 0;
+	rg.allowed_iovas = 0;
+	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rg), EMSGSIZE);
+	CHECK(rg.num_iovas == n);
+	rg.num_iovas = 0;
+	FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, ro_copy(&rg, sizeof(rg))), EFAULT);
 
 	/* ALLOW_IOVAS's in array. */
 	al.ioas_id = ioas;
@@ -275,6 +296,10 @@ int main(void)
 	CHECK(inv.entry_num == 1);
 	inv.entry_num = 1;
 	CHECK(ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv) == 0 && inv.entry_num == 1);
+	inv.hwpt_id = ioas;	/* not a nested HWPT */
+	FAILS(ioctl(fd, IOMMU_HWPT_INVALIDATE, &inv), EINVAL);
+	FAILS(ioctl(fd, IOMMU_HWPT_INVALIDATE, ro_copy(&inv, sizeof(inv))), EFAULT);
+	inv.hwpt_id = ha.out_hwpt_id;
 
 	/* VIOMMU_ALLOC: the struct and the mock's data; no vIOMMU. */
 	va.dev_id = idev;
@@ -331,6 +356,21 @@ int main(void)
 	/* TEST_CMD's buffers: DIRTY's bitmap, ACCESS_RW's both ways. */
 	dirty.dirty.uptr = (uintptr_t)hole;
 	FAILS(ioctl(fd, IOMMU_TEST_CMD, &dirty), EFAULT);
+	/* ACCESS_PAGES: the pages pinned are let go again. */
+	ca.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+	CHECK(ioctl(fd, IOMMU_TEST_CMD, &ca) == 0);
+	ap.id = ca.create_access.out_access_fd;
+	ap.access_pages.iova = iova;
+	ap.access_pages.length = PG;
+	FAILS(ioctl(fd, IOMMU_TEST_CMD, ro_copy(&ap, sizeof(ap))), EFAULT);
+	CHECK(ioctl(fd, IOMMU_TEST_CMD, &ap) == 0);
+	dap.id = ap.id;
+	dap.destroy_access_pages.access_pages_id = ap.access_pages.out_access_pages_id - 1;
+	FAILS(ioctl(fd, IOMMU_TEST_CMD, &dap), ENOENT);
+	dap.destroy_access_pages.access_pages_id = ap.access_pages.out_access_pages_id;
+	CHECK(ioctl(fd, IOMMU_TEST_CMD, &dap) == 0);
+	CHECK(close((int)ap.id) == 0);
+	ca.create_access.flags = 0;
 	CHECK(ioctl(fd, IOMMU_TEST_CMD, &ca) == 0);
 	rw.id = ca.create_access.out_access_fd;
 	rw.access_rw.iova = iova;
@@ -365,10 +405,15 @@ int main(void)
 	dm.vaddr = (uintptr_t)buf;
 	dm.iova = iova;
 	dm.size = 4 * PG;
-	CHECK(ioctl(fd, VFIO_IOMMU_MAP_DMA, &dm) == 0);
 	du.iova = iova;
 	du.size = 4 * PG;
+	/* MAP_DMA has nothing to answer; UNMAP_DMA unmaps, then cannot say
+	 * so. */
+	CHECK(ioctl(fd, VFIO_IOMMU_MAP_DMA, ro_copy(&dm, sizeof(dm))) == 0);
 	FAILS(ioctl(fd, VFIO_IOMMU_UNMAP_DMA, ro_copy(&du, sizeof(du))), EFAULT);
+	CHECK(ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &du) == 0 && du.size == 0);
+	CHECK(ioctl(fd, VFIO_IOMMU_MAP_DMA, &dm) == 0);
+	du.size = 4 * PG;
 	CHECK(ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &du) == 0 && du.size == 4 * PG);
 
 	/* And a normal call still works. */

@@ -225,9 +225,14 @@ int v2_fault_report(struct siommu_smmuv2 *s, const struct v2_cfg *c,
 			bf->frsynra = req->sid;
 			recorded = true;
 		}
-		/* SCTLR.CFCFG: stall rather than terminate; every fault of a
-		 * bank already stalled waits for the same RESUME. */
-		if ((c->sctlr & SIOMMU_SMMUV2_SCTLR_CFCFG) || (bf->fsr & SIOMMU_SMMUV2_FSR_SS)) {
+		/* SCTLR.CFCFG: stall rather than terminate. SCTLR.HUPCF 0:
+		 * a transaction of a bank already stalled is not processed
+		 * past the outstanding fault, so a fault there waits for the
+		 * same RESUME whatever CFCFG says; 1: each transaction is
+		 * processed independently of it, and a fault stalls only by
+		 * CFCFG (SMMUv2, SMMU_CBn_SCTLR). */
+		if ((c->sctlr & SIOMMU_SMMUV2_SCTLR_CFCFG) ||
+		    ((bf->fsr & SIOMMU_SMMUV2_FSR_SS) && !(c->sctlr & SIOMMU_SMMUV2_SCTLR_HUPCF))) {
 			bf->fsr |= SIOMMU_SMMUV2_FSR_SS;
 			bf->held++;
 			stall = true;

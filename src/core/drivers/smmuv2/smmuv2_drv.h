@@ -38,15 +38,20 @@
  *     and never installed again;
  *   - stalls (SCTLR.CFCFG, ended by a write of RESUME): a bank stalls on a
  *     context fault while a bound process's table of a device that can
- *     wait (SIOMMU_DEV_STALL, a stall_end hook) is installed in it. A
- *     stall whose bank's live ASID (TTBR0) is such a table's goes to the
- *     core's page-fault path as a one-request group tagged with the bank
- *     and a generation; its answer clears FSR and writes RESUME (retry on
- *     success, else terminate), and the driver tells the device through
- *     its stall_end hook. Any other fault is reported to the device's
- *     handler and, if it stalled, terminated at once. FSR keeps the
- *     stall's record until its answer, so faults meanwhile are held with
- *     it (MULTI) and end with the same RESUME. The context interrupt
+ *     wait (SIOMMU_DEV_STALL, a stall_end hook) is installed in it and
+ *     every device whose stream uses the bank can wait (none is mute,
+ *     struct smmuv2_drv_dev); banks run with HUPCF, so a fault stalls by
+ *     CFCFG alone, never because another transaction is held. A stall
+ *     whose bank's live ASID (TTBR0) is such a table's, from that
+ *     device's stream (CBFRSYNRA), goes to the core's page-fault path as
+ *     a one-request group tagged with the bank and a generation; its
+ *     answer writes RESUME (retry on success, else terminate), then
+ *     clears the record, and the driver tells every device on the bank
+ *     through its stall_end hook. Any other fault is reported to the
+ *     device's handler and, if it stalled, terminated at once. FSR keeps
+ *     the stall's record until after its RESUME, so faults meanwhile are
+ *     held with it (MULTI) and end with the same RESUME, never recorded
+ *     after their answer. The context interrupt
  *     reads FSR again after each record it clears, as a level interrupt
  *     would fire again: a transaction that stalled with no record of its
  *     own (MULTI behind a fault that did not stall) is retried, never
@@ -64,10 +69,13 @@
  * needs no lock of the driver: each TLBSYNC waits for every earlier
  * operation, whichever thread wrote it. fault_lock serialises reading and
  * clearing the fault registers and every RESUME write, and protects the
- * stall state (stall_atts, smmuv2_drv_att.stall_cb, stalls[]); it is not
+ * stall state (stall_atts, smmuv2_drv_att.stall_cb, stalls[], the devices'
+ * banks and hooks as the fault path reads them); it is not
  * held while faults or page requests are reported, and is taken after
  * ctx->lock and dom->lock. A device's stall_end hook runs under it.
- * cb_stall[] (stalling attachments per bank) changes under ctx->lock.
+ * cb_stall[] (stalling attachments per bank) and cb_mute[] (devices on
+ * the bank that cannot wait out a stall) change under ctx->lock; a bank
+ * stalls while it has the first and not the second.
  * Counters are written with atomic adds and read with atomic loads.
  */
 #ifndef SIOMMU_SMMUV2_DRV_H
@@ -89,10 +97,19 @@
  */
 typedef uint64_t smmuv2_drv_rd_hook_fn(void *arg, uint64_t off, uint64_t val);
 
+/*
+ * Test hook: called with each register write of the driver (@off, @val)
+ * before the write reaches the unit, to play what the hardware does
+ * between two of the driver's writes (a device faulting between the
+ * clear of FSR and RESUME, say).
+ */
+typedef void smmuv2_drv_wr_hook_fn(void *arg, uint64_t off, uint64_t val);
+
 /* A bank's stall reported to the core's page-fault path, under fault_lock. */
 struct smmuv2_drv_stall {
 	bool out;			/* reported, not yet answered */
 	bool paused;			/* a hook runs: stalls are terminated */
+	bool stalling;			/* SCTLR.CFCFG written set */
 	uint16_t gen;			/* of the last report (9 bits used) */
 };
 
@@ -118,8 +135,10 @@ struct smmuv2_drv_unit {
 	uint64_t *asid_map;		/* 65536 bits; ASID 0 reserved */
 	pthread_mutex_t fault_lock;
 	struct cds_list_head stall_atts;	/* smmuv2_drv_att.stall_node */
+	struct cds_list_head devs;		/* smmuv2_drv_dev.node */
 	struct smmuv2_drv_stall *stalls;	/* num_cb */
 	unsigned int *cb_stall;			/* num_cb */
+	unsigned int *cb_mute;			/* num_cb, after cb_stall */
 	unsigned int stall_reporting;	/* irqs reporting a stall (atomic) */
 	/* inv_descriptors: TLB maintenance and sync writes; inv_waits: syncs
 	 * that completed; inv_errors: syncs that did not. */
@@ -128,14 +147,29 @@ struct smmuv2_drv_unit {
 	 * idle: the read shim, and how long a sync may stand still (ns). */
 	smmuv2_drv_rd_hook_fn *rd_hook;
 	void *rd_hook_arg;
+	smmuv2_drv_wr_hook_fn *wr_hook;
+	void *wr_hook_arg;
 	uint64_t wait_ns;
 };
 
-/* Per device: its own SMR and the one of its alias RID (-1: none), and
- * its PASID attachments (smmuv2_drv_att.dev_node), under ctx->lock. */
+/*
+ * Per device: its own SMR and the one of its alias RID (-1: none), and
+ * its PASID attachments (smmuv2_drv_att.dev_node), under ctx->lock. The
+ * bank its streams use (-1: none, bypass or fault) and its PASID hooks
+ * as registered (NULL: none), in the unit's list (node): changed under
+ * ctx->lock and fault_lock, read under either. mute (ctx->lock): it
+ * cannot wait out a stall (no SIOMMU_DEV_STALL, or no stall_end hook to
+ * learn how one ends), so a bank it uses does not stall.
+ */
 struct smmuv2_drv_dev {
 	int smr[2];
 	struct cds_list_head patts;
+	struct siommu_device *dev;
+	int cb;
+	bool mute;
+	const struct siommu_pasid_hooks *hooks;
+	void *hooks_arg;
+	struct cds_list_head node;
 };
 
 /*
@@ -213,10 +247,18 @@ void smmuv2_drv_tlb_sync(struct smmuv2_drv_unit *v, int cb);
 
 /*
  * Test hook: register reads of @unit's driver go through @fn (NULL: none)
- * and a sync gives up after @wait_ns (0: DRV_WAIT_STALL_NS). Set while no
- * other call runs on the unit.
+ * and a sync gives up after @wait_ns (0: DRV_WAIT_STALL_NS). May be set
+ * or cleared while the driver runs (an answer still being written by the
+ * fault path's worker): a read sees the old hook or the new one; @arg
+ * must stay valid while @fn may still run.
  */
 void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
 			      void *arg, uint64_t wait_ns);
+/* Test hook: register writes of @unit's driver go through @fn first
+ * (NULL: none). May be set or cleared while the driver runs (an answer
+ * still being written by the fault path's worker): a write sees the old
+ * hook or the new one; @arg must stay valid while @fn may still run. */
+void smmuv2_drv_test_wr_hook_set(struct siommu_unit *unit, smmuv2_drv_wr_hook_fn *fn,
+				 void *arg);
 
 #endif

@@ -13,33 +13,39 @@
 #include "core/drivers/smmuv2/smmuv2_drv.h"
 
 /* SCTLR of a bank in use: translate, access flag faults, faults recorded,
- * reported (abort) and interrupting; CFCFG added while it stalls. */
+ * reported (abort) and interrupting, each transaction processed whatever
+ * fault is outstanding (HUPCF, as Linux programs a GPU's bank: a fault
+ * stalls only while the bank is set to, never because another stream's
+ * transaction is held); CFCFG added while it stalls. */
 #define SCTLR_ON	(SIOMMU_SMMUV2_SCTLR_M | SIOMMU_SMMUV2_SCTLR_AFE | \
-			 SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE)
+			 SIOMMU_SMMUV2_SCTLR_CFRE | SIOMMU_SMMUV2_SCTLR_CFIE | \
+			 SIOMMU_SMMUV2_SCTLR_HUPCF)
 /* TCR attributes of the walks: inner/outer write-back, inner shareable. */
 #define TCR_WALK_ATTRS	((1u << 8) | (1u << 10) | (3u << 12))
 /* MAIR0: attribute 0 normal write-back, 1 device-nGnRE (as the table's
  * leaves index them). */
 #define MAIR0_VAL	0x04ffu
 
-uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
+/* A register read, through the test hook if one is set. */
+static uint64_t rd(struct smmuv2_drv_unit *v, uint64_t off, unsigned int size)
 {
+	smmuv2_drv_rd_hook_fn *hook = __atomic_load_n(&v->rd_hook, __ATOMIC_ACQUIRE);
 	uint64_t val = 0;
 
-	siommu_smmuv2_mmio_read(v->hw, off, 4, &val);
-	if (unlikely(v->rd_hook))
-		val = v->rd_hook(v->rd_hook_arg, off, val);
-	return (uint32_t)val;
+	siommu_smmuv2_mmio_read(v->hw, off, size, &val);
+	if (unlikely(hook))
+		val = hook(__atomic_load_n(&v->rd_hook_arg, __ATOMIC_RELAXED), off, val);
+	return val;
+}
+
+uint32_t smmuv2_drv_rd32(struct smmuv2_drv_unit *v, uint64_t off)
+{
+	return (uint32_t)rd(v, off, 4);
 }
 
 uint64_t smmuv2_drv_rd64(struct smmuv2_drv_unit *v, uint64_t off)
 {
-	uint64_t val = 0;
-
-	siommu_smmuv2_mmio_read(v->hw, off, 8, &val);
-	if (unlikely(v->rd_hook))
-		val = v->rd_hook(v->rd_hook_arg, off, val);
-	return val;
+	return rd(v, off, 8);
 }
 
 void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *fn,
@@ -47,19 +53,39 @@ void smmuv2_drv_test_hook_set(struct siommu_unit *unit, smmuv2_drv_rd_hook_fn *f
 {
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
 
-	v->rd_hook_arg = arg;
-	v->rd_hook = fn;
-	v->wait_ns = wait_ns;
+	if (fn)
+		__atomic_store_n(&v->rd_hook_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->wait_ns, wait_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->rd_hook, fn, __ATOMIC_RELEASE);
+}
+
+void smmuv2_drv_test_wr_hook_set(struct siommu_unit *unit, smmuv2_drv_wr_hook_fn *fn,
+				 void *arg)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(unit);
+
+	if (fn)
+		__atomic_store_n(&v->wr_hook_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->wr_hook, fn, __ATOMIC_RELEASE);
+}
+
+static void wr(struct smmuv2_drv_unit *v, uint64_t off, unsigned int size, uint64_t val)
+{
+	smmuv2_drv_wr_hook_fn *hook = __atomic_load_n(&v->wr_hook, __ATOMIC_ACQUIRE);
+
+	if (unlikely(hook))
+		hook(__atomic_load_n(&v->wr_hook_arg, __ATOMIC_RELAXED), off, val);
+	siommu_smmuv2_mmio_write(v->hw, off, size, val);
 }
 
 void smmuv2_drv_wr32(struct smmuv2_drv_unit *v, uint64_t off, uint32_t val)
 {
-	siommu_smmuv2_mmio_write(v->hw, off, 4, val);
+	wr(v, off, 4, val);
 }
 
 void smmuv2_drv_wr64(struct smmuv2_drv_unit *v, uint64_t off, uint64_t val)
 {
-	siommu_smmuv2_mmio_write(v->hw, off, 8, val);
+	wr(v, off, 8, val);
 }
 
 static uint64_t cb_reg(int cb, uint64_t off)
@@ -80,9 +106,11 @@ static uint64_t cb_reg(int cb, uint64_t off)
  */
 static int sync_wait(struct smmuv2_drv_unit *v, uint64_t status)
 {
-	uint64_t limit = v->wait_ns ? v->wait_ns : DRV_WAIT_STALL_NS;
+	uint64_t limit = __atomic_load_n(&v->wait_ns, __ATOMIC_RELAXED);
 	struct drv_stall st = DRV_STALL_INIT;
 
+	if (!limit)
+		limit = DRV_WAIT_STALL_NS;
 	if (likely(!(smmuv2_drv_rd32(v, status) & 1)))
 		return 0;
 	for (;;) {
@@ -132,7 +160,7 @@ static void tlbi_vmid(struct smmuv2_drv_unit *v, uint32_t vmid)
 static void tlbi(struct smmuv2_drv_unit *v, int cb, uint64_t off, unsigned int size,
 		 uint64_t val)
 {
-	siommu_smmuv2_mmio_write(v->hw, cb_reg(cb, off), size, val);
+	wr(v, cb_reg(cb, off), size, val);
 	__atomic_fetch_add(&v->n_tlbi, 1, __ATOMIC_RELAXED);
 }
 
@@ -307,6 +335,8 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), SCTLR_ON);
 }
 
+static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, uint32_t fsr, bool retry);
+
 /*
  * Retire bank @cb, which no stream uses any more: disable it, drop every
  * entry of its VMID (the domain's and any ASID a device switched to in
@@ -314,7 +344,20 @@ static void cb_program(struct smmuv2_drv_unit *v, int cb, struct siommu_domain *
  */
 static void cb_retire(struct smmuv2_drv_unit *v, int cb)
 {
+	struct smmuv2_drv_stall *st = &v->stalls[cb];
+	uint32_t fsr;
+
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR), 0);
+	/* A transaction still held (a stall whose interrupt has not been
+	 * taken) is aborted: only RESUME clears SS, and the next domain
+	 * given the bank would find it held there, its first RESUME ending
+	 * a stranger's transaction. A late answer finds no report. */
+	pthread_mutex_lock(&v->fault_lock);
+	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	if (fsr & SIOMMU_SMMUV2_FSR_SS)
+		stall_end_locked(v, cb, fsr, false);
+	*st = (struct smmuv2_drv_stall){ .gen = st->gen };
+	pthread_mutex_unlock(&v->fault_lock);
 	tlbi_vmid(v, cb_vmid(cb));
 }
 
@@ -476,6 +519,9 @@ static int dev_probe(struct siommu_device *dev)
 	if (!d)
 		return -ENOMEM;
 	CDS_INIT_LIST_HEAD(&d->patts);
+	d->dev = dev;
+	d->cb = -1;
+	d->mute = true;
 	d->smr[0] = smr_get(v, dev->cfg.rid);
 	d->smr[1] = -1;
 	if (d->smr[0] < 0) {
@@ -489,6 +535,9 @@ static int dev_probe(struct siommu_device *dev)
 			goto out_put;
 		}
 	}
+	pthread_mutex_lock(&v->fault_lock);
+	cds_list_add_tail(&d->node, &v->devs);
+	pthread_mutex_unlock(&v->fault_lock);
 	dev->drv = d;
 	return 0;
 
@@ -504,6 +553,10 @@ static void dev_release(struct siommu_device *dev)
 	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
 	struct smmuv2_drv_dev *d = dev->drv;
 
+	SIOMMU_ASSERT(d->cb < 0);
+	pthread_mutex_lock(&v->fault_lock);
+	cds_list_del(&d->node);
+	pthread_mutex_unlock(&v->fault_lock);
 	smr_put(v, d->smr[1]);
 	smr_put(v, d->smr[0]);
 	free(d);
@@ -538,32 +591,119 @@ static struct siommu_domain *rid_domain(struct siommu_device *dev)
 
 /* Stalls ------------------------------------------------------------------------ */
 
-/* Bank @cb's SCTLR for its state: stalling while cb_stall[cb] (ctx->lock). */
+/* Bank @cb's SCTLR for its state: stalling (CFCFG) or not (ctx->lock). */
 static void cb_sctlr_set(struct smmuv2_drv_unit *v, int cb, bool stall)
 {
 	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_SCTLR),
 			SCTLR_ON | (stall ? SIOMMU_SMMUV2_SCTLR_CFCFG : 0));
+	pthread_mutex_lock(&v->fault_lock);
+	v->stalls[cb].stalling = stall;
+	pthread_mutex_unlock(&v->fault_lock);
+}
+
+/* FSR's fault record bits (MULTI aside): set while FSR holds a record. */
+#define FSR_REC (SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI)
+
+/*
+ * End what bank @cb holds (FSR.SS set), FSR having read @fsr: RESUME (its
+ * TERMINATE bit 0 retries, 1 aborts every held transaction), every device
+ * whose streams use the bank told (its stall_end hook), then the record
+ * @fsr showed cleared (write 1 to clear). Caller holds fault_lock.
+ *
+ * The record goes after RESUME, not before (SMMUv2, SMMU_CBn_FSR and
+ * SMMU_CBn_RESUME): a fault is recorded only while FSR holds no record,
+ * and a fault while SS is set is held with the stalled transaction and
+ * ended by the same RESUME. With the record cleared first, a transaction
+ * faulting between the clear and RESUME would be recorded, held, and
+ * answered by this RESUME, and its record, left in FSR without SS, would
+ * then be read as a new fault that did not stall: a handler told of a
+ * stall already answered (and of its fault again if the retry faults).
+ * Kept until after RESUME, the record makes such a fault MULTI: no record
+ * of its own, held if it stalls (SS again), which bank_settle_locked()
+ * retries.
+ *
+ * When @fsr holds no record (SS alone: held transactions without one),
+ * there is nothing to keep, and a fault between the read and RESUME is
+ * recorded and ended by RESUME. On a retry in a bank that stalls, a
+ * record found after RESUME without SS is that one (a fault after RESUME
+ * would have stalled): its transaction was issued again, and a fault that
+ * persists is recorded anew, so the stale record is cleared unreported.
+ * (The one other transaction such a record can be is one that met the
+ * bank's configuration before CFCFG was set and faulted in that window;
+ * it goes unreported, as a MULTI fault does.)
+ */
+static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, uint32_t fsr, bool retry)
+{
+	struct smmuv2_drv_dev *d;
+	uint32_t now;
+
+	v->stalls[cb].out = false;
+	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_RESUME),
+			retry ? 0 : SIOMMU_SMMUV2_RESUME_TERMINATE);
+	/* RESUME ends what the bank held of every stream that uses it. */
+	cds_list_for_each_entry(d, &v->devs, node)
+		if (d->cb == cb && d->hooks && d->hooks->stall_end)
+			d->hooks->stall_end(d->hooks_arg, d->dev, retry);
+	if (fsr & FSR_REC) {
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
+		return;
+	}
+	now = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	if (retry && v->stalls[cb].stalling && (now & FSR_REC) && !(now & SIOMMU_SMMUV2_FSR_SS))
+		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), now & SIOMMU_SMMUV2_FSR_FAULT);
 }
 
 /*
- * End what bank @cb holds (FSR.SS set): clear the record first, so that a
- * retried transaction that faults again is recorded, then RESUME (its
- * TERMINATE bit 0 retries, 1 aborts every held transaction); then tell
- * the devices whose stalling tables are installed in the bank. Caller
- * holds fault_lock.
+ * After an end that did not come from the context interrupt (an answer,
+ * a pause): what faulted meanwhile. A record has its own interrupt,
+ * whose thread reads it; a fault between RESUME and the clear of the
+ * record it answered has none (MULTI): held (SS alone), it is retried,
+ * or aborted in a paused bank; MULTI alone is cleared. Caller holds
+ * fault_lock.
  */
-static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, bool retry)
+static void bank_settle_locked(struct smmuv2_drv_unit *v, int cb)
 {
-	struct smmuv2_drv_att *att;
-	uint32_t fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	struct smmuv2_drv_stall *st = &v->stalls[cb];
+	uint32_t fsr;
 
+	for (;;) {
+		fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+		if ((fsr & FSR_REC) || st->out)
+			return;
+		if (!(fsr & SIOMMU_SMMUV2_FSR_SS)) {
+			if (fsr)
+				smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr);
+			return;
+		}
+		stall_end_locked(v, cb, fsr, !st->paused);
+	}
+}
+
+/* Whether bank @cb is to stall (ctx->lock). */
+static bool cb_stalls(const struct smmuv2_drv_unit *v, int cb)
+{
+	return v->cb_stall[cb] && !v->cb_mute[cb];
+}
+
+/*
+ * Bank @cb stops stalling: CFCFG cleared, what it holds aborted and the
+ * devices told, the outstanding report's answer dropped; @pause: while a
+ * hook runs, stalls that still come aborted too (cb_irq()). Caller holds
+ * ctx->lock.
+ */
+static void bank_unstall(struct smmuv2_drv_unit *v, int cb, bool pause)
+{
+	uint32_t fsr;
+
+	cb_sctlr_set(v, cb, false);
+	pthread_mutex_lock(&v->fault_lock);
+	v->stalls[cb].paused = pause;
+	fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
+	if (fsr & SIOMMU_SMMUV2_FSR_SS)
+		stall_end_locked(v, cb, fsr, false);
 	v->stalls[cb].out = false;
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
-	smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_RESUME),
-			retry ? 0 : SIOMMU_SMMUV2_RESUME_TERMINATE);
-	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
-		if (att->stall_cb == cb)
-			att->dev->pasid_hooks->stall_end(att->dev->pasid_hooks_arg, att->dev, retry);
+	bank_settle_locked(v, cb);
+	pthread_mutex_unlock(&v->fault_lock);
 }
 
 /*
@@ -581,25 +721,41 @@ static void stall_end_locked(struct smmuv2_drv_unit *v, int cb, bool retry)
  */
 static void stall_pause(struct smmuv2_drv_unit *v, int cb)
 {
-	if (cb < 0 || !v->cb_stall[cb])
-		return;
-	cb_sctlr_set(v, cb, false);
-	pthread_mutex_lock(&v->fault_lock);
-	v->stalls[cb].paused = true;
-	if (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS)
-		stall_end_locked(v, cb, false);
-	v->stalls[cb].out = false;
-	pthread_mutex_unlock(&v->fault_lock);
+	if (cb >= 0 && cb_stalls(v, cb))
+		bank_unstall(v, cb, true);
 }
 
 static void stall_resume(struct smmuv2_drv_unit *v, int cb)
 {
-	if (cb < 0 || !v->cb_stall[cb])
+	if (cb < 0 || !cb_stalls(v, cb))
 		return;
 	pthread_mutex_lock(&v->fault_lock);
 	v->stalls[cb].paused = false;
 	pthread_mutex_unlock(&v->fault_lock);
 	cb_sctlr_set(v, cb, true);
+}
+
+/*
+ * Bank @cb after a change of what uses it: it stalls while a stalling
+ * table is installed in it (cb_stall[]) and every device whose streams
+ * use it can wait out a stall (no cb_mute[]). CFCFG holds a faulting
+ * transaction of any stream of the bank until RESUME (SMMUv2,
+ * SMMU_CBn_SCTLR), and one RESUME ends them all: a device that cannot
+ * learn how a stall ended would wait for ever, or take a retried
+ * transaction for a failed one. So a bank such a device uses stops
+ * stalling, before its streams reach the bank, and what it holds is
+ * aborted, as for a hook (stall_pause()). Caller holds ctx->lock.
+ */
+static void bank_stall_apply(struct smmuv2_drv_unit *v, int cb)
+{
+	bool want = cb_stalls(v, cb);
+
+	if (want == v->stalls[cb].stalling)
+		return;
+	if (want)
+		cb_sctlr_set(v, cb, true);
+	else
+		bank_unstall(v, cb, false);
 }
 
 /*
@@ -622,10 +778,86 @@ static void att_place(struct smmuv2_drv_unit *v, struct smmuv2_drv_att *att, int
 		cds_list_add_tail(&att->stall_node, &v->stall_atts);
 	att->stall_cb = cb;
 	pthread_mutex_unlock(&v->fault_lock);
-	if (old >= 0 && !--v->cb_stall[old])
-		cb_sctlr_set(v, old, false);
-	if (cb >= 0 && !v->cb_stall[cb]++)
-		cb_sctlr_set(v, cb, true);
+	if (old >= 0) {
+		v->cb_stall[old]--;
+		bank_stall_apply(v, old);
+	}
+	if (cb >= 0) {
+		v->cb_stall[cb]++;
+		bank_stall_apply(v, cb);
+	}
+}
+
+/*
+ * The device's bank: @cb from now on (-1: none), counted in cb_mute[]
+ * while the device cannot wait out a stall. A bank the device joins
+ * stops stalling before its streams reach it (@cb's count goes up before
+ * the S2CR write, the caller's); one it leaves may stall again once no
+ * stream of it is there (after the write). What the old bank holds then
+ * is retried first, the device still told of it: a transaction of its
+ * held there (behind another's stall) would otherwise end with a RESUME
+ * it no longer hears of; issued again, it goes through its new S2CR, and
+ * the others stall again if they still fault (the old report's answer
+ * dropped). Caller holds ctx->lock.
+ */
+static void dev_bank_set(struct smmuv2_drv_unit *v, struct smmuv2_drv_dev *d, int cb,
+			 bool before)
+{
+	int old = d->cb;
+	uint32_t fsr;
+
+	if (old == cb)
+		return;
+	if (before) {
+		if (cb >= 0 && d->mute) {
+			v->cb_mute[cb]++;
+			bank_stall_apply(v, cb);
+		}
+		return;
+	}
+	pthread_mutex_lock(&v->fault_lock);
+	if (old >= 0) {
+		fsr = smmuv2_drv_rd32(v, cb_reg(old, SIOMMU_SMMUV2_CB_FSR));
+		if (fsr & SIOMMU_SMMUV2_FSR_SS) {
+			stall_end_locked(v, old, fsr, true);
+			bank_settle_locked(v, old);
+		}
+	}
+	d->cb = cb;
+	pthread_mutex_unlock(&v->fault_lock);
+	if (old >= 0 && d->mute) {
+		v->cb_mute[old]--;
+		bank_stall_apply(v, old);
+	}
+}
+
+/*
+ * The device's PASID hooks were registered or removed: a device that
+ * waits out stalls (SIOMMU_DEV_STALL) is told how they end through its
+ * stall_end hook, and without one it is mute (struct smmuv2_drv_dev).
+ * Registered, it is told from now on and its bank may stall; removed,
+ * its bank stops stalling first.
+ */
+static void dev_pasid_hooks(struct siommu_device *dev)
+{
+	struct smmuv2_drv_unit *v = smmuv2_drv_unit(dev->unit);
+	struct smmuv2_drv_dev *d = dev->drv;
+	const struct siommu_pasid_hooks *h = dev->pasid_hooks;
+	bool mute = !((dev->cfg.flags & SIOMMU_DEV_STALL) && h && h->stall_end);
+
+	if (mute && !d->mute && d->cb >= 0) {
+		v->cb_mute[d->cb]++;
+		bank_stall_apply(v, d->cb);
+	}
+	pthread_mutex_lock(&v->fault_lock);
+	d->hooks = h;
+	d->hooks_arg = dev->pasid_hooks_arg;
+	pthread_mutex_unlock(&v->fault_lock);
+	if (!mute && d->mute && d->cb >= 0) {
+		v->cb_mute[d->cb]--;
+		bank_stall_apply(v, d->cb);
+	}
+	d->mute = mute;
 }
 
 /* PASIDs through the hooks ------------------------------------------------------ */
@@ -760,6 +992,7 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 	struct smmuv2_drv_att *pa;
 	uint32_t s2cr = SIOMMU_SMMUV2_S2CR_FAULT;
 	unsigned int i;
+	int cb = -1;
 
 	if (pasid) {
 		pasid_commit(dev, old, old_att, dom, att);
@@ -771,19 +1004,23 @@ static void attach_commit(struct siommu_device *dev, uint32_t pasid,
 			att_place(v, pa, -1);
 		}
 	}
-	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY)
+	if (dom && dom->type == SIOMMU_DOMAIN_IDENTITY) {
 		s2cr = SIOMMU_SMMUV2_S2CR_BYPASS;
-	else if (dom && dom->type == SIOMMU_DOMAIN_PAGING)
-		s2cr = SIOMMU_SMMUV2_S2CR_TRANS | (uint32_t)smmuv2_drv_dom(dom, dev->unit)->cb;
+	} else if (dom && dom->type == SIOMMU_DOMAIN_PAGING) {
+		cb = smmuv2_drv_dom(dom, dev->unit)->cb;
+		s2cr = SIOMMU_SMMUV2_S2CR_TRANS | (uint32_t)cb;
+	}
+	dev_bank_set(v, d, cb, true);
 	for (i = 0; i < 2; i++)
 		if (d->smr[i] >= 0)
 			smmuv2_drv_wr32(v, SIOMMU_SMMUV2_S2CR(d->smr[i]), s2cr);
+	dev_bank_set(v, d, cb, false);
 	cds_list_for_each_entry(pa, &d->patts, dev_node) {
-		int cb = pasid_bank(dev->unit, dom, pa->dom);
+		int pcb = pasid_bank(dev->unit, dom, pa->dom);
 
-		if (cb >= 0 && pa->cb < 0 && !pa->quiet) {
-			att_place(v, pa, cb);
-			pasid_install(dev, pa, cb);
+		if (pcb >= 0 && pa->cb < 0 && !pa->quiet) {
+			att_place(v, pa, pcb);
+			pasid_install(dev, pa, pcb);
 		}
 	}
 	if (old)
@@ -817,15 +1054,20 @@ static void attach_quiesce(struct siommu_device *dev, uint32_t pasid,
 
 /*
  * The stalling attachment whose table is live in bank @cb (its ASID in
- * TTBR0[63:48]), or NULL. Caller holds fault_lock.
+ * TTBR0[63:48]) and whose device's stream @sid faulted (CBFRSYNRA), or
+ * NULL: another stream of the bank translates through whatever table is
+ * live there, and its fault is its own device's, not the process's page
+ * to bring in. Caller holds fault_lock.
  */
-static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb)
+static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb, uint16_t sid)
 {
 	uint16_t asid = (uint16_t)(smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_TTBR0)) >> 48);
 	struct smmuv2_drv_att *att;
 
 	cds_list_for_each_entry(att, &v->stall_atts, stall_node)
-		if (att->stall_cb == cb && att->asid == asid)
+		if (att->stall_cb == cb && att->asid == asid &&
+		    (att->dev->cfg.rid == sid ||
+		     (att->dev->cfg.alias_rid >= 0 && (uint16_t)att->dev->cfg.alias_rid == sid)))
 			return att;
 	return NULL;
 }
@@ -836,9 +1078,10 @@ static struct smmuv2_drv_att *stall_att_live(struct smmuv2_drv_unit *v, int cb)
  * with, until it holds nothing the driver has not answered. A stall in a
  * bound process's table of a device that waits for it (the live ASID's)
  * goes to the core's page-fault path, FSR kept until the answer
- * (page_response()). Any other fault is read, cleared and reported to
- * the device's handler, and if the bank holds it, terminated after the
- * report (the device is told through its stall_end hook).
+ * (page_response()). Any other fault is read and, if the bank holds it,
+ * terminated (the device is told through its stall_end hook), then its
+ * record cleared and reported to the device's handler: ended before its
+ * record goes, as every stall is (stall_end_locked()).
  *
  * A bank may hold transactions with no record of their own: a fault that
  * comes while FSR holds another sets MULTI and records nothing, yet
@@ -861,11 +1104,12 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 	struct siommu_fault f;
 	uint32_t fsr, fsynr0, rec;
 	uint64_t far;
+	uint16_t sid;
 
 	pthread_mutex_lock(&v->fault_lock);
 	for (;;) {
 		fsr = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR));
-		rec = fsr & SIOMMU_SMMUV2_FSR_FAULT & ~SIOMMU_SMMUV2_FSR_MULTI;
+		rec = fsr & FSR_REC;
 		if (fsr & SIOMMU_SMMUV2_FSR_SS) {
 			/* A reported stall keeps FSR until its answer, whose
 			 * RESUME ends everything the bank holds. */
@@ -876,11 +1120,11 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 				 * nothing may wait on the fault path while a hook
 				 * runs. Ended as a stall_pause() ends one held when
 				 * it starts, unreported. */
-				stall_end_locked(v, cb, false);
+				stall_end_locked(v, cb, fsr, false);
 				continue;
 			}
 			if (!rec) {
-				stall_end_locked(v, cb, true);
+				stall_end_locked(v, cb, fsr, true);
 				continue;
 			}
 		} else if (!rec) {
@@ -891,7 +1135,11 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 		}
 		fsynr0 = smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSYNR0));
 		far = smmuv2_drv_rd64(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FAR)) & ~0xfffull;
-		att = fsr & SIOMMU_SMMUV2_FSR_SS ? stall_att_live(v, cb) : NULL;
+		sid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
+		/* A page request only while the bank stalls: one that stopped
+		 * (a device that cannot wait joined it) holds nothing for
+		 * the fault path. */
+		att = (fsr & SIOMMU_SMMUV2_FSR_SS) && st->stalling ? stall_att_live(v, cb, sid) : NULL;
 		if (att) {
 			st->gen = (uint16_t)((st->gen + 1) & 0x1ff);
 			st->out = true;
@@ -912,18 +1160,19 @@ static void cb_irq(struct smmuv2_drv_unit *v, int cb)
 		}
 		memset(&f, 0, sizeof(f));
 		f.addr = far;
-		f.rid = (uint16_t)smmuv2_drv_rd32(v, SIOMMU_SMMUV2_CBFRSYNRA(cb));
+		f.rid = sid;
 		f.reason = rec;
 		f.write = fsynr0 & SIOMMU_SMMUV2_FSYNR0_WNR;
 		/* Write-1-to-clear: FSR takes new records from here. */
-		smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR), fsr & SIOMMU_SMMUV2_FSR_FAULT);
+		if (fsr & SIOMMU_SMMUV2_FSR_SS)
+			stall_end_locked(v, cb, fsr, false);
+		else
+			smmuv2_drv_wr32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR),
+					fsr & SIOMMU_SMMUV2_FSR_FAULT);
 		__atomic_fetch_add(&v->n_fault, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&v->fault_lock);
 		core_report_fault(v->unit, &f);
 		pthread_mutex_lock(&v->fault_lock);
-		if ((fsr & SIOMMU_SMMUV2_FSR_SS) && !st->out &&
-		    (smmuv2_drv_rd32(v, cb_reg(cb, SIOMMU_SMMUV2_CB_FSR)) & SIOMMU_SMMUV2_FSR_SS))
-			stall_end_locked(v, cb, false);
 	}
 	pthread_mutex_unlock(&v->fault_lock);
 }
@@ -1040,12 +1289,14 @@ static int unit_init(struct siommu_unit *unit, const void *cfg)
 		goto out_destroy_hw;
 	}
 	v->stalls = mem_should_fail(mem) ? NULL : calloc(v->num_cb, sizeof(*v->stalls));
-	v->cb_stall = mem_should_fail(mem) ? NULL : calloc(v->num_cb, sizeof(*v->cb_stall));
+	v->cb_stall = mem_should_fail(mem) ? NULL : calloc(2 * (size_t)v->num_cb, sizeof(*v->cb_stall));
 	if (!v->stalls || !v->cb_stall) {
 		ret = -ENOMEM;
 		goto out_free_smr;
 	}
 	CDS_INIT_LIST_HEAD(&v->stall_atts);
+	CDS_INIT_LIST_HEAD(&v->devs);
+	v->cb_mute = v->cb_stall + v->num_cb;
 	unit->drv = v;
 	siommu_smmuv2_set_ops(v->hw, &hw_ops, v);
 
@@ -1222,11 +1473,13 @@ static void page_response(struct siommu_unit *unit, const struct iommu_page_resp
 			continue;
 		pthread_mutex_lock(&v->fault_lock);
 		if (v->stalls[cb].out && v->stalls[cb].gen == SMMUV2_DRV_STALL_GEN(r[i].req.grpid)) {
-			if (smmuv2_drv_rd32(v, cb_reg((int)cb, SIOMMU_SMMUV2_CB_FSR)) &
-			    SIOMMU_SMMUV2_FSR_SS)
-				stall_end_locked(v, (int)cb,
+			uint32_t fsr = smmuv2_drv_rd32(v, cb_reg((int)cb, SIOMMU_SMMUV2_CB_FSR));
+
+			if (fsr & SIOMMU_SMMUV2_FSR_SS)
+				stall_end_locked(v, (int)cb, fsr,
 						 r[i].code == IOMMU_PAGE_RESP_SUCCESS);
 			v->stalls[cb].out = false;
+			bank_settle_locked(v, (int)cb);
 		}
 		pthread_mutex_unlock(&v->fault_lock);
 	}
@@ -1257,6 +1510,7 @@ const struct iommu_ops smmuv2_iommu_ops = {
 	.unit_hw = unit_hw,
 	.dev_probe = dev_probe,
 	.dev_release = dev_release,
+	.dev_pasid_hooks = dev_pasid_hooks,
 	.dev_resv_regions = dev_resv_regions,
 	.dev_hw_info = dev_hw_info,
 	.domain_init = domain_init,

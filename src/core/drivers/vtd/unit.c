@@ -295,7 +295,11 @@ static int domain_init(struct siommu_unit *unit, struct siommu_domain *dom,
 	dom->stage = domain_stage(v, cfg->stage);
 	dom->ias = cfg->ias ? cfg->ias : v->aw;
 	if (dom->stage == SIOMMU_STAGE_FIRST) {
-		/* First stage is 4- or 5-level x86-64 paging. */
+		/* First stage is 4- or 5-level x86-64 paging: a narrower
+		 * width gets the narrowest of them that covers it, a wider
+		 * one none (VT-d 3.6). */
+		if (dom->ias > 57)
+			return -EINVAL;
 		if (dom->ias != 48 && dom->ias != 57)
 			dom->ias = dom->ias > 48 ? 57 : 48;
 		pc->format = SIOMMU_PT_X86_64;
