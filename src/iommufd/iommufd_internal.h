@@ -152,7 +152,11 @@ struct ifd_pages {
 					 * of its process bucket's pidfd */
 	int pin_err;			/* memory this process cannot reach:
 					 * every pin fails so (0: none) */
-	struct siommu_iommufd_acct *src[2];	/* the buckets of the MAP, by
+	/* src, rlimit_mode, src_held and src_pidfd change after creation
+	 * only in IOAS_CHANGE_PROCESS, under reg_lock with every IOAS's
+	 * lock: pins and unpins read them under reg_lock. */
+	struct siommu_iommufd_acct *src[2];	/* the buckets of the MAP (or
+						 * of IOAS_CHANGE_PROCESS), by
 						 * RLIMIT mode */
 	unsigned int rlimit_mode;	/* the MAP's: src[it] is charged */
 	unsigned int src_held;		/* bit i: a reference on src[i] (not
@@ -229,7 +233,10 @@ struct ifd_unmapping {
 struct ifd_ioas {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;		/* before reg_lock; a call holds one
+					 * IOAS's at a time, but for
+					 * IOAS_CHANGE_PROCESS, which holds
+					 * all of them, taken in ID order */
 	struct ifd_area_tree areas;
 	uint64_t nr_areas;
 	struct ifd_resv *resv;

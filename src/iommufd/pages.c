@@ -343,7 +343,8 @@ int ifd_pages_change_source(struct siommu_iommufd *ictx, struct ifd_pages *const
 		if (p->src[1] != acct[1])
 			pinned += p->npages;
 	}
-	ret = bucket_charge(ictx, acct[mode], locked);
+	/* Nothing to charge fails nothing, even past a lowered limit. */
+	ret = locked ? bucket_charge(ictx, acct[mode], locked) : 0;
 	if (ret)
 		goto out_unlock;
 	__atomic_fetch_add(&acct[1]->pinned, pinned, __ATOMIC_RELAXED);

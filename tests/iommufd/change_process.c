@@ -230,11 +230,14 @@ static void run(const struct row *r)
 		total += r->later;
 		figures_are(&f, 0, 0, total, total);
 	}
-	/* Moving again to the same buckets changes nothing, even at the
-	 * limit; this process's call moves everything back. */
+	/* Moving again to the same buckets changes nothing, even past a
+	 * limit lowered below what they hold; this process's call moves
+	 * everything back. */
+	siommu_iommufd_acct_set_limit(f.u1, 0);
 	CHECK_OK(siommu_iommufd_ioctl_user(f.t.ictx, IOMMU_IOAS_CHANGE_PROCESS, (uintptr_t)&c,
 					   &f.user));
 	figures_are(&f, 0, 0, total, total);
+	siommu_iommufd_acct_set_limit(f.u1, UINT64_MAX);
 	CHECK_OK(siommu_iommufd_ioctl(f.t.ictx, IOMMU_IOAS_CHANGE_PROCESS, &c));
 	figures_are(&f, total, total, 0, 0);
 	/* And the C API's, to the same: nothing changes. */
