@@ -13,8 +13,11 @@
  *     and its later pin charges the new buckets; IOASes with no areas,
  *     or none at all, move nothing and succeed;
  * every refused call leaving every figure as it was, and the context's
- * close giving every page back to whichever buckets hold it.
+ * close giving every page back to whichever buckets hold it. Moves racing
+ * MAP_FILE, COPY and UNMAP over a domain (each pinning or unpinning) lose
+ * no page: every bucket is back at zero when the areas are gone.
  */
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -246,11 +249,71 @@ static void run(const struct row *r)
 	fx_teardown(&f);
 }
 
+struct race {
+	struct fx *f;
+	uint64_t ops;
+	bool stop;			/* atomic */
+};
+
+/* Map 2 pages of the file into a (pinned at once), copy them into b,
+ * unmap both. */
+static void *race_mapper(void *arg)
+{
+	struct race *r = arg;
+	struct fx *f = r->f;
+	uint64_t i, iova, iova2;
+
+	for (i = 0; i < r->ops; i++) {
+		iova = 0x100000;
+		iova2 = 0x100000;
+		CHECK_OK(siommu_ioas_map_file(f->t.ictx, f->a, RW | FIXED, f->memfd, 0, 8192,
+					      &iova));
+		CHECK_OK(siommu_ioas_copy(f->t.ictx, f->b, f->a, RW | FIXED, iova, 8192,
+					  &iova2));
+		CHECK_OK(siommu_ioas_unmap(f->t.ictx, f->a, iova, 8192, NULL));
+		CHECK_OK(siommu_ioas_unmap(f->t.ictx, f->b, iova2, 8192, NULL));
+	}
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void races(void)
+{
+	struct iommu_ioas_change_process c = { .size = sizeof(c) };
+	struct race r = { .ops = test_ops(2000) };
+	pthread_t th;
+	struct fx f;
+	bool remote = false;
+	uint64_t moves = 0;
+
+	fx_setup(&f);
+	r.f = &f;
+	CHECK_OK(siommu_ioas_alloc(f.t.ictx, &f.a));
+	CHECK_OK(siommu_ioas_alloc(f.t.ictx, &f.b));
+	tfd_domain(&f.t, 0, f.a);
+	tfd_domain(&f.t, 1, f.b);
+	CHECK_OK(pthread_create(&th, NULL, race_mapper, &r));
+	do {
+		moves++;
+		remote = !remote;
+		if (remote)
+			CHECK_OK(siommu_iommufd_ioctl_user(f.t.ictx, IOMMU_IOAS_CHANGE_PROCESS,
+							   (uintptr_t)&c, &f.user));
+		else
+			CHECK_OK(siommu_ioas_change_process(f.t.ictx));
+	} while (!__atomic_load_n(&r.stop, __ATOMIC_ACQUIRE));
+	CHECK_OK(pthread_join(th, NULL));
+	fprintf(stderr, "  races: %llu moves\n", (unsigned long long)moves);
+	figures_are(&f, 0, 0, 0, 0);
+	fx_teardown(&f);
+}
+
 int main(void)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run(&rows[i]);
+	races();
 	return 0;
 }
