@@ -289,6 +289,30 @@ int siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioas_id,
 			 uint64_t *iova);
 
 /*
+ * siommu_ioas_change_process - IOMMU_IOAS_CHANGE_PROCESS: move the
+ * pinned-page charges of every IOAS of the context to the context's own
+ * buckets (siommu_iommufd_cfg's user and process; a caller served
+ * through siommu_iommufd_ioctl_user(): its acct_user and acct_process,
+ * each NULL for the context's), in the context's RLIMIT mode, as Linux
+ * moves them to the calling process for a live update. Only when every
+ * area of every IOAS came from MAP_FILE (or a COPY of such an area).
+ * All or nothing: the pinned pages are charged to the new buckets first,
+ * then uncharged from their old ones (storage charged to the new buckets
+ * already stays as it is); every storage, pinned or not, then charges
+ * the new buckets at its later pins and uncharges them at its unpins,
+ * and no longer depends on the life of the process that mapped it.
+ * Areas that other calls map, copy, pin or unpin meanwhile are met
+ * before or after the move, never during it. An IOAS with no areas,
+ * or none at all, is 0.
+ * Errors, each changing nothing:
+ *   -EINVAL  an area of some IOAS was made by IOAS_MAP (of any memory)
+ *   -ENOMEM  the new locked bucket's limit (none with CAP_IPC_LOCK);
+ *            memory
+ * Thread-safe.
+ */
+int siommu_ioas_change_process(struct siommu_iommufd *ictx);
+
+/*
  * siommu_ioas_copy - IOMMU_IOAS_COPY: map [src_iova, src_iova + length)
  * of IOAS @src_id, which must be covered by contiguous areas, into @dst_id
  * (at *dst_iova with FIXED_IOVA, else chosen as for map) over the same

@@ -296,6 +296,7 @@ struct pin_req {
 	int fd;				/* MAP_FILE, with start */
 	uint64_t start;
 	bool file;
+	bool map_file;			/* IOAS_MAP_FILE's (file: the same) */
 	int err;			/* no memory at uva: -EFAULT makes
 					 * storage whose pinning fails so;
 					 * another error fails the map */
@@ -313,9 +314,14 @@ static int pin(struct siommu_iommufd *ictx, const struct pin_req *req, uint64_t 
 		return ifd_pages_unreachable(ictx, req->start, length, req->err, out);
 	if (req->err)
 		return req->err;
-	if (req->file)
-		return ifd_pages_from_file(ictx, req->fd, req->start, length,
-					   flags & SIOMMU_IOAS_MAP_WRITEABLE, req->src, out);
+	if (req->file) {
+		int ret = ifd_pages_from_file(ictx, req->fd, req->start, length,
+					      flags & SIOMMU_IOAS_MAP_WRITEABLE, req->src, out);
+
+		if (!ret)
+			(*out)->map_file = req->map_file;
+		return ret;
+	}
 	return ifd_pages_from_user(ictx, req->uva, length, true, req->src, out);
 }
 
@@ -505,20 +511,101 @@ int SIOMMU_EXPORT siommu_ioas_map_file(struct siommu_iommufd *ictx, uint32_t ioa
 				       uint64_t length, uint64_t *iova)
 {
 	return map_pinned(ictx, ioas_id, flags, length, iova,
-			  &(struct pin_req){ .fd = fd, .start = start, .file = true });
+			  &(struct pin_req){ .fd = fd, .start = start, .file = true,
+					     .map_file = true });
 }
 
 int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
-		    int fd, uint64_t start, int err, uint64_t length, struct ifd_source *src,
-		    uint64_t *iova)
+		    int fd, uint64_t start, int err, uint64_t length, bool map_file,
+		    struct ifd_source *src, uint64_t *iova)
 {
 	int ret = map_pinned(ictx, ioas_id, flags, length, iova,
 			     &(struct pin_req){ .fd = fd, .start = start, .file = true,
-						.err = err, .src = src });
+						.map_file = map_file, .err = err, .src = src });
 
 	if (src->pidfd >= 0)
 		close(src->pidfd);
 	return ret;
+}
+
+static int pages_ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct ifd_pages *const *)a;
+	uintptr_t y = (uintptr_t)*(struct ifd_pages *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Every IOAS's lock is held, taken in ID order (so that two moves never
+ * wait on each other; no other call holds two), across the check of the
+ * areas and the move: no MAP or COPY adds an area, and no storage is
+ * made with the old buckets, in between. The move takes reg_lock, which
+ * every pin and unpin takes.
+ */
+int ifd_ioas_change_process(struct siommu_iommufd *ictx, const struct ifd_source *src)
+{
+	struct ifd_pages **pages = NULL;
+	struct ifd_ioas **ioas;
+	unsigned int nr_ioas = 0, i;
+	size_t n = 0, total = 0, k, d = 0;
+	struct ifd_area *area;
+	uint32_t id, slots;
+	int ret = 0;
+
+	pthread_mutex_lock(&ictx->lock);
+	slots = ictx->nr_slots;
+	pthread_mutex_unlock(&ictx->lock);
+	ioas = ifd_should_fail(ictx) ? NULL : calloc((size_t)slots + 1, sizeof(*ioas));
+	if (!ioas)
+		return -ENOMEM;
+	for (id = 1; id <= slots; id++) {
+		ioas[nr_ioas] = ioas_get(ictx, id);
+		if (ioas[nr_ioas])
+			nr_ioas++;
+	}
+	for (i = 0; i < nr_ioas; i++) {
+		pthread_mutex_lock(&ioas[i]->lock);
+		total += ioas[i]->nr_areas;
+	}
+	for (i = 0; i < nr_ioas; i++)
+		RB_FOREACH(area, ifd_area_tree, &ioas[i]->areas)
+			if (!area->pages->map_file) {
+				ret = -EINVAL;
+				goto out_unlock;
+			}
+	if (total) {
+		pages = ifd_should_fail(ictx) ? NULL : malloc(total * sizeof(*pages));
+		if (!pages) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	for (i = 0; i < nr_ioas; i++)
+		RB_FOREACH(area, ifd_area_tree, &ioas[i]->areas)
+			pages[n++] = area->pages;
+	/* Areas share storage (COPY, cuts): each moves once. */
+	if (n)
+		qsort(pages, n, sizeof(*pages), pages_ptr_cmp);
+	for (k = 0; k < n; k++)
+		if (!d || pages[d - 1] != pages[k])
+			pages[d++] = pages[k];
+	ret = ifd_pages_change_source(ictx, pages, d, src);
+out_unlock:
+	for (i = nr_ioas; i--;) {
+		pthread_mutex_unlock(&ioas[i]->lock);
+		ifd_obj_put(ictx, &ioas[i]->obj);
+	}
+	free(pages);
+	free(ioas);
+	return ret;
+}
+
+int SIOMMU_EXPORT siommu_ioas_change_process(struct siommu_iommufd *ictx)
+{
+	if (!ictx)
+		return -EINVAL;
+	return ifd_ioas_change_process(ictx, NULL);
 }
 
 /*

@@ -408,8 +408,8 @@ int ifd_umap(struct siommu_iommufd *ictx, const struct siommu_iommufd_user *user
 	src = user_source(user, !err);
 	if (!err && fd < 0)
 		return ifd_ioas_map_src(ictx, ioas_id, flags, uptr(start), length, &src, iova);
-	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, &src,
-			       iova);
+	return ifd_ioas_map_fd(ictx, ioas_id, flags, fd, err ? uva : start, err, length, false,
+			       &src, iova);
 }
 
 static int ioas_map(struct ucmd *u)
@@ -445,9 +445,33 @@ static int ioas_map_file(struct ucmd *u)
 	} else {
 		src = user_source(u->user, true);
 		ret = ifd_ioas_map_fd(u->ictx, c->ioas_id, c->flags, fd, c->start, 0,
-				      c->length, &src, (uint64_t *)&c->iova);
+				      c->length, true, &src, (uint64_t *)&c->iova);
 	}
 	u->respond = !ret;
+	return ret;
+}
+
+/* The caller's buckets (a caller served for another process: its
+ * own, NULL for the context's). A remote caller's process bucket learns
+ * its process, on which the storage now depends. */
+static int ioas_change_process(struct ucmd *u)
+{
+	struct iommu_ioas_change_process *c = u->cmd;
+	const struct siommu_iommufd_user *user = u->user;
+	int ret, pidfd;
+
+	if (c->__reserved)
+		return -EOPNOTSUPP;
+	if (!user)
+		return ifd_ioas_change_process(u->ictx, NULL);
+	ret = ifd_ioas_change_process(u->ictx, &(struct ifd_source){
+		.pidfd = -1, .acct = { user->acct_user, user->acct_process } });
+	if (!ret && remote(user) && user->acct_process && user->pidfd &&
+	    !ifd_acct_has_pidfd(user->acct_process)) {
+		pidfd = user->pidfd(user->priv);
+		if (pidfd >= 0)
+			ifd_acct_set_pidfd(user->acct_process, pidfd);
+	}
 	return ret;
 }
 
@@ -890,11 +914,7 @@ struct ioctl_op {
 		.min_size = IOMMUFD_##req##_MIN_SIZE, .fn = handler,       \
 	}
 
-/*
- * The commands the object model provides. The other (CHANGE_PROCESS)
- * has no slot and answers -ENOTTY, as IOMMU_TEST_CMD does outside test
- * mode.
- */
+/* The commands; IOMMU_TEST_CMD answers -ENOTTY outside test mode. */
 #define IOMMU_TEST_CMD_NR (IOMMUFD_CMD_BASE + 32)
 static const struct ioctl_op ops[] = {
 	OP(DESTROY, iommu_destroy, destroy),
@@ -920,6 +940,7 @@ static const struct ioctl_op ops[] = {
 	OP(VDEVICE_ALLOC, iommu_vdevice_alloc, vdevice_alloc),
 	OP(VEVENTQ_ALLOC, iommu_veventq_alloc, veventq_alloc),
 	OP(HW_QUEUE_ALLOC, iommu_hw_queue_alloc, hw_queue_alloc),
+	OP(IOAS_CHANGE_PROCESS, iommu_ioas_change_process, ioas_change_process),
 	[IOMMU_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
 		.request = IOMMU_TEST_CMD, .size = sizeof(struct iommu_test_cmd),
 		.min_size = IOMMUFD_TEST_CMD_MIN_SIZE, .fn = test_cmd, .test = true,

@@ -152,7 +152,11 @@ struct ifd_pages {
 					 * of its process bucket's pidfd */
 	int pin_err;			/* memory this process cannot reach:
 					 * every pin fails so (0: none) */
-	struct siommu_iommufd_acct *src[2];	/* the buckets of the MAP, by
+	/* src, rlimit_mode, src_held and src_pidfd change after creation
+	 * only in IOAS_CHANGE_PROCESS, under reg_lock with every IOAS's
+	 * lock: pins and unpins read them under reg_lock. */
+	struct siommu_iommufd_acct *src[2];	/* the buckets of the MAP (or
+						 * of IOAS_CHANGE_PROCESS), by
 						 * RLIMIT mode */
 	unsigned int rlimit_mode;	/* the MAP's: src[it] is charged */
 	unsigned int src_held;		/* bit i: a reference on src[i] (not
@@ -162,6 +166,8 @@ struct ifd_pages {
 	uint64_t pa;			/* PA of the first byte (host's) */
 	struct ifd_dmabuf *dmabuf;	/* the dma-buf mapped, or NULL */
 	uint64_t file_start;		/* the file's byte at host (MAP_FILE) */
+	bool map_file;			/* made by IOAS_MAP_FILE (not by a
+					 * MAP a file serves) */
 };
 
 /* A region for mmap() of the iommufd fd (mmap.c); under mmap_lock. */
@@ -227,7 +233,10 @@ struct ifd_unmapping {
 struct ifd_ioas {
 	struct ifd_obj obj;
 	struct siommu_iommufd *ictx;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;		/* before reg_lock; a call holds one
+					 * IOAS's at a time, but for
+					 * IOAS_CHANGE_PROCESS, which holds
+					 * all of them, taken in ID order */
 	struct ifd_area_tree areas;
 	uint64_t nr_areas;
 	struct ifd_resv *resv;
@@ -636,15 +645,19 @@ int ifd_ioas_cut(struct siommu_iommufd *ictx, uint32_t ioas_id, uint64_t iova,
  * pages are first needed); another @err (the memory is there, but cannot
  * be given to us) fails the map itself, after the checks of the request,
  * making nothing. ifd_ioas_map_src - siommu_ioas_map() of it,
- * mapped here too at @uva. The storage charges @src's buckets and is
+ * mapped here too at @uva. With @map_file the map is IOAS_MAP_FILE's
+ * (else a MAP the file serves). The storage charges @src's buckets and is
  * pinned first only while that process lives (-EFAULT once it has
  * exited, as Linux's pin of a gone mm).
  */
 int ifd_ioas_map_fd(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
-		    int fd, uint64_t start, int err, uint64_t length, struct ifd_source *src,
-		    uint64_t *iova);
+		    int fd, uint64_t start, int err, uint64_t length, bool map_file,
+		    struct ifd_source *src, uint64_t *iova);
 int ifd_ioas_map_src(struct siommu_iommufd *ictx, uint32_t ioas_id, unsigned int flags,
 		     void *uva, uint64_t length, struct ifd_source *src, uint64_t *iova);
+/* siommu_ioas_change_process() to @src's buckets (NULL, or a NULL
+ * bucket: the context's own). */
+int ifd_ioas_change_process(struct siommu_iommufd *ictx, const struct ifd_source *src);
 
 /* The page sizes every paging domain of IOAS @ioas_id maps with (all
  * sizes from 4K up with none), at least its alignment: 0, -ENOENT. */
@@ -765,6 +778,19 @@ void ifd_pages_put(struct ifd_pages *pages);
 int ifd_pages_pin(struct ifd_pages *pages);
 void ifd_pages_unpin(struct ifd_pages *pages, bool undo);
 bool ifd_pages_pinned(struct ifd_pages *pages);
+/*
+ * ifd_pages_change_source - IOAS_CHANGE_PROCESS's move of @n distinct
+ * storages to @src's buckets (NULL, or a NULL bucket: the context's), in
+ * the context's RLIMIT mode: the pinned ones' pages are charged to the
+ * new buckets first, all at once (-ENOMEM over the limit, nothing
+ * changed), then uncharged from their old ones; every storage then
+ * names the new buckets, which its later pins and unpins use, and
+ * forgets the process it had (src_pidfd). Under the lock of every IOAS
+ * with an area over them; takes reg_lock, so no pin or unpin meets the
+ * move half done.
+ */
+int ifd_pages_change_source(struct siommu_iommufd *ictx, struct ifd_pages *const *pages,
+			    size_t n, const struct ifd_source *src);
 void ifd_regs_fini(struct siommu_iommufd *ictx);
 void ifd_regs_trim(struct siommu_iommufd *ictx);
 

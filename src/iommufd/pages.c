@@ -199,21 +199,32 @@ static void reg_put_locked(struct siommu_iommufd *ictx, struct ifd_reg *reg, boo
  * either mode to that process's pinned pages (mm->pinned_vm), which no
  * limit bounds. Under reg_lock.
  */
-static int acct_charge(struct ifd_pages *pages)
+/* Add @npages to @a's locked pages against its limit (none with
+ * CAP_IPC_LOCK): 0, -ENOMEM. */
+static int bucket_charge(const struct siommu_iommufd *ictx, struct siommu_iommufd_acct *a,
+			 uint64_t npages)
 {
-	struct siommu_iommufd_acct *a = pages->src[pages->rlimit_mode];
-	uint64_t npages = pages->npages, limit = ifd_acct_limit(a);
+	uint64_t limit = ifd_acct_limit(a);
 	uint64_t cur = __atomic_load_n(&a->locked, __ATOMIC_RELAXED), next;
 
 	do {
 		if (__builtin_add_overflow(cur, npages, &next))
 			return -ENOMEM;
-		if (!pages->ictx->cap_ipc_lock && next > limit)
+		if (!ictx->cap_ipc_lock && next > limit)
 			return -ENOMEM;
 	} while (!__atomic_compare_exchange_n(&a->locked, &cur, next, true,
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-	__atomic_fetch_add(&pages->src[1]->pinned, npages, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&pages->ictx->pinned, npages, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int acct_charge(struct ifd_pages *pages)
+{
+	int ret = bucket_charge(pages->ictx, pages->src[pages->rlimit_mode], pages->npages);
+
+	if (ret)
+		return ret;
+	__atomic_fetch_add(&pages->src[1]->pinned, pages->npages, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pages->ictx->pinned, pages->npages, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -302,6 +313,74 @@ bool ifd_pages_pinned(struct ifd_pages *pages)
 	pinned = pages->users;
 	pthread_mutex_unlock(&pages->ictx->reg_lock);
 	return pinned;
+}
+
+int ifd_pages_change_source(struct siommu_iommufd *ictx, struct ifd_pages *const *pages,
+			    size_t n, const struct ifd_source *src)
+{
+	unsigned int mode = READ_ONCE(ictx->rlimit_mode), i;
+	struct siommu_iommufd_acct *acct[2], *old[2];
+	uint64_t locked = 0, pinned = 0;
+	unsigned int held = 0, old_held;
+	struct ifd_pages *p;
+	size_t k;
+	int ret;
+
+	for (i = 0; i < 2; i++) {
+		acct[i] = src && src->acct[i] ? src->acct[i] : ictx->acct[i];
+		if (acct[i] != ictx->acct[i])
+			held |= 1u << i;
+	}
+	pthread_mutex_lock(&ictx->reg_lock);
+	/* Pinned storage charges the new buckets first, all of it at once;
+	 * storage charged to them already stays as it is. */
+	for (k = 0; k < n; k++) {
+		p = pages[k];
+		if (!p->users)
+			continue;
+		if (p->src[p->rlimit_mode] != acct[mode])
+			locked += p->npages;
+		if (p->src[1] != acct[1])
+			pinned += p->npages;
+	}
+	/* Nothing to charge fails nothing, even past a lowered limit. */
+	ret = locked ? bucket_charge(ictx, acct[mode], locked) : 0;
+	if (ret)
+		goto out_unlock;
+	__atomic_fetch_add(&acct[1]->pinned, pinned, __ATOMIC_RELAXED);
+	for (k = 0; k < n; k++) {
+		p = pages[k];
+		if (p->users) {
+			if (p->src[p->rlimit_mode] != acct[mode])
+				__atomic_fetch_sub(&p->src[p->rlimit_mode]->locked, p->npages,
+						   __ATOMIC_RELAXED);
+			if (p->src[1] != acct[1])
+				__atomic_fetch_sub(&p->src[1]->pinned, p->npages,
+						   __ATOMIC_RELAXED);
+		}
+		old[0] = p->src[0];
+		old[1] = p->src[1];
+		old_held = p->src_held;
+		for (i = 0; i < 2; i++) {
+			p->src[i] = acct[i];
+			if (held & (1u << i))
+				ifd_acct_get(acct[i]);
+		}
+		p->src_held = held;
+		p->rlimit_mode = mode;
+		/* The storage is the caller's now: it lives as long as the
+		 * caller's process bucket says, if any. */
+		if (p->src_pidfd >= 0) {
+			close(p->src_pidfd);
+			p->src_pidfd = -1;
+		}
+		for (i = 0; i < 2; i++)
+			if (old_held & (1u << i))
+				ifd_acct_put(old[i]);
+	}
+out_unlock:
+	pthread_mutex_unlock(&ictx->reg_lock);
+	return ret;
 }
 
 /* Storage for host [uva, uva + length) of @src (NULL: this process, the

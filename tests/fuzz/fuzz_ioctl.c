@@ -105,18 +105,6 @@ static const struct cmd cmds[] = {
 	  { -1, -1, 0 }, -1, -1 },
 };
 
-/* What this implementation provides (the others are -ENOTTY); the
- * context is in test mode. */
-static bool provided(unsigned long req)
-{
-	switch (req) {
-	case IOMMU_IOAS_CHANGE_PROCESS:
-		return false;
-	default:
-		return true;
-	}
-}
-
 static bool allowed_errno(int ret)
 {
 	switch (-ret) {
@@ -584,8 +572,6 @@ static void one_op(struct abi_env *e, struct in *in)
 		/* The type1 container: VFIO's rules, checked by abi.c. */
 		want = 1;
 	} else if (req != c->req) {
-		want = -ENOTTY;
-	} else if (!provided(req)) {
 		want = -ENOTTY;
 	} else if (usize < c->min_size) {
 		want = -EINVAL;

@@ -397,7 +397,7 @@ static void dispatch(void)
 	struct iommu_destroy d = { .size = sizeof(d) };
 	/* The commands the object model does not provide, and beyond. */
 	static const unsigned long absent[] = {
-		IOMMU_IOAS_CHANGE_PROCESS, _IO(';', 0x95), _IO(';', 0xa0), _IO(';', 0xff),
+		_IO(';', 0x95), _IO(';', 0xa0), _IO(';', 0xff),
 		_IO(';', 0x7f), _IO(';', 0x75), _IO(';', 0), _IO(':', 0x80),
 		_IOWR(';', 0x80, struct iommu_destroy), IOMMU_DESTROY | 1ul << 32, 0,
 	};

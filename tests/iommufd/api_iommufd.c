@@ -153,6 +153,7 @@ static int n_access(struct fx *f)
 	return siommu_iommufd_access_create(f->ic, f->ioas, &ops, NULL, 0, NULL);
 }
 static int n_mmap(struct fx *f) { return siommu_iommufd_mmap_get(f->ic, 0, 0x1000, 1, 1, NULL); }
+static int n_change(struct fx *f) { (void)f; return siommu_ioas_change_process(NULL); }
 static int n_acct(struct fx *f) { (void)f; return siommu_iommufd_acct_create(5, NULL); }
 static int n_create(struct fx *f)
 {
@@ -337,6 +338,7 @@ static const struct api_row rows[] = {
 	ROW(n_fault, -EINVAL), ROW(n_fault_read, -EINVAL), ROW(n_bind, -EINVAL),
 	ROW(n_bind_dev, -EINVAL), ROW(n_attach, -EINVAL), ROW(n_replace, -EINVAL),
 	ROW(n_access, -EINVAL), ROW(n_mmap, -EINVAL), ROW(n_acct, -EINVAL),
+	ROW(n_change, -EINVAL),
 	ROW(n_create, -EINVAL), ROW(n_create_cfg, -EINVAL), ROW(n_rw, -EINVAL),
 	ROW(n_dirty, -EINVAL),
 	ROW(id_destroy0, -ENOENT), ROW(id_destroy_max, -ENOENT), ROW(id_map_dev, -ENOENT),

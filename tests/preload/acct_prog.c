@@ -12,7 +12,10 @@
  * or an attach that would pin past it), and nothing left after close.
  * A forked child's maps charge the child, whoever pins them (Linux's
  * pages->source_mm and source_user): exact figures in the child, the
- * opener's untouched.
+ * opener's untouched. IOAS_CHANGE_PROCESS in a forked child takes the
+ * opener's charges of MAP_FILE areas, exactly, once no area comes from
+ * MAP (EINVAL before, nothing moved); their unpins after the child has
+ * exited give nothing back to the opener.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -227,6 +230,78 @@ static void forked_child(unsigned char *buf)
 	close(p2c[1]);
 }
 
+static int change_process(int fd, uint32_t reserved)
+{
+	struct iommu_ioas_change_process c = { .size = sizeof(c), .__reserved = reserved };
+
+	return ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &c);
+}
+
+/*
+ * The opener maps 4 pages of a memfd into an IOAS with a domain and one
+ * page of its memory into another; its child moves the charges once
+ * that page is unmapped.
+ */
+static void child_takes_charges(unsigned char *buf)
+{
+	int fd = open("/dev/iommu", O_RDWR), mfd = memfd_create("acct", 0), dev, status, i;
+	uint32_t ioas_d, ioas_e;
+	pid_t pid;
+
+	CHECK(fd >= 0 && mfd >= 0);
+	CHECK(ftruncate(mfd, 8 * PG) == 0);
+	ioas_d = ioas_alloc(fd);
+	ioas_e = ioas_alloc(fd);
+	dev = dev_bind(0, fd);
+	CHECK(attach(dev, ioas_d) == 0);
+	{
+		struct iommu_ioas_map_file m = { .size = sizeof(m), .ioas_id = ioas_d,
+			.fd = mfd, .start = PG, .length = 4 * PG,
+			.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE };
+
+		CHECK(ioctl(fd, IOMMU_IOAS_MAP_FILE, &m) == 0);
+	}
+	CHECK(map(fd, ioas_e, buf, PG, NULL) == 0);
+	EXPECT(4, 0, 4);
+	FAILS(change_process(fd, 0), EINVAL);
+	EXPECT(4, 0, 4);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		EXPECT(0, 0, 0);
+		FAILS(change_process(fd, 0), EINVAL);
+		EXPECT(0, 0, 0);
+		unmap(fd, ioas_e, 0, UINT64_MAX);
+		FAILS(change_process(fd, 1), EOPNOTSUPP);
+		EXPECT(0, 0, 0);
+		CHECK(change_process(fd, 0) == 0);
+		EXPECT(4, 0, 4);
+		exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT(0, 0, 0);
+	/* The unpin uncharges the child's buckets, not the opener's. */
+	detach(dev);
+	EXPECT(0, 0, 0);
+	/* The opener takes the charges of what it pins afresh. */
+	CHECK(change_process(fd, 0) == 0);
+	CHECK(attach(dev, ioas_d) == 0);
+	EXPECT(4, 0, 4);
+	CHECK(close(dev) == 0 && close(fd) == 0 && close(mfd) == 0);
+	/* The context goes once the child's server, which holds it until it
+	 * sees the child gone, lets it go too. */
+	for (i = 0; i < 1000; i++) {
+		struct siommu_preload_acct a;
+
+		CHECK(get_acct(&a) == 0);
+		if (!a.pinned_pages)
+			break;
+		usleep(10000);
+	}
+	EXPECT(0, 0, 0);
+}
+
 int main(void)
 {
 	struct siommu_preload_acct a;
@@ -326,6 +401,7 @@ int main(void)
 	CHECK(close(user_fd) == 0);
 	EXPECT(0, 0, 0);
 	forked_child(buf);
+	child_takes_charges(buf);
 	munmap(buf, 32 * PG);
 	puts("accounting: ok");
 	return 0;
