@@ -44,6 +44,15 @@
  *     context's PASID space and the attachment holds a reference to it, so a
  *     freed PASID is not reused while any attachment remains (and takes no
  *     new attachment meanwhile).
+ * A PASID attachment belongs to the layer that made it: the caller of
+ * siommu_device_attach_pasid(), or a layer that attaches a PASID for an
+ * object of its own: an SVA bind (siommu/sva.h), a private PASID
+ * (siommu/ppasid.h), the DMA API's PASID of a device (siommu/dma.h), an
+ * iommufd attachment (siommu/iommufd.h). siommu_device_attach_pasid() and
+ * siommu_device_detach_pasid() refuse (-EBUSY) to replace or detach a
+ * layer's attachment; only that layer's own calls (unbind, free, disable
+ * the PASID, detach) take it down, so its object never points at a PASID
+ * it no longer holds.
  * Attaching over an existing attachment replaces it atomically: DMA is
  * translated by the old domain until it is translated by the new one, never
  * blocked in between, and nothing of the old domain stays cached.
@@ -626,8 +635,9 @@ void siommu_device_detach(struct siommu_device *dev);
  * (a domain of another context, one the unit cannot walk, as for
  * siommu_device_attach(), or an SVA domain, which only its process's
  * binds attach; through PASID hooks, a domain that is not a stage-1
- * paging one); -EBUSY (an SVA bind holds (@dev, @pasid): only its
- * siommu_sva_unbind() takes it down); -ENOSPC (no free domain ID);
+ * paging one); -EBUSY (another layer attached (@dev, @pasid): an SVA
+ * bind, a private PASID, the DMA API or iommufd, whose own calls alone
+ * replace or take it down, see "Concepts"); -ENOSPC (no free domain ID);
  * -ENOMEM. Nothing changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
@@ -635,7 +645,8 @@ int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 
 /*
  * siommu_device_detach_pasid - -ENOENT if nothing is attached there,
- * -EBUSY if an SVA bind holds it (siommu_sva_unbind() takes it down),
+ * -EBUSY if another layer attached it (an SVA bind, a private PASID, the
+ * DMA API or iommufd: its own calls take it down, see "Concepts"),
  * -EDEADLK from a device callback run inside a queue submission (see
  * "Concurrency"); else 0. Nothing changes on failure.
  */
