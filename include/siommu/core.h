@@ -601,8 +601,8 @@ int siommu_domain_cache_invalidate(struct siommu_domain *dom, uint32_t data_type
 /*
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
- * Returns 0; -EINVAL (@dom belongs to another context, is an SVA domain,
- * or @dev's unit cannot walk its table: a paging domain of a unit of
+ * Returns 0; -EINVAL (@dom belongs to another context, is an SVA domain
+ * or a private PASID's (siommu/ppasid.h), or @dev's unit cannot walk its table: a paging domain of a unit of
  * another type, a type or stage the unit lacks, a width beyond its SAGAW
  * or first-stage levels, a page size it does not walk; on SMMUv3 also the
  * exclusions of siommu_unit_add_smmuv3());
@@ -634,7 +634,8 @@ void siommu_device_detach(struct siommu_device *dev);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
  * (a domain of another context, one the unit cannot walk, as for
  * siommu_device_attach(), or an SVA domain, which only its process's
- * binds attach; through PASID hooks, a domain that is not a stage-1
+ * binds attach, or a private PASID's domain, which only it attaches;
+ * through PASID hooks, a domain that is not a stage-1
  * paging one); -EBUSY (another layer attached (@dev, @pasid): an SVA
  * bind, a private PASID, the DMA API or iommufd, whose own calls alone
  * replace or take it down, see "Concepts"); -ENOSPC (no free domain ID);

@@ -61,7 +61,9 @@ struct siommu_ppasid;
 int siommu_ppasid_alloc(struct siommu_device *const *devs, unsigned int n, uint64_t owner,
 			struct siommu_ppasid **out);
 
-/* The PASID, and its domain (for siommu_domain_pt() and the like). */
+/* The PASID, and its domain (for siommu_domain_pt() and the like; the
+ * core's attach calls refuse it, -EINVAL: it is attached by the private
+ * PASID alone). */
 uint32_t siommu_ppasid_pasid(const struct siommu_ppasid *pp);
 struct siommu_domain *siommu_ppasid_domain(const struct siommu_ppasid *pp);
 

@@ -1052,12 +1052,16 @@ int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
 	const struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_SVA };
 	const struct siommu_domain sva = { .pt = pt, .sva_supervisor = supervisor,
 					   .iopf_fn = fn, .iopf_arg = arg };
+	int ret;
 
 	/* A driver that cannot quiesce an attachment cannot stop a bound
 	 * process's DMA at exit: it offers no SVA. */
 	if (!unit->ops->attach_quiesce)
 		return -EOPNOTSUPP;
-	return domain_create(unit, &cfg, &sva, out);
+	ret = domain_create(unit, &cfg, &sva, out);
+	if (!ret)
+		(*out)->owner = CORE_ATT_SVA;
+	return ret;
 }
 
 static void domain_free_locked(struct siommu_domain *dom)
@@ -1356,7 +1360,8 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 	unsigned int i = 0, n;
 	int ret = 0;
 
-	if (!dev || !dom || dom->type == SIOMMU_DOMAIN_SVA)
+	/* A layer's own domain (SVA, a private PASID's) is not the RID's. */
+	if (!dev || !dom || dom->owner != CORE_ATT_CALLER)
 		return -EINVAL;
 	if (core_in_queue())
 		return -EDEADLK;
@@ -1429,8 +1434,9 @@ int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 	bool had;
 	int ret;
 
-	/* An SVA domain is its process's binds' alone (siommu/sva.h). */
-	if (dom && dom->type == SIOMMU_DOMAIN_SVA && owner != CORE_ATT_SVA)
+	/* A layer's own domain (an SVA domain is its process's binds',
+	 * siommu/sva.h) is attached by that layer alone. */
+	if (dom && dom->owner != CORE_ATT_CALLER && dom->owner != owner)
 		return -EINVAL;
 	if (!dev || !dom)
 		return -EINVAL;

@@ -236,6 +236,10 @@ void core_device_user_del(struct siommu_device *dev, struct core_dev_user *user)
 struct siommu_domain {
 	struct siommu_ctx *ctx;
 	const struct iommu_ops *ops;	/* of the unit it was allocated on */
+	/* The layer whose object the domain serves (an SVA bind's, a
+	 * private PASID's): only that layer attaches it. CORE_ATT_CALLER:
+	 * any caller. Set before the domain is handed out, then constant. */
+	enum core_att_owner owner;
 	struct cds_list_head node;
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;	/* resolved: FIRST or SECOND */
@@ -431,8 +435,9 @@ int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
  * siommu_device_attach_pasid() and siommu_device_detach_pasid() for
  * @owner (the public calls are these for CORE_ATT_CALLER). An attachment
  * made for another owner is neither replaced nor detached: -EBUSY, and
- * nothing changes. Only CORE_ATT_SVA attaches an SVA domain (-EINVAL for
- * the others): only the binds of the domain's process attach it.
+ * nothing changes. A domain a layer made for its own object (an SVA
+ * domain, a private PASID's: siommu_domain.owner) only that layer
+ * attaches (-EINVAL for the others).
  */
 int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			     struct siommu_domain *dom, enum core_att_owner owner);

@@ -58,6 +58,9 @@ int SIOMMU_EXPORT siommu_ppasid_alloc(struct siommu_device *const *devs, unsigne
 	ret = siommu_domain_alloc(unit, &dc, &pp->dom);
 	if (ret)
 		goto out_pasid;
+	/* The domain is the private PASID's: no other caller attaches it,
+	 * so siommu_ppasid_free() finds it free once its own are gone. */
+	pp->dom->owner = CORE_ATT_PPASID;
 	for (done = 0; done < n; done++) {
 		ret = core_device_attach_pasid(devs[done], pp->pasid, pp->dom, CORE_ATT_PPASID);
 		if (ret)

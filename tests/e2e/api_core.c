@@ -234,6 +234,14 @@ static int ap_ppasid_same(struct fx *f)
 	return siommu_device_attach_pasid(f->peer, f->pp_pasid, siommu_ppasid_domain(f->pp));
 }
 static int dp_ppasid(struct fx *f) { return siommu_device_detach_pasid(f->peer, f->pp_pasid); }
+static int ap_ppasid_dom(struct fx *f)
+{
+	return siommu_device_attach_pasid(f->peer, f->pmax, siommu_ppasid_domain(f->pp));
+}
+static int attach_ppasid_dom(struct fx *f)
+{
+	return siommu_device_attach(f->peer, siommu_ppasid_domain(f->pp));
+}
 static int ap_over_dma(struct fx *f)
 {
 	return siommu_device_attach_pasid(f->dmadev, f->dma_pasid, f->pg);
@@ -481,8 +489,10 @@ static const struct api_row rows[] = {
 	ROW(dp_nopasid, -ENOENT),
 	ROW(dp_sva, -EBUSY),
 	ROW(ap_over_ppasid, -EBUSY),
-	ROW(ap_ppasid_same, -EBUSY),
+	ROW(ap_ppasid_same, -EINVAL),
 	ROW(dp_ppasid, -EBUSY),
+	ROW(ap_ppasid_dom, -EINVAL),
+	ROW(attach_ppasid_dom, -EINVAL),
 	ROW(ap_over_dma, -EBUSY),
 	ROW(ap_dma_same, -EBUSY),
 	ROW(dp_dma, -EBUSY),
