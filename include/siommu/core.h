@@ -44,6 +44,15 @@
  *     context's PASID space and the attachment holds a reference to it, so a
  *     freed PASID is not reused while any attachment remains (and takes no
  *     new attachment meanwhile).
+ * A PASID attachment belongs to the layer that made it: the caller of
+ * siommu_device_attach_pasid(), or a layer that attaches a PASID for an
+ * object of its own: an SVA bind (siommu/sva.h), a private PASID
+ * (siommu/ppasid.h), the DMA API's PASID of a device (siommu/dma.h), an
+ * iommufd attachment (siommu/iommufd.h). siommu_device_attach_pasid() and
+ * siommu_device_detach_pasid() refuse (-EBUSY) to replace or detach a
+ * layer's attachment; only that layer's own calls (unbind, free, disable
+ * the PASID, detach) take it down, so its object never points at a PASID
+ * it no longer holds.
  * Attaching over an existing attachment replaces it atomically: DMA is
  * translated by the old domain until it is translated by the new one, never
  * blocked in between, and nothing of the old domain stays cached.
@@ -592,8 +601,8 @@ int siommu_domain_cache_invalidate(struct siommu_domain *dom, uint32_t data_type
 /*
  * siommu_device_attach - attach @dom to the RID of @dev's group (every
  * device of the group, and alias RIDs), replacing what was there.
- * Returns 0; -EINVAL (@dom belongs to another context, is an SVA domain,
- * or @dev's unit cannot walk its table: a paging domain of a unit of
+ * Returns 0; -EINVAL (@dom belongs to another context, is an SVA domain
+ * or a private PASID's (siommu/ppasid.h), or @dev's unit cannot walk its table: a paging domain of a unit of
  * another type, a type or stage the unit lacks, a width beyond its SAGAW
  * or first-stage levels, a page size it does not walk; on SMMUv3 also the
  * exclusions of siommu_unit_add_smmuv3());
@@ -625,9 +634,11 @@ void siommu_device_detach(struct siommu_device *dev);
  * -EOVERFLOW (the PASID holds SIOMMU_PASID_REFS_MAX references); -EINVAL
  * (a domain of another context, one the unit cannot walk, as for
  * siommu_device_attach(), or an SVA domain, which only its process's
- * binds attach; through PASID hooks, a domain that is not a stage-1
- * paging one); -EBUSY (an SVA bind holds (@dev, @pasid): only its
- * siommu_sva_unbind() takes it down); -ENOSPC (no free domain ID);
+ * binds attach, or a private PASID's domain, which only it attaches;
+ * through PASID hooks, a domain that is not a stage-1
+ * paging one); -EBUSY (another layer attached (@dev, @pasid): an SVA
+ * bind, a private PASID, the DMA API or iommufd, whose own calls alone
+ * replace or take it down, see "Concepts"); -ENOSPC (no free domain ID);
  * -ENOMEM. Nothing changes on failure.
  */
 int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
@@ -635,7 +646,8 @@ int siommu_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 
 /*
  * siommu_device_detach_pasid - -ENOENT if nothing is attached there,
- * -EBUSY if an SVA bind holds it (siommu_sva_unbind() takes it down),
+ * -EBUSY if another layer attached it (an SVA bind, a private PASID, the
+ * DMA API or iommufd: its own calls take it down, see "Concepts"),
  * -EDEADLK from a device callback run inside a queue submission (see
  * "Concurrency"); else 0. Nothing changes on failure.
  */

@@ -262,9 +262,14 @@ int siommu_dma_sync_sg_for_device(struct siommu_device *dev,
 /*
  * siommu_dma_enable_pasid - allocate a PASID for @dev and attach its DMA
  * domain there; *pasid gets it. Returns 0; -EBUSY (one is already enabled:
- * siommu_dma_get_info() tells which); -EOPNOTSUPP (no usable PASIDs: see
+ * siommu_dma_get_info() tells which; or a caller attached the new PASID
+ * first, a PASID it was not given); -EOPNOTSUPP (no usable PASIDs: see
  * siommu_device_attach_pasid()); -ENOSPC, -EDQUOT (PASID space); -ENOMEM;
  * -ENODEV. Nothing changes on failure.
+ * The attachment is the DMA API's: siommu_device_attach_pasid() and
+ * siommu_device_detach_pasid() refuse it with -EBUSY (siommu/core.h), so
+ * only siommu_dma_disable_pasid() (or the device's DMA teardown) takes
+ * it down, and the device's PASID-tagged DMA keeps its domain.
  */
 int siommu_dma_enable_pasid(struct siommu_device *dev, uint32_t *pasid);
 

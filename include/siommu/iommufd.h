@@ -794,7 +794,11 @@ int siommu_iommufd_unbind(struct siommu_iommufd *ictx, uint32_t dev_id);
  *   -ENOENT      (also) a nested HWPT of a vIOMMU on which the device,
  *                or a group sibling that moves with it, has no vDEVICE
  *   -EBUSY       the PASID is attached already (use replace), or the
- *                PASID number is allocated by another user of the core
+ *                PASID number is allocated by another user of the core,
+ *                or attached on the device by another layer (core.h)
+ * A PASID attachment made here is iommufd's: the core's
+ * siommu_device_attach_pasid() and siommu_device_detach_pasid() refuse to
+ * replace or detach it (-EBUSY), so only replace and detach move it.
  *   -EADDRINUSE  the device's reserved regions hold areas, or meet the
  *                IOAS's allowed ranges
  *   -ERANGE      PASID 0 or beyond the device's width

@@ -51,12 +51,19 @@ struct siommu_ppasid;
  * Returns 0 with *out set; -EINVAL (no device, devices of several units,
  * a NULL argument); -EOPNOTSUPP (a device without PASIDs: no PASID support,
  * or on a unit without PASIDs no PASID hooks); -ENOSPC / -EDQUOT (no PASID
- * free / the owner's quota); -ENOSPC (out of domain IDs); -ENOMEM.
+ * free / the owner's quota); -ENOSPC (out of domain IDs); -EBUSY (a caller
+ * attached the new PASID on one of @devs first, a PASID it was not given);
+ * -ENOMEM. Nothing changes on failure.
+ * The PASID's attachments are the private PASID's: siommu_device_attach_pasid()
+ * and siommu_device_detach_pasid() refuse them with -EBUSY (siommu/core.h),
+ * so only siommu_ppasid_free() takes them down.
  */
 int siommu_ppasid_alloc(struct siommu_device *const *devs, unsigned int n, uint64_t owner,
 			struct siommu_ppasid **out);
 
-/* The PASID, and its domain (for siommu_domain_pt() and the like). */
+/* The PASID, and its domain (for siommu_domain_pt() and the like; the
+ * core's attach calls refuse it, -EINVAL: it is attached by the private
+ * PASID alone). */
 uint32_t siommu_ppasid_pasid(const struct siommu_ppasid *pp);
 struct siommu_domain *siommu_ppasid_domain(const struct siommu_ppasid *pp);
 

@@ -1052,12 +1052,16 @@ int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
 	const struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_SVA };
 	const struct siommu_domain sva = { .pt = pt, .sva_supervisor = supervisor,
 					   .iopf_fn = fn, .iopf_arg = arg };
+	int ret;
 
 	/* A driver that cannot quiesce an attachment cannot stop a bound
 	 * process's DMA at exit: it offers no SVA. */
 	if (!unit->ops->attach_quiesce)
 		return -EOPNOTSUPP;
-	return domain_create(unit, &cfg, &sva, out);
+	ret = domain_create(unit, &cfg, &sva, out);
+	if (!ret)
+		(*out)->owner = CORE_ATT_SVA;
+	return ret;
 }
 
 static void domain_free_locked(struct siommu_domain *dom)
@@ -1356,7 +1360,8 @@ int SIOMMU_EXPORT siommu_device_attach(struct siommu_device *dev,
 	unsigned int i = 0, n;
 	int ret = 0;
 
-	if (!dev || !dom || dom->type == SIOMMU_DOMAIN_SVA)
+	/* A layer's own domain (SVA, a private PASID's) is not the RID's. */
+	if (!dev || !dom || dom->owner != CORE_ATT_CALLER)
 		return -EINVAL;
 	if (core_in_queue())
 		return -EDEADLK;
@@ -1421,19 +1426,18 @@ void SIOMMU_EXPORT siommu_device_detach(struct siommu_device *dev)
 	defer_run();
 }
 
-/*
- * Attach @dom to (@dev, @pasid). An SVA domain is its process's binds'
- * alone (siommu/sva.h): only @sva (a bind) attaches one, or replaces an
- * attachment of one.
- */
-static int device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
-			       struct siommu_domain *dom, bool sva)
+int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *dom, enum core_att_owner owner)
 {
 	struct siommu_ctx *ctx;
 	struct core_att *att, *old;
 	bool had;
 	int ret;
 
+	/* A layer's own domain (an SVA domain is its process's binds',
+	 * siommu/sva.h) is attached by that layer alone. */
+	if (dom && dom->owner != CORE_ATT_CALLER && dom->owner != owner)
+		return -EINVAL;
 	if (!dev || !dom)
 		return -EINVAL;
 	if (!dev->pasid_bits)		/* none, or behind an alias */
@@ -1446,7 +1450,8 @@ static int device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 	pthread_mutex_lock(&ctx->lock);
 	old = core_att_get(dev, pasid);
 	had = old != NULL;
-	if (had && !sva && old->dom->type == SIOMMU_DOMAIN_SVA) {
+	/* Another layer's attachment is that layer's to replace. */
+	if (had && old->owner != owner) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -1471,6 +1476,7 @@ static int device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
 			siommu_pasid_put(ctx->pasids, pasid);
 		goto out_unlock;
 	}
+	att->owner = owner;
 	att_switch(dev, pasid, dom, att);
 out_unlock:
 	pthread_mutex_unlock(&ctx->lock);
@@ -1482,19 +1488,11 @@ int SIOMMU_EXPORT siommu_device_attach_pasid(struct siommu_device *dev,
 					     uint32_t pasid,
 					     struct siommu_domain *dom)
 {
-	if (dom && dom->type == SIOMMU_DOMAIN_SVA)
-		return -EINVAL;
-	return device_attach_pasid(dev, pasid, dom, false);
+	return core_device_attach_pasid(dev, pasid, dom, CORE_ATT_CALLER);
 }
 
-int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
-			     struct siommu_domain *dom)
-{
-	return device_attach_pasid(dev, pasid, dom, true);
-}
-
-/* Detach (@dev, @pasid); an SVA domain's attachment only for @sva. */
-static int device_detach_pasid(struct siommu_device *dev, uint32_t pasid, bool sva)
+int core_device_detach_pasid(struct siommu_device *dev, uint32_t pasid,
+			     enum core_att_owner owner)
 {
 	struct siommu_ctx *ctx;
 	struct core_att *att;
@@ -1509,7 +1507,7 @@ static int device_detach_pasid(struct siommu_device *dev, uint32_t pasid, bool s
 	att = core_att_get(dev, pasid);
 	if (!att)
 		ret = -ENOENT;
-	else if (!sva && att->dom->type == SIOMMU_DOMAIN_SVA)
+	else if (att->owner != owner)
 		ret = -EBUSY;
 	else
 		att_detach_pasid(dev, pasid);
@@ -1521,12 +1519,7 @@ static int device_detach_pasid(struct siommu_device *dev, uint32_t pasid, bool s
 int SIOMMU_EXPORT siommu_device_detach_pasid(struct siommu_device *dev,
 					     uint32_t pasid)
 {
-	return device_detach_pasid(dev, pasid, false);
-}
-
-int core_device_detach_pasid(struct siommu_device *dev, uint32_t pasid)
-{
-	return device_detach_pasid(dev, pasid, true);
+	return core_device_detach_pasid(dev, pasid, CORE_ATT_CALLER);
 }
 
 struct siommu_domain SIOMMU_EXPORT *siommu_device_domain(struct siommu_device *dev,

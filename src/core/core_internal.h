@@ -137,10 +137,29 @@ struct siommu_group {
  * An attachment of a domain to (dev, pasid); pasid 0 is the RID. Lives in
  * the device's table and in the domain's list.
  */
+/*
+ * The layer that made a PASID attachment. Only that layer replaces or
+ * detaches it (core_device_attach_pasid(), core_device_detach_pasid()):
+ * the public calls act for CORE_ATT_CALLER, and each layer that keeps a
+ * PASID for an object of its own (a bind, a private PASID, a device's DMA
+ * PASID, an iommufd attachment) acts for itself, so no other caller can
+ * take the PASID from under that object.
+ */
+enum core_att_owner {
+	CORE_ATT_CALLER,	/* siommu_device_attach_pasid() */
+	CORE_ATT_SVA,		/* an SVA bind (siommu/sva.h) */
+	CORE_ATT_PPASID,	/* a private PASID (siommu/ppasid.h) */
+	CORE_ATT_DMA,		/* the DMA API's PASID (siommu/dma.h) */
+	CORE_ATT_IOMMUFD,	/* an iommufd PASID attachment */
+};
+
 struct core_att {
 	struct siommu_device *dev;
 	uint32_t pasid;
 	struct siommu_domain *dom;
+	/* Who made it (PASID attachments; CORE_ATT_CALLER at the RID).
+	 * Set before the attachment is published, then constant. */
+	enum core_att_owner owner;
 	struct cds_list_head dom_node;
 	/* The driver's state (ops->att_size bytes, attach_prepare). */
 	max_align_t drv[];
@@ -217,6 +236,10 @@ void core_device_user_del(struct siommu_device *dev, struct core_dev_user *user)
 struct siommu_domain {
 	struct siommu_ctx *ctx;
 	const struct iommu_ops *ops;	/* of the unit it was allocated on */
+	/* The layer whose object the domain serves (an SVA bind's, a
+	 * private PASID's): only that layer attaches it. CORE_ATT_CALLER:
+	 * any caller. Set before the domain is handed out, then constant. */
+	enum core_att_owner owner;
 	struct cds_list_head node;
 	enum siommu_domain_type type;
 	enum siommu_domain_stage stage;	/* resolved: FIRST or SECOND */
@@ -408,12 +431,18 @@ int core_domain_alloc_sva(struct siommu_unit *unit, struct siommu_pt *pt,
 			  bool supervisor, core_iopf_fn fn, void *arg,
 			  struct siommu_domain **out);
 
-/* siommu_device_attach_pasid() and siommu_device_detach_pasid() for SVA
- * domains too, which the public calls refuse: only the binds of the
- * domain's process attach it, replace it or take it down. */
+/*
+ * siommu_device_attach_pasid() and siommu_device_detach_pasid() for
+ * @owner (the public calls are these for CORE_ATT_CALLER). An attachment
+ * made for another owner is neither replaced nor detached: -EBUSY, and
+ * nothing changes. A domain a layer made for its own object (an SVA
+ * domain, a private PASID's: siommu_domain.owner) only that layer
+ * attaches (-EINVAL for the others).
+ */
 int core_device_attach_pasid(struct siommu_device *dev, uint32_t pasid,
-			     struct siommu_domain *dom);
-int core_device_detach_pasid(struct siommu_device *dev, uint32_t pasid);
+			     struct siommu_domain *dom, enum core_att_owner owner);
+int core_device_detach_pasid(struct siommu_device *dev, uint32_t pasid,
+			     enum core_att_owner owner);
 
 /* siommu_device_set_fault_handler() of @fn only if @dev has none:
  * -EBUSY otherwise, nothing changed. For a device model whose handler

@@ -58,8 +58,11 @@ int SIOMMU_EXPORT siommu_ppasid_alloc(struct siommu_device *const *devs, unsigne
 	ret = siommu_domain_alloc(unit, &dc, &pp->dom);
 	if (ret)
 		goto out_pasid;
+	/* The domain is the private PASID's: no other caller attaches it,
+	 * so siommu_ppasid_free() finds it free once its own are gone. */
+	pp->dom->owner = CORE_ATT_PPASID;
 	for (done = 0; done < n; done++) {
-		ret = siommu_device_attach_pasid(devs[done], pp->pasid, pp->dom);
+		ret = core_device_attach_pasid(devs[done], pp->pasid, pp->dom, CORE_ATT_PPASID);
 		if (ret)
 			goto out_detach;
 	}
@@ -68,7 +71,7 @@ int SIOMMU_EXPORT siommu_ppasid_alloc(struct siommu_device *const *devs, unsigne
 
 out_detach:
 	while (done--)
-		siommu_device_detach_pasid(devs[done], pp->pasid);
+		core_device_detach_pasid(devs[done], pp->pasid, CORE_ATT_PPASID);
 	siommu_domain_free(pp->dom);
 out_pasid:
 	siommu_pasid_free(unit->ctx->pasids, pp->pasid);
@@ -107,7 +110,7 @@ void SIOMMU_EXPORT siommu_ppasid_free(struct siommu_ppasid *pp)
 	if (!pp)
 		return;
 	for (i = 0; i < pp->n; i++)
-		siommu_device_detach_pasid(pp->devs[i], pp->pasid);
+		core_device_detach_pasid(pp->devs[i], pp->pasid, CORE_ATT_PPASID);
 	/* No attachment is left: the domain goes. */
 	busy = siommu_domain_free(pp->dom);
 	SIOMMU_ASSERT(!busy);

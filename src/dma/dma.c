@@ -2,7 +2,9 @@
 /*
  * DMA setup and teardown, PASIDs for DMA API users, info and counters.
  * Configuration calls run under ctx->dma_lock (see dma_internal.h) and
- * change the core only through its public calls.
+ * change the core only through its public calls, but for the device's
+ * DMA PASID, which the core's internal call attaches as the DMA API's
+ * own (CORE_ATT_DMA): no other caller replaces or detaches it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -122,7 +124,7 @@ static int pasid_enable_locked(struct dma_dev *dv, uint32_t *pasid)
 	ret = siommu_pasid_alloc(space, 1, dev->max_pasid, SIOMMU_DMA_PASID_OWNER, &p);
 	if (ret)
 		return ret;
-	ret = siommu_device_attach_pasid(dev, p, dv->dd->dom);
+	ret = core_device_attach_pasid(dev, p, dv->dd->dom, CORE_ATT_DMA);
 	if (ret) {
 		siommu_pasid_free(space, p);
 		return ret;
@@ -137,7 +139,7 @@ static void pasid_disable_locked(struct dma_dev *dv)
 {
 	struct siommu_device *dev = dv->dev;
 
-	siommu_device_detach_pasid(dev, dv->pasid);
+	core_device_detach_pasid(dev, dv->pasid, CORE_ATT_DMA);
 	siommu_pasid_free(dev->unit->ctx->pasids, dv->pasid);
 	dv->pasid = 0;
 }

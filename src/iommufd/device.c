@@ -760,7 +760,8 @@ static int attach_pasid(struct siommu_iommufd *ictx, struct ifd_device *idev,
 	ret = resv_add(idev, pasid, hwpt, old);
 	if (ret)
 		goto out_pasid;
-	ret = core_err(siommu_device_attach_pasid(idev->dev, pasid, hwpt->dom));
+	ret = core_err(core_device_attach_pasid(idev->dev, pasid, hwpt->dom,
+						CORE_ATT_IOMMUFD));
 	if (ret)
 		goto out_resv;
 	att_take(ictx, hwpt);
@@ -893,7 +894,7 @@ static void detach_locked(struct siommu_iommufd *ictx, struct ifd_device *idev,
 		if (!att)
 			return;
 		old = att->hwpt;
-		siommu_device_detach_pasid(idev->dev, pasid);
+		core_device_detach_pasid(idev->dev, pasid, CORE_ATT_IOMMUFD);
 		*att = idev->pasids[--idev->nr_pasids];
 		pasid_use_put(ictx, pasid);
 	}

@@ -19,7 +19,7 @@ static void sva_detach(struct siommu_sva *h)
 
 	/* The detach answers the page requests in flight for the PASID and
 	 * waits for the fault handler (which takes mm->lock, not held). */
-	core_device_detach_pasid(h->dev, mm->pasid);
+	core_device_detach_pasid(h->dev, mm->pasid, CORE_ATT_SVA);
 	h->dev = NULL;
 	h->md = NULL;
 	/* No DMA of the device reaches the process now. */
@@ -164,7 +164,7 @@ int SIOMMU_EXPORT siommu_sva_bind_with(struct siommu_device *dev, struct siommu_
 		if (ret)
 			goto out_del_user;
 	}
-	ret = core_device_attach_pasid(dev, mm->pasid, md->dom);
+	ret = core_device_attach_pasid(dev, mm->pasid, md->dom, CORE_ATT_SVA);
 	if (ret)
 		goto out_unpin;
 	md->users++;

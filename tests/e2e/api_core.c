@@ -4,24 +4,31 @@
  * the header would hold it to them: one table row per misuse the
  * contracts name (NULL arguments, PASID 0, SIOMMU_PASID_MAX + 1 and
  * UINT32_MAX, ranges that wrap 2^64, a domain or device of another
- * context, an SVA bind's PASID, a domain in use, duplicate RIDs and
- * aliases), each expecting exactly the errno the contract lists, and
+ * context, a PASID another layer attached: an SVA bind's, a private
+ * PASID's, the DMA API's; a domain in use, duplicate RIDs and aliases),
+ * each expecting exactly the errno the contract lists, and
  * each followed by a check that the refused call changed nothing: every
  * device's RID and PASID attachments, the PASIDs' references, the
- * unit's domain IDs and the memory in use. Then the sequences a careless
+ * unit's domain IDs and the memory in use, and the layers' DMA still
+ * translating through their PASIDs. Then the sequences a careless
  * caller makes: attach twice, detach twice, detach what was never
  * attached, free a domain with users, replace back and forth.
  */
 #include <errno.h>
 
 #include <siommu/core.h>
+#include <siommu/dma.h>
+#include <siommu/ppasid.h>
 #include <siommu/sva.h>
 
 #include "core_test.h"
 #include "core_unit.h"
 
 #define RW (SIOMMU_PROT_READ | SIOMMU_PROT_WRITE)
-#define NR_DEVS 5
+#define NR_DEVS 6
+#define NR_PASIDS 6
+#define PP_IOVA 0x400000ull
+#define PATTERN 0x5a5aa5a5c3c33c3cull
 
 struct fx {
 	struct siommu_ctx *ctx, *xctx;
@@ -31,20 +38,25 @@ struct fx {
 	struct siommu_device *nopasid;	/* no PASIDs */
 	struct siommu_device *narrow;	/* 4-bit PASIDs */
 	struct siommu_device *xdev;	/* behind another context's unit */
+	struct siommu_device *dmadev;	/* the DMA API's, with its PASID */
 	struct siommu_domain *pg, *pg2, *ident, *xpg, *sva_dom;
 	struct siommu_mm *mm;
 	struct siommu_sva *sva;
+	struct siommu_ppasid *pp;	/* on dev and peer */
 	uint32_t p;			/* allocated, attached to pg on dev */
 	uint32_t pmax;			/* SIOMMU_PASID_MAX, allocated */
 	uint32_t unalloc;		/* never allocated */
 	uint32_t sva_pasid;
+	uint32_t pp_pasid, dma_pasid;
+	uint64_t buf;			/* holds PATTERN */
+	uint64_t dma_iova;		/* buf, mapped by the DMA API */
 };
 
 /* What a refused call must leave as it was. */
 struct snap {
 	struct siommu_domain *rid[NR_DEVS];
-	struct siommu_domain *pas[NR_DEVS][4];
-	uint32_t refs[4];
+	struct siommu_domain *pas[NR_DEVS][NR_PASIDS];
+	uint32_t refs[NR_PASIDS];
 	uint64_t mem_hw, mem_pt, domain_ids;
 	uint32_t pasids_in_use;
 	unsigned int groups[NR_DEVS];
@@ -56,8 +68,9 @@ struct snap {
 static void snap_take(const struct fx *f, struct snap *s)
 {
 	struct siommu_device *devs[NR_DEVS] = { f->dev, f->peer, f->nopasid, f->narrow,
-						f->xdev };
-	uint32_t ps[4] = { f->p, f->pmax, f->unalloc, f->sva_pasid };
+						f->xdev, f->dmadev };
+	uint32_t ps[NR_PASIDS] = { f->p, f->pmax, f->unalloc, f->sva_pasid, f->pp_pasid,
+				   f->dma_pasid };
 	struct siommu_mem_stats m;
 	struct siommu_unit_stats u;
 	struct siommu_pasid_stats pst;
@@ -68,12 +81,12 @@ static void snap_take(const struct fx *f, struct snap *s)
 		struct siommu_device_info di;
 
 		s->rid[i] = siommu_device_domain(devs[i], 0);
-		for (j = 0; j < 4; j++)
+		for (j = 0; j < NR_PASIDS; j++)
 			s->pas[i][j] = siommu_device_domain(devs[i], ps[j]);
 		CHECK_OK(siommu_device_get_info(devs[i], &di));
 		s->groups[i] = di.group_size;
 	}
-	for (j = 0; j < 4; j++) {
+	for (j = 0; j < NR_PASIDS; j++) {
 		struct siommu_pasid_info pi;
 
 		if (!siommu_pasid_query(siommu_ctx_pasids(f->ctx), ps[j], &pi))
@@ -89,9 +102,32 @@ static void snap_take(const struct fx *f, struct snap *s)
 	s->ptpages = siommu_pt_table_pages(siommu_domain_pt(f->pg));
 }
 
+/* A read of PATTERN by @dev's RID tagged with @pasid at @iova. */
+static void pattern_reads(const struct fx *f, struct siommu_device *dev, uint32_t pasid,
+			  uint64_t iova)
+{
+	struct siommu_device_info di;
+	uint64_t v = 0;
+
+	CHECK_OK(siommu_device_get_info(dev, &di));
+	CHECK_OK(test_unit_dma_read(f->unit, di.rid, true, pasid, iova, &v, sizeof(v), NULL));
+	CHECK_EQ(v, PATTERN);
+}
+
+/* The layers that attached PASIDs for objects of their own still
+ * translate through them: the private PASID on both its devices, the
+ * DMA API's PASID. */
+static void layers_ok(struct fx *f)
+{
+	pattern_reads(f, f->dev, f->pp_pasid, PP_IOVA);
+	pattern_reads(f, f->peer, f->pp_pasid, PP_IOVA);
+	pattern_reads(f, f->dmadev, f->dma_pasid, f->dma_iova);
+}
+
 static void fx_init(struct fx *f)
 {
 	struct siommu_pasid_space *ps;
+	uint64_t pattern = PATTERN;
 	struct siommu_domain_cfg paging = { .type = SIOMMU_DOMAIN_PAGING };
 	unsigned int pri = test_unit_dev_flags(SIOMMU_DEV_ATS | SIOMMU_DEV_PRI);
 
@@ -124,10 +160,25 @@ static void fx_init(struct fx *f)
 	f->sva_pasid = siommu_sva_pasid(f->sva);
 	f->sva_dom = siommu_device_domain(f->dev, f->sva_pasid);
 	CHECK(f->sva_dom && siommu_domain_type(f->sva_dom) == SIOMMU_DOMAIN_SVA);
+
+	CHECK_OK(siommu_mem_frame_alloc(siommu_ctx_mem(f->ctx), SIOMMU_PAGE_SIZE,
+					SIOMMU_MEM_OTHER, &f->buf));
+	CHECK_OK(siommu_mem_write(siommu_ctx_mem(f->ctx), f->buf, &pattern, sizeof(pattern)));
+	CHECK_OK(siommu_ppasid_alloc((struct siommu_device *[]){ f->dev, f->peer }, 2, 3,
+				     &f->pp));
+	f->pp_pasid = siommu_ppasid_pasid(f->pp);
+	CHECK_OK(siommu_ppasid_map(f->pp, PP_IOVA, f->buf, SIOMMU_PAGE_SIZE, RW));
+	f->dmadev = test_dev_add(f->unit, 0x0700, 20, 0);
+	CHECK_OK(siommu_dma_setup(f->dmadev, NULL));
+	CHECK_OK(siommu_dma_enable_pasid(f->dmadev, &f->dma_pasid));
+	CHECK_OK(siommu_dma_map_single(f->dmadev, f->buf, sizeof(pattern),
+				       SIOMMU_DMA_TO_DEVICE, &f->dma_iova));
+	layers_ok(f);
 }
 
 static void fx_fini(struct fx *f)
 {
+	siommu_ppasid_free(f->pp);
 	siommu_sva_unbind(f->sva);
 	siommu_mm_exit(f->mm);
 	siommu_ctx_destroy(f->xctx);
@@ -172,6 +223,37 @@ static int dp_beyond(struct fx *f)
 static int dp_u32max(struct fx *f) { return siommu_device_detach_pasid(f->dev, UINT32_MAX); }
 static int dp_nopasid(struct fx *f) { return siommu_device_detach_pasid(f->nopasid, f->p); }
 static int dp_sva(struct fx *f) { return siommu_device_detach_pasid(f->dev, f->sva_pasid); }
+
+/* A private PASID's and the DMA API's attachments are theirs as well. */
+static int ap_over_ppasid(struct fx *f)
+{
+	return siommu_device_attach_pasid(f->dev, f->pp_pasid, f->pg);
+}
+static int ap_ppasid_same(struct fx *f)
+{
+	return siommu_device_attach_pasid(f->peer, f->pp_pasid, siommu_ppasid_domain(f->pp));
+}
+static int dp_ppasid(struct fx *f) { return siommu_device_detach_pasid(f->peer, f->pp_pasid); }
+static int ap_ppasid_dom(struct fx *f)
+{
+	return siommu_device_attach_pasid(f->peer, f->pmax, siommu_ppasid_domain(f->pp));
+}
+static int attach_ppasid_dom(struct fx *f)
+{
+	return siommu_device_attach(f->peer, siommu_ppasid_domain(f->pp));
+}
+static int ap_over_dma(struct fx *f)
+{
+	return siommu_device_attach_pasid(f->dmadev, f->dma_pasid, f->pg);
+}
+static int ap_dma_same(struct fx *f)
+{
+	struct siommu_dma_info di;
+
+	CHECK_OK(siommu_dma_get_info(f->dmadev, &di));
+	return siommu_device_attach_pasid(f->dmadev, f->dma_pasid, di.domain);
+}
+static int dp_dma(struct fx *f) { return siommu_device_detach_pasid(f->dmadev, f->dma_pasid); }
 
 static int free_rid_user(struct fx *f) { return siommu_domain_free(f->pg); }
 static int free_sva(struct fx *f) { return siommu_domain_free(f->sva_dom); }
@@ -406,6 +488,14 @@ static const struct api_row rows[] = {
 	ROW(dp_u32max, -ENOENT),
 	ROW(dp_nopasid, -ENOENT),
 	ROW(dp_sva, -EBUSY),
+	ROW(ap_over_ppasid, -EBUSY),
+	ROW(ap_ppasid_same, -EINVAL),
+	ROW(dp_ppasid, -EBUSY),
+	ROW(ap_ppasid_dom, -EINVAL),
+	ROW(attach_ppasid_dom, -EINVAL),
+	ROW(ap_over_dma, -EBUSY),
+	ROW(ap_dma_same, -EBUSY),
+	ROW(dp_dma, -EBUSY),
 	ROW(free_rid_user, -EBUSY),
 	ROW(free_sva, -EBUSY),
 	ROW(alloc_null_cfg, -EINVAL),
@@ -460,7 +550,7 @@ static void refusals(void)
 
 	fx_init(&f);
 	api_rows_run(&f, rows, sizeof(rows) / sizeof(rows[0]),
-		     test_unit_type() == TEST_UNIT_SMMUV3, NULL);
+		     test_unit_type() == TEST_UNIT_SMMUV3, layers_ok);
 	fx_fini(&f);
 }
 
@@ -556,6 +646,22 @@ static void sequences(void)
 	CHECK(siommu_device_owner(f.peer, nop_release) == &f);
 	siommu_device_unclaim(f.peer, &f);
 	CHECK(siommu_device_owner(f.peer, nop_release) == NULL);
+
+	/* A private PASID's and the DMA API's attachments are refused to
+	 * every other caller to the end, and their own teardown takes them
+	 * down. */
+	CHECK_EQ(siommu_device_detach_pasid(f.dev, f.pp_pasid), -EBUSY);
+	CHECK_EQ(siommu_device_detach_pasid(f.dmadev, f.dma_pasid), -EBUSY);
+	layers_ok(&f);
+	siommu_ppasid_free(f.pp);
+	f.pp = NULL;
+	CHECK(siommu_device_domain(f.dev, f.pp_pasid) == NULL);
+	CHECK(siommu_device_domain(f.peer, f.pp_pasid) == NULL);
+	CHECK_EQ(siommu_pasid_query(ps, f.pp_pasid, &pi), -ENOENT);
+	CHECK_OK(siommu_dma_disable_pasid(f.dmadev));
+	CHECK(siommu_device_domain(f.dmadev, f.dma_pasid) == NULL);
+	CHECK_EQ(siommu_device_detach_pasid(f.dmadev, f.dma_pasid), -ENOENT);
+	CHECK_EQ(siommu_pasid_query(ps, f.dma_pasid, &pi), -ENOENT);
 
 	/* A device removed with attachments takes them down; its PASIDs'
 	 * references go with it. */

@@ -8,7 +8,8 @@
  * nothing are -ENOENT, of the wrong type as the contract says; ranges that wrap 2^64 are
  * -EOVERFLOW and a range ending exactly at 2^64 maps; PASID 0, the
  * largest and one beyond; detach of what was never attached; destroy
- * with users; a device of another context.
+ * with users; a device of another context; the core's calls on a PASID
+ * iommufd attached, which is iommufd's alone.
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -25,6 +26,7 @@ struct fx {
 	struct siommu_ctx *ctx, *xctx;
 	struct siommu_iommufd *ic;
 	struct siommu_device *dev, *free_dev, *xdev;
+	struct siommu_domain *pg;	/* the core's, outside iommufd */
 	uint32_t ioas, ioas2, dev_id, hwpt, phwpt, fault, access;
 	void *buf;			/* 64K of the process's memory */
 };
@@ -33,7 +35,7 @@ struct snap {
 	struct siommu_iommufd_stats st;
 	uint32_t rid_hwpt, pasid_hwpt;
 	uint32_t vfio;
-	struct siommu_domain *rid;
+	struct siommu_domain *rid, *pasid;
 };
 
 #include "api_rows.h"
@@ -47,6 +49,7 @@ static void snap_take(const struct fx *f, struct snap *s)
 	if (siommu_vfio_ioas_get(f->ic, &s->vfio))
 		s->vfio = 0;
 	s->rid = siommu_device_domain(f->dev, 0);
+	s->pasid = siommu_device_domain(f->dev, 5);
 }
 
 static void unmap_cb(void *data, uint64_t iova, uint64_t length)
@@ -69,6 +72,8 @@ static void fx_init(struct fx *f)
 	f->dev = test_dev_add(unit, 0x0100, 20, 0);
 	f->free_dev = test_dev_add(unit, 0x0200, 20, 0);
 	f->xdev = test_dev_add(xunit, 0x0100, 20, 0);
+	CHECK_OK(siommu_domain_alloc(unit, &(struct siommu_domain_cfg){
+		.type = SIOMMU_DOMAIN_PAGING }, &f->pg));
 	CHECK_OK(siommu_iommufd_create(&(struct siommu_iommufd_cfg){ .ctx = f->ctx }, &f->ic));
 	CHECK_OK(siommu_ioas_alloc(f->ic, &f->ioas));
 	CHECK_OK(siommu_ioas_alloc(f->ic, &f->ioas2));
@@ -92,6 +97,7 @@ static void fx_init(struct fx *f)
 static void fx_fini(struct fx *f)
 {
 	siommu_iommufd_destroy(f->ic);
+	CHECK_OK(siommu_domain_free(f->pg));
 	munmap(f->buf, 0x10000);
 	siommu_ctx_destroy(f->xctx);
 	siommu_ctx_destroy(f->ctx);
@@ -285,6 +291,14 @@ static int rep_unattached(struct fx *f)
 
 	return siommu_iommufd_replace(f->ic, f->dev_id, 7, &pt);
 }
+/* iommufd's PASID attachment is iommufd's: the core's public calls
+ * neither replace it (with any domain, its own included) nor detach it. */
+static int core_replace(struct fx *f) { return siommu_device_attach_pasid(f->dev, 5, f->pg); }
+static int core_replace_same(struct fx *f)
+{
+	return siommu_device_attach_pasid(f->dev, 5, siommu_device_domain(f->dev, 5));
+}
+static int core_detach(struct fx *f) { return siommu_device_detach_pasid(f->dev, 5); }
 static int pin_wraps(struct fx *f)
 {
 	return siommu_iommufd_access_pin_pages(f->ic, f->access, TOP, 0x2000, NULL, 0);
@@ -353,7 +367,8 @@ static const struct api_row rows[] = {
 	ROW(allow_inverted, -EINVAL), ROW(allow_overlap, -EINVAL),
 	ROW(att_pasid0, -ERANGE), ROW(att_pasid_beyond, -ERANGE), ROW(att_pasid_again, -EBUSY),
 	ROW(att_pasid_nopasid_hwpt, -EINVAL), ROW(att_pasid_ioas, -EINVAL),
-	ROW(rep_unattached, -EINVAL), ROW(pin_wraps, -EOVERFLOW), ROW(pin_len0, -EINVAL),
+	ROW(rep_unattached, -EINVAL), ROW(core_replace, -EBUSY),
+	ROW(core_replace_same, -EBUSY), ROW(core_detach, -EBUSY), ROW(pin_wraps, -EOVERFLOW), ROW(pin_len0, -EINVAL),
 	ROW(pin_hole, -ENOENT), ROW(unpin_none, -ENOENT), ROW(rw_wraps, -EOVERFLOW),
 	ROW(rw_hole, -ENOENT), ROW(opt_unknown, -EOPNOTSUPP), ROW(mmap_len0, -EINVAL),
 	ROW(mmap_none, -ENXIO),
@@ -373,7 +388,9 @@ int main(void)
 	CHECK_OK(siommu_ioas_unmap(f.ic, f.ioas2, TOP, 0x1000, &un));
 	CHECK_EQ(un, 0x1000);
 	/* Detach twice, and of a PASID never attached: nothing to do. */
+	CHECK(siommu_device_domain(f.dev, 5) != NULL);
 	CHECK_OK(siommu_iommufd_detach(f.ic, f.dev_id, 5));
+	CHECK(siommu_device_domain(f.dev, 5) == NULL);
 	CHECK_OK(siommu_iommufd_detach(f.ic, f.dev_id, 5));
 	CHECK_OK(siommu_iommufd_detach(f.ic, f.dev_id, SIOMMU_PASID_MAX));
 	CHECK_EQ(siommu_iommufd_attached_hwpt(f.ic, f.dev_id, 5), 0);
